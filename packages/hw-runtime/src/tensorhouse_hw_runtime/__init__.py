@@ -1,0 +1,49 @@
+"""tensorhouse level 1: devices, TF-style names and config, placement, buffers, kernel dispatch."""
+
+from importlib.metadata import PackageNotFoundError as _PNF
+from importlib.metadata import version as _version
+
+from . import config, errors
+from .device_spec import DeviceSpec
+from .devices import (
+    Device,
+    LogicalDevice,
+    PhysicalDevice,
+    current_device,
+    default_device,
+    device,
+    get_device,
+    list_devices,
+)
+from .dispatch import copy_to_device, dispatch, from_host, place, to_host
+from .registry import KernelInfo, KernelRegistry, list_kernels, register_kernel, registry
+
+try:
+    __version__ = _version("tensorhouse-hw-runtime")
+except _PNF:  # running from a source tree that was never installed
+    __version__ = "0.0.0+unknown"
+
+__all__ = [
+    "__version__",
+    "config",
+    "errors",
+    "DeviceSpec",
+    "Device",
+    "LogicalDevice",
+    "PhysicalDevice",
+    "current_device",
+    "default_device",
+    "device",
+    "get_device",
+    "list_devices",
+    "copy_to_device",
+    "dispatch",
+    "from_host",
+    "place",
+    "to_host",
+    "KernelInfo",
+    "KernelRegistry",
+    "list_kernels",
+    "register_kernel",
+    "registry",
+]

@@ -1,0 +1,131 @@
+"""The kernel registry: (op type, device type, dtype) -> kernel, with priorities.
+
+A kernel is a callable ``kernel(inputs, attrs)`` that takes native buffers (NumPy arrays on
+the CPU) and returns the output buffer, or a tuple of them for multi-output ops. The hot path
+is a single dict lookup in ``lookup``.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Callable, NamedTuple
+
+import numpy as np
+
+from . import errors
+
+__all__ = ["KernelRegistry", "KernelInfo", "registry", "register_kernel", "list_kernels"]
+
+
+class KernelInfo(NamedTuple):
+    op_type: str
+    device_type: str
+    dtype: str
+    priority: int
+    source: str
+    kernel: Callable
+
+
+def _dtype_key(dtype) -> np.dtype:
+    try:
+        return np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"Cannot register a kernel for dtype {dtype!r}: not a NumPy dtype") from None
+
+
+class KernelRegistry:
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._all: dict[tuple, list[KernelInfo]] = {}  # every registration, best first
+        self._best: dict[tuple, Callable] = {}  # the hot-path table
+
+    def register(self, op_type, device_type, dtype, kernel, *, priority=0, source=None):
+        """Register ``kernel``; the highest priority wins. Equal priorities are an error."""
+        if not callable(kernel):
+            raise TypeError(f"kernel for {op_type} must be callable, got {type(kernel).__name__}")
+        dt = _dtype_key(dtype)
+        key = (op_type, device_type.upper(), dt)
+        info = KernelInfo(
+            op_type,
+            key[1],
+            dt.name,
+            int(priority),
+            source or getattr(kernel, "__module__", "?"),
+            kernel,
+        )
+        with self._lock:
+            entries = self._all.setdefault(key, [])
+            for other in entries:
+                if other.priority == info.priority:
+                    raise errors.AlreadyExistsError(
+                        f"A kernel for op '{op_type}' on {key[1]} with dtype {dt.name} is already "
+                        f"registered at priority {priority} (from {other.source}); register "
+                        "with a higher priority to override it"
+                    )
+            entries.append(info)
+            entries.sort(key=lambda e: -e.priority)
+            self._best[key] = entries[0].kernel
+
+    def unregister(self, op_type, device_type, dtype, priority=0):
+        key = (op_type, device_type.upper(), _dtype_key(dtype))
+        with self._lock:
+            entries = [e for e in self._all.get(key, []) if e.priority != priority]
+            if entries:
+                self._all[key] = entries
+                self._best[key] = entries[0].kernel
+            else:
+                self._all.pop(key, None)
+                self._best.pop(key, None)
+
+    def lookup(self, op_type: str, device_type: str, dtype) -> Callable:
+        try:
+            return self._best[(op_type, device_type, dtype)]
+        except KeyError:
+            pass
+        return self._missing(op_type, device_type, dtype)
+
+    def has(self, op_type: str, device_type: str, dtype) -> bool:
+        return (op_type, device_type, dtype) in self._best
+
+    def _missing(self, op_type, device_type, dtype):
+        dt = np.dtype(dtype)
+        key = (op_type, device_type, dt)
+        if key in self._best:  # a dtype given by name rather than as np.dtype
+            return self._best[key]
+        have = sorted(f"{k[1]}:{k[2].name}" for k in self._best if k[0] == op_type)
+        listing = ", ".join(have) if have else "none"
+        raise errors.NotFoundError(
+            f"No kernel registered for op '{op_type}' on device type {device_type} with dtype "
+            f"{dt.name}. Registered kernels for '{op_type}': {listing}"
+        )
+
+    def list_kernels(self, op_type=None, device_type=None) -> list[KernelInfo]:
+        out = []
+        for entries in self._all.values():
+            for e in entries:
+                if op_type is not None and e.op_type != op_type:
+                    continue
+                if device_type is not None and e.device_type != device_type.upper():
+                    continue
+                out.append(e)
+        return sorted(out, key=lambda e: (e.op_type, e.device_type, e.dtype, -e.priority))
+
+    def op_types(self, device_type=None) -> set[str]:
+        return {k[0] for k in self._best if device_type is None or k[1] == device_type}
+
+
+registry = KernelRegistry()
+list_kernels = registry.list_kernels
+
+
+def register_kernel(op_type, device_type, dtypes, *, priority=0, source=None):
+    """Decorator: register the function for each dtype in ``dtypes``."""
+    if isinstance(dtypes, str | np.dtype) or not hasattr(dtypes, "__iter__"):
+        dtypes = [dtypes]
+
+    def wrap(fn):
+        for dt in dtypes:
+            registry.register(op_type, device_type, dt, fn, priority=priority, source=source)
+        return fn
+
+    return wrap

@@ -1,0 +1,121 @@
+// Array kernels: a strided copy (Transpose, BroadcastTo, Reshape of views, non-contiguous
+// sources), Cast between the numeric types, and Fill.
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include <algorithm>
+
+#include "broadcast.h"
+
+namespace th {
+namespace {
+
+template <typename T>
+void copy_typed(const StridedPlan& plan, const T* src, T* dst) {
+  const int64_t s = plan.inner_stride(0);
+  plan.parallel_runs([&](int64_t pos, const int64_t* offs, int64_t len) {
+    const T* p = src + offs[0];
+    T* o = dst + pos;
+    if (s == 1) std::memcpy(o, p, len * sizeof(T));
+    else if (s == 0) std::fill(o, o + len, *p);
+    else for (int64_t i = 0; i < len; ++i) o[i] = p[i * s];
+  });
+}
+
+// Copies any strided view (strides may be 0 or negative) into a C-contiguous output.
+void copy(py::array src, py::array out) {
+  require_contiguous(out, "copy", "output");
+  require_writable(out, "copy");
+  if (src.dtype().itemsize() != out.dtype().itemsize() || src.dtype().kind() != out.dtype().kind())
+    throw py::value_error("copy: dtypes differ: " + dtype_name(src) + " vs " + dtype_name(out));
+  const Shape shape = shape_of(src);
+  if (shape != shape_of(out))
+    throw py::value_error("copy: shapes differ: " + shape_str(shape) + " vs " +
+                          shape_str(shape_of(out)));
+  if (out.size() == 0) return;
+  const int64_t item = src.dtype().itemsize();
+  Shape strides(shape.size());
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (src.strides(i) % item) throw py::value_error("copy: stride is not a multiple of itemsize");
+    strides[i] = src.strides(i) / item;
+  }
+  StridedPlan plan(shape, {strides});
+  const void* ps = src.data();
+  void* po = out.mutable_data();
+  py::gil_scoped_release release;
+  switch (item) {
+    case 1: copy_typed(plan, static_cast<const uint8_t*>(ps), static_cast<uint8_t*>(po)); break;
+    case 2: copy_typed(plan, static_cast<const uint16_t*>(ps), static_cast<uint16_t*>(po)); break;
+    case 4: copy_typed(plan, static_cast<const uint32_t*>(ps), static_cast<uint32_t*>(po)); break;
+    case 8: copy_typed(plan, static_cast<const uint64_t*>(ps), static_cast<uint64_t*>(po)); break;
+    default: {
+      py::gil_scoped_acquire acquire;
+      throw py::type_error("copy: unsupported item size");
+    }
+  }
+}
+
+// Float to integer conversion is saturating and maps NaN to 0 (C++ leaves it undefined).
+template <typename To, typename From>
+inline To convert(From v) {
+  if constexpr (std::is_same_v<To, bool>) {
+    return v != From(0);
+  } else if constexpr (std::is_floating_point_v<From> && std::is_integral_v<To>) {
+    if (std::isnan(v)) return To(0);
+    if (v <= From(std::numeric_limits<To>::lowest())) return std::numeric_limits<To>::lowest();
+    if (v >= From(std::numeric_limits<To>::max())) return std::numeric_limits<To>::max();
+    return static_cast<To>(v);
+  } else {
+    return static_cast<To>(v);
+  }
+}
+
+template <typename Fn>
+void dispatch_all(DType dt, const char* op, Fn&& fn) {
+  if (dt == DType::kBool) fn(static_cast<bool*>(nullptr));
+  else dispatch_numeric(dt, op, fn);
+}
+
+void cast(py::array x, py::array out) {
+  require_contiguous(x, "Cast", "input");
+  require_contiguous(out, "Cast", "output");
+  require_writable(out, "Cast");
+  if (x.size() != out.size()) throw py::value_error("Cast: sizes differ");
+  const int64_t n = x.size();
+  dispatch_all(dtype_of(x), "Cast", [&](auto* from_tag) {
+    using From = std::remove_pointer_t<decltype(from_tag)>;
+    dispatch_all(dtype_of(out), "Cast", [&](auto* to_tag) {
+      using To = std::remove_pointer_t<decltype(to_tag)>;
+      const From* px = static_cast<const From*>(x.data());
+      To* po = static_cast<To*>(out.mutable_data());
+      py::gil_scoped_release release;
+      const int nt = threads_for(n);
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+      for (int64_t i = 0; i < n; ++i) po[i] = convert<To, From>(px[i]);
+    });
+  });
+}
+
+void fill(py::array out, double value) {
+  require_contiguous(out, "Fill", "output");
+  require_writable(out, "Fill");
+  const int64_t n = out.size();
+  dispatch_all(dtype_of(out), "Fill", [&](auto* tag) {
+    using T = std::remove_pointer_t<decltype(tag)>;
+    T* po = static_cast<T*>(out.mutable_data());
+    const T v = convert<T, double>(value);
+    py::gil_scoped_release release;
+    std::fill(po, po + n, v);
+  });
+}
+
+}  // namespace
+
+void init_array(py::module_& m) {
+  m.def("copy", &copy, py::arg("src"), py::arg("out"));
+  m.def("cast", &cast, py::arg("x"), py::arg("out"));
+  m.def("fill", &fill, py::arg("out"), py::arg("value"));
+}
+
+}  // namespace th

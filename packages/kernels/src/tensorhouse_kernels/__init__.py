@@ -1,0 +1,36 @@
+"""tensorhouse level 2: op definitions and the kernels that run them (C++ on the CPU).
+
+Importing this package registers every kernel it can load in the runtime's registry.
+"""
+
+from importlib.metadata import PackageNotFoundError as _PNF
+from importlib.metadata import version as _version
+
+from . import _blas
+
+_blas.preload()  # before the C++ module: it links OpenBLAS by soname
+
+from . import cpu as _cpu_kernels  # noqa: E402
+from . import runtime  # noqa: E402
+from .execute import execute  # noqa: E402
+from .opdefs import OpDef, broadcast_shape, get_op_def, list_op_defs, normalize_axes  # noqa: E402
+
+_cpu_kernels.register_all()
+cpu_info = _cpu_kernels.info
+
+try:
+    __version__ = _version("tensorhouse-kernels")
+except _PNF:  # a source tree that was never installed
+    __version__ = "0.0.0+unknown"
+
+__all__ = [
+    "__version__",
+    "cpu_info",
+    "execute",
+    "OpDef",
+    "broadcast_shape",
+    "get_op_def",
+    "list_op_defs",
+    "normalize_axes",
+    "runtime",
+]

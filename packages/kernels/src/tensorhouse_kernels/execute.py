@@ -1,0 +1,39 @@
+"""``execute``: run one op on a device through the runtime's kernel registry."""
+
+from __future__ import annotations
+
+from .opdefs import _OPS, get_op_def
+from .runtime import copy_to_device
+from .runtime import registry as _registry
+
+__all__ = ["execute"]
+
+_dispatch_table = _registry._best  # the registry's hot-path dict, read-only here
+
+
+def execute(op_type: str, inputs, attrs: dict, device):
+    """Run ``op_type`` on ``device``; returns ``(outputs, device_used)``.
+
+    ``inputs`` are native buffers already on ``device`` (NumPy arrays on the CPU). The op's
+    rule validates shapes and dtypes first, so bad input gets TF's error before any kernel
+    runs; then the outputs are allocated on the device and the kernel fills them. Soft
+    placement may run the op on the CPU instead, copying the inputs there.
+    """
+    opdef = _OPS.get(op_type) or get_op_def(op_type)
+    dtypes = [x.dtype for x in inputs]
+    specs = opdef.infer([x.shape for x in inputs], dtypes, attrs)
+    key = opdef.key(dtypes, attrs) if dtypes or opdef.num_inputs == 0 else None
+    kernel = _dispatch_table.get((op_type, device.device_type, key))
+    used = device
+    if kernel is None:
+        from .runtime import dispatch_with_fallback
+
+        kernel, used = dispatch_with_fallback(op_type, device, key)
+        if used is not device:
+            inputs = [copy_to_device(x, device, used) for x in inputs]
+    if not opdef.allocates:
+        return kernel(inputs, None, attrs), used
+    allocate = used.backend.allocate
+    outputs = [allocate(shape, dt) for shape, dt in specs]
+    kernel(inputs, outputs, attrs)
+    return outputs, used

@@ -1,0 +1,54 @@
+"""The hw-runtime API that this layer passes up to the ops layer, on purpose.
+
+The ops layer imports devices, placement, config and TF's errors from here; it never imports
+``tensorhouse_hw_runtime`` itself.
+"""
+
+from tensorhouse_hw_runtime import (
+    Device,
+    DeviceSpec,
+    LogicalDevice,
+    PhysicalDevice,
+    config,
+    copy_to_device,
+    current_device,
+    default_device,
+    device,
+    dispatch,
+    errors,
+    from_host,
+    get_device,
+    list_devices,
+    list_kernels,
+    place,
+    register_kernel,
+    registry,
+    to_host,
+)
+from tensorhouse_hw_runtime import __version__ as runtime_version
+
+__all__ = [
+    "Device",
+    "DeviceSpec",
+    "LogicalDevice",
+    "PhysicalDevice",
+    "config",
+    "copy_to_device",
+    "current_device",
+    "default_device",
+    "device",
+    "dispatch",
+    "dispatch_with_fallback",
+    "errors",
+    "from_host",
+    "get_device",
+    "list_devices",
+    "list_kernels",
+    "place",
+    "register_kernel",
+    "registry",
+    "runtime_version",
+    "to_host",
+]
+
+dispatch_with_fallback = dispatch  # (kernel, device), soft placement included
