@@ -19,8 +19,12 @@ def allocate(shape, dtype) -> np.ndarray:
 
 
 def from_host(array) -> np.ndarray:
-    """Host memory is this device's memory: only copy when the array is not C-contiguous."""
-    return np.ascontiguousarray(array)
+    """Host memory is this device's memory: only copy when the array is not C-contiguous.
+
+    (Not ``np.ascontiguousarray``: it turns 0-d arrays into 1-d ones.)
+    """
+    array = np.asarray(array)
+    return array if array.flags.c_contiguous else array.copy(order="C")
 
 
 def to_host(handle) -> np.ndarray:

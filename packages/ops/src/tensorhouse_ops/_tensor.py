@@ -1,0 +1,378 @@
+"""Tensor, TensorShape, conversion, and the one path every op takes to the kernels."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from tensorhouse_kernels import execute as _kernel_execute
+from tensorhouse_kernels.runtime import (
+    copy_to_device,
+    current_device,
+    default_device,
+    errors,
+    from_host,
+    to_host,
+)
+
+from . import _tape
+from . import dtypes as _dt
+
+__all__ = ["Tensor", "TensorShape", "constant", "convert_to_tensor", "is_tensor"]
+
+
+class TensorShape:
+    """TF's ``TensorShape``: a tuple of dims, each an int or ``None`` when unknown."""
+
+    __slots__ = ("_dims",)
+
+    def __init__(self, dims):
+        if isinstance(dims, TensorShape):
+            dims = dims._dims
+        self._dims = None if dims is None else tuple(None if d is None else int(d) for d in dims)
+
+    @property
+    def rank(self):
+        return None if self._dims is None else len(self._dims)
+
+    ndims = rank
+
+    @property
+    def dims(self):
+        return None if self._dims is None else list(self._dims)
+
+    def as_list(self):
+        if self._dims is None:
+            raise ValueError("as_list() is not defined on an unknown TensorShape.")
+        return list(self._dims)
+
+    def is_fully_defined(self) -> bool:
+        return self._dims is not None and None not in self._dims
+
+    def num_elements(self):
+        if not self.is_fully_defined():
+            return None
+        return int(np.prod(self._dims, dtype=np.int64))
+
+    def is_compatible_with(self, other) -> bool:
+        other = TensorShape(other)
+        if self._dims is None or other._dims is None:
+            return True
+        if len(self._dims) != len(other._dims):
+            return False
+        return all(a is None or b is None or a == b for a, b in zip(self._dims, other._dims))
+
+    def __len__(self):
+        if self._dims is None:
+            raise ValueError("Cannot take the length of shape with unknown rank.")
+        return len(self._dims)
+
+    def __iter__(self):
+        return iter(self._dims)
+
+    def __getitem__(self, key):
+        if isinstance(key, slice):
+            return TensorShape(self._dims[key])
+        return self._dims[key]
+
+    def __eq__(self, other):
+        try:
+            other = TensorShape(other)
+        except TypeError:
+            return NotImplemented
+        return self._dims == other._dims
+
+    def __hash__(self):
+        return hash(self._dims)
+
+    def __repr__(self):
+        return f"TensorShape({None if self._dims is None else list(self._dims)})"
+
+    def __str__(self):
+        if self._dims is None:
+            return "<unknown>"
+        inner = ", ".join("None" if d is None else str(d) for d in self._dims)
+        return f"({inner},)" if len(self._dims) == 1 else f"({inner})"
+
+
+class Tensor:
+    """An immutable tensor: one buffer on one device (TF's ``EagerTensor``)."""
+
+    __slots__ = ("_value", "_device", "__weakref__")
+    __array_priority__ = 100  # NumPy defers to our operators
+
+    def __init__(self, value, device):
+        self._value = value  # the device's native buffer (a C-contiguous ndarray on the CPU)
+        self._device = device
+
+    # ---- metadata ---------------------------------------------------------------------
+    @property
+    def dtype(self) -> _dt.DType:
+        return _dt.from_numpy(self._value.dtype)
+
+    @property
+    def shape(self) -> TensorShape:
+        return TensorShape(self._value.shape)
+
+    @property
+    def ndim(self) -> int:
+        return len(self._value.shape)
+
+    @property
+    def device(self) -> str:
+        return self._device.name
+
+    def get_shape(self) -> TensorShape:
+        return self.shape
+
+    def numpy(self) -> np.ndarray:
+        """The value as a NumPy array (a read-only view on the CPU: tensors are immutable)."""
+        host = to_host(self._value, self._device)
+        if host is self._value:
+            host = host.view()
+            host.flags.writeable = False
+        return host
+
+    def __array__(self, dtype=None, copy=None):
+        arr = self.numpy()
+        if dtype is not None:
+            arr = arr.astype(dtype)
+        return np.array(arr, copy=True) if copy else arr
+
+    def ref(self):
+        return _Ref(self)
+
+    # ---- Python protocol ----------------------------------------------------------------
+    def __repr__(self):
+        arr = np.asarray(self.numpy())
+        return (
+            f"<tf.Tensor: shape={self.shape}, dtype={self.dtype.name}, "
+            f"numpy={np.array_repr(arr)}>"
+        )
+
+    def __str__(self):
+        arr = np.array_str(np.asarray(self.numpy()))
+        return f"tf.Tensor({arr}, shape={self.shape}, dtype={self.dtype.name})"
+
+    def __bool__(self):
+        return bool(self.numpy())
+
+    def __float__(self):
+        return float(self.numpy())
+
+    def __int__(self):
+        return int(self.numpy())
+
+    def __index__(self):
+        if not self.dtype.is_integer:
+            raise TypeError(f"Only integer tensors can be used as indices, got {self.dtype.name}")
+        return int(self.numpy())
+
+    def __len__(self):
+        if not self._value.shape:
+            raise TypeError("Scalar tensor has no `len()`")
+        return self._value.shape[0]
+
+    def __hash__(self):
+        raise TypeError("Tensor is unhashable. Instead, use tensor.ref() as the key.")
+
+    def __setitem__(self, key, value):
+        raise TypeError(
+            "'tensorhouse.Tensor' object does not support item assignment: tensors are "
+            "immutable; use a tf.Variable and its assign methods instead"
+        )
+
+    # Operators are attached by _math (they need the op functions).
+
+
+class _Ref:
+    """A hashable reference to a tensor (``Tensor.ref()``)."""
+
+    __slots__ = ("_t",)
+
+    def __init__(self, t):
+        self._t = t
+
+    def deref(self):
+        return self._t
+
+    def __hash__(self):
+        return id(self._t)
+
+    def __eq__(self, other):
+        return isinstance(other, _Ref) and other._t is self._t
+
+
+def is_tensor(x) -> bool:
+    return isinstance(x, Tensor)
+
+
+# ---- conversion -----------------------------------------------------------------------------
+
+
+def _python_default_dtype(value):
+    """TF's defaults: float -> float32, int -> int32 (int64 when it does not fit), bool."""
+    arr = np.asarray(value)
+    kind = arr.dtype.kind
+    if kind == "f":
+        return _dt.float32
+    if kind in "iu":
+        lo, hi = (int(arr.min()), int(arr.max())) if arr.size else (0, 0)
+        return _dt.int32 if -(2**31) <= lo and hi < 2**31 else _dt.int64
+    if kind == "b":
+        return _dt.bool
+    if kind in "OSU":
+        return _dt.string
+    raise TypeError(f"Cannot convert {value!r} to a tensor: unsupported type {arr.dtype}")
+
+
+def _to_numpy(value, dtype: _dt.DType | None) -> np.ndarray:
+    if isinstance(value, np.ndarray | np.generic):
+        arr = np.asarray(value)
+        if dtype is None:
+            return arr
+        target = dtype._np
+        if arr.dtype != target and not _lossless(arr, target):
+            raise TypeError(
+                f"Cannot convert a NumPy array of dtype {arr.dtype} to a tensor of dtype "
+                f"{dtype.name} without losing values"
+            )
+        return arr.astype(target, copy=False)
+    if dtype is None:
+        dtype = _python_default_dtype(value)
+    target = dtype._np
+    try:
+        arr = np.asarray(value)
+    except ValueError as e:
+        raise ValueError(f"Cannot convert {value!r} to a tensor: {e}") from None
+    if arr.dtype.kind == "O" and dtype is not _dt.string:
+        raise ValueError(f"Cannot convert {value!r} to a tensor: ragged or mixed nested lists")
+    if arr.dtype != target and arr.dtype.kind in "biuf":
+        if not _lossless(arr, target):
+            raise TypeError(f"Cannot convert {value!r} to EagerTensor of dtype {dtype.name}")
+    return arr.astype(target, copy=False)
+
+
+def _lossless(arr: np.ndarray, target: np.dtype) -> bool:
+    if arr.dtype.kind == "b" and target.kind != "b":
+        return False
+    if target.kind in "iu" and arr.dtype.kind == "f":
+        return bool(np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)))
+    if target.kind == "b":
+        return arr.dtype.kind == "b"
+    if target.kind in "iu":
+        info = np.iinfo(target)
+        return arr.size == 0 or (arr.min() >= info.min and arr.max() <= info.max)
+    return True
+
+
+def constant(value, dtype=None, shape=None, name=None) -> Tensor:
+    """TF's ``tf.constant``: a tensor from a Python value, NumPy array or tensor."""
+    dtype = None if dtype is None else _dt.as_dtype(dtype)
+    if isinstance(value, Tensor):
+        t = value if dtype is None or value.dtype is dtype else _cast_any(value, dtype)
+        return t if shape is None else _reshape_const(t, shape)
+    if hasattr(value, "_th_read"):  # a Variable
+        return constant(value._th_read(), dtype, shape, name)
+    arr = _to_numpy(value, dtype)
+    if shape is not None:
+        shape = tuple(int(d) for d in shape)
+        if arr.size == 1 and int(np.prod(shape)) != 1:
+            arr = np.broadcast_to(arr.reshape(()), shape)
+        elif arr.size == int(np.prod(shape, dtype=np.int64)):
+            arr = arr.reshape(shape)
+        else:
+            raise TypeError(
+                f"Eager execution of tf.constant with unsupported shape. Tensor {value!r} "
+                f"(converted from {arr.shape}) has {arr.size} elements, but got `shape` {shape} "
+                f"with {int(np.prod(shape))} elements"
+            )
+    device = current_device() or default_device()
+    return Tensor(from_host(arr, device), device)
+
+
+def _reshape_const(t, shape):
+    from ._array import reshape
+
+    return reshape(t, shape)
+
+
+def _cast_any(t, dtype):
+    from ._math import cast
+
+    return cast(t, dtype)
+
+
+def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None) -> Tensor:
+    """TF's ``tf.convert_to_tensor``; a Tensor of another dtype is an error, never a cast."""
+    if type(value) is Tensor:
+        if dtype is not None and value.dtype != dtype:
+            raise ValueError(
+                f"Tensor conversion requested dtype {_dt.as_dtype(dtype).name} for Tensor "
+                f"with dtype {value.dtype.name}: {value!r}"
+            )
+        return value
+    if hasattr(value, "_th_read"):  # a Variable
+        return convert_to_tensor(value._th_read(), dtype, dtype_hint, name)
+    if dtype is None and dtype_hint is not None and not isinstance(value, np.ndarray):
+        try:
+            return constant(value, dtype_hint)
+        except (TypeError, ValueError):
+            pass
+    return constant(value, dtype)
+
+
+# ---- execution ------------------------------------------------------------------------------
+
+
+def _coerce_pair(x, y):
+    """Binary-op operands: Python scalars take the tensor's dtype (TF's rule)."""
+    xt, yt = type(x) is Tensor, type(y) is Tensor
+    if xt and yt:
+        return x, y
+    if xt:
+        return x, _operand(y, x.dtype)
+    if yt:
+        return _operand(x, y.dtype), y
+    x = convert_to_tensor(x)
+    return x, _operand(y, x.dtype)
+
+
+def _operand(v, dtype):
+    if type(v) is Tensor:
+        return v
+    if hasattr(v, "_th_read"):
+        return v._th_read()
+    if isinstance(v, numbers.Number | list | tuple) and not isinstance(v, np.generic):
+        return constant(v, dtype)
+    return convert_to_tensor(v)
+
+
+def _execute(op_type: str, inputs, attrs: dict, device=None):
+    """Run an op on tensors: place it, copy inputs across devices, run it, record it.
+
+    Returns the list of output tensors.
+    """
+    if device is None:
+        device = current_device()
+        if device is None:
+            device = inputs[0]._device if inputs else default_device()
+    handles = [
+        t._value if t._device is device else copy_to_device(t._value, t._device, device)
+        for t in inputs
+    ]
+    outs, used = _kernel_execute(op_type, handles, attrs, device)
+    outputs = [Tensor(h, used) for h in outs]
+    if _tape._active:
+        _tape.record(op_type, inputs, outputs, attrs)
+    return outputs
+
+
+def _op(op_type: str, inputs, attrs=None):
+    """Single-output op."""
+    return _execute(op_type, inputs, attrs or _NO_ATTRS)[0]
+
+
+_NO_ATTRS: dict = {}
+
+__all__ += ["errors"]

@@ -1,0 +1,145 @@
+"""TF's ``DType`` objects (``tf.float32`` ...), each tied to its NumPy storage dtype."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "DType",
+    "as_dtype",
+    "float16",
+    "float32",
+    "float64",
+    "bfloat16",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "bool",
+    "string",
+    "half",
+    "double",
+]
+
+
+class DType:
+    """A tensor element type; compares equal to itself, its name and its NumPy dtype."""
+
+    __slots__ = ("_name", "_np")
+
+    def __init__(self, name: str, np_dtype):
+        self._name = name
+        self._np = np_dtype
+
+    name = property(lambda self: self._name)
+    as_numpy_dtype = property(lambda self: self._np.type if self._np is not None else object)
+
+    @property
+    def is_floating(self) -> bool:
+        return self._name in ("float16", "bfloat16", "float32", "float64")
+
+    @property
+    def is_integer(self) -> bool:
+        return self._name in ("int8", "int16", "int32", "int64", "uint8")
+
+    @property
+    def is_unsigned(self) -> bool:
+        return self._name == "uint8"
+
+    @property
+    def is_bool(self) -> bool:
+        return self._name == "bool"
+
+    @property
+    def is_numeric(self) -> bool:
+        return self.is_floating or self.is_integer
+
+    @property
+    def min(self):
+        if self.is_floating:
+            return float(np.finfo(self._np).min)
+        return int(np.iinfo(self._np).min)
+
+    @property
+    def max(self):
+        if self.is_floating:
+            return float(np.finfo(self._np).max)
+        return int(np.iinfo(self._np).max)
+
+    @property
+    def base_dtype(self) -> DType:
+        return self
+
+    def __eq__(self, other):
+        if isinstance(other, DType):
+            return other is self
+        try:
+            return as_dtype(other) is self
+        except TypeError:
+            return False
+
+    def __ne__(self, other):
+        return not self.__eq__(other)
+
+    def __hash__(self):
+        return hash(self._name)
+
+    def __repr__(self):
+        return f"tf.{self._name}"
+
+    def __reduce__(self):
+        return as_dtype, (self._name,)
+
+
+def _bfloat16_np():
+    try:
+        import ml_dtypes  # shipped with jax; bfloat16 storage when present
+
+        return np.dtype(ml_dtypes.bfloat16)
+    except ImportError:
+        return None
+
+
+float16 = half = DType("float16", np.dtype("float16"))
+float32 = DType("float32", np.dtype("float32"))
+float64 = double = DType("float64", np.dtype("float64"))
+bfloat16 = DType("bfloat16", _bfloat16_np())
+int8 = DType("int8", np.dtype("int8"))
+int16 = DType("int16", np.dtype("int16"))
+int32 = DType("int32", np.dtype("int32"))
+int64 = DType("int64", np.dtype("int64"))
+uint8 = DType("uint8", np.dtype("uint8"))
+bool = DType("bool", np.dtype("bool"))  # noqa: A001 - TF's name
+string = DType("string", np.dtype("object"))
+
+_ALL = [float16, float32, float64, bfloat16, int8, int16, int32, int64, uint8, bool, string]
+_BY_NAME = {d.name: d for d in _ALL}
+_BY_NAME.update({"half": float16, "double": float64})
+_BY_NP = {d._np: d for d in _ALL if d._np is not None and d is not string}
+
+
+def as_dtype(value) -> DType:
+    """Convert a DType, a name ('float32'), a NumPy dtype or a Python type to a ``DType``."""
+    if isinstance(value, DType):
+        return value
+    if isinstance(value, str) and value in _BY_NAME:
+        return _BY_NAME[value]
+    if value is str or value is bytes:
+        return string
+    try:
+        npd = np.dtype(value)
+    except TypeError:
+        raise TypeError(f"Cannot convert {value!r} to a tensorhouse DType") from None
+    found = _BY_NP.get(npd)
+    if found is None:
+        if npd.kind in "OSU":
+            return string
+        raise TypeError(f"Cannot convert {value!r} to a tensorhouse DType (unsupported: {npd})")
+    return found
+
+
+def from_numpy(npd) -> DType:
+    """Fast path for the DType of a NumPy dtype (used on every tensor's ``dtype``)."""
+    found = _BY_NP.get(npd)
+    return found if found is not None else as_dtype(npd)
