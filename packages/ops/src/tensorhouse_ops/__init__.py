@@ -52,6 +52,7 @@ from ._math import (
     tanh,
     truediv,
 )
+from ._sysinfo import system_info
 from ._tape import GradientTape, UnconnectedGradients
 from ._tensor import Tensor, TensorShape, constant, convert_to_tensor, is_tensor
 from ._variables import Variable

@@ -166,6 +166,20 @@ def _relu_grad(x, y, attrs, dy):  # ReluGrad(g, features): linear in g, flat in 
     return [M.relu_grad(dy, x[1]), None]
 
 
+@rule("SigmoidGrad")
+def _sigmoid_grad(x, y, attrs, dy):  # out = d * y * (1 - y)
+    yv, d = x
+    return [M.multiply(dy, M.multiply(d, M.subtract(1, M.multiply(yv, 2)))),
+            M.multiply(dy, M.multiply(yv, M.subtract(1, yv)))]
+
+
+@rule("TanhGrad")
+def _tanh_grad(x, y, attrs, dy):  # out = d * (1 - y^2)
+    yv, d = x
+    return [M.multiply(dy, M.multiply(d, M.multiply(yv, -2))),
+            M.multiply(dy, M.subtract(1, M.square(yv)))]
+
+
 @rule("AddV2")
 def _add(x, y, attrs, dy):
     return [unbroadcast(dy, x[0].shape), unbroadcast(dy, x[1].shape)]
@@ -301,3 +315,22 @@ def _broadcast_to(x, y, attrs, dy):
 def _cast(x, y, attrs, dy):
     src = x[0].dtype
     return [M.cast(dy, src) if src.is_floating and dy.dtype.is_floating else None]
+
+
+@rule("Prod")
+def _prod(x, y, attrs, dy):
+    """d prod / d x_i = product of the others, computed without dividing by zero."""
+    shape = x[0].shape.as_list()
+    axes = sorted(_axes(attrs, len(shape)))
+    kept = _reduced_shape(shape, set(axes))
+    is_zero = M.cast(M.equal(x[0], 0), x[0].dtype)
+    x_safe = M.add(x[0], is_zero)  # zeros replaced by ones
+    nonzero_prod = M.reduce_prod(x_safe, axis=axes, keepdims=True)
+    zeros = M.reduce_sum(is_zero, axis=axes, keepdims=True)
+    no_zero = M.cast(M.equal(zeros, 0), x[0].dtype)
+    one_zero = M.cast(M.equal(zeros, 1), x[0].dtype)
+    others = M.add(
+        M.multiply(M.subtract(1, is_zero), M.multiply(M.divide(nonzero_prod, x_safe), no_zero)),
+        M.multiply(is_zero, M.multiply(nonzero_prod, one_zero)),
+    )
+    return [M.multiply(others, A.reshape(dy, kept))]

@@ -10,8 +10,8 @@ __all__ = [
     "greater", "greater_equal", "less", "less_equal", "log", "log1p", "matmul", "maximum",
     "minimum", "multiply", "negative", "not_equal", "pow", "realdiv", "reciprocal",
     "reduce_max", "reduce_mean", "reduce_min", "reduce_prod", "reduce_sum", "relu_grad",
-    "rsqrt", "sigmoid", "sign", "sin", "sqrt", "square", "squared_difference", "subtract",
-    "tan", "tanh", "truediv",
+    "rsqrt", "sigmoid", "sigmoid_grad", "sign", "sin", "sqrt", "square", "squared_difference", "subtract",
+    "tan", "tanh", "tanh_grad", "truediv",
 ]  # fmt: skip
 
 
@@ -60,6 +60,8 @@ minimum = _binary("Minimum")
 squared_difference = _binary("SquaredDifference")
 pow = _binary("Pow")  # noqa: A001 - TF's name
 relu_grad = _binary("ReluGrad")
+sigmoid_grad = _binary("SigmoidGrad")  # (y, dy) -> dy * y * (1 - y)
+tanh_grad = _binary("TanhGrad")  # (y, dy) -> dy * (1 - y^2)
 equal = _binary("Equal")
 not_equal = _binary("NotEqual")
 less = _binary("Less")

@@ -185,9 +185,12 @@ class GradientTape:
         unconnected = UnconnectedGradients(unconnected_gradients)
         targets = _flatten(target)
         flat_sources = _flatten(sources)
-        out_grads = [None] * len(targets) if output_gradients is None else _flatten(
-            output_gradients
-        )
+        if output_gradients is None:
+            out_grads = [None] * len(targets)
+        elif isinstance(target, list | tuple | dict):
+            out_grads = _flatten(output_gradients)
+        else:
+            out_grads = [output_gradients]
         if len(out_grads) != len(targets):
             raise ValueError(
                 f"output_gradients has {len(out_grads)} items but target has {len(targets)}"
@@ -195,9 +198,9 @@ class GradientTape:
         source_keys = []
         for s in flat_sources:
             if hasattr(s, "_th_read"):
-                if id(s) not in self._variables:
-                    self._watch_variable(s)  # unread variable: gradient is None/zero
-                source_keys.append(id(s._th_value()))
+                # a variable the tape never watched has no gradient (None, or zeros)
+                watched = id(s) in self._variables
+                source_keys.append(id(s._th_value()) if watched else None)
             elif isinstance(s, Tensor):
                 source_keys.append(id(s))
             else:

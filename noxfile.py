@@ -1,0 +1,107 @@
+"""tensorhouse's sessions: build the six wheels, test each layer alone and all together, lint."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import shutil
+
+import nox
+
+nox.options.sessions = ["lint", "tests", "layer"]
+nox.options.default_venv_backend = "virtualenv"
+
+ROOT = pathlib.Path(__file__).parent
+LAYERS = ["hw-runtime", "kernels", "ops", "components", "models"]
+PACKAGES = [*LAYERS, "tensorhouse"]
+DIST = {
+    "hw-runtime": "tensorhouse-hw-runtime",
+    "kernels": "tensorhouse-kernels",
+    "ops": "tensorhouse-ops",
+    "components": "tensorhouse-components",
+    "models": "tensorhouse-models",
+    "tensorhouse": "tensorhouse",
+}
+WHEELS = ROOT / ".nox" / "_wheels"
+TEST_DEPS = ["pytest>=8", "hypothesis>=6"]
+_built: dict[str, pathlib.Path] = {}
+
+
+def build_wheels(session: nox.Session) -> dict[str, pathlib.Path]:
+    """Build a wheel of every package once per nox run (the C++ build reuses build/ dirs)."""
+    if _built:
+        return _built
+    shutil.rmtree(WHEELS, ignore_errors=True)
+    WHEELS.mkdir(parents=True)
+    session.install("pip>=23", "build")
+    for pkg in PACKAGES:
+        session.run(
+            "python", "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(WHEELS),
+            str(ROOT / "packages" / pkg),
+        )  # fmt: skip
+    for pkg in PACKAGES:
+        prefix = DIST[pkg].replace("-", "_") + "-"
+        (wheel,) = [w for w in WHEELS.glob("*.whl") if w.name.startswith(prefix)]
+        _built[pkg] = wheel
+    return _built
+
+
+def install_stack(session: nox.Session, top: str) -> None:
+    """Install ``top`` and the layers below it from the fresh wheels, never from an index."""
+    wheels = build_wheels(session)
+    upto = PACKAGES[: PACKAGES.index(top) + 1]
+    session.install(*[str(wheels[p]) for p in upto])
+    installed = session.run("python", "-m", "pip", "list", "--format=freeze", silent=True)
+    names = {line.split("==")[0].lower() for line in installed.splitlines()}
+    above = [DIST[p] for p in PACKAGES if p not in upto and DIST[p] in names]
+    if above:
+        session.error(f"layers above {top} got installed: {above}")
+    session.run("python", "-m", "pip", "check")
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Build all six wheels, install them, and run every package's tests and tests/."""
+    install_stack(session, "tensorhouse")
+    session.install(*TEST_DEPS)
+    paths = [f"packages/{p}/tests" for p in PACKAGES] + ["tests"]
+    session.run("pytest", "-q", *paths, *session.posargs)
+
+
+@nox.session
+@nox.parametrize("layer", LAYERS)
+def layer(session: nox.Session, layer: str) -> None:
+    """Install one layer (and only the layers below it) and run that layer's tests."""
+    install_stack(session, layer)
+    session.install(*TEST_DEPS)
+    session.run("pytest", "-q", f"packages/{layer}/tests", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff check, ruff format --check, and import-linter's layering contracts."""
+    session.install("ruff>=0.6", "import-linter>=2.1")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    src = [str(ROOT / "packages" / p / "src") for p in PACKAGES]
+    session.run("lint-imports", env={"PYTHONPATH": os.pathsep.join(src)})
+
+
+@nox.session
+def demo(session: nox.Session) -> None:
+    """The main job: train and evaluate the seed's models end to end at each API level."""
+    install_stack(session, "tensorhouse")
+    session.run("tensorhouse", "info")
+    session.run("tensorhouse", "demo", *session.posargs)
+
+
+@nox.session(default=False)
+def bench(session: nox.Session) -> None:
+    """Benchmarks against the installed peers (not written yet: later issues fill this)."""
+    session.log("No benchmarks yet: the hw-runtime, kernels and ops issues add them.")
+
+
+@nox.session(default=False)
+def docs(session: nox.Session) -> None:
+    """Documentation build (a stub for now: docs/ holds Markdown only)."""
+    session.log("No docs build yet; read docs/*.md directly.")

@@ -1,0 +1,163 @@
+"""Every gradient rule against central finite differences, at orders 1 and 2."""
+
+import numpy as np
+import pytest
+import tensorhouse_kernels  # noqa: F401  (only for the op list below: kernels is ops' own dependency)
+import tensorhouse_ops as tf
+from tensorhouse_ops import _grad_rules
+from tensorhouse_ops import _math as M
+
+RNG = np.random.default_rng(0)
+
+
+def _pos(shape):
+    return RNG.uniform(0.5, 2.0, size=shape)
+
+
+def _any(shape):
+    return RNG.uniform(-2.0, 2.0, size=shape)
+
+
+def _away_from_zero(shape):
+    return RNG.uniform(0.3, 1.5, size=shape) * RNG.choice([-1.0, 1.0], size=shape)
+
+
+# op type -> (function of float64 tensors, input generators)
+CASES = {
+    "Identity": (tf.identity, [_any((3,))]),
+    "Neg": (tf.negative, [_any((3,))]),
+    "Abs": (tf.abs, [_away_from_zero((4,))]),
+    "Square": (tf.square, [_any((2, 3))]),
+    "Sqrt": (tf.sqrt, [_pos((3,))]),
+    "Rsqrt": (M.rsqrt, [_pos((3,))]),
+    "Exp": (tf.exp, [_any((3,))]),
+    "Expm1": (M.expm1, [_any((3,))]),
+    "Log": (tf.log, [_pos((3,))]),
+    "Log1p": (M.log1p, [_pos((3,))]),
+    "Reciprocal": (M.reciprocal, [_pos((3,))]),
+    "Sin": (M.sin, [_any((3,))]),
+    "Cos": (M.cos, [_any((3,))]),
+    "Tan": (M.tan, [RNG.uniform(-1, 1, (3,))]),
+    "Tanh": (tf.tanh, [_any((3,))]),
+    "Sigmoid": (tf.sigmoid, [_any((3,))]),
+    "Relu": (tf.nn.relu, [_away_from_zero((5,))]),
+    "ReluGrad": (M.relu_grad, [_any((4,)), _away_from_zero((4,))]),
+    "SigmoidGrad": (M.sigmoid_grad, [RNG.uniform(0.1, 0.9, (3,)), _any((3,))]),
+    "TanhGrad": (M.tanh_grad, [RNG.uniform(-0.9, 0.9, (3,)), _any((3,))]),
+    "AddV2": (tf.add, [_any((2, 3)), _any((3,))]),
+    "Sub": (tf.subtract, [_any((2, 1)), _any((1, 3))]),
+    "Mul": (tf.multiply, [_any((2, 3)), _any((2, 1))]),
+    "RealDiv": (M.realdiv, [_any((3,)), _pos((2, 3))]),
+    "SquaredDifference": (M.squared_difference, [_any((2, 3)), _any((3,))]),
+    "Pow": (tf.pow, [_pos((3,)), _any((3,))]),
+    "Maximum": (tf.maximum, [_any((4,)), _any((4,)) + 0.1]),
+    "Minimum": (tf.minimum, [_any((4,)), _any((4,)) + 0.1]),
+    "Sum": (lambda x: tf.reduce_sum(x, axis=1), [_any((2, 3, 2))]),
+    "Mean": (lambda x: tf.reduce_mean(x, axis=[0, 2], keepdims=True), [_any((2, 3, 2))]),
+    "Max": (lambda x: tf.reduce_max(x, axis=0), [_any((3, 4))]),
+    "Min": (lambda x: tf.reduce_min(x, axis=-1), [_any((3, 4))]),
+    "Prod": (lambda x: tf.reduce_prod(x, axis=0), [_away_from_zero((3, 2))]),
+    "MatMul": (lambda a, b: tf.matmul(a, b), [_any((2, 3)), _any((3, 4))]),
+    "Reshape": (lambda x: tf.reshape(x, [3, -1]), [_any((2, 3))]),
+    "Transpose": (lambda x: tf.transpose(x, [2, 0, 1]), [_any((2, 3, 4))]),
+    "BroadcastTo": (lambda x: tf.broadcast_to(x, [2, 3, 4]), [_any((3, 1))]),
+    "Cast": (lambda x: tf.cast(tf.cast(x, tf.float32), tf.float64), [_any((3,))]),
+}
+MATMUL_FLAGS = [(False, True), (True, False), (True, True)]
+
+
+def _numeric_jacobian(f, args, i, eps=1e-6):
+    """d sum(f * weights) / d args[i] by central differences (weights fix a random cotangent)."""
+    base = np.asarray(f(*[tf.constant(a) for a in args]))
+    weights = np.linspace(0.5, 1.5, base.size).reshape(base.shape)
+    grad = np.zeros_like(args[i])
+    for idx in np.ndindex(*args[i].shape):
+        plus = [a.copy() for a in args]
+        minus = [a.copy() for a in args]
+        plus[i][idx] += eps
+        minus[i][idx] -= eps
+        fp = np.asarray(f(*[tf.constant(a) for a in plus]))
+        fm = np.asarray(f(*[tf.constant(a) for a in minus]))
+        grad[idx] = np.sum((fp - fm) * weights) / (2 * eps)
+    return grad, weights
+
+
+def _tape_grads(f, args, weights):
+    xs = [tf.constant(a) for a in args]
+    with tf.GradientTape(persistent=True) as tape:
+        for x in xs:
+            tape.watch(x)
+        y = f(*xs)
+        target = tf.reduce_sum(y * tf.constant(weights))
+    return [None if g is None else g.numpy() for g in tape.gradient(target, xs)]
+
+
+@pytest.mark.parametrize("op_type", sorted(CASES))
+def test_first_order(op_type):
+    f, args = CASES[op_type]
+    eps = 1e-2 if op_type == "Cast" else 1e-6  # Cast goes through float32; it is linear
+    for i in range(len(args)):
+        expected, weights = _numeric_jacobian(f, args, i, eps)
+        got = _tape_grads(f, args, weights)[i]
+        if op_type == "ReluGrad" and i == 1:  # flat in the features, as TF defines it
+            assert got is None or np.allclose(got, 0)
+            continue
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6, err_msg=op_type)
+
+
+@pytest.mark.parametrize("flags", MATMUL_FLAGS)
+def test_matmul_transpose_flags(flags):
+    ta, tb = flags
+    a = _any((3, 2) if ta else (2, 3))
+    b = _any((4, 3) if tb else (3, 4))
+
+    def f(x, y):
+        return tf.matmul(x, y, transpose_a=ta, transpose_b=tb)
+
+    for i in range(2):
+        expected, weights = _numeric_jacobian(f, [a, b], i)
+        np.testing.assert_allclose(_tape_grads(f, [a, b], weights)[i], expected, rtol=1e-6)
+
+
+# Piecewise-linear ops have a zero second derivative almost everywhere: checked at order 1 only.
+PIECEWISE_LINEAR = {"ReluGrad", "Relu", "Abs", "Max", "Min", "Maximum", "Minimum", "Cast"}
+SECOND_ORDER = [op for op in sorted(CASES) if op not in PIECEWISE_LINEAR]
+
+
+@pytest.mark.parametrize("op_type", SECOND_ORDER)
+def test_second_order(op_type):
+    """Differentiate the first-order gradient (a function of the inputs) once more."""
+    f, args = CASES[op_type]
+    base = np.asarray(f(*[tf.constant(a) for a in args]))
+    weights = np.linspace(0.5, 1.5, base.size).reshape(base.shape)
+
+    def first_grad(*xs):
+        with tf.GradientTape() as tape:
+            tape.watch(xs[0])
+            target = tf.reduce_sum(f(*xs) * tf.constant(weights))
+        g = tape.gradient(target, xs[0])
+        return g if g is not None else tf.zeros_like(xs[0])
+
+    expected, w2 = _numeric_jacobian(first_grad, args, 0, eps=1e-5)
+    got = _tape_grads(first_grad, args, w2)[0]
+    got = np.zeros_like(expected) if got is None else got
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5, err_msg=op_type)
+
+
+def test_every_kernel_op_has_a_rule_or_is_marked_non_differentiable():
+    known = set(tensorhouse_kernels.list_op_defs())
+    missing = known - set(_grad_rules.RULES) - _grad_rules.NON_DIFFERENTIABLE
+    assert not missing, f"ops with no gradient rule: {sorted(missing)}"
+    untested = set(_grad_rules.RULES) - set(CASES)
+    assert not untested, f"gradient rules with no finite-difference case: {sorted(untested)}"
+
+
+def test_prod_gradient_with_zeros_is_finite_and_exact():
+    x = tf.constant([[2.0, 0.0, 3.0], [0.0, 0.0, 5.0], [1.0, 4.0, 2.0]], dtype=tf.float64)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = tf.reduce_prod(x, axis=1)
+    g = tape.gradient(y, x).numpy()
+    # row 0: one zero -> only the zero's slot gets the product of the others (2*3)
+    # row 1: two zeros -> all zero; row 2: no zero -> product of the others
+    np.testing.assert_array_equal(g, [[0, 6, 0], [0, 0, 0], [8, 2, 4]])

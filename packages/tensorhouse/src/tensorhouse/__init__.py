@@ -1,0 +1,40 @@
+"""``import tensorhouse as tf``: TensorFlow 2's names on the five tensorhouse layers.
+
+Names are resolved lazily on first use, so ``import tensorhouse`` itself stays fast; the layers
+load the first time a name such as ``tf.constant`` is touched.
+"""
+
+from __future__ import annotations
+
+import importlib
+from importlib.metadata import PackageNotFoundError as _PNF
+from importlib.metadata import version as _version
+
+try:
+    __version__ = _version("tensorhouse")
+except _PNF:  # a source tree that was never installed
+    __version__ = "0.0.0+unknown"
+
+_SUBMODULES = {"keras", "data"}
+
+
+def _ops():
+    return importlib.import_module("tensorhouse_models").ops
+
+
+def __getattr__(name: str):
+    if name in _SUBMODULES:
+        value = importlib.import_module(f"{__name__}.{name}")
+    elif name.startswith("__"):
+        raise AttributeError(name)
+    else:
+        try:
+            value = getattr(_ops(), name)
+        except AttributeError:
+            raise AttributeError(f"module 'tensorhouse' has no attribute '{name}'") from None
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | _SUBMODULES | set(dir(_ops())))

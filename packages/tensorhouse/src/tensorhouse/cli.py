@@ -1,0 +1,55 @@
+"""The ``tensorhouse`` command: ``tensorhouse info`` and ``tensorhouse demo``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def _info(args) -> int:
+    import tensorhouse as tf
+
+    info = tf.system_info()
+    info["versions"]["tensorhouse"] = tf.__version__
+    if args.json:
+        print(json.dumps(info, indent=2, default=str))
+        return 0
+    print("tensorhouse", tf.__version__)
+    for dist, version in info["versions"].items():
+        print(f"  {dist:24s} {version}")
+    print("devices:")
+    for name in info["devices"]:
+        print(f"  {name}")
+    print("kernels:")
+    for dev, c in info["kernels"].items():
+        print(f"  {dev:8s} {c['kernels']} kernels for {c['op_types']} op types")
+    cpu = info["cpu"]
+    print(
+        f"cpu: {cpu['threads']} threads (OpenMP {'on' if cpu['openmp'] else 'off'}), "
+        f"BLAS {cpu['blas']} core {cpu['blas_core']} with {cpu['blas_threads']} threads"
+    )
+    return 0
+
+
+def _demo(args) -> int:
+    from . import demo
+
+    return demo.main(verbose=0 if args.quiet else 1)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="tensorhouse", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_info = sub.add_parser("info", help="devices, backends and kernel counts per device")
+    p_info.add_argument("--json", action="store_true", help="print JSON")
+    p_info.set_defaults(fn=_info)
+    p_demo = sub.add_parser("demo", help="train the seed's linear regression at each API level")
+    p_demo.add_argument("--quiet", action="store_true", help="no per-epoch lines")
+    p_demo.set_defaults(fn=_demo)
+    args = parser.parse_args(argv)
+    return args.fn(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

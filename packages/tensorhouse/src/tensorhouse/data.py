@@ -1,0 +1,5 @@
+"""``tf.data``: input pipelines."""
+
+from tensorhouse_models.data import AUTOTUNE, Dataset
+
+__all__ = ["AUTOTUNE", "Dataset"]
