@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+
 import tensorhouse_ops as tf
 
 
@@ -80,8 +81,7 @@ def test_stop_recording_and_output_gradients():
         with tape.stop_recording():
             z = y * 10.0  # not recorded
         w = y * 3.0
-    np.testing.assert_allclose(tape.gradient(w, x, output_gradients=[1.0, 0.5]).numpy(),
-                               [6.0, 6.0])
+    np.testing.assert_allclose(tape.gradient(w, x, output_gradients=[1.0, 0.5]).numpy(), [6.0, 6.0])
     assert z is not None
 
 

@@ -2,7 +2,8 @@
 
 import numpy as np
 import pytest
-import tensorhouse_kernels  # noqa: F401  (only for the op list below: kernels is ops' own dependency)
+
+import tensorhouse_kernels
 import tensorhouse_ops as tf
 from tensorhouse_ops import _grad_rules
 from tensorhouse_ops import _math as M

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+
 import tensorhouse_ops as tf
 
 
@@ -35,8 +36,9 @@ def test_no_implicit_promotion_between_tensors():
 
 def test_broadcasting_and_shape_errors_name_the_op_and_shapes():
     a = tf.constant(np.arange(6, dtype=np.float32).reshape(2, 3))
-    np.testing.assert_array_equal((a + tf.constant([10.0, 20.0, 30.0])).numpy(),
-                                  np.arange(6).reshape(2, 3) + [10, 20, 30])
+    np.testing.assert_array_equal(
+        (a + tf.constant([10.0, 20.0, 30.0])).numpy(), np.arange(6).reshape(2, 3) + [10, 20, 30]
+    )
     with pytest.raises(tf.errors.InvalidArgumentError, match=r"\[2,3\] vs. \[2\].*AddV2"):
         a + tf.constant([1.0, 2.0])
 
@@ -66,8 +68,9 @@ def test_reductions_and_shapes():
     xa = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
     x = tf.constant(xa)
     np.testing.assert_allclose(tf.reduce_sum(x, axis=[0, 2]).numpy(), xa.sum((0, 2)))
-    np.testing.assert_allclose(tf.reduce_mean(x, axis=-1, keepdims=True).numpy(),
-                               xa.mean(-1, keepdims=True))
+    np.testing.assert_allclose(
+        tf.reduce_mean(x, axis=-1, keepdims=True).numpy(), xa.mean(-1, keepdims=True)
+    )
     assert float(tf.reduce_max(x)) == 23.0
     assert tf.reshape(x, [4, -1]).shape == (4, 6)
     assert tf.transpose(x).shape == (4, 3, 2)
@@ -107,8 +110,9 @@ def test_convert_to_tensor_does_not_cast_tensors():
     with pytest.raises(ValueError, match="float32"):
         tf.convert_to_tensor(t, dtype=tf.float32)
     assert tf.cast(t, tf.float32).numpy().tolist() == [1.0, 2.0]
-    np.testing.assert_array_equal(tf.cast(tf.constant([1.7, -1.7, np.nan]), tf.int32).numpy(),
-                                  [1, -1, 0])
+    np.testing.assert_array_equal(
+        tf.cast(tf.constant([1.7, -1.7, np.nan]), tf.int32).numpy(), [1, -1, 0]
+    )
 
 
 def test_dtypes():

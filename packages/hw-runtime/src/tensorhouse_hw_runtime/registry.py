@@ -8,7 +8,8 @@ is a single dict lookup in ``lookup``.
 from __future__ import annotations
 
 import threading
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
@@ -30,7 +31,8 @@ def _dtype_key(dtype) -> np.dtype:
     try:
         return np.dtype(dtype)
     except TypeError:
-        raise TypeError(f"Cannot register a kernel for dtype {dtype!r}: not a NumPy dtype") from None
+        msg = f"Cannot register a kernel for dtype {dtype!r}: not a NumPy dtype"
+        raise TypeError(msg) from None
 
 
 class KernelRegistry:

@@ -7,8 +7,6 @@ raises TF's ``InvalidArgumentError`` naming the op, the shapes and the dtypes.
 
 from __future__ import annotations
 
-from typing import Callable
-
 import numpy as np
 
 from .runtime import errors
@@ -254,9 +252,7 @@ def _broadcast_to_infer(shapes, dts, attrs):
 
 _register(OpDef("BroadcastTo", 1, _broadcast_to_infer, ALL))
 _register(OpDef("Identity", 1, lambda s, d, a: [(s[0], d[0])], ALL))
-_register(
-    OpDef("Cast", 1, lambda s, d, a: [(s[0], np.dtype(a["DstT"]))], ALL, doc="attrs: DstT")
-)
+_register(OpDef("Cast", 1, lambda s, d, a: [(s[0], np.dtype(a["DstT"]))], ALL, doc="attrs: DstT"))
 
 
 def _shape_attr_infer(shapes, dts, attrs):
@@ -269,6 +265,3 @@ def _shape_attr_infer(shapes, dts, attrs):
 _register(OpDef("Fill", 0, _shape_attr_infer, ALL, key=_key_attr_dtype, doc="shape, value"))
 for _n in ("RandomUniform", "RandomStandardNormal"):
     _register(OpDef(_n, 0, _shape_attr_infer, FLOAT, key=_key_attr_dtype, doc="seed, seed2"))
-
-
-Infer = Callable[[list, list, dict], list]

@@ -169,15 +169,19 @@ def _relu_grad(x, y, attrs, dy):  # ReluGrad(g, features): linear in g, flat in 
 @rule("SigmoidGrad")
 def _sigmoid_grad(x, y, attrs, dy):  # out = d * y * (1 - y)
     yv, d = x
-    return [M.multiply(dy, M.multiply(d, M.subtract(1, M.multiply(yv, 2)))),
-            M.multiply(dy, M.multiply(yv, M.subtract(1, yv)))]
+    return [
+        M.multiply(dy, M.multiply(d, M.subtract(1, M.multiply(yv, 2)))),
+        M.multiply(dy, M.multiply(yv, M.subtract(1, yv))),
+    ]
 
 
 @rule("TanhGrad")
 def _tanh_grad(x, y, attrs, dy):  # out = d * (1 - y^2)
     yv, d = x
-    return [M.multiply(dy, M.multiply(d, M.multiply(yv, -2))),
-            M.multiply(dy, M.subtract(1, M.square(yv)))]
+    return [
+        M.multiply(dy, M.multiply(d, M.multiply(yv, -2))),
+        M.multiply(dy, M.subtract(1, M.square(yv))),
+    ]
 
 
 @rule("AddV2")
@@ -288,8 +292,10 @@ def _matmul(x, y, attrs, dy):
         return [mm(dy, b), mm(dy, a, transpose_a=True)]
     if ta and not tb:
         return [mm(b, dy, transpose_b=True), mm(a, dy)]
-    return [mm(b, dy, transpose_a=True, transpose_b=True), mm(dy, a, transpose_a=True,
-                                                             transpose_b=True)]
+    return [
+        mm(b, dy, transpose_a=True, transpose_b=True),
+        mm(dy, a, transpose_a=True, transpose_b=True),
+    ]
 
 
 @rule("Reshape")

@@ -10,8 +10,8 @@ __all__ = [
     "greater", "greater_equal", "less", "less_equal", "log", "log1p", "matmul", "maximum",
     "minimum", "multiply", "negative", "not_equal", "pow", "realdiv", "reciprocal",
     "reduce_max", "reduce_mean", "reduce_min", "reduce_prod", "reduce_sum", "relu_grad",
-    "rsqrt", "sigmoid", "sigmoid_grad", "sign", "sin", "sqrt", "square", "squared_difference", "subtract",
-    "tan", "tanh", "tanh_grad", "truediv",
+    "rsqrt", "sigmoid", "sigmoid_grad", "sign", "sin", "sqrt", "square", "squared_difference",
+    "subtract", "tan", "tanh", "tanh_grad", "truediv",
 ]  # fmt: skip
 
 

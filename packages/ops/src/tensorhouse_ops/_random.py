@@ -59,14 +59,20 @@ def uniform(shape, minval=0, maxval=None, dtype=_dt.float32, seed=None, name=Non
             f"random.uniform with dtype {dtype.name}: only float dtypes in this release"
         )
     s1, s2 = _seeds(seed)
-    u = _op("RandomUniform", [], {"shape": _shape(shape), "dtype": dtype._np, "seed": s1,
-                                  "seed2": s2})
+    u = _op(
+        "RandomUniform", [], {"shape": _shape(shape), "dtype": dtype._np, "seed": s1, "seed2": s2}
+    )
     maxval = 1 if maxval is None else maxval
     if isinstance(minval, int | float) and isinstance(maxval, int | float):
         if (minval, maxval) == (0, 1):
             return u
-    return M.add(M.multiply(u, M.subtract(maxval, minval) if not isinstance(maxval, int | float)
-                            else maxval - minval), minval)
+    return M.add(
+        M.multiply(
+            u,
+            M.subtract(maxval, minval) if not isinstance(maxval, int | float) else maxval - minval,
+        ),
+        minval,
+    )
 
 
 def normal(shape, mean=0.0, stddev=1.0, dtype=_dt.float32, seed=None, name=None):
@@ -74,11 +80,19 @@ def normal(shape, mean=0.0, stddev=1.0, dtype=_dt.float32, seed=None, name=None)
     if not dtype.is_floating:
         raise TypeError(f"random.normal with dtype {dtype.name}: needs a float dtype")
     s1, s2 = _seeds(seed)
-    z = _op("RandomStandardNormal", [], {"shape": _shape(shape), "dtype": dtype._np,
-                                         "seed": s1, "seed2": s2})
-    if isinstance(stddev, int | float) and isinstance(mean, int | float) and (mean, stddev) == (
-        0.0,
-        1.0,
+    z = _op(
+        "RandomStandardNormal",
+        [],
+        {"shape": _shape(shape), "dtype": dtype._np, "seed": s1, "seed2": s2},
+    )
+    if (
+        isinstance(stddev, int | float)
+        and isinstance(mean, int | float)
+        and (mean, stddev)
+        == (
+            0.0,
+            1.0,
+        )
     ):
         return z
     return M.add(M.multiply(z, stddev), mean)

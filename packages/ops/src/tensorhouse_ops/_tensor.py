@@ -5,6 +5,7 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+
 from tensorhouse_kernels import execute as _kernel_execute
 from tensorhouse_kernels.runtime import (
     copy_to_device,
@@ -146,8 +147,7 @@ class Tensor:
     def __repr__(self):
         arr = np.asarray(self.numpy())
         return (
-            f"<tf.Tensor: shape={self.shape}, dtype={self.dtype.name}, "
-            f"numpy={np.array_repr(arr)}>"
+            f"<tf.Tensor: shape={self.shape}, dtype={self.dtype.name}, numpy={np.array_repr(arr)}>"
         )
 
     def __str__(self):
