@@ -33,7 +33,7 @@ def build_wheels(session: nox.Session) -> dict[str, pathlib.Path]:
         return _built
     shutil.rmtree(WHEELS, ignore_errors=True)
     WHEELS.mkdir(parents=True)
-    session.install("pip>=23", "build")
+    session.install("pip>=23")
     for pkg in PACKAGES:
         session.run(
             "python", "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(WHEELS),
