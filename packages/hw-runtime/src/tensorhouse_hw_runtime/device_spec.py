@@ -8,12 +8,12 @@ Accepted spellings (case of the device type is ignored, as in TF)::
 from __future__ import annotations
 
 import functools
-import re
 
 __all__ = ["DeviceSpec"]
 
-_FIELD = re.compile(r"^(job|replica|task):(.+)$")
-_DEVICE = re.compile(r"^(?:device:)?([A-Za-z_]+):(\d+|\*)$")
+# Device types TF accepts without the "device:" prefix ("/GPU:0", "/cpu"); any type may be
+# spelled with it ("/device:XLA_CPU:0").
+_SHORT_TYPES = frozenset({"CPU", "GPU", "TPU", "CUSTOM", "EPU"})
 
 
 class DeviceSpec:
@@ -95,37 +95,44 @@ def _canonical_type(device_type: str) -> str:
 
 @functools.lru_cache(maxsize=256)
 def _parse(spec: str) -> DeviceSpec:
+    """TF's grammar: '/'-separated job:NAME, replica:N, task:N, and TYPE[:N|*] (for CPU, GPU,
+    TPU, CUSTOM and EPU) or device:TYPE:N|*."""
     if not isinstance(spec, str):
         raise TypeError(f"A device name must be a string, got {type(spec).__name__}: {spec!r}")
     fields: dict = {}
-    text = spec.strip()
-    if text in ("", "/"):
-        return DeviceSpec()
-    pieces = [p for p in text.split("/")]
-    if pieces[0] == "":
-        pieces = pieces[1:]
-    for piece in pieces:
-        m = _FIELD.match(piece)
-        if m:
-            key, value = m.groups()
-            if key in fields:
-                raise ValueError(f"Malformed device specification {spec!r}: '{key}' given twice")
-            if key != "job" and not value.isdigit():
-                raise ValueError(
-                    f"Malformed device specification {spec!r}: '{key}' needs an integer, "
-                    f"got {value!r}"
-                )
-            fields[key] = value
+    for piece in spec.strip().split("/"):
+        if not piece:
             continue
-        m = _DEVICE.match(piece)
-        if m and "device_type" not in fields:
-            device_type, index = m.groups()
-            fields["device_type"] = device_type
-            fields["device_index"] = None if index == "*" else int(index)
-            continue
-        raise ValueError(
-            f"Malformed device specification {spec!r}: cannot parse {piece!r}; expected forms "
-            "like '/GPU:0', 'GPU:0', '/device:GPU:0' or "
-            "'/job:localhost/replica:0/task:0/device:GPU:0'"
-        )
+        parts = piece.split(":")
+        head = parts[0]
+        if len(parts) == 2 and head in ("job", "replica", "task"):
+            key, value = head, parts[1]
+            if key != "job":
+                value = _int(spec, key, value)
+        elif len(parts) in (1, 2) and head.upper() in _SHORT_TYPES:
+            key, value = "device", (head, parts[1] if len(parts) == 2 else "*")
+        elif len(parts) == 3 and head == "device" and parts[1]:
+            key, value = "device", (parts[1], parts[2])
+        else:
+            raise ValueError(
+                f"Malformed device specification {spec!r}: cannot parse {piece!r}; expected "
+                "'/GPU:0', 'GPU:0', '/device:GPU:0' or "
+                "'/job:localhost/replica:0/task:0/device:GPU:0'"
+            )
+        if key in fields:
+            raise ValueError(f"Malformed device specification {spec!r}: {key!r} given twice")
+        fields[key] = value
+    device_type, index = fields.pop("device", (None, "*"))
+    if device_type is not None:
+        fields["device_type"] = device_type
+        fields["device_index"] = None if index == "*" else _int(spec, "device index", index)
     return DeviceSpec(**fields)
+
+
+def _int(spec: str, what: str, value: str) -> int:
+    if not value.isdigit():
+        raise ValueError(
+            f"Malformed device specification {spec!r}: {what} must be a non-negative integer, "
+            f"got {value!r}"
+        )
+    return int(value)

@@ -17,7 +17,7 @@ inline T unary_apply(int op, T x) {
   switch (op) {
     case kNeg: return -x;
     case kAbs: return x < T(0) ? -x : x;
-    case kSign: return T((T(0) < x) - (x < T(0)));
+    case kSign: return x != x ? x : T((T(0) < x) - (x < T(0)));  // NaN stays NaN, as TF
     case kSquare: return x * x;
     case kSqrt: return T(std::sqrt(x));
     case kRsqrt: return T(1) / T(std::sqrt(x));
@@ -31,7 +31,7 @@ inline T unary_apply(int op, T x) {
     case kTan: return T(std::tan(x));
     case kTanh: return T(std::tanh(x));
     case kSigmoid: return T(1) / (T(1) + T(std::exp(-x)));
-    case kRelu: return x > T(0) ? x : T(0);
+    case kRelu: return (x > T(0) || x != x) ? x : T(0);  // NaN propagates, as TF
     case kFloor: return T(std::floor(x));
     case kCeil: return T(std::ceil(x));
   }
@@ -94,8 +94,8 @@ inline T arith(int op, T a, T b) {
     case kSub: return a - b;
     case kMul: return a * b;
     case kDiv: return a / b;
-    case kMaximum: return a > b ? a : b;
-    case kMinimum: return a < b ? a : b;
+    case kMaximum: return (a > b || a != a) ? a : b;  // NaN in either operand propagates
+    case kMinimum: return (a < b || a != a) ? a : b;
     case kSquaredDifference: return (a - b) * (a - b);
     case kPow: return T(std::pow(a, b));
     case kReluGrad: return b > T(0) ? a : T(0);

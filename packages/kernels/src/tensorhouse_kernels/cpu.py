@@ -48,7 +48,11 @@ def _reduce_kernel(code):
     def kernel(inputs, outputs, attrs):
         x = inputs[0]
         axes = attrs.get("axis")
-        axes = list(range(x.ndim)) if axes is None else [a % x.ndim for a in axes]
+        if axes is None:
+            axes = range(x.ndim)
+        elif isinstance(axes, int | np.integer):  # a lone axis, as the op def accepts
+            axes = (axes,)
+        axes = [int(a) % x.ndim for a in axes]
         reduce(code, x, axes, outputs[0])
 
     return kernel

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .opdefs import _OPS, get_op_def
-from .runtime import copy_to_device
+from .runtime import copy_to_device, errors
 from .runtime import registry as _registry
 
 __all__ = ["execute"]
@@ -20,6 +20,10 @@ def execute(op_type: str, inputs, attrs: dict, device):
     placement may run the op on the CPU instead, copying the inputs there.
     """
     opdef = _OPS.get(op_type) or get_op_def(op_type)
+    if len(inputs) != opdef.num_inputs:
+        raise errors.InvalidArgumentError(
+            f"{op_type} expects {opdef.num_inputs} inputs, got {len(inputs)} [Op:{op_type}]"
+        )
     dtypes = [x.dtype for x in inputs]
     specs = opdef.infer([x.shape for x in inputs], dtypes, attrs)
     key = opdef.key(dtypes, attrs) if dtypes or opdef.num_inputs == 0 else None

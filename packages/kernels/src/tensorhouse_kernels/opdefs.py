@@ -252,7 +252,18 @@ def _broadcast_to_infer(shapes, dts, attrs):
 
 _register(OpDef("BroadcastTo", 1, _broadcast_to_infer, ALL))
 _register(OpDef("Identity", 1, lambda s, d, a: [(s[0], d[0])], ALL))
-_register(OpDef("Cast", 1, lambda s, d, a: [(s[0], np.dtype(a["DstT"]))], ALL, doc="attrs: DstT"))
+
+
+def _cast_infer(shapes, dts, attrs):
+    dst = np.dtype(attrs["DstT"])
+    if dst not in ALL:
+        raise errors.UnimplementedError(
+            f"Cast {dts[0].name} to {dst.name} is not supported [Op:Cast]"
+        )
+    return [(shapes[0], dst)]
+
+
+_register(OpDef("Cast", 1, _cast_infer, ALL, doc="attrs: DstT"))
 
 
 def _shape_attr_infer(shapes, dts, attrs):

@@ -1,0 +1,110 @@
+"""RandomUniform / RandomStandardNormal: Philox known answers, distribution, determinism."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tensorhouse_kernels as tk
+from tensorhouse_kernels import _cpu
+
+N = 100_000
+
+
+def sample(cpu, op, dtype="float32", shape=(N,), seed=1234, seed2=5678):
+    attrs = {"shape": shape, "dtype": dtype, "seed": seed, "seed2": seed2}
+    (out,), used = tk.execute(op, [], attrs, cpu)
+    assert used is cpu
+    return out
+
+
+# Random123's known-answer vectors for philox4x32-10 (counter words, key words -> output).
+# philox_block(seed, seed2, block) uses counter = (block lo, block hi, seed2 lo, seed2 hi)
+# and key = (seed lo, seed hi).
+@pytest.mark.parametrize(
+    "seed, seed2, block, expected",
+    [
+        (0, 0, 0, (0x6627E8D5, 0xE169C58D, 0xBC57AC4C, 0x9B00DBD8)),
+        (2**64 - 1, 2**64 - 1, 2**64 - 1, (0x408F276D, 0x41C83B0E, 0xA20BC7C6, 0x6D5451FD)),
+        (
+            0x299F31D0_A4093822,
+            0x03707344_13198A2E,
+            0x85A308D3_243F6A88,
+            (0xD16CFE09, 0x94FDCCEB, 0x5001E420, 0x24126EA1),
+        ),
+    ],
+)
+def test_philox_known_answers(seed, seed2, block, expected):
+    assert _cpu.philox_block(seed, seed2, block) == expected
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_uniform_range_and_moments(dtype, cpu):
+    u = sample(cpu, "RandomUniform", dtype)
+    assert u.dtype == np.dtype(dtype) and u.shape == (N,)
+    assert u.min() >= 0.0
+    assert u.max() < 1.0
+    # the standard error of the mean is 0.29 / sqrt(1e5) ~ 0.0009
+    assert abs(u.mean() - 0.5) < 0.005
+    assert abs(u.var() - 1 / 12) < 0.002
+    # each tenth of [0, 1) gets its share (10000 +- ~95 expected)
+    counts = np.histogram(u, bins=10, range=(0, 1))[0]
+    assert counts.min() > 9500 and counts.max() < 10500
+    assert len(np.unique(u)) > 0.99 * N
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_normal_moments(dtype, cpu):
+    z = sample(cpu, "RandomStandardNormal", dtype)
+    assert z.dtype == np.dtype(dtype) and z.shape == (N,)
+    assert np.isfinite(z).all()
+    assert abs(z.mean()) < 0.015
+    assert abs(z.std() - 1.0) < 0.015
+    assert abs(np.mean(np.abs(z) < 1.0) - 0.6827) < 0.01
+    assert abs(np.mean(np.abs(z) < 2.0) - 0.9545) < 0.005
+    assert abs(np.mean(z**3)) < 0.05  # symmetric
+    assert abs(np.mean(z**4) - 3.0) < 0.1  # Gaussian kurtosis
+
+
+@pytest.mark.parametrize("op", ["RandomUniform", "RandomStandardNormal"])
+def test_same_seeds_same_numbers(op, cpu):
+    a = sample(cpu, op, seed=7, seed2=11)
+    b = sample(cpu, op, seed=7, seed2=11)
+    np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("op", ["RandomUniform", "RandomStandardNormal"])
+def test_different_seeds_differ(op, cpu):
+    base = sample(cpu, op, seed=7, seed2=11)
+    for other in (sample(cpu, op, seed=7, seed2=12), sample(cpu, op, seed=8, seed2=11)):
+        assert np.mean(base == other) < 0.001
+        # and they are not shifted copies of each other
+        assert abs(np.corrcoef(base, other)[0, 1]) < 0.02
+
+
+def test_prefix_property(cpu):
+    # Element i depends only on (seed, seed2, i): a shorter draw is a prefix of a longer one,
+    # and the shape does not matter.
+    long = sample(cpu, "RandomUniform", shape=(1000,))
+    short = sample(cpu, "RandomUniform", shape=(37,))
+    square = sample(cpu, "RandomUniform", shape=(10, 100))
+    np.testing.assert_array_equal(short, long[:37])
+    np.testing.assert_array_equal(square.ravel(), long)
+
+
+@pytest.mark.parametrize("op", ["RandomUniform", "RandomStandardNormal"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_thread_count_does_not_change_numbers(op, dtype, cpu, kernel_threads):
+    kernel_threads(1)
+    one = sample(cpu, op, dtype, seed=3, seed2=4)
+    for n in (2, 7):
+        kernel_threads(n)
+        np.testing.assert_array_equal(sample(cpu, op, dtype, seed=3, seed2=4), one)
+
+
+def test_uniform_float32_first_values_from_philox_words(cpu):
+    # Hand-derived: element i of a float32 draw is the top 23 bits of word i of block 0.
+    words = _cpu.philox_block(1, 2, 0)
+    expected = [((w >> 9) / 2.0**23) for w in words]
+    u = sample(cpu, "RandomUniform", shape=(4,), seed=1, seed2=2)
+    np.testing.assert_array_equal(u, np.array(expected, dtype=np.float32))
