@@ -6,16 +6,35 @@ import argparse
 import json
 import sys
 
+_DISTRIBUTIONS = [
+    "tensorhouse",
+    "tensorhouse-models",
+    "tensorhouse-components",
+    "tensorhouse-ops",
+    "tensorhouse-kernels",
+    "tensorhouse-hw-runtime",
+]
+
+
+def _dist_version(dist: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(dist)
+    except PackageNotFoundError:
+        return "not installed"
+
 
 def _info(args) -> int:
     import tensorhouse as tf
 
     info = tf.system_info()
-    info["versions"]["tensorhouse"] = tf.__version__
+    # every layer's version, from the installed distributions' metadata
+    info["versions"] = {dist: _dist_version(dist) for dist in _DISTRIBUTIONS}
     if args.json:
         print(json.dumps(info, indent=2, default=str))
         return 0
-    print("tensorhouse", tf.__version__)
+    print("versions:")
     for dist, version in info["versions"].items():
         print(f"  {dist:24s} {version}")
     print("devices:")

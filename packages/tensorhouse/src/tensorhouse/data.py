@@ -1,5 +1,8 @@
 """``tf.data``: input pipelines."""
 
-from tensorhouse_models.data import AUTOTUNE, Dataset
+from tensorhouse_models import data as _data
+
+AUTOTUNE = _data.AUTOTUNE
+Dataset = _data.Dataset
 
 __all__ = ["AUTOTUNE", "Dataset"]

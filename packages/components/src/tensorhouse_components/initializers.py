@@ -1,0 +1,280 @@
+"""Weight initializers (``keras.initializers``), drawn with ``tensorhouse_ops.random``.
+
+Seeds follow TF's rules, through ``ops.random``: an initializer built with ``seed=None`` draws
+the next op seed from the global seed (``utils.set_random_seed``), so a program that sets the
+global seed repeats its weights; an integer seed gives the same values on every call.
+"""
+
+from __future__ import annotations
+
+import math as _pymath
+
+from tensorhouse_ops import abs as _abs
+from tensorhouse_ops import cast, dtypes, fill, less, maximum, minimum, random
+
+from . import _serialization
+
+__all__ = [
+    "Constant", "GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform", "Initializer",
+    "LecunNormal", "LecunUniform", "Ones", "RandomNormal", "RandomUniform", "TruncatedNormal",
+    "VarianceScaling", "Zeros", "compute_fans", "deserialize", "get", "serialize",
+]  # fmt: skip
+
+
+def _dtype(dtype):
+    return dtypes.as_dtype(dtype or "float32")
+
+
+def compute_fans(shape):
+    """Keras's fans: (fan_in, fan_out) of a weight shape; conv kernels count the receptive field."""
+    shape = tuple(int(d) for d in shape)
+    if len(shape) == 0:
+        return 1, 1
+    if len(shape) == 1:
+        return shape[0], shape[0]
+    if len(shape) == 2:
+        return shape[0], shape[1]
+    receptive = _pymath.prod(shape[:-2])
+    return shape[-2] * receptive, shape[-1] * receptive
+
+
+class Initializer:
+    """Base class: ``initializer(shape, dtype=None)`` returns a tensor."""
+
+    def __call__(self, shape, dtype=None):
+        raise NotImplementedError(f"{type(self).__name__} must implement __call__(shape, dtype)")
+
+    def get_config(self) -> dict:
+        return {}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def clone(self):
+        return type(self).from_config(self.get_config())
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
+class Constant(Initializer):
+    def __init__(self, value=0.0):
+        self.value = value
+
+    def __call__(self, shape, dtype=None):
+        return fill(list(shape), self.value, dtype=_dtype(dtype))
+
+    def get_config(self):
+        return {"value": self.value}
+
+
+class Zeros(Constant):
+    def __init__(self):
+        super().__init__(0.0)
+
+    def get_config(self):
+        return {}
+
+
+class Ones(Constant):
+    def __init__(self):
+        super().__init__(1.0)
+
+    def get_config(self):
+        return {}
+
+
+def _check_seed(seed, cls):
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise ValueError(f"{cls}: `seed` must be an int or None. Received: seed={seed!r}")
+    return seed
+
+
+class RandomUniform(Initializer):
+    def __init__(self, minval=-0.05, maxval=0.05, seed=None):
+        self.minval, self.maxval = minval, maxval
+        self.seed = _check_seed(seed, "RandomUniform")
+
+    def __call__(self, shape, dtype=None):
+        return random.uniform(
+            list(shape), self.minval, self.maxval, dtype=_dtype(dtype), seed=self.seed
+        )
+
+    def get_config(self):
+        return {"minval": self.minval, "maxval": self.maxval, "seed": self.seed}
+
+
+class RandomNormal(Initializer):
+    def __init__(self, mean=0.0, stddev=0.05, seed=None):
+        self.mean, self.stddev = mean, stddev
+        self.seed = _check_seed(seed, "RandomNormal")
+
+    def __call__(self, shape, dtype=None):
+        return random.normal(list(shape), self.mean, self.stddev, _dtype(dtype), seed=self.seed)
+
+    def get_config(self):
+        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
+
+
+def _truncated_standard_normal(shape, dtype, seed, rounds=6):
+    """A standard normal cut at two standard deviations, from ``random.normal`` draws only.
+
+    Rejection sampling in ops: each round replaces the values outside (-2, 2) with fresh draws
+    (a 4.6% chance per value per round), so after six rounds about one value in 10^8 is still
+    outside; those are clipped to the bounds.
+    """
+    seeds = [None] * rounds if seed is None else [seed + 1000003 * i for i in range(rounds)]
+    z = random.normal(shape, dtype=dtype, seed=seeds[0])
+    for s in seeds[1:]:
+        keep = cast(less(_abs(z), 2.0), dtype)
+        z = z * keep + random.normal(shape, dtype=dtype, seed=s) * (1.0 - keep)
+    return minimum(maximum(z, -2.0), 2.0)
+
+
+class TruncatedNormal(Initializer):
+    """Normal values cut at two standard deviations from the mean (Keras's default bounds)."""
+
+    def __init__(self, mean=0.0, stddev=0.05, seed=None):
+        self.mean, self.stddev = mean, stddev
+        self.seed = _check_seed(seed, "TruncatedNormal")
+
+    def __call__(self, shape, dtype=None):
+        z = _truncated_standard_normal(list(shape), _dtype(dtype), self.seed)
+        return z * self.stddev + self.mean
+
+    def get_config(self):
+        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
+
+
+class VarianceScaling(Initializer):
+    """Keras's ``VarianceScaling``: variance ``scale / n``, n from the fans by ``mode``."""
+
+    _MODES = ("fan_in", "fan_out", "fan_avg")
+    _DISTRIBUTIONS = ("truncated_normal", "untruncated_normal", "uniform")
+
+    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
+        if scale <= 0.0:
+            raise ValueError(f"`scale` must be positive. Received: scale={scale}")
+        if mode not in self._MODES:
+            raise ValueError(f"Invalid `mode`: {mode!r}. Valid: {', '.join(self._MODES)}")
+        distribution = distribution.lower()
+        if distribution == "normal":
+            distribution = "truncated_normal"
+        if distribution not in self._DISTRIBUTIONS:
+            raise ValueError(
+                f"Invalid `distribution`: {distribution!r}. Valid: {', '.join(self._DISTRIBUTIONS)}"
+            )
+        self.scale, self.mode, self.distribution = scale, mode, distribution
+        self.seed = _check_seed(seed, type(self).__name__)
+
+    def _n(self, shape):
+        fan_in, fan_out = compute_fans(shape)
+        if self.mode == "fan_in":
+            return max(1.0, fan_in)
+        if self.mode == "fan_out":
+            return max(1.0, fan_out)
+        return max(1.0, (fan_in + fan_out) / 2.0)
+
+    def __call__(self, shape, dtype=None):
+        shape, dtype = list(shape), _dtype(dtype)
+        variance = self.scale / self._n(shape)
+        if self.distribution == "uniform":
+            limit = _pymath.sqrt(3.0 * variance)
+            return random.uniform(shape, -limit, limit, dtype=dtype, seed=self.seed)
+        if self.distribution == "untruncated_normal":
+            return random.normal(shape, 0.0, _pymath.sqrt(variance), dtype, seed=self.seed)
+        # 0.87962566103423978: the stddev of a standard normal truncated to (-2, 2).
+        stddev = _pymath.sqrt(variance) / 0.87962566103423978
+        return _truncated_standard_normal(shape, dtype, self.seed) * stddev
+
+    def get_config(self):
+        return {
+            "scale": self.scale,
+            "mode": self.mode,
+            "distribution": self.distribution,
+            "seed": self.seed,
+        }
+
+
+class GlorotUniform(VarianceScaling):
+    """Uniform in ``[-limit, limit]``, ``limit = sqrt(6 / (fan_in + fan_out))``."""
+
+    def __init__(self, seed=None):
+        super().__init__(1.0, "fan_avg", "uniform", seed=seed)
+
+    def get_config(self):
+        return {"seed": self.seed}
+
+
+class GlorotNormal(VarianceScaling):
+    """Truncated normal, ``stddev = sqrt(2 / (fan_in + fan_out))``."""
+
+    def __init__(self, seed=None):
+        super().__init__(1.0, "fan_avg", "truncated_normal", seed=seed)
+
+    def get_config(self):
+        return {"seed": self.seed}
+
+
+class HeNormal(VarianceScaling):
+    """Truncated normal, ``stddev = sqrt(2 / fan_in)``."""
+
+    def __init__(self, seed=None):
+        super().__init__(2.0, "fan_in", "truncated_normal", seed=seed)
+
+    def get_config(self):
+        return {"seed": self.seed}
+
+
+class HeUniform(VarianceScaling):
+    """Uniform in ``[-limit, limit]``, ``limit = sqrt(6 / fan_in)``."""
+
+    def __init__(self, seed=None):
+        super().__init__(2.0, "fan_in", "uniform", seed=seed)
+
+    def get_config(self):
+        return {"seed": self.seed}
+
+
+class LecunNormal(VarianceScaling):
+    """Truncated normal, ``stddev = sqrt(1 / fan_in)``."""
+
+    def __init__(self, seed=None):
+        super().__init__(1.0, "fan_in", "truncated_normal", seed=seed)
+
+    def get_config(self):
+        return {"seed": self.seed}
+
+
+class LecunUniform(VarianceScaling):
+    """Uniform in ``[-limit, limit]``, ``limit = sqrt(3 / fan_in)``."""
+
+    def __init__(self, seed=None):
+        super().__init__(1.0, "fan_in", "uniform", seed=seed)
+
+    def get_config(self):
+        return {"seed": self.seed}
+
+
+_CLASSES = (
+    Constant, GlorotNormal, GlorotUniform, HeNormal, HeUniform, LecunNormal, LecunUniform, Ones,
+    RandomNormal, RandomUniform, TruncatedNormal, VarianceScaling, Zeros,
+)  # fmt: skip
+_TABLE = {c.__name__: c for c in _CLASSES} | {
+    _serialization.snake_case(c.__name__): c for c in _CLASSES
+}
+
+
+def serialize(initializer) -> dict:
+    return _serialization.serialize(initializer, "keras.initializers")
+
+
+def deserialize(config, custom_objects=None):
+    return _serialization.deserialize(config, _TABLE, "initializer", custom_objects)
+
+
+def get(identifier, custom_objects=None):
+    """A name (``"glorot_uniform"``), a config dict, an Initializer, or any callable."""
+    return _serialization.resolve(identifier, _TABLE, "initializer", custom_objects)

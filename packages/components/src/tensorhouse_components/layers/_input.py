@@ -1,0 +1,183 @@
+"""Symbolic tensors: ``Input`` returns a ``KerasTensor`` that records a shape and a dtype.
+
+Calling a layer on a KerasTensor builds the layer for that shape and returns a new KerasTensor
+for the output shape, without computing anything; each such call is kept as a ``Node``, so the
+models layer can rebuild the graph from the outputs (the Functional API) and Sequential can
+build all its layers as soon as it knows its input shape.
+"""
+
+from __future__ import annotations
+
+from tensorhouse_ops import dtypes, zeros
+
+from ._layer import Layer, _flatten, _map_structure
+
+__all__ = ["Input", "InputLayer", "KerasTensor", "Node"]
+
+
+class Node:
+    """One call of a layer on symbolic inputs: ``layer(*call_args, **call_kwargs) -> outputs``."""
+
+    def __init__(self, layer, call_args=(), call_kwargs=None, outputs=None):
+        self.layer = layer
+        self.call_args = tuple(call_args)
+        self.call_kwargs = dict(call_kwargs or {})
+        self.outputs = outputs
+        self.input_tensors = [
+            x for x in _flatten(list(self.call_args)) if isinstance(x, KerasTensor)
+        ]
+
+    @property
+    def is_input(self) -> bool:
+        return not self.input_tensors
+
+    def __repr__(self):
+        return f"<Node layer={self.layer.name} inputs={len(self.input_tensors)}>"
+
+
+class KerasTensor:
+    """A symbolic tensor: a shape (``None`` for unknown dims), a dtype and the node made it."""
+
+    def __init__(self, shape, dtype="float32", name=None, node=None):
+        self.shape = tuple(None if d is None else int(d) for d in shape)
+        self.dtype = dtypes.as_dtype(dtype).name
+        self.name = name
+        self.node = node  # the Node whose outputs include this tensor
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def _keras_history(self):
+        return (self.node.layer, 0, 0) if self.node is not None else None
+
+    def __repr__(self):
+        return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self.name}>"
+
+    def __bool__(self):
+        raise TypeError(
+            "A symbolic KerasTensor has no truth value; use it as the input of a layer or model"
+        )
+
+    def numpy(self):
+        raise TypeError(
+            f"A symbolic KerasTensor ({self}) has no value: call a model or layer on real "
+            "data (NumPy arrays or tensors) to get one"
+        )
+
+
+class InputLayer(Layer):
+    """The layer behind ``Input``: its ``output`` is a KerasTensor of ``batch_shape``."""
+
+    def __init__(
+        self,
+        shape=None,
+        batch_size=None,
+        dtype=None,
+        sparse=None,
+        batch_shape=None,
+        input_tensor=None,
+        name=None,
+        **kwargs,
+    ):
+        if sparse:
+            raise NotImplementedError("Sparse inputs are not supported in this release")
+        if input_tensor is not None:
+            raise NotImplementedError("Input(input_tensor=...) is not supported in this release")
+        super().__init__(name=name, dtype=dtype, **kwargs)
+        if shape is not None and batch_shape is not None:
+            raise ValueError("Pass `shape` or `batch_shape` to Input, not both.")
+        if batch_shape is None:
+            if shape is None:
+                raise ValueError(
+                    "You must pass a `shape` argument to Input (the shape of one sample, "
+                    "without the batch dimension), e.g. Input(shape=(2,))."
+                )
+            if isinstance(shape, int):
+                shape = (shape,)
+            batch_shape = (batch_size, *tuple(shape))
+        self.batch_shape = tuple(None if d is None else int(d) for d in batch_shape)
+        self.output = KerasTensor(self.batch_shape, self.dtype, name=self.name)
+        self.output.node = Node(self, (), {}, self.output)
+        self.built = True
+
+    def call(self, inputs):
+        return inputs
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {
+            "batch_shape": list(self.batch_shape),
+            "dtype": self.dtype,
+            "sparse": False,
+            "name": self.name,
+        }
+
+
+def Input(shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None, name=None):
+    """A symbolic input: ``Input(shape=(2,))`` is a KerasTensor of shape ``(None, 2)``."""
+    layer = InputLayer(
+        shape=shape, batch_size=batch_size, dtype=dtype, sparse=sparse, batch_shape=batch_shape,
+        name=name,
+    )  # fmt: skip
+    return layer.output
+
+
+def _is_shape(s) -> bool:
+    return isinstance(s, tuple | list) and all(d is None or isinstance(d, int) for d in s)
+
+
+def symbolic_call(layer, inputs, args, kwargs):
+    """``layer(KerasTensor)``: build for the input shape, return KerasTensors for the output."""
+    shapes = _map_structure(lambda t: t.shape if isinstance(t, KerasTensor) else t, inputs)
+    if not layer.built:
+        layer._build_input_shape = shapes
+        layer.build(shapes)
+        layer.built = True
+    out_shape = layer.compute_output_shape(shapes)
+    node = Node(layer, (inputs, *args), kwargs)
+    dtype = layer.compute_dtype
+
+    def make(shape):
+        return KerasTensor(shape, dtype, name=layer.name, node=node)
+
+    if _is_shape(out_shape):
+        outputs = make(out_shape)
+    else:
+        outputs = _map_structure_shapes(make, out_shape)
+    node.outputs = outputs
+    return outputs
+
+
+def _map_structure_shapes(fn, shapes):
+    if _is_shape(shapes):
+        return fn(tuple(shapes))
+    if isinstance(shapes, dict):
+        return {k: _map_structure_shapes(fn, v) for k, v in shapes.items()}
+    return type(shapes)(_map_structure_shapes(fn, s) for s in shapes)
+
+
+def output_shape_by_running(layer, input_shape):
+    """A layer's output shape found by calling it on zeros (batch and unknown dims as 1)."""
+
+    def zeros_for(shape):
+        return zeros([1 if d is None else d for d in shape], dtype=layer.compute_dtype)
+
+    if _is_shape(input_shape):
+        sample = zeros_for(input_shape)
+    else:
+        sample = _map_structure_shapes(zeros_for, input_shape)
+    out = layer(sample, training=False)
+    first = input_shape
+    while not _is_shape(first):
+        first = next(iter(first.values())) if isinstance(first, dict) else first[0]
+    batch = first[0] if first else None
+
+    def shape_of(t):
+        dims = t.shape.as_list()
+        return tuple([batch, *dims[1:]]) if dims else ()
+
+    return _map_structure(shape_of, out)

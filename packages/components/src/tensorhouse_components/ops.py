@@ -1,0 +1,41 @@
+"""The tensor API that models may use: a deliberate re-export of ``tensorhouse_ops``.
+
+As ``keras.ops`` does for Keras, this module is the one door from the models layer down to the
+ops layer: models imports tensor functionality only from here. It re-exports the public API of
+``tensorhouse_ops`` unchanged, plus a few helpers composed from those ops.
+"""
+
+import numpy as _np
+
+from tensorhouse_ops import *  # noqa: F403
+from tensorhouse_ops import Tensor, Variable, convert_to_tensor, maximum, minimum
+from tensorhouse_ops import __all__ as _ops_all
+from tensorhouse_ops import config as config
+from tensorhouse_ops import dtypes as dtypes
+from tensorhouse_ops import errors as errors
+from tensorhouse_ops import linalg as linalg
+from tensorhouse_ops import math as math
+from tensorhouse_ops import nn as nn
+from tensorhouse_ops import random as random
+
+__all__ = sorted(set(_ops_all) - {"__version__"}) + [
+    "clip",
+    "convert_to_numpy",
+    "is_variable",
+]
+
+
+def convert_to_numpy(x) -> _np.ndarray:
+    """A tensor, variable, array or nested Python value as a NumPy array (``keras.ops``'s name)."""
+    if isinstance(x, Tensor | Variable):
+        return _np.asarray(x.numpy())
+    return _np.asarray(x)
+
+
+def clip(x, x_min, x_max):
+    """Elementwise clip to ``[x_min, x_max]``, composed from ``minimum`` and ``maximum``."""
+    return minimum(maximum(convert_to_tensor(x), x_min), x_max)
+
+
+def is_variable(x) -> bool:
+    return isinstance(x, Variable)

@@ -1,0 +1,71 @@
+"""RMSprop (Keras 3's update: epsilon inside the square root)."""
+
+from __future__ import annotations
+
+from tensorhouse_ops import sqrt, square
+
+from ._optimizer import Optimizer
+
+__all__ = ["RMSprop"]
+
+
+class RMSprop(Optimizer):
+    """``v = rho * v + (1 - rho) * g^2``; ``w -= lr * g / sqrt(v + epsilon)``.
+
+    ``centered`` subtracts the square of the running mean gradient from ``v``; ``momentum``
+    accumulates the increments.
+    """
+
+    def __init__(
+        self,
+        learning_rate=0.001,
+        rho=0.9,
+        momentum=0.0,
+        epsilon=1e-7,
+        centered=False,
+        name="rmsprop",
+        **kwargs,
+    ):
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+        self.rho, self.momentum = float(rho), float(momentum)
+        self.epsilon, self.centered = float(epsilon), bool(centered)
+        self.velocities, self.momentums, self.average_gradients = [], [], []
+
+    def build(self, var_list):
+        if self.built:
+            return
+        super().build(var_list)
+        self.velocities = [self.add_variable_from_reference(v, "velocity") for v in var_list]
+        if self.momentum > 0:
+            self.momentums = [self.add_variable_from_reference(v, "momentum") for v in var_list]
+        if self.centered:
+            self.average_gradients = [
+                self.add_variable_from_reference(v, "average_gradient") for v in var_list
+            ]
+
+    def update_step(self, gradient, variable, learning_rate):
+        i = self._get_variable_index(variable)
+        velocity = self.velocities[i]
+        rho = self.rho
+        velocity.assign(velocity.value() * rho + square(gradient) * (1.0 - rho))
+        denominator = velocity.value()
+        if self.centered:
+            avg = self.average_gradients[i]
+            avg.assign(avg.value() * rho + gradient * (1.0 - rho))
+            denominator = denominator - square(avg.value())
+        increment = learning_rate * gradient / sqrt(denominator + self.epsilon)
+        if self.momentum > 0:
+            m = self.momentums[i]
+            m.assign(m.value() * self.momentum + increment)
+            variable.assign_sub(m.value())
+        else:
+            variable.assign_sub(increment)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "rho": self.rho,
+            "momentum": self.momentum,
+            "epsilon": self.epsilon,
+            "centered": self.centered,
+        }

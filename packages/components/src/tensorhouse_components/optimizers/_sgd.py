@@ -1,0 +1,45 @@
+"""Stochastic gradient descent, with optional (Nesterov) momentum."""
+
+from __future__ import annotations
+
+from ._optimizer import Optimizer
+
+__all__ = ["SGD"]
+
+
+class SGD(Optimizer):
+    """``m = momentum * m - lr * g``; ``w += m`` (Nesterov: ``w += momentum * m - lr * g``).
+
+    With ``momentum=0``: ``w -= lr * g``.
+    """
+
+    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, name="SGD", **kwargs):
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+        if not isinstance(momentum, float | int) or momentum < 0 or momentum > 1:
+            raise ValueError(
+                f"`momentum` must be a float between [0, 1]. Received: momentum={momentum!r}"
+            )
+        self.momentum = float(momentum)
+        self.nesterov = bool(nesterov)
+        self.momentums = []
+
+    def build(self, var_list):
+        if self.built:
+            return
+        super().build(var_list)
+        if self.momentum != 0:
+            self.momentums = [self.add_variable_from_reference(v, "momentum") for v in var_list]
+
+    def update_step(self, gradient, variable, learning_rate):
+        if self.momentum == 0:
+            variable.assign_sub(gradient * learning_rate)
+            return
+        m = self.momentums[self._get_variable_index(variable)]
+        m.assign(m.value() * self.momentum - gradient * learning_rate)
+        if self.nesterov:
+            variable.assign_add(m.value() * self.momentum - gradient * learning_rate)
+        else:
+            variable.assign_add(m.value())
+
+    def get_config(self):
+        return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}

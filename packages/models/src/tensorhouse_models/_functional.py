@@ -1,0 +1,167 @@
+"""The Functional API: ``Model(inputs, outputs)`` over the graph of ``Input`` tensors.
+
+Each layer call on KerasTensors left a ``Node`` (layer, call arguments, outputs). The model
+walks back from its outputs to its inputs once, keeps the nodes in an order where every input
+comes first, and replays them on real tensors in ``call``.
+"""
+
+from __future__ import annotations
+
+from tensorhouse_components import layers as layers_module
+
+from ._model import Model
+
+__all__ = ["Functional"]
+
+KerasTensor = layers_module.KerasTensor
+
+
+def _flatten(x):
+    if isinstance(x, list | tuple):
+        return [leaf for v in x for leaf in _flatten(v)]
+    if isinstance(x, dict):
+        return [leaf for k in sorted(x) for leaf in _flatten(x[k])]
+    return [x]
+
+
+def _map(fn, x):
+    if isinstance(x, tuple):
+        return tuple(_map(fn, v) for v in x)
+    if isinstance(x, list):
+        return [_map(fn, v) for v in x]
+    if isinstance(x, dict):
+        return {k: _map(fn, v) for k, v in x.items()}
+    return fn(x)
+
+
+class Functional(Model):
+    """A model defined by its ``Input`` tensors and the output tensors computed from them."""
+
+    def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
+        super().__init__(name=name, trainable=trainable, **kwargs)
+        for t in _flatten(inputs):
+            if not isinstance(t, KerasTensor) or not isinstance(
+                getattr(t.node, "layer", None), layers_module.InputLayer
+            ):
+                raise ValueError(
+                    f"Model(inputs, outputs): every input must come from Input(...); received {t}"
+                )
+        for t in _flatten(outputs):
+            if not isinstance(t, KerasTensor):
+                raise ValueError(
+                    f"Model(inputs, outputs): every output must be a KerasTensor; received {t!r}"
+                )
+        self._inputs_struct = inputs
+        self._outputs_struct = outputs
+        self._nodes = self._sort_nodes()
+        unique = []
+        for node in self._nodes:
+            if not any(node.layer is layer for layer in unique):
+                unique.append(node.layer)
+        self._graph_layers = unique
+        self.built = True
+
+    def _sort_nodes(self):
+        """The nodes that lead to the outputs, inputs first (a depth-first post-order)."""
+        inputs = {id(t) for t in _flatten(self._inputs_struct)}
+        order, done, active = [], set(), set()
+
+        def visit(tensor, path):
+            node = tensor.node
+            if id(node) in done:
+                return
+            if node.is_input and id(tensor) not in inputs:
+                raise ValueError(
+                    f"Graph disconnected: cannot obtain value for {tensor} at layer "
+                    f"{path[-1].layer.name if path else '?'}: it comes from an Input that is "
+                    "not among the model's inputs"
+                )
+            if id(node) in active:
+                raise ValueError("The layer graph has a cycle")
+            active.add(id(node))
+            for t in node.input_tensors:
+                visit(t, [*path, node])
+            active.discard(id(node))
+            done.add(id(node))
+            order.append(node)
+
+        for t in _flatten(self._outputs_struct):
+            visit(t, [])
+        return order
+
+    @property
+    def _layers(self):
+        return list(self._graph_layers)
+
+    @property
+    def inputs(self):
+        return _flatten(self._inputs_struct)
+
+    @property
+    def outputs(self):
+        return _flatten(self._outputs_struct)
+
+    @property
+    def input_shape(self):
+        shapes = [t.shape for t in self.inputs]
+        return shapes[0] if len(shapes) == 1 else shapes
+
+    @property
+    def output_shape(self):
+        shapes = [t.shape for t in self.outputs]
+        return shapes[0] if len(shapes) == 1 else shapes
+
+    def _feed(self, inputs):
+        struct = self._inputs_struct
+        if isinstance(struct, dict):
+            if not isinstance(inputs, dict):
+                raise ValueError(f"Model {self.name!r} expects a dict of inputs {sorted(struct)}")
+            return {id(struct[k]): inputs[k] for k in struct}
+        flat = _flatten(struct)
+        given = [inputs] if len(flat) == 1 and not isinstance(inputs, list | tuple) else list(
+            inputs
+        )  # fmt: skip
+        if len(given) != len(flat):
+            raise ValueError(
+                f"Model {self.name!r} expects {len(flat)} inputs, but it received "
+                f"{len(given)} input tensors"
+            )
+        return {id(t): v for t, v in zip(flat, given)}
+
+    def call(self, inputs, training=None):
+        values = self._feed(inputs)
+
+        def value_of(x):
+            return values[id(x)] if isinstance(x, KerasTensor) else x
+
+        for node in self._nodes:
+            if node.is_input:
+                continue
+            args = [_map(value_of, a) for a in node.call_args]
+            kwargs = {k: _map(value_of, v) for k, v in node.call_kwargs.items()}
+            kwargs["training"] = training
+            out = node.layer(*args, **kwargs)
+            for symbolic, real in zip(_flatten(node.outputs), _flatten(out)):
+                values[id(symbolic)] = real
+        return _map(value_of, self._outputs_struct)
+
+    def compute_output_shape(self, input_shape):
+        return _map(lambda t: t.shape, self._outputs_struct)
+
+    def _summary_layers(self):
+        return list(self._graph_layers)
+
+    def _output_shape_of(self, layer):
+        shapes = [
+            [t.shape for t in _flatten(node.outputs)] for node in self._nodes if node.layer is layer
+        ]
+        if not shapes:
+            return None
+        flat = [s for group in shapes for s in group]
+        return flat[0] if len(flat) == 1 else flat
+
+    def get_config(self):
+        raise NotImplementedError(
+            "get_config() of a Functional model is not supported in this release (its layer "
+            "graph is not serialized yet); use Sequential or save the weights with get_weights()"
+        )
