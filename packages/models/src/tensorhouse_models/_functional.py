@@ -8,6 +8,7 @@ comes first, and replays them on real tensors in ``call``.
 from __future__ import annotations
 
 from tensorhouse_components import layers as layers_module
+from tensorhouse_components.ops import nest
 
 from ._model import Model
 
@@ -16,37 +17,19 @@ __all__ = ["Functional"]
 KerasTensor = layers_module.KerasTensor
 
 
-def _flatten(x):
-    if isinstance(x, list | tuple):
-        return [leaf for v in x for leaf in _flatten(v)]
-    if isinstance(x, dict):
-        return [leaf for k in sorted(x) for leaf in _flatten(x[k])]
-    return [x]
-
-
-def _map(fn, x):
-    if isinstance(x, tuple):
-        return tuple(_map(fn, v) for v in x)
-    if isinstance(x, list):
-        return [_map(fn, v) for v in x]
-    if isinstance(x, dict):
-        return {k: _map(fn, v) for k, v in x.items()}
-    return fn(x)
-
-
 class Functional(Model):
     """A model defined by its ``Input`` tensors and the output tensors computed from them."""
 
     def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
         super().__init__(name=name, trainable=trainable, **kwargs)
-        for t in _flatten(inputs):
+        for t in nest.flatten(inputs):
             if not isinstance(t, KerasTensor) or not isinstance(
                 getattr(t.node, "layer", None), layers_module.InputLayer
             ):
                 raise ValueError(
                     f"Model(inputs, outputs): every input must come from Input(...); received {t}"
                 )
-        for t in _flatten(outputs):
+        for t in nest.flatten(outputs):
             if not isinstance(t, KerasTensor):
                 raise ValueError(
                     f"Model(inputs, outputs): every output must be a KerasTensor; received {t!r}"
@@ -63,7 +46,7 @@ class Functional(Model):
 
     def _sort_nodes(self):
         """The nodes that lead to the outputs, inputs first (a depth-first post-order)."""
-        inputs = {id(t) for t in _flatten(self._inputs_struct)}
+        inputs = {id(t) for t in nest.flatten(self._inputs_struct)}
         order, done, active = [], set(), set()
 
         def visit(tensor, path):
@@ -85,7 +68,7 @@ class Functional(Model):
             done.add(id(node))
             order.append(node)
 
-        for t in _flatten(self._outputs_struct):
+        for t in nest.flatten(self._outputs_struct):
             visit(t, [])
         return order
 
@@ -95,11 +78,11 @@ class Functional(Model):
 
     @property
     def inputs(self):
-        return _flatten(self._inputs_struct)
+        return nest.flatten(self._inputs_struct)
 
     @property
     def outputs(self):
-        return _flatten(self._outputs_struct)
+        return nest.flatten(self._outputs_struct)
 
     @property
     def input_shape(self):
@@ -117,7 +100,7 @@ class Functional(Model):
             if not isinstance(inputs, dict):
                 raise ValueError(f"Model {self.name!r} expects a dict of inputs {sorted(struct)}")
             return {id(struct[k]): inputs[k] for k in struct}
-        flat = _flatten(struct)
+        flat = nest.flatten(struct)
         given = [inputs] if len(flat) == 1 and not isinstance(inputs, list | tuple) else list(
             inputs
         )  # fmt: skip
@@ -137,23 +120,25 @@ class Functional(Model):
         for node in self._nodes:
             if node.is_input:
                 continue
-            args = [_map(value_of, a) for a in node.call_args]
-            kwargs = {k: _map(value_of, v) for k, v in node.call_kwargs.items()}
+            args = [nest.map_structure(value_of, a) for a in node.call_args]
+            kwargs = {k: nest.map_structure(value_of, v) for k, v in node.call_kwargs.items()}
             kwargs["training"] = training
             out = node.layer(*args, **kwargs)
-            for symbolic, real in zip(_flatten(node.outputs), _flatten(out)):
+            for symbolic, real in zip(nest.flatten(node.outputs), nest.flatten(out)):
                 values[id(symbolic)] = real
-        return _map(value_of, self._outputs_struct)
+        return nest.map_structure(value_of, self._outputs_struct)
 
     def compute_output_shape(self, input_shape):
-        return _map(lambda t: t.shape, self._outputs_struct)
+        return nest.map_structure(lambda t: t.shape, self._outputs_struct)
 
     def _summary_layers(self):
         return list(self._graph_layers)
 
     def _output_shape_of(self, layer):
         shapes = [
-            [t.shape for t in _flatten(node.outputs)] for node in self._nodes if node.layer is layer
+            [t.shape for t in nest.flatten(node.outputs)]
+            for node in self._nodes
+            if node.layer is layer
         ]
         if not shapes:
             return None

@@ -5,7 +5,7 @@ from importlib.metadata import version as _version
 
 from tensorhouse_kernels.runtime import DeviceSpec, config, device, errors
 
-from . import dtypes, linalg, math, nn, random
+from . import dtypes, linalg, math, nest, nn, random
 from ._array import (
     broadcast_to,
     expand_dims,
@@ -136,6 +136,7 @@ __all__ = [
     "minimum",
     "multiply",
     "negative",
+    "nest",
     "nn",
     "not_equal",
     "ones",

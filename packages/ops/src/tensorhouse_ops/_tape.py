@@ -12,6 +12,9 @@ import contextlib
 import enum
 import threading
 
+from .nest import flatten as _flatten
+from .nest import pack_sequence_as
+
 __all__ = ["GradientTape", "UnconnectedGradients", "record", "stop_gradient_scope"]
 
 _active = 0  # number of recording tapes in all threads; the hot path checks only this
@@ -50,35 +53,6 @@ def record(op_type, inputs, outputs, attrs):
             for o in outputs:
                 if o.dtype.is_floating:
                     tracked.add(id(o))
-
-
-def _flatten(structure):
-    if isinstance(structure, list | tuple):
-        out = []
-        for s in structure:
-            out.extend(_flatten(s))
-        return out
-    if isinstance(structure, dict):
-        out = []
-        for k in sorted(structure):
-            out.extend(_flatten(structure[k]))
-        return out
-    return [structure]
-
-
-def _pack_like(structure, flat, pos=0):
-    if isinstance(structure, list | tuple):
-        items = []
-        for s in structure:
-            item, pos = _pack_like(s, flat, pos)
-            items.append(item)
-        return (type(structure)(items) if isinstance(structure, tuple) else items), pos
-    if isinstance(structure, dict):
-        out = {}
-        for k in sorted(structure):
-            out[k], pos = _pack_like(structure[k], flat, pos)
-        return out, pos
-    return flat[pos], pos + 1
 
 
 class GradientTape:
@@ -238,8 +212,7 @@ class GradientTape:
             if was_recording:
                 self._push_recording()
             self._used = True
-        packed, _ = _pack_like(sources, result)
-        return packed
+        return pack_sequence_as(sources, result)
 
     def _pop_recording(self):
         global _active

@@ -14,6 +14,8 @@ import threading
 import numpy as np
 
 from tensorhouse_ops import Tensor, Variable, cast, convert_to_tensor, dtypes
+from tensorhouse_ops.nest import flatten as _flatten
+from tensorhouse_ops.nest import map_structure as _map_structure
 
 from .. import _naming, initializers, regularizers
 
@@ -35,24 +37,6 @@ def _training_scope(training):
         yield
     finally:
         _ctx.training = saved
-
-
-def _map_structure(fn, x):
-    if isinstance(x, tuple):
-        return tuple(_map_structure(fn, v) for v in x)
-    if isinstance(x, list):
-        return [_map_structure(fn, v) for v in x]
-    if isinstance(x, dict):
-        return {k: _map_structure(fn, v) for k, v in x.items()}
-    return fn(x)
-
-
-def _flatten(x):
-    if isinstance(x, list | tuple):
-        return [leaf for v in x for leaf in _flatten(v)]
-    if isinstance(x, dict):
-        return [leaf for k in sorted(x) for leaf in _flatten(x[k])]
-    return [x]
 
 
 def _is_nested_numbers(x) -> bool:
