@@ -24,6 +24,9 @@ DIST = {
 }
 WHEELS = ROOT / ".nox" / "_wheels"
 TEST_DEPS = ["pytest>=8", "hypothesis>=6"]
+# JAX backs the XLA_CPU devices, so the XLA paths run in CI (no TPU or GPU needed).
+XLA_DEPS = ["jax>=0.4.30"]
+LAYER_EXTRAS = {"hw-runtime": XLA_DEPS}
 _built: dict[str, pathlib.Path] = {}
 
 
@@ -63,7 +66,7 @@ def install_stack(session: nox.Session, top: str) -> None:
 def tests(session: nox.Session) -> None:
     """Build all six wheels, install them, and run every package's tests and tests/."""
     install_stack(session, "tensorhouse")
-    session.install(*TEST_DEPS)
+    session.install(*TEST_DEPS, *XLA_DEPS)
     paths = [f"packages/{p}/tests" for p in PACKAGES] + ["tests"]
     session.run("pytest", "-q", *paths, *session.posargs)
 
@@ -73,7 +76,7 @@ def tests(session: nox.Session) -> None:
 def layer(session: nox.Session, layer: str) -> None:
     """Install one layer (and only the layers below it) and run that layer's tests."""
     install_stack(session, layer)
-    session.install(*TEST_DEPS)
+    session.install(*TEST_DEPS, *LAYER_EXTRAS.get(layer, []))
     session.run("pytest", "-q", f"packages/{layer}/tests", *session.posargs)
 
 
@@ -97,8 +100,15 @@ def demo(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def bench(session: nox.Session) -> None:
-    """Benchmarks against the installed peers (not written yet: later issues fill this)."""
-    session.log("No benchmarks yet: the hw-runtime, kernels and ops issues add them.")
+    """Benchmarks against the peers installed in the same run (NumPy, JAX; PyTorch if it can)."""
+    install_stack(session, "tensorhouse")
+    session.install(*XLA_DEPS)
+    try:  # PyTorch's CPU wheel, where the machine has one (never a multi-GB CUDA download)
+        session.install("--no-index", "torch")
+    except nox.command.CommandFailed:
+        session.log("PyTorch not available offline here: benchmarks run without it")
+    for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
+        session.run("python", str(script), *session.posargs)
 
 
 @nox.session(default=False)

@@ -12,7 +12,7 @@ import pytest
 import tensorhouse_hw_runtime as rt
 from tensorhouse_hw_runtime import config
 from tensorhouse_hw_runtime import devices as _devices
-from tensorhouse_hw_runtime.backends import cpu as cpu_backend
+from tensorhouse_hw_runtime.backends.cpu import backend as cpu_backend
 
 CPU0_NAME = "/job:localhost/replica:0/task:0/device:CPU:0"
 
@@ -46,7 +46,7 @@ def soft_placement():
 def log_placement():
     """Yields a setter for placement logging and restores the previous value afterwards."""
     before = _devices._runtime.log_placement
-    yield config.set_log_device_placement
+    yield rt.debugging.set_log_device_placement
     _devices._runtime.log_placement = before
 
 
@@ -71,3 +71,23 @@ def global_op():
     for info in rt.registry.list_kernels(op_type=name):
         rt.registry.unregister(info.op_type, info.device_type, info.dtype, info.priority)
     assert rt.registry.list_kernels(op_type=name) == []
+
+
+@pytest.fixture
+def fresh_runtime():
+    """A runtime that is not initialized yet (rediscovers devices); reset again afterwards."""
+    _devices._runtime.reset()
+    yield _devices._runtime
+    _devices._runtime.reset()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``gpu`` run only where the runtime finds a GPU (pycuda and a driver)."""
+    from tensorhouse_hw_runtime import config as rt_config
+
+    if rt_config.list_physical_devices("GPU"):
+        return
+    skip = pytest.mark.skip(reason="no GPU: pycuda is missing or finds no CUDA device")
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(skip)

@@ -10,7 +10,7 @@ import pytest
 
 import tensorhouse_hw_runtime as rt
 from tensorhouse_hw_runtime import DeviceSpec, config, errors
-from tensorhouse_hw_runtime.backends import cpu as cpu_backend
+from tensorhouse_hw_runtime.backends.cpu import backend as cpu_backend
 
 CPU0_NAME = "/job:localhost/replica:0/task:0/device:CPU:0"
 ABSENT = "/device:GPU:99"  # no machine this runs on has 100 GPUs
@@ -67,9 +67,11 @@ def test_cpu_device_object(cpu0):
     assert repr(cpu0) == f"<Device {CPU0_NAME}>"
 
 
-def test_cpu_backend_discovery_and_allocation():
-    assert cpu_backend.discover() == [{"index": 0, "cores": os.cpu_count() or 1}]
-    buf = cpu_backend.allocate((2, 3), "int64")
+def test_cpu_backend_discovery_and_allocation(cpu0):
+    (info,) = cpu_backend.probe()
+    assert (info.device_type, info.index) == ("CPU", 0)
+    assert info.details["logical_cores"] == (os.cpu_count() or 1)
+    buf = cpu_backend.allocate(cpu0, (2, 3), "int64")
     assert buf.shape == (2, 3)
     assert buf.dtype.name == "int64"
     assert buf.flags.c_contiguous and buf.flags.writeable
@@ -271,25 +273,30 @@ def test_threading_config_and_listeners():
     calls = []
     threading_cfg.add_listener(calls.append)
     assert calls == [os.cpu_count() or 1]  # called once at subscription
-    threading_cfg.set_intra_op_parallelism_threads(3)
+    threading_cfg._set_intra(3)
     assert threading_cfg.get_intra_op_parallelism_threads() == 3
     assert threading_cfg.effective_intra_op_threads() == 3
-    threading_cfg.set_intra_op_parallelism_threads(0)
+    threading_cfg._set_intra(0)
     assert calls == [os.cpu_count() or 1, 3, os.cpu_count() or 1]
     with pytest.raises(ValueError, match="-1"):
-        threading_cfg.set_intra_op_parallelism_threads(-1)
+        threading_cfg._set_intra(-1)
     assert threading_cfg.get_intra_op_parallelism_threads() == 0
     assert len(calls) == 3
-    threading_cfg.set_inter_op_parallelism_threads(4)
-    assert threading_cfg.get_inter_op_parallelism_threads() == 4
 
 
-def test_global_threading_config_round_trip():
+def test_thread_counts_are_fixed_once_initialized_as_in_tf(fresh_runtime):
     before = config.threading.get_intra_op_parallelism_threads()
     try:
-        config.threading.set_intra_op_parallelism_threads(1)
+        config.threading.set_intra_op_parallelism_threads(1)  # not initialized yet: allowed
         assert config.threading.get_intra_op_parallelism_threads() == 1
         assert config.threading.effective_intra_op_threads() == 1
+        config.threading.set_inter_op_parallelism_threads(2)
+        assert config.threading.get_inter_op_parallelism_threads() == 2
+        rt.list_devices()  # initializes
+        with pytest.raises(RuntimeError, match="Intra op parallelism cannot be modified"):
+            config.threading.set_intra_op_parallelism_threads(2)
+        with pytest.raises(RuntimeError, match="Inter op parallelism cannot be modified"):
+            config.threading.set_inter_op_parallelism_threads(2)
     finally:
-        config.threading.set_intra_op_parallelism_threads(before)
-    assert config.threading.get_intra_op_parallelism_threads() == before
+        config.threading._set_intra(before)
+        config.threading._inter = 0

@@ -139,12 +139,12 @@ def test_intra_op_threads_config_reaches_the_kernels():
     """tf.config.threading's intra-op count drives the C++ module and BLAS (a listener)."""
     before = config.threading.get_intra_op_parallelism_threads()
     try:
-        config.threading.set_intra_op_parallelism_threads(1)
+        config.threading._set_intra(1)  # TF forbids this after init
         assert _cpu.num_threads() == 1
         assert _cpu.blas_get_num_threads() == 1
         assert tk.cpu_info()["threads"] == 1
     finally:
-        config.threading.set_intra_op_parallelism_threads(before)
+        config.threading._set_intra(before)
     assert _cpu.num_threads() == config.threading.effective_intra_op_threads()
 
 

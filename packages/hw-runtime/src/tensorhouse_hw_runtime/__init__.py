@@ -3,11 +3,13 @@
 from importlib.metadata import PackageNotFoundError as _PNF
 from importlib.metadata import version as _version
 
-from . import config, errors
+from . import config, debugging, errors
+from ._info import info
 from .device_spec import DeviceSpec
 from .devices import (
     Device,
     LogicalDevice,
+    LogicalDeviceConfiguration,
     PhysicalDevice,
     current_device,
     default_device,
@@ -15,7 +17,7 @@ from .devices import (
     get_device,
     list_devices,
 )
-from .dispatch import copy_to_device, dispatch, from_host, place, to_host
+from .dispatch import copy_to_device, dispatch, from_host, place, synchronize, to_host
 from .registry import KernelInfo, KernelRegistry, list_kernels, register_kernel, registry
 
 try:
@@ -26,10 +28,13 @@ except _PNF:  # running from a source tree that was never installed
 __all__ = [
     "__version__",
     "config",
+    "debugging",
     "errors",
+    "info",
     "DeviceSpec",
     "Device",
     "LogicalDevice",
+    "LogicalDeviceConfiguration",
     "PhysicalDevice",
     "current_device",
     "default_device",
@@ -40,6 +45,7 @@ __all__ = [
     "dispatch",
     "from_host",
     "place",
+    "synchronize",
     "to_host",
     "KernelInfo",
     "KernelRegistry",

@@ -1,18 +1,31 @@
-"""TF's ``tf.config`` surface for the devices this runtime knows."""
+"""TF's ``tf.config`` surface: devices, visibility, logical devices, memory, threads, placement.
+
+Names, signatures and errors follow TensorFlow: configuration that shapes the devices
+(visibility, logical devices, memory growth, thread counts) raises ``RuntimeError`` once the
+runtime is initialized, which the first op or ``list_logical_devices`` does.
+"""
 
 from __future__ import annotations
 
 import os
+import types
 
 from . import devices as _devices
-from .devices import LogicalDevice, PhysicalDevice
+from .devices import LogicalDevice, LogicalDeviceConfiguration, PhysicalDevice
 
 __all__ = [
-    "list_physical_devices",
-    "list_logical_devices",
-    "set_soft_device_placement",
+    "LogicalDevice",
+    "LogicalDeviceConfiguration",
+    "PhysicalDevice",
+    "experimental",
+    "get_logical_device_configuration",
     "get_soft_device_placement",
-    "set_log_device_placement",
+    "get_visible_devices",
+    "list_logical_devices",
+    "list_physical_devices",
+    "set_logical_device_configuration",
+    "set_soft_device_placement",
+    "set_visible_devices",
     "threading",
 ]
 
@@ -20,17 +33,68 @@ _runtime = _devices._runtime
 
 
 def list_physical_devices(device_type=None):
-    return [
-        PhysicalDevice(f"/physical_device:{d.device_type}:{d.index}", d.device_type)
-        for d in _devices.list_devices(device_type)
-    ]
+    """Every physical device the backends found (does not initialize the runtime)."""
+    want = None if device_type is None else device_type.upper()
+    return [p.device for p in _runtime.physical() if want is None or p.device.device_type == want]
 
 
 def list_logical_devices(device_type=None):
+    """The logical devices ops can run on (initializes the runtime)."""
     return [
         LogicalDevice(f"/device:{d.device_type}:{d.index}", d.device_type)
         for d in _devices.list_devices(device_type)
     ]
+
+
+def get_visible_devices(device_type=None):
+    visible = _runtime.visible
+    return [d for d in list_physical_devices(device_type) if visible is None or d.name in visible]
+
+
+def set_visible_devices(devices, device_type=None):
+    """Make only ``devices`` (of ``device_type``, when given) visible to the runtime."""
+    _runtime.check_configurable("Visible devices")
+    if isinstance(devices, PhysicalDevice):
+        devices = [devices]
+    chosen = {_runtime.find_physical(d).device.name for d in devices}
+    want = None if device_type is None else device_type.upper()
+    if want is not None:
+        wrong = [n for n in chosen if not n.split(":")[-2].endswith(want)]
+        if wrong:
+            raise ValueError(f"Devices {wrong} are not of device_type {device_type!r}")
+    keep = {
+        p.device.name
+        for p in _runtime.physical()
+        if want is not None and p.device.device_type != want
+        and (_runtime.visible is None or p.device.name in _runtime.visible)
+    }  # fmt: skip
+    _runtime.visible = chosen | keep
+
+
+def set_logical_device_configuration(device, logical_devices):
+    """Split a physical device into logical ones (several CPUs on one, or limited GPUs)."""
+    _runtime.check_configurable("Virtual devices")
+    p = _runtime.find_physical(device)
+    if logical_devices is None:
+        _runtime.logical_config.pop(p.device.name, None)
+        return
+    configs = list(logical_devices)
+    if not configs:
+        raise ValueError(f"set_logical_device_configuration({p.device.name}) needs at least one "
+                         "LogicalDeviceConfiguration")  # fmt: skip
+    for cfg in configs:
+        if not isinstance(cfg, LogicalDeviceConfiguration):
+            raise ValueError(f"Expected LogicalDeviceConfiguration objects, got {cfg!r}")
+        if cfg.memory_limit is not None and p.device.device_type != "GPU":
+            raise ValueError(
+                f"Setting memory limit on {p.device.device_type} virtual devices is currently "
+                f"not supported (device {p.device.name})"
+            )
+    _runtime.logical_config[p.device.name] = configs
+
+
+def get_logical_device_configuration(device):
+    return _runtime.logical_config.get(_runtime.find_physical(device).device.name)
 
 
 def set_soft_device_placement(enabled: bool):
@@ -41,8 +105,70 @@ def get_soft_device_placement() -> bool:
     return _runtime.soft_placement
 
 
-def set_log_device_placement(enabled: bool):
-    _runtime.log_placement = bool(enabled)
+# ---- tf.config.experimental ----------------------------------------------------------------
+
+
+def _set_memory_growth(device, enable):
+    p = _runtime.find_physical(device)
+    if p.device.device_type != "GPU":
+        raise ValueError(f"Cannot set memory growth on non-GPU devices: {p.device.name}")
+    _runtime.check_configurable("Physical devices")
+    _runtime.memory_growth[p.device.name] = bool(enable)
+
+
+def _get_memory_growth(device):
+    p = _runtime.find_physical(device)
+    if p.device.device_type != "GPU":
+        raise ValueError(f"Cannot get memory growth on non-GPU devices: {p.device.name}")
+    return _runtime.memory_growth.get(p.device.name, False)
+
+
+def _get_memory_info(device):
+    """``{"current": bytes, "peak": bytes}`` of the buffers on a logical device ("GPU:0")."""
+    d = _logical(device, "get_memory_info")
+    return d.backend.memory_info(d)
+
+
+def _reset_memory_stats(device):
+    d = _logical(device, "reset_memory_stats")
+    d.backend.reset_memory_stats(d)
+
+
+def _get_device_details(device):
+    """Backend details of a physical device (name, compute capability, ISA, memory)."""
+    return dict(_runtime.find_physical(device).info.details)
+
+
+def _logical(device, what):
+    from .device_spec import DeviceSpec
+
+    spec = DeviceSpec.from_string(device)
+    if spec.device_type is None:
+        raise ValueError(f"{what}: {device!r} names no device type")
+    found = _runtime.find(spec.device_type, spec.device_index or 0)
+    if found is None:
+        known = ", ".join(d.name for d in _runtime.devices())
+        raise ValueError(f"{what}: no device {device!r}. Known devices: {known}")
+    return found
+
+
+experimental = types.SimpleNamespace(
+    set_memory_growth=_set_memory_growth,
+    get_memory_growth=_get_memory_growth,
+    get_memory_info=_get_memory_info,
+    reset_memory_stats=_reset_memory_stats,
+    get_device_details=_get_device_details,
+    list_physical_devices=list_physical_devices,
+    list_logical_devices=list_logical_devices,
+    set_visible_devices=set_visible_devices,
+    get_visible_devices=get_visible_devices,
+    VirtualDeviceConfiguration=LogicalDeviceConfiguration,
+    set_virtual_device_configuration=set_logical_device_configuration,
+    get_virtual_device_configuration=get_logical_device_configuration,
+)
+
+
+# ---- tf.config.threading ---------------------------------------------------------------------
 
 
 class _Threading:
@@ -57,6 +183,13 @@ class _Threading:
         return self._intra
 
     def set_intra_op_parallelism_threads(self, num_threads: int):
+        """As TF: only before the runtime is initialized (``RuntimeError`` afterwards)."""
+        if _runtime.initialized:
+            raise RuntimeError("Intra op parallelism cannot be modified after initialization.")
+        self._set_intra(num_threads)
+
+    def _set_intra(self, num_threads: int):
+        """Change the thread count now, initialized or not (benchmarks and tests)."""
         num_threads = int(num_threads)
         if num_threads < 0:
             raise ValueError(f"num_threads must be >= 0 (0 means all cores), got {num_threads}")
@@ -68,13 +201,15 @@ class _Threading:
         return self._inter
 
     def set_inter_op_parallelism_threads(self, num_threads: int):
+        if _runtime.initialized:
+            raise RuntimeError("Inter op parallelism cannot be modified after initialization.")
         self._inter = int(num_threads)
 
     def effective_intra_op_threads(self) -> int:
         return self._intra or os.cpu_count() or 1
 
     def add_listener(self, callback):
-        """Kernel libraries subscribe here to follow thread-count changes."""
+        """Kernel libraries subscribe here to follow the thread count."""
         self._listeners.append(callback)
         callback(self.effective_intra_op_threads())
 

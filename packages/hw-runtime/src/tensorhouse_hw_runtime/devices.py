@@ -1,18 +1,27 @@
-"""Devices, TF-style names, and the thread-local placement scope."""
+"""Devices: physical discovery, configuration, logical devices, and the placement scope.
+
+The runtime has two phases, as TF's: until it is *initialized* (by the first op, or by
+listing logical devices) the visible devices, logical device splits and memory growth may be
+configured; afterwards they are fixed and changing them is a ``RuntimeError``. Listing
+physical devices does not initialize it.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import threading
 from typing import NamedTuple
 
 from . import errors
+from .backends import BackendUnavailable, MemoryStats
 from .device_spec import DeviceSpec
 
 __all__ = [
     "Device",
     "PhysicalDevice",
     "LogicalDevice",
+    "LogicalDeviceConfiguration",
     "device",
     "current_device",
     "default_device",
@@ -21,6 +30,7 @@ __all__ = [
 ]
 
 _PREFIX = "/job:localhost/replica:0/task:0/device:"
+_BACKENDS = ("cpu", "cuda", "xla")  # backends/<name>.py, probed in this order
 
 
 class PhysicalDevice(NamedTuple):
@@ -37,53 +47,137 @@ class LogicalDevice(NamedTuple):
     device_type: str
 
 
+class LogicalDeviceConfiguration(NamedTuple):
+    """TF's ``tf.config.LogicalDeviceConfiguration`` (memory limit in MiB, GPUs only)."""
+
+    memory_limit: int | None = None
+    experimental_priority: int | None = None
+    experimental_device_ordinal: int | None = None
+
+
 class Device:
-    """A logical device that kernels run on; ``name`` is TF's full device name."""
+    """A logical device that kernels run on; ``name`` is TF's full device name.
 
-    __slots__ = ("name", "device_type", "index", "backend", "spec")
+    ``allocate(shape, dtype)`` is the hot-path allocator (bound to this device's backend and
+    memory accounting); ``native`` is the backend's own device object.
+    """
 
-    def __init__(self, device_type: str, index: int, backend):
+    __slots__ = (
+        "name", "device_type", "index", "backend", "spec", "stats", "native",
+        "physical_index", "memory_limit", "allocate",
+    )  # fmt: skip
+
+    def __init__(self, device_type, index, backend, native=None, physical_index=0,
+                 memory_limit=None):  # fmt: skip
         self.device_type = device_type
         self.index = index
         self.backend = backend
+        self.native = native
+        self.physical_index = physical_index
+        self.memory_limit = memory_limit
         self.name = f"{_PREFIX}{device_type}:{index}"
         self.spec = DeviceSpec.from_string(self.name)
+        self.stats = MemoryStats()
+        alloc = backend.allocate
+        self.allocate = lambda shape, dtype: alloc(self, shape, dtype)
 
     def __repr__(self):
         return f"<Device {self.name}>"
 
 
-class _Runtime:
-    """Lazily discovered devices; discovery happens once, on first use."""
+class _Physical(NamedTuple):
+    device: PhysicalDevice
+    backend: object
+    info: object  # backends.PhysicalInfo
 
+
+class _Runtime:
     def __init__(self):
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+        self._physical: list[_Physical] | None = None
+        self.backend_status: dict[str, str] = {}
         self._devices: list[Device] | None = None
         self._by_key: dict[tuple[str, int], Device] = {}
+        self.visible: set[str] | None = None  # physical names; None means all
+        self.logical_config: dict[str, list] = {}
+        self.memory_growth: dict[str, bool] = {}
         self.soft_placement = True
         self.log_placement = False
 
+    # ---- phase 1: physical devices -------------------------------------------------------
+    def physical(self) -> list[_Physical]:
+        if self._physical is None:
+            with self._lock:
+                if self._physical is None:
+                    self._physical = self._probe()
+        return self._physical
+
+    def _probe(self) -> list[_Physical]:
+        found = []
+        for name in _BACKENDS:
+            backend = importlib.import_module(f"{__package__}.backends.{name}").backend
+            try:
+                infos = backend.probe()
+            except BackendUnavailable as e:
+                self.backend_status[name] = f"not available: {e}"
+                continue
+            except Exception as e:  # a broken install must not break the CPU
+                self.backend_status[name] = f"failed: {type(e).__name__}: {e}"
+                continue
+            self.backend_status[name] = "loaded"
+            for info in infos:
+                pd = PhysicalDevice(f"/physical_device:{info.device_type}:{info.index}",
+                                    info.device_type)  # fmt: skip
+                found.append(_Physical(pd, backend, info))
+        return found
+
+    def find_physical(self, device: PhysicalDevice) -> _Physical:
+        for p in self.physical():
+            if p.device == device or p.device.name == getattr(device, "name", device):
+                return p
+        known = ", ".join(p.device.name for p in self.physical())
+        raise ValueError(f"Unrecognized device: {device!r}. Physical devices: {known}")
+
+    # ---- phase 2: logical devices -----------------------------------------------------------
     @property
     def initialized(self) -> bool:
         return self._devices is not None
+
+    def check_configurable(self, what: str):
+        if self._devices is not None:
+            raise RuntimeError(f"{what} cannot be modified after being initialized")
 
     def devices(self) -> list[Device]:
         if self._devices is None:
             with self._lock:
                 if self._devices is None:
-                    self._discover()
+                    self._initialize()
         return self._devices
 
-    def _discover(self):
-        from .backends import cpu
-
-        found = [Device("CPU", d["index"], cpu) for d in cpu.discover()]
-        self._by_key = {(d.device_type, d.index): d for d in found}
-        self._devices = found
+    def _initialize(self):
+        counters: dict[str, int] = {}
+        devices = []
+        for p in self.physical():
+            if self.visible is not None and p.device.name not in self.visible:
+                continue
+            configs = self.logical_config.get(p.device.name) or [None]
+            for cfg in configs:
+                t = p.device.device_type
+                index = counters.get(t, 0)
+                counters[t] = index + 1
+                limit = None if cfg is None or cfg.memory_limit is None else cfg.memory_limit
+                devices.append(Device(t, index, p.backend, p.info.native, p.info.index, limit))
+        self._by_key = {(d.device_type, d.index): d for d in devices}
+        self._devices = devices
 
     def find(self, device_type: str, index: int) -> Device | None:
         self.devices()
         return self._by_key.get((device_type, index))
+
+    def reset(self):
+        """Forget discovery, configuration and logical devices (tests only)."""
+        with self._lock:
+            self.__init__()
 
 
 _runtime = _Runtime()
@@ -98,20 +192,26 @@ def list_devices(device_type: str | None = None) -> list[Device]:
 
 
 def default_device() -> Device:
-    """The device ops run on without a scope: the first GPU when present, else CPU:0."""
+    """The device ops run on without a scope: the first GPU when present (as TF), else CPU:0."""
     devices = _runtime.devices()
     for d in devices:
         if d.device_type == "GPU":
             return d
-    return devices[0]
+    for d in devices:
+        if d.device_type == "CPU":
+            return d
+    raise errors.NotFoundError("No CPU device is visible: set_visible_devices hid them all")
 
 
 def get_device(spec) -> Device:
     """Resolve a device name or ``DeviceSpec`` to a ``Device``.
 
-    A type without an index means index 0. A device that does not exist falls back to the
-    CPU under soft placement, otherwise it is an ``InvalidArgumentError`` naming the device.
+    A type without an index means index 0. A device that does not exist falls back to the CPU
+    under soft placement; otherwise it is an ``InvalidArgumentError`` naming the device and
+    listing the known ones.
     """
+    if isinstance(spec, Device):
+        return spec
     if not isinstance(spec, DeviceSpec):
         spec = DeviceSpec.from_string(spec)
     if spec.device_type is None:
@@ -120,11 +220,11 @@ def get_device(spec) -> Device:
     if found is not None:
         return found
     if _runtime.soft_placement:
-        return _runtime.find("CPU", 0)
+        return default_device() if spec.device_type == "GPU" else _runtime.find("CPU", 0)
     known = ", ".join(d.name for d in _runtime.devices())
     raise errors.InvalidArgumentError(
-        f"Could not satisfy device specification '{spec.to_string()}': no such device. "
-        f"Known devices: {known}"
+        f"Could not satisfy device specification '{spec.to_string()}': no such device "
+        f"(soft placement is off). Known devices: {known}"
     )
 
 
@@ -137,7 +237,7 @@ def current_device() -> Device | None:
 def device(name):
     """Place ops created in this block on ``name`` (TF's ``tf.device``); scopes nest and merge.
 
-    ``device(None)`` clears the enclosing scopes.
+    ``device(None)`` clears the enclosing scopes. A malformed name is a ``ValueError`` at once.
     """
     outer_spec = getattr(_scope, "spec", None)
     outer_device = getattr(_scope, "device", None)

@@ -7,9 +7,10 @@ import sys
 from . import devices as _devices
 from .registry import registry
 
-__all__ = ["place", "dispatch", "copy_to_device", "from_host", "to_host"]
+__all__ = ["place", "dispatch", "copy_to_device", "from_host", "to_host", "synchronize"]
 
 _runtime = _devices._runtime
+_best = registry._best
 
 
 def place(input_devices=()):
@@ -25,11 +26,10 @@ def place(input_devices=()):
 
 def dispatch(op_type: str, device, dtype):
     """Return ``(kernel, device)`` for the op; soft placement may move it to the CPU."""
-    key = (op_type, device.device_type, dtype)
-    kernel = registry._best.get(key)
+    kernel = _best.get((op_type, device.device_type, dtype))
     if kernel is None:
         if device.device_type != "CPU" and _runtime.soft_placement:
-            cpu = _runtime.find("CPU", 0)
+            cpu = _devices.get_device("/CPU:0")
             if registry.has(op_type, "CPU", dtype):
                 _log(op_type, cpu, f"(soft placement: {device.device_type} has no kernel)")
                 return registry.lookup(op_type, "CPU", dtype), cpu
@@ -45,17 +45,23 @@ def _log(op_type, device, why=""):
 
 
 def from_host(array, device):
-    """Copy a host (NumPy) array into a buffer on ``device``."""
-    return device.backend.from_host(array)
+    """Copy a host (NumPy) array into a buffer on ``device`` (no copy on the CPU)."""
+    return device.backend.from_host(device, array)
 
 
 def to_host(handle, device):
     """The buffer's contents as a NumPy array on the host."""
-    return device.backend.to_host(handle)
+    return device.backend.to_host(device, handle)
 
 
 def copy_to_device(handle, src, dst):
-    """Copy a buffer between devices (identity when they are the same device)."""
+    """Copy a buffer between two devices of any types (through the host across backends)."""
     if src is dst:
         return handle
-    return dst.backend.from_host(src.backend.to_host(handle))
+    if src.backend is dst.backend:
+        return dst.backend.copy(src, dst, handle)
+    return dst.backend.from_host(dst, src.backend.to_host(src, handle))
+
+
+def synchronize(device):
+    device.backend.synchronize(device)

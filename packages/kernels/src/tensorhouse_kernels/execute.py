@@ -37,7 +37,7 @@ def execute(op_type: str, inputs, attrs: dict, device):
             inputs = [copy_to_device(x, device, used) for x in inputs]
     if not opdef.allocates:
         return kernel(inputs, None, attrs), used
-    allocate = used.backend.allocate
+    allocate = used.allocate
     outputs = [allocate(shape, dt) for shape, dt in specs]
     kernel(inputs, outputs, attrs)
     return outputs, used

@@ -3,7 +3,7 @@
 from importlib.metadata import PackageNotFoundError as _PNF
 from importlib.metadata import version as _version
 
-from tensorhouse_kernels.runtime import DeviceSpec, config, device, errors
+from tensorhouse_kernels.runtime import DeviceSpec, config, debugging, device, errors
 
 from . import dtypes, linalg, math, nest, nn, random
 from ._array import (
@@ -100,6 +100,7 @@ __all__ = [
     "config",
     "constant",
     "convert_to_tensor",
+    "debugging",
     "cos",
     "device",
     "DeviceSpec",

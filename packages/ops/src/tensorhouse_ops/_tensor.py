@@ -275,6 +275,8 @@ def constant(value, dtype=None, shape=None, name=None) -> Tensor:
     if hasattr(value, "_th_read"):  # a Variable
         return constant(value._th_read(), dtype, shape, name)
     arr = _to_numpy(value, dtype)
+    if isinstance(value, np.ndarray) and np.shares_memory(arr, value):
+        arr = arr.copy()  # the caller may change its array later; the tensor must not change
     if shape is not None:
         shape = tuple(int(d) for d in shape)
         if arr.size == 1 and int(np.prod(shape)) != 1:

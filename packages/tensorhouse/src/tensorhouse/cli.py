@@ -37,9 +37,16 @@ def _info(args) -> int:
     print("versions:")
     for dist, version in info["versions"].items():
         print(f"  {dist:24s} {version}")
+    print("backends:")
+    for backend, status in info["backends"].items():
+        print(f"  {backend:8s} {status}")
     print("devices:")
     for name in info["devices"]:
         print(f"  {name}")
+    for p in info["physical_devices"]:
+        d = p["details"]
+        extra = ", ".join(d["isa"]) if "isa" in d else d.get("device_name", "")
+        print(f"  {p['name']}: {extra}")
     print("kernels:")
     for dev, c in info["kernels"].items():
         print(f"  {dev:8s} {c['kernels']} kernels for {c['op_types']} op types")

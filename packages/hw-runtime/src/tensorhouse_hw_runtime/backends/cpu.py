@@ -1,31 +1,104 @@
-"""The CPU backend: discovery and buffers (C-contiguous NumPy arrays, shared without copies)."""
+"""The CPU backend: buffers are C-contiguous NumPy arrays, shared without copies."""
 
 from __future__ import annotations
 
 import os
+import platform
 
 import numpy as np
 
-DEVICE_TYPE = "CPU"
+from . import Backend, PhysicalInfo
+
+# ISA features that matter to kernels, as /proc/cpuinfo spells them -> the name we report.
+_ISA = {
+    "sse4_2": "SSE4.2",
+    "avx": "AVX",
+    "avx2": "AVX2",
+    "fma": "FMA",
+    "f16c": "F16C",
+    "avx512f": "AVX512F",
+    "avx512bw": "AVX512BW",
+    "avx512vl": "AVX512VL",
+    "avx512dq": "AVX512DQ",
+    "avx512_vnni": "AVX512_VNNI",
+    "avx512_bf16": "AVX512_BF16",
+    "avx512_fp16": "AVX512_FP16",
+    "amx_tile": "AMX_TILE",
+    "amx_bf16": "AMX_BF16",
+    "asimd": "NEON",
+    "sve": "SVE",
+}
 
 
-def discover() -> list[dict]:
-    """One physical CPU device holding every core, as TF reports it."""
-    return [{"index": 0, "cores": os.cpu_count() or 1}]
+def cpu_details(cpuinfo_path="/proc/cpuinfo", meminfo_path="/proc/meminfo") -> dict:
+    """Cores, ISA features and memory, read from /proc on Linux (fewer fields elsewhere)."""
+    details = {
+        "device_name": platform.processor() or platform.machine(),
+        "logical_cores": os.cpu_count() or 1,
+        "physical_cores": None,
+        "isa": [],
+        "memory_total": None,
+        "memory_available": None,
+    }
+    try:
+        with open(cpuinfo_path) as f:
+            text = f.read()
+    except OSError:
+        text = ""
+    flags: set[str] = set()
+    cores = set()
+    physical_id = "0"
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        key, value = key.strip(), value.strip()
+        if key in ("flags", "Features"):
+            flags.update(value.split())
+        elif key == "model name" and value:
+            details["device_name"] = value
+        elif key == "physical id":
+            physical_id = value
+        elif key == "core id":
+            cores.add((physical_id, value))
+    details["isa"] = [name for flag, name in _ISA.items() if flag in flags]
+    details["physical_cores"] = len(cores) or details["logical_cores"]
+    try:
+        with open(meminfo_path) as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key in ("MemTotal", "MemAvailable"):
+                    kib = int(value.split()[0])
+                    details["memory_total" if key == "MemTotal" else "memory_available"] = (
+                        kib * 1024
+                    )
+    except (OSError, ValueError, IndexError):
+        pass
+    return details
 
 
-def allocate(shape, dtype) -> np.ndarray:
-    return np.empty(shape, dtype=dtype)
+class CPUBackend(Backend):
+    name = "cpu"
+    device_types = ("CPU",)
+
+    def probe(self):
+        return [PhysicalInfo("CPU", 0, cpu_details())]
+
+    def allocate(self, device, shape, dtype):
+        a = np.empty(shape, dtype=dtype)
+        return device.stats.track(a, a.nbytes)
+
+    def from_host(self, device, array):
+        """No copy when the array is already C-contiguous (``np.ascontiguousarray`` would turn
+        0-d arrays into 1-d ones, so it is not used)."""
+        array = np.asarray(array)
+        if array.flags.c_contiguous:
+            return array
+        return device.stats.track(array.copy(order="C"), array.nbytes)
+
+    def to_host(self, device, handle):
+        return handle
+
+    def copy(self, src, dst, handle):
+        return handle  # one address space: CPU devices share immutable buffers
 
 
-def from_host(array) -> np.ndarray:
-    """Host memory is this device's memory: only copy when the array is not C-contiguous.
-
-    (Not ``np.ascontiguousarray``: it turns 0-d arrays into 1-d ones.)
-    """
-    array = np.asarray(array)
-    return array if array.flags.c_contiguous else array.copy(order="C")
-
-
-def to_host(handle) -> np.ndarray:
-    return handle
+backend = CPUBackend()

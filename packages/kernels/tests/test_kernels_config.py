@@ -1,0 +1,27 @@
+"""tf.config.threading set before the first op (TF's only allowed time) reaches the kernels."""
+
+import subprocess
+import sys
+
+SCRIPT = """
+from tensorhouse_hw_runtime import config
+config.threading.set_intra_op_parallelism_threads(1)
+import numpy as np
+import tensorhouse_kernels as tk
+from tensorhouse_hw_runtime import get_device
+from tensorhouse_kernels import _cpu
+(out,), _ = tk.execute("AddV2", [np.ones(3, np.float32)] * 2, {}, get_device("/CPU:0"))
+assert out.tolist() == [2.0, 2.0, 2.0]
+print(_cpu.num_threads(), _cpu.blas_get_num_threads())
+try:
+    config.threading.set_intra_op_parallelism_threads(2)
+except RuntimeError as e:
+    print("RuntimeError:", e)
+"""
+
+
+def test_thread_count_set_before_init_is_honoured_and_fixed_after():
+    out = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True,
+                         check=True).stdout.splitlines()  # fmt: skip
+    assert out[0] == "1 1"
+    assert out[1] == "RuntimeError: Intra op parallelism cannot be modified after initialization."
