@@ -1,7 +1,7 @@
 """hw-runtime: what kernel dispatch adds over calling the kernel directly (4-element AddV2).
 
 Target (hw-runtime issue): dispatch under 1 microsecond. Peers installed in the same run
-(NumPy, PyTorch) are timed on the same 4-element add for scale.
+(NumPy, PyTorch, JAX, TensorFlow) are timed on the same 4-element add for scale.
 
     python benchmarks/bench_dispatch.py
 """
@@ -67,6 +67,16 @@ def main() -> int:
         ta, tb, to = torch.from_numpy(a), torch.from_numpy(b), torch.empty(4)
         rows.append(("torch.add(a, b, out=)", per_call_us(lambda: torch.add(ta, tb, out=to)),
                      "peer"))  # fmt: skip
+    if importlib.util.find_spec("jax") is not None:
+        import jax.numpy as jnp
+
+        ja, jb = jnp.asarray(a), jnp.asarray(b)
+        rows.append(("jax.numpy.add (eager)", per_call_us(lambda: jnp.add(ja, jb), 2000), "peer"))
+    if importlib.util.find_spec("tensorflow") is not None:
+        import tensorflow as tf
+
+        fa, fb = tf.constant(a), tf.constant(b)
+        rows.append(("tf.add (eager)", per_call_us(lambda: tf.add(fa, fb), 2000), "peer"))
     print(table(rows))
     verdict = "MET" if added < 1.0 else "NOT MET"
     print(f"\ndispatch adds {added:.3f} us over the direct kernel call "
