@@ -7,7 +7,7 @@ import pytest
 
 import tensorhouse_kernels as tk
 from tensorhouse_hw_runtime import Device, errors, list_kernels
-from tensorhouse_hw_runtime.backends import cpu as cpu_backend
+from tensorhouse_hw_runtime.backends.cpu import backend as cpu_backend
 from tensorhouse_kernels import _cpu
 
 nan, inf = np.nan, np.inf
