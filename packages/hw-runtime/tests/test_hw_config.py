@@ -171,3 +171,12 @@ def test_info_report(fresh_runtime):
     assert report["logical_devices"][0] == "/job:localhost/replica:0/task:0/device:CPU:0"
     assert report["physical_devices"][0]["details"]["logical_cores"] >= 1
     assert isinstance(report["kernels"], dict)
+
+
+def test_visible_devices_type_check_is_exact(fresh_runtime):
+    pytest.importorskip("jax")
+    xla = config.list_physical_devices("XLA_CPU")
+    with pytest.raises(ValueError, match="XLA_CPU:0.*not of device_type 'CPU'"):
+        config.set_visible_devices(xla, "CPU")  # XLA_CPU is not a kind of CPU
+    config.set_visible_devices(xla, "XLA_CPU")
+    assert config.get_visible_devices() == config.list_physical_devices()

@@ -52,23 +52,20 @@ def get_visible_devices(device_type=None):
 
 
 def set_visible_devices(devices, device_type=None):
-    """Make only ``devices`` (of ``device_type``, when given) visible to the runtime."""
+    """Make only ``devices`` visible; with ``device_type``, only devices of that type change."""
     _runtime.check_configurable("Visible devices")
     if isinstance(devices, PhysicalDevice):
         devices = [devices]
-    chosen = {_runtime.find_physical(d).device.name for d in devices}
-    want = None if device_type is None else device_type.upper()
-    if want is not None:
-        wrong = [n for n in chosen if not n.split(":")[-2].endswith(want)]
-        if wrong:
-            raise ValueError(f"Devices {wrong} are not of device_type {device_type!r}")
-    keep = {
-        p.device.name
-        for p in _runtime.physical()
-        if want is not None and p.device.device_type != want
-        and (_runtime.visible is None or p.device.name in _runtime.visible)
-    }  # fmt: skip
-    _runtime.visible = chosen | keep
+    chosen = [_runtime.find_physical(d).device for d in devices]
+    if device_type is None:
+        _runtime.visible = {d.name for d in chosen}
+        return
+    want = device_type.upper()
+    wrong = [d.name for d in chosen if d.device_type != want]
+    if wrong:
+        raise ValueError(f"Devices {wrong} are not of device_type {device_type!r}")
+    others = {d.name for d in get_visible_devices() if d.device_type != want}
+    _runtime.visible = others | {d.name for d in chosen}
 
 
 def set_logical_device_configuration(device, logical_devices):
