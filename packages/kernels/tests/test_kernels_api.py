@@ -268,3 +268,102 @@ def test_copy_of_strided_views(view, dtype):
     out = np.empty(src.shape, dtype)
     _cpu.copy(src, out)
     np.testing.assert_array_equal(out, src)
+
+
+# ---- edge cases of the kernels added for the ops layer ---------------------------------------
+
+
+def run1(cpu, op, inputs, attrs=None):
+    outputs, _ = tk.execute(op, inputs, dict(attrs or {}), cpu)
+    return outputs[0] if len(outputs) == 1 else outputs
+
+
+def test_round_is_bankers_rounding(cpu):
+    x = np.array([0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 2.4999, 2.5001, nan, inf], np.float32)
+    out = run1(cpu, "Round", [x])
+    np.testing.assert_array_equal(out, [0, 2, 2, -0.0, -2, -2, 2, 3, nan, inf])
+    ints = np.array([-3, 0, 7], np.int64)
+    np.testing.assert_array_equal(run1(cpu, "Round", [ints]), ints)
+
+
+def test_activation_edge_values(cpu):
+    x = np.array([-1000.0, -30.0, 0.0, 30.0, 1000.0, nan])
+    sp = run1(cpu, "Softplus", [x])
+    np.testing.assert_allclose(sp[:5], [0.0, np.log1p(np.exp(-30.0)), np.log(2.0), 30.0, 1000.0])
+    assert np.isnan(sp[5])
+    np.testing.assert_array_equal(run1(cpu, "Relu6", [x]), [0, 0, 0, 6, 6, nan])
+    elu = run1(cpu, "Elu", [x])
+    np.testing.assert_allclose(elu[:5], [-1.0, np.expm1(-30.0), 0.0, 30.0, 1000.0])
+    np.testing.assert_array_equal(run1(cpu, "IsFinite", [x]), [1, 1, 1, 1, 1, 0])
+    np.testing.assert_array_equal(run1(cpu, "IsNan", [x]), [0, 0, 0, 0, 0, 1])
+    # ReluGrad's siblings at the kinks: features exactly 0 or 6 pass no gradient, as TF
+    g = np.ones(4)
+    np.testing.assert_array_equal(
+        run1(cpu, "Relu6Grad", [g, np.array([0.0, 3, 6, 7])]), [0, 1, 0, 0]
+    )
+
+
+def test_floor_div_and_mod_follow_python(cpu):
+    a = np.array([7, -7, 7, -7, 0], np.int32)
+    b = np.array([2, 2, -2, -2, 3], np.int32)
+    np.testing.assert_array_equal(run1(cpu, "FloorDiv", [a, b]), [7 // 2, -7 // 2, 7 // -2, 3, 0])
+    np.testing.assert_array_equal(run1(cpu, "FloorMod", [a, b]), [1, 1, -1, -1, 0])
+    fa, fb = a.astype(np.float64) + 0.5, b.astype(np.float64)
+    np.testing.assert_array_equal(run1(cpu, "FloorMod", [fa, fb]), [v % w for v, w in zip(fa, fb)])
+
+
+def test_softmax_is_stable_for_large_logits(cpu):
+    x = np.array([[1000.0, 1000.0, -1000.0], [-inf, 0.0, 0.0]], np.float32)
+    np.testing.assert_allclose(run1(cpu, "Softmax", [x]), [[0.5, 0.5, 0], [0, 0.5, 0.5]])
+    np.testing.assert_allclose(
+        run1(cpu, "LogSoftmax", [x]),
+        [[-np.log(2), -np.log(2), -2000 - np.log(2)], [-inf, -np.log(2), -np.log(2)]],
+    )
+    loss, backprop = run1(cpu, "SparseSoftmaxCrossEntropyWithLogits", [x[:1], np.array([2])])
+    np.testing.assert_allclose(loss, [2000 + np.log(2)], rtol=1e-6)
+    np.testing.assert_allclose(backprop, [[0.5, 0.5, -1.0]])
+
+
+def test_arg_and_top_k_ties_and_nan(cpu):
+    x = np.array([[1.0, 3.0, 3.0, nan, 2.0], [2.0, 2.0, 1.0, 1.0, 0.0]])
+    np.testing.assert_array_equal(run1(cpu, "ArgMax", [x], {"axis": 1}), [3, 0])  # NaN wins
+    np.testing.assert_array_equal(run1(cpu, "ArgMin", [x], {"axis": 1}), [3, 4])
+    values, indices = run1(cpu, "TopKV2", [x[1:]], {"k": 3})
+    np.testing.assert_array_equal(values, [[2.0, 2.0, 1.0]])
+    np.testing.assert_array_equal(indices, [[0, 1, 2]])  # equal values: lower index first
+
+
+def test_batch_matmul_takes_both_blas_paths(cpu):
+    rng = np.random.default_rng(3)
+    a, b = rng.standard_normal((4, 3, 5)), rng.standard_normal((5, 2))  # uniform batch strides
+    np.testing.assert_allclose(run1(cpu, "BatchMatMulV2", [a, b]), a @ b, rtol=1e-12)
+    a, b = rng.standard_normal((2, 1, 3, 5)), rng.standard_normal((3, 5, 2))  # 2-D broadcast
+    np.testing.assert_allclose(run1(cpu, "BatchMatMulV2", [a, b]), a @ b, rtol=1e-12)
+    assert isinstance(_cpu.blas_has_batch_strided(), bool)
+
+
+def test_where_and_range(cpu):
+    assert run1(cpu, "Where", [np.array(3.0)]).shape == (1, 0)
+    assert run1(cpu, "Where", [np.array(0, np.int32)]).shape == (0, 0)
+    out = run1(cpu, "Where", [np.array([[0, 1], [2, 0]], np.uint8)])
+    assert out.dtype == np.int64
+    np.testing.assert_array_equal(out, [[0, 1], [1, 0]])
+    r = run1(cpu, "Range", [], {"start": 0.0, "limit": 1.0, "delta": 0.1, "dtype": "float32"})
+    assert r.dtype == np.float32 and r.shape == (10,)
+    big = run1(cpu, "Range", [], {"start": 2**40, "limit": 2**40 + 6, "delta": 3, "dtype": "int64"})
+    np.testing.assert_array_equal(big, [2**40, 2**40 + 3])
+
+
+def test_variadic_concat_skips_the_input_count_check(cpu):
+    parts = [np.full((1, 2), i, np.int64) for i in range(5)]
+    out = run1(cpu, "ConcatV2", parts, {"axis": 0})
+    np.testing.assert_array_equal(out[:, 0], range(5))
+    assert tk.get_op_def("ConcatV2").num_inputs is None
+
+
+def test_data_errors_are_tf_errors_not_crashes(cpu):
+    # the C++ module raises TF's InvalidArgumentError for bad values found in the data
+    with pytest.raises(errors.InvalidArgumentError):
+        _cpu.gather(np.ones(3), np.array([5]), 0, np.empty(1))
+    with pytest.raises(errors.InvalidArgumentError, match="Integer division by zero"):
+        run1(cpu, "FloorDiv", [np.array([1], np.int64), np.array([0], np.int64)])

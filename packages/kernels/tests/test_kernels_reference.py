@@ -428,8 +428,742 @@ def reduction(kind, gen=values):
     return Ref(np_reduce(kind), reduce_cases, gen)
 
 
+def contiguous(a):
+    """A C-contiguous copy that keeps 0-d arrays 0-d (unlike np.ascontiguousarray)."""
+    return np.array(a, order="C", copy=True)
+
+
 def copy_of(fn):
     return lambda inputs, attrs: np.array(fn(inputs[0], attrs), order="C", copy=True)
+
+
+# ---- elementwise additions ------------------------------------------------------------------
+
+SELU_SCALE, SELU_ALPHA = 1.0507009873554804934193349852946, 1.6732632423543772848170429916717
+
+
+def with_specials(rng, dtype, shape):
+    """Floats with NaN, +-inf and exact halves mixed in (IsNan, IsFinite, Round)."""
+    x = values(rng, dtype, shape, -4.0, 4.0)
+    if x.size and np.dtype(dtype).kind == "f":
+        flat = x.reshape(-1)
+        picks = rng.integers(0, 6, size=flat.size)
+        flat[picks == 0] = np.nan
+        flat[picks == 1] = np.inf
+        flat[picks == 2] = -np.inf
+        halves = rng.integers(-9, 10, size=flat.size) + 0.5
+        flat[picks == 3] = halves[picks == 3]
+    return x
+
+
+def halves(rng, dtype, shape):
+    x = values(rng, dtype, shape, -5.0, 5.0)
+    if np.dtype(dtype).kind == "f" and x.size:
+        flat = x.reshape(-1)
+        pick = rng.random(flat.size) < 0.5
+        flat[pick] = (rng.integers(-9, 10, size=flat.size) + 0.5)[pick]
+    return x
+
+
+def relu6_features(rng, dtype, shape):
+    """Around [0, 6], ties at both ends included."""
+    if np.dtype(dtype).kind == "f":
+        x = rng.uniform(-2.0, 8.0, size=shape)
+        pick = rng.random(shape) < 0.3
+        x = np.where(pick, rng.choice([0.0, 6.0], size=shape), x)
+        return np.asarray(x).astype(dtype)
+    return rng.integers(-2, 9, size=shape).astype(dtype)
+
+
+def nonzero_divisors(rng, dtype, shape):
+    if np.dtype(dtype).kind == "f":
+        return away_from_zero(rng, dtype, shape)
+    mag = rng.integers(1, 8, size=shape)
+    return (mag * rng.choice([-1, 1], size=shape)).astype(dtype)
+
+
+def erf(x):
+    return np.vectorize(math.erf, otypes=[np.float64])(x)
+
+
+def floor_div_ref(inputs, attrs):
+    a, b = inputs
+    if a.dtype.kind == "f":
+        return np.floor(a / b).astype(a.dtype)
+    return np.floor_divide(a, b)
+
+
+def predicate(fn):
+    return Ref(lambda inputs, attrs: np.asarray(fn(inputs[0])), unary_cases, with_specials)
+
+
+def logical(fn):
+    return Ref(np_compare(fn), binary_cases)
+
+
+# ---- SelectV2 -----------------------------------------------------------------------------------
+
+SELECT_SHAPES = [
+    ((), (), ()),
+    ((5,), (5,), (5,)),
+    ((3, 4), (3, 4), ()),
+    ((3, 1), (1, 4), (3, 4)),
+    ((4,), (3, 1), (2, 1, 1)),
+    ((), (2, 3), (3,)),
+    ((2, 1, 3), (2, 4, 1), (1,)),
+    ((0, 3), (1, 3), ()),
+    ((1, 0), (4, 1), (1, 1)),
+]
+
+
+def select_inputs(rng, dtype, shapes):
+    cond, t, e = shapes
+    return [np.asarray(rng.random(cond) < 0.5)] + [
+        np.asarray(values(rng, dtype, s)) for s in (t, e)
+    ]
+
+
+SELECT_REF = Ref(
+    lambda inputs, attrs: np.where(*inputs).astype(inputs[1].dtype),
+    lambda dtype: [(shapes, {}) for shapes in SELECT_SHAPES],
+    make_inputs=select_inputs,
+)
+
+
+# ---- All / Any, ArgMax / ArgMin, Cumsum / Cumprod, TopKV2 -------------------------------------
+
+
+def np_logical_reduce(fn):
+    def ref(inputs, attrs):
+        (x,) = inputs
+        axes = reduce_axes(attrs, x.ndim)
+        return np.asarray(fn(x, axis=axes, keepdims=bool(attrs.get("keep_dims", False))))
+
+    return Ref(ref, reduce_cases)
+
+
+def arg_cases(dtype):
+    cases = []
+    for shape, axes in [
+        ((7,), (0, -1)),
+        ((3, 4), (0, 1, -1)),
+        ((2, 3, 5), (0, 1, 2, -2)),
+        ((1, 6, 1), (1, 0)),
+        ((3, 0), (0,)),
+        ((4, 1), (1,)),
+    ]:
+        for axis in axes:
+            for out_type in ("int64", "int32"):
+                cases.append(((shape,), {"axis": axis, "output_type": out_type}))
+    cases.append((((5,),), {}))  # default axis 0, int64
+    return cases
+
+
+def np_arg(fn):
+    def ref(inputs, attrs):
+        (x,) = inputs
+        out_type = attrs.get("output_type", "int64")
+        return np.asarray(fn(x, axis=attrs.get("axis", 0))).astype(out_type)
+
+    return Ref(ref, arg_cases, small_ints)
+
+
+def cumulative_cases(dtype):
+    cases = []
+    for shape, axes in [
+        ((7,), (0, -1)),
+        ((3, 4), (0, 1)),
+        ((2, 3, 5), (0, 1, 2, -2)),
+        ((0, 3), (0, 1)),
+        ((2, 0), (1,)),
+        ((1, 1), (0,)),
+    ]:
+        for axis in axes:
+            for exclusive in (False, True):
+                for reverse in (False, True):
+                    attrs = {"axis": axis, "exclusive": exclusive, "reverse": reverse}
+                    cases.append(((shape,), attrs))
+    cases.append((((4,),), {}))
+    return cases
+
+
+def np_cumulative(prod):
+    def ref(inputs, attrs):
+        (x,) = inputs
+        axis = attrs.get("axis", 0) % x.ndim
+        y = np.flip(x, axis) if attrs.get("reverse") else x
+        acc = np.cumprod if prod else np.cumsum
+        out = acc(y, axis=axis, dtype=x.dtype)
+        if attrs.get("exclusive"):
+            ident = np.ones_like if prod else np.zeros_like
+            first = ident(np.take(out, [0], axis=axis)) if out.shape[axis] else out
+            out = np.concatenate([first, np.take(out, range(out.shape[axis] - 1), axis=axis)], axis)
+        return np.flip(out, axis) if attrs.get("reverse") else out
+
+    return Ref(ref, cumulative_cases, prod_friendly if prod else values)
+
+
+def top_k_cases(dtype):
+    cases = []
+    for shape, ks in [
+        ((7,), (0, 1, 3, 7)),
+        ((3, 6), (2, 6)),
+        ((2, 3, 9), (4,)),
+        ((2, 0), (0,)),
+        ((0, 5), (2,)),
+        ((4, 1), (1,)),
+    ]:
+        for k in ks:
+            cases.append(((shape,), {"k": k, "sorted": True}))
+    cases.append((((5, 40),), {"k": 10, "sorted": False}))
+    return cases
+
+
+def top_k_ref(inputs, attrs):
+    (x,) = inputs
+    k = attrs["k"]
+    order = np.argsort(-x.astype(np.float64), axis=-1, kind="stable")[..., :k]
+    return np.take_along_axis(x, order, axis=-1), order.astype(np.int32)
+
+
+# ---- BatchMatMulV2, Softmax, the cross-entropy losses -----------------------------------------
+
+
+def batch_matmul_cases(dtype):
+    cases = []
+    for (bx, by), (m, k, n) in itertools.product(
+        [
+            ((2,), (2,)),
+            ((), (3,)),
+            ((3,), ()),
+            ((2, 1), (5,)),
+            ((1, 2), (4, 1)),
+            ((0,), (1,)),
+            ((2, 3), (2, 3)),
+        ],
+        [(2, 3, 4), (1, 1, 1), (5, 0, 3), (0, 3, 2)],
+    ):
+        for adj_x, adj_y in itertools.product((False, True), repeat=2):
+            a = bx + ((k, m) if adj_x else (m, k))
+            b = by + ((n, k) if adj_y else (k, n))
+            cases.append(((a, b), {"adj_x": adj_x, "adj_y": adj_y}))
+    return cases
+
+
+def batch_matmul_ref(inputs, attrs):
+    a, b = (x.astype(np.float64) for x in inputs)
+    a = np.swapaxes(a, -1, -2) if attrs["adj_x"] else a
+    b = np.swapaxes(b, -1, -2) if attrs["adj_y"] else b
+    return np.matmul(a, b).astype(inputs[0].dtype)
+
+
+SOFTMAX_SHAPES = [(1,), (5,), (3, 4), (2, 3, 17), (0, 4), (3, 0), (2, 1)]
+
+
+def np_softmax(log):
+    def ref(inputs, attrs):
+        x = inputs[0].astype(np.float64)
+        if x.size == 0:
+            return inputs[0].copy()
+        shifted = x - x.max(axis=-1, keepdims=True)
+        lse = np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+        out = shifted - lse if log else np.exp(shifted - lse)
+        return out.astype(inputs[0].dtype)
+
+    return Ref(ref, lambda dtype: [((s,), {}) for s in SOFTMAX_SHAPES], uniform(-10.0, 10.0))
+
+
+XENT_SHAPES = [(4, 5), (1, 1), (3, 17), (0, 3), (2, 0)]
+
+
+def xent_inputs(rng, dtype, shapes):
+    (shape, _) = shapes
+    logits = values(rng, dtype, shape, -5.0, 5.0)
+    labels = rng.random(shape)
+    labels = labels / np.maximum(labels.sum(axis=-1, keepdims=True), 1e-9)
+    return [logits, labels.astype(dtype)]
+
+
+def xent_ref(inputs, attrs):
+    x, lab = (v.astype(np.float64) for v in inputs)
+    dt = inputs[0].dtype
+    if x.shape[1] == 0:
+        return np.zeros(x.shape[0], dt), x.astype(dt)
+    shifted = x - x.max(axis=-1, keepdims=True)
+    lse = np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    loss = (lab * (lse - shifted)).sum(axis=-1)
+    return loss.astype(dt), (np.exp(shifted - lse) - lab).astype(dt)
+
+
+def sparse_xent_inputs(rng, dtype, shapes):
+    (shape, _), label_dtype = shapes
+    logits = values(rng, dtype, shape, -5.0, 5.0)
+    return [logits, rng.integers(0, shape[1], size=shape[0]).astype(label_dtype)]
+
+
+def sparse_xent_ref(inputs, attrs):
+    x, lab = inputs
+    dense = np.zeros(x.shape, np.float64)
+    dense[np.arange(x.shape[0]), lab] = 1.0
+    return xent_ref([x, dense], attrs)
+
+
+# ---- array ops ------------------------------------------------------------------------------
+
+
+def concat_cases(dtype):
+    return [
+        (((2, 3), (2, 4)), {"axis": 1}),
+        (((2, 3), (1, 3), (0, 3)), {"axis": 0}),
+        (((2, 3),), {"axis": 0}),
+        (((2, 0), (2, 3), (2, 1)), {"axis": -1}),
+        (((2, 3, 4), (2, 1, 4), (2, 2, 4)), {"axis": 1}),
+        (((2, 3, 4), (2, 3, 1)), {"axis": 2}),
+        (((1,), (1,), (3,)), {"axis": 0}),
+        (((0, 2), (0, 3)), {"axis": 1}),
+    ]
+
+
+def split_cases(dtype):
+    return [
+        (((6, 4),), {"num_split": 3, "axis": 0}),
+        (((2, 6),), {"num_split": 2, "axis": 1}),
+        (((2, 6),), {"num_split": 6, "axis": -1}),
+        (((2, 0, 3),), {"num_split": 1, "axis": 1}),
+        (((4,),), {"num_split": 4}),
+        (((0, 3),), {"num_split": 3, "axis": 1}),
+        (((2, 3, 4),), {"num_split": 2, "axis": 2}),
+    ]
+
+
+def split_v_cases(dtype):
+    return [
+        (((6, 4),), {"size_splits": [1, 2, 3], "axis": 0}),
+        (((2, 6),), {"size_splits": [4, -1], "axis": 1}),
+        (((2, 6),), {"size_splits": [0, 6, 0], "axis": -1}),
+        (((5,),), {"size_splits": [-1]}),
+        (((2, 3, 4),), {"size_splits": [1, -1, 1], "axis": 2}),
+        (((0, 3),), {"size_splits": [1, 2], "axis": 1}),
+    ]
+
+
+def split_ref(inputs, attrs):
+    (x,) = inputs
+    axis = attrs.get("axis", 0) % x.ndim
+    if "num_split" in attrs:
+        parts = np.split(x, attrs["num_split"], axis=axis)
+    else:
+        sizes = list(attrs["size_splits"])
+        if -1 in sizes:
+            sizes[sizes.index(-1)] = x.shape[axis] - (sum(sizes) + 1)
+        parts = np.split(x, np.cumsum(sizes)[:-1], axis=axis)
+    return [contiguous(p) for p in parts]
+
+
+def slice_cases(dtype):
+    return [
+        (((5,),), {"begin": [1], "size": [3]}),
+        (((5,),), {"begin": [2], "size": [-1]}),
+        (((4, 6),), {"begin": [1, 2], "size": [2, -1]}),
+        (((4, 6),), {"begin": [4, 0], "size": [0, 6]}),
+        (((2, 3, 4),), {"begin": [0, 1, 1], "size": [-1, 2, 2]}),
+        (((),), {"begin": [], "size": []}),
+        (((0, 3),), {"begin": [0, 1], "size": [0, 2]}),
+    ]
+
+
+def slice_ref(inputs, attrs):
+    (x,) = inputs
+    idx = tuple(
+        slice(b, d if s == -1 else b + s) for b, s, d in zip(attrs["begin"], attrs["size"], x.shape)
+    )
+    return contiguous(x[idx])
+
+
+def spec_from_index(index):
+    """A Python index as StridedSlice's begin / end / strides and masks (as TF's slicing)."""
+    begin, end, strides = [], [], []
+    masks = dict.fromkeys(
+        ("begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask", "shrink_axis_mask"), 0
+    )
+    for i, k in enumerate(index if isinstance(index, tuple) else (index,)):
+        bit = 1 << i
+        if k is Ellipsis or k is None:
+            begin.append(0), end.append(0), strides.append(1)
+            masks["ellipsis_mask" if k is Ellipsis else "new_axis_mask"] |= bit
+        elif isinstance(k, slice):
+            begin.append(0 if k.start is None else k.start)
+            end.append(0 if k.stop is None else k.stop)
+            strides.append(1 if k.step is None else k.step)
+            masks["begin_mask"] |= bit if k.start is None else 0
+            masks["end_mask"] |= bit if k.stop is None else 0
+        else:
+            begin.append(k), end.append(k + 1), strides.append(1)
+            masks["shrink_axis_mask"] |= bit
+    return {"begin": begin, "end": end, "strides": strides, **masks}
+
+
+S = np.s_
+STRIDED_SLICE_CASES = [
+    ((7,), S[1:5]),
+    ((7,), S[::2]),
+    ((7,), S[::-1]),
+    ((7,), S[5:1:-2]),
+    ((7,), S[-3:]),
+    ((7,), S[-1::-1]),
+    ((7,), S[:-10]),
+    ((7,), S[2:100]),
+    ((7,), S[10:2:-1]),
+    ((7,), S[3]),
+    ((7,), S[-1]),
+    ((7,), S[4:4]),
+    ((7,), S[5:2]),
+    ((4, 5), S[1:3, ::-2]),
+    ((4, 5), S[..., 1]),
+    ((4, 5), S[1, ...]),
+    ((4, 5), S[None, 2:, None, -2]),
+    ((4, 5), S[:, None]),
+    ((4, 5), S[2, 3]),
+    ((2, 3, 4), S[..., None, ::3]),
+    ((2, 3, 4), S[1, ..., 1:3]),
+    ((2, 3, 4), S[:, -1, ::-1]),
+    ((2, 3, 4), S[...]),
+    ((2, 3, 4), S[None]),
+    ((2, 0, 4), S[:, ::2, 1:]),
+    ((), S[...]),
+    ((), S[None]),
+]
+
+
+# Raw attrs and the NumPy index they mean: values ignored under their masks, an implied
+# trailing ellipsis, no strides given.
+RAW_STRIDED_SLICES = [
+    (
+        {"begin": [9, -9], "end": [-9, 9], "strides": [-1, 2], "begin_mask": 1, "end_mask": 3},
+        S[::-1, 0::2],
+    ),
+    ({"begin": [1], "end": [3], "strides": [1]}, S[1:3]),
+    ({"begin": [-2], "end": [0], "shrink_axis_mask": 1}, S[-2]),
+]
+
+
+def strided_slice_cases(dtype):
+    cases = [((shape,), spec_from_index(idx)) for shape, idx in STRIDED_SLICE_CASES]
+    cases += [(((5, 6),), dict(raw)) for raw, _ in RAW_STRIDED_SLICES]
+    return cases
+
+
+def strided_slice_ref(inputs, attrs):
+    x = inputs[0]
+    if "shape" in attrs:  # StridedSliceGrad: dy into zeros of the input's shape
+        out = np.zeros(attrs["shape"], x.dtype)
+        out[as_view_index(attrs)] = x
+        return out
+    return contiguous(x[as_view_index(attrs)])
+
+
+def as_view_index(attrs):
+    index = index_of(attrs)
+    index = index if isinstance(index, tuple) else (index,)
+    return index if any(k is Ellipsis for k in index) else index + (Ellipsis,)
+
+
+def index_of(attrs):
+    """The NumPy index of a strided_slice_cases case."""
+    for raw, index in RAW_STRIDED_SLICES:
+        if raw == {k: v for k, v in attrs.items() if k != "shape"}:
+            return index
+    out = []
+    for i, (b, e, st) in enumerate(zip(attrs["begin"], attrs["end"], attrs["strides"])):
+        bit = 1 << i
+        if attrs["ellipsis_mask"] & bit:
+            out.append(Ellipsis)
+        elif attrs["new_axis_mask"] & bit:
+            out.append(None)
+        elif attrs["shrink_axis_mask"] & bit:
+            out.append(b)
+        else:
+            out.append(
+                slice(
+                    None if attrs["begin_mask"] & bit else b,
+                    None if attrs["end_mask"] & bit else e,
+                    st,
+                )
+            )
+    return tuple(out)
+
+
+def strided_slice_grad_cases(dtype):
+    cases = []
+    for (shape,), attrs in strided_slice_cases(dtype):
+        final = np.empty(shape)[as_view_index(attrs)].shape
+        cases.append(((final,), {**attrs, "shape": shape}))
+    return cases
+
+
+def pad_cases(dtype):
+    c = 1 if np.dtype(dtype) == np.bool_ else 7
+    return [
+        (((3,),), {"paddings": [[1, 2]]}),
+        (((2, 3),), {"paddings": [[0, 0], [2, 1]], "constant_values": c}),
+        (((2, 3),), {"paddings": [[1, 1], [0, 0]]}),
+        (((2, 0, 2),), {"paddings": [[1, 0], [1, 1], [0, 2]], "constant_values": c}),
+        (((),), {"paddings": []}),
+        (((2, 2),), {"paddings": [[0, 0], [0, 0]]}),
+    ]
+
+
+def pad_ref(inputs, attrs):
+    (x,) = inputs
+    if x.ndim == 0:
+        return x.copy()
+    return np.pad(
+        x, [tuple(p) for p in attrs["paddings"]], constant_values=attrs.get("constant_values", 0)
+    )
+
+
+def tile_cases(dtype):
+    return [
+        (((3,),), {"multiples": [2]}),
+        (((2, 3),), {"multiples": [2, 3]}),
+        (((2, 3),), {"multiples": [1, 1]}),
+        (((2, 1, 3),), {"multiples": [1, 4, 0]}),
+        (((0, 2),), {"multiples": [3, 2]}),
+        (((),), {"multiples": []}),
+        (((1, 1),), {"multiples": [3, 5]}),
+    ]
+
+
+def reverse_cases(dtype):
+    return [
+        (((5,),), {"axis": [0]}),
+        (((3, 4),), {"axis": [1]}),
+        (((3, 4),), {"axis": [-1, 0]}),
+        (((2, 3, 4),), {"axis": [0, 2]}),
+        (((2, 3, 4),), {"axis": []}),
+        (((2, 0),), {"axis": [0]}),
+        (((),), {"axis": []}),
+    ]
+
+
+def index_values(rng, index_dtype, shape, limit):
+    """Indices in [0, limit) (zeros when limit is 0: then the shape must be empty)."""
+    return rng.integers(0, max(limit, 1), size=shape).astype(index_dtype)
+
+
+GATHER_CASES = [
+    ((5,), (3,), 0),
+    ((5, 3), (4,), 0),
+    ((5, 3), (2, 2), 1),
+    ((2, 4, 3), (), 1),
+    ((2, 4, 3), (6,), -1),
+    ((4, 3), (0,), 0),
+    ((0, 3), (2, 0), 0),
+    ((3, 0), (5,), 0),
+]
+
+
+def gather_cases(dtype):
+    # the indices' spec carries the limit their values must stay under
+    return [
+        ((ps, (ish, idt, ps[axis])), {"axis": axis})
+        for (ps, ish, axis), idt in itertools.product(GATHER_CASES, ("int32", "int64"))
+    ]
+
+
+def gather_inputs(rng, dtype, shapes):
+    ps, (ish, idt, limit) = shapes
+    return [np.asarray(values(rng, dtype, ps)), np.asarray(index_values(rng, idt, ish, limit))]
+
+
+def gather_ref(inputs, attrs):
+    params, idx = inputs
+    return np.take(params, idx.astype(np.int64), axis=attrs["axis"])
+
+
+GATHER_ND_CASES = [
+    ((5, 3), (4, 1)),
+    ((5, 3), (4, 2)),
+    ((2, 3, 4), (2, 2, 2)),
+    ((4, 3), (2, 0)),
+    ((4, 3), (0, 2)),
+    ((3,), (3, 1)),
+]
+
+
+def gather_nd_cases(dtype):
+    return [
+        ((ps, (ish, idt)), {})
+        for (ps, ish), idt in itertools.product(GATHER_ND_CASES, ("int32", "int64"))
+    ]
+
+
+def nd_index_values(rng, idt, ish, dims):
+    k = ish[-1]
+    cols = [rng.integers(0, dims[d], size=ish[:-1]) for d in range(k)]
+    return np.stack(cols, axis=-1).astype(idt) if k else np.zeros(ish, idt)
+
+
+def gather_nd_inputs(rng, dtype, shapes):
+    ps, (ish, idt) = shapes
+    return [np.asarray(values(rng, dtype, ps)), nd_index_values(rng, idt, ish, ps)]
+
+
+def gather_nd_ref(inputs, attrs):
+    params, idx = inputs
+    k = idx.shape[-1]
+    if k == 0:
+        return contiguous(np.broadcast_to(params, idx.shape[:-1] + params.shape))
+    return params[tuple(idx[..., d].astype(np.int64) for d in range(k))]
+
+
+SCATTER_ND_CASES = [
+    ((6,), (4, 1)),
+    ((4, 3), (5, 1)),
+    ((4, 3), (5, 2)),
+    ((2, 3, 4), (3, 2)),
+    ((4, 3), (0, 1)),
+    ((3, 0), (2, 1)),
+]
+
+
+def scatter_nd_cases(dtype):
+    return [
+        (((ish, idt), out), {"shape": out})
+        for (out, ish), idt in itertools.product(SCATTER_ND_CASES, ("int32", "int64"))
+    ]
+
+
+def scatter_nd_inputs(rng, dtype, shapes):
+    (ish, idt), out = shapes
+    k = ish[-1]
+    idx = nd_index_values(rng, idt, ish, out)
+    updates = values(rng, dtype, ish[:-1] + tuple(out[k:]))
+    return [idx, np.asarray(updates)]
+
+
+def scatter_nd_ref(inputs, attrs):
+    idx, updates = inputs
+    out = np.zeros(attrs["shape"], updates.dtype)
+    k = idx.shape[-1]
+    n = math.prod(idx.shape[:-1])
+    np.add.at(
+        out,
+        tuple(idx.reshape(n, k)[:, d].astype(np.int64) for d in range(k)),
+        updates.reshape((n,) + out.shape[k:]),
+    )
+    return out
+
+
+SEGMENT_CASES = [
+    ((6,), (6,), 4),
+    ((5, 3), (5,), 3),
+    ((2, 3, 2), (2, 3), 5),
+    ((4, 2), (4,), 0),
+    ((0, 3), (0,), 2),
+    ((3,), (3,), 1),
+]
+
+
+def segment_cases(dtype):
+    return [
+        ((ds, (ish, idt, n)), {"num_segments": n})
+        for (ds, ish, n), idt in itertools.product(SEGMENT_CASES, ("int32", "int64"))
+    ]
+
+
+def segment_inputs(rng, dtype, shapes):
+    ds, (ish, idt, n) = shapes
+    ids = rng.integers(-1, max(n, 1), size=ish).astype(idt)  # -1: dropped, as TF
+    if n == 0:
+        ids[...] = -1
+    return [np.asarray(values(rng, dtype, ds)), ids]
+
+
+def segment_ref(inputs, attrs):
+    data, ids = inputs
+    n = attrs["num_segments"]
+    out = np.zeros((n,) + data.shape[ids.ndim :], data.dtype)
+    keep = ids.reshape(-1) >= 0
+    rows = data.reshape((-1,) + data.shape[ids.ndim :])
+    np.add.at(out, ids.reshape(-1)[keep].astype(np.int64), rows[keep])
+    return out
+
+
+def one_hot_cases(dtype):
+    cases = []
+    for shape, depth, axis in [
+        ((5,), 4, -1),
+        ((5,), 4, 0),
+        ((2, 3), 5, 1),
+        ((2, 3), 3, -1),
+        ((2, 3), 0, 0),
+        ((), 3, -1),
+        ((0, 2), 3, 1),
+    ]:
+        for out in ("float32", "int32", "bool"):
+            attrs = {"depth": depth, "axis": axis, "dtype": out}
+            if out != "bool":
+                attrs.update(on_value=5, off_value=-1)
+            cases.append(((shape,), attrs))
+    cases.append((((4,),), {"depth": 3}))  # defaults: float32, on 1, off 0, axis -1
+    return cases
+
+
+def one_hot_inputs(rng, dtype, shapes):
+    (shape,) = shapes
+    lo = 0 if np.dtype(dtype) == np.uint8 else -2
+    return [rng.integers(lo, 7, size=shape).astype(dtype)]  # out-of-range rows are all off
+
+
+def one_hot_ref(inputs, attrs):
+    (idx,) = inputs
+    depth, axis = attrs["depth"], attrs.get("axis", -1)
+    hot = idx.astype(np.int64)[..., None] == np.arange(depth)
+    hot = np.moveaxis(hot, -1, idx.ndim if axis == -1 else axis)
+    on, off = attrs.get("on_value", 1), attrs.get("off_value", 0)
+    return np.where(hot, on, off).astype(attrs.get("dtype", "float32"))
+
+
+def range_cases(dtype):
+    dt = np.dtype(dtype)
+    if dt.kind == "f":
+        bounds = [
+            (0, 5, 1),
+            (1.5, 4.0, 0.5),
+            (10.0, 0.0, -3.0),
+            (0.0, 0.0, 1.0),
+            (0.1, 1.0, 0.1),
+            (-2.5, 7.3, 0.7),
+        ]
+    else:
+        bounds = [(0, 5, 1), (3, 10, 2), (10, 0, -3), (0, 0, 1), (-7, 8, 5), (5, 5, -1)]
+    return [((), {"start": a, "limit": b, "delta": d, "dtype": dt.name}) for a, b, d in bounds]
+
+
+def range_ref(inputs, attrs):
+    """TF's Range: size from the bounds in the dtype, values by accumulating delta."""
+    t = np.dtype(attrs["dtype"]).type
+    start, limit, delta = attrs["start"], attrs["limit"], attrs["delta"]
+    if np.dtype(attrs["dtype"]).kind == "f":
+        size = int(np.ceil(np.abs((t(limit) - t(start)) / t(delta))))
+    else:
+        size = (abs(limit - start) + abs(delta) - 1) // abs(delta)
+    out, v = [], t(start)
+    for _ in range(size):
+        out.append(v)
+        v = t(v + t(delta))
+    return np.array(out, dtype=attrs["dtype"])
+
+
+def where_inputs(rng, dtype, shapes):
+    (shape,) = shapes
+    x = values(rng, dtype, shape)
+    if np.dtype(dtype) != np.bool_:
+        x = np.where(rng.random(shape) < 0.5, x, 0).astype(dtype)
+        if np.dtype(dtype).kind == "f" and x.size:
+            x.reshape(-1)[0] = np.nan  # NaN is non-zero, so true
+    return [np.asarray(x)]
 
 
 TABLE: dict[str, Ref] = {
@@ -488,8 +1222,75 @@ TABLE: dict[str, Ref] = {
     "Identity": Ref(copy_of(lambda x, a: x), unary_cases),
     "Reshape": Ref(lambda inputs, a: inputs[0].reshape(a["shape"]), reshape_cases),
     "Cast": Ref(cast_ref, cast_cases, make_inputs=cast_inputs),
+    # elementwise additions
+    "Erf": unary(erf, uniform(-3.0, 3.0)),
+    "Round": unary(np.round, halves),
+    "Elu": unary(lambda x: np.where(x < 0, np.expm1(x), x), uniform(-5.0, 5.0)),
+    "Selu": unary(
+        lambda x: np.where(x < 0, SELU_SCALE * SELU_ALPHA * np.expm1(x), SELU_SCALE * x),
+        uniform(-5.0, 5.0),
+    ),
+    "Softplus": unary(lambda x: np.logaddexp(0, x), uniform(-30.0, 30.0)),
+    "Relu6": unary(lambda x: np.minimum(np.maximum(x, 0), 6), relu6_features),
+    "IsNan": predicate(np.isnan),
+    "IsFinite": predicate(np.isfinite),
+    "LogicalNot": Ref(lambda inputs, attrs: np.logical_not(inputs[0]), unary_cases),
+    "FloorDiv": Ref(floor_div_ref, binary_cases, (values, nonzero_divisors)),
+    "FloorMod": binary(np.mod, (values, nonzero_divisors)),
+    "EluGrad": binary(lambda g, y: np.where(y < 0, g * (y + 1), g)),
+    "SeluGrad": binary(
+        lambda g, y: np.where(y < 0, g * (y + SELU_SCALE * SELU_ALPHA), g * SELU_SCALE)
+    ),
+    "SoftplusGrad": binary(lambda g, f: g / (1 + np.exp(-f))),
+    "Relu6Grad": binary(lambda g, f: np.where((f > 0) & (f < 6), g, 0), (values, relu6_features)),
+    "LogicalAnd": logical(np.logical_and),
+    "LogicalOr": logical(np.logical_or),
+    "SelectV2": SELECT_REF,
+    # reductions and ops along one axis
+    "All": np_logical_reduce(np.all),
+    "Any": np_logical_reduce(np.any),
+    "ArgMax": np_arg(np.argmax),
+    "ArgMin": np_arg(np.argmin),
+    "Cumsum": np_cumulative(prod=False),
+    "Cumprod": np_cumulative(prod=True),
+    "TopKV2": Ref(top_k_ref, top_k_cases, small_ints),
+    # batched matmul, softmax, fused losses
+    "BatchMatMulV2": Ref(batch_matmul_ref, batch_matmul_cases),
+    "Softmax": np_softmax(log=False),
+    "LogSoftmax": np_softmax(log=True),
+    "SoftmaxCrossEntropyWithLogits": Ref(
+        xent_ref, lambda dtype: [((s, s), {}) for s in XENT_SHAPES], make_inputs=xent_inputs
+    ),
+    "SparseSoftmaxCrossEntropyWithLogits": Ref(
+        sparse_xent_ref,
+        lambda dtype: [
+            (((s, s[:1]), ldt), {}) for s in XENT_SHAPES if s[1] for ldt in ("int32", "int64")
+        ],
+        make_inputs=sparse_xent_inputs,
+    ),
+    # array ops
+    "ConcatV2": Ref(lambda inputs, a: np.concatenate(inputs, axis=a["axis"]), concat_cases),
+    "Split": Ref(split_ref, split_cases),
+    "SplitV": Ref(split_ref, split_v_cases),
+    "Slice": Ref(slice_ref, slice_cases),
+    "StridedSlice": Ref(strided_slice_ref, strided_slice_cases),
+    "StridedSliceGrad": Ref(strided_slice_ref, strided_slice_grad_cases),
+    "Pad": Ref(pad_ref, pad_cases),
+    "Tile": Ref(lambda inputs, a: np.tile(inputs[0], a["multiples"]), tile_cases),
+    "ReverseV2": Ref(copy_of(lambda x, a: np.flip(x, axis=tuple(a["axis"]))), reverse_cases),
+    "GatherV2": Ref(gather_ref, gather_cases, make_inputs=gather_inputs),
+    "GatherNd": Ref(gather_nd_ref, gather_nd_cases, make_inputs=gather_nd_inputs),
+    "ScatterNd": Ref(scatter_nd_ref, scatter_nd_cases, make_inputs=scatter_nd_inputs),
+    "UnsortedSegmentSum": Ref(segment_ref, segment_cases, make_inputs=segment_inputs),
+    "OneHot": Ref(one_hot_ref, one_hot_cases, make_inputs=one_hot_inputs),
+    "Where": Ref(
+        lambda inputs, a: np.argwhere(inputs[0]).astype(np.int64),
+        unary_cases,
+        make_inputs=where_inputs,
+    ),
     # ops without inputs
     "Fill": Ref(fill_ref, fill_cases),
+    "Range": Ref(range_ref, range_cases),
     "RandomUniform": Ref(random_uniform_ref, random_cases),
     "RandomStandardNormal": Ref(random_normal_ref, random_cases),
 }
@@ -501,6 +1302,12 @@ def make_inputs(ref: Ref, rng, dtype, shapes):
     gens = ref.gen if isinstance(ref.gen, tuple) else (ref.gen,) * len(shapes)
     # np.asarray: 0-d arithmetic and comparisons give NumPy scalars, not buffers
     return [np.asarray(g(rng, dtype, s)) for g, s in zip(gens, shapes)]
+
+
+def test_multi_output_ops_are_checked():
+    # Guards the runner's multi-output path: these references return one array per output.
+    for op in ("Split", "SplitV", "TopKV2", "SoftmaxCrossEntropyWithLogits"):
+        assert op in TABLE
 
 
 def test_registry_has_cpu_kernels():
@@ -529,9 +1336,14 @@ def test_kernel_matches_numpy(op, dtype):
     for shapes, attrs in cases:
         inputs = make_inputs(ref, rng, dtype, shapes)
         for x in inputs:
-            assert x.dtype == np.dtype(dtype) and x.flags.c_contiguous
+            assert x.flags.c_contiguous
+            # ops with their own input maker mix dtypes (a bool condition, int indices)
+            assert ref.make_inputs is not None or x.dtype == np.dtype(dtype)
         outputs, used = tk.execute(op, inputs, dict(attrs), CPU)
         assert used is CPU
-        assert isinstance(outputs, list) and len(outputs) == 1
         expected = ref.reference(inputs, attrs)
-        assert_matches(outputs[0], expected, f"{op} {dtype} shapes={shapes} attrs={attrs}")
+        what = f"{op} {dtype} shapes={shapes} attrs={attrs}"
+        expected = list(expected) if isinstance(expected, tuple | list) else [expected]
+        assert isinstance(outputs, list) and len(outputs) == len(expected), what
+        for i, (out, exp) in enumerate(zip(outputs, expected)):
+            assert_matches(out, exp, f"{what} output {i}")

@@ -20,17 +20,19 @@ N = 300_000  # > 2**15, and large enough that two threads get real work
 
 
 def run_threads(kernel_threads, cpu, op, inputs, attrs):
-    """Run with 1, 2 and 7 threads; assert all agree bit for bit; return the result."""
+    """Run with 1, 2 and 7 threads; assert all agree bit for bit; return the first output."""
     results = []
     for n in (1, 2, 7):
         kernel_threads(n)
         assert _cpu.num_threads() == n
-        (out,), _ = tk.execute(op, inputs, attrs, cpu)
-        results.append(out)
+        outputs, _ = tk.execute(op, inputs, attrs, cpu)
+        results.append(outputs)
     for other in results[1:]:
-        assert other.dtype == results[0].dtype
-        np.testing.assert_array_equal(other, results[0])
-    return results[0]
+        assert len(other) == len(results[0])
+        for a, b in zip(other, results[0]):
+            assert a.dtype == b.dtype
+            np.testing.assert_array_equal(a, b)
+    return results[0][0]
 
 
 @pytest.fixture(scope="module")
@@ -176,3 +178,102 @@ def test_concurrent_execute_from_python_threads(cpu):
         expected = (a @ b).sum(axis=1) + a[:, 0]
         for out in outs:
             np.testing.assert_allclose(out, expected, rtol=1e-10, atol=1e-10)
+
+
+# ---- the kernels added for the ops layer, above the threshold --------------------------------
+
+
+def _big_case(name, rng):
+    """(op, inputs, attrs, NumPy reference) for one large case."""
+    f32 = np.float32
+    if name == "Softmax":
+        x = rng.standard_normal((3000, 40)).astype(f32)
+        e = np.exp(x - x.max(-1, keepdims=True))
+        return name, [x], {}, e / e.sum(-1, keepdims=True)
+    if name == "SparseSoftmaxCrossEntropyWithLogits":
+        x = rng.standard_normal((3000, 40))
+        lab = rng.integers(0, 40, 3000)
+        lse = np.log(np.exp(x).sum(-1))
+        return name, [x, lab], {}, lse - x[np.arange(3000), lab]
+    if name == "SelectV2":
+        c = rng.random((600, 1)) < 0.5
+        t, e = rng.standard_normal((600, 500)), rng.standard_normal((500,))
+        return name, [c, t, e], {}, np.where(c, t, e)
+    if name == "LogicalAnd":
+        a, b = rng.random((600, 500)) < 0.5, rng.random((500,)) < 0.5
+        return name, [a, b], {}, a & b
+    if name == "IsNan":
+        x = rng.standard_normal(N)
+        x[::7] = np.nan
+        return name, [x], {}, np.isnan(x)
+    if name == "FloorDiv":
+        a = rng.integers(-1000, 1000, N)
+        b = rng.integers(1, 30, N) * rng.choice([-1, 1], N)
+        return name, [a, b], {}, a // b
+    if name == "ArgMax-rows":
+        x = rng.integers(-50, 50, (2000, 300)).astype(f32)
+        return "ArgMax", [x], {"axis": 1}, np.argmax(x, 1)
+    if name == "ArgMax-cols":
+        x = rng.integers(-50, 50, (300, 2000)).astype(f32)
+        return "ArgMax", [x], {"axis": 0}, np.argmax(x, 0)
+    if name == "Cumsum":
+        x = rng.integers(-9, 9, (500, 700)).astype(np.int64)
+        return name, [x], {"axis": 0, "reverse": True}, np.flip(np.cumsum(np.flip(x, 0), 0), 0)
+    if name == "TopKV2":
+        x = rng.permutation(N).astype(np.float64).reshape(300, 1000)
+        order = np.argsort(-x, axis=-1)[:, :5]
+        return name, [x], {"k": 5}, np.take_along_axis(x, order, -1)
+    if name == "All":
+        x = rng.random((400, 900)) < 0.999
+        return name, [x], {"axis": [1]}, x.all(1)
+    if name == "GatherV2":
+        p = rng.standard_normal((1000, 64))
+        idx = rng.integers(0, 1000, 3000)
+        return name, [p, idx], {"axis": 0}, p[idx]
+    if name == "UnsortedSegmentSum":
+        d = rng.integers(-5, 5, (5000, 64)).astype(np.float64)
+        ids = rng.integers(0, 50, 5000)
+        out = np.zeros((50, 64))
+        np.add.at(out, ids, d)
+        return name, [d, ids], {"num_segments": 50}, out
+    if name == "ScatterNd":
+        u = rng.integers(-5, 5, (4000, 40)).astype(np.float64)
+        idx = rng.integers(0, 100, (4000, 1))
+        out = np.zeros((100, 40))
+        np.add.at(out, idx[:, 0], u)
+        return name, [idx, u], {"shape": (100, 40)}, out
+    if name == "OneHot":
+        idx = rng.integers(-1, 50, 20000)
+        return name, [idx], {"depth": 50}, (idx[:, None] == np.arange(50)).astype(f32)
+    if name == "ConcatV2":
+        a, b = rng.standard_normal((600, 300)), rng.standard_normal((600, 200))
+        return name, [a, b], {"axis": 1}, np.concatenate([a, b], 1)
+    if name == "Pad":
+        x = rng.standard_normal((500, 400)).astype(f32)
+        return name, [x], {"paddings": [[2, 1], [0, 3]]}, np.pad(x, [(2, 1), (0, 3)])
+    if name == "Tile":
+        x = rng.standard_normal((300, 50))
+        return name, [x], {"multiples": [2, 5]}, np.tile(x, (2, 5))
+    if name == "StridedSlice":
+        x = rng.standard_normal((800, 900))
+        attrs = {"begin": [1, 0], "end": [0, 0], "strides": [1, -2], "begin_mask": 2, "end_mask": 3}
+        return name, [x], attrs, x[1:, ::-2]
+    if name == "BatchMatMulV2":
+        a, b = rng.standard_normal((300, 8, 9)), rng.standard_normal((9, 7))
+        return name, [a, b], {}, a @ b
+    raise AssertionError(name)
+
+
+BIG = [
+    "Softmax", "SparseSoftmaxCrossEntropyWithLogits", "SelectV2", "LogicalAnd", "IsNan",
+    "FloorDiv", "ArgMax-rows", "ArgMax-cols", "Cumsum", "TopKV2", "All", "GatherV2",
+    "UnsortedSegmentSum", "ScatterNd", "OneHot", "ConcatV2", "Pad", "Tile", "StridedSlice",
+    "BatchMatMulV2",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", BIG)
+def test_new_kernels_large(name, rng, cpu, kernel_threads):
+    op, inputs, attrs, expected = _big_case(name, rng)
+    out = run_threads(kernel_threads, cpu, op, inputs, attrs)
+    np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-9)

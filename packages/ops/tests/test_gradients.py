@@ -7,6 +7,7 @@ import tensorhouse_kernels
 import tensorhouse_ops as tf
 from tensorhouse_ops import _grad_rules
 from tensorhouse_ops import _math as M
+from tensorhouse_ops._tensor import _op
 
 RNG = np.random.default_rng(0)
 
@@ -21,6 +22,31 @@ def _any(shape):
 
 def _away_from_zero(shape):
     return RNG.uniform(0.3, 1.5, size=shape) * RNG.choice([-1.0, 1.0], size=shape)
+
+
+def _relu6_features(shape):  # away from the kinks at 0 and 6
+    return RNG.choice([-1.0, 1.0, 3.0, 5.0, 7.0], size=shape) + RNG.uniform(-0.4, 0.4, size=shape)
+
+
+def _distinct(shape):  # no ties (TopKV2, Max)
+    n = int(np.prod(shape))
+    return (RNG.permutation(n) * 0.37 - n * 0.15).reshape(shape) + RNG.uniform(0, 0.1, shape)
+
+
+def _distributions(shape):  # rows that sum to 1, as the fused loss's backprop assumes (TF too)
+    p = RNG.uniform(0.1, 1.0, size=shape)
+    return p / p.sum(axis=-1, keepdims=True)
+
+
+SELECT_COND = tf.constant([[True, False, True], [False, False, True]])
+SPARSE_LABELS = tf.constant([2, 0, 3], dtype=tf.int64)
+SLICE_GRAD_ATTRS = {"begin": (1, 0), "end": (0, 0), "strides": (1, -2), "begin_mask": 2,
+                    "end_mask": 3, "new_axis_mask": 0, "ellipsis_mask": 0,
+                    "shrink_axis_mask": 0, "shape": (3, 5)}  # fmt: skip
+
+
+def _first_and_third(parts):
+    return parts[0] * 2.0 + parts[2]
 
 
 # op type -> (function of float64 tensors, input generators)
@@ -63,8 +89,57 @@ CASES = {
     "Transpose": (lambda x: tf.transpose(x, [2, 0, 1]), [_any((2, 3, 4))]),
     "BroadcastTo": (lambda x: tf.broadcast_to(x, [2, 3, 4]), [_any((3, 1))]),
     "Cast": (lambda x: tf.cast(tf.cast(x, tf.float32), tf.float64), [_any((3,))]),
+    # elementwise additions
+    "Erf": (M.erf, [_any((4,))]),
+    "Elu": (tf.nn.elu, [_away_from_zero((5,))]),
+    "Selu": (tf.nn.selu, [_away_from_zero((5,))]),
+    "Softplus": (tf.nn.softplus, [_any((4,)) * 3]),
+    "Relu6": (tf.nn.relu6, [_relu6_features((6,))]),
+    "EluGrad": (M.elu_grad, [_any((4,)), _away_from_zero((4,))]),
+    "SeluGrad": (M.selu_grad, [_any((4,)), _away_from_zero((4,))]),
+    "SoftplusGrad": (M.softplus_grad, [_any((4,)), _any((4,))]),
+    "Relu6Grad": (M.relu6_grad, [_any((6,)), _relu6_features((6,))]),
+    "SelectV2": (lambda t, e: tf.where(SELECT_COND, t, e), [_any((2, 3)), _any((3,))]),
+    "FloorMod": (M.floormod, [_any((2, 3)), _pos((3,))]),
+    # along one axis, batched matmul
+    "Cumsum": (lambda x: tf.cumsum(x, axis=1, exclusive=True, reverse=True), [_any((2, 4))]),
+    "Cumprod": (lambda x: M.cumprod(x, axis=0), [_away_from_zero((3, 2))]),
+    "TopKV2": (lambda x: M.top_k(x, 2).values, [_distinct((3, 5))]),
+    "BatchMatMulV2": (lambda a, b: tf.matmul(a, b), [_any((2, 2, 3)), _any((3, 4))]),
+    # softmax and the fused losses
+    "Softmax": (tf.nn.softmax, [_any((2, 4))]),
+    "LogSoftmax": (tf.nn.log_softmax, [_any((2, 4))]),
+    "SoftmaxCrossEntropyWithLogits": (
+        lambda logits, labels: tf.nn.softmax_cross_entropy_with_logits(labels, logits),
+        [_any((3, 4)), _distributions((3, 4))],
+    ),
+    "SparseSoftmaxCrossEntropyWithLogits": (
+        lambda logits: tf.nn.sparse_softmax_cross_entropy_with_logits(SPARSE_LABELS, logits),
+        [_any((3, 4))],
+    ),
+    # array ops
+    "ConcatV2": (lambda a, b: tf.concat([a, b], axis=1), [_any((2, 3)), _any((2, 2))]),
+    "Split": (lambda x: _first_and_third(tf.split(x, 3, axis=1)), [_any((2, 6))]),
+    "SplitV": (lambda x: _first_and_third(tf.split(x, [2, 1, -1], axis=0)), [_any((5, 2))]),
+    "Slice": (lambda x: tf.slice(x, [1, 0], [1, -1]), [_any((3, 4))]),
+    "Pad": (lambda x: tf.pad(x, [[1, 0], [2, 1]], constant_values=3.0), [_any((2, 3))]),
+    "StridedSlice": (lambda x: x[1:, ::-2, None], [_any((3, 5))]),
+    "StridedSliceGrad": (
+        lambda dy: _op("StridedSliceGrad", [dy], SLICE_GRAD_ATTRS),
+        [_any((2, 3))],
+    ),
+    "Tile": (lambda x: tf.tile(x, [2, 3]), [_any((2, 2))]),
+    "ReverseV2": (lambda x: tf.reverse(x, [0, 1]), [_any((2, 3))]),
+    "GatherV2": (lambda p: tf.gather(p, [2, 0, 2], axis=1), [_any((2, 4, 3))]),
+    "GatherNd": (lambda p: tf.gather_nd(p, [[0, 1], [2, 0], [0, 1]]), [_any((3, 2, 2))]),
+    "ScatterNd": (lambda u: tf.scatter_nd([[1], [3], [1]], u, [5, 2]), [_any((3, 2))]),
+    "UnsortedSegmentSum": (
+        lambda d: M.unsorted_segment_sum(d, [0, 2, -1, 0], 3),
+        [_any((4, 2))],
+    ),
 }
 MATMUL_FLAGS = [(False, True), (True, False), (True, True)]
+FLAT_IN_FEATURES = {"ReluGrad", "Relu6Grad"}
 
 
 def _numeric_jacobian(f, args, i, eps=1e-6):
@@ -100,7 +175,7 @@ def test_first_order(op_type):
     for i in range(len(args)):
         expected, weights = _numeric_jacobian(f, args, i, eps)
         got = _tape_grads(f, args, weights)[i]
-        if op_type == "ReluGrad" and i == 1:  # flat in the features, as TF defines it
+        if op_type in FLAT_IN_FEATURES and i == 1:  # as TF defines them
             assert got is None or np.allclose(got, 0)
             continue
         np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6, err_msg=op_type)
@@ -121,7 +196,8 @@ def test_matmul_transpose_flags(flags):
 
 
 # Piecewise-linear ops have a zero second derivative almost everywhere: checked at order 1 only.
-PIECEWISE_LINEAR = {"ReluGrad", "Relu", "Abs", "Max", "Min", "Maximum", "Minimum", "Cast"}
+PIECEWISE_LINEAR = {"ReluGrad", "Relu", "Abs", "Max", "Min", "Maximum", "Minimum", "Cast",
+                    "Relu6", "Relu6Grad", "FloorMod", "TopKV2"}  # fmt: skip
 SECOND_ORDER = [op for op in sorted(CASES) if op not in PIECEWISE_LINEAR]
 
 

@@ -1,5 +1,6 @@
 // Array kernels: a strided copy (Transpose, BroadcastTo, Reshape of views, non-contiguous
-// sources), Cast between the numeric types, and Fill.
+// sources), a copy into a strided destination (ConcatV2, Pad, StridedSliceGrad), Cast between
+// the numeric types, and Fill.
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -56,6 +57,61 @@ void copy(py::array src, py::array out) {
   }
 }
 
+// Element strides of any view, checked to be whole elements.
+Shape element_strides(const py::array& a, const char* op) {
+  const int64_t item = a.dtype().itemsize();
+  Shape strides(a.ndim());
+  for (py::ssize_t i = 0; i < a.ndim(); ++i) {
+    if (a.strides(i) % item) throw py::value_error(std::string(op) + ": stride is not a multiple "
+                                                   "of itemsize");
+    strides[i] = a.strides(i) / item;
+  }
+  return strides;
+}
+
+template <typename T>
+void assign_typed(const StridedPlan& plan, const T* src, T* dst) {
+  const int64_t ss = plan.inner_stride(0), ds = plan.inner_stride(1);
+  plan.parallel_runs([&](int64_t, const int64_t* offs, int64_t len) {
+    const T* p = src + offs[0];
+    T* o = dst + offs[1];
+    if (ss == 1 && ds == 1) std::memcpy(o, p, len * sizeof(T));
+    else for (int64_t i = 0; i < len; ++i) o[i * ds] = p[i * ss];
+  });
+}
+
+// Copies a strided view into a strided, writable view of the same shape and dtype. The
+// destination must not alias itself (no zero strides on dims longer than one), so threads
+// write disjoint elements.
+void assign(py::array src, py::array dst) {
+  require_writable(dst, "assign");
+  if (src.dtype().itemsize() != dst.dtype().itemsize() || src.dtype().kind() != dst.dtype().kind())
+    throw py::value_error("assign: dtypes differ: " + dtype_name(src) + " vs " + dtype_name(dst));
+  const Shape shape = shape_of(src);
+  if (shape != shape_of(dst))
+    throw py::value_error("assign: shapes differ: " + shape_str(shape) + " vs " +
+                          shape_str(shape_of(dst)));
+  if (dst.size() == 0) return;
+  const Shape ds = element_strides(dst, "assign");
+  for (size_t i = 0; i < shape.size(); ++i)
+    if (shape[i] > 1 && ds[i] == 0)
+      throw py::value_error("assign: the destination has a broadcast (zero-stride) dim");
+  StridedPlan plan(shape, {element_strides(src, "assign"), ds});
+  const void* ps = src.data();
+  void* po = dst.mutable_data();
+  py::gil_scoped_release release;
+  switch (src.dtype().itemsize()) {
+    case 1: assign_typed(plan, static_cast<const uint8_t*>(ps), static_cast<uint8_t*>(po)); break;
+    case 2: assign_typed(plan, static_cast<const uint16_t*>(ps), static_cast<uint16_t*>(po)); break;
+    case 4: assign_typed(plan, static_cast<const uint32_t*>(ps), static_cast<uint32_t*>(po)); break;
+    case 8: assign_typed(plan, static_cast<const uint64_t*>(ps), static_cast<uint64_t*>(po)); break;
+    default: {
+      py::gil_scoped_acquire acquire;
+      throw py::type_error("assign: unsupported item size");
+    }
+  }
+}
+
 // Float to integer conversion is saturating and maps NaN to 0 (C++ leaves it undefined).
 template <typename To, typename From>
 inline To convert(From v) {
@@ -69,12 +125,6 @@ inline To convert(From v) {
   } else {
     return static_cast<To>(v);
   }
-}
-
-template <typename Fn>
-void dispatch_all(DType dt, const char* op, Fn&& fn) {
-  if (dt == DType::kBool) fn(static_cast<bool*>(nullptr));
-  else dispatch_numeric(dt, op, fn);
 }
 
 void cast(py::array x, py::array out) {
@@ -114,6 +164,7 @@ void fill(py::array out, double value) {
 
 void init_array(py::module_& m) {
   m.def("copy", &copy, py::arg("src"), py::arg("out"));
+  m.def("assign", &assign, py::arg("src"), py::arg("dst"));
   m.def("cast", &cast, py::arg("x"), py::arg("out"));
   m.def("fill", &fill, py::arg("out"), py::arg("value"));
 }

@@ -1,4 +1,4 @@
-// Strided iteration over an output shape with up to two inputs whose strides may be 0
+// Strided iteration over an output shape with up to three inputs whose strides may be 0
 // (broadcast) or arbitrary (transposed views). Adjacent dims are collapsed first so the
 // innermost loop is as long as possible.
 #pragma once
@@ -8,11 +8,14 @@
 namespace th {
 
 struct StridedPlan {
+  static constexpr size_t kMaxInputs = 3;
   Shape dims;                     // collapsed output dims
   std::vector<Shape> in_strides;  // per input, in elements, aligned to dims
   int64_t total = 1;
 
   StridedPlan(const Shape& out_shape, std::vector<Shape> strides) : in_strides(std::move(strides)) {
+    if (in_strides.size() > kMaxInputs)
+      throw py::value_error("StridedPlan: at most " + std::to_string(kMaxInputs) + " inputs");
     const size_t r = out_shape.size();
     for (auto d : out_shape) total *= d;
     // Drop size-1 dims, then merge a dim into the next when every input continues contiguously.
@@ -57,7 +60,7 @@ struct StridedPlan {
       idx[i] = rem % dims[i];
       rem /= dims[i];
     }
-    int64_t offs[2] = {0, 0};
+    int64_t offs[kMaxInputs] = {};
     for (size_t k = 0; k < nin; ++k)
       for (size_t i = 0; i < r; ++i) offs[k] += idx[i] * in_strides[k][i];
     int64_t pos = begin;

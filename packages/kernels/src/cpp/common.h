@@ -5,6 +5,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <climits>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -66,6 +67,41 @@ inline void require_same_dtype(const py::array& a, const py::array& b, const cha
                           dtype_name(b));
 }
 
+// Integer arithmetic wraps around (two's complement, as TF's kernels behave) instead of
+// overflowing, which is undefined behaviour in C++; floats are untouched.
+template <typename T, bool = std::is_integral_v<T> && std::is_signed_v<T>>
+struct WrapTypeOf {
+  using type = T;
+};
+template <typename T>
+struct WrapTypeOf<T, true> {
+  using type = std::make_unsigned_t<T>;
+};
+template <typename T>
+using WrapType = typename WrapTypeOf<T>::type;
+
+template <typename T>
+inline T wrap_add(T a, T b) {
+  return static_cast<T>(static_cast<WrapType<T>>(a) + static_cast<WrapType<T>>(b));
+}
+template <typename T>
+inline T wrap_sub(T a, T b) {
+  return static_cast<T>(static_cast<WrapType<T>>(a) - static_cast<WrapType<T>>(b));
+}
+template <typename T>
+inline T wrap_mul(T a, T b) {
+  if constexpr (std::is_integral_v<T> && sizeof(T) < sizeof(unsigned)) {
+    return static_cast<T>(static_cast<unsigned>(a) * static_cast<unsigned>(b));  // no promotion
+  } else {
+    return static_cast<T>(static_cast<WrapType<T>>(a) * static_cast<WrapType<T>>(b));
+  }
+}
+template <typename T>
+inline T wrap_neg(T a) {
+  if constexpr (std::is_floating_point_v<T>) return -a;  // keeps -0.0
+  else return wrap_sub(T(0), a);
+}
+
 // Threads only pay above this many elements; small tensors stay on one thread.
 constexpr int64_t kParallelMin = 1 << 15;
 
@@ -101,10 +137,107 @@ void dispatch_float(DType dt, const char* op, Fn&& fn) {
   }
 }
 
+// Numeric types plus bool.
+template <typename Fn>
+void dispatch_all(DType dt, const char* op, Fn&& fn) {
+  if (dt == DType::kBool) fn(static_cast<bool*>(nullptr));
+  else dispatch_numeric(dt, op, fn);
+}
+
+// Index tensors: int32 or int64.
+template <typename Fn>
+void dispatch_index(DType dt, const char* op, Fn&& fn) {
+  switch (dt) {
+    case DType::kInt32: fn(static_cast<int32_t*>(nullptr)); break;
+    case DType::kInt64: fn(static_cast<int64_t*>(nullptr)); break;
+    default: throw py::type_error(std::string(op) + ": indices must be int32 or int64");
+  }
+}
+
+// Kernels that only move elements (gathers, selects) see an unsigned type of the item size.
+template <typename Fn>
+void dispatch_bits(const py::array& a, const char* op, Fn&& fn) {
+  switch (a.dtype().itemsize()) {
+    case 1: fn(static_cast<uint8_t*>(nullptr)); break;
+    case 2: fn(static_cast<uint16_t*>(nullptr)); break;
+    case 4: fn(static_cast<uint32_t*>(nullptr)); break;
+    case 8: fn(static_cast<uint64_t*>(nullptr)); break;
+    default: throw py::type_error(std::string(op) + ": unsupported item size");
+  }
+}
+
+// Bad values found in the data (an index out of range, an integer divisor of zero). The
+// module translates it to TF's InvalidArgumentError; the message ends with "[Op:<name>]".
+struct InvalidArgument : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+[[noreturn]] inline void invalid_argument(const std::string& msg, const char* op) {
+  throw InvalidArgument(msg + " [Op:" + op + "]");
+}
+
+// Runs fn(begin, end) over [0, count) split into contiguous chunks, one per thread; threads
+// only when `work` (elements touched) pays for them. Each index is handled by one call, so
+// results never depend on the thread count.
+template <typename Fn>
+void parallel_for(int64_t count, int64_t work, Fn&& fn) {
+  if (count <= 0) return;
+  int nt = threads_for(work);
+  if (nt > count) nt = static_cast<int>(count);
+  if (nt <= 1) {
+    fn(int64_t(0), count);
+    return;
+  }
+#pragma omp parallel for num_threads(nt) schedule(static)
+  for (int t = 0; t < nt; ++t) fn(count * t / nt, count * (t + 1) / nt);
+}
+
+// A shape seen as (outer, n, inner) around one axis.
+struct AxisSplit {
+  int64_t outer = 1, n = 1, inner = 1;
+};
+
+inline AxisSplit split_at(const Shape& s, int64_t axis) {
+  AxisSplit r;
+  for (int64_t i = 0; i < static_cast<int64_t>(s.size()); ++i) {
+    if (i < axis) r.outer *= s[i];
+    else if (i == axis) r.n = s[i];
+    else r.inner *= s[i];
+  }
+  return r;
+}
+
+inline int64_t checked_axis(int64_t axis, size_t rank, const char* op) {
+  const int64_t r = static_cast<int64_t>(rank);
+  if (axis < -r || axis >= r)
+    throw py::value_error(std::string(op) + ": axis " + std::to_string(axis) +
+                          " out of range for rank " + std::to_string(r));
+  return axis < 0 ? axis + r : axis;
+}
+
+// The multi-index of flat element i of shape, as TF prints it: "[1,0]".
+inline std::string index_str(const Shape& shape, int64_t i) {
+  Shape idx(shape.size());
+  for (size_t d = shape.size(); d-- > 0;) {
+    idx[d] = shape[d] ? i % shape[d] : 0;
+    i = shape[d] ? i / shape[d] : 0;
+  }
+  return shape_str(idx);
+}
+
+inline int64_t product(const Shape& s, size_t begin = 0, size_t end = SIZE_MAX) {
+  int64_t p = 1;
+  for (size_t i = begin; i < s.size() && i < end; ++i) p *= s[i];
+  return p;
+}
+
 void init_elementwise(py::module_& m);
 void init_reduce(py::module_& m);
 void init_matmul(py::module_& m);
 void init_array(py::module_& m);
 void init_random(py::module_& m);
+void init_axis(py::module_& m);
+void init_softmax(py::module_& m);
+void init_indexing(py::module_& m);
 
 }  // namespace th

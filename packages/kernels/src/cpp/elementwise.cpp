@@ -9,16 +9,27 @@ namespace {
 // ---- unary ----------------------------------------------------------------------------
 enum Unary {
   kNeg, kAbs, kSign, kSquare, kSqrt, kRsqrt, kExp, kExpm1, kLog, kLog1p, kReciprocal,
-  kSin, kCos, kTan, kTanh, kSigmoid, kRelu, kFloor, kCeil, kUnaryCount
+  kSin, kCos, kTan, kTanh, kSigmoid, kRelu, kFloor, kCeil,
+  kErf, kRound, kElu, kSelu, kSoftplus, kRelu6, kUnaryCount
 };
+
+// SELU's constants, as TF (Klambauer et al., 2017).
+constexpr double kSeluScale = 1.0507009873554804934193349852946;
+constexpr double kSeluAlpha = 1.6732632423543772848170429916717;
+
+// log(1 + exp(x)) without overflow: x + log1p(exp(-x)) for positive x.
+template <typename T>
+inline T softplus(T x) {
+  return x > T(0) ? T(x + std::log1p(std::exp(-x))) : T(std::log1p(std::exp(x)));
+}
 
 template <typename T>
 inline T unary_apply(int op, T x) {
   switch (op) {
-    case kNeg: return -x;
-    case kAbs: return x < T(0) ? -x : x;
+    case kNeg: return wrap_neg(x);
+    case kAbs: return x < T(0) ? wrap_neg(x) : x;
     case kSign: return x != x ? x : T((T(0) < x) - (x < T(0)));  // NaN stays NaN, as TF
-    case kSquare: return x * x;
+    case kSquare: return wrap_mul(x, x);
     case kSqrt: return T(std::sqrt(x));
     case kRsqrt: return T(1) / T(std::sqrt(x));
     case kExp: return T(std::exp(x));
@@ -34,8 +45,22 @@ inline T unary_apply(int op, T x) {
     case kRelu: return (x > T(0) || x != x) ? x : T(0);  // NaN propagates, as TF
     case kFloor: return T(std::floor(x));
     case kCeil: return T(std::ceil(x));
+    case kRelu6: {  // NaN propagates, as TF
+      if (x != x) return x;
+      return x < T(0) ? T(0) : x > T(6) ? T(6) : x;
+    }
   }
-  return x;
+  if constexpr (std::is_floating_point_v<T>) {
+    switch (op) {
+      case kErf: return std::erf(x);
+      case kRound: return std::nearbyint(x);  // ties to even under the default rounding mode
+      case kElu: return x < T(0) ? T(std::expm1(x)) : x;
+      case kSelu:
+        return x < T(0) ? T(kSeluScale * kSeluAlpha) * T(std::expm1(x)) : T(kSeluScale) * x;
+      case kSoftplus: return softplus(x);
+    }
+  }
+  return x;  // Round on integers is the identity; the float-only ops have no integer kernels
 }
 
 // One loop per op so each inner loop is a straight, vectorizable map.
@@ -82,25 +107,69 @@ void unary(int op, py::array x, py::array out) {
 enum Binary {
   kAdd, kSub, kMul, kDiv, kMaximum, kMinimum, kSquaredDifference, kPow,
   kReluGrad, kSigmoidGrad, kTanhGrad,  // (a, b) = (gradients, features) / (y, dy) as TF
+  kFloorDiv, kFloorMod,
+  kEluGrad, kSeluGrad,                 // (gradients, outputs)
+  kSoftplusGrad, kRelu6Grad,           // (gradients, features)
   kEqual, kNotEqual, kLess, kLessEqual, kGreater, kGreaterEqual,  // bool outputs
   kBinaryCount
 };
 constexpr int kFirstCompare = kEqual;
 
+// Python's floor division and modulo. Integer divisors of zero are rejected before any loop
+// runs; the guards here only keep a bad call from trapping. INT_MIN / -1 wraps.
+template <typename T>
+inline T floor_div(T a, T b) {
+  if constexpr (std::is_floating_point_v<T>) {
+    return std::floor(a / b);
+  } else if constexpr (std::is_unsigned_v<T>) {
+    return b == 0 ? T(0) : T(a / b);
+  } else {
+    using U = std::make_unsigned_t<T>;
+    if (b == 0) return T(0);
+    if (b == -1) return static_cast<T>(U(0) - static_cast<U>(a));
+    const T q = a / b, r = a % b;
+    return (r != 0 && ((r < 0) != (b < 0))) ? T(q - 1) : q;
+  }
+}
+
+template <typename T>
+inline T floor_mod(T a, T b) {
+  if constexpr (std::is_floating_point_v<T>) {
+    const T r = std::fmod(a, b);
+    return (r != T(0) && ((b < T(0)) != (r < T(0)))) ? T(r + b) : r;
+  } else if constexpr (std::is_unsigned_v<T>) {
+    return b == 0 ? T(0) : T(a % b);
+  } else {
+    if (b == 0 || b == -1) return T(0);
+    const T r = a % b;
+    return (r != 0 && ((r < 0) != (b < 0))) ? T(r + b) : r;
+  }
+}
+
 template <typename T>
 inline T arith(int op, T a, T b) {
   switch (op) {
-    case kAdd: return a + b;
-    case kSub: return a - b;
-    case kMul: return a * b;
+    case kAdd: return wrap_add(a, b);
+    case kSub: return wrap_sub(a, b);
+    case kMul: return wrap_mul(a, b);
     case kDiv: return a / b;
     case kMaximum: return (a > b || a != a) ? a : b;  // NaN in either operand propagates
     case kMinimum: return (a < b || a != a) ? a : b;
-    case kSquaredDifference: return (a - b) * (a - b);
+    case kSquaredDifference: return wrap_mul(wrap_sub(a, b), wrap_sub(a, b));
     case kPow: return T(std::pow(a, b));
     case kReluGrad: return b > T(0) ? a : T(0);
     case kSigmoidGrad: return b * a * (T(1) - a);
     case kTanhGrad: return b * (T(1) - a * a);
+    case kFloorDiv: return floor_div(a, b);
+    case kFloorMod: return floor_mod(a, b);
+    case kRelu6Grad: return (b > T(0) && b < T(6)) ? a : T(0);
+  }
+  if constexpr (std::is_floating_point_v<T>) {
+    switch (op) {
+      case kEluGrad: return b < T(0) ? a * (b + T(1)) : a;
+      case kSeluGrad: return b < T(0) ? a * (b + T(kSeluScale * kSeluAlpha)) : a * T(kSeluScale);
+      case kSoftplusGrad: return a / (T(1) + T(std::exp(-b)));
+    }
   }
   return a;
 }
@@ -156,6 +225,18 @@ void binary_switch(int op, const StridedPlan& plan, const T* a, const T* b, R* o
   table[op](plan, a, b, o);
 }
 
+// TF's integer division checks every divisor: a zero is an error, never a trap.
+void reject_zero_divisor(const py::array& b, const char* op) {
+  bool zero = false;
+  dispatch_numeric(dtype_of(b), op, [&](auto* tag) {
+    using T = std::remove_pointer_t<decltype(tag)>;
+    const T* p = static_cast<const T*>(b.data());
+    const int64_t n = b.size();
+    for (int64_t i = 0; i < n && !zero; ++i) zero = p[i] == T(0);
+  });
+  if (zero) invalid_argument("Integer division by zero", op);
+}
+
 void binary(int op, py::array a, py::array b, py::array out) {
   if (op < 0 || op >= kBinaryCount) throw py::value_error("binary: unknown op code");
   require_contiguous(a, "binary", "input a");
@@ -179,6 +260,9 @@ void binary(int op, py::array a, py::array b, py::array out) {
                             " do not broadcast to " + shape_str(so));
   }
   if (out.size() == 0) return;
+  if ((op == kFloorDiv || op == kFloorMod) && dtype_of(b) != DType::kFloat32 &&
+      dtype_of(b) != DType::kFloat64)
+    reject_zero_divisor(b, op == kFloorDiv ? "FloorDiv" : "FloorMod");
   StridedPlan plan(so, {broadcast_strides(sa, so), broadcast_strides(sb, so)});
   auto seq = std::make_integer_sequence<int, kBinaryCount>{};
   dispatch_numeric(dtype_of(a), "binary", [&](auto* tag) {
@@ -192,23 +276,152 @@ void binary(int op, py::array a, py::array b, py::array out) {
   });
 }
 
+// ---- bool outputs of one input: IsNan, IsFinite (floats), LogicalNot (bool) --------------
+enum Predicate { kIsNan, kIsFinite, kLogicalNot, kPredicateCount };
+
+void predicate(int op, py::array x, py::array out) {
+  if (op < 0 || op >= kPredicateCount) throw py::value_error("predicate: unknown op code");
+  require_contiguous(x, "predicate", "input");
+  require_contiguous(out, "predicate", "output");
+  require_writable(out, "predicate");
+  if (dtype_of(out) != DType::kBool) throw py::value_error("predicate: output must be bool");
+  if (x.size() != out.size()) throw py::value_error("predicate: input and output sizes differ");
+  const int64_t n = x.size();
+  bool* po = static_cast<bool*>(out.mutable_data());
+  if (op == kLogicalNot) {
+    if (dtype_of(x) != DType::kBool) throw py::type_error("LogicalNot: input must be bool");
+    const uint8_t* px = static_cast<const uint8_t*>(x.data());
+    py::gil_scoped_release release;
+    parallel_for(n, n, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) po[i] = px[i] == 0;
+    });
+    return;
+  }
+  dispatch_float(dtype_of(x), op == kIsNan ? "IsNan" : "IsFinite", [&](auto* tag) {
+    using T = std::remove_pointer_t<decltype(tag)>;
+    const T* px = static_cast<const T*>(x.data());
+    py::gil_scoped_release release;
+    parallel_for(n, n, [&](int64_t b, int64_t e) {
+      if (op == kIsNan)
+        for (int64_t i = b; i < e; ++i) po[i] = px[i] != px[i];
+      else
+        for (int64_t i = b; i < e; ++i) po[i] = std::isfinite(px[i]);
+    });
+  });
+}
+
+// Checks that out_shape is the broadcast of the shapes in `ins`.
+void require_broadcast(const std::vector<Shape>& ins, const Shape& so, const char* op) {
+  const size_t r = so.size();
+  for (const auto& s : ins) {
+    bool ok = s.size() <= r;
+    for (size_t j = 0; ok && j < s.size(); ++j) {
+      const int64_t d = s[s.size() - 1 - j];
+      ok = d == so[r - 1 - j] || d == 1;
+    }
+    if (!ok)
+      throw py::value_error(std::string(op) + ": input shape " + shape_str(s) +
+                            " does not broadcast to " + shape_str(so));
+  }
+}
+
+// ---- LogicalAnd, LogicalOr with broadcasting (bytes read as 0 / non-zero) -----------------
+enum Logical { kLogicalAnd, kLogicalOr, kLogicalCount };
+
+void logical(int op, py::array a, py::array b, py::array out) {
+  if (op < 0 || op >= kLogicalCount) throw py::value_error("logical: unknown op code");
+  const char* name = op == kLogicalAnd ? "LogicalAnd" : "LogicalOr";
+  require_contiguous(a, name, "input a");
+  require_contiguous(b, name, "input b");
+  require_contiguous(out, name, "output");
+  require_writable(out, name);
+  if (dtype_of(a) != DType::kBool || dtype_of(b) != DType::kBool || dtype_of(out) != DType::kBool)
+    throw py::type_error(std::string(name) + ": inputs and output must be bool");
+  const Shape sa = shape_of(a), sb = shape_of(b), so = shape_of(out);
+  require_broadcast({sa, sb}, so, name);
+  if (out.size() == 0) return;
+  StridedPlan plan(so, {broadcast_strides(sa, so), broadcast_strides(sb, so)});
+  const uint8_t* pa = static_cast<const uint8_t*>(a.data());
+  const uint8_t* pb = static_cast<const uint8_t*>(b.data());
+  bool* po = static_cast<bool*>(out.mutable_data());
+  const int64_t ia = plan.inner_stride(0), ib = plan.inner_stride(1);
+  py::gil_scoped_release release;
+  plan.parallel_runs([&](int64_t pos, const int64_t* offs, int64_t len) {
+    const uint8_t* x = pa + offs[0];
+    const uint8_t* y = pb + offs[1];
+    bool* o = po + pos;
+    if (op == kLogicalAnd)
+      for (int64_t i = 0; i < len; ++i) o[i] = (x[i * ia] != 0) & (y[i * ib] != 0);
+    else
+      for (int64_t i = 0; i < len; ++i) o[i] = (x[i * ia] != 0) | (y[i * ib] != 0);
+  });
+}
+
+// ---- SelectV2(cond, t, e): three-way broadcasting; elements are moved as bits -----------
+void select(py::array cond, py::array t, py::array e, py::array out) {
+  const char* name = "SelectV2";
+  require_contiguous(cond, name, "condition");
+  require_contiguous(t, name, "t");
+  require_contiguous(e, name, "e");
+  require_contiguous(out, name, "output");
+  require_writable(out, name);
+  if (dtype_of(cond) != DType::kBool) throw py::type_error("SelectV2: condition must be bool");
+  require_same_dtype(t, e, name);
+  require_same_dtype(t, out, name);
+  const Shape sc = shape_of(cond), st = shape_of(t), se = shape_of(e), so = shape_of(out);
+  require_broadcast({sc, st, se}, so, name);
+  if (out.size() == 0) return;
+  StridedPlan plan(so, {broadcast_strides(sc, so), broadcast_strides(st, so),
+                        broadcast_strides(se, so)});
+  const uint8_t* pc = static_cast<const uint8_t*>(cond.data());
+  dispatch_bits(t, name, [&](auto* tag) {
+    using T = std::remove_pointer_t<decltype(tag)>;
+    const T* pt = static_cast<const T*>(t.data());
+    const T* pe = static_cast<const T*>(e.data());
+    T* po = static_cast<T*>(out.mutable_data());
+    const int64_t ic = plan.inner_stride(0), it = plan.inner_stride(1), ie = plan.inner_stride(2);
+    py::gil_scoped_release release;
+    plan.parallel_runs([&](int64_t pos, const int64_t* offs, int64_t len) {
+      const uint8_t* c = pc + offs[0];
+      const T* x = pt + offs[1];
+      const T* y = pe + offs[2];
+      T* o = po + pos;
+      for (int64_t i = 0; i < len; ++i) o[i] = c[i * ic] ? x[i * it] : y[i * ie];
+    });
+  });
+}
+
 }  // namespace
 
 void init_elementwise(py::module_& m) {
   m.def("unary", &unary, py::arg("op"), py::arg("x"), py::arg("out"));
   m.def("binary", &binary, py::arg("op"), py::arg("a"), py::arg("b"), py::arg("out"));
-  py::dict u, bn;
+  m.def("predicate", &predicate, py::arg("op"), py::arg("x"), py::arg("out"));
+  m.def("logical", &logical, py::arg("op"), py::arg("a"), py::arg("b"), py::arg("out"));
+  m.def("select", &select, py::arg("cond"), py::arg("t"), py::arg("e"), py::arg("out"));
+  py::dict u, bn, pr, lg;
   const char* unary_names[] = {"Neg", "Abs", "Sign", "Square", "Sqrt", "Rsqrt", "Exp", "Expm1",
                                "Log", "Log1p", "Reciprocal", "Sin", "Cos", "Tan", "Tanh",
-                               "Sigmoid", "Relu", "Floor", "Ceil"};
+                               "Sigmoid", "Relu", "Floor", "Ceil", "Erf", "Round", "Elu",
+                               "Selu", "Softplus", "Relu6"};
+  static_assert(sizeof(unary_names) / sizeof(unary_names[0]) == kUnaryCount);
   for (int i = 0; i < kUnaryCount; ++i) u[unary_names[i]] = i;
   const char* binary_names[] = {"AddV2", "Sub", "Mul", "RealDiv", "Maximum", "Minimum",
                                 "SquaredDifference", "Pow", "ReluGrad", "SigmoidGrad",
-                                "TanhGrad", "Equal", "NotEqual", "Less", "LessEqual",
-                                "Greater", "GreaterEqual"};
+                                "TanhGrad", "FloorDiv", "FloorMod", "EluGrad", "SeluGrad",
+                                "SoftplusGrad", "Relu6Grad", "Equal", "NotEqual", "Less",
+                                "LessEqual", "Greater", "GreaterEqual"};
+  static_assert(sizeof(binary_names) / sizeof(binary_names[0]) == kBinaryCount);
   for (int i = 0; i < kBinaryCount; ++i) bn[binary_names[i]] = i;
+  pr["IsNan"] = int(kIsNan);
+  pr["IsFinite"] = int(kIsFinite);
+  pr["LogicalNot"] = int(kLogicalNot);
+  lg["LogicalAnd"] = int(kLogicalAnd);
+  lg["LogicalOr"] = int(kLogicalOr);
   m.attr("UNARY_OPS") = u;
   m.attr("BINARY_OPS") = bn;
+  m.attr("PREDICATE_OPS") = pr;
+  m.attr("LOGICAL_OPS") = lg;
 }
 
 }  // namespace th

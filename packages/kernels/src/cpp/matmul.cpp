@@ -1,4 +1,5 @@
-// MatMul through OpenBLAS (scipy-openblas32: 32-bit ints, symbols prefixed with scipy_).
+// MatMul and BatchMatMulV2 through OpenBLAS (scipy-openblas32: 32-bit ints, symbols prefixed
+// with scipy_).
 #include <climits>
 #include <cstring>
 
@@ -11,6 +12,17 @@ void scipy_cblas_sgemm(int order, int trans_a, int trans_b, int m, int n, int k,
 void scipy_cblas_dgemm(int order, int trans_a, int trans_b, int m, int n, int k, double alpha,
                        const double* a, int lda, const double* b, int ldb, double beta, double* c,
                        int ldc);
+// The strided batch API arrived in later OpenBLAS releases: weak, so an older library still
+// loads and BatchMatMulV2 falls back to one GEMM per matrix.
+void scipy_cblas_sgemm_batch_strided(int order, int trans_a, int trans_b, int m, int n, int k,
+                                     float alpha, const float* a, int lda, int stride_a,
+                                     const float* b, int ldb, int stride_b, float beta, float* c,
+                                     int ldc, int stride_c, int batch) __attribute__((weak));
+void scipy_cblas_dgemm_batch_strided(int order, int trans_a, int trans_b, int m, int n, int k,
+                                     double alpha, const double* a, int lda, int stride_a,
+                                     const double* b, int ldb, int stride_b, double beta,
+                                     double* c, int ldc, int stride_c, int batch)
+    __attribute__((weak));
 void scipy_openblas_set_num_threads(int n);
 int scipy_openblas_get_num_threads(void);
 char* scipy_openblas_get_corename(void);
@@ -65,11 +77,121 @@ void matmul(py::array a, py::array b, py::array out, bool transpose_a, bool tran
   }
 }
 
+// One GEMM per output matrix; or one strided-batch call when every batch offset is a multiple
+// of a fixed stride (one broadcast pattern for the whole batch) and the library has the API.
+template <typename T>
+void batch_gemm(int ta, int tb, int m, int n, int k, const T* a, int lda, const T* b, int ldb,
+                T* c, const Shape& a_off, const Shape& b_off, bool strided) {
+  const int64_t batch = static_cast<int64_t>(a_off.size());
+  const int64_t mat_c = int64_t(m) * n;
+  if constexpr (std::is_same_v<T, float>) {
+    if (strided && scipy_cblas_sgemm_batch_strided != nullptr) {
+      scipy_cblas_sgemm_batch_strided(kRowMajor, ta, tb, m, n, k, 1.0f, a, lda, int(a_off[1]), b,
+                                      ldb, int(b_off[1]), 0.0f, c, n, int(mat_c), int(batch));
+      return;
+    }
+    for (int64_t i = 0; i < batch; ++i)
+      scipy_cblas_sgemm(kRowMajor, ta, tb, m, n, k, 1.0f, a + a_off[i], lda, b + b_off[i], ldb,
+                        0.0f, c + i * mat_c, n);
+  } else {
+    if (strided && scipy_cblas_dgemm_batch_strided != nullptr) {
+      scipy_cblas_dgemm_batch_strided(kRowMajor, ta, tb, m, n, k, 1.0, a, lda, int(a_off[1]), b,
+                                      ldb, int(b_off[1]), 0.0, c, n, int(mat_c), int(batch));
+      return;
+    }
+    for (int64_t i = 0; i < batch; ++i)
+      scipy_cblas_dgemm(kRowMajor, ta, tb, m, n, k, 1.0, a + a_off[i], lda, b + b_off[i], ldb,
+                        0.0, c + i * mat_c, n);
+  }
+}
+
+// x: [..., m, k] (or [..., k, m] with adj_x), y: [..., k, n] (or [..., n, k] with adj_y);
+// the batch dims broadcast. Real dtypes only, so adjoint is transpose.
+void batch_matmul(py::array x, py::array y, py::array out, bool adj_x, bool adj_y) {
+  const char* op = "BatchMatMulV2";
+  require_contiguous(x, op, "x");
+  require_contiguous(y, op, "y");
+  require_contiguous(out, op, "output");
+  require_writable(out, op);
+  require_same_dtype(x, y, op);
+  require_same_dtype(x, out, op);
+  const Shape sx = shape_of(x), sy = shape_of(y), so = shape_of(out);
+  if (sx.size() < 2 || sy.size() < 2 || so.size() < 2)
+    throw py::value_error("BatchMatMulV2: x, y and output must be at least 2-D");
+  const size_t rx = sx.size(), ry = sy.size(), ro = so.size();
+  const int64_t m = adj_x ? sx[rx - 1] : sx[rx - 2], k = adj_x ? sx[rx - 2] : sx[rx - 1];
+  const int64_t ky = adj_y ? sy[ry - 1] : sy[ry - 2], n = adj_y ? sy[ry - 2] : sy[ry - 1];
+  if (k != ky || so[ro - 2] != m || so[ro - 1] != n)
+    throw py::value_error("BatchMatMulV2: inner dimensions or output shape do not match");
+  if (m > INT_MAX || n > INT_MAX || k > INT_MAX)
+    throw py::value_error("BatchMatMulV2: dimensions beyond 2^31-1 are not supported");
+  // Batch dims: out's are the broadcast of x's and y's; offsets in elements per output matrix.
+  const Shape bo(so.begin(), so.end() - 2), bx(sx.begin(), sx.end() - 2),
+      by(sy.begin(), sy.end() - 2);
+  const size_t nb = bo.size();
+  if (bx.size() > nb || by.size() > nb)
+    throw py::value_error("BatchMatMulV2: output has fewer batch dims than an input");
+  Shape stride_x(nb, 0), stride_y(nb, 0);
+  int64_t acc_x = m * k, acc_y = k * n;
+  for (size_t j = 0; j < nb; ++j) {
+    const size_t i = nb - 1 - j;
+    const int64_t dx = j < bx.size() ? bx[bx.size() - 1 - j] : 1;
+    const int64_t dy = j < by.size() ? by[by.size() - 1 - j] : 1;
+    if ((dx != bo[i] && dx != 1) || (dy != bo[i] && dy != 1) || (dx == 1 && dy == 1 && bo[i] != 1))
+      throw py::value_error("BatchMatMulV2: batch dims " + shape_str(bx) + " and " +
+                            shape_str(by) + " do not broadcast to " + shape_str(bo));
+    stride_x[i] = dx == 1 ? 0 : acc_x;
+    stride_y[i] = dy == 1 ? 0 : acc_y;
+    acc_x *= dx;
+    acc_y *= dy;
+  }
+  const int64_t batch = product(bo);
+  if (out.size() == 0) return;
+  void* pc = out.mutable_data();
+  if (k == 0) {
+    std::memset(pc, 0, out.nbytes());
+    return;
+  }
+  Shape a_off(batch), b_off(batch), idx(nb, 0);
+  for (int64_t t = 0; t < batch; ++t) {
+    int64_t oa = 0, ob = 0;
+    for (size_t i = 0; i < nb; ++i) oa += idx[i] * stride_x[i], ob += idx[i] * stride_y[i];
+    a_off[t] = oa;
+    b_off[t] = ob;
+    for (size_t i = nb; i-- > 0;) {
+      if (++idx[i] < bo[i]) break;
+      idx[i] = 0;
+    }
+  }
+  bool strided = batch > 1 && a_off[1] <= INT_MAX && b_off[1] <= INT_MAX && m * n <= INT_MAX;
+  for (int64_t t = 1; strided && t < batch; ++t)
+    strided = a_off[t] == t * a_off[1] && b_off[t] == t * b_off[1];
+  const int ta = adj_x ? kTrans : kNoTrans, tb = adj_y ? kTrans : kNoTrans;
+  const int lda = static_cast<int>(sx[rx - 1]), ldb = static_cast<int>(sy[ry - 1]);
+  const DType dt = dtype_of(x);
+  if (dt != DType::kFloat32 && dt != DType::kFloat64)
+    throw py::type_error("BatchMatMulV2: BLAS path needs float32 or float64");
+  const void* pa = x.data();
+  const void* pb = y.data();
+  py::gil_scoped_release release;
+  if (dt == DType::kFloat32)
+    batch_gemm<float>(ta, tb, int(m), int(n), int(k), static_cast<const float*>(pa), lda,
+                      static_cast<const float*>(pb), ldb, static_cast<float*>(pc), a_off, b_off,
+                      strided);
+  else
+    batch_gemm<double>(ta, tb, int(m), int(n), int(k), static_cast<const double*>(pa), lda,
+                       static_cast<const double*>(pb), ldb, static_cast<double*>(pc), a_off,
+                       b_off, strided);
+}
+
 }  // namespace
 
 void init_matmul(py::module_& m) {
   m.def("matmul", &matmul, py::arg("a"), py::arg("b"), py::arg("out"),
         py::arg("transpose_a") = false, py::arg("transpose_b") = false);
+  m.def("batch_matmul", &batch_matmul, py::arg("x"), py::arg("y"), py::arg("out"),
+        py::arg("adj_x") = false, py::arg("adj_y") = false);
+  m.def("blas_has_batch_strided", []() { return scipy_cblas_sgemm_batch_strided != nullptr; });
   m.def("blas_set_num_threads", [](int n) { scipy_openblas_set_num_threads(n); });
   m.def("blas_get_num_threads", []() { return scipy_openblas_get_num_threads(); });
   m.def("blas_corename", []() { return std::string(scipy_openblas_get_corename()); });

@@ -18,6 +18,9 @@ void set_num_threads(int n) {
   g_threads = n;
 }
 
+// TF's InvalidArgumentError class, installed by tensorhouse_kernels.cpu; ValueError until then.
+static PyObject* g_invalid_argument = nullptr;
+
 }  // namespace th
 
 PYBIND11_MODULE(_cpu, m) {
@@ -35,4 +38,22 @@ PYBIND11_MODULE(_cpu, m) {
   th::init_matmul(m);
   th::init_array(m);
   th::init_random(m);
+  th::init_axis(m);
+  th::init_softmax(m);
+  th::init_indexing(m);
+  m.def(
+      "set_invalid_argument_error",
+      [](py::object cls) {
+        Py_XDECREF(th::g_invalid_argument);
+        th::g_invalid_argument = cls.release().ptr();
+      },
+      py::arg("cls"), "The exception class raised for bad values found in the data.");
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const th::InvalidArgument& e) {
+      PyErr_SetString(th::g_invalid_argument ? th::g_invalid_argument : PyExc_ValueError,
+                      e.what());
+    }
+  });
 }

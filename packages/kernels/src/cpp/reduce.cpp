@@ -1,4 +1,5 @@
-// Reductions over any set of axes: Sum, Prod, Max, Min, Mean (output holds the kept dims).
+// Reductions over any set of axes: Sum, Prod, Max, Min, Mean, and All / Any on bools (output
+// holds the kept dims).
 #include <cmath>
 #include <limits>
 
@@ -7,12 +8,13 @@
 namespace th {
 namespace {
 
-enum Reduce { kSum, kProd, kMax, kMin, kMean, kReduceCount };
+enum Reduce { kSum, kProd, kMax, kMin, kMean, kAll, kAny, kReduceCount };
 
 template <typename T>
 T identity(int kind) {
   switch (kind) {
     case kProd: return T(1);
+    case kAll: return T(1);
     case kMax:
       return std::numeric_limits<T>::has_infinity ? -std::numeric_limits<T>::infinity()
                                                   : std::numeric_limits<T>::lowest();
@@ -26,10 +28,12 @@ T identity(int kind) {
 template <typename T>
 inline T combine(int kind, T acc, T x) {
   switch (kind) {
-    case kProd: return acc * x;
+    case kProd: return wrap_mul(acc, x);
     case kMax: return (x > acc || x != x) ? x : acc;  // NaN propagates, as in TF
     case kMin: return (x < acc || x != x) ? x : acc;
-    default: return acc + x;
+    case kAll: return T(acc != T(0) && x != T(0));
+    case kAny: return T(acc != T(0) || x != T(0));
+    default: return wrap_add(acc, x);
   }
 }
 
@@ -99,6 +103,10 @@ void reduce(int kind, py::array x, std::vector<int64_t> axes, py::array out) {
   require_contiguous(out, "reduce", "output");
   require_writable(out, "reduce");
   require_same_dtype(x, out, "reduce");
+  const bool logical = kind == kAll || kind == kAny;
+  if (logical != (dtype_of(x) == DType::kBool))
+    throw py::type_error(logical ? "reduce: All and Any need bool inputs"
+                                 : "reduce: unsupported dtype bool");
   const Shape shape = shape_of(x);
   std::vector<bool> reduced(shape.size(), false);
   for (auto a : axes) {
@@ -110,6 +118,14 @@ void reduce(int kind, py::array x, std::vector<int64_t> axes, py::array out) {
   for (size_t i = 0; i < shape.size(); ++i)
     if (!reduced[i]) expect *= shape[i];
   if (expect != out.size()) throw py::value_error("reduce: output size does not match kept dims");
+  if (logical) {  // bools are bytes: reduce them as uint8 (0 / 1)
+    const uint8_t* px = static_cast<const uint8_t*>(x.data());
+    uint8_t* po = static_cast<uint8_t*>(out.mutable_data());
+    const int64_t n = out.size();
+    py::gil_scoped_release release;
+    reduce_typed<uint8_t>(kind, px, shape, reduced, po, n);
+    return;
+  }
   dispatch_numeric(dtype_of(x), "reduce", [&](auto* tag) {
     using T = std::remove_pointer_t<decltype(tag)>;
     const T* px = static_cast<const T*>(x.data());
@@ -130,6 +146,8 @@ void init_reduce(py::module_& m) {
   kinds["Max"] = int(kMax);
   kinds["Min"] = int(kMin);
   kinds["Mean"] = int(kMean);
+  kinds["All"] = int(kAll);
+  kinds["Any"] = int(kAny);
   m.attr("REDUCE_OPS") = kinds;
 }
 

@@ -5,8 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 from . import _cpu
-from .opdefs import ALL, get_op_def
-from .runtime import config, register_kernel
+from .opdefs import (
+    ALL,
+    get_op_def,
+    normalized_reverse_axes,
+    slice_bounds,
+    strided_slice_spec,
+)
+from .runtime import config, errors, register_kernel
 
 __all__ = ["register_all", "info"]
 
@@ -93,6 +99,197 @@ def _fill(inputs, outputs, attrs):
     _cpu.fill(outputs[0], float(attrs["value"]))
 
 
+def _predicate_kernel(code):
+    predicate = _cpu.predicate
+
+    def kernel(inputs, outputs, attrs):
+        predicate(code, inputs[0], outputs[0])
+
+    return kernel
+
+
+def _logical_kernel(code):
+    logical = _cpu.logical
+
+    def kernel(inputs, outputs, attrs):
+        logical(code, inputs[0], inputs[1], outputs[0])
+
+    return kernel
+
+
+def _select(inputs, outputs, attrs):
+    _cpu.select(inputs[0], inputs[1], inputs[2], outputs[0])
+
+
+def _arg_kernel(is_max):
+    def kernel(inputs, outputs, attrs):
+        _cpu.arg_reduce(is_max, inputs[0], int(attrs.get("axis", 0)), outputs[0])
+
+    return kernel
+
+
+def _cumulative_kernel(prod):
+    def kernel(inputs, outputs, attrs):
+        _cpu.cumulative(
+            prod,
+            inputs[0],
+            int(attrs.get("axis", 0)),
+            bool(attrs.get("exclusive", False)),
+            bool(attrs.get("reverse", False)),
+            outputs[0],
+        )
+
+    return kernel
+
+
+def _top_k(inputs, outputs, attrs):
+    _cpu.top_k(inputs[0], int(attrs["k"]), outputs[0], outputs[1])
+
+
+def _batch_matmul(inputs, outputs, attrs):
+    _cpu.batch_matmul(
+        inputs[0],
+        inputs[1],
+        outputs[0],
+        bool(attrs.get("adj_x", False)),
+        bool(attrs.get("adj_y", False)),
+    )
+
+
+def _softmax_kernel(log):
+    def kernel(inputs, outputs, attrs):
+        _cpu.softmax(inputs[0], outputs[0], log)
+
+    return kernel
+
+
+def _xent(inputs, outputs, attrs):
+    _cpu.softmax_xent(inputs[0], inputs[1], outputs[0], outputs[1])
+
+
+def _sparse_xent(inputs, outputs, attrs):
+    _cpu.sparse_softmax_xent(inputs[0], inputs[1], outputs[0], outputs[1])
+
+
+# Array ops: NumPy builds the strided views (no data moves); the C++ copy / assign kernels move
+# the elements (threads above the size threshold, GIL released).
+
+
+def _view(a, index):
+    """``a[index]`` as a view, 0-d results included (a trailing Ellipsis keeps them arrays)."""
+    return a[tuple(index) + (Ellipsis,)]
+
+
+def _along(axis, start, stop):
+    return (slice(None),) * axis + (slice(start, stop),)
+
+
+def _concat(inputs, outputs, attrs):
+    out = outputs[0]
+    axis = int(attrs.get("axis", 0)) % out.ndim
+    offset = 0
+    for x in inputs:
+        d = x.shape[axis]
+        if d:
+            _cpu.assign(x, out[_along(axis, offset, offset + d)])
+        offset += d
+
+
+def _split(inputs, outputs, attrs):
+    x = inputs[0]
+    axis = int(attrs.get("axis", 0)) % x.ndim
+    offset = 0
+    for out in outputs:
+        d = out.shape[axis]
+        _cpu.copy(x[_along(axis, offset, offset + d)], out)
+        offset += d
+
+
+def _slice(inputs, outputs, attrs):
+    x = inputs[0]
+    begin, size = slice_bounds("Slice", x.shape, attrs["begin"], attrs["size"])
+    _cpu.copy(_view(x, (slice(b, b + s) for b, s in zip(begin, size))), outputs[0])
+
+
+def _strided_slice(inputs, outputs, attrs):
+    x = inputs[0]
+    index, _ = strided_slice_spec("StridedSlice", x.shape, attrs)
+    _cpu.copy(_view(x, index), outputs[0])
+
+
+def _strided_slice_grad(inputs, outputs, attrs):
+    out = outputs[0]
+    index, _ = strided_slice_spec("StridedSliceGrad", out.shape, attrs)
+    _cpu.fill(out, 0.0)
+    _cpu.assign(inputs[0], _view(out, index))
+
+
+def _pad(inputs, outputs, attrs):
+    x, out = inputs[0], outputs[0]
+    pads = [(int(a), int(b)) for a, b in attrs["paddings"]]
+    if any(a or b for a, b in pads):
+        _cpu.fill(out, float(attrs.get("constant_values", 0)))
+    if x.size:
+        _cpu.assign(x, _view(out, (slice(a, a + d) for (a, _), d in zip(pads, x.shape))))
+
+
+def _tile(inputs, outputs, attrs):
+    x, out = inputs[0], outputs[0]
+    if out.size == 0:
+        return
+    mult = [int(m) for m in attrs["multiples"]]
+    pairs = [v for m, d in zip(mult, x.shape) for v in (m, d)]
+    src = np.broadcast_to(x.reshape([v for d in x.shape for v in (1, d)]), pairs)
+    _cpu.copy(src, out.reshape(pairs))
+
+
+def _reverse(inputs, outputs, attrs):
+    x = inputs[0]
+    axes = normalized_reverse_axes("ReverseV2", attrs["axis"], x.ndim)
+    steps = (slice(None, None, -1 if i in axes else 1) for i in range(x.ndim))
+    _cpu.copy(_view(x, steps), outputs[0])
+
+
+def _gather(inputs, outputs, attrs):
+    params = inputs[0]
+    _cpu.gather(params, inputs[1], int(attrs.get("axis", 0)) % params.ndim, outputs[0])
+
+
+def _gather_nd(inputs, outputs, attrs):
+    _cpu.gather_nd(inputs[0], inputs[1], outputs[0])
+
+
+def _scatter_nd(inputs, outputs, attrs):
+    _cpu.scatter_nd(inputs[0], inputs[1], outputs[0])
+
+
+def _segment_sum(inputs, outputs, attrs):
+    _cpu.unsorted_segment_sum(inputs[0], inputs[1], outputs[0])
+
+
+def _one_hot(inputs, outputs, attrs):
+    x = inputs[0]
+    axis = int(attrs.get("axis", -1))
+    _cpu.one_hot(
+        x,
+        int(attrs["depth"]),
+        x.ndim if axis == -1 else axis,
+        float(attrs.get("on_value", 1)),
+        float(attrs.get("off_value", 0)),
+        outputs[0],
+    )
+
+
+def _range(inputs, outputs, attrs):
+    out = outputs[0]
+    as_type = float if out.dtype.kind == "f" else int
+    _cpu.range(as_type(attrs["start"]), as_type(attrs["delta"]), out)
+
+
+def _where(inputs, outputs, attrs):
+    return [_cpu.where(inputs[0])]
+
+
 def _random_kernel(kind):
     def kernel(inputs, outputs, attrs):
         _cpu.random_fill(kind, outputs[0], int(attrs["seed"]), int(attrs["seed2"]))
@@ -102,13 +299,41 @@ def _random_kernel(kind):
 
 def register_all():
     all_types = [d.name for d in ALL]
+    floats = ("float32", "float64")
+    _cpu.set_invalid_argument_error(errors.InvalidArgumentError)
     for name, code in _cpu.UNARY_OPS.items():
         _register(name, _unary_kernel(code))
     for name, code in _cpu.BINARY_OPS.items():
         _register(name, _binary_kernel(code))
-    for name, code in _cpu.REDUCE_OPS.items():
-        _register(name, _reduce_kernel(code))
-    _register("MatMul", _matmul, ("float32", "float64"))
+    for name, code in _cpu.PREDICATE_OPS.items():
+        _register(name, _predicate_kernel(code), all_types)
+    for name, code in _cpu.LOGICAL_OPS.items():
+        _register(name, _logical_kernel(code), all_types)
+    for name, code in _cpu.REDUCE_OPS.items():  # the op defs say which take bools
+        _register(name, _reduce_kernel(code), all_types)
+    _register("SelectV2", _select, all_types)
+    _register("ArgMax", _arg_kernel(True))
+    _register("ArgMin", _arg_kernel(False))
+    _register("Cumsum", _cumulative_kernel(False))
+    _register("Cumprod", _cumulative_kernel(True))
+    _register("TopKV2", _top_k)
+    _register("MatMul", _matmul, floats)
+    _register("BatchMatMulV2", _batch_matmul, floats)
+    _register("Softmax", _softmax_kernel(False), floats)
+    _register("LogSoftmax", _softmax_kernel(True), floats)
+    _register("SoftmaxCrossEntropyWithLogits", _xent, floats)
+    _register("SparseSoftmaxCrossEntropyWithLogits", _sparse_xent, floats)
+    for name, fn in (
+        ("ConcatV2", _concat), ("Split", _split), ("SplitV", _split), ("Slice", _slice),
+        ("StridedSlice", _strided_slice), ("StridedSliceGrad", _strided_slice_grad),
+        ("Pad", _pad), ("Tile", _tile), ("ReverseV2", _reverse), ("GatherV2", _gather),
+        ("GatherNd", _gather_nd), ("Where", _where),
+    ):  # fmt: skip
+        _register(name, fn, all_types)
+    _register("ScatterNd", _scatter_nd)
+    _register("UnsortedSegmentSum", _segment_sum)
+    _register("OneHot", _one_hot, all_types)
+    _register("Range", _range)
     _register("Transpose", _transpose, all_types)
     _register("BroadcastTo", _broadcast_to, all_types)
     _register("Identity", _identity, all_types)

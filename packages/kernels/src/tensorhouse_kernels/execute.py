@@ -20,7 +20,7 @@ def execute(op_type: str, inputs, attrs: dict, device):
     placement may run the op on the CPU instead, copying the inputs there.
     """
     opdef = _OPS.get(op_type) or get_op_def(op_type)
-    if len(inputs) != opdef.num_inputs:
+    if opdef.num_inputs is not None and len(inputs) != opdef.num_inputs:
         raise errors.InvalidArgumentError(
             f"{op_type} expects {opdef.num_inputs} inputs, got {len(inputs)} [Op:{op_type}]"
         )

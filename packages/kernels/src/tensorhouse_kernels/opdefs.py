@@ -85,6 +85,34 @@ def _same_dtypes(op, dtypes):
     return first
 
 
+def _require_dtype(op, dts, i, allowed, what="input"):
+    """TF's error for an input whose dtype the op fixes (a bool condition, int indices)."""
+    if dts[i] not in allowed:
+        names = " or ".join(d.name for d in allowed)
+        raise errors.InvalidArgumentError(
+            f"cannot compute {op} as {what} #{i}(zero-based) was expected to be a {names} "
+            f"tensor but is a {dts[i].name} tensor [Op:{op}]"
+        )
+    return dts[i]
+
+
+def _axis(op, axis, rank, what="axis"):
+    """One axis as a non-negative int; TF's error when it is out of range."""
+    axis = int(axis)
+    if not -rank <= axis < rank:
+        raise errors.InvalidArgumentError(
+            f"Expected {what} in the range [{-rank}, {rank}), but got {axis} [Op:{op}]"
+        )
+    return axis % rank
+
+
+def _dims_of(shape):
+    """The number of elements, or None when a dim is unknown."""
+    if None in shape:
+        return None
+    return int(np.prod(shape, dtype=np.int64))
+
+
 def broadcast_shape(op, a, b):
     """NumPy broadcasting of two shapes (dims may be None); an error names both shapes."""
     if a == b:
@@ -137,28 +165,49 @@ def _unary(name, dtypes=NUMERIC):
 def _binary(name, dtypes=NUMERIC, out_bool=False):
     def infer(shapes, dts, attrs):
         dt = _same_dtypes(name, dts)
+        if dtypes == (BOOL,):
+            _require_dtype(name, dts, 0, dtypes)
         return [(broadcast_shape(name, shapes[0], shapes[1]), BOOL if out_bool else dt)]
 
     return _register(OpDef(name, 2, infer, dtypes))
 
 
-for _n in ("Neg", "Abs", "Sign", "Square", "Relu"):
+def _predicate(name, dtypes):
+    def infer(shapes, dts, attrs):
+        if dtypes == (BOOL,):
+            _require_dtype(name, dts, 0, dtypes)
+        return [(shapes[0], BOOL)]
+
+    return _register(OpDef(name, 1, infer, dtypes))
+
+
+for _n in ("Neg", "Abs", "Sign", "Square", "Relu", "Round", "Relu6"):
     _unary(_n)
 for _n in (
     "Sqrt", "Rsqrt", "Exp", "Expm1", "Log", "Log1p", "Reciprocal",
     "Sin", "Cos", "Tan", "Tanh", "Sigmoid", "Floor", "Ceil",
+    "Erf", "Elu", "Selu", "Softplus",
 ):  # fmt: skip
     _unary(_n, FLOAT)
-for _n in ("AddV2", "Sub", "Mul", "Maximum", "Minimum", "SquaredDifference"):
+for _n in ("AddV2", "Sub", "Mul", "Maximum", "Minimum", "SquaredDifference", "FloorDiv",
+           "FloorMod", "Relu6Grad"):  # fmt: skip
     _binary(_n)
-for _n in ("RealDiv", "Pow", "ReluGrad", "SigmoidGrad", "TanhGrad"):
+for _n in ("RealDiv", "Pow", "ReluGrad", "SigmoidGrad", "TanhGrad", "EluGrad", "SeluGrad",
+           "SoftplusGrad"):  # fmt: skip
     _binary(_n, FLOAT)
 for _n in ("Equal", "NotEqual", "Less", "LessEqual", "Greater", "GreaterEqual"):
     _binary(_n, NUMERIC, out_bool=True)
+_predicate("IsNan", FLOAT)
+_predicate("IsFinite", FLOAT)
+_predicate("LogicalNot", (BOOL,))
+for _n in ("LogicalAnd", "LogicalOr"):
+    _binary(_n, (BOOL,), out_bool=True)
 
 
 def _reduce(name, dtypes=NUMERIC):
     def infer(shapes, dts, attrs):
+        if dtypes == (BOOL,):
+            _require_dtype(name, dts, 0, dtypes)
         shape = shapes[0]
         axes = normalize_axes(name, attrs.get("axis"), len(shape))
         if attrs.get("keep_dims", False):
@@ -172,6 +221,8 @@ def _reduce(name, dtypes=NUMERIC):
 
 for _n in ("Sum", "Prod", "Max", "Min", "Mean"):
     _reduce(_n)
+for _n in ("All", "Any"):
+    _reduce(_n, (BOOL,))
 
 
 def _matmul_infer(shapes, dts, attrs):
@@ -276,3 +327,669 @@ def _shape_attr_infer(shapes, dts, attrs):
 _register(OpDef("Fill", 0, _shape_attr_infer, ALL, key=_key_attr_dtype, doc="shape, value"))
 for _n in ("RandomUniform", "RandomStandardNormal"):
     _register(OpDef(_n, 0, _shape_attr_infer, FLOAT, key=_key_attr_dtype, doc="seed, seed2"))
+
+
+# ---- elementwise with fixed-dtype inputs ----------------------------------------------------
+
+
+def _select_infer(shapes, dts, attrs):
+    op = "SelectV2"
+    _require_dtype(op, dts, 0, (BOOL,))
+    if dts[2] != dts[1]:
+        raise errors.InvalidArgumentError(
+            f"cannot compute {op} as input #2(zero-based) was expected to be a {dts[1].name} "
+            f"tensor but is a {dts[2].name} tensor [Op:{op}]"
+        )
+    c, t, e = (tuple(s) for s in shapes)
+    return [(broadcast_shape(op, broadcast_shape(op, c, t), e), dts[1])]
+
+
+_register(OpDef("SelectV2", 3, _select_infer, ALL, key=lambda dts, attrs: dts[1]))
+
+
+# ---- ops along one axis ------------------------------------------------------------------------
+
+
+def _arg_infer(name):
+    def infer(shapes, dts, attrs):
+        shape = tuple(shapes[0])
+        axis = _axis(name, attrs.get("axis", 0), len(shape), "dimension")
+        if shape[axis] == 0:
+            raise errors.InvalidArgumentError(
+                f"Reduction axis {axis} is empty in shape {_fmt(shape)} [Op:{name}]"
+            )
+        out_type = np.dtype(attrs.get("output_type", "int64"))
+        if out_type not in INT:
+            raise errors.InvalidArgumentError(
+                f"output_type must be int32 or int64, got {out_type.name} [Op:{name}]"
+            )
+        return [(shape[:axis] + shape[axis + 1 :], out_type)]
+
+    return _register(OpDef(name, 1, infer, NUMERIC, doc="attrs: axis, output_type"))
+
+
+def _cumulative_infer(name):
+    def infer(shapes, dts, attrs):
+        shape = tuple(shapes[0])
+        _axis(name, attrs.get("axis", 0), len(shape))
+        return [(shape, dts[0])]
+
+    return _register(OpDef(name, 1, infer, NUMERIC, doc="attrs: axis, exclusive, reverse"))
+
+
+for _n in ("ArgMax", "ArgMin"):
+    _arg_infer(_n)
+for _n in ("Cumsum", "Cumprod"):
+    _cumulative_infer(_n)
+
+
+def _top_k_infer(shapes, dts, attrs):
+    op = "TopKV2"
+    shape, k = tuple(shapes[0]), int(attrs["k"])
+    if k < 0:
+        raise errors.InvalidArgumentError(f"Need k >= 0, got {k} [Op:{op}]")
+    if not shape:
+        raise errors.InvalidArgumentError(
+            f"input must be >= 1-D, got shape {_fmt(shape)} [Op:{op}]"
+        )
+    if shape[-1] is not None and shape[-1] < k:
+        raise errors.InvalidArgumentError(
+            f"input must have at least k columns. Had {shape[-1]}, needed {k} [Op:{op}]"
+        )
+    out = shape[:-1] + (k,)
+    return [(out, dts[0]), (out, np.dtype("int32"))]
+
+
+_register(OpDef("TopKV2", 1, _top_k_infer, NUMERIC, doc="attrs: k, sorted"))
+
+
+# ---- batched matmul, softmax and the fused losses --------------------------------------------
+
+
+def _batch_matmul_infer(shapes, dts, attrs):
+    op = "BatchMatMulV2"
+    dt = _same_dtypes(op, dts)
+    a, b = tuple(shapes[0]), tuple(shapes[1])
+    for i, s in enumerate((a, b)):
+        if len(s) < 2:
+            raise errors.InvalidArgumentError(f"In[{i}] ndims must be >= 2: {len(s)} [Op:{op}]")
+    adj_x, adj_y = bool(attrs.get("adj_x")), bool(attrs.get("adj_y"))
+    m, k = (a[-1], a[-2]) if adj_x else (a[-2], a[-1])
+    kb, n = (b[-1], b[-2]) if adj_y else (b[-2], b[-1])
+    if k is not None and kb is not None and k != kb:
+        raise errors.InvalidArgumentError(
+            f"Matrix size-incompatible: In[0]: {_fmt(a)}, In[1]: {_fmt(b)} (dtype {dt.name}, "
+            f"adj_x={adj_x}, adj_y={adj_y}) [Op:{op}]"
+        )
+    try:
+        batch = broadcast_shape(op, a[:-2], b[:-2])
+    except errors.InvalidArgumentError:
+        raise errors.InvalidArgumentError(
+            f"In[0] and In[1] must have compatible batch dimensions: {_fmt(a)} vs. {_fmt(b)} "
+            f"[Op:{op}]"
+        ) from None
+    return [(batch + (m, n), dt)]
+
+
+_register(OpDef("BatchMatMulV2", 2, _batch_matmul_infer, FLOAT, doc="attrs: adj_x, adj_y"))
+
+
+def _softmax_infer(name):
+    def infer(shapes, dts, attrs):
+        shape = tuple(shapes[0])
+        if not shape:
+            raise errors.InvalidArgumentError(
+                f"logits must have >= 1 dimension, got {_fmt(shape)} [Op:{name}]"
+            )
+        return [(shape, dts[0])]
+
+    return _register(OpDef(name, 1, infer, FLOAT, doc="over the last axis"))
+
+
+for _n in ("Softmax", "LogSoftmax"):
+    _softmax_infer(_n)
+
+
+def _compatible(a, b):
+    return len(a) == len(b) and all(x is None or y is None or x == y for x, y in zip(a, b))
+
+
+def _merge(a, b):
+    return tuple(y if x is None else x for x, y in zip(a, b))
+
+
+def _xent_infer(shapes, dts, attrs):
+    op = "SoftmaxCrossEntropyWithLogits"
+    dt = _same_dtypes(op, dts)
+    f, lab = tuple(shapes[0]), tuple(shapes[1])
+    if len(f) != 2 or not _compatible(f, lab):
+        raise errors.InvalidArgumentError(
+            f"logits and labels must be [batch, classes] of the same shape: "
+            f"logits_size={_fmt(f)} labels_size={_fmt(lab)} [Op:{op}]"
+        )
+    shape = _merge(f, lab)
+    return [((shape[0],), dt), (shape, dt)]
+
+
+_register(OpDef("SoftmaxCrossEntropyWithLogits", 2, _xent_infer, FLOAT, doc="-> loss, backprop"))
+
+
+def _sparse_xent_infer(shapes, dts, attrs):
+    op = "SparseSoftmaxCrossEntropyWithLogits"
+    _require_dtype(op, dts, 1, INT)
+    f, lab = tuple(shapes[0]), tuple(shapes[1])
+    if len(f) != 2:
+        raise errors.InvalidArgumentError(f"logits must be 2-D, but got shape {_fmt(f)} [Op:{op}]")
+    if len(lab) != 1:
+        raise errors.InvalidArgumentError(
+            f"labels must be 1-D, but got shape {_fmt(lab)} [Op:{op}]"
+        )
+    if not _compatible(f[:1], lab):
+        raise errors.InvalidArgumentError(
+            "logits and labels must have the same first dimension, got logits shape "
+            f"{_fmt(f)} and labels shape {_fmt(lab)} [Op:{op}]"
+        )
+    if f[1] == 0:
+        raise errors.InvalidArgumentError(
+            f"Must have at least one class, but got logits shape {_fmt(f)} [Op:{op}]"
+        )
+    batch = f[0] if f[0] is not None else lab[0]
+    return [((batch,), dts[0]), ((batch, f[1]), dts[0])]
+
+
+_register(
+    OpDef(
+        "SparseSoftmaxCrossEntropyWithLogits", 2, _sparse_xent_infer, FLOAT, doc="-> loss, backprop"
+    )
+)
+
+
+# ---- array ops ---------------------------------------------------------------------------------
+
+
+def _concat_infer(shapes, dts, attrs):
+    op = "ConcatV2"
+    if not shapes:
+        raise errors.InvalidArgumentError(f"{op} needs at least one input [Op:{op}]")
+    dt = _same_dtypes(op, dts)
+    first = tuple(shapes[0])
+    rank = len(first)
+    if rank == 0:
+        raise errors.InvalidArgumentError(
+            f"Can't concatenate scalars (use tf.stack instead) [Op:{op}]"
+        )
+    axis = int(attrs.get("axis", 0))
+    if not -rank <= axis < rank:
+        raise errors.InvalidArgumentError(
+            f"ConcatOp : Expected concatenating dimensions in the range [{-rank}, {rank}), "
+            f"but got {axis} [Op:{op}]"
+        )
+    axis %= rank
+    out = list(first)
+    total = 0
+    for i, s in enumerate(shapes):
+        s = tuple(s)
+        if len(s) != rank:
+            raise errors.InvalidArgumentError(
+                f"ConcatOp : Ranks of all input tensors should match: shape[0] = {_fmt(first)} "
+                f"vs. shape[{i}] = {_fmt(s)} [Op:{op}]"
+            )
+        for d in range(rank):
+            if d == axis:
+                continue
+            if out[d] is not None and s[d] is not None and out[d] != s[d]:
+                raise errors.InvalidArgumentError(
+                    f"ConcatOp : Dimension {d} in both shapes must be equal: shape[0] = "
+                    f"{_fmt(first)} vs. shape[{i}] = {_fmt(s)} [Op:{op}]"
+                )
+            out[d] = s[d] if out[d] is None else out[d]
+        total = None if total is None or s[axis] is None else total + s[axis]
+    out[axis] = total
+    return [(tuple(out), dt)]
+
+
+_register(OpDef("ConcatV2", None, _concat_infer, ALL, doc="N inputs; attrs: axis"))
+
+
+def _split_axis(op, shape, attrs):
+    if not shape:
+        raise errors.InvalidArgumentError(f"Can't split a scalar (rank 0) tensor [Op:{op}]")
+    return _axis(op, attrs.get("axis", 0), len(shape), "split dimension")
+
+
+def _split_infer(shapes, dts, attrs):
+    op = "Split"
+    shape, num = tuple(shapes[0]), int(attrs["num_split"])
+    if num < 1:
+        raise errors.InvalidArgumentError(
+            f"Number of ways to split should be > 0, but got {num} [Op:{op}]"
+        )
+    axis = _split_axis(op, shape, attrs)
+    d = shape[axis]
+    if d is not None and d % num:
+        raise errors.InvalidArgumentError(
+            "Number of ways to split should evenly divide the split dimension, but got "
+            f"split_dim {axis} (size = {d}) and num_split {num} [Op:{op}]"
+        )
+    part = None if d is None else d // num
+    return [(shape[:axis] + (part,) + shape[axis + 1 :], dts[0])] * num
+
+
+def split_sizes(op, dim, size_splits):
+    """SplitV's sizes with the one -1 resolved (None when ``dim`` is unknown)."""
+    sizes = [int(v) for v in size_splits]
+    unknown = [i for i, v in enumerate(sizes) if v == -1]
+    if not sizes or len(unknown) > 1 or any(v < -1 for v in sizes):
+        raise errors.InvalidArgumentError(
+            f"size_splits must be non-empty sizes >= 0 with at most one -1, got {sizes} [Op:{op}]"
+        )
+    known = sum(v for v in sizes if v != -1)
+    if dim is None:
+        return [None if v == -1 else v for v in sizes]
+    if (unknown and known > dim) or (not unknown and known != dim):
+        raise errors.InvalidArgumentError(
+            "Determined shape must either match input shape along split_dim exactly if fully "
+            "specified, or be less than the size of the input along split_dim if not fully "
+            f"specified.  Got: {known} for split_dim of size {dim} [Op:{op}]"
+        )
+    if unknown:
+        sizes[unknown[0]] = dim - known
+    return sizes
+
+
+def _split_v_infer(shapes, dts, attrs):
+    op = "SplitV"
+    shape = tuple(shapes[0])
+    axis = _split_axis(op, shape, attrs)
+    sizes = split_sizes(op, shape[axis], attrs["size_splits"])
+    return [(shape[:axis] + (s,) + shape[axis + 1 :], dts[0]) for s in sizes]
+
+
+_register(OpDef("Split", 1, _split_infer, ALL, doc="attrs: num_split, axis"))
+_register(OpDef("SplitV", 1, _split_v_infer, ALL, doc="attrs: size_splits, axis"))
+
+
+def slice_bounds(op, shape, begin, size):
+    """Slice's (begin, size) per dim with -1 sizes resolved; TF's errors on bad bounds."""
+    begin, size = [int(v) for v in begin], [int(v) for v in size]
+    if len(begin) != len(shape) or len(size) != len(shape):
+        raise errors.InvalidArgumentError(
+            f"Expected begin and size arguments to be 1-D tensors of size {len(shape)}, but got "
+            f"shapes [{len(begin)}] and [{len(size)}] instead. [Op:{op}]"
+        )
+    out = []
+    for i, (b, s, d) in enumerate(zip(begin, size, shape)):
+        if d is None:
+            out.append(None if s == -1 else s)
+            continue
+        if not 0 <= b <= d:
+            raise errors.InvalidArgumentError(
+                f"Expected begin[{i}] in [0, {d}], but got {b} [Op:{op}]"
+            )
+        s = d - b if s == -1 else s
+        if not 0 <= s <= d - b:
+            raise errors.InvalidArgumentError(
+                f"Expected size[{i}] in [0, {d - b}], but got {s} [Op:{op}]"
+            )
+        out.append(s)
+    return begin, out
+
+
+def _slice_infer(shapes, dts, attrs):
+    _, size = slice_bounds("Slice", tuple(shapes[0]), attrs["begin"], attrs["size"])
+    return [(tuple(size), dts[0])]
+
+
+_register(OpDef("Slice", 1, _slice_infer, ALL, doc="attrs: begin, size"))
+
+_MASKS = ("begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask", "shrink_axis_mask")
+
+
+def strided_slice_spec(op, shape, attrs):
+    """TF's strided-slice rules: ``(index, final_shape)``.
+
+    ``index`` is a NumPy basic index (ints, slices, None) that selects the slice as a view, or
+    None when a dim of ``shape`` is unknown. Masks, negative indices and clamping follow TF's
+    ``ValidateStridedSliceOp``.
+    """
+    begin = [int(v) for v in attrs.get("begin", ())]
+    end = [int(v) for v in attrs.get("end", ())]
+    strides = attrs.get("strides")
+    strides = [1] * len(begin) if strides is None else [int(v) for v in strides]
+    if not len(begin) == len(end) == len(strides):
+        raise errors.InvalidArgumentError(
+            "Expected begin, end, and strides to be 1D equal size tensors, but got shapes "
+            f"[{len(begin)}], [{len(end)}], and [{len(strides)}] instead. [Op:{op}]"
+        )
+    bm, em, ellipsis, new_axis, shrink = (int(attrs.get(k, 0)) for k in _MASKS)
+    if ellipsis & (ellipsis - 1):
+        raise errors.InvalidArgumentError(f"Multiple ellipses in slice spec not allowed [Op:{op}]")
+    n, rank = len(begin), len(shape)
+    sparse = n
+    if not ellipsis & ((1 << n) - 1):  # no ellipsis: one is implied at the end
+        ellipsis = 1 << n
+        sparse = n + 1
+    ell_at = ellipsis.bit_length() - 1
+    new_after = sum(1 for i in range(ell_at + 1, n) if new_axis >> i & 1)
+    # Sparse spec -> one (begin, end, stride, begin_masked, end_masked, shrink) per input dim.
+    dense, items = [], []
+    for i in range(sparse):
+        if ellipsis >> i & 1:
+            stop = min(rank - (sparse - i) + 1 + new_after, rank)
+            while len(dense) < stop:
+                items.append(len(dense))
+                dense.append((0, 0, 1, True, True, False))
+        elif new_axis >> i & 1:
+            items.append(None)
+        else:
+            if len(dense) == rank:
+                raise errors.InvalidArgumentError(
+                    f"Index out of range using input dim {rank}; input has only {rank} dims "
+                    f"[Op:{op}]"
+                )
+            items.append(len(dense))
+            dense.append(
+                (begin[i], end[i], strides[i], bool(bm >> i & 1), bool(em >> i & 1),
+                 bool(shrink >> i & 1))
+            )  # fmt: skip
+    index, sizes = [], []
+    for i, (b, e, s, b_masked, e_masked, shrink_i) in enumerate(dense):
+        d = shape[i]
+        if s == 0:
+            raise errors.InvalidArgumentError(f"strides[{i}] must be non-zero [Op:{op}]")
+        if shrink_i and s <= 0:
+            raise errors.InvalidArgumentError(
+                f"only stride 1 allowed on non-range indexing. [Op:{op}]"
+            )
+        if d is None:
+            index, sizes = None, sizes + [1 if shrink_i else None]
+            continue
+        if shrink_i:
+            b = b + d if b < 0 else b
+            if not 0 <= b < d:
+                raise errors.InvalidArgumentError(
+                    f"slice index {b} of dimension {i} out of bounds. [Op:{op}]"
+                )
+            sizes.append(1)
+            if index is not None:
+                index.append(b)
+            continue
+        lo, hi = (0, d) if s > 0 else (-1, d - 1)
+
+        def canonical(x, masked, c, lo=lo, hi=hi, s=s, d=d):
+            if masked:
+                return (lo, hi)[c] if s > 0 else (lo, hi)[1 - c]
+            x = x + d if x < 0 else x
+            return min(max(x, lo), hi)
+
+        b, e = canonical(b, b_masked, 0), canonical(e, e_masked, 1)
+        length = e - b
+        if length == 0 or (length < 0) != (s < 0):
+            size = 0
+        else:
+            size = -(-abs(length) // abs(s))
+        sizes.append(size)
+        if index is not None:
+            index.append(slice(0, 0) if size == 0 else slice(b, None if e < 0 else e, s))
+    final = []
+    np_index = []
+    for it in items:
+        if it is None:
+            final.append(1)
+            np_index.append(None)
+        else:
+            if not dense[it][5]:
+                final.append(sizes[it])
+            if index is not None:
+                np_index.append(index[it])
+    return (None if index is None else tuple(np_index)), tuple(final)
+
+
+def _strided_slice_infer(shapes, dts, attrs):
+    _, final = strided_slice_spec("StridedSlice", tuple(shapes[0]), attrs)
+    return [(final, dts[0])]
+
+
+def _strided_slice_grad_infer(shapes, dts, attrs):
+    op = "StridedSliceGrad"
+    shape = tuple(int(d) for d in attrs["shape"])
+    _, final = strided_slice_spec(op, shape, attrs)
+    dy = tuple(shapes[0])
+    if not _compatible(dy, final):
+        raise errors.InvalidArgumentError(
+            f"shape of dy was {_fmt(dy)} instead of {_fmt(final)} [Op:{op}]"
+        )
+    return [(shape, dts[0])]
+
+
+_SLICE_DOC = "attrs: begin, end, strides, begin_mask, end_mask, ellipsis_mask, new_axis_mask, "
+_register(OpDef("StridedSlice", 1, _strided_slice_infer, ALL, doc=_SLICE_DOC + "shrink_axis_mask"))
+_register(
+    OpDef("StridedSliceGrad", 1, _strided_slice_grad_infer, ALL, doc="dy; attrs: shape, and "
+          + _SLICE_DOC[7:] + "shrink_axis_mask")
+)  # fmt: skip
+
+
+def _pad_infer(shapes, dts, attrs):
+    op = "Pad"
+    shape = tuple(shapes[0])
+    pads = [tuple(int(v) for v in p) for p in attrs["paddings"]]
+    if len(pads) != len(shape) or any(len(p) != 2 for p in pads):
+        raise errors.InvalidArgumentError(
+            f"paddings must be a [{len(shape)}, 2] list for an input of shape {_fmt(shape)}, "
+            f"got {[list(p) for p in pads]} [Op:{op}]"
+        )
+    for a, b in pads:
+        if a < 0 or b < 0:
+            raise errors.InvalidArgumentError(f"Paddings must be non-negative: {a} {b} [Op:{op}]")
+    return [(tuple(None if d is None else a + d + b for d, (a, b) in zip(shape, pads)), dts[0])]
+
+
+_register(OpDef("Pad", 1, _pad_infer, ALL, doc="attrs: paddings, constant_values"))
+
+
+def _tile_infer(shapes, dts, attrs):
+    op = "Tile"
+    shape = tuple(shapes[0])
+    mult = [int(m) for m in attrs["multiples"]]
+    if len(mult) != len(shape):
+        raise errors.InvalidArgumentError(
+            f"Expected multiples argument to be a vector of length {len(shape)} but got length "
+            f"{len(mult)} [Op:{op}]"
+        )
+    for i, m in enumerate(mult):
+        if m < 0:
+            raise errors.InvalidArgumentError(
+                f"Expected multiples[{i}] >= 0, but got {m} [Op:{op}]"
+            )
+    return [(tuple(None if d is None else d * m for d, m in zip(shape, mult)), dts[0])]
+
+
+_register(OpDef("Tile", 1, _tile_infer, ALL, doc="attrs: multiples"))
+
+
+def _reverse_infer(shapes, dts, attrs):
+    op = "ReverseV2"
+    shape = tuple(shapes[0])
+    normalized_reverse_axes(op, attrs["axis"], len(shape))
+    return [(shape, dts[0])]
+
+
+def normalized_reverse_axes(op, axis, rank):
+    axes = [axis] if isinstance(axis, int | np.integer) else list(axis)
+    out = []
+    for i, a in enumerate(axes):
+        a = int(a)
+        if not -rank <= a < rank:
+            raise errors.InvalidArgumentError(
+                f"'axis'[{i}] = {a} is out of valid range [0, {rank - 1}] [Op:{op}]"
+            )
+        if a % rank in out:
+            raise errors.InvalidArgumentError(
+                f"axis {a % rank} specified more than once. [Op:{op}]"
+            )
+        out.append(a % rank)
+    return out
+
+
+_register(OpDef("ReverseV2", 1, _reverse_infer, ALL, doc="attrs: axis (list)"))
+
+
+# ---- index-driven ops ----------------------------------------------------------------------
+
+
+def _gather_infer(shapes, dts, attrs):
+    op = "GatherV2"
+    _require_dtype(op, dts, 1, INT)
+    params, idx = tuple(shapes[0]), tuple(shapes[1])
+    batch_dims = int(attrs.get("batch_dims", 0))
+    if batch_dims != 0:
+        raise errors.UnimplementedError(
+            f"GatherV2 with batch_dims={batch_dims} is not supported (only 0) [Op:{op}]"
+        )
+    if not params:
+        raise errors.InvalidArgumentError(f"params must be at least 1-D, got shape [] [Op:{op}]")
+    axis = _axis(op, attrs.get("axis", 0), len(params))
+    return [(params[:axis] + idx + params[axis + 1 :], dts[0])]
+
+
+_register(OpDef("GatherV2", 2, _gather_infer, ALL, doc="params, indices; attrs: axis, batch_dims"))
+
+
+def _gather_nd_infer(shapes, dts, attrs):
+    op = "GatherNd"
+    _require_dtype(op, dts, 1, INT)
+    params, idx = tuple(shapes[0]), tuple(shapes[1])
+    if not idx or idx[-1] is None:
+        raise errors.InvalidArgumentError(
+            f"indices must be at least 1-D with a known last dim, got shape {_fmt(idx)} [Op:{op}]"
+        )
+    k = idx[-1]
+    if k > len(params):
+        raise errors.InvalidArgumentError(
+            "index innermost dimension length must be <= params rank; saw: "
+            f"{k} vs. {len(params)} [Op:{op}]"
+        )
+    return [(idx[:-1] + params[k:], dts[0])]
+
+
+_register(OpDef("GatherNd", 2, _gather_nd_infer, ALL, doc="params, indices"))
+
+
+def _scatter_nd_infer(shapes, dts, attrs):
+    op = "ScatterNd"
+    _require_dtype(op, dts, 0, INT)
+    idx, upd = tuple(shapes[0]), tuple(shapes[1])
+    shape = tuple(int(d) for d in attrs["shape"])
+    if any(d < 0 for d in shape):
+        raise errors.InvalidArgumentError(f"Dimensions must be >= 0, got shape {list(shape)}")
+    if not idx or idx[-1] is None:
+        raise errors.InvalidArgumentError(
+            f"indices must be at least 1-D with a known last dim, got shape {_fmt(idx)} [Op:{op}]"
+        )
+    k = idx[-1]
+    if k > len(shape):
+        raise errors.InvalidArgumentError(
+            "index innermost dimension length must be <= output rank; saw: "
+            f"{k} vs. {len(shape)} [Op:{op}]"
+        )
+    expect = idx[:-1] + shape[k:]
+    if not _compatible(upd, expect):
+        raise errors.InvalidArgumentError(
+            f"updates must have shape {_fmt(expect)} (indices.shape[:-1] + shape[{k}:]) for "
+            f"indices of shape {_fmt(idx)} and output shape {_fmt(shape)}, got {_fmt(upd)} "
+            f"[Op:{op}]"
+        )
+    return [(shape, dts[1])]
+
+
+_register(
+    OpDef("ScatterNd", 2, _scatter_nd_infer, NUMERIC, key=lambda dts, attrs: dts[1],
+          doc="indices, updates; attrs: shape")
+)  # fmt: skip
+
+
+def _segment_sum_infer(shapes, dts, attrs):
+    op = "UnsortedSegmentSum"
+    _require_dtype(op, dts, 1, INT)
+    data, ids = tuple(shapes[0]), tuple(shapes[1])
+    n = int(attrs["num_segments"])
+    if n < 0:
+        raise errors.InvalidArgumentError(
+            f"Input num_segments == {n} must not be negative. [Op:{op}]"
+        )
+    if not _compatible(data[: len(ids)], ids):
+        raise errors.InvalidArgumentError(
+            f"data.shape = {_fmt(data)} does not start with segment_ids.shape = {_fmt(ids)} "
+            f"[Op:{op}]"
+        )
+    return [((n,) + data[len(ids) :], dts[0])]
+
+
+_register(
+    OpDef("UnsortedSegmentSum", 2, _segment_sum_infer, NUMERIC,
+          doc="data, segment_ids; attrs: num_segments")
+)  # fmt: skip
+
+
+def _one_hot_infer(shapes, dts, attrs):
+    op = "OneHot"
+    idx = tuple(shapes[0])
+    depth, axis = int(attrs["depth"]), int(attrs.get("axis", -1))
+    if depth < 0:
+        raise errors.InvalidArgumentError(f"depth must be non-negative, got: {depth} [Op:{op}]")
+    rank = len(idx)
+    if not -1 <= axis <= rank:
+        raise errors.InvalidArgumentError(
+            f"Expected axis to be -1 or between [0, {rank + 1}).  But received: {axis} [Op:{op}]"
+        )
+    dt = np.dtype(attrs.get("dtype", "float32"))
+    if dt not in ALL:
+        raise errors.UnimplementedError(f"OneHot to {dt.name} is not supported [Op:{op}]")
+    pos = rank if axis == -1 else axis
+    return [(idx[:pos] + (depth,) + idx[pos:], dt)]
+
+
+_register(
+    OpDef("OneHot", 1, _one_hot_infer, INT + (np.dtype("uint8"),),
+          doc="indices; attrs: depth, on_value, off_value, axis, dtype")
+)  # fmt: skip
+
+
+def range_size(start, limit, delta, dtype):
+    """The length of TF's Range, computed in ``dtype`` as TF does; TF's errors on bad bounds."""
+    op = "Range"
+    dtype = np.dtype(dtype)
+    if delta == 0:
+        raise errors.InvalidArgumentError(f"Requires delta != 0: {delta} [Op:{op}]")
+    if delta > 0 and start > limit:
+        raise errors.InvalidArgumentError(
+            f"Requires start <= limit when delta > 0: {start}/{limit} [Op:{op}]"
+        )
+    if delta < 0 and start < limit:
+        raise errors.InvalidArgumentError(
+            f"Requires start >= limit when delta < 0: {start}/{limit} [Op:{op}]"
+        )
+    if dtype.kind in "iu":
+        return (abs(int(limit) - int(start)) + abs(int(delta)) - 1) // abs(int(delta))
+    t = dtype.type
+    with np.errstate(all="ignore"):
+        return int(np.ceil(np.abs((t(limit) - t(start)) / t(delta))))
+
+
+def _range_infer(shapes, dts, attrs):
+    dtype = np.dtype(attrs["dtype"])
+    return [((range_size(attrs["start"], attrs["limit"], attrs["delta"], dtype),), dtype)]
+
+
+_register(
+    OpDef("Range", 0, _range_infer, NUMERIC, key=_key_attr_dtype,
+          doc="attrs: start, limit, delta, dtype")
+)  # fmt: skip
+
+
+def _where_infer(shapes, dts, attrs):
+    return [((None, len(shapes[0])), np.dtype("int64"))]
+
+
+_register(OpDef("Where", 1, _where_infer, ALL, allocates=False, doc="int64 [num_true, rank]"))

@@ -1,14 +1,25 @@
-"""Array ops: shapes, reshape, transpose, broadcast, fill, and constructors."""
+"""Array ops: shapes, reshape, transpose, broadcast, fill, constructors, slicing, joining,
+indexing (gather / scatter), and ``Tensor.__getitem__``."""
 
 from __future__ import annotations
 
+import builtins as _builtins
+import numbers
+
+import numpy as np
+
 from . import dtypes as _dt
-from ._tensor import Tensor, TensorShape, _op, constant, convert_to_tensor
+from ._tensor import Tensor, TensorShape, _coerce_pair, _execute, _op, constant, convert_to_tensor
+from ._tensor import errors as _errors
 
 __all__ = [
-    "broadcast_to", "expand_dims", "fill", "identity", "ones", "ones_like", "rank",
-    "reshape", "shape", "size", "squeeze", "transpose", "zeros", "zeros_like",
+    "broadcast_to", "concat", "expand_dims", "fill", "gather", "gather_nd", "identity", "one_hot",
+    "ones", "ones_like", "pad", "range", "rank", "reshape", "reverse", "scatter_nd", "shape",
+    "size", "slice", "split", "squeeze", "stack", "strided_slice", "tile", "transpose",
+    "unstack", "where", "zeros", "zeros_like",
 ]  # fmt: skip
+
+# This module defines tf.range and tf.slice: Python's own are reached through _builtins.
 
 
 def _t(x):
@@ -32,7 +43,7 @@ def reshape(tensor, shape, name=None):
 def transpose(a, perm=None, conjugate=False, name=None):
     a = _t(a)
     if perm is None:
-        perm = list(reversed(range(a.ndim)))
+        perm = list(reversed(_builtins.range(a.ndim)))
     return _op("Transpose", [a], {"perm": tuple(_dims(perm))})
 
 
@@ -104,3 +115,251 @@ def squeeze(input, axis=None, name=None):  # noqa: A002 - TF's name
         if dims[a] != 1:
             raise ValueError(f"Can not squeeze dim[{a}], expected a dimension of 1, got {dims[a]}")
     return reshape(x, [d for i, d in enumerate(dims) if i not in axes])
+
+
+# ---- joining and splitting --------------------------------------------------------------------
+
+
+def _axis_int(axis):
+    return int(axis.numpy()) if isinstance(axis, Tensor) else int(axis)
+
+
+def _tensors(values):
+    """Converts a list of values; Python values take the dtype of the first tensor among them."""
+    values = list(values)
+    first = next((v for v in values if type(v) is Tensor), None)
+    if first is None:
+        return [_t(v) for v in values]
+    return [v if type(v) is Tensor else convert_to_tensor(v, first.dtype) for v in values]
+
+
+def concat(values, axis, name="concat"):
+    """TF's ``tf.concat`` (``ConcatV2``)."""
+    values = _tensors(values)
+    if len(values) == 1:
+        return identity(values[0])
+    return _op("ConcatV2", values, {"axis": _axis_int(axis)})
+
+
+def stack(values, axis=0, name="stack"):
+    """TF's ``tf.stack``: join tensors of one shape along a new axis."""
+    values = _tensors(values)
+    if not values:
+        raise ValueError("tf.stack needs at least one tensor")
+    rank = values[0].ndim
+    axis = _axis_int(axis)
+    if not -rank - 1 <= axis <= rank:
+        raise ValueError(f"Argument `axis` = {axis} not in range [{-rank - 1}, {rank + 1})")
+    axis %= rank + 1
+    return concat([expand_dims(v, axis) for v in values], axis)
+
+
+def split(value, num_or_size_splits, axis=0, num=None, name="split"):
+    """TF's ``tf.split``: an int splits evenly (``Split``), a list of sizes uses ``SplitV``."""
+    x = _t(value)
+    axis = _axis_int(axis)
+    if isinstance(num_or_size_splits, numbers.Integral):
+        return _execute("Split", [x], {"num_split": int(num_or_size_splits), "axis": axis})
+    sizes = _dims(num_or_size_splits)
+    return _execute("SplitV", [x], {"size_splits": tuple(sizes), "axis": axis})
+
+
+def unstack(value, num=None, axis=0, name="unstack"):
+    """TF's ``tf.unstack``: the slices along ``axis``, each without that axis."""
+    x = _t(value)
+    dims = x.shape.as_list()
+    if not dims:
+        raise ValueError("Cannot unstack a scalar (rank-0) tensor")
+    axis = _axis_int(axis) % len(dims)
+    if num is not None and num != dims[axis]:
+        raise ValueError(f"unstack num={num} does not match dim {axis} of size {dims[axis]}")
+    if dims[axis] == 0:
+        return []
+    rest = dims[:axis] + dims[axis + 1 :]
+    return [reshape(p, rest) for p in split(x, dims[axis], axis)]
+
+
+# ---- slicing ----------------------------------------------------------------------------------
+
+
+def slice(input_, begin, size, name=None):  # noqa: A001 - TF's name
+    """TF's ``tf.slice``: ``size[i] == -1`` takes the rest of dim i."""
+    return _op("Slice", [_t(input_)], {"begin": tuple(_dims(begin)), "size": tuple(_dims(size))})
+
+
+def strided_slice(
+    input_,
+    begin,
+    end,
+    strides=None,
+    begin_mask=0,
+    end_mask=0,
+    ellipsis_mask=0,
+    new_axis_mask=0,
+    shrink_axis_mask=0,
+    var=None,
+    name=None,
+):
+    """TF's ``tf.strided_slice``, with TF's masks."""
+    begin, end = tuple(_dims(begin)), tuple(_dims(end))
+    attrs = {
+        "begin": begin,
+        "end": end,
+        "strides": tuple(_dims(strides)) if strides is not None else (1,) * len(begin),
+        "begin_mask": int(begin_mask),
+        "end_mask": int(end_mask),
+        "ellipsis_mask": int(ellipsis_mask),
+        "new_axis_mask": int(new_axis_mask),
+        "shrink_axis_mask": int(shrink_axis_mask),
+    }
+    return _op("StridedSlice", [_t(input_)], attrs)
+
+
+_INDEX_ERROR = (
+    "Only integers, slices (`:`), ellipsis (`...`), tf.newaxis (`None`) and scalar "
+    "tf.int32/tf.int64 tensors are valid indices, got {!r}"
+)
+
+
+def _index_int(v):
+    if isinstance(v, Tensor):
+        if v.ndim != 0 or not v.dtype.is_integer:
+            raise TypeError(_INDEX_ERROR.format(v))
+        return int(v.numpy())
+    if isinstance(v, numbers.Integral):
+        return int(v)
+    raise TypeError(_INDEX_ERROR.format(v))
+
+
+def _getitem(self, key):
+    """``tensor[key]`` as TF's slicing: ints, slices, ``...`` and ``None`` (StridedSlice)."""
+    key = key if isinstance(key, tuple) else (key,)
+    begin, end, strides = [], [], []
+    masks = dict.fromkeys(
+        ("begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask", "shrink_axis_mask"), 0
+    )
+    for i, k in enumerate(key):
+        bit = 1 << i
+        if isinstance(k, _builtins.slice):
+            begin.append(0 if k.start is None else _index_int(k.start))
+            end.append(0 if k.stop is None else _index_int(k.stop))
+            strides.append(1 if k.step is None else _index_int(k.step))
+            masks["begin_mask"] |= bit if k.start is None else 0
+            masks["end_mask"] |= bit if k.stop is None else 0
+        elif k is Ellipsis or k is None:
+            begin.append(0), end.append(0), strides.append(1)
+            masks["ellipsis_mask" if k is Ellipsis else "new_axis_mask"] |= bit
+        else:
+            b = _index_int(k)
+            begin.append(b), end.append(b + 1), strides.append(1)
+            masks["shrink_axis_mask"] |= bit
+    return strided_slice(self, begin, end, strides, **masks)
+
+
+def _iter(self):
+    if self.ndim == 0:
+        raise TypeError("Cannot iterate over a scalar tensor.")
+    return (self[i] for i in _builtins.range(self.shape[0]))
+
+
+Tensor.__getitem__ = _getitem
+Tensor.__iter__ = _iter
+
+
+def pad(tensor, paddings, mode="CONSTANT", constant_values=0, name=None):
+    """TF's ``tf.pad`` (CONSTANT mode)."""
+    if str(mode).upper() != "CONSTANT":
+        raise _errors.UnimplementedError(f"tf.pad mode {mode!r} is not supported yet (CONSTANT)")
+    if isinstance(paddings, Tensor):
+        paddings = paddings.numpy()
+    pads = tuple((int(a), int(b)) for a, b in np.asarray(paddings).reshape(-1, 2))
+    x = _t(tensor)
+    value = (
+        constant_values.numpy().item() if isinstance(constant_values, Tensor) else constant_values
+    )
+    return _op("Pad", [x], {"paddings": pads, "constant_values": value})
+
+
+def tile(input, multiples, name=None):  # noqa: A002 - TF's name
+    return _op("Tile", [_t(input)], {"multiples": tuple(_dims(multiples))})
+
+
+def reverse(tensor, axis, name=None):
+    """TF's ``tf.reverse`` (``ReverseV2``)."""
+    return _op("ReverseV2", [_t(tensor)], {"axis": tuple(_dims(axis))})
+
+
+# ---- indexing ---------------------------------------------------------------------------------
+
+
+def gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name=None):
+    """TF's ``tf.gather`` (``GatherV2``); an index out of range is an InvalidArgumentError."""
+    attrs = {"axis": 0 if axis is None else _axis_int(axis), "batch_dims": int(batch_dims)}
+    return _op("GatherV2", [_t(params), _t(indices)], attrs)
+
+
+def gather_nd(params, indices, batch_dims=0, name=None):
+    if batch_dims:
+        raise _errors.UnimplementedError(f"gather_nd with batch_dims={batch_dims} is not supported")
+    return _op("GatherNd", [_t(params), _t(indices)])
+
+
+def scatter_nd(indices, updates, shape, name=None):
+    """TF's ``tf.scatter_nd``: updates summed into zeros of ``shape`` (duplicates add up)."""
+    return _op("ScatterNd", [_t(indices), _t(updates)], {"shape": tuple(_dims(shape))})
+
+
+def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None, name=None):
+    """TF's ``tf.one_hot``; indices outside [0, depth) give rows of ``off_value``."""
+    if dtype is None:
+        given = [v for v in (on_value, off_value) if v is not None]
+        dtype = _t(given[0]).dtype if given else _dt.float32
+    dtype = _dt.as_dtype(dtype)
+
+    def scalar(v, default):
+        v = default if v is None else v
+        return v.numpy().item() if isinstance(v, Tensor) else v
+
+    attrs = {
+        "depth": _axis_int(depth),
+        "on_value": scalar(on_value, 1),
+        "off_value": scalar(off_value, 0),
+        "axis": -1 if axis is None else int(axis),
+        "dtype": dtype._np,
+    }
+    return _op("OneHot", [_t(indices)], attrs)
+
+
+_RANGE_ORDER = ("int32", "int64", "float32", "float64")
+
+
+def range(start, limit=None, delta=1, dtype=None, name="range"):  # noqa: A001 - TF's name
+    """TF's ``tf.range``: the dtype follows the arguments (ints int32, floats float32)."""
+    if limit is None:
+        start, limit = 0, start
+    args = [start, limit, delta]
+    if dtype is None:
+        kinds = []
+        for v in args:
+            if isinstance(v, Tensor):
+                kinds.append(v.dtype.name)
+            else:
+                kinds.append("float32" if isinstance(v, float | np.floating) else "int32")
+        dtype = max(kinds, key=_RANGE_ORDER.index)
+    dtype = _dt.as_dtype(dtype)
+    as_type = float if dtype.is_floating else int
+    start, limit, delta = (as_type(v.numpy() if isinstance(v, Tensor) else v) for v in args)
+    attrs = {"start": start, "limit": limit, "delta": delta, "dtype": dtype._np}
+    return _op("Range", [], attrs)
+
+
+def where(condition, x=None, y=None, name=None):
+    """TF's ``tf.where``: ``SelectV2`` with broadcasting, or the int64 coordinates of the true
+    elements (``Where``) when ``x`` and ``y`` are both None."""
+    if (x is None) != (y is None):
+        raise ValueError("x and y must both be non-None or both be None.")
+    cond = _t(condition)
+    if x is None:
+        return _op("Where", [cond])
+    x, y = _coerce_pair(x, y)
+    return _op("SelectV2", [cond, x, y])

@@ -1,23 +1,34 @@
 """Gradient (VJP) rules, one per differentiable op type, written in ops.
 
 ``RULES[op_type](x_inputs, y_outputs, attrs, dy) -> [dx per input]``, where ``dy`` is the
-gradient of the (single) output. Because the rules call ops, the backward pass is itself
-recorded by any outer tape, which gives higher-order derivatives.
+gradient of the (single) output; for the ops in ``MULTI_OUTPUT`` it is the list of the
+outputs' gradients (None where an output got none). Because the rules call ops, the backward
+pass is itself recorded by any outer tape, which gives higher-order derivatives.
 """
 
 from __future__ import annotations
 
 from . import _array as A
 from . import _math as M
+from ._tensor import _execute, _op
 
-__all__ = ["RULES", "NON_DIFFERENTIABLE", "backward", "ones_like", "zeros_like"]
+__all__ = ["RULES", "NON_DIFFERENTIABLE", "MULTI_OUTPUT", "backward", "ones_like", "zeros_like"]
 
 RULES: dict = {}
 
-# Ops whose outputs carry no gradient (comparisons, integer and random outputs).
+# Ops whose outputs carry no gradient (comparisons, integer, bool and random outputs; TF
+# defines none for Round and FloorDiv either).
 NON_DIFFERENTIABLE = {
     "Equal", "NotEqual", "Less", "LessEqual", "Greater", "GreaterEqual",
     "Sign", "Floor", "Ceil", "Fill", "RandomUniform", "RandomStandardNormal",
+    "Round", "FloorDiv", "IsNan", "IsFinite", "LogicalNot", "LogicalAnd", "LogicalOr",
+    "All", "Any", "ArgMax", "ArgMin", "OneHot", "Range", "Where",
+}  # fmt: skip
+
+# Ops with several outputs: their rules get every output's gradient.
+MULTI_OUTPUT = {
+    "Split", "SplitV", "TopKV2", "SoftmaxCrossEntropyWithLogits",
+    "SparseSoftmaxCrossEntropyWithLogits",
 }  # fmt: skip
 
 
@@ -51,6 +62,11 @@ def backward(rec, output_grads):
             + ", ".join(f"{x.dtype.name}{x.shape}" for x in rec.inputs)
             + ")"
         )
+    if rec.op_type in MULTI_OUTPUT:
+        dy = list(output_grads)
+        if all(g is None for g in dy):
+            return [None] * len(rec.inputs)
+        return fn(rec.inputs, rec.outputs, rec.attrs, dy)
     dy = output_grads[0]
     if dy is None:
         return [None] * len(rec.inputs)
@@ -181,6 +197,82 @@ def _tanh_grad(x, y, attrs, dy):  # out = d * (1 - y^2)
     return [
         M.multiply(dy, M.multiply(d, M.multiply(yv, -2))),
         M.multiply(dy, M.subtract(1, M.square(yv))),
+    ]
+
+
+@rule("Erf")
+def _erf(x, y, attrs, dy):  # 2 / sqrt(pi) * exp(-x^2)
+    return [M.multiply(dy, M.multiply(M.exp(M.negative(M.square(x[0]))), 1.1283791670955126))]
+
+
+@rule("Elu")
+def _elu(x, y, attrs, dy):
+    return [M.elu_grad(dy, y[0])]
+
+
+@rule("Selu")
+def _selu(x, y, attrs, dy):
+    return [M.selu_grad(dy, y[0])]
+
+
+@rule("Softplus")
+def _softplus(x, y, attrs, dy):
+    return [M.softplus_grad(dy, x[0])]
+
+
+@rule("Relu6")
+def _relu6(x, y, attrs, dy):
+    return [M.relu6_grad(dy, x[0])]
+
+
+def _where_negative(outputs, g):
+    """``g`` where ``outputs < 0``, else 0."""
+    return A.where(M.less(outputs, 0), g, zeros_like(g))
+
+
+def _grad_of_grad(again):
+    """EluGrad / SeluGrad(g, outputs): g * (outputs + c) below 0, g * scale above; linear in g."""
+
+    def fn(x, y, attrs, dy):
+        g, outputs = x
+        return [again(dy, outputs), _where_negative(outputs, M.multiply(dy, g))]
+
+    return fn
+
+
+RULES["EluGrad"] = _grad_of_grad(M.elu_grad)
+RULES["SeluGrad"] = _grad_of_grad(M.selu_grad)
+
+
+@rule("SoftplusGrad")
+def _softplus_grad(x, y, attrs, dy):  # out = g * sigmoid(f)
+    g, f = x
+    s = M.sigmoid(f)
+    return [M.softplus_grad(dy, f), M.multiply(M.multiply(dy, g), M.multiply(s, M.subtract(1, s)))]
+
+
+@rule("Relu6Grad")
+def _relu6_grad(x, y, attrs, dy):  # linear in the gradients, flat in the features
+    return [M.relu6_grad(dy, x[1]), None]
+
+
+@rule("SelectV2")
+def _select(x, y, attrs, dy):
+    cond, t, e = x
+    zeros = zeros_like(dy)
+    return [
+        None,
+        unbroadcast(A.where(cond, dy, zeros), t.shape),
+        unbroadcast(A.where(cond, zeros, dy), e.shape),
+    ]
+
+
+@rule("FloorMod")
+def _floor_mod(x, y, attrs, dy):  # a - floor(a / b) * b
+    a, b = x
+    return [
+        unbroadcast(dy, a.shape),
+        unbroadcast(M.multiply(M.negative(dy), M.floordiv(a, b)), b.shape),
     ]
 
 
@@ -340,3 +432,219 @@ def _prod(x, y, attrs, dy):
         M.multiply(is_zero, M.multiply(nonzero_prod, one_zero)),
     )
     return [M.multiply(others, A.reshape(dy, kept))]
+
+
+# ---- ops along one axis, batched matmul ------------------------------------------------------
+
+
+@rule("Cumsum")
+def _cumsum(x, y, attrs, dy):
+    return [
+        M.cumsum(
+            dy,
+            axis=attrs.get("axis", 0),
+            exclusive=attrs.get("exclusive", False),
+            reverse=not attrs.get("reverse", False),
+        )
+    ]
+
+
+@rule("Cumprod")
+def _cumprod(x, y, attrs, dy):  # as TF: needs x != 0
+    axis, exclusive = attrs.get("axis", 0), attrs.get("exclusive", False)
+    reverse = attrs.get("reverse", False)
+    prod = M.cumprod(x[0], axis=axis, exclusive=exclusive, reverse=reverse)
+    out = M.cumsum(M.multiply(prod, dy), axis=axis, exclusive=exclusive, reverse=not reverse)
+    return [M.divide(out, x[0])]
+
+
+@rule("TopKV2")
+def _top_k(x, y, attrs, dy):
+    """The values' gradient goes back to the positions they came from."""
+    dvalues = dy[0]
+    if dvalues is None:
+        return [None]
+    shape = x[0].shape.as_list()
+    n, k = shape[-1], int(attrs["k"])
+    rows = 1
+    for d in shape[:-1]:
+        rows *= d
+    idx = M.cast(A.reshape(y[1], [rows, k]), "int64")
+    base = A.reshape(M.multiply(A.range(rows, dtype="int64"), n), [rows, 1])
+    flat = A.reshape(M.add(idx, base), [rows * k])
+    g = M.unsorted_segment_sum(A.reshape(dvalues, [rows * k]), flat, rows * n)
+    return [A.reshape(g, shape)]
+
+
+@rule("BatchMatMulV2")
+def _batch_matmul(x, y, attrs, dy):
+    a, b = x
+    adj_x, adj_y = bool(attrs.get("adj_x")), bool(attrs.get("adj_y"))
+
+    def mm(p, q, adj_p=False, adj_q=False):
+        return _op("BatchMatMulV2", [p, q], {"adj_x": adj_p, "adj_y": adj_q})
+
+    if not adj_x and not adj_y:
+        da, db = mm(dy, b, adj_q=True), mm(a, dy, adj_p=True)
+    elif not adj_x:
+        da, db = mm(dy, b), mm(dy, a, adj_p=True)
+    elif not adj_y:
+        da, db = mm(b, dy, adj_q=True), mm(a, dy)
+    else:
+        da, db = mm(b, dy, True, True), mm(dy, a, True, True)
+    return [unbroadcast(da, a.shape), unbroadcast(db, b.shape)]
+
+
+# ---- softmax and the fused losses --------------------------------------------------------------
+
+
+@rule("Softmax")
+def _softmax(x, y, attrs, dy):  # (dy - sum(dy * y)) * y
+    s = y[0]
+    inner = M.reduce_sum(M.multiply(dy, s), axis=-1, keepdims=True)
+    return [M.multiply(M.subtract(dy, inner), s)]
+
+
+@rule("LogSoftmax")
+def _log_softmax(x, y, attrs, dy):  # dy - exp(y) * sum(dy)
+    return [M.subtract(dy, M.multiply(M.exp(y[0]), M.reduce_sum(dy, axis=-1, keepdims=True)))]
+
+
+def _softmax_grad_grad(logits, grad_backprop):
+    """The path through the backprop output: (g - sum(g * softmax)) * softmax."""
+    s = _op("Softmax", [logits])
+    inner = M.reduce_sum(M.multiply(grad_backprop, s), axis=-1, keepdims=True)
+    return M.multiply(M.subtract(grad_backprop, inner), s)
+
+
+@rule("SoftmaxCrossEntropyWithLogits")
+def _xent(x, y, attrs, dy):
+    logits, _ = x
+    d_loss, d_backprop = dy
+    dx, dlabels = None, None
+    if d_loss is not None:
+        g = A.reshape(d_loss, [-1, 1])
+        dx = M.multiply(g, y[1])
+        dlabels = M.multiply(g, M.negative(_op("LogSoftmax", [logits])))
+    if d_backprop is not None:
+        extra = _softmax_grad_grad(logits, d_backprop)
+        dx = extra if dx is None else M.add(dx, extra)
+        dlabels = M.negative(d_backprop) if dlabels is None else M.subtract(dlabels, d_backprop)
+    return [dx, dlabels]
+
+
+@rule("SparseSoftmaxCrossEntropyWithLogits")
+def _sparse_xent(x, y, attrs, dy):
+    logits, _ = x
+    d_loss, d_backprop = dy
+    dx = None
+    if d_loss is not None:
+        dx = M.multiply(A.reshape(d_loss, [-1, 1]), y[1])
+    if d_backprop is not None:
+        extra = _softmax_grad_grad(logits, d_backprop)
+        dx = extra if dx is None else M.add(dx, extra)
+    return [dx, None]
+
+
+# ---- array ops -------------------------------------------------------------------------------
+
+
+def _axis_of(attrs, rank):
+    return int(attrs.get("axis", 0)) % rank
+
+
+@rule("ConcatV2")
+def _concat(x, y, attrs, dy):
+    axis = _axis_of(attrs, len(x[0].shape))
+    sizes = [t.shape[axis] for t in x]
+    return _execute("SplitV", [dy], {"size_splits": tuple(sizes), "axis": axis})
+
+
+@rule("Split", "SplitV")
+def _split(x, y, attrs, dy):
+    parts = [zeros_like(o) if g is None else g for g, o in zip(dy, y)]
+    axis = _axis_of(attrs, len(x[0].shape))
+    return [_op("ConcatV2", parts, {"axis": axis}) if len(parts) > 1 else parts[0]]
+
+
+@rule("Slice")
+def _slice(x, y, attrs, dy):
+    shape = x[0].shape.as_list()
+    begin = [int(b) for b in attrs["begin"]]
+    size = y[0].shape.as_list()
+    pads = tuple((b, d - b - s) for b, d, s in zip(begin, shape, size))
+    return [_op("Pad", [dy], {"paddings": pads})]
+
+
+@rule("Pad")
+def _pad(x, y, attrs, dy):
+    begin = tuple(int(a) for a, _ in attrs["paddings"])
+    return [_op("Slice", [dy], {"begin": begin, "size": tuple(x[0].shape.as_list())})]
+
+
+@rule("StridedSlice")
+def _strided_slice(x, y, attrs, dy):
+    return [_op("StridedSliceGrad", [dy], {**attrs, "shape": tuple(x[0].shape.as_list())})]
+
+
+@rule("StridedSliceGrad")
+def _strided_slice_grad(x, y, attrs, dy):
+    return [_op("StridedSlice", [dy], {k: v for k, v in attrs.items() if k != "shape"})]
+
+
+@rule("Tile")
+def _tile(x, y, attrs, dy):
+    shape = x[0].shape.as_list()
+    mult = [int(m) for m in attrs["multiples"]]
+    split = [v for m, d in zip(mult, shape) for v in (m, d)]
+    g = M.reduce_sum(A.reshape(dy, split), axis=list(range(0, 2 * len(shape), 2)))
+    return [A.reshape(g, shape)]
+
+
+@rule("ReverseV2")
+def _reverse(x, y, attrs, dy):
+    return [_op("ReverseV2", [dy], {"axis": attrs["axis"]})]
+
+
+@rule("GatherV2")
+def _gather(x, y, attrs, dy):
+    """A dense UnsortedSegmentSum of the gathered slices back into params' shape."""
+    params, indices = x
+    shape = params.shape.as_list()
+    axis = _axis_of(attrs, len(shape))
+    outer, inner, m = 1, 1, 1
+    for d in shape[:axis]:
+        outer *= d
+    for d in shape[axis + 1 :]:
+        inner *= d
+    for d in indices.shape.as_list():
+        m *= d
+    ids = A.reshape(indices, [m])
+    g = A.reshape(dy, [outer, m, inner])
+    if outer == 1:
+        s = M.unsorted_segment_sum(A.reshape(g, [m, inner]), ids, shape[axis])
+    else:
+        s = M.unsorted_segment_sum(A.transpose(g, [1, 0, 2]), ids, shape[axis])
+        s = A.transpose(s, [1, 0, 2])
+    return [A.reshape(s, shape), None]
+
+
+@rule("UnsortedSegmentSum")
+def _segment_sum(x, y, attrs, dy):
+    data, ids = x
+    keep = M.greater_equal(ids, 0)
+    g = A.gather(dy, M.maximum(ids, 0))  # ids.shape + dy.shape[1:] == data.shape
+    mask = A.reshape(M.cast(keep, dy.dtype), ids.shape.as_list() + [1] * (data.ndim - ids.ndim))
+    return [M.multiply(g, mask), None]
+
+
+@rule("GatherNd")
+def _gather_nd(x, y, attrs, dy):
+    params, indices = x
+    shape = tuple(params.shape.as_list())
+    return [_op("ScatterNd", [indices, dy], {"shape": shape}), None]
+
+
+@rule("ScatterNd")
+def _scatter_nd(x, y, attrs, dy):
+    return [None, _op("GatherNd", [dy, x[0]])]

@@ -2,32 +2,42 @@
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 from . import dtypes as _dt
-from ._tensor import Tensor, _coerce_pair, _op, convert_to_tensor, errors
+from ._tensor import Tensor, _coerce_pair, _execute, _op, convert_to_tensor, errors
 
 __all__ = [
-    "abs", "add", "add_n", "cast", "ceil", "cos", "divide", "equal", "exp", "expm1", "floor",
-    "greater", "greater_equal", "less", "less_equal", "log", "log1p", "matmul", "maximum",
-    "minimum", "multiply", "negative", "not_equal", "pow", "realdiv", "reciprocal",
-    "reduce_max", "reduce_mean", "reduce_min", "reduce_prod", "reduce_sum", "relu_grad",
-    "rsqrt", "sigmoid", "sigmoid_grad", "sign", "sin", "sqrt", "square", "squared_difference",
-    "subtract", "tan", "tanh", "tanh_grad", "truediv",
+    "abs", "add", "add_n", "argmax", "argmin", "cast", "ceil", "cos", "cumprod", "cumsum",
+    "divide", "elu_grad", "equal", "erf", "exp", "expm1", "floor", "floordiv", "floormod",
+    "greater", "greater_equal", "is_finite", "is_nan", "less", "less_equal", "log", "log1p",
+    "logical_and", "logical_not", "logical_or", "matmul", "maximum", "minimum", "mod",
+    "multiply", "negative", "not_equal", "pow", "realdiv", "reciprocal", "reduce_all",
+    "reduce_any", "reduce_max", "reduce_mean", "reduce_min", "reduce_prod", "reduce_sum",
+    "relu6_grad", "relu_grad", "round", "rsqrt", "selu_grad", "sigmoid", "sigmoid_grad", "sign",
+    "sin", "softplus", "softplus_grad", "sqrt", "square", "squared_difference", "subtract",
+    "tan", "tanh", "tanh_grad", "top_k", "truediv", "unsorted_segment_sum",
 ]  # fmt: skip
 
 
-def _unary(op_type):
+def _t(x):
+    return x if type(x) is Tensor else convert_to_tensor(x)
+
+
+def _unary(op_type, name=None):
     def fn(x, name=None):
         return _op(op_type, [x if type(x) is Tensor else convert_to_tensor(x)])
 
-    fn.__name__ = op_type.lower()
+    fn.__name__ = name or op_type.lower()
     fn.__doc__ = f"Elementwise ``{op_type}`` (TF's op of that name)."
     return fn
 
 
-def _binary(op_type):
+def _binary(op_type, name=None):
     def fn(x, y, name=None):
         return _op(op_type, list(_coerce_pair(x, y)))
 
+    fn.__name__ = name or op_type.lower()
     fn.__doc__ = f"Elementwise ``{op_type}`` with NumPy broadcasting; no dtype promotion."
     return fn
 
@@ -50,6 +60,12 @@ tanh = _unary("Tanh")
 sigmoid = _unary("Sigmoid")
 floor = _unary("Floor")
 ceil = _unary("Ceil")
+erf = _unary("Erf")
+round = _unary("Round")  # noqa: A001 - TF's name; ties to even, as TF
+softplus = _unary("Softplus")
+is_nan = _unary("IsNan", "is_nan")
+is_finite = _unary("IsFinite", "is_finite")
+logical_not = _unary("LogicalNot", "logical_not")
 
 add = _binary("AddV2")
 subtract = _binary("Sub")
@@ -62,6 +78,15 @@ pow = _binary("Pow")  # noqa: A001 - TF's name
 relu_grad = _binary("ReluGrad")
 sigmoid_grad = _binary("SigmoidGrad")  # (y, dy) -> dy * y * (1 - y)
 tanh_grad = _binary("TanhGrad")  # (y, dy) -> dy * (1 - y^2)
+elu_grad = _binary("EluGrad", "elu_grad")  # (gradients, outputs)
+selu_grad = _binary("SeluGrad", "selu_grad")  # (gradients, outputs)
+softplus_grad = _binary("SoftplusGrad", "softplus_grad")  # (gradients, features)
+relu6_grad = _binary("Relu6Grad", "relu6_grad")  # (gradients, features)
+floordiv = _binary("FloorDiv", "floordiv")  # Python's //; integer division by zero is an error
+floormod = _binary("FloorMod", "floormod")  # Python's %
+mod = floormod
+logical_and = _binary("LogicalAnd", "logical_and")
+logical_or = _binary("LogicalOr", "logical_or")
 equal = _binary("Equal")
 not_equal = _binary("NotEqual")
 less = _binary("Less")
@@ -129,6 +154,49 @@ reduce_mean = _reduce("Mean")
 reduce_max = _reduce("Max")
 reduce_min = _reduce("Min")
 reduce_prod = _reduce("Prod")
+reduce_all = _reduce("All")
+reduce_any = _reduce("Any")
+
+
+def _arg(op_type):
+    def fn(input, axis=None, output_type=_dt.int64, name=None):  # noqa: A002 - TF's name
+        axis = 0 if axis is None else int(axis)
+        out = _dt.as_dtype(output_type)._np
+        return _op(op_type, [_t(input)], {"axis": axis, "output_type": out})
+
+    fn.__doc__ = f"TF's ``{op_type}``: the index of the first extreme along ``axis`` (default 0)."
+    return fn
+
+
+argmax = _arg("ArgMax")
+argmin = _arg("ArgMin")
+
+
+def _cumulative(op_type):
+    def fn(x, axis=0, exclusive=False, reverse=False, name=None):
+        attrs = {"axis": int(axis), "exclusive": bool(exclusive), "reverse": bool(reverse)}
+        return _op(op_type, [_t(x)], attrs)
+
+    fn.__doc__ = f"TF's ``{op_type}`` along ``axis``, optionally exclusive and / or reversed."
+    return fn
+
+
+cumsum = _cumulative("Cumsum")
+cumprod = _cumulative("Cumprod")
+
+TopKV2 = namedtuple("TopKV2", ["values", "indices"])
+
+
+def top_k(input, k=1, sorted=True, name=None):  # noqa: A002 - TF's names
+    """TF's ``tf.math.top_k``: the ``k`` largest entries of the last axis and their indices."""
+    values, indices = _execute("TopKV2", [_t(input)], {"k": int(k), "sorted": bool(sorted)})
+    return TopKV2(values, indices)
+
+
+def unsorted_segment_sum(data, segment_ids, num_segments, name=None):
+    """TF's ``tf.math.unsorted_segment_sum``; negative ids are dropped."""
+    n = int(num_segments.numpy()) if isinstance(num_segments, Tensor) else int(num_segments)
+    return _op("UnsortedSegmentSum", [_t(data), _t(segment_ids)], {"num_segments": n})
 
 
 def matmul(
@@ -143,18 +211,20 @@ def matmul(
     output_type=None,
     name=None,
 ):
-    """TF's ``tf.linalg.matmul`` on rank-2 float tensors (batched matmul: a later release)."""
+    """TF's ``tf.linalg.matmul`` on float tensors of rank >= 2; batch dims broadcast.
+
+    Real dtypes only, so ``adjoint`` is ``transpose``. Rank 2 runs ``MatMul``, higher ranks
+    ``BatchMatMulV2``.
+    """
     a, b = _coerce_pair(a, b)
-    if a.ndim != 2 or b.ndim != 2:
-        raise errors.UnimplementedError(
-            f"matmul of shapes {a.shape} and {b.shape} ({a.dtype.name}): only rank-2 inputs "
-            "are supported in this release"
+    if a.ndim < 2 or b.ndim < 2:
+        raise errors.InvalidArgumentError(
+            f"matmul needs inputs of rank >= 2, got shapes {a.shape} and {b.shape}"
         )
-    attrs = {
-        "transpose_a": bool(transpose_a or adjoint_a),
-        "transpose_b": bool(transpose_b or adjoint_b),
-    }
-    return _op("MatMul", [a, b], attrs)
+    ta, tb = bool(transpose_a or adjoint_a), bool(transpose_b or adjoint_b)
+    if a.ndim == 2 and b.ndim == 2:
+        return _op("MatMul", [a, b], {"transpose_a": ta, "transpose_b": tb})
+    return _op("BatchMatMulV2", [a, b], {"adj_x": ta, "adj_y": tb})
 
 
 # ---- operators ------------------------------------------------------------------------------
@@ -176,6 +246,15 @@ Tensor.__pow__ = lambda self, other: pow(self, other)
 Tensor.__rpow__ = _rev(pow)
 Tensor.__matmul__ = lambda self, other: matmul(self, other)
 Tensor.__rmatmul__ = _rev(matmul)
+Tensor.__floordiv__ = lambda self, other: floordiv(self, other)
+Tensor.__rfloordiv__ = _rev(floordiv)
+Tensor.__mod__ = lambda self, other: floormod(self, other)
+Tensor.__rmod__ = _rev(floormod)
+Tensor.__and__ = lambda self, other: logical_and(self, other)
+Tensor.__rand__ = _rev(logical_and)
+Tensor.__or__ = lambda self, other: logical_or(self, other)
+Tensor.__ror__ = _rev(logical_or)
+Tensor.__invert__ = lambda self: logical_not(self)
 Tensor.__neg__ = lambda self: negative(self)
 Tensor.__abs__ = lambda self: abs(self)
 Tensor.__lt__ = lambda self, other: less(self, other)
