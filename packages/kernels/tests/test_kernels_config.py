@@ -25,3 +25,35 @@ def test_thread_count_set_before_init_is_honoured_and_fixed_after():
                          check=True).stdout.splitlines()  # fmt: skip
     assert out[0] == "1 1"
     assert out[1] == "RuntimeError: Intra op parallelism cannot be modified after initialization."
+
+
+CORE_SCRIPT = """
+import os
+import tensorhouse_kernels as tk
+from tensorhouse_kernels import _blas, _cpu
+print(_blas.core_type(), _cpu.blas_corename(), os.environ.get("OPENBLAS_CORETYPE"))
+"""
+
+
+def _core_run(env_extra):
+    import os
+
+    env = {k: v for k, v in os.environ.items() if "CORETYPE" not in k}
+    env.update(env_extra)
+    out = subprocess.run([sys.executable, "-c", CORE_SCRIPT], capture_output=True, text=True,
+                         check=True, env=env).stdout.split()  # fmt: skip
+    return out
+
+
+def test_private_blas_takes_the_cpus_best_core_despite_a_pinned_openblas_coretype():
+    wanted, loaded, env_after = _core_run({"OPENBLAS_CORETYPE": "Prescott"})
+    assert env_after == "Prescott"  # NumPy's setting is left as it was
+    if wanted == "None":  # a CPU without AVX2: OpenBLAS's own detection, honouring the pin
+        assert loaded == "Prescott"
+    else:
+        assert loaded == wanted  # e.g. SkylakeX on an AVX-512 machine
+
+
+def test_tensorhouse_blas_coretype_overrides():
+    wanted, loaded, env_after = _core_run({"TENSORHOUSE_BLAS_CORETYPE": "Sandybridge"})
+    assert (wanted, loaded, env_after) == ("Sandybridge", "Sandybridge", "None")

@@ -5,6 +5,7 @@ from importlib.metadata import version as _version
 
 from . import config, debugging, errors
 from ._info import info
+from .backends.cpu import cpu_details
 from .device_spec import DeviceSpec
 from .devices import (
     Device,
@@ -31,6 +32,7 @@ __all__ = [
     "debugging",
     "errors",
     "info",
+    "cpu_details",
     "DeviceSpec",
     "Device",
     "LogicalDevice",

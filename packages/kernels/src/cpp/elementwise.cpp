@@ -88,12 +88,12 @@ void unary(int op, py::array x, py::array out) {
     using T = std::remove_pointer_t<decltype(tag)>;
     const T* px = static_cast<const T*>(x.data());
     T* py_ = static_cast<T*>(out.mutable_data());
-    py::gil_scoped_release release;
     const int nt = threads_for(n * 4);  // transcendental maps pay for threads sooner
     auto seq = std::make_integer_sequence<int, kUnaryCount>{};
     if (nt <= 1) {
-      unary_run<T>(op, px, py_, n, seq);
+      unary_run<T>(op, px, py_, n, seq);  // small: keeping the GIL is cheaper than releasing
     } else {
+      py::gil_scoped_release release;
 #pragma omp parallel for num_threads(nt) schedule(static)
       for (int t = 0; t < nt; ++t) {
         const int64_t b = n * t / nt, e = n * (t + 1) / nt;
@@ -225,6 +225,33 @@ void binary_switch(int op, const StridedPlan& plan, const T* a, const T* b, R* o
   table[op](plan, a, b, o);
 }
 
+// Flat path: operands with the output's shape (stride 1) or a single element (stride 0).
+template <typename T, typename R, int... OPS>
+void binary_flat(int op, const T* a, int64_t sa, const T* b, int64_t sb, R* o, int64_t n,
+                 std::integer_sequence<int, OPS...>) {
+  using Fn = void (*)(const T*, int64_t, const T*, int64_t, R*, int64_t);
+  static constexpr Fn table[] = {&binary_run<T, R, OPS>...};
+  const Fn run = table[op];
+  const int nt = threads_for(n);
+  if (nt <= 1) {
+    run(a, sa, b, sb, o, n);
+    return;
+  }
+  py::gil_scoped_release release;
+#pragma omp parallel for num_threads(nt) schedule(static)
+  for (int t = 0; t < nt; ++t) {
+    const int64_t lo = n * t / nt, hi = n * (t + 1) / nt;
+    run(a + lo * sa, sa, b + lo * sb, sb, o + lo, hi - lo);
+  }
+}
+
+inline bool same_shape(const py::array& x, const py::array& y) {
+  if (x.ndim() != y.ndim()) return false;
+  for (py::ssize_t i = 0; i < x.ndim(); ++i)
+    if (x.shape(i) != y.shape(i)) return false;
+  return true;
+}
+
 // TF's integer division checks every divisor: a zero is an error, never a trap.
 void reject_zero_divisor(const py::array& b, const char* op) {
   bool zero = false;
@@ -245,8 +272,38 @@ void binary(int op, py::array a, py::array b, py::array out) {
   require_writable(out, "binary");
   require_same_dtype(a, b, "binary");
   const bool is_compare = op >= kFirstCompare;
-  if (is_compare ? dtype_of(out) != DType::kBool : dtype_of(out) != dtype_of(a))
+  const DType dt = dtype_of(a);
+  if (is_compare ? dtype_of(out) != DType::kBool : dtype_of(out) != dt)
     throw py::value_error("binary: output dtype does not match the op");
+  const bool int_division = (op == kFloorDiv || op == kFloorMod) && dt != DType::kFloat32 &&
+                            dt != DType::kFloat64;
+  // Equal shapes or a one-element operand: no broadcast plan, no heap allocation, and the
+  // GIL is only released when threads will run (the per-call cost of small ops matters).
+  int64_t flat_a = -1, flat_b = -1;
+  if (same_shape(a, out)) {
+    flat_a = 1;
+    flat_b = same_shape(b, out) ? 1 : (b.size() == 1 && b.ndim() <= out.ndim() ? 0 : -1);
+  } else if (a.size() == 1 && a.ndim() <= out.ndim() && same_shape(b, out)) {
+    flat_a = 0;
+    flat_b = 1;
+  }
+  if (flat_a >= 0 && flat_b >= 0) {
+    const int64_t n = out.size();
+    if (n == 0) return;
+    if (int_division) reject_zero_divisor(b, op == kFloorDiv ? "FloorDiv" : "FloorMod");
+    auto seq = std::make_integer_sequence<int, kBinaryCount>{};
+    dispatch_numeric(dt, "binary", [&](auto* tag) {
+      using T = std::remove_pointer_t<decltype(tag)>;
+      const T* pa = static_cast<const T*>(a.data());
+      const T* pb = static_cast<const T*>(b.data());
+      void* po = out.mutable_data();
+      if (is_compare)
+        binary_flat<T, bool>(op, pa, flat_a, pb, flat_b, static_cast<bool*>(po), n, seq);
+      else
+        binary_flat<T, T>(op, pa, flat_a, pb, flat_b, static_cast<T*>(po), n, seq);
+    });
+    return;
+  }
   const Shape sa = shape_of(a), sb = shape_of(b), so = shape_of(out);
   // Validate that out is the broadcast of a and b.
   const size_t r = so.size();
@@ -260,12 +317,10 @@ void binary(int op, py::array a, py::array b, py::array out) {
                             " do not broadcast to " + shape_str(so));
   }
   if (out.size() == 0) return;
-  if ((op == kFloorDiv || op == kFloorMod) && dtype_of(b) != DType::kFloat32 &&
-      dtype_of(b) != DType::kFloat64)
-    reject_zero_divisor(b, op == kFloorDiv ? "FloorDiv" : "FloorMod");
+  if (int_division) reject_zero_divisor(b, op == kFloorDiv ? "FloorDiv" : "FloorMod");
   StridedPlan plan(so, {broadcast_strides(sa, so), broadcast_strides(sb, so)});
   auto seq = std::make_integer_sequence<int, kBinaryCount>{};
-  dispatch_numeric(dtype_of(a), "binary", [&](auto* tag) {
+  dispatch_numeric(dt, "binary", [&](auto* tag) {
     using T = std::remove_pointer_t<decltype(tag)>;
     const T* pa = static_cast<const T*>(a.data());
     const T* pb = static_cast<const T*>(b.data());

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import platform
 
@@ -31,7 +32,15 @@ _ISA = {
 
 
 def cpu_details(cpuinfo_path="/proc/cpuinfo", meminfo_path="/proc/meminfo") -> dict:
-    """Cores, ISA features and memory, read from /proc on Linux (fewer fields elsewhere)."""
+    """Cores, ISA features and memory, read from /proc on Linux (fewer fields elsewhere).
+
+    Cheap and probes no other backend: kernel libraries use it to pick code paths.
+    """
+    return dict(_cpu_details(cpuinfo_path, meminfo_path))
+
+
+@functools.lru_cache(maxsize=4)
+def _cpu_details(cpuinfo_path, meminfo_path) -> dict:
     details = {
         "device_name": platform.processor() or platform.machine(),
         "logical_cores": os.cpu_count() or 1,
