@@ -8,7 +8,7 @@ import shutil
 
 import nox
 
-nox.options.sessions = ["lint", "tests", "layer"]
+nox.options.sessions = ["lint", "tests", "layer", "asan"]
 nox.options.default_venv_backend = "virtualenv"
 
 ROOT = pathlib.Path(__file__).parent
@@ -26,7 +26,7 @@ WHEELS = ROOT / ".nox" / "_wheels"
 TEST_DEPS = ["pytest>=8", "hypothesis>=6"]
 # JAX backs the XLA_CPU devices, so the XLA paths run in CI (no TPU or GPU needed).
 XLA_DEPS = ["jax>=0.4.30"]
-LAYER_EXTRAS = {"hw-runtime": XLA_DEPS}
+LAYER_EXTRAS = {"hw-runtime": XLA_DEPS, "kernels": XLA_DEPS}
 _built: dict[str, pathlib.Path] = {}
 
 
@@ -96,6 +96,30 @@ def demo(session: nox.Session) -> None:
     install_stack(session, "tensorhouse")
     session.run("tensorhouse", "info")
     session.run("tensorhouse", "demo", *session.posargs)
+
+
+@nox.session
+def asan(session: nox.Session) -> None:
+    """Kernel tests under AddressSanitizer + UBSan (kernels built with TH_SANITIZE=ON)."""
+    session.install("pip>=23", *TEST_DEPS)
+    session.install(str(ROOT / "packages" / "hw-runtime"))
+    session.install(
+        str(ROOT / "packages" / "kernels"),
+        "-C", "cmake.define.TH_SANITIZE=ON",
+        "-C", f"build-dir={ROOT / '.nox' / '_asan_build'}",
+    )  # fmt: skip
+    libs = [
+        session.run("g++", f"-print-file-name={lib}", silent=True, external=True).strip()
+        for lib in ("libasan.so", "libubsan.so")
+    ]
+    env = {
+        "LD_PRELOAD": " ".join(libs),
+        "ASAN_OPTIONS": "detect_leaks=0",
+        "UBSAN_OPTIONS": "halt_on_error=1:print_stacktrace=1",
+    }
+    # The slow tests (large thread sweeps, many hypothesis examples) run in "tests" unsanitized.
+    args = session.posargs or ["-m", "not slow"]
+    session.run("pytest", "-q", "-p", "no:cacheprovider", "packages/kernels/tests", *args, env=env)
 
 
 @nox.session(default=False)

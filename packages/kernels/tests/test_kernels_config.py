@@ -57,3 +57,20 @@ def test_private_blas_takes_the_cpus_best_core_despite_a_pinned_openblas_coretyp
 def test_tensorhouse_blas_coretype_overrides():
     wanted, loaded, env_after = _core_run({"TENSORHOUSE_BLAS_CORETYPE": "Sandybridge"})
     assert (wanted, loaded, env_after) == ("Sandybridge", "Sandybridge", "None")
+
+
+OMP_SCRIPT = """
+import os
+import tensorhouse_kernels
+print(os.environ.get("OMP_WAIT_POLICY"))
+"""
+
+
+def test_openmp_wait_policy_is_set_only_while_the_module_loads():
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    run = lambda e: subprocess.run([sys.executable, "-c", OMP_SCRIPT], capture_output=True,  # noqa: E731
+                                   text=True, check=True, env=e).stdout.strip()  # fmt: skip
+    assert run(env) == "None"  # restored: other OpenMP libraries keep their defaults
+    assert run({**env, "OMP_WAIT_POLICY": "ACTIVE"}) == "ACTIVE"  # the user's choice stands

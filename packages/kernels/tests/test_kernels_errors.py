@@ -66,7 +66,7 @@ def test_matmul_int32_has_no_kernel(cpu):
         tk.execute("MatMul", [ones((2, 2), np.int32), ones((2, 2), np.int32)], {}, cpu)
     msg = str(info.value)
     assert "'MatMul'" in msg and "dtype int32" in msg
-    assert msg.endswith("Registered kernels for 'MatMul': CPU:float32, CPU:float64")
+    assert "Registered kernels for 'MatMul': CPU:float32, CPU:float64" in msg  # then XLA's
     assert info.value.error_code == 5
 
 
@@ -122,7 +122,7 @@ def test_fill_negative_dim(cpu):
         tk.execute("Fill", [], {"shape": (2, -1), "dtype": "float32", "value": 0}, cpu)
 
 
-@pytest.mark.parametrize("dst", ["float16", "int16", "complex64"])
+@pytest.mark.parametrize("dst", ["int16", "complex64", "float128"])
 def test_cast_to_unsupported_dtype(dst, cpu):
     with pytest.raises(errors.UnimplementedError, match=f"Cast float32 to {dst} is not supported"):
         tk.execute("Cast", [ones((3,))], {"DstT": dst}, cpu)

@@ -108,3 +108,65 @@ def test_uniform_float32_first_values_from_philox_words(cpu):
     expected = [((w >> 9) / 2.0**23) for w in words]
     u = sample(cpu, "RandomUniform", shape=(4,), seed=1, seed2=2)
     np.testing.assert_array_equal(u, np.array(expected, dtype=np.float32))
+
+
+# ---- RandomUniformInt, TruncatedNormal and the stateless ops ----------------------------------
+
+
+def test_truncated_normal_stays_within_two_stddevs(cpu):
+    x = sample(cpu, "TruncatedNormal", "float64")
+    assert np.abs(x).max() < 2
+    # the standard normal truncated to [-2, 2] has variance 0.7737
+    assert abs(x.mean()) < 0.01 and abs(x.var() - 0.7737) < 0.01
+
+
+def test_random_uniform_int_covers_the_range(cpu):
+    attrs = {"shape": (N,), "dtype": "int32", "seed": 1, "seed2": 2, "minval": -3, "maxval": 4}
+    (x,), _ = tk.execute("RandomUniformInt", [], attrs, cpu)
+    assert x.dtype == np.int32 and x.min() == -3 and x.max() == 3
+    counts = np.bincount(x + 3)
+    assert counts.min() > N / 7 * 0.95
+
+
+def test_random_uniform_int_needs_minval_below_maxval(cpu):
+    attrs = {"shape": (3,), "dtype": "int64", "seed": 1, "seed2": 2, "minval": 5, "maxval": 5}
+    with pytest.raises(
+        tk.runtime.errors.InvalidArgumentError, match="Need minval < maxval: 5 >= 5"
+    ):
+        tk.execute("RandomUniformInt", [], attrs, cpu)
+
+
+@pytest.mark.parametrize(
+    "op", ["StatelessRandomUniformV2", "StatelessRandomNormalV2", "StatelessTruncatedNormalV2"]
+)
+def test_stateless_same_seed_same_numbers_at_any_thread_count(op, cpu, kernel_threads):
+    attrs = {"shape": (N,), "dtype": "float32", "seed": [7, 11]}
+    runs = []
+    for n in (1, 2, 7):
+        kernel_threads(n)
+        (x,), _ = tk.execute(op, [], attrs, cpu)
+        runs.append(x)
+    for x in runs[1:]:
+        np.testing.assert_array_equal(x, runs[0])
+    (other,), _ = tk.execute(op, [], dict(attrs, seed=[7, 12]), cpu)
+    assert not np.array_equal(other, runs[0])
+
+
+def test_stateless_seed_must_have_two_entries(cpu):
+    attrs = {"shape": (3,), "dtype": "float32", "seed": [1, 2, 3]}
+    with pytest.raises(tk.runtime.errors.InvalidArgumentError, match=r"seed must have shape \[2\]"):
+        tk.execute("StatelessRandomNormalV2", [], attrs, cpu)
+
+
+@pytest.mark.parametrize(
+    "op, dtype", [("TruncatedNormal", "float32"), ("RandomUniformInt", "int64")]
+)
+def test_new_random_ops_do_not_depend_on_threads(op, dtype, cpu, kernel_threads):
+    attrs = {"shape": (N,), "dtype": dtype, "seed": 3, "seed2": 4, "minval": -(2**40), "maxval": 9}
+    runs = []
+    for n in (1, 2, 7):
+        kernel_threads(n)
+        (x,), _ = tk.execute(op, [], attrs, cpu)
+        runs.append(x)
+    for x in runs[1:]:
+        np.testing.assert_array_equal(x, runs[0])

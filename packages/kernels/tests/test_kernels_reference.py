@@ -8,6 +8,7 @@ to run: scalars, zero-size dims and broadcasting are in the cases of every op th
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 import math
 import zlib
@@ -24,6 +25,8 @@ from tensorhouse_hw_runtime.registry import list_kernels
 CPU = get_device("/device:CPU:0")
 SOURCE_PREFIX = "tensorhouse_kernels"
 ALL_DTYPES = ("float32", "float64", "int32", "int64", "uint8", "bool")
+# Cast also converts to and from 16-bit float storage (bfloat16 with ml_dtypes, as the kernels)
+CAST16_DTYPES = ("float16",) + (("bfloat16",) if importlib.util.find_spec("ml_dtypes") else ())
 
 
 def registered_kernels():
@@ -57,7 +60,10 @@ def assert_matches(out, expected, what=""):
     assert out.dtype == expected.dtype, f"{what}: dtype {out.dtype} != {expected.dtype}"
     assert out.shape == expected.shape, f"{what}: shape {out.shape} != {expected.shape}"
     assert out.flags.c_contiguous, what
-    if expected.dtype.kind == "f":
+    if expected.dtype.name == "bfloat16":  # compare the exact values, NaN payloads aside
+        out, expected = out.astype(np.float32), expected.astype(np.float32)
+        np.testing.assert_allclose(out, expected, rtol=0, atol=0, equal_nan=True, err_msg=what)
+    elif expected.dtype.kind == "f":
         np.testing.assert_allclose(
             out, expected, equal_nan=True, err_msg=what, **tolerance(out.dtype)
         )
@@ -202,8 +208,8 @@ def reshape_cases(dtype):
     ]
 
 
-def cast_cases(dtype):
-    return [(((0,),), {"DstT": dst}) for dst in ALL_DTYPES]  # inputs come from cast_inputs
+def cast_cases(dtype):  # inputs come from cast_inputs
+    return [(((0,),), {"DstT": dst}) for dst in ALL_DTYPES + CAST16_DTYPES]
 
 
 def fill_cases(dtype):
@@ -317,6 +323,8 @@ def saturate(v, dst):
 def cast_ref(inputs, attrs):
     (x,) = inputs
     dst = np.dtype(attrs["DstT"])
+    if x.dtype.itemsize == 2 and x.dtype.kind in "fV" and dst.itemsize != 2:
+        x = x.astype(np.float32)  # 16-bit storage widens exactly
     if x.dtype.kind == "f" and dst.kind in "iu":
         return np.array([saturate(float(v), dst) for v in x.ravel()], dtype=dst).reshape(x.shape)
     with np.errstate(over="ignore"):  # float64 -> float32 overflows to inf, as in C++
@@ -336,10 +344,17 @@ CAST_VALUES = {
               2**53 + 1, 2**63 - 1, -(2**63)],
     "uint8": [0, 1, 2, 127, 128, 200, 255],
     "bool": [True, False, True],
+    "float16": [0.0, -0.0, 0.5, -1.5, 2.5, 255.5, -129.3, 300.7, 65504.0, -65504.0, 6e-8, 1e-5,
+                np.inf, -np.inf, np.nan],
+    "bfloat16": [0.0, -0.0, 1.5, -2.5, 255.5, -129.3, 2.0**31, 3e38, -3e38, 1e-39,
+                 np.inf, -np.inf, np.nan],
 }  # fmt: skip
 
 
 def cast_inputs(rng, dtype, shapes):
+    if dtype in ("float16", "bfloat16"):
+        special = np.array(CAST_VALUES[dtype]).astype(dtype)
+        return [np.concatenate([special, rng.uniform(-300, 300, 40).astype(dtype)])]
     special = np.array(CAST_VALUES[dtype], dtype=dtype)
     return [np.concatenate([special, values(rng, dtype, (20,))])]
 
@@ -400,6 +415,72 @@ def random_normal_ref(inputs, attrs):
     z = np.empty_like(u)
     z[0::2], z[1::2] = r * np.sin(theta), r * np.cos(theta)
     return z[:n].reshape(attrs["shape"])
+
+
+def random_int_cases(dtype):
+    bounds = [(0, 10), (-5, 3), (-(2**31), 2**31 - 1), (7, 8)]
+    if dtype == "int64":
+        bounds += [(-(2**62), 2**62), (2**40, 2**40 + 3)]
+    return [
+        ((), dict(c[1], dtype=dtype, minval=lo, maxval=hi))
+        for c in random_cases("float32")[::3]
+        for lo, hi in bounds
+    ]
+
+
+def random_int_ref(inputs, attrs):
+    dtype = np.dtype(attrs["dtype"])
+    n = math.prod(attrs["shape"])
+    per_block = 4 if dtype == np.int32 else 2
+    span = attrs["maxval"] - attrs["minval"]
+    out = []
+    for blk in range((n + per_block - 1) // per_block):
+        w = philox4x32_10(attrs["seed"], attrs["seed2"], blk)
+        words = w if per_block == 4 else [(w[0] << 32) | w[1], (w[2] << 32) | w[3]]
+        out.extend(attrs["minval"] + x % span for x in words)
+    return np.array(out[:n], dtype=dtype).reshape(attrs["shape"])
+
+
+def truncated_normal_ref(inputs, attrs):
+    """Element i tries blocks i, i + n, ...: two Box-Muller normals each, the first inside 2."""
+    dtype = np.dtype(attrs["dtype"])
+    n = math.prod(attrs["shape"])
+    out = np.empty(n, dtype)
+    for i in range(n):
+        attempt = 0
+        while True:
+            w = philox4x32_10(attrs["seed"], attrs["seed2"], i + attempt * n)
+            if dtype == np.float32:
+                bits = np.array([(x >> 9) | 0x3F800000 for x in w[:2]], dtype=np.uint32)
+                u = bits.view(np.float32) - np.float32(1)
+            else:
+                low = (1 << 52) - 1
+                mant = [((w[0] << 20) ^ w[1]) & low, ((w[2] << 20) ^ w[3]) & low]
+                u = np.array([0x3FF0000000000000 | m for m in mant], np.uint64).view(np.float64) - 1
+            r = np.sqrt(dtype.type(-2) * np.log(max(u[0], np.finfo(dtype).tiny)))
+            theta = dtype.type(2 * np.pi) * u[1]
+            z = [r * np.sin(theta), r * np.cos(theta)]
+            inside = [v for v in z if abs(v) < 2]
+            if inside:
+                out[i] = inside[0]
+                break
+            attempt += 1
+    return out.reshape(attrs["shape"])
+
+
+def stateless_cases(dtype):
+    return [
+        ((), {"shape": c[1]["shape"], "dtype": dtype, "seed": [c[1]["seed"], c[1]["seed2"]]})
+        for c in random_cases(dtype)
+    ]
+
+
+def stateless(ref):
+    def run(inputs, attrs):
+        s0, s1 = attrs["seed"]
+        return ref(inputs, dict(attrs, seed=s0, seed2=s1))
+
+    return Ref(run, stateless_cases)
 
 
 # ---- the table ----------------------------------------------------------------------------------
@@ -1347,3 +1428,417 @@ def test_kernel_matches_numpy(op, dtype):
         assert isinstance(outputs, list) and len(outputs) == len(expected), what
         for i, (out, exp) in enumerate(zip(outputs, expected)):
             assert_matches(out, exp, f"{what} output {i}")
+
+
+# ---- neural-network ops (NHWC): straightforward NumPy references ----------------------------
+
+
+def nn_geometry(n, k, stride, dilation, padding, explicit=(0, 0)):
+    """(out, pad_before, pad_after) along one spatial dim, by TF's rules."""
+    eff = (k - 1) * dilation + 1
+    if padding == "SAME":
+        out = -(-n // stride)
+        total = max((out - 1) * stride + eff - n, 0)
+        return out, total // 2, total - total // 2
+    before, after = explicit if padding == "EXPLICIT" else (0, 0)
+    out = max((n + before + after - eff) // stride + 1, 0)
+    return out, before, after
+
+
+def window_setup(x_shape, k_hw, attrs, dilated=True):
+    """Padding per spatial dim and the output size, from the attrs as the op takes them."""
+    s = attrs["strides"][1:3]
+    d = attrs.get("dilations", [1, 1, 1, 1])[1:3] if dilated else (1, 1)
+    ex = attrs.get("explicit_paddings", [0] * 8)
+    geo = [
+        nn_geometry(
+            x_shape[1 + i], k_hw[i], s[i], d[i], attrs["padding"], ex[2 + 2 * i : 4 + 2 * i]
+        )
+        for i in range(2)
+    ]
+    return geo, s, d
+
+
+def taps(xp, geo, s, d, k_hw):
+    """Yields (ky, kx, the [n, oh, ow, c] view of padded input under that tap)."""
+    (oh, _, _), (ow, _, _) = geo
+    for ky in range(k_hw[0]):
+        for kx in range(k_hw[1]):
+            y0, x0 = ky * d[0], kx * d[1]
+            yield (
+                ky,
+                kx,
+                xp[:, y0 : y0 + (oh - 1) * s[0] + 1 : s[0], x0 : x0 + (ow - 1) * s[1] + 1 : s[1]],
+            )
+
+
+def padded(x, geo, value=0.0):
+    (_, t, b), (_, lft, r) = geo
+    # enough room for every tap even when the output is empty
+    return np.pad(x, ((0, 0), (t, b), (lft, r), (0, 0)), constant_values=value)
+
+
+def conv_forward_ref(x, f, attrs, depthwise=False):
+    x64, f64 = x.astype(np.float64), f.astype(np.float64)
+    geo, s, d = window_setup(x.shape, f.shape[:2], attrs)
+    depth = f.shape[2] * f.shape[3] if depthwise else f.shape[3]
+    out = np.zeros((x.shape[0], geo[0][0], geo[1][0], depth))
+    if out.size:
+        for ky, kx, patch in taps(padded(x64, geo), geo, s, d, f.shape[:2]):
+            if depthwise:
+                out += (patch[..., :, None] * f64[ky, kx]).reshape(out.shape)
+            else:
+                out += patch @ f64[ky, kx]
+    return out.astype(x.dtype)
+
+
+def conv_input_ref(f, dy, attrs, depthwise=False):
+    x_shape = tuple(attrs["input_sizes"])
+    geo, s, d = window_setup(x_shape, f.shape[:2], attrs)
+    f64, dy64 = f.astype(np.float64), dy.astype(np.float64)
+    (_, t, b), (_, lft, r) = geo
+    dxp = np.zeros((x_shape[0], x_shape[1] + t + b, x_shape[2] + lft + r, x_shape[3]))
+    if dy.size:
+        for ky, kx, view in taps(dxp, geo, s, d, f.shape[:2]):
+            if depthwise:
+                g = dy64.reshape(dy.shape[:3] + f.shape[2:])
+                view += (g * f64[ky, kx]).sum(-1)
+            else:
+                view += dy64 @ f64[ky, kx].T
+    return dxp[:, t : t + x_shape[1], lft : lft + x_shape[2]].astype(f.dtype).copy()
+
+
+def conv_filter_ref(x, dy, attrs, depthwise=False):
+    f_shape = tuple(attrs["filter_sizes"])
+    geo, s, d = window_setup(x.shape, f_shape[:2], attrs)
+    df = np.zeros(f_shape)
+    dy64 = dy.astype(np.float64)
+    if dy.size:
+        for ky, kx, patch in taps(padded(x.astype(np.float64), geo), geo, s, d, f_shape[:2]):
+            if depthwise:
+                g = dy64.reshape(dy.shape[:3] + f_shape[2:])
+                df[ky, kx] = np.einsum("nhwc,nhwcm->cm", patch, g)
+            else:
+                df[ky, kx] = np.einsum("nhwc,nhwo->co", patch, dy64)
+    return df.astype(x.dtype)
+
+
+def conv_attrs(s, p, d=(1, 1), explicit=None):
+    a = {"strides": [1, *s, 1], "padding": p, "dilations": [1, *d, 1]}
+    if explicit is not None:
+        a["explicit_paddings"] = [0, 0, *explicit, 0, 0]
+    return a
+
+
+CONV_GEOMETRIES = [  # (x shape, (kh, kw), attrs)
+    ((2, 5, 6, 3), (3, 3), conv_attrs((1, 1), "SAME")),
+    ((2, 5, 6, 3), (3, 2), conv_attrs((1, 1), "VALID")),
+    ((1, 7, 7, 2), (3, 3), conv_attrs((2, 2), "SAME")),
+    ((1, 8, 7, 2), (2, 3), conv_attrs((2, 3), "VALID")),
+    ((2, 7, 8, 2), (3, 2), conv_attrs((1, 2), "SAME", (2, 1))),
+    ((1, 6, 6, 3), (3, 3), conv_attrs((1, 1), "EXPLICIT", explicit=(1, 2, 0, 3))),
+    ((3, 4, 4, 5), (1, 1), conv_attrs((1, 1), "VALID")),  # pointwise: GEMM on the input itself
+    ((1, 2, 2, 2), (3, 3), conv_attrs((1, 1), "VALID")),  # empty output
+    ((0, 4, 4, 2), (2, 2), conv_attrs((1, 1), "SAME")),  # empty batch
+    ((2, 4, 4, 0), (2, 2), conv_attrs((1, 1), "SAME")),  # no input channels
+]
+
+
+def conv_shapes(x_shape, k_hw, attrs, out_c, depthwise):
+    """(x, filter, dy) shapes of one case; depthwise filters use out_c as the multiplier."""
+    f = (*k_hw, x_shape[3], out_c)
+    geo, _, _ = window_setup(x_shape, k_hw, attrs)
+    depth = x_shape[3] * out_c if depthwise else out_c
+    return x_shape, f, (x_shape[0], geo[0][0], geo[1][0], depth)
+
+
+def conv_cases(which, depthwise):
+    def cases(dtype):
+        out = []
+        for x, k, attrs in CONV_GEOMETRIES:
+            for oc in (4, 1, 0) if not depthwise else (1, 2):
+                xs, fs, dys = conv_shapes(x, k, attrs, oc, depthwise)
+                if which == 0:
+                    out.append(((xs, fs), attrs))
+                elif which == 1:
+                    out.append(((fs, dys), dict(attrs, input_sizes=xs)))
+                else:
+                    out.append(((xs, dys), dict(attrs, filter_sizes=fs)))
+        return out
+
+    return cases
+
+
+def conv_ref(which, depthwise):
+    def ref(inputs, attrs):
+        if which == 0:
+            return conv_forward_ref(*inputs, attrs, depthwise)
+        if which == 1:
+            return conv_input_ref(*inputs, attrs, depthwise)
+        return conv_filter_ref(*inputs, attrs, depthwise)
+
+    return Ref(ref, conv_cases(which, depthwise), uniform(-1.0, 1.0))
+
+
+def pool_windows(x, attrs, fill):
+    """[n, oh, ow, kh * kw, c] windows of the padded input, plus the geometry."""
+    k = attrs["ksize"][1:3]
+    geo, s, _ = window_setup(x.shape, k, attrs, dilated=False)
+    wins = [v for _, _, v in taps(padded(x, geo, fill), geo, s, (1, 1), k)]
+    shape = (x.shape[0], geo[0][0], geo[1][0], 0, x.shape[3])
+    return (np.stack(wins, axis=3) if wins and np.prod(shape[:3]) else np.zeros(shape)), geo, s, k
+
+
+def max_pool_ref(inputs, attrs):
+    x = inputs[0]
+    w, _, _, _ = pool_windows(x.astype(np.float64), attrs, -np.inf)
+    if not w.size:
+        return np.zeros(w.shape[:3] + w.shape[4:], x.dtype)
+    return w.max(axis=3).astype(x.dtype)
+
+
+def avg_pool_ref(inputs, attrs):
+    x = inputs[0]
+    w, _, _, _ = pool_windows(x.astype(np.float64), attrs, 0.0)
+    c, _, _, _ = pool_windows(np.ones_like(x, dtype=np.float64), attrs, 0.0)
+    return (w.sum(axis=3) / c.sum(axis=3)).astype(x.dtype)
+
+
+def pool_scatter(x_shape, attrs, values, positions):
+    """Adds values[n, oy, ox, c] at window position positions[n, oy, ox, c] (or spreads them
+    over the window when positions is None) into a padded input-shaped array, then crops."""
+    k = attrs["ksize"][1:3]
+    geo, s, _ = window_setup(x_shape, k, attrs, dilated=False)
+    (_, t, b), (_, lft, r) = geo
+    out = np.zeros((x_shape[0], x_shape[1] + t + b, x_shape[2] + lft + r, x_shape[3]))
+    for i, (_, _, view) in enumerate(taps(out, geo, s, (1, 1), k)):
+        view += values if positions is None else np.where(positions == i, values, 0)
+    return out[:, t : t + x_shape[1], lft : lft + x_shape[2]]
+
+
+def max_pool_grad_ref(inputs, attrs):
+    x, _, dy = inputs
+    w, _, _, _ = pool_windows(x.astype(np.float64), attrs, -np.inf)
+    arg = w.argmax(axis=3) if w.shape[3] else np.zeros(dy.shape, int)
+    return pool_scatter(x.shape, attrs, dy.astype(np.float64), arg).astype(x.dtype)
+
+
+def max_pool_grad_grad_ref(inputs, attrs):
+    x, _, g = inputs
+    w, _, _, _ = pool_windows(x.astype(np.float64), attrs, -np.inf)
+    gw, _, _, _ = pool_windows(g.astype(np.float64), attrs, 0.0)
+    if not w.size:
+        return np.zeros(w.shape[:3] + w.shape[4:], x.dtype)
+    arg = w.argmax(axis=3)
+    return np.take_along_axis(gw, arg[:, :, :, None], axis=3)[:, :, :, 0].astype(x.dtype)
+
+
+def avg_pool_grad_ref(inputs, attrs):
+    dy = inputs[0]
+    x_shape = tuple(attrs["orig_input_shape"])
+    c, _, _, _ = pool_windows(np.ones(x_shape), attrs, 0.0)
+    counts = c.sum(axis=3) if c.size else np.ones(dy.shape)
+    return pool_scatter(x_shape, attrs, dy / counts, None).astype(dy.dtype)
+
+
+def pool_attrs(k, s, p):
+    return {"ksize": [1, *k, 1], "strides": [1, *s, 1], "padding": p}
+
+
+POOL_GEOMETRIES = [
+    ((2, 5, 6, 3), pool_attrs((2, 2), (2, 2), "VALID")),
+    ((2, 5, 6, 3), pool_attrs((2, 2), (2, 2), "SAME")),
+    ((1, 7, 7, 2), pool_attrs((3, 3), (1, 1), "SAME")),
+    ((1, 7, 6, 2), pool_attrs((3, 2), (2, 1), "VALID")),
+    ((1, 4, 4, 1), pool_attrs((1, 1), (1, 1), "VALID")),
+    ((0, 4, 4, 2), pool_attrs((2, 2), (2, 2), "SAME")),
+    ((1, 1, 1, 3), pool_attrs((2, 2), (2, 2), "SAME")),
+]
+
+
+def pool_out_shape(x_shape, attrs):
+    geo, _, _ = window_setup(x_shape, attrs["ksize"][1:3], attrs, dilated=False)
+    return (x_shape[0], geo[0][0], geo[1][0], x_shape[3])
+
+
+def pool_cases(kind):
+    def cases(dtype):
+        out = []
+        for x, attrs in POOL_GEOMETRIES:
+            y = pool_out_shape(x, attrs)
+            if kind == "forward":
+                out.append(((x,), attrs))
+            elif kind == "max_grad":
+                out.append(((x, y, y), attrs))
+            elif kind == "max_grad_grad":
+                out.append(((x, y, x), attrs))
+            else:
+                out.append(((y,), dict(attrs, orig_input_shape=x)))
+        return out
+
+    return cases
+
+
+def distinct_values(rng, dtype, shape):
+    """No ties within a window, so the position of each maximum is unambiguous."""
+    n = int(np.prod(shape))
+    return (rng.permutation(n).reshape(shape) / max(n, 1)).astype(dtype)
+
+
+def bias_add_cases(dtype):
+    return [(((2, 3, 4), (4,)), {}), (((5, 1), (1,)), {}), (((0, 3), (3,)), {}),
+            (((2, 0), (0,)), {}), (((700, 50), (50,)), {})]  # fmt: skip
+
+
+def bias_add_grad_cases(dtype):
+    return [(((2, 3, 4),), {}), (((5, 1),), {}), (((0, 3),), {}), (((1100, 7),), {})]
+
+
+def np_sum_rows(inputs, attrs):
+    x = inputs[0]
+    dt = np.float64 if x.dtype.kind == "f" else x.dtype
+    return x.reshape(-1, x.shape[-1]).sum(axis=0, dtype=dt).astype(x.dtype)
+
+
+def batch_norm_cases(dtype):
+    shapes = [(2, 3, 4, 5), (1, 1, 1, 3), (4, 6, 5, 2), (3, 1, 1, 4)]
+    out = []
+    for s in shapes:
+        c = (s[3],)
+        for training, factor in ((True, 1.0), (True, 0.25), (False, 1.0)):
+            stats = (0,) if training and factor == 1.0 else c
+            attrs = {"epsilon": 1e-3, "is_training": training, "exponential_avg_factor": factor}
+            out.append(((s, c, c, stats, stats), attrs))
+    return out
+
+
+def batch_norm_inputs(rng, dtype, shapes):
+    x, scale, offset, mean, var = shapes
+    return [
+        values(rng, dtype, x),
+        values(rng, dtype, scale),
+        values(rng, dtype, offset),
+        values(rng, dtype, mean),
+        rng.uniform(0.5, 2.0, var).astype(dtype),
+    ]
+
+
+def batch_norm_ref(inputs, attrs):
+    x, scale, offset, mean, var = (a.astype(np.float64) for a in inputs)
+    eps, f = attrs["epsilon"], attrs["exponential_avg_factor"]
+    if attrs["is_training"]:
+        m = x.mean(axis=(0, 1, 2))
+        v = x.var(axis=(0, 1, 2))
+        n = x.size // x.shape[3]
+        uv = v * n / max(n - 1, 1)
+        bm = m if f == 1.0 else (1 - f) * mean + f * m
+        bv = uv if f == 1.0 else (1 - f) * var + f * uv
+    else:
+        m, v, bm, bv = mean, var, mean, var
+    y = (x - m) / np.sqrt(v + eps) * scale + offset
+    dt = inputs[0].dtype
+    return [a.astype(dt) for a in (y, bm, bv, m, v, np.zeros(0))]
+
+
+def batch_norm_grad_cases(dtype):
+    out = []
+    for s in [(2, 3, 4, 5), (1, 1, 1, 3), (4, 6, 5, 2)]:
+        c = (s[3],)
+        for training in (True, False):
+            out.append(((s, s, c, c, c, (0,)), {"epsilon": 1e-3, "is_training": training}))
+    return out
+
+
+def batch_norm_grad_inputs(rng, dtype, shapes):
+    dy, x, scale, m, v, r3 = shapes
+    return [values(rng, dtype, dy), values(rng, dtype, x), values(rng, dtype, scale),
+            values(rng, dtype, m), rng.uniform(0.5, 2.0, v).astype(dtype),
+            np.zeros(r3, dtype)]  # fmt: skip
+
+
+def batch_norm_grad_ref(inputs, attrs):
+    dy, x, scale, m, v, _ = (a.astype(np.float64) for a in inputs)
+    rstd = 1 / np.sqrt(v + attrs["epsilon"])
+    xh = (x - m) * rstd
+    db = dy.sum(axis=(0, 1, 2))
+    dg = (dy * xh).sum(axis=(0, 1, 2))
+    if attrs["is_training"]:
+        n = x.size // x.shape[3]
+        dx = scale * rstd * (dy - db / n - xh * dg / n)
+    else:
+        dx = dy * scale * rstd
+    dt = inputs[0].dtype
+    return [a.astype(dt) for a in (dx, dg, db, np.zeros(0), np.zeros(0))]
+
+
+LN_SHAPES = [(3, 5), (2, 3, 4), (7,), (4, 1), (0, 3), (300, 130)]
+
+
+def layer_norm_ref(inputs, attrs):
+    x, g, b = (a.astype(np.float64) for a in inputs)
+    m = x.mean(axis=-1)
+    rstd = 1 / np.sqrt(x.var(axis=-1) + attrs["epsilon"])
+    y = (x - m[..., None]) * rstd[..., None] * g + b
+    return [a.astype(inputs[0].dtype) for a in (y, m, rstd)]
+
+
+def layer_norm_grad_inputs(rng, dtype, shapes):
+    x = values(rng, dtype, shapes[1])
+    x64 = x.astype(np.float64)
+    m = np.asarray(x64.mean(axis=-1), dtype)
+    rstd = np.asarray(1 / np.sqrt(x64.var(axis=-1) + 1e-3), dtype)
+    return [values(rng, dtype, shapes[0]), x, values(rng, dtype, shapes[2]), m, rstd]
+
+
+def layer_norm_grad_ref(inputs, attrs):
+    dy, x, g, m, rstd = (a.astype(np.float64) for a in inputs)
+    xh = (x - m[..., None]) * rstd[..., None]
+    gg = dy * g
+    d = x.shape[-1]
+    dx = rstd[..., None] * (
+        gg - gg.sum(-1, keepdims=True) / d - xh * (gg * xh).sum(-1, keepdims=True) / d
+    )
+    lead = tuple(range(x.ndim - 1))
+    dt = inputs[0].dtype
+    return [a.astype(dt) for a in (dx, (dy * xh).sum(axis=lead), dy.sum(axis=lead))]
+
+
+TABLE.update(
+    {
+        "Conv2D": conv_ref(0, False),
+        "Conv2DBackpropInput": conv_ref(1, False),
+        "Conv2DBackpropFilter": conv_ref(2, False),
+        "DepthwiseConv2dNative": conv_ref(0, True),
+        "DepthwiseConv2dNativeBackpropInput": conv_ref(1, True),
+        "DepthwiseConv2dNativeBackpropFilter": conv_ref(2, True),
+        "MaxPool": Ref(max_pool_ref, pool_cases("forward"), distinct_values),
+        "AvgPool": Ref(avg_pool_ref, pool_cases("forward")),
+        "MaxPoolGrad": Ref(max_pool_grad_ref, pool_cases("max_grad"), distinct_values),
+        "MaxPoolGradGrad": Ref(
+            max_pool_grad_grad_ref, pool_cases("max_grad_grad"), distinct_values
+        ),
+        "AvgPoolGrad": Ref(avg_pool_grad_ref, pool_cases("avg_grad")),
+        "BiasAdd": Ref(
+            lambda inputs, a: (inputs[0] + inputs[1]).astype(inputs[0].dtype), bias_add_cases
+        ),
+        "BiasAddGrad": Ref(np_sum_rows, bias_add_grad_cases),
+        "FusedBatchNormV3": Ref(batch_norm_ref, batch_norm_cases, make_inputs=batch_norm_inputs),
+        "FusedBatchNormGradV3": Ref(
+            batch_norm_grad_ref, batch_norm_grad_cases, make_inputs=batch_norm_grad_inputs
+        ),
+        "LayerNorm": Ref(
+            layer_norm_ref,
+            lambda dtype: [((s, s[-1:], s[-1:]), {"epsilon": 1e-3}) for s in LN_SHAPES],
+        ),
+        "RandomUniformInt": Ref(random_int_ref, random_int_cases),
+        "TruncatedNormal": Ref(truncated_normal_ref, random_cases),
+        "StatelessRandomUniformV2": stateless(random_uniform_ref),
+        "StatelessRandomNormalV2": stateless(random_normal_ref),
+        "StatelessTruncatedNormalV2": stateless(truncated_normal_ref),
+        "LayerNormGrad": Ref(
+            layer_norm_grad_ref,
+            lambda dtype: [((s, s, s[-1:], s[:-1], s[:-1]), {}) for s in LN_SHAPES],
+            make_inputs=layer_norm_grad_inputs,
+        ),
+    }
+)

@@ -7,7 +7,7 @@ import tensorhouse_kernels
 import tensorhouse_ops as tf
 from tensorhouse_ops import _grad_rules
 from tensorhouse_ops import _math as M
-from tensorhouse_ops._tensor import _op
+from tensorhouse_ops._tensor import _execute, _op
 
 RNG = np.random.default_rng(0)
 
@@ -48,6 +48,85 @@ SLICE_GRAD_ATTRS = {"begin": (1, 0), "end": (0, 0), "strides": (1, -2), "begin_m
 def _first_and_third(parts):
     return parts[0] * 2.0 + parts[2]
 
+
+# neural-network ops: small NHWC geometries with strides, dilations and padding
+CONV = {"strides": [1, 2, 1, 1], "padding": "SAME", "dilations": [1, 1, 2, 1]}
+CONV_X, CONV_F, CONV_DY = (1, 5, 4, 2), (2, 2, 2, 3), (1, 3, 4, 3)
+DW_F, DW_DY = (2, 2, 2, 2), (1, 3, 4, 4)
+POOL = {"ksize": [1, 2, 2, 1], "strides": [1, 2, 1, 1], "padding": "SAME"}
+POOL_X = tf.constant(_distinct((1, 4, 3, 2)))
+POOL_Y = _op("MaxPool", [POOL_X], POOL)
+
+
+def _conv_backprop(op, sizes_attr, sizes):
+    return lambda a, b: _op(op, [a, b], dict(CONV, **{sizes_attr: sizes}))
+
+
+def _bn_grad_outputs(dy, x, scale):
+    """FusedBatchNormGradV3 fed by FusedBatchNormV3's reserve spaces (functions of x)."""
+    outs = _execute("FusedBatchNormV3", [x, scale, scale, tf.zeros([0], tf.float64),
+                                         tf.zeros([0], tf.float64)], {"epsilon": 0.01})  # fmt: skip
+    dx, dscale, doffset, _, _ = _execute(
+        "FusedBatchNormGradV3", [dy, x, scale, outs[3], outs[4], outs[5]], {"epsilon": 0.01}
+    )
+    return dx + dscale + doffset * 2.0
+
+
+def _ln_grad_outputs(dy, x, gamma):
+    _, mean, rstd = _execute("LayerNorm", [x, gamma, gamma], {"epsilon": 0.01})
+    dx, dgamma, dbeta = _execute("LayerNormGrad", [dy, x, gamma, mean, rstd], {"epsilon": 0.01})
+    return dx + dgamma + dbeta * 2.0
+
+
+NN_CASES = {
+    "Conv2D": (lambda x, f: _op("Conv2D", [x, f], CONV), [_any(CONV_X), _any(CONV_F)]),
+    "Conv2DBackpropInput": (
+        _conv_backprop("Conv2DBackpropInput", "input_sizes", CONV_X),
+        [_any(CONV_F), _any(CONV_DY)],
+    ),
+    "Conv2DBackpropFilter": (
+        _conv_backprop("Conv2DBackpropFilter", "filter_sizes", CONV_F),
+        [_any(CONV_X), _any(CONV_DY)],
+    ),
+    "DepthwiseConv2dNative": (
+        lambda x, f: _op("DepthwiseConv2dNative", [x, f], CONV),
+        [_any(CONV_X), _any(DW_F)],
+    ),
+    "DepthwiseConv2dNativeBackpropInput": (
+        _conv_backprop("DepthwiseConv2dNativeBackpropInput", "input_sizes", CONV_X),
+        [_any(DW_F), _any(DW_DY)],
+    ),
+    "DepthwiseConv2dNativeBackpropFilter": (
+        _conv_backprop("DepthwiseConv2dNativeBackpropFilter", "filter_sizes", DW_F),
+        [_any(CONV_X), _any(DW_DY)],
+    ),
+    "MaxPool": (lambda x: _op("MaxPool", [x], POOL), [_distinct((1, 4, 3, 2))]),
+    "MaxPoolGrad": (lambda g: _op("MaxPoolGrad", [POOL_X, POOL_Y, g], POOL), [_any((1, 2, 3, 2))]),
+    "MaxPoolGradGrad": (
+        lambda g: _op("MaxPoolGradGrad", [POOL_X, POOL_Y, g], POOL),
+        [_any((1, 4, 3, 2))],
+    ),
+    "AvgPool": (lambda x: _op("AvgPool", [x], POOL), [_any((1, 4, 3, 2))]),
+    "AvgPoolGrad": (
+        lambda g: _op("AvgPoolGrad", [g], dict(POOL, orig_input_shape=(1, 4, 3, 2))),
+        [_any((1, 2, 3, 2))],
+    ),
+    "BiasAdd": (tf.nn.bias_add, [_any((2, 3, 4)), _any((4,))]),
+    "BiasAddGrad": (lambda d: _op("BiasAddGrad", [d]), [_any((2, 3, 4))]),
+    "FusedBatchNormV3": (
+        lambda x, s, o: tf.nn.fused_batch_norm(x, s, o, epsilon=0.01)[0],
+        [_any((2, 2, 3, 2)), _pos((2,)), _any((2,))],
+    ),
+    "FusedBatchNormGradV3": (
+        _bn_grad_outputs,
+        [_any((2, 2, 1, 2)), _any((2, 2, 1, 2)), _pos((2,))],
+    ),
+    "LayerNorm": (
+        lambda x, g, b: tf.nn.layer_norm(x, g, b, epsilon=0.01),
+        [_any((3, 4)), _pos((4,)), _any((4,))],
+    ),
+    "LayerNormGrad": (_ln_grad_outputs, [_any((2, 4)), _any((2, 4)), _pos((4,))]),
+}
 
 # op type -> (function of float64 tensors, input generators)
 CASES = {
@@ -138,6 +217,7 @@ CASES = {
         [_any((4, 2))],
     ),
 }
+CASES.update(NN_CASES)
 MATMUL_FLAGS = [(False, True), (True, False), (True, True)]
 FLAT_IN_FEATURES = {"ReluGrad", "Relu6Grad"}
 
@@ -197,7 +277,8 @@ def test_matmul_transpose_flags(flags):
 
 # Piecewise-linear ops have a zero second derivative almost everywhere: checked at order 1 only.
 PIECEWISE_LINEAR = {"ReluGrad", "Relu", "Abs", "Max", "Min", "Maximum", "Minimum", "Cast",
-                    "Relu6", "Relu6Grad", "FloorMod", "TopKV2"}  # fmt: skip
+                    "Relu6", "Relu6Grad", "FloorMod", "TopKV2", "MaxPool", "MaxPoolGrad",
+                    "MaxPoolGradGrad"}  # fmt: skip
 SECOND_ORDER = [op for op in sorted(CASES) if op not in PIECEWISE_LINEAR]
 
 

@@ -147,6 +147,138 @@ void cast(py::array x, py::array out) {
   });
 }
 
+// ---- 16-bit float storage: IEEE half (float16) and bfloat16, round to nearest even ----------
+
+// float -> half bits (F. Giesen's float_to_half_fast3_rtne): NaN stays NaN, overflow gives inf.
+inline uint16_t float_to_half(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  const uint32_t sign = u & 0x80000000u;
+  u ^= sign;
+  uint16_t o;
+  if (u >= (127u + 16u) << 23) {  // >= 65536: inf or NaN
+    o = u > 0x7f800000u ? 0x7e00 : 0x7c00;
+  } else if (u < 113u << 23) {  // a half subnormal or zero: let the FPU round
+    float v;
+    std::memcpy(&v, &u, 4);
+    v += 0.5f;
+    uint32_t r;
+    std::memcpy(&r, &v, 4);
+    o = static_cast<uint16_t>(r - 0x3f000000u);
+  } else {
+    const uint32_t odd = (u >> 13) & 1;
+    u += (uint32_t(15 - 127) << 23) + 0xfff + odd;
+    o = static_cast<uint16_t>(u >> 13);
+  }
+  return static_cast<uint16_t>(o | (sign >> 16));
+}
+
+inline float half_to_float(uint16_t h) {
+  const uint32_t sign = uint32_t(h & 0x8000) << 16, exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
+  if (exp == 0) {
+    const float v = static_cast<float>(mant) * 5.9604644775390625e-08f;  // mant * 2^-24
+    return sign ? -v : v;
+  }
+  const uint32_t bits = sign | (exp == 31 ? 0x7f800000u | (mant << 13) : ((exp + 112) << 23) | (mant << 13));
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+inline uint16_t float_to_bfloat16(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  if ((u & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((u >> 16) | 0x40);  // NaN
+  u += 0x7fffu + ((u >> 16) & 1);
+  return static_cast<uint16_t>(u >> 16);
+}
+
+inline float bfloat16_to_float(uint16_t b) {
+  const uint32_t u = uint32_t(b) << 16;
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+
+// double -> float rounded to odd, so that rounding that float to 16 bits rounds correctly once.
+inline float to_float_odd(double d) {
+  float f = static_cast<float>(d);
+  if (!std::isfinite(f) || static_cast<double>(f) == d) return f;
+  if (std::fabs(static_cast<double>(f)) > std::fabs(d)) f = std::nextafter(f, 0.0f);
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  u |= 1;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+
+enum Storage { kNative = 0, kHalf = 1, kBFloat16 = 2 };
+
+template <typename From>
+inline float wide_to_float(From v) {
+  if constexpr (std::is_same_v<From, double>) return to_float_odd(v);
+  else return static_cast<float>(v);
+}
+
+// Cast where the input or the output (or both) is 16-bit float storage; fmt says which.
+void cast16(py::array x, py::array out, int in_fmt, int out_fmt) {
+  require_contiguous(x, "Cast", "input");
+  require_contiguous(out, "Cast", "output");
+  require_writable(out, "Cast");
+  if (x.size() != out.size()) throw py::value_error("Cast: sizes differ");
+  if (in_fmt < 0 || in_fmt > 2 || out_fmt < 0 || out_fmt > 2 || (in_fmt == 0 && out_fmt == 0))
+    throw py::value_error("Cast: cast16 needs a 16-bit float side");
+  for (auto [a, fmt] : {std::pair<py::array*, int>{&x, in_fmt}, {&out, out_fmt}})
+    if (fmt && a->dtype().itemsize() != 2)
+      throw py::type_error("Cast: 16-bit float storage needs 2-byte items, got " + dtype_name(*a));
+  const int64_t n = x.size();
+  const int nt = threads_for(n);
+  auto load16 = [](uint16_t v, int fmt) { return fmt == kHalf ? half_to_float(v) : bfloat16_to_float(v); };
+  auto store16 = [](float v, int fmt) { return fmt == kHalf ? float_to_half(v) : float_to_bfloat16(v); };
+  if (in_fmt && out_fmt) {
+    const uint16_t* px = static_cast<const uint16_t*>(x.data());
+    uint16_t* po = static_cast<uint16_t*>(out.mutable_data());
+    py::gil_scoped_release release;
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+    for (int64_t i = 0; i < n; ++i) po[i] = in_fmt == out_fmt ? px[i] : store16(load16(px[i], in_fmt), out_fmt);
+    return;
+  }
+  if (out_fmt) {  // native -> 16-bit
+    dispatch_all(dtype_of(x), "Cast", [&](auto* tag) {
+      using From = std::remove_pointer_t<decltype(tag)>;
+      const From* px = static_cast<const From*>(x.data());
+      uint16_t* po = static_cast<uint16_t*>(out.mutable_data());
+      py::gil_scoped_release release;
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+      for (int64_t i = 0; i < n; ++i) po[i] = store16(wide_to_float<From>(px[i]), out_fmt);
+    });
+    return;
+  }
+  dispatch_all(dtype_of(out), "Cast", [&](auto* tag) {  // 16-bit -> native
+    using To = std::remove_pointer_t<decltype(tag)>;
+    const uint16_t* px = static_cast<const uint16_t*>(x.data());
+    To* po = static_cast<To*>(out.mutable_data());
+    py::gil_scoped_release release;
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+    for (int64_t i = 0; i < n; ++i) {
+      // Subnormals are decided from the bits, so a denormals-are-zero FPU mode elsewhere in the
+      // process (some libraries set it) cannot change the result.
+      if constexpr (std::is_same_v<To, bool>) {
+        po[i] = (px[i] & 0x7fff) != 0;
+      } else if constexpr (std::is_same_v<To, double>) {
+        if (in_fmt == kBFloat16 && (px[i] & 0x7f80) == 0) {  // bfloat16 subnormal or zero
+          const double v = std::ldexp(static_cast<double>(px[i] & 0x7f), -133);
+          po[i] = (px[i] & 0x8000) ? -v : v;
+        } else {
+          po[i] = static_cast<double>(load16(px[i], in_fmt));
+        }
+      } else {
+        po[i] = convert<To, float>(load16(px[i], in_fmt));
+      }
+    }
+  });
+}
+
 void fill(py::array out, double value) {
   require_contiguous(out, "Fill", "output");
   require_writable(out, "Fill");
@@ -166,6 +298,8 @@ void init_array(py::module_& m) {
   m.def("copy", &copy, py::arg("src"), py::arg("out"));
   m.def("assign", &assign, py::arg("src"), py::arg("dst"));
   m.def("cast", &cast, py::arg("x"), py::arg("out"));
+  m.def("cast16", &cast16, py::arg("x"), py::arg("out"), py::arg("in_fmt"), py::arg("out_fmt"),
+        "Cast with 16-bit float storage: fmt 0 native, 1 float16, 2 bfloat16 (RNE).");
   m.def("fill", &fill, py::arg("out"), py::arg("value"));
 }
 

@@ -1,5 +1,6 @@
 // The tensorhouse CPU kernel module: one pybind11 extension, one init_<area> per file.
 #include "common.h"
+#include "nn.h"
 
 namespace th {
 
@@ -41,6 +42,9 @@ PYBIND11_MODULE(_cpu, m) {
   th::init_axis(m);
   th::init_softmax(m);
   th::init_indexing(m);
+  th::init_conv(m);
+  th::init_pool(m);
+  th::init_norm(m);
   m.def(
       "set_invalid_argument_error",
       [](py::object cls) {

@@ -5,18 +5,25 @@ Importing this package registers every kernel it can load in the runtime's regis
 
 from importlib.metadata import PackageNotFoundError as _PNF
 from importlib.metadata import version as _version
+from importlib.util import find_spec as _find_spec
 
 from . import _blas
 
 _blas.preload()  # before the C++ module: it links OpenBLAS by soname
 
-from . import cpu as _cpu_kernels  # noqa: E402
+with _blas.loading_env(_blas.openmp_env()):  # libgomp reads these when the module loads
+    from . import cpu as _cpu_kernels
 from . import runtime  # noqa: E402
 from .execute import execute  # noqa: E402
 from .opdefs import OpDef, broadcast_shape, get_op_def, list_op_defs, normalize_axes  # noqa: E402
 
 _cpu_kernels.register_all()
 cpu_info = _cpu_kernels.info
+
+if _find_spec("jax") is not None:  # XLA kernels (jax.numpy); JAX loads on their first call
+    from . import xla as _xla_kernels
+
+    _xla_kernels.register_all()
 
 try:
     __version__ = _version("tensorhouse-kernels")

@@ -7,9 +7,13 @@ import numpy as np
 from . import _cpu
 from .opdefs import (
     ALL,
+    CAST_TYPES,
+    conv_params,
     get_op_def,
     normalized_reverse_axes,
+    pool_params,
     slice_bounds,
+    stateless_seed,
     strided_slice_spec,
 )
 from .runtime import config, errors, register_kernel
@@ -91,8 +95,20 @@ def _reshape(inputs, outputs, attrs):
     return [inputs[0].reshape(attrs["shape"])]
 
 
+def _storage16(dtype):
+    """0: a native type; 1: float16; 2: bfloat16 (the C++ kernel converts the bits)."""
+    if dtype.itemsize != 2:
+        return 0
+    return 1 if dtype == np.float16 else 2 if dtype.name == "bfloat16" else 0
+
+
 def _cast(inputs, outputs, attrs):
-    _cpu.cast(inputs[0], outputs[0])
+    x, out = inputs[0], outputs[0]
+    a, b = _storage16(x.dtype), _storage16(out.dtype)
+    if a or b:
+        _cpu.cast16(x, out, a, b)
+    else:
+        _cpu.cast(x, out)
 
 
 def _fill(inputs, outputs, attrs):
@@ -297,6 +313,108 @@ def _random_kernel(kind):
     return kernel
 
 
+# Neural-network kernels (NHWC). The op definitions compute the geometry; C++ does the work.
+
+
+def _conv_kernel(which, depthwise):
+    fn = _cpu.depthwise_conv2d if depthwise else _cpu.conv2d
+    op = ("DepthwiseConv2dNative" if depthwise else "Conv2D") + (
+        "",
+        "BackpropInput",
+        "BackpropFilter",
+    )[which]
+
+    def kernel(inputs, outputs, attrs):
+        if which == 0:  # input, filter -> output
+            a, b, c = inputs[0], inputs[1], outputs[0]
+        elif which == 1:  # filter, out_backprop -> input gradient
+            a, b, c = outputs[0], inputs[0], inputs[1]
+        else:  # input, out_backprop -> filter gradient
+            a, b, c = inputs[0], outputs[0], inputs[1]
+        _, (pt, pl), (sh, sw), (dh, dw) = conv_params(op, a.shape, b.shape, attrs)
+        fn(which, a, b, c, sh, sw, dh, dw, pt, pl)
+
+    return kernel
+
+
+def _pool_kernel(which):
+    op = ("MaxPool", "AvgPool", "MaxPoolGrad", "AvgPoolGrad", "MaxPoolGradGrad")[which]
+
+    def kernel(inputs, outputs, attrs):
+        if which <= 1:
+            x, y, aux = inputs[0], outputs[0], inputs[0]
+        elif which == 2:  # orig_input, orig_output, grad -> input gradient
+            x, y, aux = outputs[0], inputs[2], inputs[0]
+        elif which == 3:  # grad -> input gradient
+            x, y, aux = outputs[0], inputs[0], inputs[0]
+        else:  # orig_input, orig_output, input-shaped grad -> output-shaped
+            x, y, aux = inputs[0], outputs[0], inputs[2]
+        _, (pt, pl), (sh, sw), (kh, kw) = pool_params(op, x.shape, attrs)
+        _cpu.pool(which, x, y, aux, kh, kw, sh, sw, pt, pl)
+
+    return kernel
+
+
+def _bias_add(inputs, outputs, attrs):
+    _cpu.bias_add(inputs[0], inputs[1], outputs[0])
+
+
+def _bias_add_grad(inputs, outputs, attrs):
+    _cpu.bias_add_grad(inputs[0], outputs[0])
+
+
+def _batch_norm(inputs, outputs, attrs):
+    x, scale, offset, mean, var = inputs
+    y, bmean, bvar, r1, r2, _ = outputs
+    _cpu.fused_batch_norm(
+        x, scale, offset, mean, var, y, bmean, bvar, r1, r2,
+        float(attrs.get("epsilon", 1e-4)),
+        float(attrs.get("exponential_avg_factor", 1.0)),
+        bool(attrs.get("is_training", True)),
+    )  # fmt: skip
+
+
+def _batch_norm_grad(inputs, outputs, attrs):
+    dy, x, scale, mean, var, _ = inputs
+    dx, dscale, doffset, _, _ = outputs
+    _cpu.fused_batch_norm_grad(
+        dy, x, scale, mean, var, dx, dscale, doffset,
+        float(attrs.get("epsilon", 1e-4)), bool(attrs.get("is_training", True)),
+    )  # fmt: skip
+
+
+def _layer_norm(inputs, outputs, attrs):
+    _cpu.layer_norm(*inputs, *outputs, float(attrs.get("epsilon", 1e-3)))
+
+
+def _layer_norm_grad(inputs, outputs, attrs):
+    _cpu.layer_norm_grad(*inputs, *outputs)
+
+
+def _random_int(inputs, outputs, attrs):
+    _cpu.random_int(
+        outputs[0], int(attrs["minval"]), int(attrs["maxval"]),
+        int(attrs["seed"]), int(attrs["seed2"]),
+    )  # fmt: skip
+
+
+def _truncated_normal(inputs, outputs, attrs):
+    _cpu.truncated_normal(outputs[0], int(attrs["seed"]), int(attrs["seed2"]))
+
+
+def _stateless_kernel(op, kind):
+    """The stateless ops: seed[0] is the Philox key, seed[1] the counter's upper half."""
+
+    def kernel(inputs, outputs, attrs):
+        key, counter = stateless_seed(op, attrs)
+        if kind == 2:
+            _cpu.truncated_normal(outputs[0], key, counter)
+        else:
+            _cpu.random_fill(kind, outputs[0], key, counter)
+
+    return kernel
+
+
 def register_all():
     all_types = [d.name for d in ALL]
     floats = ("float32", "float64")
@@ -338,10 +456,29 @@ def register_all():
     _register("BroadcastTo", _broadcast_to, all_types)
     _register("Identity", _identity, all_types)
     _register("Reshape", _reshape, all_types)
-    _register("Cast", _cast, all_types)
+    _register("Cast", _cast, CAST_TYPES)
     _register("Fill", _fill, all_types)
     _register("RandomUniform", _random_kernel(0), ("float32", "float64"))
     _register("RandomStandardNormal", _random_kernel(1), ("float32", "float64"))
+    _register("TruncatedNormal", _truncated_normal, floats)
+    _register("RandomUniformInt", _random_int, ("int32", "int64"))
+    for kind, name in enumerate(
+        ("StatelessRandomUniformV2", "StatelessRandomNormalV2", "StatelessTruncatedNormalV2")
+    ):
+        _register(name, _stateless_kernel(name, kind), floats)
+    for which, suffix in enumerate(("", "BackpropInput", "BackpropFilter")):
+        _register("Conv2D" + suffix, _conv_kernel(which, False), floats)
+        _register("DepthwiseConv2dNative" + suffix, _conv_kernel(which, True), floats)
+    for which, name in enumerate(
+        ("MaxPool", "AvgPool", "MaxPoolGrad", "AvgPoolGrad", "MaxPoolGradGrad")
+    ):
+        _register(name, _pool_kernel(which), floats)
+    _register("BiasAdd", _bias_add)
+    _register("BiasAddGrad", _bias_add_grad)
+    _register("FusedBatchNormV3", _batch_norm, floats)
+    _register("FusedBatchNormGradV3", _batch_norm_grad, floats)
+    _register("LayerNorm", _layer_norm, floats)
+    _register("LayerNormGrad", _layer_norm_grad, floats)
     config.threading.add_listener(_set_threads)
 
 

@@ -6,9 +6,21 @@ from .opdefs import _OPS, get_op_def
 from .runtime import copy_to_device, errors
 from .runtime import registry as _registry
 
-__all__ = ["execute"]
+__all__ = ["execute", "returns_outputs"]
 
 _dispatch_table = _registry._best  # the registry's hot-path dict, read-only here
+_returning: set = set()  # kernels marked by returns_outputs
+
+
+def returns_outputs(kernel):
+    """Mark ``kernel`` as one that creates and returns its outputs (XLA's immutable arrays).
+
+    ``execute`` then allocates nothing and calls ``kernel(inputs, device, attrs)``: the device
+    the op runs on takes the place of the output buffers. Returns ``kernel``.
+    """
+    kernel.returns_outputs = True
+    _returning.add(kernel)
+    return kernel
 
 
 def execute(op_type: str, inputs, attrs: dict, device):
@@ -17,7 +29,8 @@ def execute(op_type: str, inputs, attrs: dict, device):
     ``inputs`` are native buffers already on ``device`` (NumPy arrays on the CPU). The op's
     rule validates shapes and dtypes first, so bad input gets TF's error before any kernel
     runs; then the outputs are allocated on the device and the kernel fills them. Soft
-    placement may run the op on the CPU instead, copying the inputs there.
+    placement may run the op on the CPU instead, copying the inputs there. Kernels marked by
+    ``returns_outputs`` (the XLA kernels) create their outputs instead, and return them.
     """
     opdef = _OPS.get(op_type) or get_op_def(op_type)
     if opdef.num_inputs is not None and len(inputs) != opdef.num_inputs:
@@ -35,6 +48,8 @@ def execute(op_type: str, inputs, attrs: dict, device):
         kernel, used = dispatch_with_fallback(op_type, device, key)
         if used is not device:
             inputs = [copy_to_device(x, device, used) for x in inputs]
+    if kernel in _returning:
+        return kernel(inputs, used, attrs), used
     if not opdef.allocates:
         return kernel(inputs, None, attrs), used
     allocate = used.allocate

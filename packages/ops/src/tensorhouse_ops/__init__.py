@@ -3,17 +3,20 @@
 from importlib.metadata import PackageNotFoundError as _PNF
 from importlib.metadata import version as _version
 
-from tensorhouse_kernels.runtime import DeviceSpec, config, debugging, device, errors
+from tensorhouse_kernels.runtime import DeviceSpec, debugging, device, errors
 
-from . import dtypes, linalg, math, nest, nn, random
+from . import config, dtypes, linalg, math, nest, nn, random
 from ._array import (
+    boolean_mask,
     broadcast_to,
     concat,
     expand_dims,
+    eye,
     fill,
     gather,
     gather_nd,
     identity,
+    linspace,
     one_hot,
     ones,
     ones_like,
@@ -30,12 +33,23 @@ from ._array import (
     squeeze,
     stack,
     strided_slice,
+    tensor_scatter_nd_add,
+    tensor_scatter_nd_update,
     tile,
     transpose,
     unstack,
     where,
     zeros,
     zeros_like,
+)
+from ._function import (
+    ConcreteFunction,
+    Function,
+    TensorSpec,
+    cond,
+    function,
+    print,
+    while_loop,
 )
 from ._math import (
     abs,
@@ -44,9 +58,13 @@ from ._math import (
     argmax,
     argmin,
     cast,
+    clip_by_global_norm,
+    clip_by_norm,
+    clip_by_value,
     cos,
     cumsum,
     divide,
+    einsum,
     equal,
     exp,
     floor,
@@ -63,6 +81,7 @@ from ._math import (
     minimum,
     multiply,
     negative,
+    norm,
     not_equal,
     pow,
     realdiv,
@@ -82,8 +101,10 @@ from ._math import (
     subtract,
     tan,
     tanh,
+    tensordot,
     truediv,
 )
+from ._module import Module, name_scope
 from ._sysinfo import system_info
 from ._tape import GradientTape, UnconnectedGradients
 from ._tensor import Tensor, TensorShape, constant, convert_to_tensor, is_tensor
@@ -113,6 +134,26 @@ except _PNF:  # a source tree that was never installed
 
 __all__ = [
     "__version__",
+    "ConcreteFunction",
+    "Function",
+    "Module",
+    "TensorSpec",
+    "cond",
+    "function",
+    "name_scope",
+    "print",
+    "while_loop",
+    "boolean_mask",
+    "clip_by_global_norm",
+    "clip_by_norm",
+    "clip_by_value",
+    "einsum",
+    "eye",
+    "linspace",
+    "norm",
+    "tensor_scatter_nd_add",
+    "tensor_scatter_nd_update",
+    "tensordot",
     "abs",
     "add",
     "add_n",

@@ -13,10 +13,11 @@ from ._tensor import Tensor, TensorShape, _coerce_pair, _execute, _op, constant,
 from ._tensor import errors as _errors
 
 __all__ = [
-    "broadcast_to", "concat", "expand_dims", "fill", "gather", "gather_nd", "identity", "one_hot",
-    "ones", "ones_like", "pad", "range", "rank", "reshape", "reverse", "scatter_nd", "shape",
-    "size", "slice", "split", "squeeze", "stack", "strided_slice", "tile", "transpose",
-    "unstack", "where", "zeros", "zeros_like",
+    "boolean_mask", "broadcast_to", "concat", "expand_dims", "eye", "fill", "gather",
+    "gather_nd", "identity", "linspace", "one_hot", "ones", "ones_like", "pad", "range", "rank",
+    "reshape", "reverse", "scatter_nd", "shape",
+    "size", "slice", "split", "squeeze", "stack", "strided_slice", "tensor_scatter_nd_add",
+    "tensor_scatter_nd_update", "tile", "transpose", "unstack", "where", "zeros", "zeros_like",
 ]  # fmt: skip
 
 # This module defines tf.range and tf.slice: Python's own are reached through _builtins.
@@ -233,6 +234,12 @@ def _index_int(v):
 
 def _getitem(self, key):
     """``tensor[key]`` as TF's slicing: ints, slices, ``...`` and ``None`` (StridedSlice)."""
+    begin, end, strides, masks = _slice_spec(key)
+    return strided_slice(self, begin, end, strides, **masks)
+
+
+def _slice_spec(key):
+    """``(begin, end, strides, masks)`` of TF's StridedSlice for a Python index."""
     key = key if isinstance(key, tuple) else (key,)
     begin, end, strides = [], [], []
     masks = dict.fromkeys(
@@ -253,7 +260,72 @@ def _getitem(self, key):
             b = _index_int(k)
             begin.append(b), end.append(b + 1), strides.append(1)
             masks["shrink_axis_mask"] |= bit
-    return strided_slice(self, begin, end, strides, **masks)
+    return begin, end, strides, masks
+
+
+def _slice_update(tensor, key, value):
+    """``tensor`` with ``tensor[key]`` replaced by ``value`` (broadcast to the slice): a new
+    tensor, built from ``StridedSliceGrad`` (the slice placed in zeros) and ``SelectV2``."""
+    x = _t(tensor)
+    begin, end, strides, masks = _slice_spec(key)
+    attrs = {"begin": tuple(begin), "end": tuple(end), "strides": tuple(strides)}
+    attrs.update({k: int(v) for k, v in masks.items()}, shape=tuple(x.shape.as_list()))
+    part_shape = _getitem(x, key).shape.as_list()
+    value = value if isinstance(value, Tensor) else convert_to_tensor(value, x.dtype)
+    if value.dtype != x.dtype:
+        raise TypeError(f"Cannot assign a {value.dtype.name} value to a {x.dtype.name} slice")
+    if value.shape.as_list() != part_shape:
+        value = broadcast_to(value, part_shape)
+    placed = _op("StridedSliceGrad", [value], attrs)
+    hit = _op("StridedSliceGrad", [fill(part_shape, 1, dtype=_dt.int32)], attrs)
+    return _op("SelectV2", [_op("NotEqual", [hit, constant(0)]), placed, x])
+
+
+def tensor_scatter_nd_update(tensor, indices, updates, name=None):
+    """TF's ``tf.tensor_scatter_nd_update``: ``tensor`` with the slices at ``indices``
+    replaced by ``updates`` (a new tensor; with duplicate indices the updates add up)."""
+    x, idx = _t(tensor), _t(indices)
+    updates = updates if isinstance(updates, Tensor) else convert_to_tensor(updates, x.dtype)
+    shape = x.shape.as_list()
+    placed = scatter_nd(idx, updates, shape)
+    hit = scatter_nd(idx, fill(updates.shape.as_list(), 1, dtype=_dt.int32), shape)
+    return _op("SelectV2", [_op("NotEqual", [hit, constant(0)]), placed, x])
+
+
+def tensor_scatter_nd_add(tensor, indices, updates, name=None):
+    """TF's ``tf.tensor_scatter_nd_add``."""
+    x = _t(tensor)
+    updates = updates if isinstance(updates, Tensor) else convert_to_tensor(updates, x.dtype)
+    return _op("AddV2", [x, scatter_nd(_t(indices), updates, x.shape.as_list())])
+
+
+def boolean_mask(tensor, mask, axis=None, name="boolean_mask"):
+    """TF's ``tf.boolean_mask``: the entries (rows, for a mask of lower rank) where ``mask``
+    is True, in order; ``Where`` then ``GatherNd``."""
+    x, m = _t(tensor), _t(mask)
+    axis = 0 if axis is None else int(axis)
+    if m.dtype is not _dt.bool:
+        raise TypeError(f"boolean_mask needs a bool mask, got {m.dtype.name}")
+    k = m.ndim
+    if k == 0:
+        raise ValueError("mask cannot be scalar.")
+    dims = x.shape.as_list()
+    if dims[axis : axis + k] != m.shape.as_list():
+        raise ValueError(
+            f"Shapes {dims[axis : axis + k]} and {m.shape.as_list()} are incompatible "
+            "(boolean_mask's mask must match the tensor's dims at axis)"
+        )
+    if axis:
+        perm = list(_builtins.range(axis, axis + k)) + [
+            i for i in _builtins.range(len(dims)) if not axis <= i < axis + k
+        ]
+        x = transpose(x, perm)
+    out = _op("GatherNd", [x, _op("Where", [m])])
+    if axis:
+        rest = out.ndim - 1
+        back = list(_builtins.range(1, axis + 1)) + [0] + list(_builtins.range(axis + 1, rest + 1))
+        out = transpose(out, back)
+    return out
 
 
 def _iter(self):
@@ -351,6 +423,44 @@ def range(start, limit=None, delta=1, dtype=None, name="range"):  # noqa: A001 -
     start, limit, delta = (as_type(v.numpy() if isinstance(v, Tensor) else v) for v in args)
     attrs = {"start": start, "limit": limit, "delta": delta, "dtype": dtype._np}
     return _op("Range", [], attrs)
+
+
+def eye(num_rows, num_columns=None, batch_shape=None, dtype=_dt.float32, name=None):
+    """TF's ``tf.eye``: ones on the diagonal (``Range`` and ``Equal`` ops, then a cast)."""
+    n = int(num_rows)
+    m = n if num_columns is None else int(num_columns)
+    rows = reshape(range(n), [n, 1])
+    cols = reshape(range(m), [1, m])
+    out = _op("Cast", [_op("Equal", [rows, cols])], {"DstT": _dt.as_dtype(dtype)._np})
+    if batch_shape is not None:
+        batch = _dims(batch_shape)
+        out = broadcast_to(out, batch + [n, m])
+    return out
+
+
+def linspace(start, stop, num, name=None, axis=0):
+    """TF's ``tf.linspace`` for scalar ``start`` / ``stop``: ``num`` evenly spaced values,
+    both ends included; the dtype follows ``start`` (Python floats give float32)."""
+    start_t = _t(start) if not isinstance(start, int) else _t(float(start))
+    if not start_t.dtype.is_floating:
+        start_t = _op("Cast", [start_t], {"DstT": np.dtype("float32")})
+    dtype = start_t.dtype
+    stop_t = stop if isinstance(stop, Tensor) else convert_to_tensor(stop, dtype)
+    num = _axis_int(num)
+    if num <= 0:
+        raise _errors.InvalidArgumentError(f"Requires num > 0: {num}")
+    if start_t.ndim or stop_t.ndim:
+        raise _errors.UnimplementedError("linspace with non-scalar start / stop")
+    if num == 1:
+        return reshape(start_t, [1])
+    steps = range(0, num, dtype=dtype)
+    delta = _op("RealDiv", [_op("Sub", [stop_t, start_t]), constant(num - 1, dtype)])
+    out = _op("AddV2", [start_t, _op("Mul", [steps, delta])])
+    # the last value is exactly ``stop``, as TF's
+    last = _op("OneHot", [constant([num - 1])], {"depth": num, "on_value": True,
+                                                  "off_value": False, "axis": -1,
+                                                  "dtype": np.dtype(bool)})  # fmt: skip
+    return _op("SelectV2", [reshape(last, [num]), stop_t, out])
 
 
 def where(condition, x=None, y=None, name=None):

@@ -23,12 +23,15 @@ NON_DIFFERENTIABLE = {
     "Sign", "Floor", "Ceil", "Fill", "RandomUniform", "RandomStandardNormal",
     "Round", "FloorDiv", "IsNan", "IsFinite", "LogicalNot", "LogicalAnd", "LogicalOr",
     "All", "Any", "ArgMax", "ArgMin", "OneHot", "Range", "Where",
+    "RandomUniformInt", "TruncatedNormal", "StatelessRandomUniformV2", "StatelessRandomNormalV2",
+    "StatelessTruncatedNormalV2",
 }  # fmt: skip
 
 # Ops with several outputs: their rules get every output's gradient.
 MULTI_OUTPUT = {
     "Split", "SplitV", "TopKV2", "SoftmaxCrossEntropyWithLogits",
-    "SparseSoftmaxCrossEntropyWithLogits",
+    "SparseSoftmaxCrossEntropyWithLogits", "FusedBatchNormV3", "FusedBatchNormGradV3",
+    "LayerNorm", "LayerNormGrad",
 }  # fmt: skip
 
 
@@ -648,3 +651,182 @@ def _gather_nd(x, y, attrs, dy):
 @rule("ScatterNd")
 def _scatter_nd(x, y, attrs, dy):
     return [None, _op("GatherNd", [dy, x[0]])]
+
+
+# ---- neural-network ops (NHWC) ---------------------------------------------------------------
+# The convolutions are bilinear: each backprop op's rule is written with the other two ops of
+# its family, so gradients of any order stay within them.
+
+
+def _with(attrs, **extra):
+    out = {k: v for k, v in attrs.items() if k not in ("input_sizes", "filter_sizes")}
+    out.update(extra)
+    return out
+
+
+def _dims(t):
+    return tuple(t.shape.as_list())
+
+
+def _conv_family(fwd):
+    bin_, bfil = fwd + "BackpropInput", fwd + "BackpropFilter"
+
+    @rule(fwd)
+    def _forward(x, y, attrs, dy):
+        inp, filt = x
+        return [
+            _op(bin_, [filt, dy], _with(attrs, input_sizes=_dims(inp))),
+            _op(bfil, [inp, dy], _with(attrs, filter_sizes=_dims(filt))),
+        ]
+
+    @rule(bin_)
+    def _backprop_input(x, y, attrs, g):  # (filter, dy) -> d input; g is input-shaped
+        filt, dy = x
+        return [
+            _op(bfil, [g, dy], _with(attrs, filter_sizes=_dims(filt))),
+            _op(fwd, [g, filt], _with(attrs)),
+        ]
+
+    @rule(bfil)
+    def _backprop_filter(x, y, attrs, g):  # (input, dy) -> d filter; g is filter-shaped
+        inp, dy = x
+        return [
+            _op(bin_, [g, dy], _with(attrs, input_sizes=_dims(inp))),
+            _op(fwd, [inp, g], _with(attrs)),
+        ]
+
+
+_conv_family("Conv2D")
+_conv_family("DepthwiseConv2dNative")
+
+
+@rule("MaxPool")
+def _max_pool(x, y, attrs, dy):
+    return [_op("MaxPoolGrad", [x[0], y[0], dy], attrs)]
+
+
+@rule("MaxPoolGrad")
+def _max_pool_grad(x, y, attrs, g):  # linear in the gradient; flat in the input and output
+    return [None, None, _op("MaxPoolGradGrad", [x[0], x[1], g], attrs)]
+
+
+@rule("MaxPoolGradGrad")
+def _max_pool_grad_grad(x, y, attrs, g):
+    return [None, None, _op("MaxPoolGrad", [x[0], x[1], g], attrs)]
+
+
+@rule("AvgPool")
+def _avg_pool(x, y, attrs, dy):
+    return [_op("AvgPoolGrad", [dy], dict(attrs, orig_input_shape=_dims(x[0])))]
+
+
+@rule("AvgPoolGrad")
+def _avg_pool_grad(x, y, attrs, g):
+    return [_op("AvgPool", [g], {k: v for k, v in attrs.items() if k != "orig_input_shape"})]
+
+
+@rule("BiasAdd")
+def _bias_add(x, y, attrs, dy):
+    return [dy, _op("BiasAddGrad", [dy], {})]
+
+
+@rule("BiasAddGrad")
+def _bias_add_grad(x, y, attrs, g):
+    return [A.broadcast_to(g, x[0].shape.as_list())]
+
+
+def _or_zeros(g, like):
+    return zeros_like(like) if g is None else g
+
+
+@rule("FusedBatchNormV3")
+def _fused_batch_norm(x, y, attrs, dys):
+    """Only y's gradient flows (as TF): batch statistics and reserve spaces carry none."""
+    if dys[0] is None:
+        return [None] * 5
+    dx, dscale, doffset, _, _ = _execute(
+        "FusedBatchNormGradV3", [dys[0], x[0], x[1], y[3], y[4], y[5]],
+        {k: attrs[k] for k in ("epsilon", "is_training", "data_format") if k in attrs},
+    )  # fmt: skip
+    return [dx, dscale, doffset, None, None]
+
+
+def _grad_of_composed(composed, inputs, dys):
+    """Gradients of a fused backprop op, by differentiating a composed copy of it."""
+    from ._tape import GradientTape
+
+    with GradientTape() as tape:
+        for t in inputs:
+            tape.watch(t)
+        outs = composed(*inputs)
+    pairs = [(o, g) for o, g in zip(outs, dys) if g is not None]
+    return tape.gradient(
+        [o for o, _ in pairs], list(inputs), output_gradients=[g for _, g in pairs]
+    )
+
+
+@rule("FusedBatchNormGradV3")
+def _fused_batch_norm_grad(x, y, attrs, dys):
+    """Through a composed copy; in training the statistics are recomputed from x (they are
+    functions of x there), so the reserve spaces get no gradient, as in TF."""
+    dy, xv, scale, mean, var = x[:5]
+    eps = float(attrs.get("epsilon", 1e-4))
+    training = bool(attrs.get("is_training", True))
+    axes = [0, 1, 2]
+
+    def composed(dy, xv, scale, mean, var):
+        if training:
+            mean = M.reduce_mean(xv, axis=axes)
+            var = M.reduce_mean(M.square(M.subtract(xv, mean)), axis=axes)
+        rstd = M.rsqrt(M.add(var, eps))
+        xh = M.multiply(M.subtract(xv, mean), rstd)
+        doffset = M.reduce_sum(dy, axis=axes)
+        dscale = M.reduce_sum(M.multiply(dy, xh), axis=axes)
+        k = M.multiply(scale, rstd)
+        if training:
+            n = 1
+            for d in xv.shape.as_list()[:3]:
+                n *= d
+            inner = M.subtract(M.subtract(dy, M.divide(doffset, n)),
+                               M.multiply(xh, M.divide(dscale, n)))  # fmt: skip
+            dx = M.multiply(k, inner)
+        else:
+            dx = M.multiply(k, dy)
+        return [dx, dscale, doffset]
+
+    grads = _grad_of_composed(composed, [dy, xv, scale, mean, var], dys[:3])
+    if training:
+        grads[3] = grads[4] = None
+    return list(grads) + [None]
+
+
+@rule("LayerNorm")
+def _layer_norm(x, y, attrs, dys):
+    """Only y's gradient flows (mean and rstd are statistics, as batch norm's)."""
+    if dys[0] is None:
+        return [None] * 3
+    eps = {"epsilon": attrs.get("epsilon", 1e-3)}  # for LayerNormGrad's own rule
+    return _execute("LayerNormGrad", [dys[0], x[0], x[1], y[1], y[2]], eps)
+
+
+@rule("LayerNormGrad")
+def _layer_norm_grad(x, y, attrs, dys):
+    """Through a composed copy; mean and rstd are recomputed from x (LayerNorm's outputs are
+    functions of x), so they get no gradient of their own."""
+    dy, xv, gamma, mean, rstd = x
+    eps = float(attrs.get("epsilon", 1e-3))
+
+    def composed(dy, xv, gamma):
+        mu = M.reduce_mean(xv, axis=-1, keepdims=True)
+        var = M.reduce_mean(M.square(M.subtract(xv, mu)), axis=-1, keepdims=True)
+        rs = M.rsqrt(M.add(var, eps))
+        xh = M.multiply(M.subtract(xv, mu), rs)
+        g = M.multiply(dy, gamma)
+        s1 = M.reduce_mean(g, axis=-1, keepdims=True)
+        s2 = M.reduce_mean(M.multiply(g, xh), axis=-1, keepdims=True)
+        dx = M.multiply(rs, M.subtract(M.subtract(g, s1), M.multiply(xh, s2)))
+        lead = list(range(xv.ndim - 1))
+        return [dx, M.reduce_sum(M.multiply(dy, xh), axis=lead), M.reduce_sum(dy, axis=lead)]
+
+    grads = _grad_of_composed(composed, [dy, xv, gamma], dys)
+    return list(grads) + [None, None]

@@ -8,7 +8,10 @@ from . import dtypes as _dt
 from ._tensor import Tensor, _coerce_pair, _execute, _op, convert_to_tensor, errors
 
 __all__ = [
-    "abs", "add", "add_n", "argmax", "argmin", "cast", "ceil", "cos", "cumprod", "cumsum",
+    "abs", "add", "add_n", "argmax", "argmin", "cast", "ceil", "clip_by_global_norm",
+    "clip_by_norm", "clip_by_value", "cos", "cumprod", "cumsum", "einsum", "global_norm",
+    "matvec", "norm",
+    "tensordot",
     "divide", "elu_grad", "equal", "erf", "exp", "expm1", "floor", "floordiv", "floormod",
     "greater", "greater_equal", "is_finite", "is_nan", "less", "less_equal", "log", "log1p",
     "logical_and", "logical_not", "logical_or", "matmul", "maximum", "minimum", "mod",
@@ -225,6 +228,176 @@ def matmul(
     if a.ndim == 2 and b.ndim == 2:
         return _op("MatMul", [a, b], {"transpose_a": ta, "transpose_b": tb})
     return _op("BatchMatMulV2", [a, b], {"adj_x": ta, "adj_y": tb})
+
+
+# ---- composed ops -----------------------------------------------------------------------------
+
+
+def clip_by_value(t, clip_value_min, clip_value_max, name=None):
+    """TF's ``tf.clip_by_value``: ``minimum(maximum(t, min), max)``."""
+    t = _t(t)
+    return minimum(maximum(t, clip_value_min), clip_value_max)
+
+
+def _l2(t, axes=None):
+    return sqrt(reduce_sum(square(t), axis=axes, keepdims=axes is not None))
+
+
+def clip_by_norm(t, clip_norm, axes=None, name=None):
+    """TF's ``tf.clip_by_norm``: ``t * clip_norm / max(l2norm(t), clip_norm)``."""
+    t = _t(t)
+    clip_norm = _coerce_pair(t, clip_norm)[1]
+    norm = _l2(t, axes)
+    return divide(multiply(t, clip_norm), maximum(norm, clip_norm))
+
+
+def global_norm(t_list, name=None):
+    """TF's ``tf.linalg.global_norm``: the L2 norm of all the tensors together."""
+    ts = [_t(t) for t in t_list if t is not None]
+    if not ts:
+        raise ValueError("global_norm needs at least one tensor")
+    return sqrt(add_n([reduce_sum(square(t)) for t in ts]))
+
+
+def clip_by_global_norm(t_list, clip_norm, use_norm=None, name=None):
+    """TF's ``tf.clip_by_global_norm``: ``(clipped list, global norm)``; None entries stay."""
+    if isinstance(t_list, Tensor):
+        raise TypeError("`t_list` should be a sequence of tensors, not a single tensor")
+    t_list = list(t_list)
+    norm = global_norm(t_list) if use_norm is None else _t(use_norm)
+    clip = _coerce_pair(norm, clip_norm)[1]
+    scale = divide(clip, maximum(norm, clip))
+    out = [None if t is None else multiply(_t(t), cast(scale, _t(t).dtype)) for t in t_list]
+    return out, norm
+
+
+def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None):  # noqa: A002 - TF's
+    """TF's ``tf.norm`` / ``tf.linalg.norm`` for vector norms (``euclidean``/2, 1, ``inf``)
+    and the Frobenius norm; matrix 1/2/inf norms are not supported."""
+    x = _t(tensor)
+    keep = bool(keepdims)
+    if ord in ("euclidean", "fro", 2, 2.0):
+        if ord == 2 and isinstance(axis, list | tuple) and len(axis) == 2:
+            raise errors.UnimplementedError("the matrix 2-norm (spectral norm) is not supported")
+        return sqrt(reduce_sum(square(x), axis=axis, keepdims=keep))
+    if ord in (1, 1.0):
+        return reduce_sum(abs(x), axis=axis, keepdims=keep)
+    if ord in (float("inf"), "inf", np_inf):
+        return reduce_max(abs(x), axis=axis, keepdims=keep)
+    raise ValueError(f"'ord' must be a supported vector norm, got ord={ord!r}")
+
+
+np_inf = float("inf")
+
+
+def matvec(a, b, transpose_a=False, adjoint_a=False, name=None):
+    """TF's ``tf.linalg.matvec``: ``a @ b[..., None]`` squeezed."""
+    from ._array import expand_dims, squeeze
+
+    a, b = _coerce_pair(a, b)
+    return squeeze(matmul(a, expand_dims(b, -1), transpose_a=transpose_a or adjoint_a), -1)
+
+
+def tensordot(a, b, axes, name=None):
+    """TF's ``tf.tensordot``: contract ``axes`` (an int, or two lists) with one matmul."""
+    from ._array import reshape, transpose
+
+    a, b = _coerce_pair(a, b)
+    ra, rb = a.ndim, b.ndim
+    if isinstance(axes, int):
+        if axes < 0 or axes > min(ra, rb):
+            raise ValueError(f"'axes' must be in [0, {min(ra, rb)}], got {axes}")
+        ax_a, ax_b = list(range(ra - axes, ra)), list(range(axes))
+    else:
+        ax_a, ax_b = axes
+        ax_a = [ax_a] if isinstance(ax_a, int) else list(ax_a)
+        ax_b = [ax_b] if isinstance(ax_b, int) else list(ax_b)
+        if len(ax_a) != len(ax_b):
+            raise ValueError(f"tensordot axes {ax_a} and {ax_b} have different lengths")
+    ax_a, ax_b = [x % ra for x in ax_a], [x % rb for x in ax_b]
+    da, db = a.shape.as_list(), b.shape.as_list()
+    for i, j in zip(ax_a, ax_b):
+        if da[i] != db[j]:
+            raise errors.InvalidArgumentError(
+                f"tensordot: dim {i} of a ({da[i]}) does not match dim {j} of b ({db[j]}); "
+                f"shapes {a.shape} and {b.shape}"
+            )
+    free_a = [i for i in range(ra) if i not in ax_a]
+    free_b = [i for i in range(rb) if i not in ax_b]
+    k = 1
+    for i in ax_a:
+        k *= da[i]
+    fa, fb = [da[i] for i in free_a], [db[i] for i in free_b]
+    m = n = 1
+    for d in fa:
+        m *= d
+    for d in fb:
+        n *= d
+    a2 = reshape(transpose(a, free_a + ax_a), [m, k])
+    b2 = reshape(transpose(b, ax_b + free_b), [k, n])
+    return reshape(matmul(a2, b2), fa + fb)
+
+
+def einsum(equation, *inputs, **kwargs):
+    """TF's ``tf.einsum`` for one or two operands, composed from ``Transpose``, ``Sum``,
+    ``Reshape`` and one (batched) ``MatMul``; no ``...`` and no repeated index in one operand
+    (``UnimplementedError``)."""
+    from ._array import reshape, transpose
+
+    eq = equation.replace(" ", "")
+    if "..." in eq:
+        raise errors.UnimplementedError("einsum with an ellipsis ('...') is not supported")
+    lhs, arrow, out = eq.partition("->")
+    terms = lhs.split(",")
+    if len(terms) != len(inputs) or len(terms) not in (1, 2):
+        raise ValueError(f"einsum {equation!r}: expected 1 or 2 operands, got {len(inputs)}")
+    if not arrow:  # implicit output: the indices seen once, sorted
+        every = "".join(terms)
+        out = "".join(sorted(c for c in set(every) if every.count(c) == 1))
+    ts = [_t(x) for x in inputs]
+    for term, t in zip(terms, ts):
+        if len(set(term)) != len(term):
+            raise errors.UnimplementedError(f"einsum {equation!r}: repeated index in {term!r}")
+        if len(term) != t.ndim:
+            raise ValueError(f"einsum {equation!r}: {term!r} does not match shape {t.shape}")
+    if len(ts) == 2:
+        ts = list(_coerce_pair(*ts))
+    # indices an operand alone carries and the output drops: summed first
+    for k, term in enumerate(terms):
+        others = "".join(terms[:k] + terms[k + 1 :]) + out
+        drop = [i for i, c in enumerate(term) if c not in others]
+        if drop:
+            ts[k] = reduce_sum(ts[k], axis=drop)
+            terms[k] = "".join(c for c in term if c in others)
+    if len(ts) == 1:
+        (term,), (x,) = terms, ts
+        return transpose(x, [term.index(c) for c in out]) if term != out else x
+    (ta, tb), (a, b) = terms, ts
+    size = {}
+    for term, t in ((ta, a), (tb, b)):
+        for c, d in zip(term, t.shape.as_list()):
+            if size.setdefault(c, d) != d:
+                raise errors.InvalidArgumentError(
+                    f"einsum {equation!r}: index {c!r} has sizes {size[c]} and {d}"
+                )
+    batch = [c for c in out if c in ta and c in tb]
+    contract = [c for c in ta if c in tb and c not in out]
+    fa = [c for c in ta if c not in tb]
+    fb = [c for c in tb if c not in ta]
+
+    def prod(cs):
+        n = 1
+        for c in cs:
+            n *= size[c]
+        return n
+
+    nb, m, k, n = prod(batch), prod(fa), prod(contract), prod(fb)
+    a3 = reshape(transpose(a, [ta.index(c) for c in batch + fa + contract]), [nb, m, k])
+    b3 = reshape(transpose(b, [tb.index(c) for c in batch + contract + fb]), [nb, k, n])
+    r = reshape(matmul(a3, b3), [size[c] for c in batch + fa + fb])
+    order = batch + fa + fb
+    perm = [order.index(c) for c in out]
+    return transpose(r, perm) if perm != list(range(len(perm))) else r
 
 
 # ---- operators ------------------------------------------------------------------------------

@@ -43,6 +43,11 @@ class _Record:
         self.attrs = attrs
 
 
+def _adjust_active(n):
+    global _active
+    _active += n
+
+
 def record(op_type, inputs, outputs, attrs):
     for tape in _stack():
         if not tape._recording:

@@ -307,7 +307,7 @@ def _cast_any(t, dtype):
 
 def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None) -> Tensor:
     """TF's ``tf.convert_to_tensor``; a Tensor of another dtype is an error, never a cast."""
-    if type(value) is Tensor:
+    if type(value) is Tensor or isinstance(value, Tensor):
         if dtype is not None and value.dtype != dtype:
             raise ValueError(
                 f"Tensor conversion requested dtype {_dt.as_dtype(dtype).name} for Tensor "
@@ -332,6 +332,10 @@ def _coerce_pair(x, y):
     xt, yt = type(x) is Tensor, type(y) is Tensor
     if xt and yt:
         return x, y
+    xt = xt or isinstance(x, Tensor)  # symbolic tensors while tracing
+    yt = yt or isinstance(y, Tensor)
+    if xt and yt:
+        return x, y
     if xt:
         return x, _operand(y, x.dtype)
     if yt:
@@ -341,7 +345,7 @@ def _coerce_pair(x, y):
 
 
 def _operand(v, dtype):
-    if type(v) is Tensor:
+    if isinstance(v, Tensor):
         return v
     if hasattr(v, "_th_read"):
         return v._th_read()
@@ -353,8 +357,14 @@ def _operand(v, dtype):
 def _execute(op_type: str, inputs, attrs: dict, device=None):
     """Run an op on tensors: place it, copy inputs across devices, run it, record it.
 
-    Returns the list of output tensors.
+    Returns the list of output tensors. While a ``tf.function`` is traced, the op is added to
+    its graph instead (``_graph.trace_op``).
     """
+    if _tracing:
+        from ._graph import current_graph, trace_op
+
+        if current_graph() is not None:
+            return trace_op(op_type, inputs, attrs)
     if device is None:
         device = current_device()
         if device is None:
@@ -368,6 +378,19 @@ def _execute(op_type: str, inputs, attrs: dict, device=None):
     if _tape._active:
         _tape.record(op_type, inputs, outputs, attrs)
     return outputs
+
+
+_tracing = 0  # number of traces in progress, in all threads; the hot path checks only this
+
+
+def _trace_enter():
+    global _tracing
+    _tracing += 1
+
+
+def _trace_exit():
+    global _tracing
+    _tracing -= 1
 
 
 def _op(op_type: str, inputs, attrs=None):

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import itertools
 
-from . import _tape
+from . import _tape, _tensor
 from . import dtypes as _dt
 from ._tensor import Tensor, TensorShape, _op, convert_to_tensor
+
+
+def _graph():
+    """The graph being traced in this thread, or None (eager)."""
+    if _tensor._tracing:
+        from ._graph import current_graph
+
+        return current_graph()
+    return None
+
 
 __all__ = ["Variable"]
 
@@ -34,6 +44,18 @@ class Variable:
     ):
         if initial_value is None:
             raise ValueError("The `initial_value` arg to `tf.Variable` must be specified.")
+        graph = _graph()
+        if graph is not None:  # created while a tf.function traces: lifted out, made eagerly
+            from ._function import _variable_created
+            from ._graph import eager_scope, evaluate_eagerly
+
+            _variable_created(self)
+            initial_value = evaluate_eagerly(initial_value)
+            with eager_scope():
+                self.__init__(initial_value, trainable, validate_shape, caching_device, name,
+                              variable_def, dtype, import_scope, constraint, synchronization,
+                              aggregation, shape)  # fmt: skip
+            return
         if callable(initial_value):
             initial_value = initial_value()
         if dtype is not None:
@@ -55,12 +77,18 @@ class Variable:
 
     # ---- reading ---------------------------------------------------------------------
     def _th_value(self) -> Tensor:
+        if _tensor._tracing:
+            g = _graph()
+            if g is not None:
+                return g.read_variable(self)  # captured by reference
         return self._value
 
     def _th_read(self) -> Tensor:
         if _tape._active:
             for tape in _tape._stack():
                 tape._variable_accessed(self)
+        if _tensor._tracing:
+            return self._th_value()
         return self._value
 
     def read_value(self) -> Tensor:
@@ -95,22 +123,62 @@ class Variable:
             )
         return value
 
-    def assign(self, value, use_locking=None, name=None, read_value=True):
+    def _update(self, op_type, binop, value, what):
         with _tape.stop_gradient_scope():
-            self._value = self._new_value(value, "assign")
+            value = self._new_value(value, what)
+            g = _graph()
+            if g is not None:
+                g.assign_variable(self, op_type, value)
+            elif binop is None:
+                self._value = value
+            else:
+                self._value = _op(binop, [self._value, value])
+
+    def assign(self, value, use_locking=None, name=None, read_value=True):
+        self._update("AssignVariableOp", None, value, "assign")
         return self if read_value else None
 
     def assign_add(self, delta, use_locking=None, name=None, read_value=True):
-        with _tape.stop_gradient_scope():
-            delta = self._new_value(delta, "assign_add")
-            self._value = _op("AddV2", [self._value, delta])
+        self._update("AssignAddVariableOp", "AddV2", delta, "assign_add")
         return self if read_value else None
 
     def assign_sub(self, delta, use_locking=None, name=None, read_value=True):
-        with _tape.stop_gradient_scope():
-            delta = self._new_value(delta, "assign_sub")
-            self._value = _op("Sub", [self._value, delta])
+        self._update("AssignSubVariableOp", "Sub", delta, "assign_sub")
         return self if read_value else None
+
+    def __getitem__(self, key):
+        """``v[key]``: the slice's value, with ``assign`` writing it back (TF's
+        ``v[0, 1].assign(x)``)."""
+        part = self._th_read()[key]
+        if type(part) is not Tensor:
+            return part  # a symbolic slice while tracing (no slice assignment in graphs)
+        return _VariableSlice(part, self, key)
+
+    def _assign_slice(self, key, value):
+        from ._array import _slice_update
+
+        with _tape.stop_gradient_scope():
+            self.assign(_slice_update(self._value, key, value))
+        return self
+
+    def scatter_nd_update(self, indices, updates, name=None):
+        """TF's ``Variable.scatter_nd_update``: replace the slices at ``indices``."""
+        from ._array import tensor_scatter_nd_update
+
+        with _tape.stop_gradient_scope():
+            return self.assign(tensor_scatter_nd_update(self._th_value(), indices, updates))
+
+    def scatter_nd_add(self, indices, updates, name=None):
+        from ._array import scatter_nd
+
+        with _tape.stop_gradient_scope():
+            return self.assign_add(scatter_nd(indices, updates, self.shape.as_list()))
+
+    def scatter_nd_sub(self, indices, updates, name=None):
+        from ._array import scatter_nd
+
+        with _tape.stop_gradient_scope():
+            return self.assign_sub(scatter_nd(indices, updates, self.shape.as_list()))
 
     # ---- Python protocol ---------------------------------------------------------------
     def __repr__(self):
@@ -141,6 +209,21 @@ class Variable:
 
     def __len__(self):
         return len(self._value)
+
+
+class _VariableSlice(Tensor):
+    """A slice read from a variable; ``assign`` writes a new value into that slice."""
+
+    __slots__ = ("_var", "_key")
+
+    def __init__(self, part, var, key):
+        Tensor.__init__(self, part._value, part._device)
+        self._var = var
+        self._key = key
+
+    def assign(self, value, use_locking=None, name=None, read_value=True):
+        self._var._assign_slice(self._key, value)
+        return self._var if read_value else None
 
 
 def _delegate(op_name):

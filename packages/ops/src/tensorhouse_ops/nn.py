@@ -1,4 +1,5 @@
-"""``tf.nn``: activations, softmax and the cross-entropy losses (fused kernels)."""
+"""``tf.nn``: activations, softmax, the cross-entropy losses, convolutions, pooling and
+normalization (fused kernels, NHWC)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from . import _math as M
 from ._tensor import Tensor, _execute, _op, convert_to_tensor
 
 __all__ = [
-    "elu", "l2_loss", "log_softmax", "relu", "relu6", "selu", "sigmoid", "softmax",
+    "avg_pool2d", "batch_normalization", "bias_add", "conv1d", "conv2d", "conv2d_transpose",
+    "depthwise_conv2d", "dropout", "elu", "fused_batch_norm", "l2_loss", "layer_norm",
+    "log_softmax", "max_pool2d", "moments", "relu", "relu6", "selu", "sigmoid", "softmax",
     "softmax_cross_entropy_with_logits", "softplus", "sparse_softmax_cross_entropy_with_logits",
     "tanh", "top_k",
 ]  # fmt: skip
@@ -122,3 +125,181 @@ def _prod(dims):
 
 def l2_loss(t, name=None):
     return M.divide(M.reduce_sum(M.square(convert_to_tensor(t))), 2)
+
+
+# ---- convolutions and pooling (NHWC) ---------------------------------------------------------
+
+
+def _nhwc(data_format):
+    if data_format not in (None, "NHWC", "NWC", "channels_last"):
+        raise ValueError(f"Only NHWC (channels last) is supported, got data_format={data_format!r}")
+
+
+def _pair(v, name):
+    """TF's int-or-list window attrs as a 4-entry NHWC list."""
+    if v is None:
+        return [1, 1, 1, 1]
+    if isinstance(v, int):
+        return [1, v, v, 1]
+    v = [int(x) for x in v]
+    if len(v) == 1:
+        return [1, v[0], v[0], 1]
+    if len(v) == 2:
+        return [1, v[0], v[1], 1]
+    if len(v) == 4:
+        return v
+    raise ValueError(f"{name} must be an int or a list of 1, 2 or 4 ints, got {v}")
+
+
+def _conv_attrs(strides, padding, dilations):
+    attrs = {"strides": _pair(strides, "strides"), "dilations": _pair(dilations, "dilations")}
+    if isinstance(padding, str):
+        attrs["padding"] = padding.upper()
+    else:  # explicit: [[0, 0], [top, bottom], [left, right], [0, 0]]
+        attrs["padding"] = "EXPLICIT"
+        attrs["explicit_paddings"] = [int(v) for pair in padding for v in pair]
+    return attrs
+
+
+def conv2d(input, filters, strides, padding, data_format="NHWC", dilations=None, name=None):  # noqa: A002
+    """TF's ``tf.nn.conv2d``: NHWC input, [kh, kw, in, out] filters; padding SAME, VALID or
+    explicit ``[[0, 0], [top, bottom], [left, right], [0, 0]]``."""
+    _nhwc(data_format)
+    x = convert_to_tensor(input)
+    f = convert_to_tensor(filters, x.dtype)
+    return _op("Conv2D", [x, f], _conv_attrs(strides, padding, dilations))
+
+
+def conv1d(input, filters, stride, padding, data_format="NWC", dilations=None, name=None):  # noqa: A002
+    """TF's ``tf.nn.conv1d``: [batch, width, in] through Conv2D on a height of one."""
+    _nhwc(data_format)
+    x = convert_to_tensor(input)
+    f = convert_to_tensor(filters, x.dtype)
+    s = stride if isinstance(stride, int) else list(stride)[-2 if len(stride) == 3 else 0]
+    d = 1 if dilations is None else dilations if isinstance(dilations, int) else list(dilations)[0]
+    if not isinstance(padding, str):  # [[0, 0], [left, right], [0, 0]]
+        padding = [[0, 0], [0, 0], list(padding[1]), [0, 0]]
+    y = conv2d(A.expand_dims(x, 1), A.expand_dims(f, 0), [1, s], padding, dilations=[1, d])
+    return A.squeeze(y, [1])
+
+
+def conv2d_transpose(
+    input, filters, output_shape, strides, padding="SAME", data_format="NHWC", dilations=None,  # noqa: A002
+    name=None,
+):  # fmt: skip
+    """TF's ``tf.nn.conv2d_transpose``: the gradient of conv2d w.r.t. its input; filters are
+    [kh, kw, out, in]."""
+    _nhwc(data_format)
+    x = convert_to_tensor(input)
+    f = convert_to_tensor(filters, x.dtype)
+    attrs = _conv_attrs(strides, padding, dilations)
+    attrs["input_sizes"] = tuple(A._dims(output_shape))
+    return _op("Conv2DBackpropInput", [f, x], attrs)
+
+
+def depthwise_conv2d(
+    input, filter, strides, padding, data_format=None, dilations=None, name=None,  # noqa: A002
+):  # fmt: skip
+    """TF's ``tf.nn.depthwise_conv2d``: filter [kh, kw, in, multiplier]."""
+    _nhwc(data_format)
+    x = convert_to_tensor(input)
+    f = convert_to_tensor(filter, x.dtype)
+    return _op("DepthwiseConv2dNative", [x, f], _conv_attrs(strides, padding, dilations))
+
+
+def _pool(op_type, input, ksize, strides, padding, data_format):  # noqa: A002
+    _nhwc(data_format)
+    if not isinstance(padding, str):
+        raise ValueError(f"{op_type}: padding must be 'SAME' or 'VALID', got {padding!r}")
+    attrs = {"ksize": _pair(ksize, "ksize"), "strides": _pair(strides, "strides"),
+             "padding": padding.upper()}  # fmt: skip
+    return _op(op_type, [convert_to_tensor(input)], attrs)
+
+
+def max_pool2d(input, ksize, strides, padding, data_format="NHWC", name=None):  # noqa: A002
+    return _pool("MaxPool", input, ksize, strides, padding, data_format)
+
+
+def avg_pool2d(input, ksize, strides, padding, data_format="NHWC", name=None):  # noqa: A002
+    """Averages over the window's in-bounds elements (SAME padding is not counted), as TF."""
+    return _pool("AvgPool", input, ksize, strides, padding, data_format)
+
+
+def bias_add(value, bias, data_format=None, name=None):
+    """Adds a 1-D bias over the last axis."""
+    _nhwc(data_format)
+    x = convert_to_tensor(value)
+    return _op("BiasAdd", [x, convert_to_tensor(bias, x.dtype)])
+
+
+# ---- normalization and regularization --------------------------------------------------------
+
+
+def moments(x, axes, shift=None, keepdims=False, name=None):
+    """TF's ``tf.nn.moments``: (mean, variance) over ``axes``."""
+    x = convert_to_tensor(x)
+    mean = M.reduce_mean(x, axis=list(axes), keepdims=True)
+    var = M.reduce_mean(M.squared_difference(x, mean), axis=list(axes), keepdims=True)
+    if not keepdims:
+        mean = A.squeeze(mean, list(axes))
+        var = A.squeeze(var, list(axes))
+    return mean, var
+
+
+def batch_normalization(x, mean, variance, offset, scale, variance_epsilon, name=None):
+    """TF's ``tf.nn.batch_normalization`` (composed; any broadcastable statistics)."""
+    x = convert_to_tensor(x)
+    inv = M.rsqrt(M.add(variance, variance_epsilon))
+    if scale is not None:
+        inv = M.multiply(inv, scale)
+    shift = M.negative(M.multiply(mean, inv))
+    if offset is not None:
+        shift = M.add(shift, offset)
+    return M.add(M.multiply(x, inv), shift)
+
+
+def fused_batch_norm(
+    x, scale, offset, mean=None, variance=None, epsilon=0.001, data_format="NHWC",
+    is_training=True, exponential_avg_factor=1.0, name=None,
+):  # fmt: skip
+    """TF's ``tf.compat.v1.nn.fused_batch_norm``: (y, batch_mean, batch_variance) from the
+    ``FusedBatchNormV3`` kernel (NHWC; in training the variance returned is unbiased)."""
+    _nhwc(data_format)
+    x = convert_to_tensor(x)
+    empty = A.zeros([0], dtype=x.dtype)
+    mean = empty if mean is None else convert_to_tensor(mean, x.dtype)
+    variance = empty if variance is None else convert_to_tensor(variance, x.dtype)
+    y, batch_mean, batch_var, *_ = _execute(
+        "FusedBatchNormV3",
+        [x, convert_to_tensor(scale, x.dtype), convert_to_tensor(offset, x.dtype), mean, variance],
+        {"epsilon": float(epsilon), "is_training": bool(is_training),
+         "exponential_avg_factor": float(exponential_avg_factor), "data_format": "NHWC"},
+    )  # fmt: skip
+    return y, batch_mean, batch_var
+
+
+def layer_norm(x, gamma, beta, epsilon=1e-3):
+    """Fused layer normalization over the last axis (the ``LayerNorm`` kernel): returns y."""
+    x = convert_to_tensor(x)
+    y, _, _ = _execute(
+        "LayerNorm",
+        [x, convert_to_tensor(gamma, x.dtype), convert_to_tensor(beta, x.dtype)],
+        {"epsilon": float(epsilon)},
+    )
+    return y
+
+
+def dropout(x, rate, noise_shape=None, seed=None, name=None):
+    """TF's ``tf.nn.dropout``: zero each element with probability ``rate``, scale the kept ones
+    by ``1 / (1 - rate)``."""
+    from . import _random
+
+    x = convert_to_tensor(x)
+    rate = float(rate)
+    if not 0 <= rate < 1:
+        raise ValueError(f"rate must be a scalar tensor or a float in the range [0, 1), got {rate}")
+    if rate == 0:
+        return x
+    shape = x.shape.as_list() if noise_shape is None else A._dims(noise_shape)
+    keep = M.greater_equal(_random.uniform(shape, dtype=x.dtype, seed=seed), rate)
+    return M.multiply(M.multiply(x, 1.0 / (1.0 - rate)), M.cast(keep, x.dtype))

@@ -1,0 +1,391 @@
+// 2-D convolutions, NHWC: Conv2D and its two backprops by im2col + one OpenBLAS GEMM per
+// chunk of images; DepthwiseConv2dNative and its backprops by direct loops. The geometry
+// (strides, dilations, the top / left padding) is decided by the op definition; every read of
+// the input is bounds-checked here, so any padding is memory-safe.
+#include <algorithm>
+#include <climits>
+#include <cstring>
+#include <memory>
+#include <mutex>
+
+#include "nn.h"
+
+extern "C" {
+void scipy_cblas_sgemm(int order, int trans_a, int trans_b, int m, int n, int k, float alpha,
+                       const float* a, int lda, const float* b, int ldb, float beta, float* c,
+                       int ldc);
+void scipy_cblas_dgemm(int order, int trans_a, int trans_b, int m, int n, int k, double alpha,
+                       const double* a, int lda, const double* b, int ldb, double beta, double* c,
+                       int ldc);
+void scipy_openblas_set_num_threads(int n);
+int scipy_openblas_get_num_threads(void);
+}
+
+namespace th {
+
+void check_geometry(const Geometry& g, const char* op) {
+  if (g.sh < 1 || g.sw < 1 || g.dh < 1 || g.dw < 1)
+    throw py::value_error(std::string(op) + ": strides and dilations must be >= 1");
+  if (g.pt < 0 || g.pl < 0) throw py::value_error(std::string(op) + ": negative padding");
+  if (g.kh < 0 || g.kw < 0 || g.oh < 0 || g.ow < 0)
+    throw py::value_error(std::string(op) + ": negative dimension");
+}
+
+namespace {
+
+constexpr int kRowMajor = 101, kNoTrans = 111, kTrans = 112;
+
+template <typename T>
+void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T* a, int64_t lda, const T* b,
+          int64_t ldb, T beta, T* c, int64_t ldc) {
+  const int oa = ta ? kTrans : kNoTrans, ob = tb ? kTrans : kNoTrans;
+  if constexpr (std::is_same_v<T, float>)
+    scipy_cblas_sgemm(kRowMajor, oa, ob, int(m), int(n), int(k), 1.0f, a, int(lda), b, int(ldb),
+                      beta, c, int(ldc));
+  else
+    scipy_cblas_dgemm(kRowMajor, oa, ob, int(m), int(n), int(k), 1.0, a, int(lda), b, int(ldb),
+                      beta, c, int(ldc));
+}
+
+// The im2col matrix of image n: row (oy, ox), columns (ky, kx, c). With dilation 1 a window
+// row inside the image is one contiguous run of kw * c input values.
+template <typename T>
+void im2col(const Geometry& g, const T* x, int64_t n, T* col) {
+  const int64_t K = g.kh * g.kw * g.c, run = g.kw * g.c;
+  for (int64_t oy = 0; oy < g.oh; ++oy)
+    for (int64_t ox = 0; ox < g.ow; ++ox) {
+      T* dst = col + (oy * g.ow + ox) * K;
+      const int64_t x0 = ox * g.sw - g.pl;
+      const bool whole = g.dw == 1 && x0 >= 0 && x0 + g.kw <= g.w;
+      for (int64_t ky = 0; ky < g.kh; ++ky) {
+        const int64_t iy = oy * g.sh - g.pt + ky * g.dh;
+        if (iy < 0 || iy >= g.h) {
+          std::fill(dst, dst + run, T(0));
+          dst += run;
+          continue;
+        }
+        const T* row = x + (n * g.h + iy) * g.w * g.c;
+        if (whole) {
+          std::memcpy(dst, row + x0 * g.c, run * sizeof(T));
+          dst += run;
+          continue;
+        }
+        for (int64_t kx = 0; kx < g.kw; ++kx, dst += g.c) {
+          const int64_t ix = x0 + kx * g.dw;
+          if (ix < 0 || ix >= g.w) std::fill(dst, dst + g.c, T(0));
+          else std::memcpy(dst, row + ix * g.c, g.c * sizeof(T));
+        }
+      }
+    }
+}
+
+// dx of image n from its im2col gradient, summed in one fixed order.
+template <typename T>
+void col2im(const Geometry& g, const T* col, int64_t n, T* dx) {
+  const int64_t img = g.h * g.w * g.c;
+  T* out = dx + n * img;
+  std::fill(out, out + img, T(0));
+  const T* src = col;
+  for (int64_t oy = 0; oy < g.oh; ++oy)
+    for (int64_t ox = 0; ox < g.ow; ++ox)
+      for (int64_t ky = 0; ky < g.kh; ++ky) {
+        const int64_t iy = oy * g.sh - g.pt + ky * g.dh;
+        for (int64_t kx = 0; kx < g.kw; ++kx, src += g.c) {
+          const int64_t ix = ox * g.sw - g.pl + kx * g.dw;
+          if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w) continue;
+          T* o = out + (iy * g.w + ix) * g.c;
+          for (int64_t c = 0; c < g.c; ++c) o[c] += src[c];
+        }
+      }
+}
+
+bool is_pointwise(const Geometry& g) {
+  return g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0 &&
+         g.oh == g.h && g.ow == g.w;
+}
+
+// While one is alive, OpenBLAS runs single-threaded: the conv kernels' own threads each call
+// GEMM on one image, and two thread pools on the same cores would only get in each other's way.
+// The first one in saves the BLAS thread count, the last one out restores it.
+class BlasSerial {
+ public:
+  BlasSerial() {
+    std::lock_guard<std::mutex> lock(mu());
+    if (state()[0]++ == 0) {
+      state()[1] = scipy_openblas_get_num_threads();
+      scipy_openblas_set_num_threads(1);
+    }
+  }
+  ~BlasSerial() {
+    std::lock_guard<std::mutex> lock(mu());
+    if (--state()[0] == 0) scipy_openblas_set_num_threads(state()[1]);
+  }
+
+ private:
+  static std::mutex& mu() {
+    static std::mutex m;
+    return m;
+  }
+  static int* state() {  // {active count, saved BLAS threads}
+    static int s[2] = {0, 1};
+    return s;
+  }
+};
+
+// Runs fn(b) for b in [0, count): on the kernels' threads (BLAS single-threaded) when the work
+// pays, else in order on this thread. Each b is one independent task, so results never depend
+// on the thread count.
+template <typename Fn>
+void for_each_task(int64_t count, int64_t work, Fn&& fn) {
+  int nt = threads_for(work);
+  if (nt > count) nt = static_cast<int>(count);
+  if (nt <= 1) {
+    for (int64_t b = 0; b < count; ++b) fn(b);
+    return;
+  }
+  BlasSerial serial;
+#pragma omp parallel for num_threads(nt) schedule(static)
+  for (int64_t b = 0; b < count; ++b) fn(b);
+}
+
+enum class Pass { kForward, kInput, kFilter };
+
+template <typename T>
+void conv_run(Pass pass, const Geometry& g, int64_t o, const T* x, const T* f, const T* dy, T* out) {
+  const int64_t K = g.kh * g.kw * g.c, per_img = g.oh * g.ow;
+  const int64_t out_size = pass == Pass::kForward  ? g.n * per_img * o
+                           : pass == Pass::kInput ? g.n * g.h * g.w * g.c
+                                                  : K * o;
+  if (out_size == 0) return;
+  if (pass == Pass::kFilter && (g.n == 0 || per_img == 0)) {
+    std::fill(out, out + K * o, T(0));
+    return;
+  }
+  if (pass == Pass::kInput && (K == 0 || o == 0 || per_img == 0)) {
+    std::fill(out, out + g.n * g.h * g.w * g.c, T(0));
+    return;
+  }
+  if (pass == Pass::kForward && K == 0) {
+    std::fill(out, out + g.n * per_img * o, T(0));
+    return;
+  }
+  const int64_t work = g.n * per_img * K * o / 16;  // GEMM flops count more than copies
+  const bool pointwise = is_pointwise(g);           // the input is its own im2col matrix
+  if (pass != Pass::kFilter) {
+    for_each_task(g.n, work, [&](int64_t n) {
+      std::unique_ptr<T[]> col(pointwise ? nullptr : new T[per_img * K]);  // not zeroed
+      if (pass == Pass::kForward) {
+        const T* a = x + n * per_img * K;
+        if (!pointwise) {
+          im2col(g, x, n, col.get());
+          a = col.get();
+        }
+        gemm<T>(false, false, per_img, o, K, a, K, f, o, T(0), out + n * per_img * o, o);
+      } else {
+        T* c = pointwise ? out + n * per_img * K : col.get();
+        gemm<T>(false, true, per_img, K, o, dy + n * per_img * o, o, f, o, T(0), c, K);
+        if (!pointwise) col2im(g, col.get(), n, out);
+      }
+    });
+    return;
+  }
+  // The filter gradient sums over images: fixed blocks of images (set by the batch size alone)
+  // each sum into their own buffer, then the blocks are added in order.
+  const int64_t block = std::max<int64_t>(1, (g.n + 15) / 16), blocks = (g.n + block - 1) / block;
+  std::vector<T> part(static_cast<size_t>(blocks * K * o));
+  for_each_task(blocks, work, [&](int64_t b) {
+    std::unique_ptr<T[]> col(pointwise ? nullptr : new T[per_img * K]);
+    T* acc = part.data() + b * K * o;
+    for (int64_t n = b * block; n < std::min(g.n, (b + 1) * block); ++n) {
+      const T* a = x + n * per_img * K;
+      if (!pointwise) {
+        im2col(g, x, n, col.get());
+        a = col.get();
+      }
+      gemm<T>(true, false, K, o, per_img, a, K, dy + n * per_img * o, o,
+              n == b * block ? T(0) : T(1), acc, o);
+    }
+  });
+  std::copy(part.begin(), part.begin() + K * o, out);
+  for (int64_t b = 1; b < blocks; ++b) {
+    const T* p = part.data() + b * K * o;
+    for (int64_t i = 0; i < K * o; ++i) out[i] += p[i];
+  }
+}
+
+void require_4d(const py::array& a, const char* op, const char* what) {
+  if (a.ndim() != 4)
+    throw py::value_error(std::string(op) + ": " + what + " must be 4-D, got shape " +
+                          shape_str(shape_of(a)));
+  require_contiguous(a, op, what);
+}
+
+// x [n,h,w,c], filter [kh,kw,c,o] (depthwise: [kh,kw,c,m], o = c*m), y [n,oh,ow,o].
+Geometry make_geometry(const py::array& x, const py::array& f, const py::array& y, int64_t sh,
+                       int64_t sw, int64_t dh, int64_t dw, int64_t pt, int64_t pl, const char* op,
+                       bool depthwise) {
+  require_4d(x, op, "input");
+  require_4d(f, op, "filter");
+  require_4d(y, op, "output");
+  require_same_dtype(x, f, op);
+  require_same_dtype(x, y, op);
+  Geometry g{x.shape(0), x.shape(1), x.shape(2), x.shape(3), f.shape(0), f.shape(1),
+             y.shape(1), y.shape(2), sh, sw, dh, dw, pt, pl};
+  check_geometry(g, op);
+  const int64_t o = depthwise ? f.shape(2) * f.shape(3) : f.shape(3);
+  if (f.shape(2) != g.c || y.shape(0) != g.n || y.shape(3) != o)
+    throw py::value_error(std::string(op) + ": input " + shape_str(shape_of(x)) + ", filter " +
+                          shape_str(shape_of(f)) + " and output " + shape_str(shape_of(y)) +
+                          " do not match");
+  if (!depthwise && (g.n * g.oh * g.ow > INT_MAX || g.kh * g.kw * g.c > INT_MAX || o > INT_MAX))
+    throw py::value_error(std::string(op) + ": dimensions beyond 2^31-1 are not supported");
+  return g;
+}
+
+// which: 0 forward (a = input, b = filter, c = output), 1 backprop input (a = dx, b = filter,
+// c = dy: a is written), 2 backprop filter (a = input, b = dfilter: written, c = dy).
+void conv2d(int which, py::array a, py::array b, py::array c, int64_t sh, int64_t sw, int64_t dh,
+            int64_t dw, int64_t pt, int64_t pl) {
+  static const char* names[] = {"Conv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter"};
+  if (which < 0 || which > 2) throw py::value_error("conv2d: unknown pass");
+  const char* op = names[which];
+  const Geometry g = make_geometry(a, b, c, sh, sw, dh, dw, pt, pl, op, false);
+  py::array& out = which == 0 ? c : which == 1 ? a : b;
+  require_writable(out, op);
+  const int64_t o = b.shape(3);
+  dispatch_float(dtype_of(a), op, [&](auto* tag) {
+    using T = std::remove_pointer_t<decltype(tag)>;
+    const T* pa = static_cast<const T*>(a.data());
+    const T* pb = static_cast<const T*>(b.data());
+    const T* pc = static_cast<const T*>(c.data());
+    T* po = static_cast<T*>(out.mutable_data());
+    py::gil_scoped_release release;
+    if (which == 0) conv_run<T>(Pass::kForward, g, o, pa, pb, nullptr, po);
+    else if (which == 1) conv_run<T>(Pass::kInput, g, o, nullptr, pb, pc, po);
+    else conv_run<T>(Pass::kFilter, g, o, pa, nullptr, pc, po);
+  });
+}
+
+template <typename T>
+void depthwise_forward(const Geometry& g, int64_t m, const T* x, const T* f, T* y) {
+  const int64_t o = g.c * m, rows = g.n * g.oh;
+  parallel_for(rows, rows * g.ow * o * g.kh * g.kw, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t n = r / g.oh, oy = r % g.oh;
+      for (int64_t ox = 0; ox < g.ow; ++ox) {
+        T* out = y + (r * g.ow + ox) * o;
+        std::fill(out, out + o, T(0));
+        for (int64_t ky = 0; ky < g.kh; ++ky) {
+          const int64_t iy = oy * g.sh - g.pt + ky * g.dh;
+          if (iy < 0 || iy >= g.h) continue;
+          for (int64_t kx = 0; kx < g.kw; ++kx) {
+            const int64_t ix = ox * g.sw - g.pl + kx * g.dw;
+            if (ix < 0 || ix >= g.w) continue;
+            const T* in = x + ((n * g.h + iy) * g.w + ix) * g.c;
+            const T* fk = f + (ky * g.kw + kx) * o;
+            for (int64_t c = 0; c < g.c; ++c)
+              for (int64_t j = 0; j < m; ++j) out[c * m + j] += in[c] * fk[c * m + j];
+          }
+        }
+      }
+    }
+  });
+}
+
+// dx by gathering: each input pixel sums the output pixels whose windows cover it.
+template <typename T>
+void depthwise_input(const Geometry& g, int64_t m, const T* f, const T* dy, T* dx) {
+  const int64_t o = g.c * m, rows = g.n * g.h;
+  parallel_for(rows, rows * g.w * o * g.kh * g.kw, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t n = r / g.h, iy = r % g.h;
+      for (int64_t ix = 0; ix < g.w; ++ix) {
+        T* out = dx + (r * g.w + ix) * g.c;
+        std::fill(out, out + g.c, T(0));
+        for (int64_t ky = 0; ky < g.kh; ++ky) {
+          const int64_t ty = iy + g.pt - ky * g.dh;
+          if (ty < 0 || ty % g.sh) continue;
+          const int64_t oy = ty / g.sh;
+          if (oy >= g.oh) continue;
+          for (int64_t kx = 0; kx < g.kw; ++kx) {
+            const int64_t tx = ix + g.pl - kx * g.dw;
+            if (tx < 0 || tx % g.sw) continue;
+            const int64_t ox = tx / g.sw;
+            if (ox >= g.ow) continue;
+            const T* gy = dy + ((n * g.oh + oy) * g.ow + ox) * o;
+            const T* fk = f + (ky * g.kw + kx) * o;
+            for (int64_t c = 0; c < g.c; ++c) {
+              T s = 0;
+              for (int64_t j = 0; j < m; ++j) s += gy[c * m + j] * fk[c * m + j];
+              out[c] += s;
+            }
+          }
+        }
+      }
+    }
+  });
+}
+
+// dfilter: one (ky, kx) tap per task, summed over (n, oy, ox) in order.
+template <typename T>
+void depthwise_filter(const Geometry& g, int64_t m, const T* x, const T* dy, T* df) {
+  const int64_t o = g.c * m, taps = g.kh * g.kw;
+  parallel_for(taps, taps * g.n * g.oh * g.ow * o, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t ky = t / g.kw, kx = t % g.kw;
+      T* out = df + t * o;
+      std::fill(out, out + o, T(0));
+      for (int64_t n = 0; n < g.n; ++n)
+        for (int64_t oy = 0; oy < g.oh; ++oy) {
+          const int64_t iy = oy * g.sh - g.pt + ky * g.dh;
+          if (iy < 0 || iy >= g.h) continue;
+          for (int64_t ox = 0; ox < g.ow; ++ox) {
+            const int64_t ix = ox * g.sw - g.pl + kx * g.dw;
+            if (ix < 0 || ix >= g.w) continue;
+            const T* in = x + ((n * g.h + iy) * g.w + ix) * g.c;
+            const T* gy = dy + ((n * g.oh + oy) * g.ow + ox) * o;
+            for (int64_t c = 0; c < g.c; ++c)
+              for (int64_t j = 0; j < m; ++j) out[c * m + j] += in[c] * gy[c * m + j];
+          }
+        }
+    }
+  });
+}
+
+void depthwise(int which, py::array a, py::array b, py::array c, int64_t sh, int64_t sw,
+               int64_t dh, int64_t dw, int64_t pt, int64_t pl) {
+  static const char* names[] = {"DepthwiseConv2dNative", "DepthwiseConv2dNativeBackpropInput",
+                                "DepthwiseConv2dNativeBackpropFilter"};
+  if (which < 0 || which > 2) throw py::value_error("depthwise: unknown pass");
+  const char* op = names[which];
+  const Geometry g = make_geometry(a, b, c, sh, sw, dh, dw, pt, pl, op, true);
+  py::array& out = which == 0 ? c : which == 1 ? a : b;
+  require_writable(out, op);
+  const int64_t m = b.shape(3);
+  dispatch_float(dtype_of(a), op, [&](auto* tag) {
+    using T = std::remove_pointer_t<decltype(tag)>;
+    const T* pa = static_cast<const T*>(a.data());
+    const T* pb = static_cast<const T*>(b.data());
+    const T* pc = static_cast<const T*>(c.data());
+    T* po = static_cast<T*>(out.mutable_data());
+    py::gil_scoped_release release;
+    if (which == 0) depthwise_forward<T>(g, m, pa, pb, po);
+    else if (which == 1) depthwise_input<T>(g, m, pb, pc, po);
+    else depthwise_filter<T>(g, m, pa, pc, po);
+  });
+}
+
+}  // namespace
+
+void init_conv(py::module_& m) {
+  m.def("conv2d", &conv2d, py::arg("which"), py::arg("a"), py::arg("b"), py::arg("c"),
+        py::arg("sh"), py::arg("sw"), py::arg("dh"), py::arg("dw"), py::arg("pad_top"),
+        py::arg("pad_left"),
+        "Conv2D (which=0: a input, b filter, c out), backprop input (1: a dx out, b filter, "
+        "c dy), backprop filter (2: a input, b dfilter out, c dy); NHWC, im2col + GEMM.");
+  m.def("depthwise_conv2d", &depthwise, py::arg("which"), py::arg("a"), py::arg("b"),
+        py::arg("c"), py::arg("sh"), py::arg("sw"), py::arg("dh"), py::arg("dw"),
+        py::arg("pad_top"), py::arg("pad_left"), "DepthwiseConv2dNative and backprops (as conv2d).");
+}
+
+}  // namespace th

@@ -1,0 +1,1050 @@
+"""XLA kernels: one pure ``jax.numpy`` / ``jax.lax`` function per op of the CPU kernel library.
+
+``TABLE`` maps each op type to ``fn(inputs, attrs) -> [outputs]``: inputs are ``jax.Array`` (or
+tracers), attrs the op's attrs, and the function is traceable, so the same table serves eager
+kernels (each op jitted once per attrs and input signature) and whole graphs under ``jax.jit``
+(``jit_graph``). Semantics are the C++ kernels' (``src/cpp``): integer arithmetic wraps, Round
+is half-to-even, Cast saturates float to int with NaN to 0, FloorMod takes the divisor's sign,
+Max / Min / Maximum / Minimum propagate NaN, RandomUniform / RandomStandardNormal reproduce the
+CPU's Philox4x32-10 stream number for number.
+
+``register_all()`` registers a kernel for every op in ``TABLE`` on ``XLA_CPU``, ``XLA_GPU`` and
+``TPU``, with exactly the dtypes the CPU kernel has. An op with a CPU kernel and no entry here
+must be listed in ``EXCLUDED`` with the reason (a test enforces it). XLA kernels return their
+outputs (``kernel.returns_outputs``): ``execute`` calls them as ``kernel(inputs, device, attrs)``
+and allocates nothing.
+
+Errors that depend on the data (an index out of range, an integer divisor of zero, a label out
+of range) are checked on the host before JAX runs, with the C++ kernels' messages; inside
+``jit_graph`` nothing can be checked, and XLA clamps gather indices, drops scatter updates at
+bad indices, and divides integers by zero as XLA does (see ``jit_graph``).
+
+JAX is imported on the first call, not when this module is imported or registers its kernels,
+so ``import tensorhouse_kernels`` stays as fast with JAX installed as without.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .execute import returns_outputs
+from .opdefs import (
+    _OPS,
+    get_op_def,
+    normalized_reverse_axes,
+    range_size,
+    slice_bounds,
+    split_sizes,
+    strided_slice_spec,
+)
+from .runtime import errors, list_kernels, register_kernel
+
+__all__ = [
+    "DEVICE_TYPES",
+    "EXCLUDED",
+    "NOT_JITTABLE",
+    "TABLE",
+    "jit_graph",
+    "register_all",
+]
+
+DEVICE_TYPES = ("XLA_CPU", "XLA_GPU", "TPU")
+SOURCE = "tensorhouse_kernels.xla"
+
+# Ops with a CPU kernel and no XLA kernel yet, with the reason (register nothing for them).
+_NN_PENDING = (
+    "CPU kernel added while the XLA kernels were written (NHWC neural-network ops); its XLA "
+    "kernel (lax.conv_general_dilated / lax.reduce_window / jnp reductions) is not written "
+    "and checked against the CPU yet"
+)
+EXCLUDED: dict[str, str] = {
+    op: _NN_PENDING
+    for op in (
+        "Conv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter",
+        "DepthwiseConv2dNative", "DepthwiseConv2dNativeBackpropInput",
+        "DepthwiseConv2dNativeBackpropFilter",
+        "MaxPool", "AvgPool", "MaxPoolGrad", "AvgPoolGrad", "MaxPoolGradGrad",
+        "BiasAdd", "BiasAddGrad", "FusedBatchNormV3", "FusedBatchNormGradV3",
+        "LayerNorm", "LayerNormGrad",
+    )
+}  # fmt: skip
+_RANDOM_PENDING = (
+    "CPU kernel added while the XLA kernels were written; its Philox stream (the words per "
+    "element, TruncatedNormal's resampling at counter i + k*n) is not reproduced in JAX and "
+    "checked against the CPU yet, and an XLA kernel giving other numbers would be wrong"
+)
+EXCLUDED.update(
+    {
+        op: _RANDOM_PENDING
+        for op in (
+            "RandomUniformInt", "TruncatedNormal", "StatelessRandomUniformV2",
+            "StatelessRandomNormalV2", "StatelessTruncatedNormalV2",
+        )
+    }
+)  # fmt: skip
+
+# Ops whose output shape depends on the data: they run eagerly, never inside jit_graph.
+NOT_JITTABLE = frozenset({"Where"})
+
+jax = jnp = lax = None  # bound by _load() on first use
+
+
+def _load():
+    global jax, jnp, lax
+    if jax is None:
+        import jax as _jax
+        import jax.numpy as _jnp
+        from jax import lax as _lax
+
+        # TF's int64 / float64 keep their width (the runtime's XLA backend does the same).
+        _jax.config.update("jax_enable_x64", True)
+        jax, jnp, lax = _jax, _jnp, _lax
+    return jax
+
+
+# ---- scalar conversions as the C++ kernels do them (host side, on attrs) ---------------------
+
+
+def _convert_scalar(value, dtype):
+    """C++ ``convert<T, double>``: bool is != 0, float to int saturates and NaN gives 0."""
+    dtype = np.dtype(dtype)
+    v = float(value)
+    if dtype == np.bool_:
+        return np.bool_(v != 0)
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        if math.isnan(v):
+            return dtype.type(0)
+        if v <= float(info.min):
+            return dtype.type(info.min)
+        if v >= float(info.max):
+            return dtype.type(info.max)
+        return dtype.type(int(v))
+    return dtype.type(v)
+
+
+def _static_cast(value, dtype):
+    """C++ ``static_cast<T>(double)`` (OneHot's on / off values): truncation for ints."""
+    dtype = np.dtype(dtype)
+    v = float(value)
+    if dtype == np.bool_:
+        return np.bool_(v != 0)
+    if dtype.kind in "iu":  # out of range is undefined in C++; this wraps, as x86 does
+        return np.array(0 if math.isnan(v) else int(v)).astype(dtype)[()]
+    return dtype.type(v)
+
+
+# ---- elementwise -------------------------------------------------------------------------------
+
+SELU_SCALE = 1.0507009873554804934193349852946
+SELU_ALPHA = 1.6732632423543772848170429916717
+
+
+def _c(value, like):
+    """A constant of ``like``'s dtype (a weakly typed Python scalar could promote)."""
+    return jnp.asarray(value, dtype=like.dtype)
+
+
+def _isnan(x):
+    return x != x
+
+
+def _sign(x):
+    if x.dtype.kind == "u":
+        return (x > 0).astype(x.dtype)
+    s = (x > 0).astype(x.dtype) - (x < 0).astype(x.dtype)
+    return jnp.where(_isnan(x), x, s) if x.dtype.kind == "f" else s
+
+
+def _relu(x):
+    return jnp.where((x > 0) | _isnan(x), x, _c(0, x))
+
+
+def _relu6(x):
+    y = jnp.where(x < 0, _c(0, x), jnp.where(x > 6, _c(6, x), x))
+    return jnp.where(_isnan(x), x, y)
+
+
+def _softplus(x):
+    pos = x + jnp.log1p(jnp.exp(-x))
+    neg = jnp.log1p(jnp.exp(x))
+    return jnp.where(x > 0, pos, neg)
+
+
+def _round(x):
+    return jnp.round(x) if x.dtype.kind == "f" else x  # half to even; ints unchanged
+
+
+_UNARY = {
+    "Neg": lambda x: -x,
+    "Abs": lambda x: jnp.where(x < 0, -x, x),
+    "Sign": _sign,
+    "Square": lambda x: x * x,
+    "Sqrt": lambda x: jnp.sqrt(x),
+    "Rsqrt": lambda x: _c(1, x) / jnp.sqrt(x),
+    "Exp": lambda x: jnp.exp(x),
+    "Expm1": lambda x: jnp.expm1(x),
+    "Log": lambda x: jnp.log(x),
+    "Log1p": lambda x: jnp.log1p(x),
+    "Reciprocal": lambda x: _c(1, x) / x,
+    "Sin": lambda x: jnp.sin(x),
+    "Cos": lambda x: jnp.cos(x),
+    "Tan": lambda x: jnp.tan(x),
+    "Tanh": lambda x: jnp.tanh(x),
+    "Sigmoid": lambda x: _c(1, x) / (_c(1, x) + jnp.exp(-x)),
+    "Relu": _relu,
+    "Floor": lambda x: jnp.floor(x),
+    "Ceil": lambda x: jnp.ceil(x),
+    "Erf": lambda x: lax.erf(x),
+    "Round": _round,
+    "Elu": lambda x: jnp.where(x < 0, jnp.expm1(x), x),
+    "Selu": lambda x: jnp.where(
+        x < 0, _c(SELU_SCALE * SELU_ALPHA, x) * jnp.expm1(x), _c(SELU_SCALE, x) * x
+    ),
+    "Softplus": _softplus,
+    "Relu6": _relu6,
+}
+
+
+def _floor_div(a, b):
+    if a.dtype.kind == "f":
+        return jnp.floor(a / b)
+    a, b = jnp.broadcast_arrays(a, b)  # lax.div and lax.rem do not broadcast
+    if a.dtype.kind == "u":
+        return lax.div(a, b)
+    q = lax.div(a, b)  # truncates; XLA defines INT_MIN / -1 as INT_MIN (the wrap)
+    r = lax.rem(a, b)
+    return jnp.where((r != 0) & ((r < 0) != (b < 0)), q - _c(1, q), q)
+
+
+def _floor_mod(a, b):
+    a, b = jnp.broadcast_arrays(a, b)
+    r = lax.rem(a, b)  # fmod for floats; XLA defines INT_MIN % -1 as 0
+    if a.dtype.kind == "u":
+        return r
+    return jnp.where((r != 0) & ((b < 0) != (r < 0)), r + b, r)
+
+
+def _maximum(a, b):
+    return jnp.where((a > b) | _isnan(a), a, b)
+
+
+def _minimum(a, b):
+    return jnp.where((a < b) | _isnan(a), a, b)
+
+
+_BINARY = {
+    "AddV2": lambda a, b: a + b,
+    "Sub": lambda a, b: a - b,
+    "Mul": lambda a, b: a * b,
+    "RealDiv": lambda a, b: a / b,
+    "Maximum": _maximum,
+    "Minimum": _minimum,
+    "SquaredDifference": lambda a, b: (a - b) * (a - b),
+    "Pow": lambda a, b: jnp.power(a, b),
+    "ReluGrad": lambda g, f: jnp.where(f > 0, g, _c(0, g)),
+    "SigmoidGrad": lambda y, dy: dy * y * (_c(1, y) - y),
+    "TanhGrad": lambda y, dy: dy * (_c(1, y) - y * y),
+    "FloorDiv": _floor_div,
+    "FloorMod": _floor_mod,
+    "EluGrad": lambda g, y: jnp.where(y < 0, g * (y + _c(1, y)), g),
+    "SeluGrad": lambda g, y: jnp.where(
+        y < 0, g * (y + _c(SELU_SCALE * SELU_ALPHA, y)), g * _c(SELU_SCALE, y)
+    ),
+    "SoftplusGrad": lambda g, f: g / (_c(1, f) + jnp.exp(-f)),
+    "Relu6Grad": lambda g, f: jnp.where((f > 0) & (f < 6), g, _c(0, g)),
+    "Equal": lambda a, b: a == b,
+    "NotEqual": lambda a, b: a != b,
+    "Less": lambda a, b: a < b,
+    "LessEqual": lambda a, b: a <= b,
+    "Greater": lambda a, b: a > b,
+    "GreaterEqual": lambda a, b: a >= b,
+    "LogicalAnd": lambda a, b: a & b,
+    "LogicalOr": lambda a, b: a | b,
+}
+
+_PREDICATE = {
+    "IsNan": _isnan,
+    "IsFinite": lambda x: jnp.isfinite(x),
+    "LogicalNot": lambda x: ~x,
+}
+
+
+def _unary_fn(f):
+    return lambda inputs, attrs: [f(inputs[0])]
+
+
+def _binary_fn(f):
+    return lambda inputs, attrs: [f(inputs[0], inputs[1])]
+
+
+# ---- reductions --------------------------------------------------------------------------------
+
+
+def _axes(attrs, ndim):
+    axis = attrs.get("axis")
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, int | np.integer):
+        axis = (axis,)
+    return tuple(sorted({int(a) % ndim for a in axis})) if ndim else ()
+
+
+def _acc(x):
+    """float32 sums and products accumulate in float64, as the C++ kernels do."""
+    return x.astype(jnp.float64) if x.dtype == np.float32 else x
+
+
+def _reduce_fn(kind):
+    def fn(inputs, attrs):
+        (x,) = inputs
+        axes = _axes(attrs, x.ndim)
+        keep = bool(attrs.get("keep_dims", False))
+        dt = x.dtype
+        if kind == "Sum":
+            out = jnp.sum(_acc(x), axis=axes, keepdims=keep, dtype=_acc(x).dtype)
+        elif kind == "Prod":
+            out = jnp.prod(_acc(x), axis=axes, keepdims=keep, dtype=_acc(x).dtype)
+        elif kind in ("Max", "Min"):
+            if dt.kind == "f":
+                ident = -np.inf if kind == "Max" else np.inf
+            else:
+                ident = np.iinfo(dt).min if kind == "Max" else np.iinfo(dt).max
+            red = jnp.max if kind == "Max" else jnp.min
+            out = red(x, axis=axes, keepdims=keep, initial=ident)
+            if dt.kind == "f":  # NaN propagates, whatever the platform's max does
+                nan = jnp.any(_isnan(x), axis=axes, keepdims=keep)
+                out = jnp.where(nan, _c(np.nan, out), out)
+        elif kind == "Mean":
+            count = math.prod(x.shape[a] for a in axes)
+            s = jnp.sum(_acc(x), axis=axes, keepdims=keep, dtype=_acc(x).dtype).astype(dt)
+            if dt.kind == "f":
+                if not count:
+                    return [jnp.full(s.shape, np.nan, dt)]
+                out = s * (dt.type(1) / dt.type(count))
+            else:
+                out = lax.div(s, _c(count, s)) if count else jnp.zeros_like(s)
+        elif kind == "All":
+            out = jnp.all(x, axis=axes, keepdims=keep)
+        else:  # Any
+            out = jnp.any(x, axis=axes, keepdims=keep)
+        return [jnp.asarray(out).astype(dt)]
+
+    return fn
+
+
+# ---- linear algebra, softmax, losses -----------------------------------------------------------
+
+
+def _matmul(inputs, attrs):
+    a, b = inputs
+    a = a.T if attrs.get("transpose_a") else a
+    b = b.T if attrs.get("transpose_b") else b
+    return [jnp.matmul(a, b, precision=lax.Precision.HIGHEST)]
+
+
+def _batch_matmul(inputs, attrs):
+    a, b = inputs
+    a = jnp.swapaxes(a, -1, -2) if attrs.get("adj_x") else a
+    b = jnp.swapaxes(b, -1, -2) if attrs.get("adj_y") else b
+    return [jnp.matmul(a, b, precision=lax.Precision.HIGHEST)]
+
+
+def _row_max(x):
+    """The last axis' max, NaN when the row has one (as the C++ ``row_max``)."""
+    mx = jnp.max(x, axis=-1, keepdims=True)
+    return jnp.where(jnp.any(_isnan(x), axis=-1, keepdims=True), _c(np.nan, x), mx)
+
+
+def _softmax_fn(log):
+    def fn(inputs, attrs):
+        (x,) = inputs
+        if x.size == 0:
+            return [jnp.zeros(x.shape, x.dtype)]
+        shifted = x - _row_max(x)
+        e = jnp.exp(shifted)
+        total = jnp.sum(e, axis=-1, keepdims=True)
+        if log:
+            return [shifted - jnp.log(total)]
+        return [e * (_c(1, total) / total)]
+
+    return fn
+
+
+def _xent(inputs, attrs):
+    x, labels = inputs
+    rows, n = x.shape
+    if n == 0 or rows == 0:
+        return [jnp.zeros((rows,), x.dtype), jnp.zeros(x.shape, x.dtype)]
+    shifted = x - _row_max(x)
+    e = jnp.exp(shifted)
+    total = jnp.sum(e, axis=-1, keepdims=True)
+    lse = jnp.log(total)
+    loss = jnp.sum(labels * (lse - shifted), axis=-1)
+    return [loss, e * (_c(1, total) / total) - labels]
+
+
+def _sparse_xent(inputs, attrs):
+    x, labels = inputs
+    rows, n = x.shape
+    if rows == 0:
+        return [jnp.zeros((0,), x.dtype), jnp.zeros(x.shape, x.dtype)]
+    shifted = x - _row_max(x)
+    e = jnp.exp(shifted)
+    total = jnp.sum(e, axis=-1, keepdims=True)
+    lse = jnp.log(total)[:, 0]
+    idx = jnp.clip(labels.astype(jnp.int64), 0, n - 1)[:, None]
+    picked = jnp.take_along_axis(shifted, idx, axis=1)[:, 0]
+    hot = idx == jnp.arange(n)[None, :]
+    backprop = e * (_c(1, total) / total) - hot.astype(x.dtype)
+    return [lse - picked, backprop]
+
+
+# ---- ops along one axis ------------------------------------------------------------------------
+
+
+def _arg_fn(is_max):
+    def fn(inputs, attrs):
+        (x,) = inputs
+        axis = int(attrs.get("axis", 0)) % x.ndim
+        out_type = np.dtype(attrs.get("output_type", "int64"))
+        f = jnp.argmax if is_max else jnp.argmin
+        idx = f(x, axis=axis)
+        if x.dtype.kind == "f":  # the first NaN wins, as the C++ kernel
+            nan = _isnan(x)
+            idx = jnp.where(jnp.any(nan, axis=axis), jnp.argmax(nan, axis=axis), idx)
+        return [idx.astype(out_type)]
+
+    return fn
+
+
+def _cumulative_fn(prod):
+    def fn(inputs, attrs):
+        (x,) = inputs
+        axis = int(attrs.get("axis", 0)) % x.ndim
+        exclusive, reverse = bool(attrs.get("exclusive")), bool(attrs.get("reverse"))
+        if x.size == 0:
+            return [jnp.zeros(x.shape, x.dtype)]
+        op = lax.cumprod if prod else lax.cumsum
+        out = op(x, axis=axis, reverse=reverse)
+        if exclusive:
+            n = x.shape[axis]
+            ident = jnp.full(x.shape[:axis] + (1,) + x.shape[axis + 1 :], 1 if prod else 0, x.dtype)
+            if reverse:
+                body = lax.slice_in_dim(out, 1, n, axis=axis)
+                out = jnp.concatenate([body, ident], axis=axis)
+            else:
+                body = lax.slice_in_dim(out, 0, n - 1, axis=axis)
+                out = jnp.concatenate([ident, body], axis=axis)
+        return [out]
+
+    return fn
+
+
+def _top_k(inputs, attrs):
+    (x,) = inputs
+    k = int(attrs["k"])
+    n = x.shape[-1]
+    if k == 0 or x.size == 0:
+        shape = x.shape[:-1] + (k,)
+        return [jnp.zeros(shape, x.dtype), jnp.zeros(shape, jnp.int32)]
+    iota = lax.broadcasted_iota(jnp.int32, x.shape, x.ndim - 1)
+    if x.dtype.kind == "f":
+        nan = _isnan(x)
+        # NaN first, then larger values; -0.0 and 0.0 tie (index order), as the C++ compare
+        keys = (jnp.where(nan, 0, 1).astype(jnp.int32), jnp.where(nan | (x == 0), _c(0, x), -x))
+    else:
+        keys = (~x,)  # descending without the overflow of -INT_MIN
+    *_, idx = lax.sort((*keys, iota), dimension=x.ndim - 1, is_stable=True, num_keys=len(keys))
+    idx = lax.slice_in_dim(idx, 0, min(k, n), axis=x.ndim - 1)
+    return [jnp.take_along_axis(x, idx, axis=-1), idx]
+
+
+# ---- array ops ---------------------------------------------------------------------------------
+
+
+def _index(index):
+    return tuple(index) + (Ellipsis,)
+
+
+def _transpose(inputs, attrs):
+    return [jnp.transpose(inputs[0], [int(p) for p in attrs["perm"]])]
+
+
+def _reshape(inputs, attrs):
+    return [jnp.reshape(inputs[0], tuple(int(d) for d in attrs["shape"]))]
+
+
+def _broadcast_to(inputs, attrs):
+    return [jnp.broadcast_to(inputs[0], tuple(int(d) for d in attrs["shape"]))]
+
+
+def _identity(inputs, attrs):
+    return [jnp.asarray(inputs[0])]
+
+
+def _cast(inputs, attrs):
+    (x,) = inputs
+    dst = np.dtype(attrs["DstT"])
+    if dst == np.bool_:
+        return [x != 0]
+    if jnp.issubdtype(x.dtype, jnp.floating) and dst.kind in "iu":  # saturating, NaN -> 0
+        if x.dtype.itemsize < 4:  # float16 / bfloat16: exactly representable in float32
+            x = x.astype(jnp.float32)
+        info = np.iinfo(dst)
+        lo, hi = x.dtype.type(info.min), x.dtype.type(info.max)
+        inside = (x > lo) & (x < hi)
+        y = jnp.where(inside, x, _c(0, x)).astype(dst)
+        y = jnp.where(x <= lo, jnp.asarray(info.min, dst), y)
+        y = jnp.where(x >= hi, jnp.asarray(info.max, dst), y)
+        return [y]
+    return [lax.convert_element_type(x, dst)]
+
+
+def _concat(inputs, attrs):
+    axis = int(attrs.get("axis", 0)) % inputs[0].ndim
+    return [jnp.concatenate(list(inputs), axis=axis)]
+
+
+def _split_at(x, axis, sizes):
+    out, offset = [], 0
+    for s in sizes:
+        out.append(lax.slice_in_dim(x, offset, offset + s, axis=axis))
+        offset += s
+    return out
+
+
+def _split(inputs, attrs):
+    (x,) = inputs
+    axis = int(attrs.get("axis", 0)) % x.ndim
+    num = int(attrs["num_split"])
+    return _split_at(x, axis, [x.shape[axis] // num] * num)
+
+
+def _split_v(inputs, attrs):
+    (x,) = inputs
+    axis = int(attrs.get("axis", 0)) % x.ndim
+    return _split_at(x, axis, split_sizes("SplitV", x.shape[axis], attrs["size_splits"]))
+
+
+def _slice(inputs, attrs):
+    (x,) = inputs
+    begin, size = slice_bounds("Slice", x.shape, attrs["begin"], attrs["size"])
+    return [x[_index(slice(b, b + s) for b, s in zip(begin, size))]]
+
+
+def _strided_slice(inputs, attrs):
+    (x,) = inputs
+    index, _ = strided_slice_spec("StridedSlice", x.shape, attrs)
+    return [x[_index(index)]]
+
+
+def _strided_slice_grad(inputs, attrs):
+    (dy,) = inputs
+    shape = tuple(int(d) for d in attrs["shape"])
+    index, _ = strided_slice_spec("StridedSliceGrad", shape, attrs)
+    index = tuple(i for i in index if i is not None)  # new axes are dims of size 1 in dy
+    view = np.broadcast_to(np.zeros((), np.int8), shape)[_index(index)].shape
+    return [jnp.zeros(shape, dy.dtype).at[_index(index)].set(jnp.reshape(dy, view))]
+
+
+def _pad(inputs, attrs):
+    (x,) = inputs
+    pads = [(int(a), int(b), 0) for a, b in attrs["paddings"]]
+    value = jnp.asarray(_convert_scalar(attrs.get("constant_values", 0), x.dtype), x.dtype)
+    return [lax.pad(x, value, pads)]
+
+
+def _tile(inputs, attrs):
+    return [jnp.tile(inputs[0], [int(m) for m in attrs["multiples"]])]
+
+
+def _reverse(inputs, attrs):
+    (x,) = inputs
+    axes = normalized_reverse_axes("ReverseV2", attrs["axis"], x.ndim)
+    return [lax.rev(x, tuple(axes)) if axes else x]
+
+
+# ---- index-driven ops --------------------------------------------------------------------------
+
+
+def _gather(inputs, attrs):
+    params, idx = inputs
+    axis = int(attrs.get("axis", 0)) % params.ndim
+    if not params.shape[axis] or not idx.size:
+        shape = params.shape[:axis] + idx.shape + params.shape[axis + 1 :]
+        return [jnp.zeros(shape, params.dtype)]
+    return [jnp.take(params, idx, axis=axis, mode="clip")]
+
+
+def _nd_flat(idx, dims):
+    """Flat offsets (int64) of index tuples into ``dims``; out-of-range parts are clamped."""
+    k = len(dims)
+    off = jnp.zeros(idx.shape[:-1], jnp.int64)
+    for d in range(k):
+        col = jnp.clip(idx[..., d].astype(jnp.int64), 0, max(dims[d] - 1, 0))
+        off = off * dims[d] + col
+    return off
+
+
+def _gather_nd(inputs, attrs):
+    params, idx = inputs
+    k = idx.shape[-1]
+    lead, rest = params.shape[:k], params.shape[k:]
+    batch = idx.shape[:-1]
+    rows = math.prod(lead)
+    if rows == 0 or math.prod(batch) == 0:
+        return [jnp.zeros(batch + rest, params.dtype)]
+    flat = jnp.reshape(params, (rows,) + rest)
+    return [jnp.take(flat, _nd_flat(idx, lead), axis=0, mode="clip")]
+
+
+def _scatter_nd(inputs, attrs):
+    idx, updates = inputs
+    shape = tuple(int(d) for d in attrs["shape"])
+    k = idx.shape[-1]
+    lead, rest = shape[:k], shape[k:]
+    rows = math.prod(lead)
+    count = math.prod(idx.shape[:-1])
+    if rows == 0 or count == 0 or math.prod(rest) == 0:
+        return [jnp.zeros(shape, updates.dtype)]
+    off = jnp.reshape(_nd_flat(idx, lead), (count,))
+    upd = jnp.reshape(updates, (count,) + rest)
+    out = jnp.zeros((rows,) + rest, updates.dtype).at[off].add(upd, mode="drop")
+    return [jnp.reshape(out, shape)]
+
+
+def _segment_sum(inputs, attrs):
+    data, ids = inputs
+    n = int(attrs["num_segments"])
+    rest = data.shape[ids.ndim :]
+    m = math.prod(ids.shape)
+    if n == 0 or m == 0 or math.prod(rest) == 0:
+        return [jnp.zeros((n,) + rest, data.dtype)]
+    flat_ids = jnp.reshape(ids, (m,)).astype(jnp.int64)
+    flat_ids = jnp.where(flat_ids < 0, n, flat_ids)  # negative ids are dropped, as TF
+    rows = jnp.reshape(data, (m,) + rest)
+    return [jnp.zeros((n,) + rest, data.dtype).at[flat_ids].add(rows, mode="drop")]
+
+
+def _one_hot(inputs, attrs):
+    (idx,) = inputs
+    depth = int(attrs["depth"])
+    axis = int(attrs.get("axis", -1))
+    dt = np.dtype(attrs.get("dtype", "float32"))
+    on = jnp.asarray(_static_cast(attrs.get("on_value", 1), dt), dt)
+    off = jnp.asarray(_static_cast(attrs.get("off_value", 0), dt), dt)
+    hot = idx.astype(jnp.int64)[..., None] == jnp.arange(depth, dtype=jnp.int64)
+    hot = jnp.moveaxis(hot, -1, idx.ndim if axis == -1 else axis)
+    return [jnp.where(hot, on, off)]
+
+
+def _range(inputs, attrs):
+    dt = np.dtype(attrs["dtype"])
+    n = range_size(attrs["start"], attrs["limit"], attrs["delta"], dt)
+    if dt.kind in "iu":  # modular arithmetic: start + i * delta is the C++ loop's wrap
+        start = jnp.asarray(np.array(int(attrs["start"])).astype(dt))
+        delta = jnp.asarray(np.array(int(attrs["delta"])).astype(dt))
+        return [start + jnp.arange(n, dtype=dt) * delta]
+    if n == 0:
+        return [jnp.zeros((0,), dt)]
+    start, delta = jnp.asarray(attrs["start"], dt), jnp.asarray(attrs["delta"], dt)
+
+    def step(v, _):  # v += delta in the output dtype, one element at a time, as the C++ loop
+        return v + delta, v
+
+    return [lax.scan(step, start, None, length=n)[1]]
+
+
+def _where(inputs, attrs):
+    (x,) = inputs
+    return [jnp.argwhere(x != 0 if x.dtype != np.bool_ else x).astype(jnp.int64)]
+
+
+def _fill(inputs, attrs):
+    dt = np.dtype(attrs["dtype"])
+    shape = tuple(int(d) for d in attrs["shape"])
+    return [jnp.full(shape, _convert_scalar(attrs["value"], dt), dt)]
+
+
+# ---- Philox4x32-10 random numbers, the CPU's stream --------------------------------------------
+
+_M0, _M1 = 0xD2511F53, 0xCD9E8D57
+_W0, _W1 = 0x9E3779B9, 0xBB67AE85
+
+
+def _mulhilo(a, m):
+    p = a.astype(jnp.uint64) * jnp.uint64(m)
+    return (p >> jnp.uint64(32)).astype(jnp.uint32), p.astype(jnp.uint32)
+
+
+def philox4x32_10(seed, seed2, blocks):
+    """The four uint32 words of counter blocks ``0..blocks-1``, each ``(blocks,)``.
+
+    ``seed`` is the key (low, high words), ``seed2`` the counter's upper 64 bits; block b's
+    counter is (b low, b high, seed2 low, seed2 high), as ``src/cpp/random.cpp``.
+    """
+    seed = jnp.asarray(seed, jnp.uint64)
+    seed2 = jnp.asarray(seed2, jnp.uint64)
+    b = jnp.arange(blocks, dtype=jnp.uint64)
+    mask = jnp.uint64(0xFFFFFFFF)
+    c0, c1 = b.astype(jnp.uint32), (b >> jnp.uint64(32)).astype(jnp.uint32)
+    c2 = jnp.broadcast_to((seed2 & mask).astype(jnp.uint32), (blocks,))
+    c3 = jnp.broadcast_to((seed2 >> jnp.uint64(32)).astype(jnp.uint32), (blocks,))
+    k0, k1 = (seed & mask).astype(jnp.uint32), (seed >> jnp.uint64(32)).astype(jnp.uint32)
+    for _ in range(10):
+        h0, l0 = _mulhilo(c0, _M0)
+        h1, l1 = _mulhilo(c2, _M1)
+        c0, c1, c2, c3 = h1 ^ c1 ^ k0, l1, h0 ^ c3 ^ k1, l0
+        k0, k1 = k0 + jnp.uint32(_W0), k1 + jnp.uint32(_W1)
+    return c0, c1, c2, c3
+
+
+def _uniform_blocks(dt, n, seed, seed2):
+    """Uniform [0, 1) numbers, ``(blocks, per_block)``: 4 float32s or 2 float64s a block."""
+    if dt == np.float32:
+        blocks = -(-n // 4)
+        words = jnp.stack(philox4x32_10(seed, seed2, blocks), axis=1)
+        bits = (words >> jnp.uint32(9)) | jnp.uint32(0x3F800000)
+        return lax.bitcast_convert_type(bits, jnp.float32) - jnp.float32(1)
+    blocks = -(-n // 2)
+    w = [x.astype(jnp.uint64) for x in philox4x32_10(seed, seed2, blocks)]
+    mant = jnp.uint64((1 << 52) - 1)
+    pairs = [((w[0] << jnp.uint64(20)) ^ w[1]) & mant, ((w[2] << jnp.uint64(20)) ^ w[3]) & mant]
+    bits = jnp.stack(pairs, axis=1) | jnp.uint64(0x3FF0000000000000)
+    return lax.bitcast_convert_type(bits, jnp.float64) - jnp.float64(1)
+
+
+def _random_fn(normal):
+    def fn(inputs, attrs):
+        dt = np.dtype(attrs["dtype"])
+        shape = tuple(int(d) for d in attrs["shape"])
+        n = math.prod(shape)
+        if n == 0:
+            return [jnp.zeros(shape, dt)]
+        u = _uniform_blocks(dt, n, attrs["seed"], attrs["seed2"])
+        if normal:  # Box-Muller on each block's consecutive pairs
+            u1 = jnp.maximum(u[:, 0::2], jnp.asarray(np.finfo(dt).tiny, dt))
+            r = jnp.sqrt(jnp.asarray(-2, dt) * jnp.log(u1))
+            theta = jnp.asarray(2 * np.pi, dt) * u[:, 1::2]
+            z = jnp.stack([r * jnp.sin(theta), r * jnp.cos(theta)], axis=-1)
+            u = jnp.reshape(z, u.shape)
+        return [jnp.reshape(jnp.reshape(u, (-1,))[:n], shape)]
+
+    return fn
+
+
+# ---- the table ---------------------------------------------------------------------------------
+
+TABLE: dict = {}
+TABLE.update({op: _unary_fn(f) for op, f in _UNARY.items()})
+TABLE.update({op: _binary_fn(f) for op, f in _BINARY.items()})
+TABLE.update({op: _unary_fn(f) for op, f in _PREDICATE.items()})
+TABLE.update({op: _reduce_fn(op) for op in ("Sum", "Prod", "Max", "Min", "Mean", "All", "Any")})
+TABLE.update(
+    {
+        "SelectV2": lambda inputs, attrs: [jnp.where(*inputs)],
+        "ArgMax": _arg_fn(True),
+        "ArgMin": _arg_fn(False),
+        "Cumsum": _cumulative_fn(False),
+        "Cumprod": _cumulative_fn(True),
+        "TopKV2": _top_k,
+        "MatMul": _matmul,
+        "BatchMatMulV2": _batch_matmul,
+        "Softmax": _softmax_fn(False),
+        "LogSoftmax": _softmax_fn(True),
+        "SoftmaxCrossEntropyWithLogits": _xent,
+        "SparseSoftmaxCrossEntropyWithLogits": _sparse_xent,
+        "Transpose": _transpose,
+        "Reshape": _reshape,
+        "BroadcastTo": _broadcast_to,
+        "Identity": _identity,
+        "Cast": _cast,
+        "ConcatV2": _concat,
+        "Split": _split,
+        "SplitV": _split_v,
+        "Slice": _slice,
+        "StridedSlice": _strided_slice,
+        "StridedSliceGrad": _strided_slice_grad,
+        "Pad": _pad,
+        "Tile": _tile,
+        "ReverseV2": _reverse,
+        "GatherV2": _gather,
+        "GatherNd": _gather_nd,
+        "ScatterNd": _scatter_nd,
+        "UnsortedSegmentSum": _segment_sum,
+        "OneHot": _one_hot,
+        "Range": _range,
+        "Where": _where,
+        "Fill": _fill,
+        "RandomUniform": _random_fn(False),
+        "RandomStandardNormal": _random_fn(True),
+    }
+)
+
+# Attrs passed to the jitted kernel as traced values, so a new seed does not recompile.
+_DYNAMIC_ATTRS = {"RandomUniform": ("seed", "seed2"), "RandomStandardNormal": ("seed", "seed2")}
+
+
+# ---- host-side checks: the C++ kernels' errors for bad values ----------------------------------
+
+
+def _host(x):
+    return np.asarray(x)
+
+
+def _index_str(shape, i):
+    return "[" + ",".join(str(int(v)) for v in np.unravel_index(i, shape)) + "]"
+
+
+def _shape_str(shape):
+    return "[" + ",".join(str(int(d)) for d in shape) + "]"
+
+
+def _check_divisor(op):
+    def check(inputs, attrs):
+        a, b = inputs
+        if b.dtype.kind not in "iu" or not b.size:
+            return
+        out_shape = np.broadcast_shapes(a.shape, b.shape)
+        if math.prod(out_shape) and (_host(b) == 0).any():
+            raise errors.InvalidArgumentError(f"Integer division by zero [Op:{op}]")
+
+    return check
+
+
+def _check_gather(inputs, attrs):
+    params, idx = inputs
+    limit = params.shape[int(attrs.get("axis", 0)) % params.ndim]
+    if not idx.size:
+        return
+    flat = _host(idx).reshape(-1)
+    bad = np.flatnonzero((flat < 0) | (flat >= limit))
+    if bad.size:
+        i = int(bad[0])
+        raise errors.InvalidArgumentError(
+            f"indices{_index_str(idx.shape, i)} = {int(flat[i])} is not in [0, {limit}) "
+            "[Op:GatherV2]"
+        )
+
+
+def _check_nd(op, idx, dims, what):
+    k = idx.shape[-1]
+    count = math.prod(idx.shape[:-1])
+    if not count or not k:
+        return
+    tuples = _host(idx).reshape(count, k)
+    bad = np.flatnonzero(((tuples < 0) | (tuples >= np.asarray(dims[:k]))).any(axis=1))
+    if bad.size:
+        i = int(bad[0])
+        t = ", ".join(str(int(v)) for v in tuples[i])
+        raise errors.InvalidArgumentError(
+            f"indices{_index_str(idx.shape[:-1], i)} = [{t}] does not index into {what} "
+            f"{_shape_str(dims)} [Op:{op}]"
+        )
+
+
+def _check_gather_nd(inputs, attrs):
+    _check_nd("GatherNd", inputs[1], inputs[0].shape, "param shape")
+
+
+def _check_scatter_nd(inputs, attrs):
+    _check_nd("ScatterNd", inputs[0], tuple(int(d) for d in attrs["shape"]), "shape")
+
+
+def _check_segments(inputs, attrs):
+    ids = inputs[1]
+    n = int(attrs["num_segments"])
+    if not ids.size:
+        return
+    flat = _host(ids).reshape(-1)
+    bad = np.flatnonzero(flat >= n)
+    if bad.size:
+        i = int(bad[0])
+        raise errors.InvalidArgumentError(
+            f"segment_ids{_index_str(ids.shape, i)} = {int(flat[i])} is out of range [0, {n}) "
+            "[Op:UnsortedSegmentSum]"
+        )
+
+
+def _check_labels(inputs, attrs):
+    x, labels = inputs
+    rows, n = x.shape
+    if not rows:
+        return
+    flat = _host(labels).reshape(-1)
+    bad = np.flatnonzero((flat < 0) | (flat >= n))
+    if bad.size:
+        shown = " ".join(str(int(v)) for v in flat[:1000]) + (" ..." if rows > 1000 else "")
+        raise errors.InvalidArgumentError(
+            f"Received a label value of {int(flat[bad[0]])} which is outside the valid range of "
+            f"[0, {n}).  Label values: {shown} [Op:SparseSoftmaxCrossEntropyWithLogits]"
+        )
+
+
+CHECKS = {
+    "FloorDiv": _check_divisor("FloorDiv"),
+    "FloorMod": _check_divisor("FloorMod"),
+    "GatherV2": _check_gather,
+    "GatherNd": _check_gather_nd,
+    "ScatterNd": _check_scatter_nd,
+    "UnsortedSegmentSum": _check_segments,
+    "SparseSoftmaxCrossEntropyWithLogits": _check_labels,
+}
+
+
+# ---- eager kernels -----------------------------------------------------------------------------
+
+
+def _freeze(value):
+    """Attrs as a hashable key (lists become tuples, dicts sorted items)."""
+    if isinstance(value, dict):
+        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
+    if isinstance(value, list | tuple):
+        return tuple(_freeze(v) for v in value)
+    if isinstance(value, np.ndarray):
+        return (value.dtype.str, value.shape, value.tobytes())
+    if isinstance(value, np.dtype | type):
+        return np.dtype(value).name
+    return value
+
+
+_CACHE_LIMIT = 512  # jitted functions kept per op (one per distinct static attrs)
+
+
+def make_kernel(op_type):
+    """The registered kernel for ``op_type``: ``kernel(inputs, device, attrs) -> outputs``.
+
+    It checks bad values on the host, then runs ``TABLE[op_type]`` jitted (one compiled
+    function per distinct attrs and input signature), on the inputs' device, or on
+    ``device`` when the op has no inputs.
+    """
+    fn = TABLE[op_type]
+    check = CHECKS.get(op_type)
+    dynamic = _DYNAMIC_ATTRS.get(op_type, ())
+    eager = op_type in NOT_JITTABLE
+    cache: dict = {}
+
+    def compiled(attrs):
+        static = {k: v for k, v in attrs.items() if k not in dynamic} if dynamic else attrs
+        key = _freeze(static) if static else ()
+        f = cache.get(key)
+        if f is None:
+            static = dict(static)  # a copy: the caller may mutate its attrs later
+            if len(cache) >= _CACHE_LIMIT:
+                cache.clear()
+
+            def run(inputs, dyn, static=static):
+                return fn(inputs, {**static, **dict(zip(dynamic, dyn))})
+
+            f = cache[key] = jax.jit(run)
+        return f
+
+    def kernel(inputs, device, attrs):
+        if jax is None:
+            _load()
+        if check is not None:
+            check(inputs, attrs)
+        if eager:
+            outputs = fn([jnp.asarray(x) for x in inputs], attrs)
+        else:
+            dyn = [np.uint64(int(attrs[k]) & 0xFFFFFFFFFFFFFFFF) for k in dynamic]
+            outputs = compiled(attrs)(list(inputs), dyn)
+        if device is None:
+            return list(outputs)
+        if not inputs:  # nothing to follow: put the outputs on the op's device
+            outputs = [jax.device_put(o, device.native) for o in outputs]
+        track = device.stats.track
+        return [track(o, o.nbytes) for o in outputs]
+
+    kernel.op_type = op_type
+    kernel.__name__ = kernel.__qualname__ = f"xla_{op_type}"
+    kernel.__module__ = SOURCE
+    return returns_outputs(kernel)
+
+
+def cpu_op_dtypes() -> dict:
+    """``{op type: [dtype names]}`` of the kernel library's CPU kernels, from the registry."""
+    out: dict = {}
+    for k in list_kernels(device_type="CPU"):
+        if k.source.startswith("tensorhouse_kernels") and k.source != SOURCE:
+            out.setdefault(k.op_type, set()).add(k.dtype)
+    return {op: sorted(dts) for op, dts in sorted(out.items())}
+
+
+def register_all():
+    """Register an XLA kernel for every CPU op in ``TABLE``, with the CPU kernel's dtypes."""
+    for op, dtypes in cpu_op_dtypes().items():
+        if op not in TABLE:
+            continue  # EXCLUDED, or an op added since; test_xla_coverage names it
+        kernel = make_kernel(op)
+        for device_type in DEVICE_TYPES:
+            register_kernel(op, device_type, dtypes, source=SOURCE)(kernel)
+
+
+# ---- whole graphs under jax.jit ----------------------------------------------------------------
+
+
+def jit_graph(schedule, input_slots, output_slots, *, check_shapes=True):
+    """Compile a graph of ops into one ``jax.jit`` callable, with the eager kernels' table.
+
+    ``schedule`` is a list of nodes in execution order, each
+    ``(op_type, input_slots, output_slots, attrs)``: the slot indices (ints) the node reads
+    and the slots its outputs are written to. ``input_slots`` are the slots the graph's
+    arguments fill, in order; ``output_slots`` the slots returned. The result is
+    ``fn(*arrays) -> list[jax.Array]`` (arrays: NumPy or ``jax.Array``; the computation runs
+    where the arguments are committed). It retraces per input shapes and dtypes, as
+    ``jax.jit`` does.
+
+    While tracing, each node's op definition checks shapes and dtypes (TF's errors, raised
+    by the call that traces). Values cannot be checked inside a trace: a gather index out of
+    range is clamped, scatter updates and segment ids out of range are dropped, a sparse
+    label out of range picks a clamped class, and integer division by zero gives XLA's
+    result, where eager execution raises ``InvalidArgumentError``. Ops in ``NOT_JITTABLE``
+    (output shapes that depend on the data, ``Where``) and ops without an XLA kernel raise
+    ``UnimplementedError`` here, before anything is traced.
+    """
+    _load()
+    nodes = []
+    for op_type, ins, outs, attrs in schedule:
+        if op_type in NOT_JITTABLE:
+            raise errors.UnimplementedError(
+                f"{op_type} has a data-dependent output shape and cannot run under jit_graph "
+                f"[Op:{op_type}]"
+            )
+        if op_type not in TABLE:
+            reason = EXCLUDED.get(op_type, "no XLA kernel")
+            raise errors.UnimplementedError(
+                f"{op_type} cannot run under jit_graph: {reason} [Op:{op_type}]"
+            )
+        nodes.append((op_type, tuple(ins), tuple(outs), dict(attrs or {})))
+    input_slots, output_slots = tuple(input_slots), tuple(output_slots)
+
+    def graph(*args):
+        if len(args) != len(input_slots):
+            raise TypeError(f"graph takes {len(input_slots)} arguments, got {len(args)}")
+        slots = dict(zip(input_slots, args))
+        for op_type, ins, outs, attrs in nodes:
+            xs = [slots[i] for i in ins]
+            if check_shapes:
+                opdef = _OPS.get(op_type) or get_op_def(op_type)
+                specs = opdef.infer([x.shape for x in xs], [np.dtype(x.dtype) for x in xs], attrs)
+            ys = TABLE[op_type](xs, attrs)
+            if len(ys) != len(outs):
+                raise errors.InvalidArgumentError(
+                    f"{op_type} has {len(ys)} outputs, the schedule names {len(outs)} slots "
+                    f"[Op:{op_type}]"
+                )
+            if check_shapes:
+                for y, (shape, dt) in zip(ys, specs):
+                    if y.dtype != dt or tuple(y.shape) != tuple(shape):
+                        raise errors.InternalError(
+                            f"{op_type}'s XLA kernel gave {y.dtype}{list(y.shape)}, its op "
+                            f"definition says {dt}{list(shape)} [Op:{op_type}]"
+                        )
+            slots.update(zip(outs, ys))
+        return [slots[i] for i in output_slots]
+
+    return jax.jit(graph)

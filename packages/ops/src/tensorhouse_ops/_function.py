@@ -1,0 +1,775 @@
+"""``tf.function``: trace Python into a graph, cache one concrete function per signature, run
+the optimized graph; ``tf.cond``, ``tf.while_loop``, ``tf.print``, ``run_functions_eagerly``.
+
+Retracing follows TF's rules: a call is keyed by its tensors' shapes and dtypes, its Python
+values (by value when hashable, else by identity) and its variables (by identity); a new key
+traces again. Without a ``GradientTape`` recording, a call runs the optimized graph compiled
+into one Python function (``_graph.compile_graph``). With a tape recording, the traced graph
+is replayed op by op through ``_execute`` so the tape records each op and the usual gradient
+rules apply: gradients flow through and across functions with no rule of their own (the
+choice documented in ``docs/architecture.md``).
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+import sys
+import threading
+import weakref
+
+import numpy as np
+
+from tensorhouse_kernels.runtime import current_device, default_device, errors, list_kernels
+
+from . import _graph, _tape, _tensor
+from . import dtypes as _dt
+from ._graph import Graph, GraphTensor
+from ._tensor import Tensor, TensorShape, convert_to_tensor
+from .nest import flatten, pack_sequence_as
+
+__all__ = [
+    "ConcreteFunction", "Function", "TensorSpec", "cond", "function", "functions_run_eagerly",
+    "print", "run_functions_eagerly", "while_loop",
+]  # fmt: skip
+
+_logger = logging.getLogger("tensorhouse")
+_run_eagerly = False
+
+
+def run_functions_eagerly(run_eagerly):
+    """TF's ``tf.config.run_functions_eagerly``: call the Python functions, trace nothing."""
+    global _run_eagerly
+    _run_eagerly = bool(run_eagerly)
+
+
+def functions_run_eagerly():
+    return _run_eagerly
+
+
+class TensorSpec:
+    """TF's ``tf.TensorSpec``: a shape (dims may be None) and a dtype."""
+
+    __slots__ = ("_shape", "_dtype", "_name")
+
+    def __init__(self, shape, dtype=_dt.float32, name=None):
+        self._shape = TensorShape(shape)
+        self._dtype = _dt.as_dtype(dtype)
+        self._name = name
+
+    shape = property(lambda self: self._shape)
+    dtype = property(lambda self: self._dtype)
+    name = property(lambda self: self._name)
+
+    @classmethod
+    def from_tensor(cls, tensor, name=None):
+        return cls(tensor.shape, tensor.dtype, name)
+
+    def is_compatible_with(self, other):
+        if isinstance(other, TensorSpec | Tensor) or hasattr(other, "_th_read"):
+            return other.dtype == self._dtype and self._shape.is_compatible_with(other.shape)
+        return False
+
+    def __eq__(self, other):
+        return (
+            isinstance(other, TensorSpec)
+            and self._shape == other._shape
+            and self._dtype == other._dtype
+        )
+
+    def __hash__(self):
+        return hash((self._shape, self._dtype.name))
+
+    def __repr__(self):
+        return f"TensorSpec(shape={self._shape}, dtype=tf.{self._dtype.name}, name={self._name!r})"
+
+
+# ---- variable creation bookkeeping ------------------------------------------------------------
+
+_creation = threading.local()
+
+
+def _variable_created(var):
+    """Called by ``Variable.__init__`` while tracing: TF allows it only on the first trace."""
+    state = getattr(_creation, "state", None)
+    if state is None:
+        return
+    if not state["allowed"]:
+        raise ValueError(
+            f"tf.function only supports singleton tf.Variables created on the first call "
+            f"(function {state['name']!r} created a variable when it was traced again). Make "
+            "sure the tf.Variable is only created once or created outside tf.function."
+        )
+    state["created"].append(var)
+
+
+# ---- concrete functions -----------------------------------------------------------------------
+
+
+def _leaf_key(x):
+    if isinstance(x, Tensor):
+        return ("T", x.dtype.name, tuple(x.shape))
+    if hasattr(x, "_th_read"):
+        return ("V", id(x))
+    if isinstance(x, TensorSpec):
+        return ("T", x.dtype.name, tuple(x.shape))
+    if isinstance(x, np.ndarray):
+        return ("T", str(x.dtype), x.shape)
+    try:
+        hash(x)
+    except TypeError:
+        return ("O", id(x))
+    return ("P", type(x).__name__, x)
+
+
+def _covers(traced, given):
+    """Does a trace's leaf key accept this leaf (a None dim accepts any size)?"""
+    if traced[0] != "T" or given[0] != "T":
+        return traced == given
+    return (
+        traced[1] == given[1]
+        and len(traced[2]) == len(given[2])
+        and all(a is None or a == b for a, b in zip(traced[2], given[2]))
+    )
+
+
+def _relax(traced, given):
+    """The most specific leaf key covering both, or None when none exists."""
+    if traced[0] != "T" or given[0] != "T":
+        return traced if traced == given else None
+    if traced[1] != given[1] or len(traced[2]) != len(given[2]):
+        return None
+    return ("T", traced[1], tuple(a if a == b else None for a, b in zip(traced[2], given[2])))
+
+
+def _struct_key(x):
+    if isinstance(x, list | tuple):
+        return (type(x).__name__, tuple(_struct_key(v) for v in x))
+    if isinstance(x, dict):
+        return ("dict", tuple((k, _struct_key(x[k])) for k in sorted(x, key=repr)))
+    return None
+
+
+def _is_tensor_arg(x):
+    return isinstance(x, Tensor | TensorSpec | np.ndarray)
+
+
+class ConcreteFunction:
+    """One traced graph for one input signature (TF's ``ConcreteFunction``).
+
+    ``graph`` is the graph as traced (TF's op type names, as ``get_operations()`` lists
+    them); ``optimized_graph`` the graph that runs (a tensorhouse addition).
+    """
+
+    def __init__(self, graph, structured_inputs, structured_outputs, tensor_positions, device,
+                 name):  # fmt: skip
+        self.graph = graph
+        self.structured_input_signature = structured_inputs
+        self.structured_outputs = structured_outputs
+        self._positions = tensor_positions  # indices of the flat args that are tensors
+        self._device = device
+        self._name = name
+        self._optimized = None
+        self._run = None
+        self._out_tensor = [type(t) is GraphTensor for t in graph.outputs]
+        self._jit_compile = False
+        self._single = type(structured_outputs) is GraphTensor  # one tensor, no structure
+
+    @property
+    def optimized_graph(self):
+        if self._optimized is None:
+            self._optimized = _graph.optimize(self.graph, self._device)
+        return self._optimized
+
+    @property
+    def inputs(self):
+        return list(self.graph.inputs)
+
+    @property
+    def outputs(self):
+        return [t for t in self.graph.outputs if type(t) is GraphTensor]
+
+    @property
+    def variables(self):
+        return tuple(self.graph.variables.values())
+
+    @property
+    def trainable_variables(self):
+        return tuple(v for v in self.graph.variables.values() if v.trainable)
+
+    def _compiled(self):
+        if self._run is None:
+            if self._jit_compile:
+                self._run = _graph.compile_xla(self.optimized_graph, self._device)
+            else:
+                self._run = _graph.compile_graph(self.optimized_graph, self._device)
+        return self._run
+
+    def _call_flat(self, tensors):
+        """Run on the flat list of input tensors; returns the structured outputs."""
+        if _tape._active:  # correctness first: a recording tape sees every op
+            outs = _graph.replay(self.graph, tensors)
+        else:
+            run = self._run or self._compiled()
+            dev = self._device
+            bufs = run(*[t._value if t._device is dev else _to(t, dev) for t in tensors])
+            if self._single:
+                return Tensor(bufs[0], dev)
+            outs = []
+            it = iter(bufs)
+            for is_t, t in zip(self._out_tensor, self.graph.outputs):
+                outs.append(Tensor(next(it), dev) if is_t else t)
+        return pack_sequence_as(self.structured_outputs, outs)
+
+    def __call__(self, *args, **kwargs):
+        if kwargs:
+            raise TypeError(f"ConcreteFunction {self._name} takes positional tensors only")
+        flat = flatten(list(args))
+        specs = [ph for ph in self.graph.inputs]
+        if len(flat) != len(specs):
+            raise TypeError(
+                f"ConcreteFunction {self._name} expects {len(specs)} tensor arguments, got "
+                f"{len(flat)}"
+            )
+        tensors = []
+        for x, ph in zip(flat, specs):
+            t = x._th_read() if hasattr(x, "_th_read") else convert_to_tensor(x)
+            _check_spec(t, ph.shape, ph.dtype, self._name)
+            tensors.append(t)
+        return self._call_flat(tensors)
+
+    def pretty_printed_signature(self):
+        return f"{self._name}{self.structured_input_signature}"
+
+    def __repr__(self):
+        return f"<ConcreteFunction {self._name} at 0x{id(self):x}>"
+
+
+def _to(t, dev):
+    from tensorhouse_kernels.runtime import copy_to_device
+
+    return copy_to_device(t._value, t._device, dev)
+
+
+def _check_spec(t, shape, dtype, name):
+    if t.dtype != dtype or not shape.is_compatible_with(t.shape):
+        raise TypeError(
+            f"Binding inputs to tf.function {name!r} failed: a tensor of shape {t.shape} and "
+            f"dtype {t.dtype.name} is not compatible with TensorSpec(shape={shape}, "
+            f"dtype=tf.{dtype.name})"
+        )
+
+
+# ---- Function -------------------------------------------------------------------------------
+
+
+class Function:
+    """TF's ``tf.function`` object (``tensorflow.python.eager.polymorphic_function``)."""
+
+    def __init__(self, python_function, input_signature=None, jit_compile=None,
+                 reduce_retracing=False, name=None):  # fmt: skip
+        self._python_function = python_function
+        self._signature = inspect.signature(python_function)
+        self._input_signature = None
+        if input_signature is not None:
+            self._input_signature = tuple(input_signature)
+            for s in flatten(list(self._input_signature)):
+                if not isinstance(s, TensorSpec):
+                    raise TypeError(f"input_signature must contain TensorSpecs, got {s!r}")
+        self._jit_compile = bool(jit_compile)
+        self._reduce_retracing = bool(reduce_retracing)
+        self._name = name or getattr(python_function, "__name__", "function")
+        self._cache: dict = {}
+        self._fast: dict = {}
+        self._tracing_count = 0
+        self._first_trace_done = False
+        self._calls = 0
+        self._trace_calls: list = []  # call numbers of the recent traces (for the warning)
+        self._warnings = 0
+        self._lock = threading.RLock()
+        self._descriptor_cache = weakref.WeakKeyDictionary()
+        functools.update_wrapper(self, python_function)
+
+    python_function = property(lambda self: self._python_function)
+    input_signature = property(lambda self: self._input_signature)
+
+    def experimental_get_tracing_count(self):
+        return self._tracing_count
+
+    def __get__(self, instance, owner):
+        if instance is None:
+            return self
+        try:
+            bound = self._descriptor_cache.get(instance)
+        except TypeError:  # not weak-referenceable or not hashable: cache on the instance
+            cache = instance.__dict__.setdefault("_tf_function_cache", {})
+            bound = cache.get(id(self))
+            if bound is None:
+                bound = cache[id(self)] = self._bind_to(instance)
+            return bound
+        if bound is None:
+            bound = self._descriptor_cache[instance] = self._bind_to(instance)
+        return bound
+
+    def _bind_to(self, instance):
+        return Function(
+            functools.partial(self._python_function, instance),
+            self._input_signature,
+            self._jit_compile,
+            self._reduce_retracing,
+            self._name,
+        )
+
+    # ---- binding and keys ---------------------------------------------------------------
+    def _bind(self, args, kwargs):
+        if not kwargs and self._input_signature is None and _simple(self._signature, len(args)):
+            return list(args)
+        try:
+            bound = self._signature.bind(*args, **kwargs)
+        except TypeError as e:
+            raise TypeError(f"Binding inputs to tf.function {self._name!r} failed: {e}") from None
+        bound.apply_defaults()
+        out = []
+        for p, v in bound.arguments.items():
+            kind = self._signature.parameters[p].kind
+            if kind is inspect.Parameter.VAR_POSITIONAL:
+                out.extend(v)
+            elif kind is inspect.Parameter.VAR_KEYWORD:
+                out.append(dict(v))
+            else:
+                out.append(v)
+        return out
+
+    def _signature_args(self, args):
+        """With an input_signature: the args converted and checked against it."""
+        sig = self._input_signature
+        if len(args) != len(sig):
+            raise TypeError(
+                f"tf.function {self._name!r} was called with {len(args)} arguments but its "
+                f"input_signature has {len(sig)}"
+            )
+        out = []
+        for a, s in zip(args, sig):
+            flat_s = flatten(s)
+            try:
+                flat_a = flatten(a)
+                pack_sequence_as(s, flat_a)
+            except (TypeError, ValueError):
+                raise TypeError(
+                    f"Binding inputs to tf.function {self._name!r} failed: {a!r} does not match "
+                    f"the structure of {s!r}"
+                ) from None
+            if len(flat_a) != len(flat_s):
+                raise TypeError(f"{a!r} does not match the input_signature {s!r}")
+            ts = []
+            for x, spec in zip(flat_a, flat_s):
+                t = x._th_read() if hasattr(x, "_th_read") else x
+                if not isinstance(t, Tensor):
+                    try:
+                        t = convert_to_tensor(t, spec.dtype)
+                    except (TypeError, ValueError):
+                        raise TypeError(
+                            f"Binding inputs to tf.function {self._name!r} failed: {x!r} is not "
+                            f"compatible with {spec!r}"
+                        ) from None
+                _check_spec(t, spec.shape, spec.dtype, self._name)
+                ts.append(t)
+            out.append(pack_sequence_as(s, ts))
+        return out
+
+    # ---- calling ------------------------------------------------------------------------
+    def __call__(self, *args, **kwargs):
+        if _run_eagerly:
+            return self._python_function(*args, **kwargs)
+        if _tensor._tracing and _graph.current_graph() is not None:
+            return self._python_function(*args, **kwargs)  # a function called while tracing
+        if self._jit_compile:
+            _check_xla()
+        if not kwargs and self._input_signature is None:
+            # the fast path: positional eager tensors, keyed by buffer shape and dtype
+            try:
+                fkey = tuple([(a._value.shape, a._value.dtype) for a in args if type(a) is Tensor])
+            except AttributeError:
+                fkey = None
+            if fkey is not None and len(fkey) == len(args):
+                cf = self._fast.get(fkey)
+                if cf is not None:
+                    self._calls += 1
+                    return cf._call_flat(args)
+        else:
+            fkey = None
+        args = self._bind(args, kwargs)
+        self._calls += 1
+        if self._input_signature is not None:
+            # one trace for the signature; the args were checked against it
+            flat = flatten(self._signature_args(args))
+            return self.get_concrete_function()._call_flat(flat)
+        flat = flatten(args)
+        key = (tuple(_leaf_key(x) for x in flat), _struct_key(args))
+        cf = self._cache.get(key)
+        if cf is None:
+            with self._lock:
+                cf = self._cache.get(key)
+                if cf is None and self._reduce_retracing:
+                    cf = self._relaxed(args, flat, key)
+                if cf is None:
+                    cf = self._trace(args, flat, key)
+        tensors = []
+        for i in cf._positions:
+            x = flat[i]
+            if type(x) is not Tensor:
+                x = convert_to_tensor(x) if not hasattr(x, "_th_read") else x._th_read()
+            tensors.append(x)
+        if fkey is not None and len(fkey) == len(flat) == len(cf._positions):
+            self._fast[fkey] = cf
+        return cf._call_flat(tensors)
+
+    def get_concrete_function(self, *args, **kwargs):
+        """The concrete function for these args (tensors, TensorSpecs or Python values)."""
+        if self._input_signature is not None:
+            cf = self._cache.get("signature")
+            if cf is None:
+                args = list(self._input_signature)
+                with self._lock:
+                    cf = self._trace(args, flatten(args), "signature")
+            return cf
+        args = self._bind(args, kwargs)
+        flat = flatten(args)
+        key = (tuple(_leaf_key(x) for x in flat), _struct_key(args))
+        with self._lock:
+            cf = self._cache.get(key)
+            if cf is None:
+                cf = self._trace(args, flat, key)
+        return cf
+
+    def _relaxed(self, args, flat, key):
+        """``reduce_retracing=True``: reuse a trace whose shapes cover these, or trace once
+        more with the dims that differ from an earlier trace's relaxed to None."""
+        leaf_keys, struct = key
+        for (k, st), cf in list(self._cache.items()):
+            if st != struct or len(k) != len(leaf_keys):
+                continue
+            if all(_covers(a, b) for a, b in zip(k, leaf_keys)):
+                self._cache[key] = cf
+                return cf
+        for (k, st), _cf in list(self._cache.items()):
+            if st != struct or len(k) != len(leaf_keys):
+                continue
+            relaxed = [_relax(a, b) for a, b in zip(k, leaf_keys)]
+            if any(r is None for r in relaxed):
+                continue
+            specs = [TensorSpec(r[2], r[1]) if r[0] == "T" else x for r, x in zip(relaxed, flat)]
+            rkey = (tuple(relaxed), struct)
+            cf = self._trace(pack_sequence_as(args, specs), specs, rkey)
+            self._cache[key] = cf
+            return cf
+        return None
+
+    def _trace(self, args, flat, key):
+        graph = Graph(self._name)
+        positions = []
+        sym = []
+        with _graph.tracing(graph):
+            for i, x in enumerate(flat):
+                if _is_tensor_arg(x):
+                    if isinstance(x, np.ndarray):
+                        x = convert_to_tensor(x)
+                    shape = x.shape.dims if x.shape.rank is not None else None
+                    if shape is None:
+                        raise errors.UnimplementedError("TensorSpec of unknown rank")
+                    sym.append(graph.placeholder(shape, x.dtype._np, f"args_{len(positions)}"))
+                    positions.append(i)
+                else:
+                    sym.append(x)
+            sym_args = pack_sequence_as(args, sym)
+            state = {"allowed": not self._first_trace_done, "created": [], "name": self._name}
+            prev = getattr(_creation, "state", None)
+            _creation.state = state
+            try:
+                result = self._call_python(sym_args)
+            finally:
+                _creation.state = prev
+            outs = []
+            for o in flatten(result):
+                if hasattr(o, "_th_read"):
+                    o = o._th_read()
+                if isinstance(o, Tensor):
+                    o = _array_op("Identity", o)
+                outs.append(o)
+        graph.outputs = outs
+        self._first_trace_done = True
+        device = current_device() or default_device()
+        cf = ConcreteFunction(graph, tuple(args), _structure(result), positions, device,
+                              self._name)  # fmt: skip
+        cf._jit_compile = self._jit_compile
+        self._cache[key] = cf
+        self._tracing_count += 1
+        self._retrace_warning()
+        return cf
+
+    def _call_python(self, sym_args):
+        if self._signature_is_simple_positional(sym_args):
+            return self._python_function(*sym_args)
+        return self._python_function(*self._unbind(sym_args))
+
+    def _signature_is_simple_positional(self, sym_args):
+        return not any(
+            p.kind in (inspect.Parameter.VAR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+            for p in self._signature.parameters.values()
+        )
+
+    def _unbind(self, sym_args):
+        pos, kw = [], {}
+        it = iter(sym_args)
+        for p in self._signature.parameters.values():
+            if p.kind is inspect.Parameter.VAR_POSITIONAL:
+                raise errors.UnimplementedError("*args together with keyword-only parameters")
+            v = next(it)
+            if p.kind is inspect.Parameter.VAR_KEYWORD:
+                kw.update(v)
+            elif p.kind is inspect.Parameter.KEYWORD_ONLY:
+                kw[p.name] = v
+            else:
+                pos.append(v)
+        return pos, kw
+
+    def _retrace_warning(self):
+        """TF's warning (through logging, as TF) when most recent calls traced again."""
+        self._trace_calls.append(self._calls)
+        self._trace_calls = [c for c in self._trace_calls if self._calls - c < 10]
+        if self._warnings < 2 and len(self._trace_calls) >= 5 and self._tracing_count >= 5:
+            self._warnings += 1
+            _logger.warning(
+                "%d out of the last %d calls to %s triggered tf.function retracing. Tracing is "
+                "expensive and the excessive number of tracings could be due to (1) creating "
+                "@tf.function repeatedly in a loop, (2) passing tensors with different shapes, "
+                "(3) passing Python objects instead of tensors.",
+                len(self._trace_calls),
+                min(self._calls, 10),
+                self._python_function,
+            )
+
+    def __repr__(self):
+        return f"<tf.function {self._name}>"
+
+
+def _simple(signature, nargs):
+    params = list(signature.parameters.values())
+    if len(params) != nargs:
+        return False
+    return all(p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD for p in params)
+
+
+def _structure(result):
+    return result
+
+
+def _array_op(op_type, t):
+    return _tensor._execute(op_type, [t], {})[0]
+
+
+def _check_xla():
+    if not list_kernels(device_type="XLA_CPU"):
+        raise errors.UnimplementedError(
+            "tf.function(jit_compile=True) needs the XLA kernels (device type XLA_CPU), and none "
+            "are registered (is JAX installed?); call the function without jit_compile"
+        )
+
+
+def function(
+    func=None,
+    input_signature=None,
+    autograph=True,
+    jit_compile=None,
+    reduce_retracing=False,
+    experimental_relax_shapes=None,
+    name=None,
+    **kwargs,
+):
+    """TF's ``tf.function`` decorator (AutoGraph is not implemented: use ``tf.cond`` and
+    ``tf.while_loop`` for control flow on tensors; Python control flow on Python values)."""
+    if func is None:
+        return functools.partial(
+            function,
+            input_signature=input_signature,
+            autograph=autograph,
+            jit_compile=jit_compile,
+            reduce_retracing=reduce_retracing,
+            name=name,
+        )
+    return Function(func, input_signature, jit_compile, reduce_retracing, name)
+
+
+# ---- control flow -----------------------------------------------------------------------------
+
+
+def _tracing_now():
+    return _tensor._tracing and _graph.current_graph() is not None
+
+
+def _trace_branch(fn, args, name):
+    """Trace ``fn(*args)`` into a subgraph of the current graph."""
+    outer = _graph.current_graph()
+    g = Graph(name, outer)
+    g._names = outer._names  # unique names across the function
+    phs = []
+    with _graph.tracing(g):
+        for a in args:
+            phs.append(g.placeholder(a._gshape, a._dtype._np) if type(a) is GraphTensor else a)
+        result = fn(*phs)
+        flat = flatten(result)
+        outs = [convert_to_tensor(o) if not isinstance(o, Tensor) else o for o in flat]
+        outs = [g._input(o) for o in outs]
+    g.outputs = outs
+    outer.variables.update(g.variables)  # the function's variables include the branches'
+    return g, result
+
+
+def cond(pred, true_fn=None, false_fn=None, name=None):
+    """TF's ``tf.cond``: a Python ``if`` eagerly; an ``If`` op (both branches traced) in a
+    graph. The branches must return the same structure and dtypes."""
+    if true_fn is None or false_fn is None:
+        raise TypeError("tf.cond needs true_fn and false_fn")
+    if not callable(true_fn) or not callable(false_fn):
+        raise TypeError("true_fn and false_fn must be callable")
+    if not (_tracing_now() and type(pred) is GraphTensor):
+        return true_fn() if bool(pred) else false_fn()
+    pred = convert_to_tensor(pred)
+    if pred.dtype != _dt.bool or pred.ndim != 0:
+        raise TypeError(
+            f"tf.cond's pred must be a scalar bool tensor, got {pred.dtype.name}{pred.shape}"
+        )
+    tg, tres = _trace_branch(true_fn, (), "cond_true")
+    fg, fres = _trace_branch(false_fn, (), "cond_false")
+    try:
+        from .nest import assert_same_structure
+
+        assert_same_structure(tres, fres)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"true_fn and false_fn must return the same structure: {e}") from None
+    specs = []
+    for a, b in zip(tg.outputs, fg.outputs):
+        if a._dtype != b._dtype:
+            raise TypeError(
+                f"true_fn and false_fn return different dtypes: {a._dtype.name} vs {b._dtype.name}"
+            )
+        shape = (
+            tuple(x if x == y else None for x, y in zip(a._gshape, b._gshape))
+            if len(a._gshape) == len(b._gshape)
+            else None
+        )
+        if shape is None:
+            raise ValueError(f"branches return different ranks: {a.shape} vs {b.shape}")
+        specs.append((shape, a._dtype._np))
+    g = _graph.current_graph()
+    inputs = [g._input(pred)] + [o for o, _ in tg.captures] + [o for o, _ in fg.captures]
+    attrs = {"then_branch": tg, "else_branch": fg}
+    stateful = _graph._branches_stateful(type("O", (), {"attrs": attrs})())
+    op = g._new_op("If" if stateful else "StatelessIf", inputs, attrs, specs)
+    # a branch's placeholders are its captures, in order
+    tg.inputs, fg.inputs = [p for _, p in tg.captures], [p for _, p in fg.captures]
+    return pack_sequence_as(tres, list(op.outputs))
+
+
+def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations=10,
+               back_prop=True, swap_memory=False, maximum_iterations=None, name=None):  # fmt: skip
+    """TF's ``tf.while_loop``: a Python loop eagerly; a ``While`` op in a graph. The body
+    must keep each loop variable's dtype and shape."""
+    if not callable(cond) or not callable(body):
+        raise TypeError("tf.while_loop needs callable cond and body")
+    flat = flatten(loop_vars)
+    if not _tracing_now() or not any(isinstance(v, GraphTensor) for v in flat):
+        vs = loop_vars
+        i = 0
+        while (maximum_iterations is None or i < int(maximum_iterations)) and bool(
+            cond(*_as_args(vs, loop_vars))
+        ):
+            vs = body(*_as_args(vs, loop_vars))
+            i += 1
+        return vs
+    g = _graph.current_graph()
+    flat = [g._input(convert_to_tensor(v)) for v in flat]
+
+    def as_struct(vals):
+        return _as_args(pack_sequence_as(loop_vars, vals), loop_vars)
+
+    cg, _ = _trace_branch(lambda *v: cond(*as_struct(list(v))), flat, "while_cond")
+    bg, bres = _trace_branch(lambda *v: body(*as_struct(list(v))), flat, "while_body")
+    bflat = bg.outputs
+    if len(bflat) != len(flat):
+        raise ValueError("tf.while_loop body must return the same structure as loop_vars")
+    for v, o in zip(flat, bflat):
+        if v._dtype != o._dtype or v._gshape != o._gshape:
+            raise ValueError(
+                f"Input tensor {v.name} enters the loop with shape {v.shape} and dtype "
+                f"{v._dtype.name}, but has shape {o.shape} and dtype {o._dtype.name} after one "
+                "iteration (shape_invariants are not supported)"
+            )
+    n = len(flat)
+    cg.inputs = cg.inputs[:n] + [p for _, p in cg.captures]
+    bg.inputs = bg.inputs[:n] + [p for _, p in bg.captures]
+    attrs = {"cond": cg, "body": bg, "num_loop_vars": n}
+    if maximum_iterations is not None:
+        attrs["maximum_iterations"] = int(maximum_iterations)
+    inputs = flat + [o for o, _ in cg.captures] + [o for o, _ in bg.captures]
+    stateful = _graph._branches_stateful(type("O", (), {"attrs": attrs})())
+    op = g._new_op("While" if stateful else "StatelessWhile", inputs, attrs,
+                   [(v._gshape, v._dtype._np) for v in flat])  # fmt: skip
+    return pack_sequence_as(loop_vars, list(op.outputs))
+
+
+def _as_args(vs, loop_vars):
+    return tuple(vs) if isinstance(loop_vars, list | tuple) else (vs,)
+
+
+# ---- tf.print -------------------------------------------------------------------------------
+
+
+def print(*inputs, output_stream=None, summarize=3, sep=" ", end="\n", name=None):  # noqa: A001
+    """TF's ``tf.print``: prints when the op runs (eagerly now; in a graph, on each call)."""
+    stream = output_stream if output_stream is not None else sys.stderr
+    if stream is sys.stderr:
+        stream = "stderr"
+    elif stream is sys.stdout:
+        stream = "stdout"
+    parts, tensors = [], []
+    for x in inputs:
+        if hasattr(x, "_th_read"):
+            x = x._th_read()
+        if isinstance(x, Tensor):
+            parts.append(None)
+            tensors.append(x)
+        else:
+            parts.append(x if isinstance(x, str) else repr(x) if False else str(x))
+    attrs = {"parts": parts, "stream": stream, "summarize": summarize, "sep": sep, "end": end}
+    if _tracing_now():
+        g = _graph.current_graph()
+        g._new_op("PrintV2", [g._input(t) for t in tensors], attrs, [])
+        return None
+    _print_write(attrs, [t.numpy() for t in tensors])
+    return None
+
+
+def _format(arr, summarize):
+    arr = np.asarray(arr)
+    if arr.dtype.kind == "S":
+        arr = arr.astype(str)
+    threshold = sys.maxsize if summarize is None or summarize < 0 else 2 * summarize
+    kw = {"separator": " ", "threshold": threshold, "edgeitems": max(summarize or 3, 1)}
+    if arr.dtype.kind == "f":
+        kw["formatter"] = {"float_kind": lambda v: f"{v:g}"}
+    return np.array2string(arr, **kw)
+
+
+def _print_write(attrs, arrays):
+    it = iter(arrays)
+    out = attrs["sep"].join(
+        _format(next(it), attrs["summarize"]) if p is None else p for p in attrs["parts"]
+    )
+    stream = attrs["stream"]
+    if stream == "stderr":
+        stream = sys.stderr
+    elif stream == "stdout":
+        stream = sys.stdout
+    stream.write(out + attrs["end"])

@@ -1,0 +1,803 @@
+"""Graphs of op nodes: symbolic tensors, tracing, the optimizer and compiled execution.
+
+While a graph is being traced, ``_tensor._execute`` hands every op to ``Graph.add_op``: the
+kernels layer's op definition (``infer``) gives the output shapes and dtypes, nothing runs.
+Eager tensors that a traced op uses become ``Const`` nodes; variables are captured by
+reference (``ReadVariableOp`` / ``Assign*VariableOp`` nodes hold the variable itself).
+
+Before a graph runs it is optimized (``optimize``): identity elimination, constant folding,
+common-subexpression elimination, fusion into the fused kernels that exist (``Sub`` +
+``Square`` -> ``SquaredDifference``, ``Sqrt`` + ``Reciprocal`` -> ``Rsqrt``, the exp / sum /
+divide softmax pattern -> ``Softmax``), and dead-node pruning. ``compile_graph`` then turns
+the optimized graph into one generated Python function: a flat schedule of kernel calls with
+the kernels, output shapes and attrs looked up once, so a call runs no shape rules where the
+shapes are static.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+
+import numpy as np
+
+from tensorhouse_kernels import execute as _kernel_execute
+from tensorhouse_kernels import get_op_def
+from tensorhouse_kernels.runtime import dispatch, errors, to_host
+
+from . import _tape, _tensor
+from . import dtypes as _dt
+from ._tensor import Tensor, TensorShape
+
+__all__ = ["Graph", "GraphTensor", "Operation", "compile_graph", "compile_xla", "optimize",
+           "replay"]  # fmt: skip
+
+# Ops that must not be folded, merged or (for the side-effecting ones) pruned.
+SIDE_EFFECTS = {"AssignVariableOp", "AssignAddVariableOp", "AssignSubVariableOp", "PrintV2",
+                "If", "While"}  # fmt: skip
+STATEFUL = SIDE_EFFECTS | {"ReadVariableOp", "RandomUniform", "RandomStandardNormal",
+                           "Placeholder"}  # fmt: skip
+HANDLED = {"Placeholder", "Const", "ReadVariableOp", "AssignVariableOp", "AssignAddVariableOp",
+           "AssignSubVariableOp", "PrintV2", "If", "StatelessIf", "While", "StatelessWhile",
+           "RandomUniform", "RandomStandardNormal"}  # fmt: skip
+
+_tls = threading.local()
+
+
+def current_graph():
+    return getattr(_tls, "graph", None)
+
+
+class Operation:
+    """One node: TF's ``tf.Operation`` (``type``, ``name``, ``inputs``, ``outputs``)."""
+
+    __slots__ = ("type", "name", "inputs", "outputs", "attrs", "graph")
+
+    def __init__(self, graph, op_type, name, inputs, attrs):
+        self.graph = graph
+        self.type = op_type
+        self.name = name
+        self.inputs = list(inputs)
+        self.outputs = []
+        self.attrs = attrs
+
+    def get_attr(self, name):
+        return self.attrs[name]
+
+    def __repr__(self):
+        return f"<tf.Operation '{self.name}' type={self.type}>"
+
+
+class GraphTensor(Tensor):
+    """A symbolic tensor: one output of an ``Operation`` in a traced graph."""
+
+    __slots__ = ("_op", "_index", "_gshape", "_dtype")
+
+    def __init__(self, op, index, shape, dtype):
+        self._value = None
+        self._device = None
+        self._op = op
+        self._index = index
+        self._gshape = tuple(shape)
+        self._dtype = _dt.from_numpy(np.dtype(dtype))
+
+    dtype = property(lambda self: self._dtype)
+    shape = property(lambda self: TensorShape(self._gshape))
+    ndim = property(lambda self: len(self._gshape))
+    op = property(lambda self: self._op)
+    graph = property(lambda self: self._op.graph)
+    name = property(lambda self: f"{self._op.name}:{self._index}")
+    device = property(lambda self: "")
+
+    def numpy(self):
+        raise NotImplementedError(
+            f"Cannot convert a symbolic tf.Tensor ({self.name}) to a numpy array: it has no "
+            "value while a tf.function is being traced"
+        )
+
+    def __array__(self, dtype=None, copy=None):
+        self.numpy()
+
+    def __bool__(self):
+        raise TypeError(
+            f"Using a symbolic `tf.Tensor` ({self.name}) as a Python `bool` is not allowed in "
+            "a traced tf.function; use tf.cond / tf.while_loop for control flow on tensors"
+        )
+
+    def __len__(self):
+        raise TypeError(
+            f"len is not well defined for a symbolic Tensor ({self.name}). Please call "
+            "`x.shape` rather than `len(x)` for shape information."
+        )
+
+    def __iter__(self):
+        if not self._gshape:
+            raise TypeError("Cannot iterate over a scalar tensor.")
+        if self._gshape[0] is None:
+            raise TypeError("Cannot iterate over a tensor with unknown first dimension.")
+        return (self[i] for i in range(self._gshape[0]))
+
+    def __float__(self):
+        self.__bool__()
+
+    __int__ = __index__ = __float__
+
+    def __repr__(self):
+        return f"<tf.Tensor '{self.name}' shape={self.shape} dtype={self._dtype.name}>"
+
+    __str__ = __repr__
+
+
+def _np_dtype(t):
+    return t._dtype._np if type(t) is GraphTensor else t._value.dtype
+
+
+def _shape_of(t):
+    return t._gshape if type(t) is GraphTensor else tuple(t._value.shape)
+
+
+class Graph:
+    """A function graph: ops in creation order (a valid topological order, which keeps the
+    order of side effects), its input placeholders, outputs and captured variables."""
+
+    _ids = itertools.count()
+
+    def __init__(self, name="graph", outer=None):
+        self.name = name
+        self.outer = outer
+        self.ops: list[Operation] = []
+        self.inputs: list[GraphTensor] = []
+        self.outputs: list = []
+        self.captures: list = []  # (outer tensor, placeholder), for branch and loop graphs
+        self._capture_ids: dict = {}
+        self._consts: dict = {}  # id(eager tensor) -> (tensor, Const output)
+        self._reads: dict = {}  # id(variable) -> its current ReadVariableOp output
+        self.variables: dict = {}  # id(variable) -> variable, captured by reference
+        self._names: dict = {}
+
+    def get_operations(self):
+        return list(self.ops)
+
+    def _unique(self, base):
+        n = self._names.get(base, 0)
+        self._names[base] = n + 1
+        return base if n == 0 else f"{base}_{n}"
+
+    def _new_op(self, op_type, inputs, attrs, specs, name=None):
+        op = Operation(self, op_type, self._unique(name or op_type), inputs, attrs)
+        op.outputs = [GraphTensor(op, i, s, d) for i, (s, d) in enumerate(specs)]
+        self.ops.append(op)
+        return op
+
+    # ---- building ---------------------------------------------------------------------
+    def placeholder(self, shape, dtype, name="Placeholder"):
+        op = self._new_op("Placeholder", [], {"shape": tuple(shape)}, [(shape, dtype)], name)
+        self.inputs.append(op.outputs[0])
+        return op.outputs[0]
+
+    def const(self, t):
+        hit = self._consts.get(id(t))
+        if hit is not None:
+            return hit[1]
+        op = self._new_op("Const", [], {"value": t}, [(t._value.shape, t._value.dtype)])
+        self._consts[id(t)] = (t, op.outputs[0])
+        return op.outputs[0]
+
+    def _input(self, t):
+        if type(t) is GraphTensor:
+            if t._op.graph is self:
+                return t
+            return self._capture(t)
+        if isinstance(t, Tensor):
+            return self.const(t)
+        raise TypeError(f"Expected a tensor as an op input, got {t!r}")
+
+    def _capture(self, t):
+        """An outer graph's tensor used here: a placeholder fed by the outer tensor."""
+        hit = self._capture_ids.get(id(t))
+        if hit is not None:
+            return hit
+        g, chain = self.outer, [self]
+        while g is not None and g is not t._op.graph:
+            chain.append(g)
+            g = g.outer
+        if g is None:
+            raise errors.InvalidArgumentError(
+                f"Tensor {t.name} belongs to another graph (a tensor that leaked out of a "
+                "tf.function or a finished trace cannot be used here)"
+            )
+        outer_t = t if self.outer is t._op.graph else self.outer._capture(t)
+        ph = self._new_op("Placeholder", [], {"shape": t._gshape}, [(t._gshape, t._dtype._np)])
+        ph = ph.outputs[0]
+        self.captures.append((outer_t, ph))
+        self._capture_ids[id(t)] = ph
+        return ph
+
+    def add_op(self, op_type, inputs, attrs, name=None):
+        """Add one op; returns its symbolic outputs (the kernels' shape rule, nothing runs)."""
+        ins = [self._input(t) for t in inputs]
+        opdef = get_op_def(op_type)
+        if opdef.num_inputs is not None and len(ins) != opdef.num_inputs:
+            raise errors.InvalidArgumentError(
+                f"{op_type} expects {opdef.num_inputs} inputs, got {len(ins)} [Op:{op_type}]"
+            )
+        specs = opdef.infer([t._gshape for t in ins], [t._dtype._np for t in ins], attrs)
+        return self._new_op(op_type, ins, attrs, specs, name).outputs
+
+    def read_variable(self, var):
+        r = self._reads.get(id(var))
+        if r is None:
+            self.variables[id(var)] = var
+            v = var._value
+            op = self._new_op("ReadVariableOp", [], {"var": var}, [(v._value.shape, v.dtype._np)])
+            r = self._reads[id(var)] = op.outputs[0]
+        return r
+
+    def assign_variable(self, var, op_type, value):
+        self.variables[id(var)] = var
+        self._new_op(op_type, [self._input(value)], {"var": var}, [])
+        self._reads.pop(id(var), None)  # later reads see the new value
+
+    def __repr__(self):
+        return f"<FuncGraph {self.name}: {len(self.ops)} ops>"
+
+
+# ---- tracing context ------------------------------------------------------------------------
+
+
+class tracing:
+    """Make ``graph`` the graph that ops are added to in this thread; outer tapes are hidden
+    (a tape inside the function records the traced ops, one outside sees the call)."""
+
+    def __init__(self, graph):
+        self.graph = graph
+
+    def __enter__(self):
+        self._prev = current_graph()
+        _tls.graph = self.graph
+        _tensor._trace_enter()
+        self._saved_tapes = _tape._stack()[:]
+        self._recording = [t for t in self._saved_tapes if t._recording]
+        _tape._stack().clear()
+        _tape._adjust_active(-len(self._recording))
+        return self.graph
+
+    def __exit__(self, *exc):
+        _tls.graph = self._prev
+        _tensor._trace_exit()
+        stack = _tape._stack()
+        stack.clear()
+        stack.extend(self._saved_tapes)
+        _tape._adjust_active(len(self._recording))
+        return False
+
+
+class eager_scope:
+    """Run ops eagerly inside a trace (TF's ``init_scope``): used to create variables."""
+
+    def __enter__(self):
+        self._prev = current_graph()
+        _tls.graph = None
+        _tensor._trace_exit()
+
+    def __exit__(self, *exc):
+        _tls.graph = self._prev
+        _tensor._trace_enter()
+        return False
+
+
+def trace_op(op_type, inputs, attrs):
+    """``_tensor._execute``'s path while tracing: add the op to the current graph."""
+    g = current_graph()
+    outputs = g.add_op(op_type, inputs, attrs)
+    if _tape._active:
+        _tape.record(op_type, inputs, outputs, attrs)
+    return outputs
+
+
+def evaluate_eagerly(t):
+    """The value of a symbolic tensor that depends on no placeholder (variable initializers
+    written inside a function); a ``ValueError`` when it depends on the function's inputs."""
+    if type(t) is not GraphTensor:
+        return t
+    needed, stack = {}, [t._op]
+    while stack:
+        op = stack.pop()
+        if id(op) in needed:
+            continue
+        if op.type == "Placeholder" or op.type in SIDE_EFFECTS:
+            raise ValueError(
+                "A tf.Variable created inside a tf.function must be initialized from values "
+                f"that do not depend on the function's inputs; {t.name} depends on {op.name}"
+            )
+        needed[id(op)] = op
+        stack.extend(i._op for i in op.inputs)
+    env: dict = {}
+    with eager_scope():
+        for node in t._op.graph.ops:
+            if id(node) in needed:
+                outs = _replay_op(node, [env[id(i)] for i in node.inputs], env)
+                for o, v in zip(node.outputs, outs):
+                    env[id(o)] = v
+    return env[id(t)]
+
+
+# ---- optimization ---------------------------------------------------------------------------
+
+
+def _attrs_key(attrs):
+    try:
+        key = tuple(sorted((k, _hashable(v)) for k, v in attrs.items()))
+        hash(key)
+        return key
+    except TypeError:
+        return None
+
+
+def _hashable(v):
+    if isinstance(v, list):
+        return tuple(_hashable(x) for x in v)
+    if isinstance(v, np.dtype | type):
+        return ("dtype", np.dtype(v).str)
+    return v
+
+
+def _has_kernel(op_type, dtype, device):
+    from tensorhouse_kernels.runtime import registry
+
+    return registry.has(op_type, device.device_type, np.dtype(dtype))
+
+
+def optimize(graph, device):
+    """A new, optimized graph computing the same outputs with the same side effects."""
+    new = Graph(graph.name + "_optimized")
+    new.variables = dict(graph.variables)
+    sub: dict = {}  # id(old tensor) -> new tensor
+    cse: dict = {}
+    const_vals: dict = {}  # small constants by value
+    producer: dict = {}  # id(new tensor) -> new op
+    for ph in graph.inputs:
+        op = ph._op
+        sub[id(ph)] = new._new_op("Placeholder", [], op.attrs, [(ph._gshape, ph._dtype._np)],
+                                  op.name).outputs[0]  # fmt: skip
+        new.inputs.append(sub[id(ph)])
+
+    def emit(op_type, ins, attrs, specs=None, name=None):
+        if specs is None:
+            specs = get_op_def(op_type).infer(
+                [t._gshape for t in ins], [t._dtype._np for t in ins], attrs
+            )
+        nop = new._new_op(op_type, ins, attrs, specs, name)
+        for o in nop.outputs:
+            producer[id(o)] = nop
+        return nop
+
+    def const_of(t):  # eager value of a new tensor when it is a constant
+        p = producer.get(id(t))
+        return p.attrs["value"] if p is not None and p.type == "Const" else None
+
+    def new_const(value):
+        small = value._value.size <= 16 and isinstance(value._value, np.ndarray)
+        buf = value._value
+        key = (buf.dtype.str, buf.shape, buf.tobytes()) if small else None
+        if key is not None and key in const_vals:
+            return const_vals[key]
+        out = emit("Const", [], {"value": value}, [(value._value.shape, value._value.dtype)])
+        out = out.outputs[0]
+        if key is not None:
+            const_vals[key] = out
+        return out
+
+    for op in graph.ops:
+        if op.type == "Placeholder":
+            continue
+        ins = [sub[id(t)] for t in op.inputs]
+        if op.type == "Const":
+            sub[id(op.outputs[0])] = new_const(op.attrs["value"])
+            continue
+        if op.type == "Identity":  # identity elimination
+            sub[id(op.outputs[0])] = ins[0]
+            continue
+        attrs = op.attrs
+        if op.type in ("If", "StatelessIf", "While", "StatelessWhile"):
+            attrs = dict(attrs)
+            for k in ("then_branch", "else_branch", "cond", "body"):
+                if k in attrs:
+                    attrs[k] = optimize(attrs[k], device)
+        if op.type not in STATEFUL and op.type not in HANDLED:
+            # constant folding
+            vals = [const_of(t) for t in ins]
+            if all(v is not None for v in vals):
+                with _tape.stop_gradient_scope():
+                    outs = _tensor._execute(op.type, vals, attrs, device)
+                for o, v in zip(op.outputs, outs):
+                    sub[id(o)] = new_const(v)
+                continue
+            fused = _fuse(op.type, ins, attrs, producer, device)
+            if fused is not None:
+                op_type, ins, attrs = fused
+            key = _attrs_key(attrs)
+            if key is not None:  # common-subexpression elimination
+                ck = (op_type if fused else op.type, tuple(id(t) for t in ins), key)
+                hit = cse.get(ck)
+                if hit is not None:
+                    for o, h in zip(op.outputs, hit.outputs):
+                        sub[id(o)] = h
+                    continue
+            nop = emit(fused[0] if fused else op.type, ins, attrs,
+                       None if fused else [(o._gshape, o._dtype._np) for o in op.outputs],
+                       op.name)  # fmt: skip
+            if key is not None:
+                cse[ck] = nop
+        else:
+            nop = emit(op.type, ins, attrs, [(o._gshape, o._dtype._np) for o in op.outputs],
+                       op.name)  # fmt: skip
+        for o, n in zip(op.outputs, nop.outputs):
+            sub[id(o)] = n
+    new.outputs = [sub[id(t)] if type(t) is GraphTensor else t for t in graph.outputs]
+    new.captures = [(outer, sub[id(ph)]) for outer, ph in graph.captures]
+    _prune(new)
+    return new
+
+
+def _fuse(op_type, ins, attrs, producer, device):
+    """Peephole fusions into kernels that exist; None when nothing applies."""
+    if op_type == "Square":
+        p = producer.get(id(ins[0]))
+        if (
+            p is not None
+            and p.type == "Sub"
+            and _has_kernel("SquaredDifference", ins[0]._dtype._np, device)
+        ):
+            return "SquaredDifference", list(p.inputs), {}
+    elif op_type == "Reciprocal":
+        p = producer.get(id(ins[0]))
+        if p is not None and p.type == "Sqrt" and _has_kernel("Rsqrt", ins[0]._dtype._np, device):
+            return "Rsqrt", list(p.inputs), {}
+    elif op_type == "RealDiv":
+        x = _softmax_input(ins, producer)
+        if x is not None and _has_kernel("Softmax", x._dtype._np, device):
+            return "Softmax", [x], {}
+    return None
+
+
+def _softmax_input(ins, producer):
+    """``exp(z) / sum(exp(z), -1, keepdims)`` (z = x or x - max(x, -1, keepdims)) -> x."""
+    num, den = (producer.get(id(t)) for t in ins)
+    if num is None or den is None or num.type != "Exp" or den.type != "Sum":
+        return None
+    if den.inputs[0] is not num.outputs[0] or not _last_axis_keep(den):
+        return None
+    z = num.inputs[0]
+    if ins[0]._gshape != z._gshape or not z._gshape:
+        return None
+    zp = producer.get(id(z))
+    if zp is not None and zp.type == "Sub":
+        x, m = zp.inputs
+        mp = producer.get(id(m))
+        if mp is not None and mp.type == "Max" and mp.inputs[0] is x and _last_axis_keep(mp):
+            return x if x._gshape == z._gshape else None
+    return z
+
+
+def _last_axis_keep(op):
+    rank = len(op.inputs[0]._gshape)
+    axis = op.attrs.get("axis")
+    if axis is None or not op.attrs.get("keep_dims"):
+        return rank == 1 and bool(op.attrs.get("keep_dims"))
+    return len(axis) == 1 and int(axis[0]) % rank == rank - 1
+
+
+def _prune(graph):
+    """Dead-node pruning: keep what the outputs and the side effects need."""
+    live: set = set()
+    stack = [t._op for t in graph.outputs if type(t) is GraphTensor]
+    stack += [op for op in graph.ops if op.type in SIDE_EFFECTS]
+    stack += [ph._op for ph in graph.inputs]
+    while stack:
+        op = stack.pop()
+        if id(op) in live:
+            continue
+        live.add(id(op))
+        stack.extend(t._op for t in op.inputs)
+    graph.ops = [op for op in graph.ops if id(op) in live]
+    for op in graph.ops:  # a branch that lost its side effects may become stateless
+        if op.type in ("If", "While") and not _branches_stateful(op):
+            op.type = "Stateless" + op.type
+
+
+def _branches_stateful(op):
+    subs = [op.attrs[k] for k in ("then_branch", "else_branch", "cond", "body") if k in op.attrs]
+    return any(
+        o.type in SIDE_EFFECTS or o.type.startswith(("Random",)) for g in subs for o in g.ops
+    )
+
+
+# ---- compiled execution ---------------------------------------------------------------------
+
+
+def compile_graph(graph, device):
+    """One generated Python function ``run(*input_buffers) -> tuple(output_buffers)``."""
+    ns: dict = {"A": device.allocate, "EX": _kernel_execute, "DEV": device, "T": Tensor}
+    names: dict = {}
+    lines = []
+    counter = itertools.count()
+
+    def slot(t):
+        return names[id(t)]
+
+    args = []
+    for ph in graph.inputs:
+        n = f"s{next(counter)}"
+        names[id(ph)] = n
+        args.append(n)
+    for op in graph.ops:
+        if op.type == "Placeholder":
+            continue
+        i = next(counter)
+        outs = [f"s{i}_{j}" for j in range(len(op.outputs))]
+        for o, n in zip(op.outputs, outs):
+            names[id(o)] = n
+        ins = ", ".join(slot(t) for t in op.inputs)
+        t = op.type
+        if t == "Const":
+            value = op.attrs["value"]
+            if value._device is not device:
+                value = Tensor(_copy(value._value, value._device, device), device)
+            ns[outs[0]] = value._value
+            names[id(op.outputs[0])] = outs[0]
+            continue
+        if t == "ReadVariableOp":
+            ns[f"V{i}"] = op.attrs["var"]
+            lines.append(f"{outs[0]} = V{i}._value._value")
+            continue
+        if t in ("AssignVariableOp", "AssignAddVariableOp", "AssignSubVariableOp"):
+            ns[f"H{i}"] = _assign_handler(op, device)
+            lines.append(f"H{i}({ins})")
+            continue
+        if t in HANDLED:  # print, control flow, random: a Python handler on buffers
+            ns[f"H{i}"] = _handler(op, device)
+            lhs = ", ".join(outs) + "," if outs else "_"
+            lines.append(f"{lhs} = H{i}({ins})")
+            continue
+        opdef = get_op_def(t)
+        dts = [x._dtype._np for x in op.inputs]
+        key = opdef.key(dts, op.attrs) if dts or opdef.num_inputs == 0 else None
+        static = all(None not in x._gshape for x in op.inputs) and all(
+            None not in o._gshape for o in op.outputs
+        )
+        kernel, used = dispatch(t, device, key) if static else (None, None)
+        ns[f"AT{i}"] = op.attrs
+        lhs = ", ".join(outs) + ","
+        if kernel is None or used is not device:
+            ns[f"OP{i}"] = t
+            lines.append(f"({lhs}), _ = EX(OP{i}, [{ins}], AT{i}, DEV)")
+        elif not opdef.allocates:
+            ns[f"K{i}"] = kernel
+            lines.append(f"{lhs} = K{i}([{ins}], None, AT{i})")
+        else:
+            ns[f"K{i}"] = kernel
+            for o, n in zip(op.outputs, outs):
+                ns[f"S{n}"] = (o._gshape, o._dtype._np)
+                lines.append(f"{n} = A(*S{n})")
+            lines.append(f"K{i}([{ins}], [{', '.join(outs)}], AT{i})")
+    rets = [slot(t) for t in graph.outputs if type(t) is GraphTensor]
+    body = "\n    ".join(lines) or "pass"
+    ret = ", ".join(rets) + ("," if rets else "")
+    src = f"def run({', '.join(args)}):\n    {body}\n    return ({ret})\n"
+    exec(compile(src, f"<tf.function {graph.name}>", "exec"), ns)  # the generated schedule
+    run = ns["run"]
+    run.source = src
+    return run
+
+
+def _copy(handle, src, dst):
+    from tensorhouse_kernels.runtime import copy_to_device
+
+    return copy_to_device(handle, src, dst)
+
+
+def _assign_handler(op, device):
+    var = op.attrs["var"]
+    binop = {"AssignAddVariableOp": "AddV2", "AssignSubVariableOp": "Sub"}.get(op.type)
+
+    def assign(buf):
+        if binop is not None:
+            cur = var._value
+            (buf,), _ = _kernel_execute(binop, [cur._value, buf], {}, cur._device)
+            var._value = Tensor(buf, cur._device)
+        else:
+            var._value = Tensor(buf, device)
+
+    return assign
+
+
+def _handler(op, device):
+    t = op.type
+    if t == "PrintV2":
+        from ._function import _print_write
+
+        attrs = op.attrs
+
+        def print_(*bufs):
+            _print_write(attrs, [np.asarray(to_host(b, device)) for b in bufs])
+            return ()
+
+        return print_
+    if t.startswith("Random"):
+        calls = itertools.count()
+        attrs = op.attrs
+
+        def random(*bufs):  # stateful as TF's: each run draws new numbers
+            n = next(calls)
+            a = attrs if n == 0 else dict(attrs, seed2=(attrs["seed2"] + n * 0x9E3779B9) % 2**63)
+            outs, _ = _kernel_execute(t, list(bufs), a, device)
+            return outs
+
+        return random
+    if t in ("If", "StatelessIf"):
+        then_run = compile_graph(op.attrs["then_branch"], device)
+        else_run = compile_graph(op.attrs["else_branch"], device)
+        nt = len(op.attrs["then_branch"].inputs)
+
+        def if_(pred, *caps):
+            if bool(to_host(pred, device)):
+                return then_run(*caps[:nt])
+            return else_run(*caps[nt:])
+
+        return if_
+    if t in ("While", "StatelessWhile"):
+        cond_run = compile_graph(op.attrs["cond"], device)
+        body_run = compile_graph(op.attrs["body"], device)
+        n = op.attrs["num_loop_vars"]
+        nc = len(op.attrs["cond"].inputs) - n
+        maxit = op.attrs.get("maximum_iterations")
+
+        def while_(*bufs):
+            vs, cc, bc = bufs[:n], bufs[n : n + nc], bufs[n + nc :]
+            i = 0
+            while (maxit is None or i < maxit) and bool(to_host(cond_run(*vs, *cc)[0], device)):
+                vs = body_run(*vs, *bc)
+                i += 1
+            return vs
+
+        return while_
+    raise errors.InternalError(f"no handler for op {t}")
+
+
+# ---- eager replay (the path taken when a GradientTape is recording) ------------------------
+
+
+def replay(graph, args):
+    """Run ``graph`` op by op through ``_tensor._execute`` so recording tapes see every op;
+    returns the output tensors."""
+    env = {id(ph): a for ph, a in zip(graph.inputs, args)}
+    for op in graph.ops:
+        if op.type == "Placeholder":
+            continue
+        outs = _replay_op(op, [env[id(t)] for t in op.inputs], env)
+        for o, v in zip(op.outputs, outs):
+            env[id(o)] = v
+    return [env[id(t)] if type(t) is GraphTensor else t for t in graph.outputs]
+
+
+def _replay_op(op, ins, env):
+    t = op.type
+    if t == "Const":
+        return [op.attrs["value"]]
+    if t == "ReadVariableOp":
+        return [op.attrs["var"]._th_read()]
+    if t == "AssignVariableOp":
+        op.attrs["var"].assign(ins[0])
+        return []
+    if t == "AssignAddVariableOp":
+        op.attrs["var"].assign_add(ins[0])
+        return []
+    if t == "AssignSubVariableOp":
+        op.attrs["var"].assign_sub(ins[0])
+        return []
+    if t == "PrintV2":
+        from ._function import _print_write
+
+        _print_write(op.attrs, [x.numpy() for x in ins])
+        return []
+    if t in ("If", "StatelessIf"):
+        nt = len(op.attrs["then_branch"].inputs)
+        if bool(ins[0]):
+            return replay(op.attrs["then_branch"], ins[1 : 1 + nt])
+        return replay(op.attrs["else_branch"], ins[1 + nt :])
+    if t in ("While", "StatelessWhile"):
+        n = op.attrs["num_loop_vars"]
+        nc = len(op.attrs["cond"].inputs) - n
+        vs, cc, bc = ins[:n], ins[n : n + nc], ins[n + nc :]
+        maxit = op.attrs.get("maximum_iterations")
+        i = 0
+        while (maxit is None or i < maxit) and bool(replay(op.attrs["cond"], vs + cc)[0]):
+            vs = replay(op.attrs["body"], vs + bc)
+            i += 1
+        return vs
+    return _tensor._execute(t, ins, op.attrs)
+
+
+# ---- jit_compile=True: the whole graph under jax.jit on the XLA kernels --------------------
+
+
+def compile_xla(graph, device):
+    """``run(*input_buffers) -> tuple(output_buffers)`` running the optimized graph as one
+    ``jax.jit`` computation with the kernels layer's XLA table (``xla.jit_graph``).
+
+    Constants and variable values enter as arguments; assigned variables come back as extra
+    outputs and are stored after the call. Print, control flow and random ops are not
+    supported under jit_compile (an ``UnimplementedError`` names the op).
+    """
+    import importlib
+
+    xla = importlib.import_module("tensorhouse_kernels.xla")
+    slot_of: dict = {}
+    counter = itertools.count()
+    schedule, feeds = [], []  # feeds: (slot, callable giving the host value) after the args
+    current: dict = {}  # id(var) -> slot of its current value
+    assigned: dict = {}  # id(var) -> var
+
+    def new_slot():
+        return next(counter)
+
+    arg_slots = []
+    for ph in graph.inputs:
+        slot_of[id(ph)] = s = new_slot()
+        arg_slots.append(s)
+    for op in graph.ops:
+        t = op.type
+        if t == "Placeholder":
+            continue
+        ins = [slot_of[id(x)] for x in op.inputs]
+        if t == "Const":
+            s = new_slot()
+            value = op.attrs["value"]
+            feeds.append((s, lambda v=value: to_host(v._value, v._device)))
+            slot_of[id(op.outputs[0])] = s
+        elif t == "ReadVariableOp":
+            var = op.attrs["var"]
+            s = current.get(id(var))
+            if s is None:
+                s = current[id(var)] = new_slot()
+                feeds.append((s, lambda v=var: to_host(v._value._value, v._value._device)))
+            slot_of[id(op.outputs[0])] = s
+        elif t in ("AssignVariableOp", "AssignAddVariableOp", "AssignSubVariableOp"):
+            var = op.attrs["var"]
+            assigned[id(var)] = var
+            if t == "AssignVariableOp":
+                current[id(var)] = ins[0]
+                continue
+            cur = current.get(id(var))
+            if cur is None:
+                cur = current[id(var)] = new_slot()
+                feeds.append((cur, lambda v=var: to_host(v._value._value, v._value._device)))
+            s = new_slot()
+            schedule.append(("AddV2" if t == "AssignAddVariableOp" else "Sub", [cur, ins[0]],
+                             [s], {}))  # fmt: skip
+            current[id(var)] = s
+        elif t in HANDLED:
+            raise errors.UnimplementedError(
+                f"tf.function(jit_compile=True) does not support {t} yet (op {op.name})"
+            )
+        else:
+            outs = [new_slot() for _ in op.outputs]
+            for o, s in zip(op.outputs, outs):
+                slot_of[id(o)] = s
+            schedule.append((t, ins, outs, op.attrs))
+    out_slots = [slot_of[id(t)] for t in graph.outputs if type(t) is GraphTensor]
+    variables = list(assigned.values())
+    var_slots = [current[id(v)] for v in variables]
+    fn = xla.jit_graph(schedule, arg_slots + [s for s, _ in feeds], out_slots + var_slots)
+    getters = [g for _, g in feeds]
+    n_out = len(out_slots)
+
+    def run(*bufs):
+        outs = fn(*bufs, *[g() for g in getters])
+        host = [np.ascontiguousarray(np.asarray(o)) for o in outs]
+        for var, value in zip(variables, host[n_out:]):
+            var._value = Tensor(value, device)
+        return tuple(host[:n_out])
+
+    return run
