@@ -141,7 +141,7 @@ def bench_conv():
 
     def ours_step():
         run("Conv2D", [x, w], attrs)
-        run("Conv2DBackpropInput", [dy, w], {**attrs, "input_sizes": x.shape})
+        run("Conv2DBackpropInput", [w, dy], {**attrs, "input_sizes": x.shape})
         run("Conv2DBackpropFilter", [x, dy], {**attrs, "filter_sizes": w.shape})
 
     ours = per_call_us(ours_step, number=3, repeat=5)
