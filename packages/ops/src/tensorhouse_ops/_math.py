@@ -407,33 +407,36 @@ def _rev(fn):
     return lambda self, other: fn(other, self)
 
 
-Tensor.__add__ = lambda self, other: add(self, other)
+# The op functions take (x, y, name=None), so they serve as methods directly (one frame less
+# on every eager operator call than a wrapping lambda).
+
+Tensor.__add__ = add
 Tensor.__radd__ = _rev(add)
-Tensor.__sub__ = lambda self, other: subtract(self, other)
+Tensor.__sub__ = subtract
 Tensor.__rsub__ = _rev(subtract)
-Tensor.__mul__ = lambda self, other: multiply(self, other)
+Tensor.__mul__ = multiply
 Tensor.__rmul__ = _rev(multiply)
-Tensor.__truediv__ = lambda self, other: divide(self, other)
+Tensor.__truediv__ = divide
 Tensor.__rtruediv__ = _rev(divide)
-Tensor.__pow__ = lambda self, other: pow(self, other)
+Tensor.__pow__ = pow
 Tensor.__rpow__ = _rev(pow)
-Tensor.__matmul__ = lambda self, other: matmul(self, other)
+Tensor.__matmul__ = matmul
 Tensor.__rmatmul__ = _rev(matmul)
-Tensor.__floordiv__ = lambda self, other: floordiv(self, other)
+Tensor.__floordiv__ = floordiv
 Tensor.__rfloordiv__ = _rev(floordiv)
-Tensor.__mod__ = lambda self, other: floormod(self, other)
+Tensor.__mod__ = floormod
 Tensor.__rmod__ = _rev(floormod)
-Tensor.__and__ = lambda self, other: logical_and(self, other)
+Tensor.__and__ = logical_and
 Tensor.__rand__ = _rev(logical_and)
-Tensor.__or__ = lambda self, other: logical_or(self, other)
+Tensor.__or__ = logical_or
 Tensor.__ror__ = _rev(logical_or)
-Tensor.__invert__ = lambda self: logical_not(self)
-Tensor.__neg__ = lambda self: negative(self)
-Tensor.__abs__ = lambda self: abs(self)
-Tensor.__lt__ = lambda self, other: less(self, other)
-Tensor.__le__ = lambda self, other: less_equal(self, other)
-Tensor.__gt__ = lambda self, other: greater(self, other)
-Tensor.__ge__ = lambda self, other: greater_equal(self, other)
+Tensor.__invert__ = logical_not
+Tensor.__neg__ = negative
+Tensor.__abs__ = abs
+Tensor.__lt__ = less
+Tensor.__le__ = less_equal
+Tensor.__gt__ = greater
+Tensor.__ge__ = greater_equal
 
 
 def _eq(self, other):
