@@ -9,17 +9,7 @@
 #include <mutex>
 
 #include "nn.h"
-
-extern "C" {
-void scipy_cblas_sgemm(int order, int trans_a, int trans_b, int m, int n, int k, float alpha,
-                       const float* a, int lda, const float* b, int ldb, float beta, float* c,
-                       int ldc);
-void scipy_cblas_dgemm(int order, int trans_a, int trans_b, int m, int n, int k, double alpha,
-                       const double* a, int lda, const double* b, int ldb, double beta, double* c,
-                       int ldc);
-void scipy_openblas_set_num_threads(int n);
-int scipy_openblas_get_num_threads(void);
-}
+#include "blas.h"
 
 namespace th {
 
@@ -33,7 +23,6 @@ void check_geometry(const Geometry& g, const char* op) {
 
 namespace {
 
-constexpr int kRowMajor = 101, kNoTrans = 111, kTrans = 112;
 
 template <typename T>
 void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T* a, int64_t lda, const T* b,

@@ -4,35 +4,10 @@
 #include <cstring>
 
 #include "common.h"
-
-extern "C" {
-void scipy_cblas_sgemm(int order, int trans_a, int trans_b, int m, int n, int k, float alpha,
-                       const float* a, int lda, const float* b, int ldb, float beta, float* c,
-                       int ldc);
-void scipy_cblas_dgemm(int order, int trans_a, int trans_b, int m, int n, int k, double alpha,
-                       const double* a, int lda, const double* b, int ldb, double beta, double* c,
-                       int ldc);
-// The strided batch API arrived in later OpenBLAS releases: weak, so an older library still
-// loads and BatchMatMulV2 falls back to one GEMM per matrix.
-void scipy_cblas_sgemm_batch_strided(int order, int trans_a, int trans_b, int m, int n, int k,
-                                     float alpha, const float* a, int lda, int stride_a,
-                                     const float* b, int ldb, int stride_b, float beta, float* c,
-                                     int ldc, int stride_c, int batch) __attribute__((weak));
-void scipy_cblas_dgemm_batch_strided(int order, int trans_a, int trans_b, int m, int n, int k,
-                                     double alpha, const double* a, int lda, int stride_a,
-                                     const double* b, int ldb, int stride_b, double beta,
-                                     double* c, int ldc, int stride_c, int batch)
-    __attribute__((weak));
-void scipy_openblas_set_num_threads(int n);
-int scipy_openblas_get_num_threads(void);
-char* scipy_openblas_get_corename(void);
-char* scipy_openblas_get_config(void);
-}
+#include "blas.h"
 
 namespace th {
 namespace {
-
-constexpr int kRowMajor = 101, kNoTrans = 111, kTrans = 112;
 
 void matmul(py::array a, py::array b, py::array out, bool transpose_a, bool transpose_b) {
   require_contiguous(a, "MatMul", "a");
