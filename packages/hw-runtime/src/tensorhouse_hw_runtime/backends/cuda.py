@@ -1,15 +1,24 @@
 """The GPU backend, through pycuda (the ``[gpu]`` extra).
 
 Each GPU is used through its primary context; buffers are ``pycuda.gpuarray.GPUArray`` objects
-allocated from a per-device ``DeviceMemoryPool``. ``CUDA_VISIBLE_DEVICES`` is honoured by the
-CUDA driver itself, before pycuda enumerates devices.
+whose memory comes from a per-logical-device caching allocator (``_pool.CachingAllocator``):
+size-class bins with reuse, growth on demand under ``config.experimental.set_memory_growth``
+(or ``TF_FORCE_GPU_ALLOW_GROWTH=true``, as TF), else one arena reserved at the first
+allocation (the logical device's ``memory_limit``, or ``RESERVE_FRACTION`` of the free memory).
+``CUDA_VISIBLE_DEVICES`` is honoured by the CUDA driver itself, before pycuda enumerates
+devices. Kernel libraries make a device's context current with ``backend.activate(device)``.
 """
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from . import Backend, BackendUnavailable, PhysicalInfo
+from ._pool import CachingAllocator
+
+RESERVE_FRACTION = 0.9  # of the free memory, reserved up front when memory growth is off
 
 
 class CUDABackend(Backend):
@@ -65,26 +74,55 @@ class CUDABackend(Backend):
             ctx = self._contexts[index] = dev.retain_primary_context()
         return _Pushed(ctx)
 
-    def _pool(self, device):
-        pool = self._pools.get(device.index)
-        if pool is None:
-            from pycuda.tools import DeviceMemoryPool
+    def activate(self, device):
+        """A context manager making ``device``'s CUDA context current (kernels launch in it)."""
+        return self._context(device.physical_index)
 
-            pool = self._pools[device.index] = DeviceMemoryPool()
+    def _pool(self, device) -> CachingAllocator:
+        pool = self._pools.get(device.name)
+        if pool is None:
+            pool = self._pools[device.name] = self._make_pool(device)
         return pool
 
+    def _make_pool(self, device) -> CachingAllocator:
+        from ..devices import _runtime
+
+        physical = f"/physical_device:GPU:{device.physical_index}"
+        growth = _runtime.memory_growth.get(physical, False) or (
+            os.environ.get("TF_FORCE_GPU_ALLOW_GROWTH", "").lower() == "true"
+        )
+        limit = None if device.memory_limit is None else device.memory_limit << 20
+        reserve = limit
+        if not growth and reserve is None:
+            with self._context(device.physical_index):
+                free, _ = self._cuda.mem_get_info()
+            reserve = int(free * RESERVE_FRACTION) // 512 * 512
+        cuda = self._cuda
+        return CachingAllocator(
+            cuda.mem_alloc, limit=limit, growth=growth, reserve=reserve,
+            name=device.name, limit_mib=device.memory_limit,
+        )  # fmt: skip
+
+    def _allocator(self, device):
+        """``allocator(nbytes)`` for pycuda's GPUArray: a pointer holder whose release returns
+        the block to the pool."""
+        pool = self._pool(device)
+        holder = _holder_class(self._cuda)
+
+        def allocate(nbytes):
+            return holder(pool, pool.malloc(nbytes))
+
+        return allocate
+
     def allocate(self, device, shape, dtype):
-        _check_limit(device, int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize)
         with self._context(device.physical_index):
-            a = self._gpuarray.GPUArray(
-                shape, np.dtype(dtype), allocator=self._pool(device).allocate
-            )
+            a = self._gpuarray.GPUArray(shape, np.dtype(dtype), allocator=self._allocator(device))
         return device.stats.track(a, a.nbytes)
 
     def from_host(self, device, array):
         array = np.ascontiguousarray(array) if np.ndim(array) else np.asarray(array)
         with self._context(device.physical_index):
-            a = self._gpuarray.to_gpu(array, allocator=self._pool(device).allocate)
+            a = self._gpuarray.to_gpu(array, allocator=self._allocator(device))
         return device.stats.track(a, a.nbytes)
 
     def to_host(self, device, handle):
@@ -94,7 +132,10 @@ class CUDABackend(Backend):
     def copy(self, src, dst, handle):
         if src.physical_index == dst.physical_index:
             with self._context(dst.physical_index):
-                out = handle.copy()
+                out = self._gpuarray.empty(handle.shape, handle.dtype,
+                                           allocator=self._allocator(dst))  # fmt: skip
+                if handle.nbytes:
+                    self._cuda.memcpy_dtod(out.gpudata, handle.gpudata, handle.nbytes)
             return dst.stats.track(out, out.nbytes)
         return self.from_host(dst, self.to_host(src, handle))
 
@@ -102,19 +143,61 @@ class CUDABackend(Backend):
         with self._context(device.physical_index):
             self._cuda.Context.synchronize()
 
+    def memory_info(self, device) -> dict:
+        """TF's ``get_memory_info``: bytes requested by live buffers, and the peak."""
+        pool = self._pools.get(device.name)
+        if pool is None:
+            return {"current": 0, "peak": 0}
+        return {"current": pool.current, "peak": pool.peak}
 
-def _check_limit(device, nbytes):
-    """A logical GPU with a memory limit (LogicalDeviceConfiguration) refuses to exceed it."""
-    if (
-        device.memory_limit is not None
-        and device.stats.current + nbytes > device.memory_limit << 20
-    ):
-        from ..errors import ResourceExhaustedError
+    def reset_memory_stats(self, device):
+        pool = self._pools.get(device.name)
+        if pool is not None:
+            pool.reset_peak()
+        device.stats.reset_peak()
 
-        raise ResourceExhaustedError(
-            f"OOM when allocating {nbytes} bytes on {device.name}: {device.stats.current} bytes "
-            f"in use of its {device.memory_limit} MiB limit"
-        )
+    def allocator_stats(self, device) -> dict:
+        """The caching allocator's counters (bytes in use, cached, reserved, reuses, ...)."""
+        pool = self._pools.get(device.name)
+        return {} if pool is None else pool.stats()
+
+    def empty_cache(self, device):
+        """Return the pool's cached blocks to the driver (or to its arena)."""
+        pool = self._pools.get(device.name)
+        if pool is not None:
+            pool.empty_cache()
+
+
+_HOLDERS: dict = {}
+
+
+def _holder_class(cuda):
+    """A ``PointerHolderBase`` subclass (so every pycuda call takes it as device memory) that
+    returns its block to the pool when the last GPUArray using it goes away."""
+    cls = _HOLDERS.get(id(cuda))
+    if cls is None:
+
+        class PooledBlock(cuda.PointerHolderBase):
+            def __init__(self, pool, ptr):
+                super().__init__()
+                self._pool = pool
+                self._ptr = ptr
+
+            def get_pointer(self):
+                return self._ptr
+
+            def __int__(self):
+                return self._ptr
+
+            __index__ = __int__
+
+            def __del__(self):
+                pool, self._pool = self._pool, None
+                if pool is not None:
+                    pool.free(self._ptr)
+
+        cls = _HOLDERS[id(cuda)] = PooledBlock
+    return cls
 
 
 class _Pushed:
