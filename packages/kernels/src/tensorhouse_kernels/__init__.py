@@ -25,6 +25,11 @@ if _find_spec("jax") is not None:  # XLA kernels (jax.numpy); JAX loads on their
 
     _xla_kernels.register_all()
 
+if _find_spec("pycuda") is not None:  # CUDA kernels; compiled and loaded on their first call
+    from . import gpu as _gpu_kernels
+
+    _gpu_kernels.register_all()
+
 try:
     __version__ = _version("tensorhouse-kernels")
 except _PNF:  # a source tree that was never installed

@@ -1,0 +1,48 @@
+"""Every op of the CPU kernel library has a CUDA kernel, or is excluded on purpose.
+
+The op list comes from the runtime's registry, so an op added to the CPU library without a
+GPU kernel (``tensorhouse_kernels.gpu.TABLE``) or an entry in ``gpu.EXCLUDED`` fails here.
+"""
+
+from __future__ import annotations
+
+from tensorhouse_hw_runtime.registry import list_kernels
+from tensorhouse_kernels import gpu
+
+
+def test_every_cpu_op_has_a_gpu_kernel_or_a_stated_exclusion():
+    cpu = gpu.cpu_op_dtypes()
+    assert len(cpu) >= 80  # guards against an empty registry hiding everything
+    missing = sorted(set(cpu) - set(gpu.TABLE) - set(gpu.EXCLUDED))
+    assert not missing, (
+        f"CPU ops without a GPU kernel: {missing}. Add a kernel to tensorhouse_kernels.gpu.TABLE "
+        "(and its CUDA source), or list the op in gpu.EXCLUDED with the reason."
+    )
+
+
+def test_exclusions_are_explained_and_not_registered():
+    assert not set(gpu.EXCLUDED) & set(gpu.TABLE)
+    for op, reason in gpu.EXCLUDED.items():
+        assert isinstance(reason, str) and len(reason) > 20, op
+        assert not list_kernels(op_type=op, device_type="GPU"), op
+
+
+def test_gpu_kernels_have_the_cpu_dtypes_when_registered():
+    cpu = gpu.cpu_op_dtypes()
+    registered = {k.op_type for k in list_kernels(device_type="GPU") if k.source == gpu.SOURCE}
+    for op in registered:
+        got = {k.dtype for k in list_kernels(op_type=op, device_type="GPU")}
+        assert got == set(cpu[op]) & gpu._GPU_DTYPES, op
+        for k in list_kernels(op_type=op, device_type="GPU"):
+            assert getattr(k.kernel, "returns_outputs", False), op
+    assert registered <= set(cpu)
+
+
+def test_table_covers_the_issue_list():
+    for op in ("AddV2", "Exp", "Sum", "Mean", "MatMul", "BatchMatMulV2", "Softmax",
+               "LogSoftmax", "SoftmaxCrossEntropyWithLogits",
+               "SparseSoftmaxCrossEntropyWithLogits", "Conv2D", "Conv2DBackpropInput",
+               "Conv2DBackpropFilter", "MaxPool", "AvgPool", "MaxPoolGrad", "AvgPoolGrad",
+               "FusedBatchNormV3", "FusedBatchNormGradV3", "GatherV2", "GatherNd", "ScatterNd",
+               "UnsortedSegmentSum", "RandomUniform", "RandomStandardNormal", "Cast"):  # fmt: skip
+        assert op in gpu.TABLE, op
