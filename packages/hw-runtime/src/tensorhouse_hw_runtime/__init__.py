@@ -17,6 +17,7 @@ from .devices import (
     device,
     get_device,
     list_devices,
+    set_native_allocator,
 )
 from .dispatch import copy_to_device, dispatch, from_host, place, synchronize, to_host
 from .registry import KernelInfo, KernelRegistry, list_kernels, register_kernel, registry
@@ -43,6 +44,7 @@ __all__ = [
     "device",
     "get_device",
     "list_devices",
+    "set_native_allocator",
     "copy_to_device",
     "dispatch",
     "from_host",

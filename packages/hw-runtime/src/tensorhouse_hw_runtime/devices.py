@@ -9,6 +9,7 @@ physical devices does not initialize it.
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import threading
 from typing import NamedTuple
@@ -78,8 +79,16 @@ class Device:
         self.name = f"{_PREFIX}{device_type}:{index}"
         self.spec = DeviceSpec.from_string(self.name)
         self.stats = MemoryStats()
-        alloc = backend.allocate
-        self.allocate = lambda shape, dtype: alloc(self, shape, dtype)
+        self.bind_allocator()
+
+    def bind_allocator(self):
+        """Point ``allocate`` at the backend's native allocator, or at ``backend.allocate``."""
+        native = self.backend.native_allocator
+        if native is not None:
+            self.allocate = functools.partial(native, self.stats.counts)
+        else:
+            alloc = self.backend.allocate
+            self.allocate = lambda shape, dtype: alloc(self, shape, dtype)
 
     def __repr__(self):
         return f"<Device {self.name}>"
@@ -170,6 +179,12 @@ class _Runtime:
         self._by_key = {(d.device_type, d.index): d for d in devices}
         self._devices = devices
 
+    def rebind_allocators(self, backend):
+        """A backend's allocator changed: its devices (when they exist) rebind to it."""
+        for d in self._devices or ():
+            if d.backend is backend:
+                d.bind_allocator()
+
     def find(self, device_type: str, index: int) -> Device | None:
         self.devices()
         return self._by_key.get((device_type, index))
@@ -182,6 +197,21 @@ class _Runtime:
 
 _runtime = _Runtime()
 _scope = threading.local()
+
+
+def set_native_allocator(device_type: str, allocator) -> None:
+    """Allocate ``device_type``'s buffers with ``allocator(counts, shape, dtype)`` from now on.
+
+    For kernel libraries that bring an allocator of their own (the C++ CPU kernels do). The
+    allocator keeps the device's byte counters (``counts``: int64 ``[current, peak]``) up to
+    date itself; ``None`` restores the backend's own allocation.
+    """
+    for name in _BACKENDS:
+        backend = importlib.import_module(f"{__package__}.backends.{name}").backend
+        if device_type in backend.device_types:
+            backend.set_native_allocator(allocator)
+            return
+    raise ValueError(f"set_native_allocator: no backend handles device type {device_type!r}")
 
 
 def list_devices(device_type: str | None = None) -> list[Device]:

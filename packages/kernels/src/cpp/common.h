@@ -231,6 +231,7 @@ inline int64_t product(const Shape& s, size_t begin = 0, size_t end = SIZE_MAX) 
   return p;
 }
 
+void init_alloc(py::module_& m);
 void init_elementwise(py::module_& m);
 void init_reduce(py::module_& m);
 void init_matmul(py::module_& m);

@@ -34,6 +34,7 @@ PYBIND11_MODULE(_cpu, m) {
 #else
   m.attr("openmp") = false;
 #endif
+  th::init_alloc(m);
   th::init_elementwise(m);
   th::init_reduce(m);
   th::init_matmul(m);

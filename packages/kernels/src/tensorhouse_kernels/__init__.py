@@ -14,7 +14,7 @@ _blas.preload()  # before the C++ module: it links OpenBLAS by soname
 with _blas.loading_env(_blas.openmp_env()):  # libgomp reads these when the module loads
     from . import cpu as _cpu_kernels
 from . import runtime  # noqa: E402
-from .execute import execute  # noqa: E402
+from .execute import eager_elementwise, execute  # noqa: E402
 from .opdefs import OpDef, broadcast_shape, get_op_def, list_op_defs, normalize_axes  # noqa: E402
 
 _cpu_kernels.register_all()
@@ -38,6 +38,7 @@ except _PNF:  # a source tree that was never installed
 __all__ = [
     "__version__",
     "cpu_info",
+    "eager_elementwise",
     "execute",
     "OpDef",
     "broadcast_shape",

@@ -16,7 +16,8 @@ from .opdefs import (
     stateless_seed,
     strided_slice_spec,
 )
-from .runtime import config, errors, register_kernel
+from .execute import _fast_cpu
+from .runtime import config, errors, register_kernel, set_native_allocator
 
 __all__ = ["register_all", "info"]
 
@@ -419,10 +420,15 @@ def register_all():
     all_types = [d.name for d in ALL]
     floats = ("float32", "float64")
     _cpu.set_invalid_argument_error(errors.InvalidArgumentError)
+    set_native_allocator("CPU", _cpu.empty)
     for name, code in _cpu.UNARY_OPS.items():
-        _register(name, _unary_kernel(code))
+        kernel = _unary_kernel(code)
+        _register(name, kernel)
+        _fast_cpu[name] = (kernel, _cpu.unary, code, False)
     for name, code in _cpu.BINARY_OPS.items():
-        _register(name, _binary_kernel(code))
+        kernel = _binary_kernel(code)
+        _register(name, kernel)
+        _fast_cpu[name] = (kernel, _cpu.binary, code, code >= _cpu.BINARY_OPS["Equal"])
     for name, code in _cpu.PREDICATE_OPS.items():
         _register(name, _predicate_kernel(code), all_types)
     for name, code in _cpu.LOGICAL_OPS.items():

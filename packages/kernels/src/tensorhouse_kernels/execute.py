@@ -2,14 +2,60 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from .opdefs import _OPS, get_op_def
 from .runtime import copy_to_device, errors
 from .runtime import registry as _registry
 
-__all__ = ["execute", "returns_outputs"]
+__all__ = ["eager_elementwise", "execute", "returns_outputs"]
 
 _dispatch_table = _registry._best  # the registry's hot-path dict, read-only here
 _returning: set = set()  # kernels marked by returns_outputs
+# op type -> (registered kernel, C entry, op code, bool output): the C++ elementwise kernels
+# that eager_elementwise may call directly (filled by tensorhouse_kernels.cpu).
+_fast_cpu: dict = {}
+_BOOL = np.dtype(bool)
+
+
+def eager_elementwise(op_type: str):
+    """A shortcut for one unary or binary elementwise op on same-shape, same-dtype inputs.
+
+    Returns ``f(device, *buffers) -> output buffer``, or ``None`` when ``op_type`` has no
+    shortcut. ``f`` returns ``None`` whenever the shortcut does not apply (shapes or dtypes
+    differ, the device is not a CPU, or the registry would pick another kernel for this
+    dtype): the caller then takes ``execute``, which also produces the errors. When it applies,
+    its result is exactly ``execute``'s, without the op-definition and dispatch steps.
+    """
+    entry = _fast_cpu.get(op_type)
+    if entry is None:
+        return None
+    kernel, c_entry, code, out_bool = entry
+    table = _dispatch_table
+    if get_op_def(op_type).num_inputs == 1:
+
+        def unary(device, a):
+            dt = a.dtype
+            if table.get((op_type, device.device_type, dt)) is not kernel:
+                return None
+            out = device.allocate(a.shape, dt)
+            c_entry(code, a, out)
+            return out
+
+        return unary
+
+    def binary(device, a, b):
+        dt = a.dtype
+        shape = a.shape
+        if dt is not b.dtype or shape != b.shape:
+            return None
+        if table.get((op_type, device.device_type, dt)) is not kernel:
+            return None
+        out = device.allocate(shape, _BOOL if out_bool else dt)
+        c_entry(code, a, b, out)
+        return out
+
+    return binary
 
 
 def returns_outputs(kernel):

@@ -27,6 +27,7 @@ from tensorhouse_hw_runtime import (
     place,
     register_kernel,
     registry,
+    set_native_allocator,
     synchronize,
     to_host,
 )
@@ -57,6 +58,7 @@ __all__ = [
     "register_kernel",
     "registry",
     "runtime_version",
+    "set_native_allocator",
     "synchronize",
     "to_host",
 ]

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from collections import namedtuple
 
+from tensorhouse_kernels import eager_elementwise
+from tensorhouse_kernels.runtime import current_device
+
+from . import _tape
+from . import _tensor as _ts
 from . import dtypes as _dt
 from ._tensor import Tensor, _coerce_pair, _execute, _op, convert_to_tensor, errors
 
@@ -28,7 +33,15 @@ def _t(x):
 
 
 def _unary(op_type, name=None):
+    fast = eager_elementwise(op_type)
+
     def fn(x, name=None):
+        # Eager, untaped, unscoped, on a plain tensor: the kernels' shortcut, when it applies.
+        if fast is not None and type(x) is Tensor and not (_tape._active or _ts._tracing):
+            if current_device() is None:
+                out = fast(x._device, x._value)
+                if out is not None:
+                    return Tensor(out, x._device)
         return _op(op_type, [x if type(x) is Tensor else convert_to_tensor(x)])
 
     fn.__name__ = name or op_type.lower()
@@ -37,7 +50,20 @@ def _unary(op_type, name=None):
 
 
 def _binary(op_type, name=None):
+    fast = eager_elementwise(op_type)
+
     def fn(x, y, name=None):
+        if (
+            fast is not None
+            and type(x) is Tensor
+            and type(y) is Tensor
+            and not (_tape._active or _ts._tracing)
+        ):
+            device = x._device
+            if device is y._device and current_device() is None:
+                out = fast(device, x._value, y._value)
+                if out is not None:
+                    return Tensor(out, device)
         return _op(op_type, list(_coerce_pair(x, y)))
 
     fn.__name__ = name or op_type.lower()

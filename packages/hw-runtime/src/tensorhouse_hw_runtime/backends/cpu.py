@@ -92,6 +92,8 @@ class CPUBackend(Backend):
         return [PhysicalInfo("CPU", 0, cpu_details())]
 
     def allocate(self, device, shape, dtype):
+        if self.native_allocator is not None:
+            return self.native_allocator(device.stats.counts, tuple(shape), np.dtype(dtype))
         a = np.empty(shape, dtype=dtype)
         return device.stats.track(a, a.nbytes)
 

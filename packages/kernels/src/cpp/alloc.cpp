@@ -1,0 +1,111 @@
+// The CPU device's buffer allocator: NumPy arrays whose memory this module owns, so that the
+// device's byte counters (hw-runtime's MemoryStats.counts, an int64 [current, peak] array) are
+// updated in C when a buffer is created and when its last reference goes, with no Python
+// callback on either side.
+#include <sys/mman.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include "common.h"
+
+namespace th {
+namespace {
+
+// Each block starts with this header; the array's data follows at kHeader bytes.
+struct Block {
+  PyObject* counts;  // the owning device's counters (a strong reference), or nullptr
+  int64_t* data;     // counts' [current, peak]
+  int64_t nbytes;
+};
+constexpr size_t kAlign = 64;  // a cache line, and enough for every vector width we use
+constexpr size_t kHeader = 64;
+static_assert(sizeof(Block) <= kHeader, "block header");
+constexpr size_t kHugeFrom = size_t(1) << 22;  // NumPy's threshold for transparent huge pages
+
+void release(PyObject* capsule) {
+  void* raw = PyCapsule_GetPointer(capsule, nullptr);
+  auto* block = static_cast<Block*>(raw);
+  if (block->counts) {
+    block->data[0] -= block->nbytes;
+    Py_DECREF(block->counts);
+  }
+  std::free(raw);
+}
+
+py::array empty(py::array counts, py::object shape_in, py::object dtype_in) {
+  const py::tuple shape = PyTuple_Check(shape_in.ptr()) ? py::reinterpret_borrow<py::tuple>(shape_in)
+                                                         : py::tuple(shape_in);
+  py::dtype dtype = py::dtype::from_args(dtype_in);
+  if (counts.ndim() != 1 || counts.shape(0) != 2 || !counts.writeable() ||
+      !(counts.flags() & py::array::c_style) || counts.dtype().kind() != 'i' ||
+      counts.itemsize() != 8)
+    throw py::value_error("empty: counts must be a writable int64 array of 2 elements");
+  const py::ssize_t rank = static_cast<py::ssize_t>(shape.size());
+  if (rank > 32) throw py::value_error("empty: rank above 32");
+  Py_intptr_t dims[32];
+  int64_t count = 1;
+  for (py::ssize_t i = 0; i < rank; ++i) {
+    const long long d = PyLong_AsLongLong(PyTuple_GET_ITEM(shape.ptr(), i));
+    if (d == -1 && PyErr_Occurred()) throw py::error_already_set();
+    if (d < 0) throw py::value_error("empty: negative dimension " + std::to_string(d));
+    if (d && count > INT64_MAX / d) throw py::value_error("empty: too many elements");
+    dims[i] = static_cast<Py_intptr_t>(d);
+    count *= d;
+  }
+  const int64_t itemsize = dtype.itemsize();
+  if (itemsize && count > (INT64_MAX - int64_t(kHeader + kAlign)) / itemsize)
+    throw py::value_error("empty: too many bytes");
+  const int64_t nbytes = count * itemsize;
+  size_t total = kHeader + ((static_cast<size_t>(nbytes) + kAlign - 1) / kAlign) * kAlign;
+  const bool huge = total >= kHugeFrom;
+  const size_t align = huge ? (size_t(1) << 21) : kAlign;
+  if (huge) total = (total + align - 1) / align * align;
+  void* raw = std::aligned_alloc(align, total);
+  if (!raw) throw std::bad_alloc();
+#ifdef MADV_HUGEPAGE
+  if (huge) madvise(raw, total, MADV_HUGEPAGE);
+#endif
+  auto* block = static_cast<Block*>(raw);
+  block->counts = nullptr;  // counted only once the array exists
+  block->data = nullptr;
+  block->nbytes = nbytes;
+  PyObject* capsule = PyCapsule_New(raw, nullptr, release);
+  if (!capsule) {
+    std::free(raw);
+    throw py::error_already_set();
+  }
+  auto& api = py::detail::npy_api::get();
+  PyObject* descr = dtype.release().ptr();  // PyArray_NewFromDescr steals it
+  PyObject* arr = api.PyArray_NewFromDescr_(api.PyArray_Type_, descr, static_cast<int>(rank),
+                                            dims, nullptr, static_cast<char*>(raw) + kHeader,
+                                            py::detail::npy_api::NPY_ARRAY_C_CONTIGUOUS_ |
+                                                py::detail::npy_api::NPY_ARRAY_ALIGNED_ |
+                                                py::detail::npy_api::NPY_ARRAY_WRITEABLE_,
+                                            nullptr);
+  if (!arr) {
+    Py_DECREF(capsule);  // frees the block
+    throw py::error_already_set();
+  }
+  if (api.PyArray_SetBaseObject_(arr, capsule) != 0) {  // steals the capsule
+    Py_DECREF(arr);
+    throw py::error_already_set();
+  }
+  block->counts = counts.ptr();
+  Py_INCREF(block->counts);
+  int64_t* c = block->data = static_cast<int64_t*>(counts.mutable_data());
+  c[0] += nbytes;
+  if (c[0] > c[1]) c[1] = c[0];
+  return py::reinterpret_steal<py::array>(arr);
+}
+
+}  // namespace
+
+void init_alloc(py::module_& m) {
+  m.def("empty", &empty, py::arg("counts"), py::arg("shape"), py::arg("dtype"),
+        "A C-contiguous, 64-byte aligned, uninitialized array that adds its bytes to "
+        "counts[0] (and raises counts[1], the peak, to match) now and takes them off counts[0] "
+        "when it is freed.");
+}
+
+}  // namespace th
