@@ -103,10 +103,12 @@ from ._math import (
     tanh,
     tensordot,
     truediv,
+    truncatediv,
+    truncatemod,
 )
 from ._module import Module, name_scope
 from ._sysinfo import system_info
-from ._tape import GradientTape, UnconnectedGradients
+from ._tape import GradientTape, UnconnectedGradients, custom_gradient, stop_gradient
 from ._tensor import Tensor, TensorShape, constant, convert_to_tensor, is_tensor
 from ._variables import Variable
 from .dtypes import (
@@ -126,6 +128,8 @@ from .dtypes import (
     string,
     uint8,
 )
+
+newaxis = None  # TF's ``tf.newaxis``, for ``x[tf.newaxis]``
 
 try:
     __version__ = _version("tensorhouse-ops")
@@ -147,6 +151,7 @@ __all__ = [
     "clip_by_global_norm",
     "clip_by_norm",
     "clip_by_value",
+    "custom_gradient",
     "einsum",
     "eye",
     "linspace",
@@ -212,6 +217,7 @@ __all__ = [
     "multiply",
     "negative",
     "nest",
+    "newaxis",
     "nn",
     "not_equal",
     "one_hot",
@@ -245,6 +251,7 @@ __all__ = [
     "square",
     "squeeze",
     "stack",
+    "stop_gradient",
     "strided_slice",
     "string",
     "subtract",
@@ -256,6 +263,8 @@ __all__ = [
     "tile",
     "transpose",
     "truediv",
+    "truncatediv",
+    "truncatemod",
     "uint8",
     "UnconnectedGradients",
     "unstack",

@@ -100,7 +100,10 @@ def expand_dims(input, axis, name=None):  # noqa: A002 - TF's name
     dims = x.shape.as_list()
     axis = int(axis)
     if not -len(dims) - 1 <= axis <= len(dims):
-        raise ValueError(f"expand_dims axis {axis} is out of range for a rank-{len(dims)} tensor")
+        raise _errors.InvalidArgumentError(
+            f"Tried to expand dim index {axis} for tensor with {len(dims)} dimensions. "
+            "[Op:ExpandDims]"
+        )
     if axis < 0:
         axis += len(dims) + 1
     return reshape(x, dims[:axis] + [1] + dims[axis:])
@@ -114,7 +117,9 @@ def squeeze(input, axis=None, name=None):  # noqa: A002 - TF's name
     axes = {a % len(dims) for a in ([axis] if isinstance(axis, int) else axis)}
     for a in axes:
         if dims[a] != 1:
-            raise ValueError(f"Can not squeeze dim[{a}], expected a dimension of 1, got {dims[a]}")
+            raise _errors.InvalidArgumentError(
+                f"Can not squeeze dim[{a}], expected a dimension of 1, got {dims[a]} [Op:Squeeze]"
+            )
     return reshape(x, [d for i, d in enumerate(dims) if i not in axes])
 
 

@@ -467,6 +467,24 @@ class Function:
         return None
 
     def _trace(self, args, flat, key):
+        graph, positions, result, created = self._build_graph(args, flat)
+        if created:
+            # As TF: a first trace that created variables is traced once more, so a function
+            # that creates variables on every call fails now, with TF's ValueError.
+            self._tracing_count += 1
+            graph, positions, result, _ = self._build_graph(args, flat)
+        device = current_device() or default_device()
+        cf = ConcreteFunction(graph, tuple(args), _structure(result), positions, device,
+                              self._name)  # fmt: skip
+        cf._jit_compile = self._jit_compile
+        self._cache[key] = cf
+        self._tracing_count += 1
+        self._retrace_warning()
+        return cf
+
+    def _build_graph(self, args, flat):
+        """Trace the Python function once; returns (graph, tensor positions, its result, the
+        variables it created)."""
         graph = Graph(self._name)
         positions = []
         sym = []
@@ -499,14 +517,7 @@ class Function:
                 outs.append(o)
         graph.outputs = outs
         self._first_trace_done = True
-        device = current_device() or default_device()
-        cf = ConcreteFunction(graph, tuple(args), _structure(result), positions, device,
-                              self._name)  # fmt: skip
-        cf._jit_compile = self._jit_compile
-        self._cache[key] = cf
-        self._tracing_count += 1
-        self._retrace_warning()
-        return cf
+        return graph, positions, result, state["created"]
 
     def _call_python(self, sym_args):
         if self._signature_is_simple_positional(sym_args):

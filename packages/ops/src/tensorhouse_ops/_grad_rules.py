@@ -56,6 +56,8 @@ def backward(rec, output_grads):
     """Input gradients of one recorded op, given the gradients of its outputs."""
     if rec.op_type in NON_DIFFERENTIABLE:
         return [None] * len(rec.inputs)
+    if rec.op_type == "CustomGradient":
+        return _custom(rec.inputs, rec.outputs, rec.attrs, list(output_grads))
     fn = RULES.get(rec.op_type)
     if fn is None:
         from ._tensor import errors
@@ -97,7 +99,22 @@ def unbroadcast(g, shape):
 
 @rule("Identity")
 def _identity(x, y, attrs, dy):
-    return [dy]
+    return [None] if attrs.get("stop_gradient") else [dy]
+
+
+def _custom(x, y, attrs, dy):
+    """``tf.custom_gradient``'s record: the user's ``grad_fn``, one gradient per tensor input
+    (not in ``RULES``: it is no op type, and finite differences cannot check a user's rule)."""
+    from .nest import flatten
+
+    dy = [zeros_like(o) if g is None else g for g, o in zip(dy, y)]
+    grads = attrs["grad_fn"](*dy)
+    grads = flatten(grads) if isinstance(grads, list | tuple) else [grads]
+    if len(grads) != len(x):
+        raise ValueError(
+            f"custom_gradient's grad_fn returned {len(grads)} gradients for {len(x)} inputs"
+        )
+    return grads
 
 
 @rule("Neg")

@@ -25,6 +25,8 @@ __all__ = [
     "relu6_grad", "relu_grad", "round", "rsqrt", "selu_grad", "sigmoid", "sigmoid_grad", "sign",
     "sin", "softplus", "softplus_grad", "sqrt", "square", "squared_difference", "subtract",
     "tan", "tanh", "tanh_grad", "top_k", "truediv", "unsorted_segment_sum",
+    "truncatediv", "truncatemod", "reduce_std", "reduce_variance", "reduce_logsumexp",
+    "log_sigmoid",
 ]  # fmt: skip
 
 
@@ -131,6 +133,11 @@ _TRUEDIV_TARGET = {
 
 def divide(x, y, name=None):
     """TF's ``x / y``: integers are first cast to float (int32 -> float64, as TF does)."""
+    if isinstance(x, Tensor) and isinstance(y, Tensor) and x.dtype is not y.dtype:
+        # TF checks this in Python, before any op: a TypeError, not InvalidArgumentError
+        raise TypeError(
+            f"`x` and `y` must have the same dtype, got tf.{x.dtype.name} != tf.{y.dtype.name}."
+        )
     x, y = _coerce_pair(x, y)
     target = _TRUEDIV_TARGET.get(x.dtype.name)
     if target is not None and x.dtype is y.dtype:
@@ -139,6 +146,54 @@ def divide(x, y, name=None):
 
 
 truediv = divide
+
+
+def truncatediv(x, y, name=None):
+    """TF's ``tf.truncatediv``: division rounded toward zero (C's ``/`` on integers)."""
+    x, y = _coerce_pair(x, y)
+    if not x.dtype.is_integer:
+        q = realdiv(x, y)
+        return _ts_where(less(q, 0), ceil(q), floor(q))
+    q, r = floordiv(x, y), floormod(x, y)
+    # floor and truncation differ by one where the remainder is nonzero and the signs differ
+    fix = logical_and(not_equal(r, 0), less(multiply(sign(x), sign(y)), 0))
+    return add(q, cast(fix, x.dtype))
+
+
+def truncatemod(x, y, name=None):
+    """TF's ``tf.truncatemod``: the remainder of ``truncatediv``; it has the dividend's sign."""
+    x, y = _coerce_pair(x, y)
+    return subtract(x, multiply(truncatediv(x, y), y))
+
+
+def _ts_where(c, a, b):
+    return _op("SelectV2", [c, a, b])
+
+
+def reduce_variance(input_tensor, axis=None, keepdims=False, name=None):
+    """TF's ``tf.math.reduce_variance`` (the population variance, floats only)."""
+    x = _t(input_tensor)
+    mean = reduce_mean(x, axis=axis, keepdims=True)
+    return reduce_mean(squared_difference(x, mean), axis=axis, keepdims=keepdims)
+
+
+def reduce_std(input_tensor, axis=None, keepdims=False, name=None):
+    """TF's ``tf.math.reduce_std``: the square root of ``reduce_variance``."""
+    return sqrt(reduce_variance(input_tensor, axis=axis, keepdims=keepdims))
+
+
+def reduce_logsumexp(input_tensor, axis=None, keepdims=False, name=None):
+    """TF's ``tf.math.reduce_logsumexp``, stable for large inputs (the max is taken out)."""
+    x = _t(input_tensor)
+    m = reduce_max(x, axis=axis, keepdims=True)
+    m = _ts_where(is_finite(m), m, _ts.constant(0, dtype=x.dtype))
+    out = log(reduce_sum(exp(subtract(x, m)), axis=axis, keepdims=True)) + m
+    return out if keepdims else reduce_sum(out, axis=axis)  # the sum drops the size-1 axes
+
+
+def log_sigmoid(x, name=None):
+    """TF's ``tf.math.log_sigmoid``: ``-softplus(-x)``, stable for large ``|x|``."""
+    return negative(softplus(negative(_t(x))))
 
 
 def add_n(inputs, name=None):

@@ -15,7 +15,10 @@ import threading
 from .nest import flatten as _flatten
 from .nest import pack_sequence_as
 
-__all__ = ["GradientTape", "UnconnectedGradients", "record", "stop_gradient_scope"]
+__all__ = [
+    "GradientTape", "UnconnectedGradients", "custom_gradient", "record", "stop_gradient",
+    "stop_gradient_scope",
+]  # fmt: skip
 
 _active = 0  # number of recording tapes in all threads; the hot path checks only this
 _tls = threading.local()
@@ -153,14 +156,86 @@ class GradientTape:
         unconnected_gradients=UnconnectedGradients.NONE,
     ):
         """Gradients of ``target`` (summed over its elements and items) w.r.t. ``sources``."""
-        from . import _grad_rules
-        from ._tensor import Tensor, convert_to_tensor
+        self._check_unused()
+        try:
+            return self._gradient(target, sources, output_gradients, unconnected_gradients)
+        finally:
+            self._used = True
 
+    def _check_unused(self):
         if self._used and not self._persistent:
             raise RuntimeError(
                 "A non-persistent GradientTape can only be used to compute one set of "
                 "gradients (or jacobians)"
             )
+
+    def jacobian(
+        self,
+        target,
+        sources,
+        unconnected_gradients=UnconnectedGradients.NONE,
+        parallel_iterations=None,
+        experimental_use_pfor=True,
+    ):
+        """TF's ``GradientTape.jacobian``: per source, shape ``target.shape + source.shape``
+        (one backward pass per element of ``target``)."""
+        from . import _array as A
+
+        self._check_unused()
+        try:
+            t = target._th_read() if hasattr(target, "_th_read") else target
+            n = t.shape.num_elements()
+            flat_sources = _flatten(sources)
+            rows = [[] for _ in flat_sources]
+            for i in range(n):
+                seed = A.reshape(A.one_hot(i, n, dtype=t.dtype), t.shape.as_list())
+                gs = self._gradient(t, flat_sources, seed, unconnected_gradients)
+                for r, g in zip(rows, gs):
+                    r.append(g)
+            out = []
+            for s, r in zip(flat_sources, rows):
+                if all(g is None for g in r):
+                    out.append(None)
+                    continue
+                shape = t.shape.as_list() + s.shape.as_list()
+                zero = next(g for g in r if g is not None)
+                r = [A.zeros_like(zero) if g is None else g for g in r]
+                out.append(A.reshape(A.stack(r), shape))
+            return pack_sequence_as(sources, out)
+        finally:
+            self._used = True
+
+    def batch_jacobian(
+        self,
+        target,
+        source,
+        unconnected_gradients=UnconnectedGradients.NONE,
+        parallel_iterations=None,
+        experimental_use_pfor=True,
+    ):
+        """TF's ``GradientTape.batch_jacobian``: ``d target[i] / d source[i]`` for each example
+        ``i`` of the batch; shape ``target.shape + source.shape[1:]``."""
+        from . import _array as A
+
+        j = self.jacobian(target, source, unconnected_gradients)
+        if j is None:
+            return None
+        t_shape, s_shape = target.shape.as_list(), source.shape.as_list()
+        if t_shape[0] != s_shape[0]:
+            raise ValueError(
+                f"Need first dimension of target shape ({t_shape}) and source shape "
+                f"({s_shape}) to match."
+            )
+        b = t_shape[0]
+        ty, sx = _prod(t_shape[1:]), _prod(s_shape[1:])
+        j = A.reshape(j, [b, ty, b, sx])
+        diag = A.stack([j[i, :, i, :] for i in range(b)])
+        return A.reshape(diag, t_shape + s_shape[1:])
+
+    def _gradient(self, target, sources, output_gradients, unconnected_gradients):
+        from . import _grad_rules
+        from ._tensor import Tensor, convert_to_tensor
+
         unconnected = UnconnectedGradients(unconnected_gradients)
         targets = _flatten(target)
         flat_sources = _flatten(sources)
@@ -216,7 +291,6 @@ class GradientTape:
         finally:
             if was_recording:
                 self._push_recording()
-            self._used = True
         return pack_sequence_as(sources, result)
 
     def _pop_recording(self):
@@ -253,3 +327,57 @@ def stop_gradient_scope():
             if rec:
                 t._recording = True
                 _active += 1
+
+
+def _prod(dims):
+    n = 1
+    for d in dims:
+        n *= d
+    return n
+
+
+def stop_gradient(input, name=None):  # noqa: A002 - TF's name
+    """TF's ``tf.stop_gradient``: the identity, with no gradient flowing back through it (an
+    ``Identity`` marked ``stop_gradient``, so traced functions keep the mark)."""
+    from ._tensor import _op, convert_to_tensor
+
+    x = input._th_read() if hasattr(input, "_th_read") else convert_to_tensor(input)
+    return _op("Identity", [x], {"stop_gradient": True})
+
+
+def custom_gradient(f=None):
+    """TF's ``tf.custom_gradient`` decorator: ``f(*x)`` returns ``(y, grad_fn)`` and the tapes
+    use ``grad_fn(dy)`` (one gradient per tensor argument) instead of ``f``'s own ops.
+
+    Eager only for now: inside a traced ``tf.function`` it raises ``UnimplementedError`` rather
+    than silently differentiate ``f``'s ops.
+    """
+    if f is None:
+        return custom_gradient
+
+    import functools
+
+    @functools.wraps(f)
+    def wrapper(*args, **kwargs):
+        from . import _tensor
+        from ._tensor import Tensor, errors
+
+        if _tensor._tracing:
+            raise errors.UnimplementedError(
+                f"tf.custom_gradient ({getattr(f, '__name__', f)!r}) inside a traced "
+                "tf.function is not supported yet: call it eagerly"
+            )
+        inputs = [
+            a._th_read() if hasattr(a, "_th_read") else a
+            for a in _flatten(list(args))
+            if isinstance(a, Tensor) or hasattr(a, "_th_read")
+        ]
+        with stop_gradient_scope():
+            result, grad_fn = f(*args, **kwargs)
+            flat = _flatten(result)
+            outputs = [_tensor._op("Identity", [y]) for y in flat]
+        if _active:
+            record("CustomGradient", inputs, outputs, {"grad_fn": grad_fn})
+        return pack_sequence_as(result, outputs)
+
+    return wrapper

@@ -36,6 +36,11 @@ class DType:
     as_numpy_dtype = property(lambda self: self._np.type if self._np is not None else object)
 
     @property
+    def size(self) -> int:
+        """Bytes per element (TF's ``DType.size``; 0 for ``string``, as in TF)."""
+        return 0 if self._name == "string" else self._np.itemsize
+
+    @property
     def is_floating(self) -> bool:
         return self._name in ("float16", "bfloat16", "float32", "float64")
 

@@ -9,10 +9,10 @@ from ._tensor import Tensor, _execute, _op, convert_to_tensor
 
 __all__ = [
     "avg_pool2d", "batch_normalization", "bias_add", "conv1d", "conv2d", "conv2d_transpose",
-    "depthwise_conv2d", "dropout", "elu", "fused_batch_norm", "l2_loss", "layer_norm",
-    "log_softmax", "max_pool2d", "moments", "relu", "relu6", "selu", "sigmoid", "softmax",
-    "softmax_cross_entropy_with_logits", "softplus", "sparse_softmax_cross_entropy_with_logits",
-    "tanh", "top_k",
+    "depthwise_conv2d", "dropout", "elu", "fused_batch_norm", "gelu", "l2_loss", "layer_norm",
+    "log_softmax", "max_pool2d", "moments", "relu", "relu6", "selu", "sigmoid",
+    "sigmoid_cross_entropy_with_logits", "silu", "softmax", "softmax_cross_entropy_with_logits",
+    "softplus", "sparse_softmax_cross_entropy_with_logits", "swish", "tanh", "top_k",
 ]  # fmt: skip
 
 sigmoid = M.sigmoid
@@ -35,6 +35,36 @@ def elu(features, name=None):
 
 def selu(features, name=None):
     return _op("Selu", [convert_to_tensor(features)])
+
+
+def silu(features, beta=1.0, name=None):
+    """TF's ``tf.nn.silu`` (also ``swish``): ``x * sigmoid(beta * x)``."""
+    x = convert_to_tensor(features)
+    return M.multiply(x, M.sigmoid(x if beta == 1.0 else M.multiply(x, beta)))
+
+
+swish = silu
+
+
+def gelu(features, approximate=False, name=None):
+    """TF's ``tf.nn.gelu``: ``x * Phi(x)`` exactly (erf), or its tanh approximation."""
+    x = convert_to_tensor(features)
+    if approximate:
+        inner = M.multiply(M.add(x, M.multiply(M.pow(x, 3), 0.044715)), 0.7978845608028654)
+        return M.multiply(M.multiply(x, 0.5), M.add(M.tanh(inner), 1.0))
+    return M.multiply(M.multiply(x, 0.5), M.add(M.erf(M.multiply(x, 0.7071067811865476)), 1.0))
+
+
+def sigmoid_cross_entropy_with_logits(labels=None, logits=None, name=None):
+    """TF's ``tf.nn.sigmoid_cross_entropy_with_logits``: per element,
+    ``max(x, 0) - x * z + log(1 + exp(-|x|))``, stable for large ``|x|``."""
+    x = convert_to_tensor(logits)
+    z = labels if isinstance(labels, Tensor) else convert_to_tensor(labels, x.dtype)
+    if z.shape != x.shape:
+        raise ValueError(
+            f"logits and labels must have the same shape, received ({x.shape} vs {z.shape})."
+        )
+    return M.add(M.subtract(relu(x), M.multiply(x, z)), M.log1p(M.exp(M.negative(M.abs(x)))))
 
 
 def _swap_last(x, axis):
