@@ -423,3 +423,25 @@ def test_random_ops_draw_new_numbers_per_call():
 
     a, b = f().numpy(), f().numpy()
     assert not np.array_equal(a, b)
+
+
+def test_variable_slice_assignment_inside_a_traced_function():
+    v = tf.Variable(np.zeros((3, 3), np.float32))
+
+    @tf.function
+    def f(x):
+        v[0, 1].assign(x)
+        v[1:, :2].assign(tf.ones((2, 2)))
+        doubled = v[2] * 2.0  # a slice read composes with ops like a tensor
+        return v.read_value(), doubled, v[0]
+
+    value, doubled, row = f(tf.constant(5.0))
+    want = np.array([[0, 5, 0], [1, 1, 0], [1, 1, 0]], np.float32)
+    np.testing.assert_array_equal(value.numpy(), want)
+    np.testing.assert_array_equal(doubled.numpy(), [2.0, 2.0, 0.0])
+    np.testing.assert_array_equal(row.numpy(), [0.0, 5.0, 0.0])
+    f(tf.constant(7.0))  # the same trace writes the new value into the variable
+    assert f.experimental_get_tracing_count() == 1
+    assert v.numpy()[0, 1] == 7.0
+    ops = [op.type for op in f.get_concrete_function(tf.constant(1.0)).graph.get_operations()]
+    assert "AssignVariableOp" in ops and "StridedSliceGrad" in ops

@@ -151,14 +151,14 @@ class Variable:
         ``v[0, 1].assign(x)``)."""
         part = self._th_read()[key]
         if type(part) is not Tensor:
-            return part  # a symbolic slice while tracing (no slice assignment in graphs)
+            return _GraphVariableSlice(part, self, key)  # symbolic, while tracing
         return _VariableSlice(part, self, key)
 
     def _assign_slice(self, key, value):
         from ._array import _slice_update
 
         with _tape.stop_gradient_scope():
-            self.assign(_slice_update(self._value, key, value))
+            self.assign(_slice_update(self._th_value(), key, value))
         return self
 
     def scatter_nd_update(self, indices, updates, name=None):
@@ -226,6 +226,35 @@ class _VariableSlice(Tensor):
         return self._var if read_value else None
 
 
+class _GraphVariableSlice:
+    """A variable's slice while a ``tf.function`` is traced: reads as the symbolic slice
+    (ops take it through ``_th_read``, as they take variables) and ``assign`` adds the slice
+    update to the graph."""
+
+    __slots__ = ("_part", "_var", "_key")
+
+    def __init__(self, part, var, key):
+        self._part = part
+        self._var = var
+        self._key = key
+
+    def _th_read(self):
+        return self._part
+
+    def assign(self, value, use_locking=None, name=None, read_value=True):
+        self._var._assign_slice(self._key, value)
+        return self._var if read_value else None
+
+    def __getattr__(self, name):  # shape, dtype, name, numpy(), ... of the symbolic slice
+        return getattr(self._part, name)
+
+    def __getitem__(self, key):
+        return self._part[key]
+
+    def __repr__(self):
+        return repr(self._part)
+
+
 def _delegate(op_name):
     def method(self, *args):
         return getattr(self._th_read(), op_name)(*args)
@@ -240,3 +269,4 @@ for _name in (
     "__lt__", "__le__", "__gt__", "__ge__",
 ):  # fmt: skip
     setattr(Variable, _name, _delegate(_name))
+    setattr(_GraphVariableSlice, _name, _delegate(_name))
