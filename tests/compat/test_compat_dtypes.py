@@ -63,10 +63,6 @@ def test_python_scalars_adopt_float16(tf):
     assert y.dtype == tf.float16 and y.numpy()[0] == 3.0
 
 
-@pytest.mark.th_xfail(
-    "TypeError (TF < 2.14's conversion error) where TF 2.21 converts 1.5 to float32 and AddV2 "
-    "raises InvalidArgumentError (_coerce_pair in _tensor.py)"
-)
 def test_python_float_into_int_tensor_is_invalid_argument(tf):
     # TF 2.21 converts 1.5 to a float32 tensor, then AddV2 refuses the pair
     with pytest.raises(tf.errors.InvalidArgumentError):
@@ -205,10 +201,6 @@ def test_dtype_objects(tf):
     assert tf.float64.size == 8
 
 
-@pytest.mark.th_xfail(
-    "a dtype outside the op's type list raises NotFoundError (no kernel registered), where TF "
-    "raises InvalidArgumentError from the op's type constraint (kernels' execute.py)"
-)
 def test_sqrt_of_integer_is_rejected(tf):
     with pytest.raises(tf.errors.InvalidArgumentError):
         tf.sqrt(tf.constant(4))
@@ -218,10 +210,6 @@ def test_python_int_beyond_int32_becomes_int64(tf):
     assert tf.constant(2**31).dtype == tf.int64
 
 
-@pytest.mark.th_xfail(
-    "a dtype outside the op's type list raises NotFoundError (no kernel registered), where TF "
-    "raises InvalidArgumentError from the op's type constraint (kernels' execute.py)"
-)
 def test_reduce_sum_of_bool_is_invalid_argument(tf):
     with pytest.raises(tf.errors.InvalidArgumentError):
         tf.reduce_sum(tf.constant([True, False]))
@@ -246,7 +234,6 @@ def test_integer_to_a_negative_integer_power_is_invalid_argument(tf):
         tf.pow(tf.constant(2), tf.constant(-1))
 
 
-@pytest.mark.th_xfail("Cast from string raises NotFoundError (no kernel), TF UnimplementedError")
 def test_cast_of_a_string_to_float_is_unimplemented(tf):
     with pytest.raises(tf.errors.UnimplementedError):
         tf.cast(tf.constant("a"), tf.float32)

@@ -19,10 +19,6 @@ def test_constant_of_a_ragged_list_is_value_error(tf):
         tf.constant([[1, 2], [3]])
 
 
-@pytest.mark.th_xfail(
-    "tf.constant(object()) makes an object (string) tensor instead of raising "
-    "ValueError (constant in _tensor.py)"
-)
 def test_constant_of_an_object_is_value_error(tf):
     with pytest.raises(ValueError):
         tf.constant(object())
@@ -52,10 +48,6 @@ def test_transpose_with_a_bad_perm_is_invalid_argument(tf):
         tf.transpose(tf.zeros((2, 3)), perm=[0, 0])
 
 
-@pytest.mark.th_xfail(
-    "a dtype outside the op's type list raises NotFoundError (no kernel registered), where TF "
-    "raises InvalidArgumentError from the op's type constraint (kernels' execute.py)"
-)
 def test_one_hot_of_floats_is_rejected(tf):
     with pytest.raises(tf.errors.InvalidArgumentError):
         tf.one_hot(tf.constant([0.0, 1.0]), 2)
@@ -71,9 +63,6 @@ def test_add_n_of_mixed_shapes_is_invalid_argument(tf):
         tf.add_n([tf.zeros((2,)), tf.zeros((3,))])
 
 
-@pytest.mark.th_xfail(
-    "a string tensor's numpy() is an object array of str, TF gives bytes (b'abc') (_tensor.py)"
-)
 def test_string_tensors(tf):
     s = tf.constant("abc")
     assert s.dtype == tf.string and s.numpy() == b"abc"

@@ -2,7 +2,6 @@
 the stateless ops."""
 
 import numpy as np
-import pytest
 
 
 def _draws(tf, n=3, **kwargs):
@@ -49,11 +48,6 @@ def test_op_seed_with_global_seed_reproduces_after_set_seed(tf):
         np.testing.assert_array_equal(a, b)
 
 
-@pytest.mark.th_xfail(
-    "successive calls with the same op seed repeat their numbers (a fix to _random.py is in "
-    "flight: strict=False until it lands)",
-    strict=False,
-)
 def test_successive_calls_with_the_same_op_seed_differ(tf):
     tf.random.set_seed(5)
     a = tf.random.uniform((4,), seed=3).numpy()

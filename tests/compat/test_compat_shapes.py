@@ -29,7 +29,6 @@ def test_tensorshape_fully_defined(tf):
     assert s[1:].as_list() == [3]
 
 
-@pytest.mark.th_xfail("TensorShape has no concatenate() (_tensor.py)")
 def test_tensorshape_concatenate(tf):
     assert tf.TensorShape([2, 3]).concatenate([4]).as_list() == [2, 3, 4]
     assert tf.TensorShape([None]).concatenate(tf.TensorShape([1])).as_list() == [None, 1]

@@ -60,7 +60,6 @@ def test_variable_item_assignment_is_type_error(tf):
         v[0] = 3.0
 
 
-@pytest.mark.th_xfail("tf.is_tensor(variable) is False; TF says True (is_tensor in _tensor.py)")
 def test_is_tensor_of_a_variable(tf):
     assert tf.is_tensor(tf.Variable(1.0)) and tf.is_tensor(tf.constant(1.0))
     assert not tf.is_tensor(1.0) and not tf.is_tensor(np.ones(2))

@@ -70,9 +70,18 @@ def test_matmul_int32_has_no_kernel(cpu):
     assert info.value.error_code == 5
 
 
-def test_float_only_op_on_ints_has_no_kernel(cpu):
-    with pytest.raises(errors.NotFoundError, match=r"'Sqrt'.*int64.*CPU:float32, CPU:float64"):
+def test_a_dtype_outside_the_ops_type_list_is_invalid_argument(cpu):
+    # TF checks the op's type constraint first: InvalidArgumentError, not a missing kernel
+    with pytest.raises(
+        errors.InvalidArgumentError,
+        match=r"attr 'T' of int64 is not in the list of allowed values: float32, float64 "
+        r"\[Op:Sqrt\]",
+    ):
         tk.execute("Sqrt", [ones((3,), np.int64)], {}, cpu)
+    with pytest.raises(errors.InvalidArgumentError, match=r"bool.*\[Op:Sum\]"):
+        tk.execute("Sum", [np.ones(2, bool)], {"axis": None}, cpu)
+    with pytest.raises(errors.UnimplementedError, match="Cast string to float32"):
+        tk.execute("Cast", [np.array([b"a"], object)], {"DstT": np.float32}, cpu)
 
 
 def test_unsupported_dtype_has_no_kernel(cpu):

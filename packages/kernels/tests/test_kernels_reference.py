@@ -1842,3 +1842,105 @@ TABLE.update(
         ),
     }
 )
+
+
+# ---- dense linear algebra (LAPACK): batched [..., n, n] matrices ------------------------------
+
+SQUARE_SHAPES = [(1, 1), (2, 2), (3, 3), (5, 5), (33, 33), (2, 3, 3), (2, 2, 4, 4), (0, 0),
+                 (3, 0, 0), (0, 3, 3)]  # fmt: skip
+SOLVE_SHAPES = [((1, 1), (1, 1)), ((3, 3), (3, 2)), ((4, 4), (4, 1)), ((2, 3, 3), (2, 3, 5)),
+                ((5, 5), (5, 0)), ((0, 0), (0, 3)), ((0, 2, 2), (0, 2, 1)), ((33, 33), (33, 7)),
+                ((2, 1, 6, 6), (2, 1, 6, 3))]  # fmt: skip
+
+
+def well_conditioned(rng, dtype, shape):
+    """Diagonal +-1 plus off-diagonal noise whose rows sum below 1/2 (condition number below 3),
+    rows permuted so LU pivots: far from singular, determinants of either sign."""
+    n = shape[-1]
+    a = rng.uniform(-0.5, 0.5, size=shape) / max(n, 1)
+    if n:
+        signs = rng.choice([-1.0, 1.0], size=shape[:-1])
+        a = a + np.eye(n) * signs[..., None, :]
+        a = a[..., rng.permutation(n), :]
+    return a.astype(dtype)
+
+
+def square_inputs(rng, dtype, shapes):
+    return [np.ascontiguousarray(well_conditioned(rng, dtype, shapes[0]))]
+
+
+def solve_inputs(rng, dtype, shapes):
+    return [np.ascontiguousarray(well_conditioned(rng, dtype, shapes[0])),
+            values(rng, dtype, shapes[1])]  # fmt: skip
+
+
+def spd_inputs(rng, dtype, shapes):
+    """Symmetric positive definite in the lower triangle, garbage above it (never read)."""
+    shape = shapes[0]
+    n = shape[-1]
+    low = np.tril(rng.uniform(-0.5, 0.5, size=shape) / max(n, 1), -1)
+    low = low + np.eye(n) * rng.uniform(1.0, 2.0, size=shape[:-1])[..., None, :]
+    spd = low @ np.swapaxes(low, -1, -2)
+    garbage = np.triu(rng.uniform(-9.0, 9.0, size=shape), 1)
+    return [np.ascontiguousarray((np.tril(spd) + garbage).astype(dtype))]
+
+
+def matrix_inverse_ref(inputs, attrs):
+    x = inputs[0].astype(np.float64)
+    if attrs.get("adjoint"):
+        x = np.swapaxes(x, -1, -2)
+    out = np.linalg.inv(x) if x.size else np.zeros(x.shape)
+    return out.astype(inputs[0].dtype)
+
+
+def matrix_solve_ref(inputs, attrs):
+    a, b = (x.astype(np.float64) for x in inputs)
+    if attrs.get("adjoint"):
+        a = np.swapaxes(a, -1, -2)
+    out = np.linalg.solve(a, b) if a.size and b.size else np.zeros(b.shape)
+    return out.astype(inputs[0].dtype)
+
+
+def slogdet_ref(inputs, attrs):
+    x = inputs[0].astype(np.float64)
+    if x.shape[-1] == 0:
+        sign, log_abs = np.ones(x.shape[:-2]), np.zeros(x.shape[:-2])
+    else:
+        sign, log_abs = np.linalg.slogdet(x)
+    dt = inputs[0].dtype
+    return [np.asarray(sign).astype(dt), np.asarray(log_abs).astype(dt)]
+
+
+def det_ref(inputs, attrs):
+    sign, log_abs = (x.astype(np.float64) for x in slogdet_ref(inputs, attrs))
+    return np.asarray(sign * np.exp(log_abs)).astype(inputs[0].dtype)
+
+
+def cholesky_ref(inputs, attrs):
+    x = inputs[0].astype(np.float64)
+    sym = np.tril(x) + np.swapaxes(np.tril(x, -1), -1, -2)
+    out = np.linalg.cholesky(sym) if x.size else np.zeros(x.shape)
+    return out.astype(inputs[0].dtype)
+
+
+def square_cases(dtype):
+    return [((shape,), {}) for shape in SQUARE_SHAPES]
+
+
+def adjoint_square_cases(dtype):
+    return [((shape,), {"adjoint": adj}) for shape in SQUARE_SHAPES for adj in (False, True)]
+
+
+TABLE.update(
+    {
+        "MatrixInverse": Ref(matrix_inverse_ref, adjoint_square_cases, make_inputs=square_inputs),
+        "MatrixSolve": Ref(
+            matrix_solve_ref,
+            lambda dtype: [(s, {"adjoint": adj}) for s in SOLVE_SHAPES for adj in (False, True)],
+            make_inputs=solve_inputs,
+        ),
+        "MatrixDeterminant": Ref(det_ref, square_cases, make_inputs=square_inputs),
+        "LogMatrixDeterminant": Ref(slogdet_ref, square_cases, make_inputs=square_inputs),
+        "Cholesky": Ref(cholesky_ref, square_cases, make_inputs=spd_inputs),
+    }
+)

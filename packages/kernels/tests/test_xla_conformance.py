@@ -84,7 +84,9 @@ TRANSCENDENTAL = {
     "SoftmaxCrossEntropyWithLogits", "SparseSoftmaxCrossEntropyWithLogits",
     "RandomStandardNormal",
 }  # fmt: skip
-MATRIX = {"MatMul", "BatchMatMulV2"}
+# Matrix products, and LAPACK's factorizations against XLA's.
+MATRIX = {"MatMul", "BatchMatMulV2", "MatrixInverse", "MatrixSolve", "MatrixDeterminant",
+          "LogMatrixDeterminant", "Cholesky"}  # fmt: skip
 ARITHMETIC_TOL = {"float32": 1e-6, "float64": 1e-12}
 LOOSE_TOL = {"float32": 1e-5, "float64": 1e-12}  # transcendental functions, matrix products
 

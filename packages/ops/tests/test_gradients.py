@@ -218,6 +218,45 @@ CASES = {
     ),
 }
 CASES.update(NN_CASES)
+
+
+# dense linear algebra: well-conditioned inputs from a generator of their own
+LINALG_RNG = np.random.default_rng(1)
+
+
+def _well_conditioned(shape):  # +-1 on the diagonal, small noise elsewhere, rows permuted
+    n = shape[-1]
+    signs = LINALG_RNG.choice([-1.0, 1.0], shape[:-1])[..., None, :]
+    a = LINALG_RNG.uniform(-0.3, 0.3, size=shape) / n + np.eye(n) * signs
+    return a[..., LINALG_RNG.permutation(n), :]
+
+
+def _spd(n):
+    low = np.tril(LINALG_RNG.uniform(-0.5, 0.5, (n, n)), -1)
+    low = low + np.diag(LINALG_RNG.uniform(1.0, 2.0, n))
+    return low @ low.T
+
+
+LINALG_CASES = {
+    "MatrixInverse": (
+        lambda a: tf.linalg.inv(a) + tf.linalg.inv(a, adjoint=True) * 0.5,
+        [_well_conditioned((2, 3, 3))],
+    ),
+    "MatrixSolve": (
+        lambda a, b: tf.linalg.solve(a, b) + tf.linalg.solve(a, b, adjoint=True) * 0.5,
+        [_well_conditioned((2, 3, 3)), LINALG_RNG.uniform(-2.0, 2.0, (2, 3, 2))],
+    ),
+    "MatrixDeterminant": (tf.linalg.det, [_well_conditioned((2, 3, 3))]),
+    "LogMatrixDeterminant": (
+        lambda a: tf.linalg.slogdet(a).log_abs_determinant,
+        [_well_conditioned((2, 3, 3))],
+    ),
+    # symmetrized first: the rule is the gradient of a symmetric input, as TF's
+    "Cholesky": (lambda a: tf.linalg.cholesky((a + tf.transpose(a)) * 0.5), [_spd(3)]),
+}
+
+
+CASES.update(LINALG_CASES)
 MATMUL_FLAGS = [(False, True), (True, False), (True, True)]
 FLAT_IN_FEATURES = {"ReluGrad", "Relu6Grad"}
 

@@ -1,8 +1,10 @@
 """Weight initializers (``keras.initializers``), drawn with ``tensorhouse_ops.random``.
 
-Seeds follow TF's rules, through ``ops.random``: an initializer built with ``seed=None`` draws
-the next op seed from the global seed (``utils.set_random_seed``), so a program that sets the
-global seed repeats its weights; an integer seed gives the same values on every call.
+Seeds follow Keras 3: an initializer built with ``seed=None`` draws with ``ops.random``'s
+stateful ops, so the op seed comes from the global seed (``utils.set_random_seed``) and a
+program that sets the global seed repeats its weights; an integer seed draws with the
+stateless ops (``stateless_*``, seed ``[seed, 0]``), so it gives the same values on every call
+(TF's stateful ops with an op seed draw new numbers on each call).
 """
 
 from __future__ import annotations
@@ -98,9 +100,7 @@ class RandomUniform(Initializer):
         self.seed = _check_seed(seed, "RandomUniform")
 
     def __call__(self, shape, dtype=None):
-        return random.uniform(
-            list(shape), self.minval, self.maxval, dtype=_dtype(dtype), seed=self.seed
-        )
+        return _uniform(list(shape), self.minval, self.maxval, _dtype(dtype), self.seed)
 
     def get_config(self):
         return {"minval": self.minval, "maxval": self.maxval, "seed": self.seed}
@@ -112,24 +112,37 @@ class RandomNormal(Initializer):
         self.seed = _check_seed(seed, "RandomNormal")
 
     def __call__(self, shape, dtype=None):
-        return random.normal(list(shape), self.mean, self.stddev, _dtype(dtype), seed=self.seed)
+        return _normal(list(shape), self.mean, self.stddev, _dtype(dtype), self.seed)
 
     def get_config(self):
         return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
 
 
-def _truncated_standard_normal(shape, dtype, seed, rounds=6):
-    """A standard normal cut at two standard deviations, from ``random.normal`` draws only.
+def _uniform(shape, minval, maxval, dtype, seed):
+    if seed is None:
+        return random.uniform(shape, minval, maxval, dtype=dtype)
+    return random.stateless_uniform(shape, [seed, 0], minval, maxval, dtype=dtype)
 
-    Rejection sampling in ops: each round replaces the values outside (-2, 2) with fresh draws
-    (a 4.6% chance per value per round), so after six rounds about one value in 10^8 is still
-    outside; those are clipped to the bounds.
+
+def _normal(shape, mean, stddev, dtype, seed):
+    if seed is None:
+        return random.normal(shape, mean, stddev, dtype)
+    return random.stateless_normal(shape, [seed, 0], mean, stddev, dtype=dtype)
+
+
+def _truncated_standard_normal(shape, dtype, seed, rounds=6):
+    """A standard normal cut at two standard deviations.
+
+    Seeded: the stateless truncated normal. Unseeded: rejection sampling in ops, each round
+    replacing the values outside (-2, 2) with fresh draws (a 4.6% chance per value per round),
+    so after six rounds about one value in 10^8 is still outside; those are clipped.
     """
-    seeds = [None] * rounds if seed is None else [seed + 1000003 * i for i in range(rounds)]
-    z = random.normal(shape, dtype=dtype, seed=seeds[0])
-    for s in seeds[1:]:
+    if seed is not None:
+        return random.stateless_truncated_normal(shape, [seed, 0], dtype=dtype)
+    z = random.normal(shape, dtype=dtype)
+    for _ in range(rounds - 1):
         keep = cast(less(_abs(z), 2.0), dtype)
-        z = z * keep + random.normal(shape, dtype=dtype, seed=s) * (1.0 - keep)
+        z = z * keep + random.normal(shape, dtype=dtype) * (1.0 - keep)
     return minimum(maximum(z, -2.0), 2.0)
 
 
@@ -182,9 +195,9 @@ class VarianceScaling(Initializer):
         variance = self.scale / self._n(shape)
         if self.distribution == "uniform":
             limit = _pymath.sqrt(3.0 * variance)
-            return random.uniform(shape, -limit, limit, dtype=dtype, seed=self.seed)
+            return _uniform(shape, -limit, limit, dtype, self.seed)
         if self.distribution == "untruncated_normal":
-            return random.normal(shape, 0.0, _pymath.sqrt(variance), dtype, seed=self.seed)
+            return _normal(shape, 0.0, _pymath.sqrt(variance), dtype, self.seed)
         # 0.87962566103423978: the stddev of a standard normal truncated to (-2, 2).
         stddev = _pymath.sqrt(variance) / 0.87962566103423978
         return _truncated_standard_normal(shape, dtype, self.seed) * stddev

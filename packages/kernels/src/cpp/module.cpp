@@ -4,6 +4,8 @@
 
 namespace th {
 
+void init_linalg(py::module_& m);  // linalg.cpp
+
 static int g_threads = 0;  // 0: not set yet, use every core OpenMP offers
 
 int num_threads() {
@@ -46,6 +48,7 @@ PYBIND11_MODULE(_cpu, m) {
   th::init_conv(m);
   th::init_pool(m);
   th::init_norm(m);
+  th::init_linalg(m);
   m.def(
       "set_invalid_argument_error",
       [](py::object cls) {

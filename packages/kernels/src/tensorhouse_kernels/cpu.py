@@ -416,6 +416,29 @@ def _stateless_kernel(op, kind):
     return kernel
 
 
+# Dense linear algebra: LAPACK (OpenBLAS) over the batch of [..., n, n] matrices, GIL released.
+
+
+def _matrix_inverse(inputs, outputs, attrs):
+    _cpu.matrix_inverse(inputs[0], outputs[0], bool(attrs.get("adjoint", False)))
+
+
+def _matrix_solve(inputs, outputs, attrs):
+    _cpu.matrix_solve(inputs[0], inputs[1], outputs[0], bool(attrs.get("adjoint", False)))
+
+
+def _matrix_determinant(inputs, outputs, attrs):
+    _cpu.matrix_determinant(inputs[0], outputs[0])
+
+
+def _log_matrix_determinant(inputs, outputs, attrs):
+    _cpu.log_matrix_determinant(inputs[0], outputs[0], outputs[1])
+
+
+def _cholesky(inputs, outputs, attrs):
+    _cpu.cholesky(inputs[0], outputs[0])
+
+
 def register_all():
     all_types = [d.name for d in ALL]
     floats = ("float32", "float64")
@@ -485,6 +508,11 @@ def register_all():
     _register("FusedBatchNormGradV3", _batch_norm_grad, floats)
     _register("LayerNorm", _layer_norm, floats)
     _register("LayerNormGrad", _layer_norm_grad, floats)
+    _register("MatrixInverse", _matrix_inverse, floats)
+    _register("MatrixSolve", _matrix_solve, floats)
+    _register("MatrixDeterminant", _matrix_determinant, floats)
+    _register("LogMatrixDeterminant", _log_matrix_determinant, floats)
+    _register("Cholesky", _cholesky, floats)
     config.threading.add_listener(_set_threads)
 
 

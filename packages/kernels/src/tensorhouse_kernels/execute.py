@@ -58,6 +58,28 @@ def eager_elementwise(op_type: str):
     return binary
 
 
+def _category(dt: np.dtype) -> str:
+    if dt.kind in "iu":
+        return "integer"
+    if dt.kind == "f" or dt.name == "bfloat16":
+        return "float"
+    return dt.kind  # "b" bool, "O" string, ...
+
+
+# Ops whose TF type list has integers although their kernels here are float only.
+_TF_ALSO_INTEGER = frozenset({"MatMul", "BatchMatMulV2", "Pow", "Conv2D"})
+
+
+def _tf_allows(op_type, opdef, dt) -> bool:
+    """Whether TF's type list for ``op_type`` (approximated by the kinds of the dtypes the op
+    definition takes) has ``dt``. Outside it TF raises InvalidArgumentError; inside it, a
+    dtype without a kernel here is a NotFoundError, as TF's for a missing kernel."""
+    cat = _category(dt)
+    if cat == "integer" and op_type in _TF_ALSO_INTEGER:
+        return True
+    return any(_category(d) == cat for d in opdef.dtypes)
+
+
 def returns_outputs(kernel):
     """Mark ``kernel`` as one that creates and returns its outputs (XLA's immutable arrays).
 
@@ -89,6 +111,12 @@ def execute(op_type: str, inputs, attrs: dict, device):
     kernel = _dispatch_table.get((op_type, device.device_type, key))
     used = device
     if kernel is None:
+        if isinstance(key, np.dtype) and opdef.dtypes and not _tf_allows(op_type, opdef, key):
+            allowed = ", ".join(d.name for d in opdef.dtypes)
+            raise errors.InvalidArgumentError(
+                f"Value for attr 'T' of {key.name} is not in the list of allowed values: "
+                f"{allowed} [Op:{op_type}]"
+            )
         from .runtime import dispatch_with_fallback
 
         kernel, used = dispatch_with_fallback(op_type, device, key)

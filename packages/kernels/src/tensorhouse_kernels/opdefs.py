@@ -320,10 +320,9 @@ CAST_TYPES = ALL + FLOAT16
 
 def _cast_infer(shapes, dts, attrs):
     dst = np.dtype(attrs["DstT"])
-    if dst not in CAST_TYPES:
-        raise errors.UnimplementedError(
-            f"Cast {dts[0].name} to {dst.name} is not supported [Op:Cast]"
-        )
+    if dst not in CAST_TYPES or dts[0] not in CAST_TYPES:
+        names = ["string" if d.kind == "O" else d.name for d in (dts[0], dst)]
+        raise errors.UnimplementedError(f"Cast {names[0]} to {names[1]} is not supported [Op:Cast]")
     return [(shapes[0], dst)]
 
 

@@ -736,6 +736,53 @@ def _random_fn(normal):
     return fn
 
 
+# ---- dense linear algebra ----------------------------------------------------------------------
+# jnp.linalg / lax.linalg. Singular matrices are not detected here (TF's XLA kernels do not either):
+# the inverse and the solution come out inf / NaN where the CPU kernels raise.
+
+
+def _adjoint(x, flag):
+    return jnp.swapaxes(x, -1, -2) if flag else x
+
+
+def _matrix_inverse(inputs, attrs):
+    (x,) = inputs
+    if not x.size:
+        return [jnp.zeros(x.shape, x.dtype)]
+    return [jnp.linalg.inv(_adjoint(x, bool(attrs.get("adjoint", False))))]
+
+
+def _matrix_solve(inputs, attrs):
+    a, b = inputs
+    if not a.size or not b.size:
+        return [jnp.zeros(b.shape, b.dtype)]
+    return [jnp.linalg.solve(_adjoint(a, bool(attrs.get("adjoint", False))), b)]
+
+
+def _matrix_determinant(inputs, attrs):
+    (x,) = inputs
+    if not x.size:  # the determinant of a 0 x 0 matrix is 1
+        return [jnp.ones(x.shape[:-2], x.dtype)]
+    return [jnp.linalg.det(x)]
+
+
+def _log_matrix_determinant(inputs, attrs):
+    (x,) = inputs
+    if not x.size:
+        return [jnp.ones(x.shape[:-2], x.dtype), jnp.zeros(x.shape[:-2], x.dtype)]
+    sign, log_abs = jnp.linalg.slogdet(x)
+    return [sign.astype(x.dtype), log_abs.astype(x.dtype)]
+
+
+def _cholesky(inputs, attrs):
+    (x,) = inputs
+    if not x.size:
+        return [jnp.zeros(x.shape, x.dtype)]
+    lower = jnp.tril(x)  # only the lower triangle is read, as the CPU kernel (and TF)
+    sym = lower + jnp.swapaxes(jnp.tril(x, -1), -1, -2)
+    return [jnp.tril(lax.linalg.cholesky(sym, symmetrize_input=False))]
+
+
 # ---- the table ---------------------------------------------------------------------------------
 
 TABLE: dict = {}
@@ -781,6 +828,11 @@ TABLE.update(
         "Fill": _fill,
         "RandomUniform": _random_fn(False),
         "RandomStandardNormal": _random_fn(True),
+        "MatrixInverse": _matrix_inverse,
+        "MatrixSolve": _matrix_solve,
+        "MatrixDeterminant": _matrix_determinant,
+        "LogMatrixDeterminant": _log_matrix_determinant,
+        "Cholesky": _cholesky,
     }
 )
 

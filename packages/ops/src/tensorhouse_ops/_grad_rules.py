@@ -31,7 +31,7 @@ NON_DIFFERENTIABLE = {
 MULTI_OUTPUT = {
     "Split", "SplitV", "TopKV2", "SoftmaxCrossEntropyWithLogits",
     "SparseSoftmaxCrossEntropyWithLogits", "FusedBatchNormV3", "FusedBatchNormGradV3",
-    "LayerNorm", "LayerNormGrad",
+    "LayerNorm", "LayerNormGrad", "LogMatrixDeterminant",
 }  # fmt: skip
 
 
@@ -847,3 +847,72 @@ def _layer_norm_grad(x, y, attrs, dys):
 
     grads = _grad_of_composed(composed, [dy, xv, gamma], dys)
     return list(grads) + [None, None]
+
+
+# ---- dense linear algebra ---------------------------------------------------------------------
+# Written with MatrixInverse / MatrixSolve / BatchMatMulV2, so the rules differentiate again.
+
+
+def _bmm(p, q, adj_p=False, adj_q=False):
+    return _op("BatchMatMulV2", [p, q], {"adj_x": adj_p, "adj_y": adj_q})
+
+
+def _per_matrix(t):
+    """A ``[...]`` tensor as ``[..., 1, 1]``, to scale a batch of matrices."""
+    return A.expand_dims(A.expand_dims(t, -1), -1)
+
+
+@rule("MatrixInverse")
+def _matrix_inverse(x, y, attrs, dy):
+    """Y = inv(A): dA = -Y^T dY Y^T; with adjoint, Y = inv(A^T): dA = -Y dY^T Y."""
+    inv = y[0]
+    if attrs.get("adjoint"):
+        return [M.negative(_bmm(inv, _bmm(dy, inv, adj_p=True)))]
+    return [M.negative(_bmm(inv, _bmm(dy, inv, adj_q=True), adj_p=True))]
+
+
+@rule("MatrixSolve")
+def _matrix_solve(x, y, attrs, dy):
+    """X = A^-1 B: dB = A^-T dX, dA = -dB X^T; with adjoint, X = A^-T B: dB = A^-1 dX,
+    dA = -X dB^T."""
+    adjoint = bool(attrs.get("adjoint"))
+    db = _op("MatrixSolve", [x[0], dy], {"adjoint": not adjoint})
+    if adjoint:
+        return [M.negative(_bmm(y[0], db, adj_q=True)), db]
+    return [M.negative(_bmm(db, y[0], adj_q=True)), db]
+
+
+@rule("MatrixDeterminant")
+def _matrix_determinant(x, y, attrs, dy):
+    """d det(A) = det(A) tr(A^-1 dA): dA = dy * det * A^-T."""
+    inv_t = _op("MatrixInverse", [x[0]], {"adjoint": True})
+    return [M.multiply(_per_matrix(M.multiply(dy, y[0])), inv_t)]
+
+
+@rule("LogMatrixDeterminant")
+def _log_matrix_determinant(x, y, attrs, dys):
+    """Only log |det| carries a gradient (the sign is piecewise constant): d = dy * A^-T."""
+    if dys[1] is None:
+        return [None]
+    inv_t = _op("MatrixInverse", [x[0]], {"adjoint": True})
+    return [M.multiply(_per_matrix(dys[1]), inv_t)]
+
+
+@rule("Cholesky")
+def _cholesky(x, y, attrs, dy):
+    """TF's rule (Murray 2016): with Phi the lower triangle with its diagonal halved,
+    dA = sym(L^-T Phi(L^T dL) L^-1), sym(G) = (G + G^T) / 2. The gradient is that of a
+    symmetric input (TF's convention), not of the lower triangle the kernel reads."""
+    import numpy as np
+
+    from ._tensor import constant
+
+    chol = y[0]
+    n = chol.shape.as_list()[-1]
+    phi = constant(np.tril(np.ones((n, n)), -1) + 0.5 * np.eye(n), dtype=chol.dtype)
+    chol_inv = _op("MatrixInverse", [chol])
+    middle = M.multiply(_bmm(chol, dy, adj_p=True), phi)
+    g = _bmm(_bmm(chol_inv, middle, adj_p=True), chol_inv)
+    rank = len(chol.shape.as_list())
+    perm = list(range(rank - 2)) + [rank - 1, rank - 2]
+    return [M.multiply(M.add(g, A.transpose(g, perm)), 0.5)]

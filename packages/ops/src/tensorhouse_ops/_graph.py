@@ -35,11 +35,12 @@ __all__ = ["Graph", "GraphTensor", "Operation", "compile_graph", "compile_xla", 
 # Ops that must not be folded, merged or (for the side-effecting ones) pruned.
 SIDE_EFFECTS = {"AssignVariableOp", "AssignAddVariableOp", "AssignSubVariableOp", "PrintV2",
                 "If", "While"}  # fmt: skip
-STATEFUL = SIDE_EFFECTS | {"ReadVariableOp", "RandomUniform", "RandomStandardNormal",
-                           "Placeholder"}  # fmt: skip
+# The stateful random ops: each run draws new numbers (``_random.node_attrs``).
+RANDOM = {"RandomUniform", "RandomStandardNormal", "TruncatedNormal", "RandomUniformInt"}
+STATEFUL = SIDE_EFFECTS | RANDOM | {"ReadVariableOp", "Placeholder"}
 HANDLED = {"Placeholder", "Const", "ReadVariableOp", "AssignVariableOp", "AssignAddVariableOp",
-           "AssignSubVariableOp", "PrintV2", "If", "StatelessIf", "While", "StatelessWhile",
-           "RandomUniform", "RandomStandardNormal"}  # fmt: skip
+           "AssignSubVariableOp", "PrintV2", "If", "StatelessIf", "While",
+           "StatelessWhile"} | RANDOM  # fmt: skip
 
 _tls = threading.local()
 
@@ -508,9 +509,7 @@ def _prune(graph):
 
 def _branches_stateful(op):
     subs = [op.attrs[k] for k in ("then_branch", "else_branch", "cond", "body") if k in op.attrs]
-    return any(
-        o.type in SIDE_EFFECTS or o.type.startswith(("Random",)) for g in subs for o in g.ops
-    )
+    return any(o.type in SIDE_EFFECTS or o.type in RANDOM for g in subs for o in g.ops)
 
 
 # ---- compiled execution ---------------------------------------------------------------------
@@ -624,14 +623,13 @@ def _handler(op, device):
             return ()
 
         return print_
-    if t.startswith("Random"):
-        calls = itertools.count()
+    if t in RANDOM:
+        from ._random import node_attrs
+
         attrs = op.attrs
 
-        def random(*bufs):  # stateful as TF's: each run draws new numbers
-            n = next(calls)
-            a = attrs if n == 0 else dict(attrs, seed2=(attrs["seed2"] + n * 0x9E3779B9) % 2**63)
-            outs, _ = _kernel_execute(t, list(bufs), a, device)
+        def random(*bufs):  # stateful as TF's: each run draws the node's next numbers
+            outs, _ = _kernel_execute(t, list(bufs), node_attrs(attrs), device)
             return outs
 
         return random
@@ -716,6 +714,10 @@ def _replay_op(op, ins, env):
             vs = replay(op.attrs["body"], vs + bc)
             i += 1
         return vs
+    if t in RANDOM:
+        from ._random import node_attrs
+
+        return _tensor._execute(t, ins, node_attrs(op.attrs))
     return _tensor._execute(t, ins, op.attrs)
 
 

@@ -1,14 +1,33 @@
-"""Random ops with TF's seed rules (``tf.random.set_seed`` plus per-op seeds).
+"""Random ops with TF 2's seed rules (``tf.random.set_seed`` plus per-op seeds).
 
-With a global seed and no op seed, each op takes the next value of a counter that
-``set_seed`` resets, so a program that sets the global seed repeats its numbers.
+An op's two seeds (``get_seed``), as TF's four cases:
+
+1. no global seed, no op seed: random seeds, new numbers on every call and every run;
+2. a global seed and no op seed: the op seed comes from a stream that the global seed fixes
+   (eager: a ``random.Random(global seed)``; while a ``tf.function`` is traced: a counter per
+   function graph from 0, so two functions draw the same sequence, as TF's graphs do);
+3. an op seed and no global seed: the default global seed 87654321 with the op seed;
+4. both: both.
+
+A stateful random op with given seeds is one stream, as TF's cached kernel with its internal
+counter: eager calls of the same op type and dtype with the same (global, op) seed pair draw
+the stream's next numbers, and ``set_seed`` resets every eager stream, so the sequence repeats
+after ``set_seed`` with the same seed. Each random op traced into a ``tf.function`` graph is a
+stream of its own, advanced on each call of the function (two traced ops with one op seed draw
+the same numbers, and new ones on the next call); ``set_seed`` does not reset those (as TF).
+The n-th draw of a stream runs the kernel with ``seed2 + n * 2**32`` (op seeds are below 2**31,
+so every draw of every stream has a Philox counter of its own).
 """
 
 from __future__ import annotations
 
+import random as _pyrandom
 import secrets
+import threading
+import weakref
 
 from . import _math as M
+from . import _tensor
 from . import dtypes as _dt
 from ._tensor import _op
 
@@ -18,35 +37,115 @@ __all__ = [
 ]  # fmt: skip
 
 _DEFAULT_GRAPH_SEED = 87654321
+_MAXINT32 = 2**31 - 1
+_MASK64 = 2**64 - 1
 _global_seed = None
-_op_counter = 0
+_op_seeds = None  # random.Random(global seed): case 2's eager op seeds
+_streams: dict = {}  # (op type, dtype, seed, seed2) -> eager draws so far
+_graph_op_seeds = weakref.WeakKeyDictionary()  # outermost traced graph -> next op seed
+_lock = threading.Lock()
 
 
 def set_seed(seed):
-    """Set the global random seed (TF's ``tf.random.set_seed``)."""
-    global _global_seed, _op_counter
-    _global_seed = None if seed is None else int(seed)
-    _op_counter = 0
+    """Set the global random seed (TF's ``tf.random.set_seed``) and reset the eager streams."""
+    global _global_seed, _op_seeds
+    with _lock:
+        _global_seed = None if seed is None else int(seed)
+        _op_seeds = None if seed is None else _pyrandom.Random(_global_seed)
+        _streams.clear()
+
+
+def _truncate(seed):
+    return int(seed) % _MAXINT32  # TF's: seeds fit a 32-bit int
+
+
+def _tracing_graph():
+    """The outermost graph being traced in this thread, or None when running eagerly."""
+    if not _tensor._tracing:
+        return None
+    from ._graph import current_graph
+
+    g = current_graph()
+    while g is not None and g.outer is not None:
+        g = g.outer
+    return g
+
+
+def _implicit_op_seed():
+    graph = _tracing_graph()
+    with _lock:
+        if graph is None:
+            return _op_seeds.randint(0, _MAXINT32 - 1)
+        n = _graph_op_seeds.get(graph, 0)
+        _graph_op_seeds[graph] = n + 1
+        return n
 
 
 def get_seed(op_seed):
-    """TF's rule: the (global, op) seed pair an op uses."""
-    global _op_counter
+    """TF's rule: the (global, op) seed pair an op uses; ``(None, None)`` when neither seed is
+    set (the op then draws random seeds)."""
     if _global_seed is not None:
         if op_seed is None:
-            _op_counter += 1
-            op_seed = _op_counter
-        return _global_seed, int(op_seed)
-    if op_seed is not None:
-        return _DEFAULT_GRAPH_SEED, int(op_seed)
-    return None, None
+            op_seed = _implicit_op_seed()
+        seeds = _truncate(_global_seed), _truncate(op_seed)
+    elif op_seed is not None:
+        seeds = _DEFAULT_GRAPH_SEED, _truncate(op_seed)
+    else:
+        return None, None
+    return (0, _MAXINT32) if seeds == (0, 0) else seeds  # (0, 0) means "random" to TF's kernels
 
 
 def _seeds(seed):
+    """``(seed, seed2, stream)``: the kernel's seeds, and whether the op seed was given (then
+    the op is a stream that advances on each eager call)."""
     s1, s2 = get_seed(seed)
     if s1 is None:
-        return secrets.randbits(63), secrets.randbits(63)
-    return s1 & (2**64 - 1), s2 & (2**64 - 1)
+        return secrets.randbits(63), secrets.randbits(63), False
+    return s1, s2, seed is not None
+
+
+def stream_attrs(attrs, n):
+    """The attrs of a stream's n-th draw (n = 0: the first): a fresh Philox counter range."""
+    if n == 0:
+        return attrs
+    return dict(attrs, seed2=(int(attrs["seed2"]) + (n << 32)) & _MASK64)
+
+
+class NodeStream:
+    """The draw counter of one random op traced into a graph (``attrs["_stream"]``): the
+    compiled graph and the eager replay of the graph advance the same one."""
+
+    __slots__ = ("draws", "lock")
+
+    def __init__(self):
+        self.draws = 0
+        self.lock = threading.Lock()
+
+    def next_attrs(self, attrs):
+        with self.lock:
+            n = self.draws
+            self.draws += 1
+        base = {k: v for k, v in attrs.items() if k != "_stream"}
+        return stream_attrs(base, n)
+
+
+def node_attrs(attrs):
+    """The kernel attrs for the next run of a traced random op (its stream advances)."""
+    stream = attrs.get("_stream")
+    return attrs if stream is None else stream.next_attrs(attrs)
+
+
+def _random_op(op_type, attrs, stream):
+    """Run (or trace) a stateful random op; eager calls of a seeded op advance its stream."""
+    if _tracing_graph() is not None:
+        return _op(op_type, [], dict(attrs, _stream=NodeStream()))
+    if stream:
+        key = (op_type, attrs["dtype"].str, attrs["seed"], attrs["seed2"])
+        with _lock:
+            n = _streams.get(key, 0)
+            _streams[key] = n + 1
+        attrs = stream_attrs(attrs, n)
+    return _op(op_type, [], attrs)
 
 
 def _shape(shape):
@@ -62,16 +161,15 @@ def uniform(shape, minval=0, maxval=None, dtype=_dt.float32, seed=None, name=Non
     if dtype.is_integer:
         if maxval is None:
             raise ValueError(f"Must specify maxval for integer dtype {dtype.name}")
-        s1, s2 = _seeds(seed)
+        s1, s2, stream = _seeds(seed)
         attrs = {"shape": _shape(shape), "dtype": dtype._np, "seed": s1, "seed2": s2,
                  "minval": int(minval), "maxval": int(maxval)}  # fmt: skip
-        return _op("RandomUniformInt", [], attrs)
+        return _random_op("RandomUniformInt", attrs, stream)
     if not dtype.is_floating:
         raise TypeError(f"random.uniform with dtype {dtype.name}: needs a float or int dtype")
-    s1, s2 = _seeds(seed)
-    u = _op(
-        "RandomUniform", [], {"shape": _shape(shape), "dtype": dtype._np, "seed": s1, "seed2": s2}
-    )
+    s1, s2, stream = _seeds(seed)
+    attrs = {"shape": _shape(shape), "dtype": dtype._np, "seed": s1, "seed2": s2}
+    u = _random_op("RandomUniform", attrs, stream)
     maxval = 1 if maxval is None else maxval
     if isinstance(minval, int | float) and isinstance(maxval, int | float):
         if (minval, maxval) == (0, 1):
@@ -89,23 +187,9 @@ def normal(shape, mean=0.0, stddev=1.0, dtype=_dt.float32, seed=None, name=None)
     dtype = _dt.as_dtype(dtype)
     if not dtype.is_floating:
         raise TypeError(f"random.normal with dtype {dtype.name}: needs a float dtype")
-    s1, s2 = _seeds(seed)
-    z = _op(
-        "RandomStandardNormal",
-        [],
-        {"shape": _shape(shape), "dtype": dtype._np, "seed": s1, "seed2": s2},
-    )
-    if (
-        isinstance(stddev, int | float)
-        and isinstance(mean, int | float)
-        and (mean, stddev)
-        == (
-            0.0,
-            1.0,
-        )
-    ):
-        return z
-    return M.add(M.multiply(z, stddev), mean)
+    s1, s2, stream = _seeds(seed)
+    attrs = {"shape": _shape(shape), "dtype": dtype._np, "seed": s1, "seed2": s2}
+    return _scaled(_random_op("RandomStandardNormal", attrs, stream), mean, stddev)
 
 
 def _scaled(z, mean, stddev):
@@ -125,9 +209,9 @@ def _float_dtype(fn, dtype):
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=_dt.float32, seed=None, name=None):
     """TF's ``tf.random.truncated_normal``: normals beyond two stddevs are drawn again."""
     dtype = _float_dtype("truncated_normal", dtype)
-    s1, s2 = _seeds(seed)
+    s1, s2, stream = _seeds(seed)
     attrs = {"shape": _shape(shape), "dtype": dtype._np, "seed": s1, "seed2": s2}
-    return _scaled(_op("TruncatedNormal", [], attrs), mean, stddev)
+    return _scaled(_random_op("TruncatedNormal", attrs, stream), mean, stddev)
 
 
 def _stateless(op_type, shape, seed, dtype):

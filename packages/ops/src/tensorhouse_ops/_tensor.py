@@ -55,6 +55,13 @@ class TensorShape:
             return None
         return int(np.prod(self._dims, dtype=np.int64))
 
+    def concatenate(self, other) -> TensorShape:
+        """The dims of ``self`` followed by those of ``other`` (unknown when either is)."""
+        other = TensorShape(other)
+        if self._dims is None or other._dims is None:
+            return TensorShape(None)
+        return TensorShape(self._dims + other._dims)
+
     def is_compatible_with(self, other) -> bool:
         other = TensorShape(other)
         if self._dims is None or other._dims is None:
@@ -204,7 +211,8 @@ class _Ref:
 
 
 def is_tensor(x) -> bool:
-    return isinstance(x, Tensor)
+    """TF's ``tf.is_tensor``: tensors and tensor-like objects (variables) are tensors."""
+    return isinstance(x, Tensor) or hasattr(x, "_th_read")
 
 
 # ---- conversion -----------------------------------------------------------------------------
@@ -221,9 +229,14 @@ def _python_default_dtype(value):
         return _dt.int32 if -(2**31) <= lo and hi < 2**31 else _dt.int64
     if kind == "b":
         return _dt.bool
-    if kind in "OSU":
+    if kind in "SU":
         return _dt.string
-    raise TypeError(f"Cannot convert {value!r} to a tensor: unsupported type {arr.dtype}")
+    if kind == "O" and all(isinstance(v, str | bytes) for v in arr.flat):
+        return _dt.string
+    raise ValueError(
+        f"Attempt to convert a value ({value!r}) with an unsupported type "
+        f"({type(value)}) to a Tensor."
+    )
 
 
 def _to_numpy(value, dtype: _dt.DType | None) -> np.ndarray:
@@ -250,7 +263,22 @@ def _to_numpy(value, dtype: _dt.DType | None) -> np.ndarray:
     if arr.dtype != target and arr.dtype.kind in "biuf":
         if not _lossless(arr, target):
             raise TypeError(f"Cannot convert {value!r} to EagerTensor of dtype {dtype.name}")
+    if dtype is _dt.string:  # TF's strings are bytes: str values are stored UTF-8 encoded
+        return _as_bytes(arr)
     return arr.astype(target, copy=False)
+
+
+def _as_bytes(arr: np.ndarray) -> np.ndarray:
+    out = np.empty(arr.shape, dtype=object)
+    for i, v in enumerate(arr.flat):
+        if isinstance(v, np.str_ | str):
+            v = str(v).encode("utf-8")
+        elif isinstance(v, np.bytes_):
+            v = bytes(v)
+        elif not isinstance(v, bytes):
+            raise TypeError(f"Cannot convert {v!r} to a string tensor: not str or bytes")
+        out.flat[i] = v
+    return out
 
 
 def _lossless(arr: np.ndarray, target: np.dtype) -> bool:
@@ -350,7 +378,10 @@ def _operand(v, dtype):
     if hasattr(v, "_th_read"):
         return v._th_read()
     if isinstance(v, numbers.Number | list | tuple) and not isinstance(v, np.generic):
-        return constant(v, dtype)
+        try:
+            return constant(v, dtype)
+        except TypeError:  # 1.5 beside an int tensor: its own dtype; the op rejects the pair
+            return convert_to_tensor(v)
     return convert_to_tensor(v)
 
 

@@ -1,6 +1,10 @@
 """``tf.linalg``."""
 
 from ._array import eye, transpose
+from ._linalg import cholesky, det, inv, logdet, slogdet, solve
 from ._math import einsum, global_norm, matmul, matvec, norm, tensordot
 
-__all__ = ["einsum", "eye", "global_norm", "matmul", "matvec", "norm", "tensordot", "transpose"]
+__all__ = [
+    "cholesky", "det", "einsum", "eye", "global_norm", "inv", "logdet", "matmul", "matvec",
+    "norm", "slogdet", "solve", "tensordot", "transpose",
+]  # fmt: skip
