@@ -277,3 +277,19 @@ def test_new_kernels_large(name, rng, cpu, kernel_threads):
     op, inputs, attrs, expected = _big_case(name, rng)
     out = run_threads(kernel_threads, cpu, op, inputs, attrs)
     np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-9)
+
+
+def test_small_gemms_keep_openblas_on_the_calling_thread(cpu):
+    from tensorhouse_kernels import cpu as cpu_kernels
+
+    rng = np.random.default_rng(5)
+    configured = cpu_kernels._blas_threads[0]
+    small = [rng.standard_normal((64, 256)).astype(np.float32) for _ in range(2)]
+    (out,), _ = tk.execute("MatMul", [small[0], small[1]], {"transpose_b": True}, cpu)
+    np.testing.assert_allclose(out, small[0] @ small[1].T, rtol=1e-4, atol=1e-4)
+    assert _cpu.blas_get_num_threads() == 1  # 64*64*256 is below the threshold
+    big = rng.standard_normal((256, 256)).astype(np.float32)  # 256**3 = 2**24 >= 2**23
+    (out,), _ = tk.execute("MatMul", [big, big], {}, cpu)
+    np.testing.assert_allclose(out, big @ big, rtol=1e-3, atol=1e-3)
+    assert _cpu.blas_get_num_threads() == configured
+    assert tk.cpu_info()["blas_threads"] == configured
