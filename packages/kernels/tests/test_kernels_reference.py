@@ -1430,6 +1430,41 @@ def test_kernel_matches_numpy(op, dtype):
             assert_matches(out, exp, f"{what} output {i}")
 
 
+# ---- FusedElementwise (tensorhouse's own op): a few programs; test_kernels_fused.py has more ---
+
+FUSED_NUMPY = {"Mul": np.multiply, "AddV2": np.add, "Sub": np.subtract, "Exp": np.exp,
+               "Tanh": np.tanh, "Square": np.square}  # fmt: skip
+FUSED_PROGRAMS = [
+    ((("input", 0), ("input", 1), ("binary", "Mul", 0, 1), ("unary", "Exp", 2),
+      ("binary", "AddV2", 3, 1)), (4, 2)),
+    ((("input", 0), ("const", 0.5), ("binary", "Mul", 0, 1), ("input", 1),
+      ("binary", "Sub", 2, 3), ("unary", "Tanh", 4), ("unary", "Square", 3)), (5, 6, 0)),
+]  # fmt: skip
+FUSED_SHAPES = [((3, 4), (3, 4)), ((7,), ()), ((), (600,)), ((), ()), ((2, 0), (2, 0))]
+
+
+def fused_cases(dtype):
+    return [(shapes, {"program": p, "outputs": o}) for p, o in FUSED_PROGRAMS
+            for shapes in FUSED_SHAPES]  # fmt: skip
+
+
+def fused_ref(inputs, attrs):
+    dt = inputs[0].dtype
+    regs = []
+    for ins in attrs["program"]:
+        if ins[0] == "input":
+            regs.append(inputs[ins[1]])
+        elif ins[0] == "const":
+            regs.append(np.asarray(ins[1], dt))
+        else:
+            regs.append(np.asarray(FUSED_NUMPY[ins[1]](*(regs[r] for r in ins[2:]))).astype(dt))
+    shape = np.broadcast_shapes(*(x.shape for x in inputs))
+    return [np.broadcast_to(regs[r], shape).astype(dt) for r in attrs["outputs"]]
+
+
+TABLE["FusedElementwise"] = Ref(fused_ref, fused_cases)
+
+
 # ---- neural-network ops (NHWC): straightforward NumPy references ----------------------------
 
 

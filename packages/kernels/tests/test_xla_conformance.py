@@ -82,7 +82,7 @@ TRANSCENDENTAL = {
     "Rsqrt", "Exp", "Expm1", "Log", "Log1p", "Sin", "Cos", "Tan", "Tanh", "Sigmoid", "Erf",
     "Elu", "Selu", "Softplus", "Pow", "SoftplusGrad", "Softmax", "LogSoftmax",
     "SoftmaxCrossEntropyWithLogits", "SparseSoftmaxCrossEntropyWithLogits",
-    "RandomStandardNormal",
+    "RandomStandardNormal", "FusedElementwise",
 }  # fmt: skip
 # Matrix products, and LAPACK's factorizations against XLA's.
 MATRIX = {"MatMul", "BatchMatMulV2", "MatrixInverse", "MatrixSolve", "MatrixDeterminant",

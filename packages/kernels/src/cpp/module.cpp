@@ -6,6 +6,8 @@ namespace th {
 
 void init_linalg(py::module_& m);  // linalg.cpp
 
+void init_fused(py::module_& m);  // fused.cpp
+
 static int g_threads = 0;  // 0: not set yet, use every core OpenMP offers
 
 int num_threads() {
@@ -48,6 +50,7 @@ PYBIND11_MODULE(_cpu, m) {
   th::init_conv(m);
   th::init_pool(m);
   th::init_norm(m);
+  th::init_fused(m);
   th::init_linalg(m);
   m.def(
       "set_invalid_argument_error",

@@ -5,9 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from . import _cpu
+from .execute import _fast_cpu
 from .opdefs import (
     ALL,
     CAST_TYPES,
+    check_fused_program,
     conv_params,
     get_op_def,
     normalized_reverse_axes,
@@ -16,7 +18,6 @@ from .opdefs import (
     stateless_seed,
     strided_slice_spec,
 )
-from .execute import _fast_cpu
 from .runtime import config, errors, register_kernel, set_native_allocator
 
 __all__ = ["register_all", "info"]
@@ -197,6 +198,42 @@ def _xent(inputs, outputs, attrs):
 
 def _sparse_xent(inputs, outputs, attrs):
     _cpu.sparse_softmax_xent(inputs[0], inputs[1], outputs[0], outputs[1])
+
+
+# FusedElementwise: the program encoded once per attrs (rows of kind, op or input, registers;
+# one constant per row), cached by the identity of the attrs' program and outputs.
+_FUSED_KIND = {"input": 0, "const": 1, "unary": 2, "binary": 3}
+_fused_programs: dict = {}
+
+
+def _encode_fused(program, outputs):
+    unary = {n: i for i, n in enumerate(_cpu.FUSED_UNARY_OPS)}
+    binary = {n: i for i, n in enumerate(_cpu.FUSED_BINARY_OPS)}
+    code = np.zeros((len(program), 4), np.int64)
+    consts = np.zeros(len(program), np.float64)
+    for k, ins in enumerate(program):
+        kind = ins[0]
+        code[k, 0] = _FUSED_KIND[kind]
+        if kind == "input":
+            code[k, 1] = ins[1]
+        elif kind == "const":
+            consts[k] = float(ins[1])
+        else:
+            code[k, 1] = (unary if kind == "unary" else binary)[ins[1]]
+            code[k, 2 : len(ins) + 1] = ins[2:]
+    return code, consts, np.asarray(outputs, np.int64).reshape(-1)
+
+
+def _fused(inputs, outputs, attrs):
+    program, outs = attrs["program"], attrs["outputs"]
+    hit = _fused_programs.get((id(program), id(outs)))
+    if hit is None or hit[0] is not program or hit[1] is not outs:
+        program_t, outs_t = check_fused_program(attrs, len(inputs))
+        if len(_fused_programs) >= 4096:
+            _fused_programs.clear()
+        hit = (program, outs, *_encode_fused(program_t, outs_t))
+        _fused_programs[(id(program), id(outs))] = hit
+    _cpu.fused(hit[2], hit[3], hit[4], inputs, outputs)
 
 
 # Array ops: NumPy builds the strided views (no data moves); the C++ copy / assign kernels move
@@ -481,6 +518,7 @@ def register_all():
     _register("LogSoftmax", _softmax_kernel(True), floats)
     _register("SoftmaxCrossEntropyWithLogits", _xent, floats)
     _register("SparseSoftmaxCrossEntropyWithLogits", _sparse_xent, floats)
+    _register("FusedElementwise", _fused, floats)
     for name, fn in (
         ("ConcatV2", _concat), ("Split", _split), ("SplitV", _split), ("Slice", _slice),
         ("StridedSlice", _strided_slice), ("StridedSliceGrad", _strided_slice_grad),

@@ -82,6 +82,8 @@ EXCLUDED: dict[str, str] = {
     "rounds differently, and an exact sequential GPU loop would be slower than the CPU",
     "LayerNorm": _PENDING,
     "LayerNormGrad": _PENDING,
+    "FusedElementwise": "a program of ops per node needs a CUDA kernel generated per program "
+    "(NVRTC); not written, so the ops layer's optimizer fuses only where this kernel exists",
 }
 _LINALG = (
     "LAPACK-backed CPU kernel (factorizations with pivoting); a GPU version needs cuSOLVER or "

@@ -11,7 +11,8 @@ import numpy as np
 
 from .runtime import errors
 
-__all__ = ["OpDef", "get_op_def", "list_op_defs", "broadcast_shape", "normalize_axes"]
+__all__ = ["OpDef", "get_op_def", "list_op_defs", "broadcast_shape", "normalize_axes",
+           "check_fused_program", "FUSED_UNARY", "FUSED_BINARY"]  # fmt: skip
 
 _OPS: dict[str, OpDef] = {}
 
@@ -202,6 +203,102 @@ _predicate("IsFinite", FLOAT)
 _predicate("LogicalNot", (BOOL,))
 for _n in ("LogicalAnd", "LogicalOr"):
     _binary(_n, (BOOL,), out_bool=True)
+
+
+# ---- FusedElementwise: a tensorhouse op (not a TF op) ------------------------------------------
+# The graph optimizer of the ops layer collapses chains of elementwise ops into one node that
+# runs them in a single pass. attrs: ``program``, a tuple of instructions, each writing the
+# register numbered by its position (SSA):
+#   ("input", i)            input i
+#   ("const", value)        a scalar constant (converted to the inputs' dtype)
+#   ("unary", op, r)        op in FUSED_UNARY, of register r < this one
+#   ("binary", op, r, s)    op in FUSED_BINARY, of registers r, s < this one
+# and ``outputs``, the tuple of registers returned (one output each). Inputs share one shape
+# or are scalars (shape []), which broadcast; every output has the shape of the non-scalar
+# inputs; float32 or float64, one dtype throughout. The ops compute what the TF ops of the same
+# names compute.
+FUSED_UNARY = (
+    "Neg", "Abs", "Sign", "Square", "Sqrt", "Rsqrt", "Exp", "Expm1", "Log", "Log1p",
+    "Reciprocal", "Sin", "Cos", "Tan", "Tanh", "Sigmoid", "Relu", "Floor", "Ceil", "Erf",
+    "Round", "Elu", "Selu", "Softplus", "Relu6",
+)  # fmt: skip
+FUSED_BINARY = (
+    "AddV2", "Sub", "Mul", "RealDiv", "Maximum", "Minimum", "SquaredDifference", "Pow",
+    "ReluGrad", "SigmoidGrad", "TanhGrad", "FloorDiv", "FloorMod", "EluGrad", "SeluGrad",
+    "SoftplusGrad", "Relu6Grad",
+)  # fmt: skip
+_FUSED_ARITY = {"input": 1, "const": 1, "unary": 2, "binary": 3}
+
+
+def check_fused_program(attrs, num_inputs):
+    """Validate ``FusedElementwise``'s attrs; returns ``(program, outputs)`` as tuples."""
+    op = "FusedElementwise"
+
+    def bad(msg):
+        raise errors.InvalidArgumentError(f"{msg} [Op:{op}]")
+
+    program, outputs = attrs.get("program"), attrs.get("outputs")
+    if not isinstance(program, list | tuple) or not program:
+        bad(f"attr 'program' must be a non-empty list of instructions, got {program!r}")
+    if not isinstance(outputs, list | tuple) or not outputs:
+        bad(f"attr 'outputs' must be a non-empty list of registers, got {outputs!r}")
+    for k, ins in enumerate(program):
+        kind = ins[0] if isinstance(ins, list | tuple) and ins else None
+        if kind not in _FUSED_ARITY or len(ins) != _FUSED_ARITY[kind] + 1:
+            bad(
+                f"instruction {k} is {ins!r}; expected ('input', i), ('const', value), "
+                "('unary', op, r) or ('binary', op, r, s)"
+            )
+        if kind == "input":
+            i = ins[1]
+            if not isinstance(i, int | np.integer) or not 0 <= i < num_inputs:
+                bad(f"instruction {k} loads input {i!r}, but the op has {num_inputs} inputs")
+        elif kind == "const":
+            if not isinstance(ins[1], int | float | np.integer | np.floating) or isinstance(
+                ins[1], bool
+            ):
+                bad(f"instruction {k}: the constant must be a real number, got {ins[1]!r}")
+        else:
+            names = FUSED_UNARY if kind == "unary" else FUSED_BINARY
+            if ins[1] not in names:
+                bad(f"instruction {k}: {ins[1]!r} is not a fusable {kind} op; valid: "
+                    + ", ".join(names))  # fmt: skip
+            for r in ins[2:]:
+                if not isinstance(r, int | np.integer) or not 0 <= r < k:
+                    bad(f"instruction {k} reads register {r!r}; registers 0..{k - 1} exist")
+    for r in outputs:
+        if not isinstance(r, int | np.integer) or not 0 <= r < len(program):
+            bad(f"output register {r!r} is not one of the {len(program)} registers")
+    return tuple(program), tuple(outputs)
+
+
+def _fused_elementwise_infer(shapes, dts, attrs):
+    op = "FusedElementwise"
+    if not shapes:
+        raise errors.InvalidArgumentError(f"{op} needs at least one input [Op:{op}]")
+    _, outputs = check_fused_program(attrs, len(shapes))
+    dt = _same_dtypes(op, dts)
+    _require_dtype(op, dts, 0, FLOAT)
+    out = None
+    for i, s in enumerate(shapes):
+        s = tuple(s)
+        if not s:
+            continue
+        if out is None:
+            out = s
+        elif not _compatible(s, out):
+            raise errors.InvalidArgumentError(
+                f"input #{i} has shape {_fmt(s)}, but the other inputs have shape {_fmt(out)}: "
+                f"the inputs must share one shape or be scalars (shape []) [Op:{op}]"
+            )
+        else:
+            out = _merge(out, s)
+    return [(out or (), dt)] * len(outputs)
+
+
+_register(OpDef("FusedElementwise", None, _fused_elementwise_infer, FLOAT,
+                doc="tensorhouse's own op (not TF's): N same-shape or scalar inputs; attrs: "
+                "program, outputs (see check_fused_program)"))  # fmt: skip
 
 
 def _reduce(name, dtypes=NUMERIC):

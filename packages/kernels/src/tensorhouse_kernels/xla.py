@@ -280,6 +280,24 @@ def _binary_fn(f):
     return lambda inputs, attrs: [f(inputs[0], inputs[1])]
 
 
+def _fused_elementwise(inputs, attrs):
+    """FusedElementwise: the program interpreted with the unary and binary table above (under
+    jax.jit, XLA fuses it again)."""
+    regs = []
+    for ins in attrs["program"]:
+        kind = ins[0]
+        if kind == "input":
+            regs.append(inputs[ins[1]])
+        elif kind == "const":
+            regs.append(jnp.asarray(ins[1], dtype=inputs[0].dtype))
+        elif kind == "unary":
+            regs.append(_UNARY[ins[1]](regs[ins[2]]))
+        else:
+            regs.append(_BINARY[ins[1]](regs[ins[2]], regs[ins[3]]))
+    shape = max((x.shape for x in inputs), key=len)
+    return [jnp.broadcast_to(regs[r], shape) for r in attrs["outputs"]]
+
+
 # ---- reductions --------------------------------------------------------------------------------
 
 
@@ -790,6 +808,7 @@ TABLE.update({op: _unary_fn(f) for op, f in _UNARY.items()})
 TABLE.update({op: _binary_fn(f) for op, f in _BINARY.items()})
 TABLE.update({op: _unary_fn(f) for op, f in _PREDICATE.items()})
 TABLE.update({op: _reduce_fn(op) for op in ("Sum", "Prod", "Max", "Min", "Mean", "All", "Any")})
+TABLE["FusedElementwise"] = _fused_elementwise
 TABLE.update(
     {
         "SelectV2": lambda inputs, attrs: [jnp.where(*inputs)],
