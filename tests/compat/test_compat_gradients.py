@@ -204,7 +204,6 @@ def test_stop_gradient_inside_a_function(tf):
     assert y.numpy() == 8.0 and tape.gradient(y, x).numpy() == 4.0
 
 
-@pytest.mark.th_xfail("custom_gradient inside a traced tf.function raises UnimplementedError")
 def test_custom_gradient_inside_a_function(tf):
     @tf.custom_gradient
     def g(x):

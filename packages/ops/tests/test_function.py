@@ -445,3 +445,40 @@ def test_variable_slice_assignment_inside_a_traced_function():
     assert v.numpy()[0, 1] == 7.0
     ops = [op.type for op in f.get_concrete_function(tf.constant(1.0)).graph.get_operations()]
     assert "AssignVariableOp" in ops and "StridedSliceGrad" in ops
+
+
+def test_custom_gradient_inside_a_traced_function():
+    @tf.custom_gradient
+    def scaled_exp(x):
+        y = tf.exp(x)
+
+        def grad(dy):  # closes over y, a symbolic tensor while f is traced
+            return dy * y * 3.0
+
+        return y, grad
+
+    @tf.function
+    def f(x):
+        return scaled_exp(x) + 1.0
+
+    x = tf.Variable([0.0, 1.0])
+    with tf.GradientTape() as tape:
+        out = f(x)
+    np.testing.assert_allclose(out.numpy(), np.exp([0.0, 1.0]) + 1.0, rtol=1e-6)
+    np.testing.assert_allclose(tape.gradient(out, x).numpy(), 3.0 * np.exp([0.0, 1.0]), 1e-6)
+    x.assign([2.0, -1.0])  # the same trace, new values: grad_fn sees this call's y
+    with tf.GradientTape() as tape:
+        out = f(x)
+    np.testing.assert_allclose(tape.gradient(out, x).numpy(), 3.0 * np.exp([2.0, -1.0]), 1e-6)
+    assert f.experimental_get_tracing_count() == 1
+
+    @tf.function
+    def inner_tape(x):  # a tape inside the traced function uses grad_fn too
+        with tf.GradientTape() as t:
+            t.watch(x)
+            y = scaled_exp(x)
+        return t.gradient(y, x)
+
+    np.testing.assert_allclose(
+        inner_tape(tf.constant([0.5])).numpy(), [3.0 * np.exp(0.5)], rtol=1e-6
+    )

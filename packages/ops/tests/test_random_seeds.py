@@ -164,3 +164,16 @@ def test_traced_random_op_under_a_tape_shares_the_node_stream():
     third = f(x).numpy()
     np.testing.assert_array_equal(tape.gradient(second, x).numpy(), second.numpy())
     assert _all_different([first, second.numpy(), third])
+
+
+def test_eager_streams_are_bounded(monkeypatch):
+    from tensorhouse_ops import _random
+
+    monkeypatch.setattr(_random, "_STREAMS_MAX", 4)
+    a = tf.random.uniform([2], seed=100).numpy()
+    for s in range(101, 104):  # three other streams: the first is still kept
+        tf.random.uniform([2], seed=s)
+    assert not np.array_equal(tf.random.uniform([2], seed=100).numpy(), a)
+    for s in range(200, 210):  # many new streams push the oldest out
+        tf.random.uniform([2], seed=s)
+    assert len(_random._streams) == 4

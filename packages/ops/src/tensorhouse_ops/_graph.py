@@ -683,6 +683,14 @@ def _replay_op(op, ins, env):
     t = op.type
     if t == "Const":
         return [op.attrs["value"]]
+    if t == "Identity" and "custom_gradient" in op.attrs:
+        # a tf.custom_gradient call: run it again eagerly (once per replay), so that the tape
+        # records its gradient function with the call's actual tensors
+        call = op.attrs["custom_gradient"]
+        key = ("custom_gradient", id(call))
+        if key not in env:
+            env[key] = call.call_eagerly(lambda x: env[id(x)])
+        return [env[key][op.attrs["index"]]]
     if t == "ReadVariableOp":
         return [op.attrs["var"]._th_read()]
     if t == "AssignVariableOp":

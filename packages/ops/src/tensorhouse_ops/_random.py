@@ -41,7 +41,8 @@ _MAXINT32 = 2**31 - 1
 _MASK64 = 2**64 - 1
 _global_seed = None
 _op_seeds = None  # random.Random(global seed): case 2's eager op seeds
-_streams: dict = {}  # (op type, dtype, seed, seed2) -> eager draws so far
+_streams: dict = {}  # (op type, dtype, seed, seed2) -> eager draws so far, least recent first
+_STREAMS_MAX = 1 << 16  # a program that seeds each call anew (seed + step) must not grow it
 _graph_op_seeds = weakref.WeakKeyDictionary()  # outermost traced graph -> next op seed
 _lock = threading.Lock()
 
@@ -142,8 +143,10 @@ def _random_op(op_type, attrs, stream):
     if stream:
         key = (op_type, attrs["dtype"].str, attrs["seed"], attrs["seed2"])
         with _lock:
-            n = _streams.get(key, 0)
+            n = _streams.pop(key, 0)  # re-inserted last: the dict keeps the most recent streams
             _streams[key] = n + 1
+            if len(_streams) > _STREAMS_MAX:
+                del _streams[next(iter(_streams))]
         attrs = stream_attrs(attrs, n)
     return _op(op_type, [], attrs)
 

@@ -349,8 +349,10 @@ def custom_gradient(f=None):
     """TF's ``tf.custom_gradient`` decorator: ``f(*x)`` returns ``(y, grad_fn)`` and the tapes
     use ``grad_fn(dy)`` (one gradient per tensor argument) instead of ``f``'s own ops.
 
-    Eager only for now: inside a traced ``tf.function`` it raises ``UnimplementedError`` rather
-    than silently differentiate ``f``'s ops.
+    Inside a traced ``tf.function``, ``f``'s ops are traced as usual and its outputs pass
+    through ``Identity`` nodes that remember the call; when a recording tape runs the function
+    (op by op, so that it sees every op), those nodes call ``f`` again eagerly on the call's
+    actual tensors, so that ``grad_fn`` closes over real values and the tape records it.
     """
     if f is None:
         return custom_gradient
@@ -360,13 +362,11 @@ def custom_gradient(f=None):
     @functools.wraps(f)
     def wrapper(*args, **kwargs):
         from . import _tensor
-        from ._tensor import Tensor, errors
+        from ._graph import current_graph
+        from ._tensor import Tensor
 
-        if _tensor._tracing:
-            raise errors.UnimplementedError(
-                f"tf.custom_gradient ({getattr(f, '__name__', f)!r}) inside a traced "
-                "tf.function is not supported yet: call it eagerly"
-            )
+        if _tensor._tracing and current_graph() is not None:
+            return _traced_custom_gradient(wrapper, f, args, kwargs)
         inputs = [
             a._th_read() if hasattr(a, "_th_read") else a
             for a in _flatten(list(args))
@@ -381,3 +381,42 @@ def custom_gradient(f=None):
         return pack_sequence_as(result, outputs)
 
     return wrapper
+
+
+class CustomGradientCall:
+    """A ``custom_gradient`` call traced into a graph: ``replay`` redoes it eagerly."""
+
+    def __init__(self, wrapper, args, kwargs):
+        self.wrapper = wrapper
+        self.args = args  # as the trace saw them: symbolic tensors, variables, Python values
+        self.kwargs = kwargs
+
+    def call_eagerly(self, symbolic_to_eager):
+        """The call's outputs (flat), run eagerly with each symbolic tensor replaced."""
+        from ._graph import GraphTensor
+
+        def swap(x):
+            return symbolic_to_eager(x) if isinstance(x, GraphTensor) else x
+
+        args = pack_sequence_as(self.args, [swap(x) for x in _flatten(list(self.args))])
+        return _flatten(self.wrapper(*args, **self.kwargs))
+
+
+def _traced_custom_gradient(wrapper, f, args, kwargs):
+    from ._tensor import Tensor, _op
+
+    inputs = [
+        a._th_read() if hasattr(a, "_th_read") else a
+        for a in _flatten(list(args))
+        if isinstance(a, Tensor) or hasattr(a, "_th_read")
+    ]
+    with stop_gradient_scope():  # the forward ops go into the graph as traced
+        result, grad_fn = f(*args, **kwargs)
+        call = CustomGradientCall(wrapper, args, kwargs)
+        outputs = [
+            _op("Identity", [y], {"custom_gradient": call, "index": i})
+            for i, y in enumerate(_flatten(result))
+        ]
+    if _active:  # a tape inside the traced function: grad_fn's ops join the graph
+        record("CustomGradient", inputs, outputs, {"grad_fn": grad_fn})
+    return pack_sequence_as(result, outputs)
