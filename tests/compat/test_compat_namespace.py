@@ -37,10 +37,9 @@ NN = (
 RANDOM = [
     *"set_seed uniform normal truncated_normal stateless_uniform stateless_normal".split(),
     "stateless_truncated_normal",
-    *(
-        pytest.param(n, marks=pytest.mark.th_xfail(f"no tf.random.{n} yet (_random.py)"))
-        for n in ("shuffle", "categorical", "Generator")
-    ),
+    "shuffle",
+    "categorical",
+    "Generator",
 ]
 
 ERRORS = (

@@ -247,3 +247,192 @@ def stateless_normal(shape, seed, mean=0.0, stddev=1.0, dtype=_dt.float32, name=
 def stateless_truncated_normal(shape, seed, mean=0.0, stddev=1.0, dtype=_dt.float32, name=None):
     dtype = _float_dtype("stateless_truncated_normal", dtype)
     return _scaled(_stateless("StatelessTruncatedNormalV2", shape, seed, dtype), mean, stddev)
+
+
+# ---- shuffle, categorical ---------------------------------------------------------------------
+
+
+def shuffle(value, seed=None, name=None):
+    """TF's ``tf.random.shuffle``: ``value`` with its first dimension randomly permuted.
+
+    The permutation is the order of ``n`` uniform keys (``TopKV2`` over them), so it follows
+    the seed rules of ``uniform`` and runs inside traced functions.
+    """
+    from ._array import gather
+    from ._tensor import convert_to_tensor
+
+    x = value._th_read() if hasattr(value, "_th_read") else convert_to_tensor(value)
+    if x.shape.rank == 0:
+        raise ValueError(f"random.shuffle needs a tensor of rank >= 1, got shape {x.shape}")
+    n = x.shape[0]
+    if n is None:
+        raise ValueError("random.shuffle needs a known first dimension while tracing")
+    if n <= 1:
+        return _op("Identity", [x])
+    keys = uniform([n], seed=seed)
+    return gather(x, M.top_k(keys, k=n).indices)
+
+
+def categorical(logits, num_samples, dtype=None, seed=None, name=None):
+    """TF's ``tf.random.categorical``: ``[batch, num_samples]`` class indices drawn from the
+    unnormalized log-probabilities ``logits`` (``[batch, classes]``), by the Gumbel-max rule:
+    ``argmax(logits + g)`` with ``g = -log(-log(u))`` for uniform ``u``."""
+    from ._array import expand_dims
+    from ._tensor import convert_to_tensor
+
+    lg = logits._th_read() if hasattr(logits, "_th_read") else convert_to_tensor(logits)
+    if lg.shape.rank != 2:
+        raise ValueError(f"logits should be a matrix [batch, classes], got shape {lg.shape}")
+    if not lg.dtype.is_floating:
+        raise TypeError(f"random.categorical needs float logits, got {lg.dtype.name}")
+    out_type = _dt.int64 if dtype is None else _dt.as_dtype(dtype)
+    if out_type not in (_dt.int32, _dt.int64):
+        raise ValueError(f"random.categorical: dtype must be int32 or int64, got {out_type.name}")
+    batch, classes = lg.shape.as_list()
+    tiny = float(_np_finfo(lg.dtype).tiny)
+    u = uniform([batch, int(num_samples), classes], minval=tiny, maxval=1.0, dtype=lg.dtype,
+                seed=seed)  # fmt: skip
+    gumbel = M.negative(M.log(M.negative(M.log(u))))
+    return M.argmax(M.add(expand_dims(lg, 1), gumbel), axis=2, output_type=out_type)
+
+
+def _np_finfo(dtype):
+    import numpy as np
+
+    return np.finfo(dtype._np)
+
+
+# ---- Generator ----------------------------------------------------------------------------
+
+
+def _mix64(x):
+    """SplitMix64's finalizer: a seed spread over 64 bits (a Generator's key)."""
+    x = (x + 0x9E3779B97F4A7C15) & _MASK64
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return x ^ (x >> 31)
+
+
+class Generator:
+    """TF's ``tf.random.Generator``: a random stream with its own state.
+
+    The state is an int64 ``Variable`` ``[counter, 0, key]`` (the layout of TF's Philox
+    state; the numbers are this library's Philox streams, not TF's bit for bit). Each eager
+    draw uses the key and the counter, then advances the counter, so the same seed gives the
+    same sequence of draws. A draw traced into a ``tf.function`` is a stream of its own that
+    advances on every call of the function (the state variable does not move then).
+    """
+
+    def __init__(self, copy_from=None, state=None, alg=None):
+        from ._variables import Variable
+
+        if copy_from is not None:
+            state = copy_from.state.numpy()
+        elif state is None:
+            raise ValueError("Generator needs copy_from or state (or use Generator.from_seed)")
+        if alg not in (None, 1, "philox", "PHILOX"):
+            raise ValueError(f"Generator: unsupported algorithm {alg!r} (only Philox)")
+        self._state = Variable(_state_array(state), trainable=False, name="generator_state")
+
+    @classmethod
+    def from_seed(cls, seed, alg=None):
+        return cls(state=[0, 0, _mix64(int(seed) & _MASK64) >> 1], alg=alg)
+
+    @classmethod
+    def from_non_deterministic_state(cls, alg=None):
+        return cls(state=[0, 0, secrets.randbits(63)], alg=alg)
+
+    @classmethod
+    def from_state(cls, state, alg):
+        return cls(state=state.numpy() if hasattr(state, "numpy") else state, alg=alg)
+
+    @property
+    def state(self):
+        return self._state
+
+    @property
+    def algorithm(self):
+        return 1  # TF's RNG_ALG_PHILOX
+
+    @property
+    def key(self):
+        return self._state.numpy()[2]
+
+    def reset(self, state):
+        self._state.assign(_state_array(state))
+
+    def reset_from_seed(self, seed):
+        self.reset([0, 0, _mix64(int(seed) & _MASK64) >> 1])
+
+    def _draw(self, op_type, shape, dtype, extra=None):
+        state = self._state.numpy()
+        key, counter = int(state[2]), int(state[0])
+        attrs = {"shape": _shape(shape), "dtype": dtype._np, "seed": key,
+                 "seed2": (counter << 32) & _MASK64, **(extra or {})}  # fmt: skip
+        if _tracing_graph() is not None:
+            return _random_op(op_type, attrs, True)
+        self._state.assign([counter + 1, int(state[1]), key])
+        return _op(op_type, [], attrs)
+
+    def uniform(self, shape, minval=0, maxval=None, dtype=_dt.float32, name=None):
+        dtype = _dt.as_dtype(dtype)
+        if dtype.is_integer:
+            if maxval is None:
+                raise ValueError(f"Must specify maxval for integer dtype {dtype.name}")
+            extra = {"minval": int(minval), "maxval": int(maxval)}
+            return self._draw("RandomUniformInt", shape, dtype, extra)
+        dtype = _float_dtype("Generator.uniform", dtype)
+        u = self._draw("RandomUniform", shape, dtype)
+        maxval = 1 if maxval is None else maxval
+        if isinstance(minval, int | float) and isinstance(maxval, int | float):
+            return (
+                u if (minval, maxval) == (0, 1) else M.add(M.multiply(u, maxval - minval), minval)
+            )
+        return M.add(M.multiply(u, M.subtract(maxval, minval)), minval)
+
+    def normal(self, shape, mean=0.0, stddev=1.0, dtype=_dt.float32, name=None):
+        dtype = _float_dtype("Generator.normal", dtype)
+        return _scaled(self._draw("RandomStandardNormal", shape, dtype), mean, stddev)
+
+    def truncated_normal(self, shape, mean=0.0, stddev=1.0, dtype=_dt.float32, name=None):
+        dtype = _float_dtype("Generator.truncated_normal", dtype)
+        return _scaled(self._draw("TruncatedNormal", shape, dtype), mean, stddev)
+
+    def make_seeds(self, count=1):
+        """``[2, count]`` int64 seeds for the ``stateless_*`` ops, drawn from this stream."""
+        return self.uniform([2, int(count)], 0, _MAXINT32, dtype=_dt.int64)
+
+    def split(self, count=1):
+        """``count`` new generators whose keys are drawn from this one."""
+        keys = self.uniform([int(count)], 0, _MAXINT32, dtype=_dt.int64).numpy()
+        return [Generator(state=[0, 0, _mix64(int(k)) >> 1]) for k in keys]
+
+
+def _state_array(state):
+    import numpy as np
+
+    arr = np.asarray(state.numpy() if hasattr(state, "numpy") else state, dtype=np.int64)
+    if arr.shape != (3,):
+        raise ValueError(f"Generator state must have shape [3], got {list(arr.shape)}")
+    return arr
+
+
+_global_generator = None
+
+
+def get_global_generator():
+    """TF's ``tf.random.get_global_generator`` (seeded non-deterministically, once)."""
+    global _global_generator
+    if _global_generator is None:
+        _global_generator = Generator.from_non_deterministic_state()
+    return _global_generator
+
+
+def set_global_generator(generator):
+    global _global_generator
+    _global_generator = generator
+
+
+__all__ += [
+    "shuffle", "categorical", "Generator", "get_global_generator", "set_global_generator",
+]  # fmt: skip

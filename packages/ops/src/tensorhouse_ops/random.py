@@ -1,9 +1,14 @@
 """``tf.random``."""
 
 from ._random import (
+    Generator,
+    categorical,
+    get_global_generator,
     get_seed,
     normal,
+    set_global_generator,
     set_seed,
+    shuffle,
     stateless_normal,
     stateless_truncated_normal,
     stateless_uniform,
@@ -12,6 +17,7 @@ from ._random import (
 )
 
 __all__ = [
+    "Generator", "categorical", "get_global_generator", "set_global_generator", "shuffle",
     "get_seed", "normal", "set_seed", "stateless_normal", "stateless_truncated_normal",
     "stateless_uniform", "truncated_normal", "uniform",
 ]  # fmt: skip
