@@ -1487,3 +1487,76 @@ def _layer_norm_grad_infer(shapes, dts, attrs):
 
 _register(OpDef("LayerNorm", 3, _layer_norm_infer, FLOAT, doc="attrs: epsilon"))
 _register(OpDef("LayerNormGrad", 5, _layer_norm_grad_infer, FLOAT, doc="dy, x, gamma, mean, rstd"))
+
+
+# ---- dense linear algebra (LAPACK on the CPU): [..., n, n] matrices, batched -----------------
+
+
+def _batch_square(op, shape, dt):
+    """The batch dims and n of a ``[..., n, n]`` shape; TF's errors for a bad rank or a
+    non-square matrix, with the shape and dtype."""
+    shape = tuple(shape)
+    if len(shape) < 2:
+        raise errors.InvalidArgumentError(
+            f"Input tensor 0 must have rank >= 2, got shape {_fmt(shape)} ({dt.name}) [Op:{op}]"
+        )
+    rows, cols = shape[-2], shape[-1]
+    if rows is not None and cols is not None and rows != cols:
+        raise errors.InvalidArgumentError(
+            f"Input matrix must be square, got shape {_fmt(shape)} ({dt.name}) [Op:{op}]"
+        )
+    return shape[:-2], rows if rows is not None else cols
+
+
+def _square_same_shape_infer(op):
+    def infer(shapes, dts, attrs):
+        batch, n = _batch_square(op, shapes[0], dts[0])
+        return [(batch + (n, n), dts[0])]
+
+    return infer
+
+
+def _determinant_infer(op, outputs):
+    def infer(shapes, dts, attrs):
+        batch, _ = _batch_square(op, shapes[0], dts[0])
+        return [(batch, dts[0])] * outputs
+
+    return infer
+
+
+def _matrix_solve_infer(shapes, dts, attrs):
+    op = "MatrixSolve"
+    dt = _same_dtypes(op, dts)
+    batch, n = _batch_square(op, shapes[0], dt)
+    rhs = tuple(shapes[1])
+    if len(rhs) < 2:
+        raise errors.InvalidArgumentError(
+            f"Input tensor 1 must have rank >= 2, got shape {_fmt(rhs)} ({dt.name}) [Op:{op}]"
+        )
+    if len(rhs) != len(shapes[0]) or not _compatible(rhs[:-2], batch):
+        raise errors.InvalidArgumentError(
+            "All input tensors must have the same outer dimensions: matrix "
+            f"{_fmt(shapes[0])} and rhs {_fmt(rhs)} ({dt.name}) [Op:{op}]"
+        )
+    if n is not None and rhs[-2] is not None and rhs[-2] != n:
+        raise errors.InvalidArgumentError(
+            "Input matrix and right-hand side must have the same number of rows: matrix "
+            f"{_fmt(shapes[0])} and rhs {_fmt(rhs)} ({dt.name}) [Op:{op}]"
+        )
+    return [(_merge(batch, rhs[:-2]) + (n if n is not None else rhs[-2], rhs[-1]), dt)]
+
+
+_LINALG_DOCS = {
+    "MatrixInverse": "attrs: adjoint (inverts the adjoint); a singular input is an error",
+    "MatrixSolve": "matrix [..., n, n], rhs [..., n, k]; attrs: adjoint",
+    "MatrixDeterminant": "[..., n, n] -> [...]",
+    "LogMatrixDeterminant": "[..., n, n] -> sign [...], log_abs_determinant [...]",
+    "Cholesky": "lower-triangular L with L L^T = input (only its lower triangle is read)",
+}
+_register(OpDef("MatrixInverse", 1, _square_same_shape_infer("MatrixInverse"), FLOAT))
+_register(OpDef("MatrixSolve", 2, _matrix_solve_infer, FLOAT))
+_register(OpDef("MatrixDeterminant", 1, _determinant_infer("MatrixDeterminant", 1), FLOAT))
+_register(OpDef("LogMatrixDeterminant", 1, _determinant_infer("LogMatrixDeterminant", 2), FLOAT))
+_register(OpDef("Cholesky", 1, _square_same_shape_infer("Cholesky"), FLOAT))
+for _n, _doc in _LINALG_DOCS.items():
+    _OPS[_n].doc = _doc
