@@ -77,7 +77,8 @@ def test_shape_and_dtype_errors():
         tf.linalg.solve(tf.eye(3), tf.ones([2, 1]))
     with pytest.raises(errors.InvalidArgumentError, match="float32.*float64|float64.*float32"):
         tf.linalg.solve(tf.eye(2), tf.ones([2, 1], tf.float64))
-    with pytest.raises(errors.NotFoundError, match="MatrixInverse"):
+    with pytest.raises(errors.InvalidArgumentError, match=r"int32 is not in the list of allowed "
+                       r"values: float32, float64 \[Op:MatrixInverse\]"):  # fmt: skip
         tf.linalg.inv(tf.constant([[1, 0], [0, 1]]))
 
 
