@@ -7,6 +7,8 @@
   the ratio (issue 6 asks for >= 60%).
 - Elementwise AddV2 / Exp on 64 Mi float32 elements against a device-to-device copy of the same
   bytes (pycuda memcpy_dtod); prints GB/s and the ratio (issue 6 asks for >= 80%).
+- The 64-256-256-10 MLP training step of bench_ops.py (forward, tape, Adam with ops), eager and
+  traced, on the GPU beside the CPU.
 
 Exits with status 0 and a message where there is no GPU (no pycuda, or no CUDA device).
 """
@@ -86,7 +88,32 @@ def main(argv=None) -> int:
                    args.repeat)  # fmt: skip
         bw = bytes_moved / t
         print(f"{op}: {bw / 1e9:.0f} GB/s; ratio to copy {bw / copy_bw:.2f} (target >= 0.80)")
+    _mlp_steps(gpu, sync)
     return 0
+
+
+def _mlp_steps(gpu, sync):
+    """bench_ops.py's MLP training step on the GPU and on the CPU, eager and traced."""
+    sys.path.insert(0, __file__.rsplit("/", 1)[0])
+    import bench_ops
+
+    for name in ("/CPU:0", "/GPU:0"):
+        t_eager, t_traced = _mlp_on(bench_ops, name, sync if name == "/GPU:0" else _nothing)
+        print(f"MLP step on {name}: eager {t_eager * 1e6:.0f} us, traced {t_traced * 1e6:.0f} us")
+
+
+def _nothing():
+    pass
+
+
+def _mlp_on(bench_ops, name, done):
+    tf = bench_ops.tf
+    ws, bs, xn, yn = bench_ops._data()
+    with tf.device(name):
+        x, y = tf.constant(xn), tf.constant(yn)
+        eager = bench_ops.MLP(ws, bs)
+        step = tf.function(bench_ops.MLP(ws, bs).step)
+        return _timed(lambda: eager.step(x, y), done, 20), _timed(lambda: step(x, y), done, 50)
 
 
 def _cublas(n, repeat):
