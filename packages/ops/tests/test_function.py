@@ -14,6 +14,22 @@ def _types(graph):
     return [op.type for op in graph.get_operations()]
 
 
+def _run_types(graph):
+    """The op types an optimized graph runs, FusedElementwise programs spelled out (their
+    constants as Const)."""
+    out = []
+    for op in graph.get_operations():
+        if op.type != "FusedElementwise":
+            out.append(op.type)
+            continue
+        for ins in op.attrs["program"]:
+            if ins[0] in ("unary", "binary"):
+                out.append(ins[1])
+            elif ins[0] == "const":
+                out.append("Const")
+    return out
+
+
 def test_traced_equals_eager_and_reuses_the_trace():
     def f(x, y):
         return tf.nn.relu(tf.matmul(x, y) + 1.0) * 2.0 - tf.reduce_sum(y)
@@ -175,7 +191,8 @@ def test_optimizer_folds_prunes_cse_and_fuses():
 
     x, y = tf.constant([0.5, 1.0]), tf.constant([2.0, 4.0])
     cf = f.get_concrete_function(x, y)
-    opt = _types(cf.optimized_graph)
+    assert _types(cf.optimized_graph) == ["Placeholder", "Placeholder", "FusedElementwise"]
+    opt = _run_types(cf.optimized_graph)
     assert "Exp" not in opt and opt.count("Sin") == 1
     assert "SquaredDifference" in opt and "Square" not in opt and "Sub" not in opt
     assert "Rsqrt" in opt and "Reciprocal" not in opt and "Sqrt" not in opt

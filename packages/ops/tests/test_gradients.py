@@ -128,6 +128,22 @@ NN_CASES = {
     "LayerNormGrad": (_ln_grad_outputs, [_any((2, 4)), _any((2, 4)), _pos((4,))]),
 }
 
+FUSED_PROGRAM = (
+    ("input", 0),
+    ("input", 1),
+    ("binary", "Mul", 0, 1),
+    ("unary", "Tanh", 2),
+    ("const", 0.5),
+    ("binary", "SquaredDifference", 3, 4),
+    ("binary", "Sub", 5, 0),
+)
+
+
+def _fused_two_outputs(a, b):  # tanh(a b) and (tanh(a b) - 0.5)^2 - a, b a scalar
+    outs = _execute("FusedElementwise", [a, b], {"program": FUSED_PROGRAM, "outputs": (3, 6)})
+    return outs[0] + 3.0 * outs[1]
+
+
 # op type -> (function of float64 tensors, input generators)
 CASES = {
     "Identity": (tf.identity, [_any((3,))]),
@@ -138,6 +154,7 @@ CASES = {
     "Rsqrt": (M.rsqrt, [_pos((3,))]),
     "Exp": (tf.exp, [_any((3,))]),
     "Expm1": (M.expm1, [_any((3,))]),
+    "FusedElementwise": (lambda a, b: _fused_two_outputs(a, b), [_any((2, 3)), _any(())]),
     "Log": (tf.log, [_pos((3,))]),
     "Log1p": (M.log1p, [_pos((3,))]),
     "Reciprocal": (M.reciprocal, [_pos((3,))]),

@@ -782,6 +782,29 @@ def _grad_of_composed(composed, inputs, dys):
     )
 
 
+@rule("FusedElementwise")
+def _fused_elementwise(x, y, attrs, dys):
+    """tensorhouse's fused program (only optimized graphs run it, so tapes rarely see it):
+    through the program rebuilt from the ops it names, whose rules differentiate again."""
+
+    def composed(*inputs):
+        regs = []
+        for ins in attrs["program"]:
+            if ins[0] == "input":
+                regs.append(inputs[ins[1]])
+            elif ins[0] == "const":
+                regs.append(A.fill([], ins[1], dtype=inputs[0].dtype))
+            else:
+                regs.append(_op(ins[1], [regs[r] for r in ins[2:]]))
+        shape = x[max(range(len(x)), key=lambda i: x[i].shape.rank)].shape.as_list()
+        return [A.broadcast_to(regs[r], shape) for r in attrs["outputs"]]
+
+    return list(_grad_of_composed(composed, list(x), dys))
+
+
+MULTI_OUTPUT.add("FusedElementwise")
+
+
 @rule("FusedBatchNormGradV3")
 def _fused_batch_norm_grad(x, y, attrs, dys):
     """Through a composed copy; in training the statistics are recomputed from x (they are

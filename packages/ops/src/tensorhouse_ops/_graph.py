@@ -8,7 +8,9 @@ reference (``ReadVariableOp`` / ``Assign*VariableOp`` nodes hold the variable it
 Before a graph runs it is optimized (``optimize``): identity elimination, constant folding,
 common-subexpression elimination, fusion into the fused kernels that exist (``Sub`` +
 ``Square`` -> ``SquaredDifference``, ``Sqrt`` + ``Reciprocal`` -> ``Rsqrt``, the exp / sum /
-divide softmax pattern -> ``Softmax``), and dead-node pruning. ``compile_graph`` then turns
+divide softmax pattern -> ``Softmax``), dead-node pruning, and last elementwise fusion: groups
+of elementwise ops become one ``FusedElementwise`` node (``_fuse_elementwise``; the traced
+graph keeps its TF op types). ``compile_graph`` then turns
 the optimized graph into one generated Python function: a flat schedule of kernel calls with
 the kernels, output shapes and attrs looked up once, so a call runs no shape rules where the
 shapes are static.
@@ -23,6 +25,7 @@ import numpy as np
 
 from tensorhouse_kernels import execute as _kernel_execute
 from tensorhouse_kernels import get_op_def
+from tensorhouse_kernels.opdefs import FUSED_BINARY, FUSED_UNARY
 from tensorhouse_kernels.runtime import dispatch, errors, to_host
 
 from . import _tape, _tensor
@@ -438,6 +441,7 @@ def optimize(graph, device):
     new.outputs = [sub[id(t)] if type(t) is GraphTensor else t for t in graph.outputs]
     new.captures = [(outer, sub[id(ph)]) for outer, ph in graph.captures]
     _prune(new)
+    _fuse_elementwise(new, device)
     return new
 
 
@@ -510,6 +514,295 @@ def _prune(graph):
 def _branches_stateful(op):
     subs = [op.attrs[k] for k in ("then_branch", "else_branch", "cond", "body") if k in op.attrs]
     return any(o.type in SIDE_EFFECTS or o.type in RANDOM for g in subs for o in g.ops)
+
+
+# ---- elementwise fusion: chains of elementwise ops -> one FusedElementwise node ---------------
+# The last pass of ``optimize``, on the optimized graph only (the traced graph keeps TF's op
+# types). Maximal connected groups of unary / binary float ops whose operands have the group's
+# shape or are scalars become one FusedElementwise node (the kernels layer's fused kernel runs
+# the group tile by tile in one pass); the group's values used outside it are the node's
+# outputs, so nothing is computed twice. Groups never close a cycle: a group is only extended
+# when no value outside it that it would read depends on it, counting the order the variable
+# ops and the side effects impose as dependencies. A variable read after an AssignVariableOp
+# of the same variable reads the assigned value, which lets Adam-style updates fuse across
+# their assignments.
+
+_FUSED_OP = "FusedElementwise"
+_FUSABLE = {name: 1 for name in FUSED_UNARY} | {name: 2 for name in FUSED_BINARY}
+_FLOATS = (np.dtype("float32"), np.dtype("float64"))
+_ASSIGNS = ("AssignVariableOp", "AssignAddVariableOp", "AssignSubVariableOp")
+# Ops every stateful op keeps its order with: they print, draw numbers, or may run variable
+# ops in their branches.
+_BARRIERS = (SIDE_EFFECTS - set(_ASSIGNS)) | RANDOM | {"StatelessIf", "StatelessWhile"}
+
+
+def _fuse_elementwise(graph, device):
+    """Collapse the graph's elementwise groups into FusedElementwise nodes, in place."""
+    if not any(_has_kernel(_FUSED_OP, dt, device) for dt in _FLOATS):
+        return
+    _forward_assigned_values(graph)
+    order = _order_deps(graph.ops)
+    groups = _elementwise_groups(graph.ops, order, device)
+    repl: dict = {}  # id(member output) -> the fused node's output
+    fused: dict = {}  # id(member) -> the fused node standing for its group
+    for members in groups:
+        node = _fused_node(graph, members, repl)
+        if node is not None:
+            for m in members:
+                fused[id(m)] = node
+    if not fused:
+        return
+    position = {id(op): i for i, op in enumerate(graph.ops)}
+    ops, seen = [], set()
+    for op in graph.ops:
+        node = fused.get(id(op), op)
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if node is not op:
+            position[id(node)] = position[id(op)]  # runs where its first member ran
+        node.inputs = [repl.get(id(t), t) for t in node.inputs]
+        ops.append(node)
+    graph.outputs = [repl.get(id(t), t) if type(t) is GraphTensor else t for t in graph.outputs]
+    graph.ops = _schedule(ops, order, position)
+    _prune(graph)
+
+
+def _forward_assigned_values(graph):
+    """Variable updates as plain values, so elementwise groups can run across them.
+
+    A float ``AssignAdd`` / ``AssignSub`` becomes ``AssignVariableOp`` of ``AddV2`` / ``Sub``
+    of the variable's value, and a ReadVariableOp whose value is already known (from an
+    earlier read or assignment of the same variable, with no other assignment, print, control
+    flow or random op between) is replaced by that tensor: buffers are never written in place,
+    so both name the same value."""
+    known: dict = {}  # id(variable) -> a tensor holding its current value
+    repl: dict = {}
+    ops = []
+    for op in graph.ops:
+        op.inputs = [repl.get(id(t), t) for t in op.inputs]
+        t = op.type
+        if t in ("AssignAddVariableOp", "AssignSubVariableOp") and _plain_update(op):
+            var, value = op.attrs["var"], op.inputs[0]
+            cur = known.get(id(var))
+            if cur is None:
+                read = Operation(graph, "ReadVariableOp", graph._unique("ReadVariableOp"), [],
+                                 {"var": var})  # fmt: skip
+                read.outputs = [GraphTensor(read, 0, value._gshape, value._dtype._np)]
+                ops.append(read)
+                cur = read.outputs[0]
+            binop = "AddV2" if t == "AssignAddVariableOp" else "Sub"
+            upd = Operation(graph, binop, graph._unique(binop), [cur, value], {})
+            upd.outputs = [GraphTensor(upd, 0, value._gshape, value._dtype._np)]
+            ops.append(upd)
+            op.type, op.inputs = "AssignVariableOp", [upd.outputs[0]]
+        ops.append(op)
+        if op.type == "AssignVariableOp":
+            known[id(op.attrs["var"])] = op.inputs[0]
+        elif op.type in _ASSIGNS:
+            known.pop(id(op.attrs["var"]), None)
+        elif op.type == "ReadVariableOp":
+            value, out = known.get(id(op.attrs["var"])), op.outputs[0]
+            if value is None:
+                known[id(op.attrs["var"])] = out
+            elif value._gshape == out._gshape and value._dtype == out._dtype:
+                repl[id(out)] = value
+        elif op.type in _BARRIERS:
+            known.clear()
+    graph.ops = ops
+    graph.outputs = [repl.get(id(t), t) if type(t) is GraphTensor else t for t in graph.outputs]
+
+
+def _plain_update(op):
+    """An AssignAdd / AssignSub of a float value with the variable's static shape and dtype."""
+    value, var = op.inputs[0], op.attrs["var"]._value
+    return (
+        value._dtype._np in _FLOATS
+        and None not in value._gshape
+        and value._gshape == tuple(var._value.shape)
+        and value._dtype._np == var._value.dtype
+    )
+
+
+def _order_deps(ops):
+    """id(op) -> earlier ops it must follow besides its data inputs: a variable's reads follow
+    its last assignment, its assignments follow its earlier reads and assignments, and the
+    barrier ops follow, and precede, every stateful op."""
+    deps: dict = {}
+    last_assign: dict = {}
+    reads: dict = {}
+    since_barrier: list = []
+    barrier = None
+    for op in ops:
+        t = op.type
+        before = []
+        if t == "ReadVariableOp" or t in _ASSIGNS:
+            key = id(op.attrs["var"])
+            if key in last_assign:
+                before.append(last_assign[key])
+            if t == "ReadVariableOp":
+                reads.setdefault(key, []).append(op)
+            else:
+                before += reads.pop(key, [])
+                last_assign[key] = op
+            since_barrier.append(op)
+        elif t in _BARRIERS:
+            before += since_barrier
+            since_barrier = []
+        else:
+            continue
+        if barrier is not None:
+            before.append(barrier)
+        if t in _BARRIERS:
+            barrier = op
+        deps[id(op)] = before
+    return deps
+
+
+def _fusable(op, device):
+    """The group signature (shape, dtype) of an op the fused kernel can run, else None."""
+    n = _FUSABLE.get(op.type)
+    if n is None or len(op.inputs) != n or len(op.outputs) != 1:
+        return None
+    out = op.outputs[0]
+    dt, shape = out._dtype._np, out._gshape
+    if dt not in _FLOATS or None in shape:
+        return None
+    for x in op.inputs:
+        if x._dtype._np != dt or (x._gshape != shape and x._gshape != ()):
+            return None
+    if not _has_kernel(_FUSED_OP, dt, device):
+        return None
+    return shape, dt
+
+
+def _elementwise_groups(ops, order, device):
+    """The groups of two or more fusable ops, each a list of ops in graph order."""
+    parent: dict = {}  # union-find over group ids
+
+    def find(g):
+        while parent[g] != g:
+            parent[g] = parent[parent[g]]
+            g = parent[g]
+        return g
+
+    def resolve(ids):
+        return {find(g) for g in ids}
+
+    group_of: dict = {}  # id(op) -> group id
+    sig: dict = {}  # group -> (shape, dtype)
+    ext: dict = {}  # group -> groups that the values it reads from outside depend on
+    anc: dict = {}  # id(op) -> groups the op depends on (its own included)
+    members: dict = {}  # group -> ops
+    for op in ops:
+        deps = [x._op for x in op.inputs] + order.get(id(op), [])
+        s = _fusable(op, device)
+        if s is None:
+            anc[id(op)] = set().union(*(anc[id(d)] for d in deps))
+            continue
+        cands = []
+        for x in op.inputs:
+            g = group_of.get(id(x._op))
+            if g is not None and sig[find(g)] == s and find(g) not in cands:
+                cands.append(find(g))
+        accept: list = []
+        for g in cands:
+            trial = set(accept) | {g}
+            outside = [d for d in deps if group_of.get(id(d)) is None
+                       or find(group_of[id(d)]) not in trial]  # fmt: skip
+            if any(resolve(anc[id(d)]) & trial for d in outside):
+                continue  # a value read from outside depends on the group: a cycle
+            if any(resolve(ext[h]) & trial for h in trial):
+                continue
+            accept.append(g)
+        if accept:
+            gid = accept[0]
+            for g in accept[1:]:
+                parent[g] = gid
+                ext[gid] |= ext.pop(g)
+                members[gid] += members.pop(g)
+        else:
+            gid = len(parent)
+            parent[gid], sig[gid], ext[gid], members[gid] = gid, s, set(), []
+        inside = set(accept)
+        for d in deps:
+            g = group_of.get(id(d))
+            if g is None or find(g) not in inside:
+                ext[gid] |= anc[id(d)]
+        group_of[id(op)] = gid
+        members[gid].append(op)
+        anc[id(op)] = set().union(*(anc[id(d)] for d in deps)) | {gid}
+    position = {id(op): i for i, op in enumerate(ops)}
+    return [
+        sorted(ms, key=lambda o: position[id(o)])
+        for g, ms in members.items()
+        if find(g) == g and len(ms) > 1
+    ]
+
+
+def _fused_node(graph, members, repl):
+    """One FusedElementwise node for ``members``; fills ``repl`` with its outputs."""
+    inside = {id(m) for m in members}
+    used_outside: set = {id(t) for t in graph.outputs if type(t) is GraphTensor}
+    for op in graph.ops:
+        if id(op) not in inside:
+            used_outside.update(id(t) for t in op.inputs)
+    program, inputs, reg = [], [], {}
+    for m in members:
+        for x in m.inputs:
+            if id(x) in reg:
+                continue
+            p = x._op
+            if p.type == "Const" and x._gshape == () and p.attrs["value"]._device is not None:
+                value = np.asarray(to_host(p.attrs["value"]._value, p.attrs["value"]._device))
+                program.append(("const", float(value)))
+            else:
+                program.append(("input", len(inputs)))
+                inputs.append(x)
+            reg[id(x)] = len(program) - 1
+        args = tuple(reg[id(x)] for x in m.inputs)
+        program.append(("unary" if len(args) == 1 else "binary", m.type) + args)
+        reg[id(m.outputs[0])] = len(program) - 1
+    outs = [m.outputs[0] for m in members if id(m.outputs[0]) in used_outside]
+    if not inputs or not outs:
+        return None
+    attrs = {"program": tuple(program), "outputs": tuple(reg[id(t)] for t in outs)}
+    out = outs[0]
+    node = Operation(graph, _FUSED_OP, graph._unique(_FUSED_OP), inputs, attrs)
+    node.outputs = [GraphTensor(node, i, out._gshape, out._dtype._np) for i in range(len(outs))]
+    for t, n in zip(outs, node.outputs):
+        repl[id(t)] = n
+    return node
+
+
+def _schedule(ops, order, position):
+    """A topological order of ``ops`` (data inputs and ``order``), as close to ``position``'s
+    order as the dependencies allow."""
+    import heapq
+
+    index = {id(op): op for op in ops}
+    waiting: dict = {}
+    users: dict = {}
+    for op in ops:
+        deps = {id(x._op) for x in op.inputs} | {id(d) for d in order.get(id(op), [])}
+        deps = {d for d in deps if d in index and d != id(op)}
+        waiting[id(op)] = len(deps)
+        for d in deps:
+            users.setdefault(d, []).append(op)
+    ready = [(position[id(op)], id(op)) for op in ops if not waiting[id(op)]]
+    heapq.heapify(ready)
+    out = []
+    while ready:
+        _, key = heapq.heappop(ready)
+        op = index[key]
+        out.append(op)
+        for u in users.get(key, ()):
+            waiting[id(u)] -= 1
+            if not waiting[id(u)]:
+                heapq.heappush(ready, (position[id(u)], id(u)))
+    if len(out) != len(ops):
+        raise errors.InternalError("elementwise fusion made the graph cyclic")
+    return out
 
 
 # ---- compiled execution ---------------------------------------------------------------------
