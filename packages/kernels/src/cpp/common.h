@@ -7,6 +7,8 @@
 
 #include <climits>
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -100,6 +102,59 @@ template <typename T>
 inline T wrap_neg(T a) {
   if constexpr (std::is_floating_point_v<T>) return -a;  // keeps -0.0
   else return wrap_sub(T(0), a);
+}
+
+// ---- runtime ISA dispatch ---------------------------------------------------------------
+// The module is built for the x86-64 baseline (never -march=native: one wheel runs on every
+// x86-64 CPU). Hot loops are compiled a second and third time for AVX2 + FMA and for AVX-512
+// (TH_TARGET_* on a wrapper around an always-inline body), and one version is picked per
+// process from cpuid. TENSORHOUSE_CPU_ISA=avx2|baseline caps the choice (tests run every
+// version that way). Elsewhere (aarch64, other compilers) only the baseline version exists.
+enum class Isa { kBaseline = 0, kAvx2 = 1, kAvx512 = 2 };
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define TH_X86_DISPATCH 1
+#define TH_TARGET_AVX2 __attribute__((target("avx2,fma,f16c,bmi,bmi2,popcnt")))
+#define TH_TARGET_AVX512 \
+  __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma,f16c,bmi,bmi2,popcnt")))
+#else
+#define TH_X86_DISPATCH 0
+#define TH_TARGET_AVX2
+#define TH_TARGET_AVX512
+#endif
+#define TH_ALWAYS_INLINE inline __attribute__((always_inline))
+
+inline Isa detect_isa() {
+  Isa best = Isa::kBaseline;
+#if TH_X86_DISPATCH
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) best = Isa::kAvx2;
+  if (best == Isa::kAvx2 && __builtin_cpu_supports("avx512f") &&
+      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512dq"))
+    best = Isa::kAvx512;
+#endif
+  const char* cap = std::getenv("TENSORHOUSE_CPU_ISA");
+  if (cap && std::strcmp(cap, "baseline") == 0) best = Isa::kBaseline;
+  if (cap && std::strcmp(cap, "avx2") == 0 && best > Isa::kAvx2) best = Isa::kAvx2;
+  return best;
+}
+
+// The version in use, decided on the first call.
+inline Isa cpu_isa() {
+  static const Isa isa = detect_isa();
+  return isa;
+}
+
+inline const char* isa_name(Isa isa) {
+  return isa == Isa::kAvx512 ? "avx512" : isa == Isa::kAvx2 ? "avx2" : "baseline";
+}
+
+// Picks one of three versions of a function (pointers or tables) for this CPU.
+template <typename F>
+inline F by_isa(F avx512, F avx2, F baseline) {
+  const Isa isa = cpu_isa();
+  return isa == Isa::kAvx512 ? avx512 : isa == Isa::kAvx2 ? avx2 : baseline;
 }
 
 // Threads only pay above this many elements; small tensors stay on one thread.

@@ -63,17 +63,33 @@ inline T unary_apply(int op, T x) {
   return x;  // Round on integers is the identity; the float-only ops have no integer kernels
 }
 
-// One loop per op so each inner loop is a straight, vectorizable map.
+// One loop per op so each inner loop is a straight, vectorizable map; float loops are also
+// compiled for AVX2 and AVX-512 (common.h), integer loops for the baseline only.
 template <typename T, int OP>
-void unary_loop(const T* x, T* y, int64_t n) {
+TH_ALWAYS_INLINE void unary_loop(const T* x, T* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = unary_apply<T>(OP, x[i]);
+}
+template <typename T, int OP>
+void unary_loop_base(const T* x, T* y, int64_t n) { unary_loop<T, OP>(x, y, n); }
+template <typename T, int OP>
+TH_TARGET_AVX2 void unary_loop_avx2(const T* x, T* y, int64_t n) { unary_loop<T, OP>(x, y, n); }
+template <typename T, int OP>
+TH_TARGET_AVX512 void unary_loop_avx512(const T* x, T* y, int64_t n) {
+  unary_loop<T, OP>(x, y, n);
 }
 
 template <typename T, int... OPS>
 void unary_run(int op, const T* x, T* y, int64_t n, std::integer_sequence<int, OPS...>) {
   using Fn = void (*)(const T*, T*, int64_t);
-  static constexpr Fn table[] = {&unary_loop<T, OPS>...};
-  table[op](x, y, n);
+  static constexpr Fn base[] = {&unary_loop_base<T, OPS>...};
+  if constexpr (std::is_floating_point_v<T> && TH_X86_DISPATCH) {
+    static constexpr Fn avx2[] = {&unary_loop_avx2<T, OPS>...};
+    static constexpr Fn avx512[] = {&unary_loop_avx512<T, OPS>...};
+    static const Fn* const table = by_isa<const Fn*>(avx512, avx2, base);
+    table[op](x, y, n);
+  } else {
+    base[op](x, y, n);
+  }
 }
 
 void unary(int op, py::array x, py::array out) {
@@ -195,7 +211,8 @@ inline R apply2(T a, T b) {
 
 // The four stride cases of an innermost run, each a straight loop.
 template <typename T, typename R, int OP>
-void binary_run(const T* a, int64_t sa, const T* b, int64_t sb, R* o, int64_t n) {
+TH_ALWAYS_INLINE void binary_run(const T* a, int64_t sa, const T* b, int64_t sb, R* o,
+                                 int64_t n) {
   if (sa == 1 && sb == 1) {
     for (int64_t i = 0; i < n; ++i) o[i] = apply2<T, R, OP>(a[i], b[i]);
   } else if (sa == 1 && sb == 0) {
@@ -209,11 +226,47 @@ void binary_run(const T* a, int64_t sa, const T* b, int64_t sb, R* o, int64_t n)
   }
 }
 
+// The run compiled per ISA (float inputs; integer ones keep the baseline version).
+template <typename T, typename R, int OP>
+void binary_run_base(const T* a, int64_t sa, const T* b, int64_t sb, R* o, int64_t n) {
+  binary_run<T, R, OP>(a, sa, b, sb, o, n);
+}
+template <typename T, typename R, int OP>
+TH_TARGET_AVX2 void binary_run_avx2(const T* a, int64_t sa, const T* b, int64_t sb, R* o,
+                                    int64_t n) {
+  binary_run<T, R, OP>(a, sa, b, sb, o, n);
+}
+template <typename T, typename R, int OP>
+TH_TARGET_AVX512 void binary_run_avx512(const T* a, int64_t sa, const T* b, int64_t sb, R* o,
+                                        int64_t n) {
+  binary_run<T, R, OP>(a, sa, b, sb, o, n);
+}
+
+template <typename T, typename R>
+using BinaryRun = void (*)(const T*, int64_t, const T*, int64_t, R*, int64_t);
+
+
+template <typename T, typename R, int... OPS>
+const BinaryRun<T, R>* binary_runs(std::integer_sequence<int, OPS...>) {
+  using Fn = BinaryRun<T, R>;
+  static constexpr Fn base[] = {&binary_run_base<T, R, OPS>...};
+  if constexpr (std::is_floating_point_v<T> && TH_X86_DISPATCH) {
+    static constexpr Fn avx2[] = {&binary_run_avx2<T, R, OPS>...};
+    static constexpr Fn avx512[] = {&binary_run_avx512<T, R, OPS>...};
+    static const Fn* const table = by_isa<const Fn*>(avx512, avx2, base);
+    return table;
+  } else {
+    return base;
+  }
+}
+
 template <typename T, typename R, int OP>
 void binary_typed(const StridedPlan& plan, const T* a, const T* b, R* o) {
   const int64_t sa = plan.inner_stride(0), sb = plan.inner_stride(1);
+  const BinaryRun<T, R> run =
+      binary_runs<T, R>(std::make_integer_sequence<int, kBinaryCount>{})[OP];
   plan.parallel_runs([&](int64_t pos, const int64_t* offs, int64_t len) {
-    binary_run<T, R, OP>(a + offs[0], sa, b + offs[1], sb, o + pos, len);
+    run(a + offs[0], sa, b + offs[1], sb, o + pos, len);
   });
 }
 
@@ -229,9 +282,7 @@ void binary_switch(int op, const StridedPlan& plan, const T* a, const T* b, R* o
 template <typename T, typename R, int... OPS>
 void binary_flat(int op, const T* a, int64_t sa, const T* b, int64_t sb, R* o, int64_t n,
                  std::integer_sequence<int, OPS...>) {
-  using Fn = void (*)(const T*, int64_t, const T*, int64_t, R*, int64_t);
-  static constexpr Fn table[] = {&binary_run<T, R, OPS>...};
-  const Fn run = table[op];
+  const BinaryRun<T, R> run = binary_runs<T, R>(std::integer_sequence<int, OPS...>{})[op];
   const int nt = threads_for(n);
   if (nt <= 1) {
     run(a, sa, b, sb, o, n);
@@ -449,6 +500,8 @@ void select(py::array cond, py::array t, py::array e, py::array out) {
 }  // namespace
 
 void init_elementwise(py::module_& m) {
+  m.def("cpu_isa", []() { return std::string(isa_name(cpu_isa())); },
+        "The instruction set the hot loops were picked for: avx512, avx2 or baseline.");
   m.def("unary", &unary, py::arg("op"), py::arg("x"), py::arg("out"));
   m.def("binary", &binary, py::arg("op"), py::arg("a"), py::arg("b"), py::arg("out"));
   m.def("predicate", &predicate, py::arg("op"), py::arg("x"), py::arg("out"));
