@@ -13,7 +13,7 @@ namespace {
 // polynomial, 2^n from the exponent bits. Relative error < 1e-7 on [-86.6, 88.72]; results
 // below 2.5e-38 flush to 0, above FLT_MAX are inf, NaN stays NaN. Softmax evaluates it at
 // x - max <= 0 only.
-inline float exp_f32(float x) {
+TH_ALWAYS_INLINE float exp_f32(float x) {
   constexpr float kHi = 88.72f, kLo = -86.6f, kMagic = 12582912.0f;  // magic: 1.5 * 2^23
   const float xc = x < kLo ? kLo : (x > kHi ? kHi : x);
   const float k = xc * 1.44269504088896341f + kMagic;  // round(x / ln2) in the low bits
@@ -34,14 +34,14 @@ inline float exp_f32(float x) {
 }
 
 template <typename T>
-inline T exp_of(T x) {
+TH_ALWAYS_INLINE T exp_of(T x) {
   if constexpr (std::is_same_v<T, float>) return exp_f32(x);
   else return std::exp(x);
 }
 
 // The row's max; NaN when the row has one (as Max).
 template <typename T>
-inline T row_max(const T* x, int64_t n) {
+TH_ALWAYS_INLINE T row_max(const T* x, int64_t n) {
   T mx = x[0];
   int nan = 0;
 #pragma omp simd reduction(max : mx) reduction(| : nan)
@@ -54,7 +54,7 @@ inline T row_max(const T* x, int64_t n) {
 
 // y = exp(x - mx); returns the sum.
 template <typename T>
-inline T exp_shifted(const T* x, T mx, T* y, int64_t n) {
+TH_ALWAYS_INLINE T exp_shifted(const T* x, T mx, T* y, int64_t n) {
   T sum = T(0);
 #pragma omp simd reduction(+ : sum)
   for (int64_t j = 0; j < n; ++j) {
@@ -66,7 +66,7 @@ inline T exp_shifted(const T* x, T mx, T* y, int64_t n) {
 
 // One row: max, shifted exponentials summed, then normalized (or shifted minus log-sum).
 template <typename T>
-inline void softmax_row(const T* x, T* y, int64_t n, bool log) {
+TH_ALWAYS_INLINE void softmax_row(const T* x, T* y, int64_t n, bool log) {
   const T mx = row_max(x, n);
   const T sum = exp_shifted(x, mx, y, n);
   if (log) {
@@ -78,6 +78,26 @@ inline void softmax_row(const T* x, T* y, int64_t n, bool log) {
 #pragma omp simd
     for (int64_t j = 0; j < n; ++j) y[j] *= inv;
   }
+}
+
+// Rows [b, e), compiled per ISA (common.h): AVX-512 evaluates exp_f32 16 lanes at a time.
+template <typename T>
+TH_ALWAYS_INLINE void softmax_rows(const T* x, T* y, int64_t b, int64_t e, int64_t n, bool log) {
+  for (int64_t r = b; r < e; ++r) softmax_row(x + r * n, y + r * n, n, log);
+}
+template <typename T>
+void softmax_rows_base(const T* x, T* y, int64_t b, int64_t e, int64_t n, bool log) {
+  softmax_rows(x, y, b, e, n, log);
+}
+template <typename T>
+TH_TARGET_AVX2 void softmax_rows_avx2(const T* x, T* y, int64_t b, int64_t e, int64_t n,
+                                      bool log) {
+  softmax_rows(x, y, b, e, n, log);
+}
+template <typename T>
+TH_TARGET_AVX512 void softmax_rows_avx512(const T* x, T* y, int64_t b, int64_t e, int64_t n,
+                                          bool log) {
+  softmax_rows(x, y, b, e, n, log);
 }
 
 void check_rows(const py::array& x, const py::array& out, const char* op) {
@@ -99,10 +119,9 @@ void softmax(py::array x, py::array out, bool log) {
     using T = std::remove_pointer_t<decltype(tag)>;
     const T* px = static_cast<const T*>(x.data());
     T* po = static_cast<T*>(out.mutable_data());
+    const auto run = by_isa(&softmax_rows_avx512<T>, &softmax_rows_avx2<T>, &softmax_rows_base<T>);
     py::gil_scoped_release release;
-    parallel_for(rows, rows * n * 4, [&](int64_t b, int64_t e) {
-      for (int64_t r = b; r < e; ++r) softmax_row(px + r * n, po + r * n, n, log);
-    });
+    parallel_for(rows, rows * n * 4, [&](int64_t b, int64_t e) { run(px, po, b, e, n, log); });
   });
 }
 
