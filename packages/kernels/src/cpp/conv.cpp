@@ -11,6 +11,10 @@
 #include "nn.h"
 #include "blas.h"
 
+#if TH_X86_DISPATCH
+#include <immintrin.h>
+#endif
+
 namespace th {
 
 void check_geometry(const Geometry& g, const char* op) {
@@ -139,6 +143,252 @@ void for_each_task(int64_t count, int64_t work, Fn&& fn) {
 
 enum class Pass { kForward, kInput, kFilter };
 
+// ---- direct float32 convolution on AVX-512 ------------------------------------------------
+// With AVX-512, float32 convolutions whose output channels (the input's for the input
+// gradient) are a multiple of 16 skip im2col: each image is copied once into a zero-padded
+// buffer, and register tiles of up to 14 output pixels x 32 channels accumulate straight from
+// it and from the filter (which stays in L1). The input gradient at stride 1 is the same
+// kernel run on the padded output gradient with the filter flipped and transposed. Threads
+// take whole images; the filter gradient keeps the GEMM path's fixed image blocks, so no
+// result depends on the thread count.
+
+// A convolution of an already padded input: in [hp][wp][ci], filter [kh][kw][ci][co],
+// out [oh][ow][co]; window (oy, ox) starts at input (oy * sh, ox * sw).
+struct Direct {
+  int64_t hp, wp, ci, kh, kw, co, oh, ow, sh, sw, dh, dw;
+};
+
+// dst[Y][X] = src[Y - y0][X - x0] inside src ([h][w][c]), 0 elsewhere; dst is [hp][wp][c].
+template <typename T>
+void pad_image(const T* src, int64_t h, int64_t w, int64_t c, int64_t y0, int64_t x0,
+               int64_t hp, int64_t wp, T* dst) {
+  for (int64_t y = 0; y < hp; ++y) {
+    T* d = dst + y * wp * c;
+    const int64_t sy = y - y0;
+    if (sy < 0 || sy >= h) {
+      std::fill(d, d + wp * c, T(0));
+      continue;
+    }
+    const int64_t xb = std::clamp<int64_t>(x0, 0, wp), xe = std::clamp<int64_t>(x0 + w, 0, wp);
+    if (xb >= xe) {
+      std::fill(d, d + wp * c, T(0));
+      continue;
+    }
+    std::fill(d, d + xb * c, T(0));
+    std::memcpy(d + xb * c, src + (sy * w + (xb - x0)) * c, (xe - xb) * c * sizeof(T));
+    std::fill(d + xe * c, d + wp * c, T(0));
+  }
+}
+
+#if TH_X86_DISPATCH
+// P output pixels of one row x NV * 16 output channels: in points at the first window's
+// origin, f at the filter's channel block, out at the first pixel's channel block. XS, when
+// not 0, is the pixel stride sw * ci known at compile time: the P input addresses are then
+// one register plus constants (with a run-time stride GCC keeps P pointers, and spills).
+template <int P, int NV, int XS>
+TH_TARGET_AVX512 TH_ALWAYS_INLINE void direct_tile(const Direct& d, const float* in,
+                                                   const float* f, float* out) {
+  __m512 acc[P][NV];
+#pragma GCC unroll 16
+  for (int p = 0; p < P; ++p)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) acc[p][v] = _mm512_setzero_ps();
+  const int64_t xs = XS ? XS : d.sw * d.ci;
+  for (int64_t ky = 0; ky < d.kh; ++ky)
+    for (int64_t kx = 0; kx < d.kw; ++kx) {
+      const float* ip = in + (ky * d.dh * d.wp + kx * d.dw) * d.ci;
+      const float* fp = f + (ky * d.kw + kx) * d.ci * d.co;
+      for (int64_t c = 0; c < d.ci; ++c) {
+        __m512 w[NV];
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) w[v] = _mm512_loadu_ps(fp + c * d.co + 16 * v);
+#pragma GCC unroll 16
+        for (int p = 0; p < P; ++p) {
+          const __m512 b = _mm512_set1_ps(ip[p * xs + c]);
+#pragma GCC unroll 4
+          for (int v = 0; v < NV; ++v) acc[p][v] = _mm512_fmadd_ps(b, w[v], acc[p][v]);
+        }
+      }
+    }
+#pragma GCC unroll 16
+  for (int p = 0; p < P; ++p)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) _mm512_storeu_ps(out + p * d.co + 16 * v, acc[p][v]);
+}
+
+template <int NV, int XS>
+TH_TARGET_AVX512 TH_ALWAYS_INLINE void direct_row(const Direct& d, const float* row,
+                                                  const float* f, float* orow) {
+  int64_t ox = 0;
+  const int64_t xs = d.sw * d.ci;
+  for (; ox + 14 <= d.ow; ox += 14)
+    direct_tile<14, NV, XS>(d, row + ox * xs, f, orow + ox * d.co);
+  if (ox + 7 <= d.ow) {
+    direct_tile<7, NV, XS>(d, row + ox * xs, f, orow + ox * d.co);
+    ox += 7;
+  }
+  if (ox + 4 <= d.ow) {
+    direct_tile<4, NV, XS>(d, row + ox * xs, f, orow + ox * d.co);
+    ox += 4;
+  }
+  for (; ox < d.ow; ++ox) direct_tile<1, NV, XS>(d, row + ox * xs, f, orow + ox * d.co);
+}
+
+template <int XS>
+TH_TARGET_AVX512 void direct_image_xs(const Direct& d, const float* in, const float* f,
+                                      float* out) {
+  for (int64_t oy = 0; oy < d.oh; ++oy) {
+    const float* row = in + oy * d.sh * d.wp * d.ci;
+    float* orow = out + oy * d.ow * d.co;
+    int64_t o0 = 0;
+    for (; o0 + 32 <= d.co; o0 += 32) direct_row<2, XS>(d, row, f + o0, orow + o0);
+    if (o0 < d.co) direct_row<1, XS>(d, row, f + o0, orow + o0);
+  }
+}
+
+// One image: in [hp][wp][ci] -> out [oh][ow][co]; co is a multiple of 16.
+void direct_image(const Direct& d, const float* in, const float* f, float* out) {
+  switch (d.sw * d.ci) {
+    case 16: direct_image_xs<16>(d, in, f, out); break;
+    case 32: direct_image_xs<32>(d, in, f, out); break;
+    case 64: direct_image_xs<64>(d, in, f, out); break;
+    default: direct_image_xs<0>(d, in, f, out);
+  }
+}
+
+// df [kh][kw][ci][co] += the filter gradient of one image: in is its padded input (forward
+// geometry d), dy its output gradient [oh][ow][co].
+template <int CB, int NV>
+TH_TARGET_AVX512 TH_ALWAYS_INLINE void filter_tile(const Direct& d, const float* in,
+                                                   const float* dy, float* df) {
+  __m512 acc[CB][NV];
+#pragma GCC unroll 16
+  for (int i = 0; i < CB; ++i)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_loadu_ps(df + i * d.co + 16 * v);
+  const int64_t xs = d.sw * d.ci;
+  for (int64_t oy = 0; oy < d.oh; ++oy) {
+    const float* xrow = in + oy * d.sh * d.wp * d.ci;
+    const float* grow = dy + oy * d.ow * d.co;
+    for (int64_t ox = 0; ox < d.ow; ++ox) {
+      __m512 g[NV];
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) g[v] = _mm512_loadu_ps(grow + ox * d.co + 16 * v);
+#pragma GCC unroll 16
+      for (int i = 0; i < CB; ++i) {
+        const __m512 b = _mm512_set1_ps(xrow[ox * xs + i]);
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_fmadd_ps(b, g[v], acc[i][v]);
+      }
+    }
+  }
+#pragma GCC unroll 16
+  for (int i = 0; i < CB; ++i)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) _mm512_storeu_ps(df + i * d.co + 16 * v, acc[i][v]);
+}
+
+template <int NV>
+TH_TARGET_AVX512 TH_ALWAYS_INLINE void filter_block(const Direct& d, const float* in,
+                                                    const float* dy, float* df) {
+  int64_t c = 0;
+  for (; c + 8 <= d.ci; c += 8) filter_tile<8, NV>(d, in + c, dy, df + c * d.co);
+  if (c + 4 <= d.ci) {
+    filter_tile<4, NV>(d, in + c, dy, df + c * d.co);
+    c += 4;
+  }
+  for (; c < d.ci; ++c) filter_tile<1, NV>(d, in + c, dy, df + c * d.co);
+}
+
+TH_TARGET_AVX512 void direct_filter_image(const Direct& d, const float* in, const float* dy,
+                                          float* df) {
+  for (int64_t ky = 0; ky < d.kh; ++ky)
+    for (int64_t kx = 0; kx < d.kw; ++kx) {
+      const float* tap_in = in + (ky * d.dh * d.wp + kx * d.dw) * d.ci;
+      float* tap_df = df + (ky * d.kw + kx) * d.ci * d.co;
+      int64_t o0 = 0;
+      for (; o0 + 32 <= d.co; o0 += 32) filter_block<2>(d, tap_in, dy + o0, tap_df + o0);
+      if (o0 < d.co) filter_block<1>(d, tap_in, dy + o0, tap_df + o0);
+    }
+}
+#endif  // TH_X86_DISPATCH
+
+bool direct_applies(Pass pass, const Geometry& g, int64_t o) {
+#if TH_X86_DISPATCH
+  if (cpu_isa() != Isa::kAvx512) return false;
+  if (pass == Pass::kInput) return g.c % 16 == 0 && g.sh == 1 && g.sw == 1;
+  return o % 16 == 0;
+#else
+  return false;
+#endif
+}
+
+// Runs fn(i) for i in [0, count) on the kernels' threads when `work` pays for them.
+template <typename Fn>
+void for_each_index(int64_t count, int64_t work, Fn&& fn) {
+  int nt = threads_for(work);
+  if (nt > count) nt = static_cast<int>(count);
+  if (nt <= 1) {
+    for (int64_t i = 0; i < count; ++i) fn(i);
+    return;
+  }
+#pragma omp parallel for num_threads(nt) schedule(static)
+  for (int64_t i = 0; i < count; ++i) fn(i);
+}
+
+void direct_run(Pass pass, const Geometry& g, int64_t o, const float* x, const float* f,
+                const float* dy, float* out, int64_t work) {
+#if TH_X86_DISPATCH
+  const int64_t per_img = g.oh * g.ow;
+  if (pass == Pass::kInput) {
+    // dx = a stride-1 convolution of dy, padded by (kh-1)*dh - pt on top (and so on), with
+    // ft[ky][kx][o][c] = f[kh-1-ky][kw-1-kx][c][o].
+    const Direct d{g.h + (g.kh - 1) * g.dh, g.w + (g.kw - 1) * g.dw, o, g.kh, g.kw, g.c,
+                   g.h, g.w, 1, 1, g.dh, g.dw};
+    std::vector<float> ft(static_cast<size_t>(g.kh * g.kw * o * g.c));
+    for (int64_t ky = 0; ky < g.kh; ++ky)
+      for (int64_t kx = 0; kx < g.kw; ++kx)
+        for (int64_t c = 0; c < g.c; ++c)
+          for (int64_t j = 0; j < o; ++j)
+            ft[((ky * g.kw + kx) * o + j) * g.c + c] =
+                f[(((g.kh - 1 - ky) * g.kw + (g.kw - 1 - kx)) * g.c + c) * o + j];
+    for_each_index(g.n, work, [&](int64_t n) {
+      std::unique_ptr<float[]> pad(new float[d.hp * d.wp * d.ci]);
+      pad_image(dy + n * per_img * o, g.oh, g.ow, o, (g.kh - 1) * g.dh - g.pt,
+                (g.kw - 1) * g.dw - g.pl, d.hp, d.wp, pad.get());
+      direct_image(d, pad.get(), ft.data(), out + n * g.h * g.w * g.c);
+    });
+    return;
+  }
+  const Direct d{(g.oh - 1) * g.sh + (g.kh - 1) * g.dh + 1, (g.ow - 1) * g.sw + (g.kw - 1) * g.dw + 1,
+                 g.c, g.kh, g.kw, o, g.oh, g.ow, g.sh, g.sw, g.dh, g.dw};
+  if (pass == Pass::kForward) {
+    for_each_index(g.n, work, [&](int64_t n) {
+      std::unique_ptr<float[]> pad(new float[d.hp * d.wp * d.ci]);
+      pad_image(x + n * g.h * g.w * g.c, g.h, g.w, g.c, g.pt, g.pl, d.hp, d.wp, pad.get());
+      direct_image(d, pad.get(), f, out + n * per_img * o);
+    });
+    return;
+  }
+  // Filter gradient: the GEMM path's fixed image blocks, summed in order.
+  const int64_t K = g.kh * g.kw * g.c;
+  const int64_t block = std::max<int64_t>(1, (g.n + 15) / 16), blocks = (g.n + block - 1) / block;
+  std::vector<float> part(static_cast<size_t>(blocks * K * o), 0.0f);
+  for_each_index(blocks, work, [&](int64_t b) {
+    std::unique_ptr<float[]> pad(new float[d.hp * d.wp * d.ci]);
+    for (int64_t n = b * block; n < std::min(g.n, (b + 1) * block); ++n) {
+      pad_image(x + n * g.h * g.w * g.c, g.h, g.w, g.c, g.pt, g.pl, d.hp, d.wp, pad.get());
+      direct_filter_image(d, pad.get(), dy + n * per_img * o, part.data() + b * K * o);
+    }
+  });
+  std::copy(part.begin(), part.begin() + K * o, out);
+  for (int64_t b = 1; b < blocks; ++b) {
+    const float* p = part.data() + b * K * o;
+    for (int64_t i = 0; i < K * o; ++i) out[i] += p[i];
+  }
+#endif
+}
+
 template <typename T>
 void conv_run(Pass pass, const Geometry& g, int64_t o, const T* x, const T* f, const T* dy, T* out) {
   const int64_t K = g.kh * g.kw * g.c, per_img = g.oh * g.ow;
@@ -159,6 +409,12 @@ void conv_run(Pass pass, const Geometry& g, int64_t o, const T* x, const T* f, c
     return;
   }
   const int64_t work = g.n * per_img * K * o / 16;  // GEMM flops count more than copies
+  if constexpr (std::is_same_v<T, float>) {
+    if (direct_applies(pass, g, o)) {
+      direct_run(pass, g, o, x, f, dy, out, work);
+      return;
+    }
+  }
   const bool pointwise = is_pointwise(g);           // the input is its own im2col matrix
   if (pass != Pass::kFilter) {
     for_each_task(g.n, work, [&](int64_t n) {
