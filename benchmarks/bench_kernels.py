@@ -3,7 +3,8 @@
 Targets (kernels issue), on this 2-core machine:
   MatMul 1024x1024 float32         >= 1.0x the fastest peer (TensorFlow, JAX, PyTorch, NumPy)
   AddV2 on 1e7 float32              >= 1.5x NumPy
-  Softmax (4096, 1024), last axis   >= 1.0x TensorFlow's (when installed), >= 5x NumPy's composition
+  Softmax (4096, 1024), last axis   >= 1.0x TensorFlow's (PyTorch's stands in when TensorFlow is
+                                    not installed), >= 5x NumPy's composition
   Conv2D fwd + both backprops       >= 1.0x PyTorch channels-last
   C++ call of a 4-element AddV2     < 0.5 us
 
@@ -125,6 +126,8 @@ def bench_softmax():
         fx = tf.constant(x)
         peers["tensorflow"] = per_call_us(lambda: tf.nn.softmax(fx).numpy(), number=5, repeat=5)
         report("Softmax (4096, 1024)", ours, peers, "tensorflow", 1.0)
+    elif HAVE["torch"]:
+        report("Softmax (4096, 1024) vs PyTorch (standing in for TF)", ours, peers, "torch", 1.0)
     report("Softmax (4096, 1024) vs NumPy", ours, peers, "numpy composition", 5.0)
 
 
@@ -175,7 +178,8 @@ def bench_call_overhead():
 
 def main() -> int:
     info = K.cpu_info()
-    print(f"threads {info['threads']}, BLAS core {info['blas_core']}, peers: "
+    print(f"threads {info['threads']}, BLAS core {info['blas_core']}, "
+          f"kernels ISA {_cpu.cpu_isa()}, peers: "
           + ", ".join(k for k, v in HAVE.items() if v) + ", numpy")  # fmt: skip
     for bench in (bench_call_overhead, bench_binary, bench_softmax, bench_matmul, bench_conv):
         bench()
