@@ -109,10 +109,12 @@ inline T wrap_neg(T a) {
 // x86-64 CPU). Hot loops are compiled a second and third time for AVX2 + FMA and for AVX-512
 // (TH_TARGET_* on a wrapper around an always-inline body), and one version is picked per
 // process from cpuid. TENSORHOUSE_CPU_ISA=avx2|baseline caps the choice (tests run every
-// version that way). Elsewhere (aarch64, other compilers) only the baseline version exists.
+// version that way). Elsewhere (aarch64, other compilers, or built with -DTH_NO_MULTIVERSION)
+// only the baseline version exists.
 enum class Isa { kBaseline = 0, kAvx2 = 1, kAvx512 = 2 };
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
+    !defined(TH_NO_MULTIVERSION)
 #define TH_X86_DISPATCH 1
 #define TH_TARGET_AVX2 __attribute__((target("avx2,fma,f16c,bmi,bmi2,popcnt")))
 #define TH_TARGET_AVX512 \

@@ -360,8 +360,9 @@ void direct_run(Pass pass, const Geometry& g, int64_t o, const float* x, const f
     });
     return;
   }
-  const Direct d{(g.oh - 1) * g.sh + (g.kh - 1) * g.dh + 1, (g.ow - 1) * g.sw + (g.kw - 1) * g.dw + 1,
-                 g.c, g.kh, g.kw, o, g.oh, g.ow, g.sh, g.sw, g.dh, g.dw};
+  const int64_t hp = (g.oh - 1) * g.sh + (g.kh - 1) * g.dh + 1;
+  const int64_t wp = (g.ow - 1) * g.sw + (g.kw - 1) * g.dw + 1;
+  const Direct d{hp, wp, g.c, g.kh, g.kw, o, g.oh, g.ow, g.sh, g.sw, g.dh, g.dw};
   if (pass == Pass::kForward) {
     for_each_index(g.n, work, [&](int64_t n) {
       std::unique_ptr<float[]> pad(new float[d.hp * d.wp * d.ci]);
