@@ -40,12 +40,13 @@ def test_every_source_compiles_to_ptx(tmp_path, arch):
         a: subprocess.Popen(
             [NVCC, "-ptx", f"-arch={a}", "-std=c++17", "-Xcicc", "-O0", f"-I{gpu.SOURCE_DIR}",
              str(unity), "-o", str(tmp_path / f"{a}.ptx")],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=gpu.tool_env(),
         )
         for a in arch.split()
     }  # fmt: skip
+    outs = {a: proc.communicate(timeout=300)[0] for a, proc in procs.items()}
     for a, proc in procs.items():
-        out, _ = proc.communicate(timeout=300)
+        out = outs[a]
         assert proc.returncode == 0, f"nvcc -ptx -arch={a} failed:\n{out}"
         assert "warning" not in out.lower(), out
     wall = time.perf_counter() - start

@@ -129,9 +129,17 @@ def find_nvcc() -> str | None:
 _nvcc_versions: dict = {}
 
 
+def tool_env() -> dict:
+    """The environment for nvcc: ours without ``LD_PRELOAD`` (a sanitizer runtime preloaded into
+    this process, as under ``nox -s asan``, makes nvcc's front end crash)."""
+    return {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
+
+
 def _nvcc_version(nvcc: str) -> str:
     if nvcc not in _nvcc_versions:
-        out = subprocess.run([nvcc, "--version"], capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [nvcc, "--version"], capture_output=True, text=True, check=True, env=tool_env()
+        )
         _nvcc_versions[nvcc] = out.stdout.strip().splitlines()[-1]
     return _nvcc_versions[nvcc]
 
@@ -163,6 +171,7 @@ def compile_source(name: str, arch: str, *, nvcc: str | None = None, target="cub
             [nvcc, f"--{target}", *options, "-o", str(out), str(src)],
             capture_output=True,
             text=True,
+            env=tool_env(),
         )
         if result.returncode != 0:
             raise errors.InternalError(f"nvcc failed on cuda/{name}.cu:\n{result.stderr}")
