@@ -46,6 +46,25 @@ def test_empty_zero_size_and_scalar_and_large():
     assert counts.tolist() == [0, 8 + (8 << 20)]
 
 
+def test_large_blocks_are_kept_for_reuse_and_can_be_released():
+    counts = np.zeros(2, np.int64)
+    _cpu.release_cached()
+    a = _cpu.empty(counts, (10_000_000,), np.dtype(np.float32))  # 40 MB: glibc would unmap it
+    addr = a.ctypes.data
+    del a
+    assert counts[0] == 0
+    b = _cpu.empty(counts, (9_500_000,), np.dtype(np.float32))  # close enough in size: reused
+    assert b.ctypes.data == addr and counts[0] == 38_000_000
+    c = _cpu.empty(counts, (10_000_000,), np.dtype(np.float32))  # nothing left: a new block
+    assert c.ctypes.data != addr and counts[0] == 78_000_000
+    b[:] = 1.0
+    c[:] = 2.0
+    del b, c
+    assert counts[0] == 0
+    assert _cpu.release_cached() >= 80_000_000
+    assert _cpu.release_cached() == 0
+
+
 @pytest.mark.parametrize(
     "counts, shape, message",
     [

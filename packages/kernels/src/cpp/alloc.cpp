@@ -18,11 +18,67 @@ struct Block {
   PyObject* counts;  // the owning device's counters (a strong reference), or nullptr
   int64_t* data;     // counts' [current, peak]
   int64_t nbytes;
+  size_t total;      // bytes allocated, header included
 };
 constexpr size_t kAlign = 64;  // a cache line, and enough for every vector width we use
 constexpr size_t kHeader = 64;
 static_assert(sizeof(Block) <= kHeader, "block header");
 constexpr size_t kHugeFrom = size_t(1) << 22;  // NumPy's threshold for transparent huge pages
+
+// Blocks of 32 MiB and more: glibc maps each one afresh and unmaps it when freed, so every
+// such buffer paid its page faults and the kernel's zeroing again (about 2 ms for a 40 MB
+// AddV2 output, as long as the add itself). The last few freed are kept, and a request of the
+// same size (up to 1/8 smaller) takes one back. Only the GIL's holder allocates and frees
+// (a capsule's destructor runs under it), so the cache needs no lock of its own.
+constexpr size_t kCacheFrom = size_t(1) << 25;
+constexpr int kCacheBlocks = 4;
+constexpr size_t kCacheBytes = size_t(1) << 28;  // 256 MiB at most held back
+struct Cache {
+  void* raw[kCacheBlocks] = {};
+  size_t total[kCacheBlocks] = {};
+  int count = 0;
+  size_t bytes = 0;
+};
+Cache& cache() {
+  static Cache c;
+  return c;
+}
+
+void* take_cached(size_t total) {
+  Cache& c = cache();
+  int best = -1;
+  for (int i = 0; i < c.count; ++i)
+    if (c.total[i] >= total && c.total[i] - c.total[i] / 8 <= total &&
+        (best < 0 || c.total[i] < c.total[best]))
+      best = i;
+  if (best < 0) return nullptr;
+  void* raw = c.raw[best];
+  c.bytes -= c.total[best];
+  --c.count;
+  c.raw[best] = c.raw[c.count];
+  c.total[best] = c.total[c.count];
+  return raw;
+}
+
+void give_back(void* raw, size_t total) {
+  Cache& c = cache();
+  if (total >= kCacheFrom && c.count < kCacheBlocks && c.bytes + total <= kCacheBytes) {
+    c.raw[c.count] = raw;
+    c.total[c.count++] = total;
+    c.bytes += total;
+    return;
+  }
+  std::free(raw);
+}
+
+// Frees the blocks the cache holds; returns their bytes.
+size_t release_cached() {
+  Cache& c = cache();
+  const size_t bytes = c.bytes;
+  for (int i = 0; i < c.count; ++i) std::free(c.raw[i]);
+  c = Cache();
+  return bytes;
+}
 
 void release(PyObject* capsule) {
   void* raw = PyCapsule_GetPointer(capsule, nullptr);
@@ -31,7 +87,7 @@ void release(PyObject* capsule) {
     block->data[0] -= block->nbytes;
     Py_DECREF(block->counts);
   }
-  std::free(raw);
+  give_back(raw, block->total);
 }
 
 py::array empty(py::array counts, py::object shape_in, py::object dtype_in) {
@@ -58,27 +114,33 @@ py::array empty(py::array counts, py::object shape_in, py::object dtype_in) {
   if (itemsize && count > (INT64_MAX - int64_t(kHeader + kAlign)) / itemsize)
     throw py::value_error("empty: too many bytes");
   const int64_t nbytes = count * itemsize;
-  const size_t total = kHeader + ((static_cast<size_t>(nbytes) + kAlign - 1) / kAlign) * kAlign;
-  void* raw = std::aligned_alloc(kAlign, total);
-  if (!raw) throw std::bad_alloc();
+  size_t total = kHeader + ((static_cast<size_t>(nbytes) + kAlign - 1) / kAlign) * kAlign;
+  void* raw = total >= kCacheFrom ? take_cached(total) : nullptr;
+  if (raw) {
+    total = static_cast<Block*>(raw)->total;  // a block from the cache keeps its header's size
+  } else {
+    raw = std::aligned_alloc(kAlign, total);
+    if (!raw) throw std::bad_alloc();
 #ifdef MADV_HUGEPAGE
-  // As NumPy: huge pages for the page-aligned interior of a large block. (Asking malloc for
-  // 2 MB alignment instead defeats its reuse of freed blocks: every 16 MB buffer was then a
-  // fresh mapping, zeroed page by page, 0.75 ms a time.)
-  if (total >= kHugeFrom) {
-    static const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
-    const uintptr_t b = (reinterpret_cast<uintptr_t>(raw) + page - 1) & ~(page - 1);
-    const uintptr_t e = (reinterpret_cast<uintptr_t>(raw) + total) & ~(page - 1);
-    if (e > b) madvise(reinterpret_cast<void*>(b), e - b, MADV_HUGEPAGE);
-  }
+    // As NumPy: huge pages for the page-aligned interior of a large block. (Asking malloc for
+    // 2 MB alignment instead defeats its reuse of freed blocks: every 16 MB buffer was then a
+    // fresh mapping, zeroed page by page, 0.75 ms a time.)
+    if (total >= kHugeFrom) {
+      static const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+      const uintptr_t b = (reinterpret_cast<uintptr_t>(raw) + page - 1) & ~(page - 1);
+      const uintptr_t e = (reinterpret_cast<uintptr_t>(raw) + total) & ~(page - 1);
+      if (e > b) madvise(reinterpret_cast<void*>(b), e - b, MADV_HUGEPAGE);
+    }
 #endif
+  }
   auto* block = static_cast<Block*>(raw);
   block->counts = nullptr;  // counted only once the array exists
   block->data = nullptr;
   block->nbytes = nbytes;
+  block->total = total;
   PyObject* capsule = PyCapsule_New(raw, nullptr, release);
   if (!capsule) {
-    std::free(raw);
+    give_back(raw, total);
     throw py::error_already_set();
   }
   auto& api = py::detail::npy_api::get();
@@ -112,6 +174,9 @@ void init_alloc(py::module_& m) {
         "A C-contiguous, 64-byte aligned, uninitialized array that adds its bytes to "
         "counts[0] (and raises counts[1], the peak, to match) now and takes them off counts[0] "
         "when it is freed.");
+  m.def("release_cached", &release_cached,
+        "Frees the large blocks (32 MiB and more, at most 4 and 256 MiB) kept for reuse; "
+        "returns their bytes.");
 }
 
 }  // namespace th
