@@ -12,11 +12,6 @@ Targets (ops issue):
 Peers (PyTorch, JAX, TensorFlow, NumPy) are timed when installed, in the same run.
 
     python benchmarks/bench_ops.py
-    OMP_WAIT_POLICY=passive python benchmarks/bench_ops.py
-
-On a 2-core machine the kernels' OpenMP threads and OpenBLAS's threads spin against each other
-when a MatMul and an elementwise kernel alternate (a MatMul + Mul pair measured 8.4 ms instead
-of 70 us); ``OMP_WAIT_POLICY=passive`` avoids it until the two share one thread pool.
 """
 
 from __future__ import annotations

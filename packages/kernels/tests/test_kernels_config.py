@@ -62,18 +62,19 @@ def test_tensorhouse_blas_coretype_overrides():
 OMP_SCRIPT = """
 import os
 import tensorhouse_kernels
-print(os.environ.get("OMP_WAIT_POLICY"))
+print(os.environ.get("OMP_WAIT_POLICY"), os.environ.get("GOMP_SPINCOUNT"))
 """
 
 
 def test_openmp_wait_policy_is_set_only_while_the_module_loads():
     import os
 
-    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
     run = lambda e: subprocess.run([sys.executable, "-c", OMP_SCRIPT], capture_output=True,  # noqa: E731
                                    text=True, check=True, env=e).stdout.strip()  # fmt: skip
-    assert run(env) == "None"  # restored: other OpenMP libraries keep their defaults
-    assert run({**env, "OMP_WAIT_POLICY": "ACTIVE"}) == "ACTIVE"  # the user's choice stands
+    assert run(env) == "None None"  # restored: other OpenMP libraries keep their defaults
+    assert run({**env, "OMP_WAIT_POLICY": "ACTIVE"}) == "ACTIVE None"  # the user's choice
+    assert run({**env, "GOMP_SPINCOUNT": "7"}) == "None 7"
 
 
 # ---- every ISA version of the hot loops gives the baseline's results ---------------------------

@@ -279,17 +279,36 @@ def test_new_kernels_large(name, rng, cpu, kernel_threads):
     np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-9)
 
 
-def test_small_gemms_keep_openblas_on_the_calling_thread(cpu):
-    from tensorhouse_kernels import cpu as cpu_kernels
-
+def test_one_thread_pool_gemms_split_over_the_kernels_threads(cpu):
+    """OpenBLAS stays on the calling thread; a large GEMM splits into row (or column) blocks
+    over the OpenMP threads, with the same numbers for any thread count."""
     rng = np.random.default_rng(5)
-    configured = cpu_kernels._blas_threads[0]
-    small = [rng.standard_normal((64, 256)).astype(np.float32) for _ in range(2)]
-    (out,), _ = tk.execute("MatMul", [small[0], small[1]], {"transpose_b": True}, cpu)
-    np.testing.assert_allclose(out, small[0] @ small[1].T, rtol=1e-4, atol=1e-4)
-    assert _cpu.blas_get_num_threads() == 1  # 64*64*256 is below the threshold
-    big = rng.standard_normal((256, 256)).astype(np.float32)  # 256**3 = 2**24 >= 2**23
-    (out,), _ = tk.execute("MatMul", [big, big], {}, cpu)
-    np.testing.assert_allclose(out, big @ big, rtol=1e-3, atol=1e-3)
-    assert _cpu.blas_get_num_threads() == configured
-    assert tk.cpu_info()["blas_threads"] == configured
+    before = _cpu.num_threads()
+    cases = [  # (a shape, b shape, attrs): tall, wide (column blocks), transposed operands
+        ((300, 260), (260, 120), {}),
+        ((100, 260), (260, 400), {}),
+        ((260, 300), (400, 260), {"transpose_a": True, "transpose_b": True}),
+    ]
+    try:
+        for sa, sb, attrs in cases:
+            a = rng.standard_normal(sa).astype(np.float32)
+            b = rng.standard_normal(sb).astype(np.float32)
+            want = (a.T if attrs.get("transpose_a") else a).astype(np.float64) @ (
+                b.T if attrs.get("transpose_b") else b
+            ).astype(np.float64)
+            outs = []
+            for n in (1, 2, 3):
+                _cpu.set_num_threads(n)
+                (out,), _ = tk.execute("MatMul", [a, b], attrs, cpu)
+                np.testing.assert_allclose(out, want, rtol=1e-4, atol=1e-3)
+                outs.append(out)
+                assert _cpu.blas_get_num_threads() == 1
+            np.testing.assert_allclose(outs[1], outs[0], rtol=1e-6, atol=1e-5)
+        x = rng.standard_normal((6, 128, 96))  # a batch split over threads (float64)
+        y = rng.standard_normal((6, 96, 128))
+        _cpu.set_num_threads(2)
+        (out,), _ = tk.execute("BatchMatMulV2", [x, y], {}, cpu)
+        np.testing.assert_allclose(out, x @ y, rtol=1e-10, atol=1e-10)
+    finally:
+        _cpu.set_num_threads(before)
+    assert tk.cpu_info()["blas_threads"] == 1

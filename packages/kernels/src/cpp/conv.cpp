@@ -6,7 +6,6 @@
 #include <climits>
 #include <cstring>
 #include <memory>
-#include <mutex>
 
 #include "nn.h"
 #include "blas.h"
@@ -31,13 +30,8 @@ namespace {
 template <typename T>
 void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T* a, int64_t lda, const T* b,
           int64_t ldb, T beta, T* c, int64_t ldc) {
-  const int oa = ta ? kTrans : kNoTrans, ob = tb ? kTrans : kNoTrans;
-  if constexpr (std::is_same_v<T, float>)
-    scipy_cblas_sgemm(kRowMajor, oa, ob, int(m), int(n), int(k), 1.0f, a, int(lda), b, int(ldb),
-                      beta, c, int(ldc));
-  else
-    scipy_cblas_dgemm(kRowMajor, oa, ob, int(m), int(n), int(k), 1.0, a, int(lda), b, int(ldb),
-                      beta, c, int(ldc));
+  gemm_threaded<T>(ta ? kTrans : kNoTrans, tb ? kTrans : kNoTrans, m, n, k, T(1), a, lda, b, ldb,
+                   beta, c, ldc);
 }
 
 // The im2col matrix of image n: row (oy, ox), columns (ky, kx, c). With dilation 1 a window
@@ -97,36 +91,8 @@ bool is_pointwise(const Geometry& g) {
          g.oh == g.h && g.ow == g.w;
 }
 
-// While one is alive, OpenBLAS runs single-threaded: the conv kernels' own threads each call
-// GEMM on one image, and two thread pools on the same cores would only get in each other's way.
-// The first one in saves the BLAS thread count, the last one out restores it.
-class BlasSerial {
- public:
-  BlasSerial() {
-    std::lock_guard<std::mutex> lock(mu());
-    if (state()[0]++ == 0) {
-      state()[1] = scipy_openblas_get_num_threads();
-      scipy_openblas_set_num_threads(1);
-    }
-  }
-  ~BlasSerial() {
-    std::lock_guard<std::mutex> lock(mu());
-    if (--state()[0] == 0) scipy_openblas_set_num_threads(state()[1]);
-  }
-
- private:
-  static std::mutex& mu() {
-    static std::mutex m;
-    return m;
-  }
-  static int* state() {  // {active count, saved BLAS threads}
-    static int s[2] = {0, 1};
-    return s;
-  }
-};
-
-// Runs fn(b) for b in [0, count): on the kernels' threads (BLAS single-threaded) when the work
-// pays, else in order on this thread. Each b is one independent task, so results never depend
+// Runs fn(b) for b in [0, count): on the kernels' threads when the work pays (each task's
+// GEMMs then run on its thread), else in order on this thread (its GEMMs may split). Each b is one independent task, so results never depend
 // on the thread count.
 template <typename Fn>
 void for_each_task(int64_t count, int64_t work, Fn&& fn) {
@@ -136,7 +102,6 @@ void for_each_task(int64_t count, int64_t work, Fn&& fn) {
     for (int64_t b = 0; b < count; ++b) fn(b);
     return;
   }
-  BlasSerial serial;
 #pragma omp parallel for num_threads(nt) schedule(static)
   for (int64_t b = 0; b < count; ++b) fn(b);
 }

@@ -39,45 +39,56 @@ void matmul(py::array a, py::array b, py::array out, bool transpose_a, bool tran
   const void* pb = b.data();
   py::gil_scoped_release release;
   if (dt == DType::kFloat32) {
-    scipy_cblas_sgemm(kRowMajor, ta, tb, int(m), int(n), int(k), 1.0f,
-                      static_cast<const float*>(pa), lda, static_cast<const float*>(pb), ldb,
-                      0.0f, static_cast<float*>(pc), int(n));
+    gemm_threaded<float>(ta, tb, m, n, k, 1.0f, static_cast<const float*>(pa), lda,
+                         static_cast<const float*>(pb), ldb, 0.0f, static_cast<float*>(pc), n);
   } else if (dt == DType::kFloat64) {
-    scipy_cblas_dgemm(kRowMajor, ta, tb, int(m), int(n), int(k), 1.0,
-                      static_cast<const double*>(pa), lda, static_cast<const double*>(pb), ldb,
-                      0.0, static_cast<double*>(pc), int(n));
+    gemm_threaded<double>(ta, tb, m, n, k, 1.0, static_cast<const double*>(pa), lda,
+                          static_cast<const double*>(pb), ldb, 0.0, static_cast<double*>(pc), n);
   } else {
     py::gil_scoped_acquire acquire;
     throw py::type_error("MatMul: BLAS path needs float32 or float64");
   }
 }
 
-// One GEMM per output matrix; or one strided-batch call when every batch offset is a multiple
-// of a fixed stride (one broadcast pattern for the whole batch) and the library has the API.
+// One GEMM per output matrix. Many small matrices: the batch splits over the OpenMP threads;
+// few large ones: each GEMM splits (gemm_threaded). On one thread, one strided-batch call
+// when every batch offset is a multiple of a fixed stride and the library has the API.
 template <typename T>
 void batch_gemm(int ta, int tb, int m, int n, int k, const T* a, int lda, const T* b, int ldb,
                 T* c, const Shape& a_off, const Shape& b_off, bool strided) {
   const int64_t batch = static_cast<int64_t>(a_off.size());
   const int64_t mat_c = int64_t(m) * n;
-  if constexpr (std::is_same_v<T, float>) {
-    if (strided && scipy_cblas_sgemm_batch_strided != nullptr) {
-      scipy_cblas_sgemm_batch_strided(kRowMajor, ta, tb, m, n, k, 1.0f, a, lda, int(a_off[1]), b,
-                                      ldb, int(b_off[1]), 0.0f, c, n, int(mat_c), int(batch));
-      return;
-    }
+  int nt = 1;
+#ifdef _OPENMP
+  if (batch * mat_c * k >= kGemmThreadedFrom && !omp_in_parallel()) nt = num_threads();
+#endif
+  if (nt > 1 && batch >= nt) {
+#pragma omp parallel for num_threads(nt) schedule(static)
     for (int64_t i = 0; i < batch; ++i)
-      scipy_cblas_sgemm(kRowMajor, ta, tb, m, n, k, 1.0f, a + a_off[i], lda, b + b_off[i], ldb,
-                        0.0f, c + i * mat_c, n);
-  } else {
-    if (strided && scipy_cblas_dgemm_batch_strided != nullptr) {
-      scipy_cblas_dgemm_batch_strided(kRowMajor, ta, tb, m, n, k, 1.0, a, lda, int(a_off[1]), b,
-                                      ldb, int(b_off[1]), 0.0, c, n, int(mat_c), int(batch));
-      return;
-    }
-    for (int64_t i = 0; i < batch; ++i)
-      scipy_cblas_dgemm(kRowMajor, ta, tb, m, n, k, 1.0, a + a_off[i], lda, b + b_off[i], ldb,
-                        0.0, c + i * mat_c, n);
+      gemm_call<T>(ta, tb, m, n, k, T(1), a + a_off[i], lda, b + b_off[i], ldb, T(0),
+                   c + i * mat_c, n);
+    return;
   }
+  if (nt <= 1 && strided) {
+    if constexpr (std::is_same_v<T, float>) {
+      if (scipy_cblas_sgemm_batch_strided != nullptr) {
+        scipy_cblas_sgemm_batch_strided(kRowMajor, ta, tb, m, n, k, 1.0f, a, lda, int(a_off[1]),
+                                        b, ldb, int(b_off[1]), 0.0f, c, n, int(mat_c),
+                                        int(batch));
+        return;
+      }
+    } else {
+      if (scipy_cblas_dgemm_batch_strided != nullptr) {
+        scipy_cblas_dgemm_batch_strided(kRowMajor, ta, tb, m, n, k, 1.0, a, lda, int(a_off[1]),
+                                        b, ldb, int(b_off[1]), 0.0, c, n, int(mat_c),
+                                        int(batch));
+        return;
+      }
+    }
+  }
+  for (int64_t i = 0; i < batch; ++i)
+    gemm_threaded<T>(ta, tb, m, n, k, T(1), a + a_off[i], lda, b + b_off[i], ldb, T(0),
+                     c + i * mat_c, n);
 }
 
 // x: [..., m, k] (or [..., k, m] with adj_x), y: [..., k, n] (or [..., n, k] with adj_y);
@@ -162,6 +173,7 @@ void batch_matmul(py::array x, py::array y, py::array out, bool adj_x, bool adj_
 }  // namespace
 
 void init_matmul(py::module_& m) {
+  scipy_openblas_set_num_threads(1);  // one pool: GEMMs split over the OpenMP threads
   m.def("matmul", &matmul, py::arg("a"), py::arg("b"), py::arg("out"),
         py::arg("transpose_a") = false, py::arg("transpose_b") = false);
   m.def("batch_matmul", &batch_matmul, py::arg("x"), py::arg("y"), py::arg("out"),

@@ -79,7 +79,9 @@ def preload():
     global _handle, chosen_core
     if _handle is None:
         chosen_core = core_type()
-        with loading_env({"OPENBLAS_CORETYPE": chosen_core}):
+        # one thread: OpenBLAS runs on the calling thread (see openmp_env); none of its
+        # worker threads are started
+        with loading_env({"OPENBLAS_CORETYPE": chosen_core, "OPENBLAS_NUM_THREADS": "1"}):
             _handle = ctypes.CDLL(library_path(), mode=os.RTLD_LOCAL)
     return _handle
 
@@ -87,8 +89,14 @@ def preload():
 def openmp_env() -> dict:
     """OpenMP settings for the kernels' own libgomp, read when the C++ module loads.
 
-    OpenBLAS keeps its own thread pool; with OpenMP's default busy-waiting, the two pools spin
-    against each other on a small machine (a 64x256 MatMul then an AddV2 took 8 ms instead of
-    80 us on 2 cores). Passive waiting avoids that; a value the user set wins.
+    The kernels' OpenMP threads are the process's only compute pool (OpenBLAS runs on the
+    calling thread; large GEMMs are split over the OpenMP threads), so they may spin briefly
+    between kernels instead of sleeping: a sleeping pool cost every small parallel kernel a
+    wake-up (the traced MLP step of bench_ops.py took 872 instead of 561 us). Idle threads
+    spin for ``GOMP_SPINCOUNT`` = 100000 iterations (tens of microseconds) before they sleep,
+    so they do not hold a core long. ``OMP_WAIT_POLICY`` or ``GOMP_SPINCOUNT`` set by the user
+    wins.
     """
-    return {"OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "PASSIVE")}
+    if "OMP_WAIT_POLICY" in os.environ or "GOMP_SPINCOUNT" in os.environ:
+        return {}
+    return {"GOMP_SPINCOUNT": "100000"}

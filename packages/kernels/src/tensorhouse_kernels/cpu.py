@@ -70,27 +70,14 @@ def _reduce_kernel(code):
     return kernel
 
 
-# OpenBLAS's threads only for products where they pay: below this m*n*k, the GEMM runs on the
-# calling thread. Waking OpenBLAS's pool for a small GEMM costs more than it saves, and its
-# threads then spin, taking the core that the next elementwise kernel needs (on 2 cores the
-# eager 64-256-256-10 MLP step of benchmarks/bench_ops.py took 2.4x longer with two BLAS
-# threads than with one).
-_BLAS_THREADED_FROM = 1 << 23
-_blas_threads = [1, 1]  # [the configured count, the count OpenBLAS uses now]
-
-
-def _blas_for(work: int) -> None:
-    want = 1 if work < _BLAS_THREADED_FROM else _blas_threads[0]
-    if want != _blas_threads[1]:
-        _cpu.blas_set_num_threads(want)
-        _blas_threads[1] = want
-
-
 def _matmul(inputs, outputs, attrs):
-    a, out = inputs[0], outputs[0]
-    ta = bool(attrs.get("transpose_a", False))
-    _blas_for(out.size * a.shape[0 if ta else 1])
-    _cpu.matmul(a, inputs[1], out, ta, bool(attrs.get("transpose_b", False)))
+    _cpu.matmul(
+        inputs[0],
+        inputs[1],
+        outputs[0],
+        bool(attrs.get("transpose_a", False)),
+        bool(attrs.get("transpose_b", False)),
+    )
 
 
 def _transpose(inputs, outputs, attrs):
@@ -178,11 +165,13 @@ def _top_k(inputs, outputs, attrs):
 
 
 def _batch_matmul(inputs, outputs, attrs):
-    x, out = inputs[0], outputs[0]
-    adj_x = bool(attrs.get("adj_x", False))
-    if out.ndim >= 2 and x.ndim >= 2:  # one product's work decides, as each is a GEMM call
-        _blas_for(out.shape[-1] * out.shape[-2] * x.shape[-2 if adj_x else -1])
-    _cpu.batch_matmul(x, inputs[1], out, adj_x, bool(attrs.get("adj_y", False)))
+    _cpu.batch_matmul(
+        inputs[0],
+        inputs[1],
+        outputs[0],
+        bool(attrs.get("adj_x", False)),
+        bool(attrs.get("adj_y", False)),
+    )
 
 
 def _softmax_kernel(log):
@@ -563,13 +552,10 @@ def register_all():
     _register("LogMatrixDeterminant", _log_matrix_determinant, floats)
     _register("Cholesky", _cholesky, floats)
     config.threading.add_listener(_set_threads)
-    _blas_threads[:] = [_cpu.blas_get_num_threads()] * 2
 
 
 def _set_threads(n: int):
-    _cpu.set_num_threads(n)
-    _cpu.blas_set_num_threads(n)
-    _blas_threads[:] = [n, n]
+    _cpu.set_num_threads(n)  # OpenBLAS stays on one thread: large GEMMs split over these
 
 
 def info() -> dict:
@@ -579,5 +565,5 @@ def info() -> dict:
         "blas": "OpenBLAS (scipy-openblas32)",
         "blas_core": _cpu.blas_corename(),
         "blas_config": _cpu.blas_config(),
-        "blas_threads": _blas_threads[0],  # for large products; small ones use one
+        "blas_threads": _cpu.blas_get_num_threads(),  # 1: GEMMs split over the kernels' own
     }

@@ -53,7 +53,8 @@ def _info(args) -> int:
     cpu = info["cpu"]
     print(
         f"cpu: {cpu['threads']} threads (OpenMP {'on' if cpu['openmp'] else 'off'}), "
-        f"BLAS {cpu['blas']} core {cpu['blas_core']} with {cpu['blas_threads']} threads"
+        f"BLAS {cpu['blas']} core {cpu['blas_core']} (large GEMMs split over the kernels' "
+        "threads)"
     )
     return 0
 
