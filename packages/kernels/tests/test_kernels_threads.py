@@ -312,3 +312,28 @@ def test_one_thread_pool_gemms_split_over_the_kernels_threads(cpu):
     finally:
         _cpu.set_num_threads(before)
     assert tk.cpu_info()["blas_threads"] == 1
+
+
+@pytest.mark.parametrize(
+    "shape, axes",
+    [
+        ((300_001,), [0]),  # one long run: fixed blocks of 2**14 on threads
+        ((3, 100_003), [1]),  # rows of long runs
+        ((1000, 301), [0]),  # kept inner runs, column chunks
+        ((7, 500, 90), [1]),  # outer x reduced x kept
+        ((1, 600, 1, 500), [1, 2]),  # size-1 dims merge away
+    ],
+)
+@pytest.mark.parametrize("op", ["Sum", "Mean", "Max", "Min"])
+def test_float_reductions_agree_for_every_thread_count(kernel_threads, cpu, shape, axes, op):
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal(shape).astype(np.float32)
+    x.flat[len(x.flat) // 3] = 50.0  # a clear extreme
+    got = run_threads(kernel_threads, cpu, op, [x], {"axis": axes, "keep_dims": False})
+    ref = {"Sum": np.sum, "Mean": np.mean, "Max": np.max, "Min": np.min}[op]
+    want = ref(x.astype(np.float64), axis=tuple(axes))
+    np.testing.assert_allclose(got, want, rtol=2e-6, atol=2e-6 * np.sqrt(x.size))
+    if op == "Max":
+        x.flat[-1] = np.nan  # NaN propagates, as in TF
+        out = run_threads(kernel_threads, cpu, op, [x], {"axis": axes, "keep_dims": False})
+        assert np.isnan(np.asarray(out).flat[-1])

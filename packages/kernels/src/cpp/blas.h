@@ -40,7 +40,7 @@ constexpr int kRowMajor = 101, kNoTrans = 111, kTrans = 112;
 // on the cores the other one needs (a threaded MatMul followed by a threaded AddV2 took 8 ms
 // instead of 0.2 ms), and making OpenMP's threads sleep instead cost every small parallel
 // kernel a wake-up (about 30-50 us on this machine).
-constexpr int64_t kGemmThreadedFrom = int64_t(1) << 23;  // m * n * k
+constexpr int64_t kGemmThreadedFrom = int64_t(1) << 20;  // m * n * k
 
 template <typename T>
 inline void gemm_call(int ta, int tb, int m, int n, int k, T alpha, const T* a, int lda,

@@ -1,7 +1,9 @@
 // Reductions over any set of axes: Sum, Prod, Max, Min, Mean, and All / Any on bools (output
 // holds the kept dims).
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "broadcast.h"
 
@@ -97,6 +99,139 @@ void reduce_typed(int kind, const T* x, const Shape& in_shape, const std::vector
   }
 }
 
+// ---- the fast path: float Sum / Mean / Max / Min over (outer, reduced, inner) -----------------
+// After merging neighbouring dims of the same kind (and dropping size-1 dims), most reductions
+// are one of [R], [K, R], [R, K] or [K, R, K]: outer rows of `r` reduced steps, each step a run
+// of `inner` contiguous kept elements. Loops are specialized per kind so they vectorize: a
+// contiguous run folds into 16 independent lanes (float sums in double), combined in a fixed
+// order; kept runs fold elementwise into an accumulator row. Long runs reduce in fixed blocks
+// of kBlock elements combined in order, so results never depend on the thread count.
+
+struct Ori {
+  int64_t outer = 1, r = 1, inner = 1;
+};
+
+// The (outer, r, inner) view of a reduction, or false when the reduced dims are not one block.
+bool as_ori(const Shape& shape, const std::vector<bool>& reduced, Ori* ori) {
+  std::vector<std::pair<int64_t, bool>> runs;  // merged (size, reduced)
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (shape[i] == 0) return false;  // empty: the general path writes the identities
+    if (shape[i] == 1) continue;
+    if (!runs.empty() && runs.back().second == reduced[i]) runs.back().first *= shape[i];
+    else runs.emplace_back(shape[i], reduced[i]);
+  }
+  size_t j = 0;
+  if (j < runs.size() && !runs[j].second) ori->outer = runs[j++].first;
+  if (j < runs.size() && runs[j].second) ori->r = runs[j++].first;
+  if (j < runs.size() && !runs[j].second) ori->inner = runs[j++].first;
+  return j == runs.size();
+}
+
+template <int K, typename A>
+inline A fold(A acc, A x) {
+  if constexpr (K == kMax) return (x > acc || x != x) ? x : acc;  // NaN propagates, as TF
+  else if constexpr (K == kMin) return (x < acc || x != x) ? x : acc;
+  else return acc + x;
+}
+
+constexpr int64_t kBlock = 1 << 14;
+constexpr int kLanes = 16;
+
+// One contiguous run of at most kBlock elements.
+template <typename T, int K, typename A>
+A fold_run(const T* p, int64_t n) {
+  A lanes[kLanes];
+  for (int j = 0; j < kLanes; ++j) lanes[j] = identity<A>(K);
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int j = 0; j < kLanes; ++j) lanes[j] = fold<K, A>(lanes[j], A(p[i + j]));
+  A acc = identity<A>(K);
+  for (int j = 0; j < kLanes; ++j) acc = fold<K, A>(acc, lanes[j]);
+  for (; i < n; ++i) acc = fold<K, A>(acc, A(p[i]));
+  return acc;
+}
+
+template <typename T, int K, typename A>
+A fold_blocks(const T* p, int64_t n) {
+  A acc = identity<A>(K);
+  for (int64_t b = 0; b < n; b += kBlock)
+    acc = fold<K, A>(acc, fold_run<T, K, A>(p + b, std::min(kBlock, n - b)));
+  return acc;
+}
+
+template <typename T, int K>
+void reduce_ori(const T* x, T* out, const Ori& o) {
+  using A = std::conditional_t<K == kSum || K == kMean, Acc<T>, T>;
+  const int64_t total = o.outer * o.r * o.inner;
+  if (o.inner == 1) {
+    if (o.outer == 1 && o.r > kBlock) {  // one long run: blocks on threads, combined in order
+      const int64_t nb = (o.r + kBlock - 1) / kBlock;
+      std::vector<A> part(static_cast<size_t>(nb));
+      parallel_for(nb, total, [&](int64_t b0, int64_t b1) {
+        for (int64_t b = b0; b < b1; ++b)
+          part[b] = fold_run<T, K, A>(x + b * kBlock, std::min(kBlock, o.r - b * kBlock));
+      });
+      A acc = identity<A>(K);
+      for (int64_t b = 0; b < nb; ++b) acc = fold<K, A>(acc, part[b]);
+      out[0] = T(acc);
+      return;
+    }
+    parallel_for(o.outer, total, [&](int64_t r0, int64_t r1) {
+      for (int64_t i = r0; i < r1; ++i) out[i] = T(fold_blocks<T, K, A>(x + i * o.r, o.r));
+    });
+    return;
+  }
+  // Kept inner runs: rows of the accumulator, in chunks of at most kChunk columns (narrower
+  // when that gives every thread one; each output still folds its r steps in order).
+  constexpr int64_t kChunk = 1024;
+  int64_t chunk = kChunk;
+  const int nt = threads_for(total);
+  if (nt > 1 && o.outer * ((o.inner + kChunk - 1) / kChunk) < nt)
+    chunk = std::max<int64_t>(16, (o.inner / nt + 15) / 16 * 16);
+  const int64_t chunks = (o.inner + chunk - 1) / chunk;
+  parallel_for(o.outer * chunks, total, [&](int64_t t0, int64_t t1) {
+    A acc[kChunk];
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t oi = t / chunks, c0 = (t % chunks) * chunk;
+      const int64_t w = std::min(chunk, o.inner - c0);
+      for (int64_t i = 0; i < w; ++i) acc[i] = identity<A>(K);
+      const T* base = x + oi * o.r * o.inner + c0;
+      for (int64_t r = 0; r < o.r; ++r) {
+        const T* row = base + r * o.inner;
+        for (int64_t i = 0; i < w; ++i) acc[i] = fold<K, A>(acc[i], A(row[i]));
+      }
+      T* po = out + oi * o.inner + c0;
+      for (int64_t i = 0; i < w; ++i) po[i] = T(acc[i]);
+    }
+  });
+}
+
+// True when the fast path did the reduction (float dtypes, Sum / Mean / Max / Min, one block).
+template <typename T>
+bool reduce_fast(int kind, const T* x, const Shape& shape, const std::vector<bool>& reduced,
+                 T* out) {
+  if constexpr (!std::is_floating_point_v<T>) {
+    return false;
+  } else {
+    Ori o;
+    if (!as_ori(shape, reduced, &o)) return false;
+    switch (kind) {
+      case kSum: reduce_ori<T, kSum>(x, out, o); break;
+      case kMean: {
+        reduce_ori<T, kMean>(x, out, o);
+        const T scale = T(1) / T(o.r);
+        const int64_t n = o.outer * o.inner;
+        for (int64_t i = 0; i < n; ++i) out[i] = out[i] * scale;
+        break;
+      }
+      case kMax: reduce_ori<T, kMax>(x, out, o); break;
+      case kMin: reduce_ori<T, kMin>(x, out, o); break;
+      default: return false;
+    }
+    return true;
+  }
+}
+
 void reduce(int kind, py::array x, std::vector<int64_t> axes, py::array out) {
   if (kind < 0 || kind >= kReduceCount) throw py::value_error("reduce: unknown kind");
   require_contiguous(x, "reduce", "input");
@@ -132,7 +267,8 @@ void reduce(int kind, py::array x, std::vector<int64_t> axes, py::array out) {
     T* po = static_cast<T*>(out.mutable_data());
     const int64_t n = out.size();
     py::gil_scoped_release release;
-    reduce_typed<T>(kind, px, shape, reduced, po, n);
+    if (!reduce_fast<T>(kind, px, shape, reduced, po))
+      reduce_typed<T>(kind, px, shape, reduced, po, n);
   });
 }
 
