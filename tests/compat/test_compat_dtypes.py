@@ -225,10 +225,6 @@ def test_integer_division_by_zero_is_invalid_argument(tf):
         tf.constant(1) // tf.constant(0)
 
 
-@pytest.mark.th_xfail(
-    "no integer Pow kernel (NotFoundError); TF computes int pow and rejects "
-    "negative integer exponents with InvalidArgumentError"
-)
 def test_integer_to_a_negative_integer_power_is_invalid_argument(tf):
     with pytest.raises(tf.errors.InvalidArgumentError):
         tf.pow(tf.constant(2), tf.constant(-1))

@@ -216,6 +216,21 @@ def test_integer_division_by_zero_is_an_error(op, dtype, cpu):
     assert out.shape == (2, 3)
 
 
+@pytest.mark.parametrize("dtype", [i32, i64])
+def test_integer_pow(dtype, cpu):
+    a = np.array([2, -3, 0, 7, 1, -1], dtype)
+    b = np.array([10, 3, 0, 0, 30, 5], dtype)
+    (out,), _ = tk.execute("Pow", [a, b], {}, cpu)
+    assert out.dtype == dtype
+    np.testing.assert_array_equal(out, [1024, -27, 1, 1, 1, -1])
+    (big,), _ = tk.execute("Pow", [np.array([3], dtype), np.array([40], dtype)], {}, cpu)
+    bits = np.iinfo(dtype).bits
+    want = pow(3, 40, 2**bits)  # wraps, as the other integer ops
+    assert int(big[0]) == (want - 2**bits if want >= 2 ** (bits - 1) else want)
+    msg = raises("Pow", [a, np.array([[1], [-1]], dtype)], {}, cpu, "negative integer powers")
+    assert msg == "Integers to negative integer powers are not allowed [Op:Pow]"
+
+
 def test_floor_div_int_min_by_minus_one_wraps(cpu):
     for dtype in (i32, i64):
         lo = np.iinfo(dtype).min

@@ -556,6 +556,19 @@ def relu6_features(rng, dtype, shape):
     return rng.integers(-2, 9, size=shape).astype(dtype)
 
 
+def pow_bases(rng, dtype, shape):
+    if np.dtype(dtype).kind == "f":
+        return values(rng, dtype, shape, 0.2, 3.0)
+    return rng.integers(-6, 7, size=shape).astype(dtype)
+
+
+def pow_exponents(rng, dtype, shape):
+    """Floats in [-2, 2); integers in 0..5 (a negative integer exponent is an error)."""
+    if np.dtype(dtype).kind == "f":
+        return values(rng, dtype, shape, -2.0, 2.0)
+    return rng.integers(0, 6, size=shape).astype(dtype)
+
+
 def nonzero_divisors(rng, dtype, shape):
     if np.dtype(dtype).kind == "f":
         return away_from_zero(rng, dtype, shape)
@@ -1277,7 +1290,7 @@ TABLE: dict[str, Ref] = {
     "Minimum": binary(np.minimum, small_ints),
     "SquaredDifference": binary(lambda a, b: np.square(a - b)),
     "RealDiv": binary(np.divide, (values, away_from_zero)),
-    "Pow": binary(np.power, (uniform(0.2, 3.0), uniform(-2.0, 2.0))),
+    "Pow": binary(np.power, (pow_bases, pow_exponents)),
     # gradient helpers: (gradients, features) and (y, dy), as TF's
     "ReluGrad": binary(lambda g, f: np.where(f > 0, g, 0), (values, small_ints)),
     "SigmoidGrad": binary(lambda y, dy: dy * y * (1 - y)),

@@ -162,6 +162,19 @@ inline T floor_mod(T a, T b) {
   }
 }
 
+// Integer powers by squaring, wrapping on overflow as the other integer ops do; the caller
+// rejects negative exponents first (TF's "Integers to negative integer powers").
+template <typename T>
+inline T int_pow(T a, T b) {
+  T result = T(1);
+  while (b > T(0)) {
+    if (b & T(1)) result = wrap_mul(result, a);
+    b = T(b >> 1);
+    if (b) a = wrap_mul(a, a);
+  }
+  return result;
+}
+
 template <typename T>
 inline T arith(int op, T a, T b) {
   switch (op) {
@@ -172,7 +185,9 @@ inline T arith(int op, T a, T b) {
     case kMaximum: return (a > b || a != a) ? a : b;  // NaN in either operand propagates
     case kMinimum: return (a < b || a != a) ? a : b;
     case kSquaredDifference: return wrap_mul(wrap_sub(a, b), wrap_sub(a, b));
-    case kPow: return T(std::pow(a, b));
+    case kPow:
+      if constexpr (std::is_integral_v<T>) return int_pow(a, b);
+      else return T(std::pow(a, b));
     case kReluGrad: return b > T(0) ? a : T(0);
     case kSigmoidGrad: return b * a * (T(1) - a);
     case kTanhGrad: return b * (T(1) - a * a);
@@ -315,6 +330,20 @@ void reject_zero_divisor(const py::array& b, const char* op) {
   if (zero) invalid_argument("Integer division by zero", op);
 }
 
+// TF's integer Pow refuses negative exponents before computing anything.
+void reject_negative_exponent(const py::array& b) {
+  bool negative = false;
+  dispatch_numeric(dtype_of(b), "Pow", [&](auto* tag) {
+    using T = std::remove_pointer_t<decltype(tag)>;
+    if constexpr (std::is_signed_v<T>) {
+      const T* p = static_cast<const T*>(b.data());
+      const int64_t n = b.size();
+      for (int64_t i = 0; i < n && !negative; ++i) negative = p[i] < T(0);
+    }
+  });
+  if (negative) invalid_argument("Integers to negative integer powers are not allowed", "Pow");
+}
+
 void binary(int op, py::array a, py::array b, py::array out) {
   if (op < 0 || op >= kBinaryCount) throw py::value_error("binary: unknown op code");
   require_contiguous(a, "binary", "input a");
@@ -328,6 +357,7 @@ void binary(int op, py::array a, py::array b, py::array out) {
     throw py::value_error("binary: output dtype does not match the op");
   const bool int_division = (op == kFloorDiv || op == kFloorMod) && dt != DType::kFloat32 &&
                             dt != DType::kFloat64;
+  if (op == kPow && dt != DType::kFloat32 && dt != DType::kFloat64) reject_negative_exponent(b);
   // Equal shapes or a one-element operand: no broadcast plan, no heap allocation, and the
   // GIL is only released when threads will run (the per-call cost of small ops matters).
   int64_t flat_a = -1, flat_b = -1;

@@ -67,7 +67,7 @@ def _category(dt: np.dtype) -> str:
 
 
 # Ops whose TF type list has integers although their kernels here are float only.
-_TF_ALSO_INTEGER = frozenset({"MatMul", "BatchMatMulV2", "Pow", "Conv2D"})
+_TF_ALSO_INTEGER = frozenset({"MatMul", "BatchMatMulV2", "Conv2D"})
 
 
 def _tf_allows(op_type, opdef, dt) -> bool:

@@ -191,9 +191,9 @@ for _n in (
 ):  # fmt: skip
     _unary(_n, FLOAT)
 for _n in ("AddV2", "Sub", "Mul", "Maximum", "Minimum", "SquaredDifference", "FloorDiv",
-           "FloorMod", "Relu6Grad"):  # fmt: skip
+           "FloorMod", "Relu6Grad", "Pow"):  # fmt: skip
     _binary(_n)
-for _n in ("RealDiv", "Pow", "ReluGrad", "SigmoidGrad", "TanhGrad", "EluGrad", "SeluGrad",
+for _n in ("RealDiv", "ReluGrad", "SigmoidGrad", "TanhGrad", "EluGrad", "SeluGrad",
            "SoftplusGrad"):  # fmt: skip
     _binary(_n, FLOAT)
 for _n in ("Equal", "NotEqual", "Less", "LessEqual", "Greater", "GreaterEqual"):
