@@ -9,13 +9,14 @@
 // (kTile elements): each instruction is one straight loop over the tile, so the values of a
 // chain stay in a few cache-resident buffers instead of one full memory pass per op. Register
 // buffers are reused once their last reader has run, and a register that is an output is
-// written straight into the output buffer. The scalar math is elementwise.cpp's, formula for
-// formula, so a fused chain gives the bits the separate kernels give.
+// written straight into the output buffer. The scalar math is the single kernels' own
+// (elementwise_ops.h), so a fused chain gives the bits the separate kernels give.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 
 #include "common.h"
+#include "elementwise_ops.h"
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -27,17 +28,10 @@ namespace {
 constexpr int64_t kTile = 512;
 constexpr int kStackRegs = 16;  // register buffers kept on the stack; more go to the heap
 
-// Op codes: the order of FUSED_UNARY / FUSED_BINARY in opdefs.py (a test checks it).
-enum FUnary {
-  kNeg, kAbs, kSign, kSquare, kSqrt, kRsqrt, kExp, kExpm1, kLog, kLog1p, kReciprocal,
-  kSin, kCos, kTan, kTanh, kSigmoid, kRelu, kFloor, kCeil,
-  kErf, kRound, kElu, kSelu, kSoftplus, kRelu6, kUnaryCount
-};
-enum FBinary {
-  kAdd, kSub, kMul, kDiv, kMaximum, kMinimum, kSquaredDifference, kPow,
-  kReluGrad, kSigmoidGrad, kTanhGrad, kFloorDiv, kFloorMod,
-  kEluGrad, kSeluGrad, kSoftplusGrad, kRelu6Grad, kBinaryCount
-};
+// Op codes: the single kernels' (elementwise_ops.h), whose unary ops and non-comparison binary
+// ops are FUSED_UNARY / FUSED_BINARY in opdefs.py, in that order (a test checks it).
+using namespace ew;  // NOLINT: the op codes and their math
+constexpr int kFusedBinaryCount = kRelu6Grad + 1;  // the binary ops before the comparisons
 const char* const kUnaryNames[] = {
     "Neg", "Abs", "Sign", "Square", "Sqrt", "Rsqrt", "Exp", "Expm1", "Log", "Log1p",
     "Reciprocal", "Sin", "Cos", "Tan", "Tanh", "Sigmoid", "Relu", "Floor", "Ceil", "Erf",
@@ -47,76 +41,7 @@ const char* const kBinaryNames[] = {
     "ReluGrad", "SigmoidGrad", "TanhGrad", "FloorDiv", "FloorMod", "EluGrad", "SeluGrad",
     "SoftplusGrad", "Relu6Grad"};
 static_assert(sizeof(kUnaryNames) / sizeof(kUnaryNames[0]) == kUnaryCount);
-static_assert(sizeof(kBinaryNames) / sizeof(kBinaryNames[0]) == kBinaryCount);
-
-constexpr double kSeluScale = 1.0507009873554804934193349852946;
-constexpr double kSeluAlpha = 1.6732632423543772848170429916717;
-
-// ---- the scalar math: elementwise.cpp's formulas, on floats -----------------------------------
-
-template <typename T>
-inline T unary_math(int op, T x) {
-  switch (op) {
-    case kNeg: return -x;
-    case kAbs: return x < T(0) ? -x : x;
-    case kSign: return x != x ? x : T((T(0) < x) - (x < T(0)));
-    case kSquare: return x * x;
-    case kSqrt: return T(std::sqrt(x));
-    case kRsqrt: return T(1) / T(std::sqrt(x));
-    case kExp: return T(std::exp(x));
-    case kExpm1: return T(std::expm1(x));
-    case kLog: return T(std::log(x));
-    case kLog1p: return T(std::log1p(x));
-    case kReciprocal: return T(1) / x;
-    case kSin: return T(std::sin(x));
-    case kCos: return T(std::cos(x));
-    case kTan: return T(std::tan(x));
-    case kTanh: return T(std::tanh(x));
-    case kSigmoid: return T(1) / (T(1) + T(std::exp(-x)));
-    case kRelu: return (x > T(0) || x != x) ? x : T(0);
-    case kFloor: return T(std::floor(x));
-    case kCeil: return T(std::ceil(x));
-    case kErf: return std::erf(x);
-    case kRound: return std::nearbyint(x);
-    case kElu: return x < T(0) ? T(std::expm1(x)) : x;
-    case kSelu:
-      return x < T(0) ? T(kSeluScale * kSeluAlpha) * T(std::expm1(x)) : T(kSeluScale) * x;
-    case kSoftplus:
-      return x > T(0) ? T(x + std::log1p(std::exp(-x))) : T(std::log1p(std::exp(x)));
-    case kRelu6: {
-      if (x != x) return x;
-      return x < T(0) ? T(0) : x > T(6) ? T(6) : x;
-    }
-  }
-  return x;
-}
-
-template <typename T>
-inline T binary_math(int op, T a, T b) {
-  switch (op) {
-    case kAdd: return a + b;
-    case kSub: return a - b;
-    case kMul: return a * b;
-    case kDiv: return a / b;
-    case kMaximum: return (a > b || a != a) ? a : b;
-    case kMinimum: return (a < b || a != a) ? a : b;
-    case kSquaredDifference: return (a - b) * (a - b);
-    case kPow: return T(std::pow(a, b));
-    case kReluGrad: return b > T(0) ? a : T(0);
-    case kSigmoidGrad: return b * a * (T(1) - a);
-    case kTanhGrad: return b * (T(1) - a * a);
-    case kFloorDiv: return std::floor(a / b);
-    case kFloorMod: {
-      const T r = std::fmod(a, b);
-      return (r != T(0) && ((b < T(0)) != (r < T(0)))) ? T(r + b) : r;
-    }
-    case kEluGrad: return b < T(0) ? a * (b + T(1)) : a;
-    case kSeluGrad: return b < T(0) ? a * (b + T(kSeluScale * kSeluAlpha)) : a * T(kSeluScale);
-    case kSoftplusGrad: return a / (T(1) + T(std::exp(-b)));
-    case kRelu6Grad: return (b > T(0) && b < T(6)) ? a : T(0);
-  }
-  return a;
-}
+static_assert(sizeof(kBinaryNames) / sizeof(kBinaryNames[0]) == kFusedBinaryCount);
 
 // ---- one loop per (op, operand kinds): straight maps the compiler can vectorize ---------------
 
@@ -237,19 +162,19 @@ Plan<T> make_plan(const int64_t* code, int64_t n, const double* consts, const in
     }
     const bool is_unary = c[0] == kUnaryOp;
     const int op = static_cast<int>(c[1]);
-    if (op < 0 || op >= (is_unary ? int(kUnaryCount) : int(kBinaryCount)))
+    if (op < 0 || op >= (is_unary ? int(kUnaryCount) : kFusedBinaryCount))
       bad_program("unknown op code " + std::to_string(op));
     const int a = static_cast<int>(c[2]), b = is_unary ? a : static_cast<int>(c[3]);
     const bool sa = p.loc[a].where == 0, sb = p.loc[b].where == 0;
     if (sa && sb) {  // scalar: computed once, here
-      p.scalar[k] = is_unary ? unary_math<T>(op, p.scalar[a])
-                             : binary_math<T>(op, p.scalar[a], p.scalar[b]);
+      p.scalar[k] = is_unary ? unary_apply<T>(op, p.scalar[a])
+                             : arith<T>(op, p.scalar[a], p.scalar[b]);
       continue;
     }
     Step<T> s;
     s.a = a, s.b = b, s.out = static_cast<int>(k);
     const auto useq = std::make_integer_sequence<int, kUnaryCount>{};
-    const auto bseq = std::make_integer_sequence<int, kBinaryCount>{};
+    const auto bseq = std::make_integer_sequence<int, kFusedBinaryCount>{};
     const int kind = sa ? 2 : sb ? 1 : 0;
     if (is_unary)
       s.unary = use_avx2() ? avx2_or_base::unary_fn<T>(op, useq) : base::unary_fn<T>(op, useq);

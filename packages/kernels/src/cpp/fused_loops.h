@@ -26,21 +26,21 @@ void unary_loop(const T* x, T* y, int64_t n) {
     }
   }
 #endif
-  for (; i < n; ++i) y[i] = unary_math<T>(OP, x[i]);
+  for (; i < n; ++i) y[i] = unary_apply<T>(OP, x[i]);
 }
 template <typename T, int OP>
 void vv_loop(const T* a, const T* b, T* y, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) y[i] = binary_math<T>(OP, a[i], b[i]);
+  for (int64_t i = 0; i < n; ++i) y[i] = arith<T>(OP, a[i], b[i]);
 }
 template <typename T, int OP>
 void vs_loop(const T* a, const T* b, T* y, int64_t n) {
   const T bv = *b;
-  for (int64_t i = 0; i < n; ++i) y[i] = binary_math<T>(OP, a[i], bv);
+  for (int64_t i = 0; i < n; ++i) y[i] = arith<T>(OP, a[i], bv);
 }
 template <typename T, int OP>
 void sv_loop(const T* a, const T* b, T* y, int64_t n) {
   const T av = *a;
-  for (int64_t i = 0; i < n; ++i) y[i] = binary_math<T>(OP, av, b[i]);
+  for (int64_t i = 0; i < n; ++i) y[i] = arith<T>(OP, av, b[i]);
 }
 
 template <typename T, int... OPS>
