@@ -172,18 +172,17 @@ def uniform(shape, minval=0, maxval=None, dtype=_dt.float32, seed=None, name=Non
         raise TypeError(f"random.uniform with dtype {dtype.name}: needs a float or int dtype")
     s1, s2, stream = _seeds(seed)
     attrs = {"shape": _shape(shape), "dtype": dtype._np, "seed": s1, "seed2": s2}
-    u = _random_op("RandomUniform", attrs, stream)
+    return _in_range(_random_op("RandomUniform", attrs, stream), minval, maxval)
+
+
+def _in_range(u, minval, maxval):
+    """Uniform draws ``u`` in [0, 1) moved to [minval, maxval) (``maxval`` None: 1)."""
     maxval = 1 if maxval is None else maxval
     if isinstance(minval, int | float) and isinstance(maxval, int | float):
         if (minval, maxval) == (0, 1):
             return u
-    return M.add(
-        M.multiply(
-            u,
-            M.subtract(maxval, minval) if not isinstance(maxval, int | float) else maxval - minval,
-        ),
-        minval,
-    )
+        return M.add(M.multiply(u, maxval - minval), minval)
+    return M.add(M.multiply(u, M.subtract(maxval, minval)), minval)
 
 
 def normal(shape, mean=0.0, stddev=1.0, dtype=_dt.float32, seed=None, name=None):
@@ -231,12 +230,7 @@ def stateless_uniform(shape, seed, minval=0, maxval=None, dtype=_dt.float32, nam
     """TF's ``tf.random.stateless_uniform`` (floats): the same seed gives the same numbers."""
     dtype = _float_dtype("stateless_uniform", dtype)
     u = _stateless("StatelessRandomUniformV2", shape, seed, dtype)
-    maxval = 1 if maxval is None else maxval
-    if isinstance(minval, int | float) and isinstance(maxval, int | float):
-        if (minval, maxval) == (0, 1):
-            return u
-        return M.add(M.multiply(u, maxval - minval), minval)
-    return M.add(M.multiply(u, M.subtract(maxval, minval)), minval)
+    return _in_range(u, minval, maxval)
 
 
 def stateless_normal(shape, seed, mean=0.0, stddev=1.0, dtype=_dt.float32, name=None):
@@ -382,13 +376,7 @@ class Generator:
             extra = {"minval": int(minval), "maxval": int(maxval)}
             return self._draw("RandomUniformInt", shape, dtype, extra)
         dtype = _float_dtype("Generator.uniform", dtype)
-        u = self._draw("RandomUniform", shape, dtype)
-        maxval = 1 if maxval is None else maxval
-        if isinstance(minval, int | float) and isinstance(maxval, int | float):
-            return (
-                u if (minval, maxval) == (0, 1) else M.add(M.multiply(u, maxval - minval), minval)
-            )
-        return M.add(M.multiply(u, M.subtract(maxval, minval)), minval)
+        return _in_range(self._draw("RandomUniform", shape, dtype), minval, maxval)
 
     def normal(self, shape, mean=0.0, stddev=1.0, dtype=_dt.float32, name=None):
         dtype = _float_dtype("Generator.normal", dtype)

@@ -363,15 +363,10 @@ def custom_gradient(f=None):
     def wrapper(*args, **kwargs):
         from . import _tensor
         from ._graph import current_graph
-        from ._tensor import Tensor
 
         if _tensor._tracing and current_graph() is not None:
             return _traced_custom_gradient(wrapper, f, args, kwargs)
-        inputs = [
-            a._th_read() if hasattr(a, "_th_read") else a
-            for a in _flatten(list(args))
-            if isinstance(a, Tensor) or hasattr(a, "_th_read")
-        ]
+        inputs = _tensor_args(args)
         with stop_gradient_scope():
             result, grad_fn = f(*args, **kwargs)
             flat = _flatten(result)
@@ -381,6 +376,17 @@ def custom_gradient(f=None):
         return pack_sequence_as(result, outputs)
 
     return wrapper
+
+
+def _tensor_args(args):
+    """The tensors among ``args`` (variables read), in flat order: a custom gradient's inputs."""
+    from ._tensor import Tensor
+
+    return [
+        a._th_read() if hasattr(a, "_th_read") else a
+        for a in _flatten(list(args))
+        if isinstance(a, Tensor) or hasattr(a, "_th_read")
+    ]
 
 
 class CustomGradientCall:
@@ -403,13 +409,9 @@ class CustomGradientCall:
 
 
 def _traced_custom_gradient(wrapper, f, args, kwargs):
-    from ._tensor import Tensor, _op
+    from ._tensor import _op
 
-    inputs = [
-        a._th_read() if hasattr(a, "_th_read") else a
-        for a in _flatten(list(args))
-        if isinstance(a, Tensor) or hasattr(a, "_th_read")
-    ]
+    inputs = _tensor_args(args)
     with stop_gradient_scope():  # the forward ops go into the graph as traced
         result, grad_fn = f(*args, **kwargs)
         call = CustomGradientCall(wrapper, args, kwargs)
