@@ -142,3 +142,64 @@ def test_reverse_and_slice(tf):
 def test_tensor_scatter_nd_update(tf):
     y = tf.tensor_scatter_nd_update(tf.zeros((4,)), [[1], [3]], [5.0, 7.0])
     np.testing.assert_array_equal(y.numpy(), [0, 5, 0, 7])
+
+
+def test_tensor_scatter_nd_update_replaces_slices_and_keeps_the_rest(tf):
+    t = tf.reshape(tf.range(12, dtype=tf.float32), (4, 3))
+    y = tf.tensor_scatter_nd_update(t, [[2], [0]], [[-1.0, -2.0, -3.0], [9.0, 8.0, 7.0]])
+    np.testing.assert_array_equal(y.numpy(), [[9, 8, 7], [3, 4, 5], [-1, -2, -3], [9, 10, 11]])
+    z = tf.tensor_scatter_nd_update(tf.constant([[True, False]]), [[0, 1]], [True])
+    assert z.dtype == tf.bool and z.numpy().tolist() == [[True, True]]
+    np.testing.assert_array_equal(t.numpy()[0], [0, 1, 2])  # the input is not changed
+
+
+def test_tensor_scatter_nd_update_gradients(tf):
+    t = tf.constant([1.0, 2.0, 3.0, 4.0])
+    u = tf.constant([10.0, 20.0])
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch([t, u])
+        y = tf.tensor_scatter_nd_update(t, [[3], [0]], u)
+        loss = tf.reduce_sum(y * tf.constant([1.0, 2.0, 3.0, 4.0]))
+    np.testing.assert_array_equal(tape.gradient(loss, t).numpy(), [0, 2, 3, 0])
+    np.testing.assert_array_equal(tape.gradient(loss, u).numpy(), [4, 1])
+
+
+def test_tensor_scatter_nd_update_bad_index_is_an_error(tf):
+    with pytest.raises(tf.errors.InvalidArgumentError):
+        tf.tensor_scatter_nd_update(tf.zeros((4,)), [[4]], [1.0])
+
+
+P = np.arange(1, 13, dtype=np.int32).reshape(3, 4)
+
+
+@pytest.mark.parametrize("mode", ["REFLECT", "SYMMETRIC", "reflect", "symmetric"])
+@pytest.mark.parametrize("pads", [[[1, 2], [3, 0]], [[2, 0], [0, 3]], [[0, 0], [1, 1]]])
+def test_pad_mirror_modes_match_numpy(tf, mode, pads):
+    out = tf.pad(tf.constant(P), pads, mode=mode)
+    assert out.dtype == tf.int32
+    np.testing.assert_array_equal(out.numpy(), np.pad(P, pads, mode=mode.lower()))
+
+
+def test_pad_symmetric_may_pad_a_whole_dimension_reflect_may_not(tf):
+    np.testing.assert_array_equal(
+        tf.pad(tf.constant(P), [[3, 3], [0, 0]], mode="SYMMETRIC").numpy(),
+        np.pad(P, [[3, 3], [0, 0]], mode="symmetric"),
+    )
+    with pytest.raises(tf.errors.InvalidArgumentError):
+        tf.pad(tf.constant(P), [[3, 0], [0, 0]], mode="REFLECT")
+    with pytest.raises(tf.errors.InvalidArgumentError):
+        tf.pad(tf.constant(P), [[0, 0], [0, 5]], mode="SYMMETRIC")
+
+
+def test_pad_mirror_gradient_folds_the_borders_back(tf):
+    x = tf.constant([1.0, 2.0, 3.0])
+    w = tf.constant([1.0, 10.0, 100.0, 1000.0, 10000.0, 100000.0, 1000000.0])
+    for mode, expected in [
+        # REFLECT: [x2, x1, x0, x1, x2, x1, x0]; SYMMETRIC: [x1, x0, x0, x1, x2, x2, x1]
+        ("REFLECT", [100.0 + 1000000.0, 10.0 + 1000.0 + 100000.0, 1.0 + 10000.0]),
+        ("SYMMETRIC", [10.0 + 100.0, 1.0 + 1000.0 + 1000000.0, 10000.0 + 100000.0]),
+    ]:
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            loss = tf.reduce_sum(tf.pad(x, [[2, 2]], mode=mode) * w)
+        np.testing.assert_allclose(tape.gradient(loss, x).numpy(), expected)

@@ -2,6 +2,7 @@
 the stateless ops."""
 
 import numpy as np
+import pytest
 
 
 def _draws(tf, n=3, **kwargs):
@@ -85,3 +86,18 @@ def test_stateless_uniform_is_a_function_of_its_seed(tf):
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, c)
     assert a.min() >= 0.0 and a.max() < 1.0
+
+
+@pytest.mark.parametrize("dtype_name", ["int32", "int64"])
+def test_stateless_uniform_integers(tf, dtype_name):
+    dtype = getattr(tf, dtype_name)
+    a = tf.random.stateless_uniform((1000,), seed=[3, 4], minval=-5, maxval=7, dtype=dtype)
+    b = tf.random.stateless_uniform((1000,), seed=[3, 4], minval=-5, maxval=7, dtype=dtype)
+    c = tf.random.stateless_uniform((1000,), seed=[3, 5], minval=-5, maxval=7, dtype=dtype)
+    assert a.dtype == dtype and a.shape == (1000,)
+    v = a.numpy()
+    assert v.min() >= -5 and v.max() <= 6 and set(v.tolist()) == set(range(-5, 7))
+    np.testing.assert_array_equal(v, b.numpy())
+    assert (v != c.numpy()).any()
+    with pytest.raises(tf.errors.InvalidArgumentError):
+        tf.random.stateless_uniform((3,), seed=[1, 2], minval=4, maxval=4, dtype=dtype)

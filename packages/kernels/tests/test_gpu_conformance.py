@@ -79,7 +79,8 @@ EXACT = {
     "Transpose", "Reshape", "BroadcastTo", "Identity", "Cast", "ConcatV2", "Split", "SplitV",
     "Slice", "StridedSlice", "StridedSliceGrad", "Pad", "Tile", "ReverseV2", "GatherV2",
     "GatherNd", "OneHot", "Fill", "RandomUniform", "RandomUniformInt",
-    "StatelessRandomUniformV2", "TopKV2", "Where",
+    "StatelessRandomUniformV2", "TopKV2", "Where", "MirrorPad", "TensorScatterUpdate",
+    "StatelessRandomUniformIntV2",
 }  # fmt: skip
 LOOSE = {
     "Rsqrt", "Exp", "Expm1", "Log", "Log1p", "Sin", "Cos", "Tan", "Tanh", "Sigmoid", "Erf",

@@ -1016,6 +1016,26 @@ def pad_ref(inputs, attrs):
     )
 
 
+def mirror_pad_cases(dtype):
+    return [
+        (((3,),), {"paddings": [[2, 2]], "mode": mode}) for mode in ("REFLECT", "SYMMETRIC")
+    ] + [
+        (((3, 4),), {"paddings": [[1, 2], [3, 0]], "mode": "REFLECT"}),
+        (((3, 4),), {"paddings": [[3, 3], [4, 1]], "mode": "SYMMETRIC"}),
+        (((2, 3, 2),), {"paddings": [[1, 1], [2, 2], [0, 1]], "mode": "reflect"}),
+        (((2, 0, 2),), {"paddings": [[1, 2], [0, 0], [2, 0]], "mode": "SYMMETRIC"}),
+        (((),), {"paddings": [], "mode": "REFLECT"}),
+        (((1, 5),), {"paddings": [[0, 0], [4, 4]], "mode": "REFLECT"}),
+    ]
+
+
+def mirror_pad_ref(inputs, attrs):
+    (x,) = inputs
+    if x.ndim == 0:
+        return x.copy()
+    return np.pad(x, [tuple(p) for p in attrs["paddings"]], mode=attrs["mode"].lower())
+
+
 def tile_cases(dtype):
     return [
         (((3,),), {"multiples": [2]}),
@@ -1146,6 +1166,31 @@ def scatter_nd_ref(inputs, attrs):
         tuple(idx.reshape(n, k)[:, d].astype(np.int64) for d in range(k)),
         updates.reshape((n,) + out.shape[k:]),
     )
+    return out
+
+
+def tensor_scatter_update_cases(dtype):
+    return [
+        ((out, (ish, idt), ish[:-1] + out[ish[-1] :]), {})
+        for (out, ish), idt in itertools.product(SCATTER_ND_CASES, ("int32", "int64"))
+    ]
+
+
+def tensor_scatter_update_inputs(rng, dtype, shapes):
+    out, (ish, idt), ush = shapes
+    idx = nd_index_values(rng, idt, ish, out)  # duplicates likely: the last update wins
+    return [np.asarray(values(rng, dtype, out)), idx, np.asarray(values(rng, dtype, ush))]
+
+
+def tensor_scatter_update_ref(inputs, attrs):
+    x, idx, updates = inputs
+    out = x.copy()
+    k = idx.shape[-1]
+    n = math.prod(idx.shape[:-1])
+    rows = idx.reshape(n, k)
+    upd = updates.reshape((n,) + x.shape[k:])
+    for i in range(n):  # in order, so that a later duplicate overwrites an earlier one
+        out[tuple(int(v) for v in rows[i])] = upd[i]
     return out
 
 
@@ -1378,6 +1423,12 @@ TABLE: dict[str, Ref] = {
     "GatherV2": Ref(gather_ref, gather_cases, make_inputs=gather_inputs),
     "GatherNd": Ref(gather_nd_ref, gather_nd_cases, make_inputs=gather_nd_inputs),
     "ScatterNd": Ref(scatter_nd_ref, scatter_nd_cases, make_inputs=scatter_nd_inputs),
+    "TensorScatterUpdate": Ref(
+        tensor_scatter_update_ref,
+        tensor_scatter_update_cases,
+        make_inputs=tensor_scatter_update_inputs,
+    ),
+    "MirrorPad": Ref(mirror_pad_ref, mirror_pad_cases),
     "UnsortedSegmentSum": Ref(segment_ref, segment_cases, make_inputs=segment_inputs),
     "OneHot": Ref(one_hot_ref, one_hot_cases, make_inputs=one_hot_inputs),
     "Where": Ref(
@@ -1886,6 +1937,15 @@ TABLE.update(
         "StatelessRandomUniformV2": stateless(random_uniform_ref),
         "StatelessRandomNormalV2": stateless(random_normal_ref),
         "StatelessTruncatedNormalV2": stateless(truncated_normal_ref),
+        "StatelessRandomUniformIntV2": Ref(
+            lambda inputs, attrs: random_int_ref(
+                inputs, dict(attrs, seed=attrs["seed"][0], seed2=attrs["seed"][1])
+            ),
+            lambda dtype: [
+                ((), dict(a, seed=[a.pop("seed"), a.pop("seed2")]))
+                for _, a in random_int_cases(dtype)
+            ],
+        ),
         "LayerNormGrad": Ref(
             layer_norm_grad_ref,
             lambda dtype: [((s, s, s[-1:], s[:-1], s[:-1]), {}) for s in LN_SHAPES],

@@ -76,7 +76,7 @@ EXACT = {
     "Transpose", "Reshape", "BroadcastTo", "Identity", "Cast", "ConcatV2", "Split", "SplitV",
     "Slice", "StridedSlice", "StridedSliceGrad", "Pad", "Tile", "ReverseV2", "GatherV2",
     "GatherNd", "OneHot", "Where", "Fill", "Range", "RandomUniform", "RandomUniformInt",
-    "StatelessRandomUniformV2",
+    "StatelessRandomUniformV2", "MirrorPad", "TensorScatterUpdate", "StatelessRandomUniformIntV2",
 }  # fmt: skip
 # XLA's approximations of transcendental functions (and the CPU's own float32 exp).
 TRANSCENDENTAL = {

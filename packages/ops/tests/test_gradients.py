@@ -229,6 +229,17 @@ CASES = {
     "GatherV2": (lambda p: tf.gather(p, [2, 0, 2], axis=1), [_any((2, 4, 3))]),
     "GatherNd": (lambda p: tf.gather_nd(p, [[0, 1], [2, 0], [0, 1]]), [_any((3, 2, 2))]),
     "ScatterNd": (lambda u: tf.scatter_nd([[1], [3], [1]], u, [5, 2]), [_any((3, 2))]),
+    "MirrorPad": (
+        lambda x: (
+            tf.pad(x, [[2, 1], [3, 3]], mode="REFLECT")
+            + 0.5 * tf.pad(x, [[1, 2], [2, 4]], mode="SYMMETRIC")
+        ),
+        [_any((3, 4))],
+    ),
+    "TensorScatterUpdate": (
+        lambda t, u: tf.tensor_scatter_nd_update(t, [[1], [3], [1]], u),
+        [_any((5, 2)), _any((3, 2))],
+    ),
     "UnsortedSegmentSum": (
         lambda d: M.unsorted_segment_sum(d, [0, 2, -1, 0], 3),
         [_any((4, 2))],

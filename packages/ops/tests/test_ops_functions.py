@@ -202,8 +202,18 @@ def test_pad_tile_reverse():
         tf.pad(x, [[1, 0], [0, 2]], constant_values=9).numpy(),
         np.pad(x.numpy(), [(1, 0), (0, 2)], constant_values=9),
     )
-    with pytest.raises(errors.UnimplementedError, match="REFLECT"):
-        tf.pad(x, [[1, 1], [1, 1]], mode="REFLECT")
+    np.testing.assert_array_equal(
+        tf.pad(x, [[1, 1], [1, 1]], mode="REFLECT").numpy(),
+        [[4, 3, 4, 3], [2, 1, 2, 1], [4, 3, 4, 3], [2, 1, 2, 1]],
+    )
+    np.testing.assert_array_equal(
+        tf.pad(x, [[0, 2], [2, 0]], mode="symmetric").numpy(),
+        [[2, 1, 1, 2], [4, 3, 3, 4], [4, 3, 3, 4], [2, 1, 1, 2]],
+    )
+    with pytest.raises(errors.InvalidArgumentError, match="MirrorPad"):
+        tf.pad(x, [[2, 0], [0, 0]], mode="REFLECT")
+    with pytest.raises(ValueError, match="mode"):
+        tf.pad(x, [[1, 1], [1, 1]], mode="WRAP")
     np.testing.assert_array_equal(tf.tile(x, [2, 1]).numpy(), np.tile(x.numpy(), (2, 1)))
     np.testing.assert_array_equal(tf.reverse(x, [1]).numpy(), [[2, 1], [4, 3]])
     np.testing.assert_array_equal(tf.reverse(x, [-1, 0]).numpy(), [[4, 3], [2, 1]])

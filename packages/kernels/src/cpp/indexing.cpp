@@ -168,6 +168,55 @@ void scatter_nd(py::array indices, py::array updates, py::array out) {
   });
 }
 
+// TensorScatterUpdate: out = tensor with the slices at the index tuples replaced by updates,
+// in index order (with duplicate indices the last update wins, every run). Any dtype: slices
+// move as bytes.
+void tensor_scatter_update(py::array tensor, py::array indices, py::array updates,
+                           py::array out) {
+  const char* op = "TensorScatterUpdate";
+  require_contiguous(tensor, op, "tensor");
+  require_contiguous(indices, op, "indices");
+  require_contiguous(updates, op, "updates");
+  require_contiguous(out, op, "output");
+  require_writable(out, op);
+  require_same_dtype(tensor, out, op);
+  require_same_dtype(updates, out, op);
+  const Shape ts = shape_of(tensor), is = shape_of(indices), us = shape_of(updates);
+  if (shape_of(out) != ts) throw py::value_error("TensorScatterUpdate: output shape must be " + shape_str(ts));
+  if (is.empty()) throw py::value_error("TensorScatterUpdate: indices must be at least 1-D");
+  const int64_t k = is.back();
+  if (k > static_cast<int64_t>(ts.size()))
+    throw py::value_error("TensorScatterUpdate: index length exceeds the tensor rank");
+  const Shape batch(is.begin(), is.end() - 1), lead(ts.begin(), ts.begin() + k);
+  Shape expect = batch;
+  expect.insert(expect.end(), ts.begin() + k, ts.end());
+  if (us != expect)
+    throw py::value_error("TensorScatterUpdate: updates shape must be " + shape_str(expect));
+  const int64_t count = product(batch);
+  const size_t item = static_cast<size_t>(out.dtype().itemsize());
+  const size_t slice = static_cast<size_t>(product(ts, k)) * item;
+  const char* pt = static_cast<const char*>(tensor.data());
+  const char* pu = static_cast<const char*>(updates.data());
+  char* po = static_cast<char*>(out.mutable_data());
+  const size_t total = static_cast<size_t>(out.size()) * item;
+  dispatch_index(dtype_of(indices), op, [&](auto* itag) {
+    using I = std::remove_pointer_t<decltype(itag)>;
+    const I* pi = static_cast<const I*>(indices.data());
+    py::gil_scoped_release release;
+    std::vector<int64_t> offs;
+    int64_t bad = 0;
+    if (!nd_offsets(pi, count, lead, offs, &bad))
+      invalid_argument("indices" + index_str(batch, bad) + " = " + tuple_str(pi, bad, k) +
+                           " does not index into shape " + shape_str(ts),
+                       op);
+    if (total && po != pt) std::memmove(po, pt, total);
+    if (slice == 0) return;
+    for (int64_t i = 0; i < count; ++i)
+      std::memcpy(po + static_cast<size_t>(offs[i]) * slice, pu + static_cast<size_t>(i) * slice,
+                  slice);
+  });
+}
+
 // ---- UnsortedSegmentSum: data (M, inner) summed into (num_segments, inner) -------------------
 // Negative segment ids are dropped (as TF); ids >= num_segments are an error.
 void unsorted_segment_sum(py::array data, py::array ids, py::array out) {
@@ -312,6 +361,8 @@ void init_indexing(py::module_& m) {
         py::arg("out"));
   m.def("gather_nd", &gather_nd, py::arg("params"), py::arg("indices"), py::arg("out"));
   m.def("scatter_nd", &scatter_nd, py::arg("indices"), py::arg("updates"), py::arg("out"));
+  m.def("tensor_scatter_update", &tensor_scatter_update, py::arg("tensor"), py::arg("indices"),
+        py::arg("updates"), py::arg("out"));
   m.def("unsorted_segment_sum", &unsorted_segment_sum, py::arg("data"), py::arg("segment_ids"),
         py::arg("out"));
   m.def("one_hot", &one_hot, py::arg("indices"), py::arg("depth"), py::arg("axis"),

@@ -12,6 +12,7 @@ from .opdefs import (
     check_fused_program,
     conv_params,
     get_op_def,
+    mirror_pad_copies,
     normalized_reverse_axes,
     pool_params,
     slice_bounds,
@@ -287,6 +288,16 @@ def _pad(inputs, outputs, attrs):
         _cpu.assign(x, _view(out, (slice(a, a + d) for (a, _), d in zip(pads, x.shape))))
 
 
+def _mirror_pad(inputs, outputs, attrs):
+    x, out = inputs[0], outputs[0]
+    if out.size == 0:
+        return
+    centre, pairs = mirror_pad_copies("MirrorPad", x.shape, attrs)
+    _cpu.assign(x, _view(out, centre))
+    for src, dst in pairs:
+        _cpu.assign(_view(out, src), _view(out, dst))
+
+
 def _tile(inputs, outputs, attrs):
     x, out = inputs[0], outputs[0]
     if out.size == 0:
@@ -315,6 +326,10 @@ def _gather_nd(inputs, outputs, attrs):
 
 def _scatter_nd(inputs, outputs, attrs):
     _cpu.scatter_nd(inputs[0], inputs[1], outputs[0])
+
+
+def _tensor_scatter_update(inputs, outputs, attrs):
+    _cpu.tensor_scatter_update(inputs[0], inputs[1], inputs[2], outputs[0])
 
 
 def _segment_sum(inputs, outputs, attrs):
@@ -436,6 +451,11 @@ def _random_int(inputs, outputs, attrs):
     )  # fmt: skip
 
 
+def _stateless_int(inputs, outputs, attrs):
+    key, counter = stateless_seed("StatelessRandomUniformIntV2", attrs)
+    _cpu.random_int(outputs[0], int(attrs["minval"]), int(attrs["maxval"]), key, counter)
+
+
 def _truncated_normal(inputs, outputs, attrs):
     _cpu.truncated_normal(outputs[0], int(attrs["seed"]), int(attrs["seed2"]))
 
@@ -516,6 +536,8 @@ def register_all():
     ):  # fmt: skip
         _register(name, fn, all_types)
     _register("ScatterNd", _scatter_nd)
+    _register("TensorScatterUpdate", _tensor_scatter_update, all_types)
+    _register("MirrorPad", _mirror_pad, all_types)
     _register("UnsortedSegmentSum", _segment_sum)
     _register("OneHot", _one_hot, all_types)
     _register("Range", _range)
@@ -533,6 +555,7 @@ def register_all():
         ("StatelessRandomUniformV2", "StatelessRandomNormalV2", "StatelessTruncatedNormalV2")
     ):
         _register(name, _stateless_kernel(name, kind), floats)
+    _register("StatelessRandomUniformIntV2", _stateless_int, ("int32", "int64"))
     for which, suffix in enumerate(("", "BackpropInput", "BackpropFilter")):
         _register("Conv2D" + suffix, _conv_kernel(which, False), floats)
         _register("DepthwiseConv2dNative" + suffix, _conv_kernel(which, True), floats)

@@ -77,6 +77,7 @@ from .opdefs import (
     _OPS,
     check_fused_program,
     conv_params,
+    mirror_pad_copies,
     normalized_reverse_axes,
     pool_params,
     slice_bounds,
@@ -820,6 +821,35 @@ def _scatter_nd(dev, inputs, outputs, attrs):
     ], n=count * slice_size)  # fmt: skip
 
 
+def _tensor_scatter_update(dev, inputs, outputs, attrs):
+    x, idx, updates = inputs
+    out = outputs[0]
+    if out.size == 0:
+        return
+    _copy_from_view(dev, x, x.shape, 0, c_strides(x.shape), out)
+    k, count, dims, slice_size = _nd_layout(idx, x.shape)
+    if count == 0 or slice_size == 0:
+        return
+    name = f"scatter_set_{_bits(out.dtype)}_{_num(idx.dtype, 'TensorScatterUpdate')}"
+    _launch(dev, "indexing", name, [
+        ptr(idx), ptr(updates), ptr(out), np.int64(count), np.int32(k), Dims(dims),
+        np.int64(slice_size),
+    ], n=slice_size)  # fmt: skip
+
+
+def _mirror_pad(dev, inputs, outputs, attrs):
+    x, out = inputs[0], outputs[0]
+    if out.size == 0:
+        return
+    centre, pairs = mirror_pad_copies("MirrorPad", x.shape, attrs)
+    shape, off, st = view_geometry(out.shape, centre)
+    _copy_view(dev, x, 0, c_strides(x.shape), out, off, st, shape)
+    for src, dst in pairs:  # in order: a border may read what an earlier copy wrote
+        _, s_off, s_st = view_geometry(out.shape, src)
+        shape, d_off, d_st = view_geometry(out.shape, dst)
+        _copy_view(dev, out, s_off, s_st, out, d_off, d_st, shape)
+
+
 def _segment_sum(dev, inputs, outputs, attrs):
     data, ids = inputs
     out = outputs[0]
@@ -892,6 +922,22 @@ def _random_int(dev, inputs, outputs, attrs):
     _launch(dev, "random", f"random_int_{typ}", [
         ptr(out), np.int64(out.size), np.int64(lo), np.int64(hi),
         np.uint64(int(attrs["seed"]) & (2**64 - 1)), np.uint64(int(attrs["seed2"]) & (2**64 - 1)),
+    ], n=-(-out.size // per))  # fmt: skip
+
+
+def _stateless_int(dev, inputs, outputs, attrs):
+    out = outputs[0]
+    key, counter = stateless_seed("StatelessRandomUniformIntV2", attrs)
+    lo, hi = int(attrs["minval"]), int(attrs["maxval"])
+    if lo >= hi:
+        raise errors.InvalidArgumentError(
+            f"Need minval < maxval: {lo} >= {hi} [Op:StatelessRandomUniformIntV2]"
+        )
+    typ = _num(out.dtype, "StatelessRandomUniformIntV2")
+    per = 4 if typ == "i32" else 2
+    _launch(dev, "random", f"random_int_{typ}", [
+        ptr(out), np.int64(out.size), np.int64(lo), np.int64(hi), np.uint64(key),
+        np.uint64(counter),
     ], n=-(-out.size // per))  # fmt: skip
 
 
@@ -1415,6 +1461,8 @@ def _build_table() -> dict:
         "SparseSoftmaxCrossEntropyWithLogits": _sparse_xent,
         "ConcatV2": _concat, "Split": _split, "SplitV": _split, "Slice": _slice,
         "StridedSlice": _strided_slice, "StridedSliceGrad": _strided_slice_grad, "Pad": _pad,
+        "MirrorPad": _mirror_pad, "TensorScatterUpdate": _tensor_scatter_update,
+        "StatelessRandomUniformIntV2": _stateless_int,
         "Tile": _tile, "ReverseV2": _reverse, "GatherV2": _gather, "GatherNd": _gather_nd,
         "ScatterNd": _scatter_nd, "UnsortedSegmentSum": _segment_sum, "OneHot": _one_hot,
         "Transpose": _transpose, "BroadcastTo": _broadcast_to, "Identity": _identity,

@@ -443,19 +443,23 @@ for _n in ("RandomUniform", "RandomStandardNormal", "TruncatedNormal"):
     _register(OpDef(_n, 0, _shape_attr_infer, FLOAT, key=_key_attr_dtype, doc="seed, seed2"))
 
 
-def _random_int_infer(shapes, dts, attrs):
-    lo, hi = int(attrs["minval"]), int(attrs["maxval"])
-    if lo >= hi:
-        raise errors.InvalidArgumentError(
-            f"Need minval < maxval: {lo} >= {hi} [Op:RandomUniformInt]"
-        )
-    out = _shape_attr_infer(shapes, dts, attrs)
-    info = np.iinfo(out[0][1]) if out[0][1] in INT else None
-    if info is not None and (lo < info.min or hi > info.max):
-        raise errors.InvalidArgumentError(
-            f"minval {lo} or maxval {hi} out of range for {out[0][1].name} [Op:RandomUniformInt]"
-        )
-    return out
+def _random_int_checks(op):
+    def infer(shapes, dts, attrs):
+        lo, hi = int(attrs["minval"]), int(attrs["maxval"])
+        if lo >= hi:
+            raise errors.InvalidArgumentError(f"Need minval < maxval: {lo} >= {hi} [Op:{op}]")
+        out = _shape_attr_infer(shapes, dts, attrs)
+        info = np.iinfo(out[0][1]) if out[0][1] in INT else None
+        if info is not None and (lo < info.min or hi > info.max):
+            raise errors.InvalidArgumentError(
+                f"minval {lo} or maxval {hi} out of range for {out[0][1].name} [Op:{op}]"
+            )
+        return out
+
+    return infer
+
+
+_random_int_infer = _random_int_checks("RandomUniformInt")
 
 
 _register(
@@ -485,6 +489,19 @@ def _stateless_infer(op):
 _STATELESS_DOC = "shape, dtype, seed (2 ints): the same numbers for the same seed"
 for _n in ("StatelessRandomUniformV2", "StatelessRandomNormalV2", "StatelessTruncatedNormalV2"):
     _register(OpDef(_n, 0, _stateless_infer(_n), FLOAT, key=_key_attr_dtype, doc=_STATELESS_DOC))
+
+
+def _stateless_int_infer(shapes, dts, attrs):
+    op = "StatelessRandomUniformIntV2"
+    stateless_seed(op, attrs)
+    return _random_int_checks(op)(shapes, dts, attrs)
+
+
+_register(
+    OpDef("StatelessRandomUniformIntV2", 0, _stateless_int_infer, INT, key=_key_attr_dtype,
+          doc=_STATELESS_DOC + "; minval, maxval: minval + bits % (maxval - minval), as "
+          "RandomUniformInt")
+)  # fmt: skip
 
 
 # ---- elementwise with fixed-dtype inputs ----------------------------------------------------
@@ -946,6 +963,67 @@ def _pad_infer(shapes, dts, attrs):
 _register(OpDef("Pad", 1, _pad_infer, ALL, doc="attrs: paddings, constant_values"))
 
 
+def mirror_pad_mode(op, attrs):
+    """MirrorPad's mode attr: ``"REFLECT"`` (the edge is not repeated) or ``"SYMMETRIC"``."""
+    mode = str(attrs.get("mode", "")).upper()
+    if mode not in ("REFLECT", "SYMMETRIC"):
+        raise errors.InvalidArgumentError(
+            f"mode must be REFLECT or SYMMETRIC, got {attrs.get('mode')!r} [Op:{op}]"
+        )
+    return mode
+
+
+def mirror_pad_copies(op, shape, attrs):
+    """MirrorPad as a list of (source index, destination index) pairs of slices of the output,
+    in order: the input goes to the centre, then each axis's borders are mirrored from the
+    part already written (all of the earlier axes, the centre of the later ones)."""
+    pads = [(int(a), int(b)) for a, b in attrs["paddings"]]
+    off = 1 if mirror_pad_mode(op, attrs) == "REFLECT" else 0
+    centre = [slice(a, a + d) for (a, _), d in zip(pads, shape)]
+    pairs = []
+    for ax, ((a, b), d) in enumerate(zip(pads, shape)):
+
+        def at(sl, ax=ax):
+            return tuple(slice(None) if i < ax else sl if i == ax else centre[i]
+                         for i in range(len(shape)))  # fmt: skip
+
+        if a:  # out[a - 1 - j] = out[a + off + j]
+            pairs.append((at(slice(a + off + a - 1, a + off - 1 if a + off > 0 else None, -1)),
+                          at(slice(0, a))))  # fmt: skip
+        if b:  # out[a + d + j] = out[a + d - 1 - off - j]
+            stop = a + d - off - b - 1
+            pairs.append((at(slice(a + d - 1 - off, stop if stop >= 0 else None, -1)),
+                          at(slice(a + d, a + d + b))))  # fmt: skip
+    return centre, pairs
+
+
+def _mirror_pad_infer(shapes, dts, attrs):
+    op = "MirrorPad"
+    mode = mirror_pad_mode(op, attrs)
+    out = _pad_infer(shapes, dts, attrs)
+    for d, (a, b) in zip(shapes[0], attrs["paddings"]):
+        a, b = int(a), int(b)
+        if d is None:
+            continue
+        if mode == "REFLECT" and (a >= d or b >= d):
+            raise errors.InvalidArgumentError(
+                f"paddings must be less than the dimension size: {a}, {b} not less than {d} "
+                f"(REFLECT) for an input of shape {_fmt(shapes[0])} [Op:{op}]"
+            )
+        if mode == "SYMMETRIC" and (a > d or b > d):
+            raise errors.InvalidArgumentError(
+                f"paddings must be no greater than the dimension size: {a}, {b} greater than "
+                f"{d} (SYMMETRIC) for an input of shape {_fmt(shapes[0])} [Op:{op}]"
+            )
+    return out
+
+
+_register(
+    OpDef("MirrorPad", 1, _mirror_pad_infer, ALL,
+          doc="attrs: paddings, mode (REFLECT: the edge row is not repeated; SYMMETRIC: it is)")
+)  # fmt: skip
+
+
 def _tile_infer(shapes, dts, attrs):
     op = "Tile"
     shape = tuple(shapes[0])
@@ -1064,6 +1142,43 @@ def _scatter_nd_infer(shapes, dts, attrs):
 _register(
     OpDef("ScatterNd", 2, _scatter_nd_infer, NUMERIC_U8, key=lambda dts, attrs: dts[1],
           doc="indices, updates; attrs: shape")
+)  # fmt: skip
+
+
+def _tensor_scatter_update_infer(shapes, dts, attrs):
+    op = "TensorScatterUpdate"
+    _require_dtype(op, dts, 1, INT)
+    if dts[2] != dts[0]:
+        raise errors.InvalidArgumentError(
+            f"cannot compute {op} as input #2(zero-based) was expected to be a {dts[0].name} "
+            f"tensor but is a {dts[2].name} tensor [Op:{op}]"
+        )
+    shape, idx, upd = tuple(shapes[0]), tuple(shapes[1]), tuple(shapes[2])
+    if not idx or idx[-1] is None:
+        raise errors.InvalidArgumentError(
+            f"indices must be at least 1-D with a known last dim, got shape {_fmt(idx)} [Op:{op}]"
+        )
+    k = idx[-1]
+    if k > len(shape):
+        raise errors.InvalidArgumentError(
+            "Inner dimensions of output shape must match inner dimensions of updates shape. "
+            f"Output: {_fmt(shape)} updates: {_fmt(upd)}; index depth {k} exceeds the tensor's "
+            f"rank {len(shape)} [Op:{op}]"
+        )
+    expect = idx[:-1] + shape[k:]
+    if not _compatible(upd, expect):
+        raise errors.InvalidArgumentError(
+            f"updates must have shape {_fmt(expect)} (indices.shape[:-1] + tensor.shape[{k}:]) "
+            f"for a tensor of shape {_fmt(shape)} and indices of shape {_fmt(idx)}, got "
+            f"{_fmt(upd)} [Op:{op}]"
+        )
+    return [(shape, dts[0])]
+
+
+_register(
+    OpDef("TensorScatterUpdate", 3, _tensor_scatter_update_infer, ALL,
+          doc="tensor, indices, updates: a copy of tensor with the slices at indices replaced "
+          "(in index order: with duplicate indices the last update wins)")
 )  # fmt: skip
 
 

@@ -34,6 +34,7 @@ from .execute import returns_outputs
 from .opdefs import (
     _OPS,
     get_op_def,
+    mirror_pad_mode,
     normalized_reverse_axes,
     range_size,
     slice_bounds,
@@ -610,6 +611,37 @@ def _scatter_nd(inputs, attrs):
     return [jnp.reshape(out, shape)]
 
 
+def _tensor_scatter_update(inputs, attrs):
+    """TensorScatterUpdate with the CPU's rule for duplicate indices (the last update wins):
+    each slot records the last update aimed at it, and only those updates are written."""
+    x, idx, updates = inputs
+    k = idx.shape[-1]
+    lead, rest = x.shape[:k], x.shape[k:]
+    rows = math.prod(lead)
+    count = math.prod(idx.shape[:-1])
+    if rows == 0 or count == 0 or math.prod(rest) == 0:
+        return [x]
+    off = jnp.reshape(_nd_flat(idx, lead), (count,))
+    order = jnp.arange(count, dtype=jnp.int64)
+    last = jnp.full((rows,), -1, jnp.int64).at[off].max(order)
+    target = jnp.where(last[off] == order, off, rows)  # losers aimed past the end: dropped
+    upd = jnp.reshape(updates, (count,) + rest)
+    out = jnp.reshape(x, (rows,) + rest).at[target].set(upd, mode="drop")
+    return [jnp.reshape(out, x.shape)]
+
+
+def _mirror_pad(inputs, attrs):
+    (x,) = inputs
+    mode = mirror_pad_mode("MirrorPad", attrs).lower()
+    pads = [(int(a), int(b)) for a, b in attrs["paddings"]]
+    if x.ndim == 0 or not any(a or b for a, b in pads):
+        return [x]
+    out_shape = tuple(a + d + b for d, (a, b) in zip(x.shape, pads))
+    if 0 in x.shape:  # nothing to mirror; only an empty result is valid
+        return [jnp.zeros(out_shape, x.dtype)]
+    return [jnp.pad(x, pads, mode=mode)]
+
+
 def _segment_sum(inputs, attrs):
     data, ids = inputs
     n = int(attrs["num_segments"])
@@ -833,22 +865,38 @@ def _stateless_fn(op, kind):
 def _random_int(inputs, attrs):
     """RandomUniformInt: ``minval + bits % (maxval - minval)`` in unsigned arithmetic that
     wraps, as the CPU; an int32 takes one word, an int64 two (high word first)."""
+    return [_uniform_int(attrs, attrs["seed"], attrs["seed2"])]
+
+
+def _stateless_int(inputs, attrs):
+    """StatelessRandomUniformIntV2: RandomUniformInt's numbers for (key, counter) = seed."""
+    from .opdefs import stateless_seed
+
+    seed = attrs["seed"]
+    if isinstance(seed, list | tuple | np.ndarray):
+        key, counter = stateless_seed("StatelessRandomUniformIntV2", attrs)
+    else:  # traced by make_kernel: a uint64 pair
+        key, counter = seed[0], seed[1]
+    return [_uniform_int(attrs, key, counter)]
+
+
+def _uniform_int(attrs, seed, seed2):
     dt = np.dtype(attrs["dtype"])
     shape = tuple(int(d) for d in attrs["shape"])
     n = math.prod(shape)
     if n == 0:
-        return [jnp.zeros(shape, dt)]
+        return jnp.zeros(shape, dt)
     lo, hi = _u64(attrs["minval"]), _u64(attrs["maxval"])
     if dt == np.int32:
-        w = philox4x32_10(attrs["seed"], attrs["seed2"], -(-n // 4))
+        w = philox4x32_10(seed, seed2, -(-n // 4))
         bits = jnp.stack(w, axis=1)
         lo, span = lo.astype(jnp.uint32), (hi - lo).astype(jnp.uint32)
     else:
-        w = [x.astype(jnp.uint64) for x in philox4x32_10(attrs["seed"], attrs["seed2"], -(-n // 2))]
+        w = [x.astype(jnp.uint64) for x in philox4x32_10(seed, seed2, -(-n // 2))]
         bits = jnp.stack([(w[0] << jnp.uint64(32)) | w[1], (w[2] << jnp.uint64(32)) | w[3]], axis=1)
         span = hi - lo
     out = lo + jnp.reshape(bits, (-1,))[:n] % span
-    return [jnp.reshape(lax.bitcast_convert_type(out, dt), shape)]
+    return jnp.reshape(lax.bitcast_convert_type(out, dt), shape)
 
 
 # ---- dense linear algebra ----------------------------------------------------------------------
@@ -937,6 +985,8 @@ TABLE.update(
         "GatherV2": _gather,
         "GatherNd": _gather_nd,
         "ScatterNd": _scatter_nd,
+        "TensorScatterUpdate": _tensor_scatter_update,
+        "MirrorPad": _mirror_pad,
         "UnsortedSegmentSum": _segment_sum,
         "OneHot": _one_hot,
         "Range": _range,
@@ -946,6 +996,7 @@ TABLE.update(
         "RandomStandardNormal": _random_fn(1),
         "TruncatedNormal": _random_fn(2),
         "RandomUniformInt": _random_int,
+        "StatelessRandomUniformIntV2": _stateless_int,
         "StatelessRandomUniformV2": _stateless_fn("StatelessRandomUniformV2", 0),
         "StatelessRandomNormalV2": _stateless_fn("StatelessRandomNormalV2", 1),
         "StatelessTruncatedNormalV2": _stateless_fn("StatelessTruncatedNormalV2", 2),
@@ -968,6 +1019,7 @@ _DYNAMIC_ATTRS = {
     "StatelessRandomUniformV2": ("seed",),
     "StatelessRandomNormalV2": ("seed",),
     "StatelessTruncatedNormalV2": ("seed",),
+    "StatelessRandomUniformIntV2": ("seed", "minval", "maxval"),
 }
 
 
@@ -1045,6 +1097,10 @@ def _check_scatter_nd(inputs, attrs):
     _check_nd("ScatterNd", inputs[0], tuple(int(d) for d in attrs["shape"]), "shape")
 
 
+def _check_tensor_scatter_update(inputs, attrs):
+    _check_nd("TensorScatterUpdate", inputs[1], inputs[0].shape, "shape")
+
+
 def _check_segments(inputs, attrs):
     ids = inputs[1]
     n = int(attrs["num_segments"])
@@ -1081,6 +1137,7 @@ CHECKS = {
     "GatherV2": _check_gather,
     "GatherNd": _check_gather_nd,
     "ScatterNd": _check_scatter_nd,
+    "TensorScatterUpdate": _check_tensor_scatter_update,
     "UnsortedSegmentSum": _check_segments,
     "SparseSoftmaxCrossEntropyWithLogits": _check_labels,
 }

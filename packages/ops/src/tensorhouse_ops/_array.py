@@ -287,14 +287,12 @@ def _slice_update(tensor, key, value):
 
 
 def tensor_scatter_nd_update(tensor, indices, updates, name=None):
-    """TF's ``tf.tensor_scatter_nd_update``: ``tensor`` with the slices at ``indices``
-    replaced by ``updates`` (a new tensor; with duplicate indices the updates add up)."""
+    """TF's ``tf.tensor_scatter_nd_update`` (``TensorScatterUpdate``): ``tensor`` with the
+    slices at ``indices`` replaced by ``updates``, a new tensor. With duplicate indices the
+    last update wins (TF leaves the order unspecified)."""
     x, idx = _t(tensor), _t(indices)
     updates = updates if isinstance(updates, Tensor) else convert_to_tensor(updates, x.dtype)
-    shape = x.shape.as_list()
-    placed = scatter_nd(idx, updates, shape)
-    hit = scatter_nd(idx, fill(updates.shape.as_list(), 1, dtype=_dt.int32), shape)
-    return _op("SelectV2", [_op("NotEqual", [hit, constant(0)]), placed, x])
+    return _op("TensorScatterUpdate", [x, idx, updates])
 
 
 def tensor_scatter_nd_add(tensor, indices, updates, name=None):
@@ -344,13 +342,18 @@ Tensor.__iter__ = _iter
 
 
 def pad(tensor, paddings, mode="CONSTANT", constant_values=0, name=None):
-    """TF's ``tf.pad`` (CONSTANT mode)."""
-    if str(mode).upper() != "CONSTANT":
-        raise _errors.UnimplementedError(f"tf.pad mode {mode!r} is not supported yet (CONSTANT)")
+    """TF's ``tf.pad``: ``CONSTANT`` (``Pad``), or ``REFLECT`` / ``SYMMETRIC`` (``MirrorPad``:
+    the borders mirror the tensor, without or with its edge entries); any letter case."""
     if isinstance(paddings, Tensor):
         paddings = paddings.numpy()
     pads = tuple((int(a), int(b)) for a, b in np.asarray(paddings).reshape(-1, 2))
     x = _t(tensor)
+    kind = str(mode).upper()
+    if kind in ("REFLECT", "SYMMETRIC"):
+        return _op("MirrorPad", [x], {"paddings": pads, "mode": kind})
+    if kind != "CONSTANT":
+        raise ValueError(f"Value of argument `mode` expected to be one of \"CONSTANT\", "
+                         f"\"REFLECT\", or \"SYMMETRIC\". Received `mode` = {mode}")  # fmt: skip
     value = (
         constant_values.numpy().item() if isinstance(constant_values, Tensor) else constant_values
     )

@@ -24,7 +24,7 @@ NON_DIFFERENTIABLE = {
     "Round", "FloorDiv", "IsNan", "IsFinite", "LogicalNot", "LogicalAnd", "LogicalOr",
     "All", "Any", "ArgMax", "ArgMin", "OneHot", "Range", "Where",
     "RandomUniformInt", "TruncatedNormal", "StatelessRandomUniformV2", "StatelessRandomNormalV2",
-    "StatelessTruncatedNormalV2",
+    "StatelessTruncatedNormalV2", "StatelessRandomUniformIntV2",
 }  # fmt: skip
 
 # Ops with several outputs: their rules get every output's gradient.
@@ -600,6 +600,63 @@ def _slice(x, y, attrs, dy):
 def _pad(x, y, attrs, dy):
     begin = tuple(int(a) for a, _ in attrs["paddings"])
     return [_op("Slice", [dy], {"begin": begin, "size": tuple(x[0].shape.as_list())})]
+
+
+@rule("MirrorPad")
+def _mirror_pad(x, y, attrs, dy):
+    """Each axis's borders fold back onto the entries they mirror: REFLECT's left border
+    [a-1 .. 0] holds x[1 .. a], SYMMETRIC's x[0 .. a-1] (and likewise on the right)."""
+    off = 1 if str(attrs["mode"]).upper() == "REFLECT" else 0
+    pads = [(int(a), int(b)) for a, b in attrs["paddings"]]
+    shape = list(dy.shape.as_list())
+    g = dy
+    for ax, ((a, b), d) in enumerate(zip(pads, x[0].shape.as_list())):
+        if not (a or b):
+            continue
+
+        def part(start, size, g=g, ax=ax):
+            begin = [0] * len(shape)
+            sizes = list(shape)
+            begin[ax], sizes[ax] = start, size
+            return _op("Slice", [g], {"begin": tuple(begin), "size": tuple(sizes)})
+
+        def placed(t, lo, hi, ax=ax):
+            t = _op("ReverseV2", [t], {"axis": (ax,)})
+            p = [(0, 0)] * len(shape)
+            p[ax] = (lo, hi)
+            return _op("Pad", [t], {"paddings": tuple(p)})
+
+        out = part(a, d)
+        if a:
+            out = M.add(out, placed(part(0, a), off, d - off - a))
+        if b:
+            out = M.add(out, placed(part(a + d, b), d - off - b, off))
+        g = out
+        shape[ax] = d
+    return [g]
+
+
+@rule("TensorScatterUpdate")
+def _tensor_scatter_update(x, y, attrs, dy):
+    """The replaced slices pass no gradient to ``tensor``; each update gets its slot's gradient
+    if it is the one written there (with duplicate indices the last one; TF's rule hands the
+    slot's gradient to every duplicate, which finite differences do not bear out)."""
+    tensor, indices, updates = x
+    d_tensor = _op("TensorScatterUpdate", [dy, indices, zeros_like(updates)])
+    d_updates = _op("GatherNd", [dy, indices])
+    batch = indices.shape.as_list()[:-1]
+    count = 1
+    for v in batch:
+        count *= v
+    if count > 1:
+        k = indices.shape.as_list()[-1]
+        lead = tensor.shape.as_list()[:k]
+        order = A.reshape(A.range(count), batch)
+        writer = _op("TensorScatterUpdate", [A.fill(lead, -1, dtype=order.dtype), indices, order])
+        won = M.equal(_op("GatherNd", [writer, indices]), order)
+        won = A.reshape(won, batch + [1] * (updates.shape.rank - len(batch)))
+        d_updates = _op("SelectV2", [won, d_updates, zeros_like(d_updates)])
+    return [d_tensor, None, d_updates]
 
 
 @rule("StridedSlice")

@@ -216,18 +216,33 @@ def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=_dt.float32, seed=None, 
     return _scaled(_random_op("TruncatedNormal", attrs, stream), mean, stddev)
 
 
-def _stateless(op_type, shape, seed, dtype):
+def _stateless(op_type, shape, seed, dtype, **extra):
     import numpy as np
 
     seed = np.asarray(seed.numpy() if hasattr(seed, "numpy") else seed, dtype=np.int64)
     if seed.shape != (2,):
         raise ValueError(f"seed must be a shape [2] tensor of ints, got shape {list(seed.shape)}")
-    attrs = {"shape": _shape(shape), "dtype": dtype._np, "seed": [int(s) for s in seed]}
+    attrs = {"shape": _shape(shape), "dtype": dtype._np, "seed": [int(s) for s in seed], **extra}
     return _op(op_type, [], attrs)
 
 
+def _int_bound(v):
+    return int(v.numpy()) if hasattr(v, "numpy") else int(v)
+
+
 def stateless_uniform(shape, seed, minval=0, maxval=None, dtype=_dt.float32, name=None):
-    """TF's ``tf.random.stateless_uniform`` (floats): the same seed gives the same numbers."""
+    """TF's ``tf.random.stateless_uniform``: the same seed gives the same numbers. Floats in
+    [minval, maxval); int32 / int64 in [minval, maxval) (``StatelessRandomUniformIntV2``),
+    which needs both bounds, as in TF."""
+    dtype = _dt.as_dtype(dtype)
+    if dtype in (_dt.int32, _dt.int64):
+        if minval is None or maxval is None:
+            raise ValueError(
+                f"stateless_uniform with dtype {dtype.name} needs minval and maxval "
+                "(the full-range form is not supported)"
+            )
+        return _stateless("StatelessRandomUniformIntV2", shape, seed, dtype,
+                          minval=_int_bound(minval), maxval=_int_bound(maxval))  # fmt: skip
     dtype = _float_dtype("stateless_uniform", dtype)
     u = _stateless("StatelessRandomUniformV2", shape, seed, dtype)
     return _in_range(u, minval, maxval)

@@ -1,6 +1,6 @@
 // Data movement: a strided copy (Transpose, BroadcastTo, Slice, StridedSlice, ReverseV2, Tile,
 // Split, and the writes of ConcatV2 / Pad / StridedSliceGrad into views of their output),
-// GatherV2, GatherNd, ScatterNd and UnsortedSegmentSum.
+// GatherV2, GatherNd, ScatterNd, TensorScatterUpdate and UnsortedSegmentSum.
 //
 // Out-of-range indices follow TF's GPU kernels, not its CPU ones (the GPU does not stop to read
 // indices back): a gather writes 0 for a bad index, ScatterNd and UnsortedSegmentSum drop the
@@ -105,3 +105,29 @@ __device__ __forceinline__ void add_to(uint8_t* p, uint8_t v) {
   }
 #define TH_SCATTER_ALL(T, S) TH_SCATTER(T, S, int32_t, i32) TH_SCATTER(T, S, int64_t, i64)
 TH_NUMERIC_TYPES(TH_SCATTER_ALL)
+
+// TensorScatterUpdate (gpu.py copies the tensor into out first): the slices at the index tuples
+// are overwritten in index order, one thread per column of the slice, so with duplicate indices
+// the last update wins, as on the CPU. Out-of-range tuples are skipped (TF's GPU rule).
+#define TH_SCATTER_SET(T, S, I, SI)                                                            \
+  extern "C" __global__ void scatter_set_##S##_##SI(const I* idx, const T* updates, T* out,   \
+                                                    int64_t count, int k, Dims dims,           \
+                                                    int64_t slice) {                           \
+    TH_GRID_STRIDE(s, slice) {                                                                 \
+      for (int64_t t = 0; t < count; ++t) {                                                    \
+        int64_t off = 0;                                                                       \
+        bool ok = true;                                                                        \
+        for (int d = 0; d < k; ++d) {                                                          \
+          const int64_t v = (int64_t)idx[t * k + d];                                           \
+          ok = ok && v >= 0 && v < dims.v[d];                                                  \
+          off = off * dims.v[d] + v;                                                           \
+        }                                                                                      \
+        if (ok) out[off * slice + s] = updates[t * slice + s];                                 \
+      }                                                                                        \
+    }                                                                                          \
+  }
+#define TH_SCATTER_SET_ALL(I, SI)                                                              \
+  TH_SCATTER_SET(uint8_t, x8, I, SI)                                                           \
+  TH_SCATTER_SET(uint32_t, x32, I, SI) TH_SCATTER_SET(bits64_t, x64, I, SI)
+TH_SCATTER_SET_ALL(int32_t, i32)
+TH_SCATTER_SET_ALL(int64_t, i64)
