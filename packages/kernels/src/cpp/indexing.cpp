@@ -83,6 +83,36 @@ std::string tuple_str(const I* idx, int64_t i, int64_t k) {
   return s + "]";
 }
 
+// The flat offsets of the index tuples (batch..., k) into `lead` (the first k dims of `dims`),
+// or TF's InvalidArgumentError naming the first tuple outside `dims`.
+template <typename I>
+std::vector<int64_t> nd_offsets_checked(const I* idx, const Shape& batch, const Shape& lead,
+                                        const Shape& dims, const char* what, const char* op) {
+  std::vector<int64_t> offs;
+  int64_t bad = 0;
+  if (!nd_offsets(idx, product(batch), lead, offs, &bad))
+    invalid_argument("indices" + index_str(batch, bad) + " = " +
+                         tuple_str(idx, bad, static_cast<int64_t>(lead.size())) +
+                         " does not index into " + what + " " + shape_str(dims),
+                     op);
+  return offs;
+}
+
+// ScatterNd / TensorScatterUpdate: indices (batch..., k) address the first k dims of the
+// output shape `os`, and updates must be batch + os[k:]. Returns batch.
+Shape scatter_batch(const char* op, const Shape& is, const Shape& us, const Shape& os) {
+  const std::string name(op);
+  if (is.empty()) throw py::value_error(name + ": indices must be at least 1-D");
+  const int64_t k = is.back();
+  if (k > static_cast<int64_t>(os.size()))
+    throw py::value_error(name + ": index length exceeds the output rank");
+  const Shape batch(is.begin(), is.end() - 1);
+  Shape expect = batch;
+  expect.insert(expect.end(), os.begin() + k, os.end());
+  if (us != expect) throw py::value_error(name + ": updates shape must be " + shape_str(expect));
+  return batch;
+}
+
 void gather_nd(py::array params, py::array indices, py::array out) {
   const char* op = "GatherNd";
   require_contiguous(params, op, "params");
@@ -108,12 +138,7 @@ void gather_nd(py::array params, py::array indices, py::array out) {
     using I = std::remove_pointer_t<decltype(tag)>;
     const I* pi = static_cast<const I*>(indices.data());
     py::gil_scoped_release release;
-    std::vector<int64_t> offs;
-    int64_t bad = 0;
-    if (!nd_offsets(pi, count, lead, offs, &bad))
-      invalid_argument("indices" + index_str(batch, bad) + " = " + tuple_str(pi, bad, k) +
-                           " does not index into param shape " + shape_str(ps),
-                       op);
+    const std::vector<int64_t> offs = nd_offsets_checked(pi, batch, lead, ps, "param shape", op);
     if (slice == 0) return;
     parallel_for(count, count * static_cast<int64_t>(slice), [&](int64_t b, int64_t e) {
       for (int64_t i = b; i < e; ++i) std::memcpy(po + i * slice, pp + offs[i] * slice, slice);
@@ -131,15 +156,10 @@ void scatter_nd(py::array indices, py::array updates, py::array out) {
   require_contiguous(out, op, "output");
   require_writable(out, op);
   require_same_dtype(updates, out, op);
-  const Shape is = shape_of(indices), us = shape_of(updates), os = shape_of(out);
-  if (is.empty()) throw py::value_error("ScatterNd: indices must be at least 1-D");
+  const Shape is = shape_of(indices), os = shape_of(out);
+  const Shape batch = scatter_batch(op, is, shape_of(updates), os);
   const int64_t k = is.back();
-  if (k > static_cast<int64_t>(os.size()))
-    throw py::value_error("ScatterNd: index length exceeds the output rank");
-  const Shape batch(is.begin(), is.end() - 1), lead(os.begin(), os.begin() + k);
-  Shape expect = batch;
-  expect.insert(expect.end(), os.begin() + k, os.end());
-  if (us != expect) throw py::value_error("ScatterNd: updates shape must be " + shape_str(expect));
+  const Shape lead(os.begin(), os.begin() + k);
   const int64_t count = product(batch), slice = product(os, k);
   dispatch_numeric(dtype_of(updates), op, [&](auto* tag) {
     using T = std::remove_pointer_t<decltype(tag)>;
@@ -150,12 +170,7 @@ void scatter_nd(py::array indices, py::array updates, py::array out) {
       using I = std::remove_pointer_t<decltype(itag)>;
       const I* pi = static_cast<const I*>(indices.data());
       py::gil_scoped_release release;
-      std::vector<int64_t> offs;
-      int64_t bad = 0;
-      if (!nd_offsets(pi, count, lead, offs, &bad))
-        invalid_argument("indices" + index_str(batch, bad) + " = " + tuple_str(pi, bad, k) +
-                             " does not index into shape " + shape_str(os),
-                         op);
+      const std::vector<int64_t> offs = nd_offsets_checked(pi, batch, lead, os, "shape", op);
       std::fill(po, po + total, T(0));
       parallel_for(slice, count * slice, [&](int64_t cb, int64_t ce) {
         for (int64_t i = 0; i < count; ++i) {
@@ -181,17 +196,12 @@ void tensor_scatter_update(py::array tensor, py::array indices, py::array update
   require_writable(out, op);
   require_same_dtype(tensor, out, op);
   require_same_dtype(updates, out, op);
-  const Shape ts = shape_of(tensor), is = shape_of(indices), us = shape_of(updates);
-  if (shape_of(out) != ts) throw py::value_error("TensorScatterUpdate: output shape must be " + shape_str(ts));
-  if (is.empty()) throw py::value_error("TensorScatterUpdate: indices must be at least 1-D");
+  const Shape ts = shape_of(tensor), is = shape_of(indices);
+  if (shape_of(out) != ts)
+    throw py::value_error("TensorScatterUpdate: output shape must be " + shape_str(ts));
+  const Shape batch = scatter_batch(op, is, shape_of(updates), ts);
   const int64_t k = is.back();
-  if (k > static_cast<int64_t>(ts.size()))
-    throw py::value_error("TensorScatterUpdate: index length exceeds the tensor rank");
-  const Shape batch(is.begin(), is.end() - 1), lead(ts.begin(), ts.begin() + k);
-  Shape expect = batch;
-  expect.insert(expect.end(), ts.begin() + k, ts.end());
-  if (us != expect)
-    throw py::value_error("TensorScatterUpdate: updates shape must be " + shape_str(expect));
+  const Shape lead(ts.begin(), ts.begin() + k);
   const int64_t count = product(batch);
   const size_t item = static_cast<size_t>(out.dtype().itemsize());
   const size_t slice = static_cast<size_t>(product(ts, k)) * item;
@@ -203,12 +213,7 @@ void tensor_scatter_update(py::array tensor, py::array indices, py::array update
     using I = std::remove_pointer_t<decltype(itag)>;
     const I* pi = static_cast<const I*>(indices.data());
     py::gil_scoped_release release;
-    std::vector<int64_t> offs;
-    int64_t bad = 0;
-    if (!nd_offsets(pi, count, lead, offs, &bad))
-      invalid_argument("indices" + index_str(batch, bad) + " = " + tuple_str(pi, bad, k) +
-                           " does not index into shape " + shape_str(ts),
-                       op);
+    const std::vector<int64_t> offs = nd_offsets_checked(pi, batch, lead, ts, "shape", op);
     if (total && po != pt) std::memmove(po, pt, total);
     if (slice == 0) return;
     for (int64_t i = 0; i < count; ++i)

@@ -911,33 +911,26 @@ def _random_fill(dev, out, kind, seed, seed2):
 
 
 def _random_int(dev, inputs, outputs, attrs):
-    out = outputs[0]
-    lo, hi = int(attrs["minval"]), int(attrs["maxval"])
-    if lo >= hi:
-        raise errors.InvalidArgumentError(
-            f"Need minval < maxval: {lo} >= {hi} [Op:RandomUniformInt]"
-        )
-    typ = _num(out.dtype, "RandomUniformInt")
-    per = 4 if typ == "i32" else 2
-    _launch(dev, "random", f"random_int_{typ}", [
-        ptr(out), np.int64(out.size), np.int64(lo), np.int64(hi),
-        np.uint64(int(attrs["seed"]) & (2**64 - 1)), np.uint64(int(attrs["seed2"]) & (2**64 - 1)),
-    ], n=-(-out.size // per))  # fmt: skip
+    _random_int_launch(dev, outputs[0], "RandomUniformInt", attrs, int(attrs["seed"]),
+                       int(attrs["seed2"]))  # fmt: skip
 
 
 def _stateless_int(dev, inputs, outputs, attrs):
-    out = outputs[0]
     key, counter = stateless_seed("StatelessRandomUniformIntV2", attrs)
+    _random_int_launch(dev, outputs[0], "StatelessRandomUniformIntV2", attrs, key, counter)
+
+
+def _random_int_launch(dev, out, op, attrs, key, counter):
+    """``minval + bits % (maxval - minval)`` from Philox (key, counter): 4 int32s or 2 int64s
+    a block."""
     lo, hi = int(attrs["minval"]), int(attrs["maxval"])
     if lo >= hi:
-        raise errors.InvalidArgumentError(
-            f"Need minval < maxval: {lo} >= {hi} [Op:StatelessRandomUniformIntV2]"
-        )
-    typ = _num(out.dtype, "StatelessRandomUniformIntV2")
+        raise errors.InvalidArgumentError(f"Need minval < maxval: {lo} >= {hi} [Op:{op}]")
+    typ = _num(out.dtype, op)
     per = 4 if typ == "i32" else 2
     _launch(dev, "random", f"random_int_{typ}", [
-        ptr(out), np.int64(out.size), np.int64(lo), np.int64(hi), np.uint64(key),
-        np.uint64(counter),
+        ptr(out), np.int64(out.size), np.int64(lo), np.int64(hi),
+        np.uint64(key & (2**64 - 1)), np.uint64(counter & (2**64 - 1)),
     ], n=-(-out.size // per))  # fmt: skip
 
 

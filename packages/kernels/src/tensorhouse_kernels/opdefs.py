@@ -443,23 +443,17 @@ for _n in ("RandomUniform", "RandomStandardNormal", "TruncatedNormal"):
     _register(OpDef(_n, 0, _shape_attr_infer, FLOAT, key=_key_attr_dtype, doc="seed, seed2"))
 
 
-def _random_int_checks(op):
-    def infer(shapes, dts, attrs):
-        lo, hi = int(attrs["minval"]), int(attrs["maxval"])
-        if lo >= hi:
-            raise errors.InvalidArgumentError(f"Need minval < maxval: {lo} >= {hi} [Op:{op}]")
-        out = _shape_attr_infer(shapes, dts, attrs)
-        info = np.iinfo(out[0][1]) if out[0][1] in INT else None
-        if info is not None and (lo < info.min or hi > info.max):
-            raise errors.InvalidArgumentError(
-                f"minval {lo} or maxval {hi} out of range for {out[0][1].name} [Op:{op}]"
-            )
-        return out
-
-    return infer
-
-
-_random_int_infer = _random_int_checks("RandomUniformInt")
+def _random_int_infer(shapes, dts, attrs, op="RandomUniformInt"):
+    lo, hi = int(attrs["minval"]), int(attrs["maxval"])
+    if lo >= hi:
+        raise errors.InvalidArgumentError(f"Need minval < maxval: {lo} >= {hi} [Op:{op}]")
+    out = _shape_attr_infer(shapes, dts, attrs)
+    info = np.iinfo(out[0][1]) if out[0][1] in INT else None
+    if info is not None and (lo < info.min or hi > info.max):
+        raise errors.InvalidArgumentError(
+            f"minval {lo} or maxval {hi} out of range for {out[0][1].name} [Op:{op}]"
+        )
+    return out
 
 
 _register(
@@ -494,7 +488,7 @@ for _n in ("StatelessRandomUniformV2", "StatelessRandomNormalV2", "StatelessTrun
 def _stateless_int_infer(shapes, dts, attrs):
     op = "StatelessRandomUniformIntV2"
     stateless_seed(op, attrs)
-    return _random_int_checks(op)(shapes, dts, attrs)
+    return _random_int_infer(shapes, dts, attrs, op)
 
 
 _register(
@@ -988,8 +982,7 @@ def mirror_pad_copies(op, shape, attrs):
                          for i in range(len(shape)))  # fmt: skip
 
         if a:  # out[a - 1 - j] = out[a + off + j]
-            pairs.append((at(slice(a + off + a - 1, a + off - 1 if a + off > 0 else None, -1)),
-                          at(slice(0, a))))  # fmt: skip
+            pairs.append((at(slice(a + off + a - 1, a + off - 1, -1)), at(slice(0, a))))
         if b:  # out[a + d + j] = out[a + d - 1 - off - j]
             stop = a + d - off - b - 1
             pairs.append((at(slice(a + d - 1 - off, stop if stop >= 0 else None, -1)),
@@ -1115,10 +1108,16 @@ _register(OpDef("GatherNd", 2, _gather_nd_infer, ALL, doc="params, indices"))
 def _scatter_nd_infer(shapes, dts, attrs):
     op = "ScatterNd"
     _require_dtype(op, dts, 0, INT)
-    idx, upd = tuple(shapes[0]), tuple(shapes[1])
     shape = tuple(int(d) for d in attrs["shape"])
     if any(d < 0 for d in shape):
         raise errors.InvalidArgumentError(f"Dimensions must be >= 0, got shape {list(shape)}")
+    _check_scatter_shapes(op, tuple(shapes[0]), tuple(shapes[1]), shape)
+    return [(shape, dts[1])]
+
+
+def _check_scatter_shapes(op, idx, upd, shape):
+    """ScatterNd / TensorScatterUpdate: indices (batch..., k) address the first k dims of the
+    output ``shape``, and updates must have shape batch + shape[k:]."""
     if not idx or idx[-1] is None:
         raise errors.InvalidArgumentError(
             f"indices must be at least 1-D with a known last dim, got shape {_fmt(idx)} [Op:{op}]"
@@ -1136,7 +1135,6 @@ def _scatter_nd_infer(shapes, dts, attrs):
             f"indices of shape {_fmt(idx)} and output shape {_fmt(shape)}, got {_fmt(upd)} "
             f"[Op:{op}]"
         )
-    return [(shape, dts[1])]
 
 
 _register(
@@ -1153,25 +1151,8 @@ def _tensor_scatter_update_infer(shapes, dts, attrs):
             f"cannot compute {op} as input #2(zero-based) was expected to be a {dts[0].name} "
             f"tensor but is a {dts[2].name} tensor [Op:{op}]"
         )
-    shape, idx, upd = tuple(shapes[0]), tuple(shapes[1]), tuple(shapes[2])
-    if not idx or idx[-1] is None:
-        raise errors.InvalidArgumentError(
-            f"indices must be at least 1-D with a known last dim, got shape {_fmt(idx)} [Op:{op}]"
-        )
-    k = idx[-1]
-    if k > len(shape):
-        raise errors.InvalidArgumentError(
-            "Inner dimensions of output shape must match inner dimensions of updates shape. "
-            f"Output: {_fmt(shape)} updates: {_fmt(upd)}; index depth {k} exceeds the tensor's "
-            f"rank {len(shape)} [Op:{op}]"
-        )
-    expect = idx[:-1] + shape[k:]
-    if not _compatible(upd, expect):
-        raise errors.InvalidArgumentError(
-            f"updates must have shape {_fmt(expect)} (indices.shape[:-1] + tensor.shape[{k}:]) "
-            f"for a tensor of shape {_fmt(shape)} and indices of shape {_fmt(idx)}, got "
-            f"{_fmt(upd)} [Op:{op}]"
-        )
+    shape = tuple(shapes[0])
+    _check_scatter_shapes(op, tuple(shapes[1]), tuple(shapes[2]), shape)
     return [(shape, dts[0])]
 
 

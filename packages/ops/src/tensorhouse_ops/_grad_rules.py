@@ -8,6 +8,8 @@ pass is itself recorded by any outer tape, which gives higher-order derivatives.
 
 from __future__ import annotations
 
+import math
+
 from . import _array as A
 from . import _math as M
 from ._tensor import _execute, _op
@@ -645,10 +647,8 @@ def _tensor_scatter_update(x, y, attrs, dy):
     d_tensor = _op("TensorScatterUpdate", [dy, indices, zeros_like(updates)])
     d_updates = _op("GatherNd", [dy, indices])
     batch = indices.shape.as_list()[:-1]
-    count = 1
-    for v in batch:
-        count *= v
-    if count > 1:
+    count = math.prod(batch)
+    if count > 1:  # duplicates are possible
         k = indices.shape.as_list()[-1]
         lead = tensor.shape.as_list()[:k]
         order = A.reshape(A.range(count), batch)

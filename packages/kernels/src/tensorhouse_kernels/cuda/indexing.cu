@@ -27,6 +27,21 @@ TH_COPY(uint16_t, x16)
 TH_COPY(uint32_t, x32)
 TH_COPY(bits64_t, x64)
 
+// The flat offset of index tuple t (k ints) into dims; false when a part is out of range.
+template <typename I>
+__device__ __forceinline__ bool nd_offset(const I* idx, int64_t t, int k, const Dims& dims,
+                                          int64_t* off) {
+  int64_t o = 0;
+  bool ok = true;
+  for (int d = 0; d < k; ++d) {
+    const int64_t v = (int64_t)idx[t * k + d];
+    ok = ok && v >= 0 && v < dims.v[d];
+    o = o * dims.v[d] + v;
+  }
+  *off = o;
+  return ok;
+}
+
 // GatherV2 (batch_dims 0): params (outer, N, inner), indices (M) -> (outer, M, inner).
 #define TH_GATHER(T, S, I, SI)                                                                 \
   extern "C" __global__ void gather_##S##_##SI(const T* params, const I* idx, T* out,         \
@@ -43,14 +58,8 @@ TH_COPY(bits64_t, x64)
                                                   int64_t slice) {                             \
     TH_GRID_STRIDE(i, count * slice) {                                                         \
       const int64_t t = i / slice, s = i - t * slice;                                          \
-      int64_t off = 0;                                                                         \
-      bool ok = true;                                                                          \
-      for (int d = 0; d < k; ++d) {                                                            \
-        const int64_t v = (int64_t)idx[t * k + d];                                             \
-        ok = ok && v >= 0 && v < dims.v[d];                                                    \
-        off = off * dims.v[d] + v;                                                             \
-      }                                                                                        \
-      out[i] = ok ? params[off * slice + s] : T(0);                                            \
+      int64_t off;                                                                             \
+      out[i] = nd_offset(idx, t, k, dims, &off) ? params[off * slice + s] : T(0);              \
     }                                                                                          \
   }
 #define TH_GATHER_ALL(I, SI)                                                                   \
@@ -85,14 +94,8 @@ __device__ __forceinline__ void add_to(uint8_t* p, uint8_t v) {
                                                    int64_t slice) {                            \
     TH_GRID_STRIDE(i, count * slice) {                                                         \
       const int64_t t = i / slice, s = i - t * slice;                                          \
-      int64_t off = 0;                                                                         \
-      bool ok = true;                                                                          \
-      for (int d = 0; d < k; ++d) {                                                            \
-        const int64_t v = (int64_t)idx[t * k + d];                                             \
-        ok = ok && v >= 0 && v < dims.v[d];                                                    \
-        off = off * dims.v[d] + v;                                                             \
-      }                                                                                        \
-      if (ok) add_to(out + off * slice + s, updates[i]);                                       \
+      int64_t off;                                                                             \
+      if (nd_offset(idx, t, k, dims, &off)) add_to(out + off * slice + s, updates[i]);         \
     }                                                                                          \
   }                                                                                            \
   extern "C" __global__ void segment_sum_##S##_##SI(const T* data, const I* ids, T* out,      \
@@ -115,14 +118,8 @@ TH_NUMERIC_TYPES(TH_SCATTER_ALL)
                                                     int64_t slice) {                           \
     TH_GRID_STRIDE(s, slice) {                                                                 \
       for (int64_t t = 0; t < count; ++t) {                                                    \
-        int64_t off = 0;                                                                       \
-        bool ok = true;                                                                        \
-        for (int d = 0; d < k; ++d) {                                                          \
-          const int64_t v = (int64_t)idx[t * k + d];                                           \
-          ok = ok && v >= 0 && v < dims.v[d];                                                  \
-          off = off * dims.v[d] + v;                                                           \
-        }                                                                                      \
-        if (ok) out[off * slice + s] = updates[t * slice + s];                                 \
+        int64_t off;                                                                           \
+        if (nd_offset(idx, t, k, dims, &off)) out[off * slice + s] = updates[t * slice + s];   \
       }                                                                                        \
     }                                                                                          \
   }
