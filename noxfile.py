@@ -26,6 +26,9 @@ WHEELS = ROOT / ".nox" / "_wheels"
 TEST_DEPS = ["pytest>=8", "hypothesis>=6"]
 # JAX backs the XLA_CPU devices, so the XLA paths run in CI (no TPU or GPU needed).
 XLA_DEPS = ["jax>=0.4.30"]
+# oneMKL, the kernels' optional GEMM library (tensorhouse-kernels[mkl]): the full-stack tests and
+# the benchmarks run with it; the kernels layer session runs without it, so CI tests both paths.
+MKL_DEPS = ["mkl>=2024"]
 LAYER_EXTRAS = {"hw-runtime": XLA_DEPS, "kernels": XLA_DEPS}
 _built: dict[str, pathlib.Path] = {}
 
@@ -66,7 +69,7 @@ def install_stack(session: nox.Session, top: str) -> None:
 def tests(session: nox.Session) -> None:
     """Build all six wheels, install them, and run every package's tests and tests/."""
     install_stack(session, "tensorhouse")
-    session.install(*TEST_DEPS, *XLA_DEPS)
+    session.install(*TEST_DEPS, *XLA_DEPS, *MKL_DEPS)
     paths = [f"packages/{p}/tests" for p in PACKAGES] + ["tests"]
     session.run("pytest", "-q", *paths, *session.posargs)
 
@@ -126,7 +129,7 @@ def asan(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Benchmarks against the peers installed in the same run (NumPy, JAX; PyTorch if it can)."""
     install_stack(session, "tensorhouse")
-    session.install(*XLA_DEPS)
+    session.install(*XLA_DEPS, *MKL_DEPS)
     try:  # PyTorch's CPU wheel, where the machine has one (never a multi-GB CUDA download)
         session.install("--no-index", "torch")
     except nox.command.CommandFailed:

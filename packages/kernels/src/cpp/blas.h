@@ -34,6 +34,34 @@ namespace th {
 // CBLAS enum values (cblas.h's CblasRowMajor, CblasNoTrans, CblasTrans).
 constexpr int kRowMajor = 101, kNoTrans = 111, kTrans = 112;
 
+// The GEMM entry points in use. By default they are the OpenBLAS ones above, run on the
+// calling thread. tensorhouse_kernels may swap in another CBLAS with 32-bit ints (oneMKL's
+// libmkl_rt, see _blas.py) through the module's blas_use_external: such a library is called
+// with a thread count per call (its set_threads_local), runs its threads on the same libgomp
+// pool as the kernels, and shares its packed operands between them.
+using SgemmFn = void (*)(int, int, int, int, int, int, float, const float*, int, const float*,
+                         int, float, float*, int);
+using DgemmFn = void (*)(int, int, int, int, int, int, double, const double*, int,
+                         const double*, int, double, double*, int);
+using SgemmBatchFn = void (*)(int, int, int, int, int, int, float, const float*, int, int,
+                              const float*, int, int, float, float*, int, int, int);
+using DgemmBatchFn = void (*)(int, int, int, int, int, int, double, const double*, int, int,
+                              const double*, int, int, double, double*, int, int, int);
+struct BlasTable {
+  SgemmFn sgemm;
+  DgemmFn dgemm;
+  SgemmBatchFn sgemm_batch_strided;  // nullptr: one GEMM per matrix
+  DgemmBatchFn dgemm_batch_strided;
+  int (*set_threads_local)(int);  // nullptr: the library runs on the calling thread only
+};
+BlasTable& blas();  // matmul.cpp
+
+// The thread count a library call gets: set before every call when the library is threaded
+// (it is per calling thread, so one call inside a parallel region stays on its thread).
+inline void blas_threads(int nt) {
+  if (blas().set_threads_local != nullptr) blas().set_threads_local(nt);
+}
+
 // One thread pool in the process: OpenBLAS runs on the calling thread only (the module sets
 // its thread count to 1 when it loads), and a large GEMM is split across the kernels' own
 // OpenMP threads instead. Two pools on a small machine fight: each one's idle threads spin
@@ -44,17 +72,20 @@ constexpr int64_t kGemmThreadedFrom = int64_t(1) << 20;  // m * n * k
 
 template <typename T>
 inline void gemm_call(int ta, int tb, int m, int n, int k, T alpha, const T* a, int lda,
-                      const T* b, int ldb, T beta, T* c, int ldc) {
+                      const T* b, int ldb, T beta, T* c, int ldc, int nt = 1) {
+  blas_threads(nt);
   if constexpr (std::is_same_v<T, float>)
-    scipy_cblas_sgemm(kRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    blas().sgemm(kRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
   else
-    scipy_cblas_dgemm(kRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    blas().dgemm(kRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
-// C = alpha * op(A) @ op(B) + beta * C (row-major), split into row blocks of C (or column
-// blocks when C is wider than tall) over the OpenMP threads when the product is large enough
-// and no parallel region is running already. Each block is one single-threaded GEMM over the
-// same k, so the result does not depend on the thread count.
+// C = alpha * op(A) @ op(B) + beta * C (row-major). With OpenBLAS, split into row blocks of C
+// (or column blocks when C is wider than tall) over the OpenMP threads when the product is
+// large enough and no parallel region is running already; each block is one single-threaded
+// GEMM over the same k, so the result does not depend on the thread count. A threaded library
+// instead gets the whole product and the thread count (oneMKL is set to give the same bits at
+// any thread count: _blas.py).
 template <typename T>
 void gemm_threaded(int ta, int tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a,
                    int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
@@ -62,6 +93,11 @@ void gemm_threaded(int ta, int tb, int64_t m, int64_t n, int64_t k, T alpha, con
 #ifdef _OPENMP
   if (m * n * k >= kGemmThreadedFrom && !omp_in_parallel()) nt = num_threads();
 #endif
+  if (blas().set_threads_local != nullptr) {
+    gemm_call<T>(ta, tb, int(m), int(n), int(k), alpha, a, int(lda), b, int(ldb), beta, c,
+                 int(ldc), nt);
+    return;
+  }
   const bool by_rows = m >= n;
   const int64_t span = by_rows ? m : n;
   const int64_t unit = by_rows ? 8 : 16;  // blocks keep whole register tiles

@@ -1,13 +1,23 @@
 // MatMul and BatchMatMulV2 through OpenBLAS (scipy-openblas32: 32-bit ints, symbols prefixed
-// with scipy_).
+// with scipy_), or through the CBLAS that tensorhouse_kernels swapped in (blas.h's BlasTable).
 #include <climits>
+#include <cstdint>
 #include <cstring>
 
 #include "common.h"
 #include "blas.h"
 
 namespace th {
+
+BlasTable& blas() {
+  static BlasTable table{scipy_cblas_sgemm, scipy_cblas_dgemm, scipy_cblas_sgemm_batch_strided,
+                         scipy_cblas_dgemm_batch_strided, nullptr};
+  return table;
+}
+
 namespace {
+
+std::string g_blas_name = "openblas";
 
 void matmul(py::array a, py::array b, py::array out, bool transpose_a, bool transpose_b) {
   require_contiguous(a, "MatMul", "a");
@@ -71,17 +81,17 @@ void batch_gemm(int ta, int tb, int m, int n, int k, const T* a, int lda, const 
   }
   if (nt <= 1 && strided) {
     if constexpr (std::is_same_v<T, float>) {
-      if (scipy_cblas_sgemm_batch_strided != nullptr) {
-        scipy_cblas_sgemm_batch_strided(kRowMajor, ta, tb, m, n, k, 1.0f, a, lda, int(a_off[1]),
-                                        b, ldb, int(b_off[1]), 0.0f, c, n, int(mat_c),
-                                        int(batch));
+      if (blas().sgemm_batch_strided != nullptr) {
+        blas_threads(1);
+        blas().sgemm_batch_strided(kRowMajor, ta, tb, m, n, k, 1.0f, a, lda, int(a_off[1]), b,
+                                   ldb, int(b_off[1]), 0.0f, c, n, int(mat_c), int(batch));
         return;
       }
     } else {
-      if (scipy_cblas_dgemm_batch_strided != nullptr) {
-        scipy_cblas_dgemm_batch_strided(kRowMajor, ta, tb, m, n, k, 1.0, a, lda, int(a_off[1]),
-                                        b, ldb, int(b_off[1]), 0.0, c, n, int(mat_c),
-                                        int(batch));
+      if (blas().dgemm_batch_strided != nullptr) {
+        blas_threads(1);
+        blas().dgemm_batch_strided(kRowMajor, ta, tb, m, n, k, 1.0, a, lda, int(a_off[1]), b,
+                                   ldb, int(b_off[1]), 0.0, c, n, int(mat_c), int(batch));
         return;
       }
     }
@@ -178,7 +188,30 @@ void init_matmul(py::module_& m) {
         py::arg("transpose_a") = false, py::arg("transpose_b") = false);
   m.def("batch_matmul", &batch_matmul, py::arg("x"), py::arg("y"), py::arg("out"),
         py::arg("adj_x") = false, py::arg("adj_y") = false);
-  m.def("blas_has_batch_strided", []() { return scipy_cblas_sgemm_batch_strided != nullptr; });
+  m.def("blas_has_batch_strided", []() { return blas().sgemm_batch_strided != nullptr; });
+  // Swap in another CBLAS (32-bit ints, row-major CBLAS signatures) by the addresses of its
+  // entry points; set_threads_local(n) sets the library's thread count for the calling thread.
+  // Called by _blas.py before any kernel runs, and by tests.
+  m.def(
+      "blas_use_external",
+      [](const std::string& name, std::uintptr_t sgemm, std::uintptr_t dgemm,
+         std::uintptr_t sgemm_batch, std::uintptr_t dgemm_batch, std::uintptr_t threads_local) {
+        if (sgemm == 0 || dgemm == 0 || threads_local == 0)
+          throw py::value_error("blas_use_external: sgemm, dgemm and set_threads_local are needed");
+        blas() = BlasTable{reinterpret_cast<SgemmFn>(sgemm), reinterpret_cast<DgemmFn>(dgemm),
+                           reinterpret_cast<SgemmBatchFn>(sgemm_batch),
+                           reinterpret_cast<DgemmBatchFn>(dgemm_batch),
+                           reinterpret_cast<int (*)(int)>(threads_local)};
+        g_blas_name = name;
+      },
+      py::arg("name"), py::arg("sgemm"), py::arg("dgemm"), py::arg("sgemm_batch_strided"),
+      py::arg("dgemm_batch_strided"), py::arg("set_threads_local"));
+  m.def("blas_use_openblas", []() {
+    blas() = BlasTable{scipy_cblas_sgemm, scipy_cblas_dgemm, scipy_cblas_sgemm_batch_strided,
+                       scipy_cblas_dgemm_batch_strided, nullptr};
+    g_blas_name = "openblas";
+  });
+  m.def("blas_name", []() { return g_blas_name; });
   m.def("blas_set_num_threads", [](int n) { scipy_openblas_set_num_threads(n); });
   m.def("blas_get_num_threads", []() { return scipy_openblas_get_num_threads(); });
   m.def("blas_corename", []() { return std::string(scipy_openblas_get_corename()); });

@@ -13,6 +13,7 @@ _blas.preload()  # before the C++ module: it links OpenBLAS by soname
 
 with _blas.loading_env(_blas.openmp_env()):  # libgomp reads these when the module loads
     from . import cpu as _cpu_kernels
+_blas.select_backend(_cpu_kernels._cpu)  # oneMKL for GEMMs when installed (TENSORHOUSE_BLAS)
 from . import runtime  # noqa: E402
 from .execute import eager_elementwise, execute  # noqa: E402
 from .opdefs import OpDef, broadcast_shape, get_op_def, list_op_defs, normalize_axes  # noqa: E402

@@ -12,12 +12,21 @@ GEMM speed there). This private copy instead takes the best kernels the CPU supp
 hw-runtime's ISA report (AVX-512 -> ``SkylakeX``, AVX2 + FMA -> ``Haswell``, otherwise OpenBLAS's
 own choice), unless ``TENSORHOUSE_BLAS_CORETYPE`` names one. ``OPENBLAS_CORETYPE`` is restored
 right after loading, so NumPy's copy is unaffected.
+
+GEMM backend: OpenBLAS, or oneMKL when the optional ``mkl`` wheel is installed
+(``pip install tensorhouse-kernels[mkl]``). ``TENSORHOUSE_BLAS`` chooses: ``auto`` (the default:
+oneMKL if installed, else OpenBLAS), ``openblas`` or ``mkl`` (an ImportError if it is missing).
+oneMKL's single dynamic library ``libmkl_rt`` is opened with ``RTLD_LOCAL`` too, with its GNU
+OpenMP threading layer, so its threads are the kernels' own libgomp pool (one pool in the
+process), and in strict conditional-numerical-reproducibility mode, so a GEMM gives the same
+bits at any thread count, as the OpenBLAS split does. OpenBLAS stays loaded for LAPACK.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import importlib.metadata
 import importlib.util
 import os
 
@@ -100,3 +109,85 @@ def openmp_env() -> dict:
     if "OMP_WAIT_POLICY" in os.environ or "GOMP_SPINCOUNT" in os.environ:
         return {}
     return {"GOMP_SPINCOUNT": "100000"}
+
+
+# ---- the GEMM backend ------------------------------------------------------------------------
+
+BACKENDS = ("auto", "openblas", "mkl")
+_MKL_THREADING_GNU = 3  # mkl_service.h: MKL_THREADING_GNU
+_MKL_CBWR_AUTO, _MKL_CBWR_STRICT = 2, 0x10000  # mkl_cbwr.h
+_mkl = None  # the libmkl_rt handle, once loaded
+
+
+def backend_choice() -> str:
+    """``TENSORHOUSE_BLAS``, checked: ``auto`` (default), ``openblas`` or ``mkl``."""
+    value = os.environ.get("TENSORHOUSE_BLAS", "").strip().lower() or "auto"
+    if value not in BACKENDS:
+        raise ValueError(
+            f"TENSORHOUSE_BLAS={value!r}: expected one of {', '.join(BACKENDS)} "
+            "(auto: oneMKL when the 'mkl' wheel is installed, else OpenBLAS)"
+        )
+    return value
+
+
+def mkl_library_path() -> str | None:
+    """``libmkl_rt.so.*`` from the installed ``mkl`` wheel, or None when it is not installed."""
+    try:
+        dist = importlib.metadata.distribution("mkl")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    for f in dist.files or ():
+        if f.name.startswith("libmkl_rt.so"):
+            path = str(f.locate())
+            if os.path.exists(path):
+                return path
+    return None
+
+
+def load_mkl(path: str):
+    """Open oneMKL privately, with GNU OpenMP threads and thread-count-independent results."""
+    global _mkl
+    if _mkl is None:
+        lib = ctypes.CDLL(path, mode=os.RTLD_LOCAL)
+        # before any other oneMKL call: the layer is fixed by the first one
+        if lib.MKL_Set_Threading_Layer(_MKL_THREADING_GNU) != _MKL_THREADING_GNU:
+            raise ImportError(f"oneMKL at {path} did not accept its GNU OpenMP threading layer")
+        if lib.MKL_CBWR_Set(_MKL_CBWR_AUTO | _MKL_CBWR_STRICT) != 0:
+            raise ImportError(f"oneMKL at {path} refused strict reproducibility mode (MKL_CBWR)")
+        _mkl = lib
+    return _mkl
+
+
+def mkl_version() -> str:
+    buf = ctypes.create_string_buffer(256)
+    _mkl.MKL_Get_Version_String(buf, len(buf))
+    return buf.value.decode(errors="replace").strip()
+
+
+def select_backend(cpu_module) -> str:
+    """Point the C++ module's GEMMs at the chosen library; returns its name."""
+    choice = backend_choice()
+    if choice == "openblas":
+        return "openblas"
+    path = mkl_library_path()
+    if path is None:
+        if choice == "mkl":
+            raise ImportError(
+                "TENSORHOUSE_BLAS=mkl, but oneMKL is not installed; install it with: "
+                "pip install 'tensorhouse-kernels[mkl]' (or unset TENSORHOUSE_BLAS)"
+            )
+        return "openblas"
+    lib = load_mkl(path)
+
+    def addr(name):
+        return ctypes.cast(getattr(lib, name), ctypes.c_void_p).value
+
+    cpu_module.blas_use_external(
+        "mkl",
+        addr("cblas_sgemm"),
+        addr("cblas_dgemm"),
+        addr("cblas_sgemm_batch_strided"),
+        addr("cblas_dgemm_batch_strided"),
+        addr("MKL_Set_Num_Threads_Local"),
+    )
+    return "mkl"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _cpu
+from . import _blas, _cpu
 from .execute import _fast_cpu
 from .opdefs import (
     ALL,
@@ -581,11 +581,18 @@ def _set_threads(n: int):
     _cpu.set_num_threads(n)  # OpenBLAS stays on one thread: large GEMMs split over these
 
 
+def _gemm_library() -> str:
+    if _cpu.blas_name() == "mkl":
+        return f"oneMKL ({_blas.mkl_version()}), GNU OpenMP threads, strict CNR"
+    return "OpenBLAS (scipy-openblas32)"
+
+
 def info() -> dict:
     return {
         "openmp": bool(_cpu.openmp),
         "threads": _cpu.num_threads(),
         "blas": "OpenBLAS (scipy-openblas32)",
+        "gemm": _gemm_library(),
         "blas_core": _cpu.blas_corename(),
         "blas_config": _cpu.blas_config(),
         "blas_threads": _cpu.blas_get_num_threads(),  # 1: GEMMs split over the kernels' own

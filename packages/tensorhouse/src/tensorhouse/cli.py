@@ -53,9 +53,9 @@ def _info(args) -> int:
     cpu = info["cpu"]
     print(
         f"cpu: {cpu['threads']} threads (OpenMP {'on' if cpu['openmp'] else 'off'}), "
-        f"BLAS {cpu['blas']} core {cpu['blas_core']} (large GEMMs split over the kernels' "
-        "threads)"
+        f"BLAS {cpu['blas']} core {cpu['blas_core']}"
     )
+    print(f"  GEMM: {cpu['gemm']} (large GEMMs on the kernels' OpenMP threads)")
     return 0
 
 
