@@ -159,9 +159,14 @@ def load_mkl(path: str):
 
 
 def mkl_version() -> str:
+    """oneMKL's version, e.g. ``2026.2`` (from its version string's ``Version <v>``)."""
     buf = ctypes.create_string_buffer(256)
     _mkl.MKL_Get_Version_String(buf, len(buf))
-    return buf.value.decode(errors="replace").strip()
+    text = buf.value.decode(errors="replace")
+    words = text.split()
+    if "Version" in words[:-1]:
+        return words[words.index("Version") + 1].split("-")[0]
+    return text.strip()
 
 
 def select_backend(cpu_module) -> str:

@@ -583,7 +583,7 @@ def _set_threads(n: int):
 
 def _gemm_library() -> str:
     if _cpu.blas_name() == "mkl":
-        return f"oneMKL ({_blas.mkl_version()}), GNU OpenMP threads, strict CNR"
+        return f"oneMKL {_blas.mkl_version()} (GNU OpenMP threads, strict CNR)"
     return "OpenBLAS (scipy-openblas32)"
 
 

@@ -55,7 +55,7 @@ def _info(args) -> int:
         f"cpu: {cpu['threads']} threads (OpenMP {'on' if cpu['openmp'] else 'off'}), "
         f"BLAS {cpu['blas']} core {cpu['blas_core']}"
     )
-    print(f"  GEMM: {cpu['gemm']} (large GEMMs on the kernels' OpenMP threads)")
+    print(f"  GEMM: {cpu['gemm']}")
     return 0
 
 
