@@ -82,6 +82,7 @@ def bench_matmul():
     times = rounds_us(fns, number=5, repeat=3, rounds=3)
     ours = times.pop("tensorhouse")
     peers = times
+    print(f"\nGEMM library: {K.cpu_info()['gemm']} (TENSORHOUSE_BLAS chooses)")
     print(f"\nMatMul 1024 float32: tensorhouse {flop / ours / 1e3:.0f} GFLOP/s, " + ", ".join(
         f"{k} {flop / v / 1e3:.0f}" for k, v in peers.items()))  # fmt: skip
     report("MatMul 1024x1024 float32", ours, peers, "fastest", 1.0)
