@@ -3,6 +3,7 @@
 #pragma once
 
 #include <algorithm>
+#include <string>
 
 #include "common.h"
 
@@ -53,6 +54,7 @@ struct BlasTable {
   SgemmBatchFn sgemm_batch_strided;  // nullptr: one GEMM per matrix
   DgemmBatchFn dgemm_batch_strided;
   int (*set_threads_local)(int);  // nullptr: the library runs on the calling thread only
+  std::string name;               // "openblas", or the name blas_use_external was given
 };
 BlasTable& blas();  // matmul.cpp
 

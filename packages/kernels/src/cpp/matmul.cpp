@@ -9,15 +9,21 @@
 
 namespace th {
 
+namespace {
+
+BlasTable openblas_table() {
+  return BlasTable{scipy_cblas_sgemm, scipy_cblas_dgemm, scipy_cblas_sgemm_batch_strided,
+                   scipy_cblas_dgemm_batch_strided, nullptr, "openblas"};
+}
+
+}  // namespace
+
 BlasTable& blas() {
-  static BlasTable table{scipy_cblas_sgemm, scipy_cblas_dgemm, scipy_cblas_sgemm_batch_strided,
-                         scipy_cblas_dgemm_batch_strided, nullptr};
+  static BlasTable table = openblas_table();
   return table;
 }
 
 namespace {
-
-std::string g_blas_name = "openblas";
 
 void matmul(py::array a, py::array b, py::array out, bool transpose_a, bool transpose_b) {
   require_contiguous(a, "MatMul", "a");
@@ -201,17 +207,12 @@ void init_matmul(py::module_& m) {
         blas() = BlasTable{reinterpret_cast<SgemmFn>(sgemm), reinterpret_cast<DgemmFn>(dgemm),
                            reinterpret_cast<SgemmBatchFn>(sgemm_batch),
                            reinterpret_cast<DgemmBatchFn>(dgemm_batch),
-                           reinterpret_cast<int (*)(int)>(threads_local)};
-        g_blas_name = name;
+                           reinterpret_cast<int (*)(int)>(threads_local), name};
       },
       py::arg("name"), py::arg("sgemm"), py::arg("dgemm"), py::arg("sgemm_batch_strided"),
       py::arg("dgemm_batch_strided"), py::arg("set_threads_local"));
-  m.def("blas_use_openblas", []() {
-    blas() = BlasTable{scipy_cblas_sgemm, scipy_cblas_dgemm, scipy_cblas_sgemm_batch_strided,
-                       scipy_cblas_dgemm_batch_strided, nullptr};
-    g_blas_name = "openblas";
-  });
-  m.def("blas_name", []() { return g_blas_name; });
+  m.def("blas_use_openblas", []() { blas() = openblas_table(); });
+  m.def("blas_name", []() { return blas().name; });
   m.def("blas_set_num_threads", [](int n) { scipy_openblas_set_num_threads(n); });
   m.def("blas_get_num_threads", []() { return scipy_openblas_get_num_threads(); });
   m.def("blas_corename", []() { return std::string(scipy_openblas_get_corename()); });

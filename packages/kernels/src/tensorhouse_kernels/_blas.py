@@ -172,15 +172,14 @@ def mkl_version() -> str:
 def select_backend(cpu_module) -> str:
     """Point the C++ module's GEMMs at the chosen library; returns its name."""
     choice = backend_choice()
-    if choice == "openblas":
-        return "openblas"
-    path = mkl_library_path()
+    path = None if choice == "openblas" else mkl_library_path()
     if path is None:
         if choice == "mkl":
             raise ImportError(
                 "TENSORHOUSE_BLAS=mkl, but oneMKL is not installed; install it with: "
                 "pip install 'tensorhouse-kernels[mkl]' (or unset TENSORHOUSE_BLAS)"
             )
+        cpu_module.blas_use_openblas()
         return "openblas"
     lib = load_mkl(path)
 
