@@ -42,6 +42,16 @@ from ._array import (
     zeros,
     zeros_like,
 )
+from ._composed import (
+    argsort,
+    meshgrid,
+    repeat,
+    roll,
+    saturate_cast,
+    sequence_mask,
+    shape_n,
+    sort,
+)
 from ._function import (
     ConcreteFunction,
     Function,
@@ -148,6 +158,14 @@ __all__ = [
     "print",
     "while_loop",
     "boolean_mask",
+    "argsort",
+    "meshgrid",
+    "repeat",
+    "roll",
+    "saturate_cast",
+    "sequence_mask",
+    "shape_n",
+    "sort",
     "clip_by_global_norm",
     "clip_by_norm",
     "clip_by_value",

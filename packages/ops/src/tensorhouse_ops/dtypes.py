@@ -16,6 +16,7 @@ __all__ = [
     "int32",
     "int64",
     "uint8",
+    "saturate_cast",
     "bool",
     "string",
     "half",
@@ -148,3 +149,10 @@ def from_numpy(npd) -> DType:
     """Fast path for the DType of a NumPy dtype (used on every tensor's ``dtype``)."""
     found = _BY_NP.get(npd)
     return found if found is not None else as_dtype(npd)
+
+
+def saturate_cast(value, dtype, name=None):
+    """TF's ``tf.dtypes.saturate_cast``: ``value`` clamped to ``dtype``'s range, then cast."""
+    from ._composed import saturate_cast as _saturate_cast  # the ops load after the dtypes
+
+    return _saturate_cast(value, dtype, name)

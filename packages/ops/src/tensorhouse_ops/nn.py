@@ -7,11 +7,13 @@ import numpy as np
 
 from . import _array as A
 from . import _math as M
+from ._composed import embedding_lookup, l2_normalize
 from ._tensor import Tensor, _execute, _op, convert_to_tensor
 
 __all__ = [
     "avg_pool2d", "batch_normalization", "bias_add", "conv1d", "conv2d", "conv2d_transpose",
-    "depthwise_conv2d", "dropout", "elu", "fused_batch_norm", "gelu", "l2_loss", "layer_norm",
+    "depthwise_conv2d", "dropout", "elu", "embedding_lookup", "fused_batch_norm", "gelu",
+    "l2_loss", "l2_normalize", "layer_norm",
     "leaky_relu", "softsign",
     "log_softmax", "max_pool2d", "moments", "relu", "relu6", "selu", "sigmoid",
     "sigmoid_cross_entropy_with_logits", "silu", "softmax", "softmax_cross_entropy_with_logits",
