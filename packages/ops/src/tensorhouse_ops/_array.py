@@ -37,6 +37,17 @@ def _dims(shape):
     return [int(d) for d in shape]
 
 
+def _swap_last(x, axis):
+    """The permutation that swaps ``axis`` with the last axis (its own inverse), or None."""
+    rank = x.ndim
+    axis = int(axis) % rank if rank else 0
+    if axis == rank - 1:
+        return None
+    perm = list(_builtins.range(rank))
+    perm[axis], perm[-1] = perm[-1], perm[axis]
+    return perm
+
+
 def reshape(tensor, shape, name=None):
     return _op("Reshape", [_t(tensor)], {"shape": tuple(_dims(shape))})
 

@@ -30,17 +30,8 @@ def _t(x):
     return x if type(x) is Tensor else convert_to_tensor(x)
 
 
-def _ints(v) -> list[int]:
-    """A concrete int or sequence of ints (Python values or an eager tensor) as a list."""
-    if isinstance(v, Tensor):
-        return [int(i) for i in np.asarray(v.numpy()).reshape(-1)]
-    if isinstance(v, list | tuple):
-        return [int(i.numpy()) if isinstance(i, Tensor) else int(i) for i in v]
-    return [int(v)]
-
-
 def _int(v, what: str) -> int:
-    vals = _ints(v)
+    vals = A._dims(v)
     if len(vals) != 1:
         raise ValueError(f"{what} must be a scalar, got {v!r}")
     return vals[0]
@@ -70,12 +61,8 @@ def _sort_last_axis(values, axis, direction, op):
         raise _errors.InvalidArgumentError(
             f"{op}: axis {axis} is out of range for a tensor of shape {x.shape}"
         )
-    axis %= x.ndim
-    if axis == x.ndim - 1:
-        return x, None
-    perm = list(range(x.ndim))
-    perm[axis], perm[-1] = perm[-1], perm[axis]
-    return A.transpose(x, perm), perm
+    perm = A._swap_last(x, axis)
+    return (x, None) if perm is None else (A.transpose(x, perm), perm)
 
 
 def _sorted(x, descending):
@@ -122,7 +109,7 @@ def roll(input, shift, axis, name=None):  # noqa: A002 - TF's name
     """TF's ``tf.roll``: elements shifted along each axis, wrapping around; shifts on the same
     axis add up."""
     x = _t(input)
-    shifts, axes = _ints(shift), _ints(axis)
+    shifts, axes = A._dims(shift), A._dims(axis)
     if x.ndim == 0:
         raise _errors.InvalidArgumentError(
             f"roll: input must be 1-D or higher, got shape {x.shape}"
@@ -403,7 +390,7 @@ def band_part(input, num_lower, num_upper, name=None):  # noqa: A002 - TF's name
 
 
 def _single_k(k, op):
-    ks = _ints(k)
+    ks = A._dims(k)
     if len(ks) == 2 and ks[0] == ks[1]:
         ks = ks[:1]
     if len(ks) != 1:
@@ -504,8 +491,5 @@ def embedding_lookup(params, ids, max_norm=None, name=None):
     out = A.gather(table, ids)
     if max_norm is None:
         return out
-    axes = list(range(ids.ndim, out.ndim))
-    if not axes:  # scalar embeddings: each one's norm is its absolute value
-        limit = constant(max_norm, out.dtype)
-        return M.divide(M.multiply(out, limit), M.maximum(M.abs(out), limit))
-    return M.clip_by_norm(out, max_norm, axes=axes)
+    # each embedding's own axes (none for scalar embeddings: the norm is the absolute value)
+    return M.clip_by_norm(out, max_norm, axes=list(range(ids.ndim, out.ndim)))

@@ -95,20 +95,9 @@ def sigmoid_cross_entropy_with_logits(labels=None, logits=None, name=None):
     return M.add(M.subtract(relu(x), M.multiply(x, z)), M.log1p(M.exp(M.negative(M.abs(x)))))
 
 
-def _swap_last(x, axis):
-    """The permutation that swaps ``axis`` with the last axis (its own inverse), or None."""
-    rank = x.ndim
-    axis = int(axis) % rank if rank else 0
-    if axis == rank - 1:
-        return None
-    perm = list(range(rank))
-    perm[axis], perm[-1] = perm[-1], perm[axis]
-    return perm
-
-
 def _last_axis_op(op_type, logits, axis):
     x = convert_to_tensor(logits)
-    perm = _swap_last(x, -1 if axis is None else axis)
+    perm = A._swap_last(x, -1 if axis is None else axis)
     if perm is None:
         return _op(op_type, [x])
     return A.transpose(_op(op_type, [A.transpose(x, perm)]), perm)
