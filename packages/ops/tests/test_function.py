@@ -433,6 +433,28 @@ def test_jit_compile_runs_under_jax_or_is_a_clear_error():
         with_print(x)
 
 
+def test_jit_compile_keeps_scalars_scalar():
+    """A scalar variable updated and a scalar returned under jit_compile stay shape ()."""
+    from tensorhouse_kernels.runtime import list_kernels
+
+    if not list_kernels(device_type="XLA_CPU"):
+        pytest.skip("no XLA kernels (JAX not installed)")
+    step = tf.Variable(0, dtype=tf.int64)
+    x = tf.Variable(1.5)
+
+    @tf.function(jit_compile=True)
+    def f():
+        step.assign_add(1)
+        x.assign(x * 2.0)
+        return tf.reduce_sum(x.value())
+
+    out = f()
+    assert out.shape == () and float(out) == 3.0
+    assert step.shape == () and x.shape == () and int(step.numpy()) == 1
+    f()
+    assert step.numpy().shape == () and int(step.numpy()) == 2 and float(x.numpy()) == 6.0
+
+
 def test_random_ops_draw_new_numbers_per_call():
     @tf.function
     def f():

@@ -1115,7 +1115,8 @@ def compile_xla(graph, device):
 
     def run(*bufs):
         outs = fn(*bufs, *[g() for g in getters])
-        host = [np.ascontiguousarray(np.asarray(o)) for o in outs]
+        # asarray keeps a 0-d value 0-d (ascontiguousarray would make it 1-d)
+        host = [np.asarray(o, order="C") for o in outs]
         for var, value in zip(variables, host[n_out:]):
             var._value = Tensor(value, device)
         return tuple(host[:n_out])
