@@ -1,30 +1,55 @@
-"""Optimizers (``keras.optimizers``): ``SGD``, ``Adam``, ``AdamW``, ``RMSprop`` and ``get``."""
+"""Optimizers (``keras.optimizers``): Keras 3's optimizers, ``LossScaleOptimizer``, learning-rate
+``schedules`` and ``get`` / ``serialize`` / ``deserialize``."""
 
 from __future__ import annotations
 
 from .. import _serialization
+from . import schedules
+from ._adadelta import Adadelta
+from ._adafactor import Adafactor
+from ._adagrad import Adagrad
 from ._adam import Adam, AdamW
+from ._adamax import Adamax
+from ._ftrl import Ftrl
+from ._lion import Lion
+from ._loss_scale_optimizer import LossScaleOptimizer
+from ._nadam import Nadam
 from ._optimizer import Optimizer
 from ._rmsprop import RMSprop
 from ._sgd import SGD
 
-__all__ = ["SGD", "Adam", "AdamW", "Optimizer", "RMSprop", "deserialize", "get", "serialize"]
+__all__ = [
+    "SGD", "Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax", "Ftrl", "Lion",
+    "LossScaleOptimizer", "Nadam", "Optimizer", "RMSprop", "deserialize", "get", "schedules",
+    "serialize",
+]  # fmt: skip
 
-_CLASSES = (SGD, Adam, AdamW, RMSprop)
+_CLASSES = (
+    SGD, Adadelta, Adafactor, Adagrad, Adam, AdamW, Adamax, Ftrl, Lion, LossScaleOptimizer,
+    Nadam, RMSprop,
+)  # fmt: skip
 _TABLE = {c.__name__: c for c in _CLASSES} | {c.__name__.lower(): c for c in _CLASSES}
 
 
 def serialize(optimizer) -> dict:
+    """Keras's dict form of an optimizer (``module``, ``class_name``, ``config``)."""
     return _serialization.serialize(optimizer, "keras.optimizers")
 
 
 def deserialize(config, custom_objects=None):
+    """An optimizer from its dict form; built-in class names match in any case."""
+    if isinstance(config, dict) and isinstance(config.get("class_name"), str):
+        name = config["class_name"]
+        if name not in _TABLE and name.lower() in _TABLE:
+            config = {**config, "class_name": name.lower()}
     return _serialization.deserialize(config, _TABLE, "optimizer", custom_objects)
 
 
 def get(identifier, custom_objects=None):
-    """``"sgd"``, ``"adam"``, ``"adamw"``, ``"rmsprop"`` (default arguments), a config dict or an
-    Optimizer instance."""
+    """A name (``"sgd"``, ``"adam"``, ``"adagrad"``, ``"nadam"``, ``"ftrl"``, ... in any case;
+    default arguments), a config dict or an Optimizer instance."""
+    if isinstance(identifier, str) and identifier not in _TABLE and identifier.lower() in _TABLE:
+        identifier = identifier.lower()
     obj = _serialization.resolve(identifier, _TABLE, "optimizer", custom_objects)
     if obj is not None and not isinstance(obj, Optimizer):
         raise ValueError(

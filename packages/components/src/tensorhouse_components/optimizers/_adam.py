@@ -27,29 +27,29 @@ class Adam(Optimizer):
         beta_2=0.999,
         epsilon=1e-7,
         amsgrad=False,
-        name="adam",
+        name=None,
         **kwargs,
     ):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
-        self.beta_1, self.beta_2 = float(beta_1), float(beta_2)
-        self.epsilon = float(epsilon)
-        self.amsgrad = bool(amsgrad)
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.amsgrad = amsgrad
         self.momentums, self.velocities, self.velocity_hats = [], [], []
 
     def build(self, var_list):
         if self.built:
             return
         super().build(var_list)
-        self.momentums = [self.add_variable_from_reference(v, "momentum") for v in var_list]
-        self.velocities = [self.add_variable_from_reference(v, "velocity") for v in var_list]
+        self.momentums, self.velocities = self.add_optimizer_variables(
+            var_list, ["momentum", "velocity"]
+        )
         if self.amsgrad:
-            self.velocity_hats = [
-                self.add_variable_from_reference(v, "velocity_hat") for v in var_list
-            ]
+            self.velocity_hats = self.add_optimizer_variables(var_list, "velocity_hat")
 
     def update_step(self, gradient, variable, learning_rate):
         dtype = variable.dtype
-        step = cast(self.iterations.value() + 1, dtype)
+        step = self._local_step(dtype)
         beta_1_power = pow(cast(self.beta_1, dtype), step)
         beta_2_power = pow(cast(self.beta_2, dtype), step)
         i = self._get_variable_index(variable)
@@ -85,12 +85,12 @@ class AdamW(Adam):
         beta_2=0.999,
         epsilon=1e-7,
         amsgrad=False,
-        name="adamw",
+        name=None,
         **kwargs,
     ):
-        if weight_decay is None:
-            raise ValueError("AdamW needs a `weight_decay`; use Adam for none.")
         super().__init__(
             learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon,
             amsgrad=amsgrad, name=name, weight_decay=weight_decay, **kwargs,
         )  # fmt: skip
+        if self.weight_decay is None:
+            raise ValueError("Argument `weight_decay` must be a float. Received: weight_decay=None")

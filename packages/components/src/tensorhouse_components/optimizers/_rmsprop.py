@@ -23,25 +23,25 @@ class RMSprop(Optimizer):
         momentum=0.0,
         epsilon=1e-7,
         centered=False,
-        name="rmsprop",
+        name=None,
         **kwargs,
     ):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
-        self.rho, self.momentum = float(rho), float(momentum)
-        self.epsilon, self.centered = float(epsilon), bool(centered)
+        self.rho = rho
+        self.momentum = momentum
+        self.epsilon = epsilon
+        self.centered = centered
         self.velocities, self.momentums, self.average_gradients = [], [], []
 
     def build(self, var_list):
         if self.built:
             return
         super().build(var_list)
-        self.velocities = [self.add_variable_from_reference(v, "velocity") for v in var_list]
+        self.velocities = self.add_optimizer_variables(var_list, "velocity")
         if self.momentum > 0:
-            self.momentums = [self.add_variable_from_reference(v, "momentum") for v in var_list]
+            self.momentums = self.add_optimizer_variables(var_list, "momentum")
         if self.centered:
-            self.average_gradients = [
-                self.add_variable_from_reference(v, "average_gradient") for v in var_list
-            ]
+            self.average_gradients = self.add_optimizer_variables(var_list, "average_gradient")
 
     def update_step(self, gradient, variable, learning_rate):
         i = self._get_variable_index(variable)

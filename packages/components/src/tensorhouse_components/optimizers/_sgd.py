@@ -13,22 +13,20 @@ class SGD(Optimizer):
     With ``momentum=0``: ``w -= lr * g``.
     """
 
-    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, name="SGD", **kwargs):
+    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, name=None, **kwargs):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
-        if not isinstance(momentum, float | int) or momentum < 0 or momentum > 1:
-            raise ValueError(
-                f"`momentum` must be a float between [0, 1]. Received: momentum={momentum!r}"
-            )
-        self.momentum = float(momentum)
-        self.nesterov = bool(nesterov)
+        if not isinstance(momentum, float) or momentum < 0 or momentum > 1:
+            raise ValueError("`momentum` must be a float between [0, 1].")
+        self.momentum = momentum
+        self.nesterov = nesterov
         self.momentums = []
 
-    def build(self, var_list):
+    def build(self, variables):
         if self.built:
             return
-        super().build(var_list)
+        super().build(variables)
         if self.momentum != 0:
-            self.momentums = [self.add_variable_from_reference(v, "momentum") for v in var_list]
+            self.momentums = self.add_optimizer_variables(variables, "momentum")
 
     def update_step(self, gradient, variable, learning_rate):
         if self.momentum == 0:
