@@ -3,18 +3,136 @@
 from __future__ import annotations
 
 from .. import _serialization
+from ._activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
+from ._convolutional import (
+    Conv1D,
+    Conv1DTranspose,
+    Conv2D,
+    Conv2DTranspose,
+    DepthwiseConv1D,
+    DepthwiseConv2D,
+    SeparableConv1D,
+    SeparableConv2D,
+)
 from ._core import Activation, Dense, Dropout, Flatten
-from ._input import Input, InputLayer, KerasTensor, Node
-from ._layer import Layer
-
-__all__ = [
-    "Activation", "Dense", "Dropout", "Flatten", "Input", "InputLayer", "KerasTensor", "Layer",
-    "Node", "deserialize", "get", "register_serializable", "serialize",
-]  # fmt: skip
+from ._core_extra import EinsumDense, Embedding, Identity, Lambda, Masking
+from ._input import Input as Input
+from ._input import InputLayer
+from ._input import KerasTensor as KerasTensor
+from ._input import Node as Node
+from ._layer import Layer as Layer
+from ._merging import (
+    Add,
+    Average,
+    Concatenate,
+    Dot,
+    Maximum,
+    Minimum,
+    Multiply,
+    Subtract,
+    add,
+    average,
+    concatenate,
+    dot,
+    maximum,
+    minimum,
+    multiply,
+    subtract,
+)
+from ._normalization import (
+    BatchNormalization,
+    GroupNormalization,
+    LayerNormalization,
+    UnitNormalization,
+)
+from ._pooling import (
+    AveragePooling1D,
+    AveragePooling2D,
+    AveragePooling3D,
+    GlobalAveragePooling1D,
+    GlobalAveragePooling2D,
+    GlobalAveragePooling3D,
+    GlobalMaxPooling1D,
+    GlobalMaxPooling2D,
+    GlobalMaxPooling3D,
+    MaxPooling1D,
+    MaxPooling2D,
+    MaxPooling3D,
+)
+from ._regularization import (
+    ActivityRegularization,
+    AlphaDropout,
+    GaussianDropout,
+    GaussianNoise,
+    SpatialDropout1D,
+    SpatialDropout2D,
+    SpatialDropout3D,
+)
+from ._reshaping import (
+    Cropping1D,
+    Cropping2D,
+    Cropping3D,
+    Permute,
+    RepeatVector,
+    Reshape,
+    UpSampling1D,
+    UpSampling2D,
+    ZeroPadding1D,
+    ZeroPadding2D,
+    ZeroPadding3D,
+)
 
 register_serializable = _serialization.register_serializable
 
-_TABLE = {c.__name__: c for c in (Activation, Dense, Dropout, Flatten, InputLayer)}
+# Every layer class, by family (one module each); Keras's names for them in the registry.
+_LAYERS = (
+    # core
+    Activation, Dense, Dropout, EinsumDense, Embedding, Flatten, Identity, InputLayer, Lambda,
+    Masking,
+    # convolutional and pooling
+    Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose, DepthwiseConv1D, DepthwiseConv2D,
+    SeparableConv1D, SeparableConv2D, AveragePooling1D, AveragePooling2D, AveragePooling3D,
+    GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAveragePooling3D, GlobalMaxPooling1D,
+    GlobalMaxPooling2D, GlobalMaxPooling3D, MaxPooling1D, MaxPooling2D, MaxPooling3D,
+    # normalization
+    BatchNormalization, GroupNormalization, LayerNormalization, UnitNormalization,
+    # reshaping
+    Cropping1D, Cropping2D, Cropping3D, Permute, RepeatVector, Reshape, UpSampling1D,
+    UpSampling2D, ZeroPadding1D, ZeroPadding2D, ZeroPadding3D,
+    # merging
+    Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract,
+    # activations
+    ELU, LeakyReLU, PReLU, ReLU, Softmax,
+    # regularization
+    ActivityRegularization, AlphaDropout, GaussianDropout, GaussianNoise, SpatialDropout1D,
+    SpatialDropout2D, SpatialDropout3D,
+)  # fmt: skip
+
+# Keras's other names for the same classes (Conv2D = Convolution2D, MaxPool2D, ...).
+Convolution1D, Convolution2D = Conv1D, Conv2D
+Convolution1DTranspose, Convolution2DTranspose = Conv1DTranspose, Conv2DTranspose
+SeparableConvolution1D, SeparableConvolution2D = SeparableConv1D, SeparableConv2D
+MaxPool1D, MaxPool2D, MaxPool3D = MaxPooling1D, MaxPooling2D, MaxPooling3D
+AvgPool1D, AvgPool2D, AvgPool3D = AveragePooling1D, AveragePooling2D, AveragePooling3D
+GlobalMaxPool1D, GlobalMaxPool2D = GlobalMaxPooling1D, GlobalMaxPooling2D
+GlobalMaxPool3D = GlobalMaxPooling3D
+GlobalAvgPool1D, GlobalAvgPool2D = GlobalAveragePooling1D, GlobalAveragePooling2D
+GlobalAvgPool3D = GlobalAveragePooling3D
+_ALIASES = (
+    "AvgPool1D", "AvgPool2D", "AvgPool3D", "Convolution1D", "Convolution1DTranspose",
+    "Convolution2D", "Convolution2DTranspose", "GlobalAvgPool1D", "GlobalAvgPool2D",
+    "GlobalAvgPool3D", "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPool3D", "MaxPool1D",
+    "MaxPool2D", "MaxPool3D", "SeparableConvolution1D", "SeparableConvolution2D",
+)  # fmt: skip
+_MERGE_FUNCTIONS = (add, average, concatenate, dot, maximum, minimum, multiply, subtract)
+
+_TABLE = {c.__name__: c for c in _LAYERS} | {name: globals()[name] for name in _ALIASES}
+
+__all__ = sorted(
+    {c.__name__ for c in _LAYERS} | set(_ALIASES) | {f.__name__ for f in _MERGE_FUNCTIONS}
+    | {"Input", "KerasTensor", "Layer", "Node", "deserialize", "get", "register_serializable",
+       "serialize"}
+)  # fmt: skip
 
 
 def serialize(layer) -> dict:

@@ -291,6 +291,13 @@ class Layer:
         with _training_scope(training):
             return self.call(inputs, *args, **kwargs)
 
+    # ---- masking ------------------------------------------------------------------------
+    supports_masking = False  # Keras's flag: the layer passes an input mask through
+
+    def compute_mask(self, inputs, previous_mask=None):
+        """The output mask: ``previous_mask`` when ``supports_masking``, else None."""
+        return previous_mask if self.supports_masking else None
+
     def compute_output_shape(self, input_shape):
         """The output shape for an input shape; the default runs ``call`` on zeros."""
         from ._input import output_shape_by_running
