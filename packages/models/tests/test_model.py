@@ -41,7 +41,7 @@ def test_bad_loss_string_raises_value_error_naming_it():
 
 def test_fit_needs_compile_and_a_loss():
     model = Sequential([Input(shape=(3,)), layers.Dense(1)])
-    with pytest.raises(RuntimeError, match="compile"):
+    with pytest.raises(ValueError, match="compile"):
         model.fit(X, Y, verbose=0)
     model.compile(optimizer="sgd")
     with pytest.raises(ValueError, match="loss"):
@@ -70,27 +70,36 @@ def test_structure_weights_and_count_params():
     assert model.get_layer(model.layers[0].name) is model.layers[0]
 
 
-def test_summary_lists_layers_shapes_and_params(capsys):
+SUMMARY = """\
+Model: "regressor"
+┏━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━┓
+┃ Layer (type)                    ┃ Output Shape           ┃       Param # ┃
+┡━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━┩
+│ hidden (Dense)                  │ (None, 4)              │            16 │
+├─────────────────────────────────┼────────────────────────┼───────────────┤
+│ out (Dense)                     │ (None, 1)              │             5 │
+└─────────────────────────────────┴────────────────────────┴───────────────┘
+ Total params: 21 (84.00 B)
+ Trainable params: 21 (84.00 B)
+ Non-trainable params: 0 (0.00 B)
+"""
+
+
+def test_summary_is_keras_3s_box_table():
     model = Sequential(
         [Input(shape=(3,)), layers.Dense(4, name="hidden"), layers.Dense(1, name="out")],
         name="regressor",
     )
-    model.summary()
-    out = capsys.readouterr().out
-    assert 'Model: "regressor"' in out
-    hidden = next(line for line in out.splitlines() if "hidden (Dense)" in line)
-    assert "(None, 4)" in hidden and hidden.rstrip().endswith("16")
-    assert "(None, 1)" in out
-    assert "Total params: 21" in out and "Trainable params: 21" in out
-    assert "Non-trainable params: 0" in out
     lines = []
-    model.summary(print_fn=lines.append)
-    assert lines[0] == 'Model: "regressor"'
+    model.summary(print_fn=lines.append, line_length=76)
+    assert lines == [SUMMARY]
 
 
-def test_summary_of_an_unbuilt_model_raises():
-    with pytest.raises(ValueError, match="not yet been built"):
-        Sequential([layers.Dense(1)]).summary()
+def test_summary_of_an_unbuilt_model_marks_the_layers_unbuilt():
+    lines = []
+    Sequential([layers.Dense(1, name="d")], name="s").summary(print_fn=lines.append)
+    assert "│ d (Dense)" in lines[0] and "│ ?  " in lines[0] and "0 (unbuilt) │" in lines[0]
+    assert " Total params: 0 (0.00 B)" in lines[0]
 
 
 def test_sequential_deferred_build_add_and_input_shape_kwarg():
@@ -127,7 +136,7 @@ def test_metrics_and_evaluate_list():
     np.testing.assert_allclose(loss, np.mean((pred - Y) ** 2), rtol=1e-5)
     np.testing.assert_allclose(mse, loss, rtol=1e-6)
     np.testing.assert_allclose(mae, np.mean(np.abs(pred - Y)), rtol=1e-5)
-    assert model.metrics_names == ["loss", "mae", "mean_squared_error"]
+    assert model.metrics_names == ["loss", "compile_metrics"]  # Keras 3's
 
 
 def test_binary_classification_with_accuracy():

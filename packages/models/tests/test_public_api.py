@@ -32,8 +32,9 @@ def _imported_roots(path):
             yield node.module.split(".")[0]
 
 
-def test_models_imports_only_components_numpy_and_the_stdlib():
-    allowed = {"tensorhouse_components", "tensorhouse_models", "numpy", "__future__"}
+def test_models_imports_only_components_numpy_rich_and_the_stdlib():
+    # rich draws summary()'s table, as it does for Keras
+    allowed = {"tensorhouse_components", "tensorhouse_models", "numpy", "rich", "__future__"}
     for path in SRC.rglob("*.py"):
         for root in _imported_roots(path):
             assert root in allowed or root in sys.stdlib_module_names, (path.name, root)

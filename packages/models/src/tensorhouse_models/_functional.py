@@ -132,7 +132,64 @@ class Functional(Model):
         return nest.map_structure(lambda t: t.shape, self._outputs_struct)
 
     def _summary_layers(self):
-        return list(self._graph_layers)
+        layers = []
+        for node in self._nodes:
+            if not any(node.layer is layer for layer in layers):
+                layers.append(node.layer)
+        return layers
+
+    def _is_chain(self):
+        """Keras's "sequential-like": one input, then one call after another, each reading
+        the previous one's single output; no layer used twice."""
+        calls = [node for node in self._nodes if not node.is_input]
+        if len(self._nodes) - len(calls) != 1 or len(nest.flatten(self._outputs_struct)) != 1:
+            return False
+        readers: dict = {}
+        for node in calls:
+            if len(node.input_tensors) != 1:
+                return False
+            source = id(node.input_tensors[0].node)
+            readers[source] = readers.get(source, 0) + 1
+        if any(n > 1 for n in readers.values()):
+            return False
+        return len({id(node.layer) for node in calls}) == len(calls)
+
+    def _connections(self, layer):
+        """``"dense[0][0], z[0][0]"``: the inbound layer, its call index and output index of
+        each input of the layer's calls in this model."""
+        node_index = {}
+        for node in self._nodes:
+            node_index[id(node)] = sum(1 for n in self._nodes[: self._nodes.index(node)]
+                                       if n.layer is node.layer)  # fmt: skip
+        parts = []
+        for node in self._nodes:
+            if node.layer is not layer:
+                continue
+            for t in node.input_tensors:
+                outs = nest.flatten(t.node.outputs)
+                index = next(i for i, o in enumerate(outs) if o is t)
+                parts.append(
+                    f"{t.node.layer.name}[[color(34)]{node_index[id(t.node)]}[/]]"
+                    f"[[color(34)]{index}[/]]"
+                )
+        return ", ".join(parts) or "-"
+
+    def _symbolic_outputs(self):
+        return self._outputs_struct
+
+    @property
+    def input_names(self):
+        struct = self._inputs_struct
+        if isinstance(struct, dict):
+            return sorted(struct)
+        return [t.node.layer.name for t in nest.flatten(struct)]
+
+    @property
+    def output_names(self):
+        struct = self._outputs_struct
+        if isinstance(struct, dict):
+            return sorted(struct)
+        return [t.node.layer.name for t in nest.flatten(struct)]
 
     def _output_shape_of(self, layer):
         shapes = [

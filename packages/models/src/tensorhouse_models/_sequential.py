@@ -125,6 +125,12 @@ class Sequential(Model):
             raise AttributeError(f"Sequential model {self.name!r} has no known output shape yet")
         return self._output_shapes[id(self._sequence[-1])]
 
+    def _symbolic_outputs(self):
+        shape = self._output_shapes.get(id(self._sequence[-1])) if self._sequence else None
+        if shape is None:
+            return None
+        return layers_module.KerasTensor(shape, self._sequence[-1].compute_dtype)
+
     # ---- summary and config -----------------------------------------------------------------
     def _summary_layers(self):
         return list(self._sequence)

@@ -1,9 +1,12 @@
-"""Utilities (``keras.utils``): seeding and data packing."""
+"""Utilities (``keras.utils``): seeding, data packing and ``PyDataset``."""
 
 from tensorhouse_components.utils import clear_session, set_random_seed
 
-from ._data_adapter import pack_x_y_sample_weight, unpack_x_y_sample_weight
+from .callbacks import Progbar
+from .trainers._epoch_iterator import pack_x_y_sample_weight, unpack_x_y_sample_weight
+from .trainers._py_dataset import PyDataset
 
 __all__ = [
-    "clear_session", "pack_x_y_sample_weight", "set_random_seed", "unpack_x_y_sample_weight",
+    "Progbar", "PyDataset", "clear_session", "pack_x_y_sample_weight", "set_random_seed",
+    "unpack_x_y_sample_weight",
 ]  # fmt: skip

@@ -1,8 +1,15 @@
-"""Turning ``fit``/``evaluate``/``predict`` inputs into batches, epoch by epoch.
+"""Turning ``fit`` / ``evaluate`` / ``predict`` inputs into batches, epoch by epoch.
 
-Arrays (NumPy arrays, ops tensors, Python lists; nested in tuples, lists of arrays and dicts for
-several inputs) are sliced on the host and converted to tensors one batch at a time; float
-arrays become float32 (Keras's floatx). A ``Dataset`` is iterated as it is: it yields batches.
+The data adapters, one per kind of input:
+- arrays (NumPy arrays, ops tensors, Python lists of numbers, pandas objects; nested in tuples,
+  lists and dicts for several inputs or outputs) are sliced on the host, shuffled per epoch when
+  asked, and converted to tensors one batch at a time; float arrays become float32 (floatx);
+- a ``Dataset`` is iterated as it is (it yields batches);
+- a Python generator, or any iterator, yields batches until it stops (one pass only);
+- a ``PyDataset`` (``keras.utils.PyDataset``) is indexed batch by batch, in a shuffled order
+  per epoch when ``shuffle=True``.
+``EpochIterator`` groups the batches by ``steps_per_execution``, so each traced call gets a
+tuple of batches.
 """
 
 from __future__ import annotations
@@ -16,7 +23,12 @@ import numpy as np
 from tensorhouse_components import ops
 from tensorhouse_components.data import Dataset
 
-__all__ = ["EpochIterator", "pack_x_y_sample_weight", "unpack_x_y_sample_weight"]
+from ._py_dataset import PyDataset
+
+__all__ = [
+    "EpochIterator", "pack_x_y_sample_weight", "split_for_validation",
+    "unpack_x_y_sample_weight",
+]  # fmt: skip
 
 _log = logging.getLogger("tensorhouse_models")
 
@@ -35,7 +47,7 @@ def unpack_x_y_sample_weight(data):
         return data
     raise ValueError(
         "Data is expected to be in format `x`, `(x,)`, `(x, y)`, or `(x, y, sample_weight)`, "
-        f"found a tuple of {len(data)} items"
+        f"found: {data!r}"
     )
 
 
@@ -47,18 +59,18 @@ def pack_x_y_sample_weight(x, y=None, sample_weight=None):
     return (x, y, sample_weight)
 
 
-def _is_leaf_list(x):
-    return (
-        isinstance(x, list)
-        and x
-        and all(isinstance(v, np.ndarray | ops.Tensor | ops.Variable) for v in x)
-    )
+def _is_array(x):
+    return isinstance(x, np.ndarray | ops.Tensor | ops.Variable) or hasattr(x, "to_numpy")
+
+
+def _is_number_list(x):
+    return isinstance(x, list) and all(isinstance(v, int | float | bool | list) for v in x)
 
 
 def _map(fn, x):
     if isinstance(x, tuple):
         return tuple(_map(fn, v) for v in x)
-    if _is_leaf_list(x):
+    if isinstance(x, list) and not _is_number_list(x):
         return [_map(fn, v) for v in x]
     if isinstance(x, dict):
         return {k: _map(fn, v) for k, v in x.items()}
@@ -78,12 +90,14 @@ def _to_host(x):
         arr = np.asarray(x.numpy())
     elif isinstance(x, Dataset):
         raise TypeError("A Dataset cannot be nested inside other inputs")
+    elif hasattr(x, "to_numpy"):  # a pandas DataFrame or Series
+        arr = np.asarray(x.to_numpy())
     else:
         arr = np.asarray(x)
         if arr.dtype == object:
             raise TypeError(
                 f"Unrecognized data type: x={type(x).__name__}. Expected NumPy arrays, tensors, "
-                "Python lists of numbers or a Dataset."
+                "Python lists of numbers, pandas objects, a Dataset, a generator or a PyDataset."
             )
     if arr.dtype.kind == "f" and arr.dtype != np.float32:
         arr = arr.astype(np.float32)
@@ -92,9 +106,72 @@ def _to_host(x):
     return arr
 
 
+def split_for_validation(x, y, sample_weight, fraction):
+    """Keras's ``validation_split``: the last ``fraction`` of the samples, before shuffling."""
+    if not 0 < fraction < 1:
+        raise ValueError(f"validation_split must be in (0, 1). Received: {fraction}")
+    if isinstance(x, Dataset) or _is_generator(x) or isinstance(x, PyDataset):
+        raise ValueError(
+            "`validation_split` is only supported for Tensors or NumPy arrays, found following "
+            f"types in the input: {[type(x)]}"
+        )
+    data = tuple(None if a is None else _map(_to_host, a) for a in (x, y, sample_weight))
+    n = len(_leaves(data[0])[0])
+    cut = int(n * (1.0 - fraction))
+    if cut == 0 or cut == n:
+        raise ValueError(
+            f"validation_split={fraction} with {n} samples leaves no training or validation data"
+        )
+    train = tuple(None if a is None else _map(lambda t: t[:cut], a) for a in data)
+    val = tuple(_map(lambda t: t[cut:], a) for a in data if a is not None)
+    return train, val
+
+
+def _is_generator(x):
+    return hasattr(x, "__next__") and not isinstance(x, Dataset)
+
+
+def _check_dict_keys(x, input_names):
+    if not isinstance(x, dict) or not input_names:
+        return
+    unknown = sorted(set(x) - set(input_names))
+    missing = sorted(set(input_names) - set(x))
+    if unknown or missing:
+        raise ValueError(
+            f"The input dict has keys {sorted(x)}, but the model's inputs are named "
+            f"{sorted(input_names)}"
+            + (f"; unknown: {unknown}" if unknown else "")
+            + (f"; missing: {missing}" if missing else "")
+        )
+
+
+def _class_weights(y, class_weight):
+    """Per-sample weights from ``class_weight`` (a dict class -> weight) and the labels."""
+    if isinstance(y, dict | list | tuple):
+        raise ValueError("`class_weight` is only supported for models with a single output.")
+    labels = np.asarray(y)
+    if labels.ndim == 2 and labels.shape[1] > 1:
+        labels = labels.argmax(axis=1)
+    elif labels.ndim == 2:
+        labels = labels[:, 0]
+    labels = np.rint(labels).astype(np.int64)
+    table = np.zeros(max(max(class_weight) + 1, int(labels.max(initial=0)) + 1), np.float32)
+    table[:] = 1.0
+    missing = sorted(set(np.unique(labels).tolist()) - set(class_weight))
+    if missing:
+        raise ValueError(
+            f"Expected `class_weight` to be a dict with keys from 0 to one less than the number "
+            f"of classes, found {class_weight}; classes {missing} have no weight"
+        )
+    for k, w in class_weight.items():
+        table[int(k)] = float(w)
+    return table[labels]
+
+
 class EpochIterator:
-    """Yields the batches of one epoch at a time, each a tuple ``(x,)``, ``(x, y)`` or
-    ``(x, y, sample_weight)`` of tensors (or whatever a Dataset yields)."""
+    """The batches of one epoch at a time, grouped by ``steps_per_execution``: each group is a
+    tuple of batches, each batch ``(x,)``, ``(x, y)`` or ``(x, y, sample_weight)`` of tensors
+    (or whatever a Dataset, generator or PyDataset yields)."""
 
     def __init__(
         self,
@@ -105,19 +182,39 @@ class EpochIterator:
         steps_per_epoch=None,
         shuffle=False,
         seed=None,
+        class_weight=None,
+        steps_per_execution=1,
+        input_names=None,
     ):
         self.steps_per_epoch = None if steps_per_epoch is None else int(steps_per_epoch)
+        self.steps_per_execution = int(steps_per_execution)
         self._iterator = None
-        if isinstance(x, Dataset):
-            if y is not None:
-                raise ValueError("`y` argument is not supported when using a Dataset as input.")
-            if sample_weight is not None:
-                raise ValueError(
-                    "`sample_weight` argument is not supported when using a Dataset as input; "
-                    "yield (x, y, sample_weight) from the dataset instead."
-                )
-            self._dataset = x
-            card = int(x.cardinality())
+        self._peeked = None
+        self._kind = "arrays"
+        if isinstance(x, Dataset | PyDataset) or _is_generator(x):
+            self._kind = (
+                "dataset" if isinstance(x, Dataset)
+                else "py_dataset" if isinstance(x, PyDataset) else "generator"
+            )  # fmt: skip
+            for name, value in (("y", y), ("sample_weight", sample_weight)):
+                if value is not None:
+                    raise ValueError(
+                        f"`{name}` argument is not supported when using a "
+                        f"{type(x).__name__} as input; yield (x, y, sample_weight) from it "
+                        "instead."
+                    )
+            if class_weight is not None and self._kind != "dataset":
+                raise ValueError("`class_weight` is supported for arrays and Datasets only")
+            self._source = x
+            self._class_weight = class_weight
+            self._shuffle = shuffle is True
+            self._seed_rng = np.random.default_rng(None if seed is None else list(seed))
+            if self._kind == "dataset":
+                card = int(x.cardinality())
+            elif self._kind == "py_dataset":
+                card = len(x)
+            else:
+                card = -2
             self._batches_per_pass = card if card >= 0 else None
             if card == -1 and self.steps_per_epoch is None:
                 raise ValueError(
@@ -125,21 +222,34 @@ class EpochIterator:
                     "(or steps) to say how many batches make an epoch."
                 )
             return
-        self._dataset = None
         if x is None:
             raise ValueError("Expected input data `x`; received None")
-        self._data = tuple(
-            _map(_to_host, part) for part in (x, y, sample_weight) if part is not None
-        )
+        _check_dict_keys(x, input_names)
         if y is None and sample_weight is not None:
             raise ValueError("`sample_weight` needs `y`")
-        lengths = {int(leaf.shape[0]) for leaf in _leaves(self._data)}
-        if len(lengths) != 1:
-            raise ValueError(
-                "Data cardinality is ambiguous: x, y and sample_weight must have the same "
-                f"number of samples. Received sizes {sorted(lengths)}"
+        parts = [_map(_to_host, part) for part in (x, y, sample_weight) if part is not None]
+        if class_weight is not None:
+            if y is None:
+                raise ValueError("`class_weight` needs `y`")
+            cw = _class_weights(parts[1], class_weight)
+            if len(parts) == 3:
+                parts[2] = _map(lambda w: w * cw.reshape(-1, *[1] * (w.ndim - 1)), parts[2])
+            else:
+                parts.append(cw)
+        self._data = tuple(parts)
+        sizes = {}
+        for name, part in zip(("x", "y", "sample_weight"), self._data):
+            for leaf in _leaves(part):
+                sizes.setdefault(name, []).append(int(leaf.shape[0]))
+        if len({n for group in sizes.values() for n in group}) != 1:
+            described = "".join(
+                f"'{k}' sizes: {', '.join(map(str, v))}\n" for k, v in sizes.items()
             )
-        (self.num_samples,) = lengths
+            raise ValueError(
+                "Data cardinality is ambiguous. Make sure all arrays contain the same number of "
+                f"samples.{described}"
+            )
+        self.num_samples = next(iter(sizes.values()))[0]
         if self.num_samples == 0:
             raise ValueError("Expected input data to be non-empty.")
         self.batch_size = int(batch_size or 32)
@@ -161,19 +271,17 @@ class EpochIterator:
             return self.steps_per_epoch
         return self._batches_per_pass
 
-    # ---- arrays ---------------------------------------------------------------------------
+    # ---- one pass over the data, per kind -----------------------------------------------
     def _array_pass(self):
         n, bs = self.num_samples, self.batch_size
         rng = np.random.default_rng([*self._seed, self._passes])
         self._passes += 1
         starts = list(range(0, n, bs))
+        order = None
         if self._shuffle == "batch":
             rng.shuffle(starts)
-            order = None
         elif self._shuffle:
             order = rng.permutation(n)
-        else:
-            order = None
         for start in starts:
             if order is None:
                 sl = slice(start, start + bs)
@@ -182,17 +290,44 @@ class EpochIterator:
                 idx = order[start : start + bs]
                 yield _map(lambda a, idx=idx: ops.convert_to_tensor(a[idx]), self._data)
 
-    def _pass(self):
-        if self._dataset is not None:
-            return iter(self._dataset)
-        return self._array_pass()
+    def _dataset_pass(self):
+        for batch in self._source:
+            if self._class_weight is not None:
+                x, y, sw = unpack_x_y_sample_weight(batch)
+                cw = ops.convert_to_tensor(_class_weights(np.asarray(y), self._class_weight))
+                batch = (x, y, cw if sw is None else sw * cw)
+            yield batch
 
-    def epoch(self):
+    def _py_dataset_pass(self):
+        order = np.arange(len(self._source))
+        if self._shuffle:
+            self._seed_rng.shuffle(order)
+        self._source.on_epoch_begin()
+        for batch in self._source._iterate([int(i) for i in order]):
+            yield _map(_batch_tensor, _as_tuple(batch))
+        self._source.on_epoch_end()
+
+    def _generator_pass(self):
+        for batch in self._source:
+            yield _map(_batch_tensor, _as_tuple(batch))
+
+    def _pass(self):
+        return getattr(self, f"_{self._kind.replace('arrays', 'array')}_pass")()
+
+    def _batches(self):
         """The batches of the next epoch."""
+        if self._peeked is not None:
+            peeked, self._peeked = self._peeked, None
+            yield peeked
+            produced = 1
+        else:
+            produced = 0
         if self.steps_per_epoch is None:
-            yield from self._pass()
+            if self._iterator is None:
+                self._iterator = self._pass()
+            yield from self._iterator
+            self._iterator = None
             return
-        produced = 0
         restarted = False
         while produced < self.steps_per_epoch:
             if self._iterator is None:
@@ -201,8 +336,8 @@ class EpochIterator:
                 batch = next(self._iterator)
             except StopIteration:
                 self._iterator = None
-                if self._dataset is not None or restarted:
-                    # A finite dataset ran out: the epoch ends here (Keras warns the same).
+                if self._kind != "arrays" or restarted:
+                    # A finite input ran out: the epoch ends here (Keras warns the same).
                     _log.warning(
                         "Your input ran out of data after %d of %d steps; interrupting the "
                         "epoch. Use dataset.repeat() for steps_per_epoch beyond one pass.",
@@ -214,3 +349,35 @@ class EpochIterator:
             restarted = False
             produced += 1
             yield batch
+
+    def peek(self):
+        """The first batch of the next epoch, kept for it (the model builds on it)."""
+        if self._peeked is None:
+            if self._iterator is None:
+                self._iterator = self._pass()
+            self._peeked = next(self._iterator, None)
+        return self._peeked
+
+    def enumerate_epoch(self):
+        """``(first step, last step, batches)`` per execution: up to ``steps_per_execution``
+        batches each. As in Keras, the last step is the first plus ``steps_per_execution - 1``
+        even when the data ran out before it."""
+        step, group = 0, []
+        for batch in self._batches():
+            group.append(batch)
+            if len(group) == self.steps_per_execution:
+                yield step, step + len(group) - 1, tuple(group)
+                step += len(group)
+                group = []
+        if group:
+            yield step, step + self.steps_per_execution - 1, tuple(group)
+
+
+def _as_tuple(batch):
+    return tuple(batch) if isinstance(batch, list | tuple) else (batch,)
+
+
+def _batch_tensor(x):
+    if x is None or isinstance(x, ops.Tensor):
+        return x
+    return ops.convert_to_tensor(_to_host(x))

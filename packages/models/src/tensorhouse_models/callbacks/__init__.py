@@ -1,0 +1,18 @@
+"""Callbacks (``keras.callbacks``): hooks called by ``fit``, ``evaluate`` and ``predict``, one
+module per callback."""
+
+from ._callback import Callback
+from ._callback_list import CallbackList
+from ._csv_logger import CSVLogger
+from ._early_stopping import EarlyStopping
+from ._history import History
+from ._lambda_callback import LambdaCallback
+from ._lr_callbacks import LearningRateScheduler, ReduceLROnPlateau
+from ._progbar import Progbar
+from ._progbar_logger import ProgbarLogger
+from ._terminate_on_nan import TerminateOnNaN
+
+__all__ = [
+    "CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History", "LambdaCallback",
+    "LearningRateScheduler", "Progbar", "ProgbarLogger", "ReduceLROnPlateau", "TerminateOnNaN",
+]  # fmt: skip
