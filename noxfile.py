@@ -29,6 +29,8 @@ XLA_DEPS = ["jax>=0.4.30"]
 # oneMKL, the kernels' optional GEMM library (tensorhouse-kernels[mkl]): the full-stack tests and
 # the benchmarks run with it; the kernels layer session runs without it, so CI tests both paths.
 MKL_DEPS = ["mkl>=2024"]
+# the demo extra of the meta-package (the digits images, the PNG)
+DEMO_DEPS = ["scikit-learn>=1.3", "matplotlib>=3.7"]
 LAYER_EXTRAS = {"hw-runtime": XLA_DEPS, "kernels": XLA_DEPS}
 _built: dict[str, pathlib.Path] = {}
 
@@ -95,8 +97,9 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def demo(session: nox.Session) -> None:
-    """The main job: train and evaluate the seed's models end to end at each API level."""
+    """The main job: the seed's regression at each API level, then a digits CNN with fit."""
     install_stack(session, "tensorhouse")
+    session.install(*DEMO_DEPS)
     session.run("tensorhouse", "info")
     session.run("tensorhouse", "demo", *session.posargs)
 

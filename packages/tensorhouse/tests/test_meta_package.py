@@ -42,11 +42,34 @@ def test_unknown_name_is_an_attribute_error():
 def test_demo_recovers_w_and_b_at_every_level(capsys):
     from tensorhouse import demo
 
-    assert demo.main(verbose=0) == 0
+    assert demo.regression_tour() == 0
     out = capsys.readouterr().out
     assert out.count("OK") == 3, out
-    for level in ("low level", "mid level", "high level"):
+    for level in ("1. ops", "2. components", "3. models"):
         assert level in out
+    assert "w = [+2.0000, -3.0000] and b = +3.0000" in out
+
+
+def test_demo_digits_classifier(capsys, tmp_path):
+    from tensorhouse import demo
+
+    png = tmp_path / "demo.png"
+    assert demo.digits_classifier(verbose=0, png=str(png)) == 0
+    out = capsys.readouterr().out
+    if "skipped" in out:  # scikit-learn (the demo extra) is not installed here
+        return
+    accuracy = float(out.split("accuracy ")[1].split(",")[0])
+    assert accuracy >= demo.MIN_DIGITS_ACCURACY
+    rows = [line.split() for line in out.splitlines() if line[:6].strip().isdigit()]
+    assert sum(int(v) for row in rows[-10:] for v in row[1:]) == 360  # the held-out images
+    assert png.exists() == ("written to" in out)
+
+
+def test_confusion_matrix_counts_pairs():
+    from tensorhouse import demo
+
+    m = demo.confusion_matrix(np.array([0, 1, 1, 2]), np.array([0, 2, 1, 2]), n=3)
+    np.testing.assert_array_equal(m, [[1, 0, 0], [0, 1, 1], [0, 0, 1]])
 
 
 def test_cli_info_reports_devices_and_kernels():

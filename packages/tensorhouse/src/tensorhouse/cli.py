@@ -62,7 +62,7 @@ def _info(args) -> int:
 def _demo(args) -> int:
     from . import demo
 
-    return demo.main(verbose=0 if args.quiet else 1)
+    return demo.main(verbose=0 if args.quiet else 1, png=args.png)
 
 
 def main(argv=None) -> int:
@@ -71,8 +71,15 @@ def main(argv=None) -> int:
     p_info = sub.add_parser("info", help="devices, backends and kernel counts per device")
     p_info.add_argument("--json", action="store_true", help="print JSON")
     p_info.set_defaults(fn=_info)
-    p_demo = sub.add_parser("demo", help="train the seed's linear regression at each API level")
-    p_demo.add_argument("--quiet", action="store_true", help="no per-epoch lines")
+    p_demo = sub.add_parser(
+        "demo", help="a tour: the seed's regression at each API level, then a digits CNN"
+    )
+    p_demo.add_argument("--quiet", action="store_true", help="no progress bar")
+    p_demo.add_argument(
+        "--png",
+        default="tensorhouse-demo.png",
+        help="where to write the curves and confusion matrix (needs matplotlib)",
+    )
     p_demo.set_defaults(fn=_demo)
     args = parser.parse_args(argv)
     return args.fn(args)
