@@ -29,6 +29,8 @@ XLA_DEPS = ["jax>=0.4.30"]
 # oneMKL, the kernels' optional GEMM library (tensorhouse-kernels[mkl]): the full-stack tests and
 # the benchmarks run with it; the kernels layer session runs without it, so CI tests both paths.
 MKL_DEPS = ["mkl>=2024"]
+# tensorhouse-models[tensorboard]: the TensorBoard callback's tests read the files back with it
+TENSORBOARD_DEPS = ["tensorboard>=2.14"]
 # the demo extra of the meta-package (the digits images, the PNG)
 DEMO_DEPS = ["scikit-learn>=1.3", "matplotlib>=3.7"]
 LAYER_EXTRAS = {"hw-runtime": XLA_DEPS, "kernels": XLA_DEPS}
@@ -71,7 +73,7 @@ def install_stack(session: nox.Session, top: str) -> None:
 def tests(session: nox.Session) -> None:
     """Build all six wheels, install them, and run every package's tests and tests/."""
     install_stack(session, "tensorhouse")
-    session.install(*TEST_DEPS, *XLA_DEPS, *MKL_DEPS)
+    session.install(*TEST_DEPS, *XLA_DEPS, *MKL_DEPS, *TENSORBOARD_DEPS)
     paths = [f"packages/{p}/tests" for p in PACKAGES] + ["tests"]
     session.run("pytest", "-q", *paths, *session.posargs)
 

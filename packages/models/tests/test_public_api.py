@@ -33,8 +33,10 @@ def _imported_roots(path):
 
 
 def test_models_imports_only_components_numpy_rich_and_the_stdlib():
-    # rich draws summary()'s table, as it does for Keras
-    allowed = {"tensorhouse_components", "tensorhouse_models", "numpy", "rich", "__future__"}
+    # rich draws summary()'s table, as it does for Keras; tensorboard (optional) writes the
+    # TensorBoard callback's event files
+    allowed = {"tensorhouse_components", "tensorhouse_models", "numpy", "rich", "tensorboard",
+               "__future__"}  # fmt: skip
     for path in SRC.rglob("*.py"):
         for root in _imported_roots(path):
             assert root in allowed or root in sys.stdlib_module_names, (path.name, root)

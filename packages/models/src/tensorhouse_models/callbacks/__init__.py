@@ -10,9 +10,11 @@ from ._lambda_callback import LambdaCallback
 from ._lr_callbacks import LearningRateScheduler, ReduceLROnPlateau
 from ._progbar import Progbar
 from ._progbar_logger import ProgbarLogger
+from ._tensorboard import TensorBoard
 from ._terminate_on_nan import TerminateOnNaN
 
 __all__ = [
     "CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History", "LambdaCallback",
-    "LearningRateScheduler", "Progbar", "ProgbarLogger", "ReduceLROnPlateau", "TerminateOnNaN",
+    "LearningRateScheduler", "Progbar", "ProgbarLogger", "ReduceLROnPlateau", "TensorBoard",
+    "TerminateOnNaN",
 ]  # fmt: skip
