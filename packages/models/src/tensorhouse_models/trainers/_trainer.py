@@ -424,6 +424,14 @@ class Trainer:
     ):
         """The loss (and metrics) on the data: a float, ``[loss, *metrics]``, or a dict."""
         self._assert_compiled("evaluate")
+        iterator, cbs = self._one_pass(x, y, sample_weight, batch_size, steps, callbacks, verbose)
+        logs = self._evaluate(iterator, cbs)
+        if return_dict:
+            return logs
+        return self._flatten_in_order(logs)
+
+    def _one_pass(self, x, y, sample_weight, batch_size, steps, callbacks, verbose):
+        """The iterator and callbacks of one pass over the data (``evaluate``, ``predict``)."""
         iterator = EpochIterator(
             x, y, sample_weight, batch_size=batch_size, steps_per_epoch=steps,
             steps_per_execution=self.steps_per_execution, input_names=self._input_names(),
@@ -433,10 +441,7 @@ class Trainer:
             callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
             steps=iterator.num_batches,
         )  # fmt: skip
-        logs = self._evaluate(iterator, cbs)
-        if return_dict:
-            return logs
-        return self._flatten_in_order(logs)
+        return iterator, cbs
 
     def _flatten_in_order(self, logs):
         """Keras 3's list order: the metrics' names in ``self.metrics`` order, then any other
@@ -455,15 +460,7 @@ class Trainer:
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """The model's outputs on ``x``, batch by batch, concatenated as NumPy arrays."""
         x, _, _ = unpack_x_y_sample_weight(x)
-        iterator = EpochIterator(
-            x, batch_size=batch_size, steps_per_epoch=steps,
-            steps_per_execution=self.steps_per_execution, input_names=self._input_names(),
-        )  # fmt: skip
-        verbose = _verbosity(verbose)
-        cbs = callbacks_module.CallbackList(
-            callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
-            steps=iterator.num_batches,
-        )  # fmt: skip
+        iterator, cbs = self._one_pass(x, None, None, batch_size, steps, callbacks, verbose)
         self._symbolic_build(iterator)
         predict_function = self.make_predict_function()
         cbs.on_predict_begin()
