@@ -73,3 +73,16 @@ def test_compute_fans():
     assert initializers.compute_fans((3, 4)) == (3, 4)
     assert initializers.compute_fans((5,)) == (5, 5)
     assert initializers.compute_fans((3, 3, 8, 16)) == (72, 144)
+
+
+def test_orthogonal_is_orthonormal_and_resolvable_by_name():
+    from tensorhouse_components import initializers
+
+    w = initializers.get("orthogonal")((6, 4)).numpy()
+    np.testing.assert_allclose(w.T @ w, np.eye(4), atol=1e-5)
+    w = initializers.Orthogonal(gain=2.0, seed=3)((3, 5)).numpy()
+    np.testing.assert_allclose(w @ w.T, 4 * np.eye(3), atol=1e-4)
+    np.testing.assert_array_equal(w, initializers.Orthogonal(gain=2.0, seed=3)((3, 5)).numpy())
+    assert initializers.serialize(initializers.Orthogonal(seed=1))["class_name"] == "Orthogonal"
+    with pytest.raises(ValueError, match="two-dimensional"):
+        initializers.Orthogonal()((3,))

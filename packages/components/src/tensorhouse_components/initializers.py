@@ -12,14 +12,28 @@ from __future__ import annotations
 import math as _pymath
 
 from tensorhouse_ops import abs as _abs
-from tensorhouse_ops import cast, dtypes, fill, less, maximum, minimum, random
+from tensorhouse_ops import (
+    cast,
+    concat,
+    dtypes,
+    fill,
+    less,
+    maximum,
+    minimum,
+    random,
+    reduce_sum,
+    reshape,
+    sqrt,
+    transpose,
+)
 
 from . import _serialization
 
 __all__ = [
     "Constant", "GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform", "Initializer",
-    "LecunNormal", "LecunUniform", "Ones", "RandomNormal", "RandomUniform", "TruncatedNormal",
-    "VarianceScaling", "Zeros", "compute_fans", "deserialize", "get", "serialize",
+    "LecunNormal", "LecunUniform", "Ones", "Orthogonal", "RandomNormal", "RandomUniform",
+    "TruncatedNormal", "VarianceScaling", "Zeros", "compute_fans", "deserialize", "get",
+    "serialize",
 ]  # fmt: skip
 
 
@@ -271,9 +285,46 @@ class LecunUniform(VarianceScaling):
         return {"seed": self.seed}
 
 
+class Orthogonal(Initializer):
+    """Keras's ``Orthogonal``: an orthonormal matrix (Gram-Schmidt of a normal draw), times
+    ``gain``."""
+
+    def __init__(self, gain=1.0, seed=None):
+        self.gain = gain
+        self.seed = _check_seed(seed, "Orthogonal")
+
+    def __call__(self, shape, dtype=None):
+        shape = [int(d) for d in shape]
+        if len(shape) < 2:
+            raise ValueError(
+                "The tensor to initialize must be at least two-dimensional. "
+                f"Received: shape={tuple(shape)} of rank {len(shape)}."
+            )
+        dtype = dtypes.as_dtype(dtype or "float32")
+        rows, cols = 1, shape[-1]
+        for d in shape[:-1]:
+            rows *= d
+        n, k = max(rows, cols), min(rows, cols)
+        # The rows of ``a`` are the vectors to orthogonalize.
+        a = _normal([k, n], 0.0, 1.0, dtype, self.seed)
+        basis = []
+        for j in range(k):
+            v = a[j]
+            for q in basis:  # modified Gram-Schmidt: positive diagonal of R, as QR * sign(diag)
+                v = v - reduce_sum(v * q) * q
+            basis.append(v / sqrt(reduce_sum(v * v)))
+        q = transpose(concat([reshape(b, [1, n]) for b in basis], axis=0))  # (n, k)
+        if rows < cols:
+            q = transpose(q)
+        return reshape(q, shape) * self.gain
+
+    def get_config(self):
+        return {"seed": self.seed, "gain": self.gain}
+
+
 _CLASSES = (
     Constant, GlorotNormal, GlorotUniform, HeNormal, HeUniform, LecunNormal, LecunUniform, Ones,
-    RandomNormal, RandomUniform, TruncatedNormal, VarianceScaling, Zeros,
+    Orthogonal, RandomNormal, RandomUniform, TruncatedNormal, VarianceScaling, Zeros,
 )  # fmt: skip
 _TABLE = {c.__name__: c for c in _CLASSES} | {
     _serialization.snake_case(c.__name__): c for c in _CLASSES

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .. import _serialization
 from ._activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
+from ._attention import AdditiveAttention, Attention, GroupQueryAttention, MultiHeadAttention
 from ._convolutional import (
     Conv1D,
     Conv1DTranspose,
@@ -81,6 +82,8 @@ from ._reshaping import (
     ZeroPadding2D,
     ZeroPadding3D,
 )
+from ._rnn import GRU, LSTM, RNN, Bidirectional, SimpleRNN, TimeDistributed
+from ._rnn_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
 
 register_serializable = _serialization.register_serializable
 
@@ -106,6 +109,11 @@ _LAYERS = (
     # regularization
     ActivityRegularization, AlphaDropout, GaussianDropout, GaussianNoise, SpatialDropout1D,
     SpatialDropout2D, SpatialDropout3D,
+    # attention
+    AdditiveAttention, Attention, GroupQueryAttention, MultiHeadAttention,
+    # recurrent
+    GRU, GRUCell, LSTM, LSTMCell, RNN, SimpleRNN, SimpleRNNCell, StackedRNNCells,
+    Bidirectional, TimeDistributed,
 )  # fmt: skip
 
 # Keras's other names for the same classes (Conv2D = Convolution2D, MaxPool2D, ...).
