@@ -7,12 +7,14 @@ comes first, and replays them on real tensors in ``call``.
 
 from __future__ import annotations
 
+import numpy as np
+
 from tensorhouse_components import layers as layers_module
 from tensorhouse_components.ops import nest
 
-from ._model import Model
+from ._model import Model, deserialize_layer, serialize_layer
 
-__all__ = ["Functional"]
+__all__ = ["Functional", "functional_from_config"]
 
 KerasTensor = layers_module.KerasTensor
 
@@ -37,17 +39,21 @@ class Functional(Model):
         self._inputs_struct = inputs
         self._outputs_struct = outputs
         self._nodes = self._sort_nodes()
-        unique = []
-        for node in self._nodes:
-            if not any(node.layer is layer for layer in unique):
-                unique.append(node.layer)
-        self._graph_layers = unique
+        self._graph_layers = self._layers_by_depth()
+        names = [layer.name for layer in self._graph_layers]
+        for name in names:
+            if names.count(name) != 1:
+                raise ValueError(
+                    f'The name "{name}" is used {names.count(name)} times in the model. All '
+                    "operation names should be unique."
+                )
         self.built = True
 
     def _sort_nodes(self):
         """The nodes that lead to the outputs, inputs first (a depth-first post-order)."""
         inputs = {id(t) for t in nest.flatten(self._inputs_struct)}
         order, done, active = [], set(), set()
+        self._first_seen = first_seen = {}  # id(layer) -> when the walk first met it
 
         def visit(tensor, path):
             node = tensor.node
@@ -61,6 +67,7 @@ class Functional(Model):
                 )
             if id(node) in active:
                 raise ValueError("The layer graph has a cycle")
+            first_seen.setdefault(id(node.layer), len(first_seen))
             active.add(id(node))
             for t in node.input_tensors:
                 visit(t, [*path, node])
@@ -70,7 +77,33 @@ class Functional(Model):
 
         for t in nest.flatten(self._outputs_struct):
             visit(t, [])
-        return order
+        # Inputs no output depends on still belong to the model (Keras keeps them first).
+        unused = [t.node for t in nest.flatten(self._inputs_struct) if id(t.node) not in done]
+        for node in unused:
+            first_seen[id(node.layer)] = -1
+        return unused + order
+
+    def _layers_by_depth(self):
+        """Keras's layer order: deepest (farthest from the outputs) first, ties in the order
+        the walk from the outputs first met them."""
+        node_depth, layer_depth, by_id = {}, {}, {}
+        for node in reversed(self._nodes):
+            depth = max(node_depth.get(id(node), 0), layer_depth.get(id(node.layer), 0))
+            node_depth[id(node)] = layer_depth[id(node.layer)] = depth
+            by_id[id(node.layer)] = node.layer
+            for t in node.input_tensors:
+                node_depth[id(t.node)] = max(depth + 1, node_depth.get(id(t.node), 0))
+        return sorted(
+            by_id.values(), key=lambda layer: (-layer_depth[id(layer)], self._first_seen[id(layer)])
+        )
+
+    def _node_indices(self):
+        """id(node) -> its index among its layer's calls in this model."""
+        counts, out = {}, {}
+        for node in self._nodes:
+            out[id(node)] = counts.get(id(node.layer), 0)
+            counts[id(node.layer)] = out[id(node)] + 1
+        return out
 
     @property
     def _layers(self):
@@ -122,7 +155,8 @@ class Functional(Model):
                 continue
             args = [nest.map_structure(value_of, a) for a in node.call_args]
             kwargs = {k: nest.map_structure(value_of, v) for k, v in node.call_kwargs.items()}
-            kwargs["training"] = training
+            if training is not None or "training" not in kwargs:  # a given mode wins
+                kwargs["training"] = training
             out = node.layer(*args, **kwargs)
             for symbolic, real in zip(nest.flatten(node.outputs), nest.flatten(out)):
                 values[id(symbolic)] = real
@@ -203,7 +237,132 @@ class Functional(Model):
         return flat[0] if len(flat) == 1 else flat
 
     def get_config(self):
-        raise NotImplementedError(
-            "get_config() of a Functional model is not supported in this release (its layer "
-            "graph is not serialized yet); use Sequential or save the weights with get_weights()"
+        """Keras 3's functional config: every layer with the calls that feed it
+        (``inbound_nodes``), and where the inputs and outputs come from."""
+        index = self._node_indices()
+
+        def history(t, offset=0):
+            outs = nest.flatten(t.node.outputs)
+            position = next(i for i, o in enumerate(outs) if o is t)
+            return [t.node.layer.name, index[id(t.node)] + offset, position]
+
+        def io_history(t):
+            # As in Keras: a nested Functional model's own graph is its node 0, so the model's
+            # inputs and outputs count its calls from 1 (the inbound nodes count from 0).
+            return history(t, 1 if isinstance(t.node.layer, Functional) else 0)
+
+        def encode(value):
+            if isinstance(value, KerasTensor):
+                config = {"shape": list(value.shape), "dtype": value.dtype}
+                return {"class_name": "__keras_tensor__", "config": config | {
+                    "keras_history": history(value)}}  # fmt: skip
+            if isinstance(value, dict):
+                return {k: encode(v) for k, v in value.items()}
+            if isinstance(value, list | tuple):
+                return [encode(v) for v in value]
+            if isinstance(value, np.generic):
+                return value.item()
+            if value is None or isinstance(value, bool | int | float | str):
+                return value
+            raise TypeError(
+                f"Model {self.name!r}: cannot serialize the call argument {value!r} (of type "
+                f"{type(value).__name__}) in get_config()"
+            )
+
+        layer_configs = []
+        for layer in self.layers:
+            item = serialize_layer(layer)
+            item["name"] = layer.name
+            item["inbound_nodes"] = [
+                {"args": encode(list(node.call_args)), "kwargs": encode(node.call_kwargs)}
+                for node in self._nodes
+                if node.layer is layer and not node.is_input
+            ]
+            layer_configs.append(item)
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "layers": layer_configs,
+            "input_layers": nest.map_structure(io_history, self._inputs_struct),
+            "output_layers": nest.map_structure(io_history, self._outputs_struct),
+        }
+
+
+class _NotReady(Exception):
+    """A node's inputs are not computed yet."""
+
+
+def functional_from_config(cls, config, custom_objects=None):
+    """Rebuild a functional model: make each layer from its config, then call it on the
+    tensors its ``inbound_nodes`` name, each layer's calls in their order."""
+    outputs = {}  # (layer name, node index) -> the flat outputs of that call
+    pending = []  # [layer, name, node configs left, next node index]
+    created = {}
+    for item in config["layers"]:
+        layer = deserialize_layer(item, custom_objects)
+        name = item.get("name", layer.name)
+        if isinstance(layer, layers_module.InputLayer):
+            outputs[(name, 0)] = [layer.output]
+        created[name] = layer
+        pending.append([layer, name, list(item.get("inbound_nodes") or []), 0])
+
+    def tensor(history):
+        name, node_index, tensor_index = history
+        found = outputs.get((name, node_index))
+        if found is None:
+            raise _NotReady(name)
+        return found[tensor_index]
+
+    def decode(value):
+        if isinstance(value, dict):
+            if value.get("class_name") == "__keras_tensor__":
+                return tensor(value["config"]["keras_history"])
+            return {k: decode(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [decode(v) for v in value]
+        return value
+
+    progress = True
+    while progress:
+        progress = False
+        for entry in pending:
+            layer, name, nodes, _ = entry
+            while nodes:
+                try:
+                    args = decode(nodes[0].get("args", []))
+                    kwargs = decode(nodes[0].get("kwargs", {}))
+                except _NotReady:
+                    break
+                outputs[(name, entry[3])] = nest.flatten(layer(*args, **kwargs))
+                entry[3] += 1
+                nodes.pop(0)
+                progress = True
+    stuck = [entry[1] for entry in pending if entry[2]]
+    if stuck:
+        raise ValueError(
+            f"Cannot rebuild the model from its config: the inputs of layers {stuck} are never "
+            "computed (the config names a layer call that does not exist)"
         )
+
+    def structure(spec):
+        if isinstance(spec, dict):
+            return {k: structure(v) for k, v in spec.items()}
+        if len(spec) == 3 and isinstance(spec[0], str):
+            name, node_index, tensor_index = spec
+            if isinstance(created.get(name), Functional):
+                node_index -= 1  # see get_config: counted from 1 here
+            try:
+                return tensor([name, node_index, tensor_index])
+            except _NotReady:
+                raise ValueError(
+                    f"Cannot rebuild the model from its config: {spec} names no layer call"
+                ) from None
+        return [structure(s) for s in spec]
+
+    model_cls = cls if isinstance(cls, type) and issubclass(cls, Functional) else Functional
+    return model_cls(
+        structure(config["input_layers"]),
+        structure(config["output_layers"]),
+        name=config.get("name"),
+        trainable=config.get("trainable", True),
+    )

@@ -6,6 +6,9 @@ overridable ``train_step``, ``test_step`` or ``predict_step`` inside a traced fu
 
 from __future__ import annotations
 
+import inspect
+import json
+
 from tensorhouse_components import layers, ops
 
 from . import _summary
@@ -75,14 +78,40 @@ class Model(Trainer, layers.Layer):
 
     def get_layer(self, name=None, index=None):
         """A sublayer by name or by index in ``layers``."""
+        if index is not None and name is not None:
+            raise ValueError(
+                f"Provide only a layer name or a layer index. Received: index={index}, name={name}."
+            )
         if index is not None:
+            if len(self.layers) <= index:
+                raise ValueError(
+                    f"Was asked to retrieve layer at index {index} but model only has "
+                    f"{len(self.layers)} layers."
+                )
             return self.layers[index]
-        for layer in self.layers:
-            if layer.name == name:
-                return layer
-        raise ValueError(
-            f"No such layer: {name}. Existing layers are: {[layer.name for layer in self.layers]}"
-        )
+        if name is not None:
+            for layer in self.layers:
+                if layer.name == name:
+                    return layer
+            raise ValueError(
+                f"No such layer: {name}. Existing layers are: "
+                f"{[layer.name for layer in self.layers]}."
+            )
+        raise ValueError("Provide either a layer name or layer index at `get_layer`.")
+
+    # ---- config and JSON ------------------------------------------------------------------
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """A model from ``get_config()``: a functional config rebuilds the layer graph."""
+        if "input_layers" in config and "output_layers" in config and "layers" in config:
+            from ._functional import functional_from_config
+
+            return functional_from_config(cls, config, custom_objects)
+        return cls(**config)
+
+    def to_json(self, **kwargs):
+        """The model's structure as Keras's JSON string (``json.dumps`` takes ``kwargs``)."""
+        return json.dumps(serialize_layer(self), **kwargs)
 
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
                 show_trainable=False, layer_range=None):  # fmt: skip
@@ -99,3 +128,54 @@ class Model(Trainer, layers.Layer):
     def _output_shape_of(self, layer):
         shape = getattr(layer, "_last_output_shape", None)
         return None if shape is None else tuple(shape)
+
+
+def serialize_layer(layer):
+    """Keras 3's dict for a layer; Functional and Sequential models name their own class."""
+    from ._functional import Functional
+    from ._sequential import Sequential
+
+    kind = type(layer)
+    if kind is Functional or kind is Sequential:
+        functional = kind is Functional
+        out = {
+            "module": "keras.src.models.functional" if functional else "keras",
+            "class_name": kind.__name__,
+            "config": layer.get_config(),
+            "registered_name": "Functional" if functional else None,
+        }
+        if functional:
+            out["build_config"] = {"input_shape": None}
+        elif layer.built:
+            out["build_config"] = {"input_shape": list(layer.input_shape)}
+        if not layer.compiled:
+            out["compile_config"] = {}
+        return out
+    return layers.serialize(layer)
+
+
+def deserialize_layer(config, custom_objects=None):
+    """A layer (or model) from its dict: models by their class name, other layers from the
+    components' registry plus ``custom_objects``; nothing in the config is executed."""
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError(
+            "Could not deserialize a layer: expected a dict with 'class_name' and 'config'. "
+            f"Received: {config!r}"
+        )
+    name = config["class_name"]
+    custom = (custom_objects or {}).get(name)
+    if custom is None and name in ("Functional", "Model", "Sequential"):
+        from ._functional import Functional
+        from ._sequential import Sequential
+
+        model_cls = Sequential if name == "Sequential" else Functional
+        return model_cls.from_config(dict(config.get("config") or {}), custom_objects)
+    if isinstance(custom, type) and issubclass(custom, Model):
+        inner = dict(config.get("config") or {})
+        if "custom_objects" in inspect.signature(custom.from_config).parameters:
+            return custom.from_config(inner, custom_objects)
+        return custom.from_config(inner)
+    # The model's graph builds each layer when it calls it (which also records the build
+    # shape for the next get_config), so the layer's build_config is not replayed here.
+    config = {k: v for k, v in config.items() if k != "build_config"}
+    return layers.deserialize(config, custom_objects)

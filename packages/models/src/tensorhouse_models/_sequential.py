@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tensorhouse_components import layers as layers_module
 
-from ._model import Model
+from ._model import Model, deserialize_layer, serialize_layer
 
 __all__ = ["Sequential"]
 
@@ -139,11 +139,12 @@ class Sequential(Model):
         return self._output_shapes.get(id(layer))
 
     def get_config(self):
-        items = [layers_module.serialize(layer) for layer in self._sequence]
+        items = [serialize_layer(layer) for layer in self._sequence]
         if self._input_layer is not None:
             items.insert(0, layers_module.serialize(self._input_layer))
-        config = {"name": self.name, "trainable": self.trainable, "layers": items}
-        if self._build_input_shape is not None and self._input_layer is None:
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        config["layers"] = items
+        if self._build_input_shape is not None:
             config["build_input_shape"] = list(self._build_input_shape)
         return config
 
@@ -154,7 +155,7 @@ class Sequential(Model):
         build_shape = config.pop("build_input_shape", None)
         model = cls(name=config.get("name"), trainable=config.get("trainable", True))
         for item in items:
-            model.add(layers_module.deserialize(item, custom_objects), rebuild=False)
+            model.add(deserialize_layer(item, custom_objects), rebuild=False)
         if model._input_layer is not None:
             model._maybe_rebuild()
         elif build_shape is not None:

@@ -10,6 +10,7 @@ from tensorhouse_models import (
     layers,
     losses,
     metrics,
+    models,
     optimizers,
     utils,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "layers",
     "losses",
     "metrics",
+    "models",
     "optimizers",
     "utils",
 ]
