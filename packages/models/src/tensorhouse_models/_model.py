@@ -11,7 +11,7 @@ import json
 
 from tensorhouse_components import layers, ops
 
-from . import _summary
+from . import _summary, saving
 from .trainers._trainer import Trainer
 
 __all__ = ["Model"]
@@ -108,6 +108,15 @@ class Model(Trainer, layers.Layer):
 
             return functional_from_config(cls, config, custom_objects)
         return cls(**config)
+
+    # ---- weights files ------------------------------------------------------------------
+    def save_weights(self, filepath, overwrite=True):
+        """Write the weights (and the optimizer's state) to a Keras 3 ``.weights.h5`` file."""
+        saving.save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath, skip_mismatch=False):
+        """Read a Keras 3 ``.weights.h5`` file into the weights (and the optimizer's state)."""
+        saving.load_weights(self, filepath, skip_mismatch=skip_mismatch)
 
     def to_json(self, **kwargs):
         """The model's structure as Keras's JSON string (``json.dumps`` takes ``kwargs``)."""

@@ -223,6 +223,47 @@ class Layer:
             )
         return int(sum(int(np.prod(w.shape.as_list(), dtype=np.int64)) for w in self.weights))
 
+    # ---- saving: Keras 3's per-layer hooks ------------------------------------------------
+    def _saved_variables(self) -> list:
+        """This layer's own variables (not its sublayers') in Keras's saving order: trainable
+        first, then the others, each group in creation order."""
+        own = self._own_weights
+        return [w for w in own if w.trainable] + [w for w in own if not w.trainable]
+
+    def save_own_variables(self, store) -> None:
+        """Write the layer's own variables to ``store["0"]``, ``store["1"]``, ... (NumPy)."""
+        for i, variable in enumerate(self._saved_variables()):
+            store[str(i)] = variable.numpy()
+
+    def load_own_variables(self, store) -> None:
+        """Assign ``store``'s arrays to the layer's own variables, in ``save_own_variables``'s
+        order; a count or shape mismatch is Keras's ``ValueError``."""
+        variables = self._saved_variables()
+        if len(store.keys()) != len(variables):
+            if not variables and not self.built:
+                raise ValueError(
+                    f"Layer '{self.name}' was never built and thus it doesn't have any "
+                    f"variables. However the weights file lists {len(store.keys())} variables "
+                    "for this layer."
+                )
+            raise ValueError(
+                f"Layer '{self.name}' expected {len(variables)} variables, but received "
+                f"{len(store.keys())} variables during loading. Expected: "
+                f"{[v.name.rsplit('/', 1)[-1].split(':', 1)[0] for v in variables]}"
+            )
+        values = [np.asarray(store[str(i)]) for i in range(len(variables))]
+        for variable, value in zip(variables, values):
+            shape = tuple(variable.shape.as_list())
+            if value.shape != shape:
+                raise ValueError(
+                    f"Layer '{self.name}': the shape of the target variable and the shape of "
+                    "the target value in `variable.assign(value)` must match. "
+                    f"variable.shape={shape}, Received: value.shape={value.shape}. Target "
+                    f"variable: {variable.name}"
+                )
+        for variable, value in zip(variables, values):
+            variable.assign(value.astype(variable.dtype.as_numpy_dtype, copy=False))
+
     # ---- losses -------------------------------------------------------------------------
     def add_loss(self, loss) -> None:
         """Add a scalar loss tensor to ``losses`` (cleared at the start of each call)."""

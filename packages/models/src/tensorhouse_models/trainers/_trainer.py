@@ -70,6 +70,7 @@ class Trainer:
         self._loss_tracker = None
         self._compile_loss = None
         self._compile_metrics = None
+        self._initial_epoch = None  # set by BackupAndRestore: the epoch a restarted fit resumes at
         self._reset_functions()
 
     def _reset_functions(self):
@@ -363,6 +364,8 @@ class Trainer:
         train_function = self.make_train_function()
         self.stop_training = False
         cbs.on_train_begin()
+        # a callback that restored a backup (BackupAndRestore) says where to resume, as in Keras
+        initial_epoch = self._initial_epoch or initial_epoch
         training_logs = None
         logs = {}
         for epoch in range(initial_epoch, epochs):

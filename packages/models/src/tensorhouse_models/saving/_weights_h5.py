@@ -1,0 +1,224 @@
+"""``save_weights`` / ``load_weights``: Keras 3.15's ``.weights.h5`` files.
+
+The file holds one ``vars`` group per object (``layers/dense/vars``, ``optimizer/vars``, the
+model's own ``vars`` at the root) with the object's name as its ``name`` attribute and its
+values as datasets ``"0"``, ``"1"``, ...: a layer's own trainable variables, then its
+non-trainable ones, in creation order; an optimizer's ``variables``. ``_walk`` decides the
+paths. Real Keras reads these files, and these functions read its files.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import warnings
+
+import h5py
+
+from tensorhouse_components import layers as layers_module
+
+from . import _walk
+from ._h5_store import H5Reader, H5Writer
+
+__all__ = ["load_weights", "save_weights"]
+
+_SUFFIX = ".weights.h5"
+
+
+# ---- a layer's own values ---------------------------------------------------------------------
+def _sublayers(layer) -> list:
+    """The layers held in ``layer``'s attributes (directly or in lists, tuples and dicts):
+    those whose weights ``layer.weights`` includes besides its own."""
+    found, seen = [], set()
+    stack = list(vars(layer).values())
+    while stack:
+        value = stack.pop()
+        if id(value) in seen:
+            continue
+        seen.add(id(value))
+        if isinstance(value, layers_module.Layer):
+            if value is not layer:
+                found.append(value)
+        elif isinstance(value, list | tuple):
+            stack.extend(value)
+        elif isinstance(value, dict):
+            stack.extend(value.values())
+    return found
+
+
+def _save_own(obj, store):
+    """A layer's or optimizer's own variables, through its ``save_own_variables``."""
+    obj.save_own_variables(store)
+
+
+def _load_own(obj, store):
+    obj.load_own_variables(store)
+
+
+# ---- the walk -----------------------------------------------------------------------------------
+def _join(path, name):
+    return f"{path}/{name}" if path else name
+
+
+def _save_state(obj, store, path, visited):
+    if id(obj) in visited:
+        return
+    name = obj.name if isinstance(getattr(obj, "name", None), str) else None
+    _save_own(obj, store.make(path, name))
+    visited.add(id(obj))
+    for attr, child in _walk.iter_children(obj):
+        if _walk.is_saveable(child):
+            _save_state(child, store, _join(path, attr), visited)
+        elif isinstance(child, list | tuple | dict):
+            _save_container(child, store, _join(path, attr), visited, set())
+
+
+def _container_items(container, seen):
+    """``(name, item)`` for the saveables and nested containers in ``container``."""
+    if id(container) in seen:
+        return
+    seen.add(id(container))
+    used = {}
+    for item in container.values() if isinstance(container, dict) else container:
+        if _walk.is_saveable(item):
+            yield _walk.unique_name(_walk.snake_case(type(item).__name__), used), item
+        elif isinstance(item, list | tuple | dict):
+            yield _walk.unique_name("container", used), item
+
+
+def _save_container(container, store, path, visited, seen):
+    for name, item in _container_items(container, seen):
+        if _walk.is_saveable(item):
+            _save_state(item, store, _join(path, name), visited)
+        else:
+            _save_container(item, store, _join(path, name), visited, seen)
+
+
+class _Loading:
+    """What one ``load_weights`` call has done: objects loaded, and those that failed."""
+
+    def __init__(self, store):
+        self.store = store
+        self.visited: set = set()
+        self.active: set = set()  # objects being loaded now (an attribute cycle stops here)
+        self.failed: dict = {}  # id -> (object, error)
+
+
+def _load_state(obj, state, path):
+    if id(obj) in state.visited or id(obj) in state.active:
+        return
+    state.active.add(id(obj))
+    failure = False
+    try:
+        _load_own(obj, state.store.get(path))
+    except Exception as e:  # collected: Keras reports every object that failed at once
+        state.failed[id(obj)] = (obj, e)
+        failure = True
+    before = len(state.failed)
+    for attr, child in _walk.iter_children(obj):
+        if _walk.is_saveable(child):
+            _load_state(child, state, _join(path, attr))
+        elif isinstance(child, list | tuple | dict):
+            _load_container(child, state, _join(path, attr), set())
+    state.active.discard(id(obj))
+    if not failure:
+        if len(state.failed) <= before:
+            state.visited.add(id(obj))
+        state.failed.pop(id(obj), None)
+
+
+def _load_container(container, state, path, seen):
+    for name, item in _container_items(container, seen):
+        if _walk.is_saveable(item):
+            _load_state(item, state, _join(path, name))
+        elif state.store.has_path(_join(path, name)):
+            _load_container(item, state, _join(path, name), seen)
+
+
+def _loading_failure(failed) -> str:
+    example, error = next(iter(failed.values()))
+    return (
+        f"A total of {len(failed)} objects could not be loaded. Example error message for "
+        f"object {example}:\n\n{error}\n\nList of objects that could not be loaded:\n"
+        f"{[obj for obj, _ in failed.values()]}"
+    )
+
+
+# ---- the public functions -----------------------------------------------------------------------
+def _ask_to_overwrite(filepath) -> bool:
+    answer = input(f"[WARNING] {filepath} already exists - overwrite? [y/n]").strip().lower()
+    while answer not in ("y", "n"):
+        answer = input('Enter "y" (overwrite) or "n" (cancel).').strip().lower()
+    if answer == "n":
+        return False
+    print("[TIP] Next time specify overwrite=True!")
+    return True
+
+
+def save_weights(model, filepath, overwrite=True):
+    """Write ``model``'s weights (and its optimizer's state) to a Keras 3 ``.weights.h5`` file.
+
+    The file is written next to its target under a temporary name and renamed into place, so
+    an interrupted save leaves the previous file whole.
+    """
+    filepath = os.fspath(filepath)
+    if not str(filepath).endswith(_SUFFIX):
+        raise ValueError(f"The filename must end in `{_SUFFIX}`. Received: filepath={filepath}")
+    if os.path.exists(filepath) and not overwrite and not _ask_to_overwrite(filepath):
+        return
+    if not model.built:
+        raise ValueError(
+            "You are saving a model that has not yet been built. Try building the model first "
+            "by calling it on some data or by using `build()`."
+        )
+    directory = os.path.dirname(os.path.abspath(filepath))
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{os.path.basename(filepath)}.", suffix=".tmp", dir=directory
+    )
+    os.close(fd)
+    try:
+        with h5py.File(tmp, "w") as f:
+            _save_state(model, H5Writer(f), "", set())
+        with open(tmp, "rb") as written:
+            os.fsync(written.fileno())
+        os.replace(tmp, filepath)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def load_weights(model, filepath, skip_mismatch=False):
+    """Read a Keras 3 ``.weights.h5`` file into ``model`` (layers by path, and its optimizer's
+    state when the file has one). Objects that do not fit raise one ``ValueError`` naming
+    them all, or, with ``skip_mismatch=True``, a warning (they keep their values)."""
+    filepath = os.fspath(filepath)
+    name = str(filepath)
+    if name.endswith((".keras", ".weights.json", ".h5", ".hdf5")) and not name.endswith(_SUFFIX):
+        raise NotImplementedError(
+            f"Loading weights from {name!r}: only `{_SUFFIX}` files are supported in this "
+            "release (the `.keras` archive, sharded `.weights.json` and legacy `.h5` formats "
+            "are not implemented yet)."
+        )
+    if not name.endswith(_SUFFIX):
+        raise ValueError(
+            f"File format not supported: filepath={filepath}. Keras 3 only supports V3 "
+            "`.keras` files, `.weights.h5` files, legacy H5 format files (`.h5` extension), "
+            "or Orbax checkpoints."
+        )
+    if not model.built:
+        raise ValueError(
+            "You are loading weights into a model that has not yet been built. Try building "
+            "the model first by calling it on some data or by using `build()`."
+        )
+    if not os.path.exists(filepath):
+        raise FileNotFoundError(f"[Errno 2] No such file or directory: {filepath!r}")
+    with h5py.File(filepath, "r") as f:
+        state = _Loading(H5Reader(f))
+        _load_state(model, state, "")
+    if state.failed:
+        message = _loading_failure(state.failed)
+        if skip_mismatch:
+            warnings.warn(message, stacklevel=2)
+        else:
+            raise ValueError(message)
