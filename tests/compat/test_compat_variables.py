@@ -101,3 +101,10 @@ def test_module_tracks_variables(tf):
 
     m = M()
     assert len(m.variables) == 2 and len(m.trainable_variables) == 1
+
+
+def test_gradient_through_a_variable_slice(tf):
+    v = tf.Variable([[1.0, 2.0], [3.0, 4.0]])
+    with tf.GradientTape() as tape:
+        y = tf.reduce_sum(v[0] * 3.0) + tf.reduce_sum(v[1, 1:] ** 2)
+    np.testing.assert_allclose(np.asarray(tape.gradient(y, v)), [[3.0, 3.0], [0.0, 8.0]])

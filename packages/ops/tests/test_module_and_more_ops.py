@@ -178,3 +178,12 @@ def test_einsum_errors():
         tf.einsum("...i->i", x)
     with pytest.raises(errors.InvalidArgumentError):
         tf.einsum("ij,jk->ik", x, tf.ones((3, 2)))
+
+
+def test_gradient_flows_through_a_variable_slice():
+    v = tf.Variable([[1.0, 2.0], [3.0, 4.0]])
+    with tf.GradientTape() as tape:
+        y = tf.reduce_sum(v[0] * 3.0) + tf.reduce_sum(v[1, 1:] ** 2)
+    np.testing.assert_allclose(tape.gradient(y, v).numpy(), [[3.0, 3.0], [0.0, 8.0]])
+    v[0].assign([5.0, 6.0])  # still assignable
+    np.testing.assert_allclose(v.numpy(), [[5.0, 6.0], [3.0, 4.0]])

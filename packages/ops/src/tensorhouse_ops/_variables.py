@@ -152,7 +152,10 @@ class Variable:
         part = self._th_read()[key]
         if type(part) is not Tensor:
             return _GraphVariableSlice(part, self, key)  # symbolic, while tracing
-        return _VariableSlice(part, self, key)
+        out = _VariableSlice(part, self, key)
+        if _tape._active:  # the tape knows ``part``; the slice object is another tensor
+            _tape.record("Identity", [part], [out], {})
+        return out
 
     def _assign_slice(self, key, value):
         from ._array import _slice_update
