@@ -271,3 +271,62 @@ def test_summary_of_a_functional_model(tf):
     lines = []
     model.summary(print_fn=lines.append, line_length=76)
     assert lines == [SUMMARY]
+
+
+def _scripted(keras, values, key="val_score"):
+    """A callback that writes ``values[epoch]`` into the epoch logs before later callbacks."""
+
+    class Script(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.snapshots = []
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs[key] = values[epoch]
+            self.snapshots.append([np.array(w) for w in self.model.get_weights()])
+
+    return Script()
+
+
+@pytest.mark.parametrize(
+    "kwargs, stopped, epochs_run, weights_of",
+    [
+        ({"patience": 2}, 3, 4, 3),
+        ({"patience": 2, "restore_best_weights": True}, 3, 4, 1),
+        ({"patience": 1, "start_from_epoch": 3}, 4, 5, 4),
+        ({"patience": 2, "baseline": 3.9}, 2, 3, 2),
+        ({"patience": 2, "baseline": 4.2, "restore_best_weights": True}, 3, 4, 1),
+        ({"patience": 10, "restore_best_weights": True}, 0, 8, 5),
+        ({"patience": 0}, 2, 3, 2),
+    ],
+)  # fmt: skip
+def test_early_stopping_as_keras(tf, kwargs, stopped, epochs_run, weights_of):
+    values = [5.0, 4.0, 4.5, 4.6, 4.7, 3.0, 3.5, 3.6]
+    model = _linear(tf)
+    model.compile(tf.keras.optimizers.SGD(0.01), "mse")
+    script = _scripted(tf.keras, values)
+    stop = tf.keras.callbacks.EarlyStopping(monitor="val_score", mode="min", **kwargs)
+    history = model.fit(X, Y, batch_size=5, epochs=8, verbose=0, callbacks=[script, stop])
+    assert len(history.history["loss"]) == epochs_run
+    assert stop.stopped_epoch == stopped
+    # the weights at the end: the last epoch's, or the best epoch's when restored (even
+    # without an early stop)
+    for a, b in zip(model.get_weights(), script.snapshots[weights_of]):
+        np.testing.assert_array_equal(np.asarray(a), b)
+
+
+def test_add_loss_counts_in_the_loss(tf):
+    keras = tf.keras
+
+    class Penalty(keras.layers.Layer):
+        def call(self, x):
+            self.add_loss(0.5 * tf.reduce_sum(tf.square(x)) / 10.0)
+            return x
+
+    model = keras.Sequential([keras.Input((2,)), Penalty(), keras.layers.Dense(1)])
+    model.set_weights([np.array([[0.5], [-0.25]], "float32"), np.array([0.1], "float32")])
+    model.compile("sgd", "mse")
+    got = model.evaluate(X, Y, batch_size=10, verbose=0)
+    pred = X @ np.array([[0.5], [-0.25]]) + 0.1
+    want = np.mean((pred - Y) ** 2) + 0.5 * np.sum(X**2) / 10.0
+    np.testing.assert_allclose(got, want, rtol=1e-5)

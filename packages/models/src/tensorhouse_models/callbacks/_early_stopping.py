@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 import math
+import warnings
 
 from ._callback import Callback
 
 __all__ = ["EarlyStopping"]
-
-_log = logging.getLogger("tensorhouse_models")
 
 
 class EarlyStopping(Callback):
@@ -48,20 +46,23 @@ class EarlyStopping(Callback):
         return value - self.min_delta < reference
 
     def on_train_begin(self, logs=None):
+        # the baseline only decides when patience restarts; the best starts unset (Keras 3)
         self.wait, self.stopped_epoch = 0, 0
-        self.best = None if self.baseline is None else float(self.baseline)
-        self.best_weights, self.best_epoch = None, 0
+        self.best, self.best_weights, self.best_epoch = None, None, 0
 
     def on_epoch_end(self, epoch, logs=None):
         value = (logs or {}).get(self.monitor)
         if value is None:
-            _log.warning(
-                "Early stopping conditioned on metric `%s` which is not available. "
-                "Available metrics are: %s", self.monitor, ",".join(logs or {}),
-            )  # fmt: skip
+            warnings.warn(
+                f"Early stopping conditioned on metric `{self.monitor}` which is not "
+                f"available. Available metrics are: {','.join(logs or {})}",
+                stacklevel=2,
+            )
             return
         if epoch < self.start_from_epoch or (isinstance(value, float) and math.isnan(value)):
             return
+        if self.restore_best_weights and self.best_weights is None:
+            self.best_weights, self.best_epoch = self.model.get_weights(), epoch
         self.wait += 1
         if self._improved(value, self.best):
             self.best, self.best_epoch = value, epoch
@@ -77,5 +78,8 @@ class EarlyStopping(Callback):
     def on_train_end(self, logs=None):
         if self.stopped_epoch and self.verbose:
             print(f"Epoch {self.stopped_epoch + 1}: early stopping", flush=True)
-        if self.restore_best_weights and self.best_weights is not None and self.stopped_epoch:
+        if self.restore_best_weights and self.best_weights is not None:
+            if self.verbose:
+                print("Restoring model weights from the end of the best epoch: "
+                      f"{self.best_epoch + 1}.", flush=True)  # fmt: skip
             self.model.set_weights(self.best_weights)
