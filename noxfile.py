@@ -31,6 +31,8 @@ XLA_DEPS = ["jax>=0.4.30"]
 MKL_DEPS = ["mkl>=2024"]
 # tensorhouse-models[tensorboard]: the TensorBoard callback's tests read the files back with it
 TENSORBOARD_DEPS = ["tensorboard>=2.14"]
+# fit takes pandas DataFrames and Series, as Keras does; the trainer's tests feed it some
+PANDAS_DEPS = ["pandas>=2"]
 # the demo extra of the meta-package (the digits images, the PNG)
 DEMO_DEPS = ["scikit-learn>=1.3", "matplotlib>=3.7"]
 LAYER_EXTRAS = {"hw-runtime": XLA_DEPS, "kernels": XLA_DEPS}
@@ -73,7 +75,7 @@ def install_stack(session: nox.Session, top: str) -> None:
 def tests(session: nox.Session) -> None:
     """Build all six wheels, install them, and run every package's tests and tests/."""
     install_stack(session, "tensorhouse")
-    session.install(*TEST_DEPS, *XLA_DEPS, *MKL_DEPS, *TENSORBOARD_DEPS)
+    session.install(*TEST_DEPS, *XLA_DEPS, *MKL_DEPS, *TENSORBOARD_DEPS, *PANDAS_DEPS)
     paths = [f"packages/{p}/tests" for p in PACKAGES] + ["tests"]
     session.run("pytest", "-q", *paths, *session.posargs)
 

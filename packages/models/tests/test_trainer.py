@@ -266,3 +266,14 @@ def test_fit_prints_keras_epoch_lines(capsys):
     model.evaluate(X, Y, verbose=0)
     model.predict(X, verbose=0)
     assert capsys.readouterr().out == ""
+
+
+def test_pandas_frames_and_series_are_arrays():
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(X, columns=["a", "b", "c"])
+    target = pd.Series(Y[:, 0])
+    model = linear()
+    model.fit(frame, target, batch_size=16, epochs=3, shuffle=False, verbose=0)
+    w, b = numpy_sgd(3, 16)
+    np.testing.assert_allclose(model.get_weights()[0], w, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(model.predict(frame, verbose=0), X @ w + b, rtol=1e-4, atol=1e-5)
