@@ -1,0 +1,222 @@
+"""``run_layer_test``: one call checks a layer the way Keras 3's ``run_layer_test`` does.
+
+For a layer class, its constructor arguments and an input shape (with the batch dimension):
+1. it builds on a real batch and gives ``expected_output_shape`` (and ``expected_output_dtype``),
+   with the expected numbers of trainable and non-trainable weights;
+2. called on ``Input`` (batch unknown) it gives a symbolic tensor of that shape, batch ``None``;
+3. ``from_config(get_config())`` (and ``layers.deserialize(layers.serialize(...))``) rebuilds a
+   layer that, given the same weights, computes the same output;
+4. inside ``tensorhouse_ops.function`` it computes what it computes eagerly (in inference mode,
+   and in training mode when the layer has no randomness);
+5. with ``check_gradients``, built in float64, the gradient of ``sum(output * r)`` with respect
+   to the input and each trainable weight matches central differences.
+Each failure names the layer, the step and the numbers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tensorhouse_ops import GradientTape, constant, function, reduce_sum
+from tensorhouse_ops.nest import flatten, map_structure
+
+from .. import layers as layers_module
+
+__all__ = ["run_layer_test"]
+
+
+def _sample(shape, dtype, rng, input_range):
+    lo, hi = input_range
+    if np.dtype(dtype).kind in "iu":
+        return rng.integers(int(lo), int(hi), size=shape).astype(dtype)
+    return rng.uniform(lo, hi, size=shape).astype(dtype)
+
+
+def _numpy(x):
+    return np.asarray(x.numpy() if hasattr(x, "numpy") else x)
+
+
+def _close(a, b, rtol, atol, what):
+    for x, y in zip(flatten(a), flatten(b)):
+        np.testing.assert_allclose(_numpy(x), _numpy(y), rtol=rtol, atol=atol, err_msg=what)
+
+
+def run_layer_test(
+    layer_cls,
+    init_kwargs=None,
+    input_shape=None,
+    input_dtype="float32",
+    input_data=None,
+    expected_output_shape=None,
+    expected_output_dtype=None,
+    expected_num_trainable_weights=None,
+    expected_num_non_trainable_weights=None,
+    call_kwargs=None,
+    supports_training=True,
+    random_in_training=False,
+    check_symbolic=True,
+    check_gradients=False,
+    input_range=(-1.0, 1.0),
+    seed=0,
+    rtol=1e-5,
+    atol=1e-6,
+):
+    """Run the checks listed in the module docstring; raises ``AssertionError`` on the first
+    that fails. Returns the built layer."""
+    init_kwargs = dict(init_kwargs or {})
+    call_kwargs = dict(call_kwargs or {})
+    rng = np.random.default_rng(seed)
+    name = layer_cls.__name__
+    if input_data is None:
+        if input_shape is None:
+            raise ValueError("run_layer_test needs input_shape or input_data")
+        shapes = _as_structure(input_shape)
+        if _is_shape(shapes):
+            input_data = _sample(shapes, input_dtype, rng, input_range)
+        else:
+            input_data = [_sample(s, input_dtype, rng, input_range) for s in shapes]
+    x = map_structure(constant, input_data)
+
+    # 1. build on data; shapes, dtype and weight counts
+    layer = layer_cls(**init_kwargs)
+    out = layer(x, **call_kwargs)
+    if expected_output_shape is not None:
+        got = _shapes(out)
+        assert got == _as_structure(expected_output_shape), (
+            f"{name}: output shape {got}, expected {expected_output_shape}"
+        )
+    if expected_output_dtype is not None:
+        for t in flatten(out):
+            assert t.dtype.name == expected_output_dtype, (
+                f"{name}: output dtype {t.dtype.name}, expected {expected_output_dtype}"
+            )
+    if expected_num_trainable_weights is not None:
+        n = len(layer.trainable_weights)
+        assert n == expected_num_trainable_weights, (
+            f"{name}: {n} trainable weights, expected {expected_num_trainable_weights}"
+        )
+    if expected_num_non_trainable_weights is not None:
+        n = len(layer.non_trainable_weights)
+        assert n == expected_num_non_trainable_weights, (
+            f"{name}: {n} non-trainable weights, expected {expected_num_non_trainable_weights}"
+        )
+
+    # 2. symbolic call on Input: the same shape with the batch unknown
+    if check_symbolic and expected_output_shape is not None:
+        symbolic_layer = layer_cls(**init_kwargs)
+        inputs = map_structure(
+            lambda a: layers_module.Input(shape=a.shape[1:], dtype=str(a.dtype)), input_data
+        )
+        sym = symbolic_layer(inputs, **call_kwargs)
+        got = _shapes(sym)
+        want = _as_structure(expected_output_shape)
+        want = (None, *want[1:]) if _is_shape(want) else [(None, *w[1:]) for w in want]
+        assert got == want, f"{name}: symbolic output shape {got}, expected {want}"
+
+    # 3. config round trips, the same weights giving the same output
+    reference = layer(x, **call_kwargs)
+    for rebuilt in (
+        layer_cls.from_config(layer.get_config()),
+        layers_module.deserialize(
+            layers_module.serialize(layer), custom_objects={layer_cls.__name__: layer_cls}
+        ),
+    ):
+        rebuilt(x, **call_kwargs)
+        rebuilt.set_weights(layer.get_weights())
+        _close(rebuilt(x, **call_kwargs), reference, rtol, atol, f"{name}: config round trip")
+
+    # 4. eager == traced, inference and (when deterministic) training
+    modes = [False] + ([True] if supports_training and not random_in_training else [])
+    for training in modes:
+        kwargs = dict(call_kwargs, training=training) if supports_training else call_kwargs
+        eager = layer(x, **kwargs)
+        traced = function(lambda inp, kw=kwargs: layer(inp, **kw))(x)
+        _close(traced, eager, rtol, atol, f"{name}: traced != eager (training={training})")
+
+    # 5. gradients against central differences, in float64
+    if check_gradients:
+        _check_gradients(layer_cls, init_kwargs, input_data, call_kwargs, rng, name)
+    return layer
+
+
+def _is_shape(x):
+    return isinstance(x, tuple | list) and all(isinstance(d, int | type(None)) for d in x)
+
+
+def _as_structure(shape):
+    """A shape (a sequence of ints) as a tuple; a list of shapes as a list of tuples."""
+    if _is_shape(shape):
+        return tuple(shape)
+    return [_as_structure(s) for s in shape]
+
+
+def _shapes(tensors):
+    """The shape of a tensor, or the list of shapes of a list of tensors (symbolic or not)."""
+    if isinstance(tensors, list | tuple):
+        return [_shapes(t) for t in tensors]
+    shape = tensors.shape
+    return tuple(shape.as_list() if hasattr(shape, "as_list") else shape)
+
+
+def _check_gradients(layer_cls, init_kwargs, input_data, call_kwargs, rng, name, eps=1e-6):
+    layer = layer_cls(**dict(init_kwargs, dtype="float64"))
+    xs = [np.asarray(a, dtype=np.float64) for a in flatten(input_data)]
+    structure = input_data
+    layer(map_structure(constant, _pack(structure, xs)), **call_kwargs)
+    out_probe = layer(map_structure(constant, _pack(structure, xs)), **call_kwargs)
+    weights_r = [rng.standard_normal(_numpy(t).shape) for t in flatten(out_probe)]
+
+    def objective():
+        out = layer(map_structure(constant, _pack(structure, xs)), **call_kwargs)
+        return sum(float(np.sum(_numpy(o) * r)) for o, r in zip(flatten(out), weights_r))
+
+    tensors = [constant(a) for a in xs]
+    with GradientTape() as tape:
+        for t in tensors:
+            tape.watch(t)
+        out = layer(_pack(structure, tensors), **call_kwargs)
+        total = sum(reduce_sum(o * constant(r)) for o, r in zip(flatten(out), weights_r))
+    variables = list(layer.trainable_weights)
+    grads = tape.gradient(total, tensors + variables)
+    for i, (a, g) in enumerate(zip(xs, grads[: len(xs)])):
+        assert g is not None, f"{name}: the gradient of input {i} is None"
+        numeric = _numeric(objective, a, eps)
+        np.testing.assert_allclose(_numpy(g), numeric, rtol=1e-4, atol=1e-6,
+                                   err_msg=f"{name}: gradient of input {i}")  # fmt: skip
+    for v, g in zip(variables, grads[len(xs) :]):
+        assert g is not None, f"{name}: the gradient of {v.name} is None"
+        value = np.array(_numpy(v))
+        picked = rng.permutation(value.size)[:40]  # a sample of entries keeps it quick
+        numeric = []
+        for j in picked:
+            diffs = []
+            for sign in (1, -1):
+                moved = value.copy()
+                moved.reshape(-1)[j] += sign * eps
+                v.assign(moved)
+                diffs.append(objective())
+            numeric.append((diffs[0] - diffs[1]) / (2 * eps))
+        v.assign(value)
+        np.testing.assert_allclose(_numpy(g).reshape(-1)[picked], numeric, rtol=1e-4, atol=1e-6,
+                                   err_msg=f"{name}: gradient of {v.name}")  # fmt: skip
+
+
+def _pack(structure, flat):
+    from tensorhouse_ops.nest import pack_sequence_as
+
+    return pack_sequence_as(structure, list(flat))
+
+
+def _numeric(objective, a, eps):
+    """Central differences of ``objective`` in each entry of ``a`` (changed in place)."""
+    out = np.zeros_like(a)
+    flat, grad = a.reshape(-1), out.reshape(-1)
+    for j in range(flat.size):
+        old = flat[j]
+        flat[j] = old + eps
+        up = objective()
+        flat[j] = old - eps
+        down = objective()
+        flat[j] = old
+        grad[j] = (up - down) / (2 * eps)
+    return out

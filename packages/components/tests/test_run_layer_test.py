@@ -1,0 +1,139 @@
+"""Every layer family through ``testing.run_layer_test``: shapes, symbolic shapes, config round
+trips with the same weights, eager == traced and (where cheap) float64 gradients against
+central differences."""
+
+import pytest
+
+from tensorhouse_components import layers
+from tensorhouse_components.testing import run_layer_test
+
+CASES = [
+    # (class, init kwargs, input shape, expected output shape, extra run_layer_test kwargs)
+    (
+        layers.Dense,
+        {"units": 4},
+        (2, 3),
+        (2, 4),
+        {"expected_num_trainable_weights": 2, "check_gradients": True},
+    ),
+    (layers.Dense, {"units": 2, "activation": "tanh"}, (2, 5, 3), (2, 5, 2), {}),
+    (
+        layers.EinsumDense,
+        {"equation": "ab,bc->ac", "output_shape": 4, "bias_axes": "c"},
+        (2, 3),
+        (2, 4),
+        {"check_gradients": True},
+    ),
+    (
+        layers.Conv1D,
+        {"filters": 3, "kernel_size": 2},
+        (2, 6, 4),
+        (2, 5, 3),
+        {"check_gradients": True},
+    ),
+    (
+        layers.Conv2D,
+        {"filters": 3, "kernel_size": 3, "padding": "same"},
+        (2, 5, 5, 2),
+        (2, 5, 5, 3),
+        {"check_gradients": True},
+    ),
+    (
+        layers.Conv2D,
+        {"filters": 4, "kernel_size": 2, "strides": 2, "groups": 2},
+        (1, 6, 6, 4),
+        (1, 3, 3, 4),
+        {},
+    ),
+    (
+        layers.Conv2DTranspose,
+        {"filters": 2, "kernel_size": 3, "strides": 2},
+        (1, 4, 4, 3),
+        (1, 9, 9, 2),
+        {"check_symbolic": False},
+    ),
+    (layers.DepthwiseConv2D, {"kernel_size": 3}, (2, 5, 5, 2), (2, 3, 3, 2), {}),
+    (layers.SeparableConv2D, {"filters": 3, "kernel_size": 3}, (2, 5, 5, 2), (2, 3, 3, 3), {}),
+    (layers.MaxPooling2D, {}, (2, 4, 4, 3), (2, 2, 2, 3), {}),
+    (layers.AveragePooling1D, {"pool_size": 2}, (2, 6, 3), (2, 3, 3), {}),
+    (layers.GlobalAveragePooling2D, {}, (2, 4, 4, 3), (2, 3), {}),
+    (
+        layers.BatchNormalization,
+        {},
+        (4, 3),
+        (4, 3),
+        {
+            "expected_num_trainable_weights": 2,
+            "expected_num_non_trainable_weights": 2,
+            "supports_training": False,
+        },
+    ),
+    (layers.LayerNormalization, {}, (2, 5), (2, 5), {"check_gradients": True}),
+    (layers.GroupNormalization, {"groups": 2}, (2, 3, 4), (2, 3, 4), {}),
+    (layers.UnitNormalization, {}, (2, 5), (2, 5), {}),
+    (layers.Dropout, {"rate": 0.5, "seed": 1}, (2, 6), (2, 6), {"random_in_training": True}),
+    (
+        layers.GaussianNoise,
+        {"stddev": 0.1, "seed": 1},
+        (2, 6),
+        (2, 6),
+        {"random_in_training": True},
+    ),
+    (layers.Flatten, {}, (2, 3, 4), (2, 12), {}),
+    (layers.Reshape, {"target_shape": (2, 6)}, (2, 3, 4), (2, 2, 6), {}),
+    (layers.Permute, {"dims": (2, 1)}, (2, 3, 4), (2, 4, 3), {}),
+    (layers.RepeatVector, {"n": 3}, (2, 4), (2, 3, 4), {}),
+    (layers.ZeroPadding2D, {"padding": 1}, (1, 3, 3, 2), (1, 5, 5, 2), {}),
+    (layers.Cropping1D, {"cropping": (1, 1)}, (2, 5, 3), (2, 3, 3), {}),
+    (layers.UpSampling2D, {"size": 2}, (1, 2, 3, 1), (1, 4, 6, 1), {}),
+    (layers.ReLU, {"max_value": 0.5}, (2, 4), (2, 4), {}),
+    (layers.LeakyReLU, {}, (2, 4), (2, 4), {}),
+    (layers.PReLU, {}, (2, 4), (2, 4), {"expected_num_trainable_weights": 1}),
+    (layers.ELU, {}, (2, 4), (2, 4), {}),
+    (layers.Softmax, {}, (2, 4), (2, 4), {"check_gradients": True}),
+    (layers.Activation, {"activation": "sigmoid"}, (2, 4), (2, 4), {}),
+    (
+        layers.Embedding,
+        {"input_dim": 10, "output_dim": 3},
+        (2, 5),
+        (2, 5, 3),
+        {"input_dtype": "int32", "input_range": (0, 10)},
+    ),
+    (layers.SimpleRNN, {"units": 3}, (2, 4, 2), (2, 3), {"check_gradients": True}),
+    (layers.LSTM, {"units": 3, "return_sequences": True}, (2, 4, 2), (2, 4, 3), {}),
+    (layers.GRU, {"units": 3}, (2, 4, 2), (2, 3), {}),
+    (layers.Concatenate, {}, [(2, 3), (2, 2)], (2, 5), {}),
+    (layers.Add, {}, [(2, 3), (2, 3)], (2, 3), {}),
+    (layers.Dot, {"axes": 1}, [(2, 3), (2, 3)], (2, 1), {}),
+]
+
+
+@pytest.mark.parametrize(
+    "cls, kwargs, input_shape, output_shape, extra",
+    CASES,
+    ids=[f"{c[0].__name__}-{i}" for i, c in enumerate(CASES)],
+)
+def test_layer(cls, kwargs, input_shape, output_shape, extra):
+    run_layer_test(cls, kwargs, input_shape=input_shape, expected_output_shape=output_shape,
+                   **extra)  # fmt: skip
+
+
+def test_run_layer_test_fails_a_broken_layer():
+    class WrongGradient(layers.Layer):
+        def build(self, input_shape):
+            self.w = self.add_weight(shape=(input_shape[-1],), initializer="ones")
+
+        def call(self, x):
+            from tensorhouse_ops import stop_gradient
+
+            return x * stop_gradient(self.w)  # the gradient of w is lost
+
+        def get_config(self):
+            return super().get_config()
+
+    with pytest.raises(AssertionError, match="gradient"):
+        run_layer_test(WrongGradient, {}, input_shape=(2, 3), expected_output_shape=(2, 3),
+                       check_gradients=True, check_symbolic=False)  # fmt: skip
+    with pytest.raises(AssertionError, match="output shape"):
+        run_layer_test(layers.Dense, {"units": 4}, input_shape=(2, 3),
+                       expected_output_shape=(2, 5))  # fmt: skip
