@@ -3,6 +3,23 @@
 from tensorhouse_models import data as _data
 
 AUTOTUNE = _data.AUTOTUNE
+INFINITE_CARDINALITY = _data.INFINITE_CARDINALITY
+UNKNOWN_CARDINALITY = _data.UNKNOWN_CARDINALITY
 Dataset = _data.Dataset
+DatasetSpec = _data.DatasetSpec
+Options = _data.Options
+TextLineDataset = _data.TextLineDataset
+ThreadingOptions = _data.ThreadingOptions
+experimental = _data.experimental
 
-__all__ = ["AUTOTUNE", "Dataset"]
+__all__ = [
+    "AUTOTUNE",
+    "INFINITE_CARDINALITY",
+    "UNKNOWN_CARDINALITY",
+    "Dataset",
+    "DatasetSpec",
+    "Options",
+    "TextLineDataset",
+    "ThreadingOptions",
+    "experimental",
+]

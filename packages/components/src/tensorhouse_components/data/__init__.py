@@ -1,5 +1,19 @@
-"""Input pipelines (``tf.data``): ``Dataset`` and its constants."""
+"""Input pipelines (``tf.data``): ``Dataset``, ``TextLineDataset``, ``Options`` and the
+constants."""
 
-from ._dataset import AUTOTUNE, INFINITE_CARDINALITY, UNKNOWN_CARDINALITY, Dataset
+from . import experimental
+from ._dataset import AUTOTUNE, INFINITE_CARDINALITY, UNKNOWN_CARDINALITY, Dataset, DatasetSpec
+from ._options import Options, ThreadingOptions
+from ._readers import TextLineDataset
 
-__all__ = ["AUTOTUNE", "INFINITE_CARDINALITY", "UNKNOWN_CARDINALITY", "Dataset"]
+__all__ = [
+    "AUTOTUNE",
+    "INFINITE_CARDINALITY",
+    "UNKNOWN_CARDINALITY",
+    "Dataset",
+    "DatasetSpec",
+    "Options",
+    "TextLineDataset",
+    "ThreadingOptions",
+    "experimental",
+]

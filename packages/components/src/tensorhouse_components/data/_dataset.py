@@ -1,22 +1,27 @@
 """``Dataset``: an input pipeline of Python iterators over host (NumPy) elements.
 
-Elements travel through the pipeline as NumPy arrays (nested in tuples and dicts, TF's rule:
-lists are values, not structure) and become ops tensors only where the user sees them: when
-the dataset is iterated and when a ``map`` function is called. Slicing, shuffling and batching
-are host work, so they cost no kernel launches.
+Elements travel through the pipeline as NumPy arrays (strings as object arrays of ``bytes``)
+nested in tuples, namedtuples and dicts (TF's rule: lists are values, not structure) and become
+ops tensors only where the user sees them: when the dataset is iterated and when a function
+given to a transformation is called. Every dataset knows its ``element_spec`` (TF's, with
+unknown dimensions where TF has them) and its ``cardinality`` (TF's propagation rules).
 
-Order is deterministic: ``shuffle`` draws from a generator seeded through ``ops.random``'s seed
-rules (the global seed from ``utils.set_random_seed``, or an explicit ``seed``), a parallel
-``map`` keeps the input order, and ``prefetch`` runs the upstream pipeline in one background
-thread without reordering. Random ops called inside a ``map`` function that runs on threads
-(``num_parallel_calls`` or a later ``prefetch``) take op seeds in thread order: give them
-explicit seeds when runs must repeat.
+Functions given to ``map``, ``filter``, ``flat_map`` and the others run eagerly, once per
+element, on ops tensors. The ``element_spec`` of a ``map``/``scan`` result is found by tracing
+the function once with ``tensorhouse_ops.function`` on the input spec (as TF does); a function
+that cannot trace is called on the first element instead. Running the traced function per
+element is a later step.
+
+Order is deterministic unless asked otherwise: ``shuffle`` draws from a generator seeded
+through ``ops.random``'s seed rules, a parallel ``map`` and a parallel ``interleave`` keep the
+sequential order unless ``deterministic=False`` (or ``Options.deterministic = False``), and
+``prefetch`` runs the upstream pipeline in one background thread without reordering. Closing
+an iterator (``break``, or dropping it) stops and joins every thread it started.
 """
 
 from __future__ import annotations
 
 import collections
-import concurrent.futures
 import math
 import os
 import queue
@@ -25,56 +30,113 @@ import threading
 
 import numpy as np
 
-from tensorhouse_ops import Tensor, Variable, constant, convert_to_tensor, random
+from tensorhouse_ops import TensorShape, TensorSpec, constant, errors, function, random
 
-__all__ = ["AUTOTUNE", "INFINITE_CARDINALITY", "UNKNOWN_CARDINALITY", "Dataset"]
+from . import _structure as st
+from . import _threads
+from ._options import Options
+
+__all__ = ["AUTOTUNE", "INFINITE_CARDINALITY", "UNKNOWN_CARDINALITY", "Dataset", "DatasetSpec"]
 
 AUTOTUNE = -1
 INFINITE_CARDINALITY = -1
 UNKNOWN_CARDINALITY = -2
+_INF, _UNK = INFINITE_CARDINALITY, UNKNOWN_CARDINALITY
 _AUTOTUNE_THREADS = min(8, os.cpu_count() or 1)
 _AUTOTUNE_PREFETCH = 2
 
 
-# ---- nested structures (tuples and dicts are structure; everything else is a value) ----------
+class DatasetSpec:
+    """The spec of a dataset-valued element (``window``'s elements)."""
+
+    def __init__(self, element_spec, dataset_shape=()):
+        self.element_spec = element_spec
+        self.shape = TensorShape(dataset_shape)
+
+    def __eq__(self, other):
+        return (
+            isinstance(other, DatasetSpec)
+            and self.element_spec == other.element_spec
+            and self.shape.as_list() == other.shape.as_list()
+        )
+
+    def __hash__(self):
+        return hash(repr(self))
+
+    def __repr__(self):
+        return f"DatasetSpec({self.element_spec!r}, TensorShape({self.shape.as_list()}))"
 
 
-def _map(fn, x):
-    if isinstance(x, tuple):
-        return tuple(_map(fn, v) for v in x)
-    if isinstance(x, dict):
-        return {k: _map(fn, v) for k, v in x.items()}
-    return fn(x)
+def _call(fn, element):
+    """TF's calling convention: a plain tuple element is unpacked into arguments."""
+    return fn(*element) if type(element) is tuple else fn(element)
 
 
-def _leaves(x):
-    if isinstance(x, tuple):
-        return [leaf for v in x for leaf in _leaves(v)]
-    if isinstance(x, dict):
-        return [leaf for k in x for leaf in _leaves(x[k])]
-    return [x]
+def _call_on_host(fn, element):
+    out = _call(fn, st.map_structure(st.to_tensor, element))
+    if isinstance(out, list):
+        out = tuple(out)
+    return st.map_structure(st.to_host, out)
 
 
-def _zip_map(fn, structures):
-    first = structures[0]
-    if isinstance(first, tuple):
-        return tuple(_zip_map(fn, [s[i] for s in structures]) for i in range(len(first)))
-    if isinstance(first, dict):
-        return {k: _zip_map(fn, [s[k] for s in structures]) for k in first}
-    return fn(structures)
+def _positive(name, value):
+    value = int(value)
+    if value <= 0:
+        what = name.replace("_", " ").capitalize()
+        raise errors.InvalidArgumentError(
+            None, None, f"{what} must be greater than zero. Received: {name}={value}"
+        )
+    return value
 
 
-def _to_host(x) -> np.ndarray:
-    """A value as a NumPy array, with TF's default dtypes for Python values."""
-    if isinstance(x, Tensor | Variable):
-        return np.asarray(x.numpy())
-    if isinstance(x, np.ndarray | np.generic):
-        return np.asarray(x)
-    return np.asarray(convert_to_tensor(x).numpy())
+def _workers(num_parallel_calls, ctx):
+    if num_parallel_calls is None:
+        return 1
+    n = _AUTOTUNE_THREADS if num_parallel_calls == AUTOTUNE else int(num_parallel_calls)
+    cap = ctx.threading.private_threadpool_size
+    if cap:
+        n = min(n, int(cap))
+    return max(1, n)
 
 
-def _to_tensor(x):
-    return constant(x)
+def _check_parallel_calls(num_parallel_calls):
+    if num_parallel_calls is None:
+        return None
+    n = int(num_parallel_calls)
+    if n == 0 or n < AUTOTUNE:
+        raise ValueError(
+            "num_parallel_calls must be a positive integer or AUTOTUNE (-1). "
+            f"Received: num_parallel_calls={n}"
+        )
+    return n
+
+
+def _deterministic(deterministic, ctx):
+    if deterministic is not None:
+        return bool(deterministic)
+    return ctx.deterministic is not False
+
+
+def _stack(elements):
+    def stack(leaves):
+        first = leaves[0]
+        for i, leaf in enumerate(leaves):
+            if leaf.shape != first.shape:
+                raise errors.InvalidArgumentError(
+                    None,
+                    None,
+                    "Cannot batch tensors with different shapes in component. First element "
+                    f"had shape {list(first.shape)} and element {i} had shape {list(leaf.shape)}.",
+                )
+        return np.stack(leaves)
+
+    return st.zip_map(stack, elements)
+
+
+def _as_dataset(x, what):
+    if not isinstance(x, Dataset):
+        raise TypeError(f"`{what}` must return a `tf.data.Dataset` object. Got {type(x)}.")
+    return x
 
 
 # ---- the dataset ----------------------------------------------------------------------------
@@ -82,28 +144,88 @@ def _to_tensor(x):
 
 class Dataset:
     """TF's ``tf.data.Dataset``: build with the ``from_*`` constructors, chain transformations,
-    iterate to get ops tensors (tuples stay tuples, dicts stay dicts)."""
+    iterate to get ops tensors (tuples, namedtuples and dicts keep their structure)."""
 
-    def __init__(self, host_iter, cardinality: int, source=None):
-        # host_iter: a zero-argument callable returning an iterator of host elements.
-        self._host_iter = host_iter
+    def __init__(self, make_iter, cardinality, spec, kind="", inputs=(), source=None):
+        # make_iter(ctx) returns an iterator of host elements; ctx is the pipeline's Options.
+        self._make_iter = make_iter
         self._cardinality = int(cardinality)
+        self._spec = spec  # a structure of specs, or a zero-argument callable giving one
+        self._kind = kind
+        self._inputs = tuple(inputs)
+        self._options = None
         self._source = source  # the (structure, length) of a from_tensor_slices dataset
+
+    def _derive(self, make_iter, cardinality, spec, kind, inputs=None, source=None):
+        return Dataset(make_iter, cardinality, spec, kind, (self,) if inputs is None else inputs,
+                       source)  # fmt: skip
+
+    def _host_iter(self, ctx=None):
+        return self._make_iter(self.options() if ctx is None else ctx)
+
+    # ---- structure, size, options -------------------------------------------------------
+    @property
+    def element_spec(self):
+        """The structure of ``TensorSpec``s (or ``DatasetSpec``s) of one element."""
+        if callable(self._spec):
+            self._spec = self._spec()
+        return self._spec
+
+    def cardinality(self):
+        """The number of elements as an int64 scalar tensor; -1 infinite, -2 unknown."""
+        return constant(self._cardinality, dtype="int64")
+
+    def __len__(self):
+        if self._cardinality == _INF:
+            raise TypeError("The dataset is infinite.")
+        if self._cardinality == _UNK:
+            raise TypeError("The dataset length is unknown.")
+        return self._cardinality
+
+    def __bool__(self):
+        return True
+
+    def __repr__(self):
+        return f"<_{self._kind}Dataset element_spec={self.element_spec!r}>"
+
+    def options(self):
+        """The pipeline's ``Options``: those of its inputs, then its own, merged."""
+        merged = Options()
+        for d in self._inputs:
+            merged = merged.merge(d.options())
+        if self._options is not None:
+            merged = merged.merge(self._options)
+        return merged
+
+    def with_options(self, options, name=None):
+        """This dataset with ``options`` set for the whole pipeline."""
+        if not isinstance(options, Options):
+            raise TypeError(f"`options` must be a `tf.data.Options`; received {type(options)}")
+        out = self._derive(self._make_iter, self._cardinality, lambda: self.element_spec,
+                           "Options")  # fmt: skip
+        out._options = options
+        return out
+
+    # ---- iteration ------------------------------------------------------------------------
+    def __iter__(self):
+        return OwnedIterator(self)
+
+    def as_numpy_iterator(self):
+        """The elements as NumPy values: arrays, NumPy scalars, ``bytes`` for strings."""
+        return _numpy(self._host_iter())
 
     # ---- constructors -------------------------------------------------------------------
     @staticmethod
     def from_tensor_slices(tensors, name=None):
         """One element per row of the leading axis: ``(x, y)`` gives ``(x[i], y[i])``."""
-        data = _map(_to_host, tensors)
-        leaves = _leaves(data)
-        if not leaves:
-            raise ValueError("from_tensor_slices needs at least one tensor")
+        data = st.map_structure(st.to_host, tensors)
+        leaves = st.flatten(data)
         lengths = []
         for leaf in leaves:
             if leaf.ndim == 0:
                 raise ValueError(
-                    f"from_tensor_slices: every component needs a leading axis to slice; "
-                    f"got a scalar ({leaf!r})"
+                    "Unbatching a tensor is only supported for rank >= 1; from_tensor_slices "
+                    f"received a scalar component ({leaf!r})"
                 )
             lengths.append(leaf.shape[0])
         if len(set(lengths)) != 1:
@@ -113,29 +235,106 @@ class Dataset:
             )
         n = lengths[0]
 
-        def it():
+        def it(ctx):
             for i in range(n):
-                yield _map(lambda a, i=i: a[i], data)
+                yield st.map_structure(lambda a, i=i: a[i, ...], data)
 
-        return Dataset(it, n, source=(data, n))
+        spec = st.map_structure(lambda a: st.spec_of(a, drop_leading=True), data)
+        return Dataset(it, n, spec, "TensorSlice", source=(data, n))
 
     @staticmethod
     def from_tensors(tensors, name=None):
         """A dataset of one element: ``tensors`` itself."""
-        data = _map(_to_host, tensors)
-        return Dataset(lambda: iter([data]), 1)
+        data = st.map_structure(st.to_host, tensors)
+        return Dataset(lambda ctx: iter([data]), 1, st.map_structure(st.spec_of, data), "Tensor")
 
     @staticmethod
     def range(*args, dtype="int64", name=None):
         """``range(stop)``, ``range(start, stop)``, ``range(start, stop, step)`` (int64)."""
         r = range(*[int(a) for a in args])
-        np_dtype = np.dtype(getattr(dtype, "name", dtype))
+        np_dtype = np.dtype(st.dtype_name(dtype))
 
-        def it():
+        def it(ctx):
             for v in r:
                 yield np.asarray(v, dtype=np_dtype)
 
-        return Dataset(it, len(r))
+        return Dataset(it, len(r), TensorSpec([], np_dtype.name), "Range")
+
+    @staticmethod
+    def from_generator(generator, output_types=None, output_shapes=None, args=None,
+                       output_signature=None, name=None):  # fmt: skip
+        """Elements from ``generator(*args)``, called anew on each pass, checked against
+        ``output_signature`` (or the legacy ``output_types`` / ``output_shapes``)."""
+        if not callable(generator):
+            raise TypeError("`generator` must be a Python callable.")
+        if output_signature is not None:
+            if output_types is not None or output_shapes is not None:
+                raise TypeError(
+                    "The `output_types` and `output_shapes` arguments can not be used together "
+                    "with the `output_signature` argument."
+                )
+            for s in st.flatten(output_signature):
+                if not isinstance(s, TensorSpec):
+                    raise TypeError(
+                        "`output_signature` must contain objects that are subclass of "
+                        f"`tf.TypeSpec` but found {type(s)} which is not."
+                    )
+            spec = output_signature
+        else:
+            if output_types is None:
+                raise TypeError(
+                    "To specify the output signature you need to provide either the "
+                    "`output_signature` argument or the `output_types` argument."
+                )
+            if output_shapes is None:
+                spec = st.map_structure(lambda t: TensorSpec(None, t), output_types)
+            else:
+                spec = st.zip_map(
+                    lambda pair: TensorSpec(st.as_shape(pair[1]), pair[0]),
+                    [output_types, _shapes_like(output_types, output_shapes)],
+                )
+        call_args = tuple(st.to_numpy(st.to_host(a)) for a in (args or ()))
+
+        def check(value, s):
+            try:
+                a = st.to_host(value, s.dtype)
+            except (TypeError, ValueError) as e:
+                raise errors.InvalidArgumentError(
+                    None, None,
+                    f"TypeError: `generator` yielded an element that could not be converted to "
+                    f"the expected type. The expected type was {st.dtype_name(s.dtype)}, but the "
+                    f"yielded element was {value!r}.",
+                ) from e  # fmt: skip
+            if st.host_dtype(a) != st.dtype_name(s.dtype):
+                raise errors.InvalidArgumentError(
+                    None, None,
+                    f"TypeError: `generator` yielded an element of type {st.host_dtype(a)} "
+                    f"where an element of type {st.dtype_name(s.dtype)} was expected.",
+                )  # fmt: skip
+            if not st.fits(a, s):
+                raise errors.InvalidArgumentError(
+                    None, None,
+                    f"TypeError: `generator` yielded an element of shape {a.shape} where an "
+                    f"element of shape {tuple(st.dims(s))} was expected.",
+                )  # fmt: skip
+            return a
+
+        def it(ctx):
+            for value in generator(*call_args):
+                if isinstance(value, list) and isinstance(spec, tuple):
+                    value = tuple(value)
+                if not st.same_structure(value, spec) and isinstance(spec, tuple | dict):
+                    raise errors.InvalidArgumentError(
+                        None, None,
+                        "TypeError: `generator` yielded an element that did not match the "
+                        f"expected structure. Expected: {spec}; got: {value!r}",
+                    )  # fmt: skip
+                if isinstance(spec, tuple | dict):
+                    yield st.zip_map(lambda vs: check(*vs), [value, spec])
+                else:
+                    yield check(value, spec)
+
+        return Dataset(it, _UNK, spec, "FlatMap")
 
     @staticmethod
     def zip(*datasets, name=None):
@@ -143,185 +342,522 @@ class Dataset:
         if len(datasets) == 1 and isinstance(datasets[0], tuple | dict):
             datasets = datasets[0]
         structure = datasets
-        flat = list(structure.values()) if isinstance(structure, dict) else list(structure)
+        flat = st.flatten(structure)
         for d in flat:
             if not isinstance(d, Dataset):
-                raise TypeError(f"Dataset.zip takes datasets; received {type(d).__name__}")
+                raise TypeError(
+                    "Invalid input to `zip`. Inputs are expected to be (nested) structures of "
+                    f"`tf.data.Dataset` objects. Python `list` is not supported. Received {d!r}"
+                )
 
-        def it():
-            for parts in zip(*[d._host_iter() for d in flat]):
-                if isinstance(structure, dict):
-                    yield dict(zip(structure.keys(), parts))
-                else:
-                    yield tuple(parts)
+        def it(ctx):
+            for parts in zip(*[d._make_iter(ctx) for d in flat]):
+                yield st.pack(structure, parts)
 
         cards = [d._cardinality for d in flat]
         finite = [c for c in cards if c >= 0]
         if finite:
             card = min(finite)
-        elif UNKNOWN_CARDINALITY in cards:
-            card = UNKNOWN_CARDINALITY
+        elif _UNK in cards:
+            card = _UNK
         else:
-            card = INFINITE_CARDINALITY
-        return Dataset(it, card)
+            card = _INF
+        spec = lambda: st.map_structure(lambda d: d.element_spec, structure)  # noqa: E731
+        return Dataset(it, card, spec, "Zip", flat)
 
-    # ---- iteration ----------------------------------------------------------------------
-    def __iter__(self):
-        for element in self._host_iter():
-            yield _map(_to_tensor, element)
+    @staticmethod
+    def sample_from_datasets(datasets, weights=None, seed=None, stop_on_empty_dataset=False,
+                             rerandomize_each_iteration=None):  # fmt: skip
+        """Draw each element from a dataset picked at random with ``weights`` (uniform)."""
+        datasets = list(datasets)
+        if not datasets:
+            raise ValueError("Invalid `datasets`. `datasets` should not be empty.")
+        n = len(datasets)
+        w = np.full(n, 1.0 / n) if weights is None else np.asarray(st.to_host(weights), "float64")
+        if w.shape != (n,):
+            raise ValueError(
+                "Invalid `weights`. The shape of `weights` should be compatible with `[ndatasets]`"
+                f", but got `weights.shape={w.shape}` for {n} datasets."
+            )
+        spec = _common_spec(datasets)
+        s1, s2 = random.get_seed(seed)
+        if s1 is None:
+            s1, s2 = secrets.randbits(63), secrets.randbits(63)
+        passes = _Counter()
 
-    def as_numpy_iterator(self):
-        """The elements as NumPy arrays (copies), in the same nested structure."""
-        for element in self._host_iter():
-            yield _map(np.array, element)
+        def it(ctx):
+            rng = np.random.default_rng([s1 & (2**63 - 1), s2 & (2**63 - 1), passes.next()])
+            iters = [d._make_iter(ctx) for d in datasets]
+            live = np.array(w, dtype="float64")
+            while live.sum() > 0:
+                i = int(rng.choice(n, p=live / live.sum()))
+                try:
+                    yield next(iters[i])
+                except StopIteration:
+                    if stop_on_empty_dataset:
+                        return
+                    live[i] = 0.0
 
-    def cardinality(self):
-        """The number of elements as an int64 scalar tensor; -1 infinite, -2 unknown."""
-        return constant(self._cardinality, dtype="int64")
+        cards = [d._cardinality for d in datasets]
+        card = _INF if _INF in cards else _UNK
+        return Dataset(it, card, spec, "DirectedInterleave", datasets)
 
-    def __len__(self):
-        if self._cardinality == INFINITE_CARDINALITY:
-            raise TypeError("The dataset is infinite.")
-        if self._cardinality == UNKNOWN_CARDINALITY:
-            raise TypeError("The dataset length is unknown.")
-        return self._cardinality
+    @staticmethod
+    def choose_from_datasets(datasets, choice_dataset, stop_on_empty_dataset=True):
+        """Element ``k`` from ``datasets[choice_k]``, ``choice_dataset`` giving int64 ``k``s."""
+        datasets = list(datasets)
+        if not datasets:
+            raise ValueError("Invalid `datasets`. `datasets` should not be empty.")
+        cs = choice_dataset.element_spec if isinstance(choice_dataset, Dataset) else None
+        if not (
+            isinstance(cs, TensorSpec) and st.dtype_name(cs.dtype) == "int64" and cs.shape == []
+        ):
+            raise TypeError(
+                "Invalid `choice_dataset`. Elements of `choice_dataset` must be scalar `tf.int64` "
+                f"tensors but are {cs}."
+            )
+        spec = _common_spec(datasets)
 
-    def __bool__(self):
-        return True
+        def it(ctx):
+            iters = [d._make_iter(ctx) for d in datasets]
+            done = [False] * len(iters)
+            for k in choice_dataset._make_iter(ctx):
+                k = int(k)
+                if not 0 <= k < len(iters):
+                    raise errors.InvalidArgumentError(
+                        None, None,
+                        f"Selector index out of range: {k} not in [0, {len(iters)})",
+                    )  # fmt: skip
+                if done[k]:
+                    continue
+                try:
+                    yield next(iters[k])
+                except StopIteration:
+                    if stop_on_empty_dataset:
+                        return
+                    done[k] = True
+                    if all(done):
+                        return
 
-    def __repr__(self):
-        return f"<Dataset cardinality={self._cardinality}>"
+        return Dataset(it, _UNK, spec, "DirectedInterleave", [*datasets, choice_dataset])
 
-    # ---- transformations ------------------------------------------------------------------
+    @staticmethod
+    def list_files(file_pattern, shuffle=None, seed=None, name=None):
+        """The file names matching ``file_pattern`` (a glob or a list of them) as strings,
+        shuffled unless ``shuffle=False``."""
+        from ._readers import matching_files
+
+        files = matching_files(file_pattern)
+        ds = Dataset.from_tensor_slices(np.asarray(files, dtype=object).reshape(-1))
+        if shuffle is None or shuffle:
+            ds = ds.shuffle(max(1, len(files)), seed=seed)
+        return ds
+
+    # ---- element-wise transformations -----------------------------------------------------
     def map(self, map_func, num_parallel_calls=None, deterministic=None, name=None):
         """``map_func(*element)`` for tuple elements, ``map_func(element)`` otherwise.
 
-        The function gets ops tensors and may return tensors, arrays or Python values, nested
-        in tuples and dicts. With ``num_parallel_calls`` (a count or ``AUTOTUNE``) calls run on
-        a thread pool; results keep the input order.
+        With ``num_parallel_calls`` (a count or ``AUTOTUNE``) calls run on a thread pool; results
+        keep the input order unless ``deterministic=False``.
         """
-        if num_parallel_calls is not None:
-            num_parallel_calls = int(num_parallel_calls)
-            if num_parallel_calls == 0 or num_parallel_calls < AUTOTUNE:
-                raise ValueError(
-                    "num_parallel_calls must be a positive int, AUTOTUNE or None. "
-                    f"Received: num_parallel_calls={num_parallel_calls}"
-                )
+        num_parallel_calls = _check_parallel_calls(num_parallel_calls)
         source = self
 
         def apply(element):
-            args = _map(_to_tensor, element)
-            out = map_func(*args) if isinstance(args, tuple) else map_func(args)
-            return _map(_to_host, out)
+            return _call_on_host(map_func, element)
 
-        if num_parallel_calls is None or num_parallel_calls == 1:
-
-            def it():
-                for element in source._host_iter():
+        def it(ctx):
+            workers = _workers(num_parallel_calls, ctx)
+            upstream = source._make_iter(ctx)
+            if num_parallel_calls is None:
+                for element in upstream:
                     yield apply(element)
+            else:
+                det = _deterministic(deterministic, ctx)
+                yield from _threads.parallel_map(apply, iter(upstream), workers, det)
 
-        else:
-            workers = _AUTOTUNE_THREADS if num_parallel_calls == AUTOTUNE else num_parallel_calls
+        kind = "Map" if num_parallel_calls is None else "ParallelMap"
+        return self._derive(it, self._cardinality, self._fn_spec(map_func), kind)
 
-            def it():
-                yield from _ordered_parallel_map(apply, source._host_iter(), workers)
+    def _fn_spec(self, fn):
+        """The output spec of ``fn`` on this dataset's elements: traced once on the input spec,
+        or (a function that cannot trace) called on the first element, keeping its ranks."""
 
-        return Dataset(it, self._cardinality)
+        def spec():
+            try:
+                return self._traced_spec(fn)
+            except Exception:
+                for element in self._host_iter():
+                    return st.map_structure(_loose_spec, _call_on_host(fn, element))
+                raise
 
+        return spec
+
+    def filter(self, predicate, name=None):
+        """The elements for which ``predicate(*element)`` is true (a boolean scalar)."""
+        self._check_predicate(predicate)
+        source = self
+
+        def it(ctx):
+            for element in source._make_iter(ctx):
+                if _truth(_call(predicate, st.map_structure(st.to_tensor, element)), "filter"):
+                    yield element
+
+        return self._derive(it, _UNK, lambda: self.element_spec, "Filter")
+
+    def take_while(self, predicate, name=None):
+        """The elements up to the first for which ``predicate`` is false."""
+        self._check_predicate(predicate)
+        source = self
+
+        def it(ctx):
+            for element in source._make_iter(ctx):
+                if not _truth(_call(predicate, st.map_structure(st.to_tensor, element)), "take"):
+                    return
+                yield element
+
+        return self._derive(it, _UNK, lambda: self.element_spec, "TakeWhile")
+
+    def _traced_spec(self, fn):
+        """The output spec of ``fn`` traced once on this dataset's element spec."""
+        traced = function(lambda element: _call(fn, element))
+        out = traced.get_concrete_function(self.element_spec).structured_outputs
+        if isinstance(out, list):
+            out = tuple(out)
+        return st.map_structure(st.spec_of_output, out)
+
+    def _check_predicate(self, predicate):
+        """TF's check at construction: a predicate that traces must give a bool scalar."""
+        try:
+            spec = self._traced_spec(predicate)
+        except Exception:
+            return
+        if not (
+            isinstance(spec, TensorSpec) and st.dtype_name(spec.dtype) == "bool"
+            and st.dims(spec) == []
+        ):  # fmt: skip
+            raise ValueError(
+                "Invalid `predicate`. `predicate` must return a `tf.bool` scalar tensor but its "
+                f"return type is{spec}."
+            )
+
+    def enumerate(self, start=0, name=None):
+        """``(index, element)`` pairs, the index an int64 scalar."""
+        source = self
+
+        def it(ctx):
+            for i, element in enumerate(source._make_iter(ctx), start=int(start)):
+                yield (np.asarray(i, dtype=np.int64), element)
+
+        spec = lambda: (TensorSpec([], "int64"), self.element_spec)  # noqa: E731
+        return self._derive(it, self._cardinality, spec, "Zip")
+
+    def scan(self, initial_state, scan_func, name=None):
+        """``scan_func(state, element) -> (new_state, output)`` over the elements."""
+        state0 = st.map_structure(st.to_host, initial_state)
+        source = self
+
+        def it(ctx):
+            state = state0
+            for element in source._make_iter(ctx):
+                out = scan_func(st.map_structure(st.to_tensor, state),
+                                st.map_structure(st.to_tensor, element))  # fmt: skip
+                if not (isinstance(out, tuple | list) and len(out) == 2):
+                    raise TypeError(
+                        "The scan function must return a pair comprising the new state and the "
+                        f"output value. Received: {out!r}"
+                    )
+                state = st.map_structure(st.to_host, out[0])
+                yield st.map_structure(st.to_host, out[1])
+
+        def spec():
+            state_spec = st.map_structure(st.spec_of, state0)
+            try:
+                traced = function(lambda s, e: scan_func(s, e)[1])
+                out = traced.get_concrete_function(state_spec, self.element_spec)
+                return st.map_structure(st.spec_of_output, out.structured_outputs)
+            except Exception:
+                for element in it(self.options()):
+                    return st.map_structure(_loose_spec, element)
+                raise
+
+        return self._derive(it, self._cardinality, spec, "Scan")
+
+    def unique(self, name=None):
+        """The elements with repeats dropped (int32, int64 or string scalars), first kept."""
+        spec = self.element_spec
+        if not isinstance(spec, TensorSpec):
+            raise TypeError("`tf.data.Dataset.unique` only supports datasets of one component.")
+        if st.dtype_name(spec.dtype) not in ("int32", "int64", "string"):
+            raise TypeError(
+                f"`tf.data.Dataset.unique` does not support type {spec.dtype!r} -- only "
+                "`tf.int32`, `tf.int64`, and `tf.string` are supported."
+            )
+        source = self
+
+        def it(ctx):
+            seen = set()
+            for element in source._make_iter(ctx):
+                key = element.tobytes() if element.dtype != object else element[()]
+                if key not in seen:
+                    seen.add(key)
+                    yield element
+
+        return self._derive(it, _UNK, spec, "Unique")
+
+    # ---- batching -------------------------------------------------------------------------
     def batch(self, batch_size, drop_remainder=False, num_parallel_calls=None,
               deterministic=None, name=None):  # fmt: skip
         """Stack consecutive elements along a new leading axis; the last batch may be smaller
         unless ``drop_remainder``."""
-        batch_size = int(batch_size)
-        if batch_size <= 0:
-            raise ValueError(f"batch_size must be a positive integer. Received: {batch_size}")
+        batch_size = _positive("batch_size", batch_size)
         drop_remainder = bool(drop_remainder)
         source = self
-
-        def stack(elements):
-            return _zip_map(np.stack, elements)
 
         if self._source is not None:
             data, n = self._source
 
-            def it():
+            def it(ctx):
                 stop = n - n % batch_size if drop_remainder else n
                 for start in range(0, stop, batch_size):
-                    yield _map(lambda a, s=start: a[s : s + batch_size], data)
+                    yield st.map_structure(lambda a, s=start: a[s : s + batch_size], data)
 
         else:
 
-            def it():
+            def it(ctx):
                 buf = []
-                for element in source._host_iter():
+                for element in source._make_iter(ctx):
                     buf.append(element)
                     if len(buf) == batch_size:
-                        yield stack(buf)
+                        yield _stack(buf)
                         buf = []
                 if buf and not drop_remainder:
-                    yield stack(buf)
+                    yield _stack(buf)
 
         card = self._cardinality
         if card >= 0:
             card = card // batch_size if drop_remainder else math.ceil(card / batch_size)
-        return Dataset(it, card)
+        static = batch_size if drop_remainder else None
+
+        def spec():
+            return st.map_structure(lambda s: st.batched(s, static), self.element_spec)
+
+        return self._derive(it, card, spec, "Batch")
+
+    def padded_batch(self, batch_size, padded_shapes=None, padding_values=None,
+                     drop_remainder=False, name=None):  # fmt: skip
+        """``batch`` for elements of different shapes: each component is padded to
+        ``padded_shapes`` (None dims: the longest in the batch) with ``padding_values``."""
+        batch_size = _positive("batch_size", batch_size)
+        in_spec = self.element_spec
+        if padded_shapes is None:
+            for i, s in enumerate(st.flatten(in_spec)):
+                if st.dims(s) is None:
+                    raise ValueError(
+                        "You must provide `padded_shapes` argument because component "
+                        f"{i} has unknown rank."
+                    )
+            shapes = st.map_structure(st.dims, in_spec)
+        else:
+            shapes = _shapes_like(in_spec, padded_shapes)
+            shapes = st.map_structure(lambda x: st.as_shape(x).as_list(), shapes)
+
+        def check(pair):
+            s, padded = pair
+            d = st.dims(s)
+            if d is None:
+                return
+            if len(d) != len(padded) or any(
+                a is not None and b is not None and a > b for a, b in zip(d, padded)
+            ):
+                raise ValueError(
+                    f"The padded shape {tuple(padded)} is not compatible with the shape "
+                    f"{s.shape} of the corresponding input component."
+                )
+
+        st.zip_map(check, [in_spec, shapes])
+        if padding_values is None:
+            pads = st.map_structure(lambda s: _zero(s.dtype), in_spec)
+        elif not isinstance(padding_values, tuple | dict) and isinstance(in_spec, tuple | dict):
+            pads = st.map_structure(lambda s: st.to_host(padding_values, s.dtype), in_spec)
+        else:
+            pads = st.zip_map(lambda p: st.to_host(p[1], p[0].dtype), [in_spec, padding_values])
+        shape_list = st.flatten(shapes)
+        pad_list = st.flatten(pads)
+        drop_remainder = bool(drop_remainder)
+        source = self
+
+        def pad_batch(elements):
+            flat = [st.flatten(e) for e in elements]
+            out = []
+            for j, (target, pad) in enumerate(zip(shape_list, pad_list)):
+                leaves = [f[j] for f in flat]
+                size = [
+                    t if t is not None else max(leaf.shape[k] for leaf in leaves)
+                    for k, t in enumerate(target)
+                ]
+                result = np.full([len(leaves), *size], pad[()], dtype=leaves[0].dtype)
+                for i, leaf in enumerate(leaves):
+                    if any(a > b for a, b in zip(leaf.shape, size)):
+                        raise errors.DataLossError(
+                            None, None,
+                            f"Attempted to pad to a smaller size than the input element. "
+                            f"Element shape {list(leaf.shape)}, padded shape {size}.",
+                        )  # fmt: skip
+                    result[(i, *[slice(0, n) for n in leaf.shape])] = leaf
+                out.append(result)
+            return st.pack(elements[0], out)
+
+        def it(ctx):
+            buf = []
+            for element in source._make_iter(ctx):
+                buf.append(element)
+                if len(buf) == batch_size:
+                    yield pad_batch(buf)
+                    buf = []
+            if buf and not drop_remainder:
+                yield pad_batch(buf)
+
+        card = self._cardinality
+        if card >= 0:
+            card = card // batch_size if drop_remainder else math.ceil(card / batch_size)
+        n = batch_size if drop_remainder else None
+        spec = st.zip_map(lambda p: TensorSpec([n, *p[1]], p[0].dtype), [in_spec, shapes])
+        return self._derive(it, card, spec, "PaddedBatch")
 
     def unbatch(self, name=None):
         """The inverse of ``batch``: one element per row of every component."""
         source = self
 
-        def it():
-            for element in source._host_iter():
-                n = _leaves(element)[0].shape[0]
+        def it(ctx):
+            for element in source._make_iter(ctx):
+                n = st.flatten(element)[0].shape[0]
                 for i in range(n):
-                    yield _map(lambda a, i=i: a[i], element)
+                    yield st.map_structure(lambda a, i=i: a[i, ...], element)
 
-        card = (
-            INFINITE_CARDINALITY
-            if self._cardinality == INFINITE_CARDINALITY
-            else (UNKNOWN_CARDINALITY)
-        )
-        return Dataset(it, card)
+        card = _INF if self._cardinality == _INF else _UNK
+        spec = lambda: st.map_structure(st.unbatched, self.element_spec)  # noqa: E731
+        return self._derive(it, card, spec, "Unbatch")
 
-    def shuffle(self, buffer_size, seed=None, reshuffle_each_iteration=True, name=None):
+    def rebatch(self, batch_size, drop_remainder=False, name=None):
+        """Re-cut the batches into batches of ``batch_size`` (or the cycled list of sizes)."""
+        for s in st.flatten(self.element_spec):
+            if st.dims(s) == []:
+                raise ValueError(
+                    "Invalid `batch_sizes`. Expected dataset with rank of >= 1 but found a dataset "
+                    "with scalar elements. Fix the issue by adding the `batch` transformation to "
+                    "the dataset."
+                )
+        sizes = [int(b) for b in np.asarray(st.to_host(batch_size)).reshape(-1)]
+        scalar = np.ndim(st.to_host(batch_size)) == 0
+        rows = self.unbatch()
+
+        def it(ctx):
+            buf = []
+            k = 0
+            for element in rows._make_iter(ctx):
+                buf.append(element)
+                if len(buf) == sizes[k % len(sizes)]:
+                    yield _stack(buf)
+                    buf, k = [], k + 1
+            if buf and not drop_remainder:
+                yield _stack(buf)
+
+        n = sizes[0] if scalar and drop_remainder else None
+        spec = lambda: st.map_structure(lambda s: st.batched(s, n), rows.element_spec)  # noqa: E731
+        card = _INF if self._cardinality == _INF else _UNK
+        return self._derive(it, card, spec, "Rebatch")
+
+    def window(self, size, shift=None, stride=1, drop_remainder=False, name=None):
+        """Windows of ``size`` elements every ``shift`` elements, ``stride`` apart; each window
+        is a (structure of) dataset(s)."""
+        size = _positive("size", size)
+        shift = size if shift is None else _positive("shift", shift)
+        stride = _positive("stride", stride)
+        span = (size - 1) * stride + 1
+        source = self
+
+        def window_of(elements):
+            def component(index_path):
+                values = [index_path(e) for e in elements]
+                spec_leaf = index_path(in_spec_struct())
+                return _list_dataset(values, spec_leaf)
+
+            return _map_paths(component, elements[0])
+
+        def in_spec_struct():
+            return self.element_spec
+
+        def it(ctx):
+            buf: collections.deque = collections.deque()
+            upstream = source._make_iter(ctx)
+            start = 0  # the index of buf[0]
+            done = False
+            pos = 0
+            while True:
+                while not done and len(buf) < span + (pos - start):
+                    try:
+                        buf.append(next(upstream))
+                    except StopIteration:
+                        done = True
+                available = len(buf) - (pos - start)
+                if available <= 0:
+                    return
+                if available < span and drop_remainder:
+                    return
+                picked = [buf[pos - start + k] for k in range(0, min(span, available), stride)]
+                yield window_of(picked)
+                pos += shift
+                while buf and start < pos:
+                    buf.popleft()
+                    start += 1
+
+        card = self._cardinality
+        if card >= 0:
+            card = max(0, (card - span) // shift + 1) if drop_remainder else -(-card // shift)
+        spec = lambda: st.map_structure(lambda s: DatasetSpec(s), self.element_spec)  # noqa: E731
+        return self._derive(it, card, spec, "Window")
+
+    # ---- order and size -------------------------------------------------------------------
+    def shuffle(self, buffer_size, seed=None, reshuffle_each_iteration=None, name=None):
         """TF's buffered shuffle: keep ``buffer_size`` elements, emit a random one, refill.
 
         ``buffer_size`` at least the dataset size gives a uniform permutation. The order is
-        fixed by ``seed`` or by the global seed (``utils.set_random_seed``); with
-        ``reshuffle_each_iteration`` each pass over the dataset takes a new order.
+        fixed by ``seed`` or by the global seed (``utils.set_random_seed``); unless
+        ``reshuffle_each_iteration=False`` each pass over the dataset takes a new order.
         """
         buffer_size = int(buffer_size)
         if buffer_size == AUTOTUNE:
             raise ValueError("shuffle(buffer_size=AUTOTUNE) is not supported; give a size")
         if buffer_size <= 0:
-            raise ValueError(f"buffer_size must be positive. Received: {buffer_size}")
+            raise errors.InvalidArgumentError(
+                None, None, f"buffer_size must be greater than zero. Received: {buffer_size}"
+            )
+        reshuffle = reshuffle_each_iteration is None or bool(reshuffle_each_iteration)
         s1, s2 = random.get_seed(seed)
         if s1 is None:
             s1, s2 = secrets.randbits(63), secrets.randbits(63)
         key = [s1 & (2**63 - 1), s2 & (2**63 - 1)]
-        passes = [0]
-        lock = threading.Lock()
+        passes = _Counter()
         source = self
 
-        def it():
-            with lock:
-                epoch = passes[0]
-                passes[0] += 1
-            rng = np.random.default_rng([*key, epoch if reshuffle_each_iteration else 0])
-            yield from _buffered_shuffle(source._host_iter(), buffer_size, rng)
+        def it(ctx):
+            epoch = passes.next()
+            rng = np.random.default_rng([*key, epoch if reshuffle else 0])
+            yield from _buffered_shuffle(iter(source._make_iter(ctx)), buffer_size, rng)
 
-        return Dataset(it, self._cardinality)
+        return self._derive(it, self._cardinality, lambda: self.element_spec, "Shuffle")
 
     def repeat(self, count=None, name=None):
         """The dataset ``count`` times (forever when None or -1); each pass iterates anew."""
         count = -1 if count is None else int(count)
         source = self
 
-        def it():
+        def it(ctx):
             done = 0
             while count < 0 or done < count:
                 empty = True
-                for element in source._host_iter():
+                for element in source._make_iter(ctx):
                     empty = False
                     yield element
                 done += 1
@@ -332,42 +868,38 @@ class Dataset:
         if count == 0 or card == 0:
             card = 0
         elif count < 0:
-            card = INFINITE_CARDINALITY if card != UNKNOWN_CARDINALITY else UNKNOWN_CARDINALITY
+            card = _INF
         elif card >= 0:
             card = card * count
-        return Dataset(it, card)
+        return self._derive(it, card, lambda: self.element_spec, "Repeat")
 
     def take(self, count, name=None):
         """The first ``count`` elements (all when -1)."""
         count = int(count)
         source = self
 
-        def it():
+        def it(ctx):
             if count == 0:
                 return
-            for i, element in enumerate(source._host_iter()):
+            for i, element in enumerate(source._make_iter(ctx)):
                 yield element
                 if i + 1 == count:
                     return
 
         card = self._cardinality
         if count >= 0:
-            card = (
-                count
-                if card == INFINITE_CARDINALITY
-                else (min(card, count) if card >= 0 else UNKNOWN_CARDINALITY)
-            )
-        return Dataset(it, card)
+            card = count if card == _INF else (min(card, count) if card >= 0 else _UNK)
+        return self._derive(it, card, lambda: self.element_spec, "Take")
 
     def skip(self, count, name=None):
         """All but the first ``count`` elements (none when -1)."""
         count = int(count)
         source = self
 
-        def it():
+        def it(ctx):
             if count < 0:
                 return
-            for i, element in enumerate(source._host_iter()):
+            for i, element in enumerate(source._make_iter(ctx)):
                 if i >= count:
                     yield element
 
@@ -376,36 +908,216 @@ class Dataset:
             card = 0
         elif card >= 0:
             card = max(card - count, 0)
-        return Dataset(it, card)
+        return self._derive(it, card, lambda: self.element_spec, "Skip")
 
-    def filter(self, predicate, name=None):
-        """The elements for which ``predicate(*element)`` is true (a boolean scalar)."""
+    def shard(self, num_shards, index, name=None):
+        """Every ``num_shards``-th element, starting at ``index``."""
+        num_shards, index = int(num_shards), int(index)
+        if num_shards <= 0:
+            raise errors.InvalidArgumentError(
+                None, None, f"Number of shards must be greater than zero (currently num_shards "
+                f"= {num_shards})."
+            )  # fmt: skip
+        if not 0 <= index < num_shards:
+            raise errors.InvalidArgumentError(
+                None, None, f"Index must be between 0 and {num_shards - 1} (currently index = "
+                f"{index})."
+            )  # fmt: skip
         source = self
 
-        def it():
-            for element in source._host_iter():
-                args = _map(_to_tensor, element)
-                keep = predicate(*args) if isinstance(args, tuple) else predicate(args)
-                if bool(_to_host(keep)):
+        def it(ctx):
+            for i, element in enumerate(source._make_iter(ctx)):
+                if i % num_shards == index:
                     yield element
 
-        card = (
-            INFINITE_CARDINALITY
-            if self._cardinality == INFINITE_CARDINALITY
-            else (UNKNOWN_CARDINALITY)
-        )
-        return Dataset(it, card)
+        card = self._cardinality
+        if card >= 0:
+            card = card // num_shards + (1 if index < card % num_shards else 0)
+        return self._derive(it, card, lambda: self.element_spec, "Shard")
 
-    def enumerate(self, start=0, name=None):
-        """``(index, element)`` pairs, the index an int64 scalar."""
+    def concatenate(self, dataset, name=None):
+        """This dataset's elements, then ``dataset``'s."""
+        spec = _common_spec([self, dataset], what="concatenate")
         source = self
 
-        def it():
-            for i, element in enumerate(source._host_iter(), start=int(start)):
-                yield (np.asarray(i, dtype=np.int64), element)
+        def it(ctx):
+            yield from source._make_iter(ctx)
+            yield from dataset._make_iter(ctx)
 
-        return Dataset(it, self._cardinality)
+        a, b = self._cardinality, dataset._cardinality
+        card = _INF if _INF in (a, b) else _UNK if _UNK in (a, b) else a + b
+        return self._derive(it, card, spec, "Concatenate", inputs=(self, dataset))
 
+    # ---- datasets of datasets -------------------------------------------------------------
+    def flat_map(self, map_func, name=None):
+        """The elements of ``map_func(*element)`` (a dataset), one dataset after another."""
+        source = self
+
+        def it(ctx):
+            for element in source._make_iter(ctx):
+                inner = _as_dataset(_call(map_func, _tensor_element(element)), "map_func")
+                yield from inner._make_iter(ctx)
+
+        return self._derive(it, _UNK, self._inner_spec(map_func), "FlatMap")
+
+    def _inner_spec(self, map_func):
+        def spec():
+            for element in self._host_iter():
+                inner = _as_dataset(_call(map_func, _tensor_element(element)), "map_func")
+                return inner.element_spec
+            raise ValueError("Cannot find the element_spec of an empty dataset's inner datasets")
+
+        return spec
+
+    def interleave(self, map_func, cycle_length=None, block_length=None,
+                   num_parallel_calls=None, deterministic=None, name=None):  # fmt: skip
+        """Open ``cycle_length`` datasets ``map_func(*element)`` at once and take
+        ``block_length`` elements from each in turn; with ``num_parallel_calls`` each open
+        dataset is read ahead on its own thread (same order unless ``deterministic=False``)."""
+        num_parallel_calls = _check_parallel_calls(num_parallel_calls)
+        cycle = _AUTOTUNE_THREADS if cycle_length in (None, AUTOTUNE) else int(cycle_length)
+        block = 1 if block_length is None else int(block_length)
+        if cycle <= 0:
+            raise errors.InvalidArgumentError(
+                None, None, f"cycle_length must be greater than zero. Received: {cycle}"
+            )
+        if block <= 0:
+            raise errors.InvalidArgumentError(
+                None, None, f"block_length must be greater than zero. Received: {block}"
+            )
+        source = self
+
+        def open_slot(element, ctx, parallel):
+            inner = _as_dataset(_call(map_func, _tensor_element(element)), "map_func")
+            if not parallel:
+                return _Slot(iter(inner._make_iter(ctx)), None)
+            return _Slot(None, _threads.Producer(lambda: inner._make_iter(ctx), block * 2))
+
+        def it(ctx):
+            parallel = num_parallel_calls is not None
+            det = _deterministic(deterministic, ctx)
+            upstream = iter(source._make_iter(ctx))
+            slots: list = [None] * cycle
+            try:
+                yield from _interleave(upstream, slots, block, ctx, parallel, det, open_slot)
+            finally:
+                for slot in slots:
+                    if slot is not None:
+                        slot.close()
+
+        kind = "Interleave" if num_parallel_calls is None else "ParallelInterleave"
+        return self._derive(it, _UNK, self._inner_spec(map_func), kind)
+
+    def group_by_window(self, key_func, reduce_func, window_size=None, window_size_func=None,
+                        name=None):  # fmt: skip
+        """Group elements by ``key_func`` (an int64 scalar) into windows of ``window_size`` (or
+        ``window_size_func(key)``); each window becomes ``reduce_func(key, window_dataset)``."""
+        if (window_size is None) == (window_size_func is None):
+            raise ValueError(
+                "Either the `window_size` argument or the `window_size_func` argument must be "
+                "specified."
+            )
+        size_of = (lambda k: int(window_size)) if window_size_func is None else (
+            lambda k: int(st.to_host(window_size_func(constant(k, dtype="int64")))))  # fmt: skip
+        source = self
+
+        def reduce(key, elements):
+            window = _list_dataset(elements, self.element_spec)
+            return _as_dataset(reduce_func(constant(key, dtype="int64"), window), "reduce_func")
+
+        def it(ctx):
+            windows: dict = {}
+            for element in source._make_iter(ctx):
+                key = int(st.to_host(_call(key_func, _tensor_element(element))))
+                windows.setdefault(key, []).append(element)
+                if len(windows[key]) >= size_of(key):
+                    yield from reduce(key, windows.pop(key))._make_iter(ctx)
+            for key, elements in list(windows.items()):
+                yield from reduce(key, elements)._make_iter(ctx)
+
+        def spec():
+            for element in self._host_iter():
+                key = int(st.to_host(_call(key_func, _tensor_element(element))))
+                return reduce(key, [element]).element_spec
+            raise ValueError("Cannot find the element_spec of an empty dataset's windows")
+
+        return self._derive(it, _UNK, spec, "GroupByWindow")
+
+    def bucket_by_sequence_length(self, element_length_func, bucket_boundaries,
+                                  bucket_batch_sizes, padded_shapes=None, padding_values=None,
+                                  pad_to_bucket_boundary=False, no_padding=False,
+                                  drop_remainder=False, name=None):  # fmt: skip
+        """Batch elements of similar length together: bucket ``i`` holds the lengths in
+        ``[bucket_boundaries[i-1], bucket_boundaries[i])`` and batches ``bucket_batch_sizes[i]``."""
+        boundaries = [int(b) for b in bucket_boundaries]
+        sizes = [int(b) for b in bucket_batch_sizes]
+        if len(sizes) != len(boundaries) + 1:
+            raise ValueError(
+                "`len(bucket_batch_sizes)` must equal `len(bucket_boundaries) + 1` but "
+                f"`len(bucket_batch_sizes)={len(sizes)}` and "
+                f"`len(bucket_boundaries)={len(boundaries)}`."
+            )
+        if boundaries != sorted(boundaries):
+            raise ValueError(f"Boundaries must be sorted. Received: {boundaries}")
+
+        def bucket(*element):
+            length = int(st.to_host(element_length_func(*element)))
+            b = int(np.searchsorted(boundaries, length, side="right"))
+            return constant(b, dtype="int64")
+
+        def reduce(key, window):
+            k = int(key)
+            if no_padding:
+                return window.batch(sizes[k], drop_remainder=drop_remainder)
+            shapes = padded_shapes
+            if pad_to_bucket_boundary:
+                if k == len(boundaries):
+                    raise errors.InvalidArgumentError(
+                        None, None,
+                        "When pad_to_bucket_boundary=True, elements must have length < "
+                        f"max(bucket_boundaries)={boundaries[-1]}.",
+                    )  # fmt: skip
+                bound = boundaries[k] - 1
+                shapes = st.map_structure(
+                    lambda s: [bound if d is None else d for d in st.dims(s)], window.element_spec
+                )
+            return window.padded_batch(sizes[k], shapes, padding_values, drop_remainder)
+
+        out = self.group_by_window(bucket, reduce, window_size_func=lambda k: sizes[int(k)])
+        in_spec = self.element_spec
+
+        def spec():
+            return st.map_structure(lambda s: st.batched(s, None), in_spec)
+
+        out._spec = spec
+        out._kind = "BucketBySequenceLength"
+        return out
+
+    # ---- whole-dataset operations ---------------------------------------------------------
+    def reduce(self, initial_state, reduce_func, name=None):
+        """``reduce_func(state, element)`` folded over the elements; the final state."""
+        state = st.map_structure(st.to_tensor, st.map_structure(st.to_host, initial_state))
+        for element in self._host_iter():
+            state = reduce_func(state, _tensor_element(element))
+            state = st.map_structure(st.to_tensor, st.map_structure(st.to_host, state))
+        return state
+
+    def get_single_element(self, name=None):
+        """The dataset's only element (an error when it has none or more than one)."""
+        iterator = iter(self._host_iter())
+        try:
+            first = next(iterator)
+        except StopIteration:
+            raise errors.InvalidArgumentError(None, None, "Dataset was empty.") from None
+        for _ in iterator:
+            raise errors.InvalidArgumentError(None, None, "Dataset had more than one element.")
+        return _tensor_element(first)
+
+    def apply(self, transformation_func):
+        """``transformation_func(self)``, which must return a dataset."""
+        return _as_dataset(transformation_func(self), "transformation_func")
+
+    # ---- caching and prefetching --------------------------------------------------------
     def cache(self, filename="", name=None):
         """Keep the elements of the first complete pass in memory and replay them after."""
         if filename:
@@ -414,18 +1126,18 @@ class Dataset:
         cached: list = []
         complete = [False]
 
-        def it():
+        def it(ctx):
             if complete[0]:
                 yield from cached
                 return
             seen = []
-            for element in source._host_iter():
+            for element in source._make_iter(ctx):
                 seen.append(element)
                 yield element
             cached[:] = seen
             complete[0] = True
 
-        return Dataset(it, self._cardinality)
+        return self._derive(it, self._cardinality, lambda: self.element_spec, "Cache")
 
     def prefetch(self, buffer_size, name=None):
         """Produce up to ``buffer_size`` elements ahead, on a background thread."""
@@ -433,18 +1145,235 @@ class Dataset:
         if buffer_size == AUTOTUNE:
             buffer_size = _AUTOTUNE_PREFETCH
         if buffer_size < 0:
-            raise ValueError(f"buffer_size must be >= 0 or AUTOTUNE. Received: {buffer_size}")
-        if buffer_size == 0:
-            return self
+            raise errors.InvalidArgumentError(
+                None, None, f"buffer_size must be >= 0 or AUTOTUNE. Received: {buffer_size}"
+            )
         source = self
+        if buffer_size == 0:
+            return self._derive(self._make_iter, self._cardinality, lambda: self.element_spec,
+                                "Prefetch")  # fmt: skip
 
-        def it():
-            yield from _prefetch(source._host_iter, buffer_size)
+        def it(ctx):
+            yield from _threads.prefetch(lambda: source._make_iter(ctx), buffer_size)
 
-        return Dataset(it, self._cardinality)
+        return self._derive(it, self._cardinality, lambda: self.element_spec, "Prefetch")
 
 
 # ---- helpers ------------------------------------------------------------------------------
+
+
+class OwnedIterator:
+    """An iterator over a dataset's elements as tensors; dropping it stops its threads."""
+
+    def __init__(self, dataset):
+        self._dataset = dataset
+        self._elements = _tensors(dataset._host_iter())
+
+    @property
+    def element_spec(self):
+        """The dataset's ``element_spec``."""
+        return self._dataset.element_spec
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return next(self._elements)
+
+    def get_next(self):
+        """The next element; ``OutOfRangeError`` at the end."""
+        try:
+            return next(self._elements)
+        except StopIteration:
+            raise errors.OutOfRangeError(None, None, "End of sequence") from None
+
+    def close(self):
+        """Stop the iteration now, ending its threads."""
+        self._elements.close()
+
+
+class _Counter:
+    """A thread-safe pass counter (each pass of a shuffled dataset takes a new order)."""
+
+    def __init__(self):
+        self._n = 0
+        self._lock = threading.Lock()
+
+    def next(self):
+        with self._lock:
+            n = self._n
+            self._n += 1
+            return n
+
+
+def _loose_spec(a):
+    """The spec of an output seen once: its rank and dtype, every dim unknown."""
+    return TensorSpec([None] * a.ndim, st.host_dtype(a))
+
+
+def _tensors(host_iter):
+    for element in host_iter:
+        yield _tensor_element(element)
+
+
+def _numpy(host_iter):
+    for element in host_iter:
+        yield st.map_structure(_numpy_leaf, element)
+
+
+def _numpy_leaf(x):
+    if isinstance(x, Dataset):
+        return x
+    return st.to_numpy(x)
+
+
+def _tensor_element(element):
+    return st.map_structure(lambda x: x if isinstance(x, Dataset) else st.to_tensor(x), element)
+
+
+def _truth(value, what):
+    a = st.to_host(value)
+    if a.shape != () or a.dtype != np.bool_:
+        raise ValueError(
+            "Invalid `predicate`. `predicate` must return a `tf.bool` scalar tensor but its "
+            f"return type is{st.spec_of(a)}."
+        )
+    return bool(a)
+
+
+def _zero(dtype):
+    if st.dtype_name(dtype) == "string":
+        return st.to_host(b"")
+    return np.zeros((), dtype=st.dtype_name(dtype))
+
+
+def _shapes_like(structure, shapes):
+    """``shapes`` (TensorShapes, lists or tuples of dims) laid out as ``structure``: a tuple of
+    ints/None at a leaf position is one shape, not a structure."""
+
+    def build(s, x):
+        if isinstance(s, tuple) and not st.is_namedtuple(s) or st.is_namedtuple(s):
+            if not isinstance(x, tuple | list) or len(x) != len(s):
+                raise ValueError(f"The shapes {shapes!r} do not match the structure {structure}")
+            return st._rebuild(s, [build(a, b) for a, b in zip(s, x)])
+        if isinstance(s, dict):
+            return {k: build(s[k], x[k]) for k in s}
+        return st.as_shape(x)
+
+    return build(structure, shapes)
+
+
+def _common_spec(datasets, what="sample_from_datasets"):
+    for d in datasets:
+        if not isinstance(d, Dataset):
+            raise TypeError(f"`{what}` takes datasets; received {type(d).__name__}")
+    first = datasets[0].element_spec
+    specs = [first]
+    for d in datasets[1:]:
+        other = d.element_spec
+        if not st.same_structure(first, other):
+            raise TypeError(f"Incompatible dataset elements:\n  {first} vs.\n  {other}")
+        for a, b in zip(st.flatten(first), st.flatten(other)):
+            if st.dtype_name(a.dtype) != st.dtype_name(b.dtype):
+                raise TypeError(f"Incompatible dataset elements:\n  {first} vs.\n  {other}")
+        specs.append(other)
+    return st.zip_map(lambda ss: _relax_all(ss), specs)
+
+
+def _relax_all(specs):
+    out = specs[0]
+    for s in specs[1:]:
+        out = st.relax(out, s)
+    return out
+
+
+def _list_dataset(values, spec):
+    """A dataset of the given host values (a window)."""
+    return Dataset(lambda ctx: iter(values), len(values), spec, "Tensor")
+
+
+def _map_paths(fn, element):
+    """``fn(path_getter)`` for each leaf position of ``element``, laid out as ``element``."""
+
+    def walk(x, getter):
+        if isinstance(x, tuple):
+            return st._rebuild(
+                x, [walk(v, lambda e, g=getter, i=i: g(e)[i]) for i, v in enumerate(x)]
+            )
+        if isinstance(x, dict):
+            return {k: walk(v, lambda e, g=getter, k=k: g(e)[k]) for k, v in x.items()}
+        return fn(getter)
+
+    return walk(element, lambda e: e)
+
+
+class _Slot:
+    """One open dataset of an interleave: an iterator, or a producer thread reading one."""
+
+    def __init__(self, iterator, producer):
+        self.iterator = iterator
+        self.producer = producer
+
+    def next(self, block=True):
+        """The next element, ``_END`` at the end, ``None`` when not ready (``block=False``)."""
+        if self.producer is None:
+            return next(self.iterator, _threads._END)
+        try:
+            return self.producer.get(block=block)
+        except queue.Empty:
+            return None
+
+    def close(self):
+        if self.producer is not None:
+            self.producer.close()
+        elif hasattr(self.iterator, "close"):
+            self.iterator.close()
+
+
+def _interleave(upstream, slots, block, ctx, parallel, deterministic, open_slot):
+    """TF's interleave order: slot by slot, ``block`` elements each; an exhausted slot is
+    refilled from the input when the cycle comes back to it."""
+    cycle = len(slots)
+    index, taken, end_of_input = 0, 0, False
+    while True:
+        if slots[index] is None:
+            if end_of_input:
+                if all(s is None for s in slots):
+                    return
+                index, taken = (index + 1) % cycle, 0
+                continue
+            try:
+                element = next(upstream)
+            except StopIteration:
+                end_of_input = True
+                continue
+            slots[index] = open_slot(element, ctx, parallel)
+            continue
+        if parallel and not deterministic:
+            picked = _first_ready(slots, index)
+            if picked is not None and picked != index:
+                index, taken = picked, 0
+        item = slots[index].next()
+        if item is _threads._END:
+            slots[index].close()
+            slots[index] = None
+            index, taken = (index + 1) % cycle, 0
+            continue
+        yield item
+        taken += 1
+        if taken == block:
+            index, taken = (index + 1) % cycle, 0
+
+
+def _first_ready(slots, start):
+    """The first slot from ``start`` on whose producer has an element waiting."""
+    cycle = len(slots)
+    for k in range(cycle):
+        i = (start + k) % cycle
+        slot = slots[i]
+        if slot is not None and slot.producer is not None and not slot.producer._queue.empty():
+            return i
+    return None
 
 
 def _buffered_shuffle(iterator, buffer_size, rng):
@@ -462,65 +1391,3 @@ def _buffered_shuffle(iterator, buffer_size, rng):
             buf[i] = buf[-1]
             buf.pop()
         yield out
-
-
-def _ordered_parallel_map(fn, iterator, workers):
-    """``map(fn, iterator)`` on a thread pool, at most ``2 * workers`` calls ahead, in order."""
-    pending: collections.deque = collections.deque()
-    with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
-        try:
-            for element in iterator:
-                pending.append(pool.submit(fn, element))
-                if len(pending) >= 2 * workers:
-                    yield pending.popleft().result()
-            while pending:
-                yield pending.popleft().result()
-        finally:
-            for f in pending:
-                f.cancel()
-
-
-_END = object()
-
-
-class _Failure:
-    def __init__(self, error):
-        self.error = error
-
-
-def _prefetch(make_iter, buffer_size):
-    """Run ``make_iter()`` on a thread that stays ``buffer_size`` elements ahead."""
-    q: queue.Queue = queue.Queue(maxsize=buffer_size)
-    stop = threading.Event()
-
-    def put(item):
-        while not stop.is_set():
-            try:
-                q.put(item, timeout=0.05)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def produce():
-        try:
-            for element in make_iter():
-                if not put(element):
-                    return
-            put(_END)
-        except BaseException as e:  # handed to the consumer, raised there
-            put(_Failure(e))
-
-    worker = threading.Thread(target=produce, name="tensorhouse-prefetch", daemon=True)
-    worker.start()
-    try:
-        while True:
-            item = q.get()
-            if item is _END:
-                return
-            if isinstance(item, _Failure):
-                raise item.error
-            yield item
-    finally:
-        stop.set()
-        worker.join()

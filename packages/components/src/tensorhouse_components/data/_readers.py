@@ -1,0 +1,88 @@
+"""File sources: ``list_files``'s glob and ``TextLineDataset`` (plain, GZIP or ZLIB files)."""
+
+from __future__ import annotations
+
+import glob
+import gzip
+import io
+import zlib
+
+import numpy as np
+
+from tensorhouse_ops import TensorSpec, errors
+
+from . import _structure as st
+from ._dataset import _UNK, Dataset
+
+__all__ = ["TextLineDataset", "matching_files"]
+
+
+def _names(x) -> list[str]:
+    if isinstance(x, Dataset):
+        return [st.to_numpy(v).decode("utf-8") for v in x._host_iter()]
+    a = st.to_host(x)
+    return [v.decode("utf-8") for v in a.reshape(-1)]
+
+
+def matching_files(file_pattern) -> list[str]:
+    """The sorted file names matching each pattern; an error when none matches."""
+    patterns = _names(file_pattern)
+    files = sorted({f for p in patterns for f in glob.glob(p)})
+    if not files:
+        raise errors.InvalidArgumentError(
+            None, None,
+            "Expected 'tf.Tensor(False, shape=(), dtype=bool)' to be true. Summarized data: "
+            f"b'No files matched pattern: {', '.join(patterns)}'",
+        )  # fmt: skip
+    return files
+
+
+def _open(path, compression_type):
+    try:
+        raw = open(path, "rb")
+    except FileNotFoundError:
+        raise errors.NotFoundError(None, None, f"{path}; No such file or directory") from None
+    if compression_type == "GZIP":
+        return gzip.GzipFile(fileobj=raw, mode="rb"), raw
+    if compression_type == "ZLIB":
+        with raw:
+            return io.BytesIO(zlib.decompress(raw.read())), None
+    return raw, None
+
+
+def _lines(path, compression_type):
+    f, raw = _open(path, compression_type)
+    try:
+        for line in f:
+            if line.endswith(b"\n"):
+                line = line[:-1]
+                if line.endswith(b"\r"):
+                    line = line[:-1]
+            yield np.asarray(line, dtype=object)
+    finally:
+        f.close()
+        if raw is not None:
+            raw.close()
+
+
+class TextLineDataset(Dataset):
+    """``tf.data.TextLineDataset``: the lines of one or more text files (no line endings), file
+    after file; ``compression_type`` is ``""``/None, ``"GZIP"`` or ``"ZLIB"``."""
+
+    def __init__(self, filenames, compression_type=None, buffer_size=None,
+                 num_parallel_reads=None, name=None):  # fmt: skip
+        kind = (compression_type or "").upper() if isinstance(compression_type, str) else ""
+        if compression_type not in (None, "") and kind not in ("GZIP", "ZLIB"):
+            raise errors.InvalidArgumentError(
+                None, None, f"Unsupported compression_type: {compression_type}."
+            )
+        files = _names(filenames)
+
+        def it(ctx):
+            for path in files:
+                yield from _lines(path, kind)
+
+        super().__init__(it, _UNK, TensorSpec([], "string"), "TextLine")
+
+    def __repr__(self):
+        return f"<TextLineDatasetV2 element_spec={self.element_spec!r}>"
