@@ -84,6 +84,22 @@ from ._reshaping import (
 )
 from ._rnn import GRU, LSTM, RNN, Bidirectional, SimpleRNN, TimeDistributed
 from ._rnn_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
+from .preprocessing import (
+    CategoryEncoding,
+    CenterCrop,
+    Discretization,
+    IntegerLookup,
+    Normalization,
+    RandomBrightness,
+    RandomContrast,
+    RandomCrop,
+    RandomFlip,
+    RandomRotation,
+    RandomTranslation,
+    RandomZoom,
+    Rescaling,
+    Resizing,
+)
 
 register_serializable = _serialization.register_serializable
 
@@ -114,6 +130,10 @@ _LAYERS = (
     # recurrent
     GRU, GRUCell, LSTM, LSTMCell, RNN, SimpleRNN, SimpleRNNCell, StackedRNNCells,
     Bidirectional, TimeDistributed,
+    # preprocessing
+    CategoryEncoding, CenterCrop, Discretization, IntegerLookup, Normalization, RandomBrightness,
+    RandomContrast, RandomCrop, RandomFlip, Rescaling, Resizing,
+    RandomRotation, RandomTranslation, RandomZoom,
 )  # fmt: skip
 
 # Keras's other names for the same classes (Conv2D = Convolution2D, MaxPool2D, ...).
