@@ -330,3 +330,22 @@ def test_add_loss_counts_in_the_loss(tf):
     pred = X @ np.array([[0.5], [-0.25]]) + 0.1
     want = np.mean((pred - Y) ** 2) + 0.5 * np.sum(X**2) / 10.0
     np.testing.assert_allclose(got, want, rtol=1e-5)
+
+
+def test_mixed_float16_compile_wraps_the_optimizer_in_loss_scaling(tf):
+    keras = tf.keras
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(3),
+                                  keras.layers.Dense(1, dtype="float32")])  # fmt: skip
+        model.compile(keras.optimizers.SGD(0.05), "mse")
+        assert isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
+        history = model.fit(X, Y, batch_size=5, epochs=3, verbose=0)
+        assert history.history["loss"][-1] < history.history["loss"][0]
+        assert model.layers[0].kernel.dtype == "float32"
+        assert model.predict(X, verbose=0).dtype == np.float32
+        unscaled = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+        unscaled.compile(keras.optimizers.SGD(0.05), "mse", auto_scale_loss=False)
+        assert not isinstance(unscaled.optimizer, keras.optimizers.LossScaleOptimizer)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")

@@ -12,8 +12,9 @@ SRC = pathlib.Path(tc.__file__).parent
 
 def test_top_level_namespace():
     assert set(tc.__all__) == {
-        "__version__", "activations", "data", "initializers", "layers", "losses", "metrics", "ops",
-        "optimizers", "register_serializable", "regularizers", "utils",
+        "__version__", "activations", "data", "dtype_policies", "initializers", "keras_ops",
+        "layers", "losses", "metrics", "mixed_precision", "ops", "optimizers",
+        "register_serializable", "regularizers", "utils",
     }  # fmt: skip
     assert tc.__version__.count(".") >= 2
     for name in ("Layer", "Dense", "Input", "InputLayer", "Activation", "KerasTensor"):

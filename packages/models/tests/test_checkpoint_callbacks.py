@@ -7,7 +7,7 @@ import os
 import numpy as np
 import pytest
 
-from tensorhouse_models import Input, Model, Sequential, callbacks, layers, optimizers, saving
+from tensorhouse_models import Input, Sequential, callbacks, layers, optimizers, saving
 
 X = np.linspace(-1.0, 1.0, 40, dtype=np.float32).reshape(10, 4)
 Y = np.cos(np.arange(20, dtype=np.float32)).reshape(10, 2)
@@ -129,11 +129,25 @@ def test_argument_and_path_errors(tmp_path):
         model.fit(X, Y, epochs=1, verbose=0, callbacks=[on_dir])
 
 
-@pytest.mark.skipif(hasattr(Model, "save"), reason="models save .keras files now")
-def test_whole_model_saving_is_not_implemented_yet(tmp_path):
+def test_whole_model_checkpoints_are_keras_files(tmp_path):
+    model = _linear(momentum=0.9)
+    cb = callbacks.ModelCheckpoint(str(tmp_path / "m-{epoch}.keras"))
+    model.fit(X, Y, batch_size=5, epochs=2, verbose=0, callbacks=[cb])
+    assert sorted(os.listdir(tmp_path)) == ["m-1.keras", "m-2.keras"]
+    restored = saving.load_model(tmp_path / "m-2.keras")
+    np.testing.assert_array_equal(restored.predict(X, verbose=0), model.predict(X, verbose=0))
+    assert type(restored.optimizer).__name__ == "SGD" and restored.optimizer.momentum == 0.9
+    for mine, theirs in zip(restored.optimizer.variables, model.optimizer.variables):
+        np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
+    assert int(restored.optimizer.iterations.numpy()) == 4  # 2 epochs x 2 batches
+    first = saving.load_model(tmp_path / "m-1.keras")
+    assert int(first.optimizer.iterations.numpy()) == 2
+
+
+def test_whole_model_checkpoint_needs_a_save_method(tmp_path):
     cb = callbacks.ModelCheckpoint(str(tmp_path / "m.keras"))
-    with pytest.raises(NotImplementedError, match=r"`\.keras` format"):
-        _linear().fit(X, Y, epochs=1, verbose=0, callbacks=[cb])
+    with pytest.raises(NotImplementedError, match="has no `save` method"):
+        cb.set_model(layers.Dense(2))
 
 
 # ---- BackupAndRestore ---------------------------------------------------------------------------

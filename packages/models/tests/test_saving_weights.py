@@ -274,7 +274,9 @@ def test_file_name_and_state_errors(tmp_path):
         saving.save_weights(model, tmp_path / "m.h5")
     with pytest.raises(ValueError, match="File format not supported"):
         saving.load_weights(model, tmp_path / "m.npz")
-    with pytest.raises(NotImplementedError, match=r"\.keras"):
+    with pytest.raises(NotImplementedError, match=r"\.h5"):
+        saving.load_weights(model, tmp_path / "m.h5")
+    with pytest.raises(FileNotFoundError, match="m.keras"):
         saving.load_weights(model, tmp_path / "m.keras")
     with pytest.raises(FileNotFoundError, match="missing.weights.h5"):
         saving.load_weights(model, tmp_path / "missing.weights.h5")

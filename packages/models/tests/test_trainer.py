@@ -277,3 +277,29 @@ def test_pandas_frames_and_series_are_arrays():
     w, b = numpy_sgd(3, 16)
     np.testing.assert_allclose(model.get_weights()[0], w, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(model.predict(frame, verbose=0), X @ w + b, rtol=1e-4, atol=1e-5)
+
+
+def test_predict_and_evaluate_a_two_input_model_from_lists_and_dicts():
+    a, b = Input(shape=(2,), name="a"), Input(shape=(1,), name="b")
+    out = layers.Dense(1)(layers.Concatenate()([a, b]))
+    model = Model([a, b], out)
+    model.compile("sgd", "mse")
+    xa, xb = X[:, :2], X[:, 2:]
+    want = np.asarray(model([xa, xb]))
+    np.testing.assert_allclose(model.predict([xa, xb], batch_size=16, verbose=0), want,
+                               rtol=1e-6)  # fmt: skip
+    np.testing.assert_allclose(model.predict_on_batch([xa, xb]), want, rtol=1e-6)
+    loss = model.evaluate([xa, xb], Y, verbose=0)
+    np.testing.assert_allclose(loss, np.mean((want - Y) ** 2), rtol=1e-5)
+    named = Model({"a": a, "b": b}, out)
+    np.testing.assert_allclose(named.predict({"a": xa, "b": xb}, verbose=0), want, rtol=1e-6)
+
+
+def test_load_weights_reads_a_keras_archive(tmp_path):
+    model = linear()
+    model.fit(X, Y, batch_size=20, epochs=1, verbose=0)
+    model.save(tmp_path / "m.keras")
+    fresh = linear()
+    fresh.load_weights(tmp_path / "m.keras")
+    for got, want in zip(fresh.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(got, want)

@@ -1,8 +1,9 @@
 """tensorhouse level 4, the walls: Keras 3's building blocks on the ops layer.
 
 ``layers``, ``losses``, ``metrics``, ``optimizers``, ``initializers``, ``activations``,
-``regularizers``, ``data`` (``Dataset``) and ``utils``; ``ops`` passes the tensor API of the
-layer below up to the models layer, as ``keras.ops`` does.
+``regularizers``, ``data`` (``Dataset``), ``utils``, ``dtype_policies`` and ``mixed_precision``;
+``ops`` passes the tensor API of the layer below up to the models layer, and ``keras_ops`` is
+Keras 3's NumPy-style ``keras.ops`` (with ``random`` and ``config``).
 """
 
 from importlib.metadata import PackageNotFoundError as _PNF
@@ -11,10 +12,13 @@ from importlib.metadata import version as _version
 from . import (
     activations,
     data,
+    dtype_policies,
     initializers,
+    keras_ops,
     layers,
     losses,
     metrics,
+    mixed_precision,
     ops,
     optimizers,
     regularizers,
@@ -28,6 +32,7 @@ except _PNF:  # a source tree that was never installed
     __version__ = "0.0.0+unknown"
 
 __all__ = [
-    "__version__", "activations", "data", "initializers", "layers", "losses", "metrics", "ops",
-    "optimizers", "register_serializable", "regularizers", "utils",
+    "__version__", "activations", "data", "dtype_policies", "initializers", "keras_ops",
+    "layers", "losses", "metrics", "mixed_precision", "ops", "optimizers",
+    "register_serializable", "regularizers", "utils",
 ]  # fmt: skip

@@ -2,10 +2,11 @@
 
 ``Model`` (subclassing or ``Model(inputs, outputs)``), ``Sequential``, ``models``
 (``clone_model``, ``model_from_json``), ``fit`` / ``evaluate`` /
-``predict``, ``callbacks`` and ``summary()``. It also passes up, on purpose, what the
+``predict``, ``callbacks``, ``summary()`` and ``saving`` (``.keras`` and ``.weights.h5``
+files). It also passes up, on purpose, what the
 meta-package needs from below (the meta-package imports only this package): ``ops``,
 ``layers``, ``losses``, ``metrics``, ``optimizers``, ``initializers``, ``activations``,
-``regularizers``, ``data`` and ``utils``.
+``regularizers``, ``data``, ``utils``, ``dtype_policies`` and ``mixed_precision``.
 """
 
 from importlib.metadata import PackageNotFoundError as _PNF
@@ -14,17 +15,20 @@ from importlib.metadata import version as _version
 from tensorhouse_components import (
     activations,
     data,
+    dtype_policies,
     initializers,
+    keras_ops,
     layers,
     losses,
     metrics,
+    mixed_precision,
     ops,
     optimizers,
     regularizers,
 )
 from tensorhouse_components.layers import Input, InputLayer, KerasTensor
 
-from . import callbacks, models, utils
+from . import callbacks, models, saving, utils
 from ._functional import Functional
 from ._model import Model
 from ._sequential import Sequential
@@ -36,6 +40,7 @@ except _PNF:  # a source tree that was never installed
 
 __all__ = [
     "Functional", "Input", "InputLayer", "KerasTensor", "Model", "Sequential", "__version__",
-    "activations", "callbacks", "data", "initializers", "layers", "losses", "metrics", "models",
-    "ops", "optimizers", "regularizers", "utils",
+    "activations", "callbacks", "data", "dtype_policies", "initializers", "keras_ops",
+    "layers", "losses", "metrics", "mixed_precision", "models", "ops", "optimizers",
+    "regularizers", "saving", "utils",
 ]  # fmt: skip

@@ -110,6 +110,11 @@ class Model(Trainer, layers.Layer):
         return cls(**config)
 
     # ---- weights files ------------------------------------------------------------------
+    def save(self, filepath, overwrite=True, zipped=None, **kwargs):
+        """Save the whole model (config, weights, optimizer state) as a Keras 3 ``.keras``
+        file."""
+        saving.save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
+
     def save_weights(self, filepath, overwrite=True):
         """Write the weights (and the optimizer's state) to a Keras 3 ``.weights.h5`` file."""
         saving.save_weights(self, filepath, overwrite=overwrite)

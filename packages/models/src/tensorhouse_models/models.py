@@ -1,4 +1,5 @@
-"""``keras.models``: the model classes, ``clone_model`` and ``model_from_json``."""
+"""``keras.models``: the model classes, ``clone_model``, ``model_from_json``, ``save_model``
+and ``load_model``."""
 
 from __future__ import annotations
 
@@ -8,8 +9,12 @@ from ._cloning import clone_model
 from ._functional import Functional
 from ._model import Model, deserialize_layer
 from ._sequential import Sequential
+from .saving import load_model, save_model
 
-__all__ = ["Functional", "Model", "Sequential", "clone_model", "model_from_json"]
+__all__ = [
+    "Functional", "Model", "Sequential", "clone_model", "load_model", "model_from_json",
+    "save_model",
+]  # fmt: skip
 
 
 def model_from_json(json_string, custom_objects=None):

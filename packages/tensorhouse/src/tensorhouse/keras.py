@@ -6,26 +6,42 @@ from tensorhouse_models import (
     Sequential,
     activations,
     callbacks,
+    dtype_policies,
     initializers,
+    keras_ops,
     layers,
     losses,
     metrics,
+    mixed_precision,
     models,
     optimizers,
+    saving,
     utils,
 )
+
+ops = keras_ops  # Keras 3's keras.ops, NumPy-style
+random = keras_ops.random
+config = keras_ops.config
+backend = keras_ops.backend  # floatx, epsilon, image_data_format, backend(), result_type
 
 __all__ = [
     "Input",
     "Model",
     "Sequential",
     "activations",
+    "backend",
     "callbacks",
+    "config",
+    "dtype_policies",
     "initializers",
     "layers",
     "losses",
     "metrics",
+    "mixed_precision",
     "models",
+    "ops",
     "optimizers",
+    "random",
+    "saving",
     "utils",
 ]

@@ -325,7 +325,7 @@ class _HeadsAttention(_SeededDropout, Layer):
             kernel_regularizer=self.kernel_regularizer, bias_regularizer=self.bias_regularizer,
             activity_regularizer=self.activity_regularizer,
             kernel_constraint=self.kernel_constraint, bias_constraint=self.bias_constraint,
-            dtype=self.dtype, name=name,
+            dtype=self.dtype_policy, name=name,
         )  # fmt: skip
 
     def _common_config(self):
@@ -521,6 +521,12 @@ class MultiHeadAttention(_HeadsAttention):
             "sliding_window": None,
             **self._common_config(),
         }
+
+    # Keras's public names for the sublayers (a weights file keeps them under these paths)
+    query_dense = property(lambda self: self._query_dense)
+    key_dense = property(lambda self: self._key_dense)
+    value_dense = property(lambda self: self._value_dense)
+    output_dense = property(lambda self: self._output_dense)
 
 
 class GroupQueryAttention(_HeadsAttention):

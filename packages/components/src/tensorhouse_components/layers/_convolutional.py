@@ -173,7 +173,7 @@ class _BaseConv(Layer):
 
     def _prepare(self, inputs):
         if not inputs.dtype.is_floating:
-            inputs = cast(inputs, self.compute_dtype)
+            inputs = cast(inputs, self._arithmetic_dtype)
         return U.to_nhwc(inputs, self.rank, self.data_format)
 
     def _finish(self, y):

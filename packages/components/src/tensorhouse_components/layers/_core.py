@@ -74,7 +74,7 @@ class Dense(Layer):
 
     def call(self, inputs):
         if not inputs.dtype.is_floating:  # integer features: no implicit promotion in ops
-            inputs = cast(inputs, self.compute_dtype)
+            inputs = cast(inputs, self._arithmetic_dtype)
         dims = inputs.shape.as_list()
         if len(dims) == 2:
             outputs = matmul(inputs, self.kernel)

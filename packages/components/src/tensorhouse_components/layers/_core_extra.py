@@ -415,7 +415,7 @@ class EinsumDense(Layer):
 
     def call(self, inputs):
         if not inputs.dtype.is_floating:
-            inputs = cast(inputs, self.compute_dtype)
+            inputs = cast(inputs, self._arithmetic_dtype)
         out = einsum(self._explicit, inputs, self.kernel)
         if self.bias is not None:
             out = out + self.bias

@@ -164,7 +164,7 @@ def output_shape_by_running(layer, input_shape):
     """A layer's output shape found by calling it on zeros (batch and unknown dims as 1)."""
 
     def zeros_for(shape):
-        return zeros([1 if d is None else d for d in shape], dtype=layer.compute_dtype)
+        return zeros([1 if d is None else d for d in shape], dtype=layer._arithmetic_dtype)
 
     if _is_shape(input_shape):
         sample = zeros_for(input_shape)

@@ -3,6 +3,14 @@
 ``__init__`` stores the configuration, ``build(input_shape)`` creates the weights with
 ``add_weight`` on the first call, ``call(inputs, training=None)`` computes. Sublayers assigned
 as attributes are tracked, so a layer's ``weights`` include theirs.
+
+A layer's dtype policy (``dtype=``, else the global policy) sets the dtype of its variables and
+the one its float inputs are cast to and its outputs come in. The ops layer only stores 16-bit
+floats, so under a 16-bit compute dtype the arithmetic of ``call`` runs in float32 (the layer's
+``_arithmetic_dtype``): float inputs are rounded to the compute dtype and read in float32, 16-bit
+variables are read through a cast, and the float32 results are rounded to the compute dtype. A
+sublayer's 16-bit outputs reach its caller's ``call`` in float32, and go back to their dtype if the
+caller returns them as they are.
 """
 
 from __future__ import annotations
@@ -17,7 +25,7 @@ from tensorhouse_ops import Tensor, Variable, cast, convert_to_tensor, dtypes
 from tensorhouse_ops.nest import flatten as _flatten
 from tensorhouse_ops.nest import map_structure as _map_structure
 
-from .. import _naming, initializers, regularizers
+from .. import _naming, dtype_policies, initializers, regularizers
 
 __all__ = ["Layer", "call_context_training"]
 
@@ -37,6 +45,18 @@ def _training_scope(training):
         yield
     finally:
         _ctx.training = saved
+
+
+def _frames() -> list:
+    """The stack of layer calls in progress on this thread, innermost last."""
+    frames = getattr(_ctx, "frames", None)
+    if frames is None:
+        frames = _ctx.frames = []
+    return frames
+
+
+def _is_float_tensor(x) -> bool:
+    return isinstance(x, Tensor) and x.dtype.is_floating
 
 
 def _is_nested_numbers(x) -> bool:
@@ -69,7 +89,7 @@ class Layer:
         object.__setattr__(self, "_tracked_layers", [])
         self.name = name or _naming.unique_name(type(self).__name__)
         self._trainable = bool(trainable)
-        self._dtype = dtypes.as_dtype(dtype if dtype is not None else "float32")
+        self._dtype_policy = dtype_policies.get(dtype)
         self.autocast = bool(autocast)
         self.built = False
         self._own_weights: list = []
@@ -106,15 +126,39 @@ class Layer:
 
     # ---- dtype and trainability ---------------------------------------------------------
     @property
+    def dtype_policy(self):
+        """The layer's ``DTypePolicy``."""
+        return self._dtype_policy
+
+    @dtype_policy.setter
+    def dtype_policy(self, value):
+        self._dtype_policy = dtype_policies.get(value)
+
+    @property
+    def _dtype(self):
+        """The variable dtype as a ``DType``."""
+        return dtypes.as_dtype(self._dtype_policy.variable_dtype)
+
+    @property
     def dtype(self) -> str:
         """The dtype of the layer's weights, as a string (Keras 3's ``variable_dtype``)."""
-        return self._dtype.name
+        return self._dtype_policy.variable_dtype
 
     @property
     def compute_dtype(self) -> str:
-        return self._dtype.name
+        """The dtype of the layer's computations and float outputs."""
+        return self._dtype_policy.compute_dtype
 
-    variable_dtype = dtype
+    @property
+    def variable_dtype(self) -> str:
+        """The dtype of the layer's weights."""
+        return self._dtype_policy.variable_dtype
+
+    @property
+    def _arithmetic_dtype(self) -> str:
+        """The dtype ``call``'s arithmetic runs in: float32 for a 16-bit compute dtype."""
+        compute = self._dtype_policy.compute_dtype
+        return "float32" if compute in dtype_policies.HALF else compute
 
     @property
     def trainable(self) -> bool:
@@ -149,7 +193,10 @@ class Layer:
         if initializer is None:
             initializer = "glorot_uniform" if dtype.is_floating else "zeros"
         init = initializers.get(initializer)
-        value = init(shape, dtype=dtype)
+        if dtype.name in dtype_policies.HALF:  # drawn in float32, stored in 16 bits
+            value = cast(convert_to_tensor(init(shape, dtype="float32"), dtype="float32"), dtype)
+        else:
+            value = init(shape, dtype=dtype)
         if not isinstance(value, Tensor):
             value = convert_to_tensor(value, dtype=dtype)
         name = name or f"variable_{len(self._own_weights)}"
@@ -300,17 +347,74 @@ class Layer:
 
     def _convert_input(self, x):
         if isinstance(x, Tensor):
-            if self.autocast and x.dtype.is_floating and x.dtype is not self._dtype:
-                return cast(x, self._dtype)
+            if not x.dtype.is_floating:
+                return x
+            compute = self._dtype_policy.compute_dtype
+            if self.autocast and x.dtype.name != compute:
+                x = cast(x, compute)
+            if x.dtype.name in dtype_policies.HALF:  # 16-bit floats are read in float32
+                x = cast(x, "float32")
             return x
         if isinstance(x, Variable):
             return self._convert_input(x.value())
         if isinstance(x, np.ndarray | np.generic | list | float | int):
             arr = np.asarray(x)
             if self.autocast and arr.dtype.kind == "f":
-                return convert_to_tensor(arr, dtype=self._dtype)
-            return convert_to_tensor(x)
+                return self._convert_input(convert_to_tensor(arr, dtype=self.compute_dtype))
+            return self._convert_input(convert_to_tensor(x))
         return x
+
+    def _convert_output(self, x, returned):
+        """An output of ``call`` in the dtype the caller sees: a sublayer's output returned as
+        it is keeps that sublayer's dtype; a 16-bit policy's float32 results take its compute
+        dtype."""
+        if not _is_float_tensor(x):
+            return x
+        entry = returned.get(id(x))
+        if entry is not None and entry[0] is x:
+            target = entry[1]
+        elif x.dtype.name == "float32" and self.compute_dtype in dtype_policies.HALF:
+            target = self.compute_dtype
+        else:
+            return x
+        return x if x.dtype.name == target else cast(x, target)
+
+    @staticmethod
+    def _to_caller(x, frame):
+        """A sublayer's output as its caller's ``call`` reads it (16-bit floats in float32),
+        remembered in the caller's ``frame`` with the dtype it has outside."""
+        if not _is_float_tensor(x):
+            return x
+        dtype = x.dtype.name
+        if dtype in dtype_policies.HALF:
+            x = cast(x, "float32")
+        frame[id(x)] = (x, dtype)
+        return x
+
+    @contextlib.contextmanager
+    def _half_weights_in_float32(self):
+        """Within a call, 16-bit trainable weights held as attributes (this layer's and its
+        sublayers') read as float32 casts of themselves."""
+        swapped, pending, seen = [], [self], set()
+        while pending:
+            layer = pending.pop()
+            if id(layer) in seen:
+                continue
+            seen.add(id(layer))
+            pending.extend(layer._layers)
+            half = {
+                id(w) for w in layer._own_weights
+                if w.trainable and w.dtype.name in dtype_policies.HALF
+            }  # fmt: skip
+            for name, value in list(layer.__dict__.items()) if half else ():
+                if isinstance(value, Variable) and id(value) in half:
+                    object.__setattr__(layer, name, cast(value, "float32"))
+                    swapped.append((layer, name, value))
+        try:
+            yield
+        finally:
+            for layer, name, value in reversed(swapped):
+                object.__setattr__(layer, name, value)
 
     def __call__(self, inputs, *args, **kwargs):
         from ._input import KerasTensor, symbolic_call
@@ -329,8 +433,22 @@ class Layer:
         if pos is not None and len(args) + 1 <= pos:  # not already given by position
             kwargs["training"] = training
         self._added_losses = []
-        with _training_scope(training):
-            return self.call(inputs, *args, **kwargs)
+        frames = _frames()
+        returned = {}  # id -> (tensor, dtype outside) of the sublayer outputs of this call
+        frames.append(returned)
+        if self._dtype_policy.variable_dtype in dtype_policies.HALF:
+            weights_scope = self._half_weights_in_float32()
+        else:
+            weights_scope = contextlib.nullcontext()
+        try:
+            with _training_scope(training), weights_scope:
+                outputs = self.call(inputs, *args, **kwargs)
+        finally:
+            frames.pop()
+        outputs = _map_structure(lambda x: self._convert_output(x, returned), outputs)
+        if frames:
+            outputs = _map_structure(lambda x: self._to_caller(x, frames[-1]), outputs)
+        return outputs
 
     # ---- masking ------------------------------------------------------------------------
     supports_masking = False  # Keras's flag: the layer passes an input mask through
@@ -347,7 +465,9 @@ class Layer:
 
     # ---- config -------------------------------------------------------------------------
     def get_config(self) -> dict:
-        return {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        policy = self._dtype_policy
+        dtype = policy.name if policy.name == "float32" else dtype_policies.serialize(policy)
+        return {"name": self.name, "trainable": self.trainable, "dtype": dtype}
 
     @classmethod
     def from_config(cls, config):

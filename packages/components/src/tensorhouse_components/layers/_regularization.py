@@ -57,7 +57,8 @@ class _SpatialDropout(Dropout):
         return inputs * keep / (1.0 - self.rate)
 
     def get_config(self):
-        cfg = {"rate": self.rate, "seed": self.seed, "name": self.name, "dtype": self.dtype}
+        dtype = super().get_config()["dtype"]  # the policy, as a dict unless float32
+        cfg = {"rate": self.rate, "seed": self.seed, "name": self.name, "dtype": dtype}
         if self._rank > 1:
             cfg["data_format"] = self.data_format
         return cfg

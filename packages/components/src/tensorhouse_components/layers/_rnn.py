@@ -106,7 +106,7 @@ class RNN(Layer):
 
     def get_initial_state(self, batch_size):
         """Zero states for a batch of ``batch_size``."""
-        return self._state_structure(lambda d: zeros((batch_size, d), dtype=self.compute_dtype))
+        return self._state_structure(lambda d: zeros((batch_size, d), dtype=self._arithmetic_dtype))
 
     def _zero_states(self, sequences):
         batch = sequences.shape.as_list()[0]
@@ -213,7 +213,7 @@ class RNN(Layer):
 
     def _state_tensor(self, s):
         s = s.value() if isinstance(s, Variable) else convert_to_tensor(s)
-        return cast(s, self.compute_dtype)
+        return cast(s, self._arithmetic_dtype)
 
     def compute_mask(self, inputs, previous_mask=None):
         output_mask = previous_mask if self.return_sequences else None

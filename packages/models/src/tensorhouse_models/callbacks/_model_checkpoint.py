@@ -1,5 +1,5 @@
-"""``ModelCheckpoint``: save the model (its weights, in this release) every epoch or every N
-batches, optionally only when a monitored value improves."""
+"""``ModelCheckpoint``: save the model (a whole-model ``.keras`` file, or its weights) every
+epoch or every N batches, optionally only when a monitored value improves."""
 
 from __future__ import annotations
 
@@ -93,9 +93,10 @@ def save_weights_of(model, filepath):
 
 
 class ModelCheckpoint(MonitorMixin, Callback):
-    """Save the model's weights to ``filepath`` (formatted with ``epoch`` counted from 1,
-    ``batch`` and the logs, e.g. ``"{epoch:02d}-{val_loss:.2f}.weights.h5"``) each epoch or
-    every ``save_freq`` batches; ``save_best_only`` keeps only improvements of ``monitor``."""
+    """Save the model (``model.save``: a ``.keras`` file) or, with ``save_weights_only``, its
+    weights (a ``.weights.h5`` file) to ``filepath`` (formatted with ``epoch`` counted from 1,
+    ``batch`` and the logs, e.g. ``"{epoch:02d}-{val_loss:.2f}.keras"``) each epoch or every
+    ``save_freq`` batches; ``save_best_only`` keeps only improvements of ``monitor``."""
 
     def __init__(
         self,
@@ -141,7 +142,7 @@ class ModelCheckpoint(MonitorMixin, Callback):
         if not self.save_weights_only and not hasattr(model, "save"):
             raise NotImplementedError(
                 "ModelCheckpoint(save_weights_only=False) saves whole models in the `.keras` "
-                "format, which is not implemented yet (the model has no `save` method). Use "
+                f"format through `model.save`, but {model!r} has no `save` method. Use "
                 "`save_weights_only=True` with a `.weights.h5` filepath."
             )
         super().set_model(model)

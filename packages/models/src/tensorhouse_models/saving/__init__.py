@@ -1,10 +1,17 @@
-"""Saving (``keras.saving``): Keras 3.15's ``.weights.h5`` files, read and written with h5py.
+"""Saving (``keras.saving``): Keras 3.15's ``.keras`` and ``.weights.h5`` files, through h5py.
 
-``save_weights(model, filepath)`` / ``load_weights(model, filepath)`` write and read the same
-layout as real Keras (``layers/dense/vars/0``, ``optimizer/vars/0``, ...), so each reads the
-other's files. Loading only reads numeric arrays: nothing in a file is ever executed.
+``save_model(model, filepath)`` / ``load_model(filepath)`` write and read the whole-model
+``.keras`` archive (``metadata.json``, ``config.json``, ``model.weights.h5``);
+``save_weights(model, filepath)`` / ``load_weights(model, filepath)`` the ``.weights.h5`` layout
+(``layers/dense/vars/0``, ``optimizer/vars/0``, ...). Each reads real Keras's files and real
+Keras reads theirs. Loading reads JSON and numeric arrays only: nothing in a file is executed.
+``register_keras_serializable`` makes a user class known to ``load_model``.
 """
 
+from ._keras_file import load_model, save_model
+from ._registry import register_keras_serializable
 from ._weights_h5 import load_weights, save_weights
 
-__all__ = ["load_weights", "save_weights"]
+__all__ = [
+    "load_model", "load_weights", "register_keras_serializable", "save_model", "save_weights",
+]  # fmt: skip

@@ -189,17 +189,26 @@ def save_weights(model, filepath, overwrite=True):
 
 
 def load_weights(model, filepath, skip_mismatch=False):
-    """Read a Keras 3 ``.weights.h5`` file into ``model`` (layers by path, and its optimizer's
-    state when the file has one). Objects that do not fit raise one ``ValueError`` naming
-    them all, or, with ``skip_mismatch=True``, a warning (they keep their values)."""
+    """Read a Keras 3 ``.weights.h5`` file (or the weights inside a ``.keras`` archive) into
+    ``model`` (layers by path, and its optimizer's state when the file has one). Objects that
+    do not fit raise one ``ValueError`` naming them all, or, with ``skip_mismatch=True``, a
+    warning (they keep their values)."""
     filepath = os.fspath(filepath)
     name = str(filepath)
-    if name.endswith((".keras", ".weights.json", ".h5", ".hdf5")) and not name.endswith(_SUFFIX):
+    if name.endswith((".weights.json", ".h5", ".hdf5")) and not name.endswith(_SUFFIX):
         raise NotImplementedError(
-            f"Loading weights from {name!r}: only `{_SUFFIX}` files are supported in this "
-            "release (the `.keras` archive, sharded `.weights.json` and legacy `.h5` formats "
-            "are not implemented yet)."
+            f"Loading weights from {name!r}: only `{_SUFFIX}` files and `.keras` archives are "
+            "supported in this release (sharded `.weights.json` and legacy `.h5` files are "
+            "not implemented yet)."
         )
+    source = filepath
+    if name.endswith(".keras"):
+        if not os.path.exists(filepath):
+            raise FileNotFoundError(f"[Errno 2] No such file or directory: {filepath!r}")
+        from ._keras_file import weights_member
+
+        source = weights_member(filepath)  # the archive's model.weights.h5, in memory
+        name = _SUFFIX
     if not name.endswith(_SUFFIX):
         raise ValueError(
             f"File format not supported: filepath={filepath}. Keras 3 only supports V3 "
@@ -213,7 +222,7 @@ def load_weights(model, filepath, skip_mismatch=False):
         )
     if not os.path.exists(filepath):
         raise FileNotFoundError(f"[Errno 2] No such file or directory: {filepath!r}")
-    with h5py.File(filepath, "r") as f:
+    with h5py.File(source, "r") as f:
         state = _Loading(H5Reader(f))
         _load_state(model, state, "")
     if state.failed:

@@ -102,6 +102,17 @@ class Trainer:
                 f"steps_per_execution={steps_per_execution!r}"
             )
         self.optimizer = optimizers.get(optimizer)
+        policy = getattr(self, "dtype_policy", None)
+        if (
+            auto_scale_loss
+            and getattr(policy, "name", None) == "mixed_float16"
+            and self.optimizer is not None
+            and not isinstance(self.optimizer, optimizers.LossScaleOptimizer)
+        ):
+            # Keras 3: float16 gradients underflow without loss scaling
+            self.optimizer = optimizers.LossScaleOptimizer(
+                self.optimizer, name="loss_scale_optimizer"
+            )
         self.loss = loss
         names = self._output_names_for_compile()
         self._compile_loss = None if loss is None else CompileLoss(loss, loss_weights, names)
@@ -214,7 +225,9 @@ class Trainer:
         with ops.GradientTape() as tape:
             y_pred = self(x, training=True)
             loss = self.compute_loss(x, y, y_pred, sample_weight, training=True)
-        self._loss_tracker.update_state(loss, sample_weight=self._batch_size_weight(x))
+            self._loss_tracker.update_state(loss, sample_weight=self._batch_size_weight(x))
+            if self.optimizer is not None:
+                loss = self.optimizer.scale_loss(loss)  # a LossScaleOptimizer unscales it
         variables = self.trainable_variables
         if variables:
             grads = tape.gradient(loss, variables)
@@ -302,6 +315,11 @@ class Trainer:
                 self._compile_loss.build(y, y_pred)
             if self._compile_metrics is not None and not self._compile_metrics.built:
                 self._compile_metrics.build(y, y_pred)
+        # the optimizer's slots exist before the first trace, as in Keras's symbolic build (a
+        # loss scale read inside the trace is then its variable, not a constant)
+        optimizer = self.optimizer
+        if optimizer is not None and not optimizer.built and self.trainable_variables:
+            optimizer.build(self.trainable_variables)
 
     def _symbolic_outputs(self):
         """The outputs as KerasTensors (shapes only) when the model knows them without running;
@@ -462,7 +480,6 @@ class Trainer:
     # ---- predict ------------------------------------------------------------------------
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """The model's outputs on ``x``, batch by batch, concatenated as NumPy arrays."""
-        x, _, _ = unpack_x_y_sample_weight(x)
         iterator, cbs = self._one_pass(x, None, None, batch_size, steps, callbacks, verbose)
         self._symbolic_build(iterator)
         predict_function = self.make_predict_function()

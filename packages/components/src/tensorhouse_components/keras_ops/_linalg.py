@@ -1,0 +1,133 @@
+"""Keras 3's linear algebra (``keras.ops.linalg``) on the ops layer."""
+
+# ruff: noqa: A002  (Keras's argument name: ord)
+
+from __future__ import annotations
+
+import numpy as np
+
+import tensorhouse_ops as tops
+
+from ._dtypes import promote, to_float, to_tensor
+from ._numpy import tril, triu
+
+_t = to_tensor
+
+
+def _matrix(x, name):
+    x = to_float(x)
+    if len(x.shape) < 2 or x.shape[-1] != x.shape[-2]:
+        raise ValueError(
+            f"Expected a square matrix. Received non-square input with shape {tuple(x.shape)}"
+        )
+    return x
+
+
+def inv(x):
+    """The inverse of square matrices."""
+    return tops.linalg.inv(_matrix(x, "inv"))
+
+
+def det(x):
+    """The determinant of square matrices."""
+    return tops.linalg.det(_matrix(x, "det"))
+
+
+def slogdet(x):
+    """The sign and log of the absolute determinant."""
+    return tops.linalg.slogdet(_matrix(x, "slogdet"))
+
+
+def cholesky(x, upper=False):
+    """The Cholesky factor (lower, or upper with ``upper=True``)."""
+    low = tops.linalg.cholesky(_matrix(x, "cholesky"))
+    if not upper:
+        return low
+    nd = len(low.shape)
+    return tops.transpose(low, list(range(nd - 2)) + [nd - 1, nd - 2])
+
+
+def solve(a, b):
+    """``x`` with ``a @ x = b`` (``b`` a vector or matrices)."""
+    a, b = promote(to_float(a), to_float(b))
+    vector = len(b.shape) == len(a.shape) - 1
+    if vector:
+        b = tops.expand_dims(b, -1)
+    out = tops.linalg.solve(a, b)
+    return out[..., 0] if vector else out
+
+
+def solve_triangular(a, b, lower=False):
+    """``solve`` with ``a``'s lower (or upper) triangle."""
+    a = to_float(a)
+    return solve(tril(a) if lower else triu(a), b)
+
+
+def _vector_norm(x, ord, axis, keepdims):
+    a = tops.abs(x)
+    if ord is None or ord == 2:
+        return tops.sqrt(tops.reduce_sum(x * x, axis=axis, keepdims=keepdims))
+    if ord == np.inf or ord == "inf":
+        return tops.reduce_max(a, axis=axis, keepdims=keepdims)
+    if ord == -np.inf:
+        return tops.reduce_min(a, axis=axis, keepdims=keepdims)
+    if ord == 0:
+        nonzero = tops.cast(tops.not_equal(x, tops.zeros_like(x)), x.dtype)
+        return tops.reduce_sum(nonzero, axis=axis, keepdims=keepdims)
+    if ord == 1:
+        return tops.reduce_sum(a, axis=axis, keepdims=keepdims)
+    if isinstance(ord, str):
+        raise ValueError(f"Invalid `ord` argument for vector norm. Received: ord={ord}")
+    p = _t(float(ord), x.dtype)
+    return tops.pow(tops.reduce_sum(tops.pow(a, p), axis=axis, keepdims=keepdims), 1.0 / p)
+
+
+def _matrix_norm(x, ord, axis, keepdims):
+    r, c = axis
+    a = tops.abs(x)
+    if ord in (None, "fro"):
+        return tops.sqrt(tops.reduce_sum(x * x, axis=[r, c], keepdims=keepdims))
+    if ord in (1, -1):
+        sums = tops.reduce_sum(a, axis=r, keepdims=True)
+        pick = tops.reduce_max if ord == 1 else tops.reduce_min
+        out = pick(sums, axis=c, keepdims=True)
+    elif ord in (np.inf, -np.inf):
+        sums = tops.reduce_sum(a, axis=c, keepdims=True)
+        pick = tops.reduce_max if ord == np.inf else tops.reduce_min
+        out = pick(sums, axis=r, keepdims=True)
+    else:
+        raise NotImplementedError(
+            f"Matrix norm ord={ord} needs a singular value decomposition, which the ops layer "
+            "does not have yet."
+        )
+    if not keepdims:
+        out = tops.squeeze(out, axis=sorted([r, c]))
+    return out
+
+
+def norm(x, ord=None, axis=None, keepdims=False):
+    """NumPy's ``norm``: a vector norm over one axis (all axes flattened by default), or a
+    matrix norm over two axes (``fro``, 1, -1, inf, -inf)."""
+    x = to_float(x)
+    nd = len(x.shape)
+    if axis is None:
+        if ord is not None and nd == 2:
+            return _matrix_norm(x, ord, (0, 1), keepdims)
+        if ord is not None and nd != 1:
+            raise ValueError(f"Improper number of dimensions to norm. Received: x.ndim={nd}")
+        out = _vector_norm(tops.reshape(x, [-1]), ord, 0, False)
+        return tops.reshape(out, [1] * nd) if keepdims else out
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    axes = tuple(a % nd for a in axes)
+    if len(axes) == 1:
+        return _vector_norm(x, ord, axes[0], keepdims)
+    if len(axes) == 2:
+        return _matrix_norm(x, ord, axes, keepdims)
+    raise ValueError(f"Invalid axis values: {axis}")
+
+
+__all__ = sorted(
+    n
+    for n, v in globals().items()
+    if callable(v) and not n.startswith("_") and getattr(v, "__module__", None) == __name__
+)

@@ -1,0 +1,27 @@
+"""``keras.backend``'s basics: the ``config`` settings plus ``result_type`` and dtype helpers."""
+
+from ._dtypes import result_type, standardize_dtype
+from .config import (
+    backend,
+    epsilon,
+    floatx,
+    image_data_format,
+    set_epsilon,
+    set_floatx,
+    set_image_data_format,
+)
+
+__all__ = [
+    "backend", "epsilon", "floatx", "image_data_format", "is_float_dtype", "is_int_dtype",
+    "result_type", "set_epsilon", "set_floatx", "set_image_data_format", "standardize_dtype",
+]  # fmt: skip
+
+
+def is_float_dtype(dtype):
+    """Whether ``dtype`` is a floating point dtype."""
+    return standardize_dtype(dtype).startswith(("float", "bfloat"))
+
+
+def is_int_dtype(dtype):
+    """Whether ``dtype`` is an integer dtype."""
+    return standardize_dtype(dtype).startswith(("int", "uint"))

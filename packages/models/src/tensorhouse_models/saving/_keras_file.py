@@ -1,0 +1,430 @@
+"""``save_model`` / ``load_model``: Keras 3.15's whole-model ``.keras`` files.
+
+A ``.keras`` file is a zip archive of three stored (uncompressed) members: ``metadata.json``
+(``keras_version``, ``date_saved``), ``config.json`` (the model's serialized dict with its
+``build_config`` and ``compile_config``) and ``model.weights.h5`` (the ``.weights.h5`` layout
+of ``_weights_h5``). With ``zipped=False`` the same three files go into a directory (beside an
+``assets`` folder, empty: no components layer has assets).
+
+Loading reads only JSON and numeric arrays: classes come from ``custom_objects``, the classes
+registered with ``register_serializable`` and the components' tables (see ``_normalize``), and
+no Python bytecode in a file is ever run.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import json
+import os
+import tempfile
+import warnings
+import zipfile
+
+import h5py
+
+from tensorhouse_components import layers as layers_module
+from tensorhouse_components import losses as losses_module
+from tensorhouse_components import metrics as metrics_module
+from tensorhouse_components import optimizers as optimizers_module
+
+from . import _normalize, _registry, _weights_h5
+from ._h5_store import H5Reader, H5Writer
+
+__all__ = ["load_model", "save_model"]
+
+KERAS_VERSION = "3.15.1"  # the Keras release whose format these files follow
+_CONFIG = "config.json"
+_METADATA = "metadata.json"
+_WEIGHTS = "model.weights.h5"
+_BOMB_FLOOR_BYTES = 1 << 32
+_MAX_EXPANSION = 100
+
+
+# ---- writing -------------------------------------------------------------------------------
+def _function_config(fn):
+    """Keras's dict for a plain function (a loss or metric given as a function)."""
+    return {
+        "module": "builtins",
+        "class_name": "function",
+        "config": fn.__name__,
+        "registered_name": "function",
+    }
+
+
+def _serialize_compile_item(value, kind):
+    """A loss, metric or structure of them, as Keras writes them in ``compile_config``."""
+    if value is None or isinstance(value, str | bool | int | float):
+        return value
+    if isinstance(value, dict):
+        return {k: _serialize_compile_item(v, kind) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_serialize_compile_item(v, kind) for v in value]
+    if isinstance(value, losses_module.Loss):
+        return losses_module.serialize(value)
+    if isinstance(value, metrics_module.Metric):
+        return metrics_module.serialize(value)
+    if callable(value) and hasattr(value, "__name__"):
+        if value.__name__ == "<lambda>":
+            raise ValueError(f"Cannot save a model compiled with a lambda {kind}: {value!r}")
+        return _function_config(value)
+    raise ValueError(f"Cannot serialize the compiled {kind}: {value!r}")
+
+
+def compile_config(model) -> dict:
+    """Keras's ``compile_config``: the arguments ``compile`` was given, serialized ({} when the
+    model is not compiled)."""
+    if not getattr(model, "compiled", False):
+        return {}
+    loss = getattr(model, "_compile_loss", None)
+    metrics = getattr(model, "_compile_metrics", None)
+    return {
+        "optimizer": optimizers_module.serialize(model.optimizer),
+        "loss": _serialize_compile_item(model.loss, "loss"),
+        "loss_weights": _serialize_compile_item(
+            None if loss is None else loss._weights_config, "loss weight"
+        ),
+        "metrics": _serialize_compile_item(None if metrics is None else metrics._config, "metric"),
+        "weighted_metrics": _serialize_compile_item(
+            None if metrics is None else metrics._weighted_config, "metric"
+        ),
+        "run_eagerly": bool(model.run_eagerly),
+        "steps_per_execution": int(getattr(model, "_steps_per_execution", 1)),
+        "jit_compile": bool(model.jit_compile),
+    }
+
+
+def _user_classes(model) -> dict:
+    """``{class name: class}`` for the model's layers (itself included) whose classes are not
+    the library's own."""
+    from .._functional import Functional
+    from .._model import Model
+    from .._sequential import Sequential
+
+    found, seen, stack = {}, set(), [model]
+    while stack:
+        layer = stack.pop()
+        if id(layer) in seen:
+            continue
+        seen.add(id(layer))
+        cls = type(layer)
+        own = getattr(layers_module, cls.__name__, None) is cls
+        if not own and cls not in (Functional, Model, Sequential):
+            found.setdefault(cls.__name__, cls)
+        stack.extend(_weights_h5._sublayers(layer))
+        stack.extend(getattr(layer, "layers", None) or [])
+    return found
+
+
+def _mark_user_classes(value, classes):
+    """Name user classes as Keras does: ``module`` None (or the class's module) and
+    ``registered_name`` ``"package>Name"`` when registered, else the class name."""
+    if isinstance(value, list):
+        for item in value:
+            _mark_user_classes(item, classes)
+    elif isinstance(value, dict):
+        cls = classes.get(value.get("class_name"))
+        if cls is not None and "config" in value and value.get("registered_name") is None:
+            value["module"] = None if cls.__module__ == "__main__" else cls.__module__
+            value["registered_name"] = _registry.registered_name(cls) or cls.__name__
+        for item in value.values():
+            _mark_user_classes(item, classes)
+
+
+def model_config(model) -> dict:
+    """The model's dict as ``config.json`` holds it (Keras's key order)."""
+    from .._model import serialize_layer
+
+    serialized = serialize_layer(model)
+    _mark_user_classes(serialized, _user_classes(model))
+    out = {k: serialized[k] for k in ("module", "class_name", "config", "registered_name")}
+    if "build_config" in serialized:
+        out["build_config"] = serialized["build_config"]
+    out["compile_config"] = compile_config(model)
+    return out
+
+
+def _json_files(model):
+    config = json.dumps(model_config(model))
+    metadata = json.dumps(
+        {
+            "keras_version": KERAS_VERSION,
+            "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"),
+        }
+    )
+    return config, metadata
+
+
+def _weights_bytes(model) -> bytes:
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w") as f:
+        _weights_h5._save_state(model, H5Writer(f), "", set())
+    return buffer.getvalue()
+
+
+def _write_zip(model, fileobj):
+    config, metadata = _json_files(model)
+    weights = _weights_bytes(model)
+    with zipfile.ZipFile(fileobj, "w") as zf:
+        zf.writestr(zipfile.ZipInfo(_METADATA), metadata.encode())
+        zf.writestr(zipfile.ZipInfo(_CONFIG), config.encode())
+        zf.writestr(_WEIGHTS, weights)
+
+
+def _write_atomically(filepath, write):
+    """``write(path)`` into a temporary file next to ``filepath``, then rename it into place."""
+    directory = os.path.dirname(os.path.abspath(filepath))
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{os.path.basename(filepath)}.", suffix=".tmp", dir=directory
+    )
+    os.close(fd)
+    try:
+        write(tmp)
+        with open(tmp, "rb") as written:
+            os.fsync(written.fileno())
+        os.replace(tmp, filepath)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def _write_zip_file(model, path):
+    with open(path, "wb") as f:
+        _write_zip(model, f)
+
+
+def _write_directory(model, dirpath):
+    config, metadata = _json_files(model)
+    weights = _weights_bytes(model)
+    os.makedirs(os.path.join(dirpath, "assets"), exist_ok=True)  # Keras makes it, empty or not
+    for name, data in ((_METADATA, metadata.encode()), (_CONFIG, config.encode()),
+                       (_WEIGHTS, weights)):  # fmt: skip
+        _write_atomically(os.path.join(dirpath, name), lambda path, d=data: _write_bytes(path, d))
+
+
+def _write_bytes(path, data):
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
+    """Save ``model`` (config, weights, optimizer state) as a Keras 3 ``.keras`` file.
+
+    The archive is written next to its target under a temporary name and renamed into place,
+    so an interrupted save leaves the previous file whole.
+    """
+    include_optimizer = kwargs.pop("include_optimizer", True)
+    save_format = kwargs.pop("save_format", False)
+    if save_format:
+        if str(filepath).endswith((".h5", ".hdf5", ".keras")):
+            warnings.warn(
+                "The `save_format` argument is deprecated in Keras 3. We recommend removing "
+                "this argument as it can be inferred from the file path. Received: "
+                f"save_format={save_format}",
+                stacklevel=2,
+            )
+        else:
+            raise ValueError(
+                "The `save_format` argument is deprecated in Keras 3. Please remove this "
+                "argument and pass a file path with either `.keras` or `.h5` extension."
+                f"Received: save_format={save_format}"
+            )
+    if kwargs:
+        raise ValueError(f"The following argument(s) are not supported: {list(kwargs.keys())}")
+    del include_optimizer  # Keras reads it only for the legacy `.h5` format
+    if isinstance(filepath, io.IOBase):
+        _warn_unbuilt(model)
+        _write_zip(model, filepath)
+        return
+    filepath = os.fspath(filepath)
+    name = str(filepath)
+    zipped = True if zipped is None else zipped
+    if zipped and not name.endswith((".keras", ".h5", ".hdf5")):
+        raise ValueError(
+            "Invalid filepath extension for saving. Please add either a `.keras` extension for "
+            "the native Keras format (recommended) or a `.h5` extension. Use "
+            "`model.export(filepath)` if you want to export a SavedModel for use with "
+            f"TFLite/TFServing/etc. Received: filepath={filepath}."
+        )
+    if not zipped and name.endswith(".keras"):
+        raise ValueError(
+            "When using `zipped=False`, the `filepath` argument should not end in `.keras`. "
+            f"Received: filepath={filepath}"
+        )
+    if name.endswith((".h5", ".hdf5")) and zipped:
+        raise NotImplementedError(
+            f"Saving {name!r}: the legacy HDF5 model format (`.h5`) is not implemented in "
+            "tensorhouse; use a `.keras` filepath."
+        )
+    if os.path.exists(filepath) and not overwrite and not _weights_h5._ask_to_overwrite(filepath):
+        return
+    _warn_unbuilt(model)
+    if zipped:
+        _write_atomically(filepath, lambda path: _write_zip_file(model, path))
+    else:
+        _write_directory(model, filepath)
+
+
+def _warn_unbuilt(model):
+    if not model.built:
+        warnings.warn(
+            "You are saving a model that has not yet been built. It might not contain any "
+            "weights yet. Consider building the model first by calling it on some data.",
+            stacklevel=3,
+        )
+
+
+# ---- reading -------------------------------------------------------------------------------
+def _reject_bomb(archive, name):
+    info = archive.getinfo(name)
+    if info.file_size > _BOMB_FLOOR_BYTES and info.file_size > _MAX_EXPANSION * info.compress_size:
+        raise ValueError(
+            f"Not allowed: ZIP member '{name}' declares {info.file_size} bytes but only "
+            f"{info.compress_size} are stored on disk; refusing to load a potential "
+            "decompression bomb."
+        )
+
+
+def _read_member(archive, name) -> bytes:
+    _reject_bomb(archive, name)
+    with archive.open(name, "r") as f:
+        return f.read()
+
+
+def _deserialize_compile_item(value, kind, custom):
+    """A loss or metric (or a structure of them) from ``compile_config``."""
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return [_deserialize_compile_item(v, kind, custom) for v in value]
+    if isinstance(value, dict) and "class_name" in value and "config" in value:
+        if value["class_name"] == "__lambda__":
+            _normalize.reject_lambda(f"compile_config {kind}", True)
+        if value["class_name"] == "function":
+            name = value["config"]
+            if isinstance(name, str) and name in custom:
+                return custom[name]
+            if kind == "loss":
+                return losses_module.deserialize(name, custom)
+            return metrics_module.deserialize(name, custom)
+        if kind == "loss":
+            return losses_module.deserialize(value, custom)
+        return metrics_module.deserialize(value, custom)
+    if isinstance(value, dict):
+        return {k: _deserialize_compile_item(v, kind, custom) for k, v in value.items()}
+    raise ValueError(f"Could not deserialize the compiled {kind}: {value!r}")
+
+
+def _compile_from_config(model, config, custom, safe_mode):
+    """``model.compile(...)`` with the saved arguments; the optimizer is built at once so the
+    weights file can fill its state."""
+    if "__lambda__" in json.dumps(config):
+        _normalize.reject_lambda("compile_config", safe_mode)
+    optimizer = config.get("optimizer")
+    if isinstance(optimizer, dict):
+        optimizer = optimizers_module.deserialize(optimizer, custom)
+    model.compile(
+        optimizer=optimizer if optimizer is not None else "rmsprop",
+        loss=_deserialize_compile_item(config.get("loss"), "loss", custom),
+        loss_weights=config.get("loss_weights"),
+        metrics=_deserialize_compile_item(config.get("metrics"), "metric", custom),
+        weighted_metrics=_deserialize_compile_item(
+            config.get("weighted_metrics"), "metric", custom
+        ),
+        run_eagerly=bool(config.get("run_eagerly", False)),
+        steps_per_execution=int(config.get("steps_per_execution", 1) or 1),
+        jit_compile=config.get("jit_compile", "auto"),
+    )
+    if model.built and model.optimizer is not None and not model.optimizer.built:
+        model.optimizer.build(model.trainable_variables)
+
+
+def model_from_config_json(config_json, custom_objects=None, compile_model=True, safe_mode=True):
+    """The model (fresh weights) from ``config.json``'s text, compiled when asked."""
+    from .._model import deserialize_layer
+
+    config = json.loads(config_json)
+    normalized, custom, compile_cfg, _ = _normalize.normalize_model_config(
+        config, custom_objects, safe_mode
+    )
+    model = deserialize_layer(normalized, custom)
+    build_config = normalized.get("build_config")
+    if not model.built and build_config and build_config.get("input_shape") is not None:
+        model.build_from_config(build_config)
+    if compile_model and compile_cfg:
+        _compile_from_config(model, compile_cfg, custom, safe_mode)
+    return model
+
+
+def _load_weights_from(model, h5_file):
+    state = _weights_h5._Loading(H5Reader(h5_file))
+    _weights_h5._load_state(model, state, "")
+    if state.failed:
+        raise ValueError(_weights_h5._loading_failure(state.failed))
+
+
+def weights_member(filepath) -> io.BytesIO:
+    """The ``model.weights.h5`` of a ``.keras`` archive, in memory (``Model.load_weights``)."""
+    with zipfile.ZipFile(filepath, "r") as zf:
+        if _WEIGHTS not in zf.namelist():
+            raise ValueError(f"Expected a {_WEIGHTS} or model.weights.npz file.")
+        return io.BytesIO(_read_member(zf, _WEIGHTS))
+
+
+def _load_zip(filepath, custom_objects, compile_model, safe_mode):
+    with zipfile.ZipFile(filepath, "r") as zf:
+        model = model_from_config_json(
+            _read_member(zf, _CONFIG), custom_objects, compile_model, safe_mode
+        )
+        if _WEIGHTS not in zf.namelist():
+            raise ValueError(f"Expected a {_WEIGHTS} or model.weights.npz file.")
+        weights = io.BytesIO(_read_member(zf, _WEIGHTS))
+    with h5py.File(weights, "r") as f:
+        _load_weights_from(model, f)
+    return model
+
+
+def _load_directory(dirpath, custom_objects, compile_model, safe_mode):
+    with open(os.path.join(dirpath, _CONFIG)) as f:
+        model = model_from_config_json(f.read(), custom_objects, compile_model, safe_mode)
+    weights = os.path.join(dirpath, _WEIGHTS)
+    if not os.path.isfile(weights):
+        raise ValueError(f"Expected a {_WEIGHTS} or model.weights.npz file.")
+    with h5py.File(weights, "r") as f:
+        _load_weights_from(model, f)
+    return model
+
+
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # noqa: A002
+    """A model from a Keras 3 ``.keras`` file (or a ``zipped=False`` directory): its config,
+    weights and, with ``compile=True``, its compiled optimizer (state included), loss and
+    metrics. ``custom_objects`` names classes and functions the config refers to."""
+    if isinstance(filepath, io.IOBase):
+        return _load_zip(filepath, custom_objects, compile, safe_mode)
+    filepath = os.fspath(filepath)
+    name = str(filepath)
+    if name.endswith(".keras") and os.path.isfile(filepath) and zipfile.is_zipfile(filepath):
+        return _load_zip(filepath, custom_objects, compile, safe_mode)
+    if os.path.isdir(filepath) and os.path.isfile(os.path.join(filepath, _CONFIG)):
+        return _load_directory(filepath, custom_objects, compile, safe_mode)
+    if name.endswith((".h5", ".hdf5")):
+        raise NotImplementedError(
+            f"Loading {name!r}: the legacy HDF5 model format (`.h5`) is not implemented in "
+            "tensorhouse; use a `.keras` file."
+        )
+    if name.endswith(".keras"):
+        raise ValueError(
+            f"File not found: filepath={filepath}. Please ensure the file is an accessible "
+            "`.keras` zip file."
+        )
+    raise ValueError(
+        f"File format not supported: filepath={filepath}. Keras 3 only supports V3 `.keras` "
+        "files, legacy H5 format files (`.h5` extension). Note that the legacy SavedModel "
+        "format is not supported by `load_model()` in Keras 3. In order to reload a TensorFlow "
+        "SavedModel as an inference-only layer in Keras 3, use "
+        f"`keras.layers.TFSMLayer({filepath}, call_endpoint='serving_default')` (note that "
+        "your `call_endpoint` might have a different name)."
+    )
