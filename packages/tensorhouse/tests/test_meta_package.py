@@ -63,6 +63,7 @@ def test_demo_digits_classifier(capsys, tmp_path):
     rows = [line.split() for line in out.splitlines() if line[:6].strip().isdigit()]
     assert sum(int(v) for row in rows[-10:] for v in row[1:]) == 360  # the held-out images
     assert png.exists() == ("written to" in out)
+    assert "loaded back: the same predictions" in out
 
 
 def test_confusion_matrix_counts_pairs():

@@ -5,7 +5,8 @@ Part 1 fits the seed's linear regression, y = X @ [2, -3] + 3 + noise on 400 poi
 API level (ops, components, models); each must recover w and b within 0.1.
 Part 2 trains a small CNN on the 8x8 digit images that ship with scikit-learn (the ``demo``
 extra: ``pip install 'tensorhouse[demo]'``) with ``fit`` and Keras's live progress bar,
-evaluates it on held-out images (accuracy and confusion matrix) and, when matplotlib is
+evaluates it on held-out images (accuracy and confusion matrix), saves it as a Keras 3
+``.keras`` file and loads it back with the same predictions, and, when matplotlib is
 installed, writes the training curves and the confusion matrix to a PNG.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import tempfile
 import time
 
 import numpy as np
@@ -169,6 +171,20 @@ def _plot(history, confusion, path):
     plt.close(fig)
 
 
+def _save_and_reload(model, images, predicted) -> bool:
+    """Save the trained model as a Keras 3 ``.keras`` file, load it back, and check that the
+    reloaded model predicts what the trained one predicted."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "digits_cnn.keras")
+        model.save(path)
+        size = os.path.getsize(path)
+        reloaded = tf.keras.models.load_model(path)
+    same = bool(np.array_equal(reloaded.predict(images, verbose=0).argmax(axis=-1), predicted))
+    print(f"  saved as a .keras file ({size / 1024:.0f} KiB) and loaded back: "
+          f"{'the same predictions' if same else 'FAILED: different predictions'}")  # fmt: skip
+    return same
+
+
 def digits_classifier(verbose=1, png="tensorhouse-demo.png") -> int:
     print("Part 2: a convolutional network that reads handwritten digits")
     if importlib.util.find_spec("sklearn") is None:
@@ -201,6 +217,7 @@ def digits_classifier(verbose=1, png="tensorhouse-demo.png") -> int:
     print(f"\n  trained in {took:.1f} s; on the {len(test)} held-out images: accuracy "
           f"{accuracy:.4f}, loss {loss:.4f}  "
           f"{'OK' if ok else f'FAILED: below {MIN_DIGITS_ACCURACY}'}")  # fmt: skip
+    ok &= _save_and_reload(model, images[test], predicted)
     print("  confusion matrix (rows: true digit, columns: predicted digit):")
     print("       " + " ".join(f"{d:>3d}" for d in range(10)))
     for d, row in enumerate(confusion):
