@@ -373,7 +373,8 @@ def test_every_kernel_op_has_a_rule_or_is_marked_non_differentiable():
     known = set(tensorhouse_kernels.list_op_defs())
     missing = known - set(_grad_rules.RULES) - _grad_rules.NON_DIFFERENTIABLE
     assert not missing, f"ops with no gradient rule: {sorted(missing)}"
-    untested = set(_grad_rules.RULES) - set(CASES)
+    # DynamicShape (a graph-only op of traces with unknown dims) is checked in test_unknown_dims
+    untested = set(_grad_rules.RULES) - set(CASES) - {"DynamicShape"}
     assert not untested, f"gradient rules with no finite-difference case: {sorted(untested)}"
 
 

@@ -8,6 +8,8 @@ import numbers
 
 import numpy as np
 
+from . import _dynamic as _dyn
+from . import _tensor
 from . import dtypes as _dt
 from ._tensor import Tensor, TensorShape, _coerce_pair, _execute, _op, constant, convert_to_tensor
 from ._tensor import errors as _errors
@@ -49,6 +51,8 @@ def _swap_last(x, axis):
 
 
 def reshape(tensor, shape, name=None):
+    if _tensor._tracing:  # the shape may be a tensor known only at run time
+        return _dyn.shaped_op("Reshape", [_t(tensor)], {}, shape)
     return _op("Reshape", [_t(tensor)], {"shape": tuple(_dims(shape))})
 
 
@@ -60,6 +64,8 @@ def transpose(a, perm=None, conjugate=False, name=None):
 
 
 def broadcast_to(input, shape, name=None):  # noqa: A002 - TF's name
+    if _tensor._tracing:
+        return _dyn.shaped_op("BroadcastTo", [_t(input)], {}, shape)
     return _op("BroadcastTo", [_t(input)], {"shape": tuple(_dims(shape))})
 
 
@@ -73,6 +79,8 @@ def fill(dims, value, name=None, dtype=None):
         dtype = value.dtype if isinstance(value, Tensor) else constant(value).dtype
     dtype = _dt.as_dtype(dtype)
     value = float(value.numpy()) if isinstance(value, Tensor) else value
+    if _tensor._tracing:
+        return _dyn.shaped_op("Fill", [], {"value": value, "dtype": dtype._np}, dims)
     return _op("Fill", [], {"shape": tuple(_dims(dims)), "value": value, "dtype": dtype._np})
 
 
@@ -86,15 +94,20 @@ def ones(shape, dtype=_dt.float32, name=None):
 
 def zeros_like(input, dtype=None, name=None):  # noqa: A002 - TF's name
     x = _t(input)
-    return fill(x.shape.as_list(), 0, dtype=dtype or x.dtype)
+    return fill(_dyn.entries_of(x) if _tensor._tracing else x.shape.as_list(), 0,
+                dtype=dtype or x.dtype)  # fmt: skip
 
 
 def ones_like(input, dtype=None, name=None):  # noqa: A002 - TF's name
     x = _t(input)
-    return fill(x.shape.as_list(), 1, dtype=dtype or x.dtype)
+    return fill(_dyn.entries_of(x) if _tensor._tracing else x.shape.as_list(), 1,
+                dtype=dtype or x.dtype)  # fmt: skip
 
 
 def shape(input, out_type=_dt.int32, name=None):  # noqa: A002 - TF's name
+    """TF's ``tf.shape``: a constant when the dims are known, else computed at run time."""
+    if _tensor._tracing:
+        return _dyn.shape_of(_t(input), out_type)
     return constant(_t(input).shape.as_list(), dtype=out_type)
 
 
@@ -103,6 +116,8 @@ def rank(input, name=None):  # noqa: A002 - TF's name
 
 
 def size(input, out_type=_dt.int32, name=None):  # noqa: A002 - TF's name
+    if _tensor._tracing:
+        return _dyn.size_of(_t(input), out_type)
     return constant(_t(input).shape.num_elements(), dtype=out_type)
 
 
@@ -117,12 +132,26 @@ def expand_dims(input, axis, name=None):  # noqa: A002 - TF's name
         )
     if axis < 0:
         axis += len(dims) + 1
+    if None in dims:
+        dims = _dyn.entries_of(x)
     return reshape(x, dims[:axis] + [1] + dims[axis:])
 
 
 def squeeze(input, axis=None, name=None):  # noqa: A002 - TF's name
     x = _t(input)
     dims = x.shape.as_list()
+    if None in dims:  # unknown dims are kept (TF's result would have an unknown rank)
+        entries = _dyn.entries_of(x)
+        if axis is None:
+            return reshape(x, [e for e, d in zip(entries, dims) if d != 1])
+        axes = {a % len(dims) for a in ([axis] if isinstance(axis, int) else axis)}
+        bad = [a for a in axes if dims[a] not in (1, None)]
+        if bad:
+            raise _errors.InvalidArgumentError(
+                f"Can not squeeze dim[{bad[0]}], expected a dimension of 1, got "
+                f"{dims[bad[0]]} [Op:Squeeze]"
+            )
+        return reshape(x, [e for i, e in enumerate(entries) if i not in axes])
     if axis is None:
         return reshape(x, [d for d in dims if d != 1])
     axes = {a % len(dims) for a in ([axis] if isinstance(axis, int) else axis)}
@@ -251,7 +280,10 @@ def _index_int(v):
 def _getitem(self, key):
     """``tensor[key]`` as TF's slicing: ints, slices, ``...`` and ``None`` (StridedSlice)."""
     begin, end, strides, masks = _slice_spec(key)
-    return strided_slice(self, begin, end, strides, **masks)
+    out = strided_slice(self, begin, end, strides, **masks)
+    if _tensor._tracing and type(key) is int:
+        _dyn.note_index(self, key, out)  # tf.shape(x)[i] stays known as x's dim i
+    return out
 
 
 def _slice_spec(key):

@@ -11,8 +11,10 @@ from __future__ import annotations
 import math
 
 from . import _array as A
+from . import _dynamic as _dyn
 from . import _math as M
-from ._tensor import _execute, _op
+from . import _tensor
+from ._tensor import Tensor, _execute, _op
 
 __all__ = ["RULES", "NON_DIFFERENTIABLE", "MULTI_OUTPUT", "backward", "ones_like", "zeros_like"]
 
@@ -26,7 +28,7 @@ NON_DIFFERENTIABLE = {
     "Round", "FloorDiv", "IsNan", "IsFinite", "LogicalNot", "LogicalAnd", "LogicalOr",
     "All", "Any", "ArgMax", "ArgMin", "OneHot", "Range", "Where",
     "RandomUniformInt", "TruncatedNormal", "StatelessRandomUniformV2", "StatelessRandomNormalV2",
-    "StatelessTruncatedNormalV2", "StatelessRandomUniformIntV2",
+    "StatelessTruncatedNormalV2", "StatelessRandomUniformIntV2", "Shape", "Size",
 }  # fmt: skip
 
 # Ops with several outputs: their rules get every output's gradient.
@@ -46,12 +48,24 @@ def rule(*op_types):
     return wrap
 
 
+def _shape(t):
+    """``t``'s dims as a shape argument; while tracing, an unknown dim is read at run time."""
+    return _dyn.entries_of(t) if _tensor._tracing else t.shape.as_list()
+
+
+def _with_shape(op_type, ins, attrs, t, key="shape"):
+    """Kernel op ``op_type`` with ``attrs[key]`` = ``t``'s shape (read at run time if needed)."""
+    if _tensor._tracing:
+        return _dyn.shaped_op(op_type, ins, attrs, _dyn.entries_of(t), key)
+    return _op(op_type, ins, {**attrs, key: tuple(t.shape.as_list())})
+
+
 def ones_like(t):
-    return A.fill(t.shape.as_list(), 1, dtype=t.dtype)
+    return A.fill(_shape(t), 1, dtype=t.dtype)
 
 
 def zeros_like(t):
-    return A.fill(t.shape.as_list(), 0, dtype=t.dtype)
+    return A.fill(_shape(t), 0, dtype=t.dtype)
 
 
 def backward(rec, output_grads):
@@ -80,10 +94,16 @@ def backward(rec, output_grads):
     return fn(rec.inputs, rec.outputs, rec.attrs, dy)
 
 
-def unbroadcast(g, shape):
-    """Sum ``g`` over the dims that broadcasting added or stretched to reach ``shape``."""
+def unbroadcast(g, x):
+    """Sum ``g`` over the dims that broadcasting added or stretched to reach ``x``'s shape
+    (``x`` a tensor or a shape). An unknown dim is taken to match ``g``'s (not broadcast)."""
     gshape = tuple(g.shape)
-    shape = tuple(shape)
+    if isinstance(x, Tensor):
+        shape = target = tuple(x.shape)
+        if _tensor._tracing and None in shape:
+            target = _dyn.entries_of(x)
+    else:
+        shape = target = tuple(x)
     if gshape == shape:
         return g
     lead = len(gshape) - len(shape)
@@ -93,7 +113,7 @@ def unbroadcast(g, shape):
             axes.append(lead + i)
     if axes:
         g = M.reduce_sum(g, axis=axes, keepdims=True)
-    return A.reshape(g, shape)
+    return A.reshape(g, target)
 
 
 # ---- elementwise ---------------------------------------------------------------------------
@@ -284,8 +304,8 @@ def _select(x, y, attrs, dy):
     zeros = zeros_like(dy)
     return [
         None,
-        unbroadcast(A.where(cond, dy, zeros), t.shape),
-        unbroadcast(A.where(cond, zeros, dy), e.shape),
+        unbroadcast(A.where(cond, dy, zeros), t),
+        unbroadcast(A.where(cond, zeros, dy), e),
     ]
 
 
@@ -293,25 +313,25 @@ def _select(x, y, attrs, dy):
 def _floor_mod(x, y, attrs, dy):  # a - floor(a / b) * b
     a, b = x
     return [
-        unbroadcast(dy, a.shape),
-        unbroadcast(M.multiply(M.negative(dy), M.floordiv(a, b)), b.shape),
+        unbroadcast(dy, a),
+        unbroadcast(M.multiply(M.negative(dy), M.floordiv(a, b)), b),
     ]
 
 
 @rule("AddV2")
 def _add(x, y, attrs, dy):
-    return [unbroadcast(dy, x[0].shape), unbroadcast(dy, x[1].shape)]
+    return [unbroadcast(dy, x[0]), unbroadcast(dy, x[1])]
 
 
 @rule("Sub")
 def _sub(x, y, attrs, dy):
-    return [unbroadcast(dy, x[0].shape), unbroadcast(M.negative(dy), x[1].shape)]
+    return [unbroadcast(dy, x[0]), unbroadcast(M.negative(dy), x[1])]
 
 
 @rule("Mul")
 def _mul(x, y, attrs, dy):
     a, b = x
-    return [unbroadcast(M.multiply(dy, b), a.shape), unbroadcast(M.multiply(dy, a), b.shape)]
+    return [unbroadcast(M.multiply(dy, b), a), unbroadcast(M.multiply(dy, a), b)]
 
 
 @rule("RealDiv")
@@ -319,14 +339,14 @@ def _div(x, y, attrs, dy):
     a, b = x
     da = M.divide(dy, b)
     db = M.negative(M.multiply(dy, M.divide(y[0], b)))
-    return [unbroadcast(da, a.shape), unbroadcast(db, b.shape)]
+    return [unbroadcast(da, a), unbroadcast(db, b)]
 
 
 @rule("SquaredDifference")
 def _sqdiff(x, y, attrs, dy):
     a, b = x
     d = M.multiply(M.multiply(dy, 2), M.subtract(a, b))
-    return [unbroadcast(d, a.shape), unbroadcast(M.negative(d), b.shape)]
+    return [unbroadcast(d, a), unbroadcast(M.negative(d), b)]
 
 
 @rule("Pow")
@@ -335,14 +355,14 @@ def _pow(x, y, attrs, dy):
     da = M.multiply(dy, M.multiply(b, M.pow(a, M.subtract(b, 1))))
     safe_log = M.log(M.maximum(a, M.cast(1e-37 if a.dtype.name == "float32" else 1e-307, a.dtype)))
     db = M.multiply(dy, M.multiply(y[0], safe_log))
-    return [unbroadcast(da, a.shape), unbroadcast(db, b.shape)]
+    return [unbroadcast(da, a), unbroadcast(db, b)]
 
 
 def _select_grad(dy, a, b, take_a):
     mask = M.cast(take_a, dy.dtype)
     return [
-        unbroadcast(M.multiply(dy, mask), a.shape),
-        unbroadcast(M.multiply(dy, M.subtract(1, mask)), b.shape),
+        unbroadcast(M.multiply(dy, mask), a),
+        unbroadcast(M.multiply(dy, M.subtract(1, mask)), b),
     ]
 
 
@@ -370,25 +390,31 @@ def _axes(attrs, rank):
 
 @rule("Sum")
 def _sum(x, y, attrs, dy):
-    shape = x[0].shape.as_list()
+    shape = _shape(x[0])
     g = A.reshape(dy, _reduced_shape(shape, _axes(attrs, len(shape))))
     return [A.broadcast_to(g, shape)]
 
 
 @rule("Mean")
 def _mean(x, y, attrs, dy):
-    shape = x[0].shape.as_list()
+    shape = _shape(x[0])
     axes = _axes(attrs, len(shape))
     count = 1
     for a in axes:
+        if type(shape[a]) is not int:  # an unknown dim: size(x) / size(mean), at run time
+            sizes = [M.cast(A.size(t), dy.dtype) for t in (x[0], y[0])]
+            count = M.maximum(M.divide(sizes[0], M.maximum(sizes[1], 1)), 1)
+            break
         count *= shape[a]
     g = A.reshape(dy, _reduced_shape(shape, axes))
+    if not isinstance(count, int):
+        return [A.broadcast_to(M.divide(g, count), shape)]
     return [A.broadcast_to(M.divide(g, max(count, 1)), shape)]
 
 
 @rule("Max", "Min")
 def _max_min(x, y, attrs, dy):  # split the gradient between ties, as TF does
-    shape = x[0].shape.as_list()
+    shape = _shape(x[0])
     kept = _reduced_shape(shape, _axes(attrs, len(shape)))
     hit = M.cast(M.equal(x[0], A.reshape(y[0], kept)), dy.dtype)
     count = M.reduce_sum(hit, axis=sorted(_axes(attrs, len(shape))), keepdims=True)
@@ -414,7 +440,7 @@ def _matmul(x, y, attrs, dy):
 
 @rule("Reshape")
 def _reshape(x, y, attrs, dy):
-    return [A.reshape(dy, x[0].shape.as_list())]
+    return [A.reshape(dy, _shape(x[0]))]
 
 
 @rule("Transpose")
@@ -428,7 +454,7 @@ def _transpose(x, y, attrs, dy):
 
 @rule("BroadcastTo")
 def _broadcast_to(x, y, attrs, dy):
-    return [unbroadcast(dy, x[0].shape)]
+    return [unbroadcast(dy, x[0])]
 
 
 @rule("Cast")
@@ -440,7 +466,7 @@ def _cast(x, y, attrs, dy):
 @rule("Prod")
 def _prod(x, y, attrs, dy):
     """d prod / d x_i = product of the others, computed without dividing by zero."""
-    shape = x[0].shape.as_list()
+    shape = _shape(x[0])
     axes = sorted(_axes(attrs, len(shape)))
     kept = _reduced_shape(shape, set(axes))
     is_zero = M.cast(M.equal(x[0], 0), x[0].dtype)
@@ -514,7 +540,7 @@ def _batch_matmul(x, y, attrs, dy):
         da, db = mm(b, dy, adj_q=True), mm(a, dy)
     else:
         da, db = mm(b, dy, True, True), mm(dy, a, True, True)
-    return [unbroadcast(da, a.shape), unbroadcast(db, b.shape)]
+    return [unbroadcast(da, a), unbroadcast(db, b)]
 
 
 # ---- softmax and the fused losses --------------------------------------------------------------
@@ -601,7 +627,7 @@ def _slice(x, y, attrs, dy):
 @rule("Pad")
 def _pad(x, y, attrs, dy):
     begin = tuple(int(a) for a, _ in attrs["paddings"])
-    return [_op("Slice", [dy], {"begin": begin, "size": tuple(x[0].shape.as_list())})]
+    return [_with_shape("Slice", [dy], {"begin": begin}, x[0], "size")]
 
 
 @rule("MirrorPad")
@@ -661,7 +687,7 @@ def _tensor_scatter_update(x, y, attrs, dy):
 
 @rule("StridedSlice")
 def _strided_slice(x, y, attrs, dy):
-    return [_op("StridedSliceGrad", [dy], {**attrs, "shape": tuple(x[0].shape.as_list())})]
+    return [_with_shape("StridedSliceGrad", [dy], attrs, x[0])]
 
 
 @rule("StridedSliceGrad")
@@ -806,7 +832,7 @@ def _bias_add(x, y, attrs, dy):
 
 @rule("BiasAddGrad")
 def _bias_add_grad(x, y, attrs, g):
-    return [A.broadcast_to(g, x[0].shape.as_list())]
+    return [A.broadcast_to(g, _shape(x[0]))]
 
 
 def _or_zeros(g, like):
@@ -996,3 +1022,15 @@ def _cholesky(x, y, attrs, dy):
     rank = len(chol.shape.as_list())
     perm = list(range(rank - 2)) + [rank - 1, rank - 2]
     return [M.multiply(M.add(g, A.transpose(g, perm)), 0.5)]
+
+
+@rule("DynamicShape")
+def _dynamic_shape(x, y, attrs, dy):
+    """A kernel op whose shape attr was read at run time: that op's rule; none for the
+    tensors the shape came from."""
+    n = attrs["n"]
+    rest = [None] * (len(x) - n)
+    if not n or attrs["op"] in NON_DIFFERENTIABLE:
+        return [None] * len(x)
+    base = {k: v for k, v in attrs["base"] if k != attrs["key"]}
+    return list(RULES[attrs["op"]](x[:n], y, base, dy)) + rest

@@ -28,7 +28,7 @@ from tensorhouse_kernels import get_op_def
 from tensorhouse_kernels.opdefs import FUSED_BINARY, FUSED_UNARY
 from tensorhouse_kernels.runtime import dispatch, errors, to_host
 
-from . import _tape, _tensor
+from . import _dynamic, _tape, _tensor
 from . import dtypes as _dt
 from ._tensor import Tensor, TensorShape
 
@@ -75,7 +75,7 @@ class Operation:
 class GraphTensor(Tensor):
     """A symbolic tensor: one output of an ``Operation`` in a traced graph."""
 
-    __slots__ = ("_op", "_index", "_gshape", "_dtype")
+    __slots__ = ("_op", "_index", "_gshape", "_dtype", "_dimref")
 
     def __init__(self, op, index, shape, dtype):
         self._value = None
@@ -84,6 +84,7 @@ class GraphTensor(Tensor):
         self._index = index
         self._gshape = tuple(shape)
         self._dtype = _dt.from_numpy(np.dtype(dtype))
+        self._dimref = None  # for a shape tensor: the (tensor, dim) or int of each entry
 
     dtype = property(lambda self: self._dtype)
     shape = property(lambda self: TensorShape(self._gshape))
@@ -220,6 +221,10 @@ class Graph:
     def add_op(self, op_type, inputs, attrs, name=None):
         """Add one op; returns its symbolic outputs (the kernels' shape rule, nothing runs)."""
         ins = [self._input(t) for t in inputs]
+        if op_type in _dynamic.LOCAL:  # shapes known at run time (``_dynamic``)
+            specs = _dynamic.infer(op_type, [t._gshape for t in ins],
+                                   [t._dtype._np for t in ins], attrs)  # fmt: skip
+            return self._new_op(op_type, ins, attrs, specs, name).outputs
         opdef = get_op_def(op_type)
         if opdef.num_inputs is not None and len(ins) != opdef.num_inputs:
             raise errors.InvalidArgumentError(
@@ -413,7 +418,10 @@ def optimize(graph, device):
             vals = [const_of(t) for t in ins]
             if all(v is not None for v in vals):
                 with _tape.stop_gradient_scope():
-                    outs = _tensor._execute(op.type, vals, attrs, device)
+                    if op.type in _dynamic.LOCAL:
+                        outs = _dynamic.apply(op.type, vals, attrs)
+                    else:
+                        outs = _tensor._execute(op.type, vals, attrs, device)
                 for o, v in zip(op.outputs, outs):
                     sub[id(o)] = new_const(v)
                 continue
@@ -847,6 +855,10 @@ def compile_graph(graph, device):
             ns[f"H{i}"] = _assign_handler(op, device)
             lines.append(f"H{i}({ins})")
             continue
+        if t in _dynamic.LOCAL:  # shapes read at run time
+            ns[f"H{i}"] = _dynamic.handler(op, device)
+            lines.append(f"{', '.join(outs)}, = H{i}({ins})")
+            continue
         if t in HANDLED:  # print, control flow, random: a Python handler on buffers
             ns[f"H{i}"] = _handler(op, device)
             lhs = ", ".join(outs) + "," if outs else "_"
@@ -1019,6 +1031,8 @@ def _replay_op(op, ins, env):
         from ._random import node_attrs
 
         return _tensor._execute(t, ins, node_attrs(op.attrs))
+    if t in _dynamic.LOCAL:
+        return _dynamic.apply(t, ins, op.attrs)
     return _tensor._execute(t, ins, op.attrs)
 
 
@@ -1042,6 +1056,8 @@ def compile_xla(graph, device):
     """
     import importlib
 
+    if _has_unknown_dims(graph):
+        return _specializing(graph, device, compile_xla)
     xla = importlib.import_module("tensorhouse_kernels.xla")
     slot_of: dict = {}
     counter = itertools.count()
@@ -1122,3 +1138,46 @@ def compile_xla(graph, device):
         return tuple(host[:n_out])
 
     return run
+
+
+def _has_unknown_dims(graph):
+    return any(None in ph._gshape for ph in graph.inputs) or any(
+        op.type in _dynamic.LOCAL for op in graph.ops
+    )
+
+
+def _specializing(graph, device, compile_fn):
+    """``run`` for a graph with unknown dims: per set of input shapes, the graph with those
+    dims known (``specialize``), optimized and compiled by ``compile_fn`` once."""
+    cache: dict = {}
+
+    def run(*bufs):
+        key = tuple(tuple(b.shape) for b in bufs)
+        fn = cache.get(key)
+        if fn is None:
+            fn = cache[key] = compile_fn(optimize(specialize(graph, key), device), device)
+        return fn(*bufs)
+
+    return run
+
+
+def specialize(graph, shapes):
+    """``graph`` traced again with its inputs of ``shapes``: the ``Shape`` / ``Size`` nodes
+    become constants and the shapes read at run time become static attrs."""
+    g = Graph(graph.name + "_specialized")
+    env: dict = {}
+    with tracing(g):
+        for ph, shape in zip(graph.inputs, shapes):
+            env[id(ph)] = g.placeholder(shape, ph._dtype._np)
+        for op in graph.ops:
+            if op.type == "Placeholder":
+                continue
+            ins = [env[id(t)] for t in op.inputs]
+            if op.type in RANDOM:  # keep the node's seed stream: each run draws new numbers
+                outs = g.add_op(op.type, ins, op.attrs)
+            else:
+                outs = _replay_op(op, ins, env)
+            for o, v in zip(op.outputs, outs):
+                env[id(o)] = v
+        g.outputs = [g._input(env[id(t)]) if type(t) is GraphTensor else t for t in graph.outputs]
+    return g

@@ -139,7 +139,10 @@ def node_attrs(attrs):
 def _random_op(op_type, attrs, stream):
     """Run (or trace) a stateful random op; eager calls of a seeded op advance its stream."""
     if _tracing_graph() is not None:
-        return _op(op_type, [], dict(attrs, _stream=NodeStream()))
+        from . import _dynamic
+
+        attrs = dict(attrs, _stream=NodeStream())
+        return _dynamic.shaped_op(op_type, [], attrs, attrs.pop("shape"))
     if stream:
         key = (op_type, attrs["dtype"].str, attrs["seed"], attrs["seed2"])
         with _lock:
@@ -152,6 +155,9 @@ def _random_op(op_type, attrs, stream):
 
 
 def _shape(shape):
+    """A shape argument; while tracing it may be a tensor known only at run time."""
+    if _tracing_graph() is not None:
+        return shape
     from ._array import _dims
 
     return tuple(_dims(shape))
@@ -223,6 +229,10 @@ def _stateless(op_type, shape, seed, dtype, **extra):
     if seed.shape != (2,):
         raise ValueError(f"seed must be a shape [2] tensor of ints, got shape {list(seed.shape)}")
     attrs = {"shape": _shape(shape), "dtype": dtype._np, "seed": [int(s) for s in seed], **extra}
+    if _tracing_graph() is not None:
+        from . import _dynamic
+
+        return _dynamic.shaped_op(op_type, [], attrs, attrs.pop("shape"))
     return _op(op_type, [], attrs)
 
 

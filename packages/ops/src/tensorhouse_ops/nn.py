@@ -6,7 +6,9 @@ from __future__ import annotations
 import numpy as np
 
 from . import _array as A
+from . import _dynamic as _dyn
 from . import _math as M
+from . import _tensor
 from ._composed import embedding_lookup, l2_normalize
 from ._tensor import Tensor, _execute, _op, convert_to_tensor
 
@@ -123,15 +125,15 @@ def softmax_cross_entropy_with_logits(labels, logits, axis=-1, name=None):
         if isinstance(labels, Tensor)
         else convert_to_tensor(labels, x.dtype)
     )
-    lab = A.broadcast_to(lab, x.shape.as_list()) if lab.shape != x.shape else lab
+    lab = A.broadcast_to(lab, _dims_of(x)) if lab.shape != x.shape else lab
     if x.ndim and int(axis) % x.ndim != x.ndim - 1:  # move the class axis last, keep the rest
         axis = int(axis) % x.ndim
         perm = [i for i in range(x.ndim) if i != axis] + [axis]
         x, lab = A.transpose(x, perm), A.transpose(lab, perm)
-    dims = x.shape.as_list()
+    dims = _dims_of(x)
     if not dims:
         raise ValueError("softmax_cross_entropy_with_logits needs logits of rank >= 1")
-    flat = [A.reshape(t, [_prod(dims[:-1]), dims[-1]]) for t in (x, lab)]
+    flat = [A.reshape(t, [_rows(dims), dims[-1]]) for t in (x, lab)]
     loss, _ = _execute("SoftmaxCrossEntropyWithLogits", flat, {})
     return A.reshape(loss, dims[:-1])
 
@@ -143,24 +145,34 @@ def sparse_softmax_cross_entropy_with_logits(labels, logits, name=None):
     """
     x = convert_to_tensor(logits)
     lab = convert_to_tensor(labels)
-    dims = x.shape.as_list()
+    dims = _dims_of(x)
     if lab.ndim != x.ndim - 1:
         raise ValueError(
             f"Rank mismatch: Rank of labels (received {lab.ndim}) should equal rank of logits "
             f"minus 1 (received {x.ndim})."
         )
-    if lab.shape.as_list() != dims[:-1]:
+    if not lab.shape.is_compatible_with(x.shape[:-1]):
         raise ValueError(
             f"Shape mismatch: The shape of labels (received {lab.shape}) should equal the shape "
             f"of logits except for the last dimension (received {x.shape})."
         )
-    rows = _prod(dims[:-1])
+    rows = _rows(dims)
     loss, _ = _execute(
         "SparseSoftmaxCrossEntropyWithLogits",
         [A.reshape(x, [rows, dims[-1]]), A.reshape(lab, [rows])],
         {},
     )
     return A.reshape(loss, dims[:-1])
+
+
+def _dims_of(x):
+    """``x``'s dims as a shape argument (while tracing, unknown ones are read at run time)."""
+    return _dyn.entries_of(x) if _tensor._tracing else x.shape.as_list()
+
+
+def _rows(dims):
+    """The rows of the logits flattened to 2-D: -1 when a leading dim is unknown."""
+    return _prod(dims[:-1]) if all(type(d) is int for d in dims[:-1]) else -1
 
 
 def _prod(dims):
@@ -347,6 +359,9 @@ def dropout(x, rate, noise_shape=None, seed=None, name=None):
         raise ValueError(f"rate must be a scalar tensor or a float in the range [0, 1), got {rate}")
     if rate == 0:
         return x
-    shape = x.shape.as_list() if noise_shape is None else A._dims(noise_shape)
+    if noise_shape is None:
+        shape = _dims_of(x)
+    else:
+        shape = noise_shape if _tensor._tracing else A._dims(noise_shape)
     keep = M.greater_equal(_random.uniform(shape, dtype=x.dtype, seed=seed), rate)
     return M.multiply(M.multiply(x, 1.0 / (1.0 - rate)), M.cast(keep, x.dtype))
