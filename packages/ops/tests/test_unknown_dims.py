@@ -296,3 +296,24 @@ def test_reshape_infers_the_minus_one_beside_the_unknown_batch():
     f = tf.function(lambda x: tf.reshape(x, [tf.shape(x)[0], -1]), input_signature=[
         tf.TensorSpec([None, 2, 4], tf.float32)])  # fmt: skip
     assert f.get_concrete_function().outputs[0].shape.as_list() == [None, 8]
+
+
+def test_convolution_gradients_with_an_unknown_batch():
+    rng = np.random.default_rng(0)
+    w = tf.Variable(rng.normal(size=(3, 3, 2, 4)).astype("float32"))
+    dw = tf.Variable(rng.normal(size=(3, 3, 2, 2)).astype("float32"))
+
+    def grads(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = tf.nn.conv2d(x, w, 1, "SAME")
+            z = tf.nn.depthwise_conv2d(x, dw, [1, 1, 1, 1], "SAME")
+            loss = tf.reduce_sum(y * y) + tf.reduce_sum(z)
+        return tape.gradient(loss, [x, w, dw])
+
+    traced = tf.function(grads, input_signature=[tf.TensorSpec([None, 5, 5, 2])])
+    for n in (2, 3):
+        x = tf.constant(rng.normal(size=(n, 5, 5, 2)).astype("float32"))
+        for got, want in zip(traced(x), grads(x)):
+            np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5, atol=1e-5)
+    assert traced.experimental_get_tracing_count() == 1

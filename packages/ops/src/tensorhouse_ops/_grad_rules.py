@@ -768,6 +768,15 @@ def _dims(t):
     return tuple(t.shape.as_list())
 
 
+def _backprop_input_op(op_type, inputs, attrs, like):
+    """``op_type`` (a ``*BackpropInput``) with ``input_sizes`` = ``like``'s shape: an attr when
+    it is known, read at run time when a dim of ``like`` is unknown (a traced batch of None)."""
+    dims = _dims(like)
+    if None not in dims:
+        return _op(op_type, inputs, _with(attrs, input_sizes=dims))
+    return _dyn.shaped_op(op_type, inputs, _with(attrs), _dyn.shape_of(like), key="input_sizes")
+
+
 def _conv_family(fwd):
     bin_, bfil = fwd + "BackpropInput", fwd + "BackpropFilter"
 
@@ -775,7 +784,7 @@ def _conv_family(fwd):
     def _forward(x, y, attrs, dy):
         inp, filt = x
         return [
-            _op(bin_, [filt, dy], _with(attrs, input_sizes=_dims(inp))),
+            _backprop_input_op(bin_, [filt, dy], attrs, inp),
             _op(bfil, [inp, dy], _with(attrs, filter_sizes=_dims(filt))),
         ]
 
@@ -791,7 +800,7 @@ def _conv_family(fwd):
     def _backprop_filter(x, y, attrs, g):  # (input, dy) -> d filter; g is filter-shaped
         inp, dy = x
         return [
-            _op(bin_, [g, dy], _with(attrs, input_sizes=_dims(inp))),
+            _backprop_input_op(bin_, [g, dy], attrs, inp),
             _op(fwd, [inp, g], _with(attrs)),
         ]
 
