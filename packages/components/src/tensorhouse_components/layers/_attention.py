@@ -19,7 +19,6 @@ from tensorhouse_ops import (
     cast,
     constant,
     convert_to_tensor,
-    einsum,
     exp,
     expand_dims,
     greater_equal,
@@ -35,7 +34,7 @@ from tensorhouse_ops import (
 )
 
 from .. import _naming, initializers, regularizers
-from ._args import check_rate, initializer, regularizer_config
+from ._args import check_rate, dynamic_shape, einsum, initializer, regularizer_config
 from ._core_extra import EinsumDense
 from ._layer import Layer
 
@@ -61,7 +60,7 @@ def _and(a, b):
 
 
 def _dropout(x, rate, generator=None):
-    shape = x.shape.as_list()
+    shape = dynamic_shape(x)
     if generator is None:
         u = random.uniform(shape, dtype=x.dtype)
     else:

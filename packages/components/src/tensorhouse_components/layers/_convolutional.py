@@ -8,7 +8,18 @@ no ``Conv3D``.
 
 from __future__ import annotations
 
-from tensorhouse_ops import cast, concat, expand_dims, nn, pad, shape, split
+from tensorhouse_ops import (
+    cast,
+    concat,
+    expand_dims,
+    nn,
+    pad,
+    reshape,
+    reverse,
+    shape,
+    split,
+    transpose,
+)  # fmt: skip
 
 from .. import _serialization, activations, initializers, regularizers
 from . import _args as A
@@ -61,6 +72,31 @@ def _transpose_length(length, window, stride, dilation, padding, output_padding)
         return length * stride + (max(span - stride, 0) if padding == "valid" else 0)
     cut = span // 2 if padding == "same" else 0
     return (length - 1) * stride + span - 2 * cut + output_padding
+
+
+def _transpose_by_conv(x, kernel, out_hw, strides, padding, dilations):
+    """``conv2d_transpose`` for an NHWC ``x`` whose batch size is known only at run time
+    (``nn.conv2d_transpose`` needs it in its output shape): ``x`` spread out with zeros by the
+    strides, padded (or cropped) so that a stride-1 ``conv2d`` with the flipped kernel gives
+    the ``out_hw`` window of the full transposed convolution."""
+    _, h, w, c = x.shape.as_list()
+    sh, sw = strides
+    spread = pad(expand_dims(expand_dims(x, 2), 4),
+                 [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]])  # fmt: skip
+    spread = reshape(spread, [shape(x)[0], h * sh, w * sw, c])
+    cuts, pads = [], []
+    for n, s, k, d, out in zip((h, w), strides, kernel.shape.as_list()[:2], dilations, out_hw):
+        span = (k - 1) * d + 1
+        before = 0
+        if padding == "SAME":
+            before = max((-(-out // s) - 1) * s + span - out, 0) // 2
+        lo = span - 1 - before
+        hi = out + span - 1 - lo - n * s
+        cuts.append(slice(max(-lo, 0), n * s - max(-hi, 0)))
+        pads.append([max(lo, 0), max(hi, 0)])
+    spread = pad(spread[:, cuts[0], cuts[1], :], [[0, 0], *pads, [0, 0]])
+    flipped = transpose(reverse(kernel, [0, 1]), [0, 1, 3, 2])
+    return nn.conv2d(spread, flipped, [1, 1, 1, 1], "VALID", dilations=list(dilations))
 
 
 class _BaseConv(Layer):
@@ -414,17 +450,21 @@ class _ConvTranspose(_BaseConv):
     def call(self, inputs):
         x = self._prepare(inputs)
         batch = x.shape[0]
-        if batch is None:
-            raise ValueError(
-                f"{type(self).__name__} needs a known batch size to compute its output shape. "
-                f"Received: inputs.shape={tuple(inputs.shape)}"
-            )
         spatial = self._output_spatial(self._spatial(inputs.shape.as_list()))
-        out_shape = [batch, *self._window_2d(spatial), self.filters]
-        y = nn.conv2d_transpose(
-            x, self._kernel_2d(self.kernel), out_shape, self._window_2d(self.strides),
-            self.padding.upper(), dilations=self._window_2d(self.dilation_rate),
-        )  # fmt: skip
+        if None in spatial:
+            raise ValueError(
+                f"{type(self).__name__} needs known spatial dimensions to compute its output "
+                f"shape. Received: inputs.shape={tuple(inputs.shape)}"
+            )
+        args = (self._kernel_2d(self.kernel), self._window_2d(spatial),
+                self._window_2d(self.strides), self.padding.upper(),
+                self._window_2d(self.dilation_rate))  # fmt: skip
+        if batch is None:  # a trace with an unknown batch size
+            y = _transpose_by_conv(x, *args)
+        else:
+            kernel, out_hw, strides, padding, dilations = args
+            y = nn.conv2d_transpose(x, kernel, [batch, *out_hw, self.filters], strides, padding,
+                                    dilations=dilations)  # fmt: skip
         return self._finish(y)
 
     def get_config(self):

@@ -7,6 +7,7 @@ import math as _pymath
 from tensorhouse_ops import cast, math, matmul, random, reshape
 
 from .. import activations, initializers, regularizers
+from ._args import dynamic_shape, prod
 from ._layer import Layer
 
 __all__ = ["Activation", "Dense", "Dropout", "Flatten"]
@@ -75,11 +76,11 @@ class Dense(Layer):
     def call(self, inputs):
         if not inputs.dtype.is_floating:  # integer features: no implicit promotion in ops
             inputs = cast(inputs, self._arithmetic_dtype)
-        dims = inputs.shape.as_list()
+        dims = dynamic_shape(inputs)
         if len(dims) == 2:
             outputs = matmul(inputs, self.kernel)
         else:
-            flat = reshape(inputs, [_pymath.prod(dims[:-1]), dims[-1]])
+            flat = reshape(inputs, [prod(dims[:-1]), dims[-1]])
             outputs = reshape(matmul(flat, self.kernel), [*dims[:-1], self.units])
         if self.use_bias:
             outputs = outputs + self.bias
@@ -138,12 +139,12 @@ class Dropout(Layer):
             return inputs
         if self.rate == 1:
             return inputs * 0.0
-        shape = inputs.shape.as_list()
+        dims = dynamic_shape(inputs)
         if self.noise_shape is not None:
-            shape = [s if n is None else n for s, n in zip(shape, self.noise_shape)]
+            dims = [s if n is None else n for s, n in zip(dims, self.noise_shape)]
         seed = None if self.seed is None else self.seed + self._calls
         self._calls += 1
-        u = random.uniform(shape, dtype=inputs.dtype, seed=seed)
+        u = random.uniform(dims, dtype=inputs.dtype, seed=seed)
         keep = cast(math.greater_equal(u, self.rate), inputs.dtype)
         return inputs * keep / (1.0 - self.rate)
 
@@ -159,8 +160,8 @@ class Flatten(Layer):
     """Flattens every axis but the batch axis: ``(batch, a, b) -> (batch, a * b)``."""
 
     def call(self, inputs):
-        dims = inputs.shape.as_list()
-        return reshape(inputs, [dims[0], _pymath.prod(dims[1:])] if dims else [1])
+        dims = dynamic_shape(inputs)
+        return reshape(inputs, [dims[0], prod(dims[1:])] if dims else [1])
 
     def compute_output_shape(self, input_shape):
         rest = tuple(input_shape)[1:]

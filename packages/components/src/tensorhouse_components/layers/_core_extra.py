@@ -5,11 +5,11 @@ from __future__ import annotations
 import inspect
 import re
 
-from tensorhouse_ops import cast, einsum, gather, not_equal, reduce_any
+from tensorhouse_ops import cast, gather, not_equal, reduce_any
 from tensorhouse_ops.nest import map_structure
 
 from .. import _serialization, activations, initializers, regularizers
-from ._args import initializer, regularizer_config
+from ._args import einsum, initializer, per_batch, regularizer_config
 from ._layer import Layer
 
 __all__ = ["EinsumDense", "Embedding", "Identity", "Lambda", "Masking"]
@@ -29,10 +29,7 @@ def _add_activity_loss(layer, outputs):
     if layer.activity_regularizer is None:
         return
     loss = layer.activity_regularizer(outputs)
-    dims = outputs.shape.as_list()
-    if dims and dims[0]:
-        loss = loss / float(dims[0])
-    layer.add_loss(loss)
+    layer.add_loss(per_batch(loss, outputs) if outputs.shape.rank else loss)
 
 
 class Embedding(Layer):

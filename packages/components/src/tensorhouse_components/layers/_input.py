@@ -8,11 +8,14 @@ build all its layers as soon as it knows its input shape.
 
 from __future__ import annotations
 
-from tensorhouse_ops import dtypes, zeros
+from tensorhouse_ops import TensorSpec, dtypes, function, zeros
+from tensorhouse_ops.nest import flatten, pack_sequence_as
 
 from ._layer import Layer, _flatten, _map_structure
 
 __all__ = ["Input", "InputLayer", "KerasTensor", "Node"]
+
+_FALLBACK_ERRORS = (ValueError, TypeError, NotImplementedError, IndexError)
 
 
 class Node:
@@ -137,19 +140,124 @@ def symbolic_call(layer, inputs, args, kwargs):
         layer._build_input_shape = shapes
         layer.build(shapes)
         layer.built = True
-    out_shape = layer.compute_output_shape(shapes)
     node = Node(layer, (inputs, *args), kwargs)
-    dtype = layer.compute_dtype
+    if _overrides_output_shape(layer) and not _overrides(layer, "compute_output_spec"):
+        out_shape = layer.compute_output_shape(shapes)
+        dtype = layer.compute_dtype
 
-    def make(shape):
-        return KerasTensor(shape, dtype, name=layer.name, node=node)
+        def make(shape):
+            return KerasTensor(shape, dtype, name=layer.name, node=node)
 
-    if _is_shape(out_shape):
-        outputs = make(out_shape)
-    else:
-        outputs = _map_structure_shapes(make, out_shape)
+        if _is_shape(out_shape):
+            outputs = make(out_shape)
+        else:
+            outputs = _map_structure_shapes(make, out_shape)
+    else:  # the output specs of ``call`` traced on the inputs' specs
+
+        def make(out):
+            return KerasTensor(out.shape, out.dtype, name=layer.name, node=node)
+
+        try:
+            specs = layer.compute_output_spec(inputs, *args, **kwargs)
+        except _FALLBACK_ERRORS:  # ``call`` cannot be traced with these unknown dims: run it
+            specs = spec_of(output_shape_by_running(layer, shapes), layer.compute_dtype)
+        outputs = _map_structure(make, specs)
     node.outputs = outputs
     return outputs
+
+
+def _overrides(layer, method):
+    """Whether the layer's class defines its own ``method``."""
+    return getattr(type(layer), method) is not getattr(Layer, method)
+
+
+def _overrides_output_shape(layer):
+    return _overrides(layer, "compute_output_shape")
+
+
+def _as_spec(x, dtype):
+    """A KerasTensor (its shape and dtype) or a shape tuple (of ``dtype``) as a TensorSpec."""
+    if isinstance(x, TensorSpec):
+        return x
+    if isinstance(x, KerasTensor):
+        return TensorSpec(x.shape, x.dtype)
+    return TensorSpec(tuple(x), dtype)
+
+
+def spec_of(shapes, dtype):
+    """A shape, or a structure of shapes, as TensorSpecs of ``dtype``."""
+    if _is_shape(shapes):
+        return TensorSpec(tuple(shapes), dtype)
+    return _map_structure_shapes(lambda s: TensorSpec(s, dtype), shapes)
+
+
+def _layer_tree(layer):
+    out, pending, seen = [], [layer], set()
+    while pending:
+        lay = pending.pop()
+        if id(lay) not in seen:
+            seen.add(id(lay))
+            out.append(lay)
+            pending.extend(getattr(lay, "_layers", []))
+    return out
+
+
+def output_spec_by_tracing(layer, *args, **kwargs):
+    """The output TensorSpecs of ``layer(*args, **kwargs)``, where the inputs are TensorSpecs
+    (or KerasTensors): ``call`` traced by ``function`` with those specs, unknown dims kept, no
+    kernel run. ``training`` defaults to False; the layer's losses are left as they were."""
+    kwargs.setdefault("training", False)
+    structure = [list(args), kwargs]
+    leaves = flatten(structure)
+    leaves = [TensorSpec(x.shape, x.dtype) if isinstance(x, KerasTensor) else x for x in leaves]
+    traced = [isinstance(x, TensorSpec) for x in leaves]
+    first = next((x for x in leaves if isinstance(x, TensorSpec)), None)
+    if not layer.built and first is not None:  # built eagerly, not inside the trace
+        shapes = _map_structure(
+            lambda x: tuple(x.shape.as_list()) if isinstance(x, TensorSpec) else x, args[0]
+        )
+        layer._build_input_shape = shapes
+        layer.build(shapes)
+        layer.built = True
+
+    def call(*tensors):
+        fed = iter(tensors)
+        values = [next(fed) if t else x for x, t in zip(leaves, traced)]
+        call_args, call_kwargs = pack_sequence_as(structure, values)
+        return layer(*call_args, **call_kwargs)
+
+    tree = _layer_tree(layer)
+    losses = [list(lay._added_losses) for lay in tree]
+    try:
+        specs = [x for x, t in zip(leaves, traced) if t]
+        concrete = function(call).get_concrete_function(*specs)
+    finally:
+        for lay, kept in zip(tree, losses):
+            lay._added_losses = kept
+    return _map_structure(lambda t: TensorSpec(t.shape, t.dtype), concrete.structured_outputs)
+
+
+def output_shape_by_tracing(layer, input_shape):
+    """A layer's output shape for an input shape (``None`` for unknown dims), read from a trace
+    of ``call``; where ``call`` cannot be traced with those unknown dims (an op that needs them,
+    such as ``conv2d_transpose``'s output shape or an RNN's unrolled steps), or where a fully
+    known input gives unknown output dims, the shape found by running it on zeros."""
+    dtype = layer._arithmetic_dtype
+    if _is_shape(input_shape):
+        specs = _as_spec(input_shape, dtype)
+    else:
+        specs = _map_structure_shapes(lambda s: _as_spec(s, dtype), input_shape)
+    try:
+        out = output_spec_by_tracing(layer, specs)
+    except _FALLBACK_ERRORS:
+        return output_shape_by_running(layer, input_shape)
+    shapes = _map_structure(lambda spec: tuple(spec.shape.as_list()), flatten(out))
+    known_in = all(None not in s.shape.as_list() for s in flatten(specs))
+    if known_in and any(None in s for s in shapes):
+        # a fully known input whose trace lost a dim (the ops layer does not fold a shape
+        # computed from ``shape(x)``): run it, as Keras's TF backend would know the dim
+        return output_shape_by_running(layer, input_shape)
+    return _map_structure(lambda spec: tuple(spec.shape.as_list()), out)
 
 
 def _map_structure_shapes(fn, shapes):
@@ -161,7 +269,8 @@ def _map_structure_shapes(fn, shapes):
 
 
 def output_shape_by_running(layer, input_shape):
-    """A layer's output shape found by calling it on zeros (batch and unknown dims as 1)."""
+    """A layer's output shape found by calling it on zeros (batch and unknown dims as 1): the
+    fallback where ``call`` cannot be traced."""
 
     def zeros_for(shape):
         return zeros([1 if d is None else d for d in shape], dtype=layer._arithmetic_dtype)

@@ -458,10 +458,31 @@ class Layer:
         return previous_mask if self.supports_masking else None
 
     def compute_output_shape(self, input_shape):
-        """The output shape for an input shape; the default runs ``call`` on zeros."""
-        from ._input import output_shape_by_running
+        """The output shape for an input shape; the default traces ``call`` (no kernel runs)."""
+        from ._input import output_shape_by_tracing
 
-        return output_shape_by_running(self, input_shape)
+        return output_shape_by_tracing(self, input_shape)
+
+    def compute_output_spec(self, *args, **kwargs):
+        """Output KerasTensors (shape and dtype) for inputs given as KerasTensors or TensorSpecs,
+        as Keras's ``compute_output_spec``: from ``compute_output_shape`` where the layer
+        defines it, otherwise from a trace of ``call`` (no kernel runs, unknown dims kept)."""
+        from ._input import (
+            KerasTensor,
+            _as_spec,
+            _overrides_output_shape,
+            output_spec_by_tracing,
+            spec_of,
+        )  # fmt: skip
+
+        if _overrides_output_shape(self):
+            shapes = _map_structure(
+                lambda x: tuple(_as_spec(x, "float32").shape.as_list()), args[0]
+            )
+            specs = spec_of(self.compute_output_shape(shapes), self.compute_dtype)
+        else:
+            specs = output_spec_by_tracing(self, *args, **kwargs)
+        return _map_structure(lambda s: KerasTensor(s.shape.as_list(), s.dtype), specs)
 
     # ---- config -------------------------------------------------------------------------
     def get_config(self) -> dict:

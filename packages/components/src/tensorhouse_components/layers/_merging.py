@@ -7,7 +7,6 @@ import string
 
 from tensorhouse_ops import (
     concat,
-    einsum,
     expand_dims,
     logical_or,
     math,
@@ -16,6 +15,7 @@ from tensorhouse_ops import (
     zeros_like,
 )
 
+from ._args import einsum
 from ._layer import Layer
 
 __all__ = [

@@ -11,7 +11,7 @@ import math as _pymath
 
 from tensorhouse_ops import cast, math, random, zeros
 
-from ._args import check_ndim, check_rate
+from ._args import check_ndim, check_rate, dynamic_shape, per_batch
 from ._args import data_format as _data_format
 from ._core import Dropout
 from ._layer import Layer
@@ -47,8 +47,8 @@ class _SpatialDropout(Dropout):
         self.built = True
 
     def call(self, inputs, training=None):
-        dims = inputs.shape.as_list()
-        check_ndim(self, dims, self._rank + 2)
+        check_ndim(self, inputs.shape.as_list(), self._rank + 2)
+        dims = dynamic_shape(inputs)
         if not training or self.rate == 0:
             return inputs
         if self.rate == 1:
@@ -110,7 +110,7 @@ class GaussianNoise(_Noise):
         if not training or self.stddev == 0:
             return inputs
         noise = random.normal(
-            inputs.shape.as_list(), stddev=self.stddev, dtype=inputs.dtype, seed=self.seed
+            dynamic_shape(inputs), stddev=self.stddev, dtype=inputs.dtype, seed=self.seed
         )
         return inputs + noise
 
@@ -132,7 +132,7 @@ class GaussianDropout(_Noise):
             return inputs
         stddev = _pymath.sqrt(self.rate / (1.0 - self.rate))
         noise = random.normal(
-            inputs.shape.as_list(), mean=1.0, stddev=stddev, dtype=inputs.dtype, seed=self.seed
+            dynamic_shape(inputs), mean=1.0, stddev=stddev, dtype=inputs.dtype, seed=self.seed
         )
         return inputs * noise
 
@@ -162,10 +162,10 @@ class AlphaDropout(_Noise):
     def call(self, inputs, training=False):
         if not training or self.rate == 0:
             return inputs
-        shape = inputs.shape.as_list()
+        dims = dynamic_shape(inputs)
         if self.noise_shape is not None:
-            shape = [s if n is None else n for s, n in zip(shape, self.noise_shape)]
-        keep = _keep_mask(shape, self.rate, inputs.dtype, self.seed)
+            dims = [s if n is None else n for s, n in zip(dims, self.noise_shape)]
+        keep = _keep_mask(dims, self.rate, inputs.dtype, self.seed)
         alpha_p = -_SELU_ALPHA * _SELU_SCALE
         a = ((1 - self.rate) * (1 + self.rate * alpha_p**2)) ** -0.5
         b = -a * alpha_p * self.rate
@@ -194,10 +194,7 @@ class ActivityRegularization(_Noise):
             loss = loss + self.l1 * math.reduce_sum(math.abs(x))
         if self.l2:
             loss = loss + self.l2 * math.reduce_sum(math.square(x))
-        dims = inputs.shape.as_list()
-        if dims and dims[0]:
-            loss = loss / float(dims[0])
-        self.add_loss(loss)
+        self.add_loss(per_batch(loss, inputs) if inputs.shape.rank else loss)
         return inputs
 
     def get_config(self):

@@ -208,7 +208,7 @@ class RNN(Layer):
         result = (output, *states) if self.return_state else output
         if self._activity_regularizer is not None:
             for y in flatten(result):
-                self.add_loss(self._activity_regularizer(y) / y.shape.as_list()[0])
+                self.add_loss(_args.per_batch(self._activity_regularizer(y), y))
         return result
 
     def _state_tensor(self, s):

@@ -145,7 +145,7 @@ class _GatedCell(Layer):
         for _ in range(self._per_gate()):
             seed = None if self.seed is None else self.seed + self._draws
             self._draws += 1
-            u = random.uniform(like.shape.as_list(), dtype=like.dtype, seed=seed)
+            u = random.uniform(_args.dynamic_shape(like), dtype=like.dtype, seed=seed)
             out.append(cast(math.greater_equal(u, rate), like.dtype) / (1.0 - rate))
         if self._masks is not None:
             self._masks[key] = out

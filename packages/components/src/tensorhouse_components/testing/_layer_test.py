@@ -8,7 +8,10 @@ For a layer class, its constructor arguments and an input shape (with the batch 
    layer that, given the same weights, computes the same output;
 4. inside ``tensorhouse_ops.function`` it computes what it computes eagerly (in inference mode,
    and in training mode when the layer has no randomness);
-5. with ``check_gradients``, built in float64, the gradient of ``sum(output * r)`` with respect
+5. with ``check_unknown_batch``, traced with an ``input_signature`` whose batch dimension is
+   ``None``, it gives the eager output at the test batch size and at that size + 1 (in training
+   mode with randomness, the output shapes);
+6. with ``check_gradients``, built in float64, the gradient of ``sum(output * r)`` with respect
    to the input and each trainable weight matches central differences.
 Each failure names the layer, the step and the numbers.
 """
@@ -17,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tensorhouse_ops import GradientTape, constant, function, reduce_sum
+from tensorhouse_ops import GradientTape, TensorSpec, constant, function, reduce_sum
 from tensorhouse_ops.nest import flatten, map_structure
 
 from .. import layers as layers_module
@@ -56,6 +59,7 @@ def run_layer_test(
     random_in_training=False,
     check_symbolic=True,
     check_gradients=False,
+    check_unknown_batch=True,
     input_range=(-1.0, 1.0),
     seed=0,
     rtol=1e-5,
@@ -133,10 +137,38 @@ def run_layer_test(
         traced = function(lambda inp, kw=kwargs: layer(inp, **kw))(x)
         _close(traced, eager, rtol, atol, f"{name}: traced != eager (training={training})")
 
-    # 5. gradients against central differences, in float64
+    # 5. traced with the batch dimension unknown, at two batch sizes
+    if check_unknown_batch:
+        _check_unknown_batch(layer, input_data, call_kwargs, supports_training, random_in_training,
+                             rtol, atol, name)  # fmt: skip
+
+    # 6. gradients against central differences, in float64
     if check_gradients:
         _check_gradients(layer_cls, init_kwargs, input_data, call_kwargs, rng, name)
     return layer
+
+
+def _check_unknown_batch(layer, data, call_kwargs, supports_training, random, rtol, atol, name):
+    signature = [
+        map_structure(lambda a: TensorSpec([None, *a.shape[1:]], dtype=str(a.dtype)), data)
+    ]
+    bigger = map_structure(lambda a: np.concatenate([a, a[:1]]), data)
+    for training in [False, True] if supports_training else [None]:
+        kwargs = call_kwargs if training is None else dict(call_kwargs, training=training)
+        traced = function(_caller(layer, kwargs), input_signature=signature)
+        for batch in (data, bigger):
+            x = map_structure(constant, batch)
+            got, eager = traced(x), layer(x, **kwargs)
+            what = f"{name}: traced with batch None != eager (training={training}, batch "
+            what += f"{len(flatten(batch)[0])})"
+            if training and random:
+                assert _shapes(got) == _shapes(eager), f"{what}: {_shapes(got)}"
+            else:
+                _close(got, eager, rtol, atol, what)
+
+
+def _caller(layer, kwargs):
+    return lambda inputs: layer(inputs, **kwargs)
 
 
 def _is_shape(x):

@@ -19,6 +19,7 @@ from tensorhouse_ops import (
     expand_dims,
     gather,
     math,
+    ones,
     reshape,
     sin,
     squeeze,
@@ -27,6 +28,7 @@ from tensorhouse_ops import (
     zeros,
 )
 
+from .._args import dynamic_shape
 from ._image import RandomImageLayer, set_factor
 
 __all__ = ["RandomRotation", "RandomTranslation", "RandomZoom"]
@@ -71,8 +73,12 @@ def _read(flat, yi, xi, height, width, fill_value):
         math.logical_and(math.greater_equal(yi, 0), math.less(yi, height)),
         math.logical_and(math.greater_equal(xi, 0), math.less(xi, width)),
     )
-    batch = yi.shape.as_list()[0]
-    base = reshape(np.arange(batch, dtype=np.int32) * (height * width), [batch, 1, 1])
+    batch = dynamic_shape(yi)[0]
+    if isinstance(batch, int):
+        ids = np.arange(batch, dtype=np.int32)
+    else:  # a run-time batch size: 0, 1, ..., batch - 1 as a cumulative sum of ones
+        ids = math.cumsum(ones([batch], dtype="int32")) - 1
+    base = reshape(ids * (height * width), [batch, 1, 1])
     y = math.minimum(math.maximum(yi, 0), height - 1)
     x = math.minimum(math.maximum(xi, 0), width - 1)
     values = gather(flat, base + y * width + x)  # (batch, h, w, channels)
@@ -88,7 +94,7 @@ def affine_transform(images, matrix, interpolation, fill_mode, fill_value, data_
         x = expand_dims(x, 0)
     if data_format == "channels_first":
         x = transpose(x, [0, 2, 3, 1])
-    batch, height, width, channels = x.shape.as_list()
+    batch, height, width, channels = dynamic_shape(x)
     cols, rows = np.meshgrid(np.arange(width), np.arange(height))
     cols, rows = cols.astype(x.dtype.as_numpy_dtype), rows.astype(x.dtype.as_numpy_dtype)
     m = reshape(cast(matrix, x.dtype), [batch, 6, 1, 1])
@@ -164,7 +170,7 @@ class _AffineLayer(RandomImageLayer):
 
     def _size(self, x):
         dims = x.shape.as_list()
-        batch = dims[0] if len(dims) == 4 else 1
+        batch = dynamic_shape(x)[0] if len(dims) == 4 else 1
         if self.data_format == "channels_first":
             return batch, dims[-2], dims[-1]
         return batch, dims[-3], dims[-2]

@@ -17,6 +17,7 @@ import numpy as np
 from tensorhouse_ops import cast, gather, math, random, reshape, reverse
 
 from .._args import data_format as _data_format
+from .._args import dynamic_shape
 from .._layer import Layer
 
 __all__ = [
@@ -202,7 +203,7 @@ class RandomImageLayer(Layer):
         """One draw per image: (1, 1, 1) for an image, (batch, 1, 1, 1) for a batch."""
         ndim = len(x.shape)
         _hw_axes(ndim, self.data_format)
-        return [x.shape.as_list()[0], 1, 1, 1] if ndim == 4 else [1, 1, 1]
+        return [dynamic_shape(x)[0], 1, 1, 1] if ndim == 4 else [1, 1, 1]
 
     def call(self, inputs, training=None):
         x = cast(inputs, self.compute_dtype)

@@ -256,6 +256,13 @@ class Discretization(Layer):
             return index
         return encode(index, self._depth(), self.output_mode, self.compute_dtype)
 
+    def compute_output_spec(self, inputs):
+        """The output KerasTensor: int32 bucket indices, or encoded in the compute dtype."""
+        from .._input import KerasTensor
+
+        dtype = "int32" if self.output_mode == "int" else self.compute_dtype
+        return KerasTensor(self.compute_output_shape(tuple(inputs.shape)), dtype)
+
     def compute_output_shape(self, input_shape):
         shape = tuple(input_shape)
         if self.output_mode == "int":
