@@ -303,3 +303,32 @@ def test_load_weights_reads_a_keras_archive(tmp_path):
     fresh.load_weights(tmp_path / "m.keras")
     for got, want in zip(fresh.get_weights(), model.get_weights()):
         np.testing.assert_array_equal(got, want)
+
+
+def test_a_third_batch_size_reuses_the_relaxed_trace():
+    model = linear()
+    model.fit(X, Y, batch_size=16, epochs=1, shuffle=False, verbose=0)  # 16, then 4
+    assert model.train_function.experimental_get_tracing_count() == 2
+    model.fit(X[:90], Y[:90], batch_size=16, epochs=1, shuffle=False, verbose=0)  # 16, then 10
+    model.fit(X, Y, batch_size=7, epochs=1, shuffle=False, verbose=0)
+    assert model.train_function.experimental_get_tracing_count() == 2
+    w, b = numpy_sgd(1, 16)
+    ref = linear()
+    ref.fit(X, Y, batch_size=16, epochs=1, shuffle=False, verbose=0)
+    np.testing.assert_allclose(ref.get_weights()[0], w, rtol=1e-4, atol=1e-5)
+
+
+def test_a_cnn_trains_across_batch_sizes_with_one_relaxed_trace():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(50, 6, 6, 1)).astype(np.float32)
+    y = rng.integers(0, 3, 50)
+    model = Sequential([
+        Input(shape=(6, 6, 1)), layers.Conv2D(4, 3, activation="relu"),
+        layers.BatchNormalization(), layers.MaxPooling2D(), layers.Flatten(), layers.Dropout(0.2),
+        layers.Dense(3),
+    ])  # fmt: skip
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    history = model.fit(x, y, batch_size=16, epochs=4, validation_split=0.2, verbose=0)
+    assert model.train_function.experimental_get_tracing_count() == 2  # 16 and the relaxed one
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    assert model.predict(x, batch_size=7, verbose=0).shape == (50, 3)

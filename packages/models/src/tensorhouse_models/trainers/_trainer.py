@@ -5,10 +5,10 @@ Each step runs inside one traced function built on first use by ``make_train_fun
 ``make_test_function``, ``make_predict_function``) with the ops layer's ``function``, unless
 ``run_eagerly=True`` (or ``tf.config.run_functions_eagerly(True)``, which the ops layer honours
 itself). ``jit_compile=True`` traces it under XLA; ``"auto"`` takes the traced CPU path.
-``steps_per_execution=N`` hands N batches to one traced call that runs N steps. A function
-traces once per batch shape it meets: array data gives at most two (the full batches and the
-last, smaller one), once for the whole fit. The batch dimension is not relaxed to None yet: the
-ops layer's ``shape`` / ``expand_dims`` / ``squeeze`` cannot trace an unknown dimension.
+``steps_per_execution=N`` hands N batches to one traced call that runs N steps. Functions are
+traced with ``reduce_retracing``, as Keras's are: the first batch shape traces once; a second
+shape (the last, smaller batch of an epoch) traces once more with the dims that differ relaxed
+to ``None``, and that trace serves every later batch size.
 """
 
 from __future__ import annotations
@@ -261,8 +261,9 @@ class Trainer:
         if self.run_eagerly:
             return multi_step
         return ops.function(
-            multi_step, jit_compile=self._jit_compile is True, name=f"{step.__name__}_function"
-        )
+            multi_step, jit_compile=self._jit_compile is True, reduce_retracing=True,
+            name=f"{step.__name__}_function",
+        )  # fmt: skip
 
     def make_train_function(self, force=False):
         """The function ``fit`` calls on each execution's batches (built once)."""
@@ -287,6 +288,7 @@ class Trainer:
                 else ops.function(
                     predict_batches,
                     jit_compile=self._jit_compile is True,
+                    reduce_retracing=True,
                     name="predict_function",
                 )  # fmt: skip
             )
