@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import os
 import pathlib
+import re
 import shutil
+import subprocess
+import sys
+import time
 
 import nox
 
@@ -36,25 +40,67 @@ PANDAS_DEPS = ["pandas>=2"]
 # the demo extra of the meta-package (the digits images, the PNG)
 DEMO_DEPS = ["scikit-learn>=1.3", "matplotlib>=3.7"]
 LAYER_EXTRAS = {"hw-runtime": XLA_DEPS, "kernels": XLA_DEPS}
+# The wheels build without pip's build isolation, from one build environment at a fixed path: CMake
+# caches where pybind11, OpenBLAS and Python are, and pip's isolated environment is a new temporary
+# directory on every build. So the C++ build dirs stay valid: an unchanged tree rebuilds in
+# seconds, in later runs too.
+BUILD_ENV = ROOT / ".nox" / "_build_env"
+KERNELS_BUILD = ROOT / ".nox" / "_kernels_build"
 _built: dict[str, pathlib.Path] = {}
 
 
+def build_requires(pkg: str) -> list[str]:
+    """The build-system requirements in ``packages/<pkg>/pyproject.toml`` (one line, a list)."""
+    text = (ROOT / "packages" / pkg / "pyproject.toml").read_text()
+    (line,) = re.findall(r"^requires = \[(.*)\]$", text, flags=re.M)
+    return re.findall(r'"([^"]+)"', line)
+
+
+def build_python(session: nox.Session) -> str:
+    """The build environment's python, made on first use and given every package's requirements."""
+    python = BUILD_ENV / "bin" / "python"
+    version = f"{sys.version_info[0]}.{sys.version_info[1]}"  # the sessions' python
+    try:
+        check = f"import sys; assert '%d.%d' % sys.version_info[:2] == '{version}'"
+        subprocess.run([str(python), "-c", check], check=True, capture_output=True)
+    except (OSError, subprocess.CalledProcessError):
+        shutil.rmtree(BUILD_ENV, ignore_errors=True)
+        session.run(sys.executable, "-m", "virtualenv", "-q", str(BUILD_ENV), external=True)
+    requires = sorted({r for pkg in PACKAGES for r in build_requires(pkg)})
+    session.run(str(python), "-m", "pip", "install", "-q", *requires, external=True)
+    # scikit-build-core's own extra requirements: cmake and ninja, where the machine lacks them
+    with session.chdir(ROOT / "packages" / "kernels"):
+        hook = "import scikit_build_core.build as b; print(*b.get_requires_for_build_wheel())"
+        extra = session.run(str(python), "-c", hook, silent=True, external=True).split()
+    if extra:
+        session.run(str(python), "-m", "pip", "install", "-q", *extra, external=True)
+    return str(python)
+
+
+def build_wheel(session: nox.Session, python: str, pkg: str, dest: pathlib.Path, *config: str):
+    """``pip wheel`` one package with the build environment; the C++ build shows its progress."""
+    verbosity = "-v" if pkg == "kernels" else "-q"  # -v streams CMake's output, a line per file
+    path = str(ROOT / "packages" / pkg)
+    cmd = ["-m", "pip", "wheel", "--no-deps", "--no-build-isolation", verbosity]
+    session.run(python, *cmd, "-w", str(dest), path, *config, external=True)
+
+
 def build_wheels(session: nox.Session) -> dict[str, pathlib.Path]:
-    """Build a wheel of every package once per nox run (the C++ build reuses build/ dirs)."""
+    """Build a wheel of every package once per nox run (the C++ build dir is kept between runs)."""
     if _built:
         return _built
+    start = time.monotonic()
     shutil.rmtree(WHEELS, ignore_errors=True)
     WHEELS.mkdir(parents=True)
-    session.install("pip>=23")
+    python = build_python(session)
     for pkg in PACKAGES:
-        session.run(
-            "python", "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(WHEELS),
-            str(ROOT / "packages" / pkg),
-        )  # fmt: skip
+        config = ["-C", f"build-dir={KERNELS_BUILD}"] if pkg == "kernels" else []
+        build_wheel(session, python, pkg, WHEELS, *config)
     for pkg in PACKAGES:
         prefix = DIST[pkg].replace("-", "_") + "-"
         (wheel,) = [w for w in WHEELS.glob("*.whl") if w.name.startswith(prefix)]
         _built[pkg] = wheel
+    session.log(f"six wheels built in {time.monotonic() - start:.0f} s")
     return _built
 
 
@@ -73,10 +119,16 @@ def install_stack(session: nox.Session, top: str) -> None:
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """Build all six wheels, install them, and run every package's tests and tests/."""
+    """All six wheels with every extra: the tests of ops and the layers above it, tests/, and the
+    kernels' GEMM tests with oneMKL (hw-runtime's and the other kernel tests run in "layer")."""
     install_stack(session, "tensorhouse")
     session.install(*TEST_DEPS, *XLA_DEPS, *MKL_DEPS, *TENSORBOARD_DEPS, *PANDAS_DEPS)
-    paths = [f"packages/{p}/tests" for p in PACKAGES] + ["tests"]
+    paths = [f"packages/{p}/tests" for p in PACKAGES[PACKAGES.index("ops") :]] + ["tests"]
+    # oneMKL changes the GEMMs only: where it is the library in force (TENSORHOUSE_BLAS=auto takes
+    # it on Intel CPUs) every kernel test runs with it too, else the backend tests, which run both.
+    gemm = "from tensorhouse_kernels import cpu; print(cpu.info()['gemm'])"
+    on_mkl = "oneMKL" in session.run("python", "-c", gemm, silent=True)
+    paths.append("packages/kernels/tests" + ("" if on_mkl else "/test_kernels_blas_backend.py"))
     session.run("pytest", "-q", *paths, *session.posargs)
 
 
@@ -111,13 +163,14 @@ def demo(session: nox.Session) -> None:
 @nox.session
 def asan(session: nox.Session) -> None:
     """Kernel tests under AddressSanitizer + UBSan (kernels built with TH_SANITIZE=ON)."""
-    session.install("pip>=23", *TEST_DEPS)
-    session.install(str(ROOT / "packages" / "hw-runtime"))
-    session.install(
-        str(ROOT / "packages" / "kernels"),
-        "-C", "cmake.define.TH_SANITIZE=ON",
-        "-C", f"build-dir={ROOT / '.nox' / '_asan_build'}",
-    )  # fmt: skip
+    python = build_python(session)
+    dest = ROOT / ".nox" / "_asan_wheels"
+    shutil.rmtree(dest, ignore_errors=True)
+    build_wheel(session, python, "hw-runtime", dest)
+    build_dir = ROOT / ".nox" / "_asan_build"
+    sanitize = ["-C", "cmake.define.TH_SANITIZE=ON", "-C", f"build-dir={build_dir}"]
+    build_wheel(session, python, "kernels", dest, *sanitize)
+    session.install(*TEST_DEPS, *[str(w) for w in sorted(dest.glob("*.whl"))])
     libs = [
         session.run("g++", f"-print-file-name={lib}", silent=True, external=True).strip()
         for lib in ("libasan.so", "libubsan.so")

@@ -10,7 +10,10 @@ import tensorhouse_ops as tf
 from tensorhouse_components import dtype_policies, layers, mixed_precision, optimizers
 
 RNG = np.random.default_rng(7)
-MIXED = ["mixed_float16", "mixed_bfloat16"]
+# bfloat16 storage comes from ml_dtypes (installed with jax); without it those policies raise
+BF16 = dtype_policies.bfloat16_storage()
+NEEDS_BF16 = pytest.mark.skipif(not BF16, reason="bfloat16 storage needs ml_dtypes")
+MIXED = ["mixed_float16", pytest.param("mixed_bfloat16", marks=NEEDS_BF16)]
 
 
 def _x(*shape):
@@ -37,9 +40,9 @@ def _reset_global_policy():
         ("float32", "float32", "float32"),
         ("float64", "float64", "float64"),
         ("float16", "float16", "float16"),
-        ("bfloat16", "bfloat16", "bfloat16"),
+        pytest.param("bfloat16", "bfloat16", "bfloat16", marks=NEEDS_BF16),
         ("mixed_float16", "float16", "float32"),
-        ("mixed_bfloat16", "bfloat16", "float32"),
+        pytest.param("mixed_bfloat16", "bfloat16", "float32", marks=NEEDS_BF16),
     ],
 )
 def test_policy_dtypes(name, compute, variable):
@@ -63,6 +66,7 @@ def test_policy_equality_default_and_errors():
         dtype_policies.get(3)
 
 
+@NEEDS_BF16
 def test_get_serialize_deserialize():
     p = dtype_policies.get("mixed_bfloat16")
     assert dtype_policies.get(p) is p
@@ -83,6 +87,7 @@ def test_get_serialize_deserialize():
         dtype_policies.deserialize({"class_name": "Nope", "config": {}})
 
 
+@NEEDS_BF16
 def test_global_policy_and_mixed_precision_aliases():
     assert dtype_policies.dtype_policy().name == "float32"
     assert dtype_policies.get(None).name == "float32"
@@ -105,6 +110,7 @@ def test_global_policy_and_mixed_precision_aliases():
     assert dtype_policies.dtype_policy().name == "bfloat16"  # a failed set changes nothing
 
 
+@NEEDS_BF16
 def test_layer_dtype_properties_and_setter():
     layer = layers.Dense(2, dtype=dtype_policies.DTypePolicy("mixed_bfloat16"))
     assert layer.dtype_policy.name == "mixed_bfloat16"
@@ -205,6 +211,7 @@ def test_batch_normalization_keeps_float32_statistics():
     np.testing.assert_allclose(y.numpy(), expected, rtol=3e-3, atol=3e-3)
 
 
+@NEEDS_BF16
 def test_sublayers_take_the_policy():
     mha = layers.MultiHeadAttention(2, 3, dtype="mixed_bfloat16")
     mha(_x(1, 2, 4), _x(1, 2, 4))
@@ -225,6 +232,7 @@ class _Block(layers.Layer):
         return self.inner(x), a, a * 2.0
 
 
+@NEEDS_BF16
 def test_composite_outputs_keep_sublayer_dtypes():
     block = _Block(dtype="mixed_bfloat16")
     x = _x(3, 4)
@@ -315,6 +323,15 @@ def test_config_round_trip(policy):
     plain = layers.Dense.from_config({**config, "dtype": policy})  # a plain string too
     assert plain.dtype_policy == layer.dtype_policy
     assert layers.deserialize(layers.serialize(layer)).dtype_policy.name == policy
+
+
+def test_bfloat16_policies_without_ml_dtypes_say_what_is_missing(monkeypatch):
+    monkeypatch.setattr(dtype_policies, "bfloat16_storage", lambda: False)
+    with pytest.raises(ValueError, match="needs bfloat16 storage.*ml_dtypes"):
+        dtype_policies.DTypePolicy("mixed_bfloat16")
+    with pytest.raises(ValueError, match="ml_dtypes"):
+        layers.Dense(2, dtype="bfloat16")
+    assert dtype_policies.DTypePolicy("mixed_float16").compute_dtype == "float16"
 
 
 def test_float32_config_and_global_default():

@@ -377,7 +377,3 @@ def test_save_and_load_errors(tmp_path):
 
 def test_exposed_names():
     assert models.load_model is saving.load_model and models.save_model is saving.save_model
-    import tensorhouse as tf
-
-    assert tf.keras.models.load_model is saving.load_model
-    assert tf.keras.saving.register_keras_serializable is saving.register_keras_serializable

@@ -81,3 +81,10 @@ def test_cli_info_reports_devices_and_kernels():
     assert "OpenBLAS" in out
     line = next(line for line in out.splitlines() if line.strip().startswith("CPU "))
     assert int(line.split()[1]) > 50  # kernels registered for the CPU
+
+
+def test_keras_saving_names():
+    from tensorhouse_models import saving
+
+    assert tf.keras.models.load_model is saving.load_model
+    assert tf.keras.saving.register_keras_serializable is saving.register_keras_serializable

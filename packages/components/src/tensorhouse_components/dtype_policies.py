@@ -11,7 +11,9 @@ outputs to the compute dtype: the dtypes a caller sees are Keras's.
 
 from __future__ import annotations
 
-from tensorhouse_ops import DType, as_dtype
+import numpy as np
+
+from tensorhouse_ops import DType, as_dtype, bfloat16
 
 # Keras's ``keras.dtype_policies``; the global policy's functions are ``keras.config``'s.
 __all__ = ["DTypePolicy", "FloatDTypePolicy", "deserialize", "get", "serialize"]
@@ -34,6 +36,12 @@ def _parse(name):
     return dtype, dtype
 
 
+def bfloat16_storage() -> bool:
+    """Whether bfloat16 tensors can be stored (NumPy's bfloat16 comes from ml_dtypes)."""
+    storage = bfloat16.as_numpy_dtype
+    return storage is not None and np.dtype(storage).kind != "O"  # object: no bfloat16 type
+
+
 class DTypePolicy:
     """A dtype policy: ``name``, ``compute_dtype`` and ``variable_dtype`` (Keras 3's)."""
 
@@ -47,6 +55,11 @@ class DTypePolicy:
             )
         self._name = name
         self._compute_dtype, self._variable_dtype = _parse(name)
+        if "bfloat16" in (self._compute_dtype, self._variable_dtype) and not bfloat16_storage():
+            raise ValueError(
+                f"The {name!r} dtype policy needs bfloat16 storage, which comes from the "
+                "ml_dtypes package (installed with jax): pip install ml_dtypes"
+            )
 
     @property
     def name(self) -> str:
