@@ -55,14 +55,11 @@ class LearningRateSchedule:
         return cls(**config)
 
 
-class ExponentialDecay(LearningRateSchedule):
-    """``initial_learning_rate * decay_rate ** (step / decay_steps)`` (floored exponent with
-    ``staircase``)."""
+class _StaircaseDecay(LearningRateSchedule):
+    """The arguments and the progress ``step / decay_steps`` (floored with ``staircase``) that
+    ExponentialDecay and InverseTimeDecay share."""
 
-    def __init__(
-        self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
-        name="ExponentialDecay",
-    ):  # fmt: skip
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase, name):
         self.initial_learning_rate = initial_learning_rate
         self.decay_steps = decay_steps
         self.decay_rate = decay_rate
@@ -70,11 +67,25 @@ class ExponentialDecay(LearningRateSchedule):
         self.name = name
         _check_steps("decay_steps", decay_steps)
 
-    def __call__(self, step):
+    def _progress(self, step):
+        """The initial rate as a tensor, and ``step / decay_steps`` in its dtype."""
         lr = convert_to_tensor(self.initial_learning_rate)
         p = cast(step, lr.dtype) / cast(self.decay_steps, lr.dtype)
-        if self.staircase:
-            p = floor(p)
+        return lr, floor(p) if self.staircase else p
+
+
+class ExponentialDecay(_StaircaseDecay):
+    """``initial_learning_rate * decay_rate ** (step / decay_steps)`` (floored exponent with
+    ``staircase``)."""
+
+    def __init__(
+        self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
+        name="ExponentialDecay",
+    ):  # fmt: skip
+        super().__init__(initial_learning_rate, decay_steps, decay_rate, staircase, name)
+
+    def __call__(self, step):
+        lr, p = self._progress(step)
         return lr * pow(cast(self.decay_rate, lr.dtype), p)
 
     def get_config(self):
@@ -160,7 +171,7 @@ class PolynomialDecay(LearningRateSchedule):
         }
 
 
-class InverseTimeDecay(LearningRateSchedule):
+class InverseTimeDecay(_StaircaseDecay):
     """``initial_learning_rate / (1 + decay_rate * step / decay_steps)`` (floored ratio with
     ``staircase``)."""
 
@@ -168,18 +179,10 @@ class InverseTimeDecay(LearningRateSchedule):
         self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
         name="InverseTimeDecay",
     ):  # fmt: skip
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = decay_steps
-        self.decay_rate = decay_rate
-        self.staircase = staircase
-        self.name = name
-        _check_steps("decay_steps", decay_steps)
+        super().__init__(initial_learning_rate, decay_steps, decay_rate, staircase, name)
 
     def __call__(self, step):
-        lr = convert_to_tensor(self.initial_learning_rate)
-        p = cast(step, lr.dtype) / cast(self.decay_steps, lr.dtype)
-        if self.staircase:
-            p = floor(p)
+        lr, p = self._progress(step)
         return lr / (1.0 + cast(self.decay_rate, lr.dtype) * p)
 
     def get_config(self):
