@@ -3,10 +3,9 @@ progress bar; batch logs are read back from tensors only when some callback look
 
 from __future__ import annotations
 
-import numpy as np
-
 from ._callback import Callback
 from ._history import History
+from ._progbar import scalar
 from ._progbar_logger import ProgbarLogger
 
 __all__ = ["CallbackList"]
@@ -19,13 +18,7 @@ _BATCH_HOOKS = (
 
 def to_float_logs(logs):
     """The logs with each scalar tensor read back as a Python float."""
-    out = {}
-    for k, v in (logs or {}).items():
-        try:
-            out[k] = float(np.asarray(v.numpy() if hasattr(v, "numpy") else v))
-        except (TypeError, ValueError):
-            out[k] = v
-    return out
+    return {k: scalar(v) for k, v in (logs or {}).items()}
 
 
 def _overrides(callback, hook):

@@ -103,7 +103,7 @@ class Progbar:
         self.update(self._seen + n, values)
 
     def _metrics_text(self) -> str:
-        return "".join(f" - {k}: {format_value(_scalar(v))}" for k, v in self._values.items())
+        return "".join(f" - {k}: {format_value(scalar(v))}" for k, v in self._values.items())
 
     def _draw(self, current, now, finalize):
         elapsed = now - self._start
@@ -129,7 +129,8 @@ class Progbar:
         self.stream.flush()
 
 
-def _scalar(v):
+def scalar(v):
+    """A log value as a Python float (a scalar tensor is read back); other values unchanged."""
     if hasattr(v, "numpy"):
         v = v.numpy()
     try:

@@ -17,6 +17,7 @@ import time
 import numpy as np
 
 from ._callback import Callback
+from ._progbar import scalar
 
 __all__ = ["TensorBoard"]
 
@@ -84,10 +85,9 @@ class _Writer:
 
 
 def _scalar(v):
-    try:
-        return float(np.asarray(v.numpy() if hasattr(v, "numpy") else v))
-    except (TypeError, ValueError):
-        return None
+    """A log value as a float, or None for a value that is not a number."""
+    value = scalar(v)
+    return value if isinstance(value, float) else None
 
 
 class TensorBoard(Callback):

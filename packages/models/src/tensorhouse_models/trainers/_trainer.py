@@ -18,6 +18,7 @@ import numpy as np
 from tensorhouse_components import ops, optimizers
 
 from .. import callbacks as callbacks_module
+from ..callbacks._callback_list import to_float_logs
 from ._compile_utils import CompileLoss, CompileMetrics
 from ._epoch_iterator import EpochIterator, split_for_validation, unpack_x_y_sample_weight
 
@@ -46,13 +47,7 @@ def _concat(batches):
 def _pythonify(logs) -> dict:
     """The logs as Python floats, keys sorted (Keras's logs come out of a traced function,
     whose dicts flatten in sorted key order)."""
-    out = {}
-    for k, v in sorted(logs.items()):
-        try:
-            out[k] = float(np.asarray(ops.convert_to_numpy(v)))
-        except (TypeError, ValueError):
-            out[k] = v
-    return out
+    return dict(sorted(to_float_logs(logs).items()))
 
 
 class Trainer:
