@@ -552,3 +552,37 @@ def test_jit_compile_random_ops_draw_the_numbers_of_the_traced_function():
         np.testing.assert_array_equal(jitted[3], plain[3])
         assert np.all(np.abs(jitted[2]) < 2.0) and jitted[3].dtype == np.int32
     assert not np.array_equal(runs[True][0][0], runs[True][1][0])  # a new draw per call
+
+
+def test_nested_tensor_args_take_the_fast_path_and_keep_trace_matching():
+    """Tuples / lists of tensors (and Nones), as ``fit`` passes its batches, reuse the trace
+    without binding; a different structure, shape or dtype still gets its own trace."""
+    calls = []
+
+    @tf.function
+    def f(batch):
+        calls.append(1)
+        x, y, w = batch
+        out = tf.reduce_sum(x) * tf.reduce_sum(y)
+        return out if w is None else out * tf.reduce_sum(w)
+
+    a = tf.constant(np.arange(6, dtype=np.float32).reshape(2, 3))
+    b = tf.constant(np.array([1.0, 2.0], np.float32))
+    assert float(f((a, b, None))) == 45.0
+    assert float(f((a * 2.0, b, None))) == 90.0
+    assert len(calls) == 1 and len(f._fast) == 1
+    # a list instead of a tuple, a weight instead of None, another shape: new traces
+    assert float(f([a, b, None])) == 45.0
+    assert float(f((a, b, b))) == 135.0
+    assert float(f((a[:1], b, None))) == 9.0
+    assert len(calls) == 4
+    assert float(f((a, b, None))) == 45.0 and len(calls) == 4
+
+    # a Python value inside the structure goes through the general path, keyed by value
+    @tf.function
+    def g(pair):
+        return pair[0] * pair[1]
+
+    assert float(g((a[0, 1], 3.0))) == 3.0
+    assert float(g((a[0, 1], 4.0))) == 4.0
+    assert g.experimental_get_tracing_count() == 2 and not g._fast

@@ -123,6 +123,25 @@ def _leaf_key(x):
     return ("P", type(x).__name__, x)
 
 
+class _NotFast(Exception):
+    """Raised by ``_fast_key`` on a leaf that is not an eager Tensor or None."""
+
+
+def _fast_key(x, flat):
+    """The call key of nested tuples / lists of eager Tensors and Nones; the tensors are appended
+    to ``flat`` in ``nest.flatten``'s order. Raises ``_NotFast`` on anything else."""
+    t = type(x)
+    if t is Tensor:
+        v = x._value
+        flat.append(x)
+        return (v.shape, v.dtype)
+    if t is tuple or t is list:
+        return (t, *[_fast_key(c, flat) for c in x])
+    if x is None:
+        return None
+    raise _NotFast
+
+
 def _covers(traced, given):
     """Does a trace's leaf key accept this leaf (a None dim accepts any size)?"""
     if traced[0] != "T" or given[0] != "T":
@@ -386,19 +405,20 @@ class Function:
             return self._python_function(*args, **kwargs)  # a function called while tracing
         if self._jit_compile:
             _check_xla()
+        fkey = None
         if not kwargs and self._input_signature is None:
-            # the fast path: positional eager tensors, keyed by buffer shape and dtype
+            # the fast path: tuples / lists of eager tensors (and Nones), keyed in one walk by
+            # structure, buffer shapes and dtypes; anything else takes the general path
+            fflat: list = []
             try:
-                fkey = tuple([(a._value.shape, a._value.dtype) for a in args if type(a) is Tensor])
-            except AttributeError:
+                fkey = _fast_key(args, fflat)
+            except _NotFast:
                 fkey = None
-            if fkey is not None and len(fkey) == len(args):
+            if fkey is not None:
                 cf = self._fast.get(fkey)
                 if cf is not None:
                     self._calls += 1
-                    return cf._call_flat(args)
-        else:
-            fkey = None
+                    return cf._call_flat(fflat)
         args = self._bind(args, kwargs)
         self._calls += 1
         if self._input_signature is not None:
@@ -421,8 +441,12 @@ class Function:
             if type(x) is not Tensor:
                 x = convert_to_tensor(x) if not hasattr(x, "_th_read") else x._th_read()
             tensors.append(x)
-        if fkey is not None and len(fkey) == len(flat) == len(cf._positions):
-            self._fast[fkey] = cf
+        if (
+            fkey is not None
+            and len(fflat) == len(tensors)
+            and all(a is b for a, b in zip(fflat, tensors))
+        ):
+            self._fast[fkey] = cf  # later calls of this key skip binding and keying
         return cf._call_flat(tensors)
 
     def get_concrete_function(self, *args, **kwargs):

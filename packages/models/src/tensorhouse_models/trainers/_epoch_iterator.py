@@ -282,13 +282,17 @@ class EpochIterator:
             rng.shuffle(starts)
         elif self._shuffle:
             order = rng.permutation(n)
+        leaves = _leaves(self._data)
+        flat = all(isinstance(part, np.ndarray) for part in self._data)  # (x, y[, sw]) arrays
+        convert = ops.convert_to_tensor
         for start in starts:
-            if order is None:
-                sl = slice(start, start + bs)
-                yield _map(lambda a, sl=sl: ops.convert_to_tensor(a[sl]), self._data)
+            sl = slice(start, start + bs) if order is None else order[start : start + bs]
+            tensors = [convert(a[sl]) for a in leaves]
+            if flat:
+                yield tuple(tensors)
             else:
-                idx = order[start : start + bs]
-                yield _map(lambda a, idx=idx: ops.convert_to_tensor(a[idx]), self._data)
+                it = iter(tensors)
+                yield _map(lambda _, it=it: next(it), self._data)
 
     def _dataset_pass(self):
         for batch in self._source:
