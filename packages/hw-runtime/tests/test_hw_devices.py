@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -300,3 +302,23 @@ def test_thread_counts_are_fixed_once_initialized_as_in_tf(fresh_runtime):
     finally:
         config.threading._set_intra(before)
         config.threading._inter = 0
+
+
+def test_placement_never_loads_jax_but_listings_and_xla_devices_do():
+    """The first op's placement probes only CPU and CUDA: JAX (the XLA backend) loads when an XLA
+    device or the list of every device is asked for, and those devices then join the list."""
+    pytest.importorskip("jax")
+    code = (
+        "import sys\n"
+        "from tensorhouse_hw_runtime import config, devices\n"
+        "print(devices.default_device().name, 'jax' in sys.modules)\n"
+        "print(len(config.list_physical_devices('CPU')), 'jax' in sys.modules)\n"
+        "print([d.name for d in devices.list_devices()], 'jax' in sys.modules)\n"
+    )
+    env = dict(os.environ, TENSORHOUSE_XLA="auto")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         check=True).stdout.split("\n")  # fmt: skip
+    assert out[0] == "/job:localhost/replica:0/task:0/device:CPU:0 False"
+    assert out[1] == "1 False"
+    assert out[2].endswith("True") and "device:XLA_CPU:0" in out[2]
+    assert out[2].index("device:CPU:0") < out[2].index("device:XLA_CPU:0")

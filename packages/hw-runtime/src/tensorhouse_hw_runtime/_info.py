@@ -16,10 +16,13 @@ def info() -> dict:
         {"name": p.device.name, "device_type": p.device.device_type, "details": p.info.details}
         for p in rt.physical()
     ]
-    logical = [d.name for d in rt.devices()]
-    kernels = collections.Counter(k.device_type for k in registry.list_kernels())
+    devices = rt.devices()
+    logical = [d.name for d in devices]
+    present = {d.device_type for d in devices}  # kernels only for hardware that exists
+    listed = [k for k in registry.list_kernels() if k.device_type in present]
+    kernels = collections.Counter(k.device_type for k in listed)
     op_types = collections.defaultdict(set)
-    for k in registry.list_kernels():
+    for k in listed:
         op_types[k.device_type].add(k.op_type)
     return {
         "backends": dict(rt.backend_status),

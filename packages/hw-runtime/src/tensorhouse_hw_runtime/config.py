@@ -35,7 +35,8 @@ _runtime = _devices._runtime
 def list_physical_devices(device_type=None):
     """Every physical device the backends found (does not initialize the runtime)."""
     want = None if device_type is None else device_type.upper()
-    return [p.device for p in _runtime.physical() if want is None or p.device.device_type == want]
+    found = _runtime.physical(_devices._backends_for(want))
+    return [p.device for p in found if want is None or p.device.device_type == want]
 
 
 def list_logical_devices(device_type=None):

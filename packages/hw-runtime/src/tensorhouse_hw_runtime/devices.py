@@ -32,6 +32,12 @@ __all__ = [
 
 _PREFIX = "/job:localhost/replica:0/task:0/device:"
 _BACKENDS = ("cpu", "cuda", "xla")  # backends/<name>.py, probed in this order
+_CORE = ("cpu", "cuda")  # what placement needs; XLA (JAX) is probed only when asked for
+
+
+def _backends_for(device_type: str | None) -> tuple[str, ...]:
+    """The backends that can have devices of ``device_type`` (None: every backend)."""
+    return _CORE if device_type in ("CPU", "GPU") else _BACKENDS
 
 
 class PhysicalDevice(NamedTuple):
@@ -103,9 +109,10 @@ class _Physical(NamedTuple):
 class _Runtime:
     def __init__(self):
         self._lock = threading.RLock()
-        self._physical: list[_Physical] | None = None
+        self._probed: dict[str, list[_Physical]] = {}  # backend name -> its physical devices
+        self._logical: set[str] = set()  # backends whose logical devices exist
         self.backend_status: dict[str, str] = {}
-        self._devices: list[Device] | None = None
+        self._devices: list[Device] = []
         self._by_key: dict[tuple[str, int], Device] = {}
         self.visible: set[str] | None = None  # physical names; None means all
         self.logical_config: dict[str, list] = {}
@@ -114,31 +121,37 @@ class _Runtime:
         self.log_placement = False
 
     # ---- phase 1: physical devices -------------------------------------------------------
-    def physical(self) -> list[_Physical]:
-        if self._physical is None:
-            with self._lock:
-                if self._physical is None:
-                    self._physical = self._probe()
-        return self._physical
+    def physical(self, backends=_BACKENDS) -> list[_Physical]:
+        """The physical devices of ``backends`` (all by default), probing those not probed yet.
 
-    def _probe(self) -> list[_Physical]:
-        found = []
-        for name in _BACKENDS:
-            backend = importlib.import_module(f"{__package__}.backends.{name}").backend
-            try:
-                infos = backend.probe()
-            except BackendUnavailable as e:
-                self.backend_status[name] = f"not available: {e}"
-                continue
-            except Exception as e:  # a broken install must not break the CPU
-                self.backend_status[name] = f"failed: {type(e).__name__}: {e}"
-                continue
-            self.backend_status[name] = "loaded"
-            for info in infos:
-                pd = PhysicalDevice(f"/physical_device:{info.device_type}:{info.index}",
-                                    info.device_type)  # fmt: skip
-                found.append(_Physical(pd, backend, info))
-        return found
+        The CPU and CUDA backends are probed on first use; XLA (which imports JAX) only when an
+        XLA device or a listing of every device is asked for, so a first op stays light."""
+        if any(name not in self._probed for name in backends):
+            with self._lock:
+                for name in _BACKENDS:
+                    if name in backends and name not in self._probed:
+                        self._probed[name] = self._probe(name)
+        return [p for name in _BACKENDS if name in backends for p in self._probed.get(name, ())]
+
+    def _probe(self, name) -> list[_Physical]:
+        backend = importlib.import_module(f"{__package__}.backends.{name}").backend
+        try:
+            infos = backend.probe()
+        except BackendUnavailable as e:
+            self.backend_status[name] = f"not available: {e}"
+            return []
+        except Exception as e:  # a broken install must not break the CPU
+            self.backend_status[name] = f"failed: {type(e).__name__}: {e}"
+            return []
+        self.backend_status[name] = "loaded"
+        return [
+            _Physical(
+                PhysicalDevice(f"/physical_device:{i.device_type}:{i.index}", i.device_type),
+                backend,
+                i,
+            )  # fmt: skip
+            for i in infos
+        ]
 
     def find_physical(self, device: PhysicalDevice) -> _Physical:
         for p in self.physical():
@@ -150,23 +163,28 @@ class _Runtime:
     # ---- phase 2: logical devices -----------------------------------------------------------
     @property
     def initialized(self) -> bool:
-        return self._devices is not None
+        return bool(self._logical)
 
     def check_configurable(self, what: str):
-        if self._devices is not None:
+        if self._logical:
             raise RuntimeError(f"{what} cannot be modified after being initialized")
 
-    def devices(self) -> list[Device]:
-        if self._devices is None:
+    def devices(self, backends=_BACKENDS) -> list[Device]:
+        """The logical devices, those of ``backends`` made on first use (CPU and GPU first: the
+        runtime is initialized then; XLA devices join the list when first needed)."""
+        if any(name not in self._logical for name in backends):
             with self._lock:
-                if self._devices is None:
-                    self._initialize()
+                for name in _BACKENDS:
+                    if name in backends and name not in self._logical:
+                        self._initialize(name)
         return self._devices
 
-    def _initialize(self):
+    def _initialize(self, name):
         counters: dict[str, int] = {}
-        devices = []
-        for p in self.physical():
+        for d in self._devices:
+            counters[d.device_type] = max(counters.get(d.device_type, 0), d.index + 1)
+        devices = list(self._devices)
+        for p in self.physical((name,)):
             if self.visible is not None and p.device.name not in self.visible:
                 continue
             configs = self.logical_config.get(p.device.name) or [None]
@@ -178,15 +196,16 @@ class _Runtime:
                 devices.append(Device(t, index, p.backend, p.info.native, p.info.index, limit))
         self._by_key = {(d.device_type, d.index): d for d in devices}
         self._devices = devices
+        self._logical.add(name)
 
     def rebind_allocators(self, backend):
         """A backend's allocator changed: its devices (when they exist) rebind to it."""
-        for d in self._devices or ():
+        for d in self._devices:
             if d.backend is backend:
                 d.bind_allocator()
 
     def find(self, device_type: str, index: int) -> Device | None:
-        self.devices()
+        self.devices(_backends_for(device_type))
         return self._by_key.get((device_type, index))
 
     def reset(self):
@@ -215,15 +234,15 @@ def set_native_allocator(device_type: str, allocator) -> None:
 
 
 def list_devices(device_type: str | None = None) -> list[Device]:
-    devices = _runtime.devices()
     if device_type is None:
-        return list(devices)
-    return [d for d in devices if d.device_type == device_type.upper()]
+        return list(_runtime.devices())
+    device_type = device_type.upper()
+    return [d for d in _runtime.devices(_backends_for(device_type)) if d.device_type == device_type]
 
 
 def default_device() -> Device:
     """The device ops run on without a scope: the first GPU when present (as TF), else CPU:0."""
-    devices = _runtime.devices()
+    devices = _runtime.devices(_CORE)
     for d in devices:
         if d.device_type == "GPU":
             return d
