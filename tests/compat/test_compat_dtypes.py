@@ -57,7 +57,6 @@ def test_python_scalars_adopt_the_tensor_dtype(tf):
     assert y.dtype == tf.float32 and y.numpy() == 2.5
 
 
-@pytest.mark.th_xfail("no float16 kernel for Mul (CPU arithmetic is float32/float64/int32/int64)")
 def test_python_scalars_adopt_float16(tf):
     y = 2.0 * tf.constant([1.5], dtype=tf.float16)
     assert y.dtype == tf.float16 and y.numpy()[0] == 3.0
@@ -134,7 +133,6 @@ def test_true_division_of_int32_gives_float64(tf):
     assert tf.divide(tf.constant(1), tf.constant(4)).dtype == tf.float64
 
 
-@pytest.mark.th_xfail("no Cast kernel from int16 (NotFoundError)")
 def test_true_division_of_int16_gives_float32(tf):
     y = tf.constant([3], dtype=tf.int16) / tf.constant([2], dtype=tf.int16)
     assert y.dtype == tf.float32 and y.numpy()[0] == 1.5

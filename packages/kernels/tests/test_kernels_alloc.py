@@ -65,6 +65,29 @@ def test_large_blocks_are_kept_for_reuse_and_can_be_released():
     assert _cpu.release_cached() == 0
 
 
+def test_blocks_of_256_kib_and_more_are_reused_by_size_class():
+    """An eager op on 1e6 floats must not map fresh memory (and page-fault it in) per call: a
+    freed block of 256 KiB or more serves the next request of its size class (four classes per
+    power of two); the 32 most recently freed are kept."""
+    counts = np.zeros(2, np.int64)
+    _cpu.release_cached()
+    for n in (70_000, 1_000_000, 3_000_000):  # 280 KB, 4 MB, 12 MB
+        a = _cpu.empty(counts, (n,), np.dtype(np.float32))
+        addr = a.ctypes.data
+        del a
+        b = _cpu.empty(counts, (n - 1000,), np.dtype(np.float32))  # the same class: reused
+        assert b.ctypes.data == addr
+        del b
+    small = _cpu.empty(counts, (10_000,), np.dtype(np.float32))  # 40 KB: left to malloc
+    del small
+    kept = _cpu.release_cached()
+    assert kept == (320 << 10) + (4 << 20) + (12 << 20)  # the three classes' sizes
+    blocks = [_cpu.empty(counts, (300_000,), np.dtype(np.float32)) for _ in range(40)]
+    del blocks
+    assert _cpu.release_cached() == 32 * (1280 << 10)  # 1.2 MB: class 1.25 MiB, 32 kept
+    assert counts[0] == 0
+
+
 @pytest.mark.parametrize(
     "counts, shape, message",
     [

@@ -54,13 +54,21 @@ def tolerance(dtype):
     return dict(rtol=0, atol=0)
 
 
-def assert_matches(out, expected, what=""):
+# 16-bit floats compute in float32 and round each result: the reference is the float32 one,
+# rounded; a float32 result one ulp off NumPy's may round to the neighbouring 16-bit value.
+HALF_TOLERANCE = {"float16": dict(rtol=2e-3, atol=2e-3), "bfloat16": dict(rtol=1.6e-2, atol=1.6e-2)}
+
+
+def assert_matches(out, expected, what="", tol=None):
     expected = np.asarray(expected)
     assert isinstance(out, np.ndarray), what
     assert out.dtype == expected.dtype, f"{what}: dtype {out.dtype} != {expected.dtype}"
     assert out.shape == expected.shape, f"{what}: shape {out.shape} != {expected.shape}"
     assert out.flags.c_contiguous, what
-    if expected.dtype.name == "bfloat16":  # compare the exact values, NaN payloads aside
+    if tol is not None:
+        out, expected = out.astype(np.float32), expected.astype(np.float32)
+        np.testing.assert_allclose(out, expected, equal_nan=True, err_msg=what, **tol)
+    elif expected.dtype.name == "bfloat16":  # compare the exact values, NaN payloads aside
         out, expected = out.astype(np.float32), expected.astype(np.float32)
         np.testing.assert_allclose(out, expected, rtol=0, atol=0, equal_nan=True, err_msg=what)
     elif expected.dtype.kind == "f":
@@ -343,6 +351,8 @@ CAST_VALUES = {
     "int64": [0, 1, -1, 127, 128, 255, 256, -129, 2**31 - 1, 2**31, -(2**31) - 1, 2**40 + 3,
               2**53 + 1, 2**63 - 1, -(2**63)],
     "uint8": [0, 1, 2, 127, 128, 200, 255],
+    "int8": [0, 1, -1, 127, -128, 5, -77],
+    "int16": [0, 1, -1, 127, 128, 255, 256, -129, 32767, -32768],
     "bool": [True, False, True],
     "float16": [0.0, -0.0, 0.5, -1.5, 2.5, 255.5, -129.3, 300.7, 65504.0, -65504.0, 6e-8, 1e-5,
                 np.inf, -np.inf, np.nan],
@@ -1290,6 +1300,9 @@ def range_ref(inputs, attrs):
         size = int(np.ceil(np.abs((t(limit) - t(start)) / t(delta))))
     else:
         size = (abs(limit - start) + abs(delta) - 1) // abs(delta)
+    if np.dtype(attrs["dtype"]).itemsize == 2 and np.dtype(attrs["dtype"]).kind != "i":
+        # 16-bit floats: i * delta + start, each step rounded to the dtype (as TF)
+        return np.arange(size).astype(attrs["dtype"]) * t(delta) + t(start)
     out, v = [], t(start)
     with np.errstate(over="ignore"):  # the step after the last element may wrap (uint8)
         for _ in range(size):
@@ -1379,6 +1392,7 @@ TABLE: dict[str, Ref] = {
     "LogicalNot": Ref(lambda inputs, attrs: np.logical_not(inputs[0]), unary_cases),
     "FloorDiv": Ref(floor_div_ref, binary_cases, (values, nonzero_divisors)),
     "FloorMod": binary(np.mod, (values, nonzero_divisors)),
+    "TruncateMod": binary(np.fmod, (values, nonzero_divisors)),
     "EluGrad": binary(lambda g, y: np.where(y < 0, g * (y + 1), g)),
     "SeluGrad": binary(
         lambda g, y: np.where(y < 0, g * (y + SELU_SCALE * SELU_ALPHA), g * SELU_SCALE)
@@ -1489,12 +1503,36 @@ def test_kernel_matches_numpy(op, dtype):
             assert ref.make_inputs is not None or x.dtype == np.dtype(dtype)
         outputs, used = tk.execute(op, inputs, dict(attrs), CPU)
         assert used is CPU
-        expected = ref.reference(inputs, attrs)
+        half = dtype in HALF_TOLERANCE and op not in ("Cast", "Range")  # their own refs
+        if half:
+            expected = half_reference(ref, inputs, attrs, np.dtype(dtype))
+        else:
+            expected = ref.reference(inputs, attrs)
         what = f"{op} {dtype} shapes={shapes} attrs={attrs}"
         expected = list(expected) if isinstance(expected, tuple | list) else [expected]
         assert isinstance(outputs, list) and len(outputs) == len(expected), what
         for i, (out, exp) in enumerate(zip(outputs, expected)):
-            assert_matches(out, exp, f"{what} output {i}")
+            tol = HALF_TOLERANCE[dtype] if half and out.dtype == np.dtype(dtype) else None
+            assert_matches(out, exp, f"{what} output {i}", tol)
+
+
+def half_reference(ref, inputs, attrs, dtype):
+    """The float32 reference with its ``dtype`` outputs rounded to ``dtype`` (float16 and
+    bfloat16 kernels compute in float32)."""
+    wide = [x.astype(np.float32) if x.dtype == dtype else x for x in inputs]
+    attrs = {k: "float32" if _is_dtype(v, dtype) else v for k, v in attrs.items()}
+    expected = ref.reference(wide, attrs)
+    many = isinstance(expected, tuple | list)
+    out = [np.asarray(e) for e in (expected if many else [expected])]
+    out = [e.astype(dtype) if e.dtype == np.float32 else e for e in out]
+    return out if many else out[0]
+
+
+def _is_dtype(value, dtype):
+    try:
+        return isinstance(value, str | np.dtype | type) and np.dtype(value) == dtype
+    except TypeError:
+        return False
 
 
 # ---- FusedElementwise (tensorhouse's own op): a few programs; test_kernels_fused.py has more ---

@@ -337,3 +337,43 @@ def test_float_reductions_agree_for_every_thread_count(kernel_threads, cpu, shap
         x.flat[-1] = np.nan  # NaN propagates, as in TF
         out = run_threads(kernel_threads, cpu, op, [x], {"axis": axes, "keep_dims": False})
         assert np.isnan(np.asarray(out).flat[-1])
+
+
+def test_contention_guard_backs_off_after_a_late_region_and_keeps_the_bits(rng, cpu):
+    """A parallel region whose helper thread starts half a millisecond or more late (the
+    machine's cores are busy) makes work below 2**22 elements run on one thread for 50 ms (then
+    100, 200, ... up to 1 s while regions keep starting late); the results stay bit-identical."""
+    import time
+
+    before = _cpu.num_threads()
+    _cpu.set_num_threads(2)
+    try:
+        x = rng.uniform(-3, 3, N).astype(np.float32)
+        a = rng.standard_normal((256, 256)).astype(np.float32)
+        _cpu._set_contention_guard(False)
+
+        def run():
+            return [
+                tk.execute(op, ins, {}, cpu)[0][0]
+                for op, ins in (("Tanh", [x]), ("MatMul", [a, a]))
+            ]
+
+        threaded = run()
+        _cpu._set_contention_guard(True)
+        time.sleep(1.1)  # any backoff of earlier tests has ended
+        assert not _cpu._threads_backed_off()
+        _cpu._note_region_lag(400_000)  # 0.4 ms: not late
+        assert not _cpu._threads_backed_off()
+        _cpu._note_region_lag(2_000_000)  # a helper 2 ms late
+        assert _cpu._threads_backed_off()
+        single = run()
+        for s, t in zip(single, threaded):
+            np.testing.assert_array_equal(s, t)
+        time.sleep(0.3)
+        assert not _cpu._threads_backed_off()  # the first backoff is 50 ms
+        _cpu._set_contention_guard(False)
+        _cpu._note_region_lag(2_000_000)
+        assert not _cpu._threads_backed_off()  # the guard is off
+    finally:
+        _cpu._set_contention_guard(True)
+        _cpu.set_num_threads(before)

@@ -69,7 +69,7 @@ REGISTERED = sorted(
 # Element for element equal on every dtype.
 EXACT = {
     "Neg", "Abs", "Sign", "Relu", "Relu6", "Floor", "Ceil", "Round", "Sqrt",
-    "Maximum", "Minimum", "ReluGrad", "Relu6Grad", "FloorDiv", "FloorMod",
+    "Maximum", "Minimum", "ReluGrad", "Relu6Grad", "FloorDiv", "FloorMod", "TruncateMod",
     "Equal", "NotEqual", "Less", "LessEqual", "Greater", "GreaterEqual",
     "IsNan", "IsFinite", "LogicalNot", "LogicalAnd", "LogicalOr", "SelectV2",
     "Max", "Min", "All", "Any", "ArgMax", "ArgMin", "TopKV2",
@@ -95,8 +95,10 @@ MATRIX = {"MatMul", "BatchMatMulV2", "MatrixInverse", "MatrixSolve", "MatrixDete
           "DepthwiseConv2dNativeBackpropFilter", "FusedBatchNormV3"}  # fmt: skip
 # Exact as well: max pooling and its second gradient only select, BiasAdd adds once.
 EXACT |= {"MaxPool", "MaxPoolGradGrad", "BiasAdd"}
-ARITHMETIC_TOL = {"float32": 1e-6, "float64": 1e-12}
-LOOSE_TOL = {"float32": 1e-5, "float64": 1e-12}  # transcendental functions, matrix products
+# 16-bit floats: both compute in float32 and round each result, so a float32 difference may
+# round to the neighbouring 16-bit value (one unit in the last place).
+ARITHMETIC_TOL = {"float32": 1e-6, "float64": 1e-12, "float16": 2e-3, "bfloat16": 1.6e-2}
+LOOSE_TOL = {"float32": 1e-5, "float64": 1e-12, "float16": 2e-3, "bfloat16": 1.6e-2}
 
 FULL = os.environ.get("TENSORHOUSE_XLA_CONFORMANCE", "").lower() == "full"
 MAIN_CASES, OTHER_CASES = 12, 3
@@ -105,7 +107,7 @@ MAIN_CASES, OTHER_CASES = 12, 3
 def tolerance(op, dtype):
     """None for exact equality, else the rtol (= atol) for ``op``'s output of ``dtype``."""
     dtype = np.dtype(dtype)
-    if dtype.kind != "f" or op in EXACT:
+    if (dtype.kind != "f" and dtype.name != "bfloat16") or op in EXACT:
         return None
     table = LOOSE_TOL if op in TRANSCENDENTAL | MATRIX else ARITHMETIC_TOL
     return table[dtype.name]

@@ -71,6 +71,7 @@ inline void blas_threads(int nt) {
 // instead of 0.2 ms), and making OpenMP's threads sleep instead cost every small parallel
 // kernel a wake-up (about 30-50 us on this machine).
 constexpr int64_t kGemmThreadedFrom = int64_t(1) << 20;  // m * n * k
+constexpr int64_t kGemmAlwaysThreaded = int64_t(1) << 27;  // above: threads even when contended
 
 template <typename T>
 inline void gemm_call(int ta, int tb, int m, int n, int k, T alpha, const T* a, int lda,
@@ -93,7 +94,10 @@ void gemm_threaded(int ta, int tb, int64_t m, int64_t n, int64_t k, T alpha, con
                    int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
   int nt = 1;
 #ifdef _OPENMP
-  if (m * n * k >= kGemmThreadedFrom && !omp_in_parallel()) nt = num_threads();
+  const int64_t flops = m * n * k;
+  if (flops >= kGemmThreadedFrom && !omp_in_parallel() &&
+      (flops >= kGemmAlwaysThreaded || !threads_backed_off()))
+    nt = num_threads();
 #endif
   if (blas().set_threads_local != nullptr) {
     gemm_call<T>(ta, tb, int(m), int(n), int(k), alpha, a, int(lda), b, int(ldb), beta, c,
@@ -109,8 +113,10 @@ void gemm_threaded(int ta, int tb, int64_t m, int64_t n, int64_t k, T alpha, con
                  int(ldc));
     return;
   }
+  RegionTimer timer;
 #pragma omp parallel for num_threads(nt) schedule(static)
   for (int t = 0; t < nt; ++t) {
+    timer.arrive(t);
     const int64_t lo = span * t / nt / unit * unit;
     const int64_t hi = t + 1 == nt ? span : span * (t + 1) / nt / unit * unit;
     if (hi <= lo) continue;

@@ -91,8 +91,10 @@ struct StridedPlan {
       for_runs(0, total, run);
       return;
     }
+    RegionTimer timer;
 #pragma omp parallel for num_threads(nt) schedule(static)
     for (int t = 0; t < nt; ++t) {
+      timer.arrive(t);
       const int64_t b = total * t / nt, e = total * (t + 1) / nt;
       for_runs(b, e, run);
     }

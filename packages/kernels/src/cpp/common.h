@@ -5,6 +5,8 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <atomic>
+#include <chrono>
 #include <climits>
 #include <cstdint>
 #include <cstdlib>
@@ -26,14 +28,19 @@ namespace th {
 using Shape = std::vector<int64_t>;
 
 // Element types the kernels instantiate, identified by NumPy kind + item size.
-enum class DType { kBool, kUInt8, kInt32, kInt64, kFloat32, kFloat64, kOther };
+enum class DType { kBool, kUInt8, kInt8, kInt16, kInt32, kInt64, kFloat32, kFloat64, kOther };
 
 inline DType dtype_of(const py::array& a) {
   const auto dt = a.dtype();
   const char kind = dt.kind();
   const auto size = dt.itemsize();
   if (kind == 'f') return size == 4 ? DType::kFloat32 : size == 8 ? DType::kFloat64 : DType::kOther;
-  if (kind == 'i') return size == 4 ? DType::kInt32 : size == 8 ? DType::kInt64 : DType::kOther;
+  if (kind == 'i')
+    return size == 4   ? DType::kInt32
+           : size == 8 ? DType::kInt64
+           : size == 1 ? DType::kInt8
+           : size == 2 ? DType::kInt16
+                       : DType::kOther;
   if (kind == 'u') return size == 1 ? DType::kUInt8 : DType::kOther;
   if (kind == 'b') return DType::kBool;
   return DType::kOther;
@@ -165,11 +172,60 @@ constexpr int64_t kParallelMin = 1 << 15;
 int num_threads();
 void set_num_threads(int n);
 
+// The contention guard. On a machine whose cores are busy with other processes, an OpenMP
+// helper thread can start a region a scheduler time slice (milliseconds) late, and a region that
+// would save microseconds costs milliseconds: the traced LSTM of bench_layers.py took 0.5-1.0 s
+// on two threads with the machine's load at 7, against 0.09 s on one. So each region measures
+// how late its helpers start (RegionTimer); after a late one, work below kAlwaysThreaded runs on
+// one thread for a backoff period (doubling while regions keep starting late, up to a second),
+// then threads are tried again. On a quiet machine helpers start within microseconds and
+// nothing changes. Results never depend on the thread count, so neither do they on this.
+constexpr int64_t kAlwaysThreaded = int64_t(1) << 22;  // elements: ms of work on one thread
+constexpr int64_t kLateStartNs = 500000;                // a helper this late means contention
+
+inline int64_t steady_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+inline int thread_num() {
+#ifdef _OPENMP
+  return omp_get_thread_num();
+#else
+  return 0;
+#endif
+}
+
+bool threads_backed_off();             // module.cpp
+void note_region_lag(int64_t lag_ns);  // module.cpp
+
+// Times one parallel region: made just before it, arrive(t) first thing in chunk t; the
+// destructor reports how late the last helper started.
+class RegionTimer {
+ public:
+  RegionTimer() : start_(steady_ns()), latest_(start_) {}
+  ~RegionTimer() { note_region_lag(latest_.load(std::memory_order_relaxed) - start_); }
+  void arrive(int chunk) {
+    if (chunk == 0) return;  // the calling thread
+    const int64_t now = steady_ns();
+    int64_t seen = latest_.load(std::memory_order_relaxed);
+    while (now > seen && !latest_.compare_exchange_weak(seen, now, std::memory_order_relaxed)) {
+    }
+  }
+
+ private:
+  int64_t start_;
+  std::atomic<int64_t> latest_;
+};
+
 inline int threads_for(int64_t work) {
   if (work < kParallelMin) return 1;
   int64_t by_size = work / kParallelMin;
   int n = num_threads();
-  return static_cast<int>(by_size < n ? by_size : n);
+  n = static_cast<int>(by_size < n ? by_size : n);
+  if (n > 1 && work < kAlwaysThreaded && threads_backed_off()) return 1;
+  return n;
 }
 
 // Calls fn with a typed null pointer for the array's dtype (numeric types only).
@@ -181,6 +237,8 @@ void dispatch_numeric(DType dt, const char* op, Fn&& fn) {
     case DType::kInt32: fn(static_cast<int32_t*>(nullptr)); break;
     case DType::kInt64: fn(static_cast<int64_t*>(nullptr)); break;
     case DType::kUInt8: fn(static_cast<uint8_t*>(nullptr)); break;
+    case DType::kInt8: fn(static_cast<int8_t*>(nullptr)); break;
+    case DType::kInt16: fn(static_cast<int16_t*>(nullptr)); break;
     default: throw py::type_error(std::string(op) + ": unsupported dtype");
   }
 }
@@ -245,8 +303,12 @@ void parallel_for(int64_t count, int64_t work, Fn&& fn) {
     fn(int64_t(0), count);
     return;
   }
+  RegionTimer timer;
 #pragma omp parallel for num_threads(nt) schedule(static)
-  for (int t = 0; t < nt; ++t) fn(count * t / nt, count * (t + 1) / nt);
+  for (int t = 0; t < nt; ++t) {
+    timer.arrive(t);
+    fn(count * t / nt, count * (t + 1) / nt);
+  }
 }
 
 // A shape seen as (outer, n, inner) around one axis.

@@ -102,8 +102,12 @@ void for_each_task(int64_t count, int64_t work, Fn&& fn) {
     for (int64_t b = 0; b < count; ++b) fn(b);
     return;
   }
+  RegionTimer timer;
 #pragma omp parallel for num_threads(nt) schedule(static)
-  for (int64_t b = 0; b < count; ++b) fn(b);
+  for (int64_t b = 0; b < count; ++b) {
+    timer.arrive(thread_num());
+    fn(b);
+  }
 }
 
 enum class Pass { kForward, kInput, kFilter };
@@ -297,8 +301,12 @@ void for_each_index(int64_t count, int64_t work, Fn&& fn) {
     for (int64_t i = 0; i < count; ++i) fn(i);
     return;
   }
+  RegionTimer timer;
 #pragma omp parallel for num_threads(nt) schedule(static)
-  for (int64_t i = 0; i < count; ++i) fn(i);
+  for (int64_t i = 0; i < count; ++i) {
+    timer.arrive(thread_num());
+    fn(i);
+  }
 }
 
 void direct_run(Pass pass, const Geometry& g, int64_t o, const float* x, const float* f,

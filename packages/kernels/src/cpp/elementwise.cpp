@@ -57,8 +57,10 @@ void unary(int op, py::array x, py::array out) {
       unary_run<T>(op, px, py_, n, seq);  // small: keeping the GIL is cheaper than releasing
     } else {
       py::gil_scoped_release release;
+      RegionTimer timer;
 #pragma omp parallel for num_threads(nt) schedule(static)
       for (int t = 0; t < nt; ++t) {
+        timer.arrive(t);
         const int64_t b = n * t / nt, e = n * (t + 1) / nt;
         unary_run<T>(op, px + b, py_ + b, e - b, seq);
       }
@@ -153,8 +155,10 @@ void binary_flat(int op, const T* a, int64_t sa, const T* b, int64_t sb, R* o, i
     return;
   }
   py::gil_scoped_release release;
+  RegionTimer timer;
 #pragma omp parallel for num_threads(nt) schedule(static)
   for (int t = 0; t < nt; ++t) {
+    timer.arrive(t);
     const int64_t lo = n * t / nt, hi = n * (t + 1) / nt;
     run(a + lo * sa, sa, b + lo * sb, sb, o + lo, hi - lo);
   }
@@ -204,8 +208,11 @@ void binary(int op, py::array a, py::array b, py::array out) {
   const DType dt = dtype_of(a);
   if (is_compare ? dtype_of(out) != DType::kBool : dtype_of(out) != dt)
     throw py::value_error("binary: output dtype does not match the op");
-  const bool int_division = (op == kFloorDiv || op == kFloorMod) && dt != DType::kFloat32 &&
-                            dt != DType::kFloat64;
+  const bool int_division = (op == kFloorDiv || op == kFloorMod || op == kTruncateMod) &&
+                            dt != DType::kFloat32 && dt != DType::kFloat64;
+  const char* division_op = op == kFloorDiv  ? "FloorDiv"
+                            : op == kFloorMod ? "FloorMod"
+                                              : "TruncateMod";
   // (an empty result computes no power, so nothing to refuse, as TF)
   if (op == kPow && out.size() > 0 && dt != DType::kFloat32 && dt != DType::kFloat64)
     reject_negative_exponent(b);
@@ -222,7 +229,7 @@ void binary(int op, py::array a, py::array b, py::array out) {
   if (flat_a >= 0 && flat_b >= 0) {
     const int64_t n = out.size();
     if (n == 0) return;
-    if (int_division) reject_zero_divisor(b, op == kFloorDiv ? "FloorDiv" : "FloorMod");
+    if (int_division) reject_zero_divisor(b, division_op);
     auto seq = std::make_integer_sequence<int, kBinaryCount>{};
     dispatch_numeric(dt, "binary", [&](auto* tag) {
       using T = std::remove_pointer_t<decltype(tag)>;
@@ -249,7 +256,7 @@ void binary(int op, py::array a, py::array b, py::array out) {
                             " do not broadcast to " + shape_str(so));
   }
   if (out.size() == 0) return;
-  if (int_division) reject_zero_divisor(b, op == kFloorDiv ? "FloorDiv" : "FloorMod");
+  if (int_division) reject_zero_divisor(b, division_op);
   StridedPlan plan(so, {broadcast_strides(sa, so), broadcast_strides(sb, so)});
   auto seq = std::make_integer_sequence<int, kBinaryCount>{};
   dispatch_numeric(dt, "binary", [&](auto* tag) {
@@ -398,7 +405,7 @@ void init_elementwise(py::module_& m) {
   const char* binary_names[] = {"AddV2", "Sub", "Mul", "RealDiv", "Maximum", "Minimum",
                                 "SquaredDifference", "Pow", "ReluGrad", "SigmoidGrad",
                                 "TanhGrad", "FloorDiv", "FloorMod", "EluGrad", "SeluGrad",
-                                "SoftplusGrad", "Relu6Grad", "Equal", "NotEqual", "Less",
+                                "SoftplusGrad", "Relu6Grad", "TruncateMod", "Equal", "NotEqual", "Less",
                                 "LessEqual", "Greater", "GreaterEqual"};
   static_assert(sizeof(binary_names) / sizeof(binary_names[0]) == kBinaryCount);
   for (int i = 0; i < kBinaryCount; ++i) bn[binary_names[i]] = i;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cmath>
+#include <limits>
 
 #include "common.h"
 
@@ -218,6 +219,7 @@ enum Binary {
   kFloorDiv, kFloorMod,
   kEluGrad, kSeluGrad,                 // (gradients, outputs)
   kSoftplusGrad, kRelu6Grad,           // (gradients, features)
+  kTruncateMod,                        // C's fmod / %: the remainder has the dividend's sign
   kEqual, kNotEqual, kLess, kLessEqual, kGreater, kGreaterEqual,  // bool outputs
   kBinaryCount
 };
@@ -254,6 +256,22 @@ inline T floor_mod(T a, T b) {
   }
 }
 
+// C's remainder of truncated division: fmod for floats (exact, so fmod(-3, inf) = -3), except
+// that a subnormal divisor counts as zero (NaN), as in TF's CPU kernel; % for integers. Integer
+// divisors of zero are rejected before any loop runs; x % -1 is 0 (INT_MIN % -1 would trap).
+template <typename T>
+inline T truncate_mod(T a, T b) {
+  if constexpr (std::is_floating_point_v<T>) {
+    const T m = std::fabs(b);
+    return m < std::numeric_limits<T>::min() ? std::numeric_limits<T>::quiet_NaN()
+                                             : std::fmod(a, b);
+  } else if constexpr (std::is_unsigned_v<T>) {
+    return b == 0 ? T(0) : T(a % b);
+  } else {
+    return (b == 0 || b == -1) ? T(0) : T(a % b);
+  }
+}
+
 // Integer powers by squaring, wrapping on overflow as the other integer ops do; the caller
 // rejects negative exponents first (TF's "Integers to negative integer powers").
 template <typename T>
@@ -285,6 +303,7 @@ TH_ALWAYS_INLINE T arith(int op, T a, T b) {
     case kTanhGrad: return b * (T(1) - a * a);
     case kFloorDiv: return floor_div(a, b);
     case kFloorMod: return floor_mod(a, b);
+    case kTruncateMod: return truncate_mod(a, b);
     case kRelu6Grad: return (b > T(0) && b < T(6)) ? a : T(0);
   }
   if constexpr (std::is_floating_point_v<T>) {

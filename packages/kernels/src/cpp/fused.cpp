@@ -311,8 +311,12 @@ void fused(py::array_t<int64_t, py::array::c_style | py::array::forcecast> code,
       run(0, tiles);
       return;
     }
+    RegionTimer timer;
 #pragma omp parallel for num_threads(nt) schedule(static)
-    for (int t = 0; t < nt; ++t) run(tiles * t / nt, tiles * (t + 1) / nt);
+    for (int t = 0; t < nt; ++t) {
+      timer.arrive(t);
+      run(tiles * t / nt, tiles * (t + 1) / nt);
+    }
   });
 }
 

@@ -308,6 +308,7 @@ void one_hot(py::array indices, int64_t depth, int64_t axis, double on, double o
       });
     };
     if (idt == DType::kUInt8) run(static_cast<uint8_t*>(nullptr));
+    else if (idt == DType::kInt8) run(static_cast<int8_t*>(nullptr));
     else dispatch_index(idt, op, run);
   });
 }

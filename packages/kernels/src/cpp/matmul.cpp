@@ -1,5 +1,6 @@
 // MatMul and BatchMatMulV2 through OpenBLAS (scipy-openblas32: 32-bit ints, symbols prefixed
 // with scipy_), or through the CBLAS that tensorhouse_kernels swapped in (blas.h's BlasTable).
+#include <algorithm>
 #include <climits>
 #include <cstdint>
 #include <cstring>
@@ -25,6 +26,39 @@ BlasTable& blas() {
 
 namespace {
 
+// Integer GEMM (no BLAS has one): c[m, n] = op(a) op(b), products and sums wrapping in T as
+// TF's integer MatMul does. Rows of c split over threads; each element is summed in k order.
+template <typename T>
+void int_gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T* a, int64_t lda,
+              const T* b, int64_t ldb, T* c, bool threads) {
+  auto rows = [&](int64_t r0, int64_t r1) {
+    for (int64_t i = r0; i < r1; ++i) {
+      T* ci = c + i * n;
+      std::fill(ci, ci + n, T(0));
+      for (int64_t p = 0; p < k; ++p) {
+        const T av = ta ? a[p * lda + i] : a[i * lda + p];
+        if (tb)
+          for (int64_t j = 0; j < n; ++j) ci[j] = wrap_add(ci[j], wrap_mul(av, b[j * ldb + p]));
+        else
+          for (int64_t j = 0; j < n; ++j) ci[j] = wrap_add(ci[j], wrap_mul(av, b[p * ldb + j]));
+      }
+    }
+  };
+  if (threads) parallel_for(m, m * n * k, rows);
+  else rows(0, m);
+}
+
+// MatMul / BatchMatMulV2 on int16, int32, int64 (the integer types TF's CPU kernels take).
+template <typename Fn>
+bool dispatch_int_gemm(DType dt, Fn&& fn) {
+  switch (dt) {
+    case DType::kInt16: fn(static_cast<int16_t*>(nullptr)); return true;
+    case DType::kInt32: fn(static_cast<int32_t*>(nullptr)); return true;
+    case DType::kInt64: fn(static_cast<int64_t*>(nullptr)); return true;
+    default: return false;
+  }
+}
+
 void matmul(py::array a, py::array b, py::array out, bool transpose_a, bool transpose_b) {
   require_contiguous(a, "MatMul", "a");
   require_contiguous(b, "MatMul", "b");
@@ -40,9 +74,23 @@ void matmul(py::array a, py::array b, py::array out, bool transpose_a, bool tran
   const int64_t n = transpose_b ? b.shape(0) : b.shape(1);
   if (k != kb || out.shape(0) != m || out.shape(1) != n)
     throw py::value_error("MatMul: inner dimensions or output shape do not match");
-  if (m > INT_MAX || n > INT_MAX || k > INT_MAX)
+  const DType dt = dtype_of(a);
+  const bool integer = dt != DType::kFloat32 && dt != DType::kFloat64;
+  if (!integer && (m > INT_MAX || n > INT_MAX || k > INT_MAX))
     throw py::value_error("MatMul: dimensions beyond 2^31-1 are not supported by 32-bit BLAS");
   if (m == 0 || n == 0) return;
+  if (integer) {
+    const bool known = dispatch_int_gemm(dt, [&](auto* tag) {
+      using T = std::remove_pointer_t<decltype(tag)>;
+      const T* pa = static_cast<const T*>(a.data());
+      const T* pb = static_cast<const T*>(b.data());
+      T* pc = static_cast<T*>(out.mutable_data());
+      py::gil_scoped_release release;
+      int_gemm<T>(transpose_a, transpose_b, m, n, k, pa, a.shape(1), pb, b.shape(1), pc, true);
+    });
+    if (!known) throw py::type_error("MatMul: unsupported dtype " + dtype_name(a));
+    return;
+  }
   const int ta = transpose_a ? kTrans : kNoTrans, tb = transpose_b ? kTrans : kNoTrans;
   const int lda = static_cast<int>(a.shape(1)), ldb = static_cast<int>(b.shape(1));
   void* pc = out.mutable_data();
@@ -50,7 +98,6 @@ void matmul(py::array a, py::array b, py::array out, bool transpose_a, bool tran
     std::memset(pc, 0, out.nbytes());
     return;
   }
-  const DType dt = dtype_of(a);
   const void* pa = a.data();
   const void* pb = b.data();
   py::gil_scoped_release release;
@@ -171,8 +218,23 @@ void batch_matmul(py::array x, py::array y, py::array out, bool adj_x, bool adj_
   const int ta = adj_x ? kTrans : kNoTrans, tb = adj_y ? kTrans : kNoTrans;
   const int lda = static_cast<int>(sx[rx - 1]), ldb = static_cast<int>(sy[ry - 1]);
   const DType dt = dtype_of(x);
-  if (dt != DType::kFloat32 && dt != DType::kFloat64)
-    throw py::type_error("BatchMatMulV2: BLAS path needs float32 or float64");
+  if (dt != DType::kFloat32 && dt != DType::kFloat64) {
+    const bool known = dispatch_int_gemm(dt, [&](auto* tag) {
+      using T = std::remove_pointer_t<decltype(tag)>;
+      const T* pa = static_cast<const T*>(x.data());
+      const T* pb = static_cast<const T*>(y.data());
+      T* po = static_cast<T*>(pc);
+      py::gil_scoped_release release;
+      const bool per_matrix = batch == 1;  // one matrix: its rows split; else the batch does
+      parallel_for(batch, batch * m * n * k, [&](int64_t b0, int64_t b1) {
+        for (int64_t t = b0; t < b1; ++t)
+          int_gemm<T>(adj_x, adj_y, m, n, k, pa + a_off[t], sx[rx - 1], pb + b_off[t],
+                      sy[ry - 1], po + t * m * n, per_matrix);
+      });
+    });
+    if (!known) throw py::type_error("BatchMatMulV2: unsupported dtype " + dtype_name(x));
+    return;
+  }
   const void* pa = x.data();
   const void* pb = y.data();
   py::gil_scoped_release release;

@@ -23,6 +23,31 @@ void set_num_threads(int n) {
   g_threads = n;
 }
 
+// The contention guard's state (common.h): threads are off until g_backoff_until.
+static std::atomic<int64_t> g_backoff_until{0};
+static std::atomic<int64_t> g_backoff_ns{0};
+constexpr int64_t kFirstBackoffNs = 50000000, kMaxBackoffNs = 1000000000;
+
+static std::atomic<bool> g_guard_on{true};
+
+bool threads_backed_off() {
+  return g_guard_on.load(std::memory_order_relaxed) &&
+         steady_ns() < g_backoff_until.load(std::memory_order_relaxed);
+}
+
+void set_contention_guard(bool on) { g_guard_on.store(on, std::memory_order_relaxed); }
+
+void note_region_lag(int64_t lag_ns) {
+  if (lag_ns < kLateStartNs) {
+    g_backoff_ns.store(0, std::memory_order_relaxed);
+    return;
+  }
+  int64_t next = g_backoff_ns.load(std::memory_order_relaxed) * 2;
+  next = next < kFirstBackoffNs ? kFirstBackoffNs : next > kMaxBackoffNs ? kMaxBackoffNs : next;
+  g_backoff_ns.store(next, std::memory_order_relaxed);
+  g_backoff_until.store(steady_ns() + next, std::memory_order_relaxed);
+}
+
 // TF's InvalidArgumentError class, installed by tensorhouse_kernels.cpu; ValueError until then.
 static PyObject* g_invalid_argument = nullptr;
 
@@ -33,6 +58,11 @@ PYBIND11_MODULE(_cpu, m) {
   m.def("set_num_threads", &th::set_num_threads, py::arg("n"),
         "Threads the CPU kernels may use (BLAS threads are set separately).");
   m.def("num_threads", &th::num_threads);
+  // the contention guard (common.h), for tests: report a region's helper lag; is it backing off?
+  m.def("_note_region_lag", &th::note_region_lag, py::arg("lag_ns"));
+  m.def("_threads_backed_off", &th::threads_backed_off);
+  m.def("_set_contention_guard", &th::set_contention_guard, py::arg("on"),
+        "Off: threads whenever the work pays for them, even on a busy machine (thread tests).");
 #ifdef _OPENMP
   m.attr("openmp") = true;
 #else

@@ -9,6 +9,8 @@ from .execute import _fast_cpu
 from .opdefs import (
     ALL,
     CAST_TYPES,
+    FLOAT16,
+    TRUNCATE_MOD_ZERO,
     check_fused_program,
     conv_params,
     get_op_def,
@@ -23,7 +25,8 @@ from .runtime import config, errors, register_kernel, set_native_allocator
 
 __all__ = ["register_all", "info"]
 
-_NUMERIC_CPP = ("float32", "float64", "int32", "int64", "uint8")
+_NUMERIC_CPP = ("float32", "float64", "int32", "int64", "uint8", "int8", "int16")
+_SOURCE = "tensorhouse_kernels.cpu"
 
 
 def _dtypes(op_type, supported=_NUMERIC_CPP):
@@ -31,10 +34,82 @@ def _dtypes(op_type, supported=_NUMERIC_CPP):
     return [d for d in get_op_def(op_type).dtypes if d in allowed]
 
 
-def _register(op_type, fn, supported=_NUMERIC_CPP):
-    register_kernel(op_type, "CPU", _dtypes(op_type, supported), source="tensorhouse_kernels.cpu")(
-        fn
-    )
+def _register(op_type, fn, supported=_NUMERIC_CPP, half=None):
+    """``fn`` for the op's dtypes in ``supported``; ``half(fn)`` for its 16-bit float ones."""
+    native = _dtypes(op_type, supported)
+    if half is not None:
+        native = [d for d in native if d not in FLOAT16]
+    register_kernel(op_type, "CPU", native, source=_SOURCE)(fn)
+    if half is not None:
+        halves = [d for d in get_op_def(op_type).dtypes if d in FLOAT16]
+        register_kernel(op_type, "CPU", halves, source=_SOURCE)(half(fn))
+
+
+# ---- 16-bit floats and bool through the kernels of other dtypes ----------------------------
+
+
+def _widen(x):
+    """A float32 copy of a float16 / bfloat16 array; other arrays as they are."""
+    code = _storage16(x.dtype)
+    if not code:
+        return x
+    wide = np.empty(x.shape, np.float32)
+    _cpu.cast16(x, wide, code, 0)
+    return wide
+
+
+def _in_float32(kernel):
+    """``kernel`` computing 16-bit floats in float32, each result rounded back (as TF's CPU
+    kernels for float16 and bfloat16: Eigen converts, computes in float, rounds)."""
+
+    def run(inputs, outputs, attrs):
+        ins = [_widen(x) for x in inputs]
+        if outputs is None:  # a kernel that creates its outputs (Where: int64 coordinates)
+            return kernel(ins, None, attrs)
+        outs = [np.empty(o.shape, np.float32) if _storage16(o.dtype) else o for o in outputs]
+        kernel(ins, outs, attrs)
+        for out, wide in zip(outputs, outs):
+            if wide is not out:
+                _cpu.cast16(wide, out, 0, _storage16(out.dtype))
+
+    return run
+
+
+def _as_bits(kernel, value_attr=None):
+    """``kernel`` moving 16-bit floats as int16 bit patterns (copies, gathers, pads); the
+    scalar attr ``value_attr`` (a fill value) becomes the pattern of the output's dtype."""
+
+    def bits(a):
+        return a.view(np.int16) if _storage16(a.dtype) else a
+
+    def run(inputs, outputs, attrs):
+        if value_attr is not None and outputs and _storage16(outputs[0].dtype):
+            value = np.asarray(attrs.get(value_attr, 0), outputs[0].dtype)
+            attrs = {**attrs, value_attr: int(value.view(np.int16))}
+        return kernel([bits(x) for x in inputs], [bits(o) for o in outputs], attrs)
+
+    return run
+
+
+def _bool_as_uint8(kernel):
+    """``kernel`` reading bool inputs as uint8 0 / 1 (Equal, NotEqual, ArgMax on bool)."""
+
+    def run(inputs, outputs, attrs):
+        return kernel([x.view(np.uint8) for x in inputs], outputs, attrs)
+
+    return run
+
+
+def _truncate_mod(kernel):
+    """TF's CPU TruncateMod fails an integer divisor of zero with an InternalError."""
+
+    def run(inputs, outputs, attrs):
+        b = inputs[1]
+        if b.dtype.kind in "iu" and outputs[0].size and not b.all():
+            raise errors.InternalError(TRUNCATE_MOD_ZERO)
+        kernel(inputs, outputs, attrs)
+
+    return run
 
 
 def _unary_kernel(code):
@@ -355,6 +430,14 @@ def _range(inputs, outputs, attrs):
     _cpu.range(as_type(attrs["start"]), as_type(attrs["delta"]), out)
 
 
+def _range_half(inputs, outputs, attrs):
+    """Range on float16 / bfloat16 as TF's: i * delta + start, each step rounded to the dtype
+    (NumPy's and ml_dtypes' 16-bit arithmetic computes in float32 and rounds)."""
+    out = outputs[0]
+    t = out.dtype.type
+    out[...] = np.arange(out.size).astype(out.dtype) * t(attrs["delta"]) + t(attrs["start"])
+
+
 def _where(inputs, outputs, attrs):
     return [_cpu.where(inputs[0])]
 
@@ -499,77 +582,86 @@ def _cholesky(inputs, outputs, attrs):
 def register_all():
     all_types = [d.name for d in ALL]
     floats = ("float32", "float64")
+    f32 = _in_float32
     _cpu.set_invalid_argument_error(errors.InvalidArgumentError)
     set_native_allocator("CPU", _cpu.empty)
     for name, code in _cpu.UNARY_OPS.items():
         kernel = _unary_kernel(code)
-        _register(name, kernel)
+        _register(name, kernel, half=f32)
         _fast_cpu[name] = (kernel, _cpu.unary, code, False)
     for name, code in _cpu.BINARY_OPS.items():
         kernel = _binary_kernel(code)
-        _register(name, kernel)
+        if name == "TruncateMod":
+            _register(name, _truncate_mod(kernel))
+            continue
+        _register(name, kernel, half=f32)
         _fast_cpu[name] = (kernel, _cpu.binary, code, code >= _cpu.BINARY_OPS["Equal"])
+        if name in ("Equal", "NotEqual"):
+            _register(name, _bool_as_uint8(kernel), ("bool",))
     for name, code in _cpu.PREDICATE_OPS.items():
-        _register(name, _predicate_kernel(code), all_types)
+        _register(name, _predicate_kernel(code), all_types, half=f32)
     for name, code in _cpu.LOGICAL_OPS.items():
         _register(name, _logical_kernel(code), all_types)
     for name, code in _cpu.REDUCE_OPS.items():  # the op defs say which take bools
-        _register(name, _reduce_kernel(code), all_types)
-    _register("SelectV2", _select, all_types)
-    _register("ArgMax", _arg_kernel(True))
-    _register("ArgMin", _arg_kernel(False))
-    _register("Cumsum", _cumulative_kernel(False))
-    _register("Cumprod", _cumulative_kernel(True))
-    _register("TopKV2", _top_k)
-    _register("MatMul", _matmul, floats)
-    _register("BatchMatMulV2", _batch_matmul, floats)
-    _register("Softmax", _softmax_kernel(False), floats)
-    _register("LogSoftmax", _softmax_kernel(True), floats)
-    _register("SoftmaxCrossEntropyWithLogits", _xent, floats)
-    _register("SparseSoftmaxCrossEntropyWithLogits", _sparse_xent, floats)
+        _register(name, _reduce_kernel(code), all_types, half=f32)
+    _register("SelectV2", _select, all_types, half=_as_bits)
+    for name, is_max in (("ArgMax", True), ("ArgMin", False)):
+        _register(name, _arg_kernel(is_max), half=f32)
+        _register(name, _bool_as_uint8(_arg_kernel(is_max)), ("bool",))
+    _register("Cumsum", _cumulative_kernel(False), half=f32)
+    _register("Cumprod", _cumulative_kernel(True), half=f32)
+    _register("TopKV2", _top_k, half=f32)
+    _register("MatMul", _matmul, floats + ("int16", "int32", "int64"), half=f32)
+    _register("BatchMatMulV2", _batch_matmul, floats + ("int16", "int32", "int64"), half=f32)
+    _register("Softmax", _softmax_kernel(False), floats, half=f32)
+    _register("LogSoftmax", _softmax_kernel(True), floats, half=f32)
+    _register("SoftmaxCrossEntropyWithLogits", _xent, floats, half=f32)
+    _register("SparseSoftmaxCrossEntropyWithLogits", _sparse_xent, floats, half=f32)
     _register("FusedElementwise", _fused, floats)
     for name, fn in (
         ("ConcatV2", _concat), ("Split", _split), ("SplitV", _split), ("Slice", _slice),
         ("StridedSlice", _strided_slice), ("StridedSliceGrad", _strided_slice_grad),
-        ("Pad", _pad), ("Tile", _tile), ("ReverseV2", _reverse), ("GatherV2", _gather),
-        ("GatherNd", _gather_nd), ("Where", _where),
+        ("Tile", _tile), ("ReverseV2", _reverse), ("GatherV2", _gather),
+        ("GatherNd", _gather_nd),
     ):  # fmt: skip
-        _register(name, fn, all_types)
-    _register("ScatterNd", _scatter_nd)
-    _register("TensorScatterUpdate", _tensor_scatter_update, all_types)
-    _register("MirrorPad", _mirror_pad, all_types)
-    _register("UnsortedSegmentSum", _segment_sum)
-    _register("OneHot", _one_hot, all_types)
-    _register("Range", _range)
-    _register("Transpose", _transpose, all_types)
-    _register("BroadcastTo", _broadcast_to, all_types)
-    _register("Identity", _identity, all_types)
-    _register("Reshape", _reshape, all_types)
+        _register(name, fn, all_types, half=_as_bits)
+    _register("Where", _where, all_types, half=f32)
+    _register("Pad", _pad, all_types, half=lambda fn: _as_bits(fn, "constant_values"))
+    _register("ScatterNd", _scatter_nd, half=f32)
+    _register("TensorScatterUpdate", _tensor_scatter_update, all_types, half=_as_bits)
+    _register("MirrorPad", _mirror_pad, all_types, half=_as_bits)
+    _register("UnsortedSegmentSum", _segment_sum, half=f32)
+    _register("OneHot", f32(_one_hot), all_types)  # keyed by the indices; any output dtype
+    _register("Range", _range, half=lambda fn: _range_half)
+    _register("Transpose", _transpose, all_types, half=_as_bits)
+    _register("BroadcastTo", _broadcast_to, all_types, half=_as_bits)
+    _register("Identity", _identity, all_types, half=_as_bits)
+    _register("Reshape", _reshape, all_types, half=lambda fn: fn)  # a view of any dtype
     _register("Cast", _cast, CAST_TYPES)
-    _register("Fill", _fill, all_types)
-    _register("RandomUniform", _random_kernel(0), ("float32", "float64"))
-    _register("RandomStandardNormal", _random_kernel(1), ("float32", "float64"))
-    _register("TruncatedNormal", _truncated_normal, floats)
+    _register("Fill", _fill, all_types, half=lambda fn: _as_bits(fn, "value"))
+    _register("RandomUniform", _random_kernel(0), floats, half=f32)
+    _register("RandomStandardNormal", _random_kernel(1), floats, half=f32)
+    _register("TruncatedNormal", _truncated_normal, floats, half=f32)
     _register("RandomUniformInt", _random_int, ("int32", "int64"))
     for kind, name in enumerate(
         ("StatelessRandomUniformV2", "StatelessRandomNormalV2", "StatelessTruncatedNormalV2")
     ):
-        _register(name, _stateless_kernel(name, kind), floats)
+        _register(name, _stateless_kernel(name, kind), floats, half=f32)
     _register("StatelessRandomUniformIntV2", _stateless_int, ("int32", "int64"))
     for which, suffix in enumerate(("", "BackpropInput", "BackpropFilter")):
-        _register("Conv2D" + suffix, _conv_kernel(which, False), floats)
-        _register("DepthwiseConv2dNative" + suffix, _conv_kernel(which, True), floats)
+        _register("Conv2D" + suffix, _conv_kernel(which, False), floats, half=f32)
+        _register("DepthwiseConv2dNative" + suffix, _conv_kernel(which, True), floats, half=f32)
     for which, name in enumerate(
         ("MaxPool", "AvgPool", "MaxPoolGrad", "AvgPoolGrad", "MaxPoolGradGrad")
     ):
-        _register(name, _pool_kernel(which), floats)
-    _register("BiasAdd", _bias_add)
-    _register("BiasAddGrad", _bias_add_grad)
+        _register(name, _pool_kernel(which), floats, half=f32)
+    _register("BiasAdd", _bias_add, half=f32)
+    _register("BiasAddGrad", _bias_add_grad, half=f32)
     _register("FusedBatchNormV3", _batch_norm, floats)
     _register("FusedBatchNormGradV3", _batch_norm_grad, floats)
     _register("LayerNorm", _layer_norm, floats)
     _register("LayerNormGrad", _layer_norm_grad, floats)
-    _register("MatrixInverse", _matrix_inverse, floats)
+    _register("MatrixInverse", _matrix_inverse, floats, half=f32)
     _register("MatrixSolve", _matrix_solve, floats)
     _register("MatrixDeterminant", _matrix_determinant, floats)
     _register("LogMatrixDeterminant", _log_matrix_determinant, floats)

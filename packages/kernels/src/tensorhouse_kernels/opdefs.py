@@ -16,9 +16,23 @@ __all__ = ["OpDef", "get_op_def", "list_op_defs", "broadcast_shape", "normalize_
 
 _OPS: dict[str, OpDef] = {}
 
+
+def _bfloat16():
+    try:
+        import ml_dtypes  # comes with jax; bfloat16 storage only when it is installed
+    except ImportError:
+        return ()
+    return (np.dtype(ml_dtypes.bfloat16),)
+
+
 FLOAT = (np.dtype("float32"), np.dtype("float64"))
+# 16-bit floats (float16; bfloat16 with ml_dtypes): their kernels compute in float32 and round
+# each result back, as TF's CPU kernels do.
+FLOAT16 = (np.dtype("float16"),) + _bfloat16()
+FLOATS = FLOAT + FLOAT16
 INT = (np.dtype("int32"), np.dtype("int64"))
-NUMERIC = FLOAT + INT
+SMALL_INT = (np.dtype("int8"), np.dtype("int16"))
+NUMERIC = FLOATS + INT + SMALL_INT
 # The ops TF's CPU kernels also run on uint8 (arithmetic wraps, as TF's).
 NUMERIC_U8 = NUMERIC + (np.dtype("uint8"),)
 BOOL = np.dtype("bool")
@@ -186,25 +200,35 @@ def _predicate(name, dtypes):
 
 for _n in ("Neg", "Abs", "Sign"):
     _unary(_n)
-for _n in ("Square", "Relu", "Relu6", "Round"):
+for _n in ("Square", "Relu", "Relu6"):
     _unary(_n, NUMERIC_U8)
+_unary("Round", FLOATS + INT + (np.dtype("uint8"),))
 for _n in (
     "Sqrt", "Rsqrt", "Exp", "Expm1", "Log", "Log1p", "Reciprocal",
     "Sin", "Cos", "Tan", "Tanh", "Sigmoid", "Floor", "Ceil",
     "Erf", "Elu", "Selu", "Softplus",
 ):  # fmt: skip
-    _unary(_n, FLOAT)
+    _unary(_n, FLOATS)
 for _n in ("AddV2", "Sub", "Mul", "Maximum", "Minimum", "FloorDiv", "FloorMod", "ReluGrad",
            "Relu6Grad"):  # fmt: skip
     _binary(_n, NUMERIC_U8)
-for _n in ("SquaredDifference", "Pow"):
-    _binary(_n)
+_binary("SquaredDifference", FLOATS + INT)
+_binary("Pow")
 for _n in ("RealDiv", "SigmoidGrad", "TanhGrad", "EluGrad", "SeluGrad", "SoftplusGrad"):
-    _binary(_n, FLOAT)
-for _n in ("Equal", "NotEqual", "Less", "LessEqual", "Greater", "GreaterEqual"):
+    _binary(_n, FLOATS)
+for _n in ("Less", "LessEqual", "Greater", "GreaterEqual"):
     _binary(_n, NUMERIC_U8, out_bool=True)
-_predicate("IsNan", FLOAT)
-_predicate("IsFinite", FLOAT)
+for _n in ("Equal", "NotEqual"):
+    _binary(_n, NUMERIC_U8 + (BOOL,), out_bool=True)
+# C's remainder (fmod for floats); TF's CPU kernels: float32, float64, int32, int64
+_binary("TruncateMod", FLOAT + INT)
+# TF's error (an InternalError) for an integer TruncateMod by zero
+TRUNCATE_MOD_ZERO = (
+    "Unexpected error in binary operator (only integer div and mod should have errors) "
+    "[Op:TruncateMod]"
+)
+_predicate("IsNan", FLOATS)
+_predicate("IsFinite", FLOATS)
 _predicate("LogicalNot", (BOOL,))
 for _n in ("LogicalAnd", "LogicalOr"):
     _binary(_n, (BOOL,), out_bool=True)
@@ -346,7 +370,9 @@ def _matmul_infer(shapes, dts, attrs):
     return [((m, n), dt)]
 
 
-_register(OpDef("MatMul", 2, _matmul_infer, FLOAT))
+# TF's CPU MatMul also takes int16, int32, int64 (not int8 or uint8)
+MATMUL_TYPES = FLOATS + INT + (np.dtype("int16"),)
+_register(OpDef("MatMul", 2, _matmul_infer, MATMUL_TYPES))
 
 
 def _transpose_infer(shapes, dts, attrs):
@@ -407,17 +433,7 @@ _register(OpDef("BroadcastTo", 1, _broadcast_to_infer, ALL))
 _register(OpDef("Identity", 1, lambda s, d, a: [(s[0], d[0])], ALL))
 
 
-def _bfloat16():
-    try:
-        import ml_dtypes  # comes with jax; bfloat16 storage only when it is installed
-    except ImportError:
-        return ()
-    return (np.dtype(ml_dtypes.bfloat16),)
-
-
-# Cast also converts to and from 16-bit float storage (float16; bfloat16 with ml_dtypes).
-FLOAT16 = (np.dtype("float16"),) + _bfloat16()
-CAST_TYPES = ALL + FLOAT16
+CAST_TYPES = ALL
 
 
 def _cast_infer(shapes, dts, attrs):
@@ -440,7 +456,7 @@ def _shape_attr_infer(shapes, dts, attrs):
 
 _register(OpDef("Fill", 0, _shape_attr_infer, ALL, key=_key_attr_dtype, doc="shape, value"))
 for _n in ("RandomUniform", "RandomStandardNormal", "TruncatedNormal"):
-    _register(OpDef(_n, 0, _shape_attr_infer, FLOAT, key=_key_attr_dtype, doc="seed, seed2"))
+    _register(OpDef(_n, 0, _shape_attr_infer, FLOATS, key=_key_attr_dtype, doc="seed, seed2"))
 
 
 def _random_int_infer(shapes, dts, attrs, op="RandomUniformInt"):
@@ -482,7 +498,7 @@ def _stateless_infer(op):
 
 _STATELESS_DOC = "shape, dtype, seed (2 ints): the same numbers for the same seed"
 for _n in ("StatelessRandomUniformV2", "StatelessRandomNormalV2", "StatelessTruncatedNormalV2"):
-    _register(OpDef(_n, 0, _stateless_infer(_n), FLOAT, key=_key_attr_dtype, doc=_STATELESS_DOC))
+    _register(OpDef(_n, 0, _stateless_infer(_n), FLOATS, key=_key_attr_dtype, doc=_STATELESS_DOC))
 
 
 def _stateless_int_infer(shapes, dts, attrs):
@@ -534,7 +550,7 @@ def _arg_infer(name):
             )
         return [(shape[:axis] + shape[axis + 1 :], out_type)]
 
-    return _register(OpDef(name, 1, infer, NUMERIC_U8, doc="attrs: axis, output_type"))
+    return _register(OpDef(name, 1, infer, NUMERIC_U8 + (BOOL,), doc="attrs: axis, output_type"))
 
 
 def _cumulative_infer(name):
@@ -600,7 +616,7 @@ def _batch_matmul_infer(shapes, dts, attrs):
     return [(batch + (m, n), dt)]
 
 
-_register(OpDef("BatchMatMulV2", 2, _batch_matmul_infer, FLOAT, doc="attrs: adj_x, adj_y"))
+_register(OpDef("BatchMatMulV2", 2, _batch_matmul_infer, MATMUL_TYPES, doc="attrs: adj_x, adj_y"))
 
 
 def _softmax_infer(name):
@@ -612,7 +628,7 @@ def _softmax_infer(name):
             )
         return [(shape, dts[0])]
 
-    return _register(OpDef(name, 1, infer, FLOAT, doc="over the last axis"))
+    return _register(OpDef(name, 1, infer, FLOATS, doc="over the last axis"))
 
 
 for _n in ("Softmax", "LogSoftmax"):
@@ -640,7 +656,7 @@ def _xent_infer(shapes, dts, attrs):
     return [((shape[0],), dt), (shape, dt)]
 
 
-_register(OpDef("SoftmaxCrossEntropyWithLogits", 2, _xent_infer, FLOAT, doc="-> loss, backprop"))
+_register(OpDef("SoftmaxCrossEntropyWithLogits", 2, _xent_infer, FLOATS, doc="-> loss, backprop"))
 
 
 def _sparse_xent_infer(shapes, dts, attrs):
@@ -668,7 +684,11 @@ def _sparse_xent_infer(shapes, dts, attrs):
 
 _register(
     OpDef(
-        "SparseSoftmaxCrossEntropyWithLogits", 2, _sparse_xent_infer, FLOAT, doc="-> loss, backprop"
+        "SparseSoftmaxCrossEntropyWithLogits",
+        2,
+        _sparse_xent_infer,
+        FLOATS,
+        doc="-> loss, backprop",
     )
 )
 
@@ -1205,7 +1225,7 @@ def _one_hot_infer(shapes, dts, attrs):
 
 
 _register(
-    OpDef("OneHot", 1, _one_hot_infer, INT + (np.dtype("uint8"),),
+    OpDef("OneHot", 1, _one_hot_infer, INT + (np.dtype("uint8"), np.dtype("int8")),
           doc="indices; attrs: depth, on_value, off_value, axis, dtype")
 )  # fmt: skip
 
@@ -1413,12 +1433,12 @@ def _backprop_filter_infer(op, depthwise):
 
 
 for _n, _dw in (("Conv2D", False), ("DepthwiseConv2dNative", True)):
-    _register(OpDef(_n, 2, _conv_infer(_n, _dw), FLOAT, doc="input, filter; " + _CONV_DOC))
+    _register(OpDef(_n, 2, _conv_infer(_n, _dw), FLOATS, doc="input, filter; " + _CONV_DOC))
     _b = _n + "BackpropInput"
-    _register(OpDef(_b, 2, _backprop_input_infer(_b, _dw), FLOAT,
+    _register(OpDef(_b, 2, _backprop_input_infer(_b, _dw), FLOATS,
                     doc="filter, out_backprop; attrs: input_sizes, " + _CONV_DOC[7:]))  # fmt: skip
     _b = _n + "BackpropFilter"
-    _register(OpDef(_b, 2, _backprop_filter_infer(_b, _dw), FLOAT,
+    _register(OpDef(_b, 2, _backprop_filter_infer(_b, _dw), FLOATS,
                     doc="input, out_backprop; attrs: filter_sizes, " + _CONV_DOC[7:]))  # fmt: skip
 
 
@@ -1478,13 +1498,13 @@ def _avg_pool_grad_infer(shapes, dts, attrs):  # grad; attr orig_input_shape
 
 
 _POOL_DOC = "attrs: ksize, strides, padding (SAME, VALID)"
-_register(OpDef("MaxPool", 1, _pool_infer("MaxPool"), FLOAT, doc=_POOL_DOC))
-_register(OpDef("AvgPool", 1, _pool_infer("AvgPool"), FLOAT, doc=_POOL_DOC))
-_register(OpDef("MaxPoolGrad", 3, _max_pool_grad_infer, FLOAT,
+_register(OpDef("MaxPool", 1, _pool_infer("MaxPool"), FLOATS, doc=_POOL_DOC))
+_register(OpDef("AvgPool", 1, _pool_infer("AvgPool"), FLOATS, doc=_POOL_DOC))
+_register(OpDef("MaxPoolGrad", 3, _max_pool_grad_infer, FLOATS,
                 doc="orig_input, orig_output, grad; " + _POOL_DOC))  # fmt: skip
-_register(OpDef("MaxPoolGradGrad", 3, _max_pool_grad_grad_infer, FLOAT,
+_register(OpDef("MaxPoolGradGrad", 3, _max_pool_grad_grad_infer, FLOATS,
                 doc="orig_input, orig_output, grad (input-shaped); " + _POOL_DOC))  # fmt: skip
-_register(OpDef("AvgPoolGrad", 1, _avg_pool_grad_infer, FLOAT,
+_register(OpDef("AvgPoolGrad", 1, _avg_pool_grad_infer, FLOATS,
                 doc="grad; attrs: orig_input_shape, " + _POOL_DOC[7:]))  # fmt: skip
 
 
@@ -1660,7 +1680,8 @@ _LINALG_DOCS = {
     "LogMatrixDeterminant": "[..., n, n] -> sign [...], log_abs_determinant [...]",
     "Cholesky": "lower-triangular L with L L^T = input (only its lower triangle is read)",
 }
-_register(OpDef("MatrixInverse", 1, _square_same_shape_infer("MatrixInverse"), FLOAT))
+# TF's CPU MatrixInverse also takes float16 (not bfloat16)
+_register(OpDef("MatrixInverse", 1, _square_same_shape_infer("MatrixInverse"), FLOAT + FLOAT16[:1]))
 _register(OpDef("MatrixSolve", 2, _matrix_solve_infer, FLOAT))
 _register(OpDef("MatrixDeterminant", 1, _determinant_infer("MatrixDeterminant", 1), FLOAT))
 _register(OpDef("LogMatrixDeterminant", 1, _determinant_infer("LogMatrixDeterminant", 2), FLOAT))

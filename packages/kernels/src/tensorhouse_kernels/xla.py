@@ -33,6 +33,7 @@ from . import _xla_nn
 from .execute import returns_outputs
 from .opdefs import (
     _OPS,
+    TRUNCATE_MOD_ZERO,
     get_op_def,
     mirror_pad_mode,
     normalized_reverse_axes,
@@ -201,6 +202,15 @@ def _floor_mod(a, b):
     return jnp.where((r != 0) & ((b < 0) != (r < 0)), r + b, r)
 
 
+def _truncate_mod(a, b):
+    a, b = jnp.broadcast_arrays(a, b)
+    r = lax.rem(a, b)  # C's fmod / %; XLA defines INT_MIN % -1 as 0
+    if a.dtype.kind != "f":
+        return r
+    tiny = jnp.finfo(a.dtype).tiny  # a subnormal divisor counts as zero, as in TF's CPU kernel
+    return jnp.where(jnp.abs(b) < tiny, jnp.array(jnp.nan, a.dtype), r)
+
+
 def _maximum(a, b):
     return jnp.where((a > b) | _isnan(a), a, b)
 
@@ -223,6 +233,7 @@ _BINARY = {
     "TanhGrad": lambda y, dy: dy * (_c(1, y) - y * y),
     "FloorDiv": _floor_div,
     "FloorMod": _floor_mod,
+    "TruncateMod": _truncate_mod,
     "EluGrad": lambda g, y: jnp.where(y < 0, g * (y + _c(1, y)), g),
     "SeluGrad": lambda g, y: jnp.where(
         y < 0, g * (y + _c(SELU_SCALE * SELU_ALPHA, y)), g * _c(SELU_SCALE, y)
@@ -677,6 +688,8 @@ def _range(inputs, attrs):
     if n == 0:
         return [jnp.zeros((0,), dt)]
     start, delta = jnp.asarray(attrs["start"], dt), jnp.asarray(attrs["delta"], dt)
+    if dt.itemsize == 2:  # 16-bit floats: i * delta + start, each step rounded (as TF)
+        return [jnp.arange(n).astype(dt) * delta + start]
 
     def step(v, _):  # v += delta in the output dtype, one element at a time, as the C++ loop
         return v + delta, v
@@ -1058,6 +1071,14 @@ def _check_divisor(op):
     return check
 
 
+def _check_truncate_mod(inputs, attrs):
+    """TF's CPU TruncateMod fails an integer divisor of zero with an InternalError."""
+    try:
+        _check_divisor("TruncateMod")(inputs, attrs)
+    except errors.InvalidArgumentError:
+        raise errors.InternalError(TRUNCATE_MOD_ZERO) from None
+
+
 def _check_gather(inputs, attrs):
     params, idx = inputs
     limit = params.shape[int(attrs.get("axis", 0)) % params.ndim]
@@ -1134,6 +1155,7 @@ def _check_labels(inputs, attrs):
 CHECKS = {
     "FloorDiv": _check_divisor("FloorDiv"),
     "FloorMod": _check_divisor("FloorMod"),
+    "TruncateMod": _check_truncate_mod,
     "GatherV2": _check_gather,
     "GatherNd": _check_gather_nd,
     "ScatterNd": _check_scatter_nd,
@@ -1161,6 +1183,36 @@ def _freeze(value):
 
 _CACHE_LIMIT = 512  # jitted functions kept per op (one per distinct static attrs)
 
+# Ops that only move, select or compare elements: they run on 16-bit floats as they are. The
+# others compute float16 / bfloat16 in float32 and round each result back, as the CPU kernels
+# (and TF's CPU kernels) do; Cast and Range have their own 16-bit rules.
+_NATIVE_16BIT = frozenset({
+    "Cast", "Range", "Transpose", "Reshape", "BroadcastTo", "Identity", "ConcatV2", "Split",
+    "SplitV", "Slice", "StridedSlice", "StridedSliceGrad", "Pad", "MirrorPad", "Tile",
+    "ReverseV2", "GatherV2", "GatherNd", "TensorScatterUpdate", "SelectV2", "Fill", "Where",
+    "Equal", "NotEqual", "Less", "LessEqual", "Greater", "GreaterEqual", "IsNan", "IsFinite",
+})  # fmt: skip
+
+
+def _is_16bit_float(dtype):
+    return dtype.itemsize == 2 and dtype.kind in "fV"
+
+
+def _in_float32(fn):
+    """``fn`` computing 16-bit float inputs (or a 16-bit ``dtype`` attr) in float32, its
+    float32 outputs rounded back to that dtype."""
+
+    def run(inputs, attrs):
+        half = next((np.dtype(x.dtype) for x in inputs if _is_16bit_float(np.dtype(x.dtype))), None)
+        if half is None and "dtype" in attrs and _is_16bit_float(np.dtype(attrs["dtype"])):
+            half, attrs = np.dtype(attrs["dtype"]), {**attrs, "dtype": np.dtype(np.float32)}
+        if half is None:
+            return fn(inputs, attrs)
+        wide = [x.astype(jnp.float32) if np.dtype(x.dtype) == half else x for x in inputs]
+        return [o.astype(half) if o.dtype == jnp.float32 else o for o in fn(wide, attrs)]
+
+    return run
+
 
 def make_kernel(op_type):
     """The registered kernel for ``op_type``: ``kernel(inputs, device, attrs) -> outputs``.
@@ -1169,7 +1221,7 @@ def make_kernel(op_type):
     function per distinct attrs and input signature), on the inputs' device, or on
     ``device`` when the op has no inputs.
     """
-    fn = TABLE[op_type]
+    fn = TABLE[op_type] if op_type in _NATIVE_16BIT else _in_float32(TABLE[op_type])
     check = CHECKS.get(op_type)
     dynamic = _DYNAMIC_ATTRS.get(op_type, ())
     eager = op_type in NOT_JITTABLE

@@ -16,7 +16,7 @@ enum Unary {
 enum Binary {
   kAdd, kSub, kMul, kDiv, kMaximum, kMinimum, kSquaredDifference, kPow,
   kReluGrad, kSigmoidGrad, kTanhGrad, kFloorDiv, kFloorMod, kEluGrad, kSeluGrad,
-  kSoftplusGrad, kRelu6Grad,
+  kSoftplusGrad, kRelu6Grad, kTruncateMod,
   kEqual, kNotEqual, kLess, kLessEqual, kGreater, kGreaterEqual
 };
 
@@ -94,6 +94,18 @@ __device__ __forceinline__ T floor_mod(T a, T b) {
   }
 }
 
+// C's remainder: fmod for floats, % for integers (a zero divisor gives 0 here; x % -1 is 0).
+template <typename T>
+__device__ __forceinline__ T truncate_mod(T a, T b) {
+  typedef typename Traits<T>::F F;
+  if constexpr (Traits<T>::is_float) {
+    return T(fmod(F(a), F(b)));
+  } else {
+    if (b == T(0) || (Traits<T>::is_signed && b == T(-1))) return T(0);
+    return T(a % b);
+  }
+}
+
 template <typename T>
 __device__ __forceinline__ T arith(int op, T a, T b) {
   switch (op) {
@@ -111,6 +123,7 @@ __device__ __forceinline__ T arith(int op, T a, T b) {
     case kFloorDiv: return floor_div(a, b);
     case kFloorMod: return floor_mod(a, b);
     case kRelu6Grad: return (b > T(0) && b < T(6)) ? a : T(0);
+    case kTruncateMod: return truncate_mod(a, b);
   }
   if constexpr (Traits<T>::is_float) {
     switch (op) {
