@@ -373,9 +373,19 @@ def test_every_kernel_op_has_a_rule_or_is_marked_non_differentiable():
     known = set(tensorhouse_kernels.list_op_defs())
     missing = known - set(_grad_rules.RULES) - _grad_rules.NON_DIFFERENTIABLE
     assert not missing, f"ops with no gradient rule: {sorted(missing)}"
-    # DynamicShape (a graph-only op of traces with unknown dims) is checked in test_unknown_dims
-    untested = set(_grad_rules.RULES) - set(CASES) - {"DynamicShape"}
+    # DynamicShape (a graph-only op of traces with unknown dims) is checked in test_unknown_dims;
+    # TruncateMod's rule only raises TF's LookupError (below)
+    untested = set(_grad_rules.RULES) - set(CASES) - {"DynamicShape", "TruncateMod"}
     assert not untested, f"gradient rules with no finite-difference case: {sorted(untested)}"
+
+
+def test_truncatemod_has_no_gradient_as_in_tf():
+    x = tf.Variable([5.0, -7.0])
+    with tf.GradientTape() as tape:
+        y = tf.truncatemod(x, 3.0)
+    np.testing.assert_array_equal(y.numpy(), [2.0, -1.0])
+    with pytest.raises(LookupError, match="no entry for: TruncateMod"):
+        tape.gradient(y, x)
 
 
 def test_prod_gradient_with_zeros_is_finite_and_exact():

@@ -5,7 +5,7 @@ from importlib.metadata import version as _version
 
 from tensorhouse_kernels.runtime import DeviceSpec, debugging, device, errors
 
-from . import config, dtypes, linalg, math, nest, nn, random
+from . import autograph, config, dtypes, io, linalg, math, nest, nn, random, summary, train
 from ._array import (
     boolean_mask,
     broadcast_to,
@@ -60,6 +60,15 @@ from ._function import (
     function,
     print,
     while_loop,
+)
+from ._functional_ops import (
+    case,
+    foldl,
+    foldr,
+    map_fn,
+    scan,
+    switch_case,
+    vectorized_map,
 )
 from ._math import (
     abs,
@@ -117,6 +126,13 @@ from ._math import (
     truncatemod,
 )
 from ._module import Module, name_scope
+from ._pyfunc import (
+    control_dependencies,
+    executing_eagerly,
+    init_scope,
+    numpy_function,
+    py_function,
+)
 from ._sysinfo import system_info
 from ._tape import GradientTape, UnconnectedGradients, custom_gradient, stop_gradient
 from ._tensor import Tensor, TensorShape, constant, convert_to_tensor, is_tensor
@@ -137,6 +153,9 @@ from .dtypes import (
     int64,
     string,
     uint8,
+    uint16,
+    uint32,
+    uint64,
 )
 
 newaxis = None  # TF's ``tf.newaxis``, for ``x[tf.newaxis]``
@@ -157,6 +176,18 @@ __all__ = [
     "name_scope",
     "print",
     "while_loop",
+    "case",
+    "foldl",
+    "foldr",
+    "map_fn",
+    "scan",
+    "switch_case",
+    "vectorized_map",
+    "control_dependencies",
+    "executing_eagerly",
+    "init_scope",
+    "numpy_function",
+    "py_function",
     "boolean_mask",
     "argsort",
     "meshgrid",
@@ -188,6 +219,7 @@ __all__ = [
     "broadcast_to",
     "cast",
     "concat",
+    "autograph",
     "config",
     "constant",
     "convert_to_tensor",
@@ -220,6 +252,7 @@ __all__ = [
     "int32",
     "int64",
     "int8",
+    "io",
     "is_tensor",
     "less",
     "less_equal",
@@ -272,6 +305,7 @@ __all__ = [
     "stop_gradient",
     "strided_slice",
     "string",
+    "summary",
     "subtract",
     "system_info",
     "tan",
@@ -279,11 +313,15 @@ __all__ = [
     "Tensor",
     "TensorShape",
     "tile",
+    "train",
     "transpose",
     "truediv",
     "truncatediv",
     "truncatemod",
     "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
     "UnconnectedGradients",
     "unstack",
     "Variable",

@@ -11,7 +11,16 @@ import numpy as np
 from . import _dynamic as _dyn
 from . import _tensor
 from . import dtypes as _dt
-from ._tensor import Tensor, TensorShape, _coerce_pair, _execute, _op, constant, convert_to_tensor
+from ._tensor import (
+    Tensor,
+    TensorShape,
+    _coerce_pair,
+    _execute,
+    _int_arg,
+    _op,
+    constant,
+    convert_to_tensor,
+)
 from ._tensor import errors as _errors
 
 __all__ = [
@@ -31,12 +40,14 @@ def _t(x):
 
 def _dims(shape):
     if isinstance(shape, Tensor):
-        return [int(d) for d in shape.numpy().reshape(-1)]
+        return [_int_arg(d) for d in shape.numpy().reshape(-1)]
     if isinstance(shape, TensorShape):
         return shape.as_list()
     if isinstance(shape, int):
         return [shape]
-    return [int(d) for d in shape]
+    if isinstance(shape, float):
+        return [_int_arg(shape)]
+    return [_int_arg(d) for d in shape]
 
 
 def _swap_last(x, axis):
@@ -108,7 +119,21 @@ def shape(input, out_type=_dt.int32, name=None):  # noqa: A002 - TF's name
     """TF's ``tf.shape``: a constant when the dims are known, else computed at run time."""
     if _tensor._tracing:
         return _dyn.shape_of(_t(input), out_type)
-    return constant(_t(input).shape.as_list(), dtype=out_type)
+    dims = _t(input).shape.as_list()
+    _check_fits(dims, out_type, "Shape")
+    return constant(dims, dtype=out_type)
+
+
+def _check_fits(values, out_type, op_type):
+    """TF's error for a shape or size that ``out_type`` (int32) cannot hold."""
+    out_type = _dt.as_dtype(out_type)
+    for i, v in enumerate(values):
+        if out_type.is_integer and v > out_type.max:
+            what = "the size" if op_type == "Size" else f"dim {i}"
+            raise _errors.InvalidArgumentError(
+                f"{op_type} output type is {out_type.name} but {what} is {v}; use "
+                f"out_type=tf.int64 [Op:{op_type}]"
+            )
 
 
 def rank(input, name=None):  # noqa: A002 - TF's name
@@ -118,13 +143,15 @@ def rank(input, name=None):  # noqa: A002 - TF's name
 def size(input, out_type=_dt.int32, name=None):  # noqa: A002 - TF's name
     if _tensor._tracing:
         return _dyn.size_of(_t(input), out_type)
-    return constant(_t(input).shape.num_elements(), dtype=out_type)
+    n = _t(input).shape.num_elements()
+    _check_fits([n], out_type, "Size")  # TF's int32 Size wraps; here it raises
+    return constant(n, dtype=out_type)
 
 
 def expand_dims(input, axis, name=None):  # noqa: A002 - TF's name
     x = _t(input)
     dims = x.shape.as_list()
-    axis = int(axis)
+    axis = _axis_int(axis)
     if not -len(dims) - 1 <= axis <= len(dims):
         raise _errors.InvalidArgumentError(
             f"Tried to expand dim index {axis} for tensor with {len(dims)} dimensions. "
@@ -137,14 +164,27 @@ def expand_dims(input, axis, name=None):  # noqa: A002 - TF's name
     return reshape(x, dims[:axis] + [1] + dims[axis:])
 
 
+def _squeeze_axes(axis, dims):
+    """``axis`` (an int or a list) as non-negative axes; out of range is TF's error."""
+    axes = _dims(axis)
+    for a in axes:
+        if not -len(dims) <= a < len(dims):
+            raise _errors.InvalidArgumentError(
+                f"Tried to squeeze dim index {a} for tensor with {len(dims)} dimensions. "
+                "[Op:Squeeze]"
+            )
+    return {a % len(dims) for a in axes}
+
+
 def squeeze(input, axis=None, name=None):  # noqa: A002 - TF's name
     x = _t(input)
     dims = x.shape.as_list()
+    if axis is not None:
+        axes = _squeeze_axes(axis, dims)
     if None in dims:  # unknown dims are kept (TF's result would have an unknown rank)
         entries = _dyn.entries_of(x)
         if axis is None:
             return reshape(x, [e for e, d in zip(entries, dims) if d != 1])
-        axes = {a % len(dims) for a in ([axis] if isinstance(axis, int) else axis)}
         bad = [a for a in axes if dims[a] not in (1, None)]
         if bad:
             raise _errors.InvalidArgumentError(
@@ -154,7 +194,6 @@ def squeeze(input, axis=None, name=None):  # noqa: A002 - TF's name
         return reshape(x, [e for i, e in enumerate(entries) if i not in axes])
     if axis is None:
         return reshape(x, [d for d in dims if d != 1])
-    axes = {a % len(dims) for a in ([axis] if isinstance(axis, int) else axis)}
     for a in axes:
         if dims[a] != 1:
             raise _errors.InvalidArgumentError(
@@ -167,7 +206,7 @@ def squeeze(input, axis=None, name=None):  # noqa: A002 - TF's name
 
 
 def _axis_int(axis):
-    return int(axis.numpy()) if isinstance(axis, Tensor) else int(axis)
+    return _int_arg(axis.numpy()) if isinstance(axis, Tensor) else _int_arg(axis)
 
 
 def _tensors(values):
@@ -216,7 +255,10 @@ def unstack(value, num=None, axis=0, name="unstack"):
     dims = x.shape.as_list()
     if not dims:
         raise ValueError("Cannot unstack a scalar (rank-0) tensor")
-    axis = _axis_int(axis) % len(dims)
+    axis = _axis_int(axis)
+    if not -len(dims) <= axis < len(dims):
+        raise ValueError(f"Argument `axis` = {axis} not in range [{-len(dims)}, {len(dims)})")
+    axis %= len(dims)
     if num is not None and num != dims[axis]:
         raise ValueError(f"unstack num={num} does not match dim {axis} of size {dims[axis]}")
     if dims[axis] == 0:
@@ -349,7 +391,7 @@ def boolean_mask(tensor, mask, axis=None, name="boolean_mask"):
     """TF's ``tf.boolean_mask``: the entries (rows, for a mask of lower rank) where ``mask``
     is True, in order; ``Where`` then ``GatherNd``."""
     x, m = _t(tensor), _t(mask)
-    axis = 0 if axis is None else int(axis)
+    axis = 0 if axis is None else _axis_int(axis)
     if m.dtype is not _dt.bool:
         raise TypeError(f"boolean_mask needs a bool mask, got {m.dtype.name}")
     k = m.ndim
@@ -387,9 +429,9 @@ Tensor.__iter__ = _iter
 def pad(tensor, paddings, mode="CONSTANT", constant_values=0, name=None):
     """TF's ``tf.pad``: ``CONSTANT`` (``Pad``), or ``REFLECT`` / ``SYMMETRIC`` (``MirrorPad``:
     the borders mirror the tensor, without or with its edge entries); any letter case."""
-    if isinstance(paddings, Tensor):
-        paddings = paddings.numpy()
-    pads = tuple((int(a), int(b)) for a, b in np.asarray(paddings).reshape(-1, 2))
+    if not isinstance(paddings, Tensor):
+        paddings = convert_to_tensor(paddings)  # TF's error for ints beyond int64
+    pads = tuple((_int_arg(a), _int_arg(b)) for a, b in paddings.numpy().reshape(-1, 2))
     x = _t(tensor)
     kind = str(mode).upper()
     if kind in ("REFLECT", "SYMMETRIC"):
@@ -447,7 +489,7 @@ def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None
         "depth": _axis_int(depth),
         "on_value": scalar(on_value, 1),
         "off_value": scalar(off_value, 0),
-        "axis": -1 if axis is None else int(axis),
+        "axis": -1 if axis is None else _axis_int(axis),
         "dtype": dtype._np,
     }
     return _op("OneHot", [_t(indices)], attrs)
@@ -478,8 +520,8 @@ def range(start, limit=None, delta=1, dtype=None, name="range"):  # noqa: A001 -
 
 def eye(num_rows, num_columns=None, batch_shape=None, dtype=_dt.float32, name=None):
     """TF's ``tf.eye``: ones on the diagonal (``Range`` and ``Equal`` ops, then a cast)."""
-    n = int(num_rows)
-    m = n if num_columns is None else int(num_columns)
+    n = _axis_int(num_rows)
+    m = n if num_columns is None else _axis_int(num_columns)
     rows = reshape(range(n), [n, 1])
     cols = reshape(range(m), [1, m])
     out = _op("Cast", [_op("Equal", [rows, cols])], {"DstT": _dt.as_dtype(dtype)._np})

@@ -143,7 +143,8 @@ def roll(input, shift, axis, name=None):  # noqa: A002 - TF's name
 
 def repeat(input, repeats, axis=None, name=None):  # noqa: A002 - TF's name
     """TF's ``tf.repeat``: each slice along ``axis`` repeated ``repeats[i]`` times (one
-    ``GatherV2``); with ``axis=None`` the flattened input. Negative repeats count as 0."""
+    ``GatherV2``); with ``axis=None`` the flattened input. A negative count in a list counts
+    as 0; a single negative count is TF's InvalidArgumentError."""
     x = _t(input)
     if axis is None:
         x, axis = A.reshape(x, [-1]), 0
@@ -157,6 +158,11 @@ def repeat(input, repeats, axis=None, name=None):  # noqa: A002 - TF's name
     n = x.shape[axis]
     reps = reps.astype(np.int64).reshape(-1)
     if reps.size == 1:
+        if reps[0] < 0:  # TF: Tile's error for one negative count; in a list it counts as 0
+            raise _errors.InvalidArgumentError(
+                f"Expected multiples >= 0, but got {int(reps[0])} (repeat of shape {x.shape}, "
+                f"{x.dtype.name}, axis {axis}) [Op:Tile]"
+            )
         reps = np.full(n, reps[0], np.int64)
     elif reps.size != n:
         raise ValueError(
@@ -213,6 +219,8 @@ def sequence_mask(lengths, maxlen=None, dtype=_dt.bool, name=None):
                 "Argument `maxlen` must be scalar for sequence_mask, received `maxlen` = "
                 f"{m.tolist()} with shape '{m.shape}' instead"
             )
+        if not np.isfinite(m.item()):
+            raise TypeError(f"sequence_mask: maxlen must be a finite number, got {m.item()}")
         if m.item() < 0:
             raise _errors.InvalidArgumentError(
                 f"sequence_mask: maxlen must be >= 0, got {m.item()}"
@@ -335,10 +343,12 @@ def saturate_cast(value, dtype, name=None):
     """
     x = _t(value)
     dtype = _dt.as_dtype(dtype)
-    if x.dtype == _dt.bool or dtype == _dt.bool:
-        raise TypeError(
-            f"saturate_cast: cannot find the range of bool (casting {x.dtype.name} to {dtype.name})"
-        )
+    for d in (x.dtype, dtype):
+        if not d.is_numeric:
+            raise TypeError(
+                f"Cannot find minimum value of {d!r} (saturate_cast of {x.dtype.name} shape "
+                f"{x.shape} to {dtype.name})"
+            )
     if x.dtype in (_dt.float16, _dt.bfloat16):  # storage-only dtypes: clamp in float32 (exact)
         x = M.cast(x, _dt.float32)
     src = np.dtype(x.dtype._np)
@@ -439,7 +449,13 @@ def diag(
     batch = d.shape.as_list()[:-1]
     pad = A.fill(batch + [1], constant(padding_value, d.dtype))
     source = A.concat([d, pad], d.ndim - 1)
-    index = np.full((rows, cols), length, np.int32)
+    try:
+        index = np.full((rows, cols), length, np.int32)
+    except (MemoryError, ValueError) as e:
+        raise _errors.ResourceExhaustedError(
+            f"OOM when allocating a {rows}x{cols} matrix for MatrixDiagV3 (diagonal shape "
+            f"{d.shape}, {d.dtype.name}): {e}"
+        ) from None
     i = np.arange(length)
     index[i + max(-k, 0), i + max(k, 0)] = i
     return A.gather(source, constant(index), axis=d.ndim - 1)
@@ -475,6 +491,12 @@ def embedding_lookup(params, ids, max_norm=None, name=None):
             raise ValueError("embedding_lookup needs at least one params shard")
         shards = [_t(p) for p in params]
         if len(shards) > 1:
+            for s in shards:
+                if s.ndim == 0:
+                    raise ValueError(
+                        f"embedding_lookup: each params shard needs rank >= 1, got a scalar of "
+                        f"dtype {s.dtype.name}"
+                    )
             sizes = [s.shape[0] for s in shards]
             total, count = sum(sizes), len(sizes)
             each, extra = divmod(total, count)

@@ -287,7 +287,7 @@ class Function:
     """TF's ``tf.function`` object (``tensorflow.python.eager.polymorphic_function``)."""
 
     def __init__(self, python_function, input_signature=None, jit_compile=None,
-                 reduce_retracing=False, name=None):  # fmt: skip
+                 reduce_retracing=False, name=None, autograph=True):  # fmt: skip
         self._python_function = python_function
         self._signature = inspect.signature(python_function)
         self._input_signature = None
@@ -298,6 +298,8 @@ class Function:
                     raise TypeError(f"input_signature must contain TensorSpecs, got {s!r}")
         self._jit_compile = bool(jit_compile)
         self._reduce_retracing = bool(reduce_retracing)
+        self._autograph = bool(autograph)
+        self._converted = None  # the AutoGraph-converted python_function, made at first trace
         self._name = name or getattr(python_function, "__name__", "function")
         self._cache: dict = {}
         self._fast: dict = {}
@@ -338,6 +340,7 @@ class Function:
             self._jit_compile,
             self._reduce_retracing,
             self._name,
+            self._autograph,
         )
 
     # ---- binding and keys ---------------------------------------------------------------
@@ -544,9 +547,17 @@ class Function:
         return graph, positions, result, state["created"]
 
     def _call_python(self, sym_args):
+        fn = self._python_function
+        if self._autograph:  # trace time only: the converted function is cached
+            if self._converted is None:
+                from . import _autograph
+
+                self._converted = _autograph.convert(fn)
+            fn = self._converted
         if self._signature_is_simple_positional(sym_args):
-            return self._python_function(*sym_args)
-        return self._python_function(*self._unbind(sym_args))
+            return fn(*sym_args)
+        pos, kw = self._unbind(sym_args)
+        return fn(*pos, **kw)
 
     def _signature_is_simple_positional(self, sym_args):
         return not any(
@@ -622,8 +633,8 @@ def function(
     name=None,
     **kwargs,
 ):
-    """TF's ``tf.function`` decorator (AutoGraph is not implemented: use ``tf.cond`` and
-    ``tf.while_loop`` for control flow on tensors; Python control flow on Python values)."""
+    """TF's ``tf.function`` decorator; ``autograph=True`` converts Python control flow on
+    tensors into ``cond`` / ``while_loop`` (``_autograph.py``)."""
     if func is None:
         return functools.partial(
             function,
@@ -633,7 +644,7 @@ def function(
             reduce_retracing=reduce_retracing,
             name=name,
         )
-    return Function(func, input_signature, jit_compile, reduce_retracing, name)
+    return Function(func, input_signature, jit_compile, reduce_retracing, name, autograph)
 
 
 # ---- control flow -----------------------------------------------------------------------------

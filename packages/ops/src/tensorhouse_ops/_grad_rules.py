@@ -318,6 +318,11 @@ def _floor_mod(x, y, attrs, dy):  # a - floor(a / b) * b
     ]
 
 
+@rule("TruncateMod")
+def _truncate_mod(x, y, attrs, dy):  # TF registers no gradient for it, and says so
+    raise LookupError("gradient registry has no entry for: TruncateMod")
+
+
 @rule("AddV2")
 def _add(x, y, attrs, dy):
     return [unbroadcast(dy, x[0]), unbroadcast(dy, x[1])]

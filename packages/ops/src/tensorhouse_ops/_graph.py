@@ -35,15 +35,18 @@ from ._tensor import Tensor, TensorShape
 __all__ = ["Graph", "GraphTensor", "Operation", "compile_graph", "compile_xla", "optimize",
            "replay"]  # fmt: skip
 
+# Host callbacks (``_pyfunc.HostCall``, the node's ``host_call`` attr): Python run when the
+# node runs; all but the stateless PyFunc are side effects.
+HOST_CALLS = {"EagerPyFunc", "PyFunc", "PyFuncStateless", "WriteSummary", "FlushSummaryWriter"}
 # Ops that must not be folded, merged or (for the side-effecting ones) pruned.
 SIDE_EFFECTS = {"AssignVariableOp", "AssignAddVariableOp", "AssignSubVariableOp", "PrintV2",
-                "If", "While"}  # fmt: skip
+                "If", "While"} | (HOST_CALLS - {"PyFuncStateless"})  # fmt: skip
 # The stateful random ops: each run draws new numbers (``_random.node_attrs``).
 RANDOM = {"RandomUniform", "RandomStandardNormal", "TruncatedNormal", "RandomUniformInt"}
 STATEFUL = SIDE_EFFECTS | RANDOM | {"ReadVariableOp", "Placeholder"}
 HANDLED = {"Placeholder", "Const", "ReadVariableOp", "AssignVariableOp", "AssignAddVariableOp",
            "AssignSubVariableOp", "PrintV2", "If", "StatelessIf", "While",
-           "StatelessWhile"} | RANDOM  # fmt: skip
+           "StatelessWhile"} | RANDOM | HOST_CALLS  # fmt: skip
 
 _tls = threading.local()
 
@@ -127,10 +130,37 @@ class GraphTensor(Tensor):
 
     __int__ = __index__ = __float__
 
+    def set_shape(self, shape):
+        """TF's ``set_shape``: refine the static shape (a ValueError when incompatible)."""
+        shape = TensorShape(shape)
+        if shape.rank is None:
+            return
+        if self._op.type in HOST_CALLS:  # the callback checks what it returns against it
+            self._gshape = self._op.attrs["host_call"].set_shape(self._index, shape.dims)
+            return
+        self._gshape = merge_shapes(self._gshape, shape.dims)
+
     def __repr__(self):
         return f"<tf.Tensor '{self.name}' shape={self.shape} dtype={self._dtype.name}>"
 
     __str__ = __repr__
+
+
+def merge_shapes(a, b):
+    """The static shape both ``a`` and ``b`` describe; TF's ValueError when they conflict."""
+
+    def text(dims):
+        return "[" + ",".join("?" if d is None else str(d) for d in dims) + "]"
+
+    if len(a) != len(b):
+        raise ValueError(f"Shapes must be equal rank, but are {len(a)} and {len(b)}")
+    for i, (x, y) in enumerate(zip(a, b)):
+        if x is not None and y is not None and x != y:
+            raise ValueError(
+                f"Dimension {i} in both shapes must be equal, but are {x} and {y}. Shapes are "
+                f"{text(a)} and {text(b)}."
+            )
+    return tuple(x if y is None else y for x, y in zip(a, b))
 
 
 def _np_dtype(t):
@@ -892,7 +922,53 @@ def compile_graph(graph, device):
     exec(compile(src, f"<tf.function {graph.name}>", "exec"), ns)  # the generated schedule
     run = ns["run"]
     run.source = src
-    return run
+    return _holding_update_locks(graph, run)
+
+
+def _assigned_variables(graph, out):
+    """The variables ``graph`` (with its branch and loop bodies) assigns, into ``out``."""
+    for op in graph.ops:
+        if op.type in _ASSIGNS:
+            out.append(op.attrs["var"])
+        for k in ("then_branch", "else_branch", "cond", "body"):
+            if k in op.attrs:
+                _assigned_variables(op.attrs[k], out)
+    return out
+
+
+def _allocation_error(graph, e):
+    """TF's error for a failed allocation in a run of ``graph`` (a huge or negative shape)."""
+    text = f"{e} (in a run of tf.function graph {graph.name})"
+    if isinstance(e, MemoryError) or "too many bytes" in str(e):
+        return errors.ResourceExhaustedError(f"OOM when allocating a tensor: {text}")
+    return errors.InvalidArgumentError(f"Invalid output shape: {text}")
+
+
+def _holding_update_locks(graph, run):
+    """``run`` holding the update lock of every variable the graph assigns (TF's variable
+    lock), so that a read-modify-write in the graph is atomic across threads; a failed
+    allocation is TF's error class."""
+    from ._variables import update_locks
+
+    locks = update_locks(_assigned_variables(graph, []))
+
+    def guarded(*bufs):
+        for lock in locks:
+            lock.acquire()
+        try:
+            return run(*bufs)
+        except (MemoryError, OverflowError) as e:
+            raise _allocation_error(graph, e) from None
+        except ValueError as e:
+            if str(e).startswith("empty:"):  # the allocator's message
+                raise _allocation_error(graph, e) from None
+            raise
+        finally:
+            for lock in reversed(locks):
+                lock.release()
+
+    guarded.source = getattr(run, "source", None)
+    return guarded
 
 
 def _copy(handle, src, dst):
@@ -918,6 +994,8 @@ def _assign_handler(op, device):
 
 def _handler(op, device):
     t = op.type
+    if t in HOST_CALLS:
+        return op.attrs["host_call"].buffers_fn(device)
     if t == "PrintV2":
         from ._function import _print_write
 
@@ -1012,6 +1090,12 @@ def _replay_op(op, ins, env):
 
         _print_write(op.attrs, [x.numpy() for x in ins])
         return []
+    if t in HOST_CALLS:
+        g = current_graph() if _tensor._tracing else None
+        if g is not None:  # replayed into a graph being traced: the node again, not a call
+            specs = [(o._gshape, o._dtype._np) for o in op.outputs]
+            return g._new_op(t, [g._input(x) for x in ins], op.attrs, specs).outputs
+        return op.attrs["host_call"](ins)
     if t in ("If", "StatelessIf"):
         nt = len(op.attrs["then_branch"].inputs)
         if bool(ins[0]):
@@ -1056,6 +1140,13 @@ def compile_xla(graph, device):
     """
     import importlib
 
+    for op in graph.ops:
+        if op.type in HOST_CALLS:  # TF: no XLA kernel for the Python callback
+            raise errors.InvalidArgumentError(
+                f"Detected unsupported operations when trying to compile graph {graph.name} on "
+                f"XLA_CPU_JIT: {op.type} (No registered '{op.type}' OpKernel for XLA_CPU_JIT "
+                f"devices compatible with node {{{{node {op.name}}}}})"
+            )
     if _has_unknown_dims(graph):
         return _specializing(graph, device, compile_xla)
     xla = importlib.import_module("tensorhouse_kernels.xla")
@@ -1137,7 +1228,7 @@ def compile_xla(graph, device):
             var._value = Tensor(value, device)
         return tuple(host[:n_out])
 
-    return run
+    return _holding_update_locks(graph, run)
 
 
 def _has_unknown_dims(graph):

@@ -10,7 +10,7 @@ from tensorhouse_kernels.runtime import current_device
 from . import _tape
 from . import _tensor as _ts
 from . import dtypes as _dt
-from ._tensor import Tensor, _coerce_pair, _execute, _op, convert_to_tensor, errors
+from ._tensor import Tensor, _coerce_pair, _execute, _int_arg, _op, convert_to_tensor, errors
 
 __all__ = [
     "abs", "add", "add_n", "argmax", "argmin", "cast", "ceil", "clip_by_global_norm",
@@ -166,9 +166,9 @@ def truncatediv(x, y, name=None):
 
 
 def truncatemod(x, y, name=None):
-    """TF's ``tf.truncatemod``: the remainder of ``truncatediv``; it has the dividend's sign."""
+    """TF's ``tf.truncatemod``: C's remainder (``fmod``, ``%``); it has the dividend's sign."""
     x, y = _coerce_pair(x, y)
-    return subtract(x, multiply(truncatediv(x, y), y))
+    return _op("TruncateMod", [x, y])
 
 
 def _ts_where(c, a, b):
@@ -297,7 +297,7 @@ def _axis_tuple(axis):
         axis = axis.numpy().tolist()
     if isinstance(axis, int):
         return (axis,)
-    return tuple(int(a) for a in axis)
+    return tuple(_int_arg(a) for a in axis)
 
 
 reduce_sum = _reduce("Sum")
@@ -311,7 +311,7 @@ reduce_any = _reduce("Any")
 
 def _arg(op_type):
     def fn(input, axis=None, output_type=_dt.int64, name=None):  # noqa: A002 - TF's name
-        axis = 0 if axis is None else int(axis)
+        axis = 0 if axis is None else _int_arg(axis)
         out = _dt.as_dtype(output_type)._np
         return _op(op_type, [_t(input)], {"axis": axis, "output_type": out})
 
@@ -325,7 +325,7 @@ argmin = _arg("ArgMin")
 
 def _cumulative(op_type):
     def fn(x, axis=0, exclusive=False, reverse=False, name=None):
-        attrs = {"axis": int(axis), "exclusive": bool(exclusive), "reverse": bool(reverse)}
+        attrs = {"axis": _int_arg(axis), "exclusive": bool(exclusive), "reverse": bool(reverse)}
         return _op(op_type, [_t(x)], attrs)
 
     fn.__doc__ = f"TF's ``{op_type}`` along ``axis``, optionally exclusive and / or reversed."
@@ -340,13 +340,13 @@ TopKV2 = namedtuple("TopKV2", ["values", "indices"])
 
 def top_k(input, k=1, sorted=True, name=None):  # noqa: A002 - TF's names
     """TF's ``tf.math.top_k``: the ``k`` largest entries of the last axis and their indices."""
-    values, indices = _execute("TopKV2", [_t(input)], {"k": int(k), "sorted": bool(sorted)})
+    values, indices = _execute("TopKV2", [_t(input)], {"k": _int_arg(k), "sorted": bool(sorted)})
     return TopKV2(values, indices)
 
 
 def unsorted_segment_sum(data, segment_ids, num_segments, name=None):
     """TF's ``tf.math.unsorted_segment_sum``; negative ids are dropped."""
-    n = int(num_segments.numpy()) if isinstance(num_segments, Tensor) else int(num_segments)
+    n = _int_arg(num_segments)
     return _op("UnsortedSegmentSum", [_t(data), _t(segment_ids)], {"num_segments": n})
 
 
@@ -492,7 +492,14 @@ def tensordot(a, b, axes, name=None):
         ax_b = [ax_b] if isinstance(ax_b, int) else list(ax_b)
         if len(ax_a) != len(ax_b):
             raise ValueError(f"tensordot axes {ax_a} and {ax_b} have different lengths")
-    ax_a, ax_b = [x % ra for x in ax_a], [x % rb for x in ax_b]
+    for name, axs, r, t in (("a", ax_a, ra, a), ("b", ax_b, rb, b)):
+        for x in axs:
+            if not -r <= int(x) < r:
+                raise errors.InvalidArgumentError(
+                    f"tensordot: axis {int(x)} of {name} is out of range [{-r}, {r}) for shape "
+                    f"{t.shape} (dtype {t.dtype.name})"
+                )
+    ax_a, ax_b = [int(x) % ra for x in ax_a], [int(x) % rb for x in ax_b]
     da, db = a.shape.as_list(), b.shape.as_list()
     for i, j in zip(ax_a, ax_b):
         if da[i] != db[j]:
@@ -522,6 +529,8 @@ def einsum(equation, *inputs, **kwargs):
     (``UnimplementedError``)."""
     from ._array import reshape, transpose
 
+    if not isinstance(equation, str):
+        raise TypeError(f"einsum's equation must be a string, got {equation!r}")
     eq = equation.replace(" ", "")
     if "..." in eq:
         raise errors.UnimplementedError("einsum with an ellipsis ('...') is not supported")

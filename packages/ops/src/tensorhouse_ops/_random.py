@@ -57,7 +57,7 @@ def set_seed(seed):
 
 
 def _truncate(seed):
-    return int(seed) % _MAXINT32  # TF's: seeds fit a 32-bit int
+    return _tensor._int_arg(seed) % _MAXINT32  # TF's: seeds fit a 32-bit int
 
 
 def _tracing_graph():
@@ -225,7 +225,10 @@ def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=_dt.float32, seed=None, 
 def _stateless(op_type, shape, seed, dtype, **extra):
     import numpy as np
 
-    seed = np.asarray(seed.numpy() if hasattr(seed, "numpy") else seed, dtype=np.int64)
+    try:
+        seed = np.asarray(seed.numpy() if hasattr(seed, "numpy") else seed, dtype=np.int64)
+    except (OverflowError, ValueError):
+        raise ValueError(f"seed must be a shape [2] tensor of ints, got {seed!r}") from None
     if seed.shape != (2,):
         raise ValueError(f"seed must be a shape [2] tensor of ints, got shape {list(seed.shape)}")
     attrs = {"shape": _shape(shape), "dtype": dtype._np, "seed": [int(s) for s in seed], **extra}

@@ -223,26 +223,71 @@ def _python_default_dtype(value):
     arr = np.asarray(value)
     kind = arr.dtype.kind
     if kind == "f":
+        if arr.size and isinstance(value, list | tuple) and np.abs(arr).max() >= 2.0**63:
+            _check_int_range(value)  # NumPy makes floats of ints beyond int64
         return _dt.float32
     if kind in "iu":
         lo, hi = (int(arr.min()), int(arr.max())) if arr.size else (0, 0)
+        if hi >= 2**63:
+            raise ValueError("Can't convert Python sequence with out-of-range integer to Tensor.")
         return _dt.int32 if -(2**31) <= lo and hi < 2**31 else _dt.int64
     if kind == "b":
         return _dt.bool
     if kind in "SU":
+        _check_not_mixed(value)
         return _dt.string
     if kind == "O" and all(isinstance(v, str | bytes) for v in arr.flat):
         return _dt.string
+    if kind == "O":
+        _check_int_range(value)
+    if kind == "c":
+        raise TypeError(f"Cannot convert {value!r} to a tensor: complex dtypes are not supported")
     raise ValueError(
         f"Attempt to convert a value ({value!r}) with an unsupported type "
         f"({type(value)}) to a Tensor."
     )
 
 
+def _int_arg(v) -> int:
+    """An int argument (an axis, a dim, a count): a float that is not a whole number (inf,
+    nan, 1.5) is TF's TypeError, never a raw OverflowError or a truncation."""
+    if isinstance(v, Tensor):
+        v = v.numpy()
+    if isinstance(v, np.ndarray) and v.ndim == 0:
+        v = v.item()
+    if isinstance(v, float | np.floating) and not (np.isfinite(v) and v == np.floor(v)):
+        raise TypeError(f"Cannot convert {v!r} to EagerTensor of dtype int32")
+    return int(v)
+
+
+def _leaves(value):
+    if isinstance(value, list | tuple):
+        for v in value:
+            yield from _leaves(v)
+    else:
+        yield value
+
+
+def _check_int_range(value):
+    """TF's error for Python ints beyond int64."""
+    for v in _leaves(value):
+        if isinstance(v, int) and not -(2**63) <= v < 2**63:
+            raise ValueError("Can't convert Python sequence with out-of-range integer to Tensor.")
+
+
+def _check_not_mixed(value):
+    """TF's error for a Python sequence of strings and numbers (``['a', 1]``)."""
+    if isinstance(value, list | tuple) and not all(
+        isinstance(v, str | bytes | np.str_ | np.bytes_) for v in _leaves(value)
+    ):
+        raise ValueError("Can't convert Python sequence with mixed types to Tensor.")
+
+
 def _to_numpy(value, dtype: _dt.DType | None) -> np.ndarray:
     if isinstance(value, np.ndarray | np.generic):
         arr = np.asarray(value)
         if dtype is None:
+            _dt.from_numpy(arr.dtype)  # a dtype TF's tensors cannot have is a TypeError
             return arr
         target = dtype._np
         if arr.dtype != target and not _lossless(arr, target):
@@ -250,6 +295,8 @@ def _to_numpy(value, dtype: _dt.DType | None) -> np.ndarray:
                 f"Cannot convert a NumPy array of dtype {arr.dtype} to a tensor of dtype "
                 f"{dtype.name} without losing values"
             )
+        if arr.dtype.kind == "c" and target.kind != "c":
+            arr = arr.real  # the imaginary parts are all 0 (checked above)
         return arr.astype(target, copy=False)
     if dtype is None:
         dtype = _python_default_dtype(value)
@@ -258,13 +305,21 @@ def _to_numpy(value, dtype: _dt.DType | None) -> np.ndarray:
         arr = np.asarray(value)
     except ValueError as e:
         raise ValueError(f"Cannot convert {value!r} to a tensor: {e}") from None
+    if arr.dtype.kind in "SU":
+        _check_not_mixed(value)
     if arr.dtype.kind == "O" and dtype is not _dt.string:
+        if all(isinstance(v, numbers.Integral) for v in arr.flat):  # ints beyond int64
+            raise ValueError("Can't convert Python sequence with out-of-range integer to Tensor.")
         raise ValueError(f"Cannot convert {value!r} to a tensor: ragged or mixed nested lists")
-    if arr.dtype != target and arr.dtype.kind in "biuf":
+    if arr.dtype != target and arr.dtype.kind in "biufcSU":
         if not _lossless(arr, target):
             raise TypeError(f"Cannot convert {value!r} to EagerTensor of dtype {dtype.name}")
     if dtype is _dt.string:  # TF's strings are bytes: str values are stored UTF-8 encoded
         return _as_bytes(arr)
+    if arr.dtype.kind == "f" and target.kind == "f" and target.itemsize < arr.itemsize:
+        if arr.ndim or not abs(float(arr)) < 6e4:  # 6e4 fits float16: no overflow to check
+            with np.errstate(over="ignore"):  # a Python float beyond float32 is inf, as TF's
+                return arr.astype(target, copy=False)
     return arr.astype(target, copy=False)
 
 
@@ -282,10 +337,25 @@ def _as_bytes(arr: np.ndarray) -> np.ndarray:
 
 
 def _lossless(arr: np.ndarray, target: np.dtype) -> bool:
-    if arr.dtype.kind == "b" and target.kind != "b":
-        return False
-    if target.kind in "iu" and arr.dtype.kind == "f":
-        return bool(np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)))
+    """Whether ``arr`` converts to ``target`` with every value kept (no wrap, no truncation,
+    no dropped imaginary part, no string parsed as a number)."""
+    kind = arr.dtype.kind
+    if kind in "SU" or (kind == "b" and target.kind != "b"):
+        return target.kind in "OSU"
+    if kind == "c":
+        if target.kind == "c":
+            return True
+        if arr.size and np.any(arr.imag != 0):
+            return False
+        arr = arr.real
+        kind = arr.dtype.kind
+        if target.kind not in "iu":
+            return True
+    if target.kind in "iu" and kind == "f":
+        if not (np.all(np.isfinite(arr)) and np.all(arr == np.round(arr))):
+            return False
+        info = np.iinfo(target)  # float(info.max) rounds up to 2**bits: compare below it
+        return arr.size == 0 or (arr.min() >= float(info.min) and arr.max() < float(info.max))
     if target.kind == "b":
         return arr.dtype.kind == "b"
     if target.kind in "iu":
@@ -307,6 +377,9 @@ def constant(value, dtype=None, shape=None, name=None) -> Tensor:
         arr = arr.copy()  # the caller may change its array later; the tensor must not change
     if shape is not None:
         shape = tuple(int(d) for d in shape)
+        for d in shape:
+            if d < 0:
+                raise ValueError(f"Dimension {d} must be >= 0 (tf.constant shape {list(shape)})")
         if arr.size == 1 and int(np.prod(shape)) != 1:
             arr = np.broadcast_to(arr.reshape(()), shape)
         elif arr.size == int(np.prod(shape, dtype=np.int64)):
@@ -318,7 +391,13 @@ def constant(value, dtype=None, shape=None, name=None) -> Tensor:
                 f"with {int(np.prod(shape))} elements"
             )
     device = current_device() or default_device()
-    return Tensor(from_host(arr, device), device)
+    try:
+        return Tensor(from_host(arr, device), device)
+    except MemoryError as e:
+        raise errors.ResourceExhaustedError(
+            f"OOM when allocating a tensor of shape {list(arr.shape)} and type "
+            f"{_dt.as_dtype(arr.dtype).name} for tf.constant: {e}"
+        ) from None
 
 
 def _reshape_const(t, shape):
@@ -380,8 +459,8 @@ def _operand(v, dtype):
     if isinstance(v, numbers.Number | list | tuple) and not isinstance(v, np.generic):
         try:
             return constant(v, dtype)
-        except TypeError:  # 1.5 beside an int tensor: its own dtype; the op rejects the pair
-            return convert_to_tensor(v)
+        except TypeError:  # 1.5 or 1e300 beside an int tensor: its own dtype; the op rejects
+            return convert_to_tensor(v)  # the pair (TF: InvalidArgumentError or TypeError)
     return convert_to_tensor(v)
 
 
@@ -404,11 +483,38 @@ def _execute(op_type: str, inputs, attrs: dict, device=None):
         t._value if t._device is device else copy_to_device(t._value, t._device, device)
         for t in inputs
     ]
-    outs, used = _kernel_execute(op_type, handles, attrs, device)
+    try:
+        outs, used = _kernel_execute(op_type, handles, attrs, device)
+    except _RAW_ERRORS as e:
+        raise _tf_error(op_type, handles, e) from None
     outputs = [Tensor(h, used) for h in outs]
     if _tape._active:
         _tape.record(op_type, inputs, outputs, attrs)
     return outputs
+
+
+# Python / NumPy / C++ errors a kernel call may raise for a bad input (allocation of a huge or
+# negative shape, an attr beyond int64): re-raised as TF's error class, naming op and inputs.
+_RAW_ERRORS = (MemoryError, OverflowError, ValueError, IndexError, ZeroDivisionError)
+
+
+def _tf_error(op_type, handles, e):
+    """TF's exception for the raw error ``e`` of running ``op_type`` on ``handles``."""
+    inputs = ", ".join(f"{_dt.as_dtype(h.dtype).name}{list(h.shape)}" for h in handles)
+    where = f"(inputs: {inputs or 'none'}) [Op:{op_type}]"
+    text = str(e)
+    if isinstance(e, MemoryError) or "too many bytes" in text:
+        return errors.ResourceExhaustedError(
+            f"OOM when allocating the output of {op_type}: {text} {where}"
+        )
+    if "negative dimension" in text:
+        dim = text.rsplit(" ", 1)[-1]
+        return errors.InvalidArgumentError(f"Dimension {dim} must be >= 0 {where}")
+    if "too many elements" in text:
+        return errors.InvalidArgumentError(
+            f"Output shape of {op_type} would have more than 2**63 - 1 elements {where}"
+        )
+    return errors.InvalidArgumentError(f"{op_type}: {type(e).__name__}: {text} {where}")
 
 
 _tracing = 0  # number of traces in progress, in all threads; the hot path checks only this

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import threading
 
 from . import _tape, _tensor
 from . import dtypes as _dt
@@ -21,6 +22,13 @@ def _graph():
 __all__ = ["Variable"]
 
 _uid = itertools.count()
+
+
+def update_locks(variables):
+    """The update locks of ``variables``, each once, in creation order (a fixed order, so two
+    threads taking several never deadlock)."""
+    seen = {v._unique_id: v._lock for v in variables}
+    return [seen[k] for k in sorted(seen)]
 
 
 class Variable:
@@ -74,6 +82,8 @@ class Variable:
         base = name if name is not None else "Variable"
         self._name = base if ":" in base else f"{base}:0"
         self._unique_id = next(_uid)
+        # held around every update (TF's variable lock): a read-modify-write is atomic
+        self._lock = threading.RLock()
 
     # ---- reading ---------------------------------------------------------------------
     def _th_value(self) -> Tensor:
@@ -130,9 +140,11 @@ class Variable:
             if g is not None:
                 g.assign_variable(self, op_type, value)
             elif binop is None:
-                self._value = value
+                with self._lock:
+                    self._value = value
             else:
-                self._value = _op(binop, [self._value, value])
+                with self._lock:
+                    self._value = _op(binop, [self._value, value])
 
     def assign(self, value, use_locking=None, name=None, read_value=True):
         self._update("AssignVariableOp", None, value, "assign")
@@ -160,7 +172,7 @@ class Variable:
     def _assign_slice(self, key, value):
         from ._array import _slice_update
 
-        with _tape.stop_gradient_scope():
+        with self._lock, _tape.stop_gradient_scope():
             self.assign(_slice_update(self._th_value(), key, value))
         return self
 
@@ -168,7 +180,7 @@ class Variable:
         """TF's ``Variable.scatter_nd_update``: replace the slices at ``indices``."""
         from ._array import tensor_scatter_nd_update
 
-        with _tape.stop_gradient_scope():
+        with self._lock, _tape.stop_gradient_scope():
             return self.assign(tensor_scatter_nd_update(self._th_value(), indices, updates))
 
     def scatter_nd_add(self, indices, updates, name=None):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ml_dtypes
 import numpy as np
 
 __all__ = [
@@ -16,6 +17,9 @@ __all__ = [
     "int32",
     "int64",
     "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
     "saturate_cast",
     "bool",
     "string",
@@ -34,7 +38,7 @@ class DType:
         self._np = np_dtype
 
     name = property(lambda self: self._name)
-    as_numpy_dtype = property(lambda self: self._np.type if self._np is not None else object)
+    as_numpy_dtype = property(lambda self: self._np.type)
 
     @property
     def size(self) -> int:
@@ -47,11 +51,11 @@ class DType:
 
     @property
     def is_integer(self) -> bool:
-        return self._name in ("int8", "int16", "int32", "int64", "uint8")
+        return self._name in ("int8", "int16", "int32", "int64") or self.is_unsigned
 
     @property
     def is_unsigned(self) -> bool:
-        return self._name == "uint8"
+        return self._name in ("uint8", "uint16", "uint32", "uint64")
 
     @property
     def is_bool(self) -> bool:
@@ -98,31 +102,26 @@ class DType:
         return as_dtype, (self._name,)
 
 
-def _bfloat16_np():
-    try:
-        import ml_dtypes  # shipped with jax; bfloat16 storage when present
-
-        return np.dtype(ml_dtypes.bfloat16)
-    except ImportError:
-        return None
-
-
 float16 = half = DType("float16", np.dtype("float16"))
 float32 = DType("float32", np.dtype("float32"))
 float64 = double = DType("float64", np.dtype("float64"))
-bfloat16 = DType("bfloat16", _bfloat16_np())
+bfloat16 = DType("bfloat16", np.dtype(ml_dtypes.bfloat16))
 int8 = DType("int8", np.dtype("int8"))
 int16 = DType("int16", np.dtype("int16"))
 int32 = DType("int32", np.dtype("int32"))
 int64 = DType("int64", np.dtype("int64"))
 uint8 = DType("uint8", np.dtype("uint8"))
+uint16 = DType("uint16", np.dtype("uint16"))
+uint32 = DType("uint32", np.dtype("uint32"))
+uint64 = DType("uint64", np.dtype("uint64"))
 bool = DType("bool", np.dtype("bool"))  # noqa: A001 - TF's name
 string = DType("string", np.dtype("object"))
 
-_ALL = [float16, float32, float64, bfloat16, int8, int16, int32, int64, uint8, bool, string]
+_ALL = [float16, float32, float64, bfloat16, int8, int16, int32, int64, uint8, uint16, uint32,
+        uint64, bool, string]  # fmt: skip
 _BY_NAME = {d.name: d for d in _ALL}
 _BY_NAME.update({"half": float16, "double": float64})
-_BY_NP = {d._np: d for d in _ALL if d._np is not None and d is not string}
+_BY_NP = {d._np: d for d in _ALL if d is not string}
 
 
 def as_dtype(value) -> DType:

@@ -10,7 +10,8 @@ from . import _dynamic as _dyn
 from . import _math as M
 from . import _tensor
 from ._composed import embedding_lookup, l2_normalize
-from ._tensor import Tensor, _execute, _op, convert_to_tensor
+from ._tensor import Tensor, _execute, _int_arg, _op, convert_to_tensor
+from ._tensor import errors as _errors
 
 __all__ = [
     "avg_pool2d", "batch_normalization", "bias_add", "conv1d", "conv2d", "conv2d_transpose",
@@ -99,7 +100,17 @@ def sigmoid_cross_entropy_with_logits(labels=None, logits=None, name=None):
 
 def _last_axis_op(op_type, logits, axis):
     x = convert_to_tensor(logits)
-    perm = A._swap_last(x, -1 if axis is None else axis)
+    if x.ndim == 0:
+        raise _errors.InvalidArgumentError(
+            f"logits must have >= 1 dimension, got [] (dtype {x.dtype.name}) [Op:{op_type}]"
+        )
+    axis = -1 if axis is None else _int_arg(axis)
+    if not -x.ndim <= axis < x.ndim:
+        raise _errors.InvalidArgumentError(
+            f"`dim` must be in the range [{-x.ndim}, {x.ndim}) where {x.ndim} is the number of "
+            f"dimensions in the input. Received: dim={axis} [Op:{op_type}]"
+        )
+    perm = A._swap_last(x, axis)
     if perm is None:
         return _op(op_type, [x])
     return A.transpose(_op(op_type, [A.transpose(x, perm)]), perm)
@@ -126,13 +137,22 @@ def softmax_cross_entropy_with_logits(labels, logits, axis=-1, name=None):
         else convert_to_tensor(labels, x.dtype)
     )
     lab = A.broadcast_to(lab, _dims_of(x)) if lab.shape != x.shape else lab
-    if x.ndim and int(axis) % x.ndim != x.ndim - 1:  # move the class axis last, keep the rest
-        axis = int(axis) % x.ndim
+    axis = _int_arg(axis)
+    if x.ndim and not -x.ndim <= axis < x.ndim:
+        raise _errors.InvalidArgumentError(
+            f"softmax_cross_entropy_with_logits: axis {axis} is out of range [{-x.ndim}, "
+            f"{x.ndim}) for logits of shape {x.shape} [Op:SoftmaxCrossEntropyWithLogits]"
+        )
+    if x.ndim and axis % x.ndim != x.ndim - 1:  # move the class axis last, keep the rest
+        axis %= x.ndim
         perm = [i for i in range(x.ndim) if i != axis] + [axis]
         x, lab = A.transpose(x, perm), A.transpose(lab, perm)
     dims = _dims_of(x)
     if not dims:
-        raise ValueError("softmax_cross_entropy_with_logits needs logits of rank >= 1")
+        raise _errors.InvalidArgumentError(
+            "softmax_cross_entropy_with_logits needs logits of rank >= 1, got a scalar of dtype "
+            f"{x.dtype.name} [Op:SoftmaxCrossEntropyWithLogits]"
+        )
     flat = [A.reshape(t, [_rows(dims), dims[-1]]) for t in (x, lab)]
     loss, _ = _execute("SoftmaxCrossEntropyWithLogits", flat, {})
     return A.reshape(loss, dims[:-1])
@@ -226,7 +246,16 @@ def conv2d(input, filters, strides, padding, data_format="NHWC", dilations=None,
     _nhwc(data_format)
     x = convert_to_tensor(input)
     f = convert_to_tensor(filters, x.dtype)
+    _nonempty_filter("Conv2D", x, f)
     return _op("Conv2D", [x, f], _conv_attrs(strides, padding, dilations))
+
+
+def _nonempty_filter(op_type, x, f):
+    if 0 in f.shape.as_list():
+        raise _errors.InvalidArgumentError(
+            "filter must not have zero elements (i.e. all dimensions must be non-zero), got "
+            f"filter shape {f.shape} for input shape {x.shape} ({x.dtype.name}) [Op:{op_type}]"
+        )
 
 
 def conv1d(input, filters, stride, padding, data_format="NWC", dilations=None, name=None):  # noqa: A002
@@ -234,6 +263,9 @@ def conv1d(input, filters, stride, padding, data_format="NWC", dilations=None, n
     _nhwc(data_format)
     x = convert_to_tensor(input)
     f = convert_to_tensor(filters, x.dtype)
+    for v, what in ((stride, "stride"), (dilations, "dilations")):
+        if v is not None and not isinstance(v, int) and len(v) not in (1, 3):
+            raise ValueError(f"conv1d: {what} must be an int or a list of 1 or 3 ints, got {v}")
     s = stride if isinstance(stride, int) else list(stride)[-2 if len(stride) == 3 else 0]
     d = 1 if dilations is None else dilations if isinstance(dilations, int) else list(dilations)[0]
     if not isinstance(padding, str):  # [[0, 0], [left, right], [0, 0]]
@@ -263,6 +295,7 @@ def depthwise_conv2d(
     _nhwc(data_format)
     x = convert_to_tensor(input)
     f = convert_to_tensor(filter, x.dtype)
+    _nonempty_filter("DepthwiseConv2dNative", x, f)
     return _op("DepthwiseConv2dNative", [x, f], _conv_attrs(strides, padding, dilations))
 
 
@@ -364,4 +397,5 @@ def dropout(x, rate, noise_shape=None, seed=None, name=None):
     else:
         shape = noise_shape if _tensor._tracing else A._dims(noise_shape)
     keep = M.greater_equal(_random.uniform(shape, dtype=x.dtype, seed=seed), rate)
-    return M.multiply(M.multiply(x, 1.0 / (1.0 - rate)), M.cast(keep, x.dtype))
+    # select, not a product with the mask: a dropped inf or nan is 0, as TF's
+    return A.where(keep, M.multiply(x, 1.0 / (1.0 - rate)), A.zeros_like(x))

@@ -1,0 +1,1044 @@
+"""AutoGraph: Python control flow in ``tf.function`` turned into ``cond`` / ``while_loop``.
+
+A function is converted once (cached per function object) by rewriting its source with
+``ast``, in four passes over the function body:
+
+1. ``break`` / ``continue`` become flag variables; the statements after them are guarded by
+   ``if not flag`` and a ``break`` adds ``not flag`` to the loop's test. A loop's ``else``
+   runs after the loop when no ``break`` happened.
+2. ``return`` inside a compound statement becomes ``ag__do_return`` / ``ag__retval``; the
+   statements after an ``if`` whose body returns move into its ``else`` (as TF does).
+3. A liveness analysis finds which names each statement must pass on.
+4. ``if`` / ``while`` / ``for`` become functions of the names they modify, handed to
+   ``if_stmt`` / ``while_stmt`` / ``for_stmt``; ``and`` / ``or`` / ``not`` / ``a if c else
+   b`` and calls go through ``and_`` / ``or_`` / ``not_`` / ``if_exp`` / ``converted_call``.
+
+At run time (which is trace time) those helpers run Python control flow when the condition
+is a Python value or an eager tensor, and build graph ops when it is a symbolic tensor.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import functools
+import inspect
+import itertools
+import logging
+import sys
+import textwrap
+import threading
+import types
+import weakref
+
+from . import _graph
+from . import dtypes as _dt
+from ._graph import GraphTensor
+from ._tensor import Tensor, convert_to_tensor
+from .nest import flatten, pack_sequence_as
+
+__all__ = ["ConversionError", "convert", "do_not_convert", "to_code"]
+
+_logger = logging.getLogger("tensorhouse")
+_PREFIX = "ag__"
+_DO_RETURN = "ag__do_return"
+_RETVAL = "ag__retval"
+_DNC = "_th_autograph_do_not_convert"
+
+
+class ConversionError(Exception):
+    """AutoGraph could not convert a function (TF's ``autograph.ConversionError``)."""
+
+
+# ==== runtime helpers ========================================================================
+
+
+class Undefined:
+    """The value of a name not yet assigned where a converted statement starts."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return f"Undefined({self.name!r})"
+
+
+def ld(scope, names):
+    """The current values of ``names`` in a ``locals()`` dict (``Undefined`` where unbound)."""
+    return tuple(scope[n] if n in scope else Undefined(n) for n in names)
+
+
+def undef(value):
+    """Is ``value`` a name left unassigned by a converted statement (then deleted again)?"""
+    return type(value) is Undefined
+
+
+def _symbolic(x):
+    if hasattr(x, "_th_read"):
+        x = x._th_read()
+    return type(x) is GraphTensor and _graph.current_graph() is not None
+
+
+def _read(x):
+    return x._th_read() if hasattr(x, "_th_read") else x
+
+
+def _logical(op, a, b):
+    from . import _math
+
+    return getattr(_math, op)(convert_to_tensor(_read(a)), convert_to_tensor(_read(b)))
+
+
+def and_(a, b_fn):
+    """``a and b``: ``logical_and`` when ``a`` is a tensor, else Python's lazy ``and``."""
+    if isinstance(_read(a), Tensor):
+        return _logical("logical_and", a, b_fn())
+    return a and b_fn()
+
+
+def or_(a, b_fn):
+    """``a or b``: ``logical_or`` when ``a`` is a tensor, else Python's lazy ``or``."""
+    if isinstance(_read(a), Tensor):
+        return _logical("logical_or", a, b_fn())
+    return a or b_fn()
+
+
+def not_(a):
+    """``not a``: ``logical_not`` on a tensor, else Python's ``not``."""
+    if isinstance(_read(a), Tensor):
+        from . import _math
+
+        return _math.logical_not(convert_to_tensor(_read(a)))
+    return not a
+
+
+def if_exp(pred, true_fn, false_fn, text):
+    """``a if pred else b``: a ``cond`` when ``pred`` is symbolic."""
+    if not _symbolic(pred):
+        return true_fn() if pred else false_fn()
+    out = if_stmt(pred, lambda: (true_fn(),), lambda: (false_fn(),), (), (text,))
+    return out[0]
+
+
+def _flat_tensors(value, name, where):
+    """One variable's value at the end of a branch as flat tensors (TF's errors otherwise)."""
+    if type(value) is Undefined:
+        raise ValueError(where[0])
+    if value is None:
+        raise ValueError(f"'{name}' is None at the end of {where[1]}.")
+    try:
+        return [convert_to_tensor(_read(v)) for v in flatten(value)]
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"'{name}' at the end of {where[1]} must be a tensor: {e}") from None
+
+
+def if_stmt(pred, true_fn, false_fn, init, names):
+    """An ``if`` statement: returns the values of ``names`` after it (``init`` on entry)."""
+    if not _symbolic(pred):
+        return true_fn(*init) if pred else false_fn(*init)
+    from ._function import cond
+
+    pred = convert_to_tensor(_read(pred))
+    if pred.dtype != _dt.bool:
+        from ._math import cast
+
+        pred = cast(pred, _dt.bool)
+    seen = {}
+
+    def branch(fn, label):
+        def run():
+            out = fn(*init)
+            flat, structs = [], []
+            for name, value in zip(names, out):
+                if name == _RETVAL:
+                    where = (f"the {label} branch must also have a return statement.",
+                             f"the {label} branch (the return value)")  # fmt: skip
+                else:
+                    where = (f"'{name}' must also be initialized in the {label} branch",
+                             f"the {label} branch")  # fmt: skip
+                ts = _flat_tensors(value, name, where)
+                if label == "else" and name in seen:
+                    for a, b in zip(seen[name], ts):
+                        if a.dtype != b.dtype:
+                            raise TypeError(
+                                f"'{name}' has dtype {a.dtype.name} in the main branch, but "
+                                f"dtype {b.dtype.name} in the else branch"
+                            )
+                seen[name] = ts
+                flat.extend(ts)
+                structs.append(value)
+            seen["__structs__" + label] = structs
+            return tuple(flat)
+
+        return run
+
+    outs = cond(pred, branch(true_fn, "main"), branch(false_fn, "else"))
+    structs = seen["__structs__main"]
+    result, it = [], iter(outs)
+    for s in structs:
+        n = len(flatten(s))
+        vals = [next(it) for _ in range(n)]
+        result.append(_unpack(s, vals))
+    return tuple(result)
+
+
+def _unpack(struct, vals):
+    if not isinstance(struct, list | tuple | dict):
+        return vals[0]
+    return pack_sequence_as(struct, vals)
+
+
+_PY_TO_TENSOR = (
+    "The condition of while loop started as non-Tensor, then changed to Tensor. This may "
+    "happen either because variables changed type, or when a break or return statement inside "
+    "the loop depends on a Tensor condition. In both cases, changing to a TF loop should "
+    "remove the error."
+)
+
+
+_RETURN_IN_LOOP = (
+    "a return statement cannot be placed inside this TensorFlow loop; this may happen if a "
+    "return statement depends on a static Python condition such as a hyperparameter"
+)
+
+
+def retval(value):
+    """The converted function's return value (None when it fell off its end)."""
+    return None if type(value) is Undefined else value
+
+
+def _fill_undefined(values, names, trial):
+    """Loop variables first set inside the loop start as zeros (as TF does): one throwaway
+    trace of the body, ``trial``, gives their dtypes and shapes."""
+    missing = [i for i, v in enumerate(values) if type(v) is Undefined and names[i] != _RETVAL]
+    if not missing:
+        return values
+    from . import _array
+    from ._function import _trace_branch
+
+    def run(*v):
+        out = trial(*v)
+        for i in missing:
+            if type(out[i]) is Undefined or out[i] is None:
+                raise ValueError(f"'{names[i]}' must be defined before the loop.")
+        return [out[i] for i in missing]
+
+    _, result = _trace_branch(run, tuple(values), "loop_trial")
+    values = list(values)
+    for i, r in zip(missing, result):
+        flat = []
+        for t in flatten(r):
+            t = convert_to_tensor(_read(t))
+            if None in t.shape:
+                raise ValueError(f"'{names[i]}' must be defined before the loop.")
+            flat.append(_array.zeros(t.shape, t.dtype))
+        values[i] = _unpack(r, flat)
+    return values
+
+
+def _loop_init(values, names):
+    """Loop variables as tensors of the current graph (TF's error for undefined ones)."""
+    g = _graph.current_graph()
+    out = []
+    for name, v in zip(names, values):
+        if type(v) is Undefined:
+            if name == _RETVAL:
+                raise NotImplementedError(_RETURN_IN_LOOP)
+            raise ValueError(f"'{name}' must be defined before the loop.")
+        if v is None:
+            raise ValueError(f"'{name}' may not be None before the loop.")
+        flat = [g._input(convert_to_tensor(_read(x))) for x in flatten(v)]
+        out.append(_unpack(v, flat))
+    return tuple(out)
+
+
+def _loop_check(names, before, after):
+    out = []
+    for name, b, a in zip(names, before, after):
+        if type(a) is Undefined or a is None:
+            raise ValueError(f"'{name}' must be defined at the end of the loop body.")
+        fb, fa = flatten(b), flatten(a)
+        if len(fb) != len(fa):
+            raise ValueError(f"'{name}' changes its structure in the loop: {b!r} vs {a!r}")
+        ts = []
+        for x, y in zip(fb, fa):
+            y = _read(y)
+            y = convert_to_tensor(y, x.dtype) if not isinstance(y, Tensor) else y
+            if y.dtype != x.dtype:
+                raise TypeError(
+                    f"'{name}' has dtype {x.dtype.name} before the loop, but dtype "
+                    f"{y.dtype.name} after one iteration"
+                )
+            if tuple(y.shape) != tuple(x.shape):
+                raise ValueError(
+                    f"'{name}' has shape {x.shape} before the loop, but shape {y.shape} after "
+                    "one iteration. Use tf.autograph.experimental.set_loop_options to set "
+                    "shape invariants."
+                )
+            ts.append(y)
+        out.append(_unpack(b, ts))
+    return tuple(out)
+
+
+def _bool_tensor(x):
+    x = convert_to_tensor(_read(x))
+    if x.dtype != _dt.bool:
+        from ._math import cast
+
+        x = cast(x, _dt.bool)
+    return x
+
+
+def while_stmt(test, body, init, names):
+    """A ``while`` statement over the loop variables ``names``."""
+    vals = tuple(init)
+    t = test(*vals)
+    if not _symbolic(t):
+        while t:
+            vals = body(*vals)
+            t = test(*vals)
+            if _symbolic(t):
+                raise NotImplementedError(_PY_TO_TENSOR)
+        return vals
+    from ._function import while_loop
+
+    start = _loop_init(_fill_undefined(vals, names, body), names)
+
+    def body_fn(*v):
+        return _loop_check(names, v, body(*v))
+
+    return tuple(while_loop(lambda *v: _bool_tensor(test(*v)), body_fn, start))
+
+
+class _SymbolicRange:
+    """``range`` / ``tf.range`` with a symbolic bound, as the iterable of a ``for`` loop."""
+
+    def __init__(self, start, limit, delta, dtype):
+        self.args = (start, limit, delta)
+        self.dtype = dtype
+
+
+def for_iter(f, args, kwargs):
+    """The iterable of a ``for``: ``range`` / ``tf.range`` with symbolic bounds stay lazy."""
+    from . import _array
+
+    if f is builtins.range or f is _array.range:
+        flat = list(args) + list(kwargs.values())
+        if any(_symbolic(a) for a in flat):
+            params = inspect.signature(_array.range).bind(*args, **kwargs)
+            params.apply_defaults()
+            a = params.arguments
+            start, limit = (0, a["start"]) if a["limit"] is None else (a["start"], a["limit"])
+            dtype = a["dtype"]
+            vals = [start, limit, a["delta"]]
+            if dtype is None:
+                tensors = [_read(v) for v in vals if isinstance(_read(v), Tensor)]
+                floats = any(isinstance(v, float) for v in vals)
+                dtype = _dt.float32 if floats else tensors[0].dtype
+            return _SymbolicRange(*vals, _dt.as_dtype(dtype))
+    return converted_call(f, args, kwargs)
+
+
+def for_stmt(iterable, body, init, names, extra_test=None, targets=()):
+    """A ``for`` statement: a ``while_loop`` over a symbolic tensor's first axis or a
+    symbolic range, a Python loop over anything else."""
+    vals = tuple(init)
+    if hasattr(iterable, "_th_read"):
+        iterable = iterable._th_read()
+    if not (type(iterable) is _SymbolicRange or _symbolic(iterable)):
+        for item in iterable:
+            if extra_test is not None:
+                t = extra_test(*vals)
+                if _symbolic(t):
+                    raise NotImplementedError(_PY_TO_TENSOR)
+                if not t:
+                    break
+            vals = body(item, *vals)
+        return vals
+    from . import _array, _math
+    from ._function import while_loop
+
+    if type(iterable) is _SymbolicRange:
+        start, limit, delta = (convert_to_tensor(_read(v), iterable.dtype) for v in iterable.args)
+
+        def more(i):
+            up = _math.logical_and(delta > 0, i < limit)
+            return _math.logical_or(up, _math.logical_and(delta < 0, i > limit))
+
+        def item_at(i):
+            return i, i + delta
+
+        first = start
+    else:
+        if iterable.shape.rank == 0:
+            raise TypeError("Cannot iterate over a scalar tensor.")
+        n = iterable.shape[0]
+        if n is None:
+            n = _array.shape(iterable)[0]
+
+        def more(i):
+            return i < n
+
+        def item_at(i):
+            return _array.gather(iterable, i), i + 1
+
+        first = convert_to_tensor(0)
+    vals = [
+        _zero_item(item_at, first) if n in targets and undef(v) else v
+        for n, v in zip(names, vals)
+    ]  # fmt: skip
+    trial = lambda *v: body(item_at(first)[0], *v)  # noqa: E731
+    start_vals = _loop_init(_fill_undefined(vals, names, trial), names)
+    g = _graph.current_graph()
+    index0 = g._input(convert_to_tensor(first))
+
+    def cond_fn(i, *v):
+        go = more(i)
+        if extra_test is not None:
+            go = _math.logical_and(go, _bool_tensor(extra_test(*v)))
+        return go
+
+    def body_fn(i, *v):
+        item, nxt = item_at(i)
+        return (nxt,) + _loop_check(names, v, body(item, *v))
+
+    out = while_loop(cond_fn, body_fn, (index0,) + start_vals)
+    return tuple(out[1:])
+
+
+def _zero_item(item_at, first):
+    """A zero of the loop's item type, for a loop target first assigned by the loop."""
+    from . import _array
+
+    return _array.zeros_like(item_at(first)[0])
+
+
+# ==== calls ==================================================================================
+
+_LIBRARY_ROOTS = ("tensorhouse", "numpy", "keras", "tensorflow", "_pytest", "pytest", "jax")
+
+
+def _is_library(f):
+    mod = getattr(f, "__module__", None) or ""
+    root = mod.split(".")[0]
+    if root.startswith(_LIBRARY_ROOTS) or root in sys.stdlib_module_names or root == "builtins":
+        return True
+    filename = f.__code__.co_filename
+    return "site-packages" in filename or "dist-packages" in filename
+
+
+def converted_call(f, args, kwargs=None):
+    """Call ``f`` from converted code: user Python functions are converted first."""
+    kwargs = kwargs or {}
+    target = _convertible(f)
+    if target is not None:
+        return target(*args, **kwargs)
+    return f(*args, **kwargs)
+
+
+def _convertible(f):
+    """The converted form of ``f`` when it is user code AutoGraph converts, else None."""
+    from ._function import Function
+
+    if isinstance(f, Function):
+        if not getattr(f, "_autograph", True):
+            return None
+        return convert(f.python_function)
+    if isinstance(f, types.MethodType) and isinstance(f.__func__, types.FunctionType):
+        conv = _convert_function(f.__func__)
+        return None if conv is None else types.MethodType(conv, f.__self__)
+    if isinstance(f, types.FunctionType):
+        return _convert_function(f)
+    return None
+
+
+def convert(f):
+    """``f`` converted (or ``f`` itself where it cannot or must not be)."""
+    if isinstance(f, functools.partial):
+        inner = convert(f.func)
+        if inner is f.func:
+            return f
+        return functools.partial(inner, *f.args, **f.keywords)
+    if isinstance(f, types.MethodType):
+        conv = _convert_function(f.__func__)
+        return f if conv is None else types.MethodType(conv, f.__self__)
+    if isinstance(f, types.FunctionType):
+        conv = _convert_function(f)
+        return f if conv is None else conv
+    return f
+
+
+_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_code_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # code -> converted code
+
+
+def _convert_function(f):
+    if getattr(f, _DNC, False) or _is_library(f):
+        return None
+    try:
+        return _cache[f]
+    except KeyError:
+        pass
+    code = _code_cache.get(f.__code__, False)
+    if code is False:
+        try:
+            code = _compile(f)
+        except (OSError, TypeError, SyntaxError, _Unsupported):
+            code = None  # no source, or a form AutoGraph leaves alone: run it as written
+        except Exception as e:  # as TF: warn, and run the function as written
+            _logger.warning(
+                "AutoGraph could not transform %s and will run it as-is. Cause: %s: %s",
+                f,
+                type(e).__name__,
+                e,
+            )
+            code = None
+        _code_cache[f.__code__] = code
+    conv = None
+    if code is not None:
+        cells = dict(zip(f.__code__.co_freevars, f.__closure__ or ()))
+        module = sys.modules[__name__]
+        closure = tuple(
+            types.CellType(module) if n == "ag__" else cells[n] for n in code.co_freevars
+        )
+        conv = types.FunctionType(code, f.__globals__, f.__name__, f.__defaults__, closure)
+        conv.__kwdefaults__ = f.__kwdefaults__
+        conv.__qualname__ = f.__qualname__
+        conv.__module__ = f.__module__
+        conv.__doc__ = f.__doc__
+    _cache[f] = conv
+    return conv
+
+
+class _Unsupported(Exception):
+    pass
+
+
+def _parse(f):
+    """The function's FunctionDef (decorators dropped) and its source's first line."""
+    if not isinstance(f, types.FunctionType):
+        raise ConversionError(
+            f"converting {f!r}: Cannot apply autograph to a function that doesn't expose a "
+            "__code__ object."
+        )
+    if f.__name__ == "<lambda>":
+        raise _Unsupported("lambda")
+    lines, first = inspect.getsourcelines(f.__code__)
+    tree = ast.parse(textwrap.dedent("".join(lines)))
+    node = tree.body[0]
+    if not isinstance(node, ast.FunctionDef) or node.name != f.__name__:
+        raise _Unsupported("source does not start with the function")
+    for n in _walk_scope(node.body):
+        if isinstance(n, ast.Yield | ast.YieldFrom | ast.Await):
+            raise _Unsupported("generator")
+    node.decorator_list = []
+    ast.increment_lineno(tree, first - 1)
+    return node
+
+
+def _compile(f):
+    node = _transform(_parse(f))
+    # defaults and annotations come from ``f`` itself: the factory cannot evaluate them
+    node.returns = None
+    node.args.defaults = []
+    node.args.kw_defaults = [None] * len(node.args.kwonlyargs)
+    args = node.args
+    for a in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]:
+        if a is not None:
+            a.annotation = None
+    freevars = [n for n in f.__code__.co_freevars if n != "__class__"]
+    inits = [_assign(n, ast.Constant(None)) for n in ["ag__", *freevars]]
+    if "__class__" in f.__code__.co_freevars:
+        holder = _node(ast.ClassDef, name="ag__K", bases=[], keywords=[], body=[node],
+                       decorator_list=[])  # fmt: skip
+        ret = ast.Return(ast.Attribute(_name("ag__K"), node.name, ast.Load()))
+        body = [*inits, holder, ret]
+    else:
+        body = [*inits, node, ast.Return(_name(node.name))]
+    factory = _node(ast.FunctionDef, name="ag__factory", args=_args([]), body=body,
+                    decorator_list=[], returns=None)  # fmt: skip
+    module = ast.Module(body=[factory], type_ignores=[])
+    ast.fix_missing_locations(module)
+    filename = inspect.getsourcefile(f) or "<autograph>"
+    ns: dict = {}
+    exec(compile(module, filename, "exec"), ns)  # our own generated code
+    return ns["ag__factory"]().__code__
+
+
+def to_code(f):
+    """The converted source of ``f`` as a string."""
+    if hasattr(f, "python_function"):
+        f = f.python_function
+    if isinstance(f, functools.partial):
+        f = f.func
+    if isinstance(f, types.MethodType):
+        f = f.__func__
+    try:
+        node = _transform(_parse(f))
+    except (OSError, TypeError, SyntaxError, _Unsupported) as e:
+        raise ConversionError(f"converting {f!r}: {type(e).__name__}: {e}") from None
+    return ast.unparse(ast.fix_missing_locations(node)) + "\n"
+
+
+def do_not_convert(func=None):
+    """TF's ``tf.autograph.experimental.do_not_convert``: run ``func`` as written."""
+    if func is None:
+        return do_not_convert
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        return func(*args, **kwargs)
+
+    setattr(wrapper, _DNC, True)
+    return wrapper
+
+
+# ==== AST helpers ============================================================================
+
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.ListComp,
+           ast.SetComp, ast.DictComp, ast.GeneratorExp)  # fmt: skip
+_LOOPS = (ast.While, ast.For)
+
+
+def _walk_scope(nodes, stop=_SCOPES):
+    """Every node under ``nodes`` without entering nested scopes (or the ``stop`` types)."""
+    todo = list(nodes)
+    while todo:
+        n = todo.pop()
+        yield n
+        if isinstance(n, stop):
+            continue
+        todo.extend(ast.iter_child_nodes(n))
+
+
+def _node(cls, **fields):
+    if "type_params" in cls._fields:  # Python 3.12+
+        fields["type_params"] = []
+    return cls(**fields)
+
+
+def _name(n, ctx=None):
+    return ast.Name(n, ctx or ast.Load())
+
+
+def _assign(n, value):
+    return ast.Assign(targets=[_name(n, ast.Store())], value=value)
+
+
+def _ag(attr):
+    return ast.Attribute(_name("ag__"), attr, ast.Load())
+
+
+def _call(attr, *args):
+    return ast.Call(_ag(attr), list(args), [])
+
+
+def _args(names):
+    return ast.arguments(posonlyargs=[], args=[ast.arg(n) for n in names], vararg=None,
+                         kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])  # fmt: skip
+
+
+def _lambda(expr):
+    return ast.Lambda(_args([]), expr)
+
+
+def _tuple(names, ctx=None):
+    return ast.Tuple([_name(n, ctx) for n in names], ctx or ast.Load())
+
+
+def _not(name):
+    return ast.UnaryOp(ast.Not(), _name(name))
+
+
+def _guard(flag, body):
+    return ast.If(test=_not(flag), body=body, orelse=[])
+
+
+def _stored(nodes):
+    """Names assigned (or deleted) under ``nodes``, nested scopes' own names excluded."""
+    out = set()
+    for n in _walk_scope(nodes):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store | ast.Del):
+            out.add(n.id)
+        elif isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            out.add(n.name)
+        elif isinstance(n, ast.alias):
+            out.add((n.asname or n.name).split(".")[0])
+    return out
+
+
+def _loaded(nodes):
+    """Names read under ``nodes``, nested scopes included (a conservative use set)."""
+    return {
+        n.id
+        for root in nodes
+        for n in ast.walk(root)
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+    }
+
+
+# ---- pass 1: break / continue ----------------------------------------------------------------
+
+_counter = itertools.count(1)
+
+
+def _has(stmt, kinds):
+    """Does ``stmt`` hold a ``kinds`` statement of this loop (or function, for Return)?"""
+    stop = _SCOPES if kinds is ast.Return else _SCOPES + _LOOPS
+    if isinstance(stmt, kinds):
+        return True
+    if isinstance(stmt, stop):
+        return False
+    return any(isinstance(n, kinds) for n in _walk_scope(list(ast.iter_child_nodes(stmt)), stop))
+
+
+def _lower_jump(stmts, kind, flag):
+    """Replace ``kind`` (Break / Continue) of the current loop with ``flag = True``."""
+    out = []
+    for i, s in enumerate(stmts):
+        if isinstance(s, kind):
+            out.append(_assign(flag, ast.Constant(True)))
+            return out
+        if not _has(s, kind):
+            out.append(s)
+            continue
+        for field in ("body", "orelse", "finalbody"):
+            if isinstance(s, ast.If | ast.With | ast.Try) and hasattr(s, field):
+                setattr(s, field, _lower_jump(getattr(s, field), kind, flag))
+        if isinstance(s, ast.Try):
+            for h in s.handlers:
+                h.body = _lower_jump(h.body, kind, flag)
+        out.append(s)
+        rest = stmts[i + 1 :]
+        if rest:
+            out.append(_guard(flag, _lower_jump(rest, kind, flag)))
+        return out
+    return out
+
+
+def _lower_loops(stmts):
+    """Pass 1 over a block (inner loops first)."""
+    out = []
+    for s in stmts:
+        for field in ("body", "orelse", "finalbody"):
+            if hasattr(s, field) and not isinstance(s, _SCOPES):
+                setattr(s, field, _lower_loops(getattr(s, field)))
+        if isinstance(s, ast.Try):
+            for h in s.handlers:
+                h.body = _lower_loops(h.body)
+        if not isinstance(s, _LOOPS):
+            out.append(s)
+            continue
+        k = next(_counter)
+        orelse, s.orelse = s.orelse, []
+        s._ag_extra = []
+        broke = any(_has(b, ast.Break) for b in s.body)
+        if any(_has(b, ast.Continue) for b in s.body):
+            flag = f"ag__continue_{k}"
+            s.body = [_assign(flag, ast.Constant(False)), *_lower_jump(s.body, ast.Continue, flag)]
+        if broke:
+            flag = f"ag__break_{k}"
+            s.body = _lower_jump(s.body, ast.Break, flag)
+            s._ag_extra.append(flag)
+            out.append(_assign(flag, ast.Constant(False)))
+        out.append(s)
+        if orelse:
+            out.extend([_guard(flag, orelse)] if broke else orelse)
+    return out
+
+
+# ---- pass 2: return ----------------------------------------------------------------------------
+
+
+def _returns(stmts):
+    """Does this block return on every path?"""
+    for s in stmts:
+        if isinstance(s, ast.Return):
+            return True
+        if isinstance(s, ast.If) and _returns(s.body) and _returns(s.orelse):
+            return True
+    return False
+
+
+def _lower_returns(stmts):
+    out = []
+    for i, s in enumerate(stmts):
+        rest = stmts[i + 1 :]
+        if isinstance(s, ast.Return):
+            value = s.value if s.value is not None else ast.Constant(None)
+            out += [_assign(_DO_RETURN, ast.Constant(True)), _assign(_RETVAL, value)]
+            return out
+        if not _has(s, ast.Return):
+            out.append(s)
+            continue
+        if isinstance(s, ast.If):
+            body_ret, else_ret = _returns(s.body), _returns(s.orelse)
+            out.append(s)
+            if body_ret != else_ret:  # what follows runs only on the branch that goes on
+                s.body = _lower_returns(s.body if body_ret else s.body + rest)
+                s.orelse = _lower_returns(s.orelse if else_ret else s.orelse + rest)
+                return out
+            s.body, s.orelse = _lower_returns(s.body), _lower_returns(s.orelse)
+            if body_ret:
+                return out
+        else:
+            for field in ("body", "orelse", "finalbody"):
+                if hasattr(s, field):
+                    setattr(s, field, _lower_returns(getattr(s, field)))
+            if isinstance(s, ast.Try):
+                for h in s.handlers:
+                    h.body = _lower_returns(h.body)
+            if isinstance(s, _LOOPS):
+                s._ag_extra.append(_DO_RETURN)
+            out.append(s)
+        if rest:
+            out.append(_guard(_DO_RETURN, _lower_returns(rest)))
+        return out
+    return out
+
+
+# ---- pass 3: liveness --------------------------------------------------------------------------
+
+
+def _live_block(stmts, live):
+    for s in reversed(stmts):
+        live = _live_stmt(s, live)
+    return live
+
+
+def _live_stmt(s, live):
+    live = set(live)
+    if isinstance(s, ast.If):
+        s._ag_live_out = live
+        return _loaded([s.test]) | _live_block(s.body, live) | _live_block(s.orelse, live)
+    if isinstance(s, _LOOPS):
+        s._ag_live_out = live
+        if isinstance(s, ast.While):
+            entry, targets = _loaded([s.test]), set()
+        else:
+            entry, targets = set(), _stored([s.target])
+        head = live | entry
+        while True:
+            new = live | entry | (_live_block(s.body, head) - targets)
+            if new <= head:
+                break
+            head |= new
+        s._ag_live_head = head
+        return head | (_loaded([s.iter]) if isinstance(s, ast.For) else set())
+    if isinstance(s, ast.Return):
+        return _loaded([s.value]) if s.value is not None else set()
+    if isinstance(s, ast.With | ast.Try):
+        inner = set(live)
+        for field in ("finalbody", "orelse"):
+            inner |= _live_block(getattr(s, field, []), live)
+        for h in getattr(s, "handlers", []):
+            inner |= _live_block(h.body, live)
+        inner |= _live_block(s.body, inner)
+        return inner | _loaded(getattr(s, "items", []))
+    if isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return (live - {s.name}) | _loaded([s])
+    defs = _stored([s])
+    uses = _loaded([s])
+    if isinstance(s, ast.AugAssign) and isinstance(s.target, ast.Name):
+        uses.add(s.target.id)
+    return (live - defs) | uses
+
+
+# ---- pass 4: control flow into functions -------------------------------------------------------
+
+
+def _live_after(node, attr="_ag_live_out"):
+    """A statement's live names (all names, for a statement the analysis did not reach)."""
+    live = getattr(node, attr, None)
+    return _ALL if live is None else live
+
+
+class _All:
+    def __contains__(self, name):
+        return True
+
+    def __or__(self, other):
+        return self
+
+    __ror__ = __or__
+
+
+_ALL = _All()
+
+
+class _Converter(ast.NodeTransformer):
+    def __init__(self, declared):
+        self.declared = declared  # names declared global / nonlocal: never passed around
+
+    def _names(self, names):
+        return sorted(n for n in names if n not in self.declared)
+
+    def _def(self, name, params, body, result):
+        decls = []
+        if self.declared:
+            g = [n for n, kind in self.declared.items() if kind == "global"]
+            nl = [n for n, kind in self.declared.items() if kind == "nonlocal"]
+            decls += [ast.Global(g)] if g else []
+            decls += [ast.Nonlocal(nl)] if nl else []
+        body = decls + (body or []) + [ast.Return(result)]
+        return _node(ast.FunctionDef, name=name, args=_args(params), body=body,
+                     decorator_list=[], returns=None)  # fmt: skip
+
+    def _finish(self, outs, call):
+        if not outs:
+            return [ast.Expr(call)]
+        stmts = [ast.Assign(targets=[_tuple(outs, ast.Store())], value=call)]
+        for n in outs:
+            if n.startswith(_PREFIX):
+                continue
+            stmts.append(ast.If(test=_call("undef", _name(n)),
+                                body=[ast.Delete([_name(n, ast.Del())])], orelse=[]))  # fmt: skip
+        return stmts
+
+    def visit_FunctionDef(self, node):
+        return node  # nested functions are converted when called
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+    visit_ClassDef = visit_FunctionDef
+
+    def visit_Lambda(self, node):
+        return node
+
+    def visit_If(self, node):
+        modified = self._names(_stored(node.body + node.orelse))
+        outs = [n for n in modified if n in _live_after(node)]
+        self.generic_visit(node)
+        k = next(_counter)
+        t, f = f"ag__if_true_{k}", f"ag__if_false_{k}"
+        call = _call("if_stmt", node.test, _name(t), _name(f),
+                     _call("ld", ast.Call(_name("locals"), [], []), _strs(modified)),
+                     _strs(outs))  # fmt: skip
+        return [
+            self._def(t, modified, node.body, _tuple(outs)),
+            self._def(f, modified, node.orelse, _tuple(outs)),
+            *self._finish(outs, call),
+        ]
+
+    def visit_While(self, node):
+        modified = self._names(_stored(node.body))
+        keep = _live_after(node, "_ag_live_head") | _live_after(node)
+        loop = [n for n in modified if n in keep]
+        extra = node._ag_extra
+        self.generic_visit(node)
+        k = next(_counter)
+        test = node.test
+        for flag in reversed(extra):
+            test = _call("and_", _call("not_", _name(flag)), _lambda(test))
+        t, b = f"ag__test_{k}", f"ag__body_{k}"
+        call = _call("while_stmt", _name(t), _name(b),
+                     _call("ld", ast.Call(_name("locals"), [], []), _strs(loop)),
+                     _strs(loop))  # fmt: skip
+        return [
+            self._def(t, loop, [], test),
+            self._def(b, loop, node.body, _tuple(loop)),
+            *self._finish(loop, call),
+        ]
+
+    def visit_For(self, node):
+        targets = self._names(_stored([node.target]))
+        modified = self._names(_stored(node.body) | set(targets))
+        keep = _live_after(node, "_ag_live_head") | _live_after(node)
+        loop = [n for n in modified if n in keep]
+        extra = node._ag_extra
+        self.generic_visit(node)
+        k = next(_counter)
+        b, e = f"ag__body_{k}", f"ag__extra_{k}"
+        it = node.iter
+        if isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute):
+            if it.func.attr == "converted_call" and isinstance(it.func.value, ast.Name):
+                it.func = _ag("for_iter")
+        body = [ast.Assign(targets=[node.target], value=_name("ag__item"))] + node.body
+        stmts = [self._def(b, ["ag__item", *loop], body, _tuple(loop))]
+        args = [it, _name(b), _call("ld", ast.Call(_name("locals"), [], []), _strs(loop)),
+                _strs(loop)]  # fmt: skip
+        keywords = [ast.keyword("targets", _strs(targets))]
+        if extra:
+            test = _call("not_", _name(extra[0]))
+            for flag in extra[1:]:
+                test = _call("and_", test, _lambda(_call("not_", _name(flag))))
+            stmts.append(self._def(e, loop, [], test))
+            keywords.append(ast.keyword("extra_test", _name(e)))
+        return stmts + self._finish(loop, ast.Call(_ag("for_stmt"), args, keywords))
+
+    def visit_BoolOp(self, node):
+        self.generic_visit(node)
+        fn = "and_" if isinstance(node.op, ast.And) else "or_"
+        out = node.values[-1]
+        for v in reversed(node.values[:-1]):
+            out = _call(fn, v, _lambda(out))
+        return out
+
+    def visit_UnaryOp(self, node):
+        self.generic_visit(node)
+        if isinstance(node.op, ast.Not):
+            return _call("not_", node.operand)
+        return node
+
+    def visit_IfExp(self, node):
+        text = ast.unparse(node.test)
+        self.generic_visit(node)
+        return _call("if_exp", node.test, _lambda(node.body), _lambda(node.orelse),
+                     ast.Constant(text))  # fmt: skip
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        if isinstance(node.func, ast.Name) and node.func.id in _NOT_CALLS:
+            return node
+        f = node.func
+        if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == "ag__":
+            return node
+        args = ast.Tuple(node.args, ast.Load())
+        kw = ast.Dict([k.arg and ast.Constant(k.arg) for k in node.keywords],
+                      [k.value for k in node.keywords])  # fmt: skip
+        return ast.Call(_ag("converted_call"), [node.func, args, kw], [])
+
+
+_NOT_CALLS = {"super", "locals", "globals", "vars", "eval", "exec", "dir", "print", "isinstance",
+              "len", "type", "hasattr", "getattr", "setattr"}  # fmt: skip
+
+
+def _strs(names):
+    return ast.Tuple([ast.Constant(n) for n in names], ast.Load())
+
+
+_lock = threading.Lock()
+
+
+def _transform(node):
+    """The four passes on one FunctionDef (changed in place and returned)."""
+    global _counter
+    with _lock:
+        _counter = itertools.count(1)  # the generated names are the same on each conversion
+        return _passes(node)
+
+
+def _passes(node):
+    body = _lower_loops(node.body)
+    nested = any(_has(s, ast.Return) for s in body if not isinstance(s, ast.Return))
+    if nested:
+        body = [
+            _assign(_DO_RETURN, ast.Constant(False)),
+            _assign(_RETVAL, _call("Undefined", ast.Constant(_RETVAL))),
+            *_lower_returns(body),
+            ast.Return(_call("retval", _name(_RETVAL))),
+        ]
+    _live_block(body, set())
+    declared = {}
+    for n in _walk_scope(body):
+        if isinstance(n, ast.Global | ast.Nonlocal):
+            for name in n.names:
+                declared[name] = "global" if isinstance(n, ast.Global) else "nonlocal"
+    conv = _Converter(declared)
+    node.body = [out for s in body for out in _as_list(conv.visit(s))]
+    return node
+
+
+def _as_list(x):
+    return x if isinstance(x, list) else [x]

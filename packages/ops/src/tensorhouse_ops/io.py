@@ -1,0 +1,232 @@
+"""``tf.io``: record files (``TFRecordWriter``), ``Example`` parsing and whole-file reads.
+
+Parsing runs on the host, on the serialized bytes, as TF's CPU kernel does: eagerly on eager
+tensors, element by element when ``tf.data``'s ``map`` calls it, and inside a traced function
+through ``numpy_function`` where the ops layer has it (its outputs get the static shapes TF gives).
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from . import _example
+from . import _gfile as gfile
+from ._csv import CsvDecoder
+from ._dynamic import _symbolic
+from ._function import TensorSpec
+from ._records import TFRecordOptions, TFRecordWriter, read_records
+from ._tensor import Tensor, constant, convert_to_tensor
+from .dtypes import as_dtype
+
+__all__ = [
+    "FixedLenFeature",
+    "FixedLenSequenceFeature",
+    "TFRecordOptions",
+    "TFRecordWriter",
+    "VarLenFeature",
+    "csv_decoder",
+    "decode_csv",
+    "gfile",
+    "parse_example",
+    "parse_single_example",
+    "parse_tensor",
+    "read_file",
+    "read_records",
+    "serialize_tensor",
+    "write_file",
+]
+
+FixedLenFeature = _example.FixedLenFeature
+FixedLenSequenceFeature = _example.FixedLenSequenceFeature
+VarLenFeature = _example.VarLenFeature
+
+
+def _dtype_name(dtype) -> str:
+    return as_dtype(dtype).name
+
+
+def _host_strings(x) -> np.ndarray:
+    """A string value (tensor, bytes, str, nested list) as an object array of ``bytes``."""
+    a = np.array(x.numpy() if isinstance(x, Tensor) else x, dtype=object)
+    flat = a.reshape(-1)
+    for i, v in enumerate(flat):
+        flat[i] = v.encode("utf-8") if isinstance(v, str) else bytes(v)
+    return a
+
+
+def _to_tensors(parsed):
+    out = {}
+    for key, value in parsed.items():
+        if isinstance(value, _example.SparseTensor):
+            out[key] = _example.SparseTensor(*(constant(v) for v in value))
+        else:
+            out[key] = constant(value)
+    return out
+
+
+def _static_shapes(configs, batched):
+    """The shapes TF gives the outputs in a trace (None: unknown)."""
+    lead = [None] if batched else []
+    shapes = {}
+    for key, (cfg, _) in configs.items():
+        if isinstance(cfg, VarLenFeature):
+            rank = 1 + len(lead)
+            shapes[key] = ([None, rank], [None], [rank])
+        elif isinstance(cfg, FixedLenFeature):
+            shapes[key] = [*lead, *(int(d) for d in cfg.shape)]
+        else:
+            shapes[key] = [*lead, None, *(int(d) for d in cfg.shape)]
+    return shapes
+
+
+def _traced_parse(serialized, configs, names, batched):
+    import tensorhouse_ops
+
+    numpy_function = getattr(tensorhouse_ops, "numpy_function", None)
+    if numpy_function is None:
+        raise TypeError(
+            "tf.io.parse_example runs on the serialized bytes on the host: call it eagerly or in "
+            "tf.data.Dataset.map; inside tf.function it needs tf.numpy_function, which this "
+            f"tensorhouse_ops does not have (received the symbolic {serialized!r})"
+        )
+    shapes = _static_shapes(configs, batched)
+    keys = list(configs)
+    tout = []
+    for key in keys:
+        cfg, dt = configs[key]
+        if isinstance(cfg, VarLenFeature):
+            dtypes = ("int64", dt, "int64")
+            tout += [TensorSpec(s, d) for s, d in zip(shapes[key], dtypes)]
+        else:
+            tout.append(TensorSpec(shapes[key], dt))
+
+    def host(values):
+        parsed = _example.parse_examples(_host_strings(values).reshape(-1), configs, names, batched)
+        flat = []
+        for key in keys:
+            v = parsed[key]
+            flat += list(v) if isinstance(v, _example.SparseTensor) else [v]
+        return flat
+
+    flat = list(numpy_function(host, [serialized], tout, stateful=False))
+    out = {}
+    for key in keys:
+        if isinstance(configs[key][0], VarLenFeature):
+            out[key] = _example.SparseTensor(*flat[:3])
+            del flat[:3]
+        else:
+            out[key] = flat.pop(0)
+    return out
+
+
+def _parse(serialized, features, names, batched):
+    configs = _example.check_features(features, _dtype_name)
+    if _symbolic(serialized):
+        rank = serialized.shape.rank
+        if not batched and rank != 0:
+            raise ValueError("Input serialized must be a scalar")
+        return _traced_parse(serialized, configs, names, batched and rank != 0)
+    serialized = _host_strings(serialized)
+    if not batched and serialized.ndim != 0:
+        raise ValueError("Input serialized must be a scalar")
+    batched = batched and serialized.ndim > 0
+    name_list = None if names is None else [n.decode() for n in _host_strings(names).reshape(-1)]
+    rows = serialized.reshape(-1)
+    return _to_tensors(_example.parse_examples(rows, configs, name_list, batched))
+
+
+def parse_single_example(serialized, features, example_names=None, name=None):
+    """One serialized ``Example`` (a scalar string) parsed to a dict of tensors (a
+    ``SparseTensor`` of indices, values, dense_shape for a ``VarLenFeature``)."""
+    return _parse(serialized, features, example_names, batched=False)
+
+
+def parse_example(serialized, features, example_names=None, name=None):
+    """A vector of serialized ``Example``s parsed to a dict of batched tensors."""
+    return _parse(serialized, features, example_names, batched=True)
+
+
+def read_file(filename, name=None):
+    """The whole contents of ``filename`` as a scalar string tensor."""
+    from tensorhouse_kernels.runtime import errors
+
+    path = _host_strings(filename).reshape(-1)[0].decode("utf-8")
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        raise errors.NotFoundError(None, None, f"{path}; No such file or directory") from None
+    return convert_to_tensor(np.asarray(data, dtype=object))
+
+
+def write_file(filename, contents, name=None):
+    """Write ``contents`` (a scalar string) to ``filename``, creating its directories."""
+    path = _host_strings(filename).reshape(-1)[0].decode("utf-8")
+    data = _host_strings(contents).reshape(-1)[0]
+    parent = os.path.dirname(path)
+    if parent:
+        os.makedirs(parent, exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+def serialize_tensor(tensor, name=None):
+    """``tensor`` as a scalar string: TF's serialized ``TensorProto``."""
+    if _symbolic(tensor):
+        import tensorhouse_ops
+
+        dtype = tensor.dtype.name
+        return tensorhouse_ops.numpy_function(
+            lambda a: np.asarray(_example.serialize_array(np.asarray(a), dtype), dtype=object),
+            [tensor], TensorSpec([], "string"), stateful=False,
+        )  # fmt: skip
+    t = convert_to_tensor(tensor)
+    a = _host_strings(t) if t.dtype.name == "string" else np.asarray(t.numpy())
+    return constant(np.asarray(_example.serialize_array(a, t.dtype.name), dtype=object))
+
+
+def parse_tensor(serialized, out_type, name=None):
+    """The tensor of a serialized ``TensorProto`` (``serialize_tensor``'s output); its type must
+    be ``out_type``."""
+    if _symbolic(serialized):
+        raise TypeError(
+            "tf.io.parse_tensor gives a tensor of unknown rank, which a traced function here "
+            f"cannot hold: call it eagerly or in tf.data.Dataset.map (received {serialized!r})"
+        )
+    data = _host_strings(serialized).reshape(-1)[0]
+    return constant(_example.parse_array(data, _dtype_name(out_type)))
+
+
+def csv_decoder(record_defaults, field_delim=",", use_quote_delim=True, na_value="",
+                select_cols=None, exclude_cols=None):  # fmt: skip
+    """A host-side decoder of CSV records (``decode(line_bytes)`` gives a tuple of NumPy
+    scalars; ``types`` their dtypes), with ``decode_csv``'s rules: what tf.data's
+    ``CsvDataset`` reads files with."""
+    return CsvDecoder(record_defaults, field_delim, use_quote_delim, na_value, select_cols,
+                      exclude_cols)  # fmt: skip
+
+
+def decode_csv(records, record_defaults, field_delim=",", use_quote_delim=True, name=None,
+               na_value="", select_cols=None):  # fmt: skip
+    """CSV records (a string tensor of any shape) to one tensor per column, each of the
+    records' shape, typed by ``record_defaults`` (one-element defaults, or empty: required)."""
+    decoder = CsvDecoder(record_defaults, field_delim, use_quote_delim, na_value, select_cols)
+
+    def host(lines):
+        lines = _host_strings(lines)
+        rows = [decoder.decode(line, i) for i, line in enumerate(lines.reshape(-1))]
+        cols = []
+        for j, dt in enumerate(decoder.types):
+            col = np.empty(len(rows), dtype=object if dt == "string" else dt)
+            col[:] = [r[j][()] for r in rows]
+            cols.append(col.reshape(lines.shape))
+        return cols
+
+    if _symbolic(records):
+        import tensorhouse_ops
+
+        tout = [TensorSpec(records.shape, dt) for dt in decoder.types]
+        return list(tensorhouse_ops.numpy_function(host, [records], tout, stateful=False))
+    return [constant(c) for c in host(records)]
