@@ -191,3 +191,21 @@ def test_flatten():
 def test_unknown_kwargs_are_rejected():
     with pytest.raises(TypeError, match="unitz"):
         layers.Dense(2, unitz=3)
+
+
+def test_dropout_drops_inf_and_nan_to_zero_eager_and_traced():
+    """Dropout selects (as TF's ``tf.nn.dropout``): a dropped inf or nan is 0, never nan; a kept
+    one is scaled by 1 / (1 - rate)."""
+    x = ops.constant(np.array([np.inf, np.nan, 1.0, -np.inf] * 64, np.float32))
+    layer = layers.Dropout(0.5, seed=3)
+    traced = ops.function(lambda t: layers.Dropout(0.5, seed=3)(t, training=True))
+    for out in (layer(x, training=True).numpy(), traced(x).numpy()):
+        dropped = out == 0.0
+        assert 0 < dropped.sum() < out.size
+        kept = ~dropped
+        src = x.numpy()
+        np.testing.assert_array_equal(
+            out[kept & np.isfinite(src)], src[kept & np.isfinite(src)] * 2
+        )
+        assert np.isnan(out[kept & np.isnan(src)]).all()  # a kept nan stays nan
+        assert not np.isnan(out[~np.isnan(src)]).any()  # no nan from a dropped inf

@@ -10,13 +10,17 @@ import numpy as _np
 from tensorhouse_ops import *  # noqa: F403
 from tensorhouse_ops import Tensor, Variable, convert_to_tensor, maximum, minimum
 from tensorhouse_ops import __all__ as _ops_all
+from tensorhouse_ops import autograph as autograph
 from tensorhouse_ops import config as config
 from tensorhouse_ops import dtypes as dtypes
 from tensorhouse_ops import errors as errors
+from tensorhouse_ops import io as io
 from tensorhouse_ops import linalg as linalg
 from tensorhouse_ops import math as math
 from tensorhouse_ops import nn as nn
 from tensorhouse_ops import random as random
+from tensorhouse_ops import summary as summary
+from tensorhouse_ops import train as train
 
 __all__ = sorted(set(_ops_all) - {"__version__"}) + [
     "clip",

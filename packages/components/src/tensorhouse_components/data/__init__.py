@@ -4,7 +4,7 @@ constants."""
 from . import experimental
 from ._dataset import AUTOTUNE, INFINITE_CARDINALITY, UNKNOWN_CARDINALITY, Dataset, DatasetSpec
 from ._options import Options, ThreadingOptions
-from ._readers import TextLineDataset
+from ._readers import TextLineDataset, TFRecordDataset
 
 __all__ = [
     "AUTOTUNE",
@@ -13,6 +13,7 @@ __all__ = [
     "Dataset",
     "DatasetSpec",
     "Options",
+    "TFRecordDataset",
     "TextLineDataset",
     "ThreadingOptions",
     "experimental",

@@ -211,8 +211,9 @@ class Dataset:
         return OwnedIterator(self)
 
     def as_numpy_iterator(self):
-        """The elements as NumPy values: arrays, NumPy scalars, ``bytes`` for strings."""
-        return _numpy(self._host_iter())
+        """The elements as NumPy values: arrays, NumPy scalars, ``bytes`` for strings (safe to
+        share between threads, as ``iter``'s)."""
+        return _LockedIterator(_numpy(self._host_iter()))
 
     # ---- constructors -------------------------------------------------------------------
     @staticmethod
@@ -1139,6 +1140,20 @@ class Dataset:
 
         return self._derive(it, self._cardinality, lambda: self.element_spec, "Cache")
 
+    def save(self, path, compression=None, shard_func=None, checkpoint_args=None):
+        """Write the dataset's elements under the directory ``path`` (``Dataset.load`` reads
+        them back); ``compression`` is None, ``"GZIP"`` or ``"ZLIB"``."""
+        from ._save import save
+
+        save(self, path, compression, shard_func, checkpoint_args)
+
+    @staticmethod
+    def load(path, element_spec=None, compression=None, reader_func=None):
+        """The dataset ``save`` wrote under ``path``, with its element spec and cardinality."""
+        from ._save import load
+
+        return load(path, element_spec, compression, reader_func)
+
     def prefetch(self, buffer_size, name=None):
         """Produce up to ``buffer_size`` elements ahead, on a background thread."""
         buffer_size = int(buffer_size)
@@ -1163,11 +1178,13 @@ class Dataset:
 
 
 class OwnedIterator:
-    """An iterator over a dataset's elements as tensors; dropping it stops its threads."""
+    """An iterator over a dataset's elements as tensors; dropping it stops its threads. Safe to
+    share between threads: each ``next`` takes the next element, none is lost or repeated."""
 
     def __init__(self, dataset):
         self._dataset = dataset
         self._elements = _tensors(dataset._host_iter())
+        self._lock = threading.Lock()
 
     @property
     def element_spec(self):
@@ -1178,18 +1195,40 @@ class OwnedIterator:
         return self
 
     def __next__(self):
-        return next(self._elements)
+        with self._lock:
+            return next(self._elements)
 
     def get_next(self):
         """The next element; ``OutOfRangeError`` at the end."""
         try:
-            return next(self._elements)
+            return self.__next__()
         except StopIteration:
             raise errors.OutOfRangeError(None, None, "End of sequence") from None
 
     def close(self):
         """Stop the iteration now, ending its threads."""
-        self._elements.close()
+        with self._lock:
+            self._elements.close()
+
+
+class _LockedIterator:
+    """A generator behind a lock, so several threads may call ``next`` on it."""
+
+    def __init__(self, elements):
+        self._elements = elements
+        self._lock = threading.Lock()
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        with self._lock:
+            return next(self._elements)
+
+    def close(self):
+        """Stop the iteration now, ending its threads."""
+        with self._lock:
+            self._elements.close()
 
 
 class _Counter:

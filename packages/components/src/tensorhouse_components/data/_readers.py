@@ -1,4 +1,5 @@
-"""File sources: ``list_files``'s glob and ``TextLineDataset`` (plain, GZIP or ZLIB files)."""
+"""File sources: ``list_files``'s glob, ``TextLineDataset`` and ``TFRecordDataset`` (plain,
+GZIP or ZLIB files)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,12 @@ import zlib
 import numpy as np
 
 from tensorhouse_ops import TensorSpec, errors
+from tensorhouse_ops import io as tf_io
 
 from . import _structure as st
 from ._dataset import _UNK, Dataset
 
-__all__ = ["TextLineDataset", "matching_files"]
+__all__ = ["TFRecordDataset", "TextLineDataset", "matching_files"]
 
 
 def _names(x) -> list[str]:
@@ -86,3 +88,60 @@ class TextLineDataset(Dataset):
 
     def __repr__(self):
         return f"<TextLineDatasetV2 element_spec={self.element_spec!r}>"
+
+
+def _record_compression(compression_type) -> str:
+    """TF's reader option: ``"ZLIB"``, ``"GZIP"``, anything else reads uncompressed."""
+    if isinstance(compression_type, str | bytes):
+        kind = (
+            compression_type.decode() if isinstance(compression_type, bytes) else compression_type
+        )
+    else:
+        kind = _names(compression_type)[0] if compression_type is not None else ""
+    return kind if kind in ("ZLIB", "GZIP") else ""
+
+
+def _records(path, kind, buffer_size):
+    for record in tf_io.read_records(path, kind, buffer_size):
+        yield np.asarray(record, dtype=object)
+
+
+class TFRecordDataset(Dataset):
+    """``tf.data.TFRecordDataset``: the records of one or more TFRecord files as scalar strings,
+    file after file, or ``num_parallel_reads`` files interleaved record by record (read on that
+    many threads, in a deterministic order unless the options say otherwise)."""
+
+    def __init__(self, filenames, compression_type=None, buffer_size=None,
+                 num_parallel_reads=None, name=None):  # fmt: skip
+        kind = _record_compression(compression_type)
+        files = _names(filenames)
+        size = None if buffer_size is None else int(buffer_size) or None
+        if num_parallel_reads is None:
+
+            def it(ctx):
+                for path in files:
+                    yield from _records(path, kind, size)
+
+        else:
+            reads = int(num_parallel_reads)
+            if reads == 0 or reads < -1:
+                raise errors.InvalidArgumentError(
+                    None, None,
+                    f"num_parallel_reads must be positive or AUTOTUNE. Received: {reads}",
+                )  # fmt: skip
+
+            def one_file(path):
+                name = st.to_numpy(st.to_host(path)).decode("utf-8")
+                return Dataset(lambda ctx: _records(name, kind, size), _UNK, _SPEC, "TFRecord")
+
+            cycle = None if reads == -1 else reads
+            files_ds = Dataset.from_tensor_slices(np.asarray(files, dtype=object).reshape(-1))
+            it = files_ds.interleave(one_file, cycle, 1, num_parallel_calls=reads)._make_iter
+
+        super().__init__(it, _UNK, _SPEC, "TFRecord")
+
+    def __repr__(self):
+        return f"<TFRecordDatasetV2 element_spec={self.element_spec!r}>"
+
+
+_SPEC = TensorSpec([], "string")

@@ -4,6 +4,8 @@ their ``TensorSpec``s."""
 
 from __future__ import annotations
 
+import collections
+
 import numpy as np
 
 from tensorhouse_ops import Tensor, TensorShape, TensorSpec, Variable, constant, convert_to_tensor
@@ -21,12 +23,19 @@ def _rebuild(like, values):
     return tuple(values)
 
 
+def _dict_like(like, items):
+    """A dict of ``items`` of ``like``'s kind (an ``OrderedDict`` stays one)."""
+    return (
+        collections.OrderedDict(items) if isinstance(like, collections.OrderedDict) else dict(items)
+    )
+
+
 def map_structure(fn, x):
     """``fn`` on every leaf, keeping tuples, namedtuples and dicts (in their key order)."""
     if isinstance(x, tuple):
         return _rebuild(x, [map_structure(fn, v) for v in x])
     if isinstance(x, dict):
-        return {k: map_structure(fn, v) for k, v in x.items()}
+        return _dict_like(x, ((k, map_structure(fn, v)) for k, v in x.items()))
     return fn(x)
 
 
@@ -48,7 +57,7 @@ def pack(structure, flat):
             return _rebuild(s, [build(v) for v in s])
         if isinstance(s, dict):
             built = {k: build(s[k]) for k in sorted(s)}
-            return {k: built[k] for k in s}
+            return _dict_like(s, ((k, built[k]) for k in s))
         return next(it)
 
     return build(structure)
@@ -60,7 +69,7 @@ def zip_map(fn, structures):
     if isinstance(first, tuple):
         return _rebuild(first, [zip_map(fn, [s[i] for s in structures]) for i in range(len(first))])
     if isinstance(first, dict):
-        return {k: zip_map(fn, [s[k] for s in structures]) for k in first}
+        return _dict_like(first, ((k, zip_map(fn, [s[k] for s in structures])) for k in first))
     return fn(structures)
 
 

@@ -1,15 +1,18 @@
 """``tf.data.experimental``: the older names TF keeps for some of ``Dataset``'s members."""
 
+from ._csv import CsvDataset, make_csv_dataset
 from ._dataset import AUTOTUNE, INFINITE_CARDINALITY, UNKNOWN_CARDINALITY, Dataset
 from ._options import ThreadingOptions
 
 __all__ = [
     "AUTOTUNE",
+    "CsvDataset",
     "INFINITE_CARDINALITY",
     "UNKNOWN_CARDINALITY",
     "ThreadingOptions",
     "cardinality",
     "choose_from_datasets",
+    "make_csv_dataset",
     "sample_from_datasets",
 ]
 

@@ -10,6 +10,8 @@ from ._convolutional import (
     Conv1DTranspose,
     Conv2D,
     Conv2DTranspose,
+    Conv3D,
+    Conv3DTranspose,
     DepthwiseConv1D,
     DepthwiseConv2D,
     SeparableConv1D,
@@ -78,6 +80,7 @@ from ._reshaping import (
     Reshape,
     UpSampling1D,
     UpSampling2D,
+    UpSampling3D,
     ZeroPadding1D,
     ZeroPadding2D,
     ZeroPadding3D,
@@ -109,15 +112,16 @@ _LAYERS = (
     Activation, Dense, Dropout, EinsumDense, Embedding, Flatten, Identity, InputLayer, Lambda,
     Masking,
     # convolutional and pooling
-    Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose, DepthwiseConv1D, DepthwiseConv2D,
-    SeparableConv1D, SeparableConv2D, AveragePooling1D, AveragePooling2D, AveragePooling3D,
+    Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose, Conv3D, Conv3DTranspose,
+    DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D, SeparableConv2D, AveragePooling1D,
+    AveragePooling2D, AveragePooling3D,
     GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAveragePooling3D, GlobalMaxPooling1D,
     GlobalMaxPooling2D, GlobalMaxPooling3D, MaxPooling1D, MaxPooling2D, MaxPooling3D,
     # normalization
     BatchNormalization, GroupNormalization, LayerNormalization, UnitNormalization,
     # reshaping
     Cropping1D, Cropping2D, Cropping3D, Permute, RepeatVector, Reshape, UpSampling1D,
-    UpSampling2D, ZeroPadding1D, ZeroPadding2D, ZeroPadding3D,
+    UpSampling2D, UpSampling3D, ZeroPadding1D, ZeroPadding2D, ZeroPadding3D,
     # merging
     Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract,
     # activations
@@ -137,8 +141,9 @@ _LAYERS = (
 )  # fmt: skip
 
 # Keras's other names for the same classes (Conv2D = Convolution2D, MaxPool2D, ...).
-Convolution1D, Convolution2D = Conv1D, Conv2D
+Convolution1D, Convolution2D, Convolution3D = Conv1D, Conv2D, Conv3D
 Convolution1DTranspose, Convolution2DTranspose = Conv1DTranspose, Conv2DTranspose
+Convolution3DTranspose = Conv3DTranspose
 SeparableConvolution1D, SeparableConvolution2D = SeparableConv1D, SeparableConv2D
 MaxPool1D, MaxPool2D, MaxPool3D = MaxPooling1D, MaxPooling2D, MaxPooling3D
 AvgPool1D, AvgPool2D, AvgPool3D = AveragePooling1D, AveragePooling2D, AveragePooling3D
@@ -148,7 +153,8 @@ GlobalAvgPool1D, GlobalAvgPool2D = GlobalAveragePooling1D, GlobalAveragePooling2
 GlobalAvgPool3D = GlobalAveragePooling3D
 _ALIASES = (
     "AvgPool1D", "AvgPool2D", "AvgPool3D", "Convolution1D", "Convolution1DTranspose",
-    "Convolution2D", "Convolution2DTranspose", "GlobalAvgPool1D", "GlobalAvgPool2D",
+    "Convolution2D", "Convolution2DTranspose", "Convolution3D", "Convolution3DTranspose",
+    "GlobalAvgPool1D", "GlobalAvgPool2D",
     "GlobalAvgPool3D", "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPool3D", "MaxPool1D",
     "MaxPool2D", "MaxPool3D", "SeparableConvolution1D", "SeparableConvolution2D",
 )  # fmt: skip

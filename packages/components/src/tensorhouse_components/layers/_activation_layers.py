@@ -6,7 +6,7 @@ import warnings
 
 from tensorhouse_ops import cast, convert_to_tensor, exp, greater, math, nn, where
 
-from .. import initializers, regularizers
+from .. import constraints, initializers, regularizers
 from ._args import initializer, regularizer_config
 from ._layer import Layer
 
@@ -105,7 +105,7 @@ class PReLU(_Elementwise):
         super().__init__(**kwargs)
         self.alpha_initializer = initializer(alpha_initializer)
         self.alpha_regularizer = regularizers.get(alpha_regularizer)
-        self.alpha_constraint = alpha_constraint
+        self.alpha_constraint = constraints.get(alpha_constraint)
         if shared_axes is None:
             self.shared_axes = None
         elif isinstance(shared_axes, list | tuple):
@@ -143,7 +143,7 @@ class PReLU(_Elementwise):
             **super().get_config(),
             "alpha_initializer": initializers.serialize(self.alpha_initializer),
             "alpha_regularizer": regularizer_config(self.alpha_regularizer),
-            "alpha_constraint": self.alpha_constraint,
+            "alpha_constraint": constraints.serialize(self.alpha_constraint),
             "shared_axes": self.shared_axes,
         }
 

@@ -16,7 +16,6 @@ import numpy as np
 from tensorhouse_ops import (
     Tensor,
     Variable,
-    cast,
     constant,
     convert_to_tensor,
     exp,
@@ -31,9 +30,11 @@ from tensorhouse_ops import (
     repeat,
     tanh,
     where,
+    zeros_like,
 )
 
-from .. import _naming, initializers, regularizers
+from .. import _naming, constraints, initializers, regularizers
+from .._masks import get_keras_mask, set_keras_mask
 from ._args import check_rate, dynamic_shape, einsum, initializer, regularizer_config
 from ._core_extra import EinsumDense
 from ._layer import Layer
@@ -65,8 +66,8 @@ def _dropout(x, rate, generator=None):
         u = random.uniform(shape, dtype=x.dtype)
     else:
         u = generator.uniform(shape, dtype=x.dtype)
-    keep = cast(greater_equal(u, rate), x.dtype)
-    return x * keep / (1.0 - rate)
+    keep = greater_equal(u, rate)  # a select: a dropped inf or nan becomes 0
+    return where(keep, x / (1.0 - rate), zeros_like(x))
 
 
 def attend(
@@ -311,8 +312,8 @@ class _HeadsAttention(_SeededDropout, Layer):
         self.kernel_regularizer = regularizers.get(kwargs_init["kernel_regularizer"])
         self.bias_regularizer = regularizers.get(kwargs_init["bias_regularizer"])
         self.activity_regularizer = regularizers.get(kwargs_init["activity_regularizer"])
-        self.kernel_constraint = kwargs_init["kernel_constraint"]
-        self.bias_constraint = kwargs_init["bias_constraint"]
+        self.kernel_constraint = constraints.get(kwargs_init["kernel_constraint"])
+        self.bias_constraint = constraints.get(kwargs_init["bias_constraint"])
         self.supports_masking = True
         self._shapes = None
 
@@ -334,8 +335,8 @@ class _HeadsAttention(_SeededDropout, Layer):
             "kernel_regularizer": regularizer_config(self.kernel_regularizer),
             "bias_regularizer": regularizer_config(self.bias_regularizer),
             "activity_regularizer": regularizer_config(self.activity_regularizer),
-            "kernel_constraint": self.kernel_constraint,
-            "bias_constraint": self.bias_constraint,
+            "kernel_constraint": constraints.serialize(self.kernel_constraint),
+            "bias_constraint": constraints.serialize(self.bias_constraint),
             "seed": self.seed,
         }
 
@@ -381,6 +382,11 @@ class _HeadsAttention(_SeededDropout, Layer):
         attention_mask=None, return_attention_scores=False, training=None,
         use_causal_mask=False,
     ):  # fmt: skip
+        # As Keras: the masks the tensors carry are handled here (the query's Keras mask, not
+        # a given ``query_mask``, masks the queries) and removed from them.
+        query_mask = get_keras_mask(query)
+        for x in (query, value, key):
+            set_keras_mask(x, None)
         value = self._convert_input(value)
         key = value if key is None else self._convert_input(key)
         mask = self._attention_mask(

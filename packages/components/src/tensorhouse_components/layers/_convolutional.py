@@ -1,9 +1,12 @@
-"""Convolution layers: ``Conv1D`` / ``Conv2D``, their transposes, depthwise and separable.
+"""Convolution layers: ``Conv1D`` / ``Conv2D`` / ``Conv3D``, their transposes, depthwise and
+separable, and ``Conv3DTranspose``.
 
 Every layer runs on the ops layer's NHWC 2-D kernels: channels-first inputs are transposed to
-channels-last and back, and 1-D inputs get a height of one. Keras's weight names, shapes and
-order, constructor defaults and config keys. The ops layer has no 3-D convolution, so there is
-no ``Conv3D``.
+channels-last and back, and 1-D inputs get a height of one. The ops layer has no 3-D
+convolution, so ``Conv3D`` is composed: a sum over the kernel's depth taps of 2-D convolutions
+of strided depth slices (batch and output depth merged into one batch axis); its transpose
+spreads the input by the strides and runs that with the flipped kernel. Keras's weight
+names, shapes and order, constructor defaults and config keys.
 """
 
 from __future__ import annotations
@@ -21,13 +24,15 @@ from tensorhouse_ops import (
     transpose,
 )  # fmt: skip
 
-from .. import _serialization, activations, initializers, regularizers
+from .. import activations, constraints, initializers, regularizers
 from . import _args as A
 from . import _conv_utils as U
+from ._args import dynamic_shape
 from ._layer import Layer
 
 __all__ = [
-    "Conv1D", "Conv1DTranspose", "Conv2D", "Conv2DTranspose", "DepthwiseConv1D",
+    "Conv1D", "Conv1DTranspose", "Conv2D", "Conv2DTranspose", "Conv3D", "Conv3DTranspose",
+    "DepthwiseConv1D",
     "DepthwiseConv2D", "SeparableConv1D", "SeparableConv2D",
 ]  # fmt: skip
 
@@ -39,24 +44,6 @@ def _positive(value, name):
             f"Received {name}={value}."
         )
     return value
-
-
-def _constraint(value, name):
-    """A constraint is a callable applied to the weight after each optimizer update."""
-    if value is None or callable(value):
-        return value
-    raise ValueError(
-        f"Could not interpret constraint identifier for `{name}`: {value!r}; expected None or "
-        "a callable"
-    )
-
-
-def _serialize_constraint(value):
-    if value is None:
-        return None
-    if hasattr(value, "get_config"):
-        return _serialization.serialize(value, "keras.constraints")
-    return getattr(value, "__name__", value)
 
 
 def _serialize_regularizer(value):
@@ -99,6 +86,68 @@ def _transpose_by_conv(x, kernel, out_hw, strides, padding, dilations):
     return nn.conv2d(spread, flipped, [1, 1, 1, 1], "VALID", dilations=list(dilations))
 
 
+def _conv2d_groups(x, kernel, strides, padding, dilations, groups):
+    """``nn.conv2d`` of NHWC ``x``, the channels split into ``groups``."""
+    if groups == 1:
+        return nn.conv2d(x, kernel, strides, padding, dilations=dilations)
+    pairs = zip(split(x, groups, axis=3), split(kernel, groups, axis=3))
+    return concat([nn.conv2d(a, k, strides, padding, dilations=dilations) for a, k in pairs], 3)
+
+
+def _conv3d(x, kernel, strides, padding, dilations, groups=1):
+    """NDHWC ``x`` convolved with a DHWIO ``kernel``, composed of 2-D convolutions: each depth
+    tap ``kd`` convolves (batch and output depth merged) the depth slices it meets."""
+    depth = x.shape.as_list()[1]
+    k_d, s_d, d_d = kernel.shape.as_list()[0], strides[0], dilations[0]
+    span = (k_d - 1) * d_d + 1
+    if padding == "same":
+        out_d = -(-depth // s_d)
+        total = max((out_d - 1) * s_d + span - depth, 0)
+        x = pad(x, [[0, 0], [total // 2, total - total // 2], [0, 0], [0, 0], [0, 0]])
+    else:
+        out_d = (depth - span) // s_d + 1
+    _, _, h, w, c = dynamic_shape(x)
+    args = (list(strides[1:]), padding.upper(), list(dilations[1:]), groups)
+    total = None
+    for kd in range(k_d):
+        start = kd * d_d
+        taps = x[:, start : start + (out_d - 1) * s_d + 1 : s_d]
+        y = _conv2d_groups(reshape(taps, [-1, h, w, c]), kernel[kd], *args)
+        total = y if total is None else total + y
+    _, h_out, w_out, f = dynamic_shape(total)
+    return reshape(total, [-1, out_d, h_out, w_out, f])
+
+
+def _conv3d_transpose(x, kernel, out_dhw, strides, padding, dilations):
+    """The 3-D transposed convolution of NDHWC ``x`` (kernel ``(*k, filters, in)``): ``x``
+    spread out with zeros by the strides, padded or cropped to the ``out_dhw`` window, then a
+    stride-1 valid ``_conv3d`` with the flipped kernel."""
+    spatial = x.shape.as_list()[1:4]
+    spread = x
+    for axis, s in enumerate(strides, start=1):
+        if s > 1:
+            dims = dynamic_shape(spread)
+            spread = expand_dims(spread, axis + 1)
+            paddings = [[0, 0]] * len(dims) + [[0, 0]]
+            paddings[axis + 1] = [0, s - 1]
+            spread = pad(spread, paddings)
+            dims[axis] = dims[axis] * s
+            spread = reshape(spread, [-1, *dims[1:]])
+    cuts, pads = [slice(None)], [[0, 0]]
+    for n, s, k, d, out in zip(spatial, strides, kernel.shape.as_list()[:3], dilations, out_dhw):
+        span = (k - 1) * d + 1
+        before = 0
+        if padding == "same":
+            before = max((-(-out // s) - 1) * s + span - out, 0) // 2
+        lo = span - 1 - before
+        hi = out + span - 1 - lo - n * s
+        cuts.append(slice(max(-lo, 0), n * s - max(-hi, 0)))
+        pads.append([max(lo, 0), max(hi, 0)])
+    spread = pad(spread[tuple(cuts)], [*pads, [0, 0]])
+    flipped = transpose(reverse(kernel, [0, 1, 2]), [0, 1, 2, 4, 3])
+    return _conv3d(spread, flipped, (1, 1, 1), "valid", dilations)
+
+
 class _BaseConv(Layer):
     """What every convolution shares: arguments, input checks, bias, activation, config."""
 
@@ -133,7 +182,7 @@ class _BaseConv(Layer):
         self.bias_initializer = initializers.get(bias_initializer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
         self.activity_regularizer = regularizers.get(activity_regularizer)
-        self.bias_constraint = _constraint(bias_constraint, "bias_constraint")
+        self.bias_constraint = constraints.get(bias_constraint)
         self.bias = None
 
     def _check_strides_and_dilation(self):
@@ -244,7 +293,7 @@ class _BaseConv(Layer):
             "bias_initializer": initializers.serialize(self.bias_initializer),
             "bias_regularizer": _serialize_regularizer(self.bias_regularizer),
             "activity_regularizer": _serialize_regularizer(self.activity_regularizer),
-            "bias_constraint": _serialize_constraint(self.bias_constraint),
+            "bias_constraint": constraints.serialize(self.bias_constraint),
         }
 
 
@@ -290,7 +339,7 @@ class _Conv(_BaseConv):
         self._check_strides_and_dilation()
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.kernel_constraint = _constraint(kernel_constraint, "kernel_constraint")
+        self.kernel_constraint = constraints.get(kernel_constraint)
         self.kernel = None
 
     def _output_channels(self, input_shape):
@@ -317,6 +366,10 @@ class _Conv(_BaseConv):
 
     def call(self, inputs):
         x = self._prepare(inputs)
+        if self.rank == 3:
+            y = _conv3d(x, self.kernel, self.strides, self.padding, self.dilation_rate,
+                        self.groups)  # fmt: skip
+            return self._finish(y)
         padding = self.padding.upper()
         if padding == "CAUSAL":  # left-pad the time axis, then a valid convolution
             left = self.dilation_rate[0] * (self.kernel_size[0] - 1)
@@ -344,7 +397,7 @@ class _Conv(_BaseConv):
             **self._tail_config(),
             "kernel_initializer": initializers.serialize(self.kernel_initializer),
             "kernel_regularizer": _serialize_regularizer(self.kernel_regularizer),
-            "kernel_constraint": _serialize_constraint(self.kernel_constraint),
+            "kernel_constraint": constraints.serialize(self.kernel_constraint),
             **self._bias_config(),
         }
 
@@ -367,6 +420,28 @@ class Conv2D(_Conv):
         padding="valid",
         data_format=None,
         dilation_rate=(1, 1),
+        groups=1,
+        **kwargs,
+    ):
+        super().__init__(
+            filters, kernel_size, strides=strides, padding=padding, data_format=data_format,
+            dilation_rate=dilation_rate, groups=groups, **kwargs,
+        )  # fmt: skip
+
+
+class Conv3D(_Conv):
+    """3-D convolution over ``(batch, depth, height, width, channels)`` (composed of 2-D ones)."""
+
+    rank = 3
+
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        strides=(1, 1, 1),
+        padding="valid",
+        data_format=None,
+        dilation_rate=(1, 1, 1),
         groups=1,
         **kwargs,
     ):
@@ -420,7 +495,7 @@ class _ConvTranspose(_BaseConv):
         self._check_strides_and_dilation()
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.kernel_constraint = _constraint(kernel_constraint, "kernel_constraint")
+        self.kernel_constraint = constraints.get(kernel_constraint)
         self.kernel = None
 
     def _output_channels(self, input_shape):
@@ -456,6 +531,10 @@ class _ConvTranspose(_BaseConv):
                 f"{type(self).__name__} needs known spatial dimensions to compute its output "
                 f"shape. Received: inputs.shape={tuple(inputs.shape)}"
             )
+        if self.rank == 3:
+            y = _conv3d_transpose(x, self.kernel, spatial, self.strides, self.padding,
+                                  self.dilation_rate)  # fmt: skip
+            return self._finish(y)
         args = (self._kernel_2d(self.kernel), self._window_2d(spatial),
                 self._window_2d(self.strides), self.padding.upper(),
                 self._window_2d(self.dilation_rate))  # fmt: skip
@@ -480,7 +559,7 @@ class _ConvTranspose(_BaseConv):
             **self._tail_config(),
             "kernel_initializer": initializers.serialize(self.kernel_initializer),
             "kernel_regularizer": _serialize_regularizer(self.kernel_regularizer),
-            "kernel_constraint": _serialize_constraint(self.kernel_constraint),
+            "kernel_constraint": constraints.serialize(self.kernel_constraint),
             **self._bias_config(),
         }
 
@@ -503,6 +582,30 @@ class Conv2DTranspose(_ConvTranspose):
         output_padding=None,
         data_format=None,
         dilation_rate=(1, 1),
+        **kwargs,
+    ):
+        super().__init__(
+            filters, kernel_size, strides=strides, padding=padding,
+            output_padding=output_padding, data_format=data_format,
+            dilation_rate=dilation_rate, **kwargs,
+        )  # fmt: skip
+
+
+class Conv3DTranspose(_ConvTranspose):
+    """3-D transposed convolution over ``(batch, depth, height, width, channels)`` (composed of
+    2-D convolutions)."""
+
+    rank = 3
+
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        strides=(1, 1, 1),
+        padding="valid",
+        data_format=None,
+        output_padding=None,
+        dilation_rate=(1, 1, 1),
         **kwargs,
     ):
         super().__init__(
@@ -552,7 +655,7 @@ class _DepthwiseConv(_DepthwiseBase):
         self.depth_multiplier = _positive(depth_multiplier, "depth_multiplier")
         self.depthwise_initializer = initializers.get(depthwise_initializer)
         self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
-        self.depthwise_constraint = _constraint(depthwise_constraint, "depthwise_constraint")
+        self.depthwise_constraint = constraints.get(depthwise_constraint)
         self.kernel = None
 
     def _output_channels(self, input_shape):
@@ -583,7 +686,7 @@ class _DepthwiseConv(_DepthwiseBase):
             **self._tail_config(),
             "depthwise_initializer": initializers.serialize(self.depthwise_initializer),
             "depthwise_regularizer": _serialize_regularizer(self.depthwise_regularizer),
-            "depthwise_constraint": _serialize_constraint(self.depthwise_constraint),
+            "depthwise_constraint": constraints.serialize(self.depthwise_constraint),
             **self._bias_config(),
         }
 
@@ -651,8 +754,8 @@ class _SeparableConv(_DepthwiseBase):
         self.pointwise_initializer = initializers.get(pointwise_initializer)
         self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
         self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
-        self.depthwise_constraint = _constraint(depthwise_constraint, "depthwise_constraint")
-        self.pointwise_constraint = _constraint(pointwise_constraint, "pointwise_constraint")
+        self.depthwise_constraint = constraints.get(depthwise_constraint)
+        self.pointwise_constraint = constraints.get(pointwise_constraint)
         self.depthwise_kernel = None
         self.pointwise_kernel = None
 
@@ -695,8 +798,8 @@ class _SeparableConv(_DepthwiseBase):
             "pointwise_initializer": initializers.serialize(self.pointwise_initializer),
             "depthwise_regularizer": _serialize_regularizer(self.depthwise_regularizer),
             "pointwise_regularizer": _serialize_regularizer(self.pointwise_regularizer),
-            "depthwise_constraint": _serialize_constraint(self.depthwise_constraint),
-            "pointwise_constraint": _serialize_constraint(self.pointwise_constraint),
+            "depthwise_constraint": constraints.serialize(self.depthwise_constraint),
+            "pointwise_constraint": constraints.serialize(self.pointwise_constraint),
             **self._bias_config(),
         }
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math as _pymath
 
-from tensorhouse_ops import cast, math, matmul, random, reshape
+from tensorhouse_ops import cast, math, matmul, random, reshape, where, zeros_like
 
-from .. import activations, initializers, regularizers
+from .. import activations, constraints, initializers, regularizers
 from ._args import dynamic_shape, prod
 from ._layer import Layer
 
@@ -24,6 +24,8 @@ class Dense(Layer):
     is the one contracted (Keras's rule).
     """
 
+    supports_masking = True
+
     def __init__(
         self,
         units,
@@ -33,6 +35,8 @@ class Dense(Layer):
         bias_initializer="zeros",
         kernel_regularizer=None,
         bias_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -48,6 +52,8 @@ class Dense(Layer):
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.kernel = None
         self.bias = None
 
@@ -62,6 +68,7 @@ class Dense(Layer):
             shape=(input_dim, self.units),
             initializer=self.kernel_initializer,
             regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
             name="kernel",
         )
         if self.use_bias:
@@ -69,6 +76,7 @@ class Dense(Layer):
                 shape=(self.units,),
                 initializer=self.bias_initializer,
                 regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
                 name="bias",
             )
         self.built = True
@@ -99,11 +107,15 @@ class Dense(Layer):
             "bias_initializer": initializers.serialize(self.bias_initializer),
             "kernel_regularizer": _serialize_or_none(regularizers, self.kernel_regularizer),
             "bias_regularizer": _serialize_or_none(regularizers, self.bias_regularizer),
+            "kernel_constraint": constraints.serialize(self.kernel_constraint),
+            "bias_constraint": constraints.serialize(self.bias_constraint),
         }
 
 
 class Activation(Layer):
     """Applies an activation function: ``Activation("relu")``."""
+
+    supports_masking = True
 
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
@@ -121,6 +133,8 @@ class Activation(Layer):
 
 class Dropout(Layer):
     """Zeroes a fraction ``rate`` of the inputs while training, scaling the rest by 1/(1-rate)."""
+
+    supports_masking = True
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
@@ -145,8 +159,8 @@ class Dropout(Layer):
         seed = None if self.seed is None else self.seed + self._calls
         self._calls += 1
         u = random.uniform(dims, dtype=inputs.dtype, seed=seed)
-        keep = cast(math.greater_equal(u, self.rate), inputs.dtype)
-        return inputs * keep / (1.0 - self.rate)
+        keep = math.greater_equal(u, self.rate)  # a select: a dropped inf or nan becomes 0
+        return where(keep, inputs / (1.0 - self.rate), zeros_like(inputs))
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)

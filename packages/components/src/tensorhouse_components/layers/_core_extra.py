@@ -8,7 +8,7 @@ import re
 from tensorhouse_ops import cast, gather, not_equal, reduce_any
 from tensorhouse_ops.nest import map_structure
 
-from .. import _serialization, activations, initializers, regularizers
+from .. import _serialization, activations, constraints, initializers, regularizers
 from ._args import einsum, initializer, per_batch, regularizer_config
 from ._layer import Layer
 
@@ -60,7 +60,7 @@ class Embedding(Layer):
         self.output_dim = _positive_int(output_dim, "output_dim")
         self.embeddings_initializer = initializer(embeddings_initializer)
         self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
-        self.embeddings_constraint = embeddings_constraint
+        self.embeddings_constraint = constraints.get(embeddings_constraint)
         self.activity_regularizer = regularizers.get(activity_regularizer)
         self.mask_zero = bool(mask_zero)
         self.supports_masking = self.mask_zero
@@ -108,7 +108,7 @@ class Embedding(Layer):
             "embeddings_initializer": initializers.serialize(self.embeddings_initializer),
             "embeddings_regularizer": regularizer_config(self.embeddings_regularizer),
             "activity_regularizer": regularizer_config(self.activity_regularizer),
-            "embeddings_constraint": self.embeddings_constraint,
+            "embeddings_constraint": constraints.serialize(self.embeddings_constraint),
             "mask_zero": self.mask_zero,
             "quantization_config": None,
         }
@@ -385,8 +385,8 @@ class EinsumDense(Layer):
         self.bias_initializer = initializer(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = kernel_constraint
-        self.bias_constraint = bias_constraint
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.activity_regularizer = regularizers.get(activity_regularizer)
         self.kernel = None
         self.bias = None
@@ -437,7 +437,7 @@ class EinsumDense(Layer):
             "kernel_regularizer": regularizer_config(self.kernel_regularizer),
             "bias_regularizer": regularizer_config(self.bias_regularizer),
             "activity_regularizer": regularizer_config(self.activity_regularizer),
-            "kernel_constraint": self.kernel_constraint,
-            "bias_constraint": self.bias_constraint,
+            "kernel_constraint": constraints.serialize(self.kernel_constraint),
+            "bias_constraint": constraints.serialize(self.bias_constraint),
             "quantization_config": None,
         }

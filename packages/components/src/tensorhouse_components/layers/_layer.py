@@ -16,8 +16,11 @@ caller returns them as they are.
 from __future__ import annotations
 
 import contextlib
+import functools
 import inspect
+import re
 import threading
+import warnings
 
 import numpy as np
 
@@ -25,7 +28,9 @@ from tensorhouse_ops import Tensor, Variable, cast, convert_to_tensor, dtypes
 from tensorhouse_ops.nest import flatten as _flatten
 from tensorhouse_ops.nest import map_structure as _map_structure
 
-from .. import _naming, dtype_policies, initializers, regularizers
+from .. import _naming, constraints, dtype_policies, initializers, regularizers
+from .._keras_variable import keras_variable
+from .._masks import carry_mask, get_keras_mask, set_keras_mask
 
 __all__ = ["Layer", "call_context_training"]
 
@@ -47,12 +52,51 @@ def _training_scope(training):
         _ctx.training = saved
 
 
+def _scopes() -> list:
+    """The layers whose ``build`` or ``call`` is in progress on this thread, innermost last
+    (Keras's name scopes: they make the variables' ``path``)."""
+    scopes = getattr(_ctx, "scopes", None)
+    if scopes is None:
+        scopes = _ctx.scopes = []
+    return scopes
+
+
+@contextlib.contextmanager
+def _layer_scope(layer):
+    scopes = _scopes()
+    push = not scopes or scopes[-1] is not layer
+    if push:
+        scopes.append(layer)
+    try:
+        yield
+    finally:
+        if push:
+            scopes.pop()
+
+
+def _scoped_build(build):
+    @functools.wraps(build)
+    def wrapper(self, *args, **kwargs):
+        with _layer_scope(self):
+            return build(self, *args, **kwargs)
+
+    wrapper._layer_scoped = True
+    return wrapper
+
+
 def _frames() -> list:
     """The stack of layer calls in progress on this thread, innermost last."""
     frames = getattr(_ctx, "frames", None)
     if frames is None:
         frames = _ctx.frames = []
     return frames
+
+
+def _keras_snake_case(name: str) -> str:
+    """Keras's automatic layer name: ``UpSampling3D`` -> ``up_sampling3d`` (a digit does not
+    start a new word)."""
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 def _is_float_tensor(x) -> bool:
@@ -87,7 +131,7 @@ class Layer:
         if name is not None and not isinstance(name, str):
             raise TypeError(f"`name` must be a string. Received: name={name!r}")
         object.__setattr__(self, "_tracked_layers", [])
-        self.name = name or _naming.unique_name(type(self).__name__)
+        self.name = name or _naming.unique_name(_keras_snake_case(type(self).__name__))
         self._trainable = bool(trainable)
         self._dtype_policy = dtype_policies.get(dtype)
         self.autocast = bool(autocast)
@@ -103,6 +147,17 @@ class Layer:
         params = list(inspect.signature(self.call).parameters)
         # Where ``training`` sits among call's arguments (None: call does not take it).
         self._training_pos = params.index("training") if "training" in params else None
+        self._call_params = params
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        build = cls.__dict__.get("build")
+        if build is not None and not getattr(build, "_layer_scoped", False):
+            cls.build = _scoped_build(build)  # weights built here are pathed under the layer
+
+    def _open_name_scope(self):
+        """A context in which the weights that layers build are pathed under this layer."""
+        return _layer_scope(self)
 
     # ---- attribute tracking -------------------------------------------------------------
     def __setattr__(self, name, value):
@@ -199,10 +254,19 @@ class Layer:
             value = init(shape, dtype=dtype)
         if not isinstance(value, Tensor):
             value = convert_to_tensor(value, dtype=dtype)
-        name = name or f"variable_{len(self._own_weights)}"
-        var = Variable(
-            value, trainable=trainable, name=f"{self.name}/{name}", dtype=dtype,
-            constraint=constraint,
+        if name is not None and (not isinstance(name, str) or "/" in name):
+            raise ValueError(
+                "Argument `name` must be a string and cannot contain character `/`. "
+                f"Received: name={name}"
+            )
+        name = name or _naming.unique_name("variable")  # Keras: variable, variable_1, ...
+        scopes = _scopes()
+        owners = [layer.name for layer in scopes]
+        if not scopes or scopes[-1] is not self:
+            owners.append(self.name)
+        var = keras_variable(
+            value, name=name, path="/".join([*owners, name]), trainable=trainable, dtype=dtype,
+            constraint=constraints.get(constraint),
         )  # fmt: skip
         self._own_weights.append(var)
         if regularizer is not None:
@@ -342,7 +406,8 @@ class Layer:
             return
         shapes = _map_structure(_shape_of, inputs)
         self._build_input_shape = shapes
-        self.build(shapes)
+        with _layer_scope(self):
+            self.build(shapes)
         self.built = True
 
     def _convert_input(self, x):
@@ -424,8 +489,13 @@ class Layer:
         if _is_nested_numbers(inputs):  # [[1.0, 2.0]] is one value, not a structure
             inputs = self._convert_input(np.asarray(inputs))
         else:
-            inputs = _map_structure(self._convert_input, inputs)
+            inputs = _map_structure(lambda x: carry_mask(x, self._convert_input(x)), inputs)
         self._maybe_build(inputs)
+        self._populate_masks(inputs, args, kwargs)
+        if kwargs.get("mask") is not None:
+            previous_mask = kwargs["mask"]
+        else:
+            previous_mask = _map_structure(get_keras_mask, inputs)
         training = kwargs.pop("training", None)
         if training is None:
             training = call_context_training()
@@ -441,17 +511,74 @@ class Layer:
         else:
             weights_scope = contextlib.nullcontext()
         try:
-            with _training_scope(training), weights_scope:
+            with _training_scope(training), weights_scope, _layer_scope(self):
                 outputs = self.call(inputs, *args, **kwargs)
         finally:
             frames.pop()
-        outputs = _map_structure(lambda x: self._convert_output(x, returned), outputs)
+        outputs = _map_structure(
+            lambda x: carry_mask(x, self._convert_output(x, returned)), outputs
+        )
         if frames:
-            outputs = _map_structure(lambda x: self._to_caller(x, frames[-1]), outputs)
+            outputs = _map_structure(
+                lambda x: carry_mask(x, self._to_caller(x, frames[-1])), outputs
+            )
+        if self.supports_masking:
+            self._set_mask_metadata(inputs, outputs, previous_mask)
+        elif any(m is not None for m in _flatten(previous_mask)):
+            warnings.warn(
+                f"Layer '{self.name}' (of type {type(self).__name__}) was passed an input with a "
+                "mask attached to it. However, this layer does not support masking and will "
+                "therefore destroy the mask information. Downstream layers will not see the mask.",
+                stacklevel=2,
+            )
         return outputs
 
+    def _populate_masks(self, inputs, args, kwargs):
+        """Fill ``mask=`` (one tensor argument) or ``<arg>_mask=`` (several) from the masks the
+        tensor arguments carry, where ``call`` takes them and they are not given."""
+        params = self._call_params
+        named = dict(zip(params, (inputs, *args)))
+        named.update(kwargs)
+        tensors = {
+            k: v for k, v in named.items()
+            if "mask" not in k and any(isinstance(x, Tensor) for x in _flatten(v))
+        }  # fmt: skip
+        if len(tensors) == 1:
+            if "mask" in params and named.get("mask") is None:
+                masks = _map_structure(get_keras_mask, next(iter(tensors.values())))
+                if any(m is not None for m in _flatten(masks)):
+                    kwargs["mask"] = masks
+            return
+        for k, v in tensors.items():
+            key = f"{k}_mask"
+            if key in params and named.get(key) is None:
+                masks = _map_structure(get_keras_mask, v)
+                if any(m is not None for m in _flatten(masks)):
+                    kwargs[key] = masks
+
+    def _set_mask_metadata(self, inputs, outputs, previous_mask):
+        flat = [x for x in _flatten(outputs) if isinstance(x, Tensor)]
+        if not flat or all(get_keras_mask(x) is not None for x in flat):
+            return
+        masks = self.compute_mask(inputs, previous_mask)
+        if masks is None:
+            return
+        for x, m in zip(_flatten(outputs), _flatten(masks)):
+            if m is not None and isinstance(x, Tensor) and get_keras_mask(x) is None:
+                set_keras_mask(x, m)
+
     # ---- masking ------------------------------------------------------------------------
-    supports_masking = False  # Keras's flag: the layer passes an input mask through
+    @property
+    def supports_masking(self) -> bool:
+        """Whether ``compute_mask`` gives the outputs a mask (by default: when it is overridden)."""
+        value = self.__dict__.get("_supports_masking")
+        if value is None:
+            return type(self).compute_mask is not Layer.compute_mask
+        return value
+
+    @supports_masking.setter
+    def supports_masking(self, value):
+        object.__setattr__(self, "_supports_masking", bool(value))
 
     def compute_mask(self, inputs, previous_mask=None):
         """The output mask: ``previous_mask`` when ``supports_masking``, else None."""
@@ -499,7 +626,8 @@ class Layer:
 
     def build_from_config(self, config):
         if config and config.get("input_shape") is not None and not self.built:
-            self.build(config["input_shape"])
+            with _layer_scope(self):
+                self.build(config["input_shape"])
             self.built = True
 
     def __repr__(self):

@@ -10,7 +10,7 @@ import warnings
 
 from tensorhouse_ops import broadcast_to, cast, expand_dims, math, reshape
 
-from .. import initializers, regularizers
+from .. import constraints, initializers, regularizers
 from ._args import initializer, regularizer_config
 from ._layer import Layer
 
@@ -64,8 +64,8 @@ class _AffineNorm(Layer):
         self.gamma_initializer = initializer(gamma_init)
         self.beta_regularizer = regularizers.get(beta_reg)
         self.gamma_regularizer = regularizers.get(gamma_reg)
-        self.beta_constraint = beta_con
-        self.gamma_constraint = gamma_con
+        self.beta_constraint = constraints.get(beta_con)
+        self.gamma_constraint = constraints.get(gamma_con)
         self.gamma = None
         self.beta = None
 
@@ -90,8 +90,8 @@ class _AffineNorm(Layer):
             "gamma_initializer": initializers.serialize(self.gamma_initializer),
             "beta_regularizer": regularizer_config(self.beta_regularizer),
             "gamma_regularizer": regularizer_config(self.gamma_regularizer),
-            "beta_constraint": self.beta_constraint,
-            "gamma_constraint": self.gamma_constraint,
+            "beta_constraint": constraints.serialize(self.beta_constraint),
+            "gamma_constraint": constraints.serialize(self.gamma_constraint),
         }
 
     def compute_output_shape(self, input_shape):

@@ -18,7 +18,8 @@ from ._layer import Layer
 
 __all__ = [
     "Cropping1D", "Cropping2D", "Cropping3D", "Permute", "RepeatVector", "Reshape",
-    "UpSampling1D", "UpSampling2D", "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D",
+    "UpSampling1D", "UpSampling2D", "UpSampling3D", "ZeroPadding1D", "ZeroPadding2D",
+    "ZeroPadding3D",
 ]  # fmt: skip
 
 
@@ -300,6 +301,31 @@ class UpSampling1D(Layer):
 
     def get_config(self):
         return {**super().get_config(), "size": self.size}
+
+
+class UpSampling3D(Layer):
+    """Repeats the depth, height and width steps of a 5-D input ``size`` times each."""
+
+    def __init__(self, size=(2, 2, 2), data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        self.size = int_tuple(size, 3, "size", allow_zero=False)
+        self.data_format = _data_format(data_format)
+
+    def call(self, inputs):
+        check_ndim(self, inputs.shape.as_list(), 5)
+        x = inputs
+        for axis, s in zip(_spatial_axes(5, self.data_format), self.size):
+            x = repeat(x, s, axis=axis)
+        return x
+
+    def compute_output_shape(self, input_shape):
+        out = list(input_shape)
+        for axis, s in zip(_spatial_axes(5, self.data_format), self.size):
+            out[axis] = None if out[axis] is None else out[axis] * s
+        return tuple(out)
+
+    def get_config(self):
+        return {**super().get_config(), "size": self.size, "data_format": self.data_format}
 
 
 _KERAS_ONLY = ("bicubic", "lanczos3", "lanczos5", "area", "gaussian", "lanczos", "mitchellcubic")

@@ -20,7 +20,7 @@ from tensorhouse_ops import (
     unstack,
 )
 
-from .. import activations, initializers, regularizers
+from .. import activations, constraints, initializers, regularizers
 from . import _args
 from ._layer import Layer
 
@@ -78,9 +78,9 @@ class _GatedCell(Layer):
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = kernel_constraint
-        self.recurrent_constraint = recurrent_constraint
-        self.bias_constraint = bias_constraint
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.recurrent_constraint = constraints.get(recurrent_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.dropout = _clip_rate(dropout)
         self.recurrent_dropout = _clip_rate(recurrent_dropout)
         self.seed = seed
@@ -176,9 +176,9 @@ class _GatedCell(Layer):
             "kernel_regularizer": _args.regularizer_config(self.kernel_regularizer),
             "recurrent_regularizer": _args.regularizer_config(self.recurrent_regularizer),
             "bias_regularizer": _args.regularizer_config(self.bias_regularizer),
-            "kernel_constraint": self.kernel_constraint,
-            "recurrent_constraint": self.recurrent_constraint,
-            "bias_constraint": self.bias_constraint,
+            "kernel_constraint": constraints.serialize(self.kernel_constraint),
+            "recurrent_constraint": constraints.serialize(self.recurrent_constraint),
+            "bias_constraint": constraints.serialize(self.bias_constraint),
             "dropout": self.dropout,
             "recurrent_dropout": self.recurrent_dropout,
             "seed": self.seed,

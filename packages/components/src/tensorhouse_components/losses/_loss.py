@@ -5,6 +5,7 @@ from __future__ import annotations
 from tensorhouse_ops import as_dtype, cast, convert_to_tensor, math, reduce_sum, where
 
 from .. import _naming
+from .._masks import get_keras_mask
 from .._tensor_utils import EPSILON, ones_as, squeeze_or_expand_to_same_rank, to_tensor
 
 __all__ = [
@@ -111,7 +112,7 @@ class Loss:
         return self._dtype
 
     def __call__(self, y_true, y_pred, sample_weight=None):
-        in_mask = getattr(y_pred, "_keras_mask", None)
+        in_mask = get_keras_mask(y_pred)
         y_pred = to_tensor(y_pred, self.dtype)
         y_true = to_tensor(y_true, self.dtype)
         values = self.call(y_true, y_pred)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from tensorhouse_ops import Variable, dtypes, zeros
+from tensorhouse_ops import dtypes, zeros
 
 from .. import _naming
 from .. import initializers as _initializers
+from .._keras_variable import keras_variable
 
 __all__ = ["Metric"]
 
@@ -54,7 +55,10 @@ class Metric:
         shape = [int(d) for d in shape]
         init = _initializers.get(initializer if initializer is not None else "zeros")
         value = init(shape, dtype) if callable(init) else zeros(shape, dtype)
-        var = Variable(value, trainable=False, name=name, dtype=dtype)
+        name = name or _naming.unique_name("variable")
+        var = keras_variable(
+            value, name=name, path=f"{self.name}/{name}", trainable=False, dtype=dtype
+        )  # Keras's name (``total``) and path (``mean/total``)
         self._variables.append(var)
         return var
 

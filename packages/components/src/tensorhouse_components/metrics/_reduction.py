@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tensorhouse_ops import broadcast_to, cast, math, reduce_mean, reduce_sum
 
+from .._masks import get_keras_mask
 from .._tensor_utils import ones_as, squeeze_or_expand_to_same_rank, to_tensor
 from ._metric import Metric
 
@@ -80,7 +81,17 @@ class MeanMetricWrapper(Mean):
         self._fn_kwargs = kwargs
 
     def update_state(self, y_true, y_pred, sample_weight=None):
+        mask = get_keras_mask(y_pred)  # Keras: the predictions' mask weights the samples
         values = self._fn(y_true, y_pred, **self._fn_kwargs)
+        if mask is not None:
+            float_mask = cast(to_tensor(mask), self._dtype)
+            if sample_weight is None:
+                sample_weight = float_mask
+            else:
+                float_mask, weights = squeeze_or_expand_to_same_rank(
+                    float_mask, to_tensor(sample_weight, self._dtype)
+                )
+                sample_weight = weights * float_mask
         return super().update_state(values, sample_weight=sample_weight)
 
     def get_config(self):

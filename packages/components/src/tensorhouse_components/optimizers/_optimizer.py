@@ -36,6 +36,7 @@ from tensorhouse_ops import (
 )
 
 from .. import _naming, initializers
+from .._keras_variable import keras_variable
 from .schedules import LearningRateSchedule
 from .schedules import serialize as _serialize_schedule
 
@@ -119,7 +120,7 @@ class Optimizer:
         self._accumulated_gradients: list = []
         self._exclude_ids: set = set()
         self._exclude_pattern = None
-        self._iterations = Variable(0, dtype=dtypes.int64, trainable=False, name="iteration")
+        self._iterations = self._variable(0, dtype=dtypes.int64, name="iteration")
         self._variables.append(self._iterations)
         if callable(learning_rate):
             self._learning_rate = learning_rate
@@ -129,7 +130,7 @@ class Optimizer:
             self._learning_rate = self._new_lr_variable(learning_rate)
 
     def _new_lr_variable(self, value):
-        var = Variable(float(value), dtype=dtypes.float32, trainable=False, name="learning_rate")
+        var = self._variable(float(value), dtype=dtypes.float32, name="learning_rate")
         self._variables.insert(1, var)
         return var
 
@@ -209,9 +210,15 @@ class Optimizer:
         dtype = dtypes.float32 if dtype is None else dtypes.as_dtype(dtype)
         shape = list(shape)
         value = zeros(shape, dtype) if init is None else cast(init(shape, dtype=dtype), dtype)
-        var = Variable(value, trainable=False, name=name)
+        var = self._variable(value, name=name or "variable")
         self._variables.append(var)
         return var
+
+    def _variable(self, value, name, dtype=None):
+        """A non-trainable variable named ``name``, pathed ``{optimizer name}/{name}``."""
+        return keras_variable(
+            value, name=name, path=f"{self.name}/{name}", trainable=False, dtype=dtype
+        )
 
     def add_variable_from_reference(self, reference_variable, name=None, initializer="zeros"):
         """A slot shaped and typed like ``reference_variable``, named ``{ref}_{name}``."""

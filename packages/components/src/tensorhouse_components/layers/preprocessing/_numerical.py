@@ -23,6 +23,8 @@ class Normalization(Layer):
     """``(x - mean) / sqrt(variance)`` per index of ``axis`` (``invert``: the way back); the
     statistics are given or found by ``adapt``."""
 
+    supports_masking = True
+
     def __init__(self, axis=-1, mean=None, variance=None, invert=False, **kwargs):
         super().__init__(**kwargs)
         if axis is None:
@@ -281,6 +283,8 @@ class Discretization(Layer):
 
 class Rescaling(Layer):
     """``inputs * scale + offset`` (e.g. ``scale=1/255`` for pixel values)."""
+
+    supports_masking = True
 
     def __init__(self, scale, offset=0.0, **kwargs):
         super().__init__(**kwargs)
