@@ -280,11 +280,20 @@ def test_keras_written_config_keys_are_normalized(tmp_path):
 
 def test_keras_option_that_cannot_be_honoured_is_an_error(tmp_path):
     path = tmp_path / "k.keras"
+    layer = _keras_dense("dense", 3)
+    layer["config"]["quantization_config"] = {"mode": "int8"}  # no quantized Dense here
+    _keras_archive(path, layer)
+    with pytest.raises(ValueError, match="quantization_config"):
+        saving.load_model(path)
+
+
+def test_keras_constraint_loads_as_the_components_constraint(tmp_path):
+    path = tmp_path / "k.keras"
     constraint = {"module": "keras.constraints", "class_name": "NonNeg", "config": {},
                   "registered_name": None}  # fmt: skip
     _keras_archive(path, _keras_dense("dense", 3, constraint=constraint))
-    with pytest.raises(ValueError, match="kernel_constraint"):
-        saving.load_model(path)
+    model = saving.load_model(path)
+    assert type(model.layers[0].kernel_constraint).__name__ == "NonNeg"
 
 
 def test_unknown_classes_raise_keras_error_classes(tmp_path):

@@ -37,7 +37,7 @@ def test_epoch_batch_and_validation_scalars_and_histograms(tmp_path):
     val_losses = [e.value for e in val.Scalars("epoch_loss")]
     np.testing.assert_allclose(val_losses, history.history["val_loss"], rtol=1e-6)
     assert [e.step for e in val.Scalars("evaluation_loss_vs_iterations")] == [3, 6, 9]
-    kernel_tag = "hidden/kernel/histogram"
+    kernel_tag = "sequential/hidden/kernel/histogram"  # Keras 3 tags the weight path
     assert kernel_tag in tags["histograms"], tags["histograms"]
     last = train.Histograms(kernel_tag)[-1]
     kernel = model.get_layer("hidden").get_weights()[0]

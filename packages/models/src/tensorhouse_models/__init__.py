@@ -14,6 +14,7 @@ from importlib.metadata import version as _version
 
 from tensorhouse_components import (
     activations,
+    constraints,
     data,
     dtype_policies,
     initializers,
@@ -40,7 +41,7 @@ except _PNF:  # a source tree that was never installed
 
 __all__ = [
     "Functional", "Input", "InputLayer", "KerasTensor", "Model", "Sequential", "__version__",
-    "activations", "callbacks", "data", "dtype_policies", "initializers", "keras_ops",
-    "layers", "losses", "metrics", "mixed_precision", "models", "ops", "optimizers",
+    "activations", "callbacks", "constraints", "data", "dtype_policies", "initializers",
+    "keras_ops", "layers", "losses", "metrics", "mixed_precision", "models", "ops", "optimizers",
     "regularizers", "saving", "utils",
 ]  # fmt: skip

@@ -73,9 +73,10 @@ class Sequential(Model):
     def _build_symbolic(self, batch_shape, dtype="float32"):
         x = layers_module.Input(batch_shape=tuple(batch_shape), dtype=dtype)
         self._output_shapes = {}
-        for layer in self._sequence:
-            x = layer(x)
-            self._output_shapes[id(layer)] = getattr(x, "shape", None)
+        with self._open_name_scope():  # weights are pathed under the model: seq/d1/kernel
+            for layer in self._sequence:
+                x = layer(x)
+                self._output_shapes[id(layer)] = getattr(x, "shape", None)
         self._build_input_shape = tuple(batch_shape)
         self.built = True
 
