@@ -15,7 +15,7 @@ try:
 except _PNF:  # a source tree that was never installed
     __version__ = "0.0.0+unknown"
 
-_SUBMODULES = {"keras", "data"}
+_SUBMODULES = {"keras", "data", "train"}
 
 
 def _ops():

@@ -8,6 +8,7 @@ UNKNOWN_CARDINALITY = _data.UNKNOWN_CARDINALITY
 Dataset = _data.Dataset
 DatasetSpec = _data.DatasetSpec
 Options = _data.Options
+TFRecordDataset = _data.TFRecordDataset
 TextLineDataset = _data.TextLineDataset
 ThreadingOptions = _data.ThreadingOptions
 experimental = _data.experimental
@@ -19,6 +20,7 @@ __all__ = [
     "Dataset",
     "DatasetSpec",
     "Options",
+    "TFRecordDataset",
     "TextLineDataset",
     "ThreadingOptions",
     "experimental",
