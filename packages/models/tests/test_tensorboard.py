@@ -19,7 +19,9 @@ def _read(directory):
 
 
 def test_epoch_batch_and_validation_scalars_and_histograms(tmp_path):
-    model = Sequential([Input(shape=(3,)), layers.Dense(2, name="hidden"), layers.Dense(1)])
+    model = Sequential(
+        [Input(shape=(3,)), layers.Dense(2, name="hidden"), layers.Dense(1)], name="seq"
+    )
     model.compile(optimizers.SGD(learning_rate=0.01), "mse", metrics=["mae"])
     tb = callbacks.TensorBoard(log_dir=tmp_path, histogram_freq=1, update_freq=2)
     history = model.fit(X, Y, batch_size=10, epochs=3, validation_split=0.25, verbose=0,
@@ -37,7 +39,7 @@ def test_epoch_batch_and_validation_scalars_and_histograms(tmp_path):
     val_losses = [e.value for e in val.Scalars("epoch_loss")]
     np.testing.assert_allclose(val_losses, history.history["val_loss"], rtol=1e-6)
     assert [e.step for e in val.Scalars("evaluation_loss_vs_iterations")] == [3, 6, 9]
-    kernel_tag = "sequential/hidden/kernel/histogram"  # Keras 3 tags the weight path
+    kernel_tag = "seq/hidden/kernel/histogram"  # Keras 3 tags the weight path
     assert kernel_tag in tags["histograms"], tags["histograms"]
     last = train.Histograms(kernel_tag)[-1]
     kernel = model.get_layer("hidden").get_weights()[0]
