@@ -87,6 +87,7 @@ def test_still_missing_pairs_are_tf_pairs():
 
 @pytest.mark.parametrize("device_type", xla.DEVICE_TYPES)
 def test_ops_with_xla_kernels_cover_the_tf_pairs_there_too(device_type):
+    pytest.importorskip("jax")  # the XLA kernels are registered only where JAX is installed
     want = {(op, dt) for op, dt in tf_pairs() - STILL_MISSING if op in xla.TABLE}
     missing = sorted(want - registered(device_type))
     assert len(want) > 550 and not missing, missing
