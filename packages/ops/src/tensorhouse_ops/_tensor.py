@@ -134,7 +134,11 @@ class Tensor:
         return self.shape
 
     def numpy(self) -> np.ndarray:
-        """The value as a NumPy array (a read-only view on the CPU: tensors are immutable)."""
+        """The value as a NumPy array (a read-only view on the CPU: tensors are immutable; a
+        scalar is a 0-d array, where TF gives a NumPy scalar)."""
+        return self._host()
+
+    def _host(self) -> np.ndarray:
         host = to_host(self._value, self._device)
         if host is self._value:
             host = host.view()
@@ -142,7 +146,7 @@ class Tensor:
         return host
 
     def __array__(self, dtype=None, copy=None):
-        arr = self.numpy()
+        arr = self._host()
         if dtype is not None:
             arr = arr.astype(dtype)
         return np.array(arr, copy=True) if copy else arr
@@ -152,14 +156,19 @@ class Tensor:
 
     # ---- Python protocol ----------------------------------------------------------------
     def __repr__(self):
-        arr = np.asarray(self.numpy())
         return (
-            f"<tf.Tensor: shape={self.shape}, dtype={self.dtype.name}, numpy={np.array_repr(arr)}>"
+            f"<tf.Tensor: shape={self.shape}, dtype={self.dtype.name}, "
+            f"numpy={numpy_text(self._host())}>"
         )
 
     def __str__(self):
-        arr = np.array_str(np.asarray(self.numpy()))
+        arr = np.array_str(self._host())
         return f"tf.Tensor({arr}, shape={self.shape}, dtype={self.dtype.name})"
+
+    def __format__(self, format_spec):
+        """As TF: the NumPy value's format (``f"{t:.2f}"`` for a scalar tensor)."""
+        host = self._host()
+        return (host[()] if host.ndim == 0 else host).__format__(format_spec)
 
     def __bool__(self):
         return bool(self.numpy())
@@ -190,6 +199,13 @@ class Tensor:
         )
 
     # Operators are attached by _math (they need the op functions).
+
+
+def numpy_text(arr: np.ndarray) -> str:
+    """The ``numpy=`` part of a tensor's or variable's repr, as TF prints it: a scalar as the
+    repr of its Python value (``21.0``, ``0.10000000149011612``, ``True``, ``b'ab'``), anything
+    else as NumPy's array repr."""
+    return repr(arr.item()) if arr.ndim == 0 else np.array_repr(arr)
 
 
 class _Ref:

@@ -197,11 +197,9 @@ class Variable:
 
     # ---- Python protocol ---------------------------------------------------------------
     def __repr__(self):
-        import numpy as np
-
         return (
             f"<tf.Variable '{self._name}' shape={self.shape} dtype={self.dtype.name}, "
-            f"numpy={np.array_repr(np.asarray(self.numpy()))}>"
+            f"numpy={_tensor.numpy_text(self._value._host())}>"
         )
 
     def __hash__(self):

@@ -95,6 +95,9 @@ class DType:
     def __hash__(self):
         return hash(self._name)
 
+    def __str__(self):
+        return f"<dtype: '{self._name}'>"
+
     def __repr__(self):
         return f"tf.{self._name}"
 
