@@ -39,3 +39,17 @@ def test_format_specs_reach_the_value(tf):
     assert f"{tf.constant([1.0, 2.0])}" == "[1. 2.]"
     with pytest.raises(TypeError):
         f"{tf.constant([1.0, 2.0]):.2f}"
+
+
+def test_strings_keep_trailing_nul_bytes(tf):
+    """NumPy's fixed-width string arrays drop trailing NULs; a tensor keeps every byte (a
+    serialized protobuf often ends in one)."""
+    import numpy as np
+
+    # (TF's .numpy() of a scalar string is bytes, ours a 0-d object array: read both the same way)
+    assert np.asarray(tf.constant(b"a\x00").numpy(), dtype=object).item() == b"a\x00"
+    np.testing.assert_array_equal(
+        tf.constant([[b"x\x00"], [b"\x00\x00"]]).numpy(),
+        np.array([[b"x\x00"], [b"\x00\x00"]], dtype=object),
+    )
+    assert tf.constant(["h\x00", "é"]).numpy().tolist() == [b"h\x00", "é".encode()]

@@ -331,6 +331,11 @@ def _to_numpy(value, dtype: _dt.DType | None) -> np.ndarray:
         if not _lossless(arr, target):
             raise TypeError(f"Cannot convert {value!r} to EagerTensor of dtype {dtype.name}")
     if dtype is _dt.string:  # TF's strings are bytes: str values are stored UTF-8 encoded
+        if arr.dtype.kind in "SU":  # NumPy's fixed-width strings drop trailing NULs: keep them
+            leaves = list(_leaves(value))
+            arr = np.empty(arr.shape, dtype=object)
+            for i, v in enumerate(leaves):
+                arr.flat[i] = v
         return _as_bytes(arr)
     if arr.dtype.kind == "f" and target.kind == "f" and target.itemsize < arr.itemsize:
         if arr.ndim or not abs(float(arr)) < 6e4:  # 6e4 fits float16: no overflow to check
