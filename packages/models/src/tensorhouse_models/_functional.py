@@ -160,7 +160,9 @@ class Functional(Model):
             out = node.layer(*args, **kwargs)
             for symbolic, real in zip(nest.flatten(node.outputs), nest.flatten(out)):
                 values[id(symbolic)] = real
-        return nest.map_structure(value_of, self._outputs_struct)
+        out = nest.map_structure(value_of, self._outputs_struct)
+        # Keras 3 returns a one-output list (``Model(x, [y])``) as its tensor
+        return out[0] if isinstance(out, list | tuple) and len(out) == 1 else out
 
     def compute_output_shape(self, input_shape):
         return nest.map_structure(lambda t: t.shape, self._outputs_struct)

@@ -119,9 +119,10 @@ class Model(Trainer, layers.Layer):
         """Write the weights (and the optimizer's state) to a Keras 3 ``.weights.h5`` file."""
         saving.save_weights(self, filepath, overwrite=overwrite)
 
-    def load_weights(self, filepath, skip_mismatch=False):
-        """Read a Keras 3 ``.weights.h5`` file into the weights (and the optimizer's state)."""
-        saving.load_weights(self, filepath, skip_mismatch=skip_mismatch)
+    def load_weights(self, filepath, skip_mismatch=False, **kwargs):
+        """Read a Keras 3 ``.weights.h5`` file (or a legacy ``.h5`` one, ``by_name`` as Keras)
+        into the weights (and the optimizer's state)."""
+        saving.load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)
 
     def to_json(self, **kwargs):
         """The model's structure as Keras's JSON string (``json.dumps`` takes ``kwargs``)."""

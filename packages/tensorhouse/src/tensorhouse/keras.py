@@ -16,6 +16,7 @@ from tensorhouse_models import (
     mixed_precision,
     models,
     optimizers,
+    regularizers,
     saving,
     utils,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "ops",
     "optimizers",
     "random",
+    "regularizers",
     "saving",
     "utils",
 ]

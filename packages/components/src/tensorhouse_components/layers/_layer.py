@@ -25,6 +25,8 @@ import warnings
 import numpy as np
 
 from tensorhouse_ops import Tensor, Variable, cast, convert_to_tensor, dtypes
+from tensorhouse_ops import math as _math
+from tensorhouse_ops import shape as _shape
 from tensorhouse_ops.nest import flatten as _flatten
 from tensorhouse_ops.nest import map_structure as _map_structure
 
@@ -121,6 +123,7 @@ class Layer:
     """Base class of all layers (Keras 3's ``keras.layers.Layer``)."""
 
     def __init__(self, *, trainable=True, dtype=None, autocast=True, name=None, **kwargs):
+        activity_regularizer = kwargs.pop("activity_regularizer", None)
         input_shape = kwargs.pop("input_shape", None)
         input_dim = kwargs.pop("input_dim", None)
         batch_size = kwargs.pop("batch_size", None)
@@ -140,6 +143,12 @@ class Layer:
         self._regularizers: dict = {}  # id(variable) -> regularizer
         self._added_losses: list = []
         self._input_shape_arg = None
+        # Keras 3's base-layer ``activity_regularizer``: a loss on each output of a call
+        # (divided by the batch size); layers that take it themselves (convolutions,
+        # attention) apply their own and never pass it here.
+        self._activity_regularizer = regularizers.get(activity_regularizer)
+        if not isinstance(getattr(type(self), "activity_regularizer", None), property):
+            self.activity_regularizer = self._activity_regularizer
         if input_shape is not None or input_dim is not None:
             shape = tuple(input_shape) if input_shape is not None else (int(input_dim),)
             self._input_shape_arg = (batch_size, *shape)
@@ -376,6 +385,15 @@ class Layer:
             variable.assign(value.astype(variable.dtype.as_numpy_dtype, copy=False))
 
     # ---- losses -------------------------------------------------------------------------
+    def _add_activity_losses(self, outputs):
+        for output in _flatten(outputs):
+            if isinstance(output, Tensor):
+                loss = self._activity_regularizer(output)
+                if output.shape.rank:
+                    batch = cast(_shape(output)[0], loss.dtype)
+                    loss = _math.divide_no_nan(loss, batch)
+                self.add_loss(loss)
+
     def add_loss(self, loss) -> None:
         """Add a scalar loss tensor to ``losses`` (cleared at the start of each call)."""
         self._added_losses.append(loss)
@@ -522,6 +540,8 @@ class Layer:
             outputs = _map_structure(
                 lambda x: carry_mask(x, self._to_caller(x, frames[-1])), outputs
             )
+        if self.__dict__.get("_activity_regularizer") is not None:
+            self._add_activity_losses(outputs)
         if self.supports_masking:
             self._set_mask_metadata(inputs, outputs, previous_mask)
         elif any(m is not None for m in _flatten(previous_mask)):
@@ -615,7 +635,10 @@ class Layer:
     def get_config(self) -> dict:
         policy = self._dtype_policy
         dtype = policy.name if policy.name == "float32" else dtype_policies.serialize(policy)
-        return {"name": self.name, "trainable": self.trainable, "dtype": dtype}
+        config = {"name": self.name, "trainable": self.trainable, "dtype": dtype}
+        if self.__dict__.get("_activity_regularizer") is not None:
+            config["activity_regularizer"] = regularizers.serialize(self._activity_regularizer)
+        return config
 
     @classmethod
     def from_config(cls, config):

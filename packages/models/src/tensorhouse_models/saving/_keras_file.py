@@ -232,7 +232,6 @@ def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
             )
     if kwargs:
         raise ValueError(f"The following argument(s) are not supported: {list(kwargs.keys())}")
-    del include_optimizer  # Keras reads it only for the legacy `.h5` format
     if isinstance(filepath, io.IOBase):
         _warn_unbuilt(model)
         _write_zip(model, filepath)
@@ -252,12 +251,20 @@ def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
             "When using `zipped=False`, the `filepath` argument should not end in `.keras`. "
             f"Received: filepath={filepath}"
         )
-    if name.endswith((".h5", ".hdf5")) and zipped:
-        raise NotImplementedError(
-            f"Saving {name!r}: the legacy HDF5 model format (`.h5`) is not implemented in "
-            "tensorhouse; use a `.keras` filepath."
-        )
     if os.path.exists(filepath) and not overwrite and not _weights_h5._ask_to_overwrite(filepath):
+        return
+    if name.endswith((".h5", ".hdf5")) and zipped:
+        warnings.warn(
+            "You are saving your model as an HDF5 file via `model.save()` or "
+            "`keras.saving.save_model(model)`. This file format is considered legacy. We "
+            "recommend using instead the native Keras format, e.g. "
+            "`model.save('my_model.keras')` or `keras.saving.save_model(model, "
+            "'my_model.keras')`. ",
+            stacklevel=2,
+        )
+        from ._legacy_h5 import save_legacy_model
+
+        save_legacy_model(model, filepath, include_optimizer=include_optimizer)
         return
     _warn_unbuilt(model)
     if zipped:
@@ -411,10 +418,9 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # 
     if os.path.isdir(filepath) and os.path.isfile(os.path.join(filepath, _CONFIG)):
         return _load_directory(filepath, custom_objects, compile, safe_mode)
     if name.endswith((".h5", ".hdf5")):
-        raise NotImplementedError(
-            f"Loading {name!r}: the legacy HDF5 model format (`.h5`) is not implemented in "
-            "tensorhouse; use a `.keras` file."
-        )
+        from ._legacy_h5 import load_legacy_model
+
+        return load_legacy_model(filepath, custom_objects, compile, safe_mode)
     if name.endswith(".keras"):
         raise ValueError(
             f"File not found: filepath={filepath}. Please ensure the file is an accessible "

@@ -188,18 +188,30 @@ def save_weights(model, filepath, overwrite=True):
         raise
 
 
-def load_weights(model, filepath, skip_mismatch=False):
+def load_weights(model, filepath, skip_mismatch=False, **kwargs):
     """Read a Keras 3 ``.weights.h5`` file (or the weights inside a ``.keras`` archive) into
     ``model`` (layers by path, and its optimizer's state when the file has one). Objects that
     do not fit raise one ``ValueError`` naming them all, or, with ``skip_mismatch=True``, a
     warning (they keep their values)."""
     filepath = os.fspath(filepath)
     name = str(filepath)
-    if name.endswith((".weights.json", ".h5", ".hdf5")) and not name.endswith(_SUFFIX):
+    by_name = kwargs.pop("by_name", False)
+    if kwargs:
+        raise ValueError(f"Invalid keyword arguments: {kwargs}")
+    if name.endswith((".h5", ".hdf5")) and not name.endswith(_SUFFIX):
+        from ._legacy_h5 import load_legacy_weights
+
+        load_legacy_weights(model, filepath, skip_mismatch=skip_mismatch, by_name=by_name)
+        return
+    if by_name:
+        raise ValueError(
+            "Invalid keyword arguments: {'by_name': True}: `by_name` is only supported for "
+            "legacy `.h5` files"
+        )
+    if name.endswith(".weights.json"):
         raise NotImplementedError(
-            f"Loading weights from {name!r}: only `{_SUFFIX}` files and `.keras` archives are "
-            "supported in this release (sharded `.weights.json` and legacy `.h5` files are "
-            "not implemented yet)."
+            f"Loading weights from {name!r}: sharded `.weights.json` files are not implemented "
+            "yet; use a `.weights.h5` file or a `.keras` archive."
         )
     source = filepath
     if name.endswith(".keras"):
