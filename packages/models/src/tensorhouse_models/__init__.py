@@ -29,7 +29,7 @@ from tensorhouse_components import (
 )
 from tensorhouse_components.layers import Input, InputLayer, KerasTensor
 
-from . import callbacks, models, saving, utils
+from . import callbacks, datasets, models, saving, utils
 from ._functional import Functional
 from ._model import Model
 from ._sequential import Sequential
@@ -41,7 +41,7 @@ except _PNF:  # a source tree that was never installed
 
 __all__ = [
     "Functional", "Input", "InputLayer", "KerasTensor", "Model", "Sequential", "__version__",
-    "activations", "callbacks", "constraints", "data", "dtype_policies", "initializers",
+    "activations", "callbacks", "constraints", "data", "datasets", "dtype_policies", "initializers",
     "keras_ops", "layers", "losses", "metrics", "mixed_precision", "models", "ops", "optimizers",
     "regularizers", "saving", "utils",
 ]  # fmt: skip

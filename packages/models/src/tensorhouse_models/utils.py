@@ -2,11 +2,13 @@
 
 from tensorhouse_components.utils import clear_session, set_random_seed
 
+from ._file_utils import get_file
 from .callbacks import Progbar
 from .trainers._epoch_iterator import pack_x_y_sample_weight, unpack_x_y_sample_weight
 from .trainers._py_dataset import PyDataset
 
 __all__ = [
-    "Progbar", "PyDataset", "clear_session", "pack_x_y_sample_weight", "set_random_seed",
+    "Progbar", "PyDataset", "clear_session", "get_file", "pack_x_y_sample_weight",
+    "set_random_seed",
     "unpack_x_y_sample_weight",
 ]  # fmt: skip
