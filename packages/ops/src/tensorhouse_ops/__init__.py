@@ -5,7 +5,7 @@ from importlib.metadata import version as _version
 
 from tensorhouse_kernels.runtime import DeviceSpec, debugging, device, errors
 
-from . import autograph, config, dtypes, io, linalg, math, nest, nn, random, summary, train
+from . import autograph, config, dtypes, image, io, linalg, math, nest, nn, random, summary, train
 from ._array import (
     boolean_mask,
     broadcast_to,
@@ -251,6 +251,7 @@ __all__ = [
     "int16",
     "int32",
     "int64",
+    "image",
     "int8",
     "io",
     "is_tensor",

@@ -16,6 +16,16 @@ from . import _gfile as gfile
 from ._csv import CsvDecoder
 from ._dynamic import _symbolic
 from ._function import TensorSpec
+from ._image_codecs import (
+    decode_bmp,
+    decode_gif,
+    decode_image,
+    decode_jpeg,
+    decode_png,
+    encode_jpeg,
+    encode_png,
+    is_jpeg,
+)
 from ._records import TFRecordOptions, TFRecordWriter, read_records
 from ._tensor import Tensor, constant, convert_to_tensor
 from .dtypes import as_dtype
@@ -27,8 +37,16 @@ __all__ = [
     "TFRecordWriter",
     "VarLenFeature",
     "csv_decoder",
+    "decode_bmp",
     "decode_csv",
+    "decode_gif",
+    "decode_image",
+    "decode_jpeg",
+    "decode_png",
+    "encode_jpeg",
+    "encode_png",
     "gfile",
+    "is_jpeg",
     "parse_example",
     "parse_single_example",
     "parse_tensor",
