@@ -146,9 +146,9 @@ class Layer:
         # Keras 3's base-layer ``activity_regularizer``: a loss on each output of a call
         # (divided by the batch size); layers that take it themselves (convolutions,
         # attention) apply their own and never pass it here.
-        self._activity_regularizer = regularizers.get(activity_regularizer)
+        self._layer_activity_regularizer = regularizers.get(activity_regularizer)
         if not isinstance(getattr(type(self), "activity_regularizer", None), property):
-            self.activity_regularizer = self._activity_regularizer
+            self.activity_regularizer = self._layer_activity_regularizer
         if input_shape is not None or input_dim is not None:
             shape = tuple(input_shape) if input_shape is not None else (int(input_dim),)
             self._input_shape_arg = (batch_size, *shape)
@@ -388,7 +388,7 @@ class Layer:
     def _add_activity_losses(self, outputs):
         for output in _flatten(outputs):
             if isinstance(output, Tensor):
-                loss = self._activity_regularizer(output)
+                loss = self._layer_activity_regularizer(output)
                 if output.shape.rank:
                     batch = cast(_shape(output)[0], loss.dtype)
                     loss = _math.divide_no_nan(loss, batch)
@@ -540,7 +540,7 @@ class Layer:
             outputs = _map_structure(
                 lambda x: carry_mask(x, self._to_caller(x, frames[-1])), outputs
             )
-        if self.__dict__.get("_activity_regularizer") is not None:
+        if self.__dict__.get("_layer_activity_regularizer") is not None:
             self._add_activity_losses(outputs)
         if self.supports_masking:
             self._set_mask_metadata(inputs, outputs, previous_mask)
@@ -636,8 +636,10 @@ class Layer:
         policy = self._dtype_policy
         dtype = policy.name if policy.name == "float32" else dtype_policies.serialize(policy)
         config = {"name": self.name, "trainable": self.trainable, "dtype": dtype}
-        if self.__dict__.get("_activity_regularizer") is not None:
-            config["activity_regularizer"] = regularizers.serialize(self._activity_regularizer)
+        if self.__dict__.get("_layer_activity_regularizer") is not None:
+            config["activity_regularizer"] = regularizers.serialize(
+                self._layer_activity_regularizer
+            )
         return config
 
     @classmethod

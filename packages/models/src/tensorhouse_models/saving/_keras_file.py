@@ -3,8 +3,9 @@
 A ``.keras`` file is a zip archive of three stored (uncompressed) members: ``metadata.json``
 (``keras_version``, ``date_saved``), ``config.json`` (the model's serialized dict with its
 ``build_config`` and ``compile_config``) and ``model.weights.h5`` (the ``.weights.h5`` layout
-of ``_weights_h5``). With ``zipped=False`` the same three files go into a directory (beside an
-``assets`` folder, empty: no components layer has assets).
+of ``_weights_h5``), and ``assets/<object path>/...``: the files objects write with
+``save_assets`` (a lookup layer's adapted vocabulary), read back with ``load_assets`` after the
+weights. With ``zipped=False`` the same files go into a directory.
 
 Loading reads only JSON and numeric arrays: classes come from ``custom_objects``, the classes
 registered with ``register_serializable`` and the components' tables (see ``_normalize``), and
@@ -37,6 +38,7 @@ KERAS_VERSION = "3.15.1"  # the Keras release whose format these files follow
 _CONFIG = "config.json"
 _METADATA = "metadata.json"
 _WEIGHTS = "model.weights.h5"
+_ASSETS = "assets"
 _BOMB_FLOOR_BYTES = 1 << 32
 _MAX_EXPANSION = 100
 
@@ -162,6 +164,51 @@ def _weights_bytes(model) -> bytes:
     return buffer.getvalue()
 
 
+def _save_assets(model, root):
+    """Let each object with ``save_assets`` write its files into ``root/<its path>`` (Keras's
+    ``assets`` layout: ``assets/layers/string_lookup/vocabulary.txt``)."""
+    for path, obj in _weights_h5.objects_with_paths(model):
+        save = getattr(obj, "save_assets", None)
+        if callable(save):
+            folder = os.path.join(root, path) if path else root
+            os.makedirs(folder, exist_ok=True)
+            save(folder)
+
+
+def _asset_files(root):
+    for folder, _, files in sorted(os.walk(root)):
+        for name in sorted(files):
+            full = os.path.join(folder, name)
+            yield full, os.path.relpath(full, root).replace(os.sep, "/")
+
+
+def _load_assets(model, root):
+    """``load_assets`` on each object whose folder ``root/<its path>`` exists."""
+    for path, obj in _weights_h5.objects_with_paths(model):
+        load = getattr(obj, "load_assets", None)
+        folder = os.path.join(root, path) if path else root
+        if callable(load) and os.path.isdir(folder):
+            load(folder)
+
+
+def _extract_assets(archive, target):
+    """The archive's ``assets/`` members, unpacked under ``target``; names that would leave it
+    (absolute, ``..``) are refused."""
+    found = False
+    base = os.path.realpath(target)
+    for name in archive.namelist():
+        if not name.startswith(_ASSETS + "/") or name.endswith("/"):
+            continue
+        dest = os.path.realpath(os.path.join(target, name[len(_ASSETS) + 1 :]))
+        if os.path.commonpath([base, dest]) != base:
+            raise ValueError(f"The archive's asset {name!r} points outside its folder")
+        os.makedirs(os.path.dirname(dest), exist_ok=True)
+        with open(dest, "wb") as f:
+            f.write(_read_member(archive, name))
+        found = True
+    return found
+
+
 def _write_zip(model, fileobj):
     config, metadata = _json_files(model)
     weights = _weights_bytes(model)
@@ -169,6 +216,10 @@ def _write_zip(model, fileobj):
         zf.writestr(zipfile.ZipInfo(_METADATA), metadata.encode())
         zf.writestr(zipfile.ZipInfo(_CONFIG), config.encode())
         zf.writestr(_WEIGHTS, weights)
+        with tempfile.TemporaryDirectory() as assets:
+            _save_assets(model, assets)
+            for full, rel in _asset_files(assets):
+                zf.write(full, f"{_ASSETS}/{rel}")
 
 
 def _write_atomically(filepath, write):
@@ -197,7 +248,8 @@ def _write_zip_file(model, path):
 def _write_directory(model, dirpath):
     config, metadata = _json_files(model)
     weights = _weights_bytes(model)
-    os.makedirs(os.path.join(dirpath, "assets"), exist_ok=True)  # Keras makes it, empty or not
+    os.makedirs(os.path.join(dirpath, _ASSETS), exist_ok=True)  # Keras makes it, empty or not
+    _save_assets(model, os.path.join(dirpath, _ASSETS))
     for name, data in ((_METADATA, metadata.encode()), (_CONFIG, config.encode()),
                        (_WEIGHTS, weights)):  # fmt: skip
         _write_atomically(os.path.join(dirpath, name), lambda path, d=data: _write_bytes(path, d))
@@ -389,8 +441,11 @@ def _load_zip(filepath, custom_objects, compile_model, safe_mode):
         if _WEIGHTS not in zf.namelist():
             raise ValueError(f"Expected a {_WEIGHTS} or model.weights.npz file.")
         weights = io.BytesIO(_read_member(zf, _WEIGHTS))
-    with h5py.File(weights, "r") as f:
-        _load_weights_from(model, f)
+        with h5py.File(weights, "r") as f:
+            _load_weights_from(model, f)
+        with tempfile.TemporaryDirectory() as assets:
+            if _extract_assets(zf, assets):
+                _load_assets(model, assets)
     return model
 
 
@@ -402,6 +457,8 @@ def _load_directory(dirpath, custom_objects, compile_model, safe_mode):
         raise ValueError(f"Expected a {_WEIGHTS} or model.weights.npz file.")
     with h5py.File(weights, "r") as f:
         _load_weights_from(model, f)
+    if os.path.isdir(os.path.join(dirpath, _ASSETS)):
+        _load_assets(model, os.path.join(dirpath, _ASSETS))
     return model
 
 

@@ -94,6 +94,33 @@ def _save_container(container, store, path, visited, seen):
             _save_container(item, store, _join(path, name), visited, seen)
 
 
+def objects_with_paths(model) -> list:
+    """``(path, object)`` for ``model`` and every saveable object under it, in the order and
+    with the paths of the weights file (each object once): where Keras puts its assets."""
+    out, visited = [], set()
+
+    def visit(obj, path):
+        if id(obj) in visited:
+            return
+        visited.add(id(obj))
+        out.append((path, obj))
+        for attr, child in _walk.iter_children(obj):
+            if _walk.is_saveable(child):
+                visit(child, _join(path, attr))
+            elif isinstance(child, list | tuple | dict):
+                container(child, _join(path, attr), set())
+
+    def container(items, path, seen):
+        for name, item in _container_items(items, seen):
+            if _walk.is_saveable(item):
+                visit(item, _join(path, name))
+            else:
+                container(item, _join(path, name), seen)
+
+    visit(model, "")
+    return out
+
+
 class _Loading:
     """What one ``load_weights`` call has done: objects loaded, and those that failed."""
 
