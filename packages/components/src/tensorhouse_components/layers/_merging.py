@@ -6,6 +6,7 @@ from __future__ import annotations
 import string
 
 from tensorhouse_ops import (
+    cast,
     concat,
     expand_dims,
     logical_or,
@@ -15,6 +16,7 @@ from tensorhouse_ops import (
     zeros_like,
 )
 
+from ..keras_ops._dtypes import result_type
 from ._args import einsum
 from ._layer import Layer
 
@@ -22,6 +24,15 @@ __all__ = [
     "Add", "Average", "Concatenate", "Dot", "Maximum", "Minimum", "Multiply", "Subtract", "add",
     "average", "concatenate", "dot", "maximum", "minimum", "multiply", "subtract",
 ]  # fmt: skip
+
+
+def _promoted(inputs):
+    """The inputs in Keras's common dtype (``float32`` and ``int64`` merge as ``float32``)."""
+    names = {x.dtype.name for x in inputs}
+    if len(names) < 2:
+        return list(inputs)
+    common = result_type(*names)
+    return [x if x.dtype.name == common else cast(x, common) for x in inputs]
 
 
 def _is_shape_list(shapes):
@@ -80,7 +91,7 @@ class _Merge(Layer):
         self._check_shapes([tuple(x.shape.as_list()) for x in inputs])
         rank = max(len(x.shape) for x in inputs)
         same_rank = []
-        for x in inputs:
+        for x in _promoted(inputs):
             for _ in range(rank - len(x.shape)):  # Keras's rule: new axes after the batch axis
                 x = expand_dims(x, 1)
             same_rank.append(x)
@@ -215,7 +226,7 @@ class Concatenate(Layer):
 
     def call(self, inputs):
         self._check_shapes([tuple(x.shape.as_list()) for x in inputs])
-        return concat(list(inputs), axis=self.axis)
+        return concat(_promoted(inputs), axis=self.axis)
 
     def compute_output_shape(self, input_shape):
         return self._check_shapes(input_shape)
