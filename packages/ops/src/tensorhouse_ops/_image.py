@@ -324,8 +324,10 @@ def _resize_axis(x, axis, m, method, antialias):
     if method == "nearest":
         if static == m:
             return x
-        index = _nearest_index(static, m) if static is not None else _dyn_nearest_index(
-            _array.shape(x)[axis], m
+        index = (
+            _nearest_index(static, m)
+            if static is not None
+            else _dyn_nearest_index(_array.shape(x)[axis], m)
         )
         return _array.gather(x, index, axis=axis)
     # gaussian and Mitchell kernels smooth even at scale 1; the others sample exactly there
