@@ -3,7 +3,7 @@
 from importlib.metadata import PackageNotFoundError as _PNF
 from importlib.metadata import version as _version
 
-from . import config, debugging, errors
+from . import collective, config, debugging, errors
 from ._info import info
 from .backends.cpu import cpu_details
 from .device_spec import DeviceSpec
@@ -29,6 +29,7 @@ except _PNF:  # running from a source tree that was never installed
 
 __all__ = [
     "__version__",
+    "collective",
     "config",
     "debugging",
     "errors",

@@ -15,7 +15,7 @@ import threading
 from typing import NamedTuple
 
 from . import errors
-from .backends import BackendUnavailable, MemoryStats
+from .backends import BackendUnavailable, MemoryStats, PhysicalInfo
 from .device_spec import DeviceSpec
 
 __all__ = [
@@ -103,7 +103,7 @@ class Device:
 class _Physical(NamedTuple):
     device: PhysicalDevice
     backend: object
-    info: object  # backends.PhysicalInfo
+    info: PhysicalInfo
 
 
 class _Runtime:
@@ -269,7 +269,9 @@ def get_device(spec) -> Device:
     if found is not None:
         return found
     if _runtime.soft_placement:
-        return default_device() if spec.device_type == "GPU" else _runtime.find("CPU", 0)
+        if spec.device_type == "GPU":
+            return default_device()
+        return _runtime.find("CPU", 0)  # pyright: ignore[reportReturnType]  # always there
     known = ", ".join(d.name for d in _runtime.devices())
     raise errors.InvalidArgumentError(
         f"Could not satisfy device specification '{spec.to_string()}': no such device "

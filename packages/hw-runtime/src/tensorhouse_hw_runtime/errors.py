@@ -45,7 +45,7 @@ class OpError(Exception):
         return str(self.message)
 
 
-def _make(name: str, code: int, doc: str) -> type:
+def _make(name: str, code: int, doc: str) -> type[OpError]:
     return type(name, (OpError,), {"error_code": code, "__doc__": doc})
 
 

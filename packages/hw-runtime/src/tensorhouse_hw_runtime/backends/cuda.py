@@ -12,6 +12,7 @@ devices. Kernel libraries make a device's context current with ``backend.activat
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import numpy as np
 
@@ -26,8 +27,8 @@ class CUDABackend(Backend):
     device_types = ("GPU",)
 
     def __init__(self):
-        self._cuda = None
-        self._gpuarray = None
+        self._cuda: Any = None  # pycuda.driver, imported on first use
+        self._gpuarray: Any = None
         self._pools: dict = {}
         self._contexts: dict = {}
 

@@ -9,6 +9,7 @@ TensorFlow's float64 and int64 must keep their width. ``TENSORHOUSE_XLA=0`` turn
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import numpy as np
 
@@ -22,7 +23,7 @@ class XLABackend(Backend):
     device_types = ("TPU", "XLA_GPU", "XLA_CPU")
 
     def __init__(self):
-        self._jax = None
+        self._jax: Any = None  # jax, imported on first use
 
     def probe(self):
         if os.environ.get("TENSORHOUSE_XLA", "auto").lower() in ("0", "off", "false"):
