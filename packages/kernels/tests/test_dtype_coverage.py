@@ -24,6 +24,7 @@ HAS_BFLOAT16 = importlib.util.find_spec("ml_dtypes") is not None
 # The dtypes tensorhouse has (tensorhouse_ops.dtypes); bfloat16 needs ml_dtypes.
 DTYPES = ("bool", "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8")
 DTYPES += ("bfloat16",) if HAS_BFLOAT16 else ()
+DTYPES += ("string",)  # NumPy object arrays of bytes; CPU only (TF keeps strings on the host)
 
 # TF pairs with no kernel here yet: keep this set exact (smaller is the goal).
 _MISSING = {
@@ -38,6 +39,8 @@ _MISSING = {
     "Conv2DBackpropInput": ("int32",),
     # bool scatter (TF adds bools by OR)
     "ScatterNd": ("bool",),
+    # TF's Cast takes strings only to fail (UnimplementedError); tf.strings converts them
+    "Cast": ("string",),
 }
 STILL_MISSING = {
     (op, dt) for op, dts in _MISSING.items() for dt in dts if dt != "bfloat16" or HAS_BFLOAT16
@@ -57,7 +60,7 @@ def tf_pairs() -> set:
 
 def registered(device_type: str) -> set:
     return {
-        (k.op_type, np.dtype(k.dtype).name)
+        (k.op_type, "string" if k.dtype == "object" else np.dtype(k.dtype).name)
         for k in list_kernels(device_type=device_type)
         if k.source.startswith("tensorhouse_kernels")
     }
@@ -89,5 +92,6 @@ def test_still_missing_pairs_are_tf_pairs():
 def test_ops_with_xla_kernels_cover_the_tf_pairs_there_too(device_type):
     pytest.importorskip("jax")  # the XLA kernels are registered only where JAX is installed
     want = {(op, dt) for op, dt in tf_pairs() - STILL_MISSING if op in xla.TABLE}
+    want = {(op, dt) for op, dt in want if dt != "string"}  # strings: CPU kernels only
     missing = sorted(want - registered(device_type))
     assert len(want) > 550 and not missing, missing

@@ -34,8 +34,8 @@ def registered_kernels():
         {
             (k.op_type, k.dtype)
             for k in list_kernels(device_type="CPU")
-            if k.source.startswith(SOURCE_PREFIX)
-        }
+            if k.source.startswith(SOURCE_PREFIX) and k.dtype != "object"
+        }  # tf.string's kernels (object arrays of bytes): test_string_kernels.py
     )
 
 
@@ -2093,3 +2093,264 @@ TABLE.update(
         "Cholesky": Ref(cholesky_ref, square_cases, make_inputs=spd_inputs),
     }
 )
+
+
+# ---- decompositions (decomp.cpp) --------------------------------------------------------------
+
+MATRIX_SHAPES = [(1, 1), (3, 3), (4, 2), (2, 5), (2, 3, 4), (2, 1, 5, 3), (0, 3), (3, 0), (0, 2, 2)]
+
+
+def qr_ref(inputs, attrs):
+    x = inputs[0].astype(np.float64)
+    full = attrs["full_matrices"]
+    m, n = x.shape[-2:]
+    k = m if full else min(m, n)
+    if x.size == 0:
+        q = np.broadcast_to(np.eye(m, k), x.shape[:-2] + (m, k))
+        return [q.astype(inputs[0].dtype), np.zeros(x.shape[:-2] + (k, n), inputs[0].dtype)]
+    q, r = np.linalg.qr(x, mode="complete" if full else "reduced")
+    return [q.astype(inputs[0].dtype), r.astype(inputs[0].dtype)]
+
+
+def svd_ref(inputs, attrs):
+    """NumPy's gesdd, the same LAPACK routine: the same singular vectors, signs included."""
+    x = inputs[0].astype(np.float64)
+    dt = inputs[0].dtype
+    m, n = x.shape[-2:]
+    k = min(m, n)
+    if not attrs["compute_uv"]:
+        s = np.linalg.svd(x, compute_uv=False) if x.size else np.zeros(x.shape[:-2] + (k,))
+        return [s.astype(dt), np.zeros((0,), dt), np.zeros((0,), dt)]
+    full = attrs["full_matrices"]
+    uc, vc = (m, n) if full else (k, k)
+    if x.size == 0:
+        return [np.zeros(x.shape[:-2] + (k,), dt),
+                np.broadcast_to(np.eye(m, uc), x.shape[:-2] + (m, uc)).astype(dt),
+                np.broadcast_to(np.eye(n, vc), x.shape[:-2] + (n, vc)).astype(dt)]  # fmt: skip
+    u, s, vh = np.linalg.svd(x, full_matrices=full)
+    return [s.astype(dt), u.astype(dt), np.swapaxes(vh, -1, -2).astype(dt)]
+
+
+def qr_cases(dtype):
+    return [((s,), {"full_matrices": f}) for s in MATRIX_SHAPES for f in (False, True)]
+
+
+def svd_cases(dtype):
+    """Singular values only: the vectors' signs are LAPACK's choice (test_kernels_decomp.py
+    checks them by reconstruction)."""
+    return [((s,), {"compute_uv": False, "full_matrices": f}) for s in MATRIX_SHAPES
+            for f in (False, True)]  # fmt: skip
+
+
+def eig_ref(inputs, attrs):
+    x = inputs[0].astype(np.float64)
+    dt = inputs[0].dtype
+    sym = np.tril(x) + np.swapaxes(np.tril(x, -1), -1, -2)
+    if x.shape[-1] == 0:
+        e, v = np.zeros(x.shape[:-1]), np.zeros(x.shape)
+    else:
+        e, v = np.linalg.eigh(sym)
+    if not attrs["compute_v"]:
+        return [e.astype(dt), np.zeros((0,), dt)]
+    return [e.astype(dt), v.astype(dt)]
+
+
+def lu_ref(inputs, attrs):
+    """Partial pivoting (the largest |value| of the column, the first on ties), packed."""
+    x = inputs[0].astype(np.float64)
+    lu = x.copy().reshape((int(np.prod(x.shape[:-2])),) + x.shape[-2:])
+    n = x.shape[-1]
+    perm = np.tile(np.arange(n), (lu.shape[0], 1))
+    for b in range(lu.shape[0]):
+        a = lu[b]
+        for j in range(n):
+            p = j + int(np.argmax(np.abs(a[j:, j])))
+            a[[j, p]] = a[[p, j]]
+            perm[b, [j, p]] = perm[b, [p, j]]
+            a[j + 1 :, j] /= a[j, j]
+            a[j + 1 :, j + 1 :] -= np.outer(a[j + 1 :, j], a[j, j + 1 :])
+    idx = np.dtype(attrs["output_idx_type"])
+    return [lu.reshape(x.shape).astype(inputs[0].dtype), perm.reshape(x.shape[:-1]).astype(idx)]
+
+
+TABLE.update(
+    {
+        "Qr": Ref(qr_ref, qr_cases),
+        "Svd": Ref(svd_ref, svd_cases),
+        "SelfAdjointEigV2": Ref(
+            eig_ref,
+            lambda dtype: [((s,), {"compute_v": False}) for s in SQUARE_SHAPES],
+            make_inputs=spd_inputs,
+        ),
+        "Lu": Ref(
+            lu_ref,
+            lambda dtype: [
+                ((s,), {"output_idx_type": t}) for s in SQUARE_SHAPES for t in ("int32", "int64")
+            ],  # fmt: skip
+            make_inputs=square_inputs,
+        ),
+    }
+)
+
+
+# ---- segments, unique, bincount, sorted search (segment.cpp) ---------------------------------
+
+
+def unsorted_reduce_ref(ufunc, kind):
+    def ref(inputs, attrs):
+        data, ids = inputs
+        n = attrs["num_segments"]
+        if kind == "max":
+            init = np.finfo(data.dtype).min if data.dtype.kind == "f" else np.iinfo(data.dtype).min
+        elif kind == "min":
+            init = np.finfo(data.dtype).max if data.dtype.kind == "f" else np.iinfo(data.dtype).max
+        else:
+            init = 1
+        out = np.full((n,) + data.shape[ids.ndim :], init, data.dtype)
+        keep = ids.reshape(-1) >= 0
+        rows = data.reshape((-1,) + data.shape[ids.ndim :])
+        with np.errstate(over="ignore"):
+            ufunc.at(out, ids.reshape(-1)[keep].astype(np.int64), rows[keep])
+        return out
+
+    return ref
+
+
+def sorted_segment_inputs(rng, dtype, shapes):
+    ds, (ish, idt, n) = shapes
+    ids = np.sort(rng.integers(0, max(n, 1), size=ds[:1])).astype(idt)
+    return [np.asarray(values(rng, dtype, ds)), ids]
+
+
+def sorted_reduce_ref(kind):
+    def ref(inputs, attrs):
+        data, ids = inputs
+        rows = int(ids[-1]) + 1 if ids.size else 0
+        out = np.full((rows,) + data.shape[1:], 1 if kind == "prod" else 0, data.dtype)
+        for s in range(rows):
+            sel = data[ids == s]
+            if not len(sel):
+                continue
+            with np.errstate(over="ignore"):
+                if kind == "mean" and data.dtype.kind in "iu":  # the sum wraps in the dtype
+                    total = np.sum(sel, axis=0, dtype=data.dtype).astype(np.int64)
+                    out[s] = np.fix(total / len(sel)).astype(data.dtype)
+                else:
+                    fn = {"sum": np.sum, "mean": np.mean, "max": np.max, "min": np.min,
+                          "prod": np.prod}[kind]  # fmt: skip
+                    out[s] = fn(sel, axis=0).astype(data.dtype)
+        return out
+
+    return ref
+
+
+def sorted_segment_cases(dtype):
+    cases = [((ds, (ish, idt, n)), {}) for (ds, ish, n) in SEGMENT_CASES if len(ish) == 1
+             for idt in ("int32", "int64")]  # fmt: skip
+    return cases
+
+
+def unique_inputs(rng, dtype, shapes):
+    (shape,) = shapes
+    x = values(rng, dtype, shape)
+    if np.dtype(dtype).kind == "f":
+        x = np.round(x)  # repeats
+    return [np.asarray(x)]
+
+
+def unique_ref(counts):
+    def ref(inputs, attrs):
+        x = inputs[0]
+        idx_t = np.dtype(attrs["out_idx"])
+        _, first, inverse, count = np.unique(x, return_index=True, return_inverse=True,
+                                             return_counts=True)  # fmt: skip
+        order = np.argsort(first)
+        rank = np.empty_like(order)
+        rank[order] = np.arange(len(order))
+        out = [x[np.sort(first)], rank[inverse.reshape(-1)].astype(idx_t)]
+        return out + [count[order].astype(idx_t)] if counts else out
+
+    return ref
+
+
+def unique_cases(dtype):
+    return [(((n,),), {"out_idx": t}) for n in (0, 1, 9, 40) for t in ("int32", "int64")]
+
+
+def bincount_cases(dtype):
+    cases = []
+    for shape, size, w, binary in [
+        ((7,), 5, None, False), ((7,), 3, "float32", False), ((2, 6), 4, None, True),
+        ((2, 6), 6, "int64", False), ((0,), 2, None, False), ((5,), 0, "float64", False),
+    ]:  # fmt: skip
+        cases.append(((shape, size, w), {"binary_output": binary}))
+    return cases
+
+
+def bincount_inputs(rng, dtype, shapes):
+    shape, size, w = shapes
+    arr = rng.integers(0, 6, size=shape).astype(dtype)
+    weights = np.zeros((0,), np.int32) if w is None else values(rng, w, shape)
+    return [arr, np.asarray(size, dtype), np.asarray(weights)]
+
+
+def bincount_ref(inputs, attrs):
+    arr, size, weights = inputs
+    size = int(size)
+    rows = arr.reshape((-1, arr.shape[-1])) if arr.ndim == 2 else arr.reshape(1, -1)
+    w = weights.reshape(rows.shape) if weights.size else np.ones(rows.shape, weights.dtype)
+    out = np.zeros((rows.shape[0], size), weights.dtype)
+    for r in range(rows.shape[0]):
+        for c in range(rows.shape[1]):
+            if rows[r, c] < size:
+                out[r, rows[r, c]] = 1 if attrs["binary_output"] else out[r, rows[r, c]] + w[r, c]
+    return out if arr.ndim == 2 else out[0]
+
+
+def bound_cases(dtype):
+    return [(((b, n), (b, m)), {"out_type": t}) for b, n, m in ((1, 5, 3), (3, 8, 6), (2, 0, 2),
+                                                                 (2, 4, 0))
+            for t in ("int32", "int64")]  # fmt: skip
+
+
+def bound_inputs(rng, dtype, shapes):
+    s, v = shapes
+    seq = np.sort(values(rng, dtype, s), axis=-1)
+    if seq.size:
+        seq.reshape(-1)[1::3] = seq.reshape(-1)[::3][: len(seq.reshape(-1)[1::3])]  # ties
+        seq = np.sort(seq, axis=-1)
+    vals = np.concatenate([values(rng, dtype, v)], axis=-1)
+    if seq.size and vals.size:
+        vals.reshape(-1)[0] = seq.reshape(-1)[0]
+    return [np.ascontiguousarray(seq), np.ascontiguousarray(vals)]
+
+
+def bound_ref(side):
+    def ref(inputs, attrs):
+        seq, vals = inputs
+        out = [np.searchsorted(seq[i], vals[i], side=side) for i in range(seq.shape[0])]
+        return np.array(out, np.dtype(attrs["out_type"])).reshape(vals.shape)
+
+    return ref
+
+
+TABLE.update(
+    {
+        "UnsortedSegmentMax": Ref(unsorted_reduce_ref(np.maximum, "max"), segment_cases,
+                                  make_inputs=segment_inputs),
+        "UnsortedSegmentMin": Ref(unsorted_reduce_ref(np.minimum, "min"), segment_cases,
+                                  make_inputs=segment_inputs),
+        "UnsortedSegmentProd": Ref(unsorted_reduce_ref(np.multiply, "prod"), segment_cases,
+                                   make_inputs=segment_inputs),
+        **{
+            "Segment" + k.capitalize(): Ref(sorted_reduce_ref(k), sorted_segment_cases,
+                                            make_inputs=sorted_segment_inputs)
+            for k in ("sum", "mean", "max", "min", "prod")
+        },
+        "Unique": Ref(unique_ref(False), unique_cases, make_inputs=unique_inputs),
+        "UniqueWithCounts": Ref(unique_ref(True), unique_cases, make_inputs=unique_inputs),
+        "DenseBincount": Ref(bincount_ref, bincount_cases, make_inputs=bincount_inputs),
+        "LowerBound": Ref(bound_ref("left"), bound_cases, make_inputs=bound_inputs),
+        "UpperBound": Ref(bound_ref("right"), bound_cases, make_inputs=bound_inputs),
+    }
+)  # fmt: skip

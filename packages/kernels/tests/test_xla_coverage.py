@@ -18,10 +18,11 @@ from tensorhouse_kernels import xla
 
 
 def cpu_kernels():
-    """{op: {dtype names}} of the kernel library's own CPU kernels."""
+    """{op: {dtype names}} of the kernel library's own CPU kernels (strings stay on the host,
+    as TF's: they have CPU kernels only)."""
     out: dict = {}
     for k in list_kernels(device_type="CPU"):
-        if k.source.startswith("tensorhouse_kernels"):
+        if k.source.startswith("tensorhouse_kernels") and k.dtype != "object":
             out.setdefault(k.op_type, set()).add(k.dtype)
     return out
 

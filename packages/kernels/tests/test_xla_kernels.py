@@ -67,8 +67,8 @@ def test_outputs_are_counted_in_the_device_memory_stats():
 def test_cpu_kernels_are_not_marked_and_keep_the_fill_contract():
     from tensorhouse_hw_runtime.registry import list_kernels
 
-    for k in list_kernels(device_type="CPU"):
-        assert k.kernel not in _returning, k
+    for k in list_kernels(device_type="CPU"):  # but tf.string's: object arrays, no allocator
+        assert (k.kernel in _returning) == (k.dtype == "object"), k
     for k in list_kernels(device_type="XLA_CPU"):
         if k.source == xla.SOURCE:
             assert k.kernel in _returning and k.kernel.returns_outputs

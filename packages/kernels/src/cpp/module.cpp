@@ -5,6 +5,8 @@
 namespace th {
 
 void init_linalg(py::module_& m);  // linalg.cpp
+void init_decomp(py::module_& m);  // decomp.cpp
+void init_segment(py::module_& m);  // segment.cpp
 
 void init_fused(py::module_& m);  // fused.cpp
 
@@ -82,6 +84,8 @@ PYBIND11_MODULE(_cpu, m) {
   th::init_norm(m);
   th::init_fused(m);
   th::init_linalg(m);
+  th::init_decomp(m);
+  th::init_segment(m);
   m.def(
       "set_invalid_argument_error",
       [](py::object cls) {

@@ -16,7 +16,15 @@ with _blas.loading_env(_blas.openmp_env()):  # libgomp reads these when the modu
 _blas.select_backend(_cpu_kernels._cpu)  # oneMKL for GEMMs when installed (TENSORHOUSE_BLAS)
 from . import runtime  # noqa: E402
 from .execute import eager_elementwise, execute  # noqa: E402
-from .opdefs import OpDef, broadcast_shape, get_op_def, list_op_defs, normalize_axes  # noqa: E402
+from .opdefs import (  # noqa: E402
+    FUSED_BINARY,
+    FUSED_UNARY,
+    OpDef,
+    broadcast_shape,
+    get_op_def,
+    list_op_defs,
+    normalize_axes,
+)
 
 _cpu_kernels.register_all()
 cpu_info = _cpu_kernels.info
@@ -30,6 +38,10 @@ if _find_spec("pycuda") is not None:  # CUDA kernels; compiled and loaded on the
     from . import gpu as _gpu_kernels
 
     _gpu_kernels.register_all()
+
+from . import _string_kernels  # noqa: E402 - tf.string: CPU only (after XLA and GPU), as TF's
+
+_string_kernels.register_all()
 
 try:
     __version__ = _version("tensorhouse-kernels")
@@ -47,4 +59,7 @@ __all__ = [
     "list_op_defs",
     "normalize_axes",
     "runtime",
+    "xla",  # the XLA table and whole-graph lowering (jit_graph); loads no JAX on import
+    "FUSED_BINARY",
+    "FUSED_UNARY",
 ]

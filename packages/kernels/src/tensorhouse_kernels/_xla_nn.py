@@ -24,12 +24,15 @@ JAX is bound on the first call (``xla._load``), never when this module is import
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
 from .opdefs import conv_params, pool_params
 
-jnp = lax = None  # bound by _bind() on the first call
+# bound by _bind() on the first call (Any: modules at the call sites, not None)
+jnp: Any = None
+lax: Any = None
 
 
 def _bind():

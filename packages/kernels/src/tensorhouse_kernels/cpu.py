@@ -190,7 +190,11 @@ def _cast(inputs, outputs, attrs):
 
 
 def _fill(inputs, outputs, attrs):
-    _cpu.fill(outputs[0], float(attrs["value"]))
+    value = attrs["value"]
+    if isinstance(value, int | np.integer) and abs(int(value)) > 2**53:
+        outputs[0][...] = value  # beyond a double's 53 bits: every bit of the integer kept
+        return
+    _cpu.fill(outputs[0], float(value))
 
 
 def _predicate_kernel(code):
@@ -579,6 +583,87 @@ def _cholesky(inputs, outputs, attrs):
     _cpu.cholesky(inputs[0], outputs[0])
 
 
+# Matrix decompositions (decomp.cpp): LAPACK over the batch, GIL released.
+
+
+def _qr(inputs, outputs, attrs):
+    _cpu.qr(inputs[0], outputs[0], outputs[1], bool(attrs.get("full_matrices", False)))
+
+
+def _svd(inputs, outputs, attrs):
+    _cpu.svd(inputs[0], *outputs, bool(attrs.get("compute_uv", True)),
+             bool(attrs.get("full_matrices", False)))  # fmt: skip
+
+
+def _self_adjoint_eig(inputs, outputs, attrs):
+    _cpu.self_adjoint_eig(inputs[0], outputs[0], outputs[1], bool(attrs.get("compute_v", True)))
+
+
+def _lu(inputs, outputs, attrs):
+    _cpu.lu(inputs[0], outputs[0], outputs[1])
+
+
+# Segments, distinct values, counts and sorted search (segment.cpp).
+
+_SEGMENT_KIND = {"Sum": 0, "Mean": 1, "Max": 2, "Min": 3, "Prod": 4}
+
+
+def _unsorted_segment_kernel(kind):
+    def kernel(inputs, outputs, attrs):
+        _cpu.unsorted_segment_reduce(kind, inputs[0], inputs[1], outputs[0])
+
+    return kernel
+
+
+def _too_big_is_oom(fn):
+    """NumPy's "array is too big" for an output sized by the data, as the MemoryError it is
+    (TF's ResourceExhaustedError above)."""
+
+    def kernel(inputs, outputs, attrs):
+        try:
+            return fn(inputs, outputs, attrs)
+        except ValueError as e:
+            if "array is too big" in str(e):
+                raise MemoryError(str(e)) from None
+            raise
+
+    return kernel
+
+
+def _sorted_segment_kernel(kind):
+    @_too_big_is_oom
+    def kernel(inputs, outputs, attrs):
+        return [_cpu.segment_reduce(kind, inputs[0], inputs[1])]
+
+    return kernel
+
+
+def _unique_kernel(outputs):
+    def kernel(inputs, _, attrs):
+        idx64 = np.dtype(attrs.get("out_idx", "int32")) == np.int64
+        return list(_cpu.unique(inputs[0], idx64))[:outputs]
+
+    return kernel
+
+
+@_too_big_is_oom
+def _dense_bincount(inputs, outputs, attrs):
+    arr, size, weights = inputs
+    size = int(size)
+    if size < 0:
+        raise errors.InvalidArgumentError(f"size ({size}) must be non-negative [Op:DenseBincount]")
+    out = np.empty(arr.shape[:-1] + (size,), weights.dtype)
+    _cpu.dense_bincount(arr, weights, bool(attrs.get("binary_output", False)), out)
+    return [out]
+
+
+def _bound_kernel(right):
+    def kernel(inputs, outputs, attrs):
+        _cpu.search_sorted(inputs[0], inputs[1], outputs[0], right)
+
+    return kernel
+
+
 def register_all():
     all_types = [d.name for d in ALL]
     floats = ("float32", "float64")
@@ -666,6 +751,19 @@ def register_all():
     _register("MatrixDeterminant", _matrix_determinant, floats)
     _register("LogMatrixDeterminant", _log_matrix_determinant, floats)
     _register("Cholesky", _cholesky, floats)
+    _register("Qr", _qr, floats)
+    _register("Svd", _svd, floats)
+    _register("SelfAdjointEigV2", _self_adjoint_eig, floats)
+    _register("Lu", _lu, floats)
+    for name in ("Max", "Min", "Prod"):
+        _register("UnsortedSegment" + name, _unsorted_segment_kernel(_SEGMENT_KIND[name]))
+    for name, kind in _SEGMENT_KIND.items():
+        _register("Segment" + name, _sorted_segment_kernel(kind))
+    _register("Unique", _unique_kernel(2), _NUMERIC_CPP + ("bool",))
+    _register("UniqueWithCounts", _unique_kernel(3), _NUMERIC_CPP + ("bool",))
+    _register("DenseBincount", _dense_bincount, ("int32", "int64"))
+    _register("LowerBound", _bound_kernel(False))
+    _register("UpperBound", _bound_kernel(True))
     config.threading.add_listener(_set_threads)
 
 

@@ -1347,7 +1347,8 @@ def window_geometry(op, in_hw, k_hw, attrs, dilations=(1, 1), allow_explicit=Tru
             o = -(-n // s)
             pads.append(max((o - 1) * s + eff - n, 0) // 2)
         else:
-            before, after = explicit[i] if mode == "EXPLICIT" else (0, 0)
+            explicit_pads = explicit if mode == "EXPLICIT" and explicit is not None else None
+            before, after = explicit_pads[i] if explicit_pads is not None else (0, 0)
             num = n + before + after - eff + s
             o = num // s if num >= 0 else -(-num // s)  # C's division, as TF
             pads.append(before)
@@ -1688,3 +1689,219 @@ _register(OpDef("LogMatrixDeterminant", 1, _determinant_infer("LogMatrixDetermin
 _register(OpDef("Cholesky", 1, _square_same_shape_infer("Cholesky"), FLOAT))
 for _n, _doc in _LINALG_DOCS.items():
     _OPS[_n].doc = _doc
+
+
+# ---- matrix decompositions (LAPACK on the CPU): [..., m, n] matrices, batched -----------------
+
+
+def _batch_matrix(op, shape, dt):
+    """The batch dims, m and n of a ``[..., m, n]`` shape; TF's error for a rank below 2."""
+    shape = tuple(shape)
+    if len(shape) < 2:
+        raise errors.InvalidArgumentError(
+            f"Input tensor 0 must have rank >= 2, got shape {_fmt(shape)} ({dt.name}) [Op:{op}]"
+        )
+    return shape[:-2], shape[-2], shape[-1]
+
+
+def _min_dim(m, n):
+    return None if m is None or n is None else min(m, n)
+
+
+def _qr_infer(shapes, dts, attrs):
+    batch, m, n = _batch_matrix("Qr", shapes[0], dts[0])
+    cols = m if attrs.get("full_matrices", False) else _min_dim(m, n)
+    return [(batch + (m, cols), dts[0]), (batch + (cols, n), dts[0])]
+
+
+def _svd_infer(shapes, dts, attrs):
+    batch, m, n = _batch_matrix("Svd", shapes[0], dts[0])
+    k, dt = _min_dim(m, n), dts[0]
+    if not attrs.get("compute_uv", True):
+        return [(batch + (k,), dt), ((0,), dt), ((0,), dt)]
+    full = attrs.get("full_matrices", False)
+    return [(batch + (k,), dt), (batch + (m, m if full else k), dt),
+            (batch + (n, n if full else k), dt)]  # fmt: skip
+
+
+def _eig_infer(shapes, dts, attrs):
+    batch, n = _batch_square("SelfAdjointEigV2", shapes[0], dts[0])
+    v = batch + (n, n) if attrs.get("compute_v", True) else (0,)
+    return [(batch + (n,), dts[0]), (v, dts[0])]
+
+
+def _index_type(op, attrs, name):
+    dt = np.dtype(attrs.get(name, "int32"))
+    if dt not in INT:
+        raise errors.InvalidArgumentError(f"{name} must be int32 or int64, got {dt.name} [Op:{op}]")
+    return dt
+
+
+def _lu_infer(shapes, dts, attrs):
+    batch, n = _batch_square("Lu", shapes[0], dts[0])
+    return [(batch + (n, n), dts[0]), (batch + (n,), _index_type("Lu", attrs, "output_idx_type"))]
+
+
+_register(OpDef("Qr", 1, _qr_infer, FLOAT, doc="q, r; attrs: full_matrices"))
+_register(OpDef("Svd", 1, _svd_infer, FLOAT,
+                doc="s (descending), u, v with x = u diag(s) v^T; attrs: compute_uv, "
+                "full_matrices (u, v are empty [0] without compute_uv)"))  # fmt: skip
+_register(OpDef("SelfAdjointEigV2", 1, _eig_infer, FLOAT,
+                doc="e (ascending), v (eigenvectors in columns) from the lower triangle; "
+                "attrs: compute_v"))  # fmt: skip
+_register(OpDef("Lu", 1, _lu_infer, FLOAT,
+                doc="packed L\\U and p with x[p] = L U; attrs: output_idx_type"))  # fmt: skip
+
+
+# ---- segments, distinct values, counts, sorted search -----------------------------------------
+
+
+def _unsorted_segment_infer(op):
+    def infer(shapes, dts, attrs):
+        _require_dtype(op, dts, 1, INT)
+        data, ids = tuple(shapes[0]), tuple(shapes[1])
+        n = int(attrs["num_segments"])
+        if n < 0:
+            raise errors.InvalidArgumentError(
+                f"Input num_segments == {n} must not be negative. [Op:{op}]"
+            )
+        if not _compatible(data[: len(ids)], ids):
+            raise errors.InvalidArgumentError(
+                f"data.shape = {_fmt(data)} does not start with segment_ids.shape = "
+                f"{_fmt(ids)} [Op:{op}]"
+            )
+        return [((n,) + data[len(ids) :], dts[0])]
+
+    return infer
+
+
+def _sorted_segment_infer(op):
+    def infer(shapes, dts, attrs):
+        _require_dtype(op, dts, 1, INT)
+        data, ids = tuple(shapes[0]), tuple(shapes[1])
+        if len(ids) != 1:
+            raise errors.InvalidArgumentError(
+                f"segment_ids should be a vector, got shape {_fmt(ids)} [Op:{op}]"
+            )
+        if not data or not _compatible(data[:1], ids):
+            raise errors.InvalidArgumentError(
+                f"segment_ids should be the same size as dimension 0 of input. [Op:{op}]"
+            )
+        return [((None,) + data[1:], dts[0])]
+
+    return infer
+
+
+for _n in ("UnsortedSegmentMax", "UnsortedSegmentMin", "UnsortedSegmentProd"):
+    _register(OpDef(_n, 2, _unsorted_segment_infer(_n), NUMERIC_U8,
+                    doc="data, segment_ids; attrs: num_segments (an empty segment holds the "
+                    "identity: lowest, highest or 1)"))  # fmt: skip
+for _n in ("SegmentSum", "SegmentMean", "SegmentMax", "SegmentMin", "SegmentProd"):
+    _register(
+        OpDef(
+            _n,
+            2,
+            _sorted_segment_infer(_n),
+            NUMERIC_U8,
+            allocates=False,
+            doc="data, sorted segment_ids: ids[-1] + 1 rows (a missing id: 0, Prod 1)",
+        )
+    )
+
+
+def _unique_infer(op, outputs):
+    def infer(shapes, dts, attrs):
+        x = tuple(shapes[0])
+        if len(x) != 1:
+            raise errors.InvalidArgumentError(f"unique expects a 1D vector. [Op:{op}]")
+        idx = _index_type(op, attrs, "out_idx")
+        return [((None,), dts[0]), (x, idx), ((None,), idx)][:outputs]
+
+    return infer
+
+
+_register(OpDef("Unique", 1, _unique_infer("Unique", 2), NUMERIC_U8 + (BOOL,), allocates=False,
+                doc="y (first appearances), idx; attrs: out_idx"))  # fmt: skip
+_register(OpDef("UniqueWithCounts", 1, _unique_infer("UniqueWithCounts", 3),
+                NUMERIC_U8 + (BOOL,), allocates=False,
+                doc="y, idx, count; attrs: out_idx"))  # fmt: skip
+
+
+def _bincount_infer(shapes, dts, attrs):
+    op = "DenseBincount"
+    _require_dtype(op, dts, 0, INT)
+    arr, size, w = tuple(shapes[0]), tuple(shapes[1]), tuple(shapes[2])
+    if len(arr) > 2:
+        raise errors.InvalidArgumentError(
+            f"Input must be at most 2-D, got shape {_fmt(arr)} [Op:{op}]"
+        )
+    if size != ():
+        raise errors.InvalidArgumentError(f"size must be a scalar, got {_fmt(size)} [Op:{op}]")
+    if w != (0,) and not _compatible(w, arr):
+        raise errors.InvalidArgumentError(
+            f"Input must have the same shape as weights or weights must have 0 elements: "
+            f"input {_fmt(arr)}, weights {_fmt(w)} [Op:{op}]"
+        )
+    if dts[2] not in (np.dtype("int32"), np.dtype("int64")) + FLOAT:
+        raise errors.InvalidArgumentError(
+            f"weights must be int32, int64, float32 or float64, got {dts[2].name} [Op:{op}]"
+        )
+    return [(arr[:-1] + (None,), dts[2])]
+
+
+_register(
+    OpDef(
+        "DenseBincount",
+        3,
+        _bincount_infer,
+        INT,
+        allocates=False,
+        doc="arr [n] or [rows, n], size (scalar), weights (arr's shape or [0]): the "
+        "counts [size] or [rows, size] in weights' dtype; attrs: binary_output",
+    )
+)
+
+
+def _bound_infer(op):
+    def infer(shapes, dts, attrs):
+        _same_dtypes(op, dts)
+        s, v = tuple(shapes[0]), tuple(shapes[1])
+        if len(s) != 2 or len(v) != 2 or not _compatible(s[:1], v[:1]):
+            raise errors.InvalidArgumentError(
+                f"Leading dim_size of both tensors must match: sorted_inputs {_fmt(s)}, "
+                f"values {_fmt(v)} [Op:{op}]"
+            )
+        out = np.dtype(attrs.get("out_type", "int32"))
+        if out not in INT:
+            raise errors.InvalidArgumentError(
+                f"out_type must be int32 or int64, got {out.name} [Op:{op}]"
+            )
+        return [(_merge(v[:1], s[:1]) + v[1:], out)]
+
+    return infer
+
+
+for _n in ("LowerBound", "UpperBound"):
+    _register(
+        OpDef(
+            _n,
+            2,
+            _bound_infer(_n),
+            NUMERIC,
+            doc="sorted_inputs [B, N], values [B, M] -> [B, M]; attrs: out_type",
+        )
+    )
+
+
+# ---- string tensors ----------------------------------------------------------------------------
+# tf.string is a NumPy object array of ``bytes`` on the host. The ops below also take it, as TF's
+# CPU kernels do (the structural ops, Equal / NotEqual, Unique): ``_string_kernels`` runs them.
+STRING = np.dtype(object)
+STRING_OPS = (
+    "Reshape", "Identity", "Transpose", "BroadcastTo", "Fill", "SelectV2", "ConcatV2", "Split",
+    "SplitV", "Slice", "StridedSlice", "StridedSliceGrad", "Pad", "MirrorPad", "Tile", "ReverseV2",
+    "GatherV2", "GatherNd", "ScatterNd", "TensorScatterUpdate", "Equal", "NotEqual", "Unique",
+    "UniqueWithCounts",
+)  # fmt: skip
+for _n in STRING_OPS:
+    _OPS[_n].dtypes = _OPS[_n].dtypes + (STRING,)
