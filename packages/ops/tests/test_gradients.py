@@ -285,6 +285,43 @@ LINALG_CASES = {
 
 
 CASES.update(LINALG_CASES)
+
+
+def _flat(*ts):
+    return tf.concat([tf.reshape(t, [-1]) for t in ts], 0)
+
+
+def _proj(u):  # u diag(w) u^T: the same for either sign of each column
+    return tf.matmul(u * np.linspace(0.5, 1.5, u.shape[-1]), u, transpose_b=True)
+
+
+def _svd_parts(a):
+    s, u, v = tf.linalg.svd(a)
+    return _flat(s, _proj(u), _proj(v))
+
+
+def _eigh_parts(a):
+    e, v = tf.linalg.eigh(a)
+    return _flat(e, _proj(v))
+
+
+M_ = tf.math
+IDS = [1, 0, 1, -1, 2, 1]  # every segment has rows (no lowest / highest identities)
+DECOMP_CASES = {
+    "Qr": (lambda a: _flat(*tf.linalg.qr(a)), [_any((2, 4, 3))]),
+    "Svd": (_svd_parts, [_any((4, 3))]),
+    "SelfAdjointEigV2": (_eigh_parts, [_any((3, 3))]),
+    "Lu": (lambda a: tf.linalg.lu(a).lu, [_well_conditioned((2, 3, 3))]),
+    "UnsortedSegmentMax": (lambda d: M_.unsorted_segment_max(d, IDS, 3), [_distinct((6, 2))]),
+    "UnsortedSegmentMin": (lambda d: M_.unsorted_segment_min(d, IDS, 3), [_distinct((6, 2))]),
+    "UnsortedSegmentProd": (lambda d: M_.unsorted_segment_prod(d, IDS, 3), [_any((6, 2))]),
+    "SegmentSum": (lambda d: tf.math.segment_sum(d, [0, 0, 2, 2, 2]), [_any((5, 2))]),
+    "SegmentMean": (lambda d: tf.math.segment_mean(d, [0, 0, 2, 2, 2]), [_any((5, 2))]),
+    "SegmentMax": (lambda d: tf.math.segment_max(d, [0, 0, 2, 2, 2]), [_distinct((5, 2))]),
+    "SegmentMin": (lambda d: tf.math.segment_min(d, [0, 0, 2, 2, 2]), [_distinct((5, 2))]),
+    "SegmentProd": (lambda d: tf.math.segment_prod(d, [0, 0, 2, 2, 2]), [_any((5, 2))]),
+}  # fmt: skip
+CASES.update(DECOMP_CASES)
 MATMUL_FLAGS = [(False, True), (True, False), (True, True)]
 FLAT_IN_FEATURES = {"ReluGrad", "Relu6Grad"}
 
@@ -345,7 +382,8 @@ def test_matmul_transpose_flags(flags):
 # Piecewise-linear ops have a zero second derivative almost everywhere: checked at order 1 only.
 PIECEWISE_LINEAR = {"ReluGrad", "Relu", "Abs", "Max", "Min", "Maximum", "Minimum", "Cast",
                     "Relu6", "Relu6Grad", "FloorMod", "TopKV2", "MaxPool", "MaxPoolGrad",
-                    "MaxPoolGradGrad"}  # fmt: skip
+                    "MaxPoolGradGrad", "UnsortedSegmentMax", "UnsortedSegmentMin", "SegmentMax",
+                    "SegmentMin"}  # fmt: skip
 SECOND_ORDER = [op for op in sorted(CASES) if op not in PIECEWISE_LINEAR]
 
 

@@ -5,7 +5,26 @@ from importlib.metadata import version as _version
 
 from tensorhouse_kernels.runtime import DeviceSpec, debugging, device, errors
 
-from . import autograph, config, dtypes, image, io, linalg, math, nest, nn, random, summary, train
+from . import (
+    autograph,
+    collective,
+    config,
+    dtypes,
+    graph_io,
+    image,
+    io,
+    linalg,
+    lookup,
+    math,
+    nest,
+    nn,
+    ragged,
+    random,
+    sparse,
+    strings,
+    summary,
+    train,
+)
 from ._array import (
     boolean_mask,
     broadcast_to,
@@ -52,6 +71,7 @@ from ._composed import (
     shape_n,
     sort,
 )
+from ._composite import TypeSpec
 from ._function import (
     ConcreteFunction,
     Function,
@@ -133,9 +153,13 @@ from ._pyfunc import (
     numpy_function,
     py_function,
 )
+from ._ragged import RaggedTensor, RaggedTensorSpec
+from ._segment import searchsorted, unique, unique_with_counts
+from ._sparse import SparseTensor, SparseTensorSpec
 from ._sysinfo import system_info
 from ._tape import GradientTape, UnconnectedGradients, custom_gradient, stop_gradient
 from ._tensor import Tensor, TensorShape, constant, convert_to_tensor, is_tensor
+from ._tensor_array import TensorArray
 from ._variables import Variable
 from .dtypes import (
     DType,
@@ -170,6 +194,13 @@ __all__ = [
     "ConcreteFunction",
     "Function",
     "Module",
+    "RaggedTensor",
+    "RaggedTensorSpec",
+    "SparseTensor",
+    "SparseTensorSpec",
+    "TypeSpec",
+    "ragged",
+    "sparse",
     "TensorSpec",
     "cond",
     "function",
@@ -220,6 +251,8 @@ __all__ = [
     "cast",
     "concat",
     "autograph",
+    "graph_io",
+    "collective",
     "config",
     "constant",
     "convert_to_tensor",
@@ -262,6 +295,7 @@ __all__ = [
     "logical_and",
     "logical_not",
     "logical_or",
+    "lookup",
     "math",
     "matmul",
     "maximum",
@@ -306,6 +340,7 @@ __all__ = [
     "stop_gradient",
     "strided_slice",
     "string",
+    "strings",
     "summary",
     "subtract",
     "system_info",
@@ -325,6 +360,10 @@ __all__ = [
     "uint64",
     "UnconnectedGradients",
     "unstack",
+    "TensorArray",
+    "unique",
+    "unique_with_counts",
+    "searchsorted",
     "Variable",
     "where",
     "zeros",

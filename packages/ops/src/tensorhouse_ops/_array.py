@@ -11,6 +11,7 @@ import numpy as np
 from . import _dynamic as _dyn
 from . import _tensor
 from . import dtypes as _dt
+from ._composite import CompositeTensor
 from ._tensor import (
     Tensor,
     TensorShape,
@@ -89,7 +90,7 @@ def fill(dims, value, name=None, dtype=None):
     if dtype is None:
         dtype = value.dtype if isinstance(value, Tensor) else constant(value).dtype
     dtype = _dt.as_dtype(dtype)
-    value = float(value.numpy()) if isinstance(value, Tensor) else value
+    value = np.asarray(value.numpy()).item() if isinstance(value, Tensor) else value
     if _tensor._tracing:
         return _dyn.shaped_op("Fill", [], {"value": value, "dtype": dtype._np}, dims)
     return _op("Fill", [], {"shape": tuple(_dims(dims)), "value": value, "dtype": dtype._np})
@@ -117,6 +118,13 @@ def ones_like(input, dtype=None, name=None):  # noqa: A002 - TF's name
 
 def shape(input, out_type=_dt.int32, name=None):  # noqa: A002 - TF's name
     """TF's ``tf.shape``: a constant when the dims are known, else computed at run time."""
+    if _dt.as_dtype(out_type) not in (_dt.int32, _dt.int64):
+        raise _errors.InvalidArgumentError(
+            None,
+            None,
+            f"Value for attr 'out_type' of {_dt.as_dtype(out_type).name} is not in "
+            "the list of allowed values: int32, int64 [Op:Shape]",
+        )
     if _tensor._tracing:
         return _dyn.shape_of(_t(input), out_type)
     dims = _t(input).shape.as_list()
@@ -220,6 +228,10 @@ def _tensors(values):
 
 def concat(values, axis, name="concat"):
     """TF's ``tf.concat`` (``ConcatV2``)."""
+    values = list(values)
+    composite = next((v for v in values if isinstance(v, CompositeTensor)), None)
+    if composite is not None:
+        return type(composite)._th_concat(values, axis)
     values = _tensors(values)
     if len(values) == 1:
         return identity(values[0])
@@ -228,6 +240,10 @@ def concat(values, axis, name="concat"):
 
 def stack(values, axis=0, name="stack"):
     """TF's ``tf.stack``: join tensors of one shape along a new axis."""
+    values = list(values)
+    composite = next((v for v in values if isinstance(v, CompositeTensor)), None)
+    if composite is not None:
+        return type(composite)._th_stack(values, axis)
     values = _tensors(values)
     if not values:
         raise ValueError("tf.stack needs at least one tensor")
@@ -321,6 +337,9 @@ def _index_int(v):
 
 def _getitem(self, key):
     """``tensor[key]`` as TF's slicing: ints, slices, ``...`` and ``None`` (StridedSlice)."""
+    if isinstance(key, Tensor) and type(key) is not Tensor and key.ndim == 0:
+        if key.dtype.is_integer:  # a traced scalar index (a loop counter): row ``key``
+            return gather(self, key)
     begin, end, strides, masks = _slice_spec(key)
     out = strided_slice(self, begin, end, strides, **masks)
     if _tensor._tracing and type(key) is int:
@@ -459,6 +478,9 @@ def reverse(tensor, axis, name=None):
 
 def gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name=None):
     """TF's ``tf.gather`` (``GatherV2``); an index out of range is an InvalidArgumentError."""
+    if isinstance(params, CompositeTensor) or isinstance(indices, CompositeTensor):
+        c = params if isinstance(params, CompositeTensor) else indices
+        return type(c)._th_gather(params, indices, axis, batch_dims)
     attrs = {"axis": 0 if axis is None else _axis_int(axis), "batch_dims": int(batch_dims)}
     return _op("GatherV2", [_t(params), _t(indices)], attrs)
 
@@ -512,10 +534,24 @@ def range(start, limit=None, delta=1, dtype=None, name="range"):  # noqa: A001 -
                 kinds.append("float32" if isinstance(v, float | np.floating) else "int32")
         dtype = max(kinds, key=_RANGE_ORDER.index)
     dtype = _dt.as_dtype(dtype)
+    if any(isinstance(v, Tensor) and type(v) is not Tensor for v in args):
+        return _traced_range(args, dtype)
     as_type = float if dtype.is_floating else int
     start, limit, delta = (as_type(v.numpy() if isinstance(v, Tensor) else v) for v in args)
     attrs = {"start": start, "limit": limit, "delta": delta, "dtype": dtype._np}
     return _op("Range", [], attrs)
+
+
+def _traced_range(args, dtype):
+    """``tf.range`` with a bound only known when the graph runs: ``start + i * delta`` for
+    ``i < ceil((limit - start) / delta)``, a vector of unknown length."""
+    from . import _math as M
+
+    start, limit, delta = (M.cast(convert_to_tensor(v), dtype) for v in args)
+    span = M.divide(M.cast(M.subtract(limit, start), _dt.float64), M.cast(delta, _dt.float64))
+    n = M.maximum(M.cast(M.ceil(span), _dt.int32), 0)
+    i = M.subtract(M.cumsum(fill([n], 1, dtype=_dt.int32)), 1)
+    return M.add(start, M.multiply(M.cast(i, dtype), delta))
 
 
 def eye(num_rows, num_columns=None, batch_shape=None, dtype=_dt.float32, name=None):

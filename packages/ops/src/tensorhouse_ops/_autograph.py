@@ -35,6 +35,7 @@ from . import _graph
 from . import dtypes as _dt
 from ._graph import GraphTensor
 from ._tensor import Tensor, convert_to_tensor
+from ._variables import VARIABLE_LIKE
 from .nest import flatten, pack_sequence_as
 
 __all__ = ["ConversionError", "convert", "do_not_convert", "to_code"]
@@ -76,13 +77,13 @@ def undef(value):
 
 
 def _symbolic(x):
-    if hasattr(x, "_th_read"):
+    if isinstance(x, VARIABLE_LIKE):
         x = x._th_read()
     return type(x) is GraphTensor and _graph.current_graph() is not None
 
 
 def _read(x):
-    return x._th_read() if hasattr(x, "_th_read") else x
+    return x._th_read() if isinstance(x, VARIABLE_LIKE) else x
 
 
 def _logical(op, a, b):
@@ -345,7 +346,7 @@ def for_stmt(iterable, body, init, names, extra_test=None, targets=()):
     """A ``for`` statement: a ``while_loop`` over a symbolic tensor's first axis or a
     symbolic range, a Python loop over anything else."""
     vals = tuple(init)
-    if hasattr(iterable, "_th_read"):
+    if isinstance(iterable, VARIABLE_LIKE):
         iterable = iterable._th_read()
     if not (type(iterable) is _SymbolicRange or _symbolic(iterable)):
         for item in iterable:

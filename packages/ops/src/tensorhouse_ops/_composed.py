@@ -349,11 +349,13 @@ def saturate_cast(value, dtype, name=None):
                 f"Cannot find minimum value of {d!r} (saturate_cast of {x.dtype.name} shape "
                 f"{x.shape} to {dtype.name})"
             )
+    orig = x.dtype
     if x.dtype in (_dt.float16, _dt.bfloat16):  # storage-only dtypes: clamp in float32 (exact)
         x = M.cast(x, _dt.float32)
     src = np.dtype(x.dtype._np)
-    lo, hi = max(x.dtype.min, dtype.min), min(x.dtype.max, dtype.max)
-    if lo > x.dtype.min or hi < x.dtype.max:
+    lo, hi = max(orig.min, dtype.min), min(orig.max, dtype.max)
+    # a float input is always clamped, as TF does: its infinities become the finite bounds
+    if orig.is_floating or lo > orig.min or hi < orig.max:
         exact = int if dtype.is_integer else float
         lo_s, hi_s = np.asarray(lo).astype(src), np.asarray(hi).astype(src)
         # rounding to the input dtype may pass the bound (float32(2**31 - 1) is 2**31): step in

@@ -23,6 +23,7 @@ from tensorhouse_kernels.runtime import from_host, to_host
 from . import _tensor
 from . import dtypes as _dt
 from ._tensor import Tensor, TensorShape
+from ._variables import VARIABLE_LIKE
 
 __all__ = ["LOCAL", "apply", "infer", "shape_of", "size_of", "entries_of", "shape_entries",
            "shaped_op", "handler", "note_index"]  # fmt: skip
@@ -95,7 +96,7 @@ def shape_entries(shape):
         return [int(shape)]
     if isinstance(shape, Tensor):
         return _tensor_entries(shape)
-    if hasattr(shape, "_th_read"):
+    if isinstance(shape, VARIABLE_LIKE):
         return _tensor_entries(shape._th_read())
     out = []
     for d in shape:
@@ -140,7 +141,8 @@ def shaped_op(op_type, inputs, attrs, shape, key="shape"):
         if type(e) is int:
             items.append(e)
             continue
-        kind, t, i = ("val", e[1], e[2]) if e[0] == "val" else ("dim", e[0], e[1])
+        # e[0] is a tensor for a dim: `==` on a string tensor would be elementwise
+        kind, t, i = ("val", e[1], e[2]) if isinstance(e[0], str) else ("dim", e[0], e[1])
         if kind == "dim" and not _symbolic(t):
             items.append(int(t._value.shape[i]))
             continue

@@ -25,9 +25,10 @@ from tensorhouse_kernels.runtime import current_device, default_device, errors, 
 
 from . import _graph, _tape, _tensor
 from . import dtypes as _dt
+from ._composite import CompositeTensor, TypeSpec
 from ._graph import Graph, GraphTensor
 from ._tensor import Tensor, TensorShape, convert_to_tensor
-from .nest import flatten, pack_sequence_as
+from .nest import flatten, map_structure, pack_sequence_as
 
 __all__ = [
     "ConcreteFunction", "Function", "TensorSpec", "cond", "function", "functions_run_eagerly",
@@ -162,7 +163,28 @@ def _relax(traced, given):
     return ("T", traced[1], tuple(a if a == b else None for a, b in zip(traced[2], given[2])))
 
 
+def _composites_as_specs(args, flat):
+    """RaggedTensor / SparseTensor args as their TypeSpecs, and the flat component specs (as
+    TF: a trace is per spec, so its ragged dims are unknown); ``(args, flat)`` without any."""
+    found = []
+
+    def swap(x):
+        if isinstance(x, CompositeTensor | TypeSpec):
+            found.append(x)
+            return x if isinstance(x, TypeSpec) else x._type_spec
+        return x
+
+    specs = map_structure(swap, args)
+    if not found:
+        return args, flat
+    return specs, flatten(specs, expand_composites=True)
+
+
 def _struct_key(x):
+    if isinstance(x, TypeSpec):
+        return ("composite", x)
+    if isinstance(x, CompositeTensor):
+        return ("composite", x._type_spec)  # a SparseTensor's dense shape is in its spec
     if isinstance(x, list | tuple):
         return (type(x).__name__, tuple(_struct_key(v) for v in x))
     if isinstance(x, dict):
@@ -239,12 +261,12 @@ class ConcreteFunction:
             it = iter(bufs)
             for is_t, t in zip(self._out_tensor, self.graph.outputs):
                 outs.append(Tensor(next(it), dev) if is_t else t)
-        return pack_sequence_as(self.structured_outputs, outs)
+        return pack_sequence_as(self.structured_outputs, outs, expand_composites=True)
 
     def __call__(self, *args, **kwargs):
         if kwargs:
             raise TypeError(f"ConcreteFunction {self._name} takes positional tensors only")
-        flat = flatten(list(args))
+        flat = flatten(list(args), expand_composites=True)
         specs = [ph for ph in self.graph.inputs]
         if len(flat) != len(specs):
             raise TypeError(
@@ -293,7 +315,7 @@ class Function:
         self._input_signature = None
         if input_signature is not None:
             self._input_signature = tuple(input_signature)
-            for s in flatten(list(self._input_signature)):
+            for s in flatten(list(self._input_signature), expand_composites=True):
                 if not isinstance(s, TensorSpec):
                     raise TypeError(f"input_signature must contain TensorSpecs, got {s!r}")
         self._jit_compile = bool(jit_compile)
@@ -373,10 +395,10 @@ class Function:
             )
         out = []
         for a, s in zip(args, sig):
-            flat_s = flatten(s)
+            flat_s = flatten(s, expand_composites=True)
             try:
-                flat_a = flatten(a)
-                pack_sequence_as(s, flat_a)
+                flat_a = flatten(a, expand_composites=True)
+                pack_sequence_as(s, flat_a, expand_composites=True)
             except (TypeError, ValueError):
                 raise TypeError(
                     f"Binding inputs to tf.function {self._name!r} failed: {a!r} does not match "
@@ -397,7 +419,7 @@ class Function:
                         ) from None
                 _check_spec(t, spec.shape, spec.dtype, self._name)
                 ts.append(t)
-            out.append(pack_sequence_as(s, ts))
+            out.append(pack_sequence_as(s, ts, expand_composites=True))
         return out
 
     # ---- calling ------------------------------------------------------------------------
@@ -426,18 +448,19 @@ class Function:
         self._calls += 1
         if self._input_signature is not None:
             # one trace for the signature; the args were checked against it
-            flat = flatten(self._signature_args(args))
+            flat = flatten(self._signature_args(args), expand_composites=True)
             return self.get_concrete_function()._call_flat(flat)
-        flat = flatten(args)
-        key = (tuple(_leaf_key(x) for x in flat), _struct_key(args))
+        flat = flatten(args, expand_composites=True)
+        targs, tflat = _composites_as_specs(args, flat)
+        key = (tuple(_leaf_key(x) for x in tflat), _struct_key(args))
         cf = self._cache.get(key)
         if cf is None:
             with self._lock:
                 cf = self._cache.get(key)
                 if cf is None and self._reduce_retracing:
-                    cf = self._relaxed(args, flat, key)
+                    cf = self._relaxed(targs, tflat, key)
                 if cf is None:
-                    cf = self._trace(args, flat, key)
+                    cf = self._trace(targs, tflat, key)
         tensors = []
         for i in cf._positions:
             x = flat[i]
@@ -459,10 +482,10 @@ class Function:
             if cf is None:
                 args = list(self._input_signature)
                 with self._lock:
-                    cf = self._trace(args, flatten(args), "signature")
+                    cf = self._trace(args, flatten(args, expand_composites=True), "signature")
             return cf
         args = self._bind(args, kwargs)
-        flat = flatten(args)
+        args, flat = _composites_as_specs(args, flatten(args, expand_composites=True))
         key = (tuple(_leaf_key(x) for x in flat), _struct_key(args))
         with self._lock:
             cf = self._cache.get(key)
@@ -474,6 +497,8 @@ class Function:
         """``reduce_retracing=True``: reuse a trace whose shapes cover these, or trace once
         more with the dims that differ from an earlier trace's relaxed to None."""
         leaf_keys, struct = key
+        if any(isinstance(x, TypeSpec) for x in flatten(args)):
+            return None  # composites are traced with their specs' unknown dims already
         for (k, st), cf in list(self._cache.items()):
             if st != struct or len(k) != len(leaf_keys):
                 continue
@@ -488,7 +513,7 @@ class Function:
                 continue
             specs = [TensorSpec(r[2], r[1]) if r[0] == "T" else x for r, x in zip(relaxed, flat)]
             rkey = (tuple(relaxed), struct)
-            cf = self._trace(pack_sequence_as(args, specs), specs, rkey)
+            cf = self._trace(pack_sequence_as(args, specs, expand_composites=True), specs, rkey)
             self._cache[key] = cf
             return cf
         return None
@@ -527,7 +552,7 @@ class Function:
                     positions.append(i)
                 else:
                     sym.append(x)
-            sym_args = pack_sequence_as(args, sym)
+            sym_args = pack_sequence_as(args, sym, expand_composites=True)
             state = {"allowed": not self._first_trace_done, "created": [], "name": self._name}
             prev = getattr(_creation, "state", None)
             _creation.state = state
@@ -536,7 +561,7 @@ class Function:
             finally:
                 _creation.state = prev
             outs = []
-            for o in flatten(result):
+            for o in flatten(result, expand_composites=True):
                 if hasattr(o, "_th_read"):
                     o = o._th_read()
                 if isinstance(o, Tensor):

@@ -18,13 +18,14 @@ from . import _math as M
 from . import dtypes as _dt
 from ._pyfunc import executing_eagerly
 from ._tensor import Tensor, convert_to_tensor
+from ._variables import VARIABLE_LIKE
 from .nest import assert_same_structure, flatten, is_nested, pack_sequence_as
 
 __all__ = ["case", "foldl", "foldr", "map_fn", "scan", "switch_case", "vectorized_map"]
 
 
 def _tensors(structure):
-    return [x._th_read() if hasattr(x, "_th_read") else convert_to_tensor(x)
+    return [x._th_read() if isinstance(x, VARIABLE_LIKE) else convert_to_tensor(x)
             for x in flatten(structure)]  # fmt: skip
 
 

@@ -849,10 +849,6 @@ def _bias_add_grad(x, y, attrs, g):
     return [A.broadcast_to(g, _shape(x[0]))]
 
 
-def _or_zeros(g, like):
-    return zeros_like(like) if g is None else g
-
-
 @rule("FusedBatchNormV3")
 def _fused_batch_norm(x, y, attrs, dys):
     """Only y's gradient flows (as TF): batch statistics and reserve spaces carry none."""
@@ -1048,3 +1044,250 @@ def _dynamic_shape(x, y, attrs, dy):
         return [None] * len(x)
     base = {k: v for k, v in attrs["base"] if k != attrs["key"]}
     return list(RULES[attrs["op"]](x[:n], y, base, dy)) + rest
+
+
+# ---- matrix decompositions (TF's rules), segments, distinct values ------------------------------
+
+MULTI_OUTPUT |= {"Qr", "Svd", "SelfAdjointEigV2", "Lu", "Unique", "UniqueWithCounts"}
+NON_DIFFERENTIABLE |= {"Unique", "UniqueWithCounts", "DenseBincount", "LowerBound", "UpperBound"}
+
+
+def _mt(t):
+    """The transpose of each matrix of ``t``."""
+    r = len(t.shape.as_list())
+    return A.transpose(t, list(range(r - 2)) + [r - 1, r - 2])
+
+
+def _or_zeros(g, like):
+    return g if g is not None else zeros_like(like)
+
+
+def _tri_solve_right(x, r):
+    """``x @ inv(r)^T`` for square ``r`` (TF's _TriangularSolve, through MatrixSolve)."""
+    return _mt(_op("MatrixSolve", [r, _mt(x)], {"adjoint": False}))
+
+
+def _qr_grad_deep(q, r, dq, dr):
+    """TF's QR rule for ``m >= n`` (reduced ``q`` [m, n], ``r`` [n, n])."""
+    from ._composed import band_part
+
+    qdq = _bmm(q, dq, adj_p=True)
+    rdr = _bmm(r, dr, adj_q=True)
+    tril = band_part(M.add(M.subtract(qdq, _mt(qdq)), M.subtract(rdr, _mt(rdr))), -1, 0)
+    grad_a = _bmm(q, M.add(dr, _tri_solve_right(tril, r)))
+    grad_b = _tri_solve_right(M.subtract(dq, _bmm(q, qdq)), r)
+    return M.add(grad_a, grad_b)
+
+
+@rule("Qr")
+def _qr(x, y, attrs, dys):
+    """TF's rule: deep or square inputs directly, wide ones ``[X | Y]`` through the square
+    block; not defined for ``full_matrices`` with more rows than columns (as TF)."""
+    q, r = y
+    dq, dr = _or_zeros(dys[0], q), _or_zeros(dys[1], r)
+    m, n = x[0].shape.as_list()[-2:]
+    if m > n and attrs.get("full_matrices"):
+        raise NotImplementedError(
+            "QrGrad not implemented when nrows > ncols and full_matrices is true."
+        )
+    if m >= n:
+        return [_qr_grad_deep(q, r, dq, dr)]
+    _, ya = A.split(x[0], [m, n - m], axis=-1)
+    u, _ = A.split(r, [m, n - m], axis=-1)
+    du, dv = A.split(dr, [m, n - m], axis=-1)
+    dx = _qr_grad_deep(q, u, M.add(dq, _bmm(ya, dv, adj_q=True)), du)
+    return [A.concat([dx, _bmm(q, dv)], axis=-1)]
+
+
+def _offdiag_reciprocal(d):
+    """``1 / d`` off the diagonal of each square matrix ``d``, 0 on it (and where ``d`` is 0)."""
+    from ._array import eye
+
+    eye_n = eye(d.shape.as_list()[-1], dtype=d.dtype)
+    safe = M.add(d, eye_n)
+    inv = M.divide_no_nan(A.ones_like(d), safe)
+    return M.multiply(inv, M.subtract(1.0, eye_n))
+
+
+def _diag_of(v):
+    """``[..., k]`` as ``[..., k, k]`` diagonal matrices."""
+    from ._array import eye
+
+    return M.multiply(A.expand_dims(v, -1), eye(v.shape.as_list()[-1], dtype=v.dtype))
+
+
+@rule("SelfAdjointEigV2")
+def _self_adjoint_eig(x, y, attrs, dys):
+    """TF's rule: ``V (diag(de) + F * (V^T dV)) V^T`` with ``F_ij = 1 / (e_j - e_i)``, then
+    symmetrised into the lower triangle the kernel reads (its diagonal halved)."""
+    from ._array import eye
+    from ._composed import band_part
+
+    e, v = y
+    de = _or_zeros(dys[0], e)
+    if not attrs.get("compute_v", True):
+        _, v = _execute("SelfAdjointEigV2", [x[0]], {"compute_v": True})
+        g = _bmm(v, _bmm(_diag_of(de), v, adj_q=True))
+    else:
+        dv = _or_zeros(dys[1], v)
+        f = _offdiag_reciprocal(M.subtract(A.expand_dims(e, -2), A.expand_dims(e, -1)))
+        inner = M.add(_diag_of(de), M.multiply(f, _bmm(v, dv, adj_p=True)))
+        g = _bmm(v, _bmm(inner, v, adj_q=True))
+    g = band_part(M.add(g, _mt(g)), -1, 0)
+    half = M.subtract(1.0, M.multiply(eye(g.shape.as_list()[-1], dtype=g.dtype), 0.5))
+    return [M.multiply(g, half)]
+
+
+def _safe_reciprocal(t, eps=1e-20):
+    return M.divide(t, M.add(M.multiply(t, t), eps))
+
+
+@rule("Svd")
+def _svd(x, y, attrs, dys):
+    """TF's SVD rule (the deep case through the adjoint); with ``full_matrices`` only for
+    ``|m - n| <= 1``, as TF."""
+    a = x[0]
+    s, u, v = y
+    ds = _or_zeros(dys[0], s)
+    ds_mat = _diag_of(ds)
+    if not attrs.get("compute_uv", True):
+        _, u, v = _execute("Svd", [a], {"compute_uv": True, "full_matrices": False})
+        return [_bmm(u, _bmm(ds_mat, v, adj_q=True))]
+    du, dv = _or_zeros(dys[1], u), _or_zeros(dys[2], v)
+    m, n = a.shape.as_list()[-2:]
+    full = bool(attrs.get("full_matrices"))
+    adjoint = m > n
+    if adjoint:
+        m, n, u, v, du, dv = n, m, v, u, dv, du
+    if full and abs(m - n) > 1:
+        raise NotImplementedError(
+            "svd gradient is not implemented for abs(m - n) > 1 when full_matrices is True"
+        )
+    s_mat = _diag_of(s)
+    s2 = M.square(s)
+    f = _offdiag_reciprocal(M.subtract(A.expand_dims(s2, -2), A.expand_dims(s2, -1)))
+    if n > m:
+        v1, v2 = A.split(v, [m, v.shape.as_list()[-1] - m], axis=-1)
+        dv1, dv2 = A.split(dv, [m, v.shape.as_list()[-1] - m], axis=-1)
+    else:
+        v1, v2, dv1, dv2 = v, None, dv, None
+    f_u = M.multiply(f, _bmm(u, du, adj_p=True))
+    f_v = M.multiply(f, _bmm(v1, dv1, adj_p=True))
+    inner = M.add(ds_mat, M.add(_bmm(M.add(f_u, _mt(f_u)), s_mat),
+                                _bmm(s_mat, M.add(f_v, _mt(f_v)))))  # fmt: skip
+    grad = _bmm(u, _bmm(inner, v1, adj_q=True))
+    if n > m:
+        gv1t = _mt(dv1)
+        term2 = M.subtract(gv1t, _bmm(_bmm(gv1t, v1), v1, adj_q=True))
+        if full and v2.shape.as_list()[-1]:
+            term2 = M.subtract(term2, _bmm(_bmm(v1, dv2, adj_p=True), v2, adj_q=True))
+        grad = M.add(grad, _bmm(_bmm(u, _diag_of(_safe_reciprocal(s))), term2))
+    return [_mt(grad) if adjoint else grad]
+
+
+def _gather_drop_negatives(params, ids):
+    """``params`` gathered at ``max(ids, 0)``, and where ``ids >= 0`` (shaped to broadcast)."""
+    clipped = M.maximum(ids, 0)
+    gathered = A.gather(params, clipped)
+    keep = M.greater_equal(ids, 0)
+    extra = len(gathered.shape.as_list()) - len(ids.shape.as_list())
+    keep = A.reshape(keep, _shape(ids) + [1] * extra) if extra else keep
+    return gathered, clipped, keep
+
+
+@rule("UnsortedSegmentMax", "UnsortedSegmentMin")
+def _unsorted_segment_min_max(x, y, attrs, dy):
+    """TF's rule: the gradient goes to the rows equal to their segment's result, split evenly
+    between ties."""
+    data, ids = x
+    out, _, keep = _gather_drop_negatives(y[0], ids)
+    selected = M.logical_and(M.equal(data, out), keep)
+    count = M.unsorted_segment_sum(M.cast(selected, dy.dtype), ids, attrs["num_segments"])
+    g, _, _ = _gather_drop_negatives(M.divide(dy, count), ids)
+    return [A.where(selected, g, zeros_like(g)), None]
+
+
+@rule("UnsortedSegmentProd")
+def _unsorted_segment_prod(x, y, attrs, dy):
+    """TF's rule: ``prod / x``, or the product of the other rows where ``x`` is 0 (no gradient
+    through a segment with several zeros)."""
+    data, ids = x
+    n = attrs["num_segments"]
+    is_zero = M.equal(data, 0)
+    zeros = M.unsorted_segment_sum(M.cast(is_zero, _tensor._dt.int32), ids, n)
+    dy = A.where(M.greater(zeros, 1), zeros_like(dy), dy)
+    nonzero = A.where(is_zero, ones_like(data), data)
+    nonzero_prod = _op("UnsortedSegmentProd", [nonzero, ids], {"num_segments": n})
+    prod, clipped, keep = _gather_drop_negatives(y[0], ids)
+    other = A.gather(nonzero_prod, clipped)
+    partial = A.where(is_zero, other, M.divide(prod, data))
+    g, _, _ = _gather_drop_negatives(dy, ids)
+    return [A.where(keep, M.multiply(g, partial), zeros_like(data)), None]
+
+
+@rule("SegmentSum")
+def _sorted_segment_sum(x, y, attrs, dy):
+    return [A.gather(dy, x[1]), None]
+
+
+@rule("SegmentMean")
+def _sorted_segment_mean(x, y, attrs, dy):
+    data, ids = x
+    ones = A.ones_like(ids, dtype=dy.dtype)
+    count = _op("SegmentSum", [ones, ids])
+    count = A.reshape(count, [-1] + [1] * (len(data.shape.as_list()) - 1))
+    return [A.gather(M.divide(dy, count), ids), None]
+
+
+@rule("SegmentMax", "SegmentMin")
+def _sorted_segment_min_max(x, y, attrs, dy):
+    data, ids = x
+    selected = M.equal(data, A.gather(y[0], ids))
+    count = _op("SegmentSum", [M.cast(selected, dy.dtype), ids])
+    g = A.gather(M.divide(dy, count), ids)
+    return [A.where(selected, g, zeros_like(g)), None]
+
+
+@rule("SegmentProd")
+def _sorted_segment_prod(x, y, attrs, dy):
+    data, ids = x
+    is_zero = M.equal(data, 0)
+    zeros = _op("SegmentSum", [M.cast(is_zero, _tensor._dt.int32), ids])
+    dy = A.where(M.greater(zeros, 1), zeros_like(dy), dy)
+    nonzero_prod = _op("SegmentProd", [A.where(is_zero, ones_like(data), data), ids])
+    partial = A.where(is_zero, A.gather(nonzero_prod, ids), M.divide(A.gather(y[0], ids), data))
+    return [M.multiply(A.gather(dy, ids), partial), None]
+
+
+@rule("Lu")
+def _lu(x, y, attrs, dys):
+    """TF's rule for ``P A = L U``: ``A_bar = P^T L^-T (tril(L^T L_bar, -1) + triu(U_bar U^T))
+    U^-T``, with ``L_bar`` / ``U_bar`` the strictly lower / upper parts of the packed gradient."""
+    from ._array import eye, one_hot
+    from ._composed import band_part
+
+    packed, perm = y
+    dlu = dys[0]
+    if dlu is None:
+        return [None]
+    n = packed.shape.as_list()[-1]
+    # unit lower L: the strictly lower part of the packed factors plus the identity
+    low = M.add(M.subtract(band_part(packed, -1, 0), _diag_of(_diag_part(packed))),
+                eye(n, dtype=packed.dtype))  # fmt: skip
+    up = band_part(packed, 0, -1)
+    low_bar, up_bar = band_part(dlu, -1, 0), band_part(dlu, 0, -1)
+    low_bar = M.subtract(low_bar, _diag_of(_diag_part(dlu)))  # strictly lower
+    l_lbar = _bmm(low, low_bar, adj_p=True)
+    strict = M.subtract(band_part(l_lbar, -1, 0), _diag_of(_diag_part(l_lbar)))
+    middle = M.add(strict, band_part(_bmm(up_bar, up, adj_q=True), 0, -1))
+    left = _op("MatrixSolve", [low, middle], {"adjoint": True})  # L^-T middle
+    grad_p = _mt(_op("MatrixSolve", [up, _mt(left)], {"adjoint": False}))  # ... U^-T
+    p_mat = one_hot(perm, n, dtype=packed.dtype)  # P[i, p[i]] = 1: (P A)[i] = A[p[i]]
+    return [_bmm(p_mat, grad_p, adj_p=True)]
+
+
+def _diag_part(t):
+    """The diagonals of ``[..., n, n]`` matrices, ``[..., n]``."""
+    from ._array import eye
+
+    return M.reduce_sum(M.multiply(t, eye(t.shape.as_list()[-1], dtype=t.dtype)), axis=-1)

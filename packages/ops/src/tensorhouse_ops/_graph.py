@@ -23,9 +23,8 @@ import threading
 
 import numpy as np
 
+from tensorhouse_kernels import FUSED_BINARY, FUSED_UNARY, get_op_def
 from tensorhouse_kernels import execute as _kernel_execute
-from tensorhouse_kernels import get_op_def
-from tensorhouse_kernels.opdefs import FUSED_BINARY, FUSED_UNARY
 from tensorhouse_kernels.runtime import dispatch, errors, to_host
 
 from . import _dynamic, _tape, _tensor
@@ -161,10 +160,6 @@ def merge_shapes(a, b):
                 f"{text(a)} and {text(b)}."
             )
     return tuple(x if y is None else y for x, y in zip(a, b))
-
-
-def _np_dtype(t):
-    return t._dtype._np if type(t) is GraphTensor else t._value.dtype
 
 
 def _shape_of(t):
@@ -903,8 +898,8 @@ def compile_graph(graph, device):
         kernel, used = dispatch(t, device, key) if static else (None, None)
         ns[f"AT{i}"] = op.attrs
         lhs = ", ".join(outs) + ","
-        if kernel is None or used is not device:
-            ns[f"OP{i}"] = t
+        if kernel is None or used is not device or getattr(kernel, "returns_outputs", False):
+            ns[f"OP{i}"] = t  # execute allocates; a kernel that returns its outputs (strings)
             lines.append(f"({lhs}), _ = EX(OP{i}, [{ins}], AT{i}, DEV)")
         elif not opdef.allocates:
             ns[f"K{i}"] = kernel
@@ -1138,7 +1133,7 @@ def compile_xla(graph, device):
     jit_compile (their seeds for each run enter as arguments). Print and control flow are not
     supported under jit_compile (an ``UnimplementedError`` names the op).
     """
-    import importlib
+    from tensorhouse_kernels import xla  # on the first XLA compile (it loads JAX when called)
 
     for op in graph.ops:
         if op.type in HOST_CALLS:  # TF: no XLA kernel for the Python callback
@@ -1149,7 +1144,6 @@ def compile_xla(graph, device):
             )
     if _has_unknown_dims(graph):
         return _specializing(graph, device, compile_xla)
-    xla = importlib.import_module("tensorhouse_kernels.xla")
     slot_of: dict = {}
     counter = itertools.count()
     schedule, feeds = [], []  # feeds: (slot, callable giving the host value) after the args

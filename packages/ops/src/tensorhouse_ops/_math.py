@@ -10,6 +10,8 @@ from tensorhouse_kernels.runtime import current_device
 from . import _tape
 from . import _tensor as _ts
 from . import dtypes as _dt
+from ._composite import CompositeTensor
+from ._composite import composite_binary as _composite_binary
 from ._tensor import Tensor, _coerce_pair, _execute, _int_arg, _op, convert_to_tensor, errors
 
 __all__ = [
@@ -44,6 +46,8 @@ def _unary(op_type, name=None):
                 out = fast(x._device, x._value)
                 if out is not None:
                     return Tensor(out, x._device)
+        if isinstance(x, CompositeTensor):  # ragged / sparse: their own rule
+            return type(x)._th_unary(fn, x)
         return _op(op_type, [x if type(x) is Tensor else convert_to_tensor(x)])
 
     fn.__name__ = name or op_type.lower()
@@ -66,6 +70,8 @@ def _binary(op_type, name=None):
                 out = fast(device, x._value, y._value)
                 if out is not None:
                     return Tensor(out, device)
+        if isinstance(x, CompositeTensor) or isinstance(y, CompositeTensor):
+            return _composite_binary(fn, x, y)
         return _op(op_type, list(_coerce_pair(x, y)))
 
     fn.__name__ = name or op_type.lower()
@@ -138,6 +144,8 @@ def divide(x, y, name=None):
         raise TypeError(
             f"`x` and `y` must have the same dtype, got tf.{x.dtype.name} != tf.{y.dtype.name}."
         )
+    if isinstance(x, CompositeTensor) or isinstance(y, CompositeTensor):
+        return _composite_binary(divide, x, y)
     return _op("RealDiv", _true_division_operands(x, y))
 
 
@@ -275,6 +283,8 @@ def add_n(inputs, name=None):
 def cast(x, dtype, name=None):
     """TF's ``tf.cast``: float to int truncates toward zero; NaN becomes 0."""
     dtype = _dt.as_dtype(dtype)
+    if isinstance(x, CompositeTensor):
+        return type(x)._th_unary(lambda v: cast(v, dtype), x)
     x = x if type(x) is Tensor else convert_to_tensor(x)
     if x.dtype is dtype:
         return x
@@ -283,13 +293,34 @@ def cast(x, dtype, name=None):
 
 def _reduce(op_type):
     def fn(input_tensor, axis=None, keepdims=False, name=None):
+        if isinstance(input_tensor, CompositeTensor):
+            return type(input_tensor)._th_reduce(op_type, input_tensor, axis, keepdims)
         x = input_tensor if type(input_tensor) is Tensor else convert_to_tensor(input_tensor)
         if axis is not None:
             axis = _axis_tuple(axis)
+            _check_unique_axes(axis, x.shape.rank, op_type)
         return _op(op_type, [x], {"axis": axis, "keep_dims": bool(keepdims)})
 
     fn.__doc__ = f"TF's ``{op_type}`` reduction over ``axis`` (all axes when None)."
     return fn
+
+
+def _check_unique_axes(axis, rank, op_type):
+    """TF's error for an axis named twice (``[0, -2]`` on a matrix)."""
+    if rank is None or len(axis) < 2:
+        return
+    seen = set()
+    for a in axis:
+        if -rank <= a < rank:
+            d = a % rank
+            if d in seen:
+                raise errors.InvalidArgumentError(
+                    None,
+                    None,
+                    "Invalid reduction arguments: Axes contains duplicate dimension: "
+                    f"{d} [Op:{op_type}]",
+                )
+            seen.add(d)
 
 
 def _axis_tuple(axis):

@@ -6,6 +6,8 @@ from __future__ import annotations
 import contextlib
 import re
 
+from ._variables import VARIABLE_LIKE
+
 __all__ = ["Module", "name_scope"]
 
 _scopes: list[str] = []
@@ -22,7 +24,7 @@ def name_scope(name):
 
 
 def _is_variable(x):
-    return hasattr(x, "_th_read") and hasattr(x, "assign")
+    return isinstance(x, VARIABLE_LIKE)
 
 
 class Module:

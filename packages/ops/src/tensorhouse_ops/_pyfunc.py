@@ -20,6 +20,7 @@ from . import _graph, _tape, _tensor
 from . import dtypes as _dt
 from ._graph import Operation
 from ._tensor import Tensor, TensorShape, convert_to_tensor
+from ._variables import VARIABLE_LIKE
 
 __all__ = [
     "HostCall", "control_dependencies", "executing_eagerly", "host_call", "init_scope",
@@ -49,7 +50,7 @@ def control_dependencies(control_inputs):
     effects traced earlier already come first; eagerly a no-op."""
     if control_inputs is not None and not executing_eagerly():
         for c in control_inputs:
-            if not (hasattr(c, "_th_read") or isinstance(c, Tensor | Operation)):
+            if not (isinstance(c, VARIABLE_LIKE) or isinstance(c, Tensor | Operation)):
                 raise TypeError(f"Control input must be Operation or Tensor: {c}")
     yield
 
@@ -178,7 +179,7 @@ def _parse_tout(Tout):
 def _inputs(inp):
     out = []
     for x in [] if inp is None else list(inp) if isinstance(inp, list | tuple) else [inp]:
-        out.append(x._th_read() if hasattr(x, "_th_read") else convert_to_tensor(x))
+        out.append(x._th_read() if isinstance(x, VARIABLE_LIKE) else convert_to_tensor(x))
     return out
 
 
@@ -210,7 +211,7 @@ def py_function(func=None, inp=None, Tout=None, name=None):
         flat = [result] if single or not isinstance(result, list | tuple) else list(result)
         outs = []
         for r, (_, dt) in zip(flat, specs):
-            if hasattr(r, "_th_read"):
+            if isinstance(r, VARIABLE_LIKE):
                 r = r._th_read()
             try:
                 outs.append(r if isinstance(r, Tensor) else convert_to_tensor(r, dt))

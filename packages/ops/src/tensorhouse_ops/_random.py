@@ -26,10 +26,15 @@ import secrets
 import threading
 import weakref
 
+# ``dtype: Any`` / ``minval: Any`` below: they take dtypes, names, NumPy types, numbers, tensors
+# (a type checker would infer ``DType`` / ``int`` from the defaults alone)
+from typing import Any
+
 from . import _math as M
 from . import _tensor
 from . import dtypes as _dt
 from ._tensor import _op
+from ._variables import VARIABLE_LIKE
 
 __all__ = [
     "set_seed", "get_seed", "uniform", "normal", "truncated_normal", "stateless_uniform",
@@ -163,7 +168,14 @@ def _shape(shape):
     return tuple(_dims(shape))
 
 
-def uniform(shape, minval=0, maxval=None, dtype=_dt.float32, seed=None, name=None):
+def uniform(
+    shape,
+    minval: Any = 0,
+    maxval=None,
+    dtype: Any = _dt.float32,
+    seed=None,
+    name=None,
+):
     """TF's ``tf.random.uniform``: floats in [minval, maxval); integers (``RandomUniformInt``)
     need an explicit maxval, as in TF."""
     dtype = _dt.as_dtype(dtype)
@@ -191,7 +203,7 @@ def _in_range(u, minval, maxval):
     return M.add(M.multiply(u, M.subtract(maxval, minval)), minval)
 
 
-def normal(shape, mean=0.0, stddev=1.0, dtype=_dt.float32, seed=None, name=None):
+def normal(shape, mean=0.0, stddev=1.0, dtype: Any = _dt.float32, seed=None, name=None):
     dtype = _dt.as_dtype(dtype)
     if not dtype.is_floating:
         raise TypeError(f"random.normal with dtype {dtype.name}: needs a float dtype")
@@ -214,7 +226,7 @@ def _float_dtype(fn, dtype):
     return dtype
 
 
-def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=_dt.float32, seed=None, name=None):
+def truncated_normal(shape, mean=0.0, stddev=1.0, dtype: Any = _dt.float32, seed=None, name=None):
     """TF's ``tf.random.truncated_normal``: normals beyond two stddevs are drawn again."""
     dtype = _float_dtype("truncated_normal", dtype)
     s1, s2, stream = _seeds(seed)
@@ -243,7 +255,9 @@ def _int_bound(v):
     return int(v.numpy()) if hasattr(v, "numpy") else int(v)
 
 
-def stateless_uniform(shape, seed, minval=0, maxval=None, dtype=_dt.float32, name=None):
+def stateless_uniform(
+    shape, seed, minval: Any = 0, maxval=None, dtype: Any = _dt.float32, name=None
+):
     """TF's ``tf.random.stateless_uniform``: the same seed gives the same numbers. Floats in
     [minval, maxval); int32 / int64 in [minval, maxval) (``StatelessRandomUniformIntV2``),
     which needs both bounds, as in TF."""
@@ -261,12 +275,14 @@ def stateless_uniform(shape, seed, minval=0, maxval=None, dtype=_dt.float32, nam
     return _in_range(u, minval, maxval)
 
 
-def stateless_normal(shape, seed, mean=0.0, stddev=1.0, dtype=_dt.float32, name=None):
+def stateless_normal(shape, seed, mean=0.0, stddev=1.0, dtype: Any = _dt.float32, name=None):
     dtype = _float_dtype("stateless_normal", dtype)
     return _scaled(_stateless("StatelessRandomNormalV2", shape, seed, dtype), mean, stddev)
 
 
-def stateless_truncated_normal(shape, seed, mean=0.0, stddev=1.0, dtype=_dt.float32, name=None):
+def stateless_truncated_normal(
+    shape, seed, mean=0.0, stddev=1.0, dtype: Any = _dt.float32, name=None
+):
     dtype = _float_dtype("stateless_truncated_normal", dtype)
     return _scaled(_stateless("StatelessTruncatedNormalV2", shape, seed, dtype), mean, stddev)
 
@@ -283,7 +299,7 @@ def shuffle(value, seed=None, name=None):
     from ._array import gather
     from ._tensor import convert_to_tensor
 
-    x = value._th_read() if hasattr(value, "_th_read") else convert_to_tensor(value)
+    x = value._th_read() if isinstance(value, VARIABLE_LIKE) else convert_to_tensor(value)
     if x.shape.rank == 0:
         raise ValueError(f"random.shuffle needs a tensor of rank >= 1, got shape {x.shape}")
     n = x.shape[0]
@@ -302,7 +318,7 @@ def categorical(logits, num_samples, dtype=None, seed=None, name=None):
     from ._array import expand_dims
     from ._tensor import convert_to_tensor
 
-    lg = logits._th_read() if hasattr(logits, "_th_read") else convert_to_tensor(logits)
+    lg = logits._th_read() if isinstance(logits, VARIABLE_LIKE) else convert_to_tensor(logits)
     if lg.shape.rank != 2:
         raise ValueError(f"logits should be a matrix [batch, classes], got shape {lg.shape}")
     if not lg.dtype.is_floating:
@@ -396,7 +412,7 @@ class Generator:
         self._state.assign([counter + 1, int(state[1]), key])
         return _op(op_type, [], attrs)
 
-    def uniform(self, shape, minval=0, maxval=None, dtype=_dt.float32, name=None):
+    def uniform(self, shape, minval: Any = 0, maxval=None, dtype: Any = _dt.float32, name=None):
         dtype = _dt.as_dtype(dtype)
         if dtype.is_integer:
             if maxval is None:
@@ -406,11 +422,11 @@ class Generator:
         dtype = _float_dtype("Generator.uniform", dtype)
         return _in_range(self._draw("RandomUniform", shape, dtype), minval, maxval)
 
-    def normal(self, shape, mean=0.0, stddev=1.0, dtype=_dt.float32, name=None):
+    def normal(self, shape, mean=0.0, stddev=1.0, dtype: Any = _dt.float32, name=None):
         dtype = _float_dtype("Generator.normal", dtype)
         return _scaled(self._draw("RandomStandardNormal", shape, dtype), mean, stddev)
 
-    def truncated_normal(self, shape, mean=0.0, stddev=1.0, dtype=_dt.float32, name=None):
+    def truncated_normal(self, shape, mean=0.0, stddev=1.0, dtype: Any = _dt.float32, name=None):
         dtype = _float_dtype("Generator.truncated_normal", dtype)
         return _scaled(self._draw("TruncatedNormal", shape, dtype), mean, stddev)
 

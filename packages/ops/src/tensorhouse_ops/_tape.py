@@ -20,6 +20,9 @@ __all__ = [
     "stop_gradient_scope",
 ]  # fmt: skip
 
+# (Variable, _GraphVariableSlice): what ops read through ``_th_read``. _variables.py, which
+# imports this module, fills it in (a registered hook rather than an import cycle).
+_VARIABLE_LIKE: tuple = ()
 _active = 0  # number of recording tapes in all threads; the hot path checks only this
 _tls = threading.local()
 
@@ -124,7 +127,7 @@ class GradientTape:
         from ._tensor import Tensor
 
         for t in _flatten(tensor):
-            if hasattr(t, "_th_read"):
+            if isinstance(t, _VARIABLE_LIKE):
                 self._watch_variable(t)
             elif isinstance(t, Tensor):
                 if t.dtype.is_floating:
@@ -183,7 +186,7 @@ class GradientTape:
 
         self._check_unused()
         try:
-            t = target._th_read() if hasattr(target, "_th_read") else target
+            t = target._th_read() if isinstance(target, _VARIABLE_LIKE) else target
             n = t.shape.num_elements()
             flat_sources = _flatten(sources)
             rows = [[] for _ in flat_sources]
@@ -251,7 +254,7 @@ class GradientTape:
             )
         source_keys = []
         for s in flat_sources:
-            if hasattr(s, "_th_read"):
+            if isinstance(s, _VARIABLE_LIKE):
                 # a variable the tape never watched has no gradient (None, or zeros)
                 watched = id(s) in self._variables
                 source_keys.append(id(s._th_value()) if watched else None)
@@ -266,7 +269,7 @@ class GradientTape:
         try:
             grads: dict[int, Tensor] = {}
             for t, g in zip(targets, out_grads):
-                t = t._th_value() if hasattr(t, "_th_read") else t
+                t = t._th_value() if isinstance(t, _VARIABLE_LIKE) else t
                 if not isinstance(t, Tensor) or id(t) not in self._tracked:
                     continue
                 g = _grad_rules.ones_like(t) if g is None else convert_to_tensor(g, t.dtype)
@@ -283,7 +286,7 @@ class GradientTape:
             for s, key in zip(flat_sources, source_keys):
                 g = grads.get(key)
                 if g is None and unconnected is UnconnectedGradients.ZERO:
-                    value = s._th_value() if hasattr(s, "_th_read") else s
+                    value = s._th_value() if isinstance(s, _VARIABLE_LIKE) else s
                     g = _grad_rules.zeros_like(value)
                 if g is not None and not (s.dtype.is_floating):
                     g = None
@@ -341,7 +344,7 @@ def stop_gradient(input, name=None):  # noqa: A002 - TF's name
     ``Identity`` marked ``stop_gradient``, so traced functions keep the mark)."""
     from ._tensor import _op, convert_to_tensor
 
-    x = input._th_read() if hasattr(input, "_th_read") else convert_to_tensor(input)
+    x = input._th_read() if isinstance(input, _VARIABLE_LIKE) else convert_to_tensor(input)
     return _op("Identity", [x], {"stop_gradient": True})
 
 
@@ -383,9 +386,9 @@ def _tensor_args(args):
     from ._tensor import Tensor
 
     return [
-        a._th_read() if hasattr(a, "_th_read") else a
+        a._th_read() if isinstance(a, _VARIABLE_LIKE) else a
         for a in _flatten(list(args))
-        if isinstance(a, Tensor) or hasattr(a, "_th_read")
+        if isinstance(a, Tensor) or isinstance(a, _VARIABLE_LIKE)
     ]
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import numbers
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -20,6 +22,10 @@ from . import _tape
 from . import dtypes as _dt
 
 __all__ = ["Tensor", "TensorShape", "constant", "convert_to_tensor", "is_tensor"]
+
+# (Variable, _GraphVariableSlice): what ops read through ``_th_read``. _variables.py, which
+# imports this module, fills it in (a registered hook rather than an import cycle).
+_VARIABLE_LIKE: tuple = ()
 
 
 class TensorShape:
@@ -103,7 +109,47 @@ class TensorShape:
         return f"({inner},)" if len(self._dims) == 1 else f"({inner})"
 
 
-class Tensor:
+if TYPE_CHECKING:  # the operators _math.py / _array.py / _variables.py bind; for type checkers
+
+    class _ArithmeticOperators:
+        def __add__(self, other: Any) -> Tensor: ...
+        def __radd__(self, other: Any) -> Tensor: ...
+        def __sub__(self, other: Any) -> Tensor: ...
+        def __rsub__(self, other: Any) -> Tensor: ...
+        def __mul__(self, other: Any) -> Tensor: ...
+        def __rmul__(self, other: Any) -> Tensor: ...
+        def __truediv__(self, other: Any) -> Tensor: ...
+        def __rtruediv__(self, other: Any) -> Tensor: ...
+        def __pow__(self, other: Any) -> Tensor: ...
+        def __rpow__(self, other: Any) -> Tensor: ...
+        def __matmul__(self, other: Any) -> Tensor: ...
+        def __rmatmul__(self, other: Any) -> Tensor: ...
+        def __neg__(self) -> Tensor: ...
+        def __abs__(self) -> Tensor: ...
+        def __lt__(self, other: Any) -> Tensor: ...
+        def __le__(self, other: Any) -> Tensor: ...
+        def __gt__(self, other: Any) -> Tensor: ...
+        def __ge__(self, other: Any) -> Tensor: ...
+
+    class _Operators(_ArithmeticOperators):
+        def __floordiv__(self, other: Any) -> Tensor: ...
+        def __rfloordiv__(self, other: Any) -> Tensor: ...
+        def __mod__(self, other: Any) -> Tensor: ...
+        def __rmod__(self, other: Any) -> Tensor: ...
+        def __and__(self, other: Any) -> Tensor: ...
+        def __rand__(self, other: Any) -> Tensor: ...
+        def __or__(self, other: Any) -> Tensor: ...
+        def __ror__(self, other: Any) -> Tensor: ...
+        def __invert__(self) -> Tensor: ...
+        def __eq__(self, other: Any) -> Tensor: ...  # type: ignore[override]  # TF's elementwise ==
+        def __ne__(self, other: Any) -> Tensor: ...  # type: ignore[override]
+        def __getitem__(self, key: Any) -> Tensor: ...
+        def __iter__(self) -> Any: ...
+else:
+    _ArithmeticOperators = _Operators = object
+
+
+class Tensor(_Operators):
     """An immutable tensor: one buffer on one device (TF's ``EagerTensor``)."""
 
     __slots__ = ("_value", "_device", "__weakref__")
@@ -228,15 +274,25 @@ class _Ref:
 
 def is_tensor(x) -> bool:
     """TF's ``tf.is_tensor``: tensors and tensor-like objects (variables) are tensors."""
-    return isinstance(x, Tensor) or hasattr(x, "_th_read")
+    return isinstance(x, Tensor) or isinstance(x, _VARIABLE_LIKE)
 
 
 # ---- conversion -----------------------------------------------------------------------------
 
 
+def _asarray(value) -> np.ndarray:
+    """``np.asarray``; a list mixing ``str`` and non-ASCII ``bytes`` (which NumPy would decode
+    as ASCII into one str array) becomes an object array of its strings."""
+    try:
+        return np.asarray(value)
+    except UnicodeDecodeError:
+        _check_not_mixed(value)
+        return np.array(value, dtype=object)
+
+
 def _python_default_dtype(value):
     """TF's defaults: float -> float32, int -> int32 (int64 when it does not fit), bool."""
-    arr = np.asarray(value)
+    arr = _asarray(value)
     kind = arr.dtype.kind
     if kind == "f":
         if arr.size and isinstance(value, list | tuple) and np.abs(arr).max() >= 2.0**63:
@@ -303,8 +359,11 @@ def _to_numpy(value, dtype: _dt.DType | None) -> np.ndarray:
     if isinstance(value, np.ndarray | np.generic):
         arr = np.asarray(value)
         if dtype is None:
-            _dt.from_numpy(arr.dtype)  # a dtype TF's tensors cannot have is a TypeError
-            return arr
+            dtype = _dt.from_numpy(arr.dtype)  # a dtype TF's tensors cannot have: TypeError
+            if dtype is not _dt.string:
+                return arr
+        if dtype is _dt.string:  # NumPy's str / bytes / object arrays: UTF-8 bytes
+            return _as_bytes(arr)
         target = dtype._np
         if arr.dtype != target and not _lossless(arr, target):
             raise TypeError(
@@ -318,7 +377,7 @@ def _to_numpy(value, dtype: _dt.DType | None) -> np.ndarray:
         dtype = _python_default_dtype(value)
     target = dtype._np
     try:
-        arr = np.asarray(value)
+        arr = _asarray(value)
     except ValueError as e:
         raise ValueError(f"Cannot convert {value!r} to a tensor: {e}") from None
     if arr.dtype.kind in "SU":
@@ -345,6 +404,8 @@ def _to_numpy(value, dtype: _dt.DType | None) -> np.ndarray:
 
 
 def _as_bytes(arr: np.ndarray) -> np.ndarray:
+    if arr.dtype.kind == "O" and all(type(v) is bytes for v in arr.flat):
+        return arr  # already TF's form
     out = np.empty(arr.shape, dtype=object)
     for i, v in enumerate(arr.flat):
         if isinstance(v, np.str_ | str):
@@ -352,7 +413,8 @@ def _as_bytes(arr: np.ndarray) -> np.ndarray:
         elif isinstance(v, np.bytes_):
             v = bytes(v)
         elif not isinstance(v, bytes):
-            raise TypeError(f"Cannot convert {v!r} to a string tensor: not str or bytes")
+            v = v.item() if isinstance(v, np.generic) else v
+            raise TypeError(f"Cannot convert {v!r} to EagerTensor of dtype string")
         out.flat[i] = v
     return out
 
@@ -391,7 +453,7 @@ def constant(value, dtype=None, shape=None, name=None) -> Tensor:
     if isinstance(value, Tensor):
         t = value if dtype is None or value.dtype is dtype else _cast_any(value, dtype)
         return t if shape is None else _reshape_const(t, shape)
-    if hasattr(value, "_th_read"):  # a Variable
+    if isinstance(value, _VARIABLE_LIKE):  # a Variable
         return constant(value._th_read(), dtype, shape, name)
     arr = _to_numpy(value, dtype)
     if isinstance(value, np.ndarray) and np.shares_memory(arr, value):
@@ -401,6 +463,11 @@ def constant(value, dtype=None, shape=None, name=None) -> Tensor:
         for d in shape:
             if d < 0:
                 raise ValueError(f"Dimension {d} must be >= 0 (tf.constant shape {list(shape)})")
+        if math.prod(d for d in shape if d) * arr.itemsize >= 2**63:  # past any buffer's index
+            raise errors.InvalidArgumentError(
+                f"Encountered overflow when multiplying shape {list(shape)} of "
+                f"{_dt.as_dtype(arr.dtype).name} elements for tf.constant [Op:Const]"
+            )
         if arr.size == 1 and int(np.prod(shape)) != 1:
             arr = np.broadcast_to(arr.reshape(()), shape)
         elif arr.size == int(np.prod(shape, dtype=np.int64)):
@@ -442,7 +509,7 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None) -> Tensor:
                 f"with dtype {value.dtype.name}: {value!r}"
             )
         return value
-    if hasattr(value, "_th_read"):  # a Variable
+    if isinstance(value, _VARIABLE_LIKE):  # a Variable
         return convert_to_tensor(value._th_read(), dtype, dtype_hint, name)
     if dtype is None and dtype_hint is not None and not isinstance(value, np.ndarray):
         try:
@@ -475,12 +542,14 @@ def _coerce_pair(x, y):
 def _operand(v, dtype):
     if isinstance(v, Tensor):
         return v
-    if hasattr(v, "_th_read"):
+    if isinstance(v, _VARIABLE_LIKE):
         return v._th_read()
     if isinstance(v, numbers.Number | list | tuple) and not isinstance(v, np.generic):
         try:
             return constant(v, dtype)
         except TypeError:  # 1.5 or 1e300 beside an int tensor: its own dtype; the op rejects
+            if dtype is _dt.string:  # a number beside a string tensor: TF's TypeError
+                raise
             return convert_to_tensor(v)  # the pair (TF: InvalidArgumentError or TypeError)
     return convert_to_tensor(v)
 

@@ -7,7 +7,7 @@ import threading
 
 from . import _tape, _tensor
 from . import dtypes as _dt
-from ._tensor import Tensor, TensorShape, _op, convert_to_tensor
+from ._tensor import Tensor, TensorShape, _ArithmeticOperators, _op, convert_to_tensor
 
 
 def _graph():
@@ -31,7 +31,7 @@ def update_locks(variables):
     return [seen[k] for k in sorted(seen)]
 
 
-class Variable:
+class Variable(_ArithmeticOperators):  # the operators: _delegate, below
     """TF's ``tf.Variable``; reading it inside a GradientTape makes the tape watch it."""
 
     def __init__(
@@ -268,6 +268,11 @@ class _GraphVariableSlice:
         return repr(self._part)
 
 
+# What ops read through ``_th_read``: variables, and their slices while a function traces.
+VARIABLE_LIKE = (Variable, _GraphVariableSlice)
+_tensor._VARIABLE_LIKE = _tape._VARIABLE_LIKE = VARIABLE_LIKE  # the hooks of the lower modules
+
+
 def _delegate(op_name):
     def method(self, *args):
         return getattr(self._th_read(), op_name)(*args)
@@ -279,7 +284,7 @@ def _delegate(op_name):
 for _name in (
     "__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__",
     "__rtruediv__", "__pow__", "__rpow__", "__matmul__", "__rmatmul__", "__neg__", "__abs__",
-    "__lt__", "__le__", "__gt__", "__ge__",
+    "__lt__", "__le__", "__gt__", "__ge__", "__eq__", "__ne__",  # == elementwise, as TF 2
 ):  # fmt: skip
     setattr(Variable, _name, _delegate(_name))
     setattr(_GraphVariableSlice, _name, _delegate(_name))

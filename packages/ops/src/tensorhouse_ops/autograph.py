@@ -51,5 +51,5 @@ def _do_not_convert(func=None):
     return _converter().do_not_convert(func)
 
 
-experimental.do_not_convert = _do_not_convert
+experimental.do_not_convert = _do_not_convert  # pyright: ignore[reportAttributeAccessIssue]
 _sys.modules[experimental.__name__] = experimental

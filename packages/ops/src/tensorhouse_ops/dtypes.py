@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import builtins
+
 import ml_dtypes
 import numpy as np
 
@@ -45,24 +47,25 @@ class DType:
         """Bytes per element (TF's ``DType.size``; 0 for ``string``, as in TF)."""
         return 0 if self._name == "string" else self._np.itemsize
 
+    # builtins.bool below: this module's own ``bool`` is the dtype (TF's tf.bool)
     @property
-    def is_floating(self) -> bool:
+    def is_floating(self) -> builtins.bool:
         return self._name in ("float16", "bfloat16", "float32", "float64")
 
     @property
-    def is_integer(self) -> bool:
+    def is_integer(self) -> builtins.bool:
         return self._name in ("int8", "int16", "int32", "int64") or self.is_unsigned
 
     @property
-    def is_unsigned(self) -> bool:
+    def is_unsigned(self) -> builtins.bool:
         return self._name in ("uint8", "uint16", "uint32", "uint64")
 
     @property
-    def is_bool(self) -> bool:
+    def is_bool(self) -> builtins.bool:
         return self._name == "bool"
 
     @property
-    def is_numeric(self) -> bool:
+    def is_numeric(self) -> builtins.bool:
         return self.is_floating or self.is_integer
 
     @property

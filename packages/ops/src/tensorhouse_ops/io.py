@@ -116,7 +116,8 @@ def _traced_parse(serialized, configs, names, batched):
         cfg, dt = configs[key]
         if isinstance(cfg, VarLenFeature):
             dtypes = ("int64", dt, "int64")
-            tout += [TensorSpec(s, d) for s, d in zip(shapes[key], dtypes)]
+            # TensorSpec takes dtype names (its dtype parameter has no annotation)
+            tout += [TensorSpec(s, d) for s, d in zip(shapes[key], dtypes)]  # pyright: ignore[reportArgumentType]
         else:
             tout.append(TensorSpec(shapes[key], dt))
 
@@ -198,7 +199,7 @@ def serialize_tensor(tensor, name=None):
         dtype = tensor.dtype.name
         return tensorhouse_ops.numpy_function(
             lambda a: np.asarray(_example.serialize_array(np.asarray(a), dtype), dtype=object),
-            [tensor], TensorSpec([], "string"), stateful=False,
+            [tensor], TensorSpec([], "string"), stateful=False,  # pyright: ignore[reportArgumentType]
         )  # fmt: skip
     t = convert_to_tensor(tensor)
     a = _host_strings(t) if t.dtype.name == "string" else np.asarray(t.numpy())
@@ -245,6 +246,7 @@ def decode_csv(records, record_defaults, field_delim=",", use_quote_delim=True, 
     if _symbolic(records):
         import tensorhouse_ops
 
-        tout = [TensorSpec(records.shape, dt) for dt in decoder.types]
-        return list(tensorhouse_ops.numpy_function(host, [records], tout, stateful=False))
+        tout = [TensorSpec(records.shape, dt) for dt in decoder.types]  # pyright: ignore[reportArgumentType]
+        outs = tensorhouse_ops.numpy_function(host, [records], tout, stateful=False)
+        return list(outs)  # pyright: ignore[reportArgumentType]  # a list: tout is a list
     return [constant(c) for c in host(records)]

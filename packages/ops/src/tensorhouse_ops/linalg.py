@@ -2,10 +2,26 @@
 
 from ._array import eye, transpose
 from ._composed import band_part, diag, diag_part
-from ._linalg import cholesky, det, inv, logdet, slogdet, solve
+from ._linalg import (
+    cholesky,
+    det,
+    eigh,
+    eigvalsh,
+    inv,
+    logdet,
+    lstsq,
+    lu,
+    matrix_rank,
+    pinv,
+    qr,
+    slogdet,
+    solve,
+    svd,
+)
 from ._math import einsum, global_norm, matmul, matvec, norm, tensordot
 
 __all__ = [
-    "band_part", "cholesky", "det", "diag", "diag_part", "einsum", "eye", "global_norm", "inv",
-    "logdet", "matmul", "matvec", "norm", "slogdet", "solve", "tensordot", "transpose",
+    "band_part", "cholesky", "det", "diag", "diag_part", "eigh", "eigvalsh", "einsum", "eye",
+    "global_norm", "inv", "logdet", "lstsq", "lu", "matmul", "matrix_rank", "matvec", "norm",
+    "pinv", "qr", "slogdet", "solve", "svd", "tensordot", "transpose",
 ]  # fmt: skip

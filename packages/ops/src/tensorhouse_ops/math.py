@@ -4,19 +4,37 @@ from ._composed import (
     count_nonzero,
     l2_normalize,
     polyval,
-    segment_mean,
-    segment_sum,
     unsorted_segment_mean,
 )
 from ._math import *  # noqa: F403
 from ._math import __all__ as _math_all
+from ._segment import (
+    bincount,
+    segment_max,
+    segment_mean,
+    segment_min,
+    segment_prod,
+    segment_sum,
+    unsorted_segment_max,
+    unsorted_segment_min,
+    unsorted_segment_prod,
+    unsorted_segment_sqrt_n,
+)
 
 __all__ = [
     *_math_all,
     "count_nonzero",
     "l2_normalize",
     "polyval",
-    "segment_mean",
-    "segment_sum",
     "unsorted_segment_mean",
+    "bincount",
+    "segment_max",
+    "segment_mean",
+    "segment_min",
+    "segment_prod",
+    "segment_sum",
+    "unsorted_segment_max",
+    "unsorted_segment_min",
+    "unsorted_segment_prod",
+    "unsorted_segment_sqrt_n",
 ]

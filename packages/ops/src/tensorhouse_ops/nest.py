@@ -5,6 +5,8 @@ Dicts flatten in sorted key order, as in TF.
 
 from __future__ import annotations
 
+from ._composite import CompositeTensor, TypeSpec
+
 __all__ = ["is_nested", "flatten", "map_structure", "pack_sequence_as", "assert_same_structure"]
 
 
@@ -26,15 +28,28 @@ def _rebuild(like, children):
     return type(like)(children)
 
 
+def _components(x):
+    """A composite's (or a composite TypeSpec's) component list; None for anything else."""
+    if isinstance(x, CompositeTensor):
+        return x._type_spec._to_components(x)
+    if isinstance(x, TypeSpec):
+        return x._component_specs
+    return None
+
+
 def flatten(structure, expand_composites=False) -> list:
+    if expand_composites:
+        parts = _components(structure)
+        if parts is not None:
+            return flatten(parts, True)
     if not is_nested(structure):
         return [structure]
-    return [leaf for child in _children(structure) for leaf in flatten(child)]
+    return [leaf for child in _children(structure) for leaf in flatten(child, expand_composites)]
 
 
 def pack_sequence_as(structure, flat_sequence, expand_composites=False):
     flat_sequence = list(flat_sequence)
-    packed, used = _pack(structure, flat_sequence, 0)
+    packed, used = _pack(structure, flat_sequence, 0, expand_composites)
     if used != len(flat_sequence):
         raise ValueError(
             f"Could not pack sequence: structure has {used} leaves but flat_sequence has "
@@ -43,14 +58,20 @@ def pack_sequence_as(structure, flat_sequence, expand_composites=False):
     return packed
 
 
-def _pack(structure, flat, pos):
+def _pack(structure, flat, pos, expand=False):
+    if expand:
+        parts = _components(structure)
+        if parts is not None:
+            spec = structure if isinstance(structure, TypeSpec) else structure._type_spec
+            packed, pos = _pack(parts, flat, pos, True)
+            return spec._from_components(packed), pos
     if not is_nested(structure):
         if pos >= len(flat):
             raise ValueError(f"Could not pack sequence: too few items ({len(flat)})")
         return flat[pos], pos + 1
     children = []
     for child in _children(structure):
-        packed, pos = _pack(child, flat, pos)
+        packed, pos = _pack(child, flat, pos, expand)
         children.append(packed)
     return _rebuild(structure, children), pos
 
@@ -81,5 +102,7 @@ def map_structure(func, *structure, check_types=True, expand_composites=False):
         raise ValueError("map_structure needs at least one structure")
     for other in structure[1:]:
         assert_same_structure(structure[0], other, check_types)
-    leaves = [flatten(s) for s in structure]
-    return pack_sequence_as(structure[0], [func(*xs) for xs in zip(*leaves)])
+    leaves = [flatten(s, expand_composites) for s in structure]
+    return pack_sequence_as(
+        structure[0], [func(*xs) for xs in zip(*leaves)], expand_composites=expand_composites
+    )

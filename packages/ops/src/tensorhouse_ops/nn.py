@@ -230,10 +230,23 @@ def _pair(v, name):
     raise ValueError(f"{name} must be an int or a list of 1, 2 or 4 ints, got {v}")
 
 
-def _conv_attrs(strides, padding, dilations):
-    attrs = {"strides": _pair(strides, "strides"), "dilations": _pair(dilations, "dilations")}
+def _padding_attr(op_type, padding):
+    """TF's padding attr: exactly "SAME" or "VALID" (TF refuses "same", as its attr check does)."""
+    if padding not in ("SAME", "VALID"):
+        raise _errors.InvalidArgumentError(
+            f"Value for attr 'padding' of {padding!r} is not in the list of allowed values: "
+            f'"SAME", "VALID", "EXPLICIT" [Op:{op_type}]'
+        )
+    return padding
+
+
+def _conv_attrs(strides, padding, dilations, op_type="Conv2D"):
+    attrs: dict[str, object] = {
+        "strides": _pair(strides, "strides"),
+        "dilations": _pair(dilations, "dilations"),
+    }
     if isinstance(padding, str):
-        attrs["padding"] = padding.upper()
+        attrs["padding"] = _padding_attr(op_type, padding)
     else:  # explicit: [[0, 0], [top, bottom], [left, right], [0, 0]]
         attrs["padding"] = "EXPLICIT"
         attrs["explicit_paddings"] = [int(v) for pair in padding for v in pair]
@@ -283,7 +296,7 @@ def conv2d_transpose(
     _nhwc(data_format)
     x = convert_to_tensor(input)
     f = convert_to_tensor(filters, x.dtype)
-    attrs = _conv_attrs(strides, padding, dilations)
+    attrs = _conv_attrs(strides, padding, dilations, "Conv2DBackpropInput")
     attrs["input_sizes"] = tuple(A._dims(output_shape))
     return _op("Conv2DBackpropInput", [f, x], attrs)
 
@@ -296,7 +309,8 @@ def depthwise_conv2d(
     x = convert_to_tensor(input)
     f = convert_to_tensor(filter, x.dtype)
     _nonempty_filter("DepthwiseConv2dNative", x, f)
-    return _op("DepthwiseConv2dNative", [x, f], _conv_attrs(strides, padding, dilations))
+    attrs = _conv_attrs(strides, padding, dilations, "DepthwiseConv2dNative")
+    return _op("DepthwiseConv2dNative", [x, f], attrs)
 
 
 def _pool(op_type, input, ksize, strides, padding, data_format):  # noqa: A002
@@ -304,7 +318,7 @@ def _pool(op_type, input, ksize, strides, padding, data_format):  # noqa: A002
     if not isinstance(padding, str):
         raise ValueError(f"{op_type}: padding must be 'SAME' or 'VALID', got {padding!r}")
     attrs = {"ksize": _pair(ksize, "ksize"), "strides": _pair(strides, "strides"),
-             "padding": padding.upper()}  # fmt: skip
+             "padding": _padding_attr(op_type, padding)}  # fmt: skip
     return _op(op_type, [convert_to_tensor(input)], attrs)
 
 

@@ -20,6 +20,7 @@ import numpy as np
 from . import _module, _pyfunc
 from . import dtypes as _dt
 from ._tensor import Tensor, convert_to_tensor
+from ._variables import VARIABLE_LIKE
 
 __all__ = [
     "SummaryWriter", "create_file_writer", "create_noop_writer", "experimental", "flush",
@@ -211,7 +212,7 @@ def _condition():
     cond = _get("condition", True)
     if callable(cond):
         cond = cond()
-    if hasattr(cond, "_th_read"):
+    if isinstance(cond, VARIABLE_LIKE):
         cond = cond._th_read()
     return cond
 
@@ -240,7 +241,7 @@ def _summary_scope(name, default_name=None, values=None):
 
 
 def _to_tensor(x, dtype=None):
-    if hasattr(x, "_th_read"):
+    if isinstance(x, VARIABLE_LIKE):
         return x._th_read()
     return convert_to_tensor(x, dtype)
 

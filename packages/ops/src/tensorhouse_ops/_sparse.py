@@ -1,0 +1,567 @@
+"""``tf.sparse.SparseTensor``: the non-zero entries of a tensor as (indices, values, shape).
+
+``indices`` is int64 ``[N, rank]``, ``values`` ``[N]``, ``dense_shape`` int64 ``[rank]``. Ops on
+the values are tensorhouse ops (gradients reach ``values`` and dense operands); the bookkeeping
+of indices (ordering, offsets, grouping) is done on the host, so those ops need eager indices.
+"""
+
+from __future__ import annotations
+
+import builtins as _builtins
+
+import numpy as np
+
+from . import _array as A
+from . import _math as M
+from . import dtypes as _dt
+from ._composite import CompositeTensor, TypeSpec, relax_shape
+from ._tensor import Tensor, TensorShape, constant, convert_to_tensor, errors
+
+__all__ = ["SparseTensor", "SparseTensorSpec"]
+
+
+def _eager(t) -> bool:
+    return type(t) is Tensor
+
+
+def _np(t) -> np.ndarray:
+    if not _eager(t):
+        raise errors.UnimplementedError(
+            "this tf.sparse operation needs eager indices (its output shape depends on them)"
+        )
+    return t.numpy()
+
+
+def _i64(x):
+    if isinstance(x, Tensor):
+        return x if x.dtype == _dt.int64 else M.cast(x, _dt.int64)
+    return constant(np.asarray(x, np.int64).reshape(np.shape(x)), _dt.int64)
+
+
+def _shape_list(t):
+    return [int(d) for d in _np(t)]
+
+
+def _dims(sp):
+    """The dense shape of ``sp`` as ints (known statically inside a trace)."""
+    if sp.shape.is_fully_defined():
+        return sp.shape.as_list()
+    return _shape_list(sp._dense_shape)
+
+
+class SparseTensor(CompositeTensor):
+    """TF's ``tf.sparse.SparseTensor``: ``values[i]`` sits at ``indices[i]`` of ``dense_shape``."""
+
+    __slots__ = ("_indices", "_values", "_dense_shape", "_static", "__weakref__")
+    __array_priority__ = 110
+
+    def __init__(self, indices, values, dense_shape):
+        indices = _i64(indices) if not isinstance(indices, Tensor) else indices
+        if indices.dtype != _dt.int64:
+            indices = M.cast(indices, _dt.int64)
+        values = values if isinstance(values, Tensor) else convert_to_tensor(values)
+        dense_shape = _i64(dense_shape)
+        if indices.ndim != 2:
+            raise ValueError(f"Shape {indices.shape} must have rank 2")
+        if values.ndim != 1:
+            raise ValueError(f"Shape {values.shape} must have rank 1")
+        if dense_shape.ndim != 1:
+            raise ValueError(f"Shape {dense_shape.shape} must have rank 1")
+        n, v = indices.shape[0], values.shape[0]
+        if n is not None and v is not None and n != v:
+            raise ValueError(f"Dimensions {n} and {v} are not compatible")
+        r, d = indices.shape[1], dense_shape.shape[0]
+        if r is not None and d is not None and r != d:
+            raise ValueError(f"Dimensions {r} and {d} are not compatible")
+        self._indices, self._values, self._dense_shape = indices, values, dense_shape
+        self._static = None  # the dense shape known at trace time (set from a spec)
+
+    indices = property(lambda self: self._indices, doc="int64 [N, rank]: where each value is.")
+    values = property(lambda self: self._values, doc="[N]: the values.")
+    dense_shape = property(lambda self: self._dense_shape, doc="int64 [rank]: the dense shape.")
+    dtype = property(lambda self: self._values.dtype)
+
+    @property
+    def shape(self) -> TensorShape:
+        """The static dense shape (known when ``dense_shape`` is eager)."""
+        if _eager(self._dense_shape):
+            return TensorShape(self._dense_shape.numpy().tolist())
+        if self._static is not None:
+            return self._static
+        return TensorShape([None] * (self._dense_shape.shape[0] or 0))
+
+    def get_shape(self) -> TensorShape:
+        return self.shape
+
+    @property
+    def _type_spec(self):
+        return SparseTensorSpec(self.shape, self.dtype)
+
+    def with_values(self, new_values):
+        """The same indices and shape with new values."""
+        out = SparseTensor(self._indices, new_values, self._dense_shape)
+        out._static = self._static
+        return out
+
+    def __repr__(self):
+        show = str if _eager(self._values) and _eager(self._indices) else repr
+        return (f"SparseTensor(indices={show(self._indices)}, values={show(self._values)}, "
+                f"dense_shape={show(self._dense_shape)})")  # fmt: skip
+
+    __str__ = __repr__
+
+    # ---- dispatch from tf ops -------------------------------------------------------------
+    @classmethod
+    def _th_unary(cls, fn, x):
+        return x.with_values(fn(x._values))
+
+    @classmethod
+    def _th_binary(cls, fn, x, y):
+        if isinstance(x, SparseTensor) and not isinstance(y, CompositeTensor):
+            if fn in (M.multiply, M.divide, M.realdiv, M.truediv):
+                return x.with_values(fn(x._values, _dense_at(x, y)))
+        other = x if not isinstance(x, SparseTensor) else y
+        bad = y if isinstance(y, SparseTensor) else x
+        raise ValueError(
+            f"Attempt to convert a value ({bad}) with an unsupported type ({type(bad)}) to a "
+            f"Tensor (an elementwise op of a SparseTensor with {type(other).__name__})."
+        )
+
+    @classmethod
+    def _th_reduce(cls, op_type, sp, axis, keepdims):
+        if op_type == "Sum":
+            return reduce_sum(sp, axis, keepdims)
+        if op_type == "Max":
+            return reduce_max(sp, axis, keepdims)
+        raise errors.UnimplementedError(f"tf.reduce_{op_type.lower()} of a SparseTensor")
+
+    @classmethod
+    def _th_concat(cls, values, axis):
+        raise TypeError("tf.concat does not take SparseTensors: use tf.sparse.concat")
+
+    _th_stack = _th_concat
+
+    @classmethod
+    def _th_gather(cls, params, indices, axis, batch_dims):
+        raise TypeError("tf.gather does not take SparseTensors")
+
+    def __mul__(self, other):
+        return M.multiply(self, other)
+
+    def __truediv__(self, other):
+        return M.divide(self, other)
+
+    __div__ = __truediv__
+
+    def __neg__(self):
+        return self.with_values(M.negative(self._values))
+
+    def __abs__(self):
+        return self.with_values(M.abs(self._values))
+
+
+def _dense_at(sp, d):
+    """The entries of dense ``d`` (broadcast to ``sp``'s shape) at ``sp``'s indices."""
+    d = d if isinstance(d, Tensor) else convert_to_tensor(d, sp.dtype)
+    if d.ndim == 0:
+        return d
+    full = A.broadcast_to(d, _dims(sp))
+    return A.gather_nd(full, sp._indices)
+
+
+# ---- TypeSpec ---------------------------------------------------------------------------------
+
+
+class SparseTensorSpec(TypeSpec):
+    """TF's ``tf.SparseTensorSpec``: the dense shape and the dtype of a SparseTensor."""
+
+    value_type = property(lambda self: SparseTensor)
+
+    def __init__(self, shape=None, dtype=_dt.float32):
+        self._shape = TensorShape(shape)
+        self._dtype = _dt.as_dtype(dtype)
+
+    shape = property(lambda self: self._shape)
+    dtype = property(lambda self: self._dtype)
+
+    @classmethod
+    def from_value(cls, value):
+        return value._type_spec
+
+    def _serialize(self):
+        dims = self._shape.dims
+        return (None if dims is None else tuple(dims), self._dtype.name)
+
+    @property
+    def _component_specs(self):
+        from ._function import TensorSpec
+
+        rank = self._shape.rank
+        return [
+            TensorSpec([None, rank], _dt.int64),
+            TensorSpec([None], self._dtype),
+            TensorSpec([rank], _dt.int64),
+        ]
+
+    def _to_components(self, value):
+        return [value._indices, value._values, value._dense_shape]
+
+    def _from_components(self, components):
+        out = SparseTensor(*components)
+        out._static = self._shape
+        return out
+
+    def _compatible(self, other):
+        return self._dtype == other._dtype and self._shape.is_compatible_with(other._shape)
+
+    def _relaxable(self, other):
+        return self._dtype == other._dtype
+
+    def _relax(self, other):
+        return SparseTensorSpec(relax_shape(self._shape, other._shape), self._dtype)
+
+    def __repr__(self):
+        return f"SparseTensorSpec({self._shape!r}, tf.{self._dtype.name})"
+
+
+# ---- tf.sparse --------------------------------------------------------------------------------
+
+
+def _check(sp):
+    if not isinstance(sp, SparseTensor):
+        raise TypeError(f"Input must be a SparseTensor, got {type(sp).__name__}")
+    return sp
+
+
+def _fmt(idx):
+    return "[" + ",".join(str(int(i)) for i in idx) + "]"
+
+
+def _validate(idx, shape, op="SparseToDense"):
+    """TF's index checks: in bounds, strictly increasing in row-major order."""
+    for i, row in enumerate(idx):
+        if np.any(row < 0) or np.any(row >= shape):
+            raise errors.InvalidArgumentError(
+                None, op, f"indices[{i}] = {_fmt(row)} is out of bounds: need 0 <= index < "
+                f"{_fmt(shape)}"
+            )  # fmt: skip
+        if i:
+            prev = tuple(idx[i - 1])
+            if tuple(row) == prev:
+                raise errors.InvalidArgumentError(
+                    None, op, f"indices[{i}] = {_fmt(row)} is repeated"
+                )
+            if tuple(row) < prev:
+                raise errors.InvalidArgumentError(
+                    None, op, f"indices[{i}] = {_fmt(row)} is out of order. Many sparse ops "
+                    "require sorted indices.\n    Use `tf.sparse.reorder` to create a correctly "
+                    "ordered copy.\n\n"
+                )  # fmt: skip
+
+
+def to_dense(sp_input, default_value=None, validate_indices=True, name=None):
+    """TF's ``tf.sparse.to_dense``: the dense tensor, ``default_value`` where no entry is."""
+    sp = _check(sp_input)
+    shape = _dims(sp)
+    if _eager(sp._indices):
+        idx = sp._indices.numpy()
+        if validate_indices:
+            _validate(idx, np.asarray(shape))
+        elif idx.size and (np.any(idx < 0) or np.any(idx >= np.asarray(shape))):
+            raise errors.InvalidArgumentError(
+                None, "SparseToDense",
+                f"Indices are not valid (out of bounds).  Shape: {_fmt(shape)}",
+            )  # fmt: skip
+    dense = A.scatter_nd(sp._indices, sp._values, shape)
+    if default_value is None:
+        return dense
+    default = convert_to_tensor(default_value, sp.dtype)
+    hit = A.scatter_nd(sp._indices, A.ones_like(sp._values), shape)
+    return dense + default * (A.ones_like(hit) - hit)
+
+
+def from_dense(tensor, name=None):
+    """TF's ``tf.sparse.from_dense``: the non-zero entries of ``tensor``."""
+    t = convert_to_tensor(tensor)
+    zero = "" if t.dtype == _dt.string else 0
+    indices = A.where(M.not_equal(t, convert_to_tensor(zero, t.dtype)))
+    return SparseTensor(indices, A.gather_nd(t, indices), A.shape(t, _dt.int64))
+
+
+def _reorder_perm(idx):
+    return np.lexsort(idx.T[::-1]) if idx.size else np.arange(len(idx))
+
+
+def reorder(sp_input, name=None):
+    """TF's ``tf.sparse.reorder``: entries sorted in row-major order."""
+    sp = _check(sp_input)
+    perm = _reorder_perm(_np(sp._indices))
+    return _take(sp, perm)
+
+
+def _take(sp, keep, shape=None, indices=None):
+    keep = constant(np.asarray(keep, np.int64), _dt.int64)
+    idx = A.gather(sp._indices, keep) if indices is None else _i64(indices)
+    return SparseTensor(
+        idx, A.gather(sp._values, keep), sp._dense_shape if shape is None else _i64(shape)
+    )
+
+
+def _axes(axis, rank):
+    if axis is None:
+        return list(_builtins.range(rank))
+    if isinstance(axis, Tensor):
+        axis = axis.numpy().tolist()
+    axes = [axis] if isinstance(axis, int | np.integer) else list(axis)
+    return sorted({int(a) % rank for a in axes})
+
+
+def _grouped(sp, axis, keepdims):
+    """Groups of entries sharing their kept coordinates: (ids, kept indices, kept shape)."""
+    idx, shape = _np(sp._indices), _dims(sp)
+    rank = len(shape)
+    axes = _axes(axis, rank)
+    kept = [d for d in _builtins.range(rank) if d not in axes]
+    if keepdims:
+        sub = idx.copy()
+        sub[:, axes] = 0
+        out_shape = [1 if d in axes else s for d, s in enumerate(shape)]
+    else:
+        sub = idx[:, kept]
+        out_shape = [shape[d] for d in kept]
+    uniq, ids = np.unique(sub, axis=0, return_inverse=True) if len(sub) else (sub, np.zeros(0))
+    return np.asarray(ids, np.int64).reshape(-1), uniq.astype(np.int64), out_shape
+
+
+def _reduce(sp, axis, keepdims, output_is_sparse, segment_fn):
+    sp = _check(sp)
+    if not _eager(sp._indices) and not output_is_sparse:
+        return _reduce_traced(sp, axis, keepdims, segment_fn is _segment_max)
+    ids, uniq, out_shape = _grouped(sp, axis, keepdims)
+    vals = segment_fn(sp._values, constant(ids, _dt.int64), len(uniq))
+    if output_is_sparse:
+        return SparseTensor(
+            constant(uniq.reshape(len(uniq), len(out_shape)), _dt.int64), vals, out_shape
+        )
+    if not out_shape:
+        return A.reshape(vals, []) if len(uniq) else constant(0, sp.dtype)
+    return A.scatter_nd(constant(uniq.reshape(-1, len(out_shape)), _dt.int64), vals, out_shape)
+
+
+def _reduce_traced(sp, axis, keepdims, is_max):
+    """A reduction of symbolic indices, through the dense tensor (static dense shape)."""
+    axes = None if axis is None else _axes(axis, len(_dims(sp)))
+    if not is_max:
+        return M.reduce_sum(to_dense(sp), axes, keepdims)
+    low = constant(_lowest(sp.dtype), sp.dtype)
+    dense = to_dense(sp, default_value=low)
+    best = M.reduce_max(dense, axes, keepdims)
+    present = M.reduce_any(to_dense(sp.with_values(A.ones_like(sp._values))) > 0, axes, keepdims)
+    return A.where(present, best, A.zeros_like(best))
+
+
+def reduce_sum(sp_input, axis=None, keepdims=None, output_is_sparse=False, name=None):
+    """TF's ``tf.sparse.reduce_sum`` over ``axis`` (all when None)."""
+    return _reduce(sp_input, axis, bool(keepdims), output_is_sparse, M.unsorted_segment_sum)
+
+
+def _segment_max(values, ids, n):
+    """The largest value of each segment (segments are never empty here)."""
+    low = constant(_lowest(values.dtype), values.dtype)
+    table = A.fill([n, values.shape[0]], low) if n else A.zeros([0, values.shape[0]], values.dtype)
+    mask = A.one_hot(ids, n, on_value=True, off_value=False, dtype=_dt.bool, axis=0)
+    picked = A.where(mask, A.broadcast_to(A.expand_dims(values, 0), [n, values.shape[0]]), table)
+    return M.reduce_max(picked, axis=1)
+
+
+def _lowest(dtype):
+    return np.finfo(dtype._np).min if dtype.is_floating else np.iinfo(dtype._np).min
+
+
+def reduce_max(sp_input, axis=None, keepdims=None, output_is_sparse=False, name=None):
+    """TF's ``tf.sparse.reduce_max``: the max of the stored values (0 where there are none)."""
+    return _reduce(sp_input, axis, bool(keepdims), output_is_sparse, _segment_max)
+
+
+def concat(axis, sp_inputs, expand_nonconcat_dims=False, name=None, concat_dim=None):
+    """TF's ``tf.sparse.concat``: joins SparseTensors along ``axis``."""
+    sps = [_check(s) for s in sp_inputs]
+    shapes = [_dims(s) for s in sps]
+    rank = len(shapes[0])
+    axis = int(axis) % rank
+    out_shape = list(shapes[0])
+    for k, shp in enumerate(shapes[1:], 1):
+        for d in _builtins.range(rank):
+            if d == axis or shp[d] == out_shape[d]:
+                continue
+            if not expand_nonconcat_dims:
+                raise errors.InvalidArgumentError(
+                    None, "SparseConcat", f"Input shapes must match: expected {out_shape[d]} for "
+                    f"dimension {d} but got {shp[d]} at position {k}"
+                )  # fmt: skip
+            out_shape[d] = max(out_shape[d], shp[d])
+    offsets = np.cumsum([0] + [s[axis] for s in shapes])
+    out_shape[axis] = int(offsets[-1])
+    idx = []
+    for s, off in zip(sps, offsets):
+        i = _np(s._indices).copy()
+        i[:, axis] += off
+        idx.append(i)
+    idx = np.concatenate(idx).astype(np.int64)
+    perm = _reorder_perm(idx)
+    values = A.gather(A.concat([s._values for s in sps], 0), constant(perm, _dt.int64))
+    return SparseTensor(constant(idx[perm].reshape(-1, rank), _dt.int64), values, out_shape)
+
+
+def add(a, b, threshold=0, name=None):
+    """TF's ``tf.sparse.add``: sparse + sparse (entries with ``|sum| < threshold`` dropped), or
+    sparse + dense (a dense tensor)."""
+    if not isinstance(a, SparseTensor):
+        a, b = b, a
+    if not isinstance(b, SparseTensor):
+        return to_dense(a, validate_indices=False) + convert_to_tensor(b, a.dtype)
+    ia, ib = _np(a._indices), _np(b._indices)
+    both = np.concatenate([ia, ib]).astype(np.int64)
+    uniq, ids = np.unique(both, axis=0, return_inverse=True) if len(both) else (both, both[:, 0])
+    ids = np.asarray(ids, np.int64).reshape(-1)
+    vals = M.unsorted_segment_sum(A.concat([a._values, b._values], 0), constant(ids, _dt.int64),
+                                  len(uniq))  # fmt: skip
+    shape = _shape_list(a._dense_shape)
+    out = SparseTensor(constant(uniq.reshape(-1, len(shape)), _dt.int64), vals, shape)
+    if threshold:
+        out = retain(out, M.greater_equal(M.abs(vals), convert_to_tensor(threshold, a.dtype)))
+    return out
+
+
+def sparse_dense_matmul(sp_a, b, adjoint_a=False, adjoint_b=False, name=None):
+    """TF's ``tf.sparse.sparse_dense_matmul``: the product of a 2-D SparseTensor and a matrix."""
+    sp = _check(sp_a)
+    b = convert_to_tensor(b, sp.dtype) if not isinstance(b, Tensor) else b
+    if adjoint_b:
+        b = A.transpose(b)
+    rows, cols = sp._indices[:, 0], sp._indices[:, 1]
+    n = _dims(sp)
+    if adjoint_a:
+        rows, cols = cols, rows
+        n = n[::-1]
+    if b.shape[0] is not None and b.shape[0] != n[1]:
+        raise errors.InvalidArgumentError(
+            None, "SparseTensorDenseMatMul", f"Cannot multiply A and B because inner dimension "
+            f"does not match: {n[1]} vs. {b.shape[0]}.  Did you forget a transpose?  Dimensions "
+            f"of A: [{n[0]}, {n[1]}).  Dimensions of B: {b.shape}"
+        )  # fmt: skip
+    terms = A.expand_dims(sp._values, 1) * A.gather(b, cols)
+    return M.unsorted_segment_sum(terms, rows, n[0])
+
+
+def retain(sp_input, to_retain):
+    """TF's ``tf.sparse.retain``: the entries where ``to_retain`` is True."""
+    sp = _check(sp_input)
+    keep = np.nonzero(np.asarray(_np(convert_to_tensor(to_retain)), bool))[0]
+    return _take(sp, keep)
+
+
+def reset_shape(sp_input, new_shape=None):
+    """TF's ``tf.sparse.reset_shape``: a new dense shape (the tightest one when None)."""
+    sp = _check(sp_input)
+    idx = _np(sp._indices)
+    if new_shape is None:
+        tight = idx.max(axis=0) + 1 if len(idx) else np.zeros(idx.shape[1], np.int64)
+        return SparseTensor(sp._indices, sp._values, tight)
+    new = np.asarray(_np(_i64(new_shape)), np.int64)
+    old = np.asarray(_dims(sp))
+    if new.shape != old.shape:
+        raise ValueError(f"new_shape must have the same rank as sp_input: {new.shape} vs "
+                         f"{old.shape}")  # fmt: skip
+    if np.any(new < old):
+        raise ValueError(
+            "Requested new_shape should have dimension sizes >= sp_input.shape.  Found new_shape "
+            f"({np.array2string(old)}), sp_input.shape ({np.array2string(new)})."
+        )
+    return SparseTensor(sp._indices, sp._values, new)
+
+
+def slice(sp_input, start, size, name=None):  # noqa: A001 - TF's name
+    """TF's ``tf.sparse.slice``: the entries in ``[start, start + size)``, re-indexed."""
+    sp = _check(sp_input)
+    idx = _np(sp._indices)
+    start = np.asarray(_np(_i64(start)), np.int64)
+    size = np.asarray(_np(_i64(size)), np.int64)
+    shape = np.asarray(_dims(sp))
+    end = np.minimum(start + size, shape)
+    inside = np.all((idx >= start) & (idx < end), axis=1) if len(idx) else np.zeros(0, bool)
+    keep = np.nonzero(inside)[0]
+    out_shape = np.maximum(end - start, 0)
+    return _take(sp, keep, out_shape, (idx[keep] - start).reshape(-1, len(shape)))
+
+
+def to_indicator(sp_input, vocab_size, name=None):
+    """TF's ``tf.sparse.to_indicator``: True at ``[..., v]`` for each value ``v`` of a row."""
+    sp = _check(sp_input)
+    idx = _np(sp._indices)
+    vals = np.asarray(_np(sp._values), np.int64)
+    shape = _dims(sp)
+    out = np.zeros(shape[:-1] + [int(vocab_size)], bool)
+    for i, v in zip(idx, vals):
+        if not 0 <= v < vocab_size:
+            message = f"value {v} is out of range [0, {vocab_size})"
+            raise errors.InvalidArgumentError(None, "SparseToDense", message)
+        out[tuple(i[:-1]) + (v,)] = True
+    return constant(out, _dt.bool)
+
+
+def fill_empty_rows(sp_input, default_value, name=None):
+    """TF's ``tf.sparse.fill_empty_rows``: ``default_value`` at ``[row, 0, ...]`` of each empty
+    row; returns (the new SparseTensor, a bool vector marking the rows that were empty)."""
+    sp = _check(sp_input)
+    idx = _np(sp._indices)
+    shape = _dims(sp)
+    empty = np.ones(shape[0], bool)
+    empty[idx[:, 0]] = False
+    rows = np.nonzero(empty)[0]
+    extra = np.zeros((len(rows), len(shape)), np.int64)
+    extra[:, 0] = rows
+    all_idx = np.concatenate([idx, extra]).astype(np.int64)
+    fill = A.fill([len(rows)], convert_to_tensor(default_value, sp.dtype))
+    values = A.concat([sp._values, fill], 0)
+    perm = _reorder_perm(all_idx)
+    out = SparseTensor(
+        constant(all_idx[perm].reshape(-1, len(shape)), _dt.int64),
+        A.gather(values, constant(perm, _dt.int64)),
+        shape,
+    )
+    return out, constant(empty, _dt.bool)
+
+
+def _segments(data, indices, segment_ids, num_segments, op):
+    data = convert_to_tensor(data) if not isinstance(data, Tensor) else data
+    rows = A.gather(data, indices)
+    ids = np.asarray(_np(convert_to_tensor(segment_ids)), np.int64)
+    if ids.size and np.any(np.diff(ids) < 0):
+        raise errors.InvalidArgumentError(None, op, "segment ids are not increasing")
+    if num_segments is None:
+        n = int(ids[-1]) + 1 if ids.size else 0
+    else:
+        n = int(num_segments.numpy() if isinstance(num_segments, Tensor) else num_segments)
+    ids_t = constant(ids, _dt.int64)
+    total = M.unsorted_segment_sum(rows, ids_t, n)
+    counts = np.maximum(np.bincount(ids, minlength=n)[:n], 1).astype(data.dtype._np)
+    shape = [n] + [1] * (data.ndim - 1)
+    return total, constant(counts.reshape(shape), data.dtype)
+
+
+def segment_sum(data, indices, segment_ids, name=None, num_segments=None):
+    """TF's ``tf.sparse.segment_sum``: sums of ``data[indices]`` by sorted ``segment_ids``."""
+    return _segments(data, indices, segment_ids, num_segments, "SparseSegmentSum")[0]
+
+
+def segment_mean(data, indices, segment_ids, name=None, num_segments=None):
+    """TF's ``tf.sparse.segment_mean``: means of ``data[indices]`` by ``segment_ids``."""
+    total, counts = _segments(data, indices, segment_ids, num_segments, "SparseSegmentMean")
+    return total / counts
+
+
+def segment_sqrt_n(data, indices, segment_ids, name=None, num_segments=None):
+    """TF's ``tf.sparse.segment_sqrt_n``: sums divided by the square root of the counts."""
+    total, counts = _segments(data, indices, segment_ids, num_segments, "SparseSegmentSqrtN")
+    return total * M.rsqrt(counts)
