@@ -12,8 +12,8 @@ SRC = pathlib.Path(tc.__file__).parent
 
 def test_top_level_namespace():
     assert set(tc.__all__) == {
-        "__version__", "activations", "constraints", "data", "dtype_policies", "initializers",
-        "keras_ops",
+        "__version__", "activations", "constraints", "data", "dtype_policies", "feature_column",
+        "initializers", "keras_ops",
         "layers", "losses", "metrics", "mixed_precision", "ops", "optimizers",
         "register_serializable", "regularizers", "utils",
     }  # fmt: skip

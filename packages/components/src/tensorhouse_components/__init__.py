@@ -1,8 +1,8 @@
 """tensorhouse level 4, the walls: Keras 3's building blocks on the ops layer.
 
 ``layers``, ``losses``, ``metrics``, ``optimizers``, ``initializers``, ``activations``,
-``regularizers``, ``constraints``, ``data`` (``Dataset``), ``utils``, ``dtype_policies`` and
-``mixed_precision``;
+``regularizers``, ``constraints``, ``data`` (``Dataset``), ``utils``, ``dtype_policies``,
+``mixed_precision`` and ``feature_column`` (``tf.feature_column``);
 ``ops`` passes the tensor API of the layer below up to the models layer, and ``keras_ops`` is
 Keras 3's NumPy-style ``keras.ops`` (with ``random`` and ``config``).
 """
@@ -15,6 +15,7 @@ from . import (
     constraints,
     data,
     dtype_policies,
+    feature_column,
     initializers,
     keras_ops,
     layers,
@@ -34,7 +35,7 @@ except _PNF:  # a source tree that was never installed
     __version__ = "0.0.0+unknown"
 
 __all__ = [
-    "__version__", "activations", "constraints", "data", "dtype_policies", "initializers",
-    "keras_ops", "layers", "losses", "metrics", "mixed_precision", "ops", "optimizers",
-    "register_serializable", "regularizers", "utils",
+    "__version__", "activations", "constraints", "data", "dtype_policies", "feature_column",
+    "initializers", "keras_ops", "layers", "losses", "metrics", "mixed_precision", "ops",
+    "optimizers", "register_serializable", "regularizers", "utils",
 ]  # fmt: skip

@@ -91,7 +91,8 @@ class DTypePolicy:
     def __eq__(self, other):
         return type(other) is type(self) and other._name == self._name
 
-    __hash__ = None  # as Keras's: policies compare by name and are not hashable
+    # as Keras's: policies compare by name and are not hashable
+    __hash__ = None  # pyright: ignore[reportAssignmentType]  # the idiom for unhashable
 
     def __repr__(self):
         return f'<DTypePolicy "{self._name}">'

@@ -5,12 +5,15 @@ ops layer: models imports tensor functionality only from here. It re-exports the
 ``tensorhouse_ops`` unchanged, plus a few helpers composed from those ops.
 """
 
+import builtins as _builtins
+
 import numpy as _np
 
 from tensorhouse_ops import *  # noqa: F403
 from tensorhouse_ops import Tensor, Variable, convert_to_tensor, maximum, minimum
 from tensorhouse_ops import __all__ as _ops_all
 from tensorhouse_ops import autograph as autograph
+from tensorhouse_ops import collective as collective
 from tensorhouse_ops import config as config
 from tensorhouse_ops import dtypes as dtypes
 from tensorhouse_ops import errors as errors
@@ -41,5 +44,5 @@ def clip(x, x_min, x_max):
     return minimum(maximum(convert_to_tensor(x), x_min), x_max)
 
 
-def is_variable(x) -> bool:
+def is_variable(x) -> _builtins.bool:  # ``bool`` here is the dtype, from tensorhouse_ops
     return isinstance(x, Variable)

@@ -117,7 +117,20 @@ def _deterministic(deterministic, ctx):
     return ctx.deterministic is not False
 
 
-def _stack(elements):
+def _stack(elements, spec=None):
+    if spec is not None and any(st.is_composite(s) for s in st.flatten(spec)):
+        return st.zip_map(_stack_with_spec, [spec, *elements])
+    return _stack_dense(elements)
+
+
+def _stack_with_spec(spec_and_leaves):
+    spec, leaves = spec_and_leaves[0], spec_and_leaves[1:]
+    if st.is_composite_spec(spec):
+        return st.batch_composite(leaves, spec)
+    return _stack_dense([tuple([leaf]) for leaf in leaves])[0]
+
+
+def _stack_dense(elements):
     def stack(leaves):
         first = leaves[0]
         for i, leaf in enumerate(leaves):
@@ -223,7 +236,7 @@ class Dataset:
         leaves = st.flatten(data)
         lengths = []
         for leaf in leaves:
-            if leaf.ndim == 0:
+            if st.rank_of(leaf) == 0:
                 raise ValueError(
                     "Unbatching a tensor is only supported for rank >= 1; from_tensor_slices "
                     f"received a scalar component ({leaf!r})"
@@ -238,7 +251,7 @@ class Dataset:
 
         def it(ctx):
             for i in range(n):
-                yield st.map_structure(lambda a, i=i: a[i, ...], data)
+                yield st.map_structure(lambda a, i=i: st.row(a, i), data)
 
         spec = st.map_structure(lambda a: st.spec_of(a, drop_leading=True), data)
         return Dataset(it, n, spec, "TensorSlice", source=(data, n))
@@ -621,19 +634,20 @@ class Dataset:
             def it(ctx):
                 stop = n - n % batch_size if drop_remainder else n
                 for start in range(0, stop, batch_size):
-                    yield st.map_structure(lambda a, s=start: a[s : s + batch_size], data)
+                    yield st.map_structure(lambda a, s=start: st.rows(a, s, s + batch_size), data)
 
         else:
 
             def it(ctx):
                 buf = []
+                in_spec = source.element_spec
                 for element in source._make_iter(ctx):
                     buf.append(element)
                     if len(buf) == batch_size:
-                        yield _stack(buf)
+                        yield _stack(buf, in_spec)
                         buf = []
                 if buf and not drop_remainder:
-                    yield _stack(buf)
+                    yield _stack(buf, in_spec)
 
         card = self._cardinality
         if card >= 0:
@@ -644,6 +658,21 @@ class Dataset:
             return st.map_structure(lambda s: st.batched(s, static), self.element_spec)
 
         return self._derive(it, card, spec, "Batch")
+
+    def ragged_batch(self, batch_size, drop_remainder=False, row_splits_dtype="int64", name=None):
+        """``batch``, with the components of unknown dims batched into RaggedTensors."""
+        source = self
+
+        def as_ragged(s):
+            if st.is_composite_spec(s) or s.shape.rank in (None, 0) or s.shape.is_fully_defined():
+                return s
+            return st.RaggedTensorSpec(s.shape, s.dtype, 0, row_splits_dtype)
+
+        def spec():
+            return st.map_structure(as_ragged, source.element_spec)
+
+        retyped = self._derive(source._make_iter, self._cardinality, spec, "RaggedRetype")
+        return retyped.batch(batch_size, drop_remainder)
 
     def padded_batch(self, batch_size, padded_shapes=None, padding_values=None,
                      drop_remainder=False, name=None):  # fmt: skip
@@ -734,7 +763,7 @@ class Dataset:
             for element in source._make_iter(ctx):
                 n = st.flatten(element)[0].shape[0]
                 for i in range(n):
-                    yield st.map_structure(lambda a, i=i: a[i, ...], element)
+                    yield st.map_structure(lambda a, i=i: st.row(a, i), element)
 
         card = _INF if self._cardinality == _INF else _UNK
         spec = lambda: st.map_structure(st.unbatched, self.element_spec)  # noqa: E731
@@ -1247,6 +1276,8 @@ class _Counter:
 
 def _loose_spec(a):
     """The spec of an output seen once: its rank and dtype, every dim unknown."""
+    if st.is_composite(a):
+        return st.loose_composite_spec(a)
     return TensorSpec([None] * a.ndim, st.host_dtype(a))
 
 

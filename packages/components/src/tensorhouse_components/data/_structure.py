@@ -8,7 +8,21 @@ import collections
 
 import numpy as np
 
-from tensorhouse_ops import Tensor, TensorShape, TensorSpec, Variable, constant, convert_to_tensor
+import tensorhouse_ops as _tf
+from tensorhouse_ops import (
+    RaggedTensor,
+    RaggedTensorSpec,
+    SparseTensor,
+    SparseTensorSpec,
+    Tensor,
+    TensorShape,
+    TensorSpec,
+    Variable,
+    constant,
+    convert_to_tensor,
+)
+
+_COMPOSITES = (RaggedTensor, SparseTensor)
 
 # ---- structure ----------------------------------------------------------------------------
 
@@ -106,7 +120,10 @@ def _strings(a: np.ndarray) -> np.ndarray:
 
 
 def to_host(x, dtype=None) -> np.ndarray:
-    """A value as a NumPy array, with TF's default dtypes for Python values."""
+    """A value as a NumPy array, with TF's default dtypes for Python values (RaggedTensors and
+    SparseTensors stay as they are)."""
+    if isinstance(x, _COMPOSITES):
+        return x
     if isinstance(x, Tensor | Variable):
         a = np.asarray(x.numpy())
     elif isinstance(x, np.ndarray | np.generic):
@@ -123,13 +140,15 @@ def to_host(x, dtype=None) -> np.ndarray:
 
 
 def to_tensor(a):
-    return constant(a)
+    return a if isinstance(a, _COMPOSITES) else constant(a)
 
 
 def to_numpy(a):
     """TF's ``Tensor.numpy()``: scalars as NumPy scalars (``bytes`` for strings)."""
-    if isinstance(a, bytes):
+    if isinstance(a, bytes | SparseTensor):
         return a
+    if isinstance(a, RaggedTensor):
+        return a.numpy()
     return a[()] if np.ndim(a) == 0 else np.array(a)
 
 
@@ -148,6 +167,8 @@ def host_dtype(a: np.ndarray) -> str:
 
 
 def spec_of(a: np.ndarray, drop_leading=False) -> TensorSpec:
+    if isinstance(a, _COMPOSITES):
+        return composite_spec(a, drop_leading)
     shape = a.shape[1:] if drop_leading else a.shape
     return TensorSpec(shape, host_dtype(a))
 
@@ -162,6 +183,8 @@ def dims(spec):
 
 def relax(a: TensorSpec, b: TensorSpec) -> TensorSpec:
     """The most specific spec both fit (unequal dims become None)."""
+    if is_composite_spec(a) and type(a) is type(b):
+        return a.most_specific_compatible_type(b)
     da, db = dims(a), dims(b)
     if da is None or db is None or len(da) != len(db):
         return TensorSpec(None, a.dtype)
@@ -169,12 +192,27 @@ def relax(a: TensorSpec, b: TensorSpec) -> TensorSpec:
 
 
 def batched(spec: TensorSpec, n) -> TensorSpec:
+    if isinstance(spec, RaggedTensorSpec):
+        d = dims(spec)
+        rank = spec.ragged_rank + 1
+        return RaggedTensorSpec(
+            None if d is None else [n, *d], spec.dtype, rank, spec.row_splits_dtype
+        )
+    if isinstance(spec, SparseTensorSpec):
+        d = dims(spec)
+        return SparseTensorSpec(None if d is None else [n, *d], spec.dtype)
     d = dims(spec)
     return TensorSpec(None if d is None else [n, *d], spec.dtype)
 
 
 def unbatched(spec: TensorSpec) -> TensorSpec:
     d = dims(spec)
+    if isinstance(spec, RaggedTensorSpec):
+        rank = spec.ragged_rank - 1
+        return RaggedTensorSpec(None if d is None else d[1:], spec.dtype, rank,
+                                spec.row_splits_dtype)  # fmt: skip
+    if isinstance(spec, SparseTensorSpec):
+        return SparseTensorSpec(None if d is None else d[1:], spec.dtype)
     return TensorSpec(None if d is None else d[1:], spec.dtype)
 
 
@@ -191,6 +229,89 @@ def as_shape(shape) -> TensorShape:
 
 def spec_of_output(x) -> TensorSpec:
     """The spec of a traced function's output leaf (a symbolic tensor or a Python value)."""
+    if isinstance(x, _COMPOSITES):
+        return x._type_spec
     if isinstance(x, Tensor | Variable):
         return TensorSpec(x.shape, x.dtype)
     return spec_of(to_host(x))
+
+
+# ---- RaggedTensor and SparseTensor elements -------------------------------------------------
+
+
+def is_composite(x) -> bool:
+    """A RaggedTensor / SparseTensor value or spec."""
+    return isinstance(x, _COMPOSITES) or is_composite_spec(x)
+
+
+def is_composite_spec(x) -> bool:
+    return isinstance(x, RaggedTensorSpec | SparseTensorSpec)
+
+
+def loose_composite_spec(a):
+    """The spec of a composite value with every dim unknown."""
+    spec = composite_spec(a)
+    unknown = [None] * len(a.shape)
+    if isinstance(spec, SparseTensorSpec):
+        return SparseTensorSpec(unknown, spec.dtype)
+    return RaggedTensorSpec(unknown, spec.dtype, spec.ragged_rank, spec.row_splits_dtype)
+
+
+def composite_spec(a, drop_leading=False):
+    """The spec of a RaggedTensor / SparseTensor, or of one of its rows (``drop_leading``)."""
+    if isinstance(a, SparseTensor):
+        shape = a.shape.as_list()
+        return SparseTensorSpec(shape[1:] if drop_leading else shape, a.dtype)
+    shape = a.shape.as_list()
+    if not drop_leading:
+        return RaggedTensorSpec(shape, a.dtype, a.ragged_rank, a.row_splits_dtype)
+    return RaggedTensorSpec(shape[1:], a.dtype, a.ragged_rank - 1, a.row_splits_dtype)
+
+
+def rank_of(a) -> int:
+    return len(a.shape)
+
+
+def rows(a, start, stop):
+    """Rows ``start:stop`` of a host value (arrays, RaggedTensors, SparseTensors)."""
+    if isinstance(a, SparseTensor):
+        rest = a.shape.as_list()[1:]
+        return _tf.sparse.slice(a, [start] + [0] * len(rest), [stop - start] + rest)
+    return a[start:stop]
+
+
+def row(a, i):
+    """Row ``i`` of a host value: a RaggedTensor's row is a Tensor (or RaggedTensor)."""
+    if isinstance(a, SparseTensor):
+        one = rows(a, i, i + 1)
+        return SparseTensor(one.indices[:, 1:], one.values, one.dense_shape[1:])
+    if isinstance(a, RaggedTensor):
+        r = a[i]
+        return r if isinstance(r, RaggedTensor) else to_host(r)
+    return a[i, ...]
+
+
+def batch_composite(leaves, spec):
+    """Batches leaves of a RaggedTensorSpec / SparseTensorSpec element into one value."""
+    if isinstance(spec, SparseTensorSpec):
+        return _batch_sparse(leaves)
+    splits = spec.row_splits_dtype
+    parts = [x if isinstance(x, RaggedTensor) else convert_to_tensor(x) for x in leaves]
+    lengths = [p.shape[0] for p in parts]
+    if all(isinstance(p, Tensor) for p in parts) and parts[0].dtype.name == "string":
+        values = constant(np.concatenate([np.asarray(p.numpy()) for p in parts]))
+    else:
+        values = _tf.concat(parts, 0)
+    return RaggedTensor.from_row_lengths(values, constant(np.asarray(lengths, np.int64), splits))
+
+
+def _batch_sparse(leaves):
+    shapes = np.asarray([x.shape.as_list() for x in leaves], np.int64)
+    idx, vals = [], []
+    for i, x in enumerate(leaves):
+        ind = np.asarray(x.indices.numpy())
+        idx.append(np.concatenate([np.full((len(ind), 1), i, np.int64), ind], axis=1))
+        vals.append(x.values)
+    dense = [len(leaves)] + shapes.max(axis=0).tolist()
+    indices = constant(np.concatenate(idx).reshape(-1, len(dense)))
+    return SparseTensor(indices, _tf.concat(vals, 0), dense)

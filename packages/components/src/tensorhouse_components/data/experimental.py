@@ -12,6 +12,7 @@ __all__ = [
     "ThreadingOptions",
     "cardinality",
     "choose_from_datasets",
+    "dense_to_ragged_batch",
     "make_csv_dataset",
     "sample_from_datasets",
 ]
@@ -25,6 +26,11 @@ def sample_from_datasets(datasets, weights=None, seed=None, stop_on_empty_datase
 def choose_from_datasets(datasets, choice_dataset, stop_on_empty_dataset=True):
     """``Dataset.choose_from_datasets``."""
     return Dataset.choose_from_datasets(datasets, choice_dataset, stop_on_empty_dataset)
+
+
+def dense_to_ragged_batch(batch_size, drop_remainder=False, row_splits_dtype="int64"):
+    """``Dataset.ragged_batch`` as a transformation for ``Dataset.apply``."""
+    return lambda dataset: dataset.ragged_batch(batch_size, drop_remainder, row_splits_dtype)
 
 
 def cardinality(dataset):

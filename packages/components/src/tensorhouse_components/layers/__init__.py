@@ -19,6 +19,7 @@ from ._convolutional import (
 )
 from ._core import Activation, Dense, Dropout, Flatten
 from ._core_extra import EinsumDense, Embedding, Identity, Lambda, Masking
+from ._dense_features import DenseFeatures
 from ._input import Input as Input
 from ._input import InputLayer
 from ._input import KerasTensor as KerasTensor
@@ -91,6 +92,8 @@ from .preprocessing import (
     CategoryEncoding,
     CenterCrop,
     Discretization,
+    HashedCrossing,
+    Hashing,
     IntegerLookup,
     Normalization,
     RandomBrightness,
@@ -102,6 +105,8 @@ from .preprocessing import (
     RandomZoom,
     Rescaling,
     Resizing,
+    StringLookup,
+    TextVectorization,
 )
 
 register_serializable = _serialization.register_serializable
@@ -111,6 +116,8 @@ _LAYERS = (
     # core
     Activation, Dense, Dropout, EinsumDense, Embedding, Flatten, Identity, InputLayer, Lambda,
     Masking,
+    # feature columns (TF 2.15's layer; Keras 3 has none)
+    DenseFeatures,
     # convolutional and pooling
     Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose, Conv3D, Conv3DTranspose,
     DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D, SeparableConv2D, AveragePooling1D,
@@ -137,7 +144,8 @@ _LAYERS = (
     # preprocessing
     CategoryEncoding, CenterCrop, Discretization, IntegerLookup, Normalization, RandomBrightness,
     RandomContrast, RandomCrop, RandomFlip, Rescaling, Resizing,
-    RandomRotation, RandomTranslation, RandomZoom,
+    RandomRotation, RandomTranslation, RandomZoom, StringLookup, Hashing, HashedCrossing,
+    TextVectorization,
 )  # fmt: skip
 
 # Keras's other names for the same classes (Conv2D = Convolution2D, MaxPool2D, ...).

@@ -115,7 +115,7 @@ def __getattr__(name):
 
 def _table():
     """Names ``get`` accepts: Keras 3's (class names, their snake_case, short aliases)."""
-    table = {c.__name__: c for c in _CLASSES}
+    table: dict[str, object] = {c.__name__: c for c in _CLASSES}  # classes and functions
     table |= {_serialization.snake_case(c.__name__): c for c in _CLASSES}
     for short, cls in (("bce", BinaryCrossentropy), ("mse", MeanSquaredError),
                        ("mae", MeanAbsoluteError), ("mape", MeanAbsolutePercentageError),

@@ -1,8 +1,10 @@
-"""Preprocessing layers (the numeric ones): normalization, discretization, category encoding,
-integer lookup, rescaling, and image resizing, cropping and random augmentation."""
+"""Preprocessing layers: normalization, discretization, category encoding, string and integer
+lookup, hashing, text vectorization, rescaling, and image resizing, cropping and random
+augmentation."""
 
-from ._categorical import CategoryEncoding, IntegerLookup
+from ._categorical import CategoryEncoding
 from ._geometric import RandomRotation, RandomTranslation, RandomZoom
+from ._hashing import HashedCrossing, Hashing
 from ._image import (
     CenterCrop,
     RandomBrightness,
@@ -12,9 +14,13 @@ from ._image import (
     Resizing,
 )
 from ._numerical import Discretization, Normalization, Rescaling
+from ._string_lookup import IntegerLookup, StringLookup
+from ._text_vectorization import TextVectorization
 
 __all__ = [
-    "CategoryEncoding", "CenterCrop", "Discretization", "IntegerLookup", "Normalization",
+    "CategoryEncoding", "CenterCrop", "Discretization", "HashedCrossing", "Hashing",
+    "IntegerLookup", "Normalization",
     "RandomBrightness", "RandomContrast", "RandomCrop", "RandomFlip", "RandomRotation",
-    "RandomTranslation", "RandomZoom", "Rescaling", "Resizing",
+    "RandomTranslation", "RandomZoom", "Rescaling", "Resizing", "StringLookup",
+    "TextVectorization",
 ]  # fmt: skip

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from tensorhouse_ops import Tensor, Variable
+from tensorhouse_ops import Tensor, Variable, convert_to_tensor
 
 from ...data import Dataset
 
-__all__ = ["batches"]
+__all__ = ["StringInputs", "batches", "string_tensor", "text"]
 
 
 def _array(x):
@@ -56,3 +56,43 @@ def batches(data, batch_size=None, steps=None, batch_scalars=False):
             return
         count += 1
         yield _array(batch)
+
+
+def text(value) -> str:
+    """A token (``bytes`` or ``str``) as text."""
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+def string_tensor(x, encoding="utf-8"):
+    """Strings (``str`` or ``bytes``, an array or nested lists) as a string tensor of
+    ``bytes``; None when ``x`` holds no strings."""
+    a = np.asarray(x)
+    if a.dtype.kind not in "SUO":
+        return None
+    flat = a.astype(object).reshape(-1)
+    if flat.size and not all(isinstance(v, str | bytes) for v in flat[:1]):
+        return None
+    out = np.array([v.encode(encoding) if isinstance(v, str) else v for v in flat.tolist()],
+                   dtype=object).reshape(a.shape)  # fmt: skip
+    return convert_to_tensor(out, "string")
+
+
+class StringInputs:
+    """A layer mixin: NumPy / list string inputs become ``bytes`` string tensors."""
+
+    _several_inputs = False  # a list of inputs (HashedCrossing), not one nested list
+
+    def __call__(self, inputs, *args, **kwargs):
+        if isinstance(inputs, np.ndarray | str | bytes) or (
+            isinstance(inputs, list) and not self._several_inputs
+        ):
+            t = string_tensor(inputs, getattr(self, "encoding", None) or "utf-8")
+            inputs = inputs if t is None else t
+        return super().__call__(inputs, *args, **kwargs)
+
+    def _convert_input(self, x):
+        if isinstance(x, np.ndarray | list | tuple | str | bytes):
+            t = string_tensor(x, getattr(self, "encoding", None) or "utf-8")
+            if t is not None:
+                return t
+        return super()._convert_input(x)
