@@ -6,7 +6,8 @@
 files). It also passes up, on purpose, what the
 meta-package needs from below (the meta-package imports only this package): ``ops``,
 ``layers``, ``losses``, ``metrics``, ``optimizers``, ``initializers``, ``activations``,
-``regularizers``, ``data``, ``utils``, ``dtype_policies`` and ``mixed_precision``.
+``regularizers``, ``data``, ``utils``, ``dtype_policies``, ``mixed_precision`` and
+``feature_column``.
 """
 
 from importlib.metadata import PackageNotFoundError as _PNF
@@ -17,6 +18,7 @@ from tensorhouse_components import (
     constraints,
     data,
     dtype_policies,
+    feature_column,
     initializers,
     keras_ops,
     layers,
@@ -29,7 +31,7 @@ from tensorhouse_components import (
 )
 from tensorhouse_components.layers import Input, InputLayer, KerasTensor
 
-from . import callbacks, datasets, models, saving, utils
+from . import callbacks, datasets, distribute, export, models, saved_model, saving, utils
 from ._functional import Functional
 from ._model import Model
 from ._sequential import Sequential
@@ -41,7 +43,8 @@ except _PNF:  # a source tree that was never installed
 
 __all__ = [
     "Functional", "Input", "InputLayer", "KerasTensor", "Model", "Sequential", "__version__",
-    "activations", "callbacks", "constraints", "data", "datasets", "dtype_policies", "initializers",
-    "keras_ops", "layers", "losses", "metrics", "mixed_precision", "models", "ops", "optimizers",
-    "regularizers", "saving", "utils",
+    "activations", "callbacks", "constraints", "data", "datasets", "distribute", "dtype_policies",
+    "feature_column", "initializers", "keras_ops", "layers", "losses", "metrics",
+    "mixed_precision", "models", "ops", "optimizers", "regularizers", "saved_model", "saving",
+    "train", "utils", "export",
 ]  # fmt: skip

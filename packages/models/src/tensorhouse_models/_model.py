@@ -12,6 +12,7 @@ import json
 from tensorhouse_components import layers, ops
 
 from . import _summary, saving
+from .distribute import _training as _distribute
 from .trainers._trainer import Trainer
 
 __all__ = ["Model"]
@@ -113,16 +114,27 @@ class Model(Trainer, layers.Layer):
     def save(self, filepath, overwrite=True, zipped=None, **kwargs):
         """Save the whole model (config, weights, optimizer state) as a Keras 3 ``.keras``
         file."""
+        if not _distribute.should_write(self):
+            return  # under a multi-worker strategy only the chief writes files
         saving.save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
 
     def save_weights(self, filepath, overwrite=True):
         """Write the weights (and the optimizer's state) to a Keras 3 ``.weights.h5`` file."""
+        if not _distribute.should_write(self):
+            return  # under a multi-worker strategy only the chief writes files
         saving.save_weights(self, filepath, overwrite=overwrite)
 
     def load_weights(self, filepath, skip_mismatch=False, **kwargs):
         """Read a Keras 3 ``.weights.h5`` file (or a legacy ``.h5`` one, ``by_name`` as Keras)
         into the weights (and the optimizer's state)."""
         saving.load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)
+
+    def export(self, filepath, format="tf_saved_model", verbose=None,  # noqa: A002
+               input_signature=None, **kwargs):  # fmt: skip
+        """Keras 3's export: a SavedModel with a ``serve`` endpoint (or an ONNX file)."""
+        from .saving._saved_model import export_model
+
+        export_model(self, filepath, format, verbose, input_signature, **kwargs)
 
     def to_json(self, **kwargs):
         """The model's structure as Keras's JSON string (``json.dumps`` takes ``kwargs``)."""

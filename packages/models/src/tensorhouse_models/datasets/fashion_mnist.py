@@ -19,8 +19,8 @@ _FILES = (
 
 
 def _read(path, offset):
-    with gzip.open(path, "rb") as f:
-        return np.frombuffer(f.read(), np.uint8, offset=offset)
+    with open(path, "rb") as f:
+        return np.frombuffer(gzip.decompress(f.read()), np.uint8, offset=offset)
 
 
 def load_data():

@@ -21,6 +21,7 @@ import os
 import tempfile
 import warnings
 import zipfile
+import zlib
 
 import h5py
 
@@ -347,8 +348,14 @@ def _reject_bomb(archive, name):
 
 def _read_member(archive, name) -> bytes:
     _reject_bomb(archive, name)
-    with archive.open(name, "r") as f:
-        return f.read()
+    try:
+        with archive.open(name, "r") as f:
+            return f.read()
+    except (zipfile.BadZipFile, NotImplementedError, EOFError, zlib.error) as e:
+        # a damaged member (bad CRC, unknown compression, truncated data)
+        raise ValueError(
+            f"{archive.filename or 'the archive'}: cannot read {name!r} ({type(e).__name__}: {e})"
+        ) from None
 
 
 def _deserialize_compile_item(value, kind, custom):

@@ -19,6 +19,7 @@ from tensorhouse_components import ops, optimizers
 
 from .. import callbacks as callbacks_module
 from ..callbacks._callback_list import to_float_logs
+from ..distribute import _training as _distribute
 from ._compile_utils import CompileLoss, CompileMetrics
 from ._epoch_iterator import EpochIterator, split_for_validation, unpack_x_y_sample_weight
 
@@ -66,6 +67,7 @@ class Trainer:
         self._compile_loss = None
         self._compile_metrics = None
         self._initial_epoch = None  # set by BackupAndRestore: the epoch a restarted fit resumes at
+        self._distribute_strategy = _distribute.capture_strategy()  # built in a strategy's scope
         self._reset_functions()
 
     def _reset_functions(self):
@@ -123,10 +125,17 @@ class Trainer:
         self._steps_per_execution = steps_per_execution
         self.stop_training = False
         self.compiled = True
+        if getattr(self, "_distribute_strategy", None) is None:
+            self._distribute_strategy = _distribute.capture_strategy()
         self._reset_functions()
 
     def _output_names_for_compile(self):
         return getattr(self, "output_names", None)
+
+    @property
+    def distribute_strategy(self):
+        """The ``tf.distribute`` strategy the model trains under (the current one if none)."""
+        return self._distribute_strategy or _distribute.get_strategy()
 
     @property
     def run_eagerly(self) -> bool:
@@ -263,15 +272,28 @@ class Trainer:
     def make_train_function(self, force=False):
         """The function ``fit`` calls on each execution's batches (built once)."""
         if self.train_function is None or force:
-            self.train_function = self._make_function(self.train_step)
+            strategy = _distribute.model_strategy(self)
+            self.train_function = (
+                _distribute.make_train_function(self, strategy)
+                if strategy is not None
+                else self._make_function(self.train_step)
+            )
         return self.train_function
 
     def make_test_function(self, force=False):
         if self.test_function is None or force:
-            self.test_function = self._make_function(self.test_step)
+            strategy = _distribute.model_strategy(self)
+            self.test_function = (
+                _distribute.make_test_function(self, strategy)
+                if strategy is not None
+                else self._make_function(self.test_step)
+            )
         return self.test_function
 
     def make_predict_function(self, force=False):
+        strategy = _distribute.model_strategy(self)
+        if (self.predict_function is None or force) and strategy is not None:
+            self.predict_function = _distribute.make_predict_function(self, strategy)
         if self.predict_function is None or force:
 
             def predict_batches(batches):
@@ -371,6 +393,7 @@ class Trainer:
                 input_names=self._input_names(),
             )  # fmt: skip
         verbose = _verbosity(verbose)
+        callbacks = _distribute.worker_callbacks(self, callbacks)  # the chief alone backs up
         cbs = callbacks_module.CallbackList(
             callbacks, add_history=True, add_progbar=verbose != 0, model=self,
             verbose=verbose, epochs=epochs, steps=iterator.num_batches,
@@ -381,6 +404,7 @@ class Trainer:
         cbs.on_train_begin()
         # a callback that restored a backup (BackupAndRestore) says where to resume, as in Keras
         initial_epoch = self._initial_epoch or initial_epoch
+        initial_epoch = _distribute.on_train_begin(self, initial_epoch)  # rank 0's state
         training_logs = None
         logs = {}
         for epoch in range(initial_epoch, epochs):
@@ -392,7 +416,7 @@ class Trainer:
                 cbs.on_train_batch_end(end, logs)
                 if self.stop_training:
                     break
-            epoch_logs = _pythonify(self.get_metrics_result())
+            epoch_logs = _pythonify(_distribute.metrics_result(self))
             if val_iterator is not None and (epoch + 1) % validation_freq == 0:
                 val_logs = self._evaluate(val_iterator, cbs)
                 epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
@@ -404,12 +428,13 @@ class Trainer:
             finalize = getattr(self.optimizer, "finalize_variable_values", None)
             if finalize is not None:
                 finalize(self.trainable_weights)
+        _distribute.barrier(self)  # every worker is done before the chief cleans up
         cbs.on_train_end(training_logs)
         return self.history
 
     def _shuffle_seed(self):
         s1, s2 = ops.random.get_seed(None)
-        return None if s1 is None else (s1, s2)
+        return _distribute.shared_seed(self, None if s1 is None else (s1, s2))
 
     def _input_names(self):
         return getattr(self, "input_names", None)
@@ -425,7 +450,7 @@ class Trainer:
             cbs.on_test_batch_begin(begin)
             logs = test_function(batches)
             cbs.on_test_batch_end(end, logs)
-        logs = _pythonify(self.get_metrics_result())
+        logs = _pythonify(_distribute.metrics_result(self))
         cbs.on_test_end(logs)
         return logs
 
