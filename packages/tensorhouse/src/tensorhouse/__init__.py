@@ -9,20 +9,21 @@ from __future__ import annotations
 import importlib
 from importlib.metadata import PackageNotFoundError as _PNF
 from importlib.metadata import version as _version
+from typing import Any
 
 try:
     __version__ = _version("tensorhouse")
 except _PNF:  # a source tree that was never installed
     __version__ = "0.0.0+unknown"
 
-_SUBMODULES = {"keras", "data", "train"}
+_SUBMODULES = {"keras", "data", "train", "saved_model", "export", "distribute", "feature_column"}
 
 
 def _ops():
     return importlib.import_module("tensorhouse_models").ops
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:  # any TF name: a function, a class, a module
     if name in _SUBMODULES:
         value = importlib.import_module(f"{__name__}.{name}")
     elif name.startswith("__"):

@@ -16,6 +16,7 @@ import importlib.util
 import os
 import tempfile
 import time
+from typing import Any
 
 import numpy as np
 
@@ -70,6 +71,7 @@ def mid_level(X, y, epochs=20, learning_rate=0.1, verbose=0):
     for _ in range(epochs):
         for xb, yb in dataset:
             loss = step(xb, yb)
+    assert loss is not None, "no batches"
     kernel, bias = layer.get_weights()
     return kernel.reshape(-1), float(bias[0]), float(loss)
 
@@ -193,7 +195,7 @@ def digits_classifier(verbose=1, png="tensorhouse-demo.png") -> int:
         return 0
     from sklearn.datasets import load_digits
 
-    digits = load_digits()
+    digits: Any = load_digits()  # a Bunch (the stubs also allow the return_X_y tuple)
     images = (digits.images / 16.0).astype(np.float32)[..., None]
     labels = digits.target.astype(np.int32)
     order = np.random.default_rng(0).permutation(len(labels))
