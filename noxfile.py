@@ -37,6 +37,8 @@ MKL_DEPS = ["mkl>=2024"]
 TENSORBOARD_DEPS = ["tensorboard>=2.14"]
 # fit takes pandas DataFrames and Series, as Keras does; the trainer's tests feed it some
 PANDAS_DEPS = ["pandas>=2"]
+# tf.distribute across processes: mpi4py on the MPICH wheels (mpiexec on the venv's bin path)
+DISTRIBUTED_DEPS = ["mpi4py>=4", "mpich>=4"]
 # the demo extra of the meta-package (the digits images, the PNG)
 DEMO_DEPS = ["scikit-learn>=1.3", "matplotlib>=3.7"]
 LAYER_EXTRAS = {"hw-runtime": XLA_DEPS, "kernels": XLA_DEPS}
@@ -122,7 +124,9 @@ def tests(session: nox.Session) -> None:
     """All six wheels with every extra: the tests of ops and the layers above it, tests/, and the
     kernels' GEMM tests with oneMKL (hw-runtime's and the other kernel tests run in "layer")."""
     install_stack(session, "tensorhouse")
-    session.install(*TEST_DEPS, *XLA_DEPS, *MKL_DEPS, *TENSORBOARD_DEPS, *PANDAS_DEPS)
+    session.install(
+        *TEST_DEPS, *XLA_DEPS, *MKL_DEPS, *TENSORBOARD_DEPS, *PANDAS_DEPS, *DISTRIBUTED_DEPS
+    )
     paths = [f"packages/{p}/tests" for p in PACKAGES[PACKAGES.index("ops") :]] + ["tests"]
     # oneMKL changes the GEMMs only: where it is the library in force (TENSORHOUSE_BLAS=auto takes
     # it on Intel CPUs) every kernel test runs with it too, else the backend tests, which run both.
@@ -141,14 +145,28 @@ def layer(session: nox.Session, layer: str) -> None:
     session.run("pytest", "-q", f"packages/{layer}/tests", *session.posargs)
 
 
+def runtime_requires(pkg: str) -> list[str]:
+    """The third-party ``dependencies`` of ``packages/<pkg>/pyproject.toml`` (no tensorhouse-*)."""
+    text = (ROOT / "packages" / pkg / "pyproject.toml").read_text()
+    block = re.search(r"^dependencies = \[(.*?)\]", text, flags=re.M | re.S)
+    names = re.findall(r'"([^"]+)"', block.group(1)) if block else []
+    return [n for n in names if not n.startswith("tensorhouse")]
+
+
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff check, ruff format --check, and import-linter's layering contracts."""
-    session.install("ruff>=0.6", "import-linter>=2.1")
+    """ruff; import-linter's layering and public-import contracts (tools/import_rules.py);
+    basedpyright (basic) over the public modules; the size budget (tools/size_budget.py)."""
+    session.install("ruff>=0.6", "import-linter>=2.1", "basedpyright>=1.20")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     src = [str(ROOT / "packages" / p / "src") for p in PACKAGES]
     session.run("lint-imports", env={"PYTHONPATH": os.pathsep.join(src)})
+    # the type checker reads the third-party packages' types (numpy, ...): install them
+    session.install(*sorted({r for p in PACKAGES for r in runtime_requires(p)}))
+    python = session.run("python", "-c", "import sys; print(sys.executable)", silent=True)
+    session.run("basedpyright", "--pythonpath", python.strip())
+    session.run("python", "tools/size_budget.py")
 
 
 @nox.session
@@ -183,6 +201,14 @@ def asan(session: nox.Session) -> None:
     # The slow tests (large thread sweeps, many hypothesis examples) run in "tests" unsanitized.
     args = session.posargs or ["-m", "not slow"]
     session.run("pytest", "-q", "-p", "no:cacheprovider", "packages/kernels/tests", *args, env=env)
+
+
+@nox.session(default=False)
+def fuzz(session: nox.Session) -> None:
+    """The long fuzz campaign over the public API (issue 21): ``nox -s fuzz -- --cases N --seed S``
+    (``--workers 1`` and nice 10 by default; the CI-sized run is tests/fuzz in "tests")."""
+    install_stack(session, "tensorhouse")
+    session.run("python", "tests/fuzz/campaign.py", *session.posargs)
 
 
 @nox.session(default=False)

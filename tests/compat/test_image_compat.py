@@ -47,7 +47,6 @@ def test_image_op_traced(tf, name):
     _check(name, tf.function(lambda: CASES[name](tf, x))())
 
 
-@pytest.mark.th_xfail("the kernels reject string tensors in Pack / Reshape (being fixed)")
 def test_decode_resize_pipeline_in_dataset_map(tf):
     rng = np.random.default_rng(3)
     images = [rng.integers(0, 256, (5 + i, 7 - i, 3), dtype=np.uint8) for i in range(3)]

@@ -1,0 +1,175 @@
+"""``MultiWorkerMirroredStrategy``: ``fit`` throughput on 1 and 2 workers, and the gradient
+buckets' all-reduce bandwidth against ``mpi4py``'s own ``Allreduce``.
+
+Run it as ``python benchmarks/bench_distribute.py``: it starts the MPI jobs itself
+(``mpiexec -n 1`` and ``-n 2`` on 127.0.0.1), each worker pinned to one core of its own
+(``sched_setaffinity``, as ``taskset -c RANK``) with one kernel thread.
+
+- fit: a CNN on 32x32x3 images (Conv2D 32 -> MaxPool -> Conv2D 64 -> MaxPool -> Dense 128 ->
+  Dense 10, SGD, global batch 64); samples/s in the steady state (the first epoch, which traces,
+  is left out) and the scaling efficiency ``samples/s(2) / (2 * samples/s(1))``.
+- all-reduce: the CNN's gradients (and 1, 4, 16 MiB of float32) reduced through
+  ``bucket_all_reduce`` (fused buckets, the strategy's path: a copy into the reused bucket
+  buffers, the MPI call on the progress thread, views out), through the communicator alone (no
+  bucket copies) and through one raw ``Allreduce`` of a buffer of the same total size, in
+  alternating rounds; bandwidth is bytes / second.
+Targets (issue 23): >= 1.8x from 1 to 2 workers; bucket all-reduce within 10% of ``Allreduce``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+STEPS = int(os.environ.get("BENCH_DIST_STEPS", "8"))  # steps per timed epoch
+EPOCHS = int(os.environ.get("BENCH_DIST_EPOCHS", "3"))  # timed epochs (after a warm-up one)
+GLOBAL_BATCH = 64
+
+
+def _pin():
+    rank = int(os.environ.get("PMI_RANK", "0"))
+    cores = sorted(os.sched_getaffinity(0))
+    os.sched_setaffinity(0, {cores[rank % len(cores)]})
+    return rank
+
+
+def _cnn():
+    from tensorhouse_models import Input, Sequential, layers, optimizers
+
+    model = Sequential([
+        Input((32, 32, 3)),
+        layers.Conv2D(32, 3, padding="same", activation="relu"),
+        layers.MaxPooling2D(),
+        layers.Conv2D(64, 3, padding="same", activation="relu"),
+        layers.MaxPooling2D(),
+        layers.Flatten(),
+        layers.Dense(128, activation="relu"),
+        layers.Dense(10),
+    ])  # fmt: skip
+    model.compile(optimizers.SGD(0.01), "sparse_categorical_crossentropy")
+    return model
+
+
+def worker_fit():
+    """One worker of the fit benchmark; rank 0 prints samples/s as JSON."""
+    _pin()
+    from tensorhouse_models import callbacks, distribute
+
+    strategy = distribute.MultiWorkerMirroredStrategy()
+    with strategy.scope():
+        model = _cnn()
+    rng = np.random.default_rng(0)
+    n = GLOBAL_BATCH * STEPS
+    x = rng.normal(size=(n, 32, 32, 3)).astype("float32")
+    y = rng.integers(0, 10, size=(n,)).astype("int32")
+    times = []
+    stamp = callbacks.LambdaCallback(on_epoch_end=lambda e, logs: times.append(time.perf_counter()))
+    start = time.perf_counter()
+    model.fit(x, y, batch_size=GLOBAL_BATCH, epochs=EPOCHS + 1, shuffle=False, verbose=0,
+              callbacks=[stamp])  # fmt: skip
+    steady = times[-1] - times[0]
+    if strategy.cluster_resolver.task_id == 0:
+        print(json.dumps({
+            "workers": strategy.num_replicas_in_sync,
+            "samples_per_s": EPOCHS * n / steady,
+            "step_ms": steady / (EPOCHS * STEPS) * 1e3,
+            "first_epoch_s": times[0] - start,
+        }))  # fmt: skip
+
+
+def worker_allreduce():
+    """One worker of the all-reduce benchmark; rank 0 prints bandwidths as JSON."""
+    _pin()
+    from mpi4py import MPI
+
+    from tensorhouse_models import ops
+    from tensorhouse_models.distribute._strategy import DEFAULT_BUCKET_BYTES, bucket_all_reduce
+
+    comm = ops.collective.world()
+    raw = comm._comm  # mpi4py's communicator, for the reference Allreduce
+    cases = {"cnn gradients": [np.zeros(w.shape, "float32") for w in _cnn_weights()]}
+    for mib in (1, 4, 16):
+        cases[f"{mib} MiB"] = [np.zeros(mib << 18, "float32")]
+    out = {}
+    for name, arrays in cases.items():
+        arrays = [a + comm.rank for a in arrays]
+        flat = np.concatenate([a.ravel() for a in arrays])
+        nbytes = flat.nbytes
+        reps = max(3, int(64e6 // max(nbytes, 1)))
+
+        def ours(arrays=arrays):
+            bucket_all_reduce(comm, arrays, DEFAULT_BUCKET_BYTES)
+
+        def theirs(flat=flat):
+            raw.Allreduce(MPI.IN_PLACE, flat)
+
+        def communicator(flat=flat):  # our communicator alone, no bucket copies
+            comm.allreduce(flat)
+
+        contenders = (("bucketed", ours), ("communicator", communicator),
+                      ("mpi4py Allreduce", theirs))  # fmt: skip
+        best = dict.fromkeys([label for label, _ in contenders], float("inf"))
+        for _ in range(5):  # rounds alternate the contenders, so a slow stretch hits all
+            for label, fn in contenders:
+                fn()
+                comm.barrier()
+                t0 = time.perf_counter()
+                for _ in range(reps):
+                    fn()
+                best[label] = min(best[label], (time.perf_counter() - t0) / reps)
+        best = {k: nbytes / v / 1e9 for k, v in best.items()}
+        out[name] = {"bytes": nbytes, **best}
+    if comm.rank == 0:
+        print(json.dumps(out))
+
+
+def _cnn_weights():
+    return _cnn().get_weights()
+
+
+def _mpiexec():
+    here = Path(sys.executable).parent / "mpiexec"
+    return str(here) if here.exists() else shutil.which("mpiexec")
+
+
+def _launch(n, mode):
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    cmd = [_mpiexec(), "-n", str(n), "-host", "127.0.0.1", sys.executable, __file__, mode]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1800, env=env)
+    if proc.returncode != 0:
+        raise SystemExit(proc.stdout[-2000:] + proc.stderr[-4000:])
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main():
+    if _mpiexec() is None:
+        raise SystemExit("needs mpiexec: pip install 'tensorhouse[distributed]'")
+    print(f"cores here: {len(os.sched_getaffinity(0))}, load average: {os.getloadavg()[0]:.1f}")
+    one, two = _launch(1, "fit"), _launch(2, "fit")
+    print("fit, CNN 32x32x3, global batch 64, one core per worker")
+    for r in (one, two):
+        print(f"  {r['workers']} worker(s): {r['samples_per_s']:8.1f} samples/s, "
+              f"step {r['step_ms']:.1f} ms, first epoch {r['first_epoch_s']:.1f} s")  # fmt: skip
+    speedup = two["samples_per_s"] / one["samples_per_s"]
+    print(f"  speed-up {speedup:.2f}x (target >= 1.8x), efficiency {speedup / 2:.0%}")
+    print("all-reduce bandwidth on 2 workers (GB/s)")
+    for name, r in _launch(2, "allreduce").items():
+        ratio = r["bucketed"] / r["mpi4py Allreduce"]
+        print(
+            f"  {name:<14} {r['bytes'] / 2**20:6.2f} MiB  bucketed {r['bucketed']:5.2f}  "
+            f"communicator {r['communicator']:5.2f}  Allreduce {r['mpi4py Allreduce']:5.2f}  "
+            f"ratio {ratio:.2f} (target >= 0.90)"
+        )
+
+
+if __name__ == "__main__":
+    {"fit": worker_fit, "allreduce": worker_allreduce}.get(
+        sys.argv[1] if len(sys.argv) > 1 else "", main
+    )()

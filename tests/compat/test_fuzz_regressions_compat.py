@@ -1,0 +1,96 @@
+"""Bugs the fuzzer found (tests/fuzz, issue 21), each checked against TF 2.21 and tensorhouse.
+
+Replay any of them with ``python tests/fuzz/campaign.py --replay SEED:INDEX`` (see the summary).
+"""
+
+import numpy as np
+import pytest
+
+
+@pytest.mark.parametrize("fn", ["conv2d", "depthwise_conv2d"])
+@pytest.mark.parametrize("padding", ["same", "valid", "FULL"])
+def test_conv_padding_is_exactly_same_or_valid(tf, fn, padding):
+    x = tf.ones([1, 3, 3, 1])
+    w = tf.ones([1, 1, 1, 1])
+    with pytest.raises(tf.errors.InvalidArgumentError, match="padding"):
+        getattr(tf.nn, fn)(x, w, [1, 1, 1, 1], padding)
+
+
+@pytest.mark.parametrize("fn", ["max_pool2d", "avg_pool2d"])
+def test_pool_padding_is_exactly_same_or_valid(tf, fn):
+    with pytest.raises(tf.errors.InvalidArgumentError, match="padding"):
+        getattr(tf.nn, fn)(tf.ones([1, 3, 3, 1]), 2, 1, "valid")
+
+
+def test_conv2d_upper_case_padding_still_computes(tf):
+    x = np.arange(9, dtype=np.float32).reshape(1, 3, 3, 1)
+    out = tf.nn.conv2d(x, tf.ones([2, 2, 1, 1]), 1, "VALID")
+    np.testing.assert_array_equal(out.numpy()[0, :, :, 0], [[8, 12], [20, 24]])
+
+
+def test_fill_keeps_every_bit_of_an_int64(tf):
+    v = -8913004546356714580
+    out = tf.fill([2], tf.constant(v, tf.int64))
+    assert out.dtype == tf.int64
+    assert out.numpy().tolist() == [v, v]
+
+
+def test_shape_out_type_must_be_int32_or_int64(tf):
+    with pytest.raises(tf.errors.InvalidArgumentError, match="out_type"):
+        tf.shape(tf.ones([2, 3]), out_type=tf.float32)
+
+
+@pytest.mark.parametrize("fn", ["reduce_sum", "reduce_max", "reduce_mean"])
+def test_reduction_with_a_repeated_axis_is_invalid_argument(tf, fn):
+    with pytest.raises(tf.errors.InvalidArgumentError):
+        getattr(tf, fn)(tf.ones([2, 3]), axis=[0, -2])
+
+
+@pytest.mark.th_xfail("unbatch of scalar elements raises IndexError (components data/_dataset.py)")
+def test_unbatch_of_scalars_is_value_error(tf):
+    with pytest.raises(ValueError, match="scalar"):
+        tf.data.Dataset.from_tensor_slices([1.5]).unbatch()
+
+
+def test_pinv_of_an_integer_matrix_is_type_error(tf):
+    with pytest.raises(TypeError, match="int8"):
+        tf.linalg.pinv(tf.constant([[63]], tf.int8))
+
+
+@pytest.mark.parametrize("op", ["transpose", "reverse", "tile"])
+def test_string_scalar_keeps_its_rank(tf, op):
+    t = tf.constant(b"x")
+    out = {"transpose": lambda: tf.transpose(t, []), "reverse": lambda: tf.reverse(t, []),
+           "tile": lambda: tf.tile(t, [])}[op]()  # fmt: skip
+    assert out.shape == ()
+    assert out.numpy() == b"x"
+
+
+@pytest.mark.th_xfail("floordiv of half types floors the float32 quotient (TF rounds it first)")
+def test_floordiv_of_bfloat16_rounds_the_quotient_first(tf):
+    a = tf.constant([-1.0], tf.bfloat16)
+    b = tf.constant([-0.166992], tf.bfloat16)
+    assert tf.math.floordiv(a, b).numpy().astype(np.float32).tolist() == [6.0]
+
+
+@pytest.mark.parametrize(
+    ("src", "dst", "values", "want"),
+    [
+        ("float32", "float32", [-np.inf, 1.5], [-3.4028235e38, 1.5]),
+        ("float16", "float32", [np.inf, -2.0], [65504.0, -2.0]),
+        ("float16", "bfloat16", [-np.inf], [-65536.0]),
+        ("int32", "float16", [2147483647], [65504.0]),
+        ("float32", "int32", [3e9, -3e9], [2147483520, -2147483648]),
+    ],
+)
+@pytest.mark.filterwarnings("ignore:overflow encountered in cast:RuntimeWarning")  # TF's own
+def test_saturate_cast_clamps_to_both_ranges(tf, src, dst, values, want):
+    out = tf.saturate_cast(tf.constant(values, getattr(tf, src)), getattr(tf, dst))
+    assert out.dtype == getattr(tf, dst)
+    want = np.array(want, getattr(tf, dst).as_numpy_dtype).astype(np.float64)
+    np.testing.assert_array_equal(out.numpy().astype(np.float64), want)
+
+
+def test_saturate_cast_keeps_nan(tf):
+    out = tf.saturate_cast(tf.constant([np.nan], tf.float32), tf.float32)
+    assert np.isnan(out.numpy()[0])

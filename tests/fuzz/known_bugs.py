@@ -1,0 +1,49 @@
+"""Known bugs the fuzzer finds, by case signature (``entry|class|detail``, fnmatch patterns).
+
+Each is a bug in a file this suite's session could not fix (another helper's file); the CI-sized
+run excludes them, and each has a strict xfail regression test in
+``tests/compat/test_fuzz_regressions_compat.py``. Remove a line when its bug is fixed.
+"""
+
+from __future__ import annotations
+
+from fnmatch import fnmatchcase
+
+KNOWN: list[tuple[str, str]] = [
+    ("*|MISMATCH|returned where TF raises: axis * repeats an axis",
+     "reductions accept a repeated axis (TF: InvalidArgumentError); ops _math.py"),
+    ("fill|MISMATCH|at N: np.intN(N) != numpy np.intN(N)",
+     "tf.fill of a large int64 loses its low bits (goes through float64); ops _array.py"),
+    ("shape|MISMATCH|returned where TF raises: out_type floatN",
+     "tf.shape accepts out_type=float32 (TF: InvalidArgumentError); ops _array.py"),
+    ("data.pipeline|RAW|IndexError: tuple index out of range",
+     "Dataset.unbatch() of scalars raises IndexError (TF: ValueError); components data"),
+    ("data.pipeline|MISMATCH|pipeline returned where TF raises (unbatch of scal*",
+     "Dataset.unbatch() of scalars is not refused when built (TF: ValueError); components data"),
+    ("linalg.pinv|RAW|ValueError from NumPy: data type * not inexact",
+     "tf.linalg.pinv of an integer matrix raises NumPy's error (TF: TypeError); ops _linalg.py"),
+    # every case of this signature in 2,000,000 was bfloat16 or float16
+    ("*math.floordiv|MISMATCH|at N: *",
+     "floordiv of bfloat16/float16 floors the float32 quotient; TF rounds it to the half type "
+     "first (floordiv(-1, -0.167) is 6 in TF, 5 here); ops _math.py / kernels"),
+    # Not bugs: Keras 3.15 itself lets these classes escape for the same input (checked with
+    # TENSORHOUSE_FUZZ_TF=1), and the house matches Keras's error classes.
+    ("keras.from_config|RAW|KeyError: '_'",
+     "as Keras: Sequential.from_config of a config without 'layers' raises KeyError"),
+    ("keras.loss|RAW|IndexError: tuple index out of range",
+     "as Keras: SparseCategoricalCrossentropy with scalar y_true raises IndexError"),
+    ("keras.load_model|RAW|KeyError (want *): '_'",
+     "as Keras: load_model of a .keras without config.json raises zipfile's KeyError"),
+    ("keras.load_weights|RAW|KeyError (want *): '_'",
+     "as Keras: load_weights of a damaged .h5 raises h5py's KeyError"),
+    ("keras.layer|RAW|IndexError: tuple index out of range",
+     "as Keras: LayerNormalization(axis=k) on an input of rank <= k raises IndexError"),
+]  # fmt: skip
+
+
+def bug_of(signature: str) -> str | None:
+    """The known bug a signature belongs to, or None."""
+    for pattern, bug in KNOWN:
+        if fnmatchcase(signature, pattern):
+            return bug
+    return None

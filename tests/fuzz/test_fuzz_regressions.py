@@ -1,0 +1,46 @@
+"""Regressions of bugs the fuzzer found that only tensorhouse has (TF's own behaviour for the same
+calls is in tests/compat/test_fuzz_regressions_compat.py)."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import tensorhouse as tf
+
+CRASHER = """
+import numpy as np
+import tensorhouse as tf
+x = tf.constant(np.array([b"a"] * 16, dtype=object).reshape(2, 2, 4))
+try:
+    tf.tile(x, [2, 2**62, 0])
+except tf.errors.InvalidArgumentError:
+    print("InvalidArgumentError")
+"""
+
+
+def test_string_tile_to_an_empty_huge_shape_raises_not_crashes():
+    run = subprocess.run(
+        [sys.executable, "-c", CRASHER], capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 0, f"exit {run.returncode}: {run.stderr[-500:]}"
+    assert run.stdout.strip() == "InvalidArgumentError"
+
+
+@pytest.mark.parametrize("shape", [[2**63 - 1, 0], [2**62, 4], [4, 2**62]])
+def test_constant_with_a_shape_past_any_buffer_is_invalid_argument(shape):
+    with pytest.raises(tf.errors.InvalidArgumentError, match="overflow"):
+        tf.constant(0.5, tf.bfloat16, shape=shape)
+
+
+def test_constant_with_an_empty_huge_shape_is_empty():
+    t = tf.constant(1, tf.int8, shape=[0, 2**40])
+    assert t.shape == (0, 2**40)
+    assert t.numpy().size == 0
+
+
+def test_constant_shape_still_fills():
+    np.testing.assert_array_equal(
+        tf.constant(2.5, tf.float32, shape=[2, 3]).numpy(), np.full((2, 3), 2.5)
+    )
