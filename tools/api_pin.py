@@ -46,6 +46,11 @@ def _exported(module: types.ModuleType, root: str) -> list[str]:
     return out
 
 
+# modules that are not API: the meta-package's command line and the demo job it runs (they
+# appear as attributes only once something imported them)
+NOT_API = {"tensorhouse.cli", "tensorhouse.demo", "tensorhouse.__main__"}
+
+
 def public_api(package: str) -> list[str]:
     """``module.name`` lines for the package and its public submodules, sorted."""
     lines: set[str] = set()
@@ -57,6 +62,8 @@ def public_api(package: str) -> list[str]:
             continue
         seen.add(module.__name__)
         for name in _exported(module, package):
+            if f"{module.__name__}.{name}" in NOT_API:
+                continue
             lines.add(f"{module.__name__}.{name}")
             value = getattr(module, name, None)
             if value is None and not name.startswith("_"):

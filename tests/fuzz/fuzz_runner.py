@@ -130,8 +130,10 @@ def _through_api(exc: BaseException) -> bool:
     return False
 
 
-def worker_main(seed: int, only: str | None, mem_limit_mb: int) -> None:
+def worker_main(seed: int, only: str | None, mem_limit_mb: int, nice: int = 0) -> None:
     """Serve case indices from stdin, one JSON line each on the protocol fd."""
+    if nice:
+        os.nice(nice)
     proto = os.fdopen(os.dup(1), "w", buffering=1)
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)  # the API's prints must not reach the protocol
@@ -154,23 +156,18 @@ def worker_main(seed: int, only: str | None, mem_limit_mb: int) -> None:
 # ---- the parent -----------------------------------------------------------------------------
 
 
-def _limits(nice: int):
-    def pre():
-        os.nice(nice)
-        os.setsid()
-
-    return pre
-
-
 class Worker:
     """One worker subprocess with at most one case in flight."""
 
     def __init__(self, seed, only, nice, mem_limit_mb):
         self.err = tempfile.TemporaryFile()
         cmd = [sys.executable, os.path.abspath(__file__), "--worker", str(seed),
-               only or "", str(mem_limit_mb)]  # fmt: skip
+               only or "", str(mem_limit_mb), str(nice)]  # fmt: skip
+        # no preexec_fn: it would run Python between fork and exec, where a parent that has
+        # JAX loaded warns (and a threaded parent can deadlock); the worker lowers its own
+        # priority, and start_new_session gives it its own session
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=self.err, preexec_fn=_limits(nice), text=True,
+                                     stderr=self.err, start_new_session=True, text=True,
                                      bufsize=1)  # fmt: skip
         self.index = None
         self.started = 0.0
@@ -371,4 +368,5 @@ def replay(seed: int, index: int, only: str | None = None) -> dict:
 
 
 if __name__ == "__main__" and len(sys.argv) > 1 and sys.argv[1] == "--worker":
-    worker_main(int(sys.argv[2]), sys.argv[3] or None, int(sys.argv[4]))
+    worker_main(int(sys.argv[2]), sys.argv[3] or None, int(sys.argv[4]),
+                int(sys.argv[5]) if len(sys.argv) > 5 else 0)  # fmt: skip

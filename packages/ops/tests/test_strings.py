@@ -439,7 +439,4 @@ def test_ngrams_ragged_traced():
 
 
 def test_public_namespace():
-    import tensorhouse
-
-    assert tensorhouse.strings.lower is tf.strings.lower
     assert set(tf.strings.__all__) >= {"split", "to_hash_bucket_fast", "ngrams", "format"}

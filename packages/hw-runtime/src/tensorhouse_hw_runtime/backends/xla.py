@@ -46,7 +46,7 @@ class XLABackend(Backend):
                 devices = jax.devices(platform)
             except RuntimeError:
                 continue
-            device_type = _TYPES.get(platform, "XLA_" + platform.upper())
+            device_type: str = _TYPES.get(str(platform)) or "XLA_" + str(platform).upper()
             for i, d in enumerate(devices):
                 details = {"device_name": getattr(d, "device_kind", platform), "platform": platform}
                 found.append(PhysicalInfo(device_type, i, details, d))
