@@ -10,18 +10,10 @@ from __future__ import annotations
 from fnmatch import fnmatchcase
 
 KNOWN: list[tuple[str, str]] = [
-    ("*|MISMATCH|returned where TF raises: axis * repeats an axis",
-     "reductions accept a repeated axis (TF: InvalidArgumentError); ops _math.py"),
-    ("fill|MISMATCH|at N: np.intN(N) != numpy np.intN(N)",
-     "tf.fill of a large int64 loses its low bits (goes through float64); ops _array.py"),
-    ("shape|MISMATCH|returned where TF raises: out_type floatN",
-     "tf.shape accepts out_type=float32 (TF: InvalidArgumentError); ops _array.py"),
     ("data.pipeline|RAW|IndexError: tuple index out of range",
      "Dataset.unbatch() of scalars raises IndexError (TF: ValueError); components data"),
     ("data.pipeline|MISMATCH|pipeline returned where TF raises (unbatch of scal*",
      "Dataset.unbatch() of scalars is not refused when built (TF: ValueError); components data"),
-    ("linalg.pinv|RAW|ValueError from NumPy: data type * not inexact",
-     "tf.linalg.pinv of an integer matrix raises NumPy's error (TF: TypeError); ops _linalg.py"),
     # every case of this signature in 2,000,000 was bfloat16 or float16
     ("*math.floordiv|MISMATCH|at N: *",
      "floordiv of bfloat16/float16 floors the float32 quotient; TF rounds it to the half type "

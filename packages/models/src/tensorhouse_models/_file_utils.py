@@ -21,7 +21,7 @@ import urllib.parse
 import urllib.request
 import zipfile
 
-__all__ = ["extract_archive", "get_file", "hash_file", "keras_home", "validate_file"]
+__all__ = ["extract_archive", "get_file", "hash_file", "inside", "keras_home", "validate_file"]
 
 
 def keras_home() -> str:
@@ -55,7 +55,8 @@ def validate_file(fpath, file_hash, algorithm="auto", chunk_size=65535) -> bool:
 
 
 # ---- archives ----------------------------------------------------------------------------------
-def _inside(base, target) -> bool:
+def inside(base, target) -> bool:
+    """Whether ``target`` (links resolved) lies under the folder ``base``."""
     base = os.path.realpath(base)
     return os.path.commonpath([base, os.path.realpath(target)]) == base
 
@@ -63,13 +64,13 @@ def _inside(base, target) -> bool:
 def _safe_tar_members(archive, base):
     for member in archive.getmembers():
         target = os.path.join(base, member.name)
-        if not _inside(base, target):
+        if not inside(base, target):
             continue  # an absolute path or ``..``: skipped, as Keras does
         if member.issym() or member.islnk():
             link = os.path.join(os.path.dirname(target), member.linkname)
             if member.islnk():
                 link = os.path.join(base, member.linkname)
-            if not _inside(base, link):
+            if not inside(base, link):
                 continue
         if member.isdev():
             continue
@@ -78,7 +79,7 @@ def _safe_tar_members(archive, base):
 
 def _safe_zip_members(archive, base):
     for name in archive.namelist():
-        if _inside(base, os.path.join(base, name)):
+        if inside(base, os.path.join(base, name)):
             yield name
 
 

@@ -30,6 +30,7 @@ from tensorhouse_components import losses as losses_module
 from tensorhouse_components import metrics as metrics_module
 from tensorhouse_components import optimizers as optimizers_module
 
+from .._file_utils import inside
 from . import _normalize, _registry, _weights_h5
 from ._h5_store import H5Reader, H5Writer
 
@@ -196,12 +197,11 @@ def _extract_assets(archive, target):
     """The archive's ``assets/`` members, unpacked under ``target``; names that would leave it
     (absolute, ``..``) are refused."""
     found = False
-    base = os.path.realpath(target)
     for name in archive.namelist():
         if not name.startswith(_ASSETS + "/") or name.endswith("/"):
             continue
         dest = os.path.realpath(os.path.join(target, name[len(_ASSETS) + 1 :]))
-        if os.path.commonpath([base, dest]) != base:
+        if not inside(target, dest):
             raise ValueError(f"The archive's asset {name!r} points outside its folder")
         os.makedirs(os.path.dirname(dest), exist_ok=True)
         with open(dest, "wb") as f:

@@ -32,7 +32,7 @@ import h5py
 import numpy as np
 
 from . import _keras_file, _normalize
-from ._h5_store import _BOMB_FLOOR_BYTES, _MAX_EXPANSION
+from ._h5_store import _child, _safe_array
 
 __all__ = ["is_legacy_h5", "load_legacy_model", "load_legacy_weights", "save_legacy_model"]
 
@@ -247,36 +247,28 @@ def is_legacy_h5(filepath) -> bool:
 
 
 def _group(parent, name, where):
+    if name not in parent:
+        raise ValueError(f"{where}: no group {name!r}")
     try:
-        obj = parent.get(name, getlink=True)
-    except (KeyError, ValueError, OSError):
-        obj = None
-    if not isinstance(obj, h5py.HardLink):
-        raise ValueError(f"{where}: no group {name!r} (or it is a link)")
-    group = parent[name]
-    if not isinstance(group, h5py.Group):
-        raise ValueError(f"{where}: {name!r} is not a group")
-    return group
+        return _child(parent, name, h5py.Group)  # hard links only, as the weights files
+    except ValueError as e:
+        raise ValueError(f"{where}: group {name!r}: {e}") from None
 
 
 def _dataset(group, name, where):
-    node = group
-    for part in name.split("/"):
-        if not part:
-            continue
-        if not isinstance(node, h5py.Group) or not isinstance(
-            node.get(part, getlink=True), h5py.HardLink
-        ):
-            raise ValueError(f"{where}: the file has no weight {name!r}")
-        node = node[part]
-    if not isinstance(node, h5py.Dataset):
-        raise ValueError(f"{where}: the weight {name!r} is not a dataset")
-    if node.dtype.kind not in "biuf" or node.external or node.is_virtual:
-        raise ValueError(f"{where}: the weight {name!r} is not a plain numeric array")
-    declared = node.size * node.dtype.itemsize
-    if declared > _BOMB_FLOOR_BYTES and node.id.get_storage_size() * _MAX_EXPANSION < declared:
-        raise ValueError(f"{where}: the weight {name!r} declares {declared} bytes it does not hold")
-    return np.asarray(node[()])
+    """The weight at ``name`` (``dense/kernel:0``), read with the ``.weights.h5`` files' checks:
+    hard links only, plain numeric data stored in the file, no decompression bombs."""
+    *folders, last = [part for part in name.split("/") if part] or [""]
+    try:
+        for part in folders:
+            if part not in group:
+                raise ValueError("the file has no such weight")
+            group = _child(group, part, h5py.Group)
+        if last not in group:
+            raise ValueError("the file has no such weight")
+        return _safe_array(group, last)
+    except ValueError as e:
+        raise ValueError(f"{where}: weight {name!r}: {e}") from None
 
 
 def _values(group, where):
