@@ -53,3 +53,17 @@ def test_strings_keep_trailing_nul_bytes(tf):
         np.array([[b"x\x00"], [b"\x00\x00"]], dtype=object),
     )
     assert tf.constant(["h\x00", "é"]).numpy().tolist() == [b"h\x00", "é".encode()]
+
+
+def test_scalar_numpy_is_a_numpy_scalar_or_bytes(tf):
+    import numpy as np
+
+    got = tf.constant(1.5).numpy()
+    assert type(got) is np.float32 and repr(got) == "np.float32(1.5)"
+    assert type(tf.constant(3).numpy()) is np.int32
+    assert type(tf.constant(True).numpy()) is np.bool_
+    assert type(tf.Variable(2.0).numpy()) is np.float32
+    s = tf.constant(b"ab\x00").numpy()
+    assert type(s) is bytes and s == b"ab\x00" and s.decode() == "ab\x00"
+    assert type(tf.constant([b"a"]).numpy()) is np.ndarray  # rank >= 1: an array
+    assert np.asarray(tf.constant(b"a\x00")).item() == b"a\x00"  # NumPy keeps the bytes too

@@ -179,7 +179,7 @@ def test_codecs_against_pillow_and_traced():
     assert bool(tf.io.is_jpeg(data).numpy()) and not bool(tf.io.is_jpeg(_png(rgb)).numpy())
     as_float = tf.io.decode_image(_png(rgb), dtype=tf.float32).numpy()
     np.testing.assert_allclose(as_float, rgb / 255, rtol=1e-6)
-    encoded = tf.io.encode_jpeg(smooth, quality=95).numpy().item()
+    encoded = tf.io.encode_jpeg(smooth, quality=95).numpy()
     np.testing.assert_allclose(np.asarray(PIL.open(io.BytesIO(encoded))), smooth, atol=8)
 
     @tf.function

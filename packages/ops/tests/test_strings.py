@@ -161,7 +161,7 @@ def test_join_and_reduce_join_against_numpy():
         if kept:
             np.testing.assert_array_equal(got.numpy(), want)
         else:
-            assert got.numpy().item() == b"/".join(a.reshape(-1))
+            assert got.numpy() == b"/".join(a.reshape(-1))
     b = _strings((3, 4, 2))
     got = tf.strings.join([tf.constant(a), tf.constant(b), "!"], separator="+")
     np.testing.assert_array_equal(got.numpy(), a + b"+" + b + b"+!")
@@ -255,9 +255,9 @@ def test_as_string_against_printf():
 
 def test_format_summaries():
     got = tf.strings.format("{} and {}", [tf.constant([[1, 2, 3, 4, 5, 6, 7]]), tf.constant(2.5)])
-    assert got.numpy().item() == b"[[1 2 3 ... 5 6 7]] and 2.5"
+    assert got.numpy() == b"[[1 2 3 ... 5 6 7]] and 2.5"
     got = tf.strings.format("<>", [tf.constant(["a'b"])], placeholder="<>", summarize=-1)
-    assert got.numpy().item() == b'["a\\\'b"]'
+    assert got.numpy() == b'["a\\\'b"]'
 
 
 # ---- hashing ----------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import builtins as _builtins
 import numpy as _np
 
 from tensorhouse_ops import *  # noqa: F403
-from tensorhouse_ops import Tensor, Variable, convert_to_tensor, maximum, minimum
+from tensorhouse_ops import Variable, convert_to_tensor, maximum, minimum
 from tensorhouse_ops import __all__ as _ops_all
 from tensorhouse_ops import autograph as autograph
 from tensorhouse_ops import collective as collective
@@ -34,8 +34,6 @@ __all__ = sorted(set(_ops_all) - {"__version__"}) + [
 
 def convert_to_numpy(x) -> _np.ndarray:
     """A tensor, variable, array or nested Python value as a NumPy array (``keras.ops``'s name)."""
-    if isinstance(x, Tensor | Variable):
-        return _np.asarray(x.numpy())
     return _np.asarray(x)
 
 

@@ -90,7 +90,7 @@ def fill(dims, value, name=None, dtype=None):
     if dtype is None:
         dtype = value.dtype if isinstance(value, Tensor) else constant(value).dtype
     dtype = _dt.as_dtype(dtype)
-    value = np.asarray(value.numpy()).item() if isinstance(value, Tensor) else value
+    value = np.asarray(value).item() if isinstance(value, Tensor) else value
     if _tensor._tracing:
         return _dyn.shaped_op("Fill", [], {"value": value, "dtype": dtype._np}, dims)
     return _op("Fill", [], {"shape": tuple(_dims(dims)), "value": value, "dtype": dtype._np})
@@ -459,7 +459,7 @@ def pad(tensor, paddings, mode="CONSTANT", constant_values=0, name=None):
         raise ValueError(f"Value of argument `mode` expected to be one of \"CONSTANT\", "
                          f"\"REFLECT\", or \"SYMMETRIC\". Received `mode` = {mode}")  # fmt: skip
     value = (
-        constant_values.numpy().item() if isinstance(constant_values, Tensor) else constant_values
+        constant_values._host().item() if isinstance(constant_values, Tensor) else constant_values
     )
     return _op("Pad", [x], {"paddings": pads, "constant_values": value})
 
@@ -505,7 +505,7 @@ def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None
 
     def scalar(v, default):
         v = default if v is None else v
-        return v.numpy().item() if isinstance(v, Tensor) else v
+        return v._host().item() if isinstance(v, Tensor) else v
 
     attrs = {
         "depth": _axis_int(depth),

@@ -152,7 +152,7 @@ def repeat(input, repeats, axis=None, name=None):  # noqa: A002 - TF's name
     if not -x.ndim <= axis < x.ndim:
         raise ValueError(f"axis={axis} out of bounds: expected {-x.ndim}<=axis<{x.ndim}")
     axis %= x.ndim
-    reps = np.asarray(repeats.numpy() if isinstance(repeats, Tensor) else repeats)
+    reps = np.asarray(repeats)
     if reps.ndim > 1:
         raise ValueError(f"repeat: `repeats` must have rank at most 1, got shape {reps.shape}")
     n = x.shape[axis]
@@ -213,7 +213,7 @@ def sequence_mask(lengths, maxlen=None, dtype=_dt.bool, name=None):
             limit = max(0, M.reduce_max(lengths).numpy().item())
         row = A.range(0, limit, dtype=lengths.dtype)
     else:
-        m = np.asarray(maxlen.numpy() if isinstance(maxlen, Tensor) else maxlen)
+        m = np.asarray(maxlen)
         if m.ndim:
             raise ValueError(
                 "Argument `maxlen` must be scalar for sequence_mask, received `maxlen` = "
@@ -282,7 +282,7 @@ def unsorted_segment_mean(data, segment_ids, num_segments, name=None):
 
 def _sorted_segments(data, segment_ids, op):
     """The number of segments of sorted ``segment_ids``, after TF's checks."""
-    ids = np.asarray(_t(segment_ids).numpy())
+    ids = np.asarray(_t(segment_ids))
     rows = data.shape[0] if data.ndim else None
     if ids.ndim != 1 or ids.shape[0] != rows:
         raise _errors.InvalidArgumentError(

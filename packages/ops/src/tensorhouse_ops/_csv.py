@@ -39,7 +39,7 @@ def _default(value, i):
         return dtype, None
     if not isinstance(value, Tensor):
         value = convert_to_tensor(value)
-    a = np.asarray(value.numpy())
+    a = np.asarray(value)
     dtype = value.dtype.name
     if dtype not in TYPES:
         raise _unsupported(dtype, i)
@@ -89,7 +89,7 @@ def split_record(line: bytes, delim: bytes, quoted: bool) -> list[bytes]:
 def _columns(cols, name):
     if cols is None:
         return None
-    cols = [int(c) for c in np.asarray(cols.numpy() if isinstance(cols, Tensor) else cols).ravel()]
+    cols = [int(c) for c in np.asarray(cols).ravel()]
     if any(b <= a for a, b in zip(cols, cols[1:])):
         raise _invalid(f"{name} should be strictly increasing indices")
     if cols and cols[0] < 0:

@@ -54,7 +54,7 @@ class TensorStore:
 
     def add(self, value) -> int:
         """Store an array (or eager tensor); returns its index."""
-        arr = np.asarray(value.numpy() if isinstance(value, Tensor) else value)
+        arr = np.asarray(value)
         dtype = _dt.as_dtype(arr.dtype) if arr.dtype.kind not in "OSU" else _dt.string
         entry = {"dtype": dtype.name, "shape": list(arr.shape)}
         if dtype.name == "string":

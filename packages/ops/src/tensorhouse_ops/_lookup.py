@@ -30,7 +30,7 @@ def _host(x) -> np.ndarray:
     if hasattr(x, "_th_read"):
         x = x._th_read()
     if isinstance(x, Tensor):
-        return np.asarray(x.numpy())
+        return np.asarray(x)
     return np.asarray(x)
 
 
@@ -199,7 +199,7 @@ def _check_keys(keys, key_dtype, allow_int32=False):
 
 
 def _keys_of(t: Tensor, is_string: bool) -> np.ndarray:
-    a = t.numpy()
+    a = np.asarray(t)
     return flat_bytes(a) if is_string else np.asarray(a).reshape(-1)
 
 

@@ -40,7 +40,7 @@ def fingerprint_cat64(fp1: np.ndarray, fp2: np.ndarray) -> np.ndarray:
 
 def _features(t: Tensor) -> np.ndarray:
     """A ``[rows, width]`` uint64 array of a dense input's features."""
-    a = np.asarray(t.numpy())
+    a = np.asarray(t)
     if a.ndim < 2:
         a = a.reshape(-1, 1)
     if a.dtype.kind in "OSU":

@@ -276,7 +276,7 @@ def numpy_function(func=None, inp=None, Tout=None, stateful=True, name=None):
     eager = executing_eagerly()
 
     def run(tensors):
-        arrays = [np.array(t.numpy()) for t in tensors]
+        arrays = [np.array(t) for t in tensors]
         result = _call_user(func, arrays, "PyFunc")
         if not specs:
             return []

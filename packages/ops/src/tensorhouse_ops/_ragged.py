@@ -34,7 +34,7 @@ def _np(t) -> np.ndarray:
             "this RaggedTensor operation needs eager row splits (inside tf.function the "
             "ragged shape is not known)"
         )
-    return t.numpy()
+    return np.asarray(t)
 
 
 def _values_arg(values):
@@ -64,13 +64,13 @@ def _take(values, idx):
     if isinstance(values, RaggedTensor):
         return values._gather_rows(idx)
     if values.dtype == _dt.string:
-        return constant(np.asarray(values.numpy())[idx], _dt.string)
+        return constant(np.asarray(values)[idx], _dt.string)
     return A.gather(values, constant(idx, _dt.int64))
 
 
 def _reshape(t, shape):
     if t.dtype == _dt.string:
-        return constant(np.asarray(t.numpy()).reshape(shape), _dt.string)
+        return constant(np.asarray(t).reshape(shape), _dt.string)
     return A.reshape(t, shape)
 
 
@@ -79,7 +79,7 @@ def _concat0(parts):
     if isinstance(parts[0], RaggedTensor):
         return _concat_ragged0(parts)
     if parts[0].dtype == _dt.string:
-        return constant(np.concatenate([np.asarray(p.numpy()) for p in parts]), _dt.string)
+        return constant(np.concatenate([np.asarray(p) for p in parts]), _dt.string)
     return A.concat(parts, 0)
 
 
@@ -557,7 +557,7 @@ class RaggedTensor(CompositeTensor):
             raise errors.UnimplementedError("gather on a RaggedTensor with axis or batch_dims")
         if isinstance(indices, RaggedTensor):
             return indices.with_flat_values(A.gather(params, indices.flat_values))
-        idx = np.asarray(indices.numpy() if isinstance(indices, Tensor) else indices, np.int64)
+        idx = np.asarray(indices, np.int64)
         if idx.ndim == 0:
             return params[int(idx)]
         out = params._gather_rows(idx.reshape(-1))
@@ -667,7 +667,7 @@ def _to_list(row):
 
 
 def _host_mask(t, mask):
-    return constant(np.asarray(t.numpy())[np.asarray(mask.numpy())], t.dtype)
+    return constant(np.asarray(t)[np.asarray(mask)], t.dtype)
 
 
 def _eager_values(values) -> bool:
@@ -692,7 +692,7 @@ def _default_block(default_value, dtype, inner):
         return constant(np.full([1] + inner, fill, dtype=dtype._np if fill == 0 else object), dtype)
     d = convert_to_tensor(default_value, dtype)
     if dtype == _dt.string:
-        return constant(np.broadcast_to(np.asarray(d.numpy()), [1] + inner).copy(), dtype)
+        return constant(np.broadcast_to(np.asarray(d), [1] + inner).copy(), dtype)
     return A.broadcast_to(d, [1] + inner)
 
 

@@ -238,7 +238,7 @@ def _stateless(op_type, shape, seed, dtype, **extra):
     import numpy as np
 
     try:
-        seed = np.asarray(seed.numpy() if hasattr(seed, "numpy") else seed, dtype=np.int64)
+        seed = np.asarray(seed, dtype=np.int64)
     except (OverflowError, ValueError):
         raise ValueError(f"seed must be a shape [2] tensor of ints, got {seed!r}") from None
     if seed.shape != (2,):
@@ -443,7 +443,7 @@ class Generator:
 def _state_array(state):
     import numpy as np
 
-    arr = np.asarray(state.numpy() if hasattr(state, "numpy") else state, dtype=np.int64)
+    arr = np.asarray(state, dtype=np.int64)
     if arr.shape != (3,):
         raise ValueError(f"Generator state must have shape [3], got {list(arr.shape)}")
     return arr

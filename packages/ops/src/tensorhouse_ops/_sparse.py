@@ -29,7 +29,7 @@ def _np(t) -> np.ndarray:
         raise errors.UnimplementedError(
             "this tf.sparse operation needs eager indices (its output shape depends on them)"
         )
-    return t.numpy()
+    return np.asarray(t)
 
 
 def _i64(x):

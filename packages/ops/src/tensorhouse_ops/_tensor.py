@@ -179,10 +179,11 @@ class Tensor(_Operators):
     def get_shape(self) -> TensorShape:
         return self.shape
 
-    def numpy(self) -> np.ndarray:
-        """The value as a NumPy array (a read-only view on the CPU: tensors are immutable; a
-        scalar is a 0-d array, where TF gives a NumPy scalar)."""
-        return self._host()
+    def numpy(self):
+        """The value as a NumPy array (a read-only view on the CPU: tensors are immutable); a
+        scalar as TF gives it: a NumPy scalar, or ``bytes`` for a string."""
+        host = self._host()
+        return host[()] if host.ndim == 0 else host
 
     def _host(self) -> np.ndarray:
         host = to_host(self._value, self._device)
@@ -325,7 +326,7 @@ def _int_arg(v) -> int:
     nan, 1.5) is TF's TypeError, never a raw OverflowError or a truncation."""
     if isinstance(v, Tensor):
         v = v.numpy()
-    if isinstance(v, np.ndarray) and v.ndim == 0:
+    if isinstance(v, np.ndarray | np.generic) and np.ndim(v) == 0:
         v = v.item()
     if isinstance(v, float | np.floating) and not (np.isfinite(v) and v == np.floor(v)):
         raise TypeError(f"Cannot convert {v!r} to EagerTensor of dtype int32")

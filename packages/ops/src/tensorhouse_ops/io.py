@@ -27,7 +27,7 @@ from ._image_codecs import (
     is_jpeg,
 )
 from ._records import TFRecordOptions, TFRecordWriter, read_records
-from ._tensor import Tensor, constant, convert_to_tensor
+from ._tensor import constant, convert_to_tensor
 from .dtypes import as_dtype
 
 __all__ = [
@@ -67,7 +67,7 @@ def _dtype_name(dtype) -> str:
 
 def _host_strings(x) -> np.ndarray:
     """A string value (tensor, bytes, str, nested list) as an object array of ``bytes``."""
-    a = np.array(x.numpy() if isinstance(x, Tensor) else x, dtype=object)
+    a = np.array(x, dtype=object)
     flat = a.reshape(-1)
     for i, v in enumerate(flat):
         flat[i] = v.encode("utf-8") if isinstance(v, str) else bytes(v)
@@ -202,7 +202,7 @@ def serialize_tensor(tensor, name=None):
             [tensor], TensorSpec([], "string"), stateful=False,  # pyright: ignore[reportArgumentType]
         )  # fmt: skip
     t = convert_to_tensor(tensor)
-    a = _host_strings(t) if t.dtype.name == "string" else np.asarray(t.numpy())
+    a = _host_strings(t) if t.dtype.name == "string" else np.asarray(t)
     return constant(np.asarray(_example.serialize_array(a, t.dtype.name), dtype=object))
 
 

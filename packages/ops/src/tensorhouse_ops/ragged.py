@@ -33,7 +33,7 @@ def range(starts, limits=None, deltas=1, dtype=None, name=None, row_splits_dtype
     """TF's ``tf.ragged.range``: row ``i`` is ``range(starts[i], limits[i], deltas[i])``."""
     if limits is None:
         starts, limits = 0, starts
-    host = [_np.asarray(_ct(x).numpy()) for x in (starts, limits, deltas)]
+    host = [_np.asarray(_ct(x)) for x in (starts, limits, deltas)]
     lo, hi, step = (a.reshape(-1) for a in _np.broadcast_arrays(*host))
     rows = [_np.arange(a, b, c) for a, b, c in zip(lo, hi, step)]
     kind = _dt.as_dtype(dtype) if dtype is not None else _ct(limits).dtype

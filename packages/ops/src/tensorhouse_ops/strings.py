@@ -111,7 +111,7 @@ def _run(op: str, fn, inputs, specs):
 def _host(t) -> np.ndarray:
     """A tensor's value on the host; strings as ``bytes`` (a string tensor made from NumPy
     ``str`` values holds them as they came)."""
-    a = np.asarray(t.numpy())
+    a = np.asarray(t)
     if a.dtype.kind == "U" or (a.dtype == object and a.size and isinstance(a.flat[0], str)):
         return _host_strings(a)
     return a
@@ -372,7 +372,7 @@ def split(input, sep=None, maxsplit=-1, name=None):  # noqa: A002
     """Split each string on ``sep`` (None: runs of ASCII whitespace), at most ``maxsplit``
     times; a RaggedTensor one rank up (a 1-D tensor for a scalar)."""
     if isinstance(sep, Tensor):
-        sep = sep.numpy().item()
+        sep = sep._host().item()
     if isinstance(sep, str):
         sep = sep.encode("utf-8")
     sep = sep or None
@@ -542,7 +542,7 @@ def regex_full_match(input, pattern, name=None):  # noqa: A002
         return [_map(lambda s: rx.fullmatch(_decode(s)) is not None, a, bool)]
 
     if type(pat) is Tensor:  # eager: a bad pattern fails at the call, as TF's
-        _text.compile_re2(pat.numpy().item())
+        _text.compile_re2(pat._host().item())
     return _run(op, fn, [x, pat], [(_dims(x), _dt.bool)])[0]
 
 
@@ -578,7 +578,7 @@ def regex_replace(input, pattern, rewrite, replace_global=True, name=None):  # n
         return [_map(one, a)]
 
     if type(pat) is Tensor:
-        _text.compile_re2(pat.numpy().item())
+        _text.compile_re2(pat._host().item())
     return _run(op, fn, [x, pat, rw], [(_dims(x), _dt.string)])[0]
 
 

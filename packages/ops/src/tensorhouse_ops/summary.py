@@ -269,7 +269,7 @@ def _emit(tag, inputs, compute, step, metadata, name="WriteSummary"):
     n = len(inputs)
 
     def run(tensors):
-        arrays = [t.numpy() for t in tensors]
+        arrays = [np.asarray(t) for t in tensors]
         if len(arrays) > n + 1 and not bool(arrays[n + 1]):
             return [convert_to_tensor(False)]
         wrote = writer._write(tag, compute(*arrays[:n]), int(arrays[n]), metadata)

@@ -125,13 +125,13 @@ def to_host(x, dtype=None) -> np.ndarray:
     if isinstance(x, _COMPOSITES):
         return x
     if isinstance(x, Tensor | Variable):
-        a = np.asarray(x.numpy())
+        a = np.asarray(x)
     elif isinstance(x, np.ndarray | np.generic):
         a = np.asarray(x)
     elif dtype is not None and dtype_name(dtype) != "string":
         a = np.asarray(x, dtype=np.dtype(dtype_name(dtype)))
     else:
-        a = np.asarray(convert_to_tensor(x).numpy())
+        a = np.asarray(convert_to_tensor(x))
     if a.dtype.kind in "OSU":
         return _strings(a)
     if dtype is not None and dtype_name(dtype) != "string" and a.dtype.name != dtype_name(dtype):
@@ -299,7 +299,7 @@ def batch_composite(leaves, spec):
     parts = [x if isinstance(x, RaggedTensor) else convert_to_tensor(x) for x in leaves]
     lengths = [p.shape[0] for p in parts]
     if all(isinstance(p, Tensor) for p in parts) and parts[0].dtype.name == "string":
-        values = constant(np.concatenate([np.asarray(p.numpy()) for p in parts]))
+        values = constant(np.concatenate([np.asarray(p) for p in parts]))
     else:
         values = _tf.concat(parts, 0)
     return RaggedTensor.from_row_lengths(values, constant(np.asarray(lengths, np.int64), splits))
@@ -309,7 +309,7 @@ def _batch_sparse(leaves):
     shapes = np.asarray([x.shape.as_list() for x in leaves], np.int64)
     idx, vals = [], []
     for i, x in enumerate(leaves):
-        ind = np.asarray(x.indices.numpy())
+        ind = np.asarray(x.indices)
         idx.append(np.concatenate([np.full((len(ind), 1), i, np.int64), ind], axis=1))
         vals.append(x.values)
     dense = [len(leaves)] + shapes.max(axis=0).tolist()

@@ -25,8 +25,8 @@ def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
 
 def convert_to_numpy(x):
     """A NumPy array of a tensor, variable or nested Python value."""
-    if isinstance(x, tops.Tensor | tops.Variable) or tops.is_tensor(x):
-        return np.asarray(x.numpy())
+    if tops.is_tensor(x) and not isinstance(x, tops.Tensor | tops.Variable):
+        return np.asarray(x.numpy())  # ragged and sparse tensors
     return np.asarray(x)
 
 

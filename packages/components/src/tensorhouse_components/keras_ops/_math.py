@@ -17,7 +17,7 @@ def _num_segments(segment_ids, num_segments):
     if num_segments is not None:
         return int(num_segments)
     try:
-        ids = np.asarray(segment_ids.numpy() if hasattr(segment_ids, "numpy") else segment_ids)
+        ids = np.asarray(segment_ids)
     except NotImplementedError:
         raise ValueError(
             "Argument `num_segments` must be set when `segment_ids` is a symbolic tensor "

@@ -365,7 +365,7 @@ def quantile(x, q, axis=None, method="linear", keepdims=False):
     n = int(np.prod([x.shape[a] for a in axes]))
     flat = tops.reshape(transpose(x, rest + list(axes)), [x.shape[a] for a in rest] + [n])
     srt = sort(flat, axis=-1)
-    qs = np.atleast_1d(np.asarray(q.numpy() if hasattr(q, "numpy") else q, dtype=np.float64))
+    qs = np.atleast_1d(np.asarray(q, dtype=np.float64))
     outs = []
     for qi in qs:
         pos = qi * (n - 1)
@@ -389,7 +389,7 @@ def quantile(x, q, axis=None, method="linear", keepdims=False):
 
 def percentile(x, q, axis=None, method="linear", keepdims=False):
     """``quantile`` with ``q`` in percent."""
-    q = np.asarray(q.numpy() if hasattr(q, "numpy") else q, dtype=np.float64) / 100.0
+    q = np.asarray(q, dtype=np.float64) / 100.0
     return quantile(x, q if q.ndim else float(q), axis, method, keepdims)
 
 

@@ -315,7 +315,7 @@ class Layer:
 
     def get_weights(self) -> list:
         """The weights as NumPy arrays (copies), in the order of ``weights``."""
-        return [np.array(w.numpy()) for w in self.weights]
+        return [np.array(w) for w in self.weights]
 
     def set_weights(self, weights) -> None:
         """Assign NumPy arrays to the weights, in the order of ``weights``."""

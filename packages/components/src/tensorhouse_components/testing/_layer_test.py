@@ -36,7 +36,7 @@ def _sample(shape, dtype, rng, input_range):
 
 
 def _numpy(x):
-    return np.asarray(x.numpy() if hasattr(x, "numpy") else x)
+    return np.asarray(x)
 
 
 def _close(a, b, rtol, atol, what):

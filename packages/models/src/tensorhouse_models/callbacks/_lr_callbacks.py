@@ -19,7 +19,7 @@ _log = logging.getLogger("tensorhouse_models")
 
 
 def _get_lr(model) -> float:
-    return float(np.asarray(model.optimizer.learning_rate.numpy()))
+    return float(np.asarray(model.optimizer.learning_rate))
 
 
 def _set_lr(model, value) -> None:

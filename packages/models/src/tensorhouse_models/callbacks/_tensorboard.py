@@ -179,7 +179,7 @@ class TensorBoard(Callback):
         optimizer = getattr(self.model, "optimizer", None)
         if self._val is None or optimizer is None:
             return
-        step = int(np.asarray(optimizer.iterations.numpy()))
+        step = int(np.asarray(optimizer.iterations))
         for name, value in (logs or {}).items():
             value = _scalar(value)
             if value is not None:

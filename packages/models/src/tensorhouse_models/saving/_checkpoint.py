@@ -189,7 +189,7 @@ def _serialize(root):
         if isinstance(obj, ops.Variable):
             key = paths[position] + _SUFFIX
             node.attributes.add(name=_VALUE, full_name=_full_name(obj), checkpoint_key=key)
-            tensors[key] = (_dtype_name(obj), np.asarray(obj.numpy()))
+            tensors[key] = (_dtype_name(obj), np.asarray(obj))
         position += 1
     has_values = [bool(n.attributes) for n in graph.nodes]
     changed = True
@@ -680,7 +680,7 @@ class CheckpointManager:
         """Write a new numbered checkpoint, drop the old ones; returns its prefix (or None
         when ``checkpoint_interval`` says it is not time yet)."""
         if self._interval is not None and check_interval:
-            step = int(np.asarray(ops.convert_to_tensor(self._step_counter).numpy()))
+            step = int(np.asarray(ops.convert_to_tensor(self._step_counter)))
             if self._last_step is not None and step < self._last_step + self._interval:
                 return None
             self._last_step = step
@@ -689,7 +689,7 @@ class CheckpointManager:
         if checkpoint_number is None:
             checkpoint_number = int(counter.numpy())
         else:
-            checkpoint_number = int(np.asarray(ops.convert_to_tensor(checkpoint_number).numpy()))
+            checkpoint_number = int(np.asarray(ops.convert_to_tensor(checkpoint_number)))
         path = self._checkpoint.write(f"{self._prefix}-{checkpoint_number}")
         now = time.time()
         self._kept.pop(path, None)

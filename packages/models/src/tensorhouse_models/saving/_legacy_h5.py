@@ -98,7 +98,7 @@ def _weight_name(variable):
 def _write_weights(group, variables):
     _save_attribute(group, "weight_names", [_weight_name(v) for v in variables])
     for v in variables:
-        value = np.asarray(v.numpy())
+        value = np.asarray(v)
         group.create_dataset(_weight_name(v), data=value, shape=value.shape, dtype=value.dtype)
 
 

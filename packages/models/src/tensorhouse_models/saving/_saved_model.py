@@ -196,7 +196,7 @@ def _save(objects, saver, signatures, export_dir):
         name = getattr(v, "path", None) or v.name
         name = name[:-2] if name.endswith(":0") else name
         dtype = ops.as_dtype(v.dtype).name
-        tensors[key] = (dtype, np.asarray(v.numpy()))
+        tensors[key] = (dtype, np.asarray(v))
         var_meta.append({"key": key, "name": name, "trainable": bool(v.trainable),
                          "dtype": dtype, "shape": list(v.shape)})  # fmt: skip
     doc = {

@@ -87,7 +87,7 @@ def _to_host(x):
     if x is None:
         return None
     if isinstance(x, ops.Tensor | ops.Variable):
-        arr = np.asarray(x.numpy())
+        arr = np.asarray(x)
     elif isinstance(x, Dataset):
         raise TypeError("A Dataset cannot be nested inside other inputs")
     elif hasattr(x, "to_numpy"):  # a pandas DataFrame or Series

@@ -16,8 +16,6 @@ __all__ = ["StringInputs", "batches", "string_tensor", "text"]
 def _array(x):
     if isinstance(x, tuple) and x:  # (x, y) or (x, y, sample_weight): adapt reads x
         x = x[0]
-    if isinstance(x, Tensor | Variable):
-        return np.asarray(x.numpy())
     return np.asarray(x)
 
 

@@ -384,7 +384,7 @@ class IndexLookup(_adapt.StringInputs, Layer):
             for outer in reversed(nested[:-1]):
                 splits = splits[outer]
             return flat, splits
-        batch = np.asarray(batch.numpy() if isinstance(batch, tf.Tensor) else batch)
+        batch = np.asarray(batch)
         if batch.ndim == 0:
             batch = batch.reshape(1, 1)
         elif batch.ndim == 1:
