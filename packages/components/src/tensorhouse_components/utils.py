@@ -1,4 +1,4 @@
-"""Utilities: ``set_random_seed`` and ``clear_session``."""
+"""Utilities: ``set_random_seed``, ``clear_session`` and ``FeatureSpace``."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import numpy as np
 from tensorhouse_ops import random
 
 from . import _naming
+from .layers.preprocessing import FeatureSpace
 
-__all__ = ["clear_session", "set_random_seed"]
+__all__ = ["FeatureSpace", "clear_session", "set_random_seed"]
 
 
 def set_random_seed(seed: int) -> None:

@@ -118,15 +118,16 @@ class Model(Trainer, layers.Layer):
             return  # under a multi-worker strategy only the chief writes files
         saving.save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
 
-    def save_weights(self, filepath, overwrite=True):
-        """Write the weights (and the optimizer's state) to a Keras 3 ``.weights.h5`` file."""
+    def save_weights(self, filepath, overwrite=True, max_shard_size=None):
+        """Write the weights (and the optimizer's state) to a Keras 3 ``.weights.h5`` file, or
+        to ``.weights.json`` plus shards of at most ``max_shard_size`` GiB each."""
         if not _distribute.should_write(self):
             return  # under a multi-worker strategy only the chief writes files
-        saving.save_weights(self, filepath, overwrite=overwrite)
+        saving.save_weights(self, filepath, overwrite=overwrite, max_shard_size=max_shard_size)
 
     def load_weights(self, filepath, skip_mismatch=False, **kwargs):
-        """Read a Keras 3 ``.weights.h5`` file (or a legacy ``.h5`` one, ``by_name`` as Keras)
-        into the weights (and the optimizer's state)."""
+        """Read a Keras 3 ``.weights.h5`` file, a sharded ``.weights.json`` index (or a legacy
+        ``.h5`` file, ``by_name`` as Keras) into the weights (and the optimizer's state)."""
         saving.load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)
 
     def export(self, filepath, format="tf_saved_model", verbose=None,  # noqa: A002
@@ -178,7 +179,11 @@ def serialize_layer(layer):
         if not layer.compiled:
             out["compile_config"] = {}
         return out
-    return layers.serialize(layer)
+    out = layers.serialize(layer)
+    module = getattr(kind, "_keras_module", None)
+    if module is not None:  # a library class outside keras.layers (keras.utils.FeatureSpace)
+        out["module"], out["registered_name"] = module, None
+    return out
 
 
 def deserialize_layer(config, custom_objects=None):

@@ -1,5 +1,7 @@
-"""Utilities (``keras.utils``): seeding, data packing and ``PyDataset``."""
+"""Utilities (``keras.utils``): seeding, data packing, ``PyDataset`` and ``FeatureSpace``."""
 
+from tensorhouse_components import register_serializable
+from tensorhouse_components.utils import FeatureSpace as _ComponentsFeatureSpace
 from tensorhouse_components.utils import clear_session, set_random_seed
 
 from ._dataset_utils import (
@@ -13,8 +15,23 @@ from .callbacks import Progbar
 from .trainers._epoch_iterator import pack_x_y_sample_weight, unpack_x_y_sample_weight
 from .trainers._py_dataset import PyDataset
 
+
+@register_serializable("keras.utils")
+class FeatureSpace(_ComponentsFeatureSpace):
+    """Keras's ``keras.utils.FeatureSpace``, with ``save`` to a ``.keras`` file."""
+
+    _keras_module = "keras.utils"  # saved as Keras saves it, so real Keras loads the file
+
+    def save(self, filepath):
+        """Save to a ``.keras`` file; ``keras.models.load_model`` reads it back."""
+        from .saving import save_model
+
+        save_model(self, filepath)
+
+
 __all__ = [
-    "Progbar", "PyDataset", "clear_session", "get_file", "image_dataset_from_directory",
-    "pack_x_y_sample_weight", "set_random_seed", "split_dataset", "text_dataset_from_directory",
+    "FeatureSpace", "Progbar", "PyDataset", "clear_session", "get_file",
+    "image_dataset_from_directory", "pack_x_y_sample_weight", "set_random_seed", "split_dataset",
+    "text_dataset_from_directory",
     "timeseries_dataset_from_array", "unpack_x_y_sample_weight",
 ]  # fmt: skip

@@ -3,9 +3,10 @@
 ``save_model(model, filepath)`` / ``load_model(filepath)`` write and read the whole-model
 ``.keras`` archive (``metadata.json``, ``config.json``, ``model.weights.h5``);
 ``save_weights(model, filepath)`` / ``load_weights(model, filepath)`` the ``.weights.h5`` layout
-(``layers/dense/vars/0``, ``optimizer/vars/0``, ...). Each reads real Keras's files and real
-Keras reads theirs. Loading reads JSON and numeric arrays only: nothing in a file is executed.
-``register_keras_serializable`` makes a user class known to ``load_model``.
+(``layers/dense/vars/0``, ``optimizer/vars/0``, ...), or with ``max_shard_size`` a
+``.weights.json`` index and its ``*_00000.weights.h5`` shards. Each reads real Keras's files
+and real Keras reads theirs. Loading reads JSON and numeric arrays only: nothing in a file is
+executed. ``register_keras_serializable`` makes a user class known to ``load_model``.
 """
 
 from ._keras_file import load_model, save_model

@@ -112,7 +112,7 @@ def _user_classes(model) -> dict:
             continue
         seen.add(id(layer))
         cls = type(layer)
-        own = getattr(layers_module, cls.__name__, None) is cls
+        own = getattr(layers_module, cls.__name__, None) is cls or "_keras_module" in vars(cls)
         if not own and cls not in (Functional, Model, Sequential):
             found.setdefault(cls.__name__, cls)
         stack.extend(_weights_h5._sublayers(layer))

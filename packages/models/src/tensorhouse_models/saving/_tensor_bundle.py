@@ -54,8 +54,11 @@ def data_path(prefix: str) -> str:
 
 
 def masked_crc(data, crc: int = 0) -> int:
-    """TF's masked CRC32C of ``data`` (extending ``crc``, unmasked)."""
-    return mask(google_crc32c.extend(crc, bytes(data)))
+    """TF's masked CRC32C of ``data`` (extending ``crc``, unmasked); a NumPy array is read in
+    place."""
+    if not isinstance(data, bytes | np.ndarray):
+        data = bytes(data)
+    return mask(google_crc32c.extend(crc, data))
 
 
 def mask(crc: int) -> int:
@@ -162,7 +165,8 @@ def _tensor_bytes(array: np.ndarray, dtype_name: str):
         body = b"".join(items)
         crc = google_crc32c.extend(crc, body)
         return lengths + length_crc + body, mask(crc)
-    raw = np.ascontiguousarray(array).astype(array.dtype.newbyteorder("<"), copy=False).tobytes()
+    raw = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<")).reshape(-1)
+    raw = raw.view(np.uint8)  # the array's own bytes (no copy for little-endian C-order)
     return raw, masked_crc(raw)
 
 
@@ -208,10 +212,18 @@ def write_bundle(prefix: str, tensors: dict) -> None:
 # --------------------------------------------------------------------------- reading
 
 
-def _read_file(path: str) -> bytes:
+def _read_file(path: str, start=None, size=None):
+    """The file's bytes, or ``size`` bytes from ``start`` read into a new uint8 array (``None``
+    when the file is shorter)."""
     try:
         with open(path, "rb") as f:
-            return f.read()
+            if start is None:
+                return f.read()
+            if start + size > os.fstat(f.fileno()).st_size:
+                return None
+            out = np.empty(size, np.uint8)
+            f.seek(start)
+            return out if f.readinto(out) == size else None
     except FileNotFoundError:
         raise errors.NotFoundError(
             None, None, f"Failed to find any matching files for {path}"
@@ -310,7 +322,6 @@ class BundleReader:
                 None, None, f"{path}: only one little-endian shard is supported, got "
                 f"num_shards={header.num_shards}, endianness={header.endianness}"
             )  # fmt: skip
-        self._data = None
 
     def keys(self) -> list:
         """The tensor keys, sorted."""
@@ -340,29 +351,25 @@ class BundleReader:
         name = self.dtype_name(key)
         shape = self.shape(key)
         path = data_path(self.prefix)
-        if self._data is None:
-            self._data = _read_file(path)
         if entry.shard_id != 0 or entry.slices or any(d < 0 for d in shape):
             raise errors.InvalidArgumentError(
                 None, None, f"{path}: key {key} is sliced, sharded or has an unknown shape"
             )
         start, size = entry.offset, entry.size
-        if start < 0 or size < 0 or start + size > len(self._data):
-            raise errors.DataLossError(
-                None, None, f"{path}: key {key} reads bytes {start}..{start + size} of a "
-                f"{len(self._data)}-byte file"
-            )  # fmt: skip
-        raw = self._data[start : start + size]
         count = math.prod(shape)
         try:
-            if name == "string":
-                return self._strings(raw, count, entry.crc32c, shape)
-            dtype = numpy_dtype(name).newbyteorder("<")
-            if count * dtype.itemsize != size:
+            dtype = None if name == "string" else numpy_dtype(name).newbyteorder("<")
+            if dtype is not None and count * dtype.itemsize != size:
                 raise ValueError(f"{size} bytes do not hold {count} {name} values")
+            raw = None if start < 0 or size < 0 else _read_file(path, start, size)
+            if raw is None:
+                raise ValueError(f"reads bytes {start}..{start + size}, past the file's end")
+            if dtype is None:
+                return self._strings(raw.tobytes(), count, entry.crc32c, shape)
             if masked_crc(raw) != entry.crc32c:
                 raise ValueError("checksum mismatch")
-            return np.frombuffer(raw, dtype=dtype).astype(dtype.newbyteorder("=")).reshape(shape)
+            value = raw.view(dtype).reshape(shape)  # the bytes read, in place
+            return value if dtype.isnative else value.astype(dtype.newbyteorder("="))
         except ValueError as e:
             raise errors.DataLossError(None, None, f"{path}: key {key}: {e}") from None
 

@@ -4,13 +4,15 @@ The file holds one ``vars`` group per object (``layers/dense/vars``, ``optimizer
 model's own ``vars`` at the root) with the object's name as its ``name`` attribute and its
 values as datasets ``"0"``, ``"1"``, ...: a layer's own trainable variables, then its
 non-trainable ones, in creation order; an optimizer's ``variables``. ``_walk`` decides the
-paths. Real Keras reads these files, and these functions read its files.
+paths. Real Keras reads these files, and these functions read its files. With
+``max_shard_size`` the same groups are spread over shard files named by a ``.weights.json``
+index (``_sharded_h5``).
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 import warnings
 
 import h5py
@@ -19,10 +21,12 @@ from tensorhouse_components import layers as layers_module
 
 from . import _walk
 from ._h5_store import H5Reader, H5Writer
+from ._sharded_h5 import ShardedH5Reader, ShardedH5Writer, shard_layout
 
 __all__ = ["load_weights", "save_weights"]
 
 _SUFFIX = ".weights.h5"
+_INDEX_SUFFIX = ".weights.json"
 
 
 # ---- a layer's own values ---------------------------------------------------------------------
@@ -182,15 +186,21 @@ def _ask_to_overwrite(filepath) -> bool:
     return True
 
 
-def save_weights(model, filepath, overwrite=True):
-    """Write ``model``'s weights (and its optimizer's state) to a Keras 3 ``.weights.h5`` file.
+def save_weights(model, filepath, overwrite=True, max_shard_size=None):
+    """Write ``model``'s weights (and its optimizer's state) to a Keras 3 ``.weights.h5`` file,
+    or, with ``max_shard_size`` (GiB), to a ``.weights.json`` index and its shard files.
 
-    The file is written next to its target under a temporary name and renamed into place, so
+    Files are written next to their targets under temporary names and renamed into place, so
     an interrupted save leaves the previous file whole.
     """
     filepath = os.fspath(filepath)
-    if not str(filepath).endswith(_SUFFIX):
+    if max_shard_size is None and not str(filepath).endswith(_SUFFIX):
         raise ValueError(f"The filename must end in `{_SUFFIX}`. Received: filepath={filepath}")
+    if max_shard_size is not None and not str(filepath).endswith(("weights.h5", "weights.json")):
+        raise ValueError(
+            "The filename must end in `.weights.json` when `max_shard_size` is specified. "
+            f"Received: filepath={filepath}"
+        )
     if os.path.exists(filepath) and not overwrite and not _ask_to_overwrite(filepath):
         return
     if not model.built:
@@ -198,16 +208,15 @@ def save_weights(model, filepath, overwrite=True):
             "You are saving a model that has not yet been built. Try building the model first "
             "by calling it on some data or by using `build()`."
         )
+    if max_shard_size is not None:
+        _save_sharded(model, filepath, max_shard_size)
+        return
     directory = os.path.dirname(os.path.abspath(filepath))
-    fd, tmp = tempfile.mkstemp(
-        prefix=f".{os.path.basename(filepath)}.", suffix=".tmp", dir=directory
-    )
-    os.close(fd)
+    tmp = _temp_beside(directory, os.path.basename(filepath))
     try:
         with h5py.File(tmp, "w") as f:
             _save_state(model, H5Writer(f), "", set())
-        with open(tmp, "rb") as written:
-            os.fsync(written.fileno())
+        _fsync(tmp)
         os.replace(tmp, filepath)
     except BaseException:
         if os.path.exists(tmp):
@@ -215,8 +224,64 @@ def save_weights(model, filepath, overwrite=True):
         raise
 
 
+def _temp_beside(directory, name) -> str:
+    """A new empty file ``.<name>.<random>.tmp`` in ``directory``, with the umask's mode (the
+    mode the renamed file keeps, as a plain ``open`` would give)."""
+    while True:
+        tmp = os.path.join(directory, f".{name}.{secrets.token_hex(6)}.tmp")
+        try:
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            return tmp
+        except FileExistsError:
+            continue
+
+
+def _fsync(path):
+    with open(path, "rb") as written:
+        os.fsync(written.fileno())
+
+
+def _save_sharded(model, filepath, max_shard_size):
+    """Shards and index under temporary names, renamed into place (shards, then the index)
+    once every value is written."""
+    index_path, base = shard_layout(filepath)
+    if index_path != filepath:
+        warnings.warn(
+            "Saving sharded weights requires `*.json` as the extension. The original path: "
+            f"{filepath} will be renamed to {index_path}.",
+            stacklevel=3,
+        )
+    directory = os.path.dirname(os.path.abspath(index_path))
+    temps = {}
+
+    def open_shard(name):
+        temps[name] = _temp_beside(directory, name)
+        return h5py.File(temps[name], "w")
+
+    try:
+        writer = ShardedH5Writer(base, max_shard_size, open_shard)
+        try:
+            _save_state(model, writer, "", set())
+        finally:
+            writer.close()
+        index_name = os.path.basename(index_path)
+        temps[index_name] = _temp_beside(directory, index_name)
+        with open(temps[index_name], "w") as f:
+            f.write(writer.index_json())
+        for tmp in temps.values():
+            _fsync(tmp)
+        for name, tmp in temps.items():  # the index last: it names the shards
+            os.replace(tmp, os.path.join(directory, name))
+    except BaseException:
+        for tmp in temps.values():
+            if os.path.exists(tmp):
+                os.remove(tmp)
+        raise
+
+
 def load_weights(model, filepath, skip_mismatch=False, **kwargs):
-    """Read a Keras 3 ``.weights.h5`` file (or the weights inside a ``.keras`` archive) into
+    """Read a Keras 3 ``.weights.h5`` file (a sharded ``.weights.json`` index and its shards, or
+    the weights inside a ``.keras`` archive) into
     ``model`` (layers by path, and its optimizer's state when the file has one). Objects that
     do not fit raise one ``ValueError`` naming them all, or, with ``skip_mismatch=True``, a
     warning (they keep their values)."""
@@ -235,11 +300,6 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
             "Invalid keyword arguments: {'by_name': True}: `by_name` is only supported for "
             "legacy `.h5` files"
         )
-    if name.endswith(".weights.json"):
-        raise NotImplementedError(
-            f"Loading weights from {name!r}: sharded `.weights.json` files are not implemented "
-            "yet; use a `.weights.h5` file or a `.keras` archive."
-        )
     source = filepath
     if name.endswith(".keras"):
         if not os.path.exists(filepath):
@@ -248,7 +308,7 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
 
         source = weights_member(filepath)  # the archive's model.weights.h5, in memory
         name = _SUFFIX
-    if not name.endswith(_SUFFIX):
+    if not name.endswith((_SUFFIX, _INDEX_SUFFIX)):
         raise ValueError(
             f"File format not supported: filepath={filepath}. Keras 3 only supports V3 "
             "`.keras` files, `.weights.h5` files, legacy H5 format files (`.h5` extension), "
@@ -261,9 +321,17 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
         )
     if not os.path.exists(filepath):
         raise FileNotFoundError(f"[Errno 2] No such file or directory: {filepath!r}")
-    with h5py.File(source, "r") as f:
-        state = _Loading(H5Reader(f))
-        _load_state(model, state, "")
+    if name.endswith(_INDEX_SUFFIX):
+        reader = ShardedH5Reader(filepath)
+        try:
+            state = _Loading(reader)
+            _load_state(model, state, "")
+        finally:
+            reader.close()
+    else:
+        with h5py.File(source, "r") as f:
+            state = _Loading(H5Reader(f))
+            _load_state(model, state, "")
     if state.failed:
         message = _loading_failure(state.failed)
         if skip_mismatch:

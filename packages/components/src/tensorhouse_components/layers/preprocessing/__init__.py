@@ -3,6 +3,7 @@ lookup, hashing, text vectorization, rescaling, and image resizing, cropping and
 augmentation."""
 
 from ._categorical import CategoryEncoding
+from ._feature_space import FeatureSpace
 from ._geometric import RandomRotation, RandomTranslation, RandomZoom
 from ._hashing import HashedCrossing, Hashing
 from ._image import (
@@ -18,8 +19,8 @@ from ._string_lookup import IntegerLookup, StringLookup
 from ._text_vectorization import TextVectorization
 
 __all__ = [
-    "CategoryEncoding", "CenterCrop", "Discretization", "HashedCrossing", "Hashing",
-    "IntegerLookup", "Normalization",
+    "CategoryEncoding", "CenterCrop", "Discretization", "FeatureSpace", "HashedCrossing",
+    "Hashing", "IntegerLookup", "Normalization",
     "RandomBrightness", "RandomContrast", "RandomCrop", "RandomFlip", "RandomRotation",
     "RandomTranslation", "RandomZoom", "Rescaling", "Resizing", "StringLookup",
     "TextVectorization",
