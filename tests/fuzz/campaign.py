@@ -1,6 +1,8 @@
 """The long fuzz campaign: ``nox -s fuzz -- --cases N --seed S`` (or run this file directly).
 
 ``--replay SEED:INDEX`` runs one case in this process and prints the call and its result.
+``--threads N`` runs the thread campaign instead (thread_campaign.py: N threads, ``--cases``
+calls each, ``--rounds`` runs of every scenario).
 """
 
 from __future__ import annotations
@@ -29,7 +31,15 @@ def main(argv=None) -> int:
     p.add_argument("--top", type=int, default=25, help="signatures in the summary (default 25)")
     p.add_argument("--json", default=None, help="write every bad case to this JSON file")
     p.add_argument("--replay", default=None, metavar="SEED:INDEX", help="run one case here")
+    p.add_argument("--threads", type=int, default=None, help="the thread campaign, N threads")
+    p.add_argument("--rounds", type=int, default=3, help="thread campaign: runs per scenario")
     args = p.parse_args(argv)
+    if args.threads:
+        import thread_campaign
+
+        only = ["--only", args.only] if args.only else []
+        return thread_campaign.main(["--threads", str(args.threads), "--iters", str(args.cases),
+                                     "--rounds", str(args.rounds), *only])  # fmt: skip
     if args.replay:
         seed, index = (int(v) for v in args.replay.split(":"))
         fuzz_runner.replay(seed, index, args.only)

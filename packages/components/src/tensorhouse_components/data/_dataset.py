@@ -89,6 +89,26 @@ def _positive(name, value):
     return value
 
 
+def _rows_of(element):
+    """The rows of one batched element; every component needs the same leading size."""
+    sizes = []
+    for a in st.flatten(element):
+        if len(a.shape) == 0:
+            raise errors.InvalidArgumentError(
+                None, None, "Input element must have a non-scalar value in each component."
+            )
+        sizes.append(a.shape[0])
+    for k, n in enumerate(sizes[1:], 1):
+        if n != sizes[0]:
+            raise errors.InvalidArgumentError(
+                None, None,
+                "Input element must have the same batch size in each component. Component 0 had "
+                f"size {sizes[0]} but component {k} had size, {n}.",
+            )  # fmt: skip
+    for i in range(sizes[0] if sizes else 0):
+        yield st.map_structure(lambda a, i=i: st.row(a, i), element)
+
+
 def _workers(num_parallel_calls, ctx):
     if num_parallel_calls is None:
         return 1
@@ -758,12 +778,23 @@ class Dataset:
     def unbatch(self, name=None):
         """The inverse of ``batch``: one element per row of every component."""
         source = self
+        leading = set()
+        for s in st.flatten(self.element_spec):
+            d = st.dims(s)
+            if d == []:
+                raise ValueError("Cannot unbatch an input with scalar components.")
+            if d is not None and d[0] is not None:
+                leading.add(d[0])
+        if len(leading) > 1:
+            a, b = sorted(leading)[:2]
+            raise ValueError(
+                "`unbatch()` is only supported for datasets of elements whose components have a "
+                f"matching leading dimension. Encountered both {a} and {b}."
+            )
 
         def it(ctx):
             for element in source._make_iter(ctx):
-                n = st.flatten(element)[0].shape[0]
-                for i in range(n):
-                    yield st.map_structure(lambda a, i=i: st.row(a, i), element)
+                yield from _rows_of(element)
 
         card = _INF if self._cardinality == _INF else _UNK
         spec = lambda: st.map_structure(st.unbatched, self.element_spec)  # noqa: E731
