@@ -28,17 +28,6 @@ DTYPES += ("string",)  # NumPy object arrays of bytes; CPU only (TF keeps string
 
 # TF pairs with no kernel here yet: keep this set exact (smaller is the goal).
 _MISSING = {
-    # FusedBatchNorm on 16-bit floats takes float32 scale / mean / variance (mixed dtypes)
-    "FusedBatchNormV3": ("bfloat16", "float16"),
-    "FusedBatchNormGradV3": ("bfloat16", "float16"),
-    # integer pooling and convolution
-    "MaxPool": ("int8", "int16", "int32", "int64", "uint8"),
-    "MaxPoolGrad": ("int8", "int16", "int32", "int64", "uint8"),
-    "MaxPoolGradGrad": ("int8", "int16", "int32", "int64", "uint8"),
-    "Conv2D": ("int32",),
-    "Conv2DBackpropInput": ("int32",),
-    # bool scatter (TF adds bools by OR)
-    "ScatterNd": ("bool",),
     # TF's Cast takes strings only to fail (UnimplementedError); tf.strings converts them
     "Cast": ("string",),
 }

@@ -32,7 +32,7 @@ def test_gpu_kernels_have_the_cpu_dtypes_when_registered():
     registered = {k.op_type for k in list_kernels(device_type="GPU") if k.source == gpu.SOURCE}
     for op in registered:
         got = {k.dtype for k in list_kernels(op_type=op, device_type="GPU")}
-        assert got == set(cpu[op]) & gpu._GPU_DTYPES, op
+        assert got == set(cpu[op]) & gpu._GPU_DTYPES - set(gpu.NO_CUDA_DTYPES.get(op, ())), op
         for k in list_kernels(op_type=op, device_type="GPU"):
             assert getattr(k.kernel, "returns_outputs", False), op
     assert registered <= set(cpu)
@@ -46,3 +46,14 @@ def test_table_covers_the_issue_list():
                "FusedBatchNormV3", "FusedBatchNormGradV3", "GatherV2", "GatherNd", "ScatterNd",
                "UnsortedSegmentSum", "RandomUniform", "RandomStandardNormal", "Cast"):  # fmt: skip
         assert op in gpu.TABLE, op
+
+
+def test_pairs_without_cuda_code_are_not_registered_on_the_gpu():
+    cpu = gpu.cpu_op_dtypes()
+    for op, dtypes in gpu.NO_CUDA_DTYPES.items():
+        assert set(dtypes) <= set(cpu[op]), op  # each names a pair the CPU really has
+        chosen = gpu.gpu_dtypes(op, cpu[op])
+        assert chosen and not set(chosen) & set(dtypes), (op, chosen)  # floats stay on the GPU
+        on_gpu = {k.dtype for k in list_kernels(op_type=op, device_type="GPU")}
+        assert not on_gpu & set(dtypes), op
+    assert gpu.gpu_dtypes("MaxPool", ["float32", "int32"]) == ["float32"]

@@ -105,8 +105,8 @@ def test_cpp_safety_net_checks_before_touching_memory():
     with pytest.raises(ValueError, match="bias must be 1-D"):
         _cpu.bias_add(f32(2, 4), f32(3), f32(2, 4))
     with pytest.raises(TypeError, match="float32 or float64"):
-        _cpu.conv2d(0, np.ones((1, 2, 2, 1), np.int32), np.ones((1, 1, 1, 1), np.int32),
-                    np.ones((1, 2, 2, 1), np.int32), 1, 1, 1, 1, 0, 0)  # fmt: skip
+        _cpu.conv2d(0, np.ones((1, 2, 2, 1), np.int64), np.ones((1, 1, 1, 1), np.int64),
+                    np.ones((1, 2, 2, 1), np.int64), 1, 1, 1, 1, 0, 0)  # fmt: skip
 
 
 def test_geometry_beyond_the_input_reads_only_padding(cpu):

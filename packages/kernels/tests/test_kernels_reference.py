@@ -1504,7 +1504,9 @@ def test_kernel_matches_numpy(op, dtype):
         outputs, used = tk.execute(op, inputs, dict(attrs), CPU)
         assert used is CPU
         half = dtype in HALF_TOLERANCE and op not in ("Cast", "Range")  # their own refs
-        if half:
+        if half and op in MIXED_16BIT:  # float32 statistics: the reference rounds y itself
+            expected = ref.reference(inputs, attrs)
+        elif half:
             expected = half_reference(ref, inputs, attrs, np.dtype(dtype))
         else:
             expected = ref.reference(inputs, attrs)
@@ -1852,14 +1854,23 @@ def batch_norm_cases(dtype):
     return out
 
 
+MIXED_16BIT = ("FusedBatchNormV3", "FusedBatchNormGradV3")  # 16-bit x, float32 statistics
+
+
+def _bn_stats_dtype(dtype):
+    """TF's FusedBatchNorm takes float32 scale and statistics with a 16-bit x."""
+    return np.float32 if np.dtype(dtype).itemsize == 2 else dtype
+
+
 def batch_norm_inputs(rng, dtype, shapes):
     x, scale, offset, mean, var = shapes
+    u = _bn_stats_dtype(dtype)
     return [
         values(rng, dtype, x),
-        values(rng, dtype, scale),
-        values(rng, dtype, offset),
-        values(rng, dtype, mean),
-        rng.uniform(0.5, 2.0, var).astype(dtype),
+        values(rng, u, scale),
+        values(rng, u, offset),
+        values(rng, u, mean),
+        rng.uniform(0.5, 2.0, var).astype(u),
     ]
 
 
@@ -1876,8 +1887,8 @@ def batch_norm_ref(inputs, attrs):
     else:
         m, v, bm, bv = mean, var, mean, var
     y = (x - m) / np.sqrt(v + eps) * scale + offset
-    dt = inputs[0].dtype
-    return [a.astype(dt) for a in (y, bm, bv, m, v, np.zeros(0))]
+    dt, u = inputs[0].dtype, inputs[1].dtype
+    return [y.astype(dt)] + [a.astype(u) for a in (bm, bv, m, v, np.zeros(0))]
 
 
 def batch_norm_grad_cases(dtype):
@@ -1891,9 +1902,10 @@ def batch_norm_grad_cases(dtype):
 
 def batch_norm_grad_inputs(rng, dtype, shapes):
     dy, x, scale, m, v, r3 = shapes
-    return [values(rng, dtype, dy), values(rng, dtype, x), values(rng, dtype, scale),
-            values(rng, dtype, m), rng.uniform(0.5, 2.0, v).astype(dtype),
-            np.zeros(r3, dtype)]  # fmt: skip
+    u = _bn_stats_dtype(dtype)
+    return [values(rng, dtype, dy), values(rng, dtype, x), values(rng, u, scale),
+            values(rng, u, m), rng.uniform(0.5, 2.0, v).astype(u),
+            np.zeros(r3, u)]  # fmt: skip
 
 
 def batch_norm_grad_ref(inputs, attrs):
@@ -1907,8 +1919,8 @@ def batch_norm_grad_ref(inputs, attrs):
         dx = scale * rstd * (dy - db / n - xh * dg / n)
     else:
         dx = dy * scale * rstd
-    dt = inputs[0].dtype
-    return [a.astype(dt) for a in (dx, dg, db, np.zeros(0), np.zeros(0))]
+    dt, u = inputs[0].dtype, inputs[2].dtype
+    return [dx.astype(dt)] + [a.astype(u) for a in (dg, db, np.zeros(0), np.zeros(0))]
 
 
 LN_SHAPES = [(3, 5), (2, 3, 4), (7,), (4, 1), (0, 3), (300, 130)]
@@ -2354,3 +2366,278 @@ TABLE.update(
         "UpperBound": Ref(bound_ref("right"), bound_cases, make_inputs=bound_inputs),
     }
 )  # fmt: skip
+
+
+# ---- inverse trigonometric / hyperbolic functions, lgamma, digamma, atan2, bitwise ops --------
+
+
+def _digamma_scalar(x):
+    """psi(x): reflection below 0.5, recurrence up to 30, then Stirling's series (to x^-10)."""
+    if math.isnan(x) or (x <= 0 and x == math.floor(x)):
+        return math.nan
+    if x == math.inf:
+        return math.inf
+    if x < 0.5:
+        return _digamma_scalar(1 - x) - math.pi / math.tan(math.pi * (x - round(x)))
+    shift = 0.0
+    while x < 30:
+        shift -= 1 / x
+        x += 1
+    z = 1 / (x * x)
+    series = z / 12 - z**2 / 120 + z**3 / 252 - z**4 / 240 + z**5 / 132
+    return shift + math.log(x) - 0.5 / x - series
+
+
+def _lgamma_scalar(x):
+    if math.isnan(x):
+        return math.nan
+    try:
+        return math.lgamma(x)
+    except ValueError:  # a pole
+        return math.inf
+
+
+_ZETA_BERNOULLI = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730)  # B_2 .. B_12
+
+
+def _zeta_scalar(x, q, n=20):
+    """Hurwitz zeta for x > 1, q > 0: n terms, the tail's integral, half its first term and
+    the Bernoulli corrections (Euler-Maclaurin)."""
+    s = sum((q + k) ** -x for k in range(n))
+    a = q + n
+    s += a ** (1 - x) / (x - 1) + 0.5 * a**-x
+    rise = x  # x (x + 1) ... (x + 2j - 2)
+    for j, b in enumerate(_ZETA_BERNOULLI, 1):
+        s += b / math.factorial(2 * j) * rise * a ** (-x - 2 * j + 1)
+        rise *= (x + 2 * j - 1) * (x + 2 * j)
+    return s
+
+
+def _polygamma_scalar(n, x):
+    if n == 0:
+        return _digamma_scalar(x)
+    return (-1) ** (int(n) + 1) * math.factorial(int(n)) * _zeta_scalar(n + 1, x)
+
+
+def polygamma_orders(rng, dtype, shape):
+    return rng.integers(0, 5, size=shape).astype(dtype)
+
+
+def np_math2(fn):
+    return np.vectorize(lambda a, b: fn(float(a), float(b)), otypes=[np.float64])
+
+
+def np_math(fn):
+    return np.vectorize(lambda v: fn(float(v)), otypes=[np.float64])
+
+
+def every_int(rng, dtype, shape):
+    """Integers over the whole range of ``dtype`` (every bit pattern can occur)."""
+    info = np.iinfo(dtype)
+    return rng.integers(info.min, info.max, size=shape, dtype=dtype, endpoint=True)
+
+
+def shift_counts(rng, dtype, shape):
+    """Shift counts from below 0 to past the bit width (TF clamps them to [0, bits - 1])."""
+    lo = -3 if np.dtype(dtype).kind == "i" else 0
+    return rng.integers(lo, np.dtype(dtype).itemsize * 8 + 4, size=shape).astype(dtype)
+
+
+def shift_ref(right):
+    def ref(inputs, attrs):
+        a, b = inputs
+        bits = a.dtype.itemsize * 8
+        count = np.clip(b.astype(np.int64), 0, bits - 1)
+        if right:
+            return (a >> count.astype(a.dtype)).astype(a.dtype)
+        unsigned = np.dtype(f"uint{bits}")
+        return (a.astype(unsigned) << count.astype(unsigned)).astype(a.dtype)
+
+    return ref
+
+
+TABLE.update(
+    {
+        "Atan": unary(np.arctan, uniform(-10.0, 10.0)),
+        "Acos": unary(np.arccos, uniform(-1.0, 1.0)),
+        "Asin": unary(np.arcsin, uniform(-1.0, 1.0)),
+        "Sinh": unary(np.sinh, uniform(-10.0, 10.0)),
+        "Cosh": unary(np.cosh, uniform(-10.0, 10.0)),
+        "Acosh": unary(np.arccosh, uniform(1.0, 20.0)),
+        "Asinh": unary(np.arcsinh, uniform(-20.0, 20.0)),
+        "Atanh": unary(np.arctanh, uniform(-0.99, 0.99)),
+        "Rint": unary(np.rint, halves),
+        "Lgamma": unary(np_math(_lgamma_scalar), uniform(-4.5, 8.0)),
+        "Digamma": unary(np_math(_digamma_scalar), uniform(-4.5, 8.0)),
+        "Atan2": binary(np.arctan2),
+        "Zeta": binary(np_math2(_zeta_scalar), (uniform(1.5, 6.0), uniform(0.2, 5.0))),
+        "Polygamma": binary(np_math2(_polygamma_scalar), (polygamma_orders, uniform(0.2, 5.0))),
+        "Invert": unary(np.invert, every_int),
+        "BitwiseAnd": binary(np.bitwise_and, every_int),
+        "BitwiseOr": binary(np.bitwise_or, every_int),
+        "BitwiseXor": binary(np.bitwise_xor, every_int),
+        "LeftShift": Ref(shift_ref(False), binary_cases, (every_int, shift_counts)),
+        "RightShift": Ref(shift_ref(True), binary_cases, (every_int, shift_counts)),
+    }
+)
+
+
+# ---- whole-sequence LSTM / GRU (rnn.cpp): NumPy loops in float64 --------------------------------
+# (batch, time, features, units); the gradient ops get the forward's saved tensors, made here
+
+
+RNN_SIZES = [(2, 3, 4, 5), (1, 1, 1, 1), (3, 6, 2, 4), (2, 0, 3, 2), (0, 2, 3, 2)]
+
+
+def _np_sigmoid(v):
+    return 1.0 / (1.0 + np.exp(-v))
+
+
+def _rnn_steps(t, attrs):
+    return range(t - 1, -1, -1) if attrs.get("go_backwards") else range(t)
+
+
+def lstm_seq_ref(inputs, attrs):
+    x, h, c, w, u, b = (a.astype(np.float64) for a in inputs)
+    n, ys, gates, cs = h.shape[1], np.zeros(x.shape[:2] + h.shape[1:]), [], []
+    for k, t in enumerate(_rnn_steps(x.shape[1], attrs)):
+        z = x[:, t] @ w + h @ u + b
+        g = np.concatenate([_np_sigmoid(z[:, : 2 * n]), np.tanh(z[:, 2 * n : 3 * n]),
+                            _np_sigmoid(z[:, 3 * n :])], axis=1)  # fmt: skip
+        c = g[:, n : 2 * n] * c + g[:, :n] * g[:, 2 * n : 3 * n]
+        h = g[:, 3 * n :] * np.tanh(c)
+        ys[:, k], gates, cs = h, gates + [g], cs + [c]
+    t, bsz = x.shape[1], x.shape[0]
+    gates = np.stack(gates) if t else np.zeros((0, bsz, 4 * n))
+    cs = np.stack(cs) if t else np.zeros((0, bsz, n))
+    return [a.astype(inputs[0].dtype) for a in (ys, h, c, gates, cs)]
+
+
+def lstm_seq_grad_inputs(rng, dtype, shapes):
+    fwd = [values(rng, dtype, s, -1.0, 1.0) for s in shapes[3:8]] + [values(rng, dtype, shapes[11])]
+    y, h, c, gates, cs = lstm_seq_ref(fwd, LSTM_ATTRS[0] if shapes[0][1] % 2 else {})
+    grads = [values(rng, dtype, s, -1.0, 1.0) for s in shapes[:3]]
+    return grads + fwd[:5] + [y, gates, cs, fwd[5]]
+
+
+def lstm_seq_grad_ref(inputs, attrs):
+    dy, dh, dc, x, h0, c0, w, u, y, gates, cs, _ = (a.astype(np.float64) for a in inputs)
+    n, t = h0.shape[1], x.shape[1]
+    steps = list(_rnn_steps(t, attrs))
+    dx, dw, du = np.zeros_like(x), np.zeros_like(w), np.zeros_like(u)
+    db = np.zeros(4 * n)
+    for k in range(t - 1, -1, -1):
+        i, f, g, o = (gates[k][:, j * n : (j + 1) * n] for j in range(4))
+        cp, hp = (c0, h0) if k == 0 else (cs[k - 1], y[:, k - 1])
+        tc = np.tanh(cs[k])
+        dhk = dy[:, k] + dh
+        dck = dc + dhk * o * (1 - tc * tc)
+        dz = np.concatenate([dck * g * i * (1 - i), dck * cp * f * (1 - f), dck * i * (1 - g * g),
+                             dhk * tc * o * (1 - o)], axis=1)  # fmt: skip
+        dx[:, steps[k]] = dz @ w.T
+        dw, du, db = dw + x[:, steps[k]].T @ dz, du + hp.T @ dz, db + dz.sum(0)
+        dh, dc = dz @ u.T, dck * f
+    return [a.astype(inputs[0].dtype) for a in (dx, dh, dc, dw, du, db)]
+
+
+def gru_seq_ref(inputs, attrs):
+    x, h, w, u, b = (a.astype(np.float64) for a in inputs)
+    after = attrs.get("reset_after", True)
+    n = h.shape[1]
+    b_in, b_rec = (b[0], b[1]) if after else (b, np.zeros_like(b))
+    ys, saved = np.zeros(x.shape[:2] + h.shape[1:]), np.zeros((x.shape[1], x.shape[0], 4 * n))
+    for k, t in enumerate(_rnn_steps(x.shape[1], attrs)):
+        xp = x[:, t] @ w + b_in
+        rp = h @ u + b_rec if after else np.concatenate([h @ u[:, : 2 * n], 0 * h], axis=1)
+        z, r = _np_sigmoid(xp[:, :n] + rp[:, :n]), _np_sigmoid(xp[:, n : 2 * n] + rp[:, n : 2 * n])
+        rh = rp[:, 2 * n :] if after else np.zeros_like(h)
+        hh = np.tanh(xp[:, 2 * n :] + (r * rh if after else (r * h) @ u[:, 2 * n :]))
+        h = z * h + (1 - z) * hh
+        ys[:, k], saved[k] = h, np.concatenate([z, r, hh, rh], axis=1)
+    return [a.astype(inputs[0].dtype) for a in (ys, h, saved)]
+
+
+def gru_seq_grad_inputs(rng, dtype, shapes):
+    fwd = [values(rng, dtype, s, -1.0, 1.0) for s in shapes[2:6]] + [values(rng, dtype, shapes[8])]
+    attrs = {"reset_after": len(shapes[8]) == 2, "go_backwards": shapes[2][1] % 2 == 1}
+    y, _, saved = gru_seq_ref(fwd, attrs)
+    grads = [values(rng, dtype, s, -1.0, 1.0) for s in shapes[:2]]
+    return grads + fwd[:4] + [y, saved, fwd[4]]
+
+
+def gru_seq_grad_ref(inputs, attrs):
+    dy, dh, x, h0, w, u, y, saved, _ = (a.astype(np.float64) for a in inputs)
+    after = attrs.get("reset_after", True)
+    n, t = h0.shape[1], x.shape[1]
+    steps = list(_rnn_steps(t, attrs))
+    dx, dw, du = np.zeros_like(x), np.zeros_like(w), np.zeros_like(u)
+    db_in, db_rec = np.zeros(3 * n), np.zeros(3 * n)
+    for k in range(t - 1, -1, -1):
+        z, r, hh, rh = (saved[k][:, j * n : (j + 1) * n] for j in range(4))
+        hp = h0 if k == 0 else y[:, k - 1]
+        dhk = dy[:, k] + dh
+        dah = dhk * (1 - z) * (1 - hh * hh)
+        daz = dhk * (hp - hh) * z * (1 - z)
+        if after:
+            dar = dah * rh * r * (1 - r)
+            drec = np.concatenate([daz, dar, dah * r], axis=1)
+            dh = dhk * z + drec @ u.T
+            du, db_rec = du + hp.T @ drec, db_rec + drec.sum(0)
+        else:
+            q = dah @ u[:, 2 * n :].T
+            dar = q * hp * r * (1 - r)
+            dzr = np.concatenate([daz, dar], axis=1)
+            dh = dhk * z + q * r + dzr @ u[:, : 2 * n].T
+            du[:, : 2 * n] += hp.T @ dzr
+            du[:, 2 * n :] += (r * hp).T @ dah
+        dxp = np.concatenate([daz, dar, dah], axis=1)
+        dx[:, steps[k]] = dxp @ w.T
+        dw, db_in = dw + x[:, steps[k]].T @ dxp, db_in + dxp.sum(0)
+    db = np.stack([db_in, db_rec]) if after else db_in
+    return [a.astype(inputs[0].dtype) for a in (dx, dh, dw, du, db)]
+
+
+LSTM_ATTRS = [{"go_backwards": True}, {}]
+
+
+def lstm_seq_cases(dtype):
+    return [(((b, t, i), (b, u), (b, u), (i, 4 * u), (u, 4 * u), (4 * u,)), a)
+            for b, t, i, u in RNN_SIZES for a in LSTM_ATTRS]  # fmt: skip
+
+
+def lstm_seq_grad_cases(dtype):
+    return [(((b, t, u), (b, u), (b, u), (b, t, i), (b, u), (b, u), (i, 4 * u), (u, 4 * u),
+              (b, t, u), (t, b, 4 * u), (t, b, u), (4 * u,)), LSTM_ATTRS[0] if t % 2 else {})
+            for b, t, i, u in RNN_SIZES]  # fmt: skip
+
+
+def gru_seq_cases(dtype):
+    return [(((b, t, i), (b, u), (i, 3 * u), (u, 3 * u), (2, 3 * u) if after else (3 * u,)),
+             {"reset_after": after, "go_backwards": back})
+            for b, t, i, u in RNN_SIZES
+            for after in (True, False) for back in (False, True)]  # fmt: skip
+
+
+def gru_seq_grad_cases(dtype):
+    return [(((b, t, u), (b, u), (b, t, i), (b, u), (i, 3 * u), (u, 3 * u), (b, t, u),
+              (t, b, 4 * u), (2, 3 * u) if after else (3 * u,)),
+             {"reset_after": after, "go_backwards": t % 2 == 1})
+            for b, t, i, u in RNN_SIZES for after in (True, False)]  # fmt: skip
+
+
+def _rnn_inputs(rng, dtype, shapes):
+    return [values(rng, dtype, s, -1.0, 1.0) for s in shapes]
+
+
+TABLE.update(
+    {
+        "LSTMSequence": Ref(lstm_seq_ref, lstm_seq_cases, make_inputs=_rnn_inputs),
+        "LSTMSequenceGrad": Ref(
+            lstm_seq_grad_ref, lstm_seq_grad_cases, make_inputs=lstm_seq_grad_inputs
+        ),
+        "GRUSequence": Ref(gru_seq_ref, gru_seq_cases, make_inputs=_rnn_inputs),
+        "GRUSequenceGrad": Ref(
+            gru_seq_grad_ref, gru_seq_grad_cases, make_inputs=gru_seq_grad_inputs
+        ),
+    }
+)

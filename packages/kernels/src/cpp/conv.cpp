@@ -432,6 +432,75 @@ void conv_run(Pass pass, const Geometry& g, int64_t o, const T* x, const T* f, c
   }
 }
 
+// ---- int32 convolutions (TF's CPU kernels take int32 for Conv2D and its input gradient) ----
+// Direct loops; sums wrap around (two's complement, as TF), in a fixed order per element.
+
+template <typename T>
+void int_conv_forward(const Geometry& g, int64_t o, const T* x, const T* f, T* y) {
+  using U = WrapType<T>;
+  const int64_t rows = g.n * g.oh;
+  parallel_for(rows, rows * g.ow * o * g.kh * g.kw * g.c, [&](int64_t r0, int64_t r1) {
+    std::vector<U> acc(static_cast<size_t>(o));
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t n = r / g.oh, oy = r % g.oh;
+      for (int64_t ox = 0; ox < g.ow; ++ox) {
+        std::fill(acc.begin(), acc.end(), U(0));
+        for (int64_t ky = 0; ky < g.kh; ++ky) {
+          const int64_t iy = oy * g.sh - g.pt + ky * g.dh;
+          if (iy < 0 || iy >= g.h) continue;
+          for (int64_t kx = 0; kx < g.kw; ++kx) {
+            const int64_t ix = ox * g.sw - g.pl + kx * g.dw;
+            if (ix < 0 || ix >= g.w) continue;
+            const T* in = x + ((n * g.h + iy) * g.w + ix) * g.c;
+            const T* fk = f + (ky * g.kw + kx) * g.c * o;
+            for (int64_t c = 0; c < g.c; ++c) {
+              const U v = static_cast<U>(in[c]);
+              for (int64_t j = 0; j < o; ++j) acc[j] += v * static_cast<U>(fk[c * o + j]);
+            }
+          }
+        }
+        T* out = y + (r * g.ow + ox) * o;
+        for (int64_t j = 0; j < o; ++j) out[j] = static_cast<T>(acc[j]);
+      }
+    }
+  });
+}
+
+// dx by gathering: each input pixel sums the output pixels whose windows cover it.
+template <typename T>
+void int_conv_input(const Geometry& g, int64_t o, const T* f, const T* dy, T* dx) {
+  using U = WrapType<T>;
+  const int64_t rows = g.n * g.h;
+  parallel_for(rows, rows * g.w * o * g.kh * g.kw * g.c, [&](int64_t r0, int64_t r1) {
+    std::vector<U> acc(static_cast<size_t>(g.c));
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t n = r / g.h, iy = r % g.h;
+      for (int64_t ix = 0; ix < g.w; ++ix) {
+        std::fill(acc.begin(), acc.end(), U(0));
+        for (int64_t ky = 0; ky < g.kh; ++ky) {
+          const int64_t ty = iy + g.pt - ky * g.dh;
+          if (ty < 0 || ty % g.sh) continue;
+          const int64_t oy = ty / g.sh;
+          if (oy >= g.oh) continue;
+          for (int64_t kx = 0; kx < g.kw; ++kx) {
+            const int64_t tx = ix + g.pl - kx * g.dw;
+            if (tx < 0 || tx % g.sw) continue;
+            const int64_t ox = tx / g.sw;
+            if (ox >= g.ow) continue;
+            const T* gy = dy + ((n * g.oh + oy) * g.ow + ox) * o;
+            const T* fk = f + (ky * g.kw + kx) * g.c * o;
+            for (int64_t c = 0; c < g.c; ++c)
+              for (int64_t j = 0; j < o; ++j)
+                acc[c] += static_cast<U>(gy[j]) * static_cast<U>(fk[c * o + j]);
+          }
+        }
+        T* out = dx + (r * g.w + ix) * g.c;
+        for (int64_t c = 0; c < g.c; ++c) out[c] = static_cast<T>(acc[c]);
+      }
+    }
+  });
+}
+
 void require_4d(const py::array& a, const char* op, const char* what) {
   if (a.ndim() != 4)
     throw py::value_error(std::string(op) + ": " + what + " must be 4-D, got shape " +
@@ -472,6 +541,14 @@ void conv2d(int which, py::array a, py::array b, py::array c, int64_t sh, int64_
   py::array& out = which == 0 ? c : which == 1 ? a : b;
   require_writable(out, op);
   const int64_t o = b.shape(3);
+  if (dtype_of(a) == DType::kInt32 && which != 2) {
+    const auto* pb = static_cast<const int32_t*>(b.data());
+    auto* po = static_cast<int32_t*>(out.mutable_data());
+    py::gil_scoped_release release;
+    if (which == 0) int_conv_forward<int32_t>(g, o, static_cast<const int32_t*>(a.data()), pb, po);
+    else int_conv_input<int32_t>(g, o, pb, static_cast<const int32_t*>(c.data()), po);
+    return;
+  }
   dispatch_float(dtype_of(a), op, [&](auto* tag) {
     using T = std::remove_pointer_t<decltype(tag)>;
     const T* pa = static_cast<const T*>(a.data());

@@ -385,6 +385,114 @@ void select(py::array cond, py::array t, py::array e, py::array out) {
   });
 }
 
+// ---- MathUnary / MathBinary: float math (atan ... digamma, atan2) and integer bits ----------
+// Calls fn with a typed null pointer: float32 / float64 for the float ops, every integer type
+// (uint16 / 32 / 64 too) for the bitwise ones; anything else is a TypeError naming the op.
+template <typename Fn>
+void dispatch_math(const py::array& a, bool integer, const char* op, Fn&& fn) {
+  const auto dt = a.dtype();
+  const char kind = dt.kind();
+  const auto size = dt.itemsize();
+  if (!integer && kind == 'f' && size == 4) return fn(static_cast<float*>(nullptr));
+  if (!integer && kind == 'f' && size == 8) return fn(static_cast<double*>(nullptr));
+  if (integer && kind == 'i') {
+    if (size == 1) return fn(static_cast<int8_t*>(nullptr));
+    if (size == 2) return fn(static_cast<int16_t*>(nullptr));
+    if (size == 4) return fn(static_cast<int32_t*>(nullptr));
+    if (size == 8) return fn(static_cast<int64_t*>(nullptr));
+  }
+  if (integer && kind == 'u') {
+    if (size == 1) return fn(static_cast<uint8_t*>(nullptr));
+    if (size == 2) return fn(static_cast<uint16_t*>(nullptr));
+    if (size == 4) return fn(static_cast<uint32_t*>(nullptr));
+    if (size == 8) return fn(static_cast<uint64_t*>(nullptr));
+  }
+  throw py::type_error(std::string(op) + ": unsupported dtype " + std::string(py::str(dt)));
+}
+
+template <typename T, int OP>
+void math_unary_loop(const T* x, T* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = math_unary_apply<T>(OP, x[i]);
+}
+
+template <typename T, int... OPS>
+void math_unary_run(int op, const T* x, T* y, int64_t n, std::integer_sequence<int, OPS...>) {
+  using Fn = void (*)(const T*, T*, int64_t);
+  static constexpr Fn table[] = {&math_unary_loop<T, OPS>...};
+  table[op](x, y, n);
+}
+
+void math_unary(int op, py::array x, py::array out) {
+  if (op < 0 || op >= kMathUnaryCount) throw py::value_error("math_unary: unknown op code");
+  require_contiguous(x, "math_unary", "input");
+  require_contiguous(out, "math_unary", "output");
+  require_writable(out, "math_unary");
+  require_same_dtype(x, out, "math_unary");
+  if (x.size() != out.size()) throw py::value_error("math_unary: input and output sizes differ");
+  const int64_t n = x.size();
+  dispatch_math(x, op >= kFirstIntegerUnary, "math_unary", [&](auto* tag) {
+    using T = std::remove_pointer_t<decltype(tag)>;
+    const T* px = static_cast<const T*>(x.data());
+    T* py_ = static_cast<T*>(out.mutable_data());
+    auto seq = std::make_integer_sequence<int, kMathUnaryCount>{};
+    const int nt = threads_for(n * 8);  // libm calls: threads pay sooner
+    if (nt <= 1) {
+      math_unary_run<T>(op, px, py_, n, seq);
+      return;
+    }
+    py::gil_scoped_release release;
+    RegionTimer timer;
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (int t = 0; t < nt; ++t) {
+      timer.arrive(t);
+      const int64_t b = n * t / nt, e = n * (t + 1) / nt;
+      math_unary_run<T>(op, px + b, py_ + b, e - b, seq);
+    }
+  });
+}
+
+template <typename T, int OP>
+void math_binary_loop(const T* a, int64_t sa, const T* b, int64_t sb, T* o, int64_t n) {
+  if (sa == 1 && sb == 1) {
+    for (int64_t i = 0; i < n; ++i) o[i] = math_binary_apply<T>(OP, a[i], b[i]);
+  } else {
+    for (int64_t i = 0; i < n; ++i) o[i] = math_binary_apply<T>(OP, a[i * sa], b[i * sb]);
+  }
+}
+
+template <typename T, int... OPS>
+auto math_binary_fn(int op, std::integer_sequence<int, OPS...>) {
+  using Fn = void (*)(const T*, int64_t, const T*, int64_t, T*, int64_t);
+  static constexpr Fn table[] = {&math_binary_loop<T, OPS>...};
+  return table[op];
+}
+
+void math_binary(int op, py::array a, py::array b, py::array out) {
+  if (op < 0 || op >= kMathBinaryCount) throw py::value_error("math_binary: unknown op code");
+  require_contiguous(a, "math_binary", "input a");
+  require_contiguous(b, "math_binary", "input b");
+  require_contiguous(out, "math_binary", "output");
+  require_writable(out, "math_binary");
+  require_same_dtype(a, b, "math_binary");
+  require_same_dtype(a, out, "math_binary");
+  const Shape sa = shape_of(a), sb = shape_of(b), so = shape_of(out);
+  require_broadcast({sa, sb}, so, "math_binary");
+  if (out.size() == 0) return;
+  StridedPlan plan(so, {broadcast_strides(sa, so), broadcast_strides(sb, so)});
+  dispatch_math(a, op >= kFirstIntegerBinary, "math_binary", [&](auto* tag) {
+    using T = std::remove_pointer_t<decltype(tag)>;
+    const T* pa = static_cast<const T*>(a.data());
+    const T* pb = static_cast<const T*>(b.data());
+    T* po = static_cast<T*>(out.mutable_data());
+    const auto run = math_binary_fn<T>(op, std::make_integer_sequence<int, kMathBinaryCount>{});
+    const int64_t ia = plan.inner_stride(0), ib = plan.inner_stride(1);
+    py::gil_scoped_release release;
+    plan.parallel_runs([&](int64_t pos, const int64_t* offs, int64_t len) {
+      run(pa + offs[0], ia, pb + offs[1], ib, po + pos, len);
+    });
+  });
+}
+
 }  // namespace
 
 void init_elementwise(py::module_& m) {
@@ -395,6 +503,8 @@ void init_elementwise(py::module_& m) {
   m.def("predicate", &predicate, py::arg("op"), py::arg("x"), py::arg("out"));
   m.def("logical", &logical, py::arg("op"), py::arg("a"), py::arg("b"), py::arg("out"));
   m.def("select", &select, py::arg("cond"), py::arg("t"), py::arg("e"), py::arg("out"));
+  m.def("math_unary", &math_unary, py::arg("op"), py::arg("x"), py::arg("out"));
+  m.def("math_binary", &math_binary, py::arg("op"), py::arg("a"), py::arg("b"), py::arg("out"));
   py::dict u, bn, pr, lg;
   const char* unary_names[] = {"Neg", "Abs", "Sign", "Square", "Sqrt", "Rsqrt", "Exp", "Expm1",
                                "Log", "Log1p", "Reciprocal", "Sin", "Cos", "Tan", "Tanh",
@@ -414,6 +524,17 @@ void init_elementwise(py::module_& m) {
   pr["LogicalNot"] = int(kLogicalNot);
   lg["LogicalAnd"] = int(kLogicalAnd);
   lg["LogicalOr"] = int(kLogicalOr);
+  const char* math_unary_names[] = {"Atan", "Acos", "Asin", "Sinh", "Cosh", "Acosh",
+                                    "Asinh", "Atanh", "Lgamma", "Digamma", "Invert"};
+  static_assert(sizeof(math_unary_names) / sizeof(math_unary_names[0]) == kMathUnaryCount);
+  const char* math_binary_names[] = {"Atan2",     "Zeta",       "Polygamma", "BitwiseAnd",
+                                     "BitwiseOr", "BitwiseXor", "LeftShift", "RightShift"};
+  static_assert(sizeof(math_binary_names) / sizeof(math_binary_names[0]) == kMathBinaryCount);
+  py::dict mu, mb;
+  for (int i = 0; i < kMathUnaryCount; ++i) mu[math_unary_names[i]] = i;
+  for (int i = 0; i < kMathBinaryCount; ++i) mb[math_binary_names[i]] = i;
+  m.attr("MATH_UNARY_OPS") = mu;
+  m.attr("MATH_BINARY_OPS") = mb;
   m.attr("UNARY_OPS") = u;
   m.attr("BINARY_OPS") = bn;
   m.attr("PREDICATE_OPS") = pr;

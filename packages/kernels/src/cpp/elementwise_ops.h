@@ -332,5 +332,160 @@ inline bool compare(int op, T a, T b) {
   return false;
 }
 
+// ---- more math: inverse trigonometric and hyperbolic functions, lgamma, digamma, bitwise -------
+// Their own op codes (_cpu.MATH_UNARY_OPS / MATH_BINARY_OPS), apart from the fusable ops above.
+enum MathUnary {
+  kAtan, kAcos, kAsin, kSinh, kCosh, kAcosh, kAsinh, kAtanh, kLgamma, kDigamma,  // floats
+  kInvert,                                                                      // integers
+  kMathUnaryCount
+};
+enum MathBinary {
+  kAtan2, kZeta, kPolygamma,  // floats: atan2(y, x), zeta(x, q), polygamma(n, x)
+  kBitwiseAnd, kBitwiseOr, kBitwiseXor, kLeftShift, kRightShift,  // integers
+  kMathBinaryCount
+};
+constexpr int kFirstIntegerUnary = kInvert;
+constexpr int kFirstIntegerBinary = kBitwiseAnd;
+
+// The digamma function psi(x) in double. Poles (0, negative integers) and -inf give NaN, as
+// TF's kernel. x < 0 reflects: psi(x) = psi(1 - x) - pi / tan(pi x), with tan's argument
+// reduced exactly (x - round(x)); x > 0 climbs to x >= 10 by psi(x) = psi(x + 1) - 1 / x, then
+// the asymptotic series ln x - 1 / 2x - sum B_2k / (2k x^2k), to x^-14 (error below 1e-16).
+inline double digamma_d(double x) {
+  if (x != x) return x;
+  if (x <= 0.0 && x == std::floor(x)) return std::numeric_limits<double>::quiet_NaN();
+  double acc = 0.0;
+  if (x < 0.0) {
+    constexpr double kPi = 3.14159265358979323846;
+    acc = -kPi / std::tan(kPi * (x - std::nearbyint(x)));
+    x = 1.0 - x;
+  }
+  while (x < 10.0) {
+    acc -= 1.0 / x;
+    x += 1.0;
+  }
+  const double z = 1.0 / (x * x);
+  double tail = 691.0 / 32760 - z / 12;
+  tail = 1.0 / 240 - z * (1.0 / 132 - z * tail);
+  tail = z * (1.0 / 12 - z * (1.0 / 120 - z * (1.0 / 252 - z * tail)));
+  return acc + (std::log(x) - 0.5 / x - tail);
+}
+
+// The Hurwitz zeta function sum_k (k + q)^-x, in double, with TF's special cases: x = 1 is
+// inf, x < 1 NaN; an integer q <= 0 is a pole (inf for an even integer x, else NaN), and a
+// non-integer q < 0 needs an integer x. Euler-Maclaurin: at least 9 terms (until q + k > 9)
+// summed, then the integral of the tail, half its first term and the Bernoulli corrections
+// B_2j / (2j)! x (x + 1) ... (x + 2j - 2) a^(-x - 2j + 1), stopping below double's epsilon.
+inline double zeta_d(double x, double q) {
+  constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  constexpr double kEps = 1.11022302462515654042e-16;
+  // (2j)! / B_2j for j = 1 .. 12
+  static constexpr double kBernoulli[] = {
+      12.0, -720.0, 30240.0, -1209600.0, 47900160.0, -1892437580.3183792, 74724249600.0,
+      -2950130727918.164, 116467828143500.67, -4597978722407473.0, 1.8152105401943546e+17,
+      -7.166165256175667e+18};
+  if (x == 1.0) return kInf;
+  if (!(x > 1.0) || q != q) return kNaN;
+  if (q <= 0.0) {
+    if (q == std::floor(q))
+      return (x == std::floor(x) && std::fmod(x, 2.0) == 0.0) ? kInf : kNaN;
+    if (x != std::floor(x)) return kNaN;
+  }
+  double s = std::pow(q, -x), a = q, b = 0.0;
+  for (int i = 0; i < 9 || a <= 9.0; ++i) {
+    a += 1.0;
+    b = std::pow(a, -x);
+    s += b;
+    if (std::fabs(b / s) < kEps) return s;
+  }
+  if (b == 0.0) return s;  // the tail is 0 too (and a may be inf)
+  const double w = a;
+  s += b * w / (x - 1.0) - 0.5 * b;
+  double rise = 1.0, k = 0.0;
+  for (double d : kBernoulli) {
+    rise *= x + k;
+    b /= w;
+    const double t = rise * b / d;
+    s += t;
+    if (std::fabs(t / s) < kEps) break;
+    k += 1.0;
+    rise *= x + k;
+    b /= w;
+    k += 1.0;
+  }
+  return s;
+}
+
+// log |Gamma(x)| through the reentrant libm call (lgamma writes the global signgam).
+inline double lgamma_d(double x) {
+  int sign = 0;
+  return ::lgamma_r(x, &sign);
+}
+
+// The n-th derivative of digamma: digamma for n = 0, else (-1)^(n+1) n! zeta(n + 1, x) with n!
+// as exp(lgamma(n + 1)), as TF's kernel; a non-integer n is NaN.
+inline double polygamma_d(double n, double x) {
+  if (n != std::floor(n)) return std::numeric_limits<double>::quiet_NaN();
+  if (n == 0.0) return digamma_d(x);
+  const double n1 = n + 1.0;
+  const double sign = std::fmod(n1, 2.0) == 0.0 ? 1.0 : -1.0;
+  return sign * std::exp(lgamma_d(n1)) * zeta_d(n1, x);
+}
+
+// TF's shifts: the shift count is clamped to [0, bits - 1]; left shifts move the bits of the
+// unsigned type (no overflow), right shifts of signed types are arithmetic.
+template <typename T>
+TH_ALWAYS_INLINE T shift_count(T y) {
+  constexpr T kMax = T(sizeof(T) * 8 - 1);
+  if constexpr (std::is_signed_v<T>) {
+    if (y < T(0)) return T(0);
+  }
+  return y > kMax ? kMax : y;
+}
+
+template <typename T>
+TH_ALWAYS_INLINE T math_unary_apply(int op, T x) {
+  if constexpr (std::is_floating_point_v<T>) {
+    const double d = x;  // float32 computes in double and rounds once
+    switch (op) {
+      case kAtan: return T(std::atan(d));
+      case kAcos: return T(std::acos(d));
+      case kAsin: return T(std::asin(d));
+      case kSinh: return T(std::sinh(d));
+      case kCosh: return T(std::cosh(d));
+      case kAcosh: return T(std::acosh(d));
+      case kAsinh: return T(std::asinh(d));
+      case kAtanh: return T(std::atanh(d));
+      case kLgamma: return T(lgamma_d(d));
+      case kDigamma: return T(digamma_d(d));
+    }
+  } else {
+    if (op == kInvert) return T(~x);
+  }
+  return x;  // the callers reject op / dtype pairs that have no kernel
+}
+
+template <typename T>
+TH_ALWAYS_INLINE T math_binary_apply(int op, T a, T b) {
+  if constexpr (std::is_floating_point_v<T>) {
+    switch (op) {
+      case kAtan2: return T(std::atan2(double(a), double(b)));
+      case kZeta: return T(zeta_d(a, b));
+      case kPolygamma: return T(polygamma_d(a, b));
+    }
+  } else {
+    using U = std::make_unsigned_t<T>;
+    switch (op) {
+      case kBitwiseAnd: return T(a & b);
+      case kBitwiseOr: return T(a | b);
+      case kBitwiseXor: return T(a ^ b);
+      case kLeftShift: return T(U(U(a) << U(shift_count(b))));
+      case kRightShift: return T(a >> shift_count(b));
+    }
+  }
+  return a;
+}
+
 }  // namespace ew
 }  // namespace th

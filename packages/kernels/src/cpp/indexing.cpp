@@ -148,7 +148,7 @@ void gather_nd(py::array params, py::array indices, py::array out) {
 
 // Sums updates into a zeroed output at the index tuples (duplicates add up, as TF). The
 // slices are added in index order; threads split the slice's columns, so sums never depend
-// on the thread count.
+// on the thread count. Bools add by OR (TF's bool ScatterNd).
 void scatter_nd(py::array indices, py::array updates, py::array out) {
   const char* op = "ScatterNd";
   require_contiguous(indices, op, "indices");
@@ -161,7 +161,7 @@ void scatter_nd(py::array indices, py::array updates, py::array out) {
   const int64_t k = is.back();
   const Shape lead(os.begin(), os.begin() + k);
   const int64_t count = product(batch), slice = product(os, k);
-  dispatch_numeric(dtype_of(updates), op, [&](auto* tag) {
+  dispatch_all(dtype_of(updates), op, [&](auto* tag) {
     using T = std::remove_pointer_t<decltype(tag)>;
     const T* pu = static_cast<const T*>(updates.data());
     T* po = static_cast<T*>(out.mutable_data());
@@ -176,7 +176,11 @@ void scatter_nd(py::array indices, py::array updates, py::array out) {
         for (int64_t i = 0; i < count; ++i) {
           T* dst = po + offs[i] * slice;
           const T* src = pu + i * slice;
-          for (int64_t c = cb; c < ce; ++c) dst[c] = wrap_add(dst[c], src[c]);
+          if constexpr (std::is_same_v<T, bool>) {
+            for (int64_t c = cb; c < ce; ++c) dst[c] = dst[c] || src[c];
+          } else {
+            for (int64_t c = cb; c < ce; ++c) dst[c] = wrap_add(dst[c], src[c]);
+          }
         }
       });
     });

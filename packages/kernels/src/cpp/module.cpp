@@ -9,6 +9,7 @@ void init_decomp(py::module_& m);  // decomp.cpp
 void init_segment(py::module_& m);  // segment.cpp
 
 void init_fused(py::module_& m);  // fused.cpp
+void init_rnn(py::module_& m);  // rnn.cpp
 
 static int g_threads = 0;  // 0: not set yet, use every core OpenMP offers
 
@@ -86,6 +87,7 @@ PYBIND11_MODULE(_cpu, m) {
   th::init_linalg(m);
   th::init_decomp(m);
   th::init_segment(m);
+  th::init_rnn(m);
   m.def(
       "set_invalid_argument_error",
       [](py::object cls) {

@@ -2,6 +2,8 @@
 // gradient to the first maximum of its window, in row-major window order, as TF's CPU kernel;
 // MaxPoolGradGrad gathers from there). AvgPool divides by the number of in-bounds elements
 // (padding is not counted, as TF). Threads split images (or output rows), never a sum.
+// The max passes also take the integer types (TF's CPU kernels do): an integer window starts
+// from the type's lowest value and MaxPoolGrad's sums wrap around.
 #include <algorithm>
 #include <limits>
 
@@ -35,6 +37,13 @@ inline int64_t argmax_at(const Geometry& g, const T* img, int64_t oy, int64_t ox
   return best;
 }
 
+// The start of a max window: -inf for floats, the lowest value for integers.
+template <typename T>
+constexpr T lowest() {
+  if constexpr (std::is_floating_point_v<T>) return -std::numeric_limits<T>::infinity();
+  else return std::numeric_limits<T>::lowest();
+}
+
 template <typename T>
 void pool_forward(bool is_max, const Geometry& g, const T* x, T* y) {
   const int64_t rows = g.n * g.oh;
@@ -46,8 +55,7 @@ void pool_forward(bool is_max, const Geometry& g, const T* x, T* y) {
       for (int64_t ox = 0; ox < g.ow; ++ox) {
         int64_t y0, y1, x0, x1;
         window<T>(g, oy, ox, &y0, &y1, &x0, &x1);
-        std::fill(acc.begin(), acc.end(),
-                  is_max ? -std::numeric_limits<T>::infinity() : T(0));
+        std::fill(acc.begin(), acc.end(), is_max ? lowest<T>() : T(0));
         for (int64_t iy = y0; iy < y1; ++iy)
           for (int64_t ix = x0; ix < x1; ++ix) {
             const T* in = img + (iy * g.w + ix) * g.c;
@@ -82,7 +90,7 @@ void pool_backward(bool is_max, const Geometry& g, const T* x, const T* dy, T* d
           if (is_max) {
             for (int64_t c = 0; c < g.c; ++c) {
               const int64_t at = argmax_at<T>(g, in, oy, ox, c);
-              if (at >= 0) out[at] += gy[c];
+              if (at >= 0) out[at] = wrap_add(out[at], gy[c]);
             }
             continue;
           }
@@ -150,7 +158,7 @@ void pool(int which, py::array x, py::array y, py::array aux, int64_t kh, int64_
                           " and output " + shape_str(shape_of(y)) + " do not match");
   py::array& out = (which == 2 || which == 3) ? x : y;
   require_writable(out, op);
-  dispatch_float(dtype_of(x), op, [&](auto* tag) {
+  auto run = [&](auto* tag) {
     using T = std::remove_pointer_t<decltype(tag)>;
     T* px = static_cast<T*>(x.mutable_data());
     T* py_ = static_cast<T*>(y.mutable_data());
@@ -164,7 +172,9 @@ void pool(int which, py::array x, py::array y, py::array aux, int64_t kh, int64_
       case 3: pool_backward<T>(false, g, nullptr, py_, px); break;
       default: max_pool_grad_grad<T>(g, px, pa, py_); break;
     }
-  });
+  };
+  if (which == 1 || which == 3) dispatch_float(dtype_of(x), op, run);  // AvgPool: floats
+  else dispatch_numeric(dtype_of(x), op, run);
 }
 
 }  // namespace

@@ -183,7 +183,8 @@ def _max_pool(inputs, attrs):
     out_shape = (x.shape[0], oh, ow, x.shape[3])
     if not math.prod(out_shape):
         return [_zeros(out_shape, x.dtype)]
-    low = jnp.asarray(-np.inf, x.dtype)
+    dt = np.dtype(x.dtype)
+    low = jnp.asarray(-np.inf if dt.kind in "fV" else np.iinfo(dt).min, x.dtype)
     clean = jnp.where(x != x, low, x)  # NaN never wins a window on the CPU
     dims, padding = _window(ksize, pads)
     return [lax.reduce_window(clean, low, lax.max, dims, (1, *strides, 1), padding)]
@@ -321,6 +322,7 @@ def _batch_norm(inputs, attrs):
     factor = float(attrs.get("exponential_avg_factor", 1.0))
     training = bool(attrs.get("is_training", True))
     dt, c = x.dtype, x.shape[3]
+    u = scale.dtype  # float32 for 16-bit x: y is computed in float32 and rounded (as the CPU)
     rows = x.size // c if c else 0
     if training:
         flat = _f64(x).reshape(rows, c)
@@ -335,19 +337,19 @@ def _batch_norm(inputs, attrs):
         else:
             bmean = (1 - factor) * _f64(mean) + factor * mu
             bvar = (1 - factor) * _f64(var) + factor * unbiased
-        stats = [bmean.astype(dt), bvar.astype(dt), mu.astype(dt), v.astype(dt)]
+        stats = [bmean.astype(u), bvar.astype(u), mu.astype(u), v.astype(u)]
     else:
         mu, v = _f64(mean), _f64(var)
         stats = [mean, var, mean, var]
     k = _f64(scale) / jnp.sqrt(v + eps)
-    mul, add = k.astype(dt), (_f64(offset) - mu * k).astype(dt)
+    mul, add = k.astype(u), (_f64(offset) - mu * k).astype(u)
     # The CPU rounds x * mul, then adds. XLA's LLVM contracts the two into one FMA, which
     # differs by up to half an ulp of x * mul: much more than y's ulp when the variance is
     # small (mul is then large, and y = offset + a small difference). LLVM does not contract
     # through a select; this one is the identity (NaN stays NaN).
-    product = x * mul
-    product = jnp.where(product == product, product, jnp.asarray(np.nan, dt))
-    return [product + add, *stats, jnp.zeros((0,), dt)]
+    product = x.astype(u) * mul
+    product = jnp.where(product == product, product, jnp.asarray(np.nan, u))
+    return [(product + add).astype(dt), *stats, jnp.zeros((0,), u)]
 
 
 def _batch_norm_grad(inputs, attrs):
@@ -356,10 +358,11 @@ def _batch_norm_grad(inputs, attrs):
     eps = float(attrs.get("epsilon", 1e-4))
     training = bool(attrs.get("is_training", True))
     dt, c = x.dtype, x.shape[3]
+    u = scale.dtype  # float32 for 16-bit x and dy
     rows = x.size // c if c else 0
     rstd = 1.0 / jnp.sqrt(_f64(var) + eps)
     g = _f64(dy)
-    centered = _f64(x - mean)  # the difference in the input dtype, as the CPU
+    centered = _f64(x.astype(u) - mean)  # the difference in float32 or x's dtype, as the CPU
     axes = (0, 1, 2)
     s_dy = jnp.sum(g, axis=axes)
     s_dy_xh = jnp.sum(g * centered * rstd, axis=axes)
@@ -368,8 +371,8 @@ def _batch_norm_grad(inputs, attrs):
     if training:
         n = rows or 1
         dx = dx + (-k0 * s_dy_xh / n) * (centered * rstd) + (-k0 * s_dy / n)
-    empty = jnp.zeros((0,), dt)
-    return [dx.astype(dt), s_dy_xh.astype(dt), s_dy.astype(dt), empty, empty]
+    empty = jnp.zeros((0,), u)
+    return [dx.astype(dt), s_dy_xh.astype(u), s_dy.astype(u), empty, empty]
 
 
 def _layer_norm(inputs, attrs):

@@ -121,6 +121,42 @@ def _unary_kernel(code):
     return kernel
 
 
+def _floor_div_half(kernel):
+    """FloorDiv on float16 / bfloat16 as TF's: the float32 quotient is rounded to the 16-bit
+    type first, then floored (flooring the float32 quotient differs just below an integer)."""
+    div, floor = _cpu.BINARY_OPS["RealDiv"], _cpu.UNARY_OPS["Floor"]
+
+    def run(inputs, outputs, attrs):
+        out = outputs[0]
+        code = _storage16(out.dtype)
+        q = np.empty(out.shape, np.float32)
+        _cpu.binary(div, _widen(inputs[0]), _widen(inputs[1]), q)
+        _cpu.cast16(q, out, 0, code)
+        _cpu.cast16(out, q, code, 0)
+        _cpu.unary(floor, q, q)
+        _cpu.cast16(q, out, 0, code)
+
+    return run
+
+
+def _math_unary_kernel(code):
+    math_unary = _cpu.math_unary
+
+    def kernel(inputs, outputs, attrs):
+        math_unary(code, inputs[0], outputs[0])
+
+    return kernel
+
+
+def _math_binary_kernel(code):
+    math_binary = _cpu.math_binary
+
+    def kernel(inputs, outputs, attrs):
+        math_binary(code, inputs[0], inputs[1], outputs[0])
+
+    return kernel
+
+
 def _binary_kernel(code):
     binary = _cpu.binary
 
@@ -531,6 +567,28 @@ def _layer_norm_grad(inputs, outputs, attrs):
     _cpu.layer_norm_grad(*inputs, *outputs)
 
 
+def _lstm_sequence(inputs, outputs, attrs):
+    _cpu.lstm_sequence(*inputs, *outputs, bool(attrs.get("go_backwards", False)))
+
+
+def _lstm_sequence_grad(inputs, outputs, attrs):
+    _cpu.lstm_sequence_grad(*inputs[:11], *outputs, bool(attrs.get("go_backwards", False)))
+
+
+def _gru_sequence(inputs, outputs, attrs):
+    _cpu.gru_sequence(
+        *inputs, *outputs, bool(attrs.get("go_backwards", False)),
+        bool(attrs.get("reset_after", True)),
+    )  # fmt: skip
+
+
+def _gru_sequence_grad(inputs, outputs, attrs):
+    _cpu.gru_sequence_grad(
+        *inputs[:8], *outputs, bool(attrs.get("go_backwards", False)),
+        bool(attrs.get("reset_after", True)),
+    )  # fmt: skip
+
+
 def _random_int(inputs, outputs, attrs):
     _cpu.random_int(
         outputs[0], int(attrs["minval"]), int(attrs["maxval"]),
@@ -679,10 +737,24 @@ def register_all():
         if name == "TruncateMod":
             _register(name, _truncate_mod(kernel))
             continue
-        _register(name, kernel, half=f32)
+        _register(name, kernel, half=_floor_div_half if name == "FloorDiv" else f32)
         _fast_cpu[name] = (kernel, _cpu.binary, code, code >= _cpu.BINARY_OPS["Equal"])
         if name in ("Equal", "NotEqual"):
             _register(name, _bool_as_uint8(kernel), ("bool",))
+    every_int = _NUMERIC_CPP + ("uint16", "uint32", "uint64")
+    for name, code in _cpu.MATH_UNARY_OPS.items():
+        kernel = _math_unary_kernel(code)
+        if name in ("Lgamma", "Digamma"):  # TF has no bfloat16 kernel for them
+            _register(name, kernel)
+            register_kernel(name, "CPU", [np.dtype("float16")], source=_SOURCE)(f32(kernel))
+        else:
+            _register(name, kernel, every_int, half=f32)
+        _fast_cpu[name] = (kernel, _cpu.math_unary, code, False)
+    for name, code in _cpu.MATH_BINARY_OPS.items():
+        kernel = _math_binary_kernel(code)
+        _register(name, kernel, every_int, half=f32)
+        _fast_cpu[name] = (kernel, _cpu.math_binary, code, False)
+    _register("Rint", _unary_kernel(_cpu.UNARY_OPS["Round"]), floats)  # TF: no 16-bit kernels
     for name, code in _cpu.PREDICATE_OPS.items():
         _register(name, _predicate_kernel(code), all_types, half=f32)
     for name, code in _cpu.LOGICAL_OPS.items():
@@ -712,7 +784,7 @@ def register_all():
         _register(name, fn, all_types, half=_as_bits)
     _register("Where", _where, all_types, half=f32)
     _register("Pad", _pad, all_types, half=lambda fn: _as_bits(fn, "constant_values"))
-    _register("ScatterNd", _scatter_nd, half=f32)
+    _register("ScatterNd", _scatter_nd, _NUMERIC_CPP + ("bool",), half=f32)  # bool: OR
     _register("TensorScatterUpdate", _tensor_scatter_update, all_types, half=_as_bits)
     _register("MirrorPad", _mirror_pad, all_types, half=_as_bits)
     _register("UnsortedSegmentSum", _segment_sum, half=f32)
@@ -734,18 +806,25 @@ def register_all():
         _register(name, _stateless_kernel(name, kind), floats, half=f32)
     _register("StatelessRandomUniformIntV2", _stateless_int, ("int32", "int64"))
     for which, suffix in enumerate(("", "BackpropInput", "BackpropFilter")):
-        _register("Conv2D" + suffix, _conv_kernel(which, False), floats, half=f32)
+        conv_types = floats + (("int32",) if which < 2 else ())  # int32: TF's, not the filter's
+        _register("Conv2D" + suffix, _conv_kernel(which, False), conv_types, half=f32)
         _register("DepthwiseConv2dNative" + suffix, _conv_kernel(which, True), floats, half=f32)
     for which, name in enumerate(
         ("MaxPool", "AvgPool", "MaxPoolGrad", "AvgPoolGrad", "MaxPoolGradGrad")
     ):
-        _register(name, _pool_kernel(which), floats, half=f32)
+        pool_types = floats if which in (1, 3) else _NUMERIC_CPP  # the max passes take integers
+        _register(name, _pool_kernel(which), pool_types, half=f32)
     _register("BiasAdd", _bias_add, half=f32)
     _register("BiasAddGrad", _bias_add_grad, half=f32)
-    _register("FusedBatchNormV3", _batch_norm, floats)
-    _register("FusedBatchNormGradV3", _batch_norm_grad, floats)
+    # 16-bit x (and y_backprop) with float32 scale and statistics: x widened, y rounded back
+    _register("FusedBatchNormV3", _batch_norm, floats, half=f32)
+    _register("FusedBatchNormGradV3", _batch_norm_grad, floats, half=f32)
     _register("LayerNorm", _layer_norm, floats)
     _register("LayerNormGrad", _layer_norm_grad, floats)
+    _register("LSTMSequence", _lstm_sequence, floats)
+    _register("LSTMSequenceGrad", _lstm_sequence_grad, floats)
+    _register("GRUSequence", _gru_sequence, floats)
+    _register("GRUSequenceGrad", _gru_sequence_grad, floats)
     _register("MatrixInverse", _matrix_inverse, floats, half=f32)
     _register("MatrixSolve", _matrix_solve, floats)
     _register("MatrixDeterminant", _matrix_determinant, floats)

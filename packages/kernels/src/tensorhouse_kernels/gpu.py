@@ -115,6 +115,23 @@ EXCLUDED: dict[str, str] = {
        for op in ("UnsortedSegmentMax", "UnsortedSegmentMin", "UnsortedSegmentProd",
                   "SegmentSum", "SegmentMean", "SegmentMax", "SegmentMin", "SegmentProd",
                   "Unique", "UniqueWithCounts", "DenseBincount", "LowerBound", "UpperBound")},
+    **{op: "no CUDA kernel yet: the op runs on the CPU kernel (soft placement)"
+       for op in ("Atan", "Acos", "Asin", "Sinh", "Cosh", "Acosh", "Asinh", "Atanh", "Rint",
+                  "Lgamma", "Digamma", "Atan2", "Zeta", "Polygamma", "Invert", "BitwiseAnd",
+                  "BitwiseOr", "BitwiseXor", "LeftShift", "RightShift")},
+    **{op: "no CUDA kernel yet: the fused recurrent op runs on the CPU kernel (soft placement)"
+       for op in ("LSTMSequence", "LSTMSequenceGrad", "GRUSequence", "GRUSequenceGrad")},
+}  # fmt: skip
+
+# (op, dtype) pairs the CPU has and the CUDA sources do not: never registered on the GPU, so
+# soft placement runs them on the CPU kernel instead of launching a kernel that does not exist.
+_INTS = ("int8", "int16", "int32", "int64", "uint8")
+NO_CUDA_DTYPES: dict[str, tuple[str, ...]] = {
+    "MaxPool": _INTS, "MaxPoolGrad": _INTS, "MaxPoolGradGrad": _INTS,  # integer pooling
+    "Conv2D": ("int32",), "Conv2DBackpropInput": ("int32",),  # integer convolution
+    "ScatterNd": ("bool",),  # bool scatter (duplicates combined by OR)
+    # 16-bit batch norm with float32 scale and statistics (mixed dtypes)
+    "FusedBatchNormV3": ("float16", "bfloat16"), "FusedBatchNormGradV3": ("float16", "bfloat16"),
 }  # fmt: skip
 
 # ---- compiling ---------------------------------------------------------------------------------
@@ -1539,12 +1556,17 @@ def cpu_op_dtypes() -> dict:
 _GPU_DTYPES = set(_CAST)  # element types the CUDA sources instantiate
 
 
+def gpu_dtypes(op: str, cpu_dtypes) -> list[str]:
+    """The dtypes of ``op``'s GPU kernel: the CPU kernel's that the CUDA sources have."""
+    return [d for d in cpu_dtypes if d in _GPU_DTYPES and d not in NO_CUDA_DTYPES.get(op, ())]
+
+
 def register_all():
     """Register a GPU kernel for every CPU op in ``TABLE``, with the CPU kernel's dtypes."""
     for op, dtypes in cpu_op_dtypes().items():
         if op not in TABLE:
             continue  # EXCLUDED, or an op added since; test_gpu_coverage names it
-        dts = [d for d in dtypes if d in _GPU_DTYPES]
+        dts = gpu_dtypes(op, dtypes)
         if dts:
             register_kernel(op, "GPU", dts, source=SOURCE)(make_kernel(op))
 

@@ -232,6 +232,19 @@ _predicate("IsFinite", FLOATS)
 _predicate("LogicalNot", (BOOL,))
 for _n in ("LogicalAnd", "LogicalOr"):
     _binary(_n, (BOOL,), out_bool=True)
+# inverse trigonometric / hyperbolic functions, lgamma, digamma, atan2 (TF's CPU kernels: Rint
+# on float32 / float64 only, Lgamma / Digamma without bfloat16; the others on every float)
+for _n in ("Atan", "Acos", "Asin", "Sinh", "Cosh", "Acosh", "Asinh", "Atanh", "Rint", "Lgamma",
+           "Digamma"):  # fmt: skip
+    _unary(_n, FLOATS)
+_binary("Atan2", FLOATS)
+for _n in ("Zeta", "Polygamma"):  # zeta(x, q), polygamma(n, x): float32 / float64 in TF
+    _binary(_n, FLOAT)
+# bitwise ops on every integer type; shift counts are clamped to [0, bits - 1], as TF's
+BITWISE = INT + SMALL_INT + tuple(np.dtype(d) for d in ("uint8", "uint16", "uint32", "uint64"))
+_unary("Invert", BITWISE)
+for _n in ("BitwiseAnd", "BitwiseOr", "BitwiseXor", "LeftShift", "RightShift"):
+    _binary(_n, BITWISE)
 
 
 # ---- FusedElementwise: a tensorhouse op (not a TF op) ------------------------------------------
@@ -1158,7 +1171,7 @@ def _check_scatter_shapes(op, idx, upd, shape):
 
 
 _register(
-    OpDef("ScatterNd", 2, _scatter_nd_infer, NUMERIC_U8, key=lambda dts, attrs: dts[1],
+    OpDef("ScatterNd", 2, _scatter_nd_infer, NUMERIC_U8 + (BOOL,), key=lambda dts, attrs: dts[1],
           doc="indices, updates; attrs: shape")
 )  # fmt: skip
 
@@ -1434,9 +1447,10 @@ def _backprop_filter_infer(op, depthwise):
 
 
 for _n, _dw in (("Conv2D", False), ("DepthwiseConv2dNative", True)):
-    _register(OpDef(_n, 2, _conv_infer(_n, _dw), FLOATS, doc="input, filter; " + _CONV_DOC))
+    _ct = FLOATS if _dw else FLOATS + (np.dtype("int32"),)  # TF's Conv2D also takes int32
+    _register(OpDef(_n, 2, _conv_infer(_n, _dw), _ct, doc="input, filter; " + _CONV_DOC))
     _b = _n + "BackpropInput"
-    _register(OpDef(_b, 2, _backprop_input_infer(_b, _dw), FLOATS,
+    _register(OpDef(_b, 2, _backprop_input_infer(_b, _dw), _ct,
                     doc="filter, out_backprop; attrs: input_sizes, " + _CONV_DOC[7:]))  # fmt: skip
     _b = _n + "BackpropFilter"
     _register(OpDef(_b, 2, _backprop_filter_infer(_b, _dw), FLOATS,
@@ -1499,11 +1513,11 @@ def _avg_pool_grad_infer(shapes, dts, attrs):  # grad; attr orig_input_shape
 
 
 _POOL_DOC = "attrs: ksize, strides, padding (SAME, VALID)"
-_register(OpDef("MaxPool", 1, _pool_infer("MaxPool"), FLOATS, doc=_POOL_DOC))
+_register(OpDef("MaxPool", 1, _pool_infer("MaxPool"), NUMERIC_U8, doc=_POOL_DOC))
 _register(OpDef("AvgPool", 1, _pool_infer("AvgPool"), FLOATS, doc=_POOL_DOC))
-_register(OpDef("MaxPoolGrad", 3, _max_pool_grad_infer, FLOATS,
+_register(OpDef("MaxPoolGrad", 3, _max_pool_grad_infer, NUMERIC_U8,
                 doc="orig_input, orig_output, grad; " + _POOL_DOC))  # fmt: skip
-_register(OpDef("MaxPoolGradGrad", 3, _max_pool_grad_grad_infer, FLOATS,
+_register(OpDef("MaxPoolGradGrad", 3, _max_pool_grad_grad_infer, NUMERIC_U8,
                 doc="orig_input, orig_output, grad (input-shaped); " + _POOL_DOC))  # fmt: skip
 _register(OpDef("AvgPoolGrad", 1, _avg_pool_grad_infer, FLOATS,
                 doc="grad; attrs: orig_input_shape, " + _POOL_DOC[7:]))  # fmt: skip
@@ -1541,10 +1555,24 @@ _register(OpDef("BiasAdd", 2, _bias_add_infer, NUMERIC_U8, doc="value, bias; las
 _register(OpDef("BiasAddGrad", 1, _bias_add_grad_infer, NUMERIC_U8, doc="out_backprop"))
 
 
+def _batch_norm_dtypes(op, dts, n_x):
+    """(T, U) of a FusedBatchNorm op: its first ``n_x`` inputs are T, the rest U: float32 for
+    16-bit T (TF's mixed kernels), else T."""
+    dt = _same_dtypes(op, dts[:n_x])
+    u = np.dtype("float32") if dt in FLOAT16 else dt
+    for i in range(n_x, len(dts)):
+        if dts[i] != u:
+            raise errors.InvalidArgumentError(
+                f"cannot compute {op} as input #{i}(zero-based) was expected to be a "
+                f"{u.name} tensor but is a {dts[i].name} tensor [Op:{op}]"
+            )
+    return dt, u
+
+
 def _batch_norm_infer(shapes, dts, attrs):
     """x, scale, offset, mean, variance -> y, batch_mean, batch_variance, reserve 1-3."""
     op = "FusedBatchNormV3"
-    dt = _same_dtypes(op, dts)
+    dt, u = _batch_norm_dtypes(op, dts, 1)
     _data_format(op, attrs)
     x = tuple(shapes[0])
     _rank4(op, x, "x")
@@ -1555,14 +1583,14 @@ def _batch_norm_infer(shapes, dts, attrs):
         if i >= 3 and training and factor == 1.0 and tuple(shapes[i]) == (0,):
             continue  # TF: empty running statistics are fine when they are not used
         _vector_check(op, shapes[i], c, what)
-    v = ((c,), dt)
-    return [(x, dt), v, v, v, v, ((0,), dt)]
+    v = ((c,), u)
+    return [(x, dt), v, v, v, v, ((0,), u)]
 
 
 def _batch_norm_grad_infer(shapes, dts, attrs):
     """y_backprop, x, scale, reserve_space_1/2/3 -> x, scale, offset backprops, reserve 4, 5."""
     op = "FusedBatchNormGradV3"
-    dt = _same_dtypes(op, dts[:5])
+    dt, u = _batch_norm_dtypes(op, dts[:5], 2)
     _data_format(op, attrs)
     x = tuple(shapes[1])
     _rank4(op, x, "x")
@@ -1573,13 +1601,13 @@ def _batch_norm_grad_infer(shapes, dts, attrs):
         )
     for i, what in ((2, "scale"), (3, "reserve_space_1"), (4, "reserve_space_2")):
         _vector_check(op, shapes[i], x[3], what)
-    v = ((x[3],), dt)
-    return [(x, dt), v, v, ((0,), dt), ((0,), dt)]
+    v = ((x[3],), u)
+    return [(x, dt), v, v, ((0,), u), ((0,), u)]
 
 
 _BN_DOC = "attrs: epsilon, exponential_avg_factor, is_training, data_format"
-_register(OpDef("FusedBatchNormV3", 5, _batch_norm_infer, FLOAT, doc=_BN_DOC))
-_register(OpDef("FusedBatchNormGradV3", 6, _batch_norm_grad_infer, FLOAT,
+_register(OpDef("FusedBatchNormV3", 5, _batch_norm_infer, FLOATS, doc=_BN_DOC))
+_register(OpDef("FusedBatchNormGradV3", 6, _batch_norm_grad_infer, FLOATS,
                 doc="attrs: epsilon, is_training, data_format"))  # fmt: skip
 
 
@@ -1615,6 +1643,92 @@ def _layer_norm_grad_infer(shapes, dts, attrs):
 
 _register(OpDef("LayerNorm", 3, _layer_norm_infer, FLOAT, doc="attrs: epsilon"))
 _register(OpDef("LayerNormGrad", 5, _layer_norm_grad_infer, FLOAT, doc="dy, x, gamma, mean, rstd"))
+
+
+# ---- whole-sequence recurrent layers (Keras's gate order; rnn.cpp) ------------------------------
+
+
+def _rnn_dims(op, shapes, gates):
+    """(batch, time, features, units) from x [B, T, I] and recurrent_kernel [u, gates * u]."""
+    x, rk = tuple(shapes[0]), tuple(shapes[4 if op.startswith("LSTM") else 3])
+    if len(x) != 3:
+        raise errors.InvalidArgumentError(
+            f"x must be 3-D [batch, time, features], got shape {_fmt(x)} [Op:{op}]"
+        )
+    if len(rk) != 2 or rk[0] is None or (rk[1] is not None and rk[1] != gates * rk[0]):
+        raise errors.InvalidArgumentError(
+            f"recurrent_kernel must be [units, {gates} * units], got shape {_fmt(rk)} [Op:{op}]"
+        )
+    return x[0], x[1], x[2], rk[0]
+
+
+def _rnn_check(op, shape, want, what):
+    if not _compatible(tuple(shape), tuple(want)):
+        raise errors.InvalidArgumentError(
+            f"{what} must have shape {_fmt(want)}, got {_fmt(shape)} [Op:{op}]"
+        )
+
+
+def _lstm_infer(shapes, dts, attrs):
+    """x, h0, c0, kernel, recurrent_kernel, bias -> y [B, T, u] (step order), h, c, and the
+    saved gates [T, B, 4u] and cell states [T, B, u] for LSTMSequenceGrad."""
+    op = "LSTMSequence"
+    dt = _same_dtypes(op, dts)
+    b, t, i, u = _rnn_dims(op, shapes, 4)
+    for k, want, what in ((1, (b, u), "h0"), (2, (b, u), "c0"), (3, (i, 4 * u), "kernel"),
+                          (5, (4 * u,), "bias")):  # fmt: skip
+        _rnn_check(op, shapes[k], want, what)
+    return [((b, t, u), dt), ((b, u), dt), ((b, u), dt), ((t, b, 4 * u), dt), ((t, b, u), dt)]
+
+
+def _lstm_grad_infer(shapes, dts, attrs):
+    """dy, dh, dc, x, h0, c0, kernel, recurrent_kernel, y, gates, cs, bias -> dx, dh0, dc0,
+    dkernel, drecurrent_kernel, dbias (bias only for the gradient rule's composed copy)."""
+    op = "LSTMSequenceGrad"
+    dt = _same_dtypes(op, dts)
+    b, t, i, u = _rnn_dims(op, shapes[3:], 4)
+    for k, want, what in ((0, (b, t, u), "dy"), (1, (b, u), "dh"), (2, (b, u), "dc"),
+                          (6, (i, 4 * u), "kernel"), (8, (b, t, u), "y"),
+                          (9, (t, b, 4 * u), "gates"), (10, (t, b, u), "cs")):  # fmt: skip
+        _rnn_check(op, shapes[k], want, what)
+    return [((b, t, i), dt), ((b, u), dt), ((b, u), dt), ((i, 4 * u), dt), ((u, 4 * u), dt),
+            ((4 * u,), dt)]  # fmt: skip
+
+
+def _gru_bias_shape(attrs, u):
+    return (2, 3 * u) if attrs.get("reset_after", True) else (3 * u,)
+
+
+def _gru_infer(shapes, dts, attrs):
+    """x, h0, kernel, recurrent_kernel, bias -> y [B, T, u] (step order), h, and the saved
+    gates [T, B, 4u] (z, r, candidate, recurrent candidate) for GRUSequenceGrad."""
+    op = "GRUSequence"
+    dt = _same_dtypes(op, dts)
+    b, t, i, u = _rnn_dims(op, shapes, 3)
+    for k, want, what in ((1, (b, u), "h0"), (2, (i, 3 * u), "kernel"),
+                          (4, _gru_bias_shape(attrs, u), "bias")):  # fmt: skip
+        _rnn_check(op, shapes[k], want, what)
+    return [((b, t, u), dt), ((b, u), dt), ((t, b, 4 * u), dt)]
+
+
+def _gru_grad_infer(shapes, dts, attrs):
+    """dy, dh, x, h0, kernel, recurrent_kernel, y, saved, bias -> dx, dh0, dkernel,
+    drecurrent_kernel, dbias (bias only for the gradient rule's composed copy)."""
+    op = "GRUSequenceGrad"
+    dt = _same_dtypes(op, dts)
+    b, t, i, u = _rnn_dims(op, shapes[2:], 3)
+    for k, want, what in ((0, (b, t, u), "dy"), (1, (b, u), "dh"), (4, (i, 3 * u), "kernel"),
+                          (6, (b, t, u), "y"), (7, (t, b, 4 * u), "saved")):  # fmt: skip
+        _rnn_check(op, shapes[k], want, what)
+    return [((b, t, i), dt), ((b, u), dt), ((i, 3 * u), dt), ((u, 3 * u), dt),
+            (_gru_bias_shape(attrs, u), dt)]  # fmt: skip
+
+
+_register(OpDef("LSTMSequence", 6, _lstm_infer, FLOAT, doc="attrs: go_backwards"))
+_register(OpDef("LSTMSequenceGrad", 12, _lstm_grad_infer, FLOAT, doc="attrs: go_backwards"))
+_register(OpDef("GRUSequence", 5, _gru_infer, FLOAT, doc="attrs: go_backwards, reset_after"))
+_register(OpDef("GRUSequenceGrad", 9, _gru_grad_infer, FLOAT,
+                doc="attrs: go_backwards, reset_after"))  # fmt: skip
 
 
 # ---- dense linear algebra (LAPACK on the CPU): [..., n, n] matrices, batched -----------------

@@ -195,6 +195,11 @@ _UNARY = {
 
 
 def _floor_div(a, b):
+    if _is_16bit_float(np.dtype(a.dtype)):  # the quotient rounded to the 16-bit type, floored
+        q = a.astype(jnp.float32) / b.astype(jnp.float32)
+        bits = (5, 10) if a.dtype == np.float16 else (8, 7)  # (exponent, mantissa) bits
+        # (reduce_precision, not a cast pair: XLA may fold f32 -> f16 -> f32 away)
+        return jnp.floor(lax.reduce_precision(q, *bits)).astype(a.dtype)
     if a.dtype.kind == "f":
         return jnp.floor(a / b)
     a, b = jnp.broadcast_arrays(a, b)  # lax.div and lax.rem do not broadcast
@@ -630,8 +635,9 @@ def _scatter_nd(inputs, attrs):
         return [jnp.zeros(shape, updates.dtype)]
     off = jnp.reshape(_nd_flat(idx, lead), (count,))
     upd = jnp.reshape(updates, (count,) + rest)
-    out = jnp.zeros((rows,) + rest, updates.dtype).at[off].add(upd, mode="drop")
-    return [jnp.reshape(out, shape)]
+    out = jnp.zeros((rows,) + rest, updates.dtype).at[off]
+    out = out.max(upd, mode="drop") if upd.dtype == jnp.bool_ else out.add(upd, mode="drop")
+    return [jnp.reshape(out, shape)]  # bools add by OR: the max of False / True
 
 
 def _tensor_scatter_update(inputs, attrs):
@@ -971,6 +977,140 @@ def _cholesky(inputs, attrs):
     return [jnp.tril(lax.linalg.cholesky(sym, symmetrize_input=False))]
 
 
+# ---- whole-sequence LSTM / GRU (rnn.cpp's semantics): lax.scan over the steps, time-major ------
+
+
+def _sig(x):
+    return _c(1, x) / (_c(1, x) + jnp.exp(-x))
+
+
+def _dot(a, b):
+    return jnp.matmul(a, b, precision=lax.Precision.HIGHEST)
+
+
+def _steps(x, attrs):
+    """[B, T, ...] -> [T, B, ...] in step order (reversed with go_backwards)."""
+    xs = jnp.swapaxes(x, 0, 1)
+    return xs[::-1] if attrs.get("go_backwards", False) else xs
+
+
+def _unsteps(xs, attrs):
+    return jnp.swapaxes(xs[::-1] if attrs.get("go_backwards", False) else xs, 0, 1)
+
+
+def _previous(first, seq):
+    """The state each step started from: ``first``, then ``seq[:-1]`` (time-major)."""
+    return jnp.concatenate([first[None], seq], axis=0)[: seq.shape[0]]
+
+
+def _lstm_sequence(inputs, attrs):
+    x, h0, c0, w, u, b = inputs
+    xw = _dot(_steps(x, attrs), w)
+
+    def step(carry, xw_k):
+        h, c = carry
+        zi, zf, zg, zo = jnp.split((xw_k + _dot(h, u)) + b, 4, axis=-1)
+        i, f, g, o = _sig(zi), _sig(zf), jnp.tanh(zg), _sig(zo)
+        c = f * c + i * g
+        h = o * jnp.tanh(c)
+        return (h, c), (h, jnp.concatenate([i, f, g, o], axis=-1), c)
+
+    (h, c), (hs, gates, cs) = lax.scan(step, (h0, c0), xw)
+    return [jnp.swapaxes(hs, 0, 1), h, c, gates, cs]
+
+
+def _lstm_sequence_grad(inputs, attrs):
+    dy, dh, dc, x, h0, c0, w, u, y, gates, cs, _ = inputs
+    one = _c(1, x)
+
+    def step(carry, inp):
+        dhn, dcn = carry
+        dy_k, g_k, c_k, cp_k = inp
+        i, f, g, o = jnp.split(g_k, 4, axis=-1)
+        tc = jnp.tanh(c_k)
+        dhk = dy_k + dhn
+        dck = dcn + dhk * o * (one - tc * tc)
+        di, df = dck * g * i * (one - i), dck * cp_k * f * (one - f)
+        dg, do = dck * i * (one - g * g), dhk * tc * o * (one - o)
+        dz = jnp.concatenate([di, df, dg, do], axis=-1)
+        return (_dot(dz, u.T), dck * f), dz
+
+    seq = (jnp.swapaxes(dy, 0, 1), gates, cs, _previous(c0, cs))
+    (dh0, dc0), dz = lax.scan(step, (dh, dc), seq, reverse=True)
+    hp = _previous(h0, jnp.swapaxes(y, 0, 1))
+    dw = jnp.einsum("tbi,tbg->ig", _steps(x, attrs), dz, precision=lax.Precision.HIGHEST)
+    du = jnp.einsum("tbu,tbg->ug", hp, dz, precision=lax.Precision.HIGHEST)
+    db = jnp.sum(dz.astype(jnp.float64), axis=(0, 1)).astype(x.dtype)
+    return [_unsteps(_dot(dz, w.T), attrs), dh0, dc0, dw, du, db]
+
+
+def _gru_sequence(inputs, attrs):
+    x, h0, w, u, b = inputs
+    after = attrs.get("reset_after", True)
+    n = h0.shape[-1]
+    b_in, b_rec = (b[0], b[1]) if after else (b, None)
+    xw = _dot(_steps(x, attrs), w)
+
+    def step(h, xw_k):
+        x_z, x_r, x_h = jnp.split(xw_k + b_in, 3, axis=-1)
+        if after:
+            r_z, r_r, r_h = jnp.split(_dot(h, u) + b_rec, 3, axis=-1)
+        else:
+            r_z, r_r = jnp.split(_dot(h, u[:, : 2 * n]), 2, axis=-1)
+        z, r = _sig(x_z + r_z), _sig(x_r + r_r)
+        if after:
+            hh = jnp.tanh(x_h + r * r_h)
+        else:
+            hh, r_h = jnp.tanh(x_h + _dot(r * h, u[:, 2 * n :])), jnp.zeros_like(h)
+        h_new = z * h + (_c(1, h) - z) * hh
+        return h_new, (h_new, jnp.concatenate([z, r, hh, r_h], axis=-1))
+
+    h, (hs, saved) = lax.scan(step, h0, xw)
+    return [jnp.swapaxes(hs, 0, 1), h, saved]
+
+
+def _gru_sequence_grad(inputs, attrs):
+    dy, dh, x, h0, w, u, y, saved, _ = inputs
+    after = attrs.get("reset_after", True)
+    n = h0.shape[-1]
+    one = _c(1, x)
+    hp = _previous(h0, jnp.swapaxes(y, 0, 1))
+
+    def step(dhn, inp):
+        dy_k, s_k, hp_k = inp
+        z, r, hh, r_h = jnp.split(s_k, 4, axis=-1)
+        dhk = dy_k + dhn
+        dah = dhk * (one - z) * (one - hh * hh)
+        daz = dhk * (hp_k - hh) * z * (one - z)
+        if after:
+            dar = dah * r_h * r * (one - r)
+            drec = jnp.concatenate([daz, dar, dah * r], axis=-1)
+            return dhk * z + _dot(drec, u.T), (jnp.concatenate([daz, dar, dah], -1), drec)
+        q = _dot(dah, u[:, 2 * n :].T)
+        dar = q * hp_k * r * (one - r)
+        dzr = jnp.concatenate([daz, dar], axis=-1)
+        dh_prev = dhk * z + q * r + _dot(dzr, u[:, : 2 * n].T)
+        return dh_prev, (jnp.concatenate([dzr, dah], -1), r * hp_k)
+
+    seq = (jnp.swapaxes(dy, 0, 1), saved, hp)
+    dh0, (dxg, other) = lax.scan(step, dh, seq, reverse=True)
+    hi = lax.Precision.HIGHEST
+
+    def colsum(a):
+        return jnp.sum(a.astype(jnp.float64), axis=(0, 1)).astype(x.dtype)
+
+    if after:
+        du = jnp.einsum("tbu,tbg->ug", hp, other, precision=hi)
+        db = jnp.stack([colsum(dxg), colsum(other)])
+    else:
+        du = jnp.concatenate([jnp.einsum("tbu,tbg->ug", hp, dxg[..., : 2 * n], precision=hi),
+                              jnp.einsum("tbu,tbg->ug", other, dxg[..., 2 * n :], precision=hi)],
+                             axis=-1)  # fmt: skip
+        db = colsum(dxg)
+    dw = jnp.einsum("tbi,tbg->ig", _steps(x, attrs), dxg, precision=hi)
+    return [_unsteps(_dot(dxg, w.T), attrs), dh0, dw, du, db]
+
+
 # ---- the table ---------------------------------------------------------------------------------
 
 TABLE: dict = {}
@@ -1030,9 +1170,54 @@ TABLE.update(
         "MatrixDeterminant": _matrix_determinant,
         "LogMatrixDeterminant": _log_matrix_determinant,
         "Cholesky": _cholesky,
+        "LSTMSequence": _lstm_sequence,
+        "LSTMSequenceGrad": _lstm_sequence_grad,
+        "GRUSequence": _gru_sequence,
+        "GRUSequenceGrad": _gru_sequence_grad,
     }
 )
 TABLE.update(_xla_nn.table())  # NHWC convolutions, pooling, bias, normalization (_xla_nn.py)
+
+
+def _digamma(x):
+    pole = (x <= 0) & (x == jnp.floor(x))  # 0, the negative integers and -inf: NaN, as TF's
+    return jnp.where(pole, jnp.array(jnp.nan, x.dtype), lax.digamma(x))
+
+
+def _shift(right):
+    def fn(a, b):
+        b = jnp.clip(b, 0, a.dtype.itemsize * 8 - 1).astype(a.dtype)  # TF clamps the count
+        return jnp.right_shift(a, b) if right else jnp.left_shift(a, b)
+
+    return fn
+
+
+_MATH_UNARY = {
+    "Atan": lambda x: jnp.arctan(x),
+    "Acos": lambda x: jnp.arccos(x),
+    "Asin": lambda x: jnp.arcsin(x),
+    "Sinh": lambda x: jnp.sinh(x),
+    "Cosh": lambda x: jnp.cosh(x),
+    "Acosh": lambda x: jnp.arccosh(x),
+    "Asinh": lambda x: jnp.arcsinh(x),
+    "Atanh": lambda x: jnp.arctanh(x),
+    "Rint": lambda x: jnp.round(x),  # half to even
+    "Lgamma": lambda x: lax.lgamma(x),
+    "Digamma": _digamma,
+    "Invert": lambda x: ~x,
+}
+_MATH_BINARY = {
+    "Atan2": lambda y, x: jnp.arctan2(y, x),
+    "Zeta": lambda x, q: lax.zeta(*jnp.broadcast_arrays(x, q)),
+    "Polygamma": lambda n, x: lax.polygamma(*jnp.broadcast_arrays(n, x)),
+    "BitwiseAnd": lambda a, b: a & b,
+    "BitwiseOr": lambda a, b: a | b,
+    "BitwiseXor": lambda a, b: a ^ b,
+    "LeftShift": _shift(False),
+    "RightShift": _shift(True),
+}
+TABLE.update({op: _unary_fn(f) for op, f in _MATH_UNARY.items()})
+TABLE.update({op: _binary_fn(f) for op, f in _MATH_BINARY.items()})
 
 # Attrs passed to the jitted kernel as traced values, so a new seed does not recompile.
 # Integer attrs (or the stateless ops' shape-[2] seed) as uint64, wrapped to 64 bits.
@@ -1203,6 +1388,8 @@ _NATIVE_16BIT = frozenset({
     "SplitV", "Slice", "StridedSlice", "StridedSliceGrad", "Pad", "MirrorPad", "Tile",
     "ReverseV2", "GatherV2", "GatherNd", "TensorScatterUpdate", "SelectV2", "Fill", "Where",
     "Equal", "NotEqual", "Less", "LessEqual", "Greater", "GreaterEqual", "IsNan", "IsFinite",
+    "FusedBatchNormV3", "FusedBatchNormGradV3",  # float32 statistics: _xla_nn widens x itself
+    "FloorDiv",
 })  # fmt: skip
 
 
