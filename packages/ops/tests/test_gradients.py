@@ -322,6 +322,60 @@ DECOMP_CASES = {
     "SegmentProd": (lambda d: tf.math.segment_prod(d, [0, 0, 2, 2, 2]), [_any((5, 2))]),
 }  # fmt: skip
 CASES.update(DECOMP_CASES)
+# inverse trigonometric / hyperbolic functions, lgamma, digamma, atan2, zeta and polygamma (the
+# last two differentiate in their second argument only, as TF's)
+_MRNG = np.random.default_rng(21)
+_ZETA_S = tf.constant(np.array([2.5, 3.0, 4.0]))
+_POLYGAMMA_N = tf.constant(np.array([0.0, 1.0, 2.0]))
+CASES.update({
+    "Atan": (M.atan, [_MRNG.uniform(-2, 2, (3,))]),
+    "Acos": (M.acos, [_MRNG.uniform(-0.9, 0.9, (3,))]),
+    "Asin": (M.asin, [_MRNG.uniform(-0.9, 0.9, (3,))]),
+    "Sinh": (M.sinh, [_MRNG.uniform(-2, 2, (3,))]),
+    "Cosh": (M.cosh, [_MRNG.uniform(-2, 2, (3,))]),
+    "Acosh": (M.acosh, [_MRNG.uniform(1.2, 3.0, (3,))]),
+    "Asinh": (M.asinh, [_MRNG.uniform(-2, 2, (3,))]),
+    "Atanh": (M.atanh, [_MRNG.uniform(-0.9, 0.9, (3,))]),
+    "Lgamma": (M.lgamma, [np.array([0.7, 2.5, -1.5])]),
+    "Digamma": (M.digamma, [np.array([0.7, 2.5, -1.5])]),
+    "Atan2": (M.atan2, [_MRNG.uniform(-2, 2, (2, 3)), np.array([0.8, -1.1, 0.4])]),
+    "Zeta": (lambda q: M.zeta(_ZETA_S, q), [_MRNG.uniform(0.5, 3.0, (3,))]),
+    "Polygamma": (lambda x: M.polygamma(_POLYGAMMA_N, x), [_MRNG.uniform(0.5, 3.0, (3,))]),
+})  # fmt: skip
+# whole-sequence LSTM / GRU (batch 2, 3 steps, 2 features, 2 units); the gradient ops are fed by
+# their forward ops, whose saved gates are functions of the inputs
+_RRNG = np.random.default_rng(23)
+_R_H0, _R_C0, _R_RK4, _R_RK3, _R_B4, _R_B3 = (
+    tf.constant(_RRNG.uniform(-1, 1, s)) for s in ((2, 2), (2, 2), (2, 8), (2, 6), (8,), (2, 6))
+)
+_R_BACK = {"go_backwards": True}
+
+
+def _lstm_grad_outputs(dy, x, kernel):
+    ins = [x, _R_H0, _R_C0, kernel, _R_RK4, _R_B4]
+    y, h, c, gates, cs = _execute("LSTMSequence", ins, _R_BACK)
+    grads = _execute("LSTMSequenceGrad", [dy, h * 0.5, c, *ins[:5], y, gates, cs, _R_B4], _R_BACK)
+    return _flat(*grads)
+
+
+def _gru_grad_outputs(dy, x, kernel):
+    ins = [x, _R_H0, kernel, _R_RK3, _R_B3]
+    y, h, saved = _execute("GRUSequence", ins, {})
+    return _flat(*_execute("GRUSequenceGrad", [dy, h * 0.5, *ins[:4], y, saved, _R_B3], {}))
+
+
+CASES.update({
+    "LSTMSequence": (
+        lambda x, h0, c0, k, rk, b: _flat(*tf.nn.lstm_sequence(x, h0, c0, k, rk, b, True)),
+        [_any((2, 3, 2)), _any((2, 2)), _any((2, 2)), _any((2, 8)), _any((2, 8)), _any((8,))],
+    ),
+    "LSTMSequenceGrad": (_lstm_grad_outputs, [_any((2, 3, 2)), _any((2, 3, 2)), _any((2, 8))]),
+    "GRUSequence": (
+        lambda x, h0, k, rk, b: _flat(*tf.nn.gru_sequence(x, h0, k, rk, b)),
+        [_any((2, 3, 2)), _any((2, 2)), _any((2, 6)), _any((2, 6)), _any((2, 6))],
+    ),
+    "GRUSequenceGrad": (_gru_grad_outputs, [_any((2, 3, 2)), _any((2, 3, 2)), _any((2, 6))]),
+})  # fmt: skip
 MATMUL_FLAGS = [(False, True), (True, False), (True, True)]
 FLAT_IN_FEATURES = {"ReluGrad", "Relu6Grad"}
 

@@ -6,7 +6,9 @@ from importlib.metadata import version as _version
 from tensorhouse_kernels.runtime import DeviceSpec, debugging, device, errors
 
 from . import (
+    autodiff,
     autograph,
+    bitwise,
     collective,
     config,
     dtypes,
@@ -92,15 +94,23 @@ from ._functional_ops import (
 )
 from ._math import (
     abs,
+    acos,
+    acosh,
     add,
     add_n,
     argmax,
     argmin,
+    asin,
+    asinh,
+    atan,
+    atan2,
+    atanh,
     cast,
     clip_by_global_norm,
     clip_by_norm,
     clip_by_value,
     cos,
+    cosh,
     cumsum,
     divide,
     einsum,
@@ -135,6 +145,7 @@ from ._math import (
     sigmoid,
     sign,
     sin,
+    sinh,
     sqrt,
     square,
     subtract,
@@ -154,6 +165,7 @@ from ._pyfunc import (
     py_function,
 )
 from ._ragged import RaggedTensor, RaggedTensorSpec
+from ._recompute import recompute_grad
 from ._segment import searchsorted, unique, unique_with_counts
 from ._sparse import SparseTensor, SparseTensorSpec
 from ._sysinfo import system_info
@@ -250,7 +262,18 @@ __all__ = [
     "broadcast_to",
     "cast",
     "concat",
+    "autodiff",
     "autograph",
+    "acos",
+    "acosh",
+    "asin",
+    "asinh",
+    "atan",
+    "atan2",
+    "atanh",
+    "bitwise",
+    "cosh",
+    "sinh",
     "graph_io",
     "collective",
     "config",
@@ -315,6 +338,7 @@ __all__ = [
     "range",
     "rank",
     "realdiv",
+    "recompute_grad",
     "reduce_all",
     "reduce_any",
     "reduce_max",

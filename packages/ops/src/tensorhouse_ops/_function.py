@@ -734,13 +734,38 @@ def cond(pred, true_fn=None, false_fn=None, name=None):
             raise ValueError(f"branches return different ranks: {a.shape} vs {b.shape}")
         specs.append((shape, a._dtype._np))
     g = _graph.current_graph()
-    inputs = [g._input(pred)] + [o for o, _ in tg.captures] + [o for o, _ in fg.captures]
+    _graph.settle_variable_reads([tg, fg])
+    inputs = [pred] + [o for o, _ in tg.captures] + [o for o, _ in fg.captures]
     attrs = {"then_branch": tg, "else_branch": fg}
     stateful = _graph._branches_stateful(type("O", (), {"attrs": attrs})())
-    op = g._new_op("If" if stateful else "StatelessIf", inputs, attrs, specs)
     # a branch's placeholders are its captures, in order
     tg.inputs, fg.inputs = [p for _, p in tg.captures], [p for _, p in fg.captures]
-    return pack_sequence_as(tres, list(op.outputs))
+    drawn = _export_random_values(tg, fg) if _tape._active else []
+    specs += [(o._gshape, o._dtype._np) for o in drawn]
+    op_type = "If" if stateful else "StatelessIf"
+    recorded = {**attrs, "random_values": [id(o) for o in drawn]} if drawn else None
+    outs = _graph.emit_control_flow(g, op_type, inputs, attrs, specs, recorded)
+    return pack_sequence_as(tres, list(outs)[: len(outs) - len(drawn)])
+
+
+def _export_random_values(tg, fg):
+    """Under a recording tape, what the branches' random ops draw: extra outputs of the ``If``
+    (zeros from the other branch), so that its gradient replays the branch on the same
+    numbers. Returns those random outputs (then branch's, else branch's)."""
+    from ._array import zeros
+
+    rt = [o for op in tg.ops if op.type in _graph.RANDOM for o in op.outputs]
+    rf = [o for op in fg.ops if op.type in _graph.RANDOM for o in op.outputs]
+    if not (rt or rf) or any(None in o._gshape for o in rt + rf):
+        return []
+
+    def zeros_in(graph, like):
+        with _graph.tracing(graph):
+            return [graph._input(zeros(list(o._gshape), o.dtype)) for o in like]
+
+    tg.outputs = tg.outputs + rt + zeros_in(tg, rf)
+    fg.outputs = fg.outputs + zeros_in(fg, rt) + rf
+    return rt + rf
 
 
 def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations=10,
@@ -750,7 +775,7 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
     if not callable(cond) or not callable(body):
         raise TypeError("tf.while_loop needs callable cond and body")
     flat = flatten(loop_vars)
-    if not _tracing_now() or not any(isinstance(v, GraphTensor) for v in flat):
+    if not _tracing_now():
         vs = loop_vars
         i = 0
         while (maximum_iterations is None or i < int(maximum_iterations)) and bool(
@@ -765,6 +790,21 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
     def as_struct(vals):
         return _as_args(pack_sequence_as(loop_vars, vals), loop_vars)
 
+    if type(maximum_iterations) is GraphTensor:  # known when the graph runs: a counter
+        from ._math import add, less, logical_and
+
+        limit = maximum_iterations
+
+        def counted_cond(i, *v):
+            return logical_and(less(i, limit), cond(*as_struct(list(v))))
+
+        def counted_body(i, *v):
+            return (add(i, 1), *flatten(body(*as_struct(list(v)))))
+
+        start = [convert_to_tensor(0, dtype=limit.dtype), *flat]
+        out = while_loop(counted_cond, counted_body, start, back_prop=back_prop)
+        return pack_sequence_as(loop_vars, list(out[1:]))
+
     cg, _ = _trace_branch(lambda *v: cond(*as_struct(list(v))), flat, "while_cond")
     bg, bres = _trace_branch(lambda *v: body(*as_struct(list(v))), flat, "while_body")
     bflat = bg.outputs
@@ -778,6 +818,7 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
                 "iteration (shape_invariants are not supported)"
             )
     n = len(flat)
+    _graph.settle_variable_reads([cg, bg])
     cg.inputs = cg.inputs[:n] + [p for _, p in cg.captures]
     bg.inputs = bg.inputs[:n] + [p for _, p in bg.captures]
     attrs = {"cond": cg, "body": bg, "num_loop_vars": n}
@@ -785,9 +826,11 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
         attrs["maximum_iterations"] = int(maximum_iterations)
     inputs = flat + [o for o, _ in cg.captures] + [o for o, _ in bg.captures]
     stateful = _graph._branches_stateful(type("O", (), {"attrs": attrs})())
-    op = g._new_op("While" if stateful else "StatelessWhile", inputs, attrs,
-                   [(v._gshape, v._dtype._np) for v in flat])  # fmt: skip
-    return pack_sequence_as(loop_vars, list(op.outputs))
+    outs = _graph.emit_control_flow(g, "While" if stateful else "StatelessWhile", inputs, attrs,
+                                    [(v._gshape, v._dtype._np) for v in flat])  # fmt: skip
+    if not back_prop:  # TF's deprecated switch: no gradient through the loop
+        outs = [_tape.stop_gradient(o) for o in outs]
+    return pack_sequence_as(loop_vars, list(outs))
 
 
 def _as_args(vs, loop_vars):
@@ -844,3 +887,6 @@ def _print_write(attrs, arrays):
     elif stream == "stdout":
         stream = sys.stdout
     stream.write(out + attrs["end"])
+
+
+from . import _control_flow_grad  # noqa: E402, F401 - registers the If / While gradient rules

@@ -1291,3 +1291,154 @@ def _diag_part(t):
     from ._array import eye
 
     return M.reduce_sum(M.multiply(t, eye(t.shape.as_list()[-1], dtype=t.dtype)), axis=-1)
+
+
+# ---- whole-sequence LSTM / GRU (_rnn_ops) -------------------------------------------------------
+# The fused backward kernels take the gradients of the outputs y, h (and c); where the saved gates
+# get gradients too (a higher-order pass), and for the backward ops themselves, the rules
+# differentiate the composed op-by-op copies instead.
+MULTI_OUTPUT.update({"LSTMSequence", "LSTMSequenceGrad", "GRUSequence", "GRUSequenceGrad"})
+
+
+def _or_zeros(g, like):
+    return zeros_like(like) if g is None else g
+
+
+def _vjp_of_composed(composed, ins, out_grads, count):
+    """The gradients of ``composed(*ins)[:count]`` for ``out_grads``, on a tape of its own (so
+    an outer tape records the backward pass)."""
+    from ._tape import GradientTape
+
+    with GradientTape() as tape:
+        for t in ins:
+            tape.watch(t)
+        outs = composed(*ins)
+    return tape.gradient(outs[:count], list(ins), output_gradients=out_grads)
+
+
+@rule("LSTMSequence")
+def _lstm_sequence(x, y, attrs, dys):
+    from ._rnn_ops import lstm_composed
+
+    back = attrs.get("go_backwards", False)
+    if dys[3] is not None or dys[4] is not None:
+        return _grad_of_composed(lambda *a: lstm_composed(*a, go_backwards=back), x, dys)
+    dy, dh, dc = (_or_zeros(g, t) for g, t in zip(dys[:3], y[:3]))
+    return _execute("LSTMSequenceGrad", [dy, dh, dc, *x[:5], y[0], y[3], y[4], x[5]], attrs)
+
+
+@rule("LSTMSequenceGrad")
+def _lstm_sequence_grad(x, y, attrs, dys):
+    from ._rnn_ops import lstm_composed
+
+    back = attrs.get("go_backwards", False)
+
+    def composed(dy, dh, dc, *ins):
+        return _vjp_of_composed(lambda *a: lstm_composed(*a, go_backwards=back), ins,
+                                [dy, dh, dc], 3)  # fmt: skip
+
+    g = _grad_of_composed(composed, [*x[:8], x[11]], dys)
+    return [*g[:8], None, None, None, g[8]]
+
+
+@rule("GRUSequence")
+def _gru_sequence(x, y, attrs, dys):
+    from ._rnn_ops import gru_composed
+
+    kw = {"go_backwards": attrs.get("go_backwards", False),
+          "reset_after": attrs.get("reset_after", True)}  # fmt: skip
+    if dys[2] is not None:
+        return _grad_of_composed(lambda *a: gru_composed(*a, **kw), x, dys)
+    dy, dh = (_or_zeros(g, t) for g, t in zip(dys[:2], y[:2]))
+    return _execute("GRUSequenceGrad", [dy, dh, *x[:4], y[0], y[2], x[4]], attrs)
+
+
+@rule("GRUSequenceGrad")
+def _gru_sequence_grad(x, y, attrs, dys):
+    from ._rnn_ops import gru_composed
+
+    kw = {"go_backwards": attrs.get("go_backwards", False),
+          "reset_after": attrs.get("reset_after", True)}  # fmt: skip
+
+    def composed(dy, dh, *ins):
+        return _vjp_of_composed(lambda *a: gru_composed(*a, **kw), ins, [dy, dh], 2)
+
+    g = _grad_of_composed(composed, [*x[:6], x[8]], dys)
+    return [*g[:6], None, None, g[6]]
+
+
+# ---- inverse trigonometric / hyperbolic functions, lgamma, digamma, atan2, zeta, polygamma -----
+
+# Rint has no gradient in TF (None); the bitwise ops are integer only.
+NON_DIFFERENTIABLE |= {"Rint", "Invert", "BitwiseAnd", "BitwiseOr", "BitwiseXor", "LeftShift",
+                       "RightShift"}  # fmt: skip
+
+
+@rule("Atan")
+def _atan(x, y, attrs, dy):  # 1 / (1 + x^2)
+    return [M.divide(dy, M.add(M.square(x[0]), 1))]
+
+
+@rule("Acos")
+def _acos(x, y, attrs, dy):  # -1 / sqrt(1 - x^2)
+    return [M.negative(M.multiply(dy, M.rsqrt(M.subtract(1, M.square(x[0])))))]
+
+
+@rule("Asin")
+def _asin(x, y, attrs, dy):  # 1 / sqrt(1 - x^2)
+    return [M.multiply(dy, M.rsqrt(M.subtract(1, M.square(x[0]))))]
+
+
+@rule("Sinh")
+def _sinh(x, y, attrs, dy):
+    return [M.multiply(dy, M.cosh(x[0]))]
+
+
+@rule("Cosh")
+def _cosh(x, y, attrs, dy):
+    return [M.multiply(dy, M.sinh(x[0]))]
+
+
+@rule("Acosh")
+def _acosh(x, y, attrs, dy):  # 1 / sinh(acosh x)
+    return [M.divide(dy, M.sinh(y[0]))]
+
+
+@rule("Asinh")
+def _asinh(x, y, attrs, dy):  # 1 / cosh(asinh x)
+    return [M.divide(dy, M.cosh(y[0]))]
+
+
+@rule("Atanh")
+def _atanh(x, y, attrs, dy):  # 1 / (1 - x^2)
+    return [M.divide(dy, M.subtract(1, M.square(x[0])))]
+
+
+@rule("Lgamma")
+def _lgamma(x, y, attrs, dy):
+    return [M.multiply(dy, M.digamma(x[0]))]
+
+
+@rule("Digamma")
+def _digamma(x, y, attrs, dy):  # the trigamma function
+    return [M.multiply(dy, M.polygamma(M.cast(1, x[0].dtype), x[0]))]
+
+
+@rule("Atan2")
+def _atan2(x, y, attrs, dy):  # atan2(b, a): (a, -b) / (a^2 + b^2)
+    b, a = x
+    d = M.divide(dy, M.add(M.square(a), M.square(b)))
+    return [unbroadcast(M.multiply(d, a), b), unbroadcast(M.negative(M.multiply(d, b)), a)]
+
+
+@rule("Zeta")
+def _zeta(x, y, attrs, dy):  # d/dq zeta(s, q) = -s zeta(s + 1, q); none for s, as TF
+    s, q = x
+    dq = M.multiply(dy, M.negative(M.multiply(s, M.zeta(M.add(s, 1), q))))
+    return [None, unbroadcast(dq, q)]
+
+
+@rule("Polygamma")
+def _polygamma(x, y, attrs, dy):  # d/dx polygamma(n, x) = polygamma(n + 1, x); none for n
+    n, v = x
+    return [None, unbroadcast(M.multiply(dy, M.polygamma(M.add(n, 1), v)), v)]

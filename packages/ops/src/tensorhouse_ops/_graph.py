@@ -184,6 +184,11 @@ class Graph:
         self._reads: dict = {}  # id(variable) -> its current ReadVariableOp output
         self.variables: dict = {}  # id(variable) -> variable, captured by reference
         self._names: dict = {}
+        # in a branch or loop graph, a variable read is a placeholder fed by a read in the graph
+        # around it (so tapes see the read): (variable, placeholder), settled by
+        # ``settle_variable_reads`` once the branches are traced
+        self.var_reads: list = []
+        self._assigned: set = set()  # ids of the variables this graph assigns
 
     def get_operations(self):
         return list(self.ops)
@@ -263,17 +268,53 @@ class Graph:
         if r is None:
             self.variables[id(var)] = var
             v = var._value
+            if self.outer is not None and id(var) not in self._assigned:
+                spec = [(v._value.shape, v.dtype._np)]
+                r = self._new_op("Placeholder", [], {"shape": tuple(v._value.shape)}, spec)
+                r = self._reads[id(var)] = r.outputs[0]
+                self.var_reads.append((var, r))
+                return r
             op = self._new_op("ReadVariableOp", [], {"var": var}, [(v._value.shape, v.dtype._np)])
             r = self._reads[id(var)] = op.outputs[0]
         return r
 
     def assign_variable(self, var, op_type, value):
         self.variables[id(var)] = var
+        self._assigned.add(id(var))
         self._new_op(op_type, [self._input(value)], {"var": var}, [])
         self._reads.pop(id(var), None)  # later reads see the new value
 
     def __repr__(self):
         return f"<FuncGraph {self.name}: {len(self.ops)} ops>"
+
+
+def assigned_variables(graph, out=None):
+    """Ids of the variables ``graph`` and the branch and loop graphs inside it assign."""
+    out = set() if out is None else out
+    for op in graph.ops:
+        if op.type in ("AssignVariableOp", "AssignAddVariableOp", "AssignSubVariableOp"):
+            out.add(id(op.attrs["var"]))
+        for k in ("then_branch", "else_branch", "cond", "body"):
+            if k in op.attrs:
+                assigned_variables(op.attrs[k], out)
+    return out
+
+
+def settle_variable_reads(graphs):
+    """After tracing the branches (or cond and body) of one control-flow op, in the graph
+    around them: each variable they read but no branch assigns is read once around the op and
+    captured (tapes see the read, so gradients reach the variable); a variable some branch
+    assigns is read inside, where its placeholder stood."""
+    assigned: set = set()
+    for g in graphs:
+        assigned_variables(g, assigned)
+    for g in graphs:
+        for var, ph in g.var_reads:
+            if id(var) in assigned:
+                ph._op.type, ph._op.attrs = "ReadVariableOp", {"var": var}
+            else:
+                g.captures.append((var._th_read(), ph))
+        g.var_reads = []
 
 
 # ---- tracing context ------------------------------------------------------------------------
@@ -1044,17 +1085,90 @@ def _handler(op, device):
 # ---- eager replay (the path taken when a GradientTape is recording) ------------------------
 
 
-def replay(graph, args):
+_EFFECTS = {"AssignVariableOp", "AssignAddVariableOp", "AssignSubVariableOp", "PrintV2"}
+
+
+def replay(graph, args, effects=True, state=None, drawn=None):
     """Run ``graph`` op by op through ``_tensor._execute`` so recording tapes see every op;
-    returns the output tensors."""
+    returns the output tensors. While a graph is traced, the ops go into it (control flow as
+    new ``If`` / ``While`` nodes on the same branches); ``effects=False`` skips variable
+    assignments and prints (a forward pass recomputed for a gradient). ``state`` maps
+    ``id(variable)`` to a value: those variables' reads and assignments use (and update) it;
+    ``drawn`` maps the ids of random ops' outputs to the values to use instead of new draws."""
     env = {id(ph): a for ph, a in zip(graph.inputs, args)}
     for op in graph.ops:
         if op.type == "Placeholder":
+            continue
+        if drawn and op.type in RANDOM and id(op.outputs[0]) in drawn:
+            env[id(op.outputs[0])] = drawn[id(op.outputs[0])]
+            continue
+        if state and op.type in _VARIABLE_OPS and id(op.attrs["var"]) in state:
+            _simulate(op, [env[id(t)] for t in op.inputs], state, env)
+            continue
+        if not effects and op.type in _EFFECTS:
             continue
         outs = _replay_op(op, [env[id(t)] for t in op.inputs], env)
         for o, v in zip(op.outputs, outs):
             env[id(o)] = v
     return [env[id(t)] if type(t) is GraphTensor else t for t in graph.outputs]
+
+
+_VARIABLE_OPS = {"ReadVariableOp", "AssignVariableOp", "AssignAddVariableOp",
+                 "AssignSubVariableOp"}  # fmt: skip
+
+
+def _simulate(op, ins, state, env):
+    """A variable op on a simulated variable value (``replay``'s ``state``)."""
+    from ._math import add, subtract
+
+    key = id(op.attrs["var"])
+    if op.type == "ReadVariableOp":
+        env[id(op.outputs[0])] = state[key]
+    elif op.type == "AssignVariableOp":
+        state[key] = ins[0]
+    elif op.type == "AssignAddVariableOp":
+        state[key] = add(state[key], ins[0])
+    else:
+        state[key] = subtract(state[key], ins[0])
+
+
+def assigned_and_read(graphs):
+    """The variables that ``graphs`` (a loop's cond and body) both assign and read, with
+    their ReadVariableOp nodes inside (a replay must simulate their values)."""
+    assigned: set = set()
+    for g in graphs:
+        assigned_variables(g, assigned)
+    found: dict = {}
+
+    def walk(g):
+        for op in g.ops:
+            if op.type == "ReadVariableOp" and id(op.attrs["var"]) in assigned:
+                found[id(op.attrs["var"])] = op.attrs["var"]
+            for k in ("then_branch", "else_branch", "cond", "body"):
+                if k in op.attrs:
+                    walk(op.attrs[k])
+
+    for g in graphs:
+        walk(g)
+    return list(found.values())
+
+
+def emit_control_flow(g, op_type, ins, attrs, specs, recorded=None):
+    """Add an ``If`` / ``While`` node to ``g`` and record it on the recording tapes (its
+    gradient is ``_control_flow_grad``'s rule for it). For a loop that assigns and reads
+    variables, the record also holds their values before the loop (``entry_values``)."""
+    recorded = attrs if recorded is None else recorded
+    if _tape._active and "body" in attrs:
+        stateful = assigned_and_read([attrs["cond"], attrs["body"]])
+        if stateful:
+            recorded = {**attrs, "entry_values": [(v, g.read_variable(v)) for v in stateful]}
+    op = g._new_op(op_type, [g._input(x) for x in ins], attrs, specs)
+    for key in assigned_variables(type("G", (), {"ops": [op]})()):
+        g._reads.pop(key, None)  # later reads see what the branches assigned
+        g._assigned.add(key)
+    if _tape._active:
+        _tape.record(op_type, ins, op.outputs, recorded)
+    return op.outputs
 
 
 def _replay_op(op, ins, env):
@@ -1091,6 +1205,11 @@ def _replay_op(op, ins, env):
             specs = [(o._gshape, o._dtype._np) for o in op.outputs]
             return g._new_op(t, [g._input(x) for x in ins], op.attrs, specs).outputs
         return op.attrs["host_call"](ins)
+    if t in ("If", "StatelessIf", "While", "StatelessWhile") and _tensor._tracing:
+        g = current_graph()
+        if g is not None:
+            return emit_control_flow(g, t, ins, op.attrs, [(o._gshape, o._dtype._np)
+                                                           for o in op.outputs])  # fmt: skip
     if t in ("If", "StatelessIf"):
         nt = len(op.attrs["then_branch"].inputs)
         if bool(ins[0]):

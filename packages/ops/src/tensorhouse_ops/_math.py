@@ -29,6 +29,8 @@ __all__ = [
     "tan", "tanh", "tanh_grad", "top_k", "truediv", "unsorted_segment_sum",
     "truncatediv", "truncatemod", "reduce_std", "reduce_variance", "reduce_logsumexp",
     "log_sigmoid", "divide_no_nan", "xdivy", "xlogy", "is_inf", "reduce_euclidean_norm",
+    "atan", "acos", "asin", "sinh", "cosh", "acosh", "asinh", "atanh", "rint", "lgamma",
+    "digamma", "reciprocal_no_nan", "atan2", "logical_xor", "zeta", "polygamma",
 ]  # fmt: skip
 
 
@@ -130,6 +132,27 @@ less = _binary("Less")
 less_equal = _binary("LessEqual")
 greater = _binary("Greater")
 greater_equal = _binary("GreaterEqual")
+atan = _unary("Atan")
+acos = _unary("Acos")
+asin = _unary("Asin")
+sinh = _unary("Sinh")
+cosh = _unary("Cosh")
+acosh = _unary("Acosh")
+asinh = _unary("Asinh")
+atanh = _unary("Atanh")
+rint = _unary("Rint")  # ties to even; TF's CPU kernels: float32, float64
+lgamma = _unary("Lgamma")  # log |Gamma(x)|
+digamma = _unary("Digamma")
+_atan2 = _binary("Atan2")
+_zeta = _binary("Zeta")
+_polygamma = _binary("Polygamma")
+# tf.bitwise (bitwise.py): every integer dtype; shift counts are clamped to [0, bits - 1]
+bitwise_and = _binary("BitwiseAnd", "bitwise_and")
+bitwise_or = _binary("BitwiseOr", "bitwise_or")
+bitwise_xor = _binary("BitwiseXor", "bitwise_xor")
+left_shift = _binary("LeftShift", "left_shift")
+right_shift = _binary("RightShift", "right_shift")
+invert = _unary("Invert", "invert")
 
 _TRUEDIV_TARGET = {
     "int8": _dt.float32, "int16": _dt.float32, "uint8": _dt.float32,
@@ -618,6 +641,83 @@ def einsum(equation, *inputs, **kwargs):
     return transpose(r, perm) if perm != list(range(len(perm))) else r
 
 
+# ---- more math: atan2, zeta, polygamma, reciprocal_no_nan, logical_xor, trace ---------------
+
+
+def atan2(y, x, name=None):
+    """TF's ``tf.math.atan2``: the angle of the point ``(x, y)``, in ``[-pi, pi]``."""
+    return _atan2(y, x)
+
+
+def _require_float32_or_64(x, op):
+    """TF's error for an op whose type list is float32 / float64 only (16-bit floats too)."""
+    if x.dtype.name not in ("float32", "float64"):
+        raise errors.InvalidArgumentError(
+            f"Value for attr 'T' of {x.dtype.name} is not in the list of allowed values: "
+            f"float, double [Op:{op}]"
+        )
+
+
+def zeta(x, q, name=None):
+    """TF's ``tf.math.zeta``: the Hurwitz zeta function, ``sum_k (k + q) ** -x``."""
+    x, q = _coerce_pair(x, q)
+    _require_float32_or_64(x, "Zeta")
+    return _zeta(x, q)
+
+
+def polygamma(a, x, name=None):
+    """TF's ``tf.math.polygamma``: the ``a``-th derivative of ``digamma`` (``a`` an integer
+    value of the float dtype; a non-integer ``a`` gives NaN)."""
+    a, x = _coerce_pair(a, x)
+    _require_float32_or_64(a, "Polygamma")
+    return _polygamma(a, x)
+
+
+def reciprocal_no_nan(x, name=None):
+    """TF's ``tf.math.reciprocal_no_nan``: ``1 / x``, and 0 where ``x`` is 0 (floats)."""
+    x = _t(x)
+    if not x.dtype.is_floating:  # TF's DivNoNan has no integer kernels
+        raise errors.InvalidArgumentError(
+            f"Value for attr 'T' of {x.dtype.name} is not in the list of allowed values: "
+            "half, float, bfloat16, double, complex64, complex128 [Op:DivNoNan]"
+        )
+    return divide_no_nan(_ts.constant(1, dtype=x.dtype), x)
+
+
+def logical_xor(x, y, name="LogicalXor"):
+    """TF's ``tf.math.logical_xor``: ``(x or y) and not (x and y)``, broadcasting (bools)."""
+    return logical_and(logical_or(x, y), logical_not(logical_and(x, y)))
+
+
+def matrix_transpose(a, name="matrix_transpose", conjugate=False):
+    """TF's ``tf.linalg.matrix_transpose``: swaps the last two dims (real dtypes: ``conjugate``
+    changes nothing)."""
+    from ._array import transpose
+
+    x = _t(a)
+    rank = x.shape.rank
+    if rank is None or rank < 2:
+        shown = x if _ts._tracing else x.numpy()
+        raise ValueError(
+            "Argument `a` should be a (batch) matrix with rank >= 2.  Received `a` = "
+            f"{shown} with shape: {x.shape}"
+        )
+    perm = list(range(rank - 2)) + [rank - 1, rank - 2]
+    return transpose(x, perm, conjugate=conjugate)
+
+
+def adjoint(matrix, name=None):
+    """TF's ``tf.linalg.adjoint``: the conjugate transpose of each matrix (real: transpose)."""
+    return matrix_transpose(matrix, conjugate=True)
+
+
+def trace(x, name=None):
+    """TF's ``tf.linalg.trace``: the sum of the main diagonal of each ``[..., M, N]`` matrix."""
+    from ._composed import diag_part
+
+    return reduce_sum(diag_part(_t(x)), axis=-1)
+
+
 # ---- operators ------------------------------------------------------------------------------
 
 
@@ -644,11 +744,34 @@ Tensor.__floordiv__ = floordiv
 Tensor.__rfloordiv__ = _rev(floordiv)
 Tensor.__mod__ = floormod
 Tensor.__rmod__ = _rev(floormod)
-Tensor.__and__ = logical_and
-Tensor.__rand__ = _rev(logical_and)
-Tensor.__or__ = logical_or
-Tensor.__ror__ = _rev(logical_or)
-Tensor.__invert__ = logical_not
+
+
+def _by_dtype(logical, bitwise):
+    """TF's ``&``, ``|``, ``^``: the logical op on bools, the bitwise op on integers."""
+
+    def fn(x, y, name=None):
+        dt = getattr(x, "dtype", None)
+        if dt is None:
+            dt = getattr(y, "dtype", None)
+        return bitwise(x, y) if dt is not None and dt.is_integer else logical(x, y)
+
+    return fn
+
+
+def _invert(x, name=None):
+    """TF's ``~``: ``logical_not`` on bools, the bitwise ``invert`` on integers."""
+    return invert(x) if x.dtype.is_integer else logical_not(x)
+
+
+_and, _or, _xor = (_by_dtype(logical_and, bitwise_and), _by_dtype(logical_or, bitwise_or),
+                   _by_dtype(logical_xor, bitwise_xor))  # fmt: skip
+Tensor.__and__ = _and
+Tensor.__rand__ = _rev(_and)
+Tensor.__or__ = _or
+Tensor.__ror__ = _rev(_or)
+Tensor.__xor__ = _xor
+Tensor.__rxor__ = _rev(_xor)
+Tensor.__invert__ = _invert
 Tensor.__neg__ = negative
 Tensor.__abs__ = abs
 Tensor.__lt__ = less

@@ -24,6 +24,12 @@ __all__ = [
 # imports this module, fills it in (a registered hook rather than an import cycle).
 _VARIABLE_LIKE: tuple = ()
 _active = 0  # number of recording tapes in all threads; the hot path checks only this
+# Gradient rules of the traced ``If`` / ``While`` nodes, by op type: ``rule(inputs, outputs,
+# attrs, output_grads)``; ``_control_flow_grad`` fills it in (graph ops, not kernel ops). A node
+# whose attrs name a ``gradient_rule`` uses ``NAMED_RULES[name]`` (same signature) instead of
+# its op type's rule (a name, so that saved graphs keep it).
+CONTROL_FLOW_RULES: dict = {}
+NAMED_RULES: dict = {}
 _tls = threading.local()
 
 
@@ -278,7 +284,13 @@ class GradientTape:
                 gs = [grads.get(id(o)) for o in rec.outputs]
                 if all(g is None for g in gs):
                     continue
-                in_grads = _grad_rules.backward(rec, gs)
+                rule = CONTROL_FLOW_RULES.get(rec.op_type) or NAMED_RULES.get(
+                    rec.attrs.get("gradient_rule")
+                )
+                if rule is not None:
+                    in_grads = rule(rec.inputs, rec.outputs, rec.attrs, gs)
+                else:
+                    in_grads = _grad_rules.backward(rec, gs)
                 for x, g in zip(rec.inputs, in_grads):
                     if g is not None and id(x) in self._tracked:
                         _accumulate(grads, id(x), g)

@@ -16,7 +16,7 @@ import numpy as np
 
 from . import _array as A
 from . import _math as M
-from . import _tensor
+from . import _tape, _tensor
 from . import dtypes as _dt
 from ._tensor import Tensor, TensorShape, convert_to_tensor, errors
 
@@ -58,7 +58,8 @@ class TensorArray(tuple):
             raise ValueError("Size must be provided if handle is not provided")
         if _tracing():
             meta = {"dtype": dtype, "shape": shape, "dynamic": bool(dynamic_size),
-                    "infer": bool(infer_shape)}  # fmt: skip
+                    "infer": bool(infer_shape),
+                    "full": shape.is_fully_defined() and not dynamic_size}  # fmt: skip
             sub = type("TensorArray", (cls,), {"_meta": meta, "__module__": cls.__module__})
             n = 0 if size is None else size
             static = None if isinstance(n, Tensor) else int(n)
@@ -160,7 +161,8 @@ class TensorArray(tuple):
             return type(self)._make(flat, length, static)
         extra = M.maximum(M.subtract(M.multiply(length, k), A.shape(flat)[0]), 0)
         pad = A.fill([extra], 0, dtype=self.dtype)
-        return type(self)._make(_relax(A.concat([flat, pad], axis=0)), length, None)
+        grown = _tensor._op("ConcatV2", [flat, pad], {"axis": 0, "gradient_rule": "th_grown"})
+        return type(self)._make(_relax(grown), length, None)
 
     def _rows(self, index):
         """The buffer positions of element ``index`` (a scalar)."""
@@ -176,6 +178,8 @@ class TensorArray(tuple):
         if self.dynamic_size:
             new_len = M.maximum(self[1], M.add(M.cast(convert_to_tensor(index), _dt.int32), 1))
             ta = self._grown(new_len)
+        elif self._meta.get("full"):  # fixed size, made full-size: no growing (no Concat)
+            ta = self
         else:
             ta = self._grown(self[1], self._static)
         flat = A.tensor_scatter_nd_update(ta[0], A.expand_dims(self._rows(index), -1),
@@ -241,7 +245,7 @@ class TensorArray(tuple):
             for k in builtins_range(t.shape[0]):
                 out = out.write(idx[k], t[k])
             return out
-        idx = np.asarray(convert_to_tensor(indices).numpy()).reshape(-1).tolist()
+        idx = np.asarray(convert_to_tensor(indices)).reshape(-1).tolist()
         for k, i in enumerate(idx):
             self.write(int(i), t[k])
         return self
@@ -249,7 +253,7 @@ class TensorArray(tuple):
     def split(self, value, lengths, name=None):
         """Elements from ``value`` split along its first axis into pieces of ``lengths``."""
         t = self._value_stack(value)
-        lengths = [int(n) for n in np.asarray(convert_to_tensor(lengths).numpy()).reshape(-1)]
+        lengths = [int(n) for n in np.asarray(convert_to_tensor(lengths)).reshape(-1)]
         info = self._info
         saved, info["infer"] = info["infer"], False
         try:
@@ -299,7 +303,7 @@ class TensorArray(tuple):
         """The elements at ``indices``, stacked."""
         if self._meta is not None:
             return A.gather(self._elements(), indices)
-        idx = np.asarray(convert_to_tensor(indices).numpy()).reshape(-1).tolist()
+        idx = np.asarray(convert_to_tensor(indices)).reshape(-1).tolist()
         items = self._all()
         if not idx:
             return A.zeros([0] + self.element_shape.as_list(), dtype=self.dtype)
@@ -348,6 +352,17 @@ def _merge(a, b):
     if b.rank is None:
         return a
     return TensorShape([x if x is not None else y for x, y in zip(a.as_list(), b.as_list())])
+
+
+def _grown_grad(x, y, attrs, dys):
+    """The gradient of a buffer grown by zeros: the leading part of the gradient (taken at
+    run time, where the lengths are known)."""
+    if dys[0] is None:
+        return [None, None]
+    return [A.gather(dys[0], A.range(A.shape(x[0])[0])), None]
+
+
+_tape.NAMED_RULES["th_grown"] = _grown_grad
 
 
 def _relax(flat):

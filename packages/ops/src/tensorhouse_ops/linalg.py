@@ -18,10 +18,21 @@ from ._linalg import (
     solve,
     svd,
 )
-from ._math import einsum, global_norm, matmul, matvec, norm, tensordot
+from ._math import (
+    adjoint,
+    einsum,
+    global_norm,
+    matmul,
+    matrix_transpose,
+    matvec,
+    norm,
+    tensordot,
+    trace,
+)
 
 __all__ = [
     "band_part", "cholesky", "det", "diag", "diag_part", "eigh", "eigvalsh", "einsum", "eye",
     "global_norm", "inv", "logdet", "lstsq", "lu", "matmul", "matrix_rank", "matvec", "norm",
     "pinv", "qr", "slogdet", "solve", "svd", "tensordot", "transpose",
+    "adjoint", "matrix_transpose", "trace",
 ]  # fmt: skip

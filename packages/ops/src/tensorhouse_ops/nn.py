@@ -10,13 +10,14 @@ from . import _dynamic as _dyn
 from . import _math as M
 from . import _tensor
 from ._composed import embedding_lookup, l2_normalize
+from ._rnn_ops import gru_sequence, lstm_sequence
 from ._tensor import Tensor, _execute, _int_arg, _op, convert_to_tensor
 from ._tensor import errors as _errors
 
 __all__ = [
     "avg_pool2d", "batch_normalization", "bias_add", "conv1d", "conv2d", "conv2d_transpose",
     "depthwise_conv2d", "dropout", "elu", "embedding_lookup", "fused_batch_norm", "gelu",
-    "l2_loss", "l2_normalize", "layer_norm",
+    "gru_sequence", "l2_loss", "l2_normalize", "layer_norm", "lstm_sequence",
     "leaky_relu", "softsign",
     "log_softmax", "max_pool2d", "moments", "relu", "relu6", "selu", "sigmoid",
     "sigmoid_cross_entropy_with_logits", "silu", "softmax", "softmax_cross_entropy_with_logits",
