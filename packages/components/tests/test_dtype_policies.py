@@ -10,7 +10,7 @@ import tensorhouse_ops as tf
 from tensorhouse_components import dtype_policies, layers, mixed_precision, optimizers
 
 RNG = np.random.default_rng(7)
-# bfloat16 storage comes from ml_dtypes (installed with jax); without it those policies raise
+# bfloat16 storage comes from ml_dtypes (a dependency of the ops layer)
 BF16 = dtype_policies.bfloat16_storage()
 NEEDS_BF16 = pytest.mark.skipif(not BF16, reason="bfloat16 storage needs ml_dtypes")
 MIXED = ["mixed_float16", pytest.param("mixed_bfloat16", marks=NEEDS_BF16)]

@@ -3,6 +3,9 @@
 functions; also ``random`` (with ``SeedGenerator``) and ``config``. Everything traces in
 ``tensorhouse_ops.function``."""
 
+import functools as _functools
+import inspect as _inspect
+
 from . import _core, _linalg, _math, _nn, _numpy, _numpy_more
 from . import _linalg as linalg  # noqa: F401  (in __all__)
 from . import _nn as nn  # noqa: F401  (in __all__)
@@ -33,3 +36,46 @@ __all__ = sorted(
 for _name in _numpy_more.__all__:  # keras.ops.numpy holds them too
     setattr(_numpy, _name, getattr(_numpy_more, _name))
 del _name
+
+
+_symbolic: list = []  # [has_keras_tensor, apply_operation] once loaded
+
+
+def _symbolic_aware(fn):
+    """``fn`` that records an ``Operation`` node when given KerasTensors (Keras 3's ops build
+    functional graphs: ``keras.ops.concatenate([x, y])`` on ``Input``s)."""
+
+    @_functools.wraps(fn)
+    def op(*args, **kwargs):
+        if not _symbolic:  # the layers package imports this one: bind its helpers on first use
+            from ..layers._input import apply_operation, has_keras_tensor
+
+            _symbolic.extend((has_keras_tensor, apply_operation))
+        if _symbolic[0](args, kwargs):
+            return _symbolic[1](fn, *args, **kwargs)
+        return fn(*args, **kwargs)
+
+    setattr(op, "__wrapped_op__", fn)  # noqa: B010  (a marker: already wrapped)
+    return op
+
+
+_WRAPPED: dict = {}  # one wrapper per function, so keras.ops.numpy.x is keras.ops.x
+
+
+def _wrap_namespace(namespace, names):
+    for name in names:
+        fn = namespace.get(name) if isinstance(namespace, dict) else getattr(namespace, name, None)
+        if not _inspect.isfunction(fn) or hasattr(fn, "__wrapped_op__"):
+            continue
+        wrapped = _WRAPPED.setdefault(fn, _symbolic_aware(fn))
+        if isinstance(namespace, dict):
+            namespace[name] = wrapped
+        else:
+            setattr(namespace, name, wrapped)
+
+
+_SYMBOLIC = sorted(set(__all__) - {"result_type"})
+_wrap_namespace(globals(), _SYMBOLIC)
+_wrap_namespace(_numpy, [*_numpy.__all__, *_numpy_more.__all__])
+_wrap_namespace(_nn, _nn.__all__)
+_wrap_namespace(_linalg, _linalg.__all__)

@@ -8,12 +8,15 @@ build all its layers as soon as it knows its input shape.
 
 from __future__ import annotations
 
+import operator as _operator
+
 from tensorhouse_ops import TensorSpec, dtypes, function, zeros
 from tensorhouse_ops.nest import flatten, pack_sequence_as
 
+from .. import _naming
 from ._layer import Layer, _flatten, _map_structure
 
-__all__ = ["Input", "InputLayer", "KerasTensor", "Node"]
+__all__ = ["Input", "InputLayer", "KerasTensor", "Node", "Operation", "apply_operation"]
 
 _FALLBACK_ERRORS = (ValueError, TypeError, NotImplementedError, IndexError)
 
@@ -68,6 +71,146 @@ class KerasTensor:
             f"A symbolic KerasTensor ({self}) has no value: call a model or layer on real "
             "data (NumPy arrays or tensors) to get one"
         )
+
+    # Operators record an ``Operation`` node, as Keras 3's do (``y = x * 2`` in a functional
+    # model). ``==`` and hashing stay by identity: models keep KerasTensors in sets and dicts.
+    __array_priority__ = 100  # NumPy hands ``array * x`` to ``x.__rmul__``
+
+    def __add__(self, other):
+        return apply_operation(_operator.add, self, other)
+
+    def __radd__(self, other):
+        return apply_operation(_operator.add, other, self)
+
+    def __sub__(self, other):
+        return apply_operation(_operator.sub, self, other)
+
+    def __rsub__(self, other):
+        return apply_operation(_operator.sub, other, self)
+
+    def __mul__(self, other):
+        return apply_operation(_operator.mul, self, other)
+
+    def __rmul__(self, other):
+        return apply_operation(_operator.mul, other, self)
+
+    def __truediv__(self, other):
+        return apply_operation(_operator.truediv, self, other)
+
+    def __rtruediv__(self, other):
+        return apply_operation(_operator.truediv, other, self)
+
+    def __floordiv__(self, other):
+        return apply_operation(_operator.floordiv, self, other)
+
+    def __rfloordiv__(self, other):
+        return apply_operation(_operator.floordiv, other, self)
+
+    def __mod__(self, other):
+        return apply_operation(_operator.mod, self, other)
+
+    def __rmod__(self, other):
+        return apply_operation(_operator.mod, other, self)
+
+    def __pow__(self, other):
+        return apply_operation(_operator.pow, self, other)
+
+    def __rpow__(self, other):
+        return apply_operation(_operator.pow, other, self)
+
+    def __matmul__(self, other):
+        return apply_operation(_operator.matmul, self, other)
+
+    def __rmatmul__(self, other):
+        return apply_operation(_operator.matmul, other, self)
+
+    def __neg__(self):
+        return apply_operation(_operator.neg, self)
+
+    def __abs__(self):
+        return apply_operation(_operator.abs, self)
+
+    def __invert__(self):
+        return apply_operation(_operator.invert, self)
+
+    def __and__(self, other):
+        return apply_operation(_operator.and_, self, other)
+
+    def __or__(self, other):
+        return apply_operation(_operator.or_, self, other)
+
+    def __xor__(self, other):
+        return apply_operation(_operator.xor, self, other)
+
+    def __lt__(self, other):
+        return apply_operation(_operator.lt, self, other)
+
+    def __le__(self, other):
+        return apply_operation(_operator.le, self, other)
+
+    def __gt__(self, other):
+        return apply_operation(_operator.gt, self, other)
+
+    def __ge__(self, other):
+        return apply_operation(_operator.ge, self, other)
+
+    def __getitem__(self, key):
+        return apply_operation(_operator.getitem, self, key)
+
+    def __iter__(self):
+        raise TypeError(f"A symbolic KerasTensor ({self}) cannot be iterated over")
+
+    __hash__ = object.__hash__
+
+
+class Operation(Layer):
+    """A tensor function applied to KerasTensors (an operator, ``keras.ops.*``): one node of a
+    functional graph, as Keras 3's ``Operation``. Its inputs are the KerasTensors among the
+    arguments, in order; the other arguments are kept as given."""
+
+    def __init__(self, fn, args=(), kwargs=None, name=None):
+        super().__init__(autocast=False, name=name)
+        self.fn = fn
+        self._structure = (tuple(args), dict(kwargs or {}))
+
+    def call(self, tensors):
+        given = iter(tensors if isinstance(tensors, list | tuple) else [tensors])
+        flat = [next(given) if isinstance(x, KerasTensor) else x for x in _flat_args(self)]
+        args, kwargs = pack_sequence_as(self._structure, flat)
+        return self.fn(*args, **kwargs)
+
+    def get_config(self):
+        raise NotImplementedError(
+            f"The operation {getattr(self.fn, '__name__', self.fn)!r} applied to KerasTensors "
+            "cannot be serialized yet: wrap it in a layer (a Lambda with a named function, or "
+            "a registered Layer subclass) to save the model"
+        )
+
+
+def _flat_args(op):
+    return flatten(op._structure)
+
+
+def apply_operation(fn, *args, **kwargs):
+    """``fn(*args, **kwargs)`` where some arguments are KerasTensors: a new ``Operation`` node
+    and its output KerasTensors."""
+    op = Operation(fn, args, kwargs, name=_operation_name(fn))
+    symbolic = [x for x in _flat_args(op) if isinstance(x, KerasTensor)]
+    return op(symbolic)
+
+
+def _operation_name(fn):
+    return _naming.unique_name(getattr(fn, "__name__", "operation").strip("_") or "operation")
+
+
+def has_keras_tensor(args, kwargs) -> bool:
+    """Whether a KerasTensor is among ``args`` / ``kwargs`` (or one list level inside them)."""
+    for a in (*args, *kwargs.values()):
+        if isinstance(a, KerasTensor):
+            return True
+        if isinstance(a, list | tuple) and any(isinstance(b, KerasTensor) for b in a):
+            return True
+    return False
 
 
 class InputLayer(Layer):

@@ -3,8 +3,11 @@
 
 The time loop is a Python loop over the time steps, which must be known when the layer is
 called: traced, it unrolls into the graph, so gradients flow eagerly and inside
-``tensorhouse_ops.function`` alike. A masked step keeps the previous states and output (or
-zeros with ``zero_output_for_mask``); ``go_backwards`` returns the steps in processing order.
+``tensorhouse_ops.function`` alike. ``LSTM`` / ``GRU`` cells with the default tanh / sigmoid
+activations, no mask and no active dropout run the whole sequence as one fused op instead
+(``tensorhouse_ops.nn.lstm_sequence`` / ``gru_sequence``), with the same numbers. A masked
+step keeps the previous states and output (or zeros with ``zero_output_for_mask``);
+``go_backwards`` returns the steps in processing order.
 """
 
 from __future__ import annotations
@@ -23,9 +26,10 @@ from tensorhouse_ops import (
     zeros_like,
 )
 from tensorhouse_ops import bool as _bool
+from tensorhouse_ops import nn as _nn
 from tensorhouse_ops.nest import flatten, map_structure
 
-from .. import regularizers
+from .. import activations, regularizers
 from . import _args
 from ._layer import Layer
 from ._rnn_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells, _GatedCell
@@ -181,6 +185,10 @@ class RNN(Layer):
             initial_state = map_structure(self._state_tensor, _as_nested_lists(initial_state))
         if mask is not None:
             mask = cast(convert_to_tensor(mask), _bool)
+        fused = self._fused(sequences, initial_state, mask, training)
+        if fused is not None:
+            sequence_out, states = fused
+            return self._finish(sequence_out, states[0], states)
         order = range(steps - 1, -1, -1) if self.go_backwards else range(steps)
         states, prev, outputs = initial_state, None, []
         cells = _dropout_cells(self.cell)
@@ -201,10 +209,43 @@ class RNN(Layer):
         finally:
             for c in cells:
                 c._masks = None
+        sequence_out = stack(outputs, axis=1) if self.return_sequences else None
+        return self._finish(sequence_out, outputs[-1], states)
+
+    def _fused(self, sequences, initial_state, mask, training):
+        """``(outputs, states)`` from one fused LSTM / GRU op, or None where it does not apply
+        (another cell or activation, a mask, active dropout, a dtype other than float32/64)."""
+        cell = self.cell
+        if type(cell) not in (LSTMCell, GRUCell) or mask is not None or self.unroll:
+            return None
+        if cell.activation is not activations.tanh:
+            return None
+        if cell.recurrent_activation is not activations.sigmoid:
+            return None
+        if training and (0.0 < cell.dropout < 1.0 or 0.0 < cell.recurrent_dropout < 1.0):
+            return None
+        dtype = sequences.dtype
+        if dtype.name not in ("float32", "float64") or cell.kernel.dtype != dtype:
+            return None
+        if sequences.shape.rank != 3:
+            return None
+        bias = cell.bias if cell.use_bias else zeros(cell._bias_shape(), dtype=dtype)
+        weights = (cell.kernel, cell.recurrent_kernel, bias)
+        if type(cell) is LSTMCell:
+            y, h, c = _nn.lstm_sequence(sequences, *initial_state[:2], *weights,
+                                        go_backwards=self.go_backwards)  # fmt: skip
+            return y, [h, c]
+        y, h = _nn.gru_sequence(sequences, initial_state[0], *weights,
+                                go_backwards=self.go_backwards,
+                                reset_after=cell.reset_after)  # fmt: skip
+        return y, [h]
+
+    def _finish(self, sequence_out, last, states):
+        """Store stateful states; the output (the sequence or the last step), states, losses."""
         if self.stateful:
             for var, value in zip(flatten(self.states), flatten(states)):
                 var.assign(value)
-        output = stack(outputs, axis=1) if self.return_sequences else outputs[-1]
+        output = sequence_out if self.return_sequences else last
         result = (output, *states) if self.return_state else output
         if self._activity_regularizer is not None:
             for y in flatten(result):
