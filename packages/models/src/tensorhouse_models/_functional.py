@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from tensorhouse_components import layers as layers_module
+from tensorhouse_components import ops
 from tensorhouse_components.ops import nest
 
 from ._model import Model, deserialize_layer, serialize_layer
@@ -132,7 +133,7 @@ class Functional(Model):
         if isinstance(struct, dict):
             if not isinstance(inputs, dict):
                 raise ValueError(f"Model {self.name!r} expects a dict of inputs {sorted(struct)}")
-            return {id(struct[k]): inputs[k] for k in struct}
+            return {id(struct[k]): _adjust_rank(struct[k], inputs[k]) for k in struct}
         flat = nest.flatten(struct)
         given = [inputs] if len(flat) == 1 and not isinstance(inputs, list | tuple) else list(
             inputs
@@ -142,7 +143,7 @@ class Functional(Model):
                 f"Model {self.name!r} expects {len(flat)} inputs, but it received "
                 f"{len(given)} input tensors"
             )
-        return {id(t): v for t, v in zip(flat, given)}
+        return {id(t): _adjust_rank(t, v) for t, v in zip(flat, given)}
 
     def call(self, inputs, training=None):
         values = self._feed(inputs)
@@ -368,3 +369,20 @@ def functional_from_config(cls, config, custom_objects=None):
         name=config.get("name"),
         trainable=config.get("trainable", True),
     )
+
+
+def _adjust_rank(symbolic, value):
+    """Keras 3's one-axis leniency: a value one rank short of an input whose last dimension is 1
+    gets that axis, and one with an extra trailing axis of size 1 loses it."""
+    want = getattr(symbolic, "shape", None)
+    if want is None or isinstance(value, KerasTensor | dict | list | tuple):
+        return value
+    shape = getattr(value, "shape", None)
+    if shape is None or getattr(shape, "rank", 0) is None:
+        return value
+    rank = len(shape)
+    if rank == len(want) - 1 and want[-1] == 1:
+        return ops.expand_dims(value, -1)
+    if rank == len(want) + 1 and rank and shape[-1] == 1:
+        return ops.squeeze(value, -1)
+    return value

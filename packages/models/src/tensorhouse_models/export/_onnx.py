@@ -417,6 +417,68 @@ class _Converter:
     op_While = op_StatelessWhile
 
     # ---- reductions -----------------------------------------------------------------------
+    # ---- tensorhouse's fused recurrent ops (LSTMSequence / GRUSequence), unrolled -----------
+    def _rnn_steps(self, op, x):
+        """``x`` [batch, time, features] as [batch, features] slices in processing order."""
+        steps = op.inputs[0].shape[1]
+        if not steps:
+            return self._unsupported(op, "an unknown or zero number of steps")
+        order = range(steps - 1, -1, -1) if op.attrs.get("go_backwards") else range(steps)
+        return [self.node("Gather", [x, self.const(np.int64(t))], axis=1) for t in order]
+
+    def _rnn_outputs(self, hs):
+        return self.node("Concat", [self.node("Unsqueeze", [h, self.ints([1])]) for h in hs],
+                         axis=1)  # fmt: skip
+
+    def op_LSTMSequence(self, op, ins, a):
+        x, h, c, w, r, b = ins
+        u = op.inputs[4].shape[0]
+        hs = []
+        for xt in self._rnn_steps(op, x):
+            z = self.node("Add", [self.node("Add", [self.node("MatMul", [xt, w]),
+                                                    self.node("MatMul", [h, r])]), b])  # fmt: skip
+            zi, zf, zg, zo = self.node("Split", [z, self.ints([u] * 4)], n_out=4, axis=1)
+            i, f, o = (self.node("Sigmoid", [v]) for v in (zi, zf, zo))
+            c = self.node("Add", [self.node("Mul", [f, c]),
+                                  self.node("Mul", [i, self.node("Tanh", [zg])])])  # fmt: skip
+            h = self.node("Mul", [o, self.node("Tanh", [c])])
+            hs.append(h)
+        return [self._rnn_outputs(hs), h, c]  # the saved gates feed only gradients
+
+    def op_GRUSequence(self, op, ins, a):
+        x, h, w, r, b = ins
+        u = op.inputs[3].shape[0]
+        after = a.get("reset_after", True)
+        one = self.const(np.asarray(1, op.inputs[0].dtype.as_numpy_dtype))
+        if after:
+            b_in, b_rec = (
+                self.node("Gather", [b, self.const(np.int64(k))], axis=0) for k in (0, 1)
+            )
+        else:
+            b_in = b
+            r_zr, r_h = self.node("Split", [r, self.ints([2 * u, u])], n_out=2, axis=1)
+        hs = []
+        for xt in self._rnn_steps(op, x):
+            xp = self.node("Add", [self.node("MatMul", [xt, w]), b_in])
+            xz, xr, xh = self.node("Split", [xp, self.ints([u] * 3)], n_out=3, axis=1)
+            if after:
+                rp = self.node("Add", [self.node("MatMul", [h, r]), b_rec])
+                rz, rr, rh = self.node("Split", [rp, self.ints([u] * 3)], n_out=3, axis=1)
+            else:
+                rz, rr = self.node("Split", [self.node("MatMul", [h, r_zr]), self.ints([u, u])],
+                                   n_out=2, axis=1)  # fmt: skip
+            z = self.node("Sigmoid", [self.node("Add", [xz, rz])])
+            rg = self.node("Sigmoid", [self.node("Add", [xr, rr])])
+            if after:
+                cand = self.node("Mul", [rg, rh])
+            else:
+                cand = self.node("MatMul", [self.node("Mul", [rg, h]), r_h])
+            hh = self.node("Tanh", [self.node("Add", [xh, cand])])
+            h = self.node("Add", [self.node("Mul", [z, h]),
+                                  self.node("Mul", [self.node("Sub", [one, z]), hh])])  # fmt: skip
+            hs.append(h)
+        return [self._rnn_outputs(hs), h]
+
     def _reduce(self, op, ins, a, onnx_op):
         axis = a.get("axis")
         keep = int(bool(a.get("keep_dims", False)))
