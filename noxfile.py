@@ -41,7 +41,18 @@ PANDAS_DEPS = ["pandas>=2"]
 DISTRIBUTED_DEPS = ["mpi4py>=4", "mpich>=4"]
 # the demo extra of the meta-package (the digits images, the PNG)
 DEMO_DEPS = ["scikit-learn>=1.3", "matplotlib>=3.7"]
-LAYER_EXTRAS = {"hw-runtime": XLA_DEPS, "kernels": XLA_DEPS}
+# tensorhouse-models[onnx]: the ONNX exporter's tests run the files with onnxruntime
+ONNX_DEPS = ["onnx>=1.15", "onnxruntime>=1.17"]
+# Each layer's tests run once, in its own session, with the optional third-party packages they
+# exercise (never a layer above it): XLA devices (components has no XLA tests of its own), and for
+# models TensorBoard's reader, pandas, MPI and ONNX. The kernels session runs without oneMKL;
+# "tests" adds it.
+LAYER_EXTRAS = {
+    "hw-runtime": XLA_DEPS,
+    "kernels": XLA_DEPS,
+    "ops": XLA_DEPS,
+    "models": XLA_DEPS + TENSORBOARD_DEPS + PANDAS_DEPS + DISTRIBUTED_DEPS + ONNX_DEPS,
+}
 # The wheels build without pip's build isolation, from one build environment at a fixed path: CMake
 # caches where pybind11, OpenBLAS and Python are, and pip's isolated environment is a new temporary
 # directory on every build. So the C++ build dirs stay valid: an unchanged tree rebuilds in
@@ -121,13 +132,11 @@ def install_stack(session: nox.Session, top: str) -> None:
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """All six wheels with every extra: the tests of ops and the layers above it, tests/, and the
-    kernels' GEMM tests with oneMKL (hw-runtime's and the other kernel tests run in "layer")."""
+    """All six wheels with every extra: the meta-package's tests, the cross-layer tests/ and the
+    kernels' GEMM tests with oneMKL (each layer's own tests run once, in "layer")."""
     install_stack(session, "tensorhouse")
-    session.install(
-        *TEST_DEPS, *XLA_DEPS, *MKL_DEPS, *TENSORBOARD_DEPS, *PANDAS_DEPS, *DISTRIBUTED_DEPS
-    )
-    paths = [f"packages/{p}/tests" for p in PACKAGES[PACKAGES.index("ops") :]] + ["tests"]
+    session.install(*TEST_DEPS, *XLA_DEPS, *MKL_DEPS, *TENSORBOARD_DEPS)
+    paths = ["packages/tensorhouse/tests", "tests"]
     # oneMKL changes the GEMMs only: where it is the library in force (TENSORHOUSE_BLAS=auto takes
     # it on Intel CPUs) every kernel test runs with it too, else the backend tests, which run both.
     gemm = "from tensorhouse_kernels import cpu; print(cpu.info()['gemm'])"

@@ -46,10 +46,21 @@ def test_reduction_with_a_repeated_axis_is_invalid_argument(tf, fn):
         getattr(tf, fn)(tf.ones([2, 3]), axis=[0, -2])
 
 
-@pytest.mark.th_xfail("unbatch of scalar elements raises IndexError (components data/_dataset.py)")
 def test_unbatch_of_scalars_is_value_error(tf):
     with pytest.raises(ValueError, match="scalar"):
         tf.data.Dataset.from_tensor_slices([1.5]).unbatch()
+    with pytest.raises(ValueError, match=r"^Cannot unbatch an input with scalar components\.$"):
+        tf.data.Dataset.from_tensors({"a": tf.zeros([2, 1]), "b": 5}).unbatch()
+    with pytest.raises(ValueError, match="leading dimension. Encountered both 1 and 2"):
+        tf.data.Dataset.from_tensors(([1], [1, 2])).unbatch()
+
+
+def test_unbatch_of_scalar_values_of_unknown_rank_fails_when_iterated(tf):
+    sig = (tf.TensorSpec(None, tf.int32), tf.TensorSpec(None, tf.int32))
+    for values, match in [(([1], 2), "non-scalar value"), (([1], [2, 3]), "same batch size")]:
+        ds = tf.data.Dataset.from_generator(lambda v=values: iter([v]), output_signature=sig)
+        with pytest.raises(tf.errors.InvalidArgumentError, match=match):
+            list(ds.unbatch())
 
 
 def test_pinv_of_an_integer_matrix_is_type_error(tf):
@@ -66,7 +77,6 @@ def test_string_scalar_keeps_its_rank(tf, op):
     assert out.numpy() == b"x"
 
 
-@pytest.mark.th_xfail("floordiv of half types floors the float32 quotient (TF rounds it first)")
 def test_floordiv_of_bfloat16_rounds_the_quotient_first(tf):
     a = tf.constant([-1.0], tf.bfloat16)
     b = tf.constant([-0.166992], tf.bfloat16)

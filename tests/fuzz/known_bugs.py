@@ -10,14 +10,6 @@ from __future__ import annotations
 from fnmatch import fnmatchcase
 
 KNOWN: list[tuple[str, str]] = [
-    ("data.pipeline|RAW|IndexError: tuple index out of range",
-     "Dataset.unbatch() of scalars raises IndexError (TF: ValueError); components data"),
-    ("data.pipeline|MISMATCH|pipeline returned where TF raises (unbatch of scal*",
-     "Dataset.unbatch() of scalars is not refused when built (TF: ValueError); components data"),
-    # every case of this signature in 2,000,000 was bfloat16 or float16
-    ("*math.floordiv|MISMATCH|at N: *",
-     "floordiv of bfloat16/float16 floors the float32 quotient; TF rounds it to the half type "
-     "first (floordiv(-1, -0.167) is 6 in TF, 5 here); ops _math.py / kernels"),
     # Not bugs: Keras 3.15 itself lets these classes escape for the same input (checked with
     # TENSORHOUSE_FUZZ_TF=1), and the house matches Keras's error classes.
     ("keras.from_config|RAW|KeyError: '_'",
