@@ -4,6 +4,7 @@ dtypes TF registers, identities the special functions satisfy, the XLA kernels' 
 
 from __future__ import annotations
 
+import importlib.util
 import math
 
 import numpy as np
@@ -16,7 +17,9 @@ from tensorhouse_kernels import _cpu
 
 CPU = get_device("/device:CPU:0")
 XLA = next(iter(list_devices("XLA_CPU")), None)
-FLOATS = {"bfloat16", "float16", "float32", "float64"}
+# bfloat16 kernels exist where ml_dtypes is installed (the kernels package does not need it)
+HAS_BFLOAT16 = importlib.util.find_spec("ml_dtypes") is not None
+FLOATS = {"float16", "float32", "float64"} | ({"bfloat16"} if HAS_BFLOAT16 else set())
 INTS = {"int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"}
 # TF 2.21's CPU kernels of these ops (tensorflow.python.framework.kernels), for the dtypes
 # tensorhouse has (no complex types)
