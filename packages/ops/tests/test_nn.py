@@ -121,3 +121,28 @@ def test_dropout_scales_kept_elements_and_repeats_with_a_seed():
     assert tf.nn.dropout(x, 0.0) is x or np.array_equal(tf.nn.dropout(x, 0.0).numpy(), x.numpy())
     with pytest.raises(ValueError, match="rate"):
         tf.nn.dropout(x, 1.0)
+
+
+def test_fused_batch_norm_on_float16_takes_and_returns_float32_statistics():
+    rng = np.random.default_rng(3)
+    x16 = rng.standard_normal([2, 3, 3, 4]).astype(np.float16)
+    scale, offset = rng.uniform(0.5, 2, 4), rng.standard_normal(4)
+    y, mean, var = tf.nn.fused_batch_norm(x16, scale, offset, is_training=True)
+    assert (y.dtype, mean.dtype, var.dtype) == (tf.float16, tf.float32, tf.float32)
+    x = x16.astype(np.float64)
+    m, v = x.mean((0, 1, 2)), x.var((0, 1, 2))
+    want = (x - m) / np.sqrt(v + 1e-3) * scale + offset
+    np.testing.assert_allclose(np.asarray(y, np.float64), want, atol=8e-3, rtol=4e-3)
+    np.testing.assert_allclose(np.asarray(mean), m, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        np.asarray(var), v * x[..., 0].size / (x[..., 0].size - 1), rtol=1e-4
+    )
+    s = tf.Variable(scale.astype(np.float32))
+    w = rng.standard_normal(x.shape)
+    with tf.GradientTape() as tape:
+        out = tf.nn.fused_batch_norm(x16, s, offset, is_training=True)[0]
+        loss = tf.reduce_sum(tf.cast(out, tf.float32) * w.astype(np.float32))
+    (g,) = tape.gradient(loss, [s])
+    normalized = (x - m) / np.sqrt(v + 1e-3)
+    assert g.dtype == tf.float32
+    np.testing.assert_allclose(np.asarray(g), (normalized * w).sum((0, 1, 2)), rtol=2e-2, atol=2e-2)

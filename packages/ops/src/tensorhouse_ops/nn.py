@@ -8,7 +8,7 @@ import numpy as np
 from . import _array as A
 from . import _dynamic as _dyn
 from . import _math as M
-from . import _tensor
+from . import _tensor, dtypes
 from ._composed import embedding_lookup, l2_normalize
 from ._rnn_ops import gru_sequence, lstm_sequence
 from ._tensor import Tensor, _execute, _int_arg, _op, convert_to_tensor
@@ -373,12 +373,14 @@ def fused_batch_norm(
     ``FusedBatchNormV3`` kernel (NHWC; in training the variance returned is unbiased)."""
     _nhwc(data_format)
     x = convert_to_tensor(x)
-    empty = A.zeros([0], dtype=x.dtype)
-    mean = empty if mean is None else convert_to_tensor(mean, x.dtype)
-    variance = empty if variance is None else convert_to_tensor(variance, x.dtype)
+    # 16-bit x takes float32 scale, offset and statistics (TF's U type), and returns float32 ones
+    u = dtypes.float32 if x.dtype in (dtypes.float16, dtypes.bfloat16) else x.dtype
+    empty = A.zeros([0], dtype=u)
+    mean = empty if mean is None else convert_to_tensor(mean, u)
+    variance = empty if variance is None else convert_to_tensor(variance, u)
     y, batch_mean, batch_var, *_ = _execute(
         "FusedBatchNormV3",
-        [x, convert_to_tensor(scale, x.dtype), convert_to_tensor(offset, x.dtype), mean, variance],
+        [x, convert_to_tensor(scale, u), convert_to_tensor(offset, u), mean, variance],
         {"epsilon": float(epsilon), "is_training": bool(is_training),
          "exponential_avg_factor": float(exponential_avg_factor), "data_format": "NHWC"},
     )  # fmt: skip
