@@ -114,3 +114,13 @@ def test_falls_back_to_the_loop(counting):
     assert counting.calls == 0
     layers.LSTM(4, dropout=0.5)(x, training=False)  # no active dropout: fused
     assert counting.calls == 1
+
+
+def test_a_gpu_keeps_the_loop(monkeypatch, counting):
+    x = tf.constant(RNG.standard_normal((2, 4, 3)).astype("float32"))
+    layers.LSTM(4)(x)
+    assert counting.calls == 1  # no GPU here: fused
+    monkeypatch.setattr(_rnn, "_gpu_present", lambda: True)
+    layers.LSTM(4)(x)
+    layers.GRU(4)(x)
+    assert counting.calls == 1  # the fused ops have no CUDA kernel: the loop runs on the GPU

@@ -26,6 +26,7 @@ from tensorhouse_ops import (
     zeros_like,
 )
 from tensorhouse_ops import bool as _bool
+from tensorhouse_ops import config as _config
 from tensorhouse_ops import nn as _nn
 from tensorhouse_ops.nest import flatten, map_structure
 
@@ -217,6 +218,8 @@ class RNN(Layer):
         (another cell or activation, a mask, active dropout, a dtype other than float32/64)."""
         cell = self.cell
         if type(cell) not in (LSTMCell, GRUCell) or mask is not None or self.unroll:
+            return None
+        if _gpu_present():  # the fused ops have CPU and XLA kernels only: keep GPU runs on it
             return None
         if cell.activation is not activations.tanh:
             return None
@@ -588,3 +591,9 @@ class TimeDistributed(Layer):
         config = dict(config)
         config["layer"] = deserialize(config["layer"])
         return cls(**config)
+
+
+def _gpu_present() -> bool:
+    """Whether the runtime has a GPU (the fused recurrent ops have no CUDA kernel yet, so the
+    step-by-step loop, whose ops do, runs there instead)."""
+    return bool(_config.list_logical_devices("GPU"))
