@@ -1,6 +1,7 @@
 """tf.keras.layers.Dense and Sequential: output and weight shapes."""
 
 import numpy as np
+import pytest
 
 
 def test_dense_output_and_weight_shapes(tf):
@@ -70,3 +71,22 @@ def test_operators_and_keras_ops_on_keras_tensors_build_the_graph(tf):
     np.testing.assert_allclose(got[2], np.maximum(want_joined - 2, 0).mean(-1), rtol=1e-6)
     np.testing.assert_allclose(got[3], 1 / (a + 1), rtol=1e-6)
     np.testing.assert_allclose(got[4], np.abs(b) ** 2, rtol=1e-6)
+
+
+def test_sequential_and_functional_inputs_and_outputs(tf):
+    keras = tf.keras
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    (x,), (y,) = model.inputs, model.outputs
+    assert tuple(x.shape) == (None, 3) and tuple(y.shape) == (None, 2)
+    assert model.inputs[0] is x  # the same graph each time
+    again = keras.Model(model.inputs, model.outputs)  # the usual feature-extractor idiom
+    data = np.arange(6, dtype="float32").reshape(2, 3)
+    np.testing.assert_allclose(np.asarray(again(data)), np.asarray(model(data)), rtol=1e-6)
+    unbuilt = keras.Sequential([keras.layers.Dense(2)])
+    with pytest.raises(AttributeError, match="no defined inputs"):
+        _ = unbuilt.inputs
+    unbuilt.build((None, 4))
+    assert tuple(unbuilt.outputs[0].shape) == (None, 2)
+    a, b = keras.Input((3,)), keras.Input((2,))
+    both = keras.Model([a, b], [keras.layers.Dense(2)(a), b])
+    assert isinstance(both.input, list) and both.input[0] is a and both.output[1] is b

@@ -119,6 +119,16 @@ class Functional(Model):
         return nest.flatten(self._outputs_struct)
 
     @property
+    def input(self):
+        """The model's inputs in the structure it was built with (Keras's ``model.input``)."""
+        return self._inputs_struct
+
+    @property
+    def output(self):
+        """The model's outputs in the structure it was built with (Keras's ``model.output``)."""
+        return self._outputs_struct
+
+    @property
     def input_shape(self):
         shapes = [t.shape for t in self.inputs]
         return shapes[0] if len(shapes) == 1 else shapes

@@ -126,6 +126,34 @@ class Sequential(Model):
             raise AttributeError(f"Sequential model {self.name!r} has no known output shape yet")
         return self._output_shapes[id(self._sequence[-1])]
 
+    def _graph(self):
+        """``(input, output)`` KerasTensors of the built model, as Keras 3's Sequential keeps a
+        functional graph of itself (made again when layers were added)."""
+        shape = self.input_shape if self._sequence else None
+        if shape is None:
+            raise AttributeError(f"Sequential model '{self.name}' has no defined inputs yet.")
+        key = (tuple(shape), tuple(id(layer) for layer in self._sequence))
+        cached = getattr(self, "_graph_cache", None)
+        if cached is None or cached[0] != key:
+            given = self._input_layer
+            dtype = given.dtype if given is not None else "float32"
+            name = given.name if given is not None else f"{self.name}_input"  # no auto-name used
+            x = layers_module.Input(batch_shape=tuple(shape), dtype=dtype, name=name)
+            y = x
+            for layer in self._sequence:
+                y = layer(y)
+            cached = (key, x, y)
+            object.__setattr__(self, "_graph_cache", cached)
+        return cached[1], cached[2]
+
+    @property
+    def inputs(self):
+        return [self._graph()[0]]
+
+    @property
+    def outputs(self):
+        return [self._graph()[1]]
+
     def _symbolic_outputs(self):
         shape = self._output_shapes.get(id(self._sequence[-1])) if self._sequence else None
         if shape is None:
