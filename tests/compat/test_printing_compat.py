@@ -67,3 +67,10 @@ def test_scalar_numpy_is_a_numpy_scalar_or_bytes(tf):
     assert type(s) is bytes and s == b"ab\x00" and s.decode() == "ab\x00"
     assert type(tf.constant([b"a"]).numpy()) is np.ndarray  # rank >= 1: an array
     assert np.asarray(tf.constant(b"a\x00")).item() == b"a\x00"  # NumPy keeps the bytes too
+
+
+def test_values_of_several_lines_start_on_their_own_line(tf):
+    assert str(tf.constant([[1.0, 2.0], [3.0, 4.0]])) == (
+        "tf.Tensor(\n[[1. 2.]\n [3. 4.]], shape=(2, 2), dtype=float32)"
+    )
+    assert str(tf.constant([1, 2])) == "tf.Tensor([1 2], shape=(2,), dtype=int32)"

@@ -92,6 +92,7 @@ from ._functional_ops import (
     switch_case,
     vectorized_map,
 )
+from ._indexed_slices import IndexedSlices
 from ._math import (
     abs,
     acos,
@@ -384,6 +385,7 @@ __all__ = [
     "uint64",
     "UnconnectedGradients",
     "unstack",
+    "IndexedSlices",
     "TensorArray",
     "unique",
     "unique_with_counts",

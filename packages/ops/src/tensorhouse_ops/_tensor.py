@@ -210,6 +210,8 @@ class Tensor(_Operators):
 
     def __str__(self):
         arr = np.array_str(self._host())
+        if "\n" in arr:  # TF starts a value of several lines on a line of its own
+            arr = "\n" + arr
         return f"tf.Tensor({arr}, shape={self.shape}, dtype={self.dtype.name})"
 
     def __format__(self, format_spec):
@@ -512,6 +514,9 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None) -> Tensor:
         return value
     if isinstance(value, _VARIABLE_LIKE):  # a Variable
         return convert_to_tensor(value._th_read(), dtype, dtype_hint, name)
+    dense = getattr(type(value), "_th_dense", None)  # tf.IndexedSlices
+    if dense is not None:
+        return convert_to_tensor(dense(value), dtype, dtype_hint, name)
     if dtype is None and dtype_hint is not None and not isinstance(value, np.ndarray):
         try:
             return constant(value, dtype_hint)

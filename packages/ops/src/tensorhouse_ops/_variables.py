@@ -195,6 +195,29 @@ class Variable(_ArithmeticOperators):  # the operators: _delegate, below
         with _tape.stop_gradient_scope():
             return self.assign_sub(scatter_nd(indices, updates, self.shape.as_list()))
 
+    def scatter_add(self, sparse_delta, use_locking=False, name=None):
+        """Add ``tf.IndexedSlices`` rows to the variable (repeated indices add up)."""
+        return _scatter(self, sparse_delta, "add")
+
+    def scatter_sub(self, sparse_delta, use_locking=False, name=None):
+        return _scatter(self, sparse_delta, "sub")
+
+    def scatter_mul(self, sparse_delta, use_locking=False, name=None):
+        return _scatter(self, sparse_delta, "mul")
+
+    def scatter_div(self, sparse_delta, use_locking=False, name=None):
+        return _scatter(self, sparse_delta, "div")
+
+    def scatter_max(self, sparse_delta, use_locking=False, name=None):
+        return _scatter(self, sparse_delta, "max")
+
+    def scatter_min(self, sparse_delta, use_locking=False, name=None):
+        return _scatter(self, sparse_delta, "min")
+
+    def scatter_update(self, sparse_delta, use_locking=False, name=None):
+        """Replace the variable's rows at ``sparse_delta.indices`` with its values."""
+        return _scatter(self, sparse_delta, "update")
+
     # ---- Python protocol ---------------------------------------------------------------
     def __repr__(self):
         return (
@@ -288,3 +311,10 @@ for _name in (
 ):  # fmt: skip
     setattr(Variable, _name, _delegate(_name))
     setattr(_GraphVariableSlice, _name, _delegate(_name))
+
+
+def _scatter(variable, sparse_delta, kind):
+    from ._indexed_slices import scatter
+
+    with _tape.stop_gradient_scope():
+        return scatter(variable, sparse_delta, kind)
