@@ -28,6 +28,7 @@ DIST = {
 }
 WHEELS = ROOT / ".nox" / "_wheels"
 TEST_DEPS = ["pytest>=8", "hypothesis>=6"]
+XDIST = "pytest-xdist>=3.5"  # the kernels' XLA conformance cases, in parallel processes
 # JAX backs the XLA_CPU devices, so the XLA paths run in CI (no TPU or GPU needed).
 XLA_DEPS = ["jax>=0.4.30"]
 # oneMKL, the kernels' optional GEMM library (tensorhouse-kernels[mkl]): the full-stack tests and
@@ -151,7 +152,16 @@ def layer(session: nox.Session, layer: str) -> None:
     """Install one layer (and only the layers below it) and run that layer's tests."""
     install_stack(session, layer)
     session.install(*TEST_DEPS, *LAYER_EXTRAS.get(layer, []))
-    session.run("pytest", "-q", f"packages/{layer}/tests", *session.posargs)
+    tests = f"packages/{layer}/tests"
+    if layer != "kernels" or session.posargs:
+        session.run("pytest", "-q", tests, *session.posargs)
+        return
+    # The XLA conformance cases spend their time in single-threaded XLA compiles, one per
+    # case: they run in parallel processes (pytest-xdist), the other kernel tests in one.
+    conformance = f"{tests}/test_xla_conformance.py"
+    session.install(XDIST)
+    session.run("pytest", "-q", tests, "--ignore", conformance)
+    session.run("pytest", "-q", "-n", str(min(4, os.cpu_count() or 1)), conformance)
 
 
 def runtime_requires(pkg: str) -> list[str]:
