@@ -124,9 +124,7 @@ def to_host(x, dtype=None) -> np.ndarray:
     SparseTensors stay as they are)."""
     if isinstance(x, _COMPOSITES):
         return x
-    if isinstance(x, Tensor | Variable):
-        a = np.asarray(x)
-    elif isinstance(x, np.ndarray | np.generic):
+    if isinstance(x, Tensor | Variable | np.ndarray | np.generic):
         a = np.asarray(x)
     elif dtype is not None and dtype_name(dtype) != "string":
         a = np.asarray(x, dtype=np.dtype(dtype_name(dtype)))

@@ -223,24 +223,6 @@ def _write_zip(model, fileobj):
                 zf.write(full, f"{_ASSETS}/{rel}")
 
 
-def _write_atomically(filepath, write):
-    """``write(path)`` into a temporary file next to ``filepath``, then rename it into place."""
-    directory = os.path.dirname(os.path.abspath(filepath))
-    fd, tmp = tempfile.mkstemp(
-        prefix=f".{os.path.basename(filepath)}.", suffix=".tmp", dir=directory
-    )
-    os.close(fd)
-    try:
-        write(tmp)
-        with open(tmp, "rb") as written:
-            os.fsync(written.fileno())
-        os.replace(tmp, filepath)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
 def _write_zip_file(model, path):
     with open(path, "wb") as f:
         _write_zip(model, f)
@@ -251,9 +233,10 @@ def _write_directory(model, dirpath):
     weights = _weights_bytes(model)
     os.makedirs(os.path.join(dirpath, _ASSETS), exist_ok=True)  # Keras makes it, empty or not
     _save_assets(model, os.path.join(dirpath, _ASSETS))
+    write = _weights_h5.write_atomically
     for name, data in ((_METADATA, metadata.encode()), (_CONFIG, config.encode()),
                        (_WEIGHTS, weights)):  # fmt: skip
-        _write_atomically(os.path.join(dirpath, name), lambda path, d=data: _write_bytes(path, d))
+        write(os.path.join(dirpath, name), lambda path, d=data: _write_bytes(path, d))
 
 
 def _write_bytes(path, data):
@@ -321,7 +304,7 @@ def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
         return
     _warn_unbuilt(model)
     if zipped:
-        _write_atomically(filepath, lambda path: _write_zip_file(model, path))
+        _weights_h5.write_atomically(filepath, lambda path: _write_zip_file(model, path))
     else:
         _write_directory(model, filepath)
 

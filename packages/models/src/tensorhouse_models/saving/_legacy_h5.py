@@ -31,7 +31,7 @@ import warnings
 import h5py
 import numpy as np
 
-from . import _keras_file, _normalize
+from . import _keras_file, _normalize, _weights_h5
 from ._h5_store import _child, _safe_array
 
 __all__ = ["is_legacy_h5", "load_legacy_model", "load_legacy_weights", "save_legacy_model"]
@@ -150,7 +150,7 @@ def save_legacy_model(model, filepath, include_optimizer=True):
             "You are saving a model that has not yet been built. Try building the model first "
             "by calling it on some data or by using `build()`."
         )
-    _keras_file._write_atomically(filepath, lambda path: _write(model, path, include_optimizer))
+    _weights_h5.write_atomically(filepath, lambda path: _write(model, path, include_optimizer))
 
 
 # ---- Keras 2 configs -----------------------------------------------------------------------

@@ -211,11 +211,20 @@ def save_weights(model, filepath, overwrite=True, max_shard_size=None):
     if max_shard_size is not None:
         _save_sharded(model, filepath, max_shard_size)
         return
-    directory = os.path.dirname(os.path.abspath(filepath))
-    tmp = _temp_beside(directory, os.path.basename(filepath))
+    write_atomically(filepath, lambda tmp: _write_h5(model, tmp))
+
+
+def _write_h5(model, path):
+    with h5py.File(path, "w") as f:
+        _save_state(model, H5Writer(f), "", set())
+
+
+def write_atomically(filepath, write):
+    """``write(path)`` into a temporary file next to ``filepath``, then rename it into place, so
+    an interrupted save leaves the previous file whole."""
+    tmp = _temp_beside(os.path.dirname(os.path.abspath(filepath)), os.path.basename(filepath))
     try:
-        with h5py.File(tmp, "w") as f:
-            _save_state(model, H5Writer(f), "", set())
+        write(tmp)
         _fsync(tmp)
         os.replace(tmp, filepath)
     except BaseException:
