@@ -180,3 +180,20 @@ def test_visible_devices_type_check_is_exact(fresh_runtime):
         config.set_visible_devices(xla, "CPU")  # XLA_CPU is not a kind of CPU
     config.set_visible_devices(xla, "XLA_CPU")
     assert config.get_visible_devices() == config.list_physical_devices()
+
+
+def test_info_leaves_xla_unprobed_until_an_xla_device_is_listed(fresh_runtime):
+    pytest.importorskip("jax")
+    report = rt.info()
+    assert report["backends"]["xla"].startswith("not loaded yet")
+    assert not any("XLA" in name or "TPU" in name for name in report["logical_devices"])
+    assert config.list_physical_devices("XLA_CPU")  # JAX always has its CPU platform
+    report = rt.info()
+    assert report["backends"]["xla"] == "loaded"
+    assert "/job:localhost/replica:0/task:0/device:XLA_CPU:0" in report["logical_devices"]
+
+
+def test_info_probes_xla_when_that_is_cheap(fresh_runtime, monkeypatch):
+    monkeypatch.setitem(sys.modules, "jax", None)  # import fails as if not installed
+    monkeypatch.setattr("importlib.util.find_spec", lambda name, *a: None)
+    assert rt.info()["backends"]["xla"].startswith("not available: jax is not installed")

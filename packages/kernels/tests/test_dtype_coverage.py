@@ -21,6 +21,9 @@ from tensorhouse_kernels import xla
 
 DATA = Path(__file__).parent / "data" / "tf_cpu_kernels.json"
 HAS_BFLOAT16 = importlib.util.find_spec("ml_dtypes") is not None
+
+if HAS_BFLOAT16:
+    import ml_dtypes  # noqa: F401 - the kernels add bfloat16 when ml_dtypes is first loaded
 # The dtypes tensorhouse has (tensorhouse_ops.dtypes); bfloat16 needs ml_dtypes.
 DTYPES = ("bool", "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8")
 DTYPES += ("bfloat16",) if HAS_BFLOAT16 else ()

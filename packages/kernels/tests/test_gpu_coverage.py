@@ -13,6 +13,9 @@ from tensorhouse_kernels import gpu
 
 HAS_BFLOAT16 = importlib.util.find_spec("ml_dtypes") is not None  # bfloat16 kernels need it
 
+if HAS_BFLOAT16:
+    import ml_dtypes  # noqa: F401 - the kernels add bfloat16 when ml_dtypes is first loaded
+
 
 def test_every_cpu_op_has_a_gpu_kernel_or_a_stated_exclusion():
     cpu = gpu.cpu_op_dtypes()

@@ -27,6 +27,8 @@ SOURCE_PREFIX = "tensorhouse_kernels"
 ALL_DTYPES = ("float32", "float64", "int32", "int64", "uint8", "bool")
 # Cast also converts to and from 16-bit float storage (bfloat16 with ml_dtypes, as the kernels)
 CAST16_DTYPES = ("float16",) + (("bfloat16",) if importlib.util.find_spec("ml_dtypes") else ())
+if "bfloat16" in CAST16_DTYPES:
+    import ml_dtypes  # noqa: F401 - the kernels add bfloat16 when ml_dtypes is first loaded
 
 
 def registered_kernels():
@@ -47,6 +49,10 @@ REGISTERED = registered_kernels()
 
 def tolerance(dtype):
     dtype = np.dtype(dtype)
+    if dtype == np.complex64:
+        return dict(rtol=1e-5, atol=1e-5)
+    if dtype == np.complex128:
+        return dict(rtol=1e-12, atol=1e-12)
     if dtype == np.float32:
         return dict(rtol=1e-5, atol=1e-5)
     if dtype == np.float64:
@@ -71,7 +77,7 @@ def assert_matches(out, expected, what="", tol=None):
     elif expected.dtype.name == "bfloat16":  # compare the exact values, NaN payloads aside
         out, expected = out.astype(np.float32), expected.astype(np.float32)
         np.testing.assert_allclose(out, expected, rtol=0, atol=0, equal_nan=True, err_msg=what)
-    elif expected.dtype.kind == "f":
+    elif expected.dtype.kind in "fc":
         np.testing.assert_allclose(
             out, expected, equal_nan=True, err_msg=what, **tolerance(out.dtype)
         )
@@ -91,6 +97,9 @@ def values(rng, dtype, shape, lo=-3.0, hi=3.0):
         return rng.integers(0, 256, size=shape).astype(dtype)
     if dtype.kind == "i":
         return rng.integers(-20, 21, size=shape).astype(dtype)
+    if dtype.kind == "c":  # both parts random
+        re, im = rng.uniform(lo, hi, size=shape), rng.uniform(lo, hi, size=shape)
+        return (re + 1j * im).astype(dtype)
     return rng.uniform(lo, hi, size=shape).astype(dtype)
 
 
@@ -217,7 +226,10 @@ def reshape_cases(dtype):
 
 
 def cast_cases(dtype):  # inputs come from cast_inputs
-    return [(((0,),), {"DstT": dst}) for dst in ALL_DTYPES + CAST16_DTYPES]
+    dsts = ALL_DTYPES + CAST16_DTYPES
+    if np.dtype(dtype).kind in "fc":
+        dsts += ("complex64", "complex128")
+    return [(((0,),), {"DstT": dst}) for dst in dsts]
 
 
 def fill_cases(dtype):
@@ -285,8 +297,8 @@ def np_reduce(kind):
         dt = x.dtype
         axes = reduce_axes(attrs, x.ndim)
         keep = bool(attrs.get("keep_dims", False))
-        is_float = dt.kind == "f"
-        acc = np.float64 if is_float else np.int64
+        is_float = dt.kind in "fc"
+        acc = np.complex128 if dt.kind == "c" else np.float64 if is_float else np.int64
         count = math.prod(x.shape[a] for a in axes)
         if kind == "Sum":
             out = np.sum(x, axis=axes, keepdims=keep, dtype=acc)
@@ -310,7 +322,7 @@ def np_reduce(kind):
 
 
 def matmul_ref(inputs, attrs):
-    a, b = (x.astype(np.float64) for x in inputs)
+    a, b = (x.astype(np.complex128 if x.dtype.kind == "c" else np.float64) for x in inputs)
     a = a.T if attrs["transpose_a"] else a
     b = b.T if attrs["transpose_b"] else b
     return (a @ b).astype(inputs[0].dtype)
@@ -331,6 +343,8 @@ def saturate(v, dst):
 def cast_ref(inputs, attrs):
     (x,) = inputs
     dst = np.dtype(attrs["DstT"])
+    if x.dtype.kind == "c" and dst.kind != "c":  # TF's: the real part
+        x = x.real
     if x.dtype.itemsize == 2 and x.dtype.kind in "fV" and dst.itemsize != 2:
         x = x.astype(np.float32)  # 16-bit storage widens exactly
     if x.dtype.kind == "f" and dst.kind in "iu":
@@ -354,6 +368,10 @@ CAST_VALUES = {
     "int8": [0, 1, -1, 127, -128, 5, -77],
     "int16": [0, 1, -1, 127, 128, 255, 256, -129, 32767, -32768],
     "bool": [True, False, True],
+    "complex64": [0, 1.5 - 2j, -1.7 + 0.5j, 300.5 + 1j, -129.3 - 7j, 3e9 + 1j, complex(np.nan, 1),
+                  complex(np.inf, -2)],
+    "complex128": [0, 1.5 - 2j, -1.7 + 0.5j, 300.5 + 1j, 2147483648.0 + 3j, 1e300 - 1e300j,
+                   complex(np.nan, 1), complex(-np.inf, 2)],
     "float16": [0.0, -0.0, 0.5, -1.5, 2.5, 255.5, -129.3, 300.7, 65504.0, -65504.0, 6e-8, 1e-5,
                 np.inf, -np.inf, np.nan],
     "bfloat16": [0.0, -0.0, 1.5, -2.5, 255.5, -129.3, 2.0**31, 3e38, -3e38, 1e-39,
@@ -567,14 +585,14 @@ def relu6_features(rng, dtype, shape):
 
 
 def pow_bases(rng, dtype, shape):
-    if np.dtype(dtype).kind == "f":
+    if np.dtype(dtype).kind in "fc":
         return values(rng, dtype, shape, 0.2, 3.0)
     return rng.integers(-6, 7, size=shape).astype(dtype)
 
 
 def pow_exponents(rng, dtype, shape):
     """Floats in [-2, 2); integers in 0..5 (a negative integer exponent is an error)."""
-    if np.dtype(dtype).kind == "f":
+    if np.dtype(dtype).kind in "fc":
         return values(rng, dtype, shape, -2.0, 2.0)
     return rng.integers(0, 6, size=shape).astype(dtype)
 
@@ -755,9 +773,9 @@ def batch_matmul_cases(dtype):
 
 
 def batch_matmul_ref(inputs, attrs):
-    a, b = (x.astype(np.float64) for x in inputs)
-    a = np.swapaxes(a, -1, -2) if attrs["adj_x"] else a
-    b = np.swapaxes(b, -1, -2) if attrs["adj_y"] else b
+    a, b = (x.astype(np.complex128 if x.dtype.kind == "c" else np.float64) for x in inputs)
+    a = np.conj(np.swapaxes(a, -1, -2)) if attrs["adj_x"] else a  # adjoint: conj transpose
+    b = np.conj(np.swapaxes(b, -1, -2)) if attrs["adj_y"] else b
     return np.matmul(a, b).astype(inputs[0].dtype)
 
 
@@ -2641,3 +2659,98 @@ TABLE.update(
         ),
     }
 )
+
+
+# ---- complex dtypes: the complex-only ops and the Fourier transforms ----------------------------
+
+
+def complex_values(rng, dtype, shape):
+    return values(rng, dtype, shape)
+
+
+def to_real_ref(fn):
+    def ref(inputs, attrs):
+        (x,) = inputs
+        return np.asarray(fn(x)).astype(x.real.dtype)
+
+    return ref
+
+
+def make_complex_ref(inputs, attrs):
+    re, im = inputs
+    kind = np.complex64 if re.dtype == np.float32 else np.complex128
+    return np.asarray(re + 1j * im).astype(kind)
+
+
+FFT_SHAPES = [(1,), (2,), (3,), (5,), (7,), (8,), (12,), (97,), (128,), (3, 17), (2, 0, 4),
+              (2, 6, 10), (3, 4, 5, 6)]  # fmt: skip
+
+
+def fft_ref(op):
+    rank, inverse = (int(op[-2]) if op.endswith("D") else 1), op.startswith("I")
+    fn = np.fft.ifftn if inverse else np.fft.fftn
+
+    def ref(inputs, attrs):
+        (x,) = inputs
+        if x.size == 0:
+            return x.copy()
+        return fn(x.astype(np.complex128), axes=tuple(range(-rank, 0))).astype(x.dtype)
+
+    def cases(dtype):
+        return [((s,), {}) for s in FFT_SHAPES if len(s) >= rank]
+
+    return Ref(ref, cases)
+
+
+def rfft_ref(op):
+    rank, inverse = (int(op[-2]) if op.endswith("D") else 1), op.startswith("I")
+
+    def ref(inputs, attrs):
+        (x,) = inputs
+        lengths = [int(v) for v in attrs["fft_length"]]
+        axes = tuple(range(-rank, 0))
+        if inverse:
+            real = x.real.dtype
+            shape = x.shape[: x.ndim - rank] + tuple(lengths)
+            if 0 in shape:
+                return np.zeros(shape, real)
+            return np.fft.irfftn(x.astype(np.complex128), s=lengths, axes=axes).astype(real)
+        cplx = np.complex64 if x.dtype == np.float32 else np.complex128
+        inner = lengths[:-1] + [lengths[-1] // 2 + 1 if lengths[-1] else 0]
+        shape = x.shape[: x.ndim - rank] + tuple(inner)
+        if 0 in shape:
+            return np.zeros(shape, cplx)
+        return np.fft.rfftn(x.astype(np.float64), s=lengths, axes=axes).astype(cplx)
+
+    def cases(dtype):
+        out = []
+        for s in FFT_SHAPES:
+            if len(s) < rank:
+                continue
+            inner = list(s[len(s) - rank :])
+            variants = [inner, [v + 3 for v in inner], [max(v - 1, 1) for v in inner]]
+            for lengths in variants:
+                if inverse:  # the input holds the half spectrum of the lengths
+                    half = s[: len(s) - 1] + (lengths[-1] // 2 + 1,)
+                    out.append(((half,), {"fft_length": lengths}))
+                    out.append(((s,), {"fft_length": lengths}))  # cropped or padded
+                else:
+                    out.append(((s,), {"fft_length": lengths}))
+        return out
+
+    return Ref(ref, cases)
+
+
+TABLE.update(
+    {
+        "Complex": Ref(make_complex_ref, binary_cases),
+        "Real": Ref(to_real_ref(np.real), unary_cases, complex_values),
+        "Imag": Ref(to_real_ref(np.imag), unary_cases, complex_values),
+        "ComplexAbs": Ref(to_real_ref(np.abs), unary_cases, complex_values),
+        "Angle": Ref(to_real_ref(np.angle), unary_cases, complex_values),
+        "Conj": unary(np.conj),
+        **{op: fft_ref(op) for op in ("FFT", "IFFT", "FFT2D", "IFFT2D", "FFT3D", "IFFT3D")},
+        **{op: rfft_ref(op) for op in ("RFFT", "IRFFT", "RFFT2D", "IRFFT2D", "RFFT3D",
+                                        "IRFFT3D")},
+    }
+)  # fmt: skip

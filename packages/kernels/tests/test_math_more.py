@@ -19,6 +19,9 @@ CPU = get_device("/device:CPU:0")
 XLA = next(iter(list_devices("XLA_CPU")), None)
 # bfloat16 kernels exist where ml_dtypes is installed (the kernels package does not need it)
 HAS_BFLOAT16 = importlib.util.find_spec("ml_dtypes") is not None
+
+if HAS_BFLOAT16:
+    import ml_dtypes  # noqa: F401 - the kernels add bfloat16 when ml_dtypes is first loaded
 FLOATS = {"float16", "float32", "float64"} | ({"bfloat16"} if HAS_BFLOAT16 else set())
 INTS = {"int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"}
 # TF 2.21's CPU kernels of these ops (tensorflow.python.framework.kernels), for the dtypes

@@ -243,3 +243,60 @@ def test_xla_lowering_matches_cpu(cpu, back):
         for a, b in zip(on_xla("GRUSequenceGrad", gin, attrs),
                         run(cpu, "GRUSequenceGrad", gin, attrs)):  # fmt: skip
             np.testing.assert_allclose(a, b, rtol=1e-11, atol=1e-11)
+
+
+MASK = np.array([[1, 1, 0, 1, 0], [0, 0, 0, 0, 0], [0, 1, 1, 1, 1]], dtype=np.float64)
+
+
+@pytest.mark.parametrize("back", [False, True])
+def test_masked_steps_keep_the_states(cpu, back):
+    ins = lstm_inputs(np.float64)
+    y, h, c, _, cs = run(cpu, "LSTMSequence", [*ins, MASK], {"go_backwards": back})
+    h0, c0 = ins[1], ins[2]
+    np.testing.assert_array_equal(h[1], h0[1])  # all masked: the initial states
+    np.testing.assert_array_equal(c[1], c0[1])
+    steps = [t for t in _order(5, back)]
+    for k, t in enumerate(steps):  # a masked step repeats the previous state
+        prev_h = h0 if k == 0 else y[:, k - 1]
+        prev_c = c0 if k == 0 else cs[k - 1]
+        for r in range(3):
+            if MASK[r, t] == 0:
+                np.testing.assert_array_equal(y[r, k], prev_h[r])
+                np.testing.assert_array_equal(cs[k, r], prev_c[r])
+    # an empty mask is no mask
+    for a, b in zip(run(cpu, "LSTMSequence", [*ins, np.zeros(0)], {}),
+                    run(cpu, "LSTMSequence", ins, {})):  # fmt: skip
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(errors.InvalidArgumentError, match="mask must have shape"):
+        run(cpu, "LSTMSequence", [*ins, MASK[:, :3]], {})
+
+
+@pytest.mark.skipif(XLA is None, reason="no XLA_CPU device")
+@pytest.mark.parametrize("back", [False, True])
+def test_masked_xla_lowering_matches_cpu(cpu, back):
+    def on_xla(op, ins, attrs):
+        outs, used = tk.execute(op, [from_host(a, XLA) for a in ins], attrs, XLA)
+        assert used is XLA
+        return [to_host(o, XLA) for o in outs]
+
+    ins = [*lstm_inputs(np.float64), MASK]
+    attrs = {"go_backwards": back}
+    fwd = run(cpu, "LSTMSequence", ins, attrs)
+    for a, b in zip(on_xla("LSTMSequence", ins, attrs), fwd):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    dy, dh, dc = (RNG.standard_normal(fwd[k].shape) for k in range(3))
+    gin = [dy, dh, dc, *ins[:5], fwd[0], fwd[3], fwd[4], ins[5], MASK]
+    for a, b in zip(on_xla("LSTMSequenceGrad", gin, attrs),
+                    run(cpu, "LSTMSequenceGrad", gin, attrs)):  # fmt: skip
+        np.testing.assert_allclose(a, b, rtol=1e-11, atol=1e-11)
+    for after in (True, False):
+        attrs = {"go_backwards": back, "reset_after": after}
+        ins = [*gru_inputs(np.float64, after), MASK]
+        fwd = run(cpu, "GRUSequence", ins, attrs)
+        for a, b in zip(on_xla("GRUSequence", ins, attrs), fwd):
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+        dy, dh = RNG.standard_normal(fwd[0].shape), RNG.standard_normal(fwd[1].shape)
+        gin = [dy, dh, *ins[:4], fwd[0], fwd[2], ins[4], MASK]
+        for a, b in zip(on_xla("GRUSequenceGrad", gin, attrs),
+                        run(cpu, "GRUSequenceGrad", gin, attrs)):  # fmt: skip
+            np.testing.assert_allclose(a, b, rtol=1e-11, atol=1e-11)

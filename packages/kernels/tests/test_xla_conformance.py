@@ -101,6 +101,12 @@ EXACT |= {"MaxPool", "MaxPoolGradGrad", "BiasAdd"}
 EXACT |= {"Rint", "Invert", "BitwiseAnd", "BitwiseOr", "BitwiseXor", "LeftShift", "RightShift"}
 TRANSCENDENTAL |= {"Atan", "Acos", "Asin", "Sinh", "Cosh", "Acosh", "Asinh", "Atanh", "Lgamma",
                    "Digamma", "Atan2", "Zeta", "Polygamma"}  # fmt: skip
+# Complex: taking parts and conjugating are exact; the magnitude and argument are libm's; the
+# Fourier transforms are sums of n products (pocketfft's order against the C++ one).
+EXACT |= {"Complex", "Real", "Imag", "Conj"}
+TRANSCENDENTAL |= {"ComplexAbs", "Angle"}
+MATRIX |= {"FFT", "IFFT", "FFT2D", "IFFT2D", "FFT3D", "IFFT3D", "RFFT", "IRFFT", "RFFT2D",
+           "IRFFT2D", "RFFT3D", "IRFFT3D"}  # fmt: skip
 # The fused recurrent layers: GEMMs over the steps, tanh and sigmoid (XLA's own) in between.
 MATRIX |= {"LSTMSequence", "LSTMSequenceGrad", "GRUSequence", "GRUSequenceGrad"}
 # 16-bit floats: both compute in float32 and round each result, so a float32 difference may
@@ -115,6 +121,8 @@ MAIN_CASES, OTHER_CASES = 8, 2
 def tolerance(op, dtype):
     """None for exact equality, else the rtol (= atol) for ``op``'s output of ``dtype``."""
     dtype = np.dtype(dtype)
+    if dtype.kind == "c":  # complex: each part as its real dtype
+        dtype = np.dtype(np.float32 if dtype == np.complex64 else np.float64)
     if (dtype.kind != "f" and dtype.name != "bfloat16") or op in EXACT:
         return None
     table = LOOSE_TOL if op in TRANSCENDENTAL | MATRIX else ARITHMETIC_TOL

@@ -1,8 +1,5 @@
 """tensorhouse level 1: devices, TF-style names and config, placement, buffers, kernel dispatch."""
 
-from importlib.metadata import PackageNotFoundError as _PNF
-from importlib.metadata import version as _version
-
 from . import collective, config, debugging, errors
 from ._info import info
 from .backends.cpu import cpu_details
@@ -22,10 +19,7 @@ from .devices import (
 from .dispatch import copy_to_device, dispatch, from_host, place, synchronize, to_host
 from .registry import KernelInfo, KernelRegistry, list_kernels, register_kernel, registry
 
-try:
-    __version__ = _version("tensorhouse-hw-runtime")
-except _PNF:  # running from a source tree that was never installed
-    __version__ = "0.0.0+unknown"
+__version__: str  # read from the installed metadata on first use (``__getattr__``)
 
 __all__ = [
     "__version__",
@@ -58,3 +52,19 @@ __all__ = [
     "register_kernel",
     "registry",
 ]
+
+
+def _version() -> str:  # reads the installed metadata (slow to import) on first use only
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("tensorhouse-hw-runtime")
+    except PackageNotFoundError:  # a source tree that was never installed
+        return "0.0.0+unknown"
+
+
+def __getattr__(name: str):  # PEP 562: ``__version__`` on first use
+    if name != "__version__":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value = _version()
+    return value

@@ -6,17 +6,25 @@ import collections
 
 from . import devices as _devices
 from .config import threading
+from .devices import _BACKENDS
 from .registry import registry
+
+# the status of a backend that a report did not probe (its library is slow to load)
+NOT_PROBED = "not loaded yet: it loads when one of its devices is first used or listed"
 
 
 def info() -> dict:
-    """Devices, which backends loaded (or why not), and kernel counts per device type."""
+    """Devices, which backends loaded (or why not), and kernel counts per device type.
+
+    XLA (JAX) is reported once used or listed (``list_physical_devices()``), not imported here.
+    """
     rt = _devices._runtime
+    backends = rt.reportable()
     physical = [
         {"name": p.device.name, "device_type": p.device.device_type, "details": p.info.details}
-        for p in rt.physical()
+        for p in rt.physical(backends)
     ]
-    devices = rt.devices()
+    devices = rt.devices(backends)
     logical = [d.name for d in devices]
     present = {d.device_type for d in devices}  # kernels only for hardware that exists
     listed = [k for k in registry.list_kernels() if k.device_type in present]
@@ -25,7 +33,7 @@ def info() -> dict:
     for k in listed:
         op_types[k.device_type].add(k.op_type)
     return {
-        "backends": dict(rt.backend_status),
+        "backends": {name: rt.backend_status.get(name, NOT_PROBED) for name in _BACKENDS},
         "physical_devices": physical,
         "logical_devices": logical,
         "kernels": {

@@ -40,6 +40,11 @@ def _backends_for(device_type: str | None) -> tuple[str, ...]:
     return _CORE if device_type in ("CPU", "GPU") else _BACKENDS
 
 
+def _backend(name: str):
+    """The backend object of ``backends/<name>.py`` (importing it loads no device library)."""
+    return importlib.import_module(f"{__package__}.backends.{name}").backend
+
+
 class PhysicalDevice(NamedTuple):
     """TF's ``tf.config.PhysicalDevice``: ``name`` like ``/physical_device:CPU:0``."""
 
@@ -133,8 +138,20 @@ class _Runtime:
                         self._probed[name] = self._probe(name)
         return [p for name in _BACKENDS if name in backends for p in self._probed.get(name, ())]
 
+    def reportable(self) -> tuple[str, ...]:
+        """The backends a report may probe: the core ones, those probed already, and those
+        whose probe is cheap now (XLA when JAX is missing or turned off: importing it takes
+        seconds, so a report does not)."""
+        return tuple(
+            name
+            for name in _BACKENDS
+            if name in _CORE
+            or name in self._probed
+            or getattr(_backend(name), "probe_is_cheap", lambda: True)()
+        )
+
     def _probe(self, name) -> list[_Physical]:
-        backend = importlib.import_module(f"{__package__}.backends.{name}").backend
+        backend = _backend(name)
         try:
             infos = backend.probe()
         except BackendUnavailable as e:
@@ -215,7 +232,17 @@ class _Runtime:
 
 
 _runtime = _Runtime()
-_scope = threading.local()
+
+
+class _Scope(threading.local):
+    """This thread's ``device(...)`` scope; the class defaults make the unscoped read fast (a
+    ``getattr`` default on a missing attribute raises and catches an AttributeError)."""
+
+    spec: DeviceSpec | None = None
+    device: Device | None = None
+
+
+_scope = _Scope()
 
 
 def set_native_allocator(device_type: str, allocator) -> None:
@@ -226,7 +253,7 @@ def set_native_allocator(device_type: str, allocator) -> None:
     date itself; ``None`` restores the backend's own allocation.
     """
     for name in _BACKENDS:
-        backend = importlib.import_module(f"{__package__}.backends.{name}").backend
+        backend = _backend(name)
         if device_type in backend.device_types:
             backend.set_native_allocator(allocator)
             return
@@ -281,7 +308,7 @@ def get_device(spec) -> Device:
 
 def current_device() -> Device | None:
     """The device chosen by the innermost ``device(...)`` scope of this thread, or ``None``."""
-    return getattr(_scope, "device", None)
+    return _scope.device
 
 
 @contextlib.contextmanager
@@ -290,8 +317,8 @@ def device(name):
 
     ``device(None)`` clears the enclosing scopes. A malformed name is a ``ValueError`` at once.
     """
-    outer_spec = getattr(_scope, "spec", None)
-    outer_device = getattr(_scope, "device", None)
+    outer_spec = _scope.spec
+    outer_device = _scope.device
     if name is None:
         spec, dev = None, None
     else:

@@ -7,9 +7,13 @@ namespace th {
 void init_linalg(py::module_& m);  // linalg.cpp
 void init_decomp(py::module_& m);  // decomp.cpp
 void init_segment(py::module_& m);  // segment.cpp
+void init_example(py::module_& m);  // example_parse.cpp
 
 void init_fused(py::module_& m);  // fused.cpp
 void init_rnn(py::module_& m);  // rnn.cpp
+void init_complex(py::module_& m);  // complex.cpp
+void init_fft(py::module_& m);  // fft.cpp
+void init_strings(py::module_& m);  // strings.cpp
 
 static int g_threads = 0;  // 0: not set yet, use every core OpenMP offers
 
@@ -87,7 +91,11 @@ PYBIND11_MODULE(_cpu, m) {
   th::init_linalg(m);
   th::init_decomp(m);
   th::init_segment(m);
+  th::init_example(m);
   th::init_rnn(m);
+  th::init_complex(m);
+  th::init_fft(m);
+  th::init_strings(m);
   m.def(
       "set_invalid_argument_error",
       [](py::object cls) {

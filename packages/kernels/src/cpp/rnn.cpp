@@ -5,6 +5,8 @@
 // pass saves the activated gates time-major ([time, batch, ...], in processing order) for the
 // backward kernels, which run the reverse loop and finish with one GEMM per weight.
 // Step k reads input time t = k, or T - 1 - k with go_backwards; outputs are in step order.
+// An optional mask [batch, time] (0 or 1, x's dtype; empty for none) keeps a row's states at a
+// masked step: its output there repeats the previous state (the layer masks the outputs).
 #include <algorithm>
 #include <cmath>
 #include <memory>
@@ -35,7 +37,8 @@ TH_ALWAYS_INLINE T tanh_(T x) {
 // stride ys).
 template <typename T>
 TH_ALWAYS_INLINE void lstm_fwd_rows(T* zp, const T* xp, int64_t xs, const T* bp, const T* cpp,
-                                    T* cnp, T* hp, int64_t ys, int64_t u, int64_t b0, int64_t b1) {
+                                    T* cnp, T* hp, int64_t ys, int64_t u, const T* hpp,
+                                    int64_t ldh, const T* mk, int64_t ms, int64_t b0, int64_t b1) {
   // one restrict pointer per gate block: the blocks of a row never overlap
   const T *__restrict bi = bp, *__restrict bf = bp + u, *__restrict bg = bp + 2 * u,
                       *__restrict bo = bp + 3 * u;
@@ -60,6 +63,10 @@ TH_ALWAYS_INLINE void lstm_fwd_rows(T* zp, const T* xp, int64_t xs, const T* bp,
       cn[j] = c;
       hn[j] = o * tanh_<T>(c);
     }
+    if (mk && mk[b * ms] == T(0)) {  // a masked step: the states carry over
+      std::copy_n(cprev, u, cn);
+      std::copy_n(hpp + b * ldh, u, hn);
+    }
   }
 }
 
@@ -68,8 +75,8 @@ TH_ALWAYS_INLINE void lstm_fwd_rows(T* zp, const T* xp, int64_t xs, const T* bp,
 // step after, out: dc for the step before; dh is overwritten by the caller's GEMM).
 template <typename T>
 TH_ALWAYS_INLINE void lstm_bwd_rows(const T* gp, const T* cp_, const T* cpp, const T* dyp,
-                                    int64_t ys, T* dzp, T* dhp, T* dcp, int64_t u, int64_t b0,
-                                    int64_t b1) {
+                                    int64_t ys, T* dzp, T* dhp, T* dcp, int64_t u, const T* mk,
+                                    int64_t ms, int64_t b0, int64_t b1) {
   for (int64_t b = b0; b < b1; ++b) {
     const T* gt = gp + b * 4 * u;
     const T *__restrict gi = gt, *__restrict gf = gt + u, *__restrict gg = gt + 2 * u,
@@ -80,8 +87,15 @@ TH_ALWAYS_INLINE void lstm_bwd_rows(const T* gp, const T* cp_, const T* cpp, con
     const T* __restrict ck = cp_ + b * u;
     const T* __restrict cprev = cpp + b * u;
     const T* __restrict dyk = dyp + b * ys;
-    const T* __restrict hn = dhp + b * u;
+    T* __restrict hn = dhp + b * u;
     T* __restrict cn = dcp + b * u;
+    if (mk) {  // masked: dh passes to the step before (the caller's GEMM adds to it), dc too
+      if (mk[b * ms] == T(0)) {
+        for (int64_t j = 0; j < u; ++j) hn[j] += dyk[j];
+        std::fill_n(z, 4 * u, T(0));
+        continue;
+      }
+    }
 #pragma GCC ivdep
     for (int64_t j = 0; j < u; ++j) {
       const T i = gi[j], f = gf[j], g = gg[j], o = go[j];
@@ -93,6 +107,7 @@ TH_ALWAYS_INLINE void lstm_bwd_rows(const T* gp, const T* cp_, const T* cpp, con
       zg[j] = dck * i * (T(1) - g * g);
       zo[j] = dhk * tc * o * (T(1) - o);
       cn[j] = dck * f;
+      if (mk) hn[j] = T(0);
     }
   }
 }
@@ -107,6 +122,8 @@ struct GruStep {
   T *s, *rh_out, *hn;
   int64_t ys, u;
   bool after;
+  const T* mk;  // the step's mask column (row stride ms), or null
+  int64_t ms;
 };
 
 template <typename T>
@@ -161,6 +178,7 @@ TH_ALWAYS_INLINE void gru_out_rows(const GruStep<T>& p, int64_t b0, int64_t b1) 
       shh[j] = hh;
       hn[j] = sz[j] * hb[j] + (T(1) - sz[j]) * hh;
     }
+    if (p.mk && p.mk[b * p.ms] == T(0)) std::copy_n(hb, u, hn);  // masked: the state carries
   }
 }
 
@@ -175,6 +193,8 @@ struct GruBack {
   T *dx, *dR, *rh_out, *dh;
   int64_t u;
   bool after;
+  const T* mk;
+  int64_t ms;
 };
 
 template <typename T>
@@ -188,6 +208,13 @@ TH_ALWAYS_INLINE void gru_back_rows(const GruBack<T>& p, int64_t b0, int64_t b1)
     T* xr = p.dx + b * 3 * u;
     T *__restrict dz = xr, *__restrict dq = xr + u, *__restrict dhh = xr + 2 * u;
     T* __restrict dh = p.dh + b * u;
+    if (p.mk && p.mk[b * p.ms] == T(0)) {  // masked: no gate gradients, dh passes through
+      for (int64_t j = 0; j < u; ++j) dh[j] += dyk[j];
+      std::fill_n(xr, 3 * u, T(0));
+      if (p.after) std::fill_n(p.dR + b * 3 * u, 3 * u, T(0));
+      else std::fill_n(p.rh_out + b * u, u, T(0));
+      continue;
+    }
     if (p.after) {
       T* rr = p.dR + b * 3 * u;
       T *__restrict rz = rr, *__restrict rq = rr + u, *__restrict rh = rr + 2 * u;
@@ -245,12 +272,13 @@ TH_ALWAYS_INLINE void gru_back_r_rows(const GruBack<T>& p, const T* q, int64_t b
 
 TH_RNN_VERSIONS(lstm_fwd_rows,
                 (T * zp, const T* xp, int64_t xs, const T* bp, const T* cpp, T* cnp, T* hp,
-                 int64_t ys, int64_t u, int64_t b0, int64_t b1),
-                (zp, xp, xs, bp, cpp, cnp, hp, ys, u, b0, b1))
+                 int64_t ys, int64_t u, const T* hpp, int64_t ldh, const T* mk, int64_t ms,
+                 int64_t b0, int64_t b1),
+                (zp, xp, xs, bp, cpp, cnp, hp, ys, u, hpp, ldh, mk, ms, b0, b1))
 TH_RNN_VERSIONS(lstm_bwd_rows,
                 (const T* gp, const T* cp_, const T* cpp, const T* dyp, int64_t ys, T* dzp,
-                 T* dhp, T* dcp, int64_t u, int64_t b0, int64_t b1),
-                (gp, cp_, cpp, dyp, ys, dzp, dhp, dcp, u, b0, b1))
+                 T* dhp, T* dcp, int64_t u, const T* mk, int64_t ms, int64_t b0, int64_t b1),
+                (gp, cp_, cpp, dyp, ys, dzp, dhp, dcp, u, mk, ms, b0, b1))
 TH_RNN_VERSIONS(gru_gate_rows, (const GruStep<T>& p, int64_t b0, int64_t b1), (p, b0, b1))
 TH_RNN_VERSIONS(gru_out_rows, (const GruStep<T>& p, int64_t b0, int64_t b1), (p, b0, b1))
 TH_RNN_VERSIONS(gru_back_rows, (const GruBack<T>& p, int64_t b0, int64_t b1), (p, b0, b1))
@@ -312,6 +340,17 @@ const T* cptr(const py::array& a) {
   return static_cast<const T*>(a.data());
 }
 
+// The mask [batch, time] or an empty array (no mask): checked, then its data or null.
+void expect_mask(const py::array& mask, const Dims& d, const py::array& like, const char* op) {
+  if (mask.size() == 0) return;
+  expect(mask, {d.b, d.t}, like, op, "mask");
+}
+
+template <typename T>
+const T* mask_ptr(const py::array& mask) {
+  return mask.size() == 0 ? nullptr : cptr<T>(mask);
+}
+
 template <typename T>
 T* mptr(py::array& a) {
   return static_cast<T*>(a.mutable_data());
@@ -360,8 +399,8 @@ void column_sums(const T* a, int64_t rows, int64_t width, T* out) {
 // ---- LSTM -----------------------------------------------------------------------------------
 
 void lstm_sequence(py::array x, py::array h0, py::array c0, py::array kernel, py::array rk,
-                   py::array bias, py::array y, py::array h_out, py::array c_out,
-                   py::array gates, py::array cs, bool backwards) {
+                   py::array bias, py::array mask, py::array y, py::array h_out,
+                   py::array c_out, py::array gates, py::array cs, bool backwards) {
   const char* op = "LSTMSequence";
   require_contiguous(x, op, "x");
   const Dims d = dims_of(x, rk, 4, op, backwards);
@@ -376,10 +415,11 @@ void lstm_sequence(py::array x, py::array h0, py::array c0, py::array kernel, py
   expect(c_out, {d.b, d.u}, x, op, "c", true);
   expect(gates, {d.t, d.b, g4}, x, op, "gates", true);
   expect(cs, {d.t, d.b, d.u}, x, op, "cs", true);
+  expect_mask(mask, d, x, op);
   dispatch_float(dtype_of(x), op, [&](auto* tag) {
     using T = std::remove_pointer_t<decltype(tag)>;
     const T *px = cptr<T>(x), *ph0 = cptr<T>(h0), *pc0 = cptr<T>(c0), *pw = cptr<T>(kernel),
-            *pu = cptr<T>(rk), *pb = cptr<T>(bias);
+            *pu = cptr<T>(rk), *pb = cptr<T>(bias), *pm = mask_ptr<T>(mask);
     T *py_ = mptr<T>(y), *ph = mptr<T>(h_out), *pc = mptr<T>(c_out), *pg = mptr<T>(gates),
       *pcs = mptr<T>(cs);
     py::gil_scoped_release release;
@@ -395,8 +435,10 @@ void lstm_sequence(py::array x, py::array h0, py::array c0, py::array kernel, py
       gemm<T>(false, false, d.b, g4, u, hp, ldh, pu, g4, T(0), gk, g4);
       const T* xk = xw.get() + d.time(k) * g4;
       T* cn = pcs + k * d.b * u;
+      const T* mk = pm ? pm + d.time(k) : nullptr;
       parallel_for(d.b, d.b * g4 * 8, [&](int64_t b0, int64_t b1) {
-        step_rows(gk, xk, d.t * g4, pb, cp, cn, py_ + k * u, d.t * u, u, b0, b1);
+        step_rows(gk, xk, d.t * g4, pb, cp, cn, py_ + k * u, d.t * u, u, hp, ldh, mk, d.t, b0,
+                  b1);
       });
     }
     for (int64_t b = 0; b < d.b; ++b) {
@@ -408,7 +450,8 @@ void lstm_sequence(py::array x, py::array h0, py::array c0, py::array kernel, py
 
 void lstm_sequence_grad(py::array dy, py::array dh, py::array dc, py::array x, py::array h0,
                         py::array c0, py::array kernel, py::array rk, py::array y,
-                        py::array gates, py::array cs, py::array dx, py::array dh0,
+                        py::array gates, py::array cs, py::array mask, py::array dx,
+                        py::array dh0,
                         py::array dc0, py::array dkernel, py::array drk, py::array dbias,
                         bool backwards) {
   const char* op = "LSTMSequenceGrad";
@@ -430,11 +473,12 @@ void lstm_sequence_grad(py::array dy, py::array dh, py::array dc, py::array x, p
   expect(dkernel, {d.in, g4}, x, op, "dkernel", true);
   expect(drk, {u, g4}, x, op, "drecurrent_kernel", true);
   expect(dbias, {g4}, x, op, "dbias", true);
+  expect_mask(mask, d, x, op);
   dispatch_float(dtype_of(x), op, [&](auto* tag) {
     using T = std::remove_pointer_t<decltype(tag)>;
     const T *pdy = cptr<T>(dy), *px = cptr<T>(x), *ph0 = cptr<T>(h0), *pc0 = cptr<T>(c0),
             *pw = cptr<T>(kernel), *pu = cptr<T>(rk), *py_ = cptr<T>(y), *pg = cptr<T>(gates),
-            *pcs = cptr<T>(cs);
+            *pcs = cptr<T>(cs), *pm = mask_ptr<T>(mask);
     T *pdh = mptr<T>(dh0), *pdc = mptr<T>(dc0);
     py::gil_scoped_release release;
     std::copy_n(cptr<T>(dh), d.b * u, pdh);  // dh0 / dc0 carry the running state gradients
@@ -444,11 +488,13 @@ void lstm_sequence_grad(py::array dy, py::array dh, py::array dc, py::array x, p
     for (int64_t k = d.t - 1; k >= 0; --k) {
       const T* cp = k == 0 ? pc0 : pcs + (k - 1) * d.b * u;
       T* dzk = dz.get() + k * d.b * g4;
+      const T* mk = pm ? pm + d.time(k) : nullptr;
       parallel_for(d.b, d.b * g4 * 8, [&](int64_t b0, int64_t b1) {
         step_rows(pg + k * d.b * g4, pcs + k * d.b * u, cp, pdy + k * u, d.t * u, dzk, pdh, pdc,
-                  u, b0, b1);
+                  u, mk, d.t, b0, b1);
       });
-      gemm<T>(false, true, d.b, u, g4, dzk, g4, pu, g4, T(0), pdh, u);
+      // with a mask, masked rows left their dh in pdh (the others zeroed it): add to it
+      gemm<T>(false, true, d.b, u, g4, dzk, g4, pu, g4, T(mk ? 1 : 0), pdh, u);
     }
     const int64_t rows = d.t * d.b;
     auto hp = previous_states(ph0, py_, d);
@@ -466,8 +512,8 @@ void lstm_sequence_grad(py::array dy, py::array dh, py::array dc, py::array x, p
 // recurrent candidate projection rh = (h @ U_h + b_rec_h).
 
 void gru_sequence(py::array x, py::array h0, py::array kernel, py::array rk, py::array bias,
-                  py::array y, py::array h_out, py::array saved, bool backwards,
-                  bool reset_after) {
+                  py::array mask, py::array y, py::array h_out, py::array saved,
+                  bool backwards, bool reset_after) {
   const char* op = "GRUSequence";
   require_contiguous(x, op, "x");
   const Dims d = dims_of(x, rk, 3, op, backwards);
@@ -478,10 +524,12 @@ void gru_sequence(py::array x, py::array h0, py::array kernel, py::array rk, py:
   expect(y, {d.b, d.t, u}, x, op, "y", true);
   expect(h_out, {d.b, u}, x, op, "h", true);
   expect(saved, {d.t, d.b, g4}, x, op, "saved", true);
+  expect_mask(mask, d, x, op);
   dispatch_float(dtype_of(x), op, [&](auto* tag) {
     using T = std::remove_pointer_t<decltype(tag)>;
     const T *px = cptr<T>(x), *ph0 = cptr<T>(h0), *pw = cptr<T>(kernel), *pu = cptr<T>(rk),
-            *pbi = cptr<T>(bias), *pbr = reset_after ? pbi + g3 : nullptr;
+            *pbi = cptr<T>(bias), *pbr = reset_after ? pbi + g3 : nullptr,
+            *pm = mask_ptr<T>(mask);
     T *py_ = mptr<T>(y), *ph = mptr<T>(h_out), *ps = mptr<T>(saved);
     py::gil_scoped_release release;
     auto xw = scratch<T>(d.b * d.t * g3);
@@ -493,7 +541,8 @@ void gru_sequence(py::array x, py::array h0, py::array kernel, py::array rk, py:
       const T* hp = k == 0 ? ph0 : py_ + (k - 1) * u;
       const int64_t ldh = k == 0 ? u : d.t * u;
       const GruStep<T> p{xw.get() + d.time(k) * g3, rec.get(), pbi, pbr, hp, d.t * g3, ldh,
-                         ps + k * d.b * g4, rh.get(), py_ + k * u, d.t * u, u, reset_after};
+                         ps + k * d.b * g4, rh.get(), py_ + k * u, d.t * u, u, reset_after,
+                         pm ? pm + d.time(k) : nullptr, d.t};
       // reset_after: all three recurrent projections at once; else z and r first
       gemm<T>(false, false, d.b, reset_after ? g3 : 2 * u, u, hp, ldh, pu, g3, T(0), rec.get(),
               g3);
@@ -509,7 +558,8 @@ void gru_sequence(py::array x, py::array h0, py::array kernel, py::array rk, py:
 }
 
 void gru_sequence_grad(py::array dy, py::array dh, py::array x, py::array h0, py::array kernel,
-                       py::array rk, py::array y, py::array saved, py::array dx, py::array dh0,
+                       py::array rk, py::array y, py::array saved, py::array mask,
+                       py::array dx, py::array dh0,
                        py::array dkernel, py::array drk, py::array dbias, bool backwards,
                        bool reset_after) {
   const char* op = "GRUSequenceGrad";
@@ -527,10 +577,11 @@ void gru_sequence_grad(py::array dy, py::array dh, py::array x, py::array h0, py
   expect(dkernel, {d.in, g3}, x, op, "dkernel", true);
   expect(drk, {u, g3}, x, op, "drecurrent_kernel", true);
   expect(dbias, reset_after ? Shape{2, g3} : Shape{g3}, x, op, "dbias", true);
+  expect_mask(mask, d, x, op);
   dispatch_float(dtype_of(x), op, [&](auto* tag) {
     using T = std::remove_pointer_t<decltype(tag)>;
     const T *pdy = cptr<T>(dy), *px = cptr<T>(x), *ph0 = cptr<T>(h0), *pw = cptr<T>(kernel),
-            *pu = cptr<T>(rk), *py_ = cptr<T>(y), *ps = cptr<T>(saved);
+            *pu = cptr<T>(rk), *py_ = cptr<T>(y), *ps = cptr<T>(saved), *pm = mask_ptr<T>(mask);
     T* pdh = mptr<T>(dh0);
     T* pdu = mptr<T>(drk);
     py::gil_scoped_release release;
@@ -550,7 +601,8 @@ void gru_sequence_grad(py::array dy, py::array dh, py::array x, py::array h0, py
       T* dxk = dX.get() + k * d.b * g3;
       const GruBack<T> p{ps + k * d.b * g4, pdy + k * u, hp, d.t * u, ldh, dxk,
                          reset_after ? dR.get() + k * d.b * g3 : nullptr,
-                         reset_after ? nullptr : rh.get() + k * d.b * u, pdh, u, reset_after};
+                         reset_after ? nullptr : rh.get() + k * d.b * u, pdh, u, reset_after,
+                         pm ? pm + d.time(k) : nullptr, d.t};
       back_rows(p, 0, d.b);
       if (reset_after) {
         gemm<T>(false, true, d.b, u, g3, dR.get() + k * d.b * g3, g3, pu, g3, T(1), pdh, u);
@@ -583,19 +635,20 @@ void gru_sequence_grad(py::array dy, py::array dh, py::array x, py::array h0, py
 
 void init_rnn(py::module_& m) {
   m.def("lstm_sequence", &lstm_sequence, py::arg("x"), py::arg("h0"), py::arg("c0"),
-        py::arg("kernel"), py::arg("recurrent_kernel"), py::arg("bias"), py::arg("y"),
-        py::arg("h"), py::arg("c"), py::arg("gates"), py::arg("cs"), py::arg("go_backwards"));
+        py::arg("kernel"), py::arg("recurrent_kernel"), py::arg("bias"), py::arg("mask"),
+        py::arg("y"), py::arg("h"), py::arg("c"), py::arg("gates"), py::arg("cs"),
+        py::arg("go_backwards"));
   m.def("lstm_sequence_grad", &lstm_sequence_grad, py::arg("dy"), py::arg("dh"), py::arg("dc"),
         py::arg("x"), py::arg("h0"), py::arg("c0"), py::arg("kernel"),
         py::arg("recurrent_kernel"), py::arg("y"), py::arg("gates"), py::arg("cs"),
-        py::arg("dx"), py::arg("dh0"), py::arg("dc0"), py::arg("dkernel"),
+        py::arg("mask"), py::arg("dx"), py::arg("dh0"), py::arg("dc0"), py::arg("dkernel"),
         py::arg("drecurrent_kernel"), py::arg("dbias"), py::arg("go_backwards"));
   m.def("gru_sequence", &gru_sequence, py::arg("x"), py::arg("h0"), py::arg("kernel"),
-        py::arg("recurrent_kernel"), py::arg("bias"), py::arg("y"), py::arg("h"),
-        py::arg("saved"), py::arg("go_backwards"), py::arg("reset_after"));
+        py::arg("recurrent_kernel"), py::arg("bias"), py::arg("mask"), py::arg("y"),
+        py::arg("h"), py::arg("saved"), py::arg("go_backwards"), py::arg("reset_after"));
   m.def("gru_sequence_grad", &gru_sequence_grad, py::arg("dy"), py::arg("dh"), py::arg("x"),
         py::arg("h0"), py::arg("kernel"), py::arg("recurrent_kernel"), py::arg("y"),
-        py::arg("saved"), py::arg("dx"), py::arg("dh0"), py::arg("dkernel"),
+        py::arg("saved"), py::arg("mask"), py::arg("dx"), py::arg("dh0"), py::arg("dkernel"),
         py::arg("drecurrent_kernel"), py::arg("dbias"), py::arg("go_backwards"),
         py::arg("reset_after"));
 }

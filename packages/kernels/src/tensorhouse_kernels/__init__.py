@@ -3,8 +3,6 @@
 Importing this package registers every kernel it can load in the runtime's registry.
 """
 
-from importlib.metadata import PackageNotFoundError as _PNF
-from importlib.metadata import version as _version
 from importlib.util import find_spec as _find_spec
 
 from . import _blas
@@ -40,13 +38,17 @@ if _find_spec("pycuda") is not None:  # CUDA kernels; compiled and loaded on the
     _gpu_kernels.register_all()
 
 from . import _string_kernels  # noqa: E402 - tf.string: CPU only (after XLA and GPU), as TF's
+from ._records import host_records  # noqa: E402 - TFRecord framing, Example parsing
+from ._string_kernels import host_strings  # noqa: E402
 
 _string_kernels.register_all()
 
-try:
-    __version__ = _version("tensorhouse-kernels")
-except _PNF:  # a source tree that was never installed
-    __version__ = "0.0.0+unknown"
+from . import _bfloat16  # noqa: E402 - after every kernel: their float16 ones get twins
+
+_bfloat16.install()  # bfloat16 now if ml_dtypes is loaded, else when it first is
+
+
+__version__: str  # read from the installed metadata on first use (``__getattr__``)
 
 __all__ = [
     "__version__",
@@ -62,4 +64,22 @@ __all__ = [
     "xla",  # the XLA table and whole-graph lowering (jit_graph); loads no JAX on import
     "FUSED_BINARY",
     "FUSED_UNARY",
+    "host_strings",  # whole-batch C++ string loops (split, ngrams, lookup) for tf.strings
+    "host_records",  # C++ TFRecord framing and Example parsing for tf.io / tf.data
 ]
+
+
+def _version() -> str:  # reads the installed metadata (slow to import) on first use only
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("tensorhouse-kernels")
+    except PackageNotFoundError:  # a source tree that was never installed
+        return "0.0.0+unknown"
+
+
+def __getattr__(name: str):  # PEP 562: ``__version__`` on first use
+    if name != "__version__":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value = _version()
+    return value

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import importlib.metadata
 import importlib.util
 import os
 
@@ -132,9 +131,11 @@ def backend_choice() -> str:
 
 def mkl_library_path() -> str | None:
     """``libmkl_rt.so.*`` from the installed ``mkl`` wheel, or None when it is not installed."""
+    from importlib.metadata import PackageNotFoundError, distribution  # slow: only when asked
+
     try:
-        dist = importlib.metadata.distribution("mkl")
-    except importlib.metadata.PackageNotFoundError:
+        dist = distribution("mkl")
+    except PackageNotFoundError:
         return None
     for f in dist.files or ():
         if f.name.startswith("libmkl_rt.so"):

@@ -8,9 +8,11 @@ the kernels check the values (indices in range) with TF's messages.
 from __future__ import annotations
 
 import math
+import types
 
 import numpy as np
 
+from . import _cpu
 from .execute import returns_outputs
 from .opdefs import (
     STRING,
@@ -23,7 +25,7 @@ from .opdefs import (
 )
 from .runtime import errors, register_kernel
 
-__all__ = ["register_all"]
+__all__ = ["host_strings", "register_all"]
 
 _SOURCE = "tensorhouse_kernels._string_kernels"
 
@@ -250,17 +252,14 @@ def _compare(ufunc):
 
 def _unique(counts):
     def kernel(inputs, device, attrs):
-        x = inputs[0]
         out_idx = np.dtype(attrs.get("out_idx", "int32"))
-        first: dict = {}
-        idx = np.empty(x.shape, out_idx)
-        for i, v in enumerate(x):
-            idx[i] = first.setdefault(v, len(first))
-        y = np.empty(len(first), dtype=STRING)
-        y[:] = list(first)
-        outs = [y, idx]
+        x = inputs[0]
+        if x.size and not isinstance(x.flat[0], bytes):  # ``str`` values, as they came
+            x = _array([v.encode("utf-8") if isinstance(v, str) else v for v in x.tolist()])
+        y, idx, count = _cpu.string_unique_with_counts(x)  # first-seen order
+        outs = [y, idx.astype(out_idx, copy=False)]
         if counts:
-            outs.append(np.bincount(idx, minlength=len(first)).astype(out_idx))
+            outs.append(count.astype(out_idx, copy=False))
         return outs
 
     return kernel
@@ -292,6 +291,21 @@ _KERNELS = {
     "Unique": _unique(False),
     "UniqueWithCounts": _unique(True),
 }
+
+
+host_strings = types.SimpleNamespace(
+    lower_ascii=_cpu.string_lower_ascii,
+    delete_bytes=_cpu.string_delete_bytes,
+    split_whitespace=_cpu.string_split_whitespace,
+    ngram_join=_cpu.string_ngram_join,
+    unique_with_counts=_cpu.string_unique_with_counts,
+    StringIndex=_cpu.StringIndex,
+)
+host_strings.__doc__ = (
+    "Whole-batch C++ loops over object arrays of bytes, for the ops layer's tf.strings and "
+    "lookup tables: lower_ascii, delete_bytes, split_whitespace (values, row_splits), "
+    "ngram_join, unique_with_counts and StringIndex (a vocabulary's hash index)."
+)
 
 
 def register_all():

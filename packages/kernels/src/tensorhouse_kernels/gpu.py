@@ -121,6 +121,10 @@ EXCLUDED: dict[str, str] = {
                   "BitwiseOr", "BitwiseXor", "LeftShift", "RightShift")},
     **{op: "no CUDA kernel yet: the fused recurrent op runs on the CPU kernel (soft placement)"
        for op in ("LSTMSequence", "LSTMSequenceGrad", "GRUSequence", "GRUSequenceGrad")},
+    **{op: "complex dtypes have no CUDA code: the op runs on the CPU kernel (soft placement)"
+       for op in ("Complex", "Real", "Imag", "ComplexAbs", "Angle", "Conj", "FFT", "IFFT",
+                  "FFT2D", "IFFT2D", "FFT3D", "IFFT3D", "RFFT", "IRFFT", "RFFT2D", "IRFFT2D",
+                  "RFFT3D", "IRFFT3D")},
 }  # fmt: skip
 
 # (op, dtype) pairs the CPU has and the CUDA sources do not: never registered on the GPU, so

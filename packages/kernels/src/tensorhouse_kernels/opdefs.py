@@ -7,6 +7,9 @@ raises TF's ``InvalidArgumentError`` naming the op, the shapes and the dtypes.
 
 from __future__ import annotations
 
+import math
+import sys
+
 import numpy as np
 
 from .runtime import errors
@@ -18,16 +21,14 @@ _OPS: dict[str, OpDef] = {}
 
 
 def _bfloat16():
-    try:
-        import ml_dtypes  # comes with jax; bfloat16 storage only when it is installed
-    except ImportError:
-        return ()
-    return (np.dtype(ml_dtypes.bfloat16),)
+    """bfloat16 when ml_dtypes is loaded already; else none yet (``add_bfloat16`` adds it)."""
+    ml_dtypes = sys.modules.get("ml_dtypes")  # importing it takes 0.1-1 s: never done here
+    return (np.dtype(ml_dtypes.bfloat16),) if ml_dtypes is not None else ()
 
 
 FLOAT = (np.dtype("float32"), np.dtype("float64"))
 # 16-bit floats (float16; bfloat16 with ml_dtypes): their kernels compute in float32 and round
-# each result back, as TF's CPU kernels do.
+# each result back, as TF's CPU kernels do. bfloat16 sits right after float16 in every table.
 FLOAT16 = (np.dtype("float16"),) + _bfloat16()
 FLOATS = FLOAT + FLOAT16
 INT = (np.dtype("int32"), np.dtype("int64"))
@@ -58,6 +59,36 @@ class OpDef:
 
     def __repr__(self):
         return f"<OpDef {self.name}>"
+
+
+# Op definitions that take float16 but not bfloat16 (TF has no bfloat16 kernel for them).
+_NO_BFLOAT16 = frozenset({"MatrixInverse"})
+
+
+def _insert_bfloat16(dtypes, bf16: np.dtype):
+    i = list(dtypes).index(np.dtype("float16")) + 1
+    return dtypes[:i] + type(dtypes)((bf16,)) + dtypes[i:]
+
+
+def _takes_float16_only(value) -> bool:
+    dtypes = value if isinstance(value, tuple | list) else ()
+    names = [d.name for d in dtypes if isinstance(d, np.dtype)]
+    return len(names) == len(dtypes) and "float16" in names and "bfloat16" not in names
+
+
+def add_bfloat16(bf16: np.dtype) -> bool:
+    """Put ``bf16`` after float16 in the dtype tables and the op definitions that take
+    float16 (what they hold when ml_dtypes is loaded first). False if it is there already."""
+    if bf16 in FLOAT16:
+        return False
+    table = globals()
+    for name, value in list(table.items()):
+        if name.isupper() and _takes_float16_only(value):
+            table[name] = _insert_bfloat16(value, bf16)
+    for op in _OPS.values():
+        if _takes_float16_only(op.dtypes) and op.name not in _NO_BFLOAT16:
+            op.dtypes = _insert_bfloat16(op.dtypes, bf16)
+    return True
 
 
 def _register(opdef: OpDef) -> OpDef:
@@ -94,7 +125,7 @@ def _fmt(shape) -> str:
 def _same_dtypes(op, dtypes):
     first = dtypes[0]
     for i, dt in enumerate(dtypes[1:], 1):
-        if dt != first:
+        if dt is not first and dt != first:
             raise errors.InvalidArgumentError(
                 f"cannot compute {op} as input #{i}(zero-based) was expected to be a "
                 f"{first.name} tensor but is a {dt.name} tensor [Op:{op}]"
@@ -411,8 +442,8 @@ def _reshape_infer(shapes, dts, attrs):
         )
     if None in shape:
         return [(tuple(None if d == -1 else d for d in target), dts[0])]
-    size = int(np.prod(shape, dtype=np.int64))
-    known = int(np.prod([d for d in target if d != -1], dtype=np.int64))
+    size = math.prod(shape)  # Python ints: a NumPy reduction costs microseconds per call
+    known = math.prod(d for d in target if d != -1)
     if unknown:
         if known == 0 or size % known:
             raise errors.InvalidArgumentError(
@@ -1669,12 +1700,23 @@ def _rnn_check(op, shape, want, what):
         )
 
 
+def _rnn_mask(op, shapes, count, b, t):
+    """``count`` inputs, or one more: a mask [B, T] (0 / 1; an empty one [0] for none)."""
+    if len(shapes) not in (count, count + 1):
+        raise errors.InvalidArgumentError(
+            f"{op} expects {count} inputs, or {count + 1} with a mask, got {len(shapes)} [Op:{op}]"
+        )
+    if len(shapes) > count and tuple(shapes[count]) != (0,):
+        _rnn_check(op, shapes[count], (b, t), "mask")
+
+
 def _lstm_infer(shapes, dts, attrs):
-    """x, h0, c0, kernel, recurrent_kernel, bias -> y [B, T, u] (step order), h, c, and the
-    saved gates [T, B, 4u] and cell states [T, B, u] for LSTMSequenceGrad."""
+    """x, h0, c0, kernel, recurrent_kernel, bias[, mask] -> y [B, T, u] (step order), h, c, and
+    the saved gates [T, B, 4u] and cell states [T, B, u] for LSTMSequenceGrad."""
     op = "LSTMSequence"
     dt = _same_dtypes(op, dts)
     b, t, i, u = _rnn_dims(op, shapes, 4)
+    _rnn_mask(op, shapes, 6, b, t)
     for k, want, what in ((1, (b, u), "h0"), (2, (b, u), "c0"), (3, (i, 4 * u), "kernel"),
                           (5, (4 * u,), "bias")):  # fmt: skip
         _rnn_check(op, shapes[k], want, what)
@@ -1682,11 +1724,12 @@ def _lstm_infer(shapes, dts, attrs):
 
 
 def _lstm_grad_infer(shapes, dts, attrs):
-    """dy, dh, dc, x, h0, c0, kernel, recurrent_kernel, y, gates, cs, bias -> dx, dh0, dc0,
-    dkernel, drecurrent_kernel, dbias (bias only for the gradient rule's composed copy)."""
+    """dy, dh, dc, x, h0, c0, kernel, recurrent_kernel, y, gates, cs, bias[, mask] -> dx, dh0,
+    dc0, dkernel, drecurrent_kernel, dbias (bias only for the gradient rule's composed copy)."""
     op = "LSTMSequenceGrad"
     dt = _same_dtypes(op, dts)
     b, t, i, u = _rnn_dims(op, shapes[3:], 4)
+    _rnn_mask(op, shapes, 12, b, t)
     for k, want, what in ((0, (b, t, u), "dy"), (1, (b, u), "dh"), (2, (b, u), "dc"),
                           (6, (i, 4 * u), "kernel"), (8, (b, t, u), "y"),
                           (9, (t, b, 4 * u), "gates"), (10, (t, b, u), "cs")):  # fmt: skip
@@ -1700,11 +1743,12 @@ def _gru_bias_shape(attrs, u):
 
 
 def _gru_infer(shapes, dts, attrs):
-    """x, h0, kernel, recurrent_kernel, bias -> y [B, T, u] (step order), h, and the saved
-    gates [T, B, 4u] (z, r, candidate, recurrent candidate) for GRUSequenceGrad."""
+    """x, h0, kernel, recurrent_kernel, bias[, mask] -> y [B, T, u] (step order), h, and the
+    saved gates [T, B, 4u] (z, r, candidate, recurrent candidate) for GRUSequenceGrad."""
     op = "GRUSequence"
     dt = _same_dtypes(op, dts)
     b, t, i, u = _rnn_dims(op, shapes, 3)
+    _rnn_mask(op, shapes, 5, b, t)
     for k, want, what in ((1, (b, u), "h0"), (2, (i, 3 * u), "kernel"),
                           (4, _gru_bias_shape(attrs, u), "bias")):  # fmt: skip
         _rnn_check(op, shapes[k], want, what)
@@ -1712,11 +1756,12 @@ def _gru_infer(shapes, dts, attrs):
 
 
 def _gru_grad_infer(shapes, dts, attrs):
-    """dy, dh, x, h0, kernel, recurrent_kernel, y, saved, bias -> dx, dh0, dkernel,
+    """dy, dh, x, h0, kernel, recurrent_kernel, y, saved, bias[, mask] -> dx, dh0, dkernel,
     drecurrent_kernel, dbias (bias only for the gradient rule's composed copy)."""
     op = "GRUSequenceGrad"
     dt = _same_dtypes(op, dts)
     b, t, i, u = _rnn_dims(op, shapes[2:], 3)
+    _rnn_mask(op, shapes, 9, b, t)
     for k, want, what in ((0, (b, t, u), "dy"), (1, (b, u), "dh"), (4, (i, 3 * u), "kernel"),
                           (6, (b, t, u), "y"), (7, (t, b, 4 * u), "saved")):  # fmt: skip
         _rnn_check(op, shapes[k], want, what)
@@ -1724,10 +1769,11 @@ def _gru_grad_infer(shapes, dts, attrs):
             (_gru_bias_shape(attrs, u), dt)]  # fmt: skip
 
 
-_register(OpDef("LSTMSequence", 6, _lstm_infer, FLOAT, doc="attrs: go_backwards"))
-_register(OpDef("LSTMSequenceGrad", 12, _lstm_grad_infer, FLOAT, doc="attrs: go_backwards"))
-_register(OpDef("GRUSequence", 5, _gru_infer, FLOAT, doc="attrs: go_backwards, reset_after"))
-_register(OpDef("GRUSequenceGrad", 9, _gru_grad_infer, FLOAT,
+# (a last, optional input: the mask [B, T])
+_register(OpDef("LSTMSequence", None, _lstm_infer, FLOAT, doc="attrs: go_backwards"))
+_register(OpDef("LSTMSequenceGrad", None, _lstm_grad_infer, FLOAT, doc="attrs: go_backwards"))
+_register(OpDef("GRUSequence", None, _gru_infer, FLOAT, doc="attrs: go_backwards, reset_after"))
+_register(OpDef("GRUSequenceGrad", None, _gru_grad_infer, FLOAT,
                 doc="attrs: go_backwards, reset_after"))  # fmt: skip
 
 
@@ -2019,3 +2065,120 @@ STRING_OPS = (
 )  # fmt: skip
 for _n in STRING_OPS:
     _OPS[_n].dtypes = _OPS[_n].dtypes + (STRING,)
+
+
+# ---- complex dtypes (complex64, complex128) ------------------------------------------------------
+# The ops TF's CPU kernels run on complex too (arithmetic, sums, products of matrices, data
+# movement), and the complex-only ones: Complex, Real, Imag, Conj, ComplexAbs, Angle and the
+# Fourier transforms over the innermost 1, 2 or 3 dims.
+COMPLEX = (np.dtype("complex64"), np.dtype("complex128"))
+_REAL_OF = {COMPLEX[0]: FLOAT[0], COMPLEX[1]: FLOAT[1]}
+_COMPLEX_OF = {r: c for c, r in _REAL_OF.items()}
+COMPLEX_OPS = (
+    "Neg", "Square", "Sqrt", "Rsqrt", "Exp", "Log", "Reciprocal", "Sign", "Sin", "Cos", "Tanh",
+    "AddV2", "Sub", "Mul", "RealDiv", "Pow", "Equal", "NotEqual", "Sum", "Mean", "Prod",
+    "Cumsum",
+    "MatMul", "BatchMatMulV2", "Transpose", "Reshape", "BroadcastTo", "Identity", "Cast", "Fill",
+    "SelectV2", "ConcatV2", "Split", "SplitV", "Slice", "StridedSlice", "StridedSliceGrad",
+    "Pad", "Tile", "ReverseV2", "GatherV2", "GatherNd", "ScatterNd", "TensorScatterUpdate",
+    "UnsortedSegmentSum",
+)  # fmt: skip
+for _n in COMPLEX_OPS:
+    _OPS[_n].dtypes = _OPS[_n].dtypes + COMPLEX
+CAST_TYPES = CAST_TYPES + COMPLEX
+
+
+def real_dtype(dt):
+    """float32 for complex64, float64 for complex128; a real dtype as it is."""
+    return _REAL_OF.get(np.dtype(dt), np.dtype(dt))
+
+
+def _complex_infer(shapes, dts, attrs):
+    op = "Complex"
+    dt = _same_dtypes(op, dts)
+    _require_dtype(op, dts, 0, FLOAT)
+    return [(broadcast_shape(op, tuple(shapes[0]), tuple(shapes[1])), _COMPLEX_OF[dt])]
+
+
+def _to_real_infer(op):
+    def infer(shapes, dts, attrs):
+        _require_dtype(op, dts, 0, COMPLEX)
+        return [(tuple(shapes[0]), _REAL_OF[dts[0]])]
+
+    return infer
+
+
+def _conj_infer(shapes, dts, attrs):
+    _require_dtype("Conj", dts, 0, COMPLEX)
+    return [(tuple(shapes[0]), dts[0])]
+
+
+_register(OpDef("Complex", 2, _complex_infer, FLOAT, doc="real, imag (broadcast) -> complex"))
+for _n in ("Real", "Imag", "ComplexAbs", "Angle"):
+    _register(OpDef(_n, 1, _to_real_infer(_n), COMPLEX, doc="complex -> its real dtype"))
+_register(OpDef("Conj", 1, _conj_infer, COMPLEX))
+
+
+def fft_rank(op):
+    """The number of innermost dims an FFT op transforms (FFT: 1, RFFT2D: 2, IFFT3D: 3)."""
+    return int(op[-2]) if op.endswith("D") else 1
+
+
+def _check_fft_rank(op, shape):
+    rank = fft_rank(op)
+    if len(shape) < rank:
+        raise errors.InvalidArgumentError(
+            f"Input must have rank of at least {rank} but got: {_fmt(shape)} [Op:{op}]"
+        )
+    return rank
+
+
+def fft_lengths(op, attrs, rank):
+    """RFFT / IRFFT's ``fft_length`` attr: ``rank`` non-negative ints."""
+    lengths = [int(v) for v in np.asarray(attrs["fft_length"]).reshape(-1)]
+    if len(lengths) != rank or any(v < 0 for v in lengths):
+        raise errors.InvalidArgumentError(
+            f"fft_length must be {rank} non-negative values, got {lengths} [Op:{op}]"
+        )
+    return lengths
+
+
+def _fft_infer(op):
+    def infer(shapes, dts, attrs):
+        _require_dtype(op, dts, 0, COMPLEX)
+        _check_fft_rank(op, tuple(shapes[0]))
+        return [(tuple(shapes[0]), dts[0])]
+
+    return infer
+
+
+def _rfft_infer(op):
+    def infer(shapes, dts, attrs):
+        _require_dtype(op, dts, 0, FLOAT)
+        shape = tuple(shapes[0])
+        lengths = fft_lengths(op, attrs, _check_fft_rank(op, shape))
+        inner = lengths[:-1] + [lengths[-1] // 2 + 1 if lengths[-1] else 0]
+        return [(shape[: len(shape) - len(inner)] + tuple(inner), _COMPLEX_OF[dts[0]])]
+
+    return infer
+
+
+def _irfft_infer(op):
+    def infer(shapes, dts, attrs):
+        _require_dtype(op, dts, 0, COMPLEX)
+        shape = tuple(shapes[0])
+        lengths = fft_lengths(op, attrs, _check_fft_rank(op, shape))
+        return [(shape[: len(shape) - len(lengths)] + tuple(lengths), _REAL_OF[dts[0]])]
+
+    return infer
+
+
+FFT_OPS = ("FFT", "IFFT", "FFT2D", "IFFT2D", "FFT3D", "IFFT3D")
+RFFT_OPS = ("RFFT", "RFFT2D", "RFFT3D")
+IRFFT_OPS = ("IRFFT", "IRFFT2D", "IRFFT3D")
+for _n in FFT_OPS:
+    _register(OpDef(_n, 1, _fft_infer(_n), COMPLEX, doc="over the innermost dims"))
+for _n in RFFT_OPS:
+    _register(OpDef(_n, 1, _rfft_infer(_n), FLOAT, doc="attrs: fft_length (cropped / padded)"))
+for _n in IRFFT_OPS:
+    _register(OpDef(_n, 1, _irfft_infer(_n), COMPLEX, doc="attrs: fft_length (real output)"))

@@ -32,7 +32,8 @@ from tensorhouse_hw_runtime import (
     synchronize,
     to_host,
 )
-from tensorhouse_hw_runtime import __version__ as runtime_version
+
+runtime_version: str  # tensorhouse_hw_runtime.__version__, read on first use (``__getattr__``)
 
 __all__ = [
     "Device",
@@ -66,3 +67,11 @@ __all__ = [
 ]
 
 dispatch_with_fallback = dispatch  # (kernel, device), soft placement included
+
+
+def __getattr__(name: str):  # PEP 562: the version reads package metadata, only when asked
+    if name != "runtime_version":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import tensorhouse_hw_runtime
+
+    return tensorhouse_hw_runtime.__version__

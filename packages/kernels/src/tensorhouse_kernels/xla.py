@@ -34,7 +34,12 @@ from . import _xla_nn
 from .execute import returns_outputs
 from .opdefs import (
     _OPS,
+    FFT_OPS,
+    IRFFT_OPS,
+    RFFT_OPS,
     TRUNCATE_MOD_ZERO,
+    fft_lengths,
+    fft_rank,
     get_op_def,
     mirror_pad_mode,
     normalized_reverse_axes,
@@ -96,6 +101,8 @@ def _load():
 def _convert_scalar(value, dtype):
     """C++ ``convert<T, double>``: bool is != 0, float to int saturates and NaN gives 0."""
     dtype = np.dtype(dtype)
+    if dtype.kind == "c":
+        return dtype.type(complex(value))
     v = float(value)
     if dtype == np.bool_:
         return np.bool_(v != 0)
@@ -342,7 +349,7 @@ def _reduce_fn(kind):
                 s = jnp.sum(x.astype(jnp.int64), axis=axes, keepdims=keep, dtype=jnp.int64)
                 return [(lax.div(s, _c(count, s)) if count else jnp.zeros_like(s)).astype(dt)]
             s = jnp.sum(_acc(x), axis=axes, keepdims=keep, dtype=_acc(x).dtype).astype(dt)
-            if dt.kind == "f":
+            if dt.kind in "fc":
                 if not count:
                     return [jnp.full(s.shape, np.nan, dt)]
                 out = s * (dt.type(1) / dt.type(count))
@@ -369,8 +376,8 @@ def _matmul(inputs, attrs):
 
 def _batch_matmul(inputs, attrs):
     a, b = inputs
-    a = jnp.swapaxes(a, -1, -2) if attrs.get("adj_x") else a
-    b = jnp.swapaxes(b, -1, -2) if attrs.get("adj_y") else b
+    a = jnp.conj(jnp.swapaxes(a, -1, -2)) if attrs.get("adj_x") else a
+    b = jnp.conj(jnp.swapaxes(b, -1, -2)) if attrs.get("adj_y") else b
     return [jnp.matmul(a, b, precision=lax.Precision.HIGHEST)]
 
 
@@ -510,6 +517,8 @@ def _identity(inputs, attrs):
 def _cast(inputs, attrs):
     (x,) = inputs
     dst = np.dtype(attrs["DstT"])
+    if x.dtype.kind == "c" and dst.kind != "c":  # TF's: the real part
+        x = jnp.real(x)
     if dst == np.bool_:
         return [x != 0]
     if jnp.issubdtype(x.dtype, jnp.floating) and dst.kind in "iu":  # saturating, NaN -> 0
@@ -1003,39 +1012,52 @@ def _previous(first, seq):
     return jnp.concatenate([first[None], seq], axis=0)[: seq.shape[0]]
 
 
-def _lstm_sequence(inputs, attrs):
-    x, h0, c0, w, u, b = inputs
-    xw = _dot(_steps(x, attrs), w)
+def _mask_steps(inputs, index, x, attrs):
+    """The optional mask input [B, T] as [T, B, 1] in step order; ones where there is none."""
+    mask = inputs[index] if len(inputs) > index else None
+    if mask is None or mask.size == 0:
+        return jnp.ones((x.shape[1], x.shape[0], 1), x.dtype)
+    return _steps(mask, attrs)[..., None]
 
-    def step(carry, xw_k):
+
+def _lstm_sequence(inputs, attrs):
+    x, h0, c0, w, u, b = inputs[:6]
+    xw = _dot(_steps(x, attrs), w)
+    one = _c(1, x)
+
+    def step(carry, inp):
         h, c = carry
+        xw_k, m = inp
         zi, zf, zg, zo = jnp.split((xw_k + _dot(h, u)) + b, 4, axis=-1)
         i, f, g, o = _sig(zi), _sig(zf), jnp.tanh(zg), _sig(zo)
-        c = f * c + i * g
-        h = o * jnp.tanh(c)
+        c_new = f * c + i * g
+        h_new = o * jnp.tanh(c_new)
+        c = m * c_new + (one - m) * c  # a masked step keeps the states
+        h = m * h_new + (one - m) * h
         return (h, c), (h, jnp.concatenate([i, f, g, o], axis=-1), c)
 
-    (h, c), (hs, gates, cs) = lax.scan(step, (h0, c0), xw)
+    (h, c), (hs, gates, cs) = lax.scan(step, (h0, c0), (xw, _mask_steps(inputs, 6, x, attrs)))
     return [jnp.swapaxes(hs, 0, 1), h, c, gates, cs]
 
 
 def _lstm_sequence_grad(inputs, attrs):
-    dy, dh, dc, x, h0, c0, w, u, y, gates, cs, _ = inputs
+    dy, dh, dc, x, h0, c0, w, u, y, gates, cs = inputs[:11]
     one = _c(1, x)
 
     def step(carry, inp):
         dhn, dcn = carry
-        dy_k, g_k, c_k, cp_k = inp
+        dy_k, g_k, c_k, cp_k, m = inp
         i, f, g, o = jnp.split(g_k, 4, axis=-1)
         tc = jnp.tanh(c_k)
-        dhk = dy_k + dhn
-        dck = dcn + dhk * o * (one - tc * tc)
+        dh_all = dy_k + dhn
+        dhk = m * dh_all
+        dck = m * dcn + dhk * o * (one - tc * tc)
         di, df = dck * g * i * (one - i), dck * cp_k * f * (one - f)
         dg, do = dck * i * (one - g * g), dhk * tc * o * (one - o)
         dz = jnp.concatenate([di, df, dg, do], axis=-1)
-        return (_dot(dz, u.T), dck * f), dz
+        return (_dot(dz, u.T) + (one - m) * dh_all, dck * f + (one - m) * dcn), dz
 
-    seq = (jnp.swapaxes(dy, 0, 1), gates, cs, _previous(c0, cs))
+    seq = (jnp.swapaxes(dy, 0, 1), gates, cs, _previous(c0, cs), _mask_steps(inputs, 12, x, attrs))
     (dh0, dc0), dz = lax.scan(step, (dh, dc), seq, reverse=True)
     hp = _previous(h0, jnp.swapaxes(y, 0, 1))
     dw = jnp.einsum("tbi,tbg->ig", _steps(x, attrs), dz, precision=lax.Precision.HIGHEST)
@@ -1045,13 +1067,14 @@ def _lstm_sequence_grad(inputs, attrs):
 
 
 def _gru_sequence(inputs, attrs):
-    x, h0, w, u, b = inputs
+    x, h0, w, u, b = inputs[:5]
     after = attrs.get("reset_after", True)
     n = h0.shape[-1]
     b_in, b_rec = (b[0], b[1]) if after else (b, None)
     xw = _dot(_steps(x, attrs), w)
 
-    def step(h, xw_k):
+    def step(h, inp):
+        xw_k, m = inp
         x_z, x_r, x_h = jnp.split(xw_k + b_in, 3, axis=-1)
         if after:
             r_z, r_r, r_h = jnp.split(_dot(h, u) + b_rec, 3, axis=-1)
@@ -1063,36 +1086,40 @@ def _gru_sequence(inputs, attrs):
         else:
             hh, r_h = jnp.tanh(x_h + _dot(r * h, u[:, 2 * n :])), jnp.zeros_like(h)
         h_new = z * h + (_c(1, h) - z) * hh
+        h_new = m * h_new + (_c(1, h) - m) * h  # a masked step keeps the state
         return h_new, (h_new, jnp.concatenate([z, r, hh, r_h], axis=-1))
 
-    h, (hs, saved) = lax.scan(step, h0, xw)
+    h, (hs, saved) = lax.scan(step, h0, (xw, _mask_steps(inputs, 5, x, attrs)))
     return [jnp.swapaxes(hs, 0, 1), h, saved]
 
 
 def _gru_sequence_grad(inputs, attrs):
-    dy, dh, x, h0, w, u, y, saved, _ = inputs
+    dy, dh, x, h0, w, u, y, saved = inputs[:8]
     after = attrs.get("reset_after", True)
     n = h0.shape[-1]
     one = _c(1, x)
     hp = _previous(h0, jnp.swapaxes(y, 0, 1))
 
     def step(dhn, inp):
-        dy_k, s_k, hp_k = inp
+        dy_k, s_k, hp_k, m = inp
         z, r, hh, r_h = jnp.split(s_k, 4, axis=-1)
-        dhk = dy_k + dhn
+        dh_all = dy_k + dhn
+        dhk = m * dh_all  # a masked step: no gate gradients, dh passes through
+        passed = (one - m) * dh_all
         dah = dhk * (one - z) * (one - hh * hh)
         daz = dhk * (hp_k - hh) * z * (one - z)
         if after:
             dar = dah * r_h * r * (one - r)
             drec = jnp.concatenate([daz, dar, dah * r], axis=-1)
-            return dhk * z + _dot(drec, u.T), (jnp.concatenate([daz, dar, dah], -1), drec)
+            dh_prev = dhk * z + _dot(drec, u.T) + passed
+            return dh_prev, (jnp.concatenate([daz, dar, dah], -1), drec)
         q = _dot(dah, u[:, 2 * n :].T)
         dar = q * hp_k * r * (one - r)
         dzr = jnp.concatenate([daz, dar], axis=-1)
-        dh_prev = dhk * z + q * r + _dot(dzr, u[:, : 2 * n].T)
+        dh_prev = dhk * z + q * r + _dot(dzr, u[:, : 2 * n].T) + passed
         return dh_prev, (jnp.concatenate([dzr, dah], -1), r * hp_k)
 
-    seq = (jnp.swapaxes(dy, 0, 1), saved, hp)
+    seq = (jnp.swapaxes(dy, 0, 1), saved, hp, _mask_steps(inputs, 9, x, attrs))
     dh0, (dxg, other) = lax.scan(step, dh, seq, reverse=True)
     hi = lax.Precision.HIGHEST
 
@@ -1218,6 +1245,62 @@ _MATH_BINARY = {
 }
 TABLE.update({op: _unary_fn(f) for op, f in _MATH_UNARY.items()})
 TABLE.update({op: _binary_fn(f) for op, f in _MATH_BINARY.items()})
+
+
+# ---- complex dtypes: the complex-only ops and the Fourier transforms ----------------------------
+
+
+def _fft_fn(op):
+    rank, inverse = fft_rank(op), op.startswith("I")
+    axes = tuple(range(-rank, 0))
+
+    def fn(inputs, attrs):
+        (x,) = inputs
+        if x.size == 0:
+            return [jnp.zeros(x.shape, x.dtype)]
+        f = jnp.fft.ifftn if inverse else jnp.fft.fftn
+        return [f(x, axes=axes).astype(x.dtype)]
+
+    return fn
+
+
+def _rfft_fn(op):
+    rank, inverse = fft_rank(op), op.startswith("I")
+    axes = tuple(range(-rank, 0))
+
+    def fn(inputs, attrs):
+        (x,) = inputs
+        lengths = fft_lengths(op, attrs, rank)
+        real = np.dtype(np.float32) if x.dtype in (np.float32, np.complex64) else np.float64
+        cplx = np.dtype(np.complex64) if real == np.float32 else np.dtype(np.complex128)
+        if inverse:
+            shape = x.shape[: x.ndim - rank] + tuple(lengths)
+            if 0 in shape:
+                return [jnp.zeros(shape, real)]
+            return [jnp.fft.irfftn(x, s=lengths, axes=axes).astype(real)]
+        inner = lengths[:-1] + [lengths[-1] // 2 + 1 if lengths[-1] else 0]
+        shape = x.shape[: x.ndim - rank] + tuple(inner)
+        if 0 in shape:
+            return [jnp.zeros(shape, cplx)]
+        return [jnp.fft.rfftn(x, s=lengths, axes=axes).astype(cplx)]
+
+    return fn
+
+
+def _make_complex(inputs, attrs):
+    return [lax.complex(*jnp.broadcast_arrays(*inputs))]
+
+
+TABLE.update({
+    "Complex": _make_complex,
+    "Real": _unary_fn(lambda x: jnp.real(x)),
+    "Imag": _unary_fn(lambda x: jnp.imag(x)),
+    "ComplexAbs": _unary_fn(lambda x: jnp.abs(x)),
+    "Angle": _unary_fn(lambda x: jnp.angle(x)),
+    "Conj": _unary_fn(lambda x: jnp.conj(x)),
+    **{op: _fft_fn(op) for op in FFT_OPS},
+    **{op: _rfft_fn(op) for op in RFFT_OPS + IRFFT_OPS},
+})  # fmt: skip
 
 # Attrs passed to the jitted kernel as traced values, so a new seed does not recompile.
 # Integer attrs (or the stateless ops' shape-[2] seed) as uint64, wrapped to 64 bits.

@@ -8,6 +8,7 @@ TensorFlow's float64 and int64 must keep their width. ``TENSORHOUSE_XLA=0`` turn
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from typing import Any
 
@@ -18,6 +19,10 @@ from . import Backend, BackendUnavailable, PhysicalInfo
 _TYPES = {"tpu": "TPU", "gpu": "XLA_GPU", "cuda": "XLA_GPU", "rocm": "XLA_GPU", "cpu": "XLA_CPU"}
 
 
+def _turned_off() -> bool:
+    return os.environ.get("TENSORHOUSE_XLA", "auto").lower() in ("0", "off", "false")
+
+
 class XLABackend(Backend):
     name = "xla"
     device_types = ("TPU", "XLA_GPU", "XLA_CPU")
@@ -25,8 +30,13 @@ class XLABackend(Backend):
     def __init__(self):
         self._jax: Any = None  # jax, imported on first use
 
+    def probe_is_cheap(self) -> bool:
+        """Whether ``probe`` is quick now: JAX missing or turned off (importing it takes
+        seconds, so reports such as ``tensorhouse info`` leave it until XLA is used)."""
+        return _turned_off() or importlib.util.find_spec("jax") is None
+
     def probe(self):
-        if os.environ.get("TENSORHOUSE_XLA", "auto").lower() in ("0", "off", "false"):
+        if _turned_off():
             raise BackendUnavailable("turned off by TENSORHOUSE_XLA=0")
         try:
             import jax

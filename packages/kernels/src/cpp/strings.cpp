@@ -1,0 +1,510 @@
+// Host string kernels over NumPy object arrays of ``bytes`` (the layout of tf.string tensors):
+// ASCII lowering, deleting a set of bytes (a punctuation strip), splitting on ASCII whitespace
+// into ragged values + row splits, joining ngrams, distinct values with counts, and a hash index
+// of a vocabulary (built once, then one probe a key). Each runs over the whole batch in one C++
+// loop; it holds the GIL (it makes Python bytes objects) and makes no Python call per element.
+// Split and ngram results share one bytes object per distinct token of the batch.
+#include <Python.h>
+
+#include <memory>
+
+#include "common.h"
+
+namespace th {
+namespace {
+
+// A contiguous view of an object array's references; every element must be bytes.
+struct Strings {
+  py::array keep;  // holds the (possibly copied) array alive
+  PyObject** items = nullptr;
+  int64_t size = 0;
+};
+
+Strings strings_of(const py::object& obj, const char* op) {
+  py::array a = py::array::ensure(obj, py::array::c_style);
+  if (!a || a.dtype().kind() != 'O')
+    throw py::type_error(std::string(op) + ": expected an object array of bytes");
+  // read only: the inputs' buffers may be read-only views
+  auto** items = const_cast<PyObject**>(static_cast<PyObject* const*>(a.data()));
+  Strings s{a, items, static_cast<int64_t>(a.size())};
+  for (int64_t i = 0; i < s.size; ++i)
+    if (!s.items[i] || !PyBytes_Check(s.items[i]))
+      throw py::type_error(std::string(op) + ": element " + std::to_string(i) + " is not bytes");
+  return s;
+}
+
+// A new object array of ``shape`` whose slots take ownership of ``refs`` (new references).
+py::array object_array(std::vector<PyObject*>& refs, const Shape& shape) {
+  py::array out(py::dtype("O"), shape);
+  auto** slot = static_cast<PyObject**>(out.mutable_data());
+  for (size_t i = 0; i < refs.size(); ++i) {
+    Py_XDECREF(slot[i]);  // NumPy fills new object arrays with None (or NULL)
+    slot[i] = refs[i];
+  }
+  refs.clear();
+  return out;
+}
+
+void release_all(std::vector<PyObject*>& refs) {
+  for (PyObject* r : refs) Py_XDECREF(r);
+  refs.clear();
+}
+
+// Owns the references until they are handed to an array (exception safety).
+struct Refs {
+  std::vector<PyObject*> v;
+  ~Refs() { release_all(v); }
+  void push(PyObject* r) {
+    if (!r) throw py::error_already_set();
+    v.push_back(r);
+  }
+};
+
+Shape shape_of(const py::array& a) { return Shape(a.shape(), a.shape() + a.ndim()); }
+
+// One bytes object per distinct value within a call: a batch of text repeats its tokens, and
+// sharing them saves the allocations and keeps later hashing (cached per object) and lookups
+// in cache. Bytes are immutable, so sharing is invisible to Python.
+class Interner {
+ public:
+  Interner() : slots_(1024, nullptr), hashes_(1024, 0), mask_(1023) {}
+  Interner(const Interner&) = delete;
+  Interner& operator=(const Interner&) = delete;
+  ~Interner() {
+    for (PyObject* o : slots_) Py_XDECREF(o);
+  }
+
+  // A new reference to a bytes object holding p[0..n).
+  PyObject* get(const char* p, Py_ssize_t n) {
+    uint64_t h = 1469598103934665603ULL;  // FNV-1a
+    for (Py_ssize_t i = 0; i < n; ++i) h = (h ^ static_cast<unsigned char>(p[i])) * 1099511628211ULL;
+    h ^= h >> 29;
+    for (uint64_t i = h & mask_;; i = (i + 1) & mask_) {
+      PyObject* o = slots_[i];
+      if (!o) break;
+      if (hashes_[i] == h && PyBytes_GET_SIZE(o) == n && std::memcmp(PyBytes_AS_STRING(o), p, n) == 0) {
+        Py_INCREF(o);
+        return o;
+      }
+    }
+    PyObject* made = PyBytes_FromStringAndSize(p, n);
+    if (!made) return nullptr;
+    if (2 * (used_ + 1) > slots_.size()) grow();
+    uint64_t i = h & mask_;
+    while (slots_[i]) i = (i + 1) & mask_;
+    Py_INCREF(made);  // the table's own reference
+    slots_[i] = made;
+    hashes_[i] = h;
+    ++used_;
+    return made;
+  }
+
+ private:
+  void grow() {
+    std::vector<PyObject*> old_slots(slots_.size() * 2, nullptr);
+    std::vector<uint64_t> old_hashes(slots_.size() * 2, 0);
+    old_slots.swap(slots_);
+    old_hashes.swap(hashes_);
+    mask_ = slots_.size() - 1;
+    for (size_t k = 0; k < old_slots.size(); ++k) {
+      if (!old_slots[k]) continue;
+      uint64_t i = old_hashes[k] & mask_;
+      while (slots_[i]) i = (i + 1) & mask_;
+      slots_[i] = old_slots[k];
+      hashes_[i] = old_hashes[k];
+    }
+  }
+
+  std::vector<PyObject*> slots_;
+  std::vector<uint64_t> hashes_;
+  uint64_t mask_;
+  size_t used_ = 0;
+};
+
+py::array int64_array(const std::vector<int64_t>& v) {
+  py::array_t<int64_t> out(static_cast<py::ssize_t>(v.size()));
+  if (!v.empty()) std::memcpy(out.mutable_data(), v.data(), v.size() * sizeof(int64_t));
+  return out;
+}
+
+inline bool ascii_space(unsigned char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
+
+// Each string with its bytes mapped through ``table`` (256 entries; -1 deletes the byte). A
+// string the mapping leaves unchanged is shared, not copied.
+py::array map_bytes(py::array x, const int16_t* table) {
+  Strings s = strings_of(x, "map_bytes");
+  Refs refs;
+  refs.v.reserve(s.size);
+  std::string buf;
+  for (int64_t i = 0; i < s.size; ++i) {
+    const auto* p = reinterpret_cast<const unsigned char*>(PyBytes_AS_STRING(s.items[i]));
+    const Py_ssize_t n = PyBytes_GET_SIZE(s.items[i]);
+    Py_ssize_t k = 0;
+    while (k < n && table[p[k]] == p[k]) ++k;
+    if (k == n) {
+      Py_INCREF(s.items[i]);
+      refs.push(s.items[i]);
+      continue;
+    }
+    buf.assign(reinterpret_cast<const char*>(p), k);
+    for (; k < n; ++k)
+      if (table[p[k]] >= 0) buf.push_back(static_cast<char>(table[p[k]]));
+    refs.push(PyBytes_FromStringAndSize(buf.data(), static_cast<Py_ssize_t>(buf.size())));
+  }
+  return object_array(refs.v, shape_of(s.keep));
+}
+
+py::array lower_ascii(py::array x) {
+  int16_t table[256];
+  for (int c = 0; c < 256; ++c) table[c] = static_cast<int16_t>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+  return map_bytes(x, table);
+}
+
+py::array delete_bytes(py::array x, py::bytes chars) {
+  int16_t table[256];
+  for (int c = 0; c < 256; ++c) table[c] = static_cast<int16_t>(c);
+  const std::string drop = chars;
+  for (unsigned char c : drop) table[c] = -1;
+  return map_bytes(x, table);
+}
+
+// Split each string on runs of ASCII whitespace: (values, row_splits).
+py::tuple split_whitespace(py::array x) {
+  Strings s = strings_of(x, "split_whitespace");
+  Interner interner;
+  Refs refs;
+  std::vector<int64_t> splits(1, 0);
+  splits.reserve(s.size + 1);
+  for (int64_t i = 0; i < s.size; ++i) {
+    const char* p = PyBytes_AS_STRING(s.items[i]);
+    const Py_ssize_t n = PyBytes_GET_SIZE(s.items[i]);
+    Py_ssize_t k = 0;
+    while (k < n) {
+      while (k < n && ascii_space(static_cast<unsigned char>(p[k]))) ++k;
+      const Py_ssize_t start = k;
+      while (k < n && !ascii_space(static_cast<unsigned char>(p[k]))) ++k;
+      if (k > start) {
+        if (start == 0 && k == n) {  // the whole string is one word: share it
+          Py_INCREF(s.items[i]);
+          refs.push(s.items[i]);
+        } else {
+          refs.push(interner.get(p + start, k - start));
+        }
+      }
+    }
+    splits.push_back(static_cast<int64_t>(refs.v.size()));
+  }
+  Shape shape{static_cast<int64_t>(refs.v.size())};
+  py::array values = object_array(refs.v, shape);
+  return py::make_tuple(values, int64_array(splits));
+}
+
+// Joined ngrams keyed by the objects they join: split's tokens are shared per distinct value,
+// so equal windows of objects are equal ngrams, found again without reading their bytes (a
+// window of unshared equal tokens just makes its own object).
+class GramCache {
+ public:
+  GramCache(PyObject** items, int64_t width) : items_(items), width_(width) { resize(1024); }
+  GramCache(const GramCache&) = delete;
+  GramCache& operator=(const GramCache&) = delete;
+  ~GramCache() {
+    for (const Slot& slot : slots_) Py_XDECREF(slot.obj);
+  }
+
+  // A new reference to the join of items[i .. i + width) with ``sep``.
+  PyObject* get(int64_t i, const std::string& sep) {
+    uint64_t h = 0x9E3779B97F4A7C15ULL;
+    for (int64_t j = 0; j < width_; ++j) {
+      h = (h ^ (reinterpret_cast<uintptr_t>(items_[i + j]) >> 4)) * 0xff51afd7ed558ccdULL;
+      h ^= h >> 32;
+    }
+    uint64_t k = h & mask_;
+    for (; slots_[k].pos >= 0; k = (k + 1) & mask_) {
+      const Slot& slot = slots_[k];
+      if (slot.hash == h && same(slot.pos, i)) {
+        Py_INCREF(slot.obj);
+        return slot.obj;
+      }
+    }
+    PyObject* made = join(i, sep);
+    if (!made) return nullptr;
+    if (2 * (used_ + 1) > slots_.size()) {
+      resize(slots_.size() * 2);
+      for (k = h & mask_; slots_[k].pos >= 0;) k = (k + 1) & mask_;
+    }
+    Py_INCREF(made);  // the cache's own reference
+    slots_[k] = Slot{h, i, made};
+    ++used_;
+    return made;
+  }
+
+ private:
+  bool same(int64_t a, int64_t b) const {
+    for (int64_t j = 0; j < width_; ++j)
+      if (items_[a + j] != items_[b + j]) return false;
+    return true;
+  }
+  PyObject* join(int64_t i, const std::string& sep) const {
+    Py_ssize_t n = static_cast<Py_ssize_t>(sep.size()) * (width_ - 1);
+    for (int64_t j = 0; j < width_; ++j) n += PyBytes_GET_SIZE(items_[i + j]);
+    PyObject* out = PyBytes_FromStringAndSize(nullptr, n);
+    if (!out) return nullptr;
+    char* dst = PyBytes_AS_STRING(out);
+    for (int64_t j = 0; j < width_; ++j) {
+      if (j) {
+        std::memcpy(dst, sep.data(), sep.size());
+        dst += sep.size();
+      }
+      const Py_ssize_t len = PyBytes_GET_SIZE(items_[i + j]);
+      std::memcpy(dst, PyBytes_AS_STRING(items_[i + j]), len);
+      dst += len;
+    }
+    return out;
+  }
+  struct Slot {
+    uint64_t hash;
+    int64_t pos;  // where the entry's window starts (-1: empty)
+    PyObject* obj;
+  };
+  void resize(size_t capacity) {
+    std::vector<Slot> old(capacity, Slot{0, -1, nullptr});
+    old.swap(slots_);
+    mask_ = capacity - 1;
+    for (const Slot& slot : old) {
+      if (slot.pos < 0) continue;
+      uint64_t at = slot.hash & mask_;
+      while (slots_[at].pos >= 0) at = (at + 1) & mask_;
+      slots_[at] = slot;
+    }
+  }
+
+  PyObject** items_;
+  int64_t width_;
+  std::vector<Slot> slots_;
+  uint64_t mask_ = 0;
+  size_t used_ = 0;
+};
+
+// The unpadded ngrams of each row (per row: each width in turn, then each position), joined
+// with ``sep``: (values, row_splits).
+py::tuple ngram_join(py::array values, py::array_t<int64_t, py::array::c_style> row_splits,
+                     std::vector<int64_t> widths, py::bytes sep_in) {
+  Strings s = strings_of(values, "ngram_join");
+  const std::string sep = sep_in;
+  const int64_t* rs = row_splits.data();
+  const int64_t rows = row_splits.size() - 1;
+  std::vector<std::unique_ptr<GramCache>> caches;
+  for (int64_t w : widths) {
+    if (w < 1) throw py::value_error("ngram_join: widths must be positive");
+    caches.push_back(std::make_unique<GramCache>(s.items, w));
+  }
+  Refs refs;
+  std::vector<int64_t> out_splits(1, 0);
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t b = rs[r], e = rs[r + 1];
+    if (b < 0 || e < b || e > s.size) throw py::value_error("ngram_join: bad row splits");
+    for (size_t c = 0; c < widths.size(); ++c) {
+      const int64_t w = widths[c];
+      for (int64_t i = b; i + w <= e; ++i) {
+        if (w == 1) {
+          Py_INCREF(s.items[i]);
+          refs.push(s.items[i]);
+        } else {
+          refs.push(caches[c]->get(i, sep));
+        }
+      }
+    }
+    out_splits.push_back(static_cast<int64_t>(refs.v.size()));
+  }
+  Shape shape{static_cast<int64_t>(refs.v.size())};
+  py::array out = object_array(refs.v, shape);
+  return py::make_tuple(out, int64_array(out_splits));
+}
+
+// Open addressing over bytes keys, probed with Python's (cached) bytes hash; each slot holds
+// the hash, the key and its index (one cache line a probe).
+class Table {
+ public:
+  explicit Table(int64_t expected) { rehash(capacity_for(expected)); }
+  Table(const Table&) = delete;
+  Table& operator=(const Table&) = delete;
+
+  // The index of ``key`` among the inserted keys, or -1.
+  int64_t find(PyObject* key, Py_hash_t h) const {
+    for (uint64_t i = static_cast<uint64_t>(h) & mask_;; i = (i + 1) & mask_) {
+      const Slot& slot = slots_[i];
+      if (slot.at < 0) return -1;
+      if (slot.hash == h && same(slot.key, key)) return slot.at;
+    }
+  }
+
+  // Insert ``key`` (borrowed; the table keeps its own reference) unless present; its index.
+  int64_t insert(PyObject* key, Py_hash_t h) {
+    const int64_t found = find(key, h);
+    if (found >= 0) return found;
+    if (2 * (keys_.size() + 1) > slots_.size()) rehash(slots_.size() * 2);
+    const int64_t at = static_cast<int64_t>(keys_.size());
+    Py_INCREF(key);
+    keys_.push_back(key);
+    place({h, at, key});
+    return at;
+  }
+
+  const std::vector<PyObject*>& keys() const { return keys_; }
+
+  ~Table() {
+    for (PyObject* k : keys_) Py_DECREF(k);
+  }
+
+ private:
+  struct Slot {
+    Py_hash_t hash;
+    int64_t at;  // -1: empty
+    PyObject* key;
+  };
+  static size_t capacity_for(int64_t n) {
+    size_t c = 16;
+    while (c < static_cast<size_t>(2 * n + 2)) c *= 2;
+    return c;
+  }
+  static bool same(PyObject* a, PyObject* b) {
+    if (a == b) return true;
+    const Py_ssize_t n = PyBytes_GET_SIZE(a);
+    return n == PyBytes_GET_SIZE(b) && std::memcmp(PyBytes_AS_STRING(a), PyBytes_AS_STRING(b), n) == 0;
+  }
+  void place(const Slot& slot) {
+    uint64_t i = static_cast<uint64_t>(slot.hash) & mask_;
+    while (slots_[i].at >= 0) i = (i + 1) & mask_;
+    slots_[i] = slot;
+  }
+  void rehash(size_t capacity) {
+    std::vector<Slot> old(capacity, Slot{0, -1, nullptr});
+    old.swap(slots_);
+    mask_ = capacity - 1;
+    for (const Slot& slot : old)
+      if (slot.at >= 0) place(slot);
+  }
+
+  std::vector<Slot> slots_;
+  std::vector<PyObject*> keys_;
+  uint64_t mask_ = 0;
+};
+
+// A small direct-mapped memo of object -> index: text repeats its (shared) token objects, so
+// most lookups of a batch end here, without hashing or comparing bytes.
+class Memo {
+ public:
+  Memo() : slots_(kSize, Slot{nullptr, 0}) {}
+  bool get(PyObject* key, int64_t* at) const {
+    const Slot& slot = slots_[index(key)];
+    if (slot.key != key) return false;
+    *at = slot.at;
+    return true;
+  }
+  // ``key`` must stay alive while the memo is used (it holds no reference).
+  void put(PyObject* key, int64_t at) { slots_[index(key)] = Slot{key, at}; }
+
+ private:
+  static constexpr size_t kSize = 1 << 15;
+  struct Slot {
+    PyObject* key;
+    int64_t at;
+  };
+  static size_t index(PyObject* key) {
+    uint64_t h = reinterpret_cast<uintptr_t>(key) * 0x9E3779B97F4A7C15ULL;
+    return static_cast<size_t>(h >> 49);  // the top 15 bits
+  }
+  std::vector<Slot> slots_;
+};
+
+inline Py_hash_t hash_of(PyObject* key) {
+  const Py_hash_t h = PyObject_Hash(key);
+  if (h == -1) throw py::error_already_set();
+  return h;
+}
+
+// A vocabulary's index: distinct bytes keys to their positions 0..n-1.
+class StringIndex {
+ public:
+  explicit StringIndex(py::array keys) : table_(static_cast<int64_t>(keys.size())) {
+    Strings s = strings_of(keys, "StringIndex");
+    for (int64_t i = 0; i < s.size; ++i) {
+      const int64_t before = static_cast<int64_t>(table_.keys().size());
+      if (table_.insert(s.items[i], hash_of(s.items[i])) != before)
+        throw py::value_error("StringIndex: repeated key at position " + std::to_string(i));
+    }
+  }
+  StringIndex(const StringIndex&) = delete;
+
+  int64_t size() const { return static_cast<int64_t>(table_.keys().size()); }
+
+  // The position of each key of ``x`` (any shape), -1 where absent; int64 of x's shape.
+  py::array positions(py::array x) const {
+    Strings s = strings_of(x, "StringIndex.positions");
+    py::array_t<int64_t> out(shape_of(s.keep));
+    int64_t* o = out.mutable_data();
+    Memo memo;  // the input holds its objects alive for the call
+    for (int64_t i = 0; i < s.size; ++i) {
+      PyObject* key = s.items[i];
+      if (memo.get(key, &o[i])) continue;
+      o[i] = table_.find(key, hash_of(key));
+      memo.put(key, o[i]);
+    }
+    return out;
+  }
+
+ private:
+  Table table_;
+};
+
+// The distinct strings of a 1-D array in first-seen order, each element's index among them,
+// and how often each occurs: (values, idx int64, counts int64), as TF's UniqueWithCounts.
+py::tuple unique_with_counts(py::array x) {
+  Strings s = strings_of(x, "unique_with_counts");
+  Table table(0);
+  py::array_t<int64_t> idx(s.size);
+  int64_t* id = idx.mutable_data();
+  std::vector<int64_t> counts;
+  Memo memo;
+  for (int64_t i = 0; i < s.size; ++i) {
+    int64_t at;
+    if (!memo.get(s.items[i], &at)) {
+      at = table.insert(s.items[i], hash_of(s.items[i]));
+      memo.put(s.items[i], at);
+    }
+    if (at == static_cast<int64_t>(counts.size())) counts.push_back(0);
+    ++counts[at];
+    id[i] = at;
+  }
+  Refs refs;
+  for (PyObject* k : table.keys()) {
+    Py_INCREF(k);
+    refs.push(k);
+  }
+  Shape shape{static_cast<int64_t>(refs.v.size())};
+  py::array values = object_array(refs.v, shape);
+  return py::make_tuple(values, idx, int64_array(counts));
+}
+
+}  // namespace
+
+void init_strings(py::module_& m) {
+  m.def("string_lower_ascii", &lower_ascii, py::arg("x"),
+        "Each bytes string with A-Z lowered (same shape).");
+  m.def("string_delete_bytes", &delete_bytes, py::arg("x"), py::arg("chars"),
+        "Each bytes string without the bytes of ``chars`` (same shape).");
+  m.def("string_split_whitespace", &split_whitespace, py::arg("x"),
+        "Split 1-D bytes strings on ASCII whitespace runs: (values, row_splits).");
+  m.def("string_ngram_join", &ngram_join, py::arg("values"), py::arg("row_splits"),
+        py::arg("widths"), py::arg("separator"),
+        "The unpadded ngrams of each row, joined: (values, row_splits).");
+  m.def("string_unique_with_counts", &unique_with_counts, py::arg("x"),
+        "Distinct bytes strings in first-seen order: (values, idx, counts).");
+  py::class_<StringIndex>(m, "StringIndex")
+      .def(py::init<py::array>(), py::arg("keys"))
+      .def_property_readonly("size", &StringIndex::size)
+      .def("positions", &StringIndex::positions, py::arg("x"),
+           "The position of each key, -1 where absent (int64, the keys' shape).");
+}
+
+}  // namespace th
