@@ -380,6 +380,47 @@ MATMUL_FLAGS = [(False, True), (True, False), (True, True)]
 FLAT_IN_FEATURES = {"ReluGrad", "Relu6Grad"}
 
 
+# complex ops, through real inputs and outputs: z = Complex(a, b), and a real mix of the parts
+def _cz(a, b):
+    return _op("Complex", [a, b])
+
+
+def _parts(z):
+    return _op("Real", [z]) + _op("Imag", [z]) * 0.7
+
+
+def _spectrum(op, lengths=None):
+    attrs = {} if lengths is None else {"fft_length": lengths}
+    return lambda a, b: _parts(_op(op, [_cz(a, b)], attrs))
+
+
+CASES.update({
+    "Complex": (lambda a, b: _parts(_op("Mul", [_cz(a, b), _cz(b, a)])),
+                [_any((2, 3)), _any((3,))]),
+    "Real": (lambda a, b: _op("Real", [_op("Mul", [_cz(a, b), _cz(a, b)])]), [_any((4,))] * 2),
+    "Imag": (lambda a, b: _op("Imag", [_op("Exp", [_cz(a, b)])]), [_any((4,)), _any((4,))]),
+    "Conj": (lambda a, b: _parts(_op("Mul", [_op("Conj", [_cz(a, b)]), _cz(b, a)])),
+             [_any((4,)), _any((4,))]),
+    "ComplexAbs": (lambda a, b: _op("ComplexAbs", [_cz(a, b)]), [_away_from_zero((5,))] * 2),
+    "Angle": (lambda a, b: _op("Angle", [_cz(a, b)]), [_pos((5,)), _any((5,))]),
+    "FFT": (_spectrum("FFT"), [_any((2, 5)), _any((2, 5))]),
+    "IFFT": (_spectrum("IFFT"), [_any((2, 6)), _any((2, 6))]),
+    "FFT2D": (_spectrum("FFT2D"), [_any((2, 3, 4)), _any((2, 3, 4))]),
+    "IFFT2D": (_spectrum("IFFT2D"), [_any((3, 5)), _any((3, 5))]),
+    "FFT3D": (_spectrum("FFT3D"), [_any((2, 2, 3)), _any((2, 2, 3))]),
+    "IFFT3D": (_spectrum("IFFT3D"), [_any((1, 2, 3, 2)), _any((1, 2, 3, 2))]),
+    "RFFT": (lambda a: _parts(_op("RFFT", [a], {"fft_length": (7,)})), [_any((2, 5))]),
+    "RFFT2D": (lambda a: _parts(_op("RFFT2D", [a], {"fft_length": (3, 6)})), [_any((2, 4, 5))]),
+    "RFFT3D": (lambda a: _parts(_op("RFFT3D", [a], {"fft_length": (2, 3, 5)})),
+               [_any((2, 3, 4))]),
+    "IRFFT": (lambda a, b: _op("IRFFT", [_cz(a, b)], {"fft_length": (6,)}), [_any((2, 5))] * 2),
+    "IRFFT2D": (lambda a, b: _op("IRFFT2D", [_cz(a, b)], {"fft_length": (4, 5)}),
+                [_any((2, 3, 4)), _any((2, 3, 4))]),
+    "IRFFT3D": (lambda a, b: _op("IRFFT3D", [_cz(a, b)], {"fft_length": (2, 3, 4)}),
+                [_any((2, 2, 3, 3)), _any((2, 2, 3, 3))]),
+})  # fmt: skip
+
+
 def _numeric_jacobian(f, args, i, eps=1e-6):
     """d sum(f * weights) / d args[i] by central differences (weights fix a random cotangent)."""
     base = np.asarray(f(*[tf.constant(a) for a in args]))

@@ -58,11 +58,11 @@ def test_unsigned_dtypes():
 
 
 def test_a_dtype_the_package_cannot_represent_raises():
-    for arr in (np.array([1 + 2j]), np.array([1], np.complex64), np.array(["2020"], "M8[D]")):
+    for arr in (np.array(["2020"], "M8[D]"), np.array([1], np.float128)):
         with pytest.raises(TypeError):
             tf.constant(arr)
     with pytest.raises(TypeError):
-        tf.as_dtype("complex64")
+        tf.as_dtype("float128")
 
 
 # ---- axes -------------------------------------------------------------------------------------

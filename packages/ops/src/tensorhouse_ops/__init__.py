@@ -1,32 +1,29 @@
 """tensorhouse level 3, the bricks: TF 2's low-level API (tensors, variables, autodiff)."""
 
-from importlib.metadata import PackageNotFoundError as _PNF
-from importlib.metadata import version as _version
+from typing import TYPE_CHECKING
 
 from tensorhouse_kernels.runtime import DeviceSpec, debugging, device, errors
 
-from . import (
-    autodiff,
-    autograph,
-    bitwise,
-    collective,
-    config,
-    dtypes,
-    graph_io,
-    image,
-    io,
-    linalg,
-    lookup,
-    math,
-    nest,
-    nn,
-    ragged,
-    random,
-    sparse,
-    strings,
-    summary,
-    train,
-)
+from . import config, dtypes, math, nest, nn, random
+
+if TYPE_CHECKING:  # loaded on first use (``__getattr__``): each costs import time
+    from . import (
+        autodiff,
+        autograph,
+        bitwise,
+        collective,
+        graph_io,
+        image,
+        io,
+        linalg,
+        lookup,
+        ragged,
+        signal,
+        sparse,
+        strings,
+        summary,
+        train,
+    )
 from ._array import (
     boolean_mask,
     broadcast_to,
@@ -63,6 +60,7 @@ from ._array import (
     zeros,
     zeros_like,
 )
+from ._complex import complex
 from ._composed import (
     argsort,
     meshgrid,
@@ -179,6 +177,8 @@ from .dtypes import (
     as_dtype,
     bfloat16,
     bool,
+    complex64,
+    complex128,
     double,
     float16,
     float32,
@@ -197,10 +197,8 @@ from .dtypes import (
 
 newaxis = None  # TF's ``tf.newaxis``, for ``x[tf.newaxis]``
 
-try:
-    __version__ = _version("tensorhouse-ops")
-except _PNF:  # a source tree that was never installed
-    __version__ = "0.0.0+unknown"
+
+__version__: str  # read from the installed metadata on first use (``__getattr__``)
 
 __all__ = [
     "__version__",
@@ -273,6 +271,10 @@ __all__ = [
     "atan2",
     "atanh",
     "bitwise",
+    "complex",
+    "complex64",
+    "complex128",
+    "signal",
     "cosh",
     "sinh",
     "graph_io",
@@ -395,3 +397,31 @@ __all__ = [
     "zeros",
     "zeros_like",
 ]
+
+
+def _version() -> str:  # reads the installed metadata (slow to import) on first use only
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("tensorhouse-ops")
+    except PackageNotFoundError:  # a source tree that was never installed
+        return "0.0.0+unknown"
+
+
+_LAZY = {
+    "autodiff", "autograph", "bitwise", "collective", "graph_io", "image", "io", "linalg",
+    "lookup", "ragged", "sparse", "strings", "summary", "train", "signal",
+}  # fmt: skip
+
+
+def __getattr__(name: str):  # PEP 562: ``__version__`` and the modules above, on first use
+    if name == "__version__":
+        value = _version()
+    elif name in _LAZY:
+        from importlib import import_module
+
+        value = import_module(f"{__name__}.{name}")
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value

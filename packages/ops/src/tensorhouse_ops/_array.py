@@ -72,7 +72,8 @@ def transpose(a, perm=None, conjugate=False, name=None):
     a = _t(a)
     if perm is None:
         perm = list(reversed(_builtins.range(a.ndim)))
-    return _op("Transpose", [a], {"perm": tuple(_dims(perm))})
+    out = _op("Transpose", [a], {"perm": tuple(_dims(perm))})
+    return _op("Conj", [out]) if conjugate and a.dtype.is_complex else out
 
 
 def broadcast_to(input, shape, name=None):  # noqa: A002 - TF's name

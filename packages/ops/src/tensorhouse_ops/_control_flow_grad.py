@@ -13,17 +13,30 @@ graph of the same kind (and differentiable again, for higher orders).
   values under a tape for its vector-Jacobian product and summing the gradients of the body's
   captured inputs. Replays skip variable assignments and prints; a variable the loop both
   assigns and reads is simulated (its values ride along as loop variables, from the value the
-  record saw before the loop).
+  record saw before the loop). This form is used where a tape records the backward pass;
+  elsewhere the forward loop stores its iterations and a compiled ``WhileGrad`` node walks
+  them back (see "the fast form" below; also an eager tape around a traced loop).
 
 Stateful random ops: an ``If`` recorded on a tape outputs what its branches draw, and its
-gradient replays the branch on those numbers; a loop that draws them has no gradient here
-(``UnimplementedError``; its replays would draw other numbers).
+gradient replays the branch on those numbers; a loop stores its draws with its iterations, so
+its backward uses them (a ``cond`` in a loop body outputs its draws, stored too). The
+differentiable form of a loop that draws (a second order) raises ``UnimplementedError`` (its
+replays would draw other numbers), as does a draw inside a nested ``while_loop`` (or deeper).
 """
 
 from __future__ import annotations
 
+import contextlib
+import copy
+import threading
+import weakref
+
+import numpy as np
+
+from tensorhouse_kernels.runtime import copy_to_device, current_device
+
 from . import _array as A
-from . import _grad_rules, _graph, _tape
+from . import _dynamic, _grad_rules, _graph, _tape, _tensor
 from . import _math as M
 from . import dtypes as _dt
 from ._function import cond, while_loop
@@ -35,16 +48,17 @@ def _floating(t):
     return t.dtype.is_floating
 
 
-def _replay_vjp(graph, args, dys, state=None, drawn=None):
+def _replay_vjp(graph, args, dys, state=None, drawn=None, env=None):
     """Gradients of ``sum(out * dy)`` over ``graph(*args)``'s outputs w.r.t. each arg
-    (None for non-float args; zeros where unconnected). Runs in the graph being traced."""
-    g = _graph.current_graph()
-    local = [g._input(a) for a in args]
+    (None for non-float args; zeros where unconnected). Runs in the graph being traced, or
+    eagerly."""
+    g = _graph.current_graph() if _tensor._tracing else None
+    local = [g._input(a) for a in args] if g is not None else list(args)
     with _tape.GradientTape(watch_accessed_variables=False) as tape:
         for a in local:
             if _floating(a):
                 tape.watch(a)
-        outs = replay(graph, local, effects=False, state=state, drawn=drawn)
+        outs = replay(graph, local, effects=False, state=state, drawn=drawn, env=env)
     pairs = [(o, d) for o, d in zip(outs, dys) if d is not None and _floating(o)]
     srcs = [a for a in local if _floating(a)]
     grads = iter(
@@ -162,9 +176,13 @@ def _prefix(row, size):
     return _op("GatherV2", [row, A.range(size)], attrs)
 
 
-def _while_grad(x, y, attrs, dys):
-    cg, bg = attrs["cond"], attrs["body"]
-    _no_random([cg, bg], "a tf.while_loop")
+def _while_grad_replaying(x, y, attrs, dys):
+    """The differentiable form of a loop's gradient: the forward loop runs again to stack its
+    iterations, and a backward ``while_loop`` replays the body on them."""
+    cg, bg = attrs["cond"], attrs.get("th_body", attrs["body"])
+    _no_random(
+        [cg, bg], "a tf.while_loop to second order (or with a draw inside a nested cond or loop)"
+    )
     entry = attrs.get("entry_values", [])
     keys = [id(v) for v, _ in entry]
     for k in (0, 1):  # assignments in a nested branch or loop are not simulated
@@ -180,6 +198,7 @@ def _while_grad(x, y, attrs, dys):
                     "inside a nested tf.cond or tf.while_loop is not supported"
                 )
     n0 = attrs["num_loop_vars"]
+    y, dys = y[:n0], dys[:n0]  # (a loop that stores its history has it as one more output)
     nc = len(cg.inputs) - n0
     vs0, ccaps, bcaps = list(x[:n0]), list(x[n0 : n0 + nc]), list(x[n0 + nc :])
     # the simulated variables ride along as extra loop variables (values, no gradient)
@@ -280,6 +299,484 @@ def _while_grad(x, y, attrs, dys):
     return result
 
 
+# ---- the fast form: the forward loop stores its iterations, a compiled loop walks them back ----
+# Used when no tape would record the backward pass (so it need not be differentiable again).
+# The forward ``While`` node gets one more output, its history: per iteration, the loop
+# variables it started from and values of its body (those a replay could not recompute: random
+# draws, reads of variables the loop assigns; and those the gradient rules read, such as a
+# tanh's output, so that the backward recomputes nothing), only those the backward step reads
+# (``th_keep``), kept as a Python list of the iteration's buffers (amortised growth, no
+# copies). A ``WhileGrad`` node then runs one compiled graph per stored iteration, last first:
+# the body's vector-Jacobian product on those values. Replayed under a recording tape,
+# ``WhileGrad`` becomes the differentiable form above.
+
+_HISTORY = "th_history"
+
+
+def _recording_here():
+    """Whether a tape of this thread records ops now (it would record a backward pass)."""
+    return any(t._recording for t in _tape._stack())
+
+
+def _nested(graph):
+    for op in graph.ops:
+        for k in ("then_branch", "else_branch", "cond", "body"):
+            if k in op.attrs:
+                yield op.attrs[k]
+
+
+def _reads(graph, keys):
+    """Whether ``graph`` or a graph inside it reads one of the variables ``keys``."""
+    for op in graph.ops:
+        if op.type == "ReadVariableOp" and id(op.attrs["var"]) in keys:
+            return True
+    return any(_reads(sub, keys) for sub in _nested(graph))
+
+
+def _calls_python(graph):
+    """Whether ``graph`` (or a graph inside it) has a Python callback (``py_function``)."""
+    return any(op.type in _graph.HOST_CALLS for op in graph.ops) or any(
+        _calls_python(sub) for sub in _nested(graph)
+    )
+
+
+def _assigned(cg, bg):
+    keys: set = set()
+    _graph.assigned_variables(cg, keys)
+    return _graph.assigned_variables(bg, keys)
+
+
+def _drawing_if(op):
+    """Whether ``op`` is a ``cond`` that outputs what its branches draw (and draws nothing
+    deeper)."""
+    return bool(op.attrs.get("random_values")) and not any(
+        _draws_random(op.attrs[k], nested_only=True) for k in ("then_branch", "else_branch")
+    )
+
+
+def _storable(cg, bg):
+    """Whether the values a replay of ``bg`` cannot recompute are all at its top level (a
+    ``cond``'s draws are its outputs)."""
+    keys = _assigned(cg, bg)
+    for op in bg.ops:
+        subs = [op.attrs[k] for k in ("then_branch", "else_branch", "cond", "body")
+                if k in op.attrs]  # fmt: skip
+        if any(_reads(sub, keys) for sub in subs):
+            return False
+        if any(_draws_random(sub) for sub in subs) and not _drawing_if(op):
+            return False
+    return True
+
+
+def _values(bg):
+    """The values of the body a history may hold (the outputs of its top-level ops)."""
+    return [o for op in bg.ops if op.type != "Placeholder" for o in op.outputs]
+
+
+def _unreplayable(cg, bg):
+    """Indices into ``_values(bg)`` of what a replay cannot recompute: random draws and the
+    reads of variables the loop assigns."""
+    keys = _assigned(cg, bg)
+    ops = [op for op in bg.ops if op.type != "Placeholder" for _ in op.outputs]
+    return [i for i, op in enumerate(ops) if op.type in _graph.RANDOM or _drawing_if(op)
+            or (op.type == "ReadVariableOp" and id(op.attrs["var"]) in keys)]  # fmt: skip
+
+
+def _storing_body(bg, stored):
+    """``bg`` with ``stored`` as extra outputs."""
+    body = copy.copy(bg)
+    body.outputs = list(bg.outputs) + list(stored)
+    return body
+
+
+def _with_history(op, keep):
+    """The forward ``While`` node ``op`` made to output its history, keeping (at least) the
+    loop variables and stored values ``keep`` names; returns the history output."""
+    n, a = op.attrs["num_loop_vars"], op.attrs
+    bg = a.get("th_body", a["body"])
+    old = a.get("th_keep", ((), ()))
+    keep = tuple(tuple(sorted(set(o) | set(k))) for o, k in zip(old, keep))
+    values = _values(bg)
+    body = _storing_body(bg, [values[i] for i in keep[1]])
+    op.attrs = {**a, "body": body, "th_body": bg, _HISTORY: len(keep[1]), "th_keep": keep}
+    if len(op.outputs) == n:
+        op.outputs = [*op.outputs, _graph.GraphTensor(op, n, (), np.int32)]
+    return op.outputs[n]
+
+
+def _floats(y, bcaps, n0):
+    """The float loop variables and the float captures whose gradients the tape keeps."""
+    needed = _tape.tracked_inputs(bcaps)
+    return ([k for k in range(n0) if _floating(y[k])],
+            [k for k, c in enumerate(bcaps) if _floating(c) and needed[k]])  # fmt: skip
+
+
+def _while_grad_stored(x, y, op, dys):
+    g = _graph.current_graph()
+    cg, bg = op.attrs["cond"], op.attrs.get("th_body", op.attrs["body"])
+    n0 = op.attrs["num_loop_vars"]
+    nx = len(x)
+    bcaps = x[len(cg.inputs) :]
+    fl, fc = _floats(y, bcaps, n0)
+    if not fl and not fc:
+        return [None] * nx
+    hist = _with_history(op, _vjp_graphs(cg, bg, n0, tuple(fl), tuple(fc))[4])
+    dv0 = [dys[k] if dys[k] is not None else _grad_rules.zeros_like(y[k]) for k in fl]
+    dc0 = [_grad_rules.zeros_like(bcaps[k]) for k in fc]
+    attrs = {"loop_cond": cg, "loop_body": bg, "num_loop_vars": n0, "float_vars": tuple(fl),
+             "float_captures": tuple(fc)}  # fmt: skip
+    if op.attrs.get("maximum_iterations") is not None:
+        attrs["maximum_iterations"] = op.attrs["maximum_iterations"]
+    ins = [*x, *y[:n0], hist, *dv0, *dc0]
+    specs = [(t._gshape, t._dtype._np) for t in dv0 + dc0]
+    outs = g._new_op(_graph.LOOP_GRAD, [g._input(t) for t in ins], attrs, specs).outputs
+    result = [None] * nx
+    for k, d in zip(fl + [nx - len(bcaps) + k for k in fc], outs):
+        result[k] = d
+    return result
+
+
+_portable = threading.local()  # set while tracing a graph to be saved (``portable_traces``)
+
+
+@contextlib.contextmanager
+def portable_traces():
+    """Trace loop gradients in their differentiable form (ops a saved graph can hold), never
+    as a stored history walked by ``WhileGrad`` (a runtime-only node)."""
+    prev = getattr(_portable, "on", False)
+    _portable.on = True
+    try:
+        yield
+    finally:
+        _portable.on = prev
+
+
+def has_runtime_only_ops(graph) -> bool:
+    """Whether ``graph`` (or a graph inside it) holds a ``WhileGrad`` node."""
+    return any(op.type == "WhileGrad" for op in graph.ops) or any(
+        has_runtime_only_ops(g) for g in _nested(graph)
+    )
+
+
+def _while_grad(x, y, attrs, dys):
+    op = y[0]._op if type(y[0]) is _graph.GraphTensor else None
+    cg, bg = attrs["cond"], attrs.get("th_body", attrs["body"])
+    if (
+        op is not None
+        and op.graph is _graph.current_graph()
+        and not _recording_here()
+        and not getattr(_portable, "on", False)
+        and _storable(cg, bg)
+    ):
+        return _while_grad_stored(x, y, op, dys)
+    return _while_grad_replaying(x, y, attrs, dys)
+
+
+def _deferred_sum(t):
+    """``(x, [(op type, attrs), ...])`` where ``t`` is ``x`` summed (and reshaped) by ops
+    with static attrs and ``x`` has a static shape, else None: a capture's gradient summed
+    over broadcast dims can be summed once after the loop instead of once per iteration."""
+    chain = []
+    op = t._op
+    if op.type == "Reshape" and len(op.inputs) == 1:
+        chain.append(op)
+        op = op.inputs[0]._op
+    if op.type != "Sum" or len(op.inputs) != 1 or None in op.inputs[0]._gshape:
+        return None
+    chain.append(op)
+    return op.inputs[0], [(o.type, o.attrs) for o in reversed(chain)]
+
+
+_STEPS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _vjp_graphs(cg, bg, n0, fl, fc, keep=None):
+    """The backward step of a loop as graphs, ``(step, finish, init, deferred, needs)``:
+
+    - ``step``: ``(kept loop variables, body captures, kept body values, the loop variables'
+      gradients, the sums so far) -> (new gradients, new sums)``;
+    - ``finish``: ``(sums, the captures' incoming gradients) -> the captures' gradients``;
+    - ``init``: the initial values of the sums ``deferred`` names (the others start from the
+      incoming gradients);
+    - ``needs``: ``(loop variable indices, body value indices)`` the step reads: the values a
+      replay cannot recompute and those the gradient rules read (a tanh's output, ...), so
+      the step recomputes no part of the forward pass.
+
+    ``keep`` (a superset of ``needs``) names the values the history holds (default ``needs``).
+    Cached per body."""
+    cache = _STEPS.setdefault(bg, {})
+    key = (n0, fl, fc, keep)
+    hit = cache.get(key)
+    if hit is None:
+        values = _values(bg)
+        if keep is None:  # first with the values a replay cannot recompute, to find the rest
+            first = _step_graph(bg, values, n0, fl, fc, _unreplayable(cg, bg), None)
+            store = _whole_ops(
+                values, set(first[-1][1]) | _read_by_rules(first[0], values, first[1])
+            )
+        else:
+            store = keep[1]
+        hit = cache[key] = _step_graph(bg, values, n0, fl, fc, store, keep)[2:]
+    return hit
+
+
+def _whole_ops(values, idx):
+    """``idx`` with the other outputs of the same ops (a replay takes an op's outputs from the
+    history only when it holds all of them)."""
+    ops = {id(values[i]._op) for i in idx}
+    return tuple(i for i, v in enumerate(values) if id(v._op) in ops)
+
+
+def _read_by_rules(g, values, env):
+    """Indices of the body values whose replicas in step graph ``g`` the gradient rules'
+    ops read (or ``g`` returns): storing those spares the step the forward recompute."""
+    index = {id(env[id(v)]): i for i, v in enumerate(values) if id(v) in env}
+    replica = {id(op) for op in g.ops if any(id(o) in index for o in op.outputs)}
+    found = {index[id(t)] for t in g.outputs if id(t) in index}
+    for op in g.ops:
+        if id(op) not in replica:
+            found.update(index[id(t)] for t in op.inputs if id(t) in index)
+    return {i for i in found if _plain(values[i]._op)}
+
+
+def _plain(op):
+    """Whether a body value from ``op`` may be stored in place of its recompute: an op with a
+    kernel gradient rule (a tape records it on the stored value)."""
+    return (
+        op.type in _grad_rules.RULES
+        and op.type not in _graph.HANDLED
+        and op.type not in _dynamic.LOCAL
+        and not ({"gradient_rule", "custom_gradient"} & set(op.attrs))
+    )
+
+
+def _step_graph(bg, values, n0, fl, fc, store, keep):
+    """``_vjp_graphs``'s graphs with the body values ``store`` fed in (not recomputed)."""
+    g = _graph.Graph("while_body_grad")
+    finish = _graph.Graph("while_grad_sums")
+    init = _graph.Graph("while_grad_init")
+    env: dict = {}
+    with _graph.tracing(g):
+        args = [g.placeholder(p._gshape, p._dtype._np) for p in bg.inputs]
+        st = {i: g.placeholder(values[i]._gshape, values[i]._dtype._np) for i in store}
+        dv = [g.placeholder(args[k]._gshape, args[k]._dtype._np) for k in fl]
+        out_grads = [None] * n0
+        for k, d in zip(fl, dv):
+            out_grads[k] = d
+        drawn = {id(values[i]): p for i, p in st.items()}
+        gs = _replay_vjp(bg, args, out_grads, drawn=drawn, env=env)
+        outs = [gs[k] for k in fl]
+        deferred = [_deferred_sum(gs[n0 + k]) for k in fc]
+        sums = []
+        for k, dfr in zip(fc, deferred):
+            x = gs[n0 + k] if dfr is None else dfr[0]
+            sums.append(g.placeholder(x._gshape, x._dtype._np))
+            outs.append(M.add(sums[-1], x))
+        g.outputs = [g._input(o) for o in outs]
+    _graph._prune(g)  # the forward recompute the gradients do not need goes
+    used = {id(t) for op in g.ops for t in op.inputs} | {id(t) for t in g.outputs}
+    needs = (tuple(k for k in range(n0) if id(args[k]) in used),
+             tuple(i for i in _whole_ops(values, [i for i, p in st.items() if id(p) in used])
+                   if i in st))  # fmt: skip
+    kv, ks = needs if keep is None else keep
+    g.inputs = [args[k] for k in kv] + args[n0:] + [st[i] for i in ks] + dv + sums
+    inputs = {id(p) for p in g.inputs}
+    g.ops = [op for op in g.ops if op.type != "Placeholder" or id(op.outputs[0]) in inputs]
+    with _graph.tracing(finish):
+        acc = [finish.placeholder(o._gshape, o._dtype._np) for o in outs[len(fl) :]]
+        incoming = [finish.placeholder(args[n0 + k]._gshape, args[n0 + k]._dtype._np) for k in fc]
+        result = []
+        for s, d, dfr in zip(acc, incoming, deferred):
+            if dfr is not None:
+                for op_type, attrs in dfr[1]:
+                    s = _op(op_type, [s], attrs)
+                s = M.add(d, s)
+            result.append(s)
+        finish.outputs = [finish._input(o) for o in result]
+    deferred = [i for i, dfr in enumerate(deferred) if dfr is not None]
+    with _graph.tracing(init):
+        zeros = [
+            A.zeros(list(outs[len(fl) + i]._gshape), outs[len(fl) + i].dtype) for i in deferred
+        ]
+        init.outputs = [init._input(z) for z in zeros]
+    return g, env, g, finish, init, deferred, needs
+
+
+def _backward(graphs, m, device):
+    """``back(history, capture buffers, gradient buffers) -> gradient buffers``, compiled, for
+    ``_vjp_graphs``'s ``graphs`` (``m`` loop variables with gradients)."""
+
+    def compiled(graph, guard=True):
+        return _graph.compile_graph(_graph.optimize(graph, device), device, guard)
+
+    step, finish, init, deferred, _ = graphs
+    run, finish = compiled(step, guard=False), compiled(finish)
+    zeros = compiled(init)()  # constant buffers, never written
+
+    def back(hist, caps, d):
+        d = list(d)
+        incoming = d[m:]
+        for i, z in zip(deferred, zeros):
+            d[m + i] = z
+        for vs, st in reversed(hist):
+            d = run(*vs, *caps, *st, *d)
+        return (*d[:m], *finish(*d[m:], *incoming))
+
+    return back
+
+
+def _eager_backward(graphs, m, hist, caps, d):
+    """``_backward`` op by op on eager tensors (recording tapes see it)."""
+    step, finish, init, deferred, _ = graphs
+    d = list(d)
+    incoming = d[m:]
+    for i, z in zip(deferred, replay(init, [])):
+        d[m + i] = z
+    for vs, st in reversed(hist):
+        d = replay(step, [*vs, *caps, *st, *d])
+    return [*d[:m], *replay(finish, [*d[m:], *incoming])]
+
+
+def _grad_parts(op):
+    """What a ``WhileGrad`` node needs: its step graphs (for the values its forward loop
+    keeps), the number of the forward's inputs and where the body's captures start."""
+    a = op.attrs
+    cg, bg, n0 = a["loop_cond"], a["loop_body"], a["num_loop_vars"]
+    nx = len(op.inputs) - n0 - 1 - len(op.outputs)
+    keep = op.inputs[nx + n0]._op.attrs["th_keep"]  # the forward loop's, for all its gradients
+    graphs = _vjp_graphs(cg, bg, n0, a["float_vars"], a["float_captures"], keep)
+    return graphs, nx, len(cg.inputs)
+
+
+def _grad_handler(op, device):
+    graphs, nx, b0 = _grad_parts(op)
+    n0 = op.attrs["num_loop_vars"]
+    back = _backward(graphs, len(op.attrs["float_vars"]), device)
+
+    def while_grad(*bufs):
+        return tuple(back(bufs[nx + n0], bufs[b0:nx], bufs[nx + n0 + 1 :]))
+
+    return while_grad
+
+
+def _grad_replay(op, ins):
+    """``WhileGrad`` replayed: a node again in a graph (the differentiable form under a
+    recording tape), the backward loop op by op eagerly."""
+    a = op.attrs
+    cg, bg, n0 = a["loop_cond"], a["loop_body"], a["num_loop_vars"]
+    fl, fc = a["float_vars"], a["float_captures"]
+    nx = len(op.inputs) - n0 - 1 - len(op.outputs)
+    x, y, hist, d = ins[:nx], ins[nx : nx + n0], ins[nx + n0], ins[nx + n0 + 1 :]
+    g = _graph.current_graph() if _tensor._tracing else None
+    if g is not None and not _recording_here():
+        specs = [(o._gshape, o._dtype._np) for o in op.outputs]
+        return g._new_op(_graph.LOOP_GRAD, [g._input(t) for t in ins], a, specs).outputs
+    if g is not None:
+        dys = [None] * n0
+        for k, dd in zip(fl, d):
+            dys[k] = dd
+        attrs = {"cond": cg, "body": bg, "num_loop_vars": n0}
+        if "maximum_iterations" in a:
+            attrs["maximum_iterations"] = a["maximum_iterations"]
+        grads = _while_grad_replaying(x, y, attrs, dys)
+        return [grads[k] for k in fl] + [grads[nx - len(bg.inputs) + n0 + k] for k in fc]
+    graphs, nx, b0 = _grad_parts(op)
+    return _eager_backward(graphs, len(fl), hist, x[b0:], d)
+
+
+class _EagerLoop:
+    """A ``While`` node replayed under one tape: the compiled loop storing its history, one
+    tape record whose gradient walks the history back with the compiled backward step."""
+
+    def __init__(self, op):
+        a = op.attrs
+        self.cond, self.body, self.n = a["cond"], a["body"], a["num_loop_vars"]
+        self.nc = len(self.cond.inputs) - self.n
+        self.maxit = a.get("maximum_iterations")
+        fl = tuple(k for k in range(self.n) if _floating(self.body.inputs[k]))
+        fc = tuple(k for k, p in enumerate(self.body.inputs[self.n :]) if _floating(p))
+        self.keep = _vjp_graphs(self.cond, self.body, self.n, fl, fc)[4]
+        self._forward: dict = {}
+        self._backward: dict = {}
+
+    def forward(self, device):
+        run = self._forward.get(id(device))
+        if run is None:
+            values = _values(self.body)
+            body = _storing_body(self.body, [values[i] for i in self.keep[1]])
+            cond = _graph.compile_graph(_graph.optimize(self.cond, device), device, False)
+            body = _graph.compile_graph(_graph.optimize(body, device), device, False)
+            run = _graph.history_loop(cond, body, self.n, self.nc, self.maxit, device,
+                                      self.keep[0])  # fmt: skip
+            whole = _graph.Graph("while")  # the loop holds its variables' locks once
+            whole.ops = self.cond.ops + self.body.ops
+            run = self._forward[id(device)] = _graph._holding_update_locks(whole, run)
+        return run
+
+    def graphs(self, fl, fc):
+        return _vjp_graphs(self.cond, self.body, self.n, fl, fc, self.keep)
+
+    def backward(self, device, fl, fc):
+        key = (id(device), fl, fc)
+        run = self._backward.get(key)
+        if run is None:
+            run = self._backward[key] = _backward(self.graphs(fl, fc), len(fl), device)
+        return run
+
+    def __call__(self, ins):
+        device = current_device() or ins[0]._device
+        bufs = [t._value if t._device is device else copy_to_device(t._value, t._device, device)
+                for t in ins]  # fmt: skip
+        *vs, hist = self.forward(device)(*bufs)
+        outs = [_tensor.Tensor(b, device) for b in vs]
+        attrs = {"gradient_rule": "th_while_history", "loop": self, "history": hist,
+                 "device": device}  # fmt: skip
+        _tape.record("WhileHistory", list(ins), outs, attrs)
+        return outs
+
+
+_EAGER_LOOPS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _eager_while(op, ins):
+    """A ``While`` node replayed eagerly under at most one recording tape (none records its
+    backward pass): run compiled, recorded as one op; None where the loop must unroll."""
+    if op.attrs.get(_HISTORY) is not None or sum(t._recording for t in _tape._stack()) > 1:
+        return None
+    loop = _EAGER_LOOPS.get(op)
+    if loop is None:
+        cg, bg = op.attrs["cond"], op.attrs["body"]
+        fits = _storable(cg, bg) and not _calls_python(bg)
+        loop = _EAGER_LOOPS[op] = _EagerLoop(op) if fits else False
+    return loop(ins) if loop else None
+
+
+def _history_grad(x, y, attrs, dys):
+    loop, device = attrs["loop"], attrs["device"]
+    n0 = loop.n
+    caps = x[n0 + loop.nc :]
+    fl, fc = _floats(y, caps, n0)
+    if not fl and not fc:
+        return [None] * len(x)
+    fl, fc = tuple(fl), tuple(fc)
+    d = [dys[k] if dys[k] is not None else _grad_rules.zeros_like(y[k]) for k in fl]
+    d += [_grad_rules.zeros_like(caps[k]) for k in fc]
+    hist = attrs["history"]
+    if _recording_here():  # a tape records the backward pass: op by op
+        hist = [([_tensor.Tensor(b, device) for b in vs], [_tensor.Tensor(b, device) for b in st])
+                for vs, st in hist]  # fmt: skip
+        d = _eager_backward(loop.graphs(fl, fc), len(fl), hist, caps, d)
+    else:
+        bufs = [t._value if t._device is device else copy_to_device(t._value, t._device, device)
+                for t in [*caps, *d]]  # fmt: skip
+        back = loop.backward(device, fl, fc)
+        d = [_tensor.Tensor(b, device) for b in back(hist, bufs[: len(caps)], bufs[len(caps) :])]
+    result = [None] * len(x)
+    for k, g in zip(fl + tuple(len(x) - len(caps) + k for k in fc), d):
+        result[k] = g
+    return result
+
+
 def _rule(fn):
     def rule(x, y, attrs, dys):
         return [None] * len(x) if all(d is None for d in dys) else fn(x, y, attrs, list(dys))
@@ -288,7 +785,13 @@ def _rule(fn):
 
 
 _tape.NAMED_RULES.update(
-    th_stack_row=_read_row_grad, th_padded=_padded_grad, th_prefix=_prefix_grad
+    th_stack_row=_read_row_grad,
+    th_padded=_padded_grad,
+    th_prefix=_prefix_grad,
+    th_while_history=_rule(_history_grad),
+)
+_graph.LOOP_HOOKS.update(
+    grad_handler=_grad_handler, grad_replay=_grad_replay, eager_while=_eager_while
 )
 _tape.CONTROL_FLOW_RULES.update(
     If=_rule(_if_grad), StatelessIf=_rule(_if_grad),

@@ -10,6 +10,7 @@ import numpy as np
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 from google.protobuf.message import DecodeError
 
+from tensorhouse_kernels import host_records
 from tensorhouse_kernels.runtime import errors
 
 __all__ = [
@@ -301,6 +302,9 @@ def parse_examples(serialized, configs, names=None, batched=True):
     """Serialized ``Example``s (a 1-D object array of bytes) parsed to ``{key: array}``, with a
     leading batch axis when ``batched`` (dense features stacked, sequences padded, var-len
     features as a ``SparseTensor`` of arrays)."""
+    fast = _parse_dense_fast(serialized, configs, batched)
+    if fast is not None:
+        return fast
     rows = [_decode(s) for s in serialized]
     out = {}
     for key in sorted(k for k, (c, _) in configs.items() if isinstance(c, VarLenFeature)):
@@ -342,6 +346,35 @@ def parse_examples(serialized, configs, names=None, batched=True):
         out[key] = stacked
     if not batched:
         out = {k: v if isinstance(v, SparseTensor) else v[0] for k, v in out.items()}
+    return out
+
+
+_WIRE_KINDS = {"string": 1, "float32": 2, "int64": 3}  # Feature's field numbers
+
+
+def _parse_dense_fast(serialized, configs, batched):
+    """Only ``FixedLenFeature``s, every one present with its size and kind in every row: parsed
+    in one C++ pass over the wire format (``host_records.parse_example_dense``); None for
+    anything else (the caller's slow path gives TF's defaults and errors)."""
+    if not all(isinstance(cfg, FixedLenFeature) for cfg, _ in configs.values()):
+        return None
+    keys = sorted(configs)
+    rows = serialized.tolist() if isinstance(serialized, np.ndarray) else list(serialized)
+    shapes = [tuple(int(d) for d in configs[k][0].shape) for k in keys]
+    sizes = [int(np.prod(s, dtype=np.int64)) for s in shapes]
+    kinds = [_WIRE_KINDS[configs[k][1]] for k in keys]
+    outs = [
+        [None] * (len(rows) * n) if kind == 1 else np.empty(len(rows) * n, _NP[configs[k][1]])
+        for k, kind, n in zip(keys, kinds, sizes)
+    ]
+    if not host_records.parse_example_dense(rows, keys, kinds, sizes, outs):
+        return None
+    out = {}
+    for key, shape, values in zip(keys, shapes, outs):
+        if isinstance(values, list):
+            values = _array(values, "string")
+        values = values.reshape((len(rows), *shape))
+        out[key] = values if batched else values[0]
     return out
 
 

@@ -108,13 +108,18 @@ def _variable_created(var):
 # ---- concrete functions -----------------------------------------------------------------------
 
 
+def _tf_type_name(dtype) -> str:
+    """TF's DataTypeString (``float`` for float32, ``double``, ``half``)."""
+    return {"float32": "float", "float64": "double", "float16": "half"}.get(dtype.name, dtype.name)
+
+
 def _leaf_key(x):
     if isinstance(x, Tensor):
         return ("T", x.dtype.name, tuple(x.shape))
     if hasattr(x, "_th_read"):
         return ("V", id(x))
     if isinstance(x, TensorSpec):
-        return ("T", x.dtype.name, tuple(x.shape))
+        return ("T", x.dtype.name, None if x.shape.rank is None else tuple(x.shape))
     if isinstance(x, np.ndarray):
         return ("T", str(x.dtype), x.shape)
     try:
@@ -216,6 +221,7 @@ class ConcreteFunction:
         self._out_tensor = [type(t) is GraphTensor for t in graph.outputs]
         self._jit_compile = False
         self._single = type(structured_outputs) is GraphTensor  # one tensor, no structure
+        self._py_signature = None  # the traced Python function's, for the printed type
 
     @property
     def optimized_graph(self):
@@ -264,8 +270,8 @@ class ConcreteFunction:
         return pack_sequence_as(self.structured_outputs, outs, expand_composites=True)
 
     def __call__(self, *args, **kwargs):
-        if kwargs:
-            raise TypeError(f"ConcreteFunction {self._name} takes positional tensors only")
+        if kwargs or (self._py_signature is not None and len(args) > len(self._tensor_params())):
+            args = self._bind_call(args, kwargs)
         flat = flatten(list(args), expand_composites=True)
         specs = [ph for ph in self.graph.inputs]
         if len(flat) != len(specs):
@@ -274,17 +280,78 @@ class ConcreteFunction:
                 f"{len(flat)}"
             )
         tensors = []
-        for x, ph in zip(flat, specs):
-            t = x._th_read() if hasattr(x, "_th_read") else convert_to_tensor(x)
+        for i, (x, ph) in enumerate(zip(flat, specs)):
+            if hasattr(x, "_th_read"):
+                t = x._th_read()
+            else:
+                t = x if isinstance(x, Tensor) else convert_to_tensor(x, ph.dtype)
+            if t.dtype != ph.dtype:  # TF's error for a tensor of another dtype
+                raise errors.InvalidArgumentError(
+                    f"cannot compute __inference_{self._name} as input #{i}(zero-based) was "
+                    f"expected to be a {_tf_type_name(ph.dtype)} tensor but is a "
+                    f"{_tf_type_name(t.dtype)} tensor [Op:__inference_{self._name}]"
+                )
             _check_spec(t, ph.shape, ph.dtype, self._name)
             tensors.append(t)
         return self._call_flat(tensors)
 
-    def pretty_printed_signature(self):
-        return f"{self._name}{self.structured_input_signature}"
+    def _tensor_params(self):
+        """The parameters (name, value at trace time) that hold tensors, in order."""
+        names = [n for n, _, _ in _parameters(self._py_signature, self.structured_input_signature)]
+        return [(n, v) for n, v in zip(names, self.structured_input_signature)
+                if any(_is_tensor_arg(x) or hasattr(x, "_th_read")
+                       for x in flatten(v, expand_composites=True))]  # fmt: skip
+
+    def _bind_call(self, args, kwargs):
+        """Positional and keyword arguments as the tensor arguments in order (a parameter
+        traced with a Python value may be left out, or passed again with that value)."""
+        names = [n for n, _, _ in _parameters(self._py_signature, self.structured_input_signature)]
+        traced = dict(zip(names, self.structured_input_signature))
+        given = dict(zip(names, args))
+        if len(args) > len(names) or set(kwargs) - set(names) or set(kwargs) & set(given):
+            raise TypeError(
+                f"Binding inputs to tf.function failed: cannot bind args {args!r} and kwargs "
+                f"{kwargs!r} to {self.pretty_printed_signature(False)}"
+            )
+        given.update(kwargs)
+        out = []
+        for name, value in traced.items():
+            if name in dict(self._tensor_params()):
+                if name not in given:
+                    raise TypeError(
+                        "Binding inputs to tf.function failed due to `missing a required "
+                        f"argument: '{name}'`. Received args: {args!r} and kwargs: {kwargs!r} "
+                        f"for signature: {self.pretty_printed_signature(False)}."
+                    )
+                out.append(given[name])
+            elif name in given and given[name] != value:
+                raise TypeError(
+                    f"Binding inputs to tf.function failed: {name}={given[name]!r} differs "
+                    f"from the value traced, {value!r} ({self.pretty_printed_signature(False)})"
+                )
+        return out
+
+    def pretty_printed_signature(self, verbose=True):
+        """TF's text of this function's type: its parameters, output type and captures (one
+        line, as ``repr`` shows it, with ``verbose=False``)."""
+        params = _parameters(self._py_signature, self.structured_input_signature)
+        out = _type_text(self.structured_outputs)
+        if not verbose:
+            args = ", ".join(f"{name}: {text}" for name, _, text in params)
+            return f"({args}) -> {out}"
+        lines = ["Input Parameters:"]
+        lines += [f"  {name} ({kind}): {text}" for name, kind, text in params]
+        lines += ["Output Type:", f"  {out}", "Captures:"]
+        captured = list(self.graph.variables)
+        lines += [f"  {key}: TensorSpec(shape=(), dtype=tf.resource, name=None)"
+                  for key in captured] or ["  None"]  # fmt: skip
+        return "\n".join(lines)
+
+    def __str__(self):
+        return f"ConcreteFunction {self.pretty_printed_signature()}"
 
     def __repr__(self):
-        return f"<ConcreteFunction {self._name} at 0x{id(self):x}>"
+        return f"<ConcreteFunction {self.pretty_printed_signature(False)} at 0x{id(self):X}>"
 
 
 def _to(t, dev):
@@ -529,6 +596,7 @@ class Function:
         cf = ConcreteFunction(graph, tuple(args), _structure(result), positions, device,
                               self._name)  # fmt: skip
         cf._jit_compile = self._jit_compile
+        cf._py_signature = self._signature
         self._cache[key] = cf
         self._tracing_count += 1
         self._retrace_warning()
@@ -540,6 +608,7 @@ class Function:
         graph = Graph(self._name)
         positions = []
         sym = []
+        names = self._placeholder_names(args, len(flat))
         with _graph.tracing(graph):
             for i, x in enumerate(flat):
                 if _is_tensor_arg(x):
@@ -548,7 +617,8 @@ class Function:
                     shape = x.shape.dims if x.shape.rank is not None else None
                     if shape is None:
                         raise errors.UnimplementedError("TensorSpec of unknown rank")
-                    sym.append(graph.placeholder(shape, x.dtype._np, f"args_{len(positions)}"))
+                    name = getattr(x, "name", None) if isinstance(x, TensorSpec) else None
+                    sym.append(graph.placeholder(shape, x.dtype._np, name or names[i]))
                     positions.append(i)
                 else:
                     sym.append(x)
@@ -564,12 +634,38 @@ class Function:
             for o in flatten(result, expand_composites=True):
                 if hasattr(o, "_th_read"):
                     o = o._th_read()
+                elif isinstance(o, _PY_VALUES):  # TF returns Python numbers / strings as tensors
+                    o = convert_to_tensor(o)
                 if isinstance(o, Tensor):
                     o = _array_op("Identity", o)
                 outs.append(o)
         graph.outputs = outs
         self._first_trace_done = True
         return graph, positions, result, state["created"]
+
+    def _placeholder_names(self, args, n_flat):
+        """Each flat argument's placeholder name, after its Python parameter as TF names them
+        (``x``; ``x_1``, ``x_2`` for more tensors in the same argument; ``args_0``, ... for
+        ``*args``)."""
+        names = []
+        try:
+            params = list(self._signature.parameters.values())
+        except (AttributeError, TypeError, ValueError):
+            params = []
+        n_var = len(args) - (len(params) - 1)
+        top = []
+        for p in params:
+            if p.kind is inspect.Parameter.VAR_POSITIONAL:
+                top += [f"{p.name}_{k}" for k in range(max(n_var, 0))]
+            else:
+                top.append(p.name)
+        for j, arg in enumerate(args):
+            base = top[j] if j < len(top) else f"args_{j}"
+            count = len(flatten(arg, expand_composites=True))
+            names += [base if k == 0 else f"{base}_{k}" for k in range(count)]
+        if len(names) != n_flat:  # a structure this cannot follow: TF's generic names
+            names = [f"args_{k}" for k in range(n_flat)]
+        return names
 
     def _call_python(self, sym_args):
         fn = self._python_function
@@ -591,11 +687,14 @@ class Function:
         )
 
     def _unbind(self, sym_args):
+        params = list(self._signature.parameters.values())
+        n_var = len(sym_args) - sum(p.kind is not inspect.Parameter.VAR_POSITIONAL for p in params)
         pos, kw = [], {}
         it = iter(sym_args)
-        for p in self._signature.parameters.values():
-            if p.kind is inspect.Parameter.VAR_POSITIONAL:
-                raise errors.UnimplementedError("*args together with keyword-only parameters")
+        for p in params:
+            if p.kind is inspect.Parameter.VAR_POSITIONAL:  # _bind spread them in place
+                pos.extend(next(it) for _ in range(max(n_var, 0)))
+                continue
             v = next(it)
             if p.kind is inspect.Parameter.VAR_KEYWORD:
                 kw.update(v)
@@ -604,6 +703,30 @@ class Function:
             else:
                 pos.append(v)
         return pos, kw
+
+    def _retrace_portable(self, cf):
+        """``cf`` traced again with its loop gradients in their differentiable form, the form
+        a saved graph can hold (for saving; the traced-for-speed ``cf`` stays in use)."""
+        from ._control_flow_grad import portable_traces
+
+        args = list(cf.structured_input_signature)
+        flat = flatten(args, expand_composites=True)
+        with portable_traces(), self._lock:
+            graph, positions, result, _ = self._build_graph(args, flat)
+        new = ConcreteFunction(graph, tuple(args), _structure(result), positions, cf._device,
+                               self._name)  # fmt: skip
+        new._jit_compile = cf._jit_compile
+        new._py_signature = self._signature
+        return new
+
+    def pretty_printed_concrete_signatures(self, verbose=True):
+        """The printed types of every concrete function traced so far, in tracing order."""
+        seen, texts = set(), []
+        for cf in self._cache.values():
+            if id(cf) not in seen:
+                seen.add(id(cf))
+                texts.append(cf.pretty_printed_signature(verbose))
+        return "\n\n".join(texts)
 
     def _retrace_warning(self):
         """TF's warning (through logging, as TF) when most recent calls traced again."""
@@ -630,6 +753,60 @@ def _simple(signature, nargs):
     if len(params) != nargs:
         return False
     return all(p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD for p in params)
+
+
+def _spec_text(x) -> str:
+    if isinstance(x, TensorSpec):
+        return repr(x)
+    name = None
+    return f"TensorSpec(shape={x.shape}, dtype=tf.{x.dtype.name}, name={name!r})"
+
+
+def _type_text(x) -> str:
+    """TF's printed type of a value in a function's signature or result."""
+    if isinstance(x, Tensor | TensorSpec) or hasattr(x, "_th_read"):
+        return _spec_text(x)
+    if x is None:
+        return "None"
+    if isinstance(x, dict):
+        items = ", ".join(f"[{k!r}, {_type_text(v)}]" for k, v in x.items())
+        return f"Dict[{items}]"
+    if isinstance(x, list | tuple):
+        kind = "List" if isinstance(x, list) else "Tuple"
+        return f"{kind}[{', '.join(_type_text(v) for v in x)}]"
+    return f"Literal[{x!r}]"
+
+
+def _parameters(signature, values):
+    """``(name, kind, type text)`` for each parameter a concrete function was traced with."""
+    values = list(values)
+    if signature is None:
+        return [(f"args_{i}", "POSITIONAL_ONLY", _type_text(v)) for i, v in enumerate(values)]
+    params = list(signature.parameters.values())
+    has_var = any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in params)
+    n_var = len(values) - (len(params) - 1)
+    out, it = [], iter(values)
+    for p in params:
+        if p.kind is inspect.Parameter.VAR_POSITIONAL:
+            out += [(f"{p.name}_{k}", "POSITIONAL_ONLY", _type_text(next(it)))
+                    for k in range(max(n_var, 0))]  # fmt: skip
+            continue
+        try:
+            v = next(it)
+        except StopIteration:
+            break
+        if p.kind is inspect.Parameter.VAR_KEYWORD:
+            out += [(k, "KEYWORD_ONLY", _type_text(v[k])) for k in sorted(v)]
+            continue
+        kind = p.kind.name
+        if has_var and p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD:
+            kind = "POSITIONAL_ONLY"  # TF's: what comes before *args can only be positional
+        out.append((p.name, kind, _type_text(v)))
+    return out
+
+
+# Python values a traced function may return; TF returns them as (constant) tensors
+_PY_VALUES = (bool, int, float, complex, str, bytes, np.ndarray, np.generic)
 
 
 def _structure(result):
@@ -740,18 +917,29 @@ def cond(pred, true_fn=None, false_fn=None, name=None):
     stateful = _graph._branches_stateful(type("O", (), {"attrs": attrs})())
     # a branch's placeholders are its captures, in order
     tg.inputs, fg.inputs = [p for _, p in tg.captures], [p for _, p in fg.captures]
-    drawn = _export_random_values(tg, fg) if _tape._active else []
+    # under a tape or in a loop body (whose gradient may store them), the draws are outputs too
+    drawn = _export_random_values(tg, fg) if _tape._active or _in_loop_body(g) else []
     specs += [(o._gshape, o._dtype._np) for o in drawn]
     op_type = "If" if stateful else "StatelessIf"
-    recorded = {**attrs, "random_values": [id(o) for o in drawn]} if drawn else None
-    outs = _graph.emit_control_flow(g, op_type, inputs, attrs, specs, recorded)
+    if drawn:
+        attrs["random_values"] = [id(o) for o in drawn]
+    outs = _graph.emit_control_flow(g, op_type, inputs, attrs, specs)
     return pack_sequence_as(tres, list(outs)[: len(outs) - len(drawn)])
 
 
+def _in_loop_body(g):
+    while g is not None:
+        if g.name == "while_body":
+            return True
+        g = g.outer
+    return False
+
+
 def _export_random_values(tg, fg):
-    """Under a recording tape, what the branches' random ops draw: extra outputs of the ``If``
-    (zeros from the other branch), so that its gradient replays the branch on the same
-    numbers. Returns those random outputs (then branch's, else branch's)."""
+    """Under a recording tape (or in a loop body), what the branches' random ops draw: extra
+    outputs of the ``If`` (zeros from the other branch; their ids are its ``random_values``),
+    so that its gradient replays the branch on the same numbers. Returns those random outputs
+    (then branch's, else branch's)."""
     from ._array import zeros
 
     rt = [o for op in tg.ops if op.type in _graph.RANDOM for o in op.outputs]

@@ -1322,9 +1322,11 @@ def _lstm_sequence(x, y, attrs, dys):
 
     back = attrs.get("go_backwards", False)
     if dys[3] is not None or dys[4] is not None:
-        return _grad_of_composed(lambda *a: lstm_composed(*a, go_backwards=back), x, dys)
+        g = _grad_of_composed(lambda *a: lstm_composed(*a, go_backwards=back), x, dys)
+        return [*g[:6], *[None] * len(x[6:])]  # an optional mask (last input) has none
     dy, dh, dc = (_or_zeros(g, t) for g, t in zip(dys[:3], y[:3]))
-    return _execute("LSTMSequenceGrad", [dy, dh, dc, *x[:5], y[0], y[3], y[4], x[5]], attrs)
+    ins = [dy, dh, dc, *x[:5], y[0], y[3], y[4], x[5], *x[6:]]
+    return [*_execute("LSTMSequenceGrad", ins, attrs), *[None] * len(x[6:])]
 
 
 @rule("LSTMSequenceGrad")
@@ -1337,8 +1339,8 @@ def _lstm_sequence_grad(x, y, attrs, dys):
         return _vjp_of_composed(lambda *a: lstm_composed(*a, go_backwards=back), ins,
                                 [dy, dh, dc], 3)  # fmt: skip
 
-    g = _grad_of_composed(composed, [*x[:8], x[11]], dys)
-    return [*g[:8], None, None, None, g[8]]
+    g = _grad_of_composed(composed, [*x[:8], *x[11:]], dys)
+    return [*g[:8], None, None, None, g[8], *[None] * len(x[12:])]
 
 
 @rule("GRUSequence")
@@ -1348,9 +1350,11 @@ def _gru_sequence(x, y, attrs, dys):
     kw = {"go_backwards": attrs.get("go_backwards", False),
           "reset_after": attrs.get("reset_after", True)}  # fmt: skip
     if dys[2] is not None:
-        return _grad_of_composed(lambda *a: gru_composed(*a, **kw), x, dys)
+        g = _grad_of_composed(lambda *a: gru_composed(*a, **kw), x, dys)
+        return [*g[:5], *[None] * len(x[5:])]
     dy, dh = (_or_zeros(g, t) for g, t in zip(dys[:2], y[:2]))
-    return _execute("GRUSequenceGrad", [dy, dh, *x[:4], y[0], y[2], x[4]], attrs)
+    ins = [dy, dh, *x[:4], y[0], y[2], x[4], *x[5:]]
+    return [*_execute("GRUSequenceGrad", ins, attrs), *[None] * len(x[5:])]
 
 
 @rule("GRUSequenceGrad")
@@ -1363,8 +1367,8 @@ def _gru_sequence_grad(x, y, attrs, dys):
     def composed(dy, dh, *ins):
         return _vjp_of_composed(lambda *a: gru_composed(*a, **kw), ins, [dy, dh], 2)
 
-    g = _grad_of_composed(composed, [*x[:6], x[8]], dys)
-    return [*g[:6], None, None, g[6]]
+    g = _grad_of_composed(composed, [*x[:6], *x[8:]], dys)
+    return [*g[:6], None, None, g[6], *[None] * len(x[9:])]
 
 
 # ---- inverse trigonometric / hyperbolic functions, lgamma, digamma, atan2, zeta, polygamma -----

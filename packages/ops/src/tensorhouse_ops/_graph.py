@@ -19,6 +19,7 @@ shapes are static.
 from __future__ import annotations
 
 import itertools
+import operator
 import threading
 
 import numpy as np
@@ -43,9 +44,15 @@ SIDE_EFFECTS = {"AssignVariableOp", "AssignAddVariableOp", "AssignSubVariableOp"
 # The stateful random ops: each run draws new numbers (``_random.node_attrs``).
 RANDOM = {"RandomUniform", "RandomStandardNormal", "TruncatedNormal", "RandomUniformInt"}
 STATEFUL = SIDE_EFFECTS | RANDOM | {"ReadVariableOp", "Placeholder"}
+# The backward pass of a ``While`` node that stored its iterations (``_control_flow_grad``).
+LOOP_GRAD = "WhileGrad"
 HANDLED = {"Placeholder", "Const", "ReadVariableOp", "AssignVariableOp", "AssignAddVariableOp",
            "AssignSubVariableOp", "PrintV2", "If", "StatelessIf", "While",
-           "StatelessWhile"} | RANDOM | HOST_CALLS  # fmt: skip
+           "StatelessWhile", LOOP_GRAD} | RANDOM | HOST_CALLS  # fmt: skip
+# Hooks ``_control_flow_grad`` fills in (it imports this module): ``grad_handler(op, device)``
+# (the compiled ``WhileGrad``), ``grad_replay(op, ins)`` (``WhileGrad`` replayed) and
+# ``eager_while(op, ins)`` (a ``While`` replayed under a tape: outputs, or None to unroll).
+LOOP_HOOKS: dict = {}
 
 _tls = threading.local()
 
@@ -57,7 +64,7 @@ def current_graph():
 class Operation:
     """One node: TF's ``tf.Operation`` (``type``, ``name``, ``inputs``, ``outputs``)."""
 
-    __slots__ = ("type", "name", "inputs", "outputs", "attrs", "graph")
+    __slots__ = ("type", "name", "inputs", "outputs", "attrs", "graph", "__weakref__")
 
     def __init__(self, graph, op_type, name, inputs, attrs):
         self.graph = graph
@@ -142,7 +149,8 @@ class GraphTensor(Tensor):
     def __repr__(self):
         return f"<tf.Tensor '{self.name}' shape={self.shape} dtype={self._dtype.name}>"
 
-    __str__ = __repr__
+    def __str__(self):  # TF's print() of a symbolic tensor
+        return f'Tensor("{self.name}", shape={self.shape}, dtype={self._dtype.name})'
 
 
 def merge_shapes(a, b):
@@ -192,6 +200,12 @@ class Graph:
 
     def get_operations(self):
         return list(self.ops)
+
+    def as_graph_def(self):
+        """TF's ``GraphDef`` protocol buffer of this graph (its nodes, inputs and data attrs)."""
+        from ._graph_def import graph_def
+
+        return graph_def(self)
 
     def _unique(self, base):
         n = self._names.get(base, 0)
@@ -882,8 +896,9 @@ def _schedule(ops, order, position):
 # ---- compiled execution ---------------------------------------------------------------------
 
 
-def compile_graph(graph, device):
-    """One generated Python function ``run(*input_buffers) -> tuple(output_buffers)``."""
+def compile_graph(graph, device, guard=True):
+    """One generated Python function ``run(*input_buffers) -> tuple(output_buffers)``;
+    ``guard=False`` for a loop body or gradient step run by a graph that holds the guard."""
     ns: dict = {"A": device.allocate, "EX": _kernel_execute, "DEV": device, "T": Tensor}
     names: dict = {}
     lines = []
@@ -958,7 +973,7 @@ def compile_graph(graph, device):
     exec(compile(src, f"<tf.function {graph.name}>", "exec"), ns)  # the generated schedule
     run = ns["run"]
     run.source = src
-    return _holding_update_locks(graph, run)
+    return _holding_update_locks(graph, run) if guard else run
 
 
 def _assigned_variables(graph, out):
@@ -1063,12 +1078,15 @@ def _handler(op, device):
             return else_run(*caps[nt:])
 
         return if_
-    if t in ("While", "StatelessWhile"):
-        cond_run = compile_graph(op.attrs["cond"], device)
-        body_run = compile_graph(op.attrs["body"], device)
+    if t in ("While", "StatelessWhile"):  # the graph around holds the variables' locks
+        cond_run = compile_graph(op.attrs["cond"], device, guard=False)
+        body_run = compile_graph(op.attrs["body"], device, guard=False)
         n = op.attrs["num_loop_vars"]
         nc = len(op.attrs["cond"].inputs) - n
         maxit = op.attrs.get("maximum_iterations")
+        if op.attrs.get("th_history") is not None:
+            keep = op.attrs["th_keep"][0]
+            return history_loop(cond_run, body_run, n, nc, maxit, device, keep)
 
         def while_(*bufs):
             vs, cc, bc = bufs[:n], bufs[n : n + nc], bufs[n + nc :]
@@ -1079,7 +1097,35 @@ def _handler(op, device):
             return vs
 
         return while_
+    if t == LOOP_GRAD:
+        return LOOP_HOOKS["grad_handler"](op, device)
     raise errors.InternalError(f"no handler for op {t}")
+
+
+def history_loop(cond_run, body_run, n, nc, maxit, device, keep):
+    """A compiled ``While`` that also returns its history: a list with, per iteration, the
+    loop variables ``keep`` names among those it started from, and the extra outputs of its
+    body (the values a replay cannot recompute)."""
+    if not keep:
+        pick = lambda vs: ()  # noqa: E731
+    elif len(keep) == 1:
+        pick = lambda vs, i=keep[0]: (vs[i],)  # noqa: E731
+    else:
+        pick = operator.itemgetter(*keep)
+
+    def while_(*bufs):
+        vs, cc, bc = bufs[:n], bufs[n : n + nc], bufs[n + nc :]
+        hist = []
+        push = hist.append
+        i = 0
+        while (maxit is None or i < maxit) and bool(to_host(cond_run(*vs, *cc)[0], device)):
+            outs = body_run(*vs, *bc)
+            push((pick(vs), outs[n:]))
+            vs = outs[:n]
+            i += 1
+        return (*vs, hist)
+
+    return while_
 
 
 # ---- eager replay (the path taken when a GradientTape is recording) ------------------------
@@ -1088,19 +1134,27 @@ def _handler(op, device):
 _EFFECTS = {"AssignVariableOp", "AssignAddVariableOp", "AssignSubVariableOp", "PrintV2"}
 
 
-def replay(graph, args, effects=True, state=None, drawn=None):
+def replay(graph, args, effects=True, state=None, drawn=None, env=None):
     """Run ``graph`` op by op through ``_tensor._execute`` so recording tapes see every op;
     returns the output tensors. While a graph is traced, the ops go into it (control flow as
     new ``If`` / ``While`` nodes on the same branches); ``effects=False`` skips variable
     assignments and prints (a forward pass recomputed for a gradient). ``state`` maps
     ``id(variable)`` to a value: those variables' reads and assignments use (and update) it;
-    ``drawn`` maps the ids of random ops' outputs to the values to use instead of new draws."""
-    env = {id(ph): a for ph, a in zip(graph.inputs, args)}
+    ``drawn`` maps the ids of op outputs (random draws, variable reads, values a forward pass
+    stored) to the values to use instead of running the op (recording tapes record such an op
+    with those outputs, random ops and reads aside); ``env`` (a dict) receives the value of
+    every output, by ``id``."""
+    env = {} if env is None else env
+    env.update({id(ph): a for ph, a in zip(graph.inputs, args)})
     for op in graph.ops:
         if op.type == "Placeholder":
             continue
-        if drawn and op.type in RANDOM and id(op.outputs[0]) in drawn:
-            env[id(op.outputs[0])] = drawn[id(op.outputs[0])]
+        if drawn and op.outputs and all(id(o) in drawn for o in op.outputs):
+            outs = [drawn[id(o)] for o in op.outputs]
+            for o, v in zip(op.outputs, outs):
+                env[id(o)] = v
+            if _tape._active and op.type not in RANDOM and op.type != "ReadVariableOp":
+                _tape.record(op.type, [env[id(t)] for t in op.inputs], outs, op.attrs)
             continue
         if state and op.type in _VARIABLE_OPS and id(op.attrs["var"]) in state:
             _simulate(op, [env[id(t)] for t in op.inputs], state, env)
@@ -1216,15 +1270,24 @@ def _replay_op(op, ins, env):
             return replay(op.attrs["then_branch"], ins[1 : 1 + nt])
         return replay(op.attrs["else_branch"], ins[1 + nt :])
     if t in ("While", "StatelessWhile"):
+        fast = LOOP_HOOKS["eager_while"](op, ins) if _tape._active else None
+        if fast is not None:
+            return fast
         n = op.attrs["num_loop_vars"]
         nc = len(op.attrs["cond"].inputs) - n
         vs, cc, bc = ins[:n], ins[n : n + nc], ins[n + nc :]
         maxit = op.attrs.get("maximum_iterations")
+        hist = [] if op.attrs.get("th_history") is not None else None
         i = 0
         while (maxit is None or i < maxit) and bool(replay(op.attrs["cond"], vs + cc)[0]):
-            vs = replay(op.attrs["body"], vs + bc)
+            outs = replay(op.attrs["body"], vs + bc)
+            if hist is not None:  # a gradient in the graph reads the loop's iterations
+                hist.append(([vs[k] for k in op.attrs["th_keep"][0]], outs[n:]))
+            vs = outs[:n]
             i += 1
-        return vs
+        return vs if hist is None else [*vs, hist]
+    if t == LOOP_GRAD:
+        return LOOP_HOOKS["grad_replay"](op, ins)
     if t in RANDOM:
         from ._random import node_attrs
 

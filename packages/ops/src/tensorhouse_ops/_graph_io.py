@@ -401,10 +401,15 @@ def concrete_functions(fn):
         raise TypeError(f"Expected a tf.function or a ConcreteFunction, got {fn!r}")
     if fn.input_signature is not None:
         fn.get_concrete_function()
-    out = []
+    from ._control_flow_grad import has_runtime_only_ops
+
+    out, portable = [], {}
     for cf in fn._cache.values():
-        if all(cf is not c for c in out):
-            out.append(cf)
+        if id(cf) in portable:
+            continue
+        # a loop gradient traced for speed walks a runtime-only history: save a retrace
+        portable[id(cf)] = fn._retrace_portable(cf) if has_runtime_only_ops(cf.graph) else cf
+        out.append(portable[id(cf)])
     return out
 
 

@@ -12,6 +12,7 @@ float through ``convert_image_dtype`` and back with saturation.
 
 from __future__ import annotations
 
+import functools
 import math as _pymath
 
 import numpy as np
@@ -232,6 +233,15 @@ def _weights(n, m, method, antialias):
     return _scale_translate_weights(n, m, method, antialias)
 
 
+@functools.lru_cache(maxsize=256)
+def _weights32(n, m, method, antialias):
+    """``_weights`` as float32, kept for the sizes seen last (a pipeline resizes many images of
+    a few sizes); read-only, as every caller only reads them."""
+    w = _weights(n, m, method, antialias).astype(np.float32)
+    w.flags.writeable = False
+    return w
+
+
 def _nearest_index(n, m):
     scale = np.float32(n) / np.float32(m)
     centres = (np.arange(m, dtype=np.float32) + np.float32(0.5)) * scale
@@ -334,13 +344,29 @@ def _resize_axis(x, axis, m, method, antialias):
     if static == m and method not in ("gaussian", "mitchellcubic"):
         return x
     if static is not None:
-        w = convert_to_tensor(_weights(static, m, method, antialias).astype(np.float32))
+        w = convert_to_tensor(_weights32(static, m, method, antialias))
     else:
         w = _dyn_weights(_array.shape(x)[axis], m, method, antialias)
     # contract the axis last: (b, w, c, h) @ W^T -> (b, w, c, m), then put it back
     perm, back = ([0, 2, 3, 1], [0, 3, 1, 2]) if axis == 1 else ([0, 1, 3, 2], [0, 1, 3, 2])
     moved = _math.matmul(_array.transpose(x, perm), w, transpose_b=True)
     return _array.transpose(moved, back)
+
+
+def _resize_static(x, h, w, method, antialias):
+    """A float32 image (or batch of them) of static shape resized with two matrix products and
+    no transposes: ``Wh @`` the rows of each image, then ``Ww @`` each output row."""
+    *lead, n_h, n_w, c = x.shape.as_list()
+    rows = lead + [n_h]
+    smooth = method in ("gaussian", "mitchellcubic")  # kernels that filter even at scale 1
+    if n_h != h or smooth:
+        wh = convert_to_tensor(_weights32(n_h, h, method, antialias))
+        x = _math.matmul(wh, _array.reshape(x, [*lead, n_h, n_w * c]))
+        rows = lead + [h]
+    if n_w != w or smooth:
+        ww = convert_to_tensor(_weights32(n_w, w, method, antialias))
+        x = _math.matmul(ww, _array.reshape(x, [int(np.prod(rows)), n_w, c]))
+    return _array.reshape(x, [*lead, h, w, c])
 
 
 def _resize_batch(images, h, w, method, antialias):
@@ -369,13 +395,17 @@ def resize(images, size, method=ResizeMethod.BILINEAR, preserve_aspect_ratio=Fal
     method = method.lower() if isinstance(method, str) else method
     if method not in _METHODS:
         raise ValueError(f"Resize method is not implemented: [{method}]")
-    images, was_batch = _batched(images)
+    images = _image(images)
     h, w = _target_size(size)
     if preserve_aspect_ratio:
         in_h, in_w = _static_hw(images)
         factor = min(np.float32(h) / np.float32(in_h), np.float32(w) / np.float32(in_w))
         h = int(np.round(np.float32(factor) * np.float32(in_h)))
         w = int(np.round(np.float32(factor) * np.float32(in_w)))
+    if method != "nearest" and images.shape.is_fully_defined():
+        x = images if images.dtype == _dt.float32 else _math.cast(images, _dt.float32)
+        return _resize_static(x, h, w, method, antialias)
+    images, was_batch = _batched(images)
     return _unbatched(_resize_batch(images, h, w, method, antialias), was_batch)
 
 
@@ -485,16 +515,14 @@ def flip_up_down(image):
 
 
 def _random_flip(image, axis_from_end, seed):
-    image, was_batch = _batched(image)
-    n = image.shape.as_list()[0]
+    image = _image(image)
+    rank = image.shape.rank
+    n = 1 if rank == 3 else image.shape.as_list()[0]
     if n is None:
         raise ValueError("random flips here need a static batch size")
-    draw = _random.uniform([n], 0, 1.0, seed=seed)
-    flip = _math.less(draw, 0.5)
-    flipped = _array.reverse(image, [4 - axis_from_end])
-    mask = _array.reshape(flip, [n, 1, 1, 1])
-    mask = _array.broadcast_to(mask, _array.shape(image))
-    return _unbatched(_array.where(mask, flipped, image), was_batch)
+    flip = _math.less(_random.uniform([n, 1, 1, 1][4 - rank :], 0, 1.0, seed=seed), 0.5)
+    flipped = _array.reverse(image, [rank - axis_from_end])
+    return _array.where(flip, flipped, image)  # the mask broadcasts over each image
 
 
 def random_flip_left_right(image, seed=None):

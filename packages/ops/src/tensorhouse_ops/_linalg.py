@@ -144,9 +144,9 @@ def lu(input, output_idx_type=None, name=None):  # noqa: A002 - TF's name
 
 
 def _eps(dtype):
-    import numpy as np
+    from . import dtypes as _dt
 
-    return float(np.finfo(dtype.as_numpy_dtype).eps)
+    return float(_dt._finfo(dtype.as_numpy_dtype).eps)
 
 
 def pinv(a, rcond=None, validate_args=False, name=None):

@@ -1,7 +1,7 @@
 """The host side of ``tf.lookup``: key -> value maps over NumPy arrays, vectorised.
 
-Numeric keys live in a sorted array (``np.searchsorted``); string keys (``bytes``) in a dict
-whose ``get`` runs through ``map`` over the flat keys, a C loop with no Python per key.
+Numeric keys live in a sorted array (``np.searchsorted``); string keys (``bytes``) in the
+kernels' C++ hash index (``host_strings.StringIndex``, one probe a key), with a dict beside it.
 """
 
 from __future__ import annotations
@@ -9,6 +9,8 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+
+from tensorhouse_kernels import host_strings
 
 __all__ = ["HostIndex", "flat_bytes"]
 
@@ -30,6 +32,8 @@ class HostIndex:
         self.size = len(keys)
         if is_string:
             self._pos = {k: i for i, k in enumerate(keys.tolist())}
+            self._keys = keys
+            self._fast = None  # the C++ hash index, built on the first lookup
         else:
             keys = np.asarray(keys)
             self._order = np.argsort(keys, kind="stable")
@@ -40,6 +44,13 @@ class HostIndex:
         n = flat.shape[0]
         if self.size == 0:
             return np.full(n, -1, np.int64)
+        if self.is_string and len(self._pos) == self.size:
+            if self._fast is None:
+                self._fast = host_strings.StringIndex(np.asarray(self._keys, dtype=object))
+            try:
+                return self._fast.positions(flat)  # one C++ probe a key
+            except TypeError:  # not all bytes: the dict below
+                pass
         if self.is_string:
             found = map(self._pos.get, flat.tolist(), itertools.repeat(-1))
             return np.fromiter(found, np.int64, count=n)

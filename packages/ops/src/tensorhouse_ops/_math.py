@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections import namedtuple
 
+import numpy as np
+
 from tensorhouse_kernels import eager_elementwise
 from tensorhouse_kernels.runtime import current_device
 
@@ -82,7 +84,20 @@ def _binary(op_type, name=None):
 
 
 negative = _unary("Neg")
-abs = _unary("Abs")  # noqa: A001 - TF's name
+_real_abs = _unary("Abs", "abs")
+
+
+def abs(x, name=None):  # noqa: A001 - TF's name
+    """TF's ``tf.abs``: elementwise ``|x|``; a complex tensor's magnitude is real."""
+    dt = getattr(x, "dtype", None)
+    if dt is None and not isinstance(x, CompositeTensor):
+        x = convert_to_tensor(x)
+        dt = x.dtype
+    if getattr(dt, "is_complex", False):
+        return _op("ComplexAbs", [x if type(x) is Tensor else convert_to_tensor(x)])
+    return _real_abs(x, name)
+
+
 sign = _unary("Sign")
 square = _unary("Square")
 sqrt = _unary("Sqrt")
@@ -106,7 +121,51 @@ is_nan = _unary("IsNan", "is_nan")
 is_finite = _unary("IsFinite", "is_finite")
 logical_not = _unary("LogicalNot", "logical_not")
 
-add = _binary("AddV2")
+_add_numbers = _binary("AddV2", "add")
+
+
+def add(x, y, name=None):
+    """TF's ``tf.add`` / ``+``: ``AddV2`` on numbers with NumPy broadcasting; on two string
+    tensors, their elementwise concatenation (TF's ``Add`` op, which has a string kernel)."""
+    if _ts._tracing and (_is_string(x) or _is_string(y)):  # a trace records ops unchecked
+        return _add_strings(x, y)
+    try:
+        return _add_numbers(x, y)
+    except errors.InvalidArgumentError:  # eager: the kernel lookup rejected the dtype
+        if not (_is_string(x) or _is_string(y)):
+            raise
+    return _add_strings(x, y)
+
+
+def _is_string(v):
+    return isinstance(v, str | bytes) or getattr(v, "dtype", None) is _dt.string
+
+
+def _add_strings(x, y):
+    from . import strings
+    from ._array import broadcast_to, shape, zeros
+
+    x, y = convert_to_tensor(x), convert_to_tensor(y)
+    for i, t in enumerate((x, y)):
+        if t.dtype is not _dt.string:
+            raise errors.InvalidArgumentError(
+                f"cannot compute Add as input #{i}(zero-based) was expected to be a string "
+                f"tensor but is a {t.dtype.name} tensor [Op:Add]"
+            )
+    if x.shape.rank != 0 and y.shape.rank != 0:  # StringJoin broadcasts scalars only
+        if x.shape.is_fully_defined() and y.shape.is_fully_defined():
+            try:
+                target = list(np.broadcast_shapes(tuple(x.shape), tuple(y.shape)))
+            except ValueError:
+                raise errors.InvalidArgumentError(
+                    f"Incompatible shapes: {x.shape.as_list()} vs. {y.shape.as_list()} [Op:Add]"
+                ) from None
+        else:  # known when the step runs: the shape of a broadcast sum of int8 zeros
+            target = shape(_add_numbers(zeros(shape(x), _dt.int8), zeros(shape(y), _dt.int8)))
+        x, y = broadcast_to(x, target), broadcast_to(y, target)
+    return strings.join([x, y])
+
+
 subtract = _binary("Sub")
 multiply = _binary("Mul")
 realdiv = _binary("RealDiv")
@@ -427,6 +486,12 @@ def matmul(
             f"matmul needs inputs of rank >= 2, got shapes {a.shape} and {b.shape}"
         )
     ta, tb = bool(transpose_a or adjoint_a), bool(transpose_b or adjoint_b)
+    if a.dtype.is_complex:  # MatMul transposes, BatchMatMulV2 conjugates too: conj the rest
+        batch = not (a.ndim == 2 and b.ndim == 2)
+        if (adjoint_a and not batch) or (transpose_a and not adjoint_a and batch):
+            a = _op("Conj", [a])
+        if (adjoint_b and not batch) or (transpose_b and not adjoint_b and batch):
+            b = _op("Conj", [b])
     if a.ndim == 2 and b.ndim == 2:
         return _op("MatMul", [a, b], {"transpose_a": ta, "transpose_b": tb})
     return _op("BatchMatMulV2", [a, b], {"adj_x": ta, "adj_y": tb})
@@ -579,8 +644,8 @@ def tensordot(a, b, axes, name=None):
 
 def einsum(equation, *inputs, **kwargs):
     """TF's ``tf.einsum`` for one or two operands, composed from ``Transpose``, ``Sum``,
-    ``Reshape`` and one (batched) ``MatMul``; no ``...`` and no repeated index in one operand
-    (``UnimplementedError``)."""
+    ``Reshape`` and one (batched) ``MatMul``; an index repeated in one operand takes its
+    diagonal; no ``...`` (``UnimplementedError``)."""
     from ._array import reshape, transpose
 
     if not isinstance(equation, str):
@@ -596,11 +661,11 @@ def einsum(equation, *inputs, **kwargs):
         every = "".join(terms)
         out = "".join(sorted(c for c in set(every) if every.count(c) == 1))
     ts = [_t(x) for x in inputs]
-    for term, t in zip(terms, ts):
-        if len(set(term)) != len(term):
-            raise errors.UnimplementedError(f"einsum {equation!r}: repeated index in {term!r}")
+    for k, (term, t) in enumerate(zip(terms, ts)):
         if len(term) != t.ndim:
             raise ValueError(f"einsum {equation!r}: {term!r} does not match shape {t.shape}")
+        if len(set(term)) != len(term):  # an index repeated in one operand: its diagonal
+            ts[k], terms[k] = _einsum_diagonal(t, term)
     if len(ts) == 2:
         ts = list(_coerce_pair(*ts))
     # indices an operand alone carries and the output drops: summed first
@@ -639,6 +704,32 @@ def einsum(equation, *inputs, **kwargs):
     order = batch + fa + fb
     perm = [order.index(c) for c in out]
     return transpose(r, perm) if perm != list(range(len(perm))) else r
+
+
+def _einsum_diagonal(x, term):
+    """``x`` (labelled ``term``) reduced to the diagonal of each repeated index (``'bxby'`` ->
+    ``'bxy'``): masked by an identity matrix on the two axes, then summed over the second."""
+    from ._array import eye, reshape
+
+    while len(set(term)) != len(term):
+        i = next(k for k, c in enumerate(term) if term.count(c) > 1)
+        j = term.index(term[i], i + 1)
+        n, m = x.shape[i], x.shape[j]
+        if n is None or m is None:
+            raise errors.UnimplementedError(
+                f"einsum: the diagonal of index {term[i]!r} needs its size known, got {x.shape}"
+            )
+        if n != m:
+            dims = ",".join(str(d) for d in x.shape.as_list())
+            raise errors.InvalidArgumentError(
+                f"Expected dimension {n} at axis {j} of the input shaped [{dims}] but got "
+                f"dimension {m} [Op:Einsum]"
+            )
+        shape = [1] * x.ndim
+        shape[i] = shape[j] = n
+        x = reduce_sum(x * reshape(eye(n, dtype=x.dtype), shape), axis=j)
+        term = term[:j] + term[j + 1 :]
+    return x, term
 
 
 # ---- more math: atan2, zeta, polygamma, reciprocal_no_nan, logical_xor, trace ---------------

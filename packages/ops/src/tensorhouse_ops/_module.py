@@ -107,8 +107,7 @@ class Module:
         """Every module below this one (not itself), breadth as found while walking."""
         return tuple(self._flatten(lambda v: isinstance(v, Module)))
 
-    def __repr__(self):
-        return f"<{type(self).__name__} name={self._name!r}>"
+    # no __repr__: as TF's, a module prints as any Python object (``<__main__.Dense object at``)
 
 
 class _NameScope:

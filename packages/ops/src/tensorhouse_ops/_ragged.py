@@ -768,7 +768,7 @@ _REDUCERS = {
 def _identity(op_type, dtype):
     if op_type in _IDENTITY:
         return _IDENTITY[op_type]
-    info = np.finfo(dtype._np) if dtype.is_floating else np.iinfo(dtype._np)
+    info = _dt._finfo(dtype._np) if dtype.is_floating else np.iinfo(dtype._np)
     return info.min if op_type == "Max" else info.max
 
 

@@ -335,9 +335,7 @@ def categorical(logits, num_samples, dtype=None, seed=None, name=None):
 
 
 def _np_finfo(dtype):
-    import numpy as np
-
-    return np.finfo(dtype._np)
+    return _dt._finfo(dtype._np)
 
 
 # ---- Generator ----------------------------------------------------------------------------

@@ -14,9 +14,13 @@ import zlib
 import google_crc32c
 import numpy as np
 
+from tensorhouse_kernels import host_records
 from tensorhouse_kernels.runtime import errors
 
-__all__ = ["TFRecordOptions", "TFRecordWriter", "masked_crc", "open_read", "read_records"]
+__all__ = [
+    "TFRecordOptions", "TFRecordWriter", "masked_crc", "open_read", "read_record_batches",
+    "read_records",
+]  # fmt: skip
 
 _MASK_DELTA = 0xA282EAD8
 _HEADER = struct.Struct("<QI")
@@ -77,34 +81,45 @@ def _read_exactly(f, n, offset):
     return data
 
 
+_CHUNK = 1 << 20  # bytes read at a time
+
+
+def read_record_batches(path, compression_type="", buffer_size=None):
+    """The records of one TFRecord file, in order, as lists of ``bytes`` (those of each chunk
+    read; framing and CRCs checked in C++); ``DataLossError`` on a bad checksum or a truncated
+    record (a partial header at the end reads as the end, as TF's)."""
+    split = host_records.split_records
+    f = open_read(path, compression_type, buffer_size)
+    try:
+        buf, base = b"", 0  # base: the file offset of buf[0]
+        while True:
+            chunk = _read_exactly(f, _CHUNK, base)
+            buf = buf + chunk if buf else chunk
+            records, end, status = split(buf, 0)
+            if records:
+                yield records
+            if status == 1:
+                hint = " (Is this even a TFRecord file?)" if base + end == 0 else ""
+                raise errors.DataLossError(None, None, f"corrupted record at {base + end}{hint}")
+            if status == 2:  # TF names where the data starts
+                raise errors.DataLossError(None, None, f"corrupted record at {base + end + 12}")
+            buf, base = buf[end:], base + end
+            if not chunk:
+                if len(buf) >= _HEADER.size:
+                    raise errors.DataLossError(
+                        None, None,
+                        f"truncated record at {base}' failed with Read less bytes than requested",
+                    )  # fmt: skip
+                return
+    finally:
+        f.close()
+
+
 def read_records(path, compression_type="", buffer_size=None):
     """The records of one TFRecord file, in order, as ``bytes``; ``DataLossError`` on a bad
     checksum or a truncated record (a partial header at the end reads as the end, as TF's)."""
-    f = open_read(path, compression_type, buffer_size)
-    try:
-        offset = 0
-        while True:
-            header = _read_exactly(f, _HEADER.size, offset)
-            if len(header) < _HEADER.size:
-                return
-            length, length_crc = _HEADER.unpack(header)
-            if masked_crc(header[:8]) != length_crc:
-                hint = " (Is this even a TFRecord file?)" if offset == 0 else ""
-                raise errors.DataLossError(None, None, f"corrupted record at {offset}{hint}")
-            body = _read_exactly(f, length + _FOOTER.size, offset)
-            if len(body) < length + _FOOTER.size:
-                raise errors.DataLossError(
-                    None, None,
-                    f"truncated record at {offset}' failed with Read less bytes than requested",
-                )  # fmt: skip
-            data = body[:length]
-            if masked_crc(data) != _FOOTER.unpack(body[length:])[0]:
-                at = offset + _HEADER.size  # TF names where the data starts
-                raise errors.DataLossError(None, None, f"corrupted record at {at}")
-            yield data
-            offset += _HEADER.size + length + _FOOTER.size
-    finally:
-        f.close()
+    for records in read_record_batches(path, compression_type, buffer_size):
+        yield from records
 
 
 def compression_name(compression_type, what="compression_type") -> str:

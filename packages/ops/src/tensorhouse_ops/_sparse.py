@@ -375,7 +375,7 @@ def _segment_max(values, ids, n):
 
 
 def _lowest(dtype):
-    return np.finfo(dtype._np).min if dtype.is_floating else np.iinfo(dtype._np).min
+    return _dt._finfo(dtype._np).min if dtype.is_floating else np.iinfo(dtype._np).min
 
 
 def reduce_max(sp_input, axis=None, keepdims=None, output_is_sparse=False, name=None):

@@ -127,6 +127,52 @@ def compile_re2(pattern: bytes):
         raise errors.InvalidArgumentError(f"Invalid pattern: {text}, error: {e}") from None
 
 
+@functools.lru_cache(maxsize=64)
+def byte_class(pattern: bytes):
+    """The ASCII bytes a pattern that is one plain character class (``[...]``: literals,
+    escaped punctuation and ranges; no negation, nested or named classes) matches, or None."""
+    text = pattern.decode("utf-8", "surrogateescape")
+    if len(text) < 3 or text[0] != "[" or text[-1] != "]" or text[1] == "^":
+        return None
+    body, chars, i = text[1:-1], [], 0
+    while i < len(body):
+        c = body[i]
+        if c == "\\":
+            if i + 1 == len(body) or body[i + 1].isalnum():
+                return None  # \d, \w, \p{..}, \x41 ...: not a plain literal
+            c, i = body[i + 1], i + 2
+        elif c in "[]" or not c.isascii():
+            return None
+        else:
+            i += 1
+        chars.append(c)
+    members, k = set(), 0
+    while k < len(chars):  # ranges: an unescaped "-" between two members
+        lo = chars[k]
+        if k + 2 < len(chars) and chars[k + 1] == "-" and _is_range(body, chars, k):
+            hi = chars[k + 2]
+            if ord(lo) > ord(hi):
+                return None
+            members.update(map(chr, range(ord(lo), ord(hi) + 1)))
+            k += 3
+        else:
+            members.add(lo)
+            k += 1
+    rx = compile_re2(pattern)
+    if any((rx.fullmatch(chr(b)) is not None) != (chr(b) in members) for b in range(128)):
+        return None  # a construct this reading missed: keep the regex path
+    return "".join(sorted(members)).encode("ascii")
+
+
+def _is_range(body, chars, k):
+    """Whether the ``-`` after member ``k`` of ``body`` is unescaped (a range operator)."""
+    pos, n = 0, 0
+    while n <= k:  # the body position just after member k
+        pos += 2 if body[pos] == "\\" else 1
+        n += 1
+    return body[pos] == "-"
+
+
 @functools.lru_cache(maxsize=256)
 def parse_rewrite(rewrite: bytes):
     """An RE2 rewrite (``\\0``..``\\9`` groups, ``\\\\`` a backslash) as a list of literal

@@ -33,6 +33,13 @@ NAMED_RULES: dict = {}
 _tls = threading.local()
 
 
+def tracked_inputs(inputs):
+    """For a control-flow rule being run by a tape: which of ``inputs`` that tape tracks (it
+    drops the gradients of the others); all of them outside a rule."""
+    tracked = getattr(_tls, "tracked", None)
+    return [True] * len(inputs) if tracked is None else [id(x) in tracked for x in inputs]
+
+
 def _stack() -> list:
     s = getattr(_tls, "tapes", None)
     if s is None:
@@ -68,7 +75,7 @@ def record(op_type, inputs, outputs, attrs):
         if any(id(t) in tracked for t in inputs):
             tape._records.append(_Record(op_type, list(inputs), outputs, attrs))
             for o in outputs:
-                if o.dtype.is_floating:
+                if o.dtype.is_floating or o.dtype.is_complex:
                     tracked.add(id(o))
 
 
@@ -136,7 +143,7 @@ class GradientTape:
             if isinstance(t, _VARIABLE_LIKE):
                 self._watch_variable(t)
             elif isinstance(t, Tensor):
-                if t.dtype.is_floating:
+                if t.dtype.is_floating or t.dtype.is_complex:
                     self._tracked.add(id(t))
                     self._keep.append(t)
             else:
@@ -145,7 +152,7 @@ class GradientTape:
     def _watch_variable(self, var):
         self._variables[id(var)] = var
         value = var._th_value()
-        if value.dtype.is_floating:
+        if value.dtype.is_floating or value.dtype.is_complex:
             self._tracked.add(id(value))
             self._keep.append(value)
 
@@ -262,7 +269,7 @@ class GradientTape:
         for s in flat_sources:
             if isinstance(s, _VARIABLE_LIKE):
                 # a variable the tape never watched has no gradient (None, or zeros)
-                watched = id(s) in self._variables
+                watched = id(s) in self._variables or any(s is t for t in targets)
                 source_keys.append(id(s._th_value()) if watched else None)
             elif isinstance(s, Tensor):
                 source_keys.append(id(s))
@@ -275,8 +282,9 @@ class GradientTape:
         try:
             grads: dict[int, Tensor] = {}
             for t, g in zip(targets, out_grads):
-                t = t._th_value() if isinstance(t, _VARIABLE_LIKE) else t
-                if not isinstance(t, Tensor) or id(t) not in self._tracked:
+                if isinstance(t, _VARIABLE_LIKE):  # a variable as the target: d v / d v is
+                    t = t._th_value()  # ones, watched or not (as TF)
+                elif not isinstance(t, Tensor) or id(t) not in self._tracked:
                     continue
                 g = _grad_rules.ones_like(t) if g is None else convert_to_tensor(g, t.dtype)
                 _accumulate(grads, id(t), g)
@@ -288,7 +296,12 @@ class GradientTape:
                     rec.attrs.get("gradient_rule")
                 )
                 if rule is not None:
-                    in_grads = rule(rec.inputs, rec.outputs, rec.attrs, gs)
+                    prev = getattr(_tls, "tracked", None)
+                    _tls.tracked = self._tracked  # (``tracked_inputs``)
+                    try:
+                        in_grads = rule(rec.inputs, rec.outputs, rec.attrs, gs)
+                    finally:
+                        _tls.tracked = prev
                 else:
                     in_grads = _grad_rules.backward(rec, gs)
                 for x, g in zip(rec.inputs, in_grads):
@@ -300,7 +313,7 @@ class GradientTape:
                 if g is None and unconnected is UnconnectedGradients.ZERO:
                     value = s._th_value() if isinstance(s, _VARIABLE_LIKE) else s
                     g = _grad_rules.zeros_like(value)
-                if g is not None and not (s.dtype.is_floating):
+                if g is not None and not (s.dtype.is_floating or s.dtype.is_complex):
                     g = None
                 result.append(g)
         finally:

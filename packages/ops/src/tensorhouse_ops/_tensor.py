@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from tensorhouse_kernels import eager_elementwise
 from tensorhouse_kernels import execute as _kernel_execute
 from tensorhouse_kernels.runtime import (
     copy_to_device,
@@ -253,8 +254,11 @@ class Tensor(_Operators):
 def numpy_text(arr: np.ndarray) -> str:
     """The ``numpy=`` part of a tensor's or variable's repr, as TF prints it: a scalar as the
     repr of its Python value (``21.0``, ``0.10000000149011612``, ``True``, ``b'ab'``), anything
-    else as NumPy's array repr."""
-    return repr(arr.item()) if arr.ndim == 0 else np.array_repr(arr)
+    else as NumPy's array repr, on a line of its own when it takes several."""
+    if arr.ndim == 0:
+        return repr(arr.item())
+    text = np.array_repr(arr)
+    return "\n" + text if "\n" in text else text
 
 
 class _Ref:
@@ -291,6 +295,25 @@ def _asarray(value) -> np.ndarray:
     except UnicodeDecodeError:
         _check_not_mixed(value)
         return np.array(value, dtype=object)
+    except ValueError as e:  # NumPy's "inhomogeneous shape": TF's words for it
+        if isinstance(value, list | tuple) and "inhomogeneous" in str(e):
+            raise ValueError(f"Can't convert {_uneven(value)} to Tensor.") from None
+        raise
+
+
+def _uneven(seq) -> str:
+    """How a nested sequence fails to be an array, in TF's words: mixed types (numbers beside
+    sequences) or non-rectangular (sequences of different lengths)."""
+    levels = [seq]
+    while levels:
+        nested = [isinstance(e, list | tuple | np.ndarray) for s in levels for e in s]
+        if any(nested) and not all(nested):
+            return "Python sequence with mixed types"
+        children = [e for s in levels for e in s] if nested and all(nested) else []
+        if len({len(c) for c in children}) > 1:
+            break
+        levels = children
+    return "non-rectangular Python sequence"
 
 
 def _python_default_dtype(value):
@@ -316,7 +339,7 @@ def _python_default_dtype(value):
     if kind == "O":
         _check_int_range(value)
     if kind == "c":
-        raise TypeError(f"Cannot convert {value!r} to a tensor: complex dtypes are not supported")
+        return _dt.complex128  # TF's default for a Python complex
     raise ValueError(
         f"Attempt to convert a value ({value!r}) with an unsupported type "
         f"({type(value)}) to a Tensor."
@@ -326,6 +349,8 @@ def _python_default_dtype(value):
 def _int_arg(v) -> int:
     """An int argument (an axis, a dim, a count): a float that is not a whole number (inf,
     nan, 1.5) is TF's TypeError, never a raw OverflowError or a truncation."""
+    if type(v) is int:  # the common case, first: this runs for every dim of every shape arg
+        return v
     if isinstance(v, Tensor):
         v = v.numpy()
     if isinstance(v, np.ndarray | np.generic) and np.ndim(v) == 0:
@@ -628,7 +653,29 @@ def _trace_exit():
 
 def _op(op_type: str, inputs, attrs=None):
     """Single-output op."""
+    if not attrs and not (_tape._active or _tracing) and current_device() is None:
+        # eager, untaped, unscoped: the kernels' elementwise shortcut, where the op has one
+        fast = _shortcuts.get(op_type)
+        if fast is None:
+            fast = _shortcuts[op_type] = _shortcut(op_type)
+        n = len(inputs)
+        if fast[1] == n and type(a := inputs[0]) is Tensor:
+            device, out = a._device, None
+            if n == 1:
+                out = fast[0](device, a._value)
+            elif type(b := inputs[1]) is Tensor and b._device is device:
+                out = fast[0](device, a._value, b._value)
+            if out is not None:  # it applied: same shapes and dtypes, a CPU kernel
+                return Tensor(out, device)
     return _execute(op_type, inputs, attrs or _NO_ATTRS)[0]
+
+
+_shortcuts: dict = {}  # op type -> (the kernels' elementwise shortcut, its input count)
+
+
+def _shortcut(op_type: str) -> tuple:
+    fast = eager_elementwise(op_type)  # f(device, *buffers), or None: then no input count fits
+    return (fast, fast.__code__.co_argcount - 1) if fast is not None else (None, -1)
 
 
 _NO_ATTRS: dict = {}

@@ -127,6 +127,19 @@ class Variable(_ArithmeticOperators):  # the operators: _delegate, below
     def _new_value(self, value, what):
         value = convert_to_tensor(value, dtype=self.dtype)
         if self._shape.rank is not None and not self._shape.is_compatible_with(value.shape):
+            if what == "assign":  # TF's words, its stray space included
+                raise ValueError(
+                    f"Cannot assign value to variable ' {self._name}': Shape mismatch.The "
+                    f"variable shape {self._shape}, and the assigned value shape {value.shape} "
+                    "are incompatible."
+                )
+            if _graph() is None:  # eager: the update kernel's error, as in TF
+                op = "AssignAddVariableOp" if what == "assign_add" else "AssignSubVariableOp"
+                dims = [",".join(map(str, t.as_list())) for t in (self._shape, value.shape)]
+                raise _tensor.errors.InvalidArgumentError(
+                    f"Cannot update variable with shape [{dims[0]}] using a Tensor with shape "
+                    f"[{dims[1]}], shapes must be equal. [Op:{op}]"
+                )
             raise ValueError(
                 f"Cannot {what} a value of shape {value.shape} to variable '{self._name}' of "
                 f"shape {self._shape} (dtype {self.dtype.name})"
@@ -148,15 +161,19 @@ class Variable(_ArithmeticOperators):  # the operators: _delegate, below
 
     def assign(self, value, use_locking=None, name=None, read_value=True):
         self._update("AssignVariableOp", None, value, "assign")
-        return self if read_value else None
+        return self._unread() if read_value else None
 
     def assign_add(self, delta, use_locking=None, name=None, read_value=True):
         self._update("AssignAddVariableOp", "AddV2", delta, "assign_add")
-        return self if read_value else None
+        return self._unread() if read_value else None
 
     def assign_sub(self, delta, use_locking=None, name=None, read_value=True):
         self._update("AssignSubVariableOp", "Sub", delta, "assign_sub")
-        return self if read_value else None
+        return self._unread() if read_value else None
+
+    def _unread(self):
+        """What an eager update returns, as TF's: this variable, named ``UnreadVariable``."""
+        return self if _graph() is not None else _UnreadVariable(self)
 
     def __getitem__(self, key):
         """``v[key]``: the slice's value, with ``assign`` writing it back (TF's
@@ -221,7 +238,7 @@ class Variable(_ArithmeticOperators):  # the operators: _delegate, below
     # ---- Python protocol ---------------------------------------------------------------
     def __repr__(self):
         return (
-            f"<tf.Variable '{self._name}' shape={self.shape} dtype={self.dtype.name}, "
+            f"<tf.Variable '{self.name}' shape={self.shape} dtype={self.dtype.name}, "
             f"numpy={_tensor.numpy_text(self._value._host())}>"
         )
 
@@ -245,6 +262,33 @@ class Variable(_ArithmeticOperators):  # the operators: _delegate, below
 
     def __len__(self):
         return len(self._value)
+
+
+class _UnreadVariable(Variable):
+    """The result of an eager ``assign`` (TF's ``_UnreadVariable``): the same variable, whose
+    name prints as ``UnreadVariable``; reads, updates and the tape all go to the variable."""
+
+    def __init__(self, variable):  # no Variable.__init__: the state is the variable's
+        self._parent = variable
+
+    def __getattr__(self, name):  # the variable's state: _value, _shape, _lock, ...
+        if name == "_parent":
+            raise AttributeError(name)
+        return getattr(self._parent, name)
+
+    name = property(lambda self: "UnreadVariable")
+
+    def _th_read(self) -> Tensor:
+        return self._parent._th_read()
+
+    def _th_value(self) -> Tensor:
+        return self._parent._th_value()
+
+    def _update(self, op_type, binop, value, what):
+        self._parent._update(op_type, binop, value, what)
+
+    def _unread(self):
+        return _UnreadVariable(self._parent)
 
 
 class _VariableSlice(Tensor):

@@ -20,11 +20,22 @@ set_visible_devices = _runtime_config.set_visible_devices
 
 __all__ = [
     "LogicalDevice", "LogicalDeviceConfiguration", "PhysicalDevice", "experimental",
+    "experimental_functions_run_eagerly", "experimental_run_functions_eagerly",
     "functions_run_eagerly", "get_logical_device_configuration", "get_soft_device_placement",
     "get_visible_devices", "list_logical_devices", "list_physical_devices",
     "run_functions_eagerly", "set_logical_device_configuration", "set_soft_device_placement",
     "set_visible_devices", "threading",
 ]  # fmt: skip
+
+
+def experimental_run_functions_eagerly(run_eagerly):
+    """TF's deprecated name of ``run_functions_eagerly``."""
+    return run_functions_eagerly(run_eagerly)
+
+
+def experimental_functions_run_eagerly():
+    """TF's deprecated name of ``functions_run_eagerly``."""
+    return functions_run_eagerly()
 
 
 def __getattr__(name):  # anything else the runtime's config has

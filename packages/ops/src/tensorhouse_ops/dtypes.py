@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import builtins
+import sys
 
-import ml_dtypes
 import numpy as np
 
 __all__ = [
@@ -24,6 +24,8 @@ __all__ = [
     "uint64",
     "saturate_cast",
     "bool",
+    "complex64",
+    "complex128",
     "string",
     "half",
     "double",
@@ -65,19 +67,32 @@ class DType:
         return self._name == "bool"
 
     @property
+    def is_complex(self) -> builtins.bool:
+        return self._name in ("complex64", "complex128")
+
+    @property
     def is_numeric(self) -> builtins.bool:
-        return self.is_floating or self.is_integer
+        return self.is_floating or self.is_integer or self.is_complex
+
+    @property
+    def real_dtype(self) -> DType:
+        """float32 for complex64, float64 for complex128; any other dtype itself."""
+        return {"complex64": float32, "complex128": float64}.get(self._name, self)
 
     @property
     def min(self):
+        if self.is_complex:
+            raise TypeError(f"Cannot find minimum value of {self} with type {self}.")
         if self.is_floating:
-            return float(np.finfo(self._np).min)
+            return float(_finfo(self._np).min)
         return int(np.iinfo(self._np).min)
 
     @property
     def max(self):
+        if self.is_complex:
+            raise TypeError(f"Cannot find maximum value of {self} with type {self}.")
         if self.is_floating:
-            return float(np.finfo(self._np).max)
+            return float(_finfo(self._np).max)
         return int(np.iinfo(self._np).max)
 
     @property
@@ -108,10 +123,41 @@ class DType:
         return as_dtype, (self._name,)
 
 
+def _finfo(np_dtype):
+    """``np.finfo`` that also knows ml_dtypes' floats (bfloat16: NumPy's finfo rejects it)."""
+    np_dtype = np.dtype(np_dtype)
+    if np_dtype.kind == "V" or np_dtype.name == "bfloat16":  # an ml_dtypes type
+        import ml_dtypes
+
+        return ml_dtypes.finfo(np_dtype)
+    return np.finfo(np_dtype)
+
+
+class _LazyDType(DType):
+    """A DType whose NumPy dtype is imported on first use (bfloat16: ml_dtypes, 0.1-1 s)."""
+
+    __slots__ = ("_module", "_attr")
+
+    def __init__(self, name: str, module: str, attr: str):
+        self._name, self._module, self._attr = name, module, attr
+
+    @property
+    def _np(self):  # the base class's slot holds the dtype once loaded
+        try:
+            return DType._np.__get__(self)  # type: ignore[attr-defined]
+        except AttributeError:
+            pass
+        __import__(self._module)
+        npd = np.dtype(getattr(sys.modules[self._module], self._attr))
+        DType._np.__set__(self, npd)  # type: ignore[attr-defined]
+        _BY_NP[npd] = self
+        return npd
+
+
 float16 = half = DType("float16", np.dtype("float16"))
 float32 = DType("float32", np.dtype("float32"))
 float64 = double = DType("float64", np.dtype("float64"))
-bfloat16 = DType("bfloat16", np.dtype(ml_dtypes.bfloat16))
+bfloat16 = _LazyDType("bfloat16", "ml_dtypes", "bfloat16")
 int8 = DType("int8", np.dtype("int8"))
 int16 = DType("int16", np.dtype("int16"))
 int32 = DType("int32", np.dtype("int32"))
@@ -121,13 +167,15 @@ uint16 = DType("uint16", np.dtype("uint16"))
 uint32 = DType("uint32", np.dtype("uint32"))
 uint64 = DType("uint64", np.dtype("uint64"))
 bool = DType("bool", np.dtype("bool"))  # noqa: A001 - TF's name
+complex64 = DType("complex64", np.dtype("complex64"))
+complex128 = DType("complex128", np.dtype("complex128"))
 string = DType("string", np.dtype("object"))
 
 _ALL = [float16, float32, float64, bfloat16, int8, int16, int32, int64, uint8, uint16, uint32,
-        uint64, bool, string]  # fmt: skip
+        uint64, bool, complex64, complex128, string]  # fmt: skip
 _BY_NAME = {d.name: d for d in _ALL}
 _BY_NAME.update({"half": float16, "double": float64})
-_BY_NP = {d._np: d for d in _ALL if d is not string}
+_BY_NP = {d._np: d for d in _ALL if d is not string and not isinstance(d, _LazyDType)}
 
 
 def as_dtype(value) -> DType:
@@ -143,6 +191,8 @@ def as_dtype(value) -> DType:
     except TypeError:
         raise TypeError(f"Cannot convert {value!r} to a tensorhouse DType") from None
     found = _BY_NP.get(npd)
+    if found is None and npd.name == "bfloat16" and "ml_dtypes" in sys.modules:
+        found = bfloat16 if bfloat16._np == npd else None  # a bfloat16 array came first
     if found is None:
         if npd.kind in "OSU":
             return string

@@ -26,9 +26,10 @@ from ._image_codecs import (
     encode_png,
     is_jpeg,
 )
-from ._records import TFRecordOptions, TFRecordWriter, read_records
+from ._records import TFRecordOptions, TFRecordWriter, read_record_batches, read_records
 from ._tensor import constant, convert_to_tensor
-from .dtypes import as_dtype
+from ._tensor import errors as _errors
+from .dtypes import as_dtype, string
 
 __all__ = [
     "FixedLenFeature",
@@ -43,6 +44,7 @@ __all__ = [
     "decode_image",
     "decode_jpeg",
     "decode_png",
+    "decode_raw",
     "encode_jpeg",
     "encode_png",
     "gfile",
@@ -51,6 +53,7 @@ __all__ = [
     "parse_single_example",
     "parse_tensor",
     "read_file",
+    "read_record_batches",
     "read_records",
     "serialize_tensor",
     "write_file",
@@ -69,6 +72,8 @@ def _host_strings(x) -> np.ndarray:
     """A string value (tensor, bytes, str, nested list) as an object array of ``bytes``."""
     a = np.array(x, dtype=object)
     flat = a.reshape(-1)
+    if all(type(v) is bytes for v in flat.tolist()):
+        return a
     for i, v in enumerate(flat):
         flat[i] = v.encode("utf-8") if isinstance(v, str) else bytes(v)
     return a
@@ -167,8 +172,7 @@ def parse_example(serialized, features, example_names=None, name=None):
     return _parse(serialized, features, example_names, batched=True)
 
 
-def read_file(filename, name=None):
-    """The whole contents of ``filename`` as a scalar string tensor."""
+def _read_host(filename):
     from tensorhouse_kernels.runtime import errors
 
     path = _host_strings(filename).reshape(-1)[0].decode("utf-8")
@@ -178,6 +182,16 @@ def read_file(filename, name=None):
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         raise errors.NotFoundError(None, None, f"{path}; No such file or directory") from None
     return convert_to_tensor(np.asarray(data, dtype=object))
+
+
+def read_file(filename, name=None):
+    """The whole contents of ``filename`` as a scalar string tensor (a host node in a trace)."""
+    if _symbolic(filename):
+        from ._pyfunc import host_call
+
+        run = lambda tensors: [_read_host(tensors[0])]  # noqa: E731
+        return host_call("PyFuncStateless", run, [filename], [((), string)], "ReadFile")[0]
+    return _read_host(filename)
 
 
 def write_file(filename, contents, name=None):
@@ -216,6 +230,53 @@ def parse_tensor(serialized, out_type, name=None):
         )
     data = _host_strings(serialized).reshape(-1)[0]
     return constant(_example.parse_array(data, _dtype_name(out_type)))
+
+
+_RAW_TYPES = (
+    "float16", "float32", "float64", "int32", "uint16", "uint8", "int16", "int8", "int64",
+    "complex64", "complex128", "bool", "bfloat16",
+)  # fmt: skip
+
+
+def decode_raw(input_bytes, out_type, little_endian=True, fixed_length=None, name=None):
+    """TF's ``tf.io.decode_raw``: each string's bytes read as ``out_type`` numbers, along a new
+    last axis (all strings the same size, or cut / zero-padded to ``fixed_length`` bytes)."""
+    dt = as_dtype(out_type)
+    if dt.name not in _RAW_TYPES:
+        raise _errors.InvalidArgumentError(
+            f"Value for attr 'out_type' of {dt.name} is not in the list of allowed values: "
+            "half, float, double, int32, uint16, uint8, int16, int8, int64, complex64, "
+            "complex128, bool, bfloat16 [Op:DecodeRaw]"
+        )
+    item = np.dtype(dt.as_numpy_dtype)
+    order = item.newbyteorder("<" if little_endian else ">")
+
+    def host(values):
+        flat = _host_strings(values).reshape(-1).tolist()
+        if fixed_length is not None:
+            flat = [v[:fixed_length].ljust(fixed_length, b"\0") for v in flat]
+        size = len(flat[0]) if flat else 0
+        for i, v in enumerate(flat):
+            if len(v) != size:
+                raise _errors.InvalidArgumentError(
+                    "DecodeRaw requires input strings to all be the same size, but element "
+                    f"{i} has size {size} != {len(v)} [Op:DecodeRaw]"
+                )
+        if size % item.itemsize:
+            raise _errors.InvalidArgumentError(
+                f"Input to DecodeRaw has length {size} that is not a multiple of "
+                f"{item.itemsize}, the size of {dt.name} [Op:DecodeRaw]"
+            )
+        data = np.frombuffer(b"".join(flat), dtype=order).astype(item)
+        return data.reshape(np.shape(values) + (size // item.itemsize,))
+
+    if _symbolic(input_bytes):
+        import tensorhouse_ops
+
+        n = None if fixed_length is None else fixed_length // item.itemsize
+        spec = TensorSpec([*input_bytes.shape.as_list(), n], dt)
+        return tensorhouse_ops.numpy_function(host, [input_bytes], spec, stateful=False)
+    return constant(host(_host_strings(convert_to_tensor(input_bytes, dtype=string))), dtype=dt)
 
 
 def csv_decoder(record_defaults, field_delim=",", use_quote_delim=True, na_value="",

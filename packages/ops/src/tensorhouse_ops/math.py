@@ -1,5 +1,6 @@
 """``tf.math``: the math ops, re-exported under TF's namespace."""
 
+from ._complex import angle, conj, imag, real
 from ._composed import (
     count_nonzero,
     l2_normalize,
@@ -23,6 +24,10 @@ from ._segment import (
 
 __all__ = [
     *_math_all,
+    "angle",
+    "conj",
+    "imag",
+    "real",
     "count_nonzero",
     "l2_normalize",
     "polyval",

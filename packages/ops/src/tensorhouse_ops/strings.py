@@ -15,6 +15,7 @@ import threading
 
 import numpy as np
 
+from tensorhouse_kernels import host_strings as _fast
 from tensorhouse_kernels.runtime import current_device, default_device, errors, from_host
 
 from . import _strings_hash as _hash
@@ -252,6 +253,8 @@ def _case(op, x, encoding, method):
     if encoding not in ("", "utf-8", "UTF-8"):
         raise errors.InvalidArgumentError(f"{op}: encoding must be '' or 'utf-8', got {encoding!r}")
     if not encoding:
+        if method == "lower":  # ASCII: one C++ loop over the batch
+            return _unary(op, x, _fast.lower_ascii)
         fn = getattr(bytes, method)
     else:
 
@@ -379,6 +382,9 @@ def split(input, sep=None, maxsplit=-1, name=None):  # noqa: A002
     maxsplit = int(maxsplit)
 
     def fn(flat):
+        if sep is None and maxsplit < 0:
+            values, splits = _fast.split_whitespace(flat)  # one C++ loop over the batch
+            return values, np.diff(splits)
         if sep is None:
             parts = [s.split(None, maxsplit) for s in flat]
             if maxsplit > 0:  # TF: a string of exactly maxsplit words ends with an empty one
@@ -436,6 +442,7 @@ def join(inputs, separator="", name=None):
         for a in arrays[1:]:
             out = out + sep + a if sep else out + a
         full = big[0] if big else ()
+        out = np.asarray(out, dtype=object)  # 0-d object arrays add up to a bare bytes
         if out.shape != full:
             out = np.broadcast_to(out, full)
         return [np.array(out, dtype=object)]
@@ -558,6 +565,9 @@ def regex_replace(input, pattern, rewrite, replace_global=True, name=None):  # n
 
     def fn(a, p, r):
         rx = _text.compile_re2(p.item())
+        drop = _text.byte_class(p.item()) if replace_global and r.item() == b"" else None
+        if drop is not None:  # deleting a class of ASCII bytes: one C++ loop
+            return [_fast.delete_bytes(a, drop)]
         parts = _text.parse_rewrite(r.item())
         if parts is None or max((p for p in parts if isinstance(p, int)), default=0) > rx.groups:
             return [np.array(a, dtype=object)]  # RE2 rejects the rewrite: TF keeps the input
@@ -959,6 +969,8 @@ def _flat_ngrams(values, row_splits, widths, sep):
     (per row: each width in turn, then positions), each placed straight at its output index."""
     values = np.asarray(values, dtype=object)
     row_splits = np.asarray(row_splits, dtype=np.int64)
+    if values.size == 0 or isinstance(values[0], bytes):
+        return _fast.ngram_join(values, row_splits, list(widths), sep)  # one C++ loop
     nrows, total = len(row_splits) - 1, len(values)
     lengths = np.diff(row_splits)
     per_width = [np.maximum(lengths - w + 1, 0) for w in widths]
