@@ -15,7 +15,7 @@ def test_top_level_namespace():
         "__version__", "activations", "constraints", "data", "dtype_policies", "feature_column",
         "initializers", "keras_ops",
         "layers", "losses", "metrics", "mixed_precision", "ops", "optimizers",
-        "register_serializable", "regularizers", "utils",
+        "register_serializable", "regularizers", "tree", "utils",
     }  # fmt: skip
     assert tc.__version__.count(".") >= 2
     for name in ("Layer", "Dense", "Input", "InputLayer", "Activation", "KerasTensor"):

@@ -101,10 +101,99 @@ def test_initial_state_and_stateful(monkeypatch, counting):
     np.testing.assert_allclose(stateful.states[0].numpy(), fused_state, rtol=1e-5, atol=1e-6)
 
 
+MASKS = {
+    "right_padded": [[1, 1, 1, 0, 0], [1, 1, 1, 1, 1], [1, 0, 0, 0, 0]],
+    "left_padded": [[0, 0, 1, 1, 1], [0, 1, 1, 1, 1], [0, 0, 0, 0, 1]],
+    "holes": [[1, 0, 1, 0, 1], [0, 0, 0, 0, 0], [0, 1, 1, 0, 1]],  # one row all masked
+}
+MASKED_CONFIGS = [
+    (layers.LSTM, {"return_sequences": True, "return_state": True}),
+    (layers.LSTM, {"go_backwards": True, "return_state": True}),
+    (layers.LSTM, {"return_sequences": True, "zero_output_for_mask": True, "go_backwards": True}),
+    (layers.GRU, {"return_sequences": True, "return_state": True}),
+    (layers.GRU, {"reset_after": False, "return_sequences": True, "go_backwards": True}),
+    (layers.GRU, {"zero_output_for_mask": True, "return_state": True}),
+]
+
+
+@pytest.mark.parametrize("mask_kind", sorted(MASKS))
+@pytest.mark.parametrize("cls,kwargs", MASKED_CONFIGS)
+def test_masked_fused_path_matches_the_cell_loop(monkeypatch, counting, cls, kwargs, mask_kind):
+    x = tf.constant(RNG.standard_normal((3, 5, 4)).astype("float32"))
+    mask = tf.constant(np.array(MASKS[mask_kind], dtype=bool))
+    states = [tf.constant(RNG.standard_normal((3, 6)).astype("float32")) for _ in range(2)]
+    layer = cls(6, **kwargs)
+    layer(x)
+    layer.set_weights([RNG.uniform(-0.5, 0.5, w.shape) for w in layer.get_weights()])
+    initial = states if cls is layers.LSTM else states[:1]  # nonzero: carried where masked
+    call = {"mask": mask, "initial_state": initial}
+    fused = [_outputs_and_grads(layer, x, traced, **call) for traced in (False, True)]
+    assert counting.calls >= 2
+    _loop_only(monkeypatch)
+    loop = _outputs_and_grads(layer, x, False, **call)
+    for got in fused:
+        assert len(got) == len(loop)
+        for a, b in zip(got, loop):
+            np.testing.assert_allclose(a, b, rtol=2e-5, atol=2e-6)
+
+
+def _masked_ops_numbers(kind, mask, backwards):
+    """The fused op's outputs for float64 inputs and its finite-difference gradients."""
+    r = np.random.default_rng(3)
+    b, t, i, u = 2, 4, 3, 2
+    gates = 4 if kind == "lstm" else 3
+    ins = [r.standard_normal((b, t, i)), r.standard_normal((b, u))]
+    if kind == "lstm":
+        ins.append(r.standard_normal((b, u)))
+    ins += [r.uniform(-0.6, 0.6, (i, gates * u)), r.uniform(-0.6, 0.6, (u, gates * u))]
+    ins.append(r.uniform(-0.3, 0.3, (2, 3 * u) if kind == "gru" else (gates * u,)))
+    w = [r.standard_normal((b, t, u)), r.standard_normal((b, u)), r.standard_normal((b, u))]
+
+    def loss(*args):
+        fn = tf.nn.lstm_sequence if kind == "lstm" else tf.nn.gru_sequence
+        outs = fn(*args, go_backwards=backwards, mask=mask)
+        return sum(tf.reduce_sum(o * c) for o, c in zip(outs, w))
+
+    return ins, loss
+
+
+@pytest.mark.parametrize("backwards", [False, True])
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_masked_fused_gradients_by_finite_differences(kind, backwards):
+    mask = tf.constant(np.array([[1, 0, 1, 1], [0, 1, 1, 0]], dtype=bool))
+    ins, loss = _masked_ops_numbers(kind, mask, backwards)
+    tensors = [tf.constant(a) for a in ins]
+    with tf.GradientTape() as tape:
+        for v in tensors:
+            tape.watch(v)
+        value = loss(*tensors)
+    grads = tape.gradient(value, tensors)
+    eps = 1e-6
+    for k, a in enumerate(ins):
+        numeric = np.zeros_like(a)
+        for idx in np.ndindex(a.shape):
+            plus, minus = [x.copy() for x in ins], [x.copy() for x in ins]
+            plus[k][idx] += eps
+            minus[k][idx] -= eps
+            diff = loss(*map(tf.constant, plus)).numpy() - loss(*map(tf.constant, minus)).numpy()
+            numeric[idx] = diff / (2 * eps)
+        np.testing.assert_allclose(grads[k].numpy(), numeric, rtol=1e-6, atol=1e-7)
+
+
+def test_masked_step_keeps_the_states():
+    x = tf.constant(RNG.standard_normal((2, 3, 4)).astype("float32"))
+    layer = layers.LSTM(3, return_sequences=True, return_state=True)
+    h0, c0 = (tf.constant(RNG.standard_normal((2, 3)).astype("float32")) for _ in range(2))
+    mask = tf.constant([[False, False, False], [True, False, True]])
+    seq, h, c = layer(x, mask=mask, initial_state=[h0, c0])
+    np.testing.assert_array_equal(h.numpy()[0], h0.numpy()[0])  # all masked: states as given
+    np.testing.assert_array_equal(c.numpy()[0], c0.numpy()[0])
+    np.testing.assert_array_equal(seq.numpy()[0], np.zeros((3, 3)))  # no output yet: zeros
+    np.testing.assert_array_equal(seq.numpy()[1, 1], seq.numpy()[1, 0])  # repeats the last
+
+
 def test_falls_back_to_the_loop(counting):
     x = tf.constant(RNG.standard_normal((2, 4, 3)).astype("float32"))
-    mask = tf.constant([[True, True, False, False], [True, True, True, True]])
-    layers.LSTM(4)(x, mask=mask)
     layers.LSTM(4, activation="relu")(x)
     layers.GRU(4, recurrent_activation="relu")(x)
     layers.LSTM(4, dropout=0.5)(x, training=True)
@@ -114,6 +203,9 @@ def test_falls_back_to_the_loop(counting):
     assert counting.calls == 0
     layers.LSTM(4, dropout=0.5)(x, training=False)  # no active dropout: fused
     assert counting.calls == 1
+    mask = tf.constant([[True, True, False, False], [True, True, True, True]])
+    layers.GRU(4)(x, mask=mask)  # masks run fused too
+    assert counting.calls == 2
 
 
 def test_a_gpu_keeps_the_loop(monkeypatch, counting):
@@ -124,3 +216,29 @@ def test_a_gpu_keeps_the_loop(monkeypatch, counting):
     layers.LSTM(4)(x)
     layers.GRU(4)(x)
     assert counting.calls == 1  # the fused ops have no CUDA kernel: the loop runs on the GPU
+
+
+def test_masked_bidirectional_and_embedding_mask(monkeypatch, counting):
+    tokens = tf.constant(np.array([[4, 2, 7, 0, 0], [0, 0, 3, 1, 5], [6, 0, 2, 0, 1]]))
+    emb = layers.Embedding(8, 4, mask_zero=True)
+    bi = layers.Bidirectional(layers.GRU(3, return_sequences=True), merge_mode="concat")
+    bi(emb(tokens))
+    bi.set_weights([RNG.uniform(-0.5, 0.5, w.shape) for w in bi.get_weights()])
+
+    def run(traced):
+        def call(t):
+            with tf.GradientTape() as tape:
+                out = bi(emb(t))
+                loss = tf.reduce_sum(out * out)
+            return [out, *tape.gradient(loss, bi.trainable_weights)]
+
+        fn = tf.function(call) if traced else call
+        return [v.numpy() for v in fn(tokens)]
+
+    fused = [run(False), run(True)]
+    assert counting.calls >= 4  # forward and backward layers, eager and traced
+    _loop_only(monkeypatch)
+    loop = run(False)
+    for got in fused:
+        for a, b in zip(got, loop):
+            np.testing.assert_allclose(a, b, rtol=2e-5, atol=2e-6)

@@ -6,24 +6,28 @@ ops layer: models imports tensor functionality only from here. It re-exports the
 """
 
 import builtins as _builtins
+import typing as _typing
 
 import numpy as _np
 
-from tensorhouse_ops import *  # noqa: F403
+import tensorhouse_ops as _ops
 from tensorhouse_ops import Variable, convert_to_tensor, maximum, minimum
 from tensorhouse_ops import __all__ as _ops_all
-from tensorhouse_ops import autograph as autograph
-from tensorhouse_ops import collective as collective
-from tensorhouse_ops import config as config
-from tensorhouse_ops import dtypes as dtypes
-from tensorhouse_ops import errors as errors
-from tensorhouse_ops import io as io
-from tensorhouse_ops import linalg as linalg
-from tensorhouse_ops import math as math
-from tensorhouse_ops import nn as nn
-from tensorhouse_ops import random as random
-from tensorhouse_ops import summary as summary
-from tensorhouse_ops import train as train
+
+if _typing.TYPE_CHECKING:  # passed up on first use (``__getattr__``), so unused modules never load
+    from tensorhouse_ops import *  # noqa: F403
+    from tensorhouse_ops import autograph as autograph
+    from tensorhouse_ops import collective as collective
+    from tensorhouse_ops import config as config
+    from tensorhouse_ops import dtypes as dtypes
+    from tensorhouse_ops import errors as errors
+    from tensorhouse_ops import io as io
+    from tensorhouse_ops import linalg as linalg
+    from tensorhouse_ops import math as math
+    from tensorhouse_ops import nn as nn
+    from tensorhouse_ops import random as random
+    from tensorhouse_ops import summary as summary
+    from tensorhouse_ops import train as train
 
 __all__ = sorted(set(_ops_all) - {"__version__"}) + [
     "clip",
@@ -44,3 +48,17 @@ def clip(x, x_min, x_max):
 
 def is_variable(x) -> _builtins.bool:  # ``bool`` here is the dtype, from tensorhouse_ops
     return isinstance(x, Variable)
+
+
+_PASSED = frozenset(_ops_all) - {"__version__"}
+
+
+def __getattr__(name: str):  # PEP 562: a name of the ops layer, looked up on first use
+    if name not in _PASSED:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value = getattr(_ops, name)
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | _PASSED)

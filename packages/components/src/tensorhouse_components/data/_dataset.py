@@ -22,6 +22,7 @@ an iterator (``break``, or dropping it) stops and joins every thread it started.
 from __future__ import annotations
 
 import collections
+import itertools
 import math
 import os
 import queue
@@ -187,7 +188,11 @@ class Dataset:
         self._kind = kind
         self._inputs = tuple(inputs)
         self._options = None
-        self._source = source  # the (structure, length) of a from_tensor_slices dataset
+        # (data, length, rows): a dataset of rows of ``data`` (from_tensor_slices); ``rows(ctx)``
+        # gives the row indices in order (None: 0, 1, ...; a shuffle: a permutation)
+        self._source = source
+        # (ctx, batch_size, drop_remainder) -> the batches, cut without per-element values
+        self._batches = None
 
     def _derive(self, make_iter, cardinality, spec, kind, inputs=None, source=None):
         return Dataset(make_iter, cardinality, spec, kind, (self,) if inputs is None else inputs,
@@ -274,7 +279,7 @@ class Dataset:
                 yield st.map_structure(lambda a, i=i: st.row(a, i), data)
 
         spec = st.map_structure(lambda a: st.spec_of(a, drop_leading=True), data)
-        return Dataset(it, n, spec, "TensorSlice", source=(data, n))
+        return Dataset(it, n, spec, "TensorSlice", source=(data, n, None))
 
     @staticmethod
     def from_tensors(tensors, name=None):
@@ -508,7 +513,8 @@ class Dataset:
                     yield apply(element)
             else:
                 det = _deterministic(deterministic, ctx)
-                yield from _threads.parallel_map(apply, iter(upstream), workers, det)
+                tune = num_parallel_calls == AUTOTUNE
+                yield from _threads.parallel_map(apply, iter(upstream), workers, det, tune)
 
         kind = "Map" if num_parallel_calls is None else "ParallelMap"
         return self._derive(it, self._cardinality, self._fn_spec(map_func), kind)
@@ -648,13 +654,30 @@ class Dataset:
         drop_remainder = bool(drop_remainder)
         source = self
 
-        if self._source is not None:
-            data, n = self._source
+        if self._source is not None and self._source[2] is None:
+            data, n, _ = self._source
 
             def it(ctx):
                 stop = n - n % batch_size if drop_remainder else n
                 for start in range(0, stop, batch_size):
                     yield st.map_structure(lambda a, s=start: st.rows(a, s, s + batch_size), data)
+
+        elif self._batches is not None:
+            batches = self._batches
+
+            def it(ctx):
+                yield from batches(ctx, batch_size, drop_remainder)
+
+        elif self._source is not None and _gatherable(self._source[0]):
+            data, _, order = self._source
+
+            def it(ctx):  # one gather per component and batch, no per-row copies
+                rows = iter(order(ctx))
+                while True:
+                    index = np.fromiter(itertools.islice(rows, batch_size), np.int64)
+                    if not len(index) or drop_remainder and len(index) < batch_size:
+                        return
+                    yield st.map_structure(lambda a, i=index: np.take(a, i, axis=0), data)
 
         else:
 
@@ -902,12 +925,26 @@ class Dataset:
         passes = _Counter()
         source = self
 
-        def it(ctx):
+        def rng():
             epoch = passes.next()
-            rng = np.random.default_rng([*key, epoch if reshuffle else 0])
-            yield from _buffered_shuffle(iter(source._make_iter(ctx)), buffer_size, rng)
+            return np.random.default_rng([*key, epoch if reshuffle else 0])
 
-        return self._derive(it, self._cardinality, lambda: self.element_spec, "Shuffle")
+        def it(ctx):
+            yield from _buffered_shuffle(iter(source._make_iter(ctx)), buffer_size, rng())
+
+        shuffled = None
+        if self._source is not None:  # shuffle row indices: a later batch gathers them
+            data, n, rows = self._source
+            if rows is None:
+                shuffled = (data, n, lambda ctx: _buffered_shuffle(iter(range(n)), buffer_size,
+                                                                   rng()))  # fmt: skip
+
+                def it(ctx):  # the same order, row by row
+                    for i in _buffered_shuffle(iter(range(n)), buffer_size, rng()):
+                        yield st.map_structure(lambda a, i=i: st.row(a, i), data)
+
+        return self._derive(it, self._cardinality, lambda: self.element_spec, "Shuffle",
+                            source=shuffled)  # fmt: skip
 
     def repeat(self, count=None, name=None):
         """The dataset ``count`` times (forever when None or -1); each pass iterates anew."""
@@ -1477,18 +1514,36 @@ def _first_ready(slots, start):
     return None
 
 
+_DRAWS = 256  # buffer positions drawn at once while the buffer is full
+
+
 def _buffered_shuffle(iterator, buffer_size, rng):
-    buf = []
-    for element in iterator:
-        buf.append(element)
-        if len(buf) == buffer_size:
-            break
-    while buf:
-        i = int(rng.integers(len(buf)))
+    """TF's buffered shuffle: emit a random element of the buffer, refill its place. While the
+    input lasts the positions are drawn ``_DRAWS`` at a time; the drain takes one draw for the
+    shrinking buffer sizes (the order depends only on the seed and the number of elements)."""
+    buf = list(itertools.islice(iterator, buffer_size))
+    full = len(buf) == buffer_size
+    while full:
+        for i in rng.integers(0, buffer_size, _DRAWS).tolist():
+            out = buf[i]
+            try:
+                buf[i] = next(iterator)
+            except StopIteration:
+                buf[i] = buf[-1]
+                buf.pop()
+                full = False
+            yield out
+            if not full:
+                break
+    if not buf:
+        return
+    for i in rng.integers(0, np.arange(len(buf), 0, -1)).tolist():
         out = buf[i]
-        try:
-            buf[i] = next(iterator)
-        except StopIteration:
-            buf[i] = buf[-1]
-            buf.pop()
+        buf[i] = buf[-1]
+        buf.pop()
         yield out
+
+
+def _gatherable(data):
+    """Whether every component is a NumPy array (rows taken with one ``np.take``)."""
+    return all(isinstance(a, np.ndarray) for a in st.flatten(data))

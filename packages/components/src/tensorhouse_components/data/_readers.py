@@ -106,6 +106,29 @@ def _records(path, kind, buffer_size):
         yield np.asarray(record, dtype=object)
 
 
+def _record_batches(files, kind, buffer_size, batch_size, drop_remainder):
+    """``batch(batch_size, drop_remainder)`` of the records of ``files``, cut from the lists of
+    records the reader gives (no per-record elements)."""
+    pending: list = []
+    for path in files:
+        for records in tf_io.read_record_batches(path, kind, buffer_size):
+            pending.extend(records)
+            if len(pending) < batch_size:
+                continue
+            whole = len(pending) - len(pending) % batch_size
+            for start in range(0, whole, batch_size):
+                yield _string_array(pending[start : start + batch_size])
+            pending = pending[whole:]
+    if pending and not drop_remainder:
+        yield _string_array(pending)
+
+
+def _string_array(values):
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
+
+
 class TFRecordDataset(Dataset):
     """``tf.data.TFRecordDataset``: the records of one or more TFRecord files as scalar strings,
     file after file, or ``num_parallel_reads`` files interleaved record by record (read on that
@@ -116,11 +139,15 @@ class TFRecordDataset(Dataset):
         kind = _record_compression(compression_type)
         files = _names(filenames)
         size = None if buffer_size is None else int(buffer_size) or None
+        batches = None
         if num_parallel_reads is None:
 
             def it(ctx):
                 for path in files:
                     yield from _records(path, kind, size)
+
+            def batches(ctx, batch_size, drop_remainder):
+                yield from _record_batches(files, kind, size, batch_size, drop_remainder)
 
         else:
             reads = int(num_parallel_reads)
@@ -139,6 +166,7 @@ class TFRecordDataset(Dataset):
             it = files_ds.interleave(one_file, cycle, 1, num_parallel_calls=reads)._make_iter
 
         super().__init__(it, _UNK, _SPEC, "TFRecord")
+        self._batches = batches
 
     def __repr__(self):
         return f"<TFRecordDatasetV2 element_spec={self.element_spec!r}>"

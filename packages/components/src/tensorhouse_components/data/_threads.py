@@ -9,6 +9,7 @@ import collections
 import concurrent.futures
 import queue
 import threading
+import time
 
 _END = object()
 _POLL_S = 0.02
@@ -86,15 +87,68 @@ def prefetch(make_iter, size):
         producer.close()
 
 
-def parallel_map(fn, iterator, workers, deterministic=True):
+class Tuner:
+    """AUTOTUNE's parallelism for ``parallel_map``: the calls in flight, chosen by the elements
+    per second each setting gives over windows of ``window`` elements; each setting is tried
+    first, the neighbours of the best again now and then (Python-heavy map functions share the
+    GIL, and more threads at once can be slower than one)."""
+
+    def __init__(self, most, window=32, revisit=16):
+        self.most, self.window, self.revisit = most, window, revisit
+        self.limit = most
+        self._choices = sorted({most, *(k for k in (1, 2, 4, 8) if k < most)}, reverse=True)
+        self._rates: dict = {}
+        self._count, self._windows = 0, 0
+        self._start = time.perf_counter()
+
+    def step(self):
+        """Count one element delivered; the calls in flight to allow from now on."""
+        self._count += 1
+        if self._count < self.window:
+            return self.limit
+        now = time.perf_counter()
+        rate = self._count / max(now - self._start, 1e-9)
+        old = self._rates.get(self.limit)
+        self._rates[self.limit] = rate if old is None else 0.5 * (old + rate)
+        self._count, self._start = 0, now
+        self._windows += 1
+        untried = [k for k in self._choices if k not in self._rates]
+        best = max(self._rates, key=self._rates.__getitem__)
+        if untried:
+            self.limit = untried[0]
+        elif self._windows % self.revisit == 0:
+            i = self._choices.index(best)
+            near = self._choices[max(i - 1, 0) : i + 2]
+            self.limit = near[(self._windows // self.revisit) % len(near)]
+        else:
+            self.limit = best
+        return self.limit
+
+
+def parallel_map(fn, iterator, workers, deterministic=True, autotune=False):
     """``map(fn, iterator)`` on ``workers`` threads, at most ``2 * workers`` calls ahead; in the
-    input order when ``deterministic``, else in the order the calls finish."""
+    input order when ``deterministic``, else in the order the calls finish. With ``autotune`` a
+    ``Tuner`` sets how many calls run at once (one: in this thread when it is a pipeline
+    thread)."""
     pending: collections.deque = collections.deque()
+    tuner = Tuner(workers) if autotune and workers > 1 else None
+    # a tuned single call runs inline only on the pipeline's own threads (prefetch's producer),
+    # never on the consumer's
+    inline = threading.current_thread().name.startswith("tensorhouse-")
     pool = concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="tensorhouse-map")
     try:
         exhausted = False
         while True:
-            while not exhausted and len(pending) < 2 * workers:
+            ahead = 2 * workers if tuner is None or tuner.limit == workers else tuner.limit
+            if tuner is not None and ahead == 1 and inline and not pending and not exhausted:
+                try:  # one call at a time, on this pipeline thread: no handoff
+                    element = next(iterator)
+                except StopIteration:
+                    return
+                yield fn(element)
+                tuner.step()
+                continue
+            while not exhausted and len(pending) < ahead:
                 try:
                     element = next(iterator)
                 except StopIteration:
@@ -104,14 +158,16 @@ def parallel_map(fn, iterator, workers, deterministic=True):
             if not pending:
                 return
             if deterministic:
-                yield pending.popleft().result()
-                continue
-            done, _ = concurrent.futures.wait(
-                pending, return_when=concurrent.futures.FIRST_COMPLETED
-            )
-            first = next(f for f in pending if f in done)
-            pending.remove(first)
+                first = pending.popleft()
+            else:
+                done, _ = concurrent.futures.wait(
+                    pending, return_when=concurrent.futures.FIRST_COMPLETED
+                )
+                first = next(f for f in pending if f in done)
+                pending.remove(first)
             yield first.result()
+            if tuner is not None:
+                tuner.step()
     finally:
         for f in pending:
             f.cancel()

@@ -6,7 +6,7 @@ functions; also ``random`` (with ``SeedGenerator``) and ``config``. Everything t
 import functools as _functools
 import inspect as _inspect
 
-from . import _core, _linalg, _math, _nn, _numpy, _numpy_more
+from . import _core, _linalg, _math, _nn, _numpy, _numpy_more, _op_table
 from . import _linalg as linalg  # noqa: F401  (in __all__)
 from . import _nn as nn  # noqa: F401  (in __all__)
 from . import _numpy as numpy  # noqa: F401  (in __all__)
@@ -60,6 +60,19 @@ def _symbolic_aware(fn):
 
 
 _WRAPPED: dict = {}  # one wrapper per function, so keras.ops.numpy.x is keras.ops.x
+_NAMES: dict = {}  # function -> its keras.ops name (the first, where aliases share one)
+
+
+def _operation_spec(fn):
+    """The ``OpSpec`` (Keras's operation class) of a ``keras.ops`` function, or None."""
+    name = _NAMES.get(getattr(fn, "__wrapped_op__", fn))
+    return None if name is None else _op_table.spec_for_function(name)
+
+
+def _operation_function(spec):
+    """The function (unwrapped) a Keras operation class stands for."""
+    fn = globals()[spec.function]
+    return getattr(fn, "__wrapped_op__", fn)
 
 
 def _wrap_namespace(namespace, names):
@@ -68,6 +81,7 @@ def _wrap_namespace(namespace, names):
         if not _inspect.isfunction(fn) or hasattr(fn, "__wrapped_op__"):
             continue
         wrapped = _WRAPPED.setdefault(fn, _symbolic_aware(fn))
+        _NAMES.setdefault(fn, name)
         if isinstance(namespace, dict):
             namespace[name] = wrapped
         else:

@@ -68,7 +68,9 @@ def divide(x1, x2):
     return tops.divide(x1, x2)
 
 
-true_divide = divide
+def true_divide(x1, x2):
+    """``x1 / x2`` (``divide``; its own function, as Keras saves it as its own operation)."""
+    return divide(x1, x2)
 
 
 def divide_no_nan(x1, x2):

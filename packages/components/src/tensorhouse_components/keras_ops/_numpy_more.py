@@ -443,6 +443,11 @@ def unravel_index(indices, shape):
     return tuple(reversed(out))
 
 
+def get_item(x, key):
+    """``x[key]``; a list key (as a saved model stores a tuple) indexes as a tuple."""
+    return _t(x)[tuple(key) if isinstance(key, list) else key]
+
+
 __all__ = sorted(
     n
     for n, v in globals().items()

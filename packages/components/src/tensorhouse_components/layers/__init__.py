@@ -24,6 +24,10 @@ from ._input import Input as Input
 from ._input import InputLayer
 from ._input import KerasTensor as KerasTensor
 from ._input import Node as Node
+from ._input import Operation as Operation
+from ._input import deserialize_operation as deserialize_operation
+from ._input import is_operation_config as is_operation_config
+from ._input import serialize_operation as serialize_operation
 from ._layer import Layer as Layer
 from ._merging import (
     Add,
@@ -173,7 +177,8 @@ _TABLE = {c.__name__: c for c in _LAYERS} | {name: globals()[name] for name in _
 __all__ = sorted(
     {c.__name__ for c in _LAYERS} | set(_ALIASES) | {f.__name__ for f in _MERGE_FUNCTIONS}
     | {"Input", "KerasTensor", "Layer", "Node", "deserialize", "get", "register_serializable",
-       "serialize"}
+       "serialize", "Operation", "deserialize_operation", "is_operation_config",
+       "serialize_operation"}
 )  # fmt: skip
 
 

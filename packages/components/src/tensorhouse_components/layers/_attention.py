@@ -32,6 +32,7 @@ from tensorhouse_ops import (
     where,
     zeros_like,
 )
+from tensorhouse_ops import nn as _nn
 
 from .. import _naming, constraints, initializers, regularizers
 from .._masks import get_keras_mask, set_keras_mask
@@ -85,9 +86,12 @@ def attend(
     """
     if mask is not None:
         scores = where(mask, scores, _large_negative(scores.dtype))
-    shifted = scores - reduce_max(scores, axis=list(axes), keepdims=True)
-    e = exp(shifted)
-    weights = e / reduce_sum(e, axis=list(axes), keepdims=True)
+    if tuple(axes) in ((-1,), (len(scores.shape.as_list()) - 1,)):  # the fused kernel
+        weights = _nn.softmax(scores, axis=-1)
+    else:
+        shifted = scores - reduce_max(scores, axis=list(axes), keepdims=True)
+        e = exp(shifted)
+        weights = e / reduce_sum(e, axis=list(axes), keepdims=True)
     if mask is not None and zero_masked:
         weights = where(mask, weights, 0.0)
     dropped = _dropout(weights, dropout, generator) if dropout > 0 else weights

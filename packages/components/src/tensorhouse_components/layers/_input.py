@@ -8,15 +8,25 @@ build all its layers as soon as it knows its input shape.
 
 from __future__ import annotations
 
-import operator as _operator
+import inspect
 
 from tensorhouse_ops import TensorSpec, dtypes, function, zeros
 from tensorhouse_ops.nest import flatten, pack_sequence_as
 
-from .. import _naming
+from .. import _naming, _serialization
 from ._layer import Layer, _flatten, _map_structure
 
-__all__ = ["Input", "InputLayer", "KerasTensor", "Node", "Operation", "apply_operation"]
+__all__ = [
+    "Input",
+    "InputLayer",
+    "KerasTensor",
+    "Node",
+    "Operation",
+    "apply_operation",
+    "deserialize_operation",
+    "is_operation_config",
+    "serialize_operation",
+]
 
 _FALLBACK_ERRORS = (ValueError, TypeError, NotImplementedError, IndexError)
 
@@ -36,6 +46,13 @@ class Node:
     @property
     def is_input(self) -> bool:
         return not self.input_tensors
+
+    @property
+    def arguments(self):
+        """``(args, kwargs)`` as Keras 3 records the call (an operation's own arguments)."""
+        if isinstance(self.layer, Operation):
+            return self.layer.arguments
+        return self.call_args, self.call_kwargs
 
     def __repr__(self):
         return f"<Node layer={self.layer.name} inputs={len(self.input_tensors)}>"
@@ -72,90 +89,91 @@ class KerasTensor:
             "data (NumPy arrays or tensors) to get one"
         )
 
-    # Operators record an ``Operation`` node, as Keras 3's do (``y = x * 2`` in a functional
-    # model). ``==`` and hashing stay by identity: models keep KerasTensors in sets and dicts.
+    # Operators record an ``Operation`` node through ``keras.ops``, as Keras 3's do (``y = x * 2``
+    # in a functional model). ``==`` and hashing stay by identity: models keep KerasTensors in
+    # sets and dicts.
     __array_priority__ = 100  # NumPy hands ``array * x`` to ``x.__rmul__``
 
     def __add__(self, other):
-        return apply_operation(_operator.add, self, other)
+        return _keras_op("add", self, other)
 
     def __radd__(self, other):
-        return apply_operation(_operator.add, other, self)
+        return _keras_op("add", other, self)
 
     def __sub__(self, other):
-        return apply_operation(_operator.sub, self, other)
+        return _keras_op("subtract", self, other)
 
     def __rsub__(self, other):
-        return apply_operation(_operator.sub, other, self)
+        return _keras_op("subtract", other, self)
 
     def __mul__(self, other):
-        return apply_operation(_operator.mul, self, other)
+        return _keras_op("multiply", self, other)
 
     def __rmul__(self, other):
-        return apply_operation(_operator.mul, other, self)
+        return _keras_op("multiply", other, self)
 
     def __truediv__(self, other):
-        return apply_operation(_operator.truediv, self, other)
+        return _keras_op("true_divide", self, other)
 
     def __rtruediv__(self, other):
-        return apply_operation(_operator.truediv, other, self)
+        return _keras_op("true_divide", other, self)
 
     def __floordiv__(self, other):
-        return apply_operation(_operator.floordiv, self, other)
+        return _keras_op("floor_divide", self, other)
 
     def __rfloordiv__(self, other):
-        return apply_operation(_operator.floordiv, other, self)
+        return _keras_op("floor_divide", other, self)
 
     def __mod__(self, other):
-        return apply_operation(_operator.mod, self, other)
+        return _keras_op("mod", self, other)
 
     def __rmod__(self, other):
-        return apply_operation(_operator.mod, other, self)
+        return _keras_op("mod", other, self)
 
     def __pow__(self, other):
-        return apply_operation(_operator.pow, self, other)
+        return _keras_op("power", self, other)
 
     def __rpow__(self, other):
-        return apply_operation(_operator.pow, other, self)
+        return _keras_op("power", other, self)
 
     def __matmul__(self, other):
-        return apply_operation(_operator.matmul, self, other)
+        return _keras_op("matmul", self, other)
 
     def __rmatmul__(self, other):
-        return apply_operation(_operator.matmul, other, self)
+        return _keras_op("matmul", other, self)
 
     def __neg__(self):
-        return apply_operation(_operator.neg, self)
+        return _keras_op("negative", self)
 
     def __abs__(self):
-        return apply_operation(_operator.abs, self)
+        return _keras_op("absolute", self)
 
     def __invert__(self):
-        return apply_operation(_operator.invert, self)
+        return _keras_op("logical_not", self)
 
     def __and__(self, other):
-        return apply_operation(_operator.and_, self, other)
+        return _keras_op("logical_and", self, other)
 
     def __or__(self, other):
-        return apply_operation(_operator.or_, self, other)
+        return _keras_op("logical_or", self, other)
 
     def __xor__(self, other):
-        return apply_operation(_operator.xor, self, other)
+        return _keras_op("logical_xor", self, other)
 
     def __lt__(self, other):
-        return apply_operation(_operator.lt, self, other)
+        return _keras_op("less", self, other)
 
     def __le__(self, other):
-        return apply_operation(_operator.le, self, other)
+        return _keras_op("less_equal", self, other)
 
     def __gt__(self, other):
-        return apply_operation(_operator.gt, self, other)
+        return _keras_op("greater", self, other)
 
     def __ge__(self, other):
-        return apply_operation(_operator.ge, self, other)
+        return _keras_op("greater_equal", self, other)
 
     def __getitem__(self, key):
-        return apply_operation(_operator.getitem, self, key)
+        return _keras_op("get_item", self, key)
 
     def __iter__(self):
         raise TypeError(f"A symbolic KerasTensor ({self}) cannot be iterated over")
@@ -163,28 +181,103 @@ class KerasTensor:
     __hash__ = object.__hash__
 
 
+def _keras_op(name, *args):
+    from .. import keras_ops
+
+    return getattr(keras_ops, name)(*args)
+
+
+_CONFIG_TYPES = (str, int, float, bool, type(None))
+
+
 class Operation(Layer):
     """A tensor function applied to KerasTensors (an operator, ``keras.ops.*``): one node of a
     functional graph, as Keras 3's ``Operation``. Its inputs are the KerasTensors among the
-    arguments, in order; the other arguments are kept as given."""
+    call arguments, in order; the other arguments are kept as given. A ``keras.ops`` function
+    saves as Keras's class for it: its constructor arguments in ``config``."""
 
-    def __init__(self, fn, args=(), kwargs=None, name=None):
+    def __init__(self, fn, config=None, spec=None, name=None):
         super().__init__(autocast=False, name=name)
         self.fn = fn
-        self._structure = (tuple(args), dict(kwargs or {}))
+        self.spec = spec  # the keras_ops OpSpec, or None for a function Keras cannot save
+        self.op_config = dict(config or {})
+        self._structure = ((), {})
+
+    @property
+    def arguments(self):
+        """The call's ``(args, kwargs)`` as given, KerasTensors included."""
+        return self._structure
+
+    def symbolic_call(self, *args, **kwargs):
+        """``self(*args, **kwargs)`` on KerasTensors: the output KerasTensors."""
+        self._structure = (tuple(args), dict(kwargs))
+        return self([x for x in flatten(self._structure) if isinstance(x, KerasTensor)])
 
     def call(self, tensors):
         given = iter(tensors if isinstance(tensors, list | tuple) else [tensors])
         flat = [next(given) if isinstance(x, KerasTensor) else x for x in _flat_args(self)]
         args, kwargs = pack_sequence_as(self._structure, flat)
-        return self.fn(*args, **kwargs)
+        if self.spec is not None:  # by name: Keras's call order is not always the function's
+            kwargs = dict(zip(self.spec.call_args, args)) | kwargs
+            args = ()
+        return self.fn(*args, **kwargs, **self.op_config)
 
     def get_config(self):
+        values = flatten(self.op_config)
+        if self.spec is None or not all(isinstance(v, _CONFIG_TYPES) for v in values):
+            raise NotImplementedError(
+                f"The operation {self.name!r} ({getattr(self.fn, '__name__', self.fn)!r}) "
+                "applied to KerasTensors cannot be serialized: its function is not a keras.ops "
+                "function, or it was given arguments other than numbers, strings and lists of "
+                "them. Wrap it in a layer (a registered Layer subclass) to save the model"
+            )
+        return {"name": self.name, **self.op_config}
+
+    @classmethod
+    def from_config(cls, config):
         raise NotImplementedError(
-            f"The operation {getattr(self.fn, '__name__', self.fn)!r} applied to KerasTensors "
-            "cannot be serialized yet: wrap it in a layer (a Lambda with a named function, or "
-            "a registered Layer subclass) to save the model"
+            "An Operation is rebuilt from its module and class name: use deserialize_operation"
         )
+
+
+def serialize_operation(op):
+    """Keras 3's dict for an operation node: ``module``, ``class_name``, ``config``."""
+    config = op.get_config()
+    return {
+        "module": op.spec.module,
+        "class_name": op.spec.class_name,
+        "config": config,
+        "registered_name": op.spec.class_name,
+    }
+
+
+def is_operation_config(config) -> bool:
+    """Whether a layer dict of a functional config is a Keras operation (``keras.src.ops.*``)."""
+    return isinstance(config, dict) and str(config.get("module", "")).startswith("keras.src.ops.")
+
+
+def deserialize_operation(config):
+    """An ``Operation`` from Keras 3's dict, its class looked up by module and class name in a
+    fixed table (nothing in the dict is imported or run)."""
+    from .. import keras_ops
+    from ..keras_ops import _op_table
+
+    module, class_name = config.get("module"), config.get("class_name")
+    spec = _op_table.spec_for_class(module, class_name)
+    if spec is None:
+        raise ValueError(
+            f"Could not deserialize '{module}.{class_name}': it is not a Keras operation this "
+            f"library knows. Full object config: {config}"
+        )
+    inner = dict(config.get("config") or {})
+    name = inner.pop("name", None)
+    unknown = sorted(set(inner) - set(spec.init_args))
+    if unknown:
+        raise TypeError(
+            f"{class_name}.__init__() got unexpected keyword arguments {unknown}; it takes "
+            f"{list(spec.init_args)}. Received config: {config.get('config')}"
+        )
+    return Operation(keras_ops._operation_function(spec), inner, spec, name=name)
 
 
 def _flat_args(op):
@@ -193,14 +286,35 @@ def _flat_args(op):
 
 def apply_operation(fn, *args, **kwargs):
     """``fn(*args, **kwargs)`` where some arguments are KerasTensors: a new ``Operation`` node
-    and its output KerasTensors."""
-    op = Operation(fn, args, kwargs, name=_operation_name(fn))
-    symbolic = [x for x in _flat_args(op) if isinstance(x, KerasTensor)]
-    return op(symbolic)
+    and its output KerasTensors. A ``keras.ops`` function's arguments split as Keras's class
+    for it splits them: the tensors to ``call``, the rest to the config."""
+    from .. import keras_ops
+    from ..keras_ops import _op_table
+
+    spec = keras_ops._operation_spec(fn)
+    if spec is None:
+        op = Operation(fn, name=_operation_name(getattr(fn, "__name__", "operation")))
+        return op.symbolic_call(*args, **kwargs)
+    signature = inspect.signature(fn)
+    bound = signature.bind(*args, **kwargs)
+    bound.apply_defaults()
+    values = dict(bound.arguments)
+    for p in signature.parameters.values():
+        if p.kind is p.VAR_KEYWORD:
+            values |= values.pop(p.name, {})
+    config = {k: values[k] for k in spec.init_args if k in values}
+    if any(isinstance(v, KerasTensor) for v in flatten(config)):  # Keras cannot save it either
+        op = Operation(fn, name=_operation_name(_serialization.snake_case(spec.class_name)))
+        return op.symbolic_call(*args, **kwargs)
+    call_kwargs = {k: values.get(k) for k in spec.call_kwargs}
+    config = _op_table.normalize_config(spec, config)
+    op = Operation(fn, config, spec, name=_operation_name(_serialization.snake_case(
+        spec.class_name)))  # fmt: skip
+    return op.symbolic_call(*[values.get(k) for k in spec.call_args], **call_kwargs)
 
 
-def _operation_name(fn):
-    return _naming.unique_name(getattr(fn, "__name__", "operation").strip("_") or "operation")
+def _operation_name(base):
+    return _naming.unique_name(base.strip("_") or "operation")
 
 
 def has_keras_tensor(args, kwargs) -> bool:

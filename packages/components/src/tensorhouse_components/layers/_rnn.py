@@ -4,9 +4,10 @@
 The time loop is a Python loop over the time steps, which must be known when the layer is
 called: traced, it unrolls into the graph, so gradients flow eagerly and inside
 ``tensorhouse_ops.function`` alike. ``LSTM`` / ``GRU`` cells with the default tanh / sigmoid
-activations, no mask and no active dropout run the whole sequence as one fused op instead
-(``tensorhouse_ops.nn.lstm_sequence`` / ``gru_sequence``), with the same numbers. A masked
-step keeps the previous states and output (or zeros with ``zero_output_for_mask``);
+activations and no active dropout run the whole sequence as one fused op instead
+(``tensorhouse_ops.nn.lstm_sequence`` / ``gru_sequence``, masks included), with the same
+numbers. A masked step keeps the previous states and output (or zeros with
+``zero_output_for_mask``);
 ``go_backwards`` returns the steps in processing order.
 """
 
@@ -19,6 +20,7 @@ from tensorhouse_ops import (
     cast,
     concat,
     convert_to_tensor,
+    cumsum,
     reverse,
     stack,
     where,
@@ -189,7 +191,10 @@ class RNN(Layer):
         fused = self._fused(sequences, initial_state, mask, training)
         if fused is not None:
             sequence_out, states = fused
-            return self._finish(sequence_out, states[0], states)
+            if mask is None:
+                return self._finish(sequence_out, states[0], states)
+            sequence_out = self._masked_outputs(sequence_out, mask)  # it repeated the states
+            return self._finish(sequence_out, sequence_out[:, -1], states)
         order = range(steps - 1, -1, -1) if self.go_backwards else range(steps)
         states, prev, outputs = initial_state, None, []
         cells = _dropout_cells(self.cell)
@@ -213,11 +218,20 @@ class RNN(Layer):
         sequence_out = stack(outputs, axis=1) if self.return_sequences else None
         return self._finish(sequence_out, outputs[-1], states)
 
+    def _masked_outputs(self, states, mask):
+        """The outputs of a masked run from its states (step order): zeros at masked steps
+        with ``zero_output_for_mask``, else the last unmasked step's output (zeros before the
+        first one), which is the state carried to there."""
+        keep = reverse(mask, [1]) if self.go_backwards else mask
+        if not self.zero_output_for_mask:  # any unmasked step so far
+            keep = cast(cumsum(cast(keep, states.dtype), axis=1), _bool)
+        return where(keep[:, :, None], states, zeros_like(states))
+
     def _fused(self, sequences, initial_state, mask, training):
         """``(outputs, states)`` from one fused LSTM / GRU op, or None where it does not apply
-        (another cell or activation, a mask, active dropout, a dtype other than float32/64)."""
+        (another cell or activation, active dropout, a dtype other than float32/64)."""
         cell = self.cell
-        if type(cell) not in (LSTMCell, GRUCell) or mask is not None or self.unroll:
+        if type(cell) not in (LSTMCell, GRUCell) or self.unroll:
             return None
         if _gpu_present():  # the fused ops have CPU and XLA kernels only: keep GPU runs on it
             return None
@@ -232,15 +246,17 @@ class RNN(Layer):
             return None
         if sequences.shape.rank != 3:
             return None
+        if mask is not None and mask.shape.rank != 2:
+            return None
         bias = cell.bias if cell.use_bias else zeros(cell._bias_shape(), dtype=dtype)
         weights = (cell.kernel, cell.recurrent_kernel, bias)
         if type(cell) is LSTMCell:
             y, h, c = _nn.lstm_sequence(sequences, *initial_state[:2], *weights,
-                                        go_backwards=self.go_backwards)  # fmt: skip
+                                        go_backwards=self.go_backwards, mask=mask)  # fmt: skip
             return y, [h, c]
         y, h = _nn.gru_sequence(sequences, initial_state[0], *weights,
                                 go_backwards=self.go_backwards,
-                                reset_after=cell.reset_after)  # fmt: skip
+                                reset_after=cell.reset_after, mask=mask)  # fmt: skip
         return y, [h]
 
     def _finish(self, sequence_out, last, states):
@@ -306,7 +322,8 @@ _CELL_ATTRS = (
     "kernel_regularizer", "recurrent_regularizer", "bias_regularizer", "kernel_constraint",
     "recurrent_constraint", "bias_constraint", "dropout", "recurrent_dropout",
 )  # fmt: skip
-_RNN_ARGS = ("return_sequences", "return_state", "go_backwards", "stateful", "unroll")
+_RNN_ARGS = ("return_sequences", "return_state", "go_backwards", "stateful", "unroll",
+             "zero_output_for_mask")  # fmt: skip
 _BASE_ARGS = ("name", "trainable", "dtype", "input_shape", "input_dim", "batch_size", "autocast")
 
 
@@ -319,7 +336,6 @@ class _CellLayer(RNN):
 
     def __init__(self, units, **kwargs):
         kwargs.pop("use_cudnn", None)  # no cuDNN path: always the generic loop
-        kwargs.pop("zero_output_for_mask", None)
         layer_kwargs = {k: kwargs.pop(k) for k in (*_RNN_ARGS, *_BASE_ARGS) if k in kwargs}
         activity = kwargs.pop("activity_regularizer", None)
         cell_kwargs = {k: layer_kwargs[k] for k in ("dtype", "trainable") if k in layer_kwargs}

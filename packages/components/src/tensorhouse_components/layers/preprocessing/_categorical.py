@@ -1,7 +1,8 @@
 """Categorical encoding: ``CategoryEncoding`` and the ``encode`` the lookup layers share.
 
 Counts are a segment sum over ``row * depth + index`` when the input's shape is known at trace
-time (memory: the output), else a sum of one-hot rows.
+time (memory: the output), else a sum of one-hot rows. ``sparse=True``: the distinct
+``row * depth + index`` keys, sorted, as a ``tf.sparse.SparseTensor`` (TF's index order).
 """
 
 from __future__ import annotations
@@ -11,12 +12,12 @@ import numpy as np
 from tensorhouse_ops import (
     cast,
     convert_to_tensor,
-    cumsum,
+    expand_dims,
     math,
     one_hot,
-    ones_like,
     reduce_sum,
     reshape,
+    sparse,
     squeeze,
     where,
     zeros_like,
@@ -24,24 +25,31 @@ from tensorhouse_ops import (
 
 from .._layer import Layer
 
-__all__ = ["CategoryEncoding", "encode"]
+__all__ = ["CategoryEncoding", "encode", "sparse_encode"]
 
 _MODES = ("one_hot", "multi_hot", "count")
 
 
-def encode(indices, depth, output_mode, dtype, weights=None):
+def encode(indices, depth, output_mode, dtype, weights=None, count_weights=None):
     """Indices in ``[0, depth)`` as one-hot rows (``one_hot``: a trailing axis of 1 is
-    replaced) or summed over the last axis (``multi_hot``: 0/1, ``count``, ``tf_idf``: counts
-    times ``weights``); indices outside ``[0, depth)`` count nowhere."""
+    replaced) or summed over the last axis (``multi_hot``: 0/1, ``count``: counts, or the sums
+    of ``count_weights`` (the indices' shape), ``tf_idf``: counts times ``weights``); indices
+    outside ``[0, depth)`` count nowhere."""
     shape = indices.shape.as_list()
     if output_mode == "one_hot":
         if len(shape) > 1 and shape[-1] == 1:
             indices = squeeze(indices, axis=-1)
         return one_hot(indices, depth, dtype=dtype)
     if None in shape or not shape:
-        counts = reduce_sum(one_hot(indices, depth, dtype=dtype), axis=-2)
+        hot = one_hot(indices, depth, dtype=dtype)
+        if count_weights is not None:
+            hot = hot * expand_dims(cast(count_weights, dtype), -1)
+        counts = reduce_sum(hot, axis=-2)
     else:
-        counts = _bincount(indices, shape, depth, dtype)
+        binary = output_mode == "multi_hot" and count_weights is None
+        counts = _bincount(indices, shape, depth, dtype, count_weights, binary)
+        if binary:
+            return counts
     if output_mode == "multi_hot":
         return math.minimum(counts, 1)
     if output_mode == "tf_idf":
@@ -49,16 +57,27 @@ def encode(indices, depth, output_mode, dtype, weights=None):
     return counts
 
 
-def _bincount(indices, shape, depth, dtype):
-    """Counts of each index per row of the last axis, for a static ``shape``."""
+def sparse_encode(dense):
+    """An encoded (dense) output as a ``SparseTensor`` of its nonzero entries, in row-major
+    order as TF's sparse outputs; traces (the number of entries is known at run time)."""
+    return sparse.from_dense(dense)
+
+
+def _bincount(indices, shape, depth, dtype, count_weights=None, binary=False):
+    """Counts (or sums of ``count_weights``; ``binary``: 0/1) of each index per row of the
+    last axis, for a static ``shape``: one ``DenseBincount`` pass (``tf.math.bincount``,
+    ``axis=-1``), indices outside ``[0, depth)`` moved to ``depth``, which it skips."""
     rows = int(np.prod(shape[:-1], dtype=np.int64))
-    flat = reshape(cast(indices, "int64"), [rows, shape[-1]])
+    flat = reshape(indices, [rows, shape[-1]])  # int32 or int64, as given
+    if not flat.dtype.is_integer:
+        flat = cast(flat, "int64")
     inside = math.logical_and(math.greater_equal(flat, 0), math.less(flat, depth))
-    row_ids = cumsum(ones_like(flat), axis=0) - 1
-    segments = row_ids * depth + where(inside, flat, zeros_like(flat))
-    counts = math.unsorted_segment_sum(
-        reshape(cast(inside, dtype), [-1]), reshape(segments, [-1]), rows * depth
-    )
+    flat = where(inside, flat, zeros_like(flat) + depth)
+    weights = None
+    if count_weights is not None:
+        weights = reshape(cast(count_weights, dtype), [rows, shape[-1]])
+    counts = math.bincount(flat, weights=weights, minlength=depth, maxlength=depth, dtype=dtype,
+                           axis=-1, binary_output=binary)  # fmt: skip
     return reshape(counts, [*shape[:-1], depth])
 
 
@@ -78,14 +97,21 @@ class CategoryEncoding(Layer):
             )
         if num_tokens < 1:
             raise ValueError(f"`num_tokens` must be >= 1. Received: num_tokens={num_tokens}.")
-        if sparse:
-            raise ValueError("`sparse=True` is not supported by this CategoryEncoding layer.")
         self.num_tokens = num_tokens
         self.output_mode = output_mode
         self.sparse = sparse
 
-    def call(self, inputs):
-        return encode(cast(inputs, "int32"), self.num_tokens, self.output_mode, self.compute_dtype)
+    def call(self, inputs, count_weights=None):
+        if count_weights is not None:
+            if self.output_mode != "count":
+                raise ValueError(
+                    "`count_weights` is not used when `output_mode` is not `'count'`. "
+                    f"Received `count_weights={count_weights}`."
+                )
+            count_weights = cast(convert_to_tensor(count_weights), self.compute_dtype)
+        out = encode(cast(inputs, "int32"), self.num_tokens, self.output_mode,
+                     self.compute_dtype, count_weights=count_weights)  # fmt: skip
+        return sparse_encode(out) if self.sparse else out
 
     def compute_output_shape(self, input_shape):
         shape = tuple(input_shape)

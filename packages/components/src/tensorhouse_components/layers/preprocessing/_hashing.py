@@ -11,7 +11,7 @@ from tensorhouse_ops import cast, convert_to_tensor, expand_dims, lookup, reshap
 
 from .._layer import Layer
 from . import _adapt
-from ._categorical import encode
+from ._categorical import encode, sparse_encode
 
 __all__ = ["HashedCrossing", "Hashing"]
 
@@ -67,8 +67,6 @@ class Hashing(_adapt.StringInputs, Layer):
                 '`sparse` may only be true if `output_mode` is `"one_hot"`, `"multi_hot"`, or '
                 f'`"count"`. Received: sparse={sparse} and output_mode={output_mode}'
             )
-        if sparse:
-            raise ValueError("`sparse=True` is not supported by this Hashing layer.")
         self.num_bins = num_bins
         self.mask_value = mask_value
         self.strong_hash = salt is not None
@@ -127,7 +125,8 @@ class Hashing(_adapt.StringInputs, Layer):
             return cast(ids, self.compute_dtype)
         if self.output_mode != "one_hot" and ids.shape.rank == 0:
             ids = expand_dims(ids, -1)
-        return encode(ids, self.num_bins, self.output_mode, self.compute_dtype)
+        out = encode(ids, self.num_bins, self.output_mode, self.compute_dtype)
+        return sparse_encode(out) if self.sparse else out
 
     def compute_output_shape(self, input_shape):
         if self.output_mode == "int":
@@ -159,8 +158,6 @@ class HashedCrossing(_adapt.StringInputs, Layer):
                 "Unknown value for `output_mode` argument of layer HashedCrossing. Allowed "
                 f"values are: ['int', 'one_hot']. Received: {output_mode}"
             )
-        if sparse:
-            raise ValueError("`sparse=True` is not supported by this HashedCrossing layer.")
         self.num_bins = num_bins
         self.output_mode = output_mode
         self.sparse = sparse
@@ -207,7 +204,8 @@ class HashedCrossing(_adapt.StringInputs, Layer):
             out = reshape(out, [])
         if self.output_mode == "int":
             return cast(out, self.compute_dtype)
-        return encode(out, self.num_bins, "one_hot", self.compute_dtype)
+        out = encode(out, self.num_bins, "one_hot", self.compute_dtype)
+        return sparse_encode(out) if self.sparse else out
 
     def compute_output_shape(self, input_shape):
         shape = tuple(input_shape[0])

@@ -10,7 +10,6 @@ tokens on the host.
 from __future__ import annotations
 
 import collections
-import heapq
 
 import numpy as np
 
@@ -19,7 +18,7 @@ from tensorhouse_ops import cast, convert_to_tensor, expand_dims, lookup, math
 
 from .._layer import Layer
 from . import _adapt
-from ._categorical import encode
+from ._categorical import encode, sparse_encode
 
 __all__ = ["IndexLookup", "ragged_counts", "ragged_to_dense"]
 
@@ -41,12 +40,12 @@ def ragged_to_dense(ids, width=None, fill=0):
     def pad(values, splits):
         lengths = np.diff(splits)
         cols = int(lengths.max(initial=0)) if width is None else width
-        out = np.full((len(lengths), cols), fill, np.int64)
-        row = np.repeat(np.arange(len(lengths)), lengths)
-        col = np.arange(len(values)) - np.repeat(splits[:-1], lengths)
-        keep = col < cols
-        out[row[keep], col[keep]] = values[keep]
-        return out
+        if values.size == 0:
+            return np.full((len(lengths), cols), fill, np.int64)
+        grid = np.arange(cols)
+        source = np.minimum(splits[:-1, None] + grid, values.size - 1)  # [rows, cols]
+        inside = grid < lengths[:, None]
+        return np.where(inside, values[source], fill).astype(np.int64, copy=False)
 
     spec = tf.TensorSpec([ids.shape[0], width], "int64")
     return tf.numpy_function(pad, [ids.flat_values, _row_splits(ids)], spec)
@@ -68,6 +67,27 @@ def ragged_counts(ids, depth, output_mode):
 
     spec = tf.TensorSpec([ids.shape[0], depth], "int64")
     return tf.numpy_function(count, [ids.flat_values, _row_splits(ids)], spec)
+
+
+def _obj_array(values) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
+
+
+def _most_frequent(counts, k=None):
+    """The ``k`` (all: None) most frequent tokens of a Counter, ties by the larger token:
+    only the tokens at or above the k-th largest count are sorted."""
+    tokens = list(counts.keys())
+    freq = np.fromiter(counts.values(), np.int64, count=len(tokens))
+    if k is not None and k < len(tokens):
+        if k <= 0:
+            return []
+        threshold = np.partition(freq, len(tokens) - k)[len(tokens) - k]
+        keep = np.flatnonzero(freq >= threshold).tolist()
+        tokens, freq = [tokens[i] for i in keep], freq[keep]
+    order = sorted(zip(freq.tolist(), tokens), reverse=True)
+    return [token for _, token in order[:k]]
 
 
 class IndexLookup(_adapt.StringInputs, Layer):
@@ -139,8 +159,12 @@ class IndexLookup(_adapt.StringInputs, Layer):
                 "`output_mode` must be `'int'` when `invert` is true. "
                 f"Received: output_mode={output_mode}"
             )
-        if sparse:
-            raise ValueError(f"`sparse=True` is not supported by {type(self).__name__} here.")
+        if sparse and output_mode == "int":
+            raise ValueError(
+                "`sparse` may only be true if `output_mode` is `'one_hot'`, `'multi_hot'`, "
+                f"`'count'` or `'tf_idf'`. Received: sparse={sparse} and "
+                f"output_mode={output_mode}"
+            )
         if idf_weights is not None and output_mode != "tf_idf":
             raise ValueError(
                 "`idf_weights` should only be set if `output_mode` is `'tf_idf'`. "
@@ -375,10 +399,11 @@ class IndexLookup(_adapt.StringInputs, Layer):
         self._num_documents = 0
 
     def _token_rows(self, batch, array):
-        """A batch as documents: (flat host tokens, row boundaries). A 1-D array is one token
-        a document, a 1-D dataset batch one document, higher ranks (and ragged) a row each."""
+        """A batch as documents: (flat tokens, a string tensor or an int64 array; row
+        boundaries). A 1-D array is one token a document, a 1-D dataset batch one document,
+        higher ranks (and ragged) a row each."""
         if isinstance(batch, tf.RaggedTensor):
-            flat = self._host_tokens(batch.flat_values)
+            flat = self._flat_tokens(batch.flat_values)
             nested = [s.numpy() for s in batch.nested_row_splits]
             splits = nested[-1]
             for outer in reversed(nested[:-1]):
@@ -390,7 +415,24 @@ class IndexLookup(_adapt.StringInputs, Layer):
         elif batch.ndim == 1:
             batch = batch.reshape(-1, 1) if array else batch.reshape(1, -1)
         width = int(np.prod(batch.shape[1:]))
-        return self._host_tokens(batch), np.arange(batch.shape[0] + 1) * width
+        return self._flat_tokens(batch), np.arange(batch.shape[0] + 1) * width
+
+    def _flat_tokens(self, values):
+        """Tokens as one flat batch: a 1-D string tensor (of bytes), or an int64 array."""
+        if not self._is_string:
+            return np.asarray(self._host_tokens(values), np.int64)
+        if isinstance(values, tf.Tensor) and values.dtype == tf.string:
+            return tf.reshape(values, [-1])
+        return convert_to_tensor(_obj_array(self._host_tokens(values)), "string")
+
+    def _distinct(self, flat):
+        """``(distinct tokens as a list, each token's index among them, their counts)``: one
+        C++ pass (``tf.unique_with_counts``) for strings, ``np.unique`` for integers."""
+        if self._is_string:
+            y, idx, counts = tf.unique_with_counts(flat, out_idx="int64")
+            return y.numpy().tolist(), idx.numpy(), counts.numpy()
+        tokens, idx, counts = np.unique(flat, return_inverse=True, return_counts=True)
+        return tokens.tolist(), idx.reshape(-1), counts
 
     def update_state(self, data, _array=False):
         """Count the tokens of one batch."""
@@ -402,11 +444,15 @@ class IndexLookup(_adapt.StringInputs, Layer):
         if not hasattr(self, "_counts"):
             self.reset_state()
         flat, splits = self._token_rows(data, _array)
-        self._counts.update(flat)
-        if self.output_mode == "tf_idf":
-            for start, stop in zip(splits[:-1].tolist(), splits[1:].tolist()):
-                self._doc_counts.update(set(flat[start:stop]))
-            self._num_documents += len(splits) - 1
+        tokens, idx, counts = self._distinct(flat)
+        self._counts.update(dict(zip(tokens, counts.tolist())))
+        if self.output_mode == "tf_idf":  # documents holding each token: distinct (row, token)
+            lengths = np.diff(np.asarray(splits, np.int64))
+            rows = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
+            pairs = np.unique(rows * max(len(tokens), 1) + idx)
+            docs = np.bincount(pairs % max(len(tokens), 1), minlength=len(tokens))
+            self._doc_counts.update(dict(zip(tokens, docs.tolist())))
+            self._num_documents += len(lengths)
 
     def finalize_state(self):
         """Set the vocabulary (and idf weights) from the counts."""
@@ -417,12 +463,9 @@ class IndexLookup(_adapt.StringInputs, Layer):
         for special in (self.mask_token, self.oov_token):
             if special is not None:
                 counts.pop(self._host_token(special), None)
-        pairs = zip(counts.values(), counts.keys())  # by count, ties by the larger token
-        if self.max_tokens:
-            order = heapq.nlargest(self.max_tokens - self._token_start_index(), pairs)
-        else:
-            order = sorted(pairs, reverse=True)
-        self._tokens = [token for _, token in order]
+        self._tokens = _most_frequent(
+            counts, self.max_tokens - self._token_start_index() if self.max_tokens else None
+        )
         self._build_table()
         if self.output_mode == "tf_idf":
             docs = np.array([self._doc_counts[t] for t in self._tokens], np.float64)
@@ -508,12 +551,13 @@ class IndexLookup(_adapt.StringInputs, Layer):
             mode = "count" if self.output_mode == "tf_idf" else self.output_mode
             counts = ragged_counts(ids, self._depth(), mode)
             if self.output_mode == "tf_idf":
-                return cast(counts, "float32") * self.idf_weights
-            return counts
+                counts = cast(counts, "float32") * self.idf_weights
+            return sparse_encode(counts) if self.sparse else counts
         ids = self._lookup_dense(self._as_keys(inputs))
         if self.output_mode == "int":
             return ids
-        return self._encode(expand_dims(ids, -1) if ids.shape.rank == 0 else ids)
+        out = self._encode(expand_dims(ids, -1) if ids.shape.rank == 0 else ids)
+        return sparse_encode(out) if self.sparse else out
 
     def _depth(self):
         return self.max_tokens if self.pad_to_max_tokens else self._frozen_vocab_size

@@ -12,11 +12,44 @@ from tensorhouse_ops import cast, convert_to_tensor, math, reshape
 
 from .._layer import Layer
 from . import _adapt
-from ._categorical import encode
+from ._categorical import encode, sparse_encode
 
 __all__ = ["Discretization", "Normalization", "Rescaling"]
 
 _EPSILON = 1e-7  # Keras's backend.epsilon(): the floor of the standard deviation
+
+
+_BLOCK_ROWS = 8192  # rows of float64 a block of ``_moments`` holds (cache-sized)
+
+
+def _moments(batch, reduce_axis, keep_axis):
+    """The mean and (population) variance over ``reduce_axis``, in float64, in one pass over
+    cache-sized float64 blocks: sums and sums of squares of the values minus the first row
+    (a shift that keeps the variance free of cancellation)."""
+    batch = np.asarray(batch)
+    if not np.issubdtype(batch.dtype, np.floating) and not np.issubdtype(batch.dtype, np.integer):
+        batch = batch.astype("float64")
+    kept_shape = [batch.shape[d] for d in keep_axis]
+    rows = np.moveaxis(batch, list(keep_axis), list(range(-len(keep_axis), 0)) if keep_axis else [])
+    rows = rows.reshape(-1, int(np.prod(kept_shape, dtype=np.int64)))
+    n = rows.shape[0]
+    if n == 0:
+        nan = np.full(kept_shape, np.nan)
+        return nan, nan
+    shift = rows[0].astype("float64")
+    total = np.zeros(rows.shape[1])
+    squares = np.zeros(rows.shape[1])
+    block = np.empty((min(n, _BLOCK_ROWS), rows.shape[1]))
+    ones = np.ones(len(block))
+    for start in range(0, n, _BLOCK_ROWS):
+        part = rows[start : start + _BLOCK_ROWS]
+        d = block[: len(part)]
+        np.subtract(part, shift, out=d)
+        total += ones[: len(part)] @ d  # column sums as a matrix-vector product
+        squares += np.einsum("ij,ij->j", d, d)
+    offset = total / n
+    var = np.maximum(squares / n - offset * offset, 0.0)
+    return (shift + offset).reshape(kept_shape), var.reshape(kept_shape)
 
 
 class Normalization(Layer):
@@ -106,7 +139,6 @@ class Normalization(Layer):
         total_mean = total_var = None
         total_count = 0
         for batch in _adapt.batches(data, batch_size, steps, batch_scalars=True):
-            batch = batch.astype("float64")
             if not self.built:
                 self.build(batch.shape)
             for d in self._keep_axis:
@@ -116,8 +148,7 @@ class Normalization(Layer):
                         f"adapt() is being called with data with an incompatible shape, "
                         f"data.shape={batch.shape}"
                     )
-            mean = batch.mean(axis=self._reduce_axis)
-            var = batch.var(axis=self._reduce_axis)
+            mean, var = _moments(batch, self._reduce_axis, self._keep_axis)
             count = int(np.prod([batch.shape[d] for d in self._reduce_axis]))
             if total_mean is None:
                 total_mean, total_var, total_count = mean, var, count
@@ -199,8 +230,12 @@ class Discretization(Layer):
         name=None,
     ):
         super().__init__(dtype=dtype, name=name)
-        if sparse:
-            raise ValueError("`sparse=True` is not supported by this Discretization layer.")
+        if sparse and output_mode == "int":
+            raise ValueError(
+                "`sparse=True` may only be used if `output_mode` is `'one_hot'`, "
+                f"`'multi_hot'`, or `'count'`. Received: sparse={sparse} and "
+                f"output_mode={output_mode}"
+            )
         if output_mode not in ("int", "one_hot", "multi_hot", "count"):
             raise ValueError(
                 "Invalid value for argument `output_mode`. Expected one of "
@@ -256,7 +291,8 @@ class Discretization(Layer):
             index += cast(math.greater_equal(x, b), "int32")
         if self.output_mode == "int":
             return index
-        return encode(index, self._depth(), self.output_mode, self.compute_dtype)
+        out = encode(index, self._depth(), self.output_mode, self.compute_dtype)
+        return sparse_encode(out) if self.sparse else out
 
     def compute_output_spec(self, inputs):
         """The output KerasTensor: int32 bucket indices, or encoded in the compute dtype."""

@@ -186,7 +186,7 @@ class TextVectorization(_adapt.StringInputs, Layer):
                         "must be 1 or the last shape dimension must be 1. Received: "
                         f"inputs.shape={inputs.shape} with rank={rank}"
                     )
-                inputs = tf.strings.reduce_join(inputs, axis=-1)  # drops the axis of 1
+                inputs = tf.squeeze(inputs, axis=-1)  # the strings of an axis of 1
             if self._split == "whitespace":
                 inputs = tf.strings.split(inputs)
             elif self._split == "character":
