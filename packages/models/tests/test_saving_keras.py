@@ -258,10 +258,13 @@ def _keras_archive(path, layer):
     donor = Sequential([Input((4,)), layers.Dense(3, name="dense")])
     donor.layers[0].kernel.assign(np.arange(12, dtype="float32").reshape(4, 3) / 10)
     donor.layers[0].bias.assign(np.array([1.0, -1.0, 0.5], "float32"))
+    weights = os.path.join(os.path.dirname(path), "donor.weights.h5")
+    _keras_file._write_weights_file(donor, weights)
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr("metadata.json", json.dumps({"keras_version": "3.15.1", "date_saved": "x"}))
         zf.writestr("config.json", json.dumps(config))
-        zf.writestr("model.weights.h5", _keras_file._weights_bytes(donor))
+        zf.write(weights, "model.weights.h5")
+    os.remove(weights)
     return donor
 
 
@@ -347,10 +350,10 @@ def test_interrupted_save_leaves_the_previous_file(tmp_path, monkeypatch):
     model.save(path)
     before = path.read_bytes()
 
-    def broken(_model):
+    def broken(_model, _path):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(_keras_file, "_weights_bytes", broken)
+    monkeypatch.setattr(_keras_file, "_write_weights_file", broken)
     with pytest.raises(RuntimeError, match="disk full"):
         model.save(path)
     assert path.read_bytes() == before

@@ -10,41 +10,82 @@ meta-package needs from below (the meta-package imports only this package): ``op
 ``feature_column``.
 """
 
-from importlib.metadata import PackageNotFoundError as _PNF
-from importlib.metadata import version as _version
+import importlib as _importlib
+from typing import TYPE_CHECKING
 
-from tensorhouse_components import (
-    activations,
-    constraints,
-    data,
-    dtype_policies,
-    feature_column,
-    initializers,
-    keras_ops,
-    layers,
-    losses,
-    metrics,
-    mixed_precision,
-    ops,
-    optimizers,
-    regularizers,
-)
-from tensorhouse_components.layers import Input, InputLayer, KerasTensor
+import tensorhouse_components as _components  # itself light: its names load on first use
 
-from . import callbacks, datasets, distribute, export, models, saved_model, saving, utils
-from ._functional import Functional
-from ._model import Model
-from ._sequential import Sequential
+if TYPE_CHECKING:  # the names below load on first use (``__getattr__``)
+    from tensorhouse_components import (
+        activations,
+        constraints,
+        data,
+        dtype_policies,
+        feature_column,
+        initializers,
+        keras_ops,
+        layers,
+        losses,
+        metrics,
+        mixed_precision,
+        ops,
+        optimizers,
+        regularizers,
+        tree,
+    )
+    from tensorhouse_components.layers import Input, InputLayer, KerasTensor
 
-try:
-    __version__ = _version("tensorhouse-models")
-except _PNF:  # a source tree that was never installed
-    __version__ = "0.0.0+unknown"
+    from . import callbacks, datasets, distribute, export, models, saved_model, saving, train, utils
+    from ._functional import Functional
+    from ._model import Model
+    from ._sequential import Sequential
+
+
+__version__: str  # read from the installed metadata on first use (``__getattr__``)
 
 __all__ = [
     "Functional", "Input", "InputLayer", "KerasTensor", "Model", "Sequential", "__version__",
     "activations", "callbacks", "constraints", "data", "datasets", "distribute", "dtype_policies",
     "feature_column", "initializers", "keras_ops", "layers", "losses", "metrics",
     "mixed_precision", "models", "ops", "optimizers", "regularizers", "saved_model", "saving",
-    "train", "utils", "export",
+    "train", "tree", "utils", "export",
 ]  # fmt: skip
+
+# where each name comes from: the components layer (passed up), or this package's own modules
+_COMPONENTS = {
+    "activations", "constraints", "data", "dtype_policies", "feature_column", "initializers",
+    "keras_ops", "layers", "losses", "metrics", "mixed_precision", "ops", "optimizers",
+    "regularizers", "tree",
+}  # fmt: skip
+_LAYERS = {"Input", "InputLayer", "KerasTensor"}
+_FROM = {"Functional": "._functional", "Model": "._model", "Sequential": "._sequential"}
+
+
+def _version() -> str:  # reads the installed metadata (slow to import) on first use only
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("tensorhouse-models")
+    except PackageNotFoundError:  # a source tree that was never installed
+        return "0.0.0+unknown"
+
+
+def __getattr__(name: str):  # PEP 562: a name is imported when first touched
+    if name == "__version__":
+        value = _version()
+    elif name in _COMPONENTS:
+        value = getattr(_components, name)
+    elif name in _LAYERS:
+        value = getattr(_components.layers, name)
+    elif name in _FROM:
+        value = getattr(_importlib.import_module(_FROM[name], __name__), name)
+    elif name in __all__ and not name.startswith("__"):
+        value = _importlib.import_module(f"{__name__}.{name}")
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

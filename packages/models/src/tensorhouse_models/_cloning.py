@@ -93,6 +93,13 @@ def _clone_functional(model, input_tensors, clone):
         if node.is_input:
             continue
         layer = node.layer
+        if isinstance(layer, layers_module.Operation):  # an op node: the same op, new inputs
+            op = layers_module.Operation(layer.fn, layer.op_config, layer.spec, name=layer.name)
+            op_args, op_kwargs = nest.map_structure(value_of, node.arguments)
+            out = op.symbolic_call(*op_args, **op_kwargs)
+            for old, new in zip(nest.flatten(node.outputs), nest.flatten(out)):
+                values[id(old)] = new
+            continue
         if id(layer) not in new_layers:  # a shared layer is cloned once, and shared again
             new_layers[id(layer)] = _check_layer(clone(layer), layer)
         args = [nest.map_structure(value_of, a) for a in node.call_args]

@@ -18,6 +18,7 @@ from ._model import Model, deserialize_layer, serialize_layer
 __all__ = ["Functional", "functional_from_config"]
 
 KerasTensor = layers_module.KerasTensor
+Operation = layers_module.Operation
 
 
 class Functional(Model):
@@ -108,6 +109,11 @@ class Functional(Model):
 
     @property
     def _layers(self):
+        return [op for op in self._graph_layers if not isinstance(op, Operation)]
+
+    @property
+    def operations(self):
+        """Every layer and operation node of the graph (Keras's ``model.operations``)."""
         return list(self._graph_layers)
 
     @property
@@ -275,6 +281,17 @@ class Functional(Model):
                 return [encode(v) for v in value]
             if isinstance(value, np.generic):
                 return value.item()
+            if isinstance(value, slice):
+                parts = {"start": value.start, "stop": value.stop, "step": value.step}
+                return {"class_name": "__slice__", "config": encode(parts)}
+            if value is Ellipsis:
+                return {"class_name": "__ellipsis__", "config": {}}
+            if isinstance(value, np.ndarray):
+                config = {"value": value.tolist(), "dtype": value.dtype.name}
+                return {"class_name": "__numpy__", "config": config}
+            if ops.is_tensor(value):
+                config = {"value": ops.convert_to_numpy(value).tolist(), "dtype": value.dtype.name}
+                return {"class_name": "__tensor__", "config": config}
             if value is None or isinstance(value, bool | int | float | str):
                 return value
             raise TypeError(
@@ -283,11 +300,11 @@ class Functional(Model):
             )
 
         layer_configs = []
-        for layer in self.layers:
+        for layer in self.operations:
             item = serialize_layer(layer)
             item["name"] = layer.name
             item["inbound_nodes"] = [
-                {"args": encode(list(node.call_args)), "kwargs": encode(node.call_kwargs)}
+                {"args": encode(list(node.arguments[0])), "kwargs": encode(node.arguments[1])}
                 for node in self._nodes
                 if node.layer is layer and not node.is_input
             ]
@@ -328,8 +345,18 @@ def functional_from_config(cls, config, custom_objects=None):
 
     def decode(value):
         if isinstance(value, dict):
-            if value.get("class_name") == "__keras_tensor__":
+            kind = value.get("class_name")
+            if kind == "__keras_tensor__":
                 return tensor(value["config"]["keras_history"])
+            if kind == "__slice__":
+                inner = value.get("config") or {}
+                return slice(inner.get("start"), inner.get("stop"), inner.get("step"))
+            if kind == "__ellipsis__":
+                return Ellipsis
+            if kind in ("__numpy__", "__tensor__"):
+                inner = value["config"]
+                array = np.asarray(inner["value"], dtype=inner["dtype"])
+                return array if kind == "__numpy__" else ops.convert_to_tensor(array)
             return {k: decode(v) for k, v in value.items()}
         if isinstance(value, list):
             return [decode(v) for v in value]
@@ -346,7 +373,8 @@ def functional_from_config(cls, config, custom_objects=None):
                     kwargs = decode(nodes[0].get("kwargs", {}))
                 except _NotReady:
                     break
-                outputs[(name, entry[3])] = nest.flatten(layer(*args, **kwargs))
+                call = layer.symbolic_call if isinstance(layer, Operation) else layer
+                outputs[(name, entry[3])] = nest.flatten(call(*args, **kwargs))
                 entry[3] += 1
                 nodes.pop(0)
                 progress = True

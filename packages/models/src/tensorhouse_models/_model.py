@@ -179,6 +179,8 @@ def serialize_layer(layer):
         if not layer.compiled:
             out["compile_config"] = {}
         return out
+    if isinstance(layer, layers.Operation):
+        return layers.serialize_operation(layer)
     out = layers.serialize(layer)
     module = getattr(kind, "_keras_module", None)
     if module is not None:  # a library class outside keras.layers (keras.utils.FeatureSpace)
@@ -194,6 +196,8 @@ def deserialize_layer(config, custom_objects=None):
             "Could not deserialize a layer: expected a dict with 'class_name' and 'config'. "
             f"Received: {config!r}"
         )
+    if layers.is_operation_config(config):  # a keras.ops node: a fixed table, by module
+        return layers.deserialize_operation(config)
     name = config["class_name"]
     custom = (custom_objects or {}).get(name)
     if custom is None and name in ("Functional", "Model", "Sequential"):

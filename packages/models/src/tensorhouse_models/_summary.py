@@ -14,6 +14,8 @@ import shutil
 
 import numpy as np
 
+from tensorhouse_components.layers import Operation as _Operation
+
 __all__ = ["print_summary"]
 
 
@@ -94,7 +96,10 @@ def print_summary(model, line_length=None, positions=None, print_fn=None, expand
 
     def fields(layer, prefix=""):
         name = rich.markup.escape(f"{prefix}{layer.name}")
-        name += f" ([color(33)]{rich.markup.escape(type(layer).__name__)}[/])"
+        kind = type(layer).__name__
+        if isinstance(layer, _Operation):  # an op node: Keras's class for it
+            kind = layer.spec.class_name if layer.spec is not None else kind
+        name += f" ([color(33)]{rich.markup.escape(kind)}[/])"
         if not layer.built:
             params = f"{_num(0)} (unbuilt)"
         else:

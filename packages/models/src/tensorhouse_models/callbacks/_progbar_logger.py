@@ -57,7 +57,7 @@ class ProgbarLogger(Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self._reset()
-        if self.verbose and self._called_in_fit:
+        if self.verbose and self._called_in_fit and self.epochs > 1:  # Keras: none for 1 epoch
             print(f"Epoch {epoch + 1}/{self.epochs}", flush=True)
 
     def on_train_batch_end(self, batch, logs=None):

@@ -112,15 +112,23 @@ def make_train_function(model, strategy):
                 )
             if not per_replica:  # every local share is empty: this worker adds nothing
                 per_replica = [[np.zeros(v.shape, v.dtype) for v in model.trainable_variables]]
-            summed = [
-                np.add.reduce(parts) if len(parts) > 1 else np.asarray(parts[0])
-                for parts in zip(*per_replica)
-            ]
-            # the metric variables (sums and counts) ride in the gradients' buckets
-            variables = _metric_variables(model) if strategy._comm is not None else []
-            local = [np.array(ops.convert_to_numpy(v)) for v in variables]
-            summed = strategy._cross_worker_sum_arrays(summed + local)
-            k = len(summed) - len(local)
+            columns = list(zip(*per_replica))  # each gradient's parts, one per local replica
+            k = len(columns)
+            if strategy._comm is None:
+                summed = [
+                    np.add.reduce(parts) if len(parts) > 1 else np.asarray(parts[0])
+                    for parts in columns
+                ]
+            else:
+                # the metric variables (sums and counts) ride in the gradients' buckets; the
+                # local replicas' gradients are summed straight into them
+                variables = _metric_variables(model)
+                local = [np.array(ops.convert_to_numpy(v)) for v in variables]
+                columns += [(a,) for a in local]
+                specs = [(np.shape(parts[0]), np.asarray(parts[0]).dtype) for parts in columns]
+                summed = strategy._cross_worker_sum_filled(
+                    specs, lambda i, view, columns=columns: _sum_into(view, columns[i])
+                )
             apply_fn([ops.convert_to_tensor(g) for g in summed[:k]])
         if strategy._comm is None:
             return model.get_metrics_result()
@@ -165,6 +173,16 @@ def make_predict_function(model, strategy):
         return outputs
 
     return predict
+
+
+def _sum_into(out, parts):
+    """``out`` = the sum of ``parts`` in order (a copy for one part, in-place adds for more)."""
+    if len(parts) == 1:
+        np.copyto(out, parts[0])
+        return
+    np.add(parts[0], parts[1], out=out)
+    for part in parts[2:]:
+        np.add(out, part, out=out)
 
 
 def _metric_variables(model) -> list:

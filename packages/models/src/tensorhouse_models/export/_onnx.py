@@ -426,27 +426,45 @@ class _Converter:
         order = range(steps - 1, -1, -1) if op.attrs.get("go_backwards") else range(steps)
         return [self.node("Gather", [x, self.const(np.int64(t))], axis=1) for t in order]
 
+    def _rnn_masks(self, op, ins, index):
+        """The optional mask input (``index``) as one [batch, 1] column per step, or Nones."""
+        steps = op.inputs[0].shape[1]
+        if len(ins) <= index:
+            return [None] * steps
+        mask = ins[index]
+        order = range(steps - 1, -1, -1) if op.attrs.get("go_backwards") else range(steps)
+        return [self.node("Gather", [mask, self.const(np.int64([t]))], axis=1) for t in order]
+
+    def _rnn_keep(self, m, new, old, one):
+        """``new`` where the step is not masked, else ``old``."""
+        if m is None:
+            return new
+        return self.node("Add", [self.node("Mul", [m, new]),
+                                 self.node("Mul", [self.node("Sub", [one, m]), old])])  # fmt: skip
+
     def _rnn_outputs(self, hs):
         return self.node("Concat", [self.node("Unsqueeze", [h, self.ints([1])]) for h in hs],
                          axis=1)  # fmt: skip
 
     def op_LSTMSequence(self, op, ins, a):
-        x, h, c, w, r, b = ins
+        x, h, c, w, r, b = ins[:6]
         u = op.inputs[4].shape[0]
+        one = self.const(np.asarray(1, op.inputs[0].dtype.as_numpy_dtype))
         hs = []
-        for xt in self._rnn_steps(op, x):
+        for xt, m in zip(self._rnn_steps(op, x), self._rnn_masks(op, ins, 6)):
             z = self.node("Add", [self.node("Add", [self.node("MatMul", [xt, w]),
                                                     self.node("MatMul", [h, r])]), b])  # fmt: skip
             zi, zf, zg, zo = self.node("Split", [z, self.ints([u] * 4)], n_out=4, axis=1)
             i, f, o = (self.node("Sigmoid", [v]) for v in (zi, zf, zo))
-            c = self.node("Add", [self.node("Mul", [f, c]),
-                                  self.node("Mul", [i, self.node("Tanh", [zg])])])  # fmt: skip
-            h = self.node("Mul", [o, self.node("Tanh", [c])])
+            c_new = self.node("Add", [self.node("Mul", [f, c]),
+                                      self.node("Mul", [i, self.node("Tanh", [zg])])])  # fmt: skip
+            h_new = self.node("Mul", [o, self.node("Tanh", [c_new])])
+            c, h = self._rnn_keep(m, c_new, c, one), self._rnn_keep(m, h_new, h, one)
             hs.append(h)
         return [self._rnn_outputs(hs), h, c]  # the saved gates feed only gradients
 
     def op_GRUSequence(self, op, ins, a):
-        x, h, w, r, b = ins
+        x, h, w, r, b = ins[:5]
         u = op.inputs[3].shape[0]
         after = a.get("reset_after", True)
         one = self.const(np.asarray(1, op.inputs[0].dtype.as_numpy_dtype))
@@ -458,7 +476,7 @@ class _Converter:
             b_in = b
             r_zr, r_h = self.node("Split", [r, self.ints([2 * u, u])], n_out=2, axis=1)
         hs = []
-        for xt in self._rnn_steps(op, x):
+        for xt, m in zip(self._rnn_steps(op, x), self._rnn_masks(op, ins, 5)):
             xp = self.node("Add", [self.node("MatMul", [xt, w]), b_in])
             xz, xr, xh = self.node("Split", [xp, self.ints([u] * 3)], n_out=3, axis=1)
             if after:
@@ -474,8 +492,9 @@ class _Converter:
             else:
                 cand = self.node("MatMul", [self.node("Mul", [rg, h]), r_h])
             hh = self.node("Tanh", [self.node("Add", [xh, cand])])
-            h = self.node("Add", [self.node("Mul", [z, h]),
-                                  self.node("Mul", [self.node("Sub", [one, z]), hh])])  # fmt: skip
+            keep = self.node("Mul", [self.node("Sub", [one, z]), hh])
+            h_new = self.node("Add", [self.node("Mul", [z, h]), keep])
+            h = self._rnn_keep(m, h_new, h, one)
             hs.append(h)
         return [self._rnn_outputs(hs), h]
 

@@ -14,6 +14,7 @@ no Python bytecode in a file is ever run.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import io
 import json
@@ -33,6 +34,7 @@ from tensorhouse_components import optimizers as optimizers_module
 from .._file_utils import inside
 from . import _normalize, _registry, _weights_h5
 from ._h5_store import H5Reader, H5Writer
+from ._zip_member import copy_into_zip, open_member
 
 __all__ = ["load_model", "save_model"]
 
@@ -159,11 +161,10 @@ def _json_files(model):
     return config, metadata
 
 
-def _weights_bytes(model) -> bytes:
-    buffer = io.BytesIO()
-    with h5py.File(buffer, "w") as f:
+def _write_weights_file(model, path):
+    """``model.weights.h5`` written straight to ``path`` (values streamed one at a time)."""
+    with h5py.File(path, "w") as f:
         _weights_h5._save_state(model, H5Writer(f), "", set())
-    return buffer.getvalue()
 
 
 def _save_assets(model, root):
@@ -210,33 +211,42 @@ def _extract_assets(archive, target):
     return found
 
 
-def _write_zip(model, fileobj):
+def _write_zip(model, fileobj, scratch=None):
+    """The archive into ``fileobj``; the weights go through a file in a new temporary folder
+    under ``scratch`` (the target's folder) and are streamed into the archive from there, so
+    they are never held in memory."""
     config, metadata = _json_files(model)
-    weights = _weights_bytes(model)
-    with zipfile.ZipFile(fileobj, "w") as zf:
-        zf.writestr(zipfile.ZipInfo(_METADATA), metadata.encode())
-        zf.writestr(zipfile.ZipInfo(_CONFIG), config.encode())
-        zf.writestr(_WEIGHTS, weights)
-        with tempfile.TemporaryDirectory() as assets:
-            _save_assets(model, assets)
-            for full, rel in _asset_files(assets):
-                zf.write(full, f"{_ASSETS}/{rel}")
+    with tempfile.TemporaryDirectory(dir=scratch) as tmp:
+        weights = os.path.join(tmp, _WEIGHTS)
+        _write_weights_file(model, weights)
+        with zipfile.ZipFile(fileobj, "w") as zf:
+            zf.writestr(zipfile.ZipInfo(_METADATA), metadata.encode())
+            zf.writestr(zipfile.ZipInfo(_CONFIG), config.encode())
+            copy_into_zip(zf, _WEIGHTS, weights)
+            os.remove(weights)
+            _write_assets(model, zf)
+
+
+def _write_assets(model, zf):
+    with tempfile.TemporaryDirectory() as assets:
+        _save_assets(model, assets)
+        for full, rel in _asset_files(assets):
+            zf.write(full, f"{_ASSETS}/{rel}")
 
 
 def _write_zip_file(model, path):
     with open(path, "wb") as f:
-        _write_zip(model, f)
+        _write_zip(model, f, scratch=os.path.dirname(os.path.abspath(path)))
 
 
 def _write_directory(model, dirpath):
     config, metadata = _json_files(model)
-    weights = _weights_bytes(model)
     os.makedirs(os.path.join(dirpath, _ASSETS), exist_ok=True)  # Keras makes it, empty or not
     _save_assets(model, os.path.join(dirpath, _ASSETS))
     write = _weights_h5.write_atomically
-    for name, data in ((_METADATA, metadata.encode()), (_CONFIG, config.encode()),
-                       (_WEIGHTS, weights)):  # fmt: skip
+    for name, data in ((_METADATA, metadata.encode()), (_CONFIG, config.encode())):
         write(os.path.join(dirpath, name), lambda path, d=data: _write_bytes(path, d))
+    write(os.path.join(dirpath, _WEIGHTS), lambda path: _write_weights_file(model, path))
 
 
 def _write_bytes(path, data):
@@ -415,23 +425,42 @@ def _load_weights_from(model, h5_file):
         raise ValueError(_weights_h5._loading_failure(state.failed))
 
 
-def weights_member(filepath) -> io.BytesIO:
-    """The ``model.weights.h5`` of a ``.keras`` archive, in memory (``Model.load_weights``)."""
-    with zipfile.ZipFile(filepath, "r") as zf:
-        if _WEIGHTS not in zf.namelist():
-            raise ValueError(f"Expected a {_WEIGHTS} or model.weights.npz file.")
-        return io.BytesIO(_read_member(zf, _WEIGHTS))
+@contextlib.contextmanager
+def weights_member(filepath):
+    """The ``model.weights.h5`` of a ``.keras`` archive as a file object, read in place
+    (``Model.load_weights``)."""
+    with open(filepath, "rb") as raw, _open_zip(raw, filepath) as zf:
+        with _open_weights(zf, raw) as member:
+            yield member
+
+
+def _open_zip(raw, where) -> zipfile.ZipFile:
+    """The archive in ``raw``; one that claims a zip feature zipfile lacks (a damaged header:
+    "zip file version 23.5") is a ValueError naming the file, as any other damage."""
+    try:
+        return zipfile.ZipFile(raw, "r")
+    except NotImplementedError as e:
+        raise ValueError(f"{where}: cannot read the archive (NotImplementedError: {e})") from None
+
+
+def _open_weights(zf, raw):
+    """The archive's weights member, opened in place (``zf`` reads the open file ``raw``)."""
+    if _WEIGHTS not in zf.namelist():
+        raise ValueError(f"Expected a {_WEIGHTS} or model.weights.npz file.")
+    _reject_bomb(zf, _WEIGHTS)
+    return open_member(zf, _WEIGHTS, raw)
 
 
 def _load_zip(filepath, custom_objects, compile_model, safe_mode):
-    with zipfile.ZipFile(filepath, "r") as zf:
+    with contextlib.ExitStack() as stack:
+        raw = filepath if isinstance(filepath, io.IOBase) else open(filepath, "rb")
+        if raw is not filepath:
+            stack.enter_context(raw)
+        zf = stack.enter_context(_open_zip(raw, filepath))
         model = model_from_config_json(
             _read_member(zf, _CONFIG), custom_objects, compile_model, safe_mode
         )
-        if _WEIGHTS not in zf.namelist():
-            raise ValueError(f"Expected a {_WEIGHTS} or model.weights.npz file.")
-        weights = io.BytesIO(_read_member(zf, _WEIGHTS))
-        with h5py.File(weights, "r") as f:
+        with _open_weights(zf, raw) as weights, h5py.File(weights, "r") as f:
             _load_weights_from(model, f)
         with tempfile.TemporaryDirectory() as assets:
             if _extract_assets(zf, assets):

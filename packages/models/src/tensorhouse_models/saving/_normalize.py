@@ -227,6 +227,8 @@ class _Normalizer:
         """One layer's (or nested model's) dict, ready for ``deserialize_layer``."""
         if not _is_object(item):
             return item
+        if layers_module.is_operation_config(item):  # a keras.ops node: checked on loading
+            return {k: v for k, v in item.items() if k != "shared_object_id"}
         name = item["class_name"]
         custom = self._custom_class(item)
         if custom is None and name in _MODELS:

@@ -11,6 +11,7 @@ index (``_sharded_h5``).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import warnings
@@ -128,9 +129,9 @@ def objects_with_paths(model) -> list:
 class _Loading:
     """What one ``load_weights`` call has done: objects loaded, and those that failed."""
 
-    def __init__(self, store):
+    def __init__(self, store, skipped=frozenset()):
         self.store = store
-        self.visited: set = set()
+        self.visited: set = set(skipped)  # objects_to_skip count as done
         self.active: set = set()  # objects being loaded now (an attribute cycle stops here)
         self.failed: dict = {}  # id -> (object, error)
 
@@ -186,9 +187,10 @@ def _ask_to_overwrite(filepath) -> bool:
     return True
 
 
-def save_weights(model, filepath, overwrite=True, max_shard_size=None):
+def save_weights(model, filepath, overwrite=True, max_shard_size=None, objects_to_skip=None):
     """Write ``model``'s weights (and its optimizer's state) to a Keras 3 ``.weights.h5`` file,
     or, with ``max_shard_size`` (GiB), to a ``.weights.json`` index and its shard files.
+    ``objects_to_skip``: layers (or other saveables) written neither themselves nor through.
 
     Files are written next to their targets under temporary names and renamed into place, so
     an interrupted save leaves the previous file whole.
@@ -208,15 +210,21 @@ def save_weights(model, filepath, overwrite=True, max_shard_size=None):
             "You are saving a model that has not yet been built. Try building the model first "
             "by calling it on some data or by using `build()`."
         )
+    skipped = _skipped_ids(objects_to_skip)
     if max_shard_size is not None:
-        _save_sharded(model, filepath, max_shard_size)
+        _save_sharded(model, filepath, max_shard_size, skipped)
         return
-    write_atomically(filepath, lambda tmp: _write_h5(model, tmp))
+    write_atomically(filepath, lambda tmp: _write_h5(model, tmp, skipped))
 
 
-def _write_h5(model, path):
+def _skipped_ids(objects_to_skip) -> set:
+    """The ids of ``objects_to_skip`` (None: none), counted as already visited by the walk."""
+    return set() if objects_to_skip is None else {id(obj) for obj in objects_to_skip}
+
+
+def _write_h5(model, path, skipped=frozenset()):
     with h5py.File(path, "w") as f:
-        _save_state(model, H5Writer(f), "", set())
+        _save_state(model, H5Writer(f), "", set(skipped))
 
 
 def write_atomically(filepath, write):
@@ -250,7 +258,7 @@ def _fsync(path):
         os.fsync(written.fileno())
 
 
-def _save_sharded(model, filepath, max_shard_size):
+def _save_sharded(model, filepath, max_shard_size, skipped=frozenset()):
     """Shards and index under temporary names, renamed into place (shards, then the index)
     once every value is written."""
     index_path, base = shard_layout(filepath)
@@ -270,7 +278,7 @@ def _save_sharded(model, filepath, max_shard_size):
     try:
         writer = ShardedH5Writer(base, max_shard_size, open_shard)
         try:
-            _save_state(model, writer, "", set())
+            _save_state(model, writer, "", set(skipped))
         finally:
             writer.close()
         index_name = os.path.basename(index_path)
@@ -293,13 +301,20 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
     the weights inside a ``.keras`` archive) into
     ``model`` (layers by path, and its optimizer's state when the file has one). Objects that
     do not fit raise one ``ValueError`` naming them all, or, with ``skip_mismatch=True``, a
-    warning (they keep their values)."""
+    warning (they keep their values). ``objects_to_skip`` (``.weights.h5`` and ``.weights.json``
+    only): objects left as they are, and not walked through."""
     filepath = os.fspath(filepath)
     name = str(filepath)
+    objects_to_skip = kwargs.pop("objects_to_skip", None)
     by_name = kwargs.pop("by_name", False)
     if kwargs:
         raise ValueError(f"Invalid keyword arguments: {kwargs}")
-    if name.endswith((".h5", ".hdf5")) and not name.endswith(_SUFFIX):
+    legacy = name.endswith((".h5", ".hdf5")) and not name.endswith(_SUFFIX)
+    if objects_to_skip is not None and (legacy or name.endswith(".keras")):
+        raise ValueError(
+            f"`objects_to_skip` only supports loading '.weights.h5' files.Received: {filepath}"
+        )
+    if legacy:
         from ._legacy_h5 import load_legacy_weights
 
         load_legacy_weights(model, filepath, skip_mismatch=skip_mismatch, by_name=by_name)
@@ -309,13 +324,13 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
             "Invalid keyword arguments: {'by_name': True}: `by_name` is only supported for "
             "legacy `.h5` files"
         )
-    source = filepath
+    member = None
     if name.endswith(".keras"):
         if not os.path.exists(filepath):
             raise FileNotFoundError(f"[Errno 2] No such file or directory: {filepath!r}")
         from ._keras_file import weights_member
 
-        source = weights_member(filepath)  # the archive's model.weights.h5, in memory
+        member = weights_member(filepath)  # the archive's model.weights.h5, read in place
         name = _SUFFIX
     if not name.endswith((_SUFFIX, _INDEX_SUFFIX)):
         raise ValueError(
@@ -330,16 +345,19 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
         )
     if not os.path.exists(filepath):
         raise FileNotFoundError(f"[Errno 2] No such file or directory: {filepath!r}")
+    skipped = _skipped_ids(objects_to_skip)
     if name.endswith(_INDEX_SUFFIX):
         reader = ShardedH5Reader(filepath)
         try:
-            state = _Loading(reader)
+            state = _Loading(reader, skipped)
             _load_state(model, state, "")
         finally:
             reader.close()
     else:
-        with h5py.File(source, "r") as f:
-            state = _Loading(H5Reader(f))
+        with contextlib.ExitStack() as stack:
+            source = filepath if member is None else stack.enter_context(member)
+            f = stack.enter_context(h5py.File(source, "r"))
+            state = _Loading(H5Reader(f), skipped)
             _load_state(model, state, "")
     if state.failed:
         message = _loading_failure(state.failed)

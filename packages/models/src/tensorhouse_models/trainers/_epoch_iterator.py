@@ -20,10 +20,14 @@ import secrets
 
 import numpy as np
 
-from tensorhouse_components import ops
+from tensorhouse_components import ops, tree
 from tensorhouse_components.data import Dataset
 
 from ._py_dataset import PyDataset
+
+# shuffled arrays: rows of this many batches are gathered at once (one fancy index per block,
+# never a copy of the whole array)
+_SHUFFLE_BLOCK = 16
 
 __all__ = [
     "EpochIterator", "pack_x_y_sample_weight", "split_for_validation",
@@ -68,13 +72,16 @@ def _is_number_list(x):
 
 
 def _map(fn, x):
-    if isinstance(x, tuple):
-        return tuple(_map(fn, v) for v in x)
-    if isinstance(x, list) and not _is_number_list(x):
-        return [_map(fn, v) for v in x]
-    if isinstance(x, dict):
-        return {k: _map(fn, v) for k, v in x.items()}
-    return fn(x)
+    """``fn`` on each piece of data in ``x`` (an array, a tensor, a list of numbers), through
+    the nesting of lists, tuples and dicts around them."""
+
+    def visit(v):
+        if _is_number_list(v) or not tree.is_nested(v):
+            out = fn(v)
+            return tree.MAP_TO_NONE if out is None else out
+        return None  # a node: go into it
+
+    return tree.traverse(visit, x)
 
 
 def _leaves(x):
@@ -285,9 +292,17 @@ class EpochIterator:
         leaves = _leaves(self._data)
         flat = all(isinstance(part, np.ndarray) for part in self._data)  # (x, y[, sw]) arrays
         convert = ops.convert_to_tensor
+        block, block_start = None, 0
         for start in starts:
-            sl = slice(start, start + bs) if order is None else order[start : start + bs]
-            tensors = [convert(a[sl]) for a in leaves]
+            if order is None:
+                tensors = [convert(a[start : start + bs]) for a in leaves]
+            else:  # gather _SHUFFLE_BLOCK batches at once, then slice them (one gather, not 16)
+                if block is None or not block_start <= start < block_start + _SHUFFLE_BLOCK * bs:
+                    block_start = start
+                    rows = order[start : start + _SHUFFLE_BLOCK * bs]
+                    block = [a[rows] for a in leaves]
+                lo = start - block_start
+                tensors = [convert(b[lo : lo + bs]) for b in block]
             if flat:
                 yield tuple(tensors)
             else:
