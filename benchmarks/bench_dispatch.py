@@ -1,15 +1,23 @@
-"""hw-runtime: what kernel dispatch adds over calling the kernel directly (4-element AddV2).
+"""Eager per-op overhead: kernel dispatch, and small ops beside PyTorch's.
 
-Target (hw-runtime issue): dispatch under 1 microsecond. Peers installed in the same run
-(NumPy, PyTorch, JAX, TensorFlow) are timed on the same 4-element add for scale.
+Part 1 (hw-runtime issue): what the runtime's dispatch adds over calling a 4-element AddV2
+kernel directly (target under 1 microsecond); NumPy, PyTorch, JAX and TensorFlow time the
+same add for scale. Part 2 (issue 20): eager add, mul, matmul (4, 4), relu, reduce_sum,
+reshape, transpose, concat, gather and a Dense(4) call on (4, 4) float32, each beside
+PyTorch's equivalent (one thread), in interleaved rounds; the median over rounds of each
+round's best. Target: at most 2x PyTorch on every op.
 
-    python benchmarks/bench_dispatch.py
+    python benchmarks/bench_dispatch.py [--rounds 7]
 """
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
+import os
+import statistics
 import sys
+import timeit
 
 import numpy as np
 
@@ -21,7 +29,81 @@ sys.path.insert(0, __file__.rsplit("/", 1)[0])
 from _timing import per_call_us, table
 
 
+def _ops_cases():
+    """``{op: (tensorhouse call, PyTorch call or None)}`` on (4, 4) float32."""
+    import tensorhouse as tf
+
+    x = np.random.default_rng(0).random((4, 4), dtype=np.float32)
+    y = np.random.default_rng(1).random((4, 4), dtype=np.float32)
+    a, b, idx = tf.constant(x), tf.constant(y), tf.constant([0, 2])
+    dense = tf.keras.layers.Dense(4)
+    dense(a)
+    th = {
+        "add": lambda: a + b,
+        "mul": lambda: a * b,
+        "matmul (4, 4)": lambda: tf.matmul(a, b),
+        "relu": lambda: tf.nn.relu(a),
+        "reduce_sum": lambda: tf.reduce_sum(a),
+        "reshape": lambda: tf.reshape(a, (16,)),
+        "transpose": lambda: tf.transpose(a),
+        "concat": lambda: tf.concat([a, b], 0),
+        "gather": lambda: tf.gather(a, idx),
+        "Dense(4) call": lambda: dense(a),
+    }
+    if importlib.util.find_spec("torch") is None:
+        return {k: (f, None) for k, f in th.items()}
+    import torch
+
+    torch.set_num_threads(1)
+    ta, tb, tidx = torch.from_numpy(x), torch.from_numpy(y), torch.tensor([0, 2])
+    linear = torch.nn.Linear(4, 4)
+    pt = {
+        "add": lambda: ta + tb,
+        "mul": lambda: ta * tb,
+        "matmul (4, 4)": lambda: torch.matmul(ta, tb),
+        "relu": lambda: torch.relu(ta),
+        "reduce_sum": lambda: torch.sum(ta),
+        "reshape": lambda: torch.reshape(ta, (16,)),
+        "transpose": lambda: torch.permute(ta, (1, 0)),
+        "concat": lambda: torch.cat([ta, tb], 0),
+        "gather": lambda: torch.index_select(ta, 0, tidx),
+        "Dense(4) call": lambda: linear(ta),
+    }
+    return {k: (th[k], pt[k]) for k in th}
+
+
+def _best_us(fn, number=200, repeat=20) -> float:
+    fn()
+    return min(timeit.repeat(fn, number=number, repeat=repeat)) / number * 1e6
+
+
+def eager_ops(rounds: int) -> None:
+    """Part 2: each op beside PyTorch's, rounds interleaved, medians of per-round bests."""
+    cases = _ops_cases()
+    times: dict = {(k, who): [] for k in cases for who in (0, 1)}
+    for _ in range(rounds):
+        for k, fns in cases.items():
+            for who, fn in enumerate(fns):
+                if fn is not None:
+                    times[k, who].append(_best_us(fn))
+    print(f"\neager ops on (4, 4) float32, median of {rounds} interleaved rounds "
+          f"(load average {os.getloadavg()[0]:.2f}):")  # fmt: skip
+    print(f"{'op':<16}{'tensorhouse us':>15}{'PyTorch us':>12}  ratio")
+    worst = 0.0
+    for k in cases:
+        th = statistics.median(times[k, 0])
+        pt = statistics.median(times[k, 1]) if times[k, 1] else float("nan")
+        worst = max(worst, th / pt) if times[k, 1] else worst
+        print(f"{k:<16}{th:>15.2f}{pt:>12.2f}  {th / pt:.2f}x")
+    if cases and all(times[k, 1] for k in cases):
+        verdict = "MET" if worst <= 2.0 else "NOT MET"
+        print(f"worst ratio {worst:.2f}x PyTorch (target <= 2x on every op: {verdict})")
+
+
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=7)
+    args = parser.parse_args()
     cpu = rt.get_device("/CPU:0")
     f32 = np.dtype("float32")
     a = np.arange(4, dtype=np.float32)
@@ -81,6 +163,7 @@ def main() -> int:
     verdict = "MET" if added < 1.0 else "NOT MET"
     print(f"\ndispatch adds {added:.3f} us over the direct kernel call "
           f"(target < 1 us: {verdict})")  # fmt: skip
+    eager_ops(args.rounds)
     return 0
 
 

@@ -7,8 +7,9 @@ Two models, both Adam (lr 1e-3) on sparse softmax cross-entropy from logits, bat
   ReLU), MaxPooling2D, Flatten, Dense(10).
 Data: scikit-learn's digits (1797 images) when scikit-learn is installed, else random data of
 the same shapes. Per contender: the first epoch's time (tracing included) and the steady-state
-samples/s (one ``fit`` of 5 epochs, or 5 epochs of a hand loop, per round; the best round of
-several, interleaved so a slow stretch of a shared machine falls on everyone). tensorhouse's
+samples/s (one ``fit`` of one epoch, or one epoch of a hand loop, per round; the best of many
+short rounds, interleaved so a slow stretch of a shared machine falls on everyone: on a busy
+machine a few long rounds measured the load, not the libraries). tensorhouse's
 own hand-traced step (the train step in ``tf.function``, called per batch on tensors made
 beforehand) is the reference for ``fit``'s per-step overhead, which includes slicing and
 converting each batch.
@@ -27,8 +28,8 @@ import numpy as np
 
 BATCH = 64
 LR = 1e-3
-ROUNDS = int(os.environ.get("BENCH_FIT_ROUNDS", "3"))
-EPOCHS_PER_ROUND = 5
+ROUNDS = int(os.environ.get("BENCH_FIT_ROUNDS", "12"))
+EPOCHS_PER_ROUND = 1
 
 
 def _has(name):

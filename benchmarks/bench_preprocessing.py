@@ -93,12 +93,14 @@ def main() -> int:
             lib, tokens, vocab
         )
         cases.setdefault("Normalization.adapt (1M x 32)", {})[name] = normalization(lib, floats)
+    print(f"load average before: {os.getloadavg()[0]:.2f}")
     print(f"{'case':<38}{'tensorhouse ms':>16}{'Keras/TF ms':>14}{'vs TF':>10}")
     for case, fns in cases.items():
         best = rounds_us(fns, number=1, repeat=2, rounds=2)
         th_ms, tf_ms = best["tensorhouse"] / 1e3, best.get("tf", float("nan")) / 1e3
         ratio = f"{tf_ms / th_ms:.2f}x" if "tf" in best else "-"
         print(f"{case:<38}{th_ms:>16.1f}{tf_ms:>14.1f}{ratio:>10}", flush=True)
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
     return 0
 
 

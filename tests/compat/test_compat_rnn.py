@@ -178,6 +178,57 @@ def test_zero_output_for_mask(tf):
     )
 
 
+MASKS = {
+    "right": np.array([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]], dtype=bool),
+    "left": np.array([[0, 0, 1, 1, 1], [0, 1, 1, 1, 1]], dtype=bool),
+    "holes": np.array([[1, 0, 1, 0, 1], [0, 0, 0, 0, 0]], dtype=bool),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(MASKS))
+@pytest.mark.parametrize("backwards", [False, True])
+@pytest.mark.parametrize("zero_output", [False, True])
+def test_masked_lstm_and_gru(tf, kind, backwards, zero_output):
+    mask = MASKS[kind]
+    h0 = RNG.normal(size=(2, 3)).astype(np.float32)
+    c0 = RNG.normal(size=(2, 3)).astype(np.float32)
+    opts = {"return_sequences": True, "return_state": True, "go_backwards": backwards,
+            "zero_output_for_mask": zero_output}  # fmt: skip
+    w = weights(4, 3, 4)
+    lstm = built(tf.keras.layers.LSTM(3, **opts), (None, 5, 4), w)
+    seq, h, c = lstm(X, mask=tf.constant(mask), initial_state=[h0, c0])
+    ref_seq, _, (ref_h, ref_c) = np_rnn(lstm_step(w), X, [h0, c0], mask, backwards, zero_output)
+    close(seq, ref_seq)
+    close(h, ref_h)
+    close(c, ref_c)
+    for reset_after in (True, False):
+        w = weights(4, 3, 3, (2, 9) if reset_after else (9,))
+        gru = built(tf.keras.layers.GRU(3, reset_after=reset_after, **opts), (None, 5, 4), w)
+        seq, h = gru(X, mask=tf.constant(mask), initial_state=[h0])
+        step = gru_step(w, reset_after)
+        ref_seq, _, (ref_h,) = np_rnn(step, X, [h0], mask, backwards, zero_output)
+        close(seq, ref_seq)
+        close(h, ref_h)
+
+
+def test_masked_last_output_and_embedding_mask(tf):
+    w = weights(4, 3, 4)
+    layer = built(tf.keras.layers.LSTM(3), (None, 5, 4), w)
+    _, last, _ = np_rnn(lstm_step(w), X, zeros(2, 3), MASKS["holes"])
+    close(layer(X, mask=tf.constant(MASKS["holes"])), last)  # the last unmasked output, or 0
+    tokens = np.array([[3, 1, 4, 0, 0], [2, 7, 1, 8, 2]], dtype=np.int32)
+    emb = RNG.normal(size=(10, 4)).astype(np.float32)
+    inp = tf.keras.Input((5,), dtype="int32")
+    embedded = tf.keras.layers.Embedding(10, 4, mask_zero=True)
+    gru = tf.keras.layers.GRU(3, return_sequences=True)
+    model = tf.keras.Model(inp, gru(embedded(inp)))
+    embedded.set_weights([emb])
+    w = weights(4, 3, 3, (2, 9))
+    gru.set_weights(w)
+    ref = np_rnn(gru_step(w), emb[tokens], zeros(1, 3), tokens != 0)[0]
+    close(model(tokens), ref)
+
+
 # ---- RNN over cells ---------------------------------------------------------------------------
 def test_stacked_cells_and_state_structure(tf):
     layers = tf.keras.layers

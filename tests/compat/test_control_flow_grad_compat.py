@@ -261,3 +261,77 @@ def test_forward_accumulator_through_a_traced_loop(tf):
         y = g(x)
     assert float(acc.jvp(y)) == pytest.approx(2.1751163, rel=1e-5)  # 2 * dy/dx
     assert float(inside(x, v)) == pytest.approx(2.1751163, rel=1e-5)
+
+
+def test_gradient_through_a_loop_drawing_normal_noise_uses_the_forward_draws(tf):
+    def noisy(x):
+        def body(i, loss, noise):
+            z = tf.random.normal([4])
+            return i + 1, loss + tf.reduce_sum(x * z), noise + z
+
+        return tf.while_loop(lambda i, lo, s: i < 6, body, [0, tf.constant(0.0), tf.zeros([4])])
+
+    @tf.function
+    def inside(x):
+        with tf.GradientTape() as t:
+            t.watch(x)
+            _, loss, noise = noisy(x)
+        return loss, noise, t.gradient(loss, x)
+
+    @tf.function
+    def forward(x):
+        return noisy(x)[1:]
+
+    x = tf.constant([1.0, -2.0, 0.5, 3.0])
+    loss, noise, g = inside(x)
+    np.testing.assert_allclose(g.numpy(), noise.numpy(), rtol=1e-5, atol=1e-6)
+    assert float(loss) == pytest.approx(float(np.dot(x.numpy(), noise.numpy())), rel=1e-4)
+    with tf.GradientTape() as t:
+        t.watch(x)
+        loss, noise = forward(x)
+    np.testing.assert_allclose(t.gradient(loss, x).numpy(), noise.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_keras_dropout_in_an_rnn_like_autograph_loop(tf):
+    drop = tf.keras.layers.Dropout(0.5)
+    w = tf.Variable(1.0)
+
+    @tf.function
+    def f(x):
+        with tf.GradientTape() as t:
+            h = tf.zeros([256])
+            for i in tf.range(4):
+                h = 0.5 * h + drop(x[i] * w, training=True)
+            loss = tf.reduce_sum(h)
+        return h, loss, t.gradient(loss, w)
+
+    x = tf.constant(np.arange(1.0, 1025.0, dtype=np.float32).reshape(4, 256))
+    h, loss, g = f(x)
+    assert 0 < int(np.sum(h.numpy() == 0.0)) < 256  # dropped at every step in some places
+    # h is linear in w: d loss / dw at w = 1 is the loss itself, with the forward's masks
+    assert float(g) == pytest.approx(float(loss), rel=1e-5)
+    h2, _, _ = f(x)
+    assert not np.array_equal(h.numpy(), h2.numpy())  # new masks on each call
+
+
+def test_dropout_inside_a_cond_inside_a_differentiated_loop(tf):
+    @tf.function
+    def f(x, p):
+        with tf.GradientTape() as t:
+            t.watch(x)
+
+            def body(i, acc):
+                y = tf.cond(p, lambda: tf.nn.dropout(x * x, 0.5), lambda: x)
+                return i + 1, acc + y
+
+            acc = tf.while_loop(lambda i, a: i < 3, body, [0, tf.zeros([256])])[1]
+            loss = tf.reduce_sum(acc)
+        return acc, t.gradient(loss, x)
+
+    x = tf.constant(np.full(256, 3.0, np.float32))
+    acc, g = f(x, tf.constant(True))
+    a = acc.numpy()
+    assert 0 < int(np.sum(a == 0.0)) < 256
+    np.testing.assert_allclose(g.numpy(), a * 2 / 3.0, rtol=1e-6)  # 2 x * kept / 0.5 per step
+    acc, g = f(x, tf.constant(False))
+    np.testing.assert_array_equal(g.numpy(), np.full(256, 3.0, np.float32))

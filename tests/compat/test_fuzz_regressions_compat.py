@@ -104,3 +104,20 @@ def test_saturate_cast_clamps_to_both_ranges(tf, src, dst, values, want):
 def test_saturate_cast_keeps_nan(tf):
     out = tf.saturate_cast(tf.constant([np.nan], tf.float32), tf.float32)
     assert np.isnan(out.numpy()[0])
+
+
+def test_saturate_cast_to_and_from_bfloat16(tf):
+    # seed 11 case 1271: NumPy's finfo rejected ml_dtypes' bfloat16 (a raw ValueError)
+    out = tf.saturate_cast(tf.constant([1e39, -1e39, 3.0], tf.float64), tf.bfloat16)
+    assert out.dtype == tf.bfloat16
+    big = float(np.float32(2**127 * (2 - 2**-7)))  # bfloat16's largest finite value
+    assert np.asarray(out, np.float32).tolist() == [big, -big, 3.0]
+    down = tf.saturate_cast(tf.constant([3.5, -2.0, 300.0], tf.bfloat16), tf.uint8)
+    assert down.numpy().tolist() == [3, 0, 255]
+    assert tf.bfloat16.max == big and tf.bfloat16.min == -big
+
+
+def test_pinv_of_bfloat16_is_a_tf_error(tf):
+    # seed 11 case 13539: NumPy's finfo raised before the Svd kernel lookup
+    with pytest.raises((tf.errors.InvalidArgumentError, tf.errors.NotFoundError)):
+        tf.linalg.pinv(tf.constant([[1.0, 2.0], [3.0, 4.0]], tf.bfloat16))

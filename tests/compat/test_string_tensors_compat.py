@@ -108,3 +108,37 @@ def test_strings_in_tf_function(tf, s, dims):
         assert _list(marked) == [b"a", b"B", b"ccc", B[3]]
         assert _list(padded) == [b"bb", b"ccc", B[3], b""]
         assert _list(eq) == [False, False, False, True]
+
+
+@pytest.mark.parametrize("traced", [False, True], ids=["eager", "traced"])
+def test_string_plus_concatenates_with_broadcasting(tf, traced):
+    def add(a, b):
+        return a + b
+
+    fn = tf.function(add) if traced else add
+    assert fn(tf.constant("ab"), tf.constant("cd")).numpy() == b"abcd"
+    assert _list(fn(tf.constant(["a", "b"]), tf.constant("x"))) == [b"ax", b"bx"]
+    grid = fn(tf.constant([["a"], ["b"]]), tf.constant(["1", "2", "3"]))
+    assert grid.shape == (2, 3)
+    assert grid.numpy().tolist() == [[b"a1", b"a2", b"a3"], [b"b1", b"b2", b"b3"]]
+    assert _list(tf.add("y", tf.constant(["a", "b"]))) == [b"ya", b"yb"]
+
+
+def test_string_plus_unknown_shapes_in_tf_function(tf):
+    @tf.function(
+        input_signature=[tf.TensorSpec([None, 1], tf.string), tf.TensorSpec([None], tf.string)]
+    )
+    def fn(a, b):
+        return a + b
+
+    out = fn(tf.constant([["a"], ["b"]]), tf.constant(["1", "2"]))
+    assert out.numpy().tolist() == [[b"a1", b"a2"], [b"b1", b"b2"]]
+
+
+def test_string_plus_errors(tf):
+    with pytest.raises(
+        tf.errors.InvalidArgumentError, match="Incompatible shapes: \\[2\\] vs. \\[3\\]"
+    ):
+        tf.constant(["a", "b"]) + tf.constant(["1", "2", "3"])
+    with pytest.raises(tf.errors.InvalidArgumentError, match="string tensor but is a int32"):
+        tf.constant("a") + tf.constant(1)

@@ -7,16 +7,18 @@ load the first time a name such as ``tf.constant`` is touched.
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import PackageNotFoundError as _PNF
-from importlib.metadata import version as _version
 from typing import Any
 
-try:
-    __version__ = _version("tensorhouse")
-except _PNF:  # a source tree that was never installed
-    __version__ = "0.0.0+unknown"
-
 _SUBMODULES = {"keras", "data", "train", "saved_model", "export", "distribute", "feature_column"}
+
+
+def _version() -> str:  # reads the installed metadata (slow to import) on first use only
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("tensorhouse")
+    except PackageNotFoundError:  # a source tree that was never installed
+        return "0.0.0+unknown"
 
 
 def _ops():
@@ -24,13 +26,16 @@ def _ops():
 
 
 def __getattr__(name: str) -> Any:  # any TF name: a function, a class, a module
-    if name in _SUBMODULES:
+    if name == "__version__":
+        value = _version()
+    elif name in _SUBMODULES:
         value = importlib.import_module(f"{__name__}.{name}")
     elif name.startswith("__"):
         raise AttributeError(name)
     else:
+        ops = _ops()  # outside the try: an error while loading the layers shows as itself
         try:
-            value = getattr(_ops(), name)
+            value = getattr(ops, name)
         except AttributeError:
             raise AttributeError(f"module 'tensorhouse' has no attribute '{name}'") from None
     globals()[name] = value

@@ -28,6 +28,8 @@ def _dist_version(dist: str) -> str:
 def _info(args) -> int:
     import tensorhouse as tf
 
+    if args.xla:  # list every device: loads JAX (seconds), which a plain report leaves alone
+        tf.config.list_physical_devices()
     info = tf.system_info()
     # every layer's version, from the installed distributions' metadata
     info["versions"] = {dist: _dist_version(dist) for dist in _DISTRIBUTIONS}
@@ -70,6 +72,9 @@ def main(argv=None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p_info = sub.add_parser("info", help="devices, backends and kernel counts per device")
     p_info.add_argument("--json", action="store_true", help="print JSON")
+    p_info.add_argument(
+        "--xla", action="store_true", help="also load JAX and report its XLA devices"
+    )
     p_info.set_defaults(fn=_info)
     p_demo = sub.add_parser(
         "demo", help="a tour: the seed's regression at each API level, then a digits CNN"

@@ -19,6 +19,7 @@ from tensorhouse_models import (
     optimizers,
     regularizers,
     saving,
+    tree,
     utils,
 )
 
@@ -49,5 +50,6 @@ __all__ = [
     "random",
     "regularizers",
     "saving",
+    "tree",
     "utils",
 ]
