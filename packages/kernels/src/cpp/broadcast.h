@@ -51,6 +51,7 @@ struct StridedPlan {
   // Calls run(out_offset, in_offsets, length) for each innermost run of [begin, end).
   template <typename Run>
   void for_runs(int64_t begin, int64_t end, Run&& run) const {
+    if (begin >= end) return;  // nothing to do (an empty output has a 0 in dims: no % by it)
     const size_t r = dims.size();
     const size_t nin = in_strides.size();
     const int64_t inner = dims[r - 1];
