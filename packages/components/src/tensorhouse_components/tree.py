@@ -3,7 +3,7 @@
 A structure's nodes are lists, tuples, namedtuples, dicts (their keys in sorted order; an
 ``OrderedDict`` keeps its own order) and ``collections.deque``; everything else, ``None``
 included unless ``none_is_leaf=False``, is a leaf (tensors, arrays, strings, sets, numbers).
-This module is the one tree walker of the components and models layers.
+The models layer's epoch iterator walks its inputs with it.
 """
 
 from __future__ import annotations
