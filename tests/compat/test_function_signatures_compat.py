@@ -150,3 +150,39 @@ def test_graph_as_graph_def(tf):
         assert all(i.split(":")[0].lstrip("^") in names for i in n.input)
     assert gd.node[-1].op == "Identity"
     assert len(gd.SerializeToString()) > 0
+
+
+def test_summary_trace_export_writes_the_function_graphs(tf, tmp_path):
+    pytest.importorskip("tensorboard")
+    from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
+    from tensorboard.compat.proto import config_pb2
+
+    writer = tf.summary.create_file_writer(str(tmp_path))
+
+    @tf.function
+    def f(x):
+        return x * 2.0 + 1.0
+
+    tf.summary.trace_on(graph=True, profiler=False)
+    f(tf.constant(1.0))
+    with writer.as_default():
+        tf.summary.trace_export(name="my_trace", step=3)
+    writer.flush()
+    with pytest.raises(ValueError, match="Must enable trace before export"):
+        tf.summary.trace_export(name="again", step=0)
+    found = []
+    for path in tmp_path.iterdir():
+        for event in EventFileLoader(str(path)).Load():
+            if event.WhichOneof("what") != "summary":
+                continue
+            for value in event.summary.value:
+                run = config_pb2.RunMetadata()
+                run.ParseFromString(value.tensor.string_val[0])
+                ops = {n.op for g in run.function_graphs for n in g.pre_optimization_graph.node}
+                found.append((event.step, value.tag, value.metadata.plugin_data.plugin_name,
+                              value.metadata.plugin_data.content, "Mul" in ops))  # fmt: skip
+    assert found == [(3, "my_trace", "graph_run_metadata_graph", b"1", True)]
+    tf.summary.trace_on(graph=True)
+    tf.summary.trace_off()
+    with pytest.raises(ValueError, match="Must enable trace before export"):
+        tf.summary.trace_export(name="off", step=0)

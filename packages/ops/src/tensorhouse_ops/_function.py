@@ -37,6 +37,8 @@ __all__ = [
 
 _logger = logging.getLogger("tensorhouse")
 _run_eagerly = False
+# ``tf.summary.trace_on``: the concrete functions called since, in call order (None: off)
+traced_calls: list | None = None
 
 
 def run_functions_eagerly(run_eagerly):
@@ -255,6 +257,8 @@ class ConcreteFunction:
 
     def _call_flat(self, tensors):
         """Run on the flat list of input tensors; returns the structured outputs."""
+        if traced_calls is not None and all(self is not c for c in traced_calls):
+            traced_calls.append(self)
         if _tape._active:  # correctness first: a recording tape sees every op
             outs = _graph.replay(self.graph, tensors)
         else:

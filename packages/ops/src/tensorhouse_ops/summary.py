@@ -10,6 +10,7 @@ writer and the step are the ones in effect while the function is traced (as in T
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 import time
 import types
@@ -24,10 +25,12 @@ from ._variables import VARIABLE_LIKE
 
 __all__ = [
     "SummaryWriter", "create_file_writer", "create_noop_writer", "experimental", "flush",
-    "histogram", "image", "record_if", "scalar", "should_record_summaries", "text", "write",
+    "histogram", "image", "record_if", "scalar", "should_record_summaries", "text",
+    "trace_export", "trace_off", "trace_on", "write",
 ]  # fmt: skip
 
 DEFAULT_BUCKET_COUNT = 30
+_logger = logging.getLogger("tensorhouse")
 
 
 def _tensorboard():
@@ -415,3 +418,72 @@ def flush(writer=None, name=None):
 experimental = types.SimpleNamespace(
     set_step=_set_step, get_step=_get_step, summary_scope=_summary_scope
 )
+
+
+# ---- tracing the graphs of the functions called ------------------------------------------------
+
+
+def trace_on(graph=True, profiler=False, profiler_outdir=None):
+    """TF's ``tf.summary.trace_on``: record the graph of every ``tf.function`` called from now
+    on, for ``trace_export`` (the profiler is not part of tensorhouse: ``profiler=True`` is an
+    error rather than a trace that silently lacks it)."""
+    from . import _function
+
+    if profiler:
+        raise NotImplementedError(
+            "tf.summary.trace_on(profiler=True): tensorhouse has no profiler; trace graphs only"
+        )
+    if _function.traced_calls is not None:
+        _logger.warning("Trace already enabled")
+        return
+    _function.traced_calls = [] if graph else None
+
+
+def trace_off():
+    """TF's ``tf.summary.trace_off``: stop recording and forget what was recorded."""
+    from . import _function
+
+    _function.traced_calls = None
+
+
+def trace_export(name, step=None, profiler_outdir=None):
+    """TF's ``tf.summary.trace_export``: write the recorded graphs to the default writer as
+    TF does (a ``graph_run_metadata_graph`` summary holding a ``RunMetadata`` whose
+    ``function_graphs`` are the GraphDefs), then stop tracing."""
+    from . import _function
+
+    calls = _function.traced_calls
+    if calls is None:
+        raise ValueError("Must enable trace before export through tf.summary.trace_on.")
+    try:
+        writer = _get("writer")
+        if writer is None or isinstance(writer, _NoopSummaryWriter):
+            return
+        if step is None:
+            step = _get_step()
+            if step is None:
+                raise ValueError(
+                    "No step set. Please specify one either through the `step` argument or "
+                    "through tf.summary.experimental.set_step()"
+                )
+        cond = _condition()
+        if not bool(np.asarray(cond)):
+            return
+        from tensorboard.compat.proto import config_pb2
+
+        tb = _tensorboard()
+        run = config_pb2.RunMetadata()  # pyright: ignore[reportAttributeAccessIssue] - generated
+        for cf in calls:
+            graph = run.function_graphs.add()
+            graph.pre_optimization_graph.ParseFromString(
+                cf.graph.as_graph_def().SerializeToString()
+            )
+        meta = tb.summary_pb2.SummaryMetadata(
+            plugin_data=tb.summary_pb2.SummaryMetadata.PluginData(
+                plugin_name="graph_run_metadata_graph", content=b"1"
+            )
+        )
+        value = np.asarray(run.SerializeToString(), dtype=object)
+        writer._write(name, value, int(np.asarray(_to_tensor(step))), meta)
+    finally:
+        _function.traced_calls = None
