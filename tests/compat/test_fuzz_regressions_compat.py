@@ -121,3 +121,12 @@ def test_pinv_of_bfloat16_is_a_tf_error(tf):
     # seed 11 case 13539: NumPy's finfo raised before the Svd kernel lookup
     with pytest.raises((tf.errors.InvalidArgumentError, tf.errors.NotFoundError)):
         tf.linalg.pinv(tf.constant([[1.0, 2.0], [3.0, 4.0]], tf.bfloat16))
+
+
+def test_generator_draws_in_two_functions_differ(tf):
+    g = tf.random.Generator.from_seed(1)
+    f1 = tf.function(lambda: g.normal([4]))
+    f2 = tf.function(lambda: g.normal([4]))
+    a, b, c, d = f1().numpy(), f2().numpy(), g.normal([4]).numpy(), f1().numpy()
+    for x, y in [(a, b), (a, c), (b, c), (a, d)]:
+        assert not np.array_equal(x, y)

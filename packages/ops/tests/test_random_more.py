@@ -91,3 +91,17 @@ def test_generator_inside_a_function_and_the_global_generator():
         tf.random.get_global_generator().normal([3]).numpy(),
         tf.random.Generator.from_seed(5).normal([3]).numpy(),
     )
+
+
+def test_generator_draws_in_functions_continue_the_eager_sequence():
+    # traced draws read and advance the generator's state at each run (they used to be
+    # streams of their own: two functions, and an eager draw after them, repeated numbers)
+    eager = tf.random.Generator.from_seed(1)
+    want = [eager.normal([3]).numpy() for _ in range(4)]
+    g = tf.random.Generator.from_seed(1)
+    f1 = tf.function(lambda: g.normal([3]))
+    f2 = tf.function(lambda: g.normal([3]))
+    got = [f1().numpy(), f2().numpy(), g.normal([3]).numpy(), f1().numpy()]
+    for a, b in zip(got, want):
+        np.testing.assert_array_equal(a, b)
+    assert int(g.state.numpy()[0]) == 4

@@ -140,7 +140,7 @@ class _Writer:
             if key is None:
                 raise ValueError(f"{where} uses variable {v.name!r}, which is not being saved")
             return {"variable": key}
-        if type(v).__name__ == "NodeStream":
+        if type(v).__name__ in ("NodeStream", "GeneratorStream"):
             return {"random_stream": int(v.draws)}
         raise ValueError(f"{where}: attr value {v!r} ({type(v).__name__}) cannot be serialized")
 

@@ -135,6 +135,25 @@ class NodeStream:
         return stream_attrs(base, n)
 
 
+class GeneratorStream(NodeStream):
+    """The draws of a ``Generator`` traced into a graph: each run takes the generator's next
+    seeds from its state variable (and advances it), as an eager draw does, so traced and
+    eager draws, and draws in several functions, share one sequence."""
+
+    __slots__ = ("generator",)
+
+    def __init__(self, generator):
+        super().__init__()
+        self.generator = generator
+
+    def next_attrs(self, attrs):
+        with self.lock:
+            self.draws += 1
+        seed, seed2 = self.generator._next_seeds()
+        base = {k: v for k, v in attrs.items() if k != "_stream"}
+        return dict(base, seed=seed, seed2=seed2)
+
+
 def node_attrs(attrs):
     """The kernel attrs for the next run of a traced random op (its stream advances)."""
     stream = attrs.get("_stream")
@@ -353,10 +372,9 @@ class Generator:
     """TF's ``tf.random.Generator``: a random stream with its own state.
 
     The state is an int64 ``Variable`` ``[counter, 0, key]`` (the layout of TF's Philox
-    state; the numbers are this library's Philox streams, not TF's bit for bit). Each eager
-    draw uses the key and the counter, then advances the counter, so the same seed gives the
-    same sequence of draws. A draw traced into a ``tf.function`` is a stream of its own that
-    advances on every call of the function (the state variable does not move then).
+    state; the numbers are this library's Philox streams, not TF's bit for bit). Each draw,
+    eager or in a run of a traced function, uses the key and the counter, then advances the
+    counter, so the same seed gives the same sequence of draws wherever they are made.
     """
 
     def __init__(self, copy_from=None, state=None, alg=None):
@@ -400,15 +418,23 @@ class Generator:
     def reset_from_seed(self, seed):
         self.reset([0, 0, _mix64(int(seed) & _MASK64) >> 1])
 
+    def _next_seeds(self):
+        """The kernel seeds of the next draw; the state's counter advances."""
+        with _lock:
+            state = self._state.numpy()
+            key, counter = int(state[2]), int(state[0])
+            self._state.assign([counter + 1, int(state[1]), key])
+        return key, (counter << 32) & _MASK64
+
     def _draw(self, op_type, shape, dtype, extra=None):
-        state = self._state.numpy()
-        key, counter = int(state[2]), int(state[0])
-        attrs = {"shape": _shape(shape), "dtype": dtype._np, "seed": key,
-                 "seed2": (counter << 32) & _MASK64, **(extra or {})}  # fmt: skip
-        if _tracing_graph() is not None:
-            return _random_op(op_type, attrs, True)
-        self._state.assign([counter + 1, int(state[1]), key])
-        return _op(op_type, [], attrs)
+        attrs = {"shape": _shape(shape), "dtype": dtype._np, **(extra or {})}
+        if _tracing_graph() is not None:  # each run draws the generator's next seeds
+            from . import _dynamic
+
+            attrs = dict(attrs, seed=0, seed2=0, _stream=GeneratorStream(self))
+            return _dynamic.shaped_op(op_type, [], attrs, attrs.pop("shape"))
+        seed, seed2 = self._next_seeds()
+        return _op(op_type, [], dict(attrs, seed=seed, seed2=seed2))
 
     def uniform(self, shape, minval: Any = 0, maxval=None, dtype: Any = _dt.float32, name=None):
         dtype = _dt.as_dtype(dtype)
