@@ -192,7 +192,7 @@ def map_structure_up_to(shallow_structure, func, *structures):
             return func(*xs)
         for x in xs:
             _check_match(shallow, x)
-        if isinstance(shallow, dict):
+        if isinstance(shallow, dict):  # by the shallow dict's keys (their order may not sort)
             keys = _keys(shallow)
             columns = [[x[k] for x in xs] for k in keys]
             return _rebuild(shallow, [walk(s, c) for s, c in zip(_children(shallow), columns)])

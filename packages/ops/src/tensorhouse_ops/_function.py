@@ -111,8 +111,10 @@ def _variable_created(var):
 
 
 def _tf_type_name(dtype) -> str:
-    """TF's DataTypeString (``float`` for float32, ``double``, ``half``)."""
-    return {"float32": "float", "float64": "double", "float16": "half"}.get(dtype.name, dtype.name)
+    """TF's DataTypeString (``float`` for float32, ``double``, ``half``): ``_example``'s table."""
+    from ._example import _DT
+
+    return _DT.get(dtype.name, (None, dtype.name))[1]
 
 
 def _leaf_key(x):
@@ -224,6 +226,7 @@ class ConcreteFunction:
         self._jit_compile = False
         self._single = type(structured_outputs) is GraphTensor  # one tensor, no structure
         self._py_signature = None  # the traced Python function's, for the printed type
+        self._slot_names = None  # (value names, tensor value names): ``_slots``
 
     @property
     def optimized_graph(self):
@@ -274,7 +277,7 @@ class ConcreteFunction:
         return pack_sequence_as(self.structured_outputs, outs, expand_composites=True)
 
     def __call__(self, *args, **kwargs):
-        if kwargs or (self._py_signature is not None and len(args) > len(self._tensor_params())):
+        if kwargs or (self._py_signature is not None and len(args) > len(self._slots()[1])):
             args = self._bind_call(args, kwargs)
         flat = flatten(list(args), expand_composites=True)
         specs = [ph for ph in self.graph.inputs]
@@ -299,17 +302,21 @@ class ConcreteFunction:
             tensors.append(t)
         return self._call_flat(tensors)
 
-    def _tensor_params(self):
-        """The parameters (name, value at trace time) that hold tensors, in order."""
-        names = [n for n, _, _ in _parameters(self._py_signature, self.structured_input_signature)]
-        return [(n, v) for n, v in zip(names, self.structured_input_signature)
-                if any(_is_tensor_arg(x) or hasattr(x, "_th_read")
-                       for x in flatten(v, expand_composites=True))]  # fmt: skip
+    def _slots(self):
+        """``(names of the traced values, names of those holding tensors)``, made once."""
+        if self._slot_names is None:
+            values = self.structured_input_signature
+            names = [n for n, _ in _param_slots(self._py_signature, len(values))]
+            tensors = [n for n, v in zip(names, values)
+                       if any(_is_tensor_arg(x) or hasattr(x, "_th_read")
+                              for x in flatten(v, expand_composites=True))]  # fmt: skip
+            self._slot_names = (names, tensors)
+        return self._slot_names
 
     def _bind_call(self, args, kwargs):
         """Positional and keyword arguments as the tensor arguments in order (a parameter
         traced with a Python value may be left out, or passed again with that value)."""
-        names = [n for n, _, _ in _parameters(self._py_signature, self.structured_input_signature)]
+        names, tensor_names = self._slots()
         traced = dict(zip(names, self.structured_input_signature))
         given = dict(zip(names, args))
         if len(args) > len(names) or set(kwargs) - set(names) or set(kwargs) & set(given):
@@ -320,7 +327,7 @@ class ConcreteFunction:
         given.update(kwargs)
         out = []
         for name, value in traced.items():
-            if name in dict(self._tensor_params()):
+            if name in tensor_names:
                 if name not in given:
                     raise TypeError(
                         "Binding inputs to tf.function failed due to `missing a required "
@@ -653,16 +660,9 @@ class Function:
         ``*args``)."""
         names = []
         try:
-            params = list(self._signature.parameters.values())
+            top = [name for name, _ in _param_slots(self._signature, len(args))]
         except (AttributeError, TypeError, ValueError):
-            params = []
-        n_var = len(args) - (len(params) - 1)
-        top = []
-        for p in params:
-            if p.kind is inspect.Parameter.VAR_POSITIONAL:
-                top += [f"{p.name}_{k}" for k in range(max(n_var, 0))]
-            else:
-                top.append(p.name)
+            top = []
         for j, arg in enumerate(args):
             base = top[j] if j < len(top) else f"args_{j}"
             count = len(flatten(arg, expand_composites=True))
@@ -781,31 +781,34 @@ def _type_text(x) -> str:
     return f"Literal[{x!r}]"
 
 
+def _param_slots(signature, n_values):
+    """``(name, kind)`` of each of the ``n_values`` bound values (``_bind``'s order: ``*args``
+    spread as ``args_0``, ``args_1``, ...; ``**kwargs`` one dict), as TF names them."""
+    if signature is None:
+        return [(f"args_{i}", "POSITIONAL_ONLY") for i in range(n_values)]
+    params = list(signature.parameters.values())
+    has_var = any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in params)
+    n_var = n_values - (len(params) - 1)
+    out = []
+    for p in params:
+        if p.kind is inspect.Parameter.VAR_POSITIONAL:
+            out += [(f"{p.name}_{k}", "POSITIONAL_ONLY") for k in range(max(n_var, 0))]
+        elif has_var and p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD:
+            out.append((p.name, "POSITIONAL_ONLY"))  # TF's: before *args, positional only
+        else:
+            out.append((p.name, p.kind.name))
+    return out[:n_values]
+
+
 def _parameters(signature, values):
     """``(name, kind, type text)`` for each parameter a concrete function was traced with."""
     values = list(values)
-    if signature is None:
-        return [(f"args_{i}", "POSITIONAL_ONLY", _type_text(v)) for i, v in enumerate(values)]
-    params = list(signature.parameters.values())
-    has_var = any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in params)
-    n_var = len(values) - (len(params) - 1)
-    out, it = [], iter(values)
-    for p in params:
-        if p.kind is inspect.Parameter.VAR_POSITIONAL:
-            out += [(f"{p.name}_{k}", "POSITIONAL_ONLY", _type_text(next(it)))
-                    for k in range(max(n_var, 0))]  # fmt: skip
-            continue
-        try:
-            v = next(it)
-        except StopIteration:
-            break
-        if p.kind is inspect.Parameter.VAR_KEYWORD:
+    out = []
+    for (name, kind), v in zip(_param_slots(signature, len(values)), values):
+        if kind == "VAR_KEYWORD":
             out += [(k, "KEYWORD_ONLY", _type_text(v[k])) for k in sorted(v)]
-            continue
-        kind = p.kind.name
-        if has_var and p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD:
-            kind = "POSITIONAL_ONLY"  # TF's: what comes before *args can only be positional
-        out.append((p.name, kind, _type_text(v)))
+        else:
+            out.append((name, kind, _type_text(v)))
     return out
 
 

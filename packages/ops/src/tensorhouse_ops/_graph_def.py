@@ -2,17 +2,18 @@
 
 The messages (``GraphDef``, ``NodeDef``, ``AttrValue`` and its ``ListValue``, ``VersionDef``,
 ``NameAttrList``) are declared here with TF's field numbers (facts of TF's wire format) on the
-``protobuf`` package, beside the ``TensorProto`` of ``_example``. A node's inputs are named as TF
-names them (``op`` for output 0, ``op:1`` for the others); its attrs map to ``AttrValue``s:
-integers, floats, bools, strings, dtypes (TF's ``DataType`` numbers), shapes, constant tensors,
-lists of these, and nested graphs (``If`` / ``While`` bodies) as function names. Python objects
-an op carries for the runtime (variables, callbacks) are not attrs of a GraphDef and are left out.
+``protobuf`` package, in ``_example``'s descriptor pool beside its ``TensorProto``. A node's
+inputs are named as TF names them (``op`` for output 0, ``op:1`` for the others); its attrs
+map to ``AttrValue``s: integers, floats, bools, strings, dtypes (TF's ``DataType`` numbers),
+shapes, constant tensors, lists of these, and nested graphs (``If`` / ``While`` bodies) as
+function names. Python objects an op carries for the runtime (variables, callbacks) are not
+attrs of a GraphDef and are left out.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+from google.protobuf import descriptor_pb2
 
 from . import _example
 
@@ -20,15 +21,7 @@ __all__ = ["GraphDef", "NodeDef", "AttrValue", "graph_def"]
 
 _F = descriptor_pb2.FieldDescriptorProto
 _REP = _F.LABEL_REPEATED
-
-
-def _field(msg, name, number, ftype, label=_F.LABEL_OPTIONAL, type_name=None, oneof=None):
-    f = msg.field.add(name=name, number=number, type=ftype, label=label)
-    if type_name is not None:
-        f.type_name = type_name
-    if oneof is not None:
-        f.oneof_index = oneof
-    return f
+_field = _example._field
 
 
 def _descriptor():
@@ -79,20 +72,11 @@ def _descriptor():
     return fd
 
 
-_POOL = descriptor_pool.DescriptorPool()
-_POOL.Add(_example._tensor_descriptor())
-_POOL.Add(_descriptor())
+_example._POOL.Add(_descriptor())  # beside the TensorProto it refers to
 
-
-def _message(name):
-    return message_factory.GetMessageClass(_POOL.FindMessageTypeByName(f"tensorflow.{name}"))
-
-
-GraphDef = _message("GraphDef")
-NodeDef = _message("NodeDef")
-AttrValue = _message("AttrValue")
-_TensorShapeProto = _message("TensorShapeProto")
-_TensorProto = _message("TensorProto")
+GraphDef = _example._message("GraphDef")
+NodeDef = _example._message("NodeDef")
+AttrValue = _example._message("AttrValue")
 
 
 def _dtype_number(value):

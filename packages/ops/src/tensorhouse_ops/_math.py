@@ -59,7 +59,9 @@ def _unary(op_type, name=None):
     return fn
 
 
-def _binary(op_type, name=None):
+def _binary(op_type, name=None, on_strings=None):
+    """``op_type`` with the eager fast path; ``on_strings(x, y)`` takes the calls where an
+    operand is a string tensor (checked off the fast path only)."""
     fast = eager_elementwise(op_type)
 
     def fn(x, y, name=None):
@@ -76,6 +78,10 @@ def _binary(op_type, name=None):
                     return Tensor(out, device)
         if isinstance(x, CompositeTensor) or isinstance(y, CompositeTensor):
             return _composite_binary(fn, x, y)
+        if on_strings is not None and (
+            getattr(x, "dtype", None) is _dt.string or getattr(y, "dtype", None) is _dt.string
+        ):
+            return on_strings(x, y)
         return _op(op_type, list(_coerce_pair(x, y)))
 
     fn.__name__ = name or op_type.lower()
@@ -121,25 +127,6 @@ is_nan = _unary("IsNan", "is_nan")
 is_finite = _unary("IsFinite", "is_finite")
 logical_not = _unary("LogicalNot", "logical_not")
 
-_add_numbers = _binary("AddV2", "add")
-
-
-def add(x, y, name=None):
-    """TF's ``tf.add`` / ``+``: ``AddV2`` on numbers with NumPy broadcasting; on two string
-    tensors, their elementwise concatenation (TF's ``Add`` op, which has a string kernel)."""
-    if _ts._tracing and (_is_string(x) or _is_string(y)):  # a trace records ops unchecked
-        return _add_strings(x, y)
-    try:
-        return _add_numbers(x, y)
-    except errors.InvalidArgumentError:  # eager: the kernel lookup rejected the dtype
-        if not (_is_string(x) or _is_string(y)):
-            raise
-    return _add_strings(x, y)
-
-
-def _is_string(v):
-    return isinstance(v, str | bytes) or getattr(v, "dtype", None) is _dt.string
-
 
 def _add_strings(x, y):
     from . import strings
@@ -161,9 +148,14 @@ def _add_strings(x, y):
                     f"Incompatible shapes: {x.shape.as_list()} vs. {y.shape.as_list()} [Op:Add]"
                 ) from None
         else:  # known when the step runs: the shape of a broadcast sum of int8 zeros
-            target = shape(_add_numbers(zeros(shape(x), _dt.int8), zeros(shape(y), _dt.int8)))
+            target = shape(add(zeros(shape(x), _dt.int8), zeros(shape(y), _dt.int8)))
         x, y = broadcast_to(x, target), broadcast_to(y, target)
     return strings.join([x, y])
+
+
+# TF's ``tf.add`` / ``+``: ``AddV2`` on numbers; on string tensors their elementwise
+# concatenation (TF's ``Add`` op, which has a string kernel), broadcasting as TF's
+add = _binary("AddV2", on_strings=_add_strings)
 
 
 subtract = _binary("Sub")

@@ -6,7 +6,7 @@ functions; also ``random`` (with ``SeedGenerator``) and ``config``. Everything t
 import functools as _functools
 import inspect as _inspect
 
-from . import _core, _linalg, _math, _nn, _numpy, _numpy_more, _op_table
+from . import _core, _linalg, _math, _nn, _numpy, _numpy_more
 from . import _linalg as linalg  # noqa: F401  (in __all__)
 from . import _nn as nn  # noqa: F401  (in __all__)
 from . import _numpy as numpy  # noqa: F401  (in __all__)
@@ -65,6 +65,8 @@ _NAMES: dict = {}  # function -> its keras.ops name (the first, where aliases sh
 
 def _operation_spec(fn):
     """The ``OpSpec`` (Keras's operation class) of a ``keras.ops`` function, or None."""
+    from . import _op_table  # parsed when a model with op nodes is first saved or loaded
+
     name = _NAMES.get(getattr(fn, "__wrapped_op__", fn))
     return None if name is None else _op_table.spec_for_function(name)
 
