@@ -66,14 +66,15 @@ def test_kernels_dispatch_on_xla_devices(devices, global_op):
     np.testing.assert_array_equal(rt.to_host(out, xla), [2.0, 4.0])
 
 
-def test_placement_follows_inputs_then_scope_then_default(devices):
+def test_device_scope_nests_and_restores(devices):
     cpu0, cpu1 = rt.get_device("/CPU:0"), rt.get_device("/CPU:1")
-    assert rt.place() is rt.default_device() is cpu0
-    assert rt.place([cpu1, cpu0]) is cpu1
+    assert rt.current_device() is None and rt.default_device() is cpu0
     with rt.device("/CPU:0"):
-        assert rt.place([cpu1]) is cpu0
+        assert rt.current_device() is cpu0
         with rt.device("/device:CPU:1"):
-            assert rt.place([cpu0]) is cpu1
+            assert rt.current_device() is cpu1
+        assert rt.current_device() is cpu0
+    assert rt.current_device() is None
 
 
 @pytest.mark.gpu

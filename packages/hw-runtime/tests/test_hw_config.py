@@ -88,7 +88,7 @@ def test_logical_cpus_split_one_physical_cpu(fresh_runtime):
     cpu2 = rt.get_device("/CPU:2")
     assert cpu2.name == "/job:localhost/replica:0/task:0/device:CPU:2"
     with rt.device("/CPU:1"):
-        assert rt.place() is rt.get_device("/CPU:1")
+        assert rt.current_device() is rt.get_device("/CPU:1")
     with pytest.raises(RuntimeError, match="Virtual devices cannot be modified after being"):
         config.set_logical_device_configuration(cpu, [rt.LogicalDeviceConfiguration()])
 

@@ -246,44 +246,34 @@ def test_scope_opened_in_thread_does_not_leak_to_main():
         t.join(10)
 
 
-# ---- place() ------------------------------------------------------------------------------------
-
-
-def test_place_uses_first_input_device(fake_gpu, cpu0):
-    assert rt.place([None, fake_gpu, cpu0]) is fake_gpu
-    assert rt.place((cpu0, fake_gpu)) is cpu0
-
-
-def test_place_without_inputs_is_default():
-    assert rt.place() is rt.default_device()
-    assert rt.place([None, None]) is rt.default_device()
-
-
-def test_place_scope_beats_inputs(fake_gpu, cpu0):
-    with rt.device("CPU:0"):
-        assert rt.place([fake_gpu]) is cpu0
-    assert rt.place([fake_gpu]) is fake_gpu
-
-
 # ---- config.threading -----------------------------------------------------------------------
 
 
 def test_threading_config_and_listeners():
     threading_cfg = type(config.threading)()  # a private instance: the global one is untouched
+    cores = len(os.sched_getaffinity(0))  # the cores this process may use, as TF counts them
     assert threading_cfg.get_intra_op_parallelism_threads() == 0
-    assert threading_cfg.effective_intra_op_threads() == (os.cpu_count() or 1)
+    assert threading_cfg.effective_intra_op_threads() == cores
     calls = []
     threading_cfg.add_listener(calls.append)
-    assert calls == [os.cpu_count() or 1]  # called once at subscription
+    assert calls == [cores]  # called once at subscription
     threading_cfg._set_intra(3)
     assert threading_cfg.get_intra_op_parallelism_threads() == 3
     assert threading_cfg.effective_intra_op_threads() == 3
     threading_cfg._set_intra(0)
-    assert calls == [os.cpu_count() or 1, 3, os.cpu_count() or 1]
+    assert calls == [cores, 3, cores]
     with pytest.raises(ValueError, match="-1"):
         threading_cfg._set_intra(-1)
     assert threading_cfg.get_intra_op_parallelism_threads() == 0
     assert len(calls) == 3
+
+
+def test_default_thread_count_follows_the_affinity_mask(monkeypatch):
+    # a process pinned to one core (taskset, an MPI rank) runs one kernel thread, not cpu_count
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
+    assert type(config.threading)().effective_intra_op_threads() == 1
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 2, 5})
+    assert type(config.threading)().effective_intra_op_threads() == 3
 
 
 def test_thread_counts_are_fixed_once_initialized_as_in_tf(fresh_runtime):

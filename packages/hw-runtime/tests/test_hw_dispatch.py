@@ -83,6 +83,71 @@ def test_placement_logging(global_op, fake_gpu, cpu0, soft_placement, log_placem
     ]
 
 
+def test_registry_find_is_the_hot_lookup(global_op):
+    rt.registry.register(global_op, "CPU", "float32", cpu_kernel)
+    assert rt.registry.find((global_op, "CPU", F32)) is cpu_kernel
+    assert rt.registry.find((global_op, "GPU", F32)) is None
+
+
+# ---- the elementwise fast path -------------------------------------------------------------
+
+
+def _c_add(code, a, b, out):  # stands in for a C entry point: code selects the operation
+    np.add(a, b, out=out) if code == 0 else np.less(a, b, out=out)
+
+
+def _c_neg(code, a, out):
+    np.negative(a, out=out)
+
+
+def test_fast_path_runs_the_entry_with_an_allocated_output(global_op, cpu0):
+    rt.registry.register(global_op, "CPU", "float32", cpu_kernel)
+    rt.register_fast_path(global_op, cpu_kernel, _c_add, 0, 2)
+    f = rt.fast_path(global_op)
+    a, b = np.array([1, 2], np.float32), np.array([10, 20], np.float32)
+    out = f(cpu0, a, b)
+    np.testing.assert_array_equal(out, [11, 22])
+    assert out.dtype == F32
+    assert f(cpu0, a, b[:1]) is None  # shapes differ: the full path decides
+    assert f(cpu0, a, b.astype(np.float64)) is None  # dtypes differ
+    assert f(cpu0, a.astype(np.float64), b.astype(np.float64)) is None  # no such kernel
+
+
+def test_fast_path_bool_output_and_unary(global_op, cpu0):
+    rt.registry.register(global_op, "CPU", "float32", cpu_kernel)
+    rt.register_fast_path(global_op, cpu_kernel, _c_add, 1, 2, bool_output=True)
+    a, b = np.array([1, 5], np.float32), np.array([3, 3], np.float32)
+    out = rt.fast_path(global_op)(cpu0, a, b)
+    assert out.dtype == np.dtype(bool) and out.tolist() == [True, False]
+    rt.register_fast_path(global_op, cpu_kernel, _c_neg, 0, 1)  # re-registering replaces
+    np.testing.assert_array_equal(rt.fast_path(global_op)(cpu0, a), [-1, -5])
+    assert rt.fast_path(global_op + "Unregistered") is None
+
+
+def test_fast_path_steps_aside_for_other_kernels(global_op, cpu0, fake_gpu):
+    rt.registry.register(global_op, "CPU", "float32", cpu_kernel)
+    rt.register_fast_path(global_op, cpu_kernel, _c_add, 0, 2)
+    f = rt.fast_path(global_op)
+    a = np.ones(2, np.float32)
+    assert f(fake_gpu, a, a) is None  # not the registered CPU kernel on this device
+    rt.registry.register(global_op, "CPU", "float32", gpu_kernel, priority=5)
+    assert f(cpu0, a, a) is None  # an override of higher priority wins
+    with pytest.raises(ValueError, match="1 or 2 inputs"):
+        rt.register_fast_path(global_op, cpu_kernel, _c_add, 0, 3)
+
+
+def test_fast_path_logs_placement(global_op, cpu0, log_placement, capsys):
+    rt.registry.register(global_op, "CPU", "float32", cpu_kernel)
+    rt.register_fast_path(global_op, cpu_kernel, _c_add, 0, 2)
+    a = np.ones(2, np.float32)
+    log_placement(False)
+    rt.fast_path(global_op)(cpu0, a, a)
+    assert capsys.readouterr().err == ""
+    log_placement(True)
+    rt.fast_path(global_op)(cpu0, a, a)
+    assert capsys.readouterr().err == f"Executing op {global_op} in device {CPU0_NAME}\n"
+
+
 # ---- host buffers --------------------------------------------------------------------------
 
 

@@ -16,7 +16,15 @@ from .devices import (
     list_devices,
     set_native_allocator,
 )
-from .dispatch import copy_to_device, dispatch, from_host, place, synchronize, to_host
+from .dispatch import (
+    copy_to_device,
+    dispatch,
+    fast_path,
+    from_host,
+    register_fast_path,
+    synchronize,
+    to_host,
+)
 from .registry import KernelInfo, KernelRegistry, list_kernels, register_kernel, registry
 
 __version__: str  # read from the installed metadata on first use (``__getattr__``)
@@ -42,8 +50,9 @@ __all__ = [
     "set_native_allocator",
     "copy_to_device",
     "dispatch",
+    "fast_path",
     "from_host",
-    "place",
+    "register_fast_path",
     "synchronize",
     "to_host",
     "KernelInfo",

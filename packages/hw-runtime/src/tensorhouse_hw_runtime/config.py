@@ -222,7 +222,8 @@ class _Threading:
         self._inter = int(num_threads)
 
     def effective_intra_op_threads(self) -> int:
-        return self._intra or os.cpu_count() or 1
+        """The set count, else the cores this process may run on (its affinity, as TF)."""
+        return self._intra or _usable_cores()
 
     def add_listener(self, callback):
         """Kernel libraries subscribe here to follow the thread count."""
@@ -231,3 +232,11 @@ class _Threading:
 
 
 threading = _Threading()
+
+
+def _usable_cores() -> int:
+    """Cores in this process's CPU affinity mask (``taskset``, MPI pinning), else all."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):  # no affinity API on this platform
+        return os.cpu_count() or 1

@@ -1,47 +1,125 @@
-"""Placement and dispatch: which device an op runs on, and which kernel runs it there."""
+"""The one dispatch path: which kernel runs an op, on which device, logged when asked.
+
+``dispatch`` is what every caller uses (kernels' ``execute``, the ops layer's graph executor):
+the registry lookup, soft placement to the CPU when the device has no kernel, and the
+placement log. ``fast_path`` is its shortcut for one elementwise op on same-device CPU buffers
+of one shape and dtype: same kernel choice, same log line, no op definition involved.
+"""
 
 from __future__ import annotations
 
 import sys
 
+import numpy as np
+
 from . import devices as _devices
 from .registry import registry
 
-__all__ = ["place", "dispatch", "copy_to_device", "from_host", "to_host", "synchronize"]
+__all__ = [
+    "dispatch",
+    "fast_path",
+    "log_placement",
+    "register_fast_path",
+    "copy_to_device",
+    "from_host",
+    "to_host",
+    "synchronize",
+]
 
-_runtime = _devices._runtime
-_best = registry._best
+_runtime = _devices._runtime  # its flags: log_placement, soft_placement
+_find = registry.find  # the registry's hot-path lookup
+_BOOL = np.dtype(bool)
 
 
-def place(input_devices=()):
-    """The op's device: the ``device(...)`` scope, else the first input's device, else default."""
-    scoped = _devices.current_device()
-    if scoped is not None:
-        return scoped
-    for d in input_devices:
-        if d is not None:
-            return d
-    return _devices.default_device()
+def dispatch(op_type: str, device, key):
+    """Return ``(kernel, device)`` for the op; soft placement may move it to the CPU.
 
-
-def dispatch(op_type: str, device, dtype):
-    """Return ``(kernel, device)`` for the op; soft placement may move it to the CPU."""
-    kernel = _best.get((op_type, device.device_type, dtype))
+    ``key`` is the dispatch dtype (or a tuple, or ``None``) from the op definition. Raises
+    NotFoundError when neither the device nor (with soft placement) the CPU has a kernel.
+    """
+    kernel = _find((op_type, device.device_type, key))
     if kernel is None:
-        if device.device_type != "CPU" and _runtime.soft_placement:
-            cpu = _devices.get_device("/CPU:0")
-            if registry.has(op_type, "CPU", dtype):
-                _log(op_type, cpu, f"(soft placement: {device.device_type} has no kernel)")
-                return registry.lookup(op_type, "CPU", dtype), cpu
-        kernel = registry.lookup(op_type, device.device_type, dtype)  # raises NotFoundError
+        return _missing(op_type, device, key)
     if _runtime.log_placement:
-        _log(op_type, device)
+        log_placement(op_type, device)
     return kernel, device
 
 
-def _log(op_type, device, why=""):
+def _missing(op_type, device, key):
+    if device.device_type != "CPU" and _runtime.soft_placement:
+        cpu = _devices.get_device("/CPU:0")
+        if registry.has(op_type, "CPU", key):
+            log_placement(op_type, cpu, f"(soft placement: {device.device_type} has no kernel)")
+            return registry.lookup(op_type, "CPU", key), cpu
+    kernel = registry.lookup(op_type, device.device_type, key)  # by name, else NotFoundError
+    log_placement(op_type, device)
+    return kernel, device
+
+
+def log_placement(op_type: str, device, why: str = ""):
+    """Print TF's placement line for one op when ``set_log_device_placement(True)``."""
     if _runtime.log_placement:
         print(f"Executing op {op_type} in device {device.name} {why}".rstrip(), file=sys.stderr)
+
+
+# op type -> (registered CPU kernel, C entry, op code, number of inputs, bool output)
+_fast: dict = {}
+
+
+def register_fast_path(op_type, kernel, entry, code, num_inputs, *, bool_output=False):
+    """Let ``fast_path(op_type)`` call ``entry(code, *inputs, out)`` directly.
+
+    ``kernel`` is the op's registered CPU kernel: the shortcut applies only while the registry
+    still picks it for the inputs' dtype. ``num_inputs`` is 1 or 2; ``bool_output`` for
+    comparisons.
+    """
+    if num_inputs not in (1, 2):
+        raise ValueError(f"a fast path takes 1 or 2 inputs, got {num_inputs} for {op_type}")
+    _fast[op_type] = (kernel, entry, code, num_inputs, bool_output)
+
+
+def fast_path(op_type: str):
+    """``f(device, *buffers) -> output buffer`` for a registered elementwise op, else ``None``.
+
+    ``f`` returns ``None`` where the shortcut does not apply (shapes or dtypes differ, or the
+    registry picks another kernel on this device, e.g. a non-CPU one): the caller then takes
+    the full path, which also produces the errors. Where it applies its result, and its
+    placement log line, are exactly the full path's.
+    """
+    entry = _fast.get(op_type)
+    if entry is None:
+        return None
+    kernel, c_entry, code, num_inputs, out_bool = entry
+    flags = _runtime
+    find = _find
+
+    if num_inputs == 1:
+
+        def unary(device, a):
+            if find((op_type, device.device_type, a.dtype)) is not kernel:
+                return None
+            if flags.log_placement:
+                log_placement(op_type, device)
+            out = device.allocate(a.shape, a.dtype)
+            c_entry(code, a, out)
+            return out
+
+        return unary
+
+    def binary(device, a, b):
+        dt = a.dtype
+        shape = a.shape
+        if dt is not b.dtype or shape != b.shape:
+            return None
+        if find((op_type, device.device_type, dt)) is not kernel:
+            return None
+        if flags.log_placement:
+            log_placement(op_type, device)
+        out = device.allocate(shape, _BOOL if out_bool else dt)
+        c_entry(code, a, b, out)
+        return out
+
+    return binary
 
 
 def from_host(array, device):
@@ -64,4 +142,5 @@ def copy_to_device(handle, src, dst):
 
 
 def synchronize(device):
+    """Wait until the device has finished the work queued on it."""
     device.backend.synchronize(device)

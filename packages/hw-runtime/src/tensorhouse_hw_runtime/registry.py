@@ -1,8 +1,11 @@
-"""The kernel registry: (op type, device type, dtype) -> kernel, with priorities.
+"""The kernel registry: (op type, device type, dispatch key) -> kernel, with priorities.
 
-A kernel is a callable ``kernel(inputs, attrs)`` that takes native buffers (NumPy arrays on
-the CPU) and returns the output buffer, or a tuple of them for multi-output ops. The hot path
-is a single dict lookup in ``lookup``.
+The registry stores callables and chooses among them; it does not call them. How a kernel is
+called is the kernel library's contract (``tensorhouse_kernels.execute``): a kernel fills
+output buffers allocated for it, ``kernel(inputs, outputs, attrs)``, or, marked as creating
+its outputs, returns them, ``kernel(inputs, device, attrs) -> outputs``. The dispatch key is
+a NumPy dtype for most ops. ``find`` is the hot path: one dict lookup that returns ``None`` on a
+miss; ``dispatch.dispatch`` is the one caller that adds placement and logging to it.
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ class KernelRegistry:
         self._lock = threading.Lock()
         self._all: dict[tuple, list[KernelInfo]] = {}  # every registration, best first
         self._best: dict[tuple, Callable] = {}  # the hot-path table
+        # find((op_type, device_type, key)) -> kernel or None: the hot-path lookup
+        self.find = self._best.get
 
     def register(self, op_type, device_type, dtype, kernel, *, priority=0, source=None):
         """Register ``kernel``; the highest priority wins. Equal priorities are an error."""
@@ -80,6 +85,7 @@ class KernelRegistry:
                 self._best.pop(key, None)
 
     def lookup(self, op_type: str, device_type: str, dtype) -> Callable:
+        """The best kernel; a dtype given by name works too. NotFoundError lists the others."""
         try:
             return self._best[(op_type, device_type, dtype)]
         except KeyError:
@@ -87,6 +93,7 @@ class KernelRegistry:
         return self._missing(op_type, device_type, dtype)
 
     def has(self, op_type: str, device_type: str, dtype) -> bool:
+        """Whether a kernel is registered for exactly this key."""
         return (op_type, device_type, dtype) in self._best
 
     def _missing(self, op_type, device_type, dtype):

@@ -7,6 +7,8 @@ size-class bins with reuse, growth on demand under ``config.experimental.set_mem
 allocation (the logical device's ``memory_limit``, or ``RESERVE_FRACTION`` of the free memory).
 ``CUDA_VISIBLE_DEVICES`` is honoured by the CUDA driver itself, before pycuda enumerates
 devices. Kernel libraries make a device's context current with ``backend.activate(device)``.
+Every buffer this backend makes carries the logical device it lives on as ``th_device``, so a
+kernel that fills outputs allocated for it knows where to launch.
 """
 
 from __future__ import annotations
@@ -118,12 +120,14 @@ class CUDABackend(Backend):
     def allocate(self, device, shape, dtype):
         with self._context(device.physical_index):
             a = self._gpuarray.GPUArray(shape, np.dtype(dtype), allocator=self._allocator(device))
+        a.th_device = device
         return device.stats.track(a, a.nbytes)
 
     def from_host(self, device, array):
         array = np.ascontiguousarray(array) if np.ndim(array) else np.asarray(array)
         with self._context(device.physical_index):
             a = self._gpuarray.to_gpu(array, allocator=self._allocator(device))
+        a.th_device = device
         return device.stats.track(a, a.nbytes)
 
     def to_host(self, device, handle):
@@ -137,6 +141,7 @@ class CUDABackend(Backend):
                                            allocator=self._allocator(dst))  # fmt: skip
                 if handle.nbytes:
                     self._cuda.memcpy_dtod(out.gpudata, handle.gpudata, handle.nbytes)
+            out.th_device = dst
             return dst.stats.track(out, out.nbytes)
         return self.from_host(dst, self.to_host(src, handle))
 
