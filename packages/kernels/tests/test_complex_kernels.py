@@ -205,3 +205,34 @@ def test_fft_op_errors():
         run("RFFT2D", [np.ones((3, 3))], fft_length=[3])
     with pytest.raises(errors.InvalidArgumentError, match="non-negative"):
         run("IRFFT", [np.ones(3, C64)], fft_length=[-2])
+
+
+MORE_UNARY = {
+    "Tan": np.tan, "Sinh": np.sinh, "Cosh": np.cosh, "Asin": np.arcsin, "Acos": np.arccos,
+    "Atan": np.arctan, "Asinh": np.arcsinh, "Acosh": np.arccosh, "Atanh": np.arctanh,
+    "Sigmoid": lambda z: 1 / (1 + np.exp(-z)), "Expm1": np.expm1, "Log1p": np.log1p,
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("dtype", [C64, C128])
+@pytest.mark.parametrize("op", sorted(MORE_UNARY))
+def test_more_unary_ops_on_complex(op, dtype):
+    z = cplx((3, 5), dtype) * 0.7
+    out = run(op, [z])
+    assert out.dtype == dtype
+    np.testing.assert_allclose(out, MORE_UNARY[op](z.astype(C128)), **tol(dtype))
+
+
+@pytest.mark.parametrize("n", [2, 6, 10, 30, 64, 90])
+def test_even_rfft_through_half_length_transform(n):
+    x = RNG.standard_normal((4, n))
+    out = run("RFFT", [x], fft_length=(n,))
+    np.testing.assert_allclose(out, np.fft.rfft(x), rtol=1e-13, atol=1e-12)
+    assert np.all(out[:, 0].imag == 0) and np.all(out[:, -1].imag == 0)
+
+
+@pytest.mark.parametrize("n", [2, 6, 10, 30, 64, 90])
+def test_even_irfft_through_half_length_transform(n):
+    spec = cplx((3, n // 2 + 1))  # imaginary parts at 0 and n / 2 drop out, as NumPy's
+    out = run("IRFFT", [spec], fft_length=(n,))
+    np.testing.assert_allclose(out, np.fft.irfft(spec, n), rtol=1e-13, atol=1e-13)

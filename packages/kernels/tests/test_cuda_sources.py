@@ -183,8 +183,9 @@ def test_importing_the_kernels_does_not_load_the_cuda_driver():
 
 def test_cuda_sources_are_package_data():
     # scikit-build-core's wheel.packages ships the package directory whole: the installed
-    # package (or the source tree) has every source next to gpu.py.
-    installed = Path(gpu.__file__).resolve().parent / "cuda"
+    # package (or the source tree) has every source in tensorhouse_kernels/cuda, beside gpu/.
+    installed = Path(gpu.__file__).resolve().parent.parent / "cuda"
+    assert installed == gpu.SOURCE_DIR.resolve()
     assert sorted(p.name for p in installed.glob("*.cu")) == sorted(p.name for p in SOURCES)
     assert shutil.which("nvcc") is None or NVCC is not None
 
@@ -444,7 +445,7 @@ def _record_launches(monkeypatch):
     def fake_launch(dev, module, kernel, args, *, n=None, grid=None, block=None):
         calls.append((module, kernel, args, grid, block))
 
-    monkeypatch.setattr(gpu, "_launch", fake_launch)
+    monkeypatch.setattr(gpu.linalg, "_launch", fake_launch)  # the LAPACK family launches
     return calls
 
 
@@ -501,7 +502,7 @@ def test_singular_flag_raises_the_cpu_error(monkeypatch):
 
     dev.from_host = from_host
     # the kernel found a zero pivot: it sets the flag, which the host reads back
-    monkeypatch.setattr(gpu, "_launch", lambda *a, **k: created[-1].host.__setitem__(0, 1))
+    monkeypatch.setattr(gpu.linalg, "_launch", lambda *a, **k: created[-1].host.__setitem__(0, 1))
     x = _FakeBuffer((2, 3, 3), np.float32)
     with pytest.raises(gpu.errors.InvalidArgumentError,
                        match=r"^Input is not invertible\. \[Op:MatrixInverse\]$"):  # fmt: skip

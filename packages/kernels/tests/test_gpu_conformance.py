@@ -267,7 +267,7 @@ def test_linalg_batches_match_the_cpu(op, dtype):
 def test_linalg_large_matrices_use_the_global_path(op, dtype, n, monkeypatch):
     itemsize = np.dtype(dtype).itemsize
     # a scratch for two matrices: three matrices take the grid-stride loop over the batch
-    monkeypatch.setattr(gpu, "_LA_SCRATCH_BYTES", 2 * n * n * itemsize)
+    monkeypatch.setattr(gpu.linalg, "_LA_SCRATCH_BYTES", 2 * n * n * itemsize)
     kind, grid, _ = gpu.linalg_plan(op, (3, n, n), itemsize, scratch=op != "Cholesky")
     assert kind == "global" and grid == (3 if op == "Cholesky" else 2)
     rng = np.random.default_rng(n)

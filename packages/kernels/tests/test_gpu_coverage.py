@@ -6,10 +6,13 @@ GPU kernel (``tensorhouse_kernels.gpu.TABLE``) or an entry in ``gpu.EXCLUDED`` f
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 
+import numpy as np
+
 from tensorhouse_hw_runtime.registry import list_kernels
-from tensorhouse_kernels import gpu
+from tensorhouse_kernels import get_op_def, gpu
 
 HAS_BFLOAT16 = importlib.util.find_spec("ml_dtypes") is not None  # bfloat16 kernels need it
 
@@ -40,8 +43,9 @@ def test_gpu_kernels_have_the_cpu_dtypes_when_registered():
     for op in registered:
         got = {k.dtype for k in list_kernels(op_type=op, device_type="GPU")}
         assert got == set(cpu[op]) & gpu._GPU_DTYPES - set(gpu.NO_CUDA_DTYPES.get(op, ())), op
+        creates = not get_op_def(op).allocates  # the contract's variant (execute.py)
         for k in list_kernels(op_type=op, device_type="GPU"):
-            assert getattr(k.kernel, "returns_outputs", False), op
+            assert getattr(k.kernel, "returns_outputs", False) == creates, op
     assert registered <= set(cpu)
 
 
@@ -65,3 +69,57 @@ def test_pairs_without_cuda_code_are_not_registered_on_the_gpu():
         on_gpu = {k.dtype for k in list_kernels(op_type=op, device_type="GPU")}
         assert not on_gpu & set(dtypes), op
     assert gpu.gpu_dtypes("MaxPool", ["float32", "int32"]) == ["float32"]
+
+
+class _FakeBackend:
+    def __init__(self):
+        self.active = []
+
+    @contextlib.contextmanager
+    def activate(self, device):
+        self.active.append(device)
+        yield
+
+
+class _FakeDevice:
+    def __init__(self):
+        self.backend = _FakeBackend()
+
+
+class _FakeBuffer(np.ndarray):  # stands in for a GPUArray: a ``gpudata`` and a ``th_device``
+    gpudata = 0
+
+
+def _buffer(values, device):
+    b = np.asarray(values, np.float32).view(_FakeBuffer)
+    b.th_device = device
+    return b
+
+
+def test_gpu_kernel_fills_the_outputs_execute_allocated(monkeypatch):
+    # One contract: execute runs the shape rule and allocates; the GPU kernel only launches.
+    dev = _FakeDevice()
+    calls = []
+
+    def launch(device, inputs, outputs, attrs):
+        calls.append(device)
+        np.negative(inputs[0], out=outputs[0])
+
+    monkeypatch.setitem(gpu.TABLE, "Neg", launch)
+    monkeypatch.setattr(get_op_def("Neg"), "infer", None)  # the kernel must not run the rule
+    kernel = gpu.make_kernel("Neg")
+    assert not getattr(kernel, "returns_outputs", False)
+    x, out = _buffer([1.0, -2.0], dev), _buffer([0.0, 0.0], dev)
+    assert kernel([x], [out], {}) is None
+    assert out.tolist() == [-1.0, 2.0]
+    assert calls == [dev] and dev.backend.active == [dev]
+
+
+def test_gpu_kernel_of_an_op_that_does_not_allocate_returns_its_outputs(monkeypatch):
+    dev = _FakeDevice()
+    monkeypatch.setitem(gpu.TABLE, "Reshape", lambda d, ins, outs, attrs: (ins[0].reshape(2, 1),))
+    kernel = gpu.make_kernel("Reshape")
+    assert kernel.returns_outputs
+    (y,) = kernel([_buffer([3.0, 4.0], dev)], dev, {"shape": (2, 1)})
+    assert y.shape == (2, 1) and y.tolist() == [[3.0], [4.0]]
+    assert dev.backend.active == [dev]

@@ -65,6 +65,27 @@ def test_large_blocks_are_kept_for_reuse_and_can_be_released():
     assert _cpu.release_cached() == 0
 
 
+def test_the_cache_holds_no_more_than_is_in_use_beyond_128_mib():
+    """Freed blocks kept for reuse count as the process's memory: at most as many bytes as the
+    blocks in use (128 MiB whatever they are; 256 MiB at most), the oldest dropped first."""
+    counts = np.zeros(2, np.int64)
+    f32 = np.dtype(np.float32)
+    _cpu.release_cached()
+    live = [_cpu.empty(counts, (4_000_000,), f32) for _ in range(25)]  # 25 x 16 MiB in use
+    freed = [_cpu.empty(counts, (2_500_000,), f32) for _ in range(20)]  # 10 MiB blocks
+    del freed
+    assert _cpu.release_cached() == 20 * (10 << 20)  # 400 MiB in use: all twenty kept
+    freed = [_cpu.empty(counts, (2_500_000,), f32) for _ in range(30)]
+    del freed
+    assert _cpu.release_cached() == 25 * (10 << 20)  # 256 MiB at most
+    del live  # as they are freed, what is in use falls to nothing: 128 MiB stay
+    assert _cpu.release_cached() == 8 * (16 << 20)
+    huge = _cpu.empty(counts, (40_000_000,), f32)  # 160 MB: more than may be kept
+    del huge
+    assert _cpu.release_cached() == 0
+    assert counts[0] == 0
+
+
 def test_blocks_of_256_kib_and_more_are_reused_by_size_class():
     """An eager op on 1e6 floats must not map fresh memory (and page-fault it in) per call: a
     freed block of 256 KiB or more serves the next request of its size class (four classes per

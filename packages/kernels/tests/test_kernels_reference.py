@@ -2754,3 +2754,133 @@ TABLE.update(
                                         "IRFFT3D")},
     }
 )  # fmt: skip
+
+
+# ---- image resizes (NHWC): the sampling as interpolation matrices, y = My @ x @ Mx^T ----------
+
+
+def _resize_matrix(n_in, n_out, attrs, nearest):
+    """Rows of output positions, columns of input positions, TF's float32 sampling rules."""
+    f = np.float32
+    align, half = attrs.get("align_corners", False), attrs.get("half_pixel_centers", False)
+    scale = f(n_in - 1) / f(n_out - 1) if align and n_out > 1 else f(n_in) / f(n_out)
+    i = np.arange(n_out, dtype=f)
+    m = np.zeros((n_out, n_in))
+    rows = np.arange(n_out)
+    if nearest:
+        src = (i + f(0.5)) * scale if half else i * scale
+        k = np.floor(src + f(0.5)) if align else np.floor(src)  # C's round: half away from 0
+        m[rows, np.clip(k.astype(np.int64), 0, n_in - 1)] = 1.0
+        return m
+    src = (i + f(0.5)) * scale - f(0.5) if half else i * scale
+    lerp = (src - np.floor(src)).astype(np.float64)
+    lo = np.maximum(np.floor(src).astype(np.int64), 0)
+    hi = np.minimum(np.ceil(src).astype(np.int64), n_in - 1)
+    np.add.at(m, (rows, lo), 1.0 - lerp)
+    np.add.at(m, (rows, hi), lerp)
+    return m
+
+
+def _taps(n_in, n_out, attrs):
+    f = np.float32
+    align, half = attrs.get("align_corners", False), attrs.get("half_pixel_centers", False)
+    scale = f(n_in - 1) / f(n_out - 1) if align and n_out > 1 else f(n_in) / f(n_out)
+    i = np.arange(n_out, dtype=f)
+    src = (i + f(0.5)) * scale - f(0.5) if half else i * scale
+    lo = np.maximum(np.floor(src).astype(np.int64), 0)
+    return lo, np.minimum(np.ceil(src).astype(np.int64), n_in - 1), src - np.floor(src)
+
+
+def _bilinear_grad_ref(inputs, attrs):
+    """TF's float arithmetic: each tap's weight times the gradient in float32, summed in the
+    image's dtype (float64 images see float32 products, as TF's kernel gives them)."""
+    g, image = inputs[0].astype(np.float32), inputs[1]
+    batched = g.ndim == 4
+    g = g if batched else g[None]
+    ylo, yhi, yl = _taps(image.shape[-3], g.shape[1], attrs)
+    xlo, xhi, xl = _taps(image.shape[-2], g.shape[2], attrs)
+    one = np.float32(1)
+    out = np.zeros((g.shape[0], *image.shape[-3:]), np.float64)
+    for rows, wy in ((ylo, one - yl), (yhi, yl)):
+        part = wy[None, :, None, None] * g
+        for cols, wx in ((xlo, one - xl), (xhi, xl)):
+            contrib = (wx[None, None, :, None] * part).astype(np.float64)
+            np.add.at(out, (slice(None), rows[:, None], cols[None, :]), contrib)
+    out = out if batched else out[0]
+    return out.astype(image.dtype)
+
+
+def _resize_ref(nearest, grad):
+    if grad and not nearest:
+        return _bilinear_grad_ref
+
+    def ref(inputs, attrs):
+        x = inputs[0]
+        batched = x.ndim == 4
+        if grad:  # grads (output-shaped), original image -> image-shaped
+            image = inputs[1]
+            ih, iw = image.shape[-3:-1]
+            oh, ow = x.shape[-3:-1]
+            out_dtype = image.dtype
+        else:
+            ih, iw = x.shape[-3:-1]
+            oh, ow = attrs["size"]
+            out_dtype = x.dtype if nearest else np.dtype(np.float32)
+        my = _resize_matrix(ih, oh, attrs, nearest)
+        mx = _resize_matrix(iw, ow, attrs, nearest)
+        v = (x if batched else x[None]).astype(np.float64)
+        if grad:
+            y = np.einsum("oh,nopc,pw->nhwc", my, v, mx)
+        else:
+            y = np.einsum("oh,nhwc,pw->nopc", my, v, mx)
+        y = y if batched else y[0]
+        if out_dtype.kind in "iu":
+            y = np.round(y)
+        return y.astype(out_dtype)
+
+    return ref
+
+
+_RESIZE_ATTRS = (
+    {"half_pixel_centers": True},
+    {},
+    {"align_corners": True},
+)
+
+
+def resize_cases(dtype):
+    return [
+        (((2, 5, 4, 3),), {"size": size, **a})
+        for size in ((7, 3), (2, 2), (5, 4))
+        for a in _RESIZE_ATTRS
+    ] + [(((5, 4, 2),), {"size": (3, 6), "half_pixel_centers": True})]
+
+
+def resize_grad_cases(dtype):
+    return [
+        (((2, oh, ow, 3), (2, 5, 4, 3)), a) for oh, ow in ((7, 3), (2, 2)) for a in _RESIZE_ATTRS
+    ] + [(((3, 6, 2), (5, 4, 2)), {"half_pixel_centers": True})]
+
+
+def _resize_grad_inputs(grads_float32):
+    def make(rng, dtype, shapes):
+        g, image = shapes
+        return [values(rng, np.float32 if grads_float32 else dtype, g), values(rng, dtype, image)]
+
+    return make
+
+
+TABLE.update(
+    {
+        "ResizeBilinear": Ref(_resize_ref(False, False), resize_cases),
+        "ResizeNearestNeighbor": Ref(_resize_ref(True, False), resize_cases),
+        "ResizeBilinearGrad": Ref(
+            _resize_ref(False, True), resize_grad_cases, make_inputs=_resize_grad_inputs(True)
+        ),
+        "ResizeNearestNeighborGrad": Ref(
+            _resize_ref(True, True), resize_grad_cases, make_inputs=_resize_grad_inputs(False)
+        ),
+    }
+)
+# bilinear: float32 out of 16-bit images; nearest: exact copies (its gradient sums in float32)
+MIXED_16BIT = (*MIXED_16BIT, "ResizeBilinear", "ResizeNearestNeighbor")

@@ -25,10 +25,12 @@ if HAS_BFLOAT16:
 FLOATS = {"float16", "float32", "float64"} | ({"bfloat16"} if HAS_BFLOAT16 else set())
 INTS = {"int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"}
 # TF 2.21's CPU kernels of these ops (tensorflow.python.framework.kernels), for the dtypes
-# tensorhouse has (no complex types)
+# tensorhouse has
+COMPLEX = {"complex64", "complex128"}
 TF_CPU = {
-    **{op: FLOATS for op in ("Atan", "Acos", "Asin", "Sinh", "Cosh", "Acosh", "Asinh", "Atanh",
-                             "Atan2")},
+    **{op: FLOATS | COMPLEX
+       for op in ("Atan", "Acos", "Asin", "Sinh", "Cosh", "Acosh", "Asinh", "Atanh")},
+    "Atan2": FLOATS,
     "Rint": {"float32", "float64"},
     "Lgamma": {"float16", "float32", "float64"},
     "Digamma": {"float16", "float32", "float64"},

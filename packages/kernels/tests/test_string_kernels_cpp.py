@@ -144,3 +144,51 @@ def test_split_many_distinct_tokens():
     values, splits = hs.split_whitespace(text)
     assert values.tolist() == words * 2
     assert values[0] is values[5000] and splits[-1] == 10000
+
+
+def _split_ngram_reference(strings, widths, sep, vocab):
+    """Python's split, then each width's ngrams of each row, looked up in ``vocab``."""
+    where = {k: i for i, k in enumerate(vocab)}
+    out, splits = [], [0]
+    for s in strings:
+        toks = s.split()  # bytes.split(): runs of ASCII whitespace, as TF's split
+        for w in widths:
+            out += [where.get(sep.join(toks[i : i + w]), -1) for i in range(len(toks) - w + 1)]
+        splits.append(len(out))
+    return out, splits
+
+
+@pytest.mark.parametrize("widths, sep", [([1], b" "), ([1, 2], b" "), ([3, 1], b"+"),
+                                         ([2], b"")])  # fmt: skip
+def test_split_ngram_positions_match_python(widths, sep):
+    x = random_strings(300, max_len=16)
+    # a vocabulary of tokens and ngrams that do occur, plus ones that do not
+    grams = set()
+    for s in x.tolist():
+        toks = s.split()
+        for w in widths:
+            grams.update(sep.join(toks[i : i + w]) for i in range(len(toks) - w + 1))
+    vocab = sorted(grams)[::2] + [b"", b"zz zz", b"\xff"]
+    vocab = list(dict.fromkeys(vocab))
+    index = hs.StringIndex(S(vocab))
+    pos, splits = index.split_ngram_positions(x, widths, sep)
+    ref_pos, ref_splits = _split_ngram_reference(x.tolist(), widths, sep, vocab)
+    assert pos.tolist() == ref_pos and splits.tolist() == ref_splits
+    values = np.arange(len(vocab), dtype=np.int64) * 10 + 3
+    mapped, _ = index.split_ngram_positions(x, widths, sep, values, -5)
+    assert mapped.tolist() == [int(values[p]) if p >= 0 else -5 for p in ref_pos]
+
+
+def test_split_ngram_positions_by_hand_and_errors():
+    index = hs.StringIndex(S([b"", b"a", b"b c", b"c", b"a b", b"xyz"]))
+    pos, splits = index.split_ngram_positions(S([b"a b c", b"  xyz\ta ", b"", b"b c a b"]),
+                                              [1, 2], b" ")  # fmt: skip
+    # per row: the tokens, then the bigrams
+    assert pos.tolist() == [1, -1, 3, 4, 2, 5, 1, -1, -1, 3, 1, -1, 2, -1, 4]
+    assert splits.tolist() == [0, 5, 8, 8, 15]
+    with pytest.raises(ValueError, match="widths must be positive"):
+        index.split_ngram_positions(S([b"a"]), [0], b" ")
+    with pytest.raises(ValueError, match="values must be int64, one a key"):
+        index.split_ngram_positions(S([b"a"]), [1], b" ", np.zeros(2, np.int64), 0)
+    with pytest.raises(TypeError, match="element 0 is not bytes"):
+        index.split_ngram_positions(np.array(["a"], dtype=object), [1], b" ")

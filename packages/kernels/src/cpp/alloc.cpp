@@ -33,9 +33,17 @@ constexpr size_t kHugeFrom = size_t(1) << 22;  // NumPy's threshold for transpar
 // freed are kept, up to kCacheBlocks of them and kCacheBytes in all; a request of the same class
 // takes one back. Only the GIL's holder allocates and frees (a capsule's destructor runs
 // under it), so the cache needs no lock of its own.
+//
+// What the cache holds counts in the process's memory as if it were live, so it is kept in
+// proportion to what is live: at most as many bytes as the blocks in use (128 MiB whatever they
+// are, so that an eager `a * b + a` on 64 MB tensors still reuses both its blocks; 256 MiB at
+// most), the oldest freed going back to the OS first.
 constexpr size_t kCacheFrom = size_t(1) << 18;
 constexpr int kCacheBlocks = 32;
+constexpr size_t kCacheFloor = size_t(1) << 27;  // 128 MiB may be held back whatever is live
 constexpr size_t kCacheBytes = size_t(1) << 28;  // 256 MiB at most held back
+
+size_t live_bytes = 0;  // bytes in blocks of kCacheFrom and more now handed out
 
 // The size class of a block of `total` bytes: total rounded up to p, 1.25p, 1.5p, 1.75p or 2p,
 // where p is the power of two at or below it.
@@ -78,13 +86,21 @@ void* take_cached(size_t total) {
   return nullptr;
 }
 
+// The most the cache may hold now: the bytes of the blocks in use, within [floor, max].
+size_t cache_cap() {
+  if (live_bytes < kCacheFloor) return kCacheFloor;
+  return live_bytes > kCacheBytes ? kCacheBytes : live_bytes;
+}
+
 void give_back(void* raw, size_t total) {
   Cache& c = cache();
-  if (total < kCacheFrom || total > kCacheBytes) {
+  if (total >= kCacheFrom) live_bytes -= total;
+  if (total < kCacheFrom || total > cache_cap()) {
     std::free(raw);
     return;
   }
-  while (c.count == kCacheBlocks || c.bytes + total > kCacheBytes) {  // the oldest go first
+  const size_t cap = cache_cap();
+  while (c.count && (c.count == kCacheBlocks || c.bytes + total > cap)) {  // the oldest first
     std::free(c.raw[0]);
     c.drop(0);
   }
@@ -154,6 +170,7 @@ py::array empty(py::array counts, py::object shape_in, py::object dtype_in) {
     }
 #endif
   }
+  if (total >= kCacheFrom) live_bytes += total;  // in use until give_back
   auto* block = static_cast<Block*>(raw);
   block->counts = nullptr;  // counted only once the array exists
   block->data = nullptr;
@@ -196,8 +213,8 @@ void init_alloc(py::module_& m) {
         "counts[0] (and raises counts[1], the peak, to match) now and takes them off counts[0] "
         "when it is freed.");
   m.def("release_cached", &release_cached,
-        "Frees the blocks (256 KiB and more, at most 32 and 256 MiB) kept for reuse; returns "
-        "their bytes.");
+        "Frees the blocks (256 KiB and more; at most 32, and as many bytes as are in use, "
+        "128 MiB to 256 MiB) kept for reuse; returns their bytes.");
 }
 
 }  // namespace th

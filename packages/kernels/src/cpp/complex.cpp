@@ -50,9 +50,27 @@ void for_each_index(int64_t n, int64_t cost, Body&& body) {
 
 // ---- unary: complex -> complex --------------------------------------------------------------
 enum UnaryOp { kNeg, kConj, kSquare, kSqrt, kRsqrt, kExp, kLog, kReciprocal, kSign, kSin, kCos,
-               kTanh, kUnaryCount };
+               kTanh, kTan, kSinh, kCosh, kAsin, kAcos, kAtan, kAsinh, kAcosh, kAtanh, kSigmoid,
+               kExpm1, kLog1p, kUnaryCount };
 const char* const kUnaryNames[] = {"Neg", "Conj", "Square", "Sqrt", "Rsqrt", "Exp", "Log",
-                                   "Reciprocal", "Sign", "Sin", "Cos", "Tanh"};
+                                   "Reciprocal", "Sign", "Sin", "Cos", "Tanh", "Tan", "Sinh",
+                                   "Cosh", "Asin", "Acos", "Atan", "Asinh", "Acosh", "Atanh",
+                                   "Sigmoid", "Expm1", "Log1p"};
+static_assert(sizeof(kUnaryNames) / sizeof(kUnaryNames[0]) == kUnaryCount, "one name per op");
+
+// exp(z) - 1 without cancellation near 0: expm1(x) cos(y) - 2 sin(y/2)^2 + i e^x sin(y).
+template <typename T>
+std::complex<T> expm1_of(std::complex<T> z) {
+  const T x = z.real(), y = z.imag(), h = std::sin(y / 2);
+  return {std::expm1(x) * std::cos(y) - 2 * h * h, std::exp(x) * std::sin(y)};
+}
+
+// log(1 + z) without cancellation near 0: log|1 + z| = log1p(2x + x^2 + y^2) / 2.
+template <typename T>
+std::complex<T> log1p_of(std::complex<T> z) {
+  const T x = z.real(), y = z.imag();
+  return {std::log1p(x * (2 + x) + y * y) / 2, std::atan2(y, 1 + x)};
+}
 
 template <typename T>
 std::complex<T> unary_apply(int op, std::complex<T> x) {
@@ -72,6 +90,18 @@ std::complex<T> unary_apply(int op, std::complex<T> x) {
     }
     case kSin: return std::sin(x);
     case kCos: return std::cos(x);
+    case kTan: return std::tan(x);
+    case kSinh: return std::sinh(x);
+    case kCosh: return std::cosh(x);
+    case kAsin: return std::asin(x);
+    case kAcos: return std::acos(x);
+    case kAtan: return std::atan(x);
+    case kAsinh: return std::asinh(x);
+    case kAcosh: return std::acosh(x);
+    case kAtanh: return std::atanh(x);
+    case kSigmoid: return C(1) / (C(1) + std::exp(-x));
+    case kExpm1: return expm1_of(x);
+    case kLog1p: return log1p_of(x);
     default: return std::tanh(x);
   }
 }
@@ -89,7 +119,7 @@ void complex_unary(int op, py::array x, py::array out) {
     const C* px = static_cast<const C*>(x.data());
     C* po = static_cast<C*>(out.mutable_data());
     py::gil_scoped_release release;
-    for_each_index(x.size(), 8, [&](int64_t i) { po[i] = unary_apply<T>(op, px[i]); });
+    for_each_index(x.size(), 16, [&](int64_t i) { po[i] = unary_apply<T>(op, px[i]); });
   });
 }
 

@@ -117,6 +117,44 @@ class Plan {
       }
       return;
     }
+    if (p == 3) {
+      const double h = std::sqrt(0.75);  // sin(2 pi / 3)
+      for (int64_t j = 0; j < m; ++j) {
+        const Cd t1 = tw[j * 3 + 1], t2 = tw[j * 3 + 2];
+        for (int64_t q = 0; q < s; ++q) {
+          const Cd a0 = x[q + s * j], a1 = x[q + s * (j + m)], a2 = x[q + s * (j + 2 * m)];
+          const Cd b = a1 + a2, c = a0 - 0.5 * b, d = a1 - a2;
+          const Cd r(h * d.imag(), -h * d.real());  // -i sin(2 pi / 3) (a1 - a2)
+          Cd* out = y + q + s * (3 * j);
+          out[0] = a0 + b;
+          out[s] = mul(c + r, t1);
+          out[2 * s] = mul(c - r, t2);
+        }
+      }
+      return;
+    }
+    if (p == 5) {
+      const double c1 = std::cos(0.4 * M_PI), c2 = std::cos(0.8 * M_PI);
+      const double s1 = std::sin(0.4 * M_PI), s2 = std::sin(0.8 * M_PI);
+      for (int64_t j = 0; j < m; ++j) {
+        const Cd* t = tw + j * 5;
+        for (int64_t q = 0; q < s; ++q) {
+          const Cd a0 = x[q + s * j], a1 = x[q + s * (j + m)], a2 = x[q + s * (j + 2 * m)];
+          const Cd a3 = x[q + s * (j + 3 * m)], a4 = x[q + s * (j + 4 * m)];
+          const Cd b1 = a1 + a4, b2 = a2 + a3, d1 = a1 - a4, d2 = a2 - a3;
+          const Cd e1 = a0 + c1 * b1 + c2 * b2, e2 = a0 + c2 * b1 + c1 * b2;
+          const Cd f1 = s1 * d1 + s2 * d2, f2 = s2 * d1 - s1 * d2;
+          const Cd g1(f1.imag(), -f1.real()), g2(f2.imag(), -f2.real());  // -i f
+          Cd* out = y + q + s * (5 * j);
+          out[0] = a0 + b1 + b2;
+          out[s] = mul(e1 + g1, t[1]);
+          out[2 * s] = mul(e2 + g2, t[2]);
+          out[3 * s] = mul(e2 - g2, t[3]);
+          out[4 * s] = mul(e1 - g1, t[4]);
+        }
+      }
+      return;
+    }
     Cd a[kMaxSmallPrime];
     for (int64_t j = 0; j < m; ++j) {
       for (int64_t q = 0; q < s; ++q) {
@@ -192,6 +230,20 @@ void transform_axis(std::vector<Cd>& data, const Shape& dims, size_t axis, bool 
   auto plan = plan_for(n);
   const int64_t rows = outer * inner;
   const int64_t cost = n * (plan->scratch() > n ? 8 : 2) * 4;
+  if (inner == 1) {  // contiguous rows: transformed where they lie
+    parallel_for(rows, rows * cost, [&](int64_t lo, int64_t hi) {
+      std::vector<Cd> work(plan->scratch());
+      for (int64_t r = lo; r < hi; ++r) {
+        Cd* row = data.data() + r * n;
+        if (inverse)
+          for (int64_t i = 0; i < n; ++i) row[i] = std::conj(row[i]);
+        plan->forward(row, work.data());
+        if (inverse)
+          for (int64_t i = 0; i < n; ++i) row[i] = std::conj(row[i]);
+      }
+    });
+    return;
+  }
   parallel_for(rows, rows * cost, [&](int64_t lo, int64_t hi) {
     std::vector<Cd> row(n), work(plan->scratch());
     for (int64_t r = lo; r < hi; ++r) {
@@ -199,6 +251,65 @@ void transform_axis(std::vector<Cd>& data, const Shape& dims, size_t axis, bool 
       for (int64_t i = 0; i < n; ++i) row[i] = inverse ? std::conj(base[i * inner]) : base[i * inner];
       plan->forward(row.data(), work.data());
       for (int64_t i = 0; i < n; ++i) base[i * inner] = inverse ? std::conj(row[i]) : row[i];
+    }
+  });
+}
+
+// The half spectra (n / 2 + 1 terms) of `rows` real rows of even length n, through one complex
+// transform of length n / 2 per row: z[k] = x[2k] + i x[2k+1], then X[k] = E[k] + W^k O[k]
+// with E, O the spectra of the even and odd samples, read off Z[k] and conj(Z[n/2 - k]).
+template <typename T>
+void rfft_even_rows(const T* x, Cd* half, int64_t rows, int64_t n) {
+  const int64_t m = n / 2, h = m + 1;
+  auto plan = plan_for(m);
+  std::vector<Cd> w(h);
+  for (int64_t k = 0; k < h; ++k) w[k] = root(k, n);
+  const int64_t cost = m * (plan->scratch() > m ? 8 : 2) * 4 + 8 * h;
+  parallel_for(rows, rows * cost, [&](int64_t lo, int64_t hi) {
+    std::vector<Cd> z(m), work(plan->scratch());
+    for (int64_t r = lo; r < hi; ++r) {
+      const T* xr = x + r * n;
+      for (int64_t k = 0; k < m; ++k) z[k] = Cd(xr[2 * k], xr[2 * k + 1]);
+      plan->forward(z.data(), work.data());
+      Cd* out = half + r * h;
+      out[0] = Cd(z[0].real() + z[0].imag(), 0.0);
+      out[m] = Cd(z[0].real() - z[0].imag(), 0.0);
+      for (int64_t k = 1; k < m; ++k) {
+        const Cd a = z[k], b = std::conj(z[m - k]);
+        const Cd e = 0.5 * (a + b), d = 0.5 * (a - b);
+        const Cd o(d.imag(), -d.real());  // (a - b) / 2i
+        out[k] = e + mul(w[k], o);
+      }
+    }
+  });
+}
+
+// The inverse of rfft_even_rows: from each row's half spectrum X[0..n/2] (the imaginary parts
+// of X[0] and X[n/2] drop out), Z[k] = E[k] + i O[k] with E, O the spectra of the even and odd
+// samples, then one inverse transform of length n / 2 gives x[2j] + i x[2j+1], times n.
+template <typename T>
+void irfft_even_rows(const Cd* half, T* out, int64_t rows, int64_t n, double scale) {
+  const int64_t m = n / 2, h = m + 1;
+  auto plan = plan_for(m);
+  std::vector<Cd> w(m);
+  for (int64_t k = 0; k < m; ++k) w[k] = std::conj(root(k, n));  // W^-k
+  const int64_t cost = m * (plan->scratch() > m ? 8 : 2) * 4 + 8 * h;
+  parallel_for(rows, rows * cost, [&](int64_t lo, int64_t hi) {
+    std::vector<Cd> z(m), work(plan->scratch());
+    for (int64_t r = lo; r < hi; ++r) {
+      const Cd* x = half + r * h;
+      for (int64_t k = 0; k < m; ++k) {
+        const Cd a = k ? x[k] : Cd(x[0].real(), 0.0);
+        const Cd b = k ? std::conj(x[m - k]) : Cd(x[m].real(), 0.0);
+        const Cd e = a + b, o = mul(a - b, w[k]);
+        z[k] = Cd(e.real() - o.imag(), -(e.imag() + o.real()));  // conj(e + i o)
+      }
+      plan->forward(z.data(), work.data());  // conj of the unnormalized inverse
+      T* xr = out + r * n;
+      for (int64_t j = 0; j < m; ++j) {
+        xr[2 * j] = static_cast<T>(z[j].real() * scale);
+        xr[2 * j + 1] = static_cast<T>(-z[j].imag() * scale);
+      }
     }
   });
 }
@@ -262,17 +373,19 @@ void rfft(py::array x, py::array out, int rank) {
     C* po = static_cast<C*>(out.mutable_data());
     const int64_t total = x.size(), n = dims.back(), h = want.back();
     py::gil_scoped_release release;
-    std::vector<Cd> data(px, px + total);
-    transform_axis(data, dims, dims.size() - 1, false);
-    // a real row's zero (and even length's Nyquist) term is real: drop the rounding noise
-    for (int64_t r = 0; n && r < total / n; ++r) {
-      data[r * n] = Cd(data[r * n].real(), 0.0);
-      if (n % 2 == 0) data[r * n + n / 2] = Cd(data[r * n + n / 2].real(), 0.0);
-    }
-    // keep the half spectrum, then transform the outer axes on it alone
     std::vector<Cd> half(out.size());
-    for (int64_t r = 0; n && r < total / n; ++r)
-      std::copy(data.begin() + r * n, data.begin() + r * n + h, half.begin() + r * h);
+    if (n >= 2 && n % 2 == 0) {
+      rfft_even_rows(px, half.data(), total / n, n);
+    } else {
+      std::vector<Cd> data(px, px + total);
+      transform_axis(data, dims, dims.size() - 1, false);
+      // a real row's zero term is real: drop the rounding noise; keep the half spectrum
+      for (int64_t r = 0; n && r < total / n; ++r) {
+        data[r * n] = Cd(data[r * n].real(), 0.0);
+        std::copy(data.begin() + r * n, data.begin() + r * n + h, half.begin() + r * h);
+      }
+    }
+    // then transform the outer axes on the half spectrum alone
     for (size_t a = dims.size() - rank; a + 1 < dims.size(); ++a)
       transform_axis(half, want, a, false);
     for (int64_t i = 0; i < static_cast<int64_t>(half.size()); ++i) po[i] = C(half[i]);
@@ -309,6 +422,11 @@ void irfft(py::array x, py::array out, int rank) {
     }
     count *= static_cast<double>(n);
     const int64_t rows = n ? static_cast<int64_t>(out.size()) / n : 0;
+    const double scale = count > 0 ? 1.0 / count : 1.0;
+    if (n >= 2 && n % 2 == 0) {
+      irfft_even_rows(half.data(), po, rows, n, scale);
+      return;
+    }
     std::vector<Cd> full(rows * n);
     for (int64_t r = 0; r < rows; ++r) {
       const Cd* hr = half.data() + r * h;
@@ -318,7 +436,6 @@ void irfft(py::array x, py::array out, int rank) {
     }
     Shape fdims = {rows, n};
     transform_axis(full, fdims, 1, true);
-    const double scale = count > 0 ? 1.0 / count : 1.0;
     for (int64_t i = 0; i < rows * n; ++i) po[i] = static_cast<T>(full[i].real() * scale);
   });
 }

@@ -14,6 +14,7 @@ void init_rnn(py::module_& m);  // rnn.cpp
 void init_complex(py::module_& m);  // complex.cpp
 void init_fft(py::module_& m);  // fft.cpp
 void init_strings(py::module_& m);  // strings.cpp
+void init_image(py::module_& m);  // image.cpp
 
 static int g_threads = 0;  // 0: not set yet, use every core OpenMP offers
 
@@ -96,6 +97,7 @@ PYBIND11_MODULE(_cpu, m) {
   th::init_complex(m);
   th::init_fft(m);
   th::init_strings(m);
+  th::init_image(m);
   m.def(
       "set_invalid_argument_error",
       [](py::object cls) {

@@ -1,11 +1,13 @@
 // Host string kernels over NumPy object arrays of ``bytes`` (the layout of tf.string tensors):
 // ASCII lowering, deleting a set of bytes (a punctuation strip), splitting on ASCII whitespace
 // into ragged values + row splits, joining ngrams, distinct values with counts, and a hash index
-// of a vocabulary (built once, then one probe a key). Each runs over the whole batch in one C++
+// of a vocabulary (built once, then one probe a key; or one probe an ngram of whitespace-split
+// strings, hashed from its tokens without joining them). Each runs over the whole batch in one C++
 // loop; it holds the GIL (it makes Python bytes objects) and makes no Python call per element.
 // Split and ngram results share one bytes object per distinct token of the batch.
 #include <Python.h>
 
+#include <array>
 #include <memory>
 
 #include "common.h"
@@ -423,6 +425,124 @@ inline Py_hash_t hash_of(PyObject* key) {
   return h;
 }
 
+// A polynomial hash over bytes, composable: the hash of a + b is ha * B^|b| + hb, so an ngram's
+// hash comes from its tokens' hashes without joining their bytes.
+constexpr uint64_t kRollBase = 0x100000001B3ULL;
+
+struct Piece {
+  uint64_t h = 0;   // sum of (byte + 1) * B^(n - 1 - i)
+  uint64_t pw = 1;  // B^n
+  const char* p = nullptr;
+  int64_t n = 0;
+};
+
+// B^0 .. B^64.
+const std::array<uint64_t, 65>& roll_powers() {
+  static const std::array<uint64_t, 65> powers = [] {
+    std::array<uint64_t, 65> out{};
+    out[0] = 1;
+    for (size_t i = 1; i < out.size(); ++i) out[i] = out[i - 1] * kRollBase;
+    return out;
+  }();
+  return powers;
+}
+
+inline Piece roll(const char* p, int64_t n) {
+  const auto& pw = roll_powers();
+  const auto* u = reinterpret_cast<const unsigned char*>(p);
+  Piece out{0, 1, p, n};
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4)  // four bytes a step: one multiply in the dependency chain
+    out.h = out.h * pw[4] + (u[i] + 1ULL) * pw[3] + (u[i + 1] + 1ULL) * pw[2] +
+            (u[i + 2] + 1ULL) * pw[1] + (u[i + 3] + 1ULL);
+  for (; i < n; ++i) out.h = out.h * kRollBase + u[i] + 1;
+  if (n < static_cast<int64_t>(pw.size())) {
+    out.pw = pw[n];
+  } else {
+    for (int64_t k = 0; k < n; ++k) out.pw *= kRollBase;
+  }
+  return out;
+}
+
+inline void append(Piece& a, const Piece& b) {
+  a.h = a.h * b.pw + b.h;
+  a.pw *= b.pw;
+  a.n += b.n;
+}
+
+// The keys of a Table by their rolling hash, probed with ngrams given as token pieces. A slot
+// is a 32-bit tag of the hash and the key's position (8 bytes: the slots of a vocabulary stay
+// in cache); the key's bytes (a copy, back to back) are read only when a tag matches.
+class RollIndex {
+ public:
+  explicit RollIndex(const std::vector<PyObject*>& keys) {
+    size_t cap = 16;
+    while (cap < 2 * keys.size() + 2) cap *= 2;
+    slots_.assign(cap, Slot{0, -1});
+    shift_ = 64;
+    for (size_t c = cap; c > 1; c >>= 1) --shift_;
+    keys_.reserve(keys.size());
+    for (PyObject* key : keys) bytes_.append(PyBytes_AS_STRING(key), PyBytes_GET_SIZE(key));
+    for (size_t at = 0, off = 0; at < keys.size(); ++at) {
+      const Piece k = roll(bytes_.data() + off, PyBytes_GET_SIZE(keys[at]));
+      keys_.push_back(Key{off, k.n});
+      off += k.n;
+      uint64_t i = index(k.h);
+      while (slots_[i].at >= 0) i = (i + 1) & (cap - 1);
+      slots_[i] = Slot{tag(k.h), static_cast<int32_t>(at)};
+    }
+  }
+
+  // The position of the join of toks[0..w) with ``sep`` (hash ``h``, ``n`` bytes), or -1.
+  int64_t find(uint64_t h, int64_t n, const Piece* toks, int64_t w, const Piece& sep) const {
+    const uint64_t mask = slots_.size() - 1;
+    const uint32_t t = tag(h);
+    for (uint64_t i = index(h);; i = (i + 1) & mask) {
+      const Slot& slot = slots_[i];
+      if (slot.at < 0) return -1;
+      if (slot.tag == t && keys_[slot.at].n == n &&
+          same(bytes_.data() + keys_[slot.at].off, toks, w, sep))
+        return slot.at;
+    }
+  }
+
+ private:
+  struct Slot {
+    uint32_t tag;
+    int32_t at;  // -1: empty
+  };
+  struct Key {
+    size_t off;  // into bytes_
+    int64_t n;
+  };
+  // The polynomial hash clusters similar keys: mixed (MurmurHash3's finalizer) before its top
+  // bits pick the slot.
+  static uint64_t mix(uint64_t h) {
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    return h ^ (h >> 33);
+  }
+  uint64_t index(uint64_t h) const { return mix(h) >> shift_; }
+  static uint32_t tag(uint64_t h) { return static_cast<uint32_t>(h ^ (h >> 32)); }
+  static bool same(const char* key, const Piece* toks, int64_t w, const Piece& sep) {
+    for (int64_t j = 0; j < w; ++j) {
+      if (j) {
+        if (std::memcmp(key, sep.p, sep.n) != 0) return false;
+        key += sep.n;
+      }
+      if (std::memcmp(key, toks[j].p, toks[j].n) != 0) return false;
+      key += toks[j].n;
+    }
+    return true;
+  }
+  std::vector<Slot> slots_;
+  std::vector<Key> keys_;
+  std::string bytes_;  // the keys, back to back: compact, so the probed ones stay in cache
+  int shift_ = 60;
+};
+
 // A vocabulary's index: distinct bytes keys to their positions 0..n-1.
 class StringIndex {
  public:
@@ -453,8 +573,62 @@ class StringIndex {
     return out;
   }
 
+  // Split each string of 1-D ``x`` on ASCII whitespace runs and find each of its ngrams (per
+  // string: each width in turn, then each start; tokens joined with ``sep``), without making
+  // the tokens or ngrams: (positions int64, -1 where absent; row_splits int64).
+  // With ``values`` (int64, one a key), each found position gives its value and the others
+  // ``fill``: (values, row_splits).
+  py::tuple split_ngram_positions(py::array x, std::vector<int64_t> widths, py::bytes sep_in,
+                                  py::object values, int64_t fill) const {
+    Strings s = strings_of(x, "StringIndex.split_ngram_positions");
+    for (int64_t w : widths)
+      if (w < 1) throw py::value_error("split_ngram_positions: widths must be positive");
+    if (table_.keys().size() >= (1u << 31))
+      throw py::value_error("split_ngram_positions: too many keys");
+    const int64_t* vals = nullptr;
+    py::array_t<int64_t, py::array::c_style> held;
+    if (!values.is_none()) {
+      held = py::array_t<int64_t, py::array::c_style>::ensure(values);
+      if (!held || held.ndim() != 1 || held.size() != size())
+        throw py::value_error("split_ngram_positions: values must be int64, one a key");
+      vals = held.data();
+    }
+    if (!roll_) roll_ = std::make_unique<RollIndex>(table_.keys());
+    const std::string sep_bytes = sep_in;
+    const Piece sep = roll(sep_bytes.data(), static_cast<int64_t>(sep_bytes.size()));
+    std::vector<int64_t> out, splits(1, 0);
+    splits.reserve(s.size + 1);
+    std::vector<Piece> toks;
+    for (int64_t r = 0; r < s.size; ++r) {
+      const char* p = PyBytes_AS_STRING(s.items[r]);
+      const int64_t n = PyBytes_GET_SIZE(s.items[r]);
+      toks.clear();
+      for (int64_t k = 0; k < n;) {  // the tokens and their hashes
+        while (k < n && ascii_space(static_cast<unsigned char>(p[k]))) ++k;
+        const int64_t start = k;
+        while (k < n && !ascii_space(static_cast<unsigned char>(p[k]))) ++k;
+        if (k > start) toks.push_back(roll(p + start, k - start));
+      }
+      const int64_t m = static_cast<int64_t>(toks.size());
+      for (int64_t w : widths) {
+        for (int64_t i = 0; i + w <= m; ++i) {
+          Piece g = toks[i];
+          for (int64_t j = 1; j < w; ++j) {
+            append(g, sep);
+            append(g, toks[i + j]);
+          }
+          const int64_t at = roll_->find(g.h, g.n, &toks[i], w, sep);
+          out.push_back(vals ? (at >= 0 ? vals[at] : fill) : at);
+        }
+      }
+      splits.push_back(static_cast<int64_t>(out.size()));
+    }
+    return py::make_tuple(int64_array(out), int64_array(splits));
+  }
+
  private:
   Table table_;
+  mutable std::unique_ptr<RollIndex> roll_;  // built on the first split_ngram_positions
 };
 
 // The distinct strings of a 1-D array in first-seen order, each element's index among them,
@@ -504,7 +678,12 @@ void init_strings(py::module_& m) {
       .def(py::init<py::array>(), py::arg("keys"))
       .def_property_readonly("size", &StringIndex::size)
       .def("positions", &StringIndex::positions, py::arg("x"),
-           "The position of each key, -1 where absent (int64, the keys' shape).");
+           "The position of each key, -1 where absent (int64, the keys' shape).")
+      .def("split_ngram_positions", &StringIndex::split_ngram_positions, py::arg("x"),
+           py::arg("widths"), py::arg("separator"), py::arg("values") = py::none(),
+           py::arg("fill") = -1,
+           "Whitespace-split 1-D strings, the position (or value) of each ngram, -1 (``fill``)\n"
+           "where absent: (int64, row_splits).");
 }
 
 }  // namespace th

@@ -304,7 +304,8 @@ host_strings = types.SimpleNamespace(
 host_strings.__doc__ = (
     "Whole-batch C++ loops over object arrays of bytes, for the ops layer's tf.strings and "
     "lookup tables: lower_ascii, delete_bytes, split_whitespace (values, row_splits), "
-    "ngram_join, unique_with_counts and StringIndex (a vocabulary's hash index)."
+    "ngram_join, unique_with_counts and StringIndex (a vocabulary's hash index; "
+    "split_ngram_positions looks up the ngrams of whitespace-split strings in one pass)."
 )
 
 

@@ -20,12 +20,13 @@ from tensorhouse_hw_runtime import (
     device,
     dispatch,
     errors,
+    fast_path,
     from_host,
     get_device,
     info,
     list_devices,
     list_kernels,
-    place,
+    register_fast_path,
     register_kernel,
     registry,
     set_native_allocator,
@@ -50,14 +51,14 @@ __all__ = [
     "default_device",
     "device",
     "dispatch",
-    "dispatch_with_fallback",
     "errors",
+    "fast_path",
     "from_host",
     "get_device",
     "info",
     "list_devices",
     "list_kernels",
-    "place",
+    "register_fast_path",
     "register_kernel",
     "registry",
     "runtime_version",
@@ -65,8 +66,6 @@ __all__ = [
     "synchronize",
     "to_host",
 ]
-
-dispatch_with_fallback = dispatch  # (kernel, device), soft placement included
 
 
 def __getattr__(name: str):  # PEP 562: the version reads package metadata, only when asked

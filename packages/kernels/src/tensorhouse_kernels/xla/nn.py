@@ -1,25 +1,4 @@
-"""XLA kernels of the NHWC neural-network ops: convolutions, pooling, bias, normalization.
-
-The C++ kernels' semantics (``src/cpp/conv.cpp``, ``pool.cpp``, ``norm.cpp``), written with
-``jax.lax`` / ``jax.numpy`` so they trace under ``jax.jit``. The op definitions decide the
-geometry (``conv_params`` / ``pool_params``: output size, strides, dilations, top / left
-padding); the bottom / right padding is what makes the output that size, negative (a crop)
-where VALID or EXPLICIT leave input rows no window reaches.
-
-- Convolutions are ``lax.conv_general_dilated`` at ``Precision.HIGHEST``. The input gradient is
-  the convolution of the output gradient dilated by the strides with the flipped filter; the
-  filter gradient a convolution of the input with the output gradient as the window (strides
-  and dilations trade places). Depthwise ops use feature groups.
-- MaxPool ignores NaN (the CPU keeps ``in > acc ? in : acc``); MaxPoolGrad / MaxPoolGradGrad
-  pick each window's first maximum in row-major window order, the CPU's ``argmax_at``: the
-  first in-bounds element, then any strictly greater one (so NaN only when it comes first).
-  AvgPool divides by the count of in-bounds elements.
-- Normalization statistics and BiasAddGrad's float sums are taken in float64, as the C++
-  kernels' double accumulators, and rounded to the input dtype at the end; FusedBatchNormV3's
-  y = x * k + b is in the input dtype, the product rounded before the add (no FMA), as the CPU.
-
-JAX is bound on the first call (``xla._load``), never when this module is imported.
-"""
+"""XLA neural-network functions: softmax, losses, NHWC convolution and pooling, norms, RNNs."""
 
 from __future__ import annotations
 
@@ -28,21 +7,228 @@ from typing import Any
 
 import numpy as np
 
-from .opdefs import conv_params, pool_params
+from ..opdefs import conv_params, pool_params
+from .elementwise import (
+    _c,
+    _isnan,
+)
 
-# bound by _bind() on the first call (Any: modules at the call sites, not None)
+# JAX's modules, bound by bind() when the first XLA kernel runs (importing this
+# module loads no JAX; Any: the type checker sees modules at the call sites)
 jnp: Any = None
 lax: Any = None
 
 
-def _bind():
+def bind(jax_module, numpy_module, lax_module) -> None:
+    """Bind JAX's modules here (``xla._load`` calls it once JAX is imported)."""
     global jnp, lax
-    from . import xla
-
-    xla._load()
-    jnp, lax = xla.jnp, xla.lax
+    jnp = numpy_module
+    lax = lax_module
 
 
+def _row_max(x):
+    """The last axis' max, NaN when the row has one (as the C++ ``row_max``)."""
+    mx = jnp.max(x, axis=-1, keepdims=True)
+    return jnp.where(jnp.any(_isnan(x), axis=-1, keepdims=True), _c(np.nan, x), mx)
+
+
+def _softmax_fn(log):
+    def fn(inputs, attrs):
+        (x,) = inputs
+        if x.size == 0:
+            return [jnp.zeros(x.shape, x.dtype)]
+        shifted = x - _row_max(x)
+        e = jnp.exp(shifted)
+        total = jnp.sum(e, axis=-1, keepdims=True)
+        if log:
+            return [shifted - jnp.log(total)]
+        return [e * (_c(1, total) / total)]
+
+    return fn
+
+
+def _xent(inputs, attrs):
+    x, labels = inputs
+    rows, n = x.shape
+    if n == 0 or rows == 0:
+        return [jnp.zeros((rows,), x.dtype), jnp.zeros(x.shape, x.dtype)]
+    shifted = x - _row_max(x)
+    e = jnp.exp(shifted)
+    total = jnp.sum(e, axis=-1, keepdims=True)
+    lse = jnp.log(total)
+    loss = jnp.sum(labels * (lse - shifted), axis=-1)
+    return [loss, e * (_c(1, total) / total) - labels]
+
+
+def _sparse_xent(inputs, attrs):
+    x, labels = inputs
+    rows, n = x.shape
+    if rows == 0:
+        return [jnp.zeros((0,), x.dtype), jnp.zeros(x.shape, x.dtype)]
+    shifted = x - _row_max(x)
+    e = jnp.exp(shifted)
+    total = jnp.sum(e, axis=-1, keepdims=True)
+    lse = jnp.log(total)[:, 0]
+    idx = jnp.clip(labels.astype(jnp.int64), 0, n - 1)[:, None]
+    picked = jnp.take_along_axis(shifted, idx, axis=1)[:, 0]
+    hot = idx == jnp.arange(n)[None, :]
+    backprop = e * (_c(1, total) / total) - hot.astype(x.dtype)
+    return [lse - picked, backprop]
+
+
+# ---- whole-sequence LSTM / GRU (rnn.cpp's semantics): lax.scan over the steps, time-major ------
+
+
+def _sig(x):
+    return _c(1, x) / (_c(1, x) + jnp.exp(-x))
+
+
+def _dot(a, b):
+    return jnp.matmul(a, b, precision=lax.Precision.HIGHEST)
+
+
+def _steps(x, attrs):
+    """[B, T, ...] -> [T, B, ...] in step order (reversed with go_backwards)."""
+    xs = jnp.swapaxes(x, 0, 1)
+    return xs[::-1] if attrs.get("go_backwards", False) else xs
+
+
+def _unsteps(xs, attrs):
+    return jnp.swapaxes(xs[::-1] if attrs.get("go_backwards", False) else xs, 0, 1)
+
+
+def _previous(first, seq):
+    """The state each step started from: ``first``, then ``seq[:-1]`` (time-major)."""
+    return jnp.concatenate([first[None], seq], axis=0)[: seq.shape[0]]
+
+
+def _mask_steps(inputs, index, x, attrs):
+    """The optional mask input [B, T] as [T, B, 1] in step order; ones where there is none."""
+    mask = inputs[index] if len(inputs) > index else None
+    if mask is None or mask.size == 0:
+        return jnp.ones((x.shape[1], x.shape[0], 1), x.dtype)
+    return _steps(mask, attrs)[..., None]
+
+
+def _lstm_sequence(inputs, attrs):
+    x, h0, c0, w, u, b = inputs[:6]
+    xw = _dot(_steps(x, attrs), w)
+    one = _c(1, x)
+
+    def step(carry, inp):
+        h, c = carry
+        xw_k, m = inp
+        zi, zf, zg, zo = jnp.split((xw_k + _dot(h, u)) + b, 4, axis=-1)
+        i, f, g, o = _sig(zi), _sig(zf), jnp.tanh(zg), _sig(zo)
+        c_new = f * c + i * g
+        h_new = o * jnp.tanh(c_new)
+        c = m * c_new + (one - m) * c  # a masked step keeps the states
+        h = m * h_new + (one - m) * h
+        return (h, c), (h, jnp.concatenate([i, f, g, o], axis=-1), c)
+
+    (h, c), (hs, gates, cs) = lax.scan(step, (h0, c0), (xw, _mask_steps(inputs, 6, x, attrs)))
+    return [jnp.swapaxes(hs, 0, 1), h, c, gates, cs]
+
+
+def _lstm_sequence_grad(inputs, attrs):
+    dy, dh, dc, x, h0, c0, w, u, y, gates, cs = inputs[:11]
+    one = _c(1, x)
+
+    def step(carry, inp):
+        dhn, dcn = carry
+        dy_k, g_k, c_k, cp_k, m = inp
+        i, f, g, o = jnp.split(g_k, 4, axis=-1)
+        tc = jnp.tanh(c_k)
+        dh_all = dy_k + dhn
+        dhk = m * dh_all
+        dck = m * dcn + dhk * o * (one - tc * tc)
+        di, df = dck * g * i * (one - i), dck * cp_k * f * (one - f)
+        dg, do = dck * i * (one - g * g), dhk * tc * o * (one - o)
+        dz = jnp.concatenate([di, df, dg, do], axis=-1)
+        return (_dot(dz, u.T) + (one - m) * dh_all, dck * f + (one - m) * dcn), dz
+
+    seq = (jnp.swapaxes(dy, 0, 1), gates, cs, _previous(c0, cs), _mask_steps(inputs, 12, x, attrs))
+    (dh0, dc0), dz = lax.scan(step, (dh, dc), seq, reverse=True)
+    hp = _previous(h0, jnp.swapaxes(y, 0, 1))
+    dw = jnp.einsum("tbi,tbg->ig", _steps(x, attrs), dz, precision=lax.Precision.HIGHEST)
+    du = jnp.einsum("tbu,tbg->ug", hp, dz, precision=lax.Precision.HIGHEST)
+    db = jnp.sum(dz.astype(jnp.float64), axis=(0, 1)).astype(x.dtype)
+    return [_unsteps(_dot(dz, w.T), attrs), dh0, dc0, dw, du, db]
+
+
+def _gru_sequence(inputs, attrs):
+    x, h0, w, u, b = inputs[:5]
+    after = attrs.get("reset_after", True)
+    n = h0.shape[-1]
+    b_in, b_rec = (b[0], b[1]) if after else (b, None)
+    xw = _dot(_steps(x, attrs), w)
+
+    def step(h, inp):
+        xw_k, m = inp
+        x_z, x_r, x_h = jnp.split(xw_k + b_in, 3, axis=-1)
+        if after:
+            r_z, r_r, r_h = jnp.split(_dot(h, u) + b_rec, 3, axis=-1)
+        else:
+            r_z, r_r = jnp.split(_dot(h, u[:, : 2 * n]), 2, axis=-1)
+        z, r = _sig(x_z + r_z), _sig(x_r + r_r)
+        if after:
+            hh = jnp.tanh(x_h + r * r_h)
+        else:
+            hh, r_h = jnp.tanh(x_h + _dot(r * h, u[:, 2 * n :])), jnp.zeros_like(h)
+        h_new = z * h + (_c(1, h) - z) * hh
+        h_new = m * h_new + (_c(1, h) - m) * h  # a masked step keeps the state
+        return h_new, (h_new, jnp.concatenate([z, r, hh, r_h], axis=-1))
+
+    h, (hs, saved) = lax.scan(step, h0, (xw, _mask_steps(inputs, 5, x, attrs)))
+    return [jnp.swapaxes(hs, 0, 1), h, saved]
+
+
+def _gru_sequence_grad(inputs, attrs):
+    dy, dh, x, h0, w, u, y, saved = inputs[:8]
+    after = attrs.get("reset_after", True)
+    n = h0.shape[-1]
+    one = _c(1, x)
+    hp = _previous(h0, jnp.swapaxes(y, 0, 1))
+
+    def step(dhn, inp):
+        dy_k, s_k, hp_k, m = inp
+        z, r, hh, r_h = jnp.split(s_k, 4, axis=-1)
+        dh_all = dy_k + dhn
+        dhk = m * dh_all  # a masked step: no gate gradients, dh passes through
+        passed = (one - m) * dh_all
+        dah = dhk * (one - z) * (one - hh * hh)
+        daz = dhk * (hp_k - hh) * z * (one - z)
+        if after:
+            dar = dah * r_h * r * (one - r)
+            drec = jnp.concatenate([daz, dar, dah * r], axis=-1)
+            dh_prev = dhk * z + _dot(drec, u.T) + passed
+            return dh_prev, (jnp.concatenate([daz, dar, dah], -1), drec)
+        q = _dot(dah, u[:, 2 * n :].T)
+        dar = q * hp_k * r * (one - r)
+        dzr = jnp.concatenate([daz, dar], axis=-1)
+        dh_prev = dhk * z + q * r + _dot(dzr, u[:, : 2 * n].T) + passed
+        return dh_prev, (jnp.concatenate([dzr, dah], -1), r * hp_k)
+
+    seq = (jnp.swapaxes(dy, 0, 1), saved, hp, _mask_steps(inputs, 9, x, attrs))
+    dh0, (dxg, other) = lax.scan(step, dh, seq, reverse=True)
+    hi = lax.Precision.HIGHEST
+
+    def colsum(a):
+        return jnp.sum(a.astype(jnp.float64), axis=(0, 1)).astype(x.dtype)
+
+    if after:
+        du = jnp.einsum("tbu,tbg->ug", hp, other, precision=hi)
+        db = jnp.stack([colsum(dxg), colsum(other)])
+    else:
+        du = jnp.concatenate([jnp.einsum("tbu,tbg->ug", hp, dxg[..., : 2 * n], precision=hi),
+                              jnp.einsum("tbu,tbg->ug", other, dxg[..., 2 * n :], precision=hi)],
+                             axis=-1)  # fmt: skip
+        db = colsum(dxg)
+    dw = jnp.einsum("tbi,tbg->ig", _steps(x, attrs), dxg, precision=hi)
+    return [_unsteps(_dot(dxg, w.T), attrs), dh0, dw, du, db]
+
+
+# ==== from _xla_nn.py
 def _zeros(shape, dtype):
     return jnp.zeros(tuple(int(d) for d in shape), dtype)
 
@@ -270,7 +456,7 @@ def _max_pool_grad(inputs, attrs):  # orig_input, orig_output (unused, as the CP
     h, w = x.shape[1:3]
     rows, cols = h + before[0] + max(pads[0][1], 0), w + before[1] + max(pads[1][1], 0)
     span = ((oh - 1) * strides[0] + 1, (ow - 1) * strides[1] + 1)
-    total = None
+    total: Any = None  # the first placed tap (ksize has at least one)
     for ky in range(ksize[0]):
         for kx in range(ksize[1]):
             routed = jnp.where(arg == ky * ksize[1] + kx, dy, zero)
@@ -412,7 +598,7 @@ def _layer_norm_grad(inputs, attrs):
 
 # ---- the table ---------------------------------------------------------------------------------
 
-_TABLE = {
+_NN_TABLE = {  # NHWC convolutions, pooling, bias, normalization
     "Conv2D": _conv_forward("Conv2D", False),
     "Conv2DBackpropInput": _conv_backprop_input("Conv2DBackpropInput", False),
     "Conv2DBackpropFilter": _conv_backprop_filter("Conv2DBackpropFilter", False),
@@ -435,18 +621,3 @@ _TABLE = {
     "LayerNorm": _layer_norm,
     "LayerNormGrad": _layer_norm_grad,
 }
-
-
-def _bound(op, fn):
-    def kernel(inputs, attrs):
-        if jnp is None:
-            _bind()
-        return fn(inputs, attrs)
-
-    kernel.__name__ = kernel.__qualname__ = f"xla_nn_{op}"
-    return kernel
-
-
-def table() -> dict:
-    """``{op type: fn(inputs, attrs) -> [outputs]}`` for ``xla.TABLE``; JAX binds on first call."""
-    return {op: _bound(op, fn) for op, fn in _TABLE.items()}

@@ -1,0 +1,263 @@
+// Image resizing (NHWC): ResizeBilinear, ResizeNearestNeighbor and their gradients, with TF's
+// sampling rules (half-pixel centres or the legacy corner-aligned / top-left ones). Bilinear
+// reads any numeric input and computes in float32, as TF's CPU kernel does.
+#include <cmath>
+
+#include "common.h"
+
+namespace th {
+namespace {
+
+// Input / output geometry; a rank-3 image is a batch of one.
+struct Resize {
+  int64_t n, h, w, c, oh, ow;
+};
+
+Resize geometry(const py::array& in, const py::array& out, const char* op) {
+  if (in.ndim() != out.ndim() || (in.ndim() != 3 && in.ndim() != 4))
+    throw py::value_error(std::string(op) + ": input " + shape_str(shape_of(in)) +
+                          " and output " + shape_str(shape_of(out)) + " must both be 3-D or 4-D");
+  require_contiguous(in, op, "input");
+  require_contiguous(out, op, "output");
+  require_writable(out, op);
+  const int off = in.ndim() == 4 ? 1 : 0;
+  Resize g{off ? in.shape(0) : 1, in.shape(off), in.shape(off + 1), in.shape(off + 2), 0, 0};
+  g.oh = out.shape(off);
+  g.ow = out.shape(off + 1);
+  if ((off && out.shape(0) != g.n) || out.shape(off + 2) != g.c)
+    throw py::value_error(std::string(op) + ": input " + shape_str(shape_of(in)) +
+                          " and output " + shape_str(shape_of(out)) + " do not match");
+  return g;
+}
+
+// TF's scale from the output index space to the input one.
+float scale_of(int64_t in, int64_t out, bool align_corners) {
+  if (align_corners && out > 1) return static_cast<float>(in - 1) / static_cast<float>(out - 1);
+  return static_cast<float>(in) / static_cast<float>(out);
+}
+
+// Bilinear taps along one axis: output i reads lo[i] and hi[i], weight frac[i] on hi.
+struct Taps {
+  std::vector<int64_t> lo, hi;
+  std::vector<float> frac;
+};
+
+Taps bilinear_taps(int64_t in, int64_t out, bool align_corners, bool half_pixel) {
+  const float scale = scale_of(in, out, align_corners);
+  Taps t{std::vector<int64_t>(out), std::vector<int64_t>(out), std::vector<float>(out)};
+  for (int64_t i = 0; i < out; ++i) {
+    const float src = half_pixel ? (static_cast<float>(i) + 0.5f) * scale - 0.5f
+                                 : static_cast<float>(i) * scale;
+    const float below = std::floor(src);
+    t.lo[i] = std::max<int64_t>(static_cast<int64_t>(below), 0);
+    t.hi[i] = std::min<int64_t>(static_cast<int64_t>(std::ceil(src)), in - 1);
+    t.frac[i] = src - below;
+  }
+  return t;
+}
+
+// Nearest-neighbour source index per output index.
+std::vector<int64_t> nearest_taps(int64_t in, int64_t out, bool align_corners, bool half_pixel) {
+  const float scale = scale_of(in, out, align_corners);
+  std::vector<int64_t> idx(out);
+  for (int64_t i = 0; i < out; ++i) {
+    const float src = half_pixel ? (static_cast<float>(i) + 0.5f) * scale
+                                 : static_cast<float>(i) * scale;
+    int64_t k = static_cast<int64_t>(align_corners ? std::round(src) : std::floor(src));
+    k = std::min<int64_t>(k, in - 1);
+    idx[i] = half_pixel ? std::max<int64_t>(k, 0) : k;
+  }
+  return idx;
+}
+
+template <typename T>
+void bilinear_forward(const Resize& g, const Taps& ys, const Taps& xs, const T* x, float* y) {
+  // one output row as a flat run of (column, channel): its two source offsets and weight
+  const int64_t row = g.ow * g.c, rows = g.n * g.oh;
+  std::vector<int64_t> lo(row), hi(row);
+  std::vector<float> frac(row);
+  for (int64_t ox = 0; ox < g.ow; ++ox)
+    for (int64_t c = 0; c < g.c; ++c) {
+      lo[ox * g.c + c] = xs.lo[ox] * g.c + c;
+      hi[ox * g.c + c] = xs.hi[ox] * g.c + c;
+      frac[ox * g.c + c] = xs.frac[ox];
+    }
+  parallel_for(rows, rows * row * 4, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t b = r / g.oh, oy = r % g.oh;
+      const T* top = x + ((b * g.h + ys.lo[oy]) * g.w) * g.c;
+      const T* bottom = x + ((b * g.h + ys.hi[oy]) * g.w) * g.c;
+      const float yl = ys.frac[oy];
+      float* out = y + r * row;
+      for (int64_t j = 0; j < row; ++j) {  // TF's order: along x first, then along y
+        const float tl = static_cast<float>(top[lo[j]]), tr = static_cast<float>(top[hi[j]]);
+        const float bl = static_cast<float>(bottom[lo[j]]);
+        const float br = static_cast<float>(bottom[hi[j]]);
+        const float t = tl + (tr - tl) * frac[j], bo = bl + (br - bl) * frac[j];
+        out[j] = t + (bo - t) * yl;
+      }
+    }
+  });
+}
+
+// dy (n, oh, ow, c) float32 -> dx (n, h, w, c): each image on one thread (its sums overlap).
+template <typename T>
+void bilinear_backward(const Resize& g, const Taps& ys, const Taps& xs, const float* dy, T* dx) {
+  const int64_t img = g.h * g.w * g.c;
+  parallel_for(g.n, g.n * g.oh * g.ow * g.c * 4, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b) {
+      T* out = dx + b * img;
+      std::fill(out, out + img, T(0));
+      for (int64_t oy = 0; oy < g.oh; ++oy) {
+        const float yl = ys.frac[oy];
+        T* top = out + ys.lo[oy] * g.w * g.c;
+        T* bottom = out + ys.hi[oy] * g.w * g.c;
+        const float* gin = dy + ((b * g.oh + oy) * g.ow) * g.c;
+        for (int64_t ox = 0; ox < g.ow; ++ox) {
+          const int64_t l = xs.lo[ox] * g.c, h = xs.hi[ox] * g.c;
+          const float xl = xs.frac[ox];
+          for (int64_t c = 0; c < g.c; ++c) {
+            const float v = gin[ox * g.c + c];
+            const float up = (1.0f - yl) * v, down = yl * v;
+            top[l + c] += static_cast<T>(up * (1.0f - xl));
+            top[h + c] += static_cast<T>(up * xl);
+            bottom[l + c] += static_cast<T>(down * (1.0f - xl));
+            bottom[h + c] += static_cast<T>(down * xl);
+          }
+        }
+      }
+    }
+  });
+}
+
+template <typename T>
+void nearest_forward(const Resize& g, const std::vector<int64_t>& ys,
+                     const std::vector<int64_t>& xs, const T* x, T* y) {
+  const int64_t rows = g.n * g.oh;
+  parallel_for(rows, rows * g.ow * g.c, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t b = r / g.oh, oy = r % g.oh;
+      const T* row = x + ((b * g.h + ys[oy]) * g.w) * g.c;
+      T* out = y + r * g.ow * g.c;
+      for (int64_t ox = 0; ox < g.ow; ++ox)
+        std::memcpy(out + ox * g.c, row + xs[ox] * g.c, sizeof(T) * g.c);
+    }
+  });
+}
+
+template <typename T>
+void nearest_backward(const Resize& g, const std::vector<int64_t>& ys,
+                      const std::vector<int64_t>& xs, const T* dy, T* dx) {
+  const int64_t img = g.h * g.w * g.c;
+  parallel_for(g.n, g.n * g.oh * g.ow * g.c, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b) {
+      T* out = dx + b * img;
+      std::fill(out, out + img, T(0));
+      for (int64_t oy = 0; oy < g.oh; ++oy) {
+        T* row = out + ys[oy] * g.w * g.c;
+        const T* gin = dy + ((b * g.oh + oy) * g.ow) * g.c;
+        for (int64_t ox = 0; ox < g.ow; ++ox)
+          for (int64_t c = 0; c < g.c; ++c) row[xs[ox] * g.c + c] += gin[ox * g.c + c];
+      }
+    }
+  });
+}
+
+void check_sizes(const Resize& g, const char* op) {
+  if (g.h <= 0 || g.w <= 0 || g.oh <= 0 || g.ow <= 0)
+    invalid_argument("input and output sizes should be greater than 0, got input " +
+                         std::to_string(g.h) + "x" + std::to_string(g.w) + " and output " +
+                         std::to_string(g.oh) + "x" + std::to_string(g.ow),
+                     op);
+}
+
+// ResizeBilinear: x (any numeric) -> y float32.
+void resize_bilinear(py::array x, py::array y, bool align_corners, bool half_pixel) {
+  const char* op = "ResizeBilinear";
+  Resize g = geometry(x, y, op);
+  if (dtype_of(y) != DType::kFloat32)
+    throw py::type_error("ResizeBilinear: output must be float32");
+  if (g.n * g.c == 0 || g.oh * g.ow == 0) return;
+  check_sizes(g, op);
+  const Taps ys = bilinear_taps(g.h, g.oh, align_corners, half_pixel);
+  const Taps xs = bilinear_taps(g.w, g.ow, align_corners, half_pixel);
+  dispatch_numeric(dtype_of(x), op, [&](auto* tag) {
+    using T = std::remove_pointer_t<decltype(tag)>;
+    const T* px = static_cast<const T*>(x.data());
+    float* py_ = static_cast<float*>(y.mutable_data());
+    py::gil_scoped_release release;
+    bilinear_forward<T>(g, ys, xs, px, py_);
+  });
+}
+
+// ResizeBilinearGrad: dy float32 (the output's shape) -> dx float32 / float64 (the input's).
+void resize_bilinear_grad(py::array dy, py::array dx, bool align_corners, bool half_pixel) {
+  const char* op = "ResizeBilinearGrad";
+  Resize g = geometry(dx, dy, op);  // dx has the input geometry, dy the output one
+  if (dtype_of(dy) != DType::kFloat32)
+    throw py::type_error("ResizeBilinearGrad: grads must be float32");
+  if (g.n * g.c * g.h * g.w == 0) return;
+  const Taps ys = bilinear_taps(g.h, g.oh, align_corners, half_pixel);
+  const Taps xs = bilinear_taps(g.w, g.ow, align_corners, half_pixel);
+  dispatch_float(dtype_of(dx), op, [&](auto* tag) {
+    using T = std::remove_pointer_t<decltype(tag)>;
+    const float* pdy = static_cast<const float*>(dy.data());
+    T* pdx = static_cast<T*>(dx.mutable_data());
+    py::gil_scoped_release release;
+    if (g.oh * g.ow == 0) std::fill(pdx, pdx + g.n * g.h * g.w * g.c, T(0));
+    else bilinear_backward<T>(g, ys, xs, pdy, pdx);
+  });
+}
+
+// ResizeNearestNeighbor: y has x's dtype.
+void resize_nearest(py::array x, py::array y, bool align_corners, bool half_pixel) {
+  const char* op = "ResizeNearestNeighbor";
+  Resize g = geometry(x, y, op);
+  require_same_dtype(x, y, op);
+  if (g.n * g.c == 0 || g.oh * g.ow == 0) return;
+  check_sizes(g, op);
+  const auto ys = nearest_taps(g.h, g.oh, align_corners, half_pixel);
+  const auto xs = nearest_taps(g.w, g.ow, align_corners, half_pixel);
+  dispatch_all(dtype_of(x), op, [&](auto* tag) {
+    using T = std::remove_pointer_t<decltype(tag)>;
+    const T* px = static_cast<const T*>(x.data());
+    T* py_ = static_cast<T*>(y.mutable_data());
+    py::gil_scoped_release release;
+    nearest_forward<T>(g, ys, xs, px, py_);
+  });
+}
+
+// ResizeNearestNeighborGrad: dy (the output's shape) -> dx (the input's), summing the pixels
+// each input pixel was copied to.
+void resize_nearest_grad(py::array dy, py::array dx, bool align_corners, bool half_pixel) {
+  const char* op = "ResizeNearestNeighborGrad";
+  Resize g = geometry(dx, dy, op);
+  require_same_dtype(dx, dy, op);
+  if (g.n * g.c * g.h * g.w == 0) return;
+  const auto ys = nearest_taps(g.h, g.oh, align_corners, half_pixel);
+  const auto xs = nearest_taps(g.w, g.ow, align_corners, half_pixel);
+  dispatch_numeric(dtype_of(dx), op, [&](auto* tag) {
+    using T = std::remove_pointer_t<decltype(tag)>;
+    const T* pdy = static_cast<const T*>(dy.data());
+    T* pdx = static_cast<T*>(dx.mutable_data());
+    py::gil_scoped_release release;
+    if (g.oh * g.ow == 0) std::fill(pdx, pdx + g.n * g.h * g.w * g.c, T(0));
+    else nearest_backward<T>(g, ys, xs, pdy, pdx);
+  });
+}
+
+}  // namespace
+
+void init_image(py::module_& m) {
+  const char* doc = "NHWC (or HWC) resize into a preallocated output; TF's sampling rules.";
+  m.def("resize_bilinear", &resize_bilinear, py::arg("x"), py::arg("y"),
+        py::arg("align_corners"), py::arg("half_pixel_centers"), doc);
+  m.def("resize_bilinear_grad", &resize_bilinear_grad, py::arg("dy"), py::arg("dx"),
+        py::arg("align_corners"), py::arg("half_pixel_centers"), doc);
+  m.def("resize_nearest", &resize_nearest, py::arg("x"), py::arg("y"), py::arg("align_corners"),
+        py::arg("half_pixel_centers"), doc);
+  m.def("resize_nearest_grad", &resize_nearest_grad, py::arg("dy"), py::arg("dx"),
+        py::arg("align_corners"), py::arg("half_pixel_centers"), doc);
+}
+
+}  // namespace th

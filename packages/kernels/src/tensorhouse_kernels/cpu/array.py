@@ -1,0 +1,161 @@
+"""CPU data movement: Transpose, Reshape (a view), Fill, ConcatV2, Split, slices, Pad, Range."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _cpu
+from ..opdefs import mirror_pad_copies, normalized_reverse_axes, slice_bounds, strided_slice_spec
+from ._base import ALL_NAMES, _as_bits, _register
+
+
+def _transpose(inputs, outputs, attrs):
+    _cpu.copy(inputs[0].transpose(attrs["perm"]), outputs[0])  # the method: no NumPy wrapper
+
+
+def _broadcast_to(inputs, outputs, attrs):
+    _cpu.copy(np.broadcast_to(inputs[0], outputs[0].shape), outputs[0])
+
+
+def _identity(inputs, outputs, attrs):
+    _cpu.copy(inputs[0], outputs[0])
+
+
+def _reshape(inputs, outputs, attrs):
+    # A view: C-contiguous in, C-contiguous out, no copy. Tensors never write their buffers.
+    return [inputs[0].reshape(attrs["shape"])]
+
+
+def _fill(inputs, outputs, attrs):
+    value = attrs["value"]
+    if isinstance(value, int | np.integer) and abs(int(value)) > 2**53:
+        outputs[0][...] = value  # beyond a double's 53 bits: every bit of the integer kept
+        return
+    _cpu.fill(outputs[0], float(value))
+
+
+# Array ops: NumPy builds the strided views (no data moves); the C++ copy / assign kernels move
+# the elements (threads above the size threshold, GIL released).
+
+
+def _view(a, index):
+    """``a[index]`` as a view, 0-d results included (a trailing Ellipsis keeps them arrays)."""
+    return a[tuple(index) + (Ellipsis,)]
+
+
+def _along(axis, start, stop):
+    return (slice(None),) * axis + (slice(start, stop),)
+
+
+_SMALL_COPY = 1 << 15  # elements: below this, one NumPy call beats a C++ call per input
+
+
+def _concat(inputs, outputs, attrs):
+    out = outputs[0]
+    axis = int(attrs.get("axis", 0)) % out.ndim
+    if out.size < _SMALL_COPY:
+        np.concatenate(inputs, axis, out=out)
+        return
+    offset = 0
+    for x in inputs:
+        d = x.shape[axis]
+        if d:
+            _cpu.assign(x, out[_along(axis, offset, offset + d)])
+        offset += d
+
+
+def _split(inputs, outputs, attrs):
+    x = inputs[0]
+    axis = int(attrs.get("axis", 0)) % x.ndim
+    offset = 0
+    for out in outputs:
+        d = out.shape[axis]
+        _cpu.copy(x[_along(axis, offset, offset + d)], out)
+        offset += d
+
+
+def _slice(inputs, outputs, attrs):
+    x = inputs[0]
+    begin, size = slice_bounds("Slice", x.shape, attrs["begin"], attrs["size"])
+    _cpu.copy(_view(x, (slice(b, b + s) for b, s in zip(begin, size))), outputs[0])
+
+
+def _strided_slice(inputs, outputs, attrs):
+    x = inputs[0]
+    index, _ = strided_slice_spec("StridedSlice", x.shape, attrs)
+    _cpu.copy(_view(x, index), outputs[0])
+
+
+def _strided_slice_grad(inputs, outputs, attrs):
+    out = outputs[0]
+    index, _ = strided_slice_spec("StridedSliceGrad", out.shape, attrs)
+    _cpu.fill(out, 0.0)
+    _cpu.assign(inputs[0], _view(out, index))
+
+
+def _pad(inputs, outputs, attrs):
+    x, out = inputs[0], outputs[0]
+    pads = [(int(a), int(b)) for a, b in attrs["paddings"]]
+    if any(a or b for a, b in pads):
+        _cpu.fill(out, float(attrs.get("constant_values", 0)))
+    if x.size:
+        _cpu.assign(x, _view(out, (slice(a, a + d) for (a, _), d in zip(pads, x.shape))))
+
+
+def _mirror_pad(inputs, outputs, attrs):
+    x, out = inputs[0], outputs[0]
+    if out.size == 0:
+        return
+    centre, pairs = mirror_pad_copies("MirrorPad", x.shape, attrs)
+    _cpu.assign(x, _view(out, centre))
+    for src, dst in pairs:
+        _cpu.assign(_view(out, src), _view(out, dst))
+
+
+def _tile(inputs, outputs, attrs):
+    x, out = inputs[0], outputs[0]
+    if out.size == 0:
+        return
+    mult = [int(m) for m in attrs["multiples"]]
+    pairs = [v for m, d in zip(mult, x.shape) for v in (m, d)]
+    src = np.broadcast_to(x.reshape([v for d in x.shape for v in (1, d)]), pairs)
+    _cpu.copy(src, out.reshape(pairs))
+
+
+def _reverse(inputs, outputs, attrs):
+    x = inputs[0]
+    axes = normalized_reverse_axes("ReverseV2", attrs["axis"], x.ndim)
+    steps = (slice(None, None, -1 if i in axes else 1) for i in range(x.ndim))
+    _cpu.copy(_view(x, steps), outputs[0])
+
+
+def _range(inputs, outputs, attrs):
+    out = outputs[0]
+    as_type = float if out.dtype.kind == "f" else int
+    _cpu.range(as_type(attrs["start"]), as_type(attrs["delta"]), out)
+
+
+def _range_half(inputs, outputs, attrs):
+    """Range on float16 / bfloat16 as TF's: i * delta + start, each step rounded to the dtype
+    (NumPy's and ml_dtypes' 16-bit arithmetic computes in float32 and rounds)."""
+    out = outputs[0]
+    t = out.dtype.type
+    out[...] = np.arange(out.size).astype(out.dtype) * t(attrs["delta"]) + t(attrs["start"])
+
+
+def register():
+    """Register the data-movement kernels (16-bit floats move as int16 bit patterns)."""
+    for name, fn in (
+        ("ConcatV2", _concat), ("Split", _split), ("SplitV", _split), ("Slice", _slice),
+        ("StridedSlice", _strided_slice), ("StridedSliceGrad", _strided_slice_grad),
+        ("Tile", _tile), ("ReverseV2", _reverse),
+    ):  # fmt: skip
+        _register(name, fn, ALL_NAMES, half=_as_bits)
+    _register("Pad", _pad, ALL_NAMES, half=lambda fn: _as_bits(fn, "constant_values"))
+    _register("MirrorPad", _mirror_pad, ALL_NAMES, half=_as_bits)
+    _register("Range", _range, half=lambda fn: _range_half)
+    _register("Transpose", _transpose, ALL_NAMES, half=_as_bits)
+    _register("BroadcastTo", _broadcast_to, ALL_NAMES, half=_as_bits)
+    _register("Identity", _identity, ALL_NAMES, half=_as_bits)
+    _register("Reshape", _reshape, ALL_NAMES, half=lambda fn: fn)  # a view of any dtype
+    _register("Fill", _fill, ALL_NAMES, half=lambda fn: _as_bits(fn, "value"))
