@@ -508,7 +508,11 @@ def test_every_kernel_op_has_a_rule_or_is_marked_non_differentiable():
     assert not missing, f"ops with no gradient rule: {sorted(missing)}"
     # DynamicShape (a graph-only op of traces with unknown dims) is checked in test_unknown_dims;
     # TruncateMod's rule only raises TF's LookupError (below)
-    untested = set(_grad_rules.RULES) - set(CASES) - {"DynamicShape", "TruncateMod"}
+    # the resizes compute in float32 whatever the image (too coarse for these float64 central
+    # differences): test_image.py checks them by finite differences and to second order
+    resizes = {"ResizeBilinear", "ResizeBilinearGrad", "ResizeNearestNeighbor",
+               "ResizeNearestNeighborGrad"}  # fmt: skip
+    untested = set(_grad_rules.RULES) - set(CASES) - {"DynamicShape", "TruncateMod"} - resizes
     assert not untested, f"gradient rules with no finite-difference case: {sorted(untested)}"
 
 

@@ -201,6 +201,21 @@ def test_codec_errors():
         tf.io.decode_jpeg(b"", channels=2)
     with pytest.raises(errors.InvalidArgumentError, match="3-dimensional"):
         tf.io.encode_png(np.zeros((2, 2), np.uint8))
+    with pytest.raises(errors.InvalidArgumentError, match="not a valid PNG"):
+        tf.io.decode_png(b"\x89PNG\r\n\x1a\n truncated")  # a PNG header, no image
+
+
+def test_decoders_take_any_format_by_its_leading_bytes():
+    """As TF: decode_png also decodes a JPEG or a BMP (Pillow is told the format it sees)."""
+    pixels = np.random.default_rng(8).integers(0, 256, (5, 6, 3), dtype=np.uint8)
+    for fmt in ("BMP", "PNG", "GIF"):
+        buf = io.BytesIO()
+        PIL.fromarray(pixels).save(buf, format=fmt)
+        got = tf.io.decode_png(buf.getvalue(), channels=3).numpy()
+        want = np.asarray(PIL.open(io.BytesIO(buf.getvalue())).convert("RGB"))
+        np.testing.assert_array_equal(got, want)
+    jpeg = tf.io.encode_jpeg(pixels).numpy()
+    assert tf.io.decode_png(jpeg).shape == (5, 6, 3)
 
 
 @pytest.mark.parametrize(
@@ -221,3 +236,57 @@ def _dynamic_resize(size, method, antialias):
         return tf.image.resize(v, size, method=method, antialias=antialias)
 
     return dynamic
+
+
+@pytest.mark.parametrize("method", ["bilinear", "nearest"])
+def test_resize_op_gradients_traced_float64_and_second_order(method):
+    x = tf.constant(img(2, 5, 6, 3, seed=4).astype(np.float64))
+    probe = tf.constant(img(2, 8, 4, 3, seed=5))
+
+    def grad_of(v):
+        with tf.GradientTape() as tape:
+            tape.watch(v)
+            y = tf.image.resize(v, [8, 4], method=method)
+            loss = tf.reduce_sum(y * tf.cast(probe, y.dtype))
+        return tape.gradient(loss, v)
+
+    eager = grad_of(x)
+    assert eager.dtype == tf.float64 and eager.shape == x.shape
+    traced = tf.function(grad_of, input_signature=[tf.TensorSpec([2, None, None, 3], tf.float64)])
+    np.testing.assert_allclose(traced(x).numpy(), eager.numpy(), rtol=1e-6)
+    # the gradient is linear in the output gradient: its own gradient is the forward resize
+    g = tf.constant(img(2, 8, 4, 3, seed=6))
+    with tf.GradientTape() as outer:
+        outer.watch(g)
+        with tf.GradientTape() as inner:
+            inner.watch(x)
+            y = tf.cast(tf.image.resize(x, [8, 4], method=method), tf.float32)
+        dx = inner.gradient(y, x, output_gradients=g)
+        total = tf.reduce_sum(dx * x)
+    dg = outer.gradient(total, g).numpy()
+    want = tf.image.resize(x, [8, 4], method=method).numpy()
+    np.testing.assert_allclose(dg, want, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("method", ["bilinear", "nearest"])
+def test_resize_under_jit_compile_matches_the_kernels(method):
+    pytest.importorskip("jax")
+    x = img(2, 5, 7, 3, seed=9)
+
+    def grad(v):
+        with tf.GradientTape() as tape:
+            tape.watch(v)
+            y = tf.image.resize(v, [4, 9], method=method)
+            loss = tf.reduce_sum(y * y)
+        return y, tape.gradient(loss, v)
+
+    jitted = tf.function(grad, jit_compile=True)
+    for v in (tf.constant(x), tf.constant(x[0].astype(np.float64))):
+        (y, dx), (y_ref, dx_ref) = jitted(v), grad(v)
+        assert y.dtype == y_ref.dtype and dx.dtype == dx_ref.dtype == v.dtype
+        np.testing.assert_allclose(y.numpy(), y_ref.numpy(), rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(dx.numpy(), dx_ref.numpy(), rtol=1e-5, atol=1e-6)
+    u8 = (x * 255).astype(np.uint8)
+    resize = tf.function(lambda v: tf.image.resize(v, [4, 9], method=method), jit_compile=True)
+    np.testing.assert_allclose(resize(u8).numpy(), tf.image.resize(u8, [4, 9], method=method),
+                               rtol=1e-6, atol=2e-5)  # fmt: skip

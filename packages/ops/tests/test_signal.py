@@ -178,3 +178,75 @@ def test_eager_and_traced_agree():
     for e, g in zip(f(x, r), tf.function(f)(x, r)):
         assert e.dtype == g.dtype and e.shape == g.shape
         np.testing.assert_array_equal(e.numpy(), g.numpy())
+
+
+ND_CASES = [
+    (None, None, None),
+    ([0, 2], None, None),
+    ([1, 2], [2, 5], None),
+    ([2, 0], [5, 1], "ortho"),
+    ([-1], [3], "forward"),
+]
+
+
+@pytest.mark.parametrize(("axes", "lengths", "norm"), ND_CASES)
+def test_fftnd_ifftnd_match_numpy(axes, lengths, norm):
+    z = _cplx((2, 3, 4))
+    want = np.fft.fftn(z, s=lengths, axes=axes or [0, 1, 2], norm=norm)
+    got = tf.signal.fftnd(tf.constant(z), fft_length=lengths, axes=axes, norm=norm)
+    assert _rel_err(got.numpy(), want) < 1e-14
+    back = tf.signal.ifftnd(tf.constant(z), fft_length=lengths, axes=axes, norm=norm)
+    assert (
+        _rel_err(back.numpy(), np.fft.ifftn(z, s=lengths, axes=axes or [0, 1, 2], norm=norm))
+        < 1e-14
+    )
+    assert tf.signal.fftnd(tf.constant(z.astype(np.complex64))).dtype == tf.complex64
+
+
+@pytest.mark.parametrize(("axes", "lengths", "norm"), ND_CASES)
+def test_rfftnd_irfftnd_match_numpy(axes, lengths, norm):
+    r = RNG.standard_normal((2, 3, 4))
+    all_axes = axes or [0, 1, 2]
+    want = np.fft.rfftn(r, s=lengths, axes=all_axes, norm=norm)
+    got = tf.signal.rfftnd(tf.constant(r), fft_length=lengths, axes=axes, norm=norm)
+    assert _rel_err(got.numpy(), want) < 1e-14
+    back = tf.signal.irfftnd(tf.constant(want), fft_length=lengths, axes=axes, norm=norm)
+    assert _rel_err(back.numpy(), np.fft.irfftn(want, s=lengths, axes=all_axes, norm=norm)) < 1e-13
+
+
+def test_fftnd_errors():
+    z = tf.constant(_cplx((2, 3)))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="unique"):
+        tf.signal.fftnd(z, axes=[0, -2])
+    with pytest.raises(tf.errors.InvalidArgumentError, match="same length"):
+        tf.signal.fftnd(z, fft_length=[2], axes=[0, 1])
+    with pytest.raises(tf.errors.InvalidArgumentError, match="out of range"):
+        tf.signal.ifftnd(z, axes=[2])
+    with pytest.raises(ValueError, match="norm"):
+        tf.signal.fftnd(z, norm="both")
+
+
+ND_GRAD_CASES = {
+    "fftnd": (
+        lambda x: _weighted(tf.signal.fftnd(x, fft_length=[3, 2], axes=[1, 0])),
+        _cplx((2, 3)),
+    ),
+    "ifftnd": (lambda x: _weighted(tf.signal.ifftnd(x, norm="ortho")), _cplx((2, 3))),
+    "rfftnd": (lambda x: _weighted(tf.signal.rfftnd(x, axes=[1, 0])), RNG.random((3, 4))),
+    "irfftnd": (lambda x: tf.reduce_sum(tf.signal.irfftnd(x) ** 2), _cplx((2, 3))),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ND_GRAD_CASES))
+def test_nd_gradients_match_finite_differences(name):
+    fn, z = ND_GRAD_CASES[name]
+    np.testing.assert_allclose(_tape(fn, z), _numeric(fn, z), rtol=1e-6, atol=1e-7)
+
+
+def test_fftnd_traced_matches_eager():
+    def f(x):
+        return tf.signal.fftnd(x, axes=[0, 2]), tf.signal.irfftnd(x, fft_length=[2, 4], axes=[1, 2])
+
+    x = tf.constant(_cplx((2, 3, 3)))
+    for e, g in zip(f(x), tf.function(f)(x)):
+        np.testing.assert_allclose(g.numpy(), e.numpy(), rtol=1e-13, atol=1e-13)

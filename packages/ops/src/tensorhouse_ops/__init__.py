@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # loaded on first use (``__getattr__``): each costs import ti
         io,
         linalg,
         lookup,
+        profiler,
         ragged,
         signal,
         sparse,
@@ -24,6 +25,7 @@ if TYPE_CHECKING:  # loaded on first use (``__getattr__``): each costs import ti
         summary,
         train,
     )
+from . import _control_flow_grad  # noqa: F401 - registers the If / While gradient rules
 from ._array import (
     boolean_mask,
     broadcast_to,
@@ -72,6 +74,7 @@ from ._composed import (
     sort,
 )
 from ._composite import TypeSpec
+from ._custom_gradient import custom_gradient
 from ._function import (
     ConcreteFunction,
     Function,
@@ -168,7 +171,7 @@ from ._recompute import recompute_grad
 from ._segment import searchsorted, unique, unique_with_counts
 from ._sparse import SparseTensor, SparseTensorSpec
 from ._sysinfo import system_info
-from ._tape import GradientTape, UnconnectedGradients, custom_gradient, stop_gradient
+from ._tape import GradientTape, UnconnectedGradients, stop_gradient
 from ._tensor import Tensor, TensorShape, constant, convert_to_tensor, is_tensor
 from ._tensor_array import TensorArray
 from ._variables import Variable
@@ -369,6 +372,7 @@ __all__ = [
     "string",
     "strings",
     "summary",
+    "profiler",
     "subtract",
     "system_info",
     "tan",
@@ -410,7 +414,7 @@ def _version() -> str:  # reads the installed metadata (slow to import) on first
 
 _LAZY = {
     "autodiff", "autograph", "bitwise", "collective", "graph_io", "image", "io", "linalg",
-    "lookup", "ragged", "sparse", "strings", "summary", "train", "signal",
+    "lookup", "ragged", "sparse", "strings", "summary", "train", "signal", "profiler",
 }  # fmt: skip
 
 

@@ -91,7 +91,8 @@ def _on_conjugates(op_type):
 
 
 for _op_type in ("Square", "Sqrt", "Rsqrt", "Exp", "Log", "Reciprocal", "Sin", "Cos", "Tanh",
-                 "Mul", "RealDiv", "MatMul", "Prod"):  # fmt: skip
+                 "Mul", "RealDiv", "MatMul", "Prod", "Tan", "Sinh", "Cosh", "Asin", "Acos",
+                 "Atan", "Asinh", "Acosh", "Atanh", "Sigmoid", "Expm1", "Log1p"):  # fmt: skip
     _on_conjugates(_op_type)
 
 _real_pow = RULES["Pow"]

@@ -74,6 +74,10 @@ def _sorted(x, descending):
     sort right (TF negates them).
     """
     n = x.shape[-1]
+    if n is None:  # TopKV2's k is an attr: the order comes from a host node
+        from ._sort_host import sorted_unknown_length
+
+        return sorted_unknown_length(x, descending)
     if descending:
         values, indices = M.top_k(x, k=n)
         return values, indices
@@ -517,3 +521,6 @@ def embedding_lookup(params, ids, max_norm=None, name=None):
         return out
     # each embedding's own axes (none for scalar embeddings: the norm is the absolute value)
     return M.clip_by_norm(out, max_norm, axes=list(range(ids.ndim, out.ndim)))
+
+
+_dt._saturate_cast = saturate_cast  # ``tf.dtypes.saturate_cast`` (dtypes loads first)

@@ -7,6 +7,8 @@ component tensors (``spec._to_components(value)``) and rebuild it with
 
 from __future__ import annotations
 
+from ._tensor import TensorShape
+
 __all__ = ["CompositeTensor", "TypeSpec"]
 
 
@@ -68,8 +70,6 @@ class CompositeTensor:
 
 def relax_shape(a, b):
     """The most specific shape covering TensorShapes ``a`` and ``b`` (None where they differ)."""
-    from ._tensor import TensorShape
-
     if a.rank is None or b.rank is None or a.rank != b.rank:
         return TensorShape(None)
     return TensorShape([x if x == y else None for x, y in zip(a.dims, b.dims)])

@@ -36,11 +36,11 @@ import numpy as np
 from tensorhouse_kernels.runtime import copy_to_device, current_device
 
 from . import _array as A
-from . import _dynamic, _grad_rules, _graph, _tape, _tensor
+from . import _dynamic, _function, _grad_rules, _graph, _graph_exec, _graph_passes, _tape, _tensor
 from . import _math as M
 from . import dtypes as _dt
 from ._function import cond, while_loop
-from ._graph import replay
+from ._graph_replay import replay
 from ._tensor import _op, errors
 
 
@@ -573,7 +573,7 @@ def _step_graph(bg, values, n0, fl, fc, store, keep):
             sums.append(g.placeholder(x._gshape, x._dtype._np))
             outs.append(M.add(sums[-1], x))
         g.outputs = [g._input(o) for o in outs]
-    _graph._prune(g)  # the forward recompute the gradients do not need goes
+    _graph_passes.prune(g)  # the forward recompute the gradients do not need goes
     used = {id(t) for op in g.ops for t in op.inputs} | {id(t) for t in g.outputs}
     needs = (tuple(k for k in range(n0) if id(args[k]) in used),
              tuple(i for i in _whole_ops(values, [i for i, p in st.items() if id(p) in used])
@@ -607,7 +607,7 @@ def _backward(graphs, m, device):
     ``_vjp_graphs``'s ``graphs`` (``m`` loop variables with gradients)."""
 
     def compiled(graph, guard=True):
-        return _graph.compile_graph(_graph.optimize(graph, device), device, guard)
+        return _graph_exec.compile_graph(_graph_passes.optimize(graph, device), device, guard)
 
     step, finish, init, deferred, _ = graphs
     run, finish = compiled(step, guard=False), compiled(finish)
@@ -704,13 +704,15 @@ class _EagerLoop:
         if run is None:
             values = _values(self.body)
             body = _storing_body(self.body, [values[i] for i in self.keep[1]])
-            cond = _graph.compile_graph(_graph.optimize(self.cond, device), device, False)
-            body = _graph.compile_graph(_graph.optimize(body, device), device, False)
-            run = _graph.history_loop(cond, body, self.n, self.nc, self.maxit, device,
+            cond = _graph_exec.compile_graph(
+                _graph_passes.optimize(self.cond, device), device, False
+            )
+            body = _graph_exec.compile_graph(_graph_passes.optimize(body, device), device, False)
+            run = _graph_exec.history_loop(cond, body, self.n, self.nc, self.maxit, device,
                                       self.keep[0])  # fmt: skip
             whole = _graph.Graph("while")  # the loop holds its variables' locks once
             whole.ops = self.cond.ops + self.body.ops
-            run = self._forward[id(device)] = _graph._holding_update_locks(whole, run)
+            run = self._forward[id(device)] = _graph_exec.holding_update_locks(whole, run)
         return run
 
     def graphs(self, fl, fc):
@@ -790,10 +792,9 @@ _tape.NAMED_RULES.update(
     th_prefix=_prefix_grad,
     th_while_history=_rule(_history_grad),
 )
-_graph.LOOP_HOOKS.update(
-    grad_handler=_grad_handler, grad_replay=_grad_replay, eager_while=_eager_while
-)
+_graph.HOOKS.update(grad_handler=_grad_handler, grad_replay=_grad_replay, eager_while=_eager_while)
 _tape.CONTROL_FLOW_RULES.update(
     If=_rule(_if_grad), StatelessIf=_rule(_if_grad),
     While=_rule(_while_grad), StatelessWhile=_rule(_while_grad),
 )  # fmt: skip
+_function.HOOKS["portable_traces"] = portable_traces

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from tensorhouse_kernels import get_op_def
+from tensorhouse_kernels import execute, get_op_def
 from tensorhouse_kernels.runtime import from_host, to_host
 
+from . import _graph as _graph_module
 from . import _tensor
 from . import dtypes as _dt
-from ._tensor import Tensor, TensorShape
-from ._variables import VARIABLE_LIKE
+from ._tensor import Tensor, TensorShape, VariableLike
 
 __all__ = ["LOCAL", "apply", "infer", "shape_of", "size_of", "entries_of", "shape_entries",
            "shaped_op", "handler", "note_index"]  # fmt: skip
@@ -32,13 +32,11 @@ LOCAL = frozenset({"Shape", "Size", "DynamicShape"})
 
 
 def _graph():
-    from . import _graph
-
-    return _graph
+    return _graph_module
 
 
 def _symbolic(t):
-    return type(t) is not Tensor and getattr(t, "_gshape", None) is not None
+    return type(t) is not Tensor and hasattr(t, "_gshape") and getattr(t, "_value", None) is None
 
 
 def _static_shape(t):
@@ -52,6 +50,8 @@ def shape_of(x, out_type=_dt.int32):
     """``tf.shape``: a constant when every dim is known, else a ``Shape`` node."""
     out_type = _dt.as_dtype(out_type)
     dims = _static_shape(x)
+    if dims is None:  # unknown rank: a Shape node of unknown length
+        return _tensor._execute("Shape", [x], {"out_type": out_type._np})[0]
     if None not in dims:
         return _tensor.constant(list(dims), dtype=out_type)
     out = _tensor._execute("Shape", [x], {"out_type": out_type._np})[0]
@@ -63,7 +63,7 @@ def size_of(x, out_type=_dt.int32):
     """``tf.size``: a constant when every dim is known, else a ``Size`` node."""
     out_type = _dt.as_dtype(out_type)
     dims = _static_shape(x)
-    if None not in dims:
+    if dims is not None and None not in dims:
         return _tensor.constant(int(np.prod(dims, dtype=np.int64)), dtype=out_type)
     return _tensor._execute("Size", [x], {"out_type": out_type._np})[0]
 
@@ -96,7 +96,7 @@ def shape_entries(shape):
         return [int(shape)]
     if isinstance(shape, Tensor):
         return _tensor_entries(shape)
-    if isinstance(shape, VARIABLE_LIKE):
+    if isinstance(shape, VariableLike):
         return _tensor_entries(shape._th_read())
     out = []
     for d in shape:
@@ -235,9 +235,7 @@ def apply(op_type, ins, attrs):
             entries.append(_value_at(t, i))
     n, base = attrs["n"], dict(attrs["base"])
     if "_stream" in base and _graph().current_graph() is None:  # a random op's next draw
-        from ._random import node_attrs
-
-        base = node_attrs(base)
+        base = _graph_module.next_random_attrs(base)
     return [shaped_op(attrs["op"], ins[:n], base, entries, attrs["key"])]
 
 
@@ -251,13 +249,9 @@ def handler(op, device):
         dtype = np.dtype(attrs["out_type"])
         return lambda b: (from_host(np.array(int(np.prod(b.shape, dtype=np.int64)), dtype),
                                     device),)  # fmt: skip
-    from tensorhouse_kernels import execute
-
     n, op_type, key = attrs["n"], attrs["op"], attrs["key"]
     base, items = dict(attrs["base"]), attrs["items"]
     stream = base.get("_stream")
-    if stream is not None:
-        from ._random import node_attrs
 
     def run(*bufs):
         shape = []
@@ -268,8 +262,11 @@ def handler(op, device):
                 shape.append(int(bufs[it[1]].shape[it[2]]))
             else:
                 shape.append(int(np.asarray(to_host(bufs[it[1]], device)).reshape(-1)[it[2]]))
-        attrs = base if stream is None else node_attrs(base)
+        attrs = base if stream is None else _graph_module.next_random_attrs(base)
         outs, _ = execute(op_type, list(bufs[:n]), {**attrs, key: tuple(shape)}, device)
         return tuple(outs)
 
     return run
+
+
+_graph_module.GRAPH_ONLY_SHAPES.update(dict.fromkeys(LOCAL, infer))  # the tracer's rules

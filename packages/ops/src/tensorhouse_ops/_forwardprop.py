@@ -10,8 +10,9 @@ reverse-over-forward products).
 
 from __future__ import annotations
 
-from . import _tape
-from ._tensor import Tensor, convert_to_tensor
+from . import _grad_rules, _tape
+from ._math import add, multiply, reduce_sum
+from ._tensor import Tensor, VariableLike, convert_to_tensor
 from .nest import assert_same_structure, flatten, pack_sequence_as
 
 __all__ = ["ForwardAccumulator"]
@@ -29,11 +30,11 @@ class ForwardAccumulator:
 
     def _watch(self, primals, tangents):
         for p, t in zip(flatten(primals), flatten(tangents)):
-            value = p._th_read() if isinstance(p, _tape._VARIABLE_LIKE) else convert_to_tensor(p)
+            value = p._th_read() if isinstance(p, VariableLike) else convert_to_tensor(p)
             t = convert_to_tensor(t, dtype=value.dtype)
             if not value.dtype.is_floating:
                 continue
-            source = p if isinstance(p, _tape._VARIABLE_LIKE) else value
+            source = p if isinstance(p, VariableLike) else value
             self._tape.watch(source)
             self._primals.append(source)
             self._tangents.append(t)
@@ -54,10 +55,7 @@ class ForwardAccumulator:
         return pack_sequence_as(primals, out)
 
     def _jvp(self, target, unconnected):
-        from . import _grad_rules
-        from ._math import add, multiply, reduce_sum
-
-        t = target._th_read() if isinstance(target, _tape._VARIABLE_LIKE) else target
+        t = target._th_read() if isinstance(target, VariableLike) else target
         if not isinstance(t, Tensor):
             t = convert_to_tensor(t)
         result = None

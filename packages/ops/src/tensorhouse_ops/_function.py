@@ -4,7 +4,7 @@ the optimized graph; ``tf.cond``, ``tf.while_loop``, ``tf.print``, ``run_functio
 Retracing follows TF's rules: a call is keyed by its tensors' shapes and dtypes, its Python
 values (by value when hashable, else by identity) and its variables (by identity); a new key
 traces again. Without a ``GradientTape`` recording, a call runs the optimized graph compiled
-into one Python function (``_graph.compile_graph``). With a tape recording, the traced graph
+into one Python function (``_graph_exec.compile_graph``). With a tape recording, the traced graph
 is replayed op by op through ``_execute`` so the tape records each op and the usual gradient
 rules apply: gradients flow through and across functions with no rule of their own (the
 choice documented in ``docs/architecture.md``).
@@ -21,14 +21,33 @@ import weakref
 
 import numpy as np
 
-from tensorhouse_kernels.runtime import current_device, default_device, errors, list_kernels
+from tensorhouse_kernels.runtime import (
+    copy_to_device,
+    current_device,
+    default_device,
+    errors,
+    list_kernels,
+)
 
-from . import _graph, _tape, _tensor
+from . import (
+    _autograph,
+    _graph,
+    _graph_exec,
+    _graph_passes,
+    _graph_replay,
+    _graph_xla,
+    _record,
+    _tape,
+    _tensor,
+    _unknown_rank,
+)
 from . import dtypes as _dt
+from ._array import zeros
 from ._composite import CompositeTensor, TypeSpec
 from ._graph import Graph, GraphTensor
-from ._tensor import Tensor, TensorShape, convert_to_tensor
-from .nest import flatten, map_structure, pack_sequence_as
+from ._math import add, less, logical_and
+from ._tensor import Tensor, TensorShape, VariableLike, convert_to_tensor
+from .nest import assert_same_structure, flatten, map_structure, pack_sequence_as
 
 __all__ = [
     "ConcreteFunction", "Function", "TensorSpec", "cond", "function", "functions_run_eagerly",
@@ -70,7 +89,7 @@ class TensorSpec:
         return cls(tensor.shape, tensor.dtype, name)
 
     def is_compatible_with(self, other):
-        if isinstance(other, TensorSpec | Tensor) or hasattr(other, "_th_read"):
+        if isinstance(other, TensorSpec | Tensor) or isinstance(other, VariableLike):
             return other.dtype == self._dtype and self._shape.is_compatible_with(other.shape)
         return False
 
@@ -91,6 +110,9 @@ class TensorSpec:
 # ---- variable creation bookkeeping ------------------------------------------------------------
 
 _creation = threading.local()
+# ``_control_flow_grad`` (above this module: it imports ``cond`` / ``while_loop``) sets
+# ``portable_traces`` at import: a hook rather than an import.
+HOOKS: dict = {}
 
 
 def _variable_created(var):
@@ -120,7 +142,7 @@ def _tf_type_name(dtype) -> str:
 def _leaf_key(x):
     if isinstance(x, Tensor):
         return ("T", x.dtype.name, tuple(x.shape))
-    if hasattr(x, "_th_read"):
+    if isinstance(x, VariableLike):
         return ("V", id(x))
     if isinstance(x, TensorSpec):
         return ("T", x.dtype.name, None if x.shape.rank is None else tuple(x.shape))
@@ -153,11 +175,15 @@ def _fast_key(x, flat):
 
 
 def _covers(traced, given):
-    """Does a trace's leaf key accept this leaf (a None dim accepts any size)?"""
+    """Does a trace's leaf key accept this leaf (a None dim accepts any size, a None shape
+    any shape)?"""
     if traced[0] != "T" or given[0] != "T":
         return traced == given
+    if traced[2] is None:
+        return traced[1] == given[1]
     return (
-        traced[1] == given[1]
+        given[2] is not None
+        and traced[1] == given[1]
         and len(traced[2]) == len(given[2])
         and all(a is None or a == b for a, b in zip(traced[2], given[2]))
     )
@@ -167,8 +193,10 @@ def _relax(traced, given):
     """The most specific leaf key covering both, or None when none exists."""
     if traced[0] != "T" or given[0] != "T":
         return traced if traced == given else None
-    if traced[1] != given[1] or len(traced[2]) != len(given[2]):
+    if traced[1] != given[1]:
         return None
+    if traced[2] is None or given[2] is None or len(traced[2]) != len(given[2]):
+        return ("T", traced[1], None)  # ranks differ: TF relaxes to an unknown rank
     return ("T", traced[1], tuple(a if a == b else None for a, b in zip(traced[2], given[2])))
 
 
@@ -231,7 +259,7 @@ class ConcreteFunction:
     @property
     def optimized_graph(self):
         if self._optimized is None:
-            self._optimized = _graph.optimize(self.graph, self._device)
+            self._optimized = _graph_passes.optimize(self.graph, self._device)
         return self._optimized
 
     @property
@@ -252,18 +280,24 @@ class ConcreteFunction:
 
     def _compiled(self):
         if self._run is None:
-            if self._jit_compile:
-                self._run = _graph.compile_xla(self.optimized_graph, self._device)
+            if any(ph._gshape is None for ph in self.graph.inputs):  # unknown rank: per shape
+                live = _unknown_rank.live_copy(self.graph, _graph.SIDE_EFFECTS)
+                compile_fn = (
+                    _graph_xla.compile_xla if self._jit_compile else _graph_exec.compile_graph
+                )
+                self._run = _graph_exec.specializing(live, self._device, compile_fn)
+            elif self._jit_compile:
+                self._run = _graph_xla.compile_xla(self.optimized_graph, self._device)
             else:
-                self._run = _graph.compile_graph(self.optimized_graph, self._device)
+                self._run = _graph_exec.compile_graph(self.optimized_graph, self._device)
         return self._run
 
     def _call_flat(self, tensors):
         """Run on the flat list of input tensors; returns the structured outputs."""
         if traced_calls is not None and all(self is not c for c in traced_calls):
             traced_calls.append(self)
-        if _tape._active:  # correctness first: a recording tape sees every op
-            outs = _graph.replay(self.graph, tensors)
+        if _record._active:  # correctness first: a recording tape sees every op
+            outs = _graph_replay.replay(self.graph, tensors)
         else:
             run = self._run or self._compiled()
             dev = self._device
@@ -288,7 +322,7 @@ class ConcreteFunction:
             )
         tensors = []
         for i, (x, ph) in enumerate(zip(flat, specs)):
-            if hasattr(x, "_th_read"):
+            if isinstance(x, VariableLike):
                 t = x._th_read()
             else:
                 t = x if isinstance(x, Tensor) else convert_to_tensor(x, ph.dtype)
@@ -308,7 +342,7 @@ class ConcreteFunction:
             values = self.structured_input_signature
             names = [n for n, _ in _param_slots(self._py_signature, len(values))]
             tensors = [n for n, v in zip(names, values)
-                       if any(_is_tensor_arg(x) or hasattr(x, "_th_read")
+                       if any(_is_tensor_arg(x) or isinstance(x, VariableLike)
                               for x in flatten(v, expand_composites=True))]  # fmt: skip
             self._slot_names = (names, tensors)
         return self._slot_names
@@ -366,8 +400,6 @@ class ConcreteFunction:
 
 
 def _to(t, dev):
-    from tensorhouse_kernels.runtime import copy_to_device
-
     return copy_to_device(t._value, t._device, dev)
 
 
@@ -486,7 +518,7 @@ class Function:
                 raise TypeError(f"{a!r} does not match the input_signature {s!r}")
             ts = []
             for x, spec in zip(flat_a, flat_s):
-                t = x._th_read() if hasattr(x, "_th_read") else x
+                t = x._th_read() if isinstance(x, VariableLike) else x
                 if not isinstance(t, Tensor):
                     try:
                         t = convert_to_tensor(t, spec.dtype)
@@ -535,6 +567,8 @@ class Function:
         if cf is None:
             with self._lock:
                 cf = self._cache.get(key)
+                if cf is None:  # as TF: a trace with unknown dims or rank serves this call
+                    cf = self._covering(key)
                 if cf is None and self._reduce_retracing:
                     cf = self._relaxed(targs, tflat, key)
                 if cf is None:
@@ -543,7 +577,7 @@ class Function:
         for i in cf._positions:
             x = flat[i]
             if type(x) is not Tensor:
-                x = convert_to_tensor(x) if not hasattr(x, "_th_read") else x._th_read()
+                x = convert_to_tensor(x) if not isinstance(x, VariableLike) else x._th_read()
             tensors.append(x)
         if (
             fkey is not None
@@ -571,6 +605,19 @@ class Function:
                 cf = self._trace(args, flat, key)
         return cf
 
+    def _covering(self, key):
+        """A trace (from ``get_concrete_function`` with unknown dims) accepting ``key``."""
+        leaf_keys, struct = key
+        for ck, cf in list(self._cache.items()):
+            if not isinstance(ck, tuple) or len(ck) != 2:
+                continue
+            k, st = ck
+            if st == struct and len(k) == len(leaf_keys):
+                if all(_covers(a, b) for a, b in zip(k, leaf_keys)):
+                    self._cache[key] = cf
+                    return cf
+        return None
+
     def _relaxed(self, args, flat, key):
         """``reduce_retracing=True``: reuse a trace whose shapes cover these, or trace once
         more with the dims that differ from an earlier trace's relaxed to None."""
@@ -591,7 +638,12 @@ class Function:
                 continue
             specs = [TensorSpec(r[2], r[1]) if r[0] == "T" else x for r, x in zip(relaxed, flat)]
             rkey = (tuple(relaxed), struct)
-            cf = self._trace(pack_sequence_as(args, specs, expand_composites=True), specs, rkey)
+            try:
+                cf = self._trace(pack_sequence_as(args, specs, expand_composites=True), specs, rkey)
+            except errors.UnimplementedError:
+                if all(r[0] != "T" or r[2] is not None for r in relaxed):
+                    raise
+                return None  # not traceable at an unknown rank here: a trace of these shapes
             self._cache[key] = cf
             return cf
         return None
@@ -625,9 +677,7 @@ class Function:
                 if _is_tensor_arg(x):
                     if isinstance(x, np.ndarray):
                         x = convert_to_tensor(x)
-                    shape = x.shape.dims if x.shape.rank is not None else None
-                    if shape is None:
-                        raise errors.UnimplementedError("TensorSpec of unknown rank")
+                    shape = x.shape.dims  # None: unknown rank (``_unknown_rank``)
                     name = getattr(x, "name", None) if isinstance(x, TensorSpec) else None
                     sym.append(graph.placeholder(shape, x.dtype._np, name or names[i]))
                     positions.append(i)
@@ -643,7 +693,7 @@ class Function:
                 _creation.state = prev
             outs = []
             for o in flatten(result, expand_composites=True):
-                if hasattr(o, "_th_read"):
+                if isinstance(o, VariableLike):
                     o = o._th_read()
                 elif isinstance(o, _PY_VALUES):  # TF returns Python numbers / strings as tensors
                     o = convert_to_tensor(o)
@@ -675,8 +725,6 @@ class Function:
         fn = self._python_function
         if self._autograph:  # trace time only: the converted function is cached
             if self._converted is None:
-                from . import _autograph
-
                 self._converted = _autograph.convert(fn)
             fn = self._converted
         if self._signature_is_simple_positional(sym_args):
@@ -711,11 +759,9 @@ class Function:
     def _retrace_portable(self, cf):
         """``cf`` traced again with its loop gradients in their differentiable form, the form
         a saved graph can hold (for saving; the traced-for-speed ``cf`` stays in use)."""
-        from ._control_flow_grad import portable_traces
-
         args = list(cf.structured_input_signature)
         flat = flatten(args, expand_composites=True)
-        with portable_traces(), self._lock:
+        with HOOKS["portable_traces"](), self._lock:
             graph, positions, result, _ = self._build_graph(args, flat)
         new = ConcreteFunction(graph, tuple(args), _structure(result), positions, cf._device,
                                self._name)  # fmt: skip
@@ -768,7 +814,7 @@ def _spec_text(x) -> str:
 
 def _type_text(x) -> str:
     """TF's printed type of a value in a function's signature or result."""
-    if isinstance(x, Tensor | TensorSpec) or hasattr(x, "_th_read"):
+    if isinstance(x, Tensor | TensorSpec) or isinstance(x, VariableLike):
         return _spec_text(x)
     if x is None:
         return "None"
@@ -877,6 +923,12 @@ def _trace_branch(fn, args, name):
         outs = [convert_to_tensor(o) if not isinstance(o, Tensor) else o for o in flat]
         outs = [g._input(o) for o in outs]
     g.outputs = outs
+    seen = g.inputs + [ph for _, ph in g.captures] + outs
+    if any(type(t) is GraphTensor and t._gshape is None for t in seen):
+        raise errors.UnimplementedError(
+            f"{name}: control flow on a tensor of unknown rank (a TensorSpec(None) argument) is "
+            "not supported yet; give the TensorSpec a rank"
+        )
     outer.variables.update(g.variables)  # the function's variables include the branches'
     return g, result
 
@@ -898,8 +950,6 @@ def cond(pred, true_fn=None, false_fn=None, name=None):
     tg, tres = _trace_branch(true_fn, (), "cond_true")
     fg, fres = _trace_branch(false_fn, (), "cond_false")
     try:
-        from .nest import assert_same_structure
-
         assert_same_structure(tres, fres)
     except (TypeError, ValueError) as e:
         raise ValueError(f"true_fn and false_fn must return the same structure: {e}") from None
@@ -921,16 +971,16 @@ def cond(pred, true_fn=None, false_fn=None, name=None):
     _graph.settle_variable_reads([tg, fg])
     inputs = [pred] + [o for o, _ in tg.captures] + [o for o, _ in fg.captures]
     attrs = {"then_branch": tg, "else_branch": fg}
-    stateful = _graph._branches_stateful(type("O", (), {"attrs": attrs})())
+    stateful = _graph_passes.branches_stateful(type("O", (), {"attrs": attrs})())
     # a branch's placeholders are its captures, in order
     tg.inputs, fg.inputs = [p for _, p in tg.captures], [p for _, p in fg.captures]
     # under a tape or in a loop body (whose gradient may store them), the draws are outputs too
-    drawn = _export_random_values(tg, fg) if _tape._active or _in_loop_body(g) else []
+    drawn = _export_random_values(tg, fg) if _record._active or _in_loop_body(g) else []
     specs += [(o._gshape, o._dtype._np) for o in drawn]
     op_type = "If" if stateful else "StatelessIf"
     if drawn:
         attrs["random_values"] = [id(o) for o in drawn]
-    outs = _graph.emit_control_flow(g, op_type, inputs, attrs, specs)
+    outs = _graph_replay.emit_control_flow(g, op_type, inputs, attrs, specs)
     return pack_sequence_as(tres, list(outs)[: len(outs) - len(drawn)])
 
 
@@ -947,8 +997,6 @@ def _export_random_values(tg, fg):
     outputs of the ``If`` (zeros from the other branch; their ids are its ``random_values``),
     so that its gradient replays the branch on the same numbers. Returns those random outputs
     (then branch's, else branch's)."""
-    from ._array import zeros
-
     rt = [o for op in tg.ops if op.type in _graph.RANDOM for o in op.outputs]
     rf = [o for op in fg.ops if op.type in _graph.RANDOM for o in op.outputs]
     if not (rt or rf) or any(None in o._gshape for o in rt + rf):
@@ -986,8 +1034,6 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
         return _as_args(pack_sequence_as(loop_vars, vals), loop_vars)
 
     if type(maximum_iterations) is GraphTensor:  # known when the graph runs: a counter
-        from ._math import add, less, logical_and
-
         limit = maximum_iterations
 
         def counted_cond(i, *v):
@@ -1020,9 +1066,10 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
     if maximum_iterations is not None:
         attrs["maximum_iterations"] = int(maximum_iterations)
     inputs = flat + [o for o, _ in cg.captures] + [o for o, _ in bg.captures]
-    stateful = _graph._branches_stateful(type("O", (), {"attrs": attrs})())
-    outs = _graph.emit_control_flow(g, "While" if stateful else "StatelessWhile", inputs, attrs,
-                                    [(v._gshape, v._dtype._np) for v in flat])  # fmt: skip
+    stateful = _graph_passes.branches_stateful(type("O", (), {"attrs": attrs})())
+    op_type = "While" if stateful else "StatelessWhile"
+    specs = [(v._gshape, v._dtype._np) for v in flat]
+    outs = _graph_replay.emit_control_flow(g, op_type, inputs, attrs, specs)
     if not back_prop:  # TF's deprecated switch: no gradient through the loop
         outs = [_tape.stop_gradient(o) for o in outs]
     return pack_sequence_as(loop_vars, list(outs))
@@ -1044,7 +1091,7 @@ def print(*inputs, output_stream=None, summarize=3, sep=" ", end="\n", name=None
         stream = "stdout"
     parts, tensors = [], []
     for x in inputs:
-        if hasattr(x, "_th_read"):
+        if isinstance(x, VariableLike):
             x = x._th_read()
         if isinstance(x, Tensor):
             parts.append(None)
@@ -1084,4 +1131,5 @@ def _print_write(attrs, arrays):
     stream.write(out + attrs["end"])
 
 
-from . import _control_flow_grad  # noqa: E402, F401 - registers the If / While gradient rules
+_graph.HOOKS["print_write"] = _print_write  # what the graph interpreters print with
+_graph.HOOKS["variable_created"] = _variable_created  # called by Variable.__init__

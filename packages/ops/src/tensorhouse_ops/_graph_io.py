@@ -30,7 +30,7 @@ from . import _dynamic, _graph
 from . import dtypes as _dt
 from ._function import ConcreteFunction, Function, TensorSpec, _check_spec
 from ._graph import Graph, GraphTensor
-from ._tensor import Tensor, TensorShape, convert_to_tensor
+from ._tensor import Tensor, TensorShape, VariableLike, convert_to_tensor
 from .nest import flatten, pack_sequence_as
 
 __all__ = [
@@ -135,7 +135,7 @@ class _Writer:
             return {"array": self.store.add(v)}
         if isinstance(v, Graph):
             return {"graph": self.graph(v)}
-        if hasattr(v, "_th_read"):
+        if isinstance(v, VariableLike):
             key = self.var_ids.get(id(v))
             if key is None:
                 raise ValueError(f"{where} uses variable {v.name!r}, which is not being saved")
@@ -316,7 +316,7 @@ class _Reader:
             want = [(tuple(value.shape), value.dtype._np)]
         elif op_type == "ReadVariableOp" or op_type.startswith("Assign"):
             var = attrs.get("var")
-            if not hasattr(var, "_th_read"):
+            if not isinstance(var, VariableLike):
                 self.fail(where, "no variable")
             want = [(tuple(var.shape), _dt.as_dtype(var.dtype)._np)]
             if op_type.startswith("Assign"):
@@ -576,7 +576,7 @@ def _match(cf, structure, leaves, args):
             if x is not saved and x != saved:
                 raise TypeError(f"Python argument {x!r} differs from the traced {saved!r}")
             continue
-        t = x._th_read() if hasattr(x, "_th_read") else x
+        t = x._th_read() if isinstance(x, VariableLike) else x
         if not isinstance(t, Tensor):
             t = convert_to_tensor(t, saved.dtype)
         _check_spec(t, saved.shape, saved.dtype, cf._name)
@@ -684,7 +684,7 @@ class SignatureFunction:
         tensors = []
         for n in self._input_names:
             x, spec = kwargs[n], specs[n]
-            t = x._th_read() if hasattr(x, "_th_read") else x
+            t = x._th_read() if isinstance(x, VariableLike) else x
             if not isinstance(t, Tensor):
                 t = convert_to_tensor(t, spec.dtype)
             _check_spec(t, spec.shape, spec.dtype, self._name)

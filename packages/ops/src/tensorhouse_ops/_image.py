@@ -20,7 +20,7 @@ import numpy as np
 from . import _array, _math
 from . import dtypes as _dt
 from . import random as _random
-from ._tensor import Tensor, convert_to_tensor
+from ._tensor import Tensor, VariableLike, _op, convert_to_tensor
 
 __all__ = [
     "ResizeMethod", "adjust_brightness", "adjust_contrast", "adjust_gamma", "adjust_hue",
@@ -51,7 +51,7 @@ _METHODS = {v for k, v in vars(ResizeMethod).items() if k.isupper()}
 
 # ---- shapes ------------------------------------------------------------------------------------
 def _image(image, name="image"):
-    image = image._th_read() if hasattr(image, "_th_read") else convert_to_tensor(image)
+    image = image._th_read() if isinstance(image, VariableLike) else convert_to_tensor(image)
     rank = image.shape.rank
     if rank not in (3, 4):
         raise ValueError(f"'{name}' (shape {image.shape}) must have either 3 or 4 dimensions.")
@@ -376,6 +376,14 @@ def _resize_batch(images, h, w, method, antialias):
     return _resize_axis(_resize_axis(x, 1, h, method, antialias), 2, w, method, antialias)
 
 
+def _resize_op(images, h, w, method):
+    """One ``ResizeBilinear`` (float32 out) or ``ResizeNearestNeighbor`` (same dtype) op with
+    TF 2's half-pixel centres; any height and width, known or not when traced."""
+    op = "ResizeBilinear" if method == "bilinear" else "ResizeNearestNeighbor"
+    attrs = {"size": (h, w), "align_corners": False, "half_pixel_centers": True}
+    return _op(op, [images], attrs)
+
+
 def _target_size(size):
     if isinstance(size, Tensor):
         size = size.numpy()
@@ -402,7 +410,9 @@ def resize(images, size, method=ResizeMethod.BILINEAR, preserve_aspect_ratio=Fal
         factor = min(np.float32(h) / np.float32(in_h), np.float32(w) / np.float32(in_w))
         h = int(np.round(np.float32(factor) * np.float32(in_h)))
         w = int(np.round(np.float32(factor) * np.float32(in_w)))
-    if method != "nearest" and images.shape.is_fully_defined():
+    if method == "nearest" or (method == "bilinear" and not antialias):
+        return _resize_op(images, h, w, method)
+    if images.shape.is_fully_defined():
         x = images if images.dtype == _dt.float32 else _math.cast(images, _dt.float32)
         return _resize_static(x, h, w, method, antialias)
     images, was_batch = _batched(images)
@@ -490,7 +500,7 @@ def central_crop(image, central_fraction):
 
 def random_crop(value, size, seed=None, name=None):
     """A window of shape ``size`` at a uniformly drawn offset."""
-    value = value._th_read() if hasattr(value, "_th_read") else convert_to_tensor(value)
+    value = value._th_read() if isinstance(value, VariableLike) else convert_to_tensor(value)
     shape = value.shape.as_list()
     size = [_int(s, "size") for s in (size.numpy() if isinstance(size, Tensor) else size)]
     if len(size) != len(shape) or any(s > d for s, d in zip(size, shape)):
@@ -558,7 +568,7 @@ def rot90(image, k=1, name=None):
 # ---- dtypes ------------------------------------------------------------------------------------
 def convert_image_dtype(image, dtype, saturate=False, name=None):
     """TF's image dtype conversion: integers span [0, MAX], floats [0, 1]."""
-    image = image._th_read() if hasattr(image, "_th_read") else convert_to_tensor(image)
+    image = image._th_read() if isinstance(image, VariableLike) else convert_to_tensor(image)
     dtype = _dt.as_dtype(dtype)
     src = image.dtype
     if not (src.is_integer or src.is_floating) or not (dtype.is_integer or dtype.is_floating):
@@ -720,7 +730,7 @@ def rgb_to_grayscale(images, name=None):
 
 def grayscale_to_rgb(images, name=None):
     """Repeat the one channel three times."""
-    images = images._th_read() if hasattr(images, "_th_read") else convert_to_tensor(images)
+    images = images._th_read() if isinstance(images, VariableLike) else convert_to_tensor(images)
     if images.shape.rank is not None and images.shape.rank < 2:
         raise ValueError(f"'images' (shape {images.shape}) must be at least two-dimensional.")
     if images.shape.as_list()[-1] != 1:
@@ -788,3 +798,6 @@ def total_variation(images, name=None):
     return _math.reduce_sum(_math.abs(dy), axis=[1, 2, 3]) + _math.reduce_sum(
         _math.abs(dx), axis=[1, 2, 3]
     )
+
+
+from . import _image_xla  # noqa: E402, F401 - the resize ops under jit_compile (uses the above)

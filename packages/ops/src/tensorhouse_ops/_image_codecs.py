@@ -13,7 +13,7 @@ from tensorhouse_kernels.runtime import errors
 
 from . import dtypes as _dt
 from ._pyfunc import host_call
-from ._tensor import Tensor, convert_to_tensor
+from ._tensor import Tensor, VariableLike, convert_to_tensor
 
 __all__ = [
     "decode_bmp", "decode_gif", "decode_image", "decode_jpeg", "decode_png", "encode_jpeg",
@@ -47,10 +47,28 @@ def _value(t):
     return v if isinstance(v, bytes) else bytes(np.asarray(v).item())
 
 
+# Leading bytes of the formats TF decodes: Pillow opens the one it names without trying others.
+_MAGIC = ((b"\x89PNG\r\n\x1a\n", "PNG"), (b"\xff\xd8\xff", "JPEG"), (b"GIF8", "GIF"),
+          (b"BM", "BMP"))  # fmt: skip
+
+
+def _formats(data):
+    for magic, name in _MAGIC:
+        if data.startswith(magic):
+            return (name,)
+    return None  # every format Pillow knows
+
+
 def _open(data, op, kind):
     image_mod = _pil()
+    hint = _formats(data)
     try:
-        img = image_mod.open(io.BytesIO(data))
+        try:
+            img = image_mod.open(io.BytesIO(data), formats=hint)
+        except Exception:
+            if hint is None:
+                raise
+            img = image_mod.open(io.BytesIO(data))  # the leading bytes misled: try them all
         img.load()
     except Exception as e:  # Pillow raises many classes for bad data
         raise errors.InvalidArgumentError(
@@ -215,7 +233,7 @@ def decode_image(contents, channels=None, dtype=_dt.uint8, name=None, expand_ani
 
 
 def _encode_input(image, op, allowed):
-    image = image._th_read() if hasattr(image, "_th_read") else convert_to_tensor(image)
+    image = image._th_read() if isinstance(image, VariableLike) else convert_to_tensor(image)
     if image.shape.rank != 3:
         raise errors.InvalidArgumentError(
             None, None, f"image must be 3-dimensional, got shape {image.shape} [Op:{op}]"

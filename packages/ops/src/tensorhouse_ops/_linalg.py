@@ -13,7 +13,9 @@ from __future__ import annotations
 from collections import namedtuple
 
 from . import _math as M
-from ._tensor import Tensor, _coerce_pair, _execute, _op, convert_to_tensor
+from . import dtypes as _dt
+from ._array import expand_dims, eye, ones_like, transpose, where, zeros_like
+from ._tensor import Tensor, _coerce_pair, _execute, _op, convert_to_tensor, errors
 
 __all__ = ["cholesky", "det", "eigh", "eigvalsh", "inv", "logdet", "lstsq", "lu", "matrix_rank",
            "pinv", "qr", "slogdet", "solve", "svd"]  # fmt: skip
@@ -63,8 +65,6 @@ def cholesky(input, name=None):  # noqa: A002 - TF's name
 def logdet(matrix, name=None):
     """TF's ``tf.linalg.logdet`` of a symmetric positive definite matrix:
     ``2 * sum(log(diag(cholesky(matrix))))``."""
-    from ._array import eye
-
     chol = cholesky(matrix)
     n = chol.shape[-1]
     diag = M.reduce_sum(M.multiply(chol, eye(n, dtype=chol.dtype)), axis=-1)
@@ -77,8 +77,6 @@ def logdet(matrix, name=None):
 def _float_matrix(x, op):
     x = _t(x)
     if x.shape.rank is not None and x.shape.rank < 2:
-        from ._tensor import errors
-
         raise errors.InvalidArgumentError(
             f"Input tensor 0 must have rank >= 2, got {x.shape.rank} [Op:{op}]"
         )
@@ -87,16 +85,12 @@ def _float_matrix(x, op):
 
 def _adjoint(x):
     """The transpose of each matrix of ``x`` (real dtypes: the adjoint)."""
-    from ._array import transpose
-
     r = x.shape.rank
     return transpose(x, list(range(r - 2)) + [r - 1, r - 2])
 
 
 def _diag_matrix(v):
     """``[..., k]`` as the ``[..., k, k]`` diagonal matrices."""
-    from ._array import expand_dims, eye
-
     return M.multiply(expand_dims(v, -1), eye(v.shape[-1], dtype=v.dtype))
 
 
@@ -136,24 +130,18 @@ def lu(input, output_idx_type=None, name=None):  # noqa: A002 - TF's name
     """TF's ``tf.linalg.lu``: ``(lu, p)``, unit-lower ``L`` and upper ``U`` packed in ``lu``
     and the permutation ``p`` with ``input[p] = L @ U`` (partial pivoting); a singular
     matrix is an ``InvalidArgumentError``."""
-    from . import dtypes as _dt
-
     idx = _dt.as_dtype(output_idx_type or _dt.int32)
     packed, perm = _execute("Lu", [_float_matrix(input, "Lu")], {"output_idx_type": idx.name})
     return Lu(packed, perm)
 
 
 def _eps(dtype):
-    from . import dtypes as _dt
-
     return float(_dt._finfo(dtype.as_numpy_dtype).eps)
 
 
 def pinv(a, rcond=None, validate_args=False, name=None):
     """TF's ``tf.linalg.pinv``: the Moore-Penrose pseudo-inverse from the SVD; singular values
     at most ``rcond * max(s)`` count as zero (default ``rcond``: ``10 * max(m, n) * eps``)."""
-    from ._array import expand_dims, ones_like, where, zeros_like
-
     a = a if isinstance(a, Tensor) else convert_to_tensor(a)
     if not a.dtype.is_floating:
         raise TypeError(f"Input `a` must have `float`-like `dtype` (saw {a.dtype.name}).")
@@ -171,8 +159,6 @@ def pinv(a, rcond=None, validate_args=False, name=None):
 def matrix_rank(a, tol=None, validate_args=False, name=None):
     """TF's ``tf.linalg.matrix_rank``: the number of singular values above ``tol`` (default
     ``max(s) * max(m, n) * eps``), int32."""
-    from . import dtypes as _dt
-
     a = _float_matrix(a, "Svd")
     s = svd(a, compute_uv=False)
     if tol is None:
@@ -186,8 +172,6 @@ def lstsq(matrix, rhs, l2_regularizer=0.0, fast=True, name=None):
     ``fast``: the regularised normal equations (``(A^T A + l2 I)^-1 A^T B`` for tall ``A``,
     ``A^T (A A^T + l2 I)^-1 B`` for wide); otherwise the minimum-norm solution ``pinv(A) B``
     (TF's kernel then ignores ``l2_regularizer`` too)."""
-    from ._array import eye
-
     a, b = _coerce_pair(_float_matrix(matrix, "MatrixSolveLs"), rhs)
     m, n = a.shape[-2], a.shape[-1]
     if not fast:

@@ -17,7 +17,7 @@ from tensorhouse_kernels.runtime import errors
 from . import _gfile, _pyfunc
 from . import dtypes as _dt
 from ._lookup_index import HostIndex, flat_bytes
-from ._tensor import Tensor, constant, convert_to_tensor
+from ._tensor import Tensor, VariableLike, constant, convert_to_tensor
 
 __all__ = [
     "KeyValueTensorInitializer", "MutableHashTable", "StaticHashTable", "StaticVocabularyTable",
@@ -27,7 +27,7 @@ __all__ = [
 
 def _host(x) -> np.ndarray:
     """A tensor, array or list as a NumPy array (strings: object arrays of ``bytes``)."""
-    if hasattr(x, "_th_read"):
+    if isinstance(x, VariableLike):
         x = x._th_read()
     if isinstance(x, Tensor):
         return np.asarray(x)
@@ -185,7 +185,7 @@ class TextFileInitializer:
 
 def _check_keys(keys, key_dtype, allow_int32=False):
     """``keys`` as a tensor of ``key_dtype`` (TF's TypeError for another dtype)."""
-    if hasattr(keys, "_th_read"):
+    if isinstance(keys, VariableLike):
         keys = keys._th_read()
     if not isinstance(keys, Tensor):
         keys = convert_to_tensor(keys, key_dtype)
@@ -196,6 +196,15 @@ def _check_keys(keys, key_dtype, allow_int32=False):
             return cast(keys, _dt.int64)
         raise TypeError(f"Dtype of argument `keys` must be {key_dtype}, received: {keys.dtype}")
     return keys
+
+
+def _on_values(keys, lookup):
+    """``lookup`` on the values of a RaggedTensor or SparseTensor, same structure; else None."""
+    if hasattr(keys, "flat_values") and hasattr(keys, "with_flat_values"):
+        return keys.with_flat_values(lookup(keys.flat_values))
+    if hasattr(keys, "with_values") and hasattr(keys, "dense_shape"):
+        return keys.with_values(lookup(keys.values))
+    return None
 
 
 def _keys_of(t: Tensor, is_string: bool) -> np.ndarray:
@@ -296,7 +305,11 @@ class StaticHashTable(_StaticTable):
         return constant(self._index.size, _dt.int64)
 
     def lookup(self, keys, name=None):
-        """The value of each key (``default_value`` where absent), in the keys' shape."""
+        """The value of each key (``default_value`` where absent), in the keys' shape (a
+        RaggedTensor's or SparseTensor's values looked up, same structure)."""
+        composite = _on_values(keys, self.lookup)
+        if composite is not None:
+            return composite
         keys = _check_keys(keys, self._key_dtype)
         values, default = self._values, self._default_host
 
@@ -307,6 +320,35 @@ class StaticHashTable(_StaticTable):
             return np.where(pos >= 0, values[np.maximum(pos, 0)], default)
 
         return self._run_lookup(keys, find, name or "LookupTableFindV2")
+
+    def lookup_split_ngrams(self, input, ngram_width=1, separator=" ", name=None):  # noqa: A002
+        """tensorhouse's own: ``lookup(tf.strings.ngrams(tf.strings.split(input), ngram_width,
+        separator))`` of 1-D strings in one host pass (no token or ngram strings made); a
+        RaggedTensor of values."""
+        from ._ragged import RaggedTensor
+
+        if self._key_dtype != _dt.string:
+            raise TypeError(f"lookup_split_ngrams needs string keys; the table's are "
+                            f"{self._key_dtype.name}")  # fmt: skip
+        keys = _check_keys(input, _dt.string)
+        if keys.shape.rank != 1:
+            raise ValueError(f"lookup_split_ngrams takes 1-D strings; received shape {keys.shape}")
+        widths = [int(ngram_width)] if np.ndim(ngram_width) == 0 else [int(w) for w in ngram_width]
+        if any(w <= 0 for w in widths):
+            raise ValueError(f"All ngram_widths must be greater than 0. Got {ngram_width}")
+        sep = separator.encode("utf-8") if isinstance(separator, str) else bytes(separator)
+        values, default, dtype = self._values, self._default_host, self._value_dtype
+
+        def run(tensors):
+            flat = _keys_of(tensors[0], True)
+            out, splits = self._index.split_ngram_values(flat, widths, sep, values, default)
+            return [convert_to_tensor(out, dtype), convert_to_tensor(splits, _dt.int64)]
+
+        n = keys.shape[0]
+        specs = [((None,), dtype), ((None if n is None else n + 1,), _dt.int64)]
+        flat, splits = _pyfunc.host_call("PyFuncStateless", run, [keys], specs,
+                                         name or "LookupSplitNgrams")  # fmt: skip
+        return RaggedTensor.from_row_splits(flat, splits, validate=False)
 
 
 class StaticVocabularyTable(_StaticTable):
@@ -346,7 +388,11 @@ class StaticVocabularyTable(_StaticTable):
         return constant(self._index.size + self._num_oov_buckets, _dt.int64)
 
     def lookup(self, keys, name=None):
-        """The id of each key: its vocabulary value, or its OOV bucket id."""
+        """The id of each key: its vocabulary value, or its OOV bucket id (ragged and sparse
+        keys: their values)."""
+        composite = _on_values(keys, self.lookup)
+        if composite is not None:
+            return composite
         keys = _check_keys(keys, self._key_dtype, allow_int32=True)
         values, n, buckets = self._values, self._index.size, self._num_oov_buckets
         is_string = self._key_dtype == _dt.string
@@ -401,7 +447,7 @@ class MutableHashTable:
     def insert(self, keys, values, name=None):
         """Set the value of each key (``values``: the keys' shape plus the value shape)."""
         keys = _check_keys(keys, self._key_dtype)
-        if hasattr(values, "_th_read"):
+        if isinstance(values, VariableLike):
             values = values._th_read()
         if not isinstance(values, Tensor):
             values = convert_to_tensor(values, self._value_dtype)

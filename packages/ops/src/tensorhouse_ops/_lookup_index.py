@@ -39,16 +39,45 @@ class HostIndex:
             self._order = np.argsort(keys, kind="stable")
             self._sorted = keys[self._order]
 
+    def _string_index(self):
+        if self._fast is None:
+            self._fast = host_strings.StringIndex(np.asarray(self._keys, dtype=object))
+        return self._fast
+
+    def split_ngram_values(self, flat: np.ndarray, widths, sep: bytes, values, fill):
+        """Split 1-D strings on ASCII whitespace: the value of each ngram of each string (each
+        width in turn, then each start; ``values[position]``, ``fill`` where absent) and the
+        row splits."""
+        widths = [int(w) for w in widths]
+        if self.is_string and len(self._pos) == self.size:
+            fast = self._string_index()
+            as_int = values.dtype == np.int64 and np.ndim(fill) == 0
+            try:  # one C++ pass: no token or ngram strings made
+                if as_int:
+                    return fast.split_ngram_positions(flat, widths, sep, values, int(fill))
+                pos, splits = fast.split_ngram_positions(flat, widths, sep)
+                return self._pick(pos, values, fill), splits
+            except TypeError:  # not all bytes: the steps one by one
+                pass
+        tokens, splits = host_strings.split_whitespace(flat_bytes(flat))
+        if widths != [1]:
+            tokens, splits = host_strings.ngram_join(tokens, splits, widths, sep)
+        return self._pick(self.positions(tokens), values, fill), splits
+
+    @staticmethod
+    def _pick(pos, values, fill):
+        if not len(values):
+            return np.full(len(pos), fill, values.dtype)
+        return np.where(pos >= 0, values[np.maximum(pos, 0)], fill).astype(values.dtype)
+
     def positions(self, flat: np.ndarray) -> np.ndarray:
         """The position of each key of ``flat``, -1 where it is absent."""
         n = flat.shape[0]
         if self.size == 0:
             return np.full(n, -1, np.int64)
         if self.is_string and len(self._pos) == self.size:
-            if self._fast is None:
-                self._fast = host_strings.StringIndex(np.asarray(self._keys, dtype=object))
             try:
-                return self._fast.positions(flat)  # one C++ probe a key
+                return self._string_index().positions(flat)  # one C++ probe a key
             except TypeError:  # not all bytes: the dict below
                 pass
         if self.is_string:

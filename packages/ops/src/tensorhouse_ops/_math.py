@@ -9,9 +9,10 @@ import numpy as np
 from tensorhouse_kernels import eager_elementwise
 from tensorhouse_kernels.runtime import current_device
 
-from . import _tape
+from . import _record
 from . import _tensor as _ts
 from . import dtypes as _dt
+from ._array import broadcast_to, expand_dims, eye, reshape, shape, squeeze, transpose, zeros
 from ._composite import CompositeTensor
 from ._composite import composite_binary as _composite_binary
 from ._tensor import Tensor, _coerce_pair, _execute, _int_arg, _op, convert_to_tensor, errors
@@ -45,7 +46,7 @@ def _unary(op_type, name=None):
 
     def fn(x, name=None):
         # Eager, untaped, unscoped, on a plain tensor: the kernels' shortcut, when it applies.
-        if fast is not None and type(x) is Tensor and not (_tape._active or _ts._tracing):
+        if fast is not None and type(x) is Tensor and not (_record._active or _ts._tracing):
             if current_device() is None:
                 out = fast(x._device, x._value)
                 if out is not None:
@@ -69,7 +70,7 @@ def _binary(op_type, name=None, on_strings=None):
             fast is not None
             and type(x) is Tensor
             and type(y) is Tensor
-            and not (_tape._active or _ts._tracing)
+            and not (_record._active or _ts._tracing)
         ):
             device = x._device
             if device is y._device and current_device() is None:
@@ -130,7 +131,6 @@ logical_not = _unary("LogicalNot", "logical_not")
 
 def _add_strings(x, y):
     from . import strings
-    from ._array import broadcast_to, shape, zeros
 
     x, y = convert_to_tensor(x), convert_to_tensor(y)
     for i, t in enumerate((x, y)):
@@ -139,6 +139,12 @@ def _add_strings(x, y):
                 f"cannot compute Add as input #{i}(zero-based) was expected to be a string "
                 f"tensor but is a {t.dtype.name} tensor [Op:Add]"
             )
+    if x.shape.rank is None or y.shape.rank is None:  # unknown rank: NumPy's broadcast, on host
+
+        def concat(a, b):
+            return [np.array(np.asarray(a, dtype=object) + np.asarray(b, dtype=object), object)]
+
+        return strings._run("Add", concat, [x, y], [(None, _dt.string)])[0]
     if x.shape.rank != 0 and y.shape.rank != 0:  # StringJoin broadcasts scalars only
         if x.shape.is_fully_defined() and y.shape.is_fully_defined():
             try:
@@ -309,7 +315,8 @@ def divide_no_nan(x, y, name=None):
 def xdivy(x, y, name=None):
     """TF's ``tf.math.xdivy``: 0 where ``x`` is 0, else ``x / y`` (floats)."""
     x, y = _coerce_pair(x, y)
-    _require_float(x, "Xdivy")
+    if not x.dtype.is_complex:  # TF's Xdivy also takes complex64 / complex128
+        _require_float(x, "Xdivy")
     zero = equal(x, _ts.constant(0, dtype=x.dtype))
     return _ts_where(zero, _ts.constant(0, dtype=x.dtype), realdiv(x, y))
 
@@ -317,7 +324,8 @@ def xdivy(x, y, name=None):
 def xlogy(x, y, name=None):
     """TF's ``tf.math.xlogy``: 0 where ``x`` is 0 (whatever ``y``), else ``x * log(y)``."""
     x, y = _coerce_pair(x, y)
-    _require_float(x, "Xlogy")
+    if not x.dtype.is_complex:  # TF's Xlogy also takes complex64 / complex128
+        _require_float(x, "Xlogy")
     zero = equal(x, _ts.constant(0, dtype=x.dtype))
     safe_y = _ts_where(zero, _ts.constant(1, dtype=y.dtype), y)
     return _ts_where(zero, _ts.constant(0, dtype=x.dtype), multiply(x, log(safe_y)))
@@ -473,7 +481,7 @@ def matmul(
     ``BatchMatMulV2``.
     """
     a, b = _coerce_pair(a, b)
-    if a.ndim < 2 or b.ndim < 2:
+    if 0 <= a.ndim < 2 or 0 <= b.ndim < 2:  # ndim -1: unknown rank (BatchMatMulV2)
         raise errors.InvalidArgumentError(
             f"matmul needs inputs of rank >= 2, got shapes {a.shape} and {b.shape}"
         )
@@ -535,8 +543,6 @@ def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None):  # noqa:
     (2), 1, ``inf`` and any p > 0. Matrix norms (``axis`` a pair): 'fro' / 'euclidean', 1 (the
     largest column sum of |x|) and ``inf`` (the largest row sum); the spectral norm (2) is not
     supported (an error, never another norm)."""
-    from ._array import squeeze
-
     x = _t(tensor)
     keep = bool(keepdims)
     inf_ord = ord in ("inf",) or (isinstance(ord, int | float) and ord == np_inf)
@@ -581,16 +587,12 @@ np_inf = float("inf")
 
 def matvec(a, b, transpose_a=False, adjoint_a=False, name=None):
     """TF's ``tf.linalg.matvec``: ``a @ b[..., None]`` squeezed."""
-    from ._array import expand_dims, squeeze
-
     a, b = _coerce_pair(a, b)
     return squeeze(matmul(a, expand_dims(b, -1), transpose_a=transpose_a or adjoint_a), -1)
 
 
 def tensordot(a, b, axes, name=None):
     """TF's ``tf.tensordot``: contract ``axes`` (an int, or two lists) with one matmul."""
-    from ._array import reshape, transpose
-
     a, b = _coerce_pair(a, b)
     ra, rb = a.ndim, b.ndim
     if isinstance(axes, int):
@@ -638,8 +640,6 @@ def einsum(equation, *inputs, **kwargs):
     """TF's ``tf.einsum`` for one or two operands, composed from ``Transpose``, ``Sum``,
     ``Reshape`` and one (batched) ``MatMul``; an index repeated in one operand takes its
     diagonal; no ``...`` (``UnimplementedError``)."""
-    from ._array import reshape, transpose
-
     if not isinstance(equation, str):
         raise TypeError(f"einsum's equation must be a string, got {equation!r}")
     eq = equation.replace(" ", "")
@@ -701,8 +701,6 @@ def einsum(equation, *inputs, **kwargs):
 def _einsum_diagonal(x, term):
     """``x`` (labelled ``term``) reduced to the diagonal of each repeated index (``'bxby'`` ->
     ``'bxy'``): masked by an identity matrix on the two axes, then summed over the second."""
-    from ._array import eye, reshape
-
     while len(set(term)) != len(term):
         i = next(k for k, c in enumerate(term) if term.count(c) > 1)
         j = term.index(term[i], i + 1)
@@ -759,7 +757,7 @@ def polygamma(a, x, name=None):
 def reciprocal_no_nan(x, name=None):
     """TF's ``tf.math.reciprocal_no_nan``: ``1 / x``, and 0 where ``x`` is 0 (floats)."""
     x = _t(x)
-    if not x.dtype.is_floating:  # TF's DivNoNan has no integer kernels
+    if not (x.dtype.is_floating or x.dtype.is_complex):  # TF's DivNoNan: no integer kernels
         raise errors.InvalidArgumentError(
             f"Value for attr 'T' of {x.dtype.name} is not in the list of allowed values: "
             "half, float, bfloat16, double, complex64, complex128 [Op:DivNoNan]"
@@ -775,8 +773,6 @@ def logical_xor(x, y, name="LogicalXor"):
 def matrix_transpose(a, name="matrix_transpose", conjugate=False):
     """TF's ``tf.linalg.matrix_transpose``: swaps the last two dims (real dtypes: ``conjugate``
     changes nothing)."""
-    from ._array import transpose
-
     x = _t(a)
     rank = x.shape.rank
     if rank is None or rank < 2:

@@ -16,7 +16,7 @@ import numpy as np
 
 from tensorhouse_kernels.runtime import errors
 
-from . import _graph, _tape, _tensor
+from . import _grad_rules, _graph, _record, _tape, _tensor
 from . import dtypes as _dt
 from ._graph import Operation
 from ._tensor import Tensor, TensorShape, convert_to_tensor
@@ -129,7 +129,7 @@ def host_call(op_type, fn, inputs, out_specs, name, guessed=None):
     dtypes = [dt for _, dt in out_specs]
     if executing_eagerly():
         return HostCall(fn, name, dtypes)(inputs)
-    shapes = [tuple(s) for s, _ in out_specs]
+    shapes = [None if s is None else tuple(s) for s, _ in out_specs]  # None: unknown rank
     call = HostCall(fn, name, dtypes, shapes, guessed)
     g = _graph.current_graph()
     specs = [(s, dt._np) for s, dt in zip(shapes, dtypes)]
@@ -223,7 +223,7 @@ def py_function(func=None, inp=None, Tout=None, name=None):
         outs = HostCall(run, fname, [dt for _, dt in specs])(inputs)
     else:
         outs = _traced("EagerPyFunc", run, inputs, specs, fname)
-        if _tape._active:  # a tape in the traced function: the gradient is another callback
+        if _record._active:  # a tape in the traced function: the gradient is another callback
             _record_gradient(func, inputs, outs)
     if not specs:
         return [] if not single else None
@@ -261,9 +261,7 @@ def _record_gradient(func, inputs, outputs):
 
 
 def _zeros(t):
-    from ._grad_rules import zeros_like
-
-    return zeros_like(t)
+    return _grad_rules.zeros_like(t)
 
 
 def numpy_function(func=None, inp=None, Tout=None, stateful=True, name=None):

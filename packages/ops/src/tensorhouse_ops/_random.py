@@ -30,11 +30,15 @@ import weakref
 # (a type checker would infer ``DType`` / ``int`` from the defaults alone)
 from typing import Any
 
+import numpy as np
+
+from . import _dynamic, _tensor
 from . import _math as M
-from . import _tensor
 from . import dtypes as _dt
-from ._tensor import _op
-from ._variables import VARIABLE_LIKE
+from ._array import _dims, expand_dims, gather
+from ._graph import current_graph
+from ._tensor import _op, convert_to_tensor
+from ._variables import VARIABLE_LIKE, Variable
 
 __all__ = [
     "set_seed", "get_seed", "uniform", "normal", "truncated_normal", "stateless_uniform",
@@ -69,8 +73,6 @@ def _tracing_graph():
     """The outermost graph being traced in this thread, or None when running eagerly."""
     if not _tensor._tracing:
         return None
-    from ._graph import current_graph
-
     g = current_graph()
     while g is not None and g.outer is not None:
         g = g.outer
@@ -163,8 +165,6 @@ def node_attrs(attrs):
 def _random_op(op_type, attrs, stream):
     """Run (or trace) a stateful random op; eager calls of a seeded op advance its stream."""
     if _tracing_graph() is not None:
-        from . import _dynamic
-
         attrs = dict(attrs, _stream=NodeStream())
         return _dynamic.shaped_op(op_type, [], attrs, attrs.pop("shape"))
     if stream:
@@ -182,8 +182,6 @@ def _shape(shape):
     """A shape argument; while tracing it may be a tensor known only at run time."""
     if _tracing_graph() is not None:
         return shape
-    from ._array import _dims
-
     return tuple(_dims(shape))
 
 
@@ -218,8 +216,11 @@ def _in_range(u, minval, maxval):
     if isinstance(minval, int | float) and isinstance(maxval, int | float):
         if (minval, maxval) == (0, 1):
             return u
-        return M.add(M.multiply(u, maxval - minval), minval)
-    return M.add(M.multiply(u, M.subtract(maxval, minval)), minval)
+        scaled = M.multiply(u, maxval - minval)
+    else:
+        scaled = M.multiply(u, M.subtract(maxval, minval))
+    del u  # the draws are freed before the add: two buffers at the peak, not three
+    return M.add(scaled, minval)
 
 
 def normal(shape, mean=0.0, stddev=1.0, dtype: Any = _dt.float32, seed=None, name=None):
@@ -235,7 +236,9 @@ def _scaled(z, mean, stddev):
     plain = isinstance(stddev, int | float) and isinstance(mean, int | float)
     if plain and mean == 0 and stddev == 1:
         return z
-    return M.add(M.multiply(z, stddev), mean)
+    scaled = M.multiply(z, stddev)
+    del z  # freed before the add, as in _in_range
+    return M.add(scaled, mean)
 
 
 def _float_dtype(fn, dtype):
@@ -254,8 +257,6 @@ def truncated_normal(shape, mean=0.0, stddev=1.0, dtype: Any = _dt.float32, seed
 
 
 def _stateless(op_type, shape, seed, dtype, **extra):
-    import numpy as np
-
     try:
         seed = np.asarray(seed, dtype=np.int64)
     except (OverflowError, ValueError):
@@ -264,8 +265,6 @@ def _stateless(op_type, shape, seed, dtype, **extra):
         raise ValueError(f"seed must be a shape [2] tensor of ints, got shape {list(seed.shape)}")
     attrs = {"shape": _shape(shape), "dtype": dtype._np, "seed": [int(s) for s in seed], **extra}
     if _tracing_graph() is not None:
-        from . import _dynamic
-
         return _dynamic.shaped_op(op_type, [], attrs, attrs.pop("shape"))
     return _op(op_type, [], attrs)
 
@@ -315,9 +314,6 @@ def shuffle(value, seed=None, name=None):
     The permutation is the order of ``n`` uniform keys (``TopKV2`` over them), so it follows
     the seed rules of ``uniform`` and runs inside traced functions.
     """
-    from ._array import gather
-    from ._tensor import convert_to_tensor
-
     x = value._th_read() if isinstance(value, VARIABLE_LIKE) else convert_to_tensor(value)
     if x.shape.rank == 0:
         raise ValueError(f"random.shuffle needs a tensor of rank >= 1, got shape {x.shape}")
@@ -334,9 +330,6 @@ def categorical(logits, num_samples, dtype=None, seed=None, name=None):
     """TF's ``tf.random.categorical``: ``[batch, num_samples]`` class indices drawn from the
     unnormalized log-probabilities ``logits`` (``[batch, classes]``), by the Gumbel-max rule:
     ``argmax(logits + g)`` with ``g = -log(-log(u))`` for uniform ``u``."""
-    from ._array import expand_dims
-    from ._tensor import convert_to_tensor
-
     lg = logits._th_read() if isinstance(logits, VARIABLE_LIKE) else convert_to_tensor(logits)
     if lg.shape.rank != 2:
         raise ValueError(f"logits should be a matrix [batch, classes], got shape {lg.shape}")
@@ -378,8 +371,6 @@ class Generator:
     """
 
     def __init__(self, copy_from=None, state=None, alg=None):
-        from ._variables import Variable
-
         if copy_from is not None:
             state = copy_from.state.numpy()
         elif state is None:
@@ -429,8 +420,6 @@ class Generator:
     def _draw(self, op_type, shape, dtype, extra=None):
         attrs = {"shape": _shape(shape), "dtype": dtype._np, **(extra or {})}
         if _tracing_graph() is not None:  # each run draws the generator's next seeds
-            from . import _dynamic
-
             attrs = dict(attrs, seed=0, seed2=0, _stream=GeneratorStream(self))
             return _dynamic.shaped_op(op_type, [], attrs, attrs.pop("shape"))
         seed, seed2 = self._next_seeds()
@@ -465,8 +454,6 @@ class Generator:
 
 
 def _state_array(state):
-    import numpy as np
-
     arr = np.asarray(state, dtype=np.int64)
     if arr.shape != (3,):
         raise ValueError(f"Generator state must have shape [3], got {list(arr.shape)}")

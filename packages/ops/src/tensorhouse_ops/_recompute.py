@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 
-from . import _tape
+from . import _record, _tape
 from ._tensor import Tensor, _op
 from .nest import flatten, pack_sequence_as
 
@@ -30,7 +30,7 @@ def recompute_grad(f):
             outputs = [_op("Identity", [y]) for y in flatten(result)]
         variables = [v for v in probe.watched_variables() if v.trainable]
         del probe
-        if _tape._active:
+        if _record._active:
             reads = [v._th_read() for v in variables]  # outer tapes see the reads
 
             def grad_fn(*dys):

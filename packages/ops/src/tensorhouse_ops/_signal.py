@@ -14,7 +14,7 @@ from ._tensor import Tensor, _op, convert_to_tensor, errors
 
 __all__ = [
     "fft", "ifft", "fft2d", "ifft2d", "fft3d", "ifft3d", "rfft", "irfft", "rfft2d", "irfft2d",
-    "rfft3d", "irfft3d", "fftshift", "ifftshift",
+    "rfft3d", "irfft3d", "fftshift", "ifftshift", "fftnd", "ifftnd", "rfftnd", "irfftnd",
 ]  # fmt: skip
 
 # TF's names of the dtypes in its attr errors
@@ -105,6 +105,122 @@ def fftshift(x, axes=None, name=None):
 def ifftshift(x, axes=None, name=None):
     """TF's ``tf.signal.ifftshift``: the inverse of ``fftshift``."""
     return _shift(x, axes, -1)
+
+
+# ---- N-dimensional transforms over chosen axes ---------------------------------------------------
+
+
+def _nd_args(x, fft_length, axes, real_inverse=False):
+    """``(axes, lengths)``: ``axes`` (default all) normalized, ``fft_length`` (default the sizes
+    of those axes; for ``irfftnd`` the last one ``2 * (m - 1)``) as ints, one per axis."""
+    rank = x.shape.rank
+    if axes is None:
+        axes = list(range(rank))
+    elif isinstance(axes, int | np.integer):
+        axes = [int(axes)]
+    else:
+        axes = [int(a) for a in (axes.numpy() if isinstance(axes, Tensor) else axes)]
+    for a in axes:
+        if not -rank <= a < rank:
+            raise errors.InvalidArgumentError(
+                None, None, f"axes {axes} out of range for an input of rank {rank}"
+            )
+    axes = [a % rank for a in axes]
+    if len(set(axes)) != len(axes):
+        raise errors.InvalidArgumentError(None, None, f"axes must be unique, got {axes}")
+    if fft_length is None:
+        lengths = [x.shape[a] for a in axes]
+        if None in lengths:
+            raise ValueError(f"fft_length must be given when dims are unknown: {x.shape}")
+        if real_inverse and lengths:
+            lengths[-1] = max(0, 2 * (lengths[-1] - 1))
+    else:
+        if isinstance(fft_length, Tensor):
+            fft_length = fft_length.numpy()
+        lengths = [int(v) for v in np.asarray(fft_length).reshape(-1)]
+        if len(lengths) != len(axes):
+            raise errors.InvalidArgumentError(
+                None, None, f"fft_length {lengths} and axes {axes} must have the same length"
+            )
+    return axes, lengths
+
+
+def _along(x, axis, fn):
+    """``fn`` applied to ``x`` with ``axis`` moved innermost, the axis moved back after."""
+    rank = x.shape.rank
+    if axis == rank - 1:
+        return fn(x)
+    perm = [d for d in range(rank) if d != axis] + [axis]
+    back = list(np.argsort(perm))
+    return A.transpose(fn(A.transpose(x, perm)), back)
+
+
+def _scaled(x, norm, n, inverse):
+    """TF's ``norm``: "backward" (None) leaves the forward transform unscaled, "forward"
+    scales it by 1 / n and "ortho" by 1 / sqrt(n); the inverse transforms the other way."""
+    if norm in (None, "backward"):
+        return x
+    if norm not in ("forward", "ortho"):
+        raise ValueError(f'norm must be "backward", "forward" or "ortho", got {norm!r}')
+    factor = float(n) if norm == "forward" else float(np.sqrt(n))
+    if n == 0:
+        return x
+    scale = np.asarray(factor if inverse else 1.0 / factor, x.dtype.as_numpy_dtype)
+    return M.multiply(x, convert_to_tensor(scale))
+
+
+def _complex_nd(op_type, inverse):
+    def fn(input_tensor, fft_length=None, axes=None, norm=None, name=None):
+        x = _t(input_tensor)
+        if not x.dtype.is_complex:
+            x = M.cast(x, "complex64") if x.dtype.is_floating or x.dtype.is_integer else x
+        axes, lengths = _nd_args(x, fft_length, axes)
+        x = _scaled(x, norm, _size(lengths), inverse)
+        for a, n in zip(axes, lengths):
+            x = _along(x, a, lambda t, n=n: _op(op_type, [_fit(t, [n])]))
+        return x
+
+    return fn
+
+
+fftnd = _complex_nd("FFT", False)
+fftnd.__name__ = "fftnd"
+fftnd.__doc__ = "TF's ``tf.signal.fftnd``: the FFT over ``axes`` (all), cropped / padded to " + (
+    "``fft_length``."
+)
+ifftnd = _complex_nd("IFFT", True)
+ifftnd.__name__ = "ifftnd"
+ifftnd.__doc__ = "TF's ``tf.signal.ifftnd``: the inverse FFT over ``axes`` (all)."
+
+
+def rfftnd(input_tensor, fft_length=None, axes=None, norm=None, name=None):
+    """TF's ``tf.signal.rfftnd``: a real FFT over the last of ``axes``, then FFTs over the rest."""
+    x = _t(input_tensor)
+    if x.dtype.is_complex:
+        raise ValueError(f"RFFTND requires tf.float32 or tf.float64 inputs, got: {x}")
+    axes, lengths = _nd_args(x, fft_length, axes)
+    if not axes:
+        return M.cast(x, "complex128" if x.dtype.name == "float64" else "complex64")
+    x = _scaled(x, norm, _size(lengths), False)
+    x = _along(x, axes[-1], lambda t: _op("RFFT", [t], {"fft_length": (lengths[-1],)}))
+    for a, n in zip(axes[:-1], lengths[:-1]):
+        x = _along(x, a, lambda t, n=n: _op("FFT", [_fit(t, [n])]))
+    return x
+
+
+def irfftnd(input_tensor, fft_length=None, axes=None, norm=None, name=None):
+    """TF's ``tf.signal.irfftnd``: inverse FFTs over ``axes`` but the last, then a real inverse
+    FFT over the last (its length ``2 * (m - 1)`` unless ``fft_length`` says)."""
+    x = _t(input_tensor)
+    if not x.dtype.is_complex:
+        raise ValueError(f"IRFFTND requires tf.complex64 or tf.complex128 inputs, got: {x}")
+    axes, lengths = _nd_args(x, fft_length, axes, real_inverse=True)
+    if not axes:
+        return C.real(x)
+    for a, n in zip(axes[:-1], lengths[:-1]):
+        x = _along(x, a, lambda t, n=n: _op("IFFT", [_fit(t, [n])]))
+    x = _along(x, axes[-1], lambda t: _op("IRFFT", [t], {"fft_length": (lengths[-1],)}))
+    return _scaled(x, norm, _size(lengths), True)
 
 
 # ---- gradients ---------------------------------------------------------------------------------

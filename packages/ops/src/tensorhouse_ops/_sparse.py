@@ -2,7 +2,8 @@
 
 ``indices`` is int64 ``[N, rank]``, ``values`` ``[N]``, ``dense_shape`` int64 ``[rank]``. Ops on
 the values are tensorhouse ops (gradients reach ``values`` and dense operands); the bookkeeping
-of indices (ordering, offsets, grouping) is done on the host, so those ops need eager indices.
+of indices (ordering, offsets, grouping) is NumPy in one host node (``_host``: run now when
+eager, a stateless host-call node inside ``tf.function``), whose outputs gather the values.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import numpy as np
 
 from . import _array as A
 from . import _math as M
+from . import _pyfunc
 from . import dtypes as _dt
 from ._composite import CompositeTensor, TypeSpec, relax_shape
 from ._tensor import Tensor, TensorShape, constant, convert_to_tensor, errors
@@ -30,6 +32,24 @@ def _np(t) -> np.ndarray:
             "this tf.sparse operation needs eager indices (its output shape depends on them)"
         )
     return np.asarray(t)
+
+
+def _host(fn, inputs, specs, name):
+    """``fn(*ndarrays) -> ndarrays`` on the tensors ``inputs``: run now when eager, one
+    stateless host node when traced; ``specs`` are the outputs' ``(static shape, DType)``."""
+
+    def run(tensors):
+        outs = fn(*[np.asarray(t) for t in tensors])
+        return [constant(np.asarray(o, dt._np), dt) for o, (_, dt) in zip(outs, specs)]
+
+    return _pyfunc.host_call("PyFuncStateless", run, list(inputs), specs, name)
+
+
+def _like(sp, indices, values):
+    """A SparseTensor with ``sp``'s dense shape (static one included)."""
+    out = SparseTensor(indices, values, sp._dense_shape)
+    out._static = sp._static
+    return out
 
 
 def _i64(x):
@@ -295,16 +315,10 @@ def _reorder_perm(idx):
 def reorder(sp_input, name=None):
     """TF's ``tf.sparse.reorder``: entries sorted in row-major order."""
     sp = _check(sp_input)
-    perm = _reorder_perm(_np(sp._indices))
-    return _take(sp, perm)
-
-
-def _take(sp, keep, shape=None, indices=None):
-    keep = constant(np.asarray(keep, np.int64), _dt.int64)
-    idx = A.gather(sp._indices, keep) if indices is None else _i64(indices)
-    return SparseTensor(
-        idx, A.gather(sp._values, keep), sp._dense_shape if shape is None else _i64(shape)
-    )
+    n = sp._indices.shape[0]
+    perm = _host(lambda idx: [_reorder_perm(idx)], [sp._indices], [((n,), _dt.int64)],
+                 "SparseReorder")[0]  # fmt: skip
+    return _like(sp, A.gather(sp._indices, perm), A.gather(sp._values, perm))
 
 
 def _axes(axis, rank):
@@ -337,6 +351,8 @@ def _reduce(sp, axis, keepdims, output_is_sparse, segment_fn):
     sp = _check(sp)
     if not _eager(sp._indices) and not output_is_sparse:
         return _reduce_traced(sp, axis, keepdims, segment_fn is _segment_max)
+    if not _eager(sp._indices):
+        return _reduce_traced_sparse(sp, axis, keepdims, segment_fn)
     ids, uniq, out_shape = _grouped(sp, axis, keepdims)
     vals = segment_fn(sp._values, constant(ids, _dt.int64), len(uniq))
     if output_is_sparse:
@@ -346,6 +362,40 @@ def _reduce(sp, axis, keepdims, output_is_sparse, segment_fn):
     if not out_shape:
         return A.reshape(vals, []) if len(uniq) else constant(0, sp.dtype)
     return A.scatter_nd(constant(uniq.reshape(-1, len(out_shape)), _dt.int64), vals, out_shape)
+
+
+def _reduce_traced_sparse(sp, axis, keepdims, segment_fn):
+    """A sparse-output reduction of symbolic indices: the groups from a host node, the sums
+    over at most N segments (N static), the first ``len(groups)`` of them kept."""
+    n = sp._indices.shape[0]
+    if n is None:
+        raise errors.UnimplementedError(
+            "tf.sparse reductions with output_is_sparse=True need a static number of entries "
+            "inside tf.function"
+        )
+    rank = sp._indices.shape[1]
+    axes = _axes(axis, rank)
+    kept = [d for d in _builtins.range(rank) if d not in axes]
+    out_rank = rank if keepdims else len(kept)
+
+    def host(idx, shape):
+        if keepdims:
+            sub = idx.copy()
+            sub[:, axes] = 0
+            out_shape = [1 if d in axes else s for d, s in enumerate(shape)]
+        else:
+            sub, out_shape = idx[:, kept], [shape[d] for d in kept]
+        if len(sub):
+            uniq, ids = np.unique(sub, axis=0, return_inverse=True)
+        else:
+            uniq, ids = sub, np.zeros(0, np.int64)
+        return ids.reshape(-1), uniq.reshape(-1, out_rank), np.arange(len(uniq)), out_shape
+
+    specs = [((n,), _dt.int64), ((None, out_rank), _dt.int64), ((None,), _dt.int64),
+             ((out_rank,), _dt.int64)]  # fmt: skip
+    ids, uniq, first, shape = _host(host, [sp._indices, sp._dense_shape], specs, "SparseReduce")
+    vals = A.gather(segment_fn(sp._values, ids, max(n, 1)), first)
+    return SparseTensor(uniq, vals, shape)
 
 
 def _reduce_traced(sp, axis, keepdims, is_max):
@@ -383,34 +433,59 @@ def reduce_max(sp_input, axis=None, keepdims=None, output_is_sparse=False, name=
     return _reduce(sp_input, axis, bool(keepdims), output_is_sparse, _segment_max)
 
 
+def _concat_shape(shapes, axis, expand):
+    """The dense shape of the concatenation (TF's error where a non-concat dim differs)."""
+    out = [int(d) for d in shapes[0]]
+    for k, shp in enumerate(shapes[1:], 1):
+        for d in _builtins.range(len(out)):
+            if d == axis or int(shp[d]) == out[d]:
+                continue
+            if not expand:
+                raise errors.InvalidArgumentError(
+                    None, "SparseConcat", f"Input shapes must match: expected {out[d]} for "
+                    f"dimension {d} but got {int(shp[d])} at position {k}"
+                )  # fmt: skip
+            out[d] = max(out[d], int(shp[d]))
+    out[axis] = int(sum(int(s[axis]) for s in shapes))
+    return out
+
+
+def _static_dims(sp):
+    """The dense shape as ints when known at trace time, else None."""
+    if _eager(sp._dense_shape) or sp.shape.is_fully_defined():
+        return _dims(sp)
+    return None
+
+
 def concat(axis, sp_inputs, expand_nonconcat_dims=False, name=None, concat_dim=None):
     """TF's ``tf.sparse.concat``: joins SparseTensors along ``axis``."""
     sps = [_check(s) for s in sp_inputs]
-    shapes = [_dims(s) for s in sps]
-    rank = len(shapes[0])
+    rank = sps[0]._indices.shape[1] or sps[0]._dense_shape.shape[0]
     axis = int(axis) % rank
-    out_shape = list(shapes[0])
-    for k, shp in enumerate(shapes[1:], 1):
-        for d in _builtins.range(rank):
-            if d == axis or shp[d] == out_shape[d]:
-                continue
-            if not expand_nonconcat_dims:
-                raise errors.InvalidArgumentError(
-                    None, "SparseConcat", f"Input shapes must match: expected {out_shape[d]} for "
-                    f"dimension {d} but got {shp[d]} at position {k}"
-                )  # fmt: skip
-            out_shape[d] = max(out_shape[d], shp[d])
-    offsets = np.cumsum([0] + [s[axis] for s in shapes])
-    out_shape[axis] = int(offsets[-1])
-    idx = []
-    for s, off in zip(sps, offsets):
-        i = _np(s._indices).copy()
-        i[:, axis] += off
-        idx.append(i)
-    idx = np.concatenate(idx).astype(np.int64)
-    perm = _reorder_perm(idx)
-    values = A.gather(A.concat([s._values for s in sps], 0), constant(perm, _dt.int64))
-    return SparseTensor(constant(idx[perm].reshape(-1, rank), _dt.int64), values, out_shape)
+    k = len(sps)
+
+    def host(*arrays):
+        shapes = arrays[k:]
+        out_shape = _concat_shape(shapes, axis, expand_nonconcat_dims)
+        offsets = np.cumsum([0] + [int(s[axis]) for s in shapes])
+        idx = []
+        for i, off in zip(arrays[:k], offsets):
+            i = i.copy()
+            i[:, axis] += off
+            idx.append(i)
+        idx = np.concatenate(idx).astype(np.int64).reshape(-1, rank)
+        perm = _reorder_perm(idx)
+        return idx[perm], perm, out_shape
+
+    static = [_static_dims(s) for s in sps]
+    known = None not in static
+    if known:  # TF's shape errors now, and a static dense shape
+        out_shape = constant(_concat_shape(static, axis, expand_nonconcat_dims), _dt.int64)
+    specs = [((None, rank), _dt.int64), ((None,), _dt.int64), ((rank,), _dt.int64)]
+    inputs = [s._indices for s in sps] + [s._dense_shape for s in sps]
+    idx, perm, shape = _host(host, inputs, specs, "SparseConcat")
+    values = A.gather(A.concat([s._values for s in sps], 0), perm)
+    return SparseTensor(idx, values, out_shape if known else shape)
 
 
 def add(a, b, threshold=0, name=None):
@@ -420,15 +495,30 @@ def add(a, b, threshold=0, name=None):
         a, b = b, a
     if not isinstance(b, SparseTensor):
         return to_dense(a, validate_indices=False) + convert_to_tensor(b, a.dtype)
-    ia, ib = _np(a._indices), _np(b._indices)
-    both = np.concatenate([ia, ib]).astype(np.int64)
-    uniq, ids = np.unique(both, axis=0, return_inverse=True) if len(both) else (both, both[:, 0])
-    ids = np.asarray(ids, np.int64).reshape(-1)
-    vals = M.unsorted_segment_sum(A.concat([a._values, b._values], 0), constant(ids, _dt.int64),
-                                  len(uniq))  # fmt: skip
-    shape = _shape_list(a._dense_shape)
-    out = SparseTensor(constant(uniq.reshape(-1, len(shape)), _dt.int64), vals, shape)
+    rank = a._indices.shape[1] or b._indices.shape[1]
+
+    def host(ia, ib):
+        both = np.concatenate([ia, ib]).astype(np.int64).reshape(-1, rank)
+        if not len(both):
+            return both, np.zeros(0, np.int64), np.zeros(0, np.int64)
+        uniq, inverse = np.unique(both, axis=0, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        from_a = np.full(len(uniq), -1, np.int64)
+        from_b = np.full(len(uniq), -1, np.int64)
+        from_a[inverse[: len(ia)]] = np.arange(len(ia))
+        from_b[inverse[len(ia) :]] = np.arange(len(ib))
+        return uniq, from_a, from_b  # each entry's place in a and in b (-1: none)
+
+    specs = [((None, rank), _dt.int64), ((None,), _dt.int64), ((None,), _dt.int64)]
+    idx, from_a, from_b = _host(host, [a._indices, b._indices], specs, "SparseAdd")
+
+    def part(sp, at):
+        picked = A.gather(sp._values, M.maximum(at, constant(0, _dt.int64)))
+        return A.where(M.greater_equal(at, constant(0, _dt.int64)), picked, A.zeros_like(picked))
+
+    out = _like(a, idx, part(a, from_a) + part(b, from_b))
     if threshold:
+        vals = out._values
         out = retain(out, M.greater_equal(M.abs(vals), convert_to_tensor(threshold, a.dtype)))
     return out
 
@@ -457,18 +547,28 @@ def sparse_dense_matmul(sp_a, b, adjoint_a=False, adjoint_b=False, name=None):
 def retain(sp_input, to_retain):
     """TF's ``tf.sparse.retain``: the entries where ``to_retain`` is True."""
     sp = _check(sp_input)
-    keep = np.nonzero(np.asarray(_np(convert_to_tensor(to_retain)), bool))[0]
-    return _take(sp, keep)
+    keep = convert_to_tensor(to_retain)
+    if keep.dtype != _dt.bool:
+        keep = M.cast(keep, _dt.bool)
+    at = A.reshape(A.where(keep), [-1])
+    return _like(sp, A.gather(sp._indices, at), A.gather(sp._values, at))
 
 
 def reset_shape(sp_input, new_shape=None):
     """TF's ``tf.sparse.reset_shape``: a new dense shape (the tightest one when None)."""
     sp = _check(sp_input)
-    idx = _np(sp._indices)
     if new_shape is None:
-        tight = idx.max(axis=0) + 1 if len(idx) else np.zeros(idx.shape[1], np.int64)
-        return SparseTensor(sp._indices, sp._values, tight)
-    new = np.asarray(_np(_i64(new_shape)), np.int64)
+        rank = sp._indices.shape[1]
+
+        def tight(idx):
+            return [idx.max(axis=0) + 1 if len(idx) else np.zeros(idx.shape[1], np.int64)]
+
+        shape = _host(tight, [sp._indices], [((rank,), _dt.int64)], "SparseTightShape")[0]
+        return SparseTensor(sp._indices, sp._values, shape)
+    new_t = _i64(new_shape)
+    if not (_eager(new_t) and (_eager(sp._dense_shape) or sp.shape.is_fully_defined())):
+        return SparseTensor(sp._indices, sp._values, new_t)  # checked by TF at run time only
+    new = np.asarray(_np(new_t), np.int64)
     old = np.asarray(_dims(sp))
     if new.shape != old.shape:
         raise ValueError(f"new_shape must have the same rank as sp_input: {new.shape} vs "
@@ -484,70 +584,100 @@ def reset_shape(sp_input, new_shape=None):
 def slice(sp_input, start, size, name=None):  # noqa: A001 - TF's name
     """TF's ``tf.sparse.slice``: the entries in ``[start, start + size)``, re-indexed."""
     sp = _check(sp_input)
-    idx = _np(sp._indices)
-    start = np.asarray(_np(_i64(start)), np.int64)
-    size = np.asarray(_np(_i64(size)), np.int64)
-    shape = np.asarray(_dims(sp))
-    end = np.minimum(start + size, shape)
-    inside = np.all((idx >= start) & (idx < end), axis=1) if len(idx) else np.zeros(0, bool)
-    keep = np.nonzero(inside)[0]
-    out_shape = np.maximum(end - start, 0)
-    return _take(sp, keep, out_shape, (idx[keep] - start).reshape(-1, len(shape)))
+    rank = sp._indices.shape[1]
+
+    def host(idx, start, size, shape):
+        end = np.minimum(start + size, shape)
+        inside = np.all((idx >= start) & (idx < end), axis=1) if len(idx) else np.zeros(0, bool)
+        keep = np.nonzero(inside)[0]
+        moved = (idx[keep] - start).reshape(-1, len(shape))
+        return keep, moved, np.maximum(end - start, 0)
+
+    specs = [((None,), _dt.int64), ((None, rank), _dt.int64), ((rank,), _dt.int64)]
+    keep, idx, shape = _host(host, [sp._indices, _i64(start), _i64(size), sp._dense_shape],
+                             specs, "SparseSlice")  # fmt: skip
+    return SparseTensor(idx, A.gather(sp._values, keep), shape)
 
 
 def to_indicator(sp_input, vocab_size, name=None):
     """TF's ``tf.sparse.to_indicator``: True at ``[..., v]`` for each value ``v`` of a row."""
     sp = _check(sp_input)
-    idx = _np(sp._indices)
-    vals = np.asarray(_np(sp._values), np.int64)
-    shape = _dims(sp)
-    out = np.zeros(shape[:-1] + [int(vocab_size)], bool)
-    for i, v in zip(idx, vals):
-        if not 0 <= v < vocab_size:
-            message = f"value {v} is out of range [0, {vocab_size})"
+    vocab_size = int(vocab_size)
+
+    def host(idx, vals, shape):
+        vals = vals.astype(np.int64)
+        bad = np.flatnonzero((vals < 0) | (vals >= vocab_size))
+        if bad.size:
+            message = f"value {vals[bad[0]]} is out of range [0, {vocab_size})"
             raise errors.InvalidArgumentError(None, "SparseToDense", message)
-        out[tuple(i[:-1]) + (v,)] = True
-    return constant(out, _dt.bool)
+        out = np.zeros([int(d) for d in shape[:-1]] + [vocab_size], bool)
+        out[tuple(idx[:, :-1].T) + (vals,)] = True
+        return [out]
+
+    static = sp.shape.as_list() if sp.shape.rank is not None else None
+    spec = (None if static is None else (*static[:-1], vocab_size), _dt.bool)
+    return _host(host, [sp._indices, sp._values, sp._dense_shape], [spec], "SparseToIndicator")[0]
 
 
 def fill_empty_rows(sp_input, default_value, name=None):
     """TF's ``tf.sparse.fill_empty_rows``: ``default_value`` at ``[row, 0, ...]`` of each empty
     row; returns (the new SparseTensor, a bool vector marking the rows that were empty)."""
     sp = _check(sp_input)
-    idx = _np(sp._indices)
-    shape = _dims(sp)
-    empty = np.ones(shape[0], bool)
-    empty[idx[:, 0]] = False
-    rows = np.nonzero(empty)[0]
-    extra = np.zeros((len(rows), len(shape)), np.int64)
-    extra[:, 0] = rows
-    all_idx = np.concatenate([idx, extra]).astype(np.int64)
-    fill = A.fill([len(rows)], convert_to_tensor(default_value, sp.dtype))
-    values = A.concat([sp._values, fill], 0)
-    perm = _reorder_perm(all_idx)
-    out = SparseTensor(
-        constant(all_idx[perm].reshape(-1, len(shape)), _dt.int64),
-        A.gather(values, constant(perm, _dt.int64)),
-        shape,
-    )
-    return out, constant(empty, _dt.bool)
+    rank = sp._indices.shape[1]
+
+    def host(idx, shape):
+        empty = np.ones(int(shape[0]), bool)
+        empty[idx[:, 0]] = False
+        rows = np.nonzero(empty)[0]
+        extra = np.zeros((len(rows), len(shape)), np.int64)
+        extra[:, 0] = rows
+        all_idx = np.concatenate([idx, extra]).astype(np.int64)
+        source = np.concatenate([np.arange(len(idx)), np.full(len(rows), len(idx))])
+        perm = _reorder_perm(all_idx)  # source len(idx): the default value
+        return all_idx[perm].reshape(-1, len(shape)), source[perm], empty
+
+    rows = sp.shape[0] if sp.shape.rank else None
+    specs = [((None, rank), _dt.int64), ((None,), _dt.int64), ((rows,), _dt.bool)]
+    idx, source, empty = _host(host, [sp._indices, sp._dense_shape], specs, "SparseFillEmptyRows")
+    default = A.reshape(convert_to_tensor(default_value, sp.dtype), [1])
+    return _like(sp, idx, A.gather(A.concat([sp._values, default], 0), source)), empty
 
 
 def _segments(data, indices, segment_ids, num_segments, op):
+    """(sums of ``data[indices]`` by ``segment_ids``, counts of each segment, at least 1, shaped
+    to broadcast). Symbolic ids without ``num_segments`` sum over at most ``len(ids)`` segments
+    and keep the first ``ids[-1] + 1``."""
     data = convert_to_tensor(data) if not isinstance(data, Tensor) else data
     rows = A.gather(data, indices)
-    ids = np.asarray(_np(convert_to_tensor(segment_ids)), np.int64)
-    if ids.size and np.any(np.diff(ids) < 0):
-        raise errors.InvalidArgumentError(None, op, "segment ids are not increasing")
-    if num_segments is None:
-        n = int(ids[-1]) + 1 if ids.size else 0
-    else:
+    ids = _i64(convert_to_tensor(segment_ids))
+    if _eager(ids):
+        host_ids = np.asarray(ids)
+        if host_ids.size and np.any(np.diff(host_ids) < 0):
+            raise errors.InvalidArgumentError(None, op, "segment ids are not increasing")
+    ones = A.ones_like(M.cast(ids, data.dtype))
+    if num_segments is not None:
         n = int(num_segments.numpy() if isinstance(num_segments, Tensor) else num_segments)
-    ids_t = constant(ids, _dt.int64)
-    total = M.unsorted_segment_sum(rows, ids_t, n)
-    counts = np.maximum(np.bincount(ids, minlength=n)[:n], 1).astype(data.dtype._np)
-    shape = [n] + [1] * (data.ndim - 1)
-    return total, constant(counts.reshape(shape), data.dtype)
+        total = M.unsorted_segment_sum(rows, ids, n)
+        counts = M.unsorted_segment_sum(ones, ids, n)
+    elif _eager(ids):
+        n = int(host_ids[-1]) + 1 if host_ids.size else 0
+        total = M.unsorted_segment_sum(rows, ids, n)
+        counts = M.unsorted_segment_sum(ones, ids, n)
+    else:
+        bound = ids.shape[0]
+        if bound is None:
+            raise errors.UnimplementedError(
+                f"{op} inside tf.function needs num_segments or segment ids of a static length"
+            )
+
+        def first(i):
+            return [np.arange(int(i[-1]) + 1 if i.size else 0)]
+
+        keep = _host(first, [ids], [((None,), _dt.int64)], op)[0]
+        total = A.gather(M.unsorted_segment_sum(rows, ids, max(bound, 1)), keep)
+        counts = A.gather(M.unsorted_segment_sum(ones, ids, max(bound, 1)), keep)
+    counts = M.maximum(counts, A.ones_like(counts))
+    return total, A.reshape(counts, [-1] + [1] * (data.ndim - 1))
 
 
 def segment_sum(data, indices, segment_ids, name=None, num_segments=None):

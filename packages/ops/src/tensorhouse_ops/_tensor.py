@@ -19,14 +19,20 @@ from tensorhouse_kernels.runtime import (
     to_host,
 )
 
-from . import _tape
+from . import _record
 from . import dtypes as _dt
 
-__all__ = ["Tensor", "TensorShape", "constant", "convert_to_tensor", "is_tensor"]
+__all__ = ["Tensor", "TensorShape", "VariableLike", "constant", "convert_to_tensor", "is_tensor"]
 
-# (Variable, _GraphVariableSlice): what ops read through ``_th_read``. _variables.py, which
-# imports this module, fills it in (a registered hook rather than an import cycle).
-_VARIABLE_LIKE: tuple = ()
+
+class VariableLike:
+    """Marker base of what ops read through ``_th_read()`` (``Variable`` and its slices)."""
+
+    __slots__ = ()
+
+    def _th_read(self) -> Tensor:
+        """The current value, as a tensor (each subclass reads its own)."""
+        raise NotImplementedError
 
 
 class TensorShape:
@@ -281,7 +287,7 @@ class _Ref:
 
 def is_tensor(x) -> bool:
     """TF's ``tf.is_tensor``: tensors and tensor-like objects (variables) are tensors."""
-    return isinstance(x, Tensor) or isinstance(x, _VARIABLE_LIKE)
+    return isinstance(x, Tensor) or isinstance(x, VariableLike)
 
 
 # ---- conversion -----------------------------------------------------------------------------
@@ -481,7 +487,7 @@ def constant(value, dtype=None, shape=None, name=None) -> Tensor:
     if isinstance(value, Tensor):
         t = value if dtype is None or value.dtype is dtype else _cast_any(value, dtype)
         return t if shape is None else _reshape_const(t, shape)
-    if isinstance(value, _VARIABLE_LIKE):  # a Variable
+    if isinstance(value, VariableLike):  # a Variable
         return constant(value._th_read(), dtype, shape, name)
     arr = _to_numpy(value, dtype)
     if isinstance(value, np.ndarray) and np.shares_memory(arr, value):
@@ -517,15 +523,11 @@ def constant(value, dtype=None, shape=None, name=None) -> Tensor:
 
 
 def _reshape_const(t, shape):
-    from ._array import reshape
-
-    return reshape(t, shape)
+    return _op("Reshape", [t], {"shape": tuple(int(d) for d in shape)})
 
 
 def _cast_any(t, dtype):
-    from ._math import cast
-
-    return cast(t, dtype)
+    return _op("Cast", [t], {"DstT": dtype._np})
 
 
 def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None) -> Tensor:
@@ -537,7 +539,7 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None) -> Tensor:
                 f"with dtype {value.dtype.name}: {value!r}"
             )
         return value
-    if isinstance(value, _VARIABLE_LIKE):  # a Variable
+    if isinstance(value, VariableLike):  # a Variable
         return convert_to_tensor(value._th_read(), dtype, dtype_hint, name)
     dense = getattr(type(value), "_th_dense", None)  # tf.IndexedSlices
     if dense is not None:
@@ -573,7 +575,7 @@ def _coerce_pair(x, y):
 def _operand(v, dtype):
     if isinstance(v, Tensor):
         return v
-    if isinstance(v, _VARIABLE_LIKE):
+    if isinstance(v, VariableLike):
         return v._th_read()
     if isinstance(v, numbers.Number | list | tuple) and not isinstance(v, np.generic):
         try:
@@ -589,13 +591,12 @@ def _execute(op_type: str, inputs, attrs: dict, device=None):
     """Run an op on tensors: place it, copy inputs across devices, run it, record it.
 
     Returns the list of output tensors. While a ``tf.function`` is traced, the op is added to
-    its graph instead (``_graph.trace_op``).
+    its graph instead (``_trace_op``).
     """
     if _tracing:
-        from ._graph import current_graph, trace_op
-
-        if current_graph() is not None:
-            return trace_op(op_type, inputs, attrs)
+        outputs = _trace_op(op_type, inputs, attrs)
+        if outputs is not None:  # this thread traces a graph: the op went into it
+            return outputs
     if device is None:
         device = current_device()
         if device is None:
@@ -609,8 +610,8 @@ def _execute(op_type: str, inputs, attrs: dict, device=None):
     except _RAW_ERRORS as e:
         raise _tf_error(op_type, handles, e) from None
     outputs = [Tensor(h, used) for h in outs]
-    if _tape._active:
-        _tape.record(op_type, inputs, outputs, attrs)
+    if _record._active:
+        _record.record(op_type, inputs, outputs, attrs)
     return outputs
 
 
@@ -639,6 +640,9 @@ def _tf_error(op_type, handles, e):
 
 
 _tracing = 0  # number of traces in progress, in all threads; the hot path checks only this
+# ``_graph.trace_op`` (set by ``_graph`` at import, a hook rather than an upward import): adds
+# the op to the graph this thread traces and returns its outputs, or None when it traces none.
+_trace_op: Any = None
 
 
 def _trace_enter():
@@ -653,7 +657,7 @@ def _trace_exit():
 
 def _op(op_type: str, inputs, attrs=None):
     """Single-output op."""
-    if not attrs and not (_tape._active or _tracing) and current_device() is None:
+    if not attrs and not (_record._active or _tracing) and current_device() is None:
         # eager, untaped, unscoped: the kernels' elementwise shortcut, where the op has one
         fast = _shortcuts.get(op_type)
         if fast is None:

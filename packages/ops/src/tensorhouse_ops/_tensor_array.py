@@ -15,8 +15,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import _array as A
+from . import _graph, _tape, _tensor
 from . import _math as M
-from . import _tape, _tensor
 from . import dtypes as _dt
 from ._tensor import Tensor, TensorShape, convert_to_tensor, errors
 
@@ -29,8 +29,6 @@ _NEEDS_SHAPE = (
 
 
 def _tracing():
-    from . import _graph
-
     return _tensor._tracing and _graph.current_graph() is not None
 
 
@@ -368,8 +366,6 @@ _tape.NAMED_RULES["th_grown"] = _grown_grad
 def _relax(flat):
     """A traced 1-D buffer as a graph tensor of unknown length (an Identity with that shape),
     so that a loop may change its length."""
-    from . import _graph
-
     g = _graph.current_graph()
     if g is None or flat.shape[0] is None:
         return flat

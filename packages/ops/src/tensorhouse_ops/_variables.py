@@ -2,36 +2,42 @@
 
 from __future__ import annotations
 
+import datetime
 import itertools
+import sys
 import threading
 
-from . import _tape, _tensor
+import numpy as np
+
+from . import _math, _record, _tensor
 from . import dtypes as _dt
-from ._tensor import Tensor, TensorShape, _ArithmeticOperators, _op, convert_to_tensor
+from ._array import _slice_update, scatter_nd, tensor_scatter_nd_update
+from ._graph import HOOKS, current_graph, eager_scope
+from ._graph_replay import evaluate_eagerly
+from ._indexed_slices import scatter
+from ._tensor import (
+    Tensor,
+    TensorShape,
+    VariableLike,
+    _ArithmeticOperators,
+    _op,
+    convert_to_tensor,
+)
 
 
 def _graph():
     """The graph being traced in this thread, or None (eager)."""
-    if _tensor._tracing:
-        from ._graph import current_graph
-
-        return current_graph()
-    return None
+    return current_graph() if _tensor._tracing else None
 
 
 __all__ = ["Variable"]
 
+_CAPSULE = type(datetime.datetime_CAPI)  # the owner of the kernels' allocator blocks
+
 _uid = itertools.count()
 
 
-def update_locks(variables):
-    """The update locks of ``variables``, each once, in creation order (a fixed order, so two
-    threads taking several never deadlock)."""
-    seen = {v._unique_id: v._lock for v in variables}
-    return [seen[k] for k in sorted(seen)]
-
-
-class Variable(_ArithmeticOperators):  # the operators: _delegate, below
+class Variable(VariableLike, _ArithmeticOperators):  # the operators: _delegate, below
     """TF's ``tf.Variable``; reading it inside a GradientTape makes the tape watch it."""
 
     def __init__(
@@ -54,10 +60,7 @@ class Variable(_ArithmeticOperators):  # the operators: _delegate, below
             raise ValueError("The `initial_value` arg to `tf.Variable` must be specified.")
         graph = _graph()
         if graph is not None:  # created while a tf.function traces: lifted out, made eagerly
-            from ._function import _variable_created
-            from ._graph import eager_scope, evaluate_eagerly
-
-            _variable_created(self)
+            HOOKS["variable_created"](self)  # ``_function``'s check: first trace only
             initial_value = evaluate_eagerly(initial_value)
             with eager_scope():
                 self.__init__(initial_value, trainable, validate_shape, caching_device, name,
@@ -69,9 +72,7 @@ class Variable(_ArithmeticOperators):  # the operators: _delegate, below
         if dtype is not None:
             dtype = _dt.as_dtype(dtype)
             if isinstance(initial_value, Tensor) and initial_value.dtype is not dtype:
-                from ._math import cast
-
-                initial_value = cast(initial_value, dtype)
+                initial_value = _math.cast(initial_value, dtype)
         value = convert_to_tensor(initial_value, dtype=dtype)
         if constraint is not None and not callable(constraint):
             raise ValueError(f"The `constraint` argument must be a callable, got {constraint!r}")
@@ -94,8 +95,8 @@ class Variable(_ArithmeticOperators):  # the operators: _delegate, below
         return self._value
 
     def _th_read(self) -> Tensor:
-        if _tape._active:
-            for tape in _tape._stack():
+        if _record._active:
+            for tape in _record._stack():
                 tape._variable_accessed(self)
         if _tensor._tracing:
             return self._th_value()
@@ -147,7 +148,9 @@ class Variable(_ArithmeticOperators):  # the operators: _delegate, below
         return value
 
     def _update(self, op_type, binop, value, what):
-        with _tape.stop_gradient_scope():
+        with _record.stop_gradient_scope():
+            if binop is None and type(value) is np.ndarray and self._write_in_place(value):
+                return
             value = self._new_value(value, what)
             g = _graph()
             if g is not None:
@@ -158,6 +161,41 @@ class Variable(_ArithmeticOperators):  # the operators: _delegate, below
             else:
                 with self._lock:
                     self._value = _op(binop, [self._value, value])
+
+    def _write_in_place(self, value) -> bool:
+        """An eager assign of a host array of the variable's shape and dtype is copied into the
+        variable's own buffer, when nothing else holds that buffer, instead of replacing it
+        (TF's copy-on-write: no second buffer while weights load). Returns whether it did."""
+        if _graph() is not None:
+            return False
+        with self._lock:
+            current = self._value
+            buf = current._value
+            if (
+                type(buf) is not np.ndarray
+                or buf.dtype != value.dtype
+                or buf.shape != value.shape
+                or buf.dtype.kind not in "biufc"
+                or not (buf.flags.c_contiguous and buf.flags.writeable)
+                or not value.flags.c_contiguous
+            ):
+                return False
+            # Sole owner: this variable's tensor is referred to only by ``_value`` (and
+            # ``current`` and the call's argument), its array only by the tensor (and ``buf``
+            # and the argument), and the array's memory is its own or an allocator block no
+            # other array views: a tensor read from the variable, a view of it (``numpy()``) or
+            # an array it was made from keeps the buffer unchanged, as TF's copy on write.
+            base = buf.base
+            if (
+                sys.getrefcount(current) > 3
+                or sys.getrefcount(buf) > 3
+                or (base is not None and (type(base) is not _CAPSULE or sys.getrefcount(base) > 3))
+                or np.shares_memory(buf, value)
+            ):
+                return False
+            if buf.size:  # memoryview copies hold the GIL: no reader sees a half-written value
+                memoryview(buf.reshape(-1).view(np.uint8))[:] = value.reshape(-1).view(np.uint8)
+            return True
 
     def assign(self, value, use_locking=None, name=None, read_value=True):
         self._update("AssignVariableOp", None, value, "assign")
@@ -182,34 +220,26 @@ class Variable(_ArithmeticOperators):  # the operators: _delegate, below
         if type(part) is not Tensor:
             return _GraphVariableSlice(part, self, key)  # symbolic, while tracing
         out = _VariableSlice(part, self, key)
-        if _tape._active:  # the tape knows ``part``; the slice object is another tensor
-            _tape.record("Identity", [part], [out], {})
+        if _record._active:  # the tape knows ``part``; the slice object is another tensor
+            _record.record("Identity", [part], [out], {})
         return out
 
     def _assign_slice(self, key, value):
-        from ._array import _slice_update
-
-        with self._lock, _tape.stop_gradient_scope():
+        with self._lock, _record.stop_gradient_scope():
             self.assign(_slice_update(self._th_value(), key, value))
         return self
 
     def scatter_nd_update(self, indices, updates, name=None):
         """TF's ``Variable.scatter_nd_update``: replace the slices at ``indices``."""
-        from ._array import tensor_scatter_nd_update
-
-        with self._lock, _tape.stop_gradient_scope():
+        with self._lock, _record.stop_gradient_scope():
             return self.assign(tensor_scatter_nd_update(self._th_value(), indices, updates))
 
     def scatter_nd_add(self, indices, updates, name=None):
-        from ._array import scatter_nd
-
-        with _tape.stop_gradient_scope():
+        with _record.stop_gradient_scope():
             return self.assign_add(scatter_nd(indices, updates, self.shape.as_list()))
 
     def scatter_nd_sub(self, indices, updates, name=None):
-        from ._array import scatter_nd
-
-        with _tape.stop_gradient_scope():
+        with _record.stop_gradient_scope():
             return self.assign_sub(scatter_nd(indices, updates, self.shape.as_list()))
 
     def scatter_add(self, sparse_delta, use_locking=False, name=None):
@@ -306,7 +336,7 @@ class _VariableSlice(Tensor):
         return self._var if read_value else None
 
 
-class _GraphVariableSlice:
+class _GraphVariableSlice(VariableLike):
     """A variable's slice while a ``tf.function`` is traced: reads as the symbolic slice
     (ops take it through ``_th_read``, as they take variables) and ``assign`` adds the slice
     update to the graph."""
@@ -337,7 +367,6 @@ class _GraphVariableSlice:
 
 # What ops read through ``_th_read``: variables, and their slices while a function traces.
 VARIABLE_LIKE = (Variable, _GraphVariableSlice)
-_tensor._VARIABLE_LIKE = _tape._VARIABLE_LIKE = VARIABLE_LIKE  # the hooks of the lower modules
 
 
 def _delegate(op_name):
@@ -358,7 +387,5 @@ for _name in (
 
 
 def _scatter(variable, sparse_delta, kind):
-    from ._indexed_slices import scatter
-
-    with _tape.stop_gradient_scope():
+    with _record.stop_gradient_scope():
         return scatter(variable, sparse_delta, kind)

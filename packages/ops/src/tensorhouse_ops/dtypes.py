@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import sys
+from typing import Any
 
 import numpy as np
 
@@ -206,8 +207,10 @@ def from_numpy(npd) -> DType:
     return found if found is not None else as_dtype(npd)
 
 
+# ``_composed.saturate_cast``: the ops load after the dtypes and set it (a hook, not an import)
+_saturate_cast: Any = None
+
+
 def saturate_cast(value, dtype, name=None):
     """TF's ``tf.dtypes.saturate_cast``: ``value`` clamped to ``dtype``'s range, then cast."""
-    from ._composed import saturate_cast as _saturate_cast  # the ops load after the dtypes
-
     return _saturate_cast(value, dtype, name)

@@ -12,6 +12,7 @@ import builtins
 import codecs
 import itertools
 import threading
+from typing import Any
 
 import numpy as np
 
@@ -22,7 +23,7 @@ from . import _strings_hash as _hash
 from . import _strings_text as _text
 from . import dtypes as _dt
 from ._pyfunc import host_call
-from ._tensor import Tensor, convert_to_tensor
+from ._tensor import Tensor, VariableLike, convert_to_tensor
 
 errors_mod = errors  # ``errors`` is also an argument of the Unicode ops
 
@@ -48,8 +49,8 @@ def _is_ragged(x) -> bool:
     return hasattr(x, "flat_values") and hasattr(x, "row_splits")
 
 
-def _read(x):
-    return x._th_read() if hasattr(x, "_th_read") else x
+def _read(x) -> Any:  # a variable's value, else ``x`` (a tensor, ragged tensor or value)
+    return x._th_read() if isinstance(x, VariableLike) else x
 
 
 def _strings(x, op: str, index: int = 0):

@@ -423,20 +423,27 @@ experimental = types.SimpleNamespace(
 # ---- tracing the graphs of the functions called ------------------------------------------------
 
 
+_trace_profiler = [False]  # whether trace_on started the profiler (trace_export stops it)
+
+
 def trace_on(graph=True, profiler=False, profiler_outdir=None):
     """TF's ``tf.summary.trace_on``: record the graph of every ``tf.function`` called from now
-    on, for ``trace_export`` (the profiler is not part of tensorhouse: ``profiler=True`` is an
-    error rather than a trace that silently lacks it)."""
+    on, for ``trace_export``; ``profiler=True`` also runs ``tf.profiler`` into
+    ``profiler_outdir`` until ``trace_export`` (``profiler.py``)."""
     from . import _function
 
-    if profiler:
-        raise NotImplementedError(
-            "tf.summary.trace_on(profiler=True): tensorhouse has no profiler; trace graphs only"
-        )
     if _function.traced_calls is not None:
         _logger.warning("Trace already enabled")
         return
-    _function.traced_calls = [] if graph else None
+    _function.traced_calls = [] if graph or profiler else None
+    if profiler:
+        if profiler_outdir is None:
+            _logger.warning("No `profiler_outdir` passed to trace_on(). Profiler won't be enabled.")
+        else:
+            from . import profiler as _profiler
+
+            _profiler.start(profiler_outdir)
+            _trace_profiler[0] = True
 
 
 def trace_off():
@@ -444,6 +451,12 @@ def trace_off():
     from . import _function
 
     _function.traced_calls = None
+    if _trace_profiler[0]:
+        from . import profiler as _profiler
+
+        _trace_profiler[0] = False
+        if _profiler.is_running():
+            _profiler.stop(save=False)
 
 
 def trace_export(name, step=None, profiler_outdir=None):
@@ -455,6 +468,17 @@ def trace_export(name, step=None, profiler_outdir=None):
     calls = _function.traced_calls
     if calls is None:
         raise ValueError("Must enable trace before export through tf.summary.trace_on.")
+    if _trace_profiler[0]:  # the profile is saved where trace_on said
+        from . import profiler as _profiler
+
+        if profiler_outdir:
+            _logger.warning(
+                "Ignoring `profiler_outdir` passed to trace_export(). Please pass it to "
+                "trace_on() instead."
+            )
+        _trace_profiler[0] = False
+        if _profiler.is_running():
+            _profiler.stop()
     try:
         writer = _get("writer")
         if writer is None or isinstance(writer, _NoopSummaryWriter):

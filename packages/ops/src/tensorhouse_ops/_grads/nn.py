@@ -1,0 +1,230 @@
+"""Gradient rules of the nn family: softmax and the fused cross-entropies, convolutions, pooling,
+bias_add, batch and layer norm.
+"""
+
+from __future__ import annotations
+
+from .. import _array as A
+from .. import _dynamic as _dyn
+from .. import _math as M
+from .._tensor import _execute, _op
+from .base import (
+    _grad_of_composed,
+    _shape,
+    rule,
+)
+
+
+@rule("Softmax")
+def _softmax(x, y, attrs, dy):  # (dy - sum(dy * y)) * y
+    s = y[0]
+    inner = M.reduce_sum(M.multiply(dy, s), axis=-1, keepdims=True)
+    return [M.multiply(M.subtract(dy, inner), s)]
+
+
+@rule("LogSoftmax")
+def _log_softmax(x, y, attrs, dy):  # dy - exp(y) * sum(dy)
+    return [M.subtract(dy, M.multiply(M.exp(y[0]), M.reduce_sum(dy, axis=-1, keepdims=True)))]
+
+
+def _softmax_grad_grad(logits, grad_backprop):
+    """The path through the backprop output: (g - sum(g * softmax)) * softmax."""
+    s = _op("Softmax", [logits])
+    inner = M.reduce_sum(M.multiply(grad_backprop, s), axis=-1, keepdims=True)
+    return M.multiply(M.subtract(grad_backprop, inner), s)
+
+
+@rule("SoftmaxCrossEntropyWithLogits")
+def _xent(x, y, attrs, dy):
+    logits, _ = x
+    d_loss, d_backprop = dy
+    dx, dlabels = None, None
+    if d_loss is not None:
+        g = A.reshape(d_loss, [-1, 1])
+        dx = M.multiply(g, y[1])
+        dlabels = M.multiply(g, M.negative(_op("LogSoftmax", [logits])))
+    if d_backprop is not None:
+        extra = _softmax_grad_grad(logits, d_backprop)
+        dx = extra if dx is None else M.add(dx, extra)
+        dlabels = M.negative(d_backprop) if dlabels is None else M.subtract(dlabels, d_backprop)
+    return [dx, dlabels]
+
+
+@rule("SparseSoftmaxCrossEntropyWithLogits")
+def _sparse_xent(x, y, attrs, dy):
+    logits, _ = x
+    d_loss, d_backprop = dy
+    dx = None
+    if d_loss is not None:
+        dx = M.multiply(A.reshape(d_loss, [-1, 1]), y[1])
+    if d_backprop is not None:
+        extra = _softmax_grad_grad(logits, d_backprop)
+        dx = extra if dx is None else M.add(dx, extra)
+    return [dx, None]
+
+
+def _with(attrs, **extra):
+    out = {k: v for k, v in attrs.items() if k not in ("input_sizes", "filter_sizes")}
+    out.update(extra)
+    return out
+
+
+def _dims(t):
+    return tuple(t.shape.as_list())
+
+
+def _backprop_input_op(op_type, inputs, attrs, like):
+    """``op_type`` (a ``*BackpropInput``) with ``input_sizes`` = ``like``'s shape: an attr when
+    it is known, read at run time when a dim of ``like`` is unknown (a traced batch of None)."""
+    dims = _dims(like)
+    if None not in dims:
+        return _op(op_type, inputs, _with(attrs, input_sizes=dims))
+    return _dyn.shaped_op(op_type, inputs, _with(attrs), _dyn.shape_of(like), key="input_sizes")
+
+
+def _conv_family(fwd):
+    bin_, bfil = fwd + "BackpropInput", fwd + "BackpropFilter"
+
+    @rule(fwd)
+    def _forward(x, y, attrs, dy):
+        inp, filt = x
+        return [
+            _backprop_input_op(bin_, [filt, dy], attrs, inp),
+            _op(bfil, [inp, dy], _with(attrs, filter_sizes=_dims(filt))),
+        ]
+
+    @rule(bin_)
+    def _backprop_input(x, y, attrs, g):  # (filter, dy) -> d input; g is input-shaped
+        filt, dy = x
+        return [
+            _op(bfil, [g, dy], _with(attrs, filter_sizes=_dims(filt))),
+            _op(fwd, [g, filt], _with(attrs)),
+        ]
+
+    @rule(bfil)
+    def _backprop_filter(x, y, attrs, g):  # (input, dy) -> d filter; g is filter-shaped
+        inp, dy = x
+        return [
+            _backprop_input_op(bin_, [g, dy], attrs, inp),
+            _op(fwd, [inp, g], _with(attrs)),
+        ]
+
+
+_conv_family("Conv2D")
+
+
+_conv_family("DepthwiseConv2dNative")
+
+
+@rule("MaxPool")
+def _max_pool(x, y, attrs, dy):
+    return [_op("MaxPoolGrad", [x[0], y[0], dy], attrs)]
+
+
+@rule("MaxPoolGrad")
+def _max_pool_grad(x, y, attrs, g):  # linear in the gradient; flat in the input and output
+    return [None, None, _op("MaxPoolGradGrad", [x[0], x[1], g], attrs)]
+
+
+@rule("MaxPoolGradGrad")
+def _max_pool_grad_grad(x, y, attrs, g):
+    return [None, None, _op("MaxPoolGrad", [x[0], x[1], g], attrs)]
+
+
+@rule("AvgPool")
+def _avg_pool(x, y, attrs, dy):
+    return [_op("AvgPoolGrad", [dy], dict(attrs, orig_input_shape=_dims(x[0])))]
+
+
+@rule("AvgPoolGrad")
+def _avg_pool_grad(x, y, attrs, g):
+    return [_op("AvgPool", [g], {k: v for k, v in attrs.items() if k != "orig_input_shape"})]
+
+
+@rule("BiasAdd")
+def _bias_add(x, y, attrs, dy):
+    return [dy, _op("BiasAddGrad", [dy], {})]
+
+
+@rule("BiasAddGrad")
+def _bias_add_grad(x, y, attrs, g):
+    return [A.broadcast_to(g, _shape(x[0]))]
+
+
+@rule("FusedBatchNormV3")
+def _fused_batch_norm(x, y, attrs, dys):
+    """Only y's gradient flows (as TF): batch statistics and reserve spaces carry none."""
+    if dys[0] is None:
+        return [None] * 5
+    dx, dscale, doffset, _, _ = _execute(
+        "FusedBatchNormGradV3", [dys[0], x[0], x[1], y[3], y[4], y[5]],
+        {k: attrs[k] for k in ("epsilon", "is_training", "data_format") if k in attrs},
+    )  # fmt: skip
+    return [dx, dscale, doffset, None, None]
+
+
+@rule("FusedBatchNormGradV3")
+def _fused_batch_norm_grad(x, y, attrs, dys):
+    """Through a composed copy; in training the statistics are recomputed from x (they are
+    functions of x there), so the reserve spaces get no gradient, as in TF."""
+    dy, xv, scale, mean, var = x[:5]
+    eps = float(attrs.get("epsilon", 1e-4))
+    training = bool(attrs.get("is_training", True))
+    axes = [0, 1, 2]
+
+    def composed(dy, xv, scale, mean, var):
+        if training:
+            mean = M.reduce_mean(xv, axis=axes)
+            var = M.reduce_mean(M.square(M.subtract(xv, mean)), axis=axes)
+        rstd = M.rsqrt(M.add(var, eps))
+        xh = M.multiply(M.subtract(xv, mean), rstd)
+        doffset = M.reduce_sum(dy, axis=axes)
+        dscale = M.reduce_sum(M.multiply(dy, xh), axis=axes)
+        k = M.multiply(scale, rstd)
+        if training:
+            n = 1
+            for d in xv.shape.as_list()[:3]:
+                n *= d
+            inner = M.subtract(M.subtract(dy, M.divide(doffset, n)),
+                               M.multiply(xh, M.divide(dscale, n)))  # fmt: skip
+            dx = M.multiply(k, inner)
+        else:
+            dx = M.multiply(k, dy)
+        return [dx, dscale, doffset]
+
+    grads = _grad_of_composed(composed, [dy, xv, scale, mean, var], dys[:3])
+    if training:
+        grads[3] = grads[4] = None
+    return list(grads) + [None]
+
+
+@rule("LayerNorm")
+def _layer_norm(x, y, attrs, dys):
+    """Only y's gradient flows (mean and rstd are statistics, as batch norm's)."""
+    if dys[0] is None:
+        return [None] * 3
+    eps = {"epsilon": attrs.get("epsilon", 1e-3)}  # for LayerNormGrad's own rule
+    return _execute("LayerNormGrad", [dys[0], x[0], x[1], y[1], y[2]], eps)
+
+
+@rule("LayerNormGrad")
+def _layer_norm_grad(x, y, attrs, dys):
+    """Through a composed copy; mean and rstd are recomputed from x (LayerNorm's outputs are
+    functions of x), so they get no gradient of their own."""
+    dy, xv, gamma, mean, rstd = x
+    eps = float(attrs.get("epsilon", 1e-3))
+
+    def composed(dy, xv, gamma):
+        mu = M.reduce_mean(xv, axis=-1, keepdims=True)
+        var = M.reduce_mean(M.square(M.subtract(xv, mu)), axis=-1, keepdims=True)
+        rs = M.rsqrt(M.add(var, eps))
+        xh = M.multiply(M.subtract(xv, mu), rs)
+        g = M.multiply(dy, gamma)
+        s1 = M.reduce_mean(g, axis=-1, keepdims=True)
+        s2 = M.reduce_mean(M.multiply(g, xh), axis=-1, keepdims=True)
+        dx = M.multiply(rs, M.subtract(M.subtract(g, s1), M.multiply(xh, s2)))
+        lead = list(range(xv.ndim - 1))
+        return [dx, M.reduce_sum(M.multiply(dy, xh), axis=lead), M.reduce_sum(dy, axis=lead)]
+
+    grads = _grad_of_composed(composed, [dy, xv, gamma], dys)
+    return list(grads) + [None, None]

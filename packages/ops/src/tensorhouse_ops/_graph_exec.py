@@ -1,0 +1,294 @@
+"""Compiled execution of an optimized graph on one device (``compile_graph``).
+
+``compile_graph`` turns the graph into one generated Python function: a flat schedule of
+kernel calls with the kernels, output shapes and attrs looked up once, so a call runs no shape
+rules where the shapes are static. The nodes that are not kernel calls (variable updates,
+prints, host callbacks, control flow, random ops, shapes read at run time) have one rule each
+in ``CPU_RULES``: ``rule(op, device)`` gives the function the schedule calls on buffers.
+"""
+
+from __future__ import annotations
+
+import itertools
+import operator
+
+import numpy as np
+
+from tensorhouse_kernels import execute as _kernel_execute
+from tensorhouse_kernels import get_op_def
+from tensorhouse_kernels.runtime import copy_to_device, dispatch, errors, to_host
+
+from . import _dynamic
+from ._graph import ASSIGNS, HOOKS, HOST_CALLS, LOOP_GRAD, RANDOM, GraphTensor, next_random_attrs
+from ._graph_passes import optimize
+from ._graph_replay import specialize
+from ._tensor import Tensor
+
+__all__ = ["CPU_RULES", "compile_graph", "holding_update_locks", "history_loop",
+           "has_unknown_dims", "specializing", "update_locks"]  # fmt: skip
+
+
+def compile_graph(graph, device, guard=True):
+    """One generated Python function ``run(*input_buffers) -> tuple(output_buffers)``;
+    ``guard=False`` for a loop body or gradient step run by a graph that holds the guard."""
+    ns: dict = {"A": device.allocate, "EX": _kernel_execute, "DEV": device, "T": Tensor}
+    names: dict = {}
+    lines = []
+    counter = itertools.count()
+
+    def slot(t):
+        return names[id(t)]
+
+    args = []
+    for ph in graph.inputs:
+        n = f"s{next(counter)}"
+        names[id(ph)] = n
+        args.append(n)
+    for op in graph.ops:
+        if op.type == "Placeholder":
+            continue
+        i = next(counter)
+        outs = [f"s{i}_{j}" for j in range(len(op.outputs))]
+        for o, n in zip(op.outputs, outs):
+            names[id(o)] = n
+        ins = ", ".join(slot(t) for t in op.inputs)
+        t = op.type
+        if t == "Const":
+            value = op.attrs["value"]
+            if value._device is not device:
+                value = Tensor(copy_to_device(value._value, value._device, device), device)
+            ns[outs[0]] = value._value
+            names[id(op.outputs[0])] = outs[0]
+            continue
+        if t == "ReadVariableOp":
+            ns[f"V{i}"] = op.attrs["var"]
+            lines.append(f"{outs[0]} = V{i}._value._value")
+            continue
+        rule = CPU_RULES.get(t)
+        if rule is not None:  # variables, prints, control flow, random, run-time shapes
+            ns[f"H{i}"] = rule(op, device)
+            lhs = ", ".join(outs) + "," if outs else "_"
+            lines.append(f"{lhs} = H{i}({ins})")
+            continue
+        opdef = get_op_def(t)
+        dts = [x._dtype._np for x in op.inputs]
+        key = opdef.key(dts, op.attrs) if dts or opdef.num_inputs == 0 else None
+        static = all(None not in x._gshape for x in op.inputs) and all(
+            None not in o._gshape for o in op.outputs
+        )
+        kernel, used = dispatch(t, device, key) if static else (None, None)
+        ns[f"AT{i}"] = op.attrs
+        lhs = ", ".join(outs) + ","
+        if kernel is None or used is not device or getattr(kernel, "returns_outputs", False):
+            ns[f"OP{i}"] = t  # execute allocates; a kernel that returns its outputs (strings)
+            lines.append(f"({lhs}), _ = EX(OP{i}, [{ins}], AT{i}, DEV)")
+        elif not opdef.allocates:
+            ns[f"K{i}"] = kernel
+            lines.append(f"{lhs} = K{i}([{ins}], DEV, AT{i})")  # creates its outputs
+        else:
+            ns[f"K{i}"] = kernel
+            for o, n in zip(op.outputs, outs):
+                ns[f"S{n}"] = (o._gshape, o._dtype._np)
+                lines.append(f"{n} = A(*S{n})")
+            lines.append(f"K{i}([{ins}], [{', '.join(outs)}], AT{i})")
+    rets = [slot(t) for t in graph.outputs if type(t) is GraphTensor]
+    body = "\n    ".join(lines) or "pass"
+    ret = ", ".join(rets) + ("," if rets else "")
+    src = f"def run({', '.join(args)}):\n    {body}\n    return ({ret})\n"
+    exec(compile(src, f"<tf.function {graph.name}>", "exec"), ns)  # the generated schedule
+    run = ns["run"]
+    run.source = src
+    return holding_update_locks(graph, run) if guard else run
+
+
+def _assigned_variables(graph, out):
+    """The variables ``graph`` (with its branch and loop bodies) assigns, into ``out``."""
+    for op in graph.ops:
+        if op.type in ASSIGNS:
+            out.append(op.attrs["var"])
+        for k in ("then_branch", "else_branch", "cond", "body"):
+            if k in op.attrs:
+                _assigned_variables(op.attrs[k], out)
+    return out
+
+
+def update_locks(variables):
+    """The update locks of ``variables``, each once, in creation order (a fixed order, so two
+    threads taking several never deadlock)."""
+    seen = {v._unique_id: v._lock for v in variables}
+    return [seen[k] for k in sorted(seen)]
+
+
+def _allocation_error(graph, e):
+    """TF's error for a failed allocation in a run of ``graph`` (a huge or negative shape)."""
+    text = f"{e} (in a run of tf.function graph {graph.name})"
+    if isinstance(e, MemoryError) or "too many bytes" in str(e):
+        return errors.ResourceExhaustedError(f"OOM when allocating a tensor: {text}")
+    return errors.InvalidArgumentError(f"Invalid output shape: {text}")
+
+
+def holding_update_locks(graph, run):
+    """``run`` holding the update lock of every variable the graph assigns (TF's variable
+    lock), so that a read-modify-write in the graph is atomic across threads; a failed
+    allocation is TF's error class."""
+    locks = update_locks(_assigned_variables(graph, []))
+
+    def guarded(*bufs):
+        for lock in locks:
+            lock.acquire()
+        try:
+            return run(*bufs)
+        except (MemoryError, OverflowError) as e:
+            raise _allocation_error(graph, e) from None
+        except ValueError as e:
+            if str(e).startswith("empty:"):  # the allocator's message
+                raise _allocation_error(graph, e) from None
+            raise
+        finally:
+            for lock in reversed(locks):
+                lock.release()
+
+    guarded.source = getattr(run, "source", None)
+    return guarded
+
+
+def has_unknown_dims(graph):
+    """Whether a run of ``graph`` needs its input shapes (unknown dims, shapes read at run time)."""
+    return any(ph._gshape is None or None in ph._gshape for ph in graph.inputs) or any(
+        op.type in _dynamic.LOCAL for op in graph.ops
+    )
+
+
+def specializing(graph, device, compile_fn):
+    """``run`` for a graph with unknown dims: per set of input shapes, the graph with those
+    dims known (``specialize``), optimized and compiled by ``compile_fn`` once."""
+    cache: dict = {}
+
+    def run(*bufs):
+        key = tuple(tuple(b.shape) for b in bufs)
+        fn = cache.get(key)
+        if fn is None:
+            fn = cache[key] = compile_fn(optimize(specialize(graph, key), device), device)
+        return fn(*bufs)
+
+    return run
+
+
+# ---- the CPU rules: op type -> rule(op, device) -> fn(*buffers) -> output buffers --------
+
+
+def _assign(op, device):
+    var = op.attrs["var"]
+    binop = {"AssignAddVariableOp": "AddV2", "AssignSubVariableOp": "Sub"}.get(op.type)
+
+    def assign(buf):
+        if binop is not None:
+            cur = var._value
+            (buf,), _ = _kernel_execute(binop, [cur._value, buf], {}, cur._device)
+            var._value = Tensor(buf, cur._device)
+        else:
+            var._value = Tensor(buf, device)
+
+    return assign
+
+
+def _host_call(op, device):
+    return op.attrs["host_call"].buffers_fn(device)
+
+
+def _print(op, device):
+    attrs, write = op.attrs, HOOKS["print_write"]
+
+    def print_(*bufs):
+        write(attrs, [np.asarray(to_host(b, device)) for b in bufs])
+        return ()
+
+    return print_
+
+
+def _random(op, device):
+    t, attrs = op.type, op.attrs
+
+    def random(*bufs):  # stateful as TF's: each run draws the node's next numbers
+        outs, _ = _kernel_execute(t, list(bufs), next_random_attrs(attrs), device)
+        return outs
+
+    return random
+
+
+def _if(op, device):
+    then_run = compile_graph(op.attrs["then_branch"], device)
+    else_run = compile_graph(op.attrs["else_branch"], device)
+    nt = len(op.attrs["then_branch"].inputs)
+
+    def if_(pred, *caps):
+        if bool(to_host(pred, device)):
+            return then_run(*caps[:nt])
+        return else_run(*caps[nt:])
+
+    return if_
+
+
+def _while(op, device):  # the graph around holds the variables' locks
+    cond_run = compile_graph(op.attrs["cond"], device, guard=False)
+    body_run = compile_graph(op.attrs["body"], device, guard=False)
+    n = op.attrs["num_loop_vars"]
+    nc = len(op.attrs["cond"].inputs) - n
+    maxit = op.attrs.get("maximum_iterations")
+    if op.attrs.get("th_history") is not None:
+        keep = op.attrs["th_keep"][0]
+        return history_loop(cond_run, body_run, n, nc, maxit, device, keep)
+
+    def while_(*bufs):
+        vs, cc, bc = bufs[:n], bufs[n : n + nc], bufs[n + nc :]
+        i = 0
+        while (maxit is None or i < maxit) and bool(to_host(cond_run(*vs, *cc)[0], device)):
+            vs = body_run(*vs, *bc)
+            i += 1
+        return vs
+
+    return while_
+
+
+def _loop_grad(op, device):
+    return HOOKS["grad_handler"](op, device)
+
+
+def history_loop(cond_run, body_run, n, nc, maxit, device, keep):
+    """A compiled ``While`` that also returns its history: a list with, per iteration, the
+    loop variables ``keep`` names among those it started from, and the extra outputs of its
+    body (the values a replay cannot recompute)."""
+    if not keep:
+        pick = lambda vs: ()  # noqa: E731
+    elif len(keep) == 1:
+        pick = lambda vs, i=keep[0]: (vs[i],)  # noqa: E731
+    else:
+        pick = operator.itemgetter(*keep)
+
+    def while_(*bufs):
+        vs, cc, bc = bufs[:n], bufs[n : n + nc], bufs[n + nc :]
+        hist = []
+        push = hist.append
+        i = 0
+        while (maxit is None or i < maxit) and bool(to_host(cond_run(*vs, *cc)[0], device)):
+            outs = body_run(*vs, *bc)
+            push((pick(vs), outs[n:]))
+            vs = outs[:n]
+            i += 1
+        return (*vs, hist)
+
+    return while_
+
+
+CPU_RULES: dict = {
+    **dict.fromkeys(ASSIGNS, _assign),
+    "PrintV2": _print,
+    "If": _if,
+    "StatelessIf": _if,
+    "While": _while,
+    "StatelessWhile": _while,
+    LOOP_GRAD: _loop_grad,
+    **dict.fromkeys(HOST_CALLS, _host_call),
+    **dict.fromkeys(RANDOM, _random),
+    **dict.fromkeys(_dynamic.LOCAL, _dynamic.handler),  # shapes read at run time
+}
