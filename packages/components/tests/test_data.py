@@ -5,6 +5,7 @@ import threading
 import numpy as np
 import pytest
 
+import tensorhouse_ops
 from tensorhouse_components import data, ops, utils
 from tensorhouse_components.data import Dataset
 
@@ -101,9 +102,13 @@ def test_map_unpacks_tuples_and_keeps_structure():
 def test_parallel_map_keeps_order_and_uses_threads():
     threads = set()
 
-    def slow_square(x):
+    def record(x):  # py_function: runs per element (the traced map runs Python once)
         threads.add(threading.get_ident())
-        return ops.square(x)
+        return x
+
+    def slow_square(x):
+        x = tensorhouse_ops.py_function(record, [x], "float32")
+        return ops.square(ops.reshape(x, ()))
 
     ds = (
         Dataset.range(40)
@@ -153,6 +158,7 @@ def test_zip_filter_enumerate_unbatch_cache():
     assert _values(Dataset.range(2).enumerate(start=5)) == [[5, 0], [6, 1]]
     assert _values(Dataset.range(5).batch(2).unbatch()) == [0, 1, 2, 3, 4]
     calls = []
-    cached = Dataset.range(3).map(lambda x: calls.append(1) or x).cache()
+    counted = lambda x: tensorhouse_ops.py_function(lambda v: calls.append(1) or v, [x], "int64")  # noqa: E731
+    cached = Dataset.range(3).map(counted).cache()
     assert _values(cached) == _values(cached) == [0, 1, 2]
-    assert len(calls) == 3
+    assert len(calls) == 3  # the second pass reads the cache

@@ -6,11 +6,13 @@ ops tensors only where the user sees them: when the dataset is iterated and when
 given to a transformation is called. Every dataset knows its ``element_spec`` (TF's, with
 unknown dimensions where TF has them) and its ``cardinality`` (TF's propagation rules).
 
-Functions given to ``map``, ``filter``, ``flat_map`` and the others run eagerly, once per
-element, on ops tensors. The ``element_spec`` of a ``map``/``scan`` result is found by tracing
-the function once with ``tensorhouse_ops.function`` on the input spec (as TF does); a function
-that cannot trace is called on the first element instead. Running the traced function per
-element is a later step.
+A function given to ``map``, ``filter`` or ``take_while`` is traced once with
+``tensorhouse_ops.function`` on the input element spec (unknown dims stay unknown, so one
+trace serves images of every size; Python side effects run once, as in TF) and its graph runs
+per element; the kernels release the GIL, so a parallel map overlaps their work. A function
+that cannot trace runs eagerly per element, and its ``element_spec`` comes from the first
+element. ``flat_map``, ``interleave``, ``scan`` and the others call their functions eagerly,
+once per element, on ops tensors.
 
 Order is deterministic unless asked otherwise: ``shuffle`` draws from a generator seeded
 through ``ops.random``'s seed rules, a parallel ``map`` and a parallel ``interleave`` keep the
@@ -78,6 +80,57 @@ def _call_on_host(fn, element):
     if isinstance(out, list):
         out = tuple(out)
     return st.map_structure(st.to_host, out)
+
+
+class _ElementFn:
+    """A ``map`` function or a predicate: traced once on the input element spec (unknown dims
+    stay unknown, so images of any size share one trace) and its graph run per element, as TF
+    does; a function that cannot trace runs eagerly per element instead."""
+
+    def __init__(self, fn, dataset):
+        self.fn = fn
+        self._dataset = dataset
+        self._lock = threading.Lock()
+        self._traced = None  # (concrete function, output spec), or an exception once tried
+
+    def trace(self):
+        """``(concrete function, output spec)``; raises what tracing raised."""
+        with self._lock:
+            if self._traced is None:
+                try:
+                    layout = self._dataset.element_spec  # flat arguments, repacked as TF lays
+                    # them out (ordered dicts keep their order)
+                    traced = function(lambda *flat: _call(self.fn, st.pack(layout, flat)))
+                    concrete = traced.get_concrete_function(*st.flatten(layout))
+                    out = concrete.structured_outputs
+                    spec = st.map_structure(st.spec_of_output, _tuple(out))
+                    self._traced = (concrete, spec)
+                except Exception as e:  # not traceable: eager per element
+                    self._traced = e
+        if isinstance(self._traced, Exception):
+            raise self._traced
+        return self._traced
+
+    def runner(self):
+        """``element -> host output`` for iterating: the traced graph, or the eager call."""
+        try:
+            concrete, spec = self.trace()
+        except Exception:
+            return lambda element: _call_on_host(self.fn, element)
+
+        def run(element):
+            out = st.flatten(_tuple(concrete(*[st.to_tensor(x) for x in st.flatten(element)])))
+            return st.pack(spec, [st.to_host(x) for x in out])  # the traced layout and order
+
+        if isinstance(spec, TensorSpec) and not isinstance(
+            self._dataset.element_spec, tuple | dict
+        ):
+            return lambda element: st.to_host(concrete(st.to_tensor(element)))  # one in, one out
+        return run
+
+
+def _tuple(out):
+    return tuple(out) if isinstance(out, list) else out
 
 
 def _positive(name, value):
@@ -501,12 +554,11 @@ class Dataset:
         """
         num_parallel_calls = _check_parallel_calls(num_parallel_calls)
         source = self
-
-        def apply(element):
-            return _call_on_host(map_func, element)
+        element_fn = _ElementFn(map_func, self)
 
         def it(ctx):
             workers = _workers(num_parallel_calls, ctx)
+            apply = element_fn.runner()
             upstream = source._make_iter(ctx)
             if num_parallel_calls is None:
                 for element in upstream:
@@ -517,15 +569,15 @@ class Dataset:
                 yield from _threads.parallel_map(apply, iter(upstream), workers, det, tune)
 
         kind = "Map" if num_parallel_calls is None else "ParallelMap"
-        return self._derive(it, self._cardinality, self._fn_spec(map_func), kind)
+        return self._derive(it, self._cardinality, self._fn_spec(map_func, element_fn), kind)
 
-    def _fn_spec(self, fn):
+    def _fn_spec(self, fn, element_fn=None):
         """The output spec of ``fn`` on this dataset's elements: traced once on the input spec,
         or (a function that cannot trace) called on the first element, keeping its ranks."""
 
         def spec():
             try:
-                return self._traced_spec(fn)
+                return element_fn.trace()[1] if element_fn else self._traced_spec(fn)
             except Exception:
                 for element in self._host_iter():
                     return st.map_structure(_loose_spec, _call_on_host(fn, element))
@@ -537,10 +589,12 @@ class Dataset:
         """The elements for which ``predicate(*element)`` is true (a boolean scalar)."""
         self._check_predicate(predicate)
         source = self
+        element_fn = _ElementFn(predicate, self)
 
         def it(ctx):
+            keep = element_fn.runner()
             for element in source._make_iter(ctx):
-                if _truth(_call(predicate, st.map_structure(st.to_tensor, element)), "filter"):
+                if _truth(keep(element), "filter"):
                     yield element
 
         return self._derive(it, _UNK, lambda: self.element_spec, "Filter")
@@ -549,10 +603,12 @@ class Dataset:
         """The elements up to the first for which ``predicate`` is false."""
         self._check_predicate(predicate)
         source = self
+        element_fn = _ElementFn(predicate, self)
 
         def it(ctx):
+            keep = element_fn.runner()
             for element in source._make_iter(ctx):
-                if not _truth(_call(predicate, st.map_structure(st.to_tensor, element)), "take"):
+                if not _truth(keep(element), "take"):
                     return
                 yield element
 

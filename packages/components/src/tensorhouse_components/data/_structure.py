@@ -1,6 +1,7 @@
 """Element structures (TF's rule: tuples, namedtuples and dicts are structure; lists and
 everything else are values), host values (NumPy arrays, strings as object arrays of bytes) and
-their ``TensorSpec``s."""
+their ``TensorSpec``s. ``keras.tree`` (``..tree``) walks other structures: there lists are
+nodes and an ``OrderedDict`` keeps its order, so ``tf.data`` keeps these walkers."""
 
 from __future__ import annotations
 

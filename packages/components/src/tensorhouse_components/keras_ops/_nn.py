@@ -454,9 +454,9 @@ def dot_product_attention(query, key, value, bias=None, mask=None, scale=None, i
     head_dim = query.shape[-1]
     scale = 1.0 / _pymath.sqrt(head_dim) if scale is None else scale
     q = tops.transpose(query, [0, 2, 1, 3])  # B N T H
-    k = tops.transpose(key, [0, 2, 3, 1])  # B N H S
+    k = tops.transpose(key, [0, 2, 1, 3])  # B N S H, read transposed by the matmul
     v = tops.transpose(value, [0, 2, 1, 3])  # B N S H
-    logits = tops.matmul(q, k) * _t(scale, q.dtype)
+    logits = tops.matmul(q, k, transpose_b=True) * _t(scale, q.dtype)
     if attn_logits_soft_cap is not None:
         cap = _t(attn_logits_soft_cap, q.dtype)
         logits = tops.tanh(logits / cap) * cap

@@ -22,10 +22,12 @@ class OpSpec(NamedTuple):
     call_args: tuple  # passed positionally to ``call``
     call_kwargs: tuple  # passed by keyword to ``call``
     init_args: tuple  # the config (after "name")
+    call_varargs: str = ""  # Keras's ``call(*name)``: the rest of the tensors, in order
 
 
 # One line per function: ``name[=ClassName] call args [| config args]``; the class name is
-# the CamelCase name unless given; a ``*`` marks a call argument Keras passes by keyword.
+# the CamelCase name unless given; a ``*`` marks a call argument Keras passes by keyword, a
+# ``+`` its ``call``'s variadic argument (``einsum``'s operands).
 _TABLE = {
     "numpy": """
         abs=Absolute x
@@ -63,11 +65,12 @@ _TABLE = {
         diag x | k
         diagflat x | k
         diagonal x | offset axis1 axis2
-        diff x | n axis
+        diff a | n axis
         digitize x bins
         divide x1 x2
         divide_no_nan x1 x2
         dot x1 x2
+        einsum +operands | subscripts
         empty_like x | dtype
         equal x1 x2
         exp x
@@ -100,6 +103,7 @@ _TABLE = {
         isposinf x
         less x1 x2
         less_equal x1 x2
+        linspace start stop | num endpoint retstep dtype axis
         log x
         log10 x
         log1p x
@@ -110,11 +114,13 @@ _TABLE = {
         logical_not x
         logical_or x1 x2
         logical_xor x1 x2
+        logspace start stop | num endpoint base dtype axis
         matmul x1 x2
         max x | axis keepdims initial
         maximum x1 x2
         mean x | axis keepdims
         median x | axis keepdims
+        meshgrid +x | indexing
         min x | axis keepdims initial
         minimum x1 x2
         mod x1 x2
@@ -188,6 +194,7 @@ _TABLE = {
     """,
     "core": """
         cast x | dtype
+        convert_to_tensor x | dtype sparse ragged
         saturate_cast x | dtype
         scatter indices values | shape
         scatter_update inputs indices updates | reduction
@@ -282,9 +289,10 @@ def _parse():
                 function,
                 f"keras.src.ops.{module}",
                 class_name or _camel(function),
-                tuple(a for a in call if not a.startswith("*")),
+                tuple(a for a in call if a[0] not in "*+"),
                 tuple(a[1:] for a in call if a.startswith("*")),
                 tuple(init.split()),
+                next((a[1:] for a in call if a.startswith("+")), ""),
             )
             by_function[function] = spec
             by_class.setdefault((spec.module, spec.class_name), spec)  # aliases come later

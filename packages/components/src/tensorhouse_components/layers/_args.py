@@ -8,6 +8,7 @@ import tensorhouse_ops as _ops
 from tensorhouse_ops import shape as _shape
 
 from .. import initializers, regularizers
+from ._einsum import einsum
 
 __all__ = [
     "check_ndim", "check_rate", "data_format", "dynamic_shape", "einsum", "initializer",
@@ -46,43 +47,6 @@ def per_batch(loss, x):
     if batch is None:
         return loss / _ops.cast(_shape(x)[0], loss.dtype)
     return loss / float(batch) if batch else loss
-
-
-def einsum(equation, *operands):
-    """``tensorhouse_ops.einsum``, also for two operands with unknown (traced) dims: then
-    composed of transposes, reshapes to run-time sizes and one batched ``matmul``."""
-    if len(operands) != 2 or all(d is not None for t in operands for d in t.shape.as_list()):
-        return _ops.einsum(equation, *operands)
-    lhs, _, out = equation.replace(" ", "").partition("->")
-    terms = lhs.split(",")
-    ts = list(operands)
-    for k in range(2):  # an index only one operand has and the output drops: summed first
-        keep = terms[1 - k] + out
-        drop = [i for i, c in enumerate(terms[k]) if c not in keep]
-        if drop:
-            ts[k] = _ops.reduce_sum(ts[k], axis=drop)
-            terms[k] = "".join(c for c in terms[k] if c in keep)
-    (ta, tb), (a, b) = terms, ts
-    size = {}
-    for term, t in ((ta, a), (tb, b)):
-        for c, d in zip(term, dynamic_shape(t)):
-            if c not in size or isinstance(d, int):  # a static size wins over a run-time one
-                size[c] = d
-    batch = [c for c in out if c in ta and c in tb]
-    contract = [c for c in ta if c in tb and c not in out]
-    fa, fb = [c for c in ta if c not in tb], [c for c in tb if c not in ta]
-
-    def sizes(cs):
-        return prod([size[c] for c in cs])
-
-    a3 = _ops.reshape(_ops.transpose(a, [ta.index(c) for c in batch + fa + contract]),
-                      [sizes(batch), sizes(fa), sizes(contract)])  # fmt: skip
-    b3 = _ops.reshape(_ops.transpose(b, [tb.index(c) for c in batch + contract + fb]),
-                      [sizes(batch), sizes(contract), sizes(fb)])  # fmt: skip
-    order = batch + fa + fb
-    r = _ops.reshape(_ops.matmul(a3, b3), [size[c] for c in order])
-    perm = [order.index(c) for c in out]
-    return _ops.transpose(r, perm) if perm != list(range(len(perm))) else r
 
 
 def initializer(identifier):

@@ -16,6 +16,7 @@ import numpy as np
 from tensorhouse_ops import (
     Tensor,
     Variable,
+    concat,
     constant,
     convert_to_tensor,
     exp,
@@ -28,7 +29,10 @@ from tensorhouse_ops import (
     reduce_max,
     reduce_sum,
     repeat,
+    reshape,
+    split,
     tanh,
+    transpose,
     where,
     zeros_like,
 )
@@ -391,17 +395,24 @@ class _HeadsAttention(_SeededDropout, Layer):
         query_mask = get_keras_mask(query)
         for x in (query, value, key):
             set_keras_mask(x, None)
+        same = value is query and (key is None or key is value)
         value = self._convert_input(value)
         key = value if key is None else self._convert_input(key)
         mask = self._attention_mask(
             query.shape.as_list()[1], value.shape.as_list()[1], query_mask, value_mask,
             key_mask, attention_mask, use_causal_mask,
         )  # fmt: skip
-        q = self._query_dense(query) * (1.0 / _pymath.sqrt(float(self._scale_dim)))
-        k = self._key_dense(key)
-        v = self._value_dense(value)
-        k, v = self._share_heads(k), self._share_heads(v)
-        scores = einsum(self._dot_equation, q, k)
+        scale = 1.0 / _pymath.sqrt(float(self._scale_dim))
+        fused = self._self_attention_heads(query) if same else None
+        if fused is not None:  # head-major (B, N, T, H): the scores are one batched matmul
+            q, k, v = fused
+            scores = matmul(q * scale, k, transpose_b=True)
+        else:
+            q = self._query_dense(query) * scale
+            k = self._key_dense(key)
+            v = self._value_dense(value)
+            k, v = self._share_heads(k), self._share_heads(v)
+            scores = einsum(self._dot_equation, q, k)
         if mask is not None:
             while len(mask.shape.as_list()) < len(scores.shape.as_list()):
                 mask = expand_dims(mask, -2 * len(self._axes) - 1)
@@ -410,14 +421,21 @@ class _HeadsAttention(_SeededDropout, Layer):
         # dropped out, or the inputs are not 3-D; otherwise its fused kernel (no zeroing).
         explicit = return_attention_scores or self.dropout > 0 or len(q.shape.as_list()) != 4
         out, weights = attend(
-            scores, v, mask, self._combine_equation, self._norm_axes, rate,
+            scores, v, mask, None if fused else self._combine_equation, self._norm_axes, rate,
             self._generator(), zero_masked=explicit,
         )  # fmt: skip
+        if fused is not None:
+            out = transpose(out, [0, 2, 1, 3])  # back to (B, T, N, H)
         out = self._output_dense(out)
         return (out, weights) if return_attention_scores else out
 
     def _share_heads(self, x):
         return x
+
+    def _self_attention_heads(self, x):
+        """Self-attention's query, key and value heads, head-major, or None (then each
+        projection runs on its own)."""
+        return None
 
     def compute_mask(self, inputs, previous_mask=None):
         return previous_mask
@@ -511,6 +529,29 @@ class MultiHeadAttention(_HeadsAttention):
             eq, _partial_shape(rank - 1, out), bias, "attention_output"
         )
         self._output_dense.build((*tuple(query_shape)[:-1], self.num_heads, self.value_dim))
+
+    def _self_attention_heads(self, x):
+        """The query, key and value projections of ``x`` (B, T, D) as one GEMM against the
+        three kernels side by side, then one transpose to (3, B, N, T, H): three head-major
+        tensors. Only where it computes what the three EinsumDense layers would: 3-D inputs
+        over the default axes, ``key_dim == value_dim``, no activity regularizer, one dtype."""
+        dense = (self._query_dense, self._key_dense, self._value_dense)
+        dims = x.shape.as_list()
+        if (
+            len(dims) != 3 or self._axes != (1,) or self.key_dim != self.value_dim
+            or self.activity_regularizer is not None
+            or any(d.compute_dtype != d.variable_dtype for d in dense)
+            or x.dtype.name != self._query_dense.variable_dtype
+        ):  # fmt: skip
+            return None
+        n, h, width = self.num_heads, self.key_dim, dims[-1]
+        kernel = concat([reshape(d.kernel, [width, n * h]) for d in dense], axis=1)
+        y = matmul(reshape(x, [-1, width]), kernel)
+        if self.use_bias:
+            y = y + concat([reshape(d.bias, [n * h]) for d in dense], axis=0)
+        batch, steps = dynamic_shape(x)[:2]
+        y = transpose(reshape(y, [batch, steps, 3, n, h]), [2, 0, 3, 1, 4])
+        return tuple(reshape(t, [batch, n, steps, h]) for t in split(y, 3, axis=0))
 
     def compute_output_shape(self, query_shape, value_shape=None, key_shape=None):
         out = self._output_shape or (tuple(query_shape)[-1],)

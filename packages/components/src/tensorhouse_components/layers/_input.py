@@ -13,7 +13,7 @@ import inspect
 from tensorhouse_ops import TensorSpec, dtypes, function, zeros
 from tensorhouse_ops.nest import flatten, pack_sequence_as
 
-from .. import _naming, _serialization
+from .. import _naming, _serialization, tree
 from ._layer import Layer, _flatten, _map_structure
 
 __all__ = [
@@ -218,7 +218,10 @@ class Operation(Layer):
         flat = [next(given) if isinstance(x, KerasTensor) else x for x in _flat_args(self)]
         args, kwargs = pack_sequence_as(self._structure, flat)
         if self.spec is not None:  # by name: Keras's call order is not always the function's
+            n = len(self.spec.call_args)
             kwargs = dict(zip(self.spec.call_args, args)) | kwargs
+            if self.spec.call_varargs:  # the rest go in order, after the leading arguments
+                return _call_with_varargs(self.fn, kwargs | self.op_config, args[n:])
             args = ()
         return self.fn(*args, **kwargs, **self.op_config)
 
@@ -238,6 +241,17 @@ class Operation(Layer):
         raise NotImplementedError(
             "An Operation is rebuilt from its module and class name: use deserialize_operation"
         )
+
+
+def _call_with_varargs(fn, named, rest):
+    """``fn(<its leading parameters from named>, *rest, **<the other named>)``."""
+    named, lead = dict(named), []
+    for p in inspect.signature(fn).parameters.values():
+        if p.kind is p.VAR_POSITIONAL:
+            break
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            lead.append(named.pop(p.name, p.default))
+    return fn(*lead, *rest, **named)
 
 
 def serialize_operation(op):
@@ -310,7 +324,8 @@ def apply_operation(fn, *args, **kwargs):
     config = _op_table.normalize_config(spec, config)
     op = Operation(fn, config, spec, name=_operation_name(_serialization.snake_case(
         spec.class_name)))  # fmt: skip
-    return op.symbolic_call(*[values.get(k) for k in spec.call_args], **call_kwargs)
+    rest = values.get(spec.call_varargs, ()) if spec.call_varargs else ()
+    return op.symbolic_call(*[values.get(k) for k in spec.call_args], *rest, **call_kwargs)
 
 
 def _operation_name(base):
@@ -518,11 +533,8 @@ def output_shape_by_tracing(layer, input_shape):
 
 
 def _map_structure_shapes(fn, shapes):
-    if _is_shape(shapes):
-        return fn(tuple(shapes))
-    if isinstance(shapes, dict):
-        return {k: _map_structure_shapes(fn, v) for k, v in shapes.items()}
-    return type(shapes)(_map_structure_shapes(fn, s) for s in shapes)
+    """``fn(shape)`` on each shape (a tuple) of a structure of shapes (``keras.tree``'s)."""
+    return tree.map_shape_structure(lambda s: fn(tuple(s)), shapes)
 
 
 def output_shape_by_running(layer, input_shape):

@@ -125,8 +125,9 @@ class Hashing(_adapt.StringInputs, Layer):
             return cast(ids, self.compute_dtype)
         if self.output_mode != "one_hot" and ids.shape.rank == 0:
             ids = expand_dims(ids, -1)
-        out = encode(ids, self.num_bins, self.output_mode, self.compute_dtype)
-        return sparse_encode(out) if self.sparse else out
+        if self.sparse:
+            return sparse_encode(ids, self.num_bins, self.output_mode, self.compute_dtype)
+        return encode(ids, self.num_bins, self.output_mode, self.compute_dtype)
 
     def compute_output_shape(self, input_shape):
         if self.output_mode == "int":
@@ -204,8 +205,9 @@ class HashedCrossing(_adapt.StringInputs, Layer):
             out = reshape(out, [])
         if self.output_mode == "int":
             return cast(out, self.compute_dtype)
-        out = encode(out, self.num_bins, "one_hot", self.compute_dtype)
-        return sparse_encode(out) if self.sparse else out
+        if self.sparse:
+            return sparse_encode(out, self.num_bins, "one_hot", self.compute_dtype)
+        return encode(out, self.num_bins, "one_hot", self.compute_dtype)
 
     def compute_output_shape(self, input_shape):
         shape = tuple(input_shape[0])

@@ -18,7 +18,7 @@ from tensorhouse_ops import cast, convert_to_tensor, expand_dims, lookup, math
 
 from .._layer import Layer
 from . import _adapt
-from ._categorical import encode, sparse_encode
+from ._categorical import encode, sparse_encode, sparse_ragged_encode
 
 __all__ = ["IndexLookup", "ragged_counts", "ragged_to_dense"]
 
@@ -546,23 +546,33 @@ class IndexLookup(_adapt.StringInputs, Layer):
         self._ensure_known_vocab_size()
         if isinstance(inputs, tf.RaggedTensor):
             ids = inputs.with_flat_values(self._lookup_dense(self._as_keys(inputs.flat_values)))
-            if self.output_mode == "int":
-                return ids
-            mode = "count" if self.output_mode == "tf_idf" else self.output_mode
-            counts = ragged_counts(ids, self._depth(), mode)
-            if self.output_mode == "tf_idf":
-                counts = cast(counts, "float32") * self.idf_weights
-            return sparse_encode(counts) if self.sparse else counts
+            return self._ragged_output(ids)
         ids = self._lookup_dense(self._as_keys(inputs))
         if self.output_mode == "int":
             return ids
-        out = self._encode(expand_dims(ids, -1) if ids.shape.rank == 0 else ids)
-        return sparse_encode(out) if self.sparse else out
+        return self._encode(expand_dims(ids, -1) if ids.shape.rank == 0 else ids)
+
+    def _ragged_output(self, ids):
+        """The looked-up ids of ragged tokens in the layer's output mode."""
+        if self.output_mode == "int":
+            return ids
+        if self.sparse:
+            dtype = "float32" if self.output_mode == "tf_idf" else "int64"
+            return sparse_ragged_encode(ids, self._depth(), self.output_mode, dtype,
+                                        self.idf_weights)  # fmt: skip
+        mode = "count" if self.output_mode == "tf_idf" else self.output_mode
+        counts = ragged_counts(ids, self._depth(), mode)
+        if self.output_mode == "tf_idf":
+            counts = cast(counts, "float32") * self.idf_weights
+        return counts
 
     def _depth(self):
         return self.max_tokens if self.pad_to_max_tokens else self._frozen_vocab_size
 
     def _encode(self, ids):
+        if self.sparse:
+            dtype = "float32" if self.output_mode == "tf_idf" else "int64"
+            return sparse_encode(ids, self._depth(), self.output_mode, dtype, self.idf_weights)
         if self.output_mode == "tf_idf":
             counts = encode(ids, self._depth(), "count", "float32")
             return counts * self.idf_weights

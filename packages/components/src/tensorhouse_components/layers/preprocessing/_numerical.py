@@ -291,8 +291,9 @@ class Discretization(Layer):
             index += cast(math.greater_equal(x, b), "int32")
         if self.output_mode == "int":
             return index
-        out = encode(index, self._depth(), self.output_mode, self.compute_dtype)
-        return sparse_encode(out) if self.sparse else out
+        if self.sparse:
+            return sparse_encode(index, self._depth(), self.output_mode, self.compute_dtype)
+        return encode(index, self._depth(), self.output_mode, self.compute_dtype)
 
     def compute_output_spec(self, inputs):
         """The output KerasTensor: int32 bucket indices, or encoded in the compute dtype."""

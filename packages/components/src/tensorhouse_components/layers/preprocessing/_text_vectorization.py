@@ -170,6 +170,22 @@ class TextVectorization(_adapt.StringInputs, Layer):
         return strings
 
     def _preprocess(self, inputs):
+        return self._tokenize(self._standardized(inputs))
+
+    def _tokenize(self, inputs):
+        """Standardized strings split (ragged) and joined into ngrams."""
+        if self._split == "whitespace":
+            inputs = tf.strings.split(inputs)
+        elif self._split == "character":
+            inputs = tf.strings.unicode_split(inputs, "UTF-8")
+        elif self._split is not None:
+            inputs = self._split(inputs)
+        if self._ngrams is not None:
+            inputs = tf.strings.ngrams(inputs, ngram_width=self._ngrams, separator=" ")
+        return inputs
+
+    def _standardized(self, inputs):
+        """Standardized strings, an axis of 1 squeezed when they will be split."""
         inputs = self._strings(inputs)
         if self._standardize in ("lower", "lower_and_strip_punctuation"):
             inputs = tf.strings.lower(inputs)
@@ -187,18 +203,23 @@ class TextVectorization(_adapt.StringInputs, Layer):
                         f"inputs.shape={inputs.shape} with rank={rank}"
                     )
                 inputs = tf.squeeze(inputs, axis=-1)  # the strings of an axis of 1
-            if self._split == "whitespace":
-                inputs = tf.strings.split(inputs)
-            elif self._split == "character":
-                inputs = tf.strings.unicode_split(inputs, "UTF-8")
-            else:
-                inputs = self._split(inputs)
-        if self._ngrams is not None:
-            inputs = tf.strings.ngrams(inputs, ngram_width=self._ngrams, separator=" ")
         return inputs
 
+    def _token_ids(self, inputs):
+        """The lookup layer's output on the tokens (or ngrams) of ``inputs``. Whitespace
+        split 1-D strings are split, joined into ngrams and looked up in one host pass."""
+        lookup = self._lookup_layer
+        table = lookup._table
+        strings = self._standardized(inputs)
+        fused = self._split == "whitespace" and table is not None and lookup.num_oov_indices == 1
+        if not (fused and isinstance(strings, tf.Tensor) and strings.shape.rank == 1):
+            return lookup.call(self._tokenize(strings))
+        lookup._ensure_known_vocab_size()
+        ids = table.lookup_split_ngrams(strings, self._ngrams or 1, " ")
+        return lookup._ragged_output(ids)
+
     def call(self, inputs):
-        ids = self._lookup_layer.call(self._preprocess(inputs))
+        ids = self._token_ids(inputs)
         if self._output_mode != "int":
             return ids
         length = self._output_sequence_length
