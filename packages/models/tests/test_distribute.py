@@ -334,3 +334,28 @@ def test_fit_with_an_empty_share_follows_tfs_scaling():
     np.testing.assert_allclose(model.get_weights()[0], w, rtol=1e-5)
     np.testing.assert_allclose(model.get_weights()[1], b, rtol=1e-5, atol=1e-7)
     assert np.isfinite(logs["loss"][0])
+
+
+@pytest.mark.parametrize(
+    ("cpus", "affinity", "env", "want"),
+    [
+        (2, 2, {"MPI_LOCALNRANKS": "2"}, 1),  # two ranks on two unpinned cores: one each
+        (16, 16, {"MPI_LOCALNRANKS": "4"}, 4),
+        (16, 16, {"MPI_LOCALNRANKS": "4", "OMP_NUM_THREADS": "2"}, 2),  # at most OMP's
+        (16, 3, {"MPI_LOCALNRANKS": "4"}, 3),  # pinned (taskset): its own cores
+        (2, 1, {"MPI_LOCALNRANKS": "2"}, 1),
+        (8, 8, {"OMPI_COMM_WORLD_LOCAL_SIZE": "3"}, 2),  # Open MPI's name for it
+        (2, 2, {"MPI_LOCALNRANKS": "4"}, 1),  # more ranks than cores: still one thread
+        (4, 4, {}, 4),  # one worker alone
+    ],
+)
+def test_worker_threads_share_the_cores_between_ranks(monkeypatch, cpus, affinity, env, want):
+    from tensorhouse_models.distribute._strategy import worker_threads
+
+    for name in ("MPI_LOCALNRANKS", "OMPI_COMM_WORLD_LOCAL_SIZE", "OMP_NUM_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(os, "cpu_count", lambda: cpus)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(affinity)), raising=False)
+    assert worker_threads() == want

@@ -75,6 +75,19 @@ def test_each_bucket_starts_once_its_last_array_is_written():
         np.testing.assert_array_equal(array, np.full(SPECS[i][0], 2 * (i + 1)))
 
 
+def test_start_returns_before_any_wait_and_wait_gives_the_views():
+    comm = _FakeComm()
+    plan = BucketPlan(comm, SPECS, bucket_bytes=64)
+    requests = plan.start(lambda i, view: view.fill(i + 1))
+    assert [e[0] for e in comm.log] == ["start"] * 3  # all three buckets on the wire
+    assert len(requests) == 3
+    out = plan.wait(requests)
+    assert [e[0] for e in comm.log[3:]] == ["wait"] * 3
+    assert all(a is v for a, v in zip(out, plan.views))
+    for i, array in enumerate(out):
+        np.testing.assert_array_equal(array, np.full(SPECS[i][0], 2 * (i + 1)))
+
+
 def test_plans_are_reused_and_inputs_left_alone():
     comm = _FakeComm()
     arrays = [np.arange(np.prod(s), dtype=d).reshape(s) for s, d in SPECS]

@@ -53,13 +53,21 @@ WORKER = textwrap.dedent(
         np.savez(os.path.join(out, f"{name}.npz"), *model.get_weights(), **extra)
 
     if mode == "fit":
+        from tensorhouse_models.distribute._strategy import worker_threads
+        from tensorhouse_models.distribute._training import StepProfile
+
+        threads = [ops.config.threading.get_intra_op_parallelism_threads(), worker_threads(),
+                   int(os.environ.get("MPI_LOCALNRANKS", "0"))]
         with strategy.scope():
             model = make()
+        strategy._profile = prof = StepProfile()
         history = model.fit(x, y, batch_size=64, epochs=3, shuffle=False, verbose=0)
+        profile = [prof.steps] + [t for k in prof.PHASES for t in (prof.wall[k], prof.cpu[k])]
         loss = model.evaluate(x, y, batch_size=50, verbose=0)
         pred = model.predict(x, batch_size=50, verbose=0)
         save(f"rank{rank}", model, loss=np.array(history.history["loss"]),
-             eval=np.array(loss), pred=pred)
+             eval=np.array(loss), pred=pred, threads=np.array(threads),
+             profile=np.array(profile))
         if rank == 0:  # the reference: one process, no strategy, batch 64
             ref = make()
             history = ref.fit(x, y, batch_size=64, epochs=3, shuffle=False, verbose=0)
@@ -186,6 +194,15 @@ def test_fit_on_two_workers_matches_one_process_with_the_global_batch(tmp_path):
         np.testing.assert_allclose(got["eval"], ref["eval"], rtol=1e-5)  # metrics summed
         np.testing.assert_allclose(got["pred"], ref["pred"], rtol=1e-5, atol=1e-6)
         assert got["pred"].shape == (192, 1)
+        # each rank's share of the cores (``worker_threads``, tested alone in
+        # test_distribute.py) set as its kernel threads before the runtime started
+        set_threads, share, local_ranks = got["threads"]
+        assert local_ranks == 2 and set_threads == share >= 1
+        # the step profile: 3 epochs of 3 steps, each phase timed, CPU within wall time
+        steps, times = got["profile"][0], got["profile"][1:].reshape(-1, 2)
+        assert steps == 9 and len(times) == 6
+        assert (times >= 0).all() and (times[:, 1] <= times[:, 0] + 0.02).all()
+        assert times[0, 0] > 0 and times[2, 0] > 0  # compute, all-reduce
     assert np.abs(single[0] - np.random.default_rng(1).normal(size=(5, 8))).max() > 1e-2
 
 

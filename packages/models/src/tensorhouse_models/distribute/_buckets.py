@@ -51,10 +51,10 @@ class BucketPlan:
                 self._bucket_of[i] = b
                 offset += n
 
-    def all_reduce(self, fill, op="sum") -> list:
+    def start(self, fill, op="sum") -> list:
         """Call ``fill(i, view)`` for each array in order (it writes array ``i`` into
-        ``view``), starting each bucket's all-reduce once its arrays are written; wait for all
-        and return the views, reduced (valid until the plan's next ``all_reduce``)."""
+        ``view``), starting each bucket's all-reduce as soon as its arrays are written;
+        returns the pending requests (``wait`` for them)."""
         remaining = list(self._counts)
         requests = []
         for i, view in enumerate(self.views):
@@ -63,9 +63,17 @@ class BucketPlan:
             remaining[b] -= 1
             if remaining[b] == 0:
                 requests.append(self._comm.iallreduce(self.buffers[b], op))
+        return requests
+
+    def wait(self, requests) -> list:
+        """Wait for ``start``'s requests; the views, reduced (valid until the next start)."""
         for request in requests:
             request.wait()
         return self.views
+
+    def all_reduce(self, fill, op="sum") -> list:
+        """``start`` then ``wait``: the views reduced, valid until the plan's next use."""
+        return self.wait(self.start(fill, op))
 
 
 _PLANS: dict = {}  # (communicator, bucket bytes, specs) -> BucketPlan, least recent first

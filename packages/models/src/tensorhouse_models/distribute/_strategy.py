@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import os
 import threading
 
 import numpy as np
 
-from tensorhouse_components import ops
+from tensorhouse_components import ops, tree
 
 from ._buckets import bucket_all_reduce, plan_for
 from ._values import DistributedValues, PerReplica, ReduceOp, local_values
@@ -263,6 +264,7 @@ class Strategy:
         self._options = options or CommunicationOptions()
         self._cluster_resolver = cluster_resolver
         self._extended = StrategyExtended(self)
+        self._profile = None  # a ``StepProfile`` collecting where fit's steps spend time
 
     # ---- sizes ----------------------------------------------------------------------------
     @property
@@ -438,11 +440,11 @@ class Strategy:
             return arrays
         return bucket_all_reduce(self._comm, arrays, self._bucket_bytes, op)
 
-    def _cross_worker_sum_filled(self, specs, fill):
-        """Sum over the workers arrays of ``specs`` (``(shape, dtype)``) that ``fill(i, view)``
-        writes straight into the reused buckets (``BucketPlan.all_reduce``); each bucket's
-        all-reduce starts as soon as it is full. Results: views valid until the next call."""
-        return plan_for(self._comm, specs, self._bucket_bytes).all_reduce(fill)
+    def _bucket_plan(self, specs):
+        """The reused buckets (``BucketPlan``) for arrays of ``specs`` (``(shape, dtype)``):
+        ``start(fill)`` writes each array straight into its view and starts each bucket's
+        all-reduce as soon as it is full; ``wait`` gives the views, summed over the workers."""
+        return plan_for(self._comm, specs, self._bucket_bytes)
 
     @property
     def _bucket_bytes(self) -> int:
@@ -496,16 +498,8 @@ def _is_abort(e):
 
 
 def _map_values(fn, value):
-    """``fn`` on each leaf of ``value``, ``DistributedValues`` counting as leaves."""
-    if isinstance(value, DistributedValues):
-        return fn(value)
-    if isinstance(value, dict):
-        return type(value)((k, _map_values(fn, v)) for k, v in value.items())
-    if isinstance(value, tuple) and hasattr(value, "_fields"):
-        return type(value)(*(_map_values(fn, v) for v in value))
-    if isinstance(value, list | tuple):
-        return type(value)(_map_values(fn, v) for v in value)
-    return fn(value)
+    """``fn`` on each leaf of ``value`` (``keras.tree``'s; ``DistributedValues`` are leaves)."""
+    return tree.map_structure(fn, value)
 
 
 def _pick_replica(index, args, kwargs):
@@ -548,6 +542,31 @@ class MirroredStrategy(Strategy):
         self._cross_device_ops = cross_device_ops
 
 
+def worker_threads() -> int:
+    """Kernel threads for this worker: its CPU affinity when it is pinned to some cores, else
+    an equal share of the host's cores among the MPI ranks on it (``MPI_LOCALNRANKS``), at most
+    ``OMP_NUM_THREADS`` when that is set."""
+    cores = os.cpu_count() or 1
+    mine = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores
+    local = os.environ.get("MPI_LOCALNRANKS") or os.environ.get("OMPI_COMM_WORLD_LOCAL_SIZE")
+    n = mine if mine < cores else cores // max(1, int(local or 1))
+    omp = os.environ.get("OMP_NUM_THREADS", "")
+    if omp.isdigit() and int(omp) > 0:
+        n = min(n, int(omp))
+    return max(1, n)
+
+
+def _share_cores():
+    """Give this worker's kernels ``worker_threads()`` threads unless the thread count was set
+    or the runtime already started (two ranks on two cores: one thread each, so ranks and
+    their OpenMP threads do not time-slice one core)."""
+    threading_config = ops.config.threading
+    if threading_config.get_intra_op_parallelism_threads():
+        return  # the user's choice
+    with contextlib.suppress(RuntimeError):  # started already: too late, as in TF
+        threading_config.set_intra_op_parallelism_threads(worker_threads())
+
+
 class MultiWorkerMirroredStrategy(Strategy):
     """Synchronous data parallelism over workers, one process each, started with
     ``mpiexec -n N`` (the cluster from ``TF_CONFIG`` when set, mapped onto the MPI ranks):
@@ -559,6 +578,7 @@ class MultiWorkerMirroredStrategy(Strategy):
         from ._resolver import TFConfigClusterResolver
 
         options = CommunicationOptions().merge(communication_options)
+        _share_cores()  # before the runtime starts (listing the GPUs below starts it)
         comm = collective.world(options.timeout_seconds)
         resolver = cluster_resolver or TFConfigClusterResolver(_comm=comm)
         workers = resolver.num_workers() if hasattr(resolver, "num_workers") else comm.size

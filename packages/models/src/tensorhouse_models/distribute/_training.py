@@ -10,6 +10,8 @@ read (TF's sync-on-read ``SUM`` aggregation).
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from tensorhouse_components import ops
@@ -18,6 +20,7 @@ from ._input import split_batch
 from ._strategy import get_strategy, has_strategy
 
 __all__ = [
+    "StepProfile",
     "barrier",
     "capture_strategy",
     "make_predict_function",
@@ -28,6 +31,30 @@ __all__ = [
     "on_train_begin",
     "shared_seed",
 ]
+
+
+class StepProfile:
+    """Where this worker's training steps spend their time: wall and the main thread's CPU
+    seconds per phase, summed over ``steps`` (set ``strategy._profile = StepProfile()``)."""
+
+    PHASES = ("compute", "copy_in", "all_reduce", "copy_out", "optimizer", "metrics")
+
+    def __init__(self):
+        self.wall = dict.fromkeys(self.PHASES, 0.0)
+        self.cpu = dict.fromkeys(self.PHASES, 0.0)
+        self.steps = 0
+        self._last = (0.0, 0.0)
+
+    def start(self):
+        """Begin a step."""
+        self._last = (time.perf_counter(), time.thread_time())
+
+    def mark(self, phase):
+        """Charge the time since the last mark to ``phase``."""
+        now = (time.perf_counter(), time.thread_time())
+        self.wall[phase] += now[0] - self._last[0]
+        self.cpu[phase] += now[1] - self._last[1]
+        self._last = now
 
 
 def capture_strategy():
@@ -99,7 +126,10 @@ def make_train_function(model, strategy):
     apply_fn = _trace(model, apply_step, "apply_step_function")
 
     def train(batches):
+        prof = strategy._profile
         for data in batches:
+            if prof is not None:
+                prof.start()
             per_replica = []
             for i, shard in _shards(strategy, data):
                 with strategy._device_scope(i):
@@ -110,6 +140,8 @@ def make_train_function(model, strategy):
                         for g, v in zip(grads, model.trainable_variables)
                     ]
                 )
+            if prof is not None:
+                prof.mark("compute")
             if not per_replica:  # every local share is empty: this worker adds nothing
                 per_replica = [[np.zeros(v.shape, v.dtype) for v in model.trainable_variables]]
             columns = list(zip(*per_replica))  # each gradient's parts, one per local replica
@@ -119,6 +151,8 @@ def make_train_function(model, strategy):
                     np.add.reduce(parts) if len(parts) > 1 else np.asarray(parts[0])
                     for parts in columns
                 ]
+                if prof is not None:
+                    prof.mark("copy_in")  # the local replicas' sum
             else:
                 # the metric variables (sums and counts) ride in the gradients' buckets; the
                 # local replicas' gradients are summed straight into them
@@ -126,13 +160,27 @@ def make_train_function(model, strategy):
                 local = [np.array(ops.convert_to_numpy(v)) for v in variables]
                 columns += [(a,) for a in local]
                 specs = [(np.shape(parts[0]), np.asarray(parts[0]).dtype) for parts in columns]
-                summed = strategy._cross_worker_sum_filled(
-                    specs, lambda i, view, columns=columns: _sum_into(view, columns[i])
-                )
-            apply_fn([ops.convert_to_tensor(g) for g in summed[:k]])
+                plan = strategy._bucket_plan(specs)
+                requests = plan.start(lambda i, view, cols=columns: _sum_into(view, cols[i]))
+                if prof is not None:
+                    prof.mark("copy_in")
+                summed = plan.wait(requests)
+                if prof is not None:
+                    prof.mark("all_reduce")
+            grads = [ops.convert_to_tensor(g) for g in summed[:k]]
+            if prof is not None:
+                prof.mark("copy_out")
+            apply_fn(grads)
+            if prof is not None:
+                prof.mark("optimizer")
+                prof.steps += 1
         if strategy._comm is None:
-            return model.get_metrics_result()
-        return _result_with(model, variables, local, summed[k:])
+            logs = model.get_metrics_result()
+        else:
+            logs = _result_with(model, variables, local, summed[k:])
+        if prof is not None:
+            prof.mark("metrics")
+        return logs
 
     return train
 
