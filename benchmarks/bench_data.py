@@ -12,6 +12,7 @@ DataLoader, in the same run, interleaved rounds.
     BENCH_DATA_IMAGES=20000 BENCH_DATA_RECORDS=100000 python benchmarks/bench_data.py
 
 Defaults are smaller (4,000 images, 20,000 records) so a run takes a minute or two.
+``BENCH_DATA_CASES=images`` (a comma list of images, memory, tfrecord) runs only those.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import numpy as np
 IMAGES = int(os.environ.get("BENCH_DATA_IMAGES", "4000"))
 RECORDS = int(os.environ.get("BENCH_DATA_RECORDS", "20000"))
 ROUNDS = int(os.environ.get("BENCH_DATA_ROUNDS", "2"))
+CASES = set(os.environ.get("BENCH_DATA_CASES", "images,memory,tfrecord").split(","))
 
 
 def _has(name):
@@ -112,6 +114,64 @@ def _report(title, best, unit):
             print(f"  {name}: {ratios}")
 
 
+def _images_case(libs, tmp):
+    folder = os.path.join(tmp, "images")
+    os.makedirs(folder)
+    _write_pngs(folder)
+    fns = {}
+    for name, lib in libs.items():
+        fns[f"{name} parallel=1"] = lambda lib=lib: _image_pipeline(lib, folder, False)
+        fns[f"{name} AUTOTUNE"] = lambda lib=lib: _image_pipeline(lib, folder, True)
+    if _has("torch"):
+        fns["torch workers=0"] = lambda: _torch_images(folder, 0)
+        fns["torch workers=2"] = lambda: _torch_images(folder, 2)
+    _report(f"1. {IMAGES} PNGs -> decode, resize 48x48, flip, batch 64",
+            _best_rate(fns, lambda n: n), "images/s")  # fmt: skip
+
+
+def _memory_case(libs):
+    x = np.random.default_rng(1).random((60000, 784), dtype=np.float32)
+    y = np.random.default_rng(2).integers(0, 10, 60000)
+    fns = {}
+    for name, lib in libs.items():
+        fns[name] = lambda lib=lib: (
+            lib.data.Dataset.from_tensor_slices((x, y)).shuffle(10000).batch(64)
+            .prefetch(lib.data.AUTOTUNE)
+        )  # fmt: skip
+    if _has("torch"):
+        import torch
+
+        tensors = torch.utils.data.TensorDataset(torch.from_numpy(x), torch.from_numpy(y))
+        fns["torch"] = lambda: torch.utils.data.DataLoader(tensors, 64, shuffle=True)
+    _report("2. in memory 60,000 x 784 -> shuffle(10000) -> batch(64)",
+            _best_rate(fns, lambda n: n / 64), "batches/s")  # fmt: skip
+
+
+def _tfrecord_case(libs, th, tmp):
+    path = os.path.join(tmp, "records.tfrecord")
+    with th.io.TFRecordWriter(path) as writer:
+        for i in range(RECORDS):
+            example = th.train.Example(features=th.train.Features(feature={
+                "id": th.train.Feature(int64_list=th.train.Int64List(value=[i])),
+                "x": th.train.Feature(float_list=th.train.FloatList(value=[i * 0.5, 1.0])),
+                "name": th.train.Feature(bytes_list=th.train.BytesList(value=[b"row"])),
+            }))  # fmt: skip
+            writer.write(example.SerializeToString())
+    fns = {}
+    for name, lib in libs.items():
+        spec = {
+            "id": lib.io.FixedLenFeature([], lib.int64),
+            "x": lib.io.FixedLenFeature([2], lib.float32),
+            "name": lib.io.FixedLenFeature([], lib.string),
+        }
+        fns[name] = lambda lib=lib, spec=spec: (
+            lib.data.TFRecordDataset(path).batch(256)
+            .map(lambda r, spec=spec: lib.io.parse_example(r, spec)["x"])
+        )  # fmt: skip
+    _report(f"3. TFRecord {RECORDS} records, parse_example (3 features)",
+            _best_rate(fns, lambda n: n), "records/s")  # fmt: skip
+
+
 def main() -> int:
     import tensorhouse as th
 
@@ -121,57 +181,12 @@ def main() -> int:
         import tensorflow as tf
     libs = {"tensorhouse": th} | ({"tf": tf} if tf is not None else {})
     with tempfile.TemporaryDirectory() as tmp:
-        folder = os.path.join(tmp, "images")
-        os.makedirs(folder)
-        _write_pngs(folder)
-        fns = {}
-        for name, lib in libs.items():
-            fns[f"{name} parallel=1"] = lambda lib=lib: _image_pipeline(lib, folder, False)
-            fns[f"{name} AUTOTUNE"] = lambda lib=lib: _image_pipeline(lib, folder, True)
-        if _has("torch"):
-            fns["torch workers=0"] = lambda: _torch_images(folder, 0)
-            fns["torch workers=2"] = lambda: _torch_images(folder, 2)
-        _report(f"1. {IMAGES} PNGs -> decode, resize 48x48, flip, batch 64",
-                _best_rate(fns, lambda n: n), "images/s")  # fmt: skip
-
-        x = np.random.default_rng(1).random((60000, 784), dtype=np.float32)
-        y = np.random.default_rng(2).integers(0, 10, 60000)
-        fns = {}
-        for name, lib in libs.items():
-            fns[name] = lambda lib=lib: (
-                lib.data.Dataset.from_tensor_slices((x, y)).shuffle(10000).batch(64)
-                .prefetch(lib.data.AUTOTUNE)
-            )  # fmt: skip
-        if _has("torch"):
-            import torch
-
-            tensors = torch.utils.data.TensorDataset(torch.from_numpy(x), torch.from_numpy(y))
-            fns["torch"] = lambda: torch.utils.data.DataLoader(tensors, 64, shuffle=True)
-        _report("2. in memory 60,000 x 784 -> shuffle(10000) -> batch(64)",
-                _best_rate(fns, lambda n: n / 64), "batches/s")  # fmt: skip
-
-        path = os.path.join(tmp, "records.tfrecord")
-        with th.io.TFRecordWriter(path) as writer:
-            for i in range(RECORDS):
-                example = th.train.Example(features=th.train.Features(feature={
-                    "id": th.train.Feature(int64_list=th.train.Int64List(value=[i])),
-                    "x": th.train.Feature(float_list=th.train.FloatList(value=[i * 0.5, 1.0])),
-                    "name": th.train.Feature(bytes_list=th.train.BytesList(value=[b"row"])),
-                }))  # fmt: skip
-                writer.write(example.SerializeToString())
-        fns = {}
-        for name, lib in libs.items():
-            spec = {
-                "id": lib.io.FixedLenFeature([], lib.int64),
-                "x": lib.io.FixedLenFeature([2], lib.float32),
-                "name": lib.io.FixedLenFeature([], lib.string),
-            }
-            fns[name] = lambda lib=lib, spec=spec: (
-                lib.data.TFRecordDataset(path).batch(256)
-                .map(lambda r, spec=spec: lib.io.parse_example(r, spec)["x"])
-            )  # fmt: skip
-        _report(f"3. TFRecord {RECORDS} records, parse_example (3 features)",
-                _best_rate(fns, lambda n: n), "records/s")  # fmt: skip
+        if "images" in CASES:
+            _images_case(libs, tmp)
+        if "memory" in CASES:
+            _memory_case(libs)
+        if "tfrecord" in CASES:
+            _tfrecord_case(libs, th, tmp)
     return 0
 
 

@@ -34,6 +34,7 @@ import numpy as np
 
 STEPS = int(os.environ.get("BENCH_DIST_STEPS", "8"))  # steps per timed epoch
 EPOCHS = int(os.environ.get("BENCH_DIST_EPOCHS", "3"))  # timed epochs (after a warm-up one)
+ROUNDS = int(os.environ.get("BENCH_DIST_ROUNDS", "3"))  # alternating 1- and 2-worker runs
 GLOBAL_BATCH = 64
 
 
@@ -62,10 +63,13 @@ def _cnn():
 
 
 def worker_fit():
-    """One worker of the fit benchmark; rank 0 prints samples/s as JSON."""
+    """One worker of the fit benchmark; rank 0 prints samples/s and every rank's phases."""
     _pin()
-    from tensorhouse_models import callbacks, distribute
+    from tensorhouse_models import callbacks, distribute, ops
+    from tensorhouse_models.distribute._training import StepProfile
 
+    if os.environ.get("BENCH_DIST_THREADS"):  # kernel threads per worker; unset: the strategy's
+        ops.config.threading.set_intra_op_parallelism_threads(int(os.environ["BENCH_DIST_THREADS"]))
     strategy = distribute.MultiWorkerMirroredStrategy()
     with strategy.scope():
         model = _cnn()
@@ -74,17 +78,29 @@ def worker_fit():
     x = rng.normal(size=(n, 32, 32, 3)).astype("float32")
     y = rng.integers(0, 10, size=(n,)).astype("int32")
     times = []
-    stamp = callbacks.LambdaCallback(on_epoch_end=lambda e, logs: times.append(time.perf_counter()))
+
+    def epoch_end(epoch, logs):
+        times.append(time.perf_counter())
+        if epoch == 0:  # the steady state's phases, the tracing epoch left out
+            strategy._profile = StepProfile()
+
+    stamp = callbacks.LambdaCallback(on_epoch_end=epoch_end)
     start = time.perf_counter()
     model.fit(x, y, batch_size=GLOBAL_BATCH, epochs=EPOCHS + 1, shuffle=False, verbose=0,
               callbacks=[stamp])  # fmt: skip
     steady = times[-1] - times[0]
+    prof = strategy._profile
+    mine = {k: (1e3 * prof.wall[k] / prof.steps, 1e3 * prof.cpu[k] / prof.steps)
+            for k in prof.PHASES}  # fmt: skip
+    phases = strategy._comm.allgather_object(mine)
     if strategy.cluster_resolver.task_id == 0:
         print(json.dumps({
             "workers": strategy.num_replicas_in_sync,
+            "threads": ops.config.threading.get_intra_op_parallelism_threads(),
             "samples_per_s": EPOCHS * n / steady,
             "step_ms": steady / (EPOCHS * STEPS) * 1e3,
             "first_epoch_s": times[0] - start,
+            "phases": phases,
         }))  # fmt: skip
 
 
@@ -152,7 +168,7 @@ def _mpiexec():
 
 
 def _launch(n, mode):
-    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    env = dict(os.environ)  # the strategy gives each pinned worker one kernel thread itself
     cmd = [_mpiexec(), "-n", str(n), "-host", "127.0.0.1", sys.executable, __file__, mode]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1800, env=env)
     if proc.returncode != 0:
@@ -160,17 +176,40 @@ def _launch(n, mode):
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def _cpu_ms(r) -> float:
+    """The slowest rank's main-thread CPU milliseconds per step (every phase)."""
+    return max(sum(c for _, c in phases.values()) for phases in r["phases"])
+
+
+def _phases(r):
+    for rank, phases in enumerate(r["phases"]):
+        text = ", ".join(f"{k} {w:.1f}/{c:.1f}" for k, (w, c) in phases.items())
+        print(f"    rank {rank} ms per step (wall/main-thread CPU): {text}")
+
+
 def main():
     if _mpiexec() is None:
         raise SystemExit("needs mpiexec: pip install 'tensorhouse[distributed]'")
     print(f"cores here: {len(os.sched_getaffinity(0))}, load average: {os.getloadavg()[0]:.1f}")
-    one, two = _launch(1, "fit"), _launch(2, "fit")
-    print("fit, CNN 32x32x3, global batch 64, one core per worker")
-    for r in (one, two):
-        print(f"  {r['workers']} worker(s): {r['samples_per_s']:8.1f} samples/s, "
-              f"step {r['step_ms']:.1f} ms, first epoch {r['first_epoch_s']:.1f} s")  # fmt: skip
-    speedup = two["samples_per_s"] / one["samples_per_s"]
-    print(f"  speed-up {speedup:.2f}x (target >= 1.8x), efficiency {speedup / 2:.0%}")
+    print(f"fit, CNN 32x32x3, global batch 64, one core per worker, {ROUNDS} alternating rounds")
+    speedups, cpu_ratios = [], []
+    for round_ in range(ROUNDS):  # 1 and 2 workers alternate, so a busy stretch hits both
+        one, two = _launch(1, "fit"), _launch(2, "fit")
+        speedups.append(two["samples_per_s"] / one["samples_per_s"])
+        cpu_ratios.append(_cpu_ms(one) / _cpu_ms(two))
+        print(f"  round {round_ + 1} (load {os.getloadavg()[0]:.1f}):")
+        for r in (one, two):
+            print(f"  {r['workers']} worker(s): {r['samples_per_s']:8.1f} samples/s, "
+                  f"step {r['step_ms']:.1f} ms, first epoch {r['first_epoch_s']:.1f} s, "
+                  f"{r['threads']} kernel thread(s) each, "
+                  f"main-thread CPU {_cpu_ms(r):.1f} ms")  # fmt: skip
+            _phases(r)
+        print(f"  speed-up {speedups[-1]:.2f}x, main-thread CPU per step 1 / 2 workers "
+              f"{cpu_ratios[-1]:.2f}x")  # fmt: skip
+    speedup = float(np.median(speedups))
+    print(f"  median speed-up {speedup:.2f}x (target >= 1.8x), efficiency {speedup / 2:.0%}; "
+          f"main-thread CPU ratio {float(np.median(cpu_ratios)):.2f}x (the bound on cores "
+          "of their own, before the all-reduce's wall time)")  # fmt: skip
     print("all-reduce bandwidth on 2 workers (GB/s)")
     for name, r in _launch(2, "allreduce").items():
         raw = r["mpi4py Allreduce"]

@@ -8,7 +8,8 @@ runs the same forward and ``backward()`` eagerly, as PyTorch code does. Cases (i
 - LSTM: batch 32, 50 steps, 128 -> 128 units, last output;
 - MultiHeadAttention: batch 16, 128 tokens, 4 heads of 64 (model width 256), self-attention.
 Times are the best over interleaved rounds (``_timing.rounds_us``); ratios are the fastest
-peer's time over tensorhouse's (above 1: tensorhouse is faster).
+peer's time over tensorhouse's (above 1: tensorhouse is faster). Case names as arguments run
+only those (``bench_layers.py MultiHeadAttention``).
 """
 
 from __future__ import annotations
@@ -97,8 +98,12 @@ def torch_step(case, x_np):
     return run
 
 
-def main() -> int:
+def main(argv=None) -> int:
+    import sys
+
     import tensorhouse as th
+
+    only = set(sys.argv[1:] if argv is None else argv)  # case names to run; all when empty
 
     tf = None
     if _has("tensorflow"):
@@ -107,6 +112,8 @@ def main() -> int:
     print(f"{'layer (fwd+bwd)':<22}{'tensorhouse us':>16}{'Keras/TF us':>14}{'PyTorch us':>12}"
           f"{'vs fastest peer':>18}")  # fmt: skip
     for case, shape in CASES.items():
+        if only and case not in only:
+            continue
         x = RNG.standard_normal(shape).astype(np.float32)
         fns = {"tensorhouse": keras_step(th, case, x)}
         if tf is not None:

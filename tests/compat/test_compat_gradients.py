@@ -229,3 +229,35 @@ def test_custom_gradient_of_two_inputs(tf):
         y = mul(a, b)
     ga, gb = tape.gradient(y, [a, b])
     assert y.numpy() == 5.0 and ga.numpy() == 2.0 and gb.numpy() == 3.0
+
+
+def test_gradient_of_a_variable_assigned_after_it_was_read(tf):
+    # the gradient sums over every value the variable was read as, whatever came after
+    v = tf.Variable([1.0, 2.0, 3.0])
+    with tf.GradientTape() as tape:
+        y = tf.reduce_sum(v * v)
+    v.assign(tf.constant([5.0, 5.0, 5.0]))
+    np.testing.assert_allclose(tape.gradient(y, v).numpy(), [2.0, 4.0, 6.0])
+    v = tf.Variable([1.0, 2.0, 3.0])
+    with tf.GradientTape() as tape:
+        y = tf.reduce_sum(v * v)
+        v.assign(tf.constant([5.0, 5.0, 5.0]))
+        y = y + tf.reduce_sum(3.0 * v)
+    np.testing.assert_allclose(tape.gradient(y, v).numpy(), [5.0, 7.0, 9.0])
+    w = tf.Variable([1.0, 2.0])
+    with tf.GradientTape(watch_accessed_variables=False) as tape:
+        tape.watch(w)
+        y = tf.reduce_sum(w * w)
+        w.assign_add(tf.constant([1.0, 1.0]))
+        y = y + tf.reduce_sum(w * w)
+    np.testing.assert_allclose(tape.gradient(y, w).numpy(), [6.0, 10.0])  # 2 w0 + 2 w1
+
+    @tf.function
+    def traced(u):
+        with tf.GradientTape() as tape:
+            y = tf.reduce_sum(u * u)
+            u.assign(u * 2.0)
+            y = y + tf.reduce_sum(u)
+        return tape.gradient(y, u)
+
+    np.testing.assert_allclose(traced(tf.Variable([1.0, 2.0])).numpy(), [3.0, 5.0])
