@@ -187,3 +187,10 @@ def test_copy_to_device(cpu0, fake_gpu):
     moved = rt.copy_to_device(a, cpu0, fake_gpu)
     np.testing.assert_array_equal(moved, a)
     assert moved.dtype == a.dtype
+
+
+def test_deferred_device_kernels_load_before_soft_placement(global_op, fake_gpu, soft_placement):
+    soft_placement(True)  # with the kernels not yet loaded, the op would move to the CPU
+    rt.registry.register(global_op, "CPU", "float32", cpu_kernel)
+    rt.registry.defer(["GPU"], lambda: rt.registry.register(global_op, "GPU", F32, gpu_kernel))
+    assert rt.dispatch(global_op, fake_gpu, F32) == (gpu_kernel, fake_gpu)

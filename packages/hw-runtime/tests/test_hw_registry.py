@@ -197,3 +197,36 @@ def test_register_kernel_decorator_on_global_registry(global_op):
 
     assert rt.registry.lookup(global_op, "CPU", np.dtype("float64")) is kernel64
     assert rt.list_kernels(op_type=global_op, device_type="CPU")[1].source == __name__
+
+
+def test_deferred_kernels_register_when_their_device_type_is_first_asked_about(fresh_registry):
+    reg = fresh_registry
+    calls = []
+
+    def loader():
+        calls.append(1)
+        reg.register("MyOp", "XLA_CPU", "float32", cpp_kernel)
+
+    reg.defer(["xla_cpu"], loader)
+    reg.register("MyOp", "CPU", "float32", python_kernel)  # another device type: not loaded
+    assert reg.find(("MyOp", "XLA_CPU", F32)) is None and calls == []
+    assert [k.device_type for k in reg.list_kernels(device_type="CPU")] == ["CPU"]
+    assert calls == []
+    assert reg.has("MyOp", "XLA_CPU", F32) and calls == [1]
+    assert reg.lookup("MyOp", "XLA_CPU", F32) is cpp_kernel
+    assert not reg.load_deferred() and calls == [1]  # once only
+
+
+@pytest.mark.parametrize("query", ["lookup", "list", "register", "op_types"])
+def test_every_query_of_a_deferred_device_type_loads_it_first(fresh_registry, query):
+    reg = fresh_registry
+    reg.defer(["TPU"], lambda: reg.register("MyOp", "TPU", "float32", cpp_kernel))
+    if query == "lookup":
+        assert reg.lookup("MyOp", "TPU", "float32") is cpp_kernel  # a miss of `find` loads
+    elif query == "list":
+        assert [k.kernel for k in reg.list_kernels()] == [cpp_kernel]
+    elif query == "op_types":
+        assert reg.op_types("TPU") == {"MyOp"}
+    else:  # the clash is reported as if the deferred kernel had been registered at once
+        with pytest.raises(errors.AlreadyExistsError, match="already registered"):
+            reg.register("MyOp", "TPU", "float32", python_kernel)

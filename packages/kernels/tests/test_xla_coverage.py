@@ -73,3 +73,22 @@ def test_importing_the_kernels_does_not_import_jax():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert out.stdout.strip() == "False", out.stdout + out.stderr
+
+
+def test_xla_kernels_register_on_the_first_question_about_xla():
+    # Registering ~2,900 XLA kernels is deferred: the first op on the CPU never pays for it.
+    import tensorhouse_kernels
+
+    assert tensorhouse_kernels._XLA_DEVICE_TYPES == xla.DEVICE_TYPES
+    code = (
+        "import sys, tensorhouse_kernels as k; from tensorhouse_hw_runtime import registry as r; "
+        "cpu = len(r.list_kernels(device_type='CPU')); before = 'tensorhouse_kernels.xla' in "
+        "sys.modules; tpu = len(r.list_kernels(device_type='TPU')); "
+        "print(before, cpu, 'tensorhouse_kernels.xla' in sys.modules, tpu)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    loaded_before, cpu, loaded_after, tpu = out.stdout.split()
+    assert (loaded_before, loaded_after) == ("False", "True"), out.stdout + out.stderr
+    assert int(cpu) > 1000 and int(tpu) > 900

@@ -46,6 +46,8 @@ def dispatch(op_type: str, device, key):
 
 
 def _missing(op_type, device, key):
+    if registry.load_deferred(device.device_type):  # its kernels were registered just now
+        return dispatch(op_type, device, key)
     if device.device_type != "CPU" and _runtime.soft_placement:
         cpu = _devices.get_device("/CPU:0")
         if registry.has(op_type, "CPU", key):

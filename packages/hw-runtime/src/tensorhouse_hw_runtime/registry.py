@@ -30,6 +30,16 @@ class KernelInfo(NamedTuple):
     kernel: Callable
 
 
+_NAMES: dict = {}  # np.dtype -> its name (NumPy computes ``dtype.name`` in Python, slowly)
+
+
+def _dtype_name(dt: np.dtype) -> str:
+    name = _NAMES.get(dt)
+    if name is None:
+        name = _NAMES[dt] = dt.name
+    return name
+
+
 def _dtype_key(dtype) -> np.dtype:
     try:
         return np.dtype(dtype)
@@ -43,11 +53,35 @@ class KernelRegistry:
         self._lock = threading.Lock()
         self._all: dict[tuple, list[KernelInfo]] = {}  # every registration, best first
         self._best: dict[tuple, Callable] = {}  # the hot-path table
+        self._deferred: list[tuple[frozenset, Callable]] = []  # (device types, loader)
+        self._load_lock = threading.RLock()  # a loader registers: the lock is re-entered
         # find((op_type, device_type, key)) -> kernel or None: the hot-path lookup
         self.find = self._best.get
 
+    def defer(self, device_types, loader: Callable[[], None]):
+        """Call ``loader()``, which registers the kernels of ``device_types``, only when the
+        registry is first asked about one of those device types (spares the import its cost)."""
+        with self._load_lock:
+            self._deferred.append((frozenset(t.upper() for t in device_types), loader))
+
+    def load_deferred(self, device_type=None) -> bool:
+        """Run the deferred loaders of ``device_type`` (of every type when None); True if any
+        ran. The registry's own queries call it: callers need not."""
+        if not self._deferred:
+            return False
+        with self._load_lock:
+            ran = False
+            for entry in list(self._deferred):
+                if device_type is None or device_type.upper() in entry[0]:
+                    self._deferred.remove(entry)
+                    entry[1]()
+                    ran = True
+            return ran
+
     def register(self, op_type, device_type, dtype, kernel, *, priority=0, source=None):
         """Register ``kernel``; the highest priority wins. Equal priorities are an error."""
+        if self._deferred:  # the deferred kernels first: a clash is reported as it would be
+            self.load_deferred(device_type)
         if not callable(kernel):
             raise TypeError(f"kernel for {op_type} must be callable, got {type(kernel).__name__}")
         dt = _dtype_key(dtype)
@@ -55,7 +89,7 @@ class KernelRegistry:
         info = KernelInfo(
             op_type,
             key[1],
-            dt.name,
+            _dtype_name(dt),
             int(priority),
             source or getattr(kernel, "__module__", "?"),
             kernel,
@@ -70,10 +104,12 @@ class KernelRegistry:
                         "with a higher priority to override it"
                     )
             entries.append(info)
-            entries.sort(key=lambda e: -e.priority)
+            if len(entries) > 1:
+                entries.sort(key=lambda e: -e.priority)
             self._best[key] = entries[0].kernel
 
     def unregister(self, op_type, device_type, dtype, priority=0):
+        self.load_deferred(device_type)
         key = (op_type, device_type.upper(), _dtype_key(dtype))
         with self._lock:
             entries = [e for e in self._all.get(key, []) if e.priority != priority]
@@ -94,9 +130,13 @@ class KernelRegistry:
 
     def has(self, op_type: str, device_type: str, dtype) -> bool:
         """Whether a kernel is registered for exactly this key."""
-        return (op_type, device_type, dtype) in self._best
+        key = (op_type, device_type, dtype)
+        if key in self._best:
+            return True
+        return self.load_deferred(device_type) and key in self._best
 
     def _missing(self, op_type, device_type, dtype):
+        self.load_deferred(device_type)
         dt = np.dtype(dtype)
         key = (op_type, device_type, dt)
         if key in self._best:  # a dtype given by name rather than as np.dtype
@@ -109,6 +149,7 @@ class KernelRegistry:
         )
 
     def list_kernels(self, op_type=None, device_type=None) -> list[KernelInfo]:
+        self.load_deferred(device_type)
         out = []
         for entries in self._all.values():
             for e in entries:
@@ -120,6 +161,7 @@ class KernelRegistry:
         return sorted(out, key=lambda e: (e.op_type, e.device_type, e.dtype, -e.priority))
 
     def op_types(self, device_type=None) -> set[str]:
+        self.load_deferred(device_type)
         return {k[0] for k in self._best if device_type is None or k[1] == device_type}
 
 

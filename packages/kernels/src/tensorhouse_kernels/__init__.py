@@ -27,10 +27,18 @@ from .opdefs import (  # noqa: E402
 _cpu_kernels.register_all()
 cpu_info = _cpu_kernels.info
 
-if _find_spec("jax") is not None:  # XLA kernels (jax.numpy); JAX loads on their first call
-    from . import xla as _xla_kernels
+_XLA_DEVICE_TYPES = ("XLA_CPU", "XLA_GPU", "TPU")  # xla.DEVICE_TYPES (xla loads on first use)
 
-    _xla_kernels.register_all()
+
+def _register_xla():
+    from . import xla
+
+    xla.register_all()
+
+
+if _find_spec("jax") is not None:  # XLA kernels (jax.numpy): registered when the registry is
+    runtime.registry.defer(_XLA_DEVICE_TYPES, _register_xla)  # first asked about XLA; JAX loads
+    # on their first call
 
 if _find_spec("pycuda") is not None:  # CUDA kernels; compiled and loaded on their first call
     from . import gpu as _gpu_kernels
@@ -78,8 +86,14 @@ def _version() -> str:  # reads the installed metadata (slow to import) on first
         return "0.0.0+unknown"
 
 
-def __getattr__(name: str):  # PEP 562: ``__version__`` on first use
-    if name != "__version__":
+def __getattr__(name: str):  # PEP 562: ``__version__`` and ``xla`` on first use
+    if name == "xla":
+        from importlib import import_module
+
+        value = import_module(f"{__name__}.xla")
+    elif name == "__version__":
+        value = _version()
+    else:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    globals()[name] = value = _version()
+    globals()[name] = value
     return value

@@ -42,7 +42,7 @@ def cpu_details(cpuinfo_path="/proc/cpuinfo", meminfo_path="/proc/meminfo") -> d
 @functools.lru_cache(maxsize=4)
 def _cpu_details(cpuinfo_path, meminfo_path) -> dict:
     details = {
-        "device_name": platform.processor() or platform.machine(),
+        "device_name": None,  # /proc/cpuinfo's model name, else platform's (a subprocess)
         "logical_cores": os.cpu_count() or 1,
         "physical_cores": None,
         "isa": [],
@@ -68,6 +68,8 @@ def _cpu_details(cpuinfo_path, meminfo_path) -> dict:
             physical_id = value
         elif key == "core id":
             cores.add((physical_id, value))
+    if not details["device_name"]:
+        details["device_name"] = platform.processor() or platform.machine()
     details["isa"] = [name for flag, name in _ISA.items() if flag in flags]
     details["physical_cores"] = len(cores) or details["logical_cores"]
     try:

@@ -14,8 +14,14 @@ FLOAT_NAMES = ("float32", "float64")
 ALL_NAMES = tuple(d.name for d in ALL)  # every dtype the structural kernels move
 
 
+_ALLOWED: dict = {}  # a tuple of dtype names -> their set of np.dtype (built once per tuple)
+
+
 def _dtypes(op_type, supported=_NUMERIC_CPP):
-    allowed = {np.dtype(d) for d in supported}
+    key = tuple(supported)
+    allowed = _ALLOWED.get(key)
+    if allowed is None:
+        allowed = _ALLOWED[key] = {np.dtype(d) for d in key}
     return [d for d in get_op_def(op_type).dtypes if d in allowed]
 
 

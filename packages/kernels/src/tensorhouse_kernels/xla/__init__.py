@@ -451,8 +451,9 @@ def make_kernel(op_type):
 def cpu_op_dtypes() -> dict:
     """``{op type: [dtype names]}`` of the kernel library's CPU kernels, from the registry."""
     out: dict = {}
-    for k in list_kernels(device_type="CPU"):
-        if k.source.startswith("tensorhouse_kernels") and k.source != SOURCE:
+    for k in list_kernels(device_type="CPU"):  # tf.string (object) stays on the CPU
+        own = k.source.startswith("tensorhouse_kernels") and k.source != SOURCE
+        if own and k.dtype != "object":
             out.setdefault(k.op_type, set()).add(k.dtype)
     return {op: sorted(dts) for op, dts in sorted(out.items())}
 
