@@ -198,3 +198,19 @@ def test_eager_and_traced_agree():
     for e, g in zip(f(x, y), tf.function(f)(x, y)):
         assert e.dtype == g.dtype
         np.testing.assert_array_equal(e.numpy(), g.numpy())
+
+
+def test_complex_cumprod_needs_a_known_length_when_traced():
+    f = tf.function(lambda x: tf.math.cumprod(x, axis=0))
+    with pytest.raises(tf.errors.UnimplementedError, match="known length along axis 0"):
+        f.get_concrete_function(tf.TensorSpec([None], tf.complex64))
+    cf = f.get_concrete_function(tf.TensorSpec([3, None], tf.complex64))
+    x = np.array([[1j, 2.0], [2.0, -1j], [1 + 1j, 3.0]], np.complex64)
+    np.testing.assert_allclose(cf(tf.constant(x)).numpy(), np.cumprod(x, axis=0), rtol=1e-6)
+
+
+def test_real_cumprod_and_squared_difference_unchanged():
+    x = tf.constant([1.0, -2.0, 3.0])
+    np.testing.assert_array_equal(tf.math.cumprod(x, exclusive=True).numpy(), [1.0, 1.0, -2.0])
+    np.testing.assert_array_equal(tf.math.squared_difference(x, 1.0).numpy(), [0.0, 9.0, 4.0])
+    assert tf.math.squared_difference(2, 5).numpy() == 9

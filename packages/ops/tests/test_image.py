@@ -192,6 +192,39 @@ def test_codecs_against_pillow_and_traced():
                                rtol=1e-5)  # fmt: skip
 
 
+def test_codecs_traced_on_host_arrays_match_eager_and_pillow():
+    """Traced codec nodes run on the host buffers: same values as eager and as Pillow, a
+    uint16 PNG keeps its dtype, encode -> decode round-trips, and a bad image in a trace is
+    TF's error class."""
+    rng = np.random.default_rng(11)
+    rgb = rng.integers(0, 256, (5, 4, 3), dtype=np.uint8)
+    deep = rng.integers(0, 65536, (3, 2), dtype=np.uint16)
+    buf = io.BytesIO()
+    PIL.fromarray(deep).save(buf, format="PNG")
+
+    @tf.function
+    def codecs(png, png16):
+        image = tf.io.decode_png(png, channels=3)
+        again = tf.io.decode_png(tf.io.encode_png(image))
+        gray = tf.io.decode_image(png, channels=1)
+        wide = tf.io.decode_png(png16, dtype=tf.uint16)
+        return image, again, gray, tf.io.decode_png(tf.io.encode_png(wide), dtype=tf.uint16)
+
+    image, again, gray, wide = codecs(tf.constant(_png(rgb)), tf.constant(buf.getvalue()))
+    np.testing.assert_array_equal(image.numpy(), rgb)
+    np.testing.assert_array_equal(again.numpy(), rgb)
+    want_gray = np.asarray(PIL.fromarray(rgb).convert("L"))[:, :, None]
+    np.testing.assert_array_equal(gray.numpy(), want_gray)
+    np.testing.assert_array_equal(gray.numpy(), tf.io.decode_image(_png(rgb), channels=1).numpy())
+    assert wide.dtype == tf.uint16
+    np.testing.assert_array_equal(wide.numpy()[:, :, 0], deep)
+    with pytest.raises(errors.InvalidArgumentError, match="not a valid PNG"):
+        codecs(tf.constant(b"\x89PNG\r\n\x1a\n bad"), tf.constant(buf.getvalue()))
+    is_jpeg = tf.function(tf.io.is_jpeg)
+    got = [bool(is_jpeg(tf.constant(b)).numpy()) for b in (b"\xff\xd8\xffa", b"\xff\xd8", b"")]
+    assert got == [True, False, False]
+
+
 def test_codec_errors():
     with pytest.raises(errors.InvalidArgumentError, match="not a valid PNG"):
         tf.io.decode_png(b"not a png")

@@ -233,6 +233,17 @@ def test_read_and_write_file(tmp_path):
         tf.io.read_file(str(tmp_path / "missing"))
 
 
+def test_read_file_traced_matches_eager(tmp_path):
+    path = tmp_path / "blob.bin"
+    path.write_bytes(b"\x00ab\xffc")
+    read = tf.function(lambda p: tf.strings.length(tf.io.read_file(p)) * 10)
+    assert int(read(tf.constant(str(path))).numpy()) == 50
+    traced = tf.function(tf.io.read_file)(tf.constant(str(path)))
+    assert traced.dtype == tf.string and traced.shape == () and traced.numpy() == b"\x00ab\xffc"
+    with pytest.raises(errors.NotFoundError, match="missing"):
+        read(tf.constant(str(tmp_path / "missing")))
+
+
 # ---- serialized tensors, gfile ----------------------------------------------------------------
 
 

@@ -232,6 +232,39 @@ def test_numpy_function_in_a_graph():
         f(tf.constant([1.0]))
 
 
+def test_numpy_function_in_a_graph_owns_its_arrays():
+    """In a graph the function gets writable copies (the input tensor never changes), a view it
+    returns is copied (later writes to its array do not reach the output), and outputs are
+    checked against Tout's dtype and shape."""
+    kept = []
+
+    def fn(v):
+        v *= 2.0  # a copy: x stays as it was
+        kept.append(v)
+        return v[::-1]  # a reversed view, not C-contiguous
+
+    @tf.function
+    def f(x):
+        return tf.numpy_function(fn, [x], tf.float32) + 1.0, x * 1.0
+
+    x = tf.constant([1.0, 2.0, 3.0])
+    y, same = f(x)
+    kept[-1][:] = -100.0
+    np.testing.assert_allclose(y.numpy(), [7.0, 5.0, 3.0])
+    np.testing.assert_allclose(same.numpy(), [1.0, 2.0, 3.0])
+    np.testing.assert_allclose(x.numpy(), [1.0, 2.0, 3.0])
+
+    @tf.function
+    def words(x):
+        return tf.numpy_function(lambda v: np.array([b"a", b"bc"], dtype=object), [x], tf.string)
+
+    assert list(words(x).numpy()) == [b"a", b"bc"]
+    spec = tf.TensorSpec([2], tf.float32)
+    shaped = tf.function(lambda x: tf.numpy_function(lambda v: v, [x], spec))
+    with pytest.raises(errors.InvalidArgumentError, match=r"shape \(3,\)"):
+        shaped(x)
+
+
 def test_py_function_inside_cond_and_while_loop():
     calls = []
 

@@ -51,7 +51,24 @@ def test_eager_and_traced_agree_with_unknown_rank():
         np.testing.assert_allclose(cf(x).numpy(), f(x).numpy(), rtol=1e-6)
 
 
-def test_control_flow_on_unknown_rank_is_unimplemented():
-    g = tf.function(lambda x: tf.cond(tf.reduce_sum(x) > 0, lambda: x * 2.0, lambda: x))
-    with pytest.raises(tf.errors.UnimplementedError, match="unknown rank"):
-        g.get_concrete_function(tf.TensorSpec(None, tf.float32))
+def test_cond_on_unknown_rank_runs_per_shape():
+    g = tf.function(lambda x: tf.cond(tf.reduce_sum(x) > 0, lambda: x * 2.0, lambda: x - 1.0))
+    cf = g.get_concrete_function(tf.TensorSpec(None, tf.float32))
+    assert cf.outputs[0].shape.rank is None
+    np.testing.assert_array_equal(cf(tf.constant([1.0, 2.0])).numpy(), [2.0, 4.0])
+    np.testing.assert_array_equal(cf(tf.constant([[-1.0], [-3.0]])).numpy(), [[-2.0], [-4.0]])
+    np.testing.assert_array_equal(cf(tf.constant(3.0)).numpy(), 6.0)
+
+
+def test_while_loop_on_unknown_rank_with_gradient():
+    def f(x):
+        return tf.while_loop(lambda i, y: i < 3, lambda i, y: (i + 1, y * x), (0, x))[1]
+
+    cf = tf.function(f).get_concrete_function(tf.TensorSpec(None, tf.float32))
+    x = tf.constant([[1.0, 2.0], [-1.0, 0.5]])
+    np.testing.assert_allclose(cf(x).numpy(), x.numpy() ** 4)
+    np.testing.assert_allclose(cf(tf.constant(2.0)).numpy(), 16.0)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = tf.reduce_sum(cf(x))
+    np.testing.assert_allclose(tape.gradient(y, x).numpy(), 4 * x.numpy() ** 3, rtol=1e-6)

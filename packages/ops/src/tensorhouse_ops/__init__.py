@@ -25,6 +25,8 @@ if TYPE_CHECKING:  # loaded on first use (``__getattr__``): each costs import ti
         summary,
         train,
     )
+    from ._ragged import RaggedTensor, RaggedTensorSpec
+    from ._sparse import SparseTensor, SparseTensorSpec
 from . import _control_flow_grad  # noqa: F401 - registers the If / While gradient rules
 from ._array import (
     boolean_mask,
@@ -166,10 +168,8 @@ from ._pyfunc import (
     numpy_function,
     py_function,
 )
-from ._ragged import RaggedTensor, RaggedTensorSpec
 from ._recompute import recompute_grad
 from ._segment import searchsorted, unique, unique_with_counts
-from ._sparse import SparseTensor, SparseTensorSpec
 from ._sysinfo import system_info
 from ._tape import GradientTape, UnconnectedGradients, stop_gradient
 from ._tensor import Tensor, TensorShape, constant, convert_to_tensor, is_tensor
@@ -418,14 +418,28 @@ _LAZY = {
 }  # fmt: skip
 
 
-def __getattr__(name: str):  # PEP 562: ``__version__`` and the modules above, on first use
+_LAZY_NAMES = {  # name -> the module that defines it, imported on first use
+    "RaggedTensor": "_ragged", "RaggedTensorSpec": "_ragged",
+    "SparseTensor": "_sparse", "SparseTensorSpec": "_sparse",
+}  # fmt: skip
+
+
+def __getattr__(name: str):  # PEP 562: ``__version__`` and the names above, on first use
     if name == "__version__":
         value = _version()
     elif name in _LAZY:
         from importlib import import_module
 
         value = import_module(f"{__name__}.{name}")
+    elif name in _LAZY_NAMES:
+        from importlib import import_module
+
+        value = getattr(import_module(f"{__name__}.{_LAZY_NAMES[name]}"), name)
     else:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     globals()[name] = value
     return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -19,6 +19,7 @@ from ._tensor import (
     _execute,
     _int_arg,
     _op,
+    _op_kernel,
     constant,
     convert_to_tensor,
 )
@@ -51,6 +52,20 @@ def _dims(shape):
     return [_int_arg(d) for d in shape]
 
 
+def _shape_attr(shape) -> tuple:
+    """``shape`` as an attr: a tuple of ints (a tuple or list of Python ints passes as it is)."""
+    kind = type(shape)
+    if kind is tuple or kind is list:
+        for d in shape:
+            if type(d) is not int:
+                return tuple(_dims(shape))
+        return shape if kind is tuple else tuple(shape)
+    return tuple(_dims(shape))
+
+
+_REVERSED: dict = {}  # rank -> the reversing permutation (tf.transpose's default)
+
+
 def _swap_last(x, axis):
     """The permutation that swaps ``axis`` with the last axis (its own inverse), or None."""
     rank = x.ndim
@@ -65,14 +80,17 @@ def _swap_last(x, axis):
 def reshape(tensor, shape, name=None):
     if _tensor._tracing:  # the shape may be a tensor known only at run time
         return _dyn.shaped_op("Reshape", [_t(tensor)], {}, shape)
-    return _op("Reshape", [_t(tensor)], {"shape": tuple(_dims(shape))})
+    return _op_kernel("Reshape", [_t(tensor)], {"shape": _shape_attr(shape)})
 
 
 def transpose(a, perm=None, conjugate=False, name=None):
     a = _t(a)
     if perm is None:
-        perm = list(reversed(_builtins.range(a.ndim)))
-    out = _op("Transpose", [a], {"perm": tuple(_dims(perm))})
+        rank = a.ndim
+        perm = _REVERSED.get(rank)
+        if perm is None:
+            perm = _REVERSED[rank] = tuple(reversed(_builtins.range(rank)))
+    out = _op_kernel("Transpose", [a], {"perm": _shape_attr(perm)})
     return _op("Conj", [out]) if conjugate and a.dtype.is_complex else out
 
 
@@ -229,6 +247,12 @@ def _tensors(values):
 
 def concat(values, axis, name="concat"):
     """TF's ``tf.concat`` (``ConcatV2``)."""
+    if type(axis) is int and type(values) is list and len(values) > 1:  # plain tensors: direct
+        for v in values:
+            if type(v) is not Tensor:
+                break
+        else:
+            return _op_kernel("ConcatV2", values, {"axis": axis})
     values = list(values)
     composite = next((v for v in values if isinstance(v, CompositeTensor)), None)
     if composite is not None:
@@ -479,6 +503,8 @@ def reverse(tensor, axis, name=None):
 
 def gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name=None):
     """TF's ``tf.gather`` (``GatherV2``); an index out of range is an InvalidArgumentError."""
+    if type(params) is Tensor and type(indices) is Tensor and axis is None and batch_dims == 0:
+        return _op_kernel("GatherV2", [params, indices], {"axis": 0, "batch_dims": 0})
     if isinstance(params, CompositeTensor) or isinstance(indices, CompositeTensor):
         c = params if isinstance(params, CompositeTensor) else indices
         return type(c)._th_gather(params, indices, axis, batch_dims)

@@ -24,7 +24,6 @@ import builtins
 import functools
 import inspect
 import itertools
-import logging
 import sys
 import textwrap
 import threading
@@ -40,7 +39,17 @@ from .nest import flatten, pack_sequence_as
 
 __all__ = ["ConversionError", "convert", "do_not_convert", "to_code"]
 
-_logger = logging.getLogger("tensorhouse")
+
+class _Logger:
+    """``logging.getLogger("tensorhouse")``, with ``logging`` imported on first use (3 ms)."""
+
+    def __getattr__(self, name):
+        import logging
+
+        return getattr(logging.getLogger("tensorhouse"), name)
+
+
+_logger = _Logger()
 _PREFIX = "ag__"
 _DO_RETURN = "ag__do_return"
 _RETVAL = "ag__retval"

@@ -10,15 +10,18 @@ extended here to complex dtypes.
 
 from __future__ import annotations
 
+from builtins import complex as builtins_complex
+
 import numpy as np
 
 from . import _array as A
 from . import _math as M
 from . import dtypes as _dt
+from ._custom_gradient import custom_gradient
 from ._grad_rules import RULES, rule, unbroadcast
-from ._tensor import Tensor, _op, convert_to_tensor
+from ._tensor import Tensor, _op, convert_to_tensor, errors
 
-__all__ = ["complex", "real", "imag", "conj", "angle"]
+__all__ = ["complex", "real", "imag", "conj", "angle", "cumprod", "squared_difference"]
 
 
 def _t(x):
@@ -65,6 +68,88 @@ def angle(input, name=None):  # noqa: A002 - TF's name
     if x.dtype.is_complex:
         return _op("Angle", [x])
     return A.where(M.less(x, 0), M.multiply(A.ones_like(x), np.pi), A.zeros_like(x))
+
+
+def _is_complex(v):
+    dtype = getattr(v, "dtype", None)
+    if isinstance(dtype, np.dtype):
+        return dtype.kind == "c"
+    return getattr(dtype, "is_complex", False) or isinstance(v, builtins_complex)
+
+
+def squared_difference(x, y, name=None):
+    """TF's ``tf.math.squared_difference``: ``(x - y) * conj(x - y)``, complex dtypes too."""
+    if not (_is_complex(x) or _is_complex(y)):
+        return M.squared_difference(x, y)
+    x, y = _t(x), _t(y)
+    return _complex_sqdiff(x, M.cast(y, x.dtype) if not isinstance(y, Tensor) else y)
+
+
+@custom_gradient
+def _complex_sqdiff(x, y):
+    d = M.subtract(x, y)
+
+    def grad(dy):  # TF's rule: 2 dy (x - y), not conjugated
+        g = M.multiply(M.multiply(dy, M.cast(2, dy.dtype)), d)
+        return unbroadcast(g, x), unbroadcast(M.negative(g), y)
+
+    return M.multiply(d, conj(d)), grad
+
+
+def cumprod(x, axis=0, exclusive=False, reverse=False, name=None):
+    """TF's ``tf.math.cumprod`` along ``axis``, optionally exclusive and / or reversed; complex
+    dtypes composed from products of shifted copies (a known length along ``axis``)."""
+    if not _is_complex(x):
+        return M.cumprod(x, axis=axis, exclusive=exclusive, reverse=reverse)
+    x = _t(x)
+    axis = A._dims(axis)[0]
+    axis = axis + x.shape.rank if axis < 0 else axis
+    return _complex_cumprod(x, axis, bool(exclusive), bool(reverse))
+
+
+def _complex_cumprod(x, axis, exclusive, reverse):
+    @custom_gradient
+    def run(x):
+        y = _scan_product(x, axis, exclusive, reverse)
+
+        def grad(dy):  # TF's rule for Cumprod, not conjugated (needs x != 0)
+            out = M.cumsum(M.multiply(y, dy), axis, exclusive=exclusive, reverse=not reverse)
+            return M.divide(out, x)
+
+        return y, grad
+
+    return run(x)
+
+
+def _scan_product(x, axis, exclusive, reverse):
+    """Products of the elements up to each position along ``axis`` (log2(n) steps, each one
+    product with a copy shifted by 1, 2, 4, ... positions, ones shifted in)."""
+    n = x.shape[axis]
+    if n is None:
+        raise errors.UnimplementedError(
+            f"tf.math.cumprod of a complex tensor needs a known length along axis {axis}, "
+            f"got shape {x.shape}"
+        )
+    if n == 0:
+        return x
+    if reverse:
+        x = A.reverse(x, [axis])
+
+    def head(t, k):  # the first k entries along ``axis``
+        size = [-1] * t.shape.rank
+        size[axis] = k
+        return A.slice(t, [0] * t.shape.rank, size)
+
+    def shifted(t, k):  # ``t`` moved k positions along ``axis``, ones in front
+        return A.concat([A.ones_like(head(t, k)), head(t, n - k)], axis)
+
+    if exclusive:
+        x = shifted(x, 1)
+    k = 1
+    while k < n:
+        x = M.multiply(x, shifted(x, k))
+        k *= 2
+    return A.reverse(x, [axis]) if reverse else x
 
 
 def complex_abs(x):

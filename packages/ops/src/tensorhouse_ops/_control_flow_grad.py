@@ -748,7 +748,8 @@ def _eager_while(op, ins):
     loop = _EAGER_LOOPS.get(op)
     if loop is None:
         cg, bg = op.attrs["cond"], op.attrs["body"]
-        fits = _storable(cg, bg) and not _calls_python(bg)
+        ranked = all(t._gshape is not None for t in cg.inputs + bg.inputs)  # else unroll
+        fits = ranked and _storable(cg, bg) and not _calls_python(bg)
         loop = _EAGER_LOOPS[op] = _EagerLoop(op) if fits else False
     return loop(ins) if loop else None
 

@@ -12,9 +12,9 @@ choice documented in ``docs/architecture.md``).
 
 from __future__ import annotations
 
+import collections
 import functools
 import inspect
-import logging
 import sys
 import threading
 import weakref
@@ -54,7 +54,7 @@ __all__ = [
     "print", "run_functions_eagerly", "while_loop",
 ]  # fmt: skip
 
-_logger = logging.getLogger("tensorhouse")
+_logger = _autograph._logger  # logging.getLogger("tensorhouse"), imported on first use
 _run_eagerly = False
 # ``tf.summary.trace_on``: the concrete functions called since, in call order (None: off)
 traced_calls: list | None = None
@@ -243,7 +243,7 @@ class ConcreteFunction:
     def __init__(self, graph, structured_inputs, structured_outputs, tensor_positions, device,
                  name):  # fmt: skip
         self.graph = graph
-        self.structured_input_signature = structured_inputs
+        self._args = structured_inputs  # the bound values traced with, ``_bind``'s order
         self.structured_outputs = structured_outputs
         self._positions = tensor_positions  # indices of the flat args that are tensors
         self._device = device
@@ -255,6 +255,21 @@ class ConcreteFunction:
         self._single = type(structured_outputs) is GraphTensor  # one tensor, no structure
         self._py_signature = None  # the traced Python function's, for the printed type
         self._slot_names = None  # (value names, tensor value names): ``_slots``
+
+    @property
+    def structured_input_signature(self):
+        """TF's ``(args, kwargs)``: each tensor as a ``TensorSpec`` named as TF names it."""
+        slots = _param_slots(self._py_signature, len(self._args))
+        shapes = iter(self.graph.inputs)
+        args, kwargs = [], {}
+        for (name, kind), value in zip(slots, self._args):
+            if kind == "VAR_KEYWORD":
+                kwargs.update({k: _named_specs(value[k], k, shapes) for k in sorted(value)})
+            elif kind == "KEYWORD_ONLY":
+                kwargs[name] = _named_specs(value, name, shapes)
+            else:
+                args.append(_named_specs(value, name, shapes))
+        return tuple(args), kwargs
 
     @property
     def optimized_graph(self):
@@ -285,7 +300,7 @@ class ConcreteFunction:
                 compile_fn = (
                     _graph_xla.compile_xla if self._jit_compile else _graph_exec.compile_graph
                 )
-                self._run = _graph_exec.specializing(live, self._device, compile_fn)
+                self._run = _specializing(live, self._device, compile_fn)
             elif self._jit_compile:
                 self._run = _graph_xla.compile_xla(self.optimized_graph, self._device)
             else:
@@ -294,6 +309,11 @@ class ConcreteFunction:
 
     def _call_flat(self, tensors):
         """Run on the flat list of input tensors; returns the structured outputs."""
+        if _record.profile is not None:  # ``tf.profiler`` runs: the call is one event
+            return _record.profile(f"__inference_{self._name}", self._run_flat, tensors)
+        return self._run_flat(tensors)
+
+    def _run_flat(self, tensors):
         if traced_calls is not None and all(self is not c for c in traced_calls):
             traced_calls.append(self)
         if _record._active:  # correctness first: a recording tape sees every op
@@ -339,7 +359,7 @@ class ConcreteFunction:
     def _slots(self):
         """``(names of the traced values, names of those holding tensors)``, made once."""
         if self._slot_names is None:
-            values = self.structured_input_signature
+            values = self._args
             names = [n for n, _ in _param_slots(self._py_signature, len(values))]
             tensors = [n for n, v in zip(names, values)
                        if any(_is_tensor_arg(x) or isinstance(x, VariableLike)
@@ -351,7 +371,7 @@ class ConcreteFunction:
         """Positional and keyword arguments as the tensor arguments in order (a parameter
         traced with a Python value may be left out, or passed again with that value)."""
         names, tensor_names = self._slots()
-        traced = dict(zip(names, self.structured_input_signature))
+        traced = dict(zip(names, self._args))
         given = dict(zip(names, args))
         if len(args) > len(names) or set(kwargs) - set(names) or set(kwargs) & set(given):
             raise TypeError(
@@ -379,7 +399,7 @@ class ConcreteFunction:
     def pretty_printed_signature(self, verbose=True):
         """TF's text of this function's type: its parameters, output type and captures (one
         line, as ``repr`` shows it, with ``verbose=False``)."""
-        params = _parameters(self._py_signature, self.structured_input_signature)
+        params = _parameters(self._py_signature, self._args)
         out = _type_text(self.structured_outputs)
         if not verbose:
             args = ", ".join(f"{name}: {text}" for name, _, text in params)
@@ -397,6 +417,85 @@ class ConcreteFunction:
 
     def __repr__(self):
         return f"<ConcreteFunction {self.pretty_printed_signature(False)} at 0x{id(self):X}>"
+
+
+def _specializing(graph, device, compile_fn):
+    """``run`` for a graph with inputs of unknown rank: per set of input shapes, the graph
+    specialized to them (``_specialize``), optimized and compiled by ``compile_fn`` once."""
+    cache: dict = {}
+
+    def run(*bufs):
+        key = tuple(tuple(b.shape) for b in bufs)
+        fn = cache.get(key)
+        if fn is None:
+            fn = compile_fn(_graph_passes.optimize(_specialize(graph, key), device), device)
+            cache[key] = fn
+        return fn(*bufs)
+
+    return run
+
+
+_CONTROL_FLOW = ("If", "StatelessIf", "While", "StatelessWhile")
+
+
+def _specialize(graph, shapes):
+    """``graph`` traced again with inputs of ``shapes`` (``_graph_replay.specialize``), the
+    branches and bodies of its ``If`` / ``While`` nodes specialized to their inputs too."""
+    g = Graph(graph.name + "_specialized")
+    env: dict = {}
+    with _graph.tracing(g):
+        for ph, shape in zip(graph.inputs, shapes):
+            env[id(ph)] = g.placeholder(shape, ph._dtype._np)
+        for op in graph.ops:
+            if op.type == "Placeholder":
+                continue
+            ins = [env[id(t)] for t in op.inputs]
+            if op.type in _CONTROL_FLOW:
+                outs = _specialize_control_flow(g, op, ins)
+            elif op.type in _graph.RANDOM:  # its seed stream kept: each run draws anew
+                outs = g.add_op(op.type, ins, op.attrs)
+            else:
+                outs = _graph_replay.replay_op(op, ins, env)
+            for o, v in zip(op.outputs, outs):
+                env[id(o)] = v
+        g.outputs = [g._input(env[id(t)]) if type(t) is GraphTensor else t for t in graph.outputs]
+    return g
+
+
+def _specialize_control_flow(g, op, ins):
+    """An ``If`` / ``While`` node of ``g`` for inputs of known shapes: its subgraphs
+    specialized to them, its outputs of the shapes they give."""
+    attrs = dict(op.attrs)
+    ins = [g._input(t) for t in ins]
+    if "then_branch" in attrs:
+        nt = len(attrs["then_branch"].inputs)
+        parts = {"then_branch": ins[1 : 1 + nt], "else_branch": ins[1 + nt :]}
+    else:
+        n = attrs["num_loop_vars"]
+        nc = len(attrs["cond"].inputs) - n
+        parts = {"cond": ins[: n + nc], "body": ins[:n] + ins[n + nc :]}
+    for key, sub_ins in parts.items():
+        attrs[key] = _specialize(attrs[key], [t._gshape for t in sub_ins])
+    if "then_branch" in attrs:
+        first = [(a._gshape, a._dtype._np) for a in attrs["then_branch"].outputs]
+        other = [b._gshape for b in attrs["else_branch"].outputs]
+        specs = [(s if s == o else _merged(s, o), d) for (s, d), o in zip(first, other)]
+    else:
+        specs = [(t._gshape, t._dtype._np) for t in ins[:n]]
+        for t, o in zip(ins[:n], attrs["body"].outputs):
+            if o._gshape != t._gshape:
+                raise errors.InvalidArgumentError(
+                    f"a loop variable of shape {t.shape} has shape {o.shape} after one "
+                    "iteration (a tf.while_loop over a tensor of unknown rank)"
+                )
+    specs += [(o._gshape, o._dtype._np) for o in op.outputs[len(specs) :]]
+    return _graph_replay.emit_control_flow(g, op.type, ins, attrs, specs)
+
+
+def _merged(a, b):
+    if a is None or b is None or len(a) != len(b):
+        return None
+    return tuple(x if x == y else None for x, y in zip(a, b))
 
 
 def _to(t, dev):
@@ -656,7 +755,7 @@ class Function:
             self._tracing_count += 1
             graph, positions, result, _ = self._build_graph(args, flat)
         device = current_device() or default_device()
-        cf = ConcreteFunction(graph, tuple(args), _structure(result), positions, device,
+        cf = ConcreteFunction(graph, tuple(args), _structure(result, graph), positions, device,
                               self._name)  # fmt: skip
         cf._jit_compile = self._jit_compile
         cf._py_signature = self._signature
@@ -759,11 +858,11 @@ class Function:
     def _retrace_portable(self, cf):
         """``cf`` traced again with its loop gradients in their differentiable form, the form
         a saved graph can hold (for saving; the traced-for-speed ``cf`` stays in use)."""
-        args = list(cf.structured_input_signature)
+        args = list(cf._args)
         flat = flatten(args, expand_composites=True)
         with HOOKS["portable_traces"](), self._lock:
             graph, positions, result, _ = self._build_graph(args, flat)
-        new = ConcreteFunction(graph, tuple(args), _structure(result), positions, cf._device,
+        new = ConcreteFunction(graph, tuple(args), _structure(result, graph), positions, cf._device,
                                self._name)  # fmt: skip
         new._jit_compile = cf._jit_compile
         new._py_signature = self._signature
@@ -862,8 +961,36 @@ def _parameters(signature, values):
 _PY_VALUES = (bool, int, float, complex, str, bytes, np.ndarray, np.generic)
 
 
-def _structure(result):
-    return result
+def _structure(result, graph):
+    """The result's structure holding the graph's outputs (TF's ``Identity`` tensors)."""
+    return _key_order(result, pack_sequence_as(result, graph.outputs, expand_composites=True))
+
+
+def _key_order(like, packed):
+    """``packed`` with its dicts' keys in ``like``'s order (packing sorts them)."""
+    if type(like) in (dict, collections.OrderedDict):
+        return type(like)((k, _key_order(like[k], packed[k])) for k in like)
+    if type(like) in (list, tuple):
+        return type(like)(_key_order(a, b) for a, b in zip(like, packed))
+    return packed
+
+
+def _named_specs(value, name, placeholders):
+    """``value`` with each tensor leaf a ``TensorSpec`` of its placeholder's shape, named as TF
+    names it (``x``; ``x_0``, ``x_k`` inside a list or dict); Python values kept."""
+    if isinstance(value, dict):
+        return {k: _named_specs(value[k], f"{name}_{k}", placeholders) for k in sorted(value)}
+    if isinstance(value, list | tuple) and not hasattr(value, "_fields"):
+        items = [_named_specs(v, f"{name}_{i}", placeholders) for i, v in enumerate(value)]
+        return type(value)(items)
+    if _is_tensor_arg(value) and not isinstance(value, CompositeTensor | TypeSpec):
+        ph = next(placeholders)
+        given = value.name if isinstance(value, TensorSpec) else None
+        return TensorSpec(ph.shape, ph.dtype, given or name)
+    for _ in flatten(value, expand_composites=True):  # a composite: skip its components
+        if _is_tensor_arg(_):
+            next(placeholders)
+    return value
 
 
 def _array_op(op_type, t):
@@ -923,12 +1050,6 @@ def _trace_branch(fn, args, name):
         outs = [convert_to_tensor(o) if not isinstance(o, Tensor) else o for o in flat]
         outs = [g._input(o) for o in outs]
     g.outputs = outs
-    seen = g.inputs + [ph for _, ph in g.captures] + outs
-    if any(type(t) is GraphTensor and t._gshape is None for t in seen):
-        raise errors.UnimplementedError(
-            f"{name}: control flow on a tensor of unknown rank (a TensorSpec(None) argument) is "
-            "not supported yet; give the TensorSpec a rank"
-        )
     outer.variables.update(g.variables)  # the function's variables include the branches'
     return g, result
 
@@ -959,13 +1080,12 @@ def cond(pred, true_fn=None, false_fn=None, name=None):
             raise TypeError(
                 f"true_fn and false_fn return different dtypes: {a._dtype.name} vs {b._dtype.name}"
             )
-        shape = (
-            tuple(x if x == y else None for x, y in zip(a._gshape, b._gshape))
-            if len(a._gshape) == len(b._gshape)
-            else None
-        )
-        if shape is None:
+        if a._gshape is None or b._gshape is None:  # unknown rank (``_unknown_rank``)
+            specs.append((None, a._dtype._np))
+            continue
+        if len(a._gshape) != len(b._gshape):
             raise ValueError(f"branches return different ranks: {a.shape} vs {b.shape}")
+        shape = tuple(x if x == y else None for x, y in zip(a._gshape, b._gshape))
         specs.append((shape, a._dtype._np))
     g = _graph.current_graph()
     _graph.settle_variable_reads([tg, fg])

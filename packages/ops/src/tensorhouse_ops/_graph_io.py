@@ -450,7 +450,7 @@ def _concrete_to_json(cf, writer):
     return {
         "name": cf._name,
         "graph": writer.graph(cf.graph),
-        "inputs": _structure(list(cf.structured_input_signature), in_leaf, where),
+        "inputs": _structure(list(cf._args), in_leaf, where),
         "outputs": _structure(cf.structured_outputs, out_leaf, where),
     }
 
@@ -631,7 +631,7 @@ def serialize_signature(fn, var_ids, store) -> dict:
     cf = cfs[0]
     arg_names = _arg_names(fn)
     names = []
-    for i, arg in enumerate(cf.structured_input_signature):
+    for i, arg in enumerate(cf._args):
         leaves = flatten(arg)
         base = arg_names[i] if i < len(arg_names) else f"input_{i}"
         for j, leaf in enumerate(leaves):

@@ -42,9 +42,15 @@ def _bytes(contents, op):
     return contents
 
 
-def _value(t):
-    v = t.numpy()
-    return v if isinstance(v, bytes) else bytes(np.asarray(v).item())
+def _data(a):
+    """The ``bytes`` of a scalar string array (a host node's input)."""
+    v = a[()]
+    return v if type(v) is bytes else bytes(v)
+
+
+def _string(data):
+    """``bytes`` as a scalar string array (a host node's output)."""
+    return np.asarray(data, dtype=object)
 
 
 # Leading bytes of the formats TF decodes: Pillow opens the one it names without trying others.
@@ -120,13 +126,13 @@ def _check_channels(channels, allowed, op):
 def _decode(op, contents, channels, dtype, kind, decode):
     contents = _bytes(contents, op)
 
-    def run(tensors):
-        return [convert_to_tensor(decode(_value(tensors[0])))]
+    def run(arrays):
+        return [decode(_data(arrays[0]))]
 
     if dtype is None:
         dtype = _dt.uint8
     out_shape = (None, None, channels if channels else None)
-    return host_call(_HOST, run, [contents], [(out_shape, dtype)], op)[0]
+    return host_call(_HOST, run, [contents], [(out_shape, dtype)], op, arrays=True)[0]
 
 
 def decode_png(contents, channels=0, dtype=_dt.uint8, name=None):
@@ -163,17 +169,21 @@ def decode_jpeg(contents, channels=0, ratio=1, fancy_upscaling=True, try_recover
 def decode_gif(contents, name=None):
     """Every frame of a GIF as (frames, height, width, 3) uint8."""
 
-    def run(tensors):
-        img = _open(_value(tensors[0]), "DecodeGif", "GIF")
-        frames = []
-        for i in range(getattr(img, "n_frames", 1)):
-            img.seek(i)
-            frames.append(np.asarray(img.convert("RGB")))
-        return [convert_to_tensor(np.stack(frames))]
+    def run(arrays):
+        return [_frames(_open(_data(arrays[0]), "DecodeGif", "GIF"))]
 
     contents = _bytes(contents, "DecodeGif")
     return host_call(_HOST, run, [contents], [((None, None, None, 3), _dt.uint8)],
-                     "DecodeGif")[0]  # fmt: skip
+                     "DecodeGif", arrays=True)[0]  # fmt: skip
+
+
+def _frames(img):
+    """Every frame of an animation as (frames, height, width, 3) uint8."""
+    frames = []
+    for i in range(getattr(img, "n_frames", 1)):
+        img.seek(i)
+        frames.append(np.asarray(img.convert("RGB")))
+    return np.ascontiguousarray(np.stack(frames))
 
 
 def decode_bmp(contents, channels=0, name=None):
@@ -189,7 +199,8 @@ def decode_bmp(contents, channels=0, name=None):
 def is_jpeg(contents, name=None):
     """Whether the bytes start with JPEG's marker."""
     contents = _bytes(contents, "IsJpeg")
-    return convert_to_tensor(_value(contents)[:3] == b"\xff\xd8\xff")
+    run = lambda arrays: [np.asarray(_data(arrays[0])[:3] == b"\xff\xd8\xff")]  # noqa: E731
+    return host_call(_HOST, run, [contents], [((), _dt.bool)], "IsJpeg", arrays=True)[0]
 
 
 _SIGNATURES = (
@@ -204,8 +215,8 @@ def decode_image(contents, channels=None, dtype=_dt.uint8, name=None, expand_ani
     contents = _bytes(contents, "DecodeImage")
     out_dtype = dtype if dtype in (_dt.uint8, _dt.uint16) else _dt.uint8
 
-    def run(tensors):
-        data = _value(tensors[0])
+    def run(arrays):
+        data = _data(arrays[0])
         kind = next((k for sig, k in _SIGNATURES if data.startswith(sig)), None)
         if kind is None:
             raise errors.InvalidArgumentError(
@@ -215,16 +226,12 @@ def decode_image(contents, channels=None, dtype=_dt.uint8, name=None, expand_ani
             )
         img = _open(data, "DecodeImage", kind.upper())
         if kind == "gif" and expand_animations:
-            frames = []
-            for i in range(getattr(img, "n_frames", 1)):
-                img.seek(i)
-                frames.append(np.asarray(img.convert("RGB")))
-            return [convert_to_tensor(np.stack(frames))]
-        arr = _pixels(img, channels, out_dtype.as_numpy_dtype)
-        return [convert_to_tensor(arr)]
+            return [_frames(img)]
+        return [_pixels(img, channels, out_dtype.as_numpy_dtype)]
 
     rank_shape = (None, None, channels if channels else None)
-    out = host_call(_HOST, run, [contents], [(rank_shape, out_dtype)], "DecodeImage")[0]
+    out = host_call(_HOST, run, [contents], [(rank_shape, out_dtype)], "DecodeImage",
+                    arrays=True)[0]  # fmt: skip
     if dtype != out_dtype:
         from ._image import convert_image_dtype
 
@@ -240,35 +247,39 @@ def _encode_input(image, op, allowed):
         )
     if image.dtype not in allowed:
         raise TypeError(f"{op}: image dtype must be one of {[d.name for d in allowed]}")
-    channels = image.shape.as_list()[-1]
-    if channels not in (1, 2, 3, 4):
+    _check_image_channels(image.shape.as_list()[-1], op)  # unknown in a trace: checked per run
+    return image
+
+
+def _check_image_channels(channels, op):
+    if channels is not None and channels not in (1, 2, 3, 4):
         raise errors.InvalidArgumentError(
             None, None, f"image must have 1, 2, 3, or 4 channels, got {channels} [Op:{op}]"
         )
-    return image
 
 
 def encode_png(image, compression=-1, name=None):
     """A (height, width, channels) uint8 / uint16 image as PNG bytes."""
     image = _encode_input(image, "EncodePng", (_dt.uint8, _dt.uint16))
 
-    def run(tensors):
-        arr = np.asarray(tensors[0].numpy())
+    def run(arrays):
+        arr = arrays[0]
+        _check_image_channels(arr.shape[-1], "EncodePng")
         if arr.dtype == np.uint16:
             if arr.shape[-1] != 1:
                 raise errors.UnimplementedError(
                     None, None, "EncodePng: uint16 images with more than one channel"
                 )
-            img = _pil().fromarray(arr[:, :, 0].astype(np.uint16), mode="I;16")
+            img = _pil().fromarray(arr[:, :, 0].astype("<u2"))  # Pillow's "I;16"
         else:
             img = _pil().fromarray(arr[:, :, 0] if arr.shape[-1] == 1 else arr,
                                    mode=_MODES[arr.shape[-1]])  # fmt: skip
         out = io.BytesIO()
         level = 6 if compression == -1 else int(compression)
         img.save(out, format="PNG", compress_level=level)
-        return [convert_to_tensor(out.getvalue())]
+        return [_string(out.getvalue())]
 
-    return host_call(_HOST, run, [image], [((), _dt.string)], "EncodePng")[0]
+    return host_call(_HOST, run, [image], [((), _dt.string)], "EncodePng", arrays=True)[0]
 
 
 def encode_jpeg(image, format="", quality=95, progressive=False, optimize_size=False,  # noqa: A002
@@ -277,8 +288,8 @@ def encode_jpeg(image, format="", quality=95, progressive=False, optimize_size=F
     """A (height, width, 1 or 3) uint8 image as JPEG bytes."""
     image = _encode_input(image, "EncodeJpeg", (_dt.uint8,))
 
-    def run(tensors):
-        arr = np.asarray(tensors[0].numpy())
+    def run(arrays):
+        arr = arrays[0]
         if arr.shape[-1] not in (1, 3):
             raise errors.InvalidArgumentError(
                 None, None, "image must have 1 or 3 channels [Op:EncodeJpeg]"
@@ -288,6 +299,6 @@ def encode_jpeg(image, format="", quality=95, progressive=False, optimize_size=F
         img.save(out, format="JPEG", quality=int(quality), progressive=bool(progressive),
                  optimize=bool(optimize_size), subsampling=2 if chroma_downsampling else 0,
                  dpi=(x_density, y_density))  # fmt: skip
-        return [convert_to_tensor(out.getvalue())]
+        return [_string(out.getvalue())]
 
-    return host_call(_HOST, run, [image], [((), _dt.string)], "EncodeJpeg")[0]
+    return host_call(_HOST, run, [image], [((), _dt.string)], "EncodeJpeg", arrays=True)[0]

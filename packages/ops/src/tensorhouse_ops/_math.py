@@ -15,7 +15,17 @@ from . import dtypes as _dt
 from ._array import broadcast_to, expand_dims, eye, reshape, shape, squeeze, transpose, zeros
 from ._composite import CompositeTensor
 from ._composite import composite_binary as _composite_binary
-from ._tensor import Tensor, _coerce_pair, _execute, _int_arg, _op, convert_to_tensor, errors
+from ._tensor import (
+    Tensor,
+    VariableLike,
+    _coerce_pair,
+    _execute,
+    _int_arg,
+    _op,
+    _op_kernel,
+    convert_to_tensor,
+    errors,
+)
 
 __all__ = [
     "abs", "add", "add_n", "argmax", "argmin", "cast", "ceil", "clip_by_global_norm",
@@ -60,6 +70,10 @@ def _unary(op_type, name=None):
     return fn
 
 
+_OBJECT = np.dtype(object)  # a string tensor's buffer dtype
+_NO_ATTRS: dict = {}
+
+
 def _binary(op_type, name=None, on_strings=None):
     """``op_type`` with the eager fast path; ``on_strings(x, y)`` takes the calls where an
     operand is a string tensor (checked off the fast path only)."""
@@ -77,6 +91,13 @@ def _binary(op_type, name=None, on_strings=None):
                 out = fast(device, x._value, y._value)
                 if out is not None:
                     return Tensor(out, device)
+        if type(x) is Tensor and type(y) is Tensor:  # plain tensors (broadcast, or a device scope)
+            if on_strings is None or (x._value.dtype != _OBJECT and y._value.dtype != _OBJECT):
+                return _op_kernel(op_type, [x, y], _NO_ATTRS)
+        if type(x) is Tensor and isinstance(y, VariableLike):  # a tensor and a variable: read
+            return fn(x, y._th_read())
+        if type(y) is Tensor and isinstance(x, VariableLike):
+            return fn(x._th_read(), y)
         if isinstance(x, CompositeTensor) or isinstance(y, CompositeTensor):
             return _composite_binary(fn, x, y)
         if on_strings is not None and (
@@ -375,6 +396,10 @@ def cast(x, dtype, name=None):
 
 def _reduce(op_type):
     def fn(input_tensor, axis=None, keepdims=False, name=None):
+        if type(input_tensor) is Tensor and (axis is None or type(axis) is int):  # common case
+            axis = None if axis is None else (axis,)
+            attrs = {"axis": axis, "keep_dims": bool(keepdims)}
+            return _op_kernel(op_type, [input_tensor], attrs)
         if isinstance(input_tensor, CompositeTensor):
             return type(input_tensor)._th_reduce(op_type, input_tensor, axis, keepdims)
         x = input_tensor if type(input_tensor) is Tensor else convert_to_tensor(input_tensor)
@@ -480,6 +505,13 @@ def matmul(
     Real dtypes only, so ``adjoint`` is ``transpose``. Rank 2 runs ``MatMul``, higher ranks
     ``BatchMatMulV2``.
     """
+    if type(a) is Tensor and isinstance(b, VariableLike):  # a layer's kernel: read it once
+        b = b._th_read()
+    if type(a) is Tensor and type(b) is Tensor and not (adjoint_a or adjoint_b):
+        va, vb = a._value, b._value  # two real matrices, the common case: MatMul directly
+        if len(va.shape) == 2 and len(vb.shape) == 2 and va.dtype.kind != "c":
+            attrs = {"transpose_a": bool(transpose_a), "transpose_b": bool(transpose_b)}
+            return _op_kernel("MatMul", [a, b], attrs)
     a, b = _coerce_pair(a, b)
     if 0 <= a.ndim < 2 or 0 <= b.ndim < 2:  # ndim -1: unknown rank (BatchMatMulV2)
         raise errors.InvalidArgumentError(

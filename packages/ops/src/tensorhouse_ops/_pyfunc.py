@@ -56,45 +56,75 @@ def control_dependencies(control_inputs):
 
 
 class HostCall:
-    """A Python callback a graph node runs: ``fn(list of eager tensors) -> list of tensors``,
+    """A Python callback a graph node runs: ``fn(list of eager tensors) -> list of tensors``
+    (``arrays``: ``fn(list of NumPy arrays) -> list of NumPy arrays``, no tensor wrapping),
     checked against the node's output dtypes and static shapes (``shapes[i]`` None: any
     shape; ``guessed[i]``: a rank the trace had to guess, which ``set_shape`` may change)."""
 
-    __slots__ = ("fn", "name", "dtypes", "shapes", "guessed")
+    __slots__ = ("fn", "name", "dtypes", "shapes", "guessed", "arrays", "_np")
 
-    def __init__(self, fn, name, dtypes=(), shapes=None, guessed=None):
+    def __init__(self, fn, name, dtypes=(), shapes=None, guessed=None, arrays=False):
         self.fn = fn
         self.name = name
         self.dtypes = list(dtypes)
         self.shapes = list(shapes) if shapes is not None else [None] * len(self.dtypes)
         self.guessed = list(guessed) if guessed is not None else [False] * len(self.dtypes)
+        self.arrays = arrays
+        self._np = [dt._np for dt in self.dtypes]  # what an array output's dtype must be
 
     def __call__(self, tensors):
         """Run on eager tensors (replay and eager calls); returns the output tensors."""
+        if self.arrays:
+            device = _tensor.current_device() or _tensor.default_device()
+            outs = self.run_arrays([np.asarray(t) for t in tensors])
+            return [Tensor(_tensor.from_host(o, device), device) for o in outs]
         outs = self.fn(list(tensors))
+        self._check_count(outs)
+        for o, dt, shape, guess in zip(outs, self.dtypes, self.shapes, self.guessed):
+            if o.dtype != dt:
+                self._dtype_error(o.dtype.name, dt)
+            if shape is not None and not o.shape.is_compatible_with(shape):
+                self._shape_error(o.shape, shape, guess)
+        return outs
+
+    def run_arrays(self, arrays):
+        """``fn`` on NumPy arrays (``arrays`` mode): its checked, C-contiguous output arrays."""
+        outs = list(self.fn(arrays))
+        self._check_count(outs)
+        for i, (o, npd, shape) in enumerate(zip(outs, self._np, self.shapes)):
+            if o.dtype != npd:
+                got = _dt.as_dtype(o.dtype).name if o.dtype in _dt._FROM_NP else str(o.dtype)
+                self._dtype_error(got, self.dtypes[i])
+            if shape is not None and not _fits(o.shape, shape):
+                self._shape_error(TensorShape(o.shape), shape, self.guessed[i])
+            if not o.flags.c_contiguous:
+                outs[i] = np.ascontiguousarray(o) if o.ndim else o.copy()
+        return outs
+
+    def _check_count(self, outs):
         if len(outs) != len(self.dtypes):
             raise errors.InvalidArgumentError(
                 f"{self.name} returns {len(outs)} values, but expects to see "
                 f"{len(self.dtypes)} values."
             )
-        for o, dt, shape, guess in zip(outs, self.dtypes, self.shapes, self.guessed):
-            if o.dtype != dt:
-                raise errors.InvalidArgumentError(
-                    f"{self.name}: the Python function returned a {o.dtype.name} value where "
-                    f"{dt.name} was expected (Tout)"
-                )
-            if shape is not None and not o.shape.is_compatible_with(shape):
-                hint = (
-                    "; TF leaves the rank unknown, a traced graph here needs one: give Tout as "
-                    "a tf.TensorSpec or call set_shape on the output"
-                    if guess
-                    else ""
-                )
-                raise errors.InvalidArgumentError(
-                    f"{self.name}: the Python function returned a value of shape {o.shape} where "
-                    f"the traced graph expects shape {TensorShape(shape)}{hint}"
-                )
-        return outs
+
+    def _dtype_error(self, got, dt):
+        raise errors.InvalidArgumentError(
+            f"{self.name}: the Python function returned a {got} value where {dt.name} was "
+            "expected (Tout)"
+        )
+
+    def _shape_error(self, got, shape, guess):
+        hint = (
+            "; TF leaves the rank unknown, a traced graph here needs one: give Tout as "
+            "a tf.TensorSpec or call set_shape on the output"
+            if guess
+            else ""
+        )
+        raise errors.InvalidArgumentError(
+            f"{self.name}: the Python function returned a value of shape {got} where "
+            f"the traced graph expects shape {TensorShape(shape)}{hint}"
+        )
 
     def set_shape(self, index, shape):
         """``set_shape`` on output ``index``: the merged static shape, or a ValueError."""
@@ -108,6 +138,11 @@ class HostCall:
 
     def buffers_fn(self, device):
         """``run(*buffers) -> tuple(buffers)`` for the compiled graph on ``device``."""
+        if self.arrays:  # the CPU's buffers are the arrays: no copy, no tensor
+            run_arrays, to_host, from_host = self.run_arrays, _tensor.to_host, _tensor.from_host
+            return lambda *bufs: tuple(
+                from_host(o, device) for o in run_arrays([to_host(b, device) for b in bufs])
+            )
 
         def run(*bufs):
             outs = self([Tensor(b, device) for b in bufs])
@@ -116,21 +151,27 @@ class HostCall:
         return run
 
 
+def _fits(dims, shape):
+    """Whether concrete ``dims`` fit a static ``shape`` (None: any size)."""
+    return len(dims) == len(shape) and all(s is None or s == d for d, s in zip(dims, shape))
+
+
 def _to(t, device):
     from tensorhouse_kernels.runtime import copy_to_device
 
     return copy_to_device(t._value, t._device, device)
 
 
-def host_call(op_type, fn, inputs, out_specs, name, guessed=None):
+def host_call(op_type, fn, inputs, out_specs, name, guessed=None, arrays=False):
     """Run ``fn`` now (eagerly) or add it to the graph being traced as one ``op_type`` node.
 
-    ``out_specs`` is a list of ``(shape, DType)``; returns the list of output tensors."""
+    ``out_specs`` is a list of ``(shape, DType)``; ``arrays``: ``fn`` takes and returns NumPy
+    arrays (the cheap path for host work); returns the list of output tensors."""
     dtypes = [dt for _, dt in out_specs]
     if executing_eagerly():
-        return HostCall(fn, name, dtypes)(inputs)
+        return HostCall(fn, name, dtypes, arrays=arrays)(inputs)
     shapes = [None if s is None else tuple(s) for s, _ in out_specs]  # None: unknown rank
-    call = HostCall(fn, name, dtypes, shapes, guessed)
+    call = HostCall(fn, name, dtypes, shapes, guessed, arrays)
     g = _graph.current_graph()
     specs = [(s, dt._np) for s, dt in zip(shapes, dtypes)]
     op = g._new_op(op_type, [g._input(t) for t in inputs], {"host_call": call}, specs)
@@ -183,13 +224,13 @@ def _inputs(inp):
     return out
 
 
-def _traced(op_type, run, inputs, specs, name):
+def _traced(op_type, run, inputs, specs, name, arrays=False):
     """The host-call node of a traced py_function / numpy_function. Static shapes: a
     TensorSpec's, else unknown dims of the first input's rank (TF gives an unknown rank, which
     traced graphs here cannot hold; ``set_shape`` on the output may change the guess)."""
     rank = inputs[0].ndim if inputs else 0
     static = [((None,) * rank if s is None else s, dt) for s, dt in specs]
-    return host_call(op_type, run, inputs, static, name, [s is None for s, _ in specs])
+    return host_call(op_type, run, inputs, static, name, [s is None for s, _ in specs], arrays)
 
 
 _counter = iter(range(1 << 62))
@@ -271,11 +312,9 @@ def numpy_function(func=None, inp=None, Tout=None, stateful=True, name=None):
     single, specs = _parse_tout(Tout)
     inputs = _inputs(inp)
     fname = name or f"pyfunc_{next(_counter)}"
-    eager = executing_eagerly()
 
-    def run(tensors):
-        arrays = [np.array(t) for t in tensors]
-        result = _call_user(func, arrays, "PyFunc")
+    def run(arrays):  # NumPy in, NumPy out: the graph node calls it on the host buffers
+        result = _call_user(func, [np.array(a) for a in arrays], "PyFunc")
         if not specs:
             return []
         flat = [result] if not isinstance(result, list | tuple) else list(result)
@@ -285,16 +324,18 @@ def numpy_function(func=None, inp=None, Tout=None, stateful=True, name=None):
                 if isinstance(r, str | bytes) or np.asarray(r).dtype.kind in "US":
                     r = np.asarray(r)
                     r = (np.char.encode(r, "utf-8") if r.dtype.kind == "U" else r).astype(object)
-                outs.append(convert_to_tensor(r))
+                a = np.asarray(r) if isinstance(r, Tensor) else _tensor._to_numpy(r, None)
             except (TypeError, ValueError) as e:
                 raise errors.InvalidArgumentError(f"{e} [Op:PyFunc]") from e
+            # the function may change its array later: the output keeps its own copy
+            outs.append(a.copy() if isinstance(r, np.ndarray) and np.shares_memory(a, r) else a)
         return outs
 
-    if eager:
-        outs = run(inputs)
+    if executing_eagerly():
+        outs = [convert_to_tensor(a) for a in run([np.asarray(t) for t in inputs])]
     else:
         op_type = "PyFunc" if stateful else "PyFuncStateless"
-        outs = _traced(op_type, run, inputs, specs, fname)
+        outs = _traced(op_type, run, inputs, specs, fname, arrays=True)
     if not specs:
         return [] if not single else None
     if single and len(outs) == 1:

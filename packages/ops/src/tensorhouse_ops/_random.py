@@ -22,7 +22,6 @@ so every draw of every stream has a Philox counter of its own).
 from __future__ import annotations
 
 import random as _pyrandom
-import secrets
 import threading
 import weakref
 
@@ -39,6 +38,8 @@ from ._array import _dims, expand_dims, gather
 from ._graph import current_graph
 from ._tensor import _op, convert_to_tensor
 from ._variables import VARIABLE_LIKE, Variable
+
+_randbits = _pyrandom.SystemRandom().getrandbits  # secrets.randbits (secrets loads OpenSSL)
 
 __all__ = [
     "set_seed", "get_seed", "uniform", "normal", "truncated_normal", "stateless_uniform",
@@ -108,7 +109,7 @@ def _seeds(seed):
     the op is a stream that advances on each eager call)."""
     s1, s2 = get_seed(seed)
     if s1 is None:
-        return secrets.randbits(63), secrets.randbits(63), False
+        return _randbits(63), _randbits(63), False
     return s1, s2, seed is not None
 
 
@@ -385,7 +386,7 @@ class Generator:
 
     @classmethod
     def from_non_deterministic_state(cls, alg=None):
-        return cls(state=[0, 0, secrets.randbits(63)], alg=alg)
+        return cls(state=[0, 0, _randbits(63)], alg=alg)
 
     @classmethod
     def from_state(cls, state, alg):

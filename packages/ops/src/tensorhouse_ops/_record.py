@@ -14,6 +14,9 @@ import threading
 __all__ = ["record", "stop_gradient_scope", "tracked_inputs"]
 
 _active = 0  # number of recording tapes in all threads; the hot path checks only this
+# ``tf.profiler``'s hook while a profiler runs, else None: ``profile(name, run, *args)`` returns
+# ``run(*args)``, timed as one event ``name`` (``_tensor._execute``'s kernel calls, traced calls)
+profile = None
 _tls = threading.local()
 
 

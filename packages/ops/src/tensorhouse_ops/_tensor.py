@@ -606,7 +606,10 @@ def _execute(op_type: str, inputs, attrs: dict, device=None):
         for t in inputs
     ]
     try:
-        outs, used = _kernel_execute(op_type, handles, attrs, device)
+        if _record.profile is None:
+            outs, used = _kernel_execute(op_type, handles, attrs, device)
+        else:  # ``tf.profiler`` runs: the kernel call timed
+            outs, used = _record.profile(op_type, _kernel_execute, op_type, handles, attrs, device)
     except _RAW_ERRORS as e:
         raise _tf_error(op_type, handles, e) from None
     outputs = [Tensor(h, used) for h in outs]
@@ -671,7 +674,32 @@ def _op(op_type: str, inputs, attrs=None):
                 out = fast[0](device, a._value, b._value)
             if out is not None:  # it applied: same shapes and dtypes, a CPU kernel
                 return Tensor(out, device)
-    return _execute(op_type, inputs, attrs or _NO_ATTRS)[0]
+    return _op_kernel(op_type, inputs, attrs or _NO_ATTRS)
+
+
+def _op_kernel(op_type: str, inputs, attrs: dict):
+    """Single-output op through the kernels' ``execute`` (no elementwise shortcut); one or two
+    plain tensors on one device, eager, untaped and unscoped, skip ``_execute``'s general work."""
+    if _record._active or _tracing or current_device() is not None:
+        return _execute(op_type, inputs, attrs)[0]
+    n = len(inputs)
+    if n == 1:
+        a = inputs[0]
+        if type(a) is not Tensor:
+            return _execute(op_type, inputs, attrs)[0]
+        handles = [a._value]
+    elif n == 2:
+        a, b = inputs
+        if type(a) is not Tensor or type(b) is not Tensor or b._device is not a._device:
+            return _execute(op_type, inputs, attrs)[0]
+        handles = [a._value, b._value]
+    else:
+        return _execute(op_type, inputs, attrs)[0]
+    try:
+        outs, used = _kernel_execute(op_type, handles, attrs, a._device)
+    except _RAW_ERRORS as e:
+        raise _tf_error(op_type, handles, e) from None
+    return Tensor(outs[0], used)
 
 
 _shortcuts: dict = {}  # op type -> (the kernels' elementwise shortcut, its input count)

@@ -151,7 +151,7 @@ class _LazyDType(DType):
         __import__(self._module)
         npd = np.dtype(getattr(sys.modules[self._module], self._attr))
         DType._np.__set__(self, npd)  # type: ignore[attr-defined]
-        _BY_NP[npd] = self
+        _BY_NP[npd] = _FROM_NP[npd] = self
         return npd
 
 
@@ -201,9 +201,12 @@ def as_dtype(value) -> DType:
     return found
 
 
+_FROM_NP = {**_BY_NP, np.dtype(object): string}  # a string tensor's buffer is an object array
+
+
 def from_numpy(npd) -> DType:
     """Fast path for the DType of a NumPy dtype (used on every tensor's ``dtype``)."""
-    found = _BY_NP.get(npd)
+    found = _FROM_NP.get(npd)
     return found if found is not None else as_dtype(npd)
 
 

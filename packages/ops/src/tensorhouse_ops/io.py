@@ -172,16 +172,26 @@ def parse_example(serialized, features, example_names=None, name=None):
     return _parse(serialized, features, example_names, batched=True)
 
 
-def _read_host(filename):
+def _read_array(path_array):
+    """The file a scalar string array names, as a scalar object array of its ``bytes``."""
     from tensorhouse_kernels.runtime import errors
 
-    path = _host_strings(filename).reshape(-1)[0].decode("utf-8")
+    v = path_array[()] if path_array.ndim == 0 else path_array.reshape(-1)[0]
+    raw: bytes = v if type(v) is bytes else _host_strings(v)[()]  # type: ignore[assignment]
+    path = raw.decode("utf-8")
     try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        fd = os.open(path, os.O_RDONLY)  # unbuffered: one read of the whole file
+    except (FileNotFoundError, NotADirectoryError):
         raise errors.NotFoundError(None, None, f"{path}; No such file or directory") from None
-    return convert_to_tensor(np.asarray(data, dtype=object))
+    try:
+        parts = [os.read(fd, max(os.fstat(fd).st_size, 1))]
+        while parts[-1]:  # a file that grew, or one whose size stat cannot tell
+            parts.append(os.read(fd, 1 << 20))
+    except IsADirectoryError:
+        raise errors.NotFoundError(None, None, f"{path}; No such file or directory") from None
+    finally:
+        os.close(fd)
+    return np.asarray(parts[0] if len(parts) == 2 else b"".join(parts), dtype=object)
 
 
 def read_file(filename, name=None):
@@ -189,9 +199,10 @@ def read_file(filename, name=None):
     if _symbolic(filename):
         from ._pyfunc import host_call
 
-        run = lambda tensors: [_read_host(tensors[0])]  # noqa: E731
-        return host_call("PyFuncStateless", run, [filename], [((), string)], "ReadFile")[0]
-    return _read_host(filename)
+        run = lambda arrays: [_read_array(arrays[0])]  # noqa: E731
+        return host_call("PyFuncStateless", run, [filename], [((), string)], "ReadFile",
+                         arrays=True)[0]  # fmt: skip
+    return convert_to_tensor(_read_array(_host_strings(filename)))
 
 
 def write_file(filename, contents, name=None):

@@ -1,5 +1,6 @@
 """``tf.math``: the math ops, re-exported under TF's namespace."""
 
+from . import _complex
 from ._complex import angle, conj, imag, real
 from ._composed import (
     count_nonzero,
@@ -21,6 +22,10 @@ from ._segment import (
     unsorted_segment_prod,
     unsorted_segment_sqrt_n,
 )
+
+# ``_math``'s take the real dtypes' kernels; these take complex tensors too
+cumprod = _complex.cumprod
+squared_difference = _complex.squared_difference
 
 __all__ = [
     *_math_all,

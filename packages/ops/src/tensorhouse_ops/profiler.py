@@ -9,7 +9,8 @@ and its name: its ops run in one compiled step and are not timed one by one) and
 profiler does, ``<logdir>/plugins/profile/<run>/<host>.xplane.pb``: an ``XSpace`` protocol
 buffer (TF's field numbers, declared here on the ``protobuf`` package beside ``_example``'s
 messages), with one ``/host:CPU`` plane, one line per thread, which TensorBoard's profile
-plugin reads. Nothing is timed while no profiler runs.
+plugin reads. Ops and calls are timed through the hook ``_record.profile``, set while a
+profiler runs; otherwise the op path and traced calls only find it None.
 """
 
 from __future__ import annotations
@@ -25,8 +26,7 @@ from google.protobuf import descriptor_pb2, message_factory
 
 from tensorhouse_kernels.runtime import default_device, device, errors
 
-from . import _example, _tensor
-from ._function import ConcreteFunction
+from . import _example, _record
 
 __all__ = ["experimental"]
 
@@ -133,29 +133,17 @@ _session: _Session | None = None
 
 
 def _install(session):
-    """Time the op path and traced calls; undone by ``_uninstall``."""
-    run_kernel = _tensor._kernel_execute
+    """Time the op path and traced calls (``_record.profile``); undone by ``_uninstall``."""
 
-    def timed_kernel(op_type, handles, attrs, dev):
+    def timed(name, run, *args):
         t0 = time.perf_counter_ns()
         try:
-            return run_kernel(op_type, handles, attrs, dev)
+            return run(*args)
         finally:
-            session.add(op_type, t0, time.perf_counter_ns() - t0)
+            session.add(name, t0, time.perf_counter_ns() - t0)
 
-    call_flat = ConcreteFunction._call_flat
-
-    def timed_call(self, tensors):
-        t0 = time.perf_counter_ns()
-        try:
-            return call_flat(self, tensors)
-        finally:
-            session.add(f"__inference_{self._name}", t0, time.perf_counter_ns() - t0)
-
-    _tensor._kernel_execute = timed_kernel
-    ConcreteFunction._call_flat = timed_call
-    session.undo.append(lambda: setattr(_tensor, "_kernel_execute", run_kernel))
-    session.undo.append(lambda: setattr(ConcreteFunction, "_call_flat", call_flat))
+    _record.profile = timed
+    session.undo.append(lambda: setattr(_record, "profile", None))
     cpu = default_device()
     if cpu.device_type == "CPU":  # a scope turns the eager shortcut off on this thread
         scope = device(cpu.name)
