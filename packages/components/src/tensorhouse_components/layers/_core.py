@@ -84,10 +84,10 @@ class Dense(Layer):
     def call(self, inputs):
         if not inputs.dtype.is_floating:  # integer features: no implicit promotion in ops
             inputs = cast(inputs, self._arithmetic_dtype)
-        dims = dynamic_shape(inputs)
-        if len(dims) == 2:
+        if inputs.ndim == 2:
             outputs = matmul(inputs, self.kernel)
         else:
+            dims = dynamic_shape(inputs)
             flat = reshape(inputs, [prod(dims[:-1]), dims[-1]])
             outputs = reshape(matmul(flat, self.kernel), [*dims[:-1], self.units])
         if self.use_bias:

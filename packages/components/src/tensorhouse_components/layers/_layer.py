@@ -32,6 +32,7 @@ from tensorhouse_ops.nest import map_structure as _map_structure
 
 from .. import _naming, constraints, dtype_policies, initializers, regularizers
 from .._keras_variable import keras_variable
+from .._masks import _table as _masked_tensors
 from .._masks import carry_mask, get_keras_mask, set_keras_mask
 
 __all__ = ["Layer", "call_context_training"]
@@ -92,6 +93,9 @@ def _frames() -> list:
     if frames is None:
         frames = _ctx.frames = []
     return frames
+
+
+_NOT_PLAIN = object()  # ``Layer._plain_call``'s answer where the common case does not hold
 
 
 def _keras_snake_case(name: str) -> str:
@@ -500,6 +504,10 @@ class Layer:
                 object.__setattr__(layer, name, value)
 
     def __call__(self, inputs, *args, **kwargs):
+        if type(inputs) is Tensor and not args and not kwargs and self.built:
+            outputs = self._plain_call(inputs)
+            if outputs is not _NOT_PLAIN:
+                return outputs
         from ._input import KerasTensor, symbolic_call
 
         if any(isinstance(x, KerasTensor) for x in _flatten(inputs)):
@@ -551,6 +559,50 @@ class Layer:
                 "therefore destroy the mask information. Downstream layers will not see the mask.",
                 stacklevel=2,
             )
+        return outputs
+
+    def _plain_call(self, x):
+        """``__call__``'s common case, with less work per call: one eager tensor without a mask,
+        no other arguments, a built layer, no 16-bit dtypes, no cast of the input. Returns
+        ``_NOT_PLAIN`` where the case does not hold."""
+        policy = self._dtype_policy
+        compute = policy.compute_dtype
+        half = dtype_policies.HALF
+        if compute in half or policy.variable_dtype in half:
+            return _NOT_PLAIN
+        dtype = x.dtype
+        if dtype.is_floating and self.autocast and dtype.name != compute:
+            return _NOT_PLAIN
+        if _masked_tensors and get_keras_mask(x) is not None:
+            return _NOT_PLAIN
+        pos = self._training_pos
+        kwargs = {"training": call_context_training()} if pos else {}  # after ``inputs``
+        object.__setattr__(self, "_added_losses", [])
+        frames = _frames()
+        returned = {}
+        frames.append(returned)
+        scopes = _scopes()
+        push = not scopes or scopes[-1] is not self
+        if push:
+            scopes.append(self)
+        try:
+            outputs = self.call(x, **kwargs)
+        finally:
+            if push:
+                scopes.pop()
+            frames.pop()
+        if returned or type(outputs) is not Tensor:  # sublayer outputs or a structure
+            outputs = _map_structure(
+                lambda y: carry_mask(y, self._convert_output(y, returned)), outputs
+            )
+        if frames:
+            outputs = _map_structure(
+                lambda y: carry_mask(y, self._to_caller(y, frames[-1])), outputs
+            )
+        if self.__dict__.get("_layer_activity_regularizer") is not None:
+            self._add_activity_losses(outputs)
+        if self.supports_masking and type(self).compute_mask is not Layer.compute_mask:
+            self._set_mask_metadata(x, outputs, None)
         return outputs
 
     def _populate_masks(self, inputs, args, kwargs):
