@@ -2759,36 +2759,41 @@ TABLE.update(
 # ---- image resizes (NHWC): the sampling as interpolation matrices, y = My @ x @ Mx^T ----------
 
 
-def _resize_matrix(n_in, n_out, attrs, nearest):
-    """Rows of output positions, columns of input positions, TF's float32 sampling rules."""
+def _scale(n_in, n_out, attrs):
+    """TF's float32 input-per-output step, and its sampling flags."""
     f = np.float32
     align, half = attrs.get("align_corners", False), attrs.get("half_pixel_centers", False)
     scale = f(n_in - 1) / f(n_out - 1) if align and n_out > 1 else f(n_in) / f(n_out)
-    i = np.arange(n_out, dtype=f)
-    m = np.zeros((n_out, n_in))
-    rows = np.arange(n_out)
-    if nearest:
-        src = (i + f(0.5)) * scale if half else i * scale
-        k = np.floor(src + f(0.5)) if align else np.floor(src)  # C's round: half away from 0
-        m[rows, np.clip(k.astype(np.int64), 0, n_in - 1)] = 1.0
-        return m
-    src = (i + f(0.5)) * scale - f(0.5) if half else i * scale
-    lerp = (src - np.floor(src)).astype(np.float64)
-    lo = np.maximum(np.floor(src).astype(np.int64), 0)
-    hi = np.minimum(np.ceil(src).astype(np.int64), n_in - 1)
-    np.add.at(m, (rows, lo), 1.0 - lerp)
-    np.add.at(m, (rows, hi), lerp)
-    return m
+    return scale, align, half
 
 
 def _taps(n_in, n_out, attrs):
+    """Bilinear taps per output position: lower and upper input index, and the lerp."""
     f = np.float32
-    align, half = attrs.get("align_corners", False), attrs.get("half_pixel_centers", False)
-    scale = f(n_in - 1) / f(n_out - 1) if align and n_out > 1 else f(n_in) / f(n_out)
+    scale, _, half = _scale(n_in, n_out, attrs)
     i = np.arange(n_out, dtype=f)
     src = (i + f(0.5)) * scale - f(0.5) if half else i * scale
     lo = np.maximum(np.floor(src).astype(np.int64), 0)
     return lo, np.minimum(np.ceil(src).astype(np.int64), n_in - 1), src - np.floor(src)
+
+
+def _resize_matrix(n_in, n_out, attrs, nearest):
+    """Rows of output positions, columns of input positions, TF's float32 sampling rules."""
+    m = np.zeros((n_out, n_in))
+    rows = np.arange(n_out)
+    if nearest:
+        f = np.float32
+        scale, align, half = _scale(n_in, n_out, attrs)
+        i = np.arange(n_out, dtype=f)
+        src = (i + f(0.5)) * scale if half else i * scale
+        k = np.floor(src + f(0.5)) if align else np.floor(src)  # C's round: half away from 0
+        m[rows, np.clip(k.astype(np.int64), 0, n_in - 1)] = 1.0
+        return m
+    lo, hi, lerp = _taps(n_in, n_out, attrs)
+    lerp = lerp.astype(np.float64)
+    np.add.at(m, (rows, lo), 1.0 - lerp)
+    np.add.at(m, (rows, hi), lerp)
+    return m
 
 
 def _bilinear_grad_ref(inputs, attrs):

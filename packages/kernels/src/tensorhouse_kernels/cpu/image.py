@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from .. import _cpu
 from ..opdefs import FLOAT, NUMERIC, NUMERIC_U8
 from ..runtime import register_kernel
-from ._base import _SOURCE
-
-_F32 = np.dtype("float32")
+from ._base import _SOURCE, _in_float32
 
 
 def _flags(attrs):
@@ -32,30 +28,18 @@ def _nearest_grad(inputs, outputs, attrs):
     _cpu.resize_nearest_grad(inputs[0], outputs[0], *_flags(attrs))
 
 
-def _widened(kernel):
-    """float16 / bfloat16: the kernel on float32 copies, the result rounded back."""
-
-    def run(inputs, outputs, attrs):
-        wide = [np.asarray(x, np.float32) for x in inputs]
-        out = np.empty(outputs[0].shape, _F32)
-        kernel(wide, [out], attrs)
-        outputs[0][...] = out.astype(outputs[0].dtype)
-
-    return run
-
-
 def register():
     """Register the resize kernels on the CPU."""
     exact = [d for d in NUMERIC_U8 if d.kind in "iuf" and d.name not in ("float16", "bfloat16")]
     # bfloat16 here when ml_dtypes came first; else _bfloat16.install() twins the float16 ones
     half = [d for d in NUMERIC_U8 if d.name in ("float16", "bfloat16")]
     register_kernel("ResizeBilinear", "CPU", exact, source=_SOURCE)(_bilinear)
-    register_kernel("ResizeBilinear", "CPU", half, source=_SOURCE)(_widened(_bilinear))
+    register_kernel("ResizeBilinear", "CPU", half, source=_SOURCE)(_in_float32(_bilinear))
     register_kernel("ResizeNearestNeighbor", "CPU", exact, source=_SOURCE)(_nearest)
-    register_kernel("ResizeNearestNeighbor", "CPU", half, source=_SOURCE)(_widened(_nearest))
+    register_kernel("ResizeNearestNeighbor", "CPU", half, source=_SOURCE)(_in_float32(_nearest))
     register_kernel("ResizeBilinearGrad", "CPU", list(FLOAT), source=_SOURCE)(_bilinear_grad)
     grads = [d for d in NUMERIC if d.name not in ("float16", "bfloat16")]
     register_kernel("ResizeNearestNeighborGrad", "CPU", grads, source=_SOURCE)(_nearest_grad)
     register_kernel("ResizeNearestNeighborGrad", "CPU", half, source=_SOURCE)(
-        _widened(_nearest_grad)
+        _in_float32(_nearest_grad)
     )

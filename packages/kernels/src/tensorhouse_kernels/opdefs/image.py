@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..runtime import errors
-from ._base import FLOAT, NUMERIC, NUMERIC_U8, OpDef, _register
+from ._base import FLOAT, NUMERIC, NUMERIC_U8, OpDef, _fmt, _register
 
 __all__ = ["IMAGE_OPS"]
 
@@ -20,10 +20,6 @@ IMAGE_OPS = ("ResizeBilinear", "ResizeBilinearGrad", "ResizeNearestNeighbor",
              "ResizeNearestNeighborGrad")  # fmt: skip
 _F32 = np.dtype("float32")
 _RESIZE_DOC = "attrs: size (height, width), align_corners, half_pixel_centers"
-
-
-def _fmt(shape) -> str:
-    return "[" + ",".join("?" if d is None else str(d) for d in shape) + "]"
 
 
 def _check_image(op, shape, what="images"):

@@ -117,25 +117,29 @@ _register(
 )  # fmt: skip
 
 
-def _segment_sum_infer(shapes, dts, attrs):
-    op = "UnsortedSegmentSum"
-    _require_dtype(op, dts, 1, INT)
-    data, ids = tuple(shapes[0]), tuple(shapes[1])
-    n = int(attrs["num_segments"])
-    if n < 0:
-        raise errors.InvalidArgumentError(
-            f"Input num_segments == {n} must not be negative. [Op:{op}]"
-        )
-    if not _compatible(data[: len(ids)], ids):
-        raise errors.InvalidArgumentError(
-            f"data.shape = {_fmt(data)} does not start with segment_ids.shape = {_fmt(ids)} "
-            f"[Op:{op}]"
-        )
-    return [((n,) + data[len(ids) :], dts[0])]
+def _unsorted_segment_infer(op):
+    """The rule of the unsorted segment ops: ``(num_segments,) + data.shape[ids.ndim:]``."""
+
+    def infer(shapes, dts, attrs):
+        _require_dtype(op, dts, 1, INT)
+        data, ids = tuple(shapes[0]), tuple(shapes[1])
+        n = int(attrs["num_segments"])
+        if n < 0:
+            raise errors.InvalidArgumentError(
+                f"Input num_segments == {n} must not be negative. [Op:{op}]"
+            )
+        if not _compatible(data[: len(ids)], ids):
+            raise errors.InvalidArgumentError(
+                f"data.shape = {_fmt(data)} does not start with segment_ids.shape = "
+                f"{_fmt(ids)} [Op:{op}]"
+            )
+        return [((n,) + data[len(ids) :], dts[0])]
+
+    return infer
 
 
 _register(
-    OpDef("UnsortedSegmentSum", 2, _segment_sum_infer, NUMERIC_U8,
+    OpDef("UnsortedSegmentSum", 2, _unsorted_segment_infer("UnsortedSegmentSum"), NUMERIC_U8,
           doc="data, segment_ids; attrs: num_segments")
 )  # fmt: skip
 

@@ -19,30 +19,12 @@ from ._base import (
     _require_dtype,
     _same_dtypes,
 )
+from .indexing import _unsorted_segment_infer
 from .linalg import (
     _index_type,
 )
 
 # ---- segments, distinct values, counts, sorted search -----------------------------------------
-
-
-def _unsorted_segment_infer(op):
-    def infer(shapes, dts, attrs):
-        _require_dtype(op, dts, 1, INT)
-        data, ids = tuple(shapes[0]), tuple(shapes[1])
-        n = int(attrs["num_segments"])
-        if n < 0:
-            raise errors.InvalidArgumentError(
-                f"Input num_segments == {n} must not be negative. [Op:{op}]"
-            )
-        if not _compatible(data[: len(ids)], ids):
-            raise errors.InvalidArgumentError(
-                f"data.shape = {_fmt(data)} does not start with segment_ids.shape = "
-                f"{_fmt(ids)} [Op:{op}]"
-            )
-        return [((n,) + data[len(ids) :], dts[0])]
-
-    return infer
 
 
 def _sorted_segment_infer(op):
