@@ -228,12 +228,13 @@ def test_custom_loop_with_run_all_reduce_and_reduce(tmp_path):
 
 def test_a_killed_worker_is_detected_and_a_restart_resumes_from_the_backup(tmp_path):
     proc = _launch(tmp_path, 2, "kill", timeout=120, survive_a_kill=True)
-    assert proc.returncode != 0
-    assert "UnavailableError" in proc.stderr, proc.stderr[-3000:]
-    assert "timed out after 8 s: a peer worker is dead or stuck" in proc.stderr
-    assert not (tmp_path / "rank0.npz").exists()
-    assert (tmp_path / "backup" / "latest.weights.h5").exists()  # epoch 1 was backed up
-    assert (tmp_path / "epochs1.txt").read_text().split() == ["0", "1", "2"]
+    why = proc.stdout[-2000:] + proc.stderr[-3000:]  # (it flaked under load: say why)
+    assert proc.returncode != 0, why
+    assert "UnavailableError" in proc.stderr, why
+    assert "timed out after 8 s: a peer worker is dead or stuck" in proc.stderr, why
+    assert not (tmp_path / "rank0.npz").exists(), why
+    assert (tmp_path / "backup" / "latest.weights.h5").exists(), why  # epoch 1 backed up
+    assert (tmp_path / "epochs1.txt").read_text().split() == ["0", "1", "2"], why
     for f in tmp_path.glob("epochs*.txt"):
         f.unlink()
     _check(_launch(tmp_path, 2, "resume"))

@@ -142,11 +142,22 @@ class GradientTape:
         sources,
         output_gradients=None,
         unconnected_gradients=UnconnectedGradients.NONE,
+        on_gradient=None,
     ):
-        """Gradients of ``target`` (summed over its elements and items) w.r.t. ``sources``."""
+        """Gradients of ``target`` (summed over its elements and items) w.r.t. ``sources``.
+
+        ``on_gradient(index, gradient)`` (a tensorhouse extension) is called once per flattened
+        source, in the order the backward pass makes their gradients final, as soon as it
+        does (``gradient`` None: no gradient). Inside ``tf.function`` the gradient is symbolic
+        and a side effect the callback traces (``tf.py_function``) runs at that point of the
+        backward pass: e.g. to start a gradient's all-reduce while the rest is computed."""
         self._check_unused()
+        if on_gradient is not None and not callable(on_gradient):
+            raise TypeError(f"on_gradient must be callable. Received: on_gradient={on_gradient}")
         try:
-            return self._gradient(target, sources, output_gradients, unconnected_gradients)
+            return self._gradient(
+                target, sources, output_gradients, unconnected_gradients, on_gradient
+            )
         finally:
             self._used = True
 
@@ -220,7 +231,7 @@ class GradientTape:
         diag = A.stack([j[i, :, i, :] for i in range(b)])
         return A.reshape(diag, t_shape + s_shape[1:])
 
-    def _gradient(self, target, sources, output_gradients, unconnected_gradients):
+    def _gradient(self, target, sources, output_gradients, unconnected_gradients, on_gradient=None):
 
         unconnected = UnconnectedGradients(unconnected_gradients)
         targets = _flatten(target)
@@ -262,45 +273,50 @@ class GradientTape:
                     continue
                 g = GRADIENTS["ones_like"](t) if g is None else convert_to_tensor(g, t.dtype)
                 _accumulate(grads, id(t), g)
-            for rec in reversed(self._records):
-                gs = [grads.get(id(o)) for o in rec.outputs]
-                if all(g is None for g in gs):
-                    continue
-                rule = CONTROL_FLOW_RULES.get(rec.op_type) or NAMED_RULES.get(
-                    rec.attrs.get("gradient_rule")
-                )
-                if rule is not None:
-                    prev = getattr(_tls, "tracked", None)
-                    _tls.tracked = self._tracked  # (``tracked_inputs``)
-                    try:
-                        in_grads = rule(rec.inputs, rec.outputs, rec.attrs, gs)
-                    finally:
-                        _tls.tracked = prev
-                else:
-                    in_grads = GRADIENTS["backward"](rec, gs)
-                for x, g in zip(rec.inputs, in_grads):
-                    if g is not None and id(x) in self._tracked:
-                        _accumulate(grads, id(x), g)
-            result = []
-            for s, key in zip(flat_sources, source_keys):
-                if isinstance(key, tuple):  # a variable: the sum over its values
-                    g = None
-                    for k in key:
-                        part = grads.get(k)
-                        if part is not None:
-                            g = part if g is None else GRADIENTS["add"](g, part)
-                else:
-                    g = grads.get(key)
-                if g is None and unconnected is UnconnectedGradients.ZERO:
-                    value = s._th_value() if isinstance(s, VariableLike) else s
-                    g = GRADIENTS["zeros_like"](value)
-                if g is not None and not (s.dtype.is_floating or s.dtype.is_complex):
-                    g = None
-                result.append(g)
+            records = self._records
+            final_at = _final_at(records, source_keys) if on_gradient is not None else {}
+            result: list = [None] * len(flat_sources)
+
+            def finish(j):  # the sources whose gradients are final once record j is done
+                for i in final_at.get(j, ()):
+                    result[i] = g = _source_gradient(flat_sources[i], source_keys[i], grads,
+                                                     unconnected)  # fmt: skip
+                    on_gradient(i, g)
+
+            finish(-1)  # never consumed by a recorded op: final from the start
+            for j in range(len(records) - 1, -1, -1):
+                self._backprop(records[j], grads)
+                finish(j)
+            if on_gradient is None:
+                result = [
+                    _source_gradient(s, key, grads, unconnected)
+                    for s, key in zip(flat_sources, source_keys)
+                ]
         finally:
             if was_recording:
                 self._push_recording()
         return pack_sequence_as(sources, result)
+
+    def _backprop(self, rec, grads):
+        """Add record ``rec``'s input gradients (from its output gradients) into ``grads``."""
+        gs = [grads.get(id(o)) for o in rec.outputs]
+        if all(g is None for g in gs):
+            return
+        rule = CONTROL_FLOW_RULES.get(rec.op_type) or NAMED_RULES.get(
+            rec.attrs.get("gradient_rule")
+        )
+        if rule is not None:
+            prev = getattr(_tls, "tracked", None)
+            _tls.tracked = self._tracked  # (``tracked_inputs``)
+            try:
+                in_grads = rule(rec.inputs, rec.outputs, rec.attrs, gs)
+            finally:
+                _tls.tracked = prev
+        else:
+            in_grads = GRADIENTS["backward"](rec, gs)
+        for x, g in zip(rec.inputs, in_grads):
+            if g is not None and id(x) in self._tracked:
+                _accumulate(grads, id(x), g)
 
     def _pop_recording(self):
         self._recording = False
@@ -309,6 +325,40 @@ class GradientTape:
     def _push_recording(self):
         self._recording = True
         _record._active += 1
+
+
+def _source_gradient(s, key, grads, unconnected):
+    """The gradient of source ``s`` (tape key ``key``) from the accumulated ``grads``."""
+    if isinstance(key, tuple):  # a variable: the sum over its values
+        g = None
+        for k in key:
+            part = grads.get(k)
+            if part is not None:
+                g = part if g is None else GRADIENTS["add"](g, part)
+    else:
+        g = grads.get(key)
+    if g is None and unconnected is UnconnectedGradients.ZERO:
+        value = s._th_value() if isinstance(s, VariableLike) else s
+        g = GRADIENTS["zeros_like"](value)
+    if g is not None and not (s.dtype.is_floating or s.dtype.is_complex):
+        g = None
+    return g
+
+
+def _final_at(records, source_keys) -> dict:
+    """Record index -> the source positions whose gradients are final once the backward walk
+    (last record first) has done it: the earliest record reading any of the source's values
+    (-1: no record reads it, final from the start)."""
+    first_use: dict = {}
+    for j, rec in enumerate(records):
+        for x in rec.inputs:
+            first_use.setdefault(id(x), j)
+    final_at: dict = {}
+    for i, key in enumerate(source_keys):
+        keys = key if isinstance(key, tuple) else (key,)
+        j = min((first_use.get(k, -1) for k in keys if k is not None), default=-1)
+        final_at.setdefault(j, []).append(i)
+    return final_at
 
 
 def _accumulate(grads, key, g):

@@ -7,20 +7,24 @@ it has seen before much faster than fresh allocations), each array a view into i
 step writes every array straight into its view (``fill``: a copy, or the sum of the local
 replicas' gradients computed in place), and a bucket's all-reduce starts on the communicator's
 progress thread as soon as its last array is written, while the next bucket is filled. The
-results are the views themselves: no unpacking.
+results are the views themselves: no unpacking. A ``Filling`` takes the arrays one at a time
+as the backward pass makes them final (``GradientTape.gradient``'s ``on_gradient``), so the
+all-reduce of the last layers' gradients overlaps the backward pass of the first ones.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["BucketPlan", "bucket_all_reduce", "plan_for"]
+__all__ = ["BucketPlan", "Filling", "bucket_all_reduce", "plan_for"]
 
 
 class BucketPlan:
-    """Persistent bucket buffers for arrays of ``specs`` (``(shape, dtype)`` pairs)."""
+    """Persistent bucket buffers for arrays of ``specs`` (``(shape, dtype)`` pairs); the first
+    bucket of each dtype closes at ``first_bucket_bytes`` when given (a small first bucket
+    starts its all-reduce early, while the backward pass computes the rest)."""
 
-    def __init__(self, comm, specs, bucket_bytes):
+    def __init__(self, comm, specs, bucket_bytes, first_bucket_bytes=None):
         self._comm = comm
         specs = [(tuple(shape), np.dtype(dtype)) for shape, dtype in specs]
         by_dtype: dict = {}
@@ -29,12 +33,13 @@ class BucketPlan:
         groups = []  # the array indices of each bucket
         for indices in by_dtype.values():
             bucket, size = [], 0
+            limit = min(bucket_bytes, first_bucket_bytes or bucket_bytes)
             for i in indices:
                 bucket.append(i)
                 size += int(np.prod(specs[i][0], dtype=np.int64)) * specs[i][1].itemsize
-                if size >= bucket_bytes:
+                if size >= limit:
                     groups.append(bucket)
-                    bucket, size = [], 0
+                    bucket, size, limit = [], 0, bucket_bytes
             if bucket:
                 groups.append(bucket)
         self.buffers: list[np.ndarray] = []
@@ -65,6 +70,10 @@ class BucketPlan:
                 requests.append(self._comm.iallreduce(self.buffers[b], op))
         return requests
 
+    def begin(self, op="sum") -> Filling:
+        """A step that fills the arrays one at a time, in any order (``Filling.put``)."""
+        return Filling(self, op)
+
     def wait(self, requests) -> list:
         """Wait for ``start``'s requests; the views, reduced (valid until the next start)."""
         for request in requests:
@@ -76,16 +85,54 @@ class BucketPlan:
         return self.wait(self.start(fill, op))
 
 
+class Filling:
+    """One use of a ``BucketPlan`` whose arrays arrive one by one (from the backward pass):
+    each bucket's all-reduce starts as soon as its last array is put."""
+
+    def __init__(self, plan, op="sum"):
+        self._plan, self._op = plan, op
+        self._remaining = list(plan._counts)
+        self._put = [False] * len(plan.views)
+        self.requests: list = []
+
+    def put(self, i, value):
+        """Write array ``i`` into its view (None: zeros); start its bucket once full."""
+        plan = self._plan
+        if self._put[i]:
+            raise ValueError(f"Array {i} of the bucket plan was already put in this step")
+        self._put[i] = True
+        view = plan.views[i]
+        if value is None:
+            view.fill(0)
+        else:
+            np.copyto(view, value, casting="unsafe")
+        b = plan._bucket_of[i]
+        self._remaining[b] -= 1
+        if self._remaining[b] == 0:
+            self.requests.append(plan._comm.iallreduce(plan.buffers[b], self._op))
+
+    def missing(self) -> list:
+        """The indices not put yet."""
+        return [i for i, done in enumerate(self._put) if not done]
+
+    def wait(self) -> list:
+        """Put zeros for the arrays not put, wait for every bucket; the reduced views."""
+        for i in self.missing():
+            self.put(i, None)
+        return self._plan.wait(self.requests)
+
+
 _PLANS: dict = {}  # (communicator, bucket bytes, specs) -> BucketPlan, least recent first
 _MAX_PLANS = 32  # shapes that change every call (a custom loop's reductions) keep no more
 
 
-def plan_for(comm, specs, bucket_bytes) -> BucketPlan:
+def plan_for(comm, specs, bucket_bytes, first_bucket_bytes=None) -> BucketPlan:
     """The plan for ``specs`` on ``comm``, made on first use and reused after."""
-    key = (id(comm), int(bucket_bytes), tuple((tuple(s), np.dtype(d).str) for s, d in specs))
+    shapes = tuple((tuple(s), np.dtype(d).str) for s, d in specs)
+    key = (id(comm), int(bucket_bytes), first_bucket_bytes, shapes)
     plan = _PLANS.pop(key, None)
     if plan is None:
-        plan = BucketPlan(comm, specs, bucket_bytes)
+        plan = BucketPlan(comm, specs, bucket_bytes, first_bucket_bytes)
         if len(_PLANS) >= _MAX_PLANS:
             del _PLANS[next(iter(_PLANS))]
     _PLANS[key] = plan  # the most recent last

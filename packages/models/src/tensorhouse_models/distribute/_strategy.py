@@ -123,6 +123,9 @@ class CommunicationOptions:
 
 
 DEFAULT_BUCKET_BYTES = 4 << 20  # bytes_per_pack=0: fuse gradients into 4 MiB buckets
+# the first bucket of an overlapped step (the last layers' gradients): small, so its all-reduce
+# starts early in the backward pass
+FIRST_BUCKET_BYTES = 1 << 20
 
 
 # ---- devices ----------------------------------------------------------------------------------
@@ -265,6 +268,9 @@ class Strategy:
         self._cluster_resolver = cluster_resolver
         self._extended = StrategyExtended(self)
         self._profile = None  # a ``StepProfile`` collecting where fit's steps spend time
+        # fit with one local replica over workers: all-reduce each gradient bucket as soon as
+        # the backward pass has made it final (False: after the whole backward pass)
+        self._overlap = True
 
     # ---- sizes ----------------------------------------------------------------------------
     @property
@@ -440,11 +446,11 @@ class Strategy:
             return arrays
         return bucket_all_reduce(self._comm, arrays, self._bucket_bytes, op)
 
-    def _bucket_plan(self, specs):
+    def _bucket_plan(self, specs, first_bucket_bytes=None):
         """The reused buckets (``BucketPlan``) for arrays of ``specs`` (``(shape, dtype)``):
         ``start(fill)`` writes each array straight into its view and starts each bucket's
         all-reduce as soon as it is full; ``wait`` gives the views, summed over the workers."""
-        return plan_for(self._comm, specs, self._bucket_bytes)
+        return plan_for(self._comm, specs, self._bucket_bytes, first_bucket_bytes)
 
     @property
     def _bucket_bytes(self) -> int:
@@ -543,11 +549,11 @@ class MirroredStrategy(Strategy):
 
 
 def worker_threads() -> int:
-    """Kernel threads for this worker: its CPU affinity when it is pinned to some cores, else
-    an equal share of the host's cores among the MPI ranks on it (``MPI_LOCALNRANKS``), at most
-    ``OMP_NUM_THREADS`` when that is set."""
+    """Kernel threads for this worker: the runtime's default (the cores of its affinity mask)
+    when it is pinned to fewer than the host's cores, else an equal share of the host's cores
+    among the MPI ranks on it (``MPI_LOCALNRANKS``), at most ``OMP_NUM_THREADS`` when set."""
     cores = os.cpu_count() or 1
-    mine = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores
+    mine = ops.config.threading.effective_intra_op_threads()
     local = os.environ.get("MPI_LOCALNRANKS") or os.environ.get("OMPI_COMM_WORLD_LOCAL_SIZE")
     n = mine if mine < cores else cores // max(1, int(local or 1))
     omp = os.environ.get("OMP_NUM_THREADS", "")

@@ -5,7 +5,8 @@ step" on its share of the global batch (forward, loss scaled by ``1 / num_replic
 as TF does, metrics, gradients) on its device; the gradients are summed over the local
 replicas and then over the workers (MPI, fused buckets, non-blocking); a traced "apply step"
 updates the variables once. Metric variables are summed over the workers when results are
-read (TF's sync-on-read ``SUM`` aggregation).
+read (TF's sync-on-read ``SUM`` aggregation). With one replica per worker the gradient step
+starts each bucket's all-reduce during its backward pass (``_overlapped_train_function``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 from tensorhouse_components import ops
 
 from ._input import split_batch
-from ._strategy import get_strategy, has_strategy
+from ._strategy import FIRST_BUCKET_BYTES, get_strategy, has_strategy
 
 __all__ = [
     "StepProfile",
@@ -103,21 +104,13 @@ def _shards(strategy, data):
 def make_train_function(model, strategy):
     """``fn(batches)``: one distributed training step per global batch; returns the logs."""
     _check_default_step(model, "train_step")
+    overlap = strategy._comm is not None and strategy._num_local == 1 and strategy._overlap
+    if overlap and model._jit_compile is not True:  # XLA runs no Python inside the step
+        return _overlapped_train_function(model, strategy)
     replicas = strategy.num_replicas_in_sync
 
     def gradient_step(data):
-        x, y, sample_weight = _unpack(data)
-        with ops.GradientTape() as tape:
-            y_pred = model(x, training=True)
-            loss = model.compute_loss(x, y, y_pred, sample_weight, training=True)
-            model._loss_tracker.update_state(loss, sample_weight=model._batch_size_weight(x))
-            loss = loss / ops.cast(replicas, loss.dtype)  # TF: scaled for the global batch
-            if model.optimizer is not None:
-                loss = model.optimizer.scale_loss(loss)
-        grads = tape.gradient(loss, model.trainable_variables)
-        if model._compile_metrics is not None:
-            model._compile_metrics.update_state(y, y_pred, sample_weight)
-        return grads
+        return _gradients(model, data, replicas)
 
     def apply_step(grads):
         model.optimizer.apply(grads, model.trainable_variables)
@@ -185,6 +178,97 @@ def make_train_function(model, strategy):
     return train
 
 
+def _gradients(model, data, replicas, on_gradient=None):
+    """One replica's gradients of its share ``data`` (the loss scaled for the global batch),
+    its metrics updated; ``on_gradient`` as ``GradientTape.gradient``'s."""
+    x, y, sample_weight = _unpack(data)
+    with ops.GradientTape() as tape:
+        y_pred = model(x, training=True)
+        loss = model.compute_loss(x, y, y_pred, sample_weight, training=True)
+        model._loss_tracker.update_state(loss, sample_weight=model._batch_size_weight(x))
+        loss = loss / ops.cast(replicas, loss.dtype)  # TF: scaled for the global batch
+        if model.optimizer is not None:
+            loss = model.optimizer.scale_loss(loss)
+    grads = tape.gradient(loss, model.trainable_variables, on_gradient=on_gradient)
+    if model._compile_metrics is not None:
+        model._compile_metrics.update_state(y, y_pred, sample_weight)
+    return grads
+
+
+def _overlapped_train_function(model, strategy):
+    """The training step of one local replica over workers, the all-reduce overlapped with the
+    backward pass: the tape hands each gradient over as soon as it is final, a side effect
+    traced into the step copies it into its bucket (laid out last layer first, the order the
+    backward pass finishes them, the first bucket small) and starts the bucket's all-reduce
+    once full; the step waits for the buckets only before the optimizer's update."""
+    replicas = strategy.num_replicas_in_sync
+    current = [None]  # this step's ``Filling``, read when the traced side effects run
+    n = len(model.trainable_variables)
+
+    def deliver(index, gradient=None):
+        current[0].put(index, None if gradient is None else ops.convert_to_numpy(gradient))
+
+    def on_gradient(k, g):  # called while tracing: variable k's gradient is final here
+        index = n - 1 - k  # the bucket layout runs from the last variable to the first
+        if g is None:
+            ops.py_function(lambda: deliver(index), [], [])
+        else:
+            ops.py_function(lambda t: deliver(index, t), [g], [])
+
+    def gradient_step(data):
+        _gradients(model, data, replicas, on_gradient)
+
+    def apply_step(grads):
+        model.optimizer.apply(grads, model.trainable_variables)
+
+    grad_fn = _trace(model, gradient_step, "train_step_function")
+    apply_fn = _trace(model, apply_step, "apply_step_function")
+
+    def train(batches):
+        prof = strategy._profile
+        variables = _metric_variables(model)
+        trainable = model.trainable_variables
+        specs = [_spec(v) for v in reversed(trainable)] + [_spec(v) for v in variables]
+        plan = strategy._bucket_plan(specs, FIRST_BUCKET_BYTES)
+        local, summed = [], []
+        for data in batches:
+            if prof is not None:
+                prof.start()
+            current[0] = filling = plan.begin()
+            for _, shard in _shards(strategy, data):
+                grad_fn(shard)  # puts the gradients and starts their buckets' all-reduce
+            if prof is not None:
+                prof.mark("compute")
+            for j in filling.missing():  # an empty share: no gradient, zeros
+                if j < n:
+                    filling.put(j, None)
+            local = [np.array(ops.convert_to_numpy(v)) for v in variables]
+            for j, a in enumerate(local):  # the metric variables ride in the last buckets
+                filling.put(n + j, a)
+            if prof is not None:
+                prof.mark("copy_in")
+            summed = filling.wait()
+            if prof is not None:
+                prof.mark("all_reduce")
+            grads = [ops.convert_to_tensor(summed[n - 1 - k]) for k in range(n)]
+            if prof is not None:
+                prof.mark("copy_out")
+            apply_fn(grads)
+            if prof is not None:
+                prof.mark("optimizer")
+                prof.steps += 1
+        current[0] = None
+        if summed:  # the metric variables' sums came with the last step's gradients
+            logs = _result_with(model, variables, local, summed[n:])
+        else:
+            logs = metrics_result(model)
+        if prof is not None:
+            prof.mark("metrics")
+        return logs
+
+    return train
+
+
 def make_test_function(model, strategy):
     """``fn(batches)``: each replica tests its share of every global batch."""
     _check_default_step(model, "test_step")
@@ -221,6 +305,12 @@ def make_predict_function(model, strategy):
         return outputs
 
     return predict
+
+
+def _spec(variable):
+    """``(shape, NumPy dtype)`` of a variable."""
+    dtype = variable.dtype
+    return tuple(variable.shape), np.dtype(getattr(dtype, "as_numpy_dtype", dtype))
 
 
 def _sum_into(out, parts):
