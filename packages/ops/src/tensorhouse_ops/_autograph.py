@@ -4,14 +4,17 @@ A function is converted once (cached per function object) by rewriting its sourc
 ``ast``, in four passes over the function body:
 
 1. ``break`` / ``continue`` become flag variables; the statements after them are guarded by
-   ``if not flag`` and a ``break`` adds ``not flag`` to the loop's test. A loop's ``else``
-   runs after the loop when no ``break`` happened.
+   ``if not flag`` and a ``break`` adds ``not flag`` to the loop's test (so the flag is a
+   loop variable). A loop with an ``else`` is not converted (TF's ``for/else statement not
+   yet supported``): the function runs as written, with a warning.
 2. ``return`` inside a compound statement becomes ``ag__do_return`` / ``ag__retval``; the
    statements after an ``if`` whose body returns move into its ``else`` (as TF does).
 3. A liveness analysis finds which names each statement must pass on.
 4. ``if`` / ``while`` / ``for`` become functions of the names they modify, handed to
-   ``if_stmt`` / ``while_stmt`` / ``for_stmt``; ``and`` / ``or`` / ``not`` / ``a if c else
-   b`` and calls go through ``and_`` / ``or_`` / ``not_`` / ``if_exp`` / ``converted_call``.
+   ``if_stmt`` / ``while_stmt`` / ``for_stmt``, with the attributes and items they assign
+   (``self.x``, ``l[0]``) threaded through the same way as ``Ref`` s; ``and`` / ``or`` /
+   ``not`` / ``a if c else b`` and calls go through ``and_`` / ``or_`` / ``not_`` /
+   ``if_exp`` / ``converted_call``.
 
 At run time (which is trace time) those helpers run Python control flow when the condition
 is a Python value or an eager tensor, and build graph ops when it is a symbolic tensor.
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import copy
 import functools
 import inspect
 import itertools
@@ -124,6 +128,84 @@ def not_(a):
     return not a
 
 
+class Ref:
+    """An attribute or item a converted statement assigns (``b.v``, ``l[0]``, ``d["k"]``): a
+    hidden state of the statement, threaded through ``cond`` / ``while_loop`` as TF does."""
+
+    __slots__ = ("loc", "attr", "text")
+
+    def __init__(self, loc, attr, text):
+        self.loc, self.attr, self.text = loc, attr, text  # loc() -> (container, key)
+
+    def get(self):
+        try:
+            obj, key = self.loc()
+            return getattr(obj, key) if self.attr else obj[key]
+        except (AttributeError, KeyError, IndexError, NameError):
+            return Undefined(self.text)
+
+    def set(self, value):
+        obj, key = self.loc()
+        if type(value) is not Undefined:
+            setattr(obj, key, value) if self.attr else obj.__setitem__(key, value)
+            return
+        try:
+            delattr(obj, key) if self.attr else obj.__delitem__(key)
+        except (AttributeError, KeyError, IndexError):
+            pass
+
+
+class NameRef:
+    """A ``global`` / ``nonlocal`` name a converted statement assigns, as a ``Ref``."""
+
+    __slots__ = ("getter", "setter", "text")
+
+    def __init__(self, getter, setter, text):
+        self.getter, self.setter, self.text = getter, setter, text
+
+    def get(self):
+        try:
+            return self.getter()
+        except NameError:
+            return Undefined(self.text)
+
+    def set(self, value):
+        if type(value) is not Undefined:
+            self.setter(value)
+
+
+def _with_refs(fn, refs):
+    """``fn`` over its own values and then the refs' values: sets the refs first and returns
+    their values after."""
+
+    def run(*v):
+        n = len(v) - len(refs)
+        for r, x in zip(refs, v[n:]):
+            r.set(x)
+        return tuple(fn(*v[:n])) + tuple(r.get() for r in refs)
+
+    return run
+
+
+def _with_refs_test(fn, refs):
+    def run(*v):
+        n = len(v) - len(refs)
+        for r, x in zip(refs, v[n:]):
+            r.set(x)
+        return fn(*v[:n])
+
+    return run
+
+
+def _set_refs(refs, values):
+    """Store the statement's results into its refs; the rest of ``values`` returned."""
+    values = tuple(values)
+    n = len(values) - len(refs)
+    for r, x in zip(refs, values[n:]):
+        r.set(x)
+    return values[:n]
+
+
 def if_exp(pred, true_fn, false_fn, text):
     """``a if pred else b``: a ``cond`` when ``pred`` is symbolic."""
     if not _symbolic(pred):
@@ -144,10 +226,21 @@ def _flat_tensors(value, name, where):
         raise TypeError(f"'{name}' at the end of {where[1]} must be a tensor: {e}") from None
 
 
-def if_stmt(pred, true_fn, false_fn, init, names):
-    """An ``if`` statement: returns the values of ``names`` after it (``init`` on entry)."""
+def if_stmt(pred, true_fn, false_fn, init, names, refs=()):
+    """An ``if`` statement: returns the values of ``names`` after it (``init`` on entry);
+    ``refs`` are the attributes / items it assigns."""
     if not _symbolic(pred):
         return true_fn(*init) if pred else false_fn(*init)
+    if refs:
+        init = tuple(init) + tuple(r.get() for r in refs)
+        names = tuple(names) + tuple(r.text for r in refs)
+        out = _if_symbolic(pred, _with_refs(true_fn, refs), _with_refs(false_fn, refs), init,
+                           names)  # fmt: skip
+        return _set_refs(refs, out)
+    return _if_symbolic(pred, true_fn, false_fn, init, names)
+
+
+def _if_symbolic(pred, true_fn, false_fn, init, names):
     from ._function import cond
 
     pred = convert_to_tensor(_read(pred))
@@ -301,8 +394,9 @@ def _bool_tensor(x):
     return x
 
 
-def while_stmt(test, body, init, names):
-    """A ``while`` statement over the loop variables ``names``."""
+def while_stmt(test, body, init, names, refs=()):
+    """A ``while`` statement over the loop variables ``names`` (and ``refs``, the attributes
+    and items it assigns)."""
     vals = tuple(init)
     t = test(*vals)
     if not _symbolic(t):
@@ -312,6 +406,15 @@ def while_stmt(test, body, init, names):
             if _symbolic(t):
                 raise NotImplementedError(_PY_TO_TENSOR)
         return vals
+    if refs:
+        vals += tuple(r.get() for r in refs)
+        names = tuple(names) + tuple(r.text for r in refs)
+        test, body = _with_refs_test(test, refs), _with_refs(body, refs)
+        return _set_refs(refs, _while_symbolic(test, body, vals, names))
+    return _while_symbolic(test, body, vals, names)
+
+
+def _while_symbolic(test, body, vals, names):
     from ._function import while_loop
 
     start = _loop_init(_fill_undefined(vals, names, body), names)
@@ -351,22 +454,64 @@ def for_iter(f, args, kwargs):
     return converted_call(f, args, kwargs)
 
 
-def for_stmt(iterable, body, init, names, extra_test=None, targets=()):
+_PY_FOR_TENSOR = (
+    "break and return statements which depend on a TF condition are not supported in Python "
+    "for loops. Did you intend to make it a TF loop?"
+)
+
+
+def _is_dataset(x):
+    """A ``tf.data.Dataset`` (known by its API: ops does not import the data layer)."""
+    return all(hasattr(x, a) for a in ("element_spec", "take_while", "reduce", "cardinality"))
+
+
+def for_stmt(iterable, body, init, names, extra_test=None, targets=(), refs=()):
     """A ``for`` statement: a ``while_loop`` over a symbolic tensor's first axis or a
-    symbolic range, a Python loop over anything else."""
+    symbolic range, a Python loop over anything else (``refs``: the attributes and items it
+    assigns)."""
     vals = tuple(init)
     if isinstance(iterable, VARIABLE_LIKE):
         iterable = iterable._th_read()
     if not (type(iterable) is _SymbolicRange or _symbolic(iterable)):
+        if extra_test is not None and _is_dataset(iterable):
+            return _dataset_for(iterable, body, vals, names, extra_test, refs)
         for item in iterable:
             if extra_test is not None:
                 t = extra_test(*vals)
                 if _symbolic(t):
-                    raise NotImplementedError(_PY_TO_TENSOR)
+                    raise NotImplementedError(_PY_FOR_TENSOR)
                 if not t:
                     break
             vals = body(item, *vals)
         return vals
+    if refs:
+        vals += tuple(r.get() for r in refs)
+        names = tuple(names) + tuple(r.text for r in refs)
+        body = _with_refs(body, refs)  # the item leads the values
+        if extra_test is not None:
+            extra_test = _with_refs_test(extra_test, refs)
+        out = _for_symbolic(iterable, body, vals, names, extra_test, targets)
+        return _set_refs(refs, out)
+    return _for_symbolic(iterable, body, vals, names, extra_test, targets)
+
+
+def _dataset_for(dataset, body, vals, names, extra_test, refs):
+    """A ``for`` over a dataset with a ``break`` / ``return``: once the exit condition is a
+    symbolic tensor, each later element's body runs under a ``cond`` on it."""
+    if any(n == _RETVAL and undef(v) for n, v in zip(names, vals)):
+        raise NotImplementedError(_RETURN_IN_LOOP)  # a dataset loop is a TF loop
+    for item in dataset:
+        go = extra_test(*vals)
+        if not _symbolic(go):
+            if not go:
+                break
+            vals = body(item, *vals)
+            continue
+        vals = if_stmt(go, functools.partial(body, item), lambda *v: v, vals, names, refs)
+    return vals
+
+
+def _for_symbolic(iterable, body, vals, names, extra_test, targets):
     from . import _array, _math
     from ._function import while_loop
 
@@ -380,12 +525,12 @@ def for_stmt(iterable, body, init, names, extra_test=None, targets=()):
         def item_at(i):
             return i, i + delta
 
-        first = start
+        first, bound = start, None
     else:
         if iterable.shape.rank == 0:
             raise TypeError("Cannot iterate over a scalar tensor.")
-        n = iterable.shape[0]
-        if n is None:
+        n = bound = iterable.shape[0]  # a static trip count bounds the loop (TF's
+        if n is None:  # maximum_iterations): XLA then knows its gradient's size
             n = _array.shape(iterable)[0]
 
         def more(i):
@@ -414,7 +559,7 @@ def for_stmt(iterable, body, init, names, extra_test=None, targets=()):
         item, nxt = item_at(i)
         return (nxt,) + _loop_check(names, v, body(item, *v))
 
-    out = while_loop(cond_fn, body_fn, (index0,) + start_vals)
+    out = while_loop(cond_fn, body_fn, (index0,) + start_vals, maximum_iterations=bound)
     return tuple(out[1:])
 
 
@@ -526,6 +671,11 @@ class _Unsupported(Exception):
     pass
 
 
+class UnsupportedLanguageElementError(NotImplementedError):
+    """A Python construct AutoGraph does not convert (TF's error of the same name): the
+    function runs as written, with a warning."""
+
+
 def _parse(f):
     """The function's FunctionDef (decorators dropped) and its source's first line."""
     if not isinstance(f, types.FunctionType):
@@ -543,6 +693,10 @@ def _parse(f):
     for n in _walk_scope(node.body):
         if isinstance(n, ast.Yield | ast.YieldFrom | ast.Await):
             raise _Unsupported("generator")
+    for n in ast.walk(node):
+        if isinstance(n, _LOOPS) and n.orelse:
+            kind = "for" if isinstance(n, ast.For) else "while"
+            raise UnsupportedLanguageElementError(f"{kind}/else statement not yet supported")
     node.decorator_list = []
     ast.increment_lineno(tree, first - 1)
     return node
@@ -679,6 +833,58 @@ def _stored(nodes):
     return out
 
 
+def _ref_key(node, stored):
+    """``b.v`` / ``l[0]`` / ``d[k]`` as text when ``node`` (an assigned attribute or item) is
+    one a statement threads through: a chain of attributes and constant or outer-name indices
+    on a name the statement does not reassign. None otherwise."""
+    n = node
+    while isinstance(n, ast.Attribute | ast.Subscript):
+        if isinstance(n, ast.Subscript):
+            index = n.slice.elts if isinstance(n.slice, ast.Tuple) else [n.slice]
+            for e in index:
+                if isinstance(e, ast.UnaryOp) and isinstance(e.op, ast.USub):
+                    e = e.operand
+                if isinstance(e, ast.Name):
+                    if e.id in stored:
+                        return None
+                elif not isinstance(e, ast.Constant):
+                    return None
+        n = n.value
+    if not isinstance(n, ast.Name) or n.id in stored or n.id.startswith(_PREFIX):
+        return None
+    return n.id, ast.unparse(node)
+
+
+def _refs(nodes, live, targets=()):
+    """``ag__.Ref`` expressions for the attributes / items ``nodes`` assign (roots in
+    ``live``; a loop's ``targets`` count as assigned), ordered by their text."""
+    stored = _stored(nodes) | set(targets)
+    found = {}
+    for n in _walk_scope(nodes):
+        if isinstance(n, ast.Attribute | ast.Subscript) and isinstance(n.ctx, ast.Store):
+            key = _ref_key(n, stored)
+            if key is not None and key[0] in live:
+                found[key[1]] = n
+    refs = []
+    for text, n in sorted(found.items()):
+        # a ref inside another one that the statement assigns is not a state of its own
+        if any(text != o and text.startswith(o) and text[len(o)] in ".[" for o in found):
+            continue
+        key = ast.Constant(n.attr) if isinstance(n, ast.Attribute) else copy.deepcopy(n.slice)
+        loc = _lambda(ast.Tuple([_load(copy.deepcopy(n.value)), _load(key)], ast.Load()))
+        refs.append(_call("Ref", loc, ast.Constant(isinstance(n, ast.Attribute)),
+                          ast.Constant(text)))  # fmt: skip
+    return refs
+
+
+def _load(node):
+    """``node`` with every context turned to Load (a copied assignment target)."""
+    for n in ast.walk(node):
+        if hasattr(n, "ctx"):
+            n.ctx = ast.Load()
+    return node
+
+
 def _loaded(nodes):
     """Names read under ``nodes``, nested scopes included (a conservative use set)."""
     return {
@@ -742,7 +948,6 @@ def _lower_loops(stmts):
             out.append(s)
             continue
         k = next(_counter)
-        orelse, s.orelse = s.orelse, []
         s._ag_extra = []
         broke = any(_has(b, ast.Break) for b in s.body)
         if any(_has(b, ast.Continue) for b in s.body):
@@ -754,8 +959,6 @@ def _lower_loops(stmts):
             s._ag_extra.append(flag)
             out.append(_assign(flag, ast.Constant(False)))
         out.append(s)
-        if orelse:
-            out.extend([_guard(flag, orelse)] if broke else orelse)
     return out
 
 
@@ -829,6 +1032,7 @@ def _live_stmt(s, live):
             entry, targets = _loaded([s.test]), set()
         else:
             entry, targets = set(), _stored([s.target])
+        entry |= set(getattr(s, "_ag_extra", ()))  # break / return flags: read by the test
         head = live | entry
         while True:
             new = live | entry | (_live_block(s.body, head) - targets)
@@ -907,6 +1111,16 @@ class _Converter(ast.NodeTransformer):
                                 body=[ast.Delete([_name(n, ast.Del())])], orelse=[]))  # fmt: skip
         return stmts
 
+    def _declared_refs(self, nodes, k):
+        """Setter functions and ``NameRef`` s for the ``global`` / ``nonlocal`` names that
+        ``nodes`` assign (threaded through the statement as TF does)."""
+        defs, refs = [], []
+        for n in sorted(_stored(nodes) & set(self.declared)):
+            setter = f"ag__set_{k}_{n}"
+            defs.append(self._def(setter, ["ag__v"], [_assign(n, _name("ag__v"))], None))
+            refs.append(_call("NameRef", _lambda(_name(n)), _name(setter), ast.Constant(n)))
+        return defs, refs
+
     def visit_FunctionDef(self, node):
         return node  # nested functions are converted when called
 
@@ -919,13 +1133,19 @@ class _Converter(ast.NodeTransformer):
     def visit_If(self, node):
         modified = self._names(_stored(node.body + node.orelse))
         outs = [n for n in modified if n in _live_after(node)]
-        self.generic_visit(node)
+        refs = _refs(node.body + node.orelse, _live_after(node))
         k = next(_counter)
+        setters, names = self._declared_refs(node.body + node.orelse, k)
+        refs += names
+        self.generic_visit(node)
         t, f = f"ag__if_true_{k}", f"ag__if_false_{k}"
         call = _call("if_stmt", node.test, _name(t), _name(f),
                      _call("ld", ast.Call(_name("locals"), [], []), _strs(modified)),
                      _strs(outs))  # fmt: skip
+        if refs:
+            call.args.append(ast.Tuple(refs, ast.Load()))
         return [
+            *setters,
             self._def(t, modified, node.body, _tuple(outs)),
             self._def(f, modified, node.orelse, _tuple(outs)),
             *self._finish(outs, call),
@@ -935,9 +1155,12 @@ class _Converter(ast.NodeTransformer):
         modified = self._names(_stored(node.body))
         keep = _live_after(node, "_ag_live_head") | _live_after(node)
         loop = [n for n in modified if n in keep]
+        refs = _refs(node.body, keep)
+        k = next(_counter)
+        setters, names = self._declared_refs(node.body, k)
+        refs += names
         extra = node._ag_extra
         self.generic_visit(node)
-        k = next(_counter)
         test = node.test
         for flag in reversed(extra):
             test = _call("and_", _call("not_", _name(flag)), _lambda(test))
@@ -945,7 +1168,10 @@ class _Converter(ast.NodeTransformer):
         call = _call("while_stmt", _name(t), _name(b),
                      _call("ld", ast.Call(_name("locals"), [], []), _strs(loop)),
                      _strs(loop))  # fmt: skip
+        if refs:
+            call.args.append(ast.Tuple(refs, ast.Load()))
         return [
+            *setters,
             self._def(t, loop, [], test),
             self._def(b, loop, node.body, _tuple(loop)),
             *self._finish(loop, call),
@@ -956,19 +1182,24 @@ class _Converter(ast.NodeTransformer):
         modified = self._names(_stored(node.body) | set(targets))
         keep = _live_after(node, "_ag_live_head") | _live_after(node)
         loop = [n for n in modified if n in keep]
+        refs = _refs(node.body, keep, _stored([node.target]))
+        k = next(_counter)
+        setters, names = self._declared_refs(node.body, k)
+        refs += names
         extra = node._ag_extra
         self.generic_visit(node)
-        k = next(_counter)
         b, e = f"ag__body_{k}", f"ag__extra_{k}"
         it = node.iter
         if isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute):
             if it.func.attr == "converted_call" and isinstance(it.func.value, ast.Name):
                 it.func = _ag("for_iter")
         body = [ast.Assign(targets=[node.target], value=_name("ag__item"))] + node.body
-        stmts = [self._def(b, ["ag__item", *loop], body, _tuple(loop))]
+        stmts = [*setters, self._def(b, ["ag__item", *loop], body, _tuple(loop))]
         args = [it, _name(b), _call("ld", ast.Call(_name("locals"), [], []), _strs(loop)),
                 _strs(loop)]  # fmt: skip
         keywords = [ast.keyword("targets", _strs(targets))]
+        if refs:
+            keywords.append(ast.keyword("refs", ast.Tuple(refs, ast.Load())))
         if extra:
             test = _call("not_", _name(extra[0]))
             for flag in extra[1:]:
