@@ -301,3 +301,14 @@ def test_loop_variables_first_set_inside_the_loop(tf):
 
     assert last_double(tf.constant(3)).numpy() == 2
     np.testing.assert_allclose(last_row(tf.constant([[1.0, 2.0], [3.0, 4.0]])).numpy(), [30, 40])
+
+
+def test_a_tensor_as_a_python_bool_unconverted_is_operator_not_allowed(tf):
+    def f(x):
+        return x * 2.0 if x > 0.0 else x
+
+    g = tf.function(f, autograph=False)
+    with pytest.raises(tf.errors.OperatorNotAllowedInGraphError, match="Python `bool`") as e:
+        g(tf.constant(1.0))
+    assert isinstance(e.value, TypeError)
+    assert not isinstance(e.value, tf.errors.OpError)

@@ -24,6 +24,7 @@ __all__ = [
     "UnavailableError",
     "DataLossError",
     "UnauthenticatedError",
+    "OperatorNotAllowedInGraphError",
 ]
 
 
@@ -69,3 +70,8 @@ InternalError = _make("InternalError", 13, "An internal invariant was broken.")
 UnavailableError = _make("UnavailableError", 14, "The runtime is unavailable.")
 DataLossError = _make("DataLossError", 15, "Unrecoverable data loss or corruption.")
 UnauthenticatedError = _make("UnauthenticatedError", 16, "The request is not authenticated.")
+
+
+class OperatorNotAllowedInGraphError(TypeError):
+    """A Python operation on a symbolic tensor that a traced function cannot express (using it
+    as a ``bool``, iterating over it); a ``TypeError`` as in TF, not an ``OpError``."""

@@ -114,7 +114,7 @@ class GraphTensor(Tensor):
         self.numpy()
 
     def __bool__(self):
-        raise TypeError(
+        raise errors.OperatorNotAllowedInGraphError(
             f"Using a symbolic `tf.Tensor` ({self.name}) as a Python `bool` is not allowed in "
             "a traced tf.function; use tf.cond / tf.while_loop for control flow on tensors"
         )
