@@ -28,7 +28,13 @@ TF_CODES = {
 
 
 def test_module_exports_exactly_tf_error_classes():
-    assert set(errors.__all__) == set(TF_CODES) | {"OpError"}
+    assert set(errors.__all__) == set(TF_CODES) | {"OpError", "OperatorNotAllowedInGraphError"}
+
+
+def test_operator_not_allowed_in_graph_is_a_type_error_not_an_op_error():
+    cls = errors.OperatorNotAllowedInGraphError
+    assert cls.__bases__ == (TypeError,)  # as TF's: raised by Python operators, not by ops
+    assert not issubclass(cls, errors.OpError)
 
 
 @pytest.mark.parametrize("name, code", sorted(TF_CODES.items(), key=lambda kv: kv[1]))
