@@ -1,6 +1,6 @@
 """tensorhouse level 1: devices, TF-style names and config, placement, buffers, kernel dispatch."""
 
-from . import collective, config, debugging, errors
+from . import config, debugging, errors
 from ._info import info
 from .backends.cpu import cpu_details
 from .device_spec import DeviceSpec
@@ -21,6 +21,7 @@ from .dispatch import (
     dispatch,
     fast_path,
     from_host,
+    op_fast_path,
     register_fast_path,
     synchronize,
     to_host,
@@ -52,6 +53,7 @@ __all__ = [
     "dispatch",
     "fast_path",
     "from_host",
+    "op_fast_path",
     "register_fast_path",
     "synchronize",
     "to_host",
@@ -72,8 +74,18 @@ def _version() -> str:  # reads the installed metadata (slow to import) on first
         return "0.0.0+unknown"
 
 
-def __getattr__(name: str):  # PEP 562: ``__version__`` on first use
-    if name != "__version__":
+def __getattr__(name: str):  # PEP 562: ``__version__`` and ``collective`` on first use
+    if name == "collective":  # its queues and worker threads: only for multi-worker use
+        from importlib import import_module
+
+        value = import_module(f"{__name__}.collective")
+    elif name == "__version__":
+        value = _version()
+    else:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    globals()[name] = value = _version()
+    globals()[name] = value
     return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

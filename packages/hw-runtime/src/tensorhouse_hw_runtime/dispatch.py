@@ -3,7 +3,8 @@
 ``dispatch`` is what every caller uses (kernels' ``execute``, the ops layer's graph executor):
 the registry lookup, soft placement to the CPU when the device has no kernel, and the
 placement log. ``fast_path`` is its shortcut for one elementwise op on same-device CPU buffers
-of one shape and dtype: same kernel choice, same log line, no op definition involved.
+of one shape and dtype: same kernel choice, same log line, no op definition involved;
+``op_fast_path`` gives an op's own shortcut (Reshape, MatMul, ...) under the same guard.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ __all__ = [
     "dispatch",
     "fast_path",
     "log_placement",
+    "op_fast_path",
     "register_fast_path",
     "copy_to_device",
     "from_host",
@@ -66,18 +68,100 @@ def log_placement(op_type: str, device, why: str = ""):
 
 # op type -> (registered CPU kernel, C entry, op code, number of inputs, bool output)
 _fast: dict = {}
+_op_fast: dict = {}  # op type -> (registered CPU kernel, the op's own shortcut)
 
 
-def register_fast_path(op_type, kernel, entry, code, num_inputs, *, bool_output=False):
+def register_fast_path(op_type, kernel, entry, code=None, num_inputs=None, *, bool_output=False):
     """Let ``fast_path(op_type)`` call ``entry(code, *inputs, out)`` directly.
 
     ``kernel`` is the op's registered CPU kernel: the shortcut applies only while the registry
     still picks it for the inputs' dtype. ``num_inputs`` is 1 or 2; ``bool_output`` for
-    comparisons.
+    comparisons. With ``num_inputs`` None, ``entry`` is the op's own shortcut, reached through
+    ``op_fast_path``: ``entry(device, first, *args) -> output buffer``, or ``None`` where it
+    does not apply (``first`` is the input buffer, or the list of them; 1 to 3 ``args``).
     """
+    if num_inputs is None:
+        nargs = entry.__code__.co_argcount - 2
+        if nargs not in (1, 2, 3):
+            raise ValueError(
+                f"an op's shortcut takes 1 to 3 arguments after its input, got {nargs} for "
+                f"{op_type}"
+            )
+        _op_fast[op_type] = (kernel, entry)
+        return
     if num_inputs not in (1, 2):
         raise ValueError(f"a fast path takes 1 or 2 inputs, got {num_inputs} for {op_type}")
     _fast[op_type] = (kernel, entry, code, num_inputs, bool_output)
+
+
+def op_fast_path(op_type: str):
+    """``f(device, first, *args) -> output buffer`` for an op registered with its own shortcut
+    (``register_fast_path`` without ``num_inputs``), else ``None``.
+
+    ``f`` returns ``None`` where the shortcut does not apply (the registry picks another kernel
+    for the first input's dtype on this device, or the shortcut declines): the caller then
+    takes the full path. Where it applies, it prints the full path's placement log line.
+    ``f`` takes exactly the shortcut's own arguments (1 to 3 after ``first``): forwarding
+    ``*args`` would cost more than the rest of the guard.
+    """
+    entry = _op_fast.get(op_type)
+    if entry is None:
+        return None
+    kernel, run = entry
+    flags = _runtime
+    find = _find
+
+    def failed(device):  # the full path logs the op before its kernel fails
+        if flags.log_placement:
+            log_placement(op_type, device)
+
+    def done(device, out):
+        if out is not None and flags.log_placement:
+            log_placement(op_type, device)
+        return out
+
+    nargs = run.__code__.co_argcount - 2  # one closure per count: no ``*args`` to forward
+    if nargs == 1:
+
+        def shortcut1(device, first, a):
+            x = first[0] if type(first) is list else first
+            if find((op_type, device.device_type, x.dtype)) is not kernel:
+                return None
+            try:
+                out = run(device, first, a)
+            except BaseException:
+                failed(device)
+                raise
+            return done(device, out) if flags.log_placement else out
+
+        return shortcut1
+    if nargs == 2:
+
+        def shortcut2(device, first, a, b):
+            x = first[0] if type(first) is list else first
+            if find((op_type, device.device_type, x.dtype)) is not kernel:
+                return None
+            try:
+                out = run(device, first, a, b)
+            except BaseException:
+                failed(device)
+                raise
+            return done(device, out) if flags.log_placement else out
+
+        return shortcut2
+
+    def shortcut3(device, first, a, b, c):
+        x = first[0] if type(first) is list else first
+        if find((op_type, device.device_type, x.dtype)) is not kernel:
+            return None
+        try:
+            out = run(device, first, a, b, c)
+        except BaseException:
+            failed(device)
+            raise
+        return done(device, out) if flags.log_placement else out
+
+    return shortcut3
 
 
 def fast_path(op_type: str):
