@@ -163,6 +163,35 @@ def test_fft_threads_over_many_rows():
                                np.fft.ifft2(z.reshape(20, 30, 96)), atol=1e-13)  # fmt: skip
 
 
+# rows go through the SIMD transform four (or two) at a time: counts that leave a partly filled
+# batch, and 2-D / 3-D shapes whose middle axis is prime (its lanes are read across rows)
+@pytest.mark.parametrize("rows", [1, 3, 5, 13, 67])
+@pytest.mark.parametrize("n", [8, 60, 97, 256])
+def test_fft_partly_filled_row_batches(rows, n):
+    z = cplx((rows, n))
+    for op, fn in (("FFT", np.fft.fft), ("IFFT", np.fft.ifft)):
+        np.testing.assert_allclose(run(op, [z]), fn(z), rtol=1e-12, atol=1e-12)
+        got = run(op, [z.astype(C64)])
+        ref = fn(z.astype(C64).astype(C128))
+        assert np.abs(got - ref).max() < 1.2e-7 * np.abs(ref).max() * max(np.log2(n), 1)
+    x = RNG.standard_normal((rows, n))
+    np.testing.assert_allclose(run("RFFT", [x], fft_length=[n]), np.fft.rfft(x), atol=1e-11)
+    h = np.fft.rfft(x)
+    np.testing.assert_allclose(run("IRFFT", [h], fft_length=[n]), x, atol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(4, 17, 12), (3, 5, 17, 12), (2, 13, 7, 9)])
+def test_multidimensional_fft_with_prime_inner_axes(shape):
+    z = cplx(shape)
+    np.testing.assert_allclose(run("FFT2D", [z]), np.fft.fft2(z), atol=1e-11)
+    np.testing.assert_allclose(run("IFFT2D", [z]), np.fft.ifft2(z), atol=1e-12)
+    if len(shape) >= 4:
+        np.testing.assert_allclose(run("FFT3D", [z]), np.fft.fftn(z, axes=(-3, -2, -1)),
+                                   atol=1e-10)  # fmt: skip
+        np.testing.assert_allclose(run("IFFT3D", [z]), np.fft.ifftn(z, axes=(-3, -2, -1)),
+                                   atol=1e-12)  # fmt: skip
+
+
 @pytest.mark.parametrize("op, rank", [("FFT2D", 2), ("IFFT2D", 2), ("FFT3D", 3), ("IFFT3D", 3)])
 def test_multidimensional_fft(op, rank):
     z = cplx((2, 3, 5, 97))

@@ -79,6 +79,7 @@ EXACT = {
     "Transpose", "Reshape", "BroadcastTo", "Identity", "Cast", "ConcatV2", "Split", "SplitV",
     "Slice", "StridedSlice", "StridedSliceGrad", "Pad", "Tile", "ReverseV2", "GatherV2",
     "GatherNd", "OneHot", "Fill", "RandomUniform", "RandomUniformInt",
+    "Pack", "Unpack",
     "StatelessRandomUniformV2", "TopKV2", "Where", "MirrorPad", "TensorScatterUpdate",
     "StatelessRandomUniformIntV2",
 }  # fmt: skip

@@ -406,6 +406,19 @@ def test_array_op_shape_errors(cpu):
     raises("ConcatV2", [ones(()), ones(())], {"axis": 0}, cpu, "Can't concatenate scalars")
     raises("ConcatV2", [ones(2), ones(2, i32)], {"axis": 0}, cpu, "int32 tensor")
     raises("ConcatV2", [], {"axis": 0}, cpu, "at least one input")
+    msg = raises("Pack", [ones(2), ones(3)], {"N": 2, "axis": 0}, cpu, "Shapes of all inputs")
+    assert msg == (
+        "Shapes of all inputs must match: values[0].shape = [2] != values[1].shape = [3] [Op:Pack]"
+    )
+    raises("Pack", [ones((2, 3)), ones(2)], {"axis": 0}, cpu, r"values\[1\].shape = \[2\]")
+    raises("Pack", [ones(2), ones(2)], {"axis": 2}, cpu, r"axis = 2 not in \[-2, 2\)")
+    raises("Pack", [ones(2), ones(2)], {"axis": -3}, cpu, r"axis = -3 not in \[-2, 2\)")
+    raises("Pack", [ones(2), ones(2, i32)], {"axis": 0}, cpu, "int32 tensor")
+    raises("Pack", [], {"axis": 0}, cpu, "at least one input")
+    msg = raises("Unpack", [ones((2, 3))], {"num": 3, "axis": -2}, cpu, "must equal 3")
+    assert msg == "Input shape axis 0 must equal 3, got shape [2,3] [Op:Unpack]"
+    raises("Unpack", [ones((2, 3))], {"num": 2, "axis": 2}, cpu, r"axis = 2 not in \[-2, 2\)")
+    raises("Unpack", [ones(())], {"num": 2, "axis": 0}, cpu, r"axis = 0 not in \[0, 0\)")
     raises(
         "Split", [ones((5, 2))], {"num_split": 2}, cpu, r"split_dim 0 \(size = 5\) and num_split 2"
     )

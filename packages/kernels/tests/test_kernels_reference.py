@@ -846,6 +846,35 @@ def concat_cases(dtype):
     ]
 
 
+def pack_cases(dtype):
+    return [
+        (((2, 3), (2, 3)), {"N": 2, "axis": 0}),
+        (((2, 3), (2, 3), (2, 3)), {"N": 3, "axis": 1}),
+        (((2, 3),) * 2, {"N": 2, "axis": -1}),
+        (((), (), ()), {"N": 3, "axis": 0}),
+        (((4,),), {"N": 1, "axis": 1}),
+        (((2, 0),) * 2, {"N": 2, "axis": 1}),
+        (((64, 256),) * 3, {"N": 3, "axis": 1}),  # above the small-copy threshold: C++ copies
+    ]
+
+
+def unpack_cases(dtype):
+    return [
+        (((3, 2),), {"num": 3, "axis": 0}),
+        (((2, 3, 4),), {"num": 3, "axis": 1}),
+        (((2, 4),), {"num": 4, "axis": -1}),
+        (((5,),), {"num": 5}),
+        (((0, 2),), {"num": 2, "axis": 1}),
+        (((2, 300, 64),), {"num": 2, "axis": 0}),  # above the small-copy threshold
+    ]
+
+
+def unpack_ref(inputs, attrs):
+    (x,) = inputs
+    axis = attrs.get("axis", 0) % x.ndim
+    return [np.take(x, i, axis=axis) for i in range(attrs["num"])]
+
+
 def split_cases(dtype):
     return [
         (((6, 4),), {"num_split": 3, "axis": 0}),
@@ -1444,6 +1473,8 @@ TABLE: dict[str, Ref] = {
     ),
     # array ops
     "ConcatV2": Ref(lambda inputs, a: np.concatenate(inputs, axis=a["axis"]), concat_cases),
+    "Pack": Ref(lambda inputs, a: np.stack(inputs, axis=a["axis"]), pack_cases),
+    "Unpack": Ref(unpack_ref, unpack_cases),
     "Split": Ref(split_ref, split_cases),
     "SplitV": Ref(split_ref, split_v_cases),
     "Slice": Ref(slice_ref, slice_cases),
@@ -1486,7 +1517,7 @@ def make_inputs(ref: Ref, rng, dtype, shapes):
 
 def test_multi_output_ops_are_checked():
     # Guards the runner's multi-output path: these references return one array per output.
-    for op in ("Split", "SplitV", "TopKV2", "SoftmaxCrossEntropyWithLogits"):
+    for op in ("Split", "SplitV", "Unpack", "TopKV2", "SoftmaxCrossEntropyWithLogits"):
         assert op in TABLE
 
 
@@ -2889,3 +2920,82 @@ TABLE.update(
 )
 # bilinear: float32 out of 16-bit images; nearest: exact copies (its gradient sums in float32)
 MIXED_16BIT = (*MIXED_16BIT, "ResizeBilinear", "ResizeNearestNeighbor")
+
+
+# ---- the fused optimizer updates (optim.cpp): several variables in one call ----------------------
+
+_OPTIM_SHAPES = ((3, 4), (5,), ())
+_OPTIM_CASES = {
+    "FusedApplySGD": ([0.1, 0.9], [{}, {"momentum": True}, {"momentum": True, "nesterov": True}]),
+    "FusedApplyAdam": ([0.01, 0.003, 0.1, 0.001, 1e-7], [{}, {"amsgrad": True}]),
+    "FusedApplyRMSProp": ([0.01, 0.9, 0.1, 1e-7, 0.5],
+                          [{}, {"momentum": True}, {"momentum": True, "centered": True}]),
+    "FusedApplyAdagrad": ([0.01, 1e-7], [{}]),
+}  # fmt: skip
+
+
+def _np_step():
+    """test_optim_kernels.np_step (that file loaded by path, as this one is elsewhere)."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).with_name("test_optim_kernels.py")
+    spec = importlib.util.spec_from_file_location("_optim_reference", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.np_step
+
+
+def _optim_ref(op):
+    def ref(inputs, attrs):
+        np_step = _np_step()
+        n, k = attrs["n"], len(tk.optim_slots(op, attrs))
+        sc = [s[()] for s in inputs[(k + 2) * n :]]
+        ws, gs = inputs[:n], inputs[(k + 1) * n : (k + 2) * n]
+        new_w, new_slots = [], [[] for _ in range(k)]
+        for v in range(n):
+            slots = [inputs[(j + 1) * n + v] for j in range(k)]
+            w, s = np_step(op, attrs, ws[v], slots, gs[v], sc, attrs["decay"][v])
+            new_w.append(np.asarray(w))
+            for j in range(k):
+                new_slots[j].append(np.asarray(s[j]))
+        return new_w + [s for group in new_slots for s in group]
+
+    return ref
+
+
+def _optim_cases(op):
+    def cases(dtype):
+        n = len(_OPTIM_SHAPES)
+        out = []
+        for flags in _OPTIM_CASES[op][1]:
+            attrs = {"n": n, "decay": (True, False, True), **flags}
+            k = len(tk.optim_slots(op, attrs))
+            shapes = _OPTIM_SHAPES * (k + 2) + ((),) * (len(_OPTIM_CASES[op][0]) + 1)
+            out.append((shapes, attrs))
+        return out
+
+    return cases
+
+
+def _optim_inputs(op):
+    def make(rng, dtype, shapes):
+        scalars = _OPTIM_CASES[op][0] + [0.004]
+        tensors = shapes[: len(shapes) - len(scalars)]
+        n = len(_OPTIM_SHAPES)
+        ins = [values(rng, dtype, s) for s in tensors[:n]]  # variables
+        for j in range(len(tensors) // n - 2):  # slots: positive, the first one large
+            lo = 20.0 if j == 0 else 0.0
+            ins += [np.asarray(values(rng, dtype, s, lo, lo + 3.0), dtype) for s in _OPTIM_SHAPES]
+        ins += [values(rng, dtype, s) for s in _OPTIM_SHAPES]  # gradients
+        return [np.asarray(x, dtype) for x in ins] + [np.array(s, dtype) for s in scalars]
+
+    return make
+
+
+TABLE.update(
+    {
+        op: Ref(_optim_ref(op), _optim_cases(op), make_inputs=_optim_inputs(op))
+        for op in _OPTIM_CASES
+    }  # fmt: skip
+)

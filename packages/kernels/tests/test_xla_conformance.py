@@ -74,6 +74,7 @@ EXACT = {
     "IsNan", "IsFinite", "LogicalNot", "LogicalAnd", "LogicalOr", "SelectV2",
     "Max", "Min", "All", "Any", "ArgMax", "ArgMin", "TopKV2",
     "Transpose", "Reshape", "BroadcastTo", "Identity", "Cast", "ConcatV2", "Split", "SplitV",
+    "Pack", "Unpack",
     "Slice", "StridedSlice", "StridedSliceGrad", "Pad", "Tile", "ReverseV2", "GatherV2",
     "GatherNd", "OneHot", "Where", "Fill", "Range", "RandomUniform", "RandomUniformInt",
     "StatelessRandomUniformV2", "MirrorPad", "TensorScatterUpdate", "StatelessRandomUniformIntV2",
@@ -177,6 +178,7 @@ def test_every_op_has_a_tolerance_class():
         "Cumprod", "ScatterNd", "UnsortedSegmentSum",
         "AvgPool", "AvgPoolGrad", "MaxPoolGrad", "BiasAddGrad", "FusedBatchNormGradV3",
         "LayerNorm", "LayerNormGrad",
+        "FusedApplySGD", "FusedApplyAdam", "FusedApplyRMSProp", "FusedApplyAdagrad",
     } & ops  # fmt: skip
 
 

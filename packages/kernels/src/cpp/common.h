@@ -5,6 +5,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <climits>
@@ -178,8 +179,9 @@ void set_num_threads(int n);
 // on two threads with the machine's load at 7, against 0.09 s on one. So each region measures
 // how late its helpers start (RegionTimer); after a late one, work below kAlwaysThreaded runs on
 // one thread for a backoff period (doubling while regions keep starting late, up to a second),
-// then threads are tried again. On a quiet machine helpers start within microseconds and
-// nothing changes. Results never depend on the thread count, so neither do they on this.
+// then threads are tried again; work worth several such lags stays threaded (contended). On a
+// quiet machine helpers start within microseconds and nothing changes. Results never depend
+// on the thread count, so neither do they on this.
 constexpr int64_t kAlwaysThreaded = int64_t(1) << 22;  // elements: ms of work on one thread
 constexpr int64_t kLateStartNs = 500000;                // a helper this late means contention
 
@@ -200,12 +202,31 @@ inline int thread_num() {
 bool threads_backed_off();             // module.cpp
 void note_region_lag(int64_t lag_ns);  // module.cpp
 
+// The lag of the latest late region. While the guard backs off, work runs on threads anyway
+// only when one thread would take kLagsPerRegion times that lag (at about an element, or
+// kMacsPerNs multiply-adds, per ns). At load 8 on two cores the traced MHA step of
+// bench_layers.py took 126 ms on one thread, 137 ms on two with the guard, 453 ms without.
+inline std::atomic<int64_t> g_late_lag_ns{0};
+constexpr int64_t kLagsPerRegion = 4;
+constexpr int64_t kMacsPerNs = 32;
+
+// Whether `work` elements (or work / kMacsPerNs multiply-adds) run on one thread now.
+inline bool contended(int64_t work) {
+  if (!threads_backed_off()) return false;
+  const int64_t lag_work = kLagsPerRegion * g_late_lag_ns.load(std::memory_order_relaxed);
+  return work < (lag_work > kAlwaysThreaded ? lag_work : kAlwaysThreaded);
+}
+
 // Times one parallel region: made just before it, arrive(t) first thing in chunk t; the
 // destructor reports how late the last helper started.
 class RegionTimer {
  public:
   RegionTimer() : start_(steady_ns()), latest_(start_) {}
-  ~RegionTimer() { note_region_lag(latest_.load(std::memory_order_relaxed) - start_); }
+  ~RegionTimer() {
+    const int64_t lag = latest_.load(std::memory_order_relaxed) - start_;
+    if (lag >= kLateStartNs) g_late_lag_ns.store(lag, std::memory_order_relaxed);
+    note_region_lag(lag);
+  }
   void arrive(int chunk) {
     if (chunk == 0) return;  // the calling thread
     const int64_t now = steady_ns();
@@ -224,7 +245,7 @@ inline int threads_for(int64_t work) {
   int64_t by_size = work / kParallelMin;
   int n = num_threads();
   n = static_cast<int>(by_size < n ? by_size : n);
-  if (n > 1 && work < kAlwaysThreaded && threads_backed_off()) return 1;
+  if (n > 1 && contended(work)) return 1;
   return n;
 }
 
@@ -291,9 +312,28 @@ struct InvalidArgument : std::runtime_error {
   throw InvalidArgument(msg + " [Op:" + op + "]");
 }
 
-// Runs fn(begin, end) over [0, count) split into contiguous chunks, one per thread; threads
-// only when `work` (elements touched) pays for them. Each index is handled by one call, so
-// results never depend on the thread count.
+// Runs fn(c) for every chunk c in [0, chunks) on nt threads, each chunk taken by the first
+// free thread from a shared counter, the calling thread included. A helper that starts late
+// (its core busy with another process) then finds the chunks done instead of holding back a
+// fixed share. The region is timed for the guard.
+template <typename Fn>
+void claim_chunks(int nt, int64_t chunks, Fn&& fn) {
+  std::atomic<int64_t> next{0};
+  RegionTimer timer;
+#pragma omp parallel num_threads(nt)
+  {
+    timer.arrive(thread_num());
+    for (int64_t c = next.fetch_add(1, std::memory_order_relaxed); c < chunks;
+         c = next.fetch_add(1, std::memory_order_relaxed))
+      fn(c);
+  }
+}
+
+constexpr int kChunksPerThread = 4;  // claimed chunks per thread: late helpers cost little
+
+// Runs fn(begin, end) over [0, count) split into contiguous chunks claimed by the threads;
+// threads only when `work` (elements touched) pays for them. Each index is handled by one
+// call, so results never depend on the thread count.
 template <typename Fn>
 void parallel_for(int64_t count, int64_t work, Fn&& fn) {
   if (count <= 0) return;
@@ -303,12 +343,8 @@ void parallel_for(int64_t count, int64_t work, Fn&& fn) {
     fn(int64_t(0), count);
     return;
   }
-  RegionTimer timer;
-#pragma omp parallel for num_threads(nt) schedule(static)
-  for (int t = 0; t < nt; ++t) {
-    timer.arrive(t);
-    fn(count * t / nt, count * (t + 1) / nt);
-  }
+  const int64_t chunks = std::min<int64_t>(count, int64_t(nt) * kChunksPerThread);
+  claim_chunks(nt, chunks, [&](int64_t c) { fn(count * c / chunks, count * (c + 1) / chunks); });
 }
 
 // A shape seen as (outer, n, inner) around one axis.

@@ -70,32 +70,47 @@ std::vector<int64_t> nearest_taps(int64_t in, int64_t out, bool align_corners, b
   return idx;
 }
 
+// One source row interpolated along x into `dst` (ow * c floats).
+template <typename T>
+void bilinear_row(const T* src, const Taps& xs, int64_t c, int64_t ow, float* dst) {
+  for (int64_t ox = 0; ox < ow; ++ox) {
+    const T* l = src + xs.lo[ox] * c;
+    const T* h = src + xs.hi[ox] * c;
+    const float f = xs.frac[ox];
+    float* d = dst + ox * c;
+    for (int64_t k = 0; k < c; ++k) {
+      const float a = static_cast<float>(l[k]), b = static_cast<float>(h[k]);
+      d[k] = a + (b - a) * f;
+    }
+  }
+}
+
 template <typename T>
 void bilinear_forward(const Resize& g, const Taps& ys, const Taps& xs, const T* x, float* y) {
-  // one output row as a flat run of (column, channel): its two source offsets and weight
+  // TF's order: along x first, then along y. Each source row is interpolated along x once and
+  // kept while the next output rows read it (two rows cached per thread).
   const int64_t row = g.ow * g.c, rows = g.n * g.oh;
-  std::vector<int64_t> lo(row), hi(row);
-  std::vector<float> frac(row);
-  for (int64_t ox = 0; ox < g.ow; ++ox)
-    for (int64_t c = 0; c < g.c; ++c) {
-      lo[ox * g.c + c] = xs.lo[ox] * g.c + c;
-      hi[ox * g.c + c] = xs.hi[ox] * g.c + c;
-      frac[ox * g.c + c] = xs.frac[ox];
-    }
   parallel_for(rows, rows * row * 4, [&](int64_t r0, int64_t r1) {
+    std::vector<float> buf(2 * row);
+    float* slot[2] = {buf.data(), buf.data() + row};
+    int64_t key[2] = {-1, -1};  // the source row (b * h + y) each slot holds
+    auto fetch = [&](int64_t want, int avoid) {
+      for (int s = 0; s < 2; ++s)
+        if (key[s] == want) return s;
+      const int s = avoid >= 0 ? 1 - avoid : (key[0] <= key[1] ? 0 : 1);
+      bilinear_row(x + want * g.w * g.c, xs, g.c, g.ow, slot[s]);
+      key[s] = want;
+      return s;
+    };
     for (int64_t r = r0; r < r1; ++r) {
       const int64_t b = r / g.oh, oy = r % g.oh;
-      const T* top = x + ((b * g.h + ys.lo[oy]) * g.w) * g.c;
-      const T* bottom = x + ((b * g.h + ys.hi[oy]) * g.w) * g.c;
+      const int st = fetch(b * g.h + ys.lo[oy], -1);
+      const int sb = fetch(b * g.h + ys.hi[oy], st);
+      const float* t = slot[st];
+      const float* bo = slot[sb];
       const float yl = ys.frac[oy];
       float* out = y + r * row;
-      for (int64_t j = 0; j < row; ++j) {  // TF's order: along x first, then along y
-        const float tl = static_cast<float>(top[lo[j]]), tr = static_cast<float>(top[hi[j]]);
-        const float bl = static_cast<float>(bottom[lo[j]]);
-        const float br = static_cast<float>(bottom[hi[j]]);
-        const float t = tl + (tr - tl) * frac[j], bo = bl + (br - bl) * frac[j];
-        out[j] = t + (bo - t) * yl;
-      }
+      for (int64_t j = 0; j < row; ++j) out[j] = t[j] + (bo[j] - t[j]) * yl;
     }
   });
 }

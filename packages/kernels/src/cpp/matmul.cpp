@@ -48,6 +48,61 @@ void int_gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T* a, int
   else rows(0, m);
 }
 
+// Threads for a float GEMM of `flops` multiply-adds (m * n * k, over the whole batch): one
+// below kGemmThreadedFrom or inside a parallel region, or while the contention guard backs off
+// and the product is short beside the helpers' lag (common.h's contended).
+inline int gemm_threads(int64_t flops) {
+#ifdef _OPENMP
+  if (flops >= kGemmThreadedFrom && !omp_in_parallel() && !contended(flops / kMacsPerNs))
+    return num_threads();
+#endif
+  return 1;
+}
+
+constexpr int64_t kGemmBlockMin = int64_t(1) << 21;  // m * n * k of one block of a split GEMM
+
+// C = op(A) @ op(B) on nt threads. OpenBLAS: row blocks of C (column blocks when C is wider
+// than tall) of whole register tiles, kChunksPerThread per thread, claimed by the threads
+// (claim_chunks), each one single-threaded GEMM over the whole k, so the bits never depend on
+// the thread count. A threaded library (oneMKL) gets the whole product and nt.
+template <typename T>
+void gemm_split(int ta, int tb, int64_t m, int64_t n, int64_t k, const T* a, int64_t lda,
+                const T* b, int64_t ldb, T* c, int64_t ldc, int nt) {
+  if (blas().set_threads_local != nullptr || nt <= 1) {
+    gemm_call<T>(ta, tb, int(m), int(n), int(k), T(1), a, int(lda), b, int(ldb), T(0), c,
+                 int(ldc), nt);
+    return;
+  }
+  const bool by_rows = m >= n;
+  const int64_t span = by_rows ? m : n;
+  const int64_t unit = by_rows ? 8 : 16;  // blocks keep whole register tiles
+  // Every block at least kGemmBlockMin multiply-adds: OpenBLAS takes another kernel for
+  // small products (32 x 120 x 260 rounded differently from the same rows of 300 x 120 x 260).
+  const int64_t per_line = (by_rows ? n : m) * k;
+  const int64_t min_span = (kGemmBlockMin + per_line - 1) / per_line + unit;
+  const int64_t chunks =
+      std::min({span / unit, span / min_span, int64_t(nt) * kChunksPerThread});
+  if (chunks <= 1) {
+    gemm_call<T>(ta, tb, int(m), int(n), int(k), T(1), a, int(lda), b, int(ldb), T(0), c,
+                 int(ldc));
+    return;
+  }
+  claim_chunks(nt, chunks, [&](int64_t t) {
+    const int64_t lo = span * t / chunks / unit * unit;
+    const int64_t hi = t + 1 == chunks ? span : span * (t + 1) / chunks / unit * unit;
+    if (hi <= lo) return;
+    if (by_rows) {  // rows lo..hi of op(A) and of C
+      const T* pa = ta == kTrans ? a + lo : a + lo * lda;
+      gemm_call<T>(ta, tb, int(hi - lo), int(n), int(k), T(1), pa, int(lda), b, int(ldb), T(0),
+                   c + lo * ldc, int(ldc));
+    } else {  // columns lo..hi of op(B) and of C
+      const T* pb = tb == kTrans ? b + lo * ldb : b + lo;
+      gemm_call<T>(ta, tb, int(m), int(hi - lo), int(k), T(1), a, int(lda), pb, int(ldb), T(0),
+                   c + lo, int(ldc));
+    }
+  });
+}
+
 // MatMul / BatchMatMulV2 on int16, int32, int64 (the integer types TF's CPU kernels take).
 template <typename Fn>
 bool dispatch_int_gemm(DType dt, Fn&& fn) {
@@ -101,35 +156,34 @@ void matmul(py::array a, py::array b, py::array out, bool transpose_a, bool tran
   const void* pa = a.data();
   const void* pb = b.data();
   py::gil_scoped_release release;
+  const int nt = gemm_threads(m * n * k);
   if (dt == DType::kFloat32) {
-    gemm_threaded<float>(ta, tb, m, n, k, 1.0f, static_cast<const float*>(pa), lda,
-                         static_cast<const float*>(pb), ldb, 0.0f, static_cast<float*>(pc), n);
+    gemm_split<float>(ta, tb, m, n, k, static_cast<const float*>(pa), lda,
+                      static_cast<const float*>(pb), ldb, static_cast<float*>(pc), n, nt);
   } else if (dt == DType::kFloat64) {
-    gemm_threaded<double>(ta, tb, m, n, k, 1.0, static_cast<const double*>(pa), lda,
-                          static_cast<const double*>(pb), ldb, 0.0, static_cast<double*>(pc), n);
+    gemm_split<double>(ta, tb, m, n, k, static_cast<const double*>(pa), lda,
+                       static_cast<const double*>(pb), ldb, static_cast<double*>(pc), n, nt);
   } else {
     py::gil_scoped_acquire acquire;
     throw py::type_error("MatMul: BLAS path needs float32 or float64");
   }
 }
 
-// One GEMM per output matrix. Many small matrices: the batch splits over the OpenMP threads;
-// few large ones: each GEMM splits (gemm_threaded). On one thread, one strided-batch call
-// when every batch offset is a multiple of a fixed stride and the library has the API.
+// One GEMM per output matrix. Many matrices: the threads claim them one at a time (a late
+// helper holds back no share); fewer than the threads: each GEMM splits (gemm_split). On one
+// thread, one strided-batch call when every batch offset is a multiple of a fixed stride and
+// the library has the API.
 template <typename T>
 void batch_gemm(int ta, int tb, int m, int n, int k, const T* a, int lda, const T* b, int ldb,
                 T* c, const Shape& a_off, const Shape& b_off, bool strided) {
   const int64_t batch = static_cast<int64_t>(a_off.size());
   const int64_t mat_c = int64_t(m) * n;
-  int nt = 1;
-#ifdef _OPENMP
-  if (batch * mat_c * k >= kGemmThreadedFrom && !omp_in_parallel()) nt = num_threads();
-#endif
+  const int nt = gemm_threads(batch * mat_c * k);
   if (nt > 1 && batch >= nt) {
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t i = 0; i < batch; ++i)
+    claim_chunks(nt, batch, [&](int64_t i) {
       gemm_call<T>(ta, tb, m, n, k, T(1), a + a_off[i], lda, b + b_off[i], ldb, T(0),
                    c + i * mat_c, n);
+    });
     return;
   }
   if (nt <= 1 && strided) {
@@ -150,8 +204,7 @@ void batch_gemm(int ta, int tb, int m, int n, int k, const T* a, int lda, const 
     }
   }
   for (int64_t i = 0; i < batch; ++i)
-    gemm_threaded<T>(ta, tb, m, n, k, T(1), a + a_off[i], lda, b + b_off[i], ldb, T(0),
-                     c + i * mat_c, n);
+    gemm_split<T>(ta, tb, m, n, k, a + a_off[i], lda, b + b_off[i], ldb, c + i * mat_c, n, nt);
 }
 
 // x: [..., m, k] (or [..., k, m] with adj_x), y: [..., k, n] (or [..., n, k] with adj_y);

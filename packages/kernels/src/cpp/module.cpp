@@ -15,6 +15,7 @@ void init_complex(py::module_& m);  // complex.cpp
 void init_fft(py::module_& m);  // fft.cpp
 void init_strings(py::module_& m);  // strings.cpp
 void init_image(py::module_& m);  // image.cpp
+void init_optim(py::module_& m);  // optim.cpp
 
 static int g_threads = 0;  // 0: not set yet, use every core OpenMP offers
 
@@ -98,6 +99,7 @@ PYBIND11_MODULE(_cpu, m) {
   th::init_fft(m);
   th::init_strings(m);
   th::init_image(m);
+  th::init_optim(m);
   m.def(
       "set_invalid_argument_error",
       [](py::object cls) {

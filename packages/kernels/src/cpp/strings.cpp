@@ -577,9 +577,12 @@ class StringIndex {
   // string: each width in turn, then each start; tokens joined with ``sep``), without making
   // the tokens or ngrams: (positions int64, -1 where absent; row_splits int64).
   // With ``values`` (int64, one a key), each found position gives its value and the others
-  // ``fill``: (values, row_splits).
+  // ``fill``: (values, row_splits). With ``width`` >= 0, a dense [rows, width] int64 array
+  // instead: each row's first ``width`` results (the rest are not looked up), then ``pad``;
+  // (dense, row_splits of the kept results).
   py::tuple split_ngram_positions(py::array x, std::vector<int64_t> widths, py::bytes sep_in,
-                                  py::object values, int64_t fill) const {
+                                  py::object values, int64_t fill, int64_t width,
+                                  int64_t pad) const {
     Strings s = strings_of(x, "StringIndex.split_ngram_positions");
     for (int64_t w : widths)
       if (w < 1) throw py::value_error("split_ngram_positions: widths must be positive");
@@ -598,8 +601,13 @@ class StringIndex {
     const Piece sep = roll(sep_bytes.data(), static_cast<int64_t>(sep_bytes.size()));
     std::vector<int64_t> out, splits(1, 0);
     splits.reserve(s.size + 1);
+    const bool dense = width >= 0;
+    py::array_t<int64_t> grid(std::vector<int64_t>{dense ? s.size : 0, dense ? width : 0});
+    int64_t* row = grid.mutable_data();
+    if (dense) std::fill(row, row + s.size * width, pad);
+    int64_t kept = 0;  // results so far (dense: those within the width)
     std::vector<Piece> toks;
-    for (int64_t r = 0; r < s.size; ++r) {
+    for (int64_t r = 0; r < s.size; ++r, row += dense ? width : 0) {
       const char* p = PyBytes_AS_STRING(s.items[r]);
       const int64_t n = PyBytes_GET_SIZE(s.items[r]);
       toks.clear();
@@ -610,19 +618,26 @@ class StringIndex {
         if (k > start) toks.push_back(roll(p + start, k - start));
       }
       const int64_t m = static_cast<int64_t>(toks.size());
+      int64_t col = 0;
       for (int64_t w : widths) {
-        for (int64_t i = 0; i + w <= m; ++i) {
+        for (int64_t i = 0; i + w <= m && !(dense && col == width); ++i, ++col) {
           Piece g = toks[i];
           for (int64_t j = 1; j < w; ++j) {
             append(g, sep);
             append(g, toks[i + j]);
           }
           const int64_t at = roll_->find(g.h, g.n, &toks[i], w, sep);
-          out.push_back(vals ? (at >= 0 ? vals[at] : fill) : at);
+          const int64_t v = vals ? (at >= 0 ? vals[at] : fill) : at;
+          if (dense)
+            row[col] = v;
+          else
+            out.push_back(v);
         }
       }
-      splits.push_back(static_cast<int64_t>(out.size()));
+      kept += col;
+      splits.push_back(kept);
     }
+    if (dense) return py::make_tuple(grid, int64_array(splits));
     return py::make_tuple(int64_array(out), int64_array(splits));
   }
 
@@ -681,9 +696,10 @@ void init_strings(py::module_& m) {
            "The position of each key, -1 where absent (int64, the keys' shape).")
       .def("split_ngram_positions", &StringIndex::split_ngram_positions, py::arg("x"),
            py::arg("widths"), py::arg("separator"), py::arg("values") = py::none(),
-           py::arg("fill") = -1,
+           py::arg("fill") = -1, py::arg("width") = -1, py::arg("pad") = 0,
            "Whitespace-split 1-D strings, the position (or value) of each ngram, -1 (``fill``)\n"
-           "where absent: (int64, row_splits).");
+           "where absent: (int64, row_splits); ``width`` >= 0: (dense [rows, width] padded\n"
+           "with ``pad``, row_splits of the kept results).");
 }
 
 }  // namespace th

@@ -13,7 +13,7 @@ with _blas.loading_env(_blas.openmp_env()):  # libgomp reads these when the modu
     from . import cpu as _cpu_kernels
 _blas.select_backend(_cpu_kernels._cpu)  # oneMKL for GEMMs when installed (TENSORHOUSE_BLAS)
 from . import runtime  # noqa: E402
-from .execute import eager_elementwise, execute  # noqa: E402
+from .execute import eager_elementwise, eager_shortcut, execute  # noqa: E402
 from .opdefs import (  # noqa: E402
     FUSED_BINARY,
     FUSED_UNARY,
@@ -48,6 +48,7 @@ if _find_spec("pycuda") is not None:  # CUDA kernels; compiled and loaded on the
 from . import _string_kernels  # noqa: E402 - tf.string: CPU only (after XLA and GPU), as TF's
 from ._records import host_records  # noqa: E402 - TFRecord framing, Example parsing
 from ._string_kernels import host_strings  # noqa: E402
+from .opdefs.optim import FUSED_APPLY, optim_slots  # noqa: E402
 
 _string_kernels.register_all()
 
@@ -62,6 +63,7 @@ __all__ = [
     "__version__",
     "cpu_info",
     "eager_elementwise",
+    "eager_shortcut",
     "execute",
     "OpDef",
     "broadcast_shape",
@@ -72,6 +74,8 @@ __all__ = [
     "xla",  # the XLA table and whole-graph lowering (jit_graph); loads no JAX on import
     "FUSED_BINARY",
     "FUSED_UNARY",
+    "FUSED_APPLY",  # the fused optimizer ops: kernel kind, scalars, slots, flags
+    "optim_slots",
     "host_strings",  # whole-batch C++ string loops (split, ngrams, lookup) for tf.strings
     "host_records",  # C++ TFRecord framing and Example parsing for tf.io / tf.data
 ]

@@ -13,7 +13,8 @@ A kernel is called in one of two ways, whatever the device:
 
 ``inputs`` are native buffers on the device (NumPy arrays on the CPU), ``attrs`` the op's
 attrs. ``hw-runtime``'s ``dispatch`` picks the kernel and the device (soft placement, the
-placement log); ``eager_elementwise`` is its elementwise shortcut.
+placement log); ``eager_elementwise`` is its elementwise shortcut, ``eager_shortcut`` the
+shortcuts of Reshape, Transpose, ConcatV2, MatMul and the reductions.
 """
 
 from __future__ import annotations
@@ -21,9 +22,9 @@ from __future__ import annotations
 import numpy as np
 
 from .opdefs import _OPS, get_op_def
-from .runtime import copy_to_device, dispatch, errors, fast_path
+from .runtime import copy_to_device, dispatch, errors, fast_path, op_fast_path
 
-__all__ = ["eager_elementwise", "execute", "returns_outputs"]
+__all__ = ["eager_elementwise", "eager_shortcut", "execute", "returns_outputs"]
 
 _returning: set = set()  # kernels marked by returns_outputs
 
@@ -36,6 +37,21 @@ def eager_elementwise(op_type: str):
     ``execute``). Where it applies, its result and placement log are ``execute``'s.
     """
     return fast_path(op_type)
+
+
+def eager_shortcut(op_type: str):
+    """An op's own shortcut on the CPU: the kernel called directly, its shape rule remembered.
+
+    Returns ``f(device, first, *args) -> output buffer``, or ``None`` when ``op_type`` has
+    none; ``f`` returns ``None`` where it does not apply (the caller then takes ``execute``,
+    which also raises the errors). Where it applies, its result and placement log are
+    ``execute``'s. The calls: ``Reshape`` ``f(device, x, shape)``, ``Transpose``
+    ``f(device, x, perm)`` (tuples of ints), ``ConcatV2`` and ``Pack``
+    ``f(device, [x, ...], axis)``,
+    ``MatMul`` ``f(device, a, b, transpose_a, transpose_b)`` (bools), ``Sum`` ... ``Any``
+    ``f(device, x, axis, keep_dims)`` (``axis`` None or a tuple of ints, a bool).
+    """
+    return op_fast_path(op_type)
 
 
 def returns_outputs(kernel):

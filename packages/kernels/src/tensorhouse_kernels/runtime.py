@@ -4,13 +4,14 @@ The ops layer imports devices, placement, config and TF's errors from here; it n
 ``tensorhouse_hw_runtime`` itself.
 """
 
+from typing import TYPE_CHECKING
+
 from tensorhouse_hw_runtime import (
     Device,
     DeviceSpec,
     LogicalDevice,
     LogicalDeviceConfiguration,
     PhysicalDevice,
-    collective,
     config,
     copy_to_device,
     cpu_details,
@@ -26,6 +27,7 @@ from tensorhouse_hw_runtime import (
     info,
     list_devices,
     list_kernels,
+    op_fast_path,
     register_fast_path,
     register_kernel,
     registry,
@@ -35,6 +37,8 @@ from tensorhouse_hw_runtime import (
 )
 
 runtime_version: str  # tensorhouse_hw_runtime.__version__, read on first use (``__getattr__``)
+if TYPE_CHECKING:  # tensorhouse_hw_runtime.collective, imported on first use (``__getattr__``)
+    from tensorhouse_hw_runtime import collective
 
 __all__ = [
     "Device",
@@ -58,6 +62,7 @@ __all__ = [
     "info",
     "list_devices",
     "list_kernels",
+    "op_fast_path",
     "register_fast_path",
     "register_kernel",
     "registry",
@@ -68,9 +73,16 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):  # PEP 562: the version reads package metadata, only when asked
-    if name != "runtime_version":
+def __getattr__(name: str):  # PEP 562: the version and ``collective``, only when asked
+    if name not in ("runtime_version", "collective"):
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     import tensorhouse_hw_runtime
 
+    if name == "collective":
+        globals()[name] = value = tensorhouse_hw_runtime.collective
+        return value
     return tensorhouse_hw_runtime.__version__
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -1,21 +1,35 @@
 """The C++ CPU kernels (module ``_cpu``), registered in the runtime's registry by op family.
 
 Each family module (``elementwise``, ``reduce``, ``linalg``, ``array``, ``indexing``,
-``random``, ``nn``, ``segment``, ``image``, ``complex``) holds its kernels and a ``register()`` that
-registers them; ``_base`` holds the registration helper and the 16-bit / bool wrappers. The
-kernels fill outputs ``execute`` allocated (``kernel(inputs, outputs, attrs)``), except those
-of ops whose definition says ``allocates=False`` (Reshape's view, Where, Unique, ...).
+``random``, ``nn``, ``segment``, ``image``, ``optim``, ``complex``) holds its kernels and a
+``register()`` that registers them; ``_base`` holds the registration helper and the 16-bit /
+bool wrappers. The kernels fill outputs ``execute`` allocated (``kernel(inputs, outputs,
+attrs)``), except those of ops whose definition says ``allocates=False`` (Reshape's view,
+Where, Unique, ...).
 """
 
 from __future__ import annotations
 
 from .. import _blas, _cpu
 from ..runtime import config, errors, set_native_allocator
-from . import array, complex, elementwise, image, indexing, linalg, nn, random, reduce, segment
+from . import (
+    array,
+    complex,
+    elementwise,
+    image,
+    indexing,
+    linalg,
+    nn,
+    optim,
+    random,
+    reduce,
+    segment,
+)
 
 __all__ = ["register_all", "info"]
 
-FAMILIES = (elementwise, reduce, linalg, array, indexing, random, nn, segment, image, complex)
+FAMILIES = (elementwise, reduce, linalg, array, indexing, random, nn, segment, image, optim,
+            complex)  # fmt: skip
 
 
 def register_all():

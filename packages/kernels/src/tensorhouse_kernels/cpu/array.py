@@ -1,4 +1,5 @@
-"""CPU data movement: Transpose, Reshape (a view), Fill, ConcatV2, Split, slices, Pad, Range."""
+"""CPU data movement: Transpose, Reshape (a view), Fill, ConcatV2, Pack, Split, slices, Pad,
+Range."""
 
 from __future__ import annotations
 
@@ -6,11 +7,22 @@ import numpy as np
 
 from .. import _cpu
 from ..opdefs import mirror_pad_copies, normalized_reverse_axes, slice_bounds, strided_slice_spec
+from ..opdefs._base import RuleCache
+from ..runtime import register_fast_path
 from ._base import ALL_NAMES, _as_bits, _register
 
 
 def _transpose(inputs, outputs, attrs):
-    _cpu.copy(inputs[0].transpose(attrs["perm"]), outputs[0])  # the method: no NumPy wrapper
+    _move(inputs[0].transpose(attrs["perm"]), outputs[0])  # the method: no NumPy wrapper
+
+
+def _move(src, out):
+    """Copy the strided view ``src`` into ``out``: NumPy's assignment for small arrays (a C++
+    call costs more than the copy), the C++ copy kernel above."""
+    if out.size < _SMALL_COPY:
+        out[...] = src
+    else:
+        _cpu.copy(src, out)
 
 
 def _broadcast_to(inputs, outputs, attrs):
@@ -62,6 +74,24 @@ def _concat(inputs, outputs, attrs):
         if d:
             _cpu.assign(x, out[_along(axis, offset, offset + d)])
         offset += d
+
+
+def _pack(inputs, outputs, attrs):
+    out = outputs[0]
+    axis = int(attrs.get("axis", 0)) % out.ndim
+    if out.size < _SMALL_COPY:  # one NumPy call on the inputs as views with the new axis
+        row = out.shape[:axis] + (1,) + out.shape[axis + 1 :]
+        np.concatenate([x.reshape(row) for x in inputs], axis, out=out)
+        return
+    for i, x in enumerate(inputs):
+        _cpu.assign(x, out[(slice(None),) * axis + (i,)])
+
+
+def _unpack(inputs, outputs, attrs):
+    x = inputs[0]
+    axis = int(attrs.get("axis", 0)) % x.ndim
+    for i, out in enumerate(outputs):
+        _move(x[(slice(None),) * axis + (i,)], out)
 
 
 def _split(inputs, outputs, attrs):
@@ -143,10 +173,102 @@ def _range_half(inputs, outputs, attrs):
     out[...] = np.arange(out.size).astype(out.dtype) * t(attrs["delta"]) + t(attrs["start"])
 
 
+# ---- eager shortcuts (``register_fast_path``): the kernels above, the shape rule remembered ----
+
+_RESHAPED = RuleCache("Reshape")  # (input shape, target) -> output shape
+_TRANSPOSED = RuleCache("Transpose")  # (input shape, perm) -> output shape
+_JOINED = RuleCache("ConcatV2")  # (*input shapes, axis) -> (output shape, axis >= 0)
+
+
+def _reshape_fast(device, x, shape):
+    """``Reshape`` to the tuple of ints ``shape``: the view."""
+    key = (x.shape, shape)
+    out = _RESHAPED.get(key)
+    if out is None:
+        specs = _RESHAPED.infer([x.shape], [x.dtype], {"shape": shape})
+        if specs is None:
+            return None
+        out = _RESHAPED.put(key, specs[0][0])
+    return x.reshape(out)
+
+
+def _transpose_fast(device, x, perm):
+    """``Transpose`` by the tuple of ints ``perm`` into a buffer allocated on ``device``."""
+    key = (x.shape, perm)
+    shape = _TRANSPOSED.get(key)
+    if shape is None:
+        specs = _TRANSPOSED.infer([x.shape], [x.dtype], {"perm": perm})
+        if specs is None:
+            return None
+        shape = _TRANSPOSED.put(key, specs[0][0])
+    out = device.allocate(shape, x.dtype)
+    if out.size < _SMALL_COPY:  # as ``_move``, without its call
+        out[...] = x.transpose(perm)
+    else:
+        _cpu.copy(x.transpose(perm), out)
+    return out
+
+
+def _concat_fast(device, xs, axis):
+    """``ConcatV2`` of the list of buffers ``xs`` along the int ``axis``."""
+    if len(xs) == 2:  # the common pair without a loop
+        x, y = xs
+        dt = x.dtype
+        if y.dtype is not dt:  # the full path names the dtypes
+            return None
+        key = (x.shape, y.shape, axis)
+    else:
+        dt = xs[0].dtype
+        shapes = []
+        for x in xs:
+            if x.dtype is not dt:
+                return None
+            shapes.append(x.shape)
+        key = (*shapes, axis)
+    plan = _JOINED.get(key)
+    if plan is None:
+        specs = _JOINED.infer(list(key[:-1]), [dt] * len(xs), {"axis": axis})
+        if specs is None:
+            return None
+        shape = specs[0][0]
+        plan = _JOINED.put(key, (shape, axis % len(shape)))
+    out = device.allocate(plan[0], dt)
+    if out.size < _SMALL_COPY:
+        np.concatenate(xs, plan[1], out=out)
+    else:
+        _concat(xs, [out], {"axis": plan[1]})
+    return out
+
+
+_PACKED = RuleCache("Pack")  # (*input shapes, axis) -> (output shape, axis >= 0)
+
+
+def _pack_fast(device, xs, axis):
+    """``Pack`` of the list of buffers ``xs`` along the int ``axis``."""
+    dt = xs[0].dtype
+    shapes = []
+    for x in xs:
+        if x.dtype is not dt:  # the full path names the dtypes
+            return None
+        shapes.append(x.shape)
+    key = (*shapes, axis)
+    plan = _PACKED.get(key)
+    if plan is None:
+        specs = _PACKED.infer(shapes, [dt] * len(xs), {"axis": axis})
+        if specs is None:
+            return None
+        shape = specs[0][0]
+        plan = _PACKED.put(key, (shape, axis % len(shape)))
+    out = device.allocate(plan[0], dt)
+    _pack(xs, [out], {"axis": plan[1]})
+    return out
+
+
 def register():
     """Register the data-movement kernels (16-bit floats move as int16 bit patterns)."""
     for name, fn in (
-        ("ConcatV2", _concat), ("Split", _split), ("SplitV", _split), ("Slice", _slice),
+        ("ConcatV2", _concat), ("Pack", _pack), ("Unpack", _unpack), ("Split", _split),
+        ("SplitV", _split), ("Slice", _slice),
         ("StridedSlice", _strided_slice), ("StridedSliceGrad", _strided_slice_grad),
         ("Tile", _tile), ("ReverseV2", _reverse),
     ):  # fmt: skip
@@ -158,4 +280,8 @@ def register():
     _register("BroadcastTo", _broadcast_to, ALL_NAMES, half=_as_bits)
     _register("Identity", _identity, ALL_NAMES, half=_as_bits)
     _register("Reshape", _reshape, ALL_NAMES, half=lambda fn: fn)  # a view of any dtype
+    register_fast_path("Reshape", _reshape, _reshape_fast)
+    register_fast_path("Transpose", _transpose, _transpose_fast)
+    register_fast_path("ConcatV2", _concat, _concat_fast)
+    register_fast_path("Pack", _pack, _pack_fast)
     _register("Fill", _fill, ALL_NAMES, half=lambda fn: _as_bits(fn, "value"))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from .. import _cpu
+from ..opdefs._base import RuleCache
+from ..runtime import register_fast_path
 from ._base import FLOAT_NAMES, _in_float32, _register
 
 
@@ -14,6 +16,27 @@ def _matmul(inputs, outputs, attrs):
         bool(attrs.get("transpose_a", False)),
         bool(attrs.get("transpose_b", False)),
     )
+
+
+_PRODUCTS = RuleCache("MatMul")  # (shape a, shape b, transpose_a, transpose_b) -> output shape
+
+
+def _matmul_fast(device, a, b, transpose_a, transpose_b):
+    """The eager shortcut of ``MatMul`` on two matrices of one dtype (bool transposes)."""
+    dt = a.dtype
+    if b.dtype is not dt:
+        return None
+    key = (a.shape, b.shape, transpose_a, transpose_b)
+    shape = _PRODUCTS.get(key)
+    if shape is None:
+        attrs = {"transpose_a": transpose_a, "transpose_b": transpose_b}
+        specs = _PRODUCTS.infer([a.shape, b.shape], [dt, dt], attrs)
+        if specs is None:
+            return None
+        shape = _PRODUCTS.put(key, specs[0][0])
+    out = device.allocate(shape, dt)
+    _cpu.matmul(a, b, out, transpose_a, transpose_b)
+    return out
 
 
 def _batch_matmul(inputs, outputs, attrs):
@@ -73,6 +96,7 @@ def register():
     """Register MatMul, BatchMatMulV2 and the LAPACK kernels."""
     ints = ("int16", "int32", "int64")
     _register("MatMul", _matmul, FLOAT_NAMES + ints, half=_in_float32)
+    register_fast_path("MatMul", _matmul, _matmul_fast)
     _register("BatchMatMulV2", _batch_matmul, FLOAT_NAMES + ints, half=_in_float32)
     _register("MatrixInverse", _matrix_inverse, FLOAT_NAMES, half=_in_float32)
     _register("MatrixSolve", _matrix_solve, FLOAT_NAMES)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _cpu
+from ..opdefs._base import RuleCache
+from ..runtime import register_fast_path
 from ._base import ALL_NAMES, _bool_as_uint8, _in_float32, _register
 
 
@@ -22,6 +24,30 @@ def _reduce_kernel(code):
         reduce(code, x, axes, outputs[0])
 
     return kernel
+
+
+def _reduce_fast(name, code):
+    """The eager shortcut of the reduction ``name``: ``f(device, x, axis, keep_dims)`` with
+    ``axis`` None or a tuple of ints; the shape rule and the kernel's axes remembered."""
+    reduce = _cpu.reduce
+    plans = RuleCache(name)  # (shape, dtype, axis, keep_dims) -> (output shape, kernel axes)
+
+    def shortcut(device, x, axis, keep_dims):
+        dt = x.dtype
+        key = (x.shape, dt, axis, keep_dims)
+        plan = plans.get(key)
+        if plan is None:
+            specs = plans.infer([x.shape], [dt], {"axis": axis, "keep_dims": keep_dims})
+            if specs is None:
+                return None
+            rank = x.ndim
+            axes = list(range(rank)) if axis is None else [int(a) % rank for a in axis]
+            plan = plans.put(key, (specs[0][0], axes))
+        out = device.allocate(plan[0], dt)
+        reduce(code, x, plan[1], out)
+        return out
+
+    return shortcut
 
 
 def _arg_kernel(is_max):
@@ -52,7 +78,9 @@ def _top_k(inputs, outputs, attrs):
 def register():
     """Register the reductions and the ops along one axis."""
     for name, code in _cpu.REDUCE_OPS.items():  # the op defs say which take bools
-        _register(name, _reduce_kernel(code), ALL_NAMES, half=_in_float32)
+        kernel = _reduce_kernel(code)
+        _register(name, kernel, ALL_NAMES, half=_in_float32)
+        register_fast_path(name, kernel, _reduce_fast(name, code))
     for name, is_max in (("ArgMax", True), ("ArgMin", False)):
         _register(name, _arg_kernel(is_max), half=_in_float32)
         _register(name, _bool_as_uint8(_arg_kernel(is_max)), ("bool",))

@@ -85,10 +85,12 @@ from .array import (
     _reverse,
     _slice,
     _split,
+    _stack,
     _strided_slice,
     _strided_slice_grad,
     _tile,
     _transpose,
+    _unstack,
 )
 from .elementwise import (
     _binary,
@@ -269,6 +271,8 @@ EXCLUDED: dict[str, str] = {
     **{op: "no CUDA kernel yet: the op runs on the CPU kernel (image.cpp, soft placement)"
        for op in ("ResizeBilinear", "ResizeBilinearGrad", "ResizeNearestNeighbor",
                   "ResizeNearestNeighborGrad")},
+    **{op: "no CUDA kernel yet: the optimizers keep their per-variable path off the CPU"
+       for op in ("FusedApplySGD", "FusedApplyAdam", "FusedApplyRMSProp", "FusedApplyAdagrad")},
 }  # fmt: skip
 
 # (op, dtype) pairs the CPU has and the CUDA sources do not: never registered on the GPU, so
@@ -305,6 +309,7 @@ def _build_table() -> dict:
         "SoftmaxCrossEntropyWithLogits": _xent,
         "SparseSoftmaxCrossEntropyWithLogits": _sparse_xent,
         "ConcatV2": _concat, "Split": _split, "SplitV": _split, "Slice": _slice,
+        "Pack": _stack, "Unpack": _unstack,
         "StridedSlice": _strided_slice, "StridedSliceGrad": _strided_slice_grad, "Pad": _pad,
         "MirrorPad": _mirror_pad, "TensorScatterUpdate": _tensor_scatter_update,
         "StatelessRandomUniformIntV2": _stateless_int,

@@ -1,4 +1,5 @@
-"""CUDA data movement: ConcatV2, Split, slices, Pad, Tile, Transpose, Reshape, Fill, Range."""
+"""CUDA data movement: ConcatV2, Pack, Split, slices, Pad, Tile, Transpose, Reshape, Fill,
+Range."""
 
 from __future__ import annotations
 
@@ -45,6 +46,22 @@ def _split(dev, inputs, outputs, attrs):
         shape, off, st = view_geometry(x.shape, _along(x.ndim, axis, offset, offset + d))
         _copy_from_view(dev, x, shape, off, st, out)
         offset += d
+
+
+def _stack(dev, inputs, outputs, attrs):
+    out = outputs[0]
+    axis = int(attrs.get("axis", 0)) % out.ndim
+    for i, x in enumerate(inputs):  # input i fills out[..., i, ...]: a size-1 view on the axis
+        shape, off, st = view_geometry(out.shape, _along(out.ndim, axis, i, i + 1))
+        _copy_view(dev, x, 0, c_strides(shape), out, off, st, shape)
+
+
+def _unstack(dev, inputs, outputs, attrs):
+    x = inputs[0]
+    axis = int(attrs.get("axis", 0)) % x.ndim
+    for i, out in enumerate(outputs):
+        shape, off, st = view_geometry(x.shape, _along(x.ndim, axis, i, i + 1))
+        _copy_from_view(dev, x, shape, off, st, out)
 
 
 def _slice(dev, inputs, outputs, attrs):

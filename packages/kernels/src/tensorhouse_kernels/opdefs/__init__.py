@@ -6,7 +6,7 @@ raises TF's ``InvalidArgumentError`` naming the op, the shapes and the dtypes.
 
 One module per family, as the C++ sources and the other devices' tables: ``elementwise``,
 ``reduce``, ``linalg``, ``array``, ``random``, ``indexing``, ``nn``, ``segment``, ``image``,
-``strings``, ``complex``; ``_base`` holds ``OpDef``, the table and the shared helpers.
+``optim``, ``strings``, ``complex``; ``_base`` holds ``OpDef``, the table and the shared helpers.
 Importing the package registers every definition (``strings`` and ``complex`` last: they
 extend the others').
 """
@@ -17,6 +17,7 @@ from . import (
     image,
     indexing,
     linalg,
+    optim,
     reduce,
     segment,
 )

@@ -212,3 +212,32 @@ def _compatible(a, b):
 
 def _merge(a, b):
     return tuple(y if x is None else x for x, y in zip(a, b))
+
+
+# ---- remembered shape-rule results (the eager shortcuts of the pure-shape ops) ----------------
+
+
+class RuleCache(dict):
+    """One op's shape-rule results by a key of everything the rule reads (input shapes,
+    dtypes, attrs); emptied when it holds ``size`` of them. ``get(key)`` is the hot path."""
+
+    __slots__ = ("op_type", "size")
+
+    def __init__(self, op_type: str, size: int = 1024):
+        super().__init__()
+        self.op_type = op_type
+        self.size = size
+
+    def infer(self, shapes, dtypes, attrs):
+        """The rule's output specs, or ``None`` where it raises (the full path reports it)."""
+        try:
+            return _OPS[self.op_type].infer(shapes, dtypes, attrs)
+        except Exception:
+            return None
+
+    def put(self, key, value):
+        """Remember ``value`` under ``key``; returns it."""
+        if len(self) >= self.size:
+            self.clear()
+        self[key] = value
+        return value

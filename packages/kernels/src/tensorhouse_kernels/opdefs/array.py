@@ -1,4 +1,5 @@
-"""Data movement: Transpose, Reshape, BroadcastTo, Fill, ConcatV2, Split, slices, Pad, Range."""
+"""Data movement: Transpose, Reshape, BroadcastTo, Fill, ConcatV2, Pack, Split, slices, Pad,
+Range."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from ._base import (
     _compatible,
     _fmt,
     _key_attr_dtype,
+    _merge,
     _register,
     _same_dtypes,
     broadcast_shape,
@@ -133,6 +135,48 @@ def _concat_infer(shapes, dts, attrs):
 
 
 _register(OpDef("ConcatV2", None, _concat_infer, ALL, doc="N inputs; attrs: axis"))
+
+
+def _pack_infer(shapes, dts, attrs):
+    op = "Pack"
+    if not shapes:
+        raise errors.InvalidArgumentError(f"{op} needs at least one input [Op:{op}]")
+    dt = _same_dtypes(op, dts)
+    first = tuple(shapes[0])
+    merged = first
+    for i, s in enumerate(shapes[1:], 1):
+        s = tuple(s)
+        if not _compatible(merged, s):
+            raise errors.InvalidArgumentError(
+                f"Shapes of all inputs must match: values[0].shape = {_fmt(first)} != "
+                f"values[{i}].shape = {_fmt(s)} [Op:{op}]"
+            )
+        merged = _merge(merged, s)
+    rank = len(first) + 1
+    axis = int(attrs.get("axis", 0))
+    if not -rank <= axis < rank:
+        raise errors.InvalidArgumentError(f"axis = {axis} not in [{-rank}, {rank}) [Op:{op}]")
+    axis %= rank
+    return [(merged[:axis] + (len(shapes),) + merged[axis:], dt)]
+
+
+def _unpack_infer(shapes, dts, attrs):
+    op = "Unpack"
+    shape, num = tuple(shapes[0]), int(attrs["num"])
+    rank = len(shape)
+    axis = int(attrs.get("axis", 0))
+    if not -rank <= axis < rank:
+        raise errors.InvalidArgumentError(f"axis = {axis} not in [{-rank}, {rank}) [Op:{op}]")
+    axis %= rank
+    if shape[axis] is not None and shape[axis] != num:
+        raise errors.InvalidArgumentError(
+            f"Input shape axis {axis} must equal {num}, got shape {_fmt(shape)} [Op:{op}]"
+        )
+    return [(shape[:axis] + shape[axis + 1 :], dts[0])] * num
+
+
+_register(OpDef("Pack", None, _pack_infer, ALL, doc="N inputs; attrs: N, axis"))
+_register(OpDef("Unpack", 1, _unpack_infer, ALL, doc="attrs: num, axis"))
 
 
 def _split_axis(op, shape, attrs):

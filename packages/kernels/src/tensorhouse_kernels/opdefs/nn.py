@@ -454,11 +454,17 @@ def _rnn_dims(op, shapes, gates):
         raise errors.InvalidArgumentError(
             f"x must be 3-D [batch, time, features], got shape {_fmt(x)} [Op:{op}]"
         )
-    if len(rk) != 2 or rk[0] is None or (rk[1] is not None and rk[1] != gates * rk[0]):
+    if len(rk) != 2 or None not in rk and rk[1] != gates * rk[0]:
         raise errors.InvalidArgumentError(
             f"recurrent_kernel must be [units, {gates} * units], got shape {_fmt(rk)} [Op:{op}]"
         )
-    return x[0], x[1], x[2], rk[0]
+    u = rk[0] if rk[0] is not None or rk[1] is None else rk[1] // gates
+    return x[0], x[1], x[2], u
+
+
+def _times(k, u):
+    """``k * u`` for a dim ``u`` that may be unknown (None)."""
+    return None if u is None else k * u
 
 
 def _rnn_check(op, shape, want, what):
@@ -484,11 +490,12 @@ def _lstm_infer(shapes, dts, attrs):
     op = "LSTMSequence"
     dt = _same_dtypes(op, dts)
     b, t, i, u = _rnn_dims(op, shapes, 4)
+    u4 = _times(4, u)
     _rnn_mask(op, shapes, 6, b, t)
-    for k, want, what in ((1, (b, u), "h0"), (2, (b, u), "c0"), (3, (i, 4 * u), "kernel"),
-                          (5, (4 * u,), "bias")):  # fmt: skip
+    for k, want, what in ((1, (b, u), "h0"), (2, (b, u), "c0"), (3, (i, u4), "kernel"),
+                          (5, (u4,), "bias")):  # fmt: skip
         _rnn_check(op, shapes[k], want, what)
-    return [((b, t, u), dt), ((b, u), dt), ((b, u), dt), ((t, b, 4 * u), dt), ((t, b, u), dt)]
+    return [((b, t, u), dt), ((b, u), dt), ((b, u), dt), ((t, b, u4), dt), ((t, b, u), dt)]
 
 
 def _lstm_grad_infer(shapes, dts, attrs):
@@ -497,17 +504,19 @@ def _lstm_grad_infer(shapes, dts, attrs):
     op = "LSTMSequenceGrad"
     dt = _same_dtypes(op, dts)
     b, t, i, u = _rnn_dims(op, shapes[3:], 4)
+    u4 = _times(4, u)
     _rnn_mask(op, shapes, 12, b, t)
     for k, want, what in ((0, (b, t, u), "dy"), (1, (b, u), "dh"), (2, (b, u), "dc"),
-                          (6, (i, 4 * u), "kernel"), (8, (b, t, u), "y"),
-                          (9, (t, b, 4 * u), "gates"), (10, (t, b, u), "cs")):  # fmt: skip
+                          (6, (i, u4), "kernel"), (8, (b, t, u), "y"),
+                          (9, (t, b, u4), "gates"), (10, (t, b, u), "cs")):  # fmt: skip
         _rnn_check(op, shapes[k], want, what)
-    return [((b, t, i), dt), ((b, u), dt), ((b, u), dt), ((i, 4 * u), dt), ((u, 4 * u), dt),
-            ((4 * u,), dt)]  # fmt: skip
+    return [((b, t, i), dt), ((b, u), dt), ((b, u), dt), ((i, u4), dt), ((u, u4), dt),
+            ((u4,), dt)]  # fmt: skip
 
 
 def _gru_bias_shape(attrs, u):
-    return (2, 3 * u) if attrs.get("reset_after", True) else (3 * u,)
+    u3 = _times(3, u)
+    return (2, u3) if attrs.get("reset_after", True) else (u3,)
 
 
 def _gru_infer(shapes, dts, attrs):
@@ -516,11 +525,12 @@ def _gru_infer(shapes, dts, attrs):
     op = "GRUSequence"
     dt = _same_dtypes(op, dts)
     b, t, i, u = _rnn_dims(op, shapes, 3)
+    u3, u4 = _times(3, u), _times(4, u)
     _rnn_mask(op, shapes, 5, b, t)
-    for k, want, what in ((1, (b, u), "h0"), (2, (i, 3 * u), "kernel"),
+    for k, want, what in ((1, (b, u), "h0"), (2, (i, u3), "kernel"),
                           (4, _gru_bias_shape(attrs, u), "bias")):  # fmt: skip
         _rnn_check(op, shapes[k], want, what)
-    return [((b, t, u), dt), ((b, u), dt), ((t, b, 4 * u), dt)]
+    return [((b, t, u), dt), ((b, u), dt), ((t, b, u4), dt)]
 
 
 def _gru_grad_infer(shapes, dts, attrs):
@@ -529,11 +539,12 @@ def _gru_grad_infer(shapes, dts, attrs):
     op = "GRUSequenceGrad"
     dt = _same_dtypes(op, dts)
     b, t, i, u = _rnn_dims(op, shapes[2:], 3)
+    u3, u4 = _times(3, u), _times(4, u)
     _rnn_mask(op, shapes, 9, b, t)
-    for k, want, what in ((0, (b, t, u), "dy"), (1, (b, u), "dh"), (4, (i, 3 * u), "kernel"),
-                          (6, (b, t, u), "y"), (7, (t, b, 4 * u), "saved")):  # fmt: skip
+    for k, want, what in ((0, (b, t, u), "dy"), (1, (b, u), "dh"), (4, (i, u3), "kernel"),
+                          (6, (b, t, u), "y"), (7, (t, b, u4), "saved")):  # fmt: skip
         _rnn_check(op, shapes[k], want, what)
-    return [((b, t, i), dt), ((b, u), dt), ((i, 3 * u), dt), ((u, 3 * u), dt),
+    return [((b, t, i), dt), ((b, u), dt), ((i, u3), dt), ((u, u3), dt),
             (_gru_bias_shape(attrs, u), dt)]  # fmt: skip
 
 

@@ -19,6 +19,10 @@ of range) are checked on the host before JAX runs, with the C++ kernels' message
 ``jit_graph`` nothing can be checked, and XLA clamps gather indices, drops scatter updates at
 bad indices, and divides integers by zero as XLA does (see ``jit_graph``).
 
+``cond`` / ``while_loop`` / ``jit`` / ``step_seed`` (``control``) are the control flow that
+``jit_compile=True`` graphs build their ``If`` / ``While`` nodes from, between ``jit_graph``
+calls, so the layers above never import JAX.
+
 JAX is imported on the first call, not when this module is imported or registers its kernels,
 so ``import tensorhouse_kernels`` stays as fast with JAX installed as without.
 """
@@ -33,7 +37,7 @@ import numpy as np
 from ..execute import returns_outputs
 from ..opdefs import _OPS, FFT_OPS, IRFFT_OPS, RFFT_OPS, get_op_def
 from ..runtime import errors, list_kernels, register_kernel
-from . import array, complex, elementwise, indexing, linalg, nn, random, reduce
+from . import array, complex, control, elementwise, indexing, linalg, nn, optim, random, reduce
 
 # Every family module's names, re-exported: ``xla.<name>`` keeps working for tools and tests.
 from ._base import (
@@ -65,6 +69,7 @@ from .array import (
     _identity,
     _index,
     _mirror_pad,
+    _pack,
     _pad,
     _range,
     _reshape,
@@ -77,12 +82,14 @@ from .array import (
     _strided_slice_grad,
     _tile,
     _transpose,
+    _unpack,
 )
 from .complex import (
     _fft_fn,
     _make_complex,
     _rfft_fn,
 )
+from .control import cond, jit, step_seed, while_loop
 from .elementwise import (
     _BINARY,
     _MATH_BINARY,
@@ -209,8 +216,12 @@ __all__ = [
     "NOT_JITTABLE",
     "SlotAttr",
     "TABLE",
+    "cond",  # control flow between jit_graph calls, for jit_compile's If / While nodes
+    "jit",
     "jit_graph",
     "register_all",
+    "step_seed",
+    "while_loop",
 ]
 
 # the family modules that use JAX (``_load`` binds it in each)
@@ -222,7 +233,9 @@ FAMILIES = (
     indexing,
     random,
     nn,
+    optim,
     complex,
+    control,
 )
 
 DEVICE_TYPES = ("XLA_CPU", "XLA_GPU", "TPU")
@@ -295,6 +308,8 @@ TABLE.update(
         "Identity": _identity,
         "Cast": _cast,
         "ConcatV2": _concat,
+        "Pack": _pack,
+        "Unpack": _unpack,
         "Split": _split,
         "SplitV": _split_v,
         "Slice": _slice,
@@ -333,6 +348,7 @@ TABLE.update(
     }
 )
 TABLE.update(_NN_TABLE)
+TABLE.update(optim.OPTIM_TABLE)
 TABLE.update({op: _unary_fn(f) for op, f in _MATH_UNARY.items()})
 TABLE.update({op: _binary_fn(f) for op, f in _MATH_BINARY.items()})
 
@@ -372,6 +388,7 @@ _CACHE_LIMIT = 512  # jitted functions kept per op (one per distinct static attr
 # (and TF's CPU kernels) do; Cast and Range have their own 16-bit rules.
 _NATIVE_16BIT = frozenset({
     "Cast", "Range", "Transpose", "Reshape", "BroadcastTo", "Identity", "ConcatV2", "Split",
+    "Pack", "Unpack",
     "SplitV", "Slice", "StridedSlice", "StridedSliceGrad", "Pad", "MirrorPad", "Tile",
     "ReverseV2", "GatherV2", "GatherNd", "TensorScatterUpdate", "SelectV2", "Fill", "Where",
     "Equal", "NotEqual", "Less", "LessEqual", "Greater", "GreaterEqual", "IsNan", "IsFinite",

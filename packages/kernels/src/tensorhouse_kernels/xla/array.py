@@ -1,4 +1,5 @@
-"""XLA data movement: Transpose, Reshape, ConcatV2, Split, slices, Pad, Tile, Fill, Range."""
+"""XLA data movement: Transpose, Reshape, ConcatV2, Pack, Split, slices, Pad, Tile, Fill,
+Range."""
 
 from __future__ import annotations
 
@@ -57,6 +58,17 @@ def _identity(inputs, attrs):
 def _concat(inputs, attrs):
     axis = int(attrs.get("axis", 0)) % inputs[0].ndim
     return [jnp.concatenate(list(inputs), axis=axis)]
+
+
+def _pack(inputs, attrs):
+    axis = int(attrs.get("axis", 0)) % (inputs[0].ndim + 1)
+    return [jnp.stack(list(inputs), axis=axis)]
+
+
+def _unpack(inputs, attrs):
+    (x,) = inputs
+    axis = int(attrs.get("axis", 0)) % x.ndim
+    return [lax.index_in_dim(x, i, axis, keepdims=False) for i in range(int(attrs["num"]))]
 
 
 def _split_at(x, axis, sizes):

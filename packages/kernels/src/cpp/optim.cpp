@@ -1,0 +1,280 @@
+// Fused multi-tensor optimizer updates: one call updates every variable of a step (the
+// FusedApply* ops). Inputs come in groups of n arrays (the variables, each slot, the
+// gradients), outputs in groups of n (the new variables and slots); scalars are 0-d arrays of
+// the variables' dtype, so one traced graph serves every step. Each element is computed with
+// the operations, in the order, that Keras 3's per-variable update runs as single ops (the file
+// is compiled without FMA contraction), so results equal the op-by-op path bit for bit.
+// Optional decoupled weight decay first: w = w - (w * wd) * lr for the variables marked.
+// Threads split the total element count of all variables.
+#include <algorithm>
+#include <cmath>
+
+#include "common.h"
+
+namespace th {
+namespace {
+
+enum Kind { kSGD = 0, kAdam = 1, kRMSProp = 2, kAdagrad = 3 };
+
+template <typename T>
+struct Segment {
+  const T* in[5];  // the variable, its slots, its gradient
+  T* out[4];       // the new variable, its new slots
+  bool decay;
+};
+
+template <typename T>
+inline T max_nan(T a, T b) {  // as the Maximum kernel: NaN in either operand propagates
+  return (a > b || a != a) ? a : b;
+}
+
+// Runs body(segment, lo, hi) over [0, total) of the concatenated variables, split by thread.
+template <typename T, typename Body>
+void drive(const std::vector<Segment<T>>& segs, const std::vector<int64_t>& offs, int streams,
+           Body&& body) {
+  const int64_t total = offs.back();
+  parallel_for(total, total * streams, [&](int64_t b, int64_t e) {
+    size_t s = std::upper_bound(offs.begin(), offs.end(), b) - offs.begin() - 1;
+    for (; s < segs.size() && offs[s] < e; ++s) {
+      const int64_t lo = std::max(b, offs[s]) - offs[s];
+      const int64_t hi = std::min(e, offs[s + 1]) - offs[s];
+      if (lo < hi) body(segs[s], lo, hi);
+    }
+  });
+}
+
+constexpr int num_slots(int kind, int flags) {  // -1: no such kind
+  return kind == kSGD       ? (flags & 1 ? 1 : 0)
+         : kind == kAdam    ? (flags & 1 ? 3 : 2)
+         : kind == kRMSProp ? 1 + (flags & 1 ? 1 : 0) + (flags & 2 ? 1 : 0)
+         : kind == kAdagrad ? 1
+                            : -1;
+}
+
+// The element loops, one per kind, over restrict pointer parameters (the outputs are fresh
+// buffers) with the flags and the decay as template arguments, so they vectorize; optional
+// slots are null where the flags leave them out.
+#define TH_DECAYED(x) (DECAY ? (x) - ((x) * wd) * lr : (x))
+
+template <typename T, int FLAGS, bool DECAY>
+TH_ALWAYS_INLINE void sgd_loop(const T* __restrict w, const T* __restrict m,
+                               const T* __restrict g, T* __restrict wo, T* __restrict mo,
+                               const T* sc, T wd, int64_t n) {
+  const T lr = sc[0], mom = sc[1];
+  for (int64_t i = 0; i < n; ++i) {
+    if constexpr (!(FLAGS & 1)) {
+      wo[i] = TH_DECAYED(w[i]) - g[i] * lr;
+    } else {
+      const T m1 = m[i] * mom - g[i] * lr;
+      mo[i] = m1;
+      if constexpr (FLAGS & 2) wo[i] = TH_DECAYED(w[i]) + (m1 * mom - g[i] * lr);
+      else wo[i] = TH_DECAYED(w[i]) + m1;
+    }
+  }
+}
+
+template <typename T, int FLAGS, bool DECAY>
+TH_ALWAYS_INLINE void adam_loop(const T* __restrict w, const T* __restrict m,
+                                const T* __restrict v, const T* __restrict vh,
+                                const T* __restrict g, T* __restrict wo, T* __restrict mo,
+                                T* __restrict vo, T* __restrict vho, const T* sc, T wd,
+                                int64_t n) {
+  const T lr = sc[0], alpha = sc[1], c1 = sc[2], c2 = sc[3], eps = sc[4];
+  for (int64_t i = 0; i < n; ++i) {
+    const T gi = g[i];
+    const T m1 = m[i] + (gi - m[i]) * c1;
+    const T v1 = v[i] + (gi * gi - v[i]) * c2;
+    T d = v1;
+    if constexpr (FLAGS & 1) {  // amsgrad
+      d = max_nan(vh[i], v1);
+      vho[i] = d;
+    }
+    mo[i] = m1;
+    vo[i] = v1;
+    wo[i] = TH_DECAYED(w[i]) - (m1 * alpha) / (T(std::sqrt(d)) + eps);
+  }
+}
+
+template <typename T, int FLAGS, bool DECAY>
+TH_ALWAYS_INLINE void rmsprop_loop(const T* __restrict w, const T* __restrict v,
+                                   const T* __restrict m, const T* __restrict a,
+                                   const T* __restrict g, T* __restrict wo, T* __restrict vo,
+                                   T* __restrict mo, T* __restrict ao, const T* sc, T wd,
+                                   int64_t n) {
+  const T lr = sc[0], rho = sc[1], crho = sc[2], eps = sc[3], mom = sc[4];
+  for (int64_t i = 0; i < n; ++i) {
+    const T gi = g[i];
+    const T v1 = v[i] * rho + (gi * gi) * crho;
+    vo[i] = v1;
+    T den = v1;
+    if constexpr (FLAGS & 2) {  // centered
+      const T a1 = a[i] * rho + gi * crho;
+      ao[i] = a1;
+      den = v1 - a1 * a1;
+    }
+    const T inc = (lr * gi) / T(std::sqrt(den + eps));
+    if constexpr (FLAGS & 1) {  // momentum
+      const T m1 = m[i] * mom + inc;
+      mo[i] = m1;
+      wo[i] = TH_DECAYED(w[i]) - m1;
+    } else {
+      wo[i] = TH_DECAYED(w[i]) - inc;
+    }
+  }
+}
+
+template <typename T, bool DECAY>
+TH_ALWAYS_INLINE void adagrad_loop(const T* __restrict w, const T* __restrict a,
+                                   const T* __restrict g, T* __restrict wo, T* __restrict ao,
+                                   const T* sc, T wd, int64_t n) {
+  const T lr = sc[0], eps = sc[1];
+  for (int64_t i = 0; i < n; ++i) {
+    const T gi = g[i];
+    const T a1 = a[i] + gi * gi;
+    ao[i] = a1;
+    wo[i] = TH_DECAYED(w[i]) - (lr * gi) / T(std::sqrt(a1 + eps));
+  }
+}
+#undef TH_DECAYED
+
+// One variable's elements [lo, hi): its slots' pointers in the order of num_slots.
+template <typename T, int KIND, int FLAGS, bool DECAY>
+TH_ALWAYS_INLINE void update_rows(const Segment<T>& s, const T* sc, T wd, int64_t lo,
+                                  int64_t hi) {
+  const int64_t n = hi - lo;
+  constexpr int k = num_slots(KIND, FLAGS);
+  auto in = [&](int j) -> const T* { return j <= k + 1 ? s.in[j] + lo : nullptr; };
+  auto out = [&](int j) -> T* { return j <= k ? s.out[j] + lo : nullptr; };
+  const T* g = s.in[k + 1] + lo;
+  if constexpr (KIND == kSGD) {
+    sgd_loop<T, FLAGS, DECAY>(in(0), k ? in(1) : nullptr, g, out(0), k ? out(1) : nullptr, sc,
+                              wd, n);
+  } else if constexpr (KIND == kAdam) {
+    const bool ams = FLAGS & 1;
+    adam_loop<T, FLAGS, DECAY>(in(0), in(1), in(2), ams ? in(3) : nullptr, g, out(0), out(1),
+                               out(2), ams ? out(3) : nullptr, sc, wd, n);
+  } else if constexpr (KIND == kRMSProp) {
+    const bool momentum = FLAGS & 1, centered = FLAGS & 2;
+    const int ai = momentum ? 3 : 2;
+    rmsprop_loop<T, FLAGS, DECAY>(in(0), in(1), momentum ? in(2) : nullptr,
+                                  centered ? in(ai) : nullptr, g, out(0), out(1),
+                                  momentum ? out(2) : nullptr, centered ? out(ai) : nullptr, sc,
+                                  wd, n);
+  } else {
+    adagrad_loop<T, DECAY>(in(0), in(1), g, out(0), out(1), sc, wd, n);
+  }
+}
+
+template <typename T>
+using RowFn = void (*)(const Segment<T>&, const T*, T, int64_t, int64_t);
+
+#define TH_OPTIM_PARAMS (const Segment<T>& s, const T* sc, T wd, int64_t lo, int64_t hi)
+template <typename T, int K, int F, bool D>
+void rows_base TH_OPTIM_PARAMS { update_rows<T, K, F, D>(s, sc, wd, lo, hi); }
+template <typename T, int K, int F, bool D>
+TH_TARGET_AVX2 void rows_avx2 TH_OPTIM_PARAMS { update_rows<T, K, F, D>(s, sc, wd, lo, hi); }
+template <typename T, int K, int F, bool D>
+TH_TARGET_AVX512 void rows_avx512 TH_OPTIM_PARAMS { update_rows<T, K, F, D>(s, sc, wd, lo, hi); }
+#undef TH_OPTIM_PARAMS
+
+template <typename T, int K, int F, bool D>
+RowFn<T> pick() {
+  return by_isa<RowFn<T>>(&rows_avx512<T, K, F, D>, &rows_avx2<T, K, F, D>,
+                          &rows_base<T, K, F, D>);
+}
+
+template <typename T, int K, int F>
+void run_kind(const std::vector<Segment<T>>& segs, const std::vector<int64_t>& offs,
+              const std::vector<T>& sc, int streams) {
+  const RowFn<T> with_decay = pick<T, K, F, true>(), plain = pick<T, K, F, false>();
+  const T wd = sc.back();
+  drive(segs, offs, streams, [&](const Segment<T>& s, int64_t lo, int64_t hi) {
+    (s.decay ? with_decay : plain)(s, sc.data(), wd, lo, hi);
+  });
+}
+
+template <typename T>
+void run(int kind, int flags, const std::vector<Segment<T>>& segs,
+         const std::vector<int64_t>& offs, const std::vector<T>& sc) {
+  const int streams = 2 * num_slots(kind, flags) + 3;
+  switch (kind * 4 + (flags & 3)) {
+    case kSGD * 4 + 0:
+    case kSGD * 4 + 2: return run_kind<T, kSGD, 0>(segs, offs, sc, streams);  // no momentum
+    case kSGD * 4 + 1: return run_kind<T, kSGD, 1>(segs, offs, sc, streams);
+    case kSGD * 4 + 3: return run_kind<T, kSGD, 3>(segs, offs, sc, streams);
+    case kAdam * 4 + 0:
+    case kAdam * 4 + 2: return run_kind<T, kAdam, 0>(segs, offs, sc, streams);
+    case kAdam * 4 + 1:
+    case kAdam * 4 + 3: return run_kind<T, kAdam, 1>(segs, offs, sc, streams);
+    case kRMSProp * 4 + 0: return run_kind<T, kRMSProp, 0>(segs, offs, sc, streams);
+    case kRMSProp * 4 + 1: return run_kind<T, kRMSProp, 1>(segs, offs, sc, streams);
+    case kRMSProp * 4 + 2: return run_kind<T, kRMSProp, 2>(segs, offs, sc, streams);
+    case kRMSProp * 4 + 3: return run_kind<T, kRMSProp, 3>(segs, offs, sc, streams);
+    default: return run_kind<T, kAdagrad, 0>(segs, offs, sc, streams);
+  }
+}
+
+// ins: (k + 2) groups of n arrays, outs: (k + 1) groups of n, scalars: 0-d arrays. The outputs
+// must not overlap the inputs (``execute`` allocates them).
+void fused_apply(int kind, int flags, const std::vector<py::array>& ins,
+                 const std::vector<py::array>& outs, const std::vector<py::array>& scalars,
+                 const std::vector<bool>& decay) {
+  const char* op = "FusedApply";
+  const int k = num_slots(kind, flags);
+  if (k < 0) throw py::value_error("fused_apply: unknown optimizer kind " + std::to_string(kind));
+  const size_t n = decay.size();
+  if (ins.size() != (k + 2) * n || outs.size() != (k + 1) * n)
+    throw py::value_error("fused_apply: expected " + std::to_string((k + 2) * n) + " inputs and " +
+                          std::to_string((k + 1) * n) + " outputs for " + std::to_string(n) +
+                          " variables, got " + std::to_string(ins.size()) + " and " +
+                          std::to_string(outs.size()));
+  const size_t want_scalars[] = {3, 6, 6, 3};
+  if (scalars.size() != want_scalars[kind])
+    throw py::value_error("fused_apply: expected " + std::to_string(want_scalars[kind]) +
+                          " scalars, got " + std::to_string(scalars.size()));
+  if (n == 0) return;
+  const DType dt = dtype_of(ins[0]);
+  dispatch_float(dt, op, [&](auto* tag) {
+    using T = std::remove_pointer_t<decltype(tag)>;
+    std::vector<T> sc;
+    for (const auto& a : scalars) {
+      if (dtype_of(a) != dt || a.size() != 1)
+        throw py::value_error("fused_apply: scalars must be single values of the variables' dtype");
+      sc.push_back(static_cast<const T*>(a.data())[0]);
+    }
+    std::vector<Segment<T>> segs(n);
+    std::vector<int64_t> offs(n + 1, 0);
+    for (size_t v = 0; v < n; ++v) {
+      const int64_t size = ins[v].size();
+      for (int j = 0; j < k + 2; ++j) {
+        const py::array& a = ins[j * n + v];
+        require_contiguous(a, op, "input");
+        if (dtype_of(a) != dt || a.size() != size)
+          throw py::value_error("fused_apply: every input of a variable needs its size and dtype");
+        segs[v].in[j] = static_cast<const T*>(a.data());
+      }
+      for (int j = 0; j < k + 1; ++j) {
+        py::array a = outs[j * n + v];
+        require_contiguous(a, op, "output");
+        require_writable(a, op);
+        if (dtype_of(a) != dt || a.size() != size)
+          throw py::value_error("fused_apply: every output of a variable needs its size and dtype");
+        segs[v].out[j] = static_cast<T*>(a.mutable_data());
+      }
+      segs[v].decay = decay[v];
+      offs[v + 1] = offs[v] + size;
+    }
+    py::gil_scoped_release nogil;
+    run<T>(kind, flags, segs, offs, sc);
+  });
+}
+
+}  // namespace
+
+void init_optim(py::module_& m) {
+  m.def("fused_apply", &fused_apply, py::arg("kind"), py::arg("flags"), py::arg("ins"),
+        py::arg("outs"), py::arg("scalars"), py::arg("decay"),
+        "One optimizer step for many variables (kind 0 SGD, 1 Adam, 2 RMSprop, 3 Adagrad).");
+}
+
+}  // namespace th
