@@ -215,6 +215,9 @@ CASES = {
     ),
     # array ops
     "ConcatV2": (lambda a, b: tf.concat([a, b], axis=1), [_any((2, 3)), _any((2, 2))]),
+    # squared: the second order goes through Pack's rule (Unpack) and Unpack's (Pack)
+    "Pack": (lambda a, b: tf.square(tf.stack([a, b], axis=1)), [_any((2, 3)), _any((2, 3))]),
+    "Unpack": (lambda x: _first_and_third(tf.square(tf.unstack(x, 3, axis=1))), [_any((2, 3))]),
     "Split": (lambda x: _first_and_third(tf.split(x, 3, axis=1)), [_any((2, 6))]),
     "SplitV": (lambda x: _first_and_third(tf.split(x, [2, 1, -1], axis=0)), [_any((5, 2))]),
     "Slice": (lambda x: tf.slice(x, [1, 0], [1, -1]), [_any((3, 4))]),
@@ -512,7 +515,9 @@ def test_every_kernel_op_has_a_rule_or_is_marked_non_differentiable():
     # differences): test_image.py checks them by finite differences and to second order
     resizes = {"ResizeBilinear", "ResizeBilinearGrad", "ResizeNearestNeighbor",
                "ResizeNearestNeighborGrad"}  # fmt: skip
-    untested = set(_grad_rules.RULES) - set(CASES) - {"DynamicShape", "TruncateMod"} - resizes
+    # SumTo and GradOf (run-time shapes) are checked in test_gradients_run_time_shapes
+    run_time = {"DynamicShape", "SumTo", "GradOf", "TruncateMod"}
+    untested = set(_grad_rules.RULES) - set(CASES) - run_time - resizes
     assert not untested, f"gradient rules with no finite-difference case: {sorted(untested)}"
 
 

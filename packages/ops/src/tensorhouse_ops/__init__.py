@@ -27,7 +27,10 @@ if TYPE_CHECKING:  # loaded on first use (``__getattr__``): each costs import ti
     )
     from ._ragged import RaggedTensor, RaggedTensorSpec
     from ._sparse import SparseTensor, SparseTensorSpec
-from . import _control_flow_grad  # noqa: F401 - registers the If / While gradient rules
+from . import (
+    _control_flow_grad,  # noqa: F401 - registers the If / While gradient rules
+    _signal,  # noqa: F401 - registers the FFT ops' gradient rules
+)
 from ._array import (
     boolean_mask,
     broadcast_to,
@@ -96,6 +99,7 @@ from ._functional_ops import (
     vectorized_map,
 )
 from ._indexed_slices import IndexedSlices
+from ._math import HOOKS as _MATH_HOOKS
 from ._math import (
     abs,
     acos,
@@ -171,6 +175,7 @@ from ._pyfunc import (
 from ._recompute import recompute_grad
 from ._segment import searchsorted, unique, unique_with_counts
 from ._sysinfo import system_info
+from ._sysinfo import version as _version
 from ._tape import GradientTape, UnconnectedGradients, stop_gradient
 from ._tensor import Tensor, TensorShape, constant, convert_to_tensor, is_tensor
 from ._tensor_array import TensorArray
@@ -403,14 +408,13 @@ __all__ = [
 ]
 
 
-def _version() -> str:  # reads the installed metadata (slow to import) on first use only
-    from importlib.metadata import PackageNotFoundError, version
+def _add_strings(x, y):  # ``+`` on strings: tf.strings' op, that module loaded on first use
+    from . import strings
 
-    try:
-        return version("tensorhouse-ops")
-    except PackageNotFoundError:  # a source tree that was never installed
-        return "0.0.0+unknown"
+    return strings._add(x, y)
 
+
+_MATH_HOOKS["add_strings"] = _add_strings
 
 _LAZY = {
     "autodiff", "autograph", "bitwise", "collective", "graph_io", "image", "io", "linalg",

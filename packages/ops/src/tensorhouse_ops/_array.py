@@ -8,11 +8,15 @@ import numbers
 
 import numpy as np
 
+from tensorhouse_kernels import eager_shortcut
+from tensorhouse_kernels.runtime import current_device
+
 from . import _dynamic as _dyn
-from . import _tensor
+from . import _record, _tensor
 from . import dtypes as _dt
 from ._composite import CompositeTensor
 from ._tensor import (
+    _RAW_ERRORS,
     Tensor,
     TensorShape,
     _coerce_pair,
@@ -20,6 +24,7 @@ from ._tensor import (
     _int_arg,
     _op,
     _op_kernel,
+    _tf_error,
     constant,
     convert_to_tensor,
 )
@@ -77,20 +82,52 @@ def _swap_last(x, axis):
     return perm
 
 
+# The kernels' own shortcuts (``f(device, buffer, ...) -> buffer``, None where they do not
+# apply), taken eager, untaped and outside device scopes, on plain tensors.
+_RESHAPE = eager_shortcut("Reshape")
+_TRANSPOSE = eager_shortcut("Transpose")
+_CONCAT = eager_shortcut("ConcatV2")
+_PACK = eager_shortcut("Pack")
+
+
 def reshape(tensor, shape, name=None):
     if _tensor._tracing:  # the shape may be a tensor known only at run time
         return _dyn.shaped_op("Reshape", [_t(tensor)], {}, shape)
-    return _op_kernel("Reshape", [_t(tensor)], {"shape": _shape_attr(shape)})
+    if type(tensor) is not Tensor:
+        tensor = convert_to_tensor(tensor)
+    shape = _shape_attr(shape)
+    if type(tensor) is Tensor and not _record._active and current_device() is None:
+        device = tensor._device
+        out = _RESHAPE(device, tensor._value, shape)  # a view: nothing to allocate
+        if out is not None:
+            return Tensor(out, device)
+    return _op_kernel("Reshape", [tensor], {"shape": shape})
 
 
 def transpose(a, perm=None, conjugate=False, name=None):
-    a = _t(a)
+    if type(a) is not Tensor:
+        a = convert_to_tensor(a)
+    if perm is None and a.ndim == -1:  # unknown rank while tracing: reversed at run time
+        out = _dyn.shaped_op("Transpose", [a], {}, [("rev", a)], key="perm")
+        return _op("Conj", [out]) if conjugate and a.dtype.is_complex else out
     if perm is None:
-        rank = a.ndim
+        rank = a.ndim if type(a) is not Tensor else len(a._value.shape)
         perm = _REVERSED.get(rank)
         if perm is None:
             perm = _REVERSED[rank] = tuple(reversed(_builtins.range(rank)))
-    out = _op_kernel("Transpose", [a], {"perm": _shape_attr(perm)})
+    else:
+        perm = _shape_attr(perm)
+    out = None
+    if not (_record._active or _tensor._tracing) and type(a) is Tensor and current_device() is None:
+        device = a._device
+        try:
+            out = _TRANSPOSE(device, a._value, perm)
+        except _RAW_ERRORS as e:
+            raise _tf_error("Transpose", [a._value], e) from None
+        if out is not None:
+            out = Tensor(out, device)
+    if out is None:
+        out = _op_kernel("Transpose", [a], {"perm": perm})
     return _op("Conj", [out]) if conjugate and a.dtype.is_complex else out
 
 
@@ -109,6 +146,10 @@ def fill(dims, value, name=None, dtype=None):
     if dtype is None:
         dtype = value.dtype if isinstance(value, Tensor) else constant(value).dtype
     dtype = _dt.as_dtype(dtype)
+    if isinstance(value, Tensor) and type(value) is not Tensor:  # a value known at run time
+        if value.dtype != dtype:
+            value = _op("Cast", [value], {"DstT": dtype._np})
+        return _dyn.shaped_op("BroadcastTo", [value], {}, dims)
     value = np.asarray(value).item() if isinstance(value, Tensor) else value
     if _tensor._tracing:
         return _dyn.shaped_op("Fill", [], {"value": value, "dtype": dtype._np}, dims)
@@ -239,19 +280,29 @@ def _axis_int(axis):
 def _tensors(values):
     """Converts a list of values; Python values take the dtype of the first tensor among them."""
     values = list(values)
-    first = next((v for v in values if type(v) is Tensor), None)
+    first = next((v for v in values if isinstance(v, Tensor)), None)  # eager or symbolic
     if first is None:
         return [_t(v) for v in values]
-    return [v if type(v) is Tensor else convert_to_tensor(v, first.dtype) for v in values]
+    return [v if isinstance(v, Tensor) else convert_to_tensor(v, first.dtype) for v in values]
 
 
 def concat(values, axis, name="concat"):
     """TF's ``tf.concat`` (``ConcatV2``)."""
     if type(axis) is int and type(values) is list and len(values) > 1:  # plain tensors: direct
+        device = values[0]._device if type(values[0]) is Tensor else None
+        handles = []
         for v in values:
-            if type(v) is not Tensor:
+            if type(v) is not Tensor or v._device is not device:
                 break
+            handles.append(v._value)
         else:
+            if not (_record._active or _tensor._tracing) and current_device() is None:
+                try:
+                    out = _CONCAT(device, handles, axis)
+                except _RAW_ERRORS as e:
+                    raise _tf_error("ConcatV2", handles, e) from None
+                if out is not None:
+                    return Tensor(out, device)
             return _op_kernel("ConcatV2", values, {"axis": axis})
     values = list(values)
     composite = next((v for v in values if isinstance(v, CompositeTensor)), None)
@@ -264,7 +315,21 @@ def concat(values, axis, name="concat"):
 
 
 def stack(values, axis=0, name="stack"):
-    """TF's ``tf.stack``: join tensors of one shape along a new axis."""
+    """TF's ``tf.stack``: join tensors of one shape along a new axis (``Pack``)."""
+    if type(axis) is int and type(values) is list and values and type(values[0]) is Tensor:
+        device, handles = values[0]._device, []
+        for v in values:  # plain tensors on one device, eager, untaped, unscoped: direct
+            if type(v) is not Tensor or v._device is not device:
+                break
+            handles.append(v._value)
+        else:
+            if not (_record._active or _tensor._tracing) and current_device() is None:
+                try:
+                    out = _PACK(device, handles, axis)
+                except _RAW_ERRORS as e:
+                    raise _tf_error("Pack", handles, e) from None
+                if out is not None:
+                    return Tensor(out, device)
     values = list(values)
     composite = next((v for v in values if isinstance(v, CompositeTensor)), None)
     if composite is not None:
@@ -272,12 +337,36 @@ def stack(values, axis=0, name="stack"):
     values = _tensors(values)
     if not values:
         raise ValueError("tf.stack needs at least one tensor")
-    rank = values[0].ndim
     axis = _axis_int(axis)
+    if values[0].shape.rank is None:  # unknown rank: Pack's rule checks the axis when it runs
+        return _op("Pack", values, {"N": len(values), "axis": axis})
+    rank = values[0].ndim
     if not -rank - 1 <= axis <= rank:
         raise ValueError(f"Argument `axis` = {axis} not in range [{-rank - 1}, {rank + 1})")
     axis %= rank + 1
-    return concat([expand_dims(v, axis) for v in values], axis)
+    if _tensor._tracing:
+        _check_traced_pack(values)
+    dt = values[0].dtype
+    if dt.is_complex or dt == _dt.string:  # Pack's kernels move real and bool dtypes only
+        return concat([expand_dims(v, axis) for v in values], axis)
+    return _op("Pack", values, {"N": len(values), "axis": axis})
+
+
+def _check_traced_pack(values):
+    """TF's graph-construction ``ValueError`` for inputs of ``Pack`` whose shapes differ."""
+    first = values[0].shape.as_list()
+    for v in values[1:]:
+        if v.shape.rank is None:  # checked when it runs
+            continue
+        dims = v.shape.as_list()
+        if len(dims) != len(first):
+            raise ValueError(f"Shapes must be equal rank, but are {len(first)} and {len(dims)}")
+        for j, (a, b) in enumerate(zip(first, dims)):
+            if a is not None and b is not None and a != b:
+                raise ValueError(
+                    f"Dimension {j} in both shapes must be equal, but are {a} and {b}. "
+                    f"Shapes are {first} and {dims}. (Pack)"
+                )
 
 
 def split(value, num_or_size_splits, axis=0, num=None, name="split"):
@@ -293,19 +382,28 @@ def split(value, num_or_size_splits, axis=0, num=None, name="split"):
 def unstack(value, num=None, axis=0, name="unstack"):
     """TF's ``tf.unstack``: the slices along ``axis``, each without that axis."""
     x = _t(value)
+    axis = _axis_int(axis)
+    if x.shape.rank is None:  # unknown rank: Unpack's rule checks the axis when it runs
+        if num is None:
+            raise ValueError(f"Cannot infer argument `num` from shape {x.shape}")
+        return _execute("Unpack", [x], {"num": int(num), "axis": axis}) if num else []
     dims = x.shape.as_list()
     if not dims:
         raise ValueError("Cannot unstack a scalar (rank-0) tensor")
-    axis = _axis_int(axis)
     if not -len(dims) <= axis < len(dims):
         raise ValueError(f"Argument `axis` = {axis} not in range [{-len(dims)}, {len(dims)})")
     axis %= len(dims)
-    if num is not None and num != dims[axis]:
-        raise ValueError(f"unstack num={num} does not match dim {axis} of size {dims[axis]}")
-    if dims[axis] == 0:
+    n = dims[axis] if num is None else int(num)
+    if n is None:
+        raise ValueError(f"Cannot infer argument `num` from shape {x.shape}")
+    if n != dims[axis] and dims[axis] is not None and _tensor._tracing:
+        raise ValueError(f"Dimension must be {n} but is {dims[axis]} (Unpack of shape {x.shape})")
+    if n == 0:
         return []
-    rest = dims[:axis] + dims[axis + 1 :]
-    return [reshape(p, rest) for p in split(x, dims[axis], axis)]
+    if x.dtype.is_complex or x.dtype == _dt.string:  # Pack's kernels move real and bool dtypes
+        rest = dims[:axis] + dims[axis + 1 :]
+        return [reshape(p, rest) for p in split(x, n, axis)]
+    return _execute("Unpack", [x], {"num": n, "axis": axis})
 
 
 # ---- slicing ----------------------------------------------------------------------------------
@@ -313,7 +411,49 @@ def unstack(value, num=None, axis=0, name="unstack"):
 
 def slice(input_, begin, size, name=None):  # noqa: A001 - TF's name
     """TF's ``tf.slice``: ``size[i] == -1`` takes the rest of dim i."""
+    if _tensor._tracing:
+        starts, sizes = _dyn.shape_entries(begin), _dyn.shape_entries(size)
+        if not all(type(e) is int for e in starts + sizes):
+            return _slice_traced(_t(input_), starts, sizes)
     return _op("Slice", [_t(input_)], {"begin": tuple(_dims(begin)), "size": tuple(_dims(size))})
+
+
+def _entry_value(e):
+    """A shape entry (an int, ``(t, i)``: dim i of ``t``, ``("val", t, i)``: element i of the
+    int tensor ``t``) as an int32 scalar tensor."""
+    if type(e) is int:
+        return constant(e, _dt.int32)
+    v = reshape(e[1], [-1])[e[2]] if isinstance(e[0], str) else shape(e[0])[e[1]]
+    return v if v.dtype == _dt.int32 else _op("Cast", [v], {"DstT": np.dtype("int32")})
+
+
+def _slice_traced(x, starts, sizes):
+    """``tf.slice`` with a begin or size known only at run time: the static axes by ``Slice``,
+    each other axis by a ``gather`` of its ``range``."""
+    if len(starts) != x.ndim or len(sizes) != x.ndim:
+        raise ValueError(
+            f"Shapes must be equal rank: slice of a rank-{x.ndim} tensor with begin of "
+            f"length {len(starts)} and size of length {len(sizes)}"
+        )
+    dynamic = [i for i in _builtins.range(x.ndim)
+               if type(starts[i]) is not int or type(sizes[i]) is not int]  # fmt: skip
+    begin = [0 if i in dynamic else b for i, b in enumerate(starts)]
+    size = [-1 if i in dynamic else z for i, z in enumerate(sizes)]
+    if any(begin) or any(z != -1 for z in size):
+        x = _op("Slice", [x], {"begin": tuple(begin), "size": tuple(size)})
+    for i in dynamic:
+        start = _entry_value(starts[i])
+        rest = _op("Sub", [_entry_value((x, i)) if x.shape[i] is None
+                           else constant(x.shape[i], _dt.int32), start])  # fmt: skip
+        if type(sizes[i]) is int:
+            count = rest if sizes[i] == -1 else constant(sizes[i], _dt.int32)
+        else:  # a size of -1 at run time: the rest of the dim
+            z = _entry_value(sizes[i])
+            count = _op("SelectV2", [_op("Less", [z, constant(0)]), rest, z])
+        x = gather(x, range(start, _op("AddV2", [start, count])), axis=i)
+        if type(sizes[i]) is int and sizes[i] >= 0:  # the static dim is known
+            x = reshape(x, [sizes[i] if j == i else e for j, e in enumerate(_dyn.entries_of(x))])
+    return x
 
 
 def strided_slice(
@@ -473,6 +613,10 @@ Tensor.__iter__ = _iter
 def pad(tensor, paddings, mode="CONSTANT", constant_values=0, name=None):
     """TF's ``tf.pad``: ``CONSTANT`` (``Pad``), or ``REFLECT`` / ``SYMMETRIC`` (``MirrorPad``:
     the borders mirror the tensor, without or with its edge entries); any letter case."""
+    if _tensor._tracing:
+        flat = _pad_entries(paddings)
+        if not all(type(e) is int for e in flat):
+            return _pad_traced(_t(tensor), flat, mode, constant_values)
     if not isinstance(paddings, Tensor):
         paddings = convert_to_tensor(paddings)  # TF's error for ints beyond int64
     pads = tuple((_int_arg(a), _int_arg(b)) for a, b in paddings.numpy().reshape(-1, 2))
@@ -489,8 +633,67 @@ def pad(tensor, paddings, mode="CONSTANT", constant_values=0, name=None):
     return _op("Pad", [x], {"paddings": pads, "constant_values": value})
 
 
+def _pad_entries(paddings):
+    """A traced ``paddings`` argument, flattened, as shape entries (ints where known)."""
+    if isinstance(paddings, list | tuple):
+        flat = []
+        for row in paddings:
+            flat.extend(row if isinstance(row, list | tuple) else _dyn.shape_entries(row))
+        return _dyn.shape_entries(flat)
+    return _dyn.shape_entries(reshape(_t(paddings), [-1]))
+
+
+def _pad_traced(x, flat, mode, constant_values):
+    """``tf.pad`` with paddings known only at run time (``CONSTANT``): along each axis, the
+    tensor between two blocks of the constant."""
+    if str(mode).upper() != "CONSTANT":
+        raise _errors.UnimplementedError(f"tf.pad mode {mode!r} with paddings known at run time")
+    if len(flat) != 2 * x.ndim:
+        raise ValueError(f"paddings must be of shape [{x.ndim}, 2], got {len(flat)} entries")
+    value = constant_values
+    if not isinstance(value, Tensor) or value.dtype != x.dtype:
+        value = _op("Cast", [_t(value)], {"DstT": x.dtype._np})
+    for i in _builtins.range(x.ndim):
+        parts = []
+        for e in (flat[2 * i], None, flat[2 * i + 1]):
+            if e is None:
+                parts.append(x)
+            elif not (type(e) is int and e == 0):
+                block = _dyn.entries_of(x)
+                block[i] = e
+                parts.append(_dyn.shaped_op("BroadcastTo", [value], {}, block))
+        if len(parts) > 1:
+            x = concat(parts, i)
+    return x
+
+
 def tile(input, multiples, name=None):  # noqa: A002 - TF's name
+    if _tensor._tracing:
+        reps = _dyn.shape_entries(multiples)
+        if not all(type(m) is int for m in reps):
+            x = _t(input)
+            if x.ndim == -1:  # unknown rank: the multiples give it (its dims read at run time)
+                x = reshape(x, [(x, i) for i in _builtins.range(len(reps))])
+            return _tile_traced(x, reps)
     return _op("Tile", [_t(input)], {"multiples": tuple(_dims(multiples))})
+
+
+def _tile_traced(x, reps):
+    """``tf.tile`` with multiples known only at run time: each dim ``d`` spread to ``[1, d]``,
+    broadcast to ``[m, d]``, then merged into ``m * d``."""
+    dims = _dyn.entries_of(x)
+    if len(reps) != len(dims):
+        raise ValueError(f"Shape must be rank 1 of length {len(dims)} for tile multiples, got "
+                         f"{len(reps)} entries")  # fmt: skip
+    spread = reshape(x, [e for d in dims for e in (1, d)])
+    wide = broadcast_to(spread, [e for m, d in zip(reps, dims) for e in (m, d)])
+    merged = [
+        m * d
+        if type(m) is int and type(d) is int
+        else _op("Mul", [_entry_value(m), _entry_value(d)])
+        for m, d in zip(reps, dims)
+    ]
+    return reshape(wide, merged)
 
 
 def reverse(tensor, axis, name=None):
@@ -520,6 +723,8 @@ def gather_nd(params, indices, batch_dims=0, name=None):
 
 def scatter_nd(indices, updates, shape, name=None):
     """TF's ``tf.scatter_nd``: updates summed into zeros of ``shape`` (duplicates add up)."""
+    if _tensor._tracing:  # the shape may be a tensor known only at run time
+        return _dyn.shaped_op("ScatterNd", [_t(indices), _t(updates)], {}, shape)
     return _op("ScatterNd", [_t(indices), _t(updates)], {"shape": tuple(_dims(shape))})
 
 
@@ -545,6 +750,8 @@ def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None
 
 
 _RANGE_ORDER = ("int32", "int64", "float32", "float64")
+# ``_math`` (above: it imports this module) sets "traced_range" at import: a hook, not an import.
+HOOKS: dict = {}
 
 
 def range(start, limit=None, delta=1, dtype=None, name="range"):  # noqa: A001 - TF's name
@@ -562,23 +769,11 @@ def range(start, limit=None, delta=1, dtype=None, name="range"):  # noqa: A001 -
         dtype = max(kinds, key=_RANGE_ORDER.index)
     dtype = _dt.as_dtype(dtype)
     if any(isinstance(v, Tensor) and type(v) is not Tensor for v in args):
-        return _traced_range(args, dtype)
+        return HOOKS["traced_range"](args, dtype)  # ``_math``'s: ``start + i * delta``
     as_type = float if dtype.is_floating else int
     start, limit, delta = (as_type(v.numpy() if isinstance(v, Tensor) else v) for v in args)
     attrs = {"start": start, "limit": limit, "delta": delta, "dtype": dtype._np}
     return _op("Range", [], attrs)
-
-
-def _traced_range(args, dtype):
-    """``tf.range`` with a bound only known when the graph runs: ``start + i * delta`` for
-    ``i < ceil((limit - start) / delta)``, a vector of unknown length."""
-    from . import _math as M
-
-    start, limit, delta = (M.cast(convert_to_tensor(v), dtype) for v in args)
-    span = M.divide(M.cast(M.subtract(limit, start), _dt.float64), M.cast(delta, _dt.float64))
-    n = M.maximum(M.cast(M.ceil(span), _dt.int32), 0)
-    i = M.subtract(M.cumsum(fill([n], 1, dtype=_dt.int32)), 1)
-    return M.add(start, M.multiply(M.cast(i, dtype), delta))
 
 
 def eye(num_rows, num_columns=None, batch_shape=None, dtype=_dt.float32, name=None):

@@ -34,7 +34,7 @@ import threading
 import types
 import weakref
 
-from . import _graph
+from . import _array, _graph, _math
 from . import dtypes as _dt
 from ._graph import GraphTensor
 from ._tensor import Tensor, convert_to_tensor
@@ -54,6 +54,9 @@ class _Logger:
 
 
 _logger = _Logger()
+# ``_function`` (above: it converts functions with this module) sets "cond", "while_loop",
+# "trace_branch" and "Function" at import: a hook rather than an import.
+HOOKS: dict = {}
 _PREFIX = "ag__"
 _DO_RETURN = "ag__do_return"
 _RETVAL = "ag__retval"
@@ -100,8 +103,6 @@ def _read(x):
 
 
 def _logical(op, a, b):
-    from . import _math
-
     return getattr(_math, op)(convert_to_tensor(_read(a)), convert_to_tensor(_read(b)))
 
 
@@ -122,8 +123,6 @@ def or_(a, b_fn):
 def not_(a):
     """``not a``: ``logical_not`` on a tensor, else Python's ``not``."""
     if isinstance(_read(a), Tensor):
-        from . import _math
-
         return _math.logical_not(convert_to_tensor(_read(a)))
     return not a
 
@@ -241,13 +240,9 @@ def if_stmt(pred, true_fn, false_fn, init, names, refs=()):
 
 
 def _if_symbolic(pred, true_fn, false_fn, init, names):
-    from ._function import cond
-
     pred = convert_to_tensor(_read(pred))
     if pred.dtype != _dt.bool:
-        from ._math import cast
-
-        pred = cast(pred, _dt.bool)
+        pred = _math.cast(pred, _dt.bool)
     seen = {}
 
     def branch(fn, label):
@@ -277,7 +272,7 @@ def _if_symbolic(pred, true_fn, false_fn, init, names):
 
         return run
 
-    outs = cond(pred, branch(true_fn, "main"), branch(false_fn, "else"))
+    outs = HOOKS["cond"](pred, branch(true_fn, "main"), branch(false_fn, "else"))
     structs = seen["__structs__main"]
     result, it = [], iter(outs)
     for s in structs:
@@ -318,8 +313,6 @@ def _fill_undefined(values, names, trial):
     missing = [i for i, v in enumerate(values) if type(v) is Undefined and names[i] != _RETVAL]
     if not missing:
         return values
-    from . import _array
-    from ._function import _trace_branch
 
     def run(*v):
         out = trial(*v)
@@ -328,7 +321,7 @@ def _fill_undefined(values, names, trial):
                 raise ValueError(f"'{names[i]}' must be defined before the loop.")
         return [out[i] for i in missing]
 
-    _, result = _trace_branch(run, tuple(values), "loop_trial")
+    _, result = HOOKS["trace_branch"](run, tuple(values), "loop_trial")
     values = list(values)
     for i, r in zip(missing, result):
         flat = []
@@ -388,9 +381,7 @@ def _loop_check(names, before, after):
 def _bool_tensor(x):
     x = convert_to_tensor(_read(x))
     if x.dtype != _dt.bool:
-        from ._math import cast
-
-        x = cast(x, _dt.bool)
+        x = _math.cast(x, _dt.bool)
     return x
 
 
@@ -415,14 +406,12 @@ def while_stmt(test, body, init, names, refs=()):
 
 
 def _while_symbolic(test, body, vals, names):
-    from ._function import while_loop
-
     start = _loop_init(_fill_undefined(vals, names, body), names)
 
     def body_fn(*v):
         return _loop_check(names, v, body(*v))
 
-    return tuple(while_loop(lambda *v: _bool_tensor(test(*v)), body_fn, start))
+    return tuple(HOOKS["while_loop"](lambda *v: _bool_tensor(test(*v)), body_fn, start))
 
 
 class _SymbolicRange:
@@ -435,8 +424,6 @@ class _SymbolicRange:
 
 def for_iter(f, args, kwargs):
     """The iterable of a ``for``: ``range`` / ``tf.range`` with symbolic bounds stay lazy."""
-    from . import _array
-
     if f is builtins.range or f is _array.range:
         flat = list(args) + list(kwargs.values())
         if any(_symbolic(a) for a in flat):
@@ -512,9 +499,6 @@ def _dataset_for(dataset, body, vals, names, extra_test, refs):
 
 
 def _for_symbolic(iterable, body, vals, names, extra_test, targets):
-    from . import _array, _math
-    from ._function import while_loop
-
     if type(iterable) is _SymbolicRange:
         start, limit, delta = (convert_to_tensor(_read(v), iterable.dtype) for v in iterable.args)
 
@@ -559,14 +543,12 @@ def _for_symbolic(iterable, body, vals, names, extra_test, targets):
         item, nxt = item_at(i)
         return (nxt,) + _loop_check(names, v, body(item, *v))
 
-    out = while_loop(cond_fn, body_fn, (index0,) + start_vals, maximum_iterations=bound)
+    out = HOOKS["while_loop"](cond_fn, body_fn, (index0,) + start_vals, maximum_iterations=bound)
     return tuple(out[1:])
 
 
 def _zero_item(item_at, first):
     """A zero of the loop's item type, for a loop target first assigned by the loop."""
-    from . import _array
-
     return _array.zeros_like(item_at(first)[0])
 
 
@@ -595,9 +577,7 @@ def converted_call(f, args, kwargs=None):
 
 def _convertible(f):
     """The converted form of ``f`` when it is user code AutoGraph converts, else None."""
-    from ._function import Function
-
-    if isinstance(f, Function):
+    if isinstance(f, HOOKS["Function"]):
         if not getattr(f, "_autograph", True):
             return None
         return convert(f.python_function)

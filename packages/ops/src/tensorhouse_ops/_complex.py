@@ -242,6 +242,3 @@ def _complex_abs(x, y, attrs, dy):  # dy * z / |z|, 0 where z = 0
 def _angle(x, y, attrs, dy):  # -dy / (im + i re)
     z = x[0]
     return [M.negative(M.divide(complex(dy, A.zeros_like(dy)), complex(imag(z), real(z))))]
-
-
-from . import _signal  # noqa: E402, F401 - registers the transforms' gradient rules too

@@ -16,13 +16,14 @@ import numpy as np
 from . import _array as A
 from . import _math as M
 from . import dtypes as _dt
+from ._sort_host import sorted_unknown_length
 from ._tensor import Tensor, constant, convert_to_tensor
 from ._tensor import errors as _errors
 
 __all__ = [
     "argsort", "band_part", "count_nonzero", "diag", "diag_part", "embedding_lookup",
     "l2_normalize", "meshgrid", "polyval", "repeat", "roll", "saturate_cast", "segment_mean",
-    "segment_sum", "sequence_mask", "shape_n", "sort", "unsorted_segment_mean",
+    "segment_sum", "sequence_mask", "shape_n", "sort", "trace", "unsorted_segment_mean",
 ]  # fmt: skip
 
 
@@ -75,8 +76,6 @@ def _sorted(x, descending):
     """
     n = x.shape[-1]
     if n is None:  # TopKV2's k is an attr: the order comes from a host node
-        from ._sort_host import sorted_unknown_length
-
         return sorted_unknown_length(x, descending)
     if descending:
         values, indices = M.top_k(x, k=n)
@@ -483,6 +482,11 @@ def diag_part(input, name="diag_part", k=0, padding_value=0, align="RIGHT_LEFT")
     batch = x.shape.as_list()[:-2]
     flat = A.reshape(x, batch + [m * n])
     return A.gather(flat, constant(index.astype(np.int32)), axis=len(batch))
+
+
+def trace(x, name=None):
+    """TF's ``tf.linalg.trace``: the sum of the main diagonal of each ``[..., M, N]`` matrix."""
+    return M.reduce_sum(diag_part(x), axis=-1)
 
 
 # ---- embeddings -------------------------------------------------------------------------------

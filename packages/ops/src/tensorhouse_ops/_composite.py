@@ -2,14 +2,16 @@
 
 ``tf.nest.flatten(x, expand_composites=True)`` and ``tf.function`` see a composite as its
 component tensors (``spec._to_components(value)``) and rebuild it with
-``spec._from_components(components)``.
+``spec._from_components(components)``. ``TensorSpec`` (a dense tensor's type) sits here too, below
+``tf.function`` and the composites that list it among their components.
 """
 
 from __future__ import annotations
 
-from ._tensor import TensorShape
+from . import dtypes as _dt
+from ._tensor import Tensor, TensorShape, VariableLike
 
-__all__ = ["CompositeTensor", "TypeSpec"]
+__all__ = ["CompositeTensor", "TensorSpec", "TypeSpec"]
 
 
 class TypeSpec:
@@ -79,3 +81,40 @@ def composite_binary(fn, x, y):
     """An elementwise binary op with a composite operand: that composite's rule."""
     c = x if isinstance(x, CompositeTensor) else y
     return type(c)._th_binary(fn, x, y)
+
+
+class TensorSpec:
+    """TF's ``tf.TensorSpec``: a shape (dims may be None) and a dtype."""
+
+    __slots__ = ("_shape", "_dtype", "_name")
+
+    def __init__(self, shape, dtype=_dt.float32, name=None):
+        self._shape = TensorShape(shape)
+        self._dtype = _dt.as_dtype(dtype)
+        self._name = name
+
+    shape = property(lambda self: self._shape)
+    dtype = property(lambda self: self._dtype)
+    name = property(lambda self: self._name)
+
+    @classmethod
+    def from_tensor(cls, tensor, name=None):
+        return cls(tensor.shape, tensor.dtype, name)
+
+    def is_compatible_with(self, other):
+        if isinstance(other, TensorSpec | Tensor) or isinstance(other, VariableLike):
+            return other.dtype == self._dtype and self._shape.is_compatible_with(other.shape)
+        return False
+
+    def __eq__(self, other):
+        return (
+            isinstance(other, TensorSpec)
+            and self._shape == other._shape
+            and self._dtype == other._dtype
+        )
+
+    def __hash__(self):
+        return hash((self._shape, self._dtype.name))
+
+    def __repr__(self):
+        return f"TensorSpec(shape={self._shape}, dtype=tf.{self._dtype.name}, name={self._name!r})"

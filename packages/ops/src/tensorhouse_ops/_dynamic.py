@@ -7,6 +7,13 @@ types, run by the ops layer itself:
 - ``DynamicShape``: a kernel op (``Reshape``, ``BroadcastTo``, ``Fill``) whose shape attr is
   built at run time from ``items``: ints, ``("dim", j, i)`` (dim ``i`` of input ``j``) and
   ``("val", j, i)`` (element ``i`` of the int tensor input ``j``, read on the host).
+  An item ``("all", j)`` stands for every dim of input ``j`` (a shape of unknown rank),
+  ``("rev", j)`` for input ``j``'s axes reversed (``tf.transpose``'s default perm).
+- ``SumTo``: ``g`` summed down to the shape of ``x`` (a broadcast's gradient, TF's
+  ``BroadcastGradientArgs`` + ``Sum``) when which dims were broadcast is known only at run time.
+- ``GradOf``: a gradient rule that needs known shapes, run where they are: ``apply`` runs it
+  once the graph is specialized to its input shapes, the compiled graph's handler on each run
+  (through the ``GRAD_OF`` hook, which ``_grads`` sets).
 
 Eagerly, and in a trace where the shapes are known, none of these are made: ``tf.shape`` is a
 constant and shape attrs are ints, as before. ``apply`` runs one of these nodes on tensors;
@@ -21,14 +28,18 @@ from tensorhouse_kernels import execute, get_op_def
 from tensorhouse_kernels.runtime import from_host, to_host
 
 from . import _graph as _graph_module
-from . import _tensor
+from . import _record, _tensor
 from . import dtypes as _dt
 from ._tensor import Tensor, TensorShape, VariableLike
 
 __all__ = ["LOCAL", "apply", "infer", "shape_of", "size_of", "entries_of", "shape_entries",
-           "shaped_op", "handler", "note_index"]  # fmt: skip
+           "shaped_op", "shaped_op_outputs", "sum_to", "attr_of", "handler",
+           "note_index"]  # fmt: skip
 
-LOCAL = frozenset({"Shape", "Size", "DynamicShape"})
+LOCAL = frozenset({"Shape", "Size", "DynamicShape", "SumTo", "GradOf"})
+
+# ``GRAD_OF(attrs, inputs) -> outputs``: a ``GradOf`` node's rule on tensors (``_grads``'s).
+GRAD_OF = None
 
 
 def _graph():
@@ -50,8 +61,10 @@ def shape_of(x, out_type=_dt.int32):
     """``tf.shape``: a constant when every dim is known, else a ``Shape`` node."""
     out_type = _dt.as_dtype(out_type)
     dims = _static_shape(x)
-    if dims is None:  # unknown rank: a Shape node of unknown length
-        return _tensor._execute("Shape", [x], {"out_type": out_type._np})[0]
+    if dims is None:  # unknown rank: a Shape node of unknown length, usable as a shape
+        out = _tensor._execute("Shape", [x], {"out_type": out_type._np})[0]
+        _set_dims(out, [("all", x)])
+        return out
     if None not in dims:
         return _tensor.constant(list(dims), dtype=out_type)
     out = _tensor._execute("Shape", [x], {"out_type": out_type._np})[0]
@@ -81,8 +94,15 @@ def _set_dims(t, entries):
 def note_index(src, key, out):
     """``shape_tensor[i]``: the result remembers which tensor's dim it is."""
     ref = getattr(src, "_dimref", None)
+    if ref is not None and any(_whole(e) for e in ref):  # a shape of unknown rank
+        return
     if ref is not None and isinstance(key, int) and -len(ref) <= key < len(ref):
         _set_dims(out, (ref[key],))
+
+
+def _whole(e):
+    """Whether entry ``e`` is a whole shape's item (``("all", t)`` or ``("rev", t)``)."""
+    return type(e) is tuple and isinstance(e[0], str) and e[0] in ("all", "rev")
 
 
 def shape_entries(shape):
@@ -133,16 +153,38 @@ def _tensor_entries(t):
 def shaped_op(op_type, inputs, attrs, shape, key="shape"):
     """Run kernel op ``op_type`` with ``attrs[key]`` = ``shape`` (a list, TensorShape or
     tensor); a ``DynamicShape`` node when the shape is only known at run time."""
-    entries = shape_entries(shape)
+    return shaped_op_outputs(op_type, inputs, attrs, shape, key)[0]
+
+
+def _expand_all(entries):
+    """``("all", t)`` entries replaced by ``t``'s dims where its rank is known."""
+    out = []
+    for e in entries:
+        if _whole(e):
+            dims = _static_shape(e[1])
+            if dims is not None:
+                rev = list(reversed(range(len(dims))))
+                out.extend(entries_of(e[1]) if e[0] == "all" else rev)
+                continue
+        out.append(e)
+    return out
+
+
+def shaped_op_outputs(op_type, inputs, attrs, shape, key="shape"):
+    """``shaped_op``'s every output (``SplitV`` with ``size_splits`` read at run time)."""
+    entries = _expand_all(shape_entries(shape))
     if all(type(e) is int for e in entries):
-        return _tensor._execute(op_type, inputs, {**attrs, key: tuple(entries)})[0]
+        return _tensor._execute(op_type, inputs, {**attrs, key: attr_of(key, entries)})
     refs, items = [], []
     for e in entries:
         if type(e) is int:
             items.append(e)
             continue
         # e[0] is a tensor for a dim: `==` on a string tensor would be elementwise
-        kind, t, i = ("val", e[1], e[2]) if isinstance(e[0], str) else ("dim", e[0], e[1])
+        if isinstance(e[0], str):
+            kind, t, i = (e[0], e[1], None) if _whole(e) else ("val", e[1], e[2])
+        else:
+            kind, t, i = "dim", e[0], e[1]
         if kind == "dim" and not _symbolic(t):
             items.append(int(t._value.shape[i]))
             continue
@@ -151,10 +193,32 @@ def shaped_op(op_type, inputs, attrs, shape, key="shape"):
         if j is None:
             refs.append(t)
             j = len(ins)
-        items.append((kind, j, i))
+        items.append((kind, j) if kind in ("all", "rev") else (kind, j, i))
     node = {"op": op_type, "key": key, "n": len(inputs), "items": tuple(items),
             "base": tuple(sorted(attrs.items()))}  # fmt: skip
-    return _tensor._execute("DynamicShape", list(inputs) + refs, node)[0]
+    return _tensor._execute("DynamicShape", list(inputs) + refs, node)
+
+
+def _sum_axes(gshape, xshape):
+    """The axes of ``g`` to sum so that it broadcasts as ``x`` did (both shapes known)."""
+    lead = len(gshape) - len(xshape)
+    return list(range(lead)) + [
+        lead + i for i, d in enumerate(xshape) if d == 1 and gshape[lead + i] != 1
+    ]
+
+
+def sum_to(g, x):
+    """``g`` summed over the dims broadcasting stretched to reach it from ``x``'s shape; a
+    ``SumTo`` node when an unknown dim of ``x`` makes that a run-time question."""
+    gs, xs = _static_shape(g), _static_shape(x)
+    if gs is not None and xs is not None and None not in gs and None not in xs:
+        axes = _sum_axes(gs, xs)
+        if axes:
+            g = _tensor._execute("Sum", [g], {"axis": tuple(axes), "keep_dims": True})[0]
+        if len(gs) == len(xs):
+            return g
+        return _tensor._execute("Reshape", [g], {"shape": tuple(xs)})[0]
+    return _tensor._execute("SumTo", [g, x], {})[0]
 
 
 # ---- shape rules and running ----------------------------------------------------------------
@@ -166,22 +230,58 @@ def infer(op_type, shapes, dts, attrs):
         return [((len(shapes[0]),), np.dtype(attrs["out_type"]))]
     if op_type == "Size":
         return [((), np.dtype(attrs["out_type"]))]
+    if op_type == "SumTo":
+        return [(shapes[1], dts[0])]
+    if op_type == "GradOf":  # each gradient has its input's shape and dtype
+        return [(shapes[i], dts[i]) for i in attrs["out"]]
     target = []
     for it in attrs["items"]:
         if type(it) is int:
             target.append(it)
         elif it[0] == "dim":
             target.append(shapes[it[1]][it[2]])
+        elif it[0] == "rev" and shapes[it[1]] is not None:
+            target.extend(reversed(range(len(shapes[it[1]]))))
+        elif it[0] in ("all", "rev"):  # a whole shape of unknown rank: so is the output's
+            base = dict(attrs["base"])
+            return [(None, np.dtype(base["dtype"]) if "dtype" in base else dts[0])]
         else:
             target.append(None)
     base = dict(attrs["base"])
     n = attrs["n"]
     if None not in target:
-        return get_op_def(attrs["op"]).infer(shapes[:n], dts[:n], {**base, attrs["key"]: target})
+        attr = attr_of(attrs["key"], target)
+        return get_op_def(attrs["op"]).infer(shapes[:n], dts[:n], {**base, attrs["key"]: attr})
     if attrs["op"] == "Reshape":
         target = _reshape_target(shapes[0], target, attrs["items"])
-    dtype = np.dtype(base["dtype"]) if "dtype" in base else dts[0]
-    return [(tuple(target), dtype)]
+    if attrs["key"] == "paddings":  # (before, after) pairs: a dim is known where all three are
+        pads = attr_of("paddings", target)
+        dims = [None if None in (d, a, b) else d + a + b for d, (a, b) in zip(shapes[0], pads)]
+        return [(tuple(dims), dts[0])]
+    if attrs["op"] == "SplitV":  # one output per size, the sizes along the axis
+        axis = int(base["axis"]) % len(shapes[0])
+        return [(shapes[0][:axis] + (d,) + shapes[0][axis + 1 :], dts[0]) for d in target]
+    return [(tuple(target), _out_dtype(attrs["op"], shapes[:n], dts[:n], base, attrs["key"],
+                                       target))]  # fmt: skip
+
+
+def attr_of(key, values):
+    """A shape attr's value from its flat entries (``paddings``: ``(before, after)`` pairs)."""
+    values = tuple(values)
+    return tuple(zip(values[::2], values[1::2])) if key == "paddings" else values
+
+
+def _out_dtype(op_type, shapes, dts, base, key, target):
+    """The output dtype of ``op_type`` with a shape attr known only at run time: its shape
+    rule's, run on stand-in dims of 1 (else the dtype attr, or the data input's dtype)."""
+    stand = [tuple(1 if d is None else d for d in s) for s in shapes]
+    attrs = {**base, key: attr_of(key, [1 if d is None else d for d in target])}
+    try:
+        return get_op_def(op_type).infer(stand, dts, attrs)[0][1]
+    except Exception:  # the stand-in dims do not fit the op: by its inputs
+        if "dtype" in base:
+            return np.dtype(base["dtype"])
+        return dts[1] if op_type == "ScatterNd" else dts[0]
 
 
 def _reshape_target(shape, target, items):
@@ -219,10 +319,19 @@ def apply(op_type, ins, attrs):
             arr = np.array(int(np.prod(x._value.shape, dtype=np.int64)), attrs["out_type"])
             return [Tensor(from_host(arr, x._device), x._device)]
         return [size_of(x, _dt.from_numpy(np.dtype(attrs["out_type"])))]
+    if op_type == "SumTo":
+        return [sum_to(ins[0], ins[1])]
+    if op_type == "GradOf":
+        if any(_symbolic(t) and (t._gshape is None or None in t._gshape) for t in ins):
+            return _tensor._execute("GradOf", list(ins), attrs)  # shapes still unknown
+        return list(GRAD_OF(attrs, list(ins)))
     entries = []
     for it in attrs["items"]:
         if type(it) is int:
             entries.append(it)
+            continue
+        if it[0] in ("all", "rev"):
+            entries.append((it[0], ins[it[1]]))
             continue
         kind, j, i = it
         t = ins[j]
@@ -236,7 +345,7 @@ def apply(op_type, ins, attrs):
     n, base = attrs["n"], dict(attrs["base"])
     if "_stream" in base and _graph().current_graph() is None:  # a random op's next draw
         base = _graph_module.next_random_attrs(base)
-    return [shaped_op(attrs["op"], ins[:n], base, entries, attrs["key"])]
+    return list(shaped_op_outputs(attrs["op"], ins[:n], base, entries, attrs["key"]))
 
 
 def handler(op, device):
@@ -249,6 +358,10 @@ def handler(op, device):
         dtype = np.dtype(attrs["out_type"])
         return lambda b: (from_host(np.array(int(np.prod(b.shape, dtype=np.int64)), dtype),
                                     device),)  # fmt: skip
+    if t == "SumTo":
+        return _sum_to_handler(device)
+    if t == "GradOf":
+        return _grad_of_handler(attrs, device)
     n, op_type, key = attrs["n"], attrs["op"], attrs["key"]
     base, items = dict(attrs["base"]), attrs["items"]
     stream = base.get("_stream")
@@ -260,11 +373,36 @@ def handler(op, device):
                 shape.append(it)
             elif it[0] == "dim":
                 shape.append(int(bufs[it[1]].shape[it[2]]))
+            elif it[0] == "all":
+                shape.extend(int(d) for d in bufs[it[1]].shape)
+            elif it[0] == "rev":
+                shape.extend(reversed(range(len(bufs[it[1]].shape))))
             else:
                 shape.append(int(np.asarray(to_host(bufs[it[1]], device)).reshape(-1)[it[2]]))
         attrs = base if stream is None else _graph_module.next_random_attrs(base)
-        outs, _ = execute(op_type, list(bufs[:n]), {**attrs, key: tuple(shape)}, device)
+        outs, _ = execute(op_type, list(bufs[:n]), {**attrs, key: attr_of(key, shape)}, device)
         return tuple(outs)
+
+    return run
+
+
+def _grad_of_handler(attrs, device):
+    def run(*bufs):
+        with _record.stop_gradient_scope():
+            outs = GRAD_OF(attrs, [Tensor(b, device) for b in bufs])
+        return tuple(o._value for o in outs)
+
+    return run
+
+
+def _sum_to_handler(device):
+    def run(g, x):
+        axes = _sum_axes(tuple(g.shape), tuple(x.shape))
+        if axes:
+            g = execute("Sum", [g], {"axis": tuple(axes), "keep_dims": True}, device)[0][0]
+        if len(g.shape) != len(x.shape):
+            g = execute("Reshape", [g], {"shape": tuple(x.shape)}, device)[0][0]
+        return (g,)
 
     return run
 

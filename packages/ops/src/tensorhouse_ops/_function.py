@@ -2,17 +2,20 @@
 the optimized graph; ``tf.cond``, ``tf.while_loop``, ``tf.print``, ``run_functions_eagerly``.
 
 Retracing follows TF's rules: a call is keyed by its tensors' shapes and dtypes, its Python
-values (by value when hashable, else by identity) and its variables (by identity); a new key
-traces again. Without a ``GradientTape`` recording, a call runs the optimized graph compiled
-into one Python function (``_graph_exec.compile_graph``). With a tape recording, the traced graph
-is replayed op by op through ``_execute`` so the tape records each op and the usual gradient
-rules apply: gradients flow through and across functions with no rule of their own (the
-choice documented in ``docs/architecture.md``).
+values (by value when hashable, else by identity) and its variables (by identity). A new key
+goes to the most specific earlier trace covering it (unknown dims or rank, as TF's dispatch
+table), else traces again (relaxed against every trace with ``reduce_retracing``). Without a
+``GradientTape`` recording, a call runs the optimized graph compiled into one Python function
+(``_graph_exec.compile_graph``). With a tape recording, the traced graph is replayed op by op
+through ``_execute`` so the tape records each op and the usual gradient rules apply: gradients
+flow through and across functions with no rule of their own (the choice documented in
+``docs/architecture.md``).
 """
 
 from __future__ import annotations
 
 import collections
+import contextlib
 import functools
 import inspect
 import sys
@@ -41,12 +44,14 @@ from . import (
     _tensor,
     _unknown_rank,
 )
+from . import config as _config
 from . import dtypes as _dt
 from ._array import zeros
-from ._composite import CompositeTensor, TypeSpec
+from ._composite import CompositeTensor, TensorSpec, TypeSpec
 from ._graph import Graph, GraphTensor
 from ._math import add, less, logical_and
-from ._tensor import Tensor, TensorShape, VariableLike, convert_to_tensor
+from ._tensor import Tensor, VariableLike, convert_to_tensor
+from .config import functions_run_eagerly, run_functions_eagerly
 from .nest import assert_same_structure, flatten, map_structure, pack_sequence_as
 
 __all__ = [
@@ -55,56 +60,8 @@ __all__ = [
 ]  # fmt: skip
 
 _logger = _autograph._logger  # logging.getLogger("tensorhouse"), imported on first use
-_run_eagerly = False
 # ``tf.summary.trace_on``: the concrete functions called since, in call order (None: off)
 traced_calls: list | None = None
-
-
-def run_functions_eagerly(run_eagerly):
-    """TF's ``tf.config.run_functions_eagerly``: call the Python functions, trace nothing."""
-    global _run_eagerly
-    _run_eagerly = bool(run_eagerly)
-
-
-def functions_run_eagerly():
-    return _run_eagerly
-
-
-class TensorSpec:
-    """TF's ``tf.TensorSpec``: a shape (dims may be None) and a dtype."""
-
-    __slots__ = ("_shape", "_dtype", "_name")
-
-    def __init__(self, shape, dtype=_dt.float32, name=None):
-        self._shape = TensorShape(shape)
-        self._dtype = _dt.as_dtype(dtype)
-        self._name = name
-
-    shape = property(lambda self: self._shape)
-    dtype = property(lambda self: self._dtype)
-    name = property(lambda self: self._name)
-
-    @classmethod
-    def from_tensor(cls, tensor, name=None):
-        return cls(tensor.shape, tensor.dtype, name)
-
-    def is_compatible_with(self, other):
-        if isinstance(other, TensorSpec | Tensor) or isinstance(other, VariableLike):
-            return other.dtype == self._dtype and self._shape.is_compatible_with(other.shape)
-        return False
-
-    def __eq__(self, other):
-        return (
-            isinstance(other, TensorSpec)
-            and self._shape == other._shape
-            and self._dtype == other._dtype
-        )
-
-    def __hash__(self):
-        return hash((self._shape, self._dtype.name))
-
-    def __repr__(self):
-        return f"TensorSpec(shape={self._shape}, dtype=tf.{self._dtype.name}, name={self._name!r})"
 
 
 # ---- variable creation bookkeeping ------------------------------------------------------------
@@ -134,7 +91,7 @@ def _variable_created(var):
 
 def _tf_type_name(dtype) -> str:
     """TF's DataTypeString (``float`` for float32, ``double``, ``half``): ``_example``'s table."""
-    from ._example import _DT
+    from ._example import _DT  # protobuf, loaded on first use
 
     return _DT.get(dtype.name, (None, dtype.name))[1]
 
@@ -198,6 +155,23 @@ def _relax(traced, given):
     if traced[2] is None or given[2] is None or len(traced[2]) != len(given[2]):
         return ("T", traced[1], None)  # ranks differ: TF relaxes to an unknown rank
     return ("T", traced[1], tuple(a if a == b else None for a, b in zip(traced[2], given[2])))
+
+
+def _key_covers(traced, given):
+    """Does the trace of call key ``traced`` accept calls of key ``given``?"""
+    return (
+        traced[1] == given[1]
+        and len(traced[0]) == len(given[0])
+        and all(_covers(a, b) for a, b in zip(traced[0], given[0]))
+    )
+
+
+def _key_relax(a, b):
+    """The most specific call key covering call keys ``a`` and ``b``, or None."""
+    if a[1] != b[1] or len(a[0]) != len(b[0]):
+        return None
+    leaves = tuple(_relax(x, y) for x, y in zip(a[0], b[0]))
+    return None if any(r is None for r in leaves) else (leaves, a[1])
 
 
 def _composites_as_specs(args, flat):
@@ -371,6 +345,13 @@ class ConcreteFunction:
         """Positional and keyword arguments as the tensor arguments in order (a parameter
         traced with a Python value may be left out, or passed again with that value)."""
         names, tensor_names = self._slots()
+        literals = getattr(self, "_literals", None)  # an input_signature's uncovered defaults
+        if literals and kwargs:
+            kwargs = {
+                k: v
+                for k, v in kwargs.items()
+                if k in names or k not in literals or not _same_literal(v, literals[k])
+            }
         traced = dict(zip(names, self._args))
         given = dict(zip(names, args))
         if len(args) > len(names) or set(kwargs) - set(names) or set(kwargs) & set(given):
@@ -527,12 +508,14 @@ class Function:
             for s in flatten(list(self._input_signature), expand_composites=True):
                 if not isinstance(s, TensorSpec):
                     raise TypeError(f"input_signature must contain TensorSpecs, got {s!r}")
+            self._sig_plan = _signature_plan(self._signature, len(self._input_signature))
         self._jit_compile = bool(jit_compile)
         self._reduce_retracing = bool(reduce_retracing)
         self._autograph = bool(autograph)
         self._converted = None  # the AutoGraph-converted python_function, made at first trace
         self._name = name or getattr(python_function, "__name__", "function")
-        self._cache: dict = {}
+        self._cache: dict = {}  # call key -> concrete function (traced or dispatched to)
+        self._targets: list = []  # (key, concrete function) of each trace, in tracing order
         self._fast: dict = {}
         self._tracing_count = 0
         self._first_trace_done = False
@@ -594,6 +577,38 @@ class Function:
                 out.append(v)
         return out
 
+    def _bind_signature(self, args, kwargs):
+        """TF's binding under an input_signature: the parameters it covers, in order, as a
+        list; the others keep their defaults (a value passed for one must equal it)."""
+        try:
+            bound = self._signature.bind(*args, **kwargs)
+        except TypeError as e:
+            raise _binding_error(e, args, kwargs) from None
+        covered, varargs, literals, varkw = self._sig_plan
+        out = []
+        for name in covered:
+            if name in bound.arguments:
+                out.append(bound.arguments[name])
+            else:  # a covered parameter with a default, not passed
+                out.append(self._signature.parameters[name].default)
+        if varargs is not None:
+            name, n = varargs
+            got = bound.arguments.get(name, ())
+            if len(got) < n:
+                raise _binding_error(f"missing a required argument: '{name}_{len(got)}'",
+                                     args, kwargs)  # fmt: skip
+            if len(got) > n:
+                raise _binding_error("too many positional arguments", args, kwargs)
+            out.extend(got)
+        if varkw is not None and bound.arguments.get(varkw):
+            extra = next(iter(bound.arguments[varkw]))
+            raise _binding_error(f"got an unexpected keyword argument '{extra}'", args, kwargs)
+        for name, default in literals:
+            if name in bound.arguments and not _same_literal(bound.arguments[name], default):
+                v = bound.arguments[name]
+                raise _binding_error(f"Can not cast {v!r} to Literal[{default!r}]", args, kwargs)
+        return out
+
     def _signature_args(self, args):
         """With an input_signature: the args converted and checked against it."""
         sig = self._input_signature
@@ -633,7 +648,7 @@ class Function:
 
     # ---- calling ------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
-        if _run_eagerly:
+        if _config._run_eagerly:
             return self._python_function(*args, **kwargs)
         if _tensor._tracing and _graph.current_graph() is not None:
             return self._python_function(*args, **kwargs)  # a function called while tracing
@@ -653,25 +668,22 @@ class Function:
                 if cf is not None:
                     self._calls += 1
                     return cf._call_flat(fflat)
-        args = self._bind(args, kwargs)
         self._calls += 1
         if self._input_signature is not None:
             # one trace for the signature; the args were checked against it
+            args = self._bind_signature(args, kwargs)
             flat = flatten(self._signature_args(args), expand_composites=True)
             return self.get_concrete_function()._call_flat(flat)
+        args = self._bind(args, kwargs)
         flat = flatten(args, expand_composites=True)
         targs, tflat = _composites_as_specs(args, flat)
         key = (tuple(_leaf_key(x) for x in tflat), _struct_key(args))
         cf = self._cache.get(key)
         if cf is None:
-            with self._lock:
-                cf = self._cache.get(key)
-                if cf is None:  # as TF: a trace with unknown dims or rank serves this call
-                    cf = self._covering(key)
-                if cf is None and self._reduce_retracing:
-                    cf = self._relaxed(targs, tflat, key)
-                if cf is None:
-                    cf = self._trace(targs, tflat, key)
+            count = self._tracing_count
+            cf = self._lookup_or_trace(targs, tflat, key)
+            if self._tracing_count != count:  # as TF: only calls count towards the warning
+                self._retrace_warning()
         tensors = []
         for i in cf._positions:
             x = flat[i]
@@ -698,54 +710,56 @@ class Function:
         args = self._bind(args, kwargs)
         args, flat = _composites_as_specs(args, flatten(args, expand_composites=True))
         key = (tuple(_leaf_key(x) for x in flat), _struct_key(args))
+        cf = self._cache.get(key)
+        return cf if cf is not None else self._lookup_or_trace(args, flat, key)
+
+    def _lookup_or_trace(self, args, flat, key):
+        """TF's trace matching for a key not in the cache: the most specific trace covering it
+        (earliest first on a tie), else a new trace (of the key generalized against every
+        trace so far, with ``reduce_retracing``). The answer is cached under ``key``."""
         with self._lock:
             cf = self._cache.get(key)
             if cf is None:
+                cf = self._dispatch(key)
+            if cf is None and self._reduce_retracing:
+                cf = self._relaxed(args, flat, key)
+            if cf is None:
                 cf = self._trace(args, flat, key)
+            self._cache[key] = cf
         return cf
 
-    def _covering(self, key):
-        """A trace (from ``get_concrete_function`` with unknown dims) accepting ``key``."""
-        leaf_keys, struct = key
-        for ck, cf in list(self._cache.items()):
-            if not isinstance(ck, tuple) or len(ck) != 2:
-                continue
-            k, st = ck
-            if st == struct and len(k) == len(leaf_keys):
-                if all(_covers(a, b) for a, b in zip(k, leaf_keys)):
-                    self._cache[key] = cf
-                    return cf
-        return None
+    def _dispatch(self, key):
+        """TF's ``TypeDispatchTable.dispatch``: of the traces whose key covers ``key``, the one
+        each other covers (the earliest such one), or None."""
+        best = None
+        for tkey, cf in self._targets:
+            if _key_covers(tkey, key) and (best is None or _key_covers(best[0], tkey)):
+                best = (tkey, cf)
+        return None if best is None else best[1]
 
     def _relaxed(self, args, flat, key):
-        """``reduce_retracing=True``: reuse a trace whose shapes cover these, or trace once
-        more with the dims that differ from an earlier trace's relaxed to None."""
-        leaf_keys, struct = key
+        """``reduce_retracing=True``: trace ``key`` relaxed, in tracing order, against every
+        earlier trace it has a common supertype with (TF's ``try_generalizing_function_type``);
+        None when no trace relaxes it."""
         if any(isinstance(x, TypeSpec) for x in flatten(args)):
             return None  # composites are traced with their specs' unknown dims already
-        for (k, st), cf in list(self._cache.items()):
-            if st != struct or len(k) != len(leaf_keys):
-                continue
-            if all(_covers(a, b) for a, b in zip(k, leaf_keys)):
-                self._cache[key] = cf
-                return cf
-        for (k, st), _cf in list(self._cache.items()):
-            if st != struct or len(k) != len(leaf_keys):
-                continue
-            relaxed = [_relax(a, b) for a, b in zip(k, leaf_keys)]
-            if any(r is None for r in relaxed):
-                continue
-            specs = [TensorSpec(r[2], r[1]) if r[0] == "T" else x for r, x in zip(relaxed, flat)]
-            rkey = (tuple(relaxed), struct)
-            try:
-                cf = self._trace(pack_sequence_as(args, specs, expand_composites=True), specs, rkey)
-            except errors.UnimplementedError:
-                if all(r[0] != "T" or r[2] is not None for r in relaxed):
-                    raise
-                return None  # not traceable at an unknown rank here: a trace of these shapes
-            self._cache[key] = cf
-            return cf
-        return None
+        relaxed = key
+        for tkey, _cf in self._targets:
+            common = _key_relax(relaxed, tkey)
+            if common is not None:
+                relaxed = common
+        if relaxed == key:
+            return None
+        leaves = relaxed[0]
+        specs = [TensorSpec(r[2], r[1]) if r[0] == "T" else x for r, x in zip(leaves, flat)]
+        try:
+            return self._trace(
+                pack_sequence_as(args, specs, expand_composites=True), specs, relaxed
+            )
+        except errors.UnimplementedError:
+            if all(r[0] != "T" or r[2] is not None for r in leaves):
+                raise
+            return None  # not traceable at an unknown rank here: a trace of these shapes
 
     def _trace(self, args, flat, key):
         graph, positions, result, created = self._build_graph(args, flat)
@@ -759,9 +773,12 @@ class Function:
                               self._name)  # fmt: skip
         cf._jit_compile = self._jit_compile
         cf._py_signature = self._signature
+        if key == "signature":
+            cf._literals = dict(self._sig_plan[2])
         self._cache[key] = cf
+        if key != "signature":
+            self._targets.append((key, cf))
         self._tracing_count += 1
-        self._retrace_warning()
         return cf
 
     def _build_graph(self, args, flat):
@@ -786,8 +803,11 @@ class Function:
             state = {"allowed": not self._first_trace_done, "created": [], "name": self._name}
             prev = getattr(_creation, "state", None)
             _creation.state = state
+            # under jit_compile, loop gradients take the form XLA can hold (no ``WhileGrad``)
+            portable = HOOKS.get("portable_traces") if self._jit_compile else None
             try:
-                result = self._call_python(sym_args)
+                with portable() if portable is not None else contextlib.nullcontext():
+                    result = self._call_python(sym_args)
             finally:
                 _creation.state = prev
             outs = []
@@ -826,8 +846,8 @@ class Function:
             if self._converted is None:
                 self._converted = _autograph.convert(fn)
             fn = self._converted
-        if self._signature_is_simple_positional(sym_args):
-            return fn(*sym_args)
+        if self._input_signature is not None or self._signature_is_simple_positional(sym_args):
+            return fn(*sym_args)  # under a signature, the parameters it covers (in order)
         pos, kw = self._unbind(sym_args)
         return fn(*pos, **kw)
 
@@ -895,6 +915,59 @@ class Function:
 
     def __repr__(self):
         return f"<tf.function {self._name}>"
+
+
+def _signature_plan(signature, n):
+    """TF's type constraints of an input_signature of ``n`` specs over ``signature``: the
+    positional parameters it covers, in order; ``(name, count)`` of ``*args`` (which takes the
+    rest); the other parameters with their defaults (literals); the ``**kwargs`` name."""
+    covered, varargs, literals, varkw = [], None, [], None
+    left = n
+    for p in signature.parameters.values():
+        if p.name == "self":  # a method's instance takes no constraint
+            continue
+        if p.kind is p.VAR_KEYWORD:
+            varkw = p.name
+        elif p.kind is p.VAR_POSITIONAL:
+            varargs, left = (p.name, left), 0
+        elif p.kind is p.KEYWORD_ONLY:
+            if p.default is p.empty:
+                raise TypeError(
+                    "Since input_signature is defined, keyword-only parameter"
+                    f" `{p.name}` must have a default value"
+                )
+            literals.append((p.name, p.default))
+        elif left:
+            covered.append(p.name)
+            left -= 1
+        elif p.default is not p.empty:
+            literals.append((p.name, p.default))
+        else:
+            raise TypeError(f"input_signature missing type constraint for {p.name}")
+    if left:
+        raise TypeError(f"input_signature contains {left} extra type constraints.")
+    return covered, varargs, literals, varkw
+
+
+def _same_literal(value, default):
+    """Whether ``value`` passes for the literal ``default`` (TF: an equal Python value)."""
+    if value is default:
+        return True
+    if isinstance(value, Tensor | VariableLike) or isinstance(default, Tensor | VariableLike):
+        return False
+    if isinstance(value, bool) or isinstance(default, bool):
+        return False  # True and False are singletons: ``is`` above decided
+    try:
+        return bool(value == default)
+    except Exception:  # no single truth value (arrays) or no comparison
+        return False
+
+
+def _binding_error(e, args, kwargs):
+    return TypeError(
+        f"Binding inputs to tf.function failed due to `{e}`. Received args: {tuple(args)!r} "
+        f"and kwargs: {kwargs!r}"
+    )
 
 
 def _simple(signature, nargs):
@@ -1168,6 +1241,13 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
 
     cg, _ = _trace_branch(lambda *v: cond(*as_struct(list(v))), flat, "while_cond")
     bg, bres = _trace_branch(lambda *v: body(*as_struct(list(v))), flat, "while_body")
+    again = [g._input(convert_to_tensor(v)) for v in flatten(loop_vars)]
+    if any(a._gshape != v._gshape for a, v in zip(again, flat)):
+        # the body told a loop variable its shape (a TensorArray's first write gives its
+        # element shape, and so a static buffer): trace once more with it
+        flat = again
+        cg, _ = _trace_branch(lambda *v: cond(*as_struct(list(v))), flat, "while_cond")
+        bg, bres = _trace_branch(lambda *v: body(*as_struct(list(v))), flat, "while_body")
     bflat = bg.outputs
     if len(bflat) != len(flat):
         raise ValueError("tf.while_loop body must return the same structure as loop_vars")
@@ -1253,3 +1333,8 @@ def _print_write(attrs, arrays):
 
 _graph.HOOKS["print_write"] = _print_write  # what the graph interpreters print with
 _graph.HOOKS["variable_created"] = _variable_created  # called by Variable.__init__
+
+
+_autograph.HOOKS.update(  # what converted code calls (``_autograph`` sits below this module)
+    cond=cond, while_loop=while_loop, trace_branch=_trace_branch, Function=Function
+)

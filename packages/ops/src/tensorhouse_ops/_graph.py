@@ -207,7 +207,7 @@ class Graph:
 
     def as_graph_def(self):
         """TF's ``GraphDef`` protocol buffer of this graph (its nodes, inputs and data attrs)."""
-        from ._graph_def import graph_def
+        from ._graph_def import graph_def  # protobuf, loaded on first use
 
         return graph_def(self)
 

@@ -28,8 +28,10 @@ from tensorhouse_kernels.runtime import current_device, default_device
 
 from . import _dynamic, _graph
 from . import dtypes as _dt
+from ._control_flow_grad import has_runtime_only_ops
 from ._function import ConcreteFunction, Function, TensorSpec, _check_spec
 from ._graph import Graph, GraphTensor
+from ._random import NodeStream
 from ._tensor import Tensor, TensorShape, VariableLike, convert_to_tensor
 from .nest import flatten, pack_sequence_as
 
@@ -224,8 +226,6 @@ class _Reader:
                 self.fail(where, f"variable index {x!r} out of range")
             return self.variables[x]
         if tag == "random_stream" and isinstance(x, int):
-            from ._random import NodeStream
-
             stream = NodeStream()
             stream.draws = x
             return stream
@@ -401,8 +401,6 @@ def concrete_functions(fn):
         raise TypeError(f"Expected a tf.function or a ConcreteFunction, got {fn!r}")
     if fn.input_signature is not None:
         fn.get_concrete_function()
-    from ._control_flow_grad import has_runtime_only_ops
-
     out, portable = [], {}
     for cf in fn._cache.values():
         if id(cf) in portable:

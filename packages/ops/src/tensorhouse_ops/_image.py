@@ -17,9 +17,9 @@ import math as _pymath
 
 import numpy as np
 
-from . import _array, _math
+from . import _array, _math, _random
 from . import dtypes as _dt
-from . import random as _random
+from ._function import cond
 from ._tensor import Tensor, VariableLike, _op, convert_to_tensor
 
 __all__ = [
@@ -531,8 +531,11 @@ def _random_flip(image, axis_from_end, seed):
     if n is None:
         raise ValueError("random flips here need a static batch size")
     flip = _math.less(_random.uniform([n, 1, 1, 1][4 - rank :], 0, 1.0, seed=seed), 0.5)
-    flipped = _array.reverse(image, [rank - axis_from_end])
-    return _array.where(flip, flipped, image)  # the mask broadcasts over each image
+    axis = rank - axis_from_end
+    if rank == 3:  # one image: TF's cond, so only the chosen image is made
+        flip = _array.reshape(flip, [])
+        return cond(flip, lambda: _array.reverse(image, [axis]), lambda: _array.identity(image))
+    return _array.where(flip, _array.reverse(image, [axis]), image)  # a mask per image
 
 
 def random_flip_left_right(image, seed=None):
@@ -614,7 +617,9 @@ def adjust_contrast(images, contrast_factor):
     """Scale each channel's distance from its per-image mean by ``contrast_factor``."""
     flt, dtype = _as_float(images)
     mean = _math.reduce_mean(flt, axis=[-3, -2], keepdims=True)
-    out = (flt - mean) * _math.cast(contrast_factor, flt.dtype) + mean
+    scaled = (flt - mean) * _math.cast(contrast_factor, flt.dtype)
+    # TF's AdjustContrastv2 has no gradient: the last node says so (``_grads/image.py``)
+    out = _op("AddV2", [scaled, mean], {"gradient_rule": "AdjustContrastv2"})
     return _back(out, dtype)
 
 
@@ -798,6 +803,3 @@ def total_variation(images, name=None):
     return _math.reduce_sum(_math.abs(dy), axis=[1, 2, 3]) + _math.reduce_sum(
         _math.abs(dx), axis=[1, 2, 3]
     )
-
-
-from . import _image_xla  # noqa: E402, F401 - the resize ops under jit_compile (uses the above)

@@ -12,6 +12,7 @@ import numpy as np
 from tensorhouse_kernels.runtime import errors
 
 from . import dtypes as _dt
+from ._image import convert_image_dtype
 from ._pyfunc import host_call
 from ._tensor import Tensor, VariableLike, convert_to_tensor
 
@@ -233,8 +234,6 @@ def decode_image(contents, channels=None, dtype=_dt.uint8, name=None, expand_ani
     out = host_call(_HOST, run, [contents], [(rank_shape, out_dtype)], "DecodeImage",
                     arrays=True)[0]  # fmt: skip
     if dtype != out_dtype:
-        from ._image import convert_image_dtype
-
         out = convert_image_dtype(out, dtype)
     return out
 

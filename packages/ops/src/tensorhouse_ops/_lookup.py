@@ -17,6 +17,9 @@ from tensorhouse_kernels.runtime import errors
 from . import _gfile, _pyfunc
 from . import dtypes as _dt
 from ._lookup_index import HostIndex, flat_bytes
+from ._math import cast
+from ._ragged import RaggedTensor
+from ._strings_hash import fingerprint64  # tf.strings' FarmHash Fingerprint64
 from ._tensor import Tensor, VariableLike, constant, convert_to_tensor
 
 __all__ = [
@@ -43,8 +46,6 @@ def _as_array(x, dtype: _dt.DType) -> np.ndarray:
 
 def _fingerprint_buckets(flat: np.ndarray, num_buckets: int, is_string: bool) -> np.ndarray:
     """TF's ``Fingerprint64(key) mod num_buckets`` (integer keys: of their decimal text)."""
-    from ._strings_hash import fingerprint64  # tf.strings' FarmHash Fingerprint64
-
     if not is_string:
         flat = np.array([str(int(v)).encode() for v in flat.tolist()], dtype=object)
     return (fingerprint64(flat) % np.uint64(num_buckets)).astype(np.int64)
@@ -191,8 +192,6 @@ def _check_keys(keys, key_dtype, allow_int32=False):
         keys = convert_to_tensor(keys, key_dtype)
     if keys.dtype != key_dtype:
         if allow_int32 and keys.dtype == _dt.int32 and key_dtype == _dt.int64:
-            from ._math import cast
-
             return cast(keys, _dt.int64)
         raise TypeError(f"Dtype of argument `keys` must be {key_dtype}, received: {keys.dtype}")
     return keys
@@ -321,12 +320,12 @@ class StaticHashTable(_StaticTable):
 
         return self._run_lookup(keys, find, name or "LookupTableFindV2")
 
-    def lookup_split_ngrams(self, input, ngram_width=1, separator=" ", name=None):  # noqa: A002
+    def lookup_split_ngrams(self, input, ngram_width=1, separator=" ", name=None,  # noqa: A002
+                            width=None, pad_value=0):  # fmt: skip
         """tensorhouse's own: ``lookup(tf.strings.ngrams(tf.strings.split(input), ngram_width,
         separator))`` of 1-D strings in one host pass (no token or ngram strings made); a
-        RaggedTensor of values."""
-        from ._ragged import RaggedTensor
-
+        RaggedTensor of values, or with ``width`` a ``[rows, width]`` tensor of each row's
+        first ``width`` values padded with ``pad_value`` (the rest are not looked up)."""
         if self._key_dtype != _dt.string:
             raise TypeError(f"lookup_split_ngrams needs string keys; the table's are "
                             f"{self._key_dtype.name}")  # fmt: skip
@@ -339,15 +338,23 @@ class StaticHashTable(_StaticTable):
         sep = separator.encode("utf-8") if isinstance(separator, str) else bytes(separator)
         values, default, dtype = self._values, self._default_host, self._value_dtype
 
+        if width is not None and int(width) < 0:
+            raise ValueError(f"`width` must be None or non-negative. Received: width={width}")
+        cut = None if width is None else int(width)
+
         def run(tensors):
             flat = _keys_of(tensors[0], True)
-            out, splits = self._index.split_ngram_values(flat, widths, sep, values, default)
+            out, splits = self._index.split_ngram_values(flat, widths, sep, values, default,
+                                                         cut, pad_value)  # fmt: skip
             return [convert_to_tensor(out, dtype), convert_to_tensor(splits, _dt.int64)]
 
         n = keys.shape[0]
-        specs = [((None,), dtype), ((None if n is None else n + 1,), _dt.int64)]
+        first = (None,) if cut is None else (n, cut)
+        specs = [(first, dtype), ((None if n is None else n + 1,), _dt.int64)]
         flat, splits = _pyfunc.host_call("PyFuncStateless", run, [keys], specs,
                                          name or "LookupSplitNgrams")  # fmt: skip
+        if cut is not None:
+            return flat
         return RaggedTensor.from_row_splits(flat, splits, validate=False)
 
 

@@ -12,9 +12,13 @@ import itertools
 
 import numpy as np
 
+from tensorhouse_kernels.runtime import errors
+
 from . import _pyfunc
 from . import dtypes as _dt
 from ._lookup_index import flat_bytes
+from ._sparse import SparseTensor
+from ._strings_hash import fingerprint64
 from ._tensor import Tensor, convert_to_tensor
 
 __all__ = ["cross_hashed"]
@@ -44,8 +48,6 @@ def _features(t: Tensor) -> np.ndarray:
     if a.ndim < 2:
         a = a.reshape(-1, 1)
     if a.dtype.kind in "OSU":
-        from ._strings_hash import fingerprint64
-
         flat = flat_bytes(a)
         return fingerprint64(flat).reshape(a.shape)
     return a.astype(np.int64).view(np.uint64)
@@ -54,8 +56,6 @@ def _features(t: Tensor) -> np.ndarray:
 def cross_hashed(inputs, num_buckets=0, hash_key=None, name=None):
     """TF's ``tf.sparse.cross_hashed`` for dense ``[batch, k]`` inputs (integers or strings; a
     ``[batch]`` input counts as ``[batch, 1]``): a SparseTensor of int64 hashed crosses."""
-    from ._sparse import SparseTensor
-
     if not isinstance(inputs, list | tuple) or not inputs:
         raise TypeError(f"Inputs must be a list of tensors. Received: {inputs}")
     tensors = [x if isinstance(x, Tensor) else convert_to_tensor(x) for x in inputs]
@@ -71,8 +71,6 @@ def cross_hashed(inputs, num_buckets=0, hash_key=None, name=None):
         cols = [_features(t) for t in values]
         rows = cols[0].shape[0]
         if any(c.shape[0] != rows for c in cols):
-            from tensorhouse_kernels.runtime import errors
-
             raise errors.InvalidArgumentError(
                 f"Expected batch size {rows} for every input, got {[c.shape[0] for c in cols]}"
             )

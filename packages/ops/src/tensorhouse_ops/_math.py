@@ -6,16 +6,25 @@ from collections import namedtuple
 
 import numpy as np
 
-from tensorhouse_kernels import eager_elementwise
+from tensorhouse_kernels import eager_elementwise, eager_shortcut
 from tensorhouse_kernels.runtime import current_device
 
 from . import _record
 from . import _tensor as _ts
 from . import dtypes as _dt
-from ._array import broadcast_to, expand_dims, eye, reshape, shape, squeeze, transpose, zeros
+from ._array import HOOKS as _ARRAY_HOOKS
+from ._array import (
+    expand_dims,
+    eye,
+    fill,
+    reshape,
+    squeeze,
+    transpose,
+)
 from ._composite import CompositeTensor
 from ._composite import composite_binary as _composite_binary
 from ._tensor import (
+    _RAW_ERRORS,
     Tensor,
     VariableLike,
     _coerce_pair,
@@ -23,6 +32,7 @@ from ._tensor import (
     _int_arg,
     _op,
     _op_kernel,
+    _tf_error,
     convert_to_tensor,
     errors,
 )
@@ -150,34 +160,13 @@ is_finite = _unary("IsFinite", "is_finite")
 logical_not = _unary("LogicalNot", "logical_not")
 
 
+# ``+`` on strings is ``tf.strings``' op, its module loaded on first use (off the first op's import
+# path): the package sets "add_strings" at import, a hook rather than an import.
+HOOKS: dict = {}
+
+
 def _add_strings(x, y):
-    from . import strings
-
-    x, y = convert_to_tensor(x), convert_to_tensor(y)
-    for i, t in enumerate((x, y)):
-        if t.dtype is not _dt.string:
-            raise errors.InvalidArgumentError(
-                f"cannot compute Add as input #{i}(zero-based) was expected to be a string "
-                f"tensor but is a {t.dtype.name} tensor [Op:Add]"
-            )
-    if x.shape.rank is None or y.shape.rank is None:  # unknown rank: NumPy's broadcast, on host
-
-        def concat(a, b):
-            return [np.array(np.asarray(a, dtype=object) + np.asarray(b, dtype=object), object)]
-
-        return strings._run("Add", concat, [x, y], [(None, _dt.string)])[0]
-    if x.shape.rank != 0 and y.shape.rank != 0:  # StringJoin broadcasts scalars only
-        if x.shape.is_fully_defined() and y.shape.is_fully_defined():
-            try:
-                target = list(np.broadcast_shapes(tuple(x.shape), tuple(y.shape)))
-            except ValueError:
-                raise errors.InvalidArgumentError(
-                    f"Incompatible shapes: {x.shape.as_list()} vs. {y.shape.as_list()} [Op:Add]"
-                ) from None
-        else:  # known when the step runs: the shape of a broadcast sum of int8 zeros
-            target = shape(add(zeros(shape(x), _dt.int8), zeros(shape(y), _dt.int8)))
-        x, y = broadcast_to(x, target), broadcast_to(y, target)
-    return strings.join([x, y])
+    return HOOKS["add_strings"](x, y)
 
 
 # TF's ``tf.add`` / ``+``: ``AddV2`` on numbers; on string tensors their elementwise
@@ -395,11 +384,21 @@ def cast(x, dtype, name=None):
 
 
 def _reduce(op_type):
+    fast = eager_shortcut(op_type)  # the kernels' own shortcut, or None
+
     def fn(input_tensor, axis=None, keepdims=False, name=None):
         if type(input_tensor) is Tensor and (axis is None or type(axis) is int):  # common case
             axis = None if axis is None else (axis,)
-            attrs = {"axis": axis, "keep_dims": bool(keepdims)}
-            return _op_kernel(op_type, [input_tensor], attrs)
+            keep = bool(keepdims)
+            if not (_record._active or _ts._tracing) and current_device() is None and fast:
+                device = input_tensor._device
+                try:
+                    out = fast(device, input_tensor._value, axis, keep)
+                except _RAW_ERRORS as e:
+                    raise _tf_error(op_type, [input_tensor._value], e) from None
+                if out is not None:
+                    return Tensor(out, device)
+            return _op_kernel(op_type, [input_tensor], {"axis": axis, "keep_dims": keep})
         if isinstance(input_tensor, CompositeTensor):
             return type(input_tensor)._th_reduce(op_type, input_tensor, axis, keepdims)
         x = input_tensor if type(input_tensor) is Tensor else convert_to_tensor(input_tensor)
@@ -473,6 +472,19 @@ def _cumulative(op_type):
 cumsum = _cumulative("Cumsum")
 cumprod = _cumulative("Cumprod")
 
+
+def _traced_range(args, dtype):
+    """``tf.range`` with a bound only known when the graph runs: ``start + i * delta`` for
+    ``i < ceil((limit - start) / delta)``, a vector of unknown length."""
+    start, limit, delta = (cast(convert_to_tensor(v), dtype) for v in args)
+    span = divide(cast(subtract(limit, start), _dt.float64), cast(delta, _dt.float64))
+    n = maximum(cast(ceil(span), _dt.int32), 0)
+    i = subtract(cumsum(fill([n], 1, dtype=_dt.int32)), 1)
+    return add(start, multiply(cast(i, dtype), delta))
+
+
+_ARRAY_HOOKS["traced_range"] = _traced_range  # ``_array.range``'s, for run-time bounds
+
 TopKV2 = namedtuple("TopKV2", ["values", "indices"])
 
 
@@ -486,6 +498,9 @@ def unsorted_segment_sum(data, segment_ids, num_segments, name=None):
     """TF's ``tf.math.unsorted_segment_sum``; negative ids are dropped."""
     n = _int_arg(num_segments)
     return _op("UnsortedSegmentSum", [_t(data), _t(segment_ids)], {"num_segments": n})
+
+
+_MATMUL = eager_shortcut("MatMul")
 
 
 def matmul(
@@ -510,8 +525,20 @@ def matmul(
     if type(a) is Tensor and type(b) is Tensor and not (adjoint_a or adjoint_b):
         va, vb = a._value, b._value  # two real matrices, the common case: MatMul directly
         if len(va.shape) == 2 and len(vb.shape) == 2 and va.dtype.kind != "c":
-            attrs = {"transpose_a": bool(transpose_a), "transpose_b": bool(transpose_b)}
-            return _op_kernel("MatMul", [a, b], attrs)
+            ta, tb = bool(transpose_a), bool(transpose_b)
+            device = a._device
+            if (
+                b._device is device
+                and not (_record._active or _ts._tracing)
+                and current_device() is None
+            ):
+                try:
+                    out = _MATMUL(device, va, vb, ta, tb)
+                except _RAW_ERRORS as e:
+                    raise _tf_error("MatMul", [va, vb], e) from None
+                if out is not None:
+                    return Tensor(out, device)
+            return _op_kernel("MatMul", [a, b], {"transpose_a": ta, "transpose_b": tb})
     a, b = _coerce_pair(a, b)
     if 0 <= a.ndim < 2 or 0 <= b.ndim < 2:  # ndim -1: unknown rank (BatchMatMulV2)
         raise errors.InvalidArgumentError(
@@ -754,7 +781,7 @@ def _einsum_diagonal(x, term):
     return x, term
 
 
-# ---- more math: atan2, zeta, polygamma, reciprocal_no_nan, logical_xor, trace ---------------
+# ---- more math: atan2, zeta, polygamma, reciprocal_no_nan, logical_xor ----------------------
 
 
 def atan2(y, x, name=None):
@@ -820,13 +847,6 @@ def matrix_transpose(a, name="matrix_transpose", conjugate=False):
 def adjoint(matrix, name=None):
     """TF's ``tf.linalg.adjoint``: the conjugate transpose of each matrix (real: transpose)."""
     return matrix_transpose(matrix, conjugate=True)
-
-
-def trace(x, name=None):
-    """TF's ``tf.linalg.trace``: the sum of the main diagonal of each ``[..., M, N]`` matrix."""
-    from ._composed import diag_part
-
-    return reduce_sum(diag_part(_t(x)), axis=-1)
 
 
 # ---- operators ------------------------------------------------------------------------------

@@ -14,13 +14,12 @@ import contextlib
 
 import numpy as np
 
-from tensorhouse_kernels.runtime import errors
+from tensorhouse_kernels.runtime import copy_to_device, errors
 
-from . import _grad_rules, _graph, _record, _tape, _tensor
+from . import _array, _graph, _record, _tape, _tensor
 from . import dtypes as _dt
 from ._graph import Operation
-from ._tensor import Tensor, TensorShape, convert_to_tensor
-from ._variables import VARIABLE_LIKE
+from ._tensor import Tensor, TensorShape, VariableLike, convert_to_tensor
 
 __all__ = [
     "HostCall", "control_dependencies", "executing_eagerly", "host_call", "init_scope",
@@ -50,7 +49,7 @@ def control_dependencies(control_inputs):
     effects traced earlier already come first; eagerly a no-op."""
     if control_inputs is not None and not executing_eagerly():
         for c in control_inputs:
-            if not (isinstance(c, VARIABLE_LIKE) or isinstance(c, Tensor | Operation)):
+            if not (isinstance(c, VariableLike) or isinstance(c, Tensor | Operation)):
                 raise TypeError(f"Control input must be Operation or Tensor: {c}")
     yield
 
@@ -157,8 +156,6 @@ def _fits(dims, shape):
 
 
 def _to(t, device):
-    from tensorhouse_kernels.runtime import copy_to_device
-
     return copy_to_device(t._value, t._device, device)
 
 
@@ -220,7 +217,7 @@ def _parse_tout(Tout):
 def _inputs(inp):
     out = []
     for x in [] if inp is None else list(inp) if isinstance(inp, list | tuple) else [inp]:
-        out.append(x._th_read() if isinstance(x, VARIABLE_LIKE) else convert_to_tensor(x))
+        out.append(x._th_read() if isinstance(x, VariableLike) else convert_to_tensor(x))
     return out
 
 
@@ -252,7 +249,7 @@ def py_function(func=None, inp=None, Tout=None, name=None):
         flat = [result] if single or not isinstance(result, list | tuple) else list(result)
         outs = []
         for r, (_, dt) in zip(flat, specs):
-            if isinstance(r, VARIABLE_LIKE):
+            if isinstance(r, VariableLike):
                 r = r._th_read()
             try:
                 outs.append(r if isinstance(r, Tensor) else convert_to_tensor(r, dt))
@@ -302,7 +299,10 @@ def _record_gradient(func, inputs, outputs):
 
 
 def _zeros(t):
-    return _grad_rules.zeros_like(t)
+    """Zeros of ``t``'s shape and dtype (an output gradient that did not flow)."""
+    if _tensor._tracing and t.shape.rank is None:  # the whole shape, read at run time
+        return _array.fill([("all", t)], 0, dtype=t.dtype)
+    return _array.zeros_like(t)
 
 
 def numpy_function(func=None, inp=None, Tout=None, stateful=True, name=None):

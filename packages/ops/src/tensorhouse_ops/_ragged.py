@@ -16,7 +16,10 @@ import numpy as np
 from . import _array as A
 from . import _math as M
 from . import dtypes as _dt
-from ._composite import CompositeTensor, TypeSpec, relax_shape
+from . import nest
+from ._composed import sequence_mask
+from ._composite import CompositeTensor, TensorSpec, TypeSpec, relax_shape
+from ._sparse import SparseTensor
 from ._tensor import Tensor, TensorShape, constant, convert_to_tensor, errors
 
 __all__ = ["RaggedTensor", "RaggedTensorSpec", "constant_ragged", "map_flat_values"]
@@ -231,8 +234,6 @@ class RaggedTensor(CompositeTensor):
         else:
             lengths = _splits_arg(lengths, dtype)
             lengths = M.minimum(lengths, constant(ncols, dtype))
-        from ._composed import sequence_mask
-
         mask = sequence_mask(lengths, ncols)
         values = A.boolean_mask(t, mask) if t.dtype != _dt.string else _host_mask(t, mask)
         return cls.from_row_lengths(values, lengths, validate=False)
@@ -397,8 +398,6 @@ class RaggedTensor(CompositeTensor):
 
     def to_sparse(self, name=None):
         """A SparseTensor of the values, in the bounding shape."""
-        from ._sparse import SparseTensor
-
         if self.ragged_rank != 1 or self.flat_values.ndim != 1:
             raise errors.UnimplementedError("to_sparse of a RaggedTensor with more than 2 dims")
         splits = _np(self._row_splits)
@@ -945,8 +944,6 @@ class RaggedTensorSpec(TypeSpec):
 
     @property
     def _component_specs(self):
-        from ._function import TensorSpec
-
         dims = self._shape.dims
         if self._ragged_rank == 0:  # a ragged rank 0 value is a dense tensor
             return [TensorSpec(self._shape, self._dtype)]
@@ -1064,8 +1061,6 @@ def _list_depth(x):
 
 def map_flat_values(op, *args, **kwargs):
     """Applies ``op`` to the flat values of the RaggedTensors among its arguments."""
-    from . import nest
-
     found = []
 
     def swap(x):

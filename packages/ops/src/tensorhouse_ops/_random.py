@@ -21,7 +21,7 @@ so every draw of every stream has a Philox counter of its own).
 
 from __future__ import annotations
 
-import random as _pyrandom
+import os
 import threading
 import weakref
 
@@ -39,7 +39,11 @@ from ._graph import current_graph
 from ._tensor import _op, convert_to_tensor
 from ._variables import VARIABLE_LIKE, Variable
 
-_randbits = _pyrandom.SystemRandom().getrandbits  # secrets.randbits (secrets loads OpenSSL)
+
+def _randbits(k: int) -> int:
+    """``k`` random bits from the OS (as ``random.SystemRandom``; that module loads lazily)."""
+    return int.from_bytes(os.urandom((k + 7) // 8), "little") >> (-k % 8)
+
 
 __all__ = [
     "set_seed", "get_seed", "uniform", "normal", "truncated_normal", "stateless_uniform",
@@ -62,7 +66,12 @@ def set_seed(seed):
     global _global_seed, _op_seeds
     with _lock:
         _global_seed = None if seed is None else int(seed)
-        _op_seeds = None if seed is None else _pyrandom.Random(_global_seed)
+        if seed is None:
+            _op_seeds = None
+        else:
+            import random  # stdlib: loaded only once a global seed is set
+
+            _op_seeds = random.Random(_global_seed)
         _streams.clear()
 
 

@@ -22,6 +22,13 @@ def _tensors(x, *rest):
     return [x] + [convert_to_tensor(t, x.dtype) for t in rest]
 
 
+def _ranked(ts, ranks):
+    """``ts`` with an unknown rank (while tracing) given the op's: each reshaped to its own
+    dims, read at run time."""
+    return [A.reshape(t, [(t, i) for i in range(r)]) if t.ndim == -1 else t
+            for t, r in zip(ts, ranks)]  # fmt: skip
+
+
 def _mask(mask, x):
     """The mask [batch, time] as 0 / 1 in x's dtype: the ops' last input; none without one."""
     if mask is None:
@@ -32,7 +39,7 @@ def _mask(mask, x):
 def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias, go_backwards=False, mask=None):
     """Keras's LSTM over ``x`` [batch, time, features]: ``(outputs, h, c)``."""
     ins = _tensors(x, h0, c0, kernel, recurrent_kernel, bias)
-    ins += _mask(mask, ins[0])
+    ins = _ranked(ins + _mask(mask, ins[0]), (3, 2, 2, 2, 2, 1, 2))
     y, h, c, _, _ = _execute("LSTMSequence", ins, {"go_backwards": bool(go_backwards)})
     return y, h, c
 
@@ -43,7 +50,7 @@ def gru_sequence(
     """Keras's GRU over ``x`` [batch, time, features]: ``(outputs, h)``; ``bias`` is
     ``[2, 3 * units]`` (input, recurrent) with ``reset_after``, else ``[3 * units]``."""
     ins = _tensors(x, h0, kernel, recurrent_kernel, bias)
-    ins += _mask(mask, ins[0])
+    ins = _ranked(ins + _mask(mask, ins[0]), (3, 2, 2, 2, 2 if reset_after else 1, 2))
     attrs = {"go_backwards": bool(go_backwards), "reset_after": bool(reset_after)}
     y, h, _ = _execute("GRUSequence", ins, attrs)
     return y, h

@@ -13,11 +13,13 @@ import builtins as _builtins
 import numpy as np
 
 from . import _array as A
+from . import _dynamic as _dyn
 from . import _math as M
 from . import _pyfunc
+from . import _segment as S
 from . import dtypes as _dt
-from ._composite import CompositeTensor, TypeSpec, relax_shape
-from ._tensor import Tensor, TensorShape, constant, convert_to_tensor, errors
+from ._composite import CompositeTensor, TensorSpec, TypeSpec, relax_shape
+from ._tensor import Tensor, TensorShape, _op, constant, convert_to_tensor, errors
 
 __all__ = ["SparseTensor", "SparseTensorSpec"]
 
@@ -67,6 +69,25 @@ def _dims(sp):
     if sp.shape.is_fully_defined():
         return sp.shape.as_list()
     return _shape_list(sp._dense_shape)
+
+
+def _shape_arg(sp):
+    """The dense shape as ints when known now, else the ``dense_shape`` tensor."""
+    if _eager(sp._dense_shape) or sp.shape.is_fully_defined():
+        return _dims(sp)
+    return sp._dense_shape
+
+
+def _rank(sp):
+    return sp._indices.shape[1] or sp._dense_shape.shape[0]
+
+
+def _scatter(indices, values, shape):
+    """``scatter_nd`` into ``shape``: ints, or an int tensor known only at run time."""
+    if isinstance(shape, list):
+        return A.scatter_nd(indices, values, shape)
+    # "dtype": the run-time shape node's static output dtype (ScatterNd's kernel ignores it)
+    return _dyn.shaped_op("ScatterNd", [indices, values], {"dtype": values.dtype._np}, shape)
 
 
 class SparseTensor(CompositeTensor):
@@ -185,7 +206,7 @@ def _dense_at(sp, d):
     d = d if isinstance(d, Tensor) else convert_to_tensor(d, sp.dtype)
     if d.ndim == 0:
         return d
-    full = A.broadcast_to(d, _dims(sp))
+    full = A.broadcast_to(d, _shape_arg(sp))
     return A.gather_nd(full, sp._indices)
 
 
@@ -214,8 +235,6 @@ class SparseTensorSpec(TypeSpec):
 
     @property
     def _component_specs(self):
-        from ._function import TensorSpec
-
         rank = self._shape.rank
         return [
             TensorSpec([None, rank], _dt.int64),
@@ -282,8 +301,8 @@ def _validate(idx, shape, op="SparseToDense"):
 def to_dense(sp_input, default_value=None, validate_indices=True, name=None):
     """TF's ``tf.sparse.to_dense``: the dense tensor, ``default_value`` where no entry is."""
     sp = _check(sp_input)
-    shape = _dims(sp)
-    if _eager(sp._indices):
+    shape = _shape_arg(sp)
+    if _eager(sp._indices) and isinstance(shape, list):
         idx = sp._indices.numpy()
         if validate_indices:
             _validate(idx, np.asarray(shape))
@@ -292,11 +311,11 @@ def to_dense(sp_input, default_value=None, validate_indices=True, name=None):
                 None, "SparseToDense",
                 f"Indices are not valid (out of bounds).  Shape: {_fmt(shape)}",
             )  # fmt: skip
-    dense = A.scatter_nd(sp._indices, sp._values, shape)
+    dense = _scatter(sp._indices, sp._values, shape)
     if default_value is None:
         return dense
     default = convert_to_tensor(default_value, sp.dtype)
-    hit = A.scatter_nd(sp._indices, A.ones_like(sp._values), shape)
+    hit = _scatter(sp._indices, A.ones_like(sp._values), shape)
     return dense + default * (A.ones_like(hit) - hit)
 
 
@@ -347,13 +366,14 @@ def _grouped(sp, axis, keepdims):
     return np.asarray(ids, np.int64).reshape(-1), uniq.astype(np.int64), out_shape
 
 
-def _reduce(sp, axis, keepdims, output_is_sparse, segment_fn):
+def _reduce(sp, axis, keepdims, output_is_sparse, kind):
     sp = _check(sp)
-    if not _eager(sp._indices) and not output_is_sparse:
-        return _reduce_traced(sp, axis, keepdims, segment_fn is _segment_max)
-    if not _eager(sp._indices):
-        return _reduce_traced_sparse(sp, axis, keepdims, segment_fn)
+    if not (_eager(sp._indices) and isinstance(_shape_arg(sp), list)):
+        if output_is_sparse:
+            return _reduce_traced_sparse(sp, axis, keepdims, kind)
+        return _reduce_traced(sp, axis, keepdims, kind == "Max")
     ids, uniq, out_shape = _grouped(sp, axis, keepdims)
+    segment_fn = S.unsorted_segment_max if kind == "Max" else M.unsorted_segment_sum
     vals = segment_fn(sp._values, constant(ids, _dt.int64), len(uniq))
     if output_is_sparse:
         return SparseTensor(
@@ -364,16 +384,10 @@ def _reduce(sp, axis, keepdims, output_is_sparse, segment_fn):
     return A.scatter_nd(constant(uniq.reshape(-1, len(out_shape)), _dt.int64), vals, out_shape)
 
 
-def _reduce_traced_sparse(sp, axis, keepdims, segment_fn):
-    """A sparse-output reduction of symbolic indices: the groups from a host node, the sums
-    over at most N segments (N static), the first ``len(groups)`` of them kept."""
-    n = sp._indices.shape[0]
-    if n is None:
-        raise errors.UnimplementedError(
-            "tf.sparse reductions with output_is_sparse=True need a static number of entries "
-            "inside tf.function"
-        )
-    rank = sp._indices.shape[1]
+def _reduce_traced_sparse(sp, axis, keepdims, kind):
+    """A sparse-output reduction of symbolic indices: a host node groups the entries (sorted
+    by group), the sorted-segment kernel reduces each group; every size is a run-time one."""
+    rank = _rank(sp)
     axes = _axes(axis, rank)
     kept = [d for d in _builtins.range(rank) if d not in axes]
     out_rank = rank if keepdims else len(kept)
@@ -389,18 +403,21 @@ def _reduce_traced_sparse(sp, axis, keepdims, segment_fn):
             uniq, ids = np.unique(sub, axis=0, return_inverse=True)
         else:
             uniq, ids = sub, np.zeros(0, np.int64)
-        return ids.reshape(-1), uniq.reshape(-1, out_rank), np.arange(len(uniq)), out_shape
+        ids = ids.reshape(-1)
+        order = np.argsort(ids, kind="stable")
+        return order, ids[order], uniq.reshape(-1, out_rank), out_shape
 
-    specs = [((n,), _dt.int64), ((None, out_rank), _dt.int64), ((None,), _dt.int64),
+    specs = [((None,), _dt.int64), ((None,), _dt.int64), ((None, out_rank), _dt.int64),
              ((out_rank,), _dt.int64)]  # fmt: skip
-    ids, uniq, first, shape = _host(host, [sp._indices, sp._dense_shape], specs, "SparseReduce")
-    vals = A.gather(segment_fn(sp._values, ids, max(n, 1)), first)
+    inputs = [sp._indices, sp._dense_shape]
+    order, ids, uniq, shape = _host(host, inputs, specs, "SparseReduce")
+    vals = _op("Segment" + kind, [A.gather(sp._values, order), ids])
     return SparseTensor(uniq, vals, shape)
 
 
 def _reduce_traced(sp, axis, keepdims, is_max):
-    """A reduction of symbolic indices, through the dense tensor (static dense shape)."""
-    axes = None if axis is None else _axes(axis, len(_dims(sp)))
+    """A reduction of symbolic indices, through the dense tensor."""
+    axes = None if axis is None else _axes(axis, _rank(sp))
     if not is_max:
         return M.reduce_sum(to_dense(sp), axes, keepdims)
     low = constant(_lowest(sp.dtype), sp.dtype)
@@ -412,16 +429,7 @@ def _reduce_traced(sp, axis, keepdims, is_max):
 
 def reduce_sum(sp_input, axis=None, keepdims=None, output_is_sparse=False, name=None):
     """TF's ``tf.sparse.reduce_sum`` over ``axis`` (all when None)."""
-    return _reduce(sp_input, axis, bool(keepdims), output_is_sparse, M.unsorted_segment_sum)
-
-
-def _segment_max(values, ids, n):
-    """The largest value of each segment (segments are never empty here)."""
-    low = constant(_lowest(values.dtype), values.dtype)
-    table = A.fill([n, values.shape[0]], low) if n else A.zeros([0, values.shape[0]], values.dtype)
-    mask = A.one_hot(ids, n, on_value=True, off_value=False, dtype=_dt.bool, axis=0)
-    picked = A.where(mask, A.broadcast_to(A.expand_dims(values, 0), [n, values.shape[0]]), table)
-    return M.reduce_max(picked, axis=1)
+    return _reduce(sp_input, axis, bool(keepdims), output_is_sparse, "Sum")
 
 
 def _lowest(dtype):
@@ -430,7 +438,7 @@ def _lowest(dtype):
 
 def reduce_max(sp_input, axis=None, keepdims=None, output_is_sparse=False, name=None):
     """TF's ``tf.sparse.reduce_max``: the max of the stored values (0 where there are none)."""
-    return _reduce(sp_input, axis, bool(keepdims), output_is_sparse, _segment_max)
+    return _reduce(sp_input, axis, bool(keepdims), output_is_sparse, "Max")
 
 
 def _concat_shape(shapes, axis, expand):
@@ -517,6 +525,8 @@ def add(a, b, threshold=0, name=None):
         return A.where(M.greater_equal(at, constant(0, _dt.int64)), picked, A.zeros_like(picked))
 
     out = _like(a, idx, part(a, from_a) + part(b, from_b))
+    if not _eager(a._dense_shape) and a.shape.rank == b.shape.rank:  # what either one knows
+        out._static = TensorShape([x if x is not None else y for x, y in zip(a.shape, b.shape)])
     if threshold:
         vals = out._values
         out = retain(out, M.greater_equal(M.abs(vals), convert_to_tensor(threshold, a.dtype)))
@@ -530,10 +540,13 @@ def sparse_dense_matmul(sp_a, b, adjoint_a=False, adjoint_b=False, name=None):
     if adjoint_b:
         b = A.transpose(b)
     rows, cols = sp._indices[:, 0], sp._indices[:, 1]
-    n = _dims(sp)
+    n = _shape_arg(sp)
     if adjoint_a:
         rows, cols = cols, rows
         n = n[::-1]
+    if isinstance(n, Tensor):  # a dense shape known at run time: ``None`` rows
+        terms = A.expand_dims(sp._values, 1) * A.gather(b, cols)
+        return S.unsorted_segment_sum(terms, rows, n[0])
     if b.shape[0] is not None and b.shape[0] != n[1]:
         raise errors.InvalidArgumentError(
             None, "SparseTensorDenseMatMul", f"Cannot multiply A and B because inner dimension "
@@ -644,9 +657,8 @@ def fill_empty_rows(sp_input, default_value, name=None):
 
 
 def _segments(data, indices, segment_ids, num_segments, op):
-    """(sums of ``data[indices]`` by ``segment_ids``, counts of each segment, at least 1, shaped
-    to broadcast). Symbolic ids without ``num_segments`` sum over at most ``len(ids)`` segments
-    and keep the first ``ids[-1] + 1``."""
+    """(sums of ``data[indices]`` by sorted ``segment_ids``, counts of each segment, at least 1,
+    shaped to broadcast): ``num_segments`` rows, else ``ids[-1] + 1`` (the sorted kernel's)."""
     data = convert_to_tensor(data) if not isinstance(data, Tensor) else data
     rows = A.gather(data, indices)
     ids = _i64(convert_to_tensor(segment_ids))
@@ -656,26 +668,11 @@ def _segments(data, indices, segment_ids, num_segments, op):
             raise errors.InvalidArgumentError(None, op, "segment ids are not increasing")
     ones = A.ones_like(M.cast(ids, data.dtype))
     if num_segments is not None:
-        n = int(num_segments.numpy() if isinstance(num_segments, Tensor) else num_segments)
-        total = M.unsorted_segment_sum(rows, ids, n)
-        counts = M.unsorted_segment_sum(ones, ids, n)
-    elif _eager(ids):
-        n = int(host_ids[-1]) + 1 if host_ids.size else 0
-        total = M.unsorted_segment_sum(rows, ids, n)
-        counts = M.unsorted_segment_sum(ones, ids, n)
+        total = S.unsorted_segment_sum(rows, ids, num_segments)
+        counts = S.unsorted_segment_sum(ones, ids, num_segments)
     else:
-        bound = ids.shape[0]
-        if bound is None:
-            raise errors.UnimplementedError(
-                f"{op} inside tf.function needs num_segments or segment ids of a static length"
-            )
-
-        def first(i):
-            return [np.arange(int(i[-1]) + 1 if i.size else 0)]
-
-        keep = _host(first, [ids], [((None,), _dt.int64)], op)[0]
-        total = A.gather(M.unsorted_segment_sum(rows, ids, max(bound, 1)), keep)
-        counts = A.gather(M.unsorted_segment_sum(ones, ids, max(bound, 1)), keep)
+        total = _op("SegmentSum", [rows, ids])
+        counts = _op("SegmentSum", [ones, ids])
     counts = M.maximum(counts, A.ones_like(counts))
     return total, A.reshape(counts, [-1] + [1] * (data.ndim - 1))
 

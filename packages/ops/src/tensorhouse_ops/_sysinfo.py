@@ -6,15 +6,24 @@ import tensorhouse_kernels
 from tensorhouse_kernels import runtime
 
 
-def system_info() -> dict:
-    from . import __version__ as ops_version
+def version() -> str:
+    """tensorhouse-ops' installed version (its metadata: slow to import, read on first use)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
 
+    try:
+        return installed("tensorhouse-ops")
+    except PackageNotFoundError:  # a source tree that was never installed
+        return "0.0.0+unknown"
+
+
+def system_info() -> dict:
     report = runtime.info()
     return {
         "versions": {
             "tensorhouse-hw-runtime": runtime.runtime_version,
             "tensorhouse-kernels": tensorhouse_kernels.__version__,
-            "tensorhouse-ops": ops_version,
+            "tensorhouse-ops": version(),
         },
         "devices": report["logical_devices"],
         "physical_devices": report["physical_devices"],

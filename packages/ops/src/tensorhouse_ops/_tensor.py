@@ -200,6 +200,8 @@ class Tensor(_Operators):
         return host
 
     def __array__(self, dtype=None, copy=None):
+        global _array_reads
+        _array_reads += 1  # a list being converted learns that it holds a tensor
         arr = self._host()
         if dtype is not None:
             arr = arr.astype(dtype)
@@ -481,6 +483,138 @@ def _lossless(arr: np.ndarray, target: np.dtype) -> bool:
     return True
 
 
+_array_reads = 0  # calls of ``Tensor.__array__``: NumPy read a tensor (one inside a list)
+_SEQUENCES = (list, tuple)  # what TF auto-packs (a tuple of types: the fastest isinstance)
+
+
+def _from_list(value, dtype, convert, args):
+    """``convert(*args)`` of a list or tuple, or TF's auto-packing where it holds tensors: seen
+    when NumPy reads one (a counter: plain data is never scanned) or when conversion fails."""
+    reads = _array_reads
+    try:
+        out = convert(*args)
+    except (TypeError, ValueError, NotImplementedError):
+        if _holds_tensor(value):
+            return _autopack(value, None if dtype is None else _dt.as_dtype(dtype))
+        raise
+    if _array_reads == reads or not _holds_tensor(value):
+        return out
+    return _autopack(value, None if dtype is None else _dt.as_dtype(dtype))
+
+
+def _holds_tensor(seq) -> bool:
+    """Whether a (nested) list or tuple holds a tensor or a variable: TF then packs it."""
+    for v in seq:
+        kind = type(v)
+        if kind is float or kind is int:
+            continue
+        if kind is list or kind is tuple:
+            if _holds_tensor(v):
+                return True
+        elif isinstance(v, _TENSOR_LIKE):
+            return True
+    return False
+
+
+def _nested_dtype(seq):
+    """The dtype of the first tensor or variable in a nested list, depth first (TF's rule)."""
+    for v in seq:
+        if isinstance(v, _TENSOR_LIKE):
+            return _dt.as_dtype(v.dtype)
+        if isinstance(v, list | tuple):
+            found = _nested_dtype(v)
+            if found is not None:
+                return found
+    return None
+
+
+def _autopack(value, dtype):
+    """TF's auto-packing: a nested list or tuple holding tensors as one tensor (``Pack``),
+    Python values converted to the tensors' dtype; with ``dtype`` given, tensors of another
+    dtype are cast to it."""
+    found = _nested_dtype(value)
+    return _pack_level(value, dtype or found, dtype is not None and dtype != found)
+
+
+def _pack_level(seq, dtype, cast):
+    """One level of ``_autopack``: a tensor if this level holds one, else a Python list."""
+    items = [v._th_read() if isinstance(v, VariableLike) else v for v in seq]
+    if cast:
+        items = [_cast_any(v, dtype) if isinstance(v, Tensor) and v.dtype != dtype else v
+                 for v in items]  # fmt: skip
+    if items and all(type(v) is Tensor for v in items):  # eager tensors only: the op checks
+        return _pack(items)
+    parts, packed = [], False
+    for v in items:
+        if isinstance(v, Tensor):
+            if v.dtype != dtype:
+                raise TypeError(
+                    f"Cannot convert a list containing a tensor of dtype {v.dtype} to {dtype} "
+                    f"(Tensor is: {v!r})"
+                )
+            packed = True
+        elif isinstance(v, list | tuple):
+            v = _pack_level(v, dtype, cast)
+            packed = packed or isinstance(v, Tensor)
+        parts.append(v)
+    if not packed:
+        return parts
+    return _pack([v if isinstance(v, Tensor) else constant(v, dtype) for v in parts])
+
+
+# ``t[None, ...]`` as StridedSlice attrs
+_NEW_FIRST_AXIS = dict(begin=(0, 0), end=(0, 0), strides=(1, 1), begin_mask=0, end_mask=0,
+                       ellipsis_mask=2, new_axis_mask=1, shrink_axis_mask=0)  # fmt: skip
+_PACK_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "half"}  # TF's kernel's
+
+
+def _pack(tensors):
+    """TF's ``Pack`` along a new first axis, with its errors: an ``InvalidArgumentError``
+    eagerly, TF's graph-construction ``ValueError`` while tracing."""
+    first = tensors[0]
+    eager = type(first) is Tensor
+    if any(t.shape.rank is None for t in tensors):  # unknown rank: checked when it runs
+        return _packed(tensors)
+    merged = first.shape.as_list()
+    for i, t in enumerate(tensors[1:], 1):
+        if t.dtype != first.dtype:  # only eager tensors get here with another dtype
+            want = _PACK_TYPE_NAMES.get(first.dtype.name, first.dtype.name)
+            got = _PACK_TYPE_NAMES.get(t.dtype.name, t.dtype.name)
+            raise errors.InvalidArgumentError(
+                f"cannot compute Pack as input #{i}(zero-based) was expected to be a {want} "
+                f"tensor but is a {got} tensor [Op:Pack] name: packed"
+            )
+        dims = t.shape.as_list()
+        if eager and dims != merged:
+            raise errors.InvalidArgumentError(
+                f"Shapes of all inputs must match: values[0].shape = {merged} != "
+                f"values[{i}].shape = {dims} [Op:Pack] name: packed"
+            )
+        if len(dims) != len(merged):
+            raise ValueError(
+                f"Shapes must be equal rank, but are {len(merged)} and {len(dims)} "
+                f"(Pack of {[x.shape for x in tensors]})"
+            )
+        for j, (a, b) in enumerate(zip(merged, dims)):
+            if a is not None and b is not None and a != b:
+                raise ValueError(
+                    f"Dimension {j} in both shapes must be equal, but are {a} and {b}. "
+                    f"Shapes are {first.shape} and {t.shape}."
+                )
+            merged[j] = a if a is not None else b
+    return _packed(tensors)
+
+
+def _packed(tensors):
+    """One ``Pack`` node along a new first axis (its rule merges unknown dims); complex and
+    string tensors, which Pack's kernels do not move, as ``t[None]`` rows joined by a concat."""
+    dt = tensors[0].dtype
+    if not (dt.is_complex or dt == _dt.string):
+        return _op("Pack", tensors, {"N": len(tensors), "axis": 0})
+    rows = [_op("StridedSlice", [t], _NEW_FIRST_AXIS) for t in tensors]
+    return rows[0] if len(rows) == 1 else _op("ConcatV2", rows, {"axis": 0})
+
+
 def constant(value, dtype=None, shape=None, name=None) -> Tensor:
     """TF's ``tf.constant``: a tensor from a Python value, NumPy array or tensor."""
     dtype = None if dtype is None else _dt.as_dtype(dtype)
@@ -489,7 +623,12 @@ def constant(value, dtype=None, shape=None, name=None) -> Tensor:
         return t if shape is None else _reshape_const(t, shape)
     if isinstance(value, VariableLike):  # a Variable
         return constant(value._th_read(), dtype, shape, name)
-    arr = _to_numpy(value, dtype)
+    try:
+        arr = _to_numpy(value, dtype)
+    except NotImplementedError:  # a symbolic tensor in a list: TF's tf.constant never packs
+        if isinstance(value, list | tuple):
+            raise TypeError("Expected any non-tensor type, but got a tensor instead.") from None
+        raise
     if isinstance(value, np.ndarray) and np.shares_memory(arr, value):
         arr = arr.copy()  # the caller may change its array later; the tensor must not change
     if shape is not None:
@@ -544,6 +683,12 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None) -> Tensor:
     dense = getattr(type(value), "_th_dense", None)  # tf.IndexedSlices
     if dense is not None:
         return convert_to_tensor(dense(value), dtype, dtype_hint, name)
+    if isinstance(value, _SEQUENCES):
+        return _from_list(value, dtype, _from_python, (value, dtype, dtype_hint))
+    return _from_python(value, dtype, dtype_hint)
+
+
+def _from_python(value, dtype, dtype_hint):
     if dtype is None and dtype_hint is not None and not isinstance(value, np.ndarray):
         try:
             return constant(value, dtype_hint)
@@ -579,6 +724,8 @@ def _operand(v, dtype):
         return v._th_read()
     if isinstance(v, numbers.Number | list | tuple) and not isinstance(v, np.generic):
         try:
+            if isinstance(v, _SEQUENCES):  # ``x + [y, 1.0]``: y packed, cast to x's dtype
+                return _from_list(v, dtype, constant, (v, dtype))
             return constant(v, dtype)
         except TypeError:  # 1.5 or 1e300 beside an int tensor: its own dtype; the op rejects
             if dtype is _dt.string:  # a number beside a string tensor: TF's TypeError
@@ -711,5 +858,6 @@ def _shortcut(op_type: str) -> tuple:
 
 
 _NO_ATTRS: dict = {}
+_TENSOR_LIKE = (Tensor, VariableLike)  # what a list must hold to be packed
 
 __all__ += ["errors"]

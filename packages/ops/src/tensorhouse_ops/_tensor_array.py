@@ -12,6 +12,8 @@ own class, which the copies rebuilt by ``tf.nest`` inside and after the loop sha
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
 from . import _array as A
@@ -49,18 +51,19 @@ class TensorArray(tuple):
                 tensor_array_name=None, handle=None, flow=None, infer_shape=True,
                 element_shape=None, colocate_with_first_write_call=True, name=None):  # fmt: skip
         if cls._meta is not None and isinstance(dtype, Tensor):  # rebuilt by tf.nest
-            return cls._make(dtype, size, None)
+            return cls._make(dtype, size, cls._meta["fixed"])
         dtype = _dt.as_dtype(dtype)
         shape = TensorShape(element_shape)
         if size is None and not dynamic_size:
             raise ValueError("Size must be provided if handle is not provided")
         if _tracing():
-            meta = {"dtype": dtype, "shape": shape, "dynamic": bool(dynamic_size),
-                    "infer": bool(infer_shape),
-                    "full": shape.is_fully_defined() and not dynamic_size}  # fmt: skip
-            sub = type("TensorArray", (cls,), {"_meta": meta, "__module__": cls.__module__})
             n = 0 if size is None else size
             static = None if isinstance(n, Tensor) else int(n)
+            meta = {"dtype": dtype, "shape": shape, "dynamic": bool(dynamic_size),
+                    "infer": bool(infer_shape),
+                    "full": shape.is_fully_defined() and not dynamic_size,
+                    "fixed": None if dynamic_size else static}  # fmt: skip
+            sub = type("TensorArray", (cls,), {"_meta": meta, "__module__": cls.__module__})
             flat = A.zeros([0], dtype=dtype)
             ta = sub._make(flat, convert_to_tensor(n, dtype=_dt.int32), static)
             return ta._grown(ta[1], static) if shape.is_fully_defined() else ta
@@ -77,10 +80,15 @@ class TensorArray(tuple):
         pass
 
     def __iter__(self):
-        """The components, as tf.nest sees them: a loop may change the buffer's length, so it
-        leaves with an unknown one."""
+        """The components, as tf.nest sees them. A fixed-size array whose element shape is known
+        has its full buffer, of a static length (so loops keep it, and jit_compile can hold
+        it); for the others a loop may change the buffer's length, so it has an unknown one."""
         if self._meta is None:
             return iter(())
+        fixed = self._meta["fixed"]
+        if fixed is not None and self.element_shape.is_fully_defined():
+            ta = type(self)._make(_unrelaxed(self[0]), self[1], fixed)
+            return iter((ta._grown(self[1], fixed)[0], self[1]))
         return iter((_relax(self[0]), self[1]))
 
     @classmethod
@@ -169,8 +177,10 @@ class TensorArray(tuple):
         return M.add(M.multiply(i, k), A.range(k))
 
     def _elements(self):
-        """The buffer as ``[length, *element_shape]``."""
-        return A.reshape(self[0], [self[1]] + self.element_shape.as_list())
+        """The buffer as ``[length, *element_shape]`` (a static length where it is known)."""
+        n, shape = self._static, self.element_shape
+        known = n is not None and shape.is_fully_defined() and self[0].shape[0] == n * self._k()
+        return A.reshape(self[0], [n if known else self[1]] + shape.as_list())
 
     def _put(self, index, t):
         if self.dynamic_size:
@@ -363,6 +373,9 @@ def _grown_grad(x, y, attrs, dys):
 _tape.NAMED_RULES["th_grown"] = _grown_grad
 
 
+_RELAXING = weakref.WeakSet()  # the Identity ops made by _relax
+
+
 def _relax(flat):
     """A traced 1-D buffer as a graph tensor of unknown length (an Identity with that shape),
     so that a loop may change its length."""
@@ -370,4 +383,13 @@ def _relax(flat):
     if g is None or flat.shape[0] is None:
         return flat
     spec = ((None,), flat.dtype._np)
-    return g._new_op("Identity", [g._input(flat)], {}, [spec]).outputs[0]
+    op = g._new_op("Identity", [g._input(flat)], {}, [spec])
+    _RELAXING.add(op)
+    return op.outputs[0]
+
+
+def _unrelaxed(flat):
+    """The buffer ``_relax`` made ``flat`` from (of a static length), else ``flat``: a loop
+    entered before the first write told the element shape."""
+    op = getattr(flat, "op", None)
+    return op.inputs[0] if op is not None and op in _RELAXING else flat

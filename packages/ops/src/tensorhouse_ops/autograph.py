@@ -1,28 +1,18 @@
 """TF's ``tf.autograph``: show and control the conversion of Python control flow that
 ``tf.function`` applies (``_autograph.py``)."""
 
-import importlib as _importlib
 import sys as _sys
 import types as _types
 
-__all__ = ["ConversionError", "experimental", "to_code", "to_graph", "trace"]  # noqa: F822 (lazy)
+from . import _autograph
+from ._autograph import ConversionError
 
-
-def _converter():
-    """The converter module, loaded on first use: ``import tensorhouse_ops`` does not pay for
-    it (``tf.function`` loads it at a first trace)."""
-    return _importlib.import_module(f"{__package__}._autograph")
-
-
-def __getattr__(name):
-    if name == "ConversionError":
-        return _converter().ConversionError
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__all__ = ["ConversionError", "experimental", "to_code", "to_graph", "trace"]
 
 
 def to_code(entity, recursive=True, experimental_optional_features=None):
     """The converted Python source of ``entity`` (a function, method or ``tf.function``)."""
-    return _converter().to_code(entity)
+    return _autograph.to_code(entity)
 
 
 def to_graph(entity, recursive=True, experimental_optional_features=None):
@@ -30,10 +20,9 @@ def to_graph(entity, recursive=True, experimental_optional_features=None):
     when it runs inside ``tf.function``."""
     if hasattr(entity, "python_function"):
         entity = entity.python_function
-    ag = _converter()
-    converted = ag.convert(entity)
+    converted = _autograph.convert(entity)
     if converted is entity:
-        raise ag.ConversionError(f"converting {entity!r}: its source is not available")
+        raise ConversionError(f"converting {entity!r}: its source is not available")
     return converted
 
 
@@ -48,7 +37,7 @@ experimental.__doc__ = "TF's ``tf.autograph.experimental``."
 
 def _do_not_convert(func=None):
     """TF's ``tf.autograph.experimental.do_not_convert``: run ``func`` as written."""
-    return _converter().do_not_convert(func)
+    return _autograph.do_not_convert(func)
 
 
 experimental.do_not_convert = _do_not_convert  # pyright: ignore[reportAttributeAccessIssue]

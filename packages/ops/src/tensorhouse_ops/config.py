@@ -2,8 +2,6 @@
 
 from tensorhouse_kernels.runtime import config as _runtime_config
 
-from ._function import functions_run_eagerly, run_functions_eagerly
-
 LogicalDevice = _runtime_config.LogicalDevice
 LogicalDeviceConfiguration = _runtime_config.LogicalDeviceConfiguration
 PhysicalDevice = _runtime_config.PhysicalDevice
@@ -26,6 +24,20 @@ __all__ = [
     "run_functions_eagerly", "set_logical_device_configuration", "set_soft_device_placement",
     "set_visible_devices", "threading",
 ]  # fmt: skip
+
+
+_run_eagerly = False  # read by ``tf.function`` on each call
+
+
+def run_functions_eagerly(run_eagerly):
+    """TF's ``tf.config.run_functions_eagerly``: call the Python functions, trace nothing."""
+    global _run_eagerly
+    _run_eagerly = bool(run_eagerly)
+
+
+def functions_run_eagerly():
+    """TF's ``tf.config.functions_run_eagerly``: whether ``run_functions_eagerly`` is on."""
+    return _run_eagerly
 
 
 def experimental_run_functions_eagerly(run_eagerly):

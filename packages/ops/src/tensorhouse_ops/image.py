@@ -1,5 +1,6 @@
 """``tf.image``: resizing, crops, flips, colour, dtype conversion, and the image codecs."""
 
+from . import _image_xla  # noqa: F401 - registers the resize ops' jit_compile lowerings
 from ._image import (
     ResizeMethod,
     adjust_brightness,

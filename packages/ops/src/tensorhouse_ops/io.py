@@ -26,6 +26,7 @@ from ._image_codecs import (
     encode_png,
     is_jpeg,
 )
+from ._pyfunc import host_call, numpy_function
 from ._records import TFRecordOptions, TFRecordWriter, read_record_batches, read_records
 from ._tensor import constant, convert_to_tensor
 from ._tensor import errors as _errors
@@ -105,15 +106,6 @@ def _static_shapes(configs, batched):
 
 
 def _traced_parse(serialized, configs, names, batched):
-    import tensorhouse_ops
-
-    numpy_function = getattr(tensorhouse_ops, "numpy_function", None)
-    if numpy_function is None:
-        raise TypeError(
-            "tf.io.parse_example runs on the serialized bytes on the host: call it eagerly or in "
-            "tf.data.Dataset.map; inside tf.function it needs tf.numpy_function, which this "
-            f"tensorhouse_ops does not have (received the symbolic {serialized!r})"
-        )
     shapes = _static_shapes(configs, batched)
     keys = list(configs)
     tout = []
@@ -134,7 +126,8 @@ def _traced_parse(serialized, configs, names, batched):
             flat += list(v) if isinstance(v, _example.SparseTensor) else [v]
         return flat
 
-    flat = list(numpy_function(host, [serialized], tout, stateful=False))
+    outs = numpy_function(host, [serialized], tout, stateful=False)
+    flat = list(outs)  # pyright: ignore[reportArgumentType]  # a list: tout is a list
     out = {}
     for key in keys:
         if isinstance(configs[key][0], VarLenFeature):
@@ -174,21 +167,19 @@ def parse_example(serialized, features, example_names=None, name=None):
 
 def _read_array(path_array):
     """The file a scalar string array names, as a scalar object array of its ``bytes``."""
-    from tensorhouse_kernels.runtime import errors
-
     v = path_array[()] if path_array.ndim == 0 else path_array.reshape(-1)[0]
     raw: bytes = v if type(v) is bytes else _host_strings(v)[()]  # type: ignore[assignment]
     path = raw.decode("utf-8")
     try:
         fd = os.open(path, os.O_RDONLY)  # unbuffered: one read of the whole file
     except (FileNotFoundError, NotADirectoryError):
-        raise errors.NotFoundError(None, None, f"{path}; No such file or directory") from None
+        raise _errors.NotFoundError(None, None, f"{path}; No such file or directory") from None
     try:
         parts = [os.read(fd, max(os.fstat(fd).st_size, 1))]
         while parts[-1]:  # a file that grew, or one whose size stat cannot tell
             parts.append(os.read(fd, 1 << 20))
     except IsADirectoryError:
-        raise errors.NotFoundError(None, None, f"{path}; No such file or directory") from None
+        raise _errors.NotFoundError(None, None, f"{path}; No such file or directory") from None
     finally:
         os.close(fd)
     return np.asarray(parts[0] if len(parts) == 2 else b"".join(parts), dtype=object)
@@ -197,8 +188,6 @@ def _read_array(path_array):
 def read_file(filename, name=None):
     """The whole contents of ``filename`` as a scalar string tensor (a host node in a trace)."""
     if _symbolic(filename):
-        from ._pyfunc import host_call
-
         run = lambda arrays: [_read_array(arrays[0])]  # noqa: E731
         return host_call("PyFuncStateless", run, [filename], [((), string)], "ReadFile",
                          arrays=True)[0]  # fmt: skip
@@ -219,10 +208,8 @@ def write_file(filename, contents, name=None):
 def serialize_tensor(tensor, name=None):
     """``tensor`` as a scalar string: TF's serialized ``TensorProto``."""
     if _symbolic(tensor):
-        import tensorhouse_ops
-
         dtype = tensor.dtype.name
-        return tensorhouse_ops.numpy_function(
+        return numpy_function(
             lambda a: np.asarray(_example.serialize_array(np.asarray(a), dtype), dtype=object),
             [tensor], TensorSpec([], "string"), stateful=False,  # pyright: ignore[reportArgumentType]
         )  # fmt: skip
@@ -282,11 +269,9 @@ def decode_raw(input_bytes, out_type, little_endian=True, fixed_length=None, nam
         return data.reshape(np.shape(values) + (size // item.itemsize,))
 
     if _symbolic(input_bytes):
-        import tensorhouse_ops
-
         n = None if fixed_length is None else fixed_length // item.itemsize
         spec = TensorSpec([*input_bytes.shape.as_list(), n], dt)
-        return tensorhouse_ops.numpy_function(host, [input_bytes], spec, stateful=False)
+        return numpy_function(host, [input_bytes], spec, stateful=False)
     return constant(host(_host_strings(convert_to_tensor(input_bytes, dtype=string))), dtype=dt)
 
 
@@ -316,9 +301,7 @@ def decode_csv(records, record_defaults, field_delim=",", use_quote_delim=True, 
         return cols
 
     if _symbolic(records):
-        import tensorhouse_ops
-
         tout = [TensorSpec(records.shape, dt) for dt in decoder.types]  # pyright: ignore[reportArgumentType]
-        outs = tensorhouse_ops.numpy_function(host, [records], tout, stateful=False)
+        outs = numpy_function(host, [records], tout, stateful=False)
         return list(outs)  # pyright: ignore[reportArgumentType]  # a list: tout is a list
     return [constant(c) for c in host(records)]

@@ -1,7 +1,7 @@
 """``tf.linalg``."""
 
 from ._array import eye, transpose
-from ._composed import band_part, diag, diag_part
+from ._composed import band_part, diag, diag_part, trace
 from ._linalg import (
     cholesky,
     det,
@@ -27,7 +27,6 @@ from ._math import (
     matvec,
     norm,
     tensordot,
-    trace,
 )
 
 __all__ = [

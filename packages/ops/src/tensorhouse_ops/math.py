@@ -6,7 +6,6 @@ from ._composed import (
     count_nonzero,
     l2_normalize,
     polyval,
-    unsorted_segment_mean,
 )
 from ._math import *  # noqa: F403
 from ._math import __all__ as _math_all
@@ -18,9 +17,11 @@ from ._segment import (
     segment_prod,
     segment_sum,
     unsorted_segment_max,
+    unsorted_segment_mean,
     unsorted_segment_min,
     unsorted_segment_prod,
     unsorted_segment_sqrt_n,
+    unsorted_segment_sum,  # noqa: F401 - in place of _math's: takes a run-time num_segments
 )
 
 # ``_math``'s take the real dtypes' kernels; these take complex tensors too

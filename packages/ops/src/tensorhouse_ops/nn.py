@@ -8,7 +8,7 @@ import numpy as np
 from . import _array as A
 from . import _dynamic as _dyn
 from . import _math as M
-from . import _tensor, dtypes
+from . import _random, _tensor, dtypes
 from ._composed import embedding_lookup, l2_normalize
 from ._rnn_ops import gru_sequence, lstm_sequence
 from ._tensor import Tensor, _execute, _int_arg, _op, convert_to_tensor
@@ -106,6 +106,10 @@ def _last_axis_op(op_type, logits, axis):
             f"logits must have >= 1 dimension, got [] (dtype {x.dtype.name}) [Op:{op_type}]"
         )
     axis = -1 if axis is None else _int_arg(axis)
+    if x.ndim == -1 and axis == -1:  # unknown rank while tracing: the kernel's own last axis
+        return _op(op_type, [x])
+    if x.ndim == -1:
+        raise ValueError(f"{op_type} on axis {axis} needs a known rank, got {x.shape}")
     if not -x.ndim <= axis < x.ndim:
         raise _errors.InvalidArgumentError(
             f"`dim` must be in the range [{-x.ndim}, {x.ndim}) where {x.ndim} is the number of "
@@ -137,8 +141,15 @@ def softmax_cross_entropy_with_logits(labels, logits, axis=-1, name=None):
         if isinstance(labels, Tensor)
         else convert_to_tensor(labels, x.dtype)
     )
-    lab = A.broadcast_to(lab, _dims_of(x)) if lab.shape != x.shape else lab
     axis = _int_arg(axis)
+    if x.ndim == -1 or lab.ndim == -1:  # unknown rank while tracing: composed, same numbers
+        if axis != -1:
+            raise ValueError(
+                f"softmax_cross_entropy_with_logits on axis {axis} needs a known rank, "
+                f"got logits of shape {x.shape}"
+            )
+        return M.reduce_sum(M.multiply(M.negative(lab), log_softmax(x)), axis=-1)
+    lab = A.broadcast_to(lab, _dims_of(x)) if lab.shape != x.shape else lab
     if x.ndim and not -x.ndim <= axis < x.ndim:
         raise _errors.InvalidArgumentError(
             f"softmax_cross_entropy_with_logits: axis {axis} is out of range [{-x.ndim}, "
@@ -166,6 +177,14 @@ def sparse_softmax_cross_entropy_with_logits(labels, logits, name=None):
     """
     x = convert_to_tensor(logits)
     lab = convert_to_tensor(labels)
+    if x.ndim == -1 or lab.ndim == -1:  # unknown rank while tracing: rows read at run time
+        classes = A.shape(x)[-1]
+        loss, _ = _execute(
+            "SparseSoftmaxCrossEntropyWithLogits",
+            [A.reshape(x, [-1, classes]), A.reshape(lab, [-1])],
+            {},
+        )
+        return A.reshape(loss, A.shape(lab))
     dims = _dims_of(x)
     if lab.ndim != x.ndim - 1:
         raise ValueError(
@@ -336,7 +355,10 @@ def bias_add(value, bias, data_format=None, name=None):
     """Adds a 1-D bias over the last axis."""
     _nhwc(data_format)
     x = convert_to_tensor(value)
-    return _op("BiasAdd", [x, convert_to_tensor(bias, x.dtype)])
+    b = convert_to_tensor(bias, x.dtype)
+    if b.ndim == -1:  # unknown rank while tracing: a bias is a vector
+        b = A.reshape(b, [-1])
+    return _op("BiasAdd", [x, b])
 
 
 # ---- normalization and regularization --------------------------------------------------------
@@ -378,9 +400,12 @@ def fused_batch_norm(
     empty = A.zeros([0], dtype=u)
     mean = empty if mean is None else convert_to_tensor(mean, u)
     variance = empty if variance is None else convert_to_tensor(variance, u)
+    params = [convert_to_tensor(scale, u), convert_to_tensor(offset, u), mean, variance]
+    # unknown ranks while tracing: the statistics are vectors
+    params = [A.reshape(p, [-1]) if p.ndim == -1 else p for p in params]
     y, batch_mean, batch_var, *_ = _execute(
         "FusedBatchNormV3",
-        [x, convert_to_tensor(scale, u), convert_to_tensor(offset, u), mean, variance],
+        [x, *params],
         {"epsilon": float(epsilon), "is_training": bool(is_training),
          "exponential_avg_factor": float(exponential_avg_factor), "data_format": "NHWC"},
     )  # fmt: skip
@@ -401,8 +426,6 @@ def layer_norm(x, gamma, beta, epsilon=1e-3):
 def dropout(x, rate, noise_shape=None, seed=None, name=None):
     """TF's ``tf.nn.dropout``: zero each element with probability ``rate``, scale the kept ones
     by ``1 / (1 - rate)``."""
-    from . import _random
-
     x = convert_to_tensor(x)
     rate = float(rate)
     if not 0 <= rate < 1:

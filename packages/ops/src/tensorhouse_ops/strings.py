@@ -19,10 +19,12 @@ import numpy as np
 from tensorhouse_kernels import host_strings as _fast
 from tensorhouse_kernels.runtime import current_device, default_device, errors, from_host
 
+from . import _array, _math
 from . import _strings_hash as _hash
 from . import _strings_text as _text
 from . import dtypes as _dt
 from ._pyfunc import host_call
+from ._ragged import RaggedTensor
 from ._tensor import Tensor, VariableLike, convert_to_tensor
 
 errors_mod = errors  # ``errors`` is also an argument of the Unicode ops
@@ -100,14 +102,19 @@ def _dims(x) -> tuple:
     return tuple(x.shape.as_list())
 
 
-def _run(op: str, fn, inputs, specs):
-    """``fn(*ndarrays) -> [ndarray]`` run now or as one stateless host-call node named
-    ``op``; ``specs`` are the outputs' static ``(shape, DType)``."""
+def _run(op: str, fn, inputs, specs, name=None):
+    """``fn(*ndarrays) -> [ndarray]`` run now or as one stateless host-call node (errors name
+    ``op``; a traced node is called ``name`` when given, as TF names it); ``specs`` are the
+    outputs' static ``(shape, DType)``."""
 
     def call(tensors):
         return [_tensor(o) for o in fn(*[_host(t) for t in tensors])]
 
-    return host_call("PyFuncStateless", call, list(inputs), specs, op)
+    outs = host_call("PyFuncStateless", call, list(inputs), specs, op)
+    node = getattr(outs[0], "op", None) if name and outs else None
+    if node is not None:  # a traced node (eager tensors have no op)
+        node.name = node.graph._unique(name)
+    return outs
 
 
 def _host(t) -> np.ndarray:
@@ -144,8 +151,6 @@ def _ragged_parts(rt):
 
 def _wrap(values, splits):
     """Nested ``RaggedTensor.from_row_splits`` (``splits`` outermost first)."""
-    from ._ragged import RaggedTensor
-
     for s in reversed(splits):
         values = RaggedTensor.from_row_splits(values, s, validate=False)
     return values
@@ -448,7 +453,7 @@ def join(inputs, separator="", name=None):
             out = np.broadcast_to(out, full)
         return [np.array(out, dtype=object)]
 
-    return _run(op, fn, xs, [(shape, _dt.string)])[0]
+    return _run(op, fn, xs, [(shape, _dt.string)], name)[0]
 
 
 def _axes(axis, rank, op="ReduceJoin"):
@@ -1067,3 +1072,33 @@ def ngrams(data, ngram_width, separator=" ", pad_values=None, padding_width=None
         return [_obj(list(itertools.chain.from_iterable(out))).reshape((*a.shape[:-1], k))]
 
     return _run(op, host, [x], [((*shape[:-1], count), _dt.string)])[0]
+
+
+def _add(x, y):
+    """``x + y`` on string tensors: TF's ``Add`` (elementwise concatenation, broadcast)."""
+    x, y = convert_to_tensor(x), convert_to_tensor(y)
+    for i, t in enumerate((x, y)):
+        if t.dtype is not _dt.string:
+            raise errors.InvalidArgumentError(
+                f"cannot compute Add as input #{i}(zero-based) was expected to be a string "
+                f"tensor but is a {t.dtype.name} tensor [Op:Add]"
+            )
+    if x.shape.rank is None or y.shape.rank is None:  # unknown rank: NumPy's broadcast, on host
+
+        def concat(a, b):
+            return [np.array(np.asarray(a, dtype=object) + np.asarray(b, dtype=object), object)]
+
+        return _run("Add", concat, [x, y], [(None, _dt.string)], "add")[0]
+    if x.shape.rank != 0 and y.shape.rank != 0:  # StringJoin broadcasts scalars only
+        if x.shape.is_fully_defined() and y.shape.is_fully_defined():
+            try:
+                target = list(np.broadcast_shapes(tuple(x.shape), tuple(y.shape)))
+            except ValueError:
+                raise errors.InvalidArgumentError(
+                    f"Incompatible shapes: {x.shape.as_list()} vs. {y.shape.as_list()} [Op:Add]"
+                ) from None
+        else:  # known when the step runs: the shape of a broadcast sum of int8 zeros
+            zeros = [_array.zeros(_array.shape(t), _dt.int8) for t in (x, y)]
+            target = _array.shape(_math.add(*zeros))
+        x, y = _array.broadcast_to(x, target), _array.broadcast_to(y, target)
+    return join([x, y], name="add")

@@ -18,7 +18,7 @@ import weakref
 
 import numpy as np
 
-from . import _module, _pyfunc
+from . import _function, _module, _pyfunc
 from . import dtypes as _dt
 from ._tensor import Tensor, convert_to_tensor
 from ._variables import VARIABLE_LIKE
@@ -430,8 +430,6 @@ def trace_on(graph=True, profiler=False, profiler_outdir=None):
     """TF's ``tf.summary.trace_on``: record the graph of every ``tf.function`` called from now
     on, for ``trace_export``; ``profiler=True`` also runs ``tf.profiler`` into
     ``profiler_outdir`` until ``trace_export`` (``profiler.py``)."""
-    from . import _function
-
     if _function.traced_calls is not None:
         _logger.warning("Trace already enabled")
         return
@@ -440,7 +438,7 @@ def trace_on(graph=True, profiler=False, profiler_outdir=None):
         if profiler_outdir is None:
             _logger.warning("No `profiler_outdir` passed to trace_on(). Profiler won't be enabled.")
         else:
-            from . import profiler as _profiler
+            from . import profiler as _profiler  # protobuf, loaded on first use
 
             _profiler.start(profiler_outdir)
             _trace_profiler[0] = True
@@ -448,11 +446,9 @@ def trace_on(graph=True, profiler=False, profiler_outdir=None):
 
 def trace_off():
     """TF's ``tf.summary.trace_off``: stop recording and forget what was recorded."""
-    from . import _function
-
     _function.traced_calls = None
     if _trace_profiler[0]:
-        from . import profiler as _profiler
+        from . import profiler as _profiler  # protobuf, loaded on first use
 
         _trace_profiler[0] = False
         if _profiler.is_running():
@@ -463,13 +459,11 @@ def trace_export(name, step=None, profiler_outdir=None):
     """TF's ``tf.summary.trace_export``: write the recorded graphs to the default writer as
     TF does (a ``graph_run_metadata_graph`` summary holding a ``RunMetadata`` whose
     ``function_graphs`` are the GraphDefs), then stop tracing."""
-    from . import _function
-
     calls = _function.traced_calls
     if calls is None:
         raise ValueError("Must enable trace before export through tf.summary.trace_on.")
     if _trace_profiler[0]:  # the profile is saved where trace_on said
-        from . import profiler as _profiler
+        from . import profiler as _profiler  # protobuf, loaded on first use
 
         if profiler_outdir:
             _logger.warning(

@@ -1,4 +1,5 @@
-"""``tf.train``: the ``Example`` family of protobuf messages (wire-compatible with TF's)."""
+"""``tf.train``: the ``Example`` family of protobuf messages (wire-compatible with TF's), and
+the fused optimizer updates (``fused_apply``) the Keras optimizers run."""
 
 from ._example import (
     BytesList,
@@ -11,6 +12,7 @@ from ._example import (
     Int64List,
     SequenceExample,
 )
+from ._optim import fused_apply, fused_apply_supported
 
 __all__ = [
     "BytesList",
@@ -22,4 +24,6 @@ __all__ = [
     "FloatList",
     "Int64List",
     "SequenceExample",
+    "fused_apply",
+    "fused_apply_supported",
 ]

@@ -1,11 +1,13 @@
 """Gradient rules of the array family: reshaping, transposing, broadcasting, concat / split,
-slicing, padding, tiling, reversing.
+stack / unstack, slicing, padding, tiling, reversing.
 """
 
 from __future__ import annotations
 
 from .. import _array as A
+from .. import _dynamic as _dyn
 from .. import _math as M
+from .. import _tensor
 from .._tensor import _execute, _op
 from .base import (
     MULTI_OUTPUT,
@@ -43,6 +45,9 @@ def _broadcast_to(x, y, attrs, dy):
 def _concat(x, y, attrs, dy):
     axis = _axis_of(attrs, len(x[0].shape))
     sizes = [t.shape[axis] for t in x]
+    if None in sizes and _tensor._tracing:  # the sizes read at run time
+        sizes = [(t, axis) if d is None else d for t, d in zip(x, sizes)]
+        return list(_dyn.shaped_op_outputs("SplitV", [dy], {"axis": axis}, sizes, "size_splits"))
     return _execute("SplitV", [dy], {"size_splits": tuple(sizes), "axis": axis})
 
 
@@ -53,11 +58,29 @@ def _split(x, y, attrs, dy):
     return [_op("ConcatV2", parts, {"axis": axis}) if len(parts) > 1 else parts[0]]
 
 
+@rule("Pack")
+def _pack(x, y, attrs, dy):
+    return _execute("Unpack", [dy], {"num": len(x), "axis": attrs.get("axis", 0)})
+
+
+@rule("Unpack")
+def _unpack(x, y, attrs, dy):
+    parts = [zeros_like(o) if g is None else g for g, o in zip(dy, y)]
+    return [_op("Pack", parts, {"N": len(parts), "axis": attrs.get("axis", 0)})]
+
+
+MULTI_OUTPUT.add("Unpack")
+
+
 @rule("Slice")
 def _slice(x, y, attrs, dy):
     shape = x[0].shape.as_list()
     begin = [int(b) for b in attrs["begin"]]
     size = y[0].shape.as_list()
+    if None in shape or None in size:  # padded back to x's shape, the "after"s at run time
+        after = M.subtract(M.subtract(A.shape(x[0]), begin), A.shape(y[0]))
+        pads = [e for i, b in enumerate(begin) for e in (b, after[i])]
+        return [_dyn.shaped_op("Pad", [dy], {}, pads, "paddings")]
     pads = tuple((b, d - b - s) for b, d, s in zip(begin, shape, size))
     return [_op("Pad", [dy], {"paddings": pads})]
 
@@ -114,7 +137,7 @@ def _strided_slice_grad(x, y, attrs, dy):
 
 @rule("Tile")
 def _tile(x, y, attrs, dy):
-    shape = x[0].shape.as_list()
+    shape = _shape(x[0])
     mult = [int(m) for m in attrs["multiples"]]
     split = [v for m, d in zip(mult, shape) for v in (m, d)]
     g = M.reduce_sum(A.reshape(dy, split), axis=list(range(0, 2 * len(shape), 2)))
@@ -126,15 +149,28 @@ def _reverse(x, y, attrs, dy):
     return [_op("ReverseV2", [dy], {"axis": attrs["axis"]})]
 
 
+@rule("SumTo")
+def _sum_to(x, y, attrs, dy):
+    """A run-time broadcast's gradient (``_dynamic.sum_to``): back to ``g``'s shape."""
+    return [_with_shape("BroadcastTo", [dy], {}, x[0]), None]
+
+
 @rule("DynamicShape")
 def _dynamic_shape(x, y, attrs, dy):
     """A kernel op whose shape attr was read at run time: that op's rule; none for the
     tensors the shape came from."""
-    n = attrs["n"]
+    n, key = attrs["n"], attrs["key"]
     rest = [None] * (len(x) - n)
     if not n or attrs["op"] in NON_DIFFERENTIABLE:
         return [None] * len(x)
-    base = {k: v for k, v in attrs["base"] if k != attrs["key"]}
+    if attrs["op"] == "Transpose" and any(
+        type(it) is tuple and it[0] == "rev" for it in attrs["items"]
+    ):
+        return [A.transpose(dy)] + rest  # axes reversed at run time: its own inverse
+    base = {k: v for k, v in attrs["base"] if k != key}
+    if not any(type(it) is tuple and it[0] == "all" for it in attrs["items"]):
+        # the attr with its run-time entries as None (Pad's rule reads its static "before"s)
+        base[key] = _dyn.attr_of(key, [it if type(it) is int else None for it in attrs["items"]])
     return list(RULES[attrs["op"]](x[:n], y, base, dy)) + rest
 
 

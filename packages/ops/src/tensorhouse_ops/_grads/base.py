@@ -8,6 +8,8 @@ pass is itself recorded by any outer tape, which gives higher-order derivatives.
 
 from __future__ import annotations
 
+from tensorhouse_kernels import FUSED_APPLY
+
 from .. import _array as A
 from .. import _dynamic as _dyn
 from .. import _math as M
@@ -31,6 +33,8 @@ NON_DIFFERENTIABLE = {
     "RandomUniformInt", "TruncatedNormal", "StatelessRandomUniformV2", "StatelessRandomNormalV2",
     "StatelessTruncatedNormalV2", "StatelessRandomUniformIntV2", "Shape", "Size",
 }  # fmt: skip
+# The fused optimizer updates carry none either (as TF's ResourceApply* training ops).
+NON_DIFFERENTIABLE.update(FUSED_APPLY)
 
 # Ops with several outputs: their rules get every output's gradient.
 MULTI_OUTPUT = {
@@ -51,9 +55,23 @@ def rule(*op_types):
     return wrap
 
 
+# Ops whose rules need known shapes: inside a trace with an unknown dim, their gradient is a
+# ``GradOf`` node that runs the rule once the shapes are known (``_dynamic``). With an unknown
+# rank every rule is run so.
+NEEDS_SHAPES = {
+    "MirrorPad", "Cholesky", "Lu", "Qr", "Svd", "SelfAdjointEigV2", "MatrixInverse",
+    "MatrixSolve", "MatrixDeterminant", "LogMatrixDeterminant", "LSTMSequence",
+    "LSTMSequenceGrad", "GRUSequence", "GRUSequenceGrad", "FFT", "IFFT", "FFT2D", "IFFT2D",
+    "FFT3D", "IFFT3D", "RFFT", "IRFFT", "RFFT2D", "IRFFT2D", "RFFT3D", "IRFFT3D", "GradOf",
+}  # fmt: skip
+
+
 def _shape(t):
-    """``t``'s dims as a shape argument; while tracing, an unknown dim is read at run time."""
-    return _dyn.entries_of(t) if _tensor._tracing else t.shape.as_list()
+    """``t``'s dims as a shape argument; while tracing, an unknown dim is read at run time
+    (an unknown rank: the whole shape, ``("all", t)``)."""
+    if not _tensor._tracing:
+        return t.shape.as_list()
+    return [("all", t)] if t.shape.rank is None else _dyn.entries_of(t)
 
 
 def _with_shape(op_type, ins, attrs, t, key="shape"):
@@ -86,25 +104,77 @@ def backward(rec, output_grads):
             + ", ".join(f"{x.dtype.name}{x.shape}" for x in rec.inputs)
             + ")"
         )
-    if rec.op_type in MULTI_OUTPUT:
-        dy = list(output_grads)
-        if all(g is None for g in dy):
-            return [None] * len(rec.inputs)
-        return fn(rec.inputs, rec.outputs, rec.attrs, dy)
-    dy = output_grads[0]
-    if dy is None:
+    multi = rec.op_type in MULTI_OUTPUT or (
+        rec.op_type == "DynamicShape" and rec.attrs["op"] in MULTI_OUTPUT
+    )
+    dy = list(output_grads) if multi else output_grads[0]
+    if all(g is None for g in dy) if multi else dy is None:
         return [None] * len(rec.inputs)
+    if _tensor._tracing and _deferred(rec):
+        return _defer(rec, dy if multi else [dy])
     return fn(rec.inputs, rec.outputs, rec.attrs, dy)
 
 
-def unbroadcast(g, x):
+def _deferred(rec):
+    """Whether ``rec``'s rule waits for known shapes (a ``GradOf`` node)."""
+    ts = [*rec.inputs, *rec.outputs]
+    if any(t.shape.rank is None for t in ts):
+        return rec.op_type != "SumTo" and rec.op_type not in _dyn.LOCAL - {"GradOf"}
+    return rec.op_type in NEEDS_SHAPES and any(None in t.shape.as_list() for t in ts)
+
+
+def _defer(rec, dys):
+    """A ``GradOf`` node for ``rec``'s input gradients (its float and complex inputs get one;
+    a rule's None comes out as zeros)."""
+    xs, ys = list(rec.inputs), list(rec.outputs)
+    out = tuple(i for i, t in enumerate(xs) if t.dtype.is_floating or t.dtype.is_complex)
+    if not out:
+        return [None] * len(xs)
+    attrs = {
+        "op": rec.op_type,
+        "attrs": tuple(sorted(rec.attrs.items())),
+        "n": (len(xs), len(ys)),
+        "dy": tuple(g is not None for g in dys),
+        "out": out,
+    }
+    got = _tensor._execute("GradOf", xs + ys + [g for g in dys if g is not None], attrs)
+    grads = [None] * len(xs)
+    for i, g in zip(out, got):
+        grads[i] = g
+    return grads
+
+
+def _run_grad_of(attrs, ins):
+    """A ``GradOf`` node's outputs: the rule it holds, on tensors of known shapes."""
+    nx, ny = attrs["n"]
+    xs, ys, rest = ins[:nx], ins[nx : nx + ny], iter(ins[nx + ny :])
+    dys = [next(rest) if present else None for present in attrs["dy"]]
+    op = attrs["op"]
+    multi = op in MULTI_OUTPUT
+    grads = RULES[op](xs, ys, dict(attrs["attrs"]), dys if multi else dys[0])
+    return [_or_zeros(grads[i], xs[i]) for i in attrs["out"]]
+
+
+def _grad_of_grad(x, y, attrs, dys):
+    """A ``GradOf`` node's own gradient: the rule it holds, differentiated."""
+    return list(_grad_of_composed(lambda *ins: _run_grad_of(attrs, list(ins)), list(x), dys))
+
+
+RULES["GradOf"] = _grad_of_grad
+MULTI_OUTPUT.add("GradOf")
+_dyn.GRAD_OF = _run_grad_of
+
+
+def unbroadcast(g, x, peers=None):
     """Sum ``g`` over the dims that broadcasting added or stretched to reach ``x``'s shape
-    (``x`` a tensor or a shape). An unknown dim is taken to match ``g``'s (not broadcast)."""
+    (``x`` a tensor or a shape). Where an unknown dim of ``x`` leaves that open, the sum is
+    decided at run time (``_dynamic.sum_to``); ``peers``, the tensors ``x`` was broadcast
+    against (an elementwise op's inputs), settle the dims none of them can have stretched."""
+    if isinstance(x, Tensor) and _tensor._tracing and _run_time_broadcast(g.shape, x, peers):
+        return _dyn.sum_to(g, x)
     gshape = tuple(g.shape)
     if isinstance(x, Tensor):
         shape = target = tuple(x.shape)
-        if _tensor._tracing and None in shape:
-            target = _dyn.entries_of(x)
     else:
         shape = target = tuple(x)
     if gshape == shape:
@@ -117,6 +187,29 @@ def unbroadcast(g, x):
     if axes:
         g = M.reduce_sum(g, axis=axes, keepdims=True)
     return A.reshape(g, target)
+
+
+def _run_time_broadcast(gshape, x, peers):
+    """Whether only the run-time shapes tell which dims of ``g`` broadcasting stretched from
+    ``x``: an unknown rank, or an unknown dim of ``x`` facing a dim of ``g`` other than 1 (and,
+    given ``peers``, a dim of a peer that is unknown or above 1)."""
+    xshape = x.shape
+    if gshape.rank is None or xshape.rank is None:
+        return True
+    lead = gshape.rank - xshape.rank
+    others = None if peers is None else [p.shape for p in peers if p is not x]
+    for i, d in enumerate(xshape.as_list()):
+        if d is not None or gshape[lead + i] == 1:
+            continue
+        if others is None:
+            return True
+        for o in others:
+            if o.rank is None:
+                return True
+            j = o.rank - (xshape.rank - i)  # the peer's dim facing this one
+            if j >= 0 and o[j] != 1:
+                return True
+    return False
 
 
 def _custom(x, y, attrs, dy):
@@ -133,7 +226,16 @@ def _custom(x, y, attrs, dy):
 
 
 def _grad_of_composed(composed, inputs, dys):
-    """Gradients of a fused backprop op, by differentiating a composed copy of it."""
+    """Gradients of a fused backprop op, by differentiating a composed copy of it. A tensor
+    given at several positions is copied for all but the first (an ``Identity`` the outer tape
+    sees): the tape would give each position the gradient of every use."""
+    seen, distinct = set(), []
+    for t in inputs:
+        if isinstance(t, Tensor) and id(t) in seen:
+            t = A.identity(t)
+        seen.add(id(t))
+        distinct.append(t)
+    inputs = distinct
     with GradientTape() as tape:
         for t in inputs:
             tape.watch(t)

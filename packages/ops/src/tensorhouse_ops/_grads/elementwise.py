@@ -12,6 +12,7 @@ from .base import (
     NON_DIFFERENTIABLE,
     RULES,
     _grad_of_composed,
+    _shape,
     rule,
     unbroadcast,
     zeros_like,
@@ -190,8 +191,8 @@ def _select(x, y, attrs, dy):
     zeros = zeros_like(dy)
     return [
         None,
-        unbroadcast(A.where(cond, dy, zeros), t),
-        unbroadcast(A.where(cond, zeros, dy), e),
+        unbroadcast(A.where(cond, dy, zeros), t, x),
+        unbroadcast(A.where(cond, zeros, dy), e, x),
     ]
 
 
@@ -199,8 +200,8 @@ def _select(x, y, attrs, dy):
 def _floor_mod(x, y, attrs, dy):  # a - floor(a / b) * b
     a, b = x
     return [
-        unbroadcast(dy, a),
-        unbroadcast(M.multiply(M.negative(dy), M.floordiv(a, b)), b),
+        unbroadcast(dy, a, x),
+        unbroadcast(M.multiply(M.negative(dy), M.floordiv(a, b)), b, x),
     ]
 
 
@@ -211,18 +212,18 @@ def _truncate_mod(x, y, attrs, dy):  # TF registers no gradient for it, and says
 
 @rule("AddV2")
 def _add(x, y, attrs, dy):
-    return [unbroadcast(dy, x[0]), unbroadcast(dy, x[1])]
+    return [unbroadcast(dy, x[0], x), unbroadcast(dy, x[1], x)]
 
 
 @rule("Sub")
 def _sub(x, y, attrs, dy):
-    return [unbroadcast(dy, x[0]), unbroadcast(M.negative(dy), x[1])]
+    return [unbroadcast(dy, x[0], x), unbroadcast(M.negative(dy), x[1], x)]
 
 
 @rule("Mul")
 def _mul(x, y, attrs, dy):
     a, b = x
-    return [unbroadcast(M.multiply(dy, b), a), unbroadcast(M.multiply(dy, a), b)]
+    return [unbroadcast(M.multiply(dy, b), a, x), unbroadcast(M.multiply(dy, a), b, x)]
 
 
 @rule("RealDiv")
@@ -230,14 +231,14 @@ def _div(x, y, attrs, dy):
     a, b = x
     da = M.divide(dy, b)
     db = M.negative(M.multiply(dy, M.divide(y[0], b)))
-    return [unbroadcast(da, a), unbroadcast(db, b)]
+    return [unbroadcast(da, a, x), unbroadcast(db, b, x)]
 
 
 @rule("SquaredDifference")
 def _sqdiff(x, y, attrs, dy):
     a, b = x
     d = M.multiply(M.multiply(dy, 2), M.subtract(a, b))
-    return [unbroadcast(d, a), unbroadcast(M.negative(d), b)]
+    return [unbroadcast(d, a, x), unbroadcast(M.negative(d), b, x)]
 
 
 @rule("Pow")
@@ -246,14 +247,14 @@ def _pow(x, y, attrs, dy):
     da = M.multiply(dy, M.multiply(b, M.pow(a, M.subtract(b, 1))))
     safe_log = M.log(M.maximum(a, M.cast(1e-37 if a.dtype.name == "float32" else 1e-307, a.dtype)))
     db = M.multiply(dy, M.multiply(y[0], safe_log))
-    return [unbroadcast(da, a), unbroadcast(db, b)]
+    return [unbroadcast(da, a, x), unbroadcast(db, b, x)]
 
 
 def _select_grad(dy, a, b, take_a):
     mask = M.cast(take_a, dy.dtype)
     return [
-        unbroadcast(M.multiply(dy, mask), a),
-        unbroadcast(M.multiply(dy, M.subtract(1, mask)), b),
+        unbroadcast(M.multiply(dy, mask), a, (a, b)),
+        unbroadcast(M.multiply(dy, M.subtract(1, mask)), b, (a, b)),
     ]
 
 
@@ -287,8 +288,7 @@ def _fused_elementwise(x, y, attrs, dys):
                 regs.append(A.fill([], ins[1], dtype=inputs[0].dtype))
             else:
                 regs.append(_op(ins[1], [regs[r] for r in ins[2:]]))
-        shape = x[max(range(len(x)), key=lambda i: x[i].shape.rank)].shape.as_list()
-        return [A.broadcast_to(regs[r], shape) for r in attrs["outputs"]]
+        return [A.broadcast_to(regs[r], _shape(y[0])) for r in attrs["outputs"]]
 
     return list(_grad_of_composed(composed, list(x), dys))
 

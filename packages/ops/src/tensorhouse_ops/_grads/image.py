@@ -1,12 +1,13 @@
 """Gradient rules of the image ops: the resizes (``ResizeBilinear``, ``ResizeNearestNeighbor``).
 
 Both resizes are linear in the image, so each gradient op's own gradient is the forward
-resize again. Integer images get no gradient, as in TF.
+resize again. Integer images get no gradient, as in TF. ``adjust_contrast`` is TF's
+``AdjustContrastv2``, which has no gradient: its last node raises TF's ``LookupError``.
 """
 
 from __future__ import annotations
 
-from .. import _math
+from .. import _math, _tape
 from .. import dtypes as _dt
 from .._tensor import _op
 from .base import rule
@@ -44,3 +45,10 @@ def _resize_nearest_grad(x, y, attrs, dy):
 @rule("ResizeNearestNeighborGrad")
 def _resize_nearest_grad_grad(x, y, attrs, g):
     return [_op("ResizeNearestNeighbor", [g], attrs), None]
+
+
+def _adjust_contrast_grad(x, y, attrs, dys):
+    raise LookupError("gradient registry has no entry for: AdjustContrastv2")
+
+
+_tape.NAMED_RULES["AdjustContrastv2"] = _adjust_contrast_grad

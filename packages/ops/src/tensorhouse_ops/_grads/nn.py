@@ -82,6 +82,14 @@ def _backprop_input_op(op_type, inputs, attrs, like):
     return _dyn.shaped_op(op_type, inputs, _with(attrs), _dyn.shape_of(like), key="input_sizes")
 
 
+def _backprop_filter_op(op_type, inputs, attrs, like):
+    """``op_type`` (a ``*BackpropFilter``) with ``filter_sizes`` = ``like``'s shape."""
+    dims = _dims(like)
+    if None not in dims:
+        return _op(op_type, inputs, _with(attrs, filter_sizes=dims))
+    return _dyn.shaped_op(op_type, inputs, _with(attrs), _dyn.shape_of(like), key="filter_sizes")
+
+
 def _conv_family(fwd):
     bin_, bfil = fwd + "BackpropInput", fwd + "BackpropFilter"
 
@@ -90,14 +98,14 @@ def _conv_family(fwd):
         inp, filt = x
         return [
             _backprop_input_op(bin_, [filt, dy], attrs, inp),
-            _op(bfil, [inp, dy], _with(attrs, filter_sizes=_dims(filt))),
+            _backprop_filter_op(bfil, [inp, dy], attrs, filt),
         ]
 
     @rule(bin_)
     def _backprop_input(x, y, attrs, g):  # (filter, dy) -> d input; g is input-shaped
         filt, dy = x
         return [
-            _op(bfil, [g, dy], _with(attrs, filter_sizes=_dims(filt))),
+            _backprop_filter_op(bfil, [g, dy], attrs, filt),
             _op(fwd, [g, filt], _with(attrs)),
         ]
 
@@ -133,7 +141,11 @@ def _max_pool_grad_grad(x, y, attrs, g):
 
 @rule("AvgPool")
 def _avg_pool(x, y, attrs, dy):
-    return [_op("AvgPoolGrad", [dy], dict(attrs, orig_input_shape=_dims(x[0])))]
+    dims = _dims(x[0])
+    if None not in dims:
+        return [_op("AvgPoolGrad", [dy], dict(attrs, orig_input_shape=dims))]
+    shape = _dyn.shape_of(x[0])
+    return [_dyn.shaped_op("AvgPoolGrad", [dy], dict(attrs), shape, key="orig_input_shape")]
 
 
 @rule("AvgPoolGrad")
@@ -184,7 +196,9 @@ def _fused_batch_norm_grad(x, y, attrs, dys):
         if training:
             n = 1
             for d in xv.shape.as_list()[:3]:
-                n *= d
+                n = None if d is None or n is None else n * d
+            if n is None:  # the count of each channel's entries, at run time
+                n = M.cast(M.floordiv(A.size(xv), A.shape(xv)[3]), xv.dtype)
             inner = M.subtract(M.subtract(dy, M.divide(doffset, n)),
                                M.multiply(xh, M.divide(dscale, n)))  # fmt: skip
             dx = M.multiply(k, inner)

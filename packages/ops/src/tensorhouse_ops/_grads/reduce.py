@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .. import _array as A
+from .. import _dynamic as _dyn
 from .. import _math as M
 from .base import (
     _shape,
@@ -100,6 +101,15 @@ def _top_k(x, y, attrs, dy):
         return [None]
     shape = x[0].shape.as_list()
     n, k = shape[-1], int(attrs["k"])
+    if None in shape:  # sizes known at run time: a scatter into the flat input
+        idx = M.cast(A.reshape(y[1], [-1, k]), "int64")
+        first = A.gather(idx, 0, axis=1)
+        row = M.subtract(M.cumsum(A.ones_like(first), 0), 1)  # each row's number
+        width = M.cast(A.shape(x[0])[-1], "int64")
+        flat = A.reshape(M.add(idx, A.expand_dims(M.multiply(row, width), 1)), [-1, 1])
+        size = A.reshape(A.size(x[0], out_type="int64"), [1])
+        g = _dyn.shaped_op("ScatterNd", [flat, A.reshape(dvalues, [-1])], {}, size)
+        return [A.reshape(g, _shape(x[0]))]
     rows = 1
     for d in shape[:-1]:
         rows *= d
