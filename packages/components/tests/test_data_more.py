@@ -11,6 +11,7 @@ import zlib
 import numpy as np
 import pytest
 
+import tensorhouse_ops
 from tensorhouse_components import data, ops
 from tensorhouse_components.data import Dataset, Options, TextLineDataset
 
@@ -214,8 +215,12 @@ def test_flat_map_and_interleave_orders_by_hand():
     assert _values(src.interleave(inner, cycle_length=3)) == by_hand
     threads = set()
 
+    def record(y):  # a py_function runs per element (the traced map's Python runs once)
+        threads.add(threading.get_ident())
+        return y
+
     def traced_inner(v):
-        return inner(v).map(lambda y: threads.add(threading.get_ident()) or y)
+        return inner(v).map(lambda y: tensorhouse_ops.py_function(record, [y], "int64"))
 
     par = src.interleave(traced_inner, cycle_length=3, num_parallel_calls=3)
     assert _values(par) == by_hand

@@ -33,10 +33,18 @@ import threading
 
 import numpy as np
 
-from tensorhouse_ops import TensorShape, TensorSpec, constant, errors, function, random
+from tensorhouse_ops import (
+    TensorShape,
+    TensorSpec,
+    constant,
+    convert_to_tensor,
+    errors,
+    function,
+    random,
+)
 
+from . import _params, _threads
 from . import _structure as st
-from . import _threads
 from ._options import Options
 
 __all__ = ["AUTOTUNE", "INFINITE_CARDINALITY", "UNKNOWN_CARDINALITY", "Dataset", "DatasetSpec"]
@@ -92,6 +100,10 @@ class _ElementFn:
         self._dataset = dataset
         self._lock = threading.Lock()
         self._traced = None  # (concrete function, output spec), or an exception once tried
+        try:  # traced when the transformation is made, as TF does
+            self.trace()
+        except Exception:
+            _params.fail_outer()  # inside another dataset function: that one runs eagerly
 
     def trace(self):
         """``(concrete function, output spec)``; raises what tracing raised."""
@@ -131,6 +143,235 @@ class _ElementFn:
 
 def _tuple(out):
     return tuple(out) if isinstance(out, list) else out
+
+
+class _DatasetFn:
+    """A function returning a dataset (``flat_map``'s, ``interleave``'s, ``group_by_window``'s
+    reducer), traced once on its argument specs when the transformation is made, as TF does:
+    the dataset it returns is built once, from ``Param``s where it used the arguments, and per
+    call the traced graph computes their values. A function that cannot trace (it needs a
+    value, or a function inside it cannot) is called eagerly per element instead."""
+
+    def __init__(self, fn, specs, invoke, what, check=None):
+        # invoke(fn, args) calls fn on args laid out as specs; check(out) raises TF's error
+        self.fn, self._specs, self._invoke, self._what = fn, specs, invoke, what
+        self.dataset = None
+        self._concrete = None
+        capture = _params.Capture()
+        returned = []
+        flat_specs = st.flatten(specs)
+        # dataset arguments (window's elements) become datasets bound per call
+        self._windows = {
+            i: _params.Param(s) for i, s in enumerate(flat_specs) if isinstance(s, DatasetSpec)
+        }
+
+        def body(*tensors):
+            it = iter(tensors)
+            flat = [
+                _window_dataset(self._windows[i]) if i in self._windows else next(it)
+                for i in range(len(flat_specs))
+            ]
+            with _params.capturing(capture):
+                returned.append(invoke(fn, st.pack(specs, flat)))
+            return list(capture.tensors)
+
+        try:
+            tensor_specs = [s for i, s in enumerate(flat_specs) if i not in self._windows]
+            concrete = function(body).get_concrete_function(*tensor_specs)
+        except Exception:
+            _params.fail_outer()
+            return
+        out = returned[0]
+        (check or _check_dataset)(out, what)
+        if capture.failed:
+            _params.fail_outer()
+            return
+        self.dataset = out
+        self._params = list(capture.params)
+        self._concrete = concrete if self._params else None
+
+    @property
+    def element_spec(self):
+        """The spec of the returned datasets' elements; None when the function runs eagerly."""
+        return None if self.dataset is None else self.dataset.element_spec
+
+    def open(self, args, ctx):
+        """``(dataset, context)`` for the host arguments ``args``: iterate with
+        ``dataset._make_iter(context)``."""
+        if self.dataset is None:
+            eager = self._invoke(self.fn, st.map_structure(_tensor_leaf, args))
+            return _as_dataset(eager, self._what), ctx
+        flat = st.flatten(args)
+        bindings = {p: flat[i] for i, p in self._windows.items()}
+        if self._concrete is not None:
+            tensors = [st.to_tensor(a) for i, a in enumerate(flat) if i not in self._windows]
+            values = _tuple(self._concrete(*tensors))
+            bindings.update((p, st.to_host(v)) for p, v in zip(self._params, values))
+        return self.dataset, (_params.Bound(ctx, bindings) if bindings else ctx)
+
+
+class _StateFn:
+    """``scan``'s / ``reduce``'s function of ``(state, element)``, traced once on their specs when
+    the transformation is made, as TF does; while a new state's shape does not fit the state's
+    spec, the spec is relaxed and the function traced again (TF's rule). ``concrete`` is None
+    for a function that cannot trace (it then runs eagerly per element)."""
+
+    def __init__(self, fn, state0, element_spec, what):
+        self.concrete = None
+        self.state_spec = st.map_structure(st.spec_of, state0)
+        self._n = len(st.flatten(state0))
+        returned: list = []  # what the function returned in the latest trace
+        for _ in range(8):
+            returned.clear()
+
+            def body(*flat):
+                state = st.pack(self.state_spec, flat[: self._n])
+                out = fn(state, st.pack(element_spec, flat[self._n :]))
+                returned.append(out)
+                if what == "scan":
+                    if not (isinstance(out, tuple | list) and len(out) == 2):
+                        return []
+                    new, value = out
+                else:
+                    new, value = out, ()
+                leaves = st.flatten(_tuple(new)) + st.flatten(_tuple(value))
+                return [x if st.is_composite(x) else convert_to_tensor(x) for x in leaves]
+
+            try:
+                concrete = function(body).get_concrete_function(
+                    *st.flatten(self.state_spec), *st.flatten(element_spec)
+                )
+            except Exception:
+                return
+            new_spec = self._check(returned[0], what)
+            relaxed = st.zip_map(lambda ab: st.relax(*ab), [self.state_spec, new_spec])
+            if [st.dims(a) for a in st.flatten(relaxed)] == [
+                st.dims(a) for a in st.flatten(self.state_spec)
+            ]:
+                self.concrete = concrete
+                if what == "scan":
+                    self.out_spec = st.map_structure(st.spec_of_output, _tuple(returned[0][1]))
+                return
+            self.state_spec = relaxed
+
+    def _check(self, out, what):
+        """TF's errors for a wrong return structure; the new state's spec."""
+        spec_of = lambda x: st.map_structure(st.spec_of_output, _tuple(x))  # noqa: E731
+        if what == "scan":
+            if not (isinstance(out, tuple | list) and len(out) == 2):
+                raise TypeError(
+                    "Invalid `scan_func`. `scan_func` should return a pair consisting of new "
+                    f"state and the output value but its return type is {spec_of(out)}."
+                )
+            out = out[0]
+        new = spec_of(out)
+        old_flat, new_flat = st.flatten(self.state_spec), st.flatten(new)
+        if len(old_flat) != len(new_flat) or not st.same_structure(self.state_spec, new):
+            if what == "reduce":
+                raise errors.InvalidArgumentError(
+                    None, None,
+                    "The number of components of the initial state and the reduce function "
+                    f"output does not match. (initial_state={len(old_flat)}, "
+                    f"output={len(new_flat)}).",
+                )  # fmt: skip
+            raise TypeError(
+                "Invalid `scan_func`. The element classes for the new state must match the "
+                f"initial state. Expected {self.state_spec}; got {new}."
+            )
+        old_types = [st.dtype_name(a.dtype) for a in old_flat]
+        new_types = [st.dtype_name(a.dtype) for a in new_flat]
+        if old_types != new_types:
+            fmt = _dtypes_text
+            if what == "reduce":
+                raise TypeError(
+                    "The element types for the new state must match the initial state. "
+                    f"Expected {fmt(old_types)} but got {fmt(new_types)}."
+                )
+            raise TypeError(
+                "Invalid `scan_func`. The element types for the new state must match the "
+                f"initial state. Expected {fmt(old_types)}, got {fmt(new_types)}."
+            )
+        return new
+
+    def step(self, state, element):
+        """``(new state tensors, flat output tensors)`` for flat state tensors and a host
+        element."""
+        flat = [st.to_tensor(x) for x in st.flatten(element)]
+        outs = _tuple(self.concrete(*state, *flat))
+        return list(outs[: self._n]), list(outs[self._n :])
+
+
+def _dtypes_text(names):
+    """TF's text for the dtypes of a state: one ``<dtype: 'x'>``, or a tuple of them."""
+    texts = [f"<dtype: '{n}'>" for n in names]
+    return texts[0] if len(texts) == 1 else "(" + ", ".join(texts) + ")"
+
+
+def _window_dataset(param):
+    """The dataset argument ``param`` stands for, bound when iterated."""
+    spec = param.spec
+
+    def it(ctx):
+        return _params.bind(param, ctx)._make_iter(ctx)
+
+    return Dataset(it, _UNK, lambda: spec.element_spec, "Window")
+
+
+def _tensor_leaf(x):
+    return x if isinstance(x, Dataset) else st.to_tensor(x)
+
+
+def _check_dataset(out, what):
+    if not isinstance(out, Dataset):
+        kind = tuple if isinstance(out, list) else type(out)  # TF's lists become tuples
+        raise TypeError(f"The `{what}` argument must return a `Dataset` object. Got {kind}.")
+
+
+def _check_predicate(element_fn):
+    """TF's check at construction: a predicate that traces must give a bool scalar."""
+    try:
+        spec = element_fn.trace()[1]
+    except Exception:
+        return
+    if not (
+        isinstance(spec, TensorSpec) and st.dtype_name(spec.dtype) == "bool"
+        and st.dims(spec) == []
+    ):  # fmt: skip
+        raise ValueError(
+            "Invalid `predicate`. `predicate` must return a `tf.bool` scalar tensor, but its "
+            f"return type is {spec}."
+        )
+
+
+class _Specs:
+    """An element spec for ``_ElementFn`` where there is no dataset (a key's)."""
+
+    def __init__(self, element_spec):
+        self.element_spec = element_spec
+
+
+def _check_int64_scalar(element_fn):
+    """TF's check at construction: a key function that traces must give an int64 scalar."""
+    try:
+        spec = element_fn.trace()[1]
+    except Exception:
+        return
+    if not isinstance(spec, TensorSpec) or st.dtype_name(spec.dtype) != "int64":
+        dtype = st.dtype_name(getattr(spec, "dtype", None))
+        raise ValueError(
+            f"Tensor conversion requested dtype int64 for Tensor with dtype {dtype}: {spec}"
+        )
+    if st.dims(spec) != []:
+        raise ValueError(f"`key_func` must return a single tf.int64 scalar tensor; got {spec}")
+
+
+def _check_window_reducer(out, what):
+    if not isinstance(out, Dataset):
+        spec = st.map_structure(st.spec_of_output, _tuple(out))
+        raise TypeError(
+            "Invalid `reduce_func`. `reduce_func` must return a single `tf.data.Dataset` object "
+            f"but its return type is {spec}."
+        )
 
 
 def _positive(name, value):
@@ -310,47 +551,74 @@ class Dataset:
     @staticmethod
     def from_tensor_slices(tensors, name=None):
         """One element per row of the leading axis: ``(x, y)`` gives ``(x[i], y[i])``."""
-        data = st.map_structure(st.to_host, tensors)
+        data = _params.host_structure(tensors)
         leaves = st.flatten(data)
         lengths = []
         for leaf in leaves:
-            if st.rank_of(leaf) == 0:
+            if leaf.shape == () or getattr(leaf.shape, "rank", None) == 0:
                 raise ValueError(
                     "Unbatching a tensor is only supported for rank >= 1; from_tensor_slices "
                     f"received a scalar component ({leaf!r})"
                 )
-            lengths.append(leaf.shape[0])
-        if len(set(lengths)) != 1:
+            lengths.append(None if getattr(leaf.shape, "rank", 1) is None else leaf.shape[0])
+        known = {n for n in lengths if n is not None}
+        if len(known) > 1:
             raise ValueError(
                 "from_tensor_slices: all components must have the same size in their first "
                 f"dimension. Received sizes {lengths}"
             )
+        spec = st.map_structure(lambda a: _params.spec_of(a, drop_leading=True), data)
+        if _params.has_params(data):  # built in a traced dataset function: rows per binding
+
+            def it(ctx):
+                bound = _params.bind_structure(data, ctx)
+                sizes = {len(a) if isinstance(a, np.ndarray) else a.shape[0]
+                         for a in st.flatten(bound)}  # fmt: skip
+                if len(sizes) != 1:
+                    raise errors.InvalidArgumentError(
+                        None, None, f"All components must have the same size in the 0th "
+                        f"dimension; received sizes {sorted(sizes)}",
+                    )  # fmt: skip
+                for i in range(sizes.pop()):
+                    yield st.map_structure(lambda a, i=i: st.row(a, i), bound)
+
+            card = known.pop() if len(known) == 1 and None not in lengths else _UNK
+            return Dataset(it, card, spec, "TensorSlice")
         n = lengths[0]
 
         def it(ctx):
             for i in range(n):
                 yield st.map_structure(lambda a, i=i: st.row(a, i), data)
 
-        spec = st.map_structure(lambda a: st.spec_of(a, drop_leading=True), data)
         return Dataset(it, n, spec, "TensorSlice", source=(data, n, None))
 
     @staticmethod
     def from_tensors(tensors, name=None):
         """A dataset of one element: ``tensors`` itself."""
-        data = st.map_structure(st.to_host, tensors)
-        return Dataset(lambda ctx: iter([data]), 1, st.map_structure(st.spec_of, data), "Tensor")
+        data = _params.host_structure(tensors)
+        spec = st.map_structure(_params.spec_of, data)
+        return Dataset(lambda ctx: iter([_params.bind_structure(data, ctx)]), 1, spec, "Tensor")
 
     @staticmethod
     def range(*args, dtype="int64", name=None):
         """``range(stop)``, ``range(start, stop)``, ``range(start, stop, step)`` (int64)."""
-        r = range(*[int(a) for a in args])
+        bounds = [_params.count(a) for a in args]
         np_dtype = np.dtype(st.dtype_name(dtype))
+        spec = TensorSpec([], np_dtype.name)
+        if _params.has_params(tuple(bounds)):  # bounds computed per element: bound when run
+
+            def it(ctx):
+                for v in range(*[int(_params.bind(a, ctx)) for a in bounds]):
+                    yield np.asarray(v, dtype=np_dtype)
+
+            return Dataset(it, _UNK, spec, "Range")
+        r = range(*bounds)
 
         def it(ctx):
             for v in r:
                 yield np.asarray(v, dtype=np_dtype)
 
-        return Dataset(it, len(r), TensorSpec([], np_dtype.name), "Range")
+        return Dataset(it, len(r), spec, "Range")
 
     @staticmethod
     def from_generator(generator, output_types=None, output_shapes=None, args=None,
@@ -587,9 +855,9 @@ class Dataset:
 
     def filter(self, predicate, name=None):
         """The elements for which ``predicate(*element)`` is true (a boolean scalar)."""
-        self._check_predicate(predicate)
         source = self
         element_fn = _ElementFn(predicate, self)
+        _check_predicate(element_fn)
 
         def it(ctx):
             keep = element_fn.runner()
@@ -601,9 +869,9 @@ class Dataset:
 
     def take_while(self, predicate, name=None):
         """The elements up to the first for which ``predicate`` is false."""
-        self._check_predicate(predicate)
         source = self
         element_fn = _ElementFn(predicate, self)
+        _check_predicate(element_fn)
 
         def it(ctx):
             keep = element_fn.runner()
@@ -622,21 +890,6 @@ class Dataset:
             out = tuple(out)
         return st.map_structure(st.spec_of_output, out)
 
-    def _check_predicate(self, predicate):
-        """TF's check at construction: a predicate that traces must give a bool scalar."""
-        try:
-            spec = self._traced_spec(predicate)
-        except Exception:
-            return
-        if not (
-            isinstance(spec, TensorSpec) and st.dtype_name(spec.dtype) == "bool"
-            and st.dims(spec) == []
-        ):  # fmt: skip
-            raise ValueError(
-                "Invalid `predicate`. `predicate` must return a `tf.bool` scalar tensor but its "
-                f"return type is{spec}."
-            )
-
     def enumerate(self, start=0, name=None):
         """``(index, element)`` pairs, the index an int64 scalar."""
         source = self
@@ -652,8 +905,15 @@ class Dataset:
         """``scan_func(state, element) -> (new_state, output)`` over the elements."""
         state0 = st.map_structure(st.to_host, initial_state)
         source = self
+        traced = _StateFn(scan_func, state0, self.element_spec, "scan")
 
         def it(ctx):
+            if traced.concrete is not None:
+                state = [st.to_tensor(x) for x in st.flatten(state0)]
+                for element in source._make_iter(ctx):
+                    state, out = traced.step(state, element)
+                    yield st.pack(traced.out_spec, [st.to_host(x) for x in out])
+                return
             state = state0
             for element in source._make_iter(ctx):
                 out = scan_func(st.map_structure(st.to_tensor, state),
@@ -667,10 +927,12 @@ class Dataset:
                 yield st.map_structure(st.to_host, out[1])
 
         def spec():
+            if traced.concrete is not None:
+                return traced.out_spec
             state_spec = st.map_structure(st.spec_of, state0)
             try:
-                traced = function(lambda s, e: scan_func(s, e)[1])
-                out = traced.get_concrete_function(state_spec, self.element_spec)
+                traced_fn = function(lambda s, e: scan_func(s, e)[1])
+                out = traced_fn.get_concrete_function(state_spec, self.element_spec)
                 return st.map_structure(st.spec_of_output, out.structured_outputs)
             except Exception:
                 for element in it(self.options()):
@@ -1004,8 +1266,11 @@ class Dataset:
 
     def repeat(self, count=None, name=None):
         """The dataset ``count`` times (forever when None or -1); each pass iterates anew."""
-        count = -1 if count is None else int(count)
+        count = -1 if count is None else _params.count(count)
         source = self
+        if type(count) is _params.Param:
+            return self._derive(lambda ctx: source.repeat(_params.bind(count, ctx))._make_iter(ctx),
+                                _UNK, lambda: self.element_spec, "Repeat")  # fmt: skip
 
         def it(ctx):
             done = 0
@@ -1029,8 +1294,11 @@ class Dataset:
 
     def take(self, count, name=None):
         """The first ``count`` elements (all when -1)."""
-        count = int(count)
+        count = _params.count(count)
         source = self
+        if type(count) is _params.Param:
+            return self._derive(lambda ctx: source.take(_params.bind(count, ctx))._make_iter(ctx),
+                                _UNK, lambda: self.element_spec, "Take")  # fmt: skip
 
         def it(ctx):
             if count == 0:
@@ -1047,8 +1315,11 @@ class Dataset:
 
     def skip(self, count, name=None):
         """All but the first ``count`` elements (none when -1)."""
-        count = int(count)
+        count = _params.count(count)
         source = self
+        if type(count) is _params.Param:
+            return self._derive(lambda ctx: source.skip(_params.bind(count, ctx))._make_iter(ctx),
+                                _UNK, lambda: self.element_spec, "Skip")  # fmt: skip
 
         def it(ctx):
             if count < 0:
@@ -1106,19 +1377,27 @@ class Dataset:
     def flat_map(self, map_func, name=None):
         """The elements of ``map_func(*element)`` (a dataset), one dataset after another."""
         source = self
+        dataset_fn = self._dataset_fn(map_func)
 
         def it(ctx):
             for element in source._make_iter(ctx):
-                inner = _as_dataset(_call(map_func, _tensor_element(element)), "map_func")
-                yield from inner._make_iter(ctx)
+                inner, inner_ctx = dataset_fn.open(element, ctx)
+                yield from inner._make_iter(inner_ctx)
 
-        return self._derive(it, _UNK, self._inner_spec(map_func), "FlatMap")
+        return self._derive(it, _UNK, self._inner_spec(dataset_fn), "FlatMap")
 
-    def _inner_spec(self, map_func):
+    def _dataset_fn(self, map_func):
+        return _DatasetFn(map_func, self.element_spec, _call, "map_func")
+
+    def _inner_spec(self, dataset_fn):
+        """The inner datasets' element spec: the traced one, or (a function that runs eagerly)
+        that of the first element's dataset."""
+
         def spec():
+            if dataset_fn.element_spec is not None:
+                return dataset_fn.element_spec
             for element in self._host_iter():
-                inner = _as_dataset(_call(map_func, _tensor_element(element)), "map_func")
-                return inner.element_spec
+                return dataset_fn.open(element, self.options())[0].element_spec
             raise ValueError("Cannot find the element_spec of an empty dataset's inner datasets")
 
         return spec
@@ -1140,12 +1419,13 @@ class Dataset:
                 None, None, f"block_length must be greater than zero. Received: {block}"
             )
         source = self
+        dataset_fn = self._dataset_fn(map_func)
 
         def open_slot(element, ctx, parallel):
-            inner = _as_dataset(_call(map_func, _tensor_element(element)), "map_func")
+            inner, inner_ctx = dataset_fn.open(element, ctx)
             if not parallel:
-                return _Slot(iter(inner._make_iter(ctx)), None)
-            return _Slot(None, _threads.Producer(lambda: inner._make_iter(ctx), block * 2))
+                return _Slot(iter(inner._make_iter(inner_ctx)), None)
+            return _Slot(None, _threads.Producer(lambda: inner._make_iter(inner_ctx), block * 2))
 
         def it(ctx):
             parallel = num_parallel_calls is not None
@@ -1160,7 +1440,7 @@ class Dataset:
                         slot.close()
 
         kind = "Interleave" if num_parallel_calls is None else "ParallelInterleave"
-        return self._derive(it, _UNK, self._inner_spec(map_func), kind)
+        return self._derive(it, _UNK, self._inner_spec(dataset_fn), kind)
 
     def group_by_window(self, key_func, reduce_func, window_size=None, window_size_func=None,
                         name=None):  # fmt: skip
@@ -1171,28 +1451,45 @@ class Dataset:
                 "Either the `window_size` argument or the `window_size_func` argument must be "
                 "specified."
             )
-        size_of = (lambda k: int(window_size)) if window_size_func is None else (
-            lambda k: int(st.to_host(window_size_func(constant(k, dtype="int64")))))  # fmt: skip
+        key_spec = TensorSpec([], "int64")
+        key_fn = _ElementFn(key_func, self)
+        _check_int64_scalar(key_fn)
+        reduce_fn = _DatasetFn(
+            reduce_func, (key_spec, DatasetSpec(self.element_spec)), lambda fn, args: fn(*args),
+            "reduce_func", _check_window_reducer,
+        )  # fmt: skip
+        if window_size_func is None:
+            size_fn = None
+        else:
+            size_fn = _ElementFn(window_size_func, _Specs(key_spec))
+            _check_int64_scalar(size_fn)
         source = self
 
-        def reduce(key, elements):
-            window = _list_dataset(elements, self.element_spec)
-            return _as_dataset(reduce_func(constant(key, dtype="int64"), window), "reduce_func")
-
         def it(ctx):
+            key_of = key_fn.runner()
+            size_of = (lambda k: int(window_size)) if size_fn is None else size_fn.runner()
             windows: dict = {}
+
+            def reduce(key, elements):
+                window = _list_dataset(elements, self.element_spec)
+                inner, inner_ctx = reduce_fn.open((np.asarray(key, np.int64), window), ctx)
+                return inner._make_iter(inner_ctx)
+
             for element in source._make_iter(ctx):
-                key = int(st.to_host(_call(key_func, _tensor_element(element))))
+                key = int(st.to_host(key_of(element)))
                 windows.setdefault(key, []).append(element)
-                if len(windows[key]) >= size_of(key):
-                    yield from reduce(key, windows.pop(key))._make_iter(ctx)
+                if len(windows[key]) >= int(st.to_host(size_of(np.asarray(key, np.int64)))):
+                    yield from reduce(key, windows.pop(key))
             for key, elements in list(windows.items()):
-                yield from reduce(key, elements)._make_iter(ctx)
+                yield from reduce(key, elements)
 
         def spec():
+            if reduce_fn.element_spec is not None:
+                return reduce_fn.element_spec
             for element in self._host_iter():
-                key = int(st.to_host(_call(key_func, _tensor_element(element))))
-                return reduce(key, [element]).element_spec
+                key = np.asarray(int(st.to_host(key_fn.runner()(element))), np.int64)
+                window = _list_dataset([element], self.element_spec)
+                return reduce_fn.open((key, window), self.options())[0].element_spec
             raise ValueError("Cannot find the element_spec of an empty dataset's windows")
 
         return self._derive(it, _UNK, spec, "GroupByWindow")
@@ -1250,7 +1547,14 @@ class Dataset:
     # ---- whole-dataset operations ---------------------------------------------------------
     def reduce(self, initial_state, reduce_func, name=None):
         """``reduce_func(state, element)`` folded over the elements; the final state."""
-        state = st.map_structure(st.to_tensor, st.map_structure(st.to_host, initial_state))
+        state0 = st.map_structure(st.to_host, initial_state)
+        traced = _StateFn(reduce_func, state0, self.element_spec, "reduce")
+        if traced.concrete is not None:
+            state = [st.to_tensor(x) for x in st.flatten(state0)]
+            for element in self._host_iter():
+                state = traced.step(state, element)[0]
+            return st.pack(state0, state)
+        state = st.map_structure(st.to_tensor, state0)
         for element in self._host_iter():
             state = reduce_func(state, _tensor_element(element))
             state = st.map_structure(st.to_tensor, st.map_structure(st.to_host, state))
@@ -1429,8 +1733,8 @@ def _truth(value, what):
     a = st.to_host(value)
     if a.shape != () or a.dtype != np.bool_:
         raise ValueError(
-            "Invalid `predicate`. `predicate` must return a `tf.bool` scalar tensor but its "
-            f"return type is{st.spec_of(a)}."
+            "Invalid `predicate`. `predicate` must return a `tf.bool` scalar tensor, but its "
+            f"return type is {st.spec_of(a)}."
         )
     return bool(a)
 

@@ -13,6 +13,7 @@ import numpy as np
 from tensorhouse_ops import TensorSpec, errors
 from tensorhouse_ops import io as tf_io
 
+from . import _params
 from . import _structure as st
 from ._dataset import _UNK, Dataset
 
@@ -24,6 +25,16 @@ def _names(x) -> list[str]:
         return [st.to_numpy(v).decode("utf-8") for v in x._host_iter()]
     a = st.to_host(x)
     return [v.decode("utf-8") for v in a.reshape(-1)]
+
+
+def _files(x):
+    """``ctx -> file names``: ``x`` read now, or per element when a traced dataset function
+    (``interleave``'s) computes it."""
+    value = x if isinstance(x, Dataset) else _params.host(x)
+    if type(value) is _params.Param:
+        return lambda ctx: _names(_params.bind(value, ctx))
+    files = _names(x)
+    return lambda ctx: files
 
 
 def matching_files(file_pattern) -> list[str]:
@@ -78,10 +89,10 @@ class TextLineDataset(Dataset):
             raise errors.InvalidArgumentError(
                 None, None, f"Unsupported compression_type: {compression_type}."
             )
-        files = _names(filenames)
+        files = _files(filenames)
 
         def it(ctx):
-            for path in files:
+            for path in files(ctx):
                 yield from _lines(path, kind)
 
         super().__init__(it, _UNK, TensorSpec([], "string"), "TextLine")
@@ -137,19 +148,20 @@ class TFRecordDataset(Dataset):
     def __init__(self, filenames, compression_type=None, buffer_size=None,
                  num_parallel_reads=None, name=None):  # fmt: skip
         kind = _record_compression(compression_type)
-        files = _names(filenames)
+        files = _files(filenames)
         size = None if buffer_size is None else int(buffer_size) or None
         batches = None
         if num_parallel_reads is None:
 
             def it(ctx):
-                for path in files:
+                for path in files(ctx):
                     yield from _records(path, kind, size)
 
             def batches(ctx, batch_size, drop_remainder):
-                yield from _record_batches(files, kind, size, batch_size, drop_remainder)
+                yield from _record_batches(files(ctx), kind, size, batch_size, drop_remainder)
 
         else:
+            files = _names(filenames)
             reads = int(num_parallel_reads)
             if reads == 0 or reads < -1:
                 raise errors.InvalidArgumentError(
@@ -158,8 +170,13 @@ class TFRecordDataset(Dataset):
                 )  # fmt: skip
 
             def one_file(path):
-                name = st.to_numpy(st.to_host(path)).decode("utf-8")
-                return Dataset(lambda ctx: _records(name, kind, size), _UNK, _SPEC, "TFRecord")
+                names = _files(path)  # traced once: the name is bound per file
+
+                def records(ctx):
+                    for name in names(ctx):
+                        yield from _records(name, kind, size)
+
+                return Dataset(records, _UNK, _SPEC, "TFRecord")
 
             cycle = None if reads == -1 else reads
             files_ds = Dataset.from_tensor_slices(np.asarray(files, dtype=object).reshape(-1))

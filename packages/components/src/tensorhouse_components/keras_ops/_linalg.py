@@ -126,6 +126,35 @@ def norm(x, ord=None, axis=None, keepdims=False):
     raise ValueError(f"Invalid axis values: {axis}")
 
 
+def _rank2(x):
+    x = to_float(x)
+    if len(x.shape) < 2:
+        raise ValueError(
+            f"Expected input to have rank >= 2. Received input with shape {tuple(x.shape)}."
+        )
+    return x
+
+
+def svd(x, full_matrices=True, compute_uv=True):
+    """The singular value decomposition ``(u, s, vh)`` of the last two axes (``s`` alone
+    without ``compute_uv``)."""
+    x = _rank2(x)
+    if not compute_uv:
+        return tops.linalg.svd(x, full_matrices=full_matrices, compute_uv=False)
+    s, u, v = tops.linalg.svd(x, full_matrices=full_matrices)
+    return u, s, tops.linalg.adjoint(v)
+
+
+def qr(x, mode="reduced"):
+    """The QR decomposition ``(q, r)`` of the last two axes; ``mode`` "reduced" or "complete"."""
+    if mode not in ("reduced", "complete"):
+        raise ValueError(
+            "`mode` argument value not supported. Expected one of {'reduced', 'complete'}. "
+            f"Received: mode={mode}"
+        )
+    return tops.linalg.qr(_rank2(x), full_matrices=mode == "complete")
+
+
 __all__ = sorted(
     n
     for n, v in globals().items()

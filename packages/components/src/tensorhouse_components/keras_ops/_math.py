@@ -116,6 +116,57 @@ def extract_sequences(x, sequence_length, sequence_stride):
     return tops.gather(x, _t(idx.astype(np.int32)), axis=len(x.shape) - 1)
 
 
+def _complex(x):
+    """The complex tensor of Keras's ``(real, imag)`` pair."""
+    if not isinstance(x, tuple | list) or len(x) != 2:
+        raise ValueError(
+            f"Input `x` should be a tuple of two tensors - real and imaginary. Received: x={x}"
+        )
+    real, imag = _t(x[0]), _t(x[1])
+    if tuple(real.shape) != tuple(imag.shape):
+        raise ValueError(
+            "Input `x` should be a tuple of two tensors - real and imaginary. Both the real and "
+            f"imaginary parts should have the same shape. Received: x[0].shape = "
+            f"{tuple(real.shape)}, x[1].shape = {tuple(imag.shape)}"
+        )
+    if not (real.dtype.is_floating and imag.dtype.is_floating):
+        raise ValueError(f"At least one tensor in input `x` is not of type float. Received: x={x}")
+    return tops.complex(real, imag)
+
+
+def _pair(z):
+    return tops.math.real(z), tops.math.imag(z)
+
+
+def fft(x):
+    """The FFT over the last axis of ``x = (real, imag)``: ``(real, imag)``."""
+    return _pair(tops.signal.fft(_complex(x)))
+
+
+def fft2(x):
+    """The 2-D FFT over the last two axes of ``x = (real, imag)``: ``(real, imag)``."""
+    return _pair(tops.signal.fft2d(_complex(x)))
+
+
+def ifft2(x):
+    """The inverse 2-D FFT over the last two axes of ``x = (real, imag)``: ``(real, imag)``."""
+    return _pair(tops.signal.ifft2d(_complex(x)))
+
+
+def rfft(x, fft_length=None):
+    """The FFT of real ``x`` over its last axis: ``(real, imag)`` of ``fft_length // 2 + 1``."""
+    x = to_float(x)
+    n = x.shape[-1] if fft_length is None else fft_length
+    return _pair(tops.signal.rfft(x, fft_length=[n]))
+
+
+def irfft(x, fft_length=None):
+    """The real inverse of ``rfft`` over the last axis of ``x = (real, imag)``."""
+    z = _complex(x)
+    n = 2 * (z.shape[-1] - 1) if fft_length is None else fft_length
+    return tops.signal.irfft(z, fft_length=[n])
+
+
 __all__ = sorted(
     n
     for n, v in globals().items()

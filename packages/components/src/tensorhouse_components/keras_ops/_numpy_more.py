@@ -448,6 +448,44 @@ def get_item(x, key):
     return _t(x)[tuple(key) if isinstance(key, list) else key]
 
 
+def kron(x1, x2):
+    """The Kronecker product (NumPy's ``kron``: the lower rank padded with leading ones)."""
+    x1, x2 = promote(x1, x2)
+    n = builtins.max(len(x1.shape), len(x2.shape))
+    x1 = tops.reshape(x1, [1] * (n - len(x1.shape)) + _dims(x1)) if len(x1.shape) < n else x1
+    x2 = tops.reshape(x2, [1] * (n - len(x2.shape)) + _dims(x2)) if len(x2.shape) < n else x2
+    a, b = x1, x2
+    for i in range(n):  # a: (d1, 1, d2, 1, ...), b: (1, e1, 1, e2, ...)
+        a = tops.expand_dims(a, 2 * i + 1)
+        b = tops.expand_dims(b, 2 * i)
+    s1, s2 = _dims(x1), _dims(x2)
+    if all(isinstance(d, int) for d in s1 + s2):
+        shape = [d * e for d, e in zip(s1, s2)]
+    else:
+        shape = tops.shape(x1) * tops.shape(x2)
+    return tops.reshape(a * b, shape)
+
+
+def _dims(x):
+    """``x``'s shape as a list: ints where known, else scalar tensors."""
+    dyn = None
+    out = []
+    for i, d in enumerate(x.shape):
+        if d is None:
+            dyn = tops.shape(x) if dyn is None else dyn
+            d = dyn[i]
+        out.append(d)
+    return out
+
+
+def isin(x1, x2, assume_unique=False, invert=False):
+    """Whether each element of ``x1`` occurs in ``x2`` (the opposite with ``invert``)."""
+    del assume_unique  # the result is the same; Keras takes it for NumPy's signature
+    x1, x2 = promote(x1, x2)
+    found = tops.reduce_any(tops.equal(tops.expand_dims(x1, -1), tops.reshape(x2, [-1])), -1)
+    return tops.logical_not(found) if invert else found
+
+
 __all__ = sorted(
     n
     for n, v in globals().items()

@@ -101,6 +101,8 @@ _TABLE = {
         isnan x
         isneginf x
         isposinf x
+        isin=IsIn x1 x2 | assume_unique invert
+        kron x1 x2
         less x1 x2
         less_equal x1 x2
         linspace start stop | num endpoint retstep dtype axis
@@ -255,16 +257,23 @@ _TABLE = {
         det x
         inv x
         norm x | ord axis keepdims
+        qr x | mode
         solve a b
         solve_triangular a b | lower
+        svd=SVD x | full_matrices compute_uv
     """,
     "math": """
         erf x
         erfc x
         extract_sequences x | sequence_length sequence_stride
+        fft=FFT x
+        fft2=FFT2 x
+        ifft2=IFFT2 x
         in_top_k targets predictions | k
+        irfft=IRFFT x | fft_length
         logdet x
         logsumexp x | axis keepdims
+        rfft=RFFT x | fft_length
         rsqrt x
         segment_max data segment_ids | num_segments sorted
         segment_min data segment_ids | num_segments sorted

@@ -39,6 +39,10 @@ class Adagrad(Optimizer):
         accumulator.assign_add(square(gradient))
         variable.assign_sub(learning_rate * gradient / sqrt(accumulator.value() + self.epsilon))
 
+    def _fused_spec(self, learning_rate, dtype):
+        scalars = [learning_rate, self.epsilon]
+        return "FusedApplyAdagrad", [self.accumulators], scalars, {}
+
     def get_config(self):
         return {
             **super().get_config(),

@@ -64,6 +64,17 @@ class Adam(Optimizer):
             denominator = v_hat.value()
         variable.assign_sub(m.value() * alpha / (sqrt(denominator) + self.epsilon))
 
+    def _fused_spec(self, learning_rate, dtype):
+        step = self._local_step(dtype)
+        beta_1_power = pow(cast(self.beta_1, dtype), step)
+        beta_2_power = pow(cast(self.beta_2, dtype), step)
+        alpha = learning_rate * sqrt(1.0 - beta_2_power) / (1.0 - beta_1_power)
+        slots = [self.momentums, self.velocities]
+        if self.amsgrad:
+            slots.append(self.velocity_hats)
+        scalars = [learning_rate, alpha, 1.0 - self.beta_1, 1.0 - self.beta_2, self.epsilon]
+        return "FusedApplyAdam", slots, scalars, {"amsgrad": bool(self.amsgrad)}
+
     def get_config(self):
         return {
             **super().get_config(),

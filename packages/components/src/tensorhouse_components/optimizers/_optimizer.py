@@ -5,7 +5,10 @@ A subclass writes ``build(var_list)`` (its slot variables, made with
 class filters missing gradients, unscales (``loss_scale_factor``), accumulates
 (``gradient_accumulation_steps``), clips, applies weight decay, calls ``update_step`` for each
 variable, keeps the moving average of the weights (``use_ema``), applies variable constraints and
-counts ``iterations``. Every update is an ops call on variables and every decision on a tensor
+counts ``iterations``. Where a subclass gives its fused form (``_fused_spec``) and the variables
+are dense float32 / float64 CPU variables of one dtype, weight decay and ``update_step`` of all
+of them run as one fused kernel call (``tensorhouse_ops.train.fused_apply``), with the same
+numbers. Every update is an ops call on variables and every decision on a tensor
 is a ``cond``, so ``apply`` traces inside ``tensorhouse_ops.function``.
 """
 
@@ -17,6 +20,7 @@ import warnings
 import numpy as np
 
 from tensorhouse_ops import (
+    IndexedSlices,
     Tensor,
     Variable,
     add_n,
@@ -34,6 +38,7 @@ from tensorhouse_ops import (
     square,
     zeros,
 )
+from tensorhouse_ops.train import fused_apply, fused_apply_supported
 
 from .. import _naming, initializers
 from .._keras_variable import keras_variable
@@ -47,6 +52,15 @@ _LR_ERROR = (
     "callable (that takes in the current iteration value and returns the corresponding learning "
     "rate value). Received instead: learning_rate={}"
 )
+
+
+def _fusable_update(optimizer) -> bool:
+    """Whether the class that defines ``optimizer``'s ``update_step`` also defines its fused
+    form (a subclass that overrides ``update_step`` keeps the per-variable path)."""
+    for klass in type(optimizer).__mro__:
+        if "update_step" in klass.__dict__:
+            return "_fused_spec" in klass.__dict__
+    return False
 
 
 def _value(x):
@@ -396,8 +410,45 @@ class Optimizer:
 
     def _clip_and_update(self, grads, variables):
         grads = self._clip_gradients(grads)
+        if self._fused_update(grads, variables):
+            return
         self._apply_weight_decay(variables)
         self._backend_update_step(grads, variables, self._current_learning_rate())
+
+    # ---- the fused update: all variables in one kernel call ------------------------------
+    def _fused_spec(self, learning_rate, dtype):
+        """``(op type, slot groups, scalars before weight decay, flags)`` of the fused op that
+        computes this optimizer's ``update_step``; None where there is none."""
+        return None
+
+    def _fused_update(self, grads, variables) -> bool:
+        """Weight decay and ``update_step`` of every variable as one fused kernel call, where
+        the variables are dense float32 / float64 CPU variables of one dtype and no feature
+        needs the per-variable path. Returns whether it ran."""
+        if self.use_ema or self.gradient_accumulation_steps or not _fusable_update(self):
+            return False
+        if any(not isinstance(g, Tensor) or isinstance(g, IndexedSlices) for g in grads):
+            return False
+        if not fused_apply_supported(variables):
+            return False
+        dtype = variables[0].dtype
+        lr = self._current_learning_rate()
+        lr = lr if lr.dtype == dtype else cast(lr, dtype)
+        spec = self._fused_spec(lr, dtype)
+        if spec is None:
+            return False
+        op_type, slot_groups, scalars, flags = spec
+        index = [self._get_variable_index(v) for v in variables]
+        slots = [[group[i] for i in index] for group in slot_groups]
+        if not fused_apply_supported([s for group in slots for s in group] or variables):
+            return False
+        decay = None
+        if self.weight_decay is not None:
+            decay = [self._use_weight_decay(v) for v in variables]
+        wd = 0.0 if self.weight_decay is None else cast(self.weight_decay, dtype)  # as below
+        grads = [g if g.dtype == dtype else cast(g, dtype) for g in grads]
+        fused_apply(op_type, variables, slots, grads, [*scalars, wd], decay=decay, **flags)
+        return True
 
     def _backend_update_step(self, grads, variables, learning_rate):
         """``update_step`` for each pair, with the gradient and learning rate in its dtype."""

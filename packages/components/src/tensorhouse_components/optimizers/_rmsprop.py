@@ -61,6 +61,18 @@ class RMSprop(Optimizer):
         else:
             variable.assign_sub(increment)
 
+    def _fused_spec(self, learning_rate, dtype):
+        momentum = self.momentum > 0
+        slots = [self.velocities]
+        if momentum:
+            slots.append(self.momentums)
+        if self.centered:
+            slots.append(self.average_gradients)
+        rho = self.rho
+        scalars = [learning_rate, rho, 1.0 - rho, self.epsilon, self.momentum]
+        flags = {"momentum": momentum, "centered": bool(self.centered)}
+        return "FusedApplyRMSProp", slots, scalars, flags
+
     def get_config(self):
         return {
             **super().get_config(),

@@ -39,5 +39,11 @@ class SGD(Optimizer):
         else:
             variable.assign_add(m.value())
 
+    def _fused_spec(self, learning_rate, dtype):
+        momentum = self.momentum != 0
+        slots = [self.momentums] if momentum else []
+        flags = {"momentum": momentum, "nesterov": momentum and bool(self.nesterov)}
+        return "FusedApplySGD", slots, [learning_rate, self.momentum], flags
+
     def get_config(self):
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}

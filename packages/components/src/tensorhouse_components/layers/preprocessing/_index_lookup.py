@@ -40,12 +40,16 @@ def ragged_to_dense(ids, width=None, fill=0):
     def pad(values, splits):
         lengths = np.diff(splits)
         cols = int(lengths.max(initial=0)) if width is None else width
-        if values.size == 0:
-            return np.full((len(lengths), cols), fill, np.int64)
-        grid = np.arange(cols)
-        source = np.minimum(splits[:-1, None] + grid, values.size - 1)  # [rows, cols]
-        inside = grid < lengths[:, None]
-        return np.where(inside, values[source], fill).astype(np.int64, copy=False)
+        out = np.full((len(lengths), cols), fill, np.int64)
+        if values.size == 0 or cols == 0:
+            return out
+        inside = np.arange(cols) < lengths[:, None]  # row-major: the kept values in order
+        if lengths.max() <= cols:
+            out[inside] = values
+        else:
+            place = np.arange(values.size) - np.repeat(splits[:-1], lengths)  # within its row
+            out[inside] = values[place < cols]
+        return out
 
     spec = tf.TensorSpec([ids.shape[0], width], "int64")
     return tf.numpy_function(pad, [ids.flat_values, _row_splits(ids)], spec)

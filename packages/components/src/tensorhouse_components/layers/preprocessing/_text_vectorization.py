@@ -205,9 +205,10 @@ class TextVectorization(_adapt.StringInputs, Layer):
                 inputs = tf.squeeze(inputs, axis=-1)  # the strings of an axis of 1
         return inputs
 
-    def _token_ids(self, inputs):
+    def _token_ids(self, inputs, width=None):
         """The lookup layer's output on the tokens (or ngrams) of ``inputs``. Whitespace
-        split 1-D strings are split, joined into ngrams and looked up in one host pass."""
+        split 1-D strings are split, joined into ngrams and looked up in one host pass (with
+        ``width``, straight into ``[rows, width]`` int ids padded with 0)."""
         lookup = self._lookup_layer
         table = lookup._table
         strings = self._standardized(inputs)
@@ -215,14 +216,17 @@ class TextVectorization(_adapt.StringInputs, Layer):
         if not (fused and isinstance(strings, tf.Tensor) and strings.shape.rank == 1):
             return lookup.call(self._tokenize(strings))
         lookup._ensure_known_vocab_size()
+        if width is not None:
+            return table.lookup_split_ngrams(strings, self._ngrams or 1, " ", width=width)
         ids = table.lookup_split_ngrams(strings, self._ngrams or 1, " ")
         return lookup._ragged_output(ids)
 
     def call(self, inputs):
-        ids = self._token_ids(inputs)
+        length = self._output_sequence_length
+        dense = self._output_mode == "int" and not self._ragged and length is not None
+        ids = self._token_ids(inputs, length if dense else None)
         if self._output_mode != "int":
             return ids
-        length = self._output_sequence_length
         if isinstance(ids, tf.RaggedTensor):
             if self._ragged:
                 return ids if length is None else ids[:, :length]
@@ -230,6 +234,8 @@ class TextVectorization(_adapt.StringInputs, Layer):
         if length is None:
             return ids
         width = ids.shape[-1]
+        if width == length:
+            return ids
         ids = ids[..., :length]
         if width is not None and width < length:
             pad = [[0, 0]] * (ids.shape.rank - 1) + [[0, length - width]]
