@@ -2,12 +2,14 @@
 installed), in the same run, each in its own timing block per round (``_timing.rounds_us``).
 
 A ratio > 1 means tensorhouse is faster. The machine is shared: the load is printed too.
+NumPy's FFT runs on one thread; ``OMP_NUM_THREADS=1`` compares like with like.
 
-    python benchmarks/bench_fft.py
+    OMP_NUM_THREADS=1 python benchmarks/bench_fft.py
 """
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 import sys
@@ -26,13 +28,23 @@ RNG = np.random.default_rng(0)
 CASES = [
     ("fft c64 [256, 1024]", "fft", np.fft.fft, "fft", "c64", (256, 1024)),
     ("fft c128 [256, 1024]", "fft", np.fft.fft, "fft", "c128", (256, 1024)),
+    ("fft c128 [64, 4096]", "fft", np.fft.fft, "fft", "c128", (64, 4096)),
     ("fft c64 [1024, 60]", "fft", np.fft.fft, "fft", "c64", (1024, 60)),
     ("fft c64 [512, 97] (prime)", "fft", np.fft.fft, "fft", "c64", (512, 97)),
     ("ifft c64 [64, 4096]", "ifft", np.fft.ifft, "ifft", "c64", (64, 4096)),
     ("fft2d c64 [8, 128, 128]", "fft2d", np.fft.fft2, "fft2d", "c64", (8, 128, 128)),
+    (
+        "fft3d c128 [2, 32, 32, 32]",
+        "fft3d",
+        functools.partial(np.fft.fftn, axes=(-3, -2, -1)),
+        "fft3d",
+        "c128",
+        (2, 32, 32, 32),
+    ),
     ("rfft f32 [256, 1024]", "rfft", np.fft.rfft, "rfft", "f32", (256, 1024)),
     ("rfft f32 [1024, 60]", "rfft", np.fft.rfft, "rfft", "f32", (1024, 60)),
     ("irfft c64 [256, 513]", "irfft", np.fft.irfft, "irfft", "c64", (256, 513)),
+    ("irfft2d c64 [8, 128, 65]", "irfft2d", np.fft.irfft2, "irfft2d", "c64", (8, 128, 65)),
 ]
 
 
@@ -49,7 +61,8 @@ def main():
     if HAVE_TF:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
         import tensorflow as tf
-    print(f"load average: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+    threads = os.environ.get("OMP_NUM_THREADS", "all")
+    print(f"load average: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores, threads {threads}")
     rows = []
     for case, ours, np_fn, tf_name, kind, shape in CASES:
         x = _data(kind, shape)

@@ -9,7 +9,8 @@ runs the same forward and ``backward()`` eagerly, as PyTorch code does. Cases (i
 - MultiHeadAttention: batch 16, 128 tokens, 4 heads of 64 (model width 256), self-attention.
 Times are the best over interleaved rounds (``_timing.rounds_us``); ratios are the fastest
 peer's time over tensorhouse's (above 1: tensorhouse is faster). Case names as arguments run
-only those (``bench_layers.py MultiHeadAttention``).
+only those (``bench_layers.py MultiHeadAttention``); ``BENCH_THREADS=n`` gives every library n
+threads (default: every core).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import numpy as np
 from _timing import rounds_us
 
 RNG = np.random.default_rng(0)
+THREADS = int(os.environ.get("BENCH_THREADS", os.cpu_count() or 1))  # every library's threads
 CASES = {
     "Dense": (256, 512),
     "Conv2D": (32, 32, 32, 32),
@@ -71,7 +73,7 @@ def keras_step(tf, case, x_np):
 def torch_step(case, x_np):
     import torch
 
-    torch.set_num_threads(os.cpu_count() or 1)
+    torch.set_num_threads(THREADS)
     nn = torch.nn
     if case == "Dense":
         layer, x = nn.Linear(512, 512), torch.from_numpy(x_np)
@@ -103,12 +105,16 @@ def main(argv=None) -> int:
 
     import tensorhouse as th
 
+    th.config.threading.set_intra_op_parallelism_threads(THREADS)
+
     only = set(sys.argv[1:] if argv is None else argv)  # case names to run; all when empty
 
     tf = None
     if _has("tensorflow"):
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
         import tensorflow as tf
+
+        tf.config.threading.set_intra_op_parallelism_threads(THREADS)
     print(f"{'layer (fwd+bwd)':<22}{'tensorhouse us':>16}{'Keras/TF us':>14}{'PyTorch us':>12}"
           f"{'vs fastest peer':>18}")  # fmt: skip
     for case, shape in CASES.items():

@@ -26,6 +26,8 @@ HEAVY = [
     "pycuda",
     "h5py",
     "importlib.metadata",
+    "tensorhouse_hw_runtime.collective",  # multi-worker only: queues, threads
+    "random",  # the stdlib module: only once a global seed is set
 ]
 
 

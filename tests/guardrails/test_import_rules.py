@@ -3,6 +3,7 @@ kind of violation on a small tree made for the test."""
 
 from __future__ import annotations
 
+import ast
 import textwrap
 
 import pytest
@@ -137,3 +138,51 @@ def test_lint_imports_contract_reports_the_same(rules, repo_root, monkeypatch, c
     )
     contract.render_broken_contract(check)
     assert "x.py:3: bad" in capsys.readouterr().out
+
+
+# JAX belongs to the kernels layer (and hw-runtime): the layers above reach XLA only through
+# ``tensorhouse_kernels.xla`` (``jit_graph``, ``cond``, ``while_loop``, ``jit``).
+JAX_FREE = ("ops", "components", "models", "tensorhouse")
+LOADERS = {"import_module", "__import__", "find_spec"}
+
+
+def _jax_imports(path):
+    """(line, text) of each import of jax / jaxlib in the file, at any level, and of each
+    importlib route naming them."""
+    hits = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        names = []
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            names = [node.module or ""]
+        elif isinstance(node, ast.Call) and node.args:
+            func = node.func
+            called = getattr(func, "attr", getattr(func, "id", ""))
+            arg = node.args[0]
+            if called in LOADERS and isinstance(arg, ast.Constant):
+                names = [str(arg.value)]
+        if any(n.split(".")[0] in ("jax", "jaxlib") for n in names):
+            hits.append((node.lineno, ast.unparse(node)))
+    return hits
+
+
+def test_no_layer_above_kernels_imports_jax(repo_root):
+    found = [
+        f"{path.relative_to(repo_root)}:{line}: {text}"
+        for pkg in JAX_FREE
+        for path in sorted((repo_root / "packages" / pkg / "src").rglob("*.py"))
+        for line, text in _jax_imports(path)
+    ]
+    assert not found, "imports JAX above the kernels layer:\n" + "\n".join(found)
+
+
+def test_the_jax_scan_catches_each_form(tmp_path):
+    code = (
+        "import jax\nfrom jax import lax\nimport jax.numpy as jnp\n"
+        "def f():\n    import jaxlib\n"
+        "importlib.import_module('jax.numpy')\nimport jaxtyping\nfrom . import jax\n"
+    )
+    path = tmp_path / "m.py"
+    path.write_text(code)
+    assert [line for line, _ in _jax_imports(path)] == [1, 2, 3, 5, 6]
