@@ -82,6 +82,25 @@ def _unary(op_type, name=None):
 
 _OBJECT = np.dtype(object)  # a string tensor's buffer dtype
 _NO_ATTRS: dict = {}
+_SCALARS: dict = {}  # (type, value, dtype) -> a 0-d tensor: ``x + 1.0`` converts 1.0 once
+
+
+def _scalar_operand(v, dtype):
+    """``v`` (a Python int or float beside an eager tensor of ``dtype``) as a 0-d tensor, from a
+    small cache: tensors are immutable. Zeros (the sign of -0.0) and NaNs are not cached; None
+    where the value does not fit ``dtype`` (the general path raises TF's error)."""
+    key = (type(v), v, dtype)
+    t = _SCALARS.get(key)
+    if t is None:
+        try:
+            t = _ts.constant(v, dtype)
+        except (TypeError, ValueError):
+            return None
+        if v and v == v:
+            if len(_SCALARS) >= 512:
+                _SCALARS.clear()
+            _SCALARS[key] = t
+    return t
 
 
 def _binary(op_type, name=None, on_strings=None):
@@ -104,6 +123,15 @@ def _binary(op_type, name=None, on_strings=None):
         if type(x) is Tensor and type(y) is Tensor:  # plain tensors (broadcast, or a device scope)
             if on_strings is None or (x._value.dtype != _OBJECT and y._value.dtype != _OBJECT):
                 return _op_kernel(op_type, [x, y], _NO_ATTRS)
+        elif not _ts._tracing and (
+            (type(x) is Tensor and type(y) in (float, int))
+            or (type(y) is Tensor and type(x) in (float, int))
+        ):  # ``x + 1.0``: the scalar converted once (TF's rule: it takes the tensor's dtype)
+            t = x if type(x) is Tensor else y
+            if t._value.dtype != _OBJECT:
+                c = _scalar_operand(y if t is x else x, t.dtype)
+                if c is not None:
+                    return _op_kernel(op_type, [x, c] if t is x else [c, y], _NO_ATTRS)
         if type(x) is Tensor and isinstance(y, VariableLike):  # a tensor and a variable: read
             return fn(x, y._th_read())
         if type(y) is Tensor and isinstance(x, VariableLike):
