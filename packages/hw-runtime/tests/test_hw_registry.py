@@ -230,3 +230,31 @@ def test_every_query_of_a_deferred_device_type_loads_it_first(fresh_registry, qu
     else:  # the clash is reported as if the deferred kernel had been registered at once
         with pytest.raises(errors.AlreadyExistsError, match="already registered"):
             reg.register("MyOp", "TPU", "float32", python_kernel)
+
+
+def test_a_query_during_another_threads_deferred_load_waits_for_its_kernels(fresh_registry):
+    reg = fresh_registry
+    started, release = threading.Event(), threading.Event()
+
+    def loader():  # slow: a second thread asks while it runs
+        started.set()
+        release.wait(5)
+        reg.register("MyOp", "XLA_CPU", "float32", cpp_kernel)
+
+    reg.defer(["XLA_CPU"], loader)
+    first = threading.Thread(target=reg.list_kernels, kwargs={"device_type": "XLA_CPU"})
+    first.start()
+    assert started.wait(5)
+    seen = []
+    second = threading.Thread(
+        target=lambda: seen.append(
+            ([k.kernel for k in reg.list_kernels(device_type="XLA_CPU")],
+             reg.has("MyOp", "XLA_CPU", F32))
+        )
+    )  # fmt: skip
+    second.start()
+    second.join(0.3)  # the second query reaches the registry while the loader still runs
+    release.set()
+    first.join(5)
+    second.join(5)
+    assert seen == [([cpp_kernel], True)]  # before: [] while the first thread was loading

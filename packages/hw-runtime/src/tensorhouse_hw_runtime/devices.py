@@ -119,6 +119,7 @@ class _Runtime:
         self.backend_status: dict[str, str] = {}
         self._devices: list[Device] = []
         self._by_key: dict[tuple[str, int], Device] = {}
+        self.default: Device | None = None  # default_device(), once the CPU and GPUs exist
         self.visible: set[str] | None = None  # physical names; None means all
         self.logical_config: dict[str, list] = {}
         self.memory_growth: dict[str, bool] = {}
@@ -269,13 +270,14 @@ def list_devices(device_type: str | None = None) -> list[Device]:
 
 def default_device() -> Device:
     """The device ops run on without a scope: the first GPU when present (as TF), else CPU:0."""
+    if _runtime.default is not None:  # fixed once made: the device list cannot change then
+        return _runtime.default
     devices = _runtime.devices(_CORE)
-    for d in devices:
-        if d.device_type == "GPU":
-            return d
-    for d in devices:
-        if d.device_type == "CPU":
-            return d
+    for kind in ("GPU", "CPU"):
+        for d in devices:
+            if d.device_type == kind:
+                _runtime.default = d
+                return d
     raise errors.NotFoundError("No CPU device is visible: set_visible_devices hid them all")
 
 

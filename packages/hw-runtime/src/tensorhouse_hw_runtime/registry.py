@@ -55,6 +55,7 @@ class KernelRegistry:
         self._best: dict[tuple, Callable] = {}  # the hot-path table
         self._deferred: list[tuple[frozenset, Callable]] = []  # (device types, loader)
         self._load_lock = threading.RLock()  # a loader registers: the lock is re-entered
+        self._loader = None  # the thread running loaders now (others wait for it on the lock)
         # find((op_type, device_type, key)) -> kernel or None: the hot-path lookup
         self.find = self._best.get
 
@@ -67,14 +68,20 @@ class KernelRegistry:
     def load_deferred(self, device_type=None) -> bool:
         """Run the deferred loaders of ``device_type`` (of every type when None); True if any
         ran. The registry's own queries call it: callers need not."""
-        if not self._deferred:
+        me = threading.get_ident()
+        waited = self._loader not in (None, me)  # another thread's loader: its kernels count
+        if not self._deferred and not waited:
             return False
-        with self._load_lock:
-            ran = False
+        with self._load_lock:  # waits while another thread's loader runs
+            ran, outer = waited, self._loader
             for entry in list(self._deferred):
                 if device_type is None or device_type.upper() in entry[0]:
-                    self._deferred.remove(entry)
-                    entry[1]()
+                    self._deferred.remove(entry)  # first: the loader's own registers
+                    self._loader = me
+                    try:
+                        entry[1]()
+                    finally:
+                        self._loader = outer
                     ran = True
             return ran
 
