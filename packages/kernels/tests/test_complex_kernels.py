@@ -153,7 +153,8 @@ def test_fft_matches_numpy_at_any_length(n):
     got = run("FFT", [z32])
     ref = np.fft.fft(z32.astype(C128))
     assert got.dtype == C64
-    assert np.abs(got - ref).max() < 1.2e-7 * np.abs(ref).max()  # one float32 rounding
+    # computed in float32, as NumPy's pocketfft: float32 roundings growing with log2(n)
+    assert np.abs(got - ref).max() < 2.5e-7 * np.abs(ref).max() * max(np.log2(n), 1)
 
 
 def test_fft_threads_over_many_rows():

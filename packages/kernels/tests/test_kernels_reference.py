@@ -2343,6 +2343,7 @@ def bincount_cases(dtype):
     for shape, size, w, binary in [
         ((7,), 5, None, False), ((7,), 3, "float32", False), ((2, 6), 4, None, True),
         ((2, 6), 6, "int64", False), ((0,), 2, None, False), ((5,), 0, "float64", False),
+        ((20000, 8), 6, "float32", False), ((20000, 8), 5, None, True),  # rows split on threads
     ]:  # fmt: skip
         cases.append(((shape, size, w), {"binary_output": binary}))
     return cases
@@ -2931,6 +2932,11 @@ _OPTIM_CASES = {
     "FusedApplyRMSProp": ([0.01, 0.9, 0.1, 1e-7, 0.5],
                           [{}, {"momentum": True}, {"momentum": True, "centered": True}]),
     "FusedApplyAdagrad": ([0.01, 1e-7], [{}]),
+    "FusedApplyAdamax": ([0.01, 0.1, 0.999, 0.19, 1e-7], [{}]),
+    "FusedApplyNadam": ([0.01, 0.1, 0.001, 0.86, 0.2, 0.15, 0.1, 0.002, 1e-7], [{}]),
+    "FusedApplyLion": ([0.01, 0.9, 0.1, 0.99, 0.01], [{}]),
+    "FusedApplyFtrl": ([0.1, 0.02, 0.6, 0.3, 0.5], [{}]),
+    "FusedApplyAdadelta": ([1.0, 0.95, 0.05, 1e-7], [{}]),
 }  # fmt: skip
 
 

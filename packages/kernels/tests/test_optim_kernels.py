@@ -9,13 +9,19 @@ import numpy as np
 import pytest
 
 import tensorhouse_kernels as tk
-from tensorhouse_hw_runtime import errors
+from tensorhouse_hw_runtime import errors, get_device
 
 SHAPES = [(3, 4), (5,), (), (200, 50)]  # the last one is split over threads
 
 
 def _sqrt(x):
     return np.sqrt(x).astype(x.dtype)
+
+
+def _pow(x, p):
+    """The Pow kernel's values (C's pow, which NumPy's vectorized power may not round as)."""
+    x = np.asarray(x)
+    return tk.execute("Pow", [x, np.asarray(p, x.dtype)], {}, get_device("/device:CPU:0"))[0][0]
 
 
 def np_step(op, flags, w, slots, g, sc, decay):
@@ -55,9 +61,40 @@ def np_step(op, flags, w, slots, g, sc, decay):
         if flags.get("centered"):
             new.append(a)
         return w, new
-    lr, eps = sc[0], sc[1]
-    a = slots[0] + g * g
-    return w - (lr * g) / _sqrt(a + eps), [a]
+    if op == "FusedApplyAdagrad":
+        lr, eps = sc[0], sc[1]
+        a = slots[0] + g * g
+        return w - (lr * g) / _sqrt(a + eps), [a]
+    return np_two_slot_step(op, w, slots, g, sc)
+
+
+def np_two_slot_step(op, w, slots, g, sc):
+    """Adamax, Nadam, Lion, Ftrl, Adadelta: the C++ formulas op by op in NumPy."""
+    lr, a = sc[0], slots[0]
+    if op == "FusedApplyAdamax":
+        c1, b2, cb, eps = sc[1:5]
+        m = a + (g - a) * c1
+        u = np.maximum(slots[1] * b2, np.abs(g))
+        return w - (lr * m) / (cb * (u + eps)), [m, u]
+    if op == "FusedApplyNadam":
+        c1, c2, mu1, p1, cmu, p0, cb2, eps = sc[1:9]
+        m = a + (g - a) * c1
+        v = slots[1] + (g * g - slots[1]) * c2
+        m_hat = (mu1 * m) / p1 + (cmu * g) / p0
+        return w - (m_hat * lr) / (_sqrt(v / cb2) + eps), [m, v]
+    if op == "FusedApplyLion":
+        b1, cb1, b2, cb2 = sc[1:5]
+        return w - lr * np.sign(a * b1 + g * cb1), [a * b2 + g * cb2]
+    if op == "FusedApplyFtrl":
+        shrink2, power, l1, l2x2 = sc[1:5]
+        n = a + g * g
+        pn, po = _pow(n, power), _pow(a, power)
+        z = slots[1] + ((g + shrink2 * w) - ((pn - po) / lr) * w)
+        return (np.minimum(np.maximum(z, -l1), l1) - z) / (pn / lr + l2x2), [n, z]
+    rho, crho, eps = sc[1:4]  # FusedApplyAdadelta
+    acc = rho * a + crho * (g * g)
+    d = -(_sqrt(slots[1] + eps) * g) / _sqrt(acc + eps)
+    return w + lr * d, [acc, rho * slots[1] + crho * (d * d)]
 
 
 CASES = [
@@ -70,6 +107,11 @@ CASES = [
     ("FusedApplyRMSProp", {"momentum": True, "centered": True}, 3, [0.01, 0.9, 0.1, 1e-7, 0.5]),
     ("FusedApplyRMSProp", {"centered": True}, 2, [0.01, 0.9, 0.1, 1e-7, 0.0]),
     ("FusedApplyAdagrad", {}, 1, [0.01, 1e-7]),
+    ("FusedApplyAdamax", {}, 2, [0.01, 0.1, 0.999, 0.19, 1e-7]),
+    ("FusedApplyNadam", {}, 2, [0.01, 0.1, 0.001, 0.86, 0.2, 0.15, 0.1, 0.002, 1e-7]),
+    ("FusedApplyLion", {}, 1, [0.01, 0.9, 0.1, 0.99, 0.01]),
+    ("FusedApplyFtrl", {}, 2, [0.1, 0.02, 0.6, 0.3, 0.5]),
+    ("FusedApplyAdadelta", {}, 2, [1.0, 0.95, 0.05, 1e-7]),
 ]
 
 

@@ -102,6 +102,7 @@ EXACT |= {"MaxPool", "MaxPoolGradGrad", "BiasAdd"}
 EXACT |= {"Rint", "Invert", "BitwiseAnd", "BitwiseOr", "BitwiseXor", "LeftShift", "RightShift"}
 TRANSCENDENTAL |= {"Atan", "Acos", "Asin", "Sinh", "Cosh", "Acosh", "Asinh", "Atanh", "Lgamma",
                    "Digamma", "Atan2", "Zeta", "Polygamma"}  # fmt: skip
+TRANSCENDENTAL |= {"FusedApplyFtrl"}  # its accumulator's pow
 # Complex: taking parts and conjugating are exact; the magnitude and argument are libm's; the
 # Fourier transforms are sums of n products (pocketfft's order against the C++ one).
 EXACT |= {"Complex", "Real", "Imag", "Conj"}
@@ -179,6 +180,7 @@ def test_every_op_has_a_tolerance_class():
         "AvgPool", "AvgPoolGrad", "MaxPoolGrad", "BiasAddGrad", "FusedBatchNormGradV3",
         "LayerNorm", "LayerNormGrad",
         "FusedApplySGD", "FusedApplyAdam", "FusedApplyRMSProp", "FusedApplyAdagrad",
+        "FusedApplyAdamax", "FusedApplyNadam", "FusedApplyLion", "FusedApplyAdadelta",
     } & ops  # fmt: skip
 
 

@@ -5,19 +5,20 @@
 // the others.
 //
 // Speed: the rows of a batch are transformed together, one row per SIMD lane (2 or 4
-// doubles: SSE2 or AVX2, picked per CPU), each element's real and imaginary vectors side by
-// side, so every butterfly is plain vector arithmetic with no shuffles. The passes run over
-// the whole row only while its blocks exceed L1, then block by block; the digit-reversed
-// result is read back through a permutation on store. Twiddles come from tables in a
-// per-length plan cache. An even-length real transform runs as a complex transform of half
-// the length. Both precisions compute in double (complex64 is widened on load and rounded
-// once on store), with twiddles taken from exact angle indices, so the error stays near
-// NumPy's pocketfft. Batches of rows go to threads.
+// doubles or 4 / 8 floats: SSE2 or AVX2, picked per CPU), each element's real and imaginary
+// vectors side by side, so every butterfly is plain vector arithmetic with no shuffles. The
+// passes run over the whole row only while its blocks exceed L1, then block by block; the
+// digit-reversed result is read back through a permutation on store. Twiddles come from
+// tables in a per-length plan cache. An even-length real transform runs as a complex
+// transform of half the length. complex64 computes in float and complex128 in double, as
+// NumPy's pocketfft, with twiddles taken in double from exact angle indices (and rounded once
+// for float), so the error stays near NumPy's. Batches of rows go to threads.
 #include <cmath>
 #include <complex>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <type_traits>
 
 #include "common.h"
 
@@ -40,37 +41,64 @@ Cd root(int64_t k, int64_t n) {
 
 // One Stockham pass: radix p, sub-length m = len / p; tw[j p + u] = W_len^(j u), w[t p + u] =
 // W_p^(t u) (the general butterfly's roots); real and imaginary parts apart.
+template <class S>
 struct Stage {
   int64_t p = 0, m = 0;
-  std::vector<double> twr, twi, wr, wi;
+  std::vector<S> twr, twi, wr, wi;
 };
 
-// The tables of one transform length.
+template <class S>
+std::vector<S> rounded(const std::vector<double>& v) {
+  return std::vector<S>(v.begin(), v.end());
+}
+
+// The tables of one transform length, in the precision S a transform computes in: made in
+// double (Plan<double>(n)), rounded once for float (Plan<float>(the double plan)).
+template <class S>
 struct Plan {
   explicit Plan(int64_t n);
+  explicit Plan(const Plan<double>& d)
+      : n(d.n), perm(d.perm), big(d.big), chr(rounded<S>(d.chr)), chi(rounded<S>(d.chi)),
+        kr(rounded<S>(d.kr)), ki(rounded<S>(d.ki)) {
+    for (const auto& g : d.stages)
+      stages.push_back({g.p, g.m, rounded<S>(g.twr), rounded<S>(g.twi), rounded<S>(g.wr),
+                        rounded<S>(g.wi)});
+    if (d.blue) blue = std::make_unique<Plan>(*d.blue);
+  }
   // V elements each of the real and imaginary scratch a batched transform needs
   int64_t scratch() const { return blue ? 2 * big : 0; }
 
   int64_t n;
-  std::vector<Stage> stages;
+  std::vector<Stage<S>> stages;
   std::vector<int32_t> perm;  // where forward() leaves term k (digit reversal; Bluestein: k)
   // Bluestein: a smooth transform of length big >= 2n - 1, the chirp exp(-i pi k^2 / n) and
   // the transformed conjugate chirp (the convolution kernel), scaled by 1 / big.
   std::unique_ptr<Plan> blue;
   int64_t big = 0;
-  std::vector<double> chr, chi, kr, ki;
+  std::vector<S> chr, chi, kr, ki;
 };
 
 // ---- SIMD lanes ----------------------------------------------------------------------------
 
 typedef double V2 __attribute__((vector_size(16)));
 typedef double V4 __attribute__((vector_size(32)));
+typedef float F4 __attribute__((vector_size(16)));
+typedef float F8 __attribute__((vector_size(32)));
+
+// the element type of a lane vector
+template <class V>
+using Elem = std::remove_cv_t<std::remove_reference_t<decltype(std::declval<V>()[0])>>;
 
 template <class V>
-constexpr int kLanes = sizeof(V) / sizeof(double);
+constexpr int kLanes = sizeof(V) / sizeof(Elem<V>);
 
-// one lane of a V array, read or written as a double (lane k * kLanes + l)
-typedef double Lane __attribute__((may_alias));
+// one lane of a V array, read or written as a scalar (lane k * kLanes + l)
+template <class S>
+struct LaneOf {
+  typedef S type __attribute__((may_alias));
+};
+template <class V>
+using Lane = typename LaneOf<Elem<V>>::type;
 
 template <class V>
 struct CV {
@@ -95,11 +123,11 @@ TH_ALWAYS_INLINE CV<V> sub(CV<V> a, CV<V> b) {
   return {a.r - b.r, a.i - b.i};
 }
 template <class V>
-TH_ALWAYS_INLINE CV<V> scal(CV<V> a, double c) {
+TH_ALWAYS_INLINE CV<V> scal(CV<V> a, Elem<V> c) {
   return {a.r * c, a.i * c};
 }
 template <class V>  // a * (tr + i ti)
-TH_ALWAYS_INLINE CV<V> cmul(CV<V> a, double tr, double ti) {
+TH_ALWAYS_INLINE CV<V> cmul(CV<V> a, Elem<V> tr, Elem<V> ti) {
   return {a.r * tr - a.i * ti, a.r * ti + a.i * tr};
 }
 template <class V>  // -i a
@@ -109,17 +137,17 @@ TH_ALWAYS_INLINE CV<V> negi(CV<V> a) {
 
 // One in-place decimation-in-frequency pass of radix p over `blocks` consecutive blocks of
 // length p m: x[j + t m], t < p, -> (their length-p DFT)[u] W_len^(j u) at x[j + u m].
-template <class V>
-TH_ALWAYS_INLINE void pass(const Stage& g, V* r, V* i, int64_t blocks) {
+template <class V, class S = Elem<V>>
+TH_ALWAYS_INLINE void pass(const Stage<S>& g, V* r, V* i, int64_t blocks) {
   const int64_t p = g.p, m = g.m;
-  const double* tr = g.twr.data();
-  const double* ti = g.twi.data();
+  const S* tr = g.twr.data();
+  const S* ti = g.twi.data();
   for (int64_t blk = 0; blk < blocks; ++blk, r += 2 * p * m, i += 2 * p * m) {
     if (p == 8) {
-      const double h = std::sqrt(0.5);
+      const S h = std::sqrt(0.5);
       for (int64_t j = 0; j < m; ++j) {
-        const double* a = tr + 8 * j;
-        const double* b = ti + 8 * j;
+        const S* a = tr + 8 * j;
+        const S* b = ti + 8 * j;
         CV<V> x[8];
         for (int t = 0; t < 8; ++t) x[t] = ld(r, i, j + t * m);
         // two radix-4 butterflies (even and odd samples), joined by W_8^u
@@ -141,8 +169,8 @@ TH_ALWAYS_INLINE void pass(const Stage& g, V* r, V* i, int64_t blocks) {
       }
     } else if (p == 4) {
       for (int64_t j = 0; j < m; ++j) {
-        const double* a = tr + 4 * j;
-        const double* b = ti + 4 * j;
+        const S* a = tr + 4 * j;
+        const S* b = ti + 4 * j;
         const CV<V> a0 = ld(r, i, j), a1 = ld(r, i, j + m);
         const CV<V> a2 = ld(r, i, j + 2 * m), a3 = ld(r, i, j + 3 * m);
         const CV<V> e0 = add(a0, a2), e1 = sub(a0, a2), o0 = add(a1, a3);
@@ -159,7 +187,7 @@ TH_ALWAYS_INLINE void pass(const Stage& g, V* r, V* i, int64_t blocks) {
         st(r, i, j + m, cmul(sub(a0, a1), tr[2 * j + 1], ti[2 * j + 1]));
       }
     } else if (p == 3) {
-      const double h = std::sqrt(0.75);  // sin(2 pi / 3)
+      const S h = std::sqrt(0.75);  // sin(2 pi / 3)
       for (int64_t j = 0; j < m; ++j) {
         const CV<V> a0 = ld(r, i, j), a1 = ld(r, i, j + m), a2 = ld(r, i, j + 2 * m);
         const CV<V> b = add(a1, a2), c = sub(a0, scal(b, 0.5));
@@ -169,11 +197,11 @@ TH_ALWAYS_INLINE void pass(const Stage& g, V* r, V* i, int64_t blocks) {
         st(r, i, j + 2 * m, cmul(sub(c, d), tr[3 * j + 2], ti[3 * j + 2]));
       }
     } else if (p == 5) {
-      const double c1 = std::cos(0.4 * M_PI), c2 = std::cos(0.8 * M_PI);
-      const double s1 = std::sin(0.4 * M_PI), s2 = std::sin(0.8 * M_PI);
+      const S c1 = std::cos(0.4 * M_PI), c2 = std::cos(0.8 * M_PI);
+      const S s1 = std::sin(0.4 * M_PI), s2 = std::sin(0.8 * M_PI);
       for (int64_t j = 0; j < m; ++j) {
-        const double* a = tr + 5 * j;
-        const double* b = ti + 5 * j;
+        const S* a = tr + 5 * j;
+        const S* b = ti + 5 * j;
         const CV<V> a0 = ld(r, i, j), a1 = ld(r, i, j + m), a2 = ld(r, i, j + 2 * m);
         const CV<V> a3 = ld(r, i, j + 3 * m), a4 = ld(r, i, j + 4 * m);
         const CV<V> b1 = add(a1, a4), b2 = add(a2, a3), d1 = sub(a1, a4), d2 = sub(a2, a3);
@@ -188,8 +216,8 @@ TH_ALWAYS_INLINE void pass(const Stage& g, V* r, V* i, int64_t blocks) {
         st(r, i, j + 4 * m, cmul(sub(e1, g1), a[4], b[4]));
       }
     } else {
-      const double* wr = g.wr.data();
-      const double* wi = g.wi.data();
+      const S* wr = g.wr.data();
+      const S* wi = g.wi.data();
       CV<V> a[kMaxSmallPrime];
       for (int64_t j = 0; j < m; ++j) {
         for (int64_t t = 0; t < p; ++t) a[t] = ld(r, i, j + t * m);
@@ -208,7 +236,7 @@ TH_ALWAYS_INLINE void pass(const Stage& g, V* r, V* i, int64_t blocks) {
 // pl.perm[k]). Passes run over the whole row while its blocks are larger than L1 can hold,
 // then block by block, each block's remaining passes staying in L1.
 template <class V>
-TH_ALWAYS_INLINE void dif(const Plan& pl, V* r, V* i) {
+TH_ALWAYS_INLINE void dif(const Plan<Elem<V>>& pl, V* r, V* i) {
   constexpr int64_t kFit = 16384 / (2 * sizeof(V));
   const size_t count = pl.stages.size();
   size_t d = 0;
@@ -228,7 +256,7 @@ TH_ALWAYS_INLINE void dif(const Plan& pl, V* r, V* i) {
 // In-place forward transform (unnormalized) of n elements, term k left at pl.perm[k];
 // w*: pl.scratch() elements.
 template <class V>
-TH_ALWAYS_INLINE void forward(const Plan& pl, V* r, V* i, V* wr, V* wi) {
+TH_ALWAYS_INLINE void forward(const Plan<Elem<V>>& pl, V* r, V* i, V* wr, V* wi) {
   if (pl.n <= 1) return;
   if (!pl.blue) return dif(pl, r, i);
   const int64_t n = pl.n, big = pl.big;
@@ -249,7 +277,8 @@ TH_ALWAYS_INLINE void forward(const Plan& pl, V* r, V* i, V* wr, V* wi) {
   }
 }
 
-Plan::Plan(int64_t n_) : n(n_) {
+template <>
+Plan<double>::Plan(int64_t n_) : n(n_) {
   std::vector<int64_t> factors;
   int64_t rest = n, twos = 0;
   while (rest % 2 == 0) ++twos, rest /= 2;
@@ -294,7 +323,7 @@ Plan::Plan(int64_t n_) : n(n_) {
   }
   int64_t len = n;
   for (auto p : factors) {
-    Stage g;
+    Stage<double> g;
     g.p = p, g.m = len / p;
     g.twr.resize(len), g.twi.resize(len);
     for (int64_t j = 0; j < g.m; ++j)
@@ -315,20 +344,25 @@ Plan::Plan(int64_t n_) : n(n_) {
   }
   for (int64_t k = 0; k < n; ++k) {  // k = u_0 + p_0 (u_1 + p_1 (...)) sits at sum u_d m_d
     int64_t rest_k = k, at = 0;
-    for (const Stage& g : stages) at += (rest_k % g.p) * g.m, rest_k /= g.p;
+    for (const Stage<double>& g : stages) at += (rest_k % g.p) * g.m, rest_k /= g.p;
     perm[k] = static_cast<int32_t>(at);
   }
 }
 
 // Plans are cached per length (the twiddles and Bluestein's kernel cost more than one row).
-std::shared_ptr<const Plan> plan_for(int64_t n) {
+template <class S>
+std::shared_ptr<const Plan<S>> plan_for(int64_t n) {
   static std::mutex mu;
-  static std::map<int64_t, std::shared_ptr<const Plan>> cache;
+  static std::map<int64_t, std::shared_ptr<const Plan<S>>> cache;
+  std::shared_ptr<const Plan<double>> exact;
+  if constexpr (!std::is_same_v<S, double>) exact = plan_for<double>(n);  // before the lock
   std::lock_guard<std::mutex> lock(mu);
   auto it = cache.find(n);
   if (it != cache.end()) return it->second;
   if (cache.size() > 64) cache.clear();
-  auto plan = std::make_shared<const Plan>(n);
+  std::shared_ptr<const Plan<S>> plan;
+  if constexpr (std::is_same_v<S, double>) plan = std::make_shared<const Plan<S>>(n);
+  else plan = std::make_shared<const Plan<S>>(*exact);
   cache[n] = plan;
   return plan;
 }
@@ -336,34 +370,47 @@ std::shared_ptr<const Plan> plan_for(int64_t n) {
 // ---- batches of rows -----------------------------------------------------------------------
 
 // What one call transforms: `rows` rows of length n (element k of row r at
-// (r / inner) * n * inner + r % inner + k * inner), read from src, written to dst.
+// (r / inner) * n * inner + r % inner + k * inner), read from src, written to dst, both of
+// the precision S the transform computes in.
+template <class S>
 struct Job {
-  const Plan* plan;  // the complex transform (of n / 2 for an even real one)
+  const Plan<S>* plan;  // the complex transform (of n / 2 for an even real one)
   const void* src;
   void* dst;
   int64_t n, inner, rows;
   bool inverse;  // conjugate on load and store (complex rows)
-  double scale;  // on store
-  std::vector<double> wr, wi;  // the real transforms' W_n^k
+  S scale;       // on store
+  std::vector<S> wr, wi;  // the real transforms' W_n^k
 };
 
-// 64-byte aligned scratch of `count` V elements (std::vector<V> would build V outside the
-// ISA-specific code).
-struct Scratch {
-  explicit Scratch(int64_t doubles) : mem(doubles + 8) {
-    auto p = reinterpret_cast<uintptr_t>(mem.data());
-    base = reinterpret_cast<double*>((p + 63) & ~uintptr_t(63));
-  }
-  template <class V>
-  V* at(int64_t offset) const {
-    return reinterpret_cast<V*>(base) + offset;
-  }
-  std::vector<double> mem;
-  double* base;
-};
-
+// One thread's rows side by side, one per lane: m elements (real and imaginary vectors in
+// turn) and the scratch forward() needs, 64-byte aligned (std::vector<V> would build V outside
+// the ISA-specific code); re(k, l) / im(k, l): lane l of element k.
 template <class V>
-TH_ALWAYS_INLINE int64_t row_offsets(const Job& j, int64_t b, int64_t* off, int64_t row_len) {
+struct Lanes {
+  using S = Elem<V>;
+  static constexpr int L = kLanes<V>;
+  Lanes(const Plan<S>& plan, int64_t m) : pl(plan), mem(2 * (m + plan.scratch()) * L + 64) {
+    const auto p = reinterpret_cast<uintptr_t>(mem.data());
+    r = reinterpret_cast<V*>((p + 63) & ~uintptr_t(63));
+    i = r + 1, wr = r + 2 * m, wi = wr + 1;
+  }
+  // inlined into the row kernels, so compiled for their ISA
+  TH_ALWAYS_INLINE Lane<V>& re(int64_t k, int l) {
+    return reinterpret_cast<Lane<V>*>(r)[k * 2 * L + l];
+  }
+  TH_ALWAYS_INLINE Lane<V>& im(int64_t k, int l) {
+    return reinterpret_cast<Lane<V>*>(i)[k * 2 * L + l];
+  }
+  TH_ALWAYS_INLINE void transform() { forward(pl, r, i, wr, wi); }
+
+  const Plan<S>& pl;
+  std::vector<S> mem;
+  V *r, *i, *wr, *wi;
+};
+
+template <class V, class S>
+TH_ALWAYS_INLINE int64_t row_offsets(const Job<S>& j, int64_t b, int64_t* off, int64_t row_len) {
   int64_t valid = 0;
   for (int l = 0; l < kLanes<V>; ++l) {
     const int64_t r = b * kLanes<V> + l;
@@ -374,61 +421,31 @@ TH_ALWAYS_INLINE int64_t row_offsets(const Job& j, int64_t b, int64_t* off, int6
 }
 
 // Complex rows along any axis; inverse conjugates around the forward transform.
-template <class V, class Tin, class Tout>
-TH_ALWAYS_INLINE void complex_rows(const Job& j, int64_t lo, int64_t hi) {
+template <class V, class S = Elem<V>>
+TH_ALWAYS_INLINE void complex_rows(const Job<S>& j, int64_t lo, int64_t hi) {
   constexpr int L = kLanes<V>;
-  const Plan& pl = *j.plan;
-  const int64_t n = j.n, st_ = j.inner, sc = pl.scratch();
-  Scratch mem((2 * n + 2 * sc) * L);
-  V* r = mem.at<V>(0);
-  V* i = r + 1;
-  Lane* R = reinterpret_cast<Lane*>(r);
-  Lane* I = reinterpret_cast<Lane*>(i);
-  V* wr = mem.at<V>(2 * n);
-  V* wi = wr + 1;
-  const auto* src = static_cast<const std::complex<Tin>*>(j.src);
-  auto* dst = static_cast<std::complex<Tout>*>(j.dst);
-  const double sgn = j.inverse ? -1.0 : 1.0, scale = j.scale;
-  const int32_t* perm = pl.perm.data();
+  const int64_t n = j.n, st_ = j.inner;
+  const int32_t* perm = j.plan->perm.data();
+  Lanes<V> w(*j.plan, n);
+  const auto* src = static_cast<const std::complex<S>*>(j.src);
+  auto* dst = static_cast<std::complex<S>*>(j.dst);
+  const S sgn = j.inverse ? -1 : 1, scale = j.scale;
   int64_t off[L];
   for (int64_t b = lo; b < hi; ++b) {
     row_offsets<V>(j, b, off, n);
-    if (st_ > 1) {  // the lanes are neighbours along the inner dims: one sweep over k
-      for (int64_t k = 0; k < n; ++k)
-        for (int l = 0; l < L; ++l) {
-          const std::complex<Tin> c = off[l] < 0 ? std::complex<Tin>() : src[off[l] + k * st_];
-          R[k * 2 * L + l] = c.real();
-          I[k * 2 * L + l] = sgn * c.imag();
-        }
-    }
-    for (int l = 0; l < L && st_ == 1; ++l) {
-      if (off[l] < 0) {
-        for (int64_t k = 0; k < n; ++k) R[k * 2 * L + l] = I[k * 2 * L + l] = 0;
-        continue;
+    // one sweep over k, the lanes' rows side by side (L streams in, one out; then back)
+    for (int64_t k = 0; k < n; ++k)
+      for (int l = 0; l < L; ++l) {
+        const std::complex<S> c = off[l] < 0 ? std::complex<S>() : src[off[l] + k * st_];
+        w.re(k, l) = c.real();
+        w.im(k, l) = sgn * c.imag();
       }
-      const std::complex<Tin>* x = src + off[l];
-      for (int64_t k = 0; k < n; ++k) {
-        R[k * 2 * L + l] = x[k * st_].real();
-        I[k * 2 * L + l] = sgn * x[k * st_].imag();
-      }
-    }
-    forward(pl, r, i, wr, wi);
-    if (st_ > 1) {
-      for (int64_t k = 0; k < n; ++k) {
-        const int32_t at = perm[k];
-        for (int l = 0; l < L; ++l)
-          if (off[l] >= 0)
-            dst[off[l] + k * st_] = std::complex<Tout>(R[at * 2 * L + l] * scale,
-                                                       sgn * I[at * 2 * L + l] * scale);
-      }
-    }
-    for (int l = 0; l < L && st_ == 1; ++l) {
-      if (off[l] < 0) continue;
-      std::complex<Tout>* y = dst + off[l];
-      for (int64_t k = 0; k < n; ++k) {
-        const int32_t at = perm[k];
-        y[k * st_] = std::complex<Tout>(R[at * 2 * L + l] * scale, sgn * I[at * 2 * L + l] * scale);
-      }
+    w.transform();
+    for (int64_t k = 0; k < n; ++k) {
+      const int32_t at = perm[k];
+      for (int l = 0; l < L; ++l)
+        if (off[l] >= 0)
+          dst[off[l] + k * st_] = std::complex<S>(w.re(at, l) * scale, sgn * w.im(at, l) * scale);
     }
   }
 }
@@ -436,43 +453,35 @@ TH_ALWAYS_INLINE void complex_rows(const Job& j, int64_t lo, int64_t hi) {
 // Real rows (contiguous) of length n to their half spectra (n / 2 + 1 terms). Even n: one
 // complex transform of n / 2 of z[k] = x[2k] + i x[2k+1], then X[k] = E[k] + W^k O[k] with E,
 // O the spectra of the even and odd samples, read off Z[k] and conj(Z[n/2 - k]).
-template <class V, class Tin, class Tout>
-TH_ALWAYS_INLINE void rfft_rows(const Job& j, int64_t lo, int64_t hi) {
+template <class V, class S = Elem<V>>
+TH_ALWAYS_INLINE void rfft_rows(const Job<S>& j, int64_t lo, int64_t hi) {
   constexpr int L = kLanes<V>;
-  const Plan& pl = *j.plan;
-  const int64_t n = j.n, h = n / 2 + 1, m = pl.n, sc = pl.scratch();
+  const int64_t n = j.n, h = n / 2 + 1, m = j.plan->n;
   const bool even = n % 2 == 0;
-  const int32_t* perm = pl.perm.data();
-  Scratch mem((2 * m + 2 * sc) * L);
-  V* r = mem.at<V>(0);
-  V* i = r + 1;
-  Lane* R = reinterpret_cast<Lane*>(r);
-  Lane* I = reinterpret_cast<Lane*>(i);
-  V* wr = mem.at<V>(2 * m);
-  V* wi = wr + 1;
-  const auto* src = static_cast<const Tin*>(j.src);
-  auto* dst = static_cast<std::complex<Tout>*>(j.dst);
+  const int32_t* perm = j.plan->perm.data();
+  Lanes<V> w(*j.plan, m);
+  V *r = w.r, *i = w.i;
+  const auto* src = static_cast<const S*>(j.src);
+  auto* dst = static_cast<std::complex<S>*>(j.dst);
   int64_t off[L];
   for (int64_t b = lo; b < hi; ++b) {
     row_offsets<V>(j, b, off, 1);
     for (int l = 0; l < L; ++l) {
-      const Tin* x = src + (off[l] < 0 ? 0 : off[l] * n);
+      const S* x = src + (off[l] < 0 ? 0 : off[l] * n);
       if (off[l] < 0)
-        for (int64_t k = 0; k < m; ++k) R[k * 2 * L + l] = I[k * 2 * L + l] = 0;
+        for (int64_t k = 0; k < m; ++k) w.re(k, l) = w.im(k, l) = 0;
       else if (even)
-        for (int64_t k = 0; k < m; ++k)
-          R[k * 2 * L + l] = x[2 * k], I[k * 2 * L + l] = x[2 * k + 1];
+        for (int64_t k = 0; k < m; ++k) w.re(k, l) = x[2 * k], w.im(k, l) = x[2 * k + 1];
       else
-        for (int64_t k = 0; k < m; ++k) R[k * 2 * L + l] = x[k], I[k * 2 * L + l] = 0;
+        for (int64_t k = 0; k < m; ++k) w.re(k, l) = x[k], w.im(k, l) = 0;
     }
-    forward(pl, r, i, wr, wi);
+    w.transform();
     if (!even) {
       for (int l = 0; l < L; ++l) {
         if (off[l] < 0) continue;
-        std::complex<Tout>* y = dst + off[l] * h;
-        y[0] = std::complex<Tout>(R[perm[0] * 2 * L + l], 0);  // a real row's zero term is real
-        for (int64_t k = 1; k < h; ++k)
-          y[k] = std::complex<Tout>(R[perm[k] * 2 * L + l], I[perm[k] * 2 * L + l]);
+        std::complex<S>* y = dst + off[l] * h;
+        y[0] = std::complex<S>(w.re(perm[0], l), 0);  // a real row's zero term is real
+        for (int64_t k = 1; k < h; ++k) y[k] = std::complex<S>(w.re(perm[k], l), w.im(perm[k], l));
       }
       continue;
     }
@@ -482,18 +491,17 @@ TH_ALWAYS_INLINE void rfft_rows(const Job& j, int64_t lo, int64_t hi) {
       const int32_t pk = perm[k], pc = perm[m - k];
       const CV<V> a = ld(r, i, pk), c = ld(r, i, pc);
       const CV<V> b{c.r, -c.i}, bb{a.r, -a.i};
-      const CV<V> e = scal(add(a, b), 0.5), o = negi(scal(sub(a, b), 0.5));
-      const CV<V> e2 = scal(add(c, bb), 0.5), o2 = negi(scal(sub(c, bb), 0.5));
+      const CV<V> e = scal(add(a, b), S(0.5)), o = negi(scal(sub(a, b), S(0.5)));
+      const CV<V> e2 = scal(add(c, bb), S(0.5)), o2 = negi(scal(sub(c, bb), S(0.5)));
       st(r, i, pk, add(e, cmul(o, j.wr[k], j.wi[k])));
       st(r, i, pc, add(e2, cmul(o2, j.wr[m - k], j.wi[m - k])));
     }
     for (int l = 0; l < L; ++l) {
       if (off[l] < 0) continue;
-      std::complex<Tout>* y = dst + off[l] * h;
-      y[0] = std::complex<Tout>(z0r[l] + z0i[l], 0);
-      y[m] = std::complex<Tout>(z0r[l] - z0i[l], 0);
-      for (int64_t k = 1; k < m; ++k)
-        y[k] = std::complex<Tout>(R[perm[k] * 2 * L + l], I[perm[k] * 2 * L + l]);
+      std::complex<S>* y = dst + off[l] * h;
+      y[0] = std::complex<S>(z0r[l] + z0i[l], 0);
+      y[m] = std::complex<S>(z0r[l] - z0i[l], 0);
+      for (int64_t k = 1; k < m; ++k) y[k] = std::complex<S>(w.re(perm[k], l), w.im(perm[k], l));
     }
   }
 }
@@ -502,49 +510,42 @@ TH_ALWAYS_INLINE void rfft_rows(const Job& j, int64_t lo, int64_t hi) {
 // for even n, X[n/2] drop out, as NumPy's) to real rows of length n, times scale. Even n:
 // Z[k] = E[k] + i O[k] from X[k] and conj(X[n/2 - k]), one transform of n / 2 gives
 // x[2j] + i x[2j+1]. Odd n: the Hermitian extension through a full transform.
-template <class V, class Tin, class Tout>
-TH_ALWAYS_INLINE void irfft_rows(const Job& j, int64_t lo, int64_t hi) {
+template <class V, class S = Elem<V>>
+TH_ALWAYS_INLINE void irfft_rows(const Job<S>& j, int64_t lo, int64_t hi) {
   constexpr int L = kLanes<V>;
-  const Plan& pl = *j.plan;
-  const int64_t n = j.n, h = n / 2 + 1, m = pl.n, sc = pl.scratch();
+  const int64_t n = j.n, h = n / 2 + 1, m = j.plan->n;
   const bool even = n % 2 == 0;
-  const int32_t* perm = pl.perm.data();
-  Scratch mem((2 * m + 2 * sc) * L);
-  V* r = mem.at<V>(0);
-  V* i = r + 1;
-  Lane* R = reinterpret_cast<Lane*>(r);
-  Lane* I = reinterpret_cast<Lane*>(i);
-  V* wr = mem.at<V>(2 * m);
-  V* wi = wr + 1;
-  const auto* src = static_cast<const std::complex<Tin>*>(j.src);
-  auto* dst = static_cast<Tout*>(j.dst);
-  const double scale = j.scale;
+  const int32_t* perm = j.plan->perm.data();
+  Lanes<V> w(*j.plan, m);
+  V *r = w.r, *i = w.i;
+  const auto* src = static_cast<const std::complex<S>*>(j.src);
+  auto* dst = static_cast<S*>(j.dst);
+  const S scale = j.scale;
   int64_t off[L];
   for (int64_t b = lo; b < hi; ++b) {
     row_offsets<V>(j, b, off, 1);
     V x0r{}, xmr{};
     for (int l = 0; l < L; ++l) {
-      const std::complex<Tin>* x = src + (off[l] < 0 ? 0 : off[l] * h);
+      const std::complex<S>* x = src + (off[l] < 0 ? 0 : off[l] * h);
       if (off[l] < 0) {
-        for (int64_t k = 0; k < m; ++k) R[k * 2 * L + l] = I[k * 2 * L + l] = 0;
+        for (int64_t k = 0; k < m; ++k) w.re(k, l) = w.im(k, l) = 0;
         continue;
       }
       // conjugated, so that the forward transform gives the conjugate of the inverse
-      for (int64_t k = 0; k < h && k < m; ++k)
-        R[k * 2 * L + l] = x[k].real(), I[k * 2 * L + l] = -x[k].imag();
+      for (int64_t k = 0; k < h && k < m; ++k) w.re(k, l) = x[k].real(), w.im(k, l) = -x[k].imag();
       if (even) {
         x0r[l] = x[0].real(), xmr[l] = x[m].real();
       } else {
         for (int64_t k = 1; n - k >= h; ++k)
-          R[(n - k) * 2 * L + l] = x[k].real(), I[(n - k) * 2 * L + l] = x[k].imag();
-        I[0 * 2 * L + l] = 0;
+          w.re(n - k, l) = x[k].real(), w.im(n - k, l) = x[k].imag();
+        w.im(0, l) = 0;
       }
     }
     if (even) {  // the loaded half holds conj(X[k]), k < m; z[k] = conj(e + i o)
       const V zero{};
       for (int64_t k = 0; 2 * k <= m; ++k) {
         const int64_t k2 = m - k;
-        const CV<V> ck = k ? ld(r, i, k) : CV<V>{x0r, zero};  // conj(X[k])
+        const CV<V> ck = k ? ld(r, i, k) : CV<V>{x0r, zero};    // conj(X[k])
         const CV<V> ck2 = k ? ld(r, i, k2) : CV<V>{xmr, zero};  // conj(X[m - k])
         // a = X[k] = conj(ck), b = conj(X[m - k]) = ck2
         const CV<V> a{ck.r, -ck.i}, b = ck2, a2{ck2.r, -ck2.i}, b2 = ck;
@@ -554,46 +555,51 @@ TH_ALWAYS_INLINE void irfft_rows(const Job& j, int64_t lo, int64_t hi) {
         if (k2 < m && k2 != k) st(r, i, k2, CV<V>{e2.r - o2.i, -(e2.i + o2.r)});
       }
     }
-    forward(pl, r, i, wr, wi);
-    for (int l = 0; l < L; ++l) {
-      if (off[l] < 0) continue;
-      Tout* y = dst + off[l] * n;
-      if (even) {
-        for (int64_t k = 0; k < m; ++k) {
-          y[2 * k] = static_cast<Tout>(R[perm[k] * 2 * L + l] * scale);
-          y[2 * k + 1] = static_cast<Tout>(-I[perm[k] * 2 * L + l] * scale);
-        }
-      } else {
-        for (int64_t k = 0; k < n; ++k) y[k] = static_cast<Tout>(R[perm[k] * 2 * L + l] * scale);
+    w.transform();
+    for (int64_t k = 0; k < (even ? m : n); ++k) {  // the lanes' rows side by side
+      const int32_t at = perm[k];
+      for (int l = 0; l < L; ++l) {
+        if (off[l] < 0) continue;
+        S* y = dst + off[l] * n;
+        if (even) y[2 * k] = w.re(at, l) * scale, y[2 * k + 1] = -w.im(at, l) * scale;
+        else y[k] = w.re(at, l) * scale;
       }
     }
   }
 }
 
-using RowsFn = void (*)(const Job&, int64_t, int64_t);
+// The lane vectors of precision S: SSE2's or AVX2's.
+template <class S, bool kAvx2>
+using Wide = std::conditional_t<std::is_same_v<S, float>, std::conditional_t<kAvx2, F8, F4>,
+                                std::conditional_t<kAvx2, V4, V2>>;
+
+template <class S>
+using RowsFn = void (*)(const Job<S>&, int64_t, int64_t);
 
 // Each row kernel for the two lane widths, the wider ones compiled for their ISA.
-#define TH_FFT_VERSIONS(name)                                                              \
-  template <class Tin, class Tout>                                                         \
-  void name##_sse2(const Job& j, int64_t lo, int64_t hi) {                                 \
-    name<V2, Tin, Tout>(j, lo, hi);                                                        \
-  }                                                                                        \
-  template <class Tin, class Tout>                                                         \
-  TH_TARGET_AVX2 void name##_avx2(const Job& j, int64_t lo, int64_t hi) {                  \
-    name<V4, Tin, Tout>(j, lo, hi);                                                        \
-  }                                                                                        \
-  template <class Tin, class Tout>                                                         \
-  void name##_run(Job& j) {                                                                \
-    run_rows(j, {&name##_sse2<Tin, Tout>, &name##_avx2<Tin, Tout>});                        \
+#define TH_FFT_VERSIONS(name)                                                 \
+  template <class S>                                                          \
+  void name##_sse2(const Job<S>& j, int64_t lo, int64_t hi) {                 \
+    name<Wide<S, false>>(j, lo, hi);                                          \
+  }                                                                           \
+  template <class S>                                                          \
+  TH_TARGET_AVX2 void name##_avx2(const Job<S>& j, int64_t lo, int64_t hi) {  \
+    name<Wide<S, true>>(j, lo, hi);                                           \
+  }                                                                           \
+  template <class S>                                                          \
+  void name##_run(const Job<S>& j) {                                          \
+    run_rows(j, {&name##_sse2<S>, &name##_avx2<S>});                          \
   }
 
 // Runs a job with the widest lanes the CPU has and the rows fill, batches over threads.
-void run_rows(const Job& j, std::initializer_list<RowsFn> fns) {
-  const RowsFn* f = fns.begin();
-  // AVX-512's eight lanes measured slower than AVX2's four (a twice larger working set)
+template <class S>
+void run_rows(const Job<S>& j, std::initializer_list<RowsFn<S>> fns) {
+  const RowsFn<S>* f = fns.begin();
+  // AVX-512's lanes measured slower than AVX2's (a twice larger working set)
   int isa = std::min(static_cast<int>(cpu_isa()), static_cast<int>(Isa::kAvx2));
-  while (isa > 0 && j.rows < (int64_t(2) << isa)) --isa;
-  const int64_t lanes = int64_t(2) << isa;
+  constexpr int64_t kSse = 16 / sizeof(S);  // SSE2's lanes; AVX2 has twice as many
+  while (isa > 0 && j.rows < (kSse << isa)) --isa;
+  const int64_t lanes = kSse << isa;
   const int64_t batches = (j.rows + lanes - 1) / lanes;
   const int64_t cost = j.plan->n * (j.plan->blue ? 32 : 8);
   parallel_for(batches, j.rows * cost, [&](int64_t lo, int64_t hi) { f[isa](j, lo, hi); });
@@ -604,10 +610,10 @@ TH_FFT_VERSIONS(rfft_rows)
 TH_FFT_VERSIONS(irfft_rows)
 
 // Transforms the complex tensor src (shape dims) along `axis` into dst (may be src).
-template <class Tin, class Tout>
-void transform_axis(const std::complex<Tin>* src, std::complex<Tout>* dst, const Shape& dims,
+template <class T>
+void transform_axis(const std::complex<T>* src, std::complex<T>* dst, const Shape& dims,
                     size_t axis, bool inverse, double scale) {
-  Job j{};
+  Job<T> j{};
   j.n = dims[axis];
   int64_t total = 1;
   for (auto d : dims) total *= d;
@@ -615,18 +621,20 @@ void transform_axis(const std::complex<Tin>* src, std::complex<Tout>* dst, const
   j.inner = 1;
   for (size_t a = axis + 1; a < dims.size(); ++a) j.inner *= dims[a];
   j.rows = total / j.n;
-  auto plan = plan_for(j.n);
-  j.plan = plan.get(), j.src = src, j.dst = dst, j.inverse = inverse, j.scale = scale;
-  complex_rows_run<Tin, Tout>(j);
+  auto plan = plan_for<T>(j.n);
+  j.plan = plan.get(), j.src = src, j.dst = dst, j.inverse = inverse;
+  j.scale = static_cast<T>(scale);
+  complex_rows_run(j);
 }
 
 // The real transforms' W_n^k, k < n / 2 + 1, on the job (conjugated for the inverse).
-void real_twiddles(Job& j, bool inverse) {
+template <class T>
+void real_twiddles(Job<T>& j, bool inverse) {
   const int64_t h = j.n / 2 + 1;
   j.wr.resize(h), j.wi.resize(h);
   for (int64_t k = 0; k < h; ++k) {
     const Cd w = root(k, j.n);
-    j.wr[k] = w.real(), j.wi[k] = inverse ? -w.imag() : w.imag();
+    j.wr[k] = static_cast<T>(w.real()), j.wi[k] = static_cast<T>(inverse ? -w.imag() : w.imag());
   }
 }
 
@@ -663,8 +671,8 @@ void fft(py::array x, py::array out, int rank, bool inverse) {
     for (size_t a = first; a <= last; ++a) count *= static_cast<double>(dims[a]);
     const double scale = inverse ? 1.0 / count : 1.0;
     if (rank == 1) return transform_axis(px, po, dims, last, inverse, scale);
-    // innermost axis first into a double buffer, the outermost one out of it
-    std::vector<Cd> data(x.size());
+    // innermost axis first into a buffer, the outermost one out of it
+    std::vector<C> data(x.size());
     transform_axis(px, data.data(), dims, last, inverse, 1.0);
     for (size_t a = last - 1; a > first; --a)
       transform_axis(data.data(), data.data(), dims, a, inverse, 1.0);
@@ -691,19 +699,19 @@ void rfft(py::array x, py::array out, int rank) {
     const T* px = static_cast<const T*>(x.data());
     C* po = static_cast<C*>(out.mutable_data());
     py::gil_scoped_release release;
-    Job j{};
-    j.n = dims.back(), j.inner = 1, j.rows = out.size() / want.back(), j.scale = 1.0;
-    auto plan = plan_for(j.n % 2 == 0 ? j.n / 2 : j.n);
+    Job<T> j{};
+    j.n = dims.back(), j.inner = 1, j.rows = out.size() / want.back(), j.scale = 1;
+    auto plan = plan_for<T>(j.n % 2 == 0 ? j.n / 2 : j.n);
     j.plan = plan.get(), j.src = px;
     real_twiddles(j, false);
     if (rank == 1) {
       j.dst = po;
-      return rfft_rows_run<T, T>(j);
+      return rfft_rows_run(j);
     }
     // then the outer axes on the half spectrum alone
-    std::vector<Cd> half(out.size());
+    std::vector<C> half(out.size());
     j.dst = half.data();
-    rfft_rows_run<T, double>(j);
+    rfft_rows_run(j);
     const size_t first = dims.size() - rank;
     for (size_t a = dims.size() - 2; a > first; --a)
       transform_axis(half.data(), half.data(), want, a, false, 1.0);
@@ -735,22 +743,23 @@ void irfft(py::array x, py::array out, int rank) {
     double count = 1;
     for (size_t a = odims.size() - rank; a < odims.size(); ++a)
       count *= static_cast<double>(odims[a]);
-    Job j{};
-    j.n = odims.back(), j.inner = 1, j.rows = out.size() / j.n, j.scale = 1.0 / count;
-    auto plan = plan_for(j.n % 2 == 0 ? j.n / 2 : j.n);
+    Job<T> j{};
+    j.n = odims.back(), j.inner = 1, j.rows = out.size() / j.n;
+    j.scale = static_cast<T>(1.0 / count);
+    auto plan = plan_for<T>(j.n % 2 == 0 ? j.n / 2 : j.n);
     j.plan = plan.get(), j.dst = po;
     real_twiddles(j, true);
     if (rank == 1) {
       j.src = px;
-      return irfft_rows_run<T, T>(j);
+      return irfft_rows_run(j);
     }
-    std::vector<Cd> half(x.size());
+    std::vector<C> half(x.size());
     const size_t first = odims.size() - rank;
     transform_axis(px, half.data(), hdims, first, true, 1.0);
     for (size_t a = first + 1; a + 1 < odims.size(); ++a)
       transform_axis(half.data(), half.data(), hdims, a, true, 1.0);
     j.src = half.data();
-    irfft_rows_run<double, T>(j);
+    irfft_rows_run(j);
   });
 }
 

@@ -14,7 +14,7 @@
 namespace th {
 namespace {
 
-enum Kind { kSGD = 0, kAdam = 1, kRMSProp = 2, kAdagrad = 3 };
+enum Kind { kSGD, kAdam, kRMSProp, kAdagrad, kAdamax, kNadam, kLion, kFtrl, kAdadelta };
 
 template <typename T>
 struct Segment {
@@ -26,6 +26,16 @@ struct Segment {
 template <typename T>
 inline T max_nan(T a, T b) {  // as the Maximum kernel: NaN in either operand propagates
   return (a > b || a != a) ? a : b;
+}
+
+template <typename T>
+inline T min_nan(T a, T b) {  // as the Minimum kernel
+  return (a < b || a != a) ? a : b;
+}
+
+template <typename T>
+inline T sign_of(T x) {  // as the Sign kernel: NaN stays NaN
+  return x != x ? x : T((T(0) < x) - (x < T(0)));
 }
 
 // Runs body(segment, lo, hi) over [0, total) of the concatenated variables, split by thread.
@@ -44,11 +54,12 @@ void drive(const std::vector<Segment<T>>& segs, const std::vector<int64_t>& offs
 }
 
 constexpr int num_slots(int kind, int flags) {  // -1: no such kind
-  return kind == kSGD       ? (flags & 1 ? 1 : 0)
-         : kind == kAdam    ? (flags & 1 ? 3 : 2)
-         : kind == kRMSProp ? 1 + (flags & 1 ? 1 : 0) + (flags & 2 ? 1 : 0)
-         : kind == kAdagrad ? 1
-                            : -1;
+  return kind < 0 || kind > kAdadelta ? -1
+         : kind == kSGD                 ? (flags & 1 ? 1 : 0)
+         : kind == kAdam                ? (flags & 1 ? 3 : 2)
+         : kind == kRMSProp             ? 1 + (flags & 1 ? 1 : 0) + (flags & 2 ? 1 : 0)
+         : kind == kAdagrad || kind == kLion ? 1
+                                        : 2;  // Adamax, Nadam, Ftrl, Adadelta
 }
 
 // The element loops, one per kind, over restrict pointer parameters (the outputs are fresh
@@ -135,6 +146,54 @@ TH_ALWAYS_INLINE void adagrad_loop(const T* __restrict w, const T* __restrict a,
     wo[i] = TH_DECAYED(w[i]) - (lr * gi) / T(std::sqrt(a1 + eps));
   }
 }
+
+// The kinds below have two slots (Lion one) and no flags: one loop shape serves them all.
+template <typename T, int KIND, bool DECAY>
+TH_ALWAYS_INLINE void two_slot_loop(const T* __restrict w, const T* __restrict a,
+                                    const T* __restrict b, const T* __restrict g,
+                                    T* __restrict wo, T* __restrict ao, T* __restrict bo,
+                                    const T* sc, T wd, int64_t n) {
+  const T lr = sc[0];
+  for (int64_t i = 0; i < n; ++i) {
+    const T gi = g[i], wi = TH_DECAYED(w[i]);
+    if constexpr (KIND == kAdamax) {  // a: momentum, b: norm
+      const T c1 = sc[1], b2 = sc[2], cb = sc[3], eps = sc[4];
+      const T m1 = a[i] + (gi - a[i]) * c1;
+      const T u1 = max_nan(b[i] * b2, gi < T(0) ? -gi : gi);
+      ao[i] = m1;
+      bo[i] = u1;
+      wo[i] = wi - (lr * m1) / (cb * (u1 + eps));
+    } else if constexpr (KIND == kNadam) {  // a: momentum, b: velocity
+      const T c1 = sc[1], c2 = sc[2], mu1 = sc[3], p1 = sc[4], cmu = sc[5], p0 = sc[6];
+      const T cb2 = sc[7], eps = sc[8];
+      const T m1 = a[i] + (gi - a[i]) * c1;
+      const T v1 = b[i] + (gi * gi - b[i]) * c2;
+      ao[i] = m1;
+      bo[i] = v1;
+      const T m_hat = (mu1 * m1) / p1 + (cmu * gi) / p0;
+      wo[i] = wi - (m_hat * lr) / (T(std::sqrt(v1 / cb2)) + eps);
+    } else if constexpr (KIND == kLion) {  // a: momentum
+      const T b1 = sc[1], cb1 = sc[2], b2 = sc[3], cb2 = sc[4];
+      wo[i] = wi - lr * sign_of(a[i] * b1 + gi * cb1);
+      ao[i] = a[i] * b2 + gi * cb2;
+    } else if constexpr (KIND == kFtrl) {  // a: accumulator, b: linear
+      const T shrink2 = sc[1], power = sc[2], l1 = sc[3], l2x2 = sc[4];
+      const T n1 = a[i] + gi * gi;
+      const T pn = T(std::pow(n1, power)), po = T(std::pow(a[i], power));
+      const T z1 = b[i] + ((gi + shrink2 * wi) - ((pn - po) / lr) * wi);
+      ao[i] = n1;
+      bo[i] = z1;
+      wo[i] = (min_nan(max_nan(z1, -l1), l1) - z1) / (pn / lr + l2x2);
+    } else {  // Adadelta; a: accumulated gradient, b: accumulated delta
+      const T rho = sc[1], crho = sc[2], eps = sc[3];
+      const T a1 = rho * a[i] + crho * (gi * gi);
+      const T d = -(T(std::sqrt(b[i] + eps)) * gi) / T(std::sqrt(a1 + eps));
+      ao[i] = a1;
+      bo[i] = rho * b[i] + crho * (d * d);
+      wo[i] = wi + lr * d;
+    }
+  }
+}
 #undef TH_DECAYED
 
 // One variable's elements [lo, hi): its slots' pointers in the order of num_slots.
@@ -160,8 +219,11 @@ TH_ALWAYS_INLINE void update_rows(const Segment<T>& s, const T* sc, T wd, int64_
                                   centered ? in(ai) : nullptr, g, out(0), out(1),
                                   momentum ? out(2) : nullptr, centered ? out(ai) : nullptr, sc,
                                   wd, n);
-  } else {
+  } else if constexpr (KIND == kAdagrad) {
     adagrad_loop<T, DECAY>(in(0), in(1), g, out(0), out(1), sc, wd, n);
+  } else {
+    two_slot_loop<T, KIND, DECAY>(in(0), in(1), k > 1 ? in(2) : nullptr, g, out(0), out(1),
+                                  k > 1 ? out(2) : nullptr, sc, wd, n);
   }
 }
 
@@ -210,7 +272,12 @@ void run(int kind, int flags, const std::vector<Segment<T>>& segs,
     case kRMSProp * 4 + 1: return run_kind<T, kRMSProp, 1>(segs, offs, sc, streams);
     case kRMSProp * 4 + 2: return run_kind<T, kRMSProp, 2>(segs, offs, sc, streams);
     case kRMSProp * 4 + 3: return run_kind<T, kRMSProp, 3>(segs, offs, sc, streams);
-    default: return run_kind<T, kAdagrad, 0>(segs, offs, sc, streams);
+    case kAdagrad * 4: return run_kind<T, kAdagrad, 0>(segs, offs, sc, streams);
+    case kAdamax * 4: return run_kind<T, kAdamax, 0>(segs, offs, sc, streams);
+    case kNadam * 4: return run_kind<T, kNadam, 0>(segs, offs, sc, streams);
+    case kLion * 4: return run_kind<T, kLion, 0>(segs, offs, sc, streams);
+    case kFtrl * 4: return run_kind<T, kFtrl, 0>(segs, offs, sc, streams);
+    default: return run_kind<T, kAdadelta, 0>(segs, offs, sc, streams);
   }
 }
 
@@ -228,7 +295,7 @@ void fused_apply(int kind, int flags, const std::vector<py::array>& ins,
                           std::to_string((k + 1) * n) + " outputs for " + std::to_string(n) +
                           " variables, got " + std::to_string(ins.size()) + " and " +
                           std::to_string(outs.size()));
-  const size_t want_scalars[] = {3, 6, 6, 3};
+  const size_t want_scalars[] = {3, 6, 6, 3, 6, 10, 6, 6, 5};
   if (scalars.size() != want_scalars[kind])
     throw py::value_error("fused_apply: expected " + std::to_string(want_scalars[kind]) +
                           " scalars, got " + std::to_string(scalars.size()));
@@ -274,7 +341,8 @@ void fused_apply(int kind, int flags, const std::vector<py::array>& ins,
 void init_optim(py::module_& m) {
   m.def("fused_apply", &fused_apply, py::arg("kind"), py::arg("flags"), py::arg("ins"),
         py::arg("outs"), py::arg("scalars"), py::arg("decay"),
-        "One optimizer step for many variables (kind 0 SGD, 1 Adam, 2 RMSprop, 3 Adagrad).");
+        "One optimizer step for many variables (kinds: SGD, Adam, RMSprop, Adagrad, Adamax, Nadam, "
+        "Lion, Ftrl, Adadelta).");
 }
 
 }  // namespace th

@@ -213,16 +213,19 @@ void dense_bincount(py::array arr, py::array weights, bool binary, py::array out
       py::gil_scoped_release release;
       for (int64_t i = 0; i < rows * cols; ++i)
         if (pa[i] < 0) invalid_argument("Input arr must be non-negative!", op);
-      std::fill(po, po + rows * size, T(0));
-      for (int64_t r = 0; r < rows; ++r) {
-        T* dst = po + r * size;
-        for (int64_t c = 0; c < cols; ++c) {
-          const int64_t i = r * cols + c, v = static_cast<int64_t>(pa[i]);
-          if (v >= size) continue;
-          if (binary) dst[v] = T(1);
-          else dst[v] = wrap_add(dst[v], weighted ? pw[i] : T(1));
+      // rows in parallel, each zeroed by the thread that counts into it
+      parallel_for(rows, rows * (cols + size), [&](int64_t rb, int64_t re) {
+        for (int64_t r = rb; r < re; ++r) {
+          T* dst = po + r * size;
+          std::fill(dst, dst + size, T(0));
+          for (int64_t c = 0; c < cols; ++c) {
+            const int64_t i = r * cols + c, v = static_cast<int64_t>(pa[i]);
+            if (v >= size) continue;
+            if (binary) dst[v] = T(1);
+            else dst[v] = wrap_add(dst[v], weighted ? pw[i] : T(1));
+          }
         }
-      }
+      });
     });
   });
 }

@@ -6,7 +6,13 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _cpu
-from ..opdefs import mirror_pad_copies, normalized_reverse_axes, slice_bounds, strided_slice_spec
+from ..opdefs import (
+    mirror_pad_copies,
+    normalized_reverse_axes,
+    reshape_shape,
+    slice_bounds,
+    strided_slice_spec,
+)
 from ..opdefs._base import RuleCache
 from ..runtime import register_fast_path
 from ._base import ALL_NAMES, _as_bits, _register
@@ -35,7 +41,8 @@ def _identity(inputs, outputs, attrs):
 
 def _reshape(inputs, outputs, attrs):
     # A view: C-contiguous in, C-contiguous out, no copy. Tensors never write their buffers.
-    return [inputs[0].reshape(attrs["shape"])]
+    x, shape = inputs[0], attrs["shape"]
+    return [x.reshape(reshape_shape(x.shape, shape) if x.size == 0 else shape)]
 
 
 def _fill(inputs, outputs, attrs):

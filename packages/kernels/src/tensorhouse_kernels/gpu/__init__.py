@@ -272,7 +272,9 @@ EXCLUDED: dict[str, str] = {
        for op in ("ResizeBilinear", "ResizeBilinearGrad", "ResizeNearestNeighbor",
                   "ResizeNearestNeighborGrad")},
     **{op: "no CUDA kernel yet: the optimizers keep their per-variable path off the CPU"
-       for op in ("FusedApplySGD", "FusedApplyAdam", "FusedApplyRMSProp", "FusedApplyAdagrad")},
+       for op in ("FusedApplySGD", "FusedApplyAdam", "FusedApplyRMSProp", "FusedApplyAdagrad",
+                  "FusedApplyAdamax", "FusedApplyNadam", "FusedApplyLion", "FusedApplyFtrl",
+                  "FusedApplyAdadelta")},
 }  # fmt: skip
 
 # (op, dtype) pairs the CPU has and the CUDA sources do not: never registered on the GPU, so

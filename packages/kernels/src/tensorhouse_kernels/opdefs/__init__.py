@@ -53,6 +53,7 @@ from .array import (
     mirror_pad_mode,
     normalized_reverse_axes,
     range_size,
+    reshape_shape,
     slice_bounds,
     split_sizes,
     strided_slice_spec,

@@ -36,30 +36,45 @@ def _transpose_infer(shapes, dts, attrs):
 _register(OpDef("Transpose", 1, _transpose_infer, ALL))
 
 
-def _reshape_infer(shapes, dts, attrs):
-    shape, target = shapes[0], [int(d) for d in attrs["shape"]]
-    unknown = [i for i, d in enumerate(target) if d == -1]
-    if len(unknown) > 1 or any(d < -1 for d in target):
-        raise errors.InvalidArgumentError(
-            f"Reshape to {target}: only one dimension may be -1 and none below it [Op:Reshape]"
-        )
-    if None in shape:
-        return [(tuple(None if d == -1 else d for d in target), dts[0])]
-    size = math.prod(shape)  # Python ints: a NumPy reduction costs microseconds per call
-    known = math.prod(d for d in target if d != -1)
-    if unknown:
-        if known == 0 or size % known:
+def reshape_shape(shape, target):
+    """TF's Reshape of an input of ``shape`` to ``target`` (a -1 inferred, TF's errors); a
+    ``None`` in ``shape`` leaves the -1 unknown."""
+    target = [int(d) for d in target]
+    unknown = []
+    for i, d in enumerate(target):  # TF's checks, in TF's order and words
+        if d == -1 and unknown:
             raise errors.InvalidArgumentError(
-                f"Input to reshape is a tensor with {size} values, but the requested shape "
-                f"{target} cannot hold them [Op:Reshape]"
+                f"Only one input size may be -1, not both {unknown[0]} and {i} [Op:Reshape]"
             )
-        target[unknown[0]] = size // known
-    elif known != size:
+        if d == -1:
+            unknown.append(i)
+        elif d < -1:
+            raise errors.InvalidArgumentError(
+                f"Size {i} must be non-negative, not {d} [Op:Reshape]"
+            )
+    if None in shape:
+        return tuple(None if d == -1 else d for d in target)
+    size = math.prod(shape)  # Python ints: a NumPy reduction costs microseconds per call
+    if unknown:  # TF leaves zero sizes out of both products, so -1 is inferable beside a 0
+        zero = 0 in target
+        known = math.prod(d for d in target if d > 0)
+        rest = math.prod(d for d in shape if d or not zero)
+        if rest % known and not (zero and 0 in shape):
+            raise errors.InvalidArgumentError(
+                f"Input to reshape is a tensor with {rest} values, but the requested shape "
+                f"requires a multiple of {known} [Op:Reshape]"
+            )
+        target[unknown[0]] = rest // known
+    if math.prod(target) != size:
         raise errors.InvalidArgumentError(
             f"Input to reshape is a tensor with {size} values, but the requested shape has "
-            f"{known} (from {_fmt(shape)} to {target}) [Op:Reshape]"
+            f"{math.prod(target)} [Op:Reshape]"
         )
-    return [(tuple(target), dts[0])]
+    return tuple(target)
+
+
+def _reshape_infer(shapes, dts, attrs):
+    return [(reshape_shape(shapes[0], attrs["shape"]), dts[0])]
 
 
 _register(OpDef("Reshape", 1, _reshape_infer, ALL, allocates=False))

@@ -31,8 +31,8 @@ def _rmsprop_slots(attrs):
     return slots
 
 
-def _adagrad_slots(attrs):
-    return ["accumulator"]
+def _fixed(*names):
+    return lambda attrs: list(names)
 
 
 def _flags(first, second):
@@ -47,7 +47,19 @@ FUSED_APPLY = {
                        _adam_slots, _flags("amsgrad", None)),
     "FusedApplyRMSProp": (2, ("lr", "rho", "one_minus_rho", "epsilon", "momentum", "wd"),
                           _rmsprop_slots, _flags("momentum", "centered")),
-    "FusedApplyAdagrad": (3, ("lr", "epsilon", "wd"), _adagrad_slots, _flags(None, None)),
+    "FusedApplyAdagrad": (3, ("lr", "epsilon", "wd"), _fixed("accumulator"), _flags(None, None)),
+    "FusedApplyAdamax": (4, ("lr", "one_minus_beta_1", "beta_2", "one_minus_beta_1_power",
+                             "epsilon", "wd"), _fixed("momentum", "norm"), _flags(None, None)),
+    "FusedApplyNadam": (5, ("lr", "one_minus_beta_1", "one_minus_beta_2", "mu_next",
+                            "one_minus_product_next", "one_minus_mu", "one_minus_product",
+                            "one_minus_beta_2_power", "epsilon", "wd"),
+                        _fixed("momentum", "velocity"), _flags(None, None)),
+    "FusedApplyLion": (6, ("lr", "beta_1", "one_minus_beta_1", "beta_2", "one_minus_beta_2",
+                           "wd"), _fixed("momentum"), _flags(None, None)),
+    "FusedApplyFtrl": (7, ("lr", "two_l2_shrinkage", "power", "l1", "two_l2", "wd"),
+                       _fixed("accumulator", "linear"), _flags(None, None)),
+    "FusedApplyAdadelta": (8, ("lr", "rho", "one_minus_rho", "epsilon", "wd"),
+                           _fixed("accumulated_grad", "accumulated_delta_var"), _flags(None, None)),
 }  # fmt: skip
 
 

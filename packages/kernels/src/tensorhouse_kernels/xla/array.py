@@ -11,6 +11,7 @@ from ..opdefs import (
     mirror_pad_mode,
     normalized_reverse_axes,
     range_size,
+    reshape_shape,
     slice_bounds,
     split_sizes,
     strided_slice_spec,
@@ -44,7 +45,7 @@ def _transpose(inputs, attrs):
 
 
 def _reshape(inputs, attrs):
-    return [jnp.reshape(inputs[0], tuple(int(d) for d in attrs["shape"]))]
+    return [jnp.reshape(inputs[0], reshape_shape(inputs[0].shape, attrs["shape"]))]
 
 
 def _broadcast_to(inputs, attrs):

@@ -52,9 +52,40 @@ def _step(op_type, attrs, w, slots, g, sc):
         m = m_slot * mom + inc
         new[1] = m
         return w - m, new
-    lr, eps = sc[0], sc[1]  # FusedApplyAdagrad
-    a = slots[0] + g * g
-    return w - (lr * g) / jnp.sqrt(a + eps), [a]
+    if op_type == "FusedApplyAdagrad":
+        lr, eps = sc[0], sc[1]
+        a = slots[0] + g * g
+        return w - (lr * g) / jnp.sqrt(a + eps), [a]
+    return _two_slot_step(op_type, w, slots, g, sc)
+
+
+def _two_slot_step(op_type, w, slots, g, sc):
+    """Adamax, Nadam, Lion, Ftrl and Adadelta (no flags)."""
+    lr, a = sc[0], slots[0]
+    if op_type == "FusedApplyAdamax":
+        c1, b2, cb, eps = sc[1:5]
+        m = a + (g - a) * c1
+        u = jnp.maximum(slots[1] * b2, jnp.abs(g))
+        return w - (lr * m) / (cb * (u + eps)), [m, u]
+    if op_type == "FusedApplyNadam":
+        c1, c2, mu1, p1, cmu, p0, cb2, eps = sc[1:9]
+        m = a + (g - a) * c1
+        v = slots[1] + (g * g - slots[1]) * c2
+        m_hat = (mu1 * m) / p1 + (cmu * g) / p0
+        return w - (m_hat * lr) / (jnp.sqrt(v / cb2) + eps), [m, v]
+    if op_type == "FusedApplyLion":
+        b1, cb1, b2, cb2 = sc[1:5]
+        return w - lr * jnp.sign(a * b1 + g * cb1), [a * b2 + g * cb2]
+    if op_type == "FusedApplyFtrl":
+        shrink2, power, l1, l2x2 = sc[1:5]
+        n = a + g * g
+        pn, po = jnp.power(n, power), jnp.power(a, power)
+        z = slots[1] + ((g + shrink2 * w) - ((pn - po) / lr) * w)
+        return (jnp.minimum(jnp.maximum(z, -l1), l1) - z) / (pn / lr + l2x2), [n, z]
+    rho, crho, eps = sc[1:4]  # FusedApplyAdadelta
+    acc = rho * a + crho * (g * g)
+    d = -(jnp.sqrt(slots[1] + eps) * g) / jnp.sqrt(acc + eps)
+    return w + lr * d, [acc, rho * slots[1] + crho * (d * d)]
 
 
 def _fused_apply(op_type):
