@@ -29,8 +29,24 @@ def test_fft_precision_close_to_pocketfft(n):
     want32 = np.fft.fft(z32.astype(np.complex128))
     got32 = tf.signal.fft(tf.constant(z32)).numpy()
     assert got32.dtype == np.complex64
-    # one rounding to float32 of a double-precision result
+    # computed in float32 (as NumPy's): a few float32 roundings per pass
     assert _rel_err(got32, want32) < 1e-6
+
+
+@pytest.mark.parametrize("n", LENGTHS)
+def test_complex64_inverse_transforms_within_float32_error(n):
+    # complex64 computes in float32 (NumPy's pocketfft too): compared with float64 NumPy
+    z = _cplx((9, n)).astype(np.complex64)  # 9 rows: both lane widths and a partial batch
+    wide = z.astype(np.complex128)
+    got = tf.signal.ifft(tf.constant(z)).numpy()
+    assert got.dtype == np.complex64 and _rel_err(got, np.fft.ifft(wide)) < 1e-6
+    half = z[:, : n // 2 + 1]
+    got = tf.signal.irfft(tf.constant(half), fft_length=[n]).numpy()
+    assert got.dtype == np.float32 and _rel_err(got, np.fft.irfft(wide[:, : n // 2 + 1], n)) < 1e-6
+    planes = _cplx((2, 6, n // 2 + 1)).astype(np.complex64)
+    got = tf.signal.irfft2d(tf.constant(planes), fft_length=[6, n]).numpy()
+    want = np.fft.irfft2(planes.astype(np.complex128), s=(6, n))
+    assert got.dtype == np.float32 and _rel_err(got, want) < 1e-6
 
 
 @pytest.mark.parametrize("n", LENGTHS)

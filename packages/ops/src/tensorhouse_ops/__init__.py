@@ -1,10 +1,15 @@
-"""tensorhouse level 3, the bricks: TF 2's low-level API (tensors, variables, autodiff)."""
+"""tensorhouse level 3, the bricks: TF 2's low-level API (tensors, variables, autodiff).
+
+Only what a first eager op needs loads with the package (tensors, dtypes, the array and math
+ops); every other name loads on first use (``__getattr__``), and with it the rest of the package:
+the gradient rules, ``tf.function``'s graph hooks and the FFT rules that its modules register.
+"""
 
 from typing import TYPE_CHECKING
 
 from tensorhouse_kernels.runtime import DeviceSpec, debugging, device, errors
 
-from . import config, dtypes, math, nest, nn, random
+from . import config, dtypes, nest
 
 if TYPE_CHECKING:  # loaded on first use (``__getattr__``): each costs import time
     from . import (
@@ -17,20 +22,48 @@ if TYPE_CHECKING:  # loaded on first use (``__getattr__``): each costs import ti
         io,
         linalg,
         lookup,
+        math,
+        nn,
         profiler,
         ragged,
+        random,
         signal,
         sparse,
         strings,
         summary,
         train,
     )
+    from ._complex import complex
+    from ._composed import (
+        argsort,
+        meshgrid,
+        repeat,
+        roll,
+        saturate_cast,
+        sequence_mask,
+        shape_n,
+        sort,
+    )
+    from ._custom_gradient import custom_gradient
+    from ._function import ConcreteFunction, Function, TensorSpec, cond, function, print, while_loop
+    from ._functional_ops import case, foldl, foldr, map_fn, scan, switch_case, vectorized_map
+    from ._indexed_slices import IndexedSlices
+    from ._module import Module, name_scope
+    from ._pyfunc import (
+        control_dependencies,
+        executing_eagerly,
+        init_scope,
+        numpy_function,
+        py_function,
+    )
     from ._ragged import RaggedTensor, RaggedTensorSpec
+    from ._recompute import recompute_grad
+    from ._segment import searchsorted, unique, unique_with_counts
     from ._sparse import SparseTensor, SparseTensorSpec
-from . import (
-    _control_flow_grad,  # noqa: F401 - registers the If / While gradient rules
-    _signal,  # noqa: F401 - registers the FFT ops' gradient rules
-)
+    from ._sysinfo import system_info
+    from ._tape import GradientTape, UnconnectedGradients, stop_gradient
+    from ._tensor_array import TensorArray
+    from ._variables import Variable
 from ._array import (
     boolean_mask,
     broadcast_to,
@@ -67,38 +100,7 @@ from ._array import (
     zeros,
     zeros_like,
 )
-from ._complex import complex
-from ._composed import (
-    argsort,
-    meshgrid,
-    repeat,
-    roll,
-    saturate_cast,
-    sequence_mask,
-    shape_n,
-    sort,
-)
-from ._composite import TypeSpec
-from ._custom_gradient import custom_gradient
-from ._function import (
-    ConcreteFunction,
-    Function,
-    TensorSpec,
-    cond,
-    function,
-    print,
-    while_loop,
-)
-from ._functional_ops import (
-    case,
-    foldl,
-    foldr,
-    map_fn,
-    scan,
-    switch_case,
-    vectorized_map,
-)
-from ._indexed_slices import IndexedSlices
+from ._composite import CompositeTensor, TypeSpec
 from ._math import HOOKS as _MATH_HOOKS
 from ._math import (
     abs,
@@ -164,22 +166,7 @@ from ._math import (
     truncatediv,
     truncatemod,
 )
-from ._module import Module, name_scope
-from ._pyfunc import (
-    control_dependencies,
-    executing_eagerly,
-    init_scope,
-    numpy_function,
-    py_function,
-)
-from ._recompute import recompute_grad
-from ._segment import searchsorted, unique, unique_with_counts
-from ._sysinfo import system_info
-from ._sysinfo import version as _version
-from ._tape import GradientTape, UnconnectedGradients, stop_gradient
 from ._tensor import Tensor, TensorShape, constant, convert_to_tensor, is_tensor
-from ._tensor_array import TensorArray
-from ._variables import Variable
 from .dtypes import (
     DType,
     as_dtype,
@@ -210,6 +197,7 @@ __version__: str  # read from the installed metadata on first use (``__getattr__
 
 __all__ = [
     "__version__",
+    "CompositeTensor",
     "ConcreteFunction",
     "Function",
     "Module",
@@ -416,29 +404,75 @@ def _add_strings(x, y):  # ``+`` on strings: tf.strings' op, that module loaded 
 
 _MATH_HOOKS["add_strings"] = _add_strings
 
+
+def _saturate_cast(value, dtype, name=None):  # ``tf.dtypes``'s, until ``_composed`` sets its own
+    from ._composed import saturate_cast
+
+    return saturate_cast(value, dtype, name)
+
+
+dtypes._saturate_cast = _saturate_cast
+
 _LAZY = {
     "autodiff", "autograph", "bitwise", "collective", "graph_io", "image", "io", "linalg",
-    "lookup", "ragged", "sparse", "strings", "summary", "train", "signal", "profiler",
+    "lookup", "math", "nn", "ragged", "random", "sparse", "strings", "summary", "train", "signal",
+    "profiler",
 }  # fmt: skip
 
-
-_LAZY_NAMES = {  # name -> the module that defines it, imported on first use
-    "RaggedTensor": "_ragged", "RaggedTensorSpec": "_ragged",
-    "SparseTensor": "_sparse", "SparseTensorSpec": "_sparse",
+_FROM = {  # module -> the names it defines, each imported on first use
+    "_complex": ("complex",),
+    "_composed": ("argsort", "meshgrid", "repeat", "roll", "saturate_cast", "sequence_mask",
+                  "shape_n", "sort"),
+    "_custom_gradient": ("custom_gradient",),
+    "_function": ("ConcreteFunction", "Function", "TensorSpec", "cond", "function", "print",
+                  "while_loop"),
+    "_functional_ops": ("case", "foldl", "foldr", "map_fn", "scan", "switch_case",
+                        "vectorized_map"),
+    "_indexed_slices": ("IndexedSlices",),
+    "_module": ("Module", "name_scope"),
+    "_pyfunc": ("control_dependencies", "executing_eagerly", "init_scope", "numpy_function",
+                "py_function"),
+    "_ragged": ("RaggedTensor", "RaggedTensorSpec"),
+    "_recompute": ("recompute_grad",),
+    "_segment": ("searchsorted", "unique", "unique_with_counts"),
+    "_sparse": ("SparseTensor", "SparseTensorSpec"),
+    "_sysinfo": ("system_info",),
+    "_tape": ("GradientTape", "UnconnectedGradients", "stop_gradient"),
+    "_tensor_array": ("TensorArray",),
+    "_variables": ("Variable",),
 }  # fmt: skip
+_LAZY_NAMES = {name: module for module, names in _FROM.items() for name in names}
+
+# what the first lazy name loads besides its own module: the gradient rules (the If / While and
+# FFT ones included) and the hooks that ``tf.function``'s modules install in the layers below
+_REST = ("_grad_rules", "_control_flow_grad", "_signal", "math", "nn", "random",
+         *sorted(set(_FROM) - {"_ragged", "_sparse"}))  # fmt: skip
+
+
+_rest_loaded = False
+
+
+def _load_rest():
+    global _rest_loaded
+    from importlib import import_module
+
+    for module in _REST:
+        import_module(f"{__name__}.{module}")
+    _rest_loaded = True
 
 
 def __getattr__(name: str):  # PEP 562: ``__version__`` and the names above, on first use
+    from importlib import import_module
+
     if name == "__version__":
-        value = _version()
-    elif name in _LAZY:
-        from importlib import import_module
-
-        value = import_module(f"{__name__}.{name}")
-    elif name in _LAZY_NAMES:
-        from importlib import import_module
-
-        value = getattr(import_module(f"{__name__}.{_LAZY_NAMES[name]}"), name)
+        value = import_module(f"{__name__}._sysinfo").version()
+    elif name in _LAZY or name in _LAZY_NAMES:
+        if not _rest_loaded:
+            _load_rest()
+        if name in _LAZY:
+            value = import_module(f"{__name__}.{name}")
+        else:
+            value = getattr(import_module(f"{__name__}.{_LAZY_NAMES[name]}"), name)
     else:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     globals()[name] = value

@@ -459,7 +459,11 @@ def for_stmt(iterable, body, init, names, extra_test=None, targets=(), refs=()):
     vals = tuple(init)
     if isinstance(iterable, VARIABLE_LIKE):
         iterable = iterable._th_read()
-    if not (type(iterable) is _SymbolicRange or _symbolic(iterable)):
+    if not (type(iterable) in (_SymbolicRange, _IteratorLoop) or _symbolic(iterable)):
+        loop = getattr(iterable, "_th_for_loop", None)  # a tf.data iterator
+        loop = loop() if loop is not None else None
+        if loop is not None:  # made outside the traced function: a loop until its end
+            return for_stmt(_IteratorLoop(*loop), body, vals, names, extra_test, targets, refs)
         if extra_test is not None and _is_dataset(iterable):
             return _dataset_for(iterable, body, vals, names, extra_test, refs)
         for item in iterable:
@@ -498,7 +502,17 @@ def _dataset_for(dataset, body, vals, names, extra_test, refs):
     return vals
 
 
+class _IteratorLoop:
+    """A ``for`` over a tf.data iterator captured by a traced function (TF's loop over
+    ``get_next_as_optional``): ``step()`` adds a node giving ``(has_value, element)`` when it
+    runs; ``example`` is an element of the right dtypes and static shapes, for tracing only."""
+
+    def __init__(self, step, example):
+        self.step, self.example = step, example
+
+
 def _for_symbolic(iterable, body, vals, names, extra_test, targets):
+    bound = None
     if type(iterable) is _SymbolicRange:
         start, limit, delta = (convert_to_tensor(_read(v), iterable.dtype) for v in iterable.args)
 
@@ -506,10 +520,9 @@ def _for_symbolic(iterable, body, vals, names, extra_test, targets):
             up = _math.logical_and(delta > 0, i < limit)
             return _math.logical_or(up, _math.logical_and(delta < 0, i > limit))
 
-        def item_at(i):
-            return i, i + delta
-
-        first, bound = start, None
+        item_of, advance, first = (lambda i: i), (lambda i: (i + delta,)), (start,)
+    elif type(iterable) is _IteratorLoop:  # the state: whether the last step had an element
+        more, item_of, first = (lambda has: has), (lambda _: iterable.example), (True,)
     else:
         if iterable.shape.rank == 0:
             raise TypeError("Cannot iterate over a scalar tensor.")
@@ -520,36 +533,40 @@ def _for_symbolic(iterable, body, vals, names, extra_test, targets):
         def more(i):
             return i < n
 
-        def item_at(i):
-            return _array.gather(iterable, i), i + 1
+        def item_of(i):
+            return _array.gather(iterable, i)
 
-        first = convert_to_tensor(0)
+        advance, first = (lambda i: (i + 1,)), (convert_to_tensor(0),)
+    k = len(first)
     vals = [
-        _zero_item(item_at, first) if n in targets and undef(v) else v
+        _zero_item(item_of(*first)) if n in targets and undef(v) else v
         for n, v in zip(names, vals)
     ]  # fmt: skip
-    trial = lambda *v: body(item_at(first)[0], *v)  # noqa: E731
+    trial = lambda *v: body(item_of(*first), *v)  # noqa: E731
     start_vals = _loop_init(_fill_undefined(vals, names, trial), names)
     g = _graph.current_graph()
-    index0 = g._input(convert_to_tensor(first))
+    state0 = tuple(g._input(convert_to_tensor(s)) for s in first)
 
-    def cond_fn(i, *v):
-        go = more(i)
+    def cond_fn(*s):
+        go = more(*s[:k])
         if extra_test is not None:
-            go = _math.logical_and(go, _bool_tensor(extra_test(*v)))
+            go = _math.logical_and(go, _bool_tensor(extra_test(*s[k:])))
         return go
 
-    def body_fn(i, *v):
-        item, nxt = item_at(i)
-        return (nxt,) + _loop_check(names, v, body(item, *v))
+    def body_fn(*s):
+        if type(iterable) is not _IteratorLoop:
+            return advance(*s[:k]) + _loop_check(names, s[k:], body(item_of(*s[:k]), *s[k:]))
+        has, item = iterable.step()  # the body runs only if there was an element
+        out = _if_symbolic(has, functools.partial(body, item), lambda *v: v, s[k:], names)
+        return (has,) + _loop_check(names, s[k:], out)
 
-    out = HOOKS["while_loop"](cond_fn, body_fn, (index0,) + start_vals, maximum_iterations=bound)
-    return tuple(out[1:])
+    out = HOOKS["while_loop"](cond_fn, body_fn, state0 + start_vals, maximum_iterations=bound)
+    return tuple(out[k:])
 
 
-def _zero_item(item_at, first):
+def _zero_item(item):
     """A zero of the loop's item type, for a loop target first assigned by the loop."""
-    return _array.zeros_like(item_at(first)[0])
+    return pack_sequence_as(item, [_array.zeros_like(t) for t in flatten(item)])
 
 
 # ==== calls ==================================================================================

@@ -30,6 +30,7 @@ from tensorhouse_kernels.runtime import (
     default_device,
     errors,
     list_kernels,
+    to_host,
 )
 
 from . import (
@@ -42,6 +43,7 @@ from . import (
     _record,
     _tape,
     _tensor,
+    _tensor_array,
     _unknown_rank,
 )
 from . import config as _config
@@ -229,6 +231,7 @@ class ConcreteFunction:
         self._single = type(structured_outputs) is GraphTensor  # one tensor, no structure
         self._py_signature = None  # the traced Python function's, for the printed type
         self._slot_names = None  # (value names, tensor value names): ``_slots``
+        self._retrace = None  # jit_compile: a trace with some inputs' values (``_per_value``)
 
     @property
     def structured_input_signature(self):
@@ -277,9 +280,39 @@ class ConcreteFunction:
                 self._run = _specializing(live, self._device, compile_fn)
             elif self._jit_compile:
                 self._run = _graph_xla.compile_xla(self.optimized_graph, self._device)
+                if self._retrace is not None:
+                    self._run = self._per_value(self._run)
             else:
                 self._run = _graph_exec.compile_graph(self.optimized_graph, self._device)
         return self._run
+
+    def _per_value(self, run):
+        """TF's XLA compile-time constants: once a run's shapes depend on the data (a
+        TensorArray's size, a loop's trip count), each call runs a trace made with its small
+        integer inputs as constants, one per set of their values and the other shapes."""
+        ints = [j for j, ph in enumerate(self.graph.inputs) if ph._dtype.is_integer]
+        traces: dict = {}
+        dev = self._device
+
+        def run_per_value(*bufs):
+            if not traces:
+                try:
+                    return run(*bufs)
+                except errors.InvalidArgumentError as e:
+                    if not (ints and getattr(e, "shapes_from_data", False)):
+                        raise
+            small = [j for j in ints if np.prod(bufs[j].shape) <= 64]
+            values = {j: np.asarray(to_host(bufs[j], dev)) for j in small}
+            key = tuple((j, v.dtype.str, v.shape, v.tobytes()) for j, v in values.items())
+            key += tuple(b.shape for b in bufs)
+            cf = traces.get(key)
+            if cf is None:
+                consts = {self._positions[j]: _tensor.constant(v) for j, v in values.items()}
+                cf = traces[key] = self._retrace(consts)
+            rest = [b for j, b in enumerate(bufs) if j not in values]
+            return (cf._run or cf._compiled())(*rest)
+
+        return run_per_value
 
     def _call_flat(self, tensors):
         """Run on the flat list of input tensors; returns the structured outputs."""
@@ -773,6 +806,8 @@ class Function:
                               self._name)  # fmt: skip
         cf._jit_compile = self._jit_compile
         cf._py_signature = self._signature
+        if self._jit_compile:
+            cf._retrace = functools.partial(self._trace_with_values, args, flat, device)
         if key == "signature":
             cf._literals = dict(self._sig_plan[2])
         self._cache[key] = cf
@@ -781,16 +816,27 @@ class Function:
         self._tracing_count += 1
         return cf
 
-    def _build_graph(self, args, flat):
-        """Trace the Python function once; returns (graph, tensor positions, its result, the
-        variables it created)."""
+    def _trace_with_values(self, args, flat, device, consts):
+        """A trace (not cached) with the flat args at the keys of ``consts`` those tensors."""
+        flat = [consts.get(i, x) for i, x in enumerate(flat)]
+        args = pack_sequence_as(args, flat, expand_composites=True)
+        with self._lock:
+            graph, positions, result, _ = self._build_graph(args, flat, consts)
+        cf = ConcreteFunction(graph, tuple(args), _structure(result, graph), positions, device,
+                              self._name)  # fmt: skip
+        cf._jit_compile = True
+        return cf
+
+    def _build_graph(self, args, flat, consts=()):
+        """Trace the Python function once (the flat args at indices in ``consts`` as they are);
+        returns (graph, tensor positions, its result, the variables it created)."""
         graph = Graph(self._name)
         positions = []
         sym = []
         names = self._placeholder_names(args, len(flat))
         with _graph.tracing(graph):
             for i, x in enumerate(flat):
-                if _is_tensor_arg(x):
+                if _is_tensor_arg(x) and i not in consts:
                     if isinstance(x, np.ndarray):
                         x = convert_to_tensor(x)
                     shape = x.shape.dims  # None: unknown rank (``_unknown_rank``)
@@ -803,10 +849,14 @@ class Function:
             state = {"allowed": not self._first_trace_done, "created": [], "name": self._name}
             prev = getattr(_creation, "state", None)
             _creation.state = state
-            # under jit_compile, loop gradients take the form XLA can hold (no ``WhileGrad``)
+            # under jit_compile, loop gradients take the form XLA can hold (no ``WhileGrad``),
+            # TensorArrays XLA's fixed-size lists
             portable = HOOKS.get("portable_traces") if self._jit_compile else None
             try:
-                with portable() if portable is not None else contextlib.nullcontext():
+                with contextlib.ExitStack() as stack:
+                    if portable is not None:
+                        stack.enter_context(portable())
+                        stack.enter_context(_tensor_array.under_jit())
                     result = self._call_python(sym_args)
             finally:
                 _creation.state = prev

@@ -31,11 +31,12 @@ __all__ = ["Graph", "GraphTensor", "Operation", "current_graph", "tracing", "eag
            "trace_op", "HOOKS"]  # fmt: skip
 
 # Host callbacks (``_pyfunc.HostCall``, the node's ``host_call`` attr): Python run when the
-# node runs; all but the stateless PyFunc are side effects.
-HOST_CALLS = {"EagerPyFunc", "PyFunc", "PyFuncStateless", "WriteSummary", "FlushSummaryWriter"}
+# node runs; all but the stateless PyFunc and the string ``Add`` are side effects.
+HOST_CALLS = {"EagerPyFunc", "PyFunc", "PyFuncStateless", "WriteSummary", "FlushSummaryWriter",
+              "Add"}  # fmt: skip
 # Ops that must not be folded, merged or (for the side-effecting ones) pruned.
 SIDE_EFFECTS = {"AssignVariableOp", "AssignAddVariableOp", "AssignSubVariableOp", "PrintV2",
-                "If", "While"} | (HOST_CALLS - {"PyFuncStateless"})  # fmt: skip
+                "If", "While"} | (HOST_CALLS - {"PyFuncStateless", "Add"})  # fmt: skip
 # The stateful random ops: each run draws new numbers (``_random.node_attrs``).
 RANDOM = {"RandomUniform", "RandomStandardNormal", "TruncatedNormal", "RandomUniformInt"}
 STATEFUL = SIDE_EFFECTS | RANDOM | {"ReadVariableOp", "Placeholder"}

@@ -337,13 +337,15 @@ def compile_xla(graph, device, specialized=False):
             )
     if has_unknown_dims(graph):
         if specialized:  # a shape only the data gives (a loop's gradient without a bound)
-            raise errors.InvalidArgumentError(
+            e = errors.InvalidArgumentError(
                 "XLA compilation requires a fixed tensor list size. Set the max number of "
                 "elements. This could also happen if you're using a TensorArray in a while loop "
                 "that does not have its maximum_iteration set, you can fix this by setting "
                 f"maximum_iteration to a suitable value. (graph {graph.name} has shapes that "
                 "depend on the data, such as a tf.while_loop's gradient without a bound)"
             )
+            e.shapes_from_data = True  # tf.function may trace again with int inputs' values
+            raise e
         return specializing(graph, device, functools.partial(compile_xla, specialized=True))
     lw = _Lowering(xla)
     arg_slots = []

@@ -310,13 +310,10 @@ class StaticHashTable(_StaticTable):
         if composite is not None:
             return composite
         keys = _check_keys(keys, self._key_dtype)
-        values, default = self._values, self._default_host
+        table = np.append(self._values, self._default_host)  # position -1 (absent): default
 
         def find(flat):
-            pos = self._index.positions(flat)
-            if not len(values):
-                return np.full(len(flat), default, values.dtype)
-            return np.where(pos >= 0, values[np.maximum(pos, 0)], default)
+            return table[self._index.positions(flat)]
 
         return self._run_lookup(keys, find, name or "LookupTableFindV2")
 

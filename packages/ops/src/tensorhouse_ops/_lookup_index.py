@@ -93,9 +93,7 @@ class HostIndex:
 
     @staticmethod
     def _pick(pos, values, fill):
-        if not len(values):
-            return np.full(len(pos), fill, values.dtype)
-        return np.where(pos >= 0, values[np.maximum(pos, 0)], fill).astype(values.dtype)
+        return np.append(values, fill).astype(values.dtype)[pos]  # position -1: ``fill``
 
     def positions(self, flat: np.ndarray) -> np.ndarray:
         """The position of each key of ``flat``, -1 where it is absent."""

@@ -409,7 +409,12 @@ def _to_numpy(value, dtype: _dt.DType | None) -> np.ndarray:
         if arr.dtype.kind == "c" and target.kind != "c":
             arr = arr.real  # the imaginary parts are all 0 (checked above)
         return arr.astype(target, copy=False)
-    if dtype is None:
+    inferred = dtype is None
+    if inferred:
+        if type(value) in _SEQUENCES:
+            arr = _short_list(value)
+            if arr is not None:
+                return arr
         dtype = _python_default_dtype(value)
     target = dtype._np
     try:
@@ -434,9 +439,35 @@ def _to_numpy(value, dtype: _dt.DType | None) -> np.ndarray:
         return _as_bytes(arr)
     if arr.dtype.kind == "f" and target.kind == "f" and target.itemsize < arr.itemsize:
         if arr.ndim or not abs(float(arr)) < 6e4:  # 6e4 fits float16: no overflow to check
-            with np.errstate(over="ignore"):  # a Python float beyond float32 is inf, as TF's
-                return arr.astype(target, copy=False)
+            with np.errstate(over="ignore"):  # a Python float beyond a dtype given is inf
+                out = arr.astype(target, copy=False)
+            if inferred and np.isinf(out).any() and np.isfinite(arr[np.isinf(out)]).any():
+                raise ValueError(_F32_RANGE)  # TF's float32 from Python floats: no overflow
+            return out
     return arr.astype(target, copy=False)
+
+
+_F32_MAX, _I32, _I64 = 3.4e38, 2**31, 2**63
+_F32_RANGE = "Can't convert Python sequence with a value out of range for a double-precision float."
+
+
+def _short_list(seq) -> np.ndarray | None:
+    """A short flat list or tuple of Python floats (or of ints) straight in TF's default dtype:
+    float32 when no value can overflow it, int32 (int64 past it); None for anything else, which
+    takes the general path (its checks and errors)."""
+    if len(seq) > 64:
+        return None
+    kinds = set(map(type, seq))
+    if len(kinds) != 1:
+        return None
+    if float in kinds:
+        return np.array(seq, np.float32) if max(map(abs, seq)) < _F32_MAX else None
+    if int in kinds:
+        lo, hi = min(seq), max(seq)
+        if -_I32 <= lo and hi < _I32:
+            return np.array(seq, np.int32)
+        return np.array(seq, np.int64) if -_I64 <= lo and hi < _I64 else None
+    return None
 
 
 def _as_bytes(arr: np.ndarray) -> np.ndarray:
@@ -619,10 +650,19 @@ def constant(value, dtype=None, shape=None, name=None) -> Tensor:
     """TF's ``tf.constant``: a tensor from a Python value, NumPy array or tensor."""
     dtype = None if dtype is None else _dt.as_dtype(dtype)
     if isinstance(value, Tensor):
+        if value._value is None:  # symbolic: TF's tf.constant takes values, not graph tensors
+            raise TypeError(
+                "Expected any non-tensor type, but got a tensor instead."
+                if dtype is None
+                else f"Expected {dtype.name}, but got {value!s} of type 'SymbolicTensor'."
+            )
         t = value if dtype is None or value.dtype is dtype else _cast_any(value, dtype)
         return t if shape is None else _reshape_const(t, shape)
-    if isinstance(value, VariableLike):  # a Variable
-        return constant(value._th_read(), dtype, shape, name)
+    if isinstance(value, VariableLike):  # a Variable: its value, which a trace does not have
+        t = value._th_read()
+        if t._value is None:
+            raise NotImplementedError("numpy() is only available when eager execution is enabled.")
+        return constant(t, dtype, shape, name)
     try:
         arr = _to_numpy(value, dtype)
     except NotImplementedError:  # a symbolic tensor in a list: TF's tf.constant never packs
@@ -727,10 +767,13 @@ def _operand(v, dtype):
             if isinstance(v, _SEQUENCES):  # ``x + [y, 1.0]``: y packed, cast to x's dtype
                 return _from_list(v, dtype, constant, (v, dtype))
             return constant(v, dtype)
-        except TypeError:  # 1.5 or 1e300 beside an int tensor: its own dtype; the op rejects
+        except TypeError as e:  # 1.5 beside an int tensor: its own dtype; the op rejects
             if dtype is _dt.string:  # a number beside a string tensor: TF's TypeError
                 raise
-            return convert_to_tensor(v)  # the pair (TF: InvalidArgumentError or TypeError)
+            try:
+                return convert_to_tensor(v)  # the pair (TF: InvalidArgumentError or TypeError)
+            except ValueError:  # 1e300: no float32 either, TF's TypeError
+                raise e from None
     return convert_to_tensor(v)
 
 

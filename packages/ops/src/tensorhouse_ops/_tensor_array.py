@@ -8,10 +8,15 @@ components for ``tf.nest`` (the array is a two-field namedtuple), so it is a loo
 ``tf.while_loop`` and of AutoGraph's ``for i in tf.range(n)`` loops, and may grow there. The
 element shape need not be known before the loop: the first write records it on the array's
 own class, which the copies rebuilt by ``tf.nest`` inside and after the loop share.
+
+Under ``jit_compile`` (``under_jit``), as TF's XLA lists: an array never grows (a
+``dynamic_size`` one keeps the size it was made with) and a write's index is clamped into it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import weakref
 
 import numpy as np
@@ -28,6 +33,48 @@ _NEEDS_SHAPE = (
     "TensorArray has size zero, but element shape {} is not fully defined. Currently only "
     "static shapes are supported when packing zero-size TensorArrays."
 )
+
+
+_jit = threading.local()  # set while a jit_compile function traces (``under_jit``)
+
+
+@contextlib.contextmanager
+def under_jit():
+    """Arrays made inside are XLA's: of the size they were made with, writes clamped into it."""
+    prev = getattr(_jit, "on", False)
+    _jit.on = True
+    try:
+        yield
+    finally:
+        _jit.on = prev
+
+
+def _check_write(index, size):
+    """TF's error for a write past a fixed size, at trace time where the index is known (a
+    run-time index past it fails in the scatter that writes it)."""
+    if isinstance(index, Tensor) and index._value is None:
+        return
+    i = int(index)
+    if not 0 <= i < size:
+        raise errors.InvalidArgumentError(
+            f"Trying to modify element {i} in a list with {size} elements."
+        )
+
+
+def _folded(n):
+    """A symbolic size's value where it is a constant or a slice of one (``tf.shape(x)[0]`` for
+    a static ``x``), as TF's ``constant_value`` finds it; None for any other."""
+    op = n.op
+    if n._gshape != ():
+        return None
+    if op.type == "Const":
+        return int(op.attrs["value"])
+    if op.type not in ("StridedSlice", "Identity") or len(op.inputs) != 1:
+        return None
+    if op.inputs[0].op.type != "Const":
+        return None
+    with _graph.eager_scope():
+        return int(_tensor._execute(op.type, [op.inputs[0].op.attrs["value"]], op.attrs)[0])
 
 
 def _tracing():
@@ -58,11 +105,14 @@ class TensorArray(tuple):
             raise ValueError("Size must be provided if handle is not provided")
         if _tracing():
             n = 0 if size is None else size
-            static = None if isinstance(n, Tensor) else int(n)
+            symbolic = isinstance(n, Tensor) and n._value is None  # an eager size is known
+            static = _folded(n) if symbolic else int(n)
+            clamp = getattr(_jit, "on", False) and static is not None
+            grows = bool(dynamic_size) and not clamp
             meta = {"dtype": dtype, "shape": shape, "dynamic": bool(dynamic_size),
-                    "infer": bool(infer_shape),
-                    "full": shape.is_fully_defined() and not dynamic_size,
-                    "fixed": None if dynamic_size else static}  # fmt: skip
+                    "infer": bool(infer_shape), "grows": grows, "clamp": clamp,
+                    "full": shape.is_fully_defined() and not grows,
+                    "fixed": None if grows else static}  # fmt: skip
             sub = type("TensorArray", (cls,), {"_meta": meta, "__module__": cls.__module__})
             flat = A.zeros([0], dtype=dtype)
             ta = sub._make(flat, convert_to_tensor(n, dtype=_dt.int32), static)
@@ -183,7 +233,12 @@ class TensorArray(tuple):
         return A.reshape(self[0], [n if known else self[1]] + shape.as_list())
 
     def _put(self, index, t):
-        if self.dynamic_size:
+        if self._meta["clamp"]:
+            index = M.minimum(M.maximum(M.cast(convert_to_tensor(index), _dt.int32), 0),
+                              max(self._static - 1, 0))  # fmt: skip
+        elif not self._meta["grows"] and self._static is not None:
+            _check_write(index, self._static)
+        if self._meta["grows"]:
             new_len = M.maximum(self[1], M.add(M.cast(convert_to_tensor(index), _dt.int32), 1))
             ta = self._grown(new_len)
         elif self._meta.get("full"):  # fixed size, made full-size: no growing (no Concat)

@@ -36,6 +36,13 @@ from ._image import (
     transpose,
     yuv_to_rgb,
 )
+from ._image_boxes import (
+    crop_and_resize,
+    draw_bounding_boxes,
+    non_max_suppression,
+    non_max_suppression_overlaps,
+    non_max_suppression_with_scores,
+)
 from ._image_codecs import (
     decode_bmp,
     decode_gif,
@@ -45,6 +52,15 @@ from ._image_codecs import (
     encode_jpeg,
     encode_png,
     is_jpeg,
+)
+from ._image_filters import (
+    extract_patches,
+    psnr,
+    rgb_to_yiq,
+    sobel_edges,
+    ssim,
+    ssim_multiscale,
+    yiq_to_rgb,
 )
 
 __all__ = [
@@ -56,5 +72,7 @@ __all__ = [
     "random_brightness", "random_contrast", "random_crop", "random_flip_left_right",
     "random_flip_up_down", "random_hue", "random_saturation", "resize", "resize_with_crop_or_pad",
     "resize_with_pad", "rgb_to_grayscale", "rgb_to_hsv", "rgb_to_yuv", "rot90", "total_variation",
-    "transpose", "yuv_to_rgb",
+    "transpose", "yuv_to_rgb", "crop_and_resize", "draw_bounding_boxes", "non_max_suppression",
+    "non_max_suppression_overlaps", "non_max_suppression_with_scores", "extract_patches", "psnr",
+    "rgb_to_yiq", "sobel_edges", "ssim", "ssim_multiscale", "yiq_to_rgb",
 ]  # fmt: skip

@@ -1,7 +1,7 @@
 """``tf.linalg``."""
 
 from ._array import eye, transpose
-from ._composed import band_part, diag, diag_part, trace
+from ._composed import band_part, diag, diag_part, l2_normalize, trace
 from ._linalg import (
     cholesky,
     det,
@@ -18,6 +18,17 @@ from ._linalg import (
     solve,
     svd,
 )
+from ._linalg_composed import (
+    cholesky_solve,
+    cross,
+    lu_matrix_inverse,
+    lu_reconstruct,
+    lu_solve,
+    set_diag,
+    tensor_diag,
+    tensor_diag_part,
+    triangular_solve,
+)
 from ._math import (
     adjoint,
     einsum,
@@ -33,5 +44,7 @@ __all__ = [
     "band_part", "cholesky", "det", "diag", "diag_part", "eigh", "eigvalsh", "einsum", "eye",
     "global_norm", "inv", "logdet", "lstsq", "lu", "matmul", "matrix_rank", "matvec", "norm",
     "pinv", "qr", "slogdet", "solve", "svd", "tensordot", "transpose",
-    "adjoint", "matrix_transpose", "trace",
+    "adjoint", "matrix_transpose", "trace", "l2_normalize", "cholesky_solve", "cross",
+    "lu_matrix_inverse", "lu_reconstruct", "lu_solve", "set_diag", "tensor_diag",
+    "tensor_diag_part", "triangular_solve",
 ]  # fmt: skip

@@ -9,6 +9,20 @@ from ._composed import (
 )
 from ._math import *  # noqa: F403
 from ._math import __all__ as _math_all
+from ._math_composed import (
+    accumulate_n,
+    confusion_matrix,
+    cumulative_logsumexp,
+    in_top_k,
+    invert_permutation,
+    is_non_decreasing,
+    is_strictly_increasing,
+    lbeta,
+    multiply_no_nan,
+    scalar_mul,
+    xlog1py,
+    zero_fraction,
+)
 from ._segment import (
     bincount,
     segment_max,
@@ -23,6 +37,7 @@ from ._segment import (
     unsorted_segment_sqrt_n,
     unsorted_segment_sum,  # noqa: F401 - in place of _math's: takes a run-time num_segments
 )
+from .nn import log_softmax, softmax, softsign
 
 # ``_math``'s take the real dtypes' kernels; these take complex tensors too
 cumprod = _complex.cumprod
@@ -48,4 +63,19 @@ __all__ = [
     "unsorted_segment_min",
     "unsorted_segment_prod",
     "unsorted_segment_sqrt_n",
+    "accumulate_n",
+    "confusion_matrix",
+    "cumulative_logsumexp",
+    "in_top_k",
+    "invert_permutation",
+    "is_non_decreasing",
+    "is_strictly_increasing",
+    "lbeta",
+    "multiply_no_nan",
+    "scalar_mul",
+    "xlog1py",
+    "zero_fraction",
+    "log_softmax",
+    "softmax",
+    "softsign",
 ]

@@ -10,6 +10,24 @@ from . import _dynamic as _dyn
 from . import _math as M
 from . import _random, _tensor, dtypes
 from ._composed import embedding_lookup, l2_normalize
+from ._math_composed import in_top_k, zero_fraction
+from ._nn_composed import (
+    avg_pool,
+    avg_pool1d,
+    compute_average_loss,
+    crelu,
+    depth_to_space,
+    local_response_normalization,
+    log_poisson_loss,
+    max_pool,
+    max_pool1d,
+    normalize_moments,
+    scale_regularization_loss,
+    space_to_depth,
+    sufficient_statistics,
+    weighted_cross_entropy_with_logits,
+    weighted_moments,
+)
 from ._rnn_ops import gru_sequence, lstm_sequence
 from ._tensor import Tensor, _execute, _int_arg, _op, convert_to_tensor
 from ._tensor import errors as _errors
@@ -17,7 +35,11 @@ from ._tensor import errors as _errors
 __all__ = [
     "avg_pool2d", "batch_normalization", "bias_add", "conv1d", "conv2d", "conv2d_transpose",
     "depthwise_conv2d", "dropout", "elu", "embedding_lookup", "fused_batch_norm", "gelu",
-    "gru_sequence", "l2_loss", "l2_normalize", "layer_norm", "lstm_sequence",
+    "gru_sequence", "in_top_k", "l2_loss", "zero_fraction", "compute_average_loss", "crelu",
+    "depth_to_space", "log_poisson_loss", "normalize_moments", "scale_regularization_loss",
+    "space_to_depth", "sufficient_statistics", "weighted_cross_entropy_with_logits",
+    "weighted_moments", "avg_pool", "avg_pool1d", "local_response_normalization", "lrn",
+    "max_pool", "max_pool1d", "l2_normalize", "layer_norm", "lstm_sequence",
     "leaky_relu", "softsign",
     "log_softmax", "max_pool2d", "moments", "relu", "relu6", "selu", "sigmoid",
     "sigmoid_cross_entropy_with_logits", "silu", "softmax", "softmax_cross_entropy_with_logits",
@@ -25,6 +47,7 @@ __all__ = [
 ]  # fmt: skip
 
 sigmoid = M.sigmoid
+lrn = local_response_normalization
 tanh = M.tanh
 softplus = M.softplus
 top_k = M.top_k

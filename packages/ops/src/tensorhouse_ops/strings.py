@@ -19,11 +19,10 @@ import numpy as np
 from tensorhouse_kernels import host_strings as _fast
 from tensorhouse_kernels.runtime import current_device, default_device, errors, from_host
 
-from . import _array, _math
 from . import _strings_hash as _hash
 from . import _strings_text as _text
 from . import dtypes as _dt
-from ._pyfunc import host_call
+from ._pyfunc import executing_eagerly, host_call
 from ._ragged import RaggedTensor
 from ._tensor import Tensor, VariableLike, convert_to_tensor
 
@@ -102,7 +101,7 @@ def _dims(x) -> tuple:
     return tuple(x.shape.as_list())
 
 
-def _run(op: str, fn, inputs, specs, name=None):
+def _run(op: str, fn, inputs, specs, name=None, node_type="PyFuncStateless"):
     """``fn(*ndarrays) -> [ndarray]`` run now or as one stateless host-call node (errors name
     ``op``; a traced node is called ``name`` when given, as TF names it); ``specs`` are the
     outputs' static ``(shape, DType)``."""
@@ -110,7 +109,7 @@ def _run(op: str, fn, inputs, specs, name=None):
     def call(tensors):
         return [_tensor(o) for o in fn(*[_host(t) for t in tensors])]
 
-    outs = host_call("PyFuncStateless", call, list(inputs), specs, op)
+    outs = host_call(node_type, call, list(inputs), specs, op)
     node = getattr(outs[0], "op", None) if name and outs else None
     if node is not None:  # a traced node (eager tensors have no op)
         node.name = node.graph._unique(name)
@@ -1075,7 +1074,8 @@ def ngrams(data, ngram_width, separator=" ", pad_values=None, padding_width=None
 
 
 def _add(x, y):
-    """``x + y`` on string tensors: TF's ``Add`` (elementwise concatenation, broadcast)."""
+    """``x + y`` on string tensors: TF's ``Add`` (elementwise concatenation, broadcast), a
+    graph's one ``Add`` node (a host call)."""
     x, y = convert_to_tensor(x), convert_to_tensor(y)
     for i, t in enumerate((x, y)):
         if t.dtype is not _dt.string:
@@ -1083,22 +1083,36 @@ def _add(x, y):
                 f"cannot compute Add as input #{i}(zero-based) was expected to be a string "
                 f"tensor but is a {t.dtype.name} tensor [Op:Add]"
             )
-    if x.shape.rank is None or y.shape.rank is None:  # unknown rank: NumPy's broadcast, on host
-
-        def concat(a, b):
-            return [np.array(np.asarray(a, dtype=object) + np.asarray(b, dtype=object), object)]
-
-        return _run("Add", concat, [x, y], [(None, _dt.string)], "add")[0]
-    if x.shape.rank != 0 and y.shape.rank != 0:  # StringJoin broadcasts scalars only
-        if x.shape.is_fully_defined() and y.shape.is_fully_defined():
-            try:
-                target = list(np.broadcast_shapes(tuple(x.shape), tuple(y.shape)))
-            except ValueError:
+    shape = None  # unknown rank: NumPy's broadcast when the step runs
+    if x.shape.rank is not None and y.shape.rank is not None:
+        a, b = _dims(x), _dims(y)
+        try:
+            shape = _broadcast_dims(a, b)
+        except errors.InvalidArgumentError:
+            if executing_eagerly():
                 raise errors.InvalidArgumentError(
-                    f"Incompatible shapes: {x.shape.as_list()} vs. {y.shape.as_list()} [Op:Add]"
+                    f"Incompatible shapes: {list(a)} vs. {list(b)} [Op:Add]"
                 ) from None
-        else:  # known when the step runs: the shape of a broadcast sum of int8 zeros
-            zeros = [_array.zeros(_array.shape(t), _dt.int8) for t in (x, y)]
-            target = _array.shape(_math.add(*zeros))
-        x, y = _array.broadcast_to(x, target), _array.broadcast_to(y, target)
-    return join([x, y], name="add")
+            n = max(len(a), len(b))  # TF's shape inference while tracing
+            p, q = next((p, q) for p, q in zip((1,) * (n - len(a)) + a, (1,) * (n - len(b)) + b)
+                        if None not in (p, q) and p != q and 1 not in (p, q))  # fmt: skip
+            raise ValueError(
+                f"Dimensions must be equal, but are {p} and {q} for '{{{{node add}}}} = "
+                f"Add[T=DT_STRING]({_node_name(x)}, {_node_name(y)})' with input "
+                f"shapes: {list(a)}, {list(b)}."
+            ) from None
+
+    def concat(a, b):
+        try:
+            return [np.array(np.asarray(a, dtype=object) + np.asarray(b, dtype=object), object)]
+        except ValueError:
+            raise errors.InvalidArgumentError(
+                f"Incompatible shapes: {list(np.shape(a))} vs. {list(np.shape(b))} [Op:Add]"
+            ) from None
+
+    return _run("Add", concat, [x, y], [(shape, _dt.string)], "add", node_type="Add")[0]
+
+
+def _node_name(t):
+    """A traced tensor's node name (``x`` of ``x:0``)."""
+    return str(getattr(t, "name", "")).split(":")[0]

@@ -1,0 +1,141 @@
+"""``decode_png``'s chunk reader (Pillow's zlib decoder fed without ``Image.open``) gives the
+pixels ``Image.open`` gives for every PNG bit depth and colour type, palette transparency, every
+``channels`` / ``dtype``; interlaced and damaged files still go through ``Image.open``."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+
+import numpy as np
+import pytest
+
+import tensorhouse_ops as tfo
+from tensorhouse_ops import _image_codecs
+
+
+def _chunk(kind, body):
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+def _png(rows, w, h, depth, colour, extra=(), interlace=0):
+    header = struct.pack(">IIBBBBB", w, h, depth, colour, 0, 0, interlace)
+    parts = [_chunk(b"IHDR", header), *[_chunk(k, b) for k, b in extra]]
+    idat = zlib.compress(b"".join(b"\0" + r for r in rows))
+    parts += [_chunk(b"IDAT", idat[:5]), _chunk(b"IDAT", idat[5:]), _chunk(b"IEND", b"")]
+    return b"\x89PNG\r\n\x1a\n" + b"".join(parts)
+
+
+def _packed(values, depth):
+    """Rows of ``depth``-bit samples packed big-endian as PNG stores them."""
+    if depth == 16:
+        return [r.astype(">u2").tobytes() for r in values]
+    if depth == 8:
+        return [r.astype(np.uint8).tobytes() for r in values]
+    return [np.packbits(np.unpackbits(r.astype(np.uint8)[:, None], 1)[:, 8 - depth :]).tobytes()
+            for r in values]  # fmt: skip
+
+
+_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
+_CASES = [(d, 0) for d in (1, 2, 4, 8, 16)] + [(8, 2), (16, 2), (8, 4), (16, 4), (8, 6), (16, 6)]
+_CASES += [(d, 3) for d in (1, 2, 4, 8)]
+
+
+def _cases():
+    rng = np.random.default_rng(7)
+    w, h = 13, 6
+    for depth, colour in _CASES:
+        top = 2**depth
+        samples = rng.integers(0, top, (h, w * _CHANNELS[colour]))
+        rows = _packed(samples, depth)
+        if colour == 3:
+            plte = (b"PLTE", rng.integers(0, 256, 3 * top, dtype=np.uint8).tobytes())
+            yield f"p{depth}", _png(rows, w, h, depth, colour, [plte])
+            alpha = np.full(top, 255, np.uint8)
+            alpha[top // 2] = 0  # one transparent entry: Pillow's integer transparency
+            yield f"p{depth}-one", _png(rows, w, h, depth, colour, [plte, (b"tRNS", bytes(alpha))])
+            alpha = rng.integers(0, 256, top // 2 + 1, dtype=np.uint8).tobytes()
+            yield f"p{depth}-alphas", _png(rows, w, h, depth, colour, [plte, (b"tRNS", alpha)])
+            continue
+        yield f"c{colour}d{depth}", _png(rows, w, h, depth, colour)
+        if colour in (0, 2):
+            key = samples[0, : _CHANNELS[colour]]  # this pixel's colour is the transparent one
+            trns = (b"tRNS", struct.pack(f">{len(key)}H", *key))
+            yield f"c{colour}d{depth}-key", _png(rows, w, h, depth, colour, [trns])
+
+
+_ALL = list(_cases())
+
+
+def _via_image_open(monkeypatch, *args, **kwargs):
+    with monkeypatch.context() as m:
+        m.setattr(_image_codecs, "_png_fast", lambda image_mod, data: None)
+        return tfo.io.decode_png(*args, **kwargs).numpy()
+
+
+@pytest.mark.parametrize("name,data", _ALL, ids=[n for n, _ in _ALL])
+def test_same_pixels_as_image_open(monkeypatch, name, data):
+    from PIL import Image
+
+    assert _image_codecs._png_fast(Image, data) is not None  # the chunk reader took it
+    for channels in (0, 1, 3, 4):
+        if channels == 4 and name in ("c0d2-key", "c0d4-key"):
+            continue  # Image.open leaves a 2- or 4-bit key unscaled: test_values_against_numpy
+        for dtype in ("uint8", "uint16"):
+            got = tfo.io.decode_png(data, channels=channels, dtype=dtype).numpy()
+            want = _via_image_open(monkeypatch, data, channels=channels, dtype=dtype)
+            assert got.dtype == want.dtype and got.shape[-1] == (channels or want.shape[-1])
+            np.testing.assert_array_equal(got, want, err_msg=f"{name} {channels} {dtype}")
+
+
+def test_values_against_numpy():
+    """The reader's pixels against the samples written: 4-bit grey, 16-bit RGB, palette + alpha."""
+    rng = np.random.default_rng(1)
+    grey = rng.integers(0, 16, (5, 9))
+    got = tfo.io.decode_png(_png(_packed(grey, 4), 9, 5, 4, 0)).numpy()
+    np.testing.assert_array_equal(got[..., 0], grey * 17)  # Pillow scales 4 bits to 8 as libpng
+    rgb = rng.integers(0, 65536, (4, 3, 3))
+    data = _png(_packed(rgb.reshape(4, 9), 16), 3, 4, 16, 2)
+    np.testing.assert_array_equal(tfo.io.decode_png(data, dtype="uint16").numpy() >> 8, rgb >> 8)
+    np.testing.assert_array_equal(tfo.io.decode_png(data).numpy(), rgb >> 8)
+    palette = rng.integers(0, 256, (4, 3), dtype=np.uint8)
+    alpha = np.array([10, 20, 30], np.uint8)  # the fourth entry: opaque
+    index = rng.integers(0, 4, (3, 5))
+    extra = [(b"PLTE", palette.tobytes()), (b"tRNS", alpha.tobytes())]
+    got = tfo.io.decode_png(_png(_packed(index, 8), 5, 3, 8, 3, extra)).numpy()
+    want = np.concatenate([palette, np.append(alpha, 255)[:, None]], -1)[index]
+    np.testing.assert_array_equal(got, want)
+
+
+def _adam7(pixels):
+    """An 8-bit RGB image's Adam7 scanlines (each pass's rows, filter 0)."""
+    rows = []
+    for x0, y0, dx, dy in ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4),
+                           (1, 0, 2, 2), (0, 1, 1, 2)):  # fmt: skip
+        sub = pixels[y0::dy, x0::dx]
+        if sub.size:
+            rows += [r.tobytes() for r in sub.reshape(sub.shape[0], -1)]
+    return rows
+
+
+def test_interlaced_and_damaged_files_go_through_image_open():
+    from PIL import Image
+
+    pixels = np.random.default_rng(3).integers(0, 256, (11, 10, 3), dtype=np.uint8)
+    interlaced = _png(_adam7(pixels), 10, 11, 8, 2, interlace=1)
+    assert _image_codecs._png_fast(Image, interlaced) is None
+    np.testing.assert_array_equal(tfo.io.decode_png(interlaced).numpy(), pixels)
+    good = _png(_packed(pixels.reshape(11, 30), 8), 10, 11, 8, 2)
+    np.testing.assert_array_equal(tfo.io.decode_png(good).numpy(), pixels)
+    for cut in (len(good) - 30, len(good) - 14, 40):  # inside IDAT, in the IEND chunk, early
+        damaged = bytearray(good)
+        damaged[cut] ^= 0x55
+        with pytest.raises(tfo.errors.InvalidArgumentError, match="DecodePng"):
+            tfo.io.decode_png(bytes(damaged))
+    for size in (60, len(good) - 13):  # cut short
+        with pytest.raises(tfo.errors.InvalidArgumentError, match="DecodePng"):
+            tfo.io.decode_png(good[:size])
+    # Chunk CRCs right, zlib stream wrong: Pillow's decoder fails, reported as TF.
+    bad = _png([b"\xff" * 30] * 11, 10, 11, 8, 2).replace(b"x\x9c", b"x\x9d", 1)
+    with pytest.raises(tfo.errors.InvalidArgumentError, match="not a valid PNG"):
+        tfo.io.decode_png(bad)
