@@ -209,3 +209,55 @@ def test_dropout_drops_inf_and_nan_to_zero_eager_and_traced():
         )
         assert np.isnan(out[kept & np.isnan(src)]).all()  # a kept nan stays nan
         assert not np.isnan(out[~np.isnan(src)]).any()  # no nan from a dropped inf
+
+
+def test_explicit_build_marks_built_and_records_the_shape():
+    class Scale(layers.Layer):
+        def build(self, input_shape):  # no super().build: Keras's wrapper marks it built
+            self.w = self.add_weight(shape=(input_shape[-1],), initializer="ones")
+
+        def call(self, x):
+            return x * self.w
+
+    layer = Scale()
+    layer.build((None, 2))
+    assert layer.built and layer.get_build_config() == {"input_shape": (None, 2)}
+    np.testing.assert_allclose(np.asarray(layer(np.array([[1.0, 2.0]], "float32"))), [[1, 2]])
+    assert len(layer.weights) == 1
+
+
+def test_an_op_error_in_call_keeps_its_class_node_and_op():
+    class MatMul(layers.Layer):
+        def call(self, x):
+            return ops.matmul(x, ops.ones((3, 3)))
+
+    with pytest.raises(ops.errors.InvalidArgumentError) as info:
+        MatMul()(np.ones((1, 4), "float32"))
+    message = str(info.value)
+    assert message.startswith("Exception encountered when calling MatMul.call().\n\n\x1b[1m")
+    assert "Matrix size-incompatible" in message and "[Op:MatMul]" in message
+    assert message.endswith("  \u2022 x=tf.Tensor(shape=(1, 4), dtype=float32)")
+    assert info.value.message == message
+
+
+def test_an_error_class_without_the_standard_signature_becomes_runtime_error():
+    class Odd(Exception):
+        def __init__(self, a, b):
+            super().__init__(f"{a}{b}")
+
+    class Raising(layers.Layer):
+        def call(self, x):
+            raise Odd("o", "dd")
+
+    with pytest.raises(RuntimeError, match=r"(?s)calling Raising.call\(\).*odd"):
+        Raising()(np.ones((1, 2), "float32"))
+
+
+def test_inputs_by_keyword_use_calls_first_argument_name():
+    class Twice(layers.Layer):
+        def call(self, x, scale=2.0):
+            return x * scale
+
+    np.testing.assert_allclose(np.asarray(Twice()(x=np.ones((1, 2), "float32"), scale=3.0)), 3)
+    with pytest.raises(TypeError, match="Twice.__call__\\(\\) received no inputs"):
+        Twice()(scale=3.0)

@@ -375,10 +375,10 @@ def test_errors():
         L.RNN(object())
     with pytest.raises(TypeError, match="recurrent_activation"):
         L.SimpleRNN(2, recurrent_activation="sigmoid")
-    layer = L.LSTM(2)
+    layer = L.LSTM(2, unroll=True)
     layer.build((None, None, 3))
     f = tf.function(lambda x: layer(x), input_signature=[tf.TensorSpec([2, None, 3])])
-    with pytest.raises(ValueError, match="known number of time steps"):
+    with pytest.raises(ValueError, match="Cannot unroll a RNN if the time dimension"):
         f.get_concrete_function()
 
 
@@ -399,3 +399,62 @@ def test_stateful_batch_mismatch():
     layer(X)
     with pytest.raises(ValueError, match="batch size"):
         layer(np.zeros((3, 4, 3), np.float32))
+
+
+def test_unknown_steps_loop_reuses_the_dropout_masks_of_the_call():
+    """Traced with an unknown number of steps, the masks drawn at the first step (before the
+    while_loop) serve every step: input dropout with x_t = 1, kernel I and no recurrence gives
+    the same mask at each step; recurrent dropout with h_t = 1 + m * h_{t-1} the same m."""
+    spec = [tf.TensorSpec([None, None, 3])]
+    ones = np.ones((4, 5, 3), np.float32)
+    eye, zero = np.eye(3, dtype=np.float32), np.zeros((3, 3), np.float32)
+
+    def linear_rnn(w, **kwargs):
+        layer = L.SimpleRNN(3, activation="linear", seed=1, return_sequences=True, **kwargs)
+        return built(layer, (None, None, 3), w)
+
+    layer = linear_rnn([eye, zero, zero[0]], dropout=0.5)
+    seq = tf.function(lambda x: layer(x, training=True), input_signature=spec)(ones).numpy()
+    assert set(np.unique(seq)) == {0.0, 2.0}
+    close(seq, np.repeat(seq[:, :1], 5, axis=1))
+    layer = linear_rnn([zero, eye, zero[0] + 1.0], recurrent_dropout=0.5)
+    seq = tf.function(lambda x: layer(x, training=True), input_signature=spec)(ones).numpy()
+    m = seq[:, 1] - 1.0
+    assert set(np.unique(m)) == {0.0, 2.0}
+    for t in range(1, 5):
+        close(seq[:, t], 1.0 + m * seq[:, t - 1])
+
+
+def test_unknown_steps_dropout_trains_lstm_and_gru_in_the_loop():
+    spec = [tf.TensorSpec([None, None, 3])]
+    for layer in (L.LSTM(2, dropout=0.3, recurrent_dropout=0.4, seed=2), L.GRU(2, dropout=0.2)):
+        layer.build((None, None, 3))
+        run = tf.function(lambda x, layer=layer: layer(x, training=True), input_signature=spec)
+        dropped = run(X).numpy()
+        assert np.all(np.isfinite(dropped)) and not np.allclose(dropped, layer(X))
+        close(tf.function(layer, input_signature=spec)(X), layer(X))  # not training: no dropout
+
+
+def test_time_distributed_unknown_steps_runs_every_step():
+    layer = L.TimeDistributed(L.Dense(2))
+    layer.build((None, None, 3))
+    kernel, bias = (np.asarray(w) for w in layer.get_weights())
+    run = tf.function(layer, input_signature=[tf.TensorSpec([None, None, 3])])
+    for x in (X, X[:1], X[:, :1]):  # 2 x 4, 1 x 4, 2 x 1
+        close(run(x), x @ kernel + bias)
+
+
+def test_traced_loop_is_one_while_node_with_static_shapes_kept():
+    layer = built(L.SimpleRNN(2, return_sequences=True, return_state=True), (None, 4, 3),
+                  weights(3, 2, 1))  # fmt: skip
+    for dims, want in (([None, 50, 3], (None, 50, 2)), ([2, None, 3], (2, None, 2))):
+        cf = tf.function(layer, input_signature=[tf.TensorSpec(dims)]).get_concrete_function()
+        seq, h = cf.structured_outputs
+        assert tuple(seq.shape.as_list()) == want and h.shape.as_list() == [want[0], 2]
+        types = [op.type for op in cf.graph.get_operations()]
+        assert types.count("StatelessWhile") == 1 and types.count("MatMul") == 2
+    unrolled = L.SimpleRNN(2, unroll=True)
+    unrolled.build((None, 4, 3))
+    cf = tf.function(unrolled, input_signature=[tf.TensorSpec([None, 4, 3])])
+    types = [op.type for op in cf.get_concrete_function().graph.get_operations()]
+    assert "StatelessWhile" not in types and types.count("MatMul") == 8

@@ -16,6 +16,7 @@ from tensorhouse_ops import (
     cast,
     concat,
     dtypes,
+    eye,
     fill,
     less,
     maximum,
@@ -30,10 +31,10 @@ from tensorhouse_ops import (
 from . import _serialization
 
 __all__ = [
-    "Constant", "GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform", "Initializer",
+    "Constant", "GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform", "Identity", "Initializer",
     "LecunNormal", "LecunUniform", "Ones", "Orthogonal", "RandomNormal", "RandomUniform",
     "TruncatedNormal", "VarianceScaling", "Zeros", "compute_fans", "deserialize", "get",
-    "serialize",
+    "identity", "serialize",
 ]  # fmt: skip
 
 
@@ -322,8 +323,30 @@ class Orthogonal(Initializer):
         return {"seed": self.seed, "gain": self.gain}
 
 
+class Identity(Initializer):
+    """Keras's ``Identity``: ``gain`` times the identity matrix (2-D shapes only)."""
+
+    def __init__(self, gain=1.0):
+        self.gain = gain
+
+    def __call__(self, shape, dtype=None):
+        shape = [int(d) for d in shape]
+        if len(shape) != 2:
+            raise ValueError(
+                "Identity matrix initializer can only be used for 2D matrices. "
+                f"Received: shape={tuple(shape)} of rank {len(shape)}."
+            )
+        return self.gain * eye(shape[0], shape[1], dtype=_dtype(dtype))
+
+    def get_config(self):
+        return {"gain": self.gain}
+
+
+identity = Identity
+
 _CLASSES = (
-    Constant, GlorotNormal, GlorotUniform, HeNormal, HeUniform, LecunNormal, LecunUniform, Ones,
+    Constant, GlorotNormal, GlorotUniform, HeNormal, HeUniform, Identity, LecunNormal,
+    LecunUniform, Ones,
     Orthogonal, RandomNormal, RandomUniform, TruncatedNormal, VarianceScaling, Zeros,
 )  # fmt: skip
 _TABLE = {c.__name__: c for c in _CLASSES} | {

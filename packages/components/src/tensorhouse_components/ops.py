@@ -11,8 +11,8 @@ import typing as _typing
 import numpy as _np
 
 import tensorhouse_ops as _ops
-from tensorhouse_ops import Variable, convert_to_tensor, maximum, minimum
 from tensorhouse_ops import __all__ as _ops_all
+from tensorhouse_ops import convert_to_tensor, maximum, minimum
 
 if _typing.TYPE_CHECKING:  # passed up on first use (``__getattr__``), so unused modules never load
     from tensorhouse_ops import *  # noqa: F403
@@ -47,7 +47,7 @@ def clip(x, x_min, x_max):
 
 
 def is_variable(x) -> _builtins.bool:  # ``bool`` here is the dtype, from tensorhouse_ops
-    return isinstance(x, Variable)
+    return isinstance(x, _ops.Variable)  # looked up here: Variable loads the whole ops layer
 
 
 _PASSED = frozenset(_ops_all) - {"__version__"}

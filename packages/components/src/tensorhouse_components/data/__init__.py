@@ -3,6 +3,7 @@ constants."""
 
 from . import experimental
 from ._dataset import AUTOTUNE, INFINITE_CARDINALITY, UNKNOWN_CARDINALITY, Dataset, DatasetSpec
+from ._optional import Optional, OptionalSpec
 from ._options import Options, ThreadingOptions
 from ._readers import TextLineDataset, TFRecordDataset
 
@@ -12,6 +13,8 @@ __all__ = [
     "UNKNOWN_CARDINALITY",
     "Dataset",
     "DatasetSpec",
+    "Optional",
+    "OptionalSpec",
     "Options",
     "TFRecordDataset",
     "TextLineDataset",

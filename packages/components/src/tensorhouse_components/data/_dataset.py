@@ -11,8 +11,9 @@ A function given to ``map``, ``filter`` or ``take_while`` is traced once with
 trace serves images of every size; Python side effects run once, as in TF) and its graph runs
 per element; the kernels release the GIL, so a parallel map overlaps their work. A function
 that cannot trace runs eagerly per element, and its ``element_spec`` comes from the first
-element. ``flat_map``, ``interleave``, ``scan`` and the others call their functions eagerly,
-once per element, on ops tensors.
+element. ``flat_map``'s, ``interleave``'s, ``scan``'s and the others' functions trace once too
+(``_DatasetFn``, ``_StateFn``); a function made inside one of them that closes over its tensors
+(``lambda x: other.map(lambda i: i + x)``) takes them as per-element ``Param``s and traces once.
 
 Order is deterministic unless asked otherwise: ``shuffle`` draws from a generator seeded
 through ``ops.random``'s seed rules, a parallel ``map`` and a parallel ``interleave`` keep the
@@ -30,21 +31,30 @@ import os
 import queue
 import secrets
 import threading
+import types
 
 import numpy as np
 
 from tensorhouse_ops import (
+    Tensor,
     TensorShape,
     TensorSpec,
+    cast,
     constant,
     convert_to_tensor,
     errors,
+    executing_eagerly,
     function,
+    gather,
+    less_equal,
+    py_function,
     random,
+    reduce_sum,
 )
 
 from . import _params, _threads
 from . import _structure as st
+from ._optional import Optional, empty_like
 from ._options import Options
 
 __all__ = ["AUTOTUNE", "INFINITE_CARDINALITY", "UNKNOWN_CARDINALITY", "Dataset", "DatasetSpec"]
@@ -90,16 +100,44 @@ def _call_on_host(fn, element):
     return st.map_structure(st.to_host, out)
 
 
+def _closure_params(fn):
+    """``{closure cell index: Param}`` for the symbolic tensors of an enclosing dataset
+    function's trace that ``fn``'s closure holds (``lambda i: i + x`` inside ``flat_map``)."""
+    if _params.current() is None or not isinstance(fn, types.FunctionType):
+        return {}
+    found = {}
+    for i, cell in enumerate(fn.__closure__ or ()):
+        try:
+            value = cell.cell_contents
+        except ValueError:  # a name not yet bound
+            continue
+        if isinstance(value, Tensor) and type(param := _params.host(value)) is _params.Param:
+            found[i] = param
+    return found
+
+
+def _rebind(fn, values):
+    """``fn`` with its closure cells ``values``' keys holding those values instead."""
+    cells = tuple(types.CellType(values[i]) if i in values else c
+                  for i, c in enumerate(fn.__closure__))  # fmt: skip
+    out = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__, fn.__defaults__, cells)
+    out.__kwdefaults__ = fn.__kwdefaults__
+    return out
+
+
 class _ElementFn:
     """A ``map`` function or a predicate: traced once on the input element spec (unknown dims
     stay unknown, so images of any size share one trace) and its graph run per element, as TF
-    does; a function that cannot trace runs eagerly per element instead."""
+    does; a function that cannot trace runs eagerly per element instead. Inside another dataset
+    function's trace, the outer tensors its closure holds become extra arguments (``Param``s
+    bound per outer element), so it still traces once."""
 
     def __init__(self, fn, dataset):
         self.fn = fn
         self._dataset = dataset
         self._lock = threading.Lock()
         self._traced = None  # (concrete function, output spec), or an exception once tried
+        self._closure = {}  # closure cell index -> Param (see _closure_params)
         try:  # traced when the transformation is made, as TF does
             self.trace()
         except Exception:
@@ -111,9 +149,16 @@ class _ElementFn:
             if self._traced is None:
                 try:
                     layout = self._dataset.element_spec  # flat arguments, repacked as TF lays
-                    # them out (ordered dicts keep their order)
-                    traced = function(lambda *flat: _call(self.fn, st.pack(layout, flat)))
-                    concrete = traced.get_concrete_function(*st.flatten(layout))
+                    # them out (ordered dicts keep their order), then the closure's tensors
+                    self._closure = _closure_params(self.fn)
+                    cells, n = list(self._closure), len(st.flatten(layout))
+
+                    def body(*flat):
+                        fn = _rebind(self.fn, dict(zip(cells, flat[n:]))) if cells else self.fn
+                        return _call(fn, st.pack(layout, flat[:n]))
+
+                    extra = [p.spec for p in self._closure.values()]
+                    concrete = function(body).get_concrete_function(*st.flatten(layout), *extra)
                     out = concrete.structured_outputs
                     spec = st.map_structure(st.spec_of_output, _tuple(out))
                     self._traced = (concrete, spec)
@@ -123,21 +168,24 @@ class _ElementFn:
             raise self._traced
         return self._traced
 
-    def runner(self):
-        """``element -> host output`` for iterating: the traced graph, or the eager call."""
+    def runner(self, ctx):
+        """``element -> host output`` for iterating in ``ctx``: the traced graph, or the eager
+        call."""
         try:
             concrete, spec = self.trace()
         except Exception:
             return lambda element: _call_on_host(self.fn, element)
+        extra = [st.to_tensor(_params.bind(p, ctx)) for p in self._closure.values()]
 
         def run(element):
-            out = st.flatten(_tuple(concrete(*[st.to_tensor(x) for x in st.flatten(element)])))
+            flat = [st.to_tensor(x) for x in st.flatten(element)]
+            out = st.flatten(_tuple(concrete(*flat, *extra)))
             return st.pack(spec, [st.to_host(x) for x in out])  # the traced layout and order
 
         if isinstance(spec, TensorSpec) and not isinstance(
             self._dataset.element_spec, tuple | dict
-        ):
-            return lambda element: st.to_host(concrete(st.to_tensor(element)))  # one in, one out
+        ):  # one in, one out
+            return lambda element: st.to_host(concrete(st.to_tensor(element), *extra))
         return run
 
 
@@ -164,19 +212,24 @@ class _DatasetFn:
         self._windows = {
             i: _params.Param(s) for i, s in enumerate(flat_specs) if isinstance(s, DatasetSpec)
         }
+        closure = _closure_params(fn)  # an enclosing trace's tensors: extra arguments
+        self._closure, cells = list(closure.values()), list(closure)
+        n = len(flat_specs) - len(self._windows)
 
         def body(*tensors):
-            it = iter(tensors)
+            it = iter(tensors[:n])
             flat = [
                 _window_dataset(self._windows[i]) if i in self._windows else next(it)
                 for i in range(len(flat_specs))
             ]
+            call = _rebind(fn, dict(zip(cells, tensors[n:]))) if cells else fn
             with _params.capturing(capture):
-                returned.append(invoke(fn, st.pack(specs, flat)))
+                returned.append(invoke(call, st.pack(specs, flat)))
             return list(capture.tensors)
 
         try:
             tensor_specs = [s for i, s in enumerate(flat_specs) if i not in self._windows]
+            tensor_specs += [p.spec for p in self._closure]
             concrete = function(body).get_concrete_function(*tensor_specs)
         except Exception:
             _params.fail_outer()
@@ -205,6 +258,7 @@ class _DatasetFn:
         bindings = {p: flat[i] for i, p in self._windows.items()}
         if self._concrete is not None:
             tensors = [st.to_tensor(a) for i, a in enumerate(flat) if i not in self._windows]
+            tensors += [st.to_tensor(_params.bind(p, ctx)) for p in self._closure]
             values = _tuple(self._concrete(*tensors))
             bindings.update((p, st.to_host(v)) for p, v in zip(self._params, values))
         return self.dataset, (_params.Bound(ctx, bindings) if bindings else ctx)
@@ -220,13 +274,17 @@ class _StateFn:
         self.concrete = None
         self.state_spec = st.map_structure(st.spec_of, state0)
         self._n = len(st.flatten(state0))
+        closure = _closure_params(fn)  # an enclosing trace's tensors: extra arguments
+        self.closure, cells = list(closure.values()), list(closure)
+        k = self._n + len(st.flatten(element_spec))
         returned: list = []  # what the function returned in the latest trace
         for _ in range(8):
             returned.clear()
 
             def body(*flat):
                 state = st.pack(self.state_spec, flat[: self._n])
-                out = fn(state, st.pack(element_spec, flat[self._n :]))
+                call = _rebind(fn, dict(zip(cells, flat[k:]))) if cells else fn
+                out = call(state, st.pack(element_spec, flat[self._n : k]))
                 returned.append(out)
                 if what == "scan":
                     if not (isinstance(out, tuple | list) and len(out) == 2):
@@ -239,9 +297,11 @@ class _StateFn:
 
             try:
                 concrete = function(body).get_concrete_function(
-                    *st.flatten(self.state_spec), *st.flatten(element_spec)
-                )
+                    *st.flatten(self.state_spec), *st.flatten(element_spec),
+                    *[p.spec for p in self.closure],
+                )  # fmt: skip
             except Exception:
+                _params.fail_outer()  # inside another dataset function: that one runs eagerly
                 return
             new_spec = self._check(returned[0], what)
             relaxed = st.zip_map(lambda ab: st.relax(*ab), [self.state_spec, new_spec])
@@ -293,11 +353,11 @@ class _StateFn:
             )
         return new
 
-    def step(self, state, element):
+    def step(self, state, element, extra=()):
         """``(new state tensors, flat output tensors)`` for flat state tensors and a host
-        element."""
+        element (``extra``: the values of ``closure``)."""
         flat = [st.to_tensor(x) for x in st.flatten(element)]
-        outs = _tuple(self.concrete(*state, *flat))
+        outs = _tuple(self.concrete(*state, *flat, *extra))
         return list(outs[: self._n]), list(outs[self._n :])
 
 
@@ -487,6 +547,7 @@ class Dataset:
         self._source = source
         # (ctx, batch_size, drop_remainder) -> the batches, cut without per-element values
         self._batches = None
+        self._eager = executing_eagerly()  # made outside any trace
 
     def _derive(self, make_iter, cardinality, spec, kind, inputs=None, source=None):
         return Dataset(make_iter, cardinality, spec, kind, (self,) if inputs is None else inputs,
@@ -541,6 +602,27 @@ class Dataset:
     # ---- iteration ------------------------------------------------------------------------
     def __iter__(self):
         return OwnedIterator(self)
+
+    def _th_for_loop(self):
+        """AutoGraph's ``for`` over this dataset inside a ``tf.function``, as TF's loop: each run
+        of the function iterates it anew. ``(step, example)``: ``step()`` a node giving
+        ``(has_value, element)`` from this run's iterator, ``example`` an element of zeros with
+        the spec's static shapes. None where the loop is unrolled while tracing: eagerly, for a
+        dataset made in the trace, or for ragged / sparse elements."""
+        flat = st.flatten(self.element_spec)
+        if not self._eager or executing_eagerly() or not all(type(s) is TensorSpec for s in flat):
+            return None
+        key = py_function(lambda: _RUNS.start(self), [], Tout=TensorSpec([], "int64"),
+                          name="MakeIterator")  # fmt: skip
+        specs = [TensorSpec([], "bool"), *flat]
+
+        def step():
+            take = lambda k: _RUNS.take(int(k), flat)  # noqa: E731
+            outs = py_function(take, [key], Tout=specs, name="IteratorGetNext")
+            return outs[0], st.pack(self.element_spec, outs[1:])
+
+        example = py_function(lambda: [empty_like(s) for s in flat], [], Tout=flat)
+        return step, st.pack(self.element_spec, example)
 
     def as_numpy_iterator(self):
         """The elements as NumPy values: arrays, NumPy scalars, ``bytes`` for strings (safe to
@@ -826,7 +908,7 @@ class Dataset:
 
         def it(ctx):
             workers = _workers(num_parallel_calls, ctx)
-            apply = element_fn.runner()
+            apply = element_fn.runner(ctx)
             upstream = source._make_iter(ctx)
             if num_parallel_calls is None:
                 for element in upstream:
@@ -860,7 +942,7 @@ class Dataset:
         _check_predicate(element_fn)
 
         def it(ctx):
-            keep = element_fn.runner()
+            keep = element_fn.runner(ctx)
             for element in source._make_iter(ctx):
                 if _truth(keep(element), "filter"):
                     yield element
@@ -874,7 +956,7 @@ class Dataset:
         _check_predicate(element_fn)
 
         def it(ctx):
-            keep = element_fn.runner()
+            keep = element_fn.runner(ctx)
             for element in source._make_iter(ctx):
                 if not _truth(keep(element), "take"):
                     return
@@ -910,8 +992,9 @@ class Dataset:
         def it(ctx):
             if traced.concrete is not None:
                 state = [st.to_tensor(x) for x in st.flatten(state0)]
+                extra = [st.to_tensor(_params.bind(p, ctx)) for p in traced.closure]
                 for element in source._make_iter(ctx):
-                    state, out = traced.step(state, element)
+                    state, out = traced.step(state, element, extra)
                     yield st.pack(traced.out_spec, [st.to_host(x) for x in out])
                 return
             state = state0
@@ -1261,8 +1344,10 @@ class Dataset:
                     for i in _buffered_shuffle(iter(range(n)), buffer_size, rng()):
                         yield st.map_structure(lambda a, i=i: st.row(a, i), data)
 
-        return self._derive(it, self._cardinality, lambda: self.element_spec, "Shuffle",
-                            source=shuffled)  # fmt: skip
+        out = self._derive(it, self._cardinality, lambda: self.element_spec, "Shuffle",
+                           source=shuffled)  # fmt: skip
+        out._passes = passes  # rewound by a checkpoint restore (OwnedIterator)
+        return out
 
     def repeat(self, count=None, name=None):
         """The dataset ``count`` times (forever when None or -1); each pass iterates anew."""
@@ -1466,8 +1551,8 @@ class Dataset:
         source = self
 
         def it(ctx):
-            key_of = key_fn.runner()
-            size_of = (lambda k: int(window_size)) if size_fn is None else size_fn.runner()
+            key_of = key_fn.runner(ctx)
+            size_of = (lambda k: int(window_size)) if size_fn is None else size_fn.runner(ctx)
             windows: dict = {}
 
             def reduce(key, elements):
@@ -1480,14 +1565,14 @@ class Dataset:
                 windows.setdefault(key, []).append(element)
                 if len(windows[key]) >= int(st.to_host(size_of(np.asarray(key, np.int64)))):
                     yield from reduce(key, windows.pop(key))
-            for key, elements in list(windows.items()):
-                yield from reduce(key, elements)
+            for key in sorted(windows):  # the rest in key order, as TF's
+                yield from reduce(key, windows.pop(key))
 
         def spec():
             if reduce_fn.element_spec is not None:
                 return reduce_fn.element_spec
             for element in self._host_iter():
-                key = np.asarray(int(st.to_host(key_fn.runner()(element))), np.int64)
+                key = np.asarray(int(st.to_host(key_fn.runner(self.options())(element))), np.int64)
                 window = _list_dataset([element], self.element_spec)
                 return reduce_fn.open((key, window), self.options())[0].element_spec
             raise ValueError("Cannot find the element_spec of an empty dataset's windows")
@@ -1511,10 +1596,9 @@ class Dataset:
         if boundaries != sorted(boundaries):
             raise ValueError(f"Boundaries must be sorted. Received: {boundaries}")
 
-        def bucket(*element):
-            length = int(st.to_host(element_length_func(*element)))
-            b = int(np.searchsorted(boundaries, length, side="right"))
-            return constant(b, dtype="int64")
+        def bucket(*element):  # traced once, as TF: how many boundaries the length reaches
+            length = cast(element_length_func(*element), "int64")
+            return reduce_sum(cast(less_equal(constant(boundaries, "int64"), length), "int64"))
 
         def reduce(key, window):
             k = int(key)
@@ -1534,7 +1618,8 @@ class Dataset:
                 )
             return window.padded_batch(sizes[k], shapes, padding_values, drop_remainder)
 
-        out = self.group_by_window(bucket, reduce, window_size_func=lambda k: sizes[int(k)])
+        size_of = lambda k: gather(constant(sizes, "int64"), k)  # noqa: E731
+        out = self.group_by_window(bucket, reduce, window_size_func=size_of)
         in_spec = self.element_spec
 
         def spec():
@@ -1636,12 +1721,25 @@ class Dataset:
 
 class OwnedIterator:
     """An iterator over a dataset's elements as tensors; dropping it stops its threads. Safe to
-    share between threads: each ``next`` takes the next element, none is lost or repeated."""
+    share between threads: each ``next`` takes the next element, none is lost or repeated.
+
+    ``tf.train.Checkpoint(it=iterator)`` saves its position (``ITERATOR_STATE``: how many
+    elements were taken, and the pass each shuffle of the pipeline started at); restoring
+    rebuilds the pipeline and skips that many elements, so a deterministic pipeline (seeded
+    shuffles included) goes on with the element TF gives. Unlike TF, which saves its buffers,
+    an unseeded shuffle draws a new order in a new process, and the datasets a ``flat_map`` /
+    ``interleave`` function makes are not rewound."""
 
     def __init__(self, dataset):
         self._dataset = dataset
+        self._passes = _pass_counters(dataset)
+        self._start = [counter.peek() for counter in self._passes]
+        self._taken = 0
         self._elements = _tensors(dataset._host_iter())
         self._lock = threading.Lock()
+        # made inside a trace: its elements are taken while tracing (the function's own iterator)
+        self._traced_owner = not executing_eagerly()
+        self._traced_nexts = 0
 
     @property
     def element_spec(self):
@@ -1652,8 +1750,115 @@ class OwnedIterator:
         return self
 
     def __next__(self):
+        if not self._traced_owner and not executing_eagerly():
+            return self._next_node()
+        element = self._pull()
+        if element is None:
+            raise StopIteration
+        return element
+
+    def _pull(self):
+        """The next element (None at the end), counted for checkpoints."""
         with self._lock:
-            return next(self._elements)
+            element = next(self._elements, None)
+            self._taken += element is not None
+            return element
+
+    _checkpoint_attribute = "ITERATOR"  # TF's name for the saved attribute
+
+    def _serialize_to_tensors(self):
+        """TF's checkpoint hook: ``{"_STATE": int64 [taken, first pass of each shuffle...]}``."""
+        with self._lock:
+            return {"_STATE": constant([self._taken, *self._start], dtype="int64")}
+
+    def _restore_from_tensors(self, restored):
+        """Back to a saved state: the pipeline rebuilt, the taken elements skipped."""
+        state = restored.get("_STATE")
+        values = None if state is None else np.asarray(state)
+        if values is None or values.dtype != np.int64 or values.shape != (1 + len(self._passes),):
+            raise errors.InvalidArgumentError(
+                None, None, "Iterator checkpoint state does not fit this iterator: expected int64 "
+                f"[{1 + len(self._passes)}] (elements taken, then each shuffle's pass), got "
+                f"{None if values is None else (values.dtype.name, list(values.shape))}"
+            )  # fmt: skip
+        taken, *start = (int(v) for v in values)
+        with self._lock:
+            self._elements.close()
+            for counter, first in zip(self._passes, start, strict=True):
+                counter.reset(first)
+            host = self._dataset._host_iter()
+            for _ in itertools.islice(host, taken):
+                pass
+            self._elements, self._taken, self._start = _tensors(host), taken, start
+
+    def get_next_as_optional(self):
+        """The next element as a ``tf.experimental.Optional``, empty at the end."""
+        if self._traced_owner or executing_eagerly():
+            element = self._pull()
+            if element is None:
+                return Optional.empty(self.element_spec)
+            return Optional(constant(True), element, self.element_spec)
+        return Optional(*self._step(), self.element_spec)
+
+    def _step(self):
+        """A node that takes the next element when it runs: ``(has_value, element)``, zeros
+        past the end."""
+        flat = self._flat_spec()
+
+        def take():
+            element = self._pull()
+            if element is None:
+                return [False] + [empty_like(s) for s in flat]
+            return [True] + st.flatten(element)
+
+        outs = py_function(take, [], Tout=[TensorSpec([], "bool"), *flat], name="IteratorGetNext")
+        return outs[0], st.pack(self.element_spec, outs[1:])
+
+    def _th_for_loop(self):
+        """AutoGraph's ``for`` over this iterator inside a ``tf.function`` (TF's loop over
+        ``get_next_as_optional``): ``(step, example)``, ``step`` as ``_step``, ``example`` an
+        element of zeros with the spec's static shapes; None where the loop runs in Python
+        (eagerly, or on an iterator made in the trace)."""
+        if self._traced_owner or executing_eagerly():
+            return None
+        flat = self._flat_spec()
+        example = py_function(lambda: [empty_like(s) for s in flat], [], Tout=flat)
+        return self._step, st.pack(self.element_spec, example)
+
+    def _flat_spec(self):
+        flat = st.flatten(self.element_spec)
+        if any(not isinstance(s, TensorSpec) for s in flat):
+            raise errors.UnimplementedError(
+                None,
+                None,
+                "next() on a captured iterator of ragged or sparse elements inside a "
+                "tf.function is not supported; iterate the dataset inside the function instead",
+            )
+        return flat
+
+    def _next_node(self):
+        """Inside a ``tf.function``, for an iterator made outside it: a node that takes the next
+        element each time the function runs (``OutOfRangeError`` at the end), as TF's
+        ``IteratorGetNext`` on a captured iterator."""
+        flat = self._flat_spec()
+        self._traced_nexts += 1
+        if self._traced_nexts > _MAX_TRACED_NEXTS:  # a Python loop over it never ends in a trace
+            raise errors.InvalidArgumentError(
+                None,
+                None,
+                f"next() was called {_MAX_TRACED_NEXTS} times on one captured "
+                "iterator while tracing a tf.function: a Python loop over an iterator does not "
+                "end inside a traced function; loop over the dataset or use tf.range",
+            )
+
+        def take():
+            element = self._pull()
+            if element is None:
+                raise errors.OutOfRangeError(None, None, "End of sequence [Op:IteratorGetNext]")
+            return st.flatten(element)
+
+        outs = py_function(take, [], Tout=flat, name="IteratorGetNext")
+        return st.pack(self.element_spec, outs)
 
     def get_next(self):
         """The next element; ``OutOfRangeError`` at the end."""
@@ -1666,6 +1871,42 @@ class OwnedIterator:
         """Stop the iteration now, ending its threads."""
         with self._lock:
             self._elements.close()
+
+
+_MAX_TRACED_NEXTS = 10_000
+
+
+class _Runs:
+    """The iterators of traced ``for`` loops over datasets, one per run of a loop, by key. A
+    loop left by ``break`` leaves its iterator here: only the newest ``keep`` stay open."""
+
+    def __init__(self, keep=64):
+        self._open = collections.OrderedDict()
+        self._keys = itertools.count()
+        self._lock = threading.Lock()
+        self._keep = keep
+
+    def start(self, dataset):
+        elements = _tensors(dataset._host_iter())
+        with self._lock:
+            key = next(self._keys)
+            self._open[key] = elements
+            while len(self._open) > self._keep:
+                self._open.popitem(last=False)[1].close()
+        return key
+
+    def take(self, key, flat):
+        with self._lock:
+            elements = self._open.get(key)
+        element = None if elements is None else next(elements, None)
+        if element is None:
+            with self._lock:
+                self._open.pop(key, None)
+            return [False] + [empty_like(s) for s in flat]
+        return [True] + st.flatten(element)
+
+
+_RUNS = _Runs()
 
 
 class _LockedIterator:
@@ -1700,6 +1941,28 @@ class _Counter:
             n = self._n
             self._n += 1
             return n
+
+    def peek(self):
+        with self._lock:
+            return self._n
+
+    def reset(self, n):
+        with self._lock:
+            self._n = n
+
+
+def _pass_counters(dataset) -> list:
+    """The pass counters of the shuffles in ``dataset``'s pipeline, in a fixed order."""
+    found, seen, stack = [], set(), [dataset]
+    while stack:
+        ds = stack.pop()
+        if id(ds) in seen or not isinstance(ds, Dataset):
+            continue
+        seen.add(id(ds))
+        if getattr(ds, "_passes", None) is not None:
+            found.append(ds._passes)
+        stack.extend(reversed(ds._inputs))
+    return found
 
 
 def _loose_spec(a):

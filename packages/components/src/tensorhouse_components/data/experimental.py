@@ -2,12 +2,14 @@
 
 from ._csv import CsvDataset, make_csv_dataset
 from ._dataset import AUTOTUNE, INFINITE_CARDINALITY, UNKNOWN_CARDINALITY, Dataset
+from ._optional import Optional
 from ._options import ThreadingOptions
 
 __all__ = [
     "AUTOTUNE",
     "CsvDataset",
     "INFINITE_CARDINALITY",
+    "Optional",
     "UNKNOWN_CARDINALITY",
     "ThreadingOptions",
     "cardinality",

@@ -6,7 +6,8 @@ functions; also ``random`` (with ``SeedGenerator``) and ``config``. Everything t
 import functools as _functools
 import inspect as _inspect
 
-from . import _core, _linalg, _math, _nn, _numpy, _numpy_more
+from . import _core, _image, _linalg, _math, _nn, _numpy, _numpy_more
+from . import _image as image
 from . import _linalg as linalg  # noqa: F401  (in __all__)
 from . import _nn as nn  # noqa: F401  (in __all__)
 from . import _numpy as numpy  # noqa: F401  (in __all__)
@@ -30,7 +31,7 @@ __all__ = sorted(
         *_linalg.__all__,
         *_core.__all__,
     }
-    | {"backend", "config", "linalg", "nn", "numpy", "random", "result_type"}
+    | {"backend", "config", "image", "linalg", "nn", "numpy", "random", "result_type"}
 )
 
 for _name in _numpy_more.__all__:  # keras.ops.numpy holds them too
@@ -73,7 +74,11 @@ def _operation_spec(fn):
 
 def _operation_function(spec):
     """The function (unwrapped) a Keras operation class stands for."""
-    fn = globals()[spec.function]
+    fn = (
+        getattr(image, spec.function)
+        if spec.module.endswith(".image")
+        else globals()[spec.function]
+    )
     return getattr(fn, "__wrapped_op__", fn)
 
 
@@ -95,3 +100,4 @@ _wrap_namespace(globals(), _SYMBOLIC)
 _wrap_namespace(_numpy, [*_numpy.__all__, *_numpy_more.__all__])
 _wrap_namespace(_nn, _nn.__all__)
 _wrap_namespace(_linalg, _linalg.__all__)
+_wrap_namespace(_image, _image.__all__)

@@ -20,20 +20,25 @@ _t = to_tensor
 
 # ---------------------------------------------------------------- activations
 def relu(x):
-    """``max(x, 0)``."""
-    x = _t(x)
-    return tops.maximum(x, tops.zeros_like(x))
+    """``max(x, 0)`` (gradient 0 at 0, as TF's)."""
+    return tnn.relu(_t(x))
 
 
 def relu6(x):
-    """``min(max(x, 0), 6)``."""
-    x = _t(x)
-    return tops.minimum(relu(x), _t(6, x.dtype))
+    """``min(max(x, 0), 6)`` (gradient 0 at 0 and 6, as TF's)."""
+    return tnn.relu6(_t(x))
 
 
 def sigmoid(x):
     """``1 / (1 + exp(-x))``."""
     return tops.sigmoid(to_float(x))
+
+
+def sparse_sigmoid(x):
+    """0 below -1, ``(x + 1) / 2`` on (-1, 1), 1 above."""
+    x = to_float(x)
+    mid = (x + 1) * 0.5
+    return tops.where(x <= -1, tops.zeros_like(x), tops.where(x >= 1, tops.ones_like(x), mid))
 
 
 def log_sigmoid(x):
@@ -61,9 +66,9 @@ swish = silu
 
 
 def hard_sigmoid(x):
-    """``clip(x / 6 + 0.5, 0, 1)``."""
+    """``relu6(x + 3) / 6`` (gradient 0 at -3 and 3, as TF's)."""
     x = to_float(x)
-    return clip(x / 6.0 + 0.5, 0.0, 1.0)
+    return tnn.relu6(x + _t(3, x.dtype)) / _t(6, x.dtype)
 
 
 def hard_silu(x):
@@ -76,9 +81,9 @@ hard_swish = hard_silu
 
 
 def leaky_relu(x, negative_slope=0.2):
-    """``x`` for positive ``x``, else ``negative_slope * x``."""
-    x = to_float(x)
-    return tops.where(x >= 0, x, x * _t(negative_slope, x.dtype))
+    """``x`` for positive ``x``, else ``negative_slope * x`` (gradient ``negative_slope`` at 0,
+    as TF's)."""
+    return tnn.leaky_relu(to_float(x), alpha=negative_slope)
 
 
 def elu(x, alpha=1.0):
@@ -128,24 +133,42 @@ def sparse_plus(x):
 
 
 def softmax(x, axis=-1):
-    """The softmax over ``axis`` (a tuple of axes is treated as one flattened axis)."""
+    """The softmax over ``axis`` (a tuple of axes, or None for all, is treated as one flattened
+    axis)."""
     x = to_float(x)
+    if axis is None:
+        return tops.reshape(tnn.softmax(tops.reshape(x, [-1])), tops.shape(x))
     if isinstance(axis, tuple | list):
         m = tops.stop_gradient(tops.reduce_max(x, axis=list(axis), keepdims=True))
         e = tops.exp(x - m)
         return e / tops.reduce_sum(e, axis=list(axis), keepdims=True)
-    axis = -1 if axis is None else axis
     return tnn.softmax(x, axis=axis)
 
 
 def log_softmax(x, axis=-1):
-    """The log of the softmax over ``axis``."""
+    """The log of the softmax over ``axis`` (None: over all elements)."""
     x = to_float(x)
+    if axis is None:
+        return tops.reshape(tnn.log_softmax(tops.reshape(x, [-1])), tops.shape(x))
     if isinstance(axis, tuple | list):
         m = tops.stop_gradient(tops.reduce_max(x, axis=list(axis), keepdims=True))
         return x - m - tops.math.log(tops.reduce_sum(tops.exp(x - m), list(axis), keepdims=True))
-    axis = -1 if axis is None else axis
     return tnn.log_softmax(x, axis=axis)
+
+
+def sparsemax(x, axis=-1):
+    """The Euclidean projection of ``x`` onto the simplex along ``axis`` (Martins & Astudillo):
+    ``max(x - tau, 0)``, whose entries sum to 1."""
+    x = to_float(x)
+    z = tops.sort(x, axis=axis, direction="DESCENDING")
+    csum = tops.cumsum(z, axis=axis)
+    shape = [1] * len(x.shape)
+    shape[axis] = -1
+    k = tops.reshape(tops.cast(tops.range(1, tops.shape(x)[axis] + 1), x.dtype), shape)
+    support = tops.cast(z * k > csum - 1, x.dtype)
+    size = tops.reduce_sum(support, axis=axis, keepdims=True)
+    top = tops.reduce_sum(z * support, axis=axis, keepdims=True)  # the support is a prefix of z
+    return tops.maximum(x - (top - 1) / size, tops.zeros_like(x))
 
 
 def normalize(x, axis=-1, order=2, epsilon=None):

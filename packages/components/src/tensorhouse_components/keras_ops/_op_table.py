@@ -247,6 +247,8 @@ _TABLE = {
         softsign x
         sparse_categorical_crossentropy target output | from_logits axis
         sparse_plus x
+        sparse_sigmoid x
+        sparsemax x | axis
         squareplus x | b
         swish=Silu x
         tanh_shrink x
@@ -261,6 +263,20 @@ _TABLE = {
         solve a b
         solve_triangular a b | lower
         svd=SVD x | full_matrices compute_uv
+    """,
+    "image": """
+        affine_transform images transform | interpolation fill_mode fill_value data_format
+        crop_images images | top_cropping left_cropping bottom_cropping right_cropping \
+            target_height target_width data_format
+        extract_patches images | size strides dilation_rate padding data_format
+        hsv_to_rgb=HSVToRGB images | data_format
+        map_coordinates inputs coordinates | order fill_mode fill_value
+        pad_images images | top_padding left_padding bottom_padding right_padding \
+            target_height target_width data_format
+        resize images | size interpolation antialias crop_to_aspect_ratio pad_to_aspect_ratio \
+            fill_mode fill_value data_format
+        rgb_to_grayscale=RGBToGrayscale images | data_format
+        rgb_to_hsv=RGBToHSV images | data_format
     """,
     "math": """
         erf x

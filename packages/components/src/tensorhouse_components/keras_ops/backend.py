@@ -1,5 +1,6 @@
 """``keras.backend``'s basics: the ``config`` settings plus ``result_type`` and dtype helpers."""
 
+from .._naming import reset_names
 from ._dtypes import result_type, standardize_dtype
 from .config import (
     backend,
@@ -12,8 +13,9 @@ from .config import (
 )
 
 __all__ = [
-    "backend", "epsilon", "floatx", "image_data_format", "is_float_dtype", "is_int_dtype",
-    "result_type", "set_epsilon", "set_floatx", "set_image_data_format", "standardize_dtype",
+    "backend", "clear_session", "epsilon", "floatx", "image_data_format", "is_float_dtype",
+    "is_int_dtype", "result_type", "set_epsilon", "set_floatx", "set_image_data_format",
+    "standardize_dtype",
 ]  # fmt: skip
 
 
@@ -25,3 +27,9 @@ def is_float_dtype(dtype):
 def is_int_dtype(dtype):
     """Whether ``dtype`` is an integer dtype."""
     return standardize_dtype(dtype).startswith(("int", "uint"))
+
+
+def clear_session(free_memory=True):
+    """Restart default layer names (``dense``, ``dense_1``, ...) from the beginning
+    (``free_memory`` is accepted for Keras's signature: memory is freed as objects die)."""
+    reset_names()

@@ -354,10 +354,13 @@ class InputLayer(Layer):
         batch_shape=None,
         input_tensor=None,
         name=None,
+        ragged=None,
+        optional=False,
         **kwargs,
     ):
-        if sparse:
-            raise NotImplementedError("Sparse inputs are not supported in this release")
+        for arg, value in (("sparse", sparse), ("ragged", ragged), ("optional", optional)):
+            if value:
+                raise NotImplementedError(f"Input({arg}=True) is not supported in this release")
         if input_tensor is not None:
             raise NotImplementedError("Input(input_tensor=...) is not supported in this release")
         super().__init__(name=name, dtype=dtype, **kwargs)
@@ -385,18 +388,23 @@ class InputLayer(Layer):
 
     def get_config(self):
         return {
-            "batch_shape": list(self.batch_shape),
+            "batch_shape": self.batch_shape,
             "dtype": self.dtype,
             "sparse": False,
+            "ragged": False,
             "name": self.name,
+            "optional": False,
         }
 
 
-def Input(shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None, name=None):
+def Input(
+    shape=None, batch_size=None, dtype=None, sparse=None, ragged=None, batch_shape=None,
+    name=None, tensor=None, optional=False,
+):  # fmt: skip
     """A symbolic input: ``Input(shape=(2,))`` is a KerasTensor of shape ``(None, 2)``."""
     layer = InputLayer(
         shape=shape, batch_size=batch_size, dtype=dtype, sparse=sparse, batch_shape=batch_shape,
-        name=name,
+        name=name, ragged=ragged, optional=optional, input_tensor=tensor,
     )  # fmt: skip
     return layer.output
 

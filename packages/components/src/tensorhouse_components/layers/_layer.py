@@ -78,10 +78,22 @@ def _layer_scope(layer):
 
 
 def _scoped_build(build):
+    """``build`` under the layer's scope; as Keras's build wrapper, an explicit
+    ``layer.build(shape)`` marks the layer built and records its shape (its build config)."""
+
     @functools.wraps(build)
     def wrapper(self, *args, **kwargs):
         with _layer_scope(self):
-            return build(self, *args, **kwargs)
+            out = build(self, *args, **kwargs)
+        shapes = (*args, *kwargs.values())
+        if (
+            len(shapes) == 1
+            and shapes[0] is not None
+            and self.__dict__.get("_build_input_shape") is None
+        ):
+            self._build_input_shape = shapes[0]
+        self.built = True
+        return out
 
     wrapper._layer_scoped = True
     return wrapper
@@ -103,6 +115,48 @@ def _keras_snake_case(name: str) -> str:
     start a new word)."""
     name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
     return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def _argument_text(value):
+    if isinstance(value, Tensor):
+        return f"tf.Tensor(shape={value.shape}, dtype={value.dtype.name})"
+    return repr(value)
+
+
+def _raise_framed(layer, error, args, kwargs):
+    """Keras's ``inject_argument_info_in_traceback``: raise an error of ``layer.call`` again, of
+    its class, its message framed by the call's arguments (the innermost failing call only);
+    returns where it leaves the error as it is."""
+    if getattr(error, "_keras_call_info_injected", False):
+        return
+    signature = inspect.signature(layer.call)
+    try:
+        bound = signature.bind(*args, **kwargs).arguments
+    except TypeError:
+        return
+    lines = []
+    for key, param in signature.parameters.items():
+        value = _map_structure(_argument_text, bound[key]) if key in bound else param.default
+        lines.append(f"  \u2022 {key}={value}")
+    if not lines:
+        return
+    name = f"{type(layer).__name__}.call()"
+    message = getattr(error, "message", None) if hasattr(error, "node_def") else None
+    if message is None:
+        message = error.args[0] if error.args else ""
+    message = (
+        f"Exception encountered when calling {name}.\n\n\x1b[1m{message}\x1b[0m\n\n"
+        f"Arguments received by {name}:\n" + "\n".join(lines)
+    )
+    try:
+        if hasattr(error, "node_def"):  # an op's error keeps its node and op
+            new = type(error)(error.node_def, getattr(error, "op", None), message)
+        else:
+            new = type(error)(message)
+    except TypeError:  # an error class without the standard signature
+        new = RuntimeError(message)
+    new._keras_call_info_injected = True
+    raise new.with_traceback(error.__traceback__) from None
 
 
 def _is_float_tensor(x) -> bool:
@@ -136,7 +190,10 @@ class Layer:
                 f"Unrecognized keyword arguments passed to {type(self).__name__}: {kwargs}"
             )
         if name is not None and not isinstance(name, str):
-            raise TypeError(f"`name` must be a string. Received: name={name!r}")
+            raise ValueError(  # Keras's class and words
+                "Argument `name` must be a string and cannot contain character `/`. "
+                f"Received: name={name} (of type {type(name)})"
+            )
         object.__setattr__(self, "_tracked_layers", [])
         self.name = name or _naming.unique_name(_keras_snake_case(type(self).__name__))
         self._trainable = bool(trainable)
@@ -503,11 +560,19 @@ class Layer:
             for layer, name, value in reversed(swapped):
                 object.__setattr__(layer, name, value)
 
-    def __call__(self, inputs, *args, **kwargs):
-        if type(inputs) is Tensor and not args and not kwargs and self.built:
-            outputs = self._plain_call(inputs)
+    def __call__(self, *args, **kwargs):  # Keras's signature: tf.function names it args_0
+        if len(args) == 1 and not kwargs and type(args[0]) is Tensor and self.built:
+            outputs = self._plain_call(args[0])
             if outputs is not _NOT_PLAIN:
                 return outputs
+        if args:
+            inputs, args = args[0], args[1:]
+        else:  # the inputs by keyword: ``call``'s first argument's name, or ``inputs``
+            first = self._call_params[0] if self._call_params else "inputs"
+            key = first if first in kwargs else "inputs"
+            if key not in kwargs:
+                raise TypeError(f"{type(self).__name__}.__call__() received no inputs")
+            inputs = kwargs.pop(key)
         from ._input import KerasTensor, symbolic_call
 
         if any(isinstance(x, KerasTensor) for x in _flatten(inputs)):
@@ -539,6 +604,9 @@ class Layer:
         try:
             with _training_scope(training), weights_scope, _layer_scope(self):
                 outputs = self.call(inputs, *args, **kwargs)
+        except Exception as e:
+            _raise_framed(self, e, (inputs, *args), kwargs)
+            raise
         finally:
             frames.pop()
         outputs = _map_structure(
@@ -587,6 +655,9 @@ class Layer:
             scopes.append(self)
         try:
             outputs = self.call(x, **kwargs)
+        except Exception as e:
+            _raise_framed(self, e, (x,), kwargs)
+            raise
         finally:
             if push:
                 scopes.pop()
@@ -685,9 +756,11 @@ class Layer:
 
     # ---- config -------------------------------------------------------------------------
     def get_config(self) -> dict:
-        policy = self._dtype_policy
-        dtype = policy.name if policy.name == "float32" else dtype_policies.serialize(policy)
-        config = {"name": self.name, "trainable": self.trainable, "dtype": dtype}
+        config = {
+            "name": self.name,
+            "trainable": self.trainable,
+            "dtype": dtype_policies.serialize(self._dtype_policy),  # Keras 3: always the dict
+        }
         if self.__dict__.get("_layer_activity_regularizer") is not None:
             config["activity_regularizer"] = regularizers.serialize(
                 self._layer_activity_regularizer

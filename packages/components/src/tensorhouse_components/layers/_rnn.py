@@ -1,14 +1,14 @@
 """Recurrent layers: ``RNN`` (any cell), ``SimpleRNN``, ``LSTM``, ``GRU``, ``Bidirectional``,
 ``TimeDistributed``.
 
-The time loop is a Python loop over the time steps, which must be known when the layer is
-called: traced, it unrolls into the graph, so gradients flow eagerly and inside
-``tensorhouse_ops.function`` alike. ``LSTM`` / ``GRU`` cells with the default tanh / sigmoid
-activations and no active dropout run the whole sequence as one fused op instead
-(``tensorhouse_ops.nn.lstm_sequence`` / ``gru_sequence``, masks included), with the same
-numbers. A masked step keeps the previous states and output (or zeros with
-``zero_output_for_mask``);
-``go_backwards`` returns the steps in processing order.
+Eagerly (or with ``unroll=True``) the time loop is a Python loop; traced it is one
+``while_loop``, the outputs written into a buffer, so the number of time steps may be unknown
+(a trace on ``TensorSpec([None, None, F])`` or ``Input(shape=(None, F))``); gradients flow
+through both. ``LSTM`` / ``GRU`` cells with the default tanh /
+sigmoid activations and no active dropout run the whole sequence as one fused op instead
+(``tensorhouse_ops.nn.lstm_sequence`` / ``gru_sequence``, masks included, either kind of time
+axis), with the same numbers. A masked step keeps the previous states and output (or zeros
+with ``zero_output_for_mask``); ``go_backwards`` returns the steps in processing order.
 """
 
 from __future__ import annotations
@@ -21,9 +21,15 @@ from tensorhouse_ops import (
     concat,
     convert_to_tensor,
     cumsum,
+    executing_eagerly,
+    reshape,
     reverse,
+    shape,
     stack,
+    tensor_scatter_nd_update,
+    transpose,
     where,
+    while_loop,
     zeros,
     zeros_like,
 )
@@ -51,10 +57,35 @@ def _as_nested_lists(x):
     return [x]
 
 
+def _at(x, t):
+    return None if x is None else x[t]
+
+
+def _put(buffer, t, value):
+    """``buffer`` with ``buffer[t] = value``."""
+    return tensor_scatter_nd_update(buffer, reshape(t, [1, 1]), value[None])
+
+
+def _buffer(xs, first):
+    """A time-major buffer for the outputs of ``xs``'s steps (static where its shape is known),
+    ``first`` at 0."""
+    axes = [(xs, 0)] + [(first, i) for i in range(first.shape.rank)]
+    dims = [t.shape[i] if t.shape[i] is not None else shape(t)[i] for t, i in axes]
+    return _put(zeros(dims, dtype=first.dtype), 0, first)
+
+
 def _dropout_cells(cell):
     if isinstance(cell, StackedRNNCells):
         return [c for sub in cell.cells for c in _dropout_cells(sub)]
     return [cell] if isinstance(cell, _GatedCell) else []
+
+
+_UNROLL_UNKNOWN_STEPS = (
+    "Cannot unroll a RNN if the time dimension is undefined. \n- If using a Sequential model, "
+    "specify the time dimension by passing an `Input()` as your first layer.\n- If using the "
+    "functional API, specify the time dimension by passing a `shape` or `batch_shape` argument "
+    "to your `Input()`."
+)
 
 
 class RNN(Layer):
@@ -165,12 +196,8 @@ class RNN(Layer):
 
     def call(self, sequences, initial_state=None, mask=None, training=None):
         dims = sequences.shape.as_list()
-        steps = dims[1]
-        if steps is None:
-            raise ValueError(
-                f"Layer {self.name!r} needs a known number of time steps (the loop is unrolled "
-                f"when traced). Received: sequences.shape={tuple(dims)}"
-            )
+        if self.unroll and dims[1] is None:
+            raise ValueError(_UNROLL_UNKNOWN_STEPS)
         if self.stateful and self.states is not None and dims[0] is not None:
             expected = flatten(self.states)[0].shape.as_list()[0]
             if dims[0] != expected:
@@ -195,28 +222,64 @@ class RNN(Layer):
                 return self._finish(sequence_out, states[0], states)
             sequence_out = self._masked_outputs(sequence_out, mask)  # it repeated the states
             return self._finish(sequence_out, sequence_out[:, -1], states)
-        order = range(steps - 1, -1, -1) if self.go_backwards else range(steps)
-        states, prev, outputs = initial_state, None, []
         cells = _dropout_cells(self.cell)
         for c in cells:
-            c._masks = {}
+            c._masks = {}  # the first step draws the dropout masks; the others reuse them
         try:
-            for t in order:
-                out, new = self._step(sequences[:, t], states, training)
-                if not isinstance(new, list | tuple):
-                    new = [new]
-                if mask is not None:
-                    m = mask[:, t : t + 1]
-                    new = map_structure(lambda n, s, m=m: where(m, n, s), new, states)
-                    fill = zeros_like(out) if (prev is None or self.zero_output_for_mask) else prev
-                    out = where(m, out, fill)
-                states, prev = new, out
-                outputs.append(out)
+            unrolled = dims[1] is not None and (self.unroll or executing_eagerly())
+            loop = self._python_loop if unrolled else self._while_loop
+            sequence_out, last, states = loop(sequences, initial_state, mask, training)
         finally:
             for c in cells:
                 c._masks = None
+        return self._finish(sequence_out, last, states)
+
+    def _masked_step(self, inputs, mask, states, prev, training):
+        """One step; where ``mask`` (batch, 1) is False the states stay and the output is the
+        previous one (zeros at the first step or with ``zero_output_for_mask``)."""
+        out, new = self._step(inputs, states, training)
+        if not isinstance(new, list | tuple):
+            new = [new]
+        if mask is not None:
+            new = map_structure(lambda n, s: where(mask, n, s), new, states)
+            fill = zeros_like(out) if (prev is None or self.zero_output_for_mask) else prev
+            out = where(mask, out, fill)
+        return out, new
+
+    def _python_loop(self, sequences, states, mask, training):
+        """Eagerly or with ``unroll``: a Python loop over the steps."""
+        steps = sequences.shape.as_list()[1]
+        order = range(steps - 1, -1, -1) if self.go_backwards else range(steps)
+        prev, outputs = None, []
+        for t in order:
+            m = None if mask is None else mask[:, t : t + 1]
+            prev, states = self._masked_step(sequences[:, t], m, states, prev, training)
+            outputs.append(prev)
         sequence_out = stack(outputs, axis=1) if self.return_sequences else None
-        return self._finish(sequence_out, outputs[-1], states)
+        return sequence_out, outputs[-1], states
+
+    def _while_loop(self, sequences, states, mask, training):
+        """Traced: the first step (which draws the dropout masks), then one ``while_loop`` over
+        the others, time-major; the outputs of ``return_sequences`` go into a buffer."""
+        xs = transpose(sequences, [1, 0, *range(2, sequences.shape.rank)])
+        ms = None if mask is None else transpose(mask, [1, 0])[:, :, None]
+        if self.go_backwards:
+            xs = reverse(xs, [0])
+            ms = None if ms is None else reverse(ms, [0])
+        steps = shape(xs)[0]
+        out, states = self._masked_step(xs[0], _at(ms, 0), states, None, training)
+        buffer = [_buffer(xs, out)] if self.return_sequences else []
+
+        def body(t, prev, states, buffer):
+            out, states = self._masked_step(xs[t], _at(ms, t), states, prev, training)
+            return t + 1, out, states, [_put(b, t, out) for b in buffer]
+
+        loop_vars = [convert_to_tensor(1), out, states, buffer]
+        _, out, states, buffer = while_loop(lambda t, *_: t < steps, body, loop_vars)
+        sequence_out = None
+        if self.return_sequences:
+            sequence_out = transpose(buffer[0], [1, 0, *range(2, out.shape.rank + 1)])
+        return sequence_out, out, states
 
     def _masked_outputs(self, states, mask):
         """The outputs of a masked run from its states (step order): zeros at masked steps
@@ -575,20 +638,29 @@ class TimeDistributed(Layer):
         self.built = True
 
     def call(self, inputs, training=None, mask=None):
-        steps = inputs.shape.as_list()[1]
-        if steps is None:
-            raise ValueError(
-                f"Layer {self.name!r} needs a known number of time steps. "
-                f"Received: inputs.shape={tuple(inputs.shape.as_list())}"
-            )
         takes_mask = "mask" in inspect.signature(self.layer.call).parameters
-        outputs = []
-        for t in range(steps):
+        xs = transpose(inputs, [1, 0, *range(2, inputs.shape.rank)])  # time-major
+        ms = None if mask is None or not takes_mask else transpose(mask, [1, 0])
+
+        def step(t):
             kwargs = {"training": training}
-            if mask is not None and takes_mask:
-                kwargs["mask"] = mask[:, t]
-            outputs.append(self.layer(inputs[:, t], **kwargs))
-        return stack(outputs, axis=1)
+            if ms is not None:
+                kwargs["mask"] = ms[t]
+            return self.layer(xs[t], **kwargs)
+
+        steps = inputs.shape.as_list()[1]
+        if steps is not None:
+            return stack([step(t) for t in range(steps)], axis=1)
+        # an unknown number of steps (traced): the steps in one while_loop, into a buffer
+        first = step(0)
+        steps = shape(xs)[0]
+
+        def body(t, buffer):
+            return t + 1, _put(buffer, t, step(t))
+
+        loop_vars = [convert_to_tensor(1), _buffer(xs, first)]
+        _, buffer = while_loop(lambda t, _: t < steps, body, loop_vars)
+        return transpose(buffer, [1, 0, *range(2, first.shape.rank + 1)])
 
     def compute_output_shape(self, input_shape):
         shape = tuple(input_shape)

@@ -43,5 +43,10 @@ class Adadelta(Optimizer):
         acc_delta.assign(rho * acc_delta.value() + (1 - rho) * square(delta))
         variable.assign_add(learning_rate * delta)
 
+    def _fused_spec(self, learning_rate, dtype):
+        slots = [self.accumulated_grads, self.accumulated_delta_vars]
+        scalars = [learning_rate, self.rho, 1 - self.rho, self.epsilon]
+        return "FusedApplyAdadelta", slots, scalars, {}
+
     def get_config(self):
         return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}

@@ -50,6 +50,11 @@ class Adamax(Optimizer):
             learning_rate * m.value() / ((1 - beta_1_power) * (u.value() + self.epsilon))
         )
 
+    def _fused_spec(self, learning_rate, dtype):
+        beta_1_power = pow(cast(self.beta_1, dtype), self._local_step(dtype))
+        scalars = [learning_rate, 1 - self.beta_1, self.beta_2, 1 - beta_1_power, self.epsilon]
+        return "FusedApplyAdamax", [self.momentums, self.norms], scalars, {}
+
     def get_config(self):
         return {
             **super().get_config(),

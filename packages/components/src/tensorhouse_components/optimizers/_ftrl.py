@@ -81,6 +81,12 @@ class Ftrl(Optimizer):
         variable.assign((clip_by_value(z, -l1, l1) - z) / quadratic)
         accum.assign(new_accum)
 
+    def _fused_spec(self, learning_rate, dtype):
+        l2 = self.l2_regularization_strength + self.beta / (2.0 * learning_rate)
+        scalars = [learning_rate, 2 * self.l2_shrinkage_regularization_strength,
+                   -self.learning_rate_power, self.l1_regularization_strength, 2 * l2]  # fmt: skip
+        return "FusedApplyFtrl", [self.accumulators, self.linears], scalars, {}
+
     def get_config(self):
         return {
             **super().get_config(),

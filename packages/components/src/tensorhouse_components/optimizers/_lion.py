@@ -36,5 +36,10 @@ class Lion(Optimizer):
         variable.assign_sub(learning_rate * sign(m.value() * b1 + gradient * (1.0 - b1)))
         m.assign(m.value() * b2 + gradient * (1.0 - b2))
 
+    def _fused_spec(self, learning_rate, dtype):
+        b1, b2 = self.beta_1, self.beta_2
+        scalars = [learning_rate, b1, 1.0 - b1, b2, 1.0 - b2]
+        return "FusedApplyLion", [self.momentums], scalars, {}
+
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2}

@@ -48,11 +48,18 @@ class Nadam(Optimizer):
     def _mu(self, step, dtype):
         return cast(self.beta_1, dtype) * (1.0 - 0.5 * pow(cast(0.96, dtype), step))
 
-    def _backend_update_step(self, grads, variables, learning_rate):
-        u, dtype = self.u_product, self.u_product.dtype
+    def _next_u_product(self):
+        """``u_product`` after this step (shared by all variables)."""
+        dtype = self.u_product.dtype
         decay = 1.0 - 0.5 * pow(cast(0.96, dtype), self._local_step(dtype))
-        u.assign(u.value() * self.beta_1 * decay)
+        return self.u_product.value() * self.beta_1 * decay
+
+    def _backend_update_step(self, grads, variables, learning_rate):
+        self.u_product.assign(self._next_u_product())
         super()._backend_update_step(grads, variables, learning_rate)
+
+    def _fused_update_done(self):
+        self.u_product.assign(self._next_u_product())
 
     def update_step(self, gradient, variable, learning_rate):
         dtype = variable.dtype
@@ -70,6 +77,16 @@ class Nadam(Optimizer):
         m_hat = u_t_1 * m.value() / (1 - u_product_t_1) + (1 - u_t) * gradient / (1 - u_product_t)
         v_hat = v.value() / (1 - beta_2_power)
         variable.assign_sub(m_hat * learning_rate / (sqrt(v_hat) + self.epsilon))
+
+    def _fused_spec(self, learning_rate, dtype):
+        step = self._local_step(dtype)
+        u_t, u_t_1 = self._mu(step, dtype), self._mu(step + 1.0, dtype)
+        u_product_t = cast(self._next_u_product(), dtype)  # as update_step reads it
+        beta_2_power = pow(cast(self.beta_2, dtype), step)
+        scalars = [learning_rate, 1 - cast(self.beta_1, dtype), 1 - cast(self.beta_2, dtype),
+                   u_t_1, 1 - u_product_t * u_t_1, 1 - u_t, 1 - u_product_t, 1 - beta_2_power,
+                   self.epsilon]  # fmt: skip
+        return "FusedApplyNadam", [self.momentums, self.velocities], scalars, {}
 
     def get_config(self):
         return {

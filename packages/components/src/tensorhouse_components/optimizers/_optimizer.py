@@ -6,8 +6,8 @@ class filters missing gradients, unscales (``loss_scale_factor``), accumulates
 (``gradient_accumulation_steps``), clips, applies weight decay, calls ``update_step`` for each
 variable, keeps the moving average of the weights (``use_ema``), applies variable constraints and
 counts ``iterations``. Where a subclass gives its fused form (``_fused_spec``) and the variables
-are dense float32 / float64 CPU variables of one dtype, weight decay and ``update_step`` of all
-of them run as one fused kernel call (``tensorhouse_ops.train.fused_apply``), with the same
+are dense float32 / float64 CPU variables, weight decay and ``update_step`` of all of them run
+as one fused kernel call per dtype (``tensorhouse_ops.train.fused_apply``), with the same
 numbers. Every update is an ops call on variables and every decision on a tensor
 is a ``cond``, so ``apply`` traces inside ``tensorhouse_ops.function``.
 """
@@ -422,33 +422,44 @@ class Optimizer:
         return None
 
     def _fused_update(self, grads, variables) -> bool:
-        """Weight decay and ``update_step`` of every variable as one fused kernel call, where
-        the variables are dense float32 / float64 CPU variables of one dtype and no feature
+        """Weight decay and ``update_step`` of every variable as one fused kernel call per
+        dtype, where the variables are dense float32 / float64 CPU variables and no feature
         needs the per-variable path. Returns whether it ran."""
-        if self.use_ema or self.gradient_accumulation_steps or not _fusable_update(self):
+        if self.gradient_accumulation_steps or not _fusable_update(self):
             return False
         if any(not isinstance(g, Tensor) or isinstance(g, IndexedSlices) for g in grads):
             return False
-        if not fused_apply_supported(variables):
-            return False
-        dtype = variables[0].dtype
-        lr = self._current_learning_rate()
-        lr = lr if lr.dtype == dtype else cast(lr, dtype)
-        spec = self._fused_spec(lr, dtype)
-        if spec is None:
-            return False
-        op_type, slot_groups, scalars, flags = spec
-        index = [self._get_variable_index(v) for v in variables]
-        slots = [[group[i] for i in index] for group in slot_groups]
-        if not fused_apply_supported([s for group in slots for s in group] or variables):
-            return False
-        decay = None
-        if self.weight_decay is not None:
-            decay = [self._use_weight_decay(v) for v in variables]
-        wd = 0.0 if self.weight_decay is None else cast(self.weight_decay, dtype)  # as below
-        grads = [g if g.dtype == dtype else cast(g, dtype) for g in grads]
-        fused_apply(op_type, variables, slots, grads, [*scalars, wd], decay=decay, **flags)
+        groups = {}  # dtype -> positions, in the variables' order
+        for i, v in enumerate(variables):
+            groups.setdefault(v.dtype, []).append(i)
+        lr32 = self._current_learning_rate()
+        calls = []
+        for dtype, positions in groups.items():
+            group = [variables[i] for i in positions]
+            if not fused_apply_supported(group):
+                return False
+            lr = lr32 if lr32.dtype == dtype else cast(lr32, dtype)
+            spec = self._fused_spec(lr, dtype)
+            if spec is None:
+                return False
+            op_type, slot_groups, scalars, flags = spec
+            index = [self._get_variable_index(v) for v in group]
+            slots = [[slot_group[i] for i in index] for slot_group in slot_groups]
+            if not fused_apply_supported([s for g in slots for s in g] or group):
+                return False
+            decay = None
+            if self.weight_decay is not None:
+                decay = [self._use_weight_decay(v) for v in group]
+            wd = 0.0 if self.weight_decay is None else cast(self.weight_decay, dtype)  # as below
+            gs = [grads[i] if grads[i].dtype == dtype else cast(grads[i], dtype) for i in positions]
+            calls.append((op_type, group, slots, gs, [*scalars, wd], decay, flags))
+        for op_type, group, slots, gs, scalars, decay, flags in calls:
+            fused_apply(op_type, group, slots, gs, scalars, decay=decay, **flags)
+        self._fused_update_done()
         return True
+
+    def _fused_update_done(self):
+        """After the fused calls of a step: the state an optimizer shares across variables."""
 
     def _backend_update_step(self, grads, variables, learning_rate):
         """``update_step`` for each pair, with the gradient and learning rate in its dtype."""

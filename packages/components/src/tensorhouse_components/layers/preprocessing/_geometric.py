@@ -87,7 +87,8 @@ def _read(flat, yi, xi, height, width, fill_value):
 
 
 def affine_transform(images, matrix, interpolation, fill_mode, fill_value, data_format):
-    """``images`` (rank 3 or 4) resampled at ``matrix`` ``(batch, 6)``: a0 a1 a2 b0 b1 b2."""
+    """``images`` (rank 3 or 4) resampled at ``matrix`` ``(batch, 6)``: a0 a1 a2 b0 b1 b2, or
+    ``(batch, 8)``, the point divided by ``c0 x + c1 y + 1`` (``fill_value`` where that is 0)."""
     x = images
     unbatched = len(x.shape) == 3
     if unbatched:
@@ -97,9 +98,14 @@ def affine_transform(images, matrix, interpolation, fill_mode, fill_value, data_
     batch, height, width, channels = dynamic_shape(x)
     cols, rows = np.meshgrid(np.arange(width), np.arange(height))
     cols, rows = cols.astype(x.dtype.as_numpy_dtype), rows.astype(x.dtype.as_numpy_dtype)
-    m = reshape(cast(matrix, x.dtype), [batch, 6, 1, 1])
+    m = reshape(cast(matrix, x.dtype), [batch, -1, 1, 1])
     src_x = m[:, 0] * cols + m[:, 1] * rows + m[:, 2]
     src_y = m[:, 3] * cols + m[:, 4] * rows + m[:, 5]
+    if matrix.shape[-1] == 8:
+        k = m[:, 6] * cols + m[:, 7] * rows + 1.0
+        at_infinity = math.equal(k, 0.0)
+        k = math.add(k, cast(at_infinity, k.dtype))
+        src_x, src_y = src_x / k, src_y / k
     src_x = _fold(src_x, width, fill_mode)
     src_y = _fold(src_y, height, fill_mode)
     flat = reshape(x, [batch * height * width, channels])
@@ -121,6 +127,9 @@ def affine_transform(images, matrix, interpolation, fill_mode, fill_value, data_
             + _read(flat, y1, x1, height, width, fill_value) * fx
         )
         out = top * (1.0 - fy) + bottom * fy
+    if matrix.shape[-1] == 8:
+        keep = expand_dims(1.0 - cast(at_infinity, out.dtype), -1)
+        out = out * keep + (1.0 - keep) * fill_value
     if data_format == "channels_first":
         out = transpose(out, [0, 3, 1, 2])
     return squeeze(out, 0) if unbatched else out

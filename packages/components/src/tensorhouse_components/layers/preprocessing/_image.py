@@ -3,8 +3,8 @@
 
 Images are ``(height, width, channels)`` or batches of them (``data_format`` says where the
 channels are). Sizes are static, so crops are slices and resizes are gathers with constant
-indices and weights (TF's half-pixel-centre ``resize``). The random layers draw with the ops
-layer's seeded random ops (a traced function draws anew on each run), transform only while
+indices and weights (TF's half-pixel-centre ``resize``). The random layers draw from a seeded
+``random.Generator`` of their own (a traced function draws anew on each run), transform only while
 training, and, as in Keras, count a call without a ``training`` flag as training.
 """
 
@@ -182,22 +182,22 @@ class CenterCrop(Layer):
 
 
 class RandomImageLayer(Layer):
-    """Shared by the random image layers: ``training`` None counts as true (Keras's default),
-    and each call draws with the next seed."""
+    """Shared by the random image layers: ``training`` None counts as true (Keras's default).
+    A seeded layer draws from its own generator (a new draw each call, eager or traced; equal
+    seeds repeat the same draws, as Keras's ``SeedGenerator``); an unseeded one from the global
+    seed."""
 
     def __init__(self, seed=None, data_format=None, **kwargs):
         super().__init__(**kwargs)
         self.seed = seed
         self.data_format = _data_format(data_format)
-        self._calls = 0
-
-    def _next_seed(self):
-        seed = None if self.seed is None else self.seed + self._calls
-        self._calls += 1
-        return seed
+        # made here: a traced call cannot create the generator's state
+        self._generator = None if seed is None else random.Generator.from_seed(seed)
 
     def _uniform(self, shape, minval, maxval, dtype="float32"):
-        return random.uniform(shape, minval, maxval, dtype=dtype, seed=self._next_seed())
+        if self._generator is None:
+            return random.uniform(shape, minval, maxval, dtype=dtype)
+        return self._generator.uniform(shape, minval, maxval, dtype=dtype)
 
     def _per_image_shape(self, x):
         """One draw per image: (1, 1, 1) for an image, (batch, 1, 1, 1) for a batch."""
