@@ -19,6 +19,7 @@ import pytest
 
 import tensorhouse_models as keras
 from tensorhouse_components import ops
+from tensorhouse_components.data import Dataset
 from tensorhouse_components.ops import errors
 from tensorhouse_models import train
 from tensorhouse_models.saving import _tensor_bundle as tb
@@ -452,3 +453,37 @@ def test_deferred_restoration_through_fit(tmp_path):
     ref.fit(expected["x"], np.zeros((4, 2), "float32"), epochs=1, verbose=0)
     for a, b in zip(model.get_weights(), ref.get_weights(), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
+# ---- tf.data iterators (their position; TF's variant state is refused) ----------------------
+def test_iterator_position_and_object_graph(tmp_path):
+    ds = Dataset.range(6).shuffle(6, seed=1).batch(2).repeat(2)
+    it = iter(ds)
+    first = [next(it).numpy().tolist() for _ in range(4)]  # into the second pass
+    ckpt = train.Checkpoint(it=it)
+    path = ckpt.write(str(tmp_path / "c"))
+    reader = tb.BundleReader(path)
+    graph = TrackableObjectGraph.FromString(reader.tensor("_CHECKPOINTABLE_OBJECT_GRAPH").item())
+    (attr,) = graph.nodes[1].attributes
+    assert (attr.name, attr.checkpoint_key) == ("ITERATOR", "it/.ATTRIBUTES/ITERATOR")
+    # four taken, the shuffle's first pass was 0
+    assert reader.tensor("it/.ATTRIBUTES/ITERATOR_STATE").tolist() == [4, 0]
+    rest = [next(it).numpy().tolist() for _ in range(2)]
+    assert sorted(sum(first[:3], [])) == list(range(6)) and first[:3] != first[3:] + rest
+    with pytest.raises(StopIteration):
+        next(it)
+    ckpt.read(path)
+    assert [next(it).numpy().tolist() for _ in range(2)] == rest
+
+
+def test_iterator_state_checked(tmp_path):
+    it = iter(Dataset.range(3).shuffle(3, seed=2))
+    train.Checkpoint(it=it).write(str(tmp_path / "c"))
+    plain = iter(Dataset.range(3))  # no shuffle: a state of another length
+    with pytest.raises(errors.InvalidArgumentError, match=r"expected int64 \[1\]"):
+        train.Checkpoint(it=plain).read(str(tmp_path / "c"))
+    with pytest.raises(errors.UnimplementedError, match="Cannot restore the OwnedIterator"):
+        train.Checkpoint(it=plain).read(str(DATA / "iterator" / "ckpt"))  # written by TF
+    status = train.Checkpoint().read(str(tmp_path / "c"))
+    with pytest.raises(AssertionError, match="Unresolved object.*it/.ATTRIBUTES/ITERATOR"):
+        status.assert_consumed()

@@ -1,6 +1,6 @@
 """Fused gradient buckets (``distribute._buckets``): the layout, buckets started as soon as they
 are full, buffers reused across steps, and the all-reduce over ``mpiexec -n 2`` equal to NumPy's
-sums for odd sizes and mixed dtypes."""
+sums for odd sizes and mixed dtypes (buckets filled one array at a time too, a rank late)."""
 
 import importlib.util
 import os
@@ -138,9 +138,10 @@ def _values(rank, step):
 WORKER = textwrap.dedent(
     """
     import sys
+    import time
     import numpy as np
     from tensorhouse_models import ops
-    from tensorhouse_models.distribute._buckets import bucket_all_reduce
+    from tensorhouse_models.distribute._buckets import bucket_all_reduce, plan_for
     sys.path.insert(0, sys.argv[2])
     from test_distribute_buckets import _values
 
@@ -150,7 +151,16 @@ WORKER = textwrap.dedent(
         for step in range(2):  # the second step reuses the first one's buffers
             arrays = _values(comm.rank, step)
             kept = [a.copy() for a in arrays]
-            result = bucket_all_reduce(comm, arrays, bucket_bytes)
+            if step == 0:
+                result = bucket_all_reduce(comm, arrays, bucket_bytes)
+            else:  # a filling, put last first, rank 1 late: rank 0 waits for it
+                if comm.rank == 1:
+                    time.sleep(0.3)
+                plan = plan_for(comm, [(a.shape, a.dtype) for a in arrays], bucket_bytes)
+                filling = plan.begin()
+                for i in reversed(range(len(arrays))):
+                    filling.put(i, arrays[i])
+                result = filling.wait()
             assert all(np.array_equal(a, b) for a, b in zip(arrays, kept))
             for i, r in enumerate(result):
                 out[f"{bucket_bytes}_{step}_{i}"] = r.copy()

@@ -52,6 +52,8 @@ class Model(Trainer, layers.Layer):
         if type(self).build is Model.build:
             if not self.built:
                 self.built = True
+                if hasattr(inputs, "shape"):  # saved as build_config, as Keras's
+                    self._build_input_shape = tuple(inputs.shape)
             return
         super()._maybe_build(inputs)
 
@@ -204,8 +206,14 @@ def deserialize_layer(config, custom_objects=None):
         from ._functional import Functional
         from ._sequential import Sequential
 
+        inner = config.get("config")
+        if not isinstance(inner, dict) or "layers" not in inner:
+            raise ValueError(
+                f"Could not deserialize a {name} model: its 'config' must be a dict with "
+                f"'layers'. Received: config={inner!r}"
+            )
         model_cls = Sequential if name == "Sequential" else Functional
-        return model_cls.from_config(dict(config.get("config") or {}), custom_objects)
+        return model_cls.from_config(dict(inner), custom_objects)
     if isinstance(custom, type) and issubclass(custom, Model):
         inner = dict(config.get("config") or {})
         if "custom_objects" in inspect.signature(custom.from_config).parameters:

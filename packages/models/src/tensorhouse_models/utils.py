@@ -1,8 +1,15 @@
-"""Utilities (``keras.utils``): seeding, data packing, ``PyDataset`` and ``FeatureSpace``."""
+"""Utilities (``keras.utils``): seeding, data packing, ``PyDataset``, ``FeatureSpace``, the
+array helpers (``to_categorical``, ``normalize``, ``pad_sequences``) and ``get_custom_objects``."""
 
 from tensorhouse_components import register_serializable
 from tensorhouse_components.utils import FeatureSpace as _ComponentsFeatureSpace
-from tensorhouse_components.utils import clear_session, set_random_seed
+from tensorhouse_components.utils import (
+    clear_session,
+    normalize,
+    pad_sequences,
+    set_random_seed,
+    to_categorical,
+)
 
 from ._dataset_utils import (
     image_dataset_from_directory,
@@ -12,6 +19,16 @@ from ._dataset_utils import (
 )
 from ._file_utils import get_file
 from .callbacks import Progbar
+from .saving import (
+    CustomObjectScope,
+    custom_object_scope,
+    deserialize_keras_object,
+    get_custom_objects,
+    get_registered_name,
+    get_registered_object,
+    register_keras_serializable,
+    serialize_keras_object,
+)
 from .trainers._epoch_iterator import pack_x_y_sample_weight, unpack_x_y_sample_weight
 from .trainers._py_dataset import PyDataset
 
@@ -30,8 +47,11 @@ class FeatureSpace(_ComponentsFeatureSpace):
 
 
 __all__ = [
-    "FeatureSpace", "Progbar", "PyDataset", "clear_session", "get_file",
-    "image_dataset_from_directory", "pack_x_y_sample_weight", "set_random_seed", "split_dataset",
-    "text_dataset_from_directory",
-    "timeseries_dataset_from_array", "unpack_x_y_sample_weight",
+    "CustomObjectScope", "custom_object_scope", "deserialize_keras_object",
+    "get_registered_name", "get_registered_object", "register_keras_serializable",
+    "serialize_keras_object",
+    "FeatureSpace", "Progbar", "PyDataset", "clear_session", "get_custom_objects", "get_file",
+    "image_dataset_from_directory", "normalize", "pack_x_y_sample_weight", "pad_sequences",
+    "set_random_seed", "split_dataset", "text_dataset_from_directory",
+    "timeseries_dataset_from_array", "to_categorical", "unpack_x_y_sample_weight",
 ]  # fmt: skip

@@ -8,9 +8,12 @@ in attributes (TF's Keras 3 names: ``Dense``/``Conv``/``EinsumDense`` keep ``_ke
 ``Embedding`` ``_embeddings``; lists are not followed, as in TF), a model's ``optimizer``, a
 ``Sequential``'s ``_functional/_operations/<i>`` and a functional model's ``_operations/<i>``
 (input layers included); an optimizer's ``_variables``, ``_trainable_variables``,
-``_iterations`` and ``_learning_rate``. A variable's key is the first path to it found breadth
-first, ``<path>/.ATTRIBUTES/VARIABLE_VALUE``. Restoring walks the saved graph by those names
-from the root, so files move between tensorhouse and TensorFlow in both directions.
+``_iterations`` and ``_learning_rate``; a ``tf.data`` iterator's position, as TF lays it out
+(attribute ``ITERATOR``, tensor ``<path>/.ATTRIBUTES/ITERATOR_STATE``) but tensorhouse's own
+int64 state (TF's is an opaque variant: iterator states do not cross between the two). A
+variable's key is the first path to it found breadth first, ``<path>/.ATTRIBUTES/
+VARIABLE_VALUE``. Restoring walks the saved graph by those names from the root, so files
+(iterator states aside) move between tensorhouse and TensorFlow in both directions.
 """
 
 from __future__ import annotations
@@ -57,6 +60,14 @@ def _is_trackable(value) -> bool:
         return any(_is_trackable(v) for v in value.values())
     return isinstance(
         value, ops.Variable | ops.Module | layers_module.Layer | optimizers.Optimizer | Checkpoint
+    ) or _has_state(value)
+
+
+def _has_state(value) -> bool:
+    """An object saved through TF's tensor hooks (a ``tf.data`` iterator's position)."""
+    return all(
+        hasattr(value, a)
+        for a in ("_checkpoint_attribute", "_serialize_to_tensors", "_restore_from_tensors")
     )
 
 
@@ -190,6 +201,12 @@ def _serialize(root):
             key = paths[position] + _SUFFIX
             node.attributes.add(name=_VALUE, full_name=_full_name(obj), checkpoint_key=key)
             tensors[key] = (_dtype_name(obj), np.asarray(obj))
+        elif _has_state(obj):  # TF's layout: one attribute, its tensors under key + suffix
+            name = obj._checkpoint_attribute
+            key = f"{paths[position]}/.ATTRIBUTES/{name}"
+            node.attributes.add(name=name, checkpoint_key=key)
+            for suffix, value in obj._serialize_to_tensors().items():
+                tensors[key + suffix] = (_dtype_name(value), np.asarray(value))
         position += 1
     has_values = [bool(n.attributes) for n in graph.nodes]
     changed = True
@@ -300,6 +317,8 @@ class _Restoration:
             for node_id, obj in self.matched.items():
                 if node_id not in self.restored and isinstance(obj, ops.Variable):
                     self._assign(node_id, obj)
+                elif node_id not in self.restored and _has_state(obj):
+                    self._restore_state(node_id, obj)
         for node_id, obj in self.matched.items():
             if isinstance(obj, layers_module.Layer) and not obj.built:
                 if self.graph.nodes[node_id].children and "build" not in vars(obj):
@@ -325,6 +344,20 @@ class _Restoration:
                     f"original dtype {saved} (checkpoint {self.reader.prefix})"
                 )  # fmt: skip
             var.assign(value)
+            self.restored.add(node_id)
+
+    def _restore_state(self, node_id, obj):
+        for attr in self.graph.nodes[node_id].attributes:
+            key = attr.checkpoint_key
+            keys = [k for k in self.reader.keys() if k.startswith(key)]
+            try:
+                values = {k[len(key) :]: self.reader.tensor(k) for k in keys}
+            except errors.InvalidArgumentError as e:  # TF's variant state
+                raise errors.UnimplementedError(
+                    None, None, f"Cannot restore the {type(obj).__name__} at {key}: its state "
+                    f"is not one tensorhouse writes (TensorFlow's is opaque). {e}"
+                ) from None  # fmt: skip
+            obj._restore_from_tensors(values)
             self.restored.add(node_id)
 
     def _defer(self, layer):

@@ -340,6 +340,11 @@ def _reject_bomb(archive, name):
 
 
 def _read_member(archive, name) -> bytes:
+    if name not in archive.namelist():
+        raise ValueError(
+            f"{archive.filename or 'the archive'}: not a Keras 3 `.keras` file: the archive "
+            f"has no {name!r} (it holds: {sorted(archive.namelist())})"
+        )
     _reject_bomb(archive, name)
     try:
         with archive.open(name, "r") as f:
@@ -380,6 +385,8 @@ def _deserialize_compile_item(value, kind, custom):
 def _compile_from_config(model, config, custom, safe_mode):
     """``model.compile(...)`` with the saved arguments; the optimizer is built at once so the
     weights file can fill its state."""
+    if not isinstance(config, dict):
+        raise ValueError(f"Could not deserialize compile_config: it is not a dict: {config!r}")
     if "__lambda__" in json.dumps(config):
         _normalize.reject_lambda("compile_config", safe_mode)
     optimizer = config.get("optimizer")
@@ -403,9 +410,18 @@ def _compile_from_config(model, config, custom, safe_mode):
 
 def model_from_config_json(config_json, custom_objects=None, compile_model=True, safe_mode=True):
     """The model (fresh weights) from ``config.json``'s text, compiled when asked."""
+    try:
+        config = json.loads(config_json)
+    except ValueError as e:  # JSONDecodeError, UnicodeDecodeError
+        raise ValueError(f"{_CONFIG} is not valid JSON ({type(e).__name__}: {e})") from None
+    return model_from_config(config, custom_objects, compile_model, safe_mode)
+
+
+def model_from_config(config, custom_objects=None, compile_model=True, safe_mode=True):
+    """A layer or model (fresh weights) from its dict, built from its ``build_config`` and
+    compiled from its ``compile_config`` when asked."""
     from .._model import deserialize_layer
 
-    config = json.loads(config_json)
     normalized, custom, compile_cfg, _ = _normalize.normalize_model_config(
         config, custom_objects, safe_mode
     )
@@ -435,12 +451,12 @@ def weights_member(filepath):
 
 
 def _open_zip(raw, where) -> zipfile.ZipFile:
-    """The archive in ``raw``; one that claims a zip feature zipfile lacks (a damaged header:
-    "zip file version 23.5") is a ValueError naming the file, as any other damage."""
+    """The archive in ``raw``; a damaged directory, or one that claims a zip feature zipfile
+    lacks ("zip file version 23.5"), is a ValueError naming the file, as any other damage."""
     try:
         return zipfile.ZipFile(raw, "r")
-    except NotImplementedError as e:
-        raise ValueError(f"{where}: cannot read the archive (NotImplementedError: {e})") from None
+    except (NotImplementedError, zipfile.BadZipFile) as e:
+        raise ValueError(f"{where}: cannot read the archive ({type(e).__name__}: {e})") from None
 
 
 def _open_weights(zf, raw):

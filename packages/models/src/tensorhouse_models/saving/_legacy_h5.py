@@ -396,7 +396,7 @@ def _restore_optimizer(model, f, where):
         warnings.warn(
             f"Error in loading the saved optimizer state ({e}). As a result, your model is "
             "starting with a freshly initialized optimizer.",
-            stacklevel=3,
+            stacklevel=4,
         )
 
 
@@ -404,39 +404,46 @@ def load_legacy_model(filepath, custom_objects=None, compile=True, safe_mode=Tru
     """A model from a legacy ``.h5`` file written by Keras 2 (TF 2.x) or by Keras 3."""
     where = str(filepath)
     with _open(filepath) as f:
-        config = _json_attr(f, "model_config", where)
-        if config is None:
-            raise ValueError(f"No model config found in the file at {filepath}.")
-        if not isinstance(config, dict):
-            raise ValueError(f"{where}: the model config is not a dict")
-        if "__lambda__" in json.dumps(config):
-            _normalize.reject_lambda(f"{where} model_config", safe_mode)
-        config = _keras2_layer(config)
-        model = _keras_file.model_from_config_json(
-            json.dumps(config), custom_objects, compile_model=False, safe_mode=safe_mode
+        try:
+            return _read_legacy_model(f, where, custom_objects, compile, safe_mode)
+        except (RuntimeError, KeyError, UnicodeDecodeError) as e:  # h5py's, damaged metadata
+            raise ValueError(f"{where}: damaged HDF5 file ({type(e).__name__}: {e})") from None
+
+
+def _read_legacy_model(f, where, custom_objects, compile, safe_mode):  # noqa: A002
+    config = _json_attr(f, "model_config", where)
+    if config is None:
+        raise ValueError(f"No model config found in the file at {where}.")
+    if not isinstance(config, dict):
+        raise ValueError(f"{where}: the model config is not a dict")
+    if "__lambda__" in json.dumps(config):
+        _normalize.reject_lambda(f"{where} model_config", safe_mode)
+    config = _keras2_layer(config)
+    model = _keras_file.model_from_config_json(
+        json.dumps(config), custom_objects, compile_model=False, safe_mode=safe_mode
+    )
+    _load_by_position(_group(f, "model_weights", where), model, False, where)
+    if not compile:
+        return model
+    training = _json_attr(f, "training_config", where)
+    if training is None:
+        warnings.warn(
+            "No training configuration found in the save file, so the model was *not* "
+            "compiled. Compile it manually.",
+            stacklevel=3,
         )
-        _load_by_position(_group(f, "model_weights", where), model, False, where)
-        if not compile:
-            return model
-        training = _json_attr(f, "training_config", where)
-        if training is None:
-            warnings.warn(
-                "No training configuration found in the save file, so the model was *not* "
-                "compiled. Compile it manually.",
-                stacklevel=2,
-            )
-            return model
-        if not isinstance(training, dict):
-            raise ValueError(f"{where}: the training config is not a dict")
-        compile_config = {
-            "optimizer": _keras2_object(training.get("optimizer_config")),
-            "loss": _keras2_object(training.get("loss")),
-            "loss_weights": training.get("loss_weights"),
-            "metrics": _single_output(model, _keras2_object(training.get("metrics"))),
-            "weighted_metrics": _keras2_object(training.get("weighted_metrics")),
-        }
-        custom = _normalize.expand_custom_objects(custom_objects)
-        _keras_file._compile_from_config(model, compile_config, custom, safe_mode)
-        if "optimizer_weights" in f:
-            _restore_optimizer(model, f, where)
+        return model
+    if not isinstance(training, dict):
+        raise ValueError(f"{where}: the training config is not a dict")
+    compile_config = {
+        "optimizer": _keras2_object(training.get("optimizer_config")),
+        "loss": _keras2_object(training.get("loss")),
+        "loss_weights": training.get("loss_weights"),
+        "metrics": _single_output(model, _keras2_object(training.get("metrics"))),
+        "weighted_metrics": _keras2_object(training.get("weighted_metrics")),
+    }
+    custom = _normalize.expand_custom_objects(custom_objects)
+    _keras_file._compile_from_config(model, compile_config, custom, safe_mode)
+    if "optimizer_weights" in f:
+        _restore_optimizer(model, f, where)
     return model

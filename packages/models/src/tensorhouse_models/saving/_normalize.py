@@ -29,6 +29,8 @@ import inspect
 from tensorhouse_components import initializers, regularizers
 from tensorhouse_components import layers as layers_module
 
+from ._registry import get_custom_objects, scoped_objects
+
 __all__ = ["expand_custom_objects", "normalize_model_config", "reject_lambda"]
 
 _MODELS = ("Functional", "Model", "Sequential")
@@ -63,12 +65,14 @@ _NEVER_CODE = (
 
 
 def expand_custom_objects(custom_objects) -> dict:
-    """``custom_objects`` with each ``"package>Name"`` key also reachable as ``"Name"``."""
+    """``custom_objects`` with each ``"package>Name"`` key also reachable as ``"Name"``, then
+    ``get_custom_objects()`` and the active ``CustomObjectScope`` (later ones win, as in
+    Keras's look-up)."""
     out = dict(custom_objects or {})
     for key, value in list(out.items()):
         if isinstance(key, str) and ">" in key:
             out.setdefault(key.split(">", 1)[1], value)
-    return out
+    return {**out, **get_custom_objects(), **scoped_objects()}
 
 
 def reject_lambda(where, safe_mode, layer=False):
@@ -261,7 +265,13 @@ class _Normalizer:
             from .._sequential import Sequential
 
             _fit_call_kwargs(out, Sequential)
-        config = dict(item.get("config") or {})
+        config = item.get("config") or {}
+        if not isinstance(config, dict):
+            raise ValueError(
+                f"Could not deserialize the model {item['class_name']!r}: its config is not a "
+                f"dict. Received: {config!r}"
+            )
+        config = dict(config)
         if isinstance(config.get("layers"), list):
             config["layers"] = [self.layer(layer) for layer in config["layers"]]
         for key, value in list(config.items()):

@@ -274,6 +274,8 @@ def _keras_input_signature(model):
         raise ValueError(
             "The model provided has never called. It must be called at least once before export."
         )
+    if shape and all(isinstance(d, int | None) for d in shape):
+        shape = (None, *shape[1:])  # any batch size, as Keras's export
     return [_spec(shape, model.compute_dtype, None)]
 
 

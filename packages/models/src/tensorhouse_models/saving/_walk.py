@@ -18,7 +18,11 @@ import re
 from tensorhouse_components import layers as layers_module
 from tensorhouse_components import optimizers
 
-__all__ = ["is_saveable", "iter_children", "snake_case", "unique_name"]
+__all__ = ["class_path_name", "is_saveable", "iter_children", "snake_case", "unique_name"]
+
+# layers whose Python class in Keras is named otherwise than its public name (the file's
+# paths follow the class: ``layers/grouped_query_attention/...``)
+_KERAS_CLASS_NAMES = {"GroupQueryAttention": "GroupedQueryAttention"}
 
 
 def snake_case(name: str) -> str:
@@ -27,6 +31,12 @@ def snake_case(name: str) -> str:
     name = re.sub(r"\W+", "", name)
     name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
     return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def class_path_name(obj) -> str:
+    """The path name Keras gives ``obj`` inside a list of layers: its class's, snake_case."""
+    name = type(obj).__name__
+    return snake_case(_KERAS_CLASS_NAMES.get(name, name))
 
 
 def unique_name(name: str, used: dict) -> str:

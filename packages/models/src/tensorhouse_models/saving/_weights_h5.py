@@ -86,7 +86,7 @@ def _container_items(container, seen):
     used = {}
     for item in container.values() if isinstance(container, dict) else container:
         if _walk.is_saveable(item):
-            yield _walk.unique_name(_walk.snake_case(type(item).__name__), used), item
+            yield _walk.unique_name(_walk.class_path_name(item), used), item
         elif isinstance(item, list | tuple | dict):
             yield _walk.unique_name("container", used), item
 

@@ -281,7 +281,7 @@ class EpochIterator:
     # ---- one pass over the data, per kind -----------------------------------------------
     def _array_pass(self):
         n, bs = self.num_samples, self.batch_size
-        rng = np.random.default_rng([*self._seed, self._passes])
+        rng = np.random.default_rng([*self._seed, self._passes]) if self._shuffle else None
         self._passes += 1
         starts = list(range(0, n, bs))
         order = None
@@ -381,6 +381,10 @@ class EpochIterator:
         """``(first step, last step, batches)`` per execution: up to ``steps_per_execution``
         batches each. As in Keras, the last step is the first plus ``steps_per_execution - 1``
         even when the data ran out before it."""
+        if self.steps_per_execution == 1:
+            for step, batch in enumerate(self._batches()):
+                yield step, step, (batch,)
+            return
         step, group = 0, []
         for batch in self._batches():
             group.append(batch)

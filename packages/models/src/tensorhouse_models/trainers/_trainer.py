@@ -317,17 +317,17 @@ class Trainer:
         losses and metrics (for the outputs' structure and shapes), as Keras's symbolic build
         does. Bad ``loss`` / ``metrics`` configurations fail here, before any step runs."""
         x, y, _ = unpack_x_y_sample_weight(batch)
-        if (
-            not self.built
-            or not self.weights
-            or (
+        built = self.built and self.weights
+        if not built or (
+            not self.run_eagerly  # an eager first step builds the losses and metrics (Keras)
+            and (
                 self._compile_loss is not None
                 and not self._compile_loss.built
                 or self._compile_metrics is not None
                 and not self._compile_metrics.built
             )
         ):
-            y_pred = self._symbolic_outputs() if self.built and self.weights else None
+            y_pred = self._symbolic_outputs() if built else None
             if y_pred is None:
                 y_pred = self(x, training=False)
             if self._compile_loss is not None and not self._compile_loss.built:
@@ -398,7 +398,11 @@ class Trainer:
             callbacks, add_history=True, add_progbar=verbose != 0, model=self,
             verbose=verbose, epochs=epochs, steps=iterator.num_batches,
         )  # fmt: skip
-        self._symbolic_build(iterator)
+        # Keras's TF trainer builds in the first step, after "Epoch 1/N"; under a strategy,
+        # before the callbacks start
+        build_in_first_step = _distribute.model_strategy(self) is None
+        if not build_in_first_step:
+            self._symbolic_build(iterator)
         train_function = self.make_train_function()
         self.stop_training = False
         cbs.on_train_begin()
@@ -411,6 +415,9 @@ class Trainer:
             self.reset_metrics()
             cbs.on_epoch_begin(epoch)
             for begin, end, batches in iterator.enumerate_epoch():
+                if build_in_first_step:
+                    self._build_for(batches[0])
+                    build_in_first_step = False
                 cbs.on_train_batch_begin(begin)
                 logs = train_function(batches)
                 cbs.on_train_batch_end(end, logs)
