@@ -9,7 +9,12 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-_SUBMODULES = {"keras", "data", "train", "saved_model", "export", "distribute", "feature_column"}
+_SUBMODULES = {
+    "keras", "data", "train", "saved_model", "export", "distribute", "feature_column",
+    "experimental",
+}  # fmt: skip
+_FROM_DATA = {"OptionalSpec"}  # TF's top-level names that tf.data defines
+_NOT_TF = {"CompositeTensor"}  # public in the ops layer, not a TF 2 top-level name
 
 
 def _version() -> str:  # reads the installed metadata (slow to import) on first use only
@@ -30,8 +35,12 @@ def __getattr__(name: str) -> Any:  # any TF name: a function, a class, a module
         value = _version()
     elif name in _SUBMODULES:
         value = importlib.import_module(f"{__name__}.{name}")
+    elif name in _FROM_DATA:
+        value = getattr(importlib.import_module("tensorhouse_models").data, name)
     elif name.startswith("__"):
         raise AttributeError(name)
+    elif name in _NOT_TF:
+        raise AttributeError(f"module 'tensorhouse' has no attribute '{name}'")
     else:
         ops = _ops()  # outside the try: an error while loading the layers shows as itself
         try:
@@ -43,4 +52,4 @@ def __getattr__(name: str) -> Any:  # any TF name: a function, a class, a module
 
 
 def __dir__():
-    return sorted(set(globals()) | _SUBMODULES | set(dir(_ops())))
+    return sorted((set(globals()) | _SUBMODULES | _FROM_DATA | set(dir(_ops()))) - _NOT_TF)

@@ -26,7 +26,19 @@ from tensorhouse_models import (
 ops = keras_ops  # Keras 3's keras.ops, NumPy-style
 random = keras_ops.random
 config = keras_ops.config
-backend = keras_ops.backend  # floatx, epsilon, image_data_format, backend(), result_type
+backend = keras_ops.backend  # floatx, epsilon, image_data_format, clear_session, result_type
+
+_KERAS_VERSION = "3.15.1"  # the Keras release whose API and numbers this namespace follows
+
+
+def __getattr__(name: str):  # PEP 562: the version reads installed metadata on first use only
+    if name != "__version__":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from . import __version__ as meta
+
+    value = globals()["__version__"] = f"{_KERAS_VERSION}+tensorhouse.{meta}"
+    return value
+
 
 __all__ = [
     "Input",
