@@ -11,7 +11,8 @@ Run it as ``python benchmarks/bench_distribute.py``: it starts the MPI jobs itse
   the all-reduce overlapped with the backward pass (the default) and without it
   (``strategy._overlap = False``: every bucket after the backward pass), and the exposed
   communication per step (the wall time of the copy-in and all-reduce phases after the
-  backward pass).
+  backward pass), and the CPU time per step of MPI's progress thread (Linux's schedstat): it
+  shares the worker's one core with the backward pass.
 - all-reduce: the CNN's gradients (and 1, 4, 16 MiB of float32) reduced four ways, in
   alternating rounds: "buckets" is the fused-bucket all-reduce itself (``BucketPlan.all_reduce``
   on values already in the reused bucket buffers, as a step leaves them when it sums its local
@@ -88,9 +89,11 @@ def worker_fit():
     x = rng.normal(size=(n, 32, 32, 3)).astype("float32")
     y = rng.integers(0, 10, size=(n,)).astype("int32")
     times = []
+    cpu = []  # the CPU seconds of MPI's progress thread (polling while a peer is late)
 
     def epoch_end(epoch, logs):
         times.append(time.perf_counter())
+        cpu.append(_thread_cpu_s(strategy._comm._thread.native_id))
         if epoch == 0:  # the steady state's phases, the tracing epoch left out
             strategy._profile = StepProfile()
 
@@ -102,7 +105,8 @@ def worker_fit():
     prof = strategy._profile
     mine = {k: (1e3 * prof.wall[k] / prof.steps, 1e3 * prof.cpu[k] / prof.steps)
             for k in prof.PHASES}  # fmt: skip
-    phases = strategy._comm.allgather_object(mine)
+    progress_ms = 1e3 * (cpu[-1] - cpu[0]) / (EPOCHS * STEPS)
+    phases, progress = zip(*strategy._comm.allgather_object((mine, progress_ms)))
     if strategy.cluster_resolver.task_id == 0:
         print(json.dumps({
             "workers": strategy.num_replicas_in_sync,
@@ -112,6 +116,7 @@ def worker_fit():
             "step_ms": steady / (EPOCHS * STEPS) * 1e3,
             "first_epoch_s": times[0] - start,
             "phases": phases,
+            "progress_cpu_ms": progress,
         }))  # fmt: skip
 
 
@@ -211,6 +216,17 @@ def _cpu_ms(r) -> float:
     return max(sum(c for _, c in phases.values()) for phases in r["phases"])
 
 
+def _thread_cpu_s(tid) -> float:
+    """The CPU seconds thread ``tid`` of this process has run (Linux's schedstat)."""
+    with open(f"/proc/self/task/{tid}/schedstat") as f:
+        return int(f.read().split()[0]) / 1e9
+
+
+def _progress_cpu_ms(r) -> float:
+    """The slowest rank's CPU milliseconds per step on MPI's progress thread."""
+    return max(r["progress_cpu_ms"])
+
+
 def _exposed_ms(r) -> float:
     """The slowest rank's wall milliseconds per step spent on communication after the
     backward pass (copy-in and waiting for the all-reduce)."""
@@ -229,6 +245,7 @@ def main():
     print(f"cores here: {len(os.sched_getaffinity(0))}, load average: {os.getloadavg()[0]:.1f}")
     print(f"fit, CNN 32x32x3, global batch 64, one core per worker, {ROUNDS} alternating rounds")
     speedups, speedups_off, cpu_ratios, exposed = [], [], [], {True: [], False: []}
+    progress = []
     for round_ in range(ROUNDS):  # the runs alternate, so a busy stretch hits each of them
         one, off, two = _launch(1, "fit"), _launch(2, "fit", False), _launch(2, "fit")
         speedups.append(two["samples_per_s"] / one["samples_per_s"])
@@ -236,6 +253,7 @@ def main():
         cpu_ratios.append(_cpu_ms(one) / _cpu_ms(two))
         exposed[True].append(_exposed_ms(two))
         exposed[False].append(_exposed_ms(off))
+        progress.append(_progress_cpu_ms(two))
         print(f"  round {round_ + 1} (load {os.getloadavg()[0]:.1f}):")
         for r in (one, off, two):
             print(f"  {r['workers']} worker(s), overlap {r['overlap']}: "
@@ -243,6 +261,7 @@ def main():
                   f"step {r['step_ms']:.1f} ms, first epoch {r['first_epoch_s']:.1f} s, "
                   f"{r['threads']} kernel thread(s) each, "
                   f"main-thread CPU {_cpu_ms(r):.1f} ms, "
+                  f"MPI progress thread CPU {_progress_cpu_ms(r):.1f} ms, "
                   f"exposed communication {_exposed_ms(r):.2f} ms")  # fmt: skip
             _phases(r)
         print(f"  speed-up {speedups[-1]:.2f}x (without overlap {speedups_off[-1]:.2f}x), "
@@ -253,6 +272,7 @@ def main():
           f"{float(np.median(speedups_off)):.2f}x, best {max(speedups_off):.2f}x; "
           f"exposed communication per step median {float(np.median(exposed[True])):.2f} ms "
           f"with overlap, {float(np.median(exposed[False])):.2f} ms without; "
+          f"MPI progress thread CPU per step median {float(np.median(progress)):.2f} ms; "
           f"main-thread CPU ratio {float(np.median(cpu_ratios)):.2f}x (the bound on cores "
           "of their own, before the all-reduce's wall time)")  # fmt: skip
     print("all-reduce bandwidth on 2 workers (GB/s)")

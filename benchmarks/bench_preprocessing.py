@@ -7,18 +7,18 @@ Cases (issue 16):
 - StringLookup + CategoryEncoding: 1,000,000 tokens as (100,000, 10) drawn from 200 words, a
   given vocabulary, then ``multi_hot`` encoding of the indices;
 - Normalization.adapt on 1,000,000 x 32 float32.
-Each case runs eagerly, as preprocessing code calls these layers. Times are the best over
-interleaved rounds (``_timing.rounds_us``); the ratio is TF's time over tensorhouse's (above 1:
-tensorhouse is faster).
+Each case runs eagerly, as preprocessing code calls these layers. Times are the median (and
+the best) of all timed calls over interleaved rounds, each library timed in its own block after
+a warm-up call; the ratio is TF's median over tensorhouse's (above 1: tensorhouse is faster).
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
+import timeit
 
 import numpy as np
-from _timing import rounds_us
 
 RNG = np.random.default_rng(0)
 
@@ -72,6 +72,16 @@ def normalization(tf, x):
     return run
 
 
+def samples_ms(fns, repeat=2, rounds=3):
+    """Every timed call of each callable (ms) over ``rounds`` interleaved rounds."""
+    out = {name: [] for name in fns}
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            fn()  # warm-up: each library's caches and thread pool are its own in its block
+            out[name] += [t * 1e3 for t in timeit.repeat(fn, number=1, repeat=repeat)]
+    return out
+
+
 def main() -> int:
     import tensorhouse as th
 
@@ -94,12 +104,14 @@ def main() -> int:
         )
         cases.setdefault("Normalization.adapt (1M x 32)", {})[name] = normalization(lib, floats)
     print(f"load average before: {os.getloadavg()[0]:.2f}")
-    print(f"{'case':<38}{'tensorhouse ms':>16}{'Keras/TF ms':>14}{'vs TF':>10}")
+    print(f"{'case':<38}{'tensorhouse ms':>22}{'Keras/TF ms':>22}{'vs TF':>8}")
+    print(f"{'':<38}{'median (best)':>22}{'median (best)':>22}")
     for case, fns in cases.items():
-        best = rounds_us(fns, number=1, repeat=2, rounds=2)
-        th_ms, tf_ms = best["tensorhouse"] / 1e3, best.get("tf", float("nan")) / 1e3
-        ratio = f"{tf_ms / th_ms:.2f}x" if "tf" in best else "-"
-        print(f"{case:<38}{th_ms:>16.1f}{tf_ms:>14.1f}{ratio:>10}", flush=True)
+        times = samples_ms(fns)
+        med = {k: float(np.median(v)) for k, v in times.items()}
+        cell = {k: f"{med[k]:.1f} ({min(v):.1f})" for k, v in times.items()}
+        ratio = f"{med['tf'] / med['tensorhouse']:.2f}x" if "tf" in med else "-"
+        print(f"{case:<38}{cell['tensorhouse']:>22}{cell.get('tf', '-'):>22}{ratio:>8}", flush=True)
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     return 0
 

@@ -21,6 +21,8 @@ HEAVY = [
     "tensorhouse_models._model",
     "tensorhouse_ops.io",
     "tensorhouse_ops.strings",
+    "tensorhouse_ops._function",  # tf.function, autograph and the graph machinery
+    "tensorhouse_ops._grad_rules",  # the gradient rules: loaded with the tapes' names
     "ml_dtypes",
     "jax",
     "pycuda",
@@ -116,3 +118,18 @@ def test_info_does_not_load_jax():
     )
     assert got[:2] == ["loaded", False]
     assert "CPU" in got[2] and not {"XLA_CPU", "XLA_GPU", "TPU"} & set(got[2])
+
+
+def test_the_rest_of_the_ops_layer_loads_on_first_use():
+    got = _run(
+        "import json, sys\n"
+        "import tensorhouse as tf\n"
+        "x = tf.constant([300.0, -5.0, 2.5])\n"
+        "sat = tf.dtypes.saturate_cast(x, tf.uint8).numpy().tolist()\n"
+        "v = tf.Variable(3.0)\n"
+        "with tf.GradientTape() as tape:\n"
+        "    y = tf.cond(v > 0.0, lambda: v * v, lambda: -v)\n"
+        "g = float(tape.gradient(y, v))\n"
+        "print(json.dumps([sat, g, 'tensorhouse_ops._control_flow_grad' in sys.modules]))"
+    )
+    assert got == [[255, 0, 2], 6.0, True]

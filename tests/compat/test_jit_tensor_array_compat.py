@@ -1,5 +1,6 @@
 """tf.TensorArray written in loops inside tf.function(jit_compile=True) (issue 18): a fixed size
-compiles (element shape given or learned from the first write), a loop's gradient needs a bound."""
+compiles (element shape given or learned from the first write), a loop's gradient needs a bound,
+the size never changes (dynamic_size or not) and a write's index is clamped into it (XLA's)."""
 
 import numpy as np
 import pytest
@@ -60,13 +61,31 @@ def test_loop_gradient_under_jit_compile_needs_maximum_iterations(tf):
         make(None)(tf.constant([1.0, 2.0]))
 
 
-@pytest.mark.th_xfail("a dynamic_size TensorArray in a loop cannot compile under jit_compile")
-def test_dynamic_size_array_in_a_loop_under_jit_compile(tf):
+def test_dynamic_size_array_keeps_its_size_under_jit_compile(tf):
+    # XLA's lists never grow: a dynamic_size array holds the size it was made with
     @tf.function(jit_compile=True)
-    def f(x):
-        ta = tf.TensorArray(tf.float32, size=3, dynamic_size=True)
-        for i in tf.range(3):
-            ta = ta.write(i, x)
+    def f(x, steps=3, size=3):
+        ta = tf.TensorArray(tf.float32, size=size, dynamic_size=True)
+        for i in tf.range(steps):
+            ta = ta.write(i, x * tf.cast(i + 1, tf.float32))
         return ta.stack()
 
-    np.testing.assert_array_equal(f(tf.constant([1.0, 2.0])).numpy(), [[1.0, 2.0]] * 3)
+    x = tf.constant([1.0, 2.0])
+    np.testing.assert_array_equal(f(x).numpy(), [[1.0, 2.0], [2.0, 4.0], [3.0, 6.0]])
+    # writes past the end land on the last element (XLA clamps the index)
+    np.testing.assert_array_equal(f(x, steps=5).numpy(), [[1.0, 2.0], [2.0, 4.0], [5.0, 10.0]])
+    assert f(x, size=0).numpy().shape == (0, 2)
+
+
+def test_write_past_a_fixed_size_is_clamped_under_jit_compile(tf):
+    @tf.function(jit_compile=True)
+    def f(x):
+        once = tf.TensorArray(tf.float32, size=2).write(5, x).write(-3, x + 1.0)
+        looped = tf.TensorArray(tf.float32, size=2)
+        for i in tf.range(4):
+            looped = looped.write(i, x * tf.cast(i, tf.float32))
+        return once.stack(), looped.stack()
+
+    once, looped = f(tf.constant([1.0, 2.0]))
+    np.testing.assert_array_equal(once.numpy(), [[2.0, 3.0], [1.0, 2.0]])
+    np.testing.assert_array_equal(looped.numpy(), [[0.0, 0.0], [3.0, 6.0]])

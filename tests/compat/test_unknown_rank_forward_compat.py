@@ -123,14 +123,9 @@ def test_traced_unknown_rank_runs_at_another_rank(tf):
         np.testing.assert_allclose(g(tf.constant(x)).numpy(), _softmax(x.T), rtol=1e-5)
 
 
-_UNKNOWN_TIME = pytest.param(
-    None,
-    marks=pytest.mark.th_xfail("components' RNN layers need a known number of time steps"),
-    id="time_unknown",
+@pytest.mark.parametrize(
+    "steps", [pytest.param(4, id="time_known"), pytest.param(None, id="time_unknown")]
 )
-
-
-@pytest.mark.parametrize("steps", [pytest.param(4, id="time_known"), _UNKNOWN_TIME])
 @pytest.mark.parametrize("layer", ["LSTM", "GRU"])
 def test_recurrent_layer_with_unknown_batch(tf, layer, steps):
     rnn = getattr(tf.keras.layers, layer)(3, return_sequences=True)

@@ -7,6 +7,8 @@ BatchNormalization, Dense) trained one Adam step, with ``model_expected.npz`` (w
 variables in Keras's order, predictions on ``x``). ``module/``: ``write`` of a ``tf.Module``
 holding variables in attributes, a list and a dict. ``managed/``: a ``CheckpointManager``
 (``max_to_keep=2``) after three saves of ``v`` = 1, 2, 3 (``ckpt-2``, ``ckpt-3`` remain).
+``iterator/``: ``write`` of ``Checkpoint(it=iter(Dataset.range(5)))`` after one ``next`` (TF's
+opaque variant state, which tensorhouse refuses to restore).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ def make_model():
 
 
 def main():
-    for sub in ("model", "module", "managed"):
+    for sub in ("model", "module", "managed", "iterator"):
         shutil.rmtree(os.path.join(HERE, sub), ignore_errors=True)
     x = np.linspace(-1, 1, 12).reshape(4, 3).astype("float32")
     y = np.linspace(0, 1, 8).reshape(4, 2).astype("float32")
@@ -65,6 +67,10 @@ def main():
     for value in (1.0, 2.0, 3.0):
         v.assign(value)
         manager.save()
+
+    it = iter(tf.data.Dataset.range(5))
+    next(it)
+    tf.train.Checkpoint(it=it).write(os.path.join(HERE, "iterator", "ckpt"))
 
 
 if __name__ == "__main__":
