@@ -10,9 +10,8 @@ import weakref
 import numpy as np
 import pytest
 
-import tensorhouse as tf
+from tensorhouse_components import data, layers
 
-layers = tf.keras.layers
 RNG = np.random.default_rng(16)
 WORDS = np.array([f"w{i}" for i in range(30)])
 FLOATS = [RNG.normal(i, 1.0 + i, (40, 3)).astype("float32") for i in range(25)]
@@ -73,7 +72,7 @@ def test_adapt_keeps_no_earlier_batch_alive(name):
 @pytest.mark.parametrize("name", list(LAYERS))
 def test_adapt_reads_steps_batches_of_an_endless_dataset(name):
     make, batches, _ = LAYERS[name]
-    endless = tf.data.Dataset.from_tensor_slices(np.stack(batches[:3])).repeat()
+    endless = data.Dataset.from_tensor_slices(np.stack(batches[:3])).repeat()
     streamed = make()
     streamed.adapt(endless, steps=3)
     check(name, streamed, batches[:3])
