@@ -68,10 +68,11 @@ class KernelRegistry:
     def load_deferred(self, device_type=None) -> bool:
         """Run the deferred loaders of ``device_type`` (of every type when None); True if any
         ran. The registry's own queries call it: callers need not."""
-        me = threading.get_ident()
-        waited = self._loader not in (None, me)  # another thread's loader: its kernels count
-        if not self._deferred and not waited:
+        loader = self._loader
+        if not self._deferred and loader is None:
             return False
+        me = threading.get_ident()
+        waited = loader not in (None, me)  # another thread's loader: its kernels count
         with self._load_lock:  # waits while another thread's loader runs
             ran, outer = waited, self._loader
             for entry in list(self._deferred):

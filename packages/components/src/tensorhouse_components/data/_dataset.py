@@ -54,7 +54,7 @@ from tensorhouse_ops import (
 
 from . import _params, _threads
 from . import _structure as st
-from ._optional import Optional, empty_like
+from ._optional import Optional, dense_specs, example_node, next_node
 from ._options import Options
 
 __all__ = ["AUTOTUNE", "INFINITE_CARDINALITY", "UNKNOWN_CARDINALITY", "Dataset", "DatasetSpec"]
@@ -614,15 +614,11 @@ class Dataset:
             return None
         key = py_function(lambda: _RUNS.start(self), [], Tout=TensorSpec([], "int64"),
                           name="MakeIterator")  # fmt: skip
-        specs = [TensorSpec([], "bool"), *flat]
 
         def step():
-            take = lambda k: _RUNS.take(int(k), flat)  # noqa: E731
-            outs = py_function(take, [key], Tout=specs, name="IteratorGetNext")
-            return outs[0], st.pack(self.element_spec, outs[1:])
+            return next_node(lambda k: _RUNS.take(int(k)), self.element_spec, flat, [key])
 
-        example = py_function(lambda: [empty_like(s) for s in flat], [], Tout=flat)
-        return step, st.pack(self.element_spec, example)
+        return step, example_node(self.element_spec, flat)
 
     def as_numpy_iterator(self):
         """The elements as NumPy values: arrays, NumPy scalars, ``bytes`` for strings (safe to
@@ -1803,16 +1799,7 @@ class OwnedIterator:
     def _step(self):
         """A node that takes the next element when it runs: ``(has_value, element)``, zeros
         past the end."""
-        flat = self._flat_spec()
-
-        def take():
-            element = self._pull()
-            if element is None:
-                return [False] + [empty_like(s) for s in flat]
-            return [True] + st.flatten(element)
-
-        outs = py_function(take, [], Tout=[TensorSpec([], "bool"), *flat], name="IteratorGetNext")
-        return outs[0], st.pack(self.element_spec, outs[1:])
+        return next_node(self._pull, self.element_spec, self._flat_spec())
 
     def _th_for_loop(self):
         """AutoGraph's ``for`` over this iterator inside a ``tf.function`` (TF's loop over
@@ -1821,20 +1808,11 @@ class OwnedIterator:
         (eagerly, or on an iterator made in the trace)."""
         if self._traced_owner or executing_eagerly():
             return None
-        flat = self._flat_spec()
-        example = py_function(lambda: [empty_like(s) for s in flat], [], Tout=flat)
-        return self._step, st.pack(self.element_spec, example)
+        return self._step, example_node(self.element_spec, self._flat_spec())
 
     def _flat_spec(self):
-        flat = st.flatten(self.element_spec)
-        if any(not isinstance(s, TensorSpec) for s in flat):
-            raise errors.UnimplementedError(
-                None,
-                None,
-                "next() on a captured iterator of ragged or sparse elements inside a "
-                "tf.function is not supported; iterate the dataset inside the function instead",
-            )
-        return flat
+        what = "reading a captured iterator inside a tf.function (iterate the dataset there)"
+        return dense_specs(self.element_spec, what)
 
     def _next_node(self):
         """Inside a ``tf.function``, for an iterator made outside it: a node that takes the next
@@ -1895,15 +1873,15 @@ class _Runs:
                 self._open.popitem(last=False)[1].close()
         return key
 
-    def take(self, key, flat):
+    def take(self, key):
+        """The run's next element; None at its end (the run is closed then)."""
         with self._lock:
             elements = self._open.get(key)
         element = None if elements is None else next(elements, None)
         if element is None:
             with self._lock:
                 self._open.pop(key, None)
-            return [False] + [empty_like(s) for s in flat]
-        return [True] + st.flatten(element)
+        return element
 
 
 _RUNS = _Runs()

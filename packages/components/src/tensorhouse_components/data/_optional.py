@@ -20,7 +20,7 @@ from tensorhouse_ops import (
 
 from . import _structure as st
 
-__all__ = ["Optional", "OptionalSpec", "empty_like"]
+__all__ = ["Optional", "OptionalSpec", "dense_specs", "empty_like", "example_node", "next_node"]
 
 _NO_VALUE = "The given optional does not have a value. [Op:OptionalGetValue]"
 
@@ -33,13 +33,36 @@ def empty_like(spec):
     return np.zeros(shape, spec.dtype.as_numpy_dtype)
 
 
-def _dense_specs(element_spec, what):
+def dense_specs(element_spec, what):
+    """The flat ``TensorSpec``s of ``element_spec``; ``UnimplementedError`` naming ``what`` for
+    ragged or sparse ones."""
     flat = st.flatten(element_spec)
     if any(not isinstance(s, TensorSpec) for s in flat):
         raise errors.UnimplementedError(
-            None, None, f"{what}: an optional of ragged or sparse values is not supported"
+            None, None, f"{what}: ragged or sparse elements are not supported"
         )
     return flat
+
+
+def next_node(pull, element_spec, flat, inputs=()):
+    """A node giving ``(has_value, element)`` from ``pull(*inputs)`` each time it runs (zeros
+    when ``pull`` gives None: past the end), as TF's ``get_next_as_optional``."""
+
+    def take(*args):
+        element = pull(*args)
+        if element is None:
+            return [False] + [empty_like(s) for s in flat]
+        return [True] + st.flatten(element)
+
+    specs = [TensorSpec([], "bool"), *flat]
+    outs = py_function(take, list(inputs), Tout=specs, name="IteratorGetNext")
+    return outs[0], st.pack(element_spec, outs[1:])
+
+
+def example_node(element_spec, flat):
+    """An element of zeros with the spec's static shapes (unknown dims stay unknown): what a
+    traced loop body is first traced with."""
+    return st.pack(element_spec, py_function(lambda: [empty_like(s) for s in flat], [], Tout=flat))
 
 
 class OptionalSpec(TypeSpec):
@@ -118,7 +141,7 @@ class Optional(CompositeTensor):
     @staticmethod
     def empty(element_spec):
         """An optional with no value, of the type ``element_spec``."""
-        flat = _dense_specs(element_spec, "Optional.empty")
+        flat = dense_specs(element_spec, "Optional.empty")
         zeros = [constant(empty_like(s), dtype=s.dtype) for s in flat]
         return Optional(constant(False), st.pack(element_spec, zeros), element_spec)
 
