@@ -1112,6 +1112,9 @@ def reverse_cases(dtype):
         (((3, 4),), {"axis": [-1, 0]}),
         (((2, 3, 4),), {"axis": [0, 2]}),
         (((2, 3, 4),), {"axis": []}),
+        (((4, 5, 3),), {"axis": [1]}),  # an image's flip: channel blocks copied whole
+        (((2, 4, 5, 3),), {"axis": [1, 2]}),
+        (((3, 2, 20),), {"axis": [1]}),  # rows too long for one block
         (((2, 0),), {"axis": [0]}),
         (((),), {"axis": []}),
     ]

@@ -300,3 +300,28 @@ def test_masked_xla_lowering_matches_cpu(cpu, back):
         for a, b in zip(on_xla("GRUSequenceGrad", gin, attrs),
                         run(cpu, "GRUSequenceGrad", gin, attrs)):  # fmt: skip
             np.testing.assert_allclose(a, b, rtol=1e-11, atol=1e-11)
+
+
+@pytest.mark.parametrize("back", [False, True])
+def test_step_tiles_float32_match_float64(cpu, back):
+    # units and features multiples of 16 (on AVX-512, float32 runs each step's GEMMs on the
+    # tiles; float64 on BLAS), 13 rows (blocks of 8, 4 and 1), a mask
+    mask = (RNG.random((13, 6)) > 0.3).astype(np.float64)
+    mask[2] = 0
+    ins = lstm_inputs(np.float64, b=13, t=6, i=32, n=16)
+    gru = {after: gru_inputs(np.float64, after, b=13, t=6, i=32, n=16) for after in (True, False)}
+    cases = [("LSTMSequence", ins, {}, 3)]
+    cases += [("GRUSequence", gru[a], {"reset_after": a}, 2) for a in (True, False)]
+    for op, ins, attrs, n_out in cases:
+        attrs = {**attrs, "go_backwards": back}
+        results, grads = [], None
+        for dtype in (np.float32, np.float64):
+            args = [a.astype(dtype) for a in (*ins, mask)]
+            outs = run(cpu, op, args, attrs)
+            grads = grads or [RNG.standard_normal(o.shape) for o in outs[:n_out]]
+            grad_ins = [g.astype(dtype) for g in grads] + args[: n_out + 2]
+            grad_ins += [outs[0], *outs[n_out:], args[-2], args[-1]]
+            results.append(outs[:n_out] + run(cpu, op + "Grad", grad_ins, attrs))
+        for a, b in zip(*results):
+            assert a.dtype == np.float32
+            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)

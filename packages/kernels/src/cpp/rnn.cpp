@@ -13,6 +13,9 @@
 
 #include "blas.h"
 #include "elementwise_ops.h"
+#if TH_X86_DISPATCH
+#include <immintrin.h>
+#endif
 
 namespace th {
 namespace {
@@ -301,10 +304,132 @@ void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T* a, int64_t
                    beta, c, ldc);
 }
 
+// ---- the per-step GEMMs ---------------------------------------------------------------------
+// A step multiplies the batch's states [B, u] by the recurrent kernel (or its transpose, going
+// back): small GEMMs in which BLAS spends a good part of the time packing the same kernel again
+// each step. On AVX-512 (float) they run on the tiles below, which read the kernel in place (it
+// stays in cache over the steps) and take rows of the batch, so a step's GEMM and its gate loop
+// run in one parallel region over the batch's rows. Elsewhere a step is one BLAS GEMM.
+
+#if TH_X86_DISPATCH
+// MR rows x NV * 16 columns of c (=, or += with add) a @ b: a [MR, k] (row stride lda), b
+// [k, NV * 16] (row stride ldb); each sum in k order, one FMA per term.
+template <int MR, int NV>
+TH_TARGET_AVX512 TH_ALWAYS_INLINE void step_tile(const float* a, int64_t lda, const float* b,
+                                                 int64_t ldb, int64_t k, float* c, int64_t ldc,
+                                                 bool add) {
+  __m512 acc[MR][NV];
+#pragma GCC unroll 8
+  for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_setzero_ps();
+  for (int64_t kk = 0; kk < k; ++kk) {
+    __m512 w[NV];
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; ++v) w[v] = _mm512_loadu_ps(b + kk * ldb + 16 * v);
+#pragma GCC unroll 8
+    for (int r = 0; r < MR; ++r) {
+      const __m512 x = _mm512_set1_ps(a[r * lda + kk]);
+#pragma GCC unroll 2
+      for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_fmadd_ps(x, w[v], acc[r][v]);
+    }
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; ++v) {
+      float* out = c + r * ldc + 16 * v;
+      _mm512_storeu_ps(out, add ? _mm512_add_ps(_mm512_loadu_ps(out), acc[r][v]) : acc[r][v]);
+    }
+}
+
+template <int MR>
+TH_TARGET_AVX512 TH_ALWAYS_INLINE void tile_rows(const float* a, int64_t lda, const float* b,
+                                                 int64_t ldb, int64_t n, int64_t k, float* c,
+                                                 int64_t ldc, bool add) {
+  int64_t j = 0;
+  for (; j + 32 <= n; j += 32) step_tile<MR, 2>(a, lda, b + j, ldb, k, c + j, ldc, add);
+  if (j < n) step_tile<MR, 1>(a, lda, b + j, ldb, k, c + j, ldc, add);
+}
+
+// Rows [r0, r1) of c (=, or += with add) a [., k] @ b [k, n]; n a multiple of 16.
+TH_TARGET_AVX512 void step_gemm_avx512(int64_t r0, int64_t r1, int64_t n, int64_t k,
+                                       const float* a, int64_t lda, const float* b, int64_t ldb,
+                                       float* c, int64_t ldc, bool add) {
+  int64_t r = r0;
+  for (; r + 8 <= r1; r += 8) tile_rows<8>(a + r * lda, lda, b, ldb, n, k, c + r * ldc, ldc, add);
+  if (r + 4 <= r1) {
+    tile_rows<4>(a + r * lda, lda, b, ldb, n, k, c + r * ldc, ldc, add);
+    r += 4;
+  }
+  for (; r < r1; ++r) tile_rows<1>(a + r * lda, lda, b, ldb, n, k, c + r * ldc, ldc, add);
+}
+#endif
+
+// Whether a step's GEMM with n columns runs on the tiles.
+template <typename T>
+bool step_tiles(int64_t n) {
+#if TH_X86_DISPATCH
+  return std::is_same_v<T, float> && n % 16 == 0 && cpu_isa() == Isa::kAvx512;
+#else
+  return false;
+#endif
+}
+
+template <typename T>
+void step_gemm(int64_t r0, int64_t r1, int64_t n, int64_t k, const T* a, int64_t lda,
+               const T* b, int64_t ldb, T* c, int64_t ldc, bool add) {
+#if TH_X86_DISPATCH
+  if constexpr (std::is_same_v<T, float>)
+    step_gemm_avx512(r0, r1, n, k, a, lda, b, ldb, c, ldc, add);
+#endif
+}
+
+// Rows [r0, r1) of c = a [., k] @ b [k, n] (row strides lda, ldb, ldc): on the tiles, or one
+// BLAS GEMM.
+template <typename T>
+void step_mm(bool tiles, int64_t r0, int64_t r1, int64_t n, int64_t k, const T* a, int64_t lda,
+             const T* b, int64_t ldb, T* c, int64_t ldc) {
+  if (tiles) step_gemm<T>(r0, r1, n, k, a, lda, b, ldb, c, ldc, false);
+  else gemm<T>(false, false, r1 - r0, n, k, a + r0 * lda, lda, b, ldb, T(0), c + r0 * ldc, ldc);
+}
+
+// Rows [r0, r1) of c (=, or += with add) a [., k] @ w[:n, :k]^T: the tiles read bt = w^T
+// [k, n] (row stride n), BLAS w (row stride ldw).
+template <typename T>
+void step_mm_t(bool tiles, int64_t r0, int64_t r1, int64_t n, int64_t k, const T* a,
+               int64_t lda, const T* w, const T* bt, int64_t ldw, T* c, int64_t ldc, bool add) {
+  if (tiles) step_gemm<T>(r0, r1, n, k, a, lda, bt, n, c, ldc, add);
+  else
+    gemm<T>(false, true, r1 - r0, n, k, a + r0 * lda, lda, w, ldw, T(add ? 1 : 0), c + r0 * ldc,
+            ldc);
+}
+
+constexpr int64_t kStepRows = 8;  // a step's rows go to the threads in blocks of this many
+
+// Runs fn(b0, b1) over the batch's rows [0, rows) in blocks, on threads when a step's work
+// (GEMM multiply-adds and gate elements) pays for them.
+template <typename Fn>
+void step_blocks(int64_t rows, int64_t macs, int64_t elems, Fn&& fn) {
+  const int64_t blocks = (rows + kStepRows - 1) / kStepRows;
+  parallel_for(blocks, macs / kMacsPerNs + elems, [&](int64_t q0, int64_t q1) {
+    fn(q0 * kStepRows, std::min(rows, q1 * kStepRows));
+  });
+}
+
 // Scratch memory the kernels fill completely before reading: not zeroed (MBs per call).
 template <typename T>
 std::unique_ptr<T[]> scratch(int64_t n) {
   return std::unique_ptr<T[]>(new T[static_cast<size_t>(std::max<int64_t>(n, 1))]);
+}
+
+// a [rows, cols] transposed.
+template <typename T>
+std::unique_ptr<T[]> transposed(const T* a, int64_t rows, int64_t cols) {
+  auto out = scratch<T>(rows * cols);
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < cols; ++j) out[j * rows + i] = a[i * cols + j];
+  return out;
 }
 
 // The problem's sizes, checked against every buffer.
@@ -423,22 +548,31 @@ void lstm_sequence(py::array x, py::array h0, py::array c0, py::array kernel, py
     T *py_ = mptr<T>(y), *ph = mptr<T>(h_out), *pc = mptr<T>(c_out), *pg = mptr<T>(gates),
       *pcs = mptr<T>(cs);
     py::gil_scoped_release release;
-    auto xw = scratch<T>(d.b * d.t * g4);  // [B, T, 4u], batch-major
-    gemm<T>(false, false, d.b * d.t, g4, d.in, px, d.in, pw, g4, T(0), xw.get(), g4);
     const int64_t u = d.u;
     static const auto step_rows = TH_RNN_PICK(lstm_fwd_rows);
+    // The input projections x @ W: with the tiles, a step's own in its region ([B, 4u]); with
+    // BLAS, all steps' at once ([B, T, 4u], batch-major).
+    const bool tiles = step_tiles<T>(g4);
+    const int64_t xs = tiles ? g4 : d.t * g4;  // their row stride
+    auto xw = scratch<T>(tiles ? d.b * g4 : d.b * d.t * g4);
+    if (!tiles) gemm<T>(false, false, d.b * d.t, g4, d.in, px, d.in, pw, g4, T(0), xw.get(), g4);
     for (int64_t k = 0; k < d.t; ++k) {
       const T* hp = k == 0 ? ph0 : py_ + (k - 1) * u;
       const int64_t ldh = k == 0 ? u : d.t * u;
       const T* cp = k == 0 ? pc0 : pcs + (k - 1) * d.b * u;
       T* gk = pg + k * d.b * g4;
-      gemm<T>(false, false, d.b, g4, u, hp, ldh, pu, g4, T(0), gk, g4);
-      const T* xk = xw.get() + d.time(k) * g4;
+      if (!tiles) gemm<T>(false, false, d.b, g4, u, hp, ldh, pu, g4, T(0), gk, g4);
+      const T* xk = tiles ? xw.get() : xw.get() + d.time(k) * g4;
       T* cn = pcs + k * d.b * u;
       const T* mk = pm ? pm + d.time(k) : nullptr;
-      parallel_for(d.b, d.b * g4 * 8, [&](int64_t b0, int64_t b1) {
-        step_rows(gk, xk, d.t * g4, pb, cp, cn, py_ + k * u, d.t * u, u, hp, ldh, mk, d.t, b0,
-                  b1);
+      const int64_t macs = tiles ? d.b * g4 * (d.in + u) : 0;
+      step_blocks(d.b, macs, d.b * g4 * 8, [&](int64_t b0, int64_t b1) {
+        if (tiles) {
+          step_gemm<T>(b0, b1, g4, d.in, px + d.time(k) * d.in, d.t * d.in, pw, g4, xw.get(),
+                       g4, false);
+          step_gemm<T>(b0, b1, g4, u, hp, ldh, pu, g4, gk, g4, false);
+        }
+        step_rows(gk, xk, xs, pb, cp, cn, py_ + k * u, d.t * u, u, hp, ldh, mk, d.t, b0, b1);
       });
     }
     for (int64_t b = 0; b < d.b; ++b) {
@@ -485,25 +619,43 @@ void lstm_sequence_grad(py::array dy, py::array dh, py::array dc, py::array x, p
     std::copy_n(cptr<T>(dc), d.b * u, pdc);
     auto dz = scratch<T>(d.t * d.b * g4);  // pre-activation grads, [T, B, 4u]
     static const auto step_rows = TH_RNN_PICK(lstm_bwd_rows);
+    // the tiles' b: U^T [4u, u] for dh, and W^T [4u, in] for a step's dx (else one GEMM after
+    // the loop)
+    const bool tiles = step_tiles<T>(u), dx_tiles = step_tiles<T>(d.in);
+    const auto ut = tiles ? transposed(pu, u, g4) : nullptr;
+    const auto wt = dx_tiles ? transposed(pw, d.in, g4) : nullptr;
+    T* pdx = mptr<T>(dx);
     for (int64_t k = d.t - 1; k >= 0; --k) {
       const T* cp = k == 0 ? pc0 : pcs + (k - 1) * d.b * u;
       T* dzk = dz.get() + k * d.b * g4;
       const T* mk = pm ? pm + d.time(k) : nullptr;
-      parallel_for(d.b, d.b * g4 * 8, [&](int64_t b0, int64_t b1) {
+      // dh = dz @ U^T; with a mask, masked rows left their dh in pdh (the others zeroed it):
+      // add to it
+      const int64_t macs = d.b * g4 * ((tiles ? u : 0) + (dx_tiles ? d.in : 0));
+      step_blocks(d.b, macs, d.b * g4 * 8, [&](int64_t b0, int64_t b1) {
         step_rows(pg + k * d.b * g4, pcs + k * d.b * u, cp, pdy + k * u, d.t * u, dzk, pdh, pdc,
                   u, mk, d.t, b0, b1);
+        if (tiles) step_gemm<T>(b0, b1, u, g4, dzk, g4, ut.get(), u, pdh, u, mk != nullptr);
+        if (dx_tiles)
+          step_gemm<T>(b0, b1, d.in, g4, dzk, g4, wt.get(), d.in, pdx + d.time(k) * d.in,
+                       d.t * d.in, false);
       });
-      // with a mask, masked rows left their dh in pdh (the others zeroed it): add to it
-      gemm<T>(false, true, d.b, u, g4, dzk, g4, pu, g4, T(mk ? 1 : 0), pdh, u);
+      if (!tiles) gemm<T>(false, true, d.b, u, g4, dzk, g4, pu, g4, T(mk ? 1 : 0), pdh, u);
     }
-    const int64_t rows = d.t * d.b;
-    auto hp = previous_states(ph0, py_, d);
-    gemm<T>(true, false, u, g4, rows, hp.get(), u, dz.get(), g4, T(0), mptr<T>(drk), g4);
-    auto xt = steps_major(px, d, d.in);
-    gemm<T>(true, false, d.in, g4, rows, xt.get(), d.in, dz.get(), g4, T(0),
-            mptr<T>(dkernel), g4);
+    // [dkernel; drecurrent_kernel] = [x | h_prev]^T @ dz in one GEMM (one pass over dz)
+    const int64_t rows = d.t * d.b, w = d.in + u;
+    auto xh = scratch<T>(rows * w), dwu = scratch<T>(w * g4);
+    for (int64_t k = 0; k < d.t; ++k)
+      for (int64_t b = 0; b < d.b; ++b) {
+        T* row = xh.get() + (k * d.b + b) * w;
+        std::copy_n(px + (b * d.t + d.time(k)) * d.in, d.in, row);
+        std::copy_n(k == 0 ? ph0 + b * u : py_ + (b * d.t + k - 1) * u, u, row + d.in);
+      }
+    gemm<T>(true, false, w, g4, rows, xh.get(), w, dz.get(), g4, T(0), dwu.get(), g4);
+    std::copy_n(dwu.get(), d.in * g4, mptr<T>(dkernel));
+    std::copy_n(dwu.get() + d.in * g4, u * g4, mptr<T>(drk));
     column_sums(dz.get(), rows, g4, mptr<T>(dbias));
-    input_grad(dz.get(), g4, pw, d, mptr<T>(dx));
+    if (!dx_tiles) input_grad(dz.get(), g4, pw, d, pdx);
   });
 }
 
@@ -532,25 +684,33 @@ void gru_sequence(py::array x, py::array h0, py::array kernel, py::array rk, py:
             *pm = mask_ptr<T>(mask);
     T *py_ = mptr<T>(y), *ph = mptr<T>(h_out), *ps = mptr<T>(saved);
     py::gil_scoped_release release;
-    auto xw = scratch<T>(d.b * d.t * g3);
-    gemm<T>(false, false, d.b * d.t, g3, d.in, px, d.in, pw, g3, T(0), xw.get(), g3);
+    // the input projections as LSTMSequence's: a step's own with the tiles, else all at once
+    const bool tiles = step_tiles<T>(u);
+    auto xw = scratch<T>(tiles ? d.b * g3 : d.b * d.t * g3);
+    if (!tiles) gemm<T>(false, false, d.b * d.t, g3, d.in, px, d.in, pw, g3, T(0), xw.get(), g3);
     auto rec = scratch<T>(d.b * g3), rh = scratch<T>(d.b * u);
     static const auto gate_rows = TH_RNN_PICK(gru_gate_rows);
     static const auto out_rows = TH_RNN_PICK(gru_out_rows);
     for (int64_t k = 0; k < d.t; ++k) {
       const T* hp = k == 0 ? ph0 : py_ + (k - 1) * u;
       const int64_t ldh = k == 0 ? u : d.t * u;
-      const GruStep<T> p{xw.get() + d.time(k) * g3, rec.get(), pbi, pbr, hp, d.t * g3, ldh,
-                         ps + k * d.b * g4, rh.get(), py_ + k * u, d.t * u, u, reset_after,
-                         pm ? pm + d.time(k) : nullptr, d.t};
-      // reset_after: all three recurrent projections at once; else z and r first
-      gemm<T>(false, false, d.b, reset_after ? g3 : 2 * u, u, hp, ldh, pu, g3, T(0), rec.get(),
-              g3);
-      gate_rows(p, 0, d.b);
-      if (!reset_after)
-        gemm<T>(false, false, d.b, u, u, rh.get(), u, pu + 2 * u, g3, T(0), rec.get() + 2 * u,
-                g3);
-      out_rows(p, 0, d.b);
+      const GruStep<T> p{tiles ? xw.get() : xw.get() + d.time(k) * g3, rec.get(), pbi, pbr, hp,
+                         tiles ? g3 : d.t * g3, ldh, ps + k * d.b * g4, rh.get(), py_ + k * u,
+                         d.t * u, u, reset_after, pm ? pm + d.time(k) : nullptr, d.t};
+      // rows [b0, b1): reset_after, all three recurrent projections at once; else z and r
+      // first, then the candidate's from r * h
+      const auto step = [&](int64_t b0, int64_t b1) {
+        if (tiles)
+          step_gemm<T>(b0, b1, g3, d.in, px + d.time(k) * d.in, d.t * d.in, pw, g3, xw.get(),
+                       g3, false);
+        step_mm(tiles, b0, b1, reset_after ? g3 : 2 * u, u, hp, ldh, pu, g3, rec.get(), g3);
+        gate_rows(p, b0, b1);
+        if (!reset_after)
+          step_mm(tiles, b0, b1, u, u, rh.get(), u, pu + 2 * u, g3, rec.get() + 2 * u, g3);
+        out_rows(p, b0, b1);
+      };
+      if (tiles) step_blocks(d.b, d.b * g3 * (d.in + u), d.b * g3 * 4, step);
+      else step(0, d.b);  // BLAS's GEMMs over the whole batch (on threads when they pay)
     }
     for (int64_t b = 0; b < d.b; ++b)
       std::copy_n(d.t ? py_ + (b * d.t + d.t - 1) * u : ph0 + b * u, u, ph + b * u);
@@ -595,6 +755,11 @@ void gru_sequence_grad(py::array dy, py::array dh, py::array x, py::array h0, py
     auto q = scratch<T>(d.b * u);
     static const auto back_rows = TH_RNN_PICK(gru_back_rows);
     static const auto back_r_rows = TH_RNN_PICK(gru_back_r_rows);
+    // the tiles' b: U^T [3u, u], and W^T [3u, in] for a step's dx (as LSTMSequenceGrad)
+    const bool tiles = step_tiles<T>(u), dx_tiles = tiles && step_tiles<T>(d.in);
+    const auto ut = tiles ? transposed(pu, u, g3) : nullptr;
+    const auto wt = dx_tiles ? transposed(pw, d.in, g3) : nullptr;
+    T* pdx = mptr<T>(dx);
     for (int64_t k = d.t - 1; k >= 0; --k) {
       const T* hp = k == 0 ? ph0 : py_ + (k - 1) * u;
       const int64_t ldh = k == 0 ? u : d.t * u;
@@ -603,15 +768,24 @@ void gru_sequence_grad(py::array dy, py::array dh, py::array x, py::array h0, py
                          reset_after ? dR.get() + k * d.b * g3 : nullptr,
                          reset_after ? nullptr : rh.get() + k * d.b * u, pdh, u, reset_after,
                          pm ? pm + d.time(k) : nullptr, d.t};
-      back_rows(p, 0, d.b);
-      if (reset_after) {
-        gemm<T>(false, true, d.b, u, g3, dR.get() + k * d.b * g3, g3, pu, g3, T(1), pdh, u);
-        continue;
-      }
-      // q = dah @ U_h^T, the gradient reaching r * h_prev
-      gemm<T>(false, true, d.b, u, u, dxk + 2 * u, g3, pu + 2 * u, g3, T(0), q.get(), u);
-      back_r_rows(p, q.get(), 0, d.b);
-      gemm<T>(false, true, d.b, u, 2 * u, dxk, g3, pu, g3, T(1), pdh, u);
+      // rows [b0, b1) of dh (+)= dR @ U^T, or without reset_after, through q = dah @ U_h^T
+      // (the gradient reaching r * h_prev), then [daz, dar] @ U_zr^T
+      const auto step = [&](int64_t b0, int64_t b1) {
+        back_rows(p, b0, b1);
+        if (reset_after) {
+          step_mm_t(tiles, b0, b1, u, g3, p.dR, g3, pu, ut.get(), g3, pdh, u, true);
+        } else {
+          step_mm_t(tiles, b0, b1, u, u, dxk + 2 * u, g3, pu + 2 * u, ut.get() + 2 * u * u, g3,
+                    q.get(), u, false);
+          back_r_rows(p, q.get(), b0, b1);
+          step_mm_t(tiles, b0, b1, u, 2 * u, dxk, g3, pu, ut.get(), g3, pdh, u, true);
+        }
+        if (dx_tiles)
+          step_gemm<T>(b0, b1, d.in, g3, dxk, g3, wt.get(), d.in, pdx + d.time(k) * d.in,
+                       d.t * d.in, false);
+      };
+      if (tiles) step_blocks(d.b, d.b * g3 * (u + (dx_tiles ? d.in : 0)), d.b * g3 * 4, step);
+      else step(0, d.b);
     }
     auto hp = previous_states(ph0, py_, d);
     if (reset_after) {
@@ -627,7 +801,7 @@ void gru_sequence_grad(py::array dy, py::array dh, py::array x, py::array h0, py
     auto xt = steps_major(px, d, d.in);
     gemm<T>(true, false, d.in, g3, rows, xt.get(), d.in, dX.get(), g3, T(0), mptr<T>(dkernel),
             g3);
-    input_grad(dX.get(), g3, pw, d, mptr<T>(dx));
+    if (!dx_tiles) input_grad(dX.get(), g3, pw, d, pdx);
   });
 }
 
