@@ -7,7 +7,7 @@ the gradient rules, ``tf.function``'s graph hooks and the FFT rules that its mod
 
 from typing import TYPE_CHECKING
 
-from tensorhouse_kernels.runtime import DeviceSpec, debugging, device, errors
+from tensorhouse_kernels.runtime import DeviceSpec, device, errors
 
 from . import config, dtypes, nest
 
@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # loaded on first use (``__getattr__``): each costs import ti
         autograph,
         bitwise,
         collective,
+        debugging,
         graph_io,
         image,
         io,
@@ -32,6 +33,7 @@ if TYPE_CHECKING:  # loaded on first use (``__getattr__``): each costs import ti
         strings,
         summary,
         train,
+        types,
     )
     from ._complex import complex
     from ._composed import (
@@ -366,6 +368,7 @@ __all__ = [
     "strings",
     "summary",
     "profiler",
+    "types",
     "subtract",
     "system_info",
     "tan",
@@ -413,13 +416,34 @@ def _saturate_cast(value, dtype, name=None):  # ``tf.dtypes``'s, until ``_compos
 
 dtypes._saturate_cast = _saturate_cast
 
+
+def _dtypes_complex(real, imag, name=None):  # ``tf.dtypes.complex``, loading ``_complex``
+    from ._complex import complex
+
+    return complex(real, imag, name)
+
+
+dtypes.cast, dtypes.complex = cast, _dtypes_complex  # TF's ``tf.dtypes.cast`` / ``complex``
+
 _LAZY = {
-    "autodiff", "autograph", "bitwise", "collective", "graph_io", "image", "io", "linalg",
-    "lookup", "math", "nn", "ragged", "random", "sparse", "strings", "summary", "train", "signal",
-    "profiler",
+    "autodiff", "autograph", "bitwise", "collective", "debugging", "graph_io", "image", "io",
+    "linalg", "lookup", "math", "raw_ops", "nn", "ragged", "random", "sparse", "strings",
+    "summary", "train", "signal", "profiler", "types",
 }  # fmt: skip
 
 _FROM = {  # module -> the names it defines, each imported on first use
+    "_check_ops": ("Assert", "assert_equal", "assert_greater", "assert_less", "assert_rank"),
+    "_math": ("reduce_logsumexp",),
+    "_misc_ops": ("AggregationMethod", "VariableAggregation", "VariableSynchronization",
+                  "broadcast_dynamic_shape", "broadcast_static_shape", "constant_initializer",
+                  "dynamic_partition", "dynamic_stitch", "ensure_shape", "get_logger",
+                  "get_static_value", "grad_pass_through", "group", "histogram_fixed_width",
+                  "histogram_fixed_width_bins", "identity_n", "inside_function",
+                  "is_symbolic_tensor", "make_ndarray", "make_tensor_proto", "no_op",
+                  "ones_initializer", "random_normal_initializer", "random_uniform_initializer",
+                  "reverse_sequence", "scalar_mul", "tensor_scatter_nd_max",
+                  "tensor_scatter_nd_min", "tensor_scatter_nd_sub", "timestamp", "tuple",
+                  "unravel_index", "zeros_initializer"),
     "_complex": ("complex",),
     "_composed": ("argsort", "meshgrid", "repeat", "roll", "saturate_cast", "sequence_mask",
                   "shape_n", "sort"),
@@ -442,6 +466,17 @@ _FROM = {  # module -> the names it defines, each imported on first use
     "_variables": ("Variable",),
 }  # fmt: skip
 _LAZY_NAMES = {name: module for module, names in _FROM.items() for name in names}
+__all__ += [  # the names above: ``tf.raw_ops``, the checks, ``_misc_ops``'s
+    "raw_ops", "reduce_logsumexp", "Assert", "assert_equal", "assert_greater", "assert_less",
+    "assert_rank", "AggregationMethod", "VariableAggregation", "VariableSynchronization",
+    "broadcast_dynamic_shape", "broadcast_static_shape", "constant_initializer",
+    "dynamic_partition", "dynamic_stitch", "ensure_shape", "get_logger", "get_static_value",
+    "grad_pass_through", "group", "histogram_fixed_width", "histogram_fixed_width_bins",
+    "identity_n", "inside_function", "is_symbolic_tensor", "make_ndarray", "make_tensor_proto",
+    "no_op", "ones_initializer", "random_normal_initializer", "random_uniform_initializer",
+    "reverse_sequence", "scalar_mul", "tensor_scatter_nd_max", "tensor_scatter_nd_min",
+    "tensor_scatter_nd_sub", "timestamp", "tuple", "unravel_index", "zeros_initializer",
+]  # fmt: skip
 
 # what the first lazy name loads besides its own module: the gradient rules (the If / While and
 # FFT ones included) and the hooks that ``tf.function``'s modules install in the layers below

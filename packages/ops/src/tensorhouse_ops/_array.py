@@ -711,13 +711,17 @@ def gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name
     if isinstance(params, CompositeTensor) or isinstance(indices, CompositeTensor):
         c = params if isinstance(params, CompositeTensor) else indices
         return type(c)._th_gather(params, indices, axis, batch_dims)
-    attrs = {"axis": 0 if axis is None else _axis_int(axis), "batch_dims": int(batch_dims)}
+    if batch_dims:
+        return HOOKS["batch_gather"](_t(params), _t(indices), axis, int(batch_dims))
+    attrs = {"axis": 0 if axis is None else _axis_int(axis), "batch_dims": 0}
     return _op("GatherV2", [_t(params), _t(indices)], attrs)
 
 
 def gather_nd(params, indices, batch_dims=0, name=None):
+    """TF's ``tf.gather_nd`` (``GatherNd``); ``batch_dims`` composed in ``_batch_gather``
+    (its functions are ``HOOKS["batch_gather*"]``)."""
     if batch_dims:
-        raise _errors.UnimplementedError(f"gather_nd with batch_dims={batch_dims} is not supported")
+        return HOOKS["batch_gather_nd"](_t(params), _t(indices), int(batch_dims))
     return _op("GatherNd", [_t(params), _t(indices)])
 
 

@@ -28,11 +28,16 @@ import copy
 import functools
 import inspect
 import itertools
+import linecache
+import re
 import sys
 import textwrap
 import threading
+import traceback
 import types
 import weakref
+
+from tensorhouse_kernels.runtime import errors
 
 from . import _array, _graph, _math
 from . import dtypes as _dt
@@ -240,9 +245,7 @@ def if_stmt(pred, true_fn, false_fn, init, names, refs=()):
 
 
 def _if_symbolic(pred, true_fn, false_fn, init, names):
-    pred = convert_to_tensor(_read(pred))
-    if pred.dtype != _dt.bool:
-        pred = _math.cast(pred, _dt.bool)
+    pred = _condition(pred, "if statement")
     seen = {}
 
     def branch(fn, label):
@@ -378,10 +381,13 @@ def _loop_check(names, before, after):
     return tuple(out)
 
 
-def _bool_tensor(x):
+def _condition(x, where):
+    """A symbolic condition: a scalar bool tensor, else TF's ValueError."""
     x = convert_to_tensor(_read(x))
-    if x.dtype != _dt.bool:
-        x = _math.cast(x, _dt.bool)
+    if x.dtype != _dt.bool or x.shape.rank not in (0, None):
+        cast = "" if x.dtype == _dt.bool else "to use as boolean Tensor, use `tf.cast`; "
+        raise ValueError(f"condition of {where} expected to be `tf.bool` scalar, got {x}; "
+                         f"{cast}to check for None, use `is not None`")  # fmt: skip
     return x
 
 
@@ -411,7 +417,7 @@ def _while_symbolic(test, body, vals, names):
     def body_fn(*v):
         return _loop_check(names, v, body(*v))
 
-    return tuple(HOOKS["while_loop"](lambda *v: _bool_tensor(test(*v)), body_fn, start))
+    return tuple(HOOKS["while_loop"](lambda *v: _condition(test(*v), "while loop"), body_fn, start))
 
 
 class _SymbolicRange:
@@ -550,7 +556,7 @@ def _for_symbolic(iterable, body, vals, names, extra_test, targets):
     def cond_fn(*s):
         go = more(*s[:k])
         if extra_test is not None:
-            go = _math.logical_and(go, _bool_tensor(extra_test(*s[k:])))
+            go = _math.logical_and(go, _condition(extra_test(*s[k:]), "while loop"))
         return go
 
     def body_fn(*s):
@@ -648,6 +654,8 @@ def _convert_function(f):
             )
             code = None
         _code_cache[f.__code__] = code
+        if code is not None:
+            _register(code, f.__name__)
     conv = None
     if code is not None:
         cells = dict(zip(f.__code__.co_freevars, f.__closure__ or ()))
@@ -662,6 +670,59 @@ def _convert_function(f):
         conv.__doc__ = f.__doc__
     _cache[f] = conv
     return conv
+
+
+# converted code (nested helpers too) -> the user function it belongs to: ``in_user_code``
+_frame_names: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_INTERNAL = re.compile(r"[/\\]tensorhouse(_[a-z_]+)?[/\\]|^<frozen ")
+# the error classes TF rebuilds from a message (any other keeps its own text)
+_MESSAGE_ERRORS = (AssertionError, AttributeError, NameError, NotImplementedError, RuntimeError,
+                   StopIteration, TypeError, UnboundLocalError, ValueError)  # fmt: skip
+_MESSAGE_INITS = {Exception.__init__, *(c.__init__ for c in _MESSAGE_ERRORS)}
+
+
+def _register(code, name):
+    _frame_names[code] = name
+    for c in code.co_consts:
+        if isinstance(c, types.CodeType):
+            inner = c.co_name
+            _register(c, name if inner.startswith("ag__") or inner == "<lambda>" else inner)
+
+
+def in_user_code(e):
+    """``e``, raised while a converted function traced, as TF raises it: the same class, its
+    message under ``in user code:`` and the user's frames (``*`` converted code, ``**`` code
+    called from it as written); ``e`` itself when its class is not built from a message."""
+    cls = type(e)
+    if getattr(e, "ag_error_metadata", False) or not (
+        cls.__init__ in _MESSAGE_INITS or issubclass(cls, errors.OpError)
+    ):
+        return e
+    frames = []  # [filename, line, function, marker]
+    for frame, line in traceback.walk_tb(e.__traceback__):
+        code = frame.f_code
+        name = _frame_names.get(code)
+        if name is not None:
+            if frames and frames[-1][3] and frames[-1][::2] == [code.co_filename, name]:
+                frames[-1][1] = line  # the same function, deeper in its control flow
+            else:
+                frames.append([code.co_filename, line, name, "  *"])
+        elif not _INTERNAL.search(code.co_filename):
+            marker = "  **" if frames and frames[-1][3] == "  *" else ""
+            frames.append([code.co_filename, line, code.co_name, marker])
+    if not any(f[3] == "  *" for f in frames):
+        return e
+    lines = ["in user code:", ""]
+    for filename, line, name, marker in frames:
+        source = linecache.getline(filename, line).strip() or "<source unavailable>"
+        lines += [f'    File "{filename}", line {line}, in {name}{marker}', f"        {source}"]
+    lines += ["", *("    " + t for t in f"{cls.__name__}: {e}".split("\n")), ""]
+    new = cls("\n".join(lines))
+    for k, v in vars(e).items():
+        if k != "message":
+            setattr(new, k, v)
+    new.ag_error_metadata = True
+    return new.with_traceback(e.__traceback__)
 
 
 class _Unsupported(Exception):
@@ -1097,10 +1158,16 @@ class _Converter(ast.NodeTransformer):
         return _node(ast.FunctionDef, name=name, args=_args(params), body=body,
                      decorator_list=[], returns=None)  # fmt: skip
 
-    def _finish(self, outs, call):
+    def _finish(self, outs, call, where):
+        """The statements that run ``call`` (at the line of ``where``, the statement converted:
+        the line an error in the condition shows) and unpack its results into ``outs``."""
+        if hasattr(where, "lineno"):  # not a statement the conversion made
+            ast.copy_location(call, where)
+            call.end_lineno, call.end_col_offset = where.lineno, where.col_offset + 1
         if not outs:
-            return [ast.Expr(call)]
-        stmts = [ast.Assign(targets=[_tuple(outs, ast.Store())], value=call)]
+            return [ast.copy_location(ast.Expr(call), where)]
+        stmts = [ast.copy_location(ast.Assign(targets=[_tuple(outs, ast.Store())], value=call),
+                                   where)]  # fmt: skip
         for n in outs:
             if n.startswith(_PREFIX):
                 continue
@@ -1145,7 +1212,7 @@ class _Converter(ast.NodeTransformer):
             *setters,
             self._def(t, modified, node.body, _tuple(outs)),
             self._def(f, modified, node.orelse, _tuple(outs)),
-            *self._finish(outs, call),
+            *self._finish(outs, call, node),
         ]
 
     def visit_While(self, node):
@@ -1171,7 +1238,7 @@ class _Converter(ast.NodeTransformer):
             *setters,
             self._def(t, loop, [], test),
             self._def(b, loop, node.body, _tuple(loop)),
-            *self._finish(loop, call),
+            *self._finish(loop, call, node),
         ]
 
     def visit_For(self, node):
@@ -1203,7 +1270,7 @@ class _Converter(ast.NodeTransformer):
                 test = _call("and_", test, _lambda(_call("not_", _name(flag))))
             stmts.append(self._def(e, loop, [], test))
             keywords.append(ast.keyword("extra_test", _name(e)))
-        return stmts + self._finish(loop, ast.Call(_ag("for_stmt"), args, keywords))
+        return stmts + self._finish(loop, ast.Call(_ag("for_stmt"), args, keywords), node)
 
     def visit_BoolOp(self, node):
         self.generic_visit(node)

@@ -81,9 +81,9 @@ def _variable_created(var):
         return
     if not state["allowed"]:
         raise ValueError(
-            f"tf.function only supports singleton tf.Variables created on the first call "
-            f"(function {state['name']!r} created a variable when it was traced again). Make "
-            "sure the tf.Variable is only created once or created outside tf.function."
+            "tf.function only supports singleton tf.Variables created on the first call. Make "
+            "sure the tf.Variable is only created once or created outside tf.function. See "
+            "https://www.tensorflow.org/guide/function#creating_tfvariables for more information."
         )
     state["created"].append(var)
 
@@ -247,6 +247,20 @@ class ConcreteFunction:
             else:
                 args.append(_named_specs(value, name, shapes))
         return tuple(args), kwargs
+
+    @property
+    def function_type(self):
+        """TF's ``FunctionType`` of this trace (``tf.types.experimental.FunctionType``)."""
+        params = _parameters(self._py_signature, self._args)
+        return FunctionType(params, _type_text(self.structured_outputs))
+
+    @property
+    def output_shapes(self):
+        return map_structure(lambda t: t.shape, self.structured_outputs)
+
+    @property
+    def output_dtypes(self):
+        return map_structure(lambda t: t.dtype, self.structured_outputs)
 
     @property
     def optimized_graph(self):
@@ -891,11 +905,19 @@ class Function:
         return names
 
     def _call_python(self, sym_args):
-        fn = self._python_function
-        if self._autograph:  # trace time only: the converted function is cached
-            if self._converted is None:
-                self._converted = _autograph.convert(fn)
-            fn = self._converted
+        if not self._autograph:
+            return self._call_bound(self._python_function, sym_args)
+        if self._converted is None:  # trace time only: the converted function is cached
+            self._converted = _autograph.convert(self._python_function)
+        try:
+            return self._call_bound(self._converted, sym_args)
+        except Exception as e:  # as TF: the error shows the user's frames
+            shown = _autograph.in_user_code(e)
+            if shown is e:
+                raise
+            raise shown from None
+
+    def _call_bound(self, fn, sym_args):
         if self._input_signature is not None or self._signature_is_simple_positional(sym_args):
             return fn(*sym_args)  # under a signature, the parameters it covers (in order)
         pos, kw = self._unbind(sym_args)
@@ -1078,6 +1100,38 @@ def _parameters(signature, values):
         else:
             out.append((name, kind, _type_text(v)))
     return out
+
+
+class _Parameter(inspect.Parameter):
+    """One parameter of a ``FunctionType``, with the type it was traced with."""
+
+    __slots__ = ("type_constraint",)
+
+    def __init__(self, name, kind, type_constraint):
+        super().__init__(name, getattr(inspect.Parameter, kind))
+        self.type_constraint = type_constraint
+
+    def __repr__(self):
+        return (f"Parameter(name={self.name}, kind={self.kind.name}, optional=False, "
+                f"type_constraint={self.type_constraint})")  # fmt: skip
+
+
+class FunctionType(inspect.Signature):
+    """TF's ``FunctionType``: the parameters a function was traced for (each a ``Parameter``
+    with its ``type_constraint``) and its ``output``; prints as TF prints it."""
+
+    __slots__ = ("output",)
+
+    def __init__(self, parameters, output):
+        params = [_Parameter(name, kind, text) for name, kind, text in parameters]
+        super().__init__(params, __validate_parameters__=False)
+        self.output = output
+
+    def __str__(self):
+        args = ", ".join(f"{p.name}: {p.type_constraint}" for p in self.parameters.values())
+        return f"({args}) -> {self.output}"
+
+    __repr__ = __str__
 
 
 # Python values a traced function may return; TF returns them as (constant) tensors
@@ -1339,15 +1393,28 @@ def print(*inputs, output_stream=None, summarize=3, sep=" ", end="\n", name=None
         stream = "stderr"
     elif stream is sys.stdout:
         stream = "stdout"
-    parts, tensors = [], []
+    parts, tensors = [], []  # a part: None (a tensor), text, or a structure's [text / None]
     for x in inputs:
         if isinstance(x, VariableLike):
             x = x._th_read()
         if isinstance(x, Tensor):
             parts.append(None)
             tensors.append(x)
-        else:
-            parts.append(x if isinstance(x, str) else repr(x) if False else str(x))
+        elif isinstance(x, str):
+            parts.append(x)
+        else:  # a structure: its Python text, each tensor in it printed as a tensor
+            found = []
+
+            def mark(v, found=found):
+                if isinstance(v, VariableLike | Tensor):
+                    found.append(v._th_read() if isinstance(v, VariableLike) else v)
+                    return _Mark()
+                return v
+
+            pieces = str(map_structure(mark, x)).split(_Mark.TOKEN)
+            parts.append(pieces[0] if len(pieces) == 1 else
+                         [s for p in pieces for s in (None, p)][1:])  # fmt: skip
+            tensors += found
     attrs = {"parts": parts, "stream": stream, "summarize": summarize, "sep": sep, "end": end}
     if _tracing_now():
         g = _graph.current_graph()
@@ -1357,22 +1424,51 @@ def print(*inputs, output_stream=None, summarize=3, sep=" ", end="\n", name=None
     return None
 
 
+class _Mark:  # a tensor's place in a printed structure
+    TOKEN = "\x00tensor\x00"
+
+    def __repr__(self):
+        return self.TOKEN
+
+
+def _text(v):
+    return v.decode("utf-8", "backslashreplace") if isinstance(v, bytes) else str(v)
+
+
 def _format(arr, summarize):
+    """A tensor's value as TF prints it: strings quoted, bools as 1 / 0, floats short."""
     arr = np.asarray(arr)
-    if arr.dtype.kind == "S":
-        arr = arr.astype(str)
     threshold = sys.maxsize if summarize is None or summarize < 0 else 2 * summarize
     kw = {"separator": " ", "threshold": threshold, "edgeitems": max(summarize or 3, 1)}
-    if arr.dtype.kind == "f":
-        kw["formatter"] = {"float_kind": lambda v: f"{v:g}"}
+    if arr.dtype.kind in "SUO":
+        kw["formatter"] = {"all": lambda v: f'"{_text(v)}"'}
+    elif arr.dtype.kind in "biu":  # TF pads no column
+        kw["formatter"] = {"all": lambda v: str(int(v))}
+    elif arr.dtype.kind == "f":  # TF's digits: 6 (15) when they read back, else 9 (17)
+        short, full = (6, 9) if arr.dtype.itemsize <= 4 else (15, 17)
+        exact = arr.dtype.type
+
+        def text(v):
+            t = f"{v:.{short}g}"
+            return t if not np.isfinite(v) or exact(t) == v else f"{v:.{full}g}"
+
+        kw["formatter"] = {"float_kind": text}
     return np.array2string(arr, **kw)
 
 
 def _print_write(attrs, arrays):
-    it = iter(arrays)
-    out = attrs["sep"].join(
-        _format(next(it), attrs["summarize"]) if p is None else p for p in attrs["parts"]
-    )
+    it, summarize, parts = iter(arrays), attrs["summarize"], attrs["parts"]
+
+    def part(p):
+        if p is None:
+            return _format(next(it), summarize)
+        return p if isinstance(p, str) else "".join(part(q) if q is None else q for q in p)
+
+    lone = np.asarray(arrays[0]) if parts == [None] else None
+    if lone is not None and lone.ndim == 0 and lone.dtype.kind in "SUO":
+        out = _text(lone.item())  # TF prints a lone string scalar as it is
+    else:
+        out = attrs["sep"].join(part(p) for p in parts)
     stream = attrs["stream"]
     if stream == "stderr":
         stream = sys.stderr

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import re
 import threading
 
 import numpy as np
@@ -81,6 +82,27 @@ class Operation:
 
     def __repr__(self):
         return f"<tf.Operation '{self.name}' type={self.type}>"
+
+
+class InaccessibleTensorError(ValueError):
+    """TF's error for a tensor used outside the code block (a loop body) that made it."""
+
+
+_DTYPE_MISMATCH = re.compile(r"was expected to be an? .* tensor but is an? ")
+
+
+def _trace_error(e, op_type, shapes):
+    """TF's error for an op that cannot be built while tracing (its shape function failed):
+    ``TypeError`` for an input of the wrong dtype, else ``ValueError`` naming the node and
+    its input shapes (eagerly the same op raises ``InvalidArgumentError``)."""
+    text = re.sub(r" \[Op:\w+\]$", "", e.message)
+    if _DTYPE_MISMATCH.search(text):
+        return TypeError(text)
+    dims = ", ".join(
+        "?" if s is None else "[" + ",".join("?" if d is None else str(d) for d in s) + "]"
+        for s in shapes
+    )
+    return ValueError(f"{text} for '{{{{node {op_type}}}}}' with input shapes: {dims}.")
 
 
 class GraphTensor(Tensor):
@@ -160,6 +182,13 @@ class GraphTensor(Tensor):
         if self._gshape is None:
             return f'Tensor("{self.name}", dtype={self._dtype.name})'
         return f'Tensor("{self.name}", shape={self.shape}, dtype={self._dtype.name})'
+
+    def __format__(self, format_spec):  # as TF: its text, and no format spec (no value yet)
+        return object.__format__(self, format_spec)
+
+
+GraphTensor.__name__ = GraphTensor.__qualname__ = "SymbolicTensor"  # TF's name for its type
+SymbolicTensor = GraphTensor
 
 
 def merge_shapes(a, b):
@@ -257,9 +286,17 @@ class Graph:
             chain.append(g)
             g = g.outer
         if g is None:
-            raise errors.InvalidArgumentError(
-                f"Tensor {t.name} belongs to another graph (a tensor that leaked out of a "
-                "tf.function or a finished trace cannot be used here)"
+            home, ours = t._op.graph, set(map(id, chain))
+            while home is not None and id(home) not in ours:
+                home = home.outer
+            if home is not None:  # a sibling block's (a loop body's) tensor: TF's ValueError
+                raise InaccessibleTensorError(
+                    f"{t!r} is out of scope and cannot be used here. Use return values, "
+                    "explicit Python locals or TensorFlow collections to access it."
+                )
+            raise TypeError(
+                f"The tensor {t!r} cannot be accessed from here, because it was defined in "
+                "another tf.function or trace, which is out of scope."
             )
         outer_t = t if self.outer is t._op.graph else self.outer._capture(t)
         ph = self._new_op("Placeholder", [], {"shape": t._gshape}, [(t._gshape, t._dtype._np)])
@@ -271,23 +308,23 @@ class Graph:
     def add_op(self, op_type, inputs, attrs, name=None):
         """Add one op; returns its symbolic outputs (the kernels' shape rule, nothing runs)."""
         ins = [self._input(t) for t in inputs]
+        shapes, dts = [t._gshape for t in ins], [t._dtype._np for t in ins]
         local = GRAPH_ONLY_SHAPES.get(op_type)
         if local is not None:  # shapes known at run time (``_dynamic``)
             rule = functools.partial(local, op_type)
-            if any(t._gshape is None for t in ins):  # unknown rank
-                rule = functools.partial(_unknown_rank.infer, rule)
-            specs = rule([t._gshape for t in ins], [t._dtype._np for t in ins], attrs)
-            return self._new_op(op_type, ins, attrs, specs, name).outputs
-        opdef = get_op_def(op_type)
-        if opdef.num_inputs is not None and len(ins) != opdef.num_inputs:
-            raise errors.InvalidArgumentError(
-                f"{op_type} expects {opdef.num_inputs} inputs, got {len(ins)} [Op:{op_type}]"
-            )
-        shapes, dts = [t._gshape for t in ins], [t._dtype._np for t in ins]
-        if None in shapes:  # an input of unknown rank
-            specs = _unknown_rank.infer(opdef.infer, shapes, dts, attrs)
         else:
-            specs = opdef.infer(shapes, dts, attrs)
+            opdef = get_op_def(op_type)
+            if opdef.num_inputs is not None and len(ins) != opdef.num_inputs:
+                raise errors.InvalidArgumentError(
+                    f"{op_type} expects {opdef.num_inputs} inputs, got {len(ins)} [Op:{op_type}]"
+                )
+            rule = opdef.infer
+        if None in shapes:  # an input of unknown rank
+            rule = functools.partial(_unknown_rank.infer, rule)
+        try:
+            specs = rule(shapes, dts, attrs)
+        except errors.InvalidArgumentError as e:
+            raise _trace_error(e, op_type, shapes) from None
         return self._new_op(op_type, ins, attrs, specs, name).outputs
 
     def read_variable(self, var):

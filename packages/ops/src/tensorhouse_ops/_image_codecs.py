@@ -68,14 +68,18 @@ def _formats(data):
     return None  # every format Pillow knows
 
 
-# (bit depth, colour type) -> (Pillow's mode, its raw mode), as Pillow's own PNG reader maps them.
+# (bit depth, colour type) -> (Pillow's mode, its raw mode), as Pillow's own PNG reader maps them
+# (16-bit files: _png16, as Pillow keeps 8 bits of 16-bit colour).
 _PNG_MODES = {
     (1, 0): ("1", "1"), (2, 0): ("L", "L;2"), (4, 0): ("L", "L;4"), (8, 0): ("L", "L"),
-    (16, 0): ("I;16", "I;16B"), (8, 2): ("RGB", "RGB"), (16, 2): ("RGB", "RGB;16B"),
-    (1, 3): ("P", "P;1"), (2, 3): ("P", "P;2"), (4, 3): ("P", "P;4"), (8, 3): ("P", "P"),
-    (8, 4): ("LA", "LA"), (16, 4): ("RGBA", "LA;16B"), (8, 6): ("RGBA", "RGBA"),
-    (16, 6): ("RGBA", "RGBA;16B"),
+    (8, 2): ("RGB", "RGB"), (1, 3): ("P", "P;1"), (2, 3): ("P", "P;2"), (4, 3): ("P", "P;4"),
+    (8, 3): ("P", "P"), (8, 4): ("LA", "LA"), (8, 6): ("RGBA", "RGBA"),
 }  # fmt: skip
+_SAMPLES = {0: 1, 2: 3, 4: 2, 6: 4}  # samples per pixel of each colour type but palette
+_BAND = 256  # rows unfiltered together: the skewed copies take (_BAND + width) * _BAND pixels
+# Adam7's passes: (first column, first row, column step, row step).
+_ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2),
+          (0, 1, 1, 2))  # fmt: skip
 
 
 def _png_chunks(data):
@@ -95,6 +99,75 @@ def _png_chunks(data):
         chunks.setdefault(kind, []).append(body)
         pos = stop + 4
     return chunks
+
+
+def _skewed(a, h, w):
+    """The (h, w, bpp) view of ``a`` whose pixel (r, c) is ``a[r, r + c]``: a diagonal of the
+    image is a column of ``a``."""
+    s0, s1, s2 = a.strides
+    return np.lib.stride_tricks.as_strided(a, (h, w, a.shape[2]), (s0 + s1, s1, s2))
+
+
+def _unfilter(raw, h, w, bpp):
+    """PNG's row filters (None, Sub, Up, Average, Paeth) undone on ``h`` scanlines of ``w``
+    pixels of ``bpp`` bytes, as (h, w, bpp) uint8, a band of rows at a time."""
+    rows = np.frombuffer(raw, np.uint8).reshape(h, 1 + w * bpp)
+    kinds = rows[:, :1].astype(np.intp)
+    if kinds.max() > 4:
+        raise ValueError(f"unknown filter type {kinds.max()}")
+    image, above = np.empty((h, w, bpp), np.uint8), np.zeros((w, bpp), np.int16)
+    for top in range(0, h, _BAND):
+        band = _unfilter_band(rows[top : top + _BAND, 1:], kinds[top : top + _BAND], above)
+        image[top : top + len(band)] = band
+        above = band[-1]
+    return image
+
+
+def _unfilter_band(rows, kinds, above):
+    """``_unfilter`` on n rows below the decoded row ``above`` (w, bpp): a pixel needs its left,
+    upper and upper-left neighbours decoded, so the band is done a diagonal at a time (n + w - 1
+    vector steps) in a skewed copy (pixel (r, c) at ``out[r + 1, r + c + 1]``)."""
+    (n, _), (w, bpp) = rows.shape, above.shape
+    x = np.zeros((n, n + w, bpp), np.int16)
+    _skewed(x, n, w)[...] = rows.reshape(n, w, bpp)
+    out = np.zeros((n + 1, n + w + 1, bpp), np.int16)
+    out[0, :w] = above  # row -1; its cell -1 (the last column) is 0, as left of the image
+    for k in range(n + w - 1):
+        r0, r1 = max(0, k - w + 1), min(n, k + 1)
+        left, up, corner = out[r0 + 1 : r1 + 1, k], out[r0:r1, k], out[r0:r1, k - 1]
+        guess = left + up - corner
+        pa, pb, pc = np.abs(guess - left), np.abs(guess - up), np.abs(guess - corner)
+        paeth = np.where((pa <= pb) & (pa <= pc), left, np.where(pb <= pc, up, corner))
+        pred = np.choose(kinds[r0:r1], (0, left, up, (left + up) >> 1, paeth))
+        out[r0 + 1 : r1 + 1, k + 1] = (x[r0:r1, k] + pred) & 255
+    return _skewed(out[1:, 1:], n, w).astype(np.uint8)
+
+
+def _png16(data):
+    """A 16-bit grey / colour PNG, interlaced or not, as (its uint16 samples (h, w, samples per
+    pixel), its tRNS colour key or None); None for other files. Bad data raises ValueError."""
+    chunks = _png_chunks(data)
+    header = chunks and chunks.get(b"IHDR")
+    if not header or len(header[0]) != 13 or header[0][8] != 16 or header[0][9] not in _SAMPLES:
+        return None
+    w, h, _, colour, _, _, interlace = struct.unpack(">IIBBBBB", header[0])
+    samples = _SAMPLES[colour]
+    bpp = 2 * samples
+    passes = _ADAM7 if interlace else ((0, 0, 1, 1),)
+    sizes = [(-(-(h - y0) // dy), -(-(w - x0) // dx)) for x0, y0, dx, dy in passes]
+    need = sum(ph * (1 + pw * bpp) for ph, pw in sizes if ph > 0 and pw > 0)
+    raw = zlib.decompressobj().decompress(b"".join(chunks.get(b"IDAT", ())), need)
+    if len(raw) < need or not w or not h:
+        raise ValueError("the image data is cut short")
+    out, pos = np.empty((h, w, bpp), np.uint8), 0
+    for (x0, y0, dx, dy), (ph, pw) in zip(passes, sizes):
+        if ph > 0 and pw > 0:
+            size = ph * (1 + pw * bpp)
+            out[y0::dy, x0::dx] = _unfilter(raw[pos : pos + size], ph, pw, bpp)
+            pos += size
+    trns = chunks.get(b"tRNS", [b""])[0]
+    key = struct.unpack_from(f">{samples}H", trns) if colour < 4 and len(trns) >= bpp else None
+    return out.view(">u2").astype(np.uint16), key
 
 
 def _png_fast(image_mod, data):
@@ -117,13 +190,19 @@ def _png_fast(image_mod, data):
         img.putpalette(chunks[b"PLTE"][0], "RGB")
         if alphas is not None:  # an alpha per palette entry
             img.info["transparency"] = alphas
-    elif alphas is not None and mode in ("1", "L", "I;16", "RGB"):
+    elif alphas is not None and mode in ("1", "L", "RGB"):
         if len(alphas) < (6 if mode == "RGB" else 2):
             return None
         keys = struct.unpack_from(">3H" if mode == "RGB" else ">H", alphas)
-        scale = 255 // ((1 << depth) - 1) if depth < 8 else 1  # the key as the pixels' scale
+        scale = 255 // ((1 << depth) - 1)  # the key as the pixels' scale
         img.info["transparency"] = keys if mode == "RGB" else keys[0] * scale
     return img
+
+
+def _bad(op, kind, e):
+    return errors.InvalidArgumentError(
+        None, None, f"{op}: the data is not a valid {kind} image ({e}) [Op:{op}]"
+    )
 
 
 def _open(data, op, kind):
@@ -141,37 +220,50 @@ def _open(data, op, kind):
             img = image_mod.open(io.BytesIO(data))  # the leading bytes misled: try them all
         img.load()
     except Exception as e:  # Pillow raises many classes for bad data
-        raise errors.InvalidArgumentError(
-            None, None, f"{op}: the data is not a valid {kind} image ({e}) [Op:{op}]"
-        ) from None
+        raise _bad(op, kind, e) from None
     return img
 
 
-# Colour to grey: TF's PNG decoder (libpng: 0.299 / 0.587 in 1/32768ths, truncated), and
-# Pillow's "L" for the other formats: (weights, rounding, shift).
-_GREY = {True: (np.array([9797, 19234, 3737], np.uint32), 0, 15),
-         False: (np.array([19595, 38470, 7471], np.uint32), 32768, 16)}  # fmt: skip
+def _read(data, op, kind):
+    """An image file as (an (h, w, c) array of the channels it stores, its colour key or None):
+    16-bit PNGs by _png16, the rest through Pillow."""
+    if data[:8] == _MAGIC[0][0] and data[12:16] == b"IHDR" and data[24:25] == b"\x10":
+        try:
+            wide = _png16(data)
+        except Exception as e:  # zlib, struct or NumPy on bad data
+            raise _bad(op, kind, e) from None
+        if wide is not None:
+            return wide
+    return _array(_open(data, op, kind))
 
 
-def _pixels(img, channels, dtype, png=None):
-    """The image as an (h, w, c) array with ``channels`` (0: as stored) of ``dtype``; 8-bit data
-    as uint16 is ``v * 257``, 16-bit data as uint8 ``v >> 8``. ``png``: the file's bytes for a
-    PNG, decoded by TF's libpng rules: grey from colour by libpng's weights, a transparent
-    colour key as alpha, and the alpha an opaque file under 8 bits gains is its largest sample."""
-    key = img.info.get("transparency") if img.mode in ("1", "L", "I;16", "RGB") else None
+def _array(img):
+    """A Pillow image as (an (h, w, c) array of its channels, its colour key or None)."""
+    key = img.info.get("transparency") if img.mode in ("1", "L", "RGB") else None
     if img.mode in ("I;16", "I;16B", "I;16L", "I"):
-        arr = np.asarray(img).astype(np.uint16)[:, :, None]  # 16-bit grey
-    else:
-        if img.mode == "P":
-            img = img.convert("RGBA" if "transparency" in img.info else "RGB")
-        elif img.mode not in _MODES.values():
-            gray = img.mode in ("1", "F") or img.mode.startswith("I;")
-            img = img.convert("RGBA" if "A" in img.mode else ("L" if gray else "RGB"))
-        arr = np.asarray(img)
-        arr = arr[:, :, None] if arr.ndim == 2 else arr
+        return np.asarray(img).astype(np.uint16)[:, :, None], key  # 16-bit grey
+    if img.mode == "P":
+        img = img.convert("RGBA" if "transparency" in img.info else "RGB")
+    elif img.mode not in _MODES.values():
+        gray = img.mode in ("1", "F") or img.mode.startswith("I;")
+        img = img.convert("RGBA" if "A" in img.mode else ("L" if gray else "RGB"))
+    arr = np.asarray(img)
+    return arr[:, :, None] if arr.ndim == 2 else arr, key
+
+
+# Colour to grey: TF's PNG decoder (libpng: 0.299 / 0.587 in 1/32768ths, truncated for 8-bit
+# data, rounded for 16-bit), and Pillow's "L" for the other formats: (weights, shift).
+_GREY = {True: (np.array([9797, 19234, 3737], np.uint32), 15),
+         False: (np.array([19595, 38470, 7471], np.uint32), 16)}  # fmt: skip
+
+
+def _pixels(arr, key, channels, dtype, png=None):
+    """Stored channels ``arr`` (colour key ``key``) as ``channels`` (0: as stored) of ``dtype``;
+    8-bit data as uint16 is ``v * 257``, 16-bit data as uint8 ``v >> 8``. ``png``: the file's
+    bytes for a PNG, decoded by TF's libpng rules: grey from colour by libpng's weights, a
+    transparent colour key as alpha, and the alpha an opaque file under 8 bits gains is its
+    largest sample."""
     stored, top = arr.shape[-1], (65535 if arr.dtype == np.uint16 else 255)
-    if png is not None and png[24:26] == b"\x10\x04":  # 16-bit grey + alpha: Pillow's RGBA
-        arr, stored = arr[:, :, [0, 3]], 2
     if channels and channels != stored:
         colour, alpha = arr[:, :, : 3 if stored >= 3 else 1], None
         if stored in (2, 4):
@@ -184,7 +276,8 @@ def _pixels(img, channels, dtype, png=None):
             filler = (1 << depth) - 1 if depth < 8 else top
             alpha = np.full(arr.shape[:2] + (1,), filler, arr.dtype)
         if channels <= 2 and colour.shape[-1] == 3:
-            weights, rounding, shift = _GREY[png is not None]
+            weights, shift = _GREY[png is not None]
+            rounding = 1 << (shift - 1) if png is None or top == 65535 else 0
             grey = colour.astype(np.uint32) @ weights + rounding >> shift
             colour = grey.astype(arr.dtype)[:, :, None]
         elif channels >= 3 and colour.shape[-1] == 1:
@@ -223,9 +316,8 @@ def decode_png(contents, channels=0, dtype=_dt.uint8, name=None):
         raise TypeError(f"DecodePng: dtype must be uint8 or uint16, got {dtype.name}")
 
     def decode(data):
-        img = _open(data, "DecodePng", "PNG")
-        png = data if img.format == "PNG" or img.format is None else None  # None: chunk reader
-        return _pixels(img, channels, dtype.as_numpy_dtype, png)
+        png = data if data.startswith(_MAGIC[0][0]) else None
+        return _pixels(*_read(data, "DecodePng", "PNG"), channels, dtype.as_numpy_dtype, png)
 
     return _decode("DecodePng", contents, channels, dtype, "PNG", decode)
 
@@ -243,7 +335,7 @@ def decode_jpeg(contents, channels=0, ratio=1, fancy_upscaling=True, try_recover
             img = _pil().open(io.BytesIO(data))
             img.draft(img.mode, (max(1, img.width // ratio), max(1, img.height // ratio)))
             img.load()
-        return _pixels(img, channels, np.uint8)
+        return _pixels(*_array(img), channels, np.uint8)
 
     return _decode("DecodeJpeg", contents, channels, _dt.uint8, "JPEG", decode)
 
@@ -273,7 +365,7 @@ def decode_bmp(contents, channels=0, name=None):
     _check_channels(channels, (0, 1, 3, 4), "DecodeBmp")
 
     def decode(data):
-        return _pixels(_open(data, "DecodeBmp", "BMP"), channels, np.uint8)
+        return _pixels(*_read(data, "DecodeBmp", "BMP"), channels, np.uint8)
 
     return _decode("DecodeBmp", contents, channels, _dt.uint8, "BMP", decode)
 
@@ -301,10 +393,10 @@ def decode_image(contents, channels=None, dtype=_dt.uint8, name=None, expand_ani
                 None, None,
                 "Unknown image file format. One of JPEG, PNG, GIF, BMP required. [Op:DecodeImage]",
             )  # fmt: skip
-        img = _open(data, "DecodeImage", kind)
         if kind == "GIF" and expand_animations:
-            return [_frames(img)]
-        return [_pixels(img, channels, out_dtype.as_numpy_dtype, data if kind == "PNG" else None)]
+            return [_frames(_open(data, "DecodeImage", kind))]
+        png = data if kind == "PNG" else None
+        return [_pixels(*_read(data, "DecodeImage", kind), channels, out_dtype.as_numpy_dtype, png)]
 
     rank_shape = (None, None, channels if channels else None)
     out = host_call(_HOST, run, [contents], [(rank_shape, out_dtype)], "DecodeImage",
@@ -333,6 +425,26 @@ def _check_image_channels(channels, op):
         )
 
 
+def _chunk(kind, body):
+    return (
+        struct.pack(">I", len(body))
+        + kind
+        + body
+        + struct.pack(">I", zlib.crc32(body, zlib.crc32(kind)))
+    )
+
+
+def _png16_file(arr, level):
+    """An (h, w, c) uint16 image as a 16-bit PNG (Pillow writes 16 bits for grey only), its
+    scanlines unfiltered."""
+    h, w, c = arr.shape
+    rows = np.zeros((h, 1 + 2 * w * c), np.uint8)
+    rows[:, 1:] = arr.astype(">u2").reshape(h, -1).view(np.uint8)
+    header = struct.pack(">IIBBBBB", w, h, 16, (0, 4, 2, 6)[c - 1], 0, 0, 0)
+    body = (b"IHDR", header), (b"IDAT", zlib.compress(rows.tobytes(), level)), (b"IEND", b"")
+    return _MAGIC[0][0] + b"".join(_chunk(k, b) for k, b in body)
+
+
 def encode_png(image, compression=-1, name=None):
     """A (height, width, channels) uint8 / uint16 image as PNG bytes."""
     image = _encode_input(image, "EncodePng", (_dt.uint8, _dt.uint16))
@@ -340,17 +452,12 @@ def encode_png(image, compression=-1, name=None):
     def run(arrays):
         arr = arrays[0]
         _check_image_channels(arr.shape[-1], "EncodePng")
-        if arr.dtype == np.uint16:
-            if arr.shape[-1] != 1:
-                raise errors.UnimplementedError(
-                    None, None, "EncodePng: uint16 images with more than one channel"
-                )
-            img = _pil().fromarray(arr[:, :, 0].astype("<u2"))  # Pillow's "I;16"
-        else:
-            img = _pil().fromarray(arr[:, :, 0] if arr.shape[-1] == 1 else arr,
-                                   mode=_MODES[arr.shape[-1]])  # fmt: skip
-        out = io.BytesIO()
         level = 6 if compression == -1 else int(compression)
+        if arr.dtype == np.uint16:
+            return [_string(_png16_file(arr, level))]
+        img = _pil().fromarray(arr[:, :, 0] if arr.shape[-1] == 1 else arr,
+                               mode=_MODES[arr.shape[-1]])  # fmt: skip
+        out = io.BytesIO()
         img.save(out, format="PNG", compress_level=level)
         return [_string(out.getvalue())]
 

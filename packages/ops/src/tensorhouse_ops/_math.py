@@ -9,7 +9,10 @@ import numpy as np
 from tensorhouse_kernels import eager_elementwise, eager_shortcut
 from tensorhouse_kernels.runtime import current_device
 
-from . import _record
+from . import (
+    _batch_gather,  # noqa: F401 - sets _array.HOOKS["batch_gather*"]
+    _record,
+)
 from . import _tensor as _ts
 from . import dtypes as _dt
 from ._array import HOOKS as _ARRAY_HOOKS

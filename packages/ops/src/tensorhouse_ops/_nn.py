@@ -8,7 +8,7 @@ import numpy as np
 from . import _array as A
 from . import _dynamic as _dyn
 from . import _math as M
-from . import _random, _tensor, dtypes
+from . import _nn_composed, _random, _tensor, dtypes
 from ._composed import embedding_lookup, l2_normalize
 from ._math_composed import in_top_k, zero_fraction
 from ._nn_composed import (
@@ -462,3 +462,6 @@ def dropout(x, rate, noise_shape=None, seed=None, name=None):
     keep = M.greater_equal(_random.uniform(shape, dtype=x.dtype, seed=seed), rate)
     # select, not a product with the mask: a dropped inf or nan is 0, as TF's
     return A.where(keep, M.multiply(x, 1.0 / (1.0 - rate)), A.zeros_like(x))
+
+
+_nn_composed.HOOKS.update(max_pool2d=max_pool2d, avg_pool2d=avg_pool2d)  # the 1-D pools' 2-D ops

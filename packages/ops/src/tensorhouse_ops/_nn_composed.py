@@ -175,10 +175,11 @@ def _window1d(v, name):
     return [1, v[0]]
 
 
-def _pool2d(kind):
-    from . import nn  # the module that re-exports these: imported on use
+HOOKS: dict = {}  # ``_nn``'s 2-D pools, set when it loads (it imports this module)
 
-    return getattr(nn, f"{kind}_pool2d")
+
+def _pool2d(kind):
+    return HOOKS[f"{kind}_pool2d"]
 
 
 def _pool1d(kind, input, ksize, strides, padding, data_format):  # noqa: A002

@@ -496,13 +496,9 @@ def concat(axis, sp_inputs, expand_nonconcat_dims=False, name=None, concat_dim=N
     return SparseTensor(idx, values, out_shape if known else shape)
 
 
-def add(a, b, threshold=0, name=None):
-    """TF's ``tf.sparse.add``: sparse + sparse (entries with ``|sum| < threshold`` dropped), or
-    sparse + dense (a dense tensor)."""
-    if not isinstance(a, SparseTensor):
-        a, b = b, a
-    if not isinstance(b, SparseTensor):
-        return to_dense(a, validate_indices=False) + convert_to_tensor(b, a.dtype)
+def _union(a, b):
+    """``(indices, a's values, b's values)`` over the sorted union of ``a``'s and ``b``'s
+    indices, 0 where one of them has no entry."""
     rank = a._indices.shape[1] or b._indices.shape[1]
 
     def host(ia, ib):
@@ -518,13 +514,24 @@ def add(a, b, threshold=0, name=None):
         return uniq, from_a, from_b  # each entry's place in a and in b (-1: none)
 
     specs = [((None, rank), _dt.int64), ((None,), _dt.int64), ((None,), _dt.int64)]
-    idx, from_a, from_b = _host(host, [a._indices, b._indices], specs, "SparseAdd")
+    idx, from_a, from_b = _host(host, [a._indices, b._indices], specs, "SparseUnion")
 
     def part(sp, at):
         picked = A.gather(sp._values, M.maximum(at, constant(0, _dt.int64)))
         return A.where(M.greater_equal(at, constant(0, _dt.int64)), picked, A.zeros_like(picked))
 
-    out = _like(a, idx, part(a, from_a) + part(b, from_b))
+    return idx, part(a, from_a), part(b, from_b)
+
+
+def add(a, b, threshold=0, name=None):
+    """TF's ``tf.sparse.add``: sparse + sparse (entries with ``|sum| < threshold`` dropped), or
+    sparse + dense (a dense tensor)."""
+    if not isinstance(a, SparseTensor):
+        a, b = b, a
+    if not isinstance(b, SparseTensor):
+        return to_dense(a, validate_indices=False) + convert_to_tensor(b, a.dtype)
+    idx, va, vb = _union(a, b)
+    out = _like(a, idx, va + vb)
     if not _eager(a._dense_shape) and a.shape.rank == b.shape.rank:  # what either one knows
         out._static = TensorShape([x if x is not None else y for x, y in zip(a.shape, b.shape)])
     if threshold:

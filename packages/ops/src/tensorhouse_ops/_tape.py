@@ -213,7 +213,9 @@ class GradientTape:
         experimental_use_pfor=True,
     ):
         """TF's ``GradientTape.batch_jacobian``: ``d target[i] / d source[i]`` for each example
-        ``i`` of the batch; shape ``target.shape + source.shape[1:]``."""
+        ``i`` of the batch; shape ``target.shape + source.shape[1:]``. As TF's, it is the
+        gradient of each target column summed over the batch: where examples interact (batch
+        normalization), the other examples' terms are in it too."""
         A = GRADIENTS["array"]
 
         j = self.jacobian(target, source, unconnected_gradients)
@@ -228,8 +230,10 @@ class GradientTape:
         b = t_shape[0]
         ty, sx = _prod(t_shape[1:]), _prod(s_shape[1:])
         j = A.reshape(j, [b, ty, b, sx])
-        diag = A.stack([j[i, :, i, :] for i in range(b)])
-        return A.reshape(diag, t_shape + s_shape[1:])
+        total = j[0]
+        for i in range(1, b):
+            total = GRADIENTS["add"](total, j[i])
+        return A.reshape(A.transpose(total, [1, 0, 2]), t_shape + s_shape[1:])
 
     def _gradient(self, target, sources, output_gradients, unconnected_gradients, on_gradient=None):
 

@@ -259,6 +259,12 @@ class Tensor(_Operators):
     # Operators are attached by _math (they need the op functions).
 
 
+# An eager tensor's type is named as TF names it (``type(t).__name__``, error texts); ``tf.Tensor``
+# is this class, and pickle finds it under either name.
+Tensor.__name__ = Tensor.__qualname__ = "EagerTensor"
+EagerTensor = Tensor
+
+
 def numpy_text(arr: np.ndarray) -> str:
     """The ``numpy=`` part of a tensor's or variable's repr, as TF prints it: a scalar as the
     repr of its Python value (``21.0``, ``0.10000000149011612``, ``True``, ``b'ab'``), anything

@@ -40,6 +40,9 @@ _uid = itertools.count()
 class Variable(VariableLike, _ArithmeticOperators):  # the operators: _delegate, below
     """TF's ``tf.Variable``; reading it inside a GradientTape makes the tape watch it."""
 
+    def __new__(cls, *args, **kwargs):  # ``tf.Variable(...)`` is a ResourceVariable, as in TF
+        return super().__new__(ResourceVariable if cls is Variable else cls)
+
     def __init__(
         self,
         initial_value=None,
@@ -292,6 +295,10 @@ class Variable(VariableLike, _ArithmeticOperators):  # the operators: _delegate,
 
     def __len__(self):
         return len(self._value)
+
+
+class ResourceVariable(Variable):
+    """The type of ``tf.Variable(...)``'s result, as TF names it."""
 
 
 class _UnreadVariable(Variable):

@@ -217,3 +217,8 @@ _saturate_cast: Any = None
 def saturate_cast(value, dtype, name=None):
     """TF's ``tf.dtypes.saturate_cast``: ``value`` clamped to ``dtype``'s range, then cast."""
     return _saturate_cast(value, dtype, name)
+
+
+# ``tf.dtypes.cast`` / ``complex``: the ops package sets them when it loads (hooks, as above)
+cast: Any = None
+complex: Any = None  # noqa: A001 - TF's name

@@ -11,7 +11,7 @@ import os
 
 import numpy as np
 
-from . import _example
+from . import _example, _io_more
 from . import _gfile as gfile
 from ._csv import CsvDecoder
 from ._dynamic import _symbolic
@@ -25,6 +25,17 @@ from ._image_codecs import (
     encode_jpeg,
     encode_png,
     is_jpeg,
+)
+from ._io_more import (
+    decode_base64,
+    decode_compressed,
+    deserialize_many_sparse,
+    encode_base64,
+    matching_files,
+    parse_sequence_example,
+    parse_single_sequence_example,
+    serialize_many_sparse,
+    serialize_sparse,
 )
 from ._pyfunc import host_call, numpy_function
 from ._records import TFRecordOptions, TFRecordWriter, read_record_batches, read_records
@@ -58,6 +69,15 @@ __all__ = [
     "read_records",
     "serialize_tensor",
     "write_file",
+    "decode_base64",
+    "decode_compressed",
+    "deserialize_many_sparse",
+    "encode_base64",
+    "matching_files",
+    "parse_sequence_example",
+    "parse_single_sequence_example",
+    "serialize_many_sparse",
+    "serialize_sparse",
 ]
 
 FixedLenFeature = _example.FixedLenFeature
@@ -305,3 +325,6 @@ def decode_csv(records, record_defaults, field_delim=",", use_quote_delim=True, 
         outs = numpy_function(host, [records], tout, stateful=False)
         return list(outs)  # pyright: ignore[reportArgumentType]  # a list: tout is a list
     return [constant(c) for c in host(records)]
+
+
+_io_more.HOOKS.update(parse_example=parse_example, parse_single_example=parse_single_example)

@@ -29,6 +29,15 @@ from ._linalg_composed import (
     tensor_diag_part,
     triangular_solve,
 )
+from ._linalg_more import (
+    banded_triangular_solve,
+    eigh_tridiagonal,
+    expm,
+    normalize,
+    sqrtm,
+    tridiagonal_matmul,
+    tridiagonal_solve,
+)
 from ._math import (
     adjoint,
     einsum,
@@ -46,5 +55,6 @@ __all__ = [
     "pinv", "qr", "slogdet", "solve", "svd", "tensordot", "transpose",
     "adjoint", "matrix_transpose", "trace", "l2_normalize", "cholesky_solve", "cross",
     "lu_matrix_inverse", "lu_reconstruct", "lu_solve", "set_diag", "tensor_diag",
-    "tensor_diag_part", "triangular_solve",
+    "tensor_diag_part", "triangular_solve", "banded_triangular_solve", "eigh_tridiagonal", "expm",
+    "normalize", "sqrtm", "tridiagonal_matmul", "tridiagonal_solve",
 ]  # fmt: skip

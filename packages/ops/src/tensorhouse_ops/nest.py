@@ -1,6 +1,6 @@
 """``tf.nest``: nested structures of lists, tuples (named too) and dicts; anything else is a leaf.
 
-Dicts flatten in sorted key order, as in TF.
+Dicts flatten in sorted key order and are rebuilt in their own key order, as in TF.
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ def _children(x):
 
 
 def _rebuild(like, children):
-    if isinstance(like, dict):
-        return type(like)(zip(sorted(like), children))
+    if isinstance(like, dict):  # values come in sorted key order; keys keep like's order
+        values = dict(zip(sorted(like), children))
+        return type(like)((k, values[k]) for k in like)
     if isinstance(like, tuple) and hasattr(like, "_fields"):  # a namedtuple
         return type(like)(*children)
     return type(like)(children)

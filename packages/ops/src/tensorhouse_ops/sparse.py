@@ -21,6 +21,21 @@ from ._sparse import (
     to_dense,
     to_indicator,
 )
+from ._sparse_more import (
+    bincount,
+    cross,
+    expand_dims,
+    eye,
+    map_values,
+    mask,
+    maximum,
+    minimum,
+    reshape,
+    sampled_addmm,
+    softmax,
+    split,
+    transpose,
+)
 
 matmul = sparse_dense_matmul
 
@@ -29,4 +44,6 @@ __all__ = [
     "from_dense",
     "matmul", "reduce_max", "reduce_sum", "reorder", "reset_shape", "retain", "segment_mean",
     "segment_sqrt_n", "segment_sum", "slice", "sparse_dense_matmul", "to_dense", "to_indicator",
+    "bincount", "cross", "expand_dims", "eye", "map_values", "mask", "maximum", "minimum",
+    "reshape", "sampled_addmm", "softmax", "split", "transpose",
 ]  # fmt: skip
