@@ -78,3 +78,33 @@ def test_optional_through_a_function_traces_once_per_spec():
     assert int(value_or(first, tfo.constant(-1, tfo.int64))) == 0
     assert int(value_or(end, tfo.constant(-1, tfo.int64))) == -1
     assert len(traces) == 1
+
+
+def test_ragged_and_sparse_elements_cross_the_node_as_components():
+    rows = tfo.ragged.constant([[[1], [2, 3]], [[4]], [[5, 6], [], [7]]], dtype="int64")
+    it = iter(Dataset.from_tensor_slices(rows))
+    f = tfo.function(lambda: tfo.reduce_sum(next(it).flat_values) * 100 + next(it).nrows())
+    assert int(f()) == 601  # [[1], [2, 3]] then [[4]]: both nexts run in one call
+    assert (
+        int(Dataset.from_tensor_slices(rows).reduce(np.int64(0), lambda s, x: s + x.nrows())) == 6
+    )
+    sparse = Dataset.range(1, 4).map(
+        lambda x: tfo.sparse.SparseTensor([[0], [2]], tfo.stack([x, 2 * x]), [5])
+    )
+    data = [2, 3]
+    grown = Dataset.from_generator(
+        lambda: iter(list(data)), output_signature=tfo.TensorSpec([], "int64")
+    ).map(lambda n: tfo.RaggedTensor.from_row_lengths(tfo.fill([n], n), [n]))
+    traces = []
+
+    @tfo.function
+    def total(ds):
+        traces.append(1)
+        s = tfo.constant(0, tfo.int64)
+        for x in ds:
+            s += tfo.sparse.reduce_sum(x) if isinstance(x, tfo.SparseTensor) else tfo.reduce_sum(x)
+        return s
+
+    assert int(total(sparse)) == 18 and int(total(grown)) == 13
+    data.append(4)  # read anew each call: the loop is not unrolled at trace time
+    assert int(total(grown)) == 29 and len(traces) == 2

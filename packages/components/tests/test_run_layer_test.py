@@ -85,6 +85,7 @@ CASES = [
     (layers.LayerNormalization, {}, (2, 5), (2, 5), {"check_gradients": True}),
     (layers.GroupNormalization, {"groups": 2}, (2, 3, 4), (2, 3, 4), {}),
     (layers.UnitNormalization, {}, (2, 5), (2, 5), {}),
+    (layers.RMSNormalization, {"axis": [1, 2]}, (2, 3, 4), (2, 3, 4), {"check_gradients": True}),
     (layers.Dropout, {"rate": 0.5, "seed": 1}, (2, 6), (2, 6), {"random_in_training": True}),
     (
         layers.GaussianNoise,
@@ -321,3 +322,26 @@ def test_run_layer_test_checks_an_unknown_batch():
                        check_symbolic=False)  # fmt: skip
     run_layer_test(BatchMean, {}, input_shape=(2, 3), expected_output_shape=(2, 3),
                    check_symbolic=False, check_unknown_batch=False)  # fmt: skip
+
+
+def test_run_layer_test_checks_mixed_precision():
+    class Float16Weights(layers.Layer):
+        """Makes its weight in the compute dtype: float16 under mixed_float16."""
+
+        def build(self, input_shape):
+            self.w = self.add_weight(shape=(input_shape[-1],), initializer="ones",
+                                     dtype=self.compute_dtype)  # fmt: skip
+
+        def call(self, x):
+            from tensorhouse_ops import cast
+
+            return x * cast(self.w, x.dtype)
+
+        def get_config(self):
+            return super().get_config()
+
+    with pytest.raises(AssertionError, match="mixed_float16 weights in"):
+        run_layer_test(Float16Weights, {}, input_shape=(2, 3), expected_output_shape=(2, 3),
+                       check_symbolic=False)  # fmt: skip
+    run_layer_test(Float16Weights, {}, input_shape=(2, 3), expected_output_shape=(2, 3),
+                   check_symbolic=False, check_mixed_precision=False)  # fmt: skip

@@ -24,3 +24,10 @@ def reset_names() -> None:
     """Forget every name given so far (``utils.clear_session``)."""
     with _lock:
         _counts.clear()
+
+
+def get_uid(prefix: str = "") -> int:
+    """Keras's ``backend.get_uid``: 1, 2, ... per ``prefix``, the counter default names use."""
+    with _lock:
+        _counts[prefix] += 1
+        return _counts[prefix]

@@ -35,6 +35,10 @@ __all__ = [
     "LecunNormal", "LecunUniform", "Ones", "Orthogonal", "RandomNormal", "RandomUniform",
     "TruncatedNormal", "VarianceScaling", "Zeros", "compute_fans", "deserialize", "get",
     "identity", "serialize",
+    # Keras 3's other spellings of the same classes
+    "IdentityInitializer", "OrthogonalInitializer", "constant", "glorot_normal", "glorot_uniform",
+    "he_normal", "he_uniform", "lecun_normal", "lecun_uniform", "ones", "orthogonal",
+    "random_normal", "random_uniform", "truncated_normal", "variance_scaling", "zeros",
 ]  # fmt: skip
 
 
@@ -42,9 +46,14 @@ def _dtype(dtype):
     return dtypes.as_dtype(dtype or "float32")
 
 
-def compute_fans(shape):
-    """Keras's fans: (fan_in, fan_out) of a weight shape; conv kernels count the receptive field."""
+def compute_fans(shape, input_axes=None, output_axes=None):
+    """Keras's fans: (fan_in, fan_out) of a weight shape; conv kernels count the receptive field;
+    given both ``input_axes`` and ``output_axes``, the products of those dims."""
     shape = tuple(int(d) for d in shape)
+    if input_axes is not None and output_axes is not None:
+        return _pymath.prod(shape[a] for a in input_axes), _pymath.prod(
+            shape[a] for a in output_axes
+        )
     if len(shape) == 0:
         return 1, 1
     if len(shape) == 1:
@@ -182,7 +191,8 @@ class VarianceScaling(Initializer):
     _MODES = ("fan_in", "fan_out", "fan_avg")
     _DISTRIBUTIONS = ("truncated_normal", "untruncated_normal", "uniform")
 
-    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
+    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None,
+                 input_axes=None, output_axes=None):  # fmt: skip
         if scale <= 0.0:
             raise ValueError(f"`scale` must be positive. Received: scale={scale}")
         if mode not in self._MODES:
@@ -196,9 +206,10 @@ class VarianceScaling(Initializer):
             )
         self.scale, self.mode, self.distribution = scale, mode, distribution
         self.seed = _check_seed(seed, type(self).__name__)
+        self.input_axes, self.output_axes = input_axes, output_axes
 
     def _n(self, shape):
-        fan_in, fan_out = compute_fans(shape)
+        fan_in, fan_out = compute_fans(shape, self.input_axes, self.output_axes)
         if self.mode == "fan_in":
             return max(1.0, fan_in)
         if self.mode == "fan_out":
@@ -223,67 +234,67 @@ class VarianceScaling(Initializer):
             "mode": self.mode,
             "distribution": self.distribution,
             "seed": self.seed,
+            "input_axes": self.input_axes,
+            "output_axes": self.output_axes,
         }
+
+
+def _preset_config(self):
+    return {"seed": self.seed, "input_axes": self.input_axes, "output_axes": self.output_axes}
 
 
 class GlorotUniform(VarianceScaling):
     """Uniform in ``[-limit, limit]``, ``limit = sqrt(6 / (fan_in + fan_out))``."""
 
-    def __init__(self, seed=None):
-        super().__init__(1.0, "fan_avg", "uniform", seed=seed)
+    def __init__(self, seed=None, input_axes=None, output_axes=None):
+        super().__init__(1.0, "fan_avg", "uniform", seed, input_axes, output_axes)
 
-    def get_config(self):
-        return {"seed": self.seed}
+    get_config = _preset_config
 
 
 class GlorotNormal(VarianceScaling):
     """Truncated normal, ``stddev = sqrt(2 / (fan_in + fan_out))``."""
 
-    def __init__(self, seed=None):
-        super().__init__(1.0, "fan_avg", "truncated_normal", seed=seed)
+    def __init__(self, seed=None, input_axes=None, output_axes=None):
+        super().__init__(1.0, "fan_avg", "truncated_normal", seed, input_axes, output_axes)
 
-    def get_config(self):
-        return {"seed": self.seed}
+    get_config = _preset_config
 
 
 class HeNormal(VarianceScaling):
     """Truncated normal, ``stddev = sqrt(2 / fan_in)``."""
 
-    def __init__(self, seed=None):
-        super().__init__(2.0, "fan_in", "truncated_normal", seed=seed)
+    def __init__(self, seed=None, input_axes=None, output_axes=None):
+        super().__init__(2.0, "fan_in", "truncated_normal", seed, input_axes, output_axes)
 
-    def get_config(self):
-        return {"seed": self.seed}
+    get_config = _preset_config
 
 
 class HeUniform(VarianceScaling):
     """Uniform in ``[-limit, limit]``, ``limit = sqrt(6 / fan_in)``."""
 
-    def __init__(self, seed=None):
-        super().__init__(2.0, "fan_in", "uniform", seed=seed)
+    def __init__(self, seed=None, input_axes=None, output_axes=None):
+        super().__init__(2.0, "fan_in", "uniform", seed, input_axes, output_axes)
 
-    def get_config(self):
-        return {"seed": self.seed}
+    get_config = _preset_config
 
 
 class LecunNormal(VarianceScaling):
     """Truncated normal, ``stddev = sqrt(1 / fan_in)``."""
 
-    def __init__(self, seed=None):
-        super().__init__(1.0, "fan_in", "truncated_normal", seed=seed)
+    def __init__(self, seed=None, input_axes=None, output_axes=None):
+        super().__init__(1.0, "fan_in", "truncated_normal", seed, input_axes, output_axes)
 
-    def get_config(self):
-        return {"seed": self.seed}
+    get_config = _preset_config
 
 
 class LecunUniform(VarianceScaling):
     """Uniform in ``[-limit, limit]``, ``limit = sqrt(3 / fan_in)``."""
 
-    def __init__(self, seed=None):
-        super().__init__(1.0, "fan_in", "uniform", seed=seed)
+    def __init__(self, seed=None, input_axes=None, output_axes=None):
+        super().__init__(1.0, "fan_in", "uniform", seed, input_axes, output_axes)
 
-    def get_config(self):
-        return {"seed": self.seed}
+    get_config = _preset_config
 
 
 class Orthogonal(Initializer):
@@ -342,7 +353,8 @@ class Identity(Initializer):
         return {"gain": self.gain}
 
 
-identity = Identity
+identity = IdentityInitializer = Identity
+OrthogonalInitializer = Orthogonal
 
 _CLASSES = (
     Constant, GlorotNormal, GlorotUniform, HeNormal, HeUniform, Identity, LecunNormal,
@@ -352,6 +364,10 @@ _CLASSES = (
 _TABLE = {c.__name__: c for c in _CLASSES} | {
     _serialization.snake_case(c.__name__): c for c in _CLASSES
 }
+constant, zeros, ones, orthogonal = Constant, Zeros, Ones, Orthogonal
+random_normal, random_uniform, truncated_normal = RandomNormal, RandomUniform, TruncatedNormal
+variance_scaling, glorot_normal, glorot_uniform = VarianceScaling, GlorotNormal, GlorotUniform
+he_normal, he_uniform, lecun_normal, lecun_uniform = HeNormal, HeUniform, LecunNormal, LecunUniform
 
 
 def serialize(initializer) -> dict:

@@ -54,7 +54,15 @@ from tensorhouse_ops import (
 
 from . import _params, _threads
 from . import _structure as st
-from ._optional import Optional, dense_specs, example_node, next_node
+from ._optional import (
+    Optional,
+    component_specs,
+    components,
+    dense_specs,
+    example_node,
+    from_components,
+    next_node,
+)
 from ._options import Options
 
 __all__ = ["AUTOTUNE", "INFINITE_CARDINALITY", "UNKNOWN_CARDINALITY", "Dataset", "DatasetSpec"]
@@ -160,6 +168,10 @@ class _ElementFn:
                     extra = [p.spec for p in self._closure.values()]
                     concrete = function(body).get_concrete_function(*st.flatten(layout), *extra)
                     out = concrete.structured_outputs
+                    if _empty(out):
+                        raise _NoComponents(
+                            None, None, _no_components("output_types", "MapDataset")
+                        )
                     spec = st.map_structure(st.spec_of_output, _tuple(out))
                     self._traced = (concrete, spec)
                 except Exception as e:  # not traceable: eager per element
@@ -410,6 +422,19 @@ class _Specs:
         self.element_spec = element_spec
 
 
+def _empty(structure):
+    """No tensors: None or an empty tuple / dict."""
+    return all(leaf is None for leaf in st.flatten(structure))
+
+
+def _no_components(attr, op):
+    return f"Length for attr '{attr}' of 0 must be at least minimum 1 [Op:{op}]"
+
+
+class _NoComponents(errors.InvalidArgumentError):
+    """A dataset function that returned no tensors (TF's error when the dataset is made)."""
+
+
 def _check_int64_scalar(element_fn):
     """TF's check at construction: a key function that traces must give an int64 scalar."""
     try:
@@ -607,18 +632,18 @@ class Dataset:
         """AutoGraph's ``for`` over this dataset inside a ``tf.function``, as TF's loop: each run
         of the function iterates it anew. ``(step, example)``: ``step()`` a node giving
         ``(has_value, element)`` from this run's iterator, ``example`` an element of zeros with
-        the spec's static shapes. None where the loop is unrolled while tracing: eagerly, for a
-        dataset made in the trace, or for ragged / sparse elements."""
-        flat = st.flatten(self.element_spec)
-        if not self._eager or executing_eagerly() or not all(type(s) is TensorSpec for s in flat):
+        the spec's static shapes (ragged and sparse elements through their component tensors).
+        None where the loop runs in Python while tracing: eagerly, or for a dataset made in the
+        trace."""
+        if not self._eager or executing_eagerly():
             return None
         key = py_function(lambda: _RUNS.start(self), [], Tout=TensorSpec([], "int64"),
                           name="MakeIterator")  # fmt: skip
 
         def step():
-            return next_node(lambda k: _RUNS.take(int(k)), self.element_spec, flat, [key])
+            return next_node(lambda k: _RUNS.take(int(k)), self.element_spec, [key])
 
-        return step, example_node(self.element_spec, flat)
+        return step, example_node(self.element_spec)
 
     def as_numpy_iterator(self):
         """The elements as NumPy values: arrays, NumPy scalars, ``bytes`` for strings (safe to
@@ -629,6 +654,8 @@ class Dataset:
     @staticmethod
     def from_tensor_slices(tensors, name=None):
         """One element per row of the leading axis: ``(x, y)`` gives ``(x[i], y[i])``."""
+        if _empty(tensors):
+            raise ValueError("Invalid `element`. `element` should not be empty.")
         data = _params.host_structure(tensors)
         leaves = st.flatten(data)
         lengths = []
@@ -673,6 +700,10 @@ class Dataset:
     @staticmethod
     def from_tensors(tensors, name=None):
         """A dataset of one element: ``tensors`` itself."""
+        if _empty(tensors):
+            raise errors.InvalidArgumentError(
+                None, None, _no_components("Toutput_types", "TensorDataset")
+            )
         data = _params.host_structure(tensors)
         spec = st.map_structure(_params.spec_of, data)
         return Dataset(lambda ctx: iter([_params.bind_structure(data, ctx)]), 1, spec, "Tensor")
@@ -901,6 +932,9 @@ class Dataset:
         num_parallel_calls = _check_parallel_calls(num_parallel_calls)
         source = self
         element_fn = _ElementFn(map_func, self)
+        if isinstance(element_fn._traced, _NoComponents):
+            message = _no_components("output_types", "MapDataset")
+            raise errors.InvalidArgumentError(None, None, message) from None
 
         def it(ctx):
             workers = _workers(num_parallel_calls, ctx)
@@ -1592,9 +1626,19 @@ class Dataset:
         if boundaries != sorted(boundaries):
             raise ValueError(f"Boundaries must be sorted. Received: {boundaries}")
 
+        wrong = []  # a length that is not int32: TF's error when the dataset is made
+
         def bucket(*element):  # traced once, as TF: how many boundaries the length reaches
-            length = cast(element_length_func(*element), "int64")
-            return reduce_sum(cast(less_equal(constant(boundaries, "int64"), length), "int64"))
+            length = element_length_func(*element)
+            if not isinstance(length, Tensor):
+                length = convert_to_tensor(length, "int32")
+            if length.dtype.name != "int32":  # TF compares it with int32 boundaries
+                wrong.append(
+                    f"Input 'y' of 'LessEqual' Op has type {length.dtype.name} that does not "
+                    "match type int32 of argument 'x'."
+                )
+                raise TypeError(wrong[-1])
+            return reduce_sum(cast(less_equal(constant(boundaries, "int32"), length), "int64"))
 
         def reduce(key, window):
             k = int(key)
@@ -1616,6 +1660,8 @@ class Dataset:
 
         size_of = lambda k: gather(constant(sizes, "int64"), k)  # noqa: E731
         out = self.group_by_window(bucket, reduce, window_size_func=size_of)
+        if wrong:
+            raise TypeError(wrong[0])
         in_spec = self.element_spec
 
         def spec():
@@ -1794,12 +1840,13 @@ class OwnedIterator:
             if element is None:
                 return Optional.empty(self.element_spec)
             return Optional(constant(True), element, self.element_spec)
+        dense_specs(self.element_spec, "get_next_as_optional inside a tf.function")
         return Optional(*self._step(), self.element_spec)
 
     def _step(self):
         """A node that takes the next element when it runs: ``(has_value, element)``, zeros
         past the end."""
-        return next_node(self._pull, self.element_spec, self._flat_spec())
+        return next_node(self._pull, self.element_spec)
 
     def _th_for_loop(self):
         """AutoGraph's ``for`` over this iterator inside a ``tf.function`` (TF's loop over
@@ -1808,17 +1855,12 @@ class OwnedIterator:
         (eagerly, or on an iterator made in the trace)."""
         if self._traced_owner or executing_eagerly():
             return None
-        return self._step, example_node(self.element_spec, self._flat_spec())
-
-    def _flat_spec(self):
-        what = "reading a captured iterator inside a tf.function (iterate the dataset there)"
-        return dense_specs(self.element_spec, what)
+        return self._step, example_node(self.element_spec)
 
     def _next_node(self):
         """Inside a ``tf.function``, for an iterator made outside it: a node that takes the next
         element each time the function runs (``OutOfRangeError`` at the end), as TF's
         ``IteratorGetNext`` on a captured iterator."""
-        flat = self._flat_spec()
         self._traced_nexts += 1
         if self._traced_nexts > _MAX_TRACED_NEXTS:  # a Python loop over it never ends in a trace
             raise errors.InvalidArgumentError(
@@ -1833,10 +1875,11 @@ class OwnedIterator:
             element = self._pull()
             if element is None:
                 raise errors.OutOfRangeError(None, None, "End of sequence [Op:IteratorGetNext]")
-            return st.flatten(element)
+            return components(self.element_spec, element)
 
+        flat = component_specs(self.element_spec)
         outs = py_function(take, [], Tout=flat, name="IteratorGetNext")
-        return st.pack(self.element_spec, outs)
+        return from_components(self.element_spec, outs)
 
     def get_next(self):
         """The next element; ``OutOfRangeError`` at the end."""

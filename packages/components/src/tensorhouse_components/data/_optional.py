@@ -20,7 +20,10 @@ from tensorhouse_ops import (
 
 from . import _structure as st
 
-__all__ = ["Optional", "OptionalSpec", "dense_specs", "empty_like", "example_node", "next_node"]
+__all__ = [
+    "Optional", "OptionalSpec", "component_specs", "dense_specs", "empty_like", "example_node",
+    "next_node",
+]  # fmt: skip
 
 _NO_VALUE = "The given optional does not have a value. [Op:OptionalGetValue]"
 
@@ -44,25 +47,53 @@ def dense_specs(element_spec, what):
     return flat
 
 
-def next_node(pull, element_spec, flat, inputs=()):
+def component_specs(element_spec):
+    """The ``TensorSpec``s of an element's tensors, a ragged or sparse leaf's components
+    (values, row splits; indices, values, dense shape) in its place: what a host node gives."""
+    return [c for s in st.flatten(element_spec) for c in _parts(s)]
+
+
+def _parts(spec):
+    return spec._component_specs if st.is_composite_spec(spec) else [spec]
+
+
+def components(element_spec, element):
+    """``element``'s tensors laid out as ``component_specs``."""
+    leaves = zip(st.flatten(element_spec), st.flatten(element))
+    return [c for s, x in leaves for c in (s._to_components(x) if st.is_composite_spec(s) else [x])]
+
+
+def from_components(element_spec, tensors):
+    """The inverse of ``components``."""
+    it, leaves = iter(tensors), []
+    for s in st.flatten(element_spec):
+        parts = [next(it) for _ in _parts(s)]
+        leaves.append(s._from_components(parts) if st.is_composite_spec(s) else parts[0])
+    return st.pack(element_spec, leaves)
+
+
+def next_node(pull, element_spec, inputs=()):
     """A node giving ``(has_value, element)`` from ``pull(*inputs)`` each time it runs (zeros
     when ``pull`` gives None: past the end), as TF's ``get_next_as_optional``."""
+    flat = component_specs(element_spec)
 
     def take(*args):
         element = pull(*args)
         if element is None:
             return [False] + [empty_like(s) for s in flat]
-        return [True] + st.flatten(element)
+        return [True] + components(element_spec, element)
 
     specs = [TensorSpec([], "bool"), *flat]
     outs = py_function(take, list(inputs), Tout=specs, name="IteratorGetNext")
-    return outs[0], st.pack(element_spec, outs[1:])
+    return outs[0], from_components(element_spec, outs[1:])
 
 
-def example_node(element_spec, flat):
+def example_node(element_spec):
     """An element of zeros with the spec's static shapes (unknown dims stay unknown): what a
     traced loop body is first traced with."""
-    return st.pack(element_spec, py_function(lambda: [empty_like(s) for s in flat], [], Tout=flat))
+    flat = component_specs(element_spec)
+    zeros = py_function(lambda: [empty_like(s) for s in flat], [], Tout=flat)
+    return from_components(element_spec, zeros)
 
 
 class OptionalSpec(TypeSpec):

@@ -267,10 +267,6 @@ def composite_spec(a, drop_leading=False):
     return RaggedTensorSpec(shape[1:], a.dtype, a.ragged_rank - 1, a.row_splits_dtype)
 
 
-def rank_of(a) -> int:
-    return len(a.shape)
-
-
 def rows(a, start, stop):
     """Rows ``start:stop`` of a host value (arrays, RaggedTensors, SparseTensors)."""
     if isinstance(a, SparseTensor):

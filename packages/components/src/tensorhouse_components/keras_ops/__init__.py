@@ -6,7 +6,7 @@ functions; also ``random`` (with ``SeedGenerator``) and ``config``. Everything t
 import functools as _functools
 import inspect as _inspect
 
-from . import _core, _image, _linalg, _math, _nn, _numpy, _numpy_more
+from . import _core, _image, _linalg, _math, _nn, _numpy, _numpy_more, _numpy_rest
 from . import _image as image
 from . import _linalg as linalg  # noqa: F401  (in __all__)
 from . import _nn as nn  # noqa: F401  (in __all__)
@@ -21,11 +21,13 @@ from ._math import *  # noqa: F403
 from ._nn import *  # noqa: F403
 from ._numpy import *  # noqa: F403
 from ._numpy_more import *  # noqa: F403
+from ._numpy_rest import *  # noqa: F403
 
 __all__ = sorted(
     {
         *_numpy.__all__,
         *_numpy_more.__all__,
+        *_numpy_rest.__all__,
         *_nn.__all__,
         *_math.__all__,
         *_linalg.__all__,
@@ -34,9 +36,10 @@ __all__ = sorted(
     | {"backend", "config", "image", "linalg", "nn", "numpy", "random", "result_type"}
 )
 
-for _name in _numpy_more.__all__:  # keras.ops.numpy holds them too
-    setattr(_numpy, _name, getattr(_numpy_more, _name))
+for _name in _numpy_more.__all__ + _numpy_rest.__all__:  # keras.ops.numpy holds them too
+    setattr(_numpy, _name, globals()[_name])
 del _name
+setattr(_numpy, "slogdet", _linalg.slogdet)  # noqa: B010  (keras.ops.numpy.slogdet too)
 
 
 _symbolic: list = []  # [has_keras_tensor, apply_operation] once loaded
@@ -97,7 +100,7 @@ def _wrap_namespace(namespace, names):
 
 _SYMBOLIC = sorted(set(__all__) - {"result_type"})
 _wrap_namespace(globals(), _SYMBOLIC)
-_wrap_namespace(_numpy, [*_numpy.__all__, *_numpy_more.__all__])
+_wrap_namespace(_numpy, [*_numpy.__all__, *_numpy_more.__all__, *_numpy_rest.__all__, "slogdet"])
 _wrap_namespace(_nn, _nn.__all__)
 _wrap_namespace(_linalg, _linalg.__all__)
 _wrap_namespace(_image, _image.__all__)

@@ -15,11 +15,12 @@ import tensorhouse_ops as tops
 from tensorhouse_ops import image as timage
 
 from . import config
-from ._dtypes import standardize_dtype, to_tensor
+from ._dtypes import result_type, standardize_dtype, to_tensor
 
 __all__ = [
-    "affine_transform", "crop_images", "extract_patches", "hsv_to_rgb", "map_coordinates",
-    "pad_images", "resize", "rgb_to_grayscale", "rgb_to_hsv",
+    "affine_transform", "crop_images", "extract_patches", "extract_patches_3d", "gaussian_blur",
+    "hsv_to_rgb", "map_coordinates", "pad_images", "perspective_transform", "resize",
+    "rgb_to_grayscale", "rgb_to_hsv", "sobel_edges", "ssim",
 ]  # fmt: skip
 
 _INTERPOLATIONS = ("bilinear", "nearest", "lanczos3", "lanczos5", "bicubic", "area")
@@ -258,9 +259,7 @@ def extract_patches(images, size, strides=None, dilation_rate=1, padding="valid"
                 f"Received: size={size} with length {len(size)}"
             )
         if len(size) == 3:
-            raise ValueError(
-                f"extract_patches: 3-D patches are not supported. Received: size={size}"
-            )
+            return extract_patches_3d(images, size, strides, dilation_rate, padding, data_format)
     ph, pw = (size, size) if isinstance(size, int) else size
     images = _images(images)
     data_format = _format(data_format)
@@ -383,7 +382,180 @@ def affine_transform(images, transform, interpolation="bilinear", fill_mode="con
         )
     if len(transform.shape) == 1:
         transform = tops.expand_dims(transform, 0)
+    if transform.shape[0] == 1 and len(images.shape) == 4:  # one transform for every image
+        transform = tops.tile(transform, tops.stack([tops.shape(images)[0], 1]))
     dtype = images.dtype
     x = images if dtype.is_floating else tops.cast(images, "float32")
     out = resample(x, transform, interpolation, fill_mode, fill_value, _format(data_format))
     return out if out.dtype == dtype else tops.cast(out, dtype)
+
+
+def _triple(value, name):
+    value = (value,) * 3 if isinstance(value, int) else tuple(value)
+    if len(value) != 3:
+        raise ValueError(f"Invalid `{name}` argument. Got: {value}")
+    return value
+
+
+def extract_patches_3d(volumes, size, strides=None, dilation_rate=1, padding="valid",
+                       data_format=None):  # fmt: skip
+    """Each ``size`` patch of a volume flattened (depth, rows, columns, channels) into the
+    channel axis, as Keras's identity-kernel 3-D convolution: one strided slice per tap."""
+    if not isinstance(size, int) and len(size) != 3:
+        raise TypeError(
+            "Invalid `size` argument. Expected an int or a tuple of length 3. "
+            f"Received: size={size}"
+        )
+    size = _triple(size, "size")
+    strides, dilation = _triple(strides or size, "strides"), _triple(dilation_rate, "dilation_rate")
+    if padding not in ("valid", "same"):
+        raise ValueError(f"Invalid padding: {padding}. Expected 'valid' or 'same'.")
+    if max(strides) > 1 and max(dilation) > 1:  # TF's convolution refuses it
+        raise ValueError(
+            "`strides > 1` not supported in conjunction with `dilation_rate > 1`. "
+            f"Received: strides={list(strides)} and dilation_rate={list(dilation)}"
+        )
+    volumes, data_format = to_tensor(volumes), _format(data_format)
+    if len(volumes.shape) not in (4, 5):
+        raise ValueError(
+            "Invalid volumes rank: expected rank 4 (single volume) or rank 5 (batch of volumes). "
+            f"Received input with shape: volumes.shape={volumes.shape}"
+        )
+    batched = len(volumes.shape) == 5
+    x = volumes if batched else tops.expand_dims(volumes, 0)
+    if data_format == "channels_first":
+        x = tops.transpose(x, [0, 2, 3, 4, 1])
+    spans = [(k - 1) * d + 1 for k, d in zip(size, dilation, strict=True)]
+    lengths, pads = [], [[0, 0]]
+    for n, span, stride in zip(x.shape[1:4], spans, strides, strict=True):
+        out = -(-n // stride) if padding == "same" else max(-(-(n - span + 1) // stride), 0)
+        total = max((out - 1) * stride + span - n, 0) if padding == "same" else 0
+        lengths.append(out)
+        pads.append([total // 2, total - total // 2])
+    x = tops.pad(x, pads + [[0, 0]]) if padding == "same" else x
+    taps = []
+    for offsets in itertools.product(*(range(k) for k in size)):
+        start = [0] + [o * d for o, d in zip(offsets, dilation, strict=True)] + [0]
+        end = [0] + [b + (n - 1) * s + 1 for b, n, s in zip(start[1:], lengths, strides)] + [0]
+        taps.append(tops.strided_slice(x, start, end, [1, *strides, 1], begin_mask=17, end_mask=17))
+    patches = tops.concat(taps, axis=-1)
+    if data_format == "channels_first":
+        patches = tops.transpose(patches, [0, 4, 1, 2, 3])
+    return patches if batched else tops.squeeze(patches, 0)
+
+
+def _batch_last(images, data_format):
+    """Batched channels-last ``images`` and the function that restores the layout."""
+    images, data_format = _images(images), _format(data_format)
+    batched = len(images.shape) == 4
+    x = images if batched else tops.expand_dims(images, 0)
+    if data_format == "channels_first":
+        x = tops.transpose(x, [0, 2, 3, 1])
+
+    def back(y, moved=(0, 3, 1, 2)):
+        y = tops.transpose(y, list(moved)) if data_format == "channels_first" else y
+        return y if batched else tops.squeeze(y, 0)
+
+    return x, back
+
+
+def gaussian_blur(images, kernel_size=(3, 3), sigma=(1.0, 1.0), data_format=None):
+    """A depthwise ``SAME`` convolution with a separable Gaussian kernel, as Keras's TF
+    backend builds it (the row profile uses ``kernel_size[1]`` and ``sigma[1]``)."""
+    from ._nn import depthwise_conv
+
+    x, back = _batch_last(images, data_format)
+    dtype = x.dtype
+
+    def profile(n, s):
+        r = tops.cast(tops.range(n), dtype) - (n - 1) / 2
+        k = tops.exp(-0.5 * tops.square(r / tops.cast(s, dtype)))
+        return k / tops.reduce_sum(k)
+
+    (kh, kw), (sh, sw) = kernel_size, sigma
+    kernel = tops.reshape(profile(kw, sw)[:, None] * profile(kh, sh)[None, :], [kh, kw, 1, 1])
+    kernel = tops.tile(kernel, [1, 1, x.shape[-1], 1])
+    return back(depthwise_conv(x, kernel, padding="same", data_format="channels_last"))
+
+
+def sobel_edges(images, data_format=None):
+    """The Sobel gradients (dy, dx) stacked on a new last axis, as ``tf.image.sobel_edges``."""
+    x, back = _batch_last(images, data_format)
+    return back(timage.sobel_edges(x), moved=(0, 3, 1, 2, 4))
+
+
+def _homography(start, end):
+    """The 8 projective numbers mapping each ``end`` quad onto its ``start`` quad."""
+    rows, target = [], []
+    zero = tops.zeros_like(end[:, 0, 0])
+    for i in range(4):
+        (ex, ey), (sx, sy) = (end[:, i, 0], end[:, i, 1]), (start[:, i, 0], start[:, i, 1])
+        one = tops.ones_like(ex)
+        rows.append(tops.stack([ex, ey, one, zero, zero, zero, -sx * ex, -sx * ey], axis=-1))
+        rows.append(tops.stack([zero, zero, zero, ex, ey, one, -sy * ex, -sy * ey], axis=-1))
+        target += [sx, sy]
+    solved = tops.linalg.solve(tops.stack(rows, axis=1), tops.stack(target, axis=-1)[..., None])
+    return tops.reshape(solved, [-1, 8])
+
+
+def perspective_transform(images, start_points, end_points, interpolation="bilinear",
+                          fill_value=0, data_format=None):  # fmt: skip
+    """``images`` warped so the quad ``start_points`` lands on ``end_points`` (4 ``(x, y)``
+    corners each, one set or one per image); outside pixels take ``fill_value``."""
+    if interpolation not in _AFFINE_INTERPOLATIONS:
+        raise ValueError(
+            "Invalid value for argument `interpolation`. Expected of one "
+            f"{_AFFINE_INTERPOLATIONS}. Received: interpolation={interpolation}"
+        )
+    start, end = to_tensor(start_points, "float32"), to_tensor(end_points, "float32")
+    for name, p in (("start_points", start), ("end_points", end)):
+        if len(p.shape) not in (2, 3) or tuple(p.shape[-2:]) != (4, 2):
+            raise ValueError(
+                f"Invalid {name} shape: expected (4,2) for a single image or (N,4,2) for a "
+                f"batch. Received shape: {p.shape}"
+            )
+    if tuple(start.shape) != tuple(end.shape):
+        raise ValueError(
+            "start_points and end_points must have the same shape. Received "
+            f"start_points.shape={start.shape}, end_points.shape={end.shape}"
+        )
+    if len(start.shape) == 2:
+        start, end = tops.expand_dims(start, 0), tops.expand_dims(end, 0)
+    return affine_transform(images, _homography(start, end), interpolation, "constant",
+                            fill_value, data_format)  # fmt: skip
+
+
+def ssim(image1, image2, max_val=1.0, filter_size=11, filter_sigma=1.5, k1=0.01, k2=0.03,
+         data_format=None):  # fmt: skip
+    """The structural similarity of two images (or batches), averaged over the ``VALID``
+    Gaussian windows and the channels, as Keras 3 computes it (cast back to the input dtype)."""
+    from ._nn import depthwise_conv
+
+    original = to_tensor(image1).dtype
+    dtype = result_type(original.name, float)
+    ranks = {len(to_tensor(i).shape) for i in (image1, image2)}
+    if not ranks <= {3, 4}:
+        raise ValueError(
+            "Invalid image rank: expected rank 3 (single image) or rank 4 (batch of images). "
+            f"Received input shapes: {to_tensor(image1).shape}, {to_tensor(image2).shape}"
+        )
+    x, back = _batch_last(tops.cast(to_tensor(image1), dtype), data_format)
+    y, _ = _batch_last(tops.cast(to_tensor(image2), dtype), data_format)
+    r = tops.cast(tops.range(filter_size), dtype) - (filter_size - 1) / 2.0
+    g = tops.exp(-tops.square(r) / (2.0 * filter_sigma**2))
+    g = g / tops.reduce_sum(g)
+    kernel = tops.reshape(g[:, None] * g[None, :], [filter_size, filter_size, 1, 1])
+    kernel = tops.tile(kernel, tops.stack([1, 1, tops.shape(x)[-1], 1]))
+
+    def blur(t):
+        return depthwise_conv(t, kernel, padding="valid", data_format="channels_last")
+
+    c1, c2 = (k1 * max_val) ** 2, (k2 * max_val) ** 2
+    mu1, mu2 = blur(x), blur(y)
+    var1, var2 = blur(x * x) - mu1 * mu1, blur(y * y) - mu2 * mu2
+    cov = blur(x * y) - mu1 * mu2
+    ssim_map = (2.0 * mu1 * mu2 + c1) * (2.0 * cov + c2)
+    ssim_map = ssim_map / ((mu1 * mu1 + mu2 * mu2 + c1) * (var1 + var2 + c2))
+    out = tops.reduce_mean(ssim_map, axis=[1, 2, 3])
+    out = out if len(to_tensor(image1).shape) == 4 else tops.squeeze(out, 0)
+    return tops.cast(out, original)

@@ -155,6 +155,59 @@ def qr(x, mode="reduced"):
     return tops.linalg.qr(_rank2(x), full_matrices=mode == "complete")
 
 
+def eigh(x):
+    """The eigenvalues (ascending) and eigenvectors of symmetric (Hermitian) matrices."""
+    return tuple(tops.linalg.eigh(_matrix(x, "eigh")))
+
+
+def cholesky_inverse(x, upper=False):
+    """The inverse of ``a`` from its Cholesky factor ``x`` (lower, or upper with ``upper``)."""
+    x = _matrix(x, "cholesky_inverse")
+    eye = tops.eye(x.shape[-1], dtype=x.dtype)
+    inv_chol = tops.linalg.triangular_solve(x, eye, lower=not upper)
+    return tops.matmul(inv_chol, inv_chol, transpose_a=not upper, transpose_b=upper)
+
+
+def lu_factor(x):
+    """The packed LU factors and the row pivots: ``a[pivots] == l @ u``, as Keras's TF backend
+    (square matrices)."""
+    lu, perm = tops.linalg.lu(_matrix(x, "lu_factor"))
+    return lu, tops.math.invert_permutation(perm)
+
+
+def lstsq(a, b, rcond=None):
+    """The least-squares solution of ``a @ x = b`` (``a`` of shape (M, N), ``b`` (M,) or (M, K)),
+    through the SVD: singular values below ``rcond`` times the largest count as zero."""
+    a, b = promote(to_float(a), to_float(b))
+    if a.shape[0] != b.shape[0]:
+        raise ValueError("Leading dimensions of input arrays must match")
+    if len(a.shape) != 2:
+        raise TypeError(f"{len(a.shape)}-dimensional array given. Array must be two-dimensional")
+    if len(b.shape) not in (1, 2):
+        raise TypeError(
+            f"{len(b.shape)}-dimensional array given. Array must be one or two-dimensional"
+        )
+    eps = float(np.finfo(a.dtype.name).eps)
+    rcond = eps * max(a.shape) if rcond is None else (eps if rcond < 0 else rcond)
+    u, s, vh = svd(a, full_matrices=False)
+    keep = tops.greater_equal(s, rcond * s[0])
+    s_inv = tops.where(keep, 1 / tops.where(keep, s, tops.ones_like(s)), tops.zeros_like(s))
+    vector = len(b.shape) == 1
+    ub = tops.matmul(u, tops.reshape(b, [b.shape[0], -1]), transpose_a=True)
+    x = tops.matmul(vh, s_inv[:, None] * ub, transpose_a=True)
+    return tops.reshape(x, [-1]) if vector else x
+
+
+def pinv(x, rcond=None):
+    """The Moore-Penrose pseudo-inverse of the last two axes (TF's default ``rcond``)."""
+    return tops.linalg.pinv(_rank2(x), rcond=rcond)
+
+
+def matrix_rank(x, tol=None):
+    """The number of singular values above ``tol`` (TF's default), as int32."""
+    return tops.linalg.matrix_rank(_rank2(x), tol=tol)
+
+
 __all__ = sorted(
     n
     for n, v in globals().items()

@@ -167,6 +167,46 @@ def irfft(x, fft_length=None):
     return tops.signal.irfft(z, fft_length=[n])
 
 
+def segment_prod(data, segment_ids, num_segments=None, sorted=False):
+    """The product of ``data``'s rows per segment id (an empty segment gives 1)."""
+    data, ids = _t(data), _t(segment_ids)
+    if sorted and num_segments is not None:
+        raise ValueError(
+            "Argument `num_segments` cannot be set when sorted is True when using the "
+            f"tensorflow backend.Received: num_segments={num_segments}, sorted={sorted}."
+        )
+    n = _num_segments(segment_ids, num_segments)
+    return tops.math.unsorted_segment_prod(data, tops.cast(ids, "int32"), n)
+
+
+def cdist(x, y):
+    """The Euclidean distances between the rows of ``x`` (..., P, M) and ``y`` (..., R, M)."""
+    x, y = _t(x), _t(y)
+    if len(x.shape) < 2 or len(y.shape) < 2:
+        raise ValueError("`cdist` inputs must have rank >= 2")
+    if x.shape[-1] != y.shape[-1]:
+        raise ValueError("Last dimension of inputs to `cdist` must match")
+    diff = tops.expand_dims(x, -2) - tops.expand_dims(y, -3)
+    return tops.sqrt(tops.reduce_sum(tops.square(diff), axis=-1))
+
+
+def view_as_complex(x):
+    """complex64 numbers from a real tensor whose last axis holds (real, imaginary)."""
+    x = _t(x)
+    if len(x.shape) < 1 or x.shape[-1] != 2:
+        raise ValueError(
+            "Last dimension of input must be size 2 (real and imaginary). "
+            f"Received shape: {x.shape}"
+        )
+    return tops.complex(tops.cast(x[..., 0], "float32"), tops.cast(x[..., 1], "float32"))
+
+
+def view_as_real(x):
+    """The real and imaginary parts of ``x`` stacked on a new last axis."""
+    x = _t(x)
+    return tops.stack([tops.math.real(x), tops.math.imag(x)], axis=-1)
+
+
 __all__ = sorted(
     n
     for n, v in globals().items()

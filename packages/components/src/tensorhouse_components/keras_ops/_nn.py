@@ -532,6 +532,55 @@ def threshold(x, threshold, default_value):
     return tops.where(x > threshold, x, _t(default_value, x.dtype) + tops.zeros_like(x))
 
 
+def _block_args(x, block_size, data_format):
+    x = _t(x)
+    if len(x.shape) != 4:
+        raise ValueError(f"Input tensor must be 4D. Received: x.shape={x.shape}")
+    if data_format not in ("channels_last", "channels_first"):
+        raise ValueError(
+            "`data_format` must be 'channels_last' or 'channels_first'. "
+            f"Received: data_format={data_format}"
+        )
+    first = data_format == "channels_first"
+    return (tops.transpose(x, [0, 2, 3, 1]) if first else x), int(block_size), first
+
+
+def depth_to_space(x, block_size, data_format="channels_last"):
+    """Channel blocks moved into ``block_size`` x ``block_size`` spatial tiles (TF's DCR order)."""
+    x, b, first = _block_args(x, block_size, data_format)
+    n, h, w, c = tops.unstack(tops.shape(x))
+    y = tops.reshape(x, tops.stack([n, h, w, b, b, c // (b * b)]))
+    y = tops.transpose(y, [0, 1, 3, 2, 4, 5])
+    y = tops.reshape(y, tops.stack([n, h * b, w * b, c // (b * b)]))
+    return tops.transpose(y, [0, 3, 1, 2]) if first else y
+
+
+def space_to_depth(x, block_size, data_format="channels_last"):
+    """``block_size`` x ``block_size`` spatial tiles moved into the channels (TF's order)."""
+    x, b, first = _block_args(x, block_size, data_format)
+    y = tnn.space_to_depth(x, b)
+    return tops.transpose(y, [0, 3, 1, 2]) if first else y
+
+
+def psnr(x1, x2, max_val):
+    """The peak signal-to-noise ratio in dB, over all elements."""
+    x1, x2 = _t(x1), _t(x2)
+    if tuple(x1.shape) != tuple(x2.shape):
+        raise ValueError(
+            f"Input shapes {x1.shape} and {x2.shape} must match for PSNR calculation. "
+        )
+    max_val = _t(max_val, x2.dtype)
+    mse = tops.reduce_mean(tops.square(x1 - x2))
+    ten = _t(np.log(10.0), mse.dtype)
+    return 20 * tops.math.log(max_val) / ten - 10 * tops.math.log(mse) / ten
+
+
+def polar(abs_, angle):
+    """The complex numbers ``abs_ * (cos(angle) + i sin(angle))``."""
+    abs_, angle = _t(abs_), _t(angle)
+    return tops.complex(abs_ * tops.cos(angle), abs_ * tops.sin(angle))
+
+
 __all__ = sorted(
     n
     for n, v in globals().items()

@@ -528,8 +528,7 @@ def arange(start, stop=None, step=None, dtype=None):
 def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
     """``num`` evenly spaced values from ``start`` to ``stop``."""
     dtype = standardize_dtype(dtype)
-    start, stop = to_float(start), to_float(stop)
-    start, stop = promote(start, stop, dtype="float64")
+    start, stop = promote(start, stop, dtype="float64")  # Python numbers straight to float64
     div = (num - 1) if endpoint else num
     step = (stop - start) / float(builtins.max(div, 1))
     t = tops.cast(tops.range(num), "float64")

@@ -65,10 +65,11 @@ def logaddexp2(x1, x2):
 
 
 def logspace(start, stop, num=50, endpoint=True, base=10, dtype=None, axis=0):
-    """``base ** linspace(start, stop)``."""
-    exps = linspace(start, stop, num, endpoint=endpoint, axis=axis)
-    out = tops.pow(_t(float(base), exps.dtype), exps)
-    return out if dtype is None else _t(out, dtype)
+    """``base ** linspace(start, stop)``, computed in ``dtype`` (by default the inputs' float
+    dtype, as Keras)."""
+    dtype = dtype or result_type(dtype_of(start), dtype_of(stop), float)
+    exps = linspace(start, stop, num, endpoint=endpoint, dtype=dtype, axis=axis)
+    return tops.pow(_t(float(base), exps.dtype), exps)
 
 
 def exp2(x):

@@ -193,6 +193,41 @@ _TABLE = {
         vstack xs
         where condition x1 x2
         zeros_like x | dtype
+        angle x
+        arccos x
+        arccosh x
+        arcsin x
+        arcsinh x
+        arctan x
+        arctan2 x1 x2
+        arctanh x
+        bitwise_and x y
+        bitwise_invert x
+        bitwise_left_shift x y
+        bitwise_not x
+        bitwise_or x y
+        bitwise_right_shift x y
+        bitwise_xor x y
+        dsplit x | indices_or_sections
+        dstack xs
+        fmax x1 x2
+        fmin x1 x2
+        isreal x
+        ldexp x1 x2
+        left_shift x y
+        nanargmax x | axis keepdims
+        nanargmin x | axis keepdims
+        nancumprod x | axis dtype
+        nancumsum x | axis dtype
+        nanprod x | axis keepdims
+        nanstd x | axis keepdims
+        nanvar x | axis keepdims
+        right_shift x y
+        trapezoid y | x dx axis
+        corrcoef x
+        gcd x1 x2
+        geomspace start stop | num endpoint dtype axis
+        lcm x1 x2
     """,
     "core": """
         cast x | dtype
@@ -253,12 +288,22 @@ _TABLE = {
         swish=Silu x
         tanh_shrink x
         threshold x | threshold default_value
+        depth_to_space x | block_size data_format
+        polar abs_ angle
+        psnr=PSNR x1 x2 | max_val
+        space_to_depth x | block_size data_format
     """,
     "linalg": """
         cholesky x | upper
+        cholesky_inverse x | upper
         det x
+        eigh x
         inv x
+        lstsq a b | rcond
+        lu_factor x
+        matrix_rank x | tol
         norm x | ord axis keepdims
+        pinv x | rcond
         qr x | mode
         solve a b
         solve_triangular a b | lower
@@ -277,6 +322,10 @@ _TABLE = {
             fill_mode fill_value data_format
         rgb_to_grayscale=RGBToGrayscale images | data_format
         rgb_to_hsv=RGBToHSV images | data_format
+        gaussian_blur images | kernel_size sigma data_format
+        perspective_transform images start_points end_points | interpolation fill_value data_format
+        sobel_edges images | data_format
+        ssim=SSIM image1 image2 | max_val filter_size filter_sigma k1 k2 data_format
     """,
     "math": """
         erf x
@@ -292,6 +341,10 @@ _TABLE = {
         rfft=RFFT x | fft_length
         rsqrt x
         segment_max data segment_ids | num_segments sorted
+        segment_prod data segment_ids | num_segments sorted
+        cdist=CDist x y
+        view_as_complex x
+        view_as_real x
         segment_min data segment_ids | num_segments sorted
         segment_sum data segment_ids | num_segments sorted
         top_k x | k sorted

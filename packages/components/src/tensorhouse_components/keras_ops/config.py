@@ -1,8 +1,11 @@
-"""Keras 3's global settings: ``floatx``, ``epsilon``, ``image_data_format`` and ``backend()``."""
+"""Keras 3's global settings: ``floatx``, ``epsilon``, ``image_data_format``, the dtype policy
+and ``backend()``."""
+
+from ..dtype_policies import dtype_policy, set_dtype_policy
 
 __all__ = [
-    "backend", "epsilon", "floatx", "image_data_format", "set_epsilon", "set_floatx",
-    "set_image_data_format",
+    "backend", "dtype_policy", "epsilon", "floatx", "image_data_format", "set_dtype_policy",
+    "set_epsilon", "set_floatx", "set_image_data_format",
 ]  # fmt: skip
 
 _FLOATX = "float32"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from .. import _serialization
 from ._activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from ._attention import AdditiveAttention, Attention, GroupQueryAttention, MultiHeadAttention
+from ._conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 from ._convolutional import (
     Conv1D,
     Conv1DTranspose,
@@ -51,6 +52,7 @@ from ._normalization import (
     BatchNormalization,
     GroupNormalization,
     LayerNormalization,
+    RMSNormalization,
     UnitNormalization,
 )
 from ._pooling import (
@@ -129,7 +131,8 @@ _LAYERS = (
     GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAveragePooling3D, GlobalMaxPooling1D,
     GlobalMaxPooling2D, GlobalMaxPooling3D, MaxPooling1D, MaxPooling2D, MaxPooling3D,
     # normalization
-    BatchNormalization, GroupNormalization, LayerNormalization, UnitNormalization,
+    BatchNormalization, GroupNormalization, LayerNormalization, RMSNormalization,
+    UnitNormalization,
     # reshaping
     Cropping1D, Cropping2D, Cropping3D, Permute, RepeatVector, Reshape, UpSampling1D,
     UpSampling2D, UpSampling3D, ZeroPadding1D, ZeroPadding2D, ZeroPadding3D,
@@ -144,6 +147,7 @@ _LAYERS = (
     AdditiveAttention, Attention, GroupQueryAttention, MultiHeadAttention,
     # recurrent
     GRU, GRUCell, LSTM, LSTMCell, RNN, SimpleRNN, SimpleRNNCell, StackedRNNCells,
+    ConvLSTM1D, ConvLSTM2D, ConvLSTM3D,
     Bidirectional, TimeDistributed,
     # preprocessing
     CategoryEncoding, CenterCrop, Discretization, IntegerLookup, Normalization, RandomBrightness,

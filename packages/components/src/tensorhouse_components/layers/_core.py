@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import math as _pymath
 
-from tensorhouse_ops import cast, math, matmul, random, reshape, where, zeros_like
+from tensorhouse_ops import cast, math, matmul, random, reshape, transpose, where, zeros_like
 
 from .. import activations, constraints, initializers, regularizers
+from ._args import data_format as _data_format
 from ._args import dynamic_shape, prod
 from ._layer import Layer
 
@@ -171,11 +172,22 @@ class Dropout(Layer):
 
 
 class Flatten(Layer):
-    """Flattens every axis but the batch axis: ``(batch, a, b) -> (batch, a * b)``."""
+    """Flattens every axis but the batch axis: ``(batch, a, b) -> (batch, a * b)``; with
+    ``data_format="channels_first"`` the channels axis moves last first."""
+
+    def __init__(self, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        self.data_format = _data_format(data_format)
 
     def call(self, inputs):
+        rank = len(inputs.shape)
+        if self.data_format == "channels_first" and rank > 2:
+            inputs = transpose(inputs, [0, *range(2, rank), 1])
         dims = dynamic_shape(inputs)
         return reshape(inputs, [dims[0], prod(dims[1:])] if dims else [1])
+
+    def get_config(self):
+        return {**super().get_config(), "data_format": self.data_format}
 
     def compute_output_shape(self, input_shape):
         rest = tuple(input_shape)[1:]

@@ -412,3 +412,36 @@ class UnitNormalization(Layer):
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis}
+
+
+class RMSNormalization(Layer):
+    """Keras 3's root-mean-square normalization: ``x * rsqrt(mean(x**2, axis) + epsilon) *
+    scale``, with one ``scale`` weight (ones) over ``axis``."""
+
+    def __init__(self, axis=-1, epsilon=1e-6, **kwargs):
+        super().__init__(**kwargs)
+        self.axis, self.epsilon = axis, epsilon
+
+    def build(self, input_shape):
+        axes = sorted(self.axis) if isinstance(self.axis, list | tuple) else [self.axis]
+        shape = tuple(input_shape[a] for a in axes)
+        self.axis = axes
+        self.scale = self.add_weight(name="scale", shape=shape, initializer="ones")
+
+    def call(self, inputs):
+        x = _upcast(inputs)
+        mean_square = math.reduce_mean(math.square(x), axis=self.axis, keepdims=True)
+        out = x * math.rsqrt(mean_square + self.epsilon) * cast(self.scale, x.dtype)
+        return cast(out, self.compute_dtype)
+
+    def compute_output_shape(self, input_shape):
+        for axis in self.axis if isinstance(self.axis, list | tuple) else [self.axis]:
+            if not -len(input_shape) <= axis < len(input_shape):
+                raise ValueError(
+                    f"Axis {axis} is out of bounds for input shape {input_shape}. "
+                    f"Received: axis={self.axis}"
+                )
+        return tuple(input_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon}

@@ -50,21 +50,26 @@ from ._probabilistic import (
 )
 from ._reduction import Mean, MeanMetricWrapper, Sum
 from ._regression import (
+    ConcordanceCorrelation,
     CosineSimilarity,
     LogCoshError,
     MeanAbsoluteError,
     MeanAbsolutePercentageError,
     MeanSquaredError,
     MeanSquaredLogarithmicError,
+    PearsonCorrelation,
     R2Score,
     RootMeanSquaredError,
+    concordance_correlation,
     cosine_similarity,
+    pearson_correlation,
 )
 
 _CLASSES = (
     Metric, Mean, Sum, MeanMetricWrapper,
     MeanSquaredError, RootMeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError,
-    MeanSquaredLogarithmicError, CosineSimilarity, LogCoshError, R2Score,
+    MeanSquaredLogarithmicError, CosineSimilarity, LogCoshError, R2Score, PearsonCorrelation,
+    ConcordanceCorrelation,
     AUC, FalseNegatives, FalsePositives, Precision, PrecisionAtRecall, Recall,
     RecallAtPrecision, SensitivityAtSpecificity, SpecificityAtSensitivity, TrueNegatives,
     TruePositives,
@@ -79,7 +84,8 @@ _CLASSES = (
 
 # The per-sample functions ``keras.metrics`` exports; the loss ones come from ``losses``.
 _LOSS_FUNCTIONS = (
-    "binary_crossentropy", "categorical_crossentropy", "categorical_hinge", "hinge",
+    "binary_crossentropy", "binary_focal_crossentropy", "categorical_crossentropy",
+    "categorical_focal_crossentropy", "categorical_hinge", "hinge", "huber",
     "kl_divergence", "log_cosh", "mean_absolute_error", "mean_absolute_percentage_error",
     "mean_squared_error", "mean_squared_logarithmic_error", "poisson",
     "sparse_categorical_crossentropy", "squared_hinge",
@@ -88,7 +94,8 @@ _OWN_FUNCTIONS = {
     f.__name__: f
     for f in (
         accuracy, binary_accuracy, categorical_accuracy, sparse_categorical_accuracy,
-        sparse_top_k_categorical_accuracy, top_k_categorical_accuracy,
+        sparse_top_k_categorical_accuracy, top_k_categorical_accuracy, pearson_correlation,
+        concordance_correlation,
     )
 }  # fmt: skip
 

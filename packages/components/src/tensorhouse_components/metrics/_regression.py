@@ -1,5 +1,5 @@
 """Regression metrics: mean errors of per-sample functions, ``RootMeanSquaredError``,
-``CosineSimilarity``, ``LogCoshError`` and ``R2Score``."""
+``CosineSimilarity``, ``LogCoshError``, ``R2Score`` and the Pearson / concordance correlations."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from tensorhouse_ops import math, reduce_mean, reduce_sum, sqrt, square, where
 
 from .. import losses
 from .._tensor_utils import expand, ones_as, squeeze_or_expand_to_same_rank, to_tensor
+from ..keras_ops import config as _config
 from ..losses import (
     log_cosh,
     mean_absolute_error,
@@ -18,9 +19,10 @@ from ._metric import Metric
 from ._reduction import Mean, MeanMetricWrapper, PlainConfig
 
 __all__ = [
-    "CosineSimilarity", "LogCoshError", "MeanAbsoluteError", "MeanAbsolutePercentageError",
-    "MeanSquaredError", "MeanSquaredLogarithmicError", "R2Score", "RootMeanSquaredError",
-    "cosine_similarity",
+    "ConcordanceCorrelation", "CosineSimilarity", "LogCoshError", "MeanAbsoluteError",
+    "MeanAbsolutePercentageError", "MeanSquaredError", "MeanSquaredLogarithmicError",
+    "PearsonCorrelation", "R2Score", "RootMeanSquaredError", "concordance_correlation",
+    "cosine_similarity", "pearson_correlation",
 ]  # fmt: skip
 
 
@@ -178,3 +180,50 @@ class R2Score(Metric):
             "class_aggregation": self.class_aggregation,
             "num_regressors": self.num_regressors,
         }
+
+
+def _same_rank(y_true, y_pred):
+    y_pred = to_tensor(y_pred)
+    return squeeze_or_expand_to_same_rank(to_tensor(y_true, y_pred.dtype), y_pred)
+
+
+def pearson_correlation(y_true, y_pred, axis=-1):
+    """Pearson's correlation of ``y_true`` and ``y_pred`` along ``axis``."""
+    y_true, y_pred = _same_rank(y_true, y_pred)
+    t = y_true - reduce_mean(y_true, axis=axis, keepdims=True)
+    p = y_pred - reduce_mean(y_pred, axis=axis, keepdims=True)
+    t = t / math.reduce_std(t, axis=axis, keepdims=True)
+    p = p / math.reduce_std(p, axis=axis, keepdims=True)
+    return reduce_mean(t * p, axis=axis)
+
+
+def concordance_correlation(y_true, y_pred, axis=-1):
+    """Lin's concordance correlation along ``axis``, with Keras 3's covariance term
+    ``(y_true - mean(y_pred)) * (y_pred - mean(y_pred))``."""
+    y_true, y_pred = _same_rank(y_true, y_pred)
+    t_mean = reduce_mean(y_true, axis=axis, keepdims=True)
+    p_mean = reduce_mean(y_pred, axis=axis, keepdims=True)
+    t_var = math.reduce_variance(y_true - t_mean, axis=axis, keepdims=True)
+    p_var = math.reduce_variance(y_pred - p_mean, axis=axis, keepdims=True)
+    covar = (y_true - p_mean) * (y_pred - p_mean)
+    norm = t_var + p_var + square(t_mean - p_mean)
+    return reduce_mean(2 * covar / (norm + _config.epsilon()), axis=axis)
+
+
+class _Correlation(MeanMetricWrapper):
+    def get_config(self):
+        return {**Metric.get_config(self), "axis": self._fn_kwargs["axis"]}
+
+
+class PearsonCorrelation(_Correlation):
+    """The mean Pearson correlation of labels and predictions along ``axis``."""
+
+    def __init__(self, name="pearson_correlation", dtype=None, axis=-1):
+        super().__init__(pearson_correlation, name=name, dtype=dtype, axis=axis)
+
+
+class ConcordanceCorrelation(_Correlation):
+    """The mean concordance correlation of labels and predictions along ``axis``."""
+
+    def __init__(self, name="concordance_correlation", dtype=None, axis=-1):
+        super().__init__(concordance_correlation, name=name, dtype=dtype, axis=axis)

@@ -12,7 +12,9 @@ For a layer class, its constructor arguments and an input shape (with the batch 
    ``None``, it gives the eager output at the test batch size and at that size + 1 (in training
    mode with randomness, the output shapes);
 6. with ``check_gradients``, built in float64, the gradient of ``sum(output * r)`` with respect
-   to the input and each trainable weight matches central differences.
+   to the input and each trainable weight matches central differences;
+7. with ``check_mixed_precision`` (float inputs), the layer under ``mixed_float16`` keeps float32
+   weights, gives float16 outputs and, with the same weights, the float32 numbers within 1e-2.
 Each failure names the layer, the step and the numbers.
 """
 
@@ -60,6 +62,7 @@ def run_layer_test(
     check_symbolic=True,
     check_gradients=False,
     check_unknown_batch=True,
+    check_mixed_precision=True,
     input_range=(-1.0, 1.0),
     seed=0,
     rtol=1e-5,
@@ -145,6 +148,19 @@ def run_layer_test(
     # 6. gradients against central differences, in float64
     if check_gradients:
         _check_gradients(layer_cls, init_kwargs, input_data, call_kwargs, rng, name)
+
+    # 7. mixed precision: float32 weights, float16 outputs, the float32 numbers
+    floats = all(np.dtype(a.dtype).kind == "f" for a in flatten(input_data))
+    if check_mixed_precision and floats and "dtype" not in init_kwargs:
+        mixed = layer_cls(**dict(init_kwargs, dtype="mixed_float16"))
+        mixed(x, **call_kwargs)
+        mixed.set_weights(layer.get_weights())
+        kinds = {w.dtype.name for w in mixed.weights if w.dtype.is_floating}
+        assert kinds <= {"float32"}, f"{name}: mixed_float16 weights in {kinds}, not float32"
+        out = mixed(x, **call_kwargs)
+        kinds = {t.dtype.name for t in flatten(out) if t.dtype.is_floating}
+        assert kinds <= {"float16"}, f"{name}: mixed_float16 outputs in {kinds}, not float16"
+        _close(out, reference, 1e-2, 1e-2, f"{name}: mixed_float16 numbers")
     return layer
 
 
