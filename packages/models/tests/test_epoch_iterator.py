@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import collections
+
 import numpy as np
 import pytest
 
+from tensorhouse_components import ops, tree
+from tensorhouse_models.trainers import _epoch_iterator
 from tensorhouse_models.trainers._epoch_iterator import EpochIterator
 
 
@@ -37,3 +41,62 @@ def test_unshuffled_pass_is_in_order():
     x = np.arange(300, dtype=np.float32).reshape(100, 3)
     batches = _epoch(EpochIterator(x, None, None, batch_size=32, shuffle=False, seed=(1, 2)))
     np.testing.assert_array_equal(np.concatenate([b[0] for b in batches]), x)
+
+
+_Pair = collections.namedtuple("_Pair", ["first", "second"])
+
+
+@pytest.mark.parametrize("shuffle", [False, True, "batch"])
+@pytest.mark.parametrize(
+    "make_x",
+    [
+        lambda a: {"zeta": a[0], "alpha": [a[1], (a[2],)]},  # keys not in sorted order
+        lambda a: [a[0], {"b": a[1], "a": a[2]}],
+        lambda a: collections.OrderedDict(zeta=a[0], alpha=(a[1], a[2])),
+        lambda a: _Pair(a[0], {"k": [a[1], a[2]]}),
+    ],
+)
+def test_nested_inputs_keep_each_array_in_its_place(make_x, shuffle):
+    """Each batch has the input's structure (node types, key order) and each array's own rows,
+    the same rows in every array (x leaves, y and sample_weight)."""
+    n, bs = 37, 8
+    rows = np.arange(n, dtype=np.float32)
+    arrays = [np.stack([rows + 1000 * k, -rows], axis=1) for k in range(3)]  # each its own
+    x = make_x(arrays)
+    it = EpochIterator(x, rows * 10, rows + 0.5, batch_size=bs, shuffle=shuffle, seed=(5, 6))
+    seen = []
+    for _, _, steps in it.enumerate_epoch():
+        for bx, by, bsw in steps:
+            assert type(bx) is type(x)
+            if isinstance(x, dict):
+                assert list(bx) == list(x)
+            ids = (np.asarray(by) / 10).astype(np.int64)
+            np.testing.assert_array_equal(np.asarray(bsw), ids + 0.5)
+            for array, leaf in zip(tree.flatten(x), tree.flatten(bx), strict=True):
+                np.testing.assert_array_equal(np.asarray(leaf), array[ids])
+            seen.extend(ids.tolist())
+    assert len(seen) == n and sorted(seen) == rows.tolist()
+    assert (seen == rows.tolist()) == (shuffle is False)
+
+
+@pytest.mark.parametrize("shuffle", [False, True, "batch"])
+@pytest.mark.parametrize("budget,per_block", [(10**9, 16), (1000, 5), (100, 1)])
+def test_batches_are_converted_a_block_at_a_time(monkeypatch, shuffle, budget, per_block):
+    """Up to 16 batches are converted at once, fewer when they would pass the byte budget
+    (one at a time for batches bigger than it); every row still comes once, with its label."""
+    converted = []
+    constant = ops.constant
+    monkeypatch.setattr(ops, "constant", lambda v: converted.append(len(v)) or constant(v))
+    monkeypatch.setattr(_epoch_iterator, "_BLOCK_BYTES", budget)
+    n = 100  # rows of 10 float32 + an int64 label: 48 bytes, 192 bytes a batch of 4
+    x = np.arange(n, dtype=np.float32)[:, None] * np.ones((1, 10), np.float32)
+    y = np.arange(n, dtype=np.int64)
+    epoch = EpochIterator(x, y, batch_size=4, shuffle=shuffle, seed=(7, 8)).enumerate_epoch()
+    first = next(epoch)
+    assert len(converted) == 2 * per_block  # x and y of each batch of the first block
+    rest = [batch for _, _, steps in epoch for batch in steps]
+    xs = np.concatenate([np.asarray(b[0]) for b in [*first[2], *rest]])
+    ys = np.concatenate([np.asarray(b[1]) for b in [*first[2], *rest]])
+    np.testing.assert_array_equal(xs[:, 0], ys)
+    assert sorted(ys.tolist()) == list(range(n))
+    assert len(converted) == 2 * 25

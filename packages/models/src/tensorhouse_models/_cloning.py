@@ -5,7 +5,7 @@ from __future__ import annotations
 from tensorhouse_components import layers as layers_module
 from tensorhouse_components.ops import nest
 
-from ._functional import Functional
+from ._functional import Functional, functional_like
 from ._sequential import Sequential
 
 __all__ = ["clone_model"]
@@ -115,4 +115,5 @@ def _clone_functional(model, input_tensors, clone):
 
     inputs = rebuild(model._inputs_struct, new_inputs)
     outputs = nest.map_structure(value_of, model._outputs_struct)
-    return Functional(inputs, outputs, name=model.name, trainable=model.trainable)
+    model_cls = type(model) if functional_like(type(model)) else Functional  # Keras's rule
+    return model_cls(inputs, outputs, name=model.name, trainable=model.trainable)

@@ -7,6 +7,8 @@ comes first, and replays them on real tensors in ``call``.
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 
 from tensorhouse_components import layers as layers_module
@@ -15,7 +17,7 @@ from tensorhouse_components.ops import nest
 
 from ._model import Model, deserialize_layer, serialize_layer
 
-__all__ = ["Functional", "functional_from_config"]
+__all__ = ["Functional", "functional_from_config", "functional_like"]
 
 KerasTensor = layers_module.KerasTensor
 Operation = layers_module.Operation
@@ -185,11 +187,7 @@ class Functional(Model):
         return nest.map_structure(lambda t: t.shape, self._outputs_struct)
 
     def _summary_layers(self):
-        layers = []
-        for node in self._nodes:
-            if not any(node.layer is layer for layer in layers):
-                layers.append(node.layer)
-        return layers
+        return self.operations  # Keras's ``model._operations``: inputs first, by depth
 
     def _is_chain(self):
         """Keras's "sequential-like": one input, then one call after another, each reading
@@ -322,6 +320,17 @@ class _NotReady(Exception):
     """A node's inputs are not computed yet."""
 
 
+def functional_like(cls):
+    """Keras's test for rebuilding a model of class ``cls`` as ``cls(inputs, outputs, ...)``:
+    a ``Model`` subclass whose ``__init__`` takes ``inputs, outputs`` or ``*args``."""
+    if not issubclass(cls, Model) or cls is Model:
+        return False
+    params = list(inspect.signature(cls.__init__).parameters.values())[1:]
+    return [p.name for p in params[:2]] == ["inputs", "outputs"] or any(
+        p.kind is p.VAR_POSITIONAL for p in params
+    )
+
+
 def functional_from_config(cls, config, custom_objects=None):
     """Rebuild a functional model: make each layer from its config, then call it on the
     tensors its ``inbound_nodes`` name, each layer's calls in their order."""
@@ -400,7 +409,7 @@ def functional_from_config(cls, config, custom_objects=None):
                 ) from None
         return [structure(s) for s in spec]
 
-    model_cls = cls if isinstance(cls, type) and issubclass(cls, Functional) else Functional
+    model_cls = cls if isinstance(cls, type) and functional_like(cls) else Functional
     return model_cls(
         structure(config["input_layers"]),
         structure(config["output_layers"]),

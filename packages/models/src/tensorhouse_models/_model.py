@@ -26,6 +26,17 @@ def _functional_args(args, kwargs):
     )
 
 
+_FUNCTIONAL_SUBCLASSES: dict = {}
+
+
+def _with_functional(cls, functional):
+    """``cls`` with ``Functional`` after it in the MRO (one class per subclass)."""
+    if cls not in _FUNCTIONAL_SUBCLASSES:
+        attrs = {"__module__": cls.__module__, "__qualname__": cls.__qualname__}
+        _FUNCTIONAL_SUBCLASSES[cls] = type(cls.__name__, (cls, functional), attrs)
+    return _FUNCTIONAL_SUBCLASSES[cls]
+
+
 class Model(Trainer, layers.Layer):
     """A trainable layer graph: subclass it (``call``), or use ``Sequential``, or
     ``Model(inputs, outputs)`` on ``Input`` tensors (the Functional API)."""
@@ -38,6 +49,14 @@ class Model(Trainer, layers.Layer):
         return super().__new__(cls)
 
     def __init__(self, *args, **kwargs):
+        from ._functional import Functional
+
+        if _functional_args(args, kwargs) and not isinstance(self, Functional):
+            # a subclass built as ``Sub(inputs, outputs)`` is a functional model with the
+            # subclass's methods (``train_step``, ...), as Keras 3 makes it
+            self.__class__ = _with_functional(type(self), Functional)
+            Functional.__init__(self, *args, **kwargs)
+            return
         if args:
             raise TypeError(
                 f"{type(self).__name__}() takes keyword arguments only (name=, trainable=, "
@@ -139,6 +158,20 @@ class Model(Trainer, layers.Layer):
 
         export_model(self, filepath, format, verbose, input_signature, **kwargs)
 
+    def get_compile_config(self):
+        """Keras's: the arguments ``compile`` was given, serialized (``{}`` when the model is
+        not compiled)."""
+        from .saving._keras_file import compile_config
+
+        return compile_config(self)
+
+    def compile_from_config(self, config):
+        """``compile`` with the arguments of ``get_compile_config`` (the optimizer is built at
+        once when the model is)."""
+        from .saving._keras_file import _compile_from_config
+
+        _compile_from_config(self, config, {}, True)
+
     def to_json(self, **kwargs):
         """The model's structure as Keras's JSON string (``json.dumps`` takes ``kwargs``)."""
         return json.dumps(serialize_layer(self), **kwargs)
@@ -156,8 +189,16 @@ class Model(Trainer, layers.Layer):
         return self.layers
 
     def _output_shape_of(self, layer):
-        shape = getattr(layer, "_last_output_shape", None)
-        return None if shape is None else tuple(shape)
+        """As Keras's summary for a layer outside a graph: its output shape for the input
+        shape it was built with, ``None`` ("?") when unbuilt or not computable."""
+        config = layer.get_build_config() or {}
+        if config.get("input_shape") is None:
+            return None
+        try:
+            shape = layer.compute_output_shape(config["input_shape"])
+        except (NotImplementedError, TypeError, ValueError):
+            return None
+        return tuple(shape) if isinstance(shape, list | tuple) else shape
 
 
 def serialize_layer(layer):

@@ -104,12 +104,36 @@ class Sequential(Model):
 
     def call(self, inputs, training=None):
         x = inputs
+        if self._input_layer is not None:
+            x = self._check_input(x)
         for layer in self._sequence:
             x = layer(x, training=training)
         return x
 
+    def _check_input(self, x):
+        """As Keras 3's functional Sequential: a one-element list or tuple is its element."""
+        if isinstance(x, list | tuple) and len(x) == 1:
+            x = x[0]
+        shape = getattr(x, "shape", None)
+        if shape is not None and getattr(shape, "rank", 0) is not None:
+            self._check_shape(shape.as_list() if hasattr(shape, "as_list") else shape)
+        return x
+
+    def _check_shape(self, found):
+        """An input whose known dimensions differ from the ``Input``'s is Keras's ``ValueError``."""
+        expected, found = tuple(self._input_layer.batch_shape), tuple(found)
+        if len(found) == len(expected) and any(
+            e is not None and f is not None and e != f for e, f in zip(expected[1:], found[1:])
+        ):
+            raise ValueError(
+                f"Input 0 of layer '{self.name}' is incompatible with the layer: expected "
+                f"shape={expected}, found shape={found}"
+            )
+
     def compute_output_shape(self, input_shape):
         shape = tuple(input_shape)
+        if self._input_layer is not None:
+            self._check_shape(shape)
         for layer in self._sequence:
             shape = layer.compute_output_shape(shape)
         return shape

@@ -94,7 +94,7 @@ def print_summary(model, line_length=None, positions=None, print_fn=None, expand
     ]
     table = rich.table.Table(*columns, width=line_length, show_lines=True)
 
-    def fields(layer, prefix=""):
+    def fields(layer, owner, prefix=""):
         name = rich.markup.escape(f"{prefix}{layer.name}")
         kind = type(layer).__name__
         if isinstance(layer, _Operation):  # an op node: Keras's class for it
@@ -104,7 +104,8 @@ def print_summary(model, line_length=None, positions=None, print_fn=None, expand
             params = f"{_num(0)} (unbuilt)"
         else:
             params = _num(f"{layer.count_params():,}")
-        row = [name, _shape_str(model._output_shape_of(layer)), params]
+        shape_of = getattr(owner, "_output_shape_of", None) or model._output_shape_of
+        row = [name, _shape_str(shape_of(layer)), params]
         if not chain:
             row.append(connections(layer))
         if show_trainable:
@@ -114,11 +115,11 @@ def print_summary(model, line_length=None, positions=None, print_fn=None, expand
                 row.append(_bold("-"))
         return row
 
-    def rows_of(layer, level=0):
-        rows = [fields(layer, "   " * level + "└ " if level else "")]
+    def rows_of(layer, owner, level=0):
+        rows = [fields(layer, owner, "   " * level + "└ " if level else "")]
         if expand_nested and getattr(layer, "layers", None):
             for sub in layer.layers:
-                rows.extend(rows_of(sub, level + 1))
+                rows.extend(rows_of(sub, layer, level + 1))
         return rows
 
     layers = model._summary_layers()
@@ -132,7 +133,7 @@ def print_summary(model, line_length=None, positions=None, print_fn=None, expand
             )
         layers = layers[start : end + 1]
     for layer in layers:
-        for row in rows_of(layer):
+        for row in rows_of(layer, model):
             table.add_row(*row)
 
     trainable, non_trainable = model.trainable_weights, model.non_trainable_weights

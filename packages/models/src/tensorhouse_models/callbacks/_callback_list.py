@@ -17,8 +17,16 @@ _BATCH_HOOKS = (
 
 
 def to_float_logs(logs):
-    """The logs with each scalar tensor read back as a Python float."""
-    return {k: scalar(v) for k, v in (logs or {}).items()}
+    """The logs with each scalar tensor read back as a Python float, in sorted key order; a
+    nested dict (``compile_metrics``' results from a custom step) is flattened in, as Keras's
+    ``pythonify_logs``."""
+    out = {}
+    for k, v in sorted((logs or {}).items()):
+        if isinstance(v, dict):
+            out.update(to_float_logs(v))
+        else:
+            out[k] = scalar(v)
+    return out
 
 
 def _overrides(callback, hook):

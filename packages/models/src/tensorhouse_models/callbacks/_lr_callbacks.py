@@ -33,7 +33,8 @@ def _set_lr(model, value) -> None:
 
 
 class LearningRateScheduler(Callback):
-    """At the start of each epoch, ``schedule(epoch, lr)`` gives the new learning rate."""
+    """At the start of each epoch, ``schedule(epoch, lr)`` (or ``schedule(epoch)``) gives the
+    new learning rate."""
 
     def __init__(self, schedule, verbose=0):
         super().__init__()
@@ -43,7 +44,10 @@ class LearningRateScheduler(Callback):
     def on_epoch_begin(self, epoch, logs=None):
         if not hasattr(self.model.optimizer, "learning_rate"):
             raise ValueError('Optimizer must have a "learning_rate" attribute.')
-        lr = self.schedule(epoch, _get_lr(self.model))
+        try:
+            lr = self.schedule(epoch, _get_lr(self.model))
+        except TypeError:  # Keras also takes the old one-argument ``schedule(epoch)``
+            lr = self.schedule(epoch)
         if hasattr(lr, "numpy"):
             lr = lr.numpy()
         lr = np.asarray(lr)

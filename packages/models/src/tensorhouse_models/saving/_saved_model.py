@@ -94,7 +94,7 @@ class _Walker:
 
     def value(self, x):
         """An attribute value as JSON, or None when it is not saved."""
-        if hasattr(x, "_th_read") and hasattr(x, "assign"):
+        if isinstance(x, ops.Variable):
             return {"variable": self.saver.variable(x)}
         if _is_function(x):
             i = self.saver.function(x)

@@ -4,7 +4,8 @@
 A model's outputs are a single tensor, a list or a dict. ``loss``, ``loss_weights``, ``metrics``
 and ``weighted_metrics`` are matched to them the Keras way: one loss for every output, a list in
 output order, or a dict keyed by output name. The log names follow Keras 3: ``loss``, and with
-several outputs ``<output>_loss`` and ``<output>_<metric>``; weighted metrics get ``weighted_``.
+several outputs ``<output>_loss`` and ``<output>_<metric>``; a weighted metric gets ``weighted_``
+only when its name is taken. A loss dict is walked in its own key order.
 Everything here runs inside the traced train step: ops only, no NumPy on tensors.
 """
 
@@ -69,6 +70,8 @@ def match_targets(y_true, names, what="y"):
                 f"outputs are {names}"
             )
         return [y_true.get(k) for k in names]
+    if isinstance(y_true, list | tuple) and n == 1 and len(y_true) == 1:
+        return list(y_true)  # [y] for a single output, as Keras
     if isinstance(y_true, list | tuple) and n > 1:
         if len(y_true) != n:
             raise ValueError(
@@ -139,6 +142,7 @@ class CompileLoss:
         self._weights = None
         self._names = None
         self.metrics = []
+        self._order = []
         if not isinstance(loss, dict | list | tuple) and str(loss).lower() not in _CROSSENTROPY:
             resolve_loss(loss)  # a bad name fails at compile time
 
@@ -161,11 +165,17 @@ class CompileLoss:
             self._weights = [None if v is None else float(v) for v in
                              _per_output(w, names, "loss_weights", wrap_single=False)]  # fmt: skip
         self._names = names
+        # Keras walks a loss dict in its own key order: the per-output losses and their trackers
+        # (hence `metrics_names` and `evaluate`'s list) come in that order
+        config = self._config
+        self._order = (
+            [names.index(k) for k in config] if isinstance(config, dict) else range(len(names))
+        )
         if len(names) > 1:
             self.metrics = [
-                metrics.Mean(name=f"{name}_loss")
-                for name, fn in zip(names, self._losses)
-                if fn is not None
+                metrics.Mean(name=f"{names[i]}_loss")
+                for i in self._order
+                if self._losses[i] is not None
             ]
         self.built = True
 
@@ -177,7 +187,8 @@ class CompileLoss:
         weights = match_targets(sample_weight, names, "sample_weight")
         total = None
         trackers = iter(self.metrics)
-        for fn, w, yt, yp, sw in zip(self._losses, self._weights, trues, preds, weights):
+        for i in self._order:
+            fn, w, yt, yp, sw = self._losses[i], self._weights[i], trues[i], preds[i], weights[i]
             if fn is None:
                 continue
             if yt is None:
@@ -232,6 +243,19 @@ def _metric_object(ident, y_true, y_pred):
     return m
 
 
+def _unique_log_name(counts, prefix, name, weighted):
+    """Keras 3's log name: ``<output>_<metric>``; a weighted metric whose name is taken gets
+    ``weighted_``, and a name still taken gets ``_1``, ``_2``, ..."""
+    log = prefix + name
+    if log in counts and weighted:
+        log = f"{prefix}weighted_{name}"
+    if log not in counts:
+        counts[log] = 1
+        return log
+    counts[log] += 1
+    return f"{log}_{counts[log] - 1}"
+
+
 def _as_list(x):
     if x is None:
         return []
@@ -269,19 +293,18 @@ class CompileMetrics:
     def build(self, y_true, y_pred):
         names, preds = flat_outputs(y_pred, self._output_names)
         trues = match_targets(y_true, names, "y")
-        flat = []
+        flat, counts = [], {}
         for config, weighted in ((self._config, False), (self._weighted_config, True)):
             if config is None:
                 continue
             per = _per_output(config, names, "metrics", wrap_single=True)
             for i, (name, yt, yp, idents) in enumerate(zip(names, trues, preds, per)):
+                prefix = f"{name}_" if len(names) > 1 else ""
                 for ident in _as_list(idents):
                     if yt is None:
                         continue
                     m = _metric_object(ident, yt, yp)
-                    log = m.name if not weighted else f"weighted_{m.name}"
-                    if len(names) > 1:
-                        log = f"{name}_{log}"
+                    log = _unique_log_name(counts, prefix, m.name, weighted)
                     flat.append((log, m, i, weighted))
         self._flat = flat
 

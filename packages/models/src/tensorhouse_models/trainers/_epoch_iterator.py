@@ -14,6 +14,8 @@ tuple of batches.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import logging
 import math
 import secrets
@@ -25,9 +27,10 @@ from tensorhouse_components.data import Dataset
 
 from ._py_dataset import PyDataset
 
-# shuffled arrays: rows of this many batches are gathered at once (one fancy index per block,
-# never a copy of the whole array)
-_SHUFFLE_BLOCK = 16
+# arrays: a block of up to this many batches (and this many bytes) is gathered (shuffled: one
+# np.take, never a copy of the whole array) and converted at once; converting in a burst rather
+# than between training steps, which evict the interpreter's working set, halves its cost
+_BLOCK_BATCHES, _BLOCK_BYTES = 16, 16 << 20
 
 __all__ = [
     "EpochIterator", "pack_x_y_sample_weight", "split_for_validation",
@@ -152,6 +155,9 @@ def _check_dict_keys(x, input_names):
         )
 
 
+_CLASS_AND_SAMPLE_WEIGHT = "You cannot `class_weight` and `sample_weight` at the same time."
+
+
 def _class_weights(y, class_weight):
     """Per-sample weights from ``class_weight`` (a dict class -> weight) and the labels."""
     if isinstance(y, dict | list | tuple):
@@ -161,18 +167,10 @@ def _class_weights(y, class_weight):
         labels = labels.argmax(axis=1)
     elif labels.ndim == 2:
         labels = labels[:, 0]
-    labels = np.rint(labels).astype(np.int64)
-    table = np.zeros(max(max(class_weight) + 1, int(labels.max(initial=0)) + 1), np.float32)
-    table[:] = 1.0
-    missing = sorted(set(np.unique(labels).tolist()) - set(class_weight))
-    if missing:
-        raise ValueError(
-            f"Expected `class_weight` to be a dict with keys from 0 to one less than the number "
-            f"of classes, found {class_weight}; classes {missing} have no weight"
-        )
-    for k, w in class_weight.items():
-        table[int(k)] = float(w)
-    return table[labels]
+    classes, index = np.unique(np.rint(labels).astype(np.int64), return_inverse=True)
+    # as Keras: a class the dict does not name weighs 1
+    weights = np.array([class_weight.get(int(c), 1.0) for c in classes], np.float32)
+    return weights[index.reshape(-1)]
 
 
 class EpochIterator:
@@ -238,11 +236,9 @@ class EpochIterator:
         if class_weight is not None:
             if y is None:
                 raise ValueError("`class_weight` needs `y`")
-            cw = _class_weights(parts[1], class_weight)
             if len(parts) == 3:
-                parts[2] = _map(lambda w: w * cw.reshape(-1, *[1] * (w.ndim - 1)), parts[2])
-            else:
-                parts.append(cw)
+                raise ValueError(_CLASS_AND_SAMPLE_WEIGHT)
+            parts.append(_class_weights(parts[1], class_weight))
         self._data = tuple(parts)
         sizes = {}
         for name, part in zip(("x", "y", "sample_weight"), self._data):
@@ -280,41 +276,57 @@ class EpochIterator:
 
     # ---- one pass over the data, per kind -----------------------------------------------
     def _array_pass(self):
+        """One pass over array data: contiguous slices in order; with ``shuffle=True``, rows
+        in a new random order; either way converted to tensors one block at a time."""
         n, bs = self.num_samples, self.batch_size
         rng = np.random.default_rng([*self._seed, self._passes]) if self._shuffle else None
         self._passes += 1
+        leaves, constant, batch = _leaves(self._data), ops.constant, self._packer
         starts = list(range(0, n, bs))
-        order = None
         if self._shuffle == "batch":
             rng.shuffle(starts)
-        elif self._shuffle:
-            order = rng.permutation(n)
-        leaves = _leaves(self._data)
-        flat = all(isinstance(part, np.ndarray) for part in self._data)  # (x, y[, sw]) arrays
-        convert = ops.convert_to_tensor
-        block, block_start = None, 0
-        for start in starts:
+        order = rng.permutation(n) if self._shuffle is True else None
+        batch_bytes = max(sum(a.nbytes for a in leaves) // n * bs, 1)
+        per_block = max(1, min(_BLOCK_BATCHES, _BLOCK_BYTES // batch_bytes))
+        for first in range(0, len(starts), per_block):
+            block = starts[first : first + per_block]
             if order is None:
-                tensors = [convert(a[start : start + bs]) for a in leaves]
-            else:  # gather _SHUFFLE_BLOCK batches at once, then slice them (one gather, not 16)
-                if block is None or not block_start <= start < block_start + _SHUFFLE_BLOCK * bs:
-                    block_start = start
-                    rows = order[start : start + _SHUFFLE_BLOCK * bs]
-                    block = [a[rows] for a in leaves]
-                lo = start - block_start
-                tensors = [convert(b[lo : lo + bs]) for b in block]
-            if flat:
-                yield tuple(tensors)
-            else:
-                it = iter(tensors)
-                yield _map(lambda _, it=it: next(it), self._data)
+                ready = [batch([constant(a[s : s + bs]) for a in leaves]) for s in block]
+            else:  # consecutive starts: one gather for the block's rows, then slices of it
+                rows = order[block[0] : block[-1] + bs]
+                taken = [np.take(a, rows, axis=0) for a in leaves]
+                ready = [batch([constant(t[lo : lo + bs]) for t in taken])
+                         for lo in range(0, len(rows), bs)]  # fmt: skip
+            yield from ready
+
+    @functools.cached_property
+    def _packer(self):
+        """``tensors -> batch``: a batch's tensors (in ``_leaves`` order) in the structure of
+        the data, by closures built here once rather than by a tree walk per batch."""
+        if all(isinstance(part, np.ndarray) for part in self._data):  # (x, y[, sw]) arrays
+            return tuple
+        index = itertools.count()
+        fast = _closure_packer(_map(lambda _: next(index), self._data))
+        if fast is not None:
+            return fast
+
+        def pack(tensors):  # namedtuples, deques, dict subclasses: keras.tree rebuilds them
+            it = iter(tensors)
+            return _map(lambda _: next(it), self._data)
+
+        return pack
 
     def _dataset_pass(self):
         for batch in self._source:
             if self._class_weight is not None:
                 x, y, sw = unpack_x_y_sample_weight(batch)
-                cw = ops.convert_to_tensor(_class_weights(np.asarray(y), self._class_weight))
-                batch = (x, y, cw if sw is None else sw * cw)
+                if sw is not None:
+                    raise ValueError(_CLASS_AND_SAMPLE_WEIGHT)
+                batch = (
+                    x,
+                    y,
+                    ops.convert_to_tensor(_class_weights(np.asarray(y), self._class_weight)),
+                )
             yield batch
 
     def _py_dataset_pass(self):
@@ -394,6 +406,23 @@ class EpochIterator:
                 group = []
         if group:
             yield step, step + self.steps_per_execution - 1, tuple(group)
+
+
+def _closure_packer(template):
+    """``tensors -> structure`` for ``template``, a structure of plain dicts, tuples and lists
+    whose leaves are indices into ``tensors``; None for any other node type."""
+    kind = type(template)
+    if kind is int:
+        return lambda ts: ts[template]
+    if kind is dict:
+        parts = [(k, _closure_packer(v)) for k, v in template.items()]
+        if all(f is not None for _, f in parts):
+            return lambda ts: {k: f(ts) for k, f in parts}
+    elif kind is tuple or kind is list:
+        fns = [_closure_packer(c) for c in template]
+        if all(f is not None for f in fns):
+            return lambda ts: kind([f(ts) for f in fns])
+    return None
 
 
 def _as_tuple(batch):

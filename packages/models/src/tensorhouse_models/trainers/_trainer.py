@@ -26,6 +26,18 @@ from ._epoch_iterator import EpochIterator, split_for_validation, unpack_x_y_sam
 __all__ = ["Trainer"]
 
 
+def _should_eval(epoch, validation_freq):
+    """Keras's rule: every ``validation_freq`` epochs (an int), or at the 1-based epochs listed."""
+    if isinstance(validation_freq, int):
+        return (epoch + 1) % validation_freq == 0
+    if isinstance(validation_freq, list):
+        return epoch + 1 in validation_freq
+    raise ValueError(
+        "Expected `validation_freq` to be a list or int. Received: "
+        f"validation_freq={validation_freq} of the type {type(validation_freq)}."
+    )
+
+
 def _verbosity(verbose) -> int:
     if verbose == "auto":
         return 1
@@ -46,9 +58,9 @@ def _concat(batches):
 
 
 def _pythonify(logs) -> dict:
-    """The logs as Python floats, keys sorted (Keras's logs come out of a traced function,
-    whose dicts flatten in sorted key order)."""
-    return dict(sorted(to_float_logs(logs).items()))
+    """The logs as Python floats, keys sorted, nested dicts flattened in (Keras's logs come out
+    of a traced function, whose dicts flatten in sorted key order)."""
+    return to_float_logs(logs)
 
 
 class Trainer:
@@ -423,8 +435,8 @@ class Trainer:
                 cbs.on_train_batch_end(end, logs)
                 if self.stop_training:
                     break
-            epoch_logs = _pythonify(_distribute.metrics_result(self))
-            if val_iterator is not None and (epoch + 1) % validation_freq == 0:
+            epoch_logs = self._result_or_logs(logs)
+            if val_iterator is not None and _should_eval(epoch, validation_freq):
                 val_logs = self._evaluate(val_iterator, cbs)
                 epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
             cbs.on_epoch_end(epoch, epoch_logs)
@@ -438,6 +450,14 @@ class Trainer:
         _distribute.barrier(self)  # every worker is done before the chief cleans up
         cbs.on_train_end(training_logs)
         return self.history
+
+    def _result_or_logs(self, logs):
+        """Keras's epoch logs: the metrics' results, or the last step's logs when a custom step
+        returned other names than the metrics have."""
+        result = _distribute.metrics_result(self)
+        if isinstance(logs, dict) and logs and set(logs) != set(result):
+            return _pythonify(logs)
+        return _pythonify(result)
 
     def _shuffle_seed(self):
         s1, s2 = ops.random.get_seed(None)
@@ -457,7 +477,7 @@ class Trainer:
             cbs.on_test_batch_begin(begin)
             logs = test_function(batches)
             cbs.on_test_batch_end(end, logs)
-        logs = _pythonify(_distribute.metrics_result(self))
+        logs = self._result_or_logs(logs)
         cbs.on_test_end(logs)
         return logs
 
