@@ -337,3 +337,14 @@ def test_options_merge_and_unordered_map(tf):
     assert sorted(_vals(ds.map(lambda x: x + 1, num_parallel_calls=3))) == [
         2 * i + 1 for i in range(20)
     ]
+
+
+def test_empty_elements_refused_when_made(tf):
+    with pytest.raises(ValueError, match="`element` should not be empty"):
+        tf.data.Dataset.from_tensor_slices(())
+    for empty in (None, ()):
+        with pytest.raises(tf.errors.InvalidArgumentError, match="of 0 must be at least minimum 1"):
+            tf.data.Dataset.from_tensors(empty)
+    for returned in (None, (), {}):
+        with pytest.raises(tf.errors.InvalidArgumentError, match="of 0 must be at least minimum 1"):
+            tf.data.Dataset.range(3).map(lambda x, r=returned: r)

@@ -18,6 +18,14 @@ def test_pack_sequence_as(tf):
     assert out == {"a": [1, 2], "b": 3}
 
 
+def test_rebuilt_dicts_keep_their_own_key_order(tf):
+    # values are taken in sorted key order, the dict is rebuilt in the template's order
+    out = tf.nest.pack_sequence_as({"b": 0, "a": 0}, [10, 20])
+    assert list(out.items()) == [("b", 20), ("a", 10)]
+    mapped = tf.nest.map_structure(lambda x: x * 10, {"z": 1, "m": {"y": 2, "c": 3}})
+    assert list(mapped) == ["z", "m"] and list(mapped["m"].items()) == [("y", 20), ("c", 30)]
+
+
 def test_map_structure(tf):
     assert tf.nest.map_structure(lambda x: x * 10, (1, [2, {"k": 3}])) == (10, [20, {"k": 30}])
     assert tf.nest.map_structure(lambda x, y: x + y, [1, 2], [10, 20]) == [11, 22]

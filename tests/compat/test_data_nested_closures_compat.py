@@ -6,6 +6,7 @@ length function is traced once too."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 
 def _vals(ds):
@@ -123,3 +124,53 @@ def test_scan_closing_over_the_outer_element(tf):
 
     ds = tf.data.Dataset.range(1, 3).flat_map(step)
     assert _vals(ds) == [1, 1, 11, 2, 2, 22] and len(calls) == 1
+
+
+def test_group_by_window_functions_closing_over_the_outer_element(tf):
+    calls = []
+    r = tf.data.Dataset.range
+
+    def grouped(x):
+        def reduce(k, w):
+            calls.append(1)
+            return w.map(lambda v: v + x * 100 + k * 10)
+
+        return r(6).group_by_window(lambda y: y % 2, reduce, window_size=2)
+
+    ds = r(3).flat_map(grouped)
+    want = [x * 100 + v for x in range(3) for v in (0, 2, 11, 13, 4, 15)]
+    assert _vals(ds) == want and _vals(ds) == want and len(calls) == 1
+    cases = [
+        (lambda x: r(5).group_by_window(lambda y: y % 2, lambda k, w: tf.data.Dataset.from_tensors(
+            x * 10 + k), window_size=2), [0, 1, 0, 10, 11, 10, 20, 21, 20]),
+        (lambda x: r(5).group_by_window(lambda y: (y + x) % 2, lambda k, w: w, window_size=2),
+         [0, 2, 1, 3, 4] * 3),
+        (lambda x: r(5).group_by_window(lambda y: y % 2, lambda k, w: w,
+                                        window_size_func=lambda k: k + x + 1),
+         [0, 2, 1, 3, 4, 0, 2, 4, 1, 3, 0, 2, 4, 1, 3]),
+        (lambda x: r(5).group_by_window(lambda y: y % 2, lambda k, w: r(x + k), window_size=2),
+         [0, 0, 0, 1, 0, 0, 1, 0, 1, 2, 0, 1]),
+        (lambda x: r(6).group_by_window(lambda y: y % 2, lambda k, w: w.scan(
+            x, lambda s, v: (s + v, s)), window_size=3),
+         [0, 0, 2, 0, 1, 4, 1, 1, 3, 1, 2, 5, 2, 2, 4, 2, 3, 6]),
+        (lambda x: r(4).group_by_window(lambda y: y % 2, lambda k, w: w.group_by_window(
+            lambda z: z // 2, lambda k2, w2: w2.map(lambda v: v + x * 100), window_size=1),
+            window_size=2), [0, 2, 1, 3, 100, 102, 101, 103, 200, 202, 201, 203]),
+    ]  # fmt: skip
+    for fn, want in cases:
+        assert _vals(r(3).flat_map(fn)) == want
+    batched = r(3).flat_map(lambda x: r(5).group_by_window(
+        lambda y: y % 2, lambda k, w: w.batch(x + 1), window_size=3))  # fmt: skip
+    assert _vals(batched) == [[0], [2], [4], [1], [3], [0, 2], [4], [1, 3], [0, 2, 4], [1, 3]]
+
+
+def test_bucket_length_must_be_int32(tf):
+    def buckets(x):
+        lengths = lambda y: tf.cast(y + x, tf.int32)  # noqa: E731
+        return tf.data.Dataset.range(6).bucket_by_sequence_length(lengths, [3], [2, 2])
+
+    shifted = tf.data.Dataset.range(3).flat_map(buckets)
+    assert _vals(shifted) == [[0, 1], [3, 4], [2], [5], [0, 1], [2, 3], [4, 5], [1, 2], [3, 4],
+                              [0], [5]]  # fmt: skip
+    with pytest.raises(TypeError, match="has type int64 that does not match type int32"):
+        tf.data.Dataset.range(6).bucket_by_sequence_length(lambda y: y, [3], [2, 2])

@@ -231,3 +231,55 @@ def test_a_for_loop_over_a_dataset_with_break_starts_again_each_call(tf):
         152,
         -1,
     ]
+
+
+def test_ragged_and_sparse_elements_in_a_function(tf, errors):
+    data = [1, 2, 3]
+    ragged = tf.data.Dataset.from_generator(
+        lambda: iter(list(data)), output_signature=tf.TensorSpec([], tf.int64)
+    ).map(lambda x: tf.RaggedTensor.from_row_lengths(tf.fill([x], x), [x, 0]))
+    sparse = tf.data.Dataset.range(1, 4).map(
+        lambda x: tf.sparse.SparseTensor([[0], [2]], tf.stack([x, 2 * x]), [5])
+    )
+    seen = []
+
+    @tf.function
+    def total(ds):
+        s = tf.constant(0, tf.int64)
+        for x in ds:
+            seen.append(1)  # traced once: a loop, not unrolled
+            if isinstance(x, tf.RaggedTensor):
+                s += tf.reduce_sum(x.flat_values) * 10 + x.row_lengths()[1]
+            else:
+                s += tf.sparse.reduce_sum(x)
+        return s
+
+    assert int(total(ragged)) == 140 and int(total(sparse)) == 18
+    data[:] = [4, 5]  # the data changed: the loop reads it anew
+    assert int(total(ragged)) == 410 and len(seen) == 2
+    rows = tf.ragged.constant([[[1], [2, 3]], [[4]], [[5, 6], [], [7]]], dtype=tf.int64)
+    it, sparse_it = iter(tf.data.Dataset.from_tensor_slices(rows)), iter(sparse)
+
+    @tf.function
+    def take():
+        x = next(it)
+        return tf.reduce_sum(x.flat_values) * 100 + x.nrows()
+
+    @tf.function
+    def dense():
+        return tf.sparse.to_dense(next(sparse_it))
+
+    assert [int(take()) for _ in range(3)] == [602, 401, 1803]
+    with pytest.raises(errors.OutOfRangeError):
+        take()
+    assert [dense().numpy().tolist() for _ in range(2)] == [[1, 0, 2, 0, 0], [2, 0, 4, 0, 0]]
+    looped = iter(tf.data.Dataset.from_tensor_slices(rows))
+
+    @tf.function
+    def loop():
+        s = tf.constant(0, tf.int64)
+        for x in looped:
+            s += tf.reduce_sum(x.flat_values)
+        return s
+
+    assert int(loop()) == 28
