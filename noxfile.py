@@ -28,7 +28,20 @@ DIST = {
 }
 WHEELS = ROOT / ".nox" / "_wheels"
 TEST_DEPS = ["pytest>=8", "hypothesis>=6"]
-XDIST = "pytest-xdist>=3.5"  # the kernels' XLA conformance cases, in parallel processes
+# The test files run in parallel processes (one process takes a whole file, so a file's
+# fixtures and order hold); the kernels' XLA conformance cases spread case by case.
+XDIST = "pytest-xdist>=3.5"
+WORKERS = str(min(4, os.cpu_count() or 1))
+# Files that start processes of their own (MPI jobs, the fuzzers' workers with their hang
+# timeouts, a trainer killed and restarted) or time their thread pools: they run after the
+# parallel pass, alone on the machine.
+SERIAL = (
+    "tests/fuzz",
+    "packages/kernels/tests/test_kernels_threads.py",
+    "packages/models/tests/test_distribute_mpi.py",
+    "packages/models/tests/test_distribute_overlap.py",
+    "packages/models/tests/test_backup_kill.py",
+)
 # JAX backs the XLA_CPU devices, so the XLA paths run in CI (no TPU or GPU needed).
 XLA_DEPS = ["jax>=0.4.30"]
 # oneMKL, the kernels' optional GEMM library (tensorhouse-kernels[mkl]): the full-stack tests and
@@ -131,19 +144,32 @@ def install_stack(session: nox.Session, top: str) -> None:
     session.run("python", "-m", "pip", "check")
 
 
+def run_tests(session: nox.Session, *paths: str, ignore: tuple[str, ...] = ()) -> None:
+    """pytest over ``paths``: the files in parallel processes, then the SERIAL ones alone (with
+    posargs, one plain pytest run)."""
+    if session.posargs:
+        session.run("pytest", "-q", *paths, *session.posargs)
+        return
+    serial = [s for s in SERIAL if s.startswith(paths)]
+    skip = [arg for path in (*serial, *ignore) for arg in ("--ignore", path)]
+    session.run("pytest", "-q", "-n", WORKERS, "--dist", "loadfile", *paths, *skip)
+    if serial:
+        session.run("pytest", "-q", *serial)
+
+
 @nox.session
 def tests(session: nox.Session) -> None:
     """All six wheels with every extra: the meta-package's tests, the cross-layer tests/ and the
     kernels' GEMM tests with oneMKL (each layer's own tests run once, in "layer")."""
     install_stack(session, "tensorhouse")
-    session.install(*TEST_DEPS, *XLA_DEPS, *MKL_DEPS, *TENSORBOARD_DEPS)
+    session.install(*TEST_DEPS, XDIST, *XLA_DEPS, *MKL_DEPS, *TENSORBOARD_DEPS)
     paths = ["packages/tensorhouse/tests", "tests"]
     # oneMKL changes the GEMMs only: where it is the library in force (TENSORHOUSE_BLAS=auto takes
     # it on Intel CPUs) every kernel test runs with it too, else the backend tests, which run both.
     gemm = "from tensorhouse_kernels import cpu; print(cpu.info()['gemm'])"
     on_mkl = "oneMKL" in session.run("python", "-c", gemm, silent=True)
     paths.append("packages/kernels/tests" + ("" if on_mkl else "/test_kernels_blas_backend.py"))
-    session.run("pytest", "-q", *paths, *session.posargs)
+    run_tests(session, *paths)
 
 
 @nox.session
@@ -151,17 +177,17 @@ def tests(session: nox.Session) -> None:
 def layer(session: nox.Session, layer: str) -> None:
     """Install one layer (and only the layers below it) and run that layer's tests."""
     install_stack(session, layer)
-    session.install(*TEST_DEPS, *LAYER_EXTRAS.get(layer, []))
+    session.install(*TEST_DEPS, XDIST, *LAYER_EXTRAS.get(layer, []))
     tests = f"packages/{layer}/tests"
-    if layer != "kernels" or session.posargs:
+    if layer == "hw-runtime" or session.posargs:  # a few seconds: not worth the processes
         session.run("pytest", "-q", tests, *session.posargs)
         return
     # The XLA conformance cases spend their time in single-threaded XLA compiles, one per
-    # case: they run in parallel processes (pytest-xdist), the other kernel tests in one.
+    # case: they spread over the processes case by case, after the other files.
     conformance = f"{tests}/test_xla_conformance.py"
-    session.install(XDIST)
-    session.run("pytest", "-q", tests, "--ignore", conformance)
-    session.run("pytest", "-q", "-n", str(min(4, os.cpu_count() or 1)), conformance)
+    run_tests(session, tests, ignore=(conformance,) if layer == "kernels" else ())
+    if layer == "kernels":
+        session.run("pytest", "-q", "-n", WORKERS, conformance)
 
 
 def runtime_requires(pkg: str) -> list[str]:
@@ -217,8 +243,7 @@ def asan(session: nox.Session) -> None:
         "ASAN_OPTIONS": "detect_leaks=0",
         "UBSAN_OPTIONS": "halt_on_error=1:print_stacktrace=1",
     }
-    # The slow tests (large thread sweeps, many hypothesis examples) run in "tests" unsanitized.
-    args = session.posargs or ["-m", "not slow"]
+    args = session.posargs  # every kernel test, sanitized (about 30 s)
     session.run("pytest", "-q", "-p", "no:cacheprovider", "packages/kernels/tests", *args, env=env)
 
 

@@ -26,7 +26,7 @@ import numpy as np
 
 IMAGES = int(os.environ.get("BENCH_DATA_IMAGES", "4000"))
 RECORDS = int(os.environ.get("BENCH_DATA_RECORDS", "20000"))
-ROUNDS = int(os.environ.get("BENCH_DATA_ROUNDS", "2"))
+ROUNDS = int(os.environ.get("BENCH_DATA_ROUNDS", "3"))
 CASES = set(os.environ.get("BENCH_DATA_CASES", "images,memory,tfrecord").split(","))
 
 
@@ -84,31 +84,30 @@ def _count(iterable):
     return n
 
 
-def _best_rate(fns, unit_count):
-    """The best rate of each pipeline over the rounds, with its CPU time (this process's
-    threads; not PyTorch's worker processes) per unit: on a loaded machine the CPU time is the
-    steadier figure."""
-    best = dict.fromkeys(fns, (0.0, 0.0))
+def _median_rate(fns, unit_count):
+    """The median rate of each pipeline over the interleaved rounds, with the median CPU time
+    (this process's threads; not PyTorch's worker processes) per unit: on a loaded machine the
+    CPU time is the steadier figure."""
+    runs = {name: [] for name in fns}
     for _ in range(ROUNDS):
         for name, make in fns.items():
             start, cpu = time.perf_counter(), time.process_time()
             units = unit_count(_count(make()))
             rate = units / (time.perf_counter() - start)
-            if rate > best[name][0]:
-                best[name] = (rate, (time.process_time() - cpu) / units * 1e6)
-    return best
+            runs[name].append((rate, (time.process_time() - cpu) / units * 1e6))
+    return {name: tuple(np.median(r, axis=0)) for name, r in runs.items()}
 
 
-def _report(title, best, unit):
-    cpu = {k: c for k, (_, c) in best.items()}
-    best = {k: r for k, (r, _) in best.items()}
-    th = {k: v for k, v in best.items() if k.startswith("tensorhouse")}
+def _report(title, medians, unit):
+    cpu = {k: c for k, (_, c) in medians.items()}
+    rates = {k: r for k, (r, _) in medians.items()}
+    th = {k: v for k, v in rates.items() if k.startswith("tensorhouse")}
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(f"\n{title} (load average {load})")
-    for name, rate in best.items():
+    print(f"\n{title}, medians of {ROUNDS} rounds (load average {load})")
+    for name, rate in rates.items():
         print(f"  {name:<28}{rate:>12,.0f} {unit}{cpu[name]:>10,.1f} us CPU each")
     for name, rate in th.items():
-        peers = {k: v for k, v in best.items() if not k.startswith("tensorhouse")}
+        peers = {k: v for k, v in rates.items() if not k.startswith("tensorhouse")}
         if peers:
             ratios = ", ".join(f"{rate / v:.2f}x {k}" for k, v in peers.items())
             print(f"  {name}: {ratios}")
@@ -126,7 +125,7 @@ def _images_case(libs, tmp):
         fns["torch workers=0"] = lambda: _torch_images(folder, 0)
         fns["torch workers=2"] = lambda: _torch_images(folder, 2)
     _report(f"1. {IMAGES} PNGs -> decode, resize 48x48, flip, batch 64",
-            _best_rate(fns, lambda n: n), "images/s")  # fmt: skip
+            _median_rate(fns, lambda n: n), "images/s")  # fmt: skip
 
 
 def _memory_case(libs):
@@ -144,7 +143,7 @@ def _memory_case(libs):
         tensors = torch.utils.data.TensorDataset(torch.from_numpy(x), torch.from_numpy(y))
         fns["torch"] = lambda: torch.utils.data.DataLoader(tensors, 64, shuffle=True)
     _report("2. in memory 60,000 x 784 -> shuffle(10000) -> batch(64)",
-            _best_rate(fns, lambda n: n / 64), "batches/s")  # fmt: skip
+            _median_rate(fns, lambda n: n / 64), "batches/s")  # fmt: skip
 
 
 def _tfrecord_case(libs, th, tmp):
@@ -169,7 +168,7 @@ def _tfrecord_case(libs, th, tmp):
             .map(lambda r, spec=spec: lib.io.parse_example(r, spec)["x"])
         )  # fmt: skip
     _report(f"3. TFRecord {RECORDS} records, parse_example (3 features)",
-            _best_rate(fns, lambda n: n), "records/s")  # fmt: skip
+            _median_rate(fns, lambda n: n), "records/s")  # fmt: skip
 
 
 def main() -> int:

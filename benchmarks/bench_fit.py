@@ -9,7 +9,9 @@ Data: scikit-learn's digits (1797 images) when scikit-learn is installed, else r
 the same shapes. Per contender: the first epoch's time (tracing included) and the steady-state
 samples/s (one ``fit`` of one epoch, or one epoch of a hand loop, per round; the best of many
 short rounds, interleaved so a slow stretch of a shared machine falls on everyone: on a busy
-machine a few long rounds measured the load, not the libraries). tensorhouse's
+machine a few long rounds measured the load, not the libraries; the median is shown beside it).
+Each round runs the contenders in a new order, each after a short pause, so none always pays
+for the threads or the caches the same neighbour left behind. tensorhouse's
 own hand-traced step (the train step in ``tf.function``, called per batch on tensors made
 beforehand) is the reference for ``fit``'s per-step overhead, which includes slicing and
 converting each batch.
@@ -22,6 +24,8 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import random
+import statistics
 import time
 
 import numpy as np
@@ -30,6 +34,10 @@ BATCH = 64
 LR = 1e-3
 ROUNDS = int(os.environ.get("BENCH_FIT_ROUNDS", "12"))
 EPOCHS_PER_ROUND = 1
+# a pause before each timed run: the worker threads the previous contender left spinning
+# (PyTorch's OpenMP pool spins for a few ms after its loop) go idle instead of taking a core
+# from the next contender
+SETTLE_S = 0.02
 
 
 def _has(name):
@@ -237,17 +245,21 @@ def bench(kind, x, y):
     runs, first = {}, {}
     for name, make in contenders.items():
         runs[name], first[name] = make()
-    best = dict.fromkeys(contenders, float("inf"))
+    times = {name: [] for name in contenders}
+    order, shuffler = list(runs), random.Random(0)
     for _ in range(ROUNDS):
-        for name, run in runs.items():
+        shuffler.shuffle(order)  # no contender always runs right after the same other one
+        for name in order:
+            time.sleep(SETTLE_S)
             start = time.perf_counter()
-            run(EPOCHS_PER_ROUND)
-            best[name] = min(best[name], (time.perf_counter() - start) / EPOCHS_PER_ROUND)
-    rate = {k: len(x) / v for k, v in best.items()}
-    print(f"\n{kind.upper()} (batch {BATCH}, {len(x)} samples per epoch)")
-    print(f"{'contender':<32}{'samples/s':>12}{'first epoch':>14}")
+            runs[name](EPOCHS_PER_ROUND)
+            times[name].append((time.perf_counter() - start) / EPOCHS_PER_ROUND)
+    rate = {k: len(x) / min(v) for k, v in times.items()}
+    median = {k: len(x) / statistics.median(v) for k, v in times.items()}
+    print(f"\n{kind.upper()} (batch {BATCH}, {len(x)} samples per epoch, {ROUNDS} rounds)")
+    print(f"{'contender':<32}{'samples/s':>12}{'(median)':>12}{'first epoch':>14}")
     for name in contenders:
-        print(f"{name:<32}{rate[name]:>12.0f}{first[name]:>13.2f}s")
+        print(f"{name:<32}{rate[name]:>12.0f}{median[name]:>12.0f}{first[name]:>13.2f}s")
     fit = rate["tensorhouse fit"]
     print(f"fit / hand-traced step: {fit / rate['tensorhouse hand-traced step']:.2f}x "
           "(target >= 0.9x)")  # fmt: skip
