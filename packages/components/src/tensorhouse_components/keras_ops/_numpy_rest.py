@@ -3,13 +3,15 @@ reductions, windows and a few shape helpers, with the dtypes Keras's TF backend 
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 import tensorhouse_ops as tops
 
 from . import config
 from ._dtypes import dtype_of, promote, result_type, to_float, to_tensor
-from ._numpy import argmax, argmin, cumprod, cumsum, moveaxis, nan_to_num, prod, split
+from ._numpy import argmax, argmin, argsort, cumprod, cumsum, moveaxis, nan_to_num, prod, split
 from ._numpy_more import logspace, nanmean
 
 _t = to_tensor
@@ -302,6 +304,142 @@ def corrcoef(x):
     cov = tops.matmul(centered, centered, transpose_b=True) / (n - 1)
     std = tops.sqrt(tops.linalg.diag_part(cov))
     return tops.clip_by_value(cov / tops.tensordot(std, std, axes=0), -1.0, 1.0)
+
+
+# ---------------------------------------------------------------- NaN-aware quantiles
+def _pick(srt, at, batch):
+    return tops.gather(srt, tops.cast(at, "int32")[..., None], batch_dims=batch)[..., 0]
+
+
+def nanquantile(x, q, axis=None, method="linear", keepdims=False):
+    """``quantile`` of the non-NaN values (NaN where a slice has none)."""
+    methods = ("linear", "lower", "higher", "midpoint", "nearest")
+    if method not in methods:
+        raise ValueError(f"`method` must be one of {methods}. Received: method={method}")
+    x = to_float(x)
+    nd = len(x.shape)
+    axes = sorted(a % nd for a in ((axis,) if isinstance(axis, int) else axis or range(nd)))
+    rest = [a for a in range(nd) if a not in axes]
+    n = int(np.prod([x.shape[a] for a in axes]))
+    flat = tops.reshape(tops.transpose(x, rest + axes), [x.shape[a] for a in rest] + [n])
+    nan = tops.math.is_nan(flat)
+    srt = tops.sort(tops.where(nan, tops.fill(tops.shape(flat), _t(np.inf, x.dtype)), flat), -1)
+    count = tops.reduce_sum(tops.cast(tops.logical_not(nan), "float64"), axis=-1)
+    pick, outs = functools.partial(_pick, srt, batch=len(rest)), []
+    for qi in np.atleast_1d(np.asarray(q, np.float32)).astype(np.float64):  # Keras's rounding
+        pos = qi * tops.maximum(count - 1, _t(0.0, "float64"))
+        lo, hi = tops.floor(pos), tops.math.ceil(pos)
+        at = {"lower": lo, "higher": hi, "nearest": tops.round(pos)}.get(method)
+        if at is not None:
+            v = pick(at)
+        elif method == "midpoint":
+            v = (pick(lo) + pick(hi)) / 2
+        else:
+            v = pick(lo) + (pick(hi) - pick(lo)) * tops.cast(pos - lo, x.dtype)
+        v = tops.where(tops.equal(count, 0.0), tops.fill(tops.shape(v), _t(np.nan, x.dtype)), v)
+        if keepdims:
+            v = tops.reshape(v, [1 if a in axes else x.shape[a] for a in range(nd)])
+        outs.append(v)
+    return outs[0] if np.ndim(q) == 0 else tops.stack(outs, axis=0)
+
+
+def nanpercentile(x, q, axis=None, method="linear", keepdims=False):
+    """``nanquantile`` with ``q`` in percent."""
+    q = np.asarray(q, dtype=np.float64) / 100.0
+    return nanquantile(x, q if q.ndim else float(q), axis, method, keepdims)
+
+
+def nanmedian(x, axis=None, keepdims=False):
+    """The median of the non-NaN values."""
+    return nanquantile(x, 0.5, axis=axis, keepdims=keepdims)
+
+
+# ---------------------------------------------------------------- histogram, correlate
+def histogram(x, bins=10, range=None):  # noqa: A002  (Keras's name)
+    """``(counts, bin_edges)`` of ``bins`` equal bins over ``range`` (the data's min and max by
+    default); the last bin is closed; counts in ``x``'s dtype."""
+    x = tops.reshape(_t(x), [-1])
+    lo, hi = (tops.reduce_min(x), tops.reduce_max(x)) if range is None else range
+    lo, hi = tops.cast(lo, x.dtype), tops.cast(hi, x.dtype)
+    edges = tops.cast(
+        tops.linspace(tops.cast(lo, "float32"), tops.cast(hi, "float32"), bins + 1), x.dtype
+    )
+    inside = tops.cast(tops.logical_and(x >= lo, x <= hi), x.dtype)
+    index = tops.searchsorted(edges[1:-1], x, side="right")
+    counts = tops.reduce_sum(tops.one_hot(index, bins, dtype=x.dtype) * inside[:, None], axis=0)
+    return counts, edges
+
+
+def correlate(x1, x2, mode="valid"):
+    """NumPy's cross-correlation of two 1-D tensors (``full``, ``same`` or ``valid``), in float32
+    (float64 for int64 / float64 inputs; float16 and bfloat16 kept)."""
+    if mode not in ("full", "same", "valid"):
+        raise ValueError(f"Invalid mode: '{mode}'. Mode must be one of: 'full', 'same', 'valid'.")
+    dtype = result_type(dtype_of(x1), dtype_of(x2))
+    dtype = "float64" if dtype == "int64" else dtype
+    dtype = dtype if dtype in ("float64", "float16", "bfloat16") else "float32"
+    x1, x2 = tops.cast(_t(x1), dtype), tops.cast(_t(x2), dtype)
+    n, m = int(x1.shape[0]), int(x2.shape[0])
+    if m > n:  # NumPy's rule: the longer one slides, the result reversed
+        return tops.reverse(correlate(x2, x1, mode), [0])
+    if mode != "valid":
+        x1 = tops.pad(x1, [[m - 1, m - 1]])
+    out = tops.nn.conv1d(x1[None, :, None], x2[:, None, None], stride=1, padding="VALID")[0, :, 0]
+    if mode == "same":
+        start = (n + m - 1 - max(n, m)) // 2
+        out = out[start : start + max(n, m)]
+    return out
+
+
+def argpartition(x, kth, axis=-1):
+    """Indices that partition ``x`` along ``axis`` around its ``kth`` smallest value, int32 (a
+    full stable sort: one valid partition; Keras's TF backend orders the two sides otherwise)."""
+    x = _t(x)
+    n = int(np.prod(x.shape)) if axis is None else int(x.shape[axis])
+    if not -n <= int(kth) < n:
+        raise ValueError(f"kth(={kth}) out of bounds for argpartition on an axis of size {n}")
+    return argsort(x, axis=axis)
+
+
+def unique(
+    x,
+    sorted=True,  # noqa: A002  (Keras's name)
+    return_index=False,
+    return_inverse=False,
+    return_counts=False,
+    axis=None,
+    size=None,
+    fill_value=None,
+):
+    """The distinct values of ``x`` (flattened), sorted unless ``sorted=False`` (then in order of
+    first appearance); with the first indices, the inverse (``x``'s shape) and counts (int32)
+    as asked; ``size`` truncates or pads with ``fill_value`` (0), indices with 1 and counts with
+    0, as Keras's TF backend. ``axis`` only for 1-D ``x``."""
+    x = _t(x)
+    if axis is not None and len(x.shape) != 1:
+        raise NotImplementedError(f"unique: axis={axis} on a {len(x.shape)}-D tensor")
+    flat = tops.reshape(x, [-1])
+    y, inverse, counts = tops.unique_with_counts(flat)
+    first = tops.math.unsorted_segment_min(tops.range(tops.size(flat)), inverse, tops.size(y))
+    if sorted:
+        order = tops.argsort(y, stable=True)
+        y, first, counts = (tops.gather(t, order) for t in (y, first, counts))
+        inverse = tops.gather(tops.math.invert_permutation(order), inverse)
+    if size is not None:
+        pad = [[0, tops.maximum(0, size - tops.size(y))]]
+        y = tops.pad(y[:size], pad, constant_values=tops.cast(fill_value or 0, y.dtype))
+        first = tops.pad(first[:size], pad, constant_values=1)
+        counts = tops.pad(counts[:size], pad)
+    out = [y] + [
+        t
+        for t, ask in (
+            (first, return_index),
+            (tops.reshape(inverse, tops.shape(x)), return_inverse),
+            (counts, return_counts),
+        )
+        if ask
+    ]
+    return tuple(out) if len(out) > 1 else y
 
 
 __all__ = sorted(

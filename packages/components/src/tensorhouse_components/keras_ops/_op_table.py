@@ -228,6 +228,13 @@ _TABLE = {
         gcd x1 x2
         geomspace start stop | num endpoint dtype axis
         lcm x1 x2
+        nanquantile x q | axis method keepdims
+        nanpercentile x q | axis method keepdims
+        nanmedian x | axis keepdims
+        histogram x | bins range
+        correlate x1 x2 | mode
+        argpartition x | kth axis
+        unique x | sorted return_index return_inverse return_counts axis size fill_value
     """,
     "core": """
         cast x | dtype
