@@ -88,6 +88,11 @@ class InaccessibleTensorError(ValueError):
     """TF's error for a tensor used outside the code block (a loop body) that made it."""
 
 
+def shape_text(dims) -> str:
+    """A shape as TF's messages print it: ``[2,?,3]``."""
+    return "[" + ",".join("?" if d is None else str(d) for d in dims) + "]"
+
+
 _DTYPE_MISMATCH = re.compile(r"was expected to be an? .* tensor but is an? ")
 
 
@@ -98,10 +103,7 @@ def _trace_error(e, op_type, shapes):
     text = re.sub(r" \[Op:\w+\]$", "", e.message)
     if _DTYPE_MISMATCH.search(text):
         return TypeError(text)
-    dims = ", ".join(
-        "?" if s is None else "[" + ",".join("?" if d is None else str(d) for d in s) + "]"
-        for s in shapes
-    )
+    dims = ", ".join("?" if s is None else shape_text(s) for s in shapes)
     return ValueError(f"{text} for '{{{{node {op_type}}}}}' with input shapes: {dims}.")
 
 
@@ -193,17 +195,13 @@ SymbolicTensor = GraphTensor
 
 def merge_shapes(a, b):
     """The static shape both ``a`` and ``b`` describe; TF's ValueError when they conflict."""
-
-    def text(dims):
-        return "[" + ",".join("?" if d is None else str(d) for d in dims) + "]"
-
     if len(a) != len(b):
         raise ValueError(f"Shapes must be equal rank, but are {len(a)} and {len(b)}")
     for i, (x, y) in enumerate(zip(a, b)):
         if x is not None and y is not None and x != y:
             raise ValueError(
                 f"Dimension {i} in both shapes must be equal, but are {x} and {y}. Shapes are "
-                f"{text(a)} and {text(b)}."
+                f"{shape_text(a)} and {shape_text(b)}."
             )
     return tuple(x if y is None else y for x, y in zip(a, b))
 

@@ -17,7 +17,7 @@ from tensorhouse_kernels.runtime import errors
 from . import _array, _math, _pyfunc, _random, _segment
 from . import dtypes as _dt
 from ._custom_gradient import custom_gradient
-from ._graph import GraphTensor
+from ._graph import GraphTensor, shape_text
 from ._tensor import Tensor, TensorShape, VariableLike, convert_to_tensor
 
 __all__ = [
@@ -111,7 +111,7 @@ def ensure_shape(x, shape, name=None):
 def _fmt(shape):
     if shape.rank is None:
         return "<unknown>"
-    return "[" + ",".join("?" if d is None else str(d) for d in shape.dims) + "]"
+    return shape_text(shape.dims)
 
 
 def _fits(dims, want):
@@ -206,9 +206,9 @@ def broadcast_dynamic_shape(shape_x, shape_y):
     def test(arrays):
         a, b = arrays[:2]
         if ((a != b) & (a != 1) & (b != 1)).any():
-            text = lambda v: "[" + ",".join(str(d) for d in v.tolist()) + "]"  # noqa: E731
+            a_text, b_text = shape_text(arrays[2].tolist()), shape_text(arrays[3].tolist())
             raise errors.InvalidArgumentError(
-                f"Incompatible shapes: {text(arrays[2])} vs. {text(arrays[3])} [Op:BroadcastArgs]"
+                f"Incompatible shapes: {a_text} vs. {b_text} [Op:BroadcastArgs]"
             )
         return []
 
