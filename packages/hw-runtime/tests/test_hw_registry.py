@@ -217,6 +217,28 @@ def test_deferred_kernels_register_when_their_device_type_is_first_asked_about(f
     assert not reg.load_deferred() and calls == [1]  # once only
 
 
+def test_a_loader_whose_registers_run_another_deferred_loader_runs_each_once(fresh_registry):
+    """Listing every kernel runs the XLA loader, whose CPU register runs the CPU loader (the
+    string kernels) inside it: each runs once, and the listing holds the kernels of both."""
+    reg = fresh_registry
+    calls = []
+
+    def xla():
+        calls.append("xla")
+        reg.register("MyOp", "XLA_CPU", "float32", cpp_kernel)
+        reg.register("MyOp", "CPU", "float32", cpp_kernel)  # runs the CPU loader first
+
+    def cpu():
+        calls.append("cpu")
+        reg.register("StringOp", "CPU", "object", python_kernel)
+
+    reg.defer(["XLA_CPU"], xla)
+    reg.defer(["CPU"], cpu)
+    got = [(k.op_type, k.device_type) for k in reg.list_kernels()]
+    assert got == [("MyOp", "CPU"), ("MyOp", "XLA_CPU"), ("StringOp", "CPU")]
+    assert calls == ["xla", "cpu"] and not reg.load_deferred()
+
+
 @pytest.mark.parametrize("query", ["lookup", "list", "register", "op_types"])
 def test_every_query_of_a_deferred_device_type_loads_it_first(fresh_registry, query):
     reg = fresh_registry

@@ -71,12 +71,14 @@ class Device:
     """A logical device that kernels run on; ``name`` is TF's full device name.
 
     ``allocate(shape, dtype)`` is the hot-path allocator (bound to this device's backend and
-    memory accounting); ``native`` is the backend's own device object.
+    memory accounting); ``native`` is the backend's own device object; ``writable`` whether
+    kernels may write into its buffers (``False`` for JAX's immutable arrays: kernels then
+    create their outputs).
     """
 
     __slots__ = (
         "name", "device_type", "index", "backend", "spec", "stats", "native",
-        "physical_index", "memory_limit", "allocate",
+        "physical_index", "memory_limit", "allocate", "writable",
     )  # fmt: skip
 
     def __init__(self, device_type, index, backend, native=None, physical_index=0,
@@ -87,6 +89,7 @@ class Device:
         self.native = native
         self.physical_index = physical_index
         self.memory_limit = memory_limit
+        self.writable = backend.writable_buffers
         self.name = f"{_PREFIX}{device_type}:{index}"
         self.spec = DeviceSpec.from_string(self.name)
         self.stats = MemoryStats()

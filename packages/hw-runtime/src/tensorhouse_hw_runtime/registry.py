@@ -1,9 +1,8 @@
 """The kernel registry: (op type, device type, dispatch key) -> kernel, with priorities.
 
 The registry stores callables and chooses among them; it does not call them. How a kernel is
-called is the kernel library's contract (``tensorhouse_kernels.execute``): a kernel fills
-output buffers allocated for it, ``kernel(inputs, outputs, attrs)``, or, marked as creating
-its outputs, returns them, ``kernel(inputs, device, attrs) -> outputs``. The dispatch key is
+called is the kernel library's contract (``tensorhouse_kernels.execute``): one call form,
+``kernel(inputs, outputs, attrs)``, that fills ``outputs`` and returns nothing. The dispatch key is
 a NumPy dtype for most ops. ``find`` is the hot path: one dict lookup that returns ``None`` on a
 miss; ``dispatch.dispatch`` is the one caller that adds placement and logging to it.
 """
@@ -76,6 +75,8 @@ class KernelRegistry:
         with self._load_lock:  # waits while another thread's loader runs
             ran, outer = waited, self._loader
             for entry in list(self._deferred):
+                if entry not in self._deferred:  # a loader above ran it (its registers)
+                    continue
                 if device_type is None or device_type.upper() in entry[0]:
                     self._deferred.remove(entry)  # first: the loader's own registers
                     self._loader = me

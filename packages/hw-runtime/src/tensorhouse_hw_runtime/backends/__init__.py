@@ -80,6 +80,7 @@ class Backend:
     device_types: tuple = ()
     # ``native_allocator(counts, shape, dtype) -> buffer``: set by ``set_native_allocator``.
     native_allocator = None
+    writable_buffers = True  # kernels fill buffers allocated for them (not JAX's arrays)
 
     def set_native_allocator(self, allocator) -> None:
         """Use ``allocator(counts, shape, dtype)`` for this backend's buffers from now on.

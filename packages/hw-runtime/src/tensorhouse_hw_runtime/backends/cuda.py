@@ -14,12 +14,14 @@ kernel that fills outputs allocated for it knows where to launch.
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import Backend, BackendUnavailable, PhysicalInfo
-from ._pool import CachingAllocator
+
+if TYPE_CHECKING:  # the pool loads with the first GPU allocation: a first op on the CPU skips it
+    from ._pool import CachingAllocator
 
 RESERVE_FRACTION = 0.9  # of the free memory, reserved up front when memory growth is off
 
@@ -89,6 +91,7 @@ class CUDABackend(Backend):
 
     def _make_pool(self, device) -> CachingAllocator:
         from ..devices import _runtime
+        from ._pool import CachingAllocator
 
         physical = f"/physical_device:GPU:{device.physical_index}"
         growth = _runtime.memory_growth.get(physical, False) or (

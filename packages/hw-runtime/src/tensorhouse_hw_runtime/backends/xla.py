@@ -26,6 +26,7 @@ def _turned_off() -> bool:
 class XLABackend(Backend):
     name = "xla"
     device_types = ("TPU", "XLA_GPU", "XLA_CPU")
+    writable_buffers = False  # jax.Array is immutable: XLA kernels create their outputs
 
     def __init__(self):
         self._jax: Any = None  # jax, imported on first use
