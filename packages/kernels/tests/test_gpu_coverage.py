@@ -12,7 +12,7 @@ import importlib.util
 import numpy as np
 
 from tensorhouse_hw_runtime.registry import list_kernels
-from tensorhouse_kernels import get_op_def, gpu
+from tensorhouse_kernels import Outputs, get_op_def, gpu
 
 HAS_BFLOAT16 = importlib.util.find_spec("ml_dtypes") is not None  # bfloat16 kernels need it
 
@@ -43,9 +43,6 @@ def test_gpu_kernels_have_the_cpu_dtypes_when_registered():
     for op in registered:
         got = {k.dtype for k in list_kernels(op_type=op, device_type="GPU")}
         assert got == set(cpu[op]) & gpu._GPU_DTYPES - set(gpu.NO_CUDA_DTYPES.get(op, ())), op
-        creates = not get_op_def(op).allocates  # the contract's variant (execute.py)
-        for k in list_kernels(op_type=op, device_type="GPU"):
-            assert getattr(k.kernel, "returns_outputs", False) == creates, op
     assert registered <= set(cpu)
 
 
@@ -96,6 +93,12 @@ def _buffer(values, device):
     return b
 
 
+def _outputs(device, *buffers):
+    outputs = Outputs(buffers)
+    outputs.device = device
+    return outputs
+
+
 def test_gpu_kernel_fills_the_outputs_execute_allocated(monkeypatch):
     # One contract: execute runs the shape rule and allocates; the GPU kernel only launches.
     dev = _FakeDevice()
@@ -108,18 +111,24 @@ def test_gpu_kernel_fills_the_outputs_execute_allocated(monkeypatch):
     monkeypatch.setitem(gpu.TABLE, "Neg", launch)
     monkeypatch.setattr(get_op_def("Neg"), "infer", None)  # the kernel must not run the rule
     kernel = gpu.make_kernel("Neg")
-    assert not getattr(kernel, "returns_outputs", False)
     x, out = _buffer([1.0, -2.0], dev), _buffer([0.0, 0.0], dev)
-    assert kernel([x], [out], {}) is None
+    assert kernel([x], _outputs(dev, out), {}) is None
     assert out.tolist() == [-1.0, 2.0]
     assert calls == [dev] and dev.backend.active == [dev]
 
 
-def test_gpu_kernel_of_an_op_that_does_not_allocate_returns_its_outputs(monkeypatch):
+def test_gpu_kernel_of_an_op_that_does_not_allocate_sets_its_empty_slots(monkeypatch):
     dev = _FakeDevice()
-    monkeypatch.setitem(gpu.TABLE, "Reshape", lambda d, ins, outs, attrs: (ins[0].reshape(2, 1),))
+    seen = []
+
+    def reshape(device, ins, outs, attrs):
+        seen.append((device, outs))  # the CUDA side gets no buffers: it makes the view
+        return (ins[0].reshape(2, 1),)
+
+    monkeypatch.setitem(gpu.TABLE, "Reshape", reshape)
     kernel = gpu.make_kernel("Reshape")
-    assert kernel.returns_outputs
-    (y,) = kernel([_buffer([3.0, 4.0], dev)], dev, {"shape": (2, 1)})
-    assert y.shape == (2, 1) and y.tolist() == [[3.0], [4.0]]
+    outputs = _outputs(dev, None)
+    assert kernel([_buffer([3.0, 4.0], dev)], outputs, {"shape": (2, 1)}) is None
+    (y,) = outputs
+    assert y.shape == (2, 1) and y.tolist() == [[3.0], [4.0]] and seen == [(dev, None)]
     assert dev.backend.active == [dev]

@@ -8,7 +8,6 @@ import pytest
 import tensorhouse_kernels as tk
 from tensorhouse_hw_runtime import Device, debugging, errors, registry
 from tensorhouse_hw_runtime.backends.cpu import backend as cpu_backend
-from tensorhouse_kernels.execute import returns_outputs
 
 CPU0 = "/job:localhost/replica:0/task:0/device:CPU:0"
 F32 = np.dtype("float32")
@@ -65,19 +64,50 @@ def test_the_shortcut_matches_execute(cpu):
     assert tk.eager_elementwise("MatMul") is None
 
 
-def test_kernels_that_create_outputs_get_the_device(cpu):
+def test_one_kernel_contract_allocated_outputs_or_empty_slots(cpu):
     seen = []
 
-    def creates(inputs, device, attrs):
-        seen.append(device)
-        return [inputs[0] + 1]
+    def fills(inputs, outputs, attrs):  # AddV2 allocates: buffers of the rule's shape
+        seen.append((type(outputs), outputs.device, [(o.shape, o.dtype) for o in outputs]))
+        np.add(inputs[0], inputs[1], out=outputs[0])
 
-    registry.register("AddV2", "CPU", "float32", returns_outputs(creates), priority=98)
+    def sets(inputs, outputs, attrs):  # Where's shape depends on the data: an empty slot
+        seen.append((type(outputs), outputs.device, list(outputs)))
+        outputs[0] = np.argwhere(inputs[0]).astype(np.int64)
+
+    x = np.array([1.0, 0.0, 2.0], F32)
+    registry.register("AddV2", "CPU", "float32", fills, priority=98)
+    registry.register("Where", "CPU", "float32", sets, priority=98)
     try:
-        (out,), used = tk.execute("AddV2", [np.ones(2, F32), np.ones(2, F32)], {}, cpu)
+        (out,), used = tk.execute("AddV2", [x, x], {}, cpu)
+        (where,), _ = tk.execute("Where", [x], {}, cpu)
     finally:
         registry.unregister("AddV2", "CPU", "float32", priority=98)
-    assert seen == [cpu] and used is cpu and out.tolist() == [2.0, 2.0]
+        registry.unregister("Where", "CPU", "float32", priority=98)
+    assert used is cpu and out.tolist() == [2.0, 0.0, 4.0] and where.tolist() == [[0], [2]]
+    assert seen == [(tk.Outputs, cpu, [((3,), F32)]), (tk.Outputs, cpu, [None])]
+
+
+def test_a_kernel_that_leaves_a_slot_empty_is_an_internal_error(cpu):
+    registry.register("Where", "CPU", "float32", lambda i, o, a: None, priority=98)
+    try:
+        with pytest.raises(errors.InternalError, match="Where's kernel left an output unset"):
+            tk.execute("Where", [np.ones(2, F32)], {}, cpu)
+    finally:
+        registry.unregister("Where", "CPU", "float32", priority=98)
+
+
+def test_string_calls_get_empty_slots_that_the_kernel_sets(cpu):
+    words = np.array([b"a", b"b", b"a"], object)
+    (eq,), _ = tk.execute("Equal", [words, np.array([b"a"], object)], {}, cpu)
+    assert eq.dtype == np.bool_ and eq.tolist() == [True, False, True]
+    (y, idx), _ = tk.execute("Unique", [words], {}, cpu)
+    assert y.tolist() == [b"a", b"b"] and idx.tolist() == [0, 1, 0]
+    outputs = tk.Outputs([None])
+    outputs.device = cpu
+    kernel = registry.lookup("Reshape", "CPU", np.dtype(object))
+    assert kernel([words], outputs, {"shape": (3, 1)}) is None  # returns nothing
+    assert outputs[0].shape == (3, 1) and outputs[0][2, 0] == b"a"
 
 
 def test_dtype_outside_tfs_list_is_invalid_argument(cpu):
@@ -86,3 +116,20 @@ def test_dtype_outside_tfs_list_is_invalid_argument(cpu):
     a = np.ones((2, 2), np.int8)  # in TF's list for MatMul, without a kernel here
     with pytest.raises(errors.NotFoundError, match="No kernel registered for op 'MatMul'"):
         tk.execute("MatMul", [a, a], {}, cpu)
+
+
+def test_dtype_checks_raise_dtype_error_and_shape_checks_do_not(cpu):
+    a, b = np.ones(2, F32), np.ones(2, np.int32)
+    with pytest.raises(tk.DTypeError) as e:  # _same_dtypes
+        tk.execute("AddV2", [a, b], {}, cpu)
+    assert isinstance(e.value, errors.InvalidArgumentError)
+    assert type(e.value).__name__ == "InvalidArgumentError"  # printed as TF's
+    assert str(e.value) == (
+        "cannot compute AddV2 as input #1(zero-based) was expected to be a float32 tensor but "
+        "is a int32 tensor [Op:AddV2]"
+    )
+    with pytest.raises(tk.DTypeError, match="input #0.* a bool tensor but is a float32"):
+        tk.get_op_def("SelectV2").infer([(2,)] * 3, [F32] * 3, {})  # _require_dtype
+    with pytest.raises(errors.InvalidArgumentError) as e:
+        tk.execute("AddV2", [a, np.ones(3, F32)], {}, cpu)  # a shape error
+    assert not isinstance(e.value, tk.DTypeError)

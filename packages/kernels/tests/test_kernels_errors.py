@@ -43,12 +43,11 @@ def test_mismatched_dtypes(a, b, cpu):
 def test_matmul_size_incompatible(cpu):
     with pytest.raises(errors.InvalidArgumentError) as info:
         tk.execute("MatMul", [ones((2, 3)), ones((4, 5))], {}, cpu)
-    msg = str(info.value)
-    assert msg.startswith("Matrix size-incompatible: In[0]: [2,3], In[1]: [4,5]")
-    assert "[Op:MatMul]" in msg
-    # The same shapes are fine once the transpose flags line the inner dims up.
-    with pytest.raises(errors.InvalidArgumentError, match="transpose_a=True"):
+    assert str(info.value) == "Matrix size-incompatible: In[0]: [2,3], In[1]: [4,5] [Op:MatMul]"
+    # TF's text names the shapes as given, whatever the transpose flags.
+    with pytest.raises(errors.InvalidArgumentError) as info:
         tk.execute("MatMul", [ones((2, 3)), ones((3, 5))], {"transpose_a": True}, cpu)
+    assert str(info.value) == "Matrix size-incompatible: In[0]: [2,3], In[1]: [3,5] [Op:MatMul]"
 
 
 def test_matmul_rank(cpu):

@@ -214,6 +214,41 @@ def broadcast_to_cases(dtype):
     ]
 
 
+def bitcast_cases(dtype):
+    """To the same-size unsigned int, to uint8 (a dim added), to a wider type (a dim taken)."""
+    size = np.dtype(dtype).itemsize
+    same = {1: "uint8", 2: "uint16", 4: "uint32", 8: "uint64", 16: "complex128"}[size]
+    cases = [(((2, 3),), {"type": same}), (((),), {"type": same})]
+    if size > 1:
+        cases.append((((2, 3),), {"type": "uint8"}))
+    if size < 8:
+        cases.append((((3, 8 // size),), {"type": "uint64"}))
+    elif size == 8:
+        cases.append((((3, 2),), {"type": "complex128"}))
+    return cases
+
+
+def bitcast_ref(inputs, attrs):
+    x, dt = inputs[0], np.dtype(attrs["type"])
+    shape = x.shape[:-1] if dt.itemsize > x.dtype.itemsize else x.shape
+    ratio = x.dtype.itemsize // dt.itemsize
+    return x.reshape(-1).view(dt).reshape(shape + ((ratio,) if ratio > 1 else ()))
+
+
+def eig_cases(dtype):
+    return [(((4, 4),), {"compute_v": True}), (((2, 3, 3),), {"compute_v": False}),
+            (((0, 2, 2),), {"compute_v": True})]  # fmt: skip
+
+
+def eig_ref(inputs, attrs):  # NumPy's geev, as Qr / Svd take NumPy's LAPACK calls
+    x = inputs[0]
+    out = np.complex64 if x.dtype == np.float32 else np.complex128
+    if not attrs["compute_v"]:
+        return np.linalg.eigvals(x).astype(out), np.zeros((0,), out)
+    e, v = np.linalg.eig(x) if x.size else (np.zeros(x.shape[:-1]), x)
+    return e.astype(out), v.astype(out)
+
+
 def reshape_cases(dtype):
     return [
         (((2, 3, 4),), {"shape": (4, 6)}),
@@ -1427,6 +1462,8 @@ TABLE: dict[str, Ref] = {
     "Identity": Ref(copy_of(lambda x, a: x), unary_cases),
     "Reshape": Ref(lambda inputs, a: inputs[0].reshape(a["shape"]), reshape_cases),
     "Cast": Ref(cast_ref, cast_cases, make_inputs=cast_inputs),
+    "Bitcast": Ref(bitcast_ref, bitcast_cases),
+    "Eig": Ref(eig_ref, eig_cases),
     # elementwise additions
     "Erf": unary(erf, uniform(-3.0, 3.0)),
     "Round": unary(np.round, halves),
@@ -1555,7 +1592,7 @@ def test_kernel_matches_numpy(op, dtype):
             assert ref.make_inputs is not None or x.dtype == np.dtype(dtype)
         outputs, used = tk.execute(op, inputs, dict(attrs), CPU)
         assert used is CPU
-        half = dtype in HALF_TOLERANCE and op not in ("Cast", "Range")  # their own refs
+        half = dtype in HALF_TOLERANCE and op not in ("Cast", "Range", "Bitcast")  # own refs
         if half and op in MIXED_16BIT:  # float32 statistics: the reference rounds y itself
             expected = ref.reference(inputs, attrs)
         elif half:
@@ -2509,6 +2546,28 @@ def shift_ref(right):
     return ref
 
 
+def _invert(f, y, lo=-8.0, hi=8.0):
+    """The x in [lo, hi] with f(x) = y for an increasing f, by bisection to the last bit."""
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if mid in (lo, hi):
+            break
+        lo, hi = (mid, hi) if f(mid) < y else (lo, mid)
+    return 0.5 * (lo + hi)
+
+
+def _bessel_i1_scalar(x):  # the power series (x/2) sum (x^2/4)^k / (k! (k + 1)!), in fsum
+    z, term, terms = x * x / 4, x / 2, []
+    for k in range(1, 200):
+        terms.append(term)
+        term *= z / (k * (k + 1))
+    return math.fsum(terms)
+
+
+def _scaled(fn):
+    return lambda x: fn(x) * np.exp(-np.abs(x))
+
+
 TABLE.update(
     {
         "Atan": unary(np.arctan, uniform(-10.0, 10.0)),
@@ -2525,6 +2584,16 @@ TABLE.update(
         "Atan2": binary(np.arctan2),
         "Zeta": binary(np_math2(_zeta_scalar), (uniform(1.5, 6.0), uniform(0.2, 5.0))),
         "Polygamma": binary(np_math2(_polygamma_scalar), (polygamma_orders, uniform(0.2, 5.0))),
+        "Erfinv": unary(np_math(lambda y: _invert(math.erf, y)), uniform(-0.99, 0.99)),
+        "Ndtri": unary(
+            np_math(lambda p: _invert(lambda x: math.erfc(-x / math.sqrt(2)) / 2, p)),
+            uniform(0.005, 0.995),
+        ),
+        "BesselI0": unary(np.i0, uniform(-10.0, 10.0)),
+        "BesselI0e": unary(_scaled(np.i0), uniform(-30.0, 30.0)),
+        "BesselI1": unary(np_math(_bessel_i1_scalar), uniform(-10.0, 10.0)),
+        "BesselI1e": unary(_scaled(np_math(_bessel_i1_scalar)), uniform(-30.0, 30.0)),
+        "NextAfter": binary(np.nextafter),
         "Invert": unary(np.invert, every_int),
         "BitwiseAnd": binary(np.bitwise_and, every_int),
         "BitwiseOr": binary(np.bitwise_or, every_int),

@@ -102,6 +102,8 @@ EXACT |= {"MaxPool", "MaxPoolGradGrad", "BiasAdd"}
 EXACT |= {"Rint", "Invert", "BitwiseAnd", "BitwiseOr", "BitwiseXor", "LeftShift", "RightShift"}
 TRANSCENDENTAL |= {"Atan", "Acos", "Asin", "Sinh", "Cosh", "Acosh", "Asinh", "Atanh", "Lgamma",
                    "Digamma", "Atan2", "Zeta", "Polygamma"}  # fmt: skip
+TRANSCENDENTAL |= {"Erfinv", "Ndtri", "BesselI0", "BesselI0e", "BesselI1", "BesselI1e"}
+EXACT |= {"NextAfter", "Bitcast"}
 TRANSCENDENTAL |= {"FusedApplyFtrl"}  # its accumulator's pow
 # Complex: taking parts and conjugating are exact; the magnitude and argument are libm's; the
 # Fourier transforms are sums of n products (pocketfft's order against the C++ one).

@@ -55,7 +55,6 @@ def test_xla_kernels_have_the_cpu_dtypes(device_type):
         assert got == dtypes, f"{op} on {device_type}: {sorted(got)} vs CPU {sorted(dtypes)}"
         for k in list_kernels(op_type=op, device_type=device_type):
             assert k.source == xla.SOURCE
-            assert getattr(k.kernel, "returns_outputs", False), op
 
 
 def test_no_xla_kernel_without_a_cpu_kernel():

@@ -525,10 +525,13 @@ void init_elementwise(py::module_& m) {
   lg["LogicalAnd"] = int(kLogicalAnd);
   lg["LogicalOr"] = int(kLogicalOr);
   const char* math_unary_names[] = {"Atan", "Acos", "Asin", "Sinh", "Cosh", "Acosh",
-                                    "Asinh", "Atanh", "Lgamma", "Digamma", "Invert"};
+                                    "Asinh", "Atanh", "Lgamma", "Digamma", "Erfinv",
+                                    "Ndtri", "BesselI0", "BesselI0e", "BesselI1",
+                                    "BesselI1e", "Invert"};
   static_assert(sizeof(math_unary_names) / sizeof(math_unary_names[0]) == kMathUnaryCount);
-  const char* math_binary_names[] = {"Atan2",     "Zeta",       "Polygamma", "BitwiseAnd",
-                                     "BitwiseOr", "BitwiseXor", "LeftShift", "RightShift"};
+  const char* math_binary_names[] = {"Atan2",     "Zeta",       "Polygamma", "NextAfter",
+                                     "BitwiseAnd", "BitwiseOr", "BitwiseXor", "LeftShift",
+                                     "RightShift"};
   static_assert(sizeof(math_binary_names) / sizeof(math_binary_names[0]) == kMathBinaryCount);
   py::dict mu, mb;
   for (int i = 0; i < kMathUnaryCount; ++i) mu[math_unary_names[i]] = i;

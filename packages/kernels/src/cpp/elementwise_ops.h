@@ -336,11 +336,12 @@ inline bool compare(int op, T a, T b) {
 // Their own op codes (_cpu.MATH_UNARY_OPS / MATH_BINARY_OPS), apart from the fusable ops above.
 enum MathUnary {
   kAtan, kAcos, kAsin, kSinh, kCosh, kAcosh, kAsinh, kAtanh, kLgamma, kDigamma,  // floats
+  kErfinv, kNdtri, kBesselI0, kBesselI0e, kBesselI1, kBesselI1e,                // floats
   kInvert,                                                                      // integers
   kMathUnaryCount
 };
 enum MathBinary {
-  kAtan2, kZeta, kPolygamma,  // floats: atan2(y, x), zeta(x, q), polygamma(n, x)
+  kAtan2, kZeta, kPolygamma, kNextAfter,  // floats: atan2(y, x), zeta(x, q), polygamma(n, x)
   kBitwiseAnd, kBitwiseOr, kBitwiseXor, kLeftShift, kRightShift,  // integers
   kMathBinaryCount
 };
@@ -433,6 +434,92 @@ inline double polygamma_d(double n, double x) {
   return sign * std::exp(lgamma_d(n1)) * zeta_d(n1, x);
 }
 
+// ---- inverse error functions and the modified Bessel functions of order 0 and 1 --------------
+constexpr double kTwoOverSqrtPi = 1.12837916709551257390;
+
+// Newton's method from a start close enough for it to converge in a few steps; it stops when the
+// step falls below double's resolution of x.
+template <typename F>
+inline double newton(double x, F step) {
+  for (int i = 0; i < 40; ++i) {
+    const double dx = step(x);
+    x -= dx;
+    if (!(std::fabs(dx) > 2e-16 * std::fabs(x))) break;
+  }
+  return x;
+}
+
+// x > 0 with erfc(x) = q, for 0 < q < 0.5. Newton's method on log erfc (close to -x^2, so it
+// converges from the start below, which erfc(x) ~ exp(-x^2) / (x sqrt(pi)) gives).
+inline double erfcinv_small(double q) {
+  const double t = -std::log(q), lq = -t;
+  const double x0 = std::sqrt(t - 0.5 * std::log(t) - 0.57236494292470008707);
+  return newton(x0, [lq](double x) {
+    const double c = std::erfc(x);
+    if (c == 0.0) return 0.0;  // q below double's range of erfc: keep the start's estimate
+    return (std::log(c) - lq) / (-kTwoOverSqrtPi * std::exp(-x * x) / c);
+  });
+}
+
+// erf^-1(y): Newton's method on erf for |y| <= 0.5, on log erfc of 1 - |y| (exact there) beyond.
+inline double erfinv_d(double y) {
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  if (!(std::fabs(y) <= 1.0)) return std::numeric_limits<double>::quiet_NaN();
+  if (std::fabs(y) == 1.0) return y * kInf;
+  if (std::fabs(y) > 0.5) return std::copysign(erfcinv_small(1.0 - std::fabs(y)), y);
+  const double x0 = y * (0.88622692545275801365 + 0.23201366653465444 * y * y);
+  return newton(x0, [y](double x) {
+    return (std::erf(x) - y) / (kTwoOverSqrtPi * std::exp(-x * x));
+  });
+}
+
+// The inverse of the standard normal CDF: -sqrt(2) erfc^-1(2p), with 2p and 2 - 2p exact.
+inline double ndtri_d(double p) {
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  constexpr double kSqrt2 = 1.41421356237309504880;
+  if (!(p >= 0.0 && p <= 1.0)) return std::numeric_limits<double>::quiet_NaN();
+  if (p == 0.0) return -kInf;
+  if (p == 1.0) return kInf;
+  const double q = 2.0 * p;
+  if (q < 0.5) return -kSqrt2 * erfcinv_small(q);
+  if (q > 1.5) return kSqrt2 * erfcinv_small(2.0 - q);
+  return kSqrt2 * erfinv_d(q - 1.0);  // q - 1 exact; +0 at p = 1/2
+}
+
+// I_nu(x) for nu = 0, 1, times exp(-|x|) when scaled. Below |x| = 20 the power series
+// (x/2)^nu sum_k (x^2/4)^k / (k! (k + nu)!), whose terms are all positive; above, the asymptotic
+// expansion e^|x| / sqrt(2 pi |x|) sum_k (-1)^k prod_j (4 nu^2 - (2j - 1)^2) / (k! (8|x|)^k),
+// whose smallest term there is below 1e-17.
+inline double bessel_i_d(int nu, double x, bool scaled) {
+  if (x != x) return x;
+  const double ax = std::fabs(x), sign = (nu == 1 && x < 0.0) ? -1.0 : 1.0;
+  if (ax == std::numeric_limits<double>::infinity()) return scaled ? 0.0 : sign * ax;
+  double s;
+  if (ax <= 20.0) {
+    const double z = 0.25 * ax * ax;
+    double term = nu == 1 ? 0.5 * ax : 1.0;
+    s = term;
+    for (int k = 1; term > 1e-17 * s; ++k) {
+      term *= z / (k * double(k + nu));
+      s += term;
+    }
+    return sign * (scaled ? s * std::exp(-ax) : s);
+  }
+  double term = 1.0;
+  s = 1.0;
+  for (int k = 1; k < 60; ++k) {
+    const double odd = 2.0 * k - 1.0;
+    const double next = -term * (4.0 * nu * nu - odd * odd) / (8.0 * k * ax);
+    if (std::fabs(next) >= std::fabs(term) || std::fabs(next) < 1e-17 * std::fabs(s)) break;
+    term = next;
+    s += term;
+  }
+  s /= std::sqrt(2.0 * 3.14159265358979323846 * ax);
+  if (scaled) return sign * s;
+  const double half = std::exp(0.5 * ax);  // e^ax as two halves: finite for ax past 709
+  return sign * (half * s * half);
+}
+
 // TF's shifts: the shift count is clamped to [0, bits - 1]; left shifts move the bits of the
 // unsigned type (no overflow), right shifts of signed types are arithmetic.
 template <typename T>
@@ -459,6 +546,12 @@ TH_ALWAYS_INLINE T math_unary_apply(int op, T x) {
       case kAtanh: return T(std::atanh(d));
       case kLgamma: return T(lgamma_d(d));
       case kDigamma: return T(digamma_d(d));
+      case kErfinv: return T(erfinv_d(d));
+      case kNdtri: return T(ndtri_d(d));
+      case kBesselI0: return T(bessel_i_d(0, d, false));
+      case kBesselI0e: return T(bessel_i_d(0, d, true));
+      case kBesselI1: return T(bessel_i_d(1, d, false));
+      case kBesselI1e: return T(bessel_i_d(1, d, true));
     }
   } else {
     if (op == kInvert) return T(~x);
@@ -473,6 +566,7 @@ TH_ALWAYS_INLINE T math_binary_apply(int op, T a, T b) {
       case kAtan2: return T(std::atan2(double(a), double(b)));
       case kZeta: return T(zeta_d(a, b));
       case kPolygamma: return T(polygamma_d(a, b));
+      case kNextAfter: return std::nextafter(a, b);  // in T: float32 steps float32's ulp
     }
   } else {
     using U = std::make_unsigned_t<T>;

@@ -8,34 +8,43 @@
 namespace th {
 namespace {
 
-// exp for float32 that GCC vectorizes (this file is built with -fno-trapping-math so the
-// selects below become blends): Cody-Waite reduction to r in [-ln2/2, ln2/2], Cephes'
-// polynomial, 2^n from the exponent bits. Relative error < 1e-7 on [-86.6, 88.72]; results
-// below 2.5e-38 flush to 0, above FLT_MAX are inf, NaN stays NaN. Softmax evaluates it at
-// x - max <= 0 only.
-TH_ALWAYS_INLINE float exp_f32(float x) {
-  constexpr float kHi = 88.72f, kLo = -86.6f, kMagic = 12582912.0f;  // magic: 1.5 * 2^23
-  const float xc = x < kLo ? kLo : (x > kHi ? kHi : x);
-  const float k = xc * 1.44269504088896341f + kMagic;  // round(x / ln2) in the low bits
-  const float n = k - kMagic;
-  float r = xc - n * 0.693359375f;
-  r = r - n * -2.12194440e-4f;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * (r * r) + r + 1.0f;
-  const uint32_t kb = __builtin_bit_cast(uint32_t, k);
-  const float half_scale = __builtin_bit_cast(float, (kb - 0x4B400000u + 126u) << 23);  // 2^(n-1)
-  const float y = (p + p) * half_scale;
-  return x < kLo ? 0.0f : (x > kHi ? std::numeric_limits<float>::infinity() : y);
+// float32 Softmax with TF 2.21's bits: on x86 TF runs oneDNN 3.7's JIT softmax, W lanes wide
+// (16 with AVX-512, 8 with AVX2), a*b+c one FMA (without FMA units, product and sum in double:
+// the same but for rare double roundings; TF's SSE4.1 kernel rounds twice, up to 60 units in
+// the last place off, not copied; this file is built with -ffp-contract=off). Its exp, which
+// LogSoftmax and the losses use too: n = floor(x*log2(e) + 1/2), r = x - n*ln2 in one FMA, a
+// degree-5 polynomial in r by Horner's rule, times 2^(n-1) from the exponent bits, times 2; 0
+// below ln(FLT_MIN) and, as TF's flush-to-zero threads give, where p*2^(n-1) is subnormal. GCC
+// vectorizes it (-fno-trapping-math lets the selects become blends).
+template <bool kFma>
+TH_ALWAYS_INLINE float madd(float a, float b, float c) {
+  if constexpr (kFma) return __builtin_fmaf(a, b, c);
+  else return static_cast<float>(static_cast<double>(a) * b + c);
 }
 
-template <typename T>
+TH_ALWAYS_INLINE float f32(uint32_t bits) { return __builtin_bit_cast(float, bits); }
+
+template <bool kFma>
+TH_ALWAYS_INLINE float exp_tf(float x) {
+  const float lo = f32(0xc2aeac50u), hi = f32(0x42b17218u);  // ln(FLT_MIN), ln(FLT_MAX)
+  const float xc = x > hi ? hi : (x >= lo ? x : lo);  // NaN: lo, so the casts below stay defined
+  const float n = std::floor(xc * f32(0x3fb8aa3bu) + 0.5f);
+  const float r = madd<kFma>(-n, f32(0x3f317218u), xc);
+  float p = f32(0x3c07cfceu);
+  p = madd<kFma>(p, r, f32(0x3d2b9d0du));  // written out: a loop here stops GCC vectorizing
+  p = madd<kFma>(p, r, f32(0x3e2aad40u));
+  p = madd<kFma>(p, r, f32(0x3efffee3u));
+  p = madd<kFma>(p, r, f32(0x3f7ffffbu));
+  p = madd<kFma>(p, r, 1.0f);
+  const int32_t biased = static_cast<int32_t>(n) + 126;  // 2^(n-1): 0 for n = -126
+  const float scaled = p * f32(static_cast<uint32_t>(biased) << 23);
+  const float y = scaled < std::numeric_limits<float>::min() ? 0.0f : scaled + scaled;
+  return x != x ? x : (x < lo ? 0.0f : y);
+}
+
+template <typename T, bool kFma>
 TH_ALWAYS_INLINE T exp_of(T x) {
-  if constexpr (std::is_same_v<T, float>) return exp_f32(x);
+  if constexpr (std::is_same_v<T, float>) return exp_tf<kFma>(x);
   else return std::exp(x);
 }
 
@@ -53,22 +62,23 @@ TH_ALWAYS_INLINE T row_max(const T* x, int64_t n) {
 }
 
 // y = exp(x - mx); returns the sum.
-template <typename T>
+template <typename T, bool kFma>
 TH_ALWAYS_INLINE T exp_shifted(const T* x, T mx, T* y, int64_t n) {
   T sum = T(0);
 #pragma omp simd reduction(+ : sum)
   for (int64_t j = 0; j < n; ++j) {
-    y[j] = exp_of(x[j] - mx);
+    y[j] = exp_of<T, kFma>(x[j] - mx);
     sum += y[j];
   }
   return sum;
 }
 
-// One row: max, shifted exponentials summed, then normalized (or shifted minus log-sum).
-template <typename T>
+// One row of LogSoftmax (or, for double, Softmax): max, shifted exponentials summed, then
+// shifted minus log-sum (or normalized).
+template <typename T, bool kFma>
 TH_ALWAYS_INLINE void softmax_row(const T* x, T* y, int64_t n, bool log) {
   const T mx = row_max(x, n);
-  const T sum = exp_shifted(x, mx, y, n);
+  const T sum = exp_shifted<T, kFma>(x, mx, y, n);
   if (log) {
     const T lse = std::log(sum);
 #pragma omp simd
@@ -80,24 +90,63 @@ TH_ALWAYS_INLINE void softmax_row(const T* x, T* y, int64_t n, bool log) {
   }
 }
 
-// Rows [b, e), compiled per ISA (common.h): AVX-512 evaluates exp_f32 16 lanes at a time.
-template <typename T>
+// exp(x - mx) into y, summed as oneDNN's kernel sums: W-lane vector v adds into accumulator
+// v % 4 (the last, partial one into accumulator 0), then (a0 + a1) + (a2 + a3), then the lanes
+// pairwise (lane j + lane j ^ k for k = W/2, ..., 1); y *= 1 / sum.
+template <int W, bool kFma>
+TH_ALWAYS_INLINE void softmax_row_tf(const float* x, float* y, int64_t n) {
+  const float mx = row_max(x, n);
+  float acc[4][W] = {};
+  const int64_t full = n / W;
+  for (int64_t v = 0; v <= full; ++v) {
+    const int64_t b = v * W, len = v < full ? W : n - b;
+    float* a = acc[v < full ? v % 4 : 0];
+#pragma omp simd
+    for (int64_t j = 0; j < len; ++j) {
+      y[b + j] = exp_tf<kFma>(x[b + j] - mx);
+      a[j] += y[b + j];
+    }
+  }
+  float lanes[W];
+  for (int j = 0; j < W; ++j) lanes[j] = (acc[0][j] + acc[1][j]) + (acc[2][j] + acc[3][j]);
+  for (int k = W / 2; k >= 1; k /= 2) {
+    float t[W];
+    for (int j = 0; j < W; ++j) t[j] = lanes[j] + lanes[j ^ k];
+    for (int j = 0; j < W; ++j) lanes[j] = t[j];
+  }
+  const float inv = 1.0f / lanes[0];
+#pragma omp simd
+  for (int64_t j = 0; j < n; ++j) {
+    const float v = y[j] * inv;
+    y[j] = v < std::numeric_limits<float>::min() ? 0.0f : v;
+  }
+}
+
+// Rows [b, e), compiled per ISA (common.h): AVX-512 evaluates exp 16 lanes at a time.
+template <typename T, int W, bool kFma>
 TH_ALWAYS_INLINE void softmax_rows(const T* x, T* y, int64_t b, int64_t e, int64_t n, bool log) {
-  for (int64_t r = b; r < e; ++r) softmax_row(x + r * n, y + r * n, n, log);
+  for (int64_t r = b; r < e; ++r) {
+    if constexpr (std::is_same_v<T, float>)
+      if (!log) {
+        softmax_row_tf<W, kFma>(x + r * n, y + r * n, n);
+        continue;
+      }
+    softmax_row<T, kFma>(x + r * n, y + r * n, n, log);
+  }
 }
 template <typename T>
 void softmax_rows_base(const T* x, T* y, int64_t b, int64_t e, int64_t n, bool log) {
-  softmax_rows(x, y, b, e, n, log);
+  softmax_rows<T, 8, false>(x, y, b, e, n, log);  // AVX2's bits but for rare double roundings
 }
 template <typename T>
 TH_TARGET_AVX2 void softmax_rows_avx2(const T* x, T* y, int64_t b, int64_t e, int64_t n,
                                       bool log) {
-  softmax_rows(x, y, b, e, n, log);
+  softmax_rows<T, 8, true>(x, y, b, e, n, log);
 }
 template <typename T>
 TH_TARGET_AVX512 void softmax_rows_avx512(const T* x, T* y, int64_t b, int64_t e, int64_t n,
                                           bool log) {
-  softmax_rows(x, y, b, e, n, log);
+  softmax_rows<T, 16, true>(x, y, b, e, n, log);
 }
 
 void check_rows(const py::array& x, const py::array& out, const char* op) {
@@ -121,11 +170,13 @@ void softmax(py::array x, py::array out, bool log) {
     T* po = static_cast<T*>(out.mutable_data());
     // Vector versions only for rows that fill their vectors: the rest of a row runs as scalar
     // code, which costs more in the wider versions (a row of 8 took 0.63 us with AVX-512,
-    // 0.27 us with AVX2).
+    // 0.27 us with AVX2). float32 Softmax's bits depend on the ISA: AVX2's 8 lanes sum a row
+    // shorter than 16 as AVX-512's 16 do.
     auto run = &softmax_rows_base<T>;
     const Isa isa = cpu_isa();
+    const bool tf_bits = std::is_same_v<T, float> && !log;
     if (isa == Isa::kAvx512 && n >= 16) run = &softmax_rows_avx512<T>;
-    else if (isa != Isa::kBaseline && n >= 8) run = &softmax_rows_avx2<T>;
+    else if (isa != Isa::kBaseline && (n >= 8 || tf_bits)) run = &softmax_rows_avx2<T>;
     py::gil_scoped_release release;
     parallel_for(rows, rows * n * 4, [&](int64_t b, int64_t e) { run(px, po, b, e, n, log); });
   });
@@ -167,7 +218,7 @@ void softmax_xent(py::array features, py::array labels, py::array loss, py::arra
           continue;
         }
         const T mx = row_max(x, n);
-        const T sum = exp_shifted(x, mx, g, n);
+        const T sum = exp_shifted<T, false>(x, mx, g, n);
         const T lse = std::log(sum), inv = T(1) / sum;
         T total = T(0);
 #pragma omp simd reduction(+ : total)
@@ -229,7 +280,7 @@ void sparse_softmax_xent(py::array features, py::array labels, py::array loss,
           const T* x = px + r * n;
           T* g = pb + r * n;
           const T mx = row_max(x, n);
-          const T sum = exp_shifted(x, mx, g, n);
+          const T sum = exp_shifted<T, false>(x, mx, g, n);
           const T lse = std::log(sum), inv = T(1) / sum;
 #pragma omp simd
           for (int64_t j = 0; j < n; ++j) g[j] *= inv;

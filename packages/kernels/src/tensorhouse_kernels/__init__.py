@@ -4,6 +4,7 @@ Importing this package registers every kernel it can load in the runtime's regis
 """
 
 from importlib.util import find_spec as _find_spec
+from typing import TYPE_CHECKING as _TYPE_CHECKING
 
 from . import _blas
 
@@ -13,10 +14,11 @@ with _blas.loading_env(_blas.openmp_env()):  # libgomp reads these when the modu
     from . import cpu as _cpu_kernels
 _blas.select_backend(_cpu_kernels._cpu)  # oneMKL for GEMMs when installed (TENSORHOUSE_BLAS)
 from . import runtime  # noqa: E402
-from .execute import eager_elementwise, eager_shortcut, execute  # noqa: E402
+from .execute import Outputs, allocated, eager_elementwise, eager_shortcut, execute  # noqa: E402
 from .opdefs import (  # noqa: E402
     FUSED_BINARY,
     FUSED_UNARY,
+    DTypeError,
     OpDef,
     broadcast_shape,
     get_op_def,
@@ -45,12 +47,22 @@ if _find_spec("pycuda") is not None:  # CUDA kernels; compiled and loaded on the
 
     _gpu_kernels.register_all()
 
-from . import _string_kernels  # noqa: E402 - tf.string: CPU only (after XLA and GPU), as TF's
 from ._records import host_records  # noqa: E402 - TFRecord framing, Example parsing
-from ._string_kernels import host_strings  # noqa: E402
+
+if _TYPE_CHECKING:  # loaded on first use (__getattr__); its type for the checker
+    from ._string_kernels import host_strings
 from .opdefs.optim import FUSED_APPLY, optim_slots  # noqa: E402
 
-_string_kernels.register_all()
+
+def _register_strings():
+    from . import _string_kernels
+
+    _string_kernels.register_all()
+
+
+# tf.string: CPU only (after XLA and GPU), as TF's; registered when the registry first misses
+# or lists a CPU kernel, so that a first op on numbers does not load them
+runtime.registry.defer(("CPU",), _register_strings)
 
 from . import _bfloat16  # noqa: E402 - after every kernel: their float16 ones get twins
 
@@ -65,7 +77,10 @@ __all__ = [
     "eager_elementwise",
     "eager_shortcut",
     "execute",
+    "Outputs",  # execute's kernel contract: kernel(inputs, outputs, attrs)
+    "allocated",
     "OpDef",
+    "DTypeError",  # the InvalidArgumentError of an op definition's dtype check
     "broadcast_shape",
     "get_op_def",
     "list_op_defs",
@@ -90,14 +105,20 @@ def _version() -> str:  # reads the installed metadata (slow to import) on first
         return "0.0.0+unknown"
 
 
-def __getattr__(name: str):  # PEP 562: ``__version__`` and ``xla`` on first use
+def __getattr__(name: str):  # PEP 562: ``__version__``, ``xla`` and ``host_strings`` on first use
     if name == "xla":
         from importlib import import_module
 
         value = import_module(f"{__name__}.xla")
+    elif name == "host_strings":
+        from ._string_kernels import host_strings as value
     elif name == "__version__":
         value = _version()
     else:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     globals()[name] = value
     return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

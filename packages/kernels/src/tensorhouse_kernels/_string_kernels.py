@@ -1,7 +1,8 @@
 """CPU kernels for tf.string: NumPy on object arrays of ``bytes`` (TF keeps strings on the host).
 
-Each kernel creates and returns its outputs (``returns_outputs``): the native CPU allocator
-makes numeric buffers only. The op definitions check shapes and dtypes before a kernel runs;
+Each op's function ``fn(inputs, attrs)`` returns its outputs, which its kernel sets into the
+empty slots ``execute`` gives string calls (the native CPU allocator makes numeric buffers
+only). The op definitions check shapes and dtypes before a kernel runs;
 the kernels check the values (indices in range) with TF's messages.
 """
 
@@ -13,7 +14,6 @@ import types
 import numpy as np
 
 from . import _cpu
-from .execute import returns_outputs
 from .opdefs import (
     STRING,
     STRING_OPS,
@@ -83,36 +83,36 @@ def _check_indices(op, idx, dims, params_shape=None, what="shape"):
     )
 
 
-# ---- kernels: kernel(inputs, device, attrs) -> [outputs] ----------------------------------------
+# ---- the op functions: fn(inputs, attrs) -> [outputs] -----------------------------------
 
 
-def _reshape(inputs, device, attrs):
+def _reshape(inputs, attrs):
     return [inputs[0].reshape([int(d) for d in attrs["shape"]])]
 
 
-def _identity(inputs, device, attrs):
+def _identity(inputs, attrs):
     return [inputs[0]]  # tensors never write their buffers: the same one serves
 
 
-def _transpose(inputs, device, attrs):
+def _transpose(inputs, attrs):
     return [_array(np.transpose(inputs[0], [int(p) for p in attrs["perm"]]))]
 
 
-def _broadcast_to(inputs, device, attrs):
+def _broadcast_to(inputs, attrs):
     return [_array(np.broadcast_to(inputs[0], [int(d) for d in attrs["shape"]]))]
 
 
-def _fill(inputs, device, attrs):
+def _fill(inputs, attrs):
     value = _string_value(attrs["value"], "Fill")
     return [np.full([int(d) for d in attrs["shape"]], value, dtype=STRING)]
 
 
-def _select(inputs, device, attrs):
+def _select(inputs, attrs):
     cond, t, e = inputs
     return [_array(np.where(cond, t, e))]
 
 
-def _concat(inputs, device, attrs):
+def _concat(inputs, attrs):
     axis = int(attrs.get("axis", 0)) % inputs[0].ndim
     return [_array(np.concatenate(inputs, axis=axis))]
 
@@ -122,32 +122,32 @@ def _split_at(x, axis, sizes):
     return [_array(part) for part in np.split(x, offsets, axis=axis)]
 
 
-def _split(inputs, device, attrs):
+def _split(inputs, attrs):
     x = inputs[0]
     axis = int(attrs.get("axis", 0)) % x.ndim
     num = int(attrs["num_split"])
     return _split_at(x, axis, [x.shape[axis] // num] * num)
 
 
-def _split_v(inputs, device, attrs):
+def _split_v(inputs, attrs):
     x = inputs[0]
     axis = int(attrs.get("axis", 0)) % x.ndim
     return _split_at(x, axis, split_sizes("SplitV", x.shape[axis], attrs["size_splits"]))
 
 
-def _slice(inputs, device, attrs):
+def _slice(inputs, attrs):
     x = inputs[0]
     begin, size = slice_bounds("Slice", x.shape, attrs["begin"], attrs["size"])
     return [_array(_view(x, (slice(b, b + s) for b, s in zip(begin, size))))]
 
 
-def _strided_slice(inputs, device, attrs):
+def _strided_slice(inputs, attrs):
     x = inputs[0]
     index, final = strided_slice_spec("StridedSlice", x.shape, attrs)
     return [_array(_view(x, index)).reshape(final)]
 
 
-def _strided_slice_grad(inputs, device, attrs):
+def _strided_slice_grad(inputs, attrs):
     shape = tuple(int(d) for d in attrs["shape"])
     index, _ = strided_slice_spec("StridedSliceGrad", shape, attrs)
     out = np.full(shape, b"", dtype=STRING)
@@ -155,7 +155,7 @@ def _strided_slice_grad(inputs, device, attrs):
     return [out]
 
 
-def _pad(inputs, device, attrs):
+def _pad(inputs, attrs):
     x = inputs[0]
     pads = [(int(a), int(b)) for a, b in attrs["paddings"]]
     value = _string_value(attrs.get("constant_values", 0), "Pad")
@@ -164,7 +164,7 @@ def _pad(inputs, device, attrs):
     return [out]
 
 
-def _mirror_pad(inputs, device, attrs):
+def _mirror_pad(inputs, attrs):
     x = inputs[0]
     pads = [(int(a), int(b)) for a, b in attrs["paddings"]]
     out = np.empty([a + d + b for d, (a, b) in zip(x.shape, pads)], dtype=STRING)
@@ -179,7 +179,7 @@ def _mirror_pad(inputs, device, attrs):
 _MAX_STRING_ELEMENTS = 1 << 34  # object arrays: 8 bytes a pointer before any string
 
 
-def _tile(inputs, device, attrs):
+def _tile(inputs, attrs):
     x = inputs[0]
     multiples = [int(m) for m in attrs["multiples"]]
     shape = [d * m for d, m in zip(x.shape, multiples)]
@@ -197,20 +197,20 @@ def _tile(inputs, device, attrs):
     return [_array(np.tile(x, multiples))]
 
 
-def _reverse(inputs, device, attrs):
+def _reverse(inputs, attrs):
     x = inputs[0]
     axes = normalized_reverse_axes("ReverseV2", attrs["axis"], x.ndim)
     return [_array(np.flip(x, axis=tuple(axes)) if axes else x)]
 
 
-def _gather(inputs, device, attrs):
+def _gather(inputs, attrs):
     params, idx = inputs
     axis = int(attrs.get("axis", 0)) % params.ndim
     _check_indices("GatherV2", idx, (params.shape[axis],))
     return [_array(np.take(params, idx.astype(np.int64), axis=axis))]
 
 
-def _gather_nd(inputs, device, attrs):
+def _gather_nd(inputs, attrs):
     params, idx = inputs
     k = idx.shape[-1]
     _check_indices("GatherNd", idx, params.shape[:k], params.shape, "param shape")
@@ -231,27 +231,27 @@ def _scatter_rows(op, out, idx, updates, combine):
     return [out]
 
 
-def _scatter_nd(inputs, device, attrs):
+def _scatter_nd(inputs, attrs):
     # TF's ScatterNd adds the updates of repeated indices: for strings, concatenation
     idx, updates = inputs
     out = np.full([int(d) for d in attrs["shape"]], b"", dtype=STRING)
     return _scatter_rows("ScatterNd", out, idx, updates, np.add)
 
 
-def _tensor_scatter_update(inputs, device, attrs):
+def _tensor_scatter_update(inputs, attrs):
     tensor, idx, updates = inputs
     return _scatter_rows("TensorScatterUpdate", tensor.copy(), idx, updates, lambda old, new: new)
 
 
 def _compare(ufunc):
-    def kernel(inputs, device, attrs):
+    def kernel(inputs, attrs):
         return [np.asarray(ufunc(inputs[0], inputs[1]), dtype=bool, order="C")]
 
     return kernel
 
 
 def _unique(counts):
-    def kernel(inputs, device, attrs):
+    def kernel(inputs, attrs):
         out_idx = np.dtype(attrs.get("out_idx", "int32"))
         x = inputs[0]
         if x.size and not isinstance(x.flat[0], bytes):  # ``str`` values, as they came
@@ -313,4 +313,14 @@ def register_all():
     """Register the string kernels on the CPU (the ops of ``opdefs.STRING_OPS``)."""
     assert set(_KERNELS) == set(STRING_OPS)
     for op, fn in _KERNELS.items():
-        register_kernel(op, "CPU", [STRING], source=_SOURCE)(returns_outputs(fn))
+        register_kernel(op, "CPU", [STRING], source=_SOURCE)(_into_slots(fn))
+
+
+def _into_slots(fn):
+    """The kernel of ``fn``: its outputs set into the call's empty slots."""
+
+    def kernel(inputs, outputs, attrs):
+        outputs[:] = fn(inputs, attrs)
+
+    kernel.__name__ = kernel.__qualname__ = fn.__name__
+    return kernel

@@ -1,15 +1,16 @@
 """``execute``: run one op on a device; the one kernel contract of this layer.
 
-A kernel is called in one of two ways, whatever the device:
+Every kernel, on every device, is called one way, ``kernel(inputs, outputs, attrs)``, and
+returns nothing (MLX's ``eval_cpu`` / ``eval_gpu``). ``execute`` runs the op's shape rule
+once, then hands the kernel ``outputs``, an ``Outputs`` list (``outputs.device``: the device
+it runs on) that holds, per output:
 
-* it fills outputs (the rule): ``kernel(inputs, outputs, attrs)``. ``execute`` runs the op's
-  shape rule once, allocates each output on the device the op runs on, and the kernel writes
-  them; its return value is ignored.
-* it creates its outputs: ``kernel(inputs, device, attrs) -> list of outputs``, for kernels that
-  cannot write into buffers allocated for them: every kernel of an op whose definition says
-  ``allocates=False`` (views, outputs whose shape depends on the data), and kernels marked by
-  ``returns_outputs`` (XLA's immutable arrays, the string kernels' object arrays). The shape
-  rule still runs first, once, so bad input gets TF's error before any kernel runs.
+* a buffer allocated on that device from the rule's shape and dtype, which the kernel fills;
+* or an empty slot (``None``) that the kernel sets (``outputs[i] = buffer``), where no buffer
+  can be allocated for it: the op's output shape depends on the data (its definition says
+  ``allocates=False``: Reshape's view, Where, Unique, ...), the device's buffers are immutable
+  (``device.writable`` is False: JAX's arrays), or the op runs on strings (object arrays,
+  which the native allocator does not make). Such calls get empty slots for every output.
 
 ``inputs`` are native buffers on the device (NumPy arrays on the CPU), ``attrs`` the op's
 attrs. ``hw-runtime``'s ``dispatch`` picks the kernel and the device (soft placement, the
@@ -21,12 +22,23 @@ from __future__ import annotations
 
 import numpy as np
 
-from .opdefs import _OPS, get_op_def
+from .opdefs import _OPS, STRING, get_op_def
 from .runtime import copy_to_device, dispatch, errors, fast_path, op_fast_path
 
-__all__ = ["eager_elementwise", "eager_shortcut", "execute", "returns_outputs"]
+__all__ = ["Outputs", "allocated", "eager_elementwise", "eager_shortcut", "execute"]
 
-_returning: set = set()  # kernels marked by returns_outputs
+
+class Outputs(list):
+    """The outputs of one kernel call: buffers to fill, or empty slots (``None``) to set;
+    ``device`` is the device the kernel runs on."""
+
+    __slots__ = ("device",)
+
+
+def allocated(opdef, device, key) -> bool:
+    """Whether a call of ``opdef``'s kernel on ``device`` (dispatch key ``key``) gets its
+    outputs allocated (else empty slots): the rule above, in one place."""
+    return opdef.allocates and device.writable and key is not STRING
 
 
 def eager_elementwise(op_type: str):
@@ -52,16 +64,6 @@ def eager_shortcut(op_type: str):
     ``f(device, x, axis, keep_dims)`` (``axis`` None or a tuple of ints, a bool).
     """
     return op_fast_path(op_type)
-
-
-def returns_outputs(kernel):
-    """Mark ``kernel`` as one that creates its outputs: ``kernel(inputs, device, attrs)``.
-
-    Returns ``kernel`` (also flagged by a ``returns_outputs`` attribute).
-    """
-    kernel.returns_outputs = True
-    _returning.add(kernel)
-    return kernel
 
 
 def execute(op_type: str, inputs, attrs: dict, device):
@@ -106,15 +108,21 @@ def execute(op_type: str, inputs, attrs: dict, device):
         raise
     if used is not device:
         inputs = [copy_to_device(x, device, used) for x in inputs]
-    if not opdef.allocates or kernel in _returning:
-        return kernel(inputs, used, attrs), used
-    allocate = used.allocate
-    if len(specs) == 1:
-        shape, dt = specs[0]
-        outputs = [allocate(shape, dt)]
-    else:
-        outputs = [allocate(shape, dt) for shape, dt in specs]
+    outputs = Outputs()
+    outputs.device = used
+    if opdef.allocates and used.writable and key is not STRING:  # allocated(), inlined
+        allocate = used.allocate
+        if len(specs) == 1:  # the common case without a generator (the eager hot path)
+            shape, dt = specs[0]
+            outputs.append(allocate(shape, dt))
+        else:
+            outputs.extend(allocate(shape, dt) for shape, dt in specs)
+        kernel(inputs, outputs, attrs)
+        return outputs, used
+    outputs.extend([None] * len(specs))
     kernel(inputs, outputs, attrs)
+    if any(o is None for o in outputs):
+        raise errors.InternalError(f"{op_type}'s kernel left an output unset [Op:{op_type}]")
     return outputs, used
 
 

@@ -3,9 +3,9 @@
 Each family module (``elementwise``, ``reduce``, ``linalg``, ``array``, ``indexing``,
 ``random``, ``nn``, ``segment``, ``image``, ``optim``, ``complex``) holds its kernels and a
 ``register()`` that registers them; ``_base`` holds the registration helper and the 16-bit /
-bool wrappers. The kernels fill outputs ``execute`` allocated (``kernel(inputs, outputs,
-attrs)``), except those of ops whose definition says ``allocates=False`` (Reshape's view,
-Where, Unique, ...).
+bool wrappers. Every kernel is ``kernel(inputs, outputs, attrs)`` (``execute``'s contract): it
+fills the outputs ``execute`` allocated, or, for ops whose definition says ``allocates=False``
+(Reshape's view, Where, Unique, ...), sets their empty slots.
 """
 
 from __future__ import annotations

@@ -55,8 +55,9 @@ def _in_float32(kernel):
 
     def run(inputs, outputs, attrs):
         ins = [_widen(x) for x in inputs]
-        if not isinstance(outputs, list):  # one that creates its outputs (Where): the device
-            return kernel(ins, outputs, attrs)
+        if outputs and outputs[0] is None:  # empty slots (Where): the kernel sets them
+            kernel(ins, outputs, attrs)
+            return
         outs = [np.empty(o.shape, np.float32) if _storage16(o.dtype) else o for o in outputs]
         kernel(ins, outs, attrs)
         for out, wide in zip(outputs, outs):
@@ -77,7 +78,7 @@ def _as_bits(kernel, value_attr=None):
         if value_attr is not None and outputs and _storage16(outputs[0].dtype):
             value = np.asarray(attrs.get(value_attr, 0), outputs[0].dtype)
             attrs = {**attrs, value_attr: int(value.view(np.int16))}
-        return kernel([bits(x) for x in inputs], [bits(o) for o in outputs], attrs)
+        kernel([bits(x) for x in inputs], [bits(o) for o in outputs], attrs)
 
     return run
 
@@ -86,7 +87,7 @@ def _bool_as_uint8(kernel):
     """``kernel`` reading bool inputs as uint8 0 / 1 (Equal, NotEqual, ArgMax on bool)."""
 
     def run(inputs, outputs, attrs):
-        return kernel([x.view(np.uint8) for x in inputs], outputs, attrs)
+        kernel([x.view(np.uint8) for x in inputs], outputs, attrs)
 
     return run
 

@@ -14,6 +14,7 @@ from ..opdefs import (
     strided_slice_spec,
 )
 from ..opdefs._base import RuleCache
+from ..opdefs.array import BITCAST_TYPES
 from ..runtime import register_fast_path
 from ._base import ALL_NAMES, _as_bits, _register
 
@@ -39,10 +40,15 @@ def _identity(inputs, outputs, attrs):
     _cpu.copy(inputs[0], outputs[0])
 
 
+def _bitcast(inputs, outputs, attrs):
+    out = outputs[0]
+    np.copyto(out, inputs[0].reshape(-1).view(out.dtype).reshape(out.shape))
+
+
 def _reshape(inputs, outputs, attrs):
     # A view: C-contiguous in, C-contiguous out, no copy. Tensors never write their buffers.
     x, shape = inputs[0], attrs["shape"]
-    return [x.reshape(reshape_shape(x.shape, shape) if x.size == 0 else shape)]
+    outputs[0] = x.reshape(reshape_shape(x.shape, shape) if x.size == 0 else shape)
 
 
 def _fill(inputs, outputs, attrs):
@@ -287,6 +293,7 @@ def register():
     _register("BroadcastTo", _broadcast_to, ALL_NAMES, half=_as_bits)
     _register("Identity", _identity, ALL_NAMES, half=_as_bits)
     _register("Reshape", _reshape, ALL_NAMES, half=lambda fn: fn)  # a view of any dtype
+    _register("Bitcast", _bitcast, BITCAST_TYPES, half=lambda fn: fn)  # bytes, any dtype
     register_fast_path("Reshape", _reshape, _reshape_fast)
     register_fast_path("Transpose", _transpose, _transpose_fast)
     register_fast_path("ConcatV2", _concat, _concat_fast)

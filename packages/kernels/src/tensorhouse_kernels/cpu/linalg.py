@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from .. import _cpu
 from ..opdefs._base import RuleCache
 from ..runtime import register_fast_path
@@ -88,6 +90,22 @@ def _self_adjoint_eig(inputs, outputs, attrs):
     _cpu.self_adjoint_eig(inputs[0], outputs[0], outputs[1], bool(attrs.get("compute_v", True)))
 
 
+def _eig(inputs, outputs, attrs):
+    """LAPACK's geev through NumPy (off the hot paths: one call a decomposition); a matrix with
+    a NaN or an infinity gives NaNs."""
+    x, (e, v) = inputs[0], outputs
+    if not x.size:
+        return
+    finite = np.isfinite(x).all(axis=(-2, -1))
+    safe = np.where(finite[..., None, None], x, 0)
+    if v.size:
+        e[...], v[...] = np.linalg.eig(safe)
+        v[~finite] = np.nan
+    else:
+        e[...] = np.linalg.eigvals(safe)
+    e[~finite] = np.nan
+
+
 def _lu(inputs, outputs, attrs):
     _cpu.lu(inputs[0], outputs[0], outputs[1])
 
@@ -107,3 +125,4 @@ def register():
     _register("Svd", _svd, FLOAT_NAMES)
     _register("SelfAdjointEigV2", _self_adjoint_eig, FLOAT_NAMES)
     _register("Lu", _lu, FLOAT_NAMES)
+    _register("Eig", _eig, FLOAT_NAMES)

@@ -26,7 +26,7 @@ def _too_big_is_oom(fn):
 
     def kernel(inputs, outputs, attrs):
         try:
-            return fn(inputs, outputs, attrs)
+            fn(inputs, outputs, attrs)
         except ValueError as e:
             if "array is too big" in str(e):
                 raise MemoryError(str(e)) from None
@@ -38,15 +38,15 @@ def _too_big_is_oom(fn):
 def _sorted_segment_kernel(kind):
     @_too_big_is_oom
     def kernel(inputs, outputs, attrs):
-        return [_cpu.segment_reduce(kind, inputs[0], inputs[1])]
+        outputs[0] = _cpu.segment_reduce(kind, inputs[0], inputs[1])
 
     return kernel
 
 
-def _unique_kernel(outputs):
-    def kernel(inputs, _, attrs):
+def _unique_kernel(count):
+    def kernel(inputs, outputs, attrs):
         idx64 = np.dtype(attrs.get("out_idx", "int32")) == np.int64
-        return list(_cpu.unique(inputs[0], idx64))[:outputs]
+        outputs[:] = list(_cpu.unique(inputs[0], idx64))[:count]
 
     return kernel
 
@@ -57,9 +57,8 @@ def _dense_bincount(inputs, outputs, attrs):
     size = int(size)
     if size < 0:
         raise errors.InvalidArgumentError(f"size ({size}) must be non-negative [Op:DenseBincount]")
-    out = np.empty(arr.shape[:-1] + (size,), weights.dtype)
+    out = outputs[0] = np.empty(arr.shape[:-1] + (size,), weights.dtype)
     _cpu.dense_bincount(arr, weights, bool(attrs.get("binary_output", False)), out)
-    return [out]
 
 
 def _bound_kernel(right):

@@ -10,7 +10,7 @@ with ``module_from_buffer``. CI, which has nvcc but no GPU, compiles every sourc
 Buffers: the ``pycuda.gpuarray.GPUArray`` objects hw-runtime's CUDA backend allocates from
 its caching allocator. Kernels follow ``execute``'s contract (``make_kernel``): ``execute``
 checks shapes and dtypes with the op definition (TF's errors, as on the CPU) and allocates the
-outputs on the GPU; the kernel makes the device's context current
+outputs on the GPU; the kernel makes the context of ``outputs.device`` current
 (``device.backend.activate``) and launches. Arguments are packed in the C layout by
 ``_pack``, so kernels take plain parameters (pointers, int64 sizes, ``Dims`` structs of 8
 int64).
@@ -21,7 +21,11 @@ updates are dropped, an out-of-range sparse label gives NaN, integer division by
 (MatrixInverse / MatrixSolve do read a flag back and raise on a singular matrix, as TF's GPU
 kernels; see below).
 
-``register_all()`` registers a kernel for every op in ``TABLE`` with the CPU kernel's dtypes;
+Each family module (``elementwise``, ``reduce``, ``linalg``, ``array``, ``indexing``,
+``random``, ``nn``: the CPU's family names) exports its ``TABLE`` (op type ->
+``fn(device, inputs, outputs, attrs)``); ``TABLE`` here merges them (an op in two families is
+an error at import) and ``FAMILY`` names each op's family. ``register_all()`` registers a
+kernel for every op in ``TABLE`` with the CPU kernel's dtypes;
 an op with a CPU kernel and no GPU kernel is listed in ``EXCLUDED`` with the reason (a test
 enforces it; none is, at present). The package registers them when pycuda is installed
 (registration is a few dict entries; nothing is compiled and no driver is touched until a
@@ -64,83 +68,14 @@ from __future__ import annotations
 
 import re
 
-from ..execute import returns_outputs
+from .._families import merge_tables
 from ..opdefs import _OPS
 from ..runtime import errors, list_kernels, register_kernel
+from . import array, elementwise, indexing, linalg, nn, random, reduce
 from ._cuda import (
     _CAST,
     SOURCE,
     SOURCE_DIR,
-    _op_codes,
-)
-from .array import (
-    _broadcast_to,
-    _concat,
-    _fill_op,
-    _identity,
-    _mirror_pad,
-    _pad,
-    _range,
-    _reshape,
-    _reverse,
-    _slice,
-    _split,
-    _stack,
-    _strided_slice,
-    _strided_slice_grad,
-    _tile,
-    _transpose,
-    _unstack,
-)
-from .elementwise import (
-    _binary,
-    _cast,
-    _fused,
-    _logical,
-    _predicate,
-    _select,
-    _unary,
-)
-from .indexing import (
-    _gather,
-    _gather_nd,
-    _one_hot,
-    _scatter_nd,
-    _segment_sum,
-    _tensor_scatter_update,
-    _where,
-)
-from .linalg import (
-    _batch_matmul,
-    _cholesky,
-    _determinant,
-    _lu_solve,
-    _matmul,
-)
-from .nn import (
-    _batch_norm,
-    _batch_norm_grad,
-    _bias_add,
-    _bias_add_grad,
-    _conv,
-    _layer_norm,
-    _layer_norm_grad,
-    _pool,
-    _softmax,
-    _sparse_xent,
-    _xent,
-)
-from .random import (
-    _random,
-    _random_int,
-    _stateless,
-    _stateless_int,
-)
-from .reduce import (
-    _arg,
-    _cumulative,
-    _reduce,
-    _top_k,
 )
 
 # Ops with a CPU kernel and, on purpose, no GPU kernel: {op: reason} (none at present; a test
@@ -253,7 +188,7 @@ from .reduce import (
 
 EXCLUDED: dict[str, str] = {
     **{op: "no CUDA decomposition yet: the op runs on the CPU's LAPACK (soft placement)"
-       for op in ("Qr", "Svd", "SelfAdjointEigV2", "Lu")},
+       for op in ("Qr", "Svd", "SelfAdjointEigV2", "Lu", "Eig")},
     **{op: "no CUDA kernel yet: the op runs on the CPU kernel (soft placement)"
        for op in ("UnsortedSegmentMax", "UnsortedSegmentMin", "UnsortedSegmentProd",
                   "SegmentSum", "SegmentMean", "SegmentMax", "SegmentMin", "SegmentProd",
@@ -261,7 +196,8 @@ EXCLUDED: dict[str, str] = {
     **{op: "no CUDA kernel yet: the op runs on the CPU kernel (soft placement)"
        for op in ("Atan", "Acos", "Asin", "Sinh", "Cosh", "Acosh", "Asinh", "Atanh", "Rint",
                   "Lgamma", "Digamma", "Atan2", "Zeta", "Polygamma", "Invert", "BitwiseAnd",
-                  "BitwiseOr", "BitwiseXor", "LeftShift", "RightShift")},
+                  "BitwiseOr", "BitwiseXor", "LeftShift", "RightShift", "Erfinv", "Ndtri",
+                  "BesselI0", "BesselI0e", "BesselI1", "BesselI1e", "NextAfter", "Bitcast")},
     **{op: "no CUDA kernel yet: the fused recurrent op runs on the CPU kernel (soft placement)"
        for op in ("LSTMSequence", "LSTMSequenceGrad", "GRUSequence", "GRUSequenceGrad")},
     **{op: "complex dtypes have no CUDA code: the op runs on the CPU kernel (soft placement)"
@@ -289,61 +225,9 @@ NO_CUDA_DTYPES: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 
 
-def _build_table() -> dict:
-    unary, binary, predicate, logical, reduce = _op_codes()
-    first_compare = binary["Equal"]
-    table = {}
-    for name, code in unary.items():
-        table[name] = _unary(code)
-    for name, code in binary.items():
-        table[name] = _binary(code, code >= first_compare)
-    for name, code in predicate.items():
-        table[name] = _predicate(code)
-    for name, code in logical.items():
-        table[name] = _logical(code)
-    for name, code in reduce.items():
-        table[name] = _reduce(code)
-    table.update({
-        "SelectV2": _select, "ArgMax": _arg(1), "ArgMin": _arg(0),
-        "Cumsum": _cumulative(0), "Cumprod": _cumulative(1),
-        "MatMul": _matmul, "BatchMatMulV2": _batch_matmul,
-        "Softmax": _softmax(0), "LogSoftmax": _softmax(1),
-        "SoftmaxCrossEntropyWithLogits": _xent,
-        "SparseSoftmaxCrossEntropyWithLogits": _sparse_xent,
-        "ConcatV2": _concat, "Split": _split, "SplitV": _split, "Slice": _slice,
-        "Pack": _stack, "Unpack": _unstack,
-        "StridedSlice": _strided_slice, "StridedSliceGrad": _strided_slice_grad, "Pad": _pad,
-        "MirrorPad": _mirror_pad, "TensorScatterUpdate": _tensor_scatter_update,
-        "StatelessRandomUniformIntV2": _stateless_int,
-        "Tile": _tile, "ReverseV2": _reverse, "GatherV2": _gather, "GatherNd": _gather_nd,
-        "ScatterNd": _scatter_nd, "UnsortedSegmentSum": _segment_sum, "OneHot": _one_hot,
-        "Transpose": _transpose, "BroadcastTo": _broadcast_to, "Identity": _identity,
-        "Reshape": _reshape, "Cast": _cast, "Fill": _fill_op,
-        "RandomUniform": _random(0), "RandomStandardNormal": _random(1),
-        "TruncatedNormal": _random(2), "RandomUniformInt": _random_int,
-        "StatelessRandomUniformV2": _stateless("StatelessRandomUniformV2", 0),
-        "StatelessRandomNormalV2": _stateless("StatelessRandomNormalV2", 1),
-        "StatelessTruncatedNormalV2": _stateless("StatelessTruncatedNormalV2", 2),
-        "BiasAdd": _bias_add, "BiasAddGrad": _bias_add_grad,
-        "FusedBatchNormV3": _batch_norm, "FusedBatchNormGradV3": _batch_norm_grad,
-        "LayerNorm": _layer_norm, "LayerNormGrad": _layer_norm_grad, "TopKV2": _top_k,
-        "Where": _where, "Range": _range, "FusedElementwise": _fused,
-        "MatrixInverse": _lu_solve("MatrixInverse", "Input is not invertible."),
-        "MatrixSolve": _lu_solve("MatrixSolve", "Input matrix is not invertible."),
-        "MatrixDeterminant": _determinant, "LogMatrixDeterminant": _determinant,
-        "Cholesky": _cholesky,
-    })  # fmt: skip
-    for which, suffix in enumerate(("", "BackpropInput", "BackpropFilter")):
-        table["Conv2D" + suffix] = _conv(which, False)
-        table["DepthwiseConv2dNative" + suffix] = _conv(which, True)
-    for which, name in enumerate(
-        ("MaxPool", "AvgPool", "MaxPoolGrad", "AvgPoolGrad", "MaxPoolGradGrad")
-    ):
-        table[name] = _pool(which)
-    return table
-
-
-TABLE: dict = _build_table()
+FAMILIES = (elementwise, reduce, linalg, array, indexing, random, nn)
+# op type -> fn(device, inputs, outputs, attrs), from each family's TABLE; FAMILY: op -> family
+TABLE, FAMILY = merge_tables(FAMILIES)
 
 
 def _check_buffers(op, inputs):
@@ -360,25 +244,21 @@ def _check_buffers(op, inputs):
 
 
 def make_kernel(op_type):
-    """The registered kernel, under ``execute``'s contract. An op that allocates gets a kernel
-    that fills the outputs ``execute`` allocated on the GPU from the op's rule (run once, by
-    ``execute``): ``kernel(inputs, outputs, attrs)``, launched on the outputs' device. An op
-    with ``allocates=False`` (Reshape's view, Where) gets ``kernel(inputs, device, attrs) ->
-    outputs``."""
+    """The registered kernel, under ``execute``'s contract, ``kernel(inputs, outputs,
+    attrs)``, launched on ``outputs.device``: it fills the outputs ``execute`` allocated on the
+    GPU from the op's rule (run once, by ``execute``), or, for an op with ``allocates=False``
+    (Reshape's view, Where), sets the empty slots to the buffers it made."""
     fn = TABLE[op_type]
+    fills = _OPS[op_type].allocates
 
-    def fills(inputs, outputs, attrs):
+    def kernel(inputs, outputs, attrs):
         _check_buffers(op_type, inputs)
-        device = outputs[0].th_device  # the CUDA backend's buffers name their device
+        device = outputs.device
         with device.backend.activate(device):
-            fn(device, inputs, outputs, attrs)
+            made = fn(device, inputs, outputs if fills else None, attrs)
+        if not fills:
+            outputs[:] = made
 
-    def creates(inputs, device, attrs):
-        _check_buffers(op_type, inputs)
-        with device.backend.activate(device):
-            return list(fn(device, inputs, None, attrs))
-
-    kernel = fills if _OPS[op_type].allocates else returns_outputs(creates)
     kernel.op_type = op_type  # pyright: ignore[reportFunctionMemberAccess]
     kernel.__name__ = kernel.__qualname__ = f"gpu_{op_type}"
     kernel.__module__ = SOURCE

@@ -174,3 +174,12 @@ def _range(dev, inputs, outputs, attrs):
     start, delta = range_scalars(attrs["start"], attrs["delta"], out.dtype)
     _launch(dev, "elementwise", f"range_{_num(out.dtype, 'Range')}",
             [ptr(out), np.int64(out.size), start, delta], n=out.size)  # fmt: skip
+
+
+TABLE: dict = {  # op type -> fn(device, inputs, outputs, attrs)
+    "ConcatV2": _concat, "Split": _split, "SplitV": _split, "Slice": _slice, "Pack": _stack,
+    "Unpack": _unstack, "StridedSlice": _strided_slice, "StridedSliceGrad": _strided_slice_grad,
+    "Pad": _pad, "MirrorPad": _mirror_pad, "Tile": _tile, "ReverseV2": _reverse,
+    "Transpose": _transpose, "BroadcastTo": _broadcast_to, "Identity": _identity,
+    "Reshape": _reshape, "Fill": _fill_op, "Range": _range,
+}  # fmt: skip

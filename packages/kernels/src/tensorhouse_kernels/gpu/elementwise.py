@@ -213,3 +213,18 @@ def _fused_by_ops(dev, inputs, outputs, program, outs, unary, binary):
         src = regs[int(r)]
         strides = c_strides(shape) if src.shape == shape else [0] * len(shape)
         _copy_from_view(dev, src, shape, 0, strides, out)
+
+
+def _table() -> dict:
+    unary, binary, predicate, logical, _ = _op_codes()
+    first_compare = binary["Equal"]
+    return {
+        **{name: _unary(code) for name, code in unary.items()},
+        **{name: _binary(code, code >= first_compare) for name, code in binary.items()},
+        **{name: _predicate(code) for name, code in predicate.items()},
+        **{name: _logical(code) for name, code in logical.items()},
+        "SelectV2": _select, "Cast": _cast, "FusedElementwise": _fused,
+    }  # fmt: skip
+
+
+TABLE: dict = _table()  # op type -> fn(device, inputs, outputs, attrs)

@@ -143,3 +143,10 @@ def _where(dev, inputs, outputs, attrs):
             np.int32(rank), Dims(x.shape),
         ], **launch)  # fmt: skip
     return [out]
+
+
+TABLE: dict = {  # op type -> fn(device, inputs, outputs, attrs)
+    "GatherV2": _gather, "GatherNd": _gather_nd, "ScatterNd": _scatter_nd,
+    "TensorScatterUpdate": _tensor_scatter_update, "UnsortedSegmentSum": _segment_sum,
+    "OneHot": _one_hot, "Where": _where,
+}  # fmt: skip

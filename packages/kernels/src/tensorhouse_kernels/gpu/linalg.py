@@ -170,3 +170,12 @@ def _cholesky(dev, inputs, outputs, attrs):
     kind, grid, _ = linalg_plan("Cholesky", x.shape, x.dtype.itemsize, dev.name, scratch=False)
     _la_launch(dev, f"cholesky_{kind}_{typ}", grid,
                [ptr(x), ptr(out), np.int64(batch), np.int64(n)])  # fmt: skip
+
+
+TABLE: dict = {  # op type -> fn(device, inputs, outputs, attrs)
+    "MatMul": _matmul, "BatchMatMulV2": _batch_matmul,
+    "MatrixInverse": _lu_solve("MatrixInverse", "Input is not invertible."),
+    "MatrixSolve": _lu_solve("MatrixSolve", "Input matrix is not invertible."),
+    "MatrixDeterminant": _determinant, "LogMatrixDeterminant": _determinant,
+    "Cholesky": _cholesky,
+}  # fmt: skip

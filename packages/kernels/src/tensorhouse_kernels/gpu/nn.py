@@ -240,3 +240,19 @@ def _layer_norm_grad(dev, inputs, outputs, attrs):
     _launch(dev, "norm", f"layer_norm_grad_finalize_{typ}", [
         ptr(partial), ptr(dgamma), ptr(dbeta), np.int64(d), np.int64(blocks),
     ], n=d)  # fmt: skip
+
+
+TABLE: dict = {  # op type -> fn(device, inputs, outputs, attrs)
+    "Softmax": _softmax(0), "LogSoftmax": _softmax(1), "SoftmaxCrossEntropyWithLogits": _xent,
+    "SparseSoftmaxCrossEntropyWithLogits": _sparse_xent,
+    "BiasAdd": _bias_add, "BiasAddGrad": _bias_add_grad,
+    "FusedBatchNormV3": _batch_norm, "FusedBatchNormGradV3": _batch_norm_grad,
+    "LayerNorm": _layer_norm, "LayerNormGrad": _layer_norm_grad,
+    **{"Conv2D" + suffix: _conv(which, False)
+       for which, suffix in enumerate(("", "BackpropInput", "BackpropFilter"))},
+    **{"DepthwiseConv2dNative" + suffix: _conv(which, True)
+       for which, suffix in enumerate(("", "BackpropInput", "BackpropFilter"))},
+    **{name: _pool(which)
+       for which, name in enumerate(("MaxPool", "AvgPool", "MaxPoolGrad", "AvgPoolGrad",
+                                     "MaxPoolGradGrad"))},
+}  # fmt: skip

@@ -65,3 +65,13 @@ def _stateless(op, kind):
         _random_fill(dev, outputs[0], kind, key, counter)
 
     return fn
+
+
+TABLE: dict = {  # op type -> fn(device, inputs, outputs, attrs)
+    "RandomUniform": _random(0), "RandomStandardNormal": _random(1),
+    "TruncatedNormal": _random(2), "RandomUniformInt": _random_int,
+    "StatelessRandomUniformV2": _stateless("StatelessRandomUniformV2", 0),
+    "StatelessRandomNormalV2": _stateless("StatelessRandomNormalV2", 1),
+    "StatelessTruncatedNormalV2": _stateless("StatelessTruncatedNormalV2", 2),
+    "StatelessRandomUniformIntV2": _stateless_int,
+}  # fmt: skip

@@ -11,6 +11,7 @@ from ._cuda import (
     _copy_from_view,
     _launch,
     _num,
+    _op_codes,
     c_strides,
     ptr,
 )
@@ -146,3 +147,10 @@ def _top_k(dev, inputs, outputs, attrs):
         args += [ptr(scratch_v), ptr(scratch_i)]
     _launch(dev, "select", f"top_k_{kind}_{typ}", args, grid=(grid, 1, 1),
             block=(_SELECT_THREADS, 1, 1))  # fmt: skip
+
+
+TABLE: dict = {  # op type -> fn(device, inputs, outputs, attrs)
+    **{name: _reduce(code) for name, code in _op_codes()[4].items()},
+    "ArgMax": _arg(1), "ArgMin": _arg(0), "Cumsum": _cumulative(0), "Cumprod": _cumulative(1),
+    "TopKV2": _top_k,
+}  # fmt: skip

@@ -8,7 +8,8 @@ One module per family, as the C++ sources and the other devices' tables: ``eleme
 ``reduce``, ``linalg``, ``array``, ``random``, ``indexing``, ``nn``, ``segment``, ``image``,
 ``optim``, ``strings``, ``complex``; ``_base`` holds ``OpDef``, the table and the shared helpers.
 Importing the package registers every definition (``strings`` and ``complex`` last: they
-extend the others').
+extend the others'); ``FAMILY`` maps each op to the family that defines it, and an op defined
+twice fails the import. Dtype checks raise ``DTypeError`` (an ``InvalidArgumentError``).
 """
 
 # ruff: noqa: F401
@@ -25,6 +26,7 @@ from ._base import (
     _OPS,
     ALL,
     BOOL,
+    FAMILY,
     FLOAT,
     FLOAT16,
     FLOATS,
@@ -33,6 +35,7 @@ from ._base import (
     NUMERIC,
     NUMERIC_U8,
     SMALL_INT,
+    DTypeError,
     OpDef,
     _axis,
     _dims_of,
@@ -89,5 +92,5 @@ from .strings import (
     STRING_OPS,
 )
 
-__all__ = ["OpDef", "get_op_def", "list_op_defs", "broadcast_shape", "normalize_axes",
+__all__ = ["DTypeError", "OpDef", "get_op_def", "list_op_defs", "broadcast_shape", "normalize_axes",
            "check_fused_program", "FUSED_UNARY", "FUSED_BINARY"]  # fmt: skip

@@ -34,7 +34,7 @@ class OpDef:
     """One op type: ``infer(shapes, dtypes, attrs) -> [(shape, dtype), ...]``.
 
     ``allocates`` is False for ops whose kernels create their outputs themselves (views, or
-    outputs whose shape depends on the data): ``kernel(inputs, device, attrs) -> outputs``.
+    outputs whose shape depends on the data): ``execute`` gives them empty slots to set.
     """
 
     __slots__ = ("name", "num_inputs", "infer", "dtypes", "key", "keyed", "allocates", "doc")
@@ -54,7 +54,7 @@ class OpDef:
 
 
 # Op definitions that take float16 but not bfloat16 (TF has no bfloat16 kernel for them).
-_NO_BFLOAT16 = frozenset({"MatrixInverse"})
+_NO_BFLOAT16 = frozenset({"MatrixInverse", "BesselI0", "BesselI0e", "BesselI1", "BesselI1e"})
 
 
 def _insert_bfloat16(dtypes, bf16: np.dtype):
@@ -90,8 +90,18 @@ def add_bfloat16(bf16: np.dtype) -> bool:
     return True
 
 
+FAMILY: dict[str, str] = {}  # op type -> the family module that defines it ("array", ...)
+
+
 def _register(opdef: OpDef) -> OpDef:
+    """Add ``opdef`` to the table, under the family of the module that calls this; an op
+    defined twice is an error at import."""
+    family = sys._getframe(1).f_globals["__name__"].rsplit(".", 1)[-1]
+    if opdef.name in _OPS:
+        first = FAMILY[opdef.name]
+        raise ValueError(f"op {opdef.name!r} is defined twice: in {first} and {family}")
     _OPS[opdef.name] = opdef
+    FAMILY[opdef.name] = family
     return opdef
 
 
@@ -117,6 +127,15 @@ def _key_attr_dtype(dtypes, attrs):
 # ---- shared rule helpers ---------------------------------------------------------------------
 
 
+class DTypeError(errors.InvalidArgumentError):
+    """The ``InvalidArgumentError`` of an input with the wrong dtype, raised by the definitions'
+    dtype checks, so that a caller tells it from a shape error by its class (a traced op
+    raises ``TypeError`` for it, ``ValueError`` for the others). Printed as TF prints it."""
+
+
+DTypeError.__name__ = DTypeError.__qualname__ = "InvalidArgumentError"  # TF's printed form
+
+
 def _fmt(shape) -> str:
     return "[" + ",".join("?" if d is None else str(d) for d in shape) + "]"
 
@@ -125,7 +144,7 @@ def _same_dtypes(op, dtypes):
     first = dtypes[0]
     for i, dt in enumerate(dtypes[1:], 1):
         if dt is not first and dt != first:
-            raise errors.InvalidArgumentError(
+            raise DTypeError(
                 f"cannot compute {op} as input #{i}(zero-based) was expected to be a "
                 f"{first.name} tensor but is a {dt.name} tensor [Op:{op}]"
             )
@@ -136,7 +155,7 @@ def _require_dtype(op, dts, i, allowed, what="input"):
     """TF's error for an input whose dtype the op fixes (a bool condition, int indices)."""
     if dts[i] not in allowed:
         names = " or ".join(d.name for d in allowed)
-        raise errors.InvalidArgumentError(
+        raise DTypeError(
             f"cannot compute {op} as {what} #{i}(zero-based) was expected to be a {names} "
             f"tensor but is a {dts[i].name} tensor [Op:{op}]"
         )

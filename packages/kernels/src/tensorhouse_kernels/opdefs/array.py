@@ -10,6 +10,7 @@ import numpy as np
 from ..runtime import errors
 from ._base import (
     ALL,
+    BOOL,
     NUMERIC_U8,
     OpDef,
     _axis,
@@ -93,6 +94,42 @@ def _broadcast_to_infer(shapes, dts, attrs):
 
 _register(OpDef("BroadcastTo", 1, _broadcast_to_infer, ALL))
 _register(OpDef("Identity", 1, lambda s, d, a: [(s[0], d[0])], ALL))
+
+
+# Bitcast: the same bytes as another dtype (TF's list: every number type, no bool or string).
+# A wider dtype takes the last dim (of the width ratio) away, a narrower one adds it.
+BITCAST_TYPES = tuple(d for d in ALL if d != BOOL) + tuple(
+    np.dtype(n) for n in ("uint16", "uint32", "uint64", "complex64", "complex128")
+)
+_BITCAST_NAMES = (
+    "bfloat16, half, float, double, int64, int32, uint8, uint16, uint32, uint64, int8, int16, "
+    "complex64, complex128, qint8, quint8, qint16, quint16, qint32"
+)
+
+
+def _bitcast_infer(shapes, dts, attrs):
+    src, dst = dts[0], np.dtype(attrs["type"])
+    for attr, dt in (("T", src), ("type", dst)):
+        if dt not in _OPS_BITCAST.dtypes:
+            name = "string" if dt.kind == "O" else dt.name
+            raise errors.InvalidArgumentError(
+                f"Value for attr '{attr}' of {name} is not in the list of allowed values: "
+                f"{_BITCAST_NAMES} [Op:Bitcast]"
+            )
+    shape = tuple(shapes[0])
+    if src.itemsize > dst.itemsize:
+        return [(shape + (src.itemsize // dst.itemsize,), dst)]
+    if src.itemsize < dst.itemsize:
+        ratio = dst.itemsize // src.itemsize
+        if not shape or shape[-1] not in (ratio, None):
+            raise errors.InvalidArgumentError(
+                f"Cannot bitcast from {dst.itemsize} to {src.itemsize} [Op:Bitcast]"
+            )
+        shape = shape[:-1]
+    return [(shape, dst)]
+
+
+_OPS_BITCAST = _register(OpDef("Bitcast", 1, _bitcast_infer, BITCAST_TYPES, doc="attrs: type"))
 
 
 def _shape_attr_infer(shapes, dts, attrs):

@@ -15,6 +15,7 @@ from ._base import (
     NUMERIC,
     NUMERIC_U8,
     SMALL_INT,
+    DTypeError,
     OpDef,
     _compatible,
     _fmt,
@@ -96,6 +97,13 @@ for _n in ("Atan", "Acos", "Asin", "Sinh", "Cosh", "Acosh", "Asinh", "Atanh", "R
 _binary("Atan2", FLOATS)
 for _n in ("Zeta", "Polygamma"):  # zeta(x, q), polygamma(n, x): float32 / float64 in TF
     _binary(_n, FLOAT)
+# erf^-1, the normal quantile, the modified Bessel functions I0 / I1 (and scaled by e^-|x|),
+# nextafter: TF's CPU kernels (BesselI* on float16 too, computed in float32)
+for _n in ("Erfinv", "Ndtri"):
+    _unary(_n, FLOAT)
+for _n in ("BesselI0", "BesselI0e", "BesselI1", "BesselI1e"):
+    _unary(_n, FLOAT + (np.dtype("float16"),))
+_binary("NextAfter", FLOAT)
 # bitwise ops on every integer type; shift counts are clamped to [0, bits - 1], as TF's
 BITWISE = INT + SMALL_INT + tuple(np.dtype(d) for d in ("uint8", "uint16", "uint32", "uint64"))
 _unary("Invert", BITWISE)
@@ -221,7 +229,7 @@ def _select_infer(shapes, dts, attrs):
     op = "SelectV2"
     _require_dtype(op, dts, 0, (BOOL,))
     if dts[2] != dts[1]:
-        raise errors.InvalidArgumentError(
+        raise DTypeError(
             f"cannot compute {op} as input #2(zero-based) was expected to be a {dts[1].name} "
             f"tensor but is a {dts[2].name} tensor [Op:{op}]"
         )

@@ -10,6 +10,7 @@ from ._base import (
     BOOL,
     INT,
     NUMERIC_U8,
+    DTypeError,
     OpDef,
     _axis,
     _compatible,
@@ -101,7 +102,7 @@ def _tensor_scatter_update_infer(shapes, dts, attrs):
     op = "TensorScatterUpdate"
     _require_dtype(op, dts, 1, INT)
     if dts[2] != dts[0]:
-        raise errors.InvalidArgumentError(
+        raise DTypeError(
             f"cannot compute {op} as input #2(zero-based) was expected to be a {dts[0].name} "
             f"tensor but is a {dts[2].name} tensor [Op:{op}]"
         )

@@ -33,9 +33,7 @@ def _matmul_infer(shapes, dts, attrs):
     kb, n = (b[1], b[0]) if attrs.get("transpose_b") else b
     if k is not None and kb is not None and k != kb:
         raise errors.InvalidArgumentError(
-            f"Matrix size-incompatible: In[0]: {_fmt(a)}, In[1]: {_fmt(b)} (dtype {dt.name}, "
-            f"transpose_a={bool(attrs.get('transpose_a'))}, "
-            f"transpose_b={bool(attrs.get('transpose_b'))}) [Op:MatMul]"
+            f"Matrix size-incompatible: In[0]: {_fmt(a)}, In[1]: {_fmt(b)} [Op:MatMul]"
         )
     return [((m, n), dt)]
 
@@ -187,6 +185,13 @@ def _eig_infer(shapes, dts, attrs):
     return [(batch + (n,), dts[0]), (v, dts[0])]
 
 
+def _general_eig_infer(shapes, dts, attrs):
+    batch, n = _batch_square("Eig", shapes[0], dts[0])
+    out = np.dtype(np.complex64 if dts[0] == np.float32 else np.complex128)
+    v = batch + (n, n) if attrs.get("compute_v", True) else (0,)
+    return [(batch + (n,), out), (v, out)]
+
+
 def _index_type(op, attrs, name):
     dt = np.dtype(attrs.get(name, "int32"))
     if dt not in INT:
@@ -206,5 +211,8 @@ _register(OpDef("Svd", 1, _svd_infer, FLOAT,
 _register(OpDef("SelfAdjointEigV2", 1, _eig_infer, FLOAT,
                 doc="e (ascending), v (eigenvectors in columns) from the lower triangle; "
                 "attrs: compute_v"))  # fmt: skip
+_register(OpDef("Eig", 1, _general_eig_infer, FLOAT,
+                doc="e, v (unit eigenvectors in columns) of a general matrix, complex64 / "
+                "complex128 (LAPACK's geev order); attrs: compute_v"))  # fmt: skip
 _register(OpDef("Lu", 1, _lu_infer, FLOAT,
                 doc="packed L\\U and p with x[p] = L U; attrs: output_idx_type"))  # fmt: skip

@@ -11,6 +11,7 @@ from ._base import (
     FLOATS,
     INT,
     NUMERIC_U8,
+    DTypeError,
     OpDef,
     _compatible,
     _fmt,
@@ -361,7 +362,7 @@ def _batch_norm_dtypes(op, dts, n_x):
     u = np.dtype("float32") if dt in FLOAT16 else dt
     for i in range(n_x, len(dts)):
         if dts[i] != u:
-            raise errors.InvalidArgumentError(
+            raise DTypeError(
                 f"cannot compute {op} as input #{i}(zero-based) was expected to be a "
                 f"{u.name} tensor but is a {dts[i].name} tensor [Op:{op}]"
             )

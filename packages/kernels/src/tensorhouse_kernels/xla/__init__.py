@@ -1,6 +1,9 @@
 """XLA kernels: one pure ``jax.numpy`` / ``jax.lax`` function per op of the CPU kernel library.
 
-``TABLE`` maps each op type to ``fn(inputs, attrs) -> [outputs]``: inputs are ``jax.Array`` (or
+``TABLE`` maps each op type to ``fn(inputs, attrs) -> [outputs]``, merged from the family
+modules' own ``TABLE`` (``elementwise``, ``reduce``, ``linalg``, ``array``, ``indexing``,
+``random``, ``nn``, ``optim``, ``complex``: the CPU's family names; an op in two families is an
+error at import; ``FAMILY`` names each op's family): inputs are ``jax.Array`` (or
 tracers), attrs the op's attrs, and the function is traceable, so the same table serves eager
 kernels (each op jitted once per attrs and input signature) and whole graphs under ``jax.jit``
 (``jit_graph``). Semantics are the C++ kernels' (``src/cpp``): integer arithmetic wraps, Round
@@ -10,9 +13,9 @@ the CPU's Philox4x32-10 stream number for number.
 
 ``register_all()`` registers a kernel for every op in ``TABLE`` on ``XLA_CPU``, ``XLA_GPU`` and
 ``TPU``, with exactly the dtypes the CPU kernel has. An op with a CPU kernel and no entry here
-must be listed in ``EXCLUDED`` with the reason (a test enforces it). XLA kernels return their
-outputs (``kernel.returns_outputs``): ``execute`` calls them as ``kernel(inputs, device, attrs)``
-and allocates nothing.
+must be listed in ``EXCLUDED`` with the reason (a test enforces it). XLA kernels follow
+``execute``'s one contract, ``kernel(inputs, outputs, attrs)``: JAX's arrays are immutable
+(the XLA devices are not ``writable``), so ``outputs`` holds empty slots that the kernel sets.
 
 Errors that depend on the data (an index out of range, an integer divisor of zero, a label out
 of range) are checked on the host before JAX runs, with the C++ kernels' messages; inside
@@ -34,8 +37,8 @@ from typing import Any
 
 import numpy as np
 
-from ..execute import returns_outputs
-from ..opdefs import _OPS, FFT_OPS, IRFFT_OPS, RFFT_OPS, get_op_def
+from .._families import merge_tables
+from ..opdefs import _OPS, get_op_def
 from ..runtime import errors, list_kernels, register_kernel
 from . import array, complex, control, elementwise, indexing, linalg, nn, optim, random, reduce
 
@@ -138,7 +141,6 @@ from .linalg import (
 )
 from .nn import (
     _NHWC,
-    _NN_TABLE,
     _avg_pool,
     _avg_pool_grad,
     _batch_norm,
@@ -244,7 +246,7 @@ SOURCE = "tensorhouse_kernels.xla"
 # Ops with a CPU kernel and no XLA kernel yet, with the reason (register nothing for them).
 EXCLUDED: dict[str, str] = {
     **{op: "no XLA lowering yet: jit_compile=True graphs cannot hold it"
-       for op in ("Qr", "Svd", "SelfAdjointEigV2", "Lu", "UnsortedSegmentMax",
+       for op in ("Qr", "Svd", "SelfAdjointEigV2", "Lu", "Eig", "UnsortedSegmentMax",
                   "UnsortedSegmentMin", "UnsortedSegmentProd", "LowerBound", "UpperBound")},
     **{op: "its output shape depends on the data (as Where), so XLA cannot compile it"
        for op in ("SegmentSum", "SegmentMean", "SegmentMax", "SegmentMin", "SegmentProd",
@@ -281,88 +283,10 @@ def _load():
 
 
 # ---- the table ---------------------------------------------------------------------------------
-
-TABLE: dict = {}
-TABLE.update({op: _unary_fn(f) for op, f in _UNARY.items()})
-TABLE.update({op: _binary_fn(f) for op, f in _BINARY.items()})
-TABLE.update({op: _unary_fn(f) for op, f in _PREDICATE.items()})
-TABLE.update({op: _reduce_fn(op) for op in ("Sum", "Prod", "Max", "Min", "Mean", "All", "Any")})
-TABLE["FusedElementwise"] = _fused_elementwise
-TABLE.update(
-    {
-        "SelectV2": lambda inputs, attrs: [jnp.where(*inputs)],
-        "ArgMax": _arg_fn(True),
-        "ArgMin": _arg_fn(False),
-        "Cumsum": _cumulative_fn(False),
-        "Cumprod": _cumulative_fn(True),
-        "TopKV2": _top_k,
-        "MatMul": _matmul,
-        "BatchMatMulV2": _batch_matmul,
-        "Softmax": _softmax_fn(False),
-        "LogSoftmax": _softmax_fn(True),
-        "SoftmaxCrossEntropyWithLogits": _xent,
-        "SparseSoftmaxCrossEntropyWithLogits": _sparse_xent,
-        "Transpose": _transpose,
-        "Reshape": _reshape,
-        "BroadcastTo": _broadcast_to,
-        "Identity": _identity,
-        "Cast": _cast,
-        "ConcatV2": _concat,
-        "Pack": _pack,
-        "Unpack": _unpack,
-        "Split": _split,
-        "SplitV": _split_v,
-        "Slice": _slice,
-        "StridedSlice": _strided_slice,
-        "StridedSliceGrad": _strided_slice_grad,
-        "Pad": _pad,
-        "Tile": _tile,
-        "ReverseV2": _reverse,
-        "GatherV2": _gather,
-        "GatherNd": _gather_nd,
-        "ScatterNd": _scatter_nd,
-        "TensorScatterUpdate": _tensor_scatter_update,
-        "MirrorPad": _mirror_pad,
-        "UnsortedSegmentSum": _segment_sum,
-        "OneHot": _one_hot,
-        "Range": _range,
-        "Where": _where,
-        "Fill": _fill,
-        "RandomUniform": _random_fn(0),
-        "RandomStandardNormal": _random_fn(1),
-        "TruncatedNormal": _random_fn(2),
-        "RandomUniformInt": _random_int,
-        "StatelessRandomUniformIntV2": _stateless_int,
-        "StatelessRandomUniformV2": _stateless_fn("StatelessRandomUniformV2", 0),
-        "StatelessRandomNormalV2": _stateless_fn("StatelessRandomNormalV2", 1),
-        "StatelessTruncatedNormalV2": _stateless_fn("StatelessTruncatedNormalV2", 2),
-        "MatrixInverse": _matrix_inverse,
-        "MatrixSolve": _matrix_solve,
-        "MatrixDeterminant": _matrix_determinant,
-        "LogMatrixDeterminant": _log_matrix_determinant,
-        "Cholesky": _cholesky,
-        "LSTMSequence": _lstm_sequence,
-        "LSTMSequenceGrad": _lstm_sequence_grad,
-        "GRUSequence": _gru_sequence,
-        "GRUSequenceGrad": _gru_sequence_grad,
-    }
+# op type -> fn(inputs, attrs) -> [outputs], from each family's TABLE; FAMILY: op -> family name
+TABLE, FAMILY = merge_tables(
+    (elementwise, reduce, linalg, array, indexing, random, nn, optim, complex)
 )
-TABLE.update(_NN_TABLE)
-TABLE.update(optim.OPTIM_TABLE)
-TABLE.update({op: _unary_fn(f) for op, f in _MATH_UNARY.items()})
-TABLE.update({op: _binary_fn(f) for op, f in _MATH_BINARY.items()})
-
-
-TABLE.update({
-    "Complex": _make_complex,
-    "Real": _unary_fn(lambda x: jnp.real(x)),
-    "Imag": _unary_fn(lambda x: jnp.imag(x)),
-    "ComplexAbs": _unary_fn(lambda x: jnp.abs(x)),
-    "Angle": _unary_fn(lambda x: jnp.angle(x)),
-    "Conj": _unary_fn(lambda x: jnp.conj(x)),
-    **{op: _fft_fn(op) for op in FFT_OPS},
-    **{op: _rfft_fn(op) for op in RFFT_OPS + IRFFT_OPS},
-})  # fmt: skip
 
 
 # ---- eager kernels -----------------------------------------------------------------------------
@@ -393,7 +317,7 @@ _NATIVE_16BIT = frozenset({
     "ReverseV2", "GatherV2", "GatherNd", "TensorScatterUpdate", "SelectV2", "Fill", "Where",
     "Equal", "NotEqual", "Less", "LessEqual", "Greater", "GreaterEqual", "IsNan", "IsFinite",
     "FusedBatchNormV3", "FusedBatchNormGradV3",  # float32 statistics: _xla_nn widens x itself
-    "FloorDiv",
+    "FloorDiv", "Bitcast",
 })  # fmt: skip
 
 
@@ -414,11 +338,12 @@ def _in_float32(fn):
 
 
 def make_kernel(op_type):
-    """The registered kernel for ``op_type``: ``kernel(inputs, device, attrs) -> outputs``.
+    """The registered kernel for ``op_type``: ``kernel(inputs, outputs, attrs)``, which sets
+    the empty slots of ``outputs``.
 
     It checks bad values on the host, then runs ``TABLE[op_type]`` jitted (one compiled
     function per distinct attrs and input signature), on the inputs' device, or on
-    ``device`` when the op has no inputs.
+    ``outputs.device`` when the op has no inputs.
     """
     fn = TABLE[op_type] if op_type in _NATIVE_16BIT else _in_float32(TABLE[op_type])
     check = CHECKS.get(op_type)
@@ -441,28 +366,27 @@ def make_kernel(op_type):
             f = cache[key] = jax.jit(run)
         return f
 
-    def kernel(inputs, device, attrs):
+    def kernel(inputs, outputs, attrs):
         if jax is None:
             _load()
         if check is not None:
             check(inputs, attrs)
         if eager:
-            outputs = fn([jnp.asarray(x) for x in inputs], attrs)
+            made = fn([jnp.asarray(x) for x in inputs], attrs)
         else:
             dyn = [_dynamic_value(attrs[k]) for k in dynamic]
-            outputs = compiled(attrs)(list(inputs), dyn)
-        if device is None:
-            return list(outputs)
+            made = compiled(attrs)(list(inputs), dyn)
+        device = outputs.device
         if not inputs:  # nothing to follow: put the outputs on the op's device
             # _load() above bound jax (the checker keeps the `is None` branch)
-            outputs = [jax.device_put(o, device.native) for o in outputs]  # pyright: ignore[reportOptionalMemberAccess]
+            made = [jax.device_put(o, device.native) for o in made]  # pyright: ignore[reportOptionalMemberAccess]
         track = device.stats.track
-        return [track(o, o.nbytes) for o in outputs]
+        outputs[:] = [track(o, o.nbytes) for o in made]
 
     kernel.op_type = op_type
     kernel.__name__ = kernel.__qualname__ = f"xla_{op_type}"
     kernel.__module__ = SOURCE
-    return returns_outputs(kernel)
+    return kernel
 
 
 def cpu_op_dtypes() -> dict:

@@ -48,6 +48,35 @@ def _reshape(inputs, attrs):
     return [jnp.reshape(inputs[0], reshape_shape(inputs[0].shape, attrs["shape"]))]
 
 
+def _bytes(x):
+    """``x``'s bytes, ``x.shape + (itemsize,)`` uint8 (a complex number as its two parts)."""
+    if x.dtype.kind == "c":
+        x = jnp.stack([jnp.real(x), jnp.imag(x)], -1)
+        return lax.bitcast_convert_type(x, np.uint8).reshape(x.shape[:-1] + (-1,))
+    b = lax.bitcast_convert_type(x, np.uint8)
+    return b[..., None] if x.dtype.itemsize == 1 else b
+
+
+def _from_bytes(b, dt):
+    """The values of dtype ``dt`` of ``b``'s last dim of ``dt.itemsize`` bytes."""
+    if dt.kind == "c":
+        part = np.dtype(np.float32 if dt == np.complex64 else np.float64)
+        r = lax.bitcast_convert_type(b.reshape(b.shape[:-1] + (2, part.itemsize)), part)
+        return lax.complex(r[..., 0], r[..., 1])
+    return lax.bitcast_convert_type(b[..., 0] if dt.itemsize == 1 else b, dt)
+
+
+def _bitcast(inputs, attrs):  # through the bytes (lax's own refuses complex types)
+    x, dt = inputs[0], np.dtype(attrs["type"])
+    b = _bytes(x)
+    n_in = np.dtype(x.dtype).itemsize
+    if n_in > dt.itemsize:
+        b = b.reshape(x.shape + (n_in // dt.itemsize, dt.itemsize))
+    elif n_in < dt.itemsize:
+        b = b.reshape(x.shape[:-1] + (dt.itemsize,))
+    return [_from_bytes(b, dt)]
+
+
 def _broadcast_to(inputs, attrs):
     return [jnp.broadcast_to(inputs[0], tuple(int(d) for d in attrs["shape"]))]
 
@@ -167,3 +196,12 @@ def _fill(inputs, attrs):
     dt = np.dtype(attrs["dtype"])
     shape = tuple(int(d) for d in attrs["shape"])
     return [jnp.full(shape, _convert_scalar(attrs["value"], dt), dt)]
+
+
+TABLE: dict = {  # op type -> fn(inputs, attrs) -> [outputs]
+    "Transpose": _transpose, "Reshape": _reshape, "BroadcastTo": _broadcast_to,
+    "Identity": _identity, "ConcatV2": _concat, "Pack": _pack, "Unpack": _unpack,
+    "Split": _split, "SplitV": _split_v, "Slice": _slice, "StridedSlice": _strided_slice,
+    "StridedSliceGrad": _strided_slice_grad, "Pad": _pad, "Tile": _tile, "ReverseV2": _reverse,
+    "MirrorPad": _mirror_pad, "Range": _range, "Fill": _fill, "Bitcast": _bitcast,
+}  # fmt: skip

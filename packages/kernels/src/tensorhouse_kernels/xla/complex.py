@@ -6,7 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from ..opdefs import fft_lengths, fft_rank
+from ..opdefs import FFT_OPS, IRFFT_OPS, RFFT_OPS, fft_lengths, fft_rank
+from .elementwise import _unary_fn
 
 # JAX's modules, bound by bind() when the first XLA kernel runs (importing this
 # module loads no JAX; Any: the type checker sees modules at the call sites)
@@ -63,3 +64,15 @@ def _rfft_fn(op):
 
 def _make_complex(inputs, attrs):
     return [lax.complex(*jnp.broadcast_arrays(*inputs))]
+
+
+TABLE: dict = {  # op type -> fn(inputs, attrs) -> [outputs]
+    "Complex": _make_complex,
+    "Real": _unary_fn(lambda x: jnp.real(x)),
+    "Imag": _unary_fn(lambda x: jnp.imag(x)),
+    "ComplexAbs": _unary_fn(lambda x: jnp.abs(x)),
+    "Angle": _unary_fn(lambda x: jnp.angle(x)),
+    "Conj": _unary_fn(lambda x: jnp.conj(x)),
+    **{op: _fft_fn(op) for op in FFT_OPS},
+    **{op: _rfft_fn(op) for op in RFFT_OPS + IRFFT_OPS},
+}

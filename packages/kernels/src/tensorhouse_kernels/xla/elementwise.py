@@ -233,6 +233,12 @@ def _shift(right):
     return fn
 
 
+def _scipy():
+    import jax.scipy.special
+
+    return jax.scipy.special
+
+
 _MATH_UNARY = {
     "Atan": lambda x: jnp.arctan(x),
     "Acos": lambda x: jnp.arccos(x),
@@ -245,15 +251,31 @@ _MATH_UNARY = {
     "Rint": lambda x: jnp.round(x),  # half to even
     "Lgamma": lambda x: lax.lgamma(x),
     "Digamma": _digamma,
+    "Erfinv": lambda x: lax.erf_inv(x),
+    "Ndtri": lambda x: _scipy().ndtri(x),
+    "BesselI0": lambda x: _scipy().i0(x),
+    "BesselI0e": lambda x: lax.bessel_i0e(x),
+    "BesselI1": lambda x: _scipy().i1(x),
+    "BesselI1e": lambda x: lax.bessel_i1e(x),
     "Invert": lambda x: ~x,
 }
 _MATH_BINARY = {
     "Atan2": lambda y, x: jnp.arctan2(y, x),
     "Zeta": lambda x, q: lax.zeta(*jnp.broadcast_arrays(x, q)),
     "Polygamma": lambda n, x: lax.polygamma(*jnp.broadcast_arrays(n, x)),
+    "NextAfter": lambda a, b: jnp.nextafter(a, b),
     "BitwiseAnd": lambda a, b: a & b,
     "BitwiseOr": lambda a, b: a | b,
     "BitwiseXor": lambda a, b: a ^ b,
     "LeftShift": _shift(False),
     "RightShift": _shift(True),
+}
+
+
+TABLE: dict = {  # op type -> fn(inputs, attrs) -> [outputs]
+    **{op: _unary_fn(f) for op, f in {**_UNARY, **_PREDICATE, **_MATH_UNARY}.items()},
+    **{op: _binary_fn(f) for op, f in {**_BINARY, **_MATH_BINARY}.items()},
+    "FusedElementwise": _fused_elementwise,
+    "SelectV2": lambda inputs, attrs: [jnp.where(*inputs)],
+    "Cast": _cast,
 }

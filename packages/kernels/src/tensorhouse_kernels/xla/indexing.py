@@ -119,3 +119,10 @@ def _one_hot(inputs, attrs):
 def _where(inputs, attrs):
     (x,) = inputs
     return [jnp.argwhere(x != 0 if x.dtype != np.bool_ else x).astype(jnp.int64)]
+
+
+TABLE: dict = {  # op type -> fn(inputs, attrs) -> [outputs]
+    "GatherV2": _gather, "GatherNd": _gather_nd, "ScatterNd": _scatter_nd,
+    "TensorScatterUpdate": _tensor_scatter_update, "UnsortedSegmentSum": _segment_sum,
+    "OneHot": _one_hot, "Where": _where,
+}  # fmt: skip

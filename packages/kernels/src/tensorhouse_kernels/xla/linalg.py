@@ -79,3 +79,14 @@ def _cholesky(inputs, attrs):
     lower = jnp.tril(x)  # only the lower triangle is read, as the CPU kernel (and TF)
     sym = lower + jnp.swapaxes(jnp.tril(x, -1), -1, -2)
     return [jnp.tril(lax.linalg.cholesky(sym, symmetrize_input=False))]
+
+
+TABLE: dict = {  # op type -> fn(inputs, attrs) -> [outputs]
+    "MatMul": _matmul,
+    "BatchMatMulV2": _batch_matmul,
+    "MatrixInverse": _matrix_inverse,
+    "MatrixSolve": _matrix_solve,
+    "MatrixDeterminant": _matrix_determinant,
+    "LogMatrixDeterminant": _log_matrix_determinant,
+    "Cholesky": _cholesky,
+}

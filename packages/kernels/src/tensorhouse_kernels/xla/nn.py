@@ -598,7 +598,16 @@ def _layer_norm_grad(inputs, attrs):
 
 # ---- the table ---------------------------------------------------------------------------------
 
-_NN_TABLE = {  # NHWC convolutions, pooling, bias, normalization
+TABLE: dict = {  # op type -> fn(inputs, attrs) -> [outputs]
+    "Softmax": _softmax_fn(False),
+    "LogSoftmax": _softmax_fn(True),
+    "SoftmaxCrossEntropyWithLogits": _xent,
+    "SparseSoftmaxCrossEntropyWithLogits": _sparse_xent,
+    "LSTMSequence": _lstm_sequence,
+    "LSTMSequenceGrad": _lstm_sequence_grad,
+    "GRUSequence": _gru_sequence,
+    "GRUSequenceGrad": _gru_sequence_grad,
+    # NHWC convolutions, pooling, bias, normalization
     "Conv2D": _conv_forward("Conv2D", False),
     "Conv2DBackpropInput": _conv_backprop_input("Conv2DBackpropInput", False),
     "Conv2DBackpropFilter": _conv_backprop_filter("Conv2DBackpropFilter", False),

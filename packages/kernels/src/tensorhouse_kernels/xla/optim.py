@@ -111,4 +111,4 @@ def _fused_apply(op_type):
     return fn
 
 
-OPTIM_TABLE = {op: _fused_apply(op) for op in FUSED_APPLY}
+TABLE: dict = {op: _fused_apply(op) for op in FUSED_APPLY}  # op type -> fn(inputs, attrs)

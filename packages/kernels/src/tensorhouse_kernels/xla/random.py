@@ -222,3 +222,15 @@ def _uniform_int(attrs, seed, seed2):
         span = hi - lo
     out = lo + jnp.reshape(bits, (-1,))[:n] % span
     return jnp.reshape(lax.bitcast_convert_type(out, dt), shape)
+
+
+TABLE: dict = {  # op type -> fn(inputs, attrs) -> [outputs]
+    "RandomUniform": _random_fn(0),
+    "RandomStandardNormal": _random_fn(1),
+    "TruncatedNormal": _random_fn(2),
+    "RandomUniformInt": _random_int,
+    "StatelessRandomUniformIntV2": _stateless_int,
+    "StatelessRandomUniformV2": _stateless_fn("StatelessRandomUniformV2", 0),
+    "StatelessRandomNormalV2": _stateless_fn("StatelessRandomNormalV2", 1),
+    "StatelessTruncatedNormalV2": _stateless_fn("StatelessTruncatedNormalV2", 2),
+}

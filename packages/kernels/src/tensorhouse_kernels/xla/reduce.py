@@ -141,3 +141,13 @@ def _top_k(inputs, attrs):
     *_, idx = lax.sort((*keys, iota), dimension=x.ndim - 1, is_stable=True, num_keys=len(keys))
     idx = lax.slice_in_dim(idx, 0, min(k, n), axis=x.ndim - 1)
     return [jnp.take_along_axis(x, idx, axis=-1), idx]
+
+
+TABLE: dict = {  # op type -> fn(inputs, attrs) -> [outputs]
+    **{op: _reduce_fn(op) for op in ("Sum", "Prod", "Max", "Min", "Mean", "All", "Any")},
+    "ArgMax": _arg_fn(True),
+    "ArgMin": _arg_fn(False),
+    "Cumsum": _cumulative_fn(False),
+    "Cumprod": _cumulative_fn(True),
+    "TopKV2": _top_k,
+}
