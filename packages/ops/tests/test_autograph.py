@@ -648,3 +648,11 @@ def test_loop_variables_first_set_inside_a_tensor_loop():
         return x
 
     assert never_set(tf.constant(4)).numpy() == 0
+
+
+def test_set_loop_options_refuses_a_maximum_it_would_ignore():
+    from tensorhouse_ops import autograph
+
+    assert autograph.experimental.set_loop_options(parallel_iterations=2) is None
+    with pytest.raises(NotImplementedError, match="maximum_iterations"):
+        autograph.experimental.set_loop_options(maximum_iterations=3)

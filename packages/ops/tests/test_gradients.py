@@ -7,6 +7,7 @@ import tensorhouse_kernels
 import tensorhouse_ops as tf
 from tensorhouse_ops import _grad_rules
 from tensorhouse_ops import _math as M
+from tensorhouse_ops import _math_special as S
 from tensorhouse_ops._tensor import _execute, _op
 
 RNG = np.random.default_rng(0)
@@ -345,6 +346,16 @@ CASES.update({
     "Zeta": (lambda q: M.zeta(_ZETA_S, q), [_MRNG.uniform(0.5, 3.0, (3,))]),
     "Polygamma": (lambda x: M.polygamma(_POLYGAMMA_N, x), [_MRNG.uniform(0.5, 3.0, (3,))]),
 })  # fmt: skip
+# the special functions of _math_special (x away from 0, where TF's BesselI1 rule gives 1)
+CASES.update({
+    "Erfinv": (S.erfinv, [np.array([-0.7, 0.1, 0.9])]),
+    "Ndtri": (S.ndtri, [np.array([0.05, 0.5, 0.8])]),
+    "BesselI0": (S.bessel_i0, [np.array([-2.5, 0.3, 4.0])]),
+    "BesselI0e": (S.bessel_i0e, [np.array([-2.5, 0.3, 4.0])]),
+    "BesselI1": (S.bessel_i1, [np.array([-2.5, 0.3, 4.0])]),
+    "BesselI1e": (S.bessel_i1e, [np.array([-2.5, 0.3, 4.0])]),
+    "NextAfter": (S.nextafter, [np.array([[0.5, -1.5, 2.0]]), np.array([[3.0], [-3.0]])]),
+})  # fmt: skip
 # whole-sequence LSTM / GRU (batch 2, 3 steps, 2 features, 2 units); the gradient ops are fed by
 # their forward ops, whose saved gates are functions of the inputs
 _RRNG = np.random.default_rng(23)
@@ -516,7 +527,7 @@ def test_every_kernel_op_has_a_rule_or_is_marked_non_differentiable():
     resizes = {"ResizeBilinear", "ResizeBilinearGrad", "ResizeNearestNeighbor",
                "ResizeNearestNeighborGrad"}  # fmt: skip
     # SumTo and GradOf (run-time shapes) are checked in test_gradients_run_time_shapes
-    run_time = {"DynamicShape", "SumTo", "GradOf", "TruncateMod"}
+    run_time = {"DynamicShape", "SumTo", "GradOf", "TruncateMod", "Eig"}  # Eig's: raises
     untested = set(_grad_rules.RULES) - set(CASES) - run_time - resizes
     assert not untested, f"gradient rules with no finite-difference case: {sorted(untested)}"
 

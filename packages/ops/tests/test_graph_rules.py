@@ -13,7 +13,8 @@ _INLINE = {"Placeholder", "Const", "ReadVariableOp"}
 
 def test_every_graph_only_node_has_a_rule_in_each_interpreter():
     graph_only = _graph.HANDLED | _dynamic.LOCAL
-    assert graph_only - _INLINE <= set(_graph_exec.CPU_RULES)
+    # the compiled schedule also writes an assigned value into its variable inline
+    assert graph_only - _INLINE - {"AssignVariableOp"} <= set(_graph_exec.CPU_RULES)
     assert graph_only - {"Placeholder"} <= set(_graph_replay.REPLAY_RULES)
     assert _graph.HANDLED - _graph.HOST_CALLS - {"Placeholder"} <= set(_graph_xla.XLA_RULES)
 

@@ -35,6 +35,7 @@ if TYPE_CHECKING:  # loaded on first use (``__getattr__``): each costs import ti
         train,
         types,
     )
+    from ._bits import bitcast, fingerprint
     from ._complex import complex
     from ._composed import (
         argsort,
@@ -47,6 +48,7 @@ if TYPE_CHECKING:  # loaded on first use (``__getattr__``): each costs import ti
         sort,
     )
     from ._custom_gradient import custom_gradient
+    from ._edit_distance import edit_distance
     from ._function import ConcreteFunction, Function, TensorSpec, cond, function, print, while_loop
     from ._functional_ops import case, foldl, foldr, map_fn, scan, switch_case, vectorized_map
     from ._indexed_slices import IndexedSlices
@@ -259,6 +261,9 @@ __all__ = [
     "broadcast_to",
     "cast",
     "concat",
+    "bitcast",
+    "edit_distance",
+    "fingerprint",
     "autodiff",
     "autograph",
     "acos",
@@ -444,6 +449,8 @@ _FROM = {  # module -> the names it defines, each imported on first use
                   "reverse_sequence", "scalar_mul", "tensor_scatter_nd_max",
                   "tensor_scatter_nd_min", "tensor_scatter_nd_sub", "timestamp", "tuple",
                   "unravel_index", "zeros_initializer"),
+    "_bits": ("bitcast", "fingerprint"),
+    "_edit_distance": ("edit_distance",),
     "_complex": ("complex",),
     "_composed": ("argsort", "meshgrid", "repeat", "roll", "saturate_cast", "sequence_mask",
                   "shape_n", "sort"),

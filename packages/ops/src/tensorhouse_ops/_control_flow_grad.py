@@ -33,6 +33,7 @@ import weakref
 
 import numpy as np
 
+from tensorhouse_kernels import execute as _kernel_execute
 from tensorhouse_kernels.runtime import copy_to_device, current_device
 
 from . import _array as A
@@ -48,19 +49,21 @@ def _floating(t):
     return t.dtype.is_floating
 
 
-def _replay_vjp(graph, args, dys, state=None, drawn=None, env=None):
+def _replay_vjp(graph, args, dys, state=None, drawn=None, env=None, skip=(), extra=()):
     """Gradients of ``sum(out * dy)`` over ``graph(*args)``'s outputs w.r.t. each arg
-    (None for non-float args; zeros where unconnected). Runs in the graph being traced, or
-    eagerly."""
+    (None for non-float args and the indices ``skip``; zeros where unconnected), then w.r.t.
+    the values ``extra`` of ``graph``. Runs in the graph being traced, or eagerly."""
     g = _graph.current_graph() if _tensor._tracing else None
     local = [g._input(a) for a in args] if g is not None else list(args)
+    env = {} if env is None else env
     with _tape.GradientTape(watch_accessed_variables=False) as tape:
         for a in local:
             if _floating(a):
                 tape.watch(a)
         outs = replay(graph, local, effects=False, state=state, drawn=drawn, env=env)
     pairs = [(o, d) for o, d in zip(outs, dys) if d is not None and _floating(o)]
-    srcs = [a for a in local if _floating(a)]
+    wanted = [_floating(a) and i not in skip for i, a in enumerate(local)]
+    srcs = [a for a, w in zip(local, wanted) if w] + [env[id(v)] for v in extra]
     grads = iter(
         tape.gradient(
             [o for o, _ in pairs],
@@ -71,7 +74,7 @@ def _replay_vjp(graph, args, dys, state=None, drawn=None, env=None):
         if pairs and srcs
         else [_grad_rules.zeros_like(a) for a in srcs]
     )
-    return [next(grads) if _floating(a) else None for a in local]
+    return [next(grads) if w else None for w in wanted] + [next(grads) for _ in extra]
 
 
 def _draws_random(graph, nested_only=False):
@@ -307,8 +310,9 @@ def _while_grad_replaying(x, y, attrs, dys):
 # tanh's output, so that the backward recomputes nothing), only those the backward step reads
 # (``th_keep``), kept as a Python list of the iteration's buffers (amortised growth, no
 # copies). A ``WhileGrad`` node then runs one compiled graph per stored iteration, last first:
-# the body's vector-Jacobian product on those values. Replayed under a recording tape,
-# ``WhileGrad`` becomes the differentiable form above.
+# the body's vector-Jacobian product on those values; a capture the body reads by rows
+# (``xs[t]``) gets its rows' gradients per step, summed into it once at the end. Replayed
+# under a recording tape, ``WhileGrad`` becomes the differentiable form above.
 
 _HISTORY = "th_history"
 
@@ -500,7 +504,9 @@ def _vjp_graphs(cg, bg, n0, fl, fc, keep=None):
       incoming gradients);
     - ``needs``: ``(loop variable indices, body value indices)`` the step reads: the values a
       replay cannot recompute and those the gradient rules read (a tanh's output, ...), so
-      the step recomputes no part of the forward pass.
+      the step recomputes no part of the forward pass;
+    - ``rows``: the positions in ``fc`` of the captures read by rows (``_row_reads``): the
+      step outputs their rows' gradients and indices (after the sums), not a sum.
 
     ``keep`` (a superset of ``needs``) names the values the history holds (default ``needs``).
     Cached per body."""
@@ -512,7 +518,7 @@ def _vjp_graphs(cg, bg, n0, fl, fc, keep=None):
         if keep is None:  # first with the values a replay cannot recompute, to find the rest
             first = _step_graph(bg, values, n0, fl, fc, _unreplayable(cg, bg), None)
             store = _whole_ops(
-                values, set(first[-1][1]) | _read_by_rules(first[0], values, first[1])
+                values, set(first[6][1]) | _read_by_rules(first[0], values, first[1])
             )
         else:
             store = keep[1]
@@ -564,14 +570,24 @@ def _step_graph(bg, values, n0, fl, fc, store, keep):
         for k, d in zip(fl, dv):
             out_grads[k] = d
         drawn = {id(values[i]): p for i, p in st.items()}
-        gs = _replay_vjp(bg, args, out_grads, drawn=drawn, env=env)
+        rows = _row_reads(bg, n0, fc)
+        reads = [op.outputs[0] for i in rows for op in rows[i]]
+        skip = {n0 + fc[i] for i in rows}
+        gs = _replay_vjp(bg, args, out_grads, drawn=drawn, env=env, skip=skip, extra=reads)
         outs = [gs[k] for k in fl]
-        deferred = [_deferred_sum(gs[n0 + k]) for k in fc]
+        carried = [k for i, k in enumerate(fc) if i not in rows]
+        deferred = [_deferred_sum(gs[n0 + k]) for k in carried]
         sums = []
-        for k, dfr in zip(fc, deferred):
+        for k, dfr in zip(carried, deferred):
             x = gs[n0 + k] if dfr is None else dfr[0]
             sums.append(g.placeholder(x._gshape, x._dtype._np))
             outs.append(M.add(sums[-1], x))
+        read_grads = iter(gs[len(args) :])
+        for i in rows:  # each step's rows and their indices, summed once after the loop
+            got = [(next(read_grads), env[id(op.inputs[1])]) for op in rows[i]]
+            outs.append(_joined([A.reshape(d, [-1, *_grad_rules._shape(d)[ix.shape.rank :]])
+                                 for d, ix in got]))  # fmt: skip
+            outs.append(_joined([M.cast(A.reshape(ix, [-1]), _dt.int32) for _, ix in got]))
         g.outputs = [g._input(o) for o in outs]
     _graph_passes.prune(g)  # the forward recompute the gradients do not need goes
     used = {id(t) for op in g.ops for t in op.inputs} | {id(t) for t in g.outputs}
@@ -583,8 +599,12 @@ def _step_graph(bg, values, n0, fl, fc, store, keep):
     inputs = {id(p) for p in g.inputs}
     g.ops = [op for op in g.ops if op.type != "Placeholder" or id(op.outputs[0]) in inputs]
     with _graph.tracing(finish):
-        acc = [finish.placeholder(o._gshape, o._dtype._np) for o in outs[len(fl) :]]
-        incoming = [finish.placeholder(args[n0 + k]._gshape, args[n0 + k]._dtype._np) for k in fc]
+        acc = [
+            finish.placeholder(o._gshape, o._dtype._np) for o in outs[len(fl) : len(fl) + len(sums)]
+        ]
+        incoming = [
+            finish.placeholder(args[n0 + k]._gshape, args[n0 + k]._dtype._np) for k in carried
+        ]
         result = []
         for s, d, dfr in zip(acc, incoming, deferred):
             if dfr is not None:
@@ -599,7 +619,30 @@ def _step_graph(bg, values, n0, fl, fc, store, keep):
             A.zeros(list(outs[len(fl) + i]._gshape), outs[len(fl) + i].dtype) for i in deferred
         ]
         init.outputs = [init._input(z) for z in zeros]
-    return g, env, g, finish, init, deferred, needs
+    return g, env, g, finish, init, deferred, needs, tuple(rows)
+
+
+def _joined(parts):
+    return parts[0] if len(parts) == 1 else A.concat(parts, 0)
+
+
+def _row_reads(bg, n0, fc):
+    """``{i: the GatherV2 ops}`` for the float captures ``fc[i]`` that the body reads only by
+    rows (a gather on axis 0, as ``xs[t]``): each step's gradient of such a read is its rows,
+    not a capture-sized scatter into zeros, and the rows of all steps are summed into the
+    capture's gradient once after the loop."""
+    found = {}
+    for i, k in enumerate(fc):
+        p = bg.inputs[n0 + k]
+        readers = [op for op in bg.ops if any(t is p for t in op.inputs)]
+        if readers and all(t is not p for t in bg.outputs) and all(
+            op.type == "GatherV2" and op.inputs[0] is p and op.inputs[1] is not p
+            and op.attrs.get("axis") == 0 and not op.attrs.get("batch_dims")
+            and op.inputs[1]._gshape is not None and _plain(op)
+            for op in readers
+        ):  # fmt: skip
+            found[i] = readers
+    return found
 
 
 def _backward(graphs, m, device):
@@ -609,32 +652,59 @@ def _backward(graphs, m, device):
     def compiled(graph, guard=True):
         return _graph_exec.compile_graph(_graph_passes.optimize(graph, device), device, guard)
 
-    step, finish, init, deferred, _ = graphs
-    run, finish = compiled(step, guard=False), compiled(finish)
-    zeros = compiled(init)()  # constant buffers, never written
+    run, finish = compiled(graphs[0], guard=False), compiled(graphs[1])
+    zeros = compiled(graphs[2])()  # constant buffers, never written
+
+    def kernel(op_type, ins, attrs):
+        return _kernel_execute(op_type, ins, attrs, device)[0][0]
+
+    def row_sum(rows, ids, incoming):
+        rows, ids = [
+            kernel("ConcatV2", p, {"axis": 0}) if len(p) > 1 else p[0] for p in (rows, ids)
+        ]
+        s = kernel("UnsortedSegmentSum", [rows, ids], {"num_segments": incoming.shape[0]})
+        return kernel("AddV2", [incoming, s], {})
 
     def back(hist, caps, d):
-        d = list(d)
-        incoming = d[m:]
-        for i, z in zip(deferred, zeros):
-            d[m + i] = z
-        for vs, st in reversed(hist):
-            d = run(*vs, *caps, *st, *d)
-        return (*d[:m], *finish(*d[m:], *incoming))
+        return _walk(graphs, m, run, finish, zeros, row_sum, hist, caps, d)
 
     return back
 
 
 def _eager_backward(graphs, m, hist, caps, d):
     """``_backward`` op by op on eager tensors (recording tapes see it)."""
-    step, finish, init, deferred, _ = graphs
-    d = list(d)
-    incoming = d[m:]
-    for i, z in zip(deferred, replay(init, [])):
-        d[m + i] = z
+
+    def row_sum(rows, ids, incoming):
+        s = M.unsorted_segment_sum(_joined(rows), _joined(ids), incoming.shape[0])
+        return M.add(incoming, s)
+
+    step, finish = (lambda *ins, g=g: replay(g, list(ins)) for g in graphs[:2])
+    return _walk(graphs, m, step, finish, replay(graphs[2], []), row_sum, hist, caps, d)
+
+
+def _walk(graphs, m, run, finish, zeros, row_sum, hist, caps, d):
+    """The backward loop over a stored history, last iteration first: ``run`` one step,
+    ``finish`` the summed gradients of the captures, ``row_sum`` those read by rows."""
+    deferred, rows = graphs[3], graphs[5]
+    incoming = list(d[m:])
+    carried = [i for i in range(len(incoming)) if i not in rows]
+    cur = [*d[:m], *(incoming[i] for i in carried)]
+    for i, z in zip(deferred, zeros):
+        cur[m + i] = z
+    read = []
     for vs, st in reversed(hist):
-        d = replay(step, [*vs, *caps, *st, *d])
-    return [*d[:m], *replay(finish, [*d[m:], *incoming])]
+        out = run(*vs, *caps, *st, *cur)
+        cur = list(out[: len(cur)])
+        read.append(out[len(cur) :])
+    result = [None] * len(incoming)
+    for i, g in zip(carried, finish(*cur[m:], *(incoming[i] for i in carried))):
+        result[i] = g
+    for j, i in enumerate(rows):
+        result[i] = incoming[i]
+        if read:
+            parts = [r[2 * j : 2 * j + 2] for r in read]
+            result[i] = row_sum([p[0] for p in parts], [p[1] for p in parts], incoming[i])
+    return (*cur[:m], *result)
 
 
 def _grad_parts(op):

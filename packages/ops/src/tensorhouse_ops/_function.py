@@ -18,6 +18,7 @@ import collections
 import contextlib
 import functools
 import inspect
+import itertools
 import sys
 import threading
 import weakref
@@ -127,7 +128,15 @@ def _fast_key(x, flat):
         flat.append(x)
         return (v.shape, v.dtype)
     if t is tuple or t is list:
-        return (t, *[_fast_key(c, flat) for c in x])
+        key = [t]
+        for c in x:  # tensors here, without a call each (the common (x, y) batch)
+            if type(c) is Tensor:
+                v = c._value
+                flat.append(c)
+                key.append((v.shape, v.dtype))
+            else:
+                key.append(_fast_key(c, flat))
+        return tuple(key)
     if x is None:
         return None
     raise _NotFast
@@ -226,9 +235,8 @@ class ConcreteFunction:
         self._name = name
         self._optimized = None
         self._run = None
-        self._out_tensor = [type(t) is GraphTensor for t in graph.outputs]
+        self._build = None  # the run's buffers -> the structured outputs (``_output_builder``)
         self._jit_compile = False
-        self._single = type(structured_outputs) is GraphTensor  # one tensor, no structure
         self._py_signature = None  # the traced Python function's, for the printed type
         self._slot_names = None  # (value names, tensor value names): ``_slots``
         self._retrace = None  # jit_compile: a trace with some inputs' values (``_per_value``)
@@ -339,17 +347,14 @@ class ConcreteFunction:
             traced_calls.append(self)
         if _record._active:  # correctness first: a recording tape sees every op
             outs = _graph_replay.replay(self.graph, tensors)
-        else:
-            run = self._run or self._compiled()
-            dev = self._device
-            bufs = run(*[t._value if t._device is dev else _to(t, dev) for t in tensors])
-            if self._single:
-                return Tensor(bufs[0], dev)
-            outs = []
-            it = iter(bufs)
-            for is_t, t in zip(self._out_tensor, self.graph.outputs):
-                outs.append(Tensor(next(it), dev) if is_t else t)
-        return pack_sequence_as(self.structured_outputs, outs, expand_composites=True)
+            return pack_sequence_as(self.structured_outputs, outs, expand_composites=True)
+        run = self._run or self._compiled()
+        dev = self._device
+        bufs = run(*[t._value if t._device is dev else _to(t, dev) for t in tensors])
+        build = self._build
+        if build is None:
+            build = self._build = _output_builder(self.structured_outputs, self.graph.outputs, dev)
+        return build(bufs)
 
     def __call__(self, *args, **kwargs):
         if kwargs or (self._py_signature is not None and len(args) > len(self._slots()[1])):
@@ -418,10 +423,15 @@ class ConcreteFunction:
                     )
                 out.append(given[name])
             elif name in given and given[name] != value:
-                raise TypeError(
-                    f"Binding inputs to tf.function failed: {name}={given[name]!r} differs "
-                    f"from the value traced, {value!r} ({self.pretty_printed_signature(False)})"
+                flat = f"{self._name}({', '.join(tensor_names)})"
+                extra = ", ".join(k for k in kwargs if k not in tensor_names)
+                flat += (
+                    f" got unexpected keyword arguments: {extra}."
+                    if name in kwargs
+                    else f" takes {len(tensor_names)} positional arguments, got {len(args)}."
                 )
+                cast = ValueError(f"Can not cast {given[name]!r} to Literal[{value!r}]")
+                _bind_failed(cast, args, kwargs, self.pretty_printed_signature(False), flat)
         return out
 
     def pretty_printed_signature(self, verbose=True):
@@ -445,6 +455,50 @@ class ConcreteFunction:
 
     def __repr__(self):
         return f"<ConcreteFunction {self.pretty_printed_signature(False)} at 0x{id(self):X}>"
+
+
+def _output_builder(structure, graph_outputs, device):
+    """``build(buffers)``: the structured outputs of a compiled run, whose buffers are those of
+    the graph's tensor outputs. For outputs nested in plain dicts, lists and tuples, a function
+    generated for the structure; else the buffers as tensors through ``pack_sequence_as``."""
+    ns: dict = {"T": Tensor, "D": device}
+    leaves = iter(graph_outputs)
+    count = itertools.count()
+
+    def name(value):  # a global of the generated function holding ``value``
+        n = f"C{len(ns)}"
+        ns[n] = value
+        return n
+
+    def expr(s):
+        t = type(s)
+        if t is dict:  # leaves in sorted key order, keys in the dict's order (as ``nest``)
+            parts = {k: expr(s[k]) for k in sorted(s)}
+            return "{" + ", ".join(f"{name(k)}: {parts[k]}" for k in s) + "}"
+        if t is list or t is tuple:
+            inner = ", ".join(expr(c) for c in s)
+            return f"[{inner}]" if t is list else f"({inner}{',' if s else ''})"
+        if isinstance(s, list | tuple | dict | CompositeTensor | TypeSpec):
+            raise _NotFast  # namedtuples, dict subclasses, composites: nest rebuilds them
+        leaf = next(leaves)
+        if type(leaf) is GraphTensor:
+            return f"T(b[{next(count)}], D)"
+        return name(leaf)  # a Python value the function returns as traced
+
+    try:
+        src = f"def build(b):\n    return {expr(structure)}\n"
+    except _NotFast:
+        is_tensor = [type(t) is GraphTensor for t in graph_outputs]
+
+        def build(bufs):
+            it = iter(bufs)
+            outs = [Tensor(next(it), device) if is_t else t
+                    for is_t, t in zip(is_tensor, graph_outputs)]  # fmt: skip
+            return pack_sequence_as(structure, outs, expand_composites=True)
+
+        return build
+    exec(compile(src, "<tf.function outputs>", "exec"), ns)
+    return ns["build"]
 
 
 def _specializing(graph, device, compile_fn):
@@ -1033,6 +1087,21 @@ def _same_literal(value, default):
         return bool(value == default)
     except Exception:  # no single truth value (arrays) or no comparison
         return False
+
+
+def _bind_failed(reason, args, kwargs, signature, flat):
+    """TF's error when neither the signature nor the flat one binds a call, chained as TF's."""
+    try:
+        raise TypeError(
+            f"Binding inputs to tf.function failed due to `{reason}`. Received args: {args!r} "
+            f"and kwargs: {kwargs!r} for signature: {signature}."
+        ) from reason
+    except TypeError as bound:
+        try:
+            raise TypeError(flat)  # TF's chain: each "during handling" the one before
+        except TypeError as fallback:
+            msg = f"{bound}\nFallback to flat signature also failed due to: {fallback}"
+            raise TypeError(msg)  # noqa: B904
 
 
 def _binding_error(e, args, kwargs):

@@ -21,7 +21,7 @@ import threading
 
 import numpy as np
 
-from tensorhouse_kernels import get_op_def
+from tensorhouse_kernels import DTypeError, get_op_def
 from tensorhouse_kernels.runtime import errors
 
 from . import _record, _tensor, _unknown_rank
@@ -93,15 +93,12 @@ def shape_text(dims) -> str:
     return "[" + ",".join("?" if d is None else str(d) for d in dims) + "]"
 
 
-_DTYPE_MISMATCH = re.compile(r"was expected to be an? .* tensor but is an? ")
-
-
 def _trace_error(e, op_type, shapes):
     """TF's error for an op that cannot be built while tracing (its shape function failed):
     ``TypeError`` for an input of the wrong dtype, else ``ValueError`` naming the node and
     its input shapes (eagerly the same op raises ``InvalidArgumentError``)."""
     text = re.sub(r" \[Op:\w+\]$", "", e.message)
-    if _DTYPE_MISMATCH.search(text):
+    if isinstance(e, DTypeError):
         return TypeError(text)
     dims = ", ".join("?" if s is None else shape_text(s) for s in shapes)
     return ValueError(f"{text} for '{{{{node {op_type}}}}}' with input shapes: {dims}.")

@@ -2,20 +2,24 @@
 
 ``compile_graph`` turns the graph into one generated Python function: a flat schedule of
 kernel calls with the kernels, output shapes and attrs looked up once, so a call runs no shape
-rules where the shapes are static. The nodes that are not kernel calls (variable updates,
-prints, host callbacks, control flow, random ops, shapes read at run time) have one rule each
-in ``CPU_RULES``: ``rule(op, device)`` gives the function the schedule calls on buffers.
+rules where the shapes are static, and the intermediates that live only within a run keep their
+buffers from one run to the next. Variable reads and assignments are lines of the schedule; the
+other nodes that are not kernel calls (variable updates, prints, host callbacks, control flow,
+random ops, shapes read at run time) have one rule each in ``CPU_RULES``: ``rule(op, device)``
+gives the function the schedule calls on buffers.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
+import math
 import operator
 
 import numpy as np
 
+from tensorhouse_kernels import Outputs, allocated, eager_elementwise, get_op_def
 from tensorhouse_kernels import execute as _kernel_execute
-from tensorhouse_kernels import get_op_def
 from tensorhouse_kernels.runtime import copy_to_device, dispatch, errors, to_host
 
 from . import _dynamic
@@ -27,14 +31,26 @@ from ._tensor import Tensor
 __all__ = ["CPU_RULES", "compile_graph", "holding_update_locks", "history_loop",
            "has_unknown_dims", "specializing", "update_locks"]  # fmt: skip
 
+# The most bytes of intermediates a compiled graph keeps between runs (``_reusable``).
+REUSE_BYTES = 16 << 20
+
 
 def compile_graph(graph, device, guard=True):
     """One generated Python function ``run(*input_buffers) -> tuple(output_buffers)``;
-    ``guard=False`` for a loop body or gradient step run by a graph that holds the guard."""
-    ns: dict = {"A": device.allocate, "EX": _kernel_execute, "DEV": device, "T": Tensor}
+    ``guard=False`` for a loop body or gradient step run by a graph that holds the guard.
+
+    The intermediates that live only within a run (``_reusable``) keep their buffers, and
+    their kernels' ``Outputs``, from one run to the next: a run takes a set from a pool and
+    gives it back when it returns (a second set for a concurrent run; a failed run's set is
+    dropped)."""
+    ns: dict = {"A": device.allocate, "EX": _kernel_execute, "DEV": device, "T": Tensor,
+                "OUTS": Outputs}  # fmt: skip
     names: dict = {}
     lines = []
     counter = itertools.count()
+    kernels = _kernel_nodes(graph, device)
+    reused = _reusable(graph, kernels)
+    held, held_specs = [], []
 
     def slot(t):
         return names[id(t)]
@@ -64,33 +80,41 @@ def compile_graph(graph, device, guard=True):
             ns[f"V{i}"] = op.attrs["var"]
             lines.append(f"{outs[0]} = V{i}._value._value")
             continue
+        if t == "AssignVariableOp":  # the graph's value becomes the variable's
+            ns[f"V{i}"] = op.attrs["var"]
+            lines.append(f"V{i}._value = T({ins}, DEV)")
+            continue
         rule = CPU_RULES.get(t)
         if rule is not None:  # variables, prints, control flow, random, run-time shapes
             ns[f"H{i}"] = rule(op, device)
             lhs = ", ".join(outs) + "," if outs else "_"
             lines.append(f"{lhs} = H{i}({ins})")
             continue
-        opdef = get_op_def(t)
-        dts = [x._dtype._np for x in op.inputs]
-        key = opdef.key(dts, op.attrs) if dts or opdef.num_inputs == 0 else None
-        static = all(None not in x._gshape for x in op.inputs) and all(
-            None not in o._gshape for o in op.outputs
-        )
-        kernel, used = dispatch(t, device, key) if static else (None, None)
         ns[f"AT{i}"] = op.attrs
         lhs = ", ".join(outs) + ","
-        if kernel is None or used is not device or getattr(kernel, "returns_outputs", False):
-            ns[f"OP{i}"] = t  # execute allocates; a kernel that returns its outputs (strings)
+        found = kernels.get(id(op))
+        if found is None:
+            ns[f"OP{i}"] = t  # execute places, allocates and checks
             lines.append(f"({lhs}), _ = EX(OP{i}, [{ins}], AT{i}, DEV)")
-        elif not opdef.allocates:
-            ns[f"K{i}"] = kernel
-            lines.append(f"{lhs} = K{i}([{ins}], DEV, AT{i})")  # creates its outputs
-        else:
-            ns[f"K{i}"] = kernel
+            continue
+        ns[f"K{i}"], fills = found  # the kernel contract of execute: outputs allocated, or slots
+        if id(op) in reused:  # taken from the run's set
+            held.append(f"O{i}")
+            held_specs.append([(o._gshape, o._dtype._np) for o in op.outputs])
+        elif fills:
             for o, n in zip(op.outputs, outs):
                 ns[f"S{n}"] = (o._gshape, o._dtype._np)
-                lines.append(f"{n} = A(*S{n})")
-            lines.append(f"K{i}([{ins}], [{', '.join(outs)}], AT{i})")
+            allocs = "".join(f"A(*S{n}), " for n in outs)
+            lines.append(f"O{i} = OUTS(({allocs})); O{i}.device = DEV")
+        else:
+            lines.append(f"O{i} = OUTS({[None] * len(outs)}); O{i}.device = DEV")
+        lines.append(f"K{i}([{ins}], O{i}, AT{i})")
+        lines.append(f"{lhs} = O{i}")
+    if held:
+        ns["POOL"], ns["NEW"] = [], functools.partial(_buffer_set, device, held_specs)
+        lines[:0] = ["try:\n        P = POOL.pop()\n    except IndexError:\n        P = NEW()",
+                     f"{', '.join(held)}, = P"]  # fmt: skip
+        lines.append("POOL.append(P)")
     rets = [slot(t) for t in graph.outputs if type(t) is GraphTensor]
     body = "\n    ".join(lines) or "pass"
     ret = ", ".join(rets) + ("," if rets else "")
@@ -99,6 +123,58 @@ def compile_graph(graph, device, guard=True):
     run = ns["run"]
     run.source = src
     return holding_update_locks(graph, run) if guard else run
+
+
+def _kernel_nodes(graph, device):
+    """``{id(op): (kernel, fills)}`` for the nodes the schedule runs by calling their kernel
+    on ``device`` (static shapes); ``fills``: the kernel gets its outputs allocated."""
+    found = {}
+    for op in graph.ops:
+        t = op.type
+        if t in ("Placeholder", "Const", "ReadVariableOp", "AssignVariableOp") or t in CPU_RULES:
+            continue
+        opdef = get_op_def(t)
+        dts = [x._dtype._np for x in op.inputs]
+        key = opdef.key(dts, op.attrs) if dts or opdef.num_inputs == 0 else None
+        static = all(None not in x._gshape for x in op.inputs) and all(
+            None not in o._gshape for o in op.outputs
+        )
+        kernel, used = dispatch(t, device, key) if static else (None, None)
+        if kernel is not None and used is device:
+            found[id(op)] = (kernel, allocated(opdef, device, key))
+    return found
+
+
+def _reusable(graph, kernels):
+    """The ids of the kernel nodes whose outputs live only within a run: allocated for their
+    kernel, and neither returned nor read by anything that may keep them (rules, ``execute``),
+    nor by a kernel that sets its outputs (a view: Reshape) whose outputs may be kept; in
+    schedule order, up to ``REUSE_BYTES`` in all. A kernel that fills its outputs keeps no
+    reference to its inputs."""
+    escaping = {id(t) for t in graph.outputs}
+    for op in reversed(graph.ops):  # each value's readers come after it
+        found = kernels.get(id(op))
+        if found is None or not (found[1] or all(id(o) not in escaping for o in op.outputs)):
+            escaping.update(id(t) for t in op.inputs)
+    fills = {k for k, (_, f) in kernels.items() if f}
+    reused, total = set(), 0
+    for op in graph.ops:
+        if id(op) in fills and all(id(o) not in escaping for o in op.outputs):
+            size = sum(math.prod(o._gshape) * np.dtype(o._dtype._np).itemsize for o in op.outputs)
+            if total + size <= REUSE_BYTES:
+                reused.add(id(op))
+                total += size
+    return reused
+
+
+def _buffer_set(device, specs):
+    """One run's ``Outputs`` of the reused nodes, allocated on ``device``."""
+    sets = []
+    for node in specs:
+        outputs = Outputs(device.allocate(shape, dt) for shape, dt in node)
+        outputs.device = device
+        sets.append(outputs)
+    return sets
 
 
 def _assigned_variables(graph, out):
@@ -177,19 +253,19 @@ def specializing(graph, device, compile_fn):
 # ---- the CPU rules: op type -> rule(op, device) -> fn(*buffers) -> output buffers --------
 
 
-def _assign(op, device):
+def _update(op, device):  # AssignVariableOp is a line of the schedule
     var = op.attrs["var"]
-    binop = {"AssignAddVariableOp": "AddV2", "AssignSubVariableOp": "Sub"}.get(op.type)
+    binop = "AddV2" if op.type == "AssignAddVariableOp" else "Sub"
+    shortcut = eager_elementwise(binop)  # None where it does not apply: then execute
 
-    def assign(buf):
-        if binop is not None:
-            cur = var._value
-            (buf,), _ = _kernel_execute(binop, [cur._value, buf], {}, cur._device)
-            var._value = Tensor(buf, cur._device)
-        else:
-            var._value = Tensor(buf, device)
+    def update(buf):
+        cur = var._value
+        out = shortcut(cur._device, cur._value, buf) if shortcut is not None else None
+        if out is None:
+            (out,), _ = _kernel_execute(binop, [cur._value, buf], {}, cur._device)
+        var._value = Tensor(out, cur._device)
 
-    return assign
+    return update
 
 
 def _host_call(op, device):
@@ -281,7 +357,8 @@ def history_loop(cond_run, body_run, n, nc, maxit, device, keep):
 
 
 CPU_RULES: dict = {
-    **dict.fromkeys(ASSIGNS, _assign),
+    "AssignAddVariableOp": _update,
+    "AssignSubVariableOp": _update,
     "PrintV2": _print,
     "If": _if,
     "StatelessIf": _if,

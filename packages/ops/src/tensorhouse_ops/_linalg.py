@@ -17,8 +17,8 @@ from . import dtypes as _dt
 from ._array import expand_dims, eye, ones_like, transpose, where, zeros_like
 from ._tensor import Tensor, _coerce_pair, _execute, _op, convert_to_tensor, errors
 
-__all__ = ["cholesky", "det", "eigh", "eigvalsh", "inv", "logdet", "lstsq", "lu", "matrix_rank",
-           "pinv", "qr", "slogdet", "solve", "svd"]  # fmt: skip
+__all__ = ["cholesky", "det", "eig", "eigh", "eigvals", "eigvalsh", "inv", "logdet", "lstsq", "lu",
+           "matrix_rank", "pinv", "qr", "slogdet", "solve", "svd"]  # fmt: skip
 
 LogMatrixDeterminant = namedtuple("LogMatrixDeterminant", ["sign", "log_abs_determinant"])
 Qr = namedtuple("Qr", ["q", "r"])
@@ -124,6 +124,18 @@ def eigvalsh(tensor, name=None):
     """TF's ``tf.linalg.eigvalsh``: the ascending eigenvalues of each self-adjoint matrix."""
     x = _float_matrix(tensor, "SelfAdjointEigV2")
     return _execute("SelfAdjointEigV2", [x], {"compute_v": False})[0]
+
+
+def eig(tensor, name=None):
+    """TF's ``tf.linalg.eig``: ``(e, v)``, the complex eigenvalues and unit eigenvectors
+    (columns of ``v``) of each general square matrix (float32 -> complex64)."""
+    e, v = _execute("Eig", [_float_matrix(tensor, "Eig")], {"compute_v": True})
+    return e, v
+
+
+def eigvals(tensor, name=None):
+    """TF's ``tf.linalg.eigvals``: the complex eigenvalues of each general square matrix."""
+    return _execute("Eig", [_float_matrix(tensor, "Eig")], {"compute_v": False})[0]
 
 
 def lu(input, output_idx_type=None, name=None):  # noqa: A002 - TF's name

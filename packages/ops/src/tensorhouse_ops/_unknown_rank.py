@@ -10,8 +10,6 @@ runs once per set of input shapes, specialized to them (``_graph.specialize``).
 
 from __future__ import annotations
 
-import copy
-
 _RANKS = (0, 1, 2, 3, 4, 5)
 
 
@@ -50,6 +48,8 @@ def live_copy(graph, side_effects):
         if id(op) not in live:
             live.add(id(op))
             stack.extend(t._op for t in op.inputs)
+    import copy  # only when pruning a graph: a first op skips it
+
     out = copy.copy(graph)
     out.ops = [op for op in graph.ops if id(op) in live]
     return out

@@ -127,6 +127,20 @@ class Variable(VariableLike, _ArithmeticOperators):  # the operators: _delegate,
     def get_shape(self):
         return self.shape
 
+    def __deepcopy__(self, memo):
+        """TF's: a new variable, eagerly, with a copy of this one's value, name and trainability
+        (and its shape as the value's)."""
+        if _graph() is not None:
+            raise NotImplementedError(
+                "__deepcopy__() is only available when eager execution is enabled."
+            )
+        return Variable(
+            convert_to_tensor(np.array(self._value.numpy(), copy=True), dtype=self.dtype),
+            trainable=self._trainable,
+            constraint=self._constraint,
+            name=self._name.rsplit(":", 1)[0],
+        )
+
     # ---- writing ---------------------------------------------------------------------
     def _new_value(self, value, what):
         value = convert_to_tensor(value, dtype=self.dtype)

@@ -40,5 +40,21 @@ def _do_not_convert(func=None):
     return _autograph.do_not_convert(func)
 
 
+def _set_loop_options(
+    parallel_iterations=None, swap_memory=None, maximum_iterations=None, shape_invariants=None
+):
+    """TF's ``tf.autograph.experimental.set_loop_options``: hints for the enclosing converted
+    loop's ``while_loop``. ``parallel_iterations`` and ``swap_memory`` are hints, taken and
+    ignored; ``shape_invariants`` too (loops relax changing shapes themselves).
+    ``maximum_iterations`` would change the loop's count: not supported, so it raises rather
+    than run the loop to its full count."""
+    if maximum_iterations is not None:
+        raise NotImplementedError(
+            "tf.autograph.experimental.set_loop_options(maximum_iterations=...) is not supported "
+            "by tensorhouse: bound the loop's own condition instead."
+        )
+
+
 experimental.do_not_convert = _do_not_convert  # pyright: ignore[reportAttributeAccessIssue]
+experimental.set_loop_options = _set_loop_options  # pyright: ignore[reportAttributeAccessIssue]
 _sys.modules[experimental.__name__] = experimental

@@ -5,7 +5,9 @@ from ._composed import band_part, diag, diag_part, l2_normalize, trace
 from ._linalg import (
     cholesky,
     det,
+    eig,
     eigh,
+    eigvals,
     eigvalsh,
     inv,
     logdet,
@@ -50,7 +52,8 @@ from ._math import (
 )
 
 __all__ = [
-    "band_part", "cholesky", "det", "diag", "diag_part", "eigh", "eigvalsh", "einsum", "eye",
+    "band_part", "cholesky", "det", "diag", "diag_part", "eig", "eigh", "eigvals", "eigvalsh",
+    "einsum", "eye",
     "global_norm", "inv", "logdet", "lstsq", "lu", "matmul", "matrix_rank", "matvec", "norm",
     "pinv", "qr", "slogdet", "solve", "svd", "tensordot", "transpose",
     "adjoint", "matrix_transpose", "trace", "l2_normalize", "cholesky_solve", "cross",

@@ -23,6 +23,16 @@ from ._math_composed import (
     xlog1py,
     zero_fraction,
 )
+from ._math_special import (
+    bessel_i0,
+    bessel_i0e,
+    bessel_i1,
+    bessel_i1e,
+    erfinv,
+    ndtri,
+    nextafter,
+    special,
+)
 from ._segment import (
     bincount,
     segment_max,
@@ -78,4 +88,12 @@ __all__ = [
     "log_softmax",
     "softmax",
     "softsign",
+    "bessel_i0",
+    "bessel_i0e",
+    "bessel_i1",
+    "bessel_i1e",
+    "erfinv",
+    "ndtri",
+    "nextafter",
+    "special",
 ]

@@ -31,7 +31,7 @@ NON_DIFFERENTIABLE = {
     "Round", "FloorDiv", "IsNan", "IsFinite", "LogicalNot", "LogicalAnd", "LogicalOr",
     "All", "Any", "ArgMax", "ArgMin", "OneHot", "Range", "Where",
     "RandomUniformInt", "TruncatedNormal", "StatelessRandomUniformV2", "StatelessRandomNormalV2",
-    "StatelessTruncatedNormalV2", "StatelessRandomUniformIntV2", "Shape", "Size",
+    "StatelessTruncatedNormalV2", "StatelessRandomUniformIntV2", "Shape", "Size", "Bitcast",
 }  # fmt: skip
 # The fused optimizer updates carry none either (as TF's ResourceApply* training ops).
 NON_DIFFERENTIABLE.update(FUSED_APPLY)

@@ -19,6 +19,11 @@ from .base import (
 )
 
 
+@rule("Eig")
+def _eig(x, y, attrs, dy):  # TF has one (complex); not here yet, and said so
+    raise LookupError("gradient registry has no entry for: Eig (not implemented in tensorhouse)")
+
+
 @rule("MatMul")
 def _matmul(x, y, attrs, dy):
     a, b = x
