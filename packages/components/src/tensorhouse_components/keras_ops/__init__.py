@@ -6,7 +6,7 @@ functions; also ``random`` (with ``SeedGenerator``) and ``config``. Everything t
 import functools as _functools
 import inspect as _inspect
 
-from . import _core, _image, _linalg, _math, _nn, _numpy, _numpy_more, _numpy_rest
+from . import _core, _extra, _image, _linalg, _math, _nn, _numpy, _numpy_more, _numpy_rest, _special
 from . import _image as image
 from . import _linalg as linalg  # noqa: F401  (in __all__)
 from . import _nn as nn  # noqa: F401  (in __all__)
@@ -16,12 +16,14 @@ from . import config as config
 from . import random as random
 from ._core import *  # noqa: F403
 from ._dtypes import result_type as result_type
+from ._extra import *  # noqa: F403
 from ._linalg import *  # noqa: F403
 from ._math import *  # noqa: F403
 from ._nn import *  # noqa: F403
 from ._numpy import *  # noqa: F403
 from ._numpy_more import *  # noqa: F403
 from ._numpy_rest import *  # noqa: F403
+from ._special import *  # noqa: F403
 
 __all__ = sorted(
     {
@@ -32,6 +34,8 @@ __all__ = sorted(
         *_math.__all__,
         *_linalg.__all__,
         *_core.__all__,
+        *_extra.__all__,
+        *_special.__all__,
     }
     | {"backend", "config", "image", "linalg", "nn", "numpy", "random", "result_type"}
 )
@@ -40,6 +44,17 @@ for _name in _numpy_more.__all__ + _numpy_rest.__all__:  # keras.ops.numpy holds
     setattr(_numpy, _name, globals()[_name])
 del _name
 setattr(_numpy, "slogdet", _linalg.slogdet)  # noqa: B010  (keras.ops.numpy.slogdet too)
+for _name in ("i0", "kaiser", "nextafter", "view"):  # keras.ops.numpy's too
+    setattr(_numpy, _name, getattr(_special, _name))
+for _name in ("eig", "jvp"):  # keras.ops.linalg's too
+    setattr(_linalg, _name, getattr(_special, _name))
+setattr(_numpy, "vectorize", _extra.vectorize)  # noqa: B010  (keras.ops.numpy.vectorize too)
+for _name in ("adaptive_average_pool", "adaptive_max_pool", "ctc_decode", "ctc_loss", "fold",
+              "unfold"):  # fmt: skip
+    setattr(_nn, _name, getattr(_extra, _name))  # keras.ops.nn holds them too
+for _name in _extra.IMAGE:
+    setattr(image, _name, getattr(_extra, _name))  # keras.ops.image's
+del _name
 
 
 _symbolic: list = []  # [has_keras_tensor, apply_operation] once loaded
@@ -100,7 +115,8 @@ def _wrap_namespace(namespace, names):
 
 _SYMBOLIC = sorted(set(__all__) - {"result_type"})
 _wrap_namespace(globals(), _SYMBOLIC)
-_wrap_namespace(_numpy, [*_numpy.__all__, *_numpy_more.__all__, *_numpy_rest.__all__, "slogdet"])
-_wrap_namespace(_nn, _nn.__all__)
-_wrap_namespace(_linalg, _linalg.__all__)
-_wrap_namespace(_image, _image.__all__)
+_wrap_namespace(_numpy, [*_numpy.__all__, *_numpy_more.__all__, *_numpy_rest.__all__, "slogdet",
+                          "vectorize", "i0", "kaiser", "nextafter", "view"])  # fmt: skip
+_wrap_namespace(_nn, [*_nn.__all__, *_extra.__all__])
+_wrap_namespace(_linalg, [*_linalg.__all__, "eig", "jvp"])
+_wrap_namespace(_image, [*_image.__all__, *_extra.IMAGE])

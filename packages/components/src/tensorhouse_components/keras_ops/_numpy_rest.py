@@ -401,6 +401,30 @@ def argpartition(x, kth, axis=-1):
     return argsort(x, axis=axis)
 
 
+def _unique_rows(x, axis):
+    """``unique`` along ``axis``: the distinct slices, sorted lexicographically, with the first
+    indices, the inverse and the counts (int32)."""
+    rows = tops.reshape(moveaxis(x, axis, 0), [tops.shape(x)[axis], -1])
+
+    def body(i, order):  # a stable sort on each column, last to first: lexicographic order
+        column = tops.gather(tops.gather(rows, i, axis=1), order)
+        return i - 1, tops.gather(order, tops.argsort(column, stable=True))
+
+    n_rows, n_cols = tops.shape(rows)[0], tops.shape(rows)[1]
+    _, order = tops.while_loop(lambda i, _: i >= 0, body, [n_cols - 1, tops.range(n_rows)])
+    ranked = tops.gather(rows, order)
+    new = tops.concat(  # where a new distinct slice starts, in sorted order
+        [tops.fill([tops.minimum(n_rows, 1)], True),
+         tops.reduce_any(tops.not_equal(ranked[1:], ranked[:-1]), axis=1)], 0
+    )  # fmt: skip
+    seg = tops.cumsum(tops.cast(new, "int32")) - 1  # each sorted slice's rank among the distinct
+    inverse = tops.scatter_nd(order[:, None], seg, [n_rows])
+    n = tops.reduce_sum(tops.cast(new, "int32"))
+    first = tops.math.unsorted_segment_min(tops.range(tops.size(inverse)), inverse, n)
+    counts = tops.math.unsorted_segment_sum(tops.ones_like(inverse), inverse, n)
+    return tops.gather(x, first, axis=axis), first, inverse, counts
+
+
 def unique(
     x,
     sorted=True,  # noqa: A002  (Keras's name)
@@ -411,30 +435,39 @@ def unique(
     size=None,
     fill_value=None,
 ):
-    """The distinct values of ``x`` (flattened), sorted unless ``sorted=False`` (then in order of
-    first appearance); with the first indices, the inverse (``x``'s shape) and counts (int32)
-    as asked; ``size`` truncates or pads with ``fill_value`` (0), indices with 1 and counts with
-    0, as Keras's TF backend. ``axis`` only for 1-D ``x``."""
+    """The distinct values of ``x`` (flattened; with ``axis``, its distinct slices along
+    ``axis``), sorted unless ``sorted=False`` (then in order of first appearance); with the first
+    indices, the inverse (``x``'s shape when flattened) and counts (int32) as asked; ``size``
+    truncates or pads with ``fill_value`` (0), indices with 1 and counts with 0, as Keras's TF
+    backend."""
     x = _t(x)
-    if axis is not None and len(x.shape) != 1:
-        raise NotImplementedError(f"unique: axis={axis} on a {len(x.shape)}-D tensor")
-    flat = tops.reshape(x, [-1])
-    y, inverse, counts = tops.unique_with_counts(flat)
-    first = tops.math.unsorted_segment_min(tops.range(tops.size(flat)), inverse, tops.size(y))
-    if sorted:
-        order = tops.argsort(y, stable=True)
-        y, first, counts = (tops.gather(t, order) for t in (y, first, counts))
+    if axis is None:
+        flat, axis = tops.reshape(x, [-1]), 0
+        y, inverse, counts = tops.unique_with_counts(flat)
+        first = tops.math.unsorted_segment_min(tops.range(tops.size(flat)), inverse, tops.size(y))
+        inverse = tops.reshape(inverse, tops.shape(x))
+        order = tops.argsort(y, stable=True) if sorted else None
+    else:
+        axis = axis % len(x.shape)
+        y, first, inverse, counts = _unique_rows(x, axis)
+        order = None if sorted else tops.argsort(first, stable=True)
+    if order is not None:
+        y = tops.gather(y, order, axis=axis)
+        first, counts = tops.gather(first, order), tops.gather(counts, order)
         inverse = tops.gather(tops.math.invert_permutation(order), inverse)
     if size is not None:
-        pad = [[0, tops.maximum(0, size - tops.size(y))]]
-        y = tops.pad(y[:size], pad, constant_values=tops.cast(fill_value or 0, y.dtype))
-        first = tops.pad(first[:size], pad, constant_values=1)
-        counts = tops.pad(counts[:size], pad)
+        n = tops.shape(y)[axis]
+        keep, extra = tops.range(tops.minimum(n, size)), tops.maximum(0, size - n)
+        pad = [[0, extra if i == axis else 0] for i in range(len(y.shape))]
+        fill = tops.cast(fill_value or 0, y.dtype)
+        y = tops.pad(tops.gather(y, keep, axis=axis), pad, constant_values=fill)
+        first = tops.pad(tops.gather(first, keep), [[0, extra]], constant_values=1)
+        counts = tops.pad(tops.gather(counts, keep), [[0, extra]])
     out = [y] + [
         t
         for t, ask in (
             (first, return_index),
-            (tops.reshape(inverse, tops.shape(x)), return_inverse),
+            (inverse, return_inverse),
             (counts, return_counts),
         )
         if ask

@@ -298,6 +298,13 @@ _TABLE = {
         depth_to_space x | block_size data_format
         polar abs_ angle
         psnr=PSNR x1 x2 | max_val
+        adaptive_average_pool inputs | output_size data_format
+        adaptive_max_pool inputs | output_size data_format
+        fold x | output_size kernel_size dilation padding stride
+        unfold x | kernel_size dilation padding stride
+        ctc_loss=CTCLoss target output target_length output_length | mask_index
+        ctc_decode=CTCDecode inputs sequence_lengths \
+            | strategy beam_width top_paths merge_repeated mask_index
         space_to_depth x | block_size data_format
     """,
     "linalg": """
@@ -355,6 +362,8 @@ _TABLE = {
         segment_min data segment_ids | num_segments sorted
         segment_sum data segment_ids | num_segments sorted
         top_k x | k sorted
+        stft=STFT x | sequence_length sequence_stride fft_length window center
+        istft=ISTFT x | sequence_length sequence_stride fft_length length window center
     """,
 }
 

@@ -19,8 +19,8 @@ import tensorhouse_ops as tops
 from ._dtypes import standardize_dtype, to_tensor
 
 __all__ = [
-    "SeedGenerator", "categorical", "dropout", "normal", "randint", "shuffle",
-    "truncated_normal", "uniform",
+    "SeedGenerator", "beta", "binomial", "categorical", "dropout", "gamma", "normal", "randint",
+    "shuffle", "truncated_normal", "uniform",
 ]  # fmt: skip
 
 _t = to_tensor
@@ -174,3 +174,58 @@ def categorical(logits, num_samples, dtype="int32", seed=None):
     gumbel = -tops.math.log(-tops.math.log(tops.maximum(u, tiny)))
     scores = tops.expand_dims(logits, 1) + gumbel
     return tops.cast(tops.argmax(scores, axis=-1), standardize_dtype(dtype))
+
+
+def _seed_pair(seed):
+    """A stateless ``[a, b]`` seed for Keras's stateless-only samplers: the seed's own pair, or
+    one drawn from the ops layer's seed rules (fixed once traced, where Keras's TF backend draws
+    new seeds on each call)."""
+    kind, s = _seed(seed)
+    if kind == "stateless":
+        return s
+    s1, s2 = tops.random.get_seed(s)
+    if s1 is None:
+        return [_pyrandom.getrandbits(31), _pyrandom.getrandbits(31)]
+    return [s1, s2]
+
+
+def gamma(shape, alpha, dtype=None, seed=None):
+    """Gamma(alpha) draws of ``shape`` (``tf.random.stateless_gamma``, as Keras's TF backend)."""
+    dtype = standardize_dtype(dtype)
+    work = "float32" if dtype == "bfloat16" else dtype
+    return tops.cast(_gamma(_shape(shape), _t(alpha, work), _seed(seed), work), dtype)
+
+
+def _gamma(shape, alpha, seed, dtype):
+    """Gamma draws, ``alpha`` broadcast to ``shape``, for a resolved ``_seed``: stateless for a
+    seed pair; else the stateful ``tf.random.gamma``, so a traced function draws anew."""
+    kind, s = seed
+    if kind == "stateless":
+        return tops.random.stateless_gamma(shape, s, tops.broadcast_to(alpha, shape), dtype=dtype)
+    return tops.random.gamma([], tops.broadcast_to(alpha, shape), dtype=dtype, seed=s)
+
+
+def binomial(shape, counts, probabilities, dtype=None, seed=None):
+    """Binomial draws of ``shape`` (``tf.random.stateless_binomial``, as Keras's TF backend)."""
+    dtype = standardize_dtype(dtype)
+    work = "float32" if dtype == "bfloat16" else dtype
+    out = tops.random.stateless_binomial(
+        _shape(shape), _seed_pair(seed), counts, probabilities, output_dtype=work
+    )
+    return tops.cast(out, dtype)
+
+
+def beta(shape, alpha, beta, dtype=None, seed=None):
+    """Beta(alpha, beta) draws of ``shape``: ``X / (X + Y)`` for gammas ``X``, ``Y`` drawn with
+    the seed and the seed plus 12, as Keras's TF backend."""
+    dtype = standardize_dtype(dtype)
+    work = "float32" if dtype == "bfloat16" else dtype
+    shape = _shape(shape)
+    seed_1 = kind, s = _seed(seed)
+    if isinstance(s, list):  # stateless
+        seed_2 = (kind, [v + 12 for v in s])
+    else:  # two stateful ops: distinct op seeds, or none (each op then gets its own)
+        seed_2 = (kind, None if s is None else s + 12)
+    gamma_a = tops.cast(_gamma(shape, _t(alpha, work), seed_1, work), dtype)
+    gamma_b = tops.cast(_gamma(shape, _t(beta, work), seed_2, work), dtype)
+    return gamma_a / (gamma_a + gamma_b)

@@ -12,7 +12,7 @@ from ._einsum import einsum
 
 __all__ = [
     "check_ndim", "check_rate", "data_format", "dynamic_shape", "einsum", "initializer",
-    "int_tuple", "per_batch", "prod", "regularizer_config",
+    "int_tuple", "per_batch", "prod", "regularizer_config", "unsupported",
 ]  # fmt: skip
 
 # Keras's short initializer names that the initializers module does not list.
@@ -110,3 +110,11 @@ def check_ndim(layer, shape, ndim):
             f"Input 0 of layer {layer.name!r} is incompatible with the layer: expected "
             f"ndim={ndim}, found ndim={found}. Full shape received: {tuple(shape or ())}"
         )
+
+
+def unsupported(layer, **args):
+    """``NotImplementedError`` naming the first of Keras's arguments ``args`` that is set (not
+    None or False): arguments in Keras's signature whose feature tensorhouse lacks."""
+    given = [k for k, v in args.items() if v is not None and v is not False]
+    if given:
+        raise NotImplementedError(f"{type(layer).__name__}({given[0]}=...) is not supported")

@@ -40,7 +40,7 @@ from tensorhouse_ops import nn as _nn
 
 from .. import _naming, constraints, initializers, regularizers
 from .._masks import get_keras_mask, set_keras_mask
-from ._args import check_rate, dynamic_shape, einsum, initializer, regularizer_config
+from ._args import check_rate, dynamic_shape, einsum, initializer, regularizer_config, unsupported
 from ._core_extra import EinsumDense
 from ._layer import Layer
 
@@ -456,6 +456,8 @@ class MultiHeadAttention(_HeadsAttention):
         use_bias=True,
         output_shape=None,
         attention_axes=None,
+        sliding_window=None,
+        flash_attention=None,
         kernel_initializer="glorot_uniform",
         bias_initializer="zeros",
         kernel_regularizer=None,
@@ -463,13 +465,13 @@ class MultiHeadAttention(_HeadsAttention):
         activity_regularizer=None,
         kernel_constraint=None,
         bias_constraint=None,
+        use_gate=False,
         seed=None,
         **kwargs,
     ):
         init = dict(locals())
-        for name in ("use_gate", "sliding_window", "flash_attention"):
-            if kwargs.pop(name, None):
-                raise NotImplementedError(f"MultiHeadAttention `{name}` is not supported")
+        unsupported(self, sliding_window=sliding_window, flash_attention=flash_attention,
+                    use_gate=use_gate)  # fmt: skip
         _positive(num_heads, "num_heads")
         _positive(key_dim, "key_dim")
         _positive(value_dim, "value_dim", allow_none=True)
@@ -590,6 +592,8 @@ class GroupQueryAttention(_HeadsAttention):
         num_key_value_heads,
         dropout=0.0,
         use_bias=True,
+        sliding_window=None,
+        flash_attention=None,
         kernel_initializer="glorot_uniform",
         bias_initializer="zeros",
         kernel_regularizer=None,
@@ -597,13 +601,13 @@ class GroupQueryAttention(_HeadsAttention):
         activity_regularizer=None,
         kernel_constraint=None,
         bias_constraint=None,
+        use_gate=False,
         seed=None,
         **kwargs,
     ):
         init = dict(locals())
-        for name in ("use_gate", "sliding_window", "flash_attention"):
-            if kwargs.pop(name, None):
-                raise NotImplementedError(f"GroupQueryAttention `{name}` is not supported")
+        unsupported(self, sliding_window=sliding_window, flash_attention=flash_attention,
+                    use_gate=use_gate)  # fmt: skip
         if kwargs.get("name") is None:  # Keras's class is GroupedQueryAttention
             kwargs["name"] = _naming.unique_name("GroupedQueryAttention")
         super().__init__(**kwargs)

@@ -25,6 +25,7 @@ from tensorhouse_ops import (
 )  # fmt: skip
 
 from .. import activations, constraints, initializers, regularizers
+from .._signatures import keras_signature
 from . import _args as A
 from . import _conv_utils as U
 from ._args import dynamic_shape
@@ -412,21 +413,7 @@ class Conv1D(_Conv):
 class Conv2D(_Conv):
     """2-D convolution over ``(batch, height, width, channels)``."""
 
-    def __init__(
-        self,
-        filters,
-        kernel_size,
-        strides=(1, 1),
-        padding="valid",
-        data_format=None,
-        dilation_rate=(1, 1),
-        groups=1,
-        **kwargs,
-    ):
-        super().__init__(
-            filters, kernel_size, strides=strides, padding=padding, data_format=data_format,
-            dilation_rate=dilation_rate, groups=groups, **kwargs,
-        )  # fmt: skip
+    __init__ = keras_signature(strides=(1, 1), dilation_rate=(1, 1))(_Conv.__init__)
 
 
 class Conv3D(_Conv):
@@ -434,21 +421,7 @@ class Conv3D(_Conv):
 
     rank = 3
 
-    def __init__(
-        self,
-        filters,
-        kernel_size,
-        strides=(1, 1, 1),
-        padding="valid",
-        data_format=None,
-        dilation_rate=(1, 1, 1),
-        groups=1,
-        **kwargs,
-    ):
-        super().__init__(
-            filters, kernel_size, strides=strides, padding=padding, data_format=data_format,
-            dilation_rate=dilation_rate, groups=groups, **kwargs,
-        )  # fmt: skip
+    __init__ = keras_signature(strides=(1, 1, 1), dilation_rate=(1, 1, 1))(_Conv.__init__)
 
 
 class _ConvTranspose(_BaseConv):
@@ -573,22 +546,7 @@ class Conv1DTranspose(_ConvTranspose):
 class Conv2DTranspose(_ConvTranspose):
     """2-D transposed convolution ("deconvolution") over ``(batch, height, width, channels)``."""
 
-    def __init__(
-        self,
-        filters,
-        kernel_size,
-        strides=(1, 1),
-        padding="valid",
-        output_padding=None,
-        data_format=None,
-        dilation_rate=(1, 1),
-        **kwargs,
-    ):
-        super().__init__(
-            filters, kernel_size, strides=strides, padding=padding,
-            output_padding=output_padding, data_format=data_format,
-            dilation_rate=dilation_rate, **kwargs,
-        )  # fmt: skip
+    __init__ = keras_signature(strides=(1, 1), dilation_rate=(1, 1))(_ConvTranspose.__init__)
 
 
 class Conv3DTranspose(_ConvTranspose):
@@ -597,6 +555,7 @@ class Conv3DTranspose(_ConvTranspose):
 
     rank = 3
 
+    @keras_signature(_ConvTranspose.__init__)
     def __init__(
         self,
         filters,
@@ -700,20 +659,7 @@ class DepthwiseConv1D(_DepthwiseConv):
 class DepthwiseConv2D(_DepthwiseConv):
     """2-D depthwise convolution over ``(batch, height, width, channels)``."""
 
-    def __init__(
-        self,
-        kernel_size,
-        strides=(1, 1),
-        padding="valid",
-        depth_multiplier=1,
-        data_format=None,
-        dilation_rate=(1, 1),
-        **kwargs,
-    ):
-        super().__init__(
-            kernel_size, strides=strides, padding=padding, depth_multiplier=depth_multiplier,
-            data_format=data_format, dilation_rate=dilation_rate, **kwargs,
-        )  # fmt: skip
+    __init__ = keras_signature(strides=(1, 1), dilation_rate=(1, 1))(_DepthwiseConv.__init__)
 
 
 class _SeparableConv(_DepthwiseBase):
@@ -813,17 +759,4 @@ class SeparableConv1D(_SeparableConv):
 class SeparableConv2D(_SeparableConv):
     """2-D separable convolution over ``(batch, height, width, channels)``."""
 
-    def __init__(
-        self,
-        filters,
-        kernel_size,
-        strides=(1, 1),
-        padding="valid",
-        data_format=None,
-        dilation_rate=(1, 1),
-        **kwargs,
-    ):
-        super().__init__(
-            filters, kernel_size, strides=strides, padding=padding, data_format=data_format,
-            dilation_rate=dilation_rate, **kwargs,
-        )  # fmt: skip
+    __init__ = keras_signature(strides=(1, 1), dilation_rate=(1, 1))(_SeparableConv.__init__)

@@ -8,7 +8,7 @@ from tensorhouse_ops import cast, math, matmul, random, reshape, transpose, wher
 
 from .. import activations, constraints, initializers, regularizers
 from ._args import data_format as _data_format
-from ._args import dynamic_shape, prod
+from ._args import dynamic_shape, prod, unsupported
 from ._layer import Layer
 
 __all__ = ["Activation", "Dense", "Dropout", "Flatten"]
@@ -36,11 +36,17 @@ class Dense(Layer):
         bias_initializer="zeros",
         kernel_regularizer=None,
         bias_regularizer=None,
+        activity_regularizer=None,
         kernel_constraint=None,
         bias_constraint=None,
+        lora_rank=None,
+        lora_alpha=None,
+        quantization_config=None,
         **kwargs,
     ):
-        super().__init__(**kwargs)
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        unsupported(self, lora_rank=lora_rank, lora_alpha=lora_alpha,
+                    quantization_config=quantization_config)  # fmt: skip
         if isinstance(units, bool) or not isinstance(units, int) or units <= 0:
             raise ValueError(
                 "Received an invalid value for `units`, expected a positive integer. "

@@ -9,7 +9,7 @@ from tensorhouse_ops import cast, gather, not_equal, reduce_any
 from tensorhouse_ops.nest import map_structure
 
 from .. import _serialization, activations, constraints, initializers, regularizers
-from ._args import einsum, initializer, per_batch, regularizer_config
+from ._args import einsum, initializer, per_batch, regularizer_config, unsupported
 from ._layer import Layer
 
 __all__ = ["EinsumDense", "Embedding", "Identity", "Lambda", "Masking"]
@@ -48,14 +48,16 @@ class Embedding(Layer):
         embeddings_constraint=None,
         mask_zero=False,
         weights=None,
-        activity_regularizer=None,
+        lora_rank=None,
+        lora_alpha=None,
         quantization_config=None,
         **kwargs,
     ):
         kwargs.pop("input_length", None)  # Keras 2's argument, ignored by Keras 3
+        activity_regularizer = kwargs.pop("activity_regularizer", None)
         super().__init__(**kwargs)
-        if quantization_config is not None:
-            raise NotImplementedError("Embedding(quantization_config=...) is not supported")
+        unsupported(self, lora_rank=lora_rank, lora_alpha=lora_alpha,
+                    quantization_config=quantization_config)  # fmt: skip
         self.input_dim = _positive_int(input_dim, "input_dim")
         self.output_dim = _positive_int(output_dim, "output_dim")
         self.embeddings_initializer = initializer(embeddings_initializer)
@@ -143,6 +145,9 @@ class Identity(Layer):
     """Returns its input unchanged (any structure)."""
 
     supports_masking = True
+
+    def __init__(self, **kwargs):  # Keras's signature: the base layer's arguments by name
+        super().__init__(**kwargs)
 
     def call(self, inputs):
         return map_structure(lambda x: x, inputs)
@@ -364,14 +369,17 @@ class EinsumDense(Layer):
         bias_regularizer=None,
         kernel_constraint=None,
         bias_constraint=None,
-        activity_regularizer=None,
         lora_rank=None,
+        lora_alpha=None,
+        gptq_unpacked_column_size=None,
         quantization_config=None,
         **kwargs,
     ):
+        activity_regularizer = kwargs.pop("activity_regularizer", None)
         super().__init__(**kwargs)
-        if lora_rank is not None or quantization_config is not None:
-            raise NotImplementedError("EinsumDense LoRA and quantization are not supported")
+        unsupported(self, lora_rank=lora_rank, lora_alpha=lora_alpha,
+                    gptq_unpacked_column_size=gptq_unpacked_column_size,
+                    quantization_config=quantization_config)  # fmt: skip
         if not isinstance(equation, str):
             raise TypeError(f"`equation` must be a string. Received: equation={equation!r}")
         self.equation = equation

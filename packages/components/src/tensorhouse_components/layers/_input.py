@@ -351,11 +351,11 @@ class InputLayer(Layer):
         batch_size=None,
         dtype=None,
         sparse=None,
+        ragged=None,
         batch_shape=None,
         input_tensor=None,
-        name=None,
-        ragged=None,
         optional=False,
+        name=None,
         **kwargs,
     ):
         for arg, value in (("sparse", sparse), ("ragged", ragged), ("optional", optional)):

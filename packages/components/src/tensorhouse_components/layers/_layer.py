@@ -724,8 +724,9 @@ class Layer:
         object.__setattr__(self, "_supports_masking", bool(value))
 
     def compute_mask(self, inputs, previous_mask=None):
-        """The output mask: ``previous_mask`` when ``supports_masking``, else None."""
-        return previous_mask if self.supports_masking else None
+        """The output mask: ``previous_mask`` (Keras's default; only a layer that
+        ``supports_masking`` attaches it to its outputs)."""
+        return previous_mask
 
     def compute_output_shape(self, input_shape):
         """The output shape for an input shape; the default traces ``call`` (no kernel runs)."""

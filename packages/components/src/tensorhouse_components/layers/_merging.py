@@ -61,6 +61,9 @@ class _Merge(Layer):
     supports_masking = True
     _min_inputs = 1
 
+    def __init__(self, **kwargs):  # Keras's signature: the base layer's arguments by name
+        super().__init__(**kwargs)
+
     def _check_shapes(self, shapes):
         if not _is_shape_list(shapes):
             raise ValueError(
@@ -261,6 +264,8 @@ class Dot(Layer):
     ``normalize=True`` L2-normalizes both inputs along the dot axes first (cosine similarity).
     """
 
+    supports_masking = True  # Keras's: it takes masked inputs and gives no mask
+
     def __init__(self, axes, normalize=False, **kwargs):
         super().__init__(**kwargs)
         if isinstance(axes, list | tuple):
@@ -323,6 +328,9 @@ class Dot(Layer):
         out = [a[0]] + [d for i, d in enumerate(a) if i not in (0, ax)]
         out += [d for i, d in enumerate(b) if i not in (0, ay)]
         return tuple(out) if len(out) > 1 else (a[0], 1)
+
+    def compute_mask(self, inputs, previous_mask=None):
+        return None
 
     def get_config(self):
         return {**super().get_config(), "axes": self.axes, "normalize": self.normalize}

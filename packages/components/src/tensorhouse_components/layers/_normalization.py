@@ -123,10 +123,10 @@ class BatchNormalization(_AffineNorm):
         gamma_regularizer=None,
         beta_constraint=None,
         gamma_constraint=None,
-        synchronized=False,
         renorm=False,
         renorm_clipping=None,
         renorm_momentum=0.99,
+        synchronized=False,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -243,7 +243,6 @@ class LayerNormalization(_AffineNorm):
         epsilon=1e-3,
         center=True,
         scale=True,
-        rms_scaling=False,
         beta_initializer="zeros",
         gamma_initializer="ones",
         beta_regularizer=None,
@@ -252,6 +251,7 @@ class LayerNormalization(_AffineNorm):
         gamma_constraint=None,
         **kwargs,
     ):
+        rms_scaling = kwargs.pop("rms_scaling", False)  # deprecated: out of the signature
         super().__init__(**kwargs)
         if isinstance(axis, list | tuple):
             self.axis = [_check_int_axis(a) for a in axis]

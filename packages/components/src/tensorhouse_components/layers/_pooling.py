@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from tensorhouse_ops import cast, expand_dims, math, nn, reshape
 
+from .._signatures import keras_signature
 from . import _args as A
 from . import _conv_utils as U
 from ._layer import Layer
@@ -26,9 +27,10 @@ class _Pooling(Layer):
     rank = 2
     _mode = "max"
 
-    def __init__(self, pool_size, strides=None, padding="valid", data_format=None, **kwargs):
-        kwargs["name"] = kwargs.get("name") or U.default_name(type(self))
-        super().__init__(**kwargs)
+    def __init__(
+        self, pool_size, strides=None, padding="valid", data_format=None, name=None, **kwargs
+    ):
+        super().__init__(name=name or U.default_name(type(self)), **kwargs)
         self.pool_size = A.int_tuple(pool_size, self.rank, "pool_size", allow_zero=False)
         self.strides = (
             self.pool_size
@@ -103,15 +105,13 @@ class MaxPooling1D(_Pooling):
 
     rank = 1
 
-    def __init__(self, pool_size=2, strides=None, padding="valid", data_format=None, **kwargs):
-        super().__init__(pool_size, strides, padding, data_format, **kwargs)
+    __init__ = keras_signature(pool_size=2)(_Pooling.__init__)
 
 
 class MaxPooling2D(_Pooling):
     """Max over windows of ``(batch, height, width, channels)``."""
 
-    def __init__(self, pool_size=(2, 2), strides=None, padding="valid", data_format=None, **kwargs):
-        super().__init__(pool_size, strides, padding, data_format, **kwargs)
+    __init__ = keras_signature(pool_size=(2, 2))(_Pooling.__init__)
 
 
 class MaxPooling3D(_Pooling):
@@ -119,10 +119,7 @@ class MaxPooling3D(_Pooling):
 
     rank = 3
 
-    def __init__(
-        self, pool_size=(2, 2, 2), strides=None, padding="valid", data_format=None, **kwargs
-    ):
-        super().__init__(pool_size, strides, padding, data_format, **kwargs)
+    __init__ = keras_signature(pool_size=(2, 2, 2))(_Pooling.__init__)
 
 
 class AveragePooling1D(_Pooling):

@@ -39,9 +39,19 @@ from tensorhouse_ops import nn as _nn
 from tensorhouse_ops.nest import flatten, map_structure
 
 from .. import activations, regularizers
+from .._signatures import keras_signature
 from . import _args
 from ._layer import Layer
-from ._rnn_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells, _GatedCell
+from ._rnn_cells import (
+    GRU_ARGS,
+    LSTM_ARGS,
+    SIMPLE_RNN_ARGS,
+    GRUCell,
+    LSTMCell,
+    SimpleRNNCell,
+    StackedRNNCells,
+    _GatedCell,
+)
 
 __all__ = ["GRU", "LSTM", "RNN", "Bidirectional", "SimpleRNN", "TimeDistributed"]
 
@@ -387,6 +397,7 @@ _CELL_ATTRS = (
 )  # fmt: skip
 _RNN_ARGS = ("return_sequences", "return_state", "go_backwards", "stateful", "unroll",
              "zero_output_for_mask")  # fmt: skip
+_RNN_ORDER = " ".join(_RNN_ARGS[:-1])  # Keras's signatures leave out zero_output_for_mask
 _BASE_ARGS = ("name", "trainable", "dtype", "input_shape", "input_dim", "batch_size", "autocast")
 
 
@@ -422,12 +433,21 @@ for _attr in _CELL_ATTRS:
     setattr(_CellLayer, _attr, property(lambda self, a=_attr: getattr(self.cell, a)))
 
 
+def _signature(cell, cell_args, rnn_args):
+    """Keras's signature of the layer over ``cell``: the cell's arguments with
+    ``activity_regularizer``, then ``rnn_args``."""
+    order = cell_args.format("activity_regularizer") + " " + rnn_args
+    return keras_signature(cell.__init__, RNN.__init__, activity_regularizer=None,
+                           use_cudnn="auto", order=order)  # fmt: skip
+
+
 class SimpleRNN(_CellLayer):
     """A fully connected RNN whose output is fed back as the next step's state."""
 
     _CELL = SimpleRNNCell
     _CELL_NAME = "simple_rnn_cell"
 
+    @_signature(SimpleRNNCell, SIMPLE_RNN_ARGS, f"{_RNN_ORDER} seed")
     def __init__(self, units, activation="tanh", use_bias=True, **kwargs):
         super().__init__(units, activation=activation, use_bias=use_bias, **kwargs)
 
@@ -442,6 +462,7 @@ class LSTM(_CellLayer):
 
     _CELL = LSTMCell
     _CELL_NAME = "lstm_cell"
+    __init__ = _signature(LSTMCell, LSTM_ARGS, f"seed {_RNN_ORDER} use_cudnn")(_CellLayer.__init__)
 
 
 class GRU(_CellLayer):
@@ -450,6 +471,9 @@ class GRU(_CellLayer):
 
     _CELL = GRUCell
     _CELL_NAME = "gru_cell"
+    __init__ = _signature(GRUCell, GRU_ARGS, f"seed {_RNN_ORDER} reset_after use_cudnn")(
+        _CellLayer.__init__
+    )
 
 
 _MERGE_MODES = ("sum", "mul", "ave", "concat", None)
@@ -568,15 +592,15 @@ class Bidirectional(Layer):
         return None if fw is None else (*fw, *bw)
 
     def compute_mask(self, inputs, previous_mask=None):
-        out = previous_mask if self.return_sequences else None
-        if self.merge_mode is None:
-            out = [out, out]
-        else:
-            out = [out]
-        if self.return_state:
+        """Keras's: the sequences' mask for ``return_sequences`` (twice without a merge), the
+        states' masks None only for a stateful layer's ``return_state``, else left out."""
+        mask = previous_mask[0] if isinstance(previous_mask, list) else previous_mask
+        mask = mask if self.return_sequences else None
+        out = (mask,) if self.merge_mode else (mask, mask)
+        if self.return_state and self.stateful:
             n = len(self.forward_layer.compute_output_shape((None, 1, 1))) - 1
             return [*out, *([None] * (2 * n))]
-        return out if self.merge_mode is None else out[0]
+        return out[0] if self.merge_mode else out
 
     def compute_output_shape(self, sequences_shape, initial_state_shape=None):
         shape = self.forward_layer.compute_output_shape(tuple(sequences_shape))

@@ -21,10 +21,20 @@ from tensorhouse_ops import (
 )
 
 from .. import activations, constraints, initializers, regularizers
+from .._signatures import keras_signature
 from . import _args
 from ._layer import Layer
 
 __all__ = ["GRUCell", "LSTMCell", "SimpleRNNCell", "StackedRNNCells"]
+
+
+# Keras 3's constructor signatures (``keras_signature``'s ``order``), in parts
+_INITS = "use_bias kernel_initializer recurrent_initializer bias_initializer"
+_REGS = "kernel_regularizer recurrent_regularizer bias_regularizer"
+_TAIL = "kernel_constraint recurrent_constraint bias_constraint dropout recurrent_dropout"
+SIMPLE_RNN_ARGS = f"units activation {_INITS} {_REGS} {{}} {_TAIL}"
+LSTM_ARGS = f"units activation recurrent_activation {_INITS} unit_forget_bias {_REGS} {{}} {_TAIL}"
+GRU_ARGS = f"units activation recurrent_activation {_INITS} {_REGS} {{}} {_TAIL}"
 
 
 def _check_units(units):
@@ -192,6 +202,7 @@ def _first(states):
 class SimpleRNNCell(_GatedCell):
     """``h = activation(x @ kernel + h_prev @ recurrent_kernel + bias)``."""
 
+    @keras_signature(_GatedCell.__init__, order=SIMPLE_RNN_ARGS.format("") + " seed")
     def __init__(self, units, activation="tanh", use_bias=True, **kwargs):
         if "recurrent_activation" in kwargs:
             raise TypeError(
@@ -220,6 +231,7 @@ class LSTMCell(_GatedCell):
 
     _GATES = 4
 
+    @keras_signature(_GatedCell.__init__, order=LSTM_ARGS.format("") + " seed")
     def __init__(self, units, unit_forget_bias=True, **kwargs):
         super().__init__(units, **kwargs)
         self.unit_forget_bias = bool(unit_forget_bias)
@@ -267,6 +279,7 @@ class GRUCell(_GatedCell):
 
     _GATES = 3
 
+    @keras_signature(_GatedCell.__init__, order=GRU_ARGS.format("") + " reset_after seed")
     def __init__(self, units, reset_after=True, **kwargs):
         super().__init__(units, **kwargs)
         self.reset_after = bool(reset_after)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tensorhouse_ops import sqrt, square
 
+from .._signatures import keras_signature
 from ._optimizer import Optimizer
 
 __all__ = ["Adadelta"]
@@ -18,6 +19,7 @@ class Adadelta(Optimizer):
     w += lr * d
     """
 
+    @keras_signature(Optimizer.__init__)
     def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7, name=None, **kwargs):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         self.rho = rho

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tensorhouse_ops import expand_dims, maximum, minimum, pow, reduce_mean, sqrt, square
 
+from .._signatures import keras_signature
 from ._optimizer import Optimizer
 
 __all__ = ["Adafactor"]
@@ -23,6 +24,7 @@ class Adafactor(Optimizer):
     u = g / sqrt(v);  w -= alpha * u / max(1, rms(u) / clip_threshold)
     """
 
+    @keras_signature(Optimizer.__init__)
     def __init__(
         self,
         learning_rate=0.001,

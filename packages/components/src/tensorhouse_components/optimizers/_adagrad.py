@@ -5,6 +5,7 @@ from __future__ import annotations
 from tensorhouse_ops import sqrt, square
 
 from .. import initializers
+from .._signatures import keras_signature
 from ._optimizer import Optimizer
 
 __all__ = ["Adagrad"]
@@ -14,6 +15,7 @@ class Adagrad(Optimizer):
     """``a += g^2``; ``w -= lr * g / sqrt(a + epsilon)``, ``a`` starting at
     ``initial_accumulator_value``."""
 
+    @keras_signature(Optimizer.__init__)
     def __init__(
         self,
         learning_rate=0.001,

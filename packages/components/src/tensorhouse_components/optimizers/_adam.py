@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tensorhouse_ops import cast, maximum, pow, sqrt, square
 
+from .._signatures import keras_signature
 from ._optimizer import Optimizer
 
 __all__ = ["Adam", "AdamW"]
@@ -20,6 +21,7 @@ class Adam(Optimizer):
     With ``amsgrad`` the running maximum of ``v`` is used in the denominator.
     """
 
+    @keras_signature(Optimizer.__init__)
     def __init__(
         self,
         learning_rate=0.001,
@@ -88,6 +90,7 @@ class Adam(Optimizer):
 class AdamW(Adam):
     """Adam with decoupled weight decay (``w -= lr * weight_decay * w`` before each step)."""
 
+    @keras_signature(Optimizer.__init__)
     def __init__(
         self,
         learning_rate=0.001,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from tensorhouse_ops import abs as _abs
 from tensorhouse_ops import cast, maximum, pow
 
+from .._signatures import keras_signature
 from ._optimizer import Optimizer
 
 __all__ = ["Adamax"]
@@ -18,6 +19,7 @@ class Adamax(Optimizer):
     w -= lr * m / ((1 - beta_1^t) * (u + epsilon))
     """
 
+    @keras_signature(Optimizer.__init__)
     def __init__(
         self,
         learning_rate=0.001,

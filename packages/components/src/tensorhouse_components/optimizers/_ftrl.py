@@ -5,6 +5,7 @@ from __future__ import annotations
 from tensorhouse_ops import clip_by_value, pow, square
 
 from .. import initializers
+from .._signatures import keras_signature
 from ._optimizer import Optimizer
 
 __all__ = ["Ftrl"]
@@ -18,6 +19,7 @@ class Ftrl(Optimizer):
     w = (clip(z, -l1, l1) - z) / (n'^p / lr + 2 * l2);  n = n'
     """
 
+    @keras_signature(Optimizer.__init__)
     def __init__(
         self,
         learning_rate=0.001,

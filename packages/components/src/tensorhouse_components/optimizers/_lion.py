@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tensorhouse_ops import sign
 
+from .._signatures import keras_signature
 from ._optimizer import Optimizer
 
 __all__ = ["Lion"]
@@ -13,6 +14,7 @@ class Lion(Optimizer):
     """``w -= lr * sign(beta_1 * m + (1 - beta_1) * g)``; then
     ``m = beta_2 * m + (1 - beta_2) * g``."""
 
+    @keras_signature(Optimizer.__init__)
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.99, name=None, **kwargs):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         self.beta_1 = beta_1

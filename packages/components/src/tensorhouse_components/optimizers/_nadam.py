@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tensorhouse_ops import cast, dtypes, pow, sqrt, square
 
+from .._signatures import keras_signature
 from ._optimizer import Optimizer
 
 __all__ = ["Nadam"]
@@ -19,6 +20,7 @@ class Nadam(Optimizer):
         w -= lr * m_hat / (sqrt(v / (1 - beta_2^t)) + epsilon)
     """
 
+    @keras_signature(Optimizer.__init__)
     def __init__(
         self,
         learning_rate=0.001,

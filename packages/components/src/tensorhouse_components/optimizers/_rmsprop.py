@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tensorhouse_ops import sqrt, square
 
+from .._signatures import keras_signature
 from ._optimizer import Optimizer
 
 __all__ = ["RMSprop"]
@@ -16,6 +17,7 @@ class RMSprop(Optimizer):
     accumulates the increments.
     """
 
+    @keras_signature(Optimizer.__init__)
     def __init__(
         self,
         learning_rate=0.001,

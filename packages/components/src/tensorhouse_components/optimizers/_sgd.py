@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .._signatures import keras_signature
 from ._optimizer import Optimizer
 
 __all__ = ["SGD"]
@@ -13,6 +14,7 @@ class SGD(Optimizer):
     With ``momentum=0``: ``w -= lr * g``.
     """
 
+    @keras_signature(Optimizer.__init__)
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, name=None, **kwargs):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         if not isinstance(momentum, float) or momentum < 0 or momentum > 1:

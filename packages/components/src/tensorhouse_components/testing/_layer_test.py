@@ -14,7 +14,13 @@ For a layer class, its constructor arguments and an input shape (with the batch 
 6. with ``check_gradients``, built in float64, the gradient of ``sum(output * r)`` with respect
    to the input and each trainable weight matches central differences;
 7. with ``check_mixed_precision`` (float inputs), the layer under ``mixed_float16`` keeps float32
-   weights, gives float16 outputs and, with the same weights, the float32 numbers within 1e-2.
+   weights, gives float16 outputs and, with the same weights, the float32 numbers within 1e-2;
+8. masks, Keras's way: ``supports_masking`` is the one given; with ``input_mask`` (a boolean
+   array, or a list with one per input, None for an unmasked one) attached to the inputs, or
+   with ``expected_mask`` alone (a layer that makes masks, such as ``Embedding``), the outputs
+   carry ``expected_mask`` (one per output; None: no mask), eagerly and traced, and (where it
+   ``supports_masking``) ``compute_mask`` gives it; a ``call`` that takes ``mask=`` computes,
+   from the attached masks, what it computes with them passed explicitly.
 Each failure names the layer, the step and the numbers.
 """
 
@@ -26,6 +32,7 @@ from tensorhouse_ops import GradientTape, TensorSpec, constant, function, reduce
 from tensorhouse_ops.nest import flatten, map_structure
 
 from .. import layers as layers_module
+from .._masks import get_keras_mask, set_keras_mask
 
 __all__ = ["run_layer_test"]
 
@@ -67,6 +74,9 @@ def run_layer_test(
     seed=0,
     rtol=1e-5,
     atol=1e-6,
+    supports_masking=None,
+    input_mask=None,
+    expected_mask=None,
 ):
     """Run the checks listed in the module docstring; raises ``AssertionError`` on the first
     that fails. Returns the built layer."""
@@ -160,8 +170,60 @@ def run_layer_test(
         out = mixed(x, **call_kwargs)
         kinds = {t.dtype.name for t in flatten(out) if t.dtype.is_floating}
         assert kinds <= {"float16"}, f"{name}: mixed_float16 outputs in {kinds}, not float16"
-        _close(out, reference, 1e-2, 1e-2, f"{name}: mixed_float16 numbers")
+        now = layer(x, **call_kwargs)  # after training calls moved any moving statistics
+        _close(out, now, 1e-2, 1e-2, f"{name}: mixed_float16 numbers")
+
+    # 8. masks: supports_masking, the output masks eager and traced, compute_mask, mask=
+    if supports_masking is not None:
+        assert layer.supports_masking == supports_masking, (
+            f"{name}: supports_masking is {layer.supports_masking}, expected {supports_masking}"
+        )
+    if input_mask is not None or expected_mask is not None:
+        _check_masks(layer, x, input_mask, expected_mask, call_kwargs, rtol, atol, name)
     return layer
+
+
+def _masked(x, input_mask):
+    """Copies of the inputs ``x`` carrying ``input_mask`` (the structure of ``x``)."""
+    if input_mask is None:
+        return x, None
+    masks = [None if m is None else constant(m) for m in flatten(input_mask)]
+    copies = [t + 0 if m is not None else t for t, m in zip(flatten(x), masks)]
+    for t, m in zip(copies, masks):
+        set_keras_mask(t, m)
+    return _pack(x, copies), masks if isinstance(x, list | tuple) else masks[0]
+
+
+def _same_masks(got, expected, what):
+    """``got`` (a mask per output) against ``expected`` (one mask, or one per output; the
+    outputs past it carry none)."""
+    expected = list(expected) if isinstance(expected, list | tuple) else [expected]
+    expected += [None] * (len(got) - len(expected))
+    for i, (g, e) in enumerate(zip(got, expected)):
+        if e is None:
+            assert g is None, f"{what}: output {i} carries a mask, Keras's has none"
+        else:
+            assert g is not None, f"{what}: output {i} carries no mask, Keras's has one"
+            np.testing.assert_array_equal(_numpy(g), np.asarray(e), err_msg=f"{what}, output {i}")
+
+
+def _check_masks(layer, x, input_mask, expected_mask, call_kwargs, rtol, atol, name):
+    xm, masks = _masked(x, input_mask)
+    out = layer(xm, **call_kwargs)
+    _same_masks([get_keras_mask(t) for t in flatten(out)], expected_mask, f"{name}: mask")
+
+    def traced(inputs):
+        y = layer(_masked(inputs, input_mask)[0], **call_kwargs)
+        return [get_keras_mask(t) for t in flatten(y)]
+
+    _same_masks(function(traced)(x), expected_mask, f"{name}: traced mask")
+    if layer.supports_masking:  # (Keras's compute_mask of the others returns the input's)
+        computed = layer.compute_mask(xm, masks)
+        _same_masks(flatten(computed) if isinstance(computed, list | tuple)
+                    else [computed], expected_mask, f"{name}: compute_mask")  # fmt: skip
+    if masks is not None and "mask" in getattr(layer, "_call_params", ()):
+        explicit = layer(x, **dict(call_kwargs, mask=masks))
+        _close(out, explicit, rtol, atol, f"{name}: the attached mask != mask= passed")
 
 
 def _check_unknown_batch(layer, data, call_kwargs, supports_training, random, rtol, atol, name):
