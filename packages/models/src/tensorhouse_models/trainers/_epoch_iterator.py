@@ -19,10 +19,11 @@ import itertools
 import logging
 import math
 import secrets
+import warnings
 
 import numpy as np
 
-from tensorhouse_components import ops, tree
+from tensorhouse_components import keras_ops, ops, tree
 from tensorhouse_components.data import Dataset
 
 from ._py_dataset import PyDataset
@@ -226,6 +227,7 @@ class EpochIterator:
                     "The dataset is infinite (repeat() without a count): pass steps_per_epoch "
                     "(or steps) to say how many batches make an epoch."
                 )
+            self._cap_steps()
             return
         if x is None:
             raise ValueError("Expected input data `x`; received None")
@@ -266,6 +268,14 @@ class EpochIterator:
             seed = (secrets.randbits(63), secrets.randbits(63))
         self._seed = [int(s) & (2**63 - 1) for s in seed]
         self._passes = 0
+        self._cap_steps()
+
+    def _cap_steps(self):
+        """Keras's ``keras.config.max_steps_per_epoch``: a debugging cap on each epoch."""
+        cap = keras_ops.config.max_steps_per_epoch()
+        if cap and (self.num_batches is None or cap < self.num_batches):
+            warnings.warn(f"Limiting steps_per_epoch to {cap}", stacklevel=3)
+            self.steps_per_epoch = cap
 
     @property
     def num_batches(self):

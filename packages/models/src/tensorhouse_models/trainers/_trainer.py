@@ -13,9 +13,11 @@ to ``None``, and that trace serves every later batch size.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
-from tensorhouse_components import ops, optimizers
+from tensorhouse_components import keras_ops, ops, optimizers
 
 from .. import callbacks as callbacks_module
 from ..callbacks._callback_list import to_float_logs
@@ -385,6 +387,9 @@ class Trainer:
     ):
         """Train for ``epochs`` epochs; returns the ``History`` of per-epoch logs."""
         self._assert_compiled("fit")
+        if keras_ops.config.max_epochs() and keras_ops.config.max_epochs() < epochs:
+            epochs = keras_ops.config.max_epochs()  # Keras's debugging cap
+            warnings.warn(f"Limiting epochs to {epochs}", stacklevel=2)
         if validation_split and validation_data is None:
             (x, y, sample_weight), validation_data = split_for_validation(
                 x, y, sample_weight, validation_split
