@@ -29,6 +29,8 @@ HEAVY = [
     "h5py",
     "importlib.metadata",
     "tensorhouse_hw_runtime.collective",  # multi-worker only: queues, threads
+    "tensorhouse_hw_runtime.backends._pool",  # the GPU memory pool: with a first GPU buffer
+    "tensorhouse_kernels._string_kernels",  # tf.string's kernels: on a first CPU miss
     "random",  # the stdlib module: only once a global seed is set
 ]
 
@@ -133,3 +135,17 @@ def test_the_rest_of_the_ops_layer_loads_on_first_use():
         "print(json.dumps([sat, g, 'tensorhouse_ops._control_flow_grad' in sys.modules]))"
     )
     assert got == [[255, 0, 2], 6.0, True]
+
+
+def test_the_string_kernels_load_on_a_first_string_op():
+    got = _run(
+        "import json, sys\n"
+        "import tensorhouse as tf\n"
+        "import tensorhouse_kernels as k\n"
+        "listed = {'host_strings', 'xla'} <= set(dir(k))\n"
+        "before = 'tensorhouse_kernels._string_kernels' in sys.modules\n"
+        "s = tf.strings.upper(tf.constant(['ab', 'c'])).numpy().tolist()\n"
+        "print(json.dumps([listed, before, [b.decode() for b in s],\n"
+        "    k.host_strings.lower_ascii is not None]))"
+    )
+    assert got == [True, False, ["AB", "C"], True]

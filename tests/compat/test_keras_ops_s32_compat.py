@@ -160,7 +160,6 @@ def test_unique_unsorted_size_fill_traced(tf):
     np.testing.assert_array_equal(npy(tf.keras.ops.unique(x, size=2)), [1, 2])
 
 
-@pytest.mark.th_xfail("unique(axis=) only on 1-D tensors")
 def test_unique_rows(tf):
     x = np.array([[1, 2], [0, 5], [1, 2]])
     np.testing.assert_array_equal(npy(tf.keras.ops.unique(x, axis=0)), [[0, 5], [1, 2]])
