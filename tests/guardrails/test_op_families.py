@@ -12,15 +12,7 @@ from tensorhouse_kernels.opdefs import FAMILY as OPDEF_FAMILY
 from tensorhouse_kernels.runtime import list_kernels
 
 # Known differences, each with its reason; the test fails when one is fixed (drop it here).
-KNOWN = {
-    # ops' _grads keep these rules elsewhere: to move in the ops layer (_grads/array.py,
-    # _grads/indexing.py); the kernels follow the C++ (array.cpp, indexing.cpp)
-    "Identity": "grads: elementwise",
-    "UnsortedSegmentSum": "grads: segment",
-    # the C++ has rnn.cpp and ops has _grads/rnn.py; the Python kernels still hold them in nn
-    **{op: "grads: rnn" for op in ("LSTMSequence", "LSTMSequenceGrad", "GRUSequence",
-                                   "GRUSequenceGrad")},
-}  # fmt: skip
+KNOWN: dict = {}
 
 _CPU_NAMES = {m.__name__.rsplit(".", 1)[-1] for m in CPU_FAMILIES}
 

@@ -83,9 +83,7 @@ def _cycles(graph) -> set[frozenset]:
 
 # The import cycles inside ops today, each a deliberate exception; a new cycle fails, and so
 # does one listed here that is gone (drop it from the list).
-KNOWN_CYCLES = {
-    frozenset({"_graph", "_graph_def"}),  # protobuf, loaded on first as_graph_def()
-}
+KNOWN_CYCLES: set = set()
 
 
 def test_ops_import_cycles_are_the_known_ones(repo_root):

@@ -17,7 +17,6 @@ import numpy as np
 from google.protobuf import descriptor_pb2
 
 from . import _example
-from ._graph import Graph
 from ._tensor import Tensor
 
 __all__ = ["GraphDef", "NodeDef", "AttrValue", "graph_def"]
@@ -101,8 +100,10 @@ def _shape(dims, msg):
         msg.dim.add(size=-1 if d is None else int(d))
 
 
-def _set(attr, value, graph_names) -> bool:
-    """Fill ``attr`` (an AttrValue) from an op attr; False when it is not GraphDef data."""
+def _set(attr, value, graph_names, graph_type) -> bool:
+    """Fill ``attr`` (an AttrValue) from an op attr; False when it is not GraphDef data.
+    ``graph_type``: the class of the graph being written (a branch or loop body is one too;
+    taken from the caller, so this module need not import ``_graph``, which loads it)."""
     if isinstance(value, bool | np.bool_):
         attr.b = bool(value)
     elif isinstance(value, int | np.integer):
@@ -113,7 +114,7 @@ def _set(attr, value, graph_names) -> bool:
         attr.s = value.encode() if isinstance(value, str) else value
     elif _dtype_number(value) is not None:
         attr.type = _dtype_number(value)
-    elif isinstance(value, Graph):
+    elif isinstance(value, graph_type):
         attr.func.name = graph_names.setdefault(id(value), value.name)
     elif isinstance(value, Tensor):
         arr = np.asarray(value)
@@ -217,7 +218,7 @@ def graph_def(graph):
                 _shape(value, node.attr[key].shape)
                 continue
             attr = AttrValue()
-            if _set(attr, value, names):
+            if _set(attr, value, names, type(graph)):
                 node.attr[key].CopyFrom(attr)
         if op.outputs and "T" not in node.attr and op.type not in ("Const", "Placeholder"):
             number = _dtype_number(op.outputs[0]._dtype)

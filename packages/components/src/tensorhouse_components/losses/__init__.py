@@ -9,6 +9,7 @@ its ``dtype``, applies ``sample_weight`` and any mask, and reduces; the default
 from __future__ import annotations
 
 from .. import _serialization
+from ._ctc import CTC, ctc
 from ._hinge import (
     CategoricalHinge,
     Hinge,
@@ -91,7 +92,7 @@ class Reduction:
 
 
 _CLASSES = (
-    Loss, LossFunctionWrapper, BinaryCrossentropy, BinaryFocalCrossentropy,
+    Loss, LossFunctionWrapper, BinaryCrossentropy, BinaryFocalCrossentropy, CTC,
     CategoricalCrossentropy, CategoricalFocalCrossentropy, CategoricalHinge, CosineSimilarity,
     Dice, Hinge, Huber, KLDivergence, LogCosh, MeanAbsoluteError, MeanAbsolutePercentageError,
     MeanSquaredError, MeanSquaredLogarithmicError, Poisson, SparseCategoricalCrossentropy,
@@ -99,7 +100,7 @@ _CLASSES = (
 )  # fmt: skip
 _FUNCTIONS = (
     binary_crossentropy, binary_focal_crossentropy, categorical_crossentropy,
-    categorical_focal_crossentropy, categorical_hinge, cosine_similarity, dice, hinge, huber,
+    categorical_focal_crossentropy, categorical_hinge, cosine_similarity, ctc, dice, hinge, huber,
     kl_divergence, log_cosh, mean_absolute_error, mean_absolute_percentage_error,
     mean_squared_error, mean_squared_logarithmic_error, poisson,
     sparse_categorical_crossentropy, squared_hinge, tversky,
@@ -159,7 +160,7 @@ def get(identifier, custom_objects=None):
 
 
 __all__ = [
-    "EPSILON", "REDUCTIONS", "BinaryCrossentropy", "BinaryFocalCrossentropy",
+    "CTC", "EPSILON", "REDUCTIONS", "BinaryCrossentropy", "BinaryFocalCrossentropy",
     "CategoricalCrossentropy", "CategoricalFocalCrossentropy",
     "CategoricalGeneralizedCrossEntropy", "CategoricalHinge", "CosineSimilarity", "Dice", "Hinge",
     "Huber", "KLD", "KLDivergence", "LogCosh", "Loss", "LossFunctionWrapper", "MAE", "MAPE", "MSE",
@@ -167,7 +168,7 @@ __all__ = [
     "MeanSquaredLogarithmicError", "Poisson", "Reduction", "SparseCategoricalCrossentropy",
     "SquaredHinge", "Tversky", "binary_crossentropy", "binary_focal_crossentropy",
     "categorical_crossentropy", "categorical_focal_crossentropy",
-    "categorical_generalized_cross_entropy", "categorical_hinge", "cosine_similarity",
+    "categorical_generalized_cross_entropy", "categorical_hinge", "cosine_similarity", "ctc",
     "deserialize", "dice", "get", "hinge", "huber", "kl_divergence", "kld",
     "kullback_leibler_divergence", "log_cosh", "logcosh", "mae", "mape", "mean_absolute_error",
     "mean_absolute_percentage_error", "mean_squared_error", "mean_squared_logarithmic_error",

@@ -8,7 +8,7 @@ numbers and FFTs register theirs in ``_complex`` / ``_signal``; random ops have 
 (non-differentiable).
 """
 
-from . import array, elementwise, image, indexing, linalg, nn, reduce, rnn, segment  # noqa: F401
+from . import array, elementwise, image, indexing, linalg, nn, reduce, segment  # noqa: F401
 from .base import (
     MULTI_OUTPUT,
     NON_DIFFERENTIABLE,

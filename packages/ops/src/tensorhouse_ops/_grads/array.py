@@ -1,5 +1,5 @@
 """Gradient rules of the array family: reshaping, transposing, broadcasting, concat / split,
-stack / unstack, slicing, padding, tiling, reversing.
+stack / unstack, slicing, padding, tiling, reversing, Identity.
 """
 
 from __future__ import annotations
@@ -20,6 +20,11 @@ from .base import (
     unbroadcast,
     zeros_like,
 )
+
+
+@rule("Identity")
+def _identity(x, y, attrs, dy):
+    return [None] if attrs.get("stop_gradient") else [dy]
 
 
 @rule("Reshape")

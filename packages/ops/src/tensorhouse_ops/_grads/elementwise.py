@@ -19,11 +19,6 @@ from .base import (
 )
 
 
-@rule("Identity")
-def _identity(x, y, attrs, dy):
-    return [None] if attrs.get("stop_gradient") else [dy]
-
-
 @rule("Neg")
 def _neg(x, y, attrs, dy):
     return [M.negative(dy)]

@@ -1,5 +1,5 @@
 """Gradient rules of the indexing family: gather, gather_nd, scatter_nd,
-tensor_scatter_nd_update."""
+tensor_scatter_nd_update, unsorted_segment_sum (its kernel is indexing.cpp's)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,15 @@ from .base import (
     rule,
     zeros_like,
 )
+
+
+@rule("UnsortedSegmentSum")
+def _segment_sum(x, y, attrs, dy):
+    data, ids = x
+    keep = M.greater_equal(ids, 0)
+    g = A.gather(dy, M.maximum(ids, 0))  # ids.shape + dy.shape[1:] == data.shape
+    mask = A.reshape(M.cast(keep, dy.dtype), ids.shape.as_list() + [1] * (data.ndim - ids.ndim))
+    return [M.multiply(g, mask), None]
 
 
 @rule("TensorScatterUpdate")

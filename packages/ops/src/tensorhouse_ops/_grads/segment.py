@@ -14,15 +14,6 @@ from .base import (
 )
 
 
-@rule("UnsortedSegmentSum")
-def _segment_sum(x, y, attrs, dy):
-    data, ids = x
-    keep = M.greater_equal(ids, 0)
-    g = A.gather(dy, M.maximum(ids, 0))  # ids.shape + dy.shape[1:] == data.shape
-    mask = A.reshape(M.cast(keep, dy.dtype), ids.shape.as_list() + [1] * (data.ndim - ids.ndim))
-    return [M.multiply(g, mask), None]
-
-
 def _gather_drop_negatives(params, ids):
     """``params`` gathered at ``max(ids, 0)``, and where ``ids >= 0`` (shaped to broadcast)."""
     clipped = M.maximum(ids, 0)
