@@ -61,7 +61,7 @@ def test_sampling_rules_match_tf(run, flags):
 
 
 @pytest.mark.parametrize("dtype", ["uint8", "int32", "float32", "float64", "float16"])
-@pytest.mark.parametrize("shape", [(2, 7, 5, 3), (9, 4, 2)])
+@pytest.mark.parametrize("shape", [(2, 7, 5, 3), (9, 4, 2), (6, 5, 4), (3, 8, 1), (5, 6, 5)])
 def test_bilinear_matches_reference_for_each_dtype(run, dtype, shape):
     rng = np.random.default_rng(0)
     x = rng.integers(0, 255, shape).astype(dtype)

@@ -140,22 +140,43 @@ def test_random_uniform_int_needs_minval_below_maxval(cpu):
     "op", ["StatelessRandomUniformV2", "StatelessRandomNormalV2", "StatelessTruncatedNormalV2"]
 )
 def test_stateless_same_seed_same_numbers_at_any_thread_count(op, cpu, kernel_threads):
-    attrs = {"shape": (N,), "dtype": "float32", "seed": [7, 11]}
+    attrs = {"shape": (N,), "dtype": "float32"}
     runs = []
     for n in (1, 2, 7):
         kernel_threads(n)
-        (x,), _ = tk.execute(op, [], attrs, cpu)
+        (x,), _ = tk.execute(op, [np.array([7, 11], np.int64)], attrs, cpu)
         runs.append(x)
     for x in runs[1:]:
         np.testing.assert_array_equal(x, runs[0])
-    (other,), _ = tk.execute(op, [], dict(attrs, seed=[7, 12]), cpu)
+    (same,), _ = tk.execute(op, [np.array([7, 11], np.int32)], attrs, cpu)
+    np.testing.assert_array_equal(same, runs[0])  # an int32 seed: the same numbers
+    (other,), _ = tk.execute(op, [np.array([7, 12], np.int64)], attrs, cpu)
     assert not np.array_equal(other, runs[0])
 
 
-def test_stateless_seed_must_have_two_entries(cpu):
-    attrs = {"shape": (3,), "dtype": "float32", "seed": [1, 2, 3]}
-    with pytest.raises(tk.runtime.errors.InvalidArgumentError, match=r"seed must have shape \[2\]"):
-        tk.execute("StatelessRandomNormalV2", [], attrs, cpu)
+def test_stateless_seed_sign_extends_as_64_bits(cpu):
+    attrs = {"shape": (9,), "dtype": "float64"}
+    (a,), _ = tk.execute("StatelessRandomUniformV2", [np.array([-1, -2], np.int32)], attrs, cpu)
+    (b,), _ = tk.execute("StatelessRandomUniformV2", [np.array([-1, -2], np.int64)], attrs, cpu)
+    words = _cpu.philox_block(2**64 - 1, 2**64 - 2, 0)  # block 0: two float64s
+    want = [(((words[0] << 20) ^ words[1]) & (2**52 - 1)) / 2.0**52,
+            (((words[2] << 20) ^ words[3]) & (2**52 - 1)) / 2.0**52]  # fmt: skip
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(a[:2], want)
+
+
+@pytest.mark.parametrize(
+    "seed, match",
+    [
+        (np.array([1, 2, 3], np.int64), r"seed must have shape \[2\], not \[3\]"),
+        (np.array([[1, 2]], np.int32), r"seed must have shape \[2\], not \[1,2\]"),
+        (np.array([1.0, 2.0], np.float32), "int32 or int64 tensor but is a float32 tensor"),
+    ],
+)
+def test_stateless_seed_must_be_two_ints(cpu, seed, match):
+    attrs = {"shape": (3,), "dtype": "float32"}
+    with pytest.raises(tk.runtime.errors.InvalidArgumentError, match=match):
+        tk.execute("StatelessRandomNormalV2", [seed], attrs, cpu)
 
 
 @pytest.mark.parametrize(
@@ -170,3 +191,20 @@ def test_new_random_ops_do_not_depend_on_threads(op, dtype, cpu, kernel_threads)
         runs.append(x)
     for x in runs[1:]:
         np.testing.assert_array_equal(x, runs[0])
+
+
+def test_stateless_int_takes_its_bounds_as_scalar_inputs_of_its_dtype(cpu):
+    op, attrs = "StatelessRandomUniformIntV2", {"shape": (N,), "dtype": "int64"}
+    seed = np.array([3, 4], np.int64)
+    bounds = [np.array(-(2**40), np.int64), np.array(5, np.int64)]
+    (x,), _ = tk.execute(op, [seed, *bounds], attrs, cpu)
+    want = {"shape": (N,), "dtype": "int64", "seed": 3, "seed2": 4, "minval": -(2**40),
+            "maxval": 5}  # fmt: skip
+    np.testing.assert_array_equal(x, tk.execute("RandomUniformInt", [], want, cpu)[0][0])
+    errors = tk.runtime.errors
+    with pytest.raises(errors.InvalidArgumentError, match="Need minval < maxval, got 5 >= 5"):
+        tk.execute(op, [seed, bounds[1], bounds[1]], attrs, cpu)
+    with pytest.raises(errors.InvalidArgumentError, match="int64 tensor but is a int32"):
+        tk.execute(op, [seed, np.array(0, np.int32), bounds[1]], attrs, cpu)
+    with pytest.raises(errors.InvalidArgumentError, match=r"maxval must be 0-D, got shape \[1\]"):
+        tk.execute(op, [seed, bounds[0], np.array([5], np.int64)], attrs, cpu)

@@ -531,22 +531,42 @@ def truncated_normal_ref(inputs, attrs):
     return out.reshape(attrs["shape"])
 
 
+def seed_input(s0, s1):
+    """A stateless op's seed input: the two words as int64 (two's complement)."""
+    return np.array([s0 & 2**64 - 1, s1 & 2**64 - 1], np.uint64).view(np.int64)
+
+
 def stateless_cases(dtype):
     return [
-        ((), {"shape": c[1]["shape"], "dtype": dtype, "seed": [c[1]["seed"], c[1]["seed2"]]})
-        for c in random_cases(dtype)
+        ((seed_input(a["seed"], a["seed2"]),), {"shape": a["shape"], "dtype": dtype})
+        for _, a in random_cases(dtype)
     ]
 
 
-def stateless(ref):
+def seed_as_input(rng, dtype, shapes):
+    """The stateless cases' inputs: their seed arrays, which stand where shapes would."""
+    return [shapes[0]]
+
+
+def with_seed_attrs(ref):
+    """``ref`` (of the stateful op) on the seed input's two words as seed and seed2."""
+
     def run(inputs, attrs):
-        s0, s1 = attrs["seed"]
-        return ref(inputs, dict(attrs, seed=s0, seed2=s1))
+        s0, s1 = (int(v) for v in inputs[0])
+        return ref([], dict(attrs, seed=s0, seed2=s1))
 
-    return Ref(run, stateless_cases)
+    return run
 
 
-# ---- the table ----------------------------------------------------------------------------------
+def stateless_int_ref(inputs, attrs):
+    """RandomUniformInt's reference on the seed and bounds inputs."""
+    seed, lo, hi = inputs
+    return random_int_ref([], dict(attrs, seed=int(seed[0]), seed2=int(seed[1]),
+                                   minval=int(lo), maxval=int(hi)))  # fmt: skip
+
+
+def stateless(ref):
+    return Ref(with_seed_attrs(ref), stateless_cases, make_inputs=seed_as_input)
 
 
 class Ref(NamedTuple):
@@ -2077,12 +2097,14 @@ TABLE.update(
         "StatelessRandomNormalV2": stateless(random_normal_ref),
         "StatelessTruncatedNormalV2": stateless(truncated_normal_ref),
         "StatelessRandomUniformIntV2": Ref(
-            lambda inputs, attrs: random_int_ref(
-                inputs, dict(attrs, seed=attrs["seed"][0], seed2=attrs["seed"][1])
-            ),
+            stateless_int_ref,
             lambda dtype: [
-                ((), dict(a, seed=[a.pop("seed"), a.pop("seed2")]))
+                ((seed_input(a.pop("seed"), a.pop("seed2")), a.pop("minval"), a.pop("maxval")), a)
                 for _, a in random_int_cases(dtype)
+            ],
+            make_inputs=lambda rng, dtype, shapes: [
+                shapes[0],
+                *(np.array(b, dtype) for b in shapes[1:]),
             ],
         ),
         "LayerNormGrad": Ref(

@@ -10,6 +10,7 @@ import pytest
 
 import tensorhouse_kernels as tk
 from tensorhouse_hw_runtime import errors, get_device
+from tensorhouse_kernels import get_op_def as get_def
 
 SHAPES = [(3, 4), (5,), (), (200, 50)]  # the last one is split over threads
 
@@ -150,6 +151,29 @@ def test_fused_apply_matches_numpy_bit_for_bit(cpu, dtype, op, flags, k, scalars
         for j, want in enumerate(want_slots):
             np.testing.assert_array_equal(outs[(j + 1) * n + v], want)
     assert not np.array_equal(outs[0], ws[0])  # it moved
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("op, flags, k, scalars", CASES)
+def test_fused_apply_in_place_matches_fresh_outputs(cpu, dtype, op, flags, k, scalars):
+    """A kernel that ``writes_in_place`` given input j's buffer as output j: the same bits as
+    into fresh buffers, written into the inputs it replaces."""
+    n, ws, slots, gs = _inputs(dtype, k, 5)
+    sc = [np.array(s, dtype) for s in scalars + [0.004]]
+    ins = ws + [s for group in slots for s in group] + gs + sc
+    attrs = {"n": n, "decay": (True, False, True, False), **flags}
+    want, _ = tk.execute(op, ins, attrs, cpu)
+    kernel, used = tk.runtime.dispatch(op, cpu, get_def(op).key([x.dtype for x in ins], attrs))
+    assert used is cpu and tk.writes_in_place(kernel)
+    state = [x.copy() for x in ins[: (k + 1) * n]]
+    outs = tk.Outputs(state)
+    outs.device = cpu
+    kernel(state + ins[(k + 1) * n :], outs, attrs)
+    for got, w in zip(state, want):
+        np.testing.assert_array_equal(got, w)
+    assert not np.array_equal(state[0], ws[0])  # written over its input
+    matmul = tk.runtime.dispatch("MatMul", cpu, get_def("MatMul").key([ins[0].dtype] * 2, {}))[0]
+    assert not tk.writes_in_place(matmul)
 
 
 def test_fused_apply_errors(cpu):

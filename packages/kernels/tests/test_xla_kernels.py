@@ -28,6 +28,14 @@ def run(op, inputs, attrs=None):
     return [to_host(o, XLA) for o in outputs]
 
 
+def seeded(attrs):
+    """``(inputs, attrs)``: a stateless op's ``seed`` pair moved to its int64 seed input."""
+    if not isinstance(attrs.get("seed"), list):
+        return [], attrs
+    seed = np.array([s & 2**64 - 1 for s in attrs["seed"]], np.uint64).view(np.int64)
+    return [seed], {k: v for k, v in attrs.items() if k != "seed"}
+
+
 def raises(op, inputs, attrs, match):
     with pytest.raises(errors.InvalidArgumentError, match=match) as info:
         tk.execute(op, on_xla(*inputs), attrs, XLA)
@@ -138,9 +146,9 @@ RANDOM_LARGE = [
 def test_new_random_ops_give_the_cpu_numbers_on_large_shapes(op, attrs, dtype):
     # 1e5 truncated normals: about 200 are resampled once (blocks i + n), some twice.
     cpu = tk.runtime.get_device("/device:CPU:0")
-    attrs = dict(attrs, dtype=dtype)
-    (want,), _ = tk.execute(op, [], dict(attrs), cpu)
-    (got,) = run(op, [], attrs)
+    inputs, attrs = seeded(dict(attrs, dtype=dtype))
+    (want,), _ = tk.execute(op, inputs, dict(attrs), cpu)
+    (got,) = run(op, inputs, attrs)
     assert_random_equal(op, got, np.asarray(want))
     if "Truncated" in op:
         assert np.abs(got).max() < 2 and np.abs(got).max() > 1.99
@@ -201,12 +209,12 @@ def test_a_new_seed_or_bound_does_not_recompile_the_random_kernels(monkeypatch):
         kernel = xla.make_kernel(op)
         dtype = "int32" if op == "RandomUniformInt" else "float32"
         for variant in variants:
-            attrs = dict(variant, shape=(6, 7), dtype=dtype)
+            inputs, attrs = seeded(dict(variant, shape=(6, 7), dtype=dtype))
             got = tk.Outputs([None])
             got.device = XLA
-            kernel([], got, dict(attrs))
+            kernel(on_xla(*inputs), got, dict(attrs))
             (got,) = got
-            (want,), _ = tk.execute(op, [], dict(attrs), cpu)
+            (want,), _ = tk.execute(op, inputs, dict(attrs), cpu)
             assert_random_equal(op, to_host(got, XLA), np.asarray(want))
         assert len(traces) == 1, op  # traced (and compiled) once for all the seeds and bounds
 
@@ -221,10 +229,15 @@ def test_jit_graph_runs_the_new_random_ops_as_the_cpu_does():
         ("StatelessRandomNormalV2", {"shape": (9,), "dtype": "float64", "seed": [1, 2]}),
         ("StatelessTruncatedNormalV2", {"shape": (4, 999), "dtype": "float32", "seed": [-5, 6]}),
     ]  # fmt: skip
-    schedule = [(op, [], [i], attrs) for i, (op, attrs) in enumerate(nodes)]
-    outputs = xla.jit_graph(schedule, [], list(range(len(nodes))))()
-    for (op, attrs), got in zip(nodes, outputs):
-        (want,), _ = tk.execute(op, [], dict(attrs), cpu)
+    nodes = [(op, *seeded(attrs)) for op, attrs in nodes]  # a seed: an argument of the graph
+    seeds = [x for _, inputs, _ in nodes for x in inputs]
+    args, schedule = iter(range(100, 100 + len(seeds))), []
+    for i, (op, inputs, attrs) in enumerate(nodes):
+        schedule.append((op, [next(args) for _ in inputs], [i], attrs))
+    graph = xla.jit_graph(schedule, range(100, 100 + len(seeds)), list(range(len(nodes))))
+    outputs = graph(*seeds)
+    for (op, inputs, attrs), got in zip(nodes, outputs):
+        (want,), _ = tk.execute(op, inputs, dict(attrs), cpu)
         assert_random_equal(op, np.asarray(got), np.asarray(want))
 
 
@@ -492,3 +505,17 @@ def test_jit_graph_runs_a_conv_block_forward_and_backward_as_the_cpu_does():
         assert isinstance(g, jax.Array) and g.dtype == f32
         np.testing.assert_allclose(np.asarray(g), slots[i], rtol=1e-5, atol=1e-5, err_msg=i)
     assert np.abs(slots[28]).sum() > 0 and np.abs(slots[29]).sum() > 0
+
+
+def test_stateless_int_bounds_are_inputs_checked_on_the_host():
+    cpu = tk.runtime.get_device("/device:CPU:0")
+    op, attrs = "StatelessRandomUniformIntV2", {"shape": (5, 7), "dtype": "int32"}
+    seed = np.array([-3, 2**31 - 1], np.int32)
+    for lo, hi in [(-(2**31), 2**31 - 1), (-7, 1), (5, 6)]:
+        inputs = [seed, np.array(lo, np.int32), np.array(hi, np.int32)]
+        (want,), _ = tk.execute(op, inputs, dict(attrs), cpu)
+        (got,) = run(op, inputs, attrs)
+        np.testing.assert_array_equal(got, want)
+        assert got.min() >= lo and got.max() < hi
+    bad = [seed, np.array(4, np.int32), np.array(4, np.int32)]
+    raises(op, bad, attrs, "Need minval < maxval, got 4 >= 4")

@@ -73,6 +73,28 @@ inline void blas_threads(int nt) {
 constexpr int64_t kGemmThreadedFrom = int64_t(1) << 20;  // m * n * k
 constexpr int64_t kGemmAlwaysThreaded = int64_t(1) << 27;  // above: threads even when contended
 
+// Block units of a split OpenBLAS GEMM, in rows and columns of row-major C (OpenBLAS's N and
+// M, as it computes C^T): a block that starts and ends on multiples of the unit sums every
+// element as the whole product does. They follow the core OpenBLAS picked when it loaded
+// (measured with tests/test_kernels_claimed_chunks.py): Haswell's and Zen's sgemm tiles rows
+// in 12s, and the bits in a tile depend on the product's width, so its columns never split
+// (cols 0); SkylakeX's dgemm keeps the bits on row blocks of 24 (not of 8 or 16).
+struct SplitUnits {
+  int64_t rows, cols;
+};
+template <typename T>
+SplitUnits split_units() {
+  static const SplitUnits units = [] {
+    const std::string core = scipy_openblas_get_corename();
+    const bool f32 = std::is_same_v<T, float>;
+    if (core == "Haswell" || core == "Zen") return f32 ? SplitUnits{12, 0} : SplitUnits{8, 16};
+    if (core == "SkylakeX" || core == "Cooperlake" || core == "SapphireRapids")
+      return f32 ? SplitUnits{8, 16} : SplitUnits{24, 16};
+    return SplitUnits{24, 16};
+  }();
+  return units;
+}
+
 template <typename T>
 inline void gemm_call(int ta, int tb, int m, int n, int k, T alpha, const T* a, int lda,
                       const T* b, int ldb, T beta, T* c, int ldc, int nt = 1) {
@@ -104,9 +126,10 @@ void gemm_threaded(int ta, int tb, int64_t m, int64_t n, int64_t k, T alpha, con
                  int(ldc), nt);
     return;
   }
-  const bool by_rows = m >= n;
+  const SplitUnits units = split_units<T>();
+  const bool by_rows = m >= n || units.cols == 0;
   const int64_t span = by_rows ? m : n;
-  const int64_t unit = by_rows ? 8 : 16;  // blocks keep whole register tiles
+  const int64_t unit = by_rows ? units.rows : units.cols;
   if (nt > span / unit) nt = static_cast<int>(std::max<int64_t>(1, span / unit));
   if (nt <= 1) {
     gemm_call<T>(ta, tb, int(m), int(n), int(k), alpha, a, int(lda), b, int(ldb), beta, c,

@@ -2,6 +2,10 @@
 // sampling rules (half-pixel centres or the legacy corner-aligned / top-left ones). Bilinear
 // reads any numeric input and computes in float32, as TF's CPU kernel does.
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <type_traits>
+#include <vector>
 
 #include "common.h"
 
@@ -70,18 +74,32 @@ std::vector<int64_t> nearest_taps(int64_t in, int64_t out, bool align_corners, b
   return idx;
 }
 
-// One source row interpolated along x into `dst` (ow * c floats).
-template <typename T>
-void bilinear_row(const T* src, const Taps& xs, int64_t c, int64_t ow, float* dst) {
+// One source row interpolated along x into `dst` (ow * c floats); C: the channel count when
+// known at compile time (0: c), so that the common 1, 3 and 4 unroll.
+template <int C, typename T>
+void bilinear_row_of(const T* src, const Taps& xs, int64_t c, int64_t ow, float* dst) {
+  const int64_t ch = C ? C : c;
+  const int64_t *lo = xs.lo.data(), *hi = xs.hi.data();
+  const float* frac = xs.frac.data();
   for (int64_t ox = 0; ox < ow; ++ox) {
-    const T* l = src + xs.lo[ox] * c;
-    const T* h = src + xs.hi[ox] * c;
-    const float f = xs.frac[ox];
-    float* d = dst + ox * c;
-    for (int64_t k = 0; k < c; ++k) {
+    const T* l = src + lo[ox] * ch;
+    const T* h = src + hi[ox] * ch;
+    const float f = frac[ox];
+    float* d = dst + ox * ch;
+    for (int64_t k = 0; k < ch; ++k) {
       const float a = static_cast<float>(l[k]), b = static_cast<float>(h[k]);
       d[k] = a + (b - a) * f;
     }
+  }
+}
+
+template <typename T>
+void bilinear_row(const T* src, const Taps& xs, int64_t c, int64_t ow, float* dst) {
+  switch (c) {
+    case 1: return bilinear_row_of<1>(src, xs, c, ow, dst);
+    case 3: return bilinear_row_of<3>(src, xs, c, ow, dst);
+    case 4: return bilinear_row_of<4>(src, xs, c, ow, dst);
+    default: return bilinear_row_of<0>(src, xs, c, ow, dst);
   }
 }
 
@@ -91,14 +109,20 @@ void bilinear_forward(const Resize& g, const Taps& ys, const Taps& xs, const T* 
   // kept while the next output rows read it (two rows cached per thread).
   const int64_t row = g.ow * g.c, rows = g.n * g.oh;
   parallel_for(rows, rows * row * 4, [&](int64_t r0, int64_t r1) {
-    std::vector<float> buf(2 * row);
+    std::vector<float> buf(2 * row), wide(std::is_same_v<T, float> ? 0 : g.w * g.c);
     float* slot[2] = {buf.data(), buf.data() + row};
     int64_t key[2] = {-1, -1};  // the source row (b * h + y) each slot holds
     auto fetch = [&](int64_t want, int avoid) {
       for (int s = 0; s < 2; ++s)
         if (key[s] == want) return s;
       const int s = avoid >= 0 ? 1 - avoid : (key[0] <= key[1] ? 0 : 1);
-      bilinear_row(x + want * g.w * g.c, xs, g.c, g.ow, slot[s]);
+      const T* src = x + want * g.w * g.c;
+      if constexpr (std::is_same_v<T, float>) {
+        bilinear_row(src, xs, g.c, g.ow, slot[s]);
+      } else {  // the row as float32 first: one vector loop, not a conversion per tap
+        for (int64_t i = 0; i < g.w * g.c; ++i) wide[i] = static_cast<float>(src[i]);
+        bilinear_row(wide.data(), xs, g.c, g.ow, slot[s]);
+      }
       key[s] = want;
       return s;
     };
@@ -261,6 +285,64 @@ void resize_nearest_grad(py::array dy, py::array dx, bool align_corners, bool ha
   });
 }
 
+// PNG's row filters (None, Sub, Up, Average, Paeth) undone on h scanlines of `stride` bytes,
+// each after its filter byte, into dst (h * stride); bpp: the bytes per pixel (the "left"
+// distance). Returns the first unknown filter type met, or -1.
+int unfilter_rows(const uint8_t* src, uint8_t* dst, int64_t h, int64_t stride, int64_t bpp) {
+  const std::vector<uint8_t> zeros(stride);  // the row above the first
+  const uint8_t* up = zeros.data();
+  const int64_t head = std::min(bpp, stride);  // the bytes with no left neighbour: a = c = 0
+  for (int64_t r = 0; r < h; ++r, src += stride + 1, dst += stride) {
+    const uint8_t* in = src + 1;
+    switch (src[0]) {
+      case 0: std::memcpy(dst, in, stride); break;
+      case 1:
+        std::memcpy(dst, in, head);
+        for (int64_t i = bpp; i < stride; ++i) dst[i] = in[i] + dst[i - bpp];
+        break;
+      case 2:
+        for (int64_t i = 0; i < stride; ++i) dst[i] = in[i] + up[i];
+        break;
+      case 3:
+        for (int64_t i = 0; i < head; ++i) dst[i] = in[i] + (up[i] >> 1);
+        for (int64_t i = bpp; i < stride; ++i) dst[i] = in[i] + ((dst[i - bpp] + up[i]) >> 1);
+        break;
+      case 4:
+        for (int64_t i = 0; i < head; ++i) dst[i] = in[i] + up[i];  // Paeth picks b
+        for (int64_t i = bpp; i < stride; ++i) {
+          const int a = dst[i - bpp], b = up[i], c = up[i - bpp];
+          const int pa = std::abs(b - c), pb = std::abs(a - c), pc = std::abs(a + b - 2 * c);
+          dst[i] = in[i] + (pa <= pb && pa <= pc ? a : (pb <= pc ? b : c));
+        }
+        break;
+      default: return src[0];
+    }
+    up = dst;
+  }
+  return -1;
+}
+
+// png_unfilter(raw, h, w, bpp): the (h, w, bpp) uint8 pixels of h filtered scanlines of w
+// pixels of bpp bytes (ValueError: data cut short, an unknown filter type); the GIL is
+// released while it runs.
+py::array_t<uint8_t> png_unfilter(py::buffer raw, int64_t h, int64_t w, int64_t bpp) {
+  const py::buffer_info in = raw.request();
+  if (h < 0 || w < 0 || bpp <= 0 || (w && bpp > INT64_MAX / 2 / w))
+    throw py::value_error("png_unfilter: bad geometry");
+  const int64_t stride = w * bpp, size = in.size * in.itemsize;
+  if (h > size / (stride + 1)) throw py::value_error("the image data is cut short");
+  py::array_t<uint8_t> out({h, w, bpp});
+  const auto* src = static_cast<const uint8_t*>(in.ptr);
+  uint8_t* dst = out.mutable_data();
+  int bad;
+  {
+    py::gil_scoped_release release;
+    bad = unfilter_rows(src, dst, h, stride, bpp);
+  }
+  if (bad >= 0) throw py::value_error("unknown filter type " + std::to_string(bad));
+  return out;
+}
+
 }  // namespace
 
 void init_image(py::module_& m) {
@@ -273,6 +355,8 @@ void init_image(py::module_& m) {
         py::arg("half_pixel_centers"), doc);
   m.def("resize_nearest_grad", &resize_nearest_grad, py::arg("dy"), py::arg("dx"),
         py::arg("align_corners"), py::arg("half_pixel_centers"), doc);
+  m.def("png_unfilter", &png_unfilter, py::arg("raw"), py::arg("h"), py::arg("w"),
+        py::arg("bpp"), "PNG scanlines unfiltered: (h, w, bpp) uint8; the GIL released.");
 }
 
 }  // namespace th

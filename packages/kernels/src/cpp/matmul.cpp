@@ -60,9 +60,10 @@ inline int gemm_threads(int64_t flops) {
 }
 
 constexpr int64_t kGemmBlockMin = int64_t(1) << 21;  // m * n * k of one block of a split GEMM
+constexpr int64_t kGemmBlockSpan = 512;  // rows (or columns) of C per block, when there are enough
 
 // C = op(A) @ op(B) on nt threads. OpenBLAS: row blocks of C (column blocks when C is wider
-// than tall) of whole register tiles, kChunksPerThread per thread, claimed by the threads
+// than tall and the core allows) on multiples of split_units, claimed by the threads
 // (claim_chunks), each one single-threaded GEMM over the whole k, so the bits never depend on
 // the thread count. A threaded library (oneMKL) gets the whole product and nt.
 template <typename T>
@@ -73,15 +74,21 @@ void gemm_split(int ta, int tb, int64_t m, int64_t n, int64_t k, const T* a, int
                  int(ldc), nt);
     return;
   }
-  const bool by_rows = m >= n;
+  const SplitUnits units = split_units<T>();
+  const bool by_rows = m >= n || units.cols == 0;
   const int64_t span = by_rows ? m : n;
-  const int64_t unit = by_rows ? 8 : 16;  // blocks keep whole register tiles
+  const int64_t unit = by_rows ? units.rows : units.cols;
   // Every block at least kGemmBlockMin multiply-adds: OpenBLAS takes another kernel for
   // small products (32 x 120 x 260 rounded differently from the same rows of 300 x 120 x 260).
+  // Cuts fall on multiples of unit, so blocks of span / chunks >= min_span lines (a multiple
+  // of unit) never come out shorter than min_span.
   const int64_t per_line = (by_rows ? n : m) * k;
-  const int64_t min_span = (kGemmBlockMin + per_line - 1) / per_line + unit;
-  const int64_t chunks =
-      std::min({span / unit, span / min_span, int64_t(nt) * kChunksPerThread});
+  const int64_t min_span = ((kGemmBlockMin + per_line - 1) / per_line + unit - 1) / unit * unit;
+  // Each block repacks the whole other operand (one OpenBLAS call each): 8 blocks of a
+  // 1024-square product cost 10% more CPU time than one GEMM, 2 blocks 2%. So blocks of at
+  // least kGemmBlockSpan lines, but one per thread at least.
+  const int64_t chunks = std::min({span / unit, span / min_span, int64_t(nt) * kChunksPerThread,
+                                   std::max<int64_t>(nt, span / kGemmBlockSpan)});
   if (chunks <= 1) {
     gemm_call<T>(ta, tb, int(m), int(n), int(k), T(1), a, int(lda), b, int(ldb), T(0), c,
                  int(ldc));

@@ -62,9 +62,12 @@ constexpr int num_slots(int kind, int flags) {  // -1: no such kind
                                         : 2;  // Adamax, Nadam, Ftrl, Adadelta
 }
 
-// The element loops, one per kind, over restrict pointer parameters (the outputs are fresh
-// buffers) with the flags and the decay as template arguments, so they vectorize; optional
-// slots are null where the flags leave them out.
+// The element loops, one per kind, over restrict pointer parameters with the flags and the
+// decay as template arguments, so they vectorize; optional slots are null where the flags leave
+// them out. An output is a fresh buffer or exactly the input it replaces (a variable updated in
+// place): each element's inputs are read before its outputs are written and no loop reads an
+// input after writing the output that may share its memory (test_optim_kernels.py checks the
+// bits of both against each other).
 #define TH_DECAYED(x) (DECAY ? (x) - ((x) * wd) * lr : (x))
 
 template <typename T, int FLAGS, bool DECAY>
@@ -281,8 +284,8 @@ void run(int kind, int flags, const std::vector<Segment<T>>& segs,
   }
 }
 
-// ins: (k + 2) groups of n arrays, outs: (k + 1) groups of n, scalars: 0-d arrays. The outputs
-// must not overlap the inputs (``execute`` allocates them).
+// ins: (k + 2) groups of n arrays, outs: (k + 1) groups of n, scalars: 0-d arrays. Output j
+// is a fresh buffer or input j itself; it overlaps no other input.
 void fused_apply(int kind, int flags, const std::vector<py::array>& ins,
                  const std::vector<py::array>& outs, const std::vector<py::array>& scalars,
                  const std::vector<bool>& decay) {

@@ -14,7 +14,14 @@ with _blas.loading_env(_blas.openmp_env()):  # libgomp reads these when the modu
     from . import cpu as _cpu_kernels
 _blas.select_backend(_cpu_kernels._cpu)  # oneMKL for GEMMs when installed (TENSORHOUSE_BLAS)
 from . import runtime  # noqa: E402
-from .execute import Outputs, allocated, eager_elementwise, eager_shortcut, execute  # noqa: E402
+from .execute import (  # noqa: E402
+    Outputs,
+    allocated,
+    eager_elementwise,
+    eager_shortcut,
+    execute,
+    writes_in_place,
+)
 from .opdefs import (  # noqa: E402
     FUSED_BINARY,
     FUSED_UNARY,
@@ -47,6 +54,7 @@ if _find_spec("pycuda") is not None:  # CUDA kernels; compiled and loaded on the
 
     _gpu_kernels.register_all()
 
+from ._images import host_images  # noqa: E402 - PNG unfiltering
 from ._records import host_records  # noqa: E402 - TFRecord framing, Example parsing
 
 if _TYPE_CHECKING:  # loaded on first use (__getattr__); its type for the checker
@@ -79,6 +87,7 @@ __all__ = [
     "execute",
     "Outputs",  # execute's kernel contract: kernel(inputs, outputs, attrs)
     "allocated",
+    "writes_in_place",  # a kernel that may update its inputs' buffers in place
     "OpDef",
     "DTypeError",  # the InvalidArgumentError of an op definition's dtype check
     "broadcast_shape",
@@ -93,6 +102,7 @@ __all__ = [
     "optim_slots",
     "host_strings",  # whole-batch C++ string loops (split, ngrams, lookup) for tf.strings
     "host_records",  # C++ TFRecord framing and Example parsing for tf.io / tf.data
+    "host_images",  # C++ PNG unfiltering for tf.io.decode_png
 ]
 
 

@@ -16,6 +16,11 @@ it runs on) that holds, per output:
 attrs. ``hw-runtime``'s ``dispatch`` picks the kernel and the device (soft placement, the
 placement log); ``eager_elementwise`` is its elementwise shortcut, ``eager_shortcut`` the
 shortcuts of Reshape, Transpose, ConcatV2, MatMul and the reductions.
+
+A kernel that ``writes_in_place`` may be handed input ``j``'s own buffer as its output ``j``
+(the fused optimizer updates: each element is read before it is written), so that a caller
+holding the only reference to a variable's buffer updates it in place, as TF's
+``ResourceApply*`` kernels do.
 """
 
 from __future__ import annotations
@@ -25,7 +30,8 @@ import numpy as np
 from .opdefs import _OPS, STRING, get_op_def
 from .runtime import copy_to_device, dispatch, errors, fast_path, op_fast_path
 
-__all__ = ["Outputs", "allocated", "eager_elementwise", "eager_shortcut", "execute"]
+__all__ = ["Outputs", "allocated", "eager_elementwise", "eager_shortcut", "execute",
+           "writes_in_place"]  # fmt: skip
 
 
 class Outputs(list):
@@ -39,6 +45,11 @@ def allocated(opdef, device, key) -> bool:
     """Whether a call of ``opdef``'s kernel on ``device`` (dispatch key ``key``) gets its
     outputs allocated (else empty slots): the rule above, in one place."""
     return opdef.allocates and device.writable and key is not STRING
+
+
+def writes_in_place(kernel) -> bool:
+    """Whether ``kernel`` may be given input ``j``'s buffer as its output ``j``."""
+    return getattr(kernel, "writes_in_place", False)
 
 
 def eager_elementwise(op_type: str):

@@ -17,6 +17,7 @@ def _fused_kernel(op_type):
         decay = [False] * n if decay is None else [bool(d) for d in decay]
         _cpu.fused_apply(kind, flags_of(attrs), inputs[:-ns], outputs, inputs[-ns:], decay)
 
+    kernel.writes_in_place = True  # output j may be input j's buffer (optim.cpp)
     return kernel
 
 

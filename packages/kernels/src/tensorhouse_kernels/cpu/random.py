@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import _cpu
-from ..opdefs import stateless_seed
+from ..opdefs import check_int_bounds, stateless_seed
 from ._base import FLOAT_NAMES, _in_float32, _register
 
 
@@ -22,19 +22,20 @@ def _random_int(inputs, outputs, attrs):
 
 
 def _stateless_int(inputs, outputs, attrs):
-    key, counter = stateless_seed("StatelessRandomUniformIntV2", attrs)
-    _cpu.random_int(outputs[0], int(attrs["minval"]), int(attrs["maxval"]), key, counter)
+    seed, minval, maxval = inputs
+    lo, hi = check_int_bounds("StatelessRandomUniformIntV2", minval, maxval)
+    _cpu.random_int(outputs[0], lo, hi, *stateless_seed(seed))
 
 
 def _truncated_normal(inputs, outputs, attrs):
     _cpu.truncated_normal(outputs[0], int(attrs["seed"]), int(attrs["seed2"]))
 
 
-def _stateless_kernel(op, kind):
-    """The stateless ops: seed[0] is the Philox key, seed[1] the counter's upper half."""
+def _stateless_kernel(kind):
+    """The stateless ops: seed input [0] is the Philox key, [1] the counter's upper half."""
 
     def kernel(inputs, outputs, attrs):
-        key, counter = stateless_seed(op, attrs)
+        key, counter = stateless_seed(inputs[0])
         if kind == 2:
             _cpu.truncated_normal(outputs[0], key, counter)
         else:
@@ -52,5 +53,5 @@ def register():
     for kind, name in enumerate(
         ("StatelessRandomUniformV2", "StatelessRandomNormalV2", "StatelessTruncatedNormalV2")
     ):
-        _register(name, _stateless_kernel(name, kind), FLOAT_NAMES, half=_in_float32)
+        _register(name, _stateless_kernel(kind), FLOAT_NAMES, half=_in_float32)
     _register("StatelessRandomUniformIntV2", _stateless_int, ("int32", "int64"))

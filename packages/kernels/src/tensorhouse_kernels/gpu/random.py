@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..opdefs import stateless_seed
-from ..runtime import errors
+from ..opdefs import check_int_bounds, stateless_seed
 from ._cuda import (
     _launch,
     _num,
@@ -36,21 +35,20 @@ def _random_fill(dev, out, kind, seed, seed2):
 
 
 def _random_int(dev, inputs, outputs, attrs):
-    _random_int_launch(dev, outputs[0], "RandomUniformInt", attrs, int(attrs["seed"]),
+    lo, hi = check_int_bounds("RandomUniformInt", attrs["minval"], attrs["maxval"])
+    _random_int_launch(dev, outputs[0], "RandomUniformInt", lo, hi, int(attrs["seed"]),
                        int(attrs["seed2"]))  # fmt: skip
 
 
 def _stateless_int(dev, inputs, outputs, attrs):
-    key, counter = stateless_seed("StatelessRandomUniformIntV2", attrs)
-    _random_int_launch(dev, outputs[0], "StatelessRandomUniformIntV2", attrs, key, counter)
+    op = "StatelessRandomUniformIntV2"
+    seed, lo, hi = (x.get() for x in inputs)  # read back to the host
+    _random_int_launch(dev, outputs[0], op, *check_int_bounds(op, lo, hi), *stateless_seed(seed))
 
 
-def _random_int_launch(dev, out, op, attrs, key, counter):
+def _random_int_launch(dev, out, op, lo, hi, key, counter):
     """``minval + bits % (maxval - minval)`` from Philox (key, counter): 4 int32s or 2 int64s
     a block."""
-    lo, hi = int(attrs["minval"]), int(attrs["maxval"])
-    if lo >= hi:
-        raise errors.InvalidArgumentError(f"Need minval < maxval: {lo} >= {hi} [Op:{op}]")
     typ = _num(out.dtype, op)
     per = 4 if typ == "i32" else 2
     _launch(dev, "random", f"random_int_{typ}", [
@@ -59,9 +57,9 @@ def _random_int_launch(dev, out, op, attrs, key, counter):
     ], n=-(-out.size // per))  # fmt: skip
 
 
-def _stateless(op, kind):
+def _stateless(kind):
     def fn(dev, inputs, outputs, attrs):
-        key, counter = stateless_seed(op, attrs)
+        key, counter = stateless_seed(inputs[0].get())  # the seed, read back to the host
         _random_fill(dev, outputs[0], kind, key, counter)
 
     return fn
@@ -70,8 +68,8 @@ def _stateless(op, kind):
 TABLE: dict = {  # op type -> fn(device, inputs, outputs, attrs)
     "RandomUniform": _random(0), "RandomStandardNormal": _random(1),
     "TruncatedNormal": _random(2), "RandomUniformInt": _random_int,
-    "StatelessRandomUniformV2": _stateless("StatelessRandomUniformV2", 0),
-    "StatelessRandomNormalV2": _stateless("StatelessRandomNormalV2", 1),
-    "StatelessTruncatedNormalV2": _stateless("StatelessTruncatedNormalV2", 2),
+    "StatelessRandomUniformV2": _stateless(0),
+    "StatelessRandomNormalV2": _stateless(1),
+    "StatelessTruncatedNormalV2": _stateless(2),
     "StatelessRandomUniformIntV2": _stateless_int,
 }  # fmt: skip

@@ -85,6 +85,7 @@ from .nn import (
     window_geometry,
 )
 from .random import (
+    check_int_bounds,
     stateless_seed,
 )
 from .strings import (

@@ -6,29 +6,22 @@ import math
 
 import numpy as np
 
-from ..opdefs import TRUNCATE_MOD_ZERO
+from ..opdefs import TRUNCATE_MOD_ZERO, check_int_bounds
 from ..runtime import errors
 
 # Attrs passed to the jitted kernel as traced values, so a new seed does not recompile.
-# Integer attrs (or the stateless ops' shape-[2] seed) as uint64, wrapped to 64 bits.
+# Integer attrs as uint64, wrapped to 64 bits.
 _DYNAMIC_ATTRS = {
     "RandomUniform": ("seed", "seed2"),
     "RandomStandardNormal": ("seed", "seed2"),
     "TruncatedNormal": ("seed", "seed2"),
     "RandomUniformInt": ("seed", "seed2", "minval", "maxval"),
-    "StatelessRandomUniformV2": ("seed",),
-    "StatelessRandomNormalV2": ("seed",),
-    "StatelessTruncatedNormalV2": ("seed",),
-    "StatelessRandomUniformIntV2": ("seed", "minval", "maxval"),
 }
 
 
 def _dynamic_value(value):
-    """A dynamic attr as uint64 (two's complement for negative ints), a scalar or an array."""
-    a = np.asarray(value)
-    if a.ndim == 0:
-        return np.uint64(int(a) & 0xFFFFFFFFFFFFFFFF)
-    return np.array([int(v) & 0xFFFFFFFFFFFFFFFF for v in a.ravel()], np.uint64).reshape(a.shape)
+    """A dynamic attr as a uint64 scalar (two's complement for negative ints)."""
+    return np.uint64(int(value) & 0xFFFFFFFFFFFFFFFF)
 
 
 # ---- host-side checks: the C++ kernels' errors for bad values ----------------------------------
@@ -139,7 +132,12 @@ def _check_labels(inputs, attrs):
         )
 
 
+def _check_bounds(inputs, attrs):
+    check_int_bounds("StatelessRandomUniformIntV2", _host(inputs[1]), _host(inputs[2]))
+
+
 CHECKS = {
+    "StatelessRandomUniformIntV2": _check_bounds,
     "FloorDiv": _check_divisor("FloorDiv"),
     "FloorMod": _check_divisor("FloorMod"),
     "TruncateMod": _check_truncate_mod,

@@ -169,20 +169,24 @@ def _random_fn(kind):
     return fn
 
 
-def _stateless_fn(op, kind):
-    """The stateless V2 ops: the shape-[2] seed attr is (Philox key, counter's upper half)."""
+def _as_u64(x):
+    """An int32 / int64 input as uint64, sign-extended (two's complement), as the CPU's."""
+    return lax.bitcast_convert_type(jnp.asarray(x).astype(jnp.int64), jnp.uint64)
+
+
+def _seed_pair(seed):
+    """A stateless op's seed input (int32 / int64, shape [2]) as the uint64 (key, counter)."""
+    s = _as_u64(seed)
+    return s[0], s[1]
+
+
+def _stateless_fn(kind):
+    """The stateless V2 ops: the seed input is (Philox key, counter's upper half)."""
 
     def fn(inputs, attrs):
-        from ..opdefs import stateless_seed
-
-        seed = attrs["seed"]
-        if isinstance(seed, list | tuple | np.ndarray):
-            key, counter = stateless_seed(op, attrs)
-        else:  # traced by make_kernel: a uint64 pair
-            key, counter = seed[0], seed[1]
         dt = np.dtype(attrs["dtype"])
         shape = tuple(int(d) for d in attrs["shape"])
-        return [_random_values(kind, dt, shape, key, counter)]
+        return [_random_values(kind, dt, shape, *_seed_pair(inputs[0]))]
 
     return fn
 
@@ -190,28 +194,23 @@ def _stateless_fn(op, kind):
 def _random_int(inputs, attrs):
     """RandomUniformInt: ``minval + bits % (maxval - minval)`` in unsigned arithmetic that
     wraps, as the CPU; an int32 takes one word, an int64 two (high word first)."""
-    return [_uniform_int(attrs, attrs["seed"], attrs["seed2"])]
+    lo, hi = _u64(attrs["minval"]), _u64(attrs["maxval"])
+    return [_uniform_int(attrs, attrs["seed"], attrs["seed2"], lo, hi)]
 
 
 def _stateless_int(inputs, attrs):
-    """StatelessRandomUniformIntV2: RandomUniformInt's numbers for (key, counter) = seed."""
-    from ..opdefs import stateless_seed
-
-    seed = attrs["seed"]
-    if isinstance(seed, list | tuple | np.ndarray):
-        key, counter = stateless_seed("StatelessRandomUniformIntV2", attrs)
-    else:  # traced by make_kernel: a uint64 pair
-        key, counter = seed[0], seed[1]
-    return [_uniform_int(attrs, key, counter)]
+    """StatelessRandomUniformIntV2: RandomUniformInt's numbers for (key, counter) = seed and
+    the bounds of inputs 1 and 2."""
+    seed, lo, hi = inputs
+    return [_uniform_int(attrs, *_seed_pair(seed), _as_u64(lo), _as_u64(hi))]
 
 
-def _uniform_int(attrs, seed, seed2):
+def _uniform_int(attrs, seed, seed2, lo, hi):
     dt = np.dtype(attrs["dtype"])
     shape = tuple(int(d) for d in attrs["shape"])
     n = math.prod(shape)
     if n == 0:
         return jnp.zeros(shape, dt)
-    lo, hi = _u64(attrs["minval"]), _u64(attrs["maxval"])
     if dt == np.int32:
         w = philox4x32_10(seed, seed2, -(-n // 4))
         bits = jnp.stack(w, axis=1)
@@ -230,7 +229,7 @@ TABLE: dict = {  # op type -> fn(inputs, attrs) -> [outputs]
     "TruncatedNormal": _random_fn(2),
     "RandomUniformInt": _random_int,
     "StatelessRandomUniformIntV2": _stateless_int,
-    "StatelessRandomUniformV2": _stateless_fn("StatelessRandomUniformV2", 0),
-    "StatelessRandomNormalV2": _stateless_fn("StatelessRandomNormalV2", 1),
-    "StatelessTruncatedNormalV2": _stateless_fn("StatelessTruncatedNormalV2", 2),
+    "StatelessRandomUniformV2": _stateless_fn(0),
+    "StatelessRandomNormalV2": _stateless_fn(1),
+    "StatelessTruncatedNormalV2": _stateless_fn(2),
 }
