@@ -435,6 +435,26 @@ CASES.update({
 })  # fmt: skip
 
 
+def _eig_parts(a):  # the eigenvalues and each V diag(w) V^H: the same for any column phase
+    e, v = tf.linalg.eig(a)
+    w = tf.cast(tf.linspace(0.5, 1.5, 3), v.dtype)
+    return _flat(_parts(e), _parts(tf.matmul(v * w, v, adjoint_b=True)))
+
+
+# real eigenvalues (the first), a complex pair (the second)
+CASES["Eig"] = (
+    _eig_parts,
+    [
+        np.array(
+            [
+                [[2.0, 1.0, 0.5], [0.3, 1.0, -1.0], [0.2, 0.4, 3.0]],
+                [[0.5, -2.0, 0.1], [1.0, 0.5, 0.3], [0.2, 0.0, -1.5]],
+            ]
+        )
+    ],
+)
+
+
 def _numeric_jacobian(f, args, i, eps=1e-6):
     """d sum(f * weights) / d args[i] by central differences (weights fix a random cotangent)."""
     base = np.asarray(f(*[tf.constant(a) for a in args]))
@@ -527,7 +547,7 @@ def test_every_kernel_op_has_a_rule_or_is_marked_non_differentiable():
     resizes = {"ResizeBilinear", "ResizeBilinearGrad", "ResizeNearestNeighbor",
                "ResizeNearestNeighborGrad"}  # fmt: skip
     # SumTo and GradOf (run-time shapes) are checked in test_gradients_run_time_shapes
-    run_time = {"DynamicShape", "SumTo", "GradOf", "TruncateMod", "Eig"}  # Eig's: raises
+    run_time = {"DynamicShape", "SumTo", "GradOf", "TruncateMod"}
     untested = set(_grad_rules.RULES) - set(CASES) - run_time - resizes
     assert not untested, f"gradient rules with no finite-difference case: {sorted(untested)}"
 

@@ -1,7 +1,8 @@
-"""``decode_png``'s chunk reader (Pillow's zlib decoder fed without ``Image.open``) gives the
-pixels ``Image.open`` gives for every PNG bit depth and colour type under 16, palette
-transparency, every ``channels`` / ``dtype``; interlaced and damaged files still go through
-``Image.open``. 16-bit files: our own unfiltering, against a byte-by-byte reference."""
+"""``decode_png``'s chunk readers give the pixels ``Image.open`` gives for every PNG bit depth
+and colour type, palette transparency, colour keys, every ``channels`` / ``dtype``: 8- and 16-bit
+grey / colour files through our own reader (zlib, C++ unfiltering, checked against a byte-by-byte
+reference), the others through Pillow's zlib decoder fed without ``Image.open``; damaged files
+fail as TF's InvalidArgumentError."""
 
 from __future__ import annotations
 
@@ -71,6 +72,7 @@ _ALL = list(_cases())
 def _via_image_open(monkeypatch, *args, **kwargs):
     with monkeypatch.context() as m:
         m.setattr(_image_codecs, "_png_fast", lambda image_mod, data: None)
+        m.setattr(_image_codecs, "_png_direct", lambda data: None)
         return tfo.io.decode_png(*args, **kwargs).numpy()
 
 
@@ -79,6 +81,8 @@ def test_same_pixels_as_image_open(monkeypatch, name, data):
     from PIL import Image
 
     assert _image_codecs._png_fast(Image, data) is not None  # the chunk reader took it
+    direct = _image_codecs._png_direct(data)
+    assert (direct is not None) == (name.startswith(("c0d8", "c2d8", "c4d8", "c6d8")))
     for channels in (0, 1, 3, 4):
         if channels == 4 and name in ("c0d2-key", "c0d4-key"):
             continue  # Image.open leaves a 2- or 4-bit key unscaled: test_values_against_numpy
@@ -119,13 +123,15 @@ def _adam7(pixels):
     return rows
 
 
-def test_interlaced_and_damaged_files_go_through_image_open():
+def test_interlaced_and_damaged_files(monkeypatch):
     from PIL import Image
 
     pixels = np.random.default_rng(3).integers(0, 256, (11, 10, 3), dtype=np.uint8)
     interlaced = _png(_adam7(pixels), 10, 11, 8, 2, interlace=1)
-    assert _image_codecs._png_fast(Image, interlaced) is None
+    assert _image_codecs._png_fast(Image, interlaced) is None  # Pillow's reader: Image.open
+    assert _image_codecs._png_direct(interlaced) is not None  # ours reads Adam7 too
     np.testing.assert_array_equal(tfo.io.decode_png(interlaced).numpy(), pixels)
+    np.testing.assert_array_equal(_via_image_open(monkeypatch, interlaced), pixels)
     good = _png(_packed(pixels.reshape(11, 30), 8), 10, 11, 8, 2)
     np.testing.assert_array_equal(tfo.io.decode_png(good).numpy(), pixels)
     for cut in (len(good) - 30, len(good) - 14, 40):  # inside IDAT, in the IEND chunk, early
@@ -161,7 +167,11 @@ def _unfilter_reference(raw, h, w, bpp):
     return np.frombuffer(bytes(out), np.uint8).reshape(h, w, bpp)
 
 
-@pytest.mark.parametrize("h,w,bpp", [(1, 1, 2), (4, 9, 6), (9, 4, 8), (7, 7, 4), (600, 3, 2)])
+_GEOMETRIES = [(1, 1, 2), (4, 9, 6), (9, 4, 8), (7, 7, 4), (600, 3, 2), (5, 2, 1), (6, 1, 3),
+               (3, 0, 2)]  # fmt: skip
+
+
+@pytest.mark.parametrize("h,w,bpp", _GEOMETRIES)
 def test_unfilter_against_reference(h, w, bpp):
     rng = np.random.default_rng(h * w + bpp)
     rows = rng.integers(0, 256, (h, 1 + w * bpp), dtype=np.uint8)

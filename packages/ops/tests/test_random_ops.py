@@ -32,6 +32,47 @@ def test_stateless_functions_repeat_for_a_seed():
     assert u.min() >= 5.0 and u.max() < 6.0
 
 
+STATELESS = {
+    "uniform": lambda s: tf.random.stateless_uniform([3, 5], s),
+    "normal": lambda s: tf.random.stateless_normal([7], s, dtype=tf.float64),
+    "truncated": lambda s: tf.random.stateless_truncated_normal([2, 2], s),
+    "int": lambda s: tf.random.stateless_uniform([6], s, -(2**40), 2**40, dtype=tf.int64),
+}
+
+
+@pytest.mark.parametrize("name", sorted(STATELESS))
+@pytest.mark.parametrize("jit", [False, True])
+def test_a_seed_tensor_traced_or_jitted_gives_the_eager_numbers(name, jit):
+    fn = STATELESS[name]
+    traced = tf.function(fn, jit_compile=jit)
+    for seed in ([1, 2], [-7, 2**31 - 1]):
+        want = fn(seed).numpy()
+        for dtype in (tf.int32, tf.int64):  # an int32 seed sign-extends: the same numbers
+            np.testing.assert_array_equal(traced(tf.constant(seed, dtype)).numpy(), want)
+
+
+def test_a_seed_variable_and_a_shape_tensor_inside_tf_function():
+    seed = tf.Variable([5, 6], dtype=tf.int64)
+    f = tf.function(lambda n: tf.random.stateless_normal(tf.stack([n, 2]), seed))
+    a = f(tf.constant(3)).numpy()
+    np.testing.assert_array_equal(a, tf.random.stateless_normal([3, 2], [5, 6]).numpy())
+    seed.assign([5, 7])  # read when the function runs
+    assert not np.array_equal(f(tf.constant(3)).numpy(), a)
+
+
+def test_bad_seeds_give_tf_errors():
+    errors = tf.errors
+    with pytest.raises(errors.InvalidArgumentError, match=r"must have shape \[2\], not \[3\]"):
+        tf.random.stateless_uniform([2], [1, 2, 3])
+    with pytest.raises(errors.InvalidArgumentError, match="DataType float32 not in list"):
+        tf.random.stateless_uniform([2], [1.0, 2.0])
+    f = tf.function(lambda s: tf.random.stateless_normal([2], s))
+    with pytest.raises(ValueError, match=r"seed must have shape \[2\], not \[2,2\]"):
+        f(tf.constant([[1, 2], [3, 4]]))
+    with pytest.raises(TypeError, match="DataType float32 not in list"):
+        f(tf.constant([1.0, 2.0]))
+
+
 def test_cast_through_float16_rounds_to_nearest_even():
     x = tf.constant([1.0, 1.0 + 2**-11, 1.0 + 3 * 2**-11, 70000.0, -1e-9], dtype=tf.float32)
     h = tf.cast(x, tf.float16)

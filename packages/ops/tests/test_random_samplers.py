@@ -128,3 +128,63 @@ def test_parameters_of_unknown_shape_are_a_clear_error():
         f(tf.constant([1.0, 2.0]))
     g = tf.function(lambda a: tf.random.poisson([3], a, seed=1))
     assert g(tf.constant([1.0, 20.0])).shape == (3, 2)
+
+
+TRUNCATED = [  # mean, stddev, minval, maxval: the inverse CDF, both tails, narrow intervals
+    (1.0, 2.0, 0.0, 3.0), (2.0, 0.5, -np.inf, 1.0), (0.0, 1.0, -0.001, 0.001),
+    (0.0, 1.0, 5.0, 6.0), (0.0, 1.0, -50.0, -49.0), (0.0, 1.0, 40.0, np.inf),
+    (0.0, 1.0, 7.0, 7.001), (3.0, 2.0, 14.0, 63.0),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("mu, sd, lo, hi", TRUNCATED)
+def test_stateless_parameterized_truncated_normal_matches_scipy(mu, sd, lo, hi):
+    fn = tf.random.stateless_parameterized_truncated_normal
+    x = fn([N], [5, 6], mu, sd, lo, hi).numpy().astype(np.float64)
+    dist = stats.truncnorm((lo - mu) / sd, (hi - mu) / sd, loc=mu, scale=sd)
+    assert x.min() >= lo and x.max() <= hi
+    assert abs(x.mean() - dist.mean()) < 5 * dist.std() / np.sqrt(N)
+    assert stats.kstest(x, dist.cdf).statistic < KS_LIMIT
+
+
+def test_stateless_parameterized_truncated_normal_broadcasts_and_traces():
+    fn = tf.random.stateless_parameterized_truncated_normal
+    means = tf.constant([0.0, 10.0, 20.0], tf.float64)
+    x = fn([500, 3], [1, 2], means, tf.constant(1.0, tf.float64), means - 1.0, means + 1.0)
+    assert x.dtype == tf.float64 and x.shape == (500, 3)
+    v = x.numpy()
+    assert (np.abs(v - [0.0, 10.0, 20.0]) <= 1.0).all()
+    traced = tf.function(lambda s: fn([4, 2], s, means=[1.0, -1.0], minvals=-3.0, maxvals=3.0))
+    np.testing.assert_array_equal(
+        traced(tf.constant([3, 4])).numpy(),
+        fn([4, 2], [3, 4], means=[1.0, -1.0], minvals=-3.0, maxvals=3.0).numpy(),
+    )
+
+
+def test_stateless_parameterized_truncated_normal_errors():
+    fn = tf.random.stateless_parameterized_truncated_normal
+    for kwargs in ({"stddevs": -1.0}, {"minvals": 1.0, "maxvals": 1.0},
+                   {"minvals": -np.inf, "maxvals": np.inf}, {"minvals": np.nan}):  # fmt: skip
+        with pytest.raises(errors.InvalidArgumentError, match="Invalid parameters"):
+            fn([2, 3], [1, 2], **kwargs)
+    with pytest.raises(errors.InvalidArgumentError, match="must end with broadcasted shape"):
+        fn([2, 3], [1, 2], means=[[1.0, 2.0, 3.0]])
+    with pytest.raises(errors.InvalidArgumentError, match="one dtype"):
+        fn([2], [1, 2], means=tf.constant(0.0, tf.float64))
+
+
+@pytest.mark.parametrize("seed_dtype", [tf.int32, tf.int64])
+def test_samplers_take_a_seed_tensor_inside_tf_function(seed_dtype):
+    def draw(s):
+        return [
+            tf.random.stateless_gamma([3, 2], s, [0.5, 4.0]),
+            tf.random.stateless_poisson([5], s, 30.0),
+            tf.random.stateless_binomial([5], s, 100.0, 0.3),
+        ]
+
+    traced = tf.function(draw)
+    for seed in ([1, -2], [2**31 - 1, 9]):
+        for got, want in zip(traced(tf.constant(seed, seed_dtype)), draw(seed)):
+            np.testing.assert_array_equal(got.numpy(), want.numpy())
+    a, b = traced(tf.constant([1, 2], seed_dtype)), traced(tf.constant([1, 3], seed_dtype))
+    assert not np.array_equal(a[0].numpy(), b[0].numpy())

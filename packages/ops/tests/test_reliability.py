@@ -411,7 +411,7 @@ def test_bad_composite_arguments_are_value_error():
         tf.nn.embedding_lookup([tf.constant(3.0), tf.constant(2.0)], [0])
     with pytest.raises(ValueError, match="stride"):
         tf.nn.conv1d(tf.zeros([1, 4, 1]), tf.zeros([2, 1, 1]), [], "VALID")
-    with pytest.raises(ValueError, match="seed"):
+    with pytest.raises(tf.errors.InvalidArgumentError, match="seed"):  # TF's: a float seed
         tf.random.stateless_normal([2], [float("inf"), 1.0])
     with pytest.raises(tf.errors.ResourceExhaustedError, match="MatrixDiagV3"):
         tf.linalg.diag([0.0, 3.0], num_rows=2**40, num_cols=2)

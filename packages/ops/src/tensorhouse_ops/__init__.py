@@ -13,6 +13,7 @@ from . import config, dtypes, nest
 
 if TYPE_CHECKING:  # loaded on first use (``__getattr__``): each costs import time
     from . import (
+        audio,
         autodiff,
         autograph,
         bitwise,
@@ -210,6 +211,7 @@ __all__ = [
     "SparseTensor",
     "SparseTensorSpec",
     "TypeSpec",
+    "audio",
     "ragged",
     "sparse",
     "TensorSpec",
@@ -431,8 +433,8 @@ def _dtypes_complex(real, imag, name=None):  # ``tf.dtypes.complex``, loading ``
 dtypes.cast, dtypes.complex = cast, _dtypes_complex  # TF's ``tf.dtypes.cast`` / ``complex``
 
 _LAZY = {
-    "autodiff", "autograph", "bitwise", "collective", "debugging", "graph_io", "image", "io",
-    "linalg", "lookup", "math", "raw_ops", "nn", "ragged", "random", "sparse", "strings",
+    "audio", "autodiff", "autograph", "bitwise", "collective", "debugging", "graph_io", "image",
+    "io", "linalg", "lookup", "math", "raw_ops", "nn", "ragged", "random", "sparse", "strings",
     "summary", "train", "signal", "profiler", "types",
 }  # fmt: skip
 

@@ -2,7 +2,8 @@
 the optimized graph; ``tf.cond``, ``tf.while_loop``, ``tf.print``, ``run_functions_eagerly``.
 
 Retracing follows TF's rules: a call is keyed by its tensors' shapes and dtypes, its Python
-values (by value when hashable, else by identity) and its variables (by identity). A new key
+values (as TF's trace types: by value, or by a weak reference where one can be taken) and its
+variables (by identity). A new key
 goes to the most specific earlier trace covering it (unknown dims or rank, as TF's dispatch
 table), else traces again (relaxed against every trace with ``reduce_retracing``). Without a
 ``GradientTape`` recording, a call runs the optimized graph compiled into one Python function
@@ -19,6 +20,7 @@ import contextlib
 import functools
 import inspect
 import itertools
+import numbers
 import sys
 import threading
 import weakref
@@ -99,7 +101,15 @@ def _tf_type_name(dtype) -> str:
     return _DT.get(dtype.name, (None, dtype.name))[1]
 
 
+_NAN = ("nan",)  # TF's trace types match a Python NaN with any other
+
+
 def _leaf_key(x):
+    """A flat argument's part of a call key, by TF's trace types: tensors by dtype and shape;
+    an object with ``__tf_tracing_type__`` by the type it gives; one that takes a weak
+    reference by that reference (TF's ``Weakref``: the function
+    does not keep it alive; equal objects share a trace); any other value by value (TF's
+    ``Literal``: ``1``, ``1.0`` and ``True`` are one key); NaN matches NaN."""
     if isinstance(x, Tensor):
         return ("T", x.dtype.name, tuple(x.shape))
     if isinstance(x, VariableLike):
@@ -108,11 +118,28 @@ def _leaf_key(x):
         return ("T", x.dtype.name, None if x.shape.rank is None else tuple(x.shape))
     if isinstance(x, np.ndarray):
         return ("T", str(x.dtype), x.shape)
+    protocol = getattr(type(x), "__tf_tracing_type__", None)
+    if protocol is not None:  # TF's tracing protocol: the object's own TraceType
+        return ("P", protocol(x, None))
+    key = _held(x)
     try:
-        hash(x)
+        hash(key)
     except TypeError:
-        return ("O", id(x))
-    return ("P", type(x).__name__, x)
+        raise TypeError(
+            f"Could not generate a generic TraceType for {x!r}.Please verify that it is "
+            "immutable/hashable. Otherwise, consider implementing the Tracing Protocol for it."
+        ) from None
+    return ("P", _NAN if isinstance(x, numbers.Number) and x != x else key)
+
+
+def _held(x):
+    """How a trace holds a Python argument: a weak reference where it takes one, else itself."""
+    if x is None or isinstance(x, Tensor | VariableLike | np.ndarray | CompositeTensor | TypeSpec):
+        return x
+    try:
+        return weakref.ref(x)
+    except TypeError:
+        return x
 
 
 class _NotFast(Exception):
@@ -228,7 +255,7 @@ class ConcreteFunction:
     def __init__(self, graph, structured_inputs, structured_outputs, tensor_positions, device,
                  name):  # fmt: skip
         self.graph = graph
-        self._args = structured_inputs  # the bound values traced with, ``_bind``'s order
+        self._held = map_structure(_held, structured_inputs)  # objects weakly (``_held``)
         self.structured_outputs = structured_outputs
         self._positions = tensor_positions  # indices of the flat args that are tensors
         self._device = device
@@ -240,6 +267,11 @@ class ConcreteFunction:
         self._py_signature = None  # the traced Python function's, for the printed type
         self._slot_names = None  # (value names, tensor value names): ``_slots``
         self._retrace = None  # jit_compile: a trace with some inputs' values (``_per_value``)
+
+    @property
+    def _args(self):
+        """The bound values traced with (``_bind``'s order); None for a collected object."""
+        return map_structure(lambda x: x() if isinstance(x, weakref.ref) else x, self._held)
 
     @property
     def structured_input_signature(self):
@@ -259,7 +291,7 @@ class ConcreteFunction:
     @property
     def function_type(self):
         """TF's ``FunctionType`` of this trace (``tf.types.experimental.FunctionType``)."""
-        params = _parameters(self._py_signature, self._args)
+        params = _parameters(self._py_signature, self._held)
         return FunctionType(params, _type_text(self.structured_outputs))
 
     @property
@@ -437,7 +469,7 @@ class ConcreteFunction:
     def pretty_printed_signature(self, verbose=True):
         """TF's text of this function's type: its parameters, output type and captures (one
         line, as ``repr`` shows it, with ``verbose=False``)."""
-        params = _parameters(self._py_signature, self._args)
+        params = _parameters(self._py_signature, self._held)
         out = _type_text(self.structured_outputs)
         if not verbose:
             args = ", ".join(f"{name}: {text}" for name, _, text in params)
@@ -911,6 +943,8 @@ class Function:
                     name = getattr(x, "name", None) if isinstance(x, TensorSpec) else None
                     sym.append(graph.placeholder(shape, x.dtype._np, name or names[i]))
                     positions.append(i)
+                elif hasattr(type(x), "__tf_tracing_type__"):  # traced with its placeholder
+                    sym.append(x.__tf_tracing_type__(None).placeholder_value(None))
                 else:
                     sym.append(x)
             sym_args = pack_sequence_as(args, sym, expand_composites=True)
@@ -1137,6 +1171,8 @@ def _type_text(x) -> str:
     if isinstance(x, list | tuple):
         kind = "List" if isinstance(x, list) else "Tuple"
         return f"{kind}[{', '.join(_type_text(v) for v in x)}]"
+    if isinstance(x, weakref.ref):
+        return f"Weakref[{x!r}])"  # sic: TF's text
     return f"Literal[{x!r}]"
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import itertools
 import re
+import sys
 import threading
 
 import numpy as np
@@ -24,7 +25,7 @@ import numpy as np
 from tensorhouse_kernels import DTypeError, get_op_def
 from tensorhouse_kernels.runtime import errors
 
-from . import _record, _tensor, _unknown_rank
+from . import _graph_names, _record, _tensor, _unknown_rank
 from . import dtypes as _dt
 from ._tensor import Tensor, TensorShape
 
@@ -60,22 +61,85 @@ GRAPH_ONLY_SHAPES: dict = {}
 _tls = threading.local()
 
 
+class _Scopes(threading.local):  # per thread, as TF's name scopes
+    def __init__(self):
+        self.stack: list[str] = []  # the full names of the open ``tf.name_scope`` s
+
+
+_scopes = _Scopes()
+
+
+def scopes():
+    """The full names of the ``tf.name_scope`` s open on this thread (``enter_scope``)."""
+    return _scopes.stack
+
+
+_PACKAGE = __name__.rpartition(".")[0]
+
+
+def _call_name(graph):
+    """``(name, call)``: the ``name=`` of the public function of this package making the op
+    being traced (the outermost of its frames with a ``name`` parameter) and a number of that
+    call; ``(None, None)`` when it was given none. Trace time only: nothing runs it in a step."""
+    found = None
+    f = sys._getframe(3)
+    while f is not None and f.f_globals.get("__name__", "").startswith(_PACKAGE):
+        code = f.f_code
+        if "name" in code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]:
+            found = f
+        f = f.f_back
+    name = None if found is None else found.f_locals["name"]
+    if not isinstance(name, str) or not name:
+        return None, None
+    last, n = graph._last_call  # held until the trace ends, so a new call is a new frame
+    if found is not last:
+        graph._last_call = (found, n + 1)
+    return name, graph._last_call[1]
+
+
+def enter_scope(name):
+    """Open the scope of ``tf.name_scope(name)``; returns its full name. While tracing, it is
+    made unique in the graph as TF's (``blk``, ``blk_1``) under the scopes opened in the trace;
+    a name ending in ``/`` is taken as it is (a ``tf.Module`` 's)."""
+    g = current_graph()
+    base = 0 if g is None else g._scope_base
+    stack = _scopes.stack
+    outer = stack[-1] + "/" if len(stack) > base else ""
+    if name.endswith("/"):
+        full = name[:-1]
+    elif g is None:
+        full = outer + name
+    else:
+        full = _graph_names.unique(g._scope_names, outer + name)
+    stack.append(full)
+    return full
+
+
 def current_graph():
     return getattr(_tls, "graph", None)
 
 
 class Operation:
-    """One node: TF's ``tf.Operation`` (``type``, ``name``, ``inputs``, ``outputs``)."""
+    """One node: TF's ``tf.Operation`` (``type``, ``name``, ``inputs``, ``outputs``). ``name``
+    is TF's name for it (``_graph_names``); ``_name`` the graph's own unique key."""
 
-    __slots__ = ("type", "name", "inputs", "outputs", "attrs", "graph", "__weakref__")
+    __slots__ = ("type", "_name", "given", "scope", "call", "inputs", "outputs", "attrs",
+                 "graph", "__weakref__")  # fmt: skip
 
-    def __init__(self, graph, op_type, name, inputs, attrs):
+    def __init__(self, graph, op_type, name, inputs, attrs, given=None, scope="", call=None):
         self.graph = graph
         self.type = op_type
-        self.name = name
+        self._name = name
+        self.given = given  # the name asked for (``name=``), without the scope
+        self.scope = scope  # the ``tf.name_scope`` s it was traced under: "" or "a/b/"
+        self.call = call  # the public call that asked for ``given``, when one did
         self.inputs = list(inputs)
         self.outputs = []
         self.attrs = attrs
+
+    @property
+    def name(self):
+        return self.graph.tf_names().get(id(self), self._name)
 
     def get_attr(self, name):
         return self.attrs[name]
@@ -226,6 +290,10 @@ class Graph:
         # ``settle_variable_reads`` once the branches are traced
         self.var_reads: list = []
         self._assigned: set = set()  # ids of the variables this graph assigns
+        self._tf_names: tuple = (0, {})  # (op count, ``tf_names()``)
+        self._scope_base = len(_scopes.stack)  # the name scopes open around the trace are not its
+        self._scope_names: dict = {}  # the scope names taken (``enter_scope``)
+        self._last_call = (None, 0)  # (frame, number) of the last call given a name
 
     def get_operations(self):
         return list(self.ops)
@@ -236,13 +304,20 @@ class Graph:
 
         return graph_def(self)
 
+    def tf_names(self):
+        """TF's node names (``_graph_names.node_names``), computed again after new ops."""
+        if self._tf_names[0] != len(self.ops):
+            self._tf_names = (len(self.ops), _graph_names.node_names(self))
+        return self._tf_names[1]
+
     def _unique(self, base):
         n = self._names.get(base, 0)
         self._names[base] = n + 1
         return base if n == 0 else f"{base}_{n}"
 
-    def _new_op(self, op_type, inputs, attrs, specs, name=None):
-        op = Operation(self, op_type, self._unique(name or op_type), inputs, attrs)
+    def _new_op(self, op_type, inputs, attrs, specs, name=None, scope="", call=None):
+        key = self._unique(scope + (name or op_type))
+        op = Operation(self, op_type, key, inputs, attrs, name, scope, call)
         op.outputs = [GraphTensor(op, i, s, d) for i, (s, d) in enumerate(specs)]
         self.ops.append(op)
         return op
@@ -320,7 +395,12 @@ class Graph:
             specs = rule(shapes, dts, attrs)
         except errors.InvalidArgumentError as e:
             raise _trace_error(e, op_type, shapes) from None
-        return self._new_op(op_type, ins, attrs, specs, name).outputs
+        stack = _scopes.stack
+        scope = stack[-1] + "/" if len(stack) > self._scope_base else ""
+        call = None
+        if name is None:
+            name, call = _call_name(self)
+        return self._new_op(op_type, ins, attrs, specs, name, scope, call).outputs
 
     def read_variable(self, var):
         r = self._reads.get(id(var))
@@ -398,6 +478,7 @@ class tracing:
 
     def __exit__(self, *exc):
         _tls.graph = self._prev
+        self.graph._last_call = (None, self.graph._last_call[1])  # the frame, let go
         _tensor._trace_exit()
         stack = _record._stack()
         stack.clear()

@@ -3,8 +3,8 @@
 The messages (``GraphDef``, ``NodeDef``, ``AttrValue`` and its ``ListValue``, ``VersionDef``,
 ``NameAttrList``) are declared here with TF's field numbers (facts of TF's wire format) on the
 ``protobuf`` package, in ``_example``'s descriptor pool beside its ``TensorProto``. A node's
-inputs are named as TF names them (``op`` for output 0, ``op:1`` for the others), nodes by
-the Python function TF would make them with (``mul``, ``add``, ``MatMul``); its attrs
+inputs are named as TF names them (``op`` for output 0, ``op:1`` for the others), nodes as
+``_graph_names`` names them (operands TF has as constant inputs are ``Const`` nodes); its attrs
 map to ``AttrValue``s: integers, floats, bools, strings, dtypes (TF's ``DataType`` numbers),
 shapes, constant tensors, lists of these, and nested graphs (``If`` / ``While`` bodies) as
 function names. Python objects an op carries for the runtime (variables, callbacks) are not
@@ -17,6 +17,7 @@ import numpy as np
 from google.protobuf import descriptor_pb2
 
 from . import _example
+from ._graph_names import ATTR_OPERANDS, attr_operands
 from ._tensor import Tensor
 
 __all__ = ["GraphDef", "NodeDef", "AttrValue", "graph_def"]
@@ -116,7 +117,7 @@ def _set(attr, value, graph_names, graph_type) -> bool:
         attr.type = _dtype_number(value)
     elif isinstance(value, graph_type):
         attr.func.name = graph_names.setdefault(id(value), value.name)
-    elif isinstance(value, Tensor):
+    elif isinstance(value, Tensor | np.ndarray):
         arr = np.asarray(value)
         number = _dtype_number(value.dtype)
         if number is None:
@@ -142,63 +143,6 @@ def _set(attr, value, graph_names, graph_type) -> bool:
     return True
 
 
-# Node names TF gives these op types: the name of the Python function (or operator) that
-# makes them, where it differs from the op type (``x * y`` is node ``mul`` of op ``Mul``).
-_TF_NAMES = {
-    "AddV2": "add", "Sub": "sub", "Mul": "mul", "RealDiv": "truediv", "Pow": "pow",
-    "FloorDiv": "floordiv", "FloorMod": "mod", "ConcatV2": "concat", "Pack": "stack",
-    "Unpack": "unstack", "Transpose": "transpose", "StridedSlice": "strided_slice",
-    "Range": "range",
-}  # fmt: skip
-
-
-# TF's input names of the ops whose constant operands it names after them
-_XY = ("x", "y")
-_INPUT_NAMES = {
-    **dict.fromkeys(("AddV2", "Sub", "Mul", "RealDiv", "Pow", "Maximum", "Minimum", "FloorDiv",
-                     "FloorMod", "SquaredDifference", "Greater", "GreaterEqual", "Less",
-                     "LessEqual", "Equal", "NotEqual", "BatchMatMulV2"), _XY),
-    "MatMul": ("a", "b"), "GatherV2": ("params", "indices"),
-}  # fmt: skip
-
-
-def _operand_consts(graph) -> dict:
-    """``id(Const op) -> (consumer op, input index)`` for constants that feed one input of one
-    binary op: TF makes those from a Python number inside the op's name scope (``pow/y``)."""
-    uses: dict = {}
-    for op in graph.ops:
-        for i, t in enumerate(op.inputs):
-            src = getattr(t, "_op", None)
-            if src is not None and src.type == "Const":
-                uses.setdefault(id(src), []).append((op, i))
-    return {k: v[0] for k, v in uses.items() if len(v) == 1 and v[0][0].type in _INPUT_NAMES}
-
-
-def _node_names(graph) -> dict:
-    """``id(op) -> name`` as TF names the nodes: an op named after its type takes TF's name
-    for it, made unique as TF does (a count per lower-cased name: ``add``, ``Add_1``); a
-    constant operand of a binary op is ``<op>/x`` or ``<op>/y``."""
-    counts: dict = {}
-    out = {}
-    operands = _operand_consts(graph)
-    for op in graph.ops:
-        if id(op) in operands:
-            continue
-        base, _, suffix = op.name.rpartition("_")
-        if not (base == op.type and suffix.isdigit()) and op.name != op.type:
-            name = op.name  # a name given by the user or a parameter (placeholders)
-            counts[name.lower()] = max(counts.get(name.lower(), 0), 1)
-        else:
-            base = _TF_NAMES.get(op.type, op.type)
-            n = counts.get(base.lower(), 0)
-            name = base if n == 0 else f"{base}_{n}"
-            counts[base.lower()] = n + 1
-        out[id(op)] = name
-    for key, (consumer, index) in operands.items():
-        out[key] = f"{out[id(consumer)]}/{_INPUT_NAMES[consumer.type][index]}"
-    return out
-
-
 def _input_name(t, names) -> str:
     name = names.get(id(t._op), t._op.name)
     return name if t._index == 0 else f"{name}:{t._index}"
@@ -209,11 +153,20 @@ def graph_def(graph):
     out = GraphDef()
     out.versions.producer = 1
     names: dict = {}
-    node_names = _node_names(graph)
+    node_names = graph.tf_names()
     for op in graph.ops:
+        extra = attr_operands(op)
+        for k, (_, value) in enumerate(extra):  # TF's constant inputs this op holds as attrs
+            const = out.node.add(name=node_names[(id(op), k)], op="Const")
+            _set(const.attr["value"], value, names, type(graph))
+            const.attr["dtype"].type = _dtype_number(value.dtype)
         node = out.node.add(name=node_names[id(op)], op=op.type)
         node.input.extend(_input_name(t, node_names) for t in op.inputs if hasattr(t, "_op"))
+        node.input.extend(node_names[(id(op), k)] for k in range(len(extra)))
+        as_inputs = {attr for attr, _ in ATTR_OPERANDS[op.type]} if extra else ()
         for key, value in sorted(op.attrs.items()):
+            if key in as_inputs:
+                continue
             if key == "shape" and op.type == "Placeholder":
                 _shape(value, node.attr[key].shape)
                 continue

@@ -6,19 +6,31 @@ rules where the shapes are static, and the intermediates that live only within a
 buffers from one run to the next. Variable reads and assignments are lines of the schedule; the
 other nodes that are not kernel calls (variable updates, prints, host callbacks, control flow,
 random ops, shapes read at run time) have one rule each in ``CPU_RULES``: ``rule(op, device)``
-gives the function the schedule calls on buffers.
+gives the function the schedule calls on buffers. A kernel that ``writes_in_place`` (the fused
+optimizer updates) whose outputs are stored straight into the variables it read updates each
+variable's buffer in place when nothing else holds it (``_updating``), as TF's
+``ResourceApply*`` kernels do; a tensor read from the variable earlier keeps its value.
 """
 
 from __future__ import annotations
 
+import collections
+import datetime
 import functools
 import itertools
 import math
 import operator
+import sys
 
 import numpy as np
 
-from tensorhouse_kernels import Outputs, allocated, eager_elementwise, get_op_def
+from tensorhouse_kernels import (
+    Outputs,
+    allocated,
+    eager_elementwise,
+    get_op_def,
+    writes_in_place,
+)
 from tensorhouse_kernels import execute as _kernel_execute
 from tensorhouse_kernels.runtime import copy_to_device, dispatch, errors, to_host
 
@@ -50,6 +62,7 @@ def compile_graph(graph, device, guard=True):
     counter = itertools.count()
     kernels = _kernel_nodes(graph, device)
     reused = _reusable(graph, kernels)
+    in_place, stored = _in_place_updates(graph, kernels)
     held, held_specs = [], []
 
     def slot(t):
@@ -81,6 +94,8 @@ def compile_graph(graph, device, guard=True):
             lines.append(f"{outs[0]} = V{i}._value._value")
             continue
         if t == "AssignVariableOp":  # the graph's value becomes the variable's
+            if id(op) in stored:  # stored by its update (``_updating``)
+                continue
             ns[f"V{i}"] = op.attrs["var"]
             lines.append(f"V{i}._value = T({ins}, DEV)")
             continue
@@ -96,6 +111,10 @@ def compile_graph(graph, device, guard=True):
         if found is None:
             ns[f"OP{i}"] = t  # execute places, allocates and checks
             lines.append(f"({lhs}), _ = EX(OP{i}, [{ins}], AT{i}, DEV)")
+            continue
+        if id(op) in in_place:  # with its stores
+            ns[f"H{i}"] = _updating(found[0], op, in_place[id(op)], device)
+            lines.append(f"{lhs} = H{i}([{ins}])")
             continue
         ns[f"K{i}"], fills = found  # the kernel contract of execute: outputs allocated, or slots
         if id(op) in reused:  # taken from the run's set
@@ -165,6 +184,92 @@ def _reusable(graph, kernels):
                 reused.add(id(op))
                 total += size
     return reused
+
+
+def _in_place_updates(graph, kernels):
+    """The kernel nodes whose outputs go straight into variables, in place where they may:
+    ``{id(op): [(variable, may), ...]}`` per output ``j``, and the ids of the stores. A node
+    qualifies when its kernel ``writes_in_place`` and fills its outputs, and the nodes right
+    after it store each output into its own variable; output ``j`` ``may`` overwrite input
+    ``j`` when that input is the variable's read, an input once, read by nothing after the
+    node and not returned."""
+    found, stored = {}, set()
+    escaping = {id(t) for t in graph.outputs}
+    last_read: dict = {}  # id(tensor) -> the position of its last reader
+    for p, op in enumerate(graph.ops):
+        for t in op.inputs:
+            last_read[id(t)] = p
+    for p, op in enumerate(graph.ops):
+        kernel = kernels.get(id(op))
+        if kernel is None or not (kernel[1] and writes_in_place(kernel[0])):
+            continue
+        n = len(op.outputs)
+        stores = graph.ops[p + 1 : p + 1 + n]
+        index = {id(o): j for j, o in enumerate(op.outputs)}
+        uses = collections.Counter(id(x) for x in op.inputs)
+        updates = [None] * n
+        for a in stores:
+            j = index.get(id(a.inputs[0])) if a.type == "AssignVariableOp" else None
+            if j is None or updates[j] is not None:
+                break
+            src, var = op.inputs[j], a.attrs["var"]
+            may = (
+                src.op.type == "ReadVariableOp"
+                and src.op.attrs["var"] is var
+                and uses[id(src)] == 1
+                and last_read[id(src)] == p
+                and id(src) not in escaping
+            )
+            updates[j] = (var, may)
+        else:
+            if len(stores) == n and len({id(u[0]) for u in updates}) == n:
+                found[id(op)] = updates
+                stored.update(id(a) for a in stores)
+    return found, stored
+
+
+def _sole_buffer(var, buf, refs):
+    """Whether ``buf`` is ``var``'s buffer, held by nothing but its tensor and ``refs`` other
+    references (the schedule's and the caller's), its memory its own or an allocator block no
+    other array views, so that it may be overwritten: a tensor read from the variable, a view
+    of it (``numpy()``) or an array it was made from keeps its value (TF's copy on write)."""
+    cur = var._value
+    if getattr(cur, "_value", None) is not buf or type(buf) is not np.ndarray:
+        return False
+    base = buf.base
+    return (
+        _refs(cur) <= 3  # the variable, ``cur``, the argument
+        and _refs(buf) <= refs + 3  # the tensor, ``buf``, the argument
+        and buf.flags.writeable
+        and (base is None or (type(base) is _CAPSULE and _refs(base) <= 3))
+    )
+
+
+_refs = sys.getrefcount
+_CAPSULE = type(datetime.datetime_CAPI)  # the owner of the kernels' allocator blocks
+
+
+def _updating(kernel, op, updates, device):
+    """The schedule's call of ``op`` and its stores: output ``j`` is input ``j``'s buffer where
+    it may be and ``_sole_buffer`` says so, else a new buffer that becomes the variable's."""
+    attrs, allocate = op.attrs, device.allocate
+    plan = [(j, var, may, (o._gshape, o._dtype._np))
+            for j, ((var, may), o) in enumerate(zip(updates, op.outputs))]  # fmt: skip
+
+    def update(inputs):
+        outs = Outputs(inputs[: len(plan)])
+        outs.device = device
+        fresh = []
+        for j, var, may, spec in plan:  # refs: the read's slot, ``inputs``, ``outs``
+            if not (may and _sole_buffer(var, outs[j], 3)):
+                outs[j] = allocate(*spec)
+                fresh.append((var, outs[j]))
+        kernel(inputs, outs, attrs)
+        for var, buf in fresh:
+            var._value = Tensor(buf, device)
+        return outs
+
+    return update
 
 
 def _buffer_set(device, specs):

@@ -1,6 +1,8 @@
 """PNG, JPEG, GIF and BMP: ``decode_*`` / ``encode_*`` through Pillow, the well-kept imaging
 library (libpng, libjpeg-turbo and zlib underneath), run on the host: eagerly, or as one host
 node of a traced graph (so ``Dataset.map(decode_png)`` traces). Pillow is imported on first use.
+8- and 16-bit grey / colour PNGs are read here instead (``_png_direct``: zlib, then the kernels'
+C++ unfiltering), with little Python per image and the GIL released for the pixel work.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import zlib
 
 import numpy as np
 
+from tensorhouse_kernels import host_images
 from tensorhouse_kernels.runtime import errors
 
 from . import dtypes as _dt
@@ -69,14 +72,13 @@ def _formats(data):
 
 
 # (bit depth, colour type) -> (Pillow's mode, its raw mode), as Pillow's own PNG reader maps them
-# (16-bit files: _png16, as Pillow keeps 8 bits of 16-bit colour).
+# (8- and 16-bit grey / colour files: _png_direct).
 _PNG_MODES = {
     (1, 0): ("1", "1"), (2, 0): ("L", "L;2"), (4, 0): ("L", "L;4"), (8, 0): ("L", "L"),
     (8, 2): ("RGB", "RGB"), (1, 3): ("P", "P;1"), (2, 3): ("P", "P;2"), (4, 3): ("P", "P;4"),
     (8, 3): ("P", "P"), (8, 4): ("LA", "LA"), (8, 6): ("RGBA", "RGBA"),
 }  # fmt: skip
 _SAMPLES = {0: 1, 2: 3, 4: 2, 6: 4}  # samples per pixel of each colour type but palette
-_BAND = 256  # rows unfiltered together: the skewed copies take (_BAND + width) * _BAND pixels
 # Adam7's passes: (first column, first row, column step, row step).
 _ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2),
           (0, 1, 1, 2))  # fmt: skip
@@ -101,73 +103,47 @@ def _png_chunks(data):
     return chunks
 
 
-def _skewed(a, h, w):
-    """The (h, w, bpp) view of ``a`` whose pixel (r, c) is ``a[r, r + c]``: a diagonal of the
-    image is a column of ``a``."""
-    s0, s1, s2 = a.strides
-    return np.lib.stride_tricks.as_strided(a, (h, w, a.shape[2]), (s0 + s1, s1, s2))
-
-
 def _unfilter(raw, h, w, bpp):
     """PNG's row filters (None, Sub, Up, Average, Paeth) undone on ``h`` scanlines of ``w``
-    pixels of ``bpp`` bytes, as (h, w, bpp) uint8, a band of rows at a time."""
-    rows = np.frombuffer(raw, np.uint8).reshape(h, 1 + w * bpp)
-    kinds = rows[:, :1].astype(np.intp)
-    if kinds.max() > 4:
-        raise ValueError(f"unknown filter type {kinds.max()}")
-    image, above = np.empty((h, w, bpp), np.uint8), np.zeros((w, bpp), np.int16)
-    for top in range(0, h, _BAND):
-        band = _unfilter_band(rows[top : top + _BAND, 1:], kinds[top : top + _BAND], above)
-        image[top : top + len(band)] = band
-        above = band[-1]
-    return image
+    pixels of ``bpp`` bytes, as (h, w, bpp) uint8: in C++, the GIL released."""
+    return host_images.png_unfilter(raw, h, w, bpp)
 
 
-def _unfilter_band(rows, kinds, above):
-    """``_unfilter`` on n rows below the decoded row ``above`` (w, bpp): a pixel needs its left,
-    upper and upper-left neighbours decoded, so the band is done a diagonal at a time (n + w - 1
-    vector steps) in a skewed copy (pixel (r, c) at ``out[r + 1, r + c + 1]``)."""
-    (n, _), (w, bpp) = rows.shape, above.shape
-    x = np.zeros((n, n + w, bpp), np.int16)
-    _skewed(x, n, w)[...] = rows.reshape(n, w, bpp)
-    out = np.zeros((n + 1, n + w + 1, bpp), np.int16)
-    out[0, :w] = above  # row -1; its cell -1 (the last column) is 0, as left of the image
-    for k in range(n + w - 1):
-        r0, r1 = max(0, k - w + 1), min(n, k + 1)
-        left, up, corner = out[r0 + 1 : r1 + 1, k], out[r0:r1, k], out[r0:r1, k - 1]
-        guess = left + up - corner
-        pa, pb, pc = np.abs(guess - left), np.abs(guess - up), np.abs(guess - corner)
-        paeth = np.where((pa <= pb) & (pa <= pc), left, np.where(pb <= pc, up, corner))
-        pred = np.choose(kinds[r0:r1], (0, left, up, (left + up) >> 1, paeth))
-        out[r0 + 1 : r1 + 1, k + 1] = (x[r0:r1, k] + pred) & 255
-    return _skewed(out[1:, 1:], n, w).astype(np.uint8)
-
-
-def _png16(data):
-    """A 16-bit grey / colour PNG, interlaced or not, as (its uint16 samples (h, w, samples per
-    pixel), its tRNS colour key or None); None for other files. Bad data raises ValueError."""
+def _png_direct(data):
+    """An 8- or 16-bit grey / colour PNG, interlaced or not, as (its samples (h, w, samples
+    per pixel), uint8 or uint16; its tRNS colour key or None): the chunks' CRCs checked, zlib
+    inflating, C++ unfiltering (no pixel limit, as TF: the pixels are allocated once the data
+    is there). None for the files left to Pillow (palettes, under 8 bits). Bad data raises
+    ValueError or zlib.error."""
     chunks = _png_chunks(data)
     header = chunks and chunks.get(b"IHDR")
-    if not header or len(header[0]) != 13 or header[0][8] != 16 or header[0][9] not in _SAMPLES:
+    if not header or len(header[0]) != 13 or b"IDAT" not in chunks:
         return None
-    w, h, _, colour, _, _, interlace = struct.unpack(">IIBBBBB", header[0])
+    w, h, depth, colour, method, filtering, interlace = struct.unpack(">IIBBBBB", header[0])
+    if depth not in (8, 16) or colour not in _SAMPLES or method or filtering or interlace > 1:
+        return None
     samples = _SAMPLES[colour]
-    bpp = 2 * samples
+    bpp = depth // 8 * samples
     passes = _ADAM7 if interlace else ((0, 0, 1, 1),)
     sizes = [(-(-(h - y0) // dy), -(-(w - x0) // dx)) for x0, y0, dx, dy in passes]
     need = sum(ph * (1 + pw * bpp) for ph, pw in sizes if ph > 0 and pw > 0)
-    raw = zlib.decompressobj().decompress(b"".join(chunks.get(b"IDAT", ())), need)
+    raw = zlib.decompressobj().decompress(b"".join(chunks[b"IDAT"]), need)
     if len(raw) < need or not w or not h:
         raise ValueError("the image data is cut short")
-    out, pos = np.empty((h, w, bpp), np.uint8), 0
-    for (x0, y0, dx, dy), (ph, pw) in zip(passes, sizes):
-        if ph > 0 and pw > 0:
-            size = ph * (1 + pw * bpp)
-            out[y0::dy, x0::dx] = _unfilter(raw[pos : pos + size], ph, pw, bpp)
-            pos += size
-    trns = chunks.get(b"tRNS", [b""])[0]
-    key = struct.unpack_from(f">{samples}H", trns) if colour < 4 and len(trns) >= bpp else None
-    return out.view(">u2").astype(np.uint16), key
+    if not interlace:
+        out = _unfilter(raw, h, w, bpp)
+    else:
+        out, pos = np.empty((h, w, bpp), np.uint8), 0
+        for (x0, y0, dx, dy), (ph, pw) in zip(passes, sizes):
+            if ph > 0 and pw > 0:
+                size = ph * (1 + pw * bpp)
+                out[y0::dy, x0::dx] = _unfilter(raw[pos : pos + size], ph, pw, bpp)
+                pos += size
+    trns = chunks.get(b"tRNS", [b""])[0]  # a colour key: 16-bit samples at every depth
+    key = None
+    if colour < 4 and len(trns) >= 2 * samples:
+        key = struct.unpack_from(f">{samples}H", trns)
+    return (out if depth == 8 else out.view(">u2").astype(np.uint16)), key
 
 
 def _png_fast(image_mod, data):
@@ -226,14 +202,14 @@ def _open(data, op, kind):
 
 def _read(data, op, kind):
     """An image file as (an (h, w, c) array of the channels it stores, its colour key or None):
-    16-bit PNGs by _png16, the rest through Pillow."""
-    if data[:8] == _MAGIC[0][0] and data[12:16] == b"IHDR" and data[24:25] == b"\x10":
+    8- and 16-bit grey / colour PNGs by _png_direct, the rest through Pillow."""
+    if data[:8] == _MAGIC[0][0] and data[12:16] == b"IHDR" and data[24:25] in (b"\x08", b"\x10"):
         try:
-            wide = _png16(data)
-        except Exception as e:  # zlib, struct or NumPy on bad data
+            direct = _png_direct(data)
+        except Exception as e:  # zlib, struct or the unfiltering on bad data
             raise _bad(op, kind, e) from None
-        if wide is not None:
-            return wide
+        if direct is not None:
+            return direct
     return _array(_open(data, op, kind))
 
 

@@ -22,8 +22,10 @@ from ._array import (
     fill,
     reshape,
     squeeze,
+    stack,
     transpose,
 )
+from ._array import shape as _array_shape
 from ._composite import CompositeTensor
 from ._composite import composite_binary as _composite_binary
 from ._tensor import (
@@ -705,25 +707,42 @@ def tensordot(a, b, axes, name=None):
     ax_a, ax_b = [int(x) % ra for x in ax_a], [int(x) % rb for x in ax_b]
     da, db = a.shape.as_list(), b.shape.as_list()
     for i, j in zip(ax_a, ax_b):
-        if da[i] != db[j]:
+        if None not in (da[i], db[j]) and da[i] != db[j]:
             raise errors.InvalidArgumentError(
                 f"tensordot: dim {i} of a ({da[i]}) does not match dim {j} of b ({db[j]}); "
                 f"shapes {a.shape} and {b.shape}"
             )
     free_a = [i for i in range(ra) if i not in ax_a]
     free_b = [i for i in range(rb) if i not in ax_b]
-    k = 1
-    for i in ax_a:
-        k *= da[i]
-    fa, fb = [da[i] for i in free_a], [db[i] for i in free_b]
-    m = n = 1
-    for d in fa:
-        m *= d
-    for d in fb:
-        n *= d
-    a2 = reshape(transpose(a, free_a + ax_a), [m, k])
-    b2 = reshape(transpose(b, ax_b + free_b), [k, n])
-    return reshape(matmul(a2, b2), fa + fb)
+    fa, fb = _dims_of(a, da, free_a), _dims_of(b, db, free_b)
+    known_b = None not in [db[j] for j in ax_b]
+    k = _size(_dims_of(b, db, ax_b) if known_b else _dims_of(a, da, ax_a))
+    a2 = reshape(transpose(a, free_a + ax_a), _shape_arg([_size(fa), k]))
+    b2 = reshape(transpose(b, ax_b + free_b), _shape_arg([k, _size(fb)]))
+    out = reshape(matmul(a2, b2), _shape_arg(fa + fb))
+    if not all(isinstance(d, int) for d in fa + fb):  # traced, unknown dims: keep the rest
+        out.set_shape([d if isinstance(d, int) else None for d in fa + fb])
+    return out
+
+
+def _dims_of(t, static, idx):
+    """The sizes of ``t``'s dimensions ``idx``: ints where static, int32 scalars read at run
+    time where unknown (``tensordot`` under a trace with ``None`` dimensions)."""
+    if all(static[i] is not None for i in idx):
+        return [static[i] for i in idx]
+    dyn = _array_shape(t)
+    return [static[i] if static[i] is not None else dyn[i] for i in idx]
+
+
+def _size(dims):
+    n = 1
+    for d in dims:
+        n = n * d
+    return n
+
+
+def _shape_arg(dims):
+    return dims if all(isinstance(d, int) for d in dims) else stack(dims)
 
 
 def einsum(equation, *inputs, **kwargs):

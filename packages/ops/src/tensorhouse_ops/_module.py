@@ -6,21 +6,20 @@ from __future__ import annotations
 import contextlib
 import re
 
+from ._graph import enter_scope, scopes
 from ._variables import VARIABLE_LIKE
 
 __all__ = ["Module", "name_scope"]
 
-_scopes: list[str] = []
-
 
 @contextlib.contextmanager
 def name_scope(name):
-    """TF's ``tf.name_scope``: a prefix for names (kept for API parity; ops are not named)."""
-    _scopes.append(name.rstrip("/"))
+    """TF's ``tf.name_scope``: a prefix for the names of the ops traced inside it."""
+    full = enter_scope(name)
     try:
-        yield "/".join(_scopes) + "/"
+        yield full + "/"
     finally:
-        _scopes.pop()
+        scopes().pop()
 
 
 def _is_variable(x):

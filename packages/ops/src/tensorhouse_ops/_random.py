@@ -31,6 +31,8 @@ from typing import Any
 
 import numpy as np
 
+from tensorhouse_kernels.runtime import errors
+
 from . import _dynamic, _tensor
 from . import _math as M
 from . import dtypes as _dt
@@ -266,21 +268,31 @@ def truncated_normal(shape, mean=0.0, stddev=1.0, dtype: Any = _dt.float32, seed
     return _scaled(_random_op("TruncatedNormal", attrs, stream), mean, stddev)
 
 
-def _stateless(op_type, shape, seed, dtype, **extra):
+def seed_input(seed):
+    """A stateless op's ``seed`` as TF takes it: an int32 / int64 tensor of shape [2] (which
+    the op checks), a value known only at run time inside traced code."""
+    if isinstance(seed, VARIABLE_LIKE):
+        seed = seed._th_read()
     try:
-        seed = np.asarray(seed, dtype=np.int64)
-    except (OverflowError, ValueError):
+        s = convert_to_tensor(seed)
+    except (OverflowError, ValueError, TypeError):
         raise ValueError(f"seed must be a shape [2] tensor of ints, got {seed!r}") from None
-    if seed.shape != (2,):
-        raise ValueError(f"seed must be a shape [2] tensor of ints, got shape {list(seed.shape)}")
-    attrs = {"shape": _shape(shape), "dtype": dtype._np, "seed": [int(s) for s in seed], **extra}
+    if s.dtype not in (_dt.int32, _dt.int64):
+        error = TypeError if _tracing_graph() is not None else errors.InvalidArgumentError
+        raise error(
+            f"Value passed to parameter 'seed' has DataType {s.dtype.name} not in list of "
+            "allowed values: int32, int64"
+        )
+    return s
+
+
+def _stateless(op_type, shape, seed, dtype, bounds=()):
+    """Run (or trace) a stateless op on its seed (and ``bounds``) inputs."""
+    inputs = [seed_input(seed), *(convert_to_tensor(b, dtype) for b in bounds)]
+    attrs = {"shape": _shape(shape), "dtype": dtype._np}
     if _tracing_graph() is not None:
-        return _dynamic.shaped_op(op_type, [], attrs, attrs.pop("shape"))
-    return _op(op_type, [], attrs)
-
-
-def _int_bound(v):
-    return int(v.numpy()) if hasattr(v, "numpy") else int(v)
+        return _dynamic.shaped_op(op_type, inputs, attrs, attrs.pop("shape"))
+    return _op(op_type, inputs, attrs)
 
 
 def stateless_uniform(
@@ -296,8 +308,7 @@ def stateless_uniform(
                 f"stateless_uniform with dtype {dtype.name} needs minval and maxval "
                 "(the full-range form is not supported)"
             )
-        return _stateless("StatelessRandomUniformIntV2", shape, seed, dtype,
-                          minval=_int_bound(minval), maxval=_int_bound(maxval))  # fmt: skip
+        return _stateless("StatelessRandomUniformIntV2", shape, seed, dtype, (minval, maxval))
     dtype = _float_dtype("stateless_uniform", dtype)
     u = _stateless("StatelessRandomUniformV2", shape, seed, dtype)
     return _in_range(u, minval, maxval)

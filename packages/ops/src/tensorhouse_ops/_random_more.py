@@ -7,7 +7,9 @@ are exact, the numbers are this library's (not TF's Philox streams):
 - gamma: Marsaglia and Tsang's squeeze-and-reject method; ``alpha < 1`` draws ``alpha + 1``
   and multiplies by ``u ** (1 / alpha)``;
 - Poisson: inversion of the CDF below rate 10, Hörmann's transformed rejection (PTRS) above;
-- binomial: ``p`` folded to ``<= 1/2``; inversion below mean 10, Hörmann's BTRS above.
+- binomial: ``p`` folded to ``<= 1/2``; inversion below mean 10, Hörmann's BTRS above;
+- parameterized truncated normal: the interval reflected to lie mostly below the mean; the
+  inverse CDF unless it lies wholly beyond 5 stddevs, then TF's kernel's tail samplers.
 
 A rejection sampler proposes ``_ROUNDS`` candidates per element at once and keeps the first
 accepted one; while some element has none, a further pass (a ``cond``, so it runs only when
@@ -25,14 +27,17 @@ import numpy as np
 from tensorhouse_kernels.runtime import errors
 
 from . import _array as A
-from . import _function, _random
+from . import _check_ops, _function, _random
 from . import _math as M
 from . import dtypes as _dt
+from ._composed import argsort
 from ._custom_gradient import custom_gradient
+from ._math_special import ndtri
 from ._record import stop_gradient_scope
-from ._tensor import convert_to_tensor
+from ._tensor import constant, convert_to_tensor
 
-__all__ = ["gamma", "poisson", "stateless_gamma", "stateless_poisson", "stateless_binomial"]
+__all__ = ["gamma", "poisson", "stateless_gamma", "stateless_poisson", "stateless_binomial",
+           "stateless_parameterized_truncated_normal", "stateless_shuffle"]  # fmt: skip
 
 _ROUNDS, _PASSES = 4, 8
 _F64 = _dt.float64
@@ -47,8 +52,10 @@ class _Draws:
 
     def _next_seed(self):
         self.k += 1
-        if self.stateless:
-            return [self.seed[0], (self.seed[1] + self.k * _GOLDEN) % 2**63]
+        if self.stateless:  # [seed[0], (seed[1] + k * golden) mod 2**63], in wrapping int64
+            step = (self.k * _GOLDEN) % 2**64
+            step = constant([0, step - 2**64 if step >= 2**63 else step], dtype=_dt.int64)
+            return M.bitwise_and(self.seed + step, constant([-1, 2**63 - 1], dtype=_dt.int64))
         return None if self.seed is None else (self.seed * 1000003 + self.k) % (2**31 - 1)
 
     def uniform(self, shape):
@@ -240,6 +247,45 @@ def _binomial(n, p, shape, draws):
     return A.where(M.logical_and(M.greater_equal(n, 0.0), M.equal(p, p)), k, np.nan)
 
 
+def _tail_normal(a, b, shape, draws):
+    """Standard normals truncated to ``[a, b]``, ``5 <= a < b`` (float64), by TF's kernel's
+    choice: a uniform proposal accepted with probability ``exp((a^2 - z^2) / 2)`` on an interval
+    narrower than its cutoff, Robert's exponential proposal (rate ``alpha``) beyond."""
+    root = M.sqrt(a * a + 4.0)
+    alpha = (a + root) / 2.0
+    cutoff = 2.0 * np.sqrt(np.e) / (a + root) * M.exp((a * a - a * root) / 4.0)
+    narrow = M.less(b - a, cutoff)
+
+    def propose(rshape):
+        u1, u2 = draws.uniform(rshape), draws.uniform(rshape)
+        z_uniform = a + (b - a) * u1
+        ok_uniform = M.less_equal(u2, M.exp((a * a - z_uniform * z_uniform) / 2.0))
+        z_exp = a - M.log1p(-u1) / alpha
+        near = M.less_equal(u2, M.exp(-0.5 * M.square(z_exp - alpha)))
+        ok_exp = M.logical_and(M.less_equal(z_exp, b), near)
+        return A.where(narrow, z_uniform, z_exp), A.where(narrow, ok_uniform, ok_exp)
+
+    return _rejection(propose, shape)
+
+
+def _truncated(a, b, shape, draws):
+    """Standard normals truncated to ``[a, b]`` (float64): reflected so that ``a <= 0``; the
+    inverse CDF unless ``b < -5``, where the reflection of ``_tail_normal`` takes over."""
+    flip = M.greater(a, 0.0)
+    a, b = A.where(flip, -b, a), A.where(flip, -a, b)
+    tail = M.less(b, -5.0)
+    lo, hi = A.where(tail, -1.0, a), A.where(tail, 1.0, b)
+    p_lo, p_hi = (0.5 * (1.0 + M.erf(x / np.sqrt(2.0))) for x in (lo, hi))
+    p = M.maximum(p_lo + draws.uniform(shape) * (p_hi - p_lo), 1e-300)
+    z = M.minimum(M.maximum(ndtri(p), lo), hi)
+    ta, tb = A.where(tail, -b, 5.0), A.where(tail, -a, 6.0)
+    z_tail = _function.cond(
+        M.reduce_any(tail), lambda: _tail_normal(ta, tb, shape, draws), lambda: ta
+    )
+    z = A.where(tail, -M.minimum(M.maximum(z_tail, ta), tb), z)
+    return A.where(flip, -z, z)
+
+
 # ---- arguments ---------------------------------------------------------------------------------
 
 
@@ -250,17 +296,14 @@ def _static_shape(fn, shape):
         raise ValueError(f"random.{fn} needs a shape of known ints, got {shape!r}") from None
 
 
-def _stateless_seed(fn, seed):
-    try:
-        s = np.asarray(seed, dtype=np.int64)
-    except (OverflowError, ValueError, TypeError, NotImplementedError):
-        raise ValueError(f"random.{fn}: seed must be a shape [2] tensor of ints, got {seed!r}") \
-            from None  # fmt: skip
-    if s.shape != (2,):
-        raise errors.InvalidArgumentError(
-            f"random.{fn}: seed must have shape [2], not {list(s.shape)}"
-        )
-    return [int(v) for v in s]
+def _stateless_seed(seed):
+    """The seed (an int32 / int64 tensor of shape [2], TF's errors otherwise) as int64."""
+    s = _random.seed_input(seed)
+    if s.shape.rank is not None and (s.shape.rank != 1 or s.shape[0] not in (2, None)):
+        traced = _random._tracing_graph() is not None
+        error = ValueError if traced else errors.InvalidArgumentError
+        raise error(f"seed must have shape [2], not {s.shape.as_list()}")
+    return M.cast(s, _dt.int64)
 
 
 def _param(fn, value, dtype, name, dtype_hint=None):
@@ -329,7 +372,7 @@ def stateless_gamma(shape, seed, alpha, beta=None, dtype: Any = _dt.float32, nam
     """TF's ``tf.random.stateless_gamma``: ``alpha`` (broadcast with ``beta``) must be the
     trailing dimensions of ``shape``; the same seed gives the same numbers."""
     dtype = _float_dtype("stateless_gamma", dtype)
-    seed = _stateless_seed("stateless_gamma", seed)
+    seed = _stateless_seed(seed)
     out_shape = _static_shape("stateless_gamma", shape)
     alpha = _param("stateless_gamma", alpha, dtype, "alpha")
     beta = _param("stateless_gamma", 1.0 if beta is None else beta, dtype, "beta")
@@ -356,7 +399,7 @@ def stateless_poisson(shape, seed, lam, dtype: Any = _dt.int32, name=None):
     """TF's ``tf.random.stateless_poisson``: ``lam``'s shape must be the trailing dimensions of
     ``shape``; the same seed gives the same numbers."""
     dtype = _float_dtype("stateless_poisson", dtype, _POISSON_DTYPES, _BAD_ATTR)
-    seed = _stateless_seed("stateless_poisson", seed)
+    seed = _stateless_seed(seed)
     out_shape = _static_shape("stateless_poisson", shape)
     lam = _param("stateless_poisson", lam, None, "lam")
     _float_dtype("stateless_poisson (lam)", lam.dtype, _POISSON_DTYPES, _BAD_ATTR)
@@ -369,7 +412,7 @@ def stateless_binomial(shape, seed, counts, probs, output_dtype: Any = _dt.int32
     ``shape``; the same seed gives the same numbers."""
     fn = "stateless_binomial"
     dtype = _float_dtype(fn, output_dtype, _POISSON_DTYPES, _BAD_ATTR)
-    seed = _stateless_seed(fn, seed)
+    seed = _stateless_seed(seed)
     out_shape = _static_shape(fn, shape)
     probs = _param(fn, probs, None, "probs", _dt.float32)
     counts = _param(fn, counts, None, "counts", probs.dtype)
@@ -391,3 +434,56 @@ def stateless_binomial(shape, seed, counts, probs, output_dtype: Any = _dt.int32
             )
     n, p = _f64(counts, out_shape), _f64(probs, out_shape)
     return _finish(_binomial(n, p, out_shape, _Draws(seed, True)), dtype)
+
+
+def stateless_parameterized_truncated_normal(
+    shape, seed, means=0.0, stddevs=1.0, minvals=-2.0, maxvals=2.0, name=None
+):
+    """TF's ``tf.random.stateless_parameterized_truncated_normal``: normals of mean ``means``
+    and stddev ``stddevs`` truncated to ``[minvals, maxvals]``; the four (one float dtype)
+    broadcast to the trailing dimensions of ``shape``; the same seed gives the same numbers."""
+    fn = "stateless_parameterized_truncated_normal"
+    seed = _stateless_seed(seed)
+    out_shape = _static_shape(fn, shape)
+    names = ("means", "stddevs", "minvals", "maxvals")
+    params = [
+        _param(fn, v, None, n, _dt.float32)
+        for n, v in zip(names, (means, stddevs, minvals, maxvals))
+    ]
+    dtype = params[0].dtype
+    if any(p.dtype != dtype for p in params):
+        raise errors.InvalidArgumentError(
+            f"random.{fn}: means, stddevs, minvals and maxvals must have one dtype, got "
+            + ", ".join(p.dtype.name for p in params)
+        )
+    _float_dtype(fn, dtype, error=_BAD_ATTR)
+    try:
+        pshape = list(np.broadcast_shapes(*(tuple(p.shape.as_list()) for p in params)))
+    except ValueError:
+        pshape = None
+    if (
+        pshape is None
+        or len(pshape) > len(out_shape)
+        or (pshape and out_shape[len(out_shape) - len(pshape) :] != pshape)
+    ):
+        raise errors.InvalidArgumentError(
+            f"random.{fn}: Shape passed in must end with broadcasted shape: {out_shape} vs "
+            + ", ".join(str(p.shape) for p in params)
+        )
+    mu, sd, lo, hi = (_f64(p, out_shape) for p in params)
+    finite = M.logical_or(M.is_finite(lo), M.is_finite(hi))
+    valid = M.logical_and(M.logical_and(M.greater(sd, 0.0), M.less(lo, hi)), finite)
+    _check_ops.Assert(M.reduce_all(valid), [f"random.{fn}: Invalid parameters"])
+    z = _truncated((lo - mu) / sd, (hi - mu) / sd, out_shape, _Draws(seed, True))
+    return M.cast(M.minimum(M.maximum(mu + sd * z, lo), hi), dtype)
+
+
+def stateless_shuffle(value, seed, alg="auto_select", name=None):
+    """TF's ``tf.random.experimental.stateless_shuffle``: ``value`` with its first dimension
+    permuted, a function of ``seed`` (the stable order of uniform keys drawn from it); a scalar
+    comes back as it is."""
+    x = convert_to_tensor(value)
+    if x.shape.rank == 0:
+        return A.identity(x)
+    keys = _random.stateless_uniform(A.shape(x)[:1], seed)
+    return A.gather(x, argsort(keys, stable=True))

@@ -1,6 +1,7 @@
 """``tf.signal``'s framing, windows, STFT, DCT, MDCT and mel ops, each composed from existing ops
 (gather, pad, reshape, rfft, ...), so their gradients are those ops' rules. Lengths and steps
-must be known when the function runs (Python ints or eager scalars)."""
+must be known when the function runs (Python ints or eager scalars); a signal's length may be
+unknown when traced."""
 
 from __future__ import annotations
 
@@ -47,8 +48,8 @@ def frame(signal, frame_length, frame_step, pad_end=False, pad_value=0, axis=-1,
         raise IndexError(f"frame: axis {axis} is out of range for a rank-{rank} signal")
     axis %= rank
     n = x.shape[axis]
-    if n is None:
-        raise ValueError(f"frame needs a known size along axis {axis}: {x.shape}")
+    if n is None:  # traced with an unknown length: the frame count is read at run time
+        return _frame_unknown_length(x, length, step, pad_end, pad_value, axis)
     if pad_end:
         frames = -(-n // step)
         extra = max(0, length + step * (frames - 1) - n)
@@ -59,6 +60,22 @@ def frame(signal, frame_length, frame_step, pad_end=False, pad_value=0, axis=-1,
         frames = max(0, 1 + (n - length) // step)
     idx = np.arange(frames)[:, None] * step + np.arange(length)[None, :]
     return A.gather(x, constant(idx.astype(np.int32)), axis=axis)
+
+
+def _frame_unknown_length(x, length, step, pad_end, pad_value, axis):
+    n, dims = A.shape(x)[axis], x.shape.as_list()
+    if pad_end:
+        frames = M.floordiv(n + (step - 1), step)
+        extra = M.maximum(length + step * (frames - 1) - n, 0)
+        pads = A.stack([A.stack([0, extra]) if i == axis else A.zeros([2], _dt.int32)
+                        for i in range(x.shape.rank)])  # fmt: skip
+        x = A.pad(x, pads, constant_values=pad_value)
+    else:
+        frames = M.maximum(1 + M.floordiv(n - length, step), 0)
+    idx = A.range(frames)[:, None] * step + constant(np.arange(length, dtype=np.int32))[None, :]
+    out = A.gather(x, idx, axis=axis)
+    out.set_shape(dims[:axis] + [None, length] + dims[axis + 1 :])
+    return out
 
 
 def overlap_and_add(signal, frame_step, name=None):

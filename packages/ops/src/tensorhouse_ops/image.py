@@ -62,6 +62,15 @@ from ._image_filters import (
     ssim_multiscale,
     yiq_to_rgb,
 )
+from ._image_stateless import (
+    stateless_random_brightness,
+    stateless_random_contrast,
+    stateless_random_crop,
+    stateless_random_flip_left_right,
+    stateless_random_flip_up_down,
+    stateless_random_hue,
+    stateless_random_saturation,
+)
 
 __all__ = [
     "ResizeMethod", "adjust_brightness", "adjust_contrast", "adjust_gamma", "adjust_hue",
@@ -75,4 +84,7 @@ __all__ = [
     "transpose", "yuv_to_rgb", "crop_and_resize", "draw_bounding_boxes", "non_max_suppression",
     "non_max_suppression_overlaps", "non_max_suppression_with_scores", "extract_patches", "psnr",
     "rgb_to_yiq", "sobel_edges", "ssim", "ssim_multiscale", "yiq_to_rgb",
+    "stateless_random_brightness", "stateless_random_contrast", "stateless_random_crop",
+    "stateless_random_flip_left_right", "stateless_random_flip_up_down", "stateless_random_hue",
+    "stateless_random_saturation",
 ]  # fmt: skip

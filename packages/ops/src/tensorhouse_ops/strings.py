@@ -112,7 +112,7 @@ def _run(op: str, fn, inputs, specs, name=None, node_type="PyFuncStateless"):
     outs = host_call(node_type, call, list(inputs), specs, op)
     node = getattr(outs[0], "op", None) if name and outs else None
     if node is not None:  # a traced node (eager tensors have no op)
-        node.name = node.graph._unique(name)
+        node.given = name
     return outs
 
 

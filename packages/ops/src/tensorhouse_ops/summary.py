@@ -235,7 +235,7 @@ def _summary_scope(name, default_name=None, values=None):
     """TF's ``tf.summary.experimental.summary_scope``: yields ``(tag, scope)``, the name
     prefixed by the active name scopes."""
     name = name or default_name
-    prefix = "/".join(_module._scopes)
+    prefix = _module.scopes()[-1] if _module.scopes() else ""
     tag = f"{prefix}/{name}" if prefix else name
     yield tag, tag + "/"
 

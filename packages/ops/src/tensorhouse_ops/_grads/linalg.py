@@ -13,15 +13,11 @@ from .._composed import band_part
 from .._tensor import _execute, _op, constant
 from .base import (
     MULTI_OUTPUT,
+    NEEDS_SHAPES,
     _or_zeros,
     rule,
     unbroadcast,
 )
-
-
-@rule("Eig")
-def _eig(x, y, attrs, dy):  # TF has one (complex); not here yet, and said so
-    raise LookupError("gradient registry has no entry for: Eig (not implemented in tensorhouse)")
 
 
 @rule("MatMul")
@@ -121,7 +117,8 @@ def _cholesky(x, y, attrs, dy):
     return [M.multiply(M.add(g, A.transpose(g, perm)), 0.5)]
 
 
-MULTI_OUTPUT.update({"Qr", "Svd", "SelfAdjointEigV2", "Lu"})
+MULTI_OUTPUT.update({"Qr", "Svd", "SelfAdjointEigV2", "Lu", "Eig"})
+NEEDS_SHAPES.add("Eig")
 
 
 def _mt(t):
@@ -199,6 +196,38 @@ def _self_adjoint_eig(x, y, attrs, dys):
 
 def _safe_reciprocal(t, eps=1e-20):
     return M.divide(t, M.add(M.multiply(t, t), eps))
+
+
+@rule("Eig")
+def _eig(x, y, attrs, dys):
+    """TF's rule (distinct eigenvalues; Boeddeker et al. 2017, eq. 4.77): with ``W = V^H``,
+    ``dA = W^-1 (diag(de) + conj(F) * (W dV - W V diag(Re diag(W dV)))) W``, ``F_ij =
+    1 / (e_j - e_i)`` off the diagonal; the last term keeps each column of ``V`` unit-norm.
+    ``A`` is real (the kernel's dtypes): its gradient is the real part."""
+    e, v = y
+    de = _or_zeros(dys[0], e)
+    if not attrs.get("compute_v", True):
+        _, v = _execute("Eig", [x[0]], {"compute_v": True})
+    w = M.adjoint(v)
+    mid = _diag_of(de)
+    if attrs.get("compute_v", True) and dys[1] is not None:
+        gap = M.subtract(A.expand_dims(e, -2), A.expand_dims(e, -1))
+        off = M.subtract(1.0, eye(gap.shape.as_list()[-1], dtype=gap.dtype))
+        f = _op("Conj", [M.multiply(_safe_reciprocal(gap), off)])
+        wdv = _bmm(w, dys[1])
+        re_diag = _diag_of(M.cast(_op("Real", [_diag_part(wdv)]), wdv.dtype))
+        mid = M.add(mid, M.multiply(f, M.subtract(wdv, _bmm(_bmm(w, v), re_diag))))
+    g = _complex_solve(w, _bmm(mid, w))
+    return [_op("Real", [g])]
+
+
+def _complex_solve(a, b):
+    """``a^-1 b`` for complex ``a``, ``b`` through MatrixSolve's real block form
+    ``[[Re a, -Im a], [Im a, Re a]] [Re x; Im x] = [Re b; Im b]``."""
+    ar, ai, br, bi = (_op(p, [t]) for t in (a, b) for p in ("Real", "Imag"))
+    block = A.concat([A.concat([ar, M.negative(ai)], -1), A.concat([ai, ar], -1)], -2)
+    xr, xi = A.split(_op("MatrixSolve", [block, A.concat([br, bi], -2)], {"adjoint": False}), 2, -2)
+    return _op("Complex", [xr, xi])
 
 
 @rule("Svd")
