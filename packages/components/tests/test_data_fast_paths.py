@@ -193,3 +193,34 @@ def _two_threads():
     options = data.Options()
     options.threading.private_threadpool_size = 2
     return options
+
+
+def test_parallel_map_hands_runs_of_elements_to_its_workers(monkeypatch):
+    """Cheap calls go to the workers in runs (one handoff for many elements), in order, and an
+    error, the map's or the input's, reaches the consumer after every element before it."""
+    sizes = []
+    run = _threads._map_run
+    monkeypatch.setattr(_threads, "_map_run", lambda fn, xs: sizes.append(len(xs)) or run(fn, xs))
+    assert list(_threads.parallel_map(lambda v: v * 2, iter(range(3000)), 2)) == [
+        2 * i for i in range(3000)
+    ]
+    assert sizes[0] == 1 and max(sizes) > 1 and sum(sizes) == 3000
+
+    def fail(v):
+        if v == 700:
+            raise ValueError("map 700")
+        return v
+
+    got = []
+    with pytest.raises(ValueError, match="map 700"):
+        got.extend(_threads.parallel_map(fail, iter(range(3000)), 2))
+    assert got == list(range(700))
+
+    def source():
+        yield from range(900)
+        raise KeyError("input 900")
+
+    got = []
+    with pytest.raises(KeyError, match="input 900"):
+        got.extend(_threads.parallel_map(lambda v: v, source(), 2, deterministic=False))
+    assert sorted(got) == list(range(900))

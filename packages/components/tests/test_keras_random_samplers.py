@@ -56,3 +56,37 @@ def test_a_traced_function_draws_anew_with_a_seed_generator():
     b = b2.numpy()
     assert abs(b.mean() - 2 / 7) < 5 * np.sqrt(10 / (49 * 8) / N)
     assert abs(b.var() - 10 / (49 * 8)) < 0.1 * 10 / (49 * 8)
+
+
+DRAWS = {
+    "normal": lambda g: random.normal([3], seed=g),
+    "uniform": lambda g: random.uniform([3], seed=g),
+    "truncated_normal": lambda g: random.truncated_normal([3], seed=g),
+    "randint": lambda g: random.randint([3], 0, 1000, seed=g),
+    "gamma": lambda g: random.gamma([3], 2.0, seed=g),
+    "binomial": lambda g: random.binomial([3], 40, 0.5, seed=g),
+    "beta": lambda g: random.beta([3], 2.0, 3.0, seed=g),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DRAWS))
+def test_a_seed_generator_inside_tf_function_draws_the_eager_sequence(name):
+    draw = DRAWS[name]
+    eager_gen, traced_gen = random.SeedGenerator(11), random.SeedGenerator(11)
+    want = [draw(eager_gen).numpy() for _ in range(3)]
+    traced = tops.function(lambda: draw(traced_gen))
+    got = [traced().numpy() for _ in range(3)]
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(g, w)
+    assert not np.array_equal(got[0], got[1])
+    np.testing.assert_array_equal(traced_gen.state.numpy(), eager_gen.state.numpy())
+
+
+def test_binomial_without_a_seed_draws_anew_inside_tf_function():
+    tops.random.set_seed(5)
+    try:
+        traced = tops.function(lambda: random.binomial([64], 10, 0.5))
+        a, b = traced().numpy(), traced().numpy()
+    finally:
+        tops.random.set_seed(None)
+    assert not np.array_equal(a, b) and 3 < a.mean() < 7

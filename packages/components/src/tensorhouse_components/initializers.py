@@ -13,8 +13,11 @@ import math as _pymath
 
 from tensorhouse_ops import abs as _abs
 from tensorhouse_ops import (
+    acos,
     cast,
     concat,
+    convert_to_tensor,
+    cos,
     dtypes,
     eye,
     fill,
@@ -24,21 +27,23 @@ from tensorhouse_ops import (
     random,
     reduce_sum,
     reshape,
+    sin,
     sqrt,
     transpose,
 )
+from tensorhouse_ops import range as _range
 
-from . import _serialization
+from . import _serialization, _windows
 
 __all__ = [
     "Constant", "GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform", "Identity", "Initializer",
-    "LecunNormal", "LecunUniform", "Ones", "Orthogonal", "RandomNormal", "RandomUniform",
-    "TruncatedNormal", "VarianceScaling", "Zeros", "compute_fans", "deserialize", "get",
-    "identity", "serialize",
+    "LecunNormal", "LecunUniform", "Ones", "Orthogonal", "RandomNormal", "RandomUniform", "STFT",
+    "STFTInitializer", "TruncatedNormal", "VarianceScaling", "Zeros", "compute_fans",
+    "deserialize", "get", "identity", "serialize",
     # Keras 3's other spellings of the same classes
     "IdentityInitializer", "OrthogonalInitializer", "constant", "glorot_normal", "glorot_uniform",
     "he_normal", "he_uniform", "lecun_normal", "lecun_uniform", "ones", "orthogonal",
-    "random_normal", "random_uniform", "truncated_normal", "variance_scaling", "zeros",
+    "random_normal", "random_uniform", "stft", "truncated_normal", "variance_scaling", "zeros",
 ]  # fmt: skip
 
 
@@ -353,13 +358,69 @@ class Identity(Initializer):
         return {"gain": self.gain}
 
 
+class STFT(Initializer):
+    """Keras's ``STFT``: a ``(frame_length, 1, fft_length // 2 + 1)`` convolution kernel whose
+    outputs are the real (``side="real"``, cosines) or imaginary (``"imag"``, sines) parts of a
+    short-time Fourier transform, times ``window`` (a ``scipy.signal.get_window`` name or
+    ``(name, *params)`` tuple, periodic when ``periodic``; an array; or None), divided by the
+    window's L2 (``scaling="density"``) or L1 (``"spectrum"``) norm."""
+
+    def __init__(self, side="real", window="hann", scaling="density", periodic=False):
+        if side not in ("real", "imag"):
+            raise ValueError(f"side should be 'real' or 'imag', not {side}")
+        if isinstance(window, str):  # (a tuple is checked when the window is made)
+            _windows.get_window(window, 1)  # an unknown name raises SciPy's ValueError
+        if scaling is not None and scaling not in ("density", "spectrum"):
+            raise ValueError(
+                "Scaling is invalid, it must be `None`, 'density' or 'spectrum'. "
+                f"Received scaling={scaling}"
+            )
+        self.side, self.window, self.scaling, self.periodic = side, window, scaling, periodic
+
+    def __call__(self, shape, dtype=None):
+        dtype = _dtype(dtype)
+        frame_length, _, bins = (int(d) for d in shape)
+        # Keras's arithmetic, in ``dtype``: angle = -2 t (f / fft_length) pi
+        freq = reshape(_range(bins, dtype=dtype), [1, 1, bins]) / float((bins - 1) * 2)
+        time = reshape(_range(frame_length, dtype=dtype), [frame_length, 1, 1])
+        angle = (-2.0 * time) * freq * acos(convert_to_tensor(-1.0, dtype=dtype))
+        kernel = cos(angle) if self.side == "real" else sin(angle)
+        if self.window is None:
+            return kernel
+        win = self.window
+        if isinstance(win, (str, tuple)):
+            win = _windows.get_window(win, frame_length, bool(self.periodic))
+        win = cast(convert_to_tensor(win), dtype)
+        if tuple(win.shape) != (frame_length,):
+            raise ValueError(
+                "The shape of `window` must be equal to [frame_length]."
+                f"Received: window shape={tuple(win.shape)}"
+            )
+        win = reshape(win, [frame_length, 1, 1])
+        scale = 1.0
+        if self.scaling == "density":
+            scale = sqrt(reduce_sum(win * win))
+        elif self.scaling == "spectrum":
+            scale = reduce_sum(_abs(win))
+        return kernel * win / scale
+
+    def get_config(self):
+        return {
+            "side": self.side,
+            "window": self.window,
+            "periodic": self.periodic,
+            "scaling": self.scaling,
+        }
+
+
 identity = IdentityInitializer = Identity
 OrthogonalInitializer = Orthogonal
+stft = STFTInitializer = STFT
 
 _CLASSES = (
     Constant, GlorotNormal, GlorotUniform, HeNormal, HeUniform, Identity, LecunNormal,
     LecunUniform, Ones,
-    Orthogonal, RandomNormal, RandomUniform, TruncatedNormal, VarianceScaling, Zeros,
+    Orthogonal, RandomNormal, RandomUniform, STFT, TruncatedNormal, VarianceScaling, Zeros,
 )  # fmt: skip
 _TABLE = {c.__name__: c for c in _CLASSES} | {
     _serialization.snake_case(c.__name__): c for c in _CLASSES

@@ -1,21 +1,36 @@
-"""Utilities: ``set_random_seed``, ``clear_session``, ``FeatureSpace`` and Keras's host-side
-array helpers ``to_categorical``, ``normalize`` and ``pad_sequences``."""
+"""Utilities: ``set_random_seed``, ``clear_session``, ``FeatureSpace``, Keras's host-side
+array helpers ``to_categorical``, ``normalize`` and ``pad_sequences``, the image helpers
+(``array_to_img``, ``img_to_array``, ``load_img``, ``save_img``), ``Config``,
+``standardize_dtype``, ``is_keras_tensor``, ``get_source_inputs`` and the interactive logging
+switch."""
 
 from __future__ import annotations
 
+import copy
+import difflib
+import json
 import random as _pyrandom
 
 import numpy as np
 
 from tensorhouse_ops import is_tensor, random
 
+from ._image_utils import array_to_img, img_to_array, load_img, save_img
 from .keras_ops import _nn
-from .keras_ops.backend import clear_session
+from .keras_ops.backend import clear_session, is_keras_tensor
+from .keras_ops.config import (
+    disable_interactive_logging,
+    enable_interactive_logging,
+    floatx,
+    is_interactive_logging_enabled,
+)
 from .layers.preprocessing import FeatureSpace
 
 __all__ = [
-    "FeatureSpace", "clear_session", "normalize", "pad_sequences", "set_random_seed",
-    "to_categorical",
+    "Config", "FeatureSpace", "array_to_img", "clear_session", "disable_interactive_logging",
+    "enable_interactive_logging", "get_source_inputs", "img_to_array",
+    "is_interactive_logging_enabled", "is_keras_tensor", "load_img", "normalize",
+    "pad_sequences", "save_img", "set_random_seed", "standardize_dtype", "to_categorical",
 ]  # fmt: skip
 
 
@@ -102,3 +117,127 @@ def pad_sequences(
         else:
             out[i, -len(kept) :] = kept
     return out
+
+
+_DTYPES = (
+    "float16", "float32", "float64", "uint8", "uint16", "uint32", "uint64", "int8", "int16",
+    "int32", "int64", "bfloat16", "bool", "string", "float8_e4m3fn", "float8_e5m2",
+    "complex64", "complex128",
+)  # fmt: skip
+_PYTHON_DTYPES = {bool: "bool", int: "int64", float: "float32", str: "string", "int": "int64",
+                  complex: "complex128"}  # fmt: skip
+
+
+def standardize_dtype(dtype):
+    """Keras's dtype name for ``dtype`` (a name, a DType, a NumPy dtype or type, a Python
+    type: ``int`` is ``"int64"`` as on Keras's TensorFlow backend); ``None`` is ``floatx()``."""
+    if dtype is None:
+        return floatx()
+    dtype = _PYTHON_DTYPES.get(dtype, dtype)
+    name = getattr(dtype, "name", None) or getattr(dtype, "__name__", None) or dtype
+    if name not in _DTYPES:
+        raise ValueError(f"Invalid dtype: {name}")
+    return name
+
+
+def get_source_inputs(tensor):
+    """The ``Input`` tensors that ``tensor`` (a ``KerasTensor``) is computed from, each once,
+    in the order met; anything that is not a ``KerasTensor`` comes back as it is."""
+    if not hasattr(tensor, "_keras_history"):
+        return tensor
+    node = tensor.node
+    if node is None:
+        return [tensor]
+    if node.is_input:
+        return [node.outputs] if not isinstance(node.outputs, list | tuple) else [*node.outputs]
+    sources = []
+    for x in node.input_tensors:
+        for s in get_source_inputs(x):
+            if all(s is not t for t in sources):
+                sources.append(s)
+    return sources
+
+
+class Config:
+    """Keras's ``keras.utils.Config``: a dict whose keys are also attributes, that can be
+    frozen (then every change raises ``ValueError``)."""
+
+    def __init__(self, **kwargs):
+        object.__setattr__(self, "_config", kwargs)
+        object.__setattr__(self, "_frozen", False)
+
+    @property
+    def frozen(self):
+        return self._frozen
+
+    def freeze(self):
+        object.__setattr__(self, "_frozen", True)
+
+    def unfreeze(self):
+        object.__setattr__(self, "_frozen", False)
+
+    def _check(self):
+        if self._frozen:
+            raise ValueError("Cannot mutate attribute(s) because the config is frozen.")
+
+    def as_dict(self):
+        return copy.copy(self._config)
+
+    def to_json(self):
+        return json.dumps(self._config)
+
+    def keys(self):
+        return self._config.keys()
+
+    def values(self):
+        return self._config.values()
+
+    def items(self):
+        return self._config.items()
+
+    def pop(self, *args):
+        self._check()
+        return self._config.pop(*args)
+
+    def update(self, *args, **kwargs):
+        self._check()
+        return self._config.update(*args, **kwargs)
+
+    def get(self, keyname, value=None):
+        return self._config.get(keyname, value)
+
+    def __setattr__(self, name, value):
+        if hasattr(type(self), name):
+            return object.__setattr__(self, name, value)
+        self[name] = value
+
+    def __getattr__(self, name):
+        config = object.__getattribute__(self, "_config")
+        if name in config:
+            return config[name]
+        message = f"Unknown attribute: '{name}'."
+        match = difflib.get_close_matches(name, config.keys(), n=1, cutoff=0.7)
+        raise AttributeError(message + (f" Did you mean '{match[0]}'?" if match else ""))
+
+    def __setitem__(self, key, item):
+        self._check()
+        self._config[key] = item
+
+    def __getitem__(self, key):
+        return self._config[key]
+
+    def __delitem__(self, key):
+        self._check()
+        del self._config[key]
+
+    def __repr__(self):
+        return f"<Config {self._config}>"
+
+    def __iter__(self):
+        return iter(sorted(self._config))
+
+    def __len__(self):
+        return len(self._config)
+
+    def __contains__(self, item):
+        return item in self._config

@@ -1,10 +1,9 @@
 """Keras 3's random functions and ``SeedGenerator`` on the ops layer.
 
 Seeds follow Keras: an integer seed gives the same numbers on every call; a ``SeedGenerator``
-gives a new, reproducible draw on each call (its state ``[seed, counter]`` advances); ``None``
-draws from the ops layer's global seed (``utils.set_random_seed``). Inside a traced function a
-generator's state is symbolic, so the draw there uses the ops layer's seeded stateful op (new
-numbers on each call, reproducible from the generator's seed) while the state still advances.
+gives a new, reproducible draw on each call (its state ``[seed, counter]`` advances and is the
+stateless ops' seed tensor, so a traced function draws the same numbers as eager calls, new ones
+on each call); ``None`` draws from the ops layer's global seed (``utils.set_random_seed``).
 """
 
 from __future__ import annotations
@@ -65,15 +64,12 @@ class SeedGenerator:
 
 
 def _seed(seed):
-    """``("stateless", [a, b])``, ``("stateful", op_seed)`` or ``("stateful", None)``."""
+    """``("stateless", seed tensor [a, b])``, ``("stateful", op_seed)`` or
+    ``("stateful", None)``."""
     if isinstance(seed, SeedGenerator):
-        state = seed.next()
-        try:
-            return "stateless", [int(v) for v in state.numpy()]
-        except NotImplementedError:  # symbolic while tracing
-            return "stateful", seed._seed
+        return "stateless", seed.next()
     if isinstance(seed, int) and not isinstance(seed, bool):
-        return "stateless", [seed & 0xFFFFFFFF, 0]
+        return "stateless", tops.constant([seed & 0xFFFFFFFF, 0], dtype="int64")
     if seed is None:
         return "stateful", None
     raise ValueError(
@@ -83,7 +79,12 @@ def _seed(seed):
 
 
 def _shape(shape):
-    return [int(shape)] if isinstance(shape, int) else [int(s) for s in shape]
+    """A shape: ints, or (inside a traced function) a shape tensor or scalar tensors."""
+    if isinstance(shape, int):
+        return [shape]
+    if tops.is_tensor(shape):
+        return shape
+    return [d if tops.is_tensor(d) else int(d) for d in shape]
 
 
 def _float_dtype(dtype, name):
@@ -177,16 +178,13 @@ def categorical(logits, num_samples, dtype="int32", seed=None):
 
 
 def _seed_pair(seed):
-    """A stateless ``[a, b]`` seed for Keras's stateless-only samplers: the seed's own pair, or
-    one drawn from the ops layer's seed rules (fixed once traced, where Keras's TF backend draws
-    new seeds on each call)."""
+    """A stateless seed tensor for Keras's stateless-only samplers: the seed's own, or one drawn
+    by the ops layer's stateful op under its seed rules (new on each call of a traced function,
+    as Keras's TF backend draws from its global ``SeedGenerator``)."""
     kind, s = _seed(seed)
     if kind == "stateless":
         return s
-    s1, s2 = tops.random.get_seed(s)
-    if s1 is None:
-        return [_pyrandom.getrandbits(31), _pyrandom.getrandbits(31)]
-    return [s1, s2]
+    return tops.random.uniform([2], 0, 2**31 - 1, dtype="int64", seed=s)
 
 
 def gamma(shape, alpha, dtype=None, seed=None):
@@ -222,10 +220,8 @@ def beta(shape, alpha, beta, dtype=None, seed=None):
     work = "float32" if dtype == "bfloat16" else dtype
     shape = _shape(shape)
     seed_1 = kind, s = _seed(seed)
-    if isinstance(s, list):  # stateless
-        seed_2 = (kind, [v + 12 for v in s])
-    else:  # two stateful ops: distinct op seeds, or none (each op then gets its own)
-        seed_2 = (kind, None if s is None else s + 12)
+    # a seed tensor or op seed plus 12; None: two stateful ops, each with its own seeds
+    seed_2 = (kind, None if s is None else s + 12)
     gamma_a = tops.cast(_gamma(shape, _t(alpha, work), seed_1, work), dtype)
     gamma_b = tops.cast(_gamma(shape, _t(beta, work), seed_2, work), dtype)
     return gamma_a / (gamma_a + gamma_b)

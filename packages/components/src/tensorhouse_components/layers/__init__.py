@@ -5,6 +5,7 @@ from __future__ import annotations
 from .. import _serialization
 from ._activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from ._attention import AdditiveAttention, Attention, GroupQueryAttention, MultiHeadAttention
+from ._audio import MelSpectrogram, STFTSpectrogram
 from ._conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 from ._convolutional import (
     Conv1D,
@@ -29,6 +30,7 @@ from ._input import Operation as Operation
 from ._input import deserialize_operation as deserialize_operation
 from ._input import is_operation_config as is_operation_config
 from ._input import serialize_operation as serialize_operation
+from ._input_spec import InputSpec as InputSpec
 from ._layer import Layer as Layer
 from ._merging import (
     Add,
@@ -56,6 +58,12 @@ from ._normalization import (
     UnitNormalization,
 )
 from ._pooling import (
+    AdaptiveAveragePooling1D,
+    AdaptiveAveragePooling2D,
+    AdaptiveAveragePooling3D,
+    AdaptiveMaxPooling1D,
+    AdaptiveMaxPooling2D,
+    AdaptiveMaxPooling3D,
     AveragePooling1D,
     AveragePooling2D,
     AveragePooling3D,
@@ -94,23 +102,47 @@ from ._reshaping import (
 )
 from ._rnn import GRU, LSTM, RNN, Bidirectional, SimpleRNN, TimeDistributed
 from ._rnn_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
+from ._wrappers import ReversibleEmbedding, SpectralNormalization, Wrapper
 from .preprocessing import (
+    AugMix,
+    AutoContrast,
     CategoryEncoding,
     CenterCrop,
+    ContrastLimitedAdaptiveHistogramEqualization,
+    CutMix,
     Discretization,
+    Equalization,
     HashedCrossing,
     Hashing,
     IntegerLookup,
+    MaxNumBoundingBoxes,
+    MixUp,
     Normalization,
+    Pipeline,
+    RandAugment,
     RandomBrightness,
+    RandomColorDegeneration,
+    RandomColorJitter,
     RandomContrast,
     RandomCrop,
+    RandomElasticTransform,
+    RandomErasing,
     RandomFlip,
+    RandomGaussianBlur,
+    RandomGrayscale,
+    RandomHue,
+    RandomInvert,
+    RandomPerspective,
+    RandomPosterization,
     RandomRotation,
+    RandomSaturation,
+    RandomSharpness,
+    RandomShear,
     RandomTranslation,
     RandomZoom,
     Rescaling,
     Resizing,
+    Solarization,
     StringLookup,
     TextVectorization,
 )
@@ -149,11 +181,24 @@ _LAYERS = (
     GRU, GRUCell, LSTM, LSTMCell, RNN, SimpleRNN, SimpleRNNCell, StackedRNNCells,
     ConvLSTM1D, ConvLSTM2D, ConvLSTM3D,
     Bidirectional, TimeDistributed,
+    # audio, adaptive pooling, wrappers
+    MelSpectrogram, STFTSpectrogram, AdaptiveAveragePooling1D, AdaptiveAveragePooling2D,
+    AdaptiveAveragePooling3D, AdaptiveMaxPooling1D, AdaptiveMaxPooling2D, AdaptiveMaxPooling3D,
+    ReversibleEmbedding, SpectralNormalization, Wrapper,
     # preprocessing
     CategoryEncoding, CenterCrop, Discretization, IntegerLookup, Normalization, RandomBrightness,
     RandomContrast, RandomCrop, RandomFlip, Rescaling, Resizing,
     RandomRotation, RandomTranslation, RandomZoom, StringLookup, Hashing, HashedCrossing,
     TextVectorization,
+    # geometric, mixing and composite augmentation
+    AugMix, CutMix, MaxNumBoundingBoxes, MixUp, Pipeline, RandAugment, RandomElasticTransform,
+    RandomErasing, RandomGaussianBlur, RandomPerspective, RandomShear,
+)  # fmt: skip
+
+_LAYERS += (  # colour augmentation
+    AutoContrast, ContrastLimitedAdaptiveHistogramEqualization, Equalization,
+    RandomColorDegeneration, RandomColorJitter, RandomGrayscale, RandomHue, RandomInvert,
+    RandomPosterization, RandomSaturation, RandomSharpness, Solarization,
 )  # fmt: skip
 
 # Keras's other names for the same classes (Conv2D = Convolution2D, MaxPool2D, ...).
@@ -180,9 +225,9 @@ _TABLE = {c.__name__: c for c in _LAYERS} | {name: globals()[name] for name in _
 
 __all__ = sorted(
     {c.__name__ for c in _LAYERS} | set(_ALIASES) | {f.__name__ for f in _MERGE_FUNCTIONS}
-    | {"Input", "KerasTensor", "Layer", "Node", "deserialize", "get", "register_serializable",
-       "serialize", "Operation", "deserialize_operation", "is_operation_config",
-       "serialize_operation"}
+    | {"Input", "InputSpec", "KerasTensor", "Layer", "Node", "deserialize", "get",
+       "register_serializable", "serialize", "Operation", "deserialize_operation",
+       "is_operation_config", "serialize_operation"}
 )  # fmt: skip
 
 

@@ -34,6 +34,7 @@ from .. import _naming, constraints, dtype_policies, initializers, regularizers
 from .._keras_variable import keras_variable
 from .._masks import _table as _masked_tensors
 from .._masks import carry_mask, get_keras_mask, set_keras_mask
+from ._input_spec import assert_input_compatibility
 
 __all__ = ["Layer", "call_context_training"]
 
@@ -179,6 +180,8 @@ def _shape_of(x):
 
 class Layer:
     """Base class of all layers (Keras 3's ``keras.layers.Layer``)."""
+
+    input_spec = None  # an InputSpec (or a list of them) that __call__ checks inputs against
 
     def __init__(self, *, trainable=True, dtype=None, autocast=True, name=None, **kwargs):
         activity_regularizer = kwargs.pop("activity_regularizer", None)
@@ -561,7 +564,10 @@ class Layer:
                 object.__setattr__(layer, name, value)
 
     def __call__(self, *args, **kwargs):  # Keras's signature: tf.function names it args_0
-        if len(args) == 1 and not kwargs and type(args[0]) is Tensor and self.built:
+        if (
+            len(args) == 1 and not kwargs and type(args[0]) is Tensor and self.built
+            and self.input_spec is None
+        ):  # fmt: skip
             outputs = self._plain_call(args[0])
             if outputs is not _NOT_PLAIN:
                 return outputs
@@ -576,12 +582,16 @@ class Layer:
         from ._input import KerasTensor, symbolic_call
 
         if any(isinstance(x, KerasTensor) for x in _flatten(inputs)):
+            assert_input_compatibility(self.input_spec, inputs, self.name)
             return symbolic_call(self, inputs, args, kwargs)
         if _is_nested_numbers(inputs):  # [[1.0, 2.0]] is one value, not a structure
             inputs = self._convert_input(np.asarray(inputs))
         else:
             inputs = _map_structure(lambda x: carry_mask(x, self._convert_input(x)), inputs)
-        self._maybe_build(inputs)
+        assert_input_compatibility(self.input_spec, inputs, self.name)
+        if not self.built:  # Keras checks again after build, which may set the spec
+            self._maybe_build(inputs)
+            assert_input_compatibility(self.input_spec, inputs, self.name)
         self._populate_masks(inputs, args, kwargs)
         if kwargs.get("mask") is not None:
             previous_mask = kwargs["mask"]

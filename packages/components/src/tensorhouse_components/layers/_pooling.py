@@ -10,14 +10,17 @@ from __future__ import annotations
 from tensorhouse_ops import cast, expand_dims, math, nn, reshape
 
 from .._signatures import keras_signature
+from ..keras_ops import _extra
 from . import _args as A
 from . import _conv_utils as U
 from ._layer import Layer
 
 __all__ = [
-    "AveragePooling1D", "AveragePooling2D", "AveragePooling3D", "GlobalAveragePooling1D",
-    "GlobalAveragePooling2D", "GlobalAveragePooling3D", "GlobalMaxPooling1D",
-    "GlobalMaxPooling2D", "GlobalMaxPooling3D", "MaxPooling1D", "MaxPooling2D", "MaxPooling3D",
+    "AdaptiveAveragePooling1D", "AdaptiveAveragePooling2D", "AdaptiveAveragePooling3D",
+    "AdaptiveMaxPooling1D", "AdaptiveMaxPooling2D", "AdaptiveMaxPooling3D", "AveragePooling1D",
+    "AveragePooling2D", "AveragePooling3D", "GlobalAveragePooling1D", "GlobalAveragePooling2D",
+    "GlobalAveragePooling3D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D",
+    "MaxPooling1D", "MaxPooling2D", "MaxPooling3D",
 ]  # fmt: skip
 
 
@@ -227,6 +230,90 @@ class GlobalAveragePooling2D(_GlobalPooling):
 
 class GlobalAveragePooling3D(_GlobalPooling):
     """Mean over depth, height and width of ``(batch, depth, height, width, channels)``."""
+
+    rank = 3
+    _mode = "avg"
+
+
+class _AdaptivePooling(Layer):
+    """Max or mean over ``output_size`` windows that split each spatial axis as evenly as they
+    can (``keras.ops.adaptive_max_pool`` / ``adaptive_average_pool``)."""
+
+    rank = 2
+    _mode = "max"
+    _AXES = {1: "tuple of 1 integer", 2: "(height, width) tuple", 3: "(depth, height, width) tuple"}
+
+    def __init__(self, output_size, data_format=None, **kwargs):
+        if isinstance(output_size, int):
+            output_size = (output_size,) * self.rank
+        elif self.rank == 1 and isinstance(output_size, (tuple, list)):
+            if len(output_size) != 1:
+                raise ValueError(
+                    f"For 1D input, `output_size` tuple must have length 1. Received: {output_size}"
+                )
+        elif not (isinstance(output_size, (tuple, list)) and len(output_size) == self.rank):
+            raise TypeError(
+                f"`output_size` must be an integer or {self._AXES[self.rank]}. "
+                f"Received: {output_size} of type {type(output_size)}"
+            )
+        kwargs["name"] = kwargs.get("name") or U.default_name(type(self))
+        super().__init__(**kwargs)
+        self.output_size = tuple(output_size)
+        self.data_format = A.data_format(data_format)
+
+    def build(self, input_shape):
+        A.check_ndim(self, input_shape, self.rank + 2)
+        self.built = True
+
+    def call(self, inputs):
+        pool = _extra.adaptive_max_pool if self._mode == "max" else _extra.adaptive_average_pool
+        return pool(inputs, self.output_size, self.data_format)
+
+    def compute_output_shape(self, input_shape):
+        input_shape = tuple(input_shape)
+        if self.data_format == "channels_last":
+            return (input_shape[0], *self.output_size, input_shape[-1])
+        return (input_shape[0], input_shape[1], *self.output_size)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "output_size": self.output_size,
+            "data_format": self.data_format,
+        }
+
+
+class AdaptiveMaxPooling1D(_AdaptivePooling):
+    """Max over ``output_size`` adaptive windows of ``(batch, steps, channels)``."""
+
+    rank = 1
+
+
+class AdaptiveMaxPooling2D(_AdaptivePooling):
+    """Max over adaptive windows of ``(batch, height, width, channels)``."""
+
+
+class AdaptiveMaxPooling3D(_AdaptivePooling):
+    """Max over adaptive windows of ``(batch, depth, height, width, channels)``."""
+
+    rank = 3
+
+
+class AdaptiveAveragePooling1D(_AdaptivePooling):
+    """Mean over ``output_size`` adaptive windows of ``(batch, steps, channels)``."""
+
+    rank = 1
+    _mode = "avg"
+
+
+class AdaptiveAveragePooling2D(_AdaptivePooling):
+    """Mean over adaptive windows of ``(batch, height, width, channels)``."""
+
+    _mode = "avg"
+
+
+class AdaptiveAveragePooling3D(_AdaptivePooling):
+    """Mean over adaptive windows of ``(batch, depth, height, width, channels)``."""
 
     rank = 3
     _mode = "avg"

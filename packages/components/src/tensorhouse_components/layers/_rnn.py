@@ -52,6 +52,7 @@ from ._rnn_cells import (
     StackedRNNCells,
     _GatedCell,
 )
+from ._wrappers import Wrapper
 
 __all__ = ["GRU", "LSTM", "RNN", "Bidirectional", "SimpleRNN", "TimeDistributed"]
 
@@ -634,7 +635,7 @@ class Bidirectional(Layer):
         return cls(**config)
 
 
-class TimeDistributed(Layer):
+class TimeDistributed(Wrapper):
     """Applies a layer to every time step of ``(batch, time, ...)`` (step by step, as Keras)."""
 
     def __init__(self, layer, **kwargs):
@@ -643,8 +644,7 @@ class TimeDistributed(Layer):
                 "Please initialize `TimeDistributed` layer with a `keras.layers.Layer` "
                 f"instance. Received: {layer}"
             )
-        super().__init__(**kwargs)
-        self.layer = layer
+        super().__init__(layer, **kwargs)
         self.supports_masking = True
 
     def build(self, input_shape):

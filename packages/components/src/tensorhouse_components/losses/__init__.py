@@ -61,6 +61,7 @@ from ._regression import (
     mean_squared_logarithmic_error,
 )
 from ._segmentation import Dice, Tversky, dice, tversky
+from ._similarity import Circle, circle
 
 # tf.keras.losses's short names.
 mse = MSE = mean_squared_error
@@ -92,7 +93,7 @@ class Reduction:
 
 
 _CLASSES = (
-    Loss, LossFunctionWrapper, BinaryCrossentropy, BinaryFocalCrossentropy, CTC,
+    Loss, LossFunctionWrapper, BinaryCrossentropy, BinaryFocalCrossentropy, CTC, Circle,
     CategoricalCrossentropy, CategoricalFocalCrossentropy, CategoricalHinge, CosineSimilarity,
     Dice, Hinge, Huber, KLDivergence, LogCosh, MeanAbsoluteError, MeanAbsolutePercentageError,
     MeanSquaredError, MeanSquaredLogarithmicError, Poisson, SparseCategoricalCrossentropy,
@@ -100,8 +101,8 @@ _CLASSES = (
 )  # fmt: skip
 _FUNCTIONS = (
     binary_crossentropy, binary_focal_crossentropy, categorical_crossentropy,
-    categorical_focal_crossentropy, categorical_hinge, cosine_similarity, ctc, dice, hinge, huber,
-    kl_divergence, log_cosh, mean_absolute_error, mean_absolute_percentage_error,
+    categorical_focal_crossentropy, categorical_hinge, circle, cosine_similarity, ctc, dice,
+    hinge, huber, kl_divergence, log_cosh, mean_absolute_error, mean_absolute_percentage_error,
     mean_squared_error, mean_squared_logarithmic_error, poisson,
     sparse_categorical_crossentropy, squared_hinge, tversky,
 )  # fmt: skip
@@ -160,7 +161,7 @@ def get(identifier, custom_objects=None):
 
 
 __all__ = [
-    "CTC", "EPSILON", "REDUCTIONS", "BinaryCrossentropy", "BinaryFocalCrossentropy",
+    "CTC", "EPSILON", "REDUCTIONS", "BinaryCrossentropy", "Circle", "BinaryFocalCrossentropy",
     "CategoricalCrossentropy", "CategoricalFocalCrossentropy",
     "CategoricalGeneralizedCrossEntropy", "CategoricalHinge", "CosineSimilarity", "Dice", "Hinge",
     "Huber", "KLD", "KLDivergence", "LogCosh", "Loss", "LossFunctionWrapper", "MAE", "MAPE", "MSE",
@@ -168,8 +169,8 @@ __all__ = [
     "MeanSquaredLogarithmicError", "Poisson", "Reduction", "SparseCategoricalCrossentropy",
     "SquaredHinge", "Tversky", "binary_crossentropy", "binary_focal_crossentropy",
     "categorical_crossentropy", "categorical_focal_crossentropy",
-    "categorical_generalized_cross_entropy", "categorical_hinge", "cosine_similarity", "ctc",
-    "deserialize", "dice", "get", "hinge", "huber", "kl_divergence", "kld",
+    "categorical_generalized_cross_entropy", "categorical_hinge", "circle", "cosine_similarity",
+    "ctc", "deserialize", "dice", "get", "hinge", "huber", "kl_divergence", "kld",
     "kullback_leibler_divergence", "log_cosh", "logcosh", "mae", "mape", "mean_absolute_error",
     "mean_absolute_percentage_error", "mean_squared_error", "mean_squared_logarithmic_error",
     "mse", "msle", "poisson", "reduce_values", "serialize", "sparse_categorical_crossentropy",

@@ -117,6 +117,8 @@ class Loss:
         y_true = to_tensor(y_true, self.dtype)
         values = self.call(y_true, y_pred)
         out_mask = self._output_mask(y_true, y_pred)
+        if out_mask is None:  # a loss function may mask its output (``circle``), as in Keras
+            out_mask = get_keras_mask(values)
         if in_mask is not None and out_mask is not None:
             mask = math.logical_and(cast(in_mask, "bool"), out_mask)
         else:

@@ -11,24 +11,31 @@ from ._adagrad import Adagrad
 from ._adam import Adam, AdamW
 from ._adamax import Adamax
 from ._ftrl import Ftrl
+from ._lamb import Lamb
 from ._lion import Lion
 from ._loss_scale_optimizer import LossScaleOptimizer
+from ._multi_optimizer import MultiOptimizer, OptimizerMap
+from ._muon import Muon
 from ._nadam import Nadam
 from ._optimizer import Optimizer
 from ._rmsprop import RMSprop
+from ._schedule_free_adamw import ScheduleFreeAdamW
 from ._sgd import SGD
 
 __all__ = [
-    "SGD", "Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax", "Ftrl", "Lion",
-    "LossScaleOptimizer", "Nadam", "Optimizer", "RMSprop", "deserialize", "get", "schedules",
-    "serialize",
+    "SGD", "Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax", "Ftrl", "Lamb", "Lion",
+    "LossScaleOptimizer", "MultiOptimizer", "Muon", "Nadam", "Optimizer", "OptimizerMap",
+    "RMSprop", "ScheduleFreeAdamW", "deserialize", "get", "schedules", "serialize",
 ]  # fmt: skip
 
 _CLASSES = (
     SGD, Adadelta, Adafactor, Adagrad, Adam, AdamW, Adamax, Ftrl, Lion, LossScaleOptimizer,
-    Nadam, RMSprop,
+    MultiOptimizer, Muon, Nadam, OptimizerMap, RMSprop, ScheduleFreeAdamW,
 )  # fmt: skip
 _TABLE = {c.__name__: c for c in _CLASSES} | {c.__name__.lower(): c for c in _CLASSES}
+# Keras's get() leaves Lamb out of its table (its deserialize returns the name); here
+# deserialize() knows it.
+_DESERIALIZABLE = _TABLE | {"Lamb": Lamb, "lamb": Lamb}
 
 
 def serialize(optimizer) -> dict:
@@ -40,9 +47,9 @@ def deserialize(config, custom_objects=None):
     """An optimizer from its dict form; built-in class names match in any case."""
     if isinstance(config, dict) and isinstance(config.get("class_name"), str):
         name = config["class_name"]
-        if name not in _TABLE and name.lower() in _TABLE:
+        if name not in _DESERIALIZABLE and name.lower() in _DESERIALIZABLE:
             config = {**config, "class_name": name.lower()}
-    return _serialization.deserialize(config, _TABLE, "optimizer", custom_objects)
+    return _serialization.deserialize(config, _DESERIALIZABLE, "optimizer", custom_objects)
 
 
 def get(identifier, custom_objects=None):

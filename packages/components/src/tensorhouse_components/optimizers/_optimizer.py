@@ -130,7 +130,7 @@ class Optimizer:
         self._variables: list = []
         self._trainable_variables: list = []
         self._var_index: dict[int, int] = {}
-        self._averages: list = []
+        self._model_variables_moving_average: list = []
         self._accumulated_gradients: list = []
         self._exclude_ids: set = set()
         self._exclude_pattern = None
@@ -207,7 +207,9 @@ class Optimizer:
         """Index the variables and make the EMA and accumulator slots; subclasses add theirs."""
         variables = list(variables)
         if self.use_ema:
-            self._averages = self.add_optimizer_variables(variables, "average")
+            self._model_variables_moving_average = self.add_optimizer_variables(
+                variables, "average"
+            )
         self._var_index = {id(v): i for i, v in enumerate(variables)}
         if self.gradient_accumulation_steps:
             self._accumulated_gradients = [
@@ -447,16 +449,20 @@ class Optimizer:
             slots = [[slot_group[i] for i in index] for slot_group in slot_groups]
             if not fused_apply_supported([s for g in slots for s in g] or group):
                 return False
-            decay = None
-            if self.weight_decay is not None:
+            decay, weight_decay = None, self._fused_weight_decay()
+            if weight_decay is not None:
                 decay = [self._use_weight_decay(v) for v in group]
-            wd = 0.0 if self.weight_decay is None else cast(self.weight_decay, dtype)  # as below
+            wd = 0.0 if weight_decay is None else cast(weight_decay, dtype)  # as below
             gs = [grads[i] if grads[i].dtype == dtype else cast(grads[i], dtype) for i in positions]
             calls.append((op_type, group, slots, gs, [*scalars, wd], decay, flags))
         for op_type, group, slots, gs, scalars, decay, flags in calls:
             fused_apply(op_type, group, slots, gs, scalars, decay=decay, **flags)
         self._fused_update_done()
         return True
+
+    def _fused_weight_decay(self):
+        """The decoupled weight decay the fused op applies (None: none)."""
+        return self.weight_decay
 
     def _fused_update_done(self):
         """After the fused calls of a step: the state an optimizer shares across variables."""
@@ -509,18 +515,19 @@ class Optimizer:
 
     def _update_model_variables_moving_average(self, variables):
         not_first_step = not_equal(self._step_count(), 0)
-        for var, average in zip(variables, self._averages):
+        for var, average in zip(variables, self._model_variables_moving_average):
             momentum = cast(not_first_step, var.dtype) * self.ema_momentum
             average.assign(momentum * average.value() + (1.0 - momentum) * var.value())
 
     def _overwrite_model_variables_with_average_value(self, variables):
-        if len(variables) != len(self._averages):
+        averages = self._model_variables_moving_average
+        if len(variables) != len(averages):
             raise ValueError(
                 f"The length of model variables ({len(variables)}) to override does not match "
-                f"the length of model variables stored in the optimizer ({len(self._averages)}). "
+                f"the length of model variables stored in the optimizer ({len(averages)}). "
                 "Please check if the optimizer was called on your model."
             )
-        for var, average in zip(variables, self._averages):
+        for var, average in zip(variables, averages):
             var.assign(average.value())
 
     def finalize_variable_values(self, var_list):
