@@ -36,9 +36,11 @@ def test_models_imports_only_components_numpy_rich_and_the_stdlib():
     # rich draws summary()'s table, as it does for Keras; tensorboard (optional) writes the
     # TensorBoard callback's event files; h5py reads and writes the .weights.h5 files;
     # protobuf ("google") and google_crc32c, TF's checkpoint files (train.py); onnx (optional)
-    # writes export.to_onnx's files
+    # writes export.to_onnx's files; sklearn (optional) under keras.wrappers; IPython (optional)
+    # shows plot_model's image in a notebook
     allowed = {"tensorhouse_components", "tensorhouse_models", "numpy", "rich", "tensorboard",
-               "h5py", "__future__", "google", "google_crc32c", "onnx"}  # fmt: skip
+               "h5py", "__future__", "google", "google_crc32c", "onnx", "sklearn",
+               "IPython"}  # fmt: skip
     for path in SRC.rglob("*.py"):
         for root in _imported_roots(path):
             assert root in allowed or root in sys.stdlib_module_names, (path.name, root)

@@ -3,7 +3,7 @@
 ``Model`` (subclassing or ``Model(inputs, outputs)``), ``Sequential``, ``models``
 (``clone_model``, ``model_from_json``), ``fit`` / ``evaluate`` /
 ``predict``, ``callbacks``, ``summary()`` and ``saving`` (``.keras`` and ``.weights.h5``
-files). It also passes up, on purpose, what the
+files), ``applications`` (ResNet, MobileNet, VGG). It also passes up, on purpose, what the
 meta-package needs from below (the meta-package imports only this package): ``ops``,
 ``layers``, ``losses``, ``metrics``, ``optimizers``, ``initializers``, ``activations``,
 ``regularizers``, ``data``, ``utils``, ``dtype_policies``, ``mixed_precision`` and
@@ -35,7 +35,21 @@ if TYPE_CHECKING:  # the names below load on first use (``__getattr__``)
     )
     from tensorhouse_components.layers import Input, InputLayer, KerasTensor
 
-    from . import callbacks, datasets, distribute, export, models, saved_model, saving, train, utils
+    from . import (
+        applications,
+        callbacks,
+        datasets,
+        distribute,
+        distribution,
+        export,
+        models,
+        preprocessing,
+        saved_model,
+        saving,
+        train,
+        utils,
+        wrappers,
+    )
     from ._functional import Functional
     from ._model import Model
     from ._sequential import Sequential
@@ -45,10 +59,11 @@ __version__: str  # read from the installed metadata on first use (``__getattr__
 
 __all__ = [
     "Functional", "Input", "InputLayer", "KerasTensor", "Model", "Sequential", "__version__",
-    "activations", "callbacks", "constraints", "data", "datasets", "distribute", "dtype_policies",
-    "feature_column", "initializers", "keras_ops", "layers", "losses", "metrics",
+    "activations", "applications", "callbacks", "constraints", "data", "datasets", "distribute",
+    "dtype_policies", "feature_column", "initializers", "keras_ops", "layers", "losses", "metrics",
     "mixed_precision", "models", "ops", "optimizers", "regularizers", "saved_model", "saving",
     "train", "tree", "utils", "export",
+    "distribution", "preprocessing", "wrappers",  # Keras 3's namespaces (wrappers: sklearn)
 ]  # fmt: skip
 
 # where each name comes from: the components layer (passed up), or this package's own modules

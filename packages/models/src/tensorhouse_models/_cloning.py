@@ -30,12 +30,15 @@ def _new_input(layer):
 
 def clone_model(model, input_tensors=None, clone_function=None):
     """A new model with the structure of ``model`` and fresh weights; ``clone_function(layer)``
-    makes each new layer (default: ``layer.__class__.from_config(layer.get_config())``)."""
+    makes each new layer (default: ``layer.__class__.from_config(layer.get_config())``); a
+    compiled model's clone is compiled with the same configuration, as Keras's."""
     clone = clone_function or _default_clone
-    if isinstance(model, Sequential):
-        return _clone_sequential(model, input_tensors, clone)
-    if isinstance(model, Functional):
-        return _clone_functional(model, input_tensors, clone)
+    if isinstance(model, Sequential | Functional):
+        cloner = _clone_sequential if isinstance(model, Sequential) else _clone_functional
+        new = cloner(model, input_tensors, clone)
+        if model.compiled:
+            new.compile_from_config(model.get_compile_config())
+        return new
     raise ValueError(
         "Arguments clone_function and input_tensors are only supported for Sequential models "
         "or Functional models. Received model of type "

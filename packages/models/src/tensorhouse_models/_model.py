@@ -7,6 +7,7 @@ overridable ``train_step``, ``test_step`` or ``predict_step`` inside a traced fu
 from __future__ import annotations
 
 import inspect
+import io
 import json
 
 from tensorhouse_components import layers, ops
@@ -130,6 +131,15 @@ class Model(Trainer, layers.Layer):
 
             return functional_from_config(cls, config, custom_objects)
         return cls(**config)
+
+    def __reduce__(self):
+        """Pickled as Keras 3 pickles a model: a built one as the bytes of its ``.keras``
+        file (config, weights, optimizer state), an unbuilt one as its serialized config."""
+        if self.built:
+            buffer = io.BytesIO()
+            saving.save_model(self, buffer)
+            return _model_from_keras_bytes, (buffer.getvalue(),)
+        return saving.deserialize_keras_object, (saving.serialize_keras_object(self),)
 
     # ---- weights files ------------------------------------------------------------------
     def save(self, filepath, overwrite=True, zipped=None, **kwargs):
@@ -264,3 +274,8 @@ def deserialize_layer(config, custom_objects=None):
     # shape for the next get_config), so the layer's build_config is not replayed here.
     config = {k: v for k, v in config.items() if k != "build_config"}
     return layers.deserialize(config, custom_objects)
+
+
+def _model_from_keras_bytes(data):
+    """The model a pickled ``.keras`` archive holds (``Model.__reduce__``)."""
+    return saving.load_model(io.BytesIO(data))

@@ -9,11 +9,13 @@ with ``show_trainable``), at most the terminal's width less 4, split at Keras's 
 
 from __future__ import annotations
 
+import logging
 import math
 import shutil
 
 import numpy as np
 
+from tensorhouse_components.keras_ops import config as _config
 from tensorhouse_components.layers import Operation as _Operation
 
 __all__ = ["print_summary"]
@@ -71,6 +73,8 @@ def print_summary(model, line_length=None, positions=None, print_fn=None, expand
     import rich.markup
     import rich.table
 
+    if not print_fn and not _config.is_interactive_logging_enabled():
+        print_fn = logging.getLogger("tensorhouse_models").info  # Keras: to absl's log
     connections = getattr(model, "_connections", None)
     chain = connections is None or model._is_chain()
     if chain:

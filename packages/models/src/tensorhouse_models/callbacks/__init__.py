@@ -12,11 +12,13 @@ from ._lr_callbacks import LearningRateScheduler, ReduceLROnPlateau
 from ._model_checkpoint import ModelCheckpoint
 from ._progbar import Progbar
 from ._progbar_logger import ProgbarLogger
+from ._remote_monitor import RemoteMonitor
+from ._swap_ema_weights import SwapEMAWeights
 from ._tensorboard import TensorBoard
 from ._terminate_on_nan import TerminateOnNaN
 
 __all__ = [
     "BackupAndRestore", "CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History",
     "LambdaCallback", "LearningRateScheduler", "ModelCheckpoint", "Progbar", "ProgbarLogger",
-    "ReduceLROnPlateau", "TensorBoard", "TerminateOnNaN",
+    "ReduceLROnPlateau", "RemoteMonitor", "SwapEMAWeights", "TensorBoard", "TerminateOnNaN",
 ]  # fmt: skip

@@ -9,12 +9,15 @@ finished line is printed. ``verbose=2`` prints one plain line at the end:
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import sys
 import time
 
 import numpy as np
+
+from tensorhouse_components.keras_ops import config as _config
 
 __all__ = ["Progbar", "format_value"]
 
@@ -96,8 +99,7 @@ class Progbar:
             width = len(str(target))
             line = f"{current:{width}d}/{target} - {elapsed:.0f}s - "
             line += _format_per_unit(per, self.unit_name) + self._metrics_text()
-            self.stream.write(line + "\n")
-            self.stream.flush()
+            self._emit(line + "\n")
 
     def add(self, n, values=None):
         self.update(self._seen + n, values)
@@ -125,7 +127,14 @@ class Progbar:
         pad = max(self._drawn_width - len(line), 0)
         self._drawn_width = len(line)
         prefix = "\r" if self._live else ""
-        self.stream.write(prefix + line + " " * pad + ("\n" if finalize else ""))
+        self._emit(prefix + line + " " * pad + ("\n" if finalize else ""))
+
+    def _emit(self, text):
+        """To the stream, or to the log once interactive logging is off (Keras's switch)."""
+        if not _config.is_interactive_logging_enabled():
+            logging.getLogger("tensorhouse_models").info(text)
+            return
+        self.stream.write(text)
         self.stream.flush()
 
 
