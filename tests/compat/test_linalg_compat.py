@@ -90,3 +90,61 @@ def test_decompositions_inside_tf_function(tf):
     np.testing.assert_allclose(back.numpy(), A, atol=1e-5)
     np.testing.assert_allclose(s.numpy(), [9.525518, 0.514301], rtol=1e-5)
     np.testing.assert_allclose(p.numpy(), np.linalg.pinv(A), atol=1e-5)
+
+
+EIG_REAL = [[2.0, 1.0, 0.5], [0.3, 1.0, -1.0], [0.2, 0.4, 3.0]]  # distinct real eigenvalues
+EIG_PAIR = [[0.0, -2.0], [1.0, 0.5]]  # 0.25 +- 1.3919j
+
+
+def _eig_losses(tf, m):
+    """Losses of eig / eigvals that do not depend on the eigenvectors' phases or order."""
+    e, v = tf.linalg.eig(m)
+    ev = tf.linalg.eigvals(m)
+    return [
+        tf.reduce_sum(tf.math.real(e) ** 2 + 0.5 * tf.math.imag(e) ** 2),
+        tf.reduce_sum(tf.abs(v[0, :])),  # |v|: the same for any column phase
+        tf.reduce_sum(tf.math.imag(ev) ** 2 + tf.math.real(ev) ** 3),
+    ]
+
+
+@pytest.mark.parametrize(
+    "m, want",
+    [
+        # real spectrum: sum(e^2) = tr(A^2) and sum(e^3) = tr(A^3), so 2 A^T and 3 (A^2)^T
+        (EIG_REAL, [2 * np.array(EIG_REAL).T,
+                    [[-0.5726, 1.0338, -1.5221], [-1.0437, 0.2332, -0.4939],
+                     [-1.4559, -0.6714, 0.3394]],
+                    3 * (np.array(EIG_REAL) @ np.array(EIG_REAL)).T]),
+        (EIG_PAIR, [[[0.75, -1.0], [2.0, 0.25]], [[0.0, -0.1361], [-0.2722, 0.0]],
+                    [[0.6875, -2.0], [4.0, -0.3125]]]),
+    ],
+)  # fmt: skip
+def test_eig_gradients_match_tf(tf, m, want):
+    x = tf.constant(m)
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        losses = _eig_losses(tf, x)
+    for loss, w in zip(losses, want):
+        g = tape.gradient(loss, x)
+        assert g.dtype == tf.float32
+        np.testing.assert_allclose(g.numpy(), w, atol=2e-3)
+
+
+def test_eig_gradient_inside_tf_function(tf):
+    @tf.function
+    def grad(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            loss = _eig_losses(tf, x)[0]
+        return tape.gradient(loss, x)
+
+    eager = tf.constant(EIG_REAL, tf.float64)
+    with tf.GradientTape() as tape:
+        tape.watch(eager)
+        loss = _eig_losses(tf, eager)[0]
+    # d sum(Re e^2) / dA = Re(W^-1 diag(2 Re e) W), W = V^H: the eigenvalue derivative
+    e, v = np.linalg.eig(np.array(EIG_REAL))
+    w = v.conj().T
+    want = np.real(np.linalg.solve(w, np.diag(2 * e.real) @ w))
+    np.testing.assert_allclose(tape.gradient(loss, eager).numpy(), want, rtol=1e-10)
+    np.testing.assert_allclose(grad(eager).numpy(), want, rtol=1e-10)

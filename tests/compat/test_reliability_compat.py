@@ -110,6 +110,24 @@ def test_tensordot_of_scalars(tf):
     assert float(tf.tensordot(tf.constant(3.0), tf.constant(2.0), axes=0)) == 6.0
 
 
+def test_tensordot_traced_with_unknown_dims(tf):
+    a = np.arange(40, dtype=np.float32).reshape(2, 4, 5)
+    b = np.arange(60, dtype=np.float32).reshape(4, 5, 3) / 7
+
+    @tf.function(input_signature=[tf.TensorSpec([None, None, 5])])
+    def one_axis(x):
+        return tf.tensordot(x, tf.constant(b[0]), axes=1)
+
+    @tf.function(input_signature=[tf.TensorSpec([None, None, 5])])
+    def two_axes(x):
+        return tf.tensordot(x, tf.constant(b), axes=[[1, 2], [0, 1]])
+
+    assert one_axis.get_concrete_function().structured_outputs.shape.as_list() == [None, None, 3]
+    assert two_axes.get_concrete_function().structured_outputs.shape.as_list() == [None, 3]
+    np.testing.assert_allclose(one_axis(a).numpy(), np.tensordot(a, b[0], 1), rtol=1e-6)
+    np.testing.assert_allclose(two_axes(a).numpy(), np.tensordot(a, b, 2), rtol=1e-6)
+
+
 # ---- conversions that would change values ----------------------------------------------------
 
 

@@ -141,3 +141,28 @@ def test_kaiser_windows(tf):
     kbd = tf.signal.kaiser_bessel_derived_window(10).numpy()
     assert kbd.shape == (10,)
     np.testing.assert_allclose(kbd[:5] ** 2 + kbd[5:] ** 2, 1.0, atol=1e-6)
+
+
+@pytest.mark.parametrize("n", [2, 11, 12])
+@pytest.mark.parametrize("pad_end", [False, True])
+def test_frame_traced_with_an_unknown_length(tf, n, pad_end):
+    x = np.arange(2 * n, dtype=np.float32).reshape(2, n)
+
+    @tf.function(input_signature=[tf.TensorSpec([2, None])])
+    def f(s):
+        return tf.signal.frame(s, 4, 3, pad_end=pad_end, pad_value=-1.0)
+
+    assert f.get_concrete_function().structured_outputs.shape.as_list() == [2, None, 4]
+    eager = tf.signal.frame(tf.constant(x), 4, 3, pad_end=pad_end, pad_value=-1.0)
+    np.testing.assert_array_equal(f(x).numpy(), eager.numpy())
+
+
+def test_stft_traced_with_an_unknown_length(tf):
+    x = np.sin(np.arange(40, dtype=np.float32) / 3)
+
+    @tf.function(input_signature=[tf.TensorSpec([None])])
+    def f(s):
+        return tf.signal.stft(s, 8, 4)
+
+    assert f.get_concrete_function().structured_outputs.shape.as_list() == [None, 5]
+    np.testing.assert_allclose(f(x).numpy(), tf.signal.stft(x, 8, 4).numpy(), atol=1e-5)
