@@ -65,6 +65,7 @@ LAYER_EXTRAS = {
     "hw-runtime": XLA_DEPS,
     "kernels": XLA_DEPS,
     "ops": XLA_DEPS,
+    "components": ["scipy>=1.10"],  # the reference for the STFT windows and elastic transforms
     "models": XLA_DEPS + TENSORBOARD_DEPS + PANDAS_DEPS + DISTRIBUTED_DEPS + ONNX_DEPS,
 }
 # The wheels build without pip's build isolation, from one build environment at a fixed path: CMake

@@ -1,7 +1,7 @@
 """kernels: the CPU kernel library against the peers installed in the same run.
 
 Targets (kernels issue), on this 2-core machine:
-  MatMul 1024x1024 float32         >= 1.0x the fastest peer (TensorFlow, JAX, PyTorch, NumPy)
+  MatMul 512, 1024, 2048 float32   >= 1.0x the fastest peer (TensorFlow, JAX, PyTorch, NumPy)
   AddV2 on 1e7 float32              >= 1.5x NumPy
   Softmax (4096, 1024), last axis   >= 1.0x TensorFlow's (PyTorch's stands in when TensorFlow is
                                     not installed), >= 5x NumPy's composition
@@ -11,11 +11,14 @@ Targets (kernels issue), on this 2-core machine:
 Every figure is the best of several repeats; a ratio > 1 means tensorhouse is faster.
 
     python benchmarks/bench_kernels.py
+    BENCH_KERNELS_CASES=matmul BENCH_MATMUL_ROUNDS=5 python benchmarks/bench_kernels.py
 """
 
 from __future__ import annotations
 
+import functools
 import importlib.util
+import os
 import sys
 
 import numpy as np
@@ -30,6 +33,12 @@ from _timing import per_call_us, rounds_us
 HAVE = {name: importlib.util.find_spec(name) is not None for name in ("torch", "jax", "tensorflow")}
 CPU = rt.get_device("/CPU:0")
 RESULTS = []
+# the issue's MatMul sizes; BENCH_KERNELS_CASES=matmul (a comma list of call, add, unary,
+# softmax, matmul, conv) runs only those, BENCH_MATMUL_ROUNDS interleaved rounds each
+MATMUL_SIZES = (512, 1024, 2048)
+ROUNDS = int(os.environ.get("BENCH_MATMUL_ROUNDS", "3"))
+_cases = os.environ.get("BENCH_KERNELS_CASES")
+CASES = None if not _cases else set(_cases.split(","))
 
 
 def run(op, inputs, attrs=None):
@@ -55,8 +64,7 @@ def report(case, ours, peers, target_peer=None, target=None, unit="us"):
             RESULTS.append(f"{case}: {name} not installed, target not measured")
 
 
-def bench_matmul():
-    n = 1024
+def bench_matmul(n):
     rng = np.random.default_rng(0)
     a, b = (rng.random((n, n), dtype=np.float32) for _ in range(2))
     flop = 2 * n**3
@@ -79,13 +87,14 @@ def bench_matmul():
         fns["tensorflow"] = lambda: tf.matmul(fa, fb).numpy()
     # in rounds: on this shared machine a GEMM's speed drifts by 10-20% from one second to the
     # next, and timing each contender once handed that drift to whoever ran then
-    times = rounds_us(fns, number=5, repeat=3, rounds=3)
+    number = max(1, (1 << 30) // n**3)  # about a GFLOP per timed block
+    times = rounds_us(fns, number=number, repeat=3, rounds=ROUNDS)
     ours = times.pop("tensorhouse")
     peers = times
     print(f"\nGEMM library: {K.cpu_info()['gemm']} (TENSORHOUSE_BLAS chooses)")
-    print(f"\nMatMul 1024 float32: tensorhouse {flop / ours / 1e3:.0f} GFLOP/s, " + ", ".join(
+    print(f"\nMatMul {n} float32: tensorhouse {flop / ours / 1e3:.0f} GFLOP/s, " + ", ".join(
         f"{k} {flop / v / 1e3:.0f}" for k, v in peers.items()))  # fmt: skip
-    report("MatMul 1024x1024 float32", ours, peers, "fastest", 1.0)
+    report(f"MatMul {n}x{n} float32", ours, peers, "fastest", 1.0)
 
 
 def bench_binary():
@@ -210,15 +219,12 @@ def main() -> int:
     print(f"threads {info['threads']}, BLAS core {info['blas_core']}, "
           f"kernels ISA {_cpu.cpu_isa()}, peers: "
           + ", ".join(k for k, v in HAVE.items() if v) + ", numpy")  # fmt: skip
-    for bench in (
-        bench_call_overhead,
-        bench_binary,
-        bench_unary,
-        bench_softmax,
-        bench_matmul,
-        bench_conv,
-    ):
-        bench()
+    cases = {"call": bench_call_overhead, "add": bench_binary, "unary": bench_unary,
+             "softmax": bench_softmax, "conv": bench_conv}  # fmt: skip
+    cases.update({f"matmul{n}": functools.partial(bench_matmul, n) for n in MATMUL_SIZES})
+    for name, bench in cases.items():
+        if CASES is None or name in CASES or (name.startswith("matmul") and "matmul" in CASES):
+            bench()
     print("\nTargets:")
     for line in RESULTS:
         print("  " + line)

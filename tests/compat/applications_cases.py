@@ -20,7 +20,10 @@ MEMBERS = {
     "MobileNetV3Large": {}, "MobileNetV3Large_0.75": {"alpha": 0.75, "input_shape": (160, 160, 3)},
     "EfficientNetB0": {}, **{f"EfficientNetB{i}": {"include_top": False} for i in range(1, 5)},
     "DenseNet121": {}, "DenseNet169": {"include_top": False}, "DenseNet201": {"include_top": False},
-    "Xception": {}, "InceptionV3": {},
+    "Xception": {}, "InceptionV3": {}, "ConvNeXtTiny": {},
+    "ConvNeXtSmall": {"include_top": False, "pooling": "max"}, "EfficientNetV2B0": {},
+    **{f"EfficientNetV2B{i}": {"include_top": False} for i in range(1, 4)},
+    "EfficientNetV2S": {"include_top": False, "pooling": "avg"}, "InceptionResNetV2": {},
 }  # fmt: skip
 # each family's smallest member, run on a small image with deterministic weights
 RUNS = {
@@ -34,6 +37,9 @@ RUNS = {
     "DenseNet121": {"input_shape": SMALL, "include_top": False, "pooling": "avg"},
     "Xception": {"input_shape": (71, 71, 3), "classes": 4, "classifier_activation": None},
     "InceptionV3": {"input_shape": (75, 75, 3), "include_top": False, "pooling": "avg"},
+    "ConvNeXtTiny": {"input_shape": SMALL, "classes": 3},
+    "EfficientNetV2B0": {"input_shape": SMALL, "classes": 10},
+    "InceptionResNetV2": {"input_shape": (75, 75, 3), "include_top": False, "pooling": "max"},
 }
 
 

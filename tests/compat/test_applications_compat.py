@@ -105,3 +105,34 @@ def test_input_tensor_and_pooling(tf):
     resnet = keras.applications.ResNet50(weights=None, include_top=False, pooling="max")
     assert tuple(resnet.output.shape) == (None, 2048) and resnet.layers[-1].name == "max_pool"
     assert tuple(resnet.input.shape) == (None, None, None, 3)
+
+
+def test_inception_convnext_efficientnet_v2_arguments(tf):
+    apps = tf.keras.applications
+    with pytest.raises(ValueError, match="Input size must be at least 75x75"):
+        apps.InceptionV3(weights=None, input_shape=(64, 64, 3), include_top=False)
+    with pytest.raises(ValueError, match="loaded; Received: weights=/no/such.h5"):
+        apps.InceptionV3(weights="/no/such.h5")
+    with pytest.raises(ValueError, match="`classes` should be 1000. Received classes=10"):
+        apps.ConvNeXtTiny(classes=10)
+    x = np.full((1, 4, 4, 3), 200.0, np.float32)
+    assert apps.convnext.preprocess_input(x) is x  # the model normalises its input itself
+    assert apps.efficientnet_v2.preprocess_input(x) is x
+    np.testing.assert_allclose(apps.inception_v3.preprocess_input(x.copy()), x / 127.5 - 1)
+    got = apps.inception_resnet_v2.preprocess_input(tf.constant(x))
+    np.testing.assert_allclose(got, x / 127.5 - 1)
+    with pytest.raises(ValueError, match="to be loaded.Received: weights=/no/such.h5"):
+        apps.EfficientNetV2B0(weights="/no/such.h5")
+    with pytest.raises(ValueError, match="`include_top` as true, `classes` should be 1000"):
+        apps.EfficientNetV2S(classes=10)
+    # B0-B3 normalise with ImageNet's figures, S, M and L only rescale to [-1, 1]
+    b0 = apps.EfficientNetV2B0(weights=None, include_top=False, input_shape=(32, 32, 3))
+    assert [type(layer).__name__ for layer in b0.layers[1:3]] == ["Rescaling", "Normalization"]
+    s = apps.EfficientNetV2S(weights=None, include_top=False, input_shape=(32, 32, 3))
+    assert s.layers[1].scale == 1.0 / 128.0 and s.layers[1].offset == -1
+    assert s.layers[2].name == "stem_conv"
+    raw = apps.ConvNeXtTiny(weights=None, include_preprocessing=False, input_shape=(32, 32, 3))
+    assert raw.layers[1].name == "convnext_tiny_stem" and raw.count_params() == 28_589_128
+    model = apps.ConvNeXtTiny(weights=None, input_shape=(32, 32, 3))
+    assert model.layers[1].name == "convnext_tiny_prestem_normalization"
+    assert model.count_params() == 28_589_128  # the normalisation's figures are not weights

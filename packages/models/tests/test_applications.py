@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from tensorhouse_models import applications
-from tensorhouse_models.applications import imagenet_utils, mobilenet, resnet
+from tensorhouse_models.applications import convnext, imagenet_utils, mobilenet, resnet
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
@@ -136,3 +136,39 @@ def test_preprocess_input_writes_over_a_float_array():
     out = applications.mobilenet.preprocess_input(x)
     np.testing.assert_array_equal(x, np.ones_like(x))  # in place, as in Keras
     assert out is x
+
+
+def test_convnext_imagenet_weights_are_checked_with_sha256(server, monkeypatch):
+    root, url, hits = server
+    monkeypatch.setattr(convnext, "BASE_WEIGHTS_PATH", url)
+    (root / "convnext_tiny_notop.h5").write_bytes(b"not weights")
+    with pytest.raises(ValueError, match="does not match the provided value of d547c096cabd"):
+        applications.ConvNeXtTiny(include_top=False, input_shape=(32, 32, 3))
+    assert hits == ["/convnext_tiny_notop.h5"]
+    small = {"depths": [1, 1, 1, 1], "projection_dims": [8, 8, 8, 8], "include_top": False}
+    with pytest.raises(ValueError, match="does not match convnext_tiny variant.*got: \\[1, 1"):
+        convnext.ConvNeXt(**small, weights="imagenet", weights_name="convnext_tiny")
+    with pytest.raises(ValueError, match='Model name "mine" does not match weights variant'):
+        convnext.ConvNeXt(
+            **{**small, **convnext.MODEL_CONFIGS["tiny"]}, name="mine", weights="imagenet",
+            weights_name="convnext_tiny",
+        )  # fmt: skip
+
+
+def test_convnext_stochastic_depth_schedule_and_layer_scale():
+    model = convnext.ConvNeXt(
+        [1, 1, 2, 1], [8, 8, 8, 8], drop_path_rate=0.3, include_top=False,
+        input_shape=(32, 32, 3),
+    )  # fmt: skip
+    rates = [layer.drop_path_rate for layer in model.layers if "stochastic" in layer.name]
+    np.testing.assert_allclose(rates, [0.075, 0.15, 0.225, 0.3])  # linear, from 0
+    assert model.get_layer("convnext_stage_0_block_0_identity")  # rate 0: no dropping
+    layer = convnext.StochasticDepth(0.5)
+    x = np.ones((200, 2, 3), np.float32)
+    y = np.asarray(layer(x, training=True))
+    assert set(np.unique(y)) == {0.0, 2.0}  # whole samples dropped, the kept ones scaled
+    assert (y == y[:, :1, :1]).all() and 60 < (y[:, 0, 0] == 2).sum() < 140
+    np.testing.assert_array_equal(layer(x), x)  # inference: the identity
+    scale = convnext.LayerScale(1e-6, 3)
+    np.testing.assert_allclose(scale(x), x * 1e-6)
+    assert tuple(scale.gamma.shape) == (3,) and scale.get_config()["init_values"] == 1e-6
