@@ -2,8 +2,6 @@
 modernised with 7x7 depthwise convolutions, layer norm, GELU, LayerScale and stochastic depth;
 the ImageNet normalisation is the model's first layer (``channels_last`` only, as in Keras)."""
 
-import os
-
 import numpy as np
 
 from tensorhouse_components import initializers, keras_ops, layers
@@ -130,17 +128,7 @@ def ConvNeXt(
             "ConvNeXt does not support the `channels_first` image data format. Switch to "
             "`channels_last` by editing your local config file at ~/.keras/keras.json"
         )
-    if not (weights in {"imagenet", None} or os.path.exists(weights)):
-        raise ValueError(
-            "The `weights` argument should be either `None` (random initialization), "
-            "`imagenet` (pre-training on ImageNet), or the path to the weights file to be "
-            "loaded."
-        )
-    if weights == "imagenet" and include_top and classes != 1000:
-        raise ValueError(
-            'If using `weights="imagenet"` with `include_top=True`, `classes` should be 1000. '
-            f"Received classes={classes}"
-        )
+    _utils._check_weights(weights, include_top, classes, "`", ".", _utils._INCEPTION_CLASSES_ERROR)
     input_shape = _utils.obtain_input_shape(
         input_shape, default_size=default_size, min_size=32, data_format="channels_last",
         require_flatten=include_top, weights=weights,

@@ -1,8 +1,6 @@
 """``keras.applications.densenet``: DenseNet121, DenseNet169 and DenseNet201 (Huang et al.,
 2016), densely connected convolutional blocks (``channels_last`` only, as in Keras)."""
 
-import os
-
 from tensorhouse_components import keras_ops, layers
 
 from . import imagenet_utils as _utils
@@ -23,6 +21,11 @@ _HASHES = {  # blocks: (name, hash with the top, hash without)
         "densenet201", "1ceb130c1ea1b78c3bf6114dbdfd8807", "c13680b51ded0fb44dff2d8f86ac8bb1",
     ),
 }  # fmt: skip
+
+
+_CLASSES_ERROR = (
+    'If using `weights` as `"imagenet"` with `include_top` as true, `classes` should be 1000'
+)
 
 
 def _bn(x, name):
@@ -63,17 +66,7 @@ def DenseNet(
             "DenseNet does not support the `channels_first` image data format. Switch to "
             "`channels_last` by editing your local config file at ~/.keras/keras.json"
         )
-    if not (weights in {"imagenet", None} or os.path.exists(weights)):
-        raise ValueError(
-            "The `weights` argument should be either `None` (random initialization), "
-            "`imagenet` (pre-training on ImageNet), or the path to the weights file to be "
-            "loaded."
-        )
-    if weights == "imagenet" and include_top and classes != 1000:
-        raise ValueError(
-            'If using `weights` as `"imagenet"` with `include_top` as true, `classes` should '
-            "be 1000"
-        )
+    _utils._check_weights(weights, include_top, classes, "`", ".", _CLASSES_ERROR)
     input_shape = _utils.obtain_input_shape(
         input_shape, default_size=224, min_size=32, data_format="channels_last",
         require_flatten=include_top, weights=weights,

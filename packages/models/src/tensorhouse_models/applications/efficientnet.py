@@ -3,7 +3,6 @@ MBConv networks; the model rescales and normalises its own input."""
 
 import copy
 import math
-import os
 
 from tensorhouse_components import keras_ops, layers
 
@@ -26,6 +25,9 @@ WEIGHTS_HASHES = {  # (with the top, without)
     "b6": ("165f6e37dce68623721b423839de8be5", "9ecce42647a20130c1f39a5d4cb75743"),
     "b7": ("8c03f828fec3ef71311cd463b6759d99", "cbcfe4450ddf6f3ad90b1b398090fe4a"),
 }
+_CLASSES_ERROR = (
+    'If using `weights="imagenet"` with `include_top` as true, `classes` should be 1000'
+)  # fmt: skip
 _KEYS = ("kernel_size", "repeats", "filters_in", "filters_out", "expand_ratio", "strides")
 DEFAULT_BLOCKS_ARGS = [
     dict(zip(_KEYS, row), id_skip=True, se_ratio=0.25)
@@ -59,16 +61,7 @@ def EfficientNet(
     """An EfficientNet scaled by ``width_coefficient`` (channels) and ``depth_coefficient``
     (block repeats)."""
     blocks_args = DEFAULT_BLOCKS_ARGS if blocks_args == "default" else blocks_args
-    if not (weights in {"imagenet", None} or os.path.exists(weights)):
-        raise ValueError(
-            "The `weights` argument should be either `None` (random initialization), "
-            "`imagenet` (pre-training on ImageNet), or the path to the weights file to be "
-            "loaded."
-        )
-    if weights == "imagenet" and include_top and classes != 1000:
-        raise ValueError(
-            'If using `weights="imagenet"` with `include_top` as true, `classes` should be 1000'
-        )
+    _utils._check_weights(weights, include_top, classes, "`", ".", _CLASSES_ERROR)
     input_shape = _utils.obtain_input_shape(
         input_shape, default_size=default_size, min_size=32,
         data_format=keras_ops.backend.image_data_format(), require_flatten=include_top,

@@ -4,12 +4,11 @@ input."""
 
 import copy
 import math
-import os
 
 from tensorhouse_components import initializers, keras_ops, layers
 
 from . import imagenet_utils as _utils
-from .efficientnet import CONV_KERNEL_INITIALIZER, DENSE_KERNEL_INITIALIZER
+from .efficientnet import _CLASSES_ERROR, CONV_KERNEL_INITIALIZER, DENSE_KERNEL_INITIALIZER
 
 __all__ = [
     "EfficientNetV2B0", "EfficientNetV2B1", "EfficientNetV2B2", "EfficientNetV2B3",
@@ -152,16 +151,9 @@ def EfficientNetV2(
     by ``width_coefficient`` (channels) and ``depth_coefficient`` (block repeats)."""
     if blocks_args == "default":
         blocks_args = DEFAULT_BLOCKS_ARGS[name]
-    if not (weights in {"imagenet", None} or os.path.exists(weights)):
-        raise ValueError(
-            "The `weights` argument should be either `None` (random initialization), "
-            "`imagenet` (pre-training on ImageNet), or the path to the weights file to be "
-            f"loaded.Received: weights={weights}"
-        )
-    if weights == "imagenet" and include_top and classes != 1000:
-        raise ValueError(
-            'If using `weights="imagenet"` with `include_top` as true, `classes` should be 1000'
-        )
+    _utils._check_weights(
+        weights, include_top, classes, "`", ".Received: weights={weights}", _CLASSES_ERROR
+    )
     input_shape = _utils.obtain_input_shape(
         input_shape, default_size=default_size, min_size=32,
         data_format=keras_ops.backend.image_data_format(), require_flatten=include_top,

@@ -172,18 +172,28 @@ def validate_activation(classifier_activation, weights):
 # ---- shared by the families (Keras repeats these in each) ----
 
 
-def _check_weights(weights, include_top, classes, sep="  Received: "):
+# how InceptionV3, InceptionResNetV2 and ConvNeXt word the classes error
+_INCEPTION_CLASSES_ERROR = (
+    'If using `weights="imagenet"` with `include_top=True`, `classes` should be 1000. '
+    "Received classes={classes}"
+)
+
+
+def _check_weights(weights, include_top, classes, quote="'",
+                   tail=".  Received: weights={weights}",
+                   classes_error="If using `weights='imagenet'` with `include_top=True`, "
+                   "`classes` should be 1000.  Received classes={classes}"):  # fmt: skip
+    """Keras's two checks of ``weights`` and ``classes``; each family words its errors its own
+    way (``quote`` around imagenet, the ``tail`` of the first, ``classes_error``: format
+    strings of ``weights`` / ``classes``)."""
     if not (weights in {"imagenet", None} or os.path.exists(weights)):
         raise ValueError(
             "The `weights` argument should be either `None` (random initialization), "
-            "'imagenet' (pre-training on ImageNet), or the path to the weights file to be "
-            f"loaded.{sep}weights={weights}"
+            f"{quote}imagenet{quote} (pre-training on ImageNet), or the path to the weights file "
+            "to be loaded" + tail.format(weights=weights)
         )
     if weights == "imagenet" and include_top and classes != 1000:
-        raise ValueError(
-            "If using `weights='imagenet'` with `include_top=True`, `classes` should be 1000.  "
-            f"Received classes={classes}"
-        )
+        raise ValueError(classes_error.format(classes=classes))
 
 
 def _image_input(input_tensor, input_shape):

@@ -1,8 +1,6 @@
 """``keras.applications.inception_v3``: Inception V3 (Szegedy et al., 2015), factorised
 inception modules (299 pixels by default, 75 at least)."""
 
-import os
-
 from tensorhouse_components import keras_ops, layers
 
 from . import imagenet_utils as _utils
@@ -21,17 +19,14 @@ def InceptionV3(
 ):  # fmt: skip
     """Instantiates the Inception v3 architecture (``weights``: ``None``, ``"imagenet"`` or a
     file)."""
-    if not (weights in {"imagenet", None} or os.path.exists(weights)):
-        raise ValueError(
-            "The `weights` argument should be either `None` (random initialization), "
-            "`imagenet` (pre-training on ImageNet), or the path to the weights file to be "
-            f"loaded; Received: weights={weights}"
-        )
-    if weights == "imagenet" and include_top and classes != 1000:
-        raise ValueError(
-            'If using `weights="imagenet"` with `include_top=True`, `classes` should be 1000. '
-            f"Received classes={classes}"
-        )
+    _utils._check_weights(
+        weights,
+        include_top,
+        classes,
+        "`",
+        "; Received: weights={weights}",
+        _utils._INCEPTION_CLASSES_ERROR,
+    )
     input_shape = _utils.obtain_input_shape(
         input_shape, default_size=299, min_size=75,
         data_format=keras_ops.backend.image_data_format(), require_flatten=include_top,

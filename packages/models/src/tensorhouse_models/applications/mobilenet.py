@@ -23,7 +23,7 @@ def MobileNet(
 ):  # fmt: skip
     """Instantiates the MobileNet architecture (``weights``: ``None``, ``"imagenet"`` or a
     file; ImageNet weights exist for ``alpha`` in 0.25, 0.5, 0.75, 1 at 128 to 224 pixels)."""
-    _utils._check_weights(weights, include_top, classes, sep=" Received ")
+    _utils._check_weights(weights, include_top, classes, tail=". Received weights={weights}")
     first = keras_ops.backend.image_data_format() == "channels_first"
     default_size = 224
     if input_shape is not None:

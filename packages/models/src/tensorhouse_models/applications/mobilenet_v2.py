@@ -1,7 +1,6 @@
 """``keras.applications.mobilenet_v2``: MobileNetV2 (Sandler et al., 2018), inverted residual
 blocks with linear bottlenecks."""
 
-import os
 import warnings
 
 from tensorhouse_components import keras_ops, layers
@@ -26,17 +25,11 @@ def MobileNetV2(
     """Instantiates the MobileNetV2 architecture (``weights``: ``None``, ``"imagenet"`` or a
     file; ImageNet weights exist for ``alpha`` in 0.35, 0.5, 0.75, 1, 1.3, 1.4 at 96 to 224
     pixels)."""
-    if not (weights in {"imagenet", None} or os.path.exists(weights)):
-        raise ValueError(
-            "The `weights` argument should be either `None` (random initialization), "
-            "`imagenet` (pre-training on ImageNet), or the path to the weights file to be "
-            f"loaded.  Received `weights={weights}`"
-        )
-    if weights == "imagenet" and include_top and classes != 1000:
-        raise ValueError(
-            'If using `weights="imagenet"` with `include_top` as true, `classes` should be '
-            f"1000. Received `classes={classes}`"
-        )
+    _utils._check_weights(
+        weights, include_top, classes, "`", ".  Received `weights={weights}`",
+        'If using `weights="imagenet"` with `include_top` as true, `classes` should be 1000. '
+        "Received `classes={classes}`",
+    )  # fmt: skip
     first = keras_ops.backend.image_data_format() == "channels_first"
     default_size = 224
     if input_shape is not None:

@@ -1,8 +1,6 @@
 """``keras.applications.xception``: Xception (Chollet, 2017), depthwise separable convolutions
 with residual connections (299 pixels by default, 71 at least)."""
 
-import os
-
 from tensorhouse_components import keras_ops, layers
 
 from . import imagenet_utils as _utils
@@ -21,13 +19,7 @@ def Xception(
 ):  # fmt: skip
     """Instantiates the Xception architecture (``weights``: ``None``, ``"imagenet"`` or a
     file)."""
-    if not (weights in {"imagenet", None} or os.path.exists(weights)):
-        raise ValueError(
-            "The `weights` argument should be either `None` (random initialization), "
-            "'imagenet' (pre-training on ImageNet), or the path to the weights file to be "
-            "loaded."
-        )
-    _utils._check_weights(weights, include_top, classes)
+    _utils._check_weights(weights, include_top, classes, tail=".")
     input_shape = _utils.obtain_input_shape(
         input_shape, default_size=299, min_size=71,
         data_format=keras_ops.backend.image_data_format(), require_flatten=include_top,
