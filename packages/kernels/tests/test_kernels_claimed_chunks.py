@@ -36,6 +36,9 @@ SPLIT_CASES = [
     ((2000, 128), (128, 1100), {}),  # blocks of at least 512 rows, more than one per thread
     ((64, 256), (256, 256), {}),  # an MLP's GEMM: two blocks of exactly 2^21 multiply-adds
     ((64, 256), (64, 256), {"transpose_a": True}),  # its weight gradient (k = 64)
+    ((20, 300), (300, 2000), {}),  # short and wide: transposed on Haswell's sgemm when the
+    ((8, 300), (300, 2000), {}),  # machine has more cores than row blocks of 12 (here, 8 rows)
+    ((300, 20), (2000, 300), {"transpose_a": True, "transpose_b": True}),
 ]
 
 

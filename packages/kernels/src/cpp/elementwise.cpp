@@ -9,9 +9,50 @@ namespace {
 
 using namespace ew;  // NOLINT: the op codes and their math
 
+const char* const kUnaryNames[] = {
+    "Neg", "Abs", "Sign", "Square", "Sqrt", "Rsqrt", "Exp", "Expm1", "Log", "Log1p",
+    "Reciprocal", "Sin", "Cos", "Tan", "Tanh", "Sigmoid", "Relu", "Floor", "Ceil", "Erf",
+    "Round", "Elu", "Selu", "Softplus", "Relu6"};
+const char* const kBinaryNames[] = {
+    "AddV2", "Sub", "Mul", "RealDiv", "Maximum", "Minimum", "SquaredDifference", "Pow",
+    "ReluGrad", "SigmoidGrad", "TanhGrad", "FloorDiv", "FloorMod", "EluGrad", "SeluGrad",
+    "SoftplusGrad", "Relu6Grad", "TruncateMod", "Equal", "NotEqual", "Less", "LessEqual",
+    "Greater", "GreaterEqual"};
+static_assert(sizeof(kUnaryNames) / sizeof(kUnaryNames[0]) == kUnaryCount);
+static_assert(sizeof(kBinaryNames) / sizeof(kBinaryNames[0]) == kBinaryCount);
+
+// The ops TF has integer kernels for (opdefs.py); the others have no integer loops here.
+constexpr bool int_unary(int op) {
+  return op == kNeg || op == kAbs || op == kSign || op == kSquare || op == kRelu ||
+         op == kRelu6 || op == kRound;
+}
+constexpr bool int_binary(int op) {
+  return op != kDiv && op != kSigmoidGrad && op != kTanhGrad && op != kEluGrad &&
+         op != kSeluGrad && op != kSoftplusGrad;
+}
+
+// Whether a float loop gains from its AVX2 / AVX-512 versions (timed one against the other). A
+// loop that calls libm for every element runs about as fast under every ISA and is compiled
+// once: sin, cos, tan, erf, pow and fmod, and float64's exp / log family (float32's,
+// elementwise_ops.h, vectorizes; float64 Sigmoid gains a little).
+constexpr bool float64_libm(int op) {
+  return op == kExp || op == kExpm1 || op == kLog || op == kLog1p || op == kTanh ||
+         op == kElu || op == kSelu || op == kSoftplus;
+}
+template <typename T>
+constexpr bool wide_unary(int op) {
+  return TH_X86_DISPATCH && std::is_floating_point_v<T> && op != kSin && op != kCos &&
+         op != kTan && op != kErf && (std::is_same_v<T, float> || !float64_libm(op));
+}
+template <typename T>
+constexpr bool wide_binary(int op) {
+  return TH_X86_DISPATCH && std::is_floating_point_v<T> && op != kPow && op != kFloorMod &&
+         op != kTruncateMod;
+}
+
 // ---- unary ----------------------------------------------------------------------------
-// One loop per op so each inner loop is a straight, vectorizable map; float loops are also
-// compiled for AVX2 and AVX-512 (common.h), integer loops for the baseline only.
+// One loop per op so each inner loop is a straight, vectorizable map; the float loops that gain
+// from it are also compiled for AVX2 and AVX-512 (common.h).
 template <typename T, int OP>
 TH_ALWAYS_INLINE void unary_loop(const T* x, T* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = unary_apply<T>(OP, x[i]);
@@ -25,18 +66,27 @@ TH_TARGET_AVX512 void unary_loop_avx512(const T* x, T* y, int64_t n) {
   unary_loop<T, OP>(x, y, n);
 }
 
+template <typename T>
+using UnaryLoop = void (*)(const T*, T*, int64_t);
+
+// One op's loop for one ISA: its own version where it gains, else the baseline one (none for
+// an integer type the op has no kernel for).
+template <typename T, int OP, Isa ISA>
+constexpr UnaryLoop<T> unary_entry() {
+  if constexpr (std::is_integral_v<T> && !int_unary(OP)) return nullptr;
+  else if constexpr (ISA == Isa::kAvx512 && wide_unary<T>(OP)) return &unary_loop_avx512<T, OP>;
+  else if constexpr (ISA == Isa::kAvx2 && wide_unary<T>(OP)) return &unary_loop_avx2<T, OP>;
+  else return &unary_loop_base<T, OP>;
+}
+
 template <typename T, int... OPS>
 void unary_run(int op, const T* x, T* y, int64_t n, std::integer_sequence<int, OPS...>) {
-  using Fn = void (*)(const T*, T*, int64_t);
-  static constexpr Fn base[] = {&unary_loop_base<T, OPS>...};
-  if constexpr (std::is_floating_point_v<T> && TH_X86_DISPATCH) {
-    static constexpr Fn avx2[] = {&unary_loop_avx2<T, OPS>...};
-    static constexpr Fn avx512[] = {&unary_loop_avx512<T, OPS>...};
-    static const Fn* const table = by_isa<const Fn*>(avx512, avx2, base);
-    table[op](x, y, n);
-  } else {
-    base[op](x, y, n);
-  }
+  using Fn = UnaryLoop<T>;
+  static constexpr Fn base[] = {unary_entry<T, OPS, Isa::kBaseline>()...};
+  static constexpr Fn avx2[] = {unary_entry<T, OPS, Isa::kAvx2>()...};
+  static constexpr Fn avx512[] = {unary_entry<T, OPS, Isa::kAvx512>()...};
+  static const Fn* const table = by_isa<const Fn*>(avx512, avx2, base);
+  table[op](x, y, n);
 }
 
 void unary(int op, py::array x, py::array out) {
@@ -46,6 +96,8 @@ void unary(int op, py::array x, py::array out) {
   require_writable(out, "unary");
   require_same_dtype(x, out, "unary");
   if (x.size() != out.size()) throw py::value_error("unary: input and output sizes differ");
+  if (x.dtype().kind() != 'f' && !int_unary(op))
+    throw py::type_error(std::string(kUnaryNames[op]) + ": unsupported dtype " + dtype_name(x));
   const int64_t n = x.size();
   dispatch_numeric(dtype_of(x), "unary", [&](auto* tag) {
     using T = std::remove_pointer_t<decltype(tag)>;
@@ -92,7 +144,7 @@ TH_ALWAYS_INLINE void binary_run(const T* a, int64_t sa, const T* b, int64_t sb,
   }
 }
 
-// The run compiled per ISA (float inputs; integer ones keep the baseline version).
+// The run compiled per ISA.
 template <typename T, typename R, int OP>
 void binary_run_base(const T* a, int64_t sa, const T* b, int64_t sb, R* o, int64_t n) {
   binary_run<T, R, OP>(a, sa, b, sb, o, n);
@@ -111,44 +163,49 @@ TH_TARGET_AVX512 void binary_run_avx512(const T* a, int64_t sa, const T* b, int6
 template <typename T, typename R>
 using BinaryRun = void (*)(const T*, int64_t, const T*, int64_t, R*, int64_t);
 
-
-template <typename T, typename R, int... OPS>
-const BinaryRun<T, R>* binary_runs(std::integer_sequence<int, OPS...>) {
-  using Fn = BinaryRun<T, R>;
-  static constexpr Fn base[] = {&binary_run_base<T, R, OPS>...};
-  if constexpr (std::is_floating_point_v<T> && TH_X86_DISPATCH) {
-    static constexpr Fn avx2[] = {&binary_run_avx2<T, R, OPS>...};
-    static constexpr Fn avx512[] = {&binary_run_avx512<T, R, OPS>...};
-    static const Fn* const table = by_isa<const Fn*>(avx512, avx2, base);
-    return table;
-  } else {
-    return base;
-  }
+template <typename T, typename R, int OP, Isa ISA>
+constexpr BinaryRun<T, R> binary_entry() {
+  if constexpr (std::is_integral_v<T> && !int_binary(OP)) return nullptr;
+  else if constexpr (ISA == Isa::kAvx512 && wide_binary<T>(OP))
+    return &binary_run_avx512<T, R, OP>;
+  else if constexpr (ISA == Isa::kAvx2 && wide_binary<T>(OP)) return &binary_run_avx2<T, R, OP>;
+  else return &binary_run_base<T, R, OP>;
 }
 
-template <typename T, typename R, int OP>
-void binary_typed(const StridedPlan& plan, const T* a, const T* b, R* o) {
+// The ops of output type R: the comparisons (bool) from kFirstCompare on, the others from 0.
+template <typename R>
+constexpr int kFirstOp = std::is_same_v<R, bool> ? kFirstCompare : 0;
+
+template <typename T, typename R, int... I>
+BinaryRun<T, R> binary_run_of(int op, std::integer_sequence<int, I...>) {
+  using Fn = BinaryRun<T, R>;
+  constexpr int f = kFirstOp<R>;
+  static constexpr Fn base[] = {binary_entry<T, R, f + I, Isa::kBaseline>()...};
+  static constexpr Fn avx2[] = {binary_entry<T, R, f + I, Isa::kAvx2>()...};
+  static constexpr Fn avx512[] = {binary_entry<T, R, f + I, Isa::kAvx512>()...};
+  static const Fn* const table = by_isa<const Fn*>(avx512, avx2, base);
+  return table[op - f];
+}
+
+template <typename T, typename R>
+BinaryRun<T, R> binary_run_of(int op) {
+  constexpr int count = std::is_same_v<R, bool> ? kBinaryCount - kFirstCompare : kFirstCompare;
+  return binary_run_of<T, R>(op, std::make_integer_sequence<int, count>{});
+}
+
+template <typename T, typename R>
+void binary_strided(int op, const StridedPlan& plan, const T* a, const T* b, R* o) {
   const int64_t sa = plan.inner_stride(0), sb = plan.inner_stride(1);
-  const BinaryRun<T, R> run =
-      binary_runs<T, R>(std::make_integer_sequence<int, kBinaryCount>{})[OP];
+  const BinaryRun<T, R> run = binary_run_of<T, R>(op);
   plan.parallel_runs([&](int64_t pos, const int64_t* offs, int64_t len) {
     run(a + offs[0], sa, b + offs[1], sb, o + pos, len);
   });
 }
 
-template <typename T, typename R, int... OPS>
-void binary_switch(int op, const StridedPlan& plan, const T* a, const T* b, R* o,
-                   std::integer_sequence<int, OPS...>) {
-  using Fn = void (*)(const StridedPlan&, const T*, const T*, R*);
-  static constexpr Fn table[] = {&binary_typed<T, R, OPS>...};
-  table[op](plan, a, b, o);
-}
-
 // Flat path: operands with the output's shape (stride 1) or a single element (stride 0).
-template <typename T, typename R, int... OPS>
-void binary_flat(int op, const T* a, int64_t sa, const T* b, int64_t sb, R* o, int64_t n,
-                 std::integer_sequence<int, OPS...>) {
-  const BinaryRun<T, R> run = binary_runs<T, R>(std::integer_sequence<int, OPS...>{})[op];
+template <typename T, typename R>
+void binary_flat(int op, const T* a, int64_t sa, const T* b, int64_t sb, R* o, int64_t n) {
+  const BinaryRun<T, R> run = binary_run_of<T, R>(op);
   const int nt = threads_for(n);
   if (nt <= 1) {
     run(a, sa, b, sb, o, n);
@@ -208,11 +265,11 @@ void binary(int op, py::array a, py::array b, py::array out) {
   const DType dt = dtype_of(a);
   if (is_compare ? dtype_of(out) != DType::kBool : dtype_of(out) != dt)
     throw py::value_error("binary: output dtype does not match the op");
+  if (a.dtype().kind() != 'f' && !int_binary(op))
+    throw py::type_error(std::string(kBinaryNames[op]) + ": unsupported dtype " + dtype_name(a));
   const bool int_division = (op == kFloorDiv || op == kFloorMod || op == kTruncateMod) &&
                             dt != DType::kFloat32 && dt != DType::kFloat64;
-  const char* division_op = op == kFloorDiv  ? "FloorDiv"
-                            : op == kFloorMod ? "FloorMod"
-                                              : "TruncateMod";
+  const char* division_op = kBinaryNames[op];
   // (an empty result computes no power, so nothing to refuse, as TF)
   if (op == kPow && out.size() > 0 && dt != DType::kFloat32 && dt != DType::kFloat64)
     reject_negative_exponent(b);
@@ -230,16 +287,13 @@ void binary(int op, py::array a, py::array b, py::array out) {
     const int64_t n = out.size();
     if (n == 0) return;
     if (int_division) reject_zero_divisor(b, division_op);
-    auto seq = std::make_integer_sequence<int, kBinaryCount>{};
     dispatch_numeric(dt, "binary", [&](auto* tag) {
       using T = std::remove_pointer_t<decltype(tag)>;
       const T* pa = static_cast<const T*>(a.data());
       const T* pb = static_cast<const T*>(b.data());
       void* po = out.mutable_data();
-      if (is_compare)
-        binary_flat<T, bool>(op, pa, flat_a, pb, flat_b, static_cast<bool*>(po), n, seq);
-      else
-        binary_flat<T, T>(op, pa, flat_a, pb, flat_b, static_cast<T*>(po), n, seq);
+      if (is_compare) binary_flat<T, bool>(op, pa, flat_a, pb, flat_b, static_cast<bool*>(po), n);
+      else binary_flat<T, T>(op, pa, flat_a, pb, flat_b, static_cast<T*>(po), n);
     });
     return;
   }
@@ -258,15 +312,14 @@ void binary(int op, py::array a, py::array b, py::array out) {
   if (out.size() == 0) return;
   if (int_division) reject_zero_divisor(b, division_op);
   StridedPlan plan(so, {broadcast_strides(sa, so), broadcast_strides(sb, so)});
-  auto seq = std::make_integer_sequence<int, kBinaryCount>{};
   dispatch_numeric(dt, "binary", [&](auto* tag) {
     using T = std::remove_pointer_t<decltype(tag)>;
     const T* pa = static_cast<const T*>(a.data());
     const T* pb = static_cast<const T*>(b.data());
     void* po = out.mutable_data();
     py::gil_scoped_release release;
-    if (is_compare) binary_switch<T, bool>(op, plan, pa, pb, static_cast<bool*>(po), seq);
-    else binary_switch<T, T>(op, plan, pa, pb, static_cast<T*>(po), seq);
+    if (is_compare) binary_strided<T, bool>(op, plan, pa, pb, static_cast<bool*>(po));
+    else binary_strided<T, T>(op, plan, pa, pb, static_cast<T*>(po));
   });
 }
 
@@ -506,19 +559,8 @@ void init_elementwise(py::module_& m) {
   m.def("math_unary", &math_unary, py::arg("op"), py::arg("x"), py::arg("out"));
   m.def("math_binary", &math_binary, py::arg("op"), py::arg("a"), py::arg("b"), py::arg("out"));
   py::dict u, bn, pr, lg;
-  const char* unary_names[] = {"Neg", "Abs", "Sign", "Square", "Sqrt", "Rsqrt", "Exp", "Expm1",
-                               "Log", "Log1p", "Reciprocal", "Sin", "Cos", "Tan", "Tanh",
-                               "Sigmoid", "Relu", "Floor", "Ceil", "Erf", "Round", "Elu",
-                               "Selu", "Softplus", "Relu6"};
-  static_assert(sizeof(unary_names) / sizeof(unary_names[0]) == kUnaryCount);
-  for (int i = 0; i < kUnaryCount; ++i) u[unary_names[i]] = i;
-  const char* binary_names[] = {"AddV2", "Sub", "Mul", "RealDiv", "Maximum", "Minimum",
-                                "SquaredDifference", "Pow", "ReluGrad", "SigmoidGrad",
-                                "TanhGrad", "FloorDiv", "FloorMod", "EluGrad", "SeluGrad",
-                                "SoftplusGrad", "Relu6Grad", "TruncateMod", "Equal", "NotEqual", "Less",
-                                "LessEqual", "Greater", "GreaterEqual"};
-  static_assert(sizeof(binary_names) / sizeof(binary_names[0]) == kBinaryCount);
-  for (int i = 0; i < kBinaryCount; ++i) bn[binary_names[i]] = i;
+  for (int i = 0; i < kUnaryCount; ++i) u[kUnaryNames[i]] = i;
+  for (int i = 0; i < kBinaryCount; ++i) bn[kBinaryNames[i]] = i;
   pr["IsNan"] = int(kIsNan);
   pr["IsFinite"] = int(kIsFinite);
   pr["LogicalNot"] = int(kLogicalNot);

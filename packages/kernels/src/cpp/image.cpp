@@ -1,10 +1,14 @@
 // Image resizing (NHWC): ResizeBilinear, ResizeNearestNeighbor and their gradients, with TF's
 // sampling rules (half-pixel centres or the legacy corner-aligned / top-left ones). Bilinear
 // reads any numeric input and computes in float32, as TF's CPU kernel does.
+// PNG decoding (decode_png): the chunk walk with its CRCs, Adam7 and the unfiltering.
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "common.h"
@@ -322,25 +326,162 @@ int unfilter_rows(const uint8_t* src, uint8_t* dst, int64_t h, int64_t stride, i
   return -1;
 }
 
-// png_unfilter(raw, h, w, bpp): the (h, w, bpp) uint8 pixels of h filtered scanlines of w
-// pixels of bpp bytes (ValueError: data cut short, an unknown filter type); the GIL is
-// released while it runs.
-py::array_t<uint8_t> png_unfilter(py::buffer raw, int64_t h, int64_t w, int64_t bpp) {
-  const py::buffer_info in = raw.request();
-  if (h < 0 || w < 0 || bpp <= 0 || (w && bpp > INT64_MAX / 2 / w))
-    throw py::value_error("png_unfilter: bad geometry");
-  const int64_t stride = w * bpp, size = in.size * in.itemsize;
-  if (h > size / (stride + 1)) throw py::value_error("the image data is cut short");
-  py::array_t<uint8_t> out({h, w, bpp});
-  const auto* src = static_cast<const uint8_t*>(in.ptr);
-  uint8_t* dst = out.mutable_data();
-  int bad;
+// PNG's CRC-32 (zlib's polynomial), eight bytes a step (tables built once).
+uint32_t crc32(const uint8_t* p, int64_t n) {
+  static const auto tables = [] {
+    std::vector<uint32_t> t(8 * 256);
+    for (uint32_t i = 0; i < 256; ++i) {
+      uint32_t c = i;
+      for (int k = 0; k < 8; ++k) c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+      t[i] = c;
+    }
+    for (int s = 1; s < 8; ++s)
+      for (int i = 0; i < 256; ++i)
+        t[s * 256 + i] = (t[(s - 1) * 256 + i] >> 8) ^ t[t[(s - 1) * 256 + i] & 0xFF];
+    return t;
+  }();
+  const uint32_t* t = tables.data();
+  uint32_t crc = ~0u;
+  for (; n >= 8; n -= 8, p += 8) {
+    const uint32_t a = crc ^ (p[0] | p[1] << 8 | p[2] << 16 | uint32_t(p[3]) << 24);
+    crc = t[7 * 256 + (a & 0xFF)] ^ t[6 * 256 + ((a >> 8) & 0xFF)] ^
+          t[5 * 256 + ((a >> 16) & 0xFF)] ^ t[4 * 256 + (a >> 24)] ^ t[3 * 256 + p[4]] ^
+          t[2 * 256 + p[5]] ^ t[256 + p[6]] ^ t[p[7]];
+  }
+  for (; n > 0; --n) crc = t[(crc ^ *p++) & 0xFF] ^ (crc >> 8);
+  return ~crc;
+}
+
+uint32_t be32(const uint8_t* p) { return uint32_t(p[0]) << 24 | p[1] << 16 | p[2] << 8 | p[3]; }
+
+// The chunks decode_png reads, up to IEND; `error`: a chunk cut short or with a wrong CRC (as
+// libpng, IDAT's included).
+struct PngChunks {
+  std::string error;
+  const uint8_t *ihdr = nullptr, *trns = nullptr;
+  int64_t ihdr_len = 0, trns_len = 0;
+  std::vector<std::pair<const uint8_t*, int64_t>> idat;
+};
+
+std::string chunk_name(const uint8_t* kind) {  // as Python prints the bytes: b'IDAT'
+  std::string s = "b'";
+  for (int i = 0; i < 4; ++i) {
+    char hex[5];
+    std::snprintf(hex, sizeof hex, "\\x%02x", kind[i]);
+    s += kind[i] >= 32 && kind[i] < 127 && kind[i] != '\'' && kind[i] != '\\'
+             ? std::string(1, static_cast<char>(kind[i]))
+             : std::string(hex);
+  }
+  return s + "'";
+}
+
+PngChunks png_chunks(const uint8_t* data, int64_t end) {
+  PngChunks c;
+  for (int64_t pos = 8; pos + 12 <= end;) {
+    const int64_t length = be32(data + pos);
+    const uint8_t* kind = data + pos + 4;
+    const int64_t stop = pos + 8 + length;
+    if (stop + 4 > end) {
+      c.error = "chunk " + chunk_name(kind) + " is cut short";
+      return c;
+    }
+    if (crc32(kind, length + 4) != be32(data + stop)) {
+      c.error = "chunk " + chunk_name(kind) + " has a wrong CRC";
+      return c;
+    }
+    if (!std::memcmp(kind, "IEND", 4)) return c;
+    if (!std::memcmp(kind, "IHDR", 4) && !c.ihdr) c.ihdr = kind + 4, c.ihdr_len = length;
+    if (!std::memcmp(kind, "tRNS", 4) && !c.trns) c.trns = kind + 4, c.trns_len = length;
+    if (!std::memcmp(kind, "IDAT", 4)) c.idat.emplace_back(kind + 4, length);
+    pos = stop + 4;
+  }
+  return c;
+}
+
+// png_decode(data, inflate): an 8- or 16-bit grey / colour PNG, interlaced or not, as (its
+// samples (h, w, samples per pixel) uint8 / uint16, its tRNS colour key or None); None for the
+// files left to Pillow (palettes, under 8 bits). The chunk walk with its CRCs, Adam7 and the
+// unfiltering run with the GIL released; inflate(idat, n) (Python's zlib, which releases the
+// GIL too) gives the first n bytes the IDAT stream inflates to. Bad data: ValueError.
+py::object png_decode(py::buffer data, py::object inflate) {
+  const py::buffer_info in = data.request();
+  const auto* bytes = static_cast<const uint8_t*>(in.ptr);
+  PngChunks c;
   {
     py::gil_scoped_release release;
-    bad = unfilter_rows(src, dst, h, stride, bpp);
+    c = png_chunks(bytes, in.size * in.itemsize);
+  }
+  if (!c.error.empty()) throw py::value_error(c.error);
+  if (!c.ihdr || c.ihdr_len != 13 || c.idat.empty()) return py::none();
+  const int64_t w = be32(c.ihdr), h = be32(c.ihdr + 4);
+  const int depth = c.ihdr[8], colour = c.ihdr[9], interlace = c.ihdr[12];
+  if ((depth != 8 && depth != 16) || colour == 1 || colour == 3 || colour > 6 || c.ihdr[10] ||
+      c.ihdr[11] || interlace > 1)
+    return py::none();
+  const int64_t samples = colour == 0 ? 1 : colour == 2 ? 3 : colour == 4 ? 2 : 4;
+  const int64_t bpp = depth / 8 * samples;
+  // Adam7's passes (first column, first row, column step, row step), or the one plain pass.
+  static const int64_t adam7[7][4] = {{0, 0, 8, 8}, {4, 0, 8, 8}, {0, 4, 4, 8}, {2, 0, 4, 4},
+                                      {0, 2, 2, 4}, {1, 0, 2, 2}, {0, 1, 1, 2}};
+  static const int64_t plain[1][4] = {{0, 0, 1, 1}};
+  const auto* passes = interlace ? adam7 : plain;
+  const int count = interlace ? 7 : 1;
+  double need = 0;  // in double first: a header's sizes can overflow int64
+  for (int p = 0; p < count; ++p) {
+    const int64_t ph = h > passes[p][1] ? (h - passes[p][1] + passes[p][3] - 1) / passes[p][3] : 0;
+    const int64_t pw = w > passes[p][0] ? (w - passes[p][0] + passes[p][2] - 1) / passes[p][2] : 0;
+    if (ph > 0 && pw > 0) need += double(ph) * double(1 + pw * bpp);
+  }
+  if (need > double(INT64_MAX / 4)) throw py::value_error("the image data is cut short");
+  py::object idat;
+  if (c.idat.size() == 1) {
+    idat = py::memoryview::from_memory(c.idat[0].first, c.idat[0].second);
+  } else {
+    std::string joined;
+    for (const auto& [p, n] : c.idat) joined.append(reinterpret_cast<const char*>(p), n);
+    idat = py::bytes(joined);
+  }
+  const py::buffer_info raw = inflate(idat, static_cast<int64_t>(need)).cast<py::buffer>().request();
+  if (raw.size * raw.itemsize < static_cast<int64_t>(need) || !w || !h)
+    throw py::value_error("the image data is cut short");
+  py::array out = depth == 8 ? py::array(py::array_t<uint8_t>({h, w, samples}))
+                             : py::array(py::array_t<uint16_t>({h, w, samples}));
+  auto* dst = static_cast<uint8_t*>(out.mutable_data());
+  int bad = -1;
+  {
+    py::gil_scoped_release release;
+    const auto* src = static_cast<const uint8_t*>(raw.ptr);
+    if (!interlace) {
+      bad = unfilter_rows(src, dst, h, w * bpp, bpp);
+    } else {
+      std::vector<uint8_t> sub(h * w * bpp);
+      for (int p = 0; p < 7 && bad < 0; ++p) {
+        const int64_t x0 = passes[p][0], y0 = passes[p][1], dx = passes[p][2], dy = passes[p][3];
+        const int64_t ph = h > y0 ? (h - y0 + dy - 1) / dy : 0;
+        const int64_t pw = w > x0 ? (w - x0 + dx - 1) / dx : 0;
+        if (ph <= 0 || pw <= 0) continue;
+        bad = unfilter_rows(src, sub.data(), ph, pw * bpp, bpp);
+        for (int64_t r = 0; r < ph; ++r)
+          for (int64_t x = 0; x < pw; ++x)
+            std::memcpy(dst + ((y0 + r * dy) * w + x0 + x * dx) * bpp, &sub[(r * pw + x) * bpp],
+                        bpp);
+        src += ph * (1 + pw * bpp);
+      }
+    }
+    if (depth == 16) {  // big-endian samples to the machine's uint16
+      auto* d16 = reinterpret_cast<uint16_t*>(dst);
+      for (int64_t i = 0, n = h * w * samples; i < n; ++i)
+        d16[i] = static_cast<uint16_t>(dst[2 * i] << 8 | dst[2 * i + 1]);
+    }
   }
   if (bad >= 0) throw py::value_error("unknown filter type " + std::to_string(bad));
-  return out;
+  py::object key = py::none();
+  if (colour < 4 && c.trns_len >= 2 * samples) {
+    py::tuple t(samples);
+    for (int64_t i = 0; i < samples; ++i) t[i] = c.trns[2 * i] << 8 | c.trns[2 * i + 1];
+    key = t;
+  }
+  return py::make_tuple(out, key);
 }
 
 }  // namespace
@@ -355,8 +496,8 @@ void init_image(py::module_& m) {
         py::arg("half_pixel_centers"), doc);
   m.def("resize_nearest_grad", &resize_nearest_grad, py::arg("dy"), py::arg("dx"),
         py::arg("align_corners"), py::arg("half_pixel_centers"), doc);
-  m.def("png_unfilter", &png_unfilter, py::arg("raw"), py::arg("h"), py::arg("w"),
-        py::arg("bpp"), "PNG scanlines unfiltered: (h, w, bpp) uint8; the GIL released.");
+  m.def("png_decode", &png_decode, py::arg("data"), py::arg("inflate"),
+        "An 8- / 16-bit grey or colour PNG as (samples, colour key), or None; ValueError.");
 }
 
 }  // namespace th

@@ -4,6 +4,7 @@
 #include <climits>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 
 #include "common.h"
 #include "blas.h"
@@ -61,6 +62,7 @@ inline int gemm_threads(int64_t flops) {
 
 constexpr int64_t kGemmBlockMin = int64_t(1) << 21;  // m * n * k of one block of a split GEMM
 constexpr int64_t kGemmBlockSpan = 512;  // rows (or columns) of C per block, when there are enough
+constexpr int64_t kWideMinK = 256;  // gemm_split's transposed short, wide C
 
 // C = op(A) @ op(B) on nt threads. OpenBLAS: row blocks of C (column blocks when C is wider
 // than tall and the core allows) on multiples of split_units, claimed by the threads
@@ -69,12 +71,30 @@ constexpr int64_t kGemmBlockSpan = 512;  // rows (or columns) of C per block, wh
 template <typename T>
 void gemm_split(int ta, int tb, int64_t m, int64_t n, int64_t k, const T* a, int64_t lda,
                 const T* b, int64_t ldb, T* c, int64_t ldc, int nt) {
-  if (blas().set_threads_local != nullptr || nt <= 1) {
+  const bool library_threads = blas().set_threads_local != nullptr;
+  const SplitUnits units = split_units<T>();
+  // A core whose columns never split (Haswell's sgemm) would run a short, wide C on fewer
+  // threads than the machine has cores (m / units.rows row blocks): it computes C^T = op(B)^T
+  // op(A)^T in row blocks into scratch, then transposes. Chosen by the shape and the machine's
+  // core count, never the thread count, so the bits do not depend on the thread count; the
+  // copy (m * n moves) is small beside the product when k >= kWideMinK.
+  static const int64_t procs = omp_get_num_procs();
+  if (!library_threads && units.cols == 0 && n > m && (m + units.rows - 1) / units.rows < procs &&
+      k >= kWideMinK && m * n * k >= kGemmThreadedFrom) {
+    std::unique_ptr<T[]> t(new T[m * n]);
+    gemm_split<T>(tb == kTrans ? kNoTrans : kTrans, ta == kTrans ? kNoTrans : kTrans, n, m, k, b,
+                  ldb, a, lda, t.get(), m, nt);
+    parallel_for(n, m * n, [&](int64_t j0, int64_t j1) {
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t j = j0; j < j1; ++j) c[i * ldc + j] = t[j * m + i];
+    });
+    return;
+  }
+  if (library_threads || nt <= 1) {
     gemm_call<T>(ta, tb, int(m), int(n), int(k), T(1), a, int(lda), b, int(ldb), T(0), c,
                  int(ldc), nt);
     return;
   }
-  const SplitUnits units = split_units<T>();
   const bool by_rows = m >= n || units.cols == 0;
   const int64_t span = by_rows ? m : n;
   const int64_t unit = by_rows ? units.rows : units.cols;

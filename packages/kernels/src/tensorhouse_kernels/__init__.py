@@ -54,7 +54,7 @@ if _find_spec("pycuda") is not None:  # CUDA kernels; compiled and loaded on the
 
     _gpu_kernels.register_all()
 
-from ._images import host_images  # noqa: E402 - PNG unfiltering
+from ._images import host_images  # noqa: E402 - PNG decoding
 from ._records import host_records  # noqa: E402 - TFRecord framing, Example parsing
 
 if _TYPE_CHECKING:  # loaded on first use (__getattr__); its type for the checker
@@ -102,7 +102,7 @@ __all__ = [
     "optim_slots",
     "host_strings",  # whole-batch C++ string loops (split, ngrams, lookup) for tf.strings
     "host_records",  # C++ TFRecord framing and Example parsing for tf.io / tf.data
-    "host_images",  # C++ PNG unfiltering for tf.io.decode_png
+    "host_images",  # C++ PNG decoding for tf.io.decode_png
 ]
 
 

@@ -1,4 +1,4 @@
-"""PNG scanline unfiltering in C++ (``cpp/image.cpp``), for the ops layer's ``decode_png``."""
+"""PNG decoding in C++ (``cpp/image.cpp``), for the ops layer's ``decode_png``."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ from .cpu import _cpu
 
 __all__ = ["host_images"]
 
-host_images = types.SimpleNamespace(png_unfilter=_cpu.png_unfilter)
+host_images = types.SimpleNamespace(png_decode=_cpu.png_decode)
 host_images.__doc__ = (
-    "Image codec loops on the host, in C++: png_unfilter(raw, h, w, bpp) -> the (h, w, bpp) "
-    "uint8 pixels of h PNG scanlines (each a filter byte, then w * bpp bytes), with the GIL "
-    "released; ValueError for data cut short or an unknown filter type."
+    "Image codec loops on the host, in C++: png_decode(data, inflate) -> an 8- or 16-bit grey "
+    "/ colour PNG (interlaced or not) as (its (h, w, samples) uint8 / uint16 samples, its tRNS "
+    "colour key or None), or None for the files it leaves to Pillow; the chunk walk, CRCs, "
+    "Adam7 and unfiltering run with the GIL released, inflate(idat, n) gives the first n bytes "
+    "of the inflated IDAT stream; ValueError for bad data."
 )

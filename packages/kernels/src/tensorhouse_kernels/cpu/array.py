@@ -165,11 +165,19 @@ def _tile(inputs, outputs, attrs):
     _cpu.copy(src, out.reshape(pairs))
 
 
+_REVERSED = RuleCache("ReverseV2")  # (axes, rank) -> the index of the reversed view
+
+
 def _reverse(inputs, outputs, attrs):
-    x = inputs[0]
-    axes = normalized_reverse_axes("ReverseV2", attrs["axis"], x.ndim)
-    steps = (slice(None, None, -1 if i in axes else 1) for i in range(x.ndim))
-    _cpu.copy(_view(x, steps), outputs[0])
+    """A reversed view copied by C++ (the GIL released); the checked index per (axes, rank)."""
+    x, axis = inputs[0], attrs["axis"]
+    key = (axis if isinstance(axis, int | np.integer) else tuple(axis), x.ndim)
+    index = _REVERSED.get(key)
+    if index is None:
+        axes = normalized_reverse_axes("ReverseV2", axis, x.ndim)
+        steps = (slice(None, None, -1 if i in axes else 1) for i in range(x.ndim))
+        index = _REVERSED.put(key, (*steps, Ellipsis))
+    _cpu.copy(x[index], outputs[0])
 
 
 def _range(inputs, outputs, attrs):
