@@ -61,3 +61,47 @@ def test_one_process_communicator():
     comm.barrier()
     with pytest.raises(errors.InvalidArgumentError, match="C-contiguous"):
         comm.iallreduce(np.zeros((4, 4), "float32")[:, 1])
+
+
+class _FakeMPIRequest:
+    """An MPI request that completes on its ``n``-th ``Test`` (never when ``n`` is None)."""
+
+    def __init__(self, n):
+        self.n, self.tests = n, 0
+
+    def Test(self):  # mpi4py's name
+        self.tests += 1
+        return self.n is not None and self.tests >= self.n
+
+
+class _FakeComm:
+    """What a ``Request`` reads of its communicator; ``_break`` raises as the real one does."""
+
+    rank, size, timeout = 1, 2, 30.0
+
+    class _MPI:  # mpi4py's ``MPI.Exception``
+        Exception = RuntimeError
+
+    def _break(self, message):
+        self.broken = message
+        raise errors.UnavailableError(f"Collective ops is aborted by: {message}")
+
+
+def test_wait_polls_the_request_until_mpi_completes_it():
+    buf = np.array([2.0, 4.0], "float32")
+    pending = _FakeMPIRequest(250)  # past two of the yields to other threads
+    request = collective.Request(_FakeComm(), pending, buf, "all-reduce of 8 bytes",
+                                 post=lambda b: np.divide(b, 2, out=b))  # fmt: skip
+    assert not request.test() and pending.tests == 1  # one poll, not done
+    assert request.wait() is buf and request.done
+    assert pending.tests == 250
+    np.testing.assert_array_equal(buf, [1.0, 2.0])  # the mean's division ran once, at the end
+    assert request.test() and pending.tests == 250  # done: no more MPI calls
+
+
+def test_wait_times_out_with_a_clear_error_when_a_peer_never_comes():
+    comm = _FakeComm()
+    request = collective.Request(comm, _FakeMPIRequest(None), None, "barrier")
+    with pytest.raises(errors.UnavailableError, match=r"barrier on rank 1 of 2 timed out after"):
+        request.wait(timeout=0.05)
+    assert "peer worker is dead or stuck" in comm.broken

@@ -477,9 +477,11 @@ def test_to_code_is_valid_python_showing_the_conversion():
     code = tf.autograph.to_code(_collatz_steps)
     assert isinstance(code, str)
     tree = ast.parse(code)
-    assert tree.body[0].name == "_collatz_steps"
-    assert "ag__.while_stmt" in code and "ag__.if_stmt" in code
-    assert tf.autograph.to_code(tf.function(_sign)) == tf.autograph.to_code(_sign)
+    assert tree.body[0].name == "tf___collatz_steps"  # TF's name for the converted function
+    assert "ag__.while_stmt(loop_test, loop_body, get_state_1, set_state_1, ('n', 'steps')" in code
+    assert "ag__.if_stmt(ag__.ld(n) % 2 == 0, if_body, else_body" in code
+    assert "steps = ag__.ld(steps)\n" in code  # ``steps += 1`` reads ``steps`` first, as TF
+    assert tf.autograph.to_code(tf.function(_sign).python_function) == tf.autograph.to_code(_sign)
 
 
 def test_to_graph_gives_the_converted_function():

@@ -168,7 +168,9 @@ def _unfilter_reference(raw, h, w, bpp):
 
 
 _GEOMETRIES = [(1, 1, 2), (4, 9, 6), (9, 4, 8), (7, 7, 4), (600, 3, 2), (5, 2, 1), (6, 1, 3),
-               (3, 0, 2)]  # fmt: skip
+               (3, 5, 3)]  # fmt: skip
+# bytes per pixel -> (bit depth, colour type) of the PNG holding such scanlines
+_LAYOUTS = {1: (8, 0), 2: (8, 4), 3: (8, 2), 4: (8, 6), 6: (16, 2), 8: (16, 6)}
 
 
 @pytest.mark.parametrize("h,w,bpp", _GEOMETRIES)
@@ -178,8 +180,11 @@ def test_unfilter_against_reference(h, w, bpp):
     rows[:, 0] = np.arange(h) % 5  # every filter, each after every other
     rows[h // 2 :, 1:] //= 16  # small values: Paeth's three branches all taken
     raw = rows.tobytes()
-    got = _image_codecs._unfilter(raw, h, w, bpp)
-    np.testing.assert_array_equal(got, _unfilter_reference(raw, h, w, bpp))
+    depth, colour = _LAYOUTS[bpp]
+    samples, _ = _image_codecs._png_direct(_png([r.tobytes() for r in rows], w, h, depth,
+                                                colour, kind=b""))  # fmt: skip
+    got = samples.astype(">u2").view(np.uint8) if depth == 16 else samples
+    np.testing.assert_array_equal(got.reshape(h, w, bpp), _unfilter_reference(raw, h, w, bpp))
 
 
 def test_sixteen_bit_interlaced_key_and_damage():

@@ -1,19 +1,21 @@
 """Collective communication: MPI between processes (``mpi4py``, imported only when asked for)
 and an all-reduce between the devices of one process.
 
-MPI's own blocking collectives (its fastest paths) run in order on one progress thread per
-communicator; callers get a request and wait for it against a deadline, so a dead peer ends in
-a clear ``UnavailableError`` instead of a hang. A communicator that timed out aborts the MPI job
-when the process exits (MPI cannot finalize with a peer gone, and its thread is stuck).
+MPI collectives start as MPI's non-blocking ones from the calling thread (no hand-off to a
+thread of our own: none of its wake-up latency); the caller gets a request whose ``test()``
+drives MPI's progress and whose ``wait()`` polls it against a deadline, so a dead peer ends in a
+clear ``UnavailableError`` instead of a hang. A communicator that timed out aborts the MPI job
+when the process exits (MPI cannot finalize with a peer gone and a request pending).
 """
 
 from __future__ import annotations
 
 import atexit
 import os
-import queue
 import sys
 import threading
+import time
+from typing import NoReturn
 
 import numpy as np
 
@@ -30,6 +32,7 @@ __all__ = [
 
 _OPS = ("sum", "mean", "max", "min", "prod")
 DEFAULT_TIMEOUT = 300.0  # seconds a collective may wait for its peers
+_POLLS_PER_YIELD = 100  # a waiting rank offers its core to others this often (MPICH: 1000)
 
 
 def _check_op(op: str) -> str:
@@ -65,48 +68,50 @@ def _mpi():
 
 
 class Request:
-    """A pending collective; ``wait()`` completes it or raises ``UnavailableError`` when its
-    peers do not answer within the timeout."""
+    """A pending collective (an MPI request): ``test()`` advances it and says whether it has
+    completed; ``wait()`` completes it or raises ``UnavailableError`` when its peers do not
+    answer within the timeout."""
 
-    def __init__(self, comm: Communicator, buffer, what: str, post=None):
-        self._comm, self.buffer, self._what, self._post = comm, buffer, what, post
-        self._event = threading.Event()
-        self._error = None
+    def __init__(self, comm: Communicator, request, buffer, what: str, post=None):
+        self._comm, self._request, self.buffer = comm, request, buffer
+        self._what, self._post = what, post
         self.done = False
 
-    def _run(self, call):
+    def _poll(self) -> bool:
         try:
-            call()
-        except BaseException as e:  # handed to the waiting thread
-            self._error = e
-        self._event.set()
+            return self._request.Test()
+        except self._comm._MPI.Exception as e:  # MPI's own text in the error
+            comm = self._comm
+            comm._break(f"{self._what} failed on rank {comm.rank}: {e.Get_error_string()}")
 
     def test(self) -> bool:
-        """Whether the collective has completed (never blocks)."""
-        if not self.done and self._event.is_set():
+        """Whether the collective has completed (never blocks; advances MPI's progress)."""
+        if not self.done and self._poll():
             self._finish()
         return self.done
 
     def _finish(self):
         self.done = True
-        if self._error is not None:
-            error = self._error
-            message = getattr(error, "Get_error_string", lambda: error)()  # MPI's own text
-            self._comm._break(f"{self._what} failed on rank {self._comm.rank}: {message}")
         if self._post is not None:
             self._post(self.buffer)
 
     def wait(self, timeout: float | None = None) -> np.ndarray:
         """Block until complete (at most ``timeout`` seconds); returns the buffer."""
         if not self.done:
-            limit = self._comm.timeout if timeout is None else timeout
-            if not self._event.wait(limit):
-                comm = self._comm
-                comm._break(
-                    f"{self._what} on rank {comm.rank} of {comm.size} timed out after "
-                    f"{limit:g} s: a peer worker is dead or stuck (collective timeout; see "
-                    "CommunicationOptions(timeout_seconds=...))."
-                )
+            comm = self._comm
+            limit = comm.timeout if timeout is None else timeout
+            deadline = time.monotonic() + limit
+            polls = 0
+            while not self._poll():  # MPI progresses only inside its calls: poll it
+                polls += 1
+                if polls % _POLLS_PER_YIELD == 0:
+                    if time.monotonic() > deadline:
+                        comm._break(
+                            f"{self._what} on rank {comm.rank} of {comm.size} timed out after "
+                            f"{limit:g} s: a peer worker is dead or stuck (collective timeout; "
+                            "see CommunicationOptions(timeout_seconds=...))."
+                        )
+                    os.sched_yield()  # a rank sharing this core gets it (oversubscribed)
             self._finish()
         return self.buffer
 
@@ -114,9 +119,9 @@ class Request:
 class Communicator:
     """A group of processes (an MPI communicator): rank, size and collectives on NumPy buffers.
 
-    Buffers are reduced in place. ``timeout`` (seconds) bounds every wait for peers. The MPI
-    calls themselves are MPI's blocking ones (its fastest paths), made in order on one
-    progress thread of this communicator; the caller waits for them against the deadline."""
+    Buffers are reduced in place. ``timeout`` (seconds) bounds every wait for peers. Every
+    collective is MPI's non-blocking one, started by the calling thread; collectives must be
+    started in the same order on every rank (MPI's rule)."""
 
     def __init__(self, comm=None, timeout: float | None = None):
         MPI = _mpi()
@@ -125,20 +130,14 @@ class Communicator:
         self.timeout = _env_timeout() if timeout is None else float(timeout)
         self.broken = None  # the error that broke this communicator, once one did
         self._rank, self._size = self._comm.Get_rank(), self._comm.Get_size()
-        self._jobs = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._progress, daemon=True, name="mpi-progress")
-        self._thread.start()
 
-    def _progress(self):
-        while True:
-            request, call = self._jobs.get()
-            request._run(call)
-
-    def _submit(self, call, buffer, what, post=None) -> Request:
+    def _start(self, start, buffer, what, post=None) -> Request:
         self._check()
-        request = Request(self, buffer, what, post)
-        self._jobs.put((request, call))
-        return request
+        try:
+            request = start()
+        except self._MPI.Exception as e:
+            self._break(f"{what} failed on rank {self.rank}: {e.Get_error_string()}")
+        return Request(self, request, buffer, what, post)
 
     @property
     def rank(self) -> int:
@@ -159,7 +158,7 @@ class Communicator:
         if self.broken is not None:
             raise UnavailableError(f"The communicator is broken: {self.broken}")
 
-    def _break(self, message):
+    def _break(self, message) -> NoReturn:
         self.broken = message
         _ABORT_AT_EXIT.add(self)
         raise UnavailableError(f"Collective ops is aborted by: {message}")
@@ -178,8 +177,8 @@ class Communicator:
         size = self.size
         post = (lambda b: np.divide(b, size, out=b, casting="unsafe")) if op == "mean" else None
         mpi_op = self._mpi_op(op)
-        call = lambda: self._comm.Allreduce(self._MPI.IN_PLACE, buffer, mpi_op)  # noqa: E731
-        return self._submit(call, buffer, f"all-reduce of {buffer.nbytes} bytes", post)
+        start = lambda: self._comm.Iallreduce(self._MPI.IN_PLACE, buffer, mpi_op)  # noqa: E731
+        return self._start(start, buffer, f"all-reduce of {buffer.nbytes} bytes", post)
 
     def allreduce(self, buffer: np.ndarray, op: str = "sum") -> np.ndarray:
         """All-reduce ``buffer`` in place across the group; returns it."""
@@ -187,8 +186,8 @@ class Communicator:
 
     def broadcast(self, buffer: np.ndarray, root: int = 0) -> np.ndarray:
         """Overwrite ``buffer`` on every rank with ``root``'s; returns it."""
-        call = lambda: self._comm.Bcast(buffer, root=root)  # noqa: E731
-        return self._submit(call, buffer, f"broadcast of {buffer.nbytes} bytes").wait()
+        start = lambda: self._comm.Ibcast(buffer, root=root)  # noqa: E731
+        return self._start(start, buffer, f"broadcast of {buffer.nbytes} bytes").wait()
 
     def broadcast_object(self, obj=None, root: int = 0):
         """A small picklable object from ``root`` on every rank."""
@@ -206,14 +205,14 @@ class Communicator:
         sizes[self.rank] = data.size
         self.allreduce(sizes, "sum")
         out = np.empty(int(sizes.sum()), np.uint8)
-        call = lambda: self._comm.Allgatherv(data, [out, (sizes, None)])  # noqa: E731
-        self._submit(call, out, f"all-gather of {int(sizes.sum())} bytes").wait()
+        start = lambda: self._comm.Iallgatherv(data, [out, (sizes, None)])  # noqa: E731
+        self._start(start, out, f"all-gather of {int(sizes.sum())} bytes").wait()
         offsets = np.concatenate([[0], np.cumsum(sizes)])
         return [_unpickle(out[offsets[i] : offsets[i + 1]]) for i in range(self.size)]
 
     def barrier(self):
         """Wait until every rank reaches the barrier (bounded by the timeout)."""
-        self._submit(self._comm.Barrier, None, "barrier").wait()
+        self._start(self._comm.Ibarrier, None, "barrier").wait()
 
 
 def _pickle(obj) -> bytes:

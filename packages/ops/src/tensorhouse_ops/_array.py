@@ -12,7 +12,7 @@ from tensorhouse_kernels import eager_shortcut
 from tensorhouse_kernels.runtime import current_device
 
 from . import _dynamic as _dyn
-from . import _record, _tensor
+from . import _graph, _record, _tensor
 from . import dtypes as _dt
 from ._composite import CompositeTensor
 from ._tensor import (
@@ -156,22 +156,50 @@ def fill(dims, value, name=None, dtype=None):
     return _op("Fill", [], {"shape": tuple(_dims(dims)), "value": value, "dtype": dtype._np})
 
 
+def _small_const(shape, value, dtype, name):
+    """While tracing, TF makes a fill of a known shape of under 1000 elements a ``Const`` node
+    named after the call (``ones``, ``zeros_like``); None otherwise (a ``Fill``)."""
+    g = _graph.current_graph()
+    dims = shape.as_list() if isinstance(shape, TensorShape) else shape
+    if g is None or not isinstance(dims, list | tuple) or not all(type(d) is int for d in dims):
+        return None
+    dtype = _dt.as_dtype(dtype)
+    if dtype == _dt.string and value != 0:
+        raise TypeError(f"Expected string, but got {value} of type 'int'.")
+    if int(np.prod(dims)) >= 1000:
+        return None
+    value = b"" if dtype == _dt.string else value
+    return g.const(constant(np.full(dims, value, dtype._np)), name)
+
+
 def zeros(shape, dtype=_dt.float32, name=None):
-    return fill(shape, 0, dtype=dtype)
+    name = name or "zeros"  # a traced Fill's node name too
+    out = _small_const(shape, 0, dtype, name)
+    return fill(shape, 0, dtype=dtype) if out is None else out
 
 
 def ones(shape, dtype=_dt.float32, name=None):
-    return fill(shape, 1, dtype=dtype)
+    name = name or "ones"
+    out = _small_const(shape, 1, dtype, name)
+    return fill(shape, 1, dtype=dtype) if out is None else out
 
 
 def zeros_like(input, dtype=None, name=None):  # noqa: A002 - TF's name
+    name = name or "zeros_like"
     x = _t(input)
+    out = _small_const(x.shape, 0, dtype or x.dtype, name)
+    if out is not None:
+        return out
     return fill(_dyn.entries_of(x) if _tensor._tracing else x.shape.as_list(), 0,
                 dtype=dtype or x.dtype)  # fmt: skip
 
 
 def ones_like(input, dtype=None, name=None):  # noqa: A002 - TF's name
+    name = name or "ones_like"
     x = _t(input)
+    out = _small_const(x.shape, 1, dtype or x.dtype, name)
+    if out is not None:
+        return out
     return fill(_dyn.entries_of(x) if _tensor._tracing else x.shape.as_list(), 1,
                 dtype=dtype or x.dtype)  # fmt: skip
 
@@ -217,6 +245,7 @@ def size(input, out_type=_dt.int32, name=None):  # noqa: A002 - TF's name
 
 
 def expand_dims(input, axis, name=None):  # noqa: A002 - TF's name
+    name = name or "ExpandDims"  # the traced node's name: TF's op (a Reshape here)
     x = _t(input)
     dims = x.shape.as_list()
     axis = _axis_int(axis)
@@ -245,6 +274,7 @@ def _squeeze_axes(axis, dims):
 
 
 def squeeze(input, axis=None, name=None):  # noqa: A002 - TF's name
+    name = name or "Squeeze"  # the traced node's name: TF's op (a Reshape here)
     x = _t(input)
     dims = x.shape.as_list()
     if axis is not None:

@@ -18,6 +18,10 @@ A function is converted once (cached per function object) by rewriting its sourc
 
 At run time (which is trace time) those helpers run Python control flow when the condition
 is a Python value or an eager tensor, and build graph ops when it is a symbolic tensor.
+
+``to_code`` prints the same passes in TF's layout (``_TFLayout``): the state of each statement
+read and written by ``get_state`` / ``set_state`` closures, the body under ``with
+ag__.FunctionScope(...) as fscope``, as ``tf.autograph.to_code`` prints it.
 """
 
 from __future__ import annotations
@@ -738,8 +742,9 @@ def _parse(f):
     """The function's FunctionDef (decorators dropped) and its source's first line."""
     if not isinstance(f, types.FunctionType):
         raise ConversionError(
-            f"converting {f!r}: Cannot apply autograph to a function that doesn't expose a "
-            "__code__ object."
+            f"converting {f!r}: ValueError: Cannot apply autograph to a function that doesn't "
+            "expose a __code__ object. If this is a @tf.function, try passing f.python_function "
+            "instead."
         )
     if f.__name__ == "<lambda>":
         raise _Unsupported("lambda")
@@ -790,15 +795,13 @@ def _compile(f):
 
 
 def to_code(f):
-    """The converted source of ``f`` as a string."""
-    if hasattr(f, "python_function"):
-        f = f.python_function
+    """The converted source of ``f`` as a string, in TF's layout (see ``_TFLayout``)."""
     if isinstance(f, functools.partial):
         f = f.func
     if isinstance(f, types.MethodType):
         f = f.__func__
     try:
-        node = _transform(_parse(f))
+        node = _transform(_parse(f), tf_layout=True)
     except (OSError, TypeError, SyntaxError, _Unsupported) as e:
         raise ConversionError(f"converting {f!r}: {type(e).__name__}: {e}") from None
     return ast.unparse(ast.fix_missing_locations(node)) + "\n"
@@ -913,9 +916,9 @@ def _ref_key(node, stored):
     return n.id, ast.unparse(node)
 
 
-def _refs(nodes, live, targets=()):
-    """``ag__.Ref`` expressions for the attributes / items ``nodes`` assign (roots in
-    ``live``; a loop's ``targets`` count as assigned), ordered by their text."""
+def _ref_nodes(nodes, live, targets=()):
+    """``(text, node)`` for the attributes / items ``nodes`` assign (roots in ``live``; a
+    loop's ``targets`` count as assigned), ordered by their text."""
     stored = _stored(nodes) | set(targets)
     found = {}
     for n in _walk_scope(nodes):
@@ -923,11 +926,15 @@ def _refs(nodes, live, targets=()):
             key = _ref_key(n, stored)
             if key is not None and key[0] in live:
                 found[key[1]] = n
+    # a ref inside another one that the statement assigns is not a state of its own
+    inner = lambda t: any(t != o and t.startswith(o) and t[len(o)] in ".[" for o in found)  # noqa: E731
+    return [(text, n) for text, n in sorted(found.items()) if not inner(text)]
+
+
+def _refs(nodes, live, targets=()):
+    """``ag__.Ref`` expressions for the attributes / items ``nodes`` assign."""
     refs = []
-    for text, n in sorted(found.items()):
-        # a ref inside another one that the statement assigns is not a state of its own
-        if any(text != o and text.startswith(o) and text[len(o)] in ".[" for o in found):
-            continue
+    for text, n in _ref_nodes(nodes, live, targets):
         key = ast.Constant(n.attr) if isinstance(n, ast.Attribute) else copy.deepcopy(n.slice)
         loc = _lambda(ast.Tuple([_load(copy.deepcopy(n.value)), _load(key)], ast.Load()))
         refs.append(_call("Ref", loc, ast.Constant(isinstance(n, ast.Attribute)),
@@ -992,6 +999,23 @@ def _lower_jump(stmts, kind, flag):
     return out
 
 
+def _break_continues(stmts, flag):
+    """The loop's ``break`` s as ``flag = True`` and a ``continue``."""
+    out = []
+    for s in stmts:
+        if isinstance(s, ast.Break):
+            out += [_assign(flag, ast.Constant(True)), ast.Continue()]
+            continue
+        if isinstance(s, ast.If | ast.With | ast.Try):
+            for field in ("body", "orelse", "finalbody"):
+                if hasattr(s, field):
+                    setattr(s, field, _break_continues(getattr(s, field), flag))
+            for h in getattr(s, "handlers", []):
+                h.body = _break_continues(h.body, flag)
+        out.append(s)
+    return out
+
+
 def _lower_loops(stmts):
     """Pass 1 over a block (inner loops first)."""
     out = []
@@ -1008,11 +1032,16 @@ def _lower_loops(stmts):
         k = next(_counter)
         s._ag_extra = []
         broke = any(_has(b, ast.Break) for b in s.body)
+        if broke and _names.tf:  # TF's form: a break sets ``break_`` and continues
+            flag = _names.flag("break", k)
+            s.body = _break_continues(s.body, flag)
+            s._ag_extra.append(flag)
+            out.append(_assign(flag, ast.Constant(False)))
         if any(_has(b, ast.Continue) for b in s.body):
-            flag = f"ag__continue_{k}"
+            flag = _names.flag("continue", k)
             s.body = [_assign(flag, ast.Constant(False)), *_lower_jump(s.body, ast.Continue, flag)]
-        if broke:
-            flag = f"ag__break_{k}"
+        if broke and not _names.tf:
+            flag = _names.flag("break", k)
             s.body = _lower_jump(s.body, ast.Break, flag)
             s._ag_extra.append(flag)
             out.append(_assign(flag, ast.Constant(False)))
@@ -1039,8 +1068,11 @@ def _lower_returns(stmts):
         rest = stmts[i + 1 :]
         if isinstance(s, ast.Return):
             value = s.value if s.value is not None else ast.Constant(None)
-            out += [_assign(_DO_RETURN, ast.Constant(True)), _assign(_RETVAL, value)]
-            return out
+            done = [_assign(_names.do_return, ast.Constant(True)), _assign(_names.retval, value)]
+            if _names.tf:  # TF's form: the flag is reset when the value raises
+                undo = [_assign(_names.do_return, ast.Constant(False)), ast.Raise()]
+                done = [ast.Try(done, [ast.ExceptHandler(None, None, undo)], [], [])]
+            return out + done
         if not _has(s, ast.Return):
             out.append(s)
             continue
@@ -1062,10 +1094,10 @@ def _lower_returns(stmts):
                 for h in s.handlers:
                     h.body = _lower_returns(h.body)
             if isinstance(s, _LOOPS):
-                s._ag_extra.append(_DO_RETURN)
+                s._ag_extra.append(_names.do_return)
             out.append(s)
         if rest:
-            out.append(_guard(_DO_RETURN, _lower_returns(rest)))
+            out.append(_guard(_names.do_return, _lower_returns(rest)))
         return out
     return out
 
@@ -1305,6 +1337,144 @@ class _Converter(ast.NodeTransformer):
         return ast.Call(_ag("converted_call"), [node.func, args, kw], [])
 
 
+class _TFLayout(_Converter):
+    """``to_code``'s view of the conversion, in TF's layout: a statement's state is read and
+    written by ``get_state`` / ``set_state`` closures, its bodies assign it ``nonlocal``, every
+    name read goes through ``ag__.ld`` and names first set by a statement start as
+    ``ag__.Undefined``. The passes and the state are those of the code that runs, which
+    passes the same state as its bodies' arguments and results instead."""
+
+    def __init__(self, declared, defined, scope):
+        super().__init__(declared)
+        self.defined = set(defined)  # names assigned before the statement being converted
+        self.plain = False  # the value of ``x += v`` keeps its names as written (as TF)
+        self.scope = scope  # the function's ``fscope`` name
+
+    def visit_FunctionDef(self, node):
+        return _tf_passes(node, nested=True)
+
+    def _names(self, names):  # TF's order: the user's names, then the generated ones
+        return sorted(super()._names(names), key=lambda n: (n in _names.made, n))
+
+    def visit(self, node):
+        out = super().visit(node)
+        if isinstance(node, ast.stmt):
+            self.defined |= _stored([node])
+        return out
+
+    def visit_Name(self, node):
+        if isinstance(node.ctx, ast.Load) and not self.plain and node.id not in _names.made:
+            return _call("ld", node)
+        return node
+
+    def visit_AugAssign(self, node):
+        if not isinstance(node.target, ast.Name):
+            return self.generic_visit(node)
+        self.plain = True
+        node.value = self.visit(node.value)
+        self.plain = False
+        return [_assign(node.target.id, _call("ld", _name(node.target.id))), node]
+
+    def visit_BoolOp(self, node):
+        self.generic_visit(node)
+        fn = "and_" if isinstance(node.op, ast.And) else "or_"
+        out = node.values[-1]
+        for v in reversed(node.values[:-1]):
+            out = _call(fn, _lambda(v), _lambda(out))
+        return out
+
+    def visit_Call(self, node):
+        f = node.func
+        if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name):
+            if f.value.id == "ag__" or f.value.id in _names.made and "fscope" in f.value.id:
+                return node
+        plain = isinstance(f, ast.Name) and f.id in _NOT_CALLS
+        self.generic_visit(node)
+        if plain:
+            return node
+        kw = ast.Call(_name("dict"), [], node.keywords) if node.keywords else ast.Constant(None)
+        args = [node.func, ast.Tuple(node.args, ast.Load()), kw, _name(self.scope)]
+        return ast.Call(_ag("converted_call"), args, [])
+
+    def _fn(self, name, params, body, state=()):
+        decls = [ast.Nonlocal(list(state))] if state else []
+        for kind, cls in (("global", ast.Global), ("nonlocal", ast.Nonlocal)):
+            names = [n for n, k in self.declared.items() if k == kind]
+            decls += [cls(names)] if names else []
+        body = decls + (body or [ast.Pass()])
+        return _node(ast.FunctionDef, name=name, args=_args(params), body=body,
+                     decorator_list=[], returns=None)  # fmt: skip
+
+    def _state(self, names, refs):
+        """``get_state`` / ``set_state`` for the statement's names and refs, and the names."""
+        g, s = _names.fresh("get_state"), _names.fresh("set_state")
+        values = [_name(n) for n in names] + [
+            _call("ldu", _lambda(_load(copy.deepcopy(n))), ast.Constant(t)) for t, n in refs
+        ]  # fmt: skip
+        get = self._fn(g, [], [ast.Return(ast.Tuple(values, ast.Load()))])
+        if values:
+            targets = [_name(n, ast.Store()) for n in names] + [copy.deepcopy(n) for _, n in refs]
+            put = ast.Assign([ast.Tuple(targets, ast.Store())], _name("vars_"))
+            put = self._fn(s, ["vars_"], [put], names)
+        else:
+            put = self._fn(s, ["block_vars"], [])
+        return [get, put], g, s, _strs([*names, *(t for t, _ in refs)])
+
+    def _undefined(self, names, before):
+        return [_assign(n, _call("Undefined", ast.Constant(n))) for n in names if n not in before]
+
+    def visit_If(self, node):
+        before = set(self.defined)
+        modified = self._names(_stored(node.body + node.orelse))
+        outs = [n for n in modified if n in _live_after(node)]
+        refs = copy.deepcopy(_ref_nodes(node.body + node.orelse, _live_after(node)))
+        self.generic_visit(node)
+        defs, g, s, names = self._state(outs, refs)
+        t, f = _names.fresh("if_body"), _names.fresh("else_body")
+        call = _call("if_stmt", node.test, _name(t), _name(f), _name(g), _name(s), names,
+                     ast.Constant(len(names.elts)))  # fmt: skip
+        defs += [self._fn(t, [], node.body, outs), self._fn(f, [], node.orelse, outs)]
+        return [*defs, *self._undefined(outs, before), ast.Expr(call)]
+
+    def _loop(self, node, targets=()):
+        """The state, its definitions and the names a loop first sets (``Undefined`` first)."""
+        before = set(self.defined)
+        modified = self._names(_stored(node.body) | set(targets))
+        keep = _live_after(node, "_ag_live_head") | _live_after(node)
+        loop = [n for n in modified if n in keep]
+        refs = copy.deepcopy(_ref_nodes(node.body, keep, targets))
+        self.generic_visit(node)
+        defs, g, s, names = self._state(loop, refs)
+        test = None
+        for flag in reversed(node._ag_extra):
+            flag = _call("not_", _name(flag))
+            test = flag if test is None else _call("and_", _lambda(flag), _lambda(test))
+        first = sorted(set(modified) - set(targets)) + list(targets)  # TF's order
+        return loop, defs, [_name(g), _name(s), names], self._undefined(first, before), test
+
+    def visit_While(self, node):
+        loop, defs, state, undefined, extra = self._loop(node)
+        test = node.test if extra is None else _call("and_", _lambda(extra), _lambda(node.test))
+        b, t = _names.fresh("loop_body"), _names.fresh("loop_test")
+        defs += [self._fn(b, [], node.body, loop), self._fn(t, [], [ast.Return(test)])]
+        call = _call("while_stmt", _name(t), _name(b), *state, ast.Dict([], []))
+        return [*defs, *undefined, ast.Expr(call)]
+
+    def visit_For(self, node):
+        loop, defs, state, undefined, extra = self._loop(node, self._names(_stored([node.target])))
+        b = _names.fresh("loop_body")
+        body = [ast.Assign([node.target], _name("itr")), *node.body]
+        defs.append(self._fn(b, ["itr"], body, loop))
+        e = ast.Constant(None)
+        if extra is not None:
+            e = _name(_names.fresh("extra_test"))
+            defs.append(self._fn(e.id, [], [ast.Return(extra)], loop))
+        target = ast.Constant(ast.unparse(node.target))
+        options = ast.Dict([ast.Constant("iterate_names")], [target])
+        call = _call("for_stmt", node.iter, e, _name(b), *state, options)
+        return [*defs, *undefined, ast.Expr(call)]
+
+
 _NOT_CALLS = {"super", "locals", "globals", "vars", "eval", "exec", "dir", "print", "isinstance",
               "len", "type", "hasattr", "getattr", "setattr"}  # fmt: skip
 
@@ -1316,12 +1486,88 @@ def _strs(names):
 _lock = threading.Lock()
 
 
-def _transform(node):
-    """The four passes on one FunctionDef (changed in place and returned)."""
-    global _counter
+class _Names:
+    """The names one conversion generates: ours (``ag__`` prefixed: the code that runs) or
+    TF's (``to_code``), numbered as TF numbers them (``get_state``, ``get_state_1``)."""
+
+    def __init__(self, tf):
+        self.tf = tf
+        self.do_return, self.retval = ("do_return", "retval_") if tf else (_DO_RETURN, _RETVAL)
+        self.made = {"ag__"}
+        self.counts: dict = {}
+
+    def fresh(self, base):
+        n = self.counts.get(base, 0)
+        self.counts[base] = n + 1
+        name = base if n == 0 else f"{base}_{n}"
+        self.made.add(name)
+        return name
+
+    def flag(self, kind, k):
+        return self.fresh(kind + "_") if self.tf else f"ag__{kind}_{k}"
+
+
+_names = _Names(False)
+
+
+def _transform(node, tf_layout=False):
+    """The four passes on one FunctionDef (changed in place and returned); ``tf_layout``:
+    written as TF writes it (``to_code``)."""
+    global _counter, _names
     with _lock:
         _counter = itertools.count(1)  # the generated names are the same on each conversion
-        return _passes(node)
+        _names = _Names(tf_layout)
+        return _tf_passes(node) if tf_layout else _passes(node)
+
+
+def _declared(body):
+    declared = {}
+    for n in _walk_scope(body):
+        if isinstance(n, ast.Global | ast.Nonlocal):
+            for name in n.names:
+                declared[name] = "global" if isinstance(n, ast.Global) else "nonlocal"
+    return declared
+
+
+_OPTIONS = ("ag__.ConversionOptions(recursive=True, user_requested=True, optional_features=(), "
+            "internal_convert_user_code=True)")  # fmt: skip
+
+
+def _tf_passes(node, nested=False):
+    """TF's layout: the body under ``with ag__.FunctionScope(...) as fscope``, every return
+    through ``do_return`` / ``retval_``, the function named ``tf__<name>``; a nested function
+    is converted in place with its own ``fscope_1``, ``do_return_1`` and ``retval__1``."""
+    outer = _names.do_return, _names.retval
+    scope = _names.fresh("fscope")
+    body = _lower_loops(node.body)
+    flag = value = None
+    if any(isinstance(n, ast.Return) for n in _walk_scope(body)):
+        flag, value = _names.fresh("do_return"), _names.fresh("retval_")
+        _names.do_return, _names.retval = flag, value
+        ret = ast.Call(ast.Attribute(_name(scope), "ret", ast.Load()),
+                       [_name(value), _name(flag)], [])  # fmt: skip
+        body = [
+            _assign(flag, ast.Constant(False)),
+            _assign(value, _call("UndefinedReturnValue")),
+            *_lower_returns(body),
+            ast.Return(ret),
+        ]
+    _live_block(body, set())
+    a = node.args
+    params = {p.arg for p in [*a.posonlyargs, *a.args, *a.kwonlyargs, a.vararg, a.kwarg] if p}
+    a.defaults = [ast.Constant(None) for _ in a.defaults]  # TF prints no default values
+    a.kw_defaults = [d and ast.Constant(None) for d in a.kw_defaults]
+    conv = _TFLayout(_declared(body), (params | {flag, value}) - {None}, scope)
+    body = [out for s in body for out in _as_list(conv.visit(s))]
+    _names.do_return, _names.retval = outer
+    options = ast.parse("ag__.STD" if nested else _OPTIONS, mode="eval").body
+    fs = _call("FunctionScope", ast.Constant(node.name), ast.Constant(scope), options)
+    node.body = [ast.With([ast.withitem(fs, _name(scope, ast.Store()))], body)]
+    if nested:
+        node.decorator_list.append(_ag("autograph_artifact"))
+    else:
+        node.name = "tf__" + node.name
+    return node
 
 
 def _passes(node):
@@ -1335,12 +1581,7 @@ def _passes(node):
             ast.Return(_call("retval", _name(_RETVAL))),
         ]
     _live_block(body, set())
-    declared = {}
-    for n in _walk_scope(body):
-        if isinstance(n, ast.Global | ast.Nonlocal):
-            for name in n.names:
-                declared[name] = "global" if isinstance(n, ast.Global) else "nonlocal"
-    conv = _Converter(declared)
+    conv = _Converter(_declared(body))
     node.body = [out for s in body for out in _as_list(conv.visit(s))]
     return node
 

@@ -32,6 +32,7 @@ from tensorhouse_kernels.runtime import (
     current_device,
     default_device,
     errors,
+    from_host,
     list_kernels,
     to_host,
 )
@@ -388,11 +389,43 @@ class ConcreteFunction:
             build = self._build = _output_builder(self.structured_outputs, self.graph.outputs, dev)
         return build(bufs)
 
+    def host_fn(self):
+        """tensorhouse's call on host values (tf.data's map workers): ``run(*arrays) -> list of
+        arrays``, the graph's flat tensor inputs and outputs as host (NumPy) arrays, without
+        tensors or the structures around them; None where the outputs are not all tensors.
+        Arrays of the placeholders' dtypes and shapes go straight to the compiled graph; any
+        other call, or one while a tape records or the profiler runs, takes ``__call__``'s
+        checked path (its errors too)."""
+        if any(type(t) is not GraphTensor for t in self.graph.outputs):
+            return None
+        run, dev = self._run or self._compiled(), self._device
+        specs = [(ph._dtype._np, ph._gshape) for ph in self.graph.inputs]
+
+        def checked(arrays):
+            outs = flatten(self._call_flat(self._tensors(arrays)), expand_composites=True)
+            return [to_host(t._value, t._device) for t in outs]
+
+        def host_run(*arrays):
+            if _record._active or _record.profile is not None or len(arrays) != len(specs):
+                return checked(arrays)
+            for a, (npd, shape) in zip(arrays, specs):
+                if type(a) is not np.ndarray or a.dtype != npd or not a.flags.c_contiguous:
+                    return checked(arrays)
+                if shape is not None and (len(shape) != a.ndim or any(
+                        s is not None and s != d for s, d in zip(shape, a.shape))):  # fmt: skip
+                    return checked(arrays)
+            return [to_host(b, dev) for b in run(*[from_host(a, dev) for a in arrays])]
+
+        return host_run
+
     def __call__(self, *args, **kwargs):
         if kwargs or (self._py_signature is not None and len(args) > len(self._slots()[1])):
             args = self._bind_call(args, kwargs)
-        flat = flatten(list(args), expand_composites=True)
-        specs = [ph for ph in self.graph.inputs]
+        return self._call_flat(self._tensors(flatten(list(args), expand_composites=True)))
+
+    def _tensors(self, flat):
+        """The flat arguments as the input tensors, checked against the placeholders."""
+        specs = self.graph.inputs
         if len(flat) != len(specs):
             raise TypeError(
                 f"ConcreteFunction {self._name} expects {len(specs)} tensor arguments, got "
@@ -412,7 +445,7 @@ class ConcreteFunction:
                 )
             _check_spec(t, ph.shape, ph.dtype, self._name)
             tensors.append(t)
-        return self._call_flat(tensors)
+        return tensors
 
     def _slots(self):
         """``(names of the traced values, names of those holding tensors)``, made once."""

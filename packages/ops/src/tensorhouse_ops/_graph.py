@@ -329,11 +329,16 @@ class Graph:
         self.inputs.append(op.outputs[0])
         return op.outputs[0]
 
-    def const(self, t):
+    def const(self, t, name=None):
+        """``t`` as a ``Const`` node (one per tensor); ``name``: a node TF names so, in the
+        open ``tf.name_scope`` (``tf.ones`` 's ``ones``)."""
         hit = self._consts.get(id(t))
         if hit is not None:
             return hit[1]
-        op = self._new_op("Const", [], {"value": t}, [(t._value.shape, t._value.dtype)])
+        stack = _scopes.stack
+        scope = stack[-1] + "/" if name and len(stack) > self._scope_base else ""
+        spec = [(t._value.shape, t._value.dtype)]
+        op = self._new_op("Const", [], {"value": t}, spec, name, scope)
         self._consts[id(t)] = (t, op.outputs[0])
         return op.outputs[0]
 

@@ -60,7 +60,7 @@ def compile_graph(graph, device, guard=True):
     names: dict = {}
     lines = []
     counter = itertools.count()
-    kernels = _kernel_nodes(graph, device)
+    kernels, shaped = _kernel_nodes(graph, device)
     reused = _reusable(graph, kernels)
     in_place, stored = _in_place_updates(graph, kernels)
     held, held_specs = [], []
@@ -108,6 +108,12 @@ def compile_graph(graph, device, guard=True):
         ns[f"AT{i}"] = op.attrs
         lhs = ", ".join(outs) + ","
         found = kernels.get(id(op))
+        if found is None and id(op) in shaped:  # its kernel known, its shapes from the run's
+            ns[f"K{i}"], ns[f"I{i}"] = shaped[id(op)]
+            lines.append(f"O{i} = I{i}([{ins}], AT{i})")
+            lines.append(f"K{i}([{ins}], O{i}, AT{i})")
+            lines.append(f"{lhs} = O{i}")
+            continue
         if found is None:
             ns[f"OP{i}"] = t  # execute places, allocates and checks
             lines.append(f"({lhs}), _ = EX(OP{i}, [{ins}], AT{i}, DEV)")
@@ -146,22 +152,56 @@ def compile_graph(graph, device, guard=True):
 
 def _kernel_nodes(graph, device):
     """``{id(op): (kernel, fills)}`` for the nodes the schedule runs by calling their kernel
-    on ``device`` (static shapes); ``fills``: the kernel gets its outputs allocated."""
-    found = {}
+    on ``device`` (static shapes; ``fills``: the kernel gets its outputs allocated), and
+    ``{id(op): (kernel, outputs)}`` for those whose shapes are known only when the graph runs
+    (an image of unknown size): ``outputs(inputs, attrs)`` runs the shape rule, as
+    ``execute`` would, and gives the kernel's ``Outputs``."""
+    found, shaped = {}, {}
     for op in graph.ops:
         t = op.type
         if t in ("Placeholder", "Const", "ReadVariableOp", "AssignVariableOp") or t in CPU_RULES:
             continue
-        opdef = get_op_def(t)
-        dts = [x._dtype._np for x in op.inputs]
-        key = opdef.key(dts, op.attrs) if dts or opdef.num_inputs == 0 else None
-        static = all(None not in x._gshape for x in op.inputs) and all(
-            None not in o._gshape for o in op.outputs
-        )
-        kernel, used = dispatch(t, device, key) if static else (None, None)
-        if kernel is not None and used is device:
-            found[id(op)] = (kernel, allocated(opdef, device, key))
-    return found
+        opdef, key = _op_key(op)
+        if _static(op):
+            kernel, used = dispatch(t, device, key)
+            if used is device:
+                found[id(op)] = (kernel, allocated(opdef, device, key))
+            continue
+        n = len(op.inputs)
+        if any(x._gshape is None for x in op.inputs) or opdef.num_inputs not in (None, n):
+            continue  # execute's checks and errors at run time
+        try:
+            kernel, used = dispatch(t, device, key)
+        except errors.NotFoundError:
+            continue
+        if used is device:
+            fills = allocated(opdef, device, key)
+            shaped[id(op)] = (kernel, functools.partial(_run_outputs, opdef.infer, fills, device))
+    return found, shaped
+
+
+def _op_key(op):
+    """``op``'s definition and its kernels' dispatch key."""
+    opdef = get_op_def(op.type)
+    dts = [x._dtype._np for x in op.inputs]
+    return opdef, opdef.key(dts, op.attrs) if dts or opdef.num_inputs == 0 else None
+
+
+def _static(op):
+    """Whether ``op``'s input and output shapes are all known."""
+    return all(t._gshape is not None and None not in t._gshape for t in (*op.inputs, *op.outputs))
+
+
+def _run_outputs(infer, fills, device, inputs, attrs):
+    """The ``Outputs`` of a kernel node whose shapes the run gives: its shape rule on the
+    inputs' shapes, the outputs allocated (``fills``) or left for the kernel to set."""
+    specs = infer([x.shape for x in inputs], [x.dtype for x in inputs], attrs)
+    if fills:
+        outs = Outputs([device.allocate(shape, dt) for shape, dt in specs])
+    else:
+        outs = Outputs([None] * len(specs))
+    outs.device = device
+    return outs
 
 
 def _reusable(graph, kernels):
@@ -389,6 +429,22 @@ def _print(op, device):
 
 def _random(op, device):
     t, attrs = op.type, op.attrs
+    opdef, key = _op_key(op)
+    try:
+        kernel, used = dispatch(t, device, key) if _static(op) else (None, None)
+    except errors.NotFoundError:  # execute's error, at run time
+        kernel = None
+    if kernel is not None and used is device and allocated(opdef, device, key):
+        specs = [(o._gshape, o._dtype._np) for o in op.outputs]
+        allocate = device.allocate
+
+        def random_static(*bufs):  # the kernel and its outputs' shapes looked up once
+            outs = Outputs([allocate(shape, dt) for shape, dt in specs])
+            outs.device = device
+            kernel(list(bufs), outs, next_random_attrs(attrs))
+            return outs
+
+        return random_static
 
     def random(*bufs):  # stateful as TF's: each run draws the node's next numbers
         outs, _ = _kernel_execute(t, list(bufs), next_random_attrs(attrs), device)
@@ -397,9 +453,9 @@ def _random(op, device):
     return random
 
 
-def _if(op, device):
-    then_run = compile_graph(op.attrs["then_branch"], device)
-    else_run = compile_graph(op.attrs["else_branch"], device)
+def _if(op, device):  # the graph around holds the variables' locks
+    then_run = compile_graph(op.attrs["then_branch"], device, guard=False)
+    else_run = compile_graph(op.attrs["else_branch"], device, guard=False)
     nt = len(op.attrs["then_branch"].inputs)
 
     def if_(pred, *caps):

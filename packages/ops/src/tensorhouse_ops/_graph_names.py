@@ -24,7 +24,7 @@ TF_NAMES = {
     "FloorDiv": "floordiv", "FloorMod": "mod", "ConcatV2": "concat", "Pack": "stack",
     "Unpack": "unstack", "Transpose": "transpose", "StridedSlice": "strided_slice",
     "Range": "range", "If": "cond", "StatelessIf": "cond", "While": "while",
-    "StatelessWhile": "while",
+    "StatelessWhile": "while", "OneHot": "one_hot",
 }  # fmt: skip
 
 # TF's input names of the ops whose constant operands it names after them
@@ -49,9 +49,13 @@ ATTR_OPERANDS = {
     "ArgMax": (("axis", "dimension"),), "ArgMin": (("axis", "dimension"),),
     "GatherV2": (("axis", "axis"),), "Fill": (("shape", "dims"), ("value", "value")),
     "Range": (("start", "start"), ("limit", "limit"), ("delta", "delta")),
+    "Cumsum": (("axis", "axis"),), "Cumprod": (("axis", "axis"),),
+    "ReverseV2": (("axis", "axis"),), "BroadcastTo": (("shape", "shape"),),
+    "OneHot": (("depth", "depth"), ("on_value", "on_value"), ("off_value", "off_value")),
     **dict.fromkeys(("Sum", "Mean", "Max", "Min", "Prod", "All", "Any"), _REDUCE),
 }  # fmt: skip
-_OF_OUTPUT = {("Fill", "value"), ("Range", "start"), ("Range", "limit"), ("Range", "delta")}
+_OF_OUTPUT = {("Fill", "value"), ("Range", "start"), ("Range", "limit"), ("Range", "delta"),
+              ("OneHot", "on_value"), ("OneHot", "off_value")}  # fmt: skip
 
 
 def attr_operands(op):
@@ -100,13 +104,14 @@ def unique(used, name):
 
 
 def _operand_consts(graph) -> dict:
-    """``id(Const op) -> (consumer op, input index)`` for constants that feed one input of one
-    binary op: TF makes those from a Python number inside the op's name scope (``pow/y``)."""
+    """``id(Const op) -> (consumer op, input index)`` for the unnamed constants that feed one
+    input of one binary op: TF makes those from a Python number inside the op's name scope
+    (``pow/y``); a named one (``tf.ones``'s ``ones``) keeps its name."""
     uses: dict = {}
     for op in graph.ops:
         for i, t in enumerate(op.inputs):
             src = getattr(t, "_op", None)
-            if src is not None and src.type == "Const":
+            if src is not None and src.type == "Const" and src.given is None:
                 uses.setdefault(id(src), []).append((op, i))
     return {k: v[0] for k, v in uses.items() if len(v) == 1 and v[0][0].type in INPUT_NAMES}
 

@@ -1,8 +1,8 @@
 """PNG, JPEG, GIF and BMP: ``decode_*`` / ``encode_*`` through Pillow, the well-kept imaging
 library (libpng, libjpeg-turbo and zlib underneath), run on the host: eagerly, or as one host
 node of a traced graph (so ``Dataset.map(decode_png)`` traces). Pillow is imported on first use.
-8- and 16-bit grey / colour PNGs are read here instead (``_png_direct``: zlib, then the kernels'
-C++ unfiltering), with little Python per image and the GIL released for the pixel work.
+8- and 16-bit grey / colour PNGs are read here instead (``_png_direct``: the kernels' C++ PNG
+reader around Python's zlib), one native call per image with the GIL released for the work.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ __all__ = [
 ]  # fmt: skip
 
 _MODES = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}
+_UINT8 = np.dtype(np.uint8)
 # A traced codec is a stateless host node (named after TF's op: DecodePng, EncodeJpeg, ...).
 _HOST = "PyFuncStateless"
 
@@ -78,22 +79,18 @@ _PNG_MODES = {
     (8, 2): ("RGB", "RGB"), (1, 3): ("P", "P;1"), (2, 3): ("P", "P;2"), (4, 3): ("P", "P;4"),
     (8, 3): ("P", "P"), (8, 4): ("LA", "LA"), (8, 6): ("RGBA", "RGBA"),
 }  # fmt: skip
-_SAMPLES = {0: 1, 2: 3, 4: 2, 6: 4}  # samples per pixel of each colour type but palette
-# Adam7's passes: (first column, first row, column step, row step).
-_ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2),
-          (0, 1, 1, 2))  # fmt: skip
 
 
 def _png_chunks(data):
     """``{kind: [body, ...]}`` of a PNG's chunks up to IEND; a chunk cut short or with a wrong
     CRC is an error, as in libpng (Image.open does not check IDAT's)."""
-    chunks, pos, end = {}, 8, len(data)
+    chunks, pos, end, view = {}, 8, len(data), memoryview(data)  # bodies as views: no copies
     while pos + 12 <= end:
         length, kind = struct.unpack_from(">I4s", data, pos)
         stop = pos + 8 + length
         if stop + 4 > end:
             raise ValueError(f"chunk {kind!r} is cut short")
-        body = data[pos + 8 : stop]
+        body = view[pos + 8 : stop]
         if zlib.crc32(body, zlib.crc32(kind)) != struct.unpack_from(">I", data, stop)[0]:
             raise ValueError(f"chunk {kind!r} has a wrong CRC")
         if kind == b"IEND":
@@ -103,47 +100,20 @@ def _png_chunks(data):
     return chunks
 
 
-def _unfilter(raw, h, w, bpp):
-    """PNG's row filters (None, Sub, Up, Average, Paeth) undone on ``h`` scanlines of ``w``
-    pixels of ``bpp`` bytes, as (h, w, bpp) uint8: in C++, the GIL released."""
-    return host_images.png_unfilter(raw, h, w, bpp)
+def _inflate(idat, need):
+    """The first ``need`` bytes the zlib stream ``idat`` inflates to (fewer: it is cut short;
+    none for an image with no pixels, whose stream is left alone); CPython's zlib releases the
+    GIL while it inflates."""
+    return zlib.decompressobj().decompress(idat, need) if need else b""
 
 
 def _png_direct(data):
     """An 8- or 16-bit grey / colour PNG, interlaced or not, as (its samples (h, w, samples
-    per pixel), uint8 or uint16; its tRNS colour key or None): the chunks' CRCs checked, zlib
-    inflating, C++ unfiltering (no pixel limit, as TF: the pixels are allocated once the data
-    is there). None for the files left to Pillow (palettes, under 8 bits). Bad data raises
-    ValueError or zlib.error."""
-    chunks = _png_chunks(data)
-    header = chunks and chunks.get(b"IHDR")
-    if not header or len(header[0]) != 13 or b"IDAT" not in chunks:
-        return None
-    w, h, depth, colour, method, filtering, interlace = struct.unpack(">IIBBBBB", header[0])
-    if depth not in (8, 16) or colour not in _SAMPLES or method or filtering or interlace > 1:
-        return None
-    samples = _SAMPLES[colour]
-    bpp = depth // 8 * samples
-    passes = _ADAM7 if interlace else ((0, 0, 1, 1),)
-    sizes = [(-(-(h - y0) // dy), -(-(w - x0) // dx)) for x0, y0, dx, dy in passes]
-    need = sum(ph * (1 + pw * bpp) for ph, pw in sizes if ph > 0 and pw > 0)
-    raw = zlib.decompressobj().decompress(b"".join(chunks[b"IDAT"]), need)
-    if len(raw) < need or not w or not h:
-        raise ValueError("the image data is cut short")
-    if not interlace:
-        out = _unfilter(raw, h, w, bpp)
-    else:
-        out, pos = np.empty((h, w, bpp), np.uint8), 0
-        for (x0, y0, dx, dy), (ph, pw) in zip(passes, sizes):
-            if ph > 0 and pw > 0:
-                size = ph * (1 + pw * bpp)
-                out[y0::dy, x0::dx] = _unfilter(raw[pos : pos + size], ph, pw, bpp)
-                pos += size
-    trns = chunks.get(b"tRNS", [b""])[0]  # a colour key: 16-bit samples at every depth
-    key = None
-    if colour < 4 and len(trns) >= 2 * samples:
-        key = struct.unpack_from(f">{samples}H", trns)
-    return (out if depth == 8 else out.view(">u2").astype(np.uint16)), key
+    per pixel), uint8 or uint16; its tRNS colour key or None): in C++ (the chunks' CRCs, Adam7,
+    the unfiltering, the GIL released) around Python's zlib; no pixel limit, as TF (the pixels
+    are allocated once the data is there). None for the files left to Pillow (palettes, under
+    8 bits). Bad data raises ValueError or zlib.error."""
+    return host_images.png_decode(data, _inflate)
 
 
 def _png_fast(image_mod, data):
@@ -160,10 +130,11 @@ def _png_fast(image_mod, data):
         return None
     img = image_mod.frombytes(mode, (w, h), b"".join(chunks[b"IDAT"]), "zip", rawmode)
     alphas = chunks.get(b"tRNS", [None])[0]
+    alphas = None if alphas is None else bytes(alphas)
     if mode == "P":
         if b"PLTE" not in chunks:
             return None
-        img.putpalette(chunks[b"PLTE"][0], "RGB")
+        img.putpalette(bytes(chunks[b"PLTE"][0]), "RGB")
         if alphas is not None:  # an alpha per palette entry
             img.info["transparency"] = alphas
     elif alphas is not None and mode in ("1", "L", "RGB"):
@@ -234,12 +205,15 @@ _GREY = {True: (np.array([9797, 19234, 3737], np.uint32), 15),
 
 
 def _pixels(arr, key, channels, dtype, png=None):
-    """Stored channels ``arr`` (colour key ``key``) as ``channels`` (0: as stored) of ``dtype``;
-    8-bit data as uint16 is ``v * 257``, 16-bit data as uint8 ``v >> 8``. ``png``: the file's
-    bytes for a PNG, decoded by TF's libpng rules: grey from colour by libpng's weights, a
-    transparent colour key as alpha, and the alpha an opaque file under 8 bits gains is its
-    largest sample."""
-    stored, top = arr.shape[-1], (65535 if arr.dtype == np.uint16 else 255)
+    """Stored channels ``arr`` (colour key ``key``) as ``channels`` (0: as stored) of ``dtype``
+    (a NumPy dtype); 8-bit data as uint16 is ``v * 257``, 16-bit data as uint8 ``v >> 8``.
+    ``png``: the file's bytes for a PNG, decoded by TF's libpng rules: grey from colour by
+    libpng's weights, a transparent colour key as alpha, and the alpha an opaque file under 8
+    bits gains is its largest sample."""
+    stored = arr.shape[-1]
+    if arr.dtype is dtype and channels in (0, stored) and arr.flags.c_contiguous:
+        return arr  # as stored: the common case, per image in a pipeline
+    top = 65535 if arr.dtype == np.uint16 else 255
     if channels and channels != stored:
         colour, alpha = arr[:, :, : 3 if stored >= 3 else 1], None
         if stored in (2, 4):
@@ -291,9 +265,11 @@ def decode_png(contents, channels=0, dtype=_dt.uint8, name=None):
     if dtype not in (_dt.uint8, _dt.uint16):
         raise TypeError(f"DecodePng: dtype must be uint8 or uint16, got {dtype.name}")
 
+    np_dtype = np.dtype(dtype.as_numpy_dtype)
+
     def decode(data):
         png = data if data.startswith(_MAGIC[0][0]) else None
-        return _pixels(*_read(data, "DecodePng", "PNG"), channels, dtype.as_numpy_dtype, png)
+        return _pixels(*_read(data, "DecodePng", "PNG"), channels, np_dtype, png)
 
     return _decode("DecodePng", contents, channels, dtype, "PNG", decode)
 
@@ -311,7 +287,7 @@ def decode_jpeg(contents, channels=0, ratio=1, fancy_upscaling=True, try_recover
             img = _pil().open(io.BytesIO(data))
             img.draft(img.mode, (max(1, img.width // ratio), max(1, img.height // ratio)))
             img.load()
-        return _pixels(*_array(img), channels, np.uint8)
+        return _pixels(*_array(img), channels, _UINT8)
 
     return _decode("DecodeJpeg", contents, channels, _dt.uint8, "JPEG", decode)
 
@@ -341,7 +317,7 @@ def decode_bmp(contents, channels=0, name=None):
     _check_channels(channels, (0, 1, 3, 4), "DecodeBmp")
 
     def decode(data):
-        return _pixels(*_read(data, "DecodeBmp", "BMP"), channels, np.uint8)
+        return _pixels(*_read(data, "DecodeBmp", "BMP"), channels, _UINT8)
 
     return _decode("DecodeBmp", contents, channels, _dt.uint8, "BMP", decode)
 
@@ -360,6 +336,7 @@ def decode_image(contents, channels=None, dtype=_dt.uint8, name=None, expand_ani
     _check_channels(channels, (0, 1, 3, 4), "DecodeImage")
     contents = _bytes(contents, "DecodeImage")
     out_dtype = dtype if dtype in (_dt.uint8, _dt.uint16) else _dt.uint8
+    np_dtype = np.dtype(out_dtype.as_numpy_dtype)
 
     def run(arrays):
         data = _data(arrays[0])
@@ -372,7 +349,7 @@ def decode_image(contents, channels=None, dtype=_dt.uint8, name=None, expand_ani
         if kind == "GIF" and expand_animations:
             return [_frames(_open(data, "DecodeImage", kind))]
         png = data if kind == "PNG" else None
-        return [_pixels(*_read(data, "DecodeImage", kind), channels, out_dtype.as_numpy_dtype, png)]
+        return [_pixels(*_read(data, "DecodeImage", kind), channels, np_dtype, png)]
 
     rank_shape = (None, None, channels if channels else None)
     out = host_call(_HOST, run, [contents], [(rank_shape, out_dtype)], "DecodeImage",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import types
 from collections import namedtuple
 
 import numpy as np
@@ -593,9 +594,11 @@ def matmul(
 
 
 def clip_by_value(t, clip_value_min, clip_value_max, name=None):
-    """TF's ``tf.clip_by_value``: ``minimum(maximum(t, min), max)``."""
+    """TF's ``tf.clip_by_value``: ``maximum(minimum(t, max), min)`` (``min`` wins when it is
+    above ``max``), traced as nodes ``clip_by_value/Minimum`` and ``clip_by_value``."""
+    name = name or "clip_by_value"
     t = _t(t)
-    return minimum(maximum(t, clip_value_min), clip_value_max)
+    return maximum(minimum(t, clip_value_max), clip_value_min)
 
 
 def _l2(t, axes=None):
@@ -919,8 +922,12 @@ Tensor.__truediv__ = divide
 Tensor.__rtruediv__ = _rev(divide)
 Tensor.__pow__ = pow
 Tensor.__rpow__ = _rev(pow)
-Tensor.__matmul__ = matmul
-Tensor.__rmatmul__ = _rev(matmul)
+# ``a @ b``: ``matmul`` itself (no extra frame) with ``name`` defaulting to "matmul", the node
+# name TF gives the operator
+_defaults = (*matmul.__defaults__[:-1], "matmul")
+_matmul_op = types.FunctionType(matmul.__code__, matmul.__globals__, "matmul", _defaults)
+Tensor.__matmul__ = _matmul_op
+Tensor.__rmatmul__ = _rev(_matmul_op)
 Tensor.__floordiv__ = floordiv
 Tensor.__rfloordiv__ = _rev(floordiv)
 Tensor.__mod__ = floormod

@@ -89,12 +89,14 @@ class HostCall:
     def run_arrays(self, arrays):
         """``fn`` on NumPy arrays (``arrays`` mode): its checked, C-contiguous output arrays."""
         outs = list(self.fn(arrays))
-        self._check_count(outs)
-        for i, (o, npd, shape) in enumerate(zip(outs, self._np, self.shapes)):
-            if o.dtype != npd:
+        if len(outs) != len(self._np):
+            self._check_count(outs)
+        for i, o in enumerate(outs):  # the per-element path of a dataset's map: kept lean
+            if o.dtype != self._np[i]:
                 got = _dt.as_dtype(o.dtype).name if o.dtype in _dt._FROM_NP else str(o.dtype)
                 self._dtype_error(got, self.dtypes[i])
-            if shape is not None and not _fits(o.shape, shape):
+            shape = self.shapes[i]
+            if shape is not None and o.shape != shape and not _fits(o.shape, shape):
                 self._shape_error(TensorShape(o.shape), shape, self.guessed[i])
             if not o.flags.c_contiguous:
                 outs[i] = np.ascontiguousarray(o) if o.ndim else o.copy()
@@ -137,7 +139,9 @@ class HostCall:
 
     def buffers_fn(self, device):
         """``run(*buffers) -> tuple(buffers)`` for the compiled graph on ``device``."""
-        if self.arrays:  # the CPU's buffers are the arrays: no copy, no tensor
+        if self.arrays and device.device_type == "CPU":  # the buffers are the arrays
+            return lambda *bufs: tuple(self.run_arrays(list(bufs)))
+        if self.arrays:  # no tensor
             run_arrays, to_host, from_host = self.run_arrays, _tensor.to_host, _tensor.from_host
             return lambda *bufs: tuple(
                 from_host(o, device) for o in run_arrays([to_host(b, device) for b in bufs])
@@ -152,7 +156,12 @@ class HostCall:
 
 def _fits(dims, shape):
     """Whether concrete ``dims`` fit a static ``shape`` (None: any size)."""
-    return len(dims) == len(shape) and all(s is None or s == d for d, s in zip(dims, shape))
+    if len(dims) != len(shape):
+        return False
+    for d, s in zip(dims, shape):
+        if s is not None and s != d:
+            return False
+    return True
 
 
 def _to(t, device):

@@ -195,14 +195,18 @@ def _read_array(path_array):
     except (FileNotFoundError, NotADirectoryError):
         raise _errors.NotFoundError(None, None, f"{path}; No such file or directory") from None
     try:
-        parts = [os.read(fd, max(os.fstat(fd).st_size, 1))]
-        while parts[-1]:  # a file that grew, or one whose size stat cannot tell
-            parts.append(os.read(fd, 1 << 20))
+        size = os.fstat(fd).st_size
+        data = os.read(fd, size + 1)  # at most size bytes back: the whole file, in one read
+        if len(data) > size:  # a file that grew, or one whose size stat cannot tell
+            parts = [data]
+            while parts[-1]:
+                parts.append(os.read(fd, 1 << 20))
+            data = b"".join(parts)
     except IsADirectoryError:
         raise _errors.NotFoundError(None, None, f"{path}; No such file or directory") from None
     finally:
         os.close(fd)
-    return np.asarray(parts[0] if len(parts) == 2 else b"".join(parts), dtype=object)
+    return np.asarray(data, dtype=object)
 
 
 def read_file(filename, name=None):
