@@ -13,22 +13,23 @@ Run it as ``python benchmarks/bench_distribute.py``: it starts the MPI jobs itse
   the all-reduce overlapped with the backward pass (the default) and without it
   (``strategy._overlap = False``: every bucket after the backward pass), and the exposed
   communication per step (the wall time of the copy-in and all-reduce phases after the
-  backward pass), and the CPU time per step of MPI's progress thread (Linux's schedstat): it
-  shares the worker's one core with the backward pass.
-- all-reduce: the CNN's gradients (and 1, 4, 16 MiB of float32) reduced four ways, in
-  alternating rounds: "buckets" is the fused-bucket all-reduce itself (``BucketPlan.all_reduce``
-  on values already in the reused bucket buffers, as a step leaves them when it sums its local
-  replicas' gradients straight into the buckets: one MPI call per bucket on the progress
-  thread, each started as its bucket is full, the results views); "+ pack" is
-  ``bucket_all_reduce`` on separate arrays (each copied into its bucket first: a
+  backward pass).
+- all-reduce: the CNN's gradients (and 1, 4, 16 MiB of float32) reduced five ways, one call
+  each per round after a barrier, in ``BENCH_DIST_AR_ROUNDS`` alternating rounds (each round
+  in a new random order; medians and bests of the calls): "buckets" is the fused-bucket
+  all-reduce itself (``BucketPlan.all_reduce`` on values already in the reused bucket buffers,
+  as a step leaves them when it sums its local replicas' gradients straight into the buckets:
+  one non-blocking MPI call per bucket, each started as its bucket is full, the results views);
+  "+ pack" is ``bucket_all_reduce`` on separate arrays (each copied into its bucket first: a
   one-replica worker's step, which copies its gradients out of their tensors that way);
   "communicator" is one call of our communicator on one buffer of the total size; "Allreduce"
-  one raw ``mpi4py`` ``Allreduce`` of that buffer; "overlapped" is what the overlapped ``fit``
-  step adds to a backward pass: a stand-in kernel writes each array (last first), which is put
-  into its bucket at once (``Filling.put``: a copy of a hot array, the bucket started when
-  full) and the buckets are waited for at the end, less the time of the stand-in kernels alone
-  (timed in the same rounds; the first bucket 1 MiB, as ``fit``'s). Bandwidth is bytes /
-  second.
+  one raw ``mpi4py`` ``Allreduce(IN_PLACE, ...)`` of that same buffer; "overlapped" is what
+  the overlapped ``fit`` step adds to a backward pass: a stand-in kernel writes each array
+  (last first), which is put into its bucket at once (``Filling.put``: a copy of a hot array,
+  the bucket started when full) and the buckets are waited for at the end, less the time of
+  the stand-in kernels alone (timed in the same rounds, medians subtracted; the first bucket
+  1 MiB, as ``fit``'s).
+  Bandwidth is bytes / second of the median call (and of the best call).
 Targets (issue 23): >= 1.8x from 1 to 2 workers; bucket all-reduce within 10% of ``Allreduce``.
 """
 
@@ -47,6 +48,8 @@ import numpy as np
 STEPS = int(os.environ.get("BENCH_DIST_STEPS", "8"))  # steps per timed epoch
 EPOCHS = int(os.environ.get("BENCH_DIST_EPOCHS", "3"))  # timed epochs (after a warm-up one)
 ROUNDS = int(os.environ.get("BENCH_DIST_ROUNDS", "3"))  # alternating 1- and 2-worker runs
+AR_ROUNDS = int(os.environ.get("BENCH_DIST_AR_ROUNDS", "200"))  # alternating all-reduce calls
+PARTS = os.environ.get("BENCH_DIST_PARTS", "fit,allreduce").split(",")  # which to run
 GLOBAL_BATCH = 64
 
 
@@ -92,11 +95,9 @@ def worker_fit():
     x = rng.normal(size=(n, 32, 32, 3)).astype("float32")
     y = rng.integers(0, 10, size=(n,)).astype("int32")
     times = []
-    cpu = []  # the CPU seconds of MPI's progress thread (polling while a peer is late)
 
     def epoch_end(epoch, logs):
         times.append(time.perf_counter())
-        cpu.append(_thread_cpu_s(strategy._comm._thread.native_id))
         if epoch == 0:  # the steady state's phases, the tracing epoch left out
             strategy._profile = StepProfile()
 
@@ -108,8 +109,7 @@ def worker_fit():
     prof = strategy._profile
     mine = {k: (1e3 * prof.wall[k] / prof.steps, 1e3 * prof.cpu[k] / prof.steps)
             for k in prof.PHASES}  # fmt: skip
-    progress_ms = 1e3 * (cpu[-1] - cpu[0]) / (EPOCHS * STEPS)
-    phases, progress = zip(*strategy._comm.allgather_object((mine, progress_ms)))
+    phases = strategy._comm.allgather_object(mine)
     if strategy.cluster_resolver.task_id == 0:
         print(json.dumps({
             "workers": strategy.num_replicas_in_sync,
@@ -119,7 +119,6 @@ def worker_fit():
             "step_ms": steady / (EPOCHS * STEPS) * 1e3,
             "first_epoch_s": times[0] - start,
             "phases": phases,
-            "progress_cpu_ms": progress,
         }))  # fmt: skip
 
 
@@ -140,13 +139,12 @@ def worker_allreduce():
     out = {}
     for name, arrays in cases.items():
         arrays = [a + comm.rank for a in arrays]
-        flat = np.concatenate([a.ravel() for a in arrays])
-        nbytes = flat.nbytes
-        reps = max(3, int(64e6 // max(nbytes, 1)))
-
+        nbytes = sum(a.nbytes for a in arrays)
         plan = plan_for(comm, [(a.shape, a.dtype) for a in arrays], DEFAULT_BUCKET_BYTES)
         for view, a in zip(plan.views, arrays):
             view[...] = a
+        # one buffer of the total size (the first bucket's when there is one bucket)
+        flat = plan.buffers[0] if len(plan.buffers) == 1 else np.concatenate(plan.buffers)
 
         def buckets(plan=plan):
             plan.all_reduce(lambda i, view: None)  # the values are in the buckets already
@@ -179,18 +177,22 @@ def worker_allreduce():
         contenders = (("buckets", buckets), ("+ pack", packed), ("communicator", communicator),
                       ("mpi4py Allreduce", theirs), ("kernels", kernels),
                       ("overlapped", overlapped))  # fmt: skip
-        best = dict.fromkeys([label for label, _ in contenders], float("inf"))
-        for _ in range(5):  # rounds alternate the contenders, so a slow stretch hits all
-            for label, fn in contenders:
-                fn()
-                comm.barrier()
+        times = {label: [] for label, _ in contenders}
+        shuffle = np.random.default_rng(0)  # the same shuffles on every rank
+        for _ in range(AR_ROUNDS):  # rounds alternate the contenders, each round in a new
+            for k in shuffle.permutation(len(contenders)):  # order: a slow stretch, or a cache
+                label, fn = contenders[k]  # another contender left cold, hits them all
+                raw.Barrier()
                 t0 = time.perf_counter()
-                for _ in range(reps):
-                    fn()
-                best[label] = min(best[label], (time.perf_counter() - t0) / reps)
-        best["overlapped"] = max(best["overlapped"] - best.pop("kernels"), 1e-9)
-        best = {k: nbytes / v / 1e9 for k, v in best.items()}
-        out[name] = {"bytes": nbytes, **best}
+                fn()
+                times[label].append(time.perf_counter() - t0)
+        median = {k: float(np.median(v)) for k, v in times.items()}
+        best = {k: min(v) for k, v in times.items()}
+        for stat in (median, best):
+            stat["overlapped"] = max(stat["overlapped"] - stat.pop("kernels"), 1e-9)
+        out[name] = {"bytes": nbytes, "buckets": len(plan.buffers),
+                     "median": {k: nbytes / v / 1e9 for k, v in median.items()},
+                     "best": {k: nbytes / v / 1e9 for k, v in best.items()}}  # fmt: skip
     if comm.rank == 0:
         print(json.dumps(out))
 
@@ -219,17 +221,6 @@ def _cpu_ms(r) -> float:
     return max(sum(c for _, c in phases.values()) for phases in r["phases"])
 
 
-def _thread_cpu_s(tid) -> float:
-    """The CPU seconds thread ``tid`` of this process has run (Linux's schedstat)."""
-    with open(f"/proc/self/task/{tid}/schedstat") as f:
-        return int(f.read().split()[0]) / 1e9
-
-
-def _progress_cpu_ms(r) -> float:
-    """The slowest rank's CPU milliseconds per step on MPI's progress thread."""
-    return max(r["progress_cpu_ms"])
-
-
 def _exposed_ms(r) -> float:
     """The slowest rank's wall milliseconds per step spent on communication after the
     backward pass (copy-in and waiting for the all-reduce)."""
@@ -246,9 +237,15 @@ def main():
     if _mpiexec() is None:
         raise SystemExit("needs mpiexec: pip install 'tensorhouse[distributed]'")
     print(f"cores here: {len(os.sched_getaffinity(0))}, load average: {os.getloadavg()[0]:.1f}")
+    if "fit" in PARTS:
+        _fit_report()
+    if "allreduce" in PARTS:
+        _allreduce_report()
+
+
+def _fit_report():
     print(f"fit, CNN 32x32x3, global batch 64, one core per worker, {ROUNDS} alternating rounds")
     speedups, speedups_off, cpu_ratios, exposed = [], [], [], {True: [], False: []}
-    progress = []
     for round_ in range(ROUNDS):  # the runs alternate, so a busy stretch hits each of them
         one, off, two = _launch(1, "fit"), _launch(2, "fit", False), _launch(2, "fit")
         speedups.append(two["samples_per_s"] / one["samples_per_s"])
@@ -256,7 +253,6 @@ def main():
         cpu_ratios.append(_cpu_ms(one) / _cpu_ms(two))
         exposed[True].append(_exposed_ms(two))
         exposed[False].append(_exposed_ms(off))
-        progress.append(_progress_cpu_ms(two))
         print(f"  round {round_ + 1} (load {os.getloadavg()[0]:.1f}):")
         for r in (one, off, two):
             print(f"  {r['workers']} worker(s), overlap {r['overlap']}: "
@@ -264,7 +260,6 @@ def main():
                   f"step {r['step_ms']:.1f} ms, first epoch {r['first_epoch_s']:.1f} s, "
                   f"{r['threads']} kernel thread(s) each, "
                   f"main-thread CPU {_cpu_ms(r):.1f} ms, "
-                  f"MPI progress thread CPU {_progress_cpu_ms(r):.1f} ms, "
                   f"exposed communication {_exposed_ms(r):.2f} ms")  # fmt: skip
             _phases(r)
         print(f"  speed-up {speedups[-1]:.2f}x (without overlap {speedups_off[-1]:.2f}x), "
@@ -275,20 +270,25 @@ def main():
           f"{float(np.median(speedups_off)):.2f}x, best {max(speedups_off):.2f}x; "
           f"exposed communication per step median {float(np.median(exposed[True])):.2f} ms "
           f"with overlap, {float(np.median(exposed[False])):.2f} ms without; "
-          f"MPI progress thread CPU per step median {float(np.median(progress)):.2f} ms; "
           f"main-thread CPU ratio {float(np.median(cpu_ratios)):.2f}x (the bound on cores "
           "of their own, before the all-reduce's wall time)")  # fmt: skip
-    print("all-reduce bandwidth on 2 workers (GB/s)")
+
+
+def _allreduce_report():
+    print(f"all-reduce on 2 workers, {AR_ROUNDS} alternating rounds: GB/s of the median call "
+          f"(of the best); load {os.getloadavg()[0]:.1f}")  # fmt: skip
     for name, r in _launch(2, "allreduce").items():
-        raw = r["mpi4py Allreduce"]
-        print(
-            f"  {name:<14} {r['bytes'] / 2**20:6.2f} MiB  buckets {r['buckets']:5.2f}  "
-            f"+ pack {r['+ pack']:5.2f}  communicator {r['communicator']:5.2f}  "
-            f"Allreduce {raw:5.2f}  overlapped {r['overlapped']:5.2f}  "
-            f"ratio {r['buckets'] / raw:.2f} (target >= 0.90), "
-            f"with the pack {r['+ pack'] / raw:.2f}, overlapped in a backward pass "
-            f"{r['overlapped'] / raw:.2f}"
-        )
+        med, best = r["median"], r["best"]
+        cols = "  ".join(f"{k} {med[k]:5.2f} ({best[k]:5.2f})" for k in med)
+        raw, braw = med["mpi4py Allreduce"], best["mpi4py Allreduce"]
+        print(f"  {name:<14} {r['bytes'] / 2**20:6.2f} MiB in {r['buckets']} bucket(s)  {cols}")
+        print(f"  {'':<14} ratio to Allreduce, median (best): buckets "
+              f"{med['buckets'] / raw:.2f} ({best['buckets'] / braw:.2f}) (target >= 0.90), "
+              f"+ pack {med['+ pack'] / raw:.2f} ({best['+ pack'] / braw:.2f}), "
+              f"communicator {med['communicator'] / raw:.2f} "
+              f"({best['communicator'] / braw:.2f}), overlapped in a backward pass "
+              f"{med['overlapped'] / raw:.2f} ({best['overlapped'] / braw:.2f})")  # fmt: skip
+    print(f"  load {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ HEAVY = [
     "pycuda",
     "h5py",
     "importlib.metadata",
-    "tensorhouse_hw_runtime.collective",  # multi-worker only: queues, threads
+    "tensorhouse_hw_runtime.collective",  # multi-worker only: MPI
     "tensorhouse_hw_runtime.backends._pool",  # the GPU memory pool: with a first GPU buffer
     "tensorhouse_kernels._string_kernels",  # tf.string's kernels: on a first CPU miss
     "random",  # the stdlib module: only once a global seed is set

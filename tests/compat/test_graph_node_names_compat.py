@@ -6,6 +6,7 @@ or axes (``Reshape/shape``, a reduction's ``reduction_indices``, an all-axes red
 ``Const``)."""
 
 import numpy as np
+import pytest
 
 
 def _graph(tf, fn, shape=(2,)):
@@ -146,3 +147,109 @@ def test_autograph_control_flow_nodes_are_cond_and_while(tf):
                          ("Greater", "Greater")]  # fmt: skip
     assert ("cond", "StatelessIf") in nodes and ("while", "StatelessWhile") in nodes
     assert nodes[-2:] == [("result", "Identity"), ("Identity", "Identity")]
+
+
+def test_small_fills_are_named_constants(tf):
+    @tf.function
+    def h(x):
+        a = tf.matmul(x, tf.ones([3, 2]))
+        b = tf.zeros([2, 2]) + a
+        c = tf.ones_like(x) + tf.zeros_like(x)
+        with tf.name_scope("blk"):
+            d = tf.ones([2], name="unit") + x[0, :2]
+        return b, c, d, x @ tf.transpose(x)
+
+    gd = _graph(tf, h, (2, 3)).as_graph_def()
+    nodes = {n.name: n for n in gd.node}
+    for name, value in (("ones", np.ones((3, 2))), ("zeros", np.zeros((2, 2))),
+                        ("ones_like", np.ones((2, 3))), ("zeros_like", np.zeros((2, 3))),
+                        ("blk/unit", np.ones(2))):  # fmt: skip
+        assert nodes[name].op == "Const"
+        got = tf.make_ndarray(nodes[name].attr["value"].tensor)
+        assert got.dtype == np.float32
+        np.testing.assert_array_equal(got, value)
+    # the ``@`` operator's node is ``matmul`` (``matmul_1``: one count per lower-cased name)
+    assert [(n.name, n.op, list(n.input)) for n in gd.node if n.op != "Const"] == [
+        ("x", "Placeholder", []), ("MatMul", "MatMul", ["x", "ones"]),
+        ("add", "AddV2", ["zeros", "MatMul"]), ("add_1", "AddV2", ["ones_like", "zeros_like"]),
+        ("blk/strided_slice", "StridedSlice", ["x", "blk/strided_slice/stack",
+                                               "blk/strided_slice/stack_1",
+                                               "blk/strided_slice/stack_2"]),
+        ("blk/add", "AddV2", ["blk/unit", "blk/strided_slice"]),
+        ("transpose", "Transpose", ["x", "transpose/perm"]),
+        ("matmul_1", "MatMul", ["x", "transpose"]), ("Identity", "Identity", ["add"]),
+        ("Identity_1", "Identity", ["add_1"]), ("Identity_2", "Identity", ["blk/add"]),
+        ("Identity_3", "Identity", ["matmul_1"]),
+    ]  # fmt: skip
+
+
+def test_clip_by_value_nodes_and_order(tf):
+    @tf.function
+    def h(x):
+        return tf.clip_by_value(x, 0.0, 1.0)
+
+    gd = _graph(tf, h).as_graph_def()
+    assert [(n.name, n.op) for n in gd.node][1:-1] == [
+        ("clip_by_value/Minimum/y", "Const"), ("clip_by_value/Minimum", "Minimum"),
+        ("clip_by_value/y", "Const"), ("clip_by_value", "Maximum"),
+    ]  # fmt: skip
+    # the minimum is taken first: a lower bound above the upper one wins
+    got = tf.clip_by_value(tf.constant([-1.0, 0.5, 4.0]), 3.0, 1.0)
+    np.testing.assert_array_equal(got.numpy(), [3.0, 3.0, 3.0])
+
+
+def test_axis_and_shape_operands(tf):
+    @tf.function
+    def h(x):
+        a = tf.cumsum(x, axis=1) + tf.reverse(x, [0])
+        return a, tf.broadcast_to(x, [2, 2, 3]), tf.one_hot(tf.constant([0, 2]), 3)
+
+    gd = _graph(tf, h, (2, 3)).as_graph_def()
+    nodes = {n.name: n for n in gd.node}
+    assert list(nodes["Cumsum"].input) == ["x", "Cumsum/axis"]
+    assert list(nodes["ReverseV2"].input) == ["x", "ReverseV2/axis"]
+    assert list(nodes["BroadcastTo"].input) == ["x", "BroadcastTo/shape"]
+    assert list(nodes["one_hot"].input) == [
+        "Const", "one_hot/depth", "one_hot/on_value", "one_hot/off_value",
+    ]  # fmt: skip
+    for name, want, dtype in (
+        ("Cumsum/axis", 1, np.int32), ("ReverseV2/axis", [0], np.int32),
+        ("BroadcastTo/shape", [2, 2, 3], np.int32), ("one_hot/depth", 3, np.int32),
+        ("one_hot/on_value", 1.0, np.float32), ("one_hot/off_value", 0.0, np.float32),
+    ):  # fmt: skip
+        value = tf.make_ndarray(nodes[name].attr["value"].tensor)
+        assert nodes[name].op == "Const" and value.dtype == dtype
+        np.testing.assert_array_equal(value, want)
+
+
+def test_expand_dims_and_squeeze_node_names(tf):
+    @tf.function
+    def h(x):
+        return tf.squeeze(tf.expand_dims(x, 0)), tf.expand_dims(x, -1, name="col")
+
+    names = [op.name for op in _graph(tf, h).get_operations()]
+    assert {"ExpandDims", "Squeeze", "col"} <= set(names)
+    assert names.index("ExpandDims") < names.index("Squeeze") < names.index("col")
+
+
+def test_traced_fills_keep_values_and_dtypes(tf):
+    @tf.function
+    def h(x):
+        out = [tf.zeros([2], dt) for dt in (tf.int64, tf.bool, tf.float16, tf.string)]
+        out += [tf.ones((1, 2), tf.uint8), tf.ones(3), tf.zeros(tf.TensorShape([2, 1]))]
+        return out + [tf.ones_like(x > 0), tf.zeros_like(x, dtype=tf.int32)]
+
+    got = h(tf.constant([1.0, 2.0]))
+    want = [np.zeros(2, np.int64), np.zeros(2, bool), np.zeros(2, np.float16),
+            np.array([b"", b""], object), np.ones((1, 2), np.uint8), np.ones(3, np.float32),
+            np.zeros((2, 1), np.float32), np.ones(2, bool), np.zeros(2, np.int32)]  # fmt: skip
+    for g, w in zip(got, want, strict=True):
+        assert g.numpy().dtype == w.dtype
+        np.testing.assert_array_equal(g.numpy(), w)
+
+    @tf.function
+    def bad():
+        return tf.ones([2], tf.string)
+
+    with pytest.raises(TypeError, match="Expected string, but got 1 of type 'int'"):
+        bad()

@@ -359,3 +359,13 @@ def test_worker_threads_share_the_cores_between_ranks(monkeypatch, cpus, affinit
     monkeypatch.setattr(os, "cpu_count", lambda: cpus)
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(affinity)), raising=False)
     assert worker_threads() == want
+
+
+def test_auto_shard_policy_is_tf_data_s_and_steers_the_split():
+    # one enum: tf.data's options take the value the distribute input reads
+    assert distribute.AutoShardPolicy is data.experimental.AutoShardPolicy
+    opts = data.Options()
+    opts.experimental_distribute.auto_shard_policy = distribute.AutoShardPolicy.OFF
+    assert opts.experimental_distribute.auto_shard_policy == data.experimental.AutoShardPolicy.OFF
+    assert [(m.name, int(m)) for m in distribute.AutoShardPolicy] == [
+        ("OFF", -1), ("AUTO", 0), ("FILE", 1), ("DATA", 2), ("HINT", 3)]  # fmt: skip

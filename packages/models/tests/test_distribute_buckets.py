@@ -21,6 +21,9 @@ class _Request:
     def __init__(self, log, buffer):
         self.log, self.buffer = log, buffer
 
+    def test(self):  # done at once; ``wait`` logs when the plan waits
+        return True
+
     def wait(self):
         self.log.append(("wait", self.buffer.size))
         return self.buffer
@@ -86,6 +89,43 @@ def test_start_returns_before_any_wait_and_wait_gives_the_views():
     assert all(a is v for a, v in zip(out, plan.views))
     for i, array in enumerate(out):
         np.testing.assert_array_equal(array, np.full(SPECS[i][0], 2 * (i + 1)))
+
+
+def test_each_put_drives_the_started_buckets_on():
+    """MPI moves a non-blocking all-reduce's data only inside MPI calls: every array put tests
+    the oldest unfinished bucket (one test advances them all)."""
+    polls = []
+
+    class Pending:  # completes on its second test
+        def __init__(self, index):
+            self.index, self.tests = index, 0
+
+        def test(self):
+            if self.tests < 2:  # a finished request answers without MPI
+                self.tests += 1
+                polls.append(self.index)
+            return self.tests >= 2
+
+        def wait(self):
+            return None
+
+    class Comm:
+        def __init__(self):
+            self.started = 0
+
+        def iallreduce(self, buffer, op="sum"):
+            self.started += 1
+            return Pending(self.started - 1)
+
+    plan = BucketPlan(Comm(), [((4,), "float32")] * 4, bucket_bytes=16)  # a bucket per array
+    filling = plan.begin()
+    for i in range(4):
+        filling.put(i, np.ones(4, "float32"))
+    # put 1 tests bucket 0; put 2 finishes 0 and tests 1; put 3 finishes 1 and tests 2
+    assert polls == [0, 0, 1, 1, 2]
+    polls.clear()
+    plan.all_reduce(lambda i, view: view.fill(i))  # ``start`` likewise, buckets 4 to 7
+    assert polls == [4, 4, 5, 5, 6]
 
 
 def test_plans_are_reused_and_inputs_left_alone():

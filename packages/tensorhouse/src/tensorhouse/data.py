@@ -7,6 +7,10 @@ INFINITE_CARDINALITY = _data.INFINITE_CARDINALITY
 UNKNOWN_CARDINALITY = _data.UNKNOWN_CARDINALITY
 Dataset = _data.Dataset
 DatasetSpec = _data.DatasetSpec
+FixedLengthRecordDataset = _data.FixedLengthRecordDataset
+Iterator = _data.Iterator
+IteratorSpec = _data.IteratorSpec
+NumpyIterator = _data.NumpyIterator
 Options = _data.Options
 TFRecordDataset = _data.TFRecordDataset
 TextLineDataset = _data.TextLineDataset
@@ -19,6 +23,10 @@ __all__ = [
     "UNKNOWN_CARDINALITY",
     "Dataset",
     "DatasetSpec",
+    "FixedLengthRecordDataset",
+    "Iterator",
+    "IteratorSpec",
+    "NumpyIterator",
     "Options",
     "TFRecordDataset",
     "TextLineDataset",

@@ -188,6 +188,9 @@ class _ElementFn:
         except Exception:
             return lambda element: _call_on_host(self.fn, element)
         extra = [st.to_tensor(_params.bind(p, ctx)) for p in self._closure.values()]
+        host = _host_runner(concrete, spec, self._dataset.element_spec, extra)
+        if host is not None:
+            return host
 
         def run(element):
             flat = [st.to_tensor(x) for x in st.flatten(element)]
@@ -199,6 +202,25 @@ class _ElementFn:
         ):  # one in, one out
             return lambda element: st.to_host(concrete(st.to_tensor(element), *extra))
         return run
+
+
+def _host_runner(concrete, spec, in_spec, extra):
+    """``element -> host output`` calling the compiled graph on the element's host arrays
+    (``ConcreteFunction.host_fn``): no tensors made per element; None where an input or output
+    is not a dense tensor, or the function takes closure tensors."""
+    dense = lambda s: all(type(x) is TensorSpec for x in st.flatten(s))  # noqa: E731
+    if extra or not (dense(in_spec) and dense(spec)):
+        return None
+    run = concrete.host_fn()
+    if run is None:
+        return None
+
+    def to_host(a):  # strings as object arrays of bytes (``st.to_host``)
+        return st.to_host(a) if a.dtype.kind in "OSU" else a
+
+    if isinstance(spec, TensorSpec) and isinstance(in_spec, TensorSpec):  # one in, one out
+        return lambda element: to_host(run(element)[0])
+    return lambda element: st.pack(spec, [to_host(x) for x in run(*st.flatten(element))])
 
 
 def _tuple(out):
@@ -939,6 +961,10 @@ class Dataset:
         def it(ctx):
             workers = _workers(num_parallel_calls, ctx)
             apply = element_fn.runner(ctx)
+            if getattr(ctx, "_skip_errors", False):  # under ignore_errors
+                from ._more_transforms import skip_errors
+
+                apply = skip_errors(apply)
             upstream = source._make_iter(ctx)
             if num_parallel_calls is None:
                 for element in upstream:
@@ -1756,6 +1782,53 @@ class Dataset:
             yield from _threads.prefetch(lambda: source._make_iter(ctx), buffer_size)
 
         return self._derive(it, self._cardinality, lambda: self.element_spec, "Prefetch")
+
+    # ---- more sources and transformations (_more_sources.py, _more_transforms.py) ---------
+    @staticmethod
+    def random(seed=None, rerandomize_each_iteration=None, name=None):
+        """Int64 scalars in ``[0, 2**32)`` forever: TF's Philox numbers for a given seed; a new
+        stream each pass with ``rerandomize_each_iteration=True`` or without any seed."""
+        from ._more_sources import random_dataset
+
+        return random_dataset(seed, rerandomize_each_iteration, name)
+
+    @staticmethod
+    def counter(start=0, step=1, dtype="int64", name=None):
+        """``start, start + step, ...`` forever."""
+        from ._more_sources import counter
+
+        return counter(start, step, dtype, name)
+
+    def ignore_errors(self, log_warning=False, name=None):
+        """The elements whose computation did not fail (``map`` failures are skipped)."""
+        from ._more_transforms import ignore_errors
+
+        return ignore_errors(self, log_warning)
+
+    def rejection_resample(self, class_func, target_dist, initial_dist=None, seed=None,
+                           name=None):  # fmt: skip
+        """``(class, element)`` pairs resampled so the classes follow ``target_dist``."""
+        from ._more_transforms import rejection_resample
+
+        return rejection_resample(self, class_func, target_dist, initial_dist, seed)
+
+    def sparse_batch(self, batch_size, row_shape, name=None):
+        """``batch_size`` elements as one ``SparseTensor`` of dense shape ``[n, *row_shape]``."""
+        from ._more_transforms import sparse_batch
+
+        return sparse_batch(self, batch_size, row_shape)
+
+    def snapshot(self, path, compression="AUTO", reader_func=None, shard_func=None, name=None):
+        """Written under ``path`` on the first complete pass, read back on later ones."""
+        from ._more_transforms import snapshot
+
+        return snapshot(self, path, compression, reader_func, shard_func)
+
+    def fingerprint(self):
+        """A stable uint64 scalar hash of the pipeline's structure (and its tensor sources)."""
+        from ._more_transforms import fingerprint
+
+        return constant(np.uint64(fingerprint(self)))
 
 
 # ---- helpers ------------------------------------------------------------------------------

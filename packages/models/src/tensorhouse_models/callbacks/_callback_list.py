@@ -61,10 +61,18 @@ class CallbackList(Callback):
             self.set_model(model)
         if params:
             self.set_params(params)
+        self._find_active()
+
+    def _find_active(self):
         self._active = {h: [c for c in self.callbacks if _overrides(c, h)] for h in _BATCH_HOOKS}
+
+    def calls(self, hook) -> bool:
+        """Whether a batch hook reaches any callback (a loop may skip it when none)."""
+        return bool(self._active[hook])
 
     def append(self, callback):
         self.callbacks.append(callback)
+        self._find_active()
 
     def set_model(self, model):
         super().set_model(model)

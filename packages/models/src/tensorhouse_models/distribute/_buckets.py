@@ -5,11 +5,12 @@ metric variables) and reused every step: the arrays are grouped by dtype and lai
 in flat buckets of about ``bucket_bytes``, each bucket one persistent buffer (MPI moves memory
 it has seen before much faster than fresh allocations), each array a view into its bucket. A
 step writes every array straight into its view (``fill``: a copy, or the sum of the local
-replicas' gradients computed in place), and a bucket's all-reduce starts on the communicator's
-progress thread as soon as its last array is written, while the next bucket is filled. The
-results are the views themselves: no unpacking. A ``Filling`` takes the arrays one at a time
-as the backward pass makes them final (``GradientTape.gradient``'s ``on_gradient``), so the
-all-reduce of the last layers' gradients overlaps the backward pass of the first ones.
+replicas' gradients computed in place), and a bucket's all-reduce (MPI's non-blocking one)
+starts as soon as its last array is written, while the next bucket is filled (each array
+written drives MPI's progress on the started ones). The results are the views themselves: no
+unpacking. A ``Filling`` takes the arrays one at a time as the backward pass makes them final
+(``GradientTape.gradient``'s ``on_gradient``), so the all-reduce of the last layers' gradients
+overlaps the backward pass of the first ones.
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ class BucketPlan:
             b = self._bucket_of[i]
             remaining[b] -= 1
             if remaining[b] == 0:
+                _advance(requests)
                 requests.append(self._comm.iallreduce(self.buffers[b], op))
         return requests
 
@@ -108,6 +110,7 @@ class Filling:
             np.copyto(view, value, casting="unsafe")
         b = plan._bucket_of[i]
         self._remaining[b] -= 1
+        _advance(self.requests)
         if self._remaining[b] == 0:
             self.requests.append(plan._comm.iallreduce(plan.buffers[b], self._op))
 
@@ -120,6 +123,14 @@ class Filling:
         for i in self.missing():
             self.put(i, None)
         return self._plan.wait(self.requests)
+
+
+def _advance(requests):
+    """Drive the pending all-reduces on (MPI moves data only inside its calls: one test of the
+    oldest unfinished request advances them all)."""
+    for request in requests:
+        if not request.test():
+            return
 
 
 _PLANS: dict = {}  # (communicator, bucket bytes, specs) -> BucketPlan, least recent first

@@ -7,7 +7,7 @@ import enum
 
 import numpy as np
 
-from tensorhouse_components import ops
+from tensorhouse_components import data, ops
 
 __all__ = [
     "AutoShardPolicy",
@@ -22,17 +22,10 @@ __all__ = [
 ]
 
 
-class AutoShardPolicy(enum.IntEnum):
-    """How a distributed dataset is split between workers (``tf.data``'s names): ``DATA``
-    gives each worker its slice of every global batch; ``FILE`` is treated as ``DATA`` (the
-    pipeline's file list is not known here, as TF's ``AUTO`` falls back); ``OFF`` lets every
-    worker read all the data."""
-
-    OFF = -1
-    AUTO = 0
-    FILE = 1
-    DATA = 2
-    HINT = 3
+# tf.data's own enum (one class, so options set either way compare and assign alike). Here
+# ``FILE`` is treated as ``DATA`` (the pipeline's file list is not known, as TF's ``AUTO`` falls
+# back); ``OFF`` lets every worker read all the data.
+AutoShardPolicy = data.experimental.AutoShardPolicy
 
 
 class InputReplicationMode(enum.Enum):

@@ -4,6 +4,7 @@ The data adapters, one per kind of input:
 - arrays (NumPy arrays, ops tensors, Python lists of numbers, pandas objects; nested in tuples,
   lists and dicts for several inputs or outputs) are sliced on the host, shuffled per epoch when
   asked, and converted to tensors one batch at a time; float arrays become float32 (floatx);
+  unshuffled batches of arrays given again, bitwise unchanged, reuse the tensors made before;
 - a ``Dataset`` is iterated as it is (it yields batches);
 - a Python generator, or any iterator, yields batches until it stops (one pass only);
 - a ``PyDataset`` (``keras.utils.PyDataset``) is indexed batch by batch, in a shuffled order
@@ -20,6 +21,7 @@ import logging
 import math
 import secrets
 import warnings
+import weakref
 
 import numpy as np
 
@@ -32,6 +34,12 @@ from ._py_dataset import PyDataset
 # np.take, never a copy of the whole array) and converted at once; converting in a burst rather
 # than between training steps, which evict the interpreter's working set, halves its cost
 _BLOCK_BATCHES, _BLOCK_BYTES = 16, 16 << 20
+# arrays passed again (the same objects, bitwise unchanged) in the same slices (no shuffle, or
+# shuffle="batch") reuse the batch tensors made from them, in later epochs and later fit /
+# evaluate / predict calls, up to this many bytes of tensors and copies in all; a copy of each
+# NumPy array tells an unchanged array from one changed in place (tensors cannot change)
+_REUSE_BYTES = 64 << 20
+_UINT = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
 
 __all__ = [
     "EpochIterator", "pack_x_y_sample_weight", "split_for_validation",
@@ -85,6 +93,8 @@ def _map(fn, x):
             return tree.MAP_TO_NONE if out is None else out
         return None  # a node: go into it
 
+    if type(x) is np.ndarray:  # the common case: no walk
+        return fn(x)
     return tree.traverse(visit, x)
 
 
@@ -174,6 +184,64 @@ def _class_weights(y, class_weight):
     return weights[index.reshape(-1)]
 
 
+def _reusable(sources):
+    """Whether batch tensors of ``sources`` may be kept: tensors (immutable) and NumPy arrays
+    of numbers that a copy can be compared with bit by bit."""
+    return all(
+        isinstance(a, ops.Tensor)
+        or type(a) is np.ndarray
+        and a.dtype.kind in "biuf"
+        and a.dtype.itemsize in _UINT
+        for a in sources
+    )
+
+
+def _same_bits(a, copy):
+    if a.shape != copy.shape or a.dtype != copy.dtype:
+        return False
+    uint = _UINT[a.dtype.itemsize]
+    return np.array_equal(a.view(uint), copy.view(uint))  # -0.0 and NaN payloads included
+
+
+class _Kept:
+    __slots__ = ("refs", "copies", "batches", "nbytes")
+
+
+_kept: dict = {}  # (the sources' ids, batch size) -> _Kept, oldest first
+
+
+def _reused_batches(sources, leaves, bs, n):
+    """The tensors of each batch of ``leaves`` (``sources`` on the host), in order: the ones
+    made before from the same ``sources`` when each is alive and bitwise unchanged; None when
+    they and the copies would pass the budget."""
+    key = (tuple(map(id, sources)), bs)
+    entry = _kept.pop(key, None)
+    if entry is not None and all(
+        ref() is a and (copy is None or _same_bits(a, copy))
+        for ref, copy, a in zip(entry.refs, entry.copies, sources)
+    ):
+        _kept[key] = entry  # the newest again
+        return entry.batches
+    copied = [a for a in sources if not isinstance(a, ops.Tensor)]
+    nbytes = sum(a.nbytes for a in leaves) + sum(a.nbytes for a in copied)
+    if nbytes > _REUSE_BYTES:
+        return None
+    while _kept and sum(e.nbytes for e in list(_kept.values())) + nbytes > _REUSE_BYTES:
+        _kept.pop(next(iter(_kept), None), None)  # the oldest
+
+    def forget(ref):  # a source is gone: so is what was made from it
+        if any(r is ref for r in getattr(_kept.get(key), "refs", ())):
+            _kept.pop(key, None)
+
+    entry = _Kept()
+    entry.nbytes = nbytes
+    entry.copies = [None if isinstance(a, ops.Tensor) else a.copy() for a in sources]
+    entry.refs = [weakref.ref(a, forget) for a in sources]
+    entry.batches = [[ops.constant(a[s : s + bs]) for a in leaves] for s in range(0, n, bs)]
+    _kept[key] = entry
+    return entry.batches
+
+
 class EpochIterator:
     """The batches of one epoch at a time, grouped by ``steps_per_execution``: each group is a
     tuple of batches, each batch ``(x,)``, ``(x, y)`` or ``(x, y, sample_weight)`` of tensors
@@ -234,7 +302,10 @@ class EpochIterator:
         _check_dict_keys(x, input_names)
         if y is None and sample_weight is not None:
             raise ValueError("`sample_weight` needs `y`")
-        parts = [_map(_to_host, part) for part in (x, y, sample_weight) if part is not None]
+        given = [part for part in (x, y, sample_weight) if part is not None]
+        parts = [_map(_to_host, part) for part in given]
+        sources = [leaf for part in given for leaf in _leaves(part)]
+        self._sources = sources if class_weight is None and _reusable(sources) else None
         if class_weight is not None:
             if y is None:
                 raise ValueError("`class_weight` needs `y`")
@@ -242,6 +313,7 @@ class EpochIterator:
                 raise ValueError(_CLASS_AND_SAMPLE_WEIGHT)
             parts.append(_class_weights(parts[1], class_weight))
         self._data = tuple(parts)
+        self._data_leaves = [leaf for part in parts for leaf in _leaves(part)]
         sizes = {}
         for name, part in zip(("x", "y", "sample_weight"), self._data):
             for leaf in _leaves(part):
@@ -264,9 +336,9 @@ class EpochIterator:
         if shuffle not in (True, False, "batch"):
             raise ValueError(f"shuffle must be True, False or 'batch'. Received: {shuffle!r}")
         self._shuffle = shuffle
-        if seed is None:
+        if seed is None and shuffle:
             seed = (secrets.randbits(63), secrets.randbits(63))
-        self._seed = [int(s) & (2**63 - 1) for s in seed]
+        self._seed = [int(s) & (2**63 - 1) for s in seed or ()]
         self._passes = 0
         self._cap_steps()
 
@@ -291,10 +363,14 @@ class EpochIterator:
         n, bs = self.num_samples, self.batch_size
         rng = np.random.default_rng([*self._seed, self._passes]) if self._shuffle else None
         self._passes += 1
-        leaves, constant, batch = _leaves(self._data), ops.constant, self._packer
+        leaves, constant, batch = self._data_leaves, ops.constant, self._packer
         starts = list(range(0, n, bs))
         if self._shuffle == "batch":
             rng.shuffle(starts)
+        kept = self._kept_batches(leaves) if self._shuffle is not True else None
+        if kept is not None:
+            yield from kept if rng is None else [kept[s // bs] for s in starts]
+            return
         order = rng.permutation(n) if self._shuffle is True else None
         batch_bytes = max(sum(a.nbytes for a in leaves) // n * bs, 1)
         per_block = max(1, min(_BLOCK_BATCHES, _BLOCK_BYTES // batch_bytes))
@@ -308,6 +384,15 @@ class EpochIterator:
                 ready = [batch([constant(t[lo : lo + bs]) for t in taken])
                          for lo in range(0, len(rows), bs)]  # fmt: skip
             yield from ready
+
+    def _kept_batches(self, leaves):
+        """The batches in order, of tensors made once and kept while the source arrays are
+        unchanged, packed anew (a step may change its batch's lists and dicts); None when
+        they cannot be kept."""
+        if self._sources is None:
+            return None
+        flat = _reused_batches(self._sources, leaves, self.batch_size, self.num_samples)
+        return None if flat is None else [self._packer(tensors) for tensors in flat]
 
     @functools.cached_property
     def _packer(self):

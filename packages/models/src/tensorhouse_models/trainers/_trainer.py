@@ -18,6 +18,7 @@ import warnings
 import numpy as np
 
 from tensorhouse_components import keras_ops, ops, optimizers
+from tensorhouse_components import metrics as metrics_module
 
 from .. import callbacks as callbacks_module
 from ..callbacks._callback_list import to_float_logs
@@ -88,6 +89,8 @@ class Trainer:
         self.train_function = None
         self.test_function = None
         self.predict_function = None
+        self._own_train_function = None  # the one make_train_function traced
+        self._metrics_reset = None  # (the metric variables' ids, the function zeroing them)
 
     # ---- compile ------------------------------------------------------------------------
     def compile(
@@ -131,8 +134,6 @@ class Trainer:
             self._compile_metrics = CompileMetrics(metrics, weighted_metrics, names)
         else:
             self._compile_metrics = None
-        from tensorhouse_components import metrics as metrics_module
-
         self._loss_tracker = metrics_module.Mean(name="loss")
         self._run_eagerly = bool(run_eagerly)
         self._jit_compile = jit_compile
@@ -194,6 +195,38 @@ class Trainer:
     def reset_metrics(self):
         for m in self.metrics:
             m.reset_state()
+
+    def _reset_metrics_fast(self):
+        """``reset_metrics()``, as one traced call that zeroes the metrics' variables when that
+        is all each ``reset_state`` does (``Metric``'s own); overrides run as written."""
+        if type(self).reset_metrics is not Trainer.reset_metrics or self.run_eagerly:
+            return self.reset_metrics()
+        leaves = [sub for m in self.metrics
+                  for sub in (m.metrics if isinstance(m, CompileMetrics) else [m])]  # fmt: skip
+        if _distribute.model_strategy(self) is not None or any(
+            type(m).reset_state is not metrics_module.Metric.reset_state for m in leaves
+        ):
+            return self.reset_metrics()
+        variables = [v for m in leaves for v in m.variables]
+        key = tuple(map(id, variables))
+        if self._metrics_reset is None or self._metrics_reset[0] != key:
+
+            def reset_metrics():
+                for v in variables:
+                    v.assign(ops.zeros(v.shape, v.dtype))
+
+            self._metrics_reset = (key, ops.function(reset_metrics))
+        self._metrics_reset[1]()
+
+    def _logs_are_results(self) -> bool:
+        """Whether the train function's logs are ``get_metrics_result()`` right after its last
+        step: the default ``train_step``, traced by ``make_train_function``, on one machine."""
+        cls, names = type(self), ("train_step", "compute_metrics", "get_metrics_result")
+        return (
+            self.train_function is self._own_train_function
+            and all(getattr(cls, n) is getattr(Trainer, n) for n in names)
+            and _distribute.model_strategy(self) is None
+        )
 
     def _assert_compiled(self, what):
         if not self.compiled:
@@ -292,6 +325,7 @@ class Trainer:
                 if strategy is not None
                 else self._make_function(self.train_step)
             )
+            self._own_train_function = self.train_function
         return self.train_function
 
     def make_test_function(self, force=False):
@@ -428,19 +462,26 @@ class Trainer:
         initial_epoch = _distribute.on_train_begin(self, initial_epoch)  # rank 0's state
         training_logs = None
         logs = {}
+        batch_begin, batch_end = (cbs.calls(f"on_train_batch_{h}") for h in ("begin", "end"))
+        # with no callback between the steps, the last step's logs are the epoch's results
+        reuse_logs = not batch_end and self._logs_are_results()
         for epoch in range(initial_epoch, epochs):
-            self.reset_metrics()
+            self._reset_metrics_fast()
             cbs.on_epoch_begin(epoch)
+            stepped = False
             for begin, end, batches in iterator.enumerate_epoch():
                 if build_in_first_step:
                     self._build_for(batches[0])
                     build_in_first_step = False
-                cbs.on_train_batch_begin(begin)
+                if batch_begin:
+                    cbs.on_train_batch_begin(begin)
                 logs = train_function(batches)
-                cbs.on_train_batch_end(end, logs)
+                stepped = True
+                if batch_end:
+                    cbs.on_train_batch_end(end, logs)
                 if self.stop_training:
                     break
-            epoch_logs = self._result_or_logs(logs)
+            epoch_logs = _pythonify(logs) if reuse_logs and stepped else self._result_or_logs(logs)
             if val_iterator is not None and _should_eval(epoch, validation_freq):
                 val_logs = self._evaluate(val_iterator, cbs)
                 epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
@@ -475,13 +516,16 @@ class Trainer:
     def _evaluate(self, iterator, cbs):
         self._symbolic_build(iterator)
         test_function = self.make_test_function()
-        self.reset_metrics()
+        self._reset_metrics_fast()
         cbs.on_test_begin()
         logs = {}
+        batch_begin, batch_end = (cbs.calls(f"on_test_batch_{h}") for h in ("begin", "end"))
         for begin, end, batches in iterator.enumerate_epoch():
-            cbs.on_test_batch_begin(begin)
+            if batch_begin:
+                cbs.on_test_batch_begin(begin)
             logs = test_function(batches)
-            cbs.on_test_batch_end(end, logs)
+            if batch_end:
+                cbs.on_test_batch_end(end, logs)
         logs = self._result_or_logs(logs)
         cbs.on_test_end(logs)
         return logs
